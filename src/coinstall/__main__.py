@@ -1,0 +1,5 @@
+"""``python -m coinstall``."""
+
+from coinstall.cli import main
+
+main()

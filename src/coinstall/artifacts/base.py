@@ -1,0 +1,146 @@
+"""One interface for every package format: an artifact's header, then its members in one pass.
+
+A reader opens an artifact (wheel, .deb, RPM, directory), reads its header data first
+(:class:`ArtifactInfo`: name, version, architecture, provides, requires, control fields), then
+yields its members (:class:`Member`) in archive order, each read once from the stream.  Nothing
+is extracted to disk and nothing is executed.  Readers know no policy: which members need their
+full content is decided by the caller through ``want_content``.
+
+A member whose name is absolute or climbs out of the tree (``/abs``, ``../x``) is not yielded
+as a file; it is recorded in :attr:`ArtifactReader.problems` and reading goes on.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import stat
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Protocol
+
+#: Bytes of every regular member kept as :attr:`Member.head`: enough for a pyc header
+#: (16 bytes), an ELF identification and header (64 bytes) and a shebang line (dh-python reads
+#: at most 96 bytes of the first line; the kernel's limit is 256 since Linux 5.1).
+HEAD_SIZE = 512
+
+#: ``want_content(path, size) -> bool``: whether the caller needs the member's whole content.
+WantContent = Callable[[str, int], bool]
+
+
+class ArtifactError(Exception):
+    """The artifact cannot be read: not of its format, truncated, corrupt, unreadable.
+
+    ``str(err)`` is one line that names the problem; the caller adds the file name.
+    """
+
+
+@dataclass(frozen=True)
+class Member:
+    """One entry of an artifact.
+
+    Attributes:
+        path: normalised relative POSIX path: for system packages the installed path without
+            the leading ``/`` (``usr/lib/python3/dist-packages/yaml/__init__.py``), for wheels
+            the path inside the wheel (``yaml/__init__.py``, ``foo-1.0.data/scripts/bar``), for
+            directories the path below the directory given.
+        type: ``"file"``, ``"dir"``, ``"symlink"`` or ``"hardlink"``.
+        mode: permission bits (``0o755``), None if the format has none (wheels without them).
+        size: size in bytes of a regular file, 0 otherwise.
+        mtime: modification time in seconds since the epoch, None if unknown.
+        link_target: target of a symbolic or hard link.
+        head: the first :data:`HEAD_SIZE` bytes of a regular file (empty otherwise).
+        content: the whole content when the caller asked for it, else None.
+    """
+
+    path: str
+    type: str
+    mode: int | None
+    size: int
+    mtime: int | None = None
+    link_target: str | None = None
+    head: bytes = b""
+    content: bytes | None = None
+
+    @property
+    def executable(self) -> bool:
+        """True if any execute bit is set (False when the format records no mode)."""
+        return self.mode is not None and bool(self.mode & 0o111)
+
+    @property
+    def name(self) -> str:
+        """The last path component."""
+        return posixpath.basename(self.path)
+
+
+@dataclass
+class ArtifactInfo:
+    """What an artifact says about itself, before its files.
+
+    Attributes:
+        path: the artifact as given on the command line.
+        format: ``"wheel"``, ``"deb"``, ``"rpm"`` or ``"tree"``.
+        name, version: package name and version (``version`` includes the release for RPM and
+            the Debian revision for .deb); None for a directory.
+        arch: ``x86_64``/``noarch`` (RPM), ``amd64``/``all`` (.deb), the wheel platform tags
+            joined with ``.``, None for a directory.
+        provides, requires: relation strings as the format writes them (RPM ``name op ver``,
+            Debian fields split on ``,``); empty for wheels (see ``fields``).
+        fields: other header fields by their format's names (Debian control fields such as
+            ``Multi-Arch``, ``Source``; RPM ``vendor``, ``distribution``, ``sourcerpm``;
+            wheel ``Tag``, ``Root-Is-Purelib``, ``Requires-Python``).
+    """
+
+    path: str
+    format: str
+    name: str | None = None
+    version: str | None = None
+    arch: str | None = None
+    provides: list[str] = field(default_factory=list)
+    requires: list[str] = field(default_factory=list)
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+class ArtifactReader(Protocol):
+    """What every reader offers."""
+
+    info: ArtifactInfo
+    #: One line per member that was skipped as unsafe or unreadable (``"../x: path leaves the
+    #: package"``); filled while :meth:`members` runs.
+    problems: list[str]
+
+    def members(self, want_content: WantContent) -> Iterator[Member]:
+        """Yield every member once, in archive order.
+
+        Raises:
+            ArtifactError: the payload is truncated or corrupt.
+        """
+        ...
+
+
+def safe_path(name: str) -> str | None:
+    """Normalise an archive member name to a relative POSIX path, or None if it is unsafe.
+
+    ``./usr/bin/x`` -> ``usr/bin/x``; ``/etc/x``, ``../x``, ``a/../../x`` -> None.  The
+    archive root itself (``.`` or ``./``) gives ``""``.
+    """
+    if name.startswith("/") or "\x00" in name:
+        return None
+    while name.startswith("./"):
+        name = name[2:]
+    if name in (".", ""):
+        return ""
+    norm = posixpath.normpath(name)
+    if norm == ".." or norm.startswith("../") or norm.startswith("/"):
+        return None
+    return norm
+
+
+def member_type(mode: int) -> str:
+    """``"file"``, ``"dir"``, ``"symlink"`` or ``"other"`` from a ``st_mode`` value."""
+    if stat.S_ISLNK(mode):
+        return "symlink"
+    if stat.S_ISDIR(mode):
+        return "dir"
+    if stat.S_ISREG(mode):
+        return "file"
+    return "other"

@@ -1,0 +1,174 @@
+"""``coinstall check``: read artifacts, judge every file for every runtime, run the rules.
+
+The engine knows no screen: it returns :class:`CheckResult`, which ``report/`` renders.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from coinstall.artifacts import ArtifactError, ArtifactInfo, open_artifact
+from coinstall.files.extension import DEB_ARCH_TRIPLET, RPM_ARCH_TRIPLET, WHEEL_ARCH_TRIPLET
+from coinstall.files.verdict import FileRecord, Judgement, classify, judge, wants_content
+from coinstall.rules import ArtifactContext, Finding, run_rules
+from coinstall.runtimes.catalogue import HOST_TRIPLET, Catalogue
+from coinstall.runtimes.model import Runtime
+
+
+@dataclass
+class ArtifactResult:
+    """One artifact's outcome: header data, files, verdicts, findings, and the problems met
+    while reading (unsafe member names, unreadable entries)."""
+
+    info: ArtifactInfo
+    records: list[FileRecord]
+    judgement: Judgement
+    findings: list[Finding]
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TargetError:
+    """A target that could not be checked (or could only partly be): ``path`` and a one-line
+    ``message``."""
+
+    path: str
+    message: str
+
+
+@dataclass
+class CheckResult:
+    """Everything a check run produced."""
+
+    runtimes: list[Runtime]
+    artifacts: list[ArtifactResult]
+    errors: list[TargetError]
+
+    @property
+    def exit_status(self) -> int:
+        """2 if a target could not be read, 1 if any error-severity finding, else 0."""
+        if self.errors:
+            return 2
+        if any(f.severity == "error" for a in self.artifacts for f in a.findings):
+            return 1
+        return 0
+
+
+def _triplet(info: ArtifactInfo) -> str:
+    arch = info.arch or ""
+    if info.format == "deb":
+        return DEB_ARCH_TRIPLET.get(arch, HOST_TRIPLET)
+    if info.format == "rpm":
+        return RPM_ARCH_TRIPLET.get(arch, HOST_TRIPLET)
+    if info.format == "wheel":
+        for part in arch.split("."):
+            for key, triplet in WHEEL_ARCH_TRIPLET.items():
+                if part.endswith("_" + key):
+                    return triplet
+    return HOST_TRIPLET
+
+
+def check_artifact(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue) -> ArtifactResult:
+    """Read one artifact in one pass, judge its files and run the rules.
+
+    Raises:
+        ArtifactError: the artifact cannot be opened or its payload is corrupt.
+    """
+    reader = open_artifact(path)
+    info = reader.info
+    root = os.path.abspath(path) if info.format == "tree" else None
+    records: list[FileRecord] = []
+    for m in reader.members(wants_content):
+        if m.type != "file":
+            continue
+        records.append(classify(path=m.path, fmt=info.format, head=m.head, content=m.content,
+                                size=m.size, mode=m.mode, mtime=m.mtime, catalogue=catalogue,
+                                root=root))
+    judgement = judge(records, runtimes)
+    owners = {}
+    if root is not None:
+        for rt in runtimes:
+            for d in (rt.purelib, rt.platlib, rt.stdlib):
+                if d and (root == d or root.startswith(d.rstrip("/") + "/")):
+                    owners[rt.id] = rt
+    ctx = ArtifactContext(
+        info=info, records=records, judgement=judgement, runtimes={r.id: r for r in runtimes},
+        catalogue=catalogue, vendor="debian" if info.format == "deb" else "upstream",
+        triplet=_triplet(info), owners=owners,
+    )
+    findings = list(run_rules(ctx))
+    return ArtifactResult(info, records, judgement, findings, list(reader.problems))
+
+
+def check(targets: Sequence[str], runtimes: Sequence[Runtime], catalogue: Catalogue) -> CheckResult:
+    """Check every target; a target that cannot be read becomes a :class:`TargetError` and the
+    others are still checked."""
+    artifacts: list[ArtifactResult] = []
+    errors: list[TargetError] = []
+    for t in targets:
+        try:
+            result = check_artifact(t, runtimes, catalogue)
+        except ArtifactError as exc:
+            errors.append(TargetError(t, str(exc)))
+            continue
+        except MemoryError:
+            errors.append(TargetError(t, "out of memory while reading"))
+            continue
+        artifacts.append(result)
+        errors.extend(TargetError(t, p) for p in result.problems)
+    return CheckResult(list(runtimes), artifacts, errors)
+
+
+def default_targets(installed: Sequence[Runtime]) -> list[str]:
+    """The site directories of every installed runtime (``purelib``, ``platlib`` and the
+    ``site-packages``/``dist-packages`` entries of ``sys.path``) that exist, de-duplicated."""
+    seen: list[str] = []
+    for rt in installed:
+        cands = [rt.purelib, rt.platlib] + [
+            p for p in rt.sys_path if p.endswith(("site-packages", "dist-packages"))]
+        for c in cands:
+            if c and os.path.isdir(c):
+                real = os.path.realpath(c)
+                if real not in seen:
+                    seen.append(real)
+    return seen
+
+
+@dataclass(frozen=True)
+class MatrixRow:
+    """How one runtime fares with one artifact.
+
+    Attributes:
+        runtime: the runtime.
+        usable: files it can use; total: files judged (every kind but ``other``).
+        verdict: ``"full"``, ``"partial"`` or ``"none"`` (``"n/a"`` when nothing was judged).
+        reason: why not, for the first file it cannot use (None when full).
+        example: that file's path.
+    """
+
+    runtime: Runtime
+    usable: int
+    total: int
+    verdict: str
+    reason: str | None
+    example: str | None
+
+
+def matrix(result: ArtifactResult, runtimes: Sequence[Runtime]) -> list[MatrixRow]:
+    """The runtime compatibility matrix of one artifact, in the order of ``runtimes``."""
+    judged = list(result.judgement.usable.items())
+    rows = []
+    for rt in runtimes:
+        n = sum(1 for _, ok in judged if rt.id in ok)
+        reason = example = None
+        for p, ok in judged:
+            if rt.id not in ok:
+                reason, example = result.judgement.reasons[p][rt.id], p
+                break
+        total = len(judged)
+        verdict = ("n/a" if total == 0 else "full" if n == total
+                   else "none" if n == 0 else "partial")
+        rows.append(MatrixRow(rt, n, total, verdict, reason, example))
+    return rows

@@ -1,0 +1,144 @@
+"""Extension modules: file-name tag against a runtime's suffix list, and the ELF header.
+
+Sources: CPython ``Lib/importlib/_bootstrap_external.py`` (``FileFinder``: for a module NAME each
+directory is searched for ``NAME/__init__`` + suffix, then ``NAME`` + suffix, suffixes in the
+order of ``EXTENSION_SUFFIXES``, extensions before ``.py`` and ``.pyc``; the first hit wins);
+PEP 3149, PEP 384, PEP 803 for the tags; ELF machine per multiarch triplet from CPython
+``Misc/platform_triplet.c`` and pypa/auditwheel ``architecture.py``.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from elftools.common.exceptions import ELFError
+from elftools.elf.elffile import ELFFile
+
+from coinstall.runtimes.model import Runtime
+
+#: Names that can hold an extension module on some platform.
+EXTENSION_ENDINGS = (".so", ".pyd", ".dylib", ".sl", ".dll")
+
+#: Multiarch triplet CPU -> (ELF class, little-endian, e_machine).  Triplets from CPython
+#: Misc/platform_triplet.c; machines from auditwheel's architecture table and elf(5).
+TRIPLET_ELF: dict[str, tuple[int, bool, str]] = {
+    "x86_64-linux-gnu": (64, True, "EM_X86_64"),
+    "x86_64-linux-gnux32": (32, True, "EM_X86_64"),
+    "x86_64-linux-musl": (64, True, "EM_X86_64"),
+    "i386-linux-gnu": (32, True, "EM_386"),
+    "aarch64-linux-gnu": (64, True, "EM_AARCH64"),
+    "aarch64-linux-musl": (64, True, "EM_AARCH64"),
+    "aarch64_be-linux-gnu": (64, False, "EM_AARCH64"),
+    "arm-linux-gnueabihf": (32, True, "EM_ARM"),
+    "arm-linux-gnueabi": (32, True, "EM_ARM"),
+    "powerpc64le-linux-gnu": (64, True, "EM_PPC64"),
+    "powerpc64-linux-gnu": (64, False, "EM_PPC64"),
+    "powerpc-linux-gnu": (32, False, "EM_PPC"),
+    "s390x-linux-gnu": (64, False, "EM_S390"),
+    "riscv64-linux-gnu": (64, True, "EM_RISCV"),
+    "loongarch64-linux-gnu": (64, True, "EM_LOONGARCH"),
+    "mips64el-linux-gnuabi64": (64, True, "EM_MIPS"),
+    "mipsel-linux-gnu": (32, True, "EM_MIPS"),
+    "sparc64-linux-gnu": (64, False, "EM_SPARCV9"),
+}
+
+#: Wheel platform-tag architecture -> multiarch triplet (auditwheel architecture table).
+WHEEL_ARCH_TRIPLET = {
+    "x86_64": "x86_64-linux-gnu", "i686": "i386-linux-gnu", "aarch64": "aarch64-linux-gnu",
+    "armv7l": "arm-linux-gnueabihf", "ppc64le": "powerpc64le-linux-gnu",
+    "ppc64": "powerpc64-linux-gnu", "s390x": "s390x-linux-gnu", "riscv64": "riscv64-linux-gnu",
+    "loongarch64": "loongarch64-linux-gnu",
+}
+
+#: Debian architecture -> multiarch triplet (dpkg-architecture -qDEB_HOST_MULTIARCH).
+DEB_ARCH_TRIPLET = {
+    "amd64": "x86_64-linux-gnu", "i386": "i386-linux-gnu", "arm64": "aarch64-linux-gnu",
+    "armhf": "arm-linux-gnueabihf", "armel": "arm-linux-gnueabi",
+    "ppc64el": "powerpc64le-linux-gnu", "ppc64": "powerpc64-linux-gnu",
+    "s390x": "s390x-linux-gnu", "riscv64": "riscv64-linux-gnu",
+    "loong64": "loongarch64-linux-gnu", "mips64el": "mips64el-linux-gnuabi64",
+}
+
+#: RPM architecture -> multiarch triplet (GNU triplet of rpm's arch).
+RPM_ARCH_TRIPLET = {
+    "x86_64": "x86_64-linux-gnu", "i686": "i386-linux-gnu", "i586": "i386-linux-gnu",
+    "aarch64": "aarch64-linux-gnu", "armv7hl": "arm-linux-gnueabihf",
+    "ppc64le": "powerpc64le-linux-gnu", "ppc64": "powerpc64-linux-gnu",
+    "s390x": "s390x-linux-gnu", "riscv64": "riscv64-linux-gnu",
+}
+
+
+@dataclass(frozen=True)
+class ElfInfo:
+    """The identification of an ELF object (read with pyelftools).
+
+    Attributes:
+        elfclass: 32 or 64.
+        little_endian: byte order.
+        machine: ``e_machine`` as pyelftools names it (``"EM_X86_64"``).
+    """
+
+    elfclass: int
+    little_endian: bool
+    machine: str
+
+    def describe(self) -> str:
+        """``"ELF 64-bit LSB EM_X86_64"``."""
+        return f"ELF {self.elfclass}-bit {'LSB' if self.little_endian else 'MSB'} {self.machine}"
+
+
+def read_elf(data: bytes) -> ElfInfo | None:
+    """The ELF identification of ``data`` (a whole object file), None if it is not ELF.
+
+    Raises:
+        ValueError: the file starts with the ELF magic but its header is corrupt.
+    """
+    if not data.startswith(b"\x7fELF"):
+        return None
+    try:
+        elf = ELFFile(io.BytesIO(data))
+        return ElfInfo(elf.elfclass, elf.little_endian, str(elf["e_machine"]))
+    except (ELFError, ValueError, KeyError) as exc:
+        raise ValueError(f"corrupt ELF header: {exc}") from None
+    except Exception as exc:  # construct.StreamError and friends on truncated files
+        raise ValueError(f"truncated ELF object: {exc}") from None
+
+
+def is_extension_name(path: str) -> bool:
+    """True if the file name could be an extension module on some platform."""
+    return path.endswith(EXTENSION_ENDINGS)
+
+
+def module_name(filename: str, runtime: Runtime) -> tuple[str, int] | None:
+    """The module name under which ``runtime`` imports ``filename``, and the suffix's index.
+
+    ``FileFinder`` finds module NAME in file NAME + suffix; NAME cannot contain a dot, so
+    ``foo.cpython-311-x86_64-linux-gnu.so`` is ``foo`` for 3.11 but nothing for 3.12 (whose
+    ``.so`` entry would need the module name ``foo.cpython-311-x86_64-linux-gnu``).
+    Returns None if no suffix of the runtime gives a valid name.
+    """
+    for i, suffix in enumerate(runtime.extension_suffixes):
+        if filename.endswith(suffix):
+            stem = filename[: -len(suffix)]
+            if stem and "." not in stem:
+                return stem, i
+    return None
+
+
+def elf_mismatch(elf: ElfInfo | None, runtime: Runtime) -> str | None:
+    """Why ``runtime`` cannot load an object with this ELF identification, or None.
+
+    Only checked where the runtime's multiarch triplet is known and catalogued here.
+    """
+    if runtime.platform != "linux":
+        return None
+    if elf is None:
+        return "not an ELF object"
+    expected = TRIPLET_ELF.get(runtime.multiarch or "")
+    if expected is None:
+        return None
+    cls, little, machine = expected
+    if (elf.elfclass, elf.little_endian, elf.machine) != (cls, little, machine):
+        return f"{elf.describe()} cannot be loaded on {runtime.multiarch}"
+    return None

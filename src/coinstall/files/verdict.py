@@ -1,0 +1,305 @@
+"""File verdicts: for each file of an artifact, which runtimes can use it and why not.
+
+:func:`classify` turns a :class:`~coinstall.artifacts.base.Member`-like record into a
+:class:`FileRecord` (kind plus what was parsed from its bytes); :func:`judge` decides, for every
+file and every runtime, what that runtime's import system does with it.  Both only read bytes.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from packaging.metadata import parse_email
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+from coinstall.files import extension as ext
+from coinstall.files import pyc
+from coinstall.files.location import Scope, in_scope, scope_of
+from coinstall.files.script import Shebang, parse_shebang, runs_on
+from coinstall.runtimes.catalogue import Catalogue
+from coinstall.runtimes.model import Runtime
+
+#: Kinds of file, as reported in JSON ``files[].kind``.
+KINDS = ("bytecode", "extension", "script", "source", "pth", "metadata", "other")
+
+_DOC_DIR = re.compile(r"^(?:usr/share/doc|usr/share/man|usr/share/licenses)/")
+_BIN_DIR = re.compile(r"(?:^|/)(?:s?bin|games)/[^/]+$")
+_WHEEL_DATA = re.compile(r"^[^/]+\.data/(?P<key>[^/]+)/(?P<rest>.+)$")
+_TAGGED = re.compile(r"\.(?:cpython-|abi3|abi3t|pypy|cp\d+|graalpy)[^/]*\.(?:so|pyd)$")
+
+
+@dataclass
+class FileRecord:
+    """One regular file of an artifact, with what its bytes say.
+
+    Attributes:
+        path: the member path (see :class:`~coinstall.artifacts.base.Member`).
+        import_path: the path the import system sees: for wheels ``.data/purelib`` and
+            ``.data/platlib`` prefixes removed, else ``path``.
+        kind: one of :data:`KINDS`.
+        scope: the Python directory the file lies in.
+        abs_path: the file's absolute path on this machine for installed trees, else None.
+        size, mode, mtime: from the archive.
+        pyc_header, pyc_location: for bytecode.
+        elf, elf_problem: for extension modules (``elf`` None and no problem: not ELF).
+        shebang: for scripts.
+        requires_python: for metadata files, the Requires-Python specifier (None if absent).
+        record_paths: for ``dist-info/METADATA``, the paths its ``RECORD`` lists (import paths).
+    """
+
+    path: str
+    import_path: str
+    kind: str
+    scope: Scope
+    abs_path: str | None = None
+    size: int = 0
+    mode: int | None = None
+    mtime: int | None = None
+    pyc_header: pyc.PycHeader | None = None
+    pyc_location: pyc.PycLocation | None = None
+    elf: ext.ElfInfo | None = None
+    elf_problem: str | None = None
+    shebang: Shebang | None = None
+    requires_python: SpecifierSet | None = None
+    requires_python_text: str | None = None
+
+
+@dataclass
+class Judgement:
+    """The verdicts for one artifact's files.
+
+    Attributes:
+        usable: ``path -> frozenset of runtime ids`` that can use the file (files of kind
+            ``other`` are absent: no runtime decision applies).
+        reasons: ``path -> {runtime id: reason}`` for the runtimes that cannot.
+    """
+
+    usable: dict[str, frozenset[str]] = field(default_factory=dict)
+    reasons: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+def wants_content(path: str, size: int) -> bool:
+    """Which members classification needs whole: extension modules (ELF header, init symbol),
+    metadata files and RECORD files.  Passed to the readers as ``want_content``."""
+    if ext.is_extension_name(path):
+        return True
+    base = posixpath.basename(path)
+    parent = posixpath.basename(posixpath.dirname(path))
+    if parent.endswith(".dist-info") and base in ("METADATA", "RECORD"):
+        return True
+    return (parent.endswith(".egg-info") and base == "PKG-INFO") or (
+        path.endswith(".egg-info") and size < 1 << 20)
+
+
+def _import_path(path: str, fmt: str) -> tuple[str, str | None]:
+    """(import path, wheel data key) of a member."""
+    if fmt != "wheel":
+        return path, None
+    m = _WHEEL_DATA.match(path)
+    if not m:
+        return path, None
+    if m["key"] in ("purelib", "platlib"):
+        return m["rest"], None
+    return path, m["key"]
+
+
+def _looks_like_extension(name: str, content: bytes | None, version_2: bool = False) -> bool:
+    if _TAGGED.search(name):
+        return True
+    if content is None:
+        return False
+    stem = name.split(".", 1)[0]
+    stem2 = stem[:-len("module")] if stem.endswith("module") else stem
+    # The init symbol's name sits in the dynamic string table (PEP 489 PyInit_<name>; Python 2
+    # init<name>).  A byte search is enough to tell a module from a plain shared library.
+    for s in {stem, stem2}:
+        if s and (b"\0PyInit_" + s.encode() + b"\0" in content
+                  or b"\0init" + s.encode() + b"\0" in content):
+            return True
+    return False
+
+
+def classify(
+    *, path: str, fmt: str, head: bytes, content: bytes | None, size: int, mode: int | None,
+    mtime: int | None, catalogue: Catalogue, root: str | None = None,
+) -> FileRecord:
+    """Classify one regular file.
+
+    Args:
+        path: member path; fmt: the artifact format (``wheel``, ``deb``, ``rpm``, ``tree``);
+        head, content: its first bytes and, where :func:`wants_content` asked, all of it;
+        size, mode, mtime: from the archive; root: the tree's absolute directory for ``tree``.
+    """
+    ipath, data_key = _import_path(path, fmt)
+    abs_path = posixpath.join(root, path) if root is not None else None
+    scope_path = ipath if fmt != "tree" else (abs_path or ipath).lstrip("/")
+    scope = Scope("any") if fmt == "wheel" else scope_of(scope_path)
+    rec = FileRecord(path=path, import_path=ipath, kind="other", scope=scope, abs_path=abs_path,
+                     size=size, mode=mode, mtime=mtime)
+    name = posixpath.basename(ipath)
+    if data_key == "scripts":
+        sb = parse_shebang(head)
+        rec.kind = "script" if sb is not None else "other"
+        rec.shebang = sb
+        return rec
+    if data_key is not None:
+        return rec
+    loc = pyc.locate(ipath)
+    if loc is not None:
+        rec.kind = "bytecode"
+        rec.pyc_location = loc
+        rec.pyc_header = pyc.parse_header(head, catalogue)
+        return rec
+    if ext.is_extension_name(name) and _looks_like_extension(name, content):
+        rec.kind = "extension"
+        try:
+            rec.elf = ext.read_elf(content if content is not None else head)
+        except ValueError as exc:
+            rec.elf_problem = str(exc)
+        return rec
+    if _BIN_DIR.search(ipath) and not _DOC_DIR.match(ipath):
+        sb = parse_shebang(head)
+        if sb is not None:
+            rec.kind = "script"
+            rec.shebang = sb
+            return rec
+    parent = posixpath.basename(posixpath.dirname(ipath))
+    if (parent.endswith(".dist-info") and name == "METADATA") or (
+            parent.endswith(".egg-info") and name == "PKG-INFO") or (
+            name.endswith(".egg-info") and "/" not in ipath[len(scope.root):]):
+        rec.kind = "metadata"
+        if content is not None:
+            raw, _ = parse_email(content)
+            text = raw.get("requires_python")
+            if text:
+                rec.requires_python_text = str(text)
+                try:
+                    rec.requires_python = SpecifierSet(str(text))
+                except InvalidSpecifier:
+                    rec.requires_python = None
+        return rec
+    if name.endswith((".py", ".pyw")) and not _DOC_DIR.match(ipath):
+        rec.kind = "source"
+        return rec
+    if name.endswith(".pth") and (fmt == "wheel" or scope.site):
+        rec.kind = "pth"
+        return rec
+    sb = parse_shebang(head) if not _DOC_DIR.match(ipath) else None
+    if sb is not None and mode is not None and mode & 0o111:
+        rec.kind = "script"
+        rec.shebang = sb
+    return rec
+
+
+def _version_for_specifier(rt: Runtime) -> str:
+    if rt.full_version:
+        return rt.full_version
+    # A catalogue runtime stands for every micro release of its line.
+    return f"{rt.version[0]}.{rt.version[1]}.999"
+
+
+def _site_root(rec: FileRecord) -> str:
+    """The site directory a file belongs to, for attributing Requires-Python."""
+    if rec.scope.root:
+        return rec.scope.root
+    for marker in ("site-packages/", "dist-packages/"):
+        i = rec.import_path.find(marker)
+        if i >= 0:
+            return rec.import_path[: i + len(marker)]
+    return ""
+
+
+def judge(records: Sequence[FileRecord], runtimes: Iterable[Runtime]) -> Judgement:
+    """Decide, for every record and runtime, whether the runtime can use the file.
+
+    Rules per kind: bytecode :func:`coinstall.files.pyc.usable`; extension modules
+    :func:`coinstall.files.extension.module_name` (suffix list, dotless module name), the
+    shadowing ``FileFinder`` order implies (a package directory, or the same module name with an
+    earlier suffix in the same directory), and :func:`~coinstall.files.extension.elf_mismatch`;
+    scripts :func:`coinstall.files.script.runs_on`; every kind but scripts must be on the
+    runtime's import path (:func:`coinstall.files.location.in_scope`); sources, ``.pth`` files
+    and metadata follow their distribution's Requires-Python where one covers their site
+    directory.
+    """
+    rts = list(runtimes)
+    out = Judgement()
+    paths = {r.import_path for r in records}
+    dirs_with_init = {posixpath.dirname(p) for p in paths
+                      if posixpath.basename(p).startswith("__init__.")}
+    by_dir: dict[str, list[FileRecord]] = {}
+    requires: dict[str, tuple[SpecifierSet, str]] = {}
+    for r in records:
+        if r.kind == "extension":
+            by_dir.setdefault(posixpath.dirname(r.import_path), []).append(r)
+        if r.kind == "metadata" and r.requires_python is not None:
+            root = _site_root(r)
+            if root in requires:  # several distributions share the root: cannot attribute
+                requires[root] = (SpecifierSet(), "")
+            else:
+                requires[root] = (r.requires_python, r.requires_python_text or "")
+
+    for r in records:
+        if r.kind == "other":
+            continue
+        ok: set[str] = set()
+        why: dict[str, str] = {}
+        spec = requires.get(_site_root(r)) if r.kind in ("source", "pth", "metadata") else None
+        for rt in rts:
+            reason = _judge_one(r, rt, paths, dirs_with_init, by_dir, spec)
+            if reason is None:
+                ok.add(rt.id)
+            else:
+                why[rt.id] = reason
+        out.usable[r.path] = frozenset(ok)
+        out.reasons[r.path] = why
+    return out
+
+
+def _judge_one(
+    r: FileRecord, rt: Runtime, paths: set[str], dirs_with_init: set[str],
+    by_dir: dict[str, list[FileRecord]], spec: tuple[SpecifierSet, str] | None,
+) -> str | None:
+    if r.kind == "script":
+        assert r.shebang is not None
+        return runs_on(r.shebang, rt)
+    reason = in_scope(r.scope, rt, r.abs_path)
+    if reason is not None:
+        return reason
+    if r.kind == "bytecode":
+        assert r.pyc_header is not None and r.pyc_location is not None
+        return pyc.usable(r.pyc_header, r.pyc_location, rt, r.pyc_location.source in paths)
+    if r.kind == "extension":
+        return _judge_extension(r, rt, dirs_with_init, by_dir)
+    version = _version_for_specifier(rt)
+    if r.kind == "metadata" and r.requires_python is not None \
+            and not r.requires_python.contains(version, prereleases=True):
+        return f"Requires-Python {r.requires_python_text} excludes {rt.id}"
+    if spec is not None and spec[1] and not spec[0].contains(version, prereleases=True):
+        return f"Requires-Python {spec[1]} excludes {rt.id}"
+    return None
+
+
+def _judge_extension(
+    r: FileRecord, rt: Runtime, dirs_with_init: set[str], by_dir: dict[str, list[FileRecord]],
+) -> str | None:
+    name = posixpath.basename(r.import_path)
+    found = ext.module_name(name, rt)
+    if found is None:
+        tag = rt.extension_suffixes[0] if rt.extension_suffixes else "(none)"
+        return f"suffix not in {rt.id}'s EXTENSION_SUFFIXES (its tag is {tag})"
+    stem, index = found
+    directory = posixpath.dirname(r.import_path)
+    if posixpath.join(directory, stem) in dirs_with_init:
+        return f"shadowed by package directory {stem}/ (FileFinder tries packages first)"
+    for other in by_dir.get(directory, ()):
+        if other is r:
+            continue
+        o = ext.module_name(posixpath.basename(other.import_path), rt)
+        if o is not None and o[0] == stem and o[1] < index:
+            return f"shadowed by {posixpath.basename(other.import_path)} (earlier suffix)"
+    if r.elf_problem:
+        return r.elf_problem
+    return ext.elf_mismatch(r.elf, rt)

@@ -1,0 +1,49 @@
+"""The JSON report: a documented contract (docs/json-format.md), ``schema_version`` 1."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from coinstall.check import CheckResult, matrix
+
+SCHEMA_VERSION = 1
+
+
+def to_json(result: CheckResult) -> dict[str, Any]:
+    """The report as one JSON-serialisable object (see docs/json-format.md)."""
+    artifacts = []
+    for a in result.artifacts:
+        files = []
+        for r in a.records:
+            usable = a.judgement.usable.get(r.path)
+            files.append({
+                "path": r.path,
+                "kind": r.kind,
+                "usable_by": sorted(usable) if usable is not None else None,
+            })
+        artifacts.append({
+            "path": a.info.path,
+            "format": a.info.format,
+            "name": a.info.name,
+            "version": a.info.version,
+            "arch": a.info.arch,
+            "provides": a.info.provides,
+            "requires": a.info.requires,
+            "compatibility": {
+                row.runtime.id: row.verdict for row in matrix(a, result.runtimes)
+            },
+            "files": files,
+            "findings": [f.to_json() for f in a.findings],
+        })
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "runtimes": [rt.to_json() for rt in result.runtimes],
+        "artifacts": artifacts,
+        "errors": [{"path": e.path, "message": e.message} for e in result.errors],
+    }
+
+
+def dumps(result: CheckResult) -> str:
+    """The report as indented JSON text."""
+    return json.dumps(to_json(result), indent=2, sort_keys=False)

@@ -1,0 +1,89 @@
+"""The text report: per artifact a header, the runtime compatibility matrix, the findings."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from rich.console import Console
+from rich.table import Table
+
+from coinstall.check import ArtifactResult, CheckResult, MatrixRow, matrix
+from coinstall.runtimes.model import Runtime
+
+_STYLE = {"full": "green", "partial": "yellow", "none": "red", "n/a": "dim"}
+_SEV_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+def _header(a: ArtifactResult) -> str:
+    i = a.info
+    parts = [p for p in (i.name, i.version, i.arch) if p]
+    kinds = Counter(r.kind for r in a.records)
+    counted = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+    return f"{i.path}  [{i.format}{': ' + ' '.join(parts) if parts else ''}]  ({counted})"
+
+
+def _label(ids: list[str]) -> str:
+    if len(ids) <= 5:
+        return ", ".join(ids)
+    return f"{', '.join(ids[:3])} and {len(ids) - 3} more"
+
+
+def _matrix_table(rows: list[MatrixRow], verbose: bool) -> Table:
+    """Installed runtimes one row each; known runtimes grouped by identical outcome."""
+    t = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    t.add_column("runtime")
+    t.add_column("use")
+    t.add_column("files", justify="right")
+    t.add_column("why not (first file)", overflow="fold")
+    groups: list[tuple[list[MatrixRow], tuple[object, ...]]] = []
+    for r in rows:
+        key: tuple[object, ...] = (r.verdict, r.usable, r.total, r.example)
+        if r.runtime.installed or verbose:
+            groups.append(([r], ("single", r.runtime.id)))
+            continue
+        for members, k in groups:
+            if k == key:
+                members.append(r)
+                break
+        else:
+            groups.append(([r], key))
+    for members, _ in groups:
+        first = members[0]
+        ids = [m.runtime.id for m in members]
+        label = _label(ids) + ("" if first.runtime.installed else " (known)")
+        why = f"{first.example}: {first.reason}" if first.reason and first.example else ""
+        t.add_row(label, f"[{_STYLE[first.verdict]}]{first.verdict}[/]",
+                  f"{first.usable}/{first.total}", why)
+    return t
+
+
+def render(result: CheckResult, console: Console, *, verbose: bool = False) -> None:
+    """Print the report.  ``verbose`` lists every known runtime in each matrix."""
+    for a in result.artifacts:
+        console.rule(_header(a), align="left", style="bold")
+        console.print(_matrix_table(matrix(a, result.runtimes), verbose))
+        if a.findings:
+            console.print()
+        for f in a.findings:
+            where = f" {f.path}" if f.path else ""
+            console.print(f"  [{_SEV_STYLE[f.severity]}]{f.severity}[/] {f.rule}{where}: "
+                          f"{f.message}", highlight=False, soft_wrap=True)
+        console.print()
+    n_err = sum(f.severity == "error" for a in result.artifacts for f in a.findings)
+    n_warn = sum(f.severity == "warning" for a in result.artifacts for f in a.findings)
+    console.print(f"{len(result.artifacts)} artifacts checked, {n_err} errors, "
+                  f"{n_warn} warnings, {len(result.errors)} unreadable", highlight=False)
+
+
+def render_runtimes(runtimes: list[Runtime], console: Console) -> None:
+    """The ``coinstall runtimes`` table."""
+    t = Table(box=None, header_style="bold", pad_edge=False)
+    for col in ("id", "version", "magic", "cache tag", "extension suffixes", "executable"):
+        t.add_column(col)
+    for rt in runtimes:
+        exe = rt.executable or ""
+        if rt.default:
+            exe += " (default python3)"
+        t.add_row(rt.id, rt.full_version or rt.version_str, str(rt.magic),
+                  rt.cache_tag or "-", " ".join(rt.extension_suffixes), exe)
+    console.print(t)
