@@ -12,8 +12,11 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
+import abi3info
+from abi3info.models import Symbol
 from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
+from elftools.elf.sections import SymbolTableSection
 
 from coinstall.runtimes.model import Runtime
 
@@ -77,19 +80,37 @@ class ElfInfo:
         elfclass: 32 or 64.
         little_endian: byte order.
         machine: ``e_machine`` as pyelftools names it (``"EM_X86_64"``).
+        symbols_read: True when the dynamic symbol table was read (see :func:`read_elf`).
+        python_imports: undefined dynamic symbols named ``Py*``/``_Py*``: what the module needs
+            from the interpreter.
+        init_exports: defined symbols a loader looks for: ``PyInit_*``, ``PyInitU_*``,
+            ``PyModExport_*`` (Python 3, PEP 489/793) and ``init*`` (Python 2).
     """
 
     elfclass: int
     little_endian: bool
     machine: str
+    symbols_read: bool = False
+    python_imports: frozenset[str] = frozenset()
+    init_exports: frozenset[str] = frozenset()
 
     def describe(self) -> str:
         """``"ELF 64-bit LSB EM_X86_64"``."""
         return f"ELF {self.elfclass}-bit {'LSB' if self.little_endian else 'MSB'} {self.machine}"
 
 
-def read_elf(data: bytes) -> ElfInfo | None:
+_INIT_PREFIXES = ("PyInit_", "PyInitU_", "PyModExport_", "init")
+
+
+def read_elf(data: bytes, *, symbols: bool = False) -> ElfInfo | None:
     """The ELF identification of ``data`` (a whole object file), None if it is not ELF.
+
+    Args:
+        data: the whole file.
+        symbols: also read ``.dynsym`` (what the module imports from the interpreter and which
+            init function it exports).  Costs a pass over the symbol table, so callers ask for it
+            only where the file name does not already fix the runtime (untagged and stable-ABI
+            names).
 
     Raises:
         ValueError: the file starts with the ELF magic but its header is corrupt.
@@ -98,7 +119,22 @@ def read_elf(data: bytes) -> ElfInfo | None:
         return None
     try:
         elf = ELFFile(io.BytesIO(data))
-        return ElfInfo(elf.elfclass, elf.little_endian, str(elf["e_machine"]))
+        imports: set[str] = set()
+        exports: set[str] = set()
+        if symbols:
+            dynsym = elf.get_section_by_name(".dynsym")
+            if isinstance(dynsym, SymbolTableSection):
+                for sym in dynsym.iter_symbols():
+                    name = sym.name
+                    if not name:
+                        continue
+                    if sym["st_shndx"] == "SHN_UNDEF":
+                        if name.startswith(("Py", "_Py")):
+                            imports.add(name)
+                    elif name.startswith(_INIT_PREFIXES):
+                        exports.add(name)
+        return ElfInfo(elf.elfclass, elf.little_endian, str(elf["e_machine"]), symbols,
+                       frozenset(imports), frozenset(exports))
     except (ELFError, ValueError, KeyError) as exc:
         raise ValueError(f"corrupt ELF header: {exc}") from None
     except Exception as exc:  # construct.StreamError and friends on truncated files
@@ -141,4 +177,66 @@ def elf_mismatch(elf: ElfInfo | None, runtime: Runtime) -> str | None:
     cls, little, machine = expected
     if (elf.elfclass, elf.little_endian, elf.machine) != (cls, little, machine):
         return f"{elf.describe()} cannot be loaded on {runtime.multiarch}"
+    return None
+
+
+def stable_abi_baseline(imports: frozenset[str]) -> tuple[int, int] | None:
+    """The lowest CPython version that exports every stable-ABI symbol in ``imports``.
+
+    Uses the stable ABI manifest (CPython ``Misc/stable_abi.toml``, as packaged by abi3info and
+    used by abi3audit): each function and data symbol with the version that added it to the
+    limited API.  Symbols outside the manifest are ignored here (abi3audit reports them as
+    violations).  Returns None when no imported symbol is in the manifest.
+    """
+    best: tuple[int, int] | None = None
+    for name in imports:
+        sym = Symbol(name)
+        item = abi3info.FUNCTIONS.get(sym) or abi3info.DATAS.get(sym)
+        if item is None:
+            continue
+        v = (item.added.major, item.added.minor)
+        if best is None or v > best:
+            best = v
+    return best
+
+
+def init_mismatch(elf: ElfInfo | None, stem: str, runtime: Runtime) -> str | None:
+    """Why ``runtime`` finds no init function for module ``stem`` in the object, or None.
+
+    Python 3 looks up ``PyInit_<name>`` (``PyInitU_`` for non-ASCII names; 3.15 first
+    ``PyModExport_<name>``, PEP 793); Python 2 looks up ``init<name>`` (CPython
+    ``Python/importdl.c``).  Only judged when the symbol table was read.
+    """
+    if elf is None or not elf.symbols_read:
+        return None
+    exports = elf.init_exports
+    if runtime.version[0] >= 3:
+        if f"PyInit_{stem}" in exports or f"PyModExport_{stem}" in exports or any(
+                e.startswith("PyInitU_") for e in exports):
+            return None
+        if f"init{stem}" in exports:
+            return f"a Python 2 module (exports init{stem}, not PyInit_{stem})"
+        return f"no PyInit_{stem} function"
+    if f"init{stem}" in exports:
+        return None
+    if f"PyInit_{stem}" in exports:
+        return f"a Python 3 module (exports PyInit_{stem}, not init{stem})"
+    return f"no init{stem} function"
+
+
+def symbols_mismatch(elf: ElfInfo | None, runtime: Runtime) -> str | None:
+    """Why ``runtime`` lacks a stable-ABI symbol the object needs, or None.
+
+    CPython opens extension modules with ``RTLD_NOW`` (``sys.getdlopenflags()``), so a
+    referenced symbol the interpreter does not export fails the import.  Judged for CPython 3
+    runtimes from the stable ABI manifest (:func:`stable_abi_baseline`).
+    """
+    if elf is None or not elf.symbols_read or runtime.implementation != "cpython":
+        return None
+    if runtime.version[0] < 3:
+        return None
+    base = stable_abi_baseline(elf.python_imports)
+    if base is not None and runtime.version < base:
+        return (f"uses stable-ABI symbols added in {base[0]}.{base[1]}, newer than "
+                f"{runtime.id}")
     return None

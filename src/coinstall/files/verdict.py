@@ -155,8 +155,12 @@ def classify(
         return rec
     if ext.is_extension_name(name) and _looks_like_extension(name, content):
         rec.kind = "extension"
+        # The symbol table matters where the name does not pin one runtime: untagged names
+        # (any CPython may find them) and stable-ABI names (any version from the baseline on).
+        untagged_or_abi3 = not _TAGGED.search(name) or ".abi3" in name
         try:
-            rec.elf = ext.read_elf(content if content is not None else head)
+            rec.elf = ext.read_elf(content if content is not None else head,
+                                   symbols=untagged_or_abi3)
         except ValueError as exc:
             rec.elf_problem = str(exc)
         return rec
@@ -302,4 +306,5 @@ def _judge_extension(
             return f"shadowed by {posixpath.basename(other.import_path)} (earlier suffix)"
     if r.elf_problem:
         return r.elf_problem
-    return ext.elf_mismatch(r.elf, rt)
+    return (ext.elf_mismatch(r.elf, rt) or ext.init_mismatch(r.elf, stem, rt)
+            or ext.symbols_mismatch(r.elf, rt))

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Set up coinstall for development and tests on a fresh machine of this kind (Debian 12 with
+# pyenv's Pythons): the extra interpreters the tests compare against, the venv, the pinned
+# real packages the tests read.  Safe to run again: each step is skipped when already done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages: a PyPy and a debug CPython beside pyenv's 2.7 and 3.6-3.13 (the ground-truth
+# tests ask them), rpm/lintian/rpmlint for the benchmark's peers.
+apt_pkgs=(pypy3 python3.11-dbg python3.11-venv lintian rpmlint rpm)
+missing=()
+for p in "${apt_pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# The tool runs on CPython 3.11+: take the first such interpreter.
+if [ ! -x .venv/bin/python ]; then
+  py=""
+  for cand in python3.13 python3.12 python3.11 python3; do
+    if command -v "$cand" >/dev/null && "$cand" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+      py=$(command -v "$cand"); break
+    fi
+  done
+  [ -n "$py" ] || { echo "setup: no Python 3.11+ found" >&2; exit 1; }
+  "$py" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]' 2>&1 | grep -v "^WARNING: Location" || true
+.venv/bin/python -c 'import coinstall' >/dev/null
+
+# Pinned real packages (PyPI wheels, Debian .debs) into .cache/corpus.
+.venv/bin/python tests/corpus.py >/dev/null

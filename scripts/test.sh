@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Set up, then lint, type-check and run the test-suite.  .ci/run runs exactly this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+.venv/bin/ruff check src/ tests/ benchmarks/
+.venv/bin/mypy src
+set +e
+.venv/bin/python -m pytest -q "$@"
+status=$?
+set -e
+# pytest exits 5 when it collected no test: that is a failure here too.
+exit $status
