@@ -235,6 +235,14 @@ def symbols_mismatch(elf: ElfInfo | None, runtime: Runtime) -> str | None:
         return None
     if runtime.version[0] < 3:
         return None
+    if runtime.stable_abi_missing is not None:
+        # The interpreter told us what it lacks: it is right, the manifest only says when a
+        # symbol was *stabilised* (PySlice_Unpack: limited API 3.7, exported since 3.6.1).
+        lacking = sorted(elf.python_imports & runtime.stable_abi_missing)
+        if lacking:
+            more = f" and {len(lacking) - 1} more" if len(lacking) > 1 else ""
+            return f"{runtime.id} does not export {lacking[0]}{more}"
+        return None
     base = stable_abi_baseline(elf.python_imports)
     if base is not None and runtime.version < base:
         return (f"uses stable-ABI symbols added in {base[0]}.{base[1]}, newer than "

@@ -87,6 +87,8 @@ def in_scope(scope: Scope, runtime: Runtime, abs_path: str | None) -> str | None
         return f"{scope.describe()} is not on {runtime.id}'s sys.path"
     if scope.kind == "any":
         return None
+    if runtime.installed and "/" + scope.root.rstrip("/") in runtime.sys_path:
+        return None  # e.g. Debian's pypy3 has /usr/lib/python3/dist-packages on its path
     if runtime.implementation != scope.implementation:
         return f"{scope.describe()} belongs to {scope.implementation}, not {runtime.id}"
     assert scope.version is not None

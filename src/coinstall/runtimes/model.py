@@ -55,6 +55,9 @@ class Runtime:
         default: True when ``/usr/bin/python3`` starts it.
         purelib, platlib, stdlib: ``sysconfig.get_paths()`` values of an installed runtime.
         sys_path: the runtime's ``sys.path`` at start-up (installed runtimes only).
+        stable_abi_missing: the stable-ABI symbols (CPython ``Misc/stable_abi.toml``) this
+            interpreter does not export, as its probe found with ``ctypes.pythonapi``; None
+            for catalogue runtimes and where the probe could not tell.
         sources: where each fact comes from (catalogue citations, or ``"probe"``).
     """
 
@@ -81,6 +84,7 @@ class Runtime:
     platlib: str | None = None
     stdlib: str | None = None
     sys_path: tuple[str, ...] = ()
+    stable_abi_missing: frozenset[str] | None = field(default=None, compare=False)
     sources: tuple[str, ...] = field(default=(), compare=False)
 
     @property

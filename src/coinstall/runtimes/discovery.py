@@ -1,0 +1,623 @@
+"""Runtime discovery: find the Python interpreters on this machine and ask each what it is.
+
+Three steps, each usable on its own:
+
+* :func:`find_interpreters` / :func:`find_candidates` -- look for executables named like a
+  Python interpreter in the usual places and de-duplicate them by the file they resolve to;
+* :func:`probe` -- run ``probe_script.py`` (next to this module) in every one of them, in
+  parallel, with a result cache keyed by the executable's identity;
+* :func:`discover` -- both, turned into :class:`~coinstall.runtimes.model.Runtime` records.
+
+Every fact in a discovered record comes from the interpreter itself (``sources=("probe",)``);
+nothing is looked up in the catalogue here.  The probe runs as
+``INTERPRETER -E -s -S -c SOURCE`` in the directory ``/``, with PYTHONPATH, PYTHONHOME and
+PYTHONSTARTUP removed from the environment (see the probe script's docstring for why not
+``-I``).
+
+This module imports nothing else of coinstall's but :mod:`coinstall.runtimes.model`.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import functools
+import glob
+import hashlib
+import json
+import os
+import re
+import stat
+import subprocess
+import tempfile
+import threading
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import abi3info
+
+from coinstall.runtimes.model import Runtime
+
+#: Command names taken for interpreters when scanning a directory.
+NAME_RE = re.compile(r"^(python|pypy)(\d(\.\d+)?)?(d|t|td|m|dm|mu)?(-dbg)?$")
+#: The command whose target is the system's default runtime (:attr:`Runtime.default`).
+DEFAULT_COMMAND = "/usr/bin/python3"
+#: Seconds one probe may take before it is killed and reported as a :class:`ProbeError`.
+PROBE_TIMEOUT = 20.0
+#: Interpreter options of the probe run; ``-I`` does not exist on 2.7 and 3.0-3.3.
+PROBE_FLAGS = ("-E", "-s", "-S")
+#: The probe script writes its JSON object after this marker.
+PROBE_MARKER = "@@coinstall-probe@@"
+#: Environment variables removed for the probe run.
+SCRUBBED_ENV = ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP")
+
+_CACHE_FORMAT = 1
+#: First four bytes of an ELF file and of the Mach-O (thin and fat, both byte orders) files.
+_BINARY_MAGICS = (
+    b"\x7fELF",
+    b"\xfe\xed\xfa\xce",
+    b"\xfe\xed\xfa\xcf",
+    b"\xce\xfa\xed\xfe",
+    b"\xcf\xfa\xed\xfe",
+    b"\xca\xfe\xba\xbe",
+    b"\xbe\xba\xfe\xca",
+)
+
+_started_lock = threading.Lock()
+_started = 0
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One interpreter executable found on this machine.
+
+    Attributes:
+        executable: its real path (``os.path.realpath``); of hard links to one file, the
+            smallest real path.
+        commands: the sorted basenames under which it was seen (``python3``, ``python3.11``).
+        default: True when :data:`DEFAULT_COMMAND` resolves to the same file.
+    """
+
+    executable: str
+    commands: tuple[str, ...]
+    default: bool
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """What one interpreter reported.
+
+    Attributes:
+        executable: the real path that was probed.
+        requested: the path as it was passed to :func:`probe`.
+        data: the probe script's JSON object, checked for the keys and types listed in
+            :func:`probe`.
+        cached: True if it came from the cache and no interpreter was started for it.
+    """
+
+    executable: str
+    requested: str
+    data: dict[str, Any]
+    cached: bool
+
+
+@dataclass(frozen=True)
+class ProbeError:
+    """An executable that could not be probed: ``path`` as requested and why, in ``message``."""
+
+    path: str
+    message: str
+
+
+class _ProbeFailure(Exception):
+    pass
+
+
+def interpreters_started() -> int:
+    """How many interpreter processes :func:`probe` has launched in this process, in total.
+
+    Returns a monotonically growing int; compare two readings to count the launches of one
+    call (a fully cached call launches none).
+    """
+    with _started_lock:
+        return _started
+
+
+def _count_start() -> None:
+    global _started
+    with _started_lock:
+        _started += 1
+
+
+# --------------------------------------------------------------------------------------------
+# Finding executables
+
+
+def _is_binary(path: str) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(4) in _BINARY_MAGICS
+    except OSError:
+        return False
+
+
+def _search_dirs(environ: Mapping[str, str]) -> list[str]:
+    dirs = [d for d in environ.get("PATH", os.defpath).split(os.pathsep) if d]
+    dirs += ["/usr/bin", "/usr/local/bin"]
+    home = environ.get("HOME") or os.path.expanduser("~")
+    root = environ.get("PYENV_ROOT") or os.path.join(home, ".pyenv")
+    dirs += sorted(glob.glob(os.path.join(glob.escape(root), "versions", "*", "bin")))
+    return dirs
+
+
+def find_candidates(
+    extra: Sequence[str | os.PathLike[str]] = (),
+    *,
+    environ: Mapping[str, str] | None = None,
+) -> list[Candidate]:
+    """The interpreter executables on this machine, one per file.
+
+    Searched, in this order: each directory on ``PATH``, ``/usr/bin``, ``/usr/local/bin``,
+    ``$PYENV_ROOT/versions/*/bin`` (``~/.pyenv`` by default), then the entries of
+    ``COINSTALL_PYTHONS`` (``os.pathsep``-separated) and of ``extra``.  In a directory, a file
+    is taken when its name matches :data:`NAME_RE`, it is an executable regular file after
+    following symlinks, and it starts like an ELF or Mach-O binary (so pyenv's shell-script
+    shims and ``*-config`` scripts are left out).  A file named directly in
+    ``COINSTALL_PYTHONS`` or ``extra`` is always taken, whatever its name or content, so that
+    :func:`probe` reports on it; a path that does not exist is taken as it is.
+
+    Args:
+        extra: more files or directories to look at.
+        environ: the environment to read ``PATH``, ``HOME``, ``PYENV_ROOT`` and
+            ``COINSTALL_PYTHONS`` from (default: ``os.environ``).
+
+    Returns:
+        One :class:`Candidate` per distinct file (same device and inode), in the order in
+        which each was first seen.  Never raises for unreadable or missing directories.
+    """
+    env = os.environ if environ is None else environ
+    try:
+        default_st = os.stat(DEFAULT_COMMAND)
+        default_id: tuple[int, int] | None = (default_st.st_dev, default_st.st_ino)
+    except OSError:
+        default_id = None
+
+    found: dict[tuple[Any, ...], tuple[set[str], set[str]]] = {}
+
+    def add(path: str, explicit: bool) -> None:
+        real = os.path.realpath(path)
+        try:
+            st = os.stat(real)
+        except OSError:
+            if explicit:
+                key: tuple[Any, ...] = ("missing", os.path.abspath(path))
+                found.setdefault(key, (set(), set()))[0].add(os.path.abspath(path))
+                found[key][1].add(os.path.basename(path))
+            return
+        if not explicit and not (
+            stat.S_ISREG(st.st_mode) and os.access(real, os.X_OK) and _is_binary(real)
+        ):
+            return
+        key = (st.st_dev, st.st_ino)
+        reals, names = found.setdefault(key, (set(), set()))
+        reals.add(real)
+        names.add(os.path.basename(path))
+
+    def scan(directory: str) -> None:
+        try:
+            names = sorted(os.listdir(directory))
+        except OSError:
+            return
+        for name in names:
+            if NAME_RE.match(name):
+                add(os.path.join(directory, name), explicit=False)
+
+    for directory in _search_dirs(env):
+        scan(directory)
+    explicit = [p for p in env.get("COINSTALL_PYTHONS", "").split(os.pathsep) if p]
+    explicit += [os.fspath(p) for p in extra]
+    for path in explicit:
+        if os.path.isdir(path):
+            scan(path)
+        else:
+            add(path, explicit=True)
+
+    return [
+        Candidate(
+            executable=min(reals),
+            commands=tuple(sorted(names)),
+            default=default_id is not None and key == default_id,
+        )
+        for key, (reals, names) in found.items()
+    ]
+
+
+def find_interpreters(
+    extra: Sequence[str | os.PathLike[str]] = (),
+    *,
+    environ: Mapping[str, str] | None = None,
+) -> list[str]:
+    """The real paths of :func:`find_candidates` (same arguments, order and rules).
+
+    Returns a list of str, one per distinct interpreter file; raises nothing for missing or
+    unreadable directories.
+    """
+    return [c.executable for c in find_candidates(extra, environ=environ)]
+
+
+# --------------------------------------------------------------------------------------------
+# Probing
+
+
+@functools.cache
+def probe_source() -> str:
+    """The source of ``probe_script.py``, the text passed to ``-c``.
+
+    Raises OSError if the file is missing from the installation.
+    """
+    text = Path(__file__).with_name("probe_script.py").read_text(encoding="utf-8")
+    names = sorted({s.name for s in abi3info.FUNCTIONS} | {s.name for s in abi3info.DATAS})
+    return text.replace("STABLE_ABI_SYMBOLS = []", f"STABLE_ABI_SYMBOLS = {names!r}", 1)
+
+
+def default_cache_path(environ: Mapping[str, str] | None = None) -> Path:
+    """``$XDG_CACHE_HOME/coinstall/probes.json``, else ``~/.cache/coinstall/probes.json``.
+
+    A relative ``XDG_CACHE_HOME`` is ignored, as the XDG base directory specification asks.
+    """
+    env = os.environ if environ is None else environ
+    base = env.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):
+        base = os.path.join(env.get("HOME") or os.path.expanduser("~"), ".cache")
+    return Path(base, "coinstall", "probes.json")
+
+
+_MISSING = object()
+_STR = (str,)
+_OPT_STR = (str, type(None))
+_FIELDS: dict[str, tuple[type, ...]] = {
+    "implementation": _STR,
+    "full_version": _STR,
+    "implementation_version": _OPT_STR,
+    "abiflags": _STR,
+    "magic": (int, type(None)),
+    "cache_tag": _OPT_STR,
+    "soabi": _OPT_STR,
+    "multiarch": _OPT_STR,
+    "platform": _STR,
+    "purelib": _OPT_STR,
+    "platlib": _OPT_STR,
+    "stdlib": _OPT_STR,
+    "executable": _OPT_STR,
+    "prefix": _OPT_STR,
+    "debian": (bool,),
+}
+
+
+def _check(data: object) -> dict[str, Any]:
+    """``data`` if it has the shape the probe script promises, else ValueError."""
+    if not isinstance(data, dict):
+        raise ValueError("probe output is not a JSON object")
+    if "error" in data:
+        raise ValueError(f"probe failed: {data['error']}")
+    for key, types in _FIELDS.items():
+        value = data.get(key, _MISSING)
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+            raise ValueError(f"probe output: bad or missing {key!r}: {value!r}")
+    version = data.get("version")
+    if not (
+        isinstance(version, list)
+        and len(version) == 2
+        and all(type(v) is int for v in version)
+    ):
+        raise ValueError(f"probe output: bad or missing 'version': {version!r}")
+    for key in ("extension_suffixes", "sys_path"):
+        value = data.get(key)
+        if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            raise ValueError(f"probe output: bad or missing {key!r}: {value!r}")
+    return data
+
+
+def _tail(text: bytes) -> str:
+    lines = [line for line in text.decode("utf-8", "replace").splitlines() if line.strip()]
+    return lines[-1].strip()[:300] if lines else ""
+
+
+def _run_probe(executable: str, script: str) -> dict[str, Any]:
+    env = {k: v for k, v in os.environ.items() if k not in SCRUBBED_ENV}
+    _count_start()
+    try:
+        proc = subprocess.run(
+            [executable, *PROBE_FLAGS, "-c", script],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=PROBE_TIMEOUT,
+            cwd=os.path.abspath(os.sep),
+            env=env,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise _ProbeFailure(f"timed out after {PROBE_TIMEOUT:g} s") from exc
+    except OSError as exc:
+        raise _ProbeFailure(f"cannot run: {exc.strerror or exc}") from exc
+    lines = proc.stdout.decode("utf-8", "replace").splitlines()
+    payload = next((ln for ln in reversed(lines) if ln.startswith(PROBE_MARKER)), None)
+    if payload is None:
+        detail = _tail(proc.stderr) or _tail(proc.stdout) or "no output"
+        raise _ProbeFailure(f"not a Python interpreter (exit status {proc.returncode}): {detail}")
+    try:
+        return _check(json.loads(payload[len(PROBE_MARKER) :]))
+    except ValueError as exc:
+        raise _ProbeFailure(str(exc)) from exc
+
+
+def _load_cache(path: Path, script_hash: str) -> dict[str, Any]:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if (
+        not isinstance(raw, dict)
+        or raw.get("format") != _CACHE_FORMAT
+        or raw.get("probe_sha256") != script_hash
+        or not isinstance(raw.get("entries"), dict)
+    ):
+        return {}
+    entries: dict[str, Any] = raw["entries"]
+    return entries
+
+
+def _write_cache(path: Path, script_hash: str, entries: Mapping[str, Any]) -> None:
+    document = {"format": _CACHE_FORMAT, "probe_sha256": script_hash, "entries": entries}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(document, handle, indent=1, sort_keys=True)
+            os.replace(tmp, path)
+        except BaseException:
+            _unlink_quietly(tmp)
+            raise
+    except OSError:
+        pass  # the cache only saves time; a read-only home must not stop discovery
+
+
+def _unlink_quietly(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+
+
+def probe(
+    executables: Iterable[str | os.PathLike[str]],
+    *,
+    cache_path: str | os.PathLike[str] | None = None,
+    jobs: int | None = None,
+) -> tuple[list[ProbeResult], list[ProbeError]]:
+    """Run the probe script in each executable, in parallel, with a cache.
+
+    Each executable is resolved with ``os.path.realpath`` and run as
+    ``REAL -E -s -S -c SOURCE`` (:func:`probe_source`), in ``/``, without PYTHONPATH,
+    PYTHONHOME and PYTHONSTARTUP, for at most :data:`PROBE_TIMEOUT` seconds, in a thread pool
+    of ``jobs`` workers (default: as many as ``ThreadPoolExecutor`` would use, capped by the
+    work).  :func:`interpreters_started` counts the launches.
+
+    The cache is a JSON file (default :func:`default_cache_path`) mapping each real path to
+    the ``[st_mtime_ns, st_size, st_ino, st_dev]`` of the real file and the probe's answer; an
+    entry is used only while that key still matches and the probe script is unchanged
+    (its SHA-256 is stored), so a repeated call over unchanged interpreters starts none.
+    The file is replaced atomically (temporary file in the same directory + ``os.replace``);
+    failures to read or write it are ignored.  Failed probes are not cached.
+
+    Returns:
+        ``(results, errors)``, both in the order of ``executables``.  Each
+        :class:`ProbeResult` ``data`` is a dict with: ``implementation`` (str), ``version``
+        ([major, minor]), ``full_version`` (str), ``implementation_version`` (str | None),
+        ``abiflags`` (str), ``magic`` (int | None), ``cache_tag``, ``soabi``, ``multiarch``
+        (str | None), ``extension_suffixes`` (list[str]), ``platform`` (str), ``purelib``,
+        ``platlib``, ``stdlib``, ``executable``, ``prefix`` (str | None), ``sys_path``
+        (list[str]), ``site_packages`` (list[str]) and ``debian`` (bool).  An executable that
+        is missing, cannot be run, times out, or does not answer like the probe script gives
+        a :class:`ProbeError` instead; this function does not raise for them.
+    """
+    script = probe_source()
+    script_hash = hashlib.sha256(script.encode("utf-8")).hexdigest()
+    path = Path(cache_path) if cache_path is not None else default_cache_path()
+    cache = _load_cache(path, script_hash)
+
+    answers: dict[int, ProbeResult | ProbeError] = {}
+    todo: dict[str, list[int]] = {}  # real path -> indexes of the requests
+    keys: dict[str, list[int]] = {}
+    requested: list[str] = []
+    for index, exe in enumerate(executables):
+        given = os.fspath(exe)
+        requested.append(given)
+        real = os.path.realpath(given)
+        try:
+            st = os.stat(real)
+        except OSError as exc:
+            answers[index] = ProbeError(given, f"cannot stat {real}: {exc.strerror or exc}")
+            continue
+        key = [st.st_mtime_ns, st.st_size, st.st_ino, st.st_dev]
+        entry = cache.get(real)
+        if isinstance(entry, dict) and entry.get("key") == key:
+            try:
+                answers[index] = ProbeResult(real, given, _check(entry.get("data")), True)
+                continue
+            except ValueError:
+                pass
+        keys[real] = key
+        todo.setdefault(real, []).append(index)
+
+    fresh: dict[str, Any] = {}
+    if todo:
+        workers = jobs if jobs is not None else min(32, (os.cpu_count() or 1) + 4)
+        workers = max(1, min(workers, len(todo)))
+        with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = {pool.submit(_run_probe, real, script): real for real in todo}
+            for future in concurrent.futures.as_completed(futures):
+                real = futures[future]
+                try:
+                    data = future.result()
+                except _ProbeFailure as exc:
+                    for index in todo[real]:
+                        answers[index] = ProbeError(requested[index], str(exc))
+                    continue
+                fresh[real] = {"key": keys[real], "data": data}
+                for index in todo[real]:
+                    answers[index] = ProbeResult(real, requested[index], data, False)
+
+    if fresh:
+        entries = _load_cache(path, script_hash)  # another process may have written since
+        entries = {p: e for p, e in entries.items() if os.path.exists(p)}
+        entries.update(fresh)
+        _write_cache(path, script_hash, entries)
+
+    results = [a for _, a in sorted(answers.items()) if isinstance(a, ProbeResult)]
+    errors = [a for _, a in sorted(answers.items()) if isinstance(a, ProbeError)]
+    return results, errors
+
+
+# --------------------------------------------------------------------------------------------
+# Runtime records
+
+
+def runtime_id(
+    implementation: str,
+    version: tuple[int, int],
+    abiflags: str,
+    implementation_version: str | None,
+    vendor_suffix: str = "",
+) -> str:
+    """The :attr:`Runtime.id` of a build, without the ``@`` disambiguation of :func:`discover`.
+
+    CPython (and any implementation but PyPy): ``{implementation}-{X.Y}{abiflags}`` with
+    ``m`` dropped from the flags (``cpython-3.12``, ``cpython-3.11d``, ``cpython-3.13t``,
+    ``cpython-2.7u`` for flags ``mu``).  PyPy: ``pypy-{X.Y}-pp{A}{B}`` from the first two
+    components of the PyPy version (``pypy-3.9-pp73``), ``pypy-{X.Y}`` if it is unknown.
+    ``vendor_suffix`` is appended verbatim (e.g. ``"+debian"``).  Raises nothing.
+    """
+    xy = f"{version[0]}.{version[1]}"
+    if implementation == "pypy":
+        base = f"pypy-{xy}"
+        parts = (implementation_version or "").split(".")
+        if len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit():
+            base += f"-pp{parts[0]}{parts[1]}"
+    else:
+        base = f"{implementation}-{xy}{abiflags.replace('m', '')}"
+    return base + vendor_suffix
+
+
+def pyc_header_size(implementation: str, version: tuple[int, int], magic: int | None) -> int:
+    """The pyc header size in bytes: 8, 12 or 16 (``model.PYC_HEADER_SIZES``).
+
+    CPython, from the magic number (``importlib._bootstrap_external``, PEP 552): 2.x magics
+    (>= 20000) and magics below 3210 have 8 bytes (magic + mtime), 3210 to 3391 have 12
+    (+ source size), 3392 and later 16 (+ flags).  PyPy numbers its magics on its own, so it
+    (and CPython with an unknown magic) gets the layout of the language version it
+    implements: 3.7+ 16, 3.3-3.6 12, older 8.  Raises nothing.
+    """
+    if implementation == "cpython" and magic is not None:
+        if magic >= 20000 or magic < 3210:
+            return 8
+        return 12 if magic < 3392 else 16
+    if version >= (3, 7):
+        return 16
+    return 12 if version >= (3, 3) else 8
+
+
+def runtime_from_probe(data: Mapping[str, Any], candidate: Candidate) -> Runtime:
+    """A :class:`Runtime` from one probe answer (:attr:`ProbeResult.data`) and its candidate.
+
+    Every field comes from the probe except ``executable`` (the candidate's real path),
+    ``commands`` and ``default`` (from :func:`find_candidates`), ``id``
+    (:func:`runtime_id`), ``pyc_header_size`` (:func:`pyc_header_size`) and ``vendor``
+    (``"debian"`` when the probe saw Debian's ``/usr/lib/python3/dist-packages`` or
+    ``/usr/lib/python2.7/dist-packages``, else ``"upstream"``).  Raises KeyError/TypeError on
+    data that :func:`probe` did not check.
+    """
+    version = (int(data["version"][0]), int(data["version"][1]))
+    implementation: str = data["implementation"]
+    magic: int | None = data["magic"]
+    return Runtime(
+        id=runtime_id(
+            implementation, version, data["abiflags"], data["implementation_version"]
+        ),
+        implementation=implementation,
+        version=version,
+        abiflags=data["abiflags"],
+        magic=magic,
+        cache_tag=data["cache_tag"],
+        pyc_header_size=pyc_header_size(implementation, version, magic),
+        soabi=data["soabi"],
+        extension_suffixes=tuple(data["extension_suffixes"]),
+        multiarch=data["multiarch"],
+        platform=data["platform"],
+        vendor="debian" if data["debian"] else "upstream",
+        full_version=data["full_version"],
+        implementation_version=data["implementation_version"],
+        executable=candidate.executable,
+        commands=candidate.commands,
+        default=candidate.default,
+        purelib=data["purelib"],
+        platlib=data["platlib"],
+        stdlib=data["stdlib"],
+        sys_path=tuple(data["sys_path"]),
+        stable_abi_missing=(None if data.get("stable_abi_missing") is None
+                            else frozenset(data["stable_abi_missing"])),
+        sources=("probe",),
+    )
+
+
+def _sort_key(runtime: Runtime) -> tuple[str, tuple[int, int], str, str]:
+    return (runtime.implementation, runtime.version, runtime.abiflags, runtime.executable or "")
+
+
+def unique_ids(runtimes: Sequence[Runtime]) -> list[Runtime]:
+    """``runtimes`` (same order) with shared ids made unique.
+
+    Runtimes that share an id all get ``@{full_version}`` appended; those still equal then get
+    ``-1``, ``-2``, ... in their order in ``runtimes``.  Raises nothing.
+    """
+    counts = Counter(r.id for r in runtimes)
+    step = [
+        r.with_id(f"{r.id}@{r.full_version or 'unknown'}") if counts[r.id] > 1 else r
+        for r in runtimes
+    ]
+    counts = Counter(r.id for r in step)
+    seen: Counter[str] = Counter()
+    out = []
+    for r in step:
+        if counts[r.id] > 1:
+            seen[r.id] += 1
+            r = r.with_id(f"{r.id}-{seen[r.id]}")
+        out.append(r)
+    return out
+
+
+def discover(
+    extra: Sequence[str | os.PathLike[str]] = (),
+    *,
+    cache_path: str | os.PathLike[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    jobs: int | None = None,
+) -> tuple[list[Runtime], list[ProbeError]]:
+    """Every Python runtime on this machine, asked directly.
+
+    :func:`find_candidates` (``extra``, ``environ``), then :func:`probe` (``cache_path``,
+    ``jobs``), then :func:`runtime_from_probe` and :func:`unique_ids`.
+
+    Returns:
+        ``(runtimes, errors)``: the :class:`Runtime` records (``sources=("probe",)``, unique
+        ids) sorted by (implementation, version, abiflags, executable), and a
+        :class:`ProbeError` for every candidate that could not be probed.  Broken or
+        non-Python executables end up in ``errors``; this function does not raise for them.
+    """
+    candidates = find_candidates(extra, environ=environ)
+    by_path = {c.executable: c for c in candidates}
+    results, errors = probe(list(by_path), cache_path=cache_path, jobs=jobs)
+    runtimes = [runtime_from_probe(r.data, by_path[r.requested]) for r in results]
+    return unique_ids(sorted(runtimes, key=_sort_key)), errors

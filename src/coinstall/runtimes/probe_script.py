@@ -1,0 +1,253 @@
+# mypy: ignore-errors
+# ruff: noqa: UP004, UP031, E722
+"""coinstall runtime probe: describe the interpreter that runs this file as ONE JSON object.
+
+Not imported by coinstall.  ``coinstall.runtimes.discovery`` runs it as::
+
+    INTERPRETER -E -s -S -c "<the source of this file>"
+
+with the working directory ``/`` and PYTHONPATH/PYTHONHOME/PYTHONSTARTUP removed from the
+environment.  ``-I`` is not used because CPython 2.7 and 3.0-3.3 reject it; ``-E -s -S`` exists
+on every CPython 2.7/3.x and PyPy, and the ``''`` entry that ``-c`` puts first on sys.path is
+removed before anything else is imported.  Running the file (``INTERPRETER -E -s -S
+probe_script.py``) works as well: the script's own directory is removed from sys.path then.
+
+The object is written on one stdout line after the marker ``@@coinstall-probe@@`` (whatever a
+``.pth`` file might print cannot be mistaken for it).  On any exception the object still comes,
+with an ``"error"`` key.  The code must run unchanged on CPython 2.7, 3.0 to 3.15 and PyPy 2/3:
+no f-strings, no annotations, standard library only.
+"""
+import sys
+
+MARKER = "@@coinstall-probe@@"
+DEBIAN_DIRS = ("/usr/lib/python3/dist-packages", "/usr/lib/python2.7/dist-packages")
+
+try:
+    TEXT = unicode  # Python 2
+except NameError:
+    TEXT = str
+
+
+# Filled in by discovery.probe_source() with the stable ABI manifest's function and data
+# names (CPython Misc/stable_abi.toml via abi3info); the probe reports which of them this
+# interpreter does not export.
+STABLE_ABI_SYMBOLS = []
+
+
+def _strip_script_dir():
+    # -c puts '' first on sys.path; a script run puts its own directory there.
+    if "__file__" in globals():
+        import os
+
+        here = os.path.dirname(os.path.abspath(__file__))
+        if sys.path and os.path.abspath(sys.path[0] or os.curdir) == here:
+            del sys.path[0]
+    elif sys.path and sys.path[0] == "":
+        del sys.path[0]
+
+
+def _text(value):
+    if isinstance(value, bytes) and not isinstance(value, TEXT):
+        return value.decode(sys.getfilesystemencoding() or "utf-8", "replace")
+    return value
+
+
+class _Sink(object):
+    def write(self, data):
+        pass
+
+    def flush(self):
+        pass
+
+
+def _config():
+    """(get_config_var, {purelib, platlib, stdlib})."""
+    try:
+        import sysconfig  # 2.7, 3.2+
+
+        paths = sysconfig.get_paths()
+        return sysconfig.get_config_var, dict((k, paths.get(k)) for k in
+                                              ("purelib", "platlib", "stdlib"))
+    except ImportError:  # 3.0, 3.1
+        from distutils import sysconfig
+
+        return sysconfig.get_config_var, {
+            "purelib": sysconfig.get_python_lib(0),
+            "platlib": sysconfig.get_python_lib(1),
+            "stdlib": sysconfig.get_python_lib(standard_lib=1),
+        }
+
+
+def _abiflags(name, version, get_var, suffixes):
+    flags = getattr(sys, "abiflags", None)
+    if flags is None:
+        # Python 2 and Windows: pypa/packaging tags._cpython_abis.
+        flags = ""
+        if name == "cpython":
+            debug = get_var("Py_DEBUG")
+            has_ext = "_d.pyd" in suffixes
+            if debug or (debug is None and (hasattr(sys, "gettotalrefcount") or has_ext)):
+                flags += "d"
+            if version < (3, 8):
+                pymalloc = get_var("WITH_PYMALLOC")
+                if pymalloc or pymalloc is None:
+                    flags += "m"
+            if version < (3, 3):
+                usize = get_var("Py_UNICODE_SIZE")
+                if usize == 4 or (usize is None and sys.maxunicode == 0x10FFFF):
+                    flags += "u"
+    if get_var("Py_GIL_DISABLED") == 1 and "t" not in flags:
+        flags += "t"
+    return flags
+
+
+def _magic():
+    try:
+        from importlib.util import MAGIC_NUMBER as raw  # 3.4+
+    except ImportError:
+        import imp
+
+        raw = imp.get_magic()
+    data = bytearray(raw)
+    return data[0] | (data[1] << 8)
+
+
+def _extension_suffixes():
+    try:
+        from importlib.machinery import EXTENSION_SUFFIXES  # 3.3+
+
+        return list(EXTENSION_SUFFIXES)
+    except ImportError:
+        import imp
+
+        return [s[0] for s in imp.get_suffixes() if s[2] == imp.C_EXTENSION]
+
+
+def _site(pre_site_path):
+    """(site.getsitepackages(), sys.path as site.py would leave it, without user site and
+    without the entries of .pth files)."""
+    import os
+
+    saved = sys.stdout
+    sys.stdout = _Sink()  # 2.x site runs main() on import, and .pth lines may print
+    try:
+        try:
+            import site
+
+            dirs = list(site.getsitepackages())
+        except Exception:
+            dirs = []
+    finally:
+        sys.stdout = saved
+    full = []
+    for d in pre_site_path:  # site.removeduppaths(): 3.6 lists its stdlib twice under -S
+        if d not in full:
+            full.append(d)
+    for d in dirs:
+        if d not in full and os.path.isdir(d):
+            full.append(d)
+    return dirs, full
+
+
+def _stable_abi_missing(name, version):
+    """Stable-ABI names this interpreter does not export (None if it cannot tell)."""
+    if name != "cpython" or version[0] < 3 or not STABLE_ABI_SYMBOLS:
+        return None
+    try:
+        import ctypes
+
+        api = ctypes.pythonapi
+    except Exception:
+        return None
+    missing = []
+    for sym in STABLE_ABI_SYMBOLS:
+        try:
+            getattr(api, sym)
+        except AttributeError:
+            missing.append(sym)
+    return missing
+
+
+def _probe():
+    import platform
+
+    impl = getattr(sys, "implementation", None)  # 3.3+
+    name = impl.name if impl is not None else platform.python_implementation().lower()
+    version = tuple(sys.version_info[:2])
+    pypy = getattr(sys, "pypy_version_info", None)
+    get_var, paths = _config()
+    suffixes = _extension_suffixes()
+
+    cache_tag = getattr(impl, "cache_tag", None)
+    if impl is None and version >= (3, 2):
+        import imp
+
+        cache_tag = imp.get_tag()
+
+    multiarch = get_var("MULTIARCH") or getattr(impl, "_multiarch", None)
+    pre_site_path = list(sys.path)
+    site_dirs, sys_path = _site(pre_site_path)
+    debian = False
+    for d in sys_path + site_dirs:
+        if d in DEBIAN_DIRS:
+            debian = True
+
+    info = {
+        "implementation": name,
+        "version": list(version),
+        "full_version": platform.python_version(),
+        "implementation_version": (pypy and "%d.%d.%d" % tuple(pypy[:3])) or None,
+        "abiflags": _abiflags(name, version, get_var, suffixes),
+        "magic": _magic(),
+        "cache_tag": cache_tag,
+        "soabi": get_var("SOABI"),
+        "extension_suffixes": suffixes,
+        "multiarch": multiarch,
+        "platform": sys.platform,
+        "purelib": paths["purelib"],
+        "platlib": paths["platlib"],
+        "stdlib": paths["stdlib"],
+        "sys_path": sys_path,
+        "site_packages": site_dirs,
+        "executable": sys.executable,
+        "prefix": sys.prefix,
+        "debian": debian,
+        "stable_abi_missing": _stable_abi_missing(name, version),
+    }
+    out = {}
+    for key, value in info.items():
+        if isinstance(value, list):
+            value = [_text(v) for v in value]
+        elif value is None:
+            out[key] = None
+            continue
+        out[key] = _text(value)
+    return out
+
+
+def main():
+    try:
+        import warnings
+
+        warnings.simplefilter("ignore")
+    except Exception:
+        pass
+    try:
+        _strip_script_dir()
+        import json
+    except Exception:
+        exc = sys.exc_info()[1]
+        sys.stdout.write(MARKER + '{"error": "cannot import json: %s"}\n'
+                         % repr(str(exc)).replace('"', "'").replace("\\", "/"))
+        return
+    try:
+        info = _probe()
+        text = json.dumps(info, sort_keys=True)
+    except:  # anything at all, SystemExit from a .pth line included
+        exc = sys.exc_info()[1]
+        text = json.dumps({"error": "%s: %s" % (type(exc).__name__, _text(str(exc)))})
+    sys.stdout.write(MARKER + text + "\n")
+    sys.stdout.flush()
+
+
+main()

@@ -1,0 +1,347 @@
+"""Pinned corpus of real packages (PyPI wheels, Debian bookworm .debs, shared RPMs) for the tests.
+
+Files are downloaded once into a cache directory and reused: ``$COINSTALL_TEST_CACHE`` if set,
+otherwise ``<repo>/.cache/corpus`` (gitignored).  Every file is pinned by exact file name and
+sha256, so every test run sees byte-identical inputs.
+
+* Wheels are fetched with ``pip download --no-deps --only-binary=:all:`` and pip's cross-target
+  options (``--python-version/--implementation/--abi/--platform``), which are derived from the
+  pinned file name itself (see :func:`pip_target_args`).
+* Debs are fetched with ``apt-get download NAME[:ARCH]=VERSION`` (needs bookworm apt lists; run
+  ``apt-get update`` once if apt cannot find the pinned version).
+* RPMs are not downloaded: they live in ``<repo>/../shared/corpus/rpm/``.
+
+Run ``python tests/corpus.py`` to pre-fetch everything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import urllib.parse
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+RPM_DIR = REPO_ROOT.parent / "shared" / "corpus" / "rpm"
+CACHE_ENV = "COINSTALL_TEST_CACHE"
+
+# Python version used as the download target for pure (``pyN-none-any``) wheels.
+PURE_PY3_TARGET = "3.12"
+PURE_PY2_TARGET = "2.7"
+
+WHEELS: dict[str, str] = {
+    # (a) quoted in the issue
+    "numpy-cp312": "numpy-2.1.3-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+    # (b) old "m"/"mu" ABI era, version-specific CPython wheels (same PyYAML release)
+    "pyyaml-cp27mu": "PyYAML-5.4.1-cp27-cp27mu-manylinux1_x86_64.whl",
+    "pyyaml-cp36m": "PyYAML-5.4.1-cp36-cp36m-manylinux1_x86_64.whl",
+    "pyyaml-cp37m": "PyYAML-5.4.1-cp37-cp37m-manylinux1_x86_64.whl",
+    # ... and one with a four-tag compressed platform set incl. manylinux2010
+    "pyyaml-cp37m-2010": (
+        "PyYAML-6.0-cp37-cp37m-manylinux_2_5_x86_64.manylinux1_x86_64"
+        ".manylinux_2_12_x86_64.manylinux2010_x86_64.whl"
+    ),
+    # (c) new era, version-specific; cp313 vs cp313t (free-threaded) of the same release
+    "pyyaml-cp311": "PyYAML-6.0.2-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+    "pyyaml-cp313": "PyYAML-6.0.2-cp313-cp313-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+    "markupsafe-cp313": (
+        "MarkupSafe-3.0.2-cp313-cp313-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
+    ),
+    "markupsafe-cp313t": (
+        "MarkupSafe-3.0.2-cp313-cp313t-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
+    ),
+    # (d) stable ABI (abi3) wheels; bcrypt also for aarch64 (ELF machine mismatch)
+    "cryptography-abi3": "cryptography-43.0.3-cp39-abi3-manylinux_2_28_x86_64.whl",
+    "bcrypt-abi3": "bcrypt-4.2.1-cp39-abi3-manylinux_2_28_x86_64.whl",
+    "bcrypt-abi3-aarch64": "bcrypt-4.2.1-cp39-abi3-manylinux_2_28_aarch64.whl",
+    "pynacl-abi3": (
+        "PyNaCl-1.5.0-cp36-abi3-manylinux_2_17_x86_64.manylinux2014_x86_64"
+        ".manylinux_2_24_x86_64.whl"
+    ),
+    # (e) PyPy 7.3 / Python 3.9 (matches the PyPy 7.3.11 on the test machine)
+    "numpy-pypy39": (
+        "numpy-1.26.4-pp39-pypy39_pp73-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
+    ),
+    # (f) pure wheels; click 8.2.0 has Requires-Python >=3.10
+    "six": "six-1.16.0-py2.py3-none-any.whl",
+    "requests": "requests-2.32.3-py3-none-any.whl",
+    "attrs": "attrs-24.2.0-py3-none-any.whl",
+    "click": "click-8.2.0-py3-none-any.whl",
+}
+
+DEBS: dict[str, str] = {
+    "python3-numpy": "python3-numpy_1%3a1.24.2-1+deb12u1_amd64.deb",
+    "python3-yaml": "python3-yaml_6.0-3+b2_amd64.deb",
+    "python3-cryptography": "python3-cryptography_38.0.4-3+deb12u1_amd64.deb",
+    "python3-six": "python3-six_1.16.0-4_all.deb",
+    # ships /usr/bin/chardetect with a "#!/usr/bin/python3" shebang
+    "python3-chardet": "python3-chardet_5.1.0+dfsg-2_all.deb",
+}
+
+WHEEL_SHA256: dict[str, str] = {  # name -> sha256 of WHEELS[name]
+    "numpy-cp312": "2312b2aa89e1f43ecea6da6ea9a810d06aae08321609d8dc0d0eda6d946a541b",
+    "pyyaml-cp27mu": "bb4191dfc9306777bc594117aee052446b3fa88737cd13b7188d0e7aa8162185",
+    "pyyaml-cp36m": "4e0583d24c881e14342eaf4ec5fbc97f934b999a6828693a99157fde912540cc",
+    "pyyaml-cp37m": "e1d4970ea66be07ae37a3c2e48b5ec63f7ba6804bdddfdbd3cfd954d25a82e63",
+    "pyyaml-cp37m-2010": "231710d57adfd809ef5d34183b8ed1eeae3f76459c18fb4a0b373ad56bedcdd9",
+    "pyyaml-cp311": "3ad2a3decf9aaba3d29c8f537ac4b243e36bef957511b4766cb0057d32b0be85",
+    "pyyaml-cp313": "70b189594dbe54f75ab3a1acec5f1e3faa7e8cf2f1e08d9b561cb41b845f69d5",
+    "markupsafe-cp313": "15ab75ef81add55874e7ab7055e9c397312385bd9ced94920f2802310c930396",
+    "markupsafe-cp313t": "c0ef13eaeee5b615fb07c9a7dadb38eac06a0608b41570d8ade51c56539e509d",
+    "cryptography-abi3": "c2e6fc39c4ab499049df3bdf567f768a723a5e8464816e8f009f121a5a9f4405",
+    "bcrypt-abi3": "687cf30e6681eeda39548a93ce9bfbb300e48b4d445a43db4298d2474d2a1e54",
+    "bcrypt-abi3-aarch64": "533e7f3bcf2f07caee7ad98124fab7499cb3333ba2274f7a36cf1daee7409d99",
+    "pynacl-abi3": "0c84947a22519e013607c9be43706dd42513f9e6ae5d39d3613ca1e142fba44d",
+    "numpy-pypy39": "95a7476c59002f2f6c590b9b7b998306fba6a5aa646b1e22ddfeaf8f78c3a29c",
+    "six": "8abb2f1d86890a2dfb989f9a77cfcfd3e47c2a354b01111771326f8aa26e0254",
+    "requests": "70761cfe03c773ceb22aa2f671b4757976145175cdfca038c02654d061d6dcc6",
+    "attrs": "81921eb96de3191c8258c199618104dd27ac608d9366f5e35d011eae1867ede2",
+    "click": "6b303f0b2aa85f1cb4e5303078fadcbcd4e476f114fab9b5007005711839325c",
+}
+
+DEB_SHA256: dict[str, str] = {  # name -> sha256 of DEBS[name]
+    "python3-numpy": "64c6e18bd85f881328d70071154c2d8b93fd6de2e07855f81fad5e499694ac03",
+    "python3-yaml": "8d0db0b3099298fe039b94e4c52a6987798a90d23b80de3ac13c3cb75cf622a2",
+    "python3-cryptography": "c1a53527b03b36910cbb864b71c09091bd2bc3d824b73b8bc3135bfeb6ca3292",
+    "python3-six": "fd189e9cecbcf17a1fc20aec30055c8afa9c1eec00cd6e7ab385087a2ab3b0d3",
+    "python3-chardet": "271227b4ca709db673d8bff58b64f4a590ab17b50a9616d49aacc459bbd05f85",
+}
+
+
+class CorpusError(RuntimeError):
+    """A pinned corpus file could not be fetched or does not match its pin."""
+
+
+def cache_dir() -> Path:
+    """The corpus cache directory (created on demand)."""
+    env = os.environ.get(CACHE_ENV)
+    path = Path(env) if env else REPO_ROOT / ".cache" / "corpus"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+# --------------------------------------------------------------------------- wheels
+
+
+def _python_version(tag: str) -> str:
+    """'cp313' -> '3.13', 'pp39' -> '3.9', 'cp27' -> '2.7'."""
+    digits = tag[2:]
+    if len(digits) < 2 or not digits.isdigit():
+        raise CorpusError(f"cannot derive a Python version from tag {tag!r}")
+    return f"{digits[0]}.{digits[1:]}"
+
+
+_LEGACY_MANYLINUX = {"manylinux1": (2, 5), "manylinux2010": (2, 12), "manylinux2014": (2, 17)}
+
+
+def _platform_rank(platform: str) -> tuple[int, int]:
+    """(glibc major, minor) of a manylinux platform tag; (0, 0) for anything else."""
+    prefix, _, _arch = platform.partition("_")
+    if prefix in _LEGACY_MANYLINUX:
+        return _LEGACY_MANYLINUX[prefix]
+    parts = platform.split("_")
+    if parts[0] == "manylinux" and len(parts) > 3 and parts[1].isdigit() and parts[2].isdigit():
+        return int(parts[1]), int(parts[2])
+    return (0, 0)
+
+
+def pip_target_args(filename: str) -> list[str]:
+    """pip's cross-target options that select exactly the pinned wheel ``filename``."""
+    parts = filename.removesuffix(".whl").split("-")
+    if len(parts) not in (5, 6) or not filename.endswith(".whl"):
+        raise CorpusError(f"not a wheel file name: {filename!r}")
+    pythons, abis, platforms = (p.split(".") for p in parts[-3:])
+    if abis == ["none"] and platforms == ["any"]:
+        version = PURE_PY3_TARGET if any(p.startswith("py3") for p in pythons) else PURE_PY2_TARGET
+        implementation = "py"
+    else:
+        impls = {p[:2] for p in pythons}
+        if len(impls) != 1:
+            raise CorpusError(f"mixed implementations in {filename!r}")
+        implementation = impls.pop()
+        version = _python_version(max(pythons, key=lambda p: int(p[2:] or 0)))
+    args = ["--python-version", version, "--implementation", implementation]
+    for abi in abis:
+        args += ["--abi", abi]
+    # pip ranks the first --platform highest: put the newest glibc first, so that when a release
+    # has several files (e.g. "manylinux_2_17..." and "manylinux_2_17....manylinux_2_24...") the
+    # pinned one, whose set contains the newest tag, wins.
+    for platform in sorted(platforms, key=_platform_rank, reverse=True):
+        args += ["--platform", platform]
+    return args
+
+
+def _wheel_requirement(filename: str) -> str:
+    name, version = filename.split("-")[:2]
+    return f"{name}=={version}"
+
+
+def _pip_command() -> list[str]:
+    if importlib.util.find_spec("pip") is not None:
+        return [sys.executable, "-m", "pip"]
+    venv_python = REPO_ROOT / ".venv" / "bin" / "python"
+    if venv_python.exists():
+        return [str(venv_python), "-m", "pip"]
+    raise CorpusError(f"pip is not available for {sys.executable} (needed to fetch wheels)")
+
+
+def _download_wheel(filename: str, dest: Path) -> None:
+    cmd = [
+        *_pip_command(),
+        "download",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--disable-pip-version-check",
+        "--no-input",
+        *pip_target_args(filename),
+        _wheel_requirement(filename),
+        "-d",
+        str(dest),
+    ]
+    _run(cmd, cwd=dest, what=f"pip download of {filename}")
+
+
+# --------------------------------------------------------------------------- debs
+
+
+def apt_spec(filename: str) -> str:
+    """The ``apt-get download`` argument for a pinned .deb file name.
+
+    'python3-numpy_1%3a1.24.2-1+deb12u1_amd64.deb' -> 'python3-numpy:amd64=1:1.24.2-1+deb12u1'
+    """
+    parts = filename.removesuffix(".deb").split("_")
+    if len(parts) != 3 or not filename.endswith(".deb"):
+        raise CorpusError(f"not a .deb file name: {filename!r}")
+    name, version, arch = parts
+    version = urllib.parse.unquote(version)
+    return f"{name}={version}" if arch == "all" else f"{name}:{arch}={version}"
+
+
+def _download_deb(filename: str, dest: Path) -> None:
+    if shutil.which("apt-get") is None:
+        raise CorpusError(f"apt-get is not available (needed to fetch {filename})")
+    # dest is a private (0700) temp dir: apt falls back to an unsandboxed download as root,
+    # which only prints a warning.
+    cmd = ["apt-get", "download", "-q", apt_spec(filename)]
+    _run(
+        cmd,
+        cwd=dest,
+        what=f"apt-get download of {filename}",
+        hint="if apt cannot find the version, run `apt-get update` (bookworm lists) and retry",
+    )
+
+
+# --------------------------------------------------------------------------- common
+
+
+def _run(cmd: list[str], *, cwd: Path, what: str, hint: str = "") -> None:
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        output = (proc.stdout + proc.stderr).strip()
+        msg = f"{what} failed (exit {proc.returncode}): {' '.join(cmd)}\n{output}"
+        if hint:
+            msg += f"\nhint: {hint}"
+        raise CorpusError(msg)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fetch(kind: str, filename: str, sha256: str, download: Callable[[str, Path], None]) -> Path:
+    """Return the cached ``kind/filename``, downloading and verifying it first if missing."""
+    target_dir = cache_dir() / kind
+    target = target_dir / filename
+    if target.is_file():
+        return target
+    target_dir.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{kind}-", dir=cache_dir()))
+    try:
+        download(filename, tmp)
+        got = sorted(p.name for p in tmp.iterdir() if p.is_file())
+        if got != [filename]:
+            raise CorpusError(
+                f"expected the download to produce exactly {filename!r}, got {got!r}; "
+                "the pin in tests/corpus.py no longer matches what the archive serves"
+            )
+        actual = _sha256(tmp / filename)
+        if actual != sha256:
+            raise CorpusError(f"sha256 mismatch for {filename}: pinned {sha256}, got {actual}")
+        os.replace(tmp / filename, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def wheel(name: str) -> Path:
+    """Path of the cached pinned wheel ``WHEELS[name]`` (downloaded if missing)."""
+    try:
+        filename = WHEELS[name]
+    except KeyError:
+        raise KeyError(f"no pinned wheel {name!r}; known: {sorted(WHEELS)}") from None
+    return _fetch("wheels", filename, WHEEL_SHA256[name], _download_wheel)
+
+
+def deb(name: str) -> Path:
+    """Path of the cached pinned .deb ``DEBS[name]`` (downloaded if missing)."""
+    try:
+        filename = DEBS[name]
+    except KeyError:
+        raise KeyError(f"no pinned deb {name!r}; known: {sorted(DEBS)}") from None
+    return _fetch("debs", filename, DEB_SHA256[name], _download_deb)
+
+
+def rpms() -> list[Path]:
+    """The shared RPM corpus (``<repo>/../shared/corpus/rpm/*.rpm``), sorted; [] if absent."""
+    if not RPM_DIR.is_dir():
+        return []
+    return sorted(p for p in RPM_DIR.iterdir() if p.is_file() and p.name.endswith(".rpm"))
+
+
+def _fetch_many(names: Iterable[str], fetch: Callable[[str], Path], jobs: int) -> dict[str, Path]:
+    names = list(names)
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        return dict(zip(names, pool.map(fetch, names), strict=True))
+
+
+def fetch_wheels(jobs: int = 4) -> dict[str, Path]:
+    return _fetch_many(WHEELS, wheel, jobs)
+
+
+def fetch_debs() -> dict[str, Path]:
+    return _fetch_many(DEBS, deb, 1)
+
+
+def fetch_all(jobs: int = 4) -> tuple[dict[str, Path], dict[str, Path]]:
+    """Fetch every pinned wheel and deb; return ``(wheels, debs)`` name -> path."""
+    return fetch_wheels(jobs), fetch_debs()
+
+
+def main() -> int:
+    try:
+        wheels, debs = fetch_all()
+    except CorpusError as exc:
+        print(f"corpus: {exc}", file=sys.stderr)
+        return 1
+    total = 0
+    for path in [*wheels.values(), *debs.values(), *rpms()]:
+        size = path.stat().st_size
+        total += size
+        print(f"{size:>10}  {path}")
+    print(f"{total:>10}  total ({total / 1e6:.1f} MB) in {cache_dir()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
