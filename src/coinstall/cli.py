@@ -9,7 +9,7 @@ import sys
 import click
 from rich.console import Console
 
-from coinstall.check import check, default_targets
+from coinstall.check import TargetError, check, default_targets
 from coinstall.report import json as json_report
 from coinstall.report import text as text_report
 from coinstall.runtimes import catalogue as catalogue_mod
@@ -20,6 +20,11 @@ from coinstall.runtimes.model import Runtime
 _PYTHON_OPT = click.option(
     "--python", "pythons", multiple=True, metavar="PATH",
     help="Also probe this interpreter (repeatable; COINSTALL_PYTHONS adds more).")
+
+
+def _stdout() -> Console:
+    """Colour and the terminal's width on a terminal; plain and wide when piped."""
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 200)
 
 
 def _stderr() -> Console:
@@ -53,7 +58,7 @@ def runtimes(known: bool, fmt: str, pythons: tuple[str, ...]) -> None:
     if fmt == "json":
         click.echo(json.dumps([rt.to_json() for rt in rts], indent=2))
     else:
-        text_report.render_runtimes(rts, Console(highlight=False))
+        text_report.render_runtimes(rts, _stdout())
 
 
 @main.command("check")
@@ -78,13 +83,11 @@ def check_cmd(targets: tuple[str, ...], fmt: str, no_installed: bool, verbose: b
     missing = [t for t in paths if not os.path.lexists(t)]
     result = check([t for t in paths if t not in missing], all_rts, cat)
     for t in missing:
-        from coinstall.check import TargetError
-
         result.errors.append(TargetError(t, "no such file or directory"))
     if fmt == "json":
         click.echo(json_report.dumps(result))
     else:
-        text_report.render(result, Console(highlight=False), verbose=verbose)
+        text_report.render(result, _stdout(), verbose=verbose)
         if result.errors:
             err = _stderr()
             for e in result.errors:
