@@ -2,10 +2,10 @@
 
 For each extension module in the pinned wheels and .debs and each interpreter on this machine,
 the interpreter itself is asked (in a subprocess) whether its own path finder picks the file
-(``importlib.machinery.FileFinder`` with the interpreter's loaders; ``imp.find_module`` on 2.7)
-whether the dynamic loader accepts it and whether it exports the init function that
-interpreter looks up (``ctypes.CDLL`` with the interpreter's own ``sys.getdlopenflags()``, ``RTLD_NOW`` by
-default, as its import uses).  The sibling
+(``importlib.machinery.FileFinder`` with the interpreter's loaders; ``imp.find_module`` on 2.7),
+whether the dynamic loader accepts it (``ctypes.CDLL`` with the interpreter's own
+``sys.getdlopenflags()``, ``RTLD_NOW`` by default, as its import uses) and whether it exports
+the init function that interpreter looks up.  The sibling
 extension files of the same directory are copied too, so shadowing is real.  coinstall's verdict
 for the file and that runtime must equal the answer, for every pair.
 """

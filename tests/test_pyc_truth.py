@@ -62,7 +62,7 @@ def test_sourceless_pyc_verdicts_equal_real_imports(tmp_path: Path) -> None:
         req = json.dumps([[d, name] for d, name, *_ in cases])
         proc = subprocess.run([rt.executable, "-E", "-s", "-c", IMPORT], input=req,
                               capture_output=True, text=True, check=True, timeout=120)
-        for (_, name, header, loc, writer), imported in zip(cases, json.loads(proc.stdout),
+        for (_, _name, header, loc, writer), imported in zip(cases, json.loads(proc.stdout),
                                                              strict=True):
             ours = pyc.usable(header, loc, rt, has_source=False) is None
             if ours != imported:

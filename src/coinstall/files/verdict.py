@@ -26,7 +26,8 @@ from coinstall.runtimes.model import Runtime
 KINDS = ("bytecode", "extension", "script", "source", "pth", "metadata", "other")
 
 _DOC_DIR = re.compile(r"^(?:usr/share/doc|usr/share/man|usr/share/licenses)/")
-_BIN_DIR = re.compile(r"(?:^|/)(?:s?bin|games)/[^/]+$")
+#: Program directories (FHS): where a file with a shebang is a script whatever its name.
+_BIN_DIR = re.compile(r"^(?:usr/(?:local/)?)?(?:s?bin|games)/[^/]+$")
 _WHEEL_DATA = re.compile(r"^[^/]+\.data/(?P<key>[^/]+)/(?P<rest>.+)$")
 _TAGGED = re.compile(r"\.(?:cpython-|abi3|abi3t|pypy|cp\d+|graalpy)[^/]*\.(?:so|pyd)$")
 
