@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from coinstall.runtimes.catalogue import Catalogue
-from coinstall.runtimes.model import Runtime
+from coinstall.runtimes.model import Runtime, pyc_header_size
 
 #: ``__pycache__/NAME.TAG[.opt-N].py[co]`` (rpmlint FilesCheck's PEP 3147 regex, with the
 #: optimisation part of PEP 488).
@@ -70,24 +70,15 @@ class PycLocation:
 def header_size(magic: int, catalogue: Catalogue) -> int:
     """pyc header size for ``magic``: 8, 12 or 16 bytes, 0 if no known runtime writes it.
 
-    CPython: magic >= 3392 (3.7a4, PEP 552) -> 16; >= 3210 (3.3, size field) -> 12; 3.0-3.2 and
-    every Python 2 value -> 8.  PyPy 3 values (< 3000) follow the language version PyPy
-    implements (PyPy ships CPython's importlib).
+    The layout follows the writer (:func:`coinstall.runtimes.model.pyc_header_size`); the
+    catalogue tells PyPy values (< 3000) from CPython ones.
     """
     origin = catalogue.magic_origin(magic)
-    if origin is not None and origin.implementation == "pypy":
+    if origin is not None:
         major, minor = (int(p) for p in origin.version.split("."))
-        if major == 2:
-            return 8
-        return 16 if minor >= 7 else 12
-    if magic >= 20000:
-        return 8  # Python 1.x/2.x values (62211 = 2.7)
-    if magic >= 3392:
-        return 16
-    if magic >= 3210:
-        return 12
+        return pyc_header_size(origin.implementation, (major, minor), magic)
     if magic >= 3000:
-        return 8
+        return pyc_header_size("cpython", (3, 0), magic)
     return 0
 
 

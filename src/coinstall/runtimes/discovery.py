@@ -39,7 +39,8 @@ from typing import Any
 
 import abi3info
 
-from coinstall.runtimes.model import Runtime
+from coinstall.runtimes.catalogue import cpython_id, pypy_id
+from coinstall.runtimes.model import Runtime, pyc_header_size
 
 #: Command names taken for interpreters when scanning a directory.
 NAME_RE = re.compile(r"^(python|pypy)(\d(\.\d+)?)?(d|t|td|m|dm|mu)?(-dbg)?$")
@@ -502,31 +503,13 @@ def runtime_id(
     """
     xy = f"{version[0]}.{version[1]}"
     if implementation == "pypy":
-        base = f"pypy-{xy}"
         parts = (implementation_version or "").split(".")
         if len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit():
-            base += f"-pp{parts[0]}{parts[1]}"
-    else:
-        base = f"{implementation}-{xy}{abiflags.replace('m', '')}"
-    return base + vendor_suffix
-
-
-def pyc_header_size(implementation: str, version: tuple[int, int], magic: int | None) -> int:
-    """The pyc header size in bytes: 8, 12 or 16 (``model.PYC_HEADER_SIZES``).
-
-    CPython, from the magic number (``importlib._bootstrap_external``, PEP 552): 2.x magics
-    (>= 20000) and magics below 3210 have 8 bytes (magic + mtime), 3210 to 3391 have 12
-    (+ source size), 3392 and later 16 (+ flags).  PyPy numbers its magics on its own, so it
-    (and CPython with an unknown magic) gets the layout of the language version it
-    implements: 3.7+ 16, 3.3-3.6 12, older 8.  Raises nothing.
-    """
-    if implementation == "cpython" and magic is not None:
-        if magic >= 20000 or magic < 3210:
-            return 8
-        return 12 if magic < 3392 else 16
-    if version >= (3, 7):
-        return 16
-    return 12 if version >= (3, 3) else 8
+            return pypy_id(xy, parts[0] + parts[1]) + vendor_suffix
+        return f"pypy-{xy}{vendor_suffix}"
+    if implementation == "cpython":
+        return cpython_id(xy, abiflags) + vendor_suffix
+    return f"{implementation}-{xy}{abiflags.replace('m', '')}{vendor_suffix}"
 
 
 def runtime_from_probe(data: Mapping[str, Any], candidate: Candidate) -> Runtime:

@@ -20,6 +20,24 @@ from typing import Any
 PYC_HEADER_SIZES = (8, 12, 16)
 
 
+def pyc_header_size(implementation: str, version: tuple[int, int], magic: int | None) -> int:
+    """The pyc header size in bytes: 8, 12 or 16 (:data:`PYC_HEADER_SIZES`).
+
+    CPython, from the magic number (``importlib._bootstrap_external``, PEP 552): 2.x magics
+    (>= 20000) and magics below 3210 have 8 bytes (magic + mtime), 3210 to 3391 have 12
+    (+ source size), 3392 and later 16 (+ flags).  PyPy numbers its magics on its own and ships
+    CPython's importlib, so it (and CPython with an unknown magic) gets the layout of the
+    language version it implements: 3.7+ 16, 3.3-3.6 12, older 8.
+    """
+    if implementation == "cpython" and magic is not None:
+        if magic >= 20000 or magic < 3210:
+            return 8
+        return 12 if magic < 3392 else 16
+    if version >= (3, 7):
+        return 16
+    return 12 if version >= (3, 3) else 8
+
+
 @dataclass(frozen=True)
 class Runtime:
     """One Python runtime, known from the catalogue or found on this machine.
