@@ -1,0 +1,541 @@
+#!/usr/bin/env python3
+"""Benchmark ``coinstall check`` against its peers and against a decompression floor.
+
+This is a benchmark, not a test: it prints timings and ratios and asserts nothing about speed.
+See ``benchmarks/README.md`` for what is measured and how to read the table.
+
+Run from the repository root::
+
+    .venv/bin/python benchmarks/run.py [--repeat N] [--output PATH]
+
+Inputs are the pinned real packages of the test corpus (``tests/corpus.py``): every corpus
+``.deb``, every RPM of ``../shared/corpus/rpm``, and the corpus wheels whose name contains
+``abi3``.  Every command runs ``--repeat`` times; the best (smallest) wall-clock time counts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import bz2
+import datetime
+import gzip
+import importlib
+import importlib.metadata
+import io
+import json
+import lzma
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import IO, Any, Literal, cast
+
+import zstandard
+from rpmfile.headers import get_headers
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_OUTPUT = REPO_ROOT / "benchmarks" / "results" / "latest.json"
+CHUNK = 1 << 20
+
+#: Exit statuses that mean "ran and reported" (findings included), per tool.
+OK_CODES: dict[str, frozenset[int]] = {
+    "coinstall": frozenset({0, 1}),  # 1 = error findings; 2 = a target could not be read
+    "lintian": frozenset({0, 2}),  # 2 = tags at or above --fail-on (default: error); 1 = crash
+    "rpmlint": frozenset({0, 64, 66}),  # 64 = errors found, 66 = badness threshold exceeded
+    "abi3audit": frozenset({0, 1}),  # 1 = violations found
+    "python": frozenset({0}),
+}
+
+
+# --------------------------------------------------------------------------- timing
+
+
+@dataclass
+class Timing:
+    """Best-of-N measurement of one command or in-process call.
+
+    Attributes:
+        best_s: smallest wall-clock time (``time.perf_counter``) over the runs.
+        runs_s: every run's wall-clock time, in order.
+        cpu_s: user+system CPU of the best run (the child and the grandchildren it reaped, for
+            a subprocess; this process, for an in-process call).
+        returncode: exit status of the last run (None in-process).
+        ok: every run exited with an expected status (or raised nothing).
+        note: what went wrong, or a one-line summary of the tool's output.
+    """
+
+    best_s: float
+    runs_s: list[float]
+    cpu_s: float
+    returncode: int | None = None
+    ok: bool = True
+    note: str = ""
+
+
+@dataclass
+class Proc:
+    """Output of the last run of a command."""
+
+    returncode: int
+    stdout: bytes
+    stderr: bytes
+
+
+def _children_cpu() -> float:
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def time_command(cmd: Sequence[str], repeat: int, ok_codes: frozenset[int]) -> tuple[Timing, Proc]:
+    """Run ``cmd`` ``repeat`` times (stdout/stderr captured, stdin closed); best wall time."""
+    runs: list[float] = []
+    cpus: list[float] = []
+    last = Proc(-1, b"", b"")
+    ok = True
+    note = ""
+    for _ in range(repeat):
+        cpu0 = _children_cpu()
+        t0 = time.perf_counter()
+        proc = subprocess.run(list(cmd), stdin=subprocess.DEVNULL, capture_output=True,
+                              check=False)
+        t1 = time.perf_counter()
+        cpus.append(_children_cpu() - cpu0)
+        runs.append(t1 - t0)
+        last = Proc(proc.returncode, proc.stdout, proc.stderr)
+        if proc.returncode not in ok_codes and ok:
+            ok = False
+            tail = (proc.stderr or proc.stdout).decode("utf-8", "replace").strip()
+            note = f"exit {proc.returncode}: {tail.splitlines()[-1] if tail else '(no output)'}"
+    best = min(range(len(runs)), key=runs.__getitem__)
+    return Timing(runs[best], runs, cpus[best], last.returncode, ok, note), last
+
+
+def time_call(fn: Callable[[], object], repeat: int) -> tuple[Timing, object]:
+    """Call ``fn`` ``repeat`` times in this process; best wall time and the last result."""
+    runs: list[float] = []
+    cpus: list[float] = []
+    result: object = None
+    for _ in range(repeat):
+        c0 = time.process_time()
+        t0 = time.perf_counter()
+        result = fn()
+        t1 = time.perf_counter()
+        cpus.append(time.process_time() - c0)
+        runs.append(t1 - t0)
+    best = min(range(len(runs)), key=runs.__getitem__)
+    return Timing(runs[best], runs, cpus[best]), result
+
+
+# --------------------------------------------------------------------------- floor
+
+
+def _ar_members(data: bytes) -> dict[str, tuple[int, int]]:
+    """``name -> (offset, size)`` of a (System V / GNU) ``ar`` archive held in ``data``."""
+    if not data.startswith(b"!<arch>\n"):
+        raise ValueError("not an ar archive")
+    out: dict[str, tuple[int, int]] = {}
+    pos = 8
+    while pos + 60 <= len(data):
+        header = data[pos:pos + 60]
+        name = header[:16].decode("ascii").strip().rstrip("/")
+        size = int(header[48:58].decode("ascii").strip())
+        out[name] = (pos + 60, size)
+        pos += 60 + size + (size & 1)
+    return out
+
+
+def _drain(stream: IO[bytes]) -> int:
+    total = 0
+    while chunk := stream.read(CHUNK):
+        total += len(chunk)
+    return total
+
+
+def floor_deb(path: Path) -> int:
+    """Decompress ``data.tar.*`` of a .deb in tarfile stream mode, reading every member's
+    bytes; return the number of bytes of file content read."""
+    data = path.read_bytes()
+    members = _ar_members(data)
+    name = next(n for n in members if n.startswith("data.tar"))
+    offset, size = members[name]
+    raw: IO[bytes] = io.BytesIO(memoryview(data)[offset:offset + size])
+    if name.endswith(".zst"):
+        raw = cast(IO[bytes], zstandard.ZstdDecompressor().stream_reader(
+            raw, read_across_frames=True))
+    mode: Literal["r|", "r|*"] = "r|" if name.endswith(".zst") else "r|*"
+    total = 0
+    with tarfile.open(fileobj=raw, mode=mode) as tar:
+        for ti in tar:
+            if ti.isfile():
+                fh = tar.extractfile(ti)
+                if fh is not None:
+                    total += _drain(fh)
+    return total
+
+
+def _payload_stream(fh: IO[bytes], comp: str, name: str) -> IO[bytes]:
+    if comp in ("gzip", ""):
+        return cast(IO[bytes], gzip.GzipFile(fileobj=fh))
+    if comp in ("xz", "lzma"):
+        return cast(IO[bytes], lzma.LZMAFile(fh))
+    if comp == "bzip2":
+        return cast(IO[bytes], bz2.BZ2File(fh))
+    if comp == "zstd":
+        return cast(IO[bytes], zstandard.ZstdDecompressor().stream_reader(
+            fh, read_across_frames=True))
+    raise ValueError(f"{name}: unsupported payload compression {comp!r}")
+
+
+def floor_rpm(path: Path) -> int:
+    """Decompress an RPM's payload (everything after the header) fully; return its size
+    (the uncompressed cpio archive)."""
+    with path.open("rb") as fh:
+        (_start, end), headers = get_headers(fh)
+        comp = headers.get("archive_compression", b"gzip")
+        comp = comp.decode() if isinstance(comp, bytes) else str(comp)
+        fh.seek(end)
+        with _payload_stream(fh, comp, path.name) as stream:
+            return _drain(stream)
+
+
+def floor_wheel(path: Path) -> int:
+    """Read (inflate) every zip member of a wheel; return the bytes read."""
+    total = 0
+    with zipfile.ZipFile(path) as zf:
+        for info in zf.infolist():
+            if not info.is_dir():
+                total += len(zf.read(info))
+    return total
+
+
+# --------------------------------------------------------------------------- output summaries
+
+
+def summarise_coinstall(proc: Proc) -> str:
+    try:
+        doc = json.loads(proc.stdout)
+    except ValueError:
+        return f"exit {proc.returncode}, output is not JSON"
+    arts = doc.get("artifacts", [])
+    findings = [f for a in arts for f in a.get("findings", [])]
+    by_sev: dict[str, int] = {}
+    for f in findings:
+        sev = str(f.get("severity", "?"))
+        by_sev[sev] = by_sev.get(sev, 0) + 1
+    sev = ", ".join(f"{n} {s}" for s, n in sorted(by_sev.items())) or "none"
+    return (f"exit {proc.returncode}: {len(arts)} artifacts, {len(findings)} findings ({sev}), "
+            f"{len(doc.get('errors', []))} unreadable")
+
+
+def summarise_lintian(proc: Proc) -> str:
+    tags = [ln for ln in proc.stdout.decode("utf-8", "replace").splitlines()
+            if len(ln) > 2 and ln[1] == ":" and ln[0] in "EWIPXCO"]
+    kinds: dict[str, int] = {}
+    for ln in tags:
+        kinds[ln[0]] = kinds.get(ln[0], 0) + 1
+    detail = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) or "none"
+    return f"exit {proc.returncode}: {len(tags)} tags ({detail})"
+
+
+def summarise_rpmlint(proc: Proc) -> str:
+    lines = proc.stdout.decode("utf-8", "replace").splitlines()
+    last = next((ln.strip() for ln in reversed(lines) if "checked" in ln), "no summary line")
+    return f"exit {proc.returncode}: {last}"
+
+
+def summarise_abi3audit(proc: Proc) -> str:
+    out = (proc.stdout + proc.stderr).decode("utf-8", "replace").strip().splitlines()
+    return f"exit {proc.returncode}: {len(out)} output lines" + (
+        " (no violations reported)" if not out else "")
+
+
+# --------------------------------------------------------------------------- groups
+
+
+@dataclass
+class Group:
+    """One kind of input, its floor, its peer."""
+
+    name: str
+    paths: list[Path]
+    floor: Callable[[Path], int]
+    peer: str
+    peer_cmd: list[str] | None  # without the paths; None if the peer is not installed
+    peer_summary: Callable[[Proc], str]
+
+
+@dataclass
+class GroupResult:
+    name: str
+    files: list[str]
+    mb_compressed: float
+    mb_unpacked: float
+    floor: Timing
+    coinstall_inprocess: Timing
+    coinstall_cli: Timing
+    peer: str
+    peer_cmd: list[str] | None
+    peer_timing: Timing | None
+    ratio_coinstall_floor: float
+    ratio_coinstall_peer: float | None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def load_corpus() -> ModuleType:
+    tests = str(REPO_ROOT / "tests")
+    if tests not in sys.path:
+        sys.path.insert(0, tests)
+    return importlib.import_module("corpus")
+
+
+def _find_tool(name: str) -> str | None:
+    beside = Path(sys.executable).parent / name
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    return shutil.which(name)
+
+
+def build_groups(corpus: ModuleType, only: set[str]) -> list[Group]:
+    wheels, debs = corpus.fetch_all()
+    lintian = _find_tool("lintian")
+    rpmlint = _find_tool("rpmlint")
+    abi3audit = _find_tool("abi3audit")
+    groups = [
+        Group("deb", sorted(debs.values()), floor_deb, "lintian",
+              # --tag-display-limit 0 == the deprecated --no-tag-display-limit (no per-tag cap)
+              [lintian, "--tag-display-limit", "0"] if lintian else None, summarise_lintian),
+        Group("rpm", list(corpus.rpms()), floor_rpm, "rpmlint",
+              [rpmlint] if rpmlint else None, summarise_rpmlint),
+        Group("abi3 wheel", sorted(p for n, p in wheels.items() if "abi3" in n), floor_wheel,
+              "abi3audit", [abi3audit] if abi3audit else None, summarise_abi3audit),
+    ]
+    return [g for g in groups if g.name.split()[0] in only and g.paths]
+
+
+def coinstall_inprocess() -> Callable[[Sequence[str]], object]:
+    """A function checking targets in-process exactly like ``check --no-installed`` does
+    (catalogue loaded and runtimes combined once, outside the timed region)."""
+    from coinstall.check import check
+    from coinstall.runtimes import catalogue
+    from coinstall.runtimes.inventory import combine
+
+    cat = catalogue.load()
+    runtimes = combine([], cat)
+
+    def run(targets: Sequence[str]) -> object:
+        return check(list(targets), runtimes, cat)
+
+    return run
+
+
+def run_group(g: Group, repeat: int, coinstall_exe: str,
+              inproc: Callable[[Sequence[str]], object]) -> GroupResult:
+    paths = [str(p) for p in g.paths]
+    size = sum(p.stat().st_size for p in g.paths)
+
+    floor_t, unpacked = time_call(lambda: sum(g.floor(p) for p in g.paths), repeat)
+    in_t, result = time_call(lambda: inproc(paths), repeat)
+    errors = getattr(result, "errors", [])
+    arts = getattr(result, "artifacts", [])
+    in_t.ok = not errors
+    in_t.note = (f"{len(arts)} artifacts, "
+                 f"{sum(len(a.findings) for a in arts)} findings, {len(errors)} errors")
+
+    cli_cmd = [coinstall_exe, "check", "--no-installed", "--format", "json", *paths]
+    cli_t, cli_proc = time_command(cli_cmd, repeat, OK_CODES["coinstall"])
+    if not cli_t.note:
+        cli_t.note = summarise_coinstall(cli_proc)
+
+    peer_t: Timing | None = None
+    if g.peer_cmd is not None:
+        peer_t, peer_proc = time_command([*g.peer_cmd, *paths], repeat, OK_CODES[g.peer])
+        if not peer_t.note:
+            peer_t.note = g.peer_summary(peer_proc)
+
+    return GroupResult(
+        name=g.name, files=[p.name for p in g.paths], mb_compressed=size / 1e6,
+        mb_unpacked=cast(int, unpacked) / 1e6, floor=floor_t, coinstall_inprocess=in_t,
+        coinstall_cli=cli_t, peer=g.peer, peer_cmd=g.peer_cmd, peer_timing=peer_t,
+        ratio_coinstall_floor=in_t.best_s / floor_t.best_s,
+        ratio_coinstall_peer=cli_t.best_s / peer_t.best_s if peer_t else None,
+    )
+
+
+def run_startup(repeat: int, coinstall_exe: str, groups: list[Group]) -> dict[str, Timing]:
+    """Per-process start-up: bare interpreter, importing coinstall, a check of nothing; and
+    each peer's ``--version`` as a rough lower bound of its start-up."""
+    py = str(Path(coinstall_exe).parent / "python")
+    if not Path(py).exists():
+        py = sys.executable
+    out: dict[str, Timing] = {}
+    with tempfile.TemporaryDirectory(prefix="coinstall-bench-empty-") as empty:
+        cmds: dict[str, tuple[list[str], str]] = {
+            "python -c pass": ([py, "-c", "pass"], "python"),
+            "python -c 'import coinstall.cli'": ([py, "-c", "import coinstall.cli"], "python"),
+            "coinstall check --no-installed --format json EMPTY_DIR": (
+                [coinstall_exe, "check", "--no-installed", "--format", "json", empty],
+                "coinstall"),
+        }
+        for g in groups:
+            if g.peer_cmd is not None:
+                cmds[f"{g.peer} --version"] = ([g.peer_cmd[0], "--version"], "python")
+        for label, (cmd, tool) in cmds.items():
+            out[label], _ = time_command(cmd, repeat, OK_CODES[tool])
+    return out
+
+
+# --------------------------------------------------------------------------- report
+
+
+def _fmt(x: float | None, spec: str = ".3f") -> str:
+    return "n/a" if x is None else format(x, spec)
+
+
+def _table(headers: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
+    sep = "  ".join("-" * w for w in widths)
+    return "\n".join([line(headers), sep, *(line(r) for r in rows)])
+
+
+def render(results: list[GroupResult], startup: dict[str, Timing], repeat: int) -> str:
+    parts: list[str] = []
+    parts.append(f"Best of {repeat} wall-clock runs (time.perf_counter), seconds.\n")
+    rows = []
+    for r in results:
+        flag = "" if r.coinstall_cli.ok and (r.peer_timing is None or r.peer_timing.ok) else " !"
+        rows.append([
+            r.name + flag, str(len(r.files)), f"{r.mb_compressed:.2f}", f"{r.mb_unpacked:.2f}",
+            _fmt(r.floor.best_s), _fmt(r.coinstall_inprocess.best_s),
+            _fmt(r.coinstall_cli.best_s),
+            f"{_fmt(r.peer_timing.best_s if r.peer_timing else None)} ({r.peer})",
+            _fmt(r.ratio_coinstall_floor, ".1f") + "x",
+            _fmt(r.ratio_coinstall_peer, ".2f") + ("x" if r.ratio_coinstall_peer else ""),
+        ])
+    parts.append(_table(
+        ["group", "files", "MB compr.", "MB unpacked", "floor s", "coinstall in-proc s",
+         "coinstall CLI s", "peer s", "coinstall/floor", "coinstall/peer"], rows))
+    parts.append("  coinstall/floor = coinstall in-process / floor (both in this process);"
+                 "\n  coinstall/peer  = coinstall CLI / peer CLI (both pay process start-up)."
+                 "\n  ! = a command exited with an unexpected status (see below).\n")
+
+    parts.append("CPU time (user+sys) of the best run, seconds; CPU > wall means parallel work:")
+    cpu_rows = []
+    for r in results:
+        cpu_rows.append([
+            r.name, _fmt(r.floor.cpu_s), _fmt(r.coinstall_inprocess.cpu_s),
+            _fmt(r.coinstall_cli.cpu_s),
+            f"{_fmt(r.peer_timing.cpu_s if r.peer_timing else None)} ({r.peer})",
+        ])
+    parts.append(_table(["group", "floor", "coinstall in-proc", "coinstall CLI", "peer"],
+                        cpu_rows) + "\n")
+
+    parts.append("Per-process start-up (best wall s):")
+    if all(t.ok for t in startup.values()):
+        parts.append(_table(["command", "s"],
+                            [[label, _fmt(t.best_s)] for label, t in startup.items()]))
+    else:
+        parts.append(_table(["command", "s", "problem"], [
+            [label, _fmt(t.best_s), "" if t.ok else t.note] for label, t in startup.items()]))
+    base = startup.get("coinstall check --no-installed --format json EMPTY_DIR")
+    if base is not None:
+        parts.append("\ncoinstall CLI minus its start-up (check of an empty directory):")
+        parts.append(_table(["group", "CLI - start-up s", "vs in-process s"], [
+            [r.name, _fmt(r.coinstall_cli.best_s - base.best_s),
+             _fmt(r.coinstall_inprocess.best_s)] for r in results]))
+    parts.append("\nWhat each command reported (last run):")
+    for r in results:
+        parts.append(f"  {r.name}: coinstall CLI      {r.coinstall_cli.note}")
+        parts.append(f"  {r.name}: coinstall in-proc  {r.coinstall_inprocess.note}")
+        if r.peer_timing is not None:
+            parts.append(f"  {r.name}: {r.peer:<18} {r.peer_timing.note}")
+        else:
+            parts.append(f"  {r.name}: {r.peer:<18} not installed, skipped")
+    return "\n".join(parts)
+
+
+def _version(cmd: list[str]) -> str:
+    try:
+        proc = subprocess.run([*cmd, "--version"], capture_output=True, text=True, check=False,
+                              timeout=60)
+    except OSError as exc:
+        return f"unavailable ({exc})"
+    text = (proc.stdout or proc.stderr).strip()
+    return text.splitlines()[0] if text else f"exit {proc.returncode}"
+
+
+def metadata(groups: list[Group], coinstall_exe: str, repeat: int) -> dict[str, Any]:
+    tools = {"coinstall": importlib.metadata.version("coinstall"),
+             "zstandard": importlib.metadata.version("zstandard"),
+             "rpmfile": importlib.metadata.version("rpmfile")}
+    for g in groups:
+        if g.peer_cmd is not None:
+            tools[g.peer] = _version([g.peer_cmd[0]])
+    return {
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "argv": sys.argv,
+        "repeat": repeat,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+        "coinstall_exe": coinstall_exe,
+        "tools": tools,
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--repeat", type=int, default=3, help="runs per command (best counts)")
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT,
+                        help=f"JSON results file (default: {DEFAULT_OUTPUT})")
+    parser.add_argument("--groups", default="deb,rpm,abi3",
+                        help="comma-separated subset of deb,rpm,abi3 (default: all)")
+    parser.add_argument("--coinstall", default=str(REPO_ROOT / ".venv" / "bin" / "coinstall"),
+                        help="the coinstall console script to run (default: the repo venv's)")
+    args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    coinstall_exe = args.coinstall
+    if not Path(coinstall_exe).exists():
+        coinstall_exe = shutil.which("coinstall") or coinstall_exe
+
+    corpus = load_corpus()
+    try:
+        groups = build_groups(corpus, set(args.groups.split(",")))
+    except corpus.CorpusError as exc:
+        print(f"benchmark: corpus unavailable: {exc}", file=sys.stderr)
+        return 2
+    for g in groups:
+        if g.peer_cmd is None:
+            print(f"benchmark: {g.peer} not found; its column stays n/a", file=sys.stderr)
+
+    inproc = coinstall_inprocess()
+    results = [run_group(g, args.repeat, coinstall_exe, inproc) for g in groups]
+    startup = run_startup(args.repeat, coinstall_exe, groups)
+    print(render(results, startup, args.repeat))
+
+    doc = {
+        "meta": metadata(groups, coinstall_exe, args.repeat),
+        "groups": [asdict(r) for r in results],
+        "startup": {k: asdict(v) for k, v in startup.items()},
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(doc, indent=2) + "\n")
+    print(f"\nresults written to {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
