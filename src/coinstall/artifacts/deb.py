@@ -40,7 +40,8 @@ def _open_tar(member: ArMember, name: str) -> tarfile.TarFile:
     """A stream-mode TarFile over an ``ar`` member named ``*.tar[.gz|.xz|.bz2|.zst]``."""
     raw = cast(IO[bytes], member)
     if name.endswith(".zst"):
-        stream = cast(IO[bytes], zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True))
+        reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
+        stream = cast(IO[bytes], reader)
         return tarfile.open(fileobj=stream, mode="r|")
     if name.endswith((".gz", ".xz", ".bz2", ".tar")):
         return tarfile.open(fileobj=raw, mode="r|*")

@@ -118,7 +118,8 @@ class RpmReader:
         if c == "bzip2":
             return cast(IO[bytes], bz2.BZ2File(self._fh))
         if c == "zstd":
-            return cast(IO[bytes], zstandard.ZstdDecompressor().stream_reader(self._fh, read_across_frames=True))
+            dec = zstandard.ZstdDecompressor()
+            return cast(IO[bytes], dec.stream_reader(self._fh, read_across_frames=True))
         raise ArtifactError(f"unsupported payload compression {c!r}")
 
     def members(self, want_content: WantContent) -> Iterator[Member]:
