@@ -151,3 +151,16 @@ def test_runtimes_known_json() -> None:
                            "json"], capture_output=True, text=True, timeout=60, check=True)
     data = json.loads(proc.stdout)
     assert len(data) >= 60 and all(d["executable"] is None for d in data)
+
+
+def test_script_verdict_follows_this_machines_interpreter() -> None:
+    """For installed runtimes, #!/usr/bin/python3 means whatever /usr/bin/python3 is here."""
+    from coinstall.runtimes import discovery
+
+    installed, _ = discovery.discover()
+    default = [r for r in installed if r.default]
+    if not default:
+        pytest.skip("no /usr/bin/python3 here")
+    res = check([str(RPM_DIR / "python3-pyserial-2.7-6.fc25.noarch.rpm")], installed, CAT)
+    usable = res.artifacts[0].judgement.usable["usr/bin/miniterm-3.py"]
+    assert usable == {default[0].id}

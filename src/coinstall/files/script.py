@@ -7,7 +7,10 @@ PEP 394 (``python``, ``python2``, ``python3`` commands); dh-python ``SHEBANG_RE`
 
 from __future__ import annotations
 
+import functools
+import os
 import re
+import shutil
 from dataclasses import dataclass
 
 from coinstall.runtimes.model import Runtime
@@ -78,6 +81,15 @@ def parse_shebang(head: bytes) -> Shebang | None:
     return Shebang(line, interpreter, command, m["impl"], m["version"], flags, env, rest)
 
 
+@functools.cache
+def _resolve(shebang_interpreter: str, command: str, env: bool) -> str | None:
+    """The real path the shebang starts on this machine (looked up, never run), or None."""
+    path = shutil.which(command) if env else shebang_interpreter
+    if path and os.path.isfile(path):
+        return os.path.realpath(path)
+    return None
+
+
 def runs_on(shebang: Shebang, runtime: Runtime) -> str | None:
     """Whether the command a shebang names can be ``runtime``: None if so, else the reason.
 
@@ -85,11 +97,19 @@ def runs_on(shebang: Shebang, runtime: Runtime) -> str | None:
     (:attr:`Runtime.commands`); catalogue runtimes from the conventional names:
     ``pythonX.Y[flags]``, ``pythonX`` and ``python`` for release builds, ``pypyX[.Y]`` and
     ``pypy`` for PyPy.  ``#!python`` (a wheel script) is rewritten by the installer for the
-    installing runtime, so every runtime can run it.
+    installing runtime, so every runtime can run it.  For an installed runtime, a shebang
+    whose interpreter exists on this machine (``/usr/bin/python3``, or ``env python3`` on
+    ``PATH``) names exactly the runtime it resolves to.
     """
     if shebang.interpreter == "python" and not shebang.env:
         return None
     impl = "pypy" if runtime.implementation == "pypy" else "python"
+    if runtime.installed and runtime.executable:
+        target = _resolve(shebang.interpreter, shebang.command, shebang.env)
+        if target is not None:
+            if target == os.path.realpath(runtime.executable):
+                return None
+            return f"{shebang.raw} starts {target} here, not {runtime.id}"
     if runtime.installed and runtime.commands:
         if shebang.command in runtime.commands:
             return None
