@@ -58,9 +58,8 @@ class WheelReader:
         }
         wheel_text = self._read_small(f"{self.dist_info}/WHEEL")
         if wheel_text is not None:
-            raw, _ = parse_email(wheel_text)
-            # WHEEL is not core metadata; parse_email keeps unknown keys out, so read the
-            # two keys we need by hand (glue: no library parses WHEEL files).
+            # WHEEL is not core metadata (packaging's parse_email drops its keys), so read
+            # the keys we need by hand (glue: no library parses WHEEL files).
             for line in wheel_text.decode("utf-8", "replace").splitlines():
                 key, _, value = line.partition(":")
                 if key.strip() in ("Root-Is-Purelib", "Wheel-Version", "Generator"):
@@ -69,7 +68,6 @@ class WheelReader:
                     fields.setdefault("WHEEL-Tag", "")
                     sep = ", " if fields["WHEEL-Tag"] else ""
                     fields["WHEEL-Tag"] += sep + value.strip()
-            del raw
         requires: list[str] = []
         meta = self._read_small(f"{self.dist_info}/METADATA")
         if meta is not None:

@@ -90,6 +90,7 @@ class Catalogue:
         self._cpython: list[dict[str, Any]] = data["cpython"]
         self._pypy: list[dict[str, Any]] = data["pypy"]
         self._magic: dict[int, MagicOrigin] = {}
+        self._known: dict[tuple[str, str | None, tuple[str, ...]], list[Runtime]] = {}
         for entry in self._cpython:
             v = entry["version"]
             for lo, hi in entry.get("dev_magic", []):
@@ -237,8 +238,17 @@ class Catalogue:
                 vendor variant is listed only where its behaviour differs (id ``...+debian``).
 
         Returns:
-            Runtime records sorted by implementation, version and ABI flags.
+            Runtime records sorted by implementation, version and ABI flags (a cached list:
+            callers must not modify it).
         """
+        key = (platform, triplet, vendors)
+        if key not in self._known:
+            self._known[key] = self._build_known(platform, triplet, vendors)
+        return self._known[key]
+
+    def _build_known(
+        self, platform: str, triplet: str | None, vendors: tuple[str, ...]
+    ) -> list[Runtime]:
         out: list[Runtime] = []
         for entry in self._cpython:
             for flags in entry["builds"]:
