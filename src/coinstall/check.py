@@ -10,9 +10,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from coinstall.artifacts import ArtifactError, ArtifactInfo, open_artifact
+from coinstall.config import Config
 from coinstall.files.extension import DEB_ARCH_TRIPLET, RPM_ARCH_TRIPLET, WHEEL_ARCH_TRIPLET
 from coinstall.files.verdict import FileRecord, Judgement, classify, judge, wants_content
-from coinstall.rules import ArtifactContext, Finding, run_rules
+from coinstall.rules import ArtifactContext, Finding, run_rules, run_set_rules
+from coinstall.rules.profiles import PROFILES, Profile, choose_profile
 from coinstall.runtimes.catalogue import HOST_TRIPLET, Catalogue
 from coinstall.runtimes.model import Runtime
 
@@ -27,6 +29,8 @@ class ArtifactResult:
     judgement: Judgement
     findings: list[Finding]
     problems: list[str] = field(default_factory=list)
+    profile: Profile = PROFILES["wheel"]
+    context: ArtifactContext | None = None
 
 
 @dataclass(frozen=True)
@@ -70,8 +74,10 @@ def _triplet(info: ArtifactInfo) -> str:
     return HOST_TRIPLET
 
 
-def check_artifact(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue) -> ArtifactResult:
-    """Read one artifact in one pass, judge its files and run the rules.
+def check_artifact(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
+                   config: Config | None = None) -> ArtifactResult:
+    """Read one artifact in one pass, judge its files and run the rules of its profile
+    (``config.profile`` if set, else :func:`~coinstall.rules.profiles.choose_profile`).
 
     Raises:
         ArtifactError: the artifact cannot be opened or its payload is corrupt.
@@ -93,23 +99,28 @@ def check_artifact(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue)
             for d in (rt.purelib, rt.platlib, rt.stdlib):
                 if d and (root == d or root.startswith(d.rstrip("/") + "/")):
                     owners[rt.id] = rt
+    cfg = config or Config()
+    profile = PROFILES[cfg.profile] if cfg.profile else choose_profile(info)
     ctx = ArtifactContext(
         info=info, records=records, judgement=judgement, runtimes={r.id: r for r in runtimes},
         catalogue=catalogue, vendor="debian" if info.format == "deb" else "upstream",
-        triplet=_triplet(info), owners=owners,
+        triplet=_triplet(info), owners=owners, profile=profile, stack=cfg.stack,
     )
-    findings = list(run_rules(ctx))
-    return ArtifactResult(info, records, judgement, findings, list(reader.problems))
+    findings = list(run_rules(ctx, cfg))
+    return ArtifactResult(info, records, judgement, findings, list(reader.problems), profile,
+                          ctx)
 
 
-def check(targets: Sequence[str], runtimes: Sequence[Runtime], catalogue: Catalogue) -> CheckResult:
-    """Check every target; a target that cannot be read becomes a :class:`TargetError` and the
+def check(targets: Sequence[str], runtimes: Sequence[Runtime], catalogue: Catalogue,
+          config: Config | None = None) -> CheckResult:
+    """Check every target, then run the rules over the artifacts checked together (such as
+    ``file-conflict``); a target that cannot be read becomes a :class:`TargetError` and the
     others are still checked."""
     artifacts: list[ArtifactResult] = []
     errors: list[TargetError] = []
     for t in targets:
         try:
-            result = check_artifact(t, runtimes, catalogue)
+            result = check_artifact(t, runtimes, catalogue, config)
         except ArtifactError as exc:
             errors.append(TargetError(t, str(exc)))
             continue
@@ -118,6 +129,10 @@ def check(targets: Sequence[str], runtimes: Sequence[Runtime], catalogue: Catalo
             continue
         artifacts.append(result)
         errors.extend(TargetError(t, p) for p in result.problems)
+    by_ctx = {id(a.context): a for a in artifacts}
+    ctxs = [a.context for a in artifacts if a.context is not None]
+    for ctx, finding in run_set_rules(ctxs, config):
+        by_ctx[id(ctx)].findings.append(finding)
     return CheckResult(list(runtimes), artifacts, errors)
 
 
