@@ -4,7 +4,8 @@ plus one function.
 A rule function takes an :class:`ArtifactContext` (or, for rules over several artifacts checked
 together, the list of them) and yields :class:`Finding` objects; it prints nothing and knows no
 output format.  Rule names are kebab-case, like rpmlint's and lintian's.  Every module of this
-package except :mod:`profiles` and private (``_``) helpers is one policy area and is imported by :func:`load_all`.
+package except :mod:`profiles` and private (``_``) helpers is one policy area and is imported
+by :func:`load_all`.
 """
 
 from __future__ import annotations
