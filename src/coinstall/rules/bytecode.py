@@ -437,7 +437,7 @@ def bytecode_stale(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
 #: %py_byte_compile for the interpreter that runs them; FHS /usr/libexec for Fedora), and
 #: configuration in /etc.
 _PRIVATE = re.compile(
-    r"^(?P<dir>usr/(?:share|lib|lib64|libexec)/(?!python\d|pypy\d|python/|doc/|man/|"
+    r"^(?P<dir>usr/(?:share|lib|lib64|libexec)/(?!(?:python|pypy)[\d.]*t?/|doc/|man/|"
     r"licenses/|info/)[^/]+/|etc/[^/]+/)")
 #: Debian's PyPy shared directory (Debian PyPy policy, pypy3 sys.path): allowed in the debian
 #: profile along with the profile's shared directories.
@@ -452,11 +452,25 @@ def _allowed_shared(ctx: ArtifactContext, root: str) -> bool:
     return any(root.rstrip("/") == d or root.startswith(d + "/") for d in dirs)
 
 
-def _default_runtime_magic(ctx: ArtifactContext) -> tuple[str, set[int]] | None:
-    if ctx.stack.default is None:
+_ABI_REQUIRE = re.compile(r"^python\(abi\)\s*=\s*(\d+)\.(\d+)$")
+
+
+def _private_runtime(ctx: ArtifactContext) -> tuple[str, set[int]] | None:
+    """The runtime a package's private directories are compiled for: the one its single
+    ``python(abi) = X.Y`` requirement names (RPM), else the stack's default python3; None when
+    neither says.  Returns (description, accepted magic numbers)."""
+    abis = {(int(m[1]), int(m[2])) for req in ctx.info.requires
+            if (m := _ABI_REQUIRE.match(" ".join(req.split())))}
+    if len(abis) == 1:
+        version = next(iter(abis))
+        what = f"python(abi) = {version[0]}.{version[1]} the package requires"
+    elif ctx.stack.default is not None:
+        version = ctx.stack.default
+        what = f"default {_impl_name('cpython', version)}"
+    else:
         return None
-    magic = _expected_magic(ctx, "cpython", ctx.stack.default)
-    return (_impl_name("cpython", ctx.stack.default), magic) if magic else None
+    magic = _expected_magic(ctx, "cpython", version)
+    return (what, magic) if magic else None
 
 
 @rule(
@@ -471,8 +485,9 @@ def _default_runtime_magic(ctx: ArtifactContext) -> tuple[str, set[int]] | None:
         "them (Debian).  Files elsewhere are on no runtime's sys.path (Debian's "
         "python3/dist-packages in an RPM, /usr/local reserved for the administrator, /opt).  "
         "Private application directories (/usr/share/NAME, /usr/lib/NAME) are allowed, but "
-        "their bytecode serves only the interpreter that runs the application: the default "
-        "python3 (Fedora: %py_byte_compile %{python3}), and one runtime per directory.",
+        "their bytecode serves only the interpreter that runs the application: the one the "
+        "package requires (python(abi) = X.Y), else the default python3 (Fedora: "
+        "%py_byte_compile %{python3}); one runtime per directory.",
     example="/usr/lib/python3/dist-packages/foo.py in a Fedora RPM; "
             "/usr/share/foo/__pycache__/app.cpython-311.pyc when the default python3 is 3.12",
     fix="Install modules to the stack's site directory (%{python3_sitelib}, "
@@ -486,7 +501,7 @@ def _default_runtime_magic(ctx: ArtifactContext) -> tuple[str, set[int]] | None:
 def bytecode_outside_runtime_dir(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
     if ctx.info.format not in ("rpm", "deb"):
         return  # wheels and installed trees: paths are relative to a site directory
-    default = _default_runtime_magic(ctx)
+    default = _private_runtime(ctx)
     private: dict[str, dict[int, str]] = {}
     for r in ctx.records:
         if r.kind not in ("source", "bytecode") or _DOC.match(r.path):
@@ -517,7 +532,7 @@ def bytecode_outside_runtime_dir(self: Rule, ctx: ArtifactContext) -> Iterator[F
             if default is not None and h.magic not in default[1]:
                 yield self.finding(
                     r.path, f"bytecode in private directory /{m['dir']} has magic {h.magic} "
-                            f"({_origin(ctx, h.magic)}); the default {default[0]} expects "
+                            f"({_origin(ctx, h.magic)}); the {default[0]} expects "
                             f"{' or '.join(str(x) for x in sorted(default[1]))}")
     for d, magics in private.items():
         if len(magics) > 1 and default is None:
