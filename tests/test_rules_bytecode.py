@@ -518,3 +518,17 @@ def test_runtime_missing_abi_provide_silent_on_debian_python311(
     res = run(corpus_debs["python3.11-minimal"])
     assert any(r.path == "usr/bin/python3.11" for r in res.records)
     assert not hits(res, "runtime-missing-abi-provide")
+
+
+def test_rpm_hard_link_sets_are_files() -> None:
+    """Fedora's byte-compilation hard-links identical .pyc/.pyo; cpio stores the data with the
+    last name only.  Every name must reach the rules with the data (as rpmlint reads them)."""
+    res = run(RPM_DIR / "pyserial-2.7-6.fc25.noarch.rpm")
+    recs = {r.path: r for r in res.records}
+    base = "usr/lib/python2.7/site-packages/serial/"
+    pyc_, pyo = recs[base + "__init__.pyc"], recs[base + "__init__.pyo"]
+    assert pyc_.kind == pyo.kind == "bytecode"
+    assert pyc_.size == pyo.size == 2169
+    assert pyc_.pyc_header == pyo.pyc_header
+    assert pyc_.pyc_header is not None and pyc_.pyc_header.magic == 62211
+    assert sum(1 for p in recs if p.endswith(".pyc")) == 21
