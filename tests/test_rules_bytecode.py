@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -104,7 +105,7 @@ try:
         flags = be._classify_pyc(data, 'm', {})
         if src and not flags & 1:
             st = os.stat(src)
-            be._validate_timestamp_pyc(data, st.st_mtime, st.st_size, 'm', {})
+            be._validate_timestamp_pyc(data, int(st.st_mtime), st.st_size, 'm', {})
     else:  # 3.4-3.6
         stats = None
         if src:
@@ -299,6 +300,18 @@ def test_stale_timestamp_pyc_in_a_wheel(tmp_path: Path) -> None:
     stale = hits(run(whl), "bytecode-stale")
     assert set(stale) == {"tsw/__pycache__/__init__.cpython-312.pyc"}
     assert "install time" in stale["tsw/__pycache__/__init__.cpython-312.pyc"]
+    # Installed by the real pip, the real 3.12 finds the timestamp pyc stale and accepts the
+    # unchecked-hash one.
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-compile",
+                    "--no-index", "--target", str(target), str(whl)], check=True,
+                   capture_output=True)
+    pkg = target / "tsw"
+    cache = pkg / "__pycache__"
+    assert "stale" in real_check("3.12", _CLASSIFY, str(cache / "__init__.cpython-312.pyc"),
+                                 str(pkg / "__init__.py"))
+    assert real_check("3.12", _CLASSIFY, str(pkg / "__pycache__/h.cpython-312.pyc"),
+                      str(pkg / "h.py")) == "ok"
 
 
 # -- bytecode-without-source -------------------------------------------------------------------
