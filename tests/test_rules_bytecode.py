@@ -156,19 +156,23 @@ def assert_rpmlint_parity(path: Path, tmp: Path) -> set[tuple[str, str]]:
     return theirs
 
 
+LINTIAN_TAGS = ("package-installs-python-bytecode", "package-installs-python-pycache-dir",
+                "python-module-in-wrong-location", "third-party-package-in-python-dir")
+
+
 def lintian_tags(path: Path) -> set[tuple[str, str]]:
-    """(tag, path) of lintian's bytecode tags on a .deb (Debian's lintian, no config)."""
+    """(tag, path) of lintian's bytecode and layout tags on a .deb (Debian's lintian, no
+    config); the path is the pointer ``[path]`` or, for python-module-in-wrong-location, the
+    module's actual path from the hint ``actual -> expected``."""
     if shutil.which("lintian") is None:
         pytest.skip("lintian not installed")
-    done = subprocess.run(
-        ["lintian", "--no-cfg", "--tags",
-         "package-installs-python-bytecode,package-installs-python-pycache-dir", str(path)],
-        capture_output=True, text=True)
+    done = subprocess.run(["lintian", "--no-cfg", "--tags", ",".join(LINTIAN_TAGS), str(path)],
+                          capture_output=True, text=True)
     out = set()
     for line in done.stdout.splitlines():
-        m = re.match(r"^[EWIPX]: \S+: (package-installs-python-\S+) (\S+)", line)
-        if m:
-            out.add((m[1], m[2].strip("[]").rstrip("/")))
+        m = re.match(r"^[EWIPX]: \S+: (\S+) \[?([^\s\]]+)", line)
+        if m and m[1] in LINTIAN_TAGS:
+            out.add((m[1], m[2].rstrip("/")))
     return out
 
 
@@ -458,6 +462,35 @@ def test_outside_runtime_dir_deb(tmp_path: Path) -> None:
     assert set(found) == {"usr/lib/python3/site-packages/wrong.py"}
 
 
+def test_outside_runtime_dir_debian_versioned_dirs_and_lintian(tmp_path: Path) -> None:
+    deb = build.deb(tmp_path, "python3-vers", "1.0", {
+        "usr/lib/python3.11/dist-packages/vmod/__init__.py": "",
+        "usr/lib/python3/site-packages/smod.py": "",
+        "usr/lib/python3.9/extra.py": "",
+        "usr/lib/python3.11/extra2.py": "",
+        "usr/lib/python3/dist-packages/fine/__init__.py": "",
+    }, depends="python3:any")
+    found = hits(run(deb), "bytecode-outside-runtime-dir")
+    assert set(found) == {"usr/lib/python3.11/dist-packages/vmod/__init__.py",
+                          "usr/lib/python3/site-packages/smod.py",
+                          "usr/lib/python3.9/extra.py", "usr/lib/python3.11/extra2.py"}
+    assert "python3.11 only" in found["usr/lib/python3.11/dist-packages/vmod/__init__.py"]
+    tags = lintian_tags(deb)
+    # lintian names the module directory; its third-party regex (python\d\.\d/) predates
+    # two-digit minors, so python3.11/extra2.py is coinstall's alone.
+    assert tags == {
+        ("python-module-in-wrong-location", "usr/lib/python3.11/dist-packages/vmod"),
+        ("python-module-in-wrong-location", "usr/lib/python3/site-packages/smod.py"),
+        ("third-party-package-in-python-dir", "usr/lib/python3.9/extra.py"),
+    }
+    for _, p in tags:
+        assert any(f == p or (f or "").startswith(p + "/") for f in found), p
+    # The runtime's own source package owns its directory.
+    std = build.deb(tmp_path, "libpython3.9-stdlib", "3.9.2-1", {
+        "usr/lib/python3.9/extra.py": ""}, source="python3.9")
+    assert not hits(run(std), "bytecode-outside-runtime-dir")
+
+
 def test_outside_runtime_dir_silent_on_real_debs(corpus_debs: dict[str, Path]) -> None:
     for name in ("python3-six", "python3-yaml", "python3-chardet"):
         assert not hits(run(corpus_debs[name]), "bytecode-outside-runtime-dir"), name
@@ -545,3 +578,24 @@ def test_rpm_hard_link_sets_are_files() -> None:
     assert pyc_.pyc_header == pyo.pyc_header
     assert pyc_.pyc_header is not None and pyc_.pyc_header.magic == 62211
     assert sum(1 for p in recs if p.endswith(".pyc")) == 21
+
+
+#: lintian tag -> the coinstall rule that reports the same file (or a file below it).
+LINTIAN_MAP = {
+    "package-installs-python-bytecode": "bytecode-shipped",
+    "package-installs-python-pycache-dir": "bytecode-shipped",
+    "python-module-in-wrong-location": "bytecode-outside-runtime-dir",
+    "third-party-package-in-python-dir": "bytecode-outside-runtime-dir",
+}
+
+
+@pytest.mark.network
+@pytest.mark.parametrize("name", ["python3-six", "python3-yaml", "python3-chardet",
+                                  "python3.11-minimal"])
+def test_lintian_parity_on_real_debs(corpus_debs: dict[str, Path], name: str) -> None:
+    res = run(corpus_debs[name])
+    mine = {(f.rule, f.path) for f in res.findings}
+    for tag, p in lintian_tags(corpus_debs[name]):
+        assert any(r == LINTIAN_MAP[tag] and (f == p or (f or "").startswith(p + "/"))
+                   for r, f in mine), (tag, p)
+    assert not {r for r, _ in mine} & set(LINTIAN_MAP.values())

@@ -473,6 +473,31 @@ def _private_runtime(ctx: ArtifactContext) -> tuple[str, set[int]] | None:
     return (what, magic) if magic else None
 
 
+#: Debian source packages that own a runtime's versioned directory (lintian
+#: Languages/Python.pm third-party-package-in-python-dir exceptions, plus PyPy).
+_DEBIAN_RUNTIME_SOURCE = re.compile(
+    r"^(?:python\d(?:\.\d+)?|pypy\d?|python\d?-(?:stdlib-extensions|profiler|old-doctools))$")
+
+
+def _debian_versioned(self: Rule, ctx: ArtifactContext, r: FileRecord) -> Iterator[Finding]:
+    """Debian: /usr/lib/python3.X/ belongs to the python3.X packages; public modules go to
+    the shared /usr/lib/python3/dist-packages (Debian Python Policy, "Module Path")."""
+    sc = r.scope
+    assert sc.version is not None
+    if sc.version[0] < 3:
+        return
+    runtime = _impl_name(sc.implementation or "cpython", sc.version)
+    if sc.site:
+        yield self.finding(r.path, f"/{sc.root} is read by {runtime} "
+                                   "only: Debian installs public modules to "
+                                   "/usr/lib/python3/dist-packages/")
+        return
+    source = (ctx.info.fields.get("Source") or ctx.info.name or "").split(" ")[0]
+    if not _DEBIAN_RUNTIME_SOURCE.match(source):
+        yield self.finding(r.path, f"/{sc.root} is the standard library of {runtime} (its "
+                                   f"own source package's), not {source}'s")
+
+
 @rule(
     "bytecode-outside-runtime-dir",
     severity="warning",
@@ -487,7 +512,9 @@ def _private_runtime(ctx: ArtifactContext) -> tuple[str, set[int]] | None:
         "Private application directories (/usr/share/NAME, /usr/lib/NAME) are allowed, but "
         "their bytecode serves only the interpreter that runs the application: the one the "
         "package requires (python(abi) = X.Y), else the default python3 (Fedora: "
-        "%py_byte_compile %{python3}); one runtime per directory.",
+        "%py_byte_compile %{python3}); one runtime per directory.  On Debian "
+        "/usr/lib/python3.X/ belongs to python3.X: modules in its dist-packages are lost "
+        "for every other runtime and at each transition.",
     example="/usr/lib/python3/dist-packages/foo.py in a Fedora RPM; "
             "/usr/share/foo/__pycache__/app.cpython-311.pyc when the default python3 is 3.12",
     fix="Install modules to the stack's site directory (%{python3_sitelib}, "
@@ -496,22 +523,26 @@ def _private_runtime(ctx: ArtifactContext) -> tuple[str, set[int]] | None:
     source="Fedora Packaging Guidelines for Python (byte compiling, %py_byte_compile); "
            "python-rpm-generators python.attr; Debian Python Policy 'Module Path' and private "
            "modules; FHS 3.0 (/usr/local, /opt)",
+    peers=("lintian:python-module-in-wrong-location",
+           "lintian:third-party-package-in-python-dir"),
     profiles=_SYSTEM,
 )
 def bytecode_outside_runtime_dir(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
     if ctx.info.format not in ("rpm", "deb"):
         return  # wheels and installed trees: paths are relative to a site directory
     default = _private_runtime(ctx)
+    debian = ctx.profile.name == "debian"
     private: dict[str, dict[int, str]] = {}
     for r in ctx.records:
         if r.kind not in ("source", "bytecode") or _DOC.match(r.path):
             continue
         sc = r.scope
         if sc.kind == "versioned":
-            if sc.root.startswith(("usr/lib/", "usr/lib64/")):
-                continue
-            yield self.finding(r.path, f"/{sc.root} is not a system runtime's directory "
-                                       "(/usr/lib/pythonX.Y/)")
+            if not sc.root.startswith(("usr/lib/", "usr/lib64/")):
+                yield self.finding(r.path, f"/{sc.root} is not a system runtime's directory "
+                                           "(/usr/lib/pythonX.Y/)")
+            elif debian:
+                yield from _debian_versioned(self, ctx, r)
             continue
         if sc.kind == "shared":
             if _allowed_shared(ctx, sc.root):
