@@ -599,3 +599,16 @@ def test_lintian_parity_on_real_debs(corpus_debs: dict[str, Path], name: str) ->
         assert any(r == LINTIAN_MAP[tag] and (f == p or (f or "").startswith(p + "/"))
                    for r, f in mine), (tag, p)
     assert not {r for r, _ in mine} & set(LINTIAN_MAP.values())
+
+
+def test_installed_debian_tree_bytecode_is_not_shipped_bytecode(tmp_path: Path) -> None:
+    """py3compile writes __pycache__ at install time: in an installed tree (judged by the
+    debian profile) that is the design, not a packaging error."""
+    site = tmp_path / "dist-packages" / "inst"
+    (site / "__pycache__").mkdir(parents=True)
+    (site / "__init__.py").write_text("X = 1\n")
+    (site / "__pycache__" / "__init__.cpython-311.pyc").write_bytes(
+        pyc(tmp_path, "3.11", "X = 1\n"))
+    res = run(tmp_path / "dist-packages", profile="debian")
+    assert any(r.kind == "bytecode" for r in res.records)
+    assert not hits(res, "bytecode-shipped")

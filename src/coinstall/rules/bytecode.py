@@ -265,6 +265,8 @@ def bytecode_without_source(self: Rule, ctx: ArtifactContext) -> Iterator[Findin
     profiles=("debian",),
 )
 def bytecode_shipped(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
+    if ctx.info.format != "deb":
+        return  # an installed tree has the bytecode py3compile wrote: that is the design
     for r in _bytecode(ctx):
         loc = r.pyc_location
         assert loc is not None
