@@ -42,7 +42,8 @@ def _split(value: Content) -> tuple[bytes, int | None]:
     return _bytes(value), None
 
 
-def _stage(root: Path, files: FileSpec) -> None:
+def _stage(root: Path, files: FileSpec, mtime: int | None = None) -> None:
+    """Write ``files`` below ``root``; ``mtime`` (seconds) sets every regular file's mtime."""
     for path, value in files.items():
         dest = root / path.lstrip("/")
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -53,6 +54,8 @@ def _stage(root: Path, files: FileSpec) -> None:
         dest.write_bytes(data)
         dest.chmod(mode if mode is not None else
                    (0o755 if data.startswith(b"#!") else 0o644))
+        if mtime is not None:
+            os.utime(dest, (mtime, mtime))
 
 
 def wheel(out: Path, name: str, version: str, files: FileSpec, *, tag: str = "py3-none-any",
@@ -96,11 +99,12 @@ def wheel(out: Path, name: str, version: str, files: FileSpec, *, tag: str = "py
 def deb(out: Path, name: str, version: str, files: FileSpec, *, arch: str = "all",
         depends: str | None = None, provides: str | None = None,
         multi_arch: str | None = None, source: str | None = None,
-        fields: Mapping[str, str] | None = None) -> Path:
-    """Build ``{name}_{version}_{arch}.deb`` with ``dpkg-deb --build --root-owner-group``."""
+        fields: Mapping[str, str] | None = None, mtime: int | None = None) -> Path:
+    """Build ``{name}_{version}_{arch}.deb`` with ``dpkg-deb --build --root-owner-group``;
+    ``mtime`` sets every regular file's modification time."""
     root = out / f".deb-{name}-{arch}"
     shutil.rmtree(root, ignore_errors=True)
-    _stage(root, files)
+    _stage(root, files, mtime)
     control = {"Package": name, "Version": version, "Architecture": arch,
                "Maintainer": "coinstall tests <tests@example.org>",
                "Description": "test package built by coinstall's tests"}
@@ -121,16 +125,18 @@ def deb(out: Path, name: str, version: str, files: FileSpec, *, arch: str = "all
 
 def rpm(out: Path, name: str, version: str, files: FileSpec, *, release: str = "1.fc40",
         arch: str = "noarch", requires: Iterable[str] = (), provides: Iterable[str] = (),
-        vendor: str | None = None, source_name: str | None = None) -> Path:
+        vendor: str | None = None, source_name: str | None = None,
+        mtime: int | None = None) -> Path:
     """Build ``{name}-{version}-{release}.{arch}.rpm`` with ``rpmbuild -bb``.
 
     Automatic requires/provides and the brp post-install scripts are off, so the header holds
-    exactly ``requires`` and ``provides`` and the payload exactly ``files``.
+    exactly ``requires`` and ``provides`` and the payload exactly ``files``; ``mtime`` sets
+    every regular file's modification time (rpmbuild keeps it).
     """
     top = out / f".rpmbuild-{name}-{arch}"
     shutil.rmtree(top, ignore_errors=True)
     payload = top / "payload"
-    _stage(payload, files)
+    _stage(payload, files, mtime)
     spec_lines = [
         f"Name: {source_name or name}", f"Version: {version}", f"Release: {release}",
         "Summary: test package built by coinstall's tests", "License: MIT",

@@ -83,6 +83,8 @@ DEBS: dict[str, str] = {
     "python3-six": "python3-six_1.16.0-4_all.deb",
     # ships /usr/bin/chardetect with a "#!/usr/bin/python3" shebang
     "python3-chardet": "python3-chardet_5.1.0+dfsg-2_all.deb",
+    # bytecode/runtime-packages rules: the runtime package that ships /usr/bin/python3.11
+    "python3.11-minimal": "python3.11-minimal_3.11.2-6+deb12u9_amd64.deb",
 }
 
 WHEEL_SHA256: dict[str, str] = {  # name -> sha256 of WHEELS[name]
@@ -112,6 +114,8 @@ DEB_SHA256: dict[str, str] = {  # name -> sha256 of DEBS[name]
     "python3-cryptography": "c1a53527b03b36910cbb864b71c09091bd2bc3d824b73b8bc3135bfeb6ca3292",
     "python3-six": "fd189e9cecbcf17a1fc20aec30055c8afa9c1eec00cd6e7ab385087a2ab3b0d3",
     "python3-chardet": "271227b4ca709db673d8bff58b64f4a590ab17b50a9616d49aacc459bbd05f85",
+    # bytecode/runtime-packages rules
+    "python3.11-minimal": "b5f855ab922dfcd5d1a3223b2118c3dae13ffc7751b0cd5dc24740386323a33a",
 }
 
 
