@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterator
+from dataclasses import replace
 
 from coinstall.files import extension as ext
 from coinstall.files.verdict import FileRecord
@@ -191,20 +192,32 @@ def stable_abi_symbol_violation(self: Rule, ctx: ArtifactContext) -> Iterator[Fi
                                        f"stable ABI: {_some(bad)}")
 
 
+def _lowest_installed(ctx: ArtifactContext, low: tuple[int, int]) -> Runtime | None:
+    """An installed release CPython of version ``low`` that reported its missing stable-ABI
+    symbols (runtimes/probe_script.py), if any."""
+    for rt in sorted(ctx.runtimes.values(), key=lambda r: r.id):
+        if rt.installed and rt.implementation == "cpython" and rt.version == low \
+                and not rt.debug and not rt.free_threaded and rt.stable_abi_missing is not None:
+            return rt
+    return None
+
+
 @rule(
     "stable-abi-baseline-too-new",
     severity="error",
-    summary="A stable-ABI module that needs symbols newer than the lowest runtime the package "
-            "supports (wheel tag cpXY-abi3, Depends, python(abi), stack).",
-    why="The stable ABI is forward compatible only: a module using a function added to it in "
-        "3.10 fails with an undefined symbol on 3.9, though the wheel tag or the package's "
-        "dependencies let it be installed there.",
+    summary="A stable-ABI module that uses symbols added to the stable ABI after the lowest "
+            "runtime the package supports (wheel tag cpXY-abi3, Depends, python(abi), stack).",
+    why="The stable ABI is forward compatible only: a function added to it in 3.10 is "
+        "guaranteed from 3.10 on.  Older runtimes either lack it (the import fails with an "
+        "undefined symbol) or export it outside their stable ABI (it loads, but nothing "
+        "promised it).  Where an installed interpreter of the lowest version tells which, the "
+        "finding says so and is an error only if the symbol is really missing there.",
     example="procmaps-0.5.0-cp36-abi3: procmaps.abi3.so imports PyUnicode_AsUTF8AndSize "
-            "(stable ABI since 3.10)",
+            "(stable ABI since 3.10; CPython 3.6-3.9 export it anyway)",
     fix="Define Py_LIMITED_API to the lowest supported version so the compiler rejects newer "
         "calls, or raise the wheel tag (cp310-abi3) / the package's lowest supported version.",
     source="PEP 384; PEP 425 (cpXY-abi3 = CPython X.Y and later); CPython "
-           "Misc/stable_abi.toml 'added' (via abi3info)",
+           "Misc/stable_abi.toml 'added' (via abi3info); the interpreter's own exports",
     peers=("abi3audit:abi3-version-mismatch",),
 )
 def stable_abi_baseline_too_new(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
@@ -215,17 +228,30 @@ def stable_abi_baseline_too_new(self: Rule, ctx: ArtifactContext) -> Iterator[Fi
     if sup.lowest is None:
         return
     low = sup.lowest
+    real = _lowest_installed(ctx, low)
     for r, _n in mods:
         assert r.elf is not None
         newer = sorted((v, s) for s in r.elf.python_imports
                        if (v := _abi.symbol_added(s)) is not None and v > low)
-        if newer:
-            name = posixpath.basename(r.import_path)
-            top = newer[-1][0]
-            syms = [f"{s} ({v[0]}.{v[1]})" for v, s in reversed(newer)]
-            yield self.finding(
-                r.path, f"{name} needs the {top[0]}.{top[1]} stable ABI but the package "
-                        f"supports {low[0]}.{low[1]} ({sup.describe()}): {_some(syms)}")
+        if not newer:
+            continue
+        name = posixpath.basename(r.import_path)
+        top = newer[-1][0]
+        syms = [f"{s} ({v[0]}.{v[1]})" for v, s in reversed(newer)]
+        message = (f"{name} uses the {top[0]}.{top[1]} stable ABI but the package supports "
+                   f"{low[0]}.{low[1]} ({sup.describe()}): {_some(syms)}")
+        if real is None:
+            yield self.finding(r.path, message)
+            continue
+        assert real.stable_abi_missing is not None
+        lacking = sorted(s for _v, s in newer if s in real.stable_abi_missing)
+        if lacking:
+            yield self.finding(r.path, f"{message}; {real.id} ({real.executable}) does not "
+                                       f"export {_some(lacking)}: the import fails there")
+        else:
+            yield replace(self.finding(
+                r.path, f"{message}; {real.id} ({real.executable}) exports them anyway, "
+                        f"outside its stable ABI"), severity="warning")
 
 
 @rule(
