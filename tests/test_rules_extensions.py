@@ -393,3 +393,31 @@ def test_missing_for_runtime_silent_on_real_packages(corpus_debs: dict[str, Path
     # bookworm's numpy and yaml depend on python3 (>= 3.11~), python3 (<< 3.12): 3.11 only.
     for p in [*corpus_debs.values(), *corpus_wheels.values()]:
         assert not _found(p, "extension-missing-for-runtime"), p
+
+
+@pytest.mark.network
+def test_abi3audit_parity_on_bookworm_cryptography(corpus_debs: dict[str, Path],
+                                                   installed: list[Runtime],
+                                                   tmp_path: Path) -> None:
+    """Debian's cryptography 38 says Requires-Python >=3.6; its _rust.abi3.so uses
+    PySlice_Unpack and PySlice_AdjustIndices, stable only since 3.7.  abi3audit, told the same
+    baseline, reports the same symbols; the real CPython 3.6 exports both (since 3.6.1), so
+    with it known the finding is a warning that says so."""
+    deb = corpus_debs["python3-cryptography"]
+    hits = _found(deb, "stable-abi-baseline-too-new")
+    so_path = "usr/lib/python3/dist-packages/cryptography/hazmat/bindings/_rust.abi3.so"
+    assert [(p, s) for p, _, s in hits] == [(so_path, "error")]
+    assert "Requires-Python >=3.6" in hits[0][1]
+    tar = subprocess.run(["dpkg-deb", "--fsys-tarfile", str(deb)], capture_output=True,
+                         check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(tmp_path), f"./{so_path}"], input=tar, check=True)
+    proc = subprocess.run([ABI3AUDIT, "--report", "--assume-minimum-abi3", "3.6",
+                           str(tmp_path / so_path)], capture_output=True, text=True, check=False)
+    result = next(iter(json.loads(proc.stdout)["specs"].values()))["object"]["result"]
+    assert set(result["future_abi3_objects"]) == _syms(hits[0][1])
+    assert result["non_abi3_symbols"] == []
+    assert not _found(deb, "stable-abi-symbol-violation")
+    if not any(r.version == (3, 6) and r.installed for r in installed):
+        pytest.skip("no CPython 3.6 installed")
+    real = _found(deb, "stable-abi-baseline-too-new", combine(installed, CAT))
+    assert real[0][2] == "warning" and "exports them anyway" in real[0][1]

@@ -166,3 +166,15 @@ def test_check_wheel_contents_has_no_tag_check(yaml311: tuple[str, bytes],
         proc = subprocess.run([CWC, "--no-config", str(w)], capture_output=True, text=True,
                               check=False)
         assert proc.returncode == 0 and "OK" in proc.stdout, proc.stdout
+
+
+@pytest.mark.network
+def test_wheel_tag_mismatch_interpreter_tag_with_none_abi(yaml311: tuple[str, bytes],
+                                                          tmp_path: Path) -> None:
+    name, so = yaml311
+    w = build.wheel(tmp_path, "old", "1.0", {name: so}, tag="cp312-none-linux_x86_64")
+    assert _found(w, "wheel-tag-mismatch") == [(name, (
+        "_yaml.cpython-311-x86_64-linux-gnu.so is for CPython 3.11 but the wheel's interpreter "
+        "tags are cp312"))]
+    ok = build.wheel(tmp_path, "old2", "1.0", {name: so}, tag="cp311-none-linux_x86_64")
+    assert not _found(ok, "wheel-tag-mismatch")

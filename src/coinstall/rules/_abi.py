@@ -227,7 +227,7 @@ class Support:
     evidence: tuple[str, ...]
 
     def describe(self) -> str:
-        return "; ".join(self.evidence)
+        return " and ".join(self.evidence)
 
 
 def _fmt(v: tuple[int, int]) -> str:
@@ -247,8 +247,9 @@ def support(ctx: ArtifactContext) -> Support:
     ``python3 (>= 3.11~), python3 (<< 3.13)`` (dh_python3, Debian Python Policy); RPM
     ``python(abi) = 3.11`` (Fedora Packaging Guidelines); the configured stack for system
     packages; a wheel's ``cpXY-abi3`` tag (PEP 384/425: that version and later).  Bounds
-    narrow the lines the catalogue knows; the lowest runtime is the highest lower bound.
-    Requires-Python is deliberately not a source here: the rules compare it *against* these.
+    narrow the lines the catalogue knows; the lowest runtime is the highest lower bound, to
+    which Requires-Python's lowest admitted version contributes (installers enforce it) without
+    adding versions: ``requires-python-excludes-runtime`` compares it against the files.
     """
     lines = cpython_lines(ctx)
     have: set[tuple[int, int]] = set()
@@ -301,6 +302,13 @@ def support(ctx: ArtifactContext) -> Support:
                 break
     if files:
         lows.append(min(files))
+    rp = requires_python(ctx)
+    if rp is not None:
+        # Installers refuse the package below Requires-Python's lowest admitted version.
+        rp_low = lowest_allowed(rp[0], lines)
+        if rp_low is not None and rp_low >= (3, 2):
+            lows.append(rp_low)
+            evidence.append(f"Requires-Python {rp[1]}")
     lowest = max(lows) if lows else (min(have) if have else None)
     return Support(frozenset(have), lowest, tuple(dict.fromkeys(evidence)))
 

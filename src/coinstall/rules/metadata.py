@@ -98,6 +98,10 @@ def _wheel_tag_problems(ctx: ArtifactContext) -> Iterator[tuple[str | None, str]
                 and soabi not in abis:
             yield r.path, (f"{name} is {soabi} but the wheel's ABI tags are "
                            f"{', '.join(sorted(abis))}")
+        elif n.implementation == "cpython" and abis == {"none"} and n.version is not None \
+                and f"cp{n.version[0]}{n.version[1]}" not in interps:
+            yield r.path, (f"{name} is for CPython {n.version[0]}.{n.version[1]} but the "
+                           f"wheel's interpreter tags are {', '.join(sorted(interps))}")
         elif n.implementation == "pypy" and n.version is not None:
             want = f"pp{n.version[0]}{n.version[1]}"
             if not any(i == want for i in interps):
