@@ -71,9 +71,10 @@ def _label(ctx: ArtifactContext) -> str:
     return posixpath.basename(ctx.info.path)
 
 
-def _conflicts(a: ArtifactContext, b: ArtifactContext, kind: str) -> Iterator[tuple[str, str]]:
-    """``(path, reason)`` for every path both would install that cannot be shared."""
-    bfiles = {_install_path(b, r): r for r in b.records}
+def _conflicts(a: ArtifactContext, b: ArtifactContext, kind: str,
+               bfiles: dict[str, FileRecord]) -> Iterator[tuple[str, str]]:
+    """``(path, reason)`` for every path both would install that cannot be shared;
+    ``bfiles`` is ``b``'s files by install path."""
     declared = a.info.format == "deb" and (
         (b.info.name or "") in _relations(a) or (a.info.name or "") in _relations(b))
     if declared:
@@ -123,12 +124,16 @@ def _conflicts(a: ArtifactContext, b: ArtifactContext, kind: str) -> Iterator[tu
 def file_conflict(self: Rule, ctxs: Sequence[ArtifactContext],
                   ) -> Iterator[tuple[ArtifactContext, Finding]]:
     items = list(ctxs)
+    if len(items) < 2:
+        return
+    by_path = [{_install_path(c, r): r for r in c.records} for c in items]
     for i, a in enumerate(items):
-        for b in items[i + 1:]:
+        for j in range(i + 1, len(items)):
+            b = items[j]
             kind = _pair_kind(a, b)
             if kind is None:
                 continue
-            hits = list(_conflicts(a, b, kind))
+            hits = list(_conflicts(a, b, kind, by_path[j]))
             for n, (path, reason) in enumerate(hits):
                 if n == _PER_PAIR:
                     rest = len(hits) - _PER_PAIR
