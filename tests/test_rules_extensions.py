@@ -421,3 +421,23 @@ def test_abi3audit_parity_on_bookworm_cryptography(corpus_debs: dict[str, Path],
         pytest.skip("no CPython 3.6 installed")
     real = _found(deb, "stable-abi-baseline-too-new", combine(installed, CAT))
     assert real[0][2] == "warning" and "exports them anyway" in real[0][1]
+
+
+@pytest.mark.network
+@pytest.mark.skipif(shutil.which("lintian") is None, reason="lintian missing")
+def test_lintian_has_no_stable_abi_tag(corpus_debs: dict[str, Path],
+                                       corpus_wheels: dict[str, Path], tmp_path: Path) -> None:
+    """Parity record (reference/debian.md §3, 'Not covered by lintian'): on the .debs where
+    stable-abi-missing-multiarch fires, lintian's tags on the .abi3.so files are about
+    hardening, none about Python, multiarch or the file name."""
+    _, so = _member(corpus_wheels["bcrypt-abi3"], ".so")
+    ma_same = build.deb(tmp_path, "python3-bcrypt", "1.0-1",
+                        {"usr/lib/python3/dist-packages/bcrypt/_bcrypt.abi3.so": so},
+                        arch="amd64", multi_arch="same", depends="python3:any")
+    for deb in (corpus_debs["python3-cryptography"], ma_same):
+        assert _found(deb, "stable-abi-missing-multiarch")
+        proc = subprocess.run(["lintian", "--no-cfg", "--allow-root", "-I", str(deb)],
+                              capture_output=True, text=True, check=False)
+        tags = {line.split(": ")[2].split()[0] for line in proc.stdout.splitlines()
+                if ".abi3.so" in line and line[:2] in ("E:", "W:", "I:", "P:")}
+        assert not {t for t in tags if re.search(r"python|multi-?arch|abi", t)}, tags
