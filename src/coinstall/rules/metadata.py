@@ -124,7 +124,7 @@ def _wheel_tag_problems(ctx: ArtifactContext) -> Iterator[tuple[str | None, str]
     fix="Build the wheel with the interpreter its tag names (python -m build, cibuildwheel) "
         "and let the backend compute the tags; never rename wheel files by hand.",
     source="PEP 425; PEP 427 (WHEEL Root-Is-Purelib, Tag); PEP 3149; PEP 384",
-    peers=("check-wheel-contents:W009 (none; its checks are about the library layout)",
+    peers=("check-wheel-contents:none (W001-W202 check the library layout, not tags)",
            "auditwheel:show (NonPlatformWheel: platform files in a pure wheel)"),
     profiles=("wheel",),
 )
