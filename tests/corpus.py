@@ -74,6 +74,10 @@ WHEELS: dict[str, str] = {
     "requests": "requests-2.32.3-py3-none-any.whl",
     "attrs": "attrs-24.2.0-py3-none-any.whl",
     "click": "click-8.2.0-py3-none-any.whl",
+    # --- issue 3, extension/co-installability/metadata rules (rules-r3) ---
+    # cp36-abi3 but imports PyUnicode_AsUTF8AndSize (stable ABI since 3.10): abi3audit's README
+    # example of an ABI version mismatch
+    "procmaps-abi3": "procmaps-0.5.0-cp36-abi3-manylinux2010_x86_64.whl",
 }
 
 DEBS: dict[str, str] = {
@@ -106,6 +110,8 @@ WHEEL_SHA256: dict[str, str] = {  # name -> sha256 of WHEELS[name]
     "requests": "70761cfe03c773ceb22aa2f671b4757976145175cdfca038c02654d061d6dcc6",
     "attrs": "81921eb96de3191c8258c199618104dd27ac608d9366f5e35d011eae1867ede2",
     "click": "6b303f0b2aa85f1cb4e5303078fadcbcd4e476f114fab9b5007005711839325c",
+    # --- issue 3, extension/co-installability/metadata rules (rules-r3) ---
+    "procmaps-abi3": "5854501e8e03d80273a08c745b2ee244606dcc4a53753b9d923f28d7a1f32c23",
 }
 
 DEB_SHA256: dict[str, str] = {  # name -> sha256 of DEBS[name]

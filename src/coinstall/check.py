@@ -5,6 +5,7 @@ The engine knows no screen: it returns :class:`CheckResult`, which ``report/`` r
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -74,10 +75,18 @@ def _triplet(info: ArtifactInfo) -> str:
     return HOST_TRIPLET
 
 
+def _every_member(path: str, size: int) -> bool:
+    return True
+
+
 def check_artifact(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
-                   config: Config | None = None) -> ArtifactResult:
+                   config: Config | None = None, *, digests: bool = False) -> ArtifactResult:
     """Read one artifact in one pass, judge its files and run the rules of its profile
     (``config.profile`` if set, else :func:`~coinstall.rules.profiles.choose_profile`).
+
+    With ``digests`` every regular file's content is read and its SHA-256 kept in
+    :attr:`FileRecord.sha256` (the content itself is dropped), for rules that compare files
+    across artifacts (``file-conflict``).
 
     Raises:
         ArtifactError: the artifact cannot be opened or its payload is corrupt.
@@ -86,12 +95,17 @@ def check_artifact(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
     info = reader.info
     root = os.path.abspath(path) if info.format == "tree" else None
     records: list[FileRecord] = []
-    for m in reader.members(wants_content):
+    for m in reader.members(_every_member if digests else wants_content):
         if m.type != "file":
             continue
-        records.append(classify(path=m.path, fmt=info.format, head=m.head, content=m.content,
-                                size=m.size, mode=m.mode, mtime=m.mtime, catalogue=catalogue,
-                                root=root))
+        content = m.content
+        if digests and content is not None and not wants_content(m.path, m.size):
+            content = None  # classification reads only what it would have asked for
+        rec = classify(path=m.path, fmt=info.format, head=m.head, content=content,
+                       size=m.size, mode=m.mode, mtime=m.mtime, catalogue=catalogue, root=root)
+        if digests and m.content is not None:
+            rec.sha256 = hashlib.sha256(m.content).hexdigest()
+        records.append(rec)
     judgement = judge(records, runtimes)
     owners = {}
     if root is not None:
@@ -118,9 +132,12 @@ def check(targets: Sequence[str], runtimes: Sequence[Runtime], catalogue: Catalo
     others are still checked."""
     artifacts: list[ArtifactResult] = []
     errors: list[TargetError] = []
+    # file-conflict compares content across package files (installed trees are not compared)
+    packages = [t for t in targets if not os.path.isdir(t)]
     for t in targets:
         try:
-            result = check_artifact(t, runtimes, catalogue, config)
+            result = check_artifact(t, runtimes, catalogue, config,
+                                    digests=len(packages) > 1 and t in packages)
         except ArtifactError as exc:
             errors.append(TargetError(t, str(exc)))
             continue

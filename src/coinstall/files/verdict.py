@@ -49,6 +49,8 @@ class FileRecord:
         shebang: for scripts.
         requires_python: for metadata files, the Requires-Python specifier (None if absent).
         record_paths: for ``dist-info/METADATA``, the paths its ``RECORD`` lists (import paths).
+        sha256: hex SHA-256 of the content, when the caller asked for digests (``coinstall
+            check`` does with several artifacts, for ``file-conflict``); None otherwise.
     """
 
     path: str
@@ -66,6 +68,7 @@ class FileRecord:
     shebang: Shebang | None = None
     requires_python: SpecifierSet | None = None
     requires_python_text: str | None = None
+    sha256: str | None = None
 
 
 @dataclass
