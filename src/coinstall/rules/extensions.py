@@ -56,7 +56,10 @@ def extension_tag_mismatch(self: Rule, ctx: ArtifactContext) -> Iterator[Finding
                 r.path, f"{owner.id} will not import {name}: its suffixes are "
                         f"{', '.join(owner.extension_suffixes)}")
             continue
-        reason = r.elf_problem or ext.elf_mismatch(r.elf, owner)
+        # A readable ELF object of the wrong machine is extension-arch-mismatch's finding; this
+        # rule keeps the file-name verdict and objects the loader cannot read at all.
+        reason = r.elf_problem or (
+            "not an ELF object" if r.elf is None and owner.platform == "linux" else None)
         if reason:
             yield self.finding(r.path, f"{owner.id} will not load {name}: {reason}")
 
