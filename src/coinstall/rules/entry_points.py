@@ -1,0 +1,165 @@
+"""Entry-point rules: who owns /usr/bin/foo, foo-3 and foo-3.X when stacks sit side by side."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from coinstall.rules import ArtifactContext, Finding, Rule, rule
+from coinstall.rules._relations import alternative_stack, stack_of
+
+_BIN_DIR = re.compile(r"^usr/s?bin/[^/]+$")
+#: foo-3, foo-3.11, foo3.11, foo3, miniterm-3.5.py, miniterm.py-3 (Fedora 201x style),
+#: evtx_dump.py-3.9 (openSUSE %python_clone).
+_VERSIONED = re.compile(r"^(?P<base>.+?)(?:-(?P<dash>[23](?:\.\d{1,2})?)|(?P<dot>[23]\.\d{1,2})"
+                        r"|(?<=[a-z_])(?P<bare>[23]))(?P<ext>\.py)?$")
+#: Targets of update-alternatives / libalternatives links (openSUSE %python_install_alternative).
+_ALTERNATIVES = ("/etc/alternatives/", "alts", "/usr/bin/alts")
+
+
+@dataclass(frozen=True)
+class EntryPoint:
+    """One program in /usr/bin or /usr/sbin.
+
+    Attributes:
+        path: member path; name: its file name; base: the name without version and ``.py``.
+        version: ``"3"``, ``"3.11"``, or None for the unversioned name.
+        link: the link target for a symbolic link, "" for a regular file or hard link.
+    """
+
+    path: str
+    name: str
+    base: str
+    version: str | None
+    link: str
+
+    @property
+    def alternative(self) -> bool:
+        """A link managed by update-alternatives/libalternatives."""
+        return self.link.startswith(_ALTERNATIVES)
+
+
+def entry_points(ctx: ArtifactContext) -> list[EntryPoint]:
+    """The package's programs: regular files (:attr:`ArtifactContext.records`) and links
+    (:attr:`ArtifactContext.links`) directly in ``/usr/bin`` or ``/usr/sbin``."""
+    out = []
+    items = [(r.path, "") for r in ctx.records] + [
+        (m.path, (m.link_target or "") if m.type == "symlink" else "") for m in ctx.links]
+    for path, link in items:
+        if not _BIN_DIR.match(path):
+            continue
+        name = posixpath.basename(path)
+        m = _VERSIONED.match(name)
+        if m:
+            base = m["base"].removesuffix(".py")
+            version = m["dash"] or m["dot"] or m["bare"]
+        else:
+            base, version = name.removesuffix(".py"), None
+        out.append(EntryPoint(path, name, base, version, link))
+    return out
+
+
+def _python_package(ctx: ArtifactContext) -> tuple[str, tuple[int, int]] | None:
+    """The package's exact stack when it is a Python module package (not a runtime)."""
+    st = stack_of(ctx)
+    if st.name is not None and st.name.kind in ("runtime", "interpreter"):
+        return None
+    return st.exact
+
+
+def _flavor(ctx: ArtifactContext) -> bool:
+    """openSUSE: a python3XY- flavor package (every flavor ships the same programs)."""
+    t = stack_of(ctx).name
+    return ctx.profile.name == "opensuse" and t is not None and t.version is not None \
+        and t.kind == "module"
+
+
+@rule(
+    "entry-point-ownership",
+    severity="error",
+    summary="A program name belongs to another stack's package: unversioned foo or foo-3 "
+            "outside the default stack's package, foo-3.X in the package for another X.",
+    why="Two stacks' packages shipping /usr/bin/foo conflict on install, or the last one "
+        "installed silently decides which runtime `foo` runs; foo-3.11 in a python3.12 "
+        "package runs the wrong version's modules.",
+    example="python3.11-foo ships /usr/bin/foo (only python3-foo, the default stack, may)",
+    fix="Ship only foo-3.X from non-default stacks (Fedora/EPEL), register unversioned names "
+        "with update-alternatives (%python_clone -a, %python_install_alternative on "
+        "openSUSE), name versioned programs after the package's own version.",
+    source="Fedora Packaging Guidelines for Python (201x era: Executables in /usr/bin; "
+           "current: alternative python3.X stacks ship versioned executables); openSUSE "
+           "python-rpm-macros README (%python_clone, alternatives)",
+    peers=("taskotron:executables",),
+    profiles=("fedora", "epel", "opensuse"),
+)
+def entry_point_ownership(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
+    """Versioned names are checked against the package's own version (files and
+    ``python(abi)``).  Unversioned and major-only names need to know the default stack:
+    ``--stack`` gives it; without it a Fedora/EPEL package whose name carries a
+    minor-versioned prefix (``python3.11-foo``) is an alternative stack, and on openSUSE
+    every flavor is (unversioned names must be alternatives links there).  When nothing
+    says, the rule stays silent on those names."""
+    own = _python_package(ctx)
+    if own is None:
+        return
+    impl, ver = own
+    label = f"{'python' if impl == 'cpython' else 'pypy'}{ver[0]}.{ver[1]}"
+    flavor = _flavor(ctx)
+    alt = flavor or alternative_stack(ctx, ver)
+    for ep in entry_points(ctx):
+        if ep.version is not None:
+            parts = tuple(int(p) for p in ep.version.split("."))
+            if parts != ver[: len(parts)]:
+                yield self.finding(ep.path, f"/{ep.path} names python{ep.version} but "
+                                            f"{ctx.info.name} is a {label} package")
+                continue
+            if len(parts) == 2 or not alt:
+                continue
+        elif not alt or (flavor and ep.alternative):
+            continue
+        what = "an update-alternatives link" if flavor else "the default stack's package"
+        yield self.finding(ep.path, f"/{ep.path} in {ctx.info.name}, a {label} package that "
+                                    f"is not the default stack: only {what} may own it")
+
+
+@rule(
+    "entry-point-missing-versioned",
+    severity="warning",
+    summary="A Python package ships /usr/bin/foo (or foo-3) without the versioned "
+            "foo-3.X its profile's policy asks for.",
+    why="Users of several stacks run a given version's program by its versioned name "
+        "(pytest-3.12, sphinx-build-3.11); without it the program of a non-default stack "
+        "cannot be reached at all, or only through whichever package owns the plain name.",
+    example="python311-foo ships /usr/bin/foo but not /usr/bin/foo-3.11 (openSUSE)",
+    fix="openSUSE: %python_clone -a %{buildroot}%{_bindir}/foo; Fedora/EPEL: install "
+        "foo-%{python3_version} (and foo-3 as a link to it in the default stack).",
+    source="openSUSE python-rpm-macros README (%python_clone creates foo-%{python_bin_suffix}); "
+           "Fedora Packaging Guidelines for Python, 201x era (Executables in /usr/bin: foo-3 "
+           "with a foo-3.X link); EPEL alternative stacks",
+    peers=("taskotron:executables",),
+    profiles=("fedora", "epel", "opensuse"),
+)
+def entry_point_missing_versioned(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
+    """openSUSE flavor packages: every program needs its ``foo-X.Y`` clone.  Fedora/EPEL:
+    a ``foo-3`` needs its ``foo-3.X`` (201x era), and an alternative-stack package's
+    unversioned ``foo`` needs ``foo-3.X``.  Packages for no single stack are skipped."""
+    own = _python_package(ctx)
+    if own is None:
+        return
+    ver = own[1]
+    want = f"{ver[0]}.{ver[1]}"
+    eps = entry_points(ctx)
+    have = {ep.base for ep in eps if ep.version == want}
+    flavor = _flavor(ctx)
+    alt = alternative_stack(ctx, ver)
+    for ep in eps:
+        if ep.base in have or ep.version == want:
+            continue
+        if flavor and ep.version is None:
+            yield self.finding(ep.path, f"/{ep.path} has no {ep.base}-{want} clone "
+                                        f"(%python_clone -a)")
+        elif not flavor and (ep.version == str(ver[0]) or (ep.version is None and alt)):
+            yield self.finding(ep.path, f"/{ep.path} has no versioned {ep.base}-{want} in "
+                                        f"{ctx.info.name}")
