@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from coinstall.files.script import Shebang
+from coinstall.files.verdict import FileRecord
 from coinstall.rules import ArtifactContext, Finding, Rule, rule
 from coinstall.rules._relations import alternative_stack, relations, stack_of
 
@@ -35,6 +37,17 @@ def shebang_unversioned(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
         yield self.finding(r.path, f"#!{sb.raw} names no Python version")
 
 
+def runnable(ctx: ArtifactContext) -> Iterator[tuple[FileRecord, Shebang]]:
+    """Files that run with a Python shebang: scripts, and executable modules."""
+    for r in ctx.records:
+        sb = r.shebang
+        if sb is None:
+            continue
+        if r.kind == "script" or (r.kind == "source" and r.mode is not None
+                                  and r.mode & 0o111):
+            yield r, sb
+
+
 @rule(
     "shebang-env",
     severity="warning",
@@ -51,12 +64,12 @@ def shebang_unversioned(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
     peers=("rpmlint:env-script-interpreter",),
 )
 def shebang_env(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
-    """Scripts as :func:`coinstall.files.verdict.classify` finds them: files with a Python
+    """Scripts as :func:`coinstall.files.verdict.classify` finds them (files with a Python
     shebang in a program directory, executable files with one elsewhere, wheel
-    ``.data/scripts`` (installers rewrite only ``#!python``)."""
-    for r in ctx.records:
-        sb = r.shebang
-        if r.kind == "script" and sb is not None and sb.env:
+    ``.data/scripts``: installers rewrite only ``#!python``) and executable modules, as
+    rpmlint and brp-mangle-shebangs see them."""
+    for r, sb in runnable(ctx):
+        if sb.env:
             yield self.finding(r.path, f"#!{sb.raw} runs the first {sb.command} on PATH")
 
 
@@ -89,6 +102,12 @@ def _own_major(ctx: ArtifactContext) -> tuple[str, int] | None:
     profiles=("fedora", "epel", "opensuse", "debian"),
 )
 def shebang_implementation_mismatch(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
+    """The package's stack is what its files, ``python(abi)`` requires and name agree on
+    (one major, and one minor version where known).  A shebang naming another major or
+    minor version or implementation is reported; ``python3`` is reported in a package known
+    to be for a non-default stack (``--stack``, or an alternative-stack name on Fedora/EPEL);
+    an unversioned ``python`` in a Python 3 or PyPy package (in a Python 2 package it was
+    PEP 394's recommended spelling until 2019, and ``shebang-unversioned`` reports it)."""
     own = stack_of(ctx).exact
     major = _own_major(ctx)
     if major is None:
@@ -96,12 +115,11 @@ def shebang_implementation_mismatch(self: Rule, ctx: ArtifactContext) -> Iterato
     impl, maj = major
     want = f"{'python' if impl == 'cpython' else 'pypy'}" + (
         f"{own[1][0]}.{own[1][1]}" if own else f"{maj}")
-    for r in ctx.records:
-        sb = r.shebang
-        if r.kind != "script" or sb is None:
-            continue
+    for r, sb in runnable(ctx):
         sb_impl = "cpython" if sb.implementation == "python" else "pypy"
         if sb.version is None:
+            if impl == "cpython" and maj == 2:
+                continue  # PEP 394 (before 2019): python meant python2; shebang-unversioned
             bad = "names no version"
         elif sb_impl != impl:
             bad = f"runs {sb.implementation}"
@@ -171,10 +189,8 @@ def shebang_interpreter_not_required(self: Rule, ctx: ArtifactContext) -> Iterat
     """Executable scripts with a versioned Python shebang (unversioned ones are
     ``shebang-unversioned``'s); lintian checks the same files."""
     cache: dict[tuple[str, str], bool] = {}
-    for r in ctx.records:
-        sb = r.shebang
-        if (r.kind != "script" or sb is None or sb.version is None or r.mode is None
-                or not r.mode & 0o111):
+    for r, sb in runnable(ctx):
+        if sb.version is None or r.mode is None or not r.mode & 0o111:
             continue
         key = (sb.implementation, sb.version)
         if key not in cache:
