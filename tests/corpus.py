@@ -83,6 +83,12 @@ DEBS: dict[str, str] = {
     "python3-six": "python3-six_1.16.0-4_all.deb",
     # ships /usr/bin/chardetect with a "#!/usr/bin/python3" shebang
     "python3-chardet": "python3-chardet_5.1.0+dfsg-2_all.deb",
+    # --- rules area: naming, dependencies, scripts, entry points (issue 3, rules-r2)
+    # executable stdlib modules with #!/usr/bin/env python3 and no Depends on python3
+    # (lintian: python3-script-but-no-python3-dep)
+    "libpython3.11-stdlib": "libpython3.11-stdlib_3.11.2-6+deb12u9_amd64.deb",
+    # Depends on python3 and python-apt-common (a version-independent data package)
+    "python3-apt": "python3-apt_2.6.0_amd64.deb",
 }
 
 WHEEL_SHA256: dict[str, str] = {  # name -> sha256 of WHEELS[name]
@@ -112,6 +118,9 @@ DEB_SHA256: dict[str, str] = {  # name -> sha256 of DEBS[name]
     "python3-cryptography": "c1a53527b03b36910cbb864b71c09091bd2bc3d824b73b8bc3135bfeb6ca3292",
     "python3-six": "fd189e9cecbcf17a1fc20aec30055c8afa9c1eec00cd6e7ab385087a2ab3b0d3",
     "python3-chardet": "271227b4ca709db673d8bff58b64f4a590ab17b50a9616d49aacc459bbd05f85",
+    # --- rules area: naming, dependencies, scripts, entry points (issue 3, rules-r2)
+    "libpython3.11-stdlib": "10f13e000ee757f5f2d2d3569f9e30546214a0c850acd78695feae373bfa3e53",
+    "python3-apt": "21faa053e5f9a01f89ec7b4e1f77652658f74328ec01f24550d3714e6c13ad20",
 }
 
 

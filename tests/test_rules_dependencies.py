@@ -66,6 +66,15 @@ def test_relations_of_a_real_deb(corpus_debs: dict[str, Path]) -> None:
     assert rel.name is not None and rel.name.prefix == "python3-"
 
 
+def test_debian_common_packages_are_not_python2(corpus_debs: dict[str, Path]) -> None:
+    """python3-apt (bookworm) depends on python-apt-common, a data package: no mixing."""
+    deb = corpus_debs["python3-apt"]
+    rel = relations(open_artifact(str(deb)).info)
+    assert any(r.name == "python-apt-common" and r.target is None for g in rel.requires
+               for r in g)
+    assert hits([deb], "requires-mixed-implementations") == []
+
+
 def test_relations_parsed_once_per_artifact() -> None:
     info = open_artifact(str(rpm("tracer"))).info
     assert relations(info) is relations(info)

@@ -38,12 +38,14 @@ def shebang_unversioned(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
 
 
 def runnable(ctx: ArtifactContext) -> Iterator[tuple[FileRecord, Shebang]]:
-    """Files that run with a Python shebang: scripts, and executable modules."""
+    """Files that run with a Python shebang: scripts, and executable modules of system
+    packages (in a wheel, modules keep whatever mode the build left; only scripts run)."""
+    modules = ctx.info.format != "wheel"
     for r in ctx.records:
         sb = r.shebang
         if sb is None:
             continue
-        if r.kind == "script" or (r.kind == "source" and r.mode is not None
+        if r.kind == "script" or (modules and r.kind == "source" and r.mode is not None
                                   and r.mode & 0o111):
             yield r, sb
 
