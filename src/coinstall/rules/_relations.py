@@ -97,10 +97,7 @@ class Target:
     @property
     def label(self) -> str:
         """``python2``, ``python3``, ``python3.11``, ``pypy3``, ``python`` (unversioned)."""
-        impl = "python" if self.implementation == "cpython" else "pypy"
-        if self.version:
-            return f"{impl}{self.version[0]}.{self.version[1]}"
-        return f"{impl}{self.major}" if self.major else impl
+        return stack_label(self.implementation, self.major, self.version)
 
     @property
     def unversioned(self) -> bool:
@@ -115,6 +112,16 @@ class Target:
         if self.implementation != other.implementation or self.major != other.major:
             return False
         return self.version is None or other.version is None or self.version == other.version
+
+
+def stack_label(implementation: str, major: int | None = None,
+                version: tuple[int, int] | None = None) -> str:
+    """The command-style name of a stack: ``("cpython", 3, (3, 11))`` -> ``python3.11``,
+    ``("pypy", 3)`` -> ``pypy3``, ``("cpython",)`` -> ``python``."""
+    head = "python" if implementation == "cpython" else "pypy"
+    if version:
+        return f"{head}{version[0]}.{version[1]}"
+    return f"{head}{major}" if major else head
 
 
 def _version(major: str | None, minor: str | None) -> tuple[int, int] | None:

@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from coinstall.rules import ArtifactContext, Finding, Rule, rule
-from coinstall.rules._relations import Target, alternative_stack, relations, stack_of
+from coinstall.rules._relations import (
+    Target,
+    alternative_stack,
+    relations,
+    stack_label,
+    stack_of,
+)
 
 #: Debian meta-packages that depend on every supported version on purpose.
 _ALL_VERSIONS = ("-all", "-all-dev", "-all-dbg")
@@ -133,7 +139,7 @@ def requires_other_stack(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
         return
     impl, ver = own
     rel = relations(ctx.info)
-    label = f"{'python' if impl == 'cpython' else 'pypy'}{ver[0]}.{ver[1]}"
+    label = stack_label(impl, ver[0], ver)
     non_default = alternative_stack(ctx, ver)
     for t, raw in rel.required_targets():
         if t.unversioned:

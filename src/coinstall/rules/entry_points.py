@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from coinstall.rules import ArtifactContext, Finding, Rule, rule
-from coinstall.rules._relations import alternative_stack, stack_of
+from coinstall.rules._relations import alternative_stack, stack_label, stack_of
 
 _BIN_DIR = re.compile(r"^usr/s?bin/[^/]+$")
 #: foo-3, foo-3.11, foo3.11, foo3, miniterm-3.5.py, miniterm.py-3 (Fedora 201x style),
@@ -105,7 +105,7 @@ def entry_point_ownership(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]
     if own is None:
         return
     impl, ver = own
-    label = f"{'python' if impl == 'cpython' else 'pypy'}{ver[0]}.{ver[1]}"
+    label = stack_label(impl, ver[0], ver)
     flavor = _flavor(ctx)
     alt = flavor or alternative_stack(ctx, ver)
     for ep in entry_points(ctx):

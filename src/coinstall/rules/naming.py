@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator, Sequence
 
 from coinstall.rules import ArtifactContext, Finding, Rule, rule
-from coinstall.rules._relations import PackageStack, Target, relations, stack_of
+from coinstall.rules._relations import PackageStack, Target, relations, stack_label, stack_of
 
 _BIN = re.compile(r"^(?:usr/)?s?bin/[^/]+$")
 
@@ -32,7 +32,7 @@ def _suggest(ctx: ArtifactContext, impl: str, major: int, name: str) -> str:
     st = stack_of(ctx).exact
     if ctx.profile.name == "opensuse" and st is not None and st[1][0] == major:
         return f"python{st[1][0]}{st[1][1]}-{base}"
-    return f"{'python' if impl == 'cpython' else 'pypy'}{major}-{base}"
+    return f"{stack_label(impl, major)}-{base}"
 
 
 @rule(
@@ -81,7 +81,7 @@ def name_missing_implementation_prefix(
         if t is not None and (not t.unversioned or t.kind != "module"):
             continue
         (impl, major), path = next(iter(st.modules.items()))
-        label = f"{'python' if impl == 'cpython' else 'pypy'}{major}"
+        label = stack_label(impl, major)
         want = _suggest(c, impl, major, name)
         if t is not None:
             yield c, self.finding(None, f"{name} ships {label} modules (/{path}) under the "
@@ -131,11 +131,6 @@ def _mismatch(t: Target, impl: str, major: int, ver: tuple[int, int] | None) -> 
     return t.version is not None and ver is not None and t.version != ver
 
 
-def _stack_label(impl: str, major: int, ver: tuple[int, int] | None) -> str:
-    head = "python" if impl == "cpython" else "pypy"
-    return f"{head}{ver[0]}.{ver[1]}" if ver else f"{head}{major}"
-
-
 @rule(
     "name-stack-mismatch",
     severity="error",
@@ -161,7 +156,7 @@ def name_stack_mismatch(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
     for (impl, ver), path in st.files.items():
         if _mismatch(t, impl, ver[0], ver):
             yield self.finding(path, f"{ctx.info.name} is named for {t.label} but ships "
-                                     f"/{path} for {_stack_label(impl, ver[0], ver)}")
+                                     f"/{path} for {stack_label(impl, ver[0], ver)}")
         elif (default and t.prefix == "python3-" and t.version is None and impl == "cpython"
               and ver[0] == 3 and ver != default):
             yield self.finding(path, f"{ctx.info.name}: python3- names the default stack "
@@ -170,4 +165,4 @@ def name_stack_mismatch(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
     for (impl, major), path in st.shared.items():
         if _mismatch(t, impl, major, None):
             yield self.finding(path, f"{ctx.info.name} is named for {t.label} but ships "
-                                     f"/{path} for {_stack_label(impl, major, None)}")
+                                     f"/{path} for {stack_label(impl, major)}")

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from coinstall.files.script import Shebang
 from coinstall.files.verdict import FileRecord
 from coinstall.rules import ArtifactContext, Finding, Rule, rule
-from coinstall.rules._relations import alternative_stack, relations, stack_of
+from coinstall.rules._relations import alternative_stack, relations, stack_label, stack_of
 
 
 @rule(
@@ -115,8 +115,7 @@ def shebang_implementation_mismatch(self: Rule, ctx: ArtifactContext) -> Iterato
     if major is None:
         return
     impl, maj = major
-    want = f"{'python' if impl == 'cpython' else 'pypy'}" + (
-        f"{own[1][0]}.{own[1][1]}" if own else f"{maj}")
+    want = stack_label(impl, maj, own[1] if own else None)
     for r, sb in runnable(ctx):
         sb_impl = "cpython" if sb.implementation == "python" else "pypy"
         if sb.version is None:
