@@ -104,3 +104,18 @@ def test_missing_versioned_silent_on_default_stack_unversioned(tmp_path: Path) -
         MOD312: "x = 1\n", "usr/bin/bar": exe("#!/usr/bin/python3\n")},
         requires=["python(abi) = 3.12"])
     assert hits([pkg], "entry-point-missing-versioned") == []
+
+
+def test_missing_versioned_across_a_build(tmp_path: Path) -> None:
+    """python2-bar ships /usr/bin/bar-2 and bar, python3-bar (same source) no program:
+    the Python 3 package is told, once per program (bar and bar-2 are one program)."""
+    py2 = build.rpm(tmp_path, "python2-bar", "1.0", {
+        "usr/lib/python2.7/site-packages/bar/__init__.py": "x = 1\n",
+        "usr/bin/bar-2": exe("#!/usr/bin/python2\n"), "usr/bin/bar": Symlink("bar-2")},
+        requires=["python(abi) = 2.7"], source_name="bar", release="1.fc28")
+    py3 = build.rpm(tmp_path, "python3-bar", "1.0", {MOD312: "x = 1\n"},
+                    requires=["python(abi) = 3.12"], source_name="bar", release="1.fc28")
+    assert hits([py3], "entry-point-missing-versioned") == []
+    assert [m for _, _, m in hits([py2, py3], "entry-point-missing-versioned")] == [
+        "/usr/bin/bar-2 has no versioned bar-2.7 in python2-bar",  # 201x: foo-2 and foo-2.7
+        "python2-bar ships /usr/bin/bar-2 but python3-bar has no bar or bar-3.12"]

@@ -18,9 +18,11 @@ from pathlib import Path
 
 import pytest
 
+import build
+from build import Symlink
 from coinstall.artifacts import open_artifact
 from corpus import RPM_DIR
-from rules_r2 import run
+from rules_r2 import exe, run
 
 CHECK_RULES: dict[str, frozenset[str]] = {
     "two_three": frozenset({"requires-mixed-implementations"}),
@@ -88,8 +90,8 @@ def fired() -> dict[str, set[str]]:
     if not RPM_DIR.is_dir():
         pytest.skip(f"no RPMs in {RPM_DIR}")
     out: dict[str, set[str]] = {}
-    for build in _builds():
-        for name, found in run(build).items():
+    for koji_build in _builds():
+        for name, found in run(koji_build).items():
             out[name] = {r for r, _, _ in found}
     return out
 
@@ -115,3 +117,24 @@ def test_every_check_fails_somewhere() -> None:
     """The table is not vacuous: each check except executables fails on some package."""
     failing = {c for checks in EXPECTED.values() for c, (v, _) in checks.items() if v == F}
     assert failing == set(CHECK_RULES) - {"executables"}
+
+
+def test_executables_failed_on_a_built_build(tmp_path: Path) -> None:
+    """No corpus build fails taskotron's executables check; this one does by its code
+    (executables.py: Python 2 subpackages ship executables, no Python 3 subpackage does),
+    and coinstall's entry-point-missing-versioned fires on the Python 3 package."""
+    py2 = build.rpm(tmp_path, "python2-tool", "1.0", {
+        "usr/lib/python2.7/site-packages/tool/__init__.py": "x = 1\n",
+        "usr/bin/tool-2": exe("#!/usr/bin/python2\n"), "usr/bin/tool": Symlink("tool-2")},
+        requires=["python(abi) = 2.7"], provides=["python-tool"], source_name="tool",
+        release="1.fc28")
+    py3 = build.rpm(tmp_path, "python3-tool", "1.0", {
+        "usr/lib/python3.6/site-packages/tool/__init__.py": "x = 1\n"},
+        requires=["python(abi) = 3.6"], source_name="tool", release="1.fc28")
+    found = run([py2, py3])
+    assert {r for r, _, _ in found["python3-tool"]} & CHECK_RULES["executables"] == {
+        "entry-point-missing-versioned"}
+    # the other checks pass on this build, in taskotron and here
+    for name in ("python2-tool", "python3-tool"):
+        others = set().union(*(v for k, v in CHECK_RULES.items() if k != "executables"))
+        assert not {r for r, _, _ in found[name]} & others, name

@@ -309,6 +309,18 @@ def parse(info: ArtifactInfo) -> Relations:
     return Relations(flavor, reqs, weak, provs, name, names)
 
 
+def source_package(info: ArtifactInfo) -> str | None:
+    """The source package an artifact was built from: RPM ``sourcerpm`` without version and
+    release, Debian ``Source`` without its version (the package itself when absent); None
+    for wheels and trees."""
+    f = info.fields
+    if info.format == "rpm" and f.get("sourcerpm"):
+        return f["sourcerpm"].rsplit("-", 2)[0]
+    if info.format == "deb":
+        return (f.get("Source") or info.name or "").split(" ")[0] or None
+    return None
+
+
 _CACHE: dict[int, tuple[ArtifactInfo, Relations]] = {}
 
 

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from coinstall.rules import ArtifactContext, Finding, Rule, rule
-from coinstall.rules._relations import alternative_stack, stack_label, stack_of
+from coinstall.rules._relations import (
+    alternative_stack,
+    source_package,
+    stack_label,
+    stack_of,
+)
 
 _BIN_DIR = re.compile(r"^usr/s?bin/[^/]+$")
 #: foo-3, foo-3.11, foo3.11, foo3, miniterm-3.5.py, miniterm.py-3 (Fedora 201x style),
@@ -124,24 +129,7 @@ def entry_point_ownership(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]
                                     f"is not the default stack: only {what} may own it")
 
 
-@rule(
-    "entry-point-missing-versioned",
-    severity="warning",
-    summary="A Python package ships /usr/bin/foo (or foo-3) without the versioned "
-            "foo-3.X its profile's policy asks for.",
-    why="Users of several stacks run a given version's program by its versioned name "
-        "(pytest-3.12, sphinx-build-3.11); without it the program of a non-default stack "
-        "cannot be reached at all, or only through whichever package owns the plain name.",
-    example="python311-foo ships /usr/bin/foo but not /usr/bin/foo-3.11 (openSUSE)",
-    fix="openSUSE: %python_clone -a %{buildroot}%{_bindir}/foo; Fedora/EPEL: install "
-        "foo-%{python3_version} (and foo-3 as a link to it in the default stack).",
-    source="openSUSE python-rpm-macros README (%python_clone creates foo-%{python_bin_suffix}); "
-           "Fedora Packaging Guidelines for Python, 201x era (Executables in /usr/bin: foo-3 "
-           "with a foo-3.X link); EPEL alternative stacks",
-    peers=("taskotron:executables",),
-    profiles=("fedora", "epel", "opensuse"),
-)
-def entry_point_missing_versioned(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
+def _missing_in_package(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
     """openSUSE flavor packages: every program needs its ``foo-X.Y`` clone.  Fedora/EPEL:
     a ``foo-3`` needs its ``foo-3.X`` (201x era), and an alternative-stack package's
     unversioned ``foo`` needs ``foo-3.X``.  Packages for no single stack are skipped."""
@@ -163,3 +151,60 @@ def entry_point_missing_versioned(self: Rule, ctx: ArtifactContext) -> Iterator[
         elif not flavor and (ep.version == str(ver[0]) or (ep.version is None and alt)):
             yield self.finding(ep.path, f"/{ep.path} has no versioned {ep.base}-{want} in "
                                         f"{ctx.info.name}")
+
+
+def _missing_from_python2_sibling(
+    self: Rule, ctxs: Sequence[ArtifactContext]
+) -> Iterator[tuple[ArtifactContext, Finding]]:
+    """A Python 3 package that lacks a program its Python 2 sibling (same source package,
+    checked together) ships: taskotron's executables check, per program."""
+    by_source: dict[str, list[tuple[ArtifactContext, tuple[str, tuple[int, int]]]]] = {}
+    for c in ctxs:
+        own = _python_package(c)
+        src = source_package(c.info)
+        if own is not None and src:
+            by_source.setdefault(src, []).append((c, own))
+    for group in by_source.values():
+        py2 = [(c, ep) for c, (impl, v) in group if impl == "cpython" and v[0] == 2
+               for ep in entry_points(c)]
+        for c, (impl, ver) in group:
+            if impl != "cpython" or ver[0] != 3:
+                continue
+            have = {ep.base for ep in entry_points(c)}
+            for other, ep in py2:
+                if ep.base not in have:
+                    have.add(ep.base)
+                    yield c, self.finding(None, f"{other.info.name} ships /{ep.path} but "
+                                                f"{c.info.name} has no {ep.base} or "
+                                                f"{ep.base}-{ver[0]}.{ver[1]}")
+
+
+@rule(
+    "entry-point-missing-versioned",
+    severity="warning",
+    summary="A Python package ships /usr/bin/foo (or foo-3) without the versioned "
+            "foo-3.X its profile's policy asks for, or a Python 3 package lacks a program "
+            "its Python 2 sibling ships.",
+    why="Users of several stacks run a given version's program by its versioned name "
+        "(pytest-3.12, sphinx-build-3.11); without it the program of a non-default stack "
+        "cannot be reached at all, or only through whichever package owns the plain name.  "
+        "A program only the Python 2 package ships keeps Python 2 installed.",
+    example="python311-foo ships /usr/bin/foo but not /usr/bin/foo-3.11 (openSUSE)",
+    fix="openSUSE: %python_clone -a %{buildroot}%{_bindir}/foo; Fedora/EPEL: install "
+        "foo-%{python3_version} (and foo-3 as a link to it in the default stack); ship "
+        "the Python 3 variant of every program the Python 2 package has.",
+    source="openSUSE python-rpm-macros README (%python_clone creates foo-%{python_bin_suffix}); "
+           "Fedora Packaging Guidelines for Python, 201x era (Executables in /usr/bin: foo-3 "
+           "with a foo-3.X link; only the Python 3 version when both do the same); "
+           "taskotron executables.py",
+    peers=("taskotron:executables",),
+    profiles=("fedora", "epel", "opensuse"),
+    scope="set",
+)
+def entry_point_missing_versioned(
+    self: Rule, ctxs: Sequence[ArtifactContext]
+) -> Iterator[tuple[ArtifactContext, Finding]]:
+    for c in ctxs:
+        for f in _missing_in_package(self, c):
+            yield c, f
+    yield from _missing_from_python2_sibling(self, ctxs)

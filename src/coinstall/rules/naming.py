@@ -6,20 +6,16 @@ import re
 from collections.abc import Iterator, Sequence
 
 from coinstall.rules import ArtifactContext, Finding, Rule, rule
-from coinstall.rules._relations import PackageStack, Target, relations, stack_label, stack_of
+from coinstall.rules._relations import (
+    PackageStack,
+    Target,
+    relations,
+    source_package,
+    stack_label,
+    stack_of,
+)
 
 _BIN = re.compile(r"^(?:usr/)?s?bin/[^/]+$")
-
-
-def _source(ctx: ArtifactContext) -> str | None:
-    """The source package an artifact was built from (RPM ``sourcerpm`` without its version,
-    Debian ``Source`` without its version, or the package itself)."""
-    f = ctx.info.fields
-    if ctx.info.format == "rpm" and f.get("sourcerpm"):
-        return f["sourcerpm"].rsplit("-", 2)[0]
-    if ctx.info.format == "deb":
-        return (f.get("Source") or ctx.info.name or "").split(" ")[0] or None
-    return None
 
 
 def _has_executables(ctx: ArtifactContext) -> bool:
@@ -67,7 +63,7 @@ def name_missing_implementation_prefix(
     prefixed: dict[str, list[str]] = {}
     for c in ctxs:
         t = relations(c.info).name
-        src = _source(c)
+        src = source_package(c.info)
         if src and t is not None and not t.unversioned and t.kind == "module":
             prefixed.setdefault(src, []).append(c.info.name or "")
     for c in ctxs:
@@ -87,7 +83,7 @@ def name_missing_implementation_prefix(
             yield c, self.finding(None, f"{name} ships {label} modules (/{path}) under the "
                                         f"unversioned prefix {t.prefix}: name it {want}")
             continue
-        siblings = [n for n in prefixed.get(_source(c) or "", []) if n != name]
+        siblings = [n for n in prefixed.get(source_package(c.info) or "", []) if n != name]
         if siblings:
             yield c, self.finding(None, f"{name} ships {label} modules (/{path}) without an "
                                         f"implementation prefix while {siblings[0]} from the "
