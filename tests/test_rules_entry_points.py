@@ -119,3 +119,16 @@ def test_missing_versioned_across_a_build(tmp_path: Path) -> None:
     assert [m for _, _, m in hits([py2, py3], "entry-point-missing-versioned")] == [
         "/usr/bin/bar-2 has no versioned bar-2.7 in python2-bar",  # 201x: foo-2 and foo-2.7
         "python2-bar ships /usr/bin/bar-2 but python3-bar has no bar or bar-3.12"]
+
+
+def test_bare_digit_names(tmp_path: Path) -> None:
+    """pip3 next to pip3.12 is Python 3's pip; a lone md2 is just a name."""
+    pkg = build.rpm(tmp_path, "python3-bar", "1.0", {
+        MOD312: "x = 1\n", "usr/bin/pip3": exe("#!/usr/bin/python3\n"),
+        "usr/bin/pip3.12": exe("#!/usr/bin/python3\n"), "usr/bin/md2": exe("#!/usr/bin/python3\n")},
+        requires=["python(abi) = 3.12"])
+    res = check_artifact(str(pkg), KNOWN, CAT)
+    assert res.context is not None
+    eps = {(e.name, e.base, e.version) for e in entry_points(res.context)}
+    assert eps == {("pip3", "pip", "3"), ("pip3.12", "pip", "3.12"), ("md2", "md2", None)}
+    assert hits([pkg], "entry-point-ownership") == []

@@ -52,17 +52,27 @@ def entry_points(ctx: ArtifactContext) -> list[EntryPoint]:
     out = []
     items = [(r.path, "") for r in ctx.records] + [
         (m.path, (m.link_target or "") if m.type == "symlink" else "") for m in ctx.links]
+    bare: list[EntryPoint] = []
     for path, link in items:
         if not _BIN_DIR.match(path):
             continue
         name = posixpath.basename(path)
         m = _VERSIONED.match(name)
         if m:
-            base = m["base"].removesuffix(".py")
-            version = m["dash"] or m["dot"] or m["bare"]
+            ep = EntryPoint(path, name, m["base"].removesuffix(".py"),
+                            m["dash"] or m["dot"] or m["bare"], link)
+            if m["bare"]:
+                bare.append(ep)
+                continue
         else:
-            base, version = name.removesuffix(".py"), None
-        out.append(EntryPoint(path, name, base, version, link))
+            ep = EntryPoint(path, name, name.removesuffix(".py"), None, link)
+        out.append(ep)
+    # pip3 is pip for Python 3 only when the package also has pip or pip3.X; a lone md2 or
+    # gtk3 is a name that happens to end in a digit.
+    bases = {ep.base for ep in out}
+    for ep in bare:
+        out.append(ep if ep.base in bases else
+                   EntryPoint(ep.path, ep.name, ep.name.removesuffix(".py"), None, ep.link))
     return out
 
 
