@@ -24,8 +24,7 @@ from coinstall.rules._relations import alternative_stack, relations, stack_label
         "(%py3_shebang_fix on Fedora; dh_python3 rewrites shebangs on Debian).",
     source="PEP 394; Fedora Packaging Guidelines for Python (shebangs); Debian Python Policy "
            "3.4 (interpreter location)",
-    peers=("lintian:script-uses-unversioned-python-in-shebang", "taskotron:unversioned_shebangs",
-           "rpmlint:env-script-interpreter"),
+    peers=("lintian:script-uses-unversioned-python-in-shebang", "taskotron:unversioned_shebangs"),
 )
 def shebang_unversioned(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
     for r in ctx.records:
