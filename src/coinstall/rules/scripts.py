@@ -182,7 +182,7 @@ def _satisfied(ctx: ArtifactContext, impl: str, version: str) -> bool:
         "generators run (they add /usr/bin/python3 from the shebang), or Requires: python3.",
     source="Debian Policy 10.4 and lintian scripts check (python3-script-but-no-python3-dep); "
            "rpm's script.req dependency generator",
-    peers=("lintian:python3-script-but-no-python3-dep", "lintian:python-script-but-no-python-dep"),
+    peers=("lintian:python3-script-but-no-python3-dep",),
     profiles=("fedora", "epel", "opensuse", "debian"),
 )
 def shebang_interpreter_not_required(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
