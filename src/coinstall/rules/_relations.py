@@ -29,7 +29,7 @@ are the subject of ``requires-unversioned-python`` instead.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -188,13 +188,13 @@ def _package_target(m: re.Match[str], flavor: str) -> Target | None:
     ver = (major, int(minor)) if major and minor else None
     if major is None and flavor == "deb" and impl == "cpython":
         major = 2  # Debian: python, python-foo were Python 2's
-    prefix = name_prefix(m)
+    prefix = _name_prefix(m)
     if rest is None or rest in RUNTIME_PARTS:
         return Target(impl, major, ver, "interpreter" if rest is None else "runtime")
     return Target(impl, major, ver, "module", rest, prefix)
 
 
-def name_prefix(m: re.Match[str]) -> str:
+def _name_prefix(m: re.Match[str]) -> str:
     """The implementation prefix of a matched package name: ``python3.11-``."""
     full = m.group(0)
     rest = m["rest"]
@@ -230,6 +230,7 @@ class Relations:
         weak: Debian Recommends and Suggests (lintian counts them as prerequisites).
         provides: provides (Debian Provides; RPM Provides including the package itself).
         name: the package name's target (None: the name names no Python).
+        names: the package's own name and every name it provides.
     """
 
     flavor: str
@@ -335,15 +336,6 @@ def relations(info: ArtifactInfo) -> Relations:
     rel = parse(info)
     _CACHE[id(info)] = (info, rel)
     return rel
-
-
-def stacks_of(targets: Sequence[Target]) -> list[str]:
-    """The distinct labels of versioned targets, in order: ``["python2.7", "python3.5"]``."""
-    seen: list[str] = []
-    for t in targets:
-        if not t.unversioned and t.label not in seen:
-            seen.append(t.label)
-    return seen
 
 
 @dataclass(frozen=True)
