@@ -89,6 +89,12 @@ DEBS: dict[str, str] = {
     "python3-chardet": "python3-chardet_5.1.0+dfsg-2_all.deb",
     # bytecode/runtime-packages rules: the runtime package that ships /usr/bin/python3.11
     "python3.11-minimal": "python3.11-minimal_3.11.2-6+deb12u9_amd64.deb",
+    # --- rules area: naming, dependencies, scripts, entry points (issue 3, rules-r2)
+    # executable stdlib modules with #!/usr/bin/env python3 and no Depends on python3
+    # (lintian: python3-script-but-no-python3-dep)
+    "libpython3.11-stdlib": "libpython3.11-stdlib_3.11.2-6+deb12u9_amd64.deb",
+    # Depends on python3 and python-apt-common (a version-independent data package)
+    "python3-apt": "python3-apt_2.6.0_amd64.deb",
 }
 
 WHEEL_SHA256: dict[str, str] = {  # name -> sha256 of WHEELS[name]
@@ -122,6 +128,9 @@ DEB_SHA256: dict[str, str] = {  # name -> sha256 of DEBS[name]
     "python3-chardet": "271227b4ca709db673d8bff58b64f4a590ab17b50a9616d49aacc459bbd05f85",
     # bytecode/runtime-packages rules
     "python3.11-minimal": "b5f855ab922dfcd5d1a3223b2118c3dae13ffc7751b0cd5dc24740386323a33a",
+    # --- rules area: naming, dependencies, scripts, entry points (issue 3, rules-r2)
+    "libpython3.11-stdlib": "10f13e000ee757f5f2d2d3569f9e30546214a0c850acd78695feae373bfa3e53",
+    "python3-apt": "21faa053e5f9a01f89ec7b4e1f77652658f74328ec01f24550d3714e6c13ad20",
 }
 
 

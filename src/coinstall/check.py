@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from coinstall.artifacts import ArtifactError, ArtifactInfo, open_artifact
+from coinstall.artifacts.base import Member
 from coinstall.config import Config
 from coinstall.files.extension import DEB_ARCH_TRIPLET, RPM_ARCH_TRIPLET, WHEEL_ARCH_TRIPLET
 from coinstall.files.verdict import FileRecord, Judgement, classify, judge, wants_content
@@ -95,7 +96,11 @@ def check_artifact(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
     info = reader.info
     root = os.path.abspath(path) if info.format == "tree" else None
     records: list[FileRecord] = []
+    links: list[Member] = []
     for m in reader.members(_every_member if digests else wants_content):
+        if m.type in ("symlink", "hardlink"):
+            links.append(m)
+            continue
         if m.type != "file":
             continue
         content = m.content
@@ -118,7 +123,7 @@ def check_artifact(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
     ctx = ArtifactContext(
         info=info, records=records, judgement=judgement, runtimes={r.id: r for r in runtimes},
         catalogue=catalogue, vendor="debian" if info.format == "deb" else "upstream",
-        triplet=_triplet(info), owners=owners, profile=profile, stack=cfg.stack,
+        triplet=_triplet(info), owners=owners, profile=profile, stack=cfg.stack, links=links,
     )
     findings = list(run_rules(ctx, cfg))
     return ArtifactResult(info, records, judgement, findings, list(reader.problems), profile,

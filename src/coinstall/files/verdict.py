@@ -46,7 +46,7 @@ class FileRecord:
         size, mode, mtime: from the archive.
         pyc_header, pyc_location: for bytecode.
         elf, elf_problem: for extension modules (``elf`` None and no problem: not ELF).
-        shebang: for scripts.
+        shebang: for scripts, and for executable sources (a module that can also be run).
         requires_python: for metadata files, the Requires-Python specifier (None if absent).
         record_paths: for ``dist-info/METADATA``, the paths its ``RECORD`` lists (import paths).
         sha256: hex SHA-256 of the content, when the caller asked for digests (``coinstall
@@ -191,6 +191,8 @@ def classify(
         return rec
     if name.endswith((".py", ".pyw")) and not _DOC_DIR.match(ipath):
         rec.kind = "source"
+        if mode is not None and mode & 0o111:  # an executable module can be run directly
+            rec.shebang = parse_shebang(head)
         return rec
     if name.endswith(".pth") and (fmt == "wheel" or scope.site):
         rec.kind = "pth"

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from coinstall.artifacts.base import ArtifactInfo
+from coinstall.artifacts.base import ArtifactInfo, Member
 from coinstall.files.verdict import FileRecord, Judgement
 from coinstall.rules.profiles import PROFILES, Profile
 from coinstall.runtimes.catalogue import Catalogue
@@ -62,6 +62,9 @@ class ArtifactContext:
         owners: for an installed tree, the installed runtimes whose directory it is.
         profile: the policy the artifact is judged by.
         stack: the supported versions and the default (may be empty: :attr:`Stack.known`).
+        links: its symbolic and hard links (members of type ``symlink``/``hardlink``, with
+            ``link_target``), which are not in ``records``: entry points are often links
+            (``/usr/bin/miniterm-3.5.py -> miniterm.py-3``).
     """
 
     info: ArtifactInfo
@@ -74,6 +77,7 @@ class ArtifactContext:
     owners: dict[str, Runtime] = field(default_factory=dict)
     profile: Profile = PROFILES["wheel"]
     stack: Stack = field(default_factory=Stack)
+    links: list[Member] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
