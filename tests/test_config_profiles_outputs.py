@@ -261,3 +261,11 @@ def test_sarif_validates_against_the_oasis_schema(tmp_path: Path,
     # And the schema does catch a broken log: a result without a message.
     del log["runs"][0]["results"][0]["message"]
     assert list(validator.iter_errors(log))  # type: ignore[attr-defined]
+
+
+def test_docs_rules_md_is_generated_from_the_catalogue() -> None:
+    docs = Path(__file__).resolve().parent.parent / "docs" / "rules.md"
+    res = CliRunner().invoke(main, ["rules", "--format", "markdown"])
+    assert res.output == docs.read_text(), "regenerate: coinstall rules --format markdown"
+    for r in all_rules():
+        assert f"### `{r.name}`" in res.output

@@ -149,12 +149,15 @@ def check_cmd(targets: tuple[str, ...], fmt: str, summary: bool, profile: str | 
 
 @main.command("rules")
 @click.option("--profile", type=click.Choice(list(PROFILES)), help="Only this profile's rules.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]),
+              default="text")
 def rules_cmd(profile: str | None, fmt: str) -> None:
     """List the rule catalogue: name, severity, profiles, what each rule finds."""
     rules = all_rules(profile)
     if fmt == "json":
         click.echo(json.dumps([r.to_json() for r in rules], indent=2))
+    elif fmt == "markdown":
+        click.echo(text_report.rules_markdown(rules), nl=False)
     else:
         text_report.render_rules(rules, _stdout())
 
