@@ -1,0 +1,159 @@
+"""Turn ``--repo`` arguments into one :class:`~coinstall.plan.indices.Index`.
+
+A ``--repo`` is an index file (``Packages``, ``Sources``, ``repomd.xml``), a directory holding
+indices (apt lists, a ``dists/`` tree, an RPM repository with ``repodata/``) or a directory of
+artifacts (``.deb``, ``.rpm``, ``.whl``, read with :func:`coinstall.artifacts.open_artifact`).
+
+Parsed index files are cached in ``$XDG_CACHE_HOME/coinstall/plan`` (default
+``~/.cache/coinstall/plan``), keyed by the file's absolute path, size, mtime (ns) and inode and
+the cache format version, written with :mod:`marshal` (fast, same-interpreter only: the cache
+file name carries the interpreter's cache tag).  A changed file misses the cache; a corrupt
+cache entry is ignored and rewritten.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+
+from coinstall.plan.indices import (
+    BinaryRecord,
+    Index,
+    IndexError_,
+    IndexProblem,
+    SourceRecord,
+    find_indices,
+    read_index,
+)
+
+CACHE_FORMAT = 1
+_ARTIFACT_ENDINGS = (".deb", ".rpm", ".whl")
+
+
+def cache_dir() -> str:
+    """The cache directory (not created)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "coinstall", "plan")
+
+
+def _key(kind: str, path: str) -> str:
+    st = os.stat(path)
+    raw = f"{CACHE_FORMAT}|{kind}|{os.path.abspath(path)}|{st.st_size}|{st.st_mtime_ns}|" \
+          f"{st.st_ino}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:32] + f".{sys.implementation.cache_tag}"
+
+
+def _dump(idx: Index) -> bytes:
+    return marshal.dumps((
+        [(b.name, b.version, b.arch, b.source, b.depends, b.provides, b.files, b.syntax,
+          b.origin) for b in idx.binaries],
+        [(s.name, s.version, s.binaries, s.build_depends, s.arch, s.syntax, s.origin)
+         for s in idx.sources.values()],
+        [(p.path, p.line, p.message) for p in idx.problems],
+        idx.files,
+    ))
+
+
+def _load(data: bytes) -> Index:
+    bins, srcs, probs, files = marshal.loads(data)
+    return Index([BinaryRecord(*b) for b in bins],
+                 {s[0]: SourceRecord(*s) for s in srcs},
+                 [IndexProblem(*p) for p in probs], list(files))
+
+
+def read_cached(kind: str, path: str, use_cache: bool = True) -> Index:
+    """:func:`~coinstall.plan.indices.read_index` through the stat-keyed cache.
+
+    Raises:
+        IndexError_: as ``read_index``.
+    """
+    if not use_cache or kind == "repomd":  # repomd points to other files: not keyed here
+        return read_index(kind, path)
+    try:
+        key = _key(kind, path)
+    except OSError as e:
+        raise IndexError_(path, e.strerror or str(e)) from None
+    cdir = cache_dir()
+    cfile = os.path.join(cdir, key)
+    try:
+        with open(cfile, "rb") as f:
+            return _load(f.read())
+    except (OSError, EOFError, ValueError, TypeError):
+        pass
+    idx = read_index(kind, path)
+    try:
+        os.makedirs(cdir, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=cdir, prefix=".tmp-")
+        with os.fdopen(fd, "wb") as f:
+            f.write(_dump(idx))
+        os.replace(tmp, cfile)  # never a half-written cache entry
+    except OSError:
+        pass
+    return idx
+
+
+def _artifacts(path: str, idx: Index) -> bool:
+    """Read every artifact under ``path`` into ``idx``; False if there is none."""
+    from coinstall.artifacts import open_artifact
+    from coinstall.artifacts.base import ArtifactError
+
+    found = False
+    for dirpath, dirnames, filenames in os.walk(path):
+        dirnames.sort()
+        for fn in sorted(filenames):
+            if not fn.endswith(_ARTIFACT_ENDINGS):
+                continue
+            fp = os.path.join(dirpath, fn)
+            found = True
+            try:
+                reader = open_artifact(fp)
+                info = reader.info
+                files = tuple(m.path for m in reader.members(lambda p, s: False))
+            except (ArtifactError, OSError, ValueError) as e:
+                idx.problems.append(IndexProblem(fp, 0, f"unreadable artifact ({e}); skipped"))
+                continue
+            syntax = "rpm" if info.format == "rpm" else "deb"
+            src = info.fields.get("Source") or info.fields.get("sourcerpm") or info.name or fn
+            if syntax == "rpm":
+                from coinstall.plan.indices import srpm_name
+                src = srpm_name(src) if src.endswith(".rpm") else src
+            else:
+                src = src.split(" ")[0]
+            idx.binaries.append(BinaryRecord(
+                info.name or fn, info.version or "", info.arch or "", src,
+                ", ".join(info.requires), ", ".join(info.provides), files, syntax, fp))
+            idx.files.append(fp)
+    return found
+
+
+def load(repos: list[str], *, use_cache: bool = True,
+         on_file: Callable[[str], None] | None = None) -> Index:
+    """Read every ``--repo`` into one index.  Problems with one input are recorded in
+    ``Index.problems`` (as a line with line number 0) and the others are still read.
+    """
+    idx = Index()
+    for repo in repos:
+        if not os.path.exists(repo):
+            idx.problems.append(IndexProblem(repo, 0, "no such file or directory"))
+            continue
+        try:
+            found = find_indices(repo)
+        except IndexError_ as e:
+            idx.problems.append(IndexProblem(e.path, 0, e.message))
+            continue
+        if not found and os.path.isdir(repo):
+            if not _artifacts(repo, idx):
+                idx.problems.append(IndexProblem(repo, 0, "no index and no artifact found"))
+            continue
+        for kind, fp in found:
+            if on_file is not None:
+                on_file(fp)
+            try:
+                idx.extend(read_cached(kind, fp, use_cache))
+            except IndexError_ as e:
+                idx.problems.append(IndexProblem(e.path, 0, e.message))
+    return idx
