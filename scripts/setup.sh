@@ -34,3 +34,4 @@ fi
 
 # Pinned real packages (PyPI wheels, Debian .debs) into .cache/corpus.
 .venv/bin/python tests/corpus.py >/dev/null
+.venv/bin/python tests/plan_corpus.py >/dev/null

@@ -191,6 +191,9 @@ def _plan_emit(data: dict[str, Any], fmt: str, output: str | None) -> None:
         click.echo(text, nl=False)
         return
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(output)), prefix=".tmp-")
+    umask = os.umask(0)
+    os.umask(umask)
+    os.fchmod(fd, 0o666 & ~umask)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(text)
     os.replace(tmp, output)

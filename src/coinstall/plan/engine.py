@@ -71,8 +71,9 @@ class BinaryPlan:
     Attributes:
         name, version, arch: from the index.
         verdict: ``needs-build`` (built for OLD, not NEW), ``ready`` (built for NEW),
-            ``independent`` (no version tie), ``pinned`` (names OLD outright; ``drop`` only),
-            ``other`` (built for other runtimes only).
+            ``independent`` (no version tie), ``uses-old`` (a program using OLD's interpreter
+            by name; ``add`` only), ``pinned`` (needs OLD and has no build for NEW; ``drop``
+            only), ``other`` (built for other runtimes only).
         built_for: human summary of the runtimes (``"3.11"``, ``">= 3.11, < 3.12"``, ``"any"``).
         reasons: the evidence lines.
     """
@@ -188,26 +189,39 @@ def _built_for(ev: BinaryEvidence) -> str:
         if ev.high is not None:
             rng.append(f"< {vstr(ev.high)}")
         parts.append(", ".join(rng))
+    parts.extend(f"uses python{vstr(v)}" for v in sorted(ev.uses))
     if not parts:
         return "any (version-independent)"
     return "; ".join(parts)
 
 
 def binary_verdict(ev: BinaryEvidence, transition: str, new: Version, old: Version) -> str:
-    """The verdict for one binary (see :class:`BinaryPlan`)."""
+    """The verdict for one binary (see :class:`BinaryPlan`).
+
+    Modules (a version range or pins) need a build for NEW in ``add`` and ``default``; a
+    program that uses OLD's interpreter by name (``python3.11``, ``libpython3.11``) keeps
+    working while OLD is installed (``uses-old`` in ``add``), is rebuilt for the new default
+    (``default``) and blocks ``drop``.
+    """
     if not ev.tied:
         return "independent"
+    uses_old = old in ev.uses and new not in ev.uses
     if transition == "drop":
-        if not ev.covers(old):
-            return "other"
-        if ev.pinned_only_to(old) or not ev.covers(new):
+        if uses_old or (ev.modules_tied and ev.covers(old) and not ev.covers(new)):
             return "pinned"
-        return "needs-build"
-    if ev.covers(new):
-        return "ready"
-    if ev.covers(old):
-        return "needs-build"
-    return "other"
+        if ev.modules_tied and ev.covers(old):
+            return "needs-build"
+        return "ready" if new in ev.uses or (ev.modules_tied and ev.covers(new)) else "other"
+    if ev.modules_tied:
+        if ev.covers(new):
+            return "needs-build" if transition == "default" and uses_old else "ready"
+        if ev.covers(old):
+            return "needs-build"
+        if not uses_old:
+            return "other"
+    if uses_old:
+        return "uses-old" if transition == "add" else "needs-build"
+    return "ready" if new in ev.uses else "other"
 
 
 def _bd_names(text: str) -> set[str]:
@@ -354,9 +368,10 @@ def plan_transition(index: Index, classifier: Classifier, transition: str, new: 
                             needed_bins.setdefault(p, src)
 
     waves, groups = _order(plans, index.sources, needed_bins)
+    n_src = max(index.sources_total, len(index.sources))
     return Plan(transition, new, old, plans, waves, groups, index.problems, index.files,
-                len(index.binaries), len(index.sources),
-                len(set(index.sources) - set(plans)))
+                max(index.binaries_total, len(index.binaries)), n_src,
+                max(0, n_src - len(plans)))
 
 
 def _decide(sp: SourcePlan, srec: SourceRecord | None, transition: str, new: Version,
@@ -394,7 +409,12 @@ def _decide(sp: SourcePlan, srec: SourceRecord | None, transition: str, new: Ver
                               "python3/python3-dev, not python3-all*): gains "
                               f"{n} when the default switches")
         return
-    if "ready" in verdicts:
+    if "uses-old" in verdicts:
+        sp.status = "no-action"
+        sp.reasons.extend(f"{b.name}: uses python{o} by name ({'; '.join(b.reasons[:2])}): "
+                          f"keeps working beside {n}; rebuilt at the default switch"
+                          for b in sp.binaries if b.verdict == "uses-old")
+    elif "ready" in verdicts:
         sp.status = "no-action"
         sp.reasons.append(f"already built for {n}")
     elif "independent" in verdicts:

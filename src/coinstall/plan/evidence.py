@@ -67,8 +67,11 @@ class BinaryEvidence:
         record: the index record.
         python: it is a Python package at all (any relation or file naming Python 3).
         low, high: the supported range ``[low, high)`` from ``python3`` relations (None: open).
-        pins: versions named outright (``python3.11``, ``python(abi) = 3.11``, a tagged
-            extension, a ``python3.11/`` directory, a ``python311-`` name).
+        pins: versions the package's modules are built for, named outright
+            (``python(abi) = 3.11``, ``python3.11dist(foo)``, a tagged extension, a
+            ``python3.11/`` directory, a ``python311-`` name).
+        uses: interpreters it needs by name (``python3.11``, ``libpython3.11``): an
+            application with a versioned shebang or a program embedding that interpreter.
         stable_abi: it ships stable-ABI extension modules (``.abi3.so``).
         reasons: one line per fact, ``"Depends: python3 (<< 3.12)"``.
     """
@@ -78,16 +81,23 @@ class BinaryEvidence:
     low: Version | None = None
     high: Version | None = None
     pins: set[Version] = field(default_factory=set)
+    uses: set[Version] = field(default_factory=set)
     stable_abi: bool = False
     reasons: list[str] = field(default_factory=list)
 
     @property
     def tied(self) -> bool:
-        """Built for particular versions (a bounded range or a pin), not version-independent."""
+        """Tied to particular versions (a bounded range, a pin or a versioned interpreter),
+        not version-independent."""
+        return bool(self.pins) or self.high is not None or bool(self.uses)
+
+    @property
+    def modules_tied(self) -> bool:
+        """Its modules are built for particular versions (range or pins)."""
         return bool(self.pins) or self.high is not None
 
     def covers(self, v: Version) -> bool:
-        """True if the package is built for runtime ``v`` (works with it as it is)."""
+        """True if the package's modules are built for runtime ``v``."""
         if v in self.pins:
             return True
         if self.high is None:
@@ -95,10 +105,6 @@ class BinaryEvidence:
             return not self.pins and (self.low is None or v >= self.low)
         return (self.low is None or v >= self.low) and v < self.high
 
-    def pinned_only_to(self, v: Version) -> bool:
-        """Named outright for ``v`` (``python3.11``, ``python(abi) = 3.11``): an application or
-        module that stays with that interpreter whatever the default is."""
-        return v in self.pins
 
 
 class Classifier:
@@ -142,14 +148,24 @@ class Classifier:
 
     def _deb_relations(self, ev: BinaryEvidence, text: str) -> None:
         for group in text.split(","):
-            for alt in group.split("|"):
-                if "python" not in alt:
-                    continue
-                m = _DEB_ATOM.match(alt)
-                if not m:
-                    continue
-                name, op, ver = m[1], m[2], m[3]
-                self._relation(ev, name, op, ver, f"Depends: {alt.strip()}")
+            if "python" not in group:
+                continue
+            alts = group.split("|")
+            if len(alts) > 1:
+                # A disjunction constrains nothing unless every choice is a versioned
+                # interpreter (python3.11 | python3.12): then it uses one of them.
+                names = [m[1] for a in alts if (m := _DEB_ATOM.match(a))]
+                vers = [vm for n in names if (vm := _VERSIONED_NAME.match(n))]
+                if len(vers) == len(alts) and all(v[1] == "3" for v in vers):
+                    ev.python = True
+                    ev.uses |= {(3, int(v[2])) for v in vers}
+                    ev.reasons.append(f"Depends: {group.strip()}")
+                elif any(n in _UNVERSIONED or n.startswith("python3") for n in names):
+                    ev.python = True
+                continue
+            m = _DEB_ATOM.match(group)
+            if m:
+                self._relation(ev, m[1], m[2], m[3], f"Depends: {group.strip()}")
 
     def _rpm_relations(self, ev: BinaryEvidence, text: str, what: str) -> None:
         for atom in text.split(", "):
@@ -205,7 +221,7 @@ class Classifier:
         m = _VERSIONED_NAME.match(name)
         if m and m[1] == "3":
             ev.python = True
-            ev.pins.add((3, int(m[2])))
+            ev.uses.add((3, int(m[2])))
             ev.reasons.append(label)
 
     def _files(self, ev: BinaryEvidence, files: tuple[str, ...]) -> None:

@@ -136,15 +136,21 @@ class Index:
         sources: source records by name (the highest version when several appear).
         problems: skipped paragraphs and entries.
         files: the index files read.
+        binaries_total, sources_total: paragraphs/packages in the files, including those a
+            ``select`` filter left unparsed.
     """
 
     binaries: list[BinaryRecord] = field(default_factory=list)
     sources: dict[str, SourceRecord] = field(default_factory=dict)
     problems: list[IndexProblem] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    binaries_total: int = 0
+    sources_total: int = 0
 
     def extend(self, other: Index) -> None:
         """Add ``other``'s records (sources: a later file wins over an earlier one)."""
+        self.binaries_total += other.binaries_total
+        self.sources_total += other.sources_total
         self.binaries.extend(other.binaries)
         self.sources.update(other.sources)
         self.problems.extend(other.problems)
@@ -222,8 +228,9 @@ def _open_stream(path: str) -> IO[bytes]:
 
 # --- Debian control files --------------------------------------------------------------------
 
-#: A line that is neither a continuation, a comment, nor ``Field:``: the paragraph is malformed.
-_BAD_LINE = re.compile(r"^(?![ \t#]|[^\s:][^:\n]*:)(.+)$", re.M)
+#: A line of a paragraph that is neither a continuation, a comment nor ``Field:``.
+_BAD_LINE = re.compile(rb"^(?![ \t#])([^:\n]+)$", re.M)
+_PARA_BREAK = re.compile(rb"\n\n+")
 
 
 def _field_re(names: tuple[str, ...]) -> re.Pattern[str]:
@@ -236,52 +243,95 @@ _SRC_RE = _field_re(SOURCE_FIELDS)
 _CANON = {n.lower(): n for n in BINARY_FIELDS + SOURCE_FIELDS}
 
 
-def paragraphs(text: str, path: str, names: tuple[str, ...],
-               problems: list[IndexProblem]) -> Iterator[tuple[int, dict[str, str]]]:
-    """Yield ``(line, fields)`` for each paragraph of a control file, keeping ``names`` only.
+def _spans(data: bytes, select: bytes | None) -> list[tuple[int, int]]:
+    """``(start, end)`` of every paragraph, or only of those containing ``select``."""
+    out: list[tuple[int, int]] = []
+    n = len(data)
+    if select is None:
+        pos = 0
+        for m in _PARA_BREAK.finditer(data):
+            if m.start() > pos:
+                out.append((pos, m.start()))
+            pos = m.end()
+        if pos < n and data[pos:].strip():
+            out.append((pos, n))
+        return out
+    pos = 0
+    while True:
+        i = data.find(select, pos)
+        if i < 0:
+            return out
+        start = data.rfind(b"\n\n", 0, i)
+        start = 0 if start < 0 else start + 2
+        end = data.find(b"\n\n", i)
+        end = n if end < 0 else end
+        out.append((start, end))
+        pos = end
 
-    Field names are matched case-insensitively (Policy §5.1) and returned in the spelling of
-    ``names``; multi-line values keep their newlines.  A paragraph holding a line that is not a
-    field, a continuation or a comment is reported to ``problems`` with its line and skipped.
+
+def paragraphs(data: bytes, path: str, names: tuple[str, ...], problems: list[IndexProblem],
+               select: bytes | None = None) -> Iterator[tuple[int, dict[str, str]]]:
+    """Yield ``(line, fields)`` for the paragraphs of a control file, keeping ``names`` only.
+
+    Args:
+        data: the whole (decompressed) file.
+        path: for messages.
+        names: the fields to keep.  Field names are matched case-insensitively (Policy §5.1)
+            and returned in the spelling of ``names``; multi-line values keep their newlines.
+        problems: receives one :class:`IndexProblem` per skipped paragraph.
+        select: when given, only paragraphs containing these bytes anywhere are parsed (a
+            grep-dctrl-like pre-filter); the others are neither parsed nor checked.
+
+    A paragraph holding a line that is not a field, a continuation or a comment, or the same
+    field twice (two paragraphs run together), is reported with its line and skipped; text
+    that is not UTF-8 is reported and decoded with replacement characters.
     """
     rx = _BIN_RE if names == BINARY_FIELDS else _SRC_RE if names == SOURCE_FIELDS \
         else _field_re(names)
-    bad = [m.start() for m in _BAD_LINE.finditer(text)]
-    bi = 0
     line = 1
-    pos = 0
-    n = len(text)
-    while pos < n:
-        end = text.find("\n\n", pos)
-        if end < 0:
-            end = n
-        para = text[pos:end]
-        stripped = para.lstrip("\n")
-        lead = len(para) - len(stripped)
-        start_line = line + lead
-        while bi < len(bad) and bad[bi] < pos:
-            bi += 1
-        if bi < len(bad) and bad[bi] < end:
-            at = bad[bi]
-            bl = start_line + text.count("\n", pos + lead, at)
-            eol = text.find("\n", at)
-            snippet = text[at:eol if eol >= 0 else n]
+    prev = 0
+    for start, end in _spans(data, select):
+        line += data.count(b"\n", prev, start)
+        prev = start
+        raw = data[start:end]
+        bad = _BAD_LINE.search(raw)
+        if bad:
+            snippet = bad[1][:60].decode("utf-8", "replace")
             problems.append(IndexProblem(
-                path, bl, f"not a field or continuation line: {snippet[:60]!r}; "
+                path, line + raw.count(b"\n", 0, bad.start()),
+                f"not a field or continuation line: {snippet!r}; paragraph skipped"))
+            continue
+        try:
+            para = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            problems.append(IndexProblem(path, line + raw.count(b"\n", 0, e.start),
+                                         "not UTF-8; bytes replaced"))
+            para = raw.decode("utf-8", "replace")
+        pairs = rx.findall(para)
+        fields = {_CANON.get(k.lower(), k): v for k, v in pairs}
+        if len(fields) != len(pairs):
+            seen: set[str] = set()
+            dup = ""
+            for k, _ in pairs:
+                if k.lower() in seen:
+                    dup = k
+                    break
+                seen.add(k.lower())
+            problems.append(IndexProblem(
+                path, line, f"field {dup} appears twice (paragraphs run together?); "
                 "paragraph skipped"))
-        elif stripped.strip():
-            yield start_line, {_CANON.get(k.lower(), k): v for k, v in rx.findall(stripped)}
-        line += para.count("\n") + 2
-        pos = end + 2
+            continue
+        yield line, fields
 
 
-def _decode(data: bytes, path: str, problems: list[IndexProblem]) -> str:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        ln = data.count(b"\n", 0, e.start) + 1
-        problems.append(IndexProblem(path, ln, "not UTF-8; bytes replaced"))
-        return data.decode("utf-8", "replace")
+def count_paragraphs(data: bytes) -> int:
+    """How many paragraphs ``data`` holds (runs of non-blank lines)."""
+    n = len(_PARA_BREAK.findall(data)) + 1
+    if data[:1] == b"\n":
+        n -= 1
+    if data.endswith(b"\n\n") or not data.rstrip(b"\n"):
+        n -= 1
+    return max(n, 0)
 
 
 def _source_name(value: str, default: str) -> tuple[str, str | None]:
@@ -292,15 +342,21 @@ def _source_name(value: str, default: str) -> tuple[str, str | None]:
     return name, rest.strip(" ()") or None
 
 
-def read_packages(path: str) -> Index:
+def read_packages(path: str, select: bytes | None = None) -> Index:
     """Read a Debian ``Packages`` file (any compression).
+
+    Args:
+        path: the file.
+        select: parse only paragraphs containing these bytes (see :func:`paragraphs`);
+            ``Index.binaries_total`` still counts every paragraph.
 
     Raises:
         IndexError_: the file cannot be read or decompressed, or holds no package at all.
     """
     idx = Index(files=[path])
-    text = _decode(read_bytes(path), path, idx.problems)
-    for line, f in paragraphs(text, path, BINARY_FIELDS, idx.problems):
+    data = read_bytes(path)
+    idx.binaries_total = count_paragraphs(data)
+    for line, f in paragraphs(data, path, BINARY_FIELDS, idx.problems, select):
         name = f.get("Package")
         missing = [k for k in ("Package", "Version", "Architecture") if not f.get(k)]
         if missing:
@@ -316,14 +372,14 @@ def read_packages(path: str) -> Index:
         idx.binaries.append(BinaryRecord(
             name, f["Version"], f["Architecture"], src, deps.replace("\n", " "),
             f.get("Provides", "").replace("\n", " "), origin=f"{path}:{line}"))
-    if not idx.binaries and not idx.problems and text.strip():
+    if not idx.binaries and not idx.problems and idx.binaries_total and select is None:
         raise IndexError_(path, "no package paragraph found: not a Packages file")
     return idx
 
 
-def read_sources(path: str) -> Index:
+def read_sources(path: str, select: bytes | None = None) -> Index:
     """Read a Debian ``Sources`` file (any compression); ``Extra-Source-Only`` entries (kept
-    only for licence reasons, dak) are ignored.
+    only for licence reasons, dak) are ignored.  ``select`` as for :func:`read_packages`.
 
     Raises:
         IndexError_: the file cannot be read or decompressed, or holds no source at all.
@@ -331,8 +387,9 @@ def read_sources(path: str) -> Index:
     from debian.debian_support import version_compare  # only for duplicate names
 
     idx = Index(files=[path])
-    text = _decode(read_bytes(path), path, idx.problems)
-    for line, f in paragraphs(text, path, SOURCE_FIELDS, idx.problems):
+    data = read_bytes(path)
+    idx.sources_total = count_paragraphs(data)
+    for line, f in paragraphs(data, path, SOURCE_FIELDS, idx.problems, select):
         missing = [k for k in ("Package", "Version") if not f.get(k)]
         if missing:
             idx.problems.append(IndexProblem(
@@ -350,7 +407,7 @@ def read_sources(path: str) -> Index:
         old = idx.sources.get(rec.name)
         if old is None or version_compare(rec.version, old.version) > 0:
             idx.sources[rec.name] = rec
-    if not idx.sources and not idx.problems and text.strip():
+    if not idx.sources and not idx.problems and idx.sources_total and select is None:
         raise IndexError_(path, "no source paragraph found: not a Sources file")
     return idx
 
@@ -546,10 +603,13 @@ def find_indices(path: str) -> list[tuple[str, str]]:
     return found
 
 
-def read_index(kind: str, path: str) -> Index:
-    """Read one index file of ``kind`` (from :func:`find_indices`)."""
+def read_index(kind: str, path: str, select: bytes | None = None) -> Index:
+    """Read one index file of ``kind`` (from :func:`find_indices`); ``select`` pre-filters
+    Debian paragraphs (RPM metadata is read in full)."""
     if kind == "repomd":
-        return read_repodata(path)
+        idx = read_repodata(path)
+        idx.binaries_total, idx.sources_total = len(idx.binaries), len(idx.sources)
+        return idx
     if kind == "sources":
-        return read_sources(path)
-    return read_packages(path)
+        return read_sources(path, select)
+    return read_packages(path, select)

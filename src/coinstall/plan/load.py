@@ -30,7 +30,9 @@ from coinstall.plan.indices import (
     read_index,
 )
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
+#: Debian paragraphs the planner reads: any that mentions Python (the rest only counted).
+SELECT = b"python"
 _ARTIFACT_ENDINGS = (".deb", ".rpm", ".whl")
 
 
@@ -42,8 +44,8 @@ def cache_dir() -> str:
 
 def _key(kind: str, path: str) -> str:
     st = os.stat(path)
-    raw = f"{CACHE_FORMAT}|{kind}|{os.path.abspath(path)}|{st.st_size}|{st.st_mtime_ns}|" \
-          f"{st.st_ino}"
+    raw = f"{CACHE_FORMAT}|{SELECT!r}|{kind}|{os.path.abspath(path)}|{st.st_size}|" \
+          f"{st.st_mtime_ns}|{st.st_ino}"
     return hashlib.sha256(raw.encode()).hexdigest()[:32] + f".{sys.implementation.cache_tag}"
 
 
@@ -54,15 +56,15 @@ def _dump(idx: Index) -> bytes:
         [(s.name, s.version, s.binaries, s.build_depends, s.arch, s.syntax, s.origin)
          for s in idx.sources.values()],
         [(p.path, p.line, p.message) for p in idx.problems],
-        idx.files,
+        idx.files, idx.binaries_total, idx.sources_total,
     ))
 
 
 def _load(data: bytes) -> Index:
-    bins, srcs, probs, files = marshal.loads(data)
+    bins, srcs, probs, files, nb, ns = marshal.loads(data)
     return Index([BinaryRecord(*b) for b in bins],
                  {s[0]: SourceRecord(*s) for s in srcs},
-                 [IndexProblem(*p) for p in probs], list(files))
+                 [IndexProblem(*p) for p in probs], list(files), nb, ns)
 
 
 def read_cached(kind: str, path: str, use_cache: bool = True) -> Index:
@@ -72,7 +74,7 @@ def read_cached(kind: str, path: str, use_cache: bool = True) -> Index:
         IndexError_: as ``read_index``.
     """
     if not use_cache or kind == "repomd":  # repomd points to other files: not keyed here
-        return read_index(kind, path)
+        return read_index(kind, path, SELECT)
     try:
         key = _key(kind, path)
     except OSError as e:
@@ -84,7 +86,7 @@ def read_cached(kind: str, path: str, use_cache: bool = True) -> Index:
             return _load(f.read())
     except (OSError, EOFError, ValueError, TypeError):
         pass
-    idx = read_index(kind, path)
+    idx = read_index(kind, path, SELECT)
     try:
         os.makedirs(cdir, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=cdir, prefix=".tmp-")
@@ -127,6 +129,7 @@ def _artifacts(path: str, idx: Index) -> bool:
                 info.name or fn, info.version or "", info.arch or "", src,
                 ", ".join(info.requires), ", ".join(info.provides), files, syntax, fp))
             idx.files.append(fp)
+            idx.binaries_total += 1
     return found
 
 
