@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import bz2
 import gzip
-import io
 import lzma
 import os
 import re
@@ -200,11 +199,24 @@ def read_bytes(path: str) -> bytes:
             return out
         if kind == "bz2":
             return bz2.decompress(raw)
-        # zstd frames written without a content size need the streaming reader.
-        return zstandard.ZstdDecompressor().stream_reader(io.BytesIO(raw)).read()
+        return _zstd_frames(raw)
     except (EOFError, OSError, lzma.LZMAError, zlib.error, RuntimeError, ValueError,
             zstandard.ZstdError) as e:
         raise IndexError_(path, f"corrupt or truncated {kind} data ({e})") from None
+
+
+def _zstd_frames(raw: bytes) -> bytes:
+    """Every zstd frame of ``raw``; a frame cut short raises (the streaming reader would
+    return what it got without a word)."""
+    dctx = zstandard.ZstdDecompressor()
+    out = []
+    while raw:
+        dobj = dctx.decompressobj()
+        out.append(dobj.decompress(raw))
+        if not dobj.eof:
+            raise EOFError("zstd frame ends early")
+        raw = dobj.unused_data
+    return b"".join(out)
 
 
 def _open_stream(path: str) -> IO[bytes]:
@@ -353,8 +365,12 @@ def read_packages(path: str, select: bytes | None = None) -> Index:
     Raises:
         IndexError_: the file cannot be read or decompressed, or holds no package at all.
     """
+    return read_packages_bytes(read_bytes(path), path, select)
+
+
+def read_packages_bytes(data: bytes, path: str, select: bytes | None = None) -> Index:
+    """:func:`read_packages` on content already in memory (``path`` names it in messages)."""
     idx = Index(files=[path])
-    data = read_bytes(path)
     idx.binaries_total = count_paragraphs(data)
     for line, f in paragraphs(data, path, BINARY_FIELDS, idx.problems, select):
         name = f.get("Package")
@@ -419,7 +435,7 @@ def sniff_control(path: str) -> str | None:
         with _open_stream(path) as stream:
             data = stream.read(65536)
     except (OSError, EOFError, lzma.LZMAError, zstandard.ZstdError, RuntimeError) as e:
-        raise IndexError_(path, f"unreadable ({e})") from None
+        raise IndexError_(path, f"corrupt or truncated data ({e})") from None
     head = data.split(b"\n\n", 1)[0]
     if not head.startswith(b"Package:") and b"\nPackage:" not in head:
         return None
