@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from coinstall.plan.evidence import BinaryEvidence, Classifier, Version
+from coinstall.plan.evidence import BinaryEvidence, Classifier, Version, stack_key
 from coinstall.plan.indices import Index, IndexProblem, SourceRecord
 
 TRANSITIONS = ("add", "default", "drop")
@@ -342,6 +342,8 @@ def plan_transition(index: Index, classifier: Classifier, transition: str, new: 
         by_source[rec.source].append((ev, binary_verdict(ev, transition, new, old)))
     if progress is not None:
         progress(total, total)
+    for evs in by_source.values():
+        _counterparts(evs, new)
 
     plans: dict[str, SourcePlan] = {}
     needed_bins: dict[str, str] = {}  # binary name or provided name -> source needing it
@@ -372,6 +374,20 @@ def plan_transition(index: Index, classifier: Classifier, transition: str, new: 
     return Plan(transition, new, old, plans, waves, groups, index.problems, index.files,
                 max(index.binaries_total, len(index.binaries)), n_src,
                 max(0, n_src - len(plans)))
+
+
+def _counterparts(evs: list[tuple[BinaryEvidence, str]], new: Version) -> None:
+    """A stack binary built for OLD (``python3.11-foo``) needs no build when its source already
+    ships the counterpart for NEW (``python3.12-foo``): mark it ``ready``, in place."""
+    ready = {stack_key(ev.record.name) for ev, v in evs if v == "ready"}
+    if not ready:
+        return
+    for i, (ev, verdict) in enumerate(evs):
+        if verdict == "needs-build" and stack_key(ev.record.name) in ready \
+                and stack_key(ev.record.name) != ev.record.name:
+            ev.reasons.append(f"its source also builds {stack_key(ev.record.name)} for "
+                              f"{vstr(new)} (stack counterpart)")
+            evs[i] = (ev, "ready")
 
 
 def _decide(sp: SourcePlan, srec: SourceRecord | None, transition: str, new: Version,
@@ -495,22 +511,25 @@ def progress(plan: dict[str, Any], later: Index, classifier: Classifier) -> dict
     """Mark each ``rebuild``/``blocked`` source of a plan (its JSON form) ``done``,
     ``remaining`` or ``removed`` against a later snapshot of the same repository.
 
-    A source is done when none of its binaries in ``later`` still needs a build (same verdict
-    rule as the plan), removed when none of them is left.  Returns the plan with ``progress``
-    filled in and a ``progress`` summary per wave: ``{"wave": n, "done": k, "total": t}``.
+    A source is done when none of its Python binaries in ``later`` still needs a build (same
+    verdict rules as the plan, stack counterparts included), removed when it has none left.
+    Returns the plan with ``progress`` filled in and a ``progress`` summary per wave:
+    ``{"wave": n, "done": k, "total": t}``.
     """
     transition = plan["transition"]
     new, old = parse_version(plan["new"]), parse_version(plan["old"])
-    wanted = {s["name"]: {b["name"] for b in s["binaries"]} for s in plan["sources"]
-              if s["status"] in ("rebuild", "blocked")}
-    by_name: dict[str, set[str]] = {}
-    bin_to_src = {b: s for s, bins in wanted.items() for b in bins}
+    wanted = {s["name"] for s in plan["sources"] if s["status"] in ("rebuild", "blocked")}
+    later_evs: dict[str, list[tuple[BinaryEvidence, str]]] = defaultdict(list)
     for rec in later.binaries:
-        src = bin_to_src.get(rec.name)
-        if src is None:
-            continue
-        verdict = binary_verdict(classifier.classify(rec), transition, new, old)
-        by_name.setdefault(src, set()).add(verdict)
+        if rec.source in wanted:
+            ev = classifier.classify(rec)
+            if ev.python:
+                later_evs[rec.source].append(
+                    (ev, binary_verdict(ev, transition, new, old)))
+    by_name: dict[str, set[str]] = {}
+    for src, evs in later_evs.items():
+        _counterparts(evs, new)
+        by_name[src] = {v for _, v in evs}
     per_wave: dict[Any, list[int]] = defaultdict(lambda: [0, 0])
     for s in plan["sources"]:
         if s["name"] not in wanted:

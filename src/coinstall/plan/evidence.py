@@ -50,6 +50,14 @@ _STABLE_ABI = re.compile(r"\.(abi3t?)(?:-[^./]+)?\.so$")
 _PYC_TAG = re.compile(r"__pycache__/[^/]+\.cpython-(\d)(\d+)(?:\.opt-\d)?\.pyc$")
 
 
+def stack_key(name: str) -> str:
+    """A binary name with its stack version removed: ``python3.11-foo`` and ``python312-foo``
+    -> ``python3-foo``; other names unchanged.  Binaries of one source with the same key are
+    the same package built for different runtimes."""
+    m = _STACK_NAME.match(name)
+    return f"python3-{name[m.end():]}" if m else name
+
+
 def _version(text: str) -> Version | None:
     m = re.match(r"(?:\d+:)?(\d+)\.(\d+)", text)
     return (int(m[1]), int(m[2])) if m else None
