@@ -128,7 +128,9 @@ def test_waves_respect_build_dependencies(add: dict[str, Any]) -> None:
     # numpy and cython build-depend on each other: one bootstrap group with closing edges.
     group = next(g for g in add["groups"] if "numpy" in g["members"])
     assert "cython" in group["members"]
-    assert group["closing_edges"]
+    # cython build-depends on python3-numpy only <!nocheck>: the bootstrap edge Debian cuts.
+    assert ["cython", "numpy"] in group["closing_edges"]
+    assert ["cython", "numpy"] in group["profile_edges"]
     assert all(a in group["members"] and b in group["members"]
                for a, b in group["closing_edges"])
     assert _src(add, "numpy")["wave"] == group["wave"] == _src(add, "cython")["wave"]

@@ -126,19 +126,23 @@ class BootstrapGroup:
 
     Attributes:
         members: source names, sorted.
-        closing_edges: ``(source, build-dependency source)`` back edges of a depth-first search
-            from the first member; dropping them (building those sources once without the
-            dependency, e.g. with a ``nocheck``/``stage1`` profile) breaks every cycle.
+        closing_edges: ``(source, build-dependency source)`` edges whose removal breaks every
+            cycle: the edges a build profile removes when that suffices, else the back edges
+            of a depth-first search from the first member (sorted order).
         wave: the wave the group is built in.
+        profile_edges: the closing edges that a build profile removes (every Build-Depends
+            behind them carries ``<!nocheck>``, ``<!nodoc>``, ``<!stage1>`` or ``<!stage2>``).
     """
 
     members: list[str]
     closing_edges: list[tuple[str, str]]
     wave: int
+    profile_edges: list[tuple[str, str]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {"members": self.members, "wave": self.wave,
-                "closing_edges": [list(e) for e in self.closing_edges]}
+                "closing_edges": [list(e) for e in self.closing_edges],
+                "profile_edges": [list(e) for e in self.profile_edges]}
 
 
 @dataclass
@@ -232,6 +236,24 @@ def _bd_names(text: str) -> set[str]:
             m = _BD_NAME.match(alt)
             if m:
                 out.add(m[1])
+    return out
+
+
+#: Build profiles that drop a Build-Depends for a bootstrap build (Debian BuildProfileSpec:
+#: ``nocheck`` skips tests, ``nodoc`` documentation; ``stage1``/``stage2`` cut features).
+_PROFILE = re.compile(r"<\s*!(nocheck|nodoc|stage1|stage2)\b[^>]*>")
+
+
+def _bd_relations(text: str) -> dict[str, bool]:
+    """Build-Depends names -> True when every mention is dropped by a build profile
+    (``python3-numpy <!nocheck>``)."""
+    out: dict[str, bool] = {}
+    for group in text.split(","):
+        soft = bool(_PROFILE.search(group))
+        for alt in group.split("|"):
+            m = _BD_NAME.match(alt)
+            if m:
+                out[m[1]] = out.get(m[1], True) and soft
     return out
 
 
@@ -443,20 +465,48 @@ def _decide(sp: SourcePlan, srec: SourceRecord | None, transition: str, new: Ver
         sp.reasons.append(f"built for other runtimes only ({sp.binaries[0].built_for})")
 
 
+def _group(comp: list[str], sub: dict[str, set[str]], soft: set[tuple[str, str]],
+           wave: int) -> BootstrapGroup:
+    """A bootstrap group: if the edges no build profile removes are acyclic inside the
+    component, the closing edges are the profile-removable ones (build those sources once
+    with ``nocheck``/``nodoc``/``stage1``); otherwise the DFS back edges."""
+    inside = set(comp)
+
+    def acyclic_without(cut: set[tuple[str, str]]) -> bool:
+        g = {m: {d for d in sub[m] & inside if (m, d) not in cut} for m in comp}
+        return len(_sccs(comp, g)) == len(comp)
+
+    closing_set = {(m, d) for m in comp for d in sub[m] & inside if (m, d) in soft}
+    if acyclic_without(closing_set):
+        # Keep only the profile edges still needed (inclusion-minimal, greedy in name order).
+        for e in sorted(closing_set):
+            if acyclic_without(closing_set - {e}):
+                closing_set.discard(e)
+        closing = sorted(closing_set)
+    else:
+        closing = _back_edges(comp, sub)
+    return BootstrapGroup(comp, closing, wave, sorted(e for e in closing if e in soft))
+
+
 def _order(plans: dict[str, SourcePlan], sources: dict[str, SourceRecord],
            needed_bins: dict[str, str]) -> tuple[list[list[str]], list[BootstrapGroup]]:
     todo = {s for s, p in plans.items() if p.status in ("rebuild", "blocked")}
     cannot = {s for s in todo if plans[s].status == "blocked"}
     edges: dict[str, set[str]] = {}
+    soft: set[tuple[str, str]] = set()  # edges a build profile removes
     module_edges: dict[str, set[str]] = {}
     for s in todo:
         srec = sources.get(s)
         if srec is None or not srec.build_depends:
             continue
-        names = _bd_names(srec.build_depends)
+        rels = _bd_relations(srec.build_depends)
+        names = set(rels)
         deps = {needed_bins[b] for b in names if b in needed_bins} - {s}
         if deps:
             edges[s] = deps
+            for d in deps:
+                if all(rels[b] for b in names if needed_bins.get(b) == d):
+                    soft.add((s, d))
             # Only Python modules (Debian python3-foo, Policy "Module Package Names") must
             # exist for the new runtime to build and test; a tool built for the default
             # runtime (gdb, an application) still runs in the build.
@@ -492,7 +542,7 @@ def _order(plans: dict[str, SourcePlan], sources: dict[str, SourceRecord],
         gid = None
         if len(comp) > 1:
             gid = len(groups)
-            groups.append(BootstrapGroup(comp, _back_edges(comp, sub), w))
+            groups.append(_group(comp, sub, soft, w))
         for m in comp:
             p = plans[m]
             p.wave = w

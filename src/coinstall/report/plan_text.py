@@ -52,7 +52,9 @@ def render(plan: dict[str, Any], console: Console, *, blockers: int = 10,
         extra = f" — done {p['done']}/{p['total']}" if p else ""
         console.print(f"not buildable in this transition: {len(stuck)} source(s){extra}")
     for i, g in enumerate(plan["groups"]):
-        edges = ", ".join(f"{a} -> {b}" for a, b in g["closing_edges"])
+        prof = {tuple(e) for e in g.get("profile_edges", [])}
+        edges = ", ".join(f"{a} -> {b}" + (" (build profile)" if (a, b) in prof else "")
+                          for a, b in g["closing_edges"])
         console.print(f"bootstrap group {i + 1} (wave {g['wave']}): "
                       f"{escape(', '.join(g['members']))}; closing edges: {escape(edges)}")
     label = "blocks retirement" if plan["transition"] == "drop" else "blocked"
