@@ -101,8 +101,9 @@ def test_machine_apt_list_lz4() -> None:
     lists = sorted(Path("/var/lib/apt/lists").glob("*_bookworm_main_binary-amd64_Packages.lz4"))
     if not lists:
         pytest.skip("no lz4 apt list for bookworm main on this machine")
-    idx = indices.read_packages(str(lists[0]))
+    idx = indices.read_packages(str(lists[0]), select=b"python")
     assert idx.binaries_total > 50000 and not idx.problems
+    assert any(b.name == "python3-numpy" for b in idx.binaries)
 
 
 def test_malformed_paragraph_reported_with_line_and_skipped(tmp_path: Path,

@@ -384,8 +384,14 @@ def plan_transition(index: Index, classifier: Classifier, transition: str, new: 
         _decide(sp, srec, transition, new, old)
         plans[src] = sp
         if sp.status in ("rebuild", "blocked"):
-            for ev, verdict in evs:
-                if verdict in ("needs-build", "pinned"):
+            need = {ev.record.name for ev, v in evs if v in ("needs-build", "pinned")}
+            # Same-source packages that pull one of those in (python3-pandas -> the
+            # rebuilt python3-pandas-lib) are needed for the new runtime too.
+            for ev, _ in evs:
+                if ev.record.name not in need and need & _bd_names(ev.record.depends):
+                    need.add(ev.record.name)
+            for ev, _ in evs:
+                if ev.record.name in need:
                     needed_bins[ev.record.name] = src
                     if ev.record.syntax == "deb" and ev.record.provides:
                         for p in _bd_names(ev.record.provides):

@@ -19,6 +19,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from coinstall.plan.indices import (
     BinaryRecord,
@@ -139,6 +140,7 @@ def load(repos: list[str], *, use_cache: bool = True,
     ``Index.problems`` (as a line with line number 0) and the others are still read.
     """
     idx = Index()
+    jobs: list[tuple[str, str]] = []
     for repo in repos:
         if not os.path.exists(repo):
             idx.problems.append(IndexProblem(repo, 0, "no such file or directory"))
@@ -152,11 +154,25 @@ def load(repos: list[str], *, use_cache: bool = True,
             if not _artifacts(repo, idx):
                 idx.problems.append(IndexProblem(repo, 0, "no index and no artifact found"))
             continue
-        for kind, fp in found:
-            if on_file is not None:
-                on_file(fp)
-            try:
-                idx.extend(read_cached(kind, fp, use_cache))
-            except IndexError_ as e:
-                idx.problems.append(IndexProblem(e.path, 0, e.message))
+        jobs.extend(found)
+    # Two threads: zlib/lzma/zstd decompression releases the GIL, so one file decompresses
+    # while the other is parsed.  Results are merged in input order.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = [pool.submit(_read_one, kind, fp, use_cache, on_file) for kind, fp in jobs]
+        for fut in futures:
+            part = fut.result()
+            if isinstance(part, IndexProblem):
+                idx.problems.append(part)
+            else:
+                idx.extend(part)
     return idx
+
+
+def _read_one(kind: str, path: str, use_cache: bool,
+              on_file: Callable[[str], None] | None) -> Index | IndexProblem:
+    if on_file is not None:
+        on_file(path)
+    try:
+        return read_cached(kind, path, use_cache)
+    except IndexError_ as e:
+        return IndexProblem(e.path, 0, e.message)
