@@ -208,7 +208,8 @@ def binary_verdict(ev: BinaryEvidence, transition: str, new: Version, old: Versi
     (``default``) and blocks ``drop``.
     """
     if not ev.tied:
-        return "independent"
+        # Version-independent from ``low`` on (a stable-ABI baseline, ``python3 (>= 3.8)``).
+        return "independent" if ev.low is None or new >= ev.low else "needs-build"
     uses_old = old in ev.uses and new not in ev.uses
     if transition == "drop":
         if uses_old or (ev.modules_tied and ev.covers(old) and not ev.covers(new)):

@@ -81,6 +81,8 @@ class BinaryEvidence:
         uses: interpreters it needs by name (``python3.11``, ``libpython3.11``): an
             application with a versioned shebang or a program embedding that interpreter.
         stable_abi: it ships stable-ABI extension modules (``.abi3.so``).
+        stable_abi_baseline: the oldest runtime those modules load on (PEP 384 manifest,
+            from the ELF imports), when an artifact was read; it raises ``low``.
         reasons: one line per fact, ``"Depends: python3 (<< 3.12)"``.
     """
 
@@ -91,6 +93,7 @@ class BinaryEvidence:
     pins: set[Version] = field(default_factory=set)
     uses: set[Version] = field(default_factory=set)
     stable_abi: bool = False
+    stable_abi_baseline: Version | None = None
     reasons: list[str] = field(default_factory=list)
 
     @property
@@ -152,6 +155,13 @@ class Classifier:
                 ev.reasons.append(f"name {rec.name}: the python{v[0]}.{v[1]} stack")
         if rec.files:
             self._files(ev, rec.files)
+        if rec.stable_abi_baseline and ev.stable_abi:
+            bl = _version(rec.stable_abi_baseline)
+            if bl is not None:
+                ev.stable_abi_baseline = bl
+                ev.reasons.append(f"stable-ABI baseline {rec.stable_abi_baseline} (newest "
+                                  "limited-API symbol its modules import)")
+                ev.low = bl if ev.low is None else max(ev.low, bl)
         return ev
 
     def _deb_relations(self, ev: BinaryEvidence, text: str) -> None:

@@ -89,6 +89,9 @@ class BinaryRecord:
             which carry none.
         syntax: ``"deb"`` or ``"rpm"``: how to read ``depends``/``provides``.
         origin: ``file:line`` where the record starts.
+        stable_abi_baseline: ``"3.7"``: the newest CPython version whose stable-ABI symbols
+            the package's ``.abi3.so`` modules import (read from artifacts only; ``""`` when
+            unknown).
     """
 
     name: str
@@ -100,6 +103,7 @@ class BinaryRecord:
     files: tuple[str, ...] = ()
     syntax: str = "deb"
     origin: str = ""
+    stable_abi_baseline: str = ""
 
 
 @dataclass(slots=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Callable
@@ -31,7 +32,7 @@ from coinstall.plan.indices import (
     read_index,
 )
 
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 #: Debian paragraphs the planner reads: any that mentions Python (the rest only counted).
 SELECT = b"python"
 _ARTIFACT_ENDINGS = (".deb", ".rpm", ".whl")
@@ -53,7 +54,7 @@ def _key(kind: str, path: str) -> str:
 def _dump(idx: Index) -> bytes:
     return marshal.dumps((
         [(b.name, b.version, b.arch, b.source, b.depends, b.provides, b.files, b.syntax,
-          b.origin) for b in idx.binaries],
+          b.origin, b.stable_abi_baseline) for b in idx.binaries],
         [(s.name, s.version, s.binaries, s.build_depends, s.arch, s.syntax, s.origin)
          for s in idx.sources.values()],
         [(p.path, p.line, p.message) for p in idx.problems],
@@ -99,6 +100,21 @@ def read_cached(kind: str, path: str, use_cache: bool = True) -> Index:
     return idx
 
 
+_STABLE_ABI_SO = re.compile(r"\.abi3t?(?:-[^./]+)?\.so$")
+
+
+def _baseline(content: bytes) -> tuple[int, int] | None:
+    """Stable-ABI baseline of one extension module from its dynamic imports (see
+    :func:`coinstall.files.extension.stable_abi_baseline`); None if unreadable."""
+    from coinstall.files.extension import read_elf, stable_abi_baseline
+
+    try:
+        elf = read_elf(content, symbols=True)
+    except ValueError:
+        return None
+    return stable_abi_baseline(elf.python_imports) if elf is not None else None
+
+
 def _artifacts(path: str, idx: Index) -> bool:
     """Read every artifact under ``path`` into ``idx``; False if there is none."""
     from coinstall.artifacts import open_artifact
@@ -115,7 +131,14 @@ def _artifacts(path: str, idx: Index) -> bool:
             try:
                 reader = open_artifact(fp)
                 info = reader.info
-                files = tuple(m.path for m in reader.members(lambda p, s: False))
+                files = []
+                baseline: tuple[int, int] | None = None
+                for m in reader.members(lambda p, s: _STABLE_ABI_SO.search(p) is not None):
+                    files.append(m.path)
+                    if m.content is not None:
+                        b = _baseline(m.content)
+                        if b is not None and (baseline is None or b > baseline):
+                            baseline = b
             except (ArtifactError, OSError, ValueError) as e:
                 idx.problems.append(IndexProblem(fp, 0, f"unreadable artifact ({e}); skipped"))
                 continue
@@ -128,7 +151,8 @@ def _artifacts(path: str, idx: Index) -> bool:
                 src = src.split(" ")[0]
             idx.binaries.append(BinaryRecord(
                 info.name or fn, info.version or "", info.arch or "", src,
-                ", ".join(info.requires), ", ".join(info.provides), files, syntax, fp))
+                ", ".join(info.requires), ", ".join(info.provides), tuple(files), syntax, fp,
+                f"{baseline[0]}.{baseline[1]}" if baseline else ""))
             idx.files.append(fp)
             idx.binaries_total += 1
     return found
