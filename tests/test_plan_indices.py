@@ -183,3 +183,23 @@ def test_cache_is_keyed_by_stat(tmp_path: Path, excerpt: bytes,
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
     third = load.read_cached("packages", str(path))
     assert "gdX" in {b.name for b in third.binaries}
+
+
+def test_cli_bad_input_names_file_and_line(tmp_path: Path, excerpt: bytes) -> None:
+    import subprocess
+    import sys
+
+    paras = excerpt.split(b"\n\n")
+    paras[1] = paras[1] + b"\nno colon here"
+    path = tmp_path / "Packages"
+    path.write_bytes(b"\n\n".join(paras))
+    line = b"\n\n".join(paras[:2]).count(b"\n") + 1
+    r = subprocess.run([sys.executable, "-m", "coinstall", "plan", "add", "3.12", "--from",
+                        "3.11", "--repo", str(path), "--no-cache", "--format", "json"],
+                       capture_output=True, text=True)
+    assert r.returncode == 2
+    assert f"coinstall: {path}:{line}: not a field or continuation line" in r.stderr
+    assert "Traceback" not in r.stderr
+    import json
+    plan = json.loads(r.stdout)
+    assert plan["read"]["skipped"] == 1 and plan["read"]["binaries"] == len(EXCERPT)
