@@ -474,9 +474,9 @@ def _decide(sp: SourcePlan, srec: SourceRecord | None, transition: str, new: Ver
 
 def _group(comp: list[str], sub: dict[str, set[str]], soft: set[tuple[str, str]],
            wave: int) -> BootstrapGroup:
-    """A bootstrap group: if the edges no build profile removes are acyclic inside the
-    component, the closing edges are the profile-removable ones (build those sources once
-    with ``nocheck``/``nodoc``/``stage1``); otherwise the DFS back edges."""
+    """A bootstrap group and an inclusion-minimal set of edges closing its cycles, preferring
+    edges a build profile removes (build those sources once with ``nocheck``/``nodoc``/
+    ``stage1``) over ordinary ones (DFS back edges of what profiles leave)."""
     inside = set(comp)
 
     def acyclic_without(cut: set[tuple[str, str]]) -> bool:
@@ -484,14 +484,14 @@ def _group(comp: list[str], sub: dict[str, set[str]], soft: set[tuple[str, str]]
         return len(_sccs(comp, g)) == len(comp)
 
     closing_set = {(m, d) for m in comp for d in sub[m] & inside if (m, d) in soft}
-    if acyclic_without(closing_set):
-        # Keep only the profile edges still needed (inclusion-minimal, greedy in name order).
-        for e in sorted(closing_set):
-            if acyclic_without(closing_set - {e}):
-                closing_set.discard(e)
-        closing = sorted(closing_set)
-    else:
-        closing = _back_edges(comp, sub)
+    hard = {m: {d for d in sub[m] & inside if (m, d) not in soft} for m in comp}
+    closing_set |= set(_back_edges(comp, hard))  # cycles no build profile breaks
+    # Inclusion-minimal: try to keep each edge (ordinary ones first, so that the cut prefers
+    # what a build profile removes); drop it from the cut if the rest still breaks every cycle.
+    for e in sorted(closing_set, key=lambda e: (e in soft, e)):
+        if acyclic_without(closing_set - {e}):
+            closing_set.discard(e)
+    closing = sorted(closing_set)
     return BootstrapGroup(comp, closing, wave, sorted(e for e in closing if e in soft))
 
 
