@@ -124,3 +124,44 @@ def test_html_of_rpm_plan_cli(tmp_path: Path, repos: tuple[Path, Path]) -> None:
                         "--repo", str(repos[1]), "--no-cache"], capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
     assert "wave 1:" in p.stdout and "progress:" in p.stdout
+
+
+@pytest.mark.parametrize("ctype", ["gz", "zstd", "bz2"])
+def test_repodata_compressions(tmp_path: Path, repos: tuple[Path, Path], ctype: str) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    for rpm in repos[0].glob("*.rpm"):
+        shutil.copy(rpm, repo)
+    # Debian's createrepo_c 0.17 has no zstd (Fedora's repositories use it since F36):
+    # write gzip, then recompress primary and filelists with zstandard as Fedora ships them.
+    subprocess.run(["createrepo_c", "--quiet", "--general-compress-type",
+                    "gz" if ctype == "zstd" else ctype, str(repo)],
+                   check=True, capture_output=True)
+    if ctype == "zstd":
+        import gzip
+
+        import zstandard
+        repomd = repo / "repodata" / "repomd.xml"
+        text = repomd.read_text()
+        for gz in (repo / "repodata").glob("*.xml.gz"):
+            zst = gz.with_name(gz.name[:-3] + ".zst")
+            zst.write_bytes(zstandard.ZstdCompressor().compress(gzip.decompress(gz.read_bytes())))
+            gz.unlink()
+            text = text.replace(gz.name, zst.name)
+        repomd.write_text(text)
+    got = indices.read_repodata(str(repo / "repodata" / "repomd.xml"))
+    want = indices.read_repodata(str(repos[0] / "repodata" / "repomd.xml"))
+    assert sorted((b.name, b.files) for b in got.binaries) == \
+        sorted((b.name, b.files) for b in want.binaries)
+    assert not got.problems
+
+
+def test_truncated_primary(tmp_path: Path, repos: tuple[Path, Path]) -> None:
+    repo = tmp_path / "repo"
+    shutil.copytree(repos[0], repo)
+    primary = next((repo / "repodata").glob("*primary.xml.xz"))
+    primary.write_bytes(primary.read_bytes()[:300])
+    idx = load.load([str(repo)], use_cache=False)
+    assert not idx.binaries
+    assert len(idx.problems) == 1 and str(primary) in str(idx.problems[0])
+    assert "primary unreadable" in idx.problems[0].message
