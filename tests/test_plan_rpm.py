@@ -165,3 +165,15 @@ def test_truncated_primary(tmp_path: Path, repos: tuple[Path, Path]) -> None:
     assert not idx.binaries
     assert len(idx.problems) == 1 and str(primary) in str(idx.problems[0])
     assert "primary unreadable" in idx.problems[0].message
+
+
+def test_cli_later_option_html(tmp_path: Path, repos: tuple[Path, Path]) -> None:
+    out = tmp_path / "tracker.html"
+    r = subprocess.run([sys.executable, "-m", "coinstall", "plan", "add", "3.12", "--from",
+                        "3.11", "--repo", str(repos[0]), "--later", str(repos[1]),
+                        "--format", "html", "-o", str(out), "--no-cache"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    html = out.read_text()
+    assert 'class="progress done">done<' in html and 'class="progress remaining">' in html
+    assert not list(tmp_path.glob(".tmp-*"))  # written atomically, nothing left behind
