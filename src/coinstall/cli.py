@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
-from typing import Any
 
 import click
 from rich.console import Console
@@ -98,6 +96,9 @@ def check_cmd(targets: tuple[str, ...], fmt: str, no_installed: bool, verbose: b
 
 
 # --- coinstall plan (issue 4): one block, kept at the end of the file ----------------------
+# Its imports are here too, so that merges with other commands touch one place only.
+from collections.abc import Callable, Iterator  # noqa: E402
+from typing import Any  # noqa: E402
 
 _PLAN_REPO = click.option(
     "--repo", "repos", multiple=True, required=True, metavar="PATH",
