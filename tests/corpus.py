@@ -74,6 +74,10 @@ WHEELS: dict[str, str] = {
     "requests": "requests-2.32.3-py3-none-any.whl",
     "attrs": "attrs-24.2.0-py3-none-any.whl",
     "click": "click-8.2.0-py3-none-any.whl",
+    # --- issue 3, extension/co-installability/metadata rules (rules-r3) ---
+    # cp36-abi3 but imports PyUnicode_AsUTF8AndSize (stable ABI since 3.10): abi3audit's README
+    # example of an ABI version mismatch
+    "procmaps-abi3": "procmaps-0.5.0-cp36-abi3-manylinux2010_x86_64.whl",
 }
 
 DEBS: dict[str, str] = {
@@ -83,6 +87,14 @@ DEBS: dict[str, str] = {
     "python3-six": "python3-six_1.16.0-4_all.deb",
     # ships /usr/bin/chardetect with a "#!/usr/bin/python3" shebang
     "python3-chardet": "python3-chardet_5.1.0+dfsg-2_all.deb",
+    # bytecode/runtime-packages rules: the runtime package that ships /usr/bin/python3.11
+    "python3.11-minimal": "python3.11-minimal_3.11.2-6+deb12u9_amd64.deb",
+    # --- rules area: naming, dependencies, scripts, entry points (issue 3, rules-r2)
+    # executable stdlib modules with #!/usr/bin/env python3 and no Depends on python3
+    # (lintian: python3-script-but-no-python3-dep)
+    "libpython3.11-stdlib": "libpython3.11-stdlib_3.11.2-6+deb12u9_amd64.deb",
+    # Depends on python3 and python-apt-common (a version-independent data package)
+    "python3-apt": "python3-apt_2.6.0_amd64.deb",
 }
 
 WHEEL_SHA256: dict[str, str] = {  # name -> sha256 of WHEELS[name]
@@ -104,6 +116,8 @@ WHEEL_SHA256: dict[str, str] = {  # name -> sha256 of WHEELS[name]
     "requests": "70761cfe03c773ceb22aa2f671b4757976145175cdfca038c02654d061d6dcc6",
     "attrs": "81921eb96de3191c8258c199618104dd27ac608d9366f5e35d011eae1867ede2",
     "click": "6b303f0b2aa85f1cb4e5303078fadcbcd4e476f114fab9b5007005711839325c",
+    # --- issue 3, extension/co-installability/metadata rules (rules-r3) ---
+    "procmaps-abi3": "5854501e8e03d80273a08c745b2ee244606dcc4a53753b9d923f28d7a1f32c23",
 }
 
 DEB_SHA256: dict[str, str] = {  # name -> sha256 of DEBS[name]
@@ -112,6 +126,11 @@ DEB_SHA256: dict[str, str] = {  # name -> sha256 of DEBS[name]
     "python3-cryptography": "c1a53527b03b36910cbb864b71c09091bd2bc3d824b73b8bc3135bfeb6ca3292",
     "python3-six": "fd189e9cecbcf17a1fc20aec30055c8afa9c1eec00cd6e7ab385087a2ab3b0d3",
     "python3-chardet": "271227b4ca709db673d8bff58b64f4a590ab17b50a9616d49aacc459bbd05f85",
+    # bytecode/runtime-packages rules
+    "python3.11-minimal": "b5f855ab922dfcd5d1a3223b2118c3dae13ffc7751b0cd5dc24740386323a33a",
+    # --- rules area: naming, dependencies, scripts, entry points (issue 3, rules-r2)
+    "libpython3.11-stdlib": "10f13e000ee757f5f2d2d3569f9e30546214a0c850acd78695feae373bfa3e53",
+    "python3-apt": "21faa053e5f9a01f89ec7b4e1f77652658f74328ec01f24550d3714e6c13ad20",
 }
 
 

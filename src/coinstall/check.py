@@ -5,14 +5,18 @@ The engine knows no screen: it returns :class:`CheckResult`, which ``report/`` r
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from coinstall.artifacts import ArtifactError, ArtifactInfo, open_artifact
+from coinstall.artifacts.base import Member
+from coinstall.config import Config
 from coinstall.files.extension import DEB_ARCH_TRIPLET, RPM_ARCH_TRIPLET, WHEEL_ARCH_TRIPLET
 from coinstall.files.verdict import FileRecord, Judgement, classify, judge, wants_content
-from coinstall.rules import ArtifactContext, Finding, run_rules
+from coinstall.rules import ArtifactContext, Finding, run_rules, run_set_rules
+from coinstall.rules.profiles import PROFILES, Profile, choose_profile
 from coinstall.runtimes.catalogue import HOST_TRIPLET, Catalogue
 from coinstall.runtimes.model import Runtime
 
@@ -27,6 +31,8 @@ class ArtifactResult:
     judgement: Judgement
     findings: list[Finding]
     problems: list[str] = field(default_factory=list)
+    profile: Profile = PROFILES["wheel"]
+    context: ArtifactContext | None = None
 
 
 @dataclass(frozen=True)
@@ -70,8 +76,18 @@ def _triplet(info: ArtifactInfo) -> str:
     return HOST_TRIPLET
 
 
-def check_artifact(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue) -> ArtifactResult:
-    """Read one artifact in one pass, judge its files and run the rules.
+def _every_member(path: str, size: int) -> bool:
+    return True
+
+
+def check_artifact(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
+                   config: Config | None = None, *, digests: bool = False) -> ArtifactResult:
+    """Read one artifact in one pass, judge its files and run the rules of its profile
+    (``config.profile`` if set, else :func:`~coinstall.rules.profiles.choose_profile`).
+
+    With ``digests`` every regular file's content is read and its SHA-256 kept in
+    :attr:`FileRecord.sha256` (the content itself is dropped), for rules that compare files
+    across artifacts (``file-conflict``).
 
     Raises:
         ArtifactError: the artifact cannot be opened or its payload is corrupt.
@@ -80,12 +96,21 @@ def check_artifact(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue)
     info = reader.info
     root = os.path.abspath(path) if info.format == "tree" else None
     records: list[FileRecord] = []
-    for m in reader.members(wants_content):
+    links: list[Member] = []
+    for m in reader.members(_every_member if digests else wants_content):
+        if m.type in ("symlink", "hardlink"):
+            links.append(m)
+            continue
         if m.type != "file":
             continue
-        records.append(classify(path=m.path, fmt=info.format, head=m.head, content=m.content,
-                                size=m.size, mode=m.mode, mtime=m.mtime, catalogue=catalogue,
-                                root=root))
+        content = m.content
+        if digests and content is not None and not wants_content(m.path, m.size):
+            content = None  # classification reads only what it would have asked for
+        rec = classify(path=m.path, fmt=info.format, head=m.head, content=content,
+                       size=m.size, mode=m.mode, mtime=m.mtime, catalogue=catalogue, root=root)
+        if digests and m.content is not None:
+            rec.sha256 = hashlib.sha256(m.content).hexdigest()
+        records.append(rec)
     judgement = judge(records, runtimes)
     owners = {}
     if root is not None:
@@ -93,23 +118,31 @@ def check_artifact(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue)
             for d in (rt.purelib, rt.platlib, rt.stdlib):
                 if d and (root == d or root.startswith(d.rstrip("/") + "/")):
                     owners[rt.id] = rt
+    cfg = config or Config()
+    profile = PROFILES[cfg.profile] if cfg.profile else choose_profile(info)
     ctx = ArtifactContext(
         info=info, records=records, judgement=judgement, runtimes={r.id: r for r in runtimes},
         catalogue=catalogue, vendor="debian" if info.format == "deb" else "upstream",
-        triplet=_triplet(info), owners=owners,
+        triplet=_triplet(info), owners=owners, profile=profile, stack=cfg.stack, links=links,
     )
-    findings = list(run_rules(ctx))
-    return ArtifactResult(info, records, judgement, findings, list(reader.problems))
+    findings = list(run_rules(ctx, cfg))
+    return ArtifactResult(info, records, judgement, findings, list(reader.problems), profile,
+                          ctx)
 
 
-def check(targets: Sequence[str], runtimes: Sequence[Runtime], catalogue: Catalogue) -> CheckResult:
-    """Check every target; a target that cannot be read becomes a :class:`TargetError` and the
+def check(targets: Sequence[str], runtimes: Sequence[Runtime], catalogue: Catalogue,
+          config: Config | None = None) -> CheckResult:
+    """Check every target, then run the rules over the artifacts checked together (such as
+    ``file-conflict``); a target that cannot be read becomes a :class:`TargetError` and the
     others are still checked."""
     artifacts: list[ArtifactResult] = []
     errors: list[TargetError] = []
+    # file-conflict compares content across package files (installed trees are not compared)
+    packages = [t for t in targets if not os.path.isdir(t)]
     for t in targets:
         try:
-            result = check_artifact(t, runtimes, catalogue)
+            result = check_artifact(t, runtimes, catalogue, config,
+                                    digests=len(packages) > 1 and t in packages)
         except ArtifactError as exc:
             errors.append(TargetError(t, str(exc)))
             continue
@@ -118,6 +151,10 @@ def check(targets: Sequence[str], runtimes: Sequence[Runtime], catalogue: Catalo
             continue
         artifacts.append(result)
         errors.extend(TargetError(t, p) for p in result.problems)
+    by_ctx = {id(a.context): a for a in artifacts}
+    ctxs = [a.context for a in artifacts if a.context is not None]
+    for ctx, finding in run_set_rules(ctxs, config):
+        by_ctx[id(ctx)].findings.append(finding)
     return CheckResult(list(runtimes), artifacts, errors)
 
 

@@ -5,10 +5,6 @@ from __future__ import annotations
 import os
 
 from coinstall.artifacts.base import ArtifactError, ArtifactInfo, ArtifactReader, Member
-from coinstall.artifacts.deb import DebReader
-from coinstall.artifacts.rpm import RpmReader
-from coinstall.artifacts.tree import TreeReader
-from coinstall.artifacts.wheel import WheelReader
 
 __all__ = ["ArtifactError", "ArtifactInfo", "ArtifactReader", "Member", "open_artifact"]
 
@@ -22,7 +18,11 @@ def open_artifact(path: str) -> ArtifactReader:
     Raises:
         ArtifactError: the path does not exist, cannot be read, or is of no known format.
     """
+    # Each reader is imported when first needed: python-debian, rpmfile and zstandard cost tens
+    # of milliseconds of start-up that a run over wheels alone need not pay.
     if os.path.isdir(path):
+        from coinstall.artifacts.tree import TreeReader
+
         return TreeReader(path)
     try:
         with open(path, "rb") as fh:
@@ -30,10 +30,16 @@ def open_artifact(path: str) -> ArtifactReader:
     except OSError as exc:
         raise ArtifactError(exc.strerror or str(exc)) from None
     if magic.startswith(b"!<arch>\n"):
+        from coinstall.artifacts.deb import DebReader
+
         return DebReader(path)
     if magic.startswith(b"\xed\xab\xee\xdb"):
+        from coinstall.artifacts.rpm import RpmReader
+
         return RpmReader(path)
     if magic.startswith(b"PK") and path.endswith(".whl"):
+        from coinstall.artifacts.wheel import WheelReader
+
         return WheelReader(path)
     if path.endswith(".whl"):
         raise ArtifactError("not a zip archive")

@@ -133,6 +133,8 @@ class RpmReader:
 
     def _walk(self, cpio: IO[bytes], want_content: WantContent) -> Iterator[Member]:
         pos = 0
+        links: dict[tuple[int, int, int], list[tuple[str, int, int]]] = {}
+        content: bytes | None
 
         def read_exact(n: int) -> bytes:
             nonlocal pos
@@ -166,6 +168,9 @@ class RpmReader:
             name = read_exact(namesize)[:-1].decode("utf-8", "surrogateescape")
             skip((4 - pos % 4) % 4)
             if name == "TRAILER!!!":
+                for names in links.values():  # sets whose data never came: keep the names
+                    for n, m, t in names:
+                        yield Member(path=n, type="hardlink", mode=m, size=0, mtime=t)
                 return
             path = safe_path(name)
             kind = member_type(mode)
@@ -175,18 +180,36 @@ class RpmReader:
                 skip(filesize)
                 skip((4 - pos % 4) % 4)
                 continue
-            if kind == "file":
+            if kind == "file" and f[4] > 1:
+                # A hard-link set (cpio(5) "newc"): every name has the same inode, only the
+                # last one carries the data.  Hold the others until it comes, then yield
+                # each name as a regular file with that data (rpm -qlv lists them so too).
+                key = (f[0], f[7], f[8])  # inode, device major, minor
+                links.setdefault(key, []).append((path, mode & 0o7777, mtime))
+                if len(links[key]) < f[4] and not filesize:
+                    continue
+                names = links.pop(key)
+                if any(want_content(n, filesize) for n, _, _ in names):
+                    content = read_exact(filesize)
+                    head = content[:HEAD_SIZE]
+                else:
+                    content = None
+                    head = read_exact(min(filesize, HEAD_SIZE))
+                    skip(filesize - len(head))
+                for n, m, t in names:
+                    yield Member(path=n, type="file", mode=m, size=filesize, mtime=t,
+                                 head=head, content=content)
+            elif kind == "file":
                 if want_content(path, filesize):
                     whole = read_exact(filesize)
-                    content: bytes | None = whole
+                    content = whole
                     head = whole[:HEAD_SIZE]
                 else:
                     content = None
                     head = read_exact(min(filesize, HEAD_SIZE))
                     skip(filesize - len(head))
-                yield Member(path=path, type="file" if filesize or f[4] <= 1 else "hardlink",
-                             mode=mode & 0o7777, size=filesize, mtime=mtime, head=head,
-                             content=content)
+                yield Member(path=path, type="file", mode=mode & 0o7777, size=filesize,
+                             mtime=mtime, head=head, content=content)
             elif kind == "symlink":
                 target = read_exact(filesize).decode("utf-8", "surrogateescape")
                 yield Member(path=path, type="symlink", mode=mode & 0o7777, size=0,

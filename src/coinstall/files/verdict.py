@@ -46,9 +46,11 @@ class FileRecord:
         size, mode, mtime: from the archive.
         pyc_header, pyc_location: for bytecode.
         elf, elf_problem: for extension modules (``elf`` None and no problem: not ELF).
-        shebang: for scripts.
+        shebang: for scripts, and for executable sources (a module that can also be run).
         requires_python: for metadata files, the Requires-Python specifier (None if absent).
         record_paths: for ``dist-info/METADATA``, the paths its ``RECORD`` lists (import paths).
+        sha256: hex SHA-256 of the content, when the caller asked for digests (``coinstall
+            check`` does with several artifacts, for ``file-conflict``); None otherwise.
     """
 
     path: str
@@ -66,6 +68,7 @@ class FileRecord:
     shebang: Shebang | None = None
     requires_python: SpecifierSet | None = None
     requires_python_text: str | None = None
+    sha256: str | None = None
 
 
 @dataclass
@@ -188,6 +191,8 @@ def classify(
         return rec
     if name.endswith((".py", ".pyw")) and not _DOC_DIR.match(ipath):
         rec.kind = "source"
+        if mode is not None and mode & 0o111:  # an executable module can be run directly
+            rec.shebang = parse_shebang(head)
         return rec
     if name.endswith(".pth") and (fmt == "wheel" or scope.site):
         rec.kind = "pth"

@@ -10,7 +10,7 @@ from coinstall.check import CheckResult, matrix
 SCHEMA_VERSION = 1
 
 
-def to_json(result: CheckResult) -> dict[str, Any]:
+def to_json(result: CheckResult, stack: str | None = None) -> dict[str, Any]:
     """The report as one JSON-serialisable object (see docs/json-format.md)."""
     artifacts = []
     for a in result.artifacts:
@@ -25,6 +25,7 @@ def to_json(result: CheckResult) -> dict[str, Any]:
         artifacts.append({
             "path": a.info.path,
             "format": a.info.format,
+            "profile": a.profile.name,
             "name": a.info.name,
             "version": a.info.version,
             "arch": a.info.arch,
@@ -38,12 +39,13 @@ def to_json(result: CheckResult) -> dict[str, Any]:
         })
     return {
         "schema_version": SCHEMA_VERSION,
+        "stack": stack,
         "runtimes": [rt.to_json() for rt in result.runtimes],
         "artifacts": artifacts,
         "errors": [{"path": e.path, "message": e.message} for e in result.errors],
     }
 
 
-def dumps(result: CheckResult) -> str:
+def dumps(result: CheckResult, stack: str | None = None) -> str:
     """The report as indented JSON text."""
-    return json.dumps(to_json(result), indent=2, sort_keys=False)
+    return json.dumps(to_json(result, stack), indent=2, sort_keys=False)

@@ -8,6 +8,8 @@ from rich.console import Console
 from rich.table import Table
 
 from coinstall.check import ArtifactResult, CheckResult, MatrixRow, matrix
+from coinstall.rules import Rule
+from coinstall.rules.profiles import PROFILES
 from coinstall.runtimes.model import Runtime
 
 _STYLE = {"full": "green", "partial": "yellow", "none": "red", "n/a": "dim"}
@@ -60,7 +62,7 @@ def _matrix_table(rows: list[MatrixRow], verbose: bool) -> Table:
 def render(result: CheckResult, console: Console, *, verbose: bool = False) -> None:
     """Print the report.  ``verbose`` lists every known runtime in each matrix."""
     for a in result.artifacts:
-        console.rule(_header(a), align="left", style="bold")
+        console.rule(_header(a) + f"  profile {a.profile.name}", align="left", style="bold")
         console.print(_matrix_table(matrix(a, result.runtimes), verbose))
         if a.findings:
             console.print()
@@ -69,10 +71,10 @@ def render(result: CheckResult, console: Console, *, verbose: bool = False) -> N
             console.print(f"  [{_SEV_STYLE[f.severity]}]{f.severity}[/] {f.rule}{where}: "
                           f"{f.message}", highlight=False, soft_wrap=True)
         console.print()
-    n_err = sum(f.severity == "error" for a in result.artifacts for f in a.findings)
-    n_warn = sum(f.severity == "warning" for a in result.artifacts for f in a.findings)
-    console.print(f"{len(result.artifacts)} artifacts checked, {n_err} errors, "
-                  f"{n_warn} warnings, {len(result.errors)} unreadable", highlight=False)
+    n = Counter(f.severity for a in result.artifacts for f in a.findings)
+    console.print(f"{len(result.artifacts)} artifacts checked, {n['error']} errors, "
+                  f"{n['warning']} warnings, {n['info']} info, {len(result.errors)} unreadable",
+                  highlight=False)
 
 
 def render_runtimes(runtimes: list[Runtime], console: Console) -> None:
@@ -87,3 +89,53 @@ def render_runtimes(runtimes: list[Runtime], console: Console) -> None:
         t.add_row(rt.id, rt.full_version or rt.version_str, str(rt.magic),
                   rt.cache_tag or "-", " ".join(rt.extension_suffixes), exe)
     console.print(t)
+
+
+def render_summary(result: CheckResult, console: Console) -> None:
+    """``--summary``: one line per artifact (profile, counts by severity, rules fired), then the
+    totals."""
+    t = Table(box=None, header_style="bold", pad_edge=False)
+    for col in ("artifact", "profile", "errors", "warnings", "info", "rules"):
+        t.add_column(col, justify="right" if col in ("errors", "warnings", "info") else "left")
+    for a in result.artifacts:
+        sev = Counter(f.severity for f in a.findings)
+        rules = Counter(f.rule for f in a.findings)
+        fired = ", ".join(f"{r} ({n})" if n > 1 else r for r, n in sorted(rules.items()))
+        t.add_row(a.info.path.rsplit("/", 1)[-1], a.profile.name,
+                  f"[{_SEV_STYLE['error']}]{sev['error']}[/]" if sev["error"] else "0",
+                  str(sev["warning"]), str(sev["info"]), fired or "-")
+    console.print(t)
+    n = Counter(f.severity for a in result.artifacts for f in a.findings)
+    console.print(f"{len(result.artifacts)} artifacts checked, {n['error']} errors, "
+                  f"{n['warning']} warnings, {n['info']} info, {len(result.errors)} unreadable",
+                  highlight=False)
+
+
+def render_rules(rules: list[Rule], console: Console) -> None:
+    """``coinstall rules``: name, severity, profiles, one-line summary, grouped by area."""
+    t = Table(box=None, header_style="bold", pad_edge=False)
+    for col in ("rule", "severity", "profiles", "what it finds"):
+        t.add_column(col, overflow="fold")
+    area = None
+    for r in sorted(rules, key=lambda r: (r.area, r.name)):
+        if r.area != area:
+            area = r.area
+            t.add_row(f"[bold]{area}[/]", "", "", "")
+        profiles = "all" if set(r.profiles) == set(PROFILES) else ",".join(r.profiles)
+        t.add_row(f"  {r.name}", f"[{_SEV_STYLE[r.severity]}]{r.severity}[/]", profiles,
+                  r.summary)
+    console.print(t)
+    console.print(f"{len(rules)} rules", highlight=False)
+
+
+def render_explain(r: Rule, console: Console) -> None:
+    """``coinstall explain NAME``: the rule's documentation (what, why, example, fix, source,
+    peers), in the manner of ruff's rule pages."""
+    console.print(f"[bold]{r.name}[/] ([{_SEV_STYLE[r.severity]}]{r.severity}[/], area {r.area}, "
+                  f"profiles: {', '.join(r.profiles)})")
+    for title, body in (("What it finds", r.summary), ("Why it matters", r.why),
+                        ("Example", r.example), ("How to fix it", r.fix),
+                        ("Source", r.source),
+                        ("Peers", ", ".join(r.peers) if r.peers else "none")):
+        console.print(f"\n[bold]{title}[/]")
+        console.print(body, highlight=False, markup=False)

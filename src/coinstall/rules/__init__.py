@@ -1,20 +1,34 @@
-"""The rule catalogue: each rule is data (name, severity, explanation, source) plus one function.
+"""The rule catalogue: each rule is data (name, severity, profiles, explanation, source, peers)
+plus one function.
 
-A rule function takes an :class:`ArtifactContext` and yields :class:`Finding` objects; it prints
-nothing and knows no output format.  Rule names are kebab-case, like rpmlint's and lintian's.
+A rule function takes an :class:`ArtifactContext` (or, for rules over several artifacts checked
+together, the list of them) and yields :class:`Finding` objects; it prints nothing and knows no
+output format.  Rule names are kebab-case, like rpmlint's and lintian's.  Every module of this
+package except :mod:`profiles` and private (``_``) helpers is one policy area and is imported
+by :func:`load_all`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+import importlib
+import pkgutil
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
-from coinstall.artifacts.base import ArtifactInfo
+from coinstall.artifacts.base import ArtifactInfo, Member
 from coinstall.files.verdict import FileRecord, Judgement
+from coinstall.rules.profiles import PROFILES, Profile
 from coinstall.runtimes.catalogue import Catalogue
 from coinstall.runtimes.model import Runtime
+from coinstall.runtimes.stack import Stack
+
+if TYPE_CHECKING:
+    from coinstall.config import Config
 
 SEVERITIES = ("error", "warning", "info")
+#: Every profile name, the default of :attr:`Rule.profiles`.
+ALL_PROFILES = tuple(PROFILES)
 
 
 @dataclass(frozen=True)
@@ -45,6 +59,12 @@ class ArtifactContext:
         catalogue: the runtime catalogue.
         vendor: ``"debian"`` for .deb files (Debian-patched runtimes apply), else ``"upstream"``.
         triplet: the multiarch triplet the artifact targets.
+        owners: for an installed tree, the installed runtimes whose directory it is.
+        profile: the policy the artifact is judged by.
+        stack: the supported versions and the default (may be empty: :attr:`Stack.known`).
+        links: its symbolic and hard links (members of type ``symlink``/``hardlink``, with
+            ``link_target``), which are not in ``records``: entry points are often links
+            (``/usr/bin/miniterm-3.5.py -> miniterm.py-3``).
     """
 
     info: ArtifactInfo
@@ -55,6 +75,9 @@ class ArtifactContext:
     vendor: str = "upstream"
     triplet: str = "x86_64-linux-gnu"
     owners: dict[str, Runtime] = field(default_factory=dict)
+    profile: Profile = PROFILES["wheel"]
+    stack: Stack = field(default_factory=Stack)
+    links: list[Member] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -69,8 +92,14 @@ class Rule:
         example: a file or line that triggers it.
         fix: how to fix it.
         source: the policy, PEP or code the rule comes from.
-        peers: equivalent checks of other tools (``rpmlint:python-bytecode-wrong-magic-value``).
-        check: the function.
+        peers: equivalent checks of other tools (``rpmlint:python-bytecode-wrong-magic-value``,
+            ``lintian:…``, ``taskotron:…``, ``abi3audit:…``).
+        check: the function; for ``scope == "set"`` it takes every artifact's context and
+            yields ``(context, finding)`` pairs.
+        profiles: the profiles it applies to.
+        area: the policy area (the module's name: ``bytecode``, ``naming``, …).
+        scope: ``"artifact"`` (one artifact at a time) or ``"set"`` (the artifacts checked
+            together, such as ``file-conflict``).
     """
 
     name: str
@@ -81,11 +110,21 @@ class Rule:
     fix: str
     source: str
     peers: tuple[str, ...]
-    check: Callable[[ArtifactContext], Iterable[Finding]]
+    check: Callable[[Any], Iterable[Any]]
+    profiles: tuple[str, ...] = ALL_PROFILES
+    area: str = ""
+    scope: str = "artifact"
 
     def finding(self, path: str | None, message: str) -> Finding:
         """A finding of this rule at its default severity."""
         return Finding(self.name, self.severity, path, message)
+
+    def to_json(self) -> dict[str, Any]:
+        """The rule's data for ``coinstall rules --format json``."""
+        return {"name": self.name, "severity": self.severity, "area": self.area,
+                "profiles": list(self.profiles), "summary": self.summary, "why": self.why,
+                "example": self.example, "fix": self.fix, "source": self.source,
+                "peers": list(self.peers), "scope": self.scope}
 
 
 REGISTRY: dict[str, Rule] = {}
@@ -93,18 +132,25 @@ REGISTRY: dict[str, Rule] = {}
 
 def rule(
     name: str, *, severity: str, summary: str, why: str, example: str, fix: str, source: str,
-    peers: tuple[str, ...] = (),
-) -> Callable[[Callable[[Rule, ArtifactContext], Iterable[Finding]]], Rule]:
-    """Register a rule: decorate ``def check(rule, ctx) -> Iterable[Finding]``."""
-    assert severity in SEVERITIES
+    peers: tuple[str, ...] = (), profiles: tuple[str, ...] = ALL_PROFILES,
+    scope: str = "artifact",
+) -> Callable[[Callable[[Rule, Any], Iterable[Any]]], Rule]:
+    """Register a rule: decorate ``def check(rule, ctx) -> Iterable[Finding]`` (or, with
+    ``scope="set"``, ``def check(rule, ctxs) -> Iterable[tuple[ArtifactContext, Finding]]``)."""
+    assert severity in SEVERITIES, severity
+    assert scope in ("artifact", "set"), scope
+    assert all(p in PROFILES for p in profiles), profiles
+    assert name not in REGISTRY, name
 
-    def wrap(fn: Callable[[Rule, ArtifactContext], Iterable[Finding]]) -> Rule:
+    def wrap(fn: Callable[[Rule, Any], Iterable[Any]]) -> Rule:
         holder: list[Rule] = []
 
-        def bound(ctx: ArtifactContext) -> Iterable[Finding]:
+        def bound(ctx: Any) -> Iterable[Any]:
             return fn(holder[0], ctx)
 
-        r = Rule(name, severity, summary, why, example, fix, source, peers, bound)
+        area = fn.__module__.rsplit(".", 1)[-1]
+        r = Rule(name, severity, summary, why, example, fix, source, peers, bound, profiles,
+                 area, scope)
         holder.append(r)
         REGISTRY[name] = r
         return r
@@ -112,16 +158,69 @@ def rule(
     return wrap
 
 
-def run_rules(ctx: ArtifactContext) -> Iterator[Finding]:
-    """Every registered rule's findings for one artifact, rule by rule."""
-    from coinstall.rules import bytecode, extensions, scripts  # noqa: F401  (registration)
+_LOADED = False
 
+
+def load_all() -> None:
+    """Import every policy-area module of this package (each registers its rules)."""
+    global _LOADED
+    if _LOADED:
+        return
+    for mod in pkgutil.iter_modules(__path__):
+        if mod.name != "profiles" and not mod.name.startswith("_"):
+            importlib.import_module(f"{__name__}.{mod.name}")
+    _LOADED = True
+
+
+def _apply(r: Rule, f: Finding, ctx: ArtifactContext, config: Config | None) -> Finding | None:
+    if config is None:
+        return f
+    if config.ignored_at(r.name, (ctx.info.path, ctx.info.path.rsplit("/", 1)[-1], f.path)):
+        return None
+    sev = config.severity.get(r.name)
+    return replace(f, severity=sev) if sev and sev != f.severity else f
+
+
+def _active(ctx: ArtifactContext, config: Config | None) -> Iterator[Rule]:
     for r in REGISTRY.values():
-        yield from r.check(ctx)
+        if ctx.profile.name not in r.profiles:
+            continue
+        if config is not None and not config.enabled(r.name):
+            continue
+        yield r
 
 
-def all_rules() -> list[Rule]:
-    """The registered rules, sorted by name."""
-    from coinstall.rules import bytecode, extensions, scripts  # noqa: F401
+def run_rules(ctx: ArtifactContext, config: Config | None = None) -> Iterator[Finding]:
+    """Every applicable rule's findings for one artifact, rule by rule: rules of the artifact's
+    profile, filtered and re-graded by ``config``."""
+    load_all()
+    for r in _active(ctx, config):
+        if r.scope != "artifact":
+            continue
+        for f in r.check(ctx):
+            g = _apply(r, f, ctx, config)
+            if g is not None:
+                yield g
 
-    return sorted(REGISTRY.values(), key=lambda r: r.name)
+
+def run_set_rules(ctxs: Sequence[ArtifactContext], config: Config | None = None,
+                  ) -> Iterator[tuple[ArtifactContext, Finding]]:
+    """The findings of rules over all artifacts checked together (``scope == "set"``), each
+    with the artifact it belongs to."""
+    load_all()
+    rules = [r for r in REGISTRY.values() if r.scope == "set"
+             and (config is None or config.enabled(r.name))]
+    for r in rules:
+        for ctx, f in r.check(ctxs):
+            if ctx.profile.name not in r.profiles:
+                continue
+            g = _apply(r, f, ctx, config)
+            if g is not None:
+                yield ctx, g
+
+
+def all_rules(profile: str | None = None) -> list[Rule]:
+    """The registered rules (of one profile, if given), sorted by name."""
+    load_all()
+    return sorted((r for r in REGISTRY.values() if profile is None or profile in r.profiles),
+                  key=lambda r: r.name)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterator
+from dataclasses import replace
 
 from coinstall.files import extension as ext
-from coinstall.rules import ArtifactContext, Finding, Rule, rule
+from coinstall.files.verdict import FileRecord
+from coinstall.rules import ArtifactContext, Finding, Rule, _abi, rule
 from coinstall.runtimes.model import Runtime
 
 
@@ -54,6 +56,311 @@ def extension_tag_mismatch(self: Rule, ctx: ArtifactContext) -> Iterator[Finding
                 r.path, f"{owner.id} will not import {name}: its suffixes are "
                         f"{', '.join(owner.extension_suffixes)}")
             continue
-        reason = r.elf_problem or ext.elf_mismatch(r.elf, owner)
+        # A readable ELF object of the wrong machine is extension-arch-mismatch's finding; this
+        # rule keeps the file-name verdict and objects the loader cannot read at all.
+        reason = r.elf_problem or (
+            "not an ELF object" if r.elf is None and owner.platform == "linux" else None)
         if reason:
             yield self.finding(r.path, f"{owner.id} will not load {name}: {reason}")
+
+
+def _in_shared_tree(ctx: ArtifactContext, r: FileRecord) -> str | None:
+    """Why several runtimes share the directory of an extension module, or None.
+
+    Debian's ``/usr/lib/python3/dist-packages`` is on every CPython 3's path (Debian Python
+    Policy, "Module Path"); a wheel whose tags admit several runtimes (``abi3``, ``none``, more
+    than one interpreter tag: PEP 425) may be installed for any of them.
+    """
+    if r.scope.kind == "shared" and r.scope.version and r.scope.version[0] == 3:
+        return f"{r.scope.describe()} is shared by every {r.scope.implementation} 3 runtime"
+    for d in ctx.profile.shared_dirs:
+        if r.import_path.startswith(d.rstrip("/") + "/"):
+            return f"/{d}/ is shared by every runtime of the distribution"
+    if ctx.info.format == "wheel":
+        tags = _abi.wheel_tags(ctx)
+        interps = {t[0] for t in tags}
+        abis = {t[1] for t in tags}
+        if abis & {"abi3", "abi3t", "none"} or len(interps) > 1:
+            text = ctx.info.fields.get("Tag", "")
+            return f"the wheel's tags ({text}) admit several runtimes"
+    return None
+
+
+@rule(
+    "extension-untagged",
+    severity="warning",
+    summary="An extension module named without an ABI tag (foo.so) in a tree several runtimes "
+            "share.",
+    why="Every runtime of the platform tries NAME.so after its own tags (PEP 3149: the bare "
+        "suffix stays in EXTENSION_SUFFIXES), so all of them load a module that was built for "
+        "one: the others crash or fail with undefined symbols.  It also blocks shipping a "
+        "second build beside it.",
+    example="/usr/lib/python3/dist-packages/foo/_speedups.so",
+    fix="Let the build name the module with the interpreter's EXT_SUFFIX "
+        "(sysconfig.get_config_var('EXT_SUFFIX'); dh_python3 renames bare .so files to "
+        "foo.cpython-3XY-<triplet>.so), or build it for the stable ABI as foo.abi3.so.",
+    source="PEP 3149; Debian Python Policy (extension module names); dh-python fs.py "
+           "Scan.rename_ext / interpreter.py check_extname",
+    peers=(),
+)
+def extension_untagged(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
+    for r in ctx.records:
+        if r.kind != "extension":
+            continue
+        n = _abi.ext_name(r.import_path)
+        if n is None or n.kind != "untagged" or r.elf_problem:
+            continue
+        why = _in_shared_tree(ctx, r)
+        if why:
+            name = posixpath.basename(r.import_path)
+            yield self.finding(r.path, f"{name} has no ABI tag and {why}")
+
+
+@rule(
+    "stable-abi-missing-multiarch",
+    severity="warning",
+    summary="A stable-ABI module (.abi3.so, .abi3t.so) without the multiarch triplet in its "
+            "name, in a Multi-Arch: same package or a directory every architecture shares.",
+    why="foo.abi3.so has the same path on amd64 and i386 but different bytes, so two "
+        "architectures of the package cannot be installed together (dpkg refuses differing "
+        "shared files of Multi-Arch: same packages).  CPython accepts "
+        ".abi3-<triplet>.so from 3.15 (gh-122931) and Debian's python3.13+ carries that patch; "
+        "dh_python3 leaves stable-ABI names alone.",
+    example="/usr/lib/python3/dist-packages/cryptography/hazmat/bindings/_rust.abi3.so",
+    fix="Where every supported runtime accepts it (Debian python3.13+, CPython 3.15+), rename "
+        "to foo.abi3-<DEB_HOST_MULTIARCH>.so; until then do not declare the package "
+        "Multi-Arch: same.",
+    source="cpython gh-122931 / gh-122917 / gh-152461; PEP 3149; PEP 803; Debian Multi-Arch "
+           "spec (wiki.debian.org/Multiarch/Implementation: shared files must be identical)",
+    peers=(),
+    profiles=("debian",),
+)
+def stable_abi_missing_multiarch(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
+    ma_same = ctx.info.fields.get("Multi-Arch", "").strip().lower() == "same"
+    for r in ctx.records:
+        if r.kind != "extension":
+            continue
+        n = _abi.ext_name(r.import_path)
+        if n is None or n.kind not in ("abi3", "abi3t") or n.triplet:
+            continue
+        name = posixpath.basename(r.import_path)
+        want = name.replace(f".{n.kind}.", f".{n.kind}-{ctx.triplet}.")
+        if ma_same:
+            yield self.finding(r.path, f"{name} in a Multi-Arch: same package has no "
+                                       f"multiarch triplet (expected {want})")
+        elif r.scope.kind == "shared":
+            yield self.finding(r.path, f"{name} in {r.scope.describe()} (shared by every "
+                                       f"architecture) has no multiarch triplet "
+                                       f"(expected {want}): the package cannot become "
+                                       f"Multi-Arch: same")
+
+
+def _stable_modules(ctx: ArtifactContext) -> Iterator[tuple[FileRecord, _abi.ExtName]]:
+    for r in ctx.records:
+        if r.kind != "extension" or r.elf is None or not r.elf.symbols_read:
+            continue
+        n = _abi.ext_name(r.import_path)
+        if n is not None and n.kind in ("abi3", "abi3t"):
+            yield r, n
+
+
+def _some(names: list[str], limit: int = 5) -> str:
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
+
+
+@rule(
+    "stable-abi-symbol-violation",
+    severity="error",
+    summary="A module named for the stable ABI (.abi3.so) that imports interpreter symbols "
+            "outside it.",
+    why="A stable-ABI name promises that every later CPython loads the module; a symbol "
+        "outside the stable ABI (a private _Py* function, a non-limited API) may change or "
+        "vanish in the next release, and the module then fails with an undefined symbol or "
+        "corrupts memory.",
+    example="_foo.abi3.so importing _PyObject_GetDictPtr or PyUnicode_AsUTF8 (before 3.13)",
+    fix="Build with Py_LIMITED_API defined to the lowest supported version (setuptools "
+        "py_limited_api=True, PyO3 abi3-py3X), replace the non-limited calls, or ship "
+        "version-specific modules instead.",
+    source="PEP 384; PEP 652; CPython Misc/stable_abi.toml (via abi3info)",
+    peers=("abi3audit:non-abi3-symbols",),
+)
+def stable_abi_symbol_violation(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
+    for r, _n in _stable_modules(ctx):
+        assert r.elf is not None
+        bad = sorted(s for s in r.elf.python_imports if _abi.symbol_added(s) is None)
+        if bad:
+            name = posixpath.basename(r.import_path)
+            yield self.finding(r.path, f"{name} imports {len(bad)} symbol(s) outside the "
+                                       f"stable ABI: {_some(bad)}")
+
+
+def _lowest_installed(ctx: ArtifactContext, low: tuple[int, int]) -> Runtime | None:
+    """An installed release CPython of version ``low`` that reported its missing stable-ABI
+    symbols (runtimes/probe_script.py), if any."""
+    for rt in sorted(ctx.runtimes.values(), key=lambda r: r.id):
+        if rt.installed and rt.implementation == "cpython" and rt.version == low \
+                and not rt.debug and not rt.free_threaded and rt.stable_abi_missing is not None:
+            return rt
+    return None
+
+
+@rule(
+    "stable-abi-baseline-too-new",
+    severity="error",
+    summary="A stable-ABI module that uses symbols added to the stable ABI after the lowest "
+            "runtime the package supports (wheel tag cpXY-abi3, Depends, python(abi), stack).",
+    why="The stable ABI is forward compatible only: a function added to it in 3.10 is "
+        "guaranteed from 3.10 on.  Older runtimes either lack it (the import fails with an "
+        "undefined symbol) or export it outside their stable ABI (it loads, but nothing "
+        "promised it).  Where an installed interpreter of the lowest version tells which, the "
+        "finding says so and is an error only if the symbol is really missing there.",
+    example="procmaps-0.5.0-cp36-abi3: procmaps.abi3.so imports PyUnicode_AsUTF8AndSize "
+            "(stable ABI since 3.10; CPython 3.6-3.9 export it anyway)",
+    fix="Define Py_LIMITED_API to the lowest supported version so the compiler rejects newer "
+        "calls, or raise the wheel tag (cp310-abi3) / the package's lowest supported version.",
+    source="PEP 384; PEP 425 (cpXY-abi3 = CPython X.Y and later); CPython "
+           "Misc/stable_abi.toml 'added' (via abi3info); the interpreter's own exports",
+    peers=("abi3audit:abi3-version-mismatch",),
+)
+def stable_abi_baseline_too_new(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
+    mods = list(_stable_modules(ctx))
+    if not mods:
+        return
+    sup = _abi.support(ctx)
+    if sup.lowest is None:
+        return
+    low = sup.lowest
+    real = _lowest_installed(ctx, low)
+    for r, _n in mods:
+        assert r.elf is not None
+        newer = sorted((v, s) for s in r.elf.python_imports
+                       if (v := _abi.symbol_added(s)) is not None and v > low)
+        if not newer:
+            continue
+        name = posixpath.basename(r.import_path)
+        top = newer[-1][0]
+        syms = [f"{s} ({v[0]}.{v[1]})" for v, s in reversed(newer)]
+        message = (f"{name} uses the {top[0]}.{top[1]} stable ABI but the package supports "
+                   f"{low[0]}.{low[1]} ({sup.describe()}): {_some(syms)}")
+        if real is None:
+            yield self.finding(r.path, message)
+            continue
+        assert real.stable_abi_missing is not None
+        lacking = sorted(s for _v, s in newer if s in real.stable_abi_missing)
+        if lacking:
+            yield self.finding(r.path, f"{message}; {real.id} ({real.executable}) does not "
+                                       f"export {_some(lacking)}: the import fails there")
+        else:
+            yield replace(self.finding(
+                r.path, f"{message}; {real.id} ({real.executable}) exports them anyway, "
+                        f"outside its stable ABI"), severity="warning")
+
+
+@rule(
+    "extension-arch-mismatch",
+    severity="error",
+    summary="An extension module whose ELF machine, class or byte order is not the "
+            "architecture the package (or the module's file name) declares.",
+    why="The dynamic loader refuses an object built for another machine (wrong ELF class, "
+        "e_machine or endianness): the import fails on every runtime of the declared "
+        "architecture.",
+    example="bcrypt-4.2.1-cp39-abi3-manylinux_2_28_x86_64.whl holding an EM_AARCH64 "
+            "_bcrypt.abi3.so",
+    fix="Build the package on (or cross-compile for) the architecture it declares, and tag it "
+        "from the build (auditwheel repair, dpkg-buildpackage, rpmbuild --target).",
+    source="ELF gABI (e_ident EI_CLASS/EI_DATA, e_machine); CPython Misc/platform_triplet.c; "
+           "PEP 600 (manylinux platform tags); auditwheel architecture table",
+    peers=("auditwheel:show (platform tag vs ELF architecture)",),
+)
+def extension_arch_mismatch(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
+    declared = _abi.declared_triplet(ctx)
+    independent = _abi.arch_independent(ctx) and ctx.info.format in ("deb", "rpm")
+    for r in ctx.records:
+        if r.kind != "extension" or r.elf is None:
+            continue
+        name = posixpath.basename(r.import_path)
+        if independent:
+            yield self.finding(r.path, f"{name} is {r.elf.describe()} in an "
+                                       f"architecture-independent package "
+                                       f"({ctx.info.arch})")
+            continue
+        n = _abi.ext_name(r.import_path)
+        checks = [(declared, f"the package's architecture {ctx.info.arch}")]
+        if n is not None and n.triplet in ext.TRIPLET_ELF:
+            checks.append((n.triplet, "its file name"))
+        for triplet, origin in checks:
+            want = ext.TRIPLET_ELF.get(triplet or "")
+            if want is None:
+                continue
+            if (r.elf.elfclass, r.elf.little_endian, r.elf.machine) != want:
+                cls, little, machine = want
+                yield self.finding(
+                    r.path, f"{name} is {r.elf.describe()} but {origin} says {triplet} "
+                            f"(ELF {cls}-bit {'LSB' if little else 'MSB'} {machine})")
+                break
+
+
+def _module_key(r: FileRecord) -> tuple[str, str] | None:
+    n = _abi.ext_name(r.import_path)
+    if n is None:
+        return None
+    rel = r.import_path[len(r.scope.root):] if r.scope.root else r.import_path
+    return posixpath.dirname(rel), n.stem
+
+
+@rule(
+    "extension-missing-for-runtime",
+    severity="error",
+    summary="A package that supports several CPython versions ships an extension module built "
+            "for only some of them.",
+    why="On the versions without their build the import falls through to nothing (or to a "
+        "slower pure-Python fallback): the package installs but is broken or degraded there.  "
+        "Policy puts every supported version's build in the one package (Debian: pybuild "
+        "builds each version in debian/python3-foo; Fedora: one %{python3} stack per package).",
+    example="python3-foo Depends python3 (>= 3.11~), python3 (<< 3.13) but ships only "
+            "_foo.cpython-311-x86_64-linux-gnu.so",
+    fix="Build the extension with every supported interpreter (pybuild --all / "
+        "`py3versions -s`, %{python3_other_pkgversion} subpackages), or narrow the package's "
+        "supported range.",
+    source="Debian Python Policy §3.1.1 (supported versions) and dh-python pybuild; Fedora and "
+           "EPEL Python packaging guidelines (one package per stack)",
+    peers=(),
+)
+def extension_missing_for_runtime(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
+    cover: dict[tuple[str, str], set[tuple[int, int]]] = {}
+    example: dict[tuple[str, str], str] = {}
+    everywhere: set[tuple[str, str]] = set()
+    for r in ctx.records:
+        if r.kind != "extension":
+            continue
+        key = _module_key(r)
+        n = _abi.ext_name(r.import_path)
+        if key is None or n is None:
+            continue
+        if n.kind == "soabi":
+            if n.implementation != "cpython" or n.version is None or n.version[0] != 3 \
+                    or "d" in n.flags or "t" in n.flags:
+                continue
+            cover.setdefault(key, set()).add(n.version)
+            example.setdefault(key, r.path)
+        elif n.kind == "untagged" and r.scope.kind == "versioned" and r.scope.version \
+                and r.scope.implementation == "cpython" and not r.scope.free_threaded:
+            cover.setdefault(key, set()).add(r.scope.version)
+            example.setdefault(key, r.path)
+        else:
+            everywhere.add(key)  # stable ABI or shared untagged: one file for all
+    if not cover:
+        return
+    sup = _abi.support(ctx)
+    wanted = {v for v in sup.versions if v[0] == 3}
+    for key, have in sorted(cover.items()):
+        if key in everywhere:
+            continue
+        missing = wanted - have
+        if missing:
+            d, stem = key
+            mod = f"{d}/{stem}" if d else stem
+            yield self.finding(
+                example[key], f"{mod} is built for {_abi.fmt_versions(have)} only; missing "
+                              f"for {_abi.fmt_versions(missing)} ({sup.describe()})")

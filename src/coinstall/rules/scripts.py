@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from coinstall.files.script import Shebang
+from coinstall.files.verdict import FileRecord
 from coinstall.rules import ArtifactContext, Finding, Rule, rule
+from coinstall.rules._relations import alternative_stack, relations, stack_label, stack_of
 
 
 @rule(
@@ -21,8 +24,7 @@ from coinstall.rules import ArtifactContext, Finding, Rule, rule
         "(%py3_shebang_fix on Fedora; dh_python3 rewrites shebangs on Debian).",
     source="PEP 394; Fedora Packaging Guidelines for Python (shebangs); Debian Python Policy "
            "3.4 (interpreter location)",
-    peers=("lintian:script-uses-unversioned-python-in-shebang", "taskotron:unversioned_shebangs",
-           "rpmlint:env-script-interpreter"),
+    peers=("lintian:script-uses-unversioned-python-in-shebang", "taskotron:unversioned_shebangs"),
 )
 def shebang_unversioned(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
     for r in ctx.records:
@@ -32,3 +34,167 @@ def shebang_unversioned(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
         if sb.interpreter == "python" and not sb.env:
             continue  # wheel script: the installer writes the real interpreter
         yield self.finding(r.path, f"#!{sb.raw} names no Python version")
+
+
+def runnable(ctx: ArtifactContext) -> Iterator[tuple[FileRecord, Shebang]]:
+    """Files that run with a Python shebang: scripts, and executable modules of system
+    packages (in a wheel, modules keep whatever mode the build left; only scripts run)."""
+    modules = ctx.info.format != "wheel"
+    for r in ctx.records:
+        sb = r.shebang
+        if sb is None:
+            continue
+        if r.kind == "script" or (modules and r.kind == "source" and r.mode is not None
+                                  and r.mode & 0o111):
+            yield r, sb
+
+
+@rule(
+    "shebang-env",
+    severity="warning",
+    summary="A packaged script starts Python through env (#!/usr/bin/env python3).",
+    why="env runs whatever python3 comes first on the user's PATH (a virtualenv, "
+        "/usr/local, pyenv), not the stack the package's modules were installed for; the "
+        "package manager cannot see the dependency either.",
+    example="#!/usr/bin/env python3  (in /usr/bin/foo)",
+    fix="Name the interpreter's path: #!/usr/bin/python3 (Fedora's brp-mangle-shebangs and "
+        "%py3_shebang_fix, Debian's dh_python3 rewrite env shebangs).",
+    source="Debian Python Policy 2.4.2 (the /usr/bin/env form is deprecated); Fedora "
+           "redhat-rpm-config brp-mangle-shebangs (rewrites /usr/bin/env X); rpmlint FilesCheck "
+           "env-script-interpreter",
+    peers=("rpmlint:env-script-interpreter",),
+)
+def shebang_env(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
+    """Scripts as :func:`coinstall.files.verdict.classify` finds them (files with a Python
+    shebang in a program directory, executable files with one elsewhere, wheel
+    ``.data/scripts``: installers rewrite only ``#!python``) and executable modules, as
+    rpmlint and brp-mangle-shebangs see them."""
+    for r, sb in runnable(ctx):
+        if sb.env:
+            yield self.finding(r.path, f"#!{sb.raw} runs the first {sb.command} on PATH")
+
+
+def _own_major(ctx: ArtifactContext) -> tuple[str, int] | None:
+    """The one (implementation, major) the package's files, python(abi) requires and name
+    agree on, or None."""
+    st = stack_of(ctx)
+    found = {(i, v[0]) for i, v in st.files} | set(st.shared) | {("cpython", v[0])
+                                                                 for v in st.abi}
+    t = st.name
+    if t is not None and t.major is not None and t.kind == "module":
+        found.add((t.implementation, t.major))
+    return next(iter(found)) if len(found) == 1 else None
+
+
+@rule(
+    "shebang-implementation-mismatch",
+    severity="error",
+    summary="A script in a package for one stack is run by another (python3.11 or an "
+            "unversioned python in a python3.12 package).",
+    why="The script imports the package's modules, which only the package's own runtime "
+        "has on its path; run by another interpreter it fails with ImportError, or works "
+        "until the default python3 moves on.",
+    example="#!/usr/bin/python3.11 in /usr/bin/foo-3.12 of python3.12-foo",
+    fix="Rewrite the shebang to the stack's interpreter (%py3_shebang_fix with the right "
+        "%python3_pkgversion; %python_clone -a on openSUSE; dh_python3 on Debian).",
+    source="Fedora Packaging Guidelines for Python (shebangs, %py3_shebang_fix); openSUSE "
+           "python-rpm-macros %python_clone; Debian Python Policy 2.4 (interpreter name)",
+    peers=(),
+    profiles=("fedora", "epel", "opensuse", "debian"),
+)
+def shebang_implementation_mismatch(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
+    """The package's stack is what its files, ``python(abi)`` requires and name agree on
+    (one major, and one minor version where known).  A shebang naming another major or
+    minor version or implementation is reported; ``python3`` is reported in a package known
+    to be for a non-default stack (``--stack``, or an alternative-stack name on Fedora/EPEL);
+    an unversioned ``python`` in a Python 3 or PyPy package (in a Python 2 package it was
+    PEP 394's recommended spelling until 2019, and ``shebang-unversioned`` reports it)."""
+    own = stack_of(ctx).exact
+    major = _own_major(ctx)
+    if major is None:
+        return
+    impl, maj = major
+    want = stack_label(impl, maj, own[1] if own else None)
+    for r, sb in runnable(ctx):
+        sb_impl = "cpython" if sb.implementation == "python" else "pypy"
+        if sb.version is None:
+            if impl == "cpython" and maj == 2:
+                continue  # PEP 394 (before 2019): python meant python2; shebang-unversioned
+            bad = "names no version"
+        elif sb_impl != impl:
+            bad = f"runs {sb.implementation}"
+        else:
+            parts = sb.version.split(".")
+            other_minor = len(parts) == 2 and own is not None and (
+                int(parts[0]), int(parts[1])) != own[1]
+            if int(parts[0]) != maj or other_minor:
+                bad = f"runs {sb.command}"
+            elif len(parts) == 1 and own and alternative_stack(ctx, own[1]):
+                bad = f"runs {sb.command}, the default stack"
+            else:
+                continue
+        yield self.finding(r.path, f"#!{sb.raw} {bad}; the package is for {want}")
+
+
+def _interpreter_names(sb_impl: str, version: str) -> tuple[str, ...]:
+    head = "python" if sb_impl == "python" else "pypy"
+    return (f"{head}{version}", f"{head}{version}-minimal", f"/usr/bin/{head}{version}")
+
+
+def _satisfied(ctx: ArtifactContext, impl: str, version: str) -> bool:
+    """Whether the package's requirements provide the interpreter ``{impl}{version}``.
+
+    Debian, as lintian's scripts check (data/scripts/interpreters, versioned-interpreters):
+    ``python3:any | python3-minimal:any`` for python3, ``python3.X:any | python3.X-minimal:any``
+    for python3.X, in Pre-Depends, Depends, Recommends or Suggests.  RPM: the interpreter's
+    path or package (``/usr/bin/python3``, ``python3``, ``python3.11``, ``python311``) or
+    ``python(abi) = X.Y`` of that major (python-rpm-generators pairs them).
+    """
+    rel = relations(ctx.info)
+    if rel.flavor == "deb":
+        names = set(_interpreter_names(impl, version))
+        return any(r.name in names for g in (*rel.requires, *rel.weak) for r in g)
+    parts = version.split(".")
+    want_impl = "cpython" if impl == "python" else "pypy"
+    for g in rel.requires:
+        for r in g:
+            t = r.target
+            if t is None or t.implementation != want_impl or t.major != int(parts[0]):
+                continue
+            if t.kind not in ("interpreter", "abi"):
+                continue
+            if len(parts) == 1 and (t.version is None or t.kind == "abi"):
+                return True
+            if len(parts) == 2 and t.version == (int(parts[0]), int(parts[1])):
+                return True
+    return False
+
+
+@rule(
+    "shebang-interpreter-not-required",
+    severity="error",
+    summary="An executable script's interpreter is not among the package's requires "
+            "(#!/usr/bin/python3 without a dependency on python3).",
+    why="Installing the package does not install the interpreter its scripts need; the "
+        "script fails with `bad interpreter: No such file or directory` on a minimal system.",
+    example="/usr/bin/foo with #!/usr/bin/python3 in a .deb without Depends: python3",
+    fix="Debian: ${python3:Depends} in Depends and dh_python3; RPM: let the dependency "
+        "generators run (they add /usr/bin/python3 from the shebang), or Requires: python3.",
+    source="Debian Policy 10.4 and lintian scripts check (python3-script-but-no-python3-dep); "
+           "rpm's script.req dependency generator",
+    peers=("lintian:python3-script-but-no-python3-dep",),
+    profiles=("fedora", "epel", "opensuse", "debian"),
+)
+def shebang_interpreter_not_required(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
+    """Executable scripts with a versioned Python shebang (unversioned ones are
+    ``shebang-unversioned``'s); lintian checks the same files."""
+    cache: dict[tuple[str, str], bool] = {}
+    for r, sb in runnable(ctx):
+        if sb.version is None or r.mode is None or not r.mode & 0o111:
+            continue
+        key = (sb.implementation, sb.version)
+        if key not in cache:
+            cache[key] = _satisfied(ctx, *key)
+        if not cache[key]:
+            yield self.finding(r.path, f"#!{sb.raw} but {ctx.info.name} does not require "
+                                       f"{sb.implementation}{sb.version}")

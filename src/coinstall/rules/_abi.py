@@ -1,0 +1,331 @@
+"""Shared facts for the extension, co-installability and metadata rules: what an extension
+module's file name says (PEP 3149 tag, stable ABI, triplet), which CPython versions a package
+claims to support, and the stable-ABI manifest lookups.
+
+Private helper (not a policy area): :func:`coinstall.rules.load_all` does not import it as one.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import abi3info
+from abi3info.models import Symbol
+from debian.deb822 import PkgRelation
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.tags import parse_tag
+
+from coinstall.files.extension import DEB_ARCH_TRIPLET, RPM_ARCH_TRIPLET, WHEEL_ARCH_TRIPLET
+from coinstall.rules import ArtifactContext
+
+# The file-name grammar of extension modules on Linux (PEP 3149, PEP 384, PEP 803; CPython
+# Python/dynload_shlib.c; reference/debian.md §5.1):
+#   NAME '.' ( 'cpython-' XY FLAGS ['-' TRIPLET] | 'pypy' XY '-pp' N ['-' TRIPLET]
+#            | 'abi3' ['-' TRIPLET] | 'abi3t' ['-' TRIPLET] ) '.so'  |  NAME '.so'
+# plus Windows' 'cpXY-PLATFORM.pyd'.  packaging has no parser for extension file names (it
+# parses wheel tags only), hence this regex.
+_EXT = re.compile(
+    r"^(?P<stem>[^.]+)\."
+    r"(?:(?P<stable>abi3t?)(?:-(?P<striplet>[^.]+))?\."
+    r"|cpython-(?P<cver>\d)(?P<cminor>\d+)(?P<flags>[a-z]*)(?:-(?P<ctriplet>[^.]+))?\."
+    r"|pypy(?P<pver>\d)(?P<pminor>\d+)-pp\d+(?:-(?P<ptriplet>[^.]+))?\."
+    r"|pypy-\d+\."
+    r"|cp(?P<wver>\d)(?P<wminor>\d+)-[^.]+\.)?"
+    r"(?:so|pyd)$"
+)
+
+
+@dataclass(frozen=True)
+class ExtName:
+    """What an extension module's file name says.
+
+    Attributes:
+        stem: the module name (``_speedups``).
+        kind: ``"soabi"`` (version-specific), ``"abi3"``, ``"abi3t"`` (stable ABI) or
+            ``"untagged"`` (``foo.so``: any runtime of the platform tries it).
+        implementation: ``"cpython"``/``"pypy"`` for version-specific names, else None.
+        version: ``(3, 11)`` for version-specific names, else None.
+        flags: ABI flags of a CPython tag (``"t"``, ``"d"``, ``"m"``), "" otherwise.
+        triplet: the multiarch triplet in the name (``x86_64-linux-gnu``), None if absent.
+    """
+
+    stem: str
+    kind: str
+    implementation: str | None = None
+    version: tuple[int, int] | None = None
+    flags: str = ""
+    triplet: str | None = None
+
+    @property
+    def soabi_tag(self) -> str | None:
+        """The wheel ABI tag this name corresponds to (``cp311``, ``cp313t``, ``pypy39_pp73``
+        is not derivable: PyPy names give ``pp39``), None for stable-ABI/untagged names."""
+        if self.kind != "soabi" or self.version is None:
+            return None
+        v = f"{self.version[0]}{self.version[1]}"
+        return f"cp{v}{self.flags}" if self.implementation == "cpython" else f"pp{v}"
+
+
+def parse_ext_name(filename: str) -> ExtName | None:
+    """Parse the base name of an extension module; None if it is not an extension name."""
+    m = _EXT.match(filename)
+    if m is None:
+        return None
+    stem = m["stem"]
+    if m["stable"]:
+        return ExtName(stem, m["stable"], triplet=m["striplet"])
+    if m["cver"]:
+        return ExtName(stem, "soabi", "cpython", (int(m["cver"]), int(m["cminor"])),
+                       m["flags"], m["ctriplet"])
+    if m["pver"]:
+        return ExtName(stem, "soabi", "pypy", (int(m["pver"]), int(m["pminor"])), "",
+                       m["ptriplet"])
+    if m["wver"]:
+        return ExtName(stem, "soabi", "cpython", (int(m["wver"]), int(m["wminor"])))
+    if ".pypy-" in filename:
+        return ExtName(stem, "soabi", "pypy")
+    return ExtName(stem, "untagged")
+
+
+def ext_name(import_path: str) -> ExtName | None:
+    """:func:`parse_ext_name` of a path's base name."""
+    return parse_ext_name(posixpath.basename(import_path))
+
+
+def declared_triplet(ctx: ArtifactContext) -> str | None:
+    """The multiarch triplet the artifact declares by its architecture (RPM arch, Debian
+    ``Architecture``, wheel platform tag), None when it declares none (``noarch``, ``all``,
+    ``any``, directories) or one this catalogue does not map."""
+    arch = ctx.info.arch or ""
+    if ctx.info.format == "deb":
+        return DEB_ARCH_TRIPLET.get(arch)
+    if ctx.info.format == "rpm":
+        return RPM_ARCH_TRIPLET.get(arch)
+    if ctx.info.format == "wheel":
+        found = {t for part in arch.split(".") for key, t in WHEEL_ARCH_TRIPLET.items()
+                 if part.startswith(("manylinux", "musllinux", "linux")) and
+                 part.endswith("_" + key)}
+        if len(found) == 1:
+            trip = found.pop()
+            if "musllinux" in arch:
+                trip = trip.replace("-gnu", "-musl")
+            return trip
+    return None
+
+
+def arch_independent(ctx: ArtifactContext) -> bool:
+    """True for ``Architecture: all`` .debs, ``noarch`` RPMs and ``*-none-any`` wheels."""
+    arch = ctx.info.arch or ""
+    return (ctx.info.format == "deb" and arch == "all") or (
+        ctx.info.format == "rpm" and arch == "noarch") or (
+        ctx.info.format == "wheel" and arch == "any")
+
+
+def wheel_tags(ctx: ArtifactContext) -> list[tuple[str, str, str]]:
+    """The wheel's tags from its file name as ``(interpreter, abi, platform)`` triples."""
+    out: list[tuple[str, str, str]] = []
+    for text in (ctx.info.fields.get("Tag") or "").split(","):
+        text = text.strip()
+        if text:
+            out += [(t.interpreter, t.abi, t.platform) for t in parse_tag(text)]
+    return out
+
+
+def tag_version(interpreter: str) -> tuple[int, int] | None:
+    """``cp311`` -> (3, 11), ``pp39`` -> (3, 9), ``py3``/``py2`` -> None (no minor)."""
+    m = re.fullmatch(r"(?:cp|pp|py)(\d)(\d+)", interpreter)
+    return (int(m[1]), int(m[2])) if m else None
+
+
+def requires_python(ctx: ArtifactContext) -> tuple[SpecifierSet, str] | None:
+    """The package's Requires-Python (wheel METADATA, or the single dist-info/egg-info of a
+    system package) as ``(specifier, text)``; None if absent, ambiguous or invalid."""
+    text = ctx.info.fields.get("Requires-Python")
+    if text is None:
+        texts = {r.requires_python_text for r in ctx.records
+                 if r.kind == "metadata" and r.requires_python_text}
+        if len(texts) != 1:
+            return None
+        text = texts.pop()
+    try:
+        return SpecifierSet(text), text
+    except InvalidSpecifier:
+        return None
+
+
+def _contains(spec: SpecifierSet, v: tuple[int, int]) -> bool:
+    """Whether a specifier admits some release of the X.Y line (X.Y.0 .. X.Y.999)."""
+    return any(spec.contains(f"{v[0]}.{v[1]}.{micro}", prereleases=True) for micro in (0, 999))
+
+
+def excludes(spec: SpecifierSet, v: tuple[int, int]) -> bool:
+    """True if a Requires-Python specifier admits no release of the X.Y line."""
+    return not _contains(spec, v)
+
+
+def cpython_lines(ctx: ArtifactContext) -> list[tuple[int, int]]:
+    """Every CPython 3 language version the catalogue knows, ascending."""
+    return sorted({rt.version for rt in ctx.catalogue.known(vendors=("upstream",))
+                   if rt.implementation == "cpython" and rt.version[0] == 3})
+
+
+def _deb_python3_range(ctx: ArtifactContext) -> tuple[tuple[int, int] | None,
+                                                        tuple[int, int] | None, str]:
+    """Lower and upper (exclusive) CPython bounds from Debian ``python3 (>= 3.11~)``,
+    ``python3 (<< 3.13)`` relations (dh_python3's generated dependency; Debian Python Policy
+    §3.1.1), with the relation text."""
+    lo: tuple[int, int] | None = None
+    hi: tuple[int, int] | None = None
+    texts: list[str] = []
+    depends = ctx.info.fields.get("Depends") or ""
+    groups: list[list[Any]] = PkgRelation.parse_relations(depends) if depends else []
+    for group in groups:
+        if len(group) != 1 or group[0].get("name") != "python3" or not group[0].get("version"):
+            continue
+        op, ver = group[0]["version"]
+        m = re.match(r"(\d+)\.(\d+)", ver)
+        if not m:
+            continue
+        v = (int(m[1]), int(m[2]))
+        if op in (">=", ">>"):
+            lo = v if lo is None or v > lo else lo
+            texts.append(f"python3 ({op} {ver})")
+        elif op in ("<<", "<="):
+            # << 3.13 excludes 3.13; <= 3.12.x keeps 3.12
+            upper = v if op == "<<" else (v[0], v[1] + 1)
+            hi = upper if hi is None or upper < hi else hi
+            texts.append(f"python3 ({op} {ver})")
+    return lo, hi, ", ".join(texts)
+
+
+def _rpm_python_abi(ctx: ArtifactContext) -> set[tuple[int, int]]:
+    """Versions from RPM ``python(abi) = 3.11`` requires (Fedora's automatic dependency)."""
+    out: set[tuple[int, int]] = set()
+    for req in ctx.info.requires:
+        m = re.match(r"python\(abi\)\s*=\s*(\d+)\.(\d+)", req)
+        if m:
+            out.add((int(m[1]), int(m[2])))
+    return out
+
+
+@dataclass(frozen=True)
+class Support:
+    """The CPython versions a package says it supports, with the evidence.
+
+    Attributes:
+        versions: the supported ``(X, Y)`` lines (may be empty: nothing said).
+        lowest: the lowest runtime the package can be installed for, None if unknown.
+        evidence: one phrase per source (``"Depends: python3 (>= 3.11~), python3 (<< 3.13)"``).
+    """
+
+    versions: frozenset[tuple[int, int]]
+    lowest: tuple[int, int] | None
+    evidence: tuple[str, ...]
+
+    def describe(self) -> str:
+        return " and ".join(self.evidence)
+
+
+def _fmt(v: tuple[int, int]) -> str:
+    return f"{v[0]}.{v[1]}"
+
+
+def fmt_versions(vs: Iterable[tuple[int, int]]) -> str:
+    """``"3.11, 3.12"``."""
+    return ", ".join(_fmt(v) for v in sorted(vs))
+
+
+def support(ctx: ArtifactContext) -> Support:
+    """Which CPython 3 versions the package supports, from everything it says.
+
+    Sources, each a claim the package (or its distribution) makes: versioned directories
+    (``lib/python3.11/``) and version-specific extension tags it ships files for; Debian
+    ``python3 (>= 3.11~), python3 (<< 3.13)`` (dh_python3, Debian Python Policy); RPM
+    ``python(abi) = 3.11`` (Fedora Packaging Guidelines); the configured stack for system
+    packages; a wheel's ``cpXY-abi3`` tag (PEP 384/425: that version and later).  Bounds
+    narrow the lines the catalogue knows; the lowest runtime is the highest lower bound, to
+    which Requires-Python's lowest admitted version contributes (installers enforce it) without
+    adding versions: ``requires-python-excludes-runtime`` compares it against the files.
+    """
+    lines = cpython_lines(ctx)
+    have: set[tuple[int, int]] = set()
+    evidence: list[str] = []
+    lows: list[tuple[int, int]] = []
+    files: set[tuple[int, int]] = set()
+    for r in ctx.records:
+        if r.scope.kind == "versioned" and r.scope.implementation == "cpython" \
+                and r.scope.version and r.scope.version[0] == 3 and r.kind != "other":
+            files.add(r.scope.version)
+        if r.kind == "extension":
+            n = ext_name(r.import_path)
+            if n and n.kind == "soabi" and n.implementation == "cpython" and n.version \
+                    and n.version[0] == 3:
+                files.add(n.version)
+    if files:
+        have |= files
+        evidence.append(f"ships files for {fmt_versions(files)}")
+    if ctx.info.format == "deb":
+        lo, hi, text = _deb_python3_range(ctx)
+        # ``python3 (>= 3~)`` and the like claim nothing: the stable ABI starts at 3.2.
+        if lo is not None and lo < (3, 2):
+            lo = None
+        if hi is not None and lo is not None:
+            rng = {v for v in lines if lo <= v < hi}
+            if rng:
+                have |= rng
+                evidence.append(f"Depends: {text}")
+        if lo is not None:
+            lows.append(lo)
+            if hi is None:
+                evidence.append(f"Depends: {text}")
+    if ctx.info.format == "rpm":
+        pyabi = _rpm_python_abi(ctx)
+        if pyabi:
+            have |= pyabi
+            lows.append(min(pyabi))
+            evidence.append(f"Requires: python(abi) = {fmt_versions(pyabi)}")
+    if ctx.info.format in ("deb", "rpm") and ctx.stack.known:
+        stack = {v for v in ctx.stack.versions if v[0] == 3}
+        if stack and not files:
+            have |= stack
+            evidence.append(f"stack {ctx.stack}")
+    if ctx.info.format == "wheel":
+        for interp, abi, _plat in wheel_tags(ctx):
+            v = tag_version(interp)
+            if v is not None and abi in ("abi3", "abi3t") and interp.startswith("cp"):
+                lows.append(v)
+                evidence.append(f"wheel tag {interp}-{abi}")
+                break
+    if files:
+        lows.append(min(files))
+    rp = requires_python(ctx)
+    if rp is not None:
+        # Installers refuse the package below Requires-Python's lowest admitted version.
+        rp_low = lowest_allowed(rp[0], lines)
+        if rp_low is not None and rp_low >= (3, 2):
+            lows.append(rp_low)
+            evidence.append(f"Requires-Python {rp[1]}")
+    lowest = max(lows) if lows else (min(have) if have else None)
+    return Support(frozenset(have), lowest, tuple(dict.fromkeys(evidence)))
+
+
+def symbol_added(name: str) -> tuple[int, int] | None:
+    """The version that added ``name`` to the stable ABI (CPython ``Misc/stable_abi.toml`` as
+    packaged by abi3info, the data abi3audit uses), None if it is not part of it."""
+    sym = Symbol(name)
+    item = abi3info.FUNCTIONS.get(sym) or abi3info.DATAS.get(sym)
+    if item is None:
+        return None
+    return item.added.major, item.added.minor
+
+
+def lowest_allowed(spec: SpecifierSet, lines: Iterable[tuple[int, int]]) -> tuple[int, int] | None:
+    """The lowest of ``lines`` a Requires-Python specifier admits."""
+    for v in sorted(lines):
+        if _contains(spec, v):
+            return v
+    return None

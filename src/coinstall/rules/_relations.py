@@ -1,0 +1,431 @@
+"""Package relations (requires, provides, package names) parsed once and classified by the
+Python implementation and stack they name.  Private helper of the naming, dependencies,
+scripts and entry-point rules.
+
+What a relation names (:class:`Target`):
+
+* RPM (Fedora, EPEL, openSUSE) strings as the reader writes them, ``name [op version]``:
+  ``python(abi) = 3.11`` (python-rpm-generators ``python.attr``), ``/usr/bin/python3.11``,
+  ``pythonX.Ydist(foo)`` / ``python3dist(foo)`` (``pythondistdeps.py``), ``python3egg(foo)``,
+  ``libpython3.11.so.1.0()(64bit)``, package names ``python3-foo`` (Fedora's default stack),
+  ``python3.11-foo`` (Fedora/EPEL alternative stacks, ``%python3_pkgversion 3.11``),
+  ``python311-foo`` / ``python39-foo`` (openSUSE flavors; EPEL 7 ``python36-``), ``python2-foo``,
+  ``pypy3-foo``; unversioned ``python``, ``python-foo``, ``/usr/bin/python``.
+* Debian relation fields (parsed with python-debian's ``PkgRelation``):
+  ``python3 (<< 3.12), python3 (>= 3.11~)`` (dh_python3), ``python3:any | python3-minimal:any``
+  (lintian's interpreter prerequisites), ``python3.11``, ``libpython3.11``.  In Debian a
+  ``python-foo`` package and the ``python`` package were Python 2's (Debian Python Policy
+  2.x, "Module package names"), so they count as Python 2 in the ``debian`` profile.
+* Wheels' ``Requires-Dist`` are Python distributions, not system relations: a wheel has none.
+
+The taskotron two_three check (fedora-python/taskotron-python-versions ``two_three.py``)
+counts ``python(abi) = 2.*``, ``python2*``, ``/usr/bin/python2``, ``libpython2`` as Python 2 and
+``python(abi) = 3.*``, ``python3*``, ``/usr/bin/python3``, ``libpython3``, ``system-python`` as
+Python 3; the unversioned ``python``/``python-``/``/usr/bin/python`` it also counts as
+Python 2.  Here unversioned names stay unversioned (what they mean changed in Fedora 31) and
+are the subject of ``requires-unversioned-python`` instead.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from debian.deb822 import PkgRelation
+
+from coinstall.artifacts.base import ArtifactInfo
+from coinstall.files.verdict import FileRecord
+
+if TYPE_CHECKING:
+    from coinstall.rules import ArtifactContext
+
+#: Suffixes of a runtime's own packages (``python3.11-libs``, ``python311-base``,
+#: ``python3-minimal``): they name the stack, not a module.
+RUNTIME_PARTS = frozenset({
+    "minimal", "libs", "lib", "base", "devel", "dev", "dbg", "debug", "tk", "tkinter", "idle",
+    "venv", "distutils", "lib2to3", "stdlib", "test", "tools", "doc", "full", "all",
+    "all-dev", "all-dbg", "stdlib-extensions", "curses", "dbm", "gdbm", "testsuite",
+})
+#: Names beginning ``python-`` that are not Python modules (taskotron ``NAME_NOTS``:
+#: python-rpm-macros, python-srpm-macros, python-pip-wheel, python-sphinx-doc, …): macro
+#: packages, implementation-independent wheels, documentation, and Debian's
+#: version-independent ``-common``/``-data`` packages (python-apt-common).
+_NOT_MODULE_SUFFIX = ("-rpm-macros", "-srpm-macros", "-rpm-generators", "-wheel", "-doc",
+                      "-docs", "-typeshed", "-common", "-data", "-l10n", "-localedata",
+                      "-examples")
+#: Debian's switch packages for /usr/bin/python.
+_PYTHON_IS = {"python-is-python3": 3, "python-is-python2": 2}
+
+_PKG = re.compile(
+    r"^(?P<impl>python|pypy)(?P<major>[23])?(?:\.(?P<dot>\d{1,2})|(?P<cat>\d{1,2}))?"
+    r"(?:-(?P<rest>.+))?$")
+_SUFFIXED = re.compile(r"^(?P<base>.+)-(?P<impl>python|pypy)(?P<major>[23])?$")
+_BIN = re.compile(r"^/usr/bin/(?P<impl>python|pypy)(?P<major>[23])?(?:\.(?P<minor>\d+))?"
+                  r"[dmu]*$")
+_DIST = re.compile(r"^(?P<impl>python|pypy)(?P<major>\d)?(?:\.(?P<minor>\d+))?"
+                   r"(?P<kind>dist|egg)\((?P<mod>[^)]*)\)")
+_EGG3 = re.compile(r"^pythonegg\((?P<major>\d)\)\((?P<mod>[^)]*)\)")
+_LIB = re.compile(r"^libpython(?P<major>[23])\.(?P<minor>\d+)")
+_ISA = re.compile(r"\([a-z0-9_-]+-(?:32|64)\)$")
+
+
+@dataclass(frozen=True)
+class Target:
+    """The Python side of one relation or package name.
+
+    Attributes:
+        implementation: ``"cpython"`` or ``"pypy"``.
+        major: 2 or 3; None for the unversioned ``python``/``python-foo``.
+        version: ``(3, 11)`` when one minor version is named, else None.
+        kind: ``interpreter`` (``python3``, ``/usr/bin/python3.11``), ``abi``
+            (``python(abi) = 3.11``), ``runtime`` (a runtime's own package such as
+            ``python3.11-libs``, ``libpython3.11``), ``module`` (``python3-foo``), ``dist``
+            (``python3.11dist(foo)``).
+        module: the module or distribution part (``foo``), None for interpreters.
+        prefix: the implementation prefix of a package name (``python3.11-``), "" otherwise.
+    """
+
+    implementation: str
+    major: int | None
+    version: tuple[int, int] | None
+    kind: str
+    module: str | None = None
+    prefix: str = ""
+
+    @property
+    def label(self) -> str:
+        """``python2``, ``python3``, ``python3.11``, ``pypy3``, ``python`` (unversioned)."""
+        return stack_label(self.implementation, self.major, self.version)
+
+    @property
+    def unversioned(self) -> bool:
+        """True when no major version is named."""
+        return self.major is None
+
+    def compatible(self, other: Target) -> bool:
+        """Whether one package may need both: same implementation and major, and not two
+        different minor versions.  Unversioned targets are compatible with anything."""
+        if self.unversioned or other.unversioned:
+            return True
+        if self.implementation != other.implementation or self.major != other.major:
+            return False
+        return self.version is None or other.version is None or self.version == other.version
+
+
+def stack_label(implementation: str, major: int | None = None,
+                version: tuple[int, int] | None = None) -> str:
+    """The command-style name of a stack: ``("cpython", 3, (3, 11))`` -> ``python3.11``,
+    ``("pypy", 3)`` -> ``pypy3``, ``("cpython",)`` -> ``python``."""
+    head = "python" if implementation == "cpython" else "pypy"
+    if version:
+        return f"{head}{version[0]}.{version[1]}"
+    return f"{head}{major}" if major else head
+
+
+def _version(major: str | None, minor: str | None) -> tuple[int, int] | None:
+    return (int(major), int(minor)) if major and minor else None
+
+
+def classify_name(name: str, op: str | None = None, version: str | None = None,
+                  flavor: str = "rpm") -> Target | None:
+    """The :class:`Target` a relation or package name names, None when it names no Python.
+
+    Args:
+        name: the relation's name (``python(abi)``, ``/usr/bin/python3``, ``python3-foo``).
+        op, version: its version constraint (only ``python(abi)`` needs it).
+        flavor: ``"rpm"`` or ``"deb"`` (Debian's ``python``/``python-foo`` are Python 2).
+    """
+    name = _ISA.sub("", name.strip())
+    if name == "python(abi)":
+        if version and op in ("=", "==") and re.match(r"^\d+\.\d+$", version):
+            ma, mi = version.split(".")
+            return Target("cpython", int(ma), (int(ma), int(mi)), "abi")
+        return Target("cpython", None, None, "abi")
+    if name in _PYTHON_IS:
+        return Target("cpython", _PYTHON_IS[name], None, "interpreter")
+    if name in ("system-python", "platform-python", "python3-unversioned-command"):
+        return Target("cpython", 3, None, "interpreter")
+    if name == "python-unversioned-command":
+        return Target("cpython", None, None, "interpreter")
+    m = _BIN.match(name)
+    if m:
+        impl = "cpython" if m["impl"] == "python" else "pypy"
+        major = int(m["major"]) if m["major"] else None
+        return Target(impl, major, _version(m["major"], m["minor"]), "interpreter")
+    m = _EGG3.match(name)
+    if m:
+        return Target("cpython", int(m["major"]), None, "dist", m["mod"])
+    m = _DIST.match(name)
+    if m:
+        impl = "cpython" if m["impl"] == "python" else "pypy"
+        major = int(m["major"]) if m["major"] else None
+        return Target(impl, major, _version(m["major"], m["minor"]), "dist", m["mod"])
+    m = _LIB.match(name)
+    if m:
+        return Target("cpython", int(m["major"]), _version(m["major"], m["minor"]), "runtime")
+    m = _PKG.match(name)
+    if m:
+        return _package_target(m, flavor)
+    m = _SUFFIXED.match(name)
+    if m and flavor == "rpm":  # Fedora's old libxml2-python / libxml2-python3 style
+        impl = "cpython" if m["impl"] == "python" else "pypy"
+        major = int(m["major"]) if m["major"] else None
+        return Target(impl, major, None, "module", m["base"])
+    return None
+
+
+def _package_target(m: re.Match[str], flavor: str) -> Target | None:
+    impl = "cpython" if m["impl"] == "python" else "pypy"
+    rest = m["rest"]
+    minor = m["dot"] or m["cat"]
+    major = int(m["major"]) if m["major"] else None
+    if major is None and minor:
+        return None  # "python36" without a major digit cannot happen; "pythonfoo" is not ours
+    if rest and ("-" + rest).endswith(_NOT_MODULE_SUFFIX) and not m["major"]:
+        return None
+    ver = (major, int(minor)) if major and minor else None
+    if major is None and flavor == "deb" and impl == "cpython":
+        major = 2  # Debian: python, python-foo were Python 2's
+    prefix = _name_prefix(m)
+    if rest is None or rest in RUNTIME_PARTS:
+        return Target(impl, major, ver, "interpreter" if rest is None else "runtime")
+    return Target(impl, major, ver, "module", rest, prefix)
+
+
+def _name_prefix(m: re.Match[str]) -> str:
+    """The implementation prefix of a matched package name: ``python3.11-``."""
+    full = m.group(0)
+    rest = m["rest"]
+    return full[: len(full) - len(rest)] if rest else full + "-"
+
+
+@dataclass(frozen=True)
+class Relation:
+    """One relation: ``name``, optional ``op`` and ``version``, Debian ``arch`` qualifier
+    (``any`` in ``python3:any``), the ``raw`` text and its :class:`Target` (None: not
+    Python)."""
+
+    raw: str
+    name: str
+    op: str | None
+    version: str | None
+    arch: str | None
+    target: Target | None
+
+
+#: One requirement: its alternatives (Debian ``a | b``; one element for RPM).
+Group = tuple[Relation, ...]
+
+
+@dataclass(frozen=True)
+class Relations:
+    """An artifact's relations, parsed once.
+
+    Attributes:
+        flavor: ``rpm``, ``deb`` or ``none`` (wheels, trees).
+        requires: hard requirements (RPM Requires; Debian Pre-Depends and Depends), as
+            alternative groups.
+        weak: Debian Recommends and Suggests (lintian counts them as prerequisites).
+        provides: provides (Debian Provides; RPM Provides including the package itself).
+        name: the package name's target (None: the name names no Python).
+        names: the package's own name and every name it provides.
+    """
+
+    flavor: str
+    requires: tuple[Group, ...] = ()
+    weak: tuple[Group, ...] = ()
+    provides: tuple[Relation, ...] = ()
+    name: Target | None = None
+    names: frozenset[str] = field(default_factory=frozenset)
+
+    def required_targets(self) -> list[tuple[Target, str]]:
+        """``(target, raw)`` of every hard requirement group whose alternatives all name one
+        stack (``python3:any | python3-minimal:any`` counts once as ``python3``)."""
+        out: list[tuple[Target, str]] = []
+        for g in self.requires:
+            ts = [r.target for r in g]
+            if not ts or any(t is None for t in ts):
+                continue
+            first = ts[0]
+            assert first is not None
+            if all(t is not None and t.label == first.label for t in ts):
+                out.append((first, " | ".join(r.raw for r in g)))
+        return out
+
+    def provided(self, name: str) -> bool:
+        """Whether the package is or provides ``name`` (any version)."""
+        return name in self.names
+
+
+_RPM_REL = re.compile(r"^(?P<name>\S+)(?:\s+(?P<op>[<>=]{1,2})\s+(?P<ver>\S+))?$")
+
+
+def _rpm_relation(text: str) -> Relation:
+    m = _RPM_REL.match(text.strip())
+    if not m:  # rich dependency "(a with b)" and the like: kept, not classified
+        return Relation(text, text, None, None, None, None)
+    return Relation(text, m["name"], m["op"], m["ver"], None,
+                    classify_name(m["name"], m["op"], m["ver"], "rpm"))
+
+
+def _deb_groups(texts: Iterable[str]) -> tuple[Group, ...]:
+    groups: list[Group] = []
+    for text in texts:
+        if not text.strip():
+            continue
+        for alternatives in PkgRelation.parse_relations(text):
+            rels = []
+            for alt in alternatives:
+                ver = alt.get("version")
+                op, v = (ver[0], ver[1]) if ver else (None, None)
+                raw = alt["name"] + (f":{alt['archqual']}" if alt.get("archqual") else "") + (
+                    f" ({op} {v})" if op else "")
+                rels.append(Relation(raw, alt["name"], op, v, alt.get("archqual"),
+                                     classify_name(alt["name"], op, v, "deb")))
+            if rels:
+                groups.append(tuple(rels))
+    return tuple(groups)
+
+
+def parse(info: ArtifactInfo) -> Relations:
+    """Parse an artifact's relations (see the module docstring for what is recognised)."""
+    reqs: tuple[Group, ...]
+    if info.format == "rpm":
+        reqs = tuple((_rpm_relation(t),) for t in info.requires
+                     if not t.startswith("rpmlib("))
+        provs = tuple(_rpm_relation(t) for t in info.provides)
+        flavor = "rpm"
+    elif info.format == "deb":
+        reqs = _deb_groups(info.requires)
+        provs = tuple(r for g in _deb_groups(info.provides) for r in g)
+        flavor = "deb"
+    else:
+        return Relations("none")
+    weak = _deb_groups(info.fields.get(k, "") for k in ("Recommends", "Suggests")) \
+        if flavor == "deb" else ()
+    name = classify_name(info.name, flavor=flavor) if info.name else None
+    names = frozenset([*(p.name for p in provs), *([info.name] if info.name else [])])
+    return Relations(flavor, reqs, weak, provs, name, names)
+
+
+def source_package(info: ArtifactInfo) -> str | None:
+    """The source package an artifact was built from: RPM ``sourcerpm`` without version and
+    release, Debian ``Source`` without its version (the package itself when absent); None
+    for wheels and trees."""
+    f = info.fields
+    if info.format == "rpm" and f.get("sourcerpm"):
+        return f["sourcerpm"].rsplit("-", 2)[0]
+    if info.format == "deb":
+        return (f.get("Source") or info.name or "").split(" ")[0] or None
+    return None
+
+
+_CACHE: dict[int, tuple[ArtifactInfo, Relations]] = {}
+
+
+def relations(info: ArtifactInfo) -> Relations:
+    """:func:`parse`, memoised per :class:`ArtifactInfo` object, so that every rule shares
+    one parse of an artifact's header."""
+    hit = _CACHE.get(id(info))
+    if hit is not None and hit[0] is info:
+        return hit[1]
+    if len(_CACHE) > 512:
+        _CACHE.clear()
+    rel = parse(info)
+    _CACHE[id(info)] = (info, rel)
+    return rel
+
+
+@dataclass(frozen=True)
+class PackageStack:
+    """Which implementation and stack one package is for, from its name, its ``python(abi)``
+    requires (RPM) and the Python directories of its files.
+
+    Attributes:
+        name: the package name's target (``python3.11-foo`` -> python3.11), None if none.
+        abi: the versions of its ``python(abi) = X.Y`` requires.
+        files: ``(implementation, (X, Y)) -> first path`` of files in versioned directories
+            (``/usr/lib/python3.11/``, ``/usr/lib/pypy3.9/``).
+        shared: ``(implementation, major) -> first path`` of files in Debian's shared
+            directories (``/usr/lib/python3/dist-packages``).
+        modules: ``(implementation, major) -> first path`` of importable modules in a
+            site directory (``site-packages``/``dist-packages``).
+    """
+
+    name: Target | None
+    abi: tuple[tuple[int, int], ...]
+    files: dict[tuple[str, tuple[int, int]], str]
+    shared: dict[tuple[str, int], str]
+    modules: dict[tuple[str, int], str]
+
+    @property
+    def exact(self) -> tuple[str, tuple[int, int]] | None:
+        """The one ``(implementation, (X, Y))`` the package is built for, when its files,
+        ``python(abi)`` requires and name agree on exactly one; else None."""
+        found = set(self.files) | {("cpython", v) for v in self.abi}
+        if self.name is not None and self.name.version and not found:
+            found.add((self.name.implementation, self.name.version))
+        return next(iter(found)) if len(found) == 1 else None
+
+    @property
+    def python(self) -> bool:
+        """True when the package ships or needs Python files for some runtime."""
+        return bool(self.files or self.shared or self.abi)
+
+
+_MODULE_KINDS = ("source", "bytecode", "extension")
+
+
+def package_stack(name: Target | None, requires: Iterable[Group],
+                  records: Iterable[FileRecord]) -> PackageStack:
+    """Build a :class:`PackageStack` from a package's name target, requires and files."""
+    abi: list[tuple[int, int]] = []
+    for g in requires:
+        for r in g:
+            t = r.target
+            if t is not None and t.kind == "abi" and t.version and t.version not in abi:
+                abi.append(t.version)
+    files: dict[tuple[str, tuple[int, int]], str] = {}
+    shared: dict[tuple[str, int], str] = {}
+    modules: dict[tuple[str, int], str] = {}
+    for rec in records:
+        scope, path = rec.scope, rec.path
+        if scope.kind == "versioned" and scope.version is not None:
+            files.setdefault((scope.implementation or "cpython", scope.version), path)
+        elif scope.kind == "shared" and scope.version is not None:
+            shared.setdefault((scope.implementation or "cpython", scope.version[0]), path)
+        else:
+            continue
+        if scope.site and rec.kind in _MODULE_KINDS:
+            modules.setdefault((scope.implementation or "cpython", scope.version[0]), path)
+    return PackageStack(name, tuple(abi), files, shared, modules)
+
+
+_STACKS: dict[int, tuple[ArtifactContext, PackageStack]] = {}
+
+
+def stack_of(ctx: ArtifactContext) -> PackageStack:
+    """:func:`package_stack` of an :class:`~coinstall.rules.ArtifactContext`, memoised."""
+    hit = _STACKS.get(id(ctx))
+    if hit is not None and hit[0] is ctx:
+        return hit[1]
+    if len(_STACKS) > 512:
+        _STACKS.clear()
+    rel = relations(ctx.info)
+    st = package_stack(rel.name, rel.requires, ctx.records)
+    _STACKS[id(ctx)] = (ctx, st)
+    return st
+
+
+def alternative_stack(ctx: ArtifactContext, ver: tuple[int, int]) -> bool:
+    """Whether a package for ``ver`` is known not to be for the default stack: ``--stack``
+    says so; else, on Fedora and EPEL, its name carries a minor-versioned prefix
+    (``python3.11-foo``, ``python39-foo``: ``%python3_pkgversion`` of an alternative stack;
+    the default stack's packages are ``python3-foo``).  Unknown (False) otherwise."""
+    if ctx.stack.default is not None:
+        return ver != ctx.stack.default
+    t = stack_of(ctx).name
+    return (ctx.profile.name in ("fedora", "epel") and t is not None and t.kind == "module"
+            and t.version is not None)

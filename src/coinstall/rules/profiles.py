@@ -1,0 +1,129 @@
+"""Policy profiles: which distribution's parallel-install policy an artifact is judged by.
+
+A profile names the packaging policy (Fedora, EPEL, openSUSE, Debian, wheels) and the few facts
+rules need from it: which binary-package name prefixes mark an implementation or a stack, which
+directories several runtimes share.  It is chosen from the artifact (format, vendor, release,
+name) unless the user names one.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from coinstall.artifacts.base import ArtifactInfo
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One distribution's policy, as far as the rules need it.
+
+    Attributes:
+        name: ``fedora``, ``epel``, ``opensuse``, ``debian`` or ``wheel``.
+        title: one line for ``coinstall rules``.
+        format: the package format it governs (``rpm``, ``deb``, ``wheel``).
+        stack_prefix: how a binary package for one stack is named, with ``{X}``/``{Y}`` for the
+            major/minor version: ``python3{Y}`` (EPEL's ``python3.11`` stack is ``python3.11-``
+            or ``python311-``), ``python{X}{Y}`` (openSUSE ``python311-``); empty when the
+            distribution has one shared Python 3 stack (Debian, Fedora).
+        shared_dirs: directories below which files are shared by every runtime of an
+            implementation (Debian's ``usr/lib/python3/dist-packages``), as path prefixes
+            without the leading ``/``.
+        source: the policy document.
+    """
+
+    name: str
+    title: str
+    format: str
+    stack_prefix: str
+    shared_dirs: tuple[str, ...]
+    source: str
+
+
+PROFILES: dict[str, Profile] = {p.name: p for p in (
+    Profile("fedora", "Fedora: one python3 stack plus alternative python3.X interpreters",
+            "rpm", "", (),
+            "Fedora Packaging Guidelines for Python (docs.fedoraproject.org/en-US/"
+            "packaging-guidelines/Python/)"),
+    Profile("epel", "EPEL/RHEL: parallel python3X stacks named with %python3_pkgversion",
+            "rpm", "python3{Y}", (),
+            "EPEL Python packaging (%python3_pkgversion, %python3_other_pkgversion); "
+            "python-rpm-macros macros.python3"),
+    Profile("opensuse", "openSUSE: one python3XY-foo package per flavor (python311-foo)",
+            "rpm", "python{X}{Y}", (),
+            "openSUSE python-rpm-macros README (flavors, %python_subpackages)"),
+    Profile("debian", "Debian: one shared /usr/lib/python3/dist-packages, multiarch tags",
+            "deb", "", ("usr/lib/python3/dist-packages", "usr/share/python3"),
+            "Debian Python Policy; dh-python (pybuild, dh_python3)"),
+    Profile("wheel", "Wheels: tags must agree with the files (PEP 425, 427, 3149, 384)",
+            "wheel", "", (), "PEP 425, PEP 427, PEP 491, PEP 3149, PEP 384, PEP 803"),
+)}
+
+_FEDORA_RELEASE = re.compile(r"\.fc\d+")
+_EL_RELEASE = re.compile(r"\.el\d+")
+_SUSE = re.compile(r"suse|obs://build\.opensuse", re.I)
+
+
+def _os_release(path: str = "/etc/os-release") -> dict[str, str]:
+    values: dict[str, str] = {}
+    try:
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                key, sep, value = line.strip().partition("=")
+                if sep:
+                    values[key] = value.strip('"')
+    except OSError:
+        pass
+    return values
+
+
+def host_profile(os_release: Mapping[str, str] | None = None) -> str:
+    """The profile of this machine's distribution from ``/etc/os-release`` (``ID`` and
+    ``ID_LIKE``): ``debian`` for Debian and Ubuntu, ``fedora``, ``epel`` for RHEL-likes,
+    ``opensuse``; ``wheel`` when unknown."""
+    osr = _os_release() if os_release is None else os_release
+    ids = [osr.get("ID", ""), *osr.get("ID_LIKE", "").split()]
+    for i in ids:
+        if i in ("debian", "ubuntu"):
+            return "debian"
+        if i == "fedora" and osr.get("ID") == "fedora":
+            return "fedora"
+        if i in ("rhel", "centos", "rocky", "almalinux"):
+            return "epel"
+        if "suse" in i:
+            return "opensuse"
+    return "fedora" if "fedora" in ids else "wheel"
+
+
+def choose_profile(info: ArtifactInfo) -> Profile:
+    """The profile an artifact is judged by when none is named.
+
+    * wheels: ``wheel``; .debs: ``debian``;
+    * RPMs: ``opensuse`` if the vendor or distribution says SUSE/openSUSE (OBS), ``epel`` for a
+      ``.elN`` release, ``fedora`` for a ``.fcN`` release; else by name: ``python3XY-`` names
+      (``python311-foo``) are openSUSE's, others Fedora's;
+    * directories: an installed tree below ``/usr`` (not ``/usr/local``) follows this machine's
+      distribution (``/etc/os-release``); any other tree was installed by pip: ``wheel``.
+    """
+    if info.format == "wheel":
+        return PROFILES["wheel"]
+    if info.format == "deb":
+        return PROFILES["debian"]
+    if info.format == "rpm":
+        origin = " ".join(info.fields.get(k, "") for k in ("vendor", "distribution"))
+        release = info.version or ""
+        if _SUSE.search(origin):
+            return PROFILES["opensuse"]
+        if _EL_RELEASE.search(release):
+            return PROFILES["epel"]
+        if _FEDORA_RELEASE.search(release):
+            return PROFILES["fedora"]
+        if re.match(r"python3\d{1,2}-", info.name or ""):
+            return PROFILES["opensuse"]
+        return PROFILES["fedora"]
+    real = os.path.realpath(info.path)
+    if real.startswith("/usr/") and not real.startswith("/usr/local/"):
+        return PROFILES[host_profile()]
+    return PROFILES["wheel"]
