@@ -203,3 +203,16 @@ def test_cli_bad_input_names_file_and_line(tmp_path: Path, excerpt: bytes) -> No
     import json
     plan = json.loads(r.stdout)
     assert plan["read"]["skipped"] == 1 and plan["read"]["binaries"] == len(EXCERPT)
+
+
+def test_cli_without_sources_says_what_is_missing(tmp_path: Path, excerpt: bytes) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "Packages.gz"
+    path.write_bytes(gzip.compress(excerpt))
+    r = subprocess.run([sys.executable, "-m", "coinstall", "plan", "add", "3.12", "--from",
+                        "3.11", "--repo", str(path), "--no-cache"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "no source index" in r.stdout
+    assert "wave 1:" in r.stdout and "numpy" in r.stdout

@@ -31,6 +31,9 @@ def render(plan: dict[str, Any], console: Console, *, blockers: int = 10,
     console.print(f"[bold]Plan: {escape(title)}[/bold]")
     console.print(f"read {read['binaries']} binary and {read['sources']} source packages "
                   f"from {len(plan['inputs'])} input(s); skipped {read['skipped']}")
+    if read["sources"] == 0 and plan["sources"]:
+        console.print("[yellow]no source index (Sources, .src RPMs) given: no build "
+                      "dependencies, so one wave, and default-only builds not told apart[/]")
     for p in plan["problems"][:5]:
         console.print(f"  [red]skipped[/red] {escape(p)}")
     if len(plan["problems"]) > 5:
