@@ -116,46 +116,54 @@ def _baseline(content: bytes) -> tuple[int, int] | None:
 
 
 def _artifacts(path: str, idx: Index) -> bool:
-    """Read every artifact under ``path`` into ``idx``; False if there is none."""
-    from coinstall.artifacts import open_artifact
-    from coinstall.artifacts.base import ArtifactError
-
+    """Read every artifact under ``path`` (a directory, or one artifact file) into ``idx``;
+    False if there is none."""
+    if os.path.isfile(path):
+        _artifact(path, idx)
+        return True
     found = False
     for dirpath, dirnames, filenames in os.walk(path):
         dirnames.sort()
         for fn in sorted(filenames):
-            if not fn.endswith(_ARTIFACT_ENDINGS):
-                continue
-            fp = os.path.join(dirpath, fn)
-            found = True
-            try:
-                reader = open_artifact(fp)
-                info = reader.info
-                files = []
-                baseline: tuple[int, int] | None = None
-                for m in reader.members(lambda p, s: _STABLE_ABI_SO.search(p) is not None):
-                    files.append(m.path)
-                    if m.content is not None:
-                        b = _baseline(m.content)
-                        if b is not None and (baseline is None or b > baseline):
-                            baseline = b
-            except (ArtifactError, OSError, ValueError) as e:
-                idx.problems.append(IndexProblem(fp, 0, f"unreadable artifact ({e}); skipped"))
-                continue
-            syntax = "rpm" if info.format == "rpm" else "deb"
-            src = info.fields.get("Source") or info.fields.get("sourcerpm") or info.name or fn
-            if syntax == "rpm":
-                from coinstall.plan.indices import srpm_name
-                src = srpm_name(src) if src.endswith(".rpm") else src
-            else:
-                src = src.split(" ")[0]
-            idx.binaries.append(BinaryRecord(
-                info.name or fn, info.version or "", info.arch or "", src,
-                ", ".join(info.requires), ", ".join(info.provides), tuple(files), syntax, fp,
-                f"{baseline[0]}.{baseline[1]}" if baseline else ""))
-            idx.files.append(fp)
-            idx.binaries_total += 1
+            if fn.endswith(_ARTIFACT_ENDINGS):
+                found = True
+                _artifact(os.path.join(dirpath, fn), idx)
     return found
+
+
+def _artifact(fp: str, idx: Index) -> None:
+    """One .deb/.rpm/.whl as a binary record: relations, paths, stable-ABI baseline."""
+    from coinstall.artifacts import open_artifact
+    from coinstall.artifacts.base import ArtifactError
+    from coinstall.plan.indices import srpm_name
+
+    try:
+        reader = open_artifact(fp)
+        info = reader.info
+        files = []
+        baseline: tuple[int, int] | None = None
+        for m in reader.members(lambda p, s: _STABLE_ABI_SO.search(p) is not None):
+            files.append(m.path)
+            if m.content is not None:
+                b = _baseline(m.content)
+                if b is not None and (baseline is None or b > baseline):
+                    baseline = b
+    except (ArtifactError, OSError, ValueError) as e:
+        idx.problems.append(IndexProblem(fp, 0, f"unreadable artifact ({e}); skipped"))
+        return
+    fn = os.path.basename(fp)
+    syntax = "rpm" if info.format == "rpm" else "deb"
+    src = info.fields.get("Source") or info.fields.get("sourcerpm") or info.name or fn
+    if syntax == "rpm":
+        src = srpm_name(src) if src.endswith(".rpm") else src
+    else:
+        src = src.split(" ")[0]
+    idx.binaries.append(BinaryRecord(
+        info.name or fn, info.version or "", info.arch or "", src,
+        ", ".join(info.requires), ", ".join(info.provides), tuple(files), syntax, fp,
+        f"{baseline[0]}.{baseline[1]}" if baseline else ""))
+    idx.files.append(fp)
+    idx.binaries_total += 1
 
 
 def load(repos: list[str], *, use_cache: bool = True,
@@ -168,6 +176,9 @@ def load(repos: list[str], *, use_cache: bool = True,
     for repo in repos:
         if not os.path.exists(repo):
             idx.problems.append(IndexProblem(repo, 0, "no such file or directory"))
+            continue
+        if os.path.isfile(repo) and repo.endswith(_ARTIFACT_ENDINGS):
+            _artifacts(repo, idx)
             continue
         try:
             found = find_indices(repo)
