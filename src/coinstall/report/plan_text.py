@@ -1,0 +1,75 @@
+"""Text summary of a transition plan (the JSON form, ``docs/plan-format.md``) with rich."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+
+_TITLES = {
+    "add": "add Python {new} beside {old}",
+    "default": "switch the default from Python {old} to {new}",
+    "drop": "drop Python {old} (keeping {new})",
+}
+_STYLE = {"rebuild": "yellow", "blocked": "red", "no-action": "green",
+          "not-affected": "dim"}
+
+
+def render(plan: dict[str, Any], console: Console, *, blockers: int = 10,
+           names_per_wave: int = 8) -> None:
+    """Print counts per status and wave, bootstrap groups, progress and the first blockers.
+
+    Args:
+        plan: the plan's JSON form (``Plan.to_json()``, possibly with progress filled in).
+        console: where to print.
+        blockers: how many blocked sources to list.
+        names_per_wave: how many source names to show per wave.
+    """
+    title = _TITLES[plan["transition"]].format(new=plan["new"], old=plan["old"])
+    read = plan["read"]
+    console.print(f"[bold]Plan: {escape(title)}[/bold]")
+    console.print(f"read {read['binaries']} binary and {read['sources']} source packages "
+                  f"from {len(plan['inputs'])} input(s); skipped {read['skipped']}")
+    if read["sources"] == 0 and plan["sources"]:
+        console.print("[yellow]no source index (Sources, .src RPMs) given: no build "
+                      "dependencies, so one wave, and default-only builds not told apart[/]")
+    for p in plan["problems"][:5]:
+        console.print(f"  [red]skipped[/red] {escape(p)}")
+    if len(plan["problems"]) > 5:
+        console.print(f"  … and {len(plan['problems']) - 5} more")
+    counts = plan["counts"]
+    console.print("sources: " + ", ".join(
+        f"[{_STYLE[k]}]{k} {v}[/{_STYLE[k]}]" for k, v in counts.items()))
+    prog = {str(p["wave"]): p for p in plan.get("progress", [])}
+    for w in plan["waves"]:
+        names = w["sources"]
+        shown = ", ".join(names[:names_per_wave]) + (
+            f", … (+{len(names) - names_per_wave})" if len(names) > names_per_wave else "")
+        done = prog.get(str(w["wave"]))
+        extra = f" — done {done['done']}/{done['total']}" if done else ""
+        console.print(f"wave {w['wave']}: {len(names)} source(s){extra}: {escape(shown)}")
+    stuck = [s for s in plan["sources"] if s["status"] == "blocked" and s["wave"] is None]
+    if stuck:
+        p = prog.get("none")
+        extra = f" — done {p['done']}/{p['total']}" if p else ""
+        console.print(f"not buildable in this transition: {len(stuck)} source(s){extra}")
+    for i, g in enumerate(plan["groups"]):
+        prof = {tuple(e) for e in g.get("profile_edges", [])}
+        edges = ", ".join(f"{a} -> {b}" + (" (build profile)" if (a, b) in prof else "")
+                          for a, b in g["closing_edges"])
+        console.print(f"bootstrap group {i + 1} (wave {g['wave']}): "
+                      f"{escape(', '.join(g['members']))}; closing edges: {escape(edges)}")
+    label = "blocks retirement" if plan["transition"] == "drop" else "blocked"
+    first = [s for s in plan["sources"] if s["status"] == "blocked"]
+    first.sort(key=lambda s: (s["wave"] is not None, s["wave"] or 0, s["name"]))
+    for s in first[:blockers]:
+        reason = s["reasons"][0] if s["reasons"] else ""
+        console.print(f"  [red]{label}[/red] {escape(s['name'])}: {escape(reason)}")
+    if len(first) > blockers:
+        console.print(f"  … and {len(first) - blockers} more blocked")
+    if plan.get("later_inputs") is not None:
+        rem = sum(1 for s in plan["sources"] if s.get("progress") == "remaining")
+        tot = sum(1 for s in plan["sources"] if s.get("progress"))
+        console.print(f"progress: {tot - rem}/{tot} done against "
+                      f"{escape(', '.join(plan['later_inputs']))}")
