@@ -26,19 +26,6 @@ from coinstall.share.site import SharedSite, ShareError
 pytestmark = pytest.mark.network
 
 VERSIONS = ["3.8", "3.9", "3.10", "3.11", "3.12", "3.13"]
-#: Everything the tests let pip pick, pinned.  charset-normalizer 3.4.0 ships mypyc-compiled
-#: cpXY-cpXY wheels and a py3-none-any one; cryptography 43.0.3 ships cp37-abi3 and cp39-abi3.
-CONSTRAINTS = """\
-requests==2.32.3
-idna==3.10
-certifi==2024.8.30
-charset-normalizer==3.4.0
-urllib3==2.2.3
-attrs==24.2.0
-six==1.16.0
-cryptography==43.0.3
-tomli==2.0.1
-"""
 #: cryptography needs cffi, whose _cffi_backend is version-specific (cp38-cp38 ...): it cannot
 #: be shared, so each runtime has it in its own site-packages, installed by its own pip.
 PER_RUNTIME = ["cffi==1.17.1", "pycparser==2.22"]
@@ -79,7 +66,7 @@ def venvs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def constraints(tmp_path_factory: pytest.TempPathFactory) -> str:
     p = tmp_path_factory.mktemp("cons") / "constraints.txt"
-    p.write_text(CONSTRAINTS)
+    p.write_text(corpus.SHARE_CONSTRAINTS)
     return str(p)
 
 

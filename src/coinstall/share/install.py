@@ -25,6 +25,7 @@ that no staged path exists in the site, and moves everything into place in one t
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -67,7 +68,8 @@ RUN_TIMEOUT = 600.0
 # Acceptance
 
 
-def supported_tags(rt: Runtime) -> set[ptags.Tag]:
+@functools.cache
+def supported_tags(rt: Runtime) -> frozenset[ptags.Tag]:
     """The wheel tags CPython runtime ``rt`` accepts on this host (``packaging.tags``).
 
     ABI: ``cp{XY}{flags}`` with the runtime's ``d``/``t`` flags (``m`` is gone from 3.8 on);
@@ -83,7 +85,7 @@ def supported_tags(rt: Runtime) -> set[ptags.Tag]:
     if rt.free_threaded:
         out = {t for t in out if t.abi != "abi3"}
     out |= set(ptags.compatible_tags(ver, interp, platforms))
-    return out
+    return frozenset(out)
 
 
 def _wheel_arch(wheel_tags: frozenset[ptags.Tag]) -> str | None:
@@ -96,17 +98,13 @@ def _wheel_arch(wheel_tags: frozenset[ptags.Tag]) -> str | None:
     return None
 
 
-def acceptance(path: str, runtimes: Sequence[Runtime], arch: str | None) -> dict[str, str]:
-    """Why runtimes cannot use wheel ``path``: ``runtime id -> reason`` (empty: all can).
-
-    Raises:
-        ShareError: the file is not a readable wheel.
-    """
-    fname = os.path.basename(path)
+def tag_reasons(fname: str, runtimes: Sequence[Runtime], arch: str | None) -> dict[str, str]:
+    """Why runtimes cannot use a wheel, from its file name alone (tags, architecture):
+    ``runtime id -> reason``.  Raises ShareError for a name that is no wheel file name."""
     try:
         _, _, _, wtags = parse_wheel_filename(fname)
     except InvalidWheelFilename as exc:
-        raise ShareError(f"{path}: {exc}") from None
+        raise ShareError(f"{fname}: {exc}") from None
     reasons: dict[str, str] = {}
     tag_text = ".".join(sorted({str(t) for t in wtags}))
     warch = _wheel_arch(wtags)
@@ -116,6 +114,18 @@ def acceptance(path: str, runtimes: Sequence[Runtime], arch: str | None) -> dict
         elif arch and warch and warch != arch:
             reasons[rt.id] = (f"built for {warch}; this shared site holds {arch} files "
                               "(abi3 file names carry no architecture)")
+    return reasons
+
+
+def acceptance(path: str, runtimes: Sequence[Runtime], arch: str | None) -> dict[str, str]:
+    """Why runtimes cannot use wheel ``path``: ``runtime id -> reason`` (empty: all can);
+    :func:`tag_reasons` and then the first file each runtime cannot use, by coinstall's file
+    verdicts (:func:`coinstall.check.matrix`).
+
+    Raises:
+        ShareError: the file is not a readable wheel.
+    """
+    reasons = tag_reasons(os.path.basename(path), runtimes, arch)
     try:
         result = check_artifact(path, runtimes, catalogue_mod.load())
     except ArtifactError as exc:
@@ -290,48 +300,79 @@ def _pure_cross_args(targets: Sequence[Target]) -> list[str]:
             "--abi", "none", "--platform", "any"]
 
 
-def _choose(name: str, by_target: dict[str, resolve_mod.Pick], targets: Sequence[Target],
-            runtimes: Sequence[Runtime], arch: str | None, dl: str,
-            notes: list[str]) -> tuple[str | None, Refusal | None]:
-    """The one wheel file of ``name`` every target can use: ``(path, None)`` or
-    ``(None, refusal)``."""
-    picks = list(by_target.values())
-    version = picks[0].version
-    files: dict[str, resolve_mod.Pick] = {}
-    picker: dict[str, str] = {}
+def _choose_all(picks: dict[str, dict[str, resolve_mod.Pick]], targets: Sequence[Target],
+                runtimes: Sequence[Runtime], arch: str | None, dl: str,
+                notes: list[str]) -> tuple[list[tuple[str, dict[str, resolve_mod.Pick]]],
+                                           list[Refusal]]:
+    """For every project in ``picks``, the one wheel file every target can use.
+
+    Per project: the files the runtimes picked, pure first, then stable ABI; the first whose
+    tags every target accepts is downloaded.  If none is, the project's pure build is looked
+    for (coinstall's pip, cross-target ``--implementation py --abi none --platform any``).
+    Downloads are batched (one pip run per interpreter).  Every downloaded file then passes
+    :func:`acceptance` or the project is refused.
+
+    Returns ``([(wheel path, picks of it)], refusals)``.
+    """
     python_of = {t.id: t.python for t in targets}
-    for tid, p in by_target.items():
-        files.setdefault(p.filename, p)
-        picker.setdefault(p.filename, python_of[tid])
-    first_reasons: dict[str, str] = {}
-    first_file = ""
-    for fname in sorted(files, key=_preference):
-        p = files[fname]
-        url = p.url if p.sha256 is None or "#" in p.url else f"{p.url}#sha256={p.sha256}"
-        path = resolve_mod.pip_download(url, dl, python=picker[fname])
-        reasons = acceptance(path, runtimes, arch)
-        if not reasons:
-            if len(files) > 1:
-                notes.append(f"{p.display} {version}: runtimes picked {len(files)} different "
-                             f"wheels; installing {fname}, which every target can use")
-            return path, None
-        if not first_reasons:
-            first_reasons, first_file = reasons, fname
-    if _preference(first_file)[0] != 0:
-        # Version-specific (e.g. mypyc-compiled) builds: look for the project's pure build.
-        try:
-            path = resolve_mod.pip_download(f"{picks[0].display}=={version}", dl,
-                                            _pure_cross_args(targets))
-        except ShareError:
-            path = ""
-        if path and not acceptance(path, runtimes, arch):
-            kinds = sorted({"-".join(f.removesuffix(".whl").split("-")[-3:-1]) for f in files})
-            notes.append(f"{picks[0].display} {version}: runtimes picked version-specific "
+    by_url: dict[str, list[str]] = {}  # picker python -> urls
+    want: dict[str, str] = {}  # project -> wheel file name (or "" for the pure fallback)
+    first_reasons: dict[str, tuple[str, dict[str, str]]] = {}
+    pure: list[str] = []
+    refused: list[Refusal] = []
+    for name, by_target in sorted(picks.items()):
+        files: dict[str, tuple[resolve_mod.Pick, str]] = {}
+        for tid, p in by_target.items():
+            files.setdefault(p.filename, (p, python_of[tid]))
+        for fname in sorted(files, key=_preference):
+            reasons = tag_reasons(fname, runtimes, arch)
+            if not reasons:
+                p, py = files[fname]
+                url = p.url if p.sha256 is None or "#" in p.url else f"{p.url}#sha256={p.sha256}"
+                by_url.setdefault(py, []).append(url)
+                want[name] = fname
+                if len(files) > 1:
+                    notes.append(f"{p.display} {p.version}: runtimes picked {len(files)} "
+                                 f"different wheels; installing {fname}, which every target "
+                                 "can use")
+                break
+            first_reasons.setdefault(name, (fname, reasons))
+        else:
+            p0 = next(iter(by_target.values()))
+            pure.append(f"{p0.display}=={p0.version}")
+            want[name] = ""
+    got: dict[str, str] = {}
+    for py, urls in by_url.items():
+        for path in resolve_mod.pip_download(urls, dl, python=py):
+            got[str(parse_wheel_filename(os.path.basename(path))[0])] = path
+    if pure:
+        for path in resolve_mod.pip_download(pure, dl, _pure_cross_args(targets),
+                                             missing_ok=True):
+            got.setdefault(str(parse_wheel_filename(os.path.basename(path))[0]), path)
+    chosen: list[tuple[str, dict[str, resolve_mod.Pick]]] = []
+    for name, fname in want.items():
+        by_target = picks[name]
+        p0 = next(iter(by_target.values()))
+        wheel = got.get(name)
+        if fname == "" and (wheel is None or not wheel.endswith("-none-any.whl")):
+            f, why = first_reasons[name]
+            refused.append(Refusal(p0.display, p0.version, f, why))
+            continue
+        if wheel is None:
+            raise ShareError(f"pip did not download {fname}")
+        reasons = acceptance(wheel, runtimes, arch)
+        if reasons:
+            refused.append(Refusal(p0.display, p0.version, os.path.basename(wheel), reasons))
+            continue
+        if fname == "":
+            kinds = sorted({"-".join(p.filename.removesuffix(".whl").split("-")[-3:-1])
+                            for p in by_target.values()})
+            notes.append(f"{p0.display} {p0.version}: runtimes picked version-specific "
                          f"wheels ({', '.join(kinds)}); installing its pure build "
-                         f"{os.path.basename(path)} for all (slower where the build was "
+                         f"{os.path.basename(wheel)} for all (slower where the build was "
                          "compiled, but one copy serves every runtime)")
-            return path, None
-    return None, Refusal(picks[0].display, version, first_file, first_reasons)
+        chosen.append((wheel, by_target))
+    return chosen, refused
 
 
 def _top_of(rel: str) -> str:
@@ -379,7 +420,7 @@ def install(directory: str, requirements: Sequence[str], constraint_files: Seque
         txn, work = site.new_workdir()
         dl = os.path.join(work, "download")
         stage = os.path.join(work, "stage")
-        chosen: list[tuple[str, dict[str, resolve_mod.Pick]]] = []
+        todo: dict[str, dict[str, resolve_mod.Pick]] = {}
         for name, by_target in sorted(res.picks.items()):
             p0 = next(iter(by_target.values()))
             have = state.dists.get(name)
@@ -390,13 +431,10 @@ def install(directory: str, requirements: Sequence[str], constraint_files: Seque
                 raise ShareError(f"{have.name} {have.version} is installed and "
                                  f"{p0.version} is wanted: `coinstall share remove "
                                  f"{have.name}` first")
-            say(f"choosing a wheel of {p0.display} {p0.version}")
-            path, refusal = _choose(name, by_target, targets, runtimes, state.arch, dl,
-                                    result.notes)
-            if refusal is not None:
-                result.refused.append(refusal)
-            elif path is not None:
-                chosen.append((path, by_target))
+            todo[name] = by_target
+        say(f"choosing and downloading wheels of {len(todo)} distributions")
+        chosen, refused = _choose_all(todo, targets, runtimes, state.arch, dl, result.notes)
+        result.refused.extend(refused)
         if result.refused or not chosen:
             site.recover()
             return result

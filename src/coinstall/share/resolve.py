@@ -129,7 +129,7 @@ def resolve(targets: Sequence[Target], requirements: Sequence[str],
             with open(pin_file, "w", encoding="utf-8") as fh:
                 fh.writelines(f"{n}=={v}\n" for n, v in sorted(pins.items()))
             files = [*constraint_files, pin_file]
-            with ThreadPoolExecutor(max_workers=min(4, max(1, len(targets)))) as pool:
+            with ThreadPoolExecutor(max_workers=min(2, max(1, len(targets)))) as pool:
                 reports = list(pool.map(pip_report, targets, [requirements] * len(targets),
                                         [files] * len(targets)))
             picks: dict[str, dict[str, Pick]] = {}
@@ -147,30 +147,32 @@ def resolve(targets: Sequence[Target], requirements: Sequence[str],
         raise ShareError(f"runtimes keep picking different versions: {detail}")
 
 
-def pip_download(url_or_req: str, dest: str, cross: Sequence[str] = (),
-                 python: str | None = None) -> str:
-    """Download one wheel with ``pip download --no-deps --only-binary=:all:`` of ``python``
-    (a target that picked the file: pip refuses a file its own runtime cannot use; default
-    coinstall's own interpreter), optionally with cross-target options ``cross``
-    (``--python-version``, ``--implementation``, ``--abi``, ``--platform``).
+def pip_download(items: Sequence[str], dest: str, cross: Sequence[str] = (),
+                 python: str | None = None, missing_ok: bool = False) -> list[str]:
+    """Download wheels ``items`` (URLs or requirements) in one ``pip download --no-deps
+    --only-binary=:all:`` run of ``python`` (a target that picked the files: pip refuses a
+    file its own runtime cannot use; default coinstall's own interpreter), optionally with
+    cross-target options ``cross`` (``--python-version``, ``--implementation``, ``--abi``,
+    ``--platform``).  With ``missing_ok``, items pip finds no wheel for are skipped (one run
+    per item then).
 
-    Returns the wheel's path.  Raises ShareError when pip fails or produced no wheel.
+    Returns the paths of the wheels now in ``dest`` for the items.  Raises ShareError when
+    pip fails.
     """
+    if missing_ok and len(items) > 1:
+        return [p for it in items for p in pip_download([it], dest, cross, python, True)]
     os.makedirs(dest, exist_ok=True)
     before = set(os.listdir(dest))
     cmd = [python or sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-           "--only-binary=:all:", *_PIP_BASE, *cross, "-d", dest, url_or_req]
+           "--only-binary=:all:", *_PIP_BASE, *cross, "-d", dest, *items]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=PIP_TIMEOUT,
                           check=False)
-    new = sorted(set(os.listdir(dest)) - before)
     if proc.returncode != 0:
+        if missing_ok:
+            return []
         tail = [ln for ln in proc.stderr.splitlines() if ln.startswith("ERROR")][:2]
-        raise ShareError(f"pip download {url_or_req}: " + (" / ".join(tail) or "failed"))
-    wheels = [n for n in new if n.endswith(".whl")]
-    if not wheels:
-        # pip does not download again what is already in dest
-        name = url_or_req.rsplit("/", 1)[-1].split("#")[0]
-        if name in before:
-            return os.path.join(dest, name)
-        raise ShareError(f"pip download {url_or_req}: no wheel")
-    return os.path.join(dest, wheels[0])
+        raise ShareError(f"pip download {' '.join(items)}: " + (" / ".join(tail) or "failed"))
+    new = set(os.listdir(dest)) - before
+    # pip does not download again what is already in dest: name those from their URLs
+    new |= {it.rsplit("/", 1)[-1].split("#")[0] for it in items if "/" in it} & before
+    return [os.path.join(dest, n) for n in sorted(new) if n.endswith(".whl")]
