@@ -8,6 +8,7 @@ import glob
 import hashlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -109,6 +110,8 @@ def _sys_path(python: str) -> list[str]:
 def test_init_puts_site_after_each_runtimes_site_packages(shared: str,
                                                           venvs: dict[str, str]) -> None:
     state = SharedSite(shared).load()
+    # each target's PEP 508 environment, from the interpreter itself
+    assert [t.markers["python_version"] for t in state.targets] == list(venvs)
     assert [t.version for t in state.targets] == sorted(
         tuple(int(x) for x in v.split(".")) for v in venvs)
     for t in state.targets:
@@ -176,6 +179,23 @@ def test_verify_every_runtime_imports_every_module(shared: str) -> None:
     for row in result.cells.values():
         assert len(row) == len(result.targets)
         assert all(c.ok and c.shared for c in row.values())
+
+
+def test_verify_tells_a_runtimes_own_copy(shared: str, venvs: dict[str, str]) -> None:
+    """A runtime's own site-packages comes first: its own six wins, and verify says so."""
+    py = next(iter(venvs.values()))
+    tid = SharedSite(shared).load().targets[0].id
+    pip = [py, "-m", "pip", "-q", "--disable-pip-version-check"]
+    subprocess.run([*pip, "install", "--only-binary=:all:", "--no-deps", "--ignore-installed",
+                    "six==1.16.0"],
+                   check=True, capture_output=True)
+    try:
+        cell = share_install.verify(shared).cells["six"][tid]
+        assert cell.ok and not cell.shared
+        assert cell.origin.startswith(share_site.query_python(py)["purelib"])
+    finally:
+        subprocess.run([*pip, "uninstall", "-y", "six"], check=True, capture_output=True)
+    assert share_install.verify(shared).cells["six"][tid].shared
 
 
 def test_stable_abi_extension_works_in_every_runtime(shared: str, venvs: dict[str, str]) -> None:
@@ -255,6 +275,8 @@ def test_never_overwrites_an_unrecorded_file(shared: str, constraints: str) -> N
         with pytest.raises(ShareError, match=r"tomli/__init__.py \(not recorded\)"):
             share_install.install(shared, ["tomli"], [constraints])
         assert _tree(shared) == before
+        # the staging area went with the failed install
+        assert not [n for n in os.listdir(SharedSite(shared).meta) if n.startswith("work-")]
         assert "tomli" not in SharedSite(shared).load().dists
     finally:
         (stray / "__init__.py").unlink()
@@ -277,7 +299,8 @@ def test_second_install_waits_for_the_lock_then_fails_clearly(shared: str,
 
 @pytest.mark.parametrize("point", ["staged", "moving"])
 def test_install_killed_half_way_leaves_the_site_working(shared: str, constraints: str,
-                                                         tmp_path: Path, point: str) -> None:
+                                                         venvs: dict[str, str], tmp_path: Path,
+                                                         point: str) -> None:
     site = SharedSite(shared)
     before = _tree(shared)
     state_before = site.load().to_json()
@@ -301,6 +324,11 @@ def test_install_killed_half_way_leaves_the_site_working(shared: str, constraint
         proc.wait()
     # The previous state is intact and importable while the debris is still there ...
     assert site.load().to_json() == state_before
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    for py in venvs.values():
+        out = _run([py, "-c", "import requests, attr, six, cryptography.fernet"], env=env)
+        assert out.returncode == 0, out.stderr
     result = share_install.verify(shared)
     assert result.ok and "tomli" not in result.cells
     # ... and the next command (it takes the lock) rolls the transaction back completely.
@@ -348,6 +376,12 @@ def test_remove_everything_then_uninit(shared: str, venvs: dict[str, str]) -> No
     names = [d.name for d in site.load().dists.values()]
     with pytest.raises(ShareError, match="distribution"):
         share_site.uninit(shared, purge=False)
+    # requests needs idna on every target (no marker): not removed alone
+    ids = ", ".join(t.id for t in site.load().targets)
+    with pytest.raises(ShareError, match=re.escape(
+            f"requests 2.32.3 requires idna<4,>=2.5 ({ids})")):
+        share_install.remove(shared, ["idna"])
+    assert "idna" in site.load().dists
     share_install.remove(shared, names)
     assert _tree(shared) == {}
     assert sorted(os.listdir(shared)) == [share_site.STATE_DIR]

@@ -215,14 +215,17 @@ def share_verify(directory: str, lock_timeout: float) -> None:
 @click.argument("names", nargs=-1, required=True)
 @click.option("--from", "directory", required=True, type=click.Path(file_okay=False),
               help="The shared site.")
+@click.option("--force", is_flag=True, help="Remove even what other distributions need.")
 @_SHARE_TIMEOUT
-def share_remove(names: tuple[str, ...], directory: str, lock_timeout: float) -> None:
+def share_remove(names: tuple[str, ...], directory: str, force: bool,
+                 lock_timeout: float) -> None:
     """Remove distributions NAMES and every runtime's bytecode of them."""
     from coinstall.report import share_text
     from coinstall.share import install as share_install_mod
     from coinstall.share.site import ShareError
     try:
-        result = share_install_mod.remove(directory, names, timeout=lock_timeout)
+        result = share_install_mod.remove(directory, names, timeout=lock_timeout,
+                                          force=force)
     except ShareError as exc:
         _share_fail(exc)
         return

@@ -41,6 +41,8 @@ from installer.records import RecordEntry
 from installer.sources import WheelFile
 from installer.utils import Scheme
 from packaging import tags as ptags
+from packaging.metadata import parse_email
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
 from coinstall.artifacts import ArtifactError
@@ -436,7 +438,6 @@ def install(directory: str, requirements: Sequence[str], constraint_files: Seque
         chosen, refused = _choose_all(todo, targets, runtimes, state.arch, dl, result.notes)
         result.refused.extend(refused)
         if result.refused or not chosen:
-            site.recover()
             return result
         # Stage every wheel.
         records: list[DistRecord] = []
@@ -527,13 +528,46 @@ class RemoveResult:
     removed: list[tuple[str, str, int]] = field(default_factory=list)
 
 
-def remove(directory: str, names: Sequence[str], timeout: float = 60.0) -> RemoveResult:
+def dependents(directory: str, state: State, removing: set[str]) -> list[str]:
+    """Which remaining distributions need one of ``removing`` (canonical names), and for
+    which targets: each ``Requires-Dist`` of their ``METADATA`` whose environment marker
+    (PEP 508, ``packaging.markers``) holds in a target's own marker environment.  Returns
+    lines like ``"requests 2.32.3 requires idna<4,>=2.5 (cpython-3.8, ...)"``."""
+    out = []
+    for key, d in sorted(state.dists.items()):
+        if key in removing:
+            continue
+        meta = [f for f in d.files if f.count("/") == 1 and f.endswith(".dist-info/METADATA")]
+        if not meta:
+            continue
+        try:
+            raw, _ = parse_email(Path(directory, meta[0]).read_bytes())
+        except OSError:
+            continue
+        for text in raw.get("requires_dist", []):
+            try:
+                req = Requirement(text)
+            except InvalidRequirement:
+                continue
+            if canonicalize_name(req.name) not in removing:
+                continue
+            ids = [t.id for t in state.targets
+                   if req.marker is None or not t.markers
+                   or req.marker.evaluate({**t.markers, "extra": ""})]
+            if ids:
+                out.append(f"{d.name} {d.version} requires {req} ({', '.join(ids)})")
+    return out
+
+
+def remove(directory: str, names: Sequence[str], timeout: float = 60.0,
+           force: bool = False) -> RemoveResult:
     """Remove distributions ``names``: exactly their recorded files, the bytecode every runtime
     wrote for their sources, and the directories left holding nothing else; in one
     transaction (moved to the work directory, state saved, then deleted).
 
     Raises:
-        ShareError: a name is not installed; lock timeout.
+        ShareError: a name is not installed; a remaining distribution needs one for some
+            target (:func:`dependents`) and ``force`` is false; lock timeout.
     """
     site = SharedSite(directory)
     out = RemoveResult()
@@ -543,6 +577,10 @@ def remove(directory: str, names: Sequence[str], timeout: float = 60.0) -> Remov
         missing = [n for n, c in zip(names, wanted, strict=True) if c not in state.dists]
         if missing:
             raise ShareError(f"not installed in {site.dir}: {', '.join(missing)}")
+        needed = dependents(site.dir, state, set(wanted))
+        if needed and not force:
+            raise ShareError(f"still needed: {'; '.join(needed)} (remove those too, or "
+                             "pass --force)")
         owned: set[str] = set()
         for c in wanted:
             owned |= owned_paths(site.dir, state.dists[c])

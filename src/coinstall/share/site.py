@@ -55,11 +55,31 @@ PAUSE_FILE_ENV = "COINSTALL_SHARE_PAUSE_FILE"
 #: Seconds an interpreter query (sys.path, site directory) may take.
 QUERY_TIMEOUT = 60.0
 
-_SITE_QUERY = (
-    "import json, sys, sysconfig; "
-    "print(json.dumps({'purelib': sysconfig.get_paths()['purelib'], 'sys_path': sys.path, "
-    "'prefix': sys.prefix, 'base_prefix': getattr(sys, 'base_prefix', sys.prefix)}))"
-)
+#: Run by a target interpreter: its site directory, sys.path, prefixes and PEP 508 marker
+#: environment (the same keys and values as ``packaging.markers.default_environment()``,
+#: written out because the target need not have packaging).
+_SITE_QUERY = """
+import json, os, platform, sys, sysconfig
+def _fmt(info):
+    v = "%d.%d.%d" % (info.major, info.minor, info.micro)
+    return v if info.releaselevel == "final" else v + info.releaselevel[0] + str(info.serial)
+markers = {
+    "implementation_name": sys.implementation.name,
+    "implementation_version": _fmt(sys.implementation.version),
+    "os_name": os.name,
+    "platform_machine": platform.machine(),
+    "platform_release": platform.release(),
+    "platform_system": platform.system(),
+    "platform_version": platform.version(),
+    "python_full_version": platform.python_version(),
+    "platform_python_implementation": platform.python_implementation(),
+    "python_version": ".".join(platform.python_version_tuple()[:2]),
+    "sys_platform": sys.platform,
+}
+print(json.dumps({"purelib": sysconfig.get_paths()["purelib"], "sys_path": sys.path,
+                  "prefix": sys.prefix, "base_prefix": getattr(sys, "base_prefix", sys.prefix),
+                  "markers": markers}))
+"""
 
 
 class ShareError(Exception):
@@ -78,6 +98,8 @@ class Target:
         cache_tag: ``sys.implementation.cache_tag`` (``cpython-312``): its bytecode's name.
         site_dir: its site-packages (``sysconfig.get_paths()["purelib"]``), where the hook is.
         hook: the hook file's absolute path.
+        markers: its PEP 508 environment (``python_version``, ``sys_platform``, ...), as the
+            interpreter itself reported it.
     """
 
     id: str
@@ -86,6 +108,7 @@ class Target:
     cache_tag: str
     site_dir: str
     hook: str
+    markers: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
@@ -97,7 +120,7 @@ class Target:
         return cls(id=str(d["id"]), python=str(d["python"]),
                    version=(int(d["version"][0]), int(d["version"][1])),
                    cache_tag=str(d["cache_tag"]), site_dir=str(d["site_dir"]),
-                   hook=str(d["hook"]))
+                   hook=str(d["hook"]), markers=dict(d.get("markers", {})))
 
 
 @dataclass
@@ -171,7 +194,8 @@ def hook_name(directory: str) -> str:
 
 def query_python(python: str) -> dict[str, Any]:
     """Ask interpreter ``python`` (as given, not resolved: a venv stays a venv) for its
-    ``purelib`` site directory, ``sys.path`` (with ``site`` processing, ``-E``) and prefixes.
+    ``purelib`` site directory, ``sys.path`` (with ``site`` processing, ``-E``), prefixes and
+    PEP 508 ``markers`` environment.
 
     Raises:
         ShareError: it cannot be run or does not answer.
@@ -224,7 +248,8 @@ def make_targets(directory: str, pythons: Sequence[str]) -> list[tuple[Target, R
         site_dir = str(info["purelib"])
         out.append((Target(id=rt.id, python=py,
                            version=rt.version, cache_tag=rt.cache_tag, site_dir=site_dir,
-                           hook=os.path.join(site_dir, hook_name(directory))), rt))
+                           hook=os.path.join(site_dir, hook_name(directory)),
+                           markers={str(k): str(v) for k, v in info["markers"].items()}), rt))
     ids = [t.id for t, _ in out]
     dup = sorted({i for i in ids if ids.count(i) > 1})
     if dup:
@@ -336,7 +361,10 @@ class SharedSite:
             os.ftruncate(fd, 0)
             os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
             self.recover()
-            yield
+            try:
+                yield
+            finally:
+                self.sweep()
         finally:
             os.close(fd)  # closing the descriptor releases the flock
 
@@ -401,11 +429,17 @@ class SharedSite:
                 self._undo([(str(s), str(d)) for s, d in journal["moves"]])
             outcome = "completed" if committed else "rolled back"
             self._finish(str(journal["txn"]))
-        if os.path.isdir(self.meta):
-            for name in os.listdir(self.meta):
-                if name.startswith("work-"):
-                    shutil.rmtree(os.path.join(self.meta, name), ignore_errors=True)
+        self.sweep()
         return outcome
+
+    def sweep(self) -> None:
+        """Remove work directories no journal refers to (staging of an install that failed
+        or was refused before its commit).  Call with the lock held."""
+        if os.path.exists(self.journal_path) or not os.path.isdir(self.meta):
+            return
+        for name in os.listdir(self.meta):
+            if name.startswith("work-"):
+                shutil.rmtree(os.path.join(self.meta, name), ignore_errors=True)
 
 
 # --------------------------------------------------------------------------------------------
