@@ -295,6 +295,27 @@ def test_second_install_waits_for_the_lock_then_fails_clearly(shared: str,
     assert f"locked by another coinstall process (pid {os.getpid()})" in proc.stderr
     assert waited >= 1.5
     assert "tomli" not in site.load().dists
+    # with time to wait, the second one waits for the first and then does its work
+    with site.locked():
+        waiting = subprocess.Popen([*COINSTALL, "share", "install", "-c", constraints, "tomli",
+                                    "--into", shared, "--lock-timeout", "300"],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(3)
+        assert waiting.poll() is None
+        assert "tomli" not in site.load().dists
+    out, err = waiting.communicate(timeout=300)
+    assert waiting.returncode == 0, out + err
+    assert "tomli" in site.load().dists
+    share_install.remove(shared, ["tomli"])
+
+
+def test_only_cpython_targets(tmp_path: Path) -> None:
+    pypy = "/usr/bin/pypy3"
+    if not os.path.exists(pypy):
+        pytest.skip("no pypy3")
+    with pytest.raises(ShareError, match="CPython 3 runtimes only"):
+        share_site.init(str(tmp_path / "s"), [pypy])
+    assert not os.path.exists(tmp_path / "s")
 
 
 @pytest.mark.parametrize("point", ["staged", "moving"])

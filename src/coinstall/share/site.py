@@ -235,15 +235,17 @@ def make_targets(directory: str, pythons: Sequence[str]) -> list[tuple[Target, R
     """Targets for interpreters ``pythons`` of shared site ``directory``.
 
     Raises:
-        ShareError: an interpreter cannot be run, is not Python 3, or two are the same runtime.
+        ShareError: an interpreter cannot be run, is not CPython 3, or two are the same
+            runtime.
     """
     out: list[tuple[Target, Runtime]] = []
     for given in pythons:
         # absolute but not resolved: a venv's bin/python must stay the venv's
         py = os.path.abspath(given) if os.sep in given else (shutil.which(given) or given)
         rt = runtime_of(py)
-        if rt.version[0] != 3 or not rt.cache_tag:
-            raise ShareError(f"{py}: {rt.id} is not a Python 3 runtime with a cache tag")
+        if rt.implementation != "cpython" or rt.version[0] != 3 or not rt.cache_tag:
+            # Wheel tags are generated with packaging's CPython rules (install.supported_tags).
+            raise ShareError(f"{py}: {rt.id}: shared sites serve CPython 3 runtimes only")
         info = query_python(py)
         site_dir = str(info["purelib"])
         out.append((Target(id=rt.id, python=py,
