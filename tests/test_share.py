@@ -413,3 +413,18 @@ def test_remove_everything_then_uninit(shared: str, venvs: dict[str, str]) -> No
     assert not any(os.path.exists(h) for h in hooks)
     for py in venvs.values():
         assert os.path.realpath(shared) not in _sys_path(py)
+
+
+def test_local_wheel_install_and_uninit_purge(tmp_path: Path, venvs: dict[str, str]) -> None:
+    d = str(tmp_path / "site3")
+    pythons = list(venvs.values())[:2]
+    result = share_site.init(d, pythons)
+    res = share_install.install(d, [str(corpus.wheel("six"))])
+    assert [(x.name, x.version) for x in res.installed] == [("six", "1.16.0")]
+    assert share_install.verify(d).ok
+    with pytest.raises(ShareError, match="1 distribution"):
+        share_site.uninit(d, purge=False)
+    removed = share_site.uninit(d, purge=True)
+    assert set(result.written_outside) <= set(removed)
+    assert not os.path.exists(d)
+    assert not any(os.path.exists(h) for h in result.written_outside)
