@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 from rich.console import Console
@@ -99,9 +101,17 @@ def check_cmd(targets: tuple[str, ...], fmt: str, no_installed: bool, verbose: b
 # coinstall share (issue 5): one contiguous block; the engine is coinstall.share.
 
 
-def _share_fail(exc: Exception) -> None:
-    _stderr().print(f"coinstall share: {exc}")
-    sys.exit(2)
+_T = TypeVar("_T")
+
+
+def _share_run(fn: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
+    """``fn(*args, **kwargs)``; a ShareError becomes one line on stderr and exit status 2."""
+    from coinstall.share.site import ShareError
+    try:
+        return fn(*args, **kwargs)
+    except ShareError as exc:
+        _stderr().print(f"coinstall share: {exc}")
+        sys.exit(2)
 
 
 _SHARE_TIMEOUT = click.option(
@@ -143,12 +153,8 @@ def share_init(directory: str, runtimes_opt: str | None, pythons: tuple[str, ...
     """Create shared site DIRECTORY and hook it into each runtime's site-packages."""
     from coinstall.report import share_text
     from coinstall.share import site as share_site
-    try:
-        result = share_site.init(directory, _share_pythons(runtimes_opt, pythons),
-                                 timeout=lock_timeout)
-    except share_site.ShareError as exc:
-        _share_fail(exc)
-        return
+    result = _share_run(share_site.init, directory, _share_pythons(runtimes_opt, pythons),
+                         timeout=lock_timeout)
     share_text.render_init(result, _stdout())
 
 
@@ -167,15 +173,9 @@ def share_install(requirements: tuple[str, ...], directory: str, constraints: tu
     """
     from coinstall.report import share_text
     from coinstall.share import install as share_install_mod
-    from coinstall.share.site import ShareError
     err = _stderr()
-    try:
-        result = share_install_mod.install(directory, requirements, constraints,
-                                           timeout=lock_timeout,
-                                           progress=lambda m: err.print(f"... {m}"))
-    except ShareError as exc:
-        _share_fail(exc)
-        return
+    result = _share_run(share_install_mod.install, directory, requirements, constraints,
+                         timeout=lock_timeout, progress=lambda m: err.print(f"... {m}"))
     share_text.render_install(result, _stdout())
     sys.exit(1 if result.refused else 0)
 
@@ -185,12 +185,8 @@ def share_install(requirements: tuple[str, ...], directory: str, constraints: tu
 def share_list(directory: str) -> None:
     """List the distributions installed in shared site DIRECTORY."""
     from coinstall.report import share_text
-    from coinstall.share.site import SharedSite, ShareError
-    try:
-        state = SharedSite(directory).load()
-    except ShareError as exc:
-        _share_fail(exc)
-        return
+    from coinstall.share.site import SharedSite
+    state = _share_run(SharedSite(directory).load)
     share_text.render_list(state, _stdout())
 
 
@@ -201,12 +197,7 @@ def share_verify(directory: str, lock_timeout: float) -> None:
     """Import every top-level module with every target runtime; exit 1 on any failure."""
     from coinstall.report import share_text
     from coinstall.share import install as share_install_mod
-    from coinstall.share.site import ShareError
-    try:
-        result = share_install_mod.verify(directory, timeout=lock_timeout)
-    except ShareError as exc:
-        _share_fail(exc)
-        return
+    result = _share_run(share_install_mod.verify, directory, timeout=lock_timeout)
     share_text.render_verify(result, _stdout())
     sys.exit(0 if result.ok else 1)
 
@@ -222,13 +213,8 @@ def share_remove(names: tuple[str, ...], directory: str, force: bool,
     """Remove distributions NAMES and every runtime's bytecode of them."""
     from coinstall.report import share_text
     from coinstall.share import install as share_install_mod
-    from coinstall.share.site import ShareError
-    try:
-        result = share_install_mod.remove(directory, names, timeout=lock_timeout,
-                                          force=force)
-    except ShareError as exc:
-        _share_fail(exc)
-        return
+    result = _share_run(share_install_mod.remove, directory, names, timeout=lock_timeout,
+                         force=force)
     share_text.render_remove(result, _stdout())
 
 
@@ -238,11 +224,7 @@ def share_status(directory: str) -> None:
     """Show the targets, their hooks and where each real interpreter puts the site."""
     from coinstall.report import share_text
     from coinstall.share import site as share_site
-    try:
-        result = share_site.status(directory)
-    except share_site.ShareError as exc:
-        _share_fail(exc)
-        return
+    result = _share_run(share_site.status, directory)
     share_text.render_status(result, _stdout())
     sys.exit(0 if all(t.ok for t in result.targets) else 1)
 
@@ -254,11 +236,7 @@ def share_status(directory: str) -> None:
 def share_uninit(directory: str, purge: bool, lock_timeout: float) -> None:
     """Remove the hooks and the state of shared site DIRECTORY."""
     from coinstall.share import site as share_site
-    try:
-        removed = share_site.uninit(directory, purge, timeout=lock_timeout)
-    except share_site.ShareError as exc:
-        _share_fail(exc)
-        return
+    removed = _share_run(share_site.uninit, directory, purge, timeout=lock_timeout)
     out = _stdout()
     for p in removed:
         out.print(f"removed {p}")
