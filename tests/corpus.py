@@ -80,6 +80,24 @@ WHEELS: dict[str, str] = {
     "procmaps-abi3": "procmaps-0.5.0-cp36-abi3-manylinux2010_x86_64.whl",
 }
 
+#: pip constraints for the ``coinstall share`` tests and benchmark: every version pip may pick
+#: there.  charset-normalizer 3.4.0 ships mypyc-compiled cpXY-cpXY wheels and a py3-none-any
+#: one; cryptography 43.0.3 ships cp37-abi3 and cp39-abi3 wheels; cffi (needed by
+#: cryptography) is version-specific and goes into each runtime's own site-packages.
+SHARE_CONSTRAINTS = """\
+requests==2.32.3
+idna==3.10
+certifi==2024.8.30
+charset-normalizer==3.4.0
+urllib3==2.2.3
+attrs==24.2.0
+six==1.16.0
+tomli==2.0.1
+cryptography==43.0.3
+cffi==1.17.1
+pycparser==2.22
+"""
+
 DEBS: dict[str, str] = {
     "python3-numpy": "python3-numpy_1%3a1.24.2-1+deb12u1_amd64.deb",
     "python3-yaml": "python3-yaml_6.0-3+b2_amd64.deb",

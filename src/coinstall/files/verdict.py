@@ -222,6 +222,11 @@ def _site_root(rec: FileRecord) -> str:
     return ""
 
 
+def _is_package_init(name: str) -> bool:
+    return name in ("__init__.py", "__init__.pyc") or (
+        name.startswith("__init__.") and ext.is_extension_name(name))
+
+
 def judge(records: Sequence[FileRecord], runtimes: Iterable[Runtime]) -> Judgement:
     """Decide, for every record and runtime, whether the runtime can use the file.
 
@@ -237,8 +242,10 @@ def judge(records: Sequence[FileRecord], runtimes: Iterable[Runtime]) -> Judgeme
     rts = list(runtimes)
     out = Judgement()
     paths = {r.import_path for r in records}
+    # A package is a directory whose __init__ some loader takes (.py, .pyc, an extension
+    # module; CPython FileFinder): type stubs (__init__.pyi) make no package.
     dirs_with_init = {posixpath.dirname(p) for p in paths
-                      if posixpath.basename(p).startswith("__init__.")}
+                      if _is_package_init(posixpath.basename(p))}
     by_dir: dict[str, list[FileRecord]] = {}
     requires: dict[str, tuple[SpecifierSet, str]] = {}
     for r in records:

@@ -1,0 +1,178 @@
+"""pip interplay: what each target runtime's own pip would install, unified into one set.
+
+Resolution is pip's, not ours.  Each target interpreter runs its own pip::
+
+    PYTHON -m pip install --dry-run --quiet --report - --only-binary=:all: REQ... [-c FILE]
+
+so that environment markers, Requires-Python and wheel tags are evaluated by that runtime
+itself (pip >= 22.2 for ``--report``, JSON format: pip's docs "Installation Report").  No
+``--ignore-installed``: what the runtime already has (its own site-packages, and the shared
+site through the hook) is not asked for again.
+
+The runtimes may pick different versions of one project (the newest release that still
+supports 3.8 is older than the newest for 3.13).  :func:`resolve` then pins the project to the
+lowest version picked and asks every pip again (a constraints file), up to
+:data:`MAX_ROUNDS` times; this only narrows pip's own choices and adds no resolution logic.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from coinstall.share.site import ShareError, Target
+
+#: Rounds of "pin to the lowest version picked, ask again" before giving up.
+MAX_ROUNDS = 3
+#: Seconds one pip run may take.
+PIP_TIMEOUT = 600.0
+_PIP_BASE = ("--disable-pip-version-check", "--no-input")
+
+
+@dataclass(frozen=True)
+class Pick:
+    """One distribution one runtime's pip would install.
+
+    Attributes:
+        name: canonical project name (PEP 503); display: the name as in METADATA.
+        version: the version string; url: where pip would get the wheel;
+        filename: the wheel's file name; sha256: its hash if the index gave one.
+        requested: named on the command line (pip's ``requested``).
+        requires_python: the Requires-Python text of its metadata ('' if none).
+    """
+
+    name: str
+    display: str
+    version: str
+    url: str
+    filename: str
+    sha256: str | None
+    requested: bool
+    requires_python: str = ""
+
+
+@dataclass
+class Resolution:
+    """The unified outcome: ``picks[name][target id]`` and the pins :func:`resolve` added."""
+
+    picks: dict[str, dict[str, Pick]]
+    pins: dict[str, str] = field(default_factory=dict)
+
+
+def _pip_error(target: Target, proc: subprocess.CompletedProcess[str]) -> ShareError:
+    lines = [ln.strip() for ln in proc.stderr.splitlines()
+             if ln.strip() and "Location 'file:" not in ln]
+    errors = [ln for ln in lines if ln.startswith("ERROR")] or lines[-2:] or ["no output"]
+    return ShareError(f"{target.id} ({target.python} -m pip): " + " / ".join(errors[:3]))
+
+
+def pip_report(target: Target, requirements: Sequence[str],
+               constraint_files: Sequence[str]) -> list[Pick]:
+    """What ``target``'s pip would install for ``requirements`` (strings or wheel paths).
+
+    Raises:
+        ShareError: pip is missing, too old for ``--report``, or cannot resolve (its ERROR
+            lines are quoted).
+    """
+    cmd = [target.python, "-m", "pip", "install", "--dry-run", "--quiet", "--report", "-",
+           "--only-binary=:all:", *_PIP_BASE]
+    for c in constraint_files:
+        cmd += ["-c", c]
+    cmd += list(requirements)
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=PIP_TIMEOUT,
+                              check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ShareError(f"{target.id}: cannot run pip: {exc}") from None
+    if proc.returncode != 0:
+        raise _pip_error(target, proc)
+    try:
+        report = json.loads(proc.stdout)
+    except ValueError:
+        raise ShareError(f"{target.id}: pip gave no JSON report (pip >= 22.2 needed)") from None
+    picks = []
+    for item in report.get("install", []):
+        meta = item["metadata"]
+        url = item["download_info"]["url"]
+        hashes = item["download_info"].get("archive_info", {}).get("hashes", {})
+        picks.append(Pick(name=canonicalize_name(meta["name"]), display=meta["name"],
+                          version=meta["version"], url=url,
+                          filename=url.rsplit("/", 1)[-1].split("#")[0],
+                          sha256=hashes.get("sha256"), requested=bool(item.get("requested")),
+                          requires_python=meta.get("requires_python") or ""))
+    return picks
+
+
+def resolve(targets: Sequence[Target], requirements: Sequence[str],
+            constraint_files: Sequence[str] = ()) -> Resolution:
+    """Ask every target's pip (in parallel) and unify versions (see module docs).
+
+    Returns a :class:`Resolution` in which every project has one version across runtimes
+    (runtimes may still pick different wheel files of it: version-specific builds).
+
+    Raises:
+        ShareError: a pip run failed, or versions still differ after :data:`MAX_ROUNDS`.
+    """
+    pins: dict[str, str] = {}
+    with tempfile.TemporaryDirectory(prefix="coinstall-share-") as tmp:
+        pin_file = os.path.join(tmp, "pins.txt")
+        for _ in range(MAX_ROUNDS):
+            with open(pin_file, "w", encoding="utf-8") as fh:
+                fh.writelines(f"{n}=={v}\n" for n, v in sorted(pins.items()))
+            files = [*constraint_files, pin_file]
+            with ThreadPoolExecutor(max_workers=min(2, max(1, len(targets)))) as pool:
+                reports = list(pool.map(pip_report, targets, [requirements] * len(targets),
+                                        [files] * len(targets)))
+            picks: dict[str, dict[str, Pick]] = {}
+            for t, rep in zip(targets, reports, strict=True):
+                for p in rep:
+                    picks.setdefault(p.name, {})[t.id] = p
+            differing = {n: by for n, by in picks.items()
+                         if len({p.version for p in by.values()}) > 1}
+            if not differing:
+                return Resolution(picks, pins)
+            for n, by in differing.items():
+                pins[n] = str(min(Version(p.version) for p in by.values()))
+        detail = "; ".join(f"{n}: " + ", ".join(f"{t} {p.version}" for t, p in by.items())
+                           for n, by in sorted(differing.items()))
+        raise ShareError(f"runtimes keep picking different versions: {detail}")
+
+
+def pip_download(items: Sequence[str], dest: str, cross: Sequence[str] = (),
+                 python: str | None = None, missing_ok: bool = False) -> list[str]:
+    """Download wheels ``items`` (URLs or requirements) in one ``pip download --no-deps
+    --only-binary=:all:`` run of ``python`` (a target that picked the files: pip refuses a
+    file its own runtime cannot use; default coinstall's own interpreter), optionally with
+    cross-target options ``cross`` (``--python-version``, ``--implementation``, ``--abi``,
+    ``--platform``).  With ``missing_ok``, items pip finds no wheel for are skipped (one run
+    per item then).
+
+    Returns the paths of the wheels now in ``dest`` for the items.  Raises ShareError when
+    pip fails.
+    """
+    if missing_ok and len(items) > 1:
+        return [p for it in items for p in pip_download([it], dest, cross, python, True)]
+    os.makedirs(dest, exist_ok=True)
+    before = set(os.listdir(dest))
+    cmd = [python or sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+           "--only-binary=:all:", *_PIP_BASE, *cross, "-d", dest, *items]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=PIP_TIMEOUT,
+                          check=False)
+    if proc.returncode != 0:
+        if missing_ok:
+            return []
+        tail = [ln for ln in proc.stderr.splitlines() if ln.startswith("ERROR")][:2]
+        raise ShareError(f"pip download {' '.join(items)}: " + (" / ".join(tail) or "failed"))
+    new = set(os.listdir(dest)) - before
+    # pip does not download again what is already in dest: name those from their URLs
+    new |= {it.rsplit("/", 1)[-1].split("#")[0] for it in items if "/" in it} & before
+    return [os.path.join(dest, n) for n in sorted(new) if n.endswith(".whl")]
