@@ -30,6 +30,7 @@ import json
 import lzma
 import os
 import platform
+import re
 import resource
 import shutil
 import subprocess
@@ -261,20 +262,32 @@ def summarise_rpmlint(proc: Proc) -> str:
 
 
 def summarise_abi3audit(proc: Proc) -> str:
-    out = (proc.stdout + proc.stderr).decode("utf-8", "replace").strip().splitlines()
-    return f"exit {proc.returncode}: {len(out)} output lines" + (
-        " (no violations reported)" if not out else "")
+    """Counts from abi3audit's ``--report`` JSON: ``specs -> {path: {"wheel": [{"name",
+    "result": {"non_abi3_symbols", "is_abi3_baseline_compatible", ...}}]}}``."""
+    try:
+        specs = json.loads(proc.stdout)["specs"]
+        exts = [e["result"] for spec in specs.values() for e in spec.get("wheel", [])]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return f"exit {proc.returncode}, output is not abi3audit's JSON report"
+    bad_symbols = sum(bool(r.get("non_abi3_symbols")) for r in exts)
+    too_new = sum(not r.get("is_abi3_baseline_compatible", True) for r in exts)
+    return (f"exit {proc.returncode}: {len(exts)} extensions, {bad_symbols} with non-abi3 "
+            f"symbols, {too_new} above the tag's baseline")
 
 
 def summarise_check_wheel_contents(proc: Proc) -> str:
-    lines = proc.stdout.decode("utf-8", "replace").splitlines()
-    failed = [ln for ln in lines if not ln.endswith(": OK")]
+    """Counts from check-wheel-contents' output: one ``PATH: OK`` or ``PATH: CODE message``
+    line per wheel and failed check (code W001...), indented continuation lines after it."""
+    top = [ln for ln in proc.stdout.decode("utf-8", "replace").splitlines()
+           if ln and not ln[0].isspace()]
+    ok = sum(ln.endswith(": OK") for ln in top)
     codes: dict[str, int] = {}
-    for ln in failed:
-        code = ln.split(": ", 1)[1][:4] if ": " in ln else "?"
-        codes[code] = codes.get(code, 0) + 1
+    for ln in top:
+        m = re.search(r": ([WE]\d{3}): ", ln)
+        if m:
+            codes[m.group(1)] = codes.get(m.group(1), 0) + 1
     detail = ", ".join(f"{n} {c}" for c, n in sorted(codes.items()))
-    return (f"exit {proc.returncode}: {len(lines) - len(failed)} OK, {len(failed)} failures"
+    return (f"exit {proc.returncode}: {ok} wheels OK, {sum(codes.values())} failed checks"
             + (f" ({detail})" if detail else ""))
 
 
@@ -376,7 +389,8 @@ def build_groups(bench: ModuleType, only: set[str], jobs: int) -> list[Group]:
               # --no-config: read no [tool.check-wheel-contents] from any pyproject.toml
               [cwc, "--no-config"] if cwc else None, summarise_check_wheel_contents),
         Group("abi3", [p for p in all_wheels if _is_abi3(p)], floor_wheel, "abi3audit",
-              [abi3audit] if abi3audit else None, summarise_abi3audit),
+              # --report: JSON on stdout, so the summary counts what was scanned and found
+              [abi3audit, "--report"] if abi3audit else None, summarise_abi3audit),
     ]
     return [g for g in groups if g.name in only and g.paths]
 
