@@ -152,11 +152,10 @@ DEBS: dict[str, tuple[str, str]] = {
                        "177484bcdfb3c0644449c32c6f0b62244e51d5860d801dd7f35bc0848a0dd9dc"),
     "python3-zstandard": ("python3-zstandard_0.20.0-3_amd64.deb",
                           "c96d16e5ebffd700ef336408e472d0a0c794d970ee6fdd7fceec0155f0ead3a5"),
-    # Multi-Arch: allowed (python3-gi, python3-apt) and Multi-Arch: same (the rest)
+    # Multi-Arch: allowed (python3-gi) and Multi-Arch: same (the rest); the test corpus adds
+    # python3-apt (allowed), libpython3.11-stdlib (same) and python3.11-minimal (the runtime)
     "python3-gi": ("python3-gi_3.42.2-3+b1_amd64.deb",
                    "6cdf29f0cface26d98c767e83882f471f14ee30cad9e71f81caccd603e97274c"),
-    "python3-apt": ("python3-apt_2.6.0_amd64.deb",
-                    "21faa053e5f9a01f89ec7b4e1f77652658f74328ec01f24550d3714e6c13ad20"),
     "python3-lxml": ("python3-lxml_4.9.2-1+deb12u1_amd64.deb",
                      "d344606151e52176477b23763ccacad82d2a7315ec7935275c1c3c9499258606"),
     "python3-pil": ("python3-pil_9.4.0-1.1+deb12u1_amd64.deb",
@@ -167,11 +166,6 @@ DEBS: dict[str, tuple[str, str]] = {
                       "cf3ee038e7ff45576947311472755102a567510e1d97e5580c46da720a2da1cb"),
     "python3-pandas-lib": ("python3-pandas-lib_1.5.3+dfsg-2_amd64.deb",
                            "06fc9b046962a348273c76520f1b93ac06ea5bebda8dfeb6ec7d9f97d5970cbb"),
-    # the runtime itself: /usr/bin/python3.11, and the standard library (Multi-Arch: same)
-    "python3.11-minimal": ("python3.11-minimal_3.11.2-6+deb12u9_amd64.deb",
-                           "b5f855ab922dfcd5d1a3223b2118c3dae13ffc7751b0cd5dc24740386323a33a"),
-    "libpython3.11-stdlib": ("libpython3.11-stdlib_3.11.2-6+deb12u9_amd64.deb",
-                             "10f13e000ee757f5f2d2d3569f9e30546214a0c850acd78695feae373bfa3e53"),
 }
 
 
