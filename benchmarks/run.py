@@ -397,27 +397,34 @@ def build_groups(bench: ModuleType, only: set[str], jobs: int) -> list[Group]:
 
 @dataclass
 class Engine:
-    """coinstall in-process, exactly as ``check --no-installed`` with no configuration file
-    runs it: every registered rule, the profile chosen per artifact, no stack."""
+    """coinstall in-process, exactly as ``check --no-installed [--stack SPEC]`` with no
+    configuration file runs it: every registered rule, the profile chosen per artifact."""
 
     check: Callable[[Sequence[str]], Any]
     rules: list[str]
 
 
-def coinstall_inprocess() -> Engine:
+def coinstall_inprocess(stack: str | None) -> Engine:
     """Load the catalogue, combine runtimes and register every rule once, outside the timed
-    region; the returned ``check(paths)`` is what gets timed."""
+    region; the returned ``check(paths)`` is what gets timed.
+
+    Raises:
+        StackError (``coinstall.runtimes.stack``): ``stack`` cannot be parsed.
+    """
     from coinstall.check import check
+    from coinstall.config import Config
     from coinstall.rules import all_rules
     from coinstall.runtimes import catalogue
     from coinstall.runtimes.inventory import combine
+    from coinstall.runtimes.stack import Stack
 
     cat = catalogue.load()
     runtimes = combine([], cat)
     rules = [r.name for r in all_rules()]
+    config = Config(stack=Stack.parse(stack)) if stack else Config()
 
     def run(targets: Sequence[str]) -> Any:
-        return check(list(targets), runtimes, cat)
+        return check(list(targets), runtimes, cat, config)
 
     return Engine(run, rules)
 
@@ -435,10 +442,12 @@ class Settings:
     per_package: bool
     coinstall_exe: str
     workdir: str  # an empty directory: subprocesses run there and find no configuration file
+    stack: str | None = None
 
 
 def _cli(s: Settings, paths: Sequence[str]) -> list[str]:
-    return [s.coinstall_exe, "check", "--no-installed", "--format", "json", *paths]
+    stack = ["--stack", s.stack] if s.stack else []
+    return [s.coinstall_exe, "check", "--no-installed", "--format", "json", *stack, *paths]
 
 
 def run_package(g: Group, path: Path, s: Settings, engine: Engine) -> PackageResult:
@@ -672,6 +681,7 @@ def metadata(groups: list[Group], s: Settings, rules: list[str]) -> dict[str, An
         "cpu_count": os.cpu_count(),
         "loadavg_start": os.getloadavg(),
         "coinstall_exe": s.coinstall_exe,
+        "stack": s.stack,
         "rules": rules,
         "tools": tools,
     }
@@ -699,6 +709,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                         help="parallel jobs for peers that have them (lintian --jobs) in the "
                              "whole-group run (default: CPU count)")
+    parser.add_argument("--stack", metavar="SPEC",
+                        help="coinstall's --stack (default=3.11,other=3.12) for every check; "
+                             "default: none, as with no configuration")
     parser.add_argument("--top", type=int, default=3, help="outliers listed per group")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT,
                         help=f"JSON results file; a .md beside it (default: {DEFAULT_OUTPUT})")
@@ -724,11 +737,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if g.peer_cmd is None:
             print(f"benchmark: {g.peer} not found; its column stays n/a", file=sys.stderr)
 
-    engine = coinstall_inprocess()
+    from coinstall.runtimes.stack import StackError
+    try:
+        engine = coinstall_inprocess(args.stack)
+    except StackError as exc:
+        parser.error(f"--stack: {exc}")
     with tempfile.TemporaryDirectory(prefix="coinstall-bench-cwd-") as workdir:
         s = Settings(repeat=1 if args.quick else args.repeat,
                      package_repeat=args.package_repeat, per_package=not args.quick,
-                     coinstall_exe=coinstall_exe, workdir=workdir)
+                     coinstall_exe=coinstall_exe, workdir=workdir, stack=args.stack)
         results = [run_group(g, s, engine) for g in groups]
         startup = run_startup(s, groups)
     text = "\n".join([
