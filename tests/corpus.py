@@ -195,7 +195,9 @@ def pip_target_args(filename: str) -> list[str]:
     if len(parts) not in (5, 6) or not filename.endswith(".whl"):
         raise CorpusError(f"not a wheel file name: {filename!r}")
     pythons, abis, platforms = (p.split(".") for p in parts[-3:])
-    if abis == ["none"] and platforms == ["any"]:
+    if abis == ["none"] and all(p.startswith("py") for p in pythons):
+        # pure ("py3-none-any") or a generic-Python platform wheel holding only a binary or data
+        # ("py3-none-manylinux_2_17_x86_64", e.g. ruff): any interpreter version of that major
         version = PURE_PY3_TARGET if any(p.startswith("py3") for p in pythons) else PURE_PY2_TARGET
         implementation = "py"
     else:
@@ -310,7 +312,7 @@ def _fetch(kind: str, filename: str, sha256: str, download: Callable[[str, Path]
         if got != [filename]:
             raise CorpusError(
                 f"expected the download to produce exactly {filename!r}, got {got!r}; "
-                "the pin in tests/corpus.py no longer matches what the archive serves"
+                "the pin no longer matches what the archive serves"
             )
         actual = _sha256(tmp / filename)
         if actual != sha256:
@@ -321,13 +323,33 @@ def _fetch(kind: str, filename: str, sha256: str, download: Callable[[str, Path]
     return target
 
 
+def fetch_wheel(filename: str, sha256: str) -> Path:
+    """Path of the cached wheel ``filename`` (downloaded with pip and checked against
+    ``sha256`` if missing).  Also used by pin lists kept elsewhere (``benchmarks/bench_corpus.py``).
+
+    Raises:
+        CorpusError: pip failed, produced another file, or the file's sha256 differs.
+    """
+    return _fetch("wheels", filename, sha256, _download_wheel)
+
+
+def fetch_deb(filename: str, sha256: str) -> Path:
+    """Path of the cached .deb ``filename`` (downloaded with ``apt-get download`` and checked
+    against ``sha256`` if missing).
+
+    Raises:
+        CorpusError: apt-get failed, produced another file, or the file's sha256 differs.
+    """
+    return _fetch("debs", filename, sha256, _download_deb)
+
+
 def wheel(name: str) -> Path:
     """Path of the cached pinned wheel ``WHEELS[name]`` (downloaded if missing)."""
     try:
         filename = WHEELS[name]
     except KeyError:
         raise KeyError(f"no pinned wheel {name!r}; known: {sorted(WHEELS)}") from None
-    return _fetch("wheels", filename, WHEEL_SHA256[name], _download_wheel)
+    return fetch_wheel(filename, WHEEL_SHA256[name])
 
 
 def deb(name: str) -> Path:
@@ -336,7 +358,7 @@ def deb(name: str) -> Path:
         filename = DEBS[name]
     except KeyError:
         raise KeyError(f"no pinned deb {name!r}; known: {sorted(DEBS)}") from None
-    return _fetch("debs", filename, DEB_SHA256[name], _download_deb)
+    return fetch_deb(filename, DEB_SHA256[name])
 
 
 def rpms() -> list[Path]:
