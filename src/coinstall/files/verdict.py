@@ -258,14 +258,29 @@ def judge(records: Sequence[FileRecord], runtimes: Iterable[Runtime]) -> Judgeme
             else:
                 requires[root] = (r.requires_python, r.requires_python_text or "")
 
+    # Requires-Python is decided once per (site root, runtime), not once per file: a wheel such
+    # as Django's has thousands of sources under one root.
+    excluded: dict[tuple[str, str], str | None] = {}
+
+    def spec_reason(root: str, rt: Runtime) -> str | None:
+        key = (root, rt.id)
+        if key not in excluded:
+            spec = requires.get(root)
+            excluded[key] = None
+            if spec is not None and spec[1] and not spec[0].contains(
+                    _version_for_specifier(rt), prereleases=True):
+                excluded[key] = f"Requires-Python {spec[1]} excludes {rt.id}"
+        return excluded[key]
+
     for r in records:
         if r.kind == "other":
             continue
         ok: set[str] = set()
         why: dict[str, str] = {}
-        spec = requires.get(_site_root(r)) if r.kind in ("source", "pth", "metadata") else None
+        site_root = _site_root(r) if r.kind in ("source", "pth", "metadata") else None
         for rt in rts:
-            reason = _judge_one(r, rt, paths, dirs_with_init, by_dir, spec)
+            reason = _judge_one(r, rt, paths, dirs_with_init, by_dir,
+                                spec_reason(site_root, rt) if site_root is not None else None)
             if reason is None:
                 ok.add(rt.id)
             else:
@@ -277,7 +292,7 @@ def judge(records: Sequence[FileRecord], runtimes: Iterable[Runtime]) -> Judgeme
 
 def _judge_one(
     r: FileRecord, rt: Runtime, paths: set[str], dirs_with_init: set[str],
-    by_dir: dict[str, list[FileRecord]], spec: tuple[SpecifierSet, str] | None,
+    by_dir: dict[str, list[FileRecord]], excluded_by_spec: str | None,
 ) -> str | None:
     if r.kind == "script":
         assert r.shebang is not None
@@ -290,13 +305,10 @@ def _judge_one(
         return pyc.usable(r.pyc_header, r.pyc_location, rt, r.pyc_location.source in paths)
     if r.kind == "extension":
         return _judge_extension(r, rt, dirs_with_init, by_dir)
-    version = _version_for_specifier(rt)
     if r.kind == "metadata" and r.requires_python is not None \
-            and not r.requires_python.contains(version, prereleases=True):
+            and not r.requires_python.contains(_version_for_specifier(rt), prereleases=True):
         return f"Requires-Python {r.requires_python_text} excludes {rt.id}"
-    if spec is not None and spec[1] and not spec[0].contains(version, prereleases=True):
-        return f"Requires-Python {spec[1]} excludes {rt.id}"
-    return None
+    return excluded_by_spec
 
 
 def _judge_extension(
