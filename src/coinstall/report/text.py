@@ -101,7 +101,9 @@ def render_summary(result: CheckResult, console: Console) -> None:
         sev = Counter(f.severity for f in a.findings)
         rules = Counter(f.rule for f in a.findings)
         fired = ", ".join(f"{r} ({n})" if n > 1 else r for r, n in sorted(rules.items()))
-        t.add_row(a.info.path.rsplit("/", 1)[-1], a.profile.name,
+        # A package file by its name; a directory by its path (many are "site-packages").
+        label = a.info.path if a.info.format == "tree" else a.info.path.rsplit("/", 1)[-1]
+        t.add_row(label, a.profile.name,
                   f"[{_SEV_STYLE['error']}]{sev['error']}[/]" if sev["error"] else "0",
                   str(sev["warning"]), str(sev["info"]), fired or "-")
     console.print(t)
