@@ -612,3 +612,23 @@ def test_installed_debian_tree_bytecode_is_not_shipped_bytecode(tmp_path: Path) 
     res = run(tmp_path / "dist-packages", profile="debian")
     assert any(r.kind == "bytecode" for r in res.records)
     assert not hits(res, "bytecode-shipped")
+
+
+def test_symlinked_source_counts_as_present(tmp_path: Path) -> None:
+    # Packagers deduplicate identical modules with symbolic links (fdupes, %fdupes on openSUSE);
+    # a link to a file of the package is a source, a dangling link is not (rpmlint agrees).
+    src = "X = 1\n"
+    base = "usr/lib/python3.12/site-packages/ns/"
+    rpm = build.rpm(tmp_path, "python3-ns", "1.0", {
+        base + "real.py": src,
+        base + "__pycache__/real.cpython-312.pyc": pyc(tmp_path, "3.12", src),
+        base + "alias.py": build.Symlink("real.py"),
+        base + "__pycache__/alias.cpython-312.pyc": pyc(tmp_path, "3.12", src),
+        base + "dangling.py": build.Symlink("../nowhere/dangling.py"),
+        base + "__pycache__/dangling.cpython-312.pyc": pyc(tmp_path, "3.12", src),
+    }, mtime=T0)
+    found = hits(run(rpm), "bytecode-without-source")
+    assert set(found) == {base + "__pycache__/dangling.cpython-312.pyc"}
+    theirs = {(c, p) for c, p in assert_rpmlint_parity(rpm, tmp_path)
+              if c == "python-bytecode-without-source"}
+    assert {p.lstrip("/") for _, p in theirs} == set(found)

@@ -210,6 +210,25 @@ def _sources(ctx: ArtifactContext) -> dict[str, FileRecord]:
     return {r.import_path: r for r in ctx.records}
 
 
+def _linked_sources(ctx: ArtifactContext) -> set[str]:
+    """Paths of links that stand for a file of the package: hard links, and symbolic links
+    whose target (relative to the link, or absolute in the installed tree) is a regular file of
+    the package.  A dangling symbolic link counts as missing, as rpmlint's
+    python-bytecode-without-source has it."""
+    files = {r.path for r in ctx.records}
+    present: set[str] = set()
+    for m in ctx.links:
+        target = m.link_target or ""
+        if m.type == "hardlink":
+            present.add(m.path)
+            continue
+        resolved = (target.lstrip("/") if target.startswith("/") else
+                    posixpath.normpath(posixpath.join(posixpath.dirname(m.path), target)))
+        if resolved in files:
+            present.add(m.path)
+    return present
+
+
 @rule(
     "bytecode-without-source",
     severity="warning",
@@ -228,7 +247,7 @@ def _sources(ctx: ArtifactContext) -> dict[str, FileRecord]:
     profiles=(*_RPM, "wheel"),
 )
 def bytecode_without_source(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
-    sources = _sources(ctx)
+    sources = set(_sources(ctx)) | _linked_sources(ctx)
     for r in _bytecode(ctx):
         loc, h = r.pyc_location, r.pyc_header
         assert loc is not None and h is not None
