@@ -137,12 +137,14 @@ def check(targets: Sequence[str], runtimes: Sequence[Runtime], catalogue: Catalo
     others are still checked."""
     artifacts: list[ArtifactResult] = []
     errors: list[TargetError] = []
-    # file-conflict compares content across package files (installed trees are not compared)
+    # file-conflict compares content across package files (installed trees are not compared);
+    # the digests cost a read of every member, so only when that rule runs.
     packages = [t for t in targets if not os.path.isdir(t)]
+    digests = len(packages) > 1 and (config is None or config.enabled("file-conflict"))
     for t in targets:
         try:
             result = check_artifact(t, runtimes, catalogue, config,
-                                    digests=len(packages) > 1 and t in packages)
+                                    digests=digests and t in packages)
         except ArtifactError as exc:
             errors.append(TargetError(t, str(exc)))
             continue
