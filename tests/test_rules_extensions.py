@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import build
+from coinstall.artifacts import open_artifact
 from coinstall.check import check
 from coinstall.runtimes import catalogue as catalogue_mod
 from coinstall.runtimes.discovery import discover
@@ -441,3 +442,52 @@ def test_lintian_has_no_stable_abi_tag(corpus_debs: dict[str, Path],
         tags = {line.split(": ")[2].split()[0] for line in proc.stdout.splitlines()
                 if ".abi3.so" in line and line[:2] in ("E:", "W:", "I:", "P:")}
         assert not {t for t in tags if re.search(r"python|multi-?arch|abi", t)}, tags
+
+
+# ----------------------------------------------------------------- extension-tag-mismatch:
+# a debug build shares its release build's directories
+
+DYNLOAD = Path("/usr/lib/python3.11/lib-dynload")
+
+
+def _member_deb(deb: Path, suffix: str) -> tuple[str, bytes]:
+    """The first member of a .deb whose path ends with ``suffix``, read by coinstall's reader."""
+    reader = open_artifact(str(deb))
+    for m in reader.members(lambda path, size: path.endswith(suffix)):
+        if m.type == "file" and m.path.endswith(suffix) and m.content is not None:
+            return m.path, m.content
+    raise AssertionError(f"no {suffix} in {deb}")
+
+
+def test_debug_modules_in_the_shared_lib_dynload(installed: list[Runtime]) -> None:
+    # Debian's python3.11-dbg installs cpython-311d modules into python3.11's own lib-dynload;
+    # the real python3.11d imports them from there, so they are no tag mismatch.
+    debug = [rt for rt in installed if rt.executable and rt.debug and rt.version == (3, 11)
+             and rt.executable.startswith("/usr/bin/")]
+    dmods = sorted(DYNLOAD.glob("*.cpython-311d-x86_64-linux-gnu.so"))
+    if not debug or not dmods:
+        pytest.skip("Debian's python3.11-dbg is not installed")
+    probe = ("import importlib.util, sys\n"
+             "for n in sys.argv[1:]:\n"
+             "    print(importlib.util.find_spec(n).origin)\n")
+    names = [p.name.split(".", 1)[0] for p in dmods[:5]]
+    out = subprocess.run([debug[0].executable or "", "-I", "-c", probe, *names],
+                         capture_output=True, text=True, check=True).stdout.split()
+    assert out == [str(p) for p in dmods[:5]]
+    assert _found(DYNLOAD, "extension-tag-mismatch", installed) == []
+    assert _found(DYNLOAD, "extension-tag-mismatch") == []  # the catalogue's debug builds too
+
+
+def test_debug_module_silent_other_version_fires(tmp_path: Path,
+                                                 corpus_debs: dict[str, Path]) -> None:
+    # A cpython-311d module beside python3.11's (Fedora's python3-debug layout) is the debug
+    # build's; a cpython-312 module in python3.11's directory is nobody's.
+    _, so = _member_deb(corpus_debs["python3-yaml"], ".cpython-311-x86_64-linux-gnu.so")
+    base = "usr/lib64/python3.11/site-packages/yaml/"
+    rpm = build.rpm(tmp_path, "python3-yaml", "6.0", {
+        base + "_yaml.cpython-311-x86_64-linux-gnu.so": (so, 0o755),
+        base + "_yaml.cpython-311d-x86_64-linux-gnu.so": (so, 0o755),
+        base + "_other.cpython-312-x86_64-linux-gnu.so": (so, 0o755),
+    }, arch="x86_64", requires=["python(abi) = 3.11"])
+    found = {p for p, _, _ in _found(rpm, "extension-tag-mismatch")}
+    assert found == {base + "_other.cpython-312-x86_64-linux-gnu.so"}

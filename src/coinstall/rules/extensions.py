@@ -29,6 +29,21 @@ def _owner(ctx: ArtifactContext, impl: str, version: tuple[int, int], ft: bool) 
     return None
 
 
+def _debug_builds(ctx: ArtifactContext, impl: str, version: tuple[int, int],
+                  ft: bool) -> list[Runtime]:
+    """The debug builds that share a versioned directory with its release build: Debian's
+    python3.X-dbg and Fedora's python3-debug install their ``cpython-3Xd`` modules into the same
+    ``lib-dynload`` and site directories (an installed tree's own debug interpreter first)."""
+    found = [rt for rt in ctx.owners.values()
+             if rt.implementation == impl and rt.version == version
+             and rt.free_threaded == ft and rt.debug]
+    found += [rt for rt in ctx.catalogue.known(triplet=ctx.triplet,
+                                               vendors=("upstream", ctx.vendor))
+              if rt.implementation == impl and rt.version == version
+              and rt.free_threaded == ft and rt.debug]
+    return found
+
+
 @rule(
     "extension-tag-mismatch",
     severity="error",
@@ -52,6 +67,11 @@ def extension_tag_mismatch(self: Rule, ctx: ArtifactContext) -> Iterator[Finding
             continue
         name = posixpath.basename(r.import_path)
         if ext.module_name(name, owner) is None:
+            impl, ver, ft = r.scope.implementation or "cpython", r.scope.version, \
+                r.scope.free_threaded
+            if any(ext.module_name(name, d) is not None
+                   for d in _debug_builds(ctx, impl, ver, ft)):
+                continue  # the debug build's module, in the directory it shares
             yield self.finding(
                 r.path, f"{owner.id} will not import {name}: its suffixes are "
                         f"{', '.join(owner.extension_suffixes)}")
