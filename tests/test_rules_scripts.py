@@ -219,3 +219,17 @@ def test_not_required_agrees_with_lintian_on_libpython_stdlib(
     assert _paths(hits([deb], "shebang-env")) == {p for _, p in peer}
     assert tags["script-uses-unversioned-python-in-shebang"] == set()
     assert hits([deb], "shebang-unversioned") == []
+
+
+def test_interpreter_not_required_silent_on_installed_trees() -> None:
+    # An installed tree has no package relations to check a shebang against; Debian's own
+    # stdlib tree holds executable modules with #!/usr/bin/python3.11 (base64.py, platform.py).
+    from coinstall.check import check as run_check
+    from coinstall.runtimes import catalogue as catalogue_mod
+    from coinstall.runtimes.inventory import combine
+
+    stdlib = "/usr/lib/python3.11"
+    cat = catalogue_mod.load()
+    res = run_check([stdlib], combine([], cat), cat)
+    assert res.artifacts and not [f for f in res.artifacts[0].findings
+                                  if f.rule == "shebang-interpreter-not-required"]

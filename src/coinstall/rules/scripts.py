@@ -188,6 +188,8 @@ def _satisfied(ctx: ArtifactContext, impl: str, version: str) -> bool:
 def shebang_interpreter_not_required(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
     """Executable scripts with a versioned Python shebang (unversioned ones are
     ``shebang-unversioned``'s); lintian checks the same files."""
+    if ctx.info.format not in ("deb", "rpm"):
+        return  # an installed tree or a wheel declares no system package relations
     cache: dict[tuple[str, str], bool] = {}
     for r, sb in runnable(ctx):
         if sb.version is None or r.mode is None or not r.mode & 0o111:
