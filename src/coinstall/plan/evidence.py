@@ -205,15 +205,14 @@ class Classifier:
                     ev.reasons.append(label)
                 continue
             dn = dist_name(name)
-            if dn and dn.kind == "dist" and dn.implementation == "cpython" and dn.major \
-                    and dn.minor is not None:
+            dist = dn if dn and dn.kind == "dist" and dn.implementation == "cpython" else None
+            if dist and dist.major and dist.minor is not None:  # python3.11dist(foo)
                 ev.python = True
-                if dn.major == 3:
-                    ev.pins.add((dn.major, dn.minor))
+                if dist.major == 3:
+                    ev.pins.add((dist.major, dist.minor))
                     ev.reasons.append(label)
                 continue
-            if (dn and dn.kind == "dist" and dn.implementation == "cpython" and dn.major == 3) \
-                    or name in ("/usr/bin/python3", "python3"):
+            if (dist and dist.major == 3) or name in ("/usr/bin/python3", "python3"):
                 ev.python = True
                 if op:
                     self._relation(ev, "python3", {"<": "<<", ">": ">>"}.get(op, op), ver,
@@ -240,7 +239,8 @@ class Classifier:
                 return
             ev.reasons.append(label)
             return
-        vr = versioned_runtime(name)
+        # Every versioned runtime name has a dot (python3.11): skip the call on the hot path.
+        vr = versioned_runtime(name) if "." in name else None
         if vr and vr[0] == 3:
             ev.python = True
             ev.uses.add(vr)

@@ -27,6 +27,7 @@ from coinstall.files.extension import (
     ext_name,
 )
 from coinstall.rules import ArtifactContext
+from coinstall.rules._relations import stack_of
 
 
 def declared_triplet(ctx: ArtifactContext) -> str | None:
@@ -135,16 +136,6 @@ def _deb_python3_range(ctx: ArtifactContext) -> tuple[tuple[int, int] | None,
     return lo, hi, ", ".join(texts)
 
 
-def _rpm_python_abi(ctx: ArtifactContext) -> set[tuple[int, int]]:
-    """Versions from RPM ``python(abi) = 3.11`` requires (Fedora's automatic dependency)."""
-    out: set[tuple[int, int]] = set()
-    for req in ctx.info.requires:
-        m = re.match(r"python\(abi\)\s*=\s*(\d+)\.(\d+)", req)
-        if m:
-            out.add((int(m[1]), int(m[2])))
-    return out
-
-
 @dataclass(frozen=True)
 class Support:
     """The CPython versions a package says it supports, with the evidence.
@@ -216,7 +207,7 @@ def support(ctx: ArtifactContext) -> Support:
             if hi is None:
                 evidence.append(f"Depends: {text}")
     if ctx.info.format == "rpm":
-        pyabi = _rpm_python_abi(ctx)
+        pyabi = set(stack_of(ctx).abi)  # RPM python(abi) = 3.11 requires (Fedora)
         if pyabi:
             have |= pyabi
             lows.append(min(pyabi))
