@@ -10,6 +10,8 @@ PEP 3149, PEP 384, PEP 803 for the tags; ELF machine per multiarch triplet from 
 from __future__ import annotations
 
 import io
+import posixpath
+import re
 from dataclasses import dataclass
 
 import abi3info
@@ -70,6 +72,80 @@ RPM_ARCH_TRIPLET = {
     "ppc64le": "powerpc64le-linux-gnu", "ppc64": "powerpc64-linux-gnu",
     "s390x": "s390x-linux-gnu", "riscv64": "riscv64-linux-gnu",
 }
+
+
+# The file-name grammar of extension modules on Linux (PEP 3149, PEP 384, PEP 803; CPython
+# Python/dynload_shlib.c; reference/debian.md §5.1):
+#   NAME '.' ( 'cpython-' XY FLAGS ['-' TRIPLET] | 'pypy' XY '-pp' N ['-' TRIPLET]
+#            | 'abi3' ['-' TRIPLET] | 'abi3t' ['-' TRIPLET] ) '.so'  |  NAME '.so'
+# plus Windows' 'cpXY-PLATFORM.pyd'.  packaging has no parser for extension file names (it
+# parses wheel tags only), hence this regex.
+_EXT = re.compile(
+    r"^(?P<stem>[^.]+)\."
+    r"(?:(?P<stable>abi3t?)(?:-(?P<striplet>[^.]+))?\."
+    r"|cpython-(?P<cver>\d)(?P<cminor>\d+)(?P<flags>[a-z]*)(?:-(?P<ctriplet>[^.]+))?\."
+    r"|pypy(?P<pver>\d)(?P<pminor>\d+)-pp\d+(?:-(?P<ptriplet>[^.]+))?\."
+    r"|pypy-\d+\."
+    r"|cp(?P<wver>\d)(?P<wminor>\d+)-[^.]+\.)?"
+    r"(?:so|pyd)$"
+)
+
+
+@dataclass(frozen=True)
+class ExtName:
+    """What an extension module's file name says.
+
+    Attributes:
+        stem: the module name (``_speedups``).
+        kind: ``"soabi"`` (version-specific), ``"abi3"``, ``"abi3t"`` (stable ABI) or
+            ``"untagged"`` (``foo.so``: any runtime of the platform tries it).
+        implementation: ``"cpython"``/``"pypy"`` for version-specific names, else None.
+        version: ``(3, 11)`` for version-specific names, else None.
+        flags: ABI flags of a CPython tag (``"t"``, ``"d"``, ``"m"``), "" otherwise.
+        triplet: the multiarch triplet in the name (``x86_64-linux-gnu``), None if absent.
+    """
+
+    stem: str
+    kind: str
+    implementation: str | None = None
+    version: tuple[int, int] | None = None
+    flags: str = ""
+    triplet: str | None = None
+
+    @property
+    def soabi_tag(self) -> str | None:
+        """The wheel ABI tag this name corresponds to (``cp311``, ``cp313t``, ``pypy39_pp73``
+        is not derivable: PyPy names give ``pp39``), None for stable-ABI/untagged names."""
+        if self.kind != "soabi" or self.version is None:
+            return None
+        v = f"{self.version[0]}{self.version[1]}"
+        return f"cp{v}{self.flags}" if self.implementation == "cpython" else f"pp{v}"
+
+
+def parse_ext_name(filename: str) -> ExtName | None:
+    """Parse the base name of an extension module; None if it is not an extension name."""
+    m = _EXT.match(filename)
+    if m is None:
+        return None
+    stem = m["stem"]
+    if m["stable"]:
+        return ExtName(stem, m["stable"], triplet=m["striplet"])
+    if m["cver"]:
+        return ExtName(stem, "soabi", "cpython", (int(m["cver"]), int(m["cminor"])),
+                       m["flags"], m["ctriplet"])
+    if m["pver"]:
+        return ExtName(stem, "soabi", "pypy", (int(m["pver"]), int(m["pminor"])), "",
+                       m["ptriplet"])
+    if m["wver"]:
+        return ExtName(stem, "soabi", "cpython", (int(m["wver"]), int(m["wminor"])))
+    if ".pypy-" in filename:
+        return ExtName(stem, "soabi", "pypy")
+    return ExtName(stem, "untagged")
+
+
+def ext_name(import_path: str) -> ExtName | None:
+    """:func:`parse_ext_name` of a path's base name."""
+    return parse_ext_name(posixpath.basename(import_path))
 
 
 @dataclass(frozen=True)

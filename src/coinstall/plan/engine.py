@@ -31,7 +31,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from coinstall.plan.evidence import BinaryEvidence, Classifier, Version, stack_key
+from coinstall.names import Version
+from coinstall.plan.evidence import BinaryEvidence, Classifier, stack_key
 from coinstall.plan.indices import Index, IndexProblem, SourceRecord
 
 TRANSITIONS = ("add", "default", "drop")

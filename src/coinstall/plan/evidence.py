@@ -18,8 +18,11 @@ A binary package is *tied* to runtimes when something in it names a minor versio
   from the runtime catalogue (``foo.cpython-311-x86_64-linux-gnu.so``, PEP 3149); a stable-ABI
   module (``.abi3.so``, PEP 384) is loadable by every later runtime and does not tie.
 
-Versions are ``(major, minor)`` tuples.  Readers give raw relation strings; this module parses
-them (Debian Policy §7.1 syntax; RPM ``name op evr``).
+Versions are ``(major, minor)`` tuples.  Readers give raw relation strings; this module splits
+them into atoms with light regexes (Debian Policy §7.1 syntax; RPM ``name op evr``: much faster
+than python-debian's ``PkgRelation`` on a whole index) and reads what each name refers to with
+the vocabulary the rules use (:mod:`coinstall.names`); extension and bytecode file names are
+read with :func:`coinstall.files.extension.ext_name` and :func:`coinstall.files.pyc.locate`.
 """
 
 from __future__ import annotations
@@ -27,35 +30,34 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from coinstall.files.extension import ExtName, ext_name
 from coinstall.files.location import scope_of
+from coinstall.files.pyc import locate
+from coinstall.names import Version, dist_name, parallel_stack, versioned_runtime
 from coinstall.plan.indices import BinaryRecord
 from coinstall.runtimes.catalogue import Catalogue
-
-Version = tuple[int, int]
 
 _DEB_ATOM = re.compile(
     r"^\s*([a-z0-9][a-z0-9+.\-]*)(?::[a-z0-9\-]+)?\s*(?:\(\s*(<<|<=|=|>=|>>|<|>)\s*([^)\s]+)\s*\))?")
 _RPM_ATOM = re.compile(r"^\s*(\S+)(?:\s+(<=|>=|=|<|>)\s+(\S+))?")
-#: Interpreter packages and libraries named after one version: python3.11, python3.11-minimal,
-#: libpython3.11, libpython3.11-stdlib, libpython3.11.so.1.0()(64bit) (RPM soname).
-_VERSIONED_NAME = re.compile(r"^(?:lib)?python(\d)\.(\d+)(?:-[a-z0-9]+|\.so[.\w()]*)?$")
-#: RPM python3.11dist(foo) / python3.11-foo(abi) style provides.
-_VERSIONED_DIST = re.compile(r"^python(\d)\.(\d+)dist\(")
-#: Parallel-stack binary names: python311-foo (openSUSE), python3.11-foo (EPEL/RHEL).
-_STACK_NAME = re.compile(r"^python(?:(3)(1\d|[6-9])|(\d)\.(\d+))-")
+#: The unversioned interpreter packages dh-python writes version ranges on.
 _UNVERSIONED = frozenset({"python3", "python3-minimal", "python3-dev", "python3-all",
                           "python3-all-dev", "python3-any"})
-_EXT_TAG = re.compile(r"\.(cpython-\d+[a-z]*)(?:-[^./]+)?\.so$")
-_STABLE_ABI = re.compile(r"\.(abi3t?)(?:-[^./]+)?\.so$")
-_PYC_TAG = re.compile(r"__pycache__/[^/]+\.cpython-(\d)(\d+)(?:\.opt-\d)?\.pyc$")
 
 
 def stack_key(name: str) -> str:
     """A binary name with its stack version removed: ``python3.11-foo`` and ``python312-foo``
     -> ``python3-foo``; other names unchanged.  Binaries of one source with the same key are
     the same package built for different runtimes."""
-    m = _STACK_NAME.match(name)
-    return f"python3-{name[m.end():]}" if m else name
+    st = parallel_stack(name)
+    return f"python3-{st[1]}" if st else name
+
+
+def _soabi(n: ExtName) -> str | None:
+    """The CPython SOABI tag of a parsed extension name, ``cpython-311``; None for PyPy."""
+    if n.implementation != "cpython" or n.version is None:
+        return None
+    return f"cpython-{n.version[0]}{n.version[1]}{n.flags}"
 
 
 def _version(text: str) -> Version | None:
@@ -132,9 +134,10 @@ class Classifier:
             if rt.implementation != "cpython" or rt.debug:
                 continue
             for suffix in rt.extension_suffixes:
-                m = re.match(r"\.(cpython-\d+[a-z]*)", suffix)
-                if m and not rt.free_threaded:
-                    self.soabi.setdefault(m[1], (rt.version[0], rt.version[1]))
+                n = ext_name("x" + suffix)
+                tag = _soabi(n) if n is not None and n.kind == "soabi" else None
+                if tag is not None and not rt.free_threaded:
+                    self.soabi.setdefault(tag, (rt.version[0], rt.version[1]))
 
     def classify(self, rec: BinaryRecord) -> BinaryEvidence:
         """The evidence for one binary record (never raises on odd relation strings)."""
@@ -146,9 +149,9 @@ class Classifier:
                 self._deb_relations(ev, rec.depends)
         if rec.syntax == "rpm" and "python" in rec.provides:
             self._rpm_relations(ev, rec.provides, "Provides")
-        m = _STACK_NAME.match(rec.name)
-        if m:
-            v = (int(m[1]), int(m[2])) if m[1] else (int(m[3]), int(m[4]))
+        st = parallel_stack(rec.name)
+        if st:
+            v = st[0]
             if v[0] == 3:
                 ev.python = True
                 ev.pins.add(v)
@@ -173,10 +176,10 @@ class Classifier:
                 # A disjunction constrains nothing unless every choice is a versioned
                 # interpreter (python3.11 | python3.12): then it uses one of them.
                 names = [m[1] for a in alts if (m := _DEB_ATOM.match(a))]
-                vers = [vm for n in names if (vm := _VERSIONED_NAME.match(n))]
-                if len(vers) == len(alts) and all(v[1] == "3" for v in vers):
+                vers = [vm for n in names if (vm := versioned_runtime(n))]
+                if len(vers) == len(alts) and all(v[0] == 3 for v in vers):
                     ev.python = True
-                    ev.uses |= {(3, int(v[2])) for v in vers}
+                    ev.uses |= set(vers)
                     ev.reasons.append(f"Depends: {group.strip()}")
                 elif any(n in _UNVERSIONED or n.startswith("python3") for n in names):
                     ev.python = True
@@ -201,15 +204,15 @@ class Classifier:
                     ev.pins.add(v)
                     ev.reasons.append(label)
                 continue
-            dm = _VERSIONED_DIST.match(name)
-            if dm:
+            dn = dist_name(name)
+            dist = dn if dn and dn.kind == "dist" and dn.implementation == "cpython" else None
+            if dist and dist.major and dist.minor is not None:  # python3.11dist(foo)
                 ev.python = True
-                v = (int(dm[1]), int(dm[2]))
-                if v[0] == 3:
-                    ev.pins.add(v)
+                if dist.major == 3:
+                    ev.pins.add((dist.major, dist.minor))
                     ev.reasons.append(label)
                 continue
-            if name.startswith("python3dist(") or name in ("/usr/bin/python3", "python3"):
+            if (dist and dist.major == 3) or name in ("/usr/bin/python3", "python3"):
                 ev.python = True
                 if op:
                     self._relation(ev, "python3", {"<": "<<", ">": ">>"}.get(op, op), ver,
@@ -236,10 +239,11 @@ class Classifier:
                 return
             ev.reasons.append(label)
             return
-        m = _VERSIONED_NAME.match(name)
-        if m and m[1] == "3":
+        # Every versioned runtime name has a dot (python3.11): skip the call on the hot path.
+        vr = versioned_runtime(name) if "." in name else None
+        if vr and vr[0] == 3:
             ev.python = True
-            ev.uses.add((3, int(m[2])))
+            ev.uses.add(vr)
             ev.reasons.append(label)
 
     def _files(self, ev: BinaryEvidence, files: tuple[str, ...]) -> None:
@@ -249,22 +253,26 @@ class Classifier:
             if "python" not in path:
                 continue
             if path.endswith(".so"):
-                m = _EXT_TAG.search(path)
-                if m and m[1] in self.soabi:
-                    v = self.soabi[m[1]]
+                n = ext_name(path)
+                tag = _soabi(n) if n is not None and n.kind == "soabi" else None
+                if tag is not None and tag in self.soabi:
+                    v = self.soabi[tag]
                     if v not in tags:
                         tags.add(v)
-                        ev.reasons.append(f"file {path}: extension tagged {m[1]}")
+                        ev.reasons.append(f"file {path}: extension tagged {tag}")
                     ev.python = True
                     continue
-                if _STABLE_ABI.search(path):
+                if n is not None and n.kind in ("abi3", "abi3t"):
                     if not ev.stable_abi:
                         ev.reasons.append(f"file {path}: stable-ABI extension (PEP 384)")
                     ev.stable_abi = True
                     ev.python = True
-            pm = _PYC_TAG.search(path)
-            if pm and pm[1] == "3":
-                tags.add((3, int(pm[2])))
+            elif path.endswith(".pyc"):
+                loc = locate(path)
+                tag = loc.cache_tag if loc is not None else None
+                # PEP 3147 cache tag cpython-3XY (sys.implementation.cache_tag).
+                if tag and tag.startswith("cpython-3") and tag[9:].isdecimal():
+                    tags.add((3, int(tag[9:])))
             sc = scope_of(path)
             if sc.kind == "versioned" and sc.implementation == "cpython" and sc.version \
                     and sc.version[0] == 3 and not sc.free_threaded:

@@ -1,13 +1,14 @@
-"""Shared facts for the extension, co-installability and metadata rules: what an extension
-module's file name says (PEP 3149 tag, stable ABI, triplet), which CPython versions a package
-claims to support, and the stable-ABI manifest lookups.
+"""Shared facts for the extension, co-installability and metadata rules: the architecture an
+artifact declares, which CPython versions a package claims to support, and the stable-ABI
+manifest lookups.  What an extension module's file name says is
+:func:`coinstall.files.extension.ext_name` (the classifier layer's grammar, shared with the
+planner).
 
 Private helper (not a policy area): :func:`coinstall.rules.load_all` does not import it as one.
 """
 
 from __future__ import annotations
 
-import posixpath
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -19,81 +20,14 @@ from debian.deb822 import PkgRelation
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.tags import parse_tag
 
-from coinstall.files.extension import DEB_ARCH_TRIPLET, RPM_ARCH_TRIPLET, WHEEL_ARCH_TRIPLET
-from coinstall.rules import ArtifactContext
-
-# The file-name grammar of extension modules on Linux (PEP 3149, PEP 384, PEP 803; CPython
-# Python/dynload_shlib.c; reference/debian.md §5.1):
-#   NAME '.' ( 'cpython-' XY FLAGS ['-' TRIPLET] | 'pypy' XY '-pp' N ['-' TRIPLET]
-#            | 'abi3' ['-' TRIPLET] | 'abi3t' ['-' TRIPLET] ) '.so'  |  NAME '.so'
-# plus Windows' 'cpXY-PLATFORM.pyd'.  packaging has no parser for extension file names (it
-# parses wheel tags only), hence this regex.
-_EXT = re.compile(
-    r"^(?P<stem>[^.]+)\."
-    r"(?:(?P<stable>abi3t?)(?:-(?P<striplet>[^.]+))?\."
-    r"|cpython-(?P<cver>\d)(?P<cminor>\d+)(?P<flags>[a-z]*)(?:-(?P<ctriplet>[^.]+))?\."
-    r"|pypy(?P<pver>\d)(?P<pminor>\d+)-pp\d+(?:-(?P<ptriplet>[^.]+))?\."
-    r"|pypy-\d+\."
-    r"|cp(?P<wver>\d)(?P<wminor>\d+)-[^.]+\.)?"
-    r"(?:so|pyd)$"
+from coinstall.files.extension import (
+    DEB_ARCH_TRIPLET,
+    RPM_ARCH_TRIPLET,
+    WHEEL_ARCH_TRIPLET,
+    ext_name,
 )
-
-
-@dataclass(frozen=True)
-class ExtName:
-    """What an extension module's file name says.
-
-    Attributes:
-        stem: the module name (``_speedups``).
-        kind: ``"soabi"`` (version-specific), ``"abi3"``, ``"abi3t"`` (stable ABI) or
-            ``"untagged"`` (``foo.so``: any runtime of the platform tries it).
-        implementation: ``"cpython"``/``"pypy"`` for version-specific names, else None.
-        version: ``(3, 11)`` for version-specific names, else None.
-        flags: ABI flags of a CPython tag (``"t"``, ``"d"``, ``"m"``), "" otherwise.
-        triplet: the multiarch triplet in the name (``x86_64-linux-gnu``), None if absent.
-    """
-
-    stem: str
-    kind: str
-    implementation: str | None = None
-    version: tuple[int, int] | None = None
-    flags: str = ""
-    triplet: str | None = None
-
-    @property
-    def soabi_tag(self) -> str | None:
-        """The wheel ABI tag this name corresponds to (``cp311``, ``cp313t``, ``pypy39_pp73``
-        is not derivable: PyPy names give ``pp39``), None for stable-ABI/untagged names."""
-        if self.kind != "soabi" or self.version is None:
-            return None
-        v = f"{self.version[0]}{self.version[1]}"
-        return f"cp{v}{self.flags}" if self.implementation == "cpython" else f"pp{v}"
-
-
-def parse_ext_name(filename: str) -> ExtName | None:
-    """Parse the base name of an extension module; None if it is not an extension name."""
-    m = _EXT.match(filename)
-    if m is None:
-        return None
-    stem = m["stem"]
-    if m["stable"]:
-        return ExtName(stem, m["stable"], triplet=m["striplet"])
-    if m["cver"]:
-        return ExtName(stem, "soabi", "cpython", (int(m["cver"]), int(m["cminor"])),
-                       m["flags"], m["ctriplet"])
-    if m["pver"]:
-        return ExtName(stem, "soabi", "pypy", (int(m["pver"]), int(m["pminor"])), "",
-                       m["ptriplet"])
-    if m["wver"]:
-        return ExtName(stem, "soabi", "cpython", (int(m["wver"]), int(m["wminor"])))
-    if ".pypy-" in filename:
-        return ExtName(stem, "soabi", "pypy")
-    return ExtName(stem, "untagged")
-
-
-def ext_name(import_path: str) -> ExtName | None:
-    """:func:`parse_ext_name` of a path's base name."""
-    return parse_ext_name(posixpath.basename(import_path))
+from coinstall.rules import ArtifactContext
+from coinstall.rules._relations import stack_of
 
 
 def declared_triplet(ctx: ArtifactContext) -> str | None:
@@ -202,16 +136,6 @@ def _deb_python3_range(ctx: ArtifactContext) -> tuple[tuple[int, int] | None,
     return lo, hi, ", ".join(texts)
 
 
-def _rpm_python_abi(ctx: ArtifactContext) -> set[tuple[int, int]]:
-    """Versions from RPM ``python(abi) = 3.11`` requires (Fedora's automatic dependency)."""
-    out: set[tuple[int, int]] = set()
-    for req in ctx.info.requires:
-        m = re.match(r"python\(abi\)\s*=\s*(\d+)\.(\d+)", req)
-        if m:
-            out.add((int(m[1]), int(m[2])))
-    return out
-
-
 @dataclass(frozen=True)
 class Support:
     """The CPython versions a package says it supports, with the evidence.
@@ -283,7 +207,7 @@ def support(ctx: ArtifactContext) -> Support:
             if hi is None:
                 evidence.append(f"Depends: {text}")
     if ctx.info.format == "rpm":
-        pyabi = _rpm_python_abi(ctx)
+        pyabi = set(stack_of(ctx).abi)  # RPM python(abi) = 3.11 requires (Fedora)
         if pyabi:
             have |= pyabi
             lows.append(min(pyabi))

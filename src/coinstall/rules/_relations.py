@@ -2,7 +2,8 @@
 Python implementation and stack they name.  Private helper of the naming, dependencies,
 scripts and entry-point rules.
 
-What a relation names (:class:`Target`):
+What a relation names (:class:`~coinstall.names.Target`, classified by
+:func:`coinstall.names.classify_name`, the vocabulary shared with the planner):
 
 * RPM (Fedora, EPEL, openSUSE) strings as the reader writes them, ``name [op version]``:
   ``python(abi) = 3.11`` (python-rpm-generators ``python.attr``), ``/usr/bin/python3.11``,
@@ -37,169 +38,10 @@ from debian.deb822 import PkgRelation
 
 from coinstall.artifacts.base import ArtifactInfo
 from coinstall.files.verdict import FileRecord
+from coinstall.names import Target, classify_name
 
 if TYPE_CHECKING:
     from coinstall.rules import ArtifactContext
-
-#: Suffixes of a runtime's own packages (``python3.11-libs``, ``python311-base``,
-#: ``python3-minimal``): they name the stack, not a module.
-RUNTIME_PARTS = frozenset({
-    "minimal", "libs", "lib", "base", "devel", "dev", "dbg", "debug", "tk", "tkinter", "idle",
-    "venv", "distutils", "lib2to3", "stdlib", "test", "tools", "doc", "full", "all",
-    "all-dev", "all-dbg", "stdlib-extensions", "curses", "dbm", "gdbm", "testsuite",
-})
-#: Names beginning ``python-`` that are not Python modules (taskotron ``NAME_NOTS``:
-#: python-rpm-macros, python-srpm-macros, python-pip-wheel, python-sphinx-doc, …): macro
-#: packages, implementation-independent wheels, documentation, and Debian's
-#: version-independent ``-common``/``-data`` packages (python-apt-common).
-_NOT_MODULE_SUFFIX = ("-rpm-macros", "-srpm-macros", "-rpm-generators", "-wheel", "-doc",
-                      "-docs", "-typeshed", "-common", "-data", "-l10n", "-localedata",
-                      "-examples")
-#: Debian's switch packages for /usr/bin/python.
-_PYTHON_IS = {"python-is-python3": 3, "python-is-python2": 2}
-
-_PKG = re.compile(
-    r"^(?P<impl>python|pypy)(?P<major>[23])?(?:\.(?P<dot>\d{1,2})|(?P<cat>\d{1,2}))?"
-    r"(?:-(?P<rest>.+))?$")
-_SUFFIXED = re.compile(r"^(?P<base>.+)-(?P<impl>python|pypy)(?P<major>[23])?$")
-_BIN = re.compile(r"^/usr/bin/(?P<impl>python|pypy)(?P<major>[23])?(?:\.(?P<minor>\d+))?"
-                  r"[dmu]*$")
-_DIST = re.compile(r"^(?P<impl>python|pypy)(?P<major>\d)?(?:\.(?P<minor>\d+))?"
-                   r"(?P<kind>dist|egg)\((?P<mod>[^)]*)\)")
-_EGG3 = re.compile(r"^pythonegg\((?P<major>\d)\)\((?P<mod>[^)]*)\)")
-_LIB = re.compile(r"^libpython(?P<major>[23])\.(?P<minor>\d+)")
-_ISA = re.compile(r"\([a-z0-9_-]+-(?:32|64)\)$")
-
-
-@dataclass(frozen=True)
-class Target:
-    """The Python side of one relation or package name.
-
-    Attributes:
-        implementation: ``"cpython"`` or ``"pypy"``.
-        major: 2 or 3; None for the unversioned ``python``/``python-foo``.
-        version: ``(3, 11)`` when one minor version is named, else None.
-        kind: ``interpreter`` (``python3``, ``/usr/bin/python3.11``), ``abi``
-            (``python(abi) = 3.11``), ``runtime`` (a runtime's own package such as
-            ``python3.11-libs``, ``libpython3.11``), ``module`` (``python3-foo``), ``dist``
-            (``python3.11dist(foo)``).
-        module: the module or distribution part (``foo``), None for interpreters.
-        prefix: the implementation prefix of a package name (``python3.11-``), "" otherwise.
-    """
-
-    implementation: str
-    major: int | None
-    version: tuple[int, int] | None
-    kind: str
-    module: str | None = None
-    prefix: str = ""
-
-    @property
-    def label(self) -> str:
-        """``python2``, ``python3``, ``python3.11``, ``pypy3``, ``python`` (unversioned)."""
-        return stack_label(self.implementation, self.major, self.version)
-
-    @property
-    def unversioned(self) -> bool:
-        """True when no major version is named."""
-        return self.major is None
-
-    def compatible(self, other: Target) -> bool:
-        """Whether one package may need both: same implementation and major, and not two
-        different minor versions.  Unversioned targets are compatible with anything."""
-        if self.unversioned or other.unversioned:
-            return True
-        if self.implementation != other.implementation or self.major != other.major:
-            return False
-        return self.version is None or other.version is None or self.version == other.version
-
-
-def stack_label(implementation: str, major: int | None = None,
-                version: tuple[int, int] | None = None) -> str:
-    """The command-style name of a stack: ``("cpython", 3, (3, 11))`` -> ``python3.11``,
-    ``("pypy", 3)`` -> ``pypy3``, ``("cpython",)`` -> ``python``."""
-    head = "python" if implementation == "cpython" else "pypy"
-    if version:
-        return f"{head}{version[0]}.{version[1]}"
-    return f"{head}{major}" if major else head
-
-
-def _version(major: str | None, minor: str | None) -> tuple[int, int] | None:
-    return (int(major), int(minor)) if major and minor else None
-
-
-def classify_name(name: str, op: str | None = None, version: str | None = None,
-                  flavor: str = "rpm") -> Target | None:
-    """The :class:`Target` a relation or package name names, None when it names no Python.
-
-    Args:
-        name: the relation's name (``python(abi)``, ``/usr/bin/python3``, ``python3-foo``).
-        op, version: its version constraint (only ``python(abi)`` needs it).
-        flavor: ``"rpm"`` or ``"deb"`` (Debian's ``python``/``python-foo`` are Python 2).
-    """
-    name = _ISA.sub("", name.strip())
-    if name == "python(abi)":
-        if version and op in ("=", "==") and re.match(r"^\d+\.\d+$", version):
-            ma, mi = version.split(".")
-            return Target("cpython", int(ma), (int(ma), int(mi)), "abi")
-        return Target("cpython", None, None, "abi")
-    if name in _PYTHON_IS:
-        return Target("cpython", _PYTHON_IS[name], None, "interpreter")
-    if name in ("system-python", "platform-python", "python3-unversioned-command"):
-        return Target("cpython", 3, None, "interpreter")
-    if name == "python-unversioned-command":
-        return Target("cpython", None, None, "interpreter")
-    m = _BIN.match(name)
-    if m:
-        impl = "cpython" if m["impl"] == "python" else "pypy"
-        major = int(m["major"]) if m["major"] else None
-        return Target(impl, major, _version(m["major"], m["minor"]), "interpreter")
-    m = _EGG3.match(name)
-    if m:
-        return Target("cpython", int(m["major"]), None, "dist", m["mod"])
-    m = _DIST.match(name)
-    if m:
-        impl = "cpython" if m["impl"] == "python" else "pypy"
-        major = int(m["major"]) if m["major"] else None
-        return Target(impl, major, _version(m["major"], m["minor"]), "dist", m["mod"])
-    m = _LIB.match(name)
-    if m:
-        return Target("cpython", int(m["major"]), _version(m["major"], m["minor"]), "runtime")
-    m = _PKG.match(name)
-    if m:
-        return _package_target(m, flavor)
-    m = _SUFFIXED.match(name)
-    if m and flavor == "rpm":  # Fedora's old libxml2-python / libxml2-python3 style
-        impl = "cpython" if m["impl"] == "python" else "pypy"
-        major = int(m["major"]) if m["major"] else None
-        return Target(impl, major, None, "module", m["base"])
-    return None
-
-
-def _package_target(m: re.Match[str], flavor: str) -> Target | None:
-    impl = "cpython" if m["impl"] == "python" else "pypy"
-    rest = m["rest"]
-    minor = m["dot"] or m["cat"]
-    major = int(m["major"]) if m["major"] else None
-    if major is None and minor:
-        return None  # "python36" without a major digit cannot happen; "pythonfoo" is not ours
-    if rest and ("-" + rest).endswith(_NOT_MODULE_SUFFIX) and not m["major"]:
-        return None
-    ver = (major, int(minor)) if major and minor else None
-    if major is None and flavor == "deb" and impl == "cpython":
-        major = 2  # Debian: python, python-foo were Python 2's
-    prefix = _name_prefix(m)
-    if rest is None or rest in RUNTIME_PARTS:
-        return Target(impl, major, ver, "interpreter" if rest is None else "runtime")
-    return Target(impl, major, ver, "module", rest, prefix)
-
-
-def _name_prefix(m: re.Match[str]) -> str:
-    """The implementation prefix of a matched package name: ``python3.11-``."""
-    full = m.group(0)
-    rest = m["rest"]
-    return full[: len(full) - len(rest)] if rest else full + "-"
-
 
 @dataclass(frozen=True)
 class Relation:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+from coinstall.names import Target, stack_label
 from coinstall.rules import ArtifactContext, Finding, Rule, rule
 from coinstall.rules._relations import (
-    Target,
     alternative_stack,
     relations,
-    stack_label,
     stack_of,
 )
 

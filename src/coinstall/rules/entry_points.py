@@ -7,11 +7,11 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from coinstall.names import stack_label
 from coinstall.rules import ArtifactContext, Finding, Rule, rule
 from coinstall.rules._relations import (
     alternative_stack,
     source_package,
-    stack_label,
     stack_of,
 )
 

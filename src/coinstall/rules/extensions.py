@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from coinstall.files import extension as ext
+from coinstall.files.extension import ExtName, ext_name
 from coinstall.files.verdict import FileRecord
 from coinstall.rules import ArtifactContext, Finding, Rule, _abi, rule
 from coinstall.runtimes.model import Runtime
@@ -127,7 +128,7 @@ def extension_untagged(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
     for r in ctx.records:
         if r.kind != "extension":
             continue
-        n = _abi.ext_name(r.import_path)
+        n = ext_name(r.import_path)
         if n is None or n.kind != "untagged" or r.elf_problem:
             continue
         why = _in_shared_tree(ctx, r)
@@ -160,7 +161,7 @@ def stable_abi_missing_multiarch(self: Rule, ctx: ArtifactContext) -> Iterator[F
     for r in ctx.records:
         if r.kind != "extension":
             continue
-        n = _abi.ext_name(r.import_path)
+        n = ext_name(r.import_path)
         if n is None or n.kind not in ("abi3", "abi3t") or n.triplet:
             continue
         name = posixpath.basename(r.import_path)
@@ -175,11 +176,11 @@ def stable_abi_missing_multiarch(self: Rule, ctx: ArtifactContext) -> Iterator[F
                                        f"Multi-Arch: same")
 
 
-def _stable_modules(ctx: ArtifactContext) -> Iterator[tuple[FileRecord, _abi.ExtName]]:
+def _stable_modules(ctx: ArtifactContext) -> Iterator[tuple[FileRecord, ExtName]]:
     for r in ctx.records:
         if r.kind != "extension" or r.elf is None or not r.elf.symbols_read:
             continue
-        n = _abi.ext_name(r.import_path)
+        n = ext_name(r.import_path)
         if n is not None and n.kind in ("abi3", "abi3t"):
             yield r, n
 
@@ -305,7 +306,7 @@ def extension_arch_mismatch(self: Rule, ctx: ArtifactContext) -> Iterator[Findin
                                        f"architecture-independent package "
                                        f"({ctx.info.arch})")
             continue
-        n = _abi.ext_name(r.import_path)
+        n = ext_name(r.import_path)
         checks = [(declared, f"the package's architecture {ctx.info.arch}")]
         if n is not None and n.triplet in ext.TRIPLET_ELF:
             checks.append((n.triplet, "its file name"))
@@ -322,7 +323,7 @@ def extension_arch_mismatch(self: Rule, ctx: ArtifactContext) -> Iterator[Findin
 
 
 def _module_key(r: FileRecord) -> tuple[str, str] | None:
-    n = _abi.ext_name(r.import_path)
+    n = ext_name(r.import_path)
     if n is None:
         return None
     rel = r.import_path[len(r.scope.root):] if r.scope.root else r.import_path
@@ -355,7 +356,7 @@ def extension_missing_for_runtime(self: Rule, ctx: ArtifactContext) -> Iterator[
         if r.kind != "extension":
             continue
         key = _module_key(r)
-        n = _abi.ext_name(r.import_path)
+        n = ext_name(r.import_path)
         if key is None or n is None:
             continue
         if n.kind == "soabi":

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 from packaging.tags import parse_tag
 
+from coinstall.files.extension import ext_name
 from coinstall.rules import ArtifactContext, Finding, Rule, _abi, rule
 
 
@@ -22,7 +23,7 @@ def _shipped_versions(ctx: ArtifactContext) -> dict[tuple[int, int], str]:
         if r.scope.kind == "versioned" and r.scope.version:
             out.setdefault(r.scope.version, f"{r.path} (in {r.scope.describe()})")
         if r.kind == "extension":
-            n = _abi.ext_name(r.import_path)
+            n = ext_name(r.import_path)
             if n is not None and n.kind == "soabi" and n.version is not None:
                 out.setdefault(n.version, r.path)
     if ctx.info.format == "wheel":
@@ -86,7 +87,7 @@ def _wheel_tag_problems(ctx: ArtifactContext) -> Iterator[tuple[str | None, str]
         if purelib and r.path == r.import_path:
             yield r.path, (f"{name} is an extension module but WHEEL says "
                            f"Root-Is-Purelib: true (it would install into purelib)")
-        n = _abi.ext_name(r.import_path)
+        n = ext_name(r.import_path)
         if n is None or n.kind != "soabi":
             continue
         soabi = n.soabi_tag

@@ -5,13 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
+from coinstall.names import Target, stack_label
 from coinstall.rules import ArtifactContext, Finding, Rule, rule
 from coinstall.rules._relations import (
     PackageStack,
-    Target,
     relations,
     source_package,
-    stack_label,
     stack_of,
 )
 

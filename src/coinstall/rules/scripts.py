@@ -6,8 +6,9 @@ from collections.abc import Iterator
 
 from coinstall.files.script import Shebang
 from coinstall.files.verdict import FileRecord
+from coinstall.names import stack_label
 from coinstall.rules import ArtifactContext, Finding, Rule, rule
-from coinstall.rules._relations import alternative_stack, relations, stack_label, stack_of
+from coinstall.rules._relations import alternative_stack, relations, stack_of
 
 
 @rule(
