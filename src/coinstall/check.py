@@ -80,6 +80,32 @@ def _every_member(path: str, size: int) -> bool:
     return True
 
 
+def hash_pyc_sources(records: Sequence[FileRecord]) -> set[str]:
+    """Paths of the sources whose bytes a rule needs: those of hash-based pycs (PEP 552), whose
+    recorded SipHash can only be checked against the source's content.  Timestamp pycs are
+    checked from the header and the member's mtime and size alone."""
+    by_import = {r.import_path: r.path for r in records}
+    out = set()
+    for r in records:
+        h, loc = r.pyc_header, r.pyc_location
+        if h is not None and loc is not None and h.source_hash is not None and not h.problem:
+            src = by_import.get(loc.source)
+            if src is not None:
+                out.add(src)
+    return out
+
+
+def _read_members(path: str, wanted: set[str]) -> dict[str, bytes]:
+    """The content of some members, in a second streaming pass.  Which sources are needed is
+    known only once every pyc header has been seen, and a stream cannot go back; packages
+    with hash-based pycs are the only ones that pay for it."""
+    out: dict[str, bytes] = {}
+    for m in open_artifact(path).members(lambda p, _size: p in wanted):
+        if m.path in wanted and m.content is not None:
+            out[m.path] = m.content
+    return out
+
+
 def check_artifact(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
                    config: Config | None = None, *, digests: bool = False) -> ArtifactResult:
     """Read one artifact in one pass, judge its files and run the rules of its profile
@@ -111,6 +137,9 @@ def check_artifact(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
         if digests and m.content is not None:
             rec.sha256 = hashlib.sha256(m.content).hexdigest()
         records.append(rec)
+    cfg = config or Config()
+    wanted = hash_pyc_sources(records) if cfg.enabled("bytecode-stale") else set()
+    contents = _read_members(path, wanted) if wanted else {}
     judgement = judge(records, runtimes)
     owners = {}
     if root is not None:
@@ -118,12 +147,12 @@ def check_artifact(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
             for d in (rt.purelib, rt.platlib, rt.stdlib):
                 if d and (root == d or root.startswith(d.rstrip("/") + "/")):
                     owners[rt.id] = rt
-    cfg = config or Config()
     profile = PROFILES[cfg.profile] if cfg.profile else choose_profile(info)
     ctx = ArtifactContext(
         info=info, records=records, judgement=judgement, runtimes={r.id: r for r in runtimes},
         catalogue=catalogue, vendor="debian" if info.format == "deb" else "upstream",
         triplet=_triplet(info), owners=owners, profile=profile, stack=cfg.stack, links=links,
+        contents=contents,
     )
     findings = list(run_rules(ctx, cfg))
     return ArtifactResult(info, records, judgement, findings, list(reader.problems), profile,

@@ -62,6 +62,8 @@ class ArtifactContext:
         owners: for an installed tree, the installed runtimes whose directory it is.
         profile: the policy the artifact is judged by.
         stack: the supported versions and the default (may be empty: :attr:`Stack.known`).
+        contents: member path -> bytes for the files the engine read in full for the rules:
+            the sources of hash-based pycs (PEP 552), whose hash only the bytes can confirm.
         links: its symbolic and hard links (members of type ``symlink``/``hardlink``, with
             ``link_target``), which are not in ``records``: entry points are often links
             (``/usr/bin/miniterm-3.5.py -> miniterm.py-3``).
@@ -78,6 +80,7 @@ class ArtifactContext:
     profile: Profile = PROFILES["wheel"]
     stack: Stack = field(default_factory=Stack)
     links: list[Member] = field(default_factory=list)
+    contents: dict[str, bytes] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,8 @@ import posixpath
 import re
 import subprocess
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
-from coinstall.artifacts import ArtifactError, open_artifact
 from coinstall.files.verdict import FileRecord
 from coinstall.rules import ArtifactContext, Finding, Rule, rule
 from coinstall.runtimes.model import Runtime
@@ -350,19 +349,6 @@ def _source_hashes(exe: str | None, jobs: list[tuple[int, bytes]]) -> list[bytes
     return [bytes.fromhex(x) for x in lines] if len(lines) == len(jobs) else None
 
 
-def _read_sources(path: str, wanted: Iterable[str]) -> dict[str, bytes]:
-    """The contents of some members, read in a second streaming pass over the artifact."""
-    want = set(wanted)
-    out: dict[str, bytes] = {}
-    try:
-        for m in open_artifact(path).members(lambda p, _size: p in want):
-            if m.path in want and m.content is not None:
-                out[m.path] = m.content
-    except ArtifactError:
-        return out
-    return out
-
-
 def _check_hashes(self: Rule, ctx: ArtifactContext,
                   pairs: list[tuple[FileRecord, FileRecord]]) -> Iterator[Finding]:
     """Findings for hash-based pycs whose source hash disagrees with the source's bytes."""
@@ -380,8 +366,7 @@ def _check_hashes(self: Rule, ctx: ArtifactContext,
             todo.setdefault(gen, []).append((pyc_rec, src, h.magic))
     if not todo:
         return
-    contents = _read_sources(ctx.info.path, {s.path for group in todo.values()
-                                             for _, s, _ in group})
+    contents = ctx.contents  # the engine read these sources for us (check.hash_pyc_sources)
     for gen, group in todo.items():
         group = [g for g in group if g[1].path in contents]
         keys = [int.from_bytes(m.to_bytes(2, "little") + b"\r\n", "little") for *_, m in group]
