@@ -343,22 +343,21 @@ def fetch_deb(filename: str, sha256: str) -> Path:
     return _fetch("debs", filename, sha256, _download_deb)
 
 
+def _pinned(kind: str, name: str, files: dict[str, str], hashes: dict[str, str],
+            fetch: Callable[[str, str], Path]) -> Path:
+    if name not in files:
+        raise KeyError(f"no pinned {kind} {name!r}; known: {sorted(files)}")
+    return fetch(files[name], hashes[name])
+
+
 def wheel(name: str) -> Path:
     """Path of the cached pinned wheel ``WHEELS[name]`` (downloaded if missing)."""
-    try:
-        filename = WHEELS[name]
-    except KeyError:
-        raise KeyError(f"no pinned wheel {name!r}; known: {sorted(WHEELS)}") from None
-    return fetch_wheel(filename, WHEEL_SHA256[name])
+    return _pinned("wheel", name, WHEELS, WHEEL_SHA256, fetch_wheel)
 
 
 def deb(name: str) -> Path:
     """Path of the cached pinned .deb ``DEBS[name]`` (downloaded if missing)."""
-    try:
-        filename = DEBS[name]
-    except KeyError:
-        raise KeyError(f"no pinned deb {name!r}; known: {sorted(DEBS)}") from None
-    return fetch_deb(filename, DEB_SHA256[name])
+    return _pinned("deb", name, DEBS, DEB_SHA256, fetch_deb)
 
 
 def rpms() -> list[Path]:

@@ -59,6 +59,14 @@ def _matrix_table(rows: list[MatrixRow], verbose: bool) -> Table:
     return t
 
 
+def _totals(result: CheckResult, console: Console) -> None:
+    """The last line of every check report: counts by severity and unreadable targets."""
+    n = Counter(f.severity for a in result.artifacts for f in a.findings)
+    console.print(f"{len(result.artifacts)} artifacts checked, {n['error']} errors, "
+                  f"{n['warning']} warnings, {n['info']} info, {len(result.errors)} unreadable",
+                  highlight=False)
+
+
 def render(result: CheckResult, console: Console, *, verbose: bool = False) -> None:
     """Print the report.  ``verbose`` lists every known runtime in each matrix."""
     for a in result.artifacts:
@@ -71,10 +79,7 @@ def render(result: CheckResult, console: Console, *, verbose: bool = False) -> N
             console.print(f"  [{_SEV_STYLE[f.severity]}]{f.severity}[/] {f.rule}{where}: "
                           f"{f.message}", highlight=False, soft_wrap=True)
         console.print()
-    n = Counter(f.severity for a in result.artifacts for f in a.findings)
-    console.print(f"{len(result.artifacts)} artifacts checked, {n['error']} errors, "
-                  f"{n['warning']} warnings, {n['info']} info, {len(result.errors)} unreadable",
-                  highlight=False)
+    _totals(result, console)
 
 
 def render_runtimes(runtimes: list[Runtime], console: Console) -> None:
@@ -107,10 +112,7 @@ def render_summary(result: CheckResult, console: Console) -> None:
                   f"[{_SEV_STYLE['error']}]{sev['error']}[/]" if sev["error"] else "0",
                   str(sev["warning"]), str(sev["info"]), fired or "-")
     console.print(t)
-    n = Counter(f.severity for a in result.artifacts for f in a.findings)
-    console.print(f"{len(result.artifacts)} artifacts checked, {n['error']} errors, "
-                  f"{n['warning']} warnings, {n['info']} info, {len(result.errors)} unreadable",
-                  highlight=False)
+    _totals(result, console)
 
 
 def render_rules(rules: list[Rule], console: Console) -> None:
