@@ -377,10 +377,6 @@ def _choose_all(picks: dict[str, dict[str, resolve_mod.Pick]], targets: Sequence
     return chosen, refused
 
 
-def _top_of(rel: str) -> str:
-    return rel.split("/", 1)[0]
-
-
 def install(directory: str, requirements: Sequence[str], constraint_files: Sequence[str] = (),
             timeout: float = 60.0,
             progress: Callable[[str], None] | None = None) -> InstallResult:
