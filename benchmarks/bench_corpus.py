@@ -190,7 +190,7 @@ def all_debs() -> dict[str, tuple[str, str]]:
 
 
 def rpms() -> list[Path]:
-    """Every RPM of the shared corpus (``../shared/corpus/rpm``), sorted."""
+    """Every RPM of the shared corpus (``tests/data/rpm``), sorted."""
     return list(tests_corpus().rpms())
 
 

@@ -11,7 +11,7 @@ Run from the repository root::
     .venv/bin/python benchmarks/run.py --groups rpm,abi3
 
 Inputs are the pinned real packages of ``benchmarks/bench_corpus.py`` (the test corpus plus
-more): every RPM of ``../shared/corpus/rpm`` (peer: rpmlint), 30+ Debian bookworm .debs
+more): every RPM of ``tests/data/rpm`` (peer: rpmlint), 30+ Debian bookworm .debs
 (lintian), 30+ PyPI wheels (check-wheel-contents) and their abi3 subset (abi3audit).  Each
 group is timed as one invocation over all its files (best of ``--repeat``) and, unless
 ``--quick``, file by file (best of ``--package-repeat``).

@@ -9,7 +9,8 @@ sha256, so every test run sees byte-identical inputs.
   pinned file name itself (see :func:`pip_target_args`).
 * Debs are fetched with ``apt-get download NAME[:ARCH]=VERSION`` (needs bookworm apt lists; run
   ``apt-get update`` once if apt cannot find the pinned version).
-* RPMs are not downloaded: they live in ``<repo>/../shared/corpus/rpm/``.
+* RPMs are not downloaded: they live in the repository, ``tests/data/rpm/`` (provenance:
+  ``tests/data/PROVENANCE.md``).
 
 Run ``python tests/corpus.py`` to pre-fetch everything.
 """
@@ -29,7 +30,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-RPM_DIR = REPO_ROOT.parent / "shared" / "corpus" / "rpm"
+RPM_DIR = REPO_ROOT / "tests" / "data" / "rpm"
+SPEC_DIR = REPO_ROOT / "tests" / "data" / "spec"
 CACHE_ENV = "COINSTALL_TEST_CACHE"
 
 # Python version used as the download target for pure (``pyN-none-any``) wheels.
@@ -361,9 +363,7 @@ def deb(name: str) -> Path:
 
 
 def rpms() -> list[Path]:
-    """The shared RPM corpus (``<repo>/../shared/corpus/rpm/*.rpm``), sorted; [] if absent."""
-    if not RPM_DIR.is_dir():
-        return []
+    """The RPM corpus (``tests/data/rpm/*.rpm``), sorted."""
     return sorted(p for p in RPM_DIR.iterdir() if p.is_file() and p.name.endswith(".rpm"))
 
 

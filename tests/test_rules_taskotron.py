@@ -3,7 +3,7 @@
 taskotron cannot run here (it needs Koji, DNF repositories and Bugzilla), so its verdicts are
 encoded from its own functional tests on these very fixtures (fedora-python/
 taskotron-python-versions ``test/functional/``, HEAD afb8f155; /work/shared/reference/
-fedora-rpm.md §1.4, /work/shared/corpus/README.md) and, where no test covers a fixture, from
+fedora-rpm.md §1.4, tests/data/README.md) and, where no test covers a fixture, from
 the check's code as §1.2 documents it.  taskotron checked a whole Koji build at once, so the
 corpus is checked build by build (RPMs grouped by source RPM), as taskotron saw them.
 

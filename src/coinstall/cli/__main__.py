@@ -1,0 +1,3 @@
+from coinstall.cli import main
+
+main()

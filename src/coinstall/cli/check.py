@@ -1,0 +1,122 @@
+"""``coinstall check``, ``rules`` and ``explain``: packages judged by the rule catalogue."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import click
+
+from coinstall import config as config_mod
+from coinstall.check import TargetError, check, default_targets
+from coinstall.cli._common import PYTHON_OPT, discover, main, rule_list, stderr, stdout
+from coinstall.report import json as json_report
+from coinstall.report import sarif as sarif_report
+from coinstall.report import text as text_report
+from coinstall.rules import REGISTRY, all_rules
+from coinstall.rules.profiles import PROFILES
+from coinstall.runtimes import catalogue as catalogue_mod
+from coinstall.runtimes.inventory import combine
+from coinstall.runtimes.stack import Stack, StackError
+
+
+@main.command("check")
+@click.argument("targets", nargs=-1, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text",
+              help="Output format (JSON: docs/json-format.md; SARIF 2.1.0).")
+@click.option("--summary", is_flag=True, help="One line per artifact instead of the matrices.")
+@click.option("--profile", type=click.Choice(list(PROFILES)),
+              help="Judge every artifact by this policy (default: chosen per artifact).")
+@click.option("--stack", "stack_text", metavar="SPEC",
+              help="Supported versions and the default: default=3.11,other=3.12.")
+@click.option("--select", metavar="RULES", help="Run only these rules (comma-separated).")
+@click.option("--ignore", metavar="RULES", help="Never run these rules (comma-separated).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help="Configuration file (default: coinstall.toml or pyproject.toml "
+                   "[tool.coinstall] found from the current directory up).")
+@click.option("--no-installed", is_flag=True,
+              help="Judge against the catalogue only; start no interpreter.")
+@click.option("-v", "--verbose", is_flag=True, help="List every known runtime in each matrix.")
+@PYTHON_OPT
+def check_cmd(targets: tuple[str, ...], fmt: str, summary: bool, profile: str | None,
+              stack_text: str | None, select: str | None, ignore: str | None,
+              config_path: str | None, no_installed: bool, verbose: bool,
+              pythons: tuple[str, ...]) -> None:
+    """Check packages (wheel, .deb, .rpm, directory) without running them.
+
+    With no TARGETS, checks the site-packages of every Python installation found.
+    Exit status: 0 no error findings, 1 error findings, 2 a target could not be read or a
+    usage/configuration error.
+    """
+    all_rules()  # register every rule before names are validated
+    try:
+        cfg = config_mod.load(config_path, set(REGISTRY))
+    except config_mod.ConfigError as exc:
+        stderr().print(f"coinstall: {exc}", markup=False)
+        sys.exit(2)
+    if profile:
+        cfg.profile = profile
+    if stack_text:
+        try:
+            cfg.stack = Stack.parse(stack_text)
+        except StackError as exc:
+            raise click.BadParameter(str(exc), param_hint="--stack") from None
+    sel = rule_list(select, "--select")
+    if sel is not None:
+        cfg.select = sel
+    ign = rule_list(ignore, "--ignore")
+    if ign is not None:
+        cfg.ignore = cfg.ignore | ign
+    cat = catalogue_mod.load()
+    installed = discover(pythons, not no_installed)
+    all_rts = combine(installed, cat)
+    paths = list(targets) if targets else default_targets(installed)
+    missing = [t for t in paths if not os.path.lexists(t)]
+    result = check([t for t in paths if t not in missing], all_rts, cat, cfg)
+    for t in missing:
+        result.errors.append(TargetError(t, "no such file or directory"))
+    stack = str(cfg.stack) if cfg.stack.known else None
+    if fmt == "json":
+        click.echo(json_report.dumps(result, stack))
+    elif fmt == "sarif":
+        click.echo(sarif_report.dumps(result))
+    elif summary:
+        text_report.render_summary(result, stdout())
+    else:
+        text_report.render(result, stdout(), verbose=verbose)
+    if fmt == "text" and result.errors:
+        err = stderr()
+        for e in result.errors:
+            err.print(f"coinstall: {e.path}: {e.message}", markup=False)
+    sys.exit(result.exit_status)
+
+
+@main.command("rules")
+@click.option("--profile", type=click.Choice(list(PROFILES)), help="Only this profile's rules.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]),
+              default="text")
+def rules_cmd(profile: str | None, fmt: str) -> None:
+    """List the rule catalogue: name, severity, profiles, what each rule finds."""
+    rules = all_rules(profile)
+    if fmt == "json":
+        click.echo(json.dumps([r.to_json() for r in rules], indent=2))
+    elif fmt == "markdown":
+        click.echo(text_report.rules_markdown(rules), nl=False)
+    else:
+        text_report.render_rules(rules, stdout())
+
+
+@main.command("explain")
+@click.argument("name")
+def explain_cmd(name: str) -> None:
+    """Explain one rule: what it finds, why it matters, an example, the fix, its source."""
+    all_rules()
+    r = REGISTRY.get(name)
+    if r is None:
+        close = [n for n in sorted(REGISTRY) if name in n or n in name]
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        stderr().print(f"coinstall: no rule named {name!r}{hint}; `coinstall rules` lists them",
+                        markup=False)
+        sys.exit(2)
+    text_report.render_explain(r, stdout())

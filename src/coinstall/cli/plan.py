@@ -1,0 +1,188 @@
+"""``coinstall plan``: a runtime transition over a whole repository."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import click
+from rich.console import Console
+
+from coinstall.cli._common import main, stderr
+from coinstall.runtimes import catalogue as catalogue_mod
+
+_PLAN_REPO = click.option(
+    "--repo", "repos", multiple=True, required=True, metavar="PATH",
+    help="Packages/Sources file, repomd.xml, a directory of indices, an RPM repository or a "
+         "directory of artifacts (repeatable).")
+_PLAN_FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]),
+                            default="text", help="Output (JSON: docs/plan-format.md).")
+_PLAN_OUT = click.option("-o", "--output", type=click.Path(dir_okay=False),
+                         help="Write to this file (atomically) instead of stdout.")
+_PLAN_LATER = click.option("--later", "later", multiple=True, metavar="PATH",
+                           help="A later snapshot of the same repository: report progress.")
+_PLAN_NOCACHE = click.option("--no-cache", is_flag=True,
+                             help="Do not use or write the parsed-index cache.")
+
+
+@main.group("plan")
+def plan_group() -> None:
+    """Plan a Python runtime transition over a whole repository.
+
+    Exit status: 0 every input read in full; 2 something was skipped or unreadable (the plan
+    is still produced from the rest) or no package was read at all.
+    """
+
+
+def _plan_run(transition: str, new: str, old: str, repos: tuple[str, ...], fmt: str,
+              output: str | None, later: tuple[str, ...], no_cache: bool) -> None:
+    from coinstall.plan import engine
+    from coinstall.plan import load as plan_load
+    from coinstall.plan.evidence import Classifier
+
+    try:
+        new_v, old_v = engine.parse_version(new), engine.parse_version(old)
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from None
+    cat = catalogue_mod.load()
+    known = {rt.version for rt in cat.known() if rt.implementation == "cpython"}
+    for v in (new_v, old_v):
+        if v not in known:
+            raise click.BadParameter(f"Python {v[0]}.{v[1]} is not in the runtime catalogue")
+    err = stderr()
+    with _plan_status(err) as note:
+        index = plan_load.load(list(repos), use_cache=not no_cache,
+                               on_file=lambda p: note(f"reading {p}"))
+        note("classifying binaries")
+        plan = engine.plan_transition(
+            index, Classifier(cat), transition, new_v, old_v,
+            progress=lambda d, t: note(f"classifying binaries {d}/{t}"))
+        data = plan.to_json()
+        if later:
+            note("reading the later snapshot")
+            later_idx = plan_load.load(list(later), use_cache=not no_cache)
+            data = engine.progress(data, later_idx, Classifier(cat))
+            data["problems"] += [str(p) for p in later_idx.problems]
+    _plan_emit(data, fmt, output)
+    for p in data["problems"]:
+        err.print(f"coinstall: {p}", markup=False)
+    sys.exit(2 if data["problems"] or not index.binaries else 0)
+
+
+def _plan_status(err: Console) -> Any:
+    """A rich status line on a terminal (stderr is a tty); silent otherwise."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def ctx() -> Iterator[Callable[[str], None]]:
+        if not sys.stderr.isatty():
+            yield lambda msg: None
+            return
+        with err.status("planning") as st:
+            yield lambda msg: st.update(msg)
+    return ctx()
+
+
+def _plan_emit(data: dict[str, Any], fmt: str, output: str | None) -> None:
+    import io
+    import tempfile
+
+    if fmt == "json":
+        text = json.dumps(data, indent=1) + "\n"
+    elif fmt == "html":
+        from coinstall.report import plan_html
+        text = plan_html.render(data)
+    else:
+        from coinstall.report import plan_text
+        buf = io.StringIO()
+        console = Console(file=buf, highlight=False, width=200,
+                          force_terminal=sys.stdout.isatty() and output is None)
+        plan_text.render(data, console)
+        text = buf.getvalue()
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(output)), prefix=".tmp-")
+    umask = os.umask(0)
+    os.umask(umask)
+    os.fchmod(fd, 0o666 & ~umask)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, output)
+
+
+@plan_group.command("add")
+@click.argument("version")
+@click.option("--from", "old", required=True, metavar="X.Y", help="The runtime already there.")
+@_PLAN_REPO
+@_PLAN_FORMAT
+@_PLAN_OUT
+@_PLAN_LATER
+@_PLAN_NOCACHE
+def plan_add(version: str, old: str, repos: tuple[str, ...], fmt: str, output: str | None,
+             later: tuple[str, ...], no_cache: bool) -> None:
+    """Add runtime VERSION beside --from: what to rebuild, in which waves."""
+    _plan_run("add", version, old, repos, fmt, output, later, no_cache)
+
+
+@plan_group.command("default")
+@click.argument("version")
+@click.option("--from", "old", required=True, metavar="X.Y", help="The current default.")
+@_PLAN_REPO
+@_PLAN_FORMAT
+@_PLAN_OUT
+@_PLAN_LATER
+@_PLAN_NOCACHE
+def plan_default(version: str, old: str, repos: tuple[str, ...], fmt: str,
+                 output: str | None, later: tuple[str, ...], no_cache: bool) -> None:
+    """Make VERSION the default instead of --from: what must be rebuilt first."""
+    _plan_run("default", version, old, repos, fmt, output, later, no_cache)
+
+
+@plan_group.command("drop")
+@click.argument("version")
+@click.option("--to", "new", required=True, metavar="X.Y", help="The runtime that stays.")
+@_PLAN_REPO
+@_PLAN_FORMAT
+@_PLAN_OUT
+@_PLAN_LATER
+@_PLAN_NOCACHE
+def plan_drop(version: str, new: str, repos: tuple[str, ...], fmt: str, output: str | None,
+              later: tuple[str, ...], no_cache: bool) -> None:
+    """Retire runtime VERSION: what still needs it (blocks) and what to rebuild."""
+    _plan_run("drop", new, version, repos, fmt, output, later, no_cache)
+
+
+@plan_group.command("progress")
+@click.argument("plan_file", type=click.Path(exists=True, dir_okay=False))
+@_PLAN_REPO
+@_PLAN_FORMAT
+@_PLAN_OUT
+@_PLAN_NOCACHE
+def plan_progress(plan_file: str, repos: tuple[str, ...], fmt: str, output: str | None,
+                  no_cache: bool) -> None:
+    """Progress of a saved JSON plan (PLAN_FILE) against a later snapshot (--repo)."""
+    from coinstall.plan import engine
+    from coinstall.plan import load as plan_load
+    from coinstall.plan.evidence import Classifier
+
+    try:
+        with open(plan_file, encoding="utf-8") as f:
+            data = json.load(f)
+        if data.get("format") != "coinstall-plan/1":
+            raise ValueError("not a coinstall plan (format coinstall-plan/1)")
+    except (OSError, ValueError) as e:
+        stderr().print(f"coinstall: {plan_file}: {e}", markup=False)
+        sys.exit(2)
+    with _plan_status(stderr()) as note:
+        later_idx = plan_load.load(list(repos), use_cache=not no_cache,
+                                   on_file=lambda p: note(f"reading {p}"))
+        data = engine.progress(data, later_idx, Classifier(catalogue_mod.load()))
+    data["problems"] = [str(p) for p in later_idx.problems]
+    _plan_emit(data, fmt, output)
+    for p in data["problems"]:
+        stderr().print(f"coinstall: {p}", markup=False)
+    sys.exit(2 if later_idx.problems or not later_idx.binaries else 0)
