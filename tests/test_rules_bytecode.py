@@ -210,6 +210,17 @@ def test_private_directory_bytecode_follows_the_required_runtime() -> None:
     assert not hits(res, "bytecode-outside-runtime-dir")
 
 
+def test_private_directory_bytecode_of_a_package_requiring_two_runtimes() -> None:
+    """tracer requires python(abi) = 2.7 and python(abi) = 3.5; /usr/bin/tracer runs
+    #!/usr/bin/python (2.7 on Fedora 25) over /usr/share/tracer's 2.7 bytecode.  Either
+    required runtime may run private code: a stack's default python3 is not asked."""
+    res = run(RPM_DIR / "tracer-0.6.9-2.fc25.noarch.rpm", stack=Stack((3, 11), ((3, 12),)))
+    assert any(r.path.startswith("usr/share/tracer/") and r.kind == "bytecode"
+               for r in res.records)
+    assert not [p for p in hits(res, "bytecode-outside-runtime-dir")
+                if p.startswith("usr/share/tracer/")]
+
+
 # -- bytecode-cache-tag-mismatch ---------------------------------------------------------------
 
 def test_cache_tag_mismatch(tmp_path: Path) -> None:

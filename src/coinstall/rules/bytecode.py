@@ -462,20 +462,23 @@ _ABI_REQUIRE = re.compile(r"^python\(abi\)\s*=\s*(\d+)\.(\d+)$")
 
 
 def _private_runtime(ctx: ArtifactContext) -> tuple[str, set[int]] | None:
-    """The runtime a package's private directories are compiled for: the one its single
-    ``python(abi) = X.Y`` requirement names (RPM), else the stack's default python3; None when
-    neither says.  Returns (description, accepted magic numbers)."""
-    abis = {(int(m[1]), int(m[2])) for req in ctx.info.requires
-            if (m := _ABI_REQUIRE.match(" ".join(req.split())))}
-    if len(abis) == 1:
-        version = next(iter(abis))
-        what = f"python(abi) = {version[0]}.{version[1]} the package requires"
+    """The runtimes a package's private directories may be compiled for: those its
+    ``python(abi) = X.Y`` requirements name (RPM; a package requiring two, like tracer's
+    ``python(abi) = 2.7`` and ``3.5``, may run its private code with either), else the
+    stack's default python3; None when neither says.  Returns (description, accepted magic
+    numbers)."""
+    abis = sorted({(int(m[1]), int(m[2])) for req in ctx.info.requires
+                   if (m := _ABI_REQUIRE.match(" ".join(req.split())))})
+    if abis:
+        versions = abis
+        what = " or ".join(f"python(abi) = {v[0]}.{v[1]}" for v in abis) + \
+            " the package requires"
     elif ctx.stack.default is not None:
-        version = ctx.stack.default
-        what = f"default {_impl_name('cpython', version)}"
+        versions = [ctx.stack.default]
+        what = f"default {_impl_name('cpython', ctx.stack.default)}"
     else:
         return None
-    magic = _expected_magic(ctx, "cpython", version)
+    magic = {m for v in versions for m in _expected_magic(ctx, "cpython", v)}
     return (what, magic) if magic else None
 
 
