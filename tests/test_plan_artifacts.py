@@ -11,6 +11,7 @@ import pytest
 from coinstall.plan import engine, load
 from coinstall.plan.evidence import Classifier
 from coinstall.runtimes import catalogue
+from interpreters import pyenv_python
 
 pytestmark = pytest.mark.network
 
@@ -34,8 +35,7 @@ def test_directory_of_debs(tmp_path: Path, corpus_debs: dict[str, Path]) -> None
 
 
 def _pyenv(v: str) -> Path | None:
-    found = sorted(Path("/root/.pyenv/versions").glob(f"{v}.*/bin/python{v}"))
-    return found[-1] if found else None
+    return pyenv_python(v)
 
 
 def test_verdicts_match_real_interpreters(tmp_path: Path, corpus_debs: dict[str, Path]) -> None:

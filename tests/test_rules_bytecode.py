@@ -4,7 +4,6 @@ parity against the real rpmlint and lintian on the same files."""
 
 from __future__ import annotations
 
-import glob
 import os
 import re
 import shutil
@@ -24,6 +23,7 @@ from coinstall.runtimes.inventory import combine
 from coinstall.runtimes.model import Runtime
 from coinstall.runtimes.stack import Stack
 from corpus import RPM_DIR
+from interpreters import PYENV_VERSIONS, pyenv_python
 
 CAT = catalogue_mod.load()
 KNOWN = combine([], CAT)
@@ -37,10 +37,10 @@ BYTECODE_RULES = {"bytecode-magic-mismatch", "bytecode-cache-tag-mismatch", "byt
 
 def interpreter(version: str) -> str:
     """The real pyenv interpreter of ``version`` (``"3.12"``); skips the test if missing."""
-    found = sorted(glob.glob(f"/root/.pyenv/versions/{version}.*/bin/python{version}"))
-    if not found:
-        pytest.skip(f"no pyenv python{version}")
-    return found[-1]
+    found = pyenv_python(version)
+    if found is None:
+        pytest.skip(f"no pyenv python{version} in {PYENV_VERSIONS}")
+    return str(found)
 
 
 _COMPILE = """
@@ -146,13 +146,34 @@ def rpmlint(path: Path, tmp: Path) -> set[tuple[str, str]]:
     return out
 
 
-def assert_rpmlint_parity(path: Path, tmp: Path) -> set[tuple[str, str]]:
-    """Every python-bytecode-* finding of rpmlint is a coinstall finding of a corresponding
-    rule on the same file; returns rpmlint's findings."""
+#: coinstall rule -> the rpmlint checks that report the same problem (RPMLINT_MAP reversed).
+#: The other bytecode rules have no rpmlint check at all: bytecode-cache-tag-mismatch,
+#: bytecode-legacy-pyo, bytecode-shipped, bytecode-outside-runtime-dir, bytecode-in-wheel and
+#: the rest (rpmlint's python checks cover the magic, the mtime and the source only).
+RPMLINT_REVERSE: dict[str, set[str]] = {}
+for _check, _rules in RPMLINT_MAP.items():
+    for _rule in _rules:
+        RPMLINT_REVERSE.setdefault(_rule, set()).add(_check)
+
+
+def assert_rpmlint_parity(path: Path, tmp: Path,
+                          rpmlint_blind: dict[str, str] | None = None) -> set[tuple[str, str]]:
+    """Both ways: every python-bytecode-* finding of rpmlint is a coinstall finding of a
+    corresponding rule on the same file, and every coinstall finding of a rule rpmlint has a
+    check for (:data:`RPMLINT_REVERSE`) is an rpmlint finding on the same file, except the
+    paths in ``rpmlint_blind`` (path -> why rpmlint cannot see it, which the caller shows by
+    testing it).  Returns rpmlint's findings."""
     theirs = rpmlint(path, tmp)
     mine = ours(run(path))
     for check, p in theirs:
         assert {(r, p) for r in RPMLINT_MAP[check]} & mine, (check, p, sorted(mine))
+    blind = rpmlint_blind or {}
+    for rule, p in mine:
+        if rule not in RPMLINT_REVERSE or p in blind:
+            continue
+        assert {(c, p) for c in RPMLINT_REVERSE[rule]} & theirs, (rule, p, sorted(theirs))
+    for p in blind:
+        assert not {(c, q) for c, q in theirs if q == p}, (p, "rpmlint does see it")
     return theirs
 
 
@@ -266,8 +287,10 @@ def test_stale_timestamp_and_size_with_rpmlint(tmp_path: Path) -> None:
     assert set(stale) == {base + "old.cpython-36.pyc", base + "grown.cpython-36.pyc"}
     assert "mtime 1699996400" in stale[base + "old.cpython-36.pyc"]
     assert "size 6" in stale[base + "grown.cpython-36.pyc"]
-    theirs = assert_rpmlint_parity(rpm, tmp_path)
-    # rpmlint compares the mtime only: the size field is coinstall's addition.
+    # rpmlint compares the mtime only: the size field (checked by the real 3.6 below) is
+    # coinstall's addition.
+    theirs = assert_rpmlint_parity(rpm, tmp_path, rpmlint_blind={
+        base + "grown.cpython-36.pyc": "rpmlint does not compare the source size field"})
     assert theirs == {("python-bytecode-inconsistent-mtime", base + "old.cpython-36.pyc")}
     # The real 3.6 agrees on all three files.
     for name, want in (("__init__", "ok"), ("old", "stale"), ("grown", "stale")):
@@ -417,11 +440,20 @@ def test_legacy_pyo(tmp_path: Path) -> None:
     found = hits(run(rpm), "bytecode-legacy-pyo")
     assert set(found) == {"usr/lib/python3.6/site-packages/p/__init__.pyo"}
     assert "python3.6" in found["usr/lib/python3.6/site-packages/p/__init__.pyo"]
-    # The real 3.6 has no .pyo suffix left; the real 2.7 still reads them.
+    # The real 3.6 has no .pyo suffix left; the real 2.7 still reads them: under -O it imports
+    # p from a directory holding only the .pyo, without -O it does not find p at all.
     assert real_check("3.6", "import importlib.machinery as m; print(m.BYTECODE_SUFFIXES)") \
         == "['.pyc']"
-    assert real_check("2.7", "import imp; print(sorted(s for s, _, t in imp.get_suffixes() "
-                             "if t == imp.PY_COMPILED))") in ("['.pyo']", "['.pyc']")
+    site = tmp_path / "site27"
+    (site / "p").mkdir(parents=True)
+    (site / "p/__init__.pyo").write_bytes(pyc(tmp_path, "2.7", src, optimize=1))
+    code = "import p, sys; sys.stdout.write(p.__file__)"
+    opt = subprocess.run([interpreter("2.7"), "-O", "-c", code], cwd=site, capture_output=True,
+                         text=True, check=False)
+    assert (opt.returncode, os.path.basename(opt.stdout)) == (0, "__init__.pyo"), opt.stderr
+    plain = subprocess.run([interpreter("2.7"), "-c", code], cwd=site, capture_output=True,
+                           text=True, check=False)
+    assert plain.returncode != 0 and "No module named p" in plain.stderr
 
 
 # -- bytecode-outside-runtime-dir --------------------------------------------------------------

@@ -19,10 +19,11 @@ from coinstall.runtimes import catalogue as catalogue_mod
 from coinstall.runtimes.discovery import discover
 from coinstall.runtimes.inventory import combine
 from coinstall.runtimes.model import Runtime
+from interpreters import PYENV_VERSIONS
 
 CAT = catalogue_mod.load()
 KNOWN = combine([], CAT)
-PYENV = Path("/root/.pyenv/versions")
+PYENV = PYENV_VERSIONS
 ABI3AUDIT = shutil.which("abi3audit") or str(Path(__file__).parent.parent / ".venv/bin/abi3audit")
 
 
