@@ -539,6 +539,16 @@ def test_outside_runtime_dir_silent_on_real_debs(corpus_debs: dict[str, Path]) -
         assert not hits(run(corpus_debs[name]), "bytecode-outside-runtime-dir"), name
 
 
+def test_runtime_like_tree_in_a_private_prefix(corpus_debs: dict[str, Path]) -> None:
+    """python3-lldb-14 ships /usr/lib/llvm-14/lib/python3.11/dist-packages/lldb/: LLVM's own
+    prefix, on no runtime's path (lintian is silent too), not python3.11's directory."""
+    res = run(corpus_debs["python3-lldb-14"])
+    assert any(r.path.startswith("usr/lib/llvm-14/lib/python3.11/dist-packages/lldb/")
+               and r.kind == "source" for r in res.records)
+    assert not hits(res, "bytecode-outside-runtime-dir")
+    assert lintian_tags(corpus_debs["python3-lldb-14"]) == set()
+
+
 # -- bytecode-shipped (Debian), lintian parity ------------------------------------------------
 
 def test_bytecode_shipped_and_lintian(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 
 from coinstall.files.verdict import FileRecord
 from coinstall.rules import ArtifactContext, Finding, Rule, rule
@@ -546,6 +547,11 @@ def bytecode_outside_runtime_dir(self: Rule, ctx: ArtifactContext) -> Iterator[F
         if r.kind not in ("source", "bytecode") or _DOC.match(r.path):
             continue
         sc = r.scope
+        # A runtime-like tree inside an application's own prefix (python3-lldb-14 ships
+        # /usr/lib/llvm-14/lib/python3.11/dist-packages/lldb/, reached through a link) is on
+        # no runtime's path: a private directory like any other (lintian is silent on it).
+        if sc.kind in ("versioned", "shared") and _PRIVATE.match(sc.root):
+            sc = replace(sc, kind="any")
         if sc.kind == "versioned":
             if not sc.root.startswith(("usr/lib/", "usr/lib64/")):
                 yield self.finding(r.path, f"/{sc.root} is not a system runtime's directory "
