@@ -18,6 +18,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+# apt's own lists, kept lz4-compressed as Debian's container images keep them
+# (Acquire::GzipIndexes; tests/test_plan_indices.py reads the machine's list): fetch them when
+# the bookworm main list is not there in that form.
+if ! ls /var/lib/apt/lists/*_bookworm_main_binary-amd64_Packages.lz4 >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq -o Acquire::GzipIndexes=true \
+    -o Acquire::IndexTargets::deb::Packages::KeepCompressedAs=lz4
+fi
+
 # The tool runs on CPython 3.11+: take the first such interpreter.
 if [ ! -x .venv/bin/python ]; then
   py=""

@@ -147,7 +147,7 @@ def check_artifact(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
             for d in (rt.purelib, rt.platlib, rt.stdlib):
                 if d and (root == d or root.startswith(d.rstrip("/") + "/")):
                     owners[rt.id] = rt
-    profile = PROFILES[cfg.profile] if cfg.profile else choose_profile(info)
+    profile = PROFILES[cfg.profile] if cfg.profile else choose_profile(info, cfg.stack)
     ctx = ArtifactContext(
         info=info, records=records, judgement=judgement, runtimes={r.id: r for r in runtimes},
         catalogue=catalogue, vendor="debian" if info.format == "deb" else "upstream",

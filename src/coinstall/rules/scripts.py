@@ -107,7 +107,8 @@ def shebang_implementation_mismatch(self: Rule, ctx: ArtifactContext) -> Iterato
     """The package's stack is what its files, ``python(abi)`` requires and name agree on
     (one major, and one minor version where known).  A shebang naming another major or
     minor version or implementation is reported; ``python3`` is reported in a package known
-    to be for a non-default stack (``--stack``, or an alternative-stack name on Fedora/EPEL);
+    to be for a non-default stack (``--stack``, or a name only alternative stacks use,
+    :func:`~coinstall.rules._relations.alternative_stack`);
     an unversioned ``python`` in a Python 3 or PyPy package (in a Python 2 package it was
     PEP 394's recommended spelling until 2019, and ``shebang-unversioned`` reports it)."""
     own = stack_of(ctx).exact
