@@ -22,7 +22,7 @@ import os
 import stat
 import zipfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from coinstall.artifacts import ArtifactError
 from coinstall.check import check_artifact
@@ -261,12 +261,18 @@ def fix_target(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue, con
         for f in group:
             if f not in handled:
                 out.left.append(Left(f, "the fixer found nothing it could safely change"))
+    # Content first, then new files (copies see the fixed content), then moves and removals.
+    order = {"write": 0, "create": 1, "symlink": 1, "rename": 2, "remove": 3}
+    proposed.sort(key=lambda e: order.get(e.op, 9))
     for e in proposed:
         why = view.check(e)
         if why is None:
             out.edits.append(e)
         else:
             out.left.extend(Left(f, why) for f in e.findings)
+    writes = {e.path: e.data for e in out.edits if e.op == "write"}
+    out.edits = [replace(e, data=writes[e.source]) if e.op == "create" and e.source in writes
+                 else e for e in out.edits]
     fixed = set(out.fixed)
     out.left = [x for x in out.left if x.finding not in fixed]
     if dry_run or not out.edits:

@@ -29,6 +29,8 @@ class Edit:
         data: the new content (``write``, ``create``), else None.
         dest: the new name (``rename``) or the link target (``symlink``), else None.
         mode: permission bits of a created file (None: keep / 0o644).
+        source: for a ``create`` that copies a member: that member (the engine copies the
+            content another fix writes to it, so a copy gets the fixed shebang too).
         findings: the findings this edit repairs.
         note: one line saying what changes (``#!/usr/bin/env python3 -> #!/usr/bin/python3``).
     """
@@ -40,6 +42,7 @@ class Edit:
     data: bytes | None = None
     dest: str | None = None
     mode: int | None = None
+    source: str | None = None
 
 
 @dataclass(frozen=True)
