@@ -116,15 +116,19 @@ def parse_options(tokens: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
 
 
 def options_token(flags: list[str], valued: list[tuple[str, str]], add: str) -> str:
-    """The one option argument the kernel passes: ``add`` letters not already there first
-    (pathfix's order), then the flags, then the one valued option (``-sEuWerror``); "" if
-    none.
+    """The one option argument the kernel passes: the ``add`` letters first (pathfix's
+    order), then the other flags (each added letter once), then the one valued option
+    (``-sEuWerror``); "" if none.
 
     Raises:
         Unfixable: more than one valued option (they cannot share one argument).
     """
-    head = "".join(c for c in dict.fromkeys(add) if c not in flags)
-    text = head + "".join(flags)
+    head = list(dict.fromkeys(add))
+    rest = list(flags)
+    for c in head:
+        if c in rest:
+            rest.remove(c)  # kept once, in the added position: -s -W error + s -> -sWerror
+    text = "".join(head + rest)
     if len(valued) > 1:
         shown = " and ".join(f"-{c} {v}" for c, v in valued)
         raise Unfixable(f"Linux passes a shebang's options as one argument: {shown} cannot "
