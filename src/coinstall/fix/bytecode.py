@@ -11,6 +11,8 @@
   makes it).
 * A pyc named for another runtime's cache tag inside a runtime's own directory is replaced by
   that runtime's pyc (``NAME.<its tag>[.opt-N].pyc``).
+* A legacy ``NAME.pyc`` beside its source in a 3.2+ runtime's directory is removed: that
+  runtime compiles the source into ``__pycache__`` and never reads it (PEP 3147).
 * ``--drop-bytecode`` removes the file instead where the profile ships no bytecode (Debian:
   py3compile compiles at install time; Debian Python Policy).  A ``.pyo`` for Python 3.5+ is
   removed: no runtime reads it (PEP 488).
@@ -187,6 +189,13 @@ def fix(fctx: FixContext, findings: list[Finding]) -> Iterator[Edit | Left]:
                 yield Left(f, f"no source {posixpath.basename(loc.source)} to compile")
             continue
         version = _version_of(fctx, r)
+        if not loc.pycache and version is not None and version >= (3, 2) \
+                and r.scope.kind == "versioned":
+            # PEP 3147: with the source beside it, a 3.2+ runtime compiles the source into
+            # __pycache__ and never reads a legacy NAME.pyc (SourceFileLoader); dead weight.
+            yield Edit("remove", path, tuple(group), f"legacy pyc beside {src.path}: Python "
+                       f"{version[0]}.{version[1]} never reads it (PEP 3147)")
+            continue
         if version is None:
             for f in group:
                 yield Left(f, "not a CPython pyc (only CPython bytecode is recompiled)")

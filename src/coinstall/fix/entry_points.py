@@ -33,6 +33,15 @@ def _same(fctx: FixContext, a: str, b: str) -> bool:
     return da is not None and da == db
 
 
+def _name(ep: EntryPoint, want: str, opensuse: bool) -> str:
+    """The versioned name: openSUSE's %python_clone appends ``-X.Y`` to the whole name
+    (``evtx_dump.py-3.9``); Fedora's is ``foo-3.X`` (``miniterm-3.5.py`` keeps ``.py``)."""
+    if opensuse and ep.version is None:
+        return f"{ep.name}-{want}"
+    ext = ".py" if ep.name.endswith(".py") else ""
+    return f"{ep.base}-{want}{ext}"
+
+
 def fix(fctx: FixContext, findings: list[Finding]) -> Iterator[Edit | Left]:
     """Rename other-stack names (``entry-point-ownership``), add missing versioned names
     (``entry-point-missing-versioned``)."""
@@ -51,10 +60,18 @@ def fix(fctx: FixContext, findings: list[Finding]) -> Iterator[Edit | Left]:
                 yield Left(f, "the package's Python version is not known")
         return
     want = f"{own[1][0]}.{own[1][1]}"
+    existing = {ep.base: ep.path for ep in eps.values() if ep.version == want}
+    opensuse = fctx.actx.profile.name == "opensuse"
     planned: dict[str, str] = {}
     for path, group in by_path.items():
         ep: EntryPoint = eps[path]
-        dest = posixpath.join(posixpath.dirname(path), f"{ep.base}-{want}")
+        if ep.alternative:
+            for f in group:
+                yield Left(f, f"/{path} is an update-alternatives link ({ep.link}): the "
+                              "alternatives system owns the name")
+            continue
+        dest = existing.get(ep.base) or posixpath.join(posixpath.dirname(path), _name(
+            ep, want, opensuse))
         owner = [f for f in group if f.rule == "entry-point-ownership"]
         missing = [f for f in group if f.rule == "entry-point-missing-versioned"]
         if owner and ep.version is not None and ep.version != want and "." in ep.version:

@@ -161,6 +161,14 @@ def target_interpreter(fctx: FixContext, path: str,
     if said is not None and not said[0] == "3":
         raise Unfixable(f"{name} is Python {said[0]}; porting a script is not a shebang fix")
     own = stack_of(actx).exact
+    if said is None and (own is None or own[1][0] != 3):
+        py2 = next((r.path for r in actx.records if r.scope.version is not None
+                    and r.scope.version[0] == 2 and r.scope.implementation == "cpython"), None)
+        if py2 is not None:
+            # PEP 394: `python` meant python2 until 2019; brp-mangle-shebangs calls it
+            # ambiguous.  Python 2 code is ported, not re-shebanged.
+            raise Unfixable(f"the target ships Python 2 modules (/{py2}): python may mean "
+                            "python2 here; port the script, then name python3")
     version: tuple[int, int] | None = None
     rec = next((r for r in actx.records if r.path == path), None)
     if rec is not None and rec.scope.kind == "versioned" and rec.scope.version:
