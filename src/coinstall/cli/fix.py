@@ -6,10 +6,18 @@ import os
 import sys
 
 import click
+from rich.console import Console
 
 from coinstall import config as config_mod
 from coinstall.cli._common import PYTHON_OPT, discover, main, rule_list, stderr, stdout
-from coinstall.fix.engine import FixError, FixResult, build_root_profile, diff, fix_target
+from coinstall.fix.engine import (
+    FixError,
+    FixResult,
+    build_root_profile,
+    diff,
+    fix_target,
+    old_content,
+)
 from coinstall.fix.model import FixOptions
 from coinstall.rules import REGISTRY, all_rules
 from coinstall.rules.profiles import PROFILES
@@ -105,17 +113,14 @@ def fix_cmd(targets: tuple[str, ...], show_diff: bool, output: str | None, profi
     sys.exit(status)
 
 
-def _render(result: FixResult, console: object, show_diff: bool) -> None:
-    from rich.console import Console
-
-    assert isinstance(console, Console)
+def _render(result: FixResult, console: Console, show_diff: bool) -> None:
     verb = "would fix" if result.dry_run else "fixed"
     head = f"[bold]{result.path}[/] ({result.format}, profile {result.profile})"
     if result.recovered:
         head += f": an interrupted earlier run was {result.recovered}"
     console.print(head)
     if show_diff:
-        text = diff(result, _old_reader(result))
+        text = diff(result, lambda p: old_content(result.path, p))
         if text:
             console.out(text, highlight=False, end="")
     else:
@@ -132,8 +137,3 @@ def _render(result: FixResult, console: object, show_diff: bool) -> None:
         console.print(f"  wrote {result.written}", markup=False, highlight=False)
     console.print(f"  {len(result.fixed)} {verb}, {len(result.left)} left", highlight=False)
 
-
-def _old_reader(result: FixResult):  # type: ignore[no-untyped-def]
-    from coinstall.fix.engine import old_content
-
-    return lambda p: old_content(result.path, p)

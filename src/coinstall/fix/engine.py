@@ -29,7 +29,7 @@ from coinstall.check import check_artifact
 from coinstall.config import Config
 from coinstall.fix import journal
 from coinstall.fix import wheel as wheel_mod
-from coinstall.fix.model import Edit, FixContext, FixOptions, Left, Reader
+from coinstall.fix.model import Edit, FixContext, Fixer, FixOptions, Left, Reader
 from coinstall.rules import REGISTRY, Finding, all_rules, run_set_rules
 from coinstall.runtimes.catalogue import Catalogue
 from coinstall.runtimes.model import Runtime
@@ -75,12 +75,11 @@ class FixResult:
         return list(seen)
 
 
-def resolve_fixer(name: str) -> Callable[[FixContext, list[Finding]], object]:
+def resolve_fixer(name: str) -> Fixer:
     """The function a rule's ``fixer`` names (``"shebang:fix"`` ->
     :func:`coinstall.fix.shebang.fix`)."""
     module, _, func = name.partition(":")
-    fn: Callable[[FixContext, list[Finding]], object] = getattr(
-        importlib.import_module(f"coinstall.fix.{module}"), func)
+    fn: Fixer = getattr(importlib.import_module(f"coinstall.fix.{module}"), func)
     return fn
 
 
@@ -207,7 +206,7 @@ def fix_target(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue, con
         except (journal.JournalError, OSError) as exc:
             raise FixError(str(exc)) from None
     try:
-        result = check_artifact(path, runtimes, catalogue, config)
+        result = check_artifact(path, runtimes, catalogue, config, verdicts=False)
     except ArtifactError as exc:
         raise FixError(str(exc)) from None
     if result.problems:
@@ -250,7 +249,7 @@ def fix_target(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue, con
     for name, group in by_fixer.items():
         fixer = resolve_fixer(name)
         handled: set[Finding] = set()
-        for item in fixer(fctx, group):  # type: ignore[attr-defined]
+        for item in fixer(fctx, group):
             if isinstance(item, Left):
                 out.left.append(item)
                 handled.add(item.finding)
