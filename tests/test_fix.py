@@ -513,30 +513,31 @@ def test_cli_exit_status_and_select(tmp_path: Path) -> None:
 
 def test_real_abi3_wheel_untagged_module_renamed_installs_and_imports(
         tmp_path: Path, corpus_wheels: dict[str, Path], installed: list[Runtime]) -> None:
-    """cryptography's real cp39-abi3 wheel with its Rust module renamed to the untagged
-    ``_rust.so`` (what a hand-rolled build step leaves): fix renames it back to the stable-ABI
+    """bcrypt's real cp39-abi3 wheel with its Rust module renamed to the untagged
+    ``_bcrypt.so`` (what a hand-rolled build step leaves): fix renames it back to the stable-ABI
     name every runtime the wheel's tags admit imports (``.abi3.so``: the
     ``.abi3-<triplet>.so`` name is upstream only from 3.15), and the wheel installs with pip
     and imports on 3.9 and 3.12."""
-    src = corpus_wheels["cryptography-abi3"]
+    src = corpus_wheels["bcrypt-abi3"]
     whl = tmp_path / src.name
-    member = "cryptography/hazmat/bindings/_rust.abi3.so"
+    member = "bcrypt/_bcrypt.abi3.so"
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(whl, "w", zipfile.ZIP_DEFLATED) as zout:
         for info in zin.infolist():
             data = zin.read(info)
             if info.filename == member:
-                info.filename = "cryptography/hazmat/bindings/_rust.so"
+                info.filename = "bcrypt/_bcrypt.so"
             elif info.filename.endswith("/RECORD"):
-                data = data.replace(member.encode(), b"cryptography/hazmat/bindings/_rust.so")
+                data = data.replace(member.encode(), b"bcrypt/_bcrypt.so")
             zout.writestr(info, data)
     out = tmp_path / "fixed.whl"
     result = run_fix(whl, installed, output=str(out))
+    assert result.notes and "not a wheel file name" in result.notes[0]
     assert [(e.op, e.path, e.dest) for e in result.edits] == [
-        ("rename", "cryptography/hazmat/bindings/_rust.so", member)]
-    assert not [f for f in run_check(out, installed) if f.rule == "extension-untagged"]
-    final = tmp_path / src.name.replace(".whl", "") / src.name
+        ("rename", "bcrypt/_bcrypt.so", member)]
+    final = tmp_path / "dist" / src.name
     final.parent.mkdir()
     shutil.copy(out, final)  # pip wants the wheel's own file name
+    assert not [f for f in run_check(final, installed) if f.rule == "extension-untagged"]
     for v in ("3.9", "3.12"):
         exe = pyenv(v)
         if exe is None:
@@ -546,8 +547,8 @@ def test_real_abi3_wheel_untagged_module_renamed_installs_and_imports(
         subprocess.run([str(venv / "bin/python"), "-m", "pip", "install", "-q", "--no-index",
                         "--no-deps", "--disable-pip-version-check", str(final)], check=True,
                        timeout=300)
-        done = subprocess.run([str(venv / "bin/python"), "-c", "import cryptography.hazmat."
-                               "bindings._rust as m; print(m.__file__)"], capture_output=True,
+        done = subprocess.run([str(venv / "bin/python"), "-c", "import bcrypt._bcrypt as m; "
+                               "print(m.__file__)"], capture_output=True,
                               text=True, timeout=120)
         assert done.returncode == 0, done.stderr
-        assert done.stdout.strip().endswith("_rust.abi3.so")
+        assert done.stdout.strip().endswith("_bcrypt.abi3.so")

@@ -135,5 +135,7 @@ def _render(result: FixResult, console: Console, show_diff: bool) -> None:
                       markup=False, highlight=False)
     if result.written:
         console.print(f"  wrote {result.written}", markup=False, highlight=False)
+    for note in result.notes:
+        console.print(f"  note: {note}", markup=False, highlight=False)
     console.print(f"  {len(result.fixed)} {verb}, {len(result.left)} left", highlight=False)
 

@@ -24,6 +24,8 @@ import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
+from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
 from coinstall.artifacts import ArtifactError
 from coinstall.check import check_artifact
 from coinstall.config import Config
@@ -54,6 +56,7 @@ class FixResult:
         recovered: what happened to an interrupted earlier run (``"completed"``,
             ``"rolled back"``), None if there was none.
         dry_run: True if nothing was written.
+        notes: one-line remarks for the user (an output name installers will refuse).
     """
 
     path: str
@@ -64,6 +67,7 @@ class FixResult:
     written: str | None = None
     recovered: str | None = None
     dry_run: bool = False
+    notes: list[str] = field(default_factory=list)
 
     @property
     def fixed(self) -> list[Finding]:
@@ -276,11 +280,22 @@ def fix_target(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue, con
     out.left = [x for x in out.left if x.finding not in fixed]
     if dry_run or not out.edits:
         if archive is not None and output is not None and not dry_run:
-            out.written = archive.write(output, path, [])
+            try:
+                out.written = archive.write(output, path, [])
+            except wheel_mod.WheelError as exc:
+                raise FixError(str(exc)) from None
         return out
     if archive is not None:
         assert output is not None
-        out.written = archive.write(output, path, out.edits)
+        try:
+            out.written = archive.write(output, path, out.edits)
+        except wheel_mod.WheelError as exc:
+            raise FixError(str(exc)) from None
+        try:
+            parse_wheel_filename(os.path.basename(out.written))
+        except InvalidWheelFilename:
+            out.notes.append(f"{out.written} is not a wheel file name (PEP 427): pip and "
+                             "installers refuse it; rename it to the source wheel's name")
         return out
     assert root is not None
     try:
