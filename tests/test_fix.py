@@ -552,3 +552,24 @@ def test_real_abi3_wheel_untagged_module_renamed_installs_and_imports(
                               text=True, timeout=120)
         assert done.returncode == 0, done.stderr
         assert done.stdout.strip().endswith("_bcrypt.abi3.so")
+
+
+def test_hostile_journal_and_special_shebangs(tmp_path: Path, installed: list[Runtime]) -> None:
+    root = tmp_path / "root"
+    write(root / "usr/bin/dbg", "#!/usr/bin/env python3.11d\n", 0o755)
+    write(root / "usr/bin/pypy", "#!/usr/bin/env pypy3\n", 0o755)
+    write(root / "usr/bin/envi", "#!/usr/bin/env -i python3\n", 0o755)
+    os.symlink("/etc/passwd", root / "usr/bin/link")
+    result = run_fix(root, installed, stack="default=3.11", profile="debian")
+    assert not result.edits
+    reasons = " | ".join(x.reason for x in result.left)
+    for text in ("particular build", "not a CPython command", "env option -i"):
+        assert text in reasons, reasons
+    # a journal that names a path outside the tree is refused, nothing is touched
+    (root / journal.JOURNAL).write_text(json.dumps(
+        {"state": "committing", "ops": [{"op": "remove", "path": "../../etc/passwd"}]}))
+    done = CliRunner().invoke(main, ["fix", "--no-installed", str(root)])
+    assert done.exit_code == 2 and "leaves" in done.output, done.output
+    (root / journal.JOURNAL).write_text("{not json")
+    done = CliRunner().invoke(main, ["fix", "--no-installed", str(root)])
+    assert done.exit_code == 2 and "unreadable journal" in done.output, done.output

@@ -28,6 +28,7 @@ Facts it relies on (reference: ``spec-and-fix.md`` §5 and execve(2)):
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Iterator
 
 from coinstall.fix.model import Edit, FixContext, Left
@@ -158,6 +159,9 @@ def target_interpreter(fctx: FixContext, path: str,
     if not name.startswith("python") or name.startswith("pythonw"):
         raise Unfixable(f"{name} is not a CPython command (only CPython shebangs are rewritten)")
     said = _command_version(command)
+    if said is not None and not re.fullmatch(r"\d+(?:\.\d+)?", said):
+        raise Unfixable(f"{name} names a particular build (debug, free-threaded); which "
+                        "stack interpreter replaces it is the packager's call")
     if said is not None and not said[0] == "3":
         raise Unfixable(f"{name} is Python {said[0]}; porting a script is not a shebang fix")
     own = stack_of(actx).exact
