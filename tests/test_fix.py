@@ -573,3 +573,19 @@ def test_hostile_journal_and_special_shebangs(tmp_path: Path, installed: list[Ru
     (root / journal.JOURNAL).write_text("{not json")
     done = CliRunner().invoke(main, ["fix", "--no-installed", str(root)])
     assert done.exit_code == 2 and "unreadable journal" in done.output, done.output
+
+
+def test_json_output(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    write(root / "usr/bin/a", "#!/usr/bin/env python3 -u\n", 0o755)
+    done = CliRunner().invoke(main, ["fix", "--no-installed", "--format", "json", "--diff",
+                                     "--stack", "default=3.11", str(root), str(tmp_path / "x")])
+    assert done.exit_code == 2
+    data = json.loads(done.stdout)
+    (target,) = data["targets"]
+    assert target["dry_run"] and target["fixed"][0]["note"] == (
+        "#!/usr/bin/env python3 -u -> #!/usr/bin/python3 -u")
+    assert target["fixed"][0]["findings"][0]["rule"] == "shebang-env"
+    assert data["errors"] == [{"path": str(tmp_path / "x"),
+                               "message": "no such file or directory"}]
+    assert (root / "usr/bin/a").read_text() == "#!/usr/bin/env python3 -u\n"

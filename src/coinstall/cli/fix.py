@@ -19,6 +19,7 @@ from coinstall.fix.engine import (
     old_content,
 )
 from coinstall.fix.model import FixOptions
+from coinstall.report import fix_json
 from coinstall.rules import REGISTRY, all_rules
 from coinstall.rules.profiles import PROFILES
 from coinstall.runtimes import catalogue as catalogue_mod
@@ -28,6 +29,8 @@ from coinstall.runtimes.stack import Stack, StackError
 
 @main.command("fix")
 @click.argument("targets", nargs=-1, required=True, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              help="Output format (JSON: one object per target, see report/fix_json.py).")
 @click.option("--diff", "show_diff", is_flag=True,
               help="Show what would change and write nothing (dry run).")
 @click.option("--output", "-o", type=click.Path(),
@@ -51,7 +54,8 @@ from coinstall.runtimes.stack import Stack, StackError
 @click.option("--no-installed", is_flag=True,
               help="Start no interpreter (bytecode is then left, not recompiled).")
 @PYTHON_OPT
-def fix_cmd(targets: tuple[str, ...], show_diff: bool, output: str | None, profile: str | None,
+def fix_cmd(targets: tuple[str, ...], fmt: str, show_diff: bool, output: str | None,
+            profile: str | None,
             stack_text: str | None, select: str | None, ignore: str | None,
             config_path: str | None, shebang_flags: str, drop_bytecode: bool, links: bool,
             no_installed: bool, pythons: tuple[str, ...]) -> None:
@@ -94,9 +98,12 @@ def fix_cmd(targets: tuple[str, ...], show_diff: bool, output: str | None, profi
     all_rts = combine(installed, cat)
     out = stdout()
     status = 0
+    results: list[FixResult] = []
+    errors: list[tuple[str, str]] = []
     for t in targets:
         if not os.path.lexists(t):
             err.print(f"coinstall: {t}: no such file or directory", markup=False)
+            errors.append((t, "no such file or directory"))
             status = 2
             continue
         cfg.profile = profile or (build_root_profile(t) if os.path.isdir(t) else None)
@@ -105,11 +112,16 @@ def fix_cmd(targets: tuple[str, ...], show_diff: bool, output: str | None, profi
                                 dry_run=show_diff)
         except FixError as exc:
             err.print(f"coinstall: {t}: {exc}", markup=False)
+            errors.append((t, str(exc)))
             status = 2
             continue
-        _render(result, out, show_diff)
+        results.append(result)
+        if fmt == "text":
+            _render(result, out, show_diff)
         if result.left and status == 0:
             status = 1
+    if fmt == "json":
+        click.echo(fix_json.dumps(results, errors))
     sys.exit(status)
 
 
