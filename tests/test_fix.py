@@ -589,3 +589,24 @@ def test_json_output(tmp_path: Path) -> None:
     assert data["errors"] == [{"path": str(tmp_path / "x"),
                                "message": "no such file or directory"}]
     assert (root / "usr/bin/a").read_text() == "#!/usr/bin/env python3 -u\n"
+
+
+def test_pycs_of_a_rewritten_source_stay_fresh(tmp_path: Path,
+                                               installed: list[Runtime]) -> None:
+    exe = pyenv("3.11")
+    if exe is None:
+        pytest.skip("no pyenv 3.11")
+    root = _fedora_alt(tmp_path)
+    src = write(root / "usr/lib/python3.11/site-packages/demo/__main__.py",
+                "#!/usr/bin/env python3 -s\nprint('main')\n", 0o755)
+    compile_with(exe, src, src.parent / "__pycache__/__main__.cpython-311.pyc")
+    assert not [f for f in run_check(root, installed, stack="default=3.11", profile="fedora")
+                if f.rule == "bytecode-stale"]
+    result = run_fix(root, installed, stack="default=3.11", profile="fedora")
+    assert src.read_text().startswith("#!/usr/bin/python3 -s\n")
+    after = run_check(root, installed, stack="default=3.11", profile="fedora")
+    assert not after, after
+    done = subprocess.run([exe, "-c", _LOADS_FROM_CACHE, str(src)], capture_output=True,
+                          text=True)
+    assert done.stdout.strip() == "pyc used", done.stderr
+    assert len(result.edits) == 2

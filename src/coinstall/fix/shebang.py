@@ -259,3 +259,30 @@ def fix(fctx: FixContext, findings: list[Finding]) -> Iterator[Edit | Left]:
             continue
         out = new.encode() + (b"\r" if cr else b"") + rest
         yield Edit("write", path, tuple(group), f"{line} -> {new}", data=out)
+        yield from _pyc_headers(fctx, path, len(out), tuple(group))
+
+
+def _pyc_headers(fctx: FixContext, path: str, size: int,
+                 group: tuple[Finding, ...]) -> Iterator[Edit]:
+    """Timestamp pycs of a rewritten source get the new source size in their header.
+
+    The shebang is a comment on line 1 replaced by one line, so the compiled code is the same
+    (``co_firstlineno`` and line tables unchanged, ``co_filename`` is the pyc's own); the
+    source keeps its mtime (written like ``pathfix.py -p``), so only the size field
+    (PEP 552 bytes 12-16, 3.3-3.6 bytes 8-12) would make the runtime think it stale.
+    Hash-based pycs hash the whole source and are left to ``bytecode-stale``."""
+    rec = next((r for r in fctx.actx.records if r.path == path), None)
+    if rec is None or rec.kind != "source":
+        return
+    for r in fctx.actx.records:
+        loc, h = r.pyc_location, r.pyc_header
+        if loc is None or h is None or loc.source != rec.import_path or h.problem \
+                or h.source_size is None or h.source_hash is not None:
+            continue
+        data = fctx.reader.read(r.path)
+        if data is None or len(data) < h.size:
+            continue
+        at = 12 if h.size == 16 else 8
+        new = data[:at] + (size & 0xFFFFFFFF).to_bytes(4, "little") + data[at + 4:]
+        yield Edit("write", r.path, group, f"source size {h.source_size} -> {size} in the "
+                   "header (the shebang is a comment: the code is the same)", data=new)
