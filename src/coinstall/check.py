@@ -107,13 +107,17 @@ def _read_members(path: str, wanted: set[str]) -> dict[str, bytes]:
 
 
 def check_artifact(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
-                   config: Config | None = None, *, digests: bool = False) -> ArtifactResult:
+                   config: Config | None = None, *, digests: bool = False,
+                   verdicts: bool = True) -> ArtifactResult:
     """Read one artifact in one pass, judge its files and run the rules of its profile
     (``config.profile`` if set, else :func:`~coinstall.rules.profiles.choose_profile`).
 
     With ``digests`` every regular file's content is read and its SHA-256 kept in
     :attr:`FileRecord.sha256` (the content itself is dropped), for rules that compare files
     across artifacts (``file-conflict``).
+
+    With ``verdicts=False`` the per-file, per-runtime verdicts (the matrix) are not computed:
+    no rule reads them, and ``coinstall fix`` needs only the findings.
 
     Raises:
         ArtifactError: the artifact cannot be opened or its payload is corrupt.
@@ -140,7 +144,7 @@ def check_artifact(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
     cfg = config or Config()
     wanted = hash_pyc_sources(records) if cfg.enabled("bytecode-stale") else set()
     contents = _read_members(path, wanted) if wanted else {}
-    judgement = judge(records, runtimes)
+    judgement = judge(records, runtimes) if verdicts else Judgement()
     owners = {}
     if root is not None:
         for rt in runtimes:

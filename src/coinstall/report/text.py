@@ -121,18 +121,20 @@ def render_summary(result: CheckResult, console: Console) -> None:
 def render_rules(rules: list[Rule], console: Console) -> None:
     """``coinstall rules``: name, severity, profiles, one-line summary, grouped by area."""
     t = Table(box=None, header_style="bold", pad_edge=False)
-    for col in ("rule", "severity", "profiles", "what it finds"):
+    for col in ("rule", "severity", "fix", "profiles", "what it finds"):
         t.add_column(col, overflow="fold")
     area = None
     for r in sorted(rules, key=lambda r: (r.area, r.name)):
         if r.area != area:
             area = r.area
-            t.add_row(f"[bold]{area}[/]", "", "", "")
+            t.add_row(f"[bold]{area}[/]", "", "", "", "")
         profiles = "all" if set(r.profiles) == set(PROFILES) else ",".join(r.profiles)
-        t.add_row(f"  {r.name}", f"[{_SEV_STYLE[r.severity]}]{r.severity}[/]", profiles,
-                  r.summary)
+        t.add_row(f"  {r.name}", f"[{_SEV_STYLE[r.severity]}]{r.severity}[/]",
+                  r.autofix or "-", profiles, r.summary)
     console.print(t)
-    console.print(f"{len(rules)} rules", highlight=False)
+    fixable = sum(1 for r in rules if r.fixable)
+    console.print(f"{len(rules)} rules, {fixable} fixable with `coinstall fix`",
+                  highlight=False, markup=False)
 
 
 def render_explain(r: Rule, console: Console) -> None:
@@ -166,7 +168,9 @@ def rules_markdown(rules: list[Rule]) -> str:
                     f"**What it finds.** {r.summary}", "",
                     f"**Why it matters.** {r.why}", "",
                     f"**Example.** `{r.example}`", "",
-                    f"**Fix.** {r.fix}", "",
+                    f"**Fix.** {r.fix}"
+                    + (" `coinstall fix` repairs it (automatic fix)." if r.fixable else ""),
+                    "",
                     f"**Source.** {r.source}", "",
                     f"**Peers.** {', '.join(f'`{p}`' for p in r.peers) if r.peers else 'none'}",
                     ""]

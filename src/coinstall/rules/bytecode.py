@@ -72,6 +72,7 @@ def _known_runtimes(ctx: ArtifactContext) -> list[Runtime]:
     source="CPython importlib _classify_pyc (magic must match exactly); rpmlint FilesCheck "
            "python-bytecode-wrong-magic-value",
     peers=("rpmlint:python-bytecode-wrong-magic-value",),
+    autofix="auto", fixer="bytecode:fix",
 )
 def bytecode_magic_mismatch(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
     cache: dict[tuple[str, tuple[int, int]], set[int]] = {}
@@ -112,6 +113,7 @@ def bytecode_magic_mismatch(self: Rule, ctx: ArtifactContext) -> Iterator[Findin
         "not rename or copy __pycache__ files.",
     source="PEP 3147 (cache tag = sys.implementation.cache_tag of the writer); CPython "
            "importlib cache_from_source and _classify_pyc",
+    autofix="auto", fixer="bytecode:fix",
 )
 def bytecode_cache_tag_mismatch(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
     by_tag: dict[str, set[int]] = {}
@@ -191,6 +193,7 @@ def _pyo_runtime(ctx: ArtifactContext, r: FileRecord) -> tuple[str, tuple[int, i
     fix="Drop the .pyo files; compile optimised bytecode with python3.X -m compileall -o 1 "
         "(it writes __pycache__/NAME.cpython-3X.opt-1.pyc).",
     source="PEP 488; CPython importlib BYTECODE_SUFFIXES = ['.pyc'] (3.5+)",
+    autofix="auto", fixer="bytecode:fix",
 )
 def bytecode_legacy_pyo(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
     for r in _bytecode(ctx):
@@ -405,6 +408,7 @@ def _check_hashes(self: Rule, ctx: ArtifactContext,
            "FilesCheck python-bytecode-inconsistent-mtime",
     peers=("rpmlint:python-bytecode-inconsistent-mtime",),
     profiles=(*_RPM, "wheel"),
+    autofix="auto", fixer="bytecode:fix",
 )
 def bytecode_stale(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
     sources = _sources(ctx)
