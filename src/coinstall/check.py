@@ -19,6 +19,7 @@ from coinstall.rules import ArtifactContext, Finding, run_rules, run_set_rules
 from coinstall.rules.profiles import PROFILES, Profile, choose_profile
 from coinstall.runtimes.catalogue import HOST_TRIPLET, Catalogue
 from coinstall.runtimes.model import Runtime
+from coinstall.runtimes.platforms import runtimes_for_wheel
 
 
 @dataclass
@@ -33,6 +34,9 @@ class ArtifactResult:
     problems: list[str] = field(default_factory=list)
     profile: Profile = PROFILES["wheel"]
     context: ArtifactContext | None = None
+    #: the runtimes this artifact was judged against (for a wheel of another platform those
+    #: of its platforms: runtimes_for_wheel); None: the run's.
+    runtimes: list[Runtime] | None = None
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,11 @@ def check_artifact(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
     """
     reader = open_artifact(path)
     info = reader.info
+    if info.format == "wheel" and info.arch:
+        # judged against the runtimes of the wheel's own platforms (macOS, Windows, another
+        # CPU), not this machine's alone
+        runtimes = runtimes_for_wheel(info.arch.split("."), runtimes, catalogue)
+    own = list(runtimes)
     root = os.path.abspath(path) if info.format == "tree" else None
     records: list[FileRecord] = []
     links: list[Member] = []
@@ -156,7 +165,7 @@ def check_artifact(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
     )
     findings = list(run_rules(ctx, cfg))
     return ArtifactResult(info, records, judgement, findings, list(reader.problems), profile,
-                          ctx)
+                          ctx, own)
 
 
 def check(targets: Sequence[str], runtimes: Sequence[Runtime], catalogue: Catalogue,
@@ -182,11 +191,18 @@ def check(targets: Sequence[str], runtimes: Sequence[Runtime], catalogue: Catalo
             continue
         artifacts.append(result)
         errors.extend(TargetError(t, p) for p in result.problems)
+    run_rts = list(runtimes)
+    ids = {rt.id for rt in run_rts}
+    for a in artifacts:  # the foreign platforms' runtimes join the run's list (JSON runtimes[])
+        for rt in a.runtimes or ():
+            if rt.id not in ids:
+                ids.add(rt.id)
+                run_rts.append(rt)
     by_ctx = {id(a.context): a for a in artifacts}
     ctxs = [a.context for a in artifacts if a.context is not None]
     for ctx, finding in run_set_rules(ctxs, config):
         by_ctx[id(ctx)].findings.append(finding)
-    return CheckResult(list(runtimes), artifacts, errors)
+    return CheckResult(run_rts, artifacts, errors)
 
 
 def default_targets(installed: Sequence[Runtime]) -> list[str]:
@@ -225,7 +241,10 @@ class MatrixRow:
 
 
 def matrix(result: ArtifactResult, runtimes: Sequence[Runtime]) -> list[MatrixRow]:
-    """The runtime compatibility matrix of one artifact, in the order of ``runtimes``."""
+    """The runtime compatibility matrix of one artifact, in the order of ``runtimes`` (the
+    artifact's own runtimes instead when it was judged against another platform's)."""
+    if result.runtimes is not None:
+        runtimes = result.runtimes
     judged = list(result.judgement.usable.items())
     rows = []
     for rt in runtimes:

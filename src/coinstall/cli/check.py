@@ -23,8 +23,13 @@ from coinstall.runtimes.stack import Stack, StackError
 
 @main.command("check")
 @click.argument("targets", nargs=-1, type=click.Path())
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text",
-              help="Output format (JSON: docs/json-format.md; SARIF 2.1.0).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "html"]),
+              default="text",
+              help="Output format (JSON: docs/json-format.md; SARIF 2.1.0; html: with "
+                   "--release only).")
+@click.option("--release", is_flag=True,
+              help="The targets (wheels, directories of wheels) are one release: show its "
+                   "coverage grid, runtimes x platforms.")
 @click.option("--summary", is_flag=True, help="One line per artifact instead of the matrices.")
 @click.option("--profile", type=click.Choice(list(PROFILES)),
               help="Judge every artifact by this policy (default: chosen per artifact).")
@@ -42,7 +47,7 @@ from coinstall.runtimes.stack import Stack, StackError
 def check_cmd(targets: tuple[str, ...], fmt: str, summary: bool, profile: str | None,
               stack_text: str | None, select: str | None, ignore: str | None,
               config_path: str | None, no_installed: bool, verbose: bool,
-              pythons: tuple[str, ...]) -> None:
+              pythons: tuple[str, ...], release: bool = False) -> None:
     """Check packages (wheel, .deb, .rpm, directory) without running them.
 
     With no TARGETS, checks the site-packages of every Python installation found.
@@ -68,6 +73,12 @@ def check_cmd(targets: tuple[str, ...], fmt: str, summary: bool, profile: str | 
     ign = rule_list(ignore, "--ignore")
     if ign is not None:
         cfg.ignore = cfg.ignore | ign
+    if release:
+        from coinstall.cli.release import run_release
+
+        sys.exit(run_release(targets, fmt, cfg, no_installed, pythons))
+    if fmt == "html":
+        raise click.BadParameter("html is the format of --release", param_hint="--format")
     cat = catalogue_mod.load()
     installed = discover(pythons, not no_installed)
     all_rts = combine(installed, cat)

@@ -13,6 +13,7 @@ import io
 import posixpath
 import re
 from dataclasses import dataclass
+from typing import Protocol
 
 import abi3info
 from abi3info.models import Symbol
@@ -178,6 +179,20 @@ class ElfInfo:
 _INIT_PREFIXES = ("PyInit_", "PyInitU_", "PyModExport_", "init")
 
 
+class LinkInfo(Protocol):
+    """What the init and stable-ABI checks read from an object of any format (ELF here,
+    Mach-O and PE in :mod:`coinstall.files.objfile`)."""
+
+    @property
+    def symbols_read(self) -> bool: ...
+
+    @property
+    def python_imports(self) -> frozenset[str]: ...
+
+    @property
+    def init_exports(self) -> frozenset[str]: ...
+
+
 def read_elf(data: bytes, *, symbols: bool = False) -> ElfInfo | None:
     """The ELF identification of ``data`` (a whole object file), None if it is not ELF.
 
@@ -276,7 +291,7 @@ def stable_abi_baseline(imports: frozenset[str]) -> tuple[int, int] | None:
     return best
 
 
-def init_mismatch(elf: ElfInfo | None, stem: str, runtime: Runtime) -> str | None:
+def init_mismatch(elf: LinkInfo | None, stem: str, runtime: Runtime) -> str | None:
     """Why ``runtime`` finds no init function for module ``stem`` in the object, or None.
 
     Python 3 looks up ``PyInit_<name>`` (``PyInitU_`` for non-ASCII names; 3.15 first
@@ -300,7 +315,7 @@ def init_mismatch(elf: ElfInfo | None, stem: str, runtime: Runtime) -> str | Non
     return f"no init{stem} function"
 
 
-def symbols_mismatch(elf: ElfInfo | None, runtime: Runtime) -> str | None:
+def symbols_mismatch(elf: LinkInfo | None, runtime: Runtime) -> str | None:
     """Why ``runtime`` lacks a stable-ABI symbol the object needs, or None.
 
     CPython opens extension modules with ``RTLD_NOW`` (``sys.getdlopenflags()``), so a

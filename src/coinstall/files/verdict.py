@@ -16,7 +16,7 @@ from packaging.metadata import parse_email
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from coinstall.files import extension as ext
-from coinstall.files import pyc
+from coinstall.files import objfile, pyc
 from coinstall.files.location import Scope, in_scope, scope_of
 from coinstall.files.script import Shebang, parse_shebang, runs_on
 from coinstall.runtimes.catalogue import Catalogue
@@ -45,7 +45,9 @@ class FileRecord:
         abs_path: the file's absolute path on this machine for installed trees, else None.
         size, mode, mtime: from the archive.
         pyc_header, pyc_location: for bytecode.
-        elf, elf_problem: for extension modules (``elf`` None and no problem: not ELF).
+        elf, elf_problem: for extension modules (``elf`` None and no problem: not ELF;
+            ``elf_problem`` also holds a corrupt Mach-O or PE header's message).
+        binary: a Mach-O or PE extension module's identification (macOS, Windows).
         shebang: for scripts, and for executable sources (a module that can also be run).
         requires_python: for metadata files, the Requires-Python specifier (None if absent).
         record_paths: for ``dist-info/METADATA``, the paths its ``RECORD`` lists (import paths).
@@ -65,6 +67,7 @@ class FileRecord:
     pyc_location: pyc.PycLocation | None = None
     elf: ext.ElfInfo | None = None
     elf_problem: str | None = None
+    binary: objfile.ObjectInfo | None = None
     shebang: Shebang | None = None
     requires_python: SpecifierSet | None = None
     requires_python_text: str | None = None
@@ -121,6 +124,7 @@ def _looks_like_extension(name: str, content: bytes | None, version_2: bool = Fa
     # init<name>).  A byte search is enough to tell a module from a plain shared library.
     for s in {stem, stem2}:
         if s and (b"\0PyInit_" + s.encode() + b"\0" in content
+                  or b"\0_PyInit_" + s.encode() + b"\0" in content  # Mach-O: leading "_"
                   or b"\0init" + s.encode() + b"\0" in content):
             return True
     return False
@@ -163,8 +167,10 @@ def classify(
         # (any CPython may find them) and stable-ABI names (any version from the baseline on).
         untagged_or_abi3 = not _TAGGED.search(name) or ".abi3" in name
         try:
-            rec.elf = ext.read_elf(content if content is not None else head,
-                                   symbols=untagged_or_abi3)
+            data = content if content is not None else head
+            rec.elf = ext.read_elf(data, symbols=untagged_or_abi3)
+            if rec.elf is None:
+                rec.binary = objfile.read_object(data, symbols=untagged_or_abi3)
         except ValueError as exc:
             rec.elf_problem = str(exc)
         return rec
@@ -331,5 +337,11 @@ def _judge_extension(
             return f"shadowed by {posixpath.basename(other.import_path)} (earlier suffix)"
     if r.elf_problem:
         return r.elf_problem
-    return (ext.elf_mismatch(r.elf, rt) or ext.init_mismatch(r.elf, stem, rt)
-            or ext.symbols_mismatch(r.elf, rt))
+    obj: ext.LinkInfo | None = r.elf if r.elf is not None else r.binary
+    return (ext.elf_mismatch(r.elf, rt)
+            or objfile.object_mismatch(r.binary, rt.platform, rt.machine, rt.id, rt.version,
+                                       rt.abiflags, rt.implementation)
+            or ext.init_mismatch(obj, stem, rt)
+            # a PE module linked to pythonXY.dll is version-specific: no stable-ABI baseline
+            or (None if r.binary is not None and r.binary.python_dll is not None
+                and not r.binary.stable_abi else ext.symbols_mismatch(obj, rt)))
