@@ -389,6 +389,7 @@ def _inconsistencies(release: Release, projects: list[str]) -> Iterator[Inconsis
                             f"{len(release.versions)} version(s): "
                             f"{', '.join(projects)} {', '.join(release.versions)}")
     # free-threaded wheel without a wheel for the GIL build of the same version and platform
+    told: set[tuple[str, str, str]] = set()
     for w in release.wheels:
         for text in w.tags:
             _interp, abi, plat_tag = text.split("-")
@@ -397,6 +398,9 @@ def _inconsistencies(release: Release, projects: list[str]) -> Iterator[Inconsis
             gil = abi[:-1]
             for plat in platforms_of_tag(plat_tag):
                 cell = release.cells.get((gil, plat.key))
+                if (w.filename, abi, plat.key) in told:
+                    continue
+                told.add((w.filename, abi, plat.key))
                 if cell is not None and cell.status in ("none", "excluded"):
                     yield Inconsistency(
                         "free-threaded-without-gil", w.filename,
