@@ -11,9 +11,6 @@ import click
 from coinstall import config as config_mod
 from coinstall.check import TargetError, check, default_targets
 from coinstall.cli._common import PYTHON_OPT, discover, main, rule_list, stderr, stdout
-from coinstall.report import json as json_report
-from coinstall.report import sarif as sarif_report
-from coinstall.report import text as text_report
 from coinstall.rules import REGISTRY, all_rules
 from coinstall.rules.profiles import PROFILES
 from coinstall.runtimes import catalogue as catalogue_mod
@@ -88,13 +85,22 @@ def check_cmd(targets: tuple[str, ...], fmt: str, summary: bool, profile: str | 
     for t in missing:
         result.errors.append(TargetError(t, "no such file or directory"))
     stack = str(cfg.stack) if cfg.stack.known else None
+    # each renderer is imported only when chosen (rich is not needed for JSON or SARIF)
     if fmt == "json":
+        from coinstall.report import json as json_report
+
         click.echo(json_report.dumps(result, stack))
     elif fmt == "sarif":
+        from coinstall.report import sarif as sarif_report
+
         click.echo(sarif_report.dumps(result))
     elif summary:
+        from coinstall.report import text as text_report
+
         text_report.render_summary(result, stdout())
     else:
+        from coinstall.report import text as text_report
+
         text_report.render(result, stdout(), verbose=verbose)
     if fmt == "text" and result.errors:
         err = stderr()
@@ -109,6 +115,8 @@ def check_cmd(targets: tuple[str, ...], fmt: str, summary: bool, profile: str | 
               default="text")
 def rules_cmd(profile: str | None, fmt: str) -> None:
     """List the rule catalogue: name, severity, profiles, what each rule finds."""
+    from coinstall.report import text as text_report
+
     rules = all_rules(profile)
     if fmt == "json":
         click.echo(json.dumps([r.to_json() for r in rules], indent=2))
@@ -122,6 +130,8 @@ def rules_cmd(profile: str | None, fmt: str) -> None:
 @click.argument("name")
 def explain_cmd(name: str) -> None:
     """Explain one rule: what it finds, why it matters, an example, the fix, its source."""
+    from coinstall.report import text as text_report
+
     all_rules()
     r = REGISTRY.get(name)
     if r is None:

@@ -15,12 +15,8 @@ import re
 from dataclasses import dataclass
 from typing import Protocol
 
-import abi3info
-from abi3info.models import Symbol
-from elftools.common.exceptions import ELFError
-from elftools.elf.elffile import ELFFile
-from elftools.elf.sections import SymbolTableSection
-
+# pyelftools and abi3info are imported where used: tens of milliseconds of start-up that a
+# run meeting no ELF object (or no stable-ABI module) need not pay (benchmarks/startup_bench.py).
 from coinstall.runtimes.model import Runtime
 
 #: Names that can hold an extension module on some platform.
@@ -208,6 +204,10 @@ def read_elf(data: bytes, *, symbols: bool = False) -> ElfInfo | None:
     """
     if not data.startswith(b"\x7fELF"):
         return None
+    from elftools.common.exceptions import ELFError
+    from elftools.elf.elffile import ELFFile
+    from elftools.elf.sections import SymbolTableSection
+
     try:
         elf = ELFFile(io.BytesIO(data))
         imports: set[str] = set()
@@ -279,6 +279,9 @@ def stable_abi_baseline(imports: frozenset[str]) -> tuple[int, int] | None:
     limited API.  Symbols outside the manifest are ignored here (abi3audit reports them as
     violations).  Returns None when no imported symbol is in the manifest.
     """
+    import abi3info
+    from abi3info.models import Symbol
+
     best: tuple[int, int] | None = None
     for name in imports:
         sym = Symbol(name)

@@ -12,7 +12,6 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from packaging.metadata import parse_email
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from coinstall.files import extension as ext
@@ -186,6 +185,8 @@ def classify(
             name.endswith(".egg-info") and "/" not in ipath[len(scope.root):]):
         rec.kind = "metadata"
         if content is not None:
+            from packaging.metadata import parse_email  # email.*: only for metadata files
+
             raw, _ = parse_email(content)
             text = raw.get("requires_python")
             if text:
