@@ -255,6 +255,11 @@ def test_release_grid_numpy(corpus_wheels: dict[str, Path]) -> None:
     assert rel.cell("cp39", "manylinux_x86_64").status == "excluded"
     assert rel.cell("pp39", "win_amd64").status == "excluded"
     assert rel.inconsistencies == []
+    # the example in docs/json-format.md
+    assert rel.counts() == {"version-specific": 6, "abi3": 0, "generic": 0, "pure": 0,
+                            "excluded": 27, "none": 75}
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "json-format.md").read_text()
+    assert '"excluded": 27' in doc and '"none": 75}' in doc
 
 
 def test_release_grid_abi3_pure_and_inconsistencies(corpus_wheels: dict[str, Path]) -> None:

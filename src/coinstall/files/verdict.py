@@ -268,6 +268,12 @@ def judge(records: Sequence[FileRecord], runtimes: Iterable[Runtime]) -> Judgeme
     # Requires-Python is decided once per (site root, runtime), not once per file: a wheel such
     # as Django's has thousands of sources under one root.
     excluded: dict[tuple[str, str], str | None] = {}
+    # Likewise the import-path verdict of a package member depends only on its directory's
+    # scope: once per (scope, runtime), not once per file (a third of check's CPU on the RPM
+    # corpus went to in_scope before, benchmarks/startup_bench.py).
+    # Keyed by the scope's root (``usr/lib/python3.11/``), which fixes its kind, implementation,
+    # version and build: hashing the Scope dataclass itself costs more than in_scope.
+    scoped: dict[tuple[str, str], str | None] = {}
 
     def spec_reason(root: str, rt: Runtime) -> str | None:
         key = (root, rt.id)
@@ -287,7 +293,8 @@ def judge(records: Sequence[FileRecord], runtimes: Iterable[Runtime]) -> Judgeme
         site_root = _site_root(r) if r.kind in ("source", "pth", "metadata") else None
         for rt in rts:
             reason = _judge_one(r, rt, paths, dirs_with_init, by_dir,
-                                spec_reason(site_root, rt) if site_root is not None else None)
+                                spec_reason(site_root, rt) if site_root is not None else None,
+                                scoped)
             if reason is None:
                 ok.add(rt.id)
             else:
@@ -300,11 +307,18 @@ def judge(records: Sequence[FileRecord], runtimes: Iterable[Runtime]) -> Judgeme
 def _judge_one(
     r: FileRecord, rt: Runtime, paths: set[str], dirs_with_init: set[str],
     by_dir: dict[str, list[FileRecord]], excluded_by_spec: str | None,
+    scoped: dict[tuple[str, str], str | None] | None = None,
 ) -> str | None:
     if r.kind == "script":
         assert r.shebang is not None
         return runs_on(r.shebang, rt)
-    reason = in_scope(r.scope, rt, r.abs_path)
+    if r.abs_path is None and scoped is not None:
+        key = (r.scope.root, rt.id)
+        if key not in scoped:
+            scoped[key] = in_scope(r.scope, rt, None)
+        reason = scoped[key]
+    else:
+        reason = in_scope(r.scope, rt, r.abs_path)
     if reason is not None:
         return reason
     if r.kind == "bytecode":
