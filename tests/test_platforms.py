@@ -138,6 +138,26 @@ def test_object_checks_other_cpu_and_dll(corpus_wheels: dict[str, Path]) -> None
         objfile.read_object(b"\xcf\xfa\xed\xfe" + b"\xff" * 40)
 
 
+def test_arch_mismatch_of_macos_and_windows_wheels(corpus_wheels: dict[str, Path],
+                                                   tmp_path: Path) -> None:
+    """The real arm64 numpy wheel under an x86_64 name, the real win32 one under a win_amd64
+    name: extension-arch-mismatch names the Mach-O slice and the PE machine, and the runtimes
+    of the tagged platform cannot use the modules."""
+    # (Windows module names carry the platform too: .cp312-win32.pyd is refused by name first)
+    cases = [("numpy-cp312-macos-arm64", "numpy-2.1.3-cp312-cp312-macosx_11_0_x86_64.whl",
+              "Mach-O arm64", "cpython-3.12/macosx_x86_64", "cannot be loaded"),
+             ("numpy-cp312-win32", "numpy-2.1.3-cp312-cp312-win_amd64.whl", "PE win32",
+              "cpython-3.12/win_amd64", "suffix not in")]
+    for src, name, what, rt, why in cases:
+        (tmp_path / name).write_bytes(corpus_wheels[src].read_bytes())
+        (a,) = check([str(tmp_path / name)], KNOWN, CAT).artifacts
+        hits = [f for f in a.findings if f.rule == "extension-arch-mismatch"]
+        assert len(hits) == 19 and what in hits[0].message, hits[:1]
+        row = next(m for m in matrix(a, KNOWN) if m.runtime.id == rt)
+        assert row.verdict == "partial" and row.reason and why in row.reason
+        (tmp_path / name).unlink()
+
+
 def _abi3audit(wheel: Path) -> dict[str, object]:
     exe = Path(sys.executable).with_name("abi3audit")
     out = subprocess.run([str(exe), "--report", str(wheel)], capture_output=True, text=True,

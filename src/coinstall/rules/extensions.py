@@ -329,10 +329,16 @@ def extension_arch_mismatch(self: Rule, ctx: ArtifactContext) -> Iterator[Findin
     independent = _abi.arch_independent(ctx) and ctx.info.format in ("deb", "rpm")
     foreign = (platforms_of_tags((ctx.info.arch or "").split("."))
                if ctx.info.format == "wheel" else [])
+    non_linux = bool(foreign) and all(p.system != "linux" for p in foreign)
     for r in ctx.records:
         if r.kind == "extension" and r.binary is not None and foreign:
             yield from _object_arch_mismatch(self, ctx, r, r.binary, foreign)
         if r.kind != "extension" or r.elf is None:
+            continue
+        if non_linux:  # an ELF object in a wheel for macOS or Windows only
+            yield self.finding(r.path, f"{posixpath.basename(r.import_path)} is "
+                                       f"{r.elf.describe()} but the wheel's platform tag says "
+                                       f"{foreign[0].label} ({ctx.info.arch})")
             continue
         name = posixpath.basename(r.import_path)
         if independent:
