@@ -214,8 +214,9 @@ def _some(names: list[str], limit: int = 5) -> str:
 @rule(
     "stable-abi-symbol-violation",
     severity="error",
-    summary="A module named for the stable ABI (.abi3.so) that imports interpreter symbols "
-            "outside it.",
+    summary="A module named for the stable ABI (.abi3.so; on Windows a .pyd linked to "
+            "python3.dll, or any .pyd of an abi3 wheel) that imports interpreter symbols outside "
+            "it.",
     why="A stable-ABI name promises that every later CPython loads the module; a symbol "
         "outside the stable ABI (a private _Py* function, a non-limited API) may change or "
         "vanish in the next release, and the module then fails with an undefined symbol or "
@@ -224,7 +225,8 @@ def _some(names: list[str], limit: int = 5) -> str:
     fix="Build with Py_LIMITED_API defined to the lowest supported version (setuptools "
         "py_limited_api=True, PyO3 abi3-py3X), replace the non-limited calls, or ship "
         "version-specific modules instead.",
-    source="PEP 384; PEP 652; CPython Misc/stable_abi.toml (via abi3info)",
+    source="PEP 384; PEP 652; CPython Misc/stable_abi.toml (via abi3info); CPython "
+           "Python/dynload_win.c (the pythonXY.dll check)",
     peers=("abi3audit:non-abi3-symbols",),
 )
 def stable_abi_symbol_violation(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
@@ -311,8 +313,9 @@ def stable_abi_baseline_too_new(self: Rule, ctx: ArtifactContext) -> Iterator[Fi
 @rule(
     "extension-arch-mismatch",
     severity="error",
-    summary="An extension module whose ELF machine, class or byte order is not the "
-            "architecture the package (or the module's file name) declares.",
+    summary="An extension module whose ELF machine, class or byte order (Mach-O slices, PE "
+            "machine) is not the architecture the package (or the module's file name) "
+            "declares.",
     why="The dynamic loader refuses an object built for another machine (wrong ELF class, "
         "e_machine or endianness): the import fails on every runtime of the declared "
         "architecture.",
@@ -320,8 +323,10 @@ def stable_abi_baseline_too_new(self: Rule, ctx: ArtifactContext) -> Iterator[Fi
             "_bcrypt.abi3.so",
     fix="Build the package on (or cross-compile for) the architecture it declares, and tag it "
         "from the build (auditwheel repair, dpkg-buildpackage, rpmbuild --target).",
-    source="ELF gABI (e_ident EI_CLASS/EI_DATA, e_machine); CPython Misc/platform_triplet.c; "
-           "PEP 600 (manylinux platform tags); auditwheel architecture table",
+    source="ELF gABI (e_ident EI_CLASS/EI_DATA, e_machine); Mach-O <mach/machine.h> cputype; "
+           "PE/COFF Machine; CPython Misc/platform_triplet.c; PEP 600 (manylinux platform "
+           "tags); the platform compatibility tags specification (macosx_*_universal2); "
+           "auditwheel architecture table",
     peers=("auditwheel:show (platform tag vs ELF architecture)",),
 )
 def extension_arch_mismatch(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
