@@ -118,7 +118,9 @@ def main() -> int:
         if floor_rpm:
             head += f" {'after/rpm2cpio':>15}"
         print(head)
-        rows = [("import coinstall.cli", ["-c", "import coinstall.cli"])]
+        rows = [("import coinstall.cli", ["-c", "import coinstall.cli"]),
+                ("discovery, warm cache", ["-c", "from coinstall.runtimes import discovery; "
+                                                 "discovery.discover([])"])]
         rows += [(label, ["-m", "coinstall", *argv]) for label, argv in cases]
         for label, argv in rows:
             b = measure([py, *argv], envs["before"], args.runs)
