@@ -17,6 +17,9 @@ def run_release(targets: tuple[str, ...], fmt: str, cfg: Config, no_installed: b
     from coinstall.runtimes import catalogue as catalogue_mod
     from coinstall.runtimes.inventory import combine
 
+    if fmt == "sarif":
+        stderr().print("coinstall: --release writes text, json or html", markup=False)
+        return 2
     if not targets:
         stderr().print("coinstall: --release needs wheels or directories of wheels",
                        markup=False)
