@@ -111,9 +111,16 @@ def _read_members(path: str, wanted: set[str]) -> dict[str, bytes]:
 
 
 def check_artifact(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
-                   config: Config | None = None, *, digests: bool = False) -> ArtifactResult:
+                   config: Config | None = None, *, digests: bool = False,
+                   own_platforms: bool = False) -> ArtifactResult:
     """Read one artifact in one pass, judge its files and run the rules of its profile
     (``config.profile`` if set, else :func:`~coinstall.rules.profiles.choose_profile`).
+
+    With ``own_platforms`` a wheel for another platform than this machine's (macOS, Windows,
+    another CPU or C library, from its platform tags) is judged against that platform's
+    catalogue runtimes and the installed ones that run there
+    (:func:`~coinstall.runtimes.platforms.runtimes_for_wheel`) instead of ``runtimes``;
+    without it (``share``, which installs for exactly its targets) against ``runtimes``.
 
     With ``digests`` every regular file's content is read and its SHA-256 kept in
     :attr:`FileRecord.sha256` (the content itself is dropped), for rules that compare files
@@ -124,7 +131,7 @@ def check_artifact(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
     """
     reader = open_artifact(path)
     info = reader.info
-    if info.format == "wheel" and info.arch:
+    if own_platforms and info.format == "wheel" and info.arch:
         # judged against the runtimes of the wheel's own platforms (macOS, Windows, another
         # CPU), not this machine's alone
         runtimes = runtimes_for_wheel(info.arch.split("."), runtimes, catalogue)
@@ -182,7 +189,7 @@ def check(targets: Sequence[str], runtimes: Sequence[Runtime], catalogue: Catalo
     for t in targets:
         try:
             result = check_artifact(t, runtimes, catalogue, config,
-                                    digests=digests and t in packages)
+                                    digests=digests and t in packages, own_platforms=True)
         except ArtifactError as exc:
             errors.append(TargetError(t, str(exc)))
             continue
