@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -338,3 +339,61 @@ def test_release_cli_formats(corpus_wheels: dict[str, Path], tmp_path: Path) -> 
     assert r.exit_code == 0 and "abi3 cp39" in r.output
     r = runner.invoke(main, ["check", "--no-installed", "--format", "html", str(d)])
     assert r.exit_code == 2
+
+
+def _pip_choice(wheels: list[Path], tmp: Path, rt_key: str, plat_key: str) -> str | None:
+    """The wheel the real pip (this venv's) installs for one grid cell, from only these files
+    (``--no-index --find-links``, ``--dry-run --report``), or None if it finds none."""
+    from coinstall.release import platform_tags
+    from coinstall.runtimes.platforms import DEFAULT_GRID
+
+    links = tmp / "links"
+    shutil.rmtree(links, ignore_errors=True)
+    links.mkdir()
+    for w in wheels:
+        (links / w.name).symlink_to(w)
+    rt = next(r for r in GRID_RUNTIMES if r.key == rt_key)
+    plat = next(p for p in DEFAULT_GRID if p.key == plat_key)
+    xy = f"{rt.version[0]}{rt.version[1]}"
+    impl, abi = ("pp", f"pypy{xy}_pp73") if rt.implementation == "pypy" else ("cp", f"cp{xy}")
+    args = [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed",
+            "--no-deps", "--target", str(tmp / "target"), "--report", str(tmp / "r.json"),
+            "--quiet", "--disable-pip-version-check", "--no-index", "--find-links", str(links),
+            "--only-binary=:all:", "--python-version", f"{rt.version[0]}.{rt.version[1]}",
+            "--implementation", impl, "--abi", abi]
+    for t in platform_tags(plat):
+        args += ["--platform", t]
+    name = wheels[0].name.split("-")[0]
+    (tmp / "r.json").unlink(missing_ok=True)
+    proc = subprocess.run([*args, name], capture_output=True, text=True, timeout=300)
+    if proc.returncode != 0:
+        return None
+    report = json.loads((tmp / "r.json").read_text())
+    (item,) = report["install"]
+    return str(item["download_info"]["url"]).rsplit("/", 1)[1]
+
+
+def test_release_grid_agrees_with_pip(corpus_wheels: dict[str, Path], tmp_path: Path) -> None:
+    """Ground truth for the grid's choice: the real pip, given only the release's files and the
+    cell's interpreter and platform tags, installs the wheel the cell names, and finds none
+    where the cell says none or excluded.  (Free-threaded cells are left out: this venv's pip
+    23.2 vendors a packaging that still offers abi3 to cp313t.)"""
+    releases = {
+        "numpy": [corpus_wheels[n] for n in NUMPY],
+        "cryptography": [corpus_wheels[n] for n in ("cryptography-abi3",
+                                                     "cryptography-abi3-win-amd64",
+                                                     "cryptography-abi3-macos-universal2")],
+    }
+    cells = {
+        "numpy": [("cp312", "win32"), ("cp312", "macosx_x86_64"), ("cp312", "manylinux_aarch64"),
+                  ("cp311", "win_amd64"), ("cp39", "win_amd64")],
+        "cryptography": [("cp311", "win_amd64"), ("cp39", "macosx_arm64"),
+                         ("cp314", "manylinux_x86_64"), ("cp312", "win32"),
+                         ("pp310", "win_amd64")],
+    }
+    for project, wheels in releases.items():
+        rel = grid([str(w) for w in wheels], KNOWN, CAT)
+        for rt_key, plat_key in cells[project]:
+            cell = rel.cell(rt_key, plat_key)
+            want = cell.wheel if cell.status not in ("none", "excluded") else None
+            assert _pip_choice(wheels, tmp_path, rt_key, plat_key) == want, cell
