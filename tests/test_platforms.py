@@ -397,3 +397,32 @@ def test_release_grid_agrees_with_pip(corpus_wheels: dict[str, Path], tmp_path: 
             cell = rel.cell(rt_key, plat_key)
             want = cell.wheel if cell.status not in ("none", "excluded") else None
             assert _pip_choice(wheels, tmp_path, rt_key, plat_key) == want, cell
+
+
+def test_hostile_macho_and_pe_in_a_wheel(corpus_wheels: dict[str, Path], tmp_path: Path) -> None:
+    """Corrupt Mach-O and PE objects (a fat header claiming 2**32-1 slices, a thin header
+    claiming 2**32-1 load commands, a PE whose header points past the end) become the
+    module's one-line problem; the check goes on, nothing raises."""
+    import struct
+
+    fat = struct.pack(">II", 0xCAFEBABE, 0xFFFFFFFF) + b"\0" * 64
+    thin = struct.pack("<IiiIIII", 0xFEEDFACF, 0x01000007, 3, 6, 0xFFFFFFFF, 0xFFFF, 0) + \
+        b"\xff" * 64
+    pe = b"MZ" + b"\0" * 58 + struct.pack("<I", 0x7FFFFFF0) + b"\0" * 64
+    for blob in (fat, thin, pe):
+        with pytest.raises(ValueError):
+            objfile.read_object(blob, symbols=True)
+    src = corpus_wheels["cryptography-abi3-macos-universal2"]
+    bad = tmp_path / src.name
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(bad, "w") as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename.endswith("_rust.abi3.so"):
+                data = thin + b"\0PyInit__rust\0"
+            zout.writestr(info, data)
+    res = check([str(bad)], KNOWN, CAT)
+    (a,) = res.artifacts
+    (so,) = [r for r in a.records if r.kind == "extension"]
+    assert so.elf_problem is not None and "Mach-O" in so.elf_problem
+    assert a.judgement.usable[so.path] == frozenset()
+    assert not res.errors
