@@ -324,10 +324,14 @@ def test_release_cli_formats(corpus_wheels: dict[str, Path], tmp_path: Path) -> 
     for n in ("cryptography-abi3-win-amd64", "cryptography-abi3-macos-universal2"):
         (d / corpus_wheels[n].name).symlink_to(corpus_wheels[n])
     runner = CliRunner()
+    r = runner.invoke(main, ["check", "--release", "--no-installed", str(d)])
+    assert r.exit_code == 0 and "no sdist given" in r.output
+    (d / "cryptography-43.0.3.tar.gz").write_bytes(b"")  # only its name is read
     r = runner.invoke(main, ["check", "--release", "--no-installed", "--format", "json", str(d)])
     assert r.exit_code == 0, r.output
     doc = json.loads(r.output)
     assert doc["schema_version"] == 1
+    assert doc["release"]["sdists"] == ["cryptography-43.0.3.tar.gz"]
     cells = {(c["runtime"], c["platform"]): c for c in doc["release"]["cells"]}
     assert cells[("cp311", "win_amd64")]["status"] == "abi3"
     assert cells[("cp311", "manylinux_x86_64")]["status"] == "none"
@@ -337,6 +341,7 @@ def test_release_cli_formats(corpus_wheels: dict[str, Path], tmp_path: Path) -> 
     assert "http://" not in r.output and "https://" not in r.output  # self-contained
     r = runner.invoke(main, ["check", "--release", "--no-installed", str(d)])
     assert r.exit_code == 0 and "abi3 cp39" in r.output
+    assert "sdist: cryptography-43.0.3.tar.gz" in r.output
     r = runner.invoke(main, ["check", "--no-installed", "--format", "html", str(d)])
     assert r.exit_code == 2
 

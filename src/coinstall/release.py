@@ -36,7 +36,12 @@ from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.tags import Tag, compatible_tags, cpython_tags, generic_tags, mac_platforms
-from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
 
 from coinstall.check import CheckResult, check, matrix
 from coinstall.config import Config
@@ -209,6 +214,8 @@ class Release:
     inconsistencies: list[Inconsistency]
     check_result: CheckResult | None = None
     errors: list[tuple[str, str]] = field(default_factory=list)
+    #: the sdists given with the wheels (file names): what the ``none`` cells would build from
+    sdists: list[str] = field(default_factory=list)
 
     def cell(self, runtime: str, platform: str) -> Cell:
         return self.cells[(runtime, platform)]
@@ -235,16 +242,22 @@ class Release:
                       for r in self.runtimes for p in self.platforms],
             "counts": self.counts(),
             "inconsistencies": [i.to_json() for i in self.inconsistencies],
+            "sdists": self.sdists,
             "errors": [{"path": p, "message": m} for p, m in self.errors],
         }
 
 
+_SDIST_ENDINGS = (".tar.gz", ".zip")
+
+
 def expand_targets(targets: Iterable[str]) -> list[str]:
-    """Wheel paths from files and directories (a directory's ``*.whl``, sorted)."""
+    """Wheel and sdist paths from files and directories (a directory's ``*.whl``,
+    ``*.tar.gz`` and ``*.zip``, sorted)."""
     out: list[str] = []
     for t in targets:
         if os.path.isdir(t):
-            out += sorted(os.path.join(t, n) for n in os.listdir(t) if n.endswith(".whl"))
+            out += sorted(os.path.join(t, n) for n in os.listdir(t)
+                          if n.endswith((".whl", *_SDIST_ENDINGS)))
         else:
             out.append(t)
     return out
@@ -308,8 +321,17 @@ def grid(targets: Sequence[str], runtimes: Sequence[Runtime], catalogue: Catalog
     paths = expand_targets(targets)
     errors: list[tuple[str, str]] = []
     parsed: list[tuple[str, str, str, frozenset[Tag]]] = []
+    sdists: list[str] = []
     for p in paths:
         base = os.path.basename(p)
+        if base.endswith(_SDIST_ENDINGS):
+            try:  # PEP 625 names; only the name is read (a source build is never run)
+                parse_sdist_filename(base)
+            except InvalidSdistFilename as exc:
+                errors.append((p, f"not a valid sdist file name: {exc}"))
+                continue
+            sdists.append(base)
+            continue
         if not base.endswith(".whl"):
             errors.append((p, "not a wheel (a release grid reads .whl files)"))
             continue
@@ -349,7 +371,8 @@ def grid(targets: Sequence[str], runtimes: Sequence[Runtime], catalogue: Catalog
     projects = sorted({w.project for w in wheels})
     versions = sorted({w.version for w in wheels})
     release = Release(projects[0] if len(projects) == 1 else ", ".join(projects), versions,
-                      wheels, list(GRID_RUNTIMES), platforms, cells, [], result, errors)
+                      wheels, list(GRID_RUNTIMES), platforms, cells, [], result, errors,
+                      sdists)
     release.inconsistencies = list(_inconsistencies(release, projects))
     return release
 

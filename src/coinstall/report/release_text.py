@@ -53,6 +53,12 @@ def render(release: Release, console: Console) -> None:
         served = sum(1 for c in release.cells.values() if c.wheel == w.filename
                      and c.status != "excluded")
         console.print(f"  {w.filename}: serves {served} cells{extra}", highlight=False)
+    if release.sdists:
+        console.print(f"  sdist: {', '.join(release.sdists)}: the 'source' cells build from it",
+                      highlight=False)
+    else:
+        console.print("  no sdist given: the 'source' cells cannot install from this release",
+                      highlight=False)
     if release.inconsistencies:
         console.print()
     for i in release.inconsistencies:
