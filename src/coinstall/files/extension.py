@@ -9,6 +9,7 @@ PEP 3149, PEP 384, PEP 803 for the tags; ELF machine per multiarch triplet from 
 
 from __future__ import annotations
 
+import functools
 import io
 import posixpath
 import re
@@ -271,6 +272,7 @@ def elf_mismatch(elf: ElfInfo | None, runtime: Runtime) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=1024)  # asked once per runtime for the same module
 def stable_abi_baseline(imports: frozenset[str]) -> tuple[int, int] | None:
     """The lowest CPython version that exports every stable-ABI symbol in ``imports``.
 

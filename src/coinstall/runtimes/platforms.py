@@ -14,6 +14,7 @@ This module imports nothing else of coinstall's but :mod:`coinstall.runtimes`.
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
@@ -140,9 +141,20 @@ def qualify(runtime_id: str, platform: Platform) -> str:
     return runtime_id if platform.is_host else f"{runtime_id}/{platform.key}"
 
 
+_BY_PLATFORM: weakref.WeakKeyDictionary[Catalogue, dict[Platform, list[Runtime]]] = (
+    weakref.WeakKeyDictionary())
+
+
 def catalogue_runtimes(catalogue: Catalogue, platform: Platform) -> list[Runtime]:
     """The catalogue's upstream runtimes of ``platform``, ids qualified by :func:`qualify`,
-    ``machine`` set on macOS and Windows."""
+    ``machine`` set on macOS and Windows (a cached list: callers must not modify it)."""
+    per = _BY_PLATFORM.setdefault(catalogue, {})
+    if platform not in per:
+        per[platform] = _catalogue_runtimes(catalogue, platform)
+    return per[platform]
+
+
+def _catalogue_runtimes(catalogue: Catalogue, platform: Platform) -> list[Runtime]:
     if platform.system == "win32":
         triplet: str | None = f"{_WIN_CPU.get(platform.arch, 'x86_64')}-pc-windows"
     else:
