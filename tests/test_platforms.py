@@ -431,3 +431,23 @@ def test_hostile_macho_and_pe_in_a_wheel(corpus_wheels: dict[str, Path], tmp_pat
     assert so.elf_problem is not None and "Mach-O" in so.elf_problem
     assert a.judgement.usable[so.path] == frozenset()
     assert not res.errors
+
+
+def test_json_report_lists_the_foreign_runtimes(corpus_wheels: dict[str, Path]) -> None:
+    """docs/json-format.md: every id in an artifact's compatibility is in runtimes[]; the
+    Windows wheel's are the win_amd64 runtimes (machine set), the Linux wheel's this machine's."""
+    from coinstall.report import json as json_report
+
+    res = check([str(corpus_wheels["numpy-cp312"]), str(corpus_wheels["numpy-cp312-win-amd64"])],
+                KNOWN, CAT)
+    doc = json.loads(json_report.dumps(res))
+    ids = {r["id"]: r for r in doc["runtimes"]}
+    linux, win = doc["artifacts"]
+    assert set(linux["compatibility"]) <= ids.keys() and set(win["compatibility"]) <= ids.keys()
+    assert linux["compatibility"]["cpython-3.12"] == "full"
+    assert not any("/" in k for k in linux["compatibility"])
+    assert win["compatibility"]["cpython-3.12/win_amd64"] == "full"
+    assert all(k.endswith("/win_amd64") for k in win["compatibility"])
+    assert ids["cpython-3.12/win_amd64"]["machine"] == "win_amd64"
+    assert ids["cpython-3.12/win_amd64"]["extension_suffixes"] == [".cp312-win_amd64.pyd", ".pyd"]
+    assert ids["cpython-3.12"]["machine"] is None
