@@ -133,6 +133,18 @@ def test_object_checks_other_cpu_and_dll(corpus_wheels: dict[str, Path]) -> None
     assert w32 is not None and w32.machines == ("win32",)
     assert "cannot be loaded" in (objfile.object_mismatch(
         w32, "win32", "win_amd64", "cpython-3.12/win_amd64", (3, 12), "", "cpython") or "")
+    # the stable-ABI DLLs: python3.dll (abi3) for GIL builds only, python3t.dll (abi3t,
+    # PEP 803) for every build from 3.15
+    for dll, rt, v, flags, ok in (("python3.dll", "cpython-3.9/win_amd64", (3, 9), "", True),
+                                  ("python3.dll", "cpython-3.13t/win_amd64", (3, 13), "t", False),
+                                  ("python3.dll", "cpython-3.15t/win_amd64", (3, 15), "t", False),
+                                  ("python3t.dll", "cpython-3.14t/win_amd64", (3, 14), "t", False),
+                                  ("python3t.dll", "cpython-3.15t/win_amd64", (3, 15), "t", True),
+                                  ("python3t.dll", "cpython-3.15/win_amd64", (3, 15), "", True)):
+        info = objfile.ObjectInfo("pe", ("win_amd64",), True, python_dll=dll)
+        assert info.stable_abi
+        why = objfile.object_mismatch(info, "win32", "win_amd64", rt, v, flags, "cpython")
+        assert (why is None) == ok, (dll, rt, why)
     with pytest.raises(ValueError):
         objfile.read_object(b"MZ" + b"\0" * 100)
     with pytest.raises(ValueError):

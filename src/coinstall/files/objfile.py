@@ -97,8 +97,8 @@ class ObjectInfo:
     def stable_abi(self) -> bool:
         """True for a PE module linked against ``python3.dll`` (Windows has no abi3 file-name
         tag: a stable-ABI module is a plain ``.pyd`` that imports from ``python3.dll``,
-        PEP 384)."""
-        return self.python_dll == "python3.dll"
+        PEP 384) or ``python3t.dll`` (abi3t, PEP 803)."""
+        return self.python_dll in ("python3.dll", "python3t.dll")
 
     def dll_version(self) -> tuple[tuple[int, int], bool, bool] | None:
         """``((3, 12), free_threaded, debug)`` from ``python312.dll`` / ``python313t.dll`` /
@@ -245,7 +245,8 @@ def read_pe(data: bytes) -> ObjectInfo:
             dll = (entry.dll or b"").decode("ascii", "replace").lower()
             if not _PY_DLL.match(dll):
                 continue
-            if python_dll is None or (python_dll == "python3.dll" and dll != python_dll):
+            if python_dll is None or (python_dll in ("python3.dll", "python3t.dll")
+                                      and dll != python_dll):
                 # dynload_win.c skips python3.dll when looking for the version DLL
                 python_dll = dll
             for imp in entry.imports:
@@ -286,8 +287,15 @@ def object_mismatch(obj: ObjectInfo | None, platform: str, machine: str | None,
         return f"{obj.describe()} cannot be loaded by a {machine} {runtime_id}"
     if want == "pe" and implementation == "cpython" and obj.python_dll is not None:
         ver = obj.dll_version()
-        if ver is None:  # python3.dll: the stable ABI, any GIL build from 3.2
-            if "t" in abiflags and version < (3, 15):
+        if ver is None:
+            # python3.dll: abi3, GIL builds only (free-threaded builds do not load abi3,
+            # PEP 803); python3t.dll: abi3t, every build from 3.15 (PEP 803, cpython#148690)
+            if obj.python_dll == "python3t.dll":
+                if version < (3, 15):
+                    return (f"links python3t.dll (abi3t, PEP 803), which {runtime_id} "
+                            "does not provide")
+                return None
+            if "t" in abiflags:
                 return (f"links python3.dll (stable ABI), which free-threaded {runtime_id} "
                         "does not provide")
             return None
