@@ -33,8 +33,21 @@ PER_RUNTIME = ["cffi==1.17.1", "pycparser==2.22"]
 COINSTALL = [sys.executable, "-m", "coinstall"]
 
 
+def _pyenv_root() -> str:
+    """``$PYENV_ROOT``, else ``pyenv root``, else ``~/.pyenv`` (as pyenv itself decides)."""
+    root = os.environ.get("PYENV_ROOT")
+    if not root:
+        try:
+            root = subprocess.run(["pyenv", "root"], capture_output=True, text=True,
+                                  check=False).stdout.strip()
+        except OSError:
+            root = ""
+    return root or os.path.expanduser("~/.pyenv")
+
+
 def _pyenv(version: str) -> str | None:
-    found = sorted(glob.glob(f"/root/.pyenv/versions/{version}.*/bin/python{version}"))
+    found = sorted(glob.glob(os.path.join(_pyenv_root(), "versions", f"{version}.*", "bin",
+                                          f"python{version}")))
     return found[-1] if found else None
 
 
@@ -428,3 +441,71 @@ def test_local_wheel_install_and_uninit_purge(tmp_path: Path, venvs: dict[str, s
     assert set(result.written_outside) <= set(removed)
     assert not os.path.exists(d)
     assert not any(os.path.exists(h) for h in result.written_outside)
+
+
+# -------------------------------------------------------------------------------------------
+# Targets without pip of their own
+
+
+DEBIAN_PY311 = "/usr/bin/python3.11"
+#: Pins of the pure wheels the no-pip sites take (exceptiongroup only where
+#: python_version < "3.11": a marker each target's pip run evaluates itself).
+BARE_CONSTRAINTS = "six==1.16.0\ntomli==2.0.1\nattrs==24.2.0\nexceptiongroup==1.2.2\n"
+
+
+def _bare_venv(base: Path, name: str, python: str) -> str:
+    """A venv of ``python`` made ``--without-pip``; asserts it really has no pip."""
+    d = base / name
+    subprocess.run([python, "-m", "venv", "--without-pip", str(d)], check=True,
+                   capture_output=True)
+    py = str(d / "bin" / "python")
+    no_pip = _run([py, "-m", "pip", "--version"])
+    assert no_pip.returncode != 0 and "No module named pip" in no_pip.stderr
+    return py
+
+
+@pytest.fixture(scope="module")
+def bare(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """``runtime id -> bin/python`` of pip-less venvs: pyenv's 3.8 (or the oldest found)
+    and Debian's python3.11, where present."""
+    base = tmp_path_factory.mktemp("bare")
+    out = {}
+    oldest = next((p for v in VERSIONS if (p := _pyenv(v))), None)
+    for rid, py in (("pyenv", oldest), ("debian", DEBIAN_PY311)):
+        if py and os.path.exists(py):
+            out[rid] = _bare_venv(base, f"{rid}-venv", py)
+    if len(out) < 2:
+        pytest.skip("needs pyenv CPython and Debian's python3.11")
+    return out
+
+
+@pytest.fixture(scope="module")
+def bare_constraints(tmp_path_factory: pytest.TempPathFactory) -> str:
+    p = tmp_path_factory.mktemp("bare-cons") / "constraints.txt"
+    p.write_text(BARE_CONSTRAINTS)
+    return str(p)
+
+
+def test_targets_without_pip_are_resolved_by_one_pip(tmp_path: Path, bare: dict[str, str],
+                                                     bare_constraints: str) -> None:
+    d = str(tmp_path / "nopip")
+    share_site.init(d, list(bare.values()))
+    try:
+        proc = _run([*COINSTALL, "share", "install", "-c", bare_constraints, "six", "tomli",
+                     "exceptiongroup; python_version < '3.11'", "--into", d])
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        state = SharedSite(d).load()
+        assert {n: x.version for n, x in state.dists.items()} == {
+            "six": "1.16.0", "tomli": "2.0.1", "exceptiongroup": "1.2.2"}
+        # the marker was evaluated for each runtime by pip running under that runtime
+        old = sorted(t.id for t in state.targets if t.version < (3, 11))
+        assert state.dists["exceptiongroup"].needed_by == old
+        assert state.dists["six"].needed_by == sorted(t.id for t in state.targets)
+        # every target has its own bytecode and imports everything from the shared site
+        for t in state.targets:
+            assert f"__pycache__/six.{t.cache_tag}.pyc" in state.dists["six"].bytecode[t.id]
+        result = share_install.verify(d)
+        assert result.ok and {"six", "tomli", "exceptiongroup"} <= set(result.cells)
+        assert all(c.shared for row in result.cells.values() for c in row.values())
+    finally:
+        share_site.uninit(d, purge=True)

@@ -411,7 +411,7 @@ def install(directory: str, requirements: Sequence[str], constraint_files: Seque
                 reqs.append(r)
         if result.refused:
             return result
-        say(f"asking pip of {len(targets)} runtimes")
+        say(f"asking pip for {len(targets)} runtimes")
         res = resolve_mod.resolve(targets, reqs, constraint_files)
         for n, v in sorted(res.pins.items()):
             result.notes.append(f"{n} pinned to {v}, the version every runtime can take")

@@ -1,13 +1,19 @@
-"""pip interplay: what each target runtime's own pip would install, unified into one set.
+"""pip interplay: what pip would install for each target runtime, unified into one set.
 
-Resolution is pip's, not ours.  Each target interpreter runs its own pip::
+Resolution is pip's, not ours.  One pip -- coinstall's own -- is run once per target with
+pip's ``--python`` option (pip >= 22.3)::
 
-    PYTHON -m pip install --dry-run --quiet --report - --only-binary=:all: REQ... [-c FILE]
+    COINSTALL_PYTHON -m pip --python TARGET install --dry-run --quiet --report - \
+        --only-binary=:all: REQ... [-c FILE]
 
-so that environment markers, Requires-Python and wheel tags are evaluated by that runtime
-itself (pip >= 22.2 for ``--report``, JSON format: pip's docs "Installation Report").  No
-``--ignore-installed``: what the runtime already has (its own site-packages, and the shared
-site through the hook) is not asked for again.
+``--python`` makes pip re-execute its own code under the target interpreter (pip's
+``cli/main_parser.py``, ``__pip-runner__.py``), so a target needs no pip of its own (a venv
+made ``--without-pip``, Debian's ``python3.11`` without ``python3-pip``) and environment
+markers, Requires-Python, wheel tags and the installed distributions are still those of that
+runtime itself (JSON format of ``--report``: pip's docs "Installation Report").  The target
+must be a Python pip supports (pip 23.2: 3.7 and later).  No ``--ignore-installed``: what the
+runtime already has (its own site-packages, and the shared site through the hook) is not
+asked for again.
 
 The runtimes may pick different versions of one project (the newest release that still
 supports 3.8 is older than the newest for 3.13).  :func:`resolve` then pins the project to the
@@ -36,6 +42,20 @@ MAX_ROUNDS = 3
 #: Seconds one pip run may take.
 PIP_TIMEOUT = 600.0
 _PIP_BASE = ("--disable-pip-version-check", "--no-input")
+#: pip sets this in the child it starts for ``--python``; inherited, it would stop our pip
+#: from re-executing itself under the target.
+_PIP_SUBPROCESS_ENV = "_PIP_RUNNING_IN_SUBPROCESS"
+
+
+def pip_command(python: str | None) -> list[str]:
+    """coinstall's own pip, run under interpreter ``python`` (``--python``, pip >= 22.3), or
+    under coinstall's interpreter when ``python`` is None."""
+    cmd = [sys.executable, "-m", "pip"]
+    return [*cmd, "--python", python] if python else cmd
+
+
+def _pip_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k != _PIP_SUBPROCESS_ENV}
 
 
 @dataclass(frozen=True)
@@ -72,25 +92,27 @@ def _pip_error(target: Target, proc: subprocess.CompletedProcess[str]) -> ShareE
     lines = [ln.strip() for ln in proc.stderr.splitlines()
              if ln.strip() and "Location 'file:" not in ln]
     errors = [ln for ln in lines if ln.startswith("ERROR")] or lines[-2:] or ["no output"]
-    return ShareError(f"{target.id} ({target.python} -m pip): " + " / ".join(errors[:3]))
+    return ShareError(f"{target.id} (pip --python {target.python}): "
+                      + " / ".join(errors[:3]))
 
 
 def pip_report(target: Target, requirements: Sequence[str],
                constraint_files: Sequence[str]) -> list[Pick]:
-    """What ``target``'s pip would install for ``requirements`` (strings or wheel paths).
+    """What pip, run under ``target``'s interpreter, would install for ``requirements``
+    (strings or wheel paths).
 
     Raises:
-        ShareError: pip is missing, too old for ``--report``, or cannot resolve (its ERROR
-            lines are quoted).
+        ShareError: pip cannot run under the target (its Python is too old for coinstall's
+            pip), or cannot resolve (its ERROR lines are quoted).
     """
-    cmd = [target.python, "-m", "pip", "install", "--dry-run", "--quiet", "--report", "-",
+    cmd = [*pip_command(target.python), "install", "--dry-run", "--quiet", "--report", "-",
            "--only-binary=:all:", *_PIP_BASE]
     for c in constraint_files:
         cmd += ["-c", c]
     cmd += list(requirements)
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=PIP_TIMEOUT,
-                              check=False)
+                              check=False, env=_pip_env())
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise ShareError(f"{target.id}: cannot run pip: {exc}") from None
     if proc.returncode != 0:
@@ -114,7 +136,7 @@ def pip_report(target: Target, requirements: Sequence[str],
 
 def resolve(targets: Sequence[Target], requirements: Sequence[str],
             constraint_files: Sequence[str] = ()) -> Resolution:
-    """Ask every target's pip (in parallel) and unify versions (see module docs).
+    """Ask pip for every target (in parallel) and unify versions (see module docs).
 
     Returns a :class:`Resolution` in which every project has one version across runtimes
     (runtimes may still pick different wheel files of it: version-specific builds).
@@ -150,8 +172,8 @@ def resolve(targets: Sequence[Target], requirements: Sequence[str],
 def pip_download(items: Sequence[str], dest: str, cross: Sequence[str] = (),
                  python: str | None = None, missing_ok: bool = False) -> list[str]:
     """Download wheels ``items`` (URLs or requirements) in one ``pip download --no-deps
-    --only-binary=:all:`` run of ``python`` (a target that picked the files: pip refuses a
-    file its own runtime cannot use; default coinstall's own interpreter), optionally with
+    --only-binary=:all:`` run of coinstall's pip under ``python`` (a target that picked the
+    files: pip refuses a file its runtime cannot use; default coinstall's own), optionally with
     cross-target options ``cross`` (``--python-version``, ``--implementation``, ``--abi``,
     ``--platform``).  With ``missing_ok``, items pip finds no wheel for are skipped (one run
     per item then).
@@ -163,10 +185,10 @@ def pip_download(items: Sequence[str], dest: str, cross: Sequence[str] = (),
         return [p for it in items for p in pip_download([it], dest, cross, python, True)]
     os.makedirs(dest, exist_ok=True)
     before = set(os.listdir(dest))
-    cmd = [python or sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+    cmd = [*pip_command(python), "download", "--quiet", "--no-deps",
            "--only-binary=:all:", *_PIP_BASE, *cross, "-d", dest, *items]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=PIP_TIMEOUT,
-                          check=False)
+                          check=False, env=_pip_env())
     if proc.returncode != 0:
         if missing_ok:
             return []
