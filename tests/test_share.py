@@ -509,3 +509,42 @@ def test_targets_without_pip_are_resolved_by_one_pip(tmp_path: Path, bare: dict[
         assert all(c.shared for row in result.cells.values() for c in row.values())
     finally:
         share_site.uninit(d, purge=True)
+
+
+def test_killed_install_leaves_nothing_in_tmp(tmp_path: Path, bare: dict[str, str],
+                                              bare_constraints: str) -> None:
+    """Killed while pip resolves, an install leaves its pins file in the site's own work
+    directory (not a ``coinstall-share-*`` directory in $TMPDIR), and the next command that
+    takes the lock removes it with the rest of the debris."""
+    d = str(tmp_path / "killed")
+    share_site.init(d, list(bare.values()))
+    site = SharedSite(d)
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    marker = tmp_path / "paused"
+    env = dict(os.environ, TMPDIR=str(tmpdir), **{share_site.PAUSE_ENV: "resolving",
+                                                  share_site.PAUSE_FILE_ENV: str(marker)})
+    proc = subprocess.Popen([*COINSTALL, "share", "install", "-c", bare_constraints, "six",
+                             "--into", d], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        try:
+            deadline = time.monotonic() + 300
+            while not marker.exists():
+                assert proc.poll() is None, "install ended before the pause point"
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+        finally:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+        works = [n for n in os.listdir(site.meta) if n.startswith("work-")]
+        assert len(works) == 1
+        assert Path(site.meta, works[0], "pins.txt").is_file()
+        assert not list(tmpdir.glob("coinstall-share-*"))
+        proc2 = _run([*COINSTALL, "share", "verify", d], env=dict(os.environ,
+                                                                   TMPDIR=str(tmpdir)))
+        assert proc2.returncode == 0, proc2.stdout + proc2.stderr
+        assert not [n for n in os.listdir(site.meta) if n.startswith("work-")]
+        assert "six" not in site.load().dists
+    finally:
+        share_site.uninit(d, purge=True)

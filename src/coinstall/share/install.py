@@ -411,11 +411,13 @@ def install(directory: str, requirements: Sequence[str], constraint_files: Seque
                 reqs.append(r)
         if result.refused:
             return result
+        # The work directory holds the pins file too: a killed process leaves nothing in
+        # /tmp, and the next command's sweep removes it (SharedSite.locked).
+        txn, work = site.new_workdir()
         say(f"asking pip for {len(targets)} runtimes")
-        res = resolve_mod.resolve(targets, reqs, constraint_files)
+        res = resolve_mod.resolve(targets, reqs, constraint_files, work)
         for n, v in sorted(res.pins.items()):
             result.notes.append(f"{n} pinned to {v}, the version every runtime can take")
-        txn, work = site.new_workdir()
         dl = os.path.join(work, "download")
         stage = os.path.join(work, "stage")
         todo: dict[str, dict[str, resolve_mod.Pick]] = {}

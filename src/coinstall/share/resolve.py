@@ -27,7 +27,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -35,7 +34,7 @@ from dataclasses import dataclass, field
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from coinstall.share.site import ShareError, Target
+from coinstall.share.site import ShareError, Target, _pause
 
 #: Rounds of "pin to the lowest version picked, ask again" before giving up.
 MAX_ROUNDS = 3
@@ -135,8 +134,12 @@ def pip_report(target: Target, requirements: Sequence[str],
 
 
 def resolve(targets: Sequence[Target], requirements: Sequence[str],
-            constraint_files: Sequence[str] = ()) -> Resolution:
+            constraint_files: Sequence[str], work_dir: str) -> Resolution:
     """Ask pip for every target (in parallel) and unify versions (see module docs).
+
+    ``work_dir``: where the pins file goes -- the transaction's work directory inside the
+    shared site, so that a killed process leaves nothing in ``/tmp`` and the next command
+    removes it with the rest of the staging (:meth:`SharedSite.sweep`).
 
     Returns a :class:`Resolution` in which every project has one version across runtimes
     (runtimes may still pick different wheel files of it: version-specific builds).
@@ -145,28 +148,28 @@ def resolve(targets: Sequence[Target], requirements: Sequence[str],
         ShareError: a pip run failed, or versions still differ after :data:`MAX_ROUNDS`.
     """
     pins: dict[str, str] = {}
-    with tempfile.TemporaryDirectory(prefix="coinstall-share-") as tmp:
-        pin_file = os.path.join(tmp, "pins.txt")
-        for _ in range(MAX_ROUNDS):
-            with open(pin_file, "w", encoding="utf-8") as fh:
-                fh.writelines(f"{n}=={v}\n" for n, v in sorted(pins.items()))
-            files = [*constraint_files, pin_file]
-            with ThreadPoolExecutor(max_workers=min(2, max(1, len(targets)))) as pool:
-                reports = list(pool.map(pip_report, targets, [requirements] * len(targets),
-                                        [files] * len(targets)))
-            picks: dict[str, dict[str, Pick]] = {}
-            for t, rep in zip(targets, reports, strict=True):
-                for p in rep:
-                    picks.setdefault(p.name, {})[t.id] = p
-            differing = {n: by for n, by in picks.items()
-                         if len({p.version for p in by.values()}) > 1}
-            if not differing:
-                return Resolution(picks, pins)
-            for n, by in differing.items():
-                pins[n] = str(min(Version(p.version) for p in by.values()))
-        detail = "; ".join(f"{n}: " + ", ".join(f"{t} {p.version}" for t, p in by.items())
-                           for n, by in sorted(differing.items()))
-        raise ShareError(f"runtimes keep picking different versions: {detail}")
+    pin_file = os.path.join(work_dir, "pins.txt")
+    for _ in range(MAX_ROUNDS):
+        with open(pin_file, "w", encoding="utf-8") as fh:
+            fh.writelines(f"{n}=={v}\n" for n, v in sorted(pins.items()))
+        _pause("resolving")
+        files = [*constraint_files, pin_file]
+        with ThreadPoolExecutor(max_workers=min(2, max(1, len(targets)))) as pool:
+            reports = list(pool.map(pip_report, targets, [requirements] * len(targets),
+                                    [files] * len(targets)))
+        picks: dict[str, dict[str, Pick]] = {}
+        for t, rep in zip(targets, reports, strict=True):
+            for p in rep:
+                picks.setdefault(p.name, {})[t.id] = p
+        differing = {n: by for n, by in picks.items()
+                     if len({p.version for p in by.values()}) > 1}
+        if not differing:
+            return Resolution(picks, pins)
+        for n, by in differing.items():
+            pins[n] = str(min(Version(p.version) for p in by.values()))
+    detail = "; ".join(f"{n}: " + ", ".join(f"{t} {p.version}" for t, p in by.items())
+                       for n, by in sorted(differing.items()))
+    raise ShareError(f"runtimes keep picking different versions: {detail}")
 
 
 def pip_download(items: Sequence[str], dest: str, cross: Sequence[str] = (),

@@ -8,7 +8,8 @@ Layout of a shared site ``DIR``::
     DIR/.coinstall-share/state.json      targets, hooks, every file of every distribution
     DIR/.coinstall-share/lock            fcntl lock of writers (and readers of the state)
     DIR/.coinstall-share/journal.json    present only while a transaction moves files
-    DIR/.coinstall-share/work-<txn>/     staging (install) or trash (remove) of a transaction
+    DIR/.coinstall-share/work-<txn>/     pins file, downloads and staging (install) or trash
+                                         (remove) of a transaction
 
 The hook is a ``.pth`` file in a target's site-packages (``sysconfig`` ``purelib`` of the
 target interpreter).  ``site.addsitedir`` appends each directory a ``.pth`` file names *after*
@@ -47,8 +48,9 @@ from coinstall.runtimes.model import Runtime
 STATE_DIR = ".coinstall-share"
 STATE_FORMAT = 1
 #: Environment variable naming a transaction point at which the process pauses (tests only):
-#: ``staged`` (wheels staged and compiled), ``moving`` (after the first move into place),
-#: ``committed`` (state written, journal not yet removed).
+#: ``resolving`` (the pins file written in the work directory, before pip runs), ``staged``
+#: (wheels staged and compiled), ``moving`` (after the first move into place), ``committed``
+#: (state written, journal not yet removed).
 PAUSE_ENV = "COINSTALL_SHARE_PAUSE_AT"
 #: File created when the process reaches the pause point (tests wait for it, then kill).
 PAUSE_FILE_ENV = "COINSTALL_SHARE_PAUSE_FILE"
