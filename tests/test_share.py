@@ -308,15 +308,22 @@ def test_second_install_waits_for_the_lock_then_fails_clearly(shared: str,
     assert f"locked by another coinstall process (pid {os.getpid()})" in proc.stderr
     assert waited >= 1.5
     assert "tomli" not in site.load().dists
-    # with time to wait, the second one waits for the first and then does its work
+    # with time to wait, the second one waits for the first and then does its work: it says
+    # so on stderr once it has found the lock held (an observable state, not a guess from
+    # elapsed time), and nothing of its work is done while we hold the lock
     with site.locked():
         waiting = subprocess.Popen([*COINSTALL, "share", "install", "-c", constraints, "tomli",
                                     "--into", shared, "--lock-timeout", "300"],
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(3)
+        assert waiting.stderr is not None
+        first = waiting.stderr.readline()  # blocks until the child writes its first line
+        assert first.strip() == (f"... waiting for the lock of {site.dir} "
+                                 f"(held by pid {os.getpid()})"), first
         assert waiting.poll() is None
         assert "tomli" not in site.load().dists
+        assert not [n for n in os.listdir(site.meta) if n.startswith("work-")]
     out, err = waiting.communicate(timeout=300)
+    err = first + err
     assert waiting.returncode == 0, out + err
     assert "tomli" in site.load().dists
     share_install.remove(shared, ["tomli"])

@@ -391,7 +391,7 @@ def install(directory: str, requirements: Sequence[str], constraint_files: Seque
     say = progress or (lambda _m: None)
     site = SharedSite(directory)
     result = InstallResult()
-    with site.locked(timeout):
+    with site.locked(timeout, waiting=say):
         state = site.load()
         targets = state.targets
         result.targets = list(targets)

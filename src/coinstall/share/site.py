@@ -37,7 +37,7 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -337,9 +337,11 @@ class SharedSite:
         write_atomic(self.state_path, json.dumps(state.to_json(), indent=1) + "\n")
 
     @contextlib.contextmanager
-    def locked(self, timeout: float = 60.0) -> Iterator[None]:
+    def locked(self, timeout: float = 60.0,
+               waiting: Callable[[str], None] | None = None) -> Iterator[None]:
         """Hold the site's exclusive lock (``fcntl.flock`` on ``lock``), waiting up to
-        ``timeout`` seconds; roll back an interrupted transaction first.
+        ``timeout`` seconds; roll back an interrupted transaction first.  ``waiting`` is
+        called once, with a line naming the holder's pid, when the lock is found held.
 
         Raises:
             ShareError: the lock is still held after ``timeout`` (names the holder's pid).
@@ -355,8 +357,12 @@ class SharedSite:
                 except OSError as exc:
                     if exc.errno not in (errno.EAGAIN, errno.EACCES):
                         raise
+                    holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
+                    if waiting is not None:
+                        waiting(f"waiting for the lock of {self.dir}"
+                                f"{' (held by pid ' + holder + ')' if holder else ''}")
+                        waiting = None
                     if time.monotonic() >= deadline:
-                        holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
                         raise ShareError(
                             f"{self.dir}: locked by another coinstall process"
                             f"{' (pid ' + holder + ')' if holder else ''}; gave up after "
