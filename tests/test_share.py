@@ -329,12 +329,12 @@ def test_second_install_waits_for_the_lock_then_fails_clearly(shared: str,
     share_install.remove(shared, ["tomli"])
 
 
-def test_only_cpython_targets(tmp_path: Path) -> None:
-    pypy = "/usr/bin/pypy3"
-    if not os.path.exists(pypy):
-        pytest.skip("no pypy3")
-    with pytest.raises(ShareError, match="CPython 3 runtimes only"):
-        share_site.init(str(tmp_path / "s"), [pypy])
+def test_only_python3_targets(tmp_path: Path) -> None:
+    py27 = _pyenv("2.7")
+    if not py27:
+        pytest.skip("no pyenv 2.7")
+    with pytest.raises(ShareError, match="CPython 3 and PyPy 3 runtimes only"):
+        share_site.init(str(tmp_path / "s"), [py27])
     assert not os.path.exists(tmp_path / "s")
 
 
@@ -451,11 +451,12 @@ def test_local_wheel_install_and_uninit_purge(tmp_path: Path, venvs: dict[str, s
 
 
 # -------------------------------------------------------------------------------------------
-# Targets without pip of their own
+# Targets without pip of their own, and PyPy
 
 
+PYPY = "/usr/bin/pypy3"
 DEBIAN_PY311 = "/usr/bin/python3.11"
-#: Pins of the pure wheels the no-pip sites take (exceptiongroup only where
+#: Pins of the pure wheels the no-pip and PyPy sites take (exceptiongroup only where
 #: python_version < "3.11": a marker each target's pip run evaluates itself).
 BARE_CONSTRAINTS = "six==1.16.0\ntomli==2.0.1\nattrs==24.2.0\nexceptiongroup==1.2.2\n"
 
@@ -473,16 +474,16 @@ def _bare_venv(base: Path, name: str, python: str) -> str:
 
 @pytest.fixture(scope="module")
 def bare(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """``runtime id -> bin/python`` of pip-less venvs: pyenv's 3.8 (or the oldest found)
-    and Debian's python3.11, where present."""
+    """``runtime id -> bin/python`` of pip-less venvs: pyenv's 3.8 (or the oldest found),
+    Debian's python3.11 and Debian's pypy3, where present."""
     base = tmp_path_factory.mktemp("bare")
     out = {}
     oldest = next((p for v in VERSIONS if (p := _pyenv(v))), None)
-    for rid, py in (("pyenv", oldest), ("debian", DEBIAN_PY311)):
+    for rid, py in (("pyenv", oldest), ("debian", DEBIAN_PY311), ("pypy", PYPY)):
         if py and os.path.exists(py):
             out[rid] = _bare_venv(base, f"{rid}-venv", py)
     if len(out) < 2:
-        pytest.skip("needs pyenv CPython and Debian's python3.11")
+        pytest.skip("needs two of pyenv CPython, Debian's python3.11, pypy3")
     return out
 
 
@@ -553,5 +554,65 @@ def test_killed_install_leaves_nothing_in_tmp(tmp_path: Path, bare: dict[str, st
         assert proc2.returncode == 0, proc2.stdout + proc2.stderr
         assert not [n for n in os.listdir(site.meta) if n.startswith("work-")]
         assert "six" not in site.load().dists
+    finally:
+        share_site.uninit(d, purge=True)
+
+
+def test_pypy_target_shares_pure_wheels_with_its_own_bytecode(
+        tmp_path: Path, bare: dict[str, str], bare_constraints: str) -> None:
+    if "pypy" not in bare:
+        pytest.skip("no pypy3")
+    d = str(tmp_path / "pypy")
+    init = share_site.init(d, list(bare.values()))
+    try:
+        pp = next(t for t in init.targets if t.id.startswith("pypy-"))
+        assert pp.cache_tag == "pypy39" and pp.hook.startswith(pp.site_dir + "/")
+        assert os.path.realpath(d) in _sys_path(pp.python)
+        res = share_install.install(d, ["six", "attrs"], [bare_constraints])
+        assert sorted(x.name for x in res.installed) == ["attrs", "six"]
+        pyc = Path(d, "__pycache__", "six.pypy39.pyc")
+        assert pyc.read_bytes()[:4] == share_site.runtime_of(pp.python).magic_bytes
+        # PyPy finds its pyc valid: importing with bytecode writing on rewrites nothing
+        before = _tree(d)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+        out = _run([pp.python, "-c", "import six, attr; print(six.__file__)"], env=env)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.strip() == os.path.join(d, "six.py")
+        assert _tree(d) == before
+        result = share_install.verify(d)
+        assert result.ok and result.cells["attr"][pp.id].shared
+        # a stable-ABI wheel: PyPy cannot import .abi3.so, so it is refused -- for PyPy only
+        rts = [share_site.runtime_of(t.python) for t in init.targets]
+        why = share_install.acceptance(str(corpus.wheel("pynacl-abi3")), rts,
+                                       SharedSite(d).load().arch)
+        assert set(why) == {pp.id}
+        assert "imports no .abi3.so" in why[pp.id]
+        # a pp73 wheel serves PyPy and no CPython
+        why = share_install.acceptance(str(corpus.wheel("numpy-pypy39")), rts,
+                                       SharedSite(d).load().arch)
+        assert set(why) == {t.id for t in init.targets} - {pp.id}
+        assert all("version-specific ABI pypy39_pp73" in w for w in why.values())
+    finally:
+        share_site.uninit(d, purge=True)
+
+
+def test_pypy_only_site_takes_a_pp73_wheel(tmp_path: Path, bare: dict[str, str]) -> None:
+    """numpy's pp39-pypy39_pp73 build, installed into a site for pypy3 alone, imports and
+    computes there (ground truth: the real PyPy)."""
+    if "pypy" not in bare:
+        pytest.skip("no pypy3")
+    d = str(tmp_path / "pponly")
+    share_site.init(d, [bare["pypy"]])
+    try:
+        res = share_install.install(d, [str(corpus.wheel("numpy-pypy39"))])
+        assert not res.refused, res.refused
+        assert [(x.name, x.version) for x in res.installed] == [("numpy", "1.26.4")]
+        assert list(res.installed[0].bytecode) == ["pypy-3.9-pp73"]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        out = _run([bare["pypy"], "-c", "import numpy; print(numpy.__file__, "
+                    "int(numpy.arange(10).sum()))"], env=env)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.split() == [os.path.join(d, "numpy", "__init__.py"), "45"]
     finally:
         share_site.uninit(d, purge=True)

@@ -35,25 +35,35 @@ def share_cmd() -> None:
 
 def _share_pythons(runtimes_opt: str | None, pythons: tuple[str, ...]) -> list[str]:
     """Interpreters for ``share init``: ``--python`` paths as given, plus the discovered
-    CPython 3 runtimes ``--runtimes`` selects (all of them when neither option is given)."""
+    runtimes ``--runtimes`` selects: CPython 3 by version or id, PyPy 3 by id
+    (``pypy-3.9-pp73``); every CPython 3 found when neither option is given (PyPy takes no
+    stable-ABI wheel, so it is served when named)."""
     if pythons and runtimes_opt is None:
         return list(pythons)
     found = [rt for rt in discover((), True)
-             if rt.implementation == "cpython" and rt.version[0] == 3 and rt.executable]
+             if rt.implementation in ("cpython", "pypy") and rt.version[0] == 3
+             and rt.executable]
     if runtimes_opt is not None:
         wanted = [w.strip() for w in runtimes_opt.split(",") if w.strip()]
-        unknown = [w for w in wanted if not any(w in (rt.version_str, rt.id) for rt in found)]
+
+        def named(rt: Any, w: str) -> bool:
+            return bool(w == rt.id or (w == rt.version_str and rt.implementation == "cpython"))
+
+        unknown = [w for w in wanted if not any(named(rt, w) for rt in found)]
         if unknown:
-            raise click.BadParameter(f"no CPython runtime {', '.join(unknown)} found",
+            raise click.BadParameter(f"no runtime {', '.join(unknown)} found",
                                      param_hint="--runtimes")
-        found = [rt for rt in found if rt.version_str in wanted or rt.id in wanted]
+        found = [rt for rt in found if any(named(rt, w) for w in wanted)]
+    else:
+        found = [rt for rt in found if rt.implementation == "cpython"]
     return list(pythons) + [rt.executable for rt in found if rt.executable]
 
 
 @share_cmd.command("init")
 @click.argument("directory", type=click.Path(file_okay=False))
 @click.option("--runtimes", "runtimes_opt", metavar="X.Y,...",
-              help="CPython versions or runtime ids to serve (default: every CPython 3 found).")
+              help="CPython versions or runtime ids (pypy-3.9-pp73) to serve (default: every "
+                   "CPython 3 found).")
 @click.option("--python", "pythons", multiple=True, metavar="PATH",
               help="Serve this interpreter (a venv's python: its site-packages gets the hook).")
 @_SHARE_TIMEOUT

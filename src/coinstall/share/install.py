@@ -72,15 +72,24 @@ RUN_TIMEOUT = 600.0
 
 @functools.cache
 def supported_tags(rt: Runtime) -> frozenset[ptags.Tag]:
-    """The wheel tags CPython runtime ``rt`` accepts on this host (``packaging.tags``).
+    """The wheel tags runtime ``rt`` (CPython or PyPy) accepts on this host
+    (``packaging.tags``, as ``packaging.tags.sys_tags()`` would run inside it).
 
-    ABI: ``cp{XY}{flags}`` with the runtime's ``d``/``t`` flags (``m`` is gone from 3.8 on);
-    ``abi3`` from ``cpython_tags`` is dropped for free-threaded builds, which cannot load
-    stable-ABI extensions (PEP 703, PEP 803).  Platforms: ``platform_tags()`` of this host,
-    where every target runs.
+    CPython: ABI ``cp{XY}{flags}`` with the runtime's ``d``/``t`` flags (``m`` is gone from
+    3.8 on); ``abi3`` from ``cpython_tags`` is dropped for free-threaded builds, which cannot
+    load stable-ABI extensions (PEP 703, PEP 803).  PyPy: ``generic_tags`` with interpreter
+    ``pp{XY}`` and the ABI from its SOABI (``pypy39-pp73`` -> ``pypy39_pp73``, packaging's
+    ``_generic_abi``), no ``abi3`` (PyPy's ``EXTENSION_SUFFIXES`` has no ``.abi3.so``).  Both
+    add ``compatible_tags`` (``py3-none-any`` ...).  Platforms: ``platform_tags()`` of this
+    host, where every target runs.
     """
     ver = rt.version
     platforms = list(ptags.platform_tags())
+    if rt.implementation == "pypy":
+        pp = f"pp{ver[0]}{ver[1]}"
+        abis = ["_".join((rt.soabi or "").split("-")[:2])] if rt.soabi else []
+        return frozenset([*ptags.generic_tags(pp, abis, platforms),
+                          *ptags.compatible_tags(ver, pp, platforms)])
     interp = f"cp{ver[0]}{ver[1]}"
     flags = rt.abiflags.replace("m", "")
     out = set(ptags.cpython_tags(ver, abis=[interp + flags], platforms=platforms))
@@ -144,6 +153,9 @@ def _tag_reason(wtags: frozenset[ptags.Tag], tag_text: str, rt: Runtime) -> str:
     """Why no tag of a wheel is one ``rt`` accepts, in the wheel's own terms."""
     abis = {t.abi for t in wtags}
     if "abi3" in abis:
+        if rt.implementation == "pypy":
+            return (f"stable-ABI (abi3) wheel; {rt.id} imports no .abi3.so (its extension "
+                    f"suffixes: {', '.join(rt.extension_suffixes)})")
         if rt.free_threaded:
             return f"stable-ABI (abi3) wheel; free-threaded {rt.id} cannot load abi3 (PEP 703)"
         base = min((int(t.interpreter[3:]) for t in wtags
@@ -151,7 +163,7 @@ def _tag_reason(wtags: frozenset[ptags.Tag], tag_text: str, rt: Runtime) -> str:
                    default=None)
         if base is not None and (3, base) > rt.version:
             return f"stable-ABI baseline 3.{base} is above {rt.version_str}"
-    specific = sorted(a for a in abis if a.startswith("cp"))
+    specific = sorted(a for a in abis if a.startswith(("cp", "pypy")))
     if specific:
         return (f"built for the version-specific ABI {', '.join(specific)} only "
                 f"(wheel tag {tag_text})")

@@ -236,18 +236,25 @@ def runtime_of(python: str) -> Runtime:
 def make_targets(directory: str, pythons: Sequence[str]) -> list[tuple[Target, Runtime]]:
     """Targets for interpreters ``pythons`` of shared site ``directory``.
 
+    CPython 3 and PyPy 3 are served: PyPy takes pure wheels and its own ``pp73`` builds
+    (wheel tags from :func:`coinstall.share.install.supported_tags`), compiles its own
+    bytecode (cache tag ``pypy39``, PEP 3147) and gets its own hook in its own site-packages.
+
     Raises:
-        ShareError: an interpreter cannot be run, is not CPython 3, or two are the same
-            runtime.
+        ShareError: an interpreter cannot be run, is not CPython 3 or PyPy 3, or two are the
+            same runtime.
     """
     out: list[tuple[Target, Runtime]] = []
     for given in pythons:
         # absolute but not resolved: a venv's bin/python must stay the venv's
         py = os.path.abspath(given) if os.sep in given else (shutil.which(given) or given)
         rt = runtime_of(py)
-        if rt.implementation != "cpython" or rt.version[0] != 3 or not rt.cache_tag:
-            # Wheel tags are generated with packaging's CPython rules (install.supported_tags).
-            raise ShareError(f"{py}: {rt.id}: shared sites serve CPython 3 runtimes only")
+        if rt.implementation not in ("cpython", "pypy") or rt.version[0] != 3 \
+                or not rt.cache_tag:
+            # Wheel tags are generated with packaging's CPython and PyPy rules
+            # (install.supported_tags).
+            raise ShareError(f"{py}: {rt.id}: shared sites serve CPython 3 and PyPy 3 "
+                             "runtimes only")
         info = query_python(py)
         site_dir = str(info["purelib"])
         out.append((Target(id=rt.id, python=py,
