@@ -384,6 +384,102 @@ def test_install_killed_half_way_leaves_the_site_working(shared: str, constraint
     assert _tree(shared) == before
 
 
+def _dist_version(python: str, name: str) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    code = f"import importlib.metadata as m; print(m.version({name!r}))"
+    out = _run([python, "-c", code], env=env)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
+def test_upgrade_replaces_a_distribution_in_place(shared: str, constraints: str,
+                                                  venvs: dict[str, str]) -> None:
+    site = SharedSite(shared)
+    before = _tree(shared)
+    share_install.install(shared, ["tomli"], [constraints])  # 2.0.1, the pinned version
+    with_old = _tree(shared)
+    # without --upgrade another version is an error, and nothing changes
+    proc = _run([*COINSTALL, "share", "install", "tomli==2.0.2", "--into", shared])
+    assert proc.returncode == 2
+    assert "tomli 2.0.1 is installed and 2.0.2 is wanted: pass --upgrade" in proc.stderr
+    assert _tree(shared) == with_old
+    proc = _run([*COINSTALL, "share", "install", "--upgrade", "tomli==2.0.2", "--into", shared])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "upgraded tomli 2.0.1 -> 2.0.2 (tomli-2.0.2-py3-none-any.whl)" in proc.stdout
+    rec = site.load().dists["tomli"]
+    assert (rec.version, rec.wheel) == ("2.0.2", "tomli-2.0.2-py3-none-any.whl")
+    assert sorted(rec.bytecode) == sorted(t.id for t in site.load().targets)
+    # exactly the new distribution's files and bytecode replaced the old ones
+    after = _tree(shared)
+    assert set(after) - set(before) == set(rec.all_paths())
+    assert not os.path.exists(os.path.join(shared, "tomli-2.0.1.dist-info"))
+    for py in venvs.values():
+        assert _dist_version(py, "tomli") == "2.0.2"
+    # each runtime finds its new bytecode valid: importing with writing on rewrites nothing
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    for py in venvs.values():
+        out = _run([py, "-c", "import tomli; assert tomli.loads('a = 1') == {'a': 1}"],
+                   env=env)
+        assert out.returncode == 0, out.stderr
+    assert _tree(shared) == after
+    share_install.remove(shared, ["tomli"])
+    assert _tree(shared) == before
+
+
+def test_upgrade_refused_where_an_installed_requirement_excludes_it(shared: str) -> None:
+    """requests 2.32.3 requires urllib3>=1.21.1: a downgrade to 1.20 is refused, for every
+    target, naming the requirement; nothing changes."""
+    site = SharedSite(shared)
+    before = _tree(shared)
+    proc = _run([*COINSTALL, "share", "install", "--upgrade", "urllib3==1.20", "--into",
+                 shared])
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "refused urllib3 1.20" in proc.stdout and "nothing installed" in proc.stdout
+    for t in site.load().targets:
+        assert f"  {t.id}: requests 2.32.3 requires urllib3<3,>=1.21.1" in proc.stdout
+    assert site.load().dists["urllib3"].version == "2.2.3"
+    assert _tree(shared) == before
+    assert not [n for n in os.listdir(site.meta) if n.startswith("work-")]
+
+
+def test_upgrade_killed_half_way_is_rolled_back(shared: str, constraints: str,
+                                                venvs: dict[str, str], tmp_path: Path) -> None:
+    site = SharedSite(shared)
+    before = _tree(shared)
+    share_install.install(shared, ["tomli"], [constraints])
+    with_old = _tree(shared)
+    state_old = site.load().to_json()
+    marker = tmp_path / "paused"
+    env = dict(os.environ, **{share_site.PAUSE_ENV: "moving",
+                              share_site.PAUSE_FILE_ENV: str(marker)})
+    proc = subprocess.Popen([*COINSTALL, "share", "install", "--upgrade", "tomli==2.0.2",
+                             "--into", shared], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 300
+        while not marker.exists():
+            assert proc.poll() is None, "upgrade ended before the pause point"
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        # the first move (an old entry to the trash) is done, under the journal
+        assert os.path.exists(site.journal_path)
+        assert _tree(shared) != with_old
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert site.load().to_json() == state_old
+    # the next command that takes the lock rolls the upgrade back: the old version, whole
+    result = share_install.verify(shared)
+    assert result.ok and result.cells["tomli"]
+    assert _tree(shared) == with_old
+    assert not os.path.exists(site.journal_path)
+    for py in venvs.values():
+        assert _dist_version(py, "tomli") == "2.0.1"
+    share_install.remove(shared, ["tomli"])
+    assert _tree(shared) == before
+
+
 def test_remove_leaves_nothing_behind(shared: str, constraints: str,
                                       venvs: dict[str, str]) -> None:
     site = SharedSite(shared)

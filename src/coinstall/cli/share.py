@@ -83,9 +83,13 @@ def share_init(directory: str, runtimes_opt: str | None, pythons: tuple[str, ...
               help="The shared site.")
 @click.option("-c", "--constraint", "constraints", multiple=True, type=click.Path(),
               help="pip constraints file (repeatable).")
+@click.option("-U", "--upgrade", is_flag=True,
+              help="Replace installed distributions by the versions pip picks now (one "
+                   "transaction); refused where another installed distribution excludes "
+                   "the new version.")
 @_SHARE_TIMEOUT
 def share_install(requirements: tuple[str, ...], directory: str, constraints: tuple[str, ...],
-                  lock_timeout: float) -> None:
+                  upgrade: bool, lock_timeout: float) -> None:
     """Install REQUIREMENTs or wheel files that every target runtime can use.
 
     Exit status: 0 installed (or already there), 1 refused, 2 error.
@@ -94,7 +98,8 @@ def share_install(requirements: tuple[str, ...], directory: str, constraints: tu
     from coinstall.share import install as share_install_mod
     err = stderr()
     result = _share_run(share_install_mod.install, directory, requirements, constraints,
-                         timeout=lock_timeout, progress=lambda m: err.print(f"... {m}"))
+                         timeout=lock_timeout, progress=lambda m: err.print(f"... {m}"),
+                         upgrade=upgrade)
     share_text.render_install(result, stdout())
     sys.exit(1 if result.refused else 0)
 

@@ -46,9 +46,12 @@ def render_install(r: InstallResult, out: Console) -> None:
         out.print("nothing installed")
         return
     order = [t.id for t in r.targets]
+    old = {name: v for name, v, _ in r.upgraded}
     for d in r.installed:
         tags = ", ".join(sorted(d.bytecode, key=lambda i: order.index(i) if i in order else 99))
-        out.print(f"installed {d.name} {d.version} ({d.wheel}): {len(d.files)} files, "
+        what = (f"upgraded {d.name} {old[d.name]} -> {d.version}" if d.name in old
+                else f"installed {d.name} {d.version}")
+        out.print(f"{what} ({d.wheel}): {len(d.files)} files, "
                   f"bytecode for {tags or 'no runtime'}")
         for s in d.skipped:
             out.print(f"  skipped {s}")

@@ -96,9 +96,10 @@ def _pip_error(target: Target, proc: subprocess.CompletedProcess[str]) -> ShareE
 
 
 def pip_report(target: Target, requirements: Sequence[str],
-               constraint_files: Sequence[str]) -> list[Pick]:
+               constraint_files: Sequence[str], upgrade: bool = False) -> list[Pick]:
     """What pip, run under ``target``'s interpreter, would install for ``requirements``
-    (strings or wheel paths).
+    (strings or wheel paths); with ``upgrade``, pip's ``--upgrade`` (strategy
+    ``only-if-needed``: the requested projects to their newest allowed version).
 
     Raises:
         ShareError: pip cannot run under the target (its Python is too old for coinstall's
@@ -106,6 +107,8 @@ def pip_report(target: Target, requirements: Sequence[str],
     """
     cmd = [*pip_command(target.python), "install", "--dry-run", "--quiet", "--report", "-",
            "--only-binary=:all:", *_PIP_BASE]
+    if upgrade:
+        cmd.append("--upgrade")
     for c in constraint_files:
         cmd += ["-c", c]
     cmd += list(requirements)
@@ -134,7 +137,8 @@ def pip_report(target: Target, requirements: Sequence[str],
 
 
 def resolve(targets: Sequence[Target], requirements: Sequence[str],
-            constraint_files: Sequence[str], work_dir: str) -> Resolution:
+            constraint_files: Sequence[str], work_dir: str,
+            upgrade: bool = False) -> Resolution:
     """Ask pip for every target (in parallel) and unify versions (see module docs).
 
     ``work_dir``: where the pins file goes -- the transaction's work directory inside the
@@ -156,7 +160,7 @@ def resolve(targets: Sequence[Target], requirements: Sequence[str],
         files = [*constraint_files, pin_file]
         with ThreadPoolExecutor(max_workers=min(2, max(1, len(targets)))) as pool:
             reports = list(pool.map(pip_report, targets, [requirements] * len(targets),
-                                    [files] * len(targets)))
+                                    [files] * len(targets), [upgrade] * len(targets)))
         picks: dict[str, dict[str, Pick]] = {}
         for t, rep in zip(targets, reports, strict=True):
             for p in rep:
