@@ -480,6 +480,69 @@ def test_upgrade_killed_half_way_is_rolled_back(shared: str, constraints: str,
     assert _tree(shared) == before
 
 
+def _documented_fields() -> dict[str, set[str]]:
+    """``section -> field names`` from the tables of docs/share-format.md (a name cell may
+    list several: ``| `name`, `version` |``)."""
+    text = (Path(__file__).resolve().parent.parent / "docs" / "share-format.md").read_text()
+    out: dict[str, set[str]] = {}
+    section = ""
+    for line in text.splitlines():
+        if line.startswith("## "):
+            section = line[3:].strip()
+        elif line.startswith("| `") and section:
+            out.setdefault(section, set()).update(re.findall(r"`([a-z_]+)`",
+                                                             line.split("|")[1]))
+    return out
+
+
+def _share_json(*args: str) -> tuple[int, dict[str, object]]:
+    proc = _run([*COINSTALL, "share", *args, "--format", "json"])
+    assert proc.stderr == "", proc.stderr
+    return proc.returncode, json.loads(proc.stdout)
+
+
+def test_json_formats_are_the_documented_contract(shared: str) -> None:
+    doc = _documented_fields()
+    state = SharedSite(shared).load()
+    ids = [t.id for t in state.targets]
+
+    rc, lst = _share_json("list", shared)
+    assert rc == 0 and (lst["schema_version"], lst["command"]) == (1, "list")
+    assert set(lst) == doc["list"] and lst["dir"] == shared
+    targets = lst["targets"]
+    assert isinstance(targets, list) and [t["id"] for t in targets] == ids
+    assert all(set(t) == doc["TARGET"] for t in targets)
+    assert [t["cache_tag"] for t in targets] == [t.cache_tag for t in state.targets]
+    dists = lst["distributions"]
+    assert isinstance(dists, list) and all(set(d) == doc["DISTRIBUTION"] for d in dists)
+    assert {d["name"]: d["version"] for d in dists} == {
+        d.name: d.version for d in state.dists.values()}
+    six = next(d for d in dists if d["name"] == "six")
+    assert six["bytecode"] == {t.id: [f"__pycache__/six.{t.cache_tag}.pyc"]
+                               for t in state.targets}
+
+    rc, st = _share_json("status", shared)
+    assert rc == 0 and st["command"] == "status" and set(st) == doc["status"]
+    assert st["ok"] is True and st["pending"] is False
+    assert st["distributions"] == len(state.dists)
+    assert isinstance(st["targets"], list)
+    for t in st["targets"]:
+        assert set(t) == doc["TARGET"] | doc["STATUS_TARGET"]
+        assert t["ok"] and t["hook_ok"] and t["error"] is None
+        assert t["site_index"] < t["shared_index"]
+
+    rc, ver = _share_json("verify", shared)
+    assert rc == 0 and ver["command"] == "verify" and set(ver) == doc["verify"]
+    assert ver["ok"] is True
+    modules = ver["modules"]
+    assert isinstance(modules, list) and all(set(m) == doc["MODULE"] for m in modules)
+    req = next(m for m in modules if m["module"] == "requests")
+    assert req["distribution"] == "requests" and list(req["runtimes"]) == ids
+    for cell in req["runtimes"].values():
+        assert cell["ok"] and cell["shared"]
+        assert cell["origin"] == os.path.join(shared, "requests", "__init__.py")
+
+
 def test_remove_leaves_nothing_behind(shared: str, constraints: str,
                                       venvs: dict[str, str]) -> None:
     site = SharedSite(shared)

@@ -23,6 +23,16 @@ def _share_run(fn: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
         sys.exit(2)
 
 
+_SHARE_FORMAT = click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+    help="Output format (JSON: docs/share-format.md).")
+
+
+def _print_json(data: object) -> None:
+    import json
+    sys.stdout.write(json.dumps(data, indent=2) + "\n")
+
+
 _SHARE_TIMEOUT = click.option(
     "--lock-timeout", type=float, default=60.0, show_default=True, metavar="SECONDS",
     help="How long to wait for another coinstall process working on the same site.")
@@ -106,23 +116,34 @@ def share_install(requirements: tuple[str, ...], directory: str, constraints: tu
 
 @share_cmd.command("list")
 @click.argument("directory", type=click.Path(file_okay=False))
-def share_list(directory: str) -> None:
+@_SHARE_FORMAT
+def share_list(directory: str, fmt: str) -> None:
     """List the distributions installed in shared site DIRECTORY."""
-    from coinstall.report import share_text
     from coinstall.share.site import SharedSite
     state = _share_run(SharedSite(directory).load)
+    if fmt == "json":
+        from coinstall.report import share_json
+        _print_json(share_json.list_json(state))
+        return
+    from coinstall.report import share_text
     share_text.render_list(state, stdout())
 
 
 @share_cmd.command("verify")
 @click.argument("directory", type=click.Path(file_okay=False))
+@_SHARE_FORMAT
 @_SHARE_TIMEOUT
-def share_verify(directory: str, lock_timeout: float) -> None:
+def share_verify(directory: str, fmt: str, lock_timeout: float) -> None:
     """Import every top-level module with every target runtime; exit 1 on any failure."""
-    from coinstall.report import share_text
     from coinstall.share import install as share_install_mod
+    from coinstall.share.site import SharedSite
     result = _share_run(share_install_mod.verify, directory, timeout=lock_timeout)
-    share_text.render_verify(result, stdout())
+    if fmt == "json":
+        from coinstall.report import share_json
+        _print_json(share_json.verify_json(result, SharedSite(directory).dir))
+    else:
+        from coinstall.report import share_text
+        share_text.render_verify(result, stdout())
     sys.exit(0 if result.ok else 1)
 
 
@@ -144,12 +165,17 @@ def share_remove(names: tuple[str, ...], directory: str, force: bool,
 
 @share_cmd.command("status")
 @click.argument("directory", type=click.Path(file_okay=False))
-def share_status(directory: str) -> None:
+@_SHARE_FORMAT
+def share_status(directory: str, fmt: str) -> None:
     """Show the targets, their hooks and where each real interpreter puts the site."""
-    from coinstall.report import share_text
     from coinstall.share import site as share_site
     result = _share_run(share_site.status, directory)
-    share_text.render_status(result, stdout())
+    if fmt == "json":
+        from coinstall.report import share_json
+        _print_json(share_json.status_json(result))
+    else:
+        from coinstall.report import share_text
+        share_text.render_status(result, stdout())
     sys.exit(0 if all(t.ok for t in result.targets) else 1)
 
 
