@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import click
 import pytest
 
 import corpus
@@ -775,3 +776,47 @@ def test_pypy_only_site_takes_a_pp73_wheel(tmp_path: Path, bare: dict[str, str])
         assert out.stdout.split() == [os.path.join(d, "numpy", "__init__.py"), "45"]
     finally:
         share_site.uninit(d, purge=True)
+
+
+def test_a_target_too_old_for_coinstalls_pip_is_one_clear_error(tmp_path: Path) -> None:
+    """pip 23.2 runs under Python 3.7+: a 3.6 target gets pip's own one-line reason (exit
+    2), and nothing is written into the site."""
+    py36 = _pyenv("3.6")
+    if not py36:
+        pytest.skip("no pyenv 3.6")
+    d = str(tmp_path / "old")
+    share_site.init(d, [_bare_venv(tmp_path, "venv36", py36)])
+    try:
+        proc = _run([*COINSTALL, "share", "install", "six==1.16.0", "--into", d])
+        assert proc.returncode == 2
+        last = proc.stderr.strip().splitlines()[-1]
+        assert last.startswith("coinstall share: cpython-3.6 (pip --python ")
+        assert "does not support python 3.6" in last
+        assert sorted(os.listdir(d)) == [share_site.STATE_DIR]
+        assert not [n for n in os.listdir(SharedSite(d).meta) if n.startswith("work-")]
+    finally:
+        share_site.uninit(d, purge=True)
+
+
+def test_runtimes_option_names_pypy_by_id() -> None:
+    """``share init --runtimes`` selects PyPy by its runtime id only; the default (no option)
+    is every CPython 3 found.  (Only the selection is run: no hook is written.)"""
+    from coinstall.cli.share import _share_pythons
+    from coinstall.runtimes import discovery
+    found, _ = discovery.discover([])
+    pypy = [rt for rt in found if rt.implementation == "pypy" and rt.version[0] == 3]
+    if not pypy:
+        pytest.skip("no PyPy 3 runtime found")
+    assert _share_pythons(pypy[0].id, ()) == [pypy[0].executable]
+    default = _share_pythons(None, ())
+    assert default and pypy[0].executable not in default
+    cpython3 = {rt.executable for rt in found
+                if rt.implementation == "cpython" and rt.version[0] == 3}
+    assert set(default) == cpython3
+    # "3.9" names CPython 3.9, never PyPy's language version
+    if any(rt.version_str == pypy[0].version_str for rt in found
+           if rt.implementation == "cpython"):
+        assert pypy[0].executable not in _share_pythons(pypy[0].version_str, ())
+    else:
+        with pytest.raises(click.BadParameter):
+            _share_pythons(pypy[0].version_str, ())
