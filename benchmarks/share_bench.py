@@ -137,7 +137,11 @@ def main() -> int:
     args = ap.parse_args()
     pythons = {}
     for v in VERSIONS:
-        found = sorted(glob.glob(f"/root/.pyenv/versions/{v}.*/bin/python{v}"))
+        root = os.environ.get("PYENV_ROOT") or subprocess.run(
+            ["pyenv", "root"], capture_output=True, text=True, check=False).stdout.strip() \
+            or os.path.expanduser("~/.pyenv")
+        found = sorted(glob.glob(os.path.join(root, "versions", f"{v}.*", "bin",
+                                              f"python{v}")))
         if found:
             pythons[v] = found[-1]
     print(f"runtimes: {', '.join(pythons)}  (best of {args.repeat}; "
