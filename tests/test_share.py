@@ -436,7 +436,9 @@ def test_upgrade_refused_where_an_installed_requirement_excludes_it(shared: str)
     proc = _run([*COINSTALL, "share", "install", "--upgrade", "urllib3==1.20", "--into",
                  shared])
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert "refused urllib3 1.20" in proc.stdout and "nothing installed" in proc.stdout
+    assert "refused urllib3 1.20 (urllib3-1.20-py2.py3-none-any.whl): an installed " \
+        "distribution's requirement excludes it for" in proc.stdout
+    assert "nothing installed" in proc.stdout
     for t in site.load().targets:
         assert f"  {t.id}: requests 2.32.3 requires urllib3<3,>=1.21.1" in proc.stdout
     assert site.load().dists["urllib3"].version == "2.2.3"

@@ -36,8 +36,10 @@ def render_install(r: InstallResult, out: Console) -> None:
     for p in r.present:
         out.print(f"already installed: {p}")
     for ref in r.refused:
+        why = ("an installed distribution's requirement excludes it for" if ref.excluded
+               else "cannot be used by")
         out.print(f"[red]refused[/red] {ref.name} {ref.version} ({ref.wheel}): "
-                  f"{len(ref.reasons)} runtime(s) cannot use it")
+                  f"{why} {len(ref.reasons)} runtime(s)")
         order = [t.id for t in r.targets]
         for rid, why in sorted(ref.reasons.items(),
                                key=lambda kv: order.index(kv[0]) if kv[0] in order else 99):

@@ -279,12 +279,15 @@ def compile_with(target: Target, pairs: Sequence[tuple[str, str]]) -> tuple[list
 
 @dataclass
 class Refusal:
-    """A distribution that cannot be shared: ``reasons`` is ``runtime id -> why``."""
+    """A distribution that cannot be shared: ``reasons`` is ``runtime id -> why``;
+    ``excluded``: not that a runtime cannot use the wheel, but that a distribution staying in
+    the site requires a version range without this one (``install --upgrade``)."""
 
     name: str
     version: str
     wheel: str
     reasons: dict[str, str]
+    excluded: bool = False
 
 
 @dataclass
@@ -466,7 +469,8 @@ def install(directory: str, requirements: Sequence[str], constraint_files: Seque
                 why: dict[str, str] = {}
                 for tid, line in lines:
                     why[tid] = f"{why[tid]}; {line}" if tid in why else line
-                result.refused.append(Refusal(p0.display, p0.version, p0.filename, why))
+                result.refused.append(Refusal(p0.display, p0.version, p0.filename, why,
+                                              excluded=True))
             if result.refused:
                 return result
         say(f"choosing and downloading wheels of {len(todo)} distributions")
