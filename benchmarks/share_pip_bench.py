@@ -1,6 +1,11 @@
 #!/usr/bin/env python3
-"""Benchmark ``coinstall share``'s resolution: one pip run under each target (``pip --python
-TARGET``, what ``share install`` does) against the target's own pip (what it did before).
+"""Benchmark ``coinstall share``'s resolution: one pip run under each target against the
+target's own pip (what ``share install`` did before).
+
+"one pip" is measured two ways: ``COINSTALL_PYTHON -m pip --python TARGET`` (pip's option:
+a first pip process re-executes pip under the target) and what ``share install`` runs,
+``coinstall.share.resolve.pip_command`` (``TARGET .../pip/__pip-runner__.py``: that second
+step alone).
 
 This is a benchmark, not a test: it prints figures and ratios and asserts nothing.
 
@@ -8,7 +13,8 @@ Per interpreter (a fresh venv of pyenv's CPython 3.12 whose bundled pip is the s
 coinstall's, so that only the way pip is started differs; Debian's python3.11 with its own
 python3-pip where present), the same dry run, ``install --dry-run --quiet --report -
 --only-binary=:all: -c CONSTRAINTS requests attrs six tomli``, is run ``--repeat`` times each
-way, alternating, after one untimed warm-up of pip's HTTP cache; the floor is the bare
+way, alternating, after one untimed warm-up of pip's HTTP cache (and of pip's bytecode for
+the target's version, unless ``PYTHONDONTWRITEBYTECODE`` is set); the floor is the bare
 interpreter start-up (``python -c pass``).  Whole-process wall time, median.
 
 Run from the repository root::
@@ -31,6 +37,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT / "tests"))
 import corpus  # noqa: E402  (tests/corpus.py: the pinned versions)
+from coinstall.share.resolve import pip_command  # noqa: E402
 
 SET = ["requests", "attrs", "six", "tomli"]
 DRY = ["install", "--dry-run", "--quiet", "--report", "-", "--only-binary=:all:",
@@ -62,7 +69,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
-    print(f"load average before: {os.getloadavg()[0]:.2f}, cores: {os.cpu_count()}")
+    print(f"load average before: {os.getloadavg()[0]:.2f}, cores: {os.cpu_count()}, "
+          f"PYTHONDONTWRITEBYTECODE={os.environ.get('PYTHONDONTWRITEBYTECODE', '')!r} (set: "
+          "coinstall's pip is compiled from source at every run under a target of another "
+          "version)")
     with tempfile.TemporaryDirectory(prefix="share-pip-bench-") as tmp:
         cons = Path(tmp, "constraints.txt")
         cons.write_text(corpus.SHARE_CONSTRAINTS)
@@ -76,22 +86,26 @@ def main() -> None:
                 ["/usr/bin/python3.11", "-m", "pip", "--version"], capture_output=True,
                 check=False).returncode == 0:
             pythons.append(("Debian python3.11", "/usr/bin/python3.11"))
-        print(f"{'target':<20} {'own pip':>14} {'one pip':>14} {'floor':>8} "
-              f"{'one/own':>8}  pip versions (own, one)")
+        print(f"{'target':<18} {'own pip':>9} {'--python':>9} {'coinstall':>9} "
+              f"{'floor':>7} {'--python/own':>12} {'coinstall/own':>13}  pip (own, one)")
         for label, py in pythons:
             own = [py, "-m", "pip"]
             one = [sys.executable, "-m", "pip", "--python", py]
+            ours = pip_command(py)
             tail = [*DRY, "-c", str(cons), *SET]
             _wall([*own, *tail])  # warm pip's HTTP cache
-            t_own, t_one, t_floor = [], [], []
+            _wall([*ours, *tail])  # and coinstall's pip's bytecode for this target
+            t_own, t_one, t_ours, t_floor = [], [], [], []
             for _ in range(args.repeat):
                 t_own.append(_wall([*own, *tail]))
                 t_one.append(_wall([*one, *tail]))
+                t_ours.append(_wall([*ours, *tail]))
                 t_floor.append(_wall([py, "-c", "pass"]))
             m_own, m_one = statistics.median(t_own), statistics.median(t_one)
-            print(f"{label:<20} {m_own:>12.3f} s {m_one:>12.3f} s "
-                  f"{statistics.median(t_floor):>6.3f} s {m_one / m_own:>8.2f}  "
-                  f"{_pip_version(own)}, {_pip_version(one[:-2])}")
+            m_ours = statistics.median(t_ours)
+            print(f"{label:<18} {m_own:>7.3f} s {m_one:>7.3f} s {m_ours:>7.3f} s "
+                  f"{statistics.median(t_floor):>5.3f} s {m_one / m_own:>12.2f} "
+                  f"{m_ours / m_own:>13.2f}  {_pip_version(own)}, {_pip_version(ours)}")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 
