@@ -170,6 +170,10 @@ def structure(path: str, text: str) -> tuple[list[Section], list[Tag],
     """Sections, tags and macro definitions of ``text`` with line numbers (specfile's
     ``Sections``, ``Tags`` and ``MacroDefinitions``, positions added here)."""
     lines = text.splitlines()
+    # specfile moves a header's last token into the body when it expands to text starting
+    # with a newline (``%description %_description``), which shifts every line count; with a
+    # fresh macro context the spec's own definitions are undefined and the split never happens
+    rpm.reloadConfig()
     secs = Sections.parse(lines)
     out: list[Section] = []
     tags: list[Tag] = []
@@ -275,11 +279,19 @@ def read(path: str, macros_file: str | None, *, text: str | None = None) -> Spec
 
 
 def _parse_with_rpm(doc: SpecDoc, macros_file: str | None) -> None:
-    sanitized, _, _ = Sanitizer.sanitize(doc.text)
     load_macros(macros_file)
     directory = os.path.dirname(os.path.abspath(doc.path))
     rpm.addMacro("_sourcedir", directory)
     rpm.addMacro("_specdir", directory)
+    # specfile's sanitizer drops %include lines (their content is not sanitized), so a
+    # missing include would go unnoticed: each is looked for here first
+    for k, line in enumerate(doc.lines, 1):
+        m = re.match(r"\s*%include\s+(\S+)", line)
+        if m:
+            target = doc.expand(m.group(1))
+            if not os.path.isfile(target):
+                raise SpecError(doc.path, k, f"%include {target}: no such file")
+    sanitized, _, _ = Sanitizer.sanitize(doc.text)
     with tempfile.NamedTemporaryFile("w", suffix=".spec", dir=None, encoding="utf-8",
                                      errors="surrogateescape") as tmp:
         tmp.write(sanitized)
