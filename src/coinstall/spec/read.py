@@ -285,8 +285,8 @@ def _parse_with_rpm(doc: SpecDoc, macros_file: str | None) -> None:
     rpm.addMacro("_specdir", directory)
     # specfile's sanitizer drops %include lines (their content is not sanitized), so a
     # missing include would go unnoticed: each is looked for here first
-    for k, line in enumerate(doc.lines, 1):
-        m = re.match(r"\s*%include\s+(\S+)", line)
+    for k, text in enumerate(doc.lines, 1):
+        m = re.match(r"\s*%include\s+(\S+)", text)
         if m:
             target = doc.expand(m.group(1))
             if not os.path.isfile(target):
@@ -312,7 +312,7 @@ def _parse_with_rpm(doc: SpecDoc, macros_file: str | None) -> None:
     doc.name = _s(src[rpm.RPMTAG_NAME])
     doc.buildrequires = tuple(_s(x) for x in src[rpm.RPMTAG_REQUIRENAME])
     pkgs = []
-    expanded_written = {}
+    expanded_written: dict[str, tuple[str | None, int]] = {}
     for w, line in written.items():
         name = doc.name if w is None else doc.expand(w.replace("%{name}", doc.name))
         expanded_written[name] = (w, line)
