@@ -97,6 +97,58 @@ def lint_cmd(specs: tuple[str, ...], stack_text: str | None, profile: str | None
     sys.exit(result.exit_status)
 
 
+@spec_group.command("port")
+@click.argument("spec_path", metavar="SPEC", type=click.Path())
+@click.option("--to", "target", type=click.Choice(["alt", "epel"]), required=True,
+              help="alt: one alternative stack (%global python3_pkgversion 3.X); epel: the "
+                   "default stack plus %python3_other_pkgversion (a subpackage per stack for "
+                   "a library).")
+@click.option("--python", "python", metavar="X.Y",
+              help="The alternative stack's version for --to alt (default: the stack's "
+                   "default, else 3.12).")
+@click.option("--stack", "stack_text", metavar="SPEC", help=STACK_HELP)
+@click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff instead of "
+                                                        "the ported spec.")
+@click.option("--in-place", is_flag=True, help="Replace SPEC atomically with its port.")
+def port_cmd(spec_path: str, target: str, python: str | None, stack_text: str | None,
+             show_diff: bool, in_place: bool) -> None:
+    """Port a spec to another stack layout, keeping every line that needs no change.
+
+    Lines it cannot port mechanically are left as written and listed on standard error as
+    findings of spec-port-manual (with their line in the ported spec).  Exit status: 0
+    ported, 2 the spec could not be read (nothing written).
+    """
+    from coinstall.spec.lint import MacroFiles, read_for
+    from coinstall.spec.port import port
+    from coinstall.spec.read import SpecError
+
+    st = _stack(stack_text)
+    if python is None:
+        python = f"{st.default[0]}.{st.default[1]}" if st and st.default else "3.12"
+    try:
+        Stack.parse(f"default={python}")
+    except StackError as exc:
+        raise click.BadParameter(str(exc), param_hint="--python") from None
+    files = MacroFiles(st or Stack())
+    try:
+        doc, _ = read_for(spec_path, files)
+    except SpecError as exc:
+        stderr().print(f"coinstall: {exc}", markup=False)
+        sys.exit(2)
+    result = port(doc, target, python)
+    err = stderr()
+    for f in result.findings:
+        err.print(f"{spec_path}:{f.line}: {f.severity} {f.rule}: {f.message}", markup=False)
+    for note in result.notes:
+        err.print(f"{spec_path}: note: {note}", markup=False)
+    if in_place:
+        macros_mod.write_atomic(spec_path, result.text)
+    elif show_diff:
+        click.echo(result.diff(doc.text, spec_path), nl=False)
+    else:
+        click.echo(result.text, nl=False)
+
+
 def _print_errors(errors: list[TargetError], fmt: str) -> None:
     err = stderr()
     for e in errors:

@@ -55,7 +55,8 @@ def layout_of(doc: SpecDoc) -> str:
     """``suse`` (``%python_subpackages``), ``epel`` (any ``python3_other`` macro), ``alt``
     (``%python3_pkgversion`` defined in the spec), else ``fedora`` (which may use
     ``%{python3_pkgversion}`` in names, as Fedora specs shared with EPEL do)."""
-    text = "\n".join(ln for ln in doc.lines if not ln.lstrip().startswith("#"))
+    text = "\n".join(t for s in doc.sections if s.name != "changelog"
+                     for _, t in s.lines if not t.lstrip().startswith("#"))
     if "%python_subpackages" in text or "%{python_subpackages}" in text:
         return "suse"
     if "python3_other" in text:

@@ -249,7 +249,8 @@ def bindir_versioned(r: Rule, ctx: SpecContext) -> Iterator[Finding]:
             if n in ctx.left or _VERSIONED.search(entry) or entry.endswith("3") \
                     or "*" in entry:
                 continue
-            if not any(x.startswith(entry + "-") and _VERSIONED.search(x) for x in names):
+            if not any(x.startswith(entry + "-") and (_VERSIONED.search(x) or
+                       re.search(r"-3(\.\d+)?\*$|-3\.\*$", x)) for x in names):
                 yield Finding(r.name, r.severity, None,
                               f"{pkg} ships /usr/bin/{entry} but no {entry}-3.X", n)
 
@@ -285,8 +286,8 @@ def mixed(r: Rule, ctx: SpecContext) -> Iterator[Finding]:
         bad = _DEFAULT_TOKENS if stack == "other" else _OTHER_TOKENS
         for n, text in s.lines:
             if n in ctx.left or text.lstrip().startswith(("#", "%if", "%else", "%endif")) \
-                    or s.name == "description":
-                continue
+                    or s.name == "description" or re.match(r"\s*BuildRequires\s*:", text):
+                continue  # BuildRequires belong to the source package, whatever the section
             m = bad.search(text)
             if m:
                 yield Finding(r.name, r.severity, None,

@@ -92,3 +92,21 @@ def shebang_unfixed(r: Rule, ctx: SpecContext) -> Iterator[Finding]:
             yield Finding(r.name, r.severity, None,
                           f"script copied into /usr/bin with its upstream shebang: "
                           f"{text.strip()!r}", n)
+
+
+@rule(
+    "spec-port-manual", severity="warning", profiles=("fedora", "epel", "opensuse"),
+    scope="spec",
+    summary="A line `coinstall spec port` could not convert mechanically; it is left as "
+            "written for the packager (emitted by `coinstall spec port`, not by lint).",
+    why="A port never drops or guesses: a shell loop over interpreters, a glob over "
+        "site-packages or a macro coinstall does not know may need the other stack's "
+        "twin, which only the packager can write.",
+    example="for py in python3.11 python3.12; do $py setup.py test; done",
+    fix="Write the other stack's form by hand (the EPEL 7 template shows each step), then "
+        "`coinstall spec lint` the result.",
+    source="coinstall spec port",
+)
+def port_manual(r: Rule, ctx: SpecContext) -> Iterator[Finding]:
+    # the port writes these findings itself (coinstall.spec.port); lint has none
+    return iter(())

@@ -373,6 +373,15 @@ def render(stack: Stack, style: str, facts: Sequence[VersionFacts]) -> str:
         "  %{_coinstall_env} %{__python3} -m pip wheel --no-deps --no-build-isolation "
         "--wheel-dir dist . %{?*}",
         "}",
+        "%py3_other_build_wheel(-) %{expand:\\\\\\",
+        "  %{_coinstall_env} %{__python3_other} -m pip wheel --no-deps --no-build-isolation "
+        "--wheel-dir dist-other . %{?*}",
+        "}",
+        "%py3_other_install_wheel(-) %{expand:\\\\\\",
+        "  %{__python3_other} -m pip install -I dist-other/%{1} --root %{buildroot} --prefix %{_prefix} "
+        "--no-deps --no-index --no-warn-script-location",
+        "  rm -rfv %{buildroot}%{_bindir}/__pycache__",
+        "}",
         "%py3_install_wheel(-) %{expand:\\\\\\",
         "  %{__python3} -m pip install -I dist/%{1} --root %{buildroot} --prefix %{_prefix} "
         "--no-deps --no-index --no-warn-script-location",
@@ -455,9 +464,22 @@ def render(stack: Stack, style: str, facts: Sequence[VersionFacts]) -> str:
         "%pytest %{_coinstall_pythonpath} PYTHONDONTWRITEBYTECODE=1 %{__python3} -m pytest",
         "%pytest_other %{_coinstall_other_pythonpath} PYTHONDONTWRITEBYTECODE=1 "
         "%{__python3_other} -m pytest",
-        "%pyproject_check_import(-) %{_coinstall_pythonpath} %{__python3} -c "
-        "'import sys; sys.exit(0)'",
+        "# %pyproject_check_import: import every top-level module %pyproject_save_files listed",
+        "%_coinstall_check_import(-) %{expand:\\\\\\",
+        "  PYTHONPATH=\"%{buildroot}%4:%{buildroot}%3\" PYTHONDONTWRITEBYTECODE=1 %1 -c 'import importlib, re, sys",
+        "  mods = set()",
+        "  for line in open(sys.argv[1]):",
+        "      m = re.match(r\"(?:%%dir )?/\\S*/site-packages/([A-Za-z_][A-Za-z0-9_]*)(\\.py|/|$)\", line.strip())",
+        "      if m: mods.add(m.group(1))",
+        "  [importlib.import_module(m) for m in sorted(mods)]' %2",
+        "}",
+        "%pyproject_check_import(-) %{_coinstall_check_import %{__python3} %{pyproject_files} %{python3_sitelib} %{python3_sitearch}}",
+        "%pyproject_other_check_import(-) %{_coinstall_check_import %{__python3_other} %{pyproject_other_files} %{python3_other_sitelib} %{python3_other_sitearch}}",
         "%py3_check_import(-) %{_coinstall_pythonpath} %{__python3} -c "
+        "'import importlib, sys; [importlib.import_module(m) for m in sys.argv[1:]]' "
+        "%{lua: for i = 1, #arg do if arg[i]:sub(1, 1) ~= '-' then "
+        "print((arg[i]:gsub(',', ' ')) .. ' ') end end}",
+        "%py3_other_check_import(-) %{_coinstall_other_pythonpath} %{__python3_other} -c "
         "'import importlib, sys; [importlib.import_module(m) for m in sys.argv[1:]]' "
         "%{lua: for i = 1, #arg do if arg[i]:sub(1, 1) ~= '-' then "
         "print((arg[i]:gsub(',', ' ')) .. ' ') end end}",

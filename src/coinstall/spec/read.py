@@ -159,6 +159,11 @@ def _package_of(name: str, args: str) -> str | None:
         if t.startswith("-"):
             i += 1
             continue
+        if name == "description" and t.startswith("%"):
+            # `%description %{_description}`: a macro here is the text (it expands to lines
+            # starting with a newline), not a subpackage name
+            i += 1
+            continue
         if pkg is None:
             pkg = "%{name}-" + t
         i += 1
