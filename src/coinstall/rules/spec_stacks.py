@@ -126,7 +126,7 @@ def missing_other(r: Rule, ctx: SpecContext) -> Iterator[Finding]:
     for section, tokens in _OTHER_STEPS:
         if section == "check" and not any(True for _ in ctx.doc.sections_named("check")):
             continue
-        if not _mentions(ctx, section, tokens):
+        if not _mentions(ctx, section, tokens) and _first_line(ctx, section) not in ctx.left:
             yield Finding(r.name, r.severity, None,
                           f"%{section} does nothing for the other stack "
                           f"(none of {', '.join(tokens[:2])})", _first_line(ctx, section))

@@ -104,7 +104,10 @@ def catalogue_facts(version: tuple[int, int], catalogue: Catalogue,
         MacrosError: the catalogue does not know CPython ``version``.
     """
     v = f"{version[0]}.{version[1]}"
-    rt = catalogue.predict("cpython", version, "", platform="linux", triplet=HOST_TRIPLET)
+    rt = None
+    for flags in ("", "m"):  # 3.3-3.7 release builds have the pymalloc flag m
+        rt = rt or catalogue.predict("cpython", version, flags, platform="linux",
+                                     triplet=HOST_TRIPLET)
     if rt is None or not rt.extension_suffixes:
         raise MacrosError(f"the runtime catalogue does not know CPython {v}")
     return VersionFacts(
@@ -322,6 +325,9 @@ def render(stack: Stack, style: str, facts: Sequence[VersionFacts]) -> str:
         "}",
         "# %python_provide is deprecated (macros.python); it provides nothing here",
         "%python_provide(-) %{nil}",
+        "# macros.python-srpm: RHEL names the wheel packages per stack (python3.11-pip-wheel)",
+        "%python_wheel_pkg_prefix python" + ("" if style == "fedora" else "%{python3_pkgversion}"),
+        "%python_wheel_dir %{_datadir}/%{python_wheel_pkg_prefix}-wheels",
         "%python_enable_dependency_generator %{nil}",
         "%python_disable_dependency_generator %{nil}",
         "%__pypi_url https://files.pythonhosted.org/packages/source/",

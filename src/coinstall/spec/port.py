@@ -206,9 +206,8 @@ def _balanced(lines: list[str]) -> list[str]:
     return out + ["%endif"] * depth
 
 
-def _main_owns(entry: str) -> str:
-    return ("# coinstall spec port: /usr/bin/" + entry.replace("%", "%%")
-            + " belongs to the main Python")
+def _main_owns(line: str) -> str:
+    return "# coinstall spec port, the main Python's: " + line.strip().replace("%", "%%")
 
 
 def _continued(sec: Section, k: int) -> list[int]:
@@ -297,6 +296,11 @@ class _Port:
                                   self.ed.get(n)))
         else:
             self.ed.add_before(1, [f"%global python3_pkgversion {self.python}"])
+        for name, _, line in self.doc.definitions:
+            if name == "__python3" and line:
+                self.ed.set(line, "# coinstall spec port: %%__python3 comes from the stack "
+                                  "macros (was: " + self.doc.lines[line - 1].strip()
+                            .replace("%", "%%") + ")")
         self.rename_all()
         main = self.main_sub()
         name_tag = next((t for t in self.doc.tags if t.key == "name" and t.package is None),
@@ -398,13 +402,13 @@ class _Port:
                     continue
                 if _MAJOR_BIN.search(entry) or "*" in entry:
                     tail.append(f"rm -f %{{buildroot}}%{{_bindir}}/{entry}")
-                    self.ed.set(n, _main_owns(entry))
+                    self.ed.set(n, _main_owns(self.ed.get(n)))
                     continue
                 has_versioned = any(x.startswith(entry + "-") and (
                     _VERSIONED_BIN.search(x) or x.endswith("*")) for x in names)
                 if has_versioned:
                     tail.append(f"rm -f %{{buildroot}}%{{_bindir}}/{entry}")
-                    self.ed.set(n, _main_owns(entry))
+                    self.ed.set(n, _main_owns(self.ed.get(n)))
                 else:
                     tail.append(f"mv %{{buildroot}}%{{_bindir}}/{entry} "
                                 f"%{{buildroot}}%{{_bindir}}/{entry}-%{{python3_version}}")
@@ -430,7 +434,8 @@ class _Port:
                             .replace("%", "%%") + ")")
             if name == "__python3" and line:
                 self.ed.set(line, "# coinstall spec port: %%__python3 comes from the stack "
-                                  "macros")
+                                  "macros (was: " + self.doc.lines[line - 1].strip()
+                            .replace("%", "%%") + ")")
         self.rename_all()
         if layout_of(self.doc) == "epel":
             return  # already the EPEL template
@@ -660,8 +665,8 @@ class _Port:
                                          "NAME-3 and NAME-X.Y", *tail])
 
     def twin_check(self) -> None:
-        rx = re.compile(r"%\{?(pytest|tox|py3_check_import|pyproject_check_import|__python3|"
-                        r"python3)\b(?!_other)|%\{?python3\}")
+        rx = re.compile(r"%\{?(pytest|py3_check_import|pyproject_check_import|__python3|"
+                        r"python3)\b(?!_other)|%\{?python3\}|%\{\??python3_version\}")
         for s in self.doc.sections_named("check"):
             for n, text in s.lines:
                 if re.search(r"%\{?tox\b", text):

@@ -92,13 +92,15 @@ class Tag:
 class Package:
     """A binary package librpm made: the ``name`` (expanded), ``written`` (the name as the
     spec writes it: ``%{name}`` for the main package), the ``line`` of its preamble, and its
-    expanded ``requires`` and ``provides`` names."""
+    expanded ``requires`` and ``provides`` names, and its ``%files`` list as librpm keeps it
+    (None: no ``%files`` in an active branch, so rpmbuild builds no such package)."""
 
     name: str
     written: str | None
     line: int
     requires: tuple[str, ...] = ()
     provides: tuple[str, ...] = ()
+    files: str | None = None
 
 
 @dataclass
@@ -325,9 +327,11 @@ def _parse_with_rpm(doc: SpecDoc, macros_file: str | None) -> None:
         h = p.header
         name = _s(h[rpm.RPMTAG_NAME])
         w, line = expanded_written.get(name, (None, 0))
+        flist = p.fileList
         pkgs.append(Package(name, w, line,
                             tuple(_s(x) for x in h[rpm.RPMTAG_REQUIRENAME]),
-                            tuple(_s(x) for x in h[rpm.RPMTAG_PROVIDENAME])))
+                            tuple(_s(x) for x in h[rpm.RPMTAG_PROVIDENAME]),
+                            _s(flist) if flist is not None else None))
     doc.packages = pkgs
     for part in ("prep", "build", "install", "check"):
         try:
