@@ -93,7 +93,7 @@ def _renamed_in(line: str, text: str) -> bool:
 
 
 def test_epel_port_of_a_library_makes_a_subpackage_per_stack(files: MacroFiles) -> None:
-    doc, _, r = _port(str(DATA / "pairs/six.fedora.spec"), "epel", files)
+    _doc, _, r = _port(str(DATA / "pairs/six.fedora.spec"), "epel", files)
     assert r.findings == []
     text = r.text
     assert "%package -n python%{python3_other_pkgversion}-six" in text
