@@ -99,10 +99,10 @@ def lint_cmd(specs: tuple[str, ...], stack_text: str | None, profile: str | None
 
 @spec_group.command("port")
 @click.argument("spec_path", metavar="SPEC", type=click.Path())
-@click.option("--to", "target", type=click.Choice(["alt", "epel"]), required=True,
+@click.option("--to", "target", type=click.Choice(["alt", "epel", "suse"]), required=True,
               help="alt: one alternative stack (%global python3_pkgversion 3.X); epel: the "
                    "default stack plus %python3_other_pkgversion (a subpackage per stack for "
-                   "a library).")
+                   "a library); suse: openSUSE flavors (%python_subpackages).")
 @click.option("--python", "python", metavar="X.Y",
               help="The alternative stack's version for --to alt (default: the stack's "
                    "default, else 3.12).")

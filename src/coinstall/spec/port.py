@@ -15,7 +15,12 @@ Targets (sources in :mod:`coinstall.spec`):
   default's), scripts ``foo-%{python3_other_version}`` and ``%check``, all under
   ``%if 0%{?with_python3_other}``; the default keeps ``foo`` and gets ``foo-3`` and
   ``foo-%{python3_version}``.  An application is ported to the default stack only.
-* ``suse``: not written by this version (``coinstall spec port --to suse`` reports it).
+* ``suse``: openSUSE flavors (python-rpm-macros ``macros.lua``, ``flavor.in``): the
+  ``python3-foo`` subpackage folds into ``python-foo``, ``%python_subpackages`` makes one
+  ``pythonXY-foo`` per flavor, BuildRequires become ``%{python_module foo}``, Requires
+  ``python-foo``, ``%files %{python_files}`` lists ``%{python_sitelib}/foo`` (from the
+  ``%pyproject_save_files`` arguments), scripts become alternatives (``%python_clone -a``,
+  ``%python_alternative``, ``%python_install_alternative`` in ``%post``).
 
 The edit works on the spec's lines (read with ``specfile``/librpm by :mod:`.read`): every
 line not rewritten is kept byte for byte, so ``--diff`` shows only the port.  A line the port
@@ -36,7 +41,7 @@ from coinstall.rules._spec import SpecContext, is_application, layout_of, stack_
 from coinstall.rules.spec_style import port_manual
 from coinstall.spec.read import Section, SpecDoc
 
-TARGETS = ("alt", "epel")
+TARGETS = ("alt", "epel", "suse")
 
 
 @dataclass
@@ -47,6 +52,8 @@ class PortResult:
     text: str
     findings: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: original lines that have no line in the port (moved lines count as kept)
+    dropped: list[int] = field(default_factory=list)
 
     def diff(self, original: str, path: str) -> str:
         """A unified diff from ``original`` to the port."""
@@ -424,6 +431,121 @@ class _Port:
     def common_left(self) -> None:
         """Lines left for the packager are found in the ported text (:func:`port`)."""
 
+    # -- openSUSE ---------------------------------------------------------------------
+
+    _SUSE_NAMES = {
+        "python3_sitelib": "python_sitelib", "python3_sitearch": "python_sitearch",
+        "python3_version": "python_version", "py3_build": "python_build",
+        "py3_install": "python_install", "__python3": "python_exec", "python3": "python_exec",
+    }
+
+    def _suse_line(self, text: str) -> str:
+        t = re.sub(r"%(\{[?!]*)?(python3_sitelib|python3_sitearch|python3_version|py3_build|"
+                   r"py3_install|__python3|python3)(?![\w])",
+                   lambda m: "%" + (m.group(1) or "") + self._SUSE_NAMES[m.group(2)], text)
+        return t
+
+    def _suse_dep(self, tag: str, value: str) -> str | None:
+        """A dependency on a Python package as openSUSE writes it, or None to keep it."""
+        v = _rename(value).strip()
+        m = re.match(r"^python%\{python3_pkgversion\}(?:-(\S+)|dist\((\S+)\))(.*)$", v) \
+            or re.match(r"^%\{py3_dist\s+(\S+)\}()(.*)$", v)
+        if not m:
+            return None
+        name = (m.group(1) or m.group(2) or "").rstrip(")")
+        rest = m.group(3)
+        if tag == "buildrequires":
+            return "%{python_module " + name + rest + "}"
+        return "python-" + name + rest
+
+    def suse(self) -> None:
+        if layout_of(self.doc) != "fedora":
+            self.leave(1, f"a {layout_of(self.doc)} spec: only Fedora-layout specs are ported "
+                          "to openSUSE flavors")
+            return
+        if is_application(self.ctx):
+            self.notes.append("an application: openSUSE builds it for the primary flavor "
+                              "only; names converted")
+        main = self.main_sub()
+        if main is not None and not self.can_fold(main):
+            main = None
+        if main is None and not is_application(self.ctx):
+            name_line = next((t.line for t in self.doc.tags if t.key == "name"), 1)
+            self.leave(name_line, "no plain python3- subpackage of a python- source package "
+                                  "to turn into %python_subpackages: fold it by hand")
+        # dependencies
+        for t in self.doc.tags:
+            if t.key in _DEP_TAGS:
+                new = self._suse_dep(t.key, t.value)
+                if new is not None:
+                    self.ed.set(t.line, self.ed.get(t.line).replace(t.value, new, 1))
+        if main is not None:
+            self.fold(main)
+            first_desc = next(self.doc.sections_named("description"))
+            self.ed.add_before(first_desc.start, ["%python_subpackages", ""])
+        # module names for %files, from %pyproject_save_files
+        modules: list[str] = []
+        for n, text, _ in self.ctx.body("install"):
+            m = re.match(r"\s*%\{?pyproject_save_files\}?\s+(.*)$", text)
+            if m:
+                modules += [a for a in m.group(1).split() if not a.startswith(("-", "+"))]
+                self.ed.set(n, "# coinstall spec port: openSUSE lists the files in %%files: "
+                            + text.strip().replace("%", "%%"))
+        site = "%{python_sitelib}" if any(t.key == "buildarch" and "noarch" in t.value
+                                          for t in self.doc.tags) else "%{python_sitearch}"
+        scripts: list[str] = []
+        for s in self.doc.sections:
+            if s.name == "changelog":
+                continue
+            if s.name == "files" and (s.package == main or s.package is None):
+                hdr = self.ed.get(s.start)
+                hdr = re.sub(r"\s-f\s+%\{?pyproject_files\}?", "", hdr)
+                if main is not None and s.package == main:
+                    hdr = re.sub(r"\s-n\s+\S+", "", hdr, count=1)
+                self.ed.set(s.start, hdr.rstrip() + " %{python_files}")
+                if "pyproject_files" in self.doc.lines[s.start - 1]:
+                    if not modules or any("*" in m for m in modules):
+                        self.leave(s.start, "%pyproject_files has no openSUSE form and "
+                                            "%pyproject_save_files names no module: list the "
+                                            "files by hand")
+                    adds = []
+                    for mod in modules:
+                        mod = self.doc.expand(mod)
+                        adds += [f"{site}/{mod}*", f"{site}/{mod}-%{{version}}.dist-info"]
+                    self.ed.add_after(s.start, adds)
+                for n, prefix, entry in self.bin_entries(s):
+                    if _MAJOR_BIN.search(entry) or _VERSIONED_BIN.search(entry):
+                        self.ed.set(n, _main_owns(self.ed.get(n)))
+                        scripts.append("rm -f %{buildroot}%{_bindir}/" + entry)
+                        continue
+                    self.ed.set(n, f"{prefix}%python_alternative %{{_bindir}}/{entry}")
+                    scripts.append(entry)
+                    first_files = s
+            for n, text in s.lines:
+                if text.lstrip().startswith("#") or n in self.ed.repl or _COND.match(text):
+                    continue
+                new = self._suse_line(text)
+                if re.search(r"%\{?pyproject_check_import", new):
+                    mods = " ".join(f"-c 'import {self.doc.expand(m)}'" for m in modules[:1])
+                    new = "%python_exec " + mods if modules else new
+                    if not modules:
+                        self.leave(n, "%pyproject_check_import: no openSUSE form")
+                if new != text:
+                    self.ed.set(n, new)
+        clones = [e for e in scripts if not e.startswith("rm -f")]
+        removes = [e for e in scripts if e.startswith("rm -f")]
+        if clones or removes:
+            last = self.last_install_line()
+            if last is not None:
+                self.ed.add_after(last, ["# coinstall spec port: one script per flavor, "
+                                         "NAME picked by update-alternatives", *removes,
+                                         *[f"%python_clone -a %{{buildroot}}%{{_bindir}}/{e}"
+                                           for e in clones]])
+        if clones:
+            self.ed.add_before(first_files.start, [
+                "%post", *[f"%python_install_alternative {e}" for e in clones], "",
+                "%postun", *[f"%python_uninstall_alternative {e}" for e in clones], ""])
+
     def epel(self) -> None:
         # an alternative-stack spec ported to EPEL: its %python3_pkgversion comes from the
         # stack macros now
@@ -703,6 +825,8 @@ def port(doc: SpecDoc, target: str, python: str = "3.12") -> PortResult:
                 "an openSUSE flavor spec (%python_subpackages): not ported")
     elif target == "alt":
         p.alt()
+    elif target == "suse":
+        p.suse()
     else:
         p.epel()
     text, where = p.ed.render()
@@ -711,7 +835,10 @@ def port(doc: SpecDoc, target: str, python: str = "3.12") -> PortResult:
     for n, msg in _left_in_output(text):
         left.setdefault(n, msg)
     findings = [Finding(r.name, r.severity, None, msg, n) for n, msg in sorted(left.items())]
-    return PortResult(text, findings, p.notes)
+    moved = {ln for lines in (*p.ed.before.values(), *p.ed.after.values()) for ln in lines}
+    dropped = [n for n, repl in p.ed.repl.items()
+               if not repl and doc.lines[n - 1] not in moved]
+    return PortResult(text, findings, p.notes, sorted(dropped))
 
 
 _LEFT_PATTERNS = (
