@@ -559,6 +559,7 @@ def render(stack: Stack, style: str, facts: Sequence[VersionFacts]) -> str:
         "%python_sitearch %python3_sitearch",
         "%python_expand(-) %{nil}",
         "%python_bin_suffix %python3_version",
+        "%python_version %python3_version",
         "%fdupes(-) %{nil}",
         "%sle15_python_module_pythons %{nil}",
     ]

@@ -174,6 +174,12 @@ _OTHER_NAMES = {
     "py3_shbang_opts": "py3_other_shbang_opts",
     "pytest": "pytest_other",
 }
+#: Fedora macro names and openSUSE's (python-rpm-macros macros.lua, flavor.in).
+_SUSE_NAMES = {
+    "python3_sitelib": "python_sitelib", "python3_sitearch": "python_sitearch",
+    "python3_version": "python_version", "py3_build": "python_build",
+    "py3_install": "python_install", "__python3": "python_exec", "python3": "python_exec",
+}
 _OTHER_RX = re.compile(r"%(\{[?!]*)?(" + "|".join(sorted(_OTHER_NAMES, key=len, reverse=True))
                        + r")(?![\w])")
 
@@ -433,16 +439,10 @@ class _Port:
 
     # -- openSUSE ---------------------------------------------------------------------
 
-    _SUSE_NAMES = {
-        "python3_sitelib": "python_sitelib", "python3_sitearch": "python_sitearch",
-        "python3_version": "python_version", "py3_build": "python_build",
-        "py3_install": "python_install", "__python3": "python_exec", "python3": "python_exec",
-    }
-
     def _suse_line(self, text: str) -> str:
         t = re.sub(r"%(\{[?!]*)?(python3_sitelib|python3_sitearch|python3_version|py3_build|"
                    r"py3_install|__python3|python3)(?![\w])",
-                   lambda m: "%" + (m.group(1) or "") + self._SUSE_NAMES[m.group(2)], text)
+                   lambda m: "%" + (m.group(1) or "") + _SUSE_NAMES[m.group(2)], text)
         return t
 
     def _suse_dep(self, tag: str, value: str) -> str | None:
