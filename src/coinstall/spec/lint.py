@@ -85,7 +85,7 @@ def read_for(path: str, files: MacroFiles, profile: str | None = None,
     style = _STYLE_OF_PROFILE.get(prof, "fedora")
     if style == "epel" and layout == "alt":
         style = "alt"
-    return read(path, files.path(style), text=text), layout
+    return read(path, files.path(style), text=text, structured=(sections, tags, defs)), layout
 
 
 def run_spec_rules(ctx: SpecContext, config: Config | None = None) -> list[Finding]:

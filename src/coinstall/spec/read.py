@@ -254,9 +254,14 @@ def load_macros(macros_file: str | None) -> None:
             rpm.expandMacro(f"%{{load:{macros_file}}}")
 
 
-def read(path: str, macros_file: str | None, *, text: str | None = None) -> SpecDoc:
+Structure = tuple[list[Section], list[Tag], list[tuple[str, str, int]]]
+
+
+def read(path: str, macros_file: str | None, *, text: str | None = None,
+         structured: Structure | None = None) -> SpecDoc:
     """Read one spec: structure with line numbers, then librpm's parse with the stack macros
-    (``macros_file``, from :func:`coinstall.spec.macros.render`) loaded.
+    (``macros_file``, from :func:`coinstall.spec.macros.render`) loaded.  ``text`` and
+    ``structured`` (:func:`structure` of it) save a second read when the caller has them.
 
     Raises:
         SpecError: not readable, not text, too big, or librpm refuses it (unterminated
@@ -275,7 +280,7 @@ def read(path: str, macros_file: str | None, *, text: str | None = None) -> Spec
             raise SpecError(path, 0, "binary data (a NUL byte): not a spec file")
         text = raw.decode("utf-8", "surrogateescape")
     try:
-        sections, tags, defs = structure(path, text)
+        sections, tags, defs = structured or structure(path, text)
     except Exception as exc:  # specfile's parser on hostile text
         raise SpecError(path, 0, f"cannot split into sections: {exc}") from None
     if not any(t.key == "name" for t in tags):
