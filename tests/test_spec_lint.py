@@ -121,6 +121,13 @@ def test_mixed_stacks_on_real_epel_specs(tmp_path: Path) -> None:
               "%description -n python%{python3_pkgversion}-foo\nx\n"
               "%files -n python%{python3_pkgversion}-foo\n%{python3_sitelib}/foo/\n")
     assert lines_of(p, "spec-mixed-stacks") == [12]
+    # an alternative-stack spec building against another stack's package
+    p = write(tmp_path, "%global python3_pkgversion 3.11\n"
+              + HEAD.replace("%description", "BuildRequires: python3.12-setuptools\n%description")
+              + "%package -n python%{python3_pkgversion}-foo\nSummary: x\n"
+              "%description -n python%{python3_pkgversion}-foo\nx\n"
+              "%files -n python%{python3_pkgversion}-foo\n%{python3_sitelib}/foo/\n", "b.spec")
+    assert lines_of(p, "spec-mixed-stacks") == [8]
 
 
 def test_bindir_rules(tmp_path: Path) -> None:

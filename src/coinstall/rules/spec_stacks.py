@@ -308,8 +308,24 @@ def mixed(r: Rule, ctx: SpecContext) -> Iterator[Finding]:
                               f"{p.name} requires {dep}, of another stack", line)
 
 
-def _requires_line(ctx: SpecContext, written: str | None, dep: str) -> int | None:
+    # expanded: an alternative-stack spec's BuildRequires of another literal stack version
+    # (python3-x is spec-hardcoded-python3's)
+    if ctx.layout == "alt":
+        mine = stack_of_dep("python" + ctx.doc.expand("%{python3_pkgversion}") + "-x")
+        for dep in ctx.doc.buildrequires:
+            theirs = stack_of_dep(dep)
+            if theirs not in (None, "3", mine):
+                line = _requires_line(ctx, None, dep, "buildrequires") or 1
+                if line not in ctx.left:
+                    yield Finding(r.name, r.severity, None,
+                                  f"BuildRequires {dep} in a spec for the python{mine} stack",
+                                  line)
+
+
+def _requires_line(ctx: SpecContext, written: str | None, dep: str,
+                   key: str = "requires") -> int | None:
     for t in ctx.doc.tags:
-        if t.package == written and t.key == "requires" and dep in ctx.doc.expand(t.value):
+        if t.key == key and (key == "buildrequires" or t.package == written) \
+                and dep in ctx.doc.expand(t.value):
             return t.line
     return None
