@@ -225,3 +225,11 @@ def test_suse_port_makes_flavors_and_alternatives(files: MacroFiles) -> None:
 
 
 ROOT_BUILD = Path(__file__).resolve().parent / "data" / "spec-build"
+
+
+def test_port_of_an_epel7_spec_reports_what_it_did_not_fix() -> None:
+    res = CliRunner().invoke(main, ["spec", "port", str(DATA / "pairs/pcodedmp.epel.spec"),
+                                    "--to", "epel"])
+    assert res.exit_code == 0
+    assert "pcodedmp.epel.spec:112: warning spec-port-manual: not fixed by the port: " \
+           "spec-install-order" in res.stderr

@@ -119,7 +119,7 @@ def port_cmd(spec_path: str, target: str, python: str | None, stack_text: str | 
     ported, 2 the spec could not be read (nothing written).
     """
     from coinstall.spec.lint import MacroFiles, read_for
-    from coinstall.spec.port import port
+    from coinstall.spec.port import port, unresolved
     from coinstall.spec.read import SpecError
 
     st = _stack(stack_text)
@@ -136,6 +136,12 @@ def port_cmd(spec_path: str, target: str, python: str | None, stack_text: str | 
         stderr().print(f"coinstall: {exc}", markup=False)
         sys.exit(2)
     result = port(doc, target, python)
+    try:
+        result.findings += unresolved(result, spec_path, target, files, files.stack)
+    except SpecError as exc:  # the port of a spec that read must read: say so, write nothing
+        stderr().print(f"coinstall: {spec_path}: the port does not read: {exc}", markup=False)
+        sys.exit(2)
+    result.findings.sort(key=lambda f: f.line or 0)
     err = stderr()
     for f in result.findings:
         err.print(f"{spec_path}:{f.line}: {f.severity} {f.rule}: {f.message}", markup=False)

@@ -35,6 +35,7 @@ import difflib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from coinstall.rules import Finding
 from coinstall.rules._spec import SpecContext, is_application, layout_of, stack_of_written
@@ -865,3 +866,29 @@ def _left_in_output(text: str) -> Iterator[tuple[int, str]]:
                 yield n, msg
                 break
 
+
+
+def unresolved(result: PortResult, path: str, target: str, files: Any,
+               stack: Any) -> list[Finding]:
+    """The lint findings of the ported text (read again with the target's macros, judged by
+    the target's profile) that the port did not report: problems of a spec already written
+    for another layout (an EPEL 7 spec's install order, a deprecated ``%python_provide``),
+    returned as ``spec-port-manual`` findings so that the port's report is complete.
+
+    Raises:
+        SpecError: the ported text does not read (a bug of the port).
+    """
+    from coinstall.config import Config
+    from coinstall.spec.lint import lint_doc
+    from coinstall.spec.read import read, structure
+
+    profile = {"suse": "opensuse"}.get(target, "epel")
+    style = {"suse": "suse", "alt": "alt"}.get(target, "epel")
+    doc = read(path, files.path(style), text=result.text,
+               structured=structure(path, result.text))
+    reported = {f.line for f in result.findings if f.line is not None}
+    found, _ = lint_doc(doc, layout_of(doc), Config(profile=profile, stack=stack),
+                        left=reported)
+    r = port_manual
+    return [Finding(r.name, r.severity, None, f"not fixed by the port: {f.rule}: {f.message}",
+                    f.line) for f in found]
