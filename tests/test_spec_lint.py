@@ -283,3 +283,25 @@ def test_macros_cli_probes_a_real_interpreter(tmp_path: Path) -> None:
 def test_docs_list_the_spec_rules() -> None:
     text = (Path(__file__).resolve().parent.parent / "docs" / "rules.md").read_text()
     assert "### `spec-install-order`" in text
+
+
+def test_a_lua_loop_is_refused_not_a_hang(tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from coinstall.spec import read as read_mod
+
+    monkeypatch.setattr(read_mod, "LUA_TIMEOUT", 1.0)
+    p = write(tmp_path, HEAD.replace("Summary: foo", "Summary: %{lua: while true do end}"))
+    r = lint([str(p), str(DATA / "alt/python3.11-six.spec")])
+    assert len(r.errors) == 1 and "did not finish" in r.errors[0].message
+    assert len(r.artifacts) == 1
+
+
+def test_nothing_in_a_spec_is_run(tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    text = (HEAD.replace("Summary: foo", f"Summary: %(touch {marker})")
+            .replace("%description", f"%description %(touch {marker})")
+            + f"%global x %(touch {marker})\nRequires: %{{x}}\n")
+    p = write(tmp_path, text)
+    lint([str(p)])
+    CliRunner().invoke(main, ["spec", "port", str(p), "--to", "epel"])
+    assert not marker.exists()

@@ -4,8 +4,9 @@ package names and their dependencies, through the ``rpm`` bindings).
 
 Glue written here, because the libraries lack it:
 
-* line numbers: ``specfile`` keeps sections and tags as line lists without positions; a
-  section's first line is the sum of the lengths before it (``str(sections)`` is the file);
+* line numbers: ``specfile`` keeps sections as line lists without positions; a section's
+  first line is the sum of the lengths before it (``str(sections)`` is the file);
+* tags: scanned here with specfile's tag names (see :func:`structure` for why);
 * loading a macro file: ``specfile`` defines extra macros with ``rpm.addMacro``, which cannot
   define parametric macros (``%py3_dist foo``), so the stack macros are loaded with
   ``%{load:}`` and ``rpm.spec`` is called here;
@@ -21,20 +22,25 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import rpm
+from specfile.constants import TAG_NAMES
 from specfile.context_management import capture_stderr
 from specfile.macro_definitions import MacroDefinitions
 from specfile.sanitizer import Sanitizer
 from specfile.sections import Sections
-from specfile.tags import Tags
 
 #: Specs bigger than this are refused (the largest real spec of the corpus is 35 kB).
 MAX_SPEC_BYTES = 4 * 1024 * 1024
+
+#: Seconds a spec with Lua may take to parse (in a child process) before it is refused.
+LUA_TIMEOUT = 10.0
 
 #: Sections that start a new part of a spec (rpm ``build/parseSpec.c`` ``partList``).
 SCRIPT_SECTIONS = ("prep", "generate_buildrequires", "conf", "build", "install", "check",
@@ -172,16 +178,33 @@ def _package_of(name: str, args: str) -> str | None:
     return pkg
 
 
+_UNSAFE = re.compile(r"%(?=\(|\{lua:|\{\(|lua\b)")
+
+
+def _inert(line: str) -> str:
+    """A line whose shell expansions and Lua cannot run when librpm expands it: ``%(`` and
+    ``%{lua:`` become ``%%(`` and ``%%{lua:`` (one line for one line)."""
+    return _UNSAFE.sub("%%", line)
+
+
 def structure(path: str, text: str) -> tuple[list[Section], list[Tag],
                                                 list[tuple[str, str, int]]]:
-    """Sections, tags and macro definitions of ``text`` with line numbers (specfile's
-    ``Sections``, ``Tags`` and ``MacroDefinitions``, positions added here)."""
+    """Sections, tags and macro definitions of ``text`` with line numbers.
+
+    Sections and macro definitions are specfile's (``Sections``, ``MacroDefinitions``), over
+    the lines made inert (:func:`_inert`): ``Sections.parse`` expands the last word of a
+    section header through librpm, which would run a ``%(...)`` there.  Tags are scanned here
+    (``Name: value`` lines of the preamble and ``%package`` sections): specfile's
+    ``Tags.parse`` expands every line of a section through librpm to find conditionals, which
+    runs the spec's shell and Lua and took 60% of the read time (benchmarks/spec_bench.py).
+    """
     lines = text.splitlines()
+    safe = [_inert(ln) for ln in lines]
     # specfile moves a header's last token into the body when it expands to text starting
     # with a newline (``%description %_description``), which shifts every line count; with a
     # fresh macro context the spec's own definitions are undefined and the split never happens
     rpm.reloadConfig()
-    secs = Sections.parse(lines)
+    secs = Sections.parse(safe)
     out: list[Section] = []
     tags: list[Tag] = []
     n = 1
@@ -190,13 +213,14 @@ def structure(path: str, text: str) -> tuple[list[Section], list[Tag],
             start, first = 1, 1  # the preamble has no header line
         else:
             start, first = n, n + 1
-        raw_args = str(s.options) if s.options is not None else ""
+        raw_args = _args_of(lines[start - 1]) if i > 0 and start - 1 < len(lines) else ""
         name = s.name.lower()
         pkg = _package_of(name, raw_args)
-        body = [(first + k, line) for k, line in enumerate(s.data)]
+        body = [(first + k, lines[first + k - 1]) for k in range(len(s.data))
+                if first + k - 1 < len(lines)]
         out.append(Section(name, raw_args, start, pkg, body))
         if name == "package":
-            tags.extend(_tags(s, first, pkg))
+            tags.extend(_tags(body, pkg))
         n = first + len(s.data)
     defs: list[tuple[str, str, int]] = []
     index = {}
@@ -204,32 +228,29 @@ def structure(path: str, text: str) -> tuple[list[Section], list[Tag],
         m = re.match(r"\s*%(?:global|define)\s+(\w+)", line)
         if m and m.group(1) not in index:
             index[m.group(1)] = k
-    for d in MacroDefinitions.parse(lines):
+    for d in MacroDefinitions.parse(safe):
         defs.append((d.name, d.body, index.get(d.name.split("(")[0], 0)))
     return out, tags, defs
 
 
-_TAG_RE = re.compile(r"^([A-Za-z][A-Za-z0-9]*(?:\([^)]*\))?):\s*(.*)$")
+def _args_of(header: str) -> str:
+    """The words after a section's name on its header line."""
+    parts = header.strip().split(None, 1)
+    return parts[1] if len(parts) > 1 else ""
 
 
-def _tags(section: Any, first: int, pkg: str | None) -> list[Tag]:
+_TAG_RE = re.compile(r"^([A-Za-z][A-Za-z0-9]*(?:\([^)]*\))?)\s*:\s*(.*)$")
+
+
+def _tags(body: list[tuple[int, str]], pkg: str | None) -> list[Tag]:
+    """The ``Name: value`` lines of a preamble or ``%package`` section (a value continued
+    with a backslash is read as its first line)."""
     out = []
-    try:
-        pos = first
-        for t in Tags.parse(section):
-            pos += len(t.comments.get_raw_data())
-            out.append(Tag(t.name, t.value, pos, pkg))
-            pos += 1 + t.value.count("\n")
-        return out
-    except IndexError:
-        # specfile 0.41 crashes on an %endif whose %if it does not know (openSUSE's
-        # %ifpython2); a plain Name: value scan of the section instead
-        out = []
-        for k, line in enumerate(section.data):
-            m = _TAG_RE.match(line)
-            if m:
-                out.append(Tag(m.group(1), m.group(2).strip(), first + k, pkg))
-        return out
+    for n, line in body:
+        m = _TAG_RE.match(line)
+        if m and re.sub(r"\d+$", "", m.group(1).split("(")[0].lower()) in TAG_NAMES:
+            out.append(Tag(m.group(1), m.group(2).strip(), n, pkg))
+    return out
 
 
 _LINE_RE = re.compile(r"line (\d+):\s*(.*)")
@@ -308,6 +329,9 @@ def _parse_with_rpm(doc: SpecDoc, macros_file: str | None) -> None:
                                      errors="surrogateescape") as tmp:
         tmp.write(sanitized)
         tmp.flush()
+        if "lua" in sanitized and not _finishes(tmp.name, macros_file, directory):
+            raise SpecError(doc.path, 0, f"librpm did not finish parsing it in {LUA_TIMEOUT:g} s "
+                                         "(a Lua loop?)")
         spec: Any = None
         with capture_stderr() as captured:
             try:
@@ -345,6 +369,39 @@ def _parse_with_rpm(doc: SpecDoc, macros_file: str | None) -> None:
             value = None
         doc.scripts[part] = _s(value) if value else ""
     del spec
+
+
+def _finishes(spec_file: str, macros_file: str | None, directory: str) -> bool:
+    """Whether librpm parses ``spec_file`` within :data:`LUA_TIMEOUT` seconds, tried in a
+    forked child that is killed when the time is up.  The sanitizer removes shell expansions
+    but a pure Lua loop (``while true do end``) would hang librpm, which no signal interrupts;
+    specs without Lua skip this."""
+    pid = os.fork()
+    if pid == 0:  # the child: parse, say nothing, exit
+        code = 1
+        try:
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, 2)
+            load_macros(macros_file)
+            rpm.addMacro("_sourcedir", directory)
+            rpm.spec(spec_file, rpm.RPMSPEC_ANYARCH | rpm.RPMSPEC_FORCE)
+            code = 0
+        except BaseException:
+            code = 1
+        finally:
+            os._exit(code)
+    deadline = time.monotonic() + LUA_TIMEOUT
+    delay = 0.001
+    while True:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return True  # finished (an error is reported by the parse that follows)
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return False
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)
 
 
 def _s(value: object) -> str:
