@@ -561,6 +561,8 @@ class _Port:
                             .replace("%", "%%") + ")")
         self.rename_all()
         if layout_of(self.doc) == "epel":
+            self.fix_install_order()
+            self.fix_other_sections()
             return  # already the EPEL template
         if is_application(self.ctx):
             self.notes.append("an application: ported to the default stack only (the "
@@ -614,6 +616,48 @@ class _Port:
             if t.strip() and not _COND.match(t):
                 last = n
         return last
+
+    def fix_other_sections(self) -> None:
+        """In an EPEL spec, the other stack's %package/%files lines that name the default
+        stack's macros (%{python3_sitelib} in python%{python3_other_pkgversion}-foo's %files)
+        take the other stack's."""
+        for s in self.doc.sections:
+            if s.name not in ("package", "files") or stack_of_written(s.package) != "other":
+                continue
+            for n, text in s.lines:
+                if text.lstrip().startswith("#") or _COND.match(text) \
+                        or re.match(r"\s*BuildRequires\s*:", text):
+                    continue
+                new = to_other(self.ed.get(n))
+                if new != self.ed.get(n):
+                    self.ed.set(n, new)
+                    self.notes.append(f"line {n}: the other stack's package used the default "
+                                      "stack's macros")
+
+    def fix_install_order(self) -> None:
+        """An EPEL spec that installs the default stack first: move the other stack's
+        install (with the %if around it, when it is only that) before the default's, as
+        the EPEL 7 template does ("Must do the default install last")."""
+        d = o = None
+        for n, text, _ in self.ctx.body("install"):
+            if d is None and re.search(r"%\{?(py3_install|pyproject_install)\b(?!_)", text):
+                d = n
+            if o is None and re.search(r"%\{?(py3_other_install|pyproject_other_install)\b",
+                                       text):
+                o = n
+        if d is None or o is None or o < d:
+            return
+        lines = self.doc.lines
+        block = [o]
+        if o >= 2 and o < len(lines) and re.match(r"\s*%if\b.*python3_other", lines[o - 2]) \
+                and re.match(r"\s*%endif\b", lines[o]):
+            block = [o - 1, o, o + 1]
+        moved = [self.ed.get(n) for n in block]
+        for n in block:
+            self.ed.drop(n)
+        self.ed.add_before(d, moved)
+        self.notes.append(f"line {o}: the other stack's install moved before the default's "
+                          f"(line {d}): /usr/bin is the default's")
 
     def twin_sections(self, subs: list[Section], synth: list[str] | None = None,
                       main_written: str | None = None) -> None:
