@@ -52,7 +52,8 @@ def spec_group() -> None:
 @click.option("--profile", type=click.Choice(["fedora", "epel", "opensuse"]),
               help="Judge every spec by this policy (default: from its layout: a spec "
                    "defining %python3_pkgversion or using python3_other is epel's, one with "
-                   "%python_subpackages openSUSE's, others Fedora's).")
+                   "%python_subpackages openSUSE's, others Fedora's, or epel's when --stack "
+                   "names another version).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text",
               help="Output format (the JSON and SARIF of `coinstall check`, with the line).")
 @click.option("--select", metavar="RULES", help="Run only these rules (comma-separated).")

@@ -40,12 +40,15 @@ class SpecContext:
     layout: str = "fedora"
     left: frozenset[int] = frozenset()
 
-    def body(self, *names: str) -> Iterator[tuple[int, str, Section]]:
+    def body(self, *names: str, headers: bool = False) -> Iterator[tuple[int, str, Section]]:
         """``(line, text, section)`` of every line of the named sections (all sections but
-        ``%changelog`` when none are named), comments excluded."""
-        for s in self.doc.sections:
+        ``%changelog`` when none are named), comments excluded; with ``headers`` the section
+        header lines (``%package -n python3-foo``) too."""
+        for i, s in enumerate(self.doc.sections):
             if s.name == "changelog" or (names and s.name not in names):
                 continue
+            if headers and i > 0:
+                yield s.start, self.doc.lines[s.start - 1], s
             for n, text in s.lines:
                 if not text.lstrip().startswith("#"):
                     yield n, text, s

@@ -67,7 +67,7 @@ _TOOLS = re.compile(r"python3-(rpm-generators|rpm-macros|sphinx)\b")
 def hardcoded(r: Rule, ctx: SpecContext) -> Iterator[Finding]:
     if not _alt(ctx):
         return
-    for n, text, _ in ctx.body():
+    for n, text, _ in ctx.body(headers=True):
         if n in ctx.left or _DEF_OK.search(text):
             continue
         text = _TOOLS.sub("", text)
@@ -119,9 +119,11 @@ def missing_other(r: Rule, ctx: SpecContext) -> Iterator[Finding]:
         return
     stacks = {package_stack(ctx, s.package) for s in ctx.doc.sections_named("package")}
     if "other" not in stacks:
+        line = next((s.start for s in ctx.doc.sections_named("package")
+                     if s.package is not None and package_stack(ctx, s.package)), 1)
         yield Finding(r.name, r.severity, None,
                       "no python%{python3_other_pkgversion}- subpackage: the other stack "
-                      "gets no copy of this library", _first_line(ctx, "package"))
+                      "gets no copy of this library", line)
         return
     for section, tokens in _OTHER_STEPS:
         if section == "check" and not any(True for _ in ctx.doc.sections_named("check")):

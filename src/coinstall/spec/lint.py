@@ -117,7 +117,14 @@ def lint_doc(doc: SpecDoc, layout: str, config: Config | None = None,
     """Run the spec rules on a document just read (the librpm macro context must still be
     the one it was read in: the rules expand dependency names)."""
     cfg = config or Config()
-    profile = PROFILES[cfg.profile] if cfg.profile else profile_for(layout)
+    if cfg.profile:
+        profile = PROFILES[cfg.profile]
+    elif layout == "fedora" and cfg.stack.others:
+        # a stack with another version is a question about parallel stacks: a Fedora spec
+        # is judged by what EPEL/RHEL need of it
+        profile = PROFILES["epel"]
+    else:
+        profile = profile_for(layout)
     ctx = SpecContext(doc, profile, cfg.stack, layout, frozenset(left))
     return run_spec_rules(ctx, cfg), ctx
 
