@@ -19,6 +19,7 @@ from coinstall.rules import ArtifactContext, Finding, run_rules, run_set_rules
 from coinstall.rules.profiles import PROFILES, Profile, choose_profile
 from coinstall.runtimes.catalogue import HOST_TRIPLET, Catalogue
 from coinstall.runtimes.model import Runtime
+from coinstall.runtimes.platforms import runtimes_for_wheel
 
 
 @dataclass
@@ -33,6 +34,9 @@ class ArtifactResult:
     problems: list[str] = field(default_factory=list)
     profile: Profile = PROFILES["wheel"]
     context: ArtifactContext | None = None
+    #: the runtimes this artifact was judged against (for a wheel of another platform those
+    #: of its platforms: runtimes_for_wheel); None: the run's.
+    runtimes: list[Runtime] | None = None
 
 
 @dataclass(frozen=True)
@@ -107,19 +111,34 @@ def _read_members(path: str, wanted: set[str]) -> dict[str, bytes]:
 
 
 def check_artifact(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
-                   config: Config | None = None, *, digests: bool = False) -> ArtifactResult:
+                   config: Config | None = None, *, digests: bool = False,
+                   verdicts: bool = True, own_platforms: bool = False) -> ArtifactResult:
     """Read one artifact in one pass, judge its files and run the rules of its profile
     (``config.profile`` if set, else :func:`~coinstall.rules.profiles.choose_profile`).
+
+    With ``own_platforms`` a wheel for another platform than this machine's (macOS, Windows,
+    another CPU or C library, from its platform tags) is judged against that platform's
+    catalogue runtimes and the installed ones that run there
+    (:func:`~coinstall.runtimes.platforms.runtimes_for_wheel`) instead of ``runtimes``;
+    without it (``share``, which installs for exactly its targets) against ``runtimes``.
 
     With ``digests`` every regular file's content is read and its SHA-256 kept in
     :attr:`FileRecord.sha256` (the content itself is dropped), for rules that compare files
     across artifacts (``file-conflict``).
+
+    With ``verdicts=False`` the per-file, per-runtime verdicts (the matrix) are not computed:
+    no rule reads them, and ``coinstall fix`` needs only the findings.
 
     Raises:
         ArtifactError: the artifact cannot be opened or its payload is corrupt.
     """
     reader = open_artifact(path)
     info = reader.info
+    if own_platforms and info.format == "wheel" and info.arch:
+        # judged against the runtimes of the wheel's own platforms (macOS, Windows, another
+        # CPU), not this machine's alone
+        runtimes = runtimes_for_wheel(info.arch.split("."), runtimes, catalogue)
+    own = list(runtimes)
     root = os.path.abspath(path) if info.format == "tree" else None
     records: list[FileRecord] = []
     links: list[Member] = []
@@ -140,14 +159,14 @@ def check_artifact(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
     cfg = config or Config()
     wanted = hash_pyc_sources(records) if cfg.enabled("bytecode-stale") else set()
     contents = _read_members(path, wanted) if wanted else {}
-    judgement = judge(records, runtimes)
+    judgement = judge(records, runtimes) if verdicts else Judgement()
     owners = {}
     if root is not None:
         for rt in runtimes:
             for d in (rt.purelib, rt.platlib, rt.stdlib):
                 if d and (root == d or root.startswith(d.rstrip("/") + "/")):
                     owners[rt.id] = rt
-    profile = PROFILES[cfg.profile] if cfg.profile else choose_profile(info)
+    profile = PROFILES[cfg.profile] if cfg.profile else choose_profile(info, cfg.stack)
     ctx = ArtifactContext(
         info=info, records=records, judgement=judgement, runtimes={r.id: r for r in runtimes},
         catalogue=catalogue, vendor="debian" if info.format == "deb" else "upstream",
@@ -156,7 +175,7 @@ def check_artifact(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
     )
     findings = list(run_rules(ctx, cfg))
     return ArtifactResult(info, records, judgement, findings, list(reader.problems), profile,
-                          ctx)
+                          ctx, own)
 
 
 def check(targets: Sequence[str], runtimes: Sequence[Runtime], catalogue: Catalogue,
@@ -173,7 +192,7 @@ def check(targets: Sequence[str], runtimes: Sequence[Runtime], catalogue: Catalo
     for t in targets:
         try:
             result = check_artifact(t, runtimes, catalogue, config,
-                                    digests=digests and t in packages)
+                                    digests=digests and t in packages, own_platforms=True)
         except ArtifactError as exc:
             errors.append(TargetError(t, str(exc)))
             continue
@@ -182,11 +201,18 @@ def check(targets: Sequence[str], runtimes: Sequence[Runtime], catalogue: Catalo
             continue
         artifacts.append(result)
         errors.extend(TargetError(t, p) for p in result.problems)
+    run_rts = list(runtimes)
+    ids = {rt.id for rt in run_rts}
+    for a in artifacts:  # the foreign platforms' runtimes join the run's list (JSON runtimes[])
+        for rt in a.runtimes or ():
+            if rt.id not in ids:
+                ids.add(rt.id)
+                run_rts.append(rt)
     by_ctx = {id(a.context): a for a in artifacts}
     ctxs = [a.context for a in artifacts if a.context is not None]
     for ctx, finding in run_set_rules(ctxs, config):
         by_ctx[id(ctx)].findings.append(finding)
-    return CheckResult(list(runtimes), artifacts, errors)
+    return CheckResult(run_rts, artifacts, errors)
 
 
 def default_targets(installed: Sequence[Runtime]) -> list[str]:
@@ -225,7 +251,10 @@ class MatrixRow:
 
 
 def matrix(result: ArtifactResult, runtimes: Sequence[Runtime]) -> list[MatrixRow]:
-    """The runtime compatibility matrix of one artifact, in the order of ``runtimes``."""
+    """The runtime compatibility matrix of one artifact, in the order of ``runtimes`` (the
+    artifact's own runtimes instead when it was judged against another platform's)."""
+    if result.runtimes is not None:
+        runtimes = result.runtimes
     judged = list(result.judgement.usable.items())
     rows = []
     for rt in runtimes:

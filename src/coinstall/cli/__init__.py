@@ -1,10 +1,23 @@
 """The command line: one module per command group, all registered on :data:`main`.
 
 ``runtimes`` (cli/runtimes.py); ``check``, ``rules``, ``explain`` (cli/check.py); ``plan``
-(cli/plan.py); ``share`` (cli/share.py); ``spec``, ``macros`` (cli/spec.py).
+(cli/plan.py); ``share`` (cli/share.py); ``fix`` (cli/fix.py); ``spec``, ``macros``
+(cli/spec.py).
 """
 
-from coinstall.cli import check, plan, runtimes, share, spec  # noqa: F401  (registers commands)
-from coinstall.cli._common import main
+from coinstall.cli._common import LazyGroup, main
+
+# Each command module registers its commands on ``main`` when imported; it is imported when its
+# command is invoked (or listed by --help), so a run pays only for the command it runs.
+assert isinstance(main, LazyGroup)
+main.lazy.update({
+    "runtimes": "coinstall.cli.runtimes",
+    "check": "coinstall.cli.check", "rules": "coinstall.cli.check",
+    "explain": "coinstall.cli.check",
+    "plan": "coinstall.cli.plan",
+    "share": "coinstall.cli.share",
+    "fix": "coinstall.cli.fix",
+    "spec": "coinstall.cli.spec", "macros": "coinstall.cli.spec",
+})
 
 __all__ = ["main"]

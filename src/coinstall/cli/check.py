@@ -11,9 +11,6 @@ import click
 from coinstall import config as config_mod
 from coinstall.check import TargetError, check, default_targets
 from coinstall.cli._common import PYTHON_OPT, discover, main, rule_list, stderr, stdout
-from coinstall.report import json as json_report
-from coinstall.report import sarif as sarif_report
-from coinstall.report import text as text_report
 from coinstall.rules import REGISTRY, all_rules
 from coinstall.rules.profiles import PROFILES
 from coinstall.runtimes import catalogue as catalogue_mod
@@ -23,8 +20,13 @@ from coinstall.runtimes.stack import Stack, StackError
 
 @main.command("check")
 @click.argument("targets", nargs=-1, type=click.Path())
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text",
-              help="Output format (JSON: docs/json-format.md; SARIF 2.1.0).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "html"]),
+              default="text",
+              help="Output format (JSON: docs/json-format.md; SARIF 2.1.0; html: with "
+                   "--release only).")
+@click.option("--release", is_flag=True,
+              help="The targets (wheels, directories of wheels) are one release: show its "
+                   "coverage grid, runtimes x platforms.")
 @click.option("--summary", is_flag=True, help="One line per artifact instead of the matrices.")
 @click.option("--profile", type=click.Choice(list(PROFILES)),
               help="Judge every artifact by this policy (default: chosen per artifact).")
@@ -37,15 +39,18 @@ from coinstall.runtimes.stack import Stack, StackError
                    "[tool.coinstall] found from the current directory up).")
 @click.option("--no-installed", is_flag=True,
               help="Judge against the catalogue only; start no interpreter.")
-@click.option("-v", "--verbose", is_flag=True, help="List every known runtime in each matrix.")
+@click.option("-v", "--verbose", is_flag=True,
+              help="List every known runtime in each matrix; with no TARGETS, print a matrix "
+                   "per site directory.")
 @PYTHON_OPT
 def check_cmd(targets: tuple[str, ...], fmt: str, summary: bool, profile: str | None,
               stack_text: str | None, select: str | None, ignore: str | None,
               config_path: str | None, no_installed: bool, verbose: bool,
-              pythons: tuple[str, ...]) -> None:
+              pythons: tuple[str, ...], release: bool = False) -> None:
     """Check packages (wheel, .deb, .rpm, directory) without running them.
 
-    With no TARGETS, checks the site-packages of every Python installation found.
+    With no TARGETS, checks the site-packages of every Python installation found and shows
+    the Pythons, then only what crosses runtimes or is wrong (-v: a matrix per directory).
     Exit status: 0 no error findings, 1 error findings, 2 a target could not be read or a
     usage/configuration error.
     """
@@ -68,6 +73,12 @@ def check_cmd(targets: tuple[str, ...], fmt: str, summary: bool, profile: str | 
     ign = rule_list(ignore, "--ignore")
     if ign is not None:
         cfg.ignore = cfg.ignore | ign
+    if release:
+        from coinstall.cli.release import run_release
+
+        sys.exit(run_release(targets, fmt, cfg, no_installed, pythons))
+    if fmt == "html":
+        raise click.BadParameter("html is the format of --release", param_hint="--format")
     cat = catalogue_mod.load()
     installed = discover(pythons, not no_installed)
     all_rts = combine(installed, cat)
@@ -77,13 +88,37 @@ def check_cmd(targets: tuple[str, ...], fmt: str, summary: bool, profile: str | 
     for t in missing:
         result.errors.append(TargetError(t, "no such file or directory"))
     stack = str(cfg.stack) if cfg.stack.known else None
+    # No target: the machine view (coinstall.machine) instead of a matrix per directory.
+    view = None
+    if not targets:
+        from coinstall import machine as machine_mod
+
+        view = machine_mod.machine_view(result, installed)
+    # each renderer is imported only when chosen (rich is not needed for JSON or SARIF)
     if fmt == "json":
-        click.echo(json_report.dumps(result, stack))
+        from coinstall.report import json as json_report
+
+        if view is None:
+            click.echo(json_report.dumps(result, stack))
+        else:
+            doc = json_report.to_json(result, stack)
+            doc["machine"] = machine_mod.to_json(view)
+            click.echo(json.dumps(doc, indent=2))
     elif fmt == "sarif":
+        from coinstall.report import sarif as sarif_report
+
         click.echo(sarif_report.dumps(result))
     elif summary:
+        from coinstall.report import text as text_report
+
         text_report.render_summary(result, stdout())
+    elif view is not None and not verbose:
+        from coinstall.report import machine_text
+
+        machine_text.render_machine(view, result, stdout())
     else:
+        from coinstall.report import text as text_report
+
         text_report.render(result, stdout(), verbose=verbose)
     if fmt == "text" and result.errors:
         err = stderr()
@@ -98,6 +133,8 @@ def check_cmd(targets: tuple[str, ...], fmt: str, summary: bool, profile: str | 
               default="text")
 def rules_cmd(profile: str | None, fmt: str) -> None:
     """List the rule catalogue: name, severity, profiles, what each rule finds."""
+    from coinstall.report import text as text_report
+
     rules = all_rules(profile)
     if fmt == "json":
         click.echo(json.dumps([r.to_json() for r in rules], indent=2))
@@ -111,6 +148,8 @@ def rules_cmd(profile: str | None, fmt: str) -> None:
 @click.argument("name")
 def explain_cmd(name: str) -> None:
     """Explain one rule: what it finds, why it matters, an example, the fix, its source."""
+    from coinstall.report import text as text_report
+
     all_rules()
     r = REGISTRY.get(name)
     if r is None:

@@ -12,10 +12,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from coinstall.rules.profiles import PROFILES, Profile
 from coinstall.runtimes.stack import Stack
-from coinstall.spec.read import Section, SpecDoc
+
+if TYPE_CHECKING:  # the spec reader imports librpm and specfile: only `coinstall spec` pays
+    from coinstall.spec.read import Section, SpecDoc
 
 #: Layouts a spec can be written in (:func:`layout_of`).
 LAYOUTS = ("fedora", "alt", "epel", "suse")

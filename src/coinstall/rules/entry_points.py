@@ -108,14 +108,17 @@ def _flavor(ctx: ArtifactContext) -> bool:
            "python-rpm-macros README (%python_clone, alternatives)",
     peers=("taskotron:executables",),
     profiles=("fedora", "epel", "opensuse"),
+    autofix="auto", fixer="entry_points:fix",
 )
 def entry_point_ownership(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
     """Versioned names are checked against the package's own version (files and
     ``python(abi)``).  Unversioned and major-only names need to know the default stack:
-    ``--stack`` gives it; without it a Fedora/EPEL package whose name carries a
-    minor-versioned prefix (``python3.11-foo``) is an alternative stack, and on openSUSE
-    every flavor is (unversioned names must be alternatives links there).  When nothing
-    says, the rule stays silent on those names."""
+    ``--stack`` gives it (a ``python312-foo`` is the default stack when the stack's default
+    is 3.12, as EPEL 7's ``python36-foo`` was); without it a Fedora package whose name
+    carries a minor-versioned prefix (``python3.11-foo``) is an alternative stack, on EPEL
+    only a dotted one is (:func:`~coinstall.rules._relations.alternative_stack`), and on
+    openSUSE every flavor is (unversioned names must be alternatives links there).  When
+    nothing says, the rule stays silent on those names."""
     own = _python_package(ctx)
     if own is None:
         return
@@ -128,15 +131,20 @@ def entry_point_ownership(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]
             parts = tuple(int(p) for p in ep.version.split("."))
             if parts != ver[: len(parts)]:
                 yield self.finding(ep.path, f"/{ep.path} names python{ep.version} but "
-                                            f"{ctx.info.name} is a {label} package")
+                                            f"{_who(ctx)} is a {label} package")
                 continue
             if len(parts) == 2 or not alt:
                 continue
         elif not alt or (flavor and ep.alternative):
             continue
         what = "an update-alternatives link" if flavor else "the default stack's package"
-        yield self.finding(ep.path, f"/{ep.path} in {ctx.info.name}, a {label} package that "
+        yield self.finding(ep.path, f"/{ep.path} in {_who(ctx)}, a {label} package that "
                                     f"is not the default stack: only {what} may own it")
+
+
+def _who(ctx: ArtifactContext) -> str:
+    """The package's name, or the tree's path for a directory (which has no package name)."""
+    return ctx.info.name or ctx.info.path
 
 
 def _missing_in_package(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
@@ -160,7 +168,7 @@ def _missing_in_package(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
                                         f"(%python_clone -a)")
         elif not flavor and (ep.version == str(ver[0]) or (ep.version is None and alt)):
             yield self.finding(ep.path, f"/{ep.path} has no versioned {ep.base}-{want} in "
-                                        f"{ctx.info.name}")
+                                        f"{_who(ctx)}")
 
 
 def _missing_from_python2_sibling(
@@ -210,6 +218,7 @@ def _missing_from_python2_sibling(
     peers=("taskotron:executables",),
     profiles=("fedora", "epel", "opensuse"),
     scope="set",
+    autofix="auto", fixer="entry_points:fix",
 )
 def entry_point_missing_versioned(
     self: Rule, ctxs: Sequence[ArtifactContext]
