@@ -1,7 +1,8 @@
 """The command line: one module per command group, all registered on :data:`main`.
 
 ``runtimes`` (cli/runtimes.py); ``check``, ``rules``, ``explain`` (cli/check.py); ``plan``
-(cli/plan.py); ``share`` (cli/share.py); ``fix`` (cli/fix.py).
+(cli/plan.py); ``share`` (cli/share.py); ``fix`` (cli/fix.py); ``spec``, ``macros``
+(cli/spec.py).
 """
 
 from coinstall.cli._common import LazyGroup, main
@@ -16,6 +17,7 @@ main.lazy.update({
     "plan": "coinstall.cli.plan",
     "share": "coinstall.cli.share",
     "fix": "coinstall.cli.fix",
+    "spec": "coinstall.cli.spec", "macros": "coinstall.cli.spec",
 })
 
 __all__ = ["main"]

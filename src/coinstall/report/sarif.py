@@ -84,6 +84,8 @@ def to_sarif(result: CheckResult) -> dict[str, Any]:
             loc: dict[str, Any]
             if f.path is None:
                 loc = {"artifactLocation": {"uri": _uri(a.info.path), "index": top}}
+                if f.line is not None:  # a spec file: the line (SARIF 3.30 region)
+                    loc["region"] = {"startLine": f.line}
             else:
                 uri = _member_uri(a.info, f.path)
                 if f.path not in members:

@@ -34,17 +34,22 @@ ALL_PROFILES = tuple(PROFILES)
 @dataclass(frozen=True)
 class Finding:
     """One policy problem: ``rule`` name, ``severity``, the member ``path`` (None for the
-    artifact as a whole) and a one-line ``message`` naming the offending values."""
+    artifact as a whole), a one-line ``message`` naming the offending values, and for a
+    finding in a text file (a spec) its 1-based ``line``."""
 
     rule: str
     severity: str
     path: str | None
     message: str
+    line: int | None = None
 
-    def to_json(self) -> dict[str, str | None]:
-        """The ``findings[]`` object of the JSON report."""
-        return {"rule": self.rule, "severity": self.severity, "path": self.path,
-                "message": self.message}
+    def to_json(self) -> dict[str, str | int | None]:
+        """The ``findings[]`` object of the JSON report (``line`` only for text files)."""
+        out: dict[str, str | int | None] = {"rule": self.rule, "severity": self.severity,
+                                            "path": self.path, "message": self.message}
+        if self.line is not None:
+            out["line"] = self.line
+        return out
 
 
 @dataclass
@@ -101,8 +106,9 @@ class Rule:
             yields ``(context, finding)`` pairs.
         profiles: the profiles it applies to.
         area: the policy area (the module's name: ``bytecode``, ``naming``, …).
-        scope: ``"artifact"`` (one artifact at a time) or ``"set"`` (the artifacts checked
-            together, such as ``file-conflict``).
+        scope: ``"artifact"`` (one artifact at a time), ``"set"`` (the artifacts checked
+            together, such as ``file-conflict``) or ``"spec"`` (one RPM spec file, run by
+            ``coinstall spec lint``: :mod:`coinstall.spec.lint`).
         autofix: ``"auto"`` when ``coinstall fix`` has a safe repair for the rule's findings
             (it may still leave a finding it cannot repair safely, with the reason), ``""``
             when only a person can fix them (ruff's fix availability, as data).
@@ -154,7 +160,7 @@ def rule(
     ``scope="set"``, ``def check(rule, ctxs) -> Iterable[tuple[ArtifactContext, Finding]]``).
     ``autofix="auto"`` with ``fixer="module:function"`` declares a repair (:class:`Rule`)."""
     assert severity in SEVERITIES, severity
-    assert scope in ("artifact", "set"), scope
+    assert scope in ("artifact", "set", "spec"), scope
     assert all(p in PROFILES for p in profiles), profiles
     assert name not in REGISTRY, name
     assert autofix in ("", "auto") and bool(autofix) == bool(fixer), (name, autofix, fixer)

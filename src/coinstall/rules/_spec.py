@@ -1,0 +1,146 @@
+"""What the spec rules share: the context of one spec and how a name or a line tells its stack.
+
+The stack vocabulary follows the EPEL 7 template (python-epel-rpm-macros
+``macros.python3_other``; Fedora ``macros.python-srpm``): ``python%{python3_pkgversion}-foo``
+is the default stack's subpackage, ``python%{python3_other_pkgversion}-foo`` the other's;
+``python3-foo`` is the distribution's main Python; ``python3.11-foo`` / ``python311-foo`` name a
+version outright.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from coinstall.rules.profiles import PROFILES, Profile
+from coinstall.runtimes.stack import Stack
+
+if TYPE_CHECKING:  # the spec reader imports librpm and specfile: only `coinstall spec` pays
+    from coinstall.spec.read import Section, SpecDoc
+
+#: Layouts a spec can be written in (:func:`layout_of`).
+LAYOUTS = ("fedora", "alt", "epel", "suse")
+
+
+@dataclass
+class SpecContext:
+    """What a spec rule sees.
+
+    Attributes:
+        doc: the spec as read (structure, librpm's packages).
+        profile: the policy it is judged by (``fedora``, ``epel``, ``opensuse``).
+        stack: the supported versions and the default (may be empty).
+        layout: how the spec is written (:func:`layout_of`).
+        left: lines a port left for the packager (their findings are the port's, not
+            repeated by the rules).
+    """
+
+    doc: SpecDoc
+    profile: Profile = PROFILES["fedora"]
+    stack: Stack = field(default_factory=Stack)
+    layout: str = "fedora"
+    left: frozenset[int] = frozenset()
+
+    def body(self, *names: str, headers: bool = False) -> Iterator[tuple[int, str, Section]]:
+        """``(line, text, section)`` of every line of the named sections (all sections but
+        ``%changelog`` when none are named), comments excluded; with ``headers`` the section
+        header lines (``%package -n python3-foo``) too."""
+        for i, s in enumerate(self.doc.sections):
+            if s.name == "changelog" or (names and s.name not in names):
+                continue
+            if headers and i > 0:
+                yield s.start, self.doc.lines[s.start - 1], s
+            for n, text in s.lines:
+                if not text.lstrip().startswith("#"):
+                    yield n, text, s
+
+
+def layout_of(doc: SpecDoc) -> str:
+    """``suse`` (``%python_subpackages``), ``epel`` (any ``python3_other`` macro), ``alt``
+    (``%python3_pkgversion`` defined in the spec), else ``fedora`` (which may use
+    ``%{python3_pkgversion}`` in names, as Fedora specs shared with EPEL do)."""
+    text = "\n".join(t for s in doc.sections if s.name != "changelog"
+                     for _, t in s.lines if not t.lstrip().startswith("#"))
+    if "%python_subpackages" in text or "%{python_subpackages}" in text:
+        return "suse"
+    if "python3_other" in text:
+        return "epel"
+    if any(name == "python3_pkgversion" for name, _, _ in doc.definitions):
+        return "alt"
+    return "fedora"
+
+
+def profile_for(layout: str) -> Profile:
+    """The profile a spec of ``layout`` is judged by when none is named."""
+    return PROFILES[{"suse": "opensuse", "alt": "epel", "epel": "epel"}.get(layout, "fedora")]
+
+
+_OTHER = re.compile(r"%\{\??python3_other_pkgversion\}")
+_DEFAULT = re.compile(r"%\{\??python3_pkgversion\}")
+_LITERAL = re.compile(r"^python(3)(?:\.?(\d{1,2}))?-")
+
+
+def stack_of_written(name: str | None) -> str | None:
+    """The stack of a package name as written: ``other``, ``default``, ``python3`` (the
+    distribution's main Python), ``3.11`` (a literal version), None (not a Python stack's
+    package)."""
+    if not name:
+        return None
+    if _OTHER.search(name):
+        return "other"
+    if _DEFAULT.search(name):
+        return "default"
+    m = _LITERAL.match(name)
+    if m:
+        return f"3.{m.group(2)}" if m.group(2) else "python3"
+    return None
+
+
+_DEP = re.compile(r"^python(3)(?:\.?(\d{1,2}))?(?:-|dist\()")
+
+
+def stack_of_dep(name: str) -> str | None:
+    """The Python stack an expanded dependency or package name belongs to: ``"3"`` for
+    ``python3-x``/``python3dist(x)``, ``"3.11"`` for ``python3.11-x``, ``python311-x``,
+    ``python3.11dist(x)``; None otherwise (``python3-devel`` counts as ``"3"``)."""
+    m = _DEP.match(name)
+    if not m:
+        return None
+    return f"3.{m.group(2)}" if m.group(2) else "3"
+
+
+def package_stack(ctx: SpecContext, written: str | None) -> str | None:
+    """The stack of the package ``written`` (as written in its headers; None = the main
+    package, judged by the ``Name`` tag)."""
+    if written is None:
+        for t in ctx.doc.tags:
+            if t.key == "name" and t.package is None:
+                return stack_of_written(t.value)
+        return None
+    return stack_of_written(written)
+
+
+def is_library(ctx: SpecContext) -> bool:
+    """A spec builds a library when one of its Python subpackages installs into the site
+    directories (``%{python3_sitelib}``, ``%{python3_sitearch}``, ``%pyproject_files``)."""
+    for s in ctx.doc.sections_named("files"):
+        if package_stack(ctx, s.package) is None:
+            continue
+        if "pyproject_files" in s.args or "python_files" in s.args:
+            return True
+        for _, text in s.lines:
+            if re.search(r"python3?\w*_site(lib|arch)|pyproject_files", text):
+                return True
+    return False
+
+
+def is_application(ctx: SpecContext) -> bool:
+    """An application: its ``Name`` does not start with ``python`` and no subpackage is named
+    for a Python stack (Fedora Packaging Guidelines for Python: applications keep their own
+    name; the seed: "libraries for every stack, applications for one")."""
+    name = ctx.doc.name or ""
+    if name.startswith(("python", "pypy")):
+        return False
+    return not any(package_stack(ctx, s.package) for s in ctx.doc.sections_named("package"))

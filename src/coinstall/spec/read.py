@@ -1,0 +1,410 @@
+"""Read a spec file: its sections, tags and macro definitions with their line numbers (packit's
+``specfile``), and what librpm makes of it with coinstall's stack macros loaded (the binary
+package names and their dependencies, through the ``rpm`` bindings).
+
+Glue written here, because the libraries lack it:
+
+* line numbers: ``specfile`` keeps sections as line lists without positions; a section's
+  first line is the sum of the lengths before it (``str(sections)`` is the file);
+* tags: scanned here with specfile's tag names (see :func:`structure` for why);
+* loading a macro file: ``specfile`` defines extra macros with ``rpm.addMacro``, which cannot
+  define parametric macros (``%py3_dist foo``), so the stack macros are loaded with
+  ``%{load:}`` and ``rpm.spec`` is called here;
+* the line of a librpm error: librpm prints ``error: line N: ...`` on stderr, which
+  :func:`specfile.context_management.capture_stderr` captures.
+
+Nothing is executed: the content is passed through ``specfile``'s sanitizer first (shell
+expansions ``%(...)`` and impure Lua are replaced or dropped, specfile 0.40), so librpm runs no
+command of the spec.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import rpm
+from specfile.constants import TAG_NAMES
+from specfile.context_management import capture_stderr
+from specfile.macro_definitions import MacroDefinitions
+from specfile.sanitizer import Sanitizer
+from specfile.sections import Sections
+
+#: Specs bigger than this are refused (the largest real spec of the corpus is 35 kB).
+MAX_SPEC_BYTES = 4 * 1024 * 1024
+
+#: Seconds a spec with Lua may take to parse (in a child process) before it is refused.
+LUA_TIMEOUT = 10.0
+
+#: Sections that start a new part of a spec (rpm ``build/parseSpec.c`` ``partList``).
+SCRIPT_SECTIONS = ("prep", "generate_buildrequires", "conf", "build", "install", "check",
+                   "clean")
+
+
+class SpecError(Exception):
+    """A spec that cannot be read: ``path``, ``line`` (1-based; 0 when no line is known) and
+    a one-line ``message``; ``str()`` is ``path:line: message``."""
+
+    def __init__(self, path: str, line: int, message: str) -> None:
+        super().__init__(f"{path}:{line}: {message}" if line else f"{path}: {message}")
+        self.path = path
+        self.line = line
+        self.message = message
+
+
+@dataclass
+class Section:
+    """One section: ``name`` (``package`` for the preamble and ``%package``, ``description``,
+    ``files``, ``prep``, ...), ``args`` as written, the 1-based line of its header
+    (``start``; 1 for the preamble, which has none), the package it belongs to as written
+    (``None`` for the main package, ``-n X`` gives ``X``, ``foo`` gives ``%{name}-foo``) and
+    its ``lines`` as ``(line number, text)`` without the header."""
+
+    name: str
+    args: str
+    start: int
+    package: str | None
+    lines: list[tuple[int, str]]
+
+    @property
+    def end(self) -> int:
+        """The last line of the section."""
+        return self.lines[-1][0] if self.lines else self.start
+
+
+@dataclass
+class Tag:
+    """A ``Name: value`` line of a preamble: ``name`` as written, ``value`` unexpanded,
+    ``line``, and the package it belongs to as written (None: the main package)."""
+
+    name: str
+    value: str
+    line: int
+    package: str | None
+
+    @property
+    def key(self) -> str:
+        """The tag name in lower case without a qualifier (``Requires(post)`` -> ``requires``)."""
+        return self.name.split("(")[0].lower()
+
+
+@dataclass
+class Package:
+    """A binary package librpm made: the ``name`` (expanded), ``written`` (the name as the
+    spec writes it: ``%{name}`` for the main package), the ``line`` of its preamble, and its
+    expanded ``requires`` and ``provides`` names, and its ``%files`` list as librpm keeps it
+    (None: no ``%files`` in an active branch, so rpmbuild builds no such package)."""
+
+    name: str
+    written: str | None
+    line: int
+    requires: tuple[str, ...] = ()
+    provides: tuple[str, ...] = ()
+    files: str | None = None
+
+
+@dataclass
+class SpecDoc:
+    """A spec as coinstall reads it.
+
+    Attributes:
+        path: the file.
+        text: its content.
+        lines: its lines (index 0 is line 1).
+        sections: every section in order (the preamble first).
+        tags: every preamble tag.
+        definitions: ``%global``/``%define`` lines as ``(name, body, line)``.
+        packages: the binary packages librpm makes with the stack macros.
+        buildrequires: the expanded BuildRequires names.
+        name: the expanded ``Name``.
+        scripts: librpm's expansion of ``prep``, ``build``, ``install``, ``check``.
+    """
+
+    path: str
+    text: str
+    lines: list[str]
+    sections: list[Section]
+    tags: list[Tag]
+    definitions: list[tuple[str, str, int]]
+    packages: list[Package] = field(default_factory=list)
+    buildrequires: tuple[str, ...] = ()
+    name: str = ""
+    scripts: dict[str, str] = field(default_factory=dict)
+
+    def sections_named(self, *names: str) -> Iterator[Section]:
+        """The sections with one of these names, in order."""
+        return (s for s in self.sections if s.name in names)
+
+    def expand(self, text: str) -> str:
+        """``text`` expanded by librpm in the macro context of the last read (the stack
+        macros and this spec's definitions); text that fails to expand is returned as is."""
+        try:
+            with capture_stderr():
+                return str(rpm.expandMacro(text))
+        except rpm.error:
+            return text
+
+
+def _package_of(name: str, args: str) -> str | None:
+    """The package a ``%package``/``%description``/``%files``/scriptlet header names, as
+    written."""
+    toks = args.split()
+    i = 0
+    pkg: str | None = None
+    while i < len(toks):
+        t = toks[i]
+        if t == "-n" and i + 1 < len(toks):
+            return toks[i + 1]
+        if t in ("-f", "-l", "-p") and i + 1 < len(toks):
+            i += 2
+            continue
+        if t.startswith("-"):
+            i += 1
+            continue
+        if name == "description" and t.startswith("%"):
+            # `%description %{_description}`: a macro here is the text (it expands to lines
+            # starting with a newline), not a subpackage name
+            i += 1
+            continue
+        if pkg is None:
+            pkg = "%{name}-" + t
+        i += 1
+    return pkg
+
+
+_UNSAFE = re.compile(r"%(?=\(|\{lua:|\{\(|lua\b)")
+
+
+def _inert(line: str) -> str:
+    """A line whose shell expansions and Lua cannot run when librpm expands it: ``%(`` and
+    ``%{lua:`` become ``%%(`` and ``%%{lua:`` (one line for one line)."""
+    return _UNSAFE.sub("%%", line)
+
+
+def structure(path: str, text: str) -> tuple[list[Section], list[Tag],
+                                                list[tuple[str, str, int]]]:
+    """Sections, tags and macro definitions of ``text`` with line numbers.
+
+    Sections and macro definitions are specfile's (``Sections``, ``MacroDefinitions``), over
+    the lines made inert (:func:`_inert`): ``Sections.parse`` expands the last word of a
+    section header through librpm, which would run a ``%(...)`` there.  Tags are scanned here
+    (``Name: value`` lines of the preamble and ``%package`` sections): specfile's
+    ``Tags.parse`` expands every line of a section through librpm to find conditionals, which
+    runs the spec's shell and Lua and took 60% of the read time (benchmarks/spec_bench.py).
+    """
+    lines = text.splitlines()
+    safe = [_inert(ln) for ln in lines]
+    # specfile moves a header's last token into the body when it expands to text starting
+    # with a newline (``%description %_description``), which shifts every line count; with a
+    # fresh macro context the spec's own definitions are undefined and the split never happens
+    rpm.reloadConfig()
+    secs = Sections.parse(safe)
+    out: list[Section] = []
+    tags: list[Tag] = []
+    n = 1
+    for i, s in enumerate(secs):
+        if i == 0:
+            start, first = 1, 1  # the preamble has no header line
+        else:
+            start, first = n, n + 1
+        raw_args = _args_of(lines[start - 1]) if i > 0 and start - 1 < len(lines) else ""
+        name = s.name.lower()
+        pkg = _package_of(name, raw_args)
+        body = [(first + k, lines[first + k - 1]) for k in range(len(s.data))
+                if first + k - 1 < len(lines)]
+        out.append(Section(name, raw_args, start, pkg, body))
+        if name == "package":
+            tags.extend(_tags(body, pkg))
+        n = first + len(s.data)
+    defs: list[tuple[str, str, int]] = []
+    index = {}
+    for k, line in enumerate(lines, 1):
+        m = re.match(r"\s*%(?:global|define)\s+(\w+)", line)
+        if m and m.group(1) not in index:
+            index[m.group(1)] = k
+    for d in MacroDefinitions.parse(safe):
+        defs.append((d.name, d.body, index.get(d.name.split("(")[0], 0)))
+    return out, tags, defs
+
+
+def _args_of(header: str) -> str:
+    """The words after a section's name on its header line."""
+    parts = header.strip().split(None, 1)
+    return parts[1] if len(parts) > 1 else ""
+
+
+_TAG_RE = re.compile(r"^([A-Za-z][A-Za-z0-9]*(?:\([^)]*\))?)\s*:\s*(.*)$")
+
+
+def _tags(body: list[tuple[int, str]], pkg: str | None) -> list[Tag]:
+    """The ``Name: value`` lines of a preamble or ``%package`` section (a value continued
+    with a backslash is read as its first line)."""
+    out = []
+    for n, line in body:
+        m = _TAG_RE.match(line)
+        if m and re.sub(r"\d+$", "", m.group(1).split("(")[0].lower()) in TAG_NAMES:
+            out.append(Tag(m.group(1), m.group(2).strip(), n, pkg))
+    return out
+
+
+_LINE_RE = re.compile(r"line (\d+):\s*(.*)")
+
+
+def _rpm_error(path: str, captured: list[bytes], fallback: str) -> SpecError:
+    lines = [b.decode("utf-8", "replace").strip() for b in captured]
+    errs = [ln.removeprefix("error: ").strip() for ln in lines if ln.startswith("error:")]
+    for e in errs:
+        m = _LINE_RE.search(e)
+        if m:
+            return SpecError(path, int(m.group(1)), m.group(2).strip())
+    msg = errs[0] if errs else (lines[0] if lines else fallback)
+    return SpecError(path, 0, msg)
+
+
+def load_macros(macros_file: str | None) -> None:
+    """Reset librpm's macro context to the system's and load ``macros_file`` over it."""
+    rpm.reloadConfig()
+    if macros_file:
+        with capture_stderr():
+            rpm.expandMacro(f"%{{load:{macros_file}}}")
+
+
+Structure = tuple[list[Section], list[Tag], list[tuple[str, str, int]]]
+
+
+def read(path: str, macros_file: str | None, *, text: str | None = None,
+         structured: Structure | None = None) -> SpecDoc:
+    """Read one spec: structure with line numbers, then librpm's parse with the stack macros
+    (``macros_file``, from :func:`coinstall.spec.macros.render`) loaded.  ``text`` and
+    ``structured`` (:func:`structure` of it) save a second read when the caller has them.
+
+    Raises:
+        SpecError: not readable, not text, too big, or librpm refuses it (unterminated
+            ``%if``, macro loop, missing ``%include``, no ``Name``): the message names the
+            line where librpm gives one.
+    """
+    if text is None:
+        try:
+            with open(path, "rb") as f:
+                raw = f.read(MAX_SPEC_BYTES + 1)
+        except OSError as exc:
+            raise SpecError(path, 0, exc.strerror or str(exc)) from None
+        if len(raw) > MAX_SPEC_BYTES:
+            raise SpecError(path, 0, f"bigger than {MAX_SPEC_BYTES} bytes: not a spec file")
+        if b"\0" in raw:
+            raise SpecError(path, 0, "binary data (a NUL byte): not a spec file")
+        text = raw.decode("utf-8", "surrogateescape")
+    try:
+        sections, tags, defs = structured or structure(path, text)
+    except Exception as exc:  # specfile's parser on hostile text
+        raise SpecError(path, 0, f"cannot split into sections: {exc}") from None
+    if not any(t.key == "name" for t in tags):
+        raise SpecError(path, 1, "no Name: tag in the preamble: not a spec file")
+    doc = SpecDoc(path, text, text.splitlines(), sections, tags, defs)
+    _parse_with_rpm(doc, macros_file)
+    return doc
+
+
+def _parse_with_rpm(doc: SpecDoc, macros_file: str | None) -> None:
+    load_macros(macros_file)
+    directory = os.path.dirname(os.path.abspath(doc.path))
+    rpm.addMacro("_sourcedir", directory)
+    rpm.addMacro("_specdir", directory)
+    # specfile's sanitizer drops %include lines (their content is not sanitized), so a
+    # missing include would go unnoticed: each is looked for here first
+    for k, text in enumerate(doc.lines, 1):
+        m = re.match(r"\s*%include\s+(\S+)", text)
+        if m:
+            target = doc.expand(m.group(1))
+            if not os.path.isfile(target):
+                raise SpecError(doc.path, k, f"%include {target}: no such file")
+    sanitized, _, _ = Sanitizer.sanitize(doc.text)
+    with tempfile.NamedTemporaryFile("w", suffix=".spec", dir=None, encoding="utf-8",
+                                     errors="surrogateescape") as tmp:
+        tmp.write(sanitized)
+        tmp.flush()
+        if "lua" in sanitized and not _finishes(tmp.name, macros_file, directory):
+            raise SpecError(doc.path, 0, f"librpm did not finish parsing it in {LUA_TIMEOUT:g} s "
+                                         "(a Lua loop?)")
+        spec: Any = None
+        with capture_stderr() as captured:
+            try:
+                spec = rpm.spec(tmp.name, rpm.RPMSPEC_ANYARCH | rpm.RPMSPEC_FORCE)
+            except (ValueError, rpm.error):
+                spec = None
+        if spec is None:
+            raise _rpm_error(doc.path, captured, "librpm cannot parse it")
+    written = {}
+    for s in doc.sections:
+        if s.name == "package":
+            written[s.package] = s.start
+    src = spec.sourceHeader
+    doc.name = _s(src[rpm.RPMTAG_NAME])
+    doc.buildrequires = tuple(_s(x) for x in src[rpm.RPMTAG_REQUIRENAME])
+    pkgs = []
+    expanded_written: dict[str, tuple[str | None, int]] = {}
+    for w, line in written.items():
+        name = doc.name if w is None else doc.expand(w.replace("%{name}", doc.name))
+        expanded_written[name] = (w, line)
+    for p in spec.packages:
+        h = p.header
+        name = _s(h[rpm.RPMTAG_NAME])
+        w, line = expanded_written.get(name, (None, 0))
+        flist = p.fileList
+        pkgs.append(Package(name, w, line,
+                            tuple(_s(x) for x in h[rpm.RPMTAG_REQUIRENAME]),
+                            tuple(_s(x) for x in h[rpm.RPMTAG_PROVIDENAME]),
+                            _s(flist) if flist is not None else None))
+    doc.packages = pkgs
+    for part in ("prep", "build", "install", "check"):
+        try:
+            value = getattr(spec, part)
+        except (AttributeError, rpm.error):
+            value = None
+        doc.scripts[part] = _s(value) if value else ""
+    del spec
+
+
+def _finishes(spec_file: str, macros_file: str | None, directory: str) -> bool:
+    """Whether librpm parses ``spec_file`` within :data:`LUA_TIMEOUT` seconds, tried in a
+    forked child that is killed when the time is up.  The sanitizer removes shell expansions
+    but a pure Lua loop (``while true do end``) would hang librpm, which no signal interrupts;
+    specs without Lua skip this."""
+    pid = os.fork()
+    if pid == 0:  # the child: parse, say nothing, exit
+        code = 1
+        try:
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, 2)
+            load_macros(macros_file)
+            rpm.addMacro("_sourcedir", directory)
+            rpm.spec(spec_file, rpm.RPMSPEC_ANYARCH | rpm.RPMSPEC_FORCE)
+            code = 0
+        except BaseException:
+            code = 1
+        finally:
+            os._exit(code)
+    deadline = time.monotonic() + LUA_TIMEOUT
+    delay = 0.001
+    while True:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return True  # finished (an error is reported by the parse that follows)
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return False
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)
+
+
+def _s(value: object) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "surrogateescape")
+    return str(value)
