@@ -5,7 +5,6 @@ The engine knows no screen: it returns :class:`CheckResult`, which ``report/`` r
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -76,10 +75,6 @@ def _triplet(info: ArtifactInfo) -> str:
     return HOST_TRIPLET
 
 
-def _every_member(path: str, size: int) -> bool:
-    return True
-
-
 def hash_pyc_sources(records: Sequence[FileRecord]) -> set[str]:
     """Paths of the sources whose bytes a rule needs: those of hash-based pycs (PEP 552), whose
     recorded SipHash can only be checked against the source's content.  Timestamp pycs are
@@ -111,31 +106,29 @@ def check_artifact(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
     """Read one artifact in one pass, judge its files and run the rules of its profile
     (``config.profile`` if set, else :func:`~coinstall.rules.profiles.choose_profile`).
 
-    With ``digests`` every regular file's content is read and its SHA-256 kept in
-    :attr:`FileRecord.sha256` (the content itself is dropped), for rules that compare files
-    across artifacts (``file-conflict``).
+    With ``digests`` every regular file's content is hashed as it streams and its SHA-256
+    kept in :attr:`FileRecord.sha256`, for rules that compare files across artifacts
+    (``file-conflict``).
 
     Raises:
-        ArtifactError: the artifact cannot be opened or its payload is corrupt.
+        ArtifactError: the artifact cannot be opened, its payload is corrupt, or it goes past
+            a limit (:mod:`coinstall.artifacts.limits`).  Other exceptions from damaged input
+            are possible: :func:`check_target` is the call that never raises for one target.
     """
     reader = open_artifact(path)
     info = reader.info
     root = os.path.abspath(path) if info.format == "tree" else None
     records: list[FileRecord] = []
     links: list[Member] = []
-    for m in reader.members(_every_member if digests else wants_content):
+    for m in reader.members(wants_content, digests):
         if m.type in ("symlink", "hardlink"):
             links.append(m)
             continue
         if m.type != "file":
             continue
-        content = m.content
-        if digests and content is not None and not wants_content(m.path, m.size):
-            content = None  # classification reads only what it would have asked for
-        rec = classify(path=m.path, fmt=info.format, head=m.head, content=content,
+        rec = classify(path=m.path, fmt=info.format, head=m.head, content=m.content,
                        size=m.size, mode=m.mode, mtime=m.mtime, catalogue=catalogue, root=root)
-        if digests and m.content is not None:
-            rec.sha256 = hashlib.sha256(m.content).hexdigest()
+        rec.sha256 = m.sha256
         records.append(rec)
     cfg = config or Config()
     wanted = hash_pyc_sources(records) if cfg.enabled("bytecode-stale") else set()
@@ -159,6 +152,34 @@ def check_artifact(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
                           ctx)
 
 
+def check_target(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
+                 config: Config | None = None, *,
+                 digests: bool = False) -> ArtifactResult | TargetError:
+    """:func:`check_artifact` for one target, isolated: whatever reading or judging this one
+    target raises becomes its :class:`TargetError` (one line naming the problem), so a run
+    over many targets goes on.  The call for anything that checks targets one by one (the
+    ``check`` command, parallel archive runs).
+
+    Only ``KeyboardInterrupt``/``SystemExit`` (``BaseException``) pass through.
+    """
+    try:
+        return check_artifact(path, runtimes, catalogue, config, digests=digests)
+    except ArtifactError as exc:
+        return TargetError(path, one_line(str(exc)))
+    except MemoryError:
+        return TargetError(path, "out of memory while reading")
+    except RecursionError:
+        return TargetError(path, "cannot be read: nested too deeply")
+    except Exception as exc:  # damaged input reaching a library's unforeseen error
+        text = (str(exc).splitlines() or [""])[0]
+        return TargetError(path, one_line(f"cannot be read: {type(exc).__name__}: {text}"))
+
+
+def one_line(text: str) -> str:
+    """``text`` with line breaks replaced by spaces: one error stays one line."""
+    return " ".join(text.splitlines())
+
+
 def check(targets: Sequence[str], runtimes: Sequence[Runtime], catalogue: Catalogue,
           config: Config | None = None) -> CheckResult:
     """Check every target, then run the rules over the artifacts checked together (such as
@@ -171,14 +192,10 @@ def check(targets: Sequence[str], runtimes: Sequence[Runtime], catalogue: Catalo
     packages = [t for t in targets if not os.path.isdir(t)]
     digests = len(packages) > 1 and (config is None or config.enabled("file-conflict"))
     for t in targets:
-        try:
-            result = check_artifact(t, runtimes, catalogue, config,
-                                    digests=digests and t in packages)
-        except ArtifactError as exc:
-            errors.append(TargetError(t, str(exc)))
-            continue
-        except MemoryError:
-            errors.append(TargetError(t, "out of memory while reading"))
+        result = check_target(t, runtimes, catalogue, config,
+                              digests=digests and t in packages)
+        if isinstance(result, TargetError):
+            errors.append(result)
             continue
         artifacts.append(result)
         errors.extend(TargetError(t, p) for p in result.problems)

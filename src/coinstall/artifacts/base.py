@@ -50,6 +50,8 @@ class Member:
         link_target: target of a symbolic or hard link.
         head: the first :data:`HEAD_SIZE` bytes of a regular file (empty otherwise).
         content: the whole content when the caller asked for it, else None.
+        sha256: hex SHA-256 of the content when the caller asked for digests (computed while
+            streaming, in chunks), else None.
     """
 
     path: str
@@ -60,6 +62,7 @@ class Member:
     link_target: str | None = None
     head: bytes = b""
     content: bytes | None = None
+    sha256: str | None = None
 
     @property
     def executable(self) -> bool:
@@ -108,11 +111,13 @@ class ArtifactReader(Protocol):
     #: package"``); filled while :meth:`members` runs.
     problems: list[str]
 
-    def members(self, want_content: WantContent) -> Iterator[Member]:
-        """Yield every member once, in archive order.
+    def members(self, want_content: WantContent, digests: bool = False) -> Iterator[Member]:
+        """Yield every member once, in archive order; with ``digests`` every regular member's
+        :attr:`Member.sha256` is computed in chunks.
 
         Raises:
-            ArtifactError: the payload is truncated or corrupt.
+            ArtifactError: the payload is truncated or corrupt, or goes past a limit
+                (:mod:`coinstall.artifacts.limits`).
         """
         ...
 

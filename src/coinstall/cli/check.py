@@ -10,10 +10,20 @@ import click
 
 from coinstall import config as config_mod
 from coinstall.check import TargetError, check, default_targets
-from coinstall.cli._common import PYTHON_OPT, discover, main, rule_list, stderr, stdout
+from coinstall.cli._common import (
+    LIMIT_OPT,
+    PYTHON_OPT,
+    apply_limits,
+    discover,
+    main,
+    rule_list,
+    stderr,
+    stdout,
+)
 from coinstall.report import json as json_report
 from coinstall.report import sarif as sarif_report
 from coinstall.report import text as text_report
+from coinstall.report.escape import printable
 from coinstall.rules import REGISTRY, all_rules
 from coinstall.rules.profiles import PROFILES
 from coinstall.runtimes import catalogue as catalogue_mod
@@ -38,16 +48,17 @@ from coinstall.runtimes.stack import Stack, StackError
 @click.option("--no-installed", is_flag=True,
               help="Judge against the catalogue only; start no interpreter.")
 @click.option("-v", "--verbose", is_flag=True, help="List every known runtime in each matrix.")
+@LIMIT_OPT
 @PYTHON_OPT
 def check_cmd(targets: tuple[str, ...], fmt: str, summary: bool, profile: str | None,
               stack_text: str | None, select: str | None, ignore: str | None,
               config_path: str | None, no_installed: bool, verbose: bool,
-              pythons: tuple[str, ...]) -> None:
+              limits: tuple[str, ...], pythons: tuple[str, ...]) -> None:
     """Check packages (wheel, .deb, .rpm, directory) without running them.
 
     With no TARGETS, checks the site-packages of every Python installation found.
     Exit status: 0 no error findings, 1 error findings, 2 a target could not be read or a
-    usage/configuration error.
+    usage/configuration error, 3 an internal error of coinstall.
     """
     all_rules()  # register every rule before names are validated
     try:
@@ -55,6 +66,7 @@ def check_cmd(targets: tuple[str, ...], fmt: str, summary: bool, profile: str | 
     except config_mod.ConfigError as exc:
         stderr().print(f"coinstall: {exc}", markup=False)
         sys.exit(2)
+    apply_limits(cfg.limits, limits)
     if profile:
         cfg.profile = profile
     if stack_text:
@@ -72,7 +84,7 @@ def check_cmd(targets: tuple[str, ...], fmt: str, summary: bool, profile: str | 
     installed = discover(pythons, not no_installed)
     all_rts = combine(installed, cat)
     paths = list(targets) if targets else default_targets(installed)
-    missing = [t for t in paths if not os.path.lexists(t)]
+    missing = [t for t in paths if not os.path.exists(t)]
     result = check([t for t in paths if t not in missing], all_rts, cat, cfg)
     for t in missing:
         result.errors.append(TargetError(t, "no such file or directory"))
@@ -88,7 +100,7 @@ def check_cmd(targets: tuple[str, ...], fmt: str, summary: bool, profile: str | 
     if fmt == "text" and result.errors:
         err = stderr()
         for e in result.errors:
-            err.print(f"coinstall: {e.path}: {e.message}", markup=False)
+            err.print(f"coinstall: {printable(e.path)}: {printable(e.message)}", markup=False)
     sys.exit(result.exit_status)
 
 
