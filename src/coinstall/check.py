@@ -243,16 +243,25 @@ class MatrixRow:
 
 def matrix(result: ArtifactResult, runtimes: Sequence[Runtime]) -> list[MatrixRow]:
     """The runtime compatibility matrix of one artifact, in the order of ``runtimes``."""
-    judged = list(result.judgement.usable.items())
+    judged = result.judgement.usable
+    # Files share verdict sets (see judge()): count per distinct set, not per file x runtime.
+    count: dict[frozenset[str], int] = {}
+    first: dict[frozenset[str], str] = {}
+    for p, ok in judged.items():
+        if ok in count:
+            count[ok] += 1
+        else:
+            count[ok], first[ok] = 1, p
+    order = {p: i for i, p in enumerate(first.values())}
+    total = len(judged)
     rows = []
     for rt in runtimes:
-        n = sum(1 for _, ok in judged if rt.id in ok)
+        n = sum(c for ok, c in count.items() if rt.id in ok)
         reason = example = None
-        for p, ok in judged:
-            if rt.id not in ok:
-                reason, example = result.judgement.reasons[p][rt.id], p
-                break
-        total = len(judged)
+        misses = [first[ok] for ok in count if rt.id not in ok]
+        if misses:
+            example = min(misses, key=order.__getitem__)
+            reason = result.judgement.reasons[example][rt.id]
         verdict = ("n/a" if total == 0 else "full" if n == total
                    else "none" if n == 0 else "partial")
         rows.append(MatrixRow(rt, n, total, verdict, reason, example))

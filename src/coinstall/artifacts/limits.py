@@ -46,6 +46,8 @@ class Limits:
             ``WHEEL``, ``PKG-INFO``, a .deb's ``control.tar`` expanded; largest real: 0.37 MB).
         content_mb: largest other member held whole in memory (extension modules whose symbols
             are read, sources of hash-based pycs); larger ones are an error for the artifact.
+        index_mb: most bytes one repository index (``Packages``, ``Sources``, repodata XML)
+            may expand to (largest real: bookworm's ``Sources``, 48.4 MB).
     """
 
     member_mb: int = 2048
@@ -53,6 +55,7 @@ class Limits:
     ratio: int = 200
     metadata_mb: int = 16
     content_mb: int = 256
+    index_mb: int = 1024
 
     @classmethod
     def keys(cls) -> list[str]:

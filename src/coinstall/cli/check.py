@@ -90,7 +90,7 @@ def check_cmd(targets: tuple[str, ...], fmt: str, summary: bool, profile: str | 
         result.errors.append(TargetError(t, "no such file or directory"))
     stack = str(cfg.stack) if cfg.stack.known else None
     if fmt == "json":
-        click.echo(json_report.dumps(result, stack))
+        json_report.dump(result, sys.stdout, stack)
     elif fmt == "sarif":
         click.echo(sarif_report.dumps(result))
     elif summary:

@@ -12,6 +12,7 @@ import click
 from rich.console import Console
 
 from coinstall.cli._common import main, stderr
+from coinstall.report.escape import printable
 from coinstall.runtimes import catalogue as catalogue_mod
 
 _PLAN_REPO = click.option(
@@ -68,7 +69,7 @@ def _plan_run(transition: str, new: str, old: str, repos: tuple[str, ...], fmt: 
             data["problems"] += [str(p) for p in later_idx.problems]
     _plan_emit(data, fmt, output)
     for p in data["problems"]:
-        err.print(f"coinstall: {p}", markup=False)
+        err.print(f"coinstall: {printable(p)}", markup=False)
     sys.exit(2 if data["problems"] or not index.binaries else 0)
 
 
@@ -175,7 +176,7 @@ def plan_progress(plan_file: str, repos: tuple[str, ...], fmt: str, output: str 
         if data.get("format") != "coinstall-plan/1":
             raise ValueError("not a coinstall plan (format coinstall-plan/1)")
     except (OSError, ValueError) as e:
-        stderr().print(f"coinstall: {plan_file}: {e}", markup=False)
+        stderr().print(f"coinstall: {printable(plan_file)}: {printable(str(e))}", markup=False)
         sys.exit(2)
     with _plan_status(stderr()) as note:
         later_idx = plan_load.load(list(repos), use_cache=not no_cache,
@@ -184,5 +185,5 @@ def plan_progress(plan_file: str, repos: tuple[str, ...], fmt: str, output: str 
     data["problems"] = [str(p) for p in later_idx.problems]
     _plan_emit(data, fmt, output)
     for p in data["problems"]:
-        stderr().print(f"coinstall: {p}", markup=False)
+        stderr().print(f"coinstall: {printable(p)}", markup=False)
     sys.exit(2 if later_idx.problems or not later_idx.binaries else 0)

@@ -272,12 +272,25 @@ def judge(records: Sequence[FileRecord], runtimes: Iterable[Runtime]) -> Judgeme
                 excluded[key] = f"Requires-Python {spec[1]} excludes {rt.id}"
         return excluded[key]
 
+    # Sources, .pth files and metadata without Requires-Python of one scope, directory and
+    # site root get the same verdict from every runtime: decided once per class and shared
+    # (the frozenset and the reasons dict), so a wheel of 100,000 sources costs a few
+    # hundred judgements, not 100,000 x runtimes (benchmarks/hostile_bench.py measures it).
+    shared: dict[tuple[object, ...], tuple[frozenset[str], dict[str, str]]] = {}
     for r in records:
         if r.kind == "other":
             continue
+        site_root = _site_root(r) if r.kind in ("source", "pth", "metadata") else None
+        key: tuple[object, ...] | None = None
+        if site_root is not None and r.requires_python is None:
+            key = (r.kind, r.scope, site_root,
+                   posixpath.dirname(r.abs_path) if r.abs_path is not None else None)
+            done = shared.get(key)
+            if done is not None:
+                out.usable[r.path], out.reasons[r.path] = done
+                continue
         ok: set[str] = set()
         why: dict[str, str] = {}
-        site_root = _site_root(r) if r.kind in ("source", "pth", "metadata") else None
         for rt in rts:
             reason = _judge_one(r, rt, paths, dirs_with_init, by_dir,
                                 spec_reason(site_root, rt) if site_root is not None else None)
@@ -287,6 +300,8 @@ def judge(records: Sequence[FileRecord], runtimes: Iterable[Runtime]) -> Judgeme
                 why[rt.id] = reason
         out.usable[r.path] = frozenset(ok)
         out.reasons[r.path] = why
+        if key is not None:
+            shared[key] = (out.usable[r.path], why)
     return out
 
 

@@ -17,6 +17,7 @@ import hashlib
 import marshal
 import os
 import re
+import stat
 import sys
 import tempfile
 from collections.abc import Callable
@@ -148,8 +149,9 @@ def _artifact(fp: str, idx: Index) -> None:
                 b = _baseline(m.content)
                 if b is not None and (baseline is None or b > baseline):
                     baseline = b
-    except (ArtifactError, OSError, ValueError) as e:
-        idx.problems.append(IndexProblem(fp, 0, f"unreadable artifact ({e}); skipped"))
+    except Exception as e:  # any failure of one artifact is its problem; the others go on
+        why = str(e) if isinstance(e, ArtifactError) else _why(e)
+        idx.problems.append(IndexProblem(fp, 0, f"unreadable artifact ({why}); skipped"))
         return
     fn = os.path.basename(fp)
     syntax = "rpm" if info.format == "rpm" else "deb"
@@ -174,8 +176,16 @@ def load(repos: list[str], *, use_cache: bool = True,
     idx = Index()
     jobs: list[tuple[str, str]] = []
     for repo in repos:
-        if not os.path.exists(repo):
-            idx.problems.append(IndexProblem(repo, 0, "no such file or directory"))
+        try:
+            mode = os.stat(repo).st_mode
+        except OSError as e:
+            idx.problems.append(IndexProblem(repo, 0, (e.strerror or str(e)).lower()))
+            continue
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            from coinstall.artifacts import file_kind
+
+            idx.problems.append(IndexProblem(
+                repo, 0, f"{file_kind(mode)}, not a regular file or directory: not opened"))
             continue
         if os.path.isfile(repo) and repo.endswith(_ARTIFACT_ENDINGS):
             _artifacts(repo, idx)
@@ -211,3 +221,11 @@ def _read_one(kind: str, path: str, use_cache: bool,
         return read_cached(kind, path, use_cache)
     except IndexError_ as e:
         return IndexProblem(e.path, 0, e.message)
+    except Exception as e:  # a damaged index reaching an unforeseen error: its problem alone
+        return IndexProblem(path, 0, f"unreadable ({_why(e)})")
+
+
+def _why(e: BaseException) -> str:
+    """One line for an unforeseen exception: its type and first line."""
+    text = (str(e).splitlines() or [""])[0]
+    return f"{type(e).__name__}: {text}" if text else type(e).__name__

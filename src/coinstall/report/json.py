@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import IO, Any
 
 from coinstall.check import CheckResult, matrix
 
@@ -15,12 +15,16 @@ def to_json(result: CheckResult, stack: str | None = None) -> dict[str, Any]:
     artifacts = []
     for a in result.artifacts:
         files = []
+        # Files share verdict sets (coinstall.files.verdict.judge): one sorted list per set.
+        lists: dict[frozenset[str], list[str]] = {}
         for r in a.records:
             usable = a.judgement.usable.get(r.path)
+            if usable is not None and usable not in lists:
+                lists[usable] = sorted(usable)
             files.append({
                 "path": r.path,
                 "kind": r.kind,
-                "usable_by": sorted(usable) if usable is not None else None,
+                "usable_by": lists[usable] if usable is not None else None,
             })
         artifacts.append({
             "path": a.info.path,
@@ -49,3 +53,16 @@ def to_json(result: CheckResult, stack: str | None = None) -> dict[str, Any]:
 def dumps(result: CheckResult, stack: str | None = None) -> str:
     """The report as indented JSON text."""
     return json.dumps(to_json(result, stack), indent=2, sort_keys=False)
+
+
+def dump(result: CheckResult, out: IO[str], stack: str | None = None) -> None:
+    """:func:`dumps` written to ``out`` piece by piece (a report of 100,000 files is hundreds
+    of MB of text: never held whole), then a newline."""
+    buf: list[str] = []
+    for piece in json.JSONEncoder(indent=2).iterencode(to_json(result, stack)):
+        buf.append(piece)
+        if len(buf) >= 65536:
+            out.write("".join(buf))
+            buf.clear()
+    buf.append("\n")
+    out.write("".join(buf))
