@@ -258,17 +258,13 @@ def cpio_entry(name: str, size: int, mode: int = 0o100644) -> bytes:
 
 
 def zstd_cpio_bomb(size: int) -> bytes:
-    """A zstd frame of a cpio archive whose one file is ``size`` zero bytes (claimed and
-    real); a few KB for gigabytes."""
-    cctx = zstandard.ZstdCompressor(level=19)
-    out = io.BytesIO()
-    with cctx.stream_writer(out, closefd=False) as w:
-        w.write(cpio_entry("./usr/lib/python3/dist-packages/big.bin", size))
-        zeros = b"\0" * (1 << 20)
-        for _ in range(size >> 20):
-            w.write(zeros)
-        w.write(cpio_entry("TRAILER!!!", 0))
-    return out.getvalue()
+    """zstd frames of a cpio archive whose one file is ``size`` zero bytes (claimed and real),
+    a few hundred KB for a gigabyte: one compressed MiB repeated as independent frames (a zstd
+    stream may hold many frames, RFC 8878 section 3.1)."""
+    cctx = zstandard.ZstdCompressor(level=3)
+    head = cctx.compress(cpio_entry("./usr/lib/python3/dist-packages/big.bin", size))
+    mib = cctx.compress(b"\0" * (1 << 20))
+    return head + mib * (size >> 20) + cctx.compress(cpio_entry("TRAILER!!!", 0))
 
 
 def unknown_type_rpm(real: Path) -> bytes:
