@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 # Debian packages: a PyPy and a debug CPython beside pyenv's 2.7 and 3.6-3.13 (the ground-truth
 # tests ask them), rpm/lintian/rpmlint for the benchmark's peers.
-apt_pkgs=(pypy3 python3.11-dbg python3.11-venv lintian rpmlint rpm ben createrepo-c chromium time)
+apt_pkgs=(pypy3 python3.11-dbg python3.11-venv lintian rpmlint rpm ben createrepo-c chromium time dpkg-dev)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
