@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from coinstall.artifacts import ArtifactError, ArtifactInfo, open_artifact
-from coinstall.artifacts.base import Member
+from coinstall.artifacts.base import Member, exc_line
 from coinstall.config import Config
 from coinstall.files.extension import DEB_ARCH_TRIPLET, RPM_ARCH_TRIPLET, WHEEL_ARCH_TRIPLET
 from coinstall.files.verdict import FileRecord, Judgement, classify, judge, wants_content
@@ -36,8 +36,10 @@ class ArtifactResult:
 
 @dataclass(frozen=True)
 class TargetError:
-    """A target that could not be checked (or could only partly be): ``path`` and a one-line
-    ``message``."""
+    """A target that could not be checked (or could only partly be): ``path`` and a
+    ``message``.  Both keep names as the archive wrote them (a member name may hold a newline
+    or an ESC); renderers for a terminal escape them (:func:`coinstall.report.escape.printable`),
+    so each error is one line there."""
 
     path: str
     message: str
@@ -165,19 +167,13 @@ def check_target(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
     try:
         return check_artifact(path, runtimes, catalogue, config, digests=digests)
     except ArtifactError as exc:
-        return TargetError(path, one_line(str(exc)))
+        return TargetError(path, str(exc))
     except MemoryError:
         return TargetError(path, "out of memory while reading")
     except RecursionError:
         return TargetError(path, "cannot be read: nested too deeply")
     except Exception as exc:  # damaged input reaching a library's unforeseen error
-        text = (str(exc).splitlines() or [""])[0]
-        return TargetError(path, one_line(f"cannot be read: {type(exc).__name__}: {text}"))
-
-
-def one_line(text: str) -> str:
-    """``text`` with line breaks replaced by spaces: one error stays one line."""
-    return " ".join(text.splitlines())
+        return TargetError(path, f"cannot be read: {exc_line(exc, typed=True)}")
 
 
 def check(targets: Sequence[str], runtimes: Sequence[Runtime], catalogue: Catalogue,

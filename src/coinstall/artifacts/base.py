@@ -122,6 +122,17 @@ class ArtifactReader(Protocol):
         ...
 
 
+def exc_line(exc: BaseException, *, typed: bool = False) -> str:
+    """One line for an exception: the first line of its message, prefixed with its type name
+    when ``typed`` (for errors no reader foresaw: ``"error: Error -3 while decompressing"``
+    says less than ``"zlib.error: ..."``), the type name alone when the message is empty."""
+    text = (str(exc).splitlines() or [""])[0]
+    kind = type(exc).__name__
+    if not text:
+        return kind
+    return f"{kind}: {text}" if typed else text
+
+
 def safe_path(name: str) -> str | None:
     """Normalise an archive member name to a relative POSIX path, or None if it is unsafe.
 

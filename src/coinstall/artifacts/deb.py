@@ -29,6 +29,7 @@ from coinstall.artifacts.base import (
     ArtifactInfo,
     Member,
     WantContent,
+    exc_line,
     safe_path,
 )
 from coinstall.artifacts.limits import Budget, CountingReader, Limits, read_member
@@ -166,9 +167,7 @@ def _tar_member(
 
 
 def _reason(exc: BaseException) -> str:
-    text = (str(exc).splitlines() or [""])[0]
     if isinstance(exc, EOFError | io.UnsupportedOperation):
-        return f"truncated or corrupt ({text or type(exc).__name__})"
-    if isinstance(exc, tarfile.TarError | ArError | zstandard.ZstdError | OSError) and text:
-        return text
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+        return f"truncated or corrupt ({exc_line(exc)})"
+    return exc_line(exc, typed=not isinstance(
+        exc, tarfile.TarError | ArError | zstandard.ZstdError | OSError))

@@ -25,6 +25,7 @@ from coinstall.artifacts.base import (
     ArtifactInfo,
     Member,
     WantContent,
+    exc_line,
     member_type,
     safe_path,
 )
@@ -106,8 +107,7 @@ class RpmReader:
             # rpmfile reads what the header's counts claim, but never more than the file holds.
             (_start, self._payload_offset), h = get_headers(self._fh)
         except Exception as exc:  # rpmfile raises bare errors on corrupt headers
-            reason = (str(exc).splitlines() or [""])[0] or type(exc).__name__
-            raise ArtifactError(f"corrupt RPM header: {reason}") from None
+            raise ArtifactError(f"corrupt RPM header: {exc_line(exc)}") from None
         for tag in _USED_TAGS:
             if isinstance(h.get(tag), str):
                 raise ArtifactError(f"corrupt RPM header: tag {tag} has an unknown entry type")
@@ -158,8 +158,7 @@ class RpmReader:
         except ArtifactError:
             raise
         except Exception as exc:  # the decompressors raise open-ended errors on damage
-            reason = (str(exc).splitlines() or [""])[0] or type(exc).__name__
-            raise ArtifactError(f"payload: truncated or corrupt ({reason})") from None
+            raise ArtifactError(f"payload: truncated or corrupt ({exc_line(exc)})") from None
         finally:
             self._fh.close()
 

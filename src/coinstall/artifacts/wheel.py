@@ -22,6 +22,7 @@ from coinstall.artifacts.base import (
     ArtifactInfo,
     Member,
     WantContent,
+    exc_line,
     safe_path,
 )
 from coinstall.artifacts.limits import Budget, Limits, read_member
@@ -155,9 +156,6 @@ class WheelReader:
 
 
 def _reason(exc: BaseException) -> str:
-    """One line: the exception's first line, prefixed with its type when that says more."""
-    text = (str(exc).splitlines() or [""])[0]
-    kind = type(exc).__name__
-    if isinstance(exc, zipfile.BadZipFile) and text:
-        return text
-    return f"{kind}: {text}" if text else kind
+    """One line: the exception's first line, prefixed with its type unless it is zipfile's
+    own ``BadZipFile``."""
+    return exc_line(exc, typed=not isinstance(exc, zipfile.BadZipFile))

@@ -11,6 +11,7 @@ import click
 from rich.console import Console
 
 from coinstall.artifacts import limits as limits_mod
+from coinstall.artifacts.base import exc_line
 from coinstall.report.escape import printable
 from coinstall.rules import REGISTRY
 from coinstall.runtimes import discovery
@@ -61,11 +62,10 @@ class GuardedGroup(click.Group):
         except BaseException as exc:
             if ctx.params.get("debug"):
                 traceback.print_exc()
-            text = (str(exc).splitlines() or [""])[0]
             hint = "" if ctx.params.get("debug") else "; run with --debug for the traceback"
             sys.stderr.write(printable(
                 f"coinstall: internal error (a coinstall bug, please report it): "
-                f"{type(exc).__name__}: {text}{hint}") + "\n")
+                f"{exc_line(exc, typed=True)}{hint}") + "\n")
             sys.exit(EXIT_BUG)
 
 

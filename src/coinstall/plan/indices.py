@@ -39,6 +39,7 @@ import zstandard
 
 from coinstall.artifacts import ArtifactError, open_regular
 from coinstall.artifacts import limits as limits_mod
+from coinstall.artifacts.base import exc_line
 from coinstall.artifacts.limits import CHUNK
 
 #: Fields kept from a ``Packages`` paragraph.
@@ -226,7 +227,7 @@ def read_bytes(path: str) -> bytes:
     except Exception as e:  # the decompressors raise open-ended errors on damage
         kind = _kind(path)
         what = f"{kind} data" if kind else "data"
-        raise IndexError_(path, f"corrupt or truncated {what} ({_why(e)})") from None
+        raise IndexError_(path, f"corrupt or truncated {what} ({exc_line(e)})") from None
     return b"".join(parts)
 
 
@@ -505,7 +506,7 @@ def sniff_control(path: str) -> str | None:
     except IndexError_:
         raise
     except Exception as e:  # the decompressors raise open-ended errors on damage
-        raise IndexError_(path, f"corrupt or truncated data ({_why(e)})") from None
+        raise IndexError_(path, f"corrupt or truncated data ({exc_line(e)})") from None
     head = data.split(b"\n\n", 1)[0]
     if not head.startswith(b"Package:") and b"\nPackage:" not in head:
         return None
@@ -541,10 +542,6 @@ def srpm_name(sourcerpm: str) -> str:
     return parts[0] if len(parts) == 3 else base
 
 
-def _why(e: BaseException) -> str:
-    return (str(e).splitlines() or [""])[0] or type(e).__name__
-
-
 class _Capped:
     """A stream that stops with :class:`IndexError_` past the ``index-mb`` limit."""
 
@@ -566,7 +563,7 @@ def _locations(repomd: str) -> dict[str, str]:
     except IndexError_:
         raise
     except Exception as e:  # expat, the decompressors: open-ended errors on damage
-        raise IndexError_(repomd, f"not a repomd.xml ({_why(e)})") from None
+        raise IndexError_(repomd, f"not a repomd.xml ({exc_line(e)})") from None
     base = os.path.dirname(os.path.dirname(os.path.abspath(repomd)))
     out: dict[str, str] = {}
     for data in root.iter(f"{_NS_REPO}data"):
@@ -601,7 +598,7 @@ def read_repodata(repomd: str) -> Index:
                             (f.text or "").lstrip("/") for f in el.iter(f"{_NS_FL}file")]
                         el.clear()
         except Exception as e:  # expat, the decompressors, IndexError_: the file's problem
-            why = e.message if isinstance(e, IndexError_) else _why(e)
+            why = e.message if isinstance(e, IndexError_) else exc_line(e)
             idx.problems.append(IndexProblem(fl, 0, f"filelists unreadable ({why}); "
                                                     "planning from primary only"))
     prim = locs["primary"]
@@ -623,7 +620,7 @@ def read_repodata(repomd: str) -> Index:
                     idx.binaries.append(rec)
                     srcs.setdefault(rec.source, []).append(rec.name)
     except Exception as e:  # expat, the decompressors, IndexError_: the file's problem
-        why = e.message if isinstance(e, IndexError_) else _why(e)
+        why = e.message if isinstance(e, IndexError_) else exc_line(e)
         raise IndexError_(prim, f"primary unreadable after {n} packages ({why})") from None
     idx.files.append(prim)
     for name, bins in srcs.items():

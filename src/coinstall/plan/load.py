@@ -135,7 +135,7 @@ def _artifacts(path: str, idx: Index) -> bool:
 def _artifact(fp: str, idx: Index) -> None:
     """One .deb/.rpm/.whl as a binary record: relations, paths, stable-ABI baseline."""
     from coinstall.artifacts import open_artifact
-    from coinstall.artifacts.base import ArtifactError
+    from coinstall.artifacts.base import ArtifactError, exc_line
     from coinstall.plan.indices import srpm_name
 
     try:
@@ -150,7 +150,7 @@ def _artifact(fp: str, idx: Index) -> None:
                 if b is not None and (baseline is None or b > baseline):
                     baseline = b
     except Exception as e:  # any failure of one artifact is its problem; the others go on
-        why = str(e) if isinstance(e, ArtifactError) else _why(e)
+        why = str(e) if isinstance(e, ArtifactError) else exc_line(e, typed=True)
         idx.problems.append(IndexProblem(fp, 0, f"unreadable artifact ({why}); skipped"))
         return
     fn = os.path.basename(fp)
@@ -222,10 +222,7 @@ def _read_one(kind: str, path: str, use_cache: bool,
     except IndexError_ as e:
         return IndexProblem(e.path, 0, e.message)
     except Exception as e:  # a damaged index reaching an unforeseen error: its problem alone
-        return IndexProblem(path, 0, f"unreadable ({_why(e)})")
+        from coinstall.artifacts.base import exc_line
 
+        return IndexProblem(path, 0, f"unreadable ({exc_line(e, typed=True)})")
 
-def _why(e: BaseException) -> str:
-    """One line for an unforeseen exception: its type and first line."""
-    text = (str(e).splitlines() or [""])[0]
-    return f"{type(e).__name__}: {text}" if text else type(e).__name__
