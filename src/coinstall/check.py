@@ -129,7 +129,8 @@ def check_artifact(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
         if m.type != "file":
             continue
         rec = classify(path=m.path, fmt=info.format, head=m.head, content=m.content,
-                       size=m.size, mode=m.mode, mtime=m.mtime, catalogue=catalogue, root=root)
+                       size=m.size, mode=m.mode, mtime=m.mtime, catalogue=catalogue, root=root,
+                       spool=m.spool)
         rec.sha256 = m.sha256
         records.append(rec)
     cfg = config or Config()

@@ -16,7 +16,7 @@ import posixpath
 import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import IO, Protocol
 
 #: Bytes of every regular member kept as :attr:`Member.head`: enough for a pyc header
 #: (16 bytes), an ELF identification and header (64 bytes) and a shebang line (dh-python reads
@@ -52,6 +52,9 @@ class Member:
         content: the whole content when the caller asked for it, else None.
         sha256: hex SHA-256 of the content when the caller asked for digests (computed while
             streaming, in chunks), else None.
+        spool: when the caller asked for the content and it is larger than the ``content-mb``
+            limit: an anonymous temporary file holding it (``content`` is then None), valid
+            until the next member is read.
     """
 
     path: str
@@ -63,6 +66,7 @@ class Member:
     head: bytes = b""
     content: bytes | None = None
     sha256: str | None = None
+    spool: IO[bytes] | None = None
 
     @property
     def executable(self) -> bool:

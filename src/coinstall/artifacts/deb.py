@@ -111,9 +111,9 @@ class DebReader:
                         fh = tar.extractfile(ti)
                         if fh is None:
                             break
-                        _head, data, _digest = read_member(
+                        data = read_member(
                             fh, f"{name}/control", ti.size, want=True, digest=False,
-                            limits=lim, metadata=True)
+                            limits=lim, metadata=True).content
                         assert data is not None
                         return Deb822(data.decode("utf-8", "replace"))
         except ArtifactError:
@@ -160,10 +160,12 @@ def _tar_member(
         fh = tar.extractfile(ti)
         if fh is None:
             raise ArtifactError(f"{path}: unreadable member")
-        head, data, digest = read_member(fh, path, ti.size, want=want_content(path, ti.size),
-                                         digest=digests, limits=limits)
+        got = read_member(fh, path, ti.size, want=want_content(path, ti.size),
+                          digest=digests, limits=limits)
         yield Member(path=path, type="file", mode=mode, size=ti.size, mtime=int(ti.mtime),
-                     head=head, content=data, sha256=digest)
+                     head=got.head, content=got.content, sha256=got.sha256, spool=got.spool)
+        if got.spool is not None:
+            got.spool.close()
 
 
 def _reason(exc: BaseException) -> str:

@@ -18,8 +18,9 @@ artifact is 10.2 (python3-chardet), the largest metadata member is Django 5.1.4'
 from __future__ import annotations
 
 import hashlib
+import tempfile
 from dataclasses import dataclass, fields, replace
-from typing import IO
+from typing import IO, NamedTuple
 
 from coinstall.artifacts.base import HEAD_SIZE, ArtifactError
 
@@ -46,7 +47,9 @@ class Limits:
         metadata_mb: largest metadata or control member read whole (``METADATA``, ``RECORD``,
             ``WHEEL``, ``PKG-INFO``, a .deb's ``control.tar`` expanded; largest real: 0.37 MB).
         content_mb: largest other member held whole in memory (extension modules whose symbols
-            are read, sources of hash-based pycs); larger ones are an error for the artifact.
+            are read, sources of hash-based pycs); a larger one is spooled to an anonymous
+            temporary file and read from there (its ELF header and symbols by offset), never
+            held whole.
         index_mb: most bytes one repository index (``Packages``, ``Sources``, repodata XML)
             may expand to (largest real: bookworm's ``Sources``, 48.4 MB).
     """
@@ -55,7 +58,7 @@ class Limits:
     artifact_mb: int = 8192
     ratio: int = 200
     metadata_mb: int = 16
-    content_mb: int = 256
+    content_mb: int = 64
     index_mb: int = 1024
 
     @classmethod
@@ -164,34 +167,54 @@ def check_member_size(path: str, size: int, limits: Limits) -> None:
         raise ArtifactError(f"{path}: expands beyond {limits.member_mb} MB (limit member-mb)")
 
 
+class MemberData(NamedTuple):
+    """What :func:`read_member` read: the head, the whole content (in memory) or a spool (an
+    anonymous temporary file holding it, positioned at 0), and the SHA-256."""
+
+    head: bytes
+    content: bytes | None
+    sha256: str | None
+    spool: IO[bytes] | None = None
+
+
 def read_member(fh: IO[bytes], path: str, size: int, *, want: bool, digest: bool,
                 limits: Limits, metadata: bool = False,
-                budget: Budget | None = None) -> tuple[bytes, bytes | None, str | None]:
+                budget: Budget | None = None) -> MemberData:
     """Stream one member: its head, its whole content if wanted, its SHA-256 if asked.
 
-    Reads in chunks of :data:`CHUNK` bytes; the content is kept only when ``want`` and only up
-    to ``content_mb`` (``metadata_mb`` for a metadata member).  ``budget`` counts the bytes
-    when the reader's stream is not already counted (zip members).
-
-    Returns:
-        ``(head, content or None, hex SHA-256 or None)``.
+    Reads in chunks of :data:`CHUNK` bytes.  A wanted member up to ``content_mb`` is kept in
+    memory; a larger one is written to an anonymous temporary file (:attr:`MemberData.spool`),
+    so memory never holds it whole.  A metadata member above ``metadata_mb`` is an error: it is
+    parsed as text, whole.  ``budget`` counts the bytes when the reader's stream is not
+    already counted (zip members).
 
     Raises:
         ArtifactError: the member is longer than a limit or shorter than it claims.
     """
     check_member_size(path, size, limits)
-    keep_mb = limits.metadata_mb if metadata else limits.content_mb
-    if want and size > keep_mb * _MB:
-        which = "metadata-mb" if metadata else "content-mb"
-        raise ArtifactError(f"{path}: {size // _MB} MB, above the {keep_mb} MB read whole "
-                            f"(limit {which})")
+    spool: IO[bytes] | None = None
+    if want and metadata and size > limits.metadata_mb * _MB:
+        raise ArtifactError(f"{path}: {size // _MB} MB, above the {limits.metadata_mb} MB "
+                            f"read whole (limit metadata-mb)")
+    if want and size > limits.content_mb * _MB:
+        spool = tempfile.TemporaryFile()  # noqa: SIM115 - handed to the caller, closed by it
     if not want and not digest:
         head = fh.read(HEAD_SIZE)
         if budget is not None:
             budget.add(len(head), path)
         if len(head) < min(size, HEAD_SIZE):
             raise ArtifactError(f"{path}: truncated member")
-        return head, None, None
+        return MemberData(head, None, None)
+    try:
+        return _stream(fh, path, size, want, digest, budget, spool)
+    except BaseException:
+        if spool is not None:
+            spool.close()
+        raise
+
+
+def _stream(fh: IO[bytes], path: str, size: int, want: bool, digest: bool,
+            budget: Budget | None, spool: IO[bytes] | None) -> MemberData:
     h = hashlib.sha256() if digest else None
     parts: list[bytes] = []
     head = b""
@@ -210,8 +233,14 @@ def read_member(fh: IO[bytes], path: str, size: int, *, want: bool, digest: bool
             head += chunk[: HEAD_SIZE - len(head)]
         if h is not None:
             h.update(chunk)
-        if want:
+        if spool is not None:
+            spool.write(chunk)
+        elif want:
             parts.append(chunk)
     if got < size:
         raise ArtifactError(f"{path}: truncated member")
-    return head, b"".join(parts) if want else None, h.hexdigest() if h is not None else None
+    sha = h.hexdigest() if h is not None else None
+    if spool is not None:
+        spool.seek(0)
+        return MemberData(head, None, sha, spool)
+    return MemberData(head, b"".join(parts) if want else None, sha)

@@ -29,7 +29,14 @@ from coinstall.artifacts.base import (
     member_type,
     safe_path,
 )
-from coinstall.artifacts.limits import NAME_MAX, Budget, CountingReader, Limits, read_member
+from coinstall.artifacts.limits import (
+    NAME_MAX,
+    Budget,
+    CountingReader,
+    Limits,
+    MemberData,
+    read_member,
+)
 
 _LEAD_MAGIC = b"\xed\xab\xee\xdb"
 #: RPMSENSE_* comparison bits (rpm ``lib/rpmds.h``).
@@ -193,8 +200,7 @@ class RpmReader:
                 pos += len(data)
                 return data
 
-        def read_data(path: str, size: int, want: bool) -> tuple[bytes, bytes | None,
-                                                                  str | None]:
+        def read_data(path: str, size: int, want: bool) -> MemberData:
             data = _Data(size)
             out = read_member(cast(IO[bytes], data), path, size, want=want, digest=digests,
                               limits=lim)
@@ -246,15 +252,22 @@ class RpmReader:
                     continue
                 names = links.pop(key)
                 want = any(want_content(n, filesize) for n, _, _ in names)
-                head, content, digest = read_data(path, filesize, want)
+                got = read_data(path, filesize, want)
                 for n, m, t in names:
+                    if got.spool is not None:
+                        got.spool.seek(0)
                     yield Member(path=n, type="file", mode=m, size=filesize, mtime=t,
-                                 head=head, content=content, sha256=digest)
+                                 head=got.head, content=got.content, sha256=got.sha256,
+                                 spool=got.spool)
+                if got.spool is not None:
+                    got.spool.close()
             elif kind == "file":
-                head, content, digest = read_data(path, filesize,
-                                                  want_content(path, filesize))
+                got = read_data(path, filesize, want_content(path, filesize))
                 yield Member(path=path, type="file", mode=mode & 0o7777, size=filesize,
-                             mtime=mtime, head=head, content=content, sha256=digest)
+                             mtime=mtime, head=got.head, content=got.content,
+                             sha256=got.sha256, spool=got.spool)
+                if got.spool is not None:
+                    got.spool.close()
             elif kind == "symlink":
                 if filesize > NAME_MAX:
                     raise ArtifactError(f"{path}: symbolic link target of {filesize} bytes")

@@ -65,7 +65,7 @@ class TreeReader:
                         st = os.fstat(fd)
                         if not stat.S_ISREG(st.st_mode):
                             continue
-                        head, content, digest = read_member(
+                        got = read_member(
                             fh, rel, st.st_size, want=want_content(rel, st.st_size),
                             digest=digests, limits=self._limits)
                 except OSError as exc:
@@ -75,7 +75,10 @@ class TreeReader:
                     self.problems.append(str(exc))
                     continue
                 yield Member(path=rel, type="file", mode=st.st_mode & 0o7777, size=st.st_size,
-                             mtime=int(st.st_mtime), head=head, content=content, sha256=digest)
+                             mtime=int(st.st_mtime), head=got.head, content=got.content,
+                             sha256=got.sha256, spool=got.spool)
+                if got.spool is not None:
+                    got.spool.close()
 
     def close(self) -> None:
         """Nothing to release."""

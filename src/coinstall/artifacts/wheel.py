@@ -102,9 +102,9 @@ class WheelReader:
             return None
         try:
             with self._zip.open(info) as fh:
-                _head, data, _digest = read_member(
+                data = read_member(
                     fh, name, info.file_size, want=True, digest=False, limits=self._limits,
-                    metadata=True, budget=self._budget)
+                    metadata=True, budget=self._budget).content
         except ArtifactError:
             self._zip.close()
             raise
@@ -144,7 +144,7 @@ class WheelReader:
                     fh = self._zip.open(info)
                     budget = self._budget
                 with fh:
-                    head, content, digest = read_member(
+                    got = read_member(
                         fh, path, info.file_size, want=want, digest=digests,
                         limits=self._limits, metadata=cached is not None, budget=budget)
             except ArtifactError:
@@ -152,7 +152,10 @@ class WheelReader:
             except _ZIP_ERRORS as exc:
                 raise ArtifactError(f"{info.filename}: {_reason(exc)}") from None
             yield Member(path=path, type="file", mode=mode, size=info.file_size,
-                         head=head, content=content, sha256=digest)
+                         head=got.head, content=got.content, sha256=got.sha256,
+                         spool=got.spool)
+            if got.spool is not None:
+                got.spool.close()
 
 
 def _reason(exc: BaseException) -> str:

@@ -11,6 +11,7 @@ import posixpath
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import IO
 
 from packaging.metadata import parse_email
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -110,7 +111,8 @@ def _import_path(path: str, fmt: str) -> tuple[str, str | None]:
     return path, m["key"]
 
 
-def _looks_like_extension(name: str, content: bytes | None, version_2: bool = False) -> bool:
+def _looks_like_extension(name: str, content: bytes | IO[bytes] | None,
+                          version_2: bool = False) -> bool:
     if _TAGGED.search(name):
         return True
     if content is None:
@@ -119,22 +121,34 @@ def _looks_like_extension(name: str, content: bytes | None, version_2: bool = Fa
     stem2 = stem[:-len("module")] if stem.endswith("module") else stem
     # The init symbol's name sits in the dynamic string table (PEP 489 PyInit_<name>; Python 2
     # init<name>).  A byte search is enough to tell a module from a plain shared library.
-    for s in {stem, stem2}:
-        if s and (b"\0PyInit_" + s.encode() + b"\0" in content
-                  or b"\0init" + s.encode() + b"\0" in content):
+    needles = [n for s in {stem, stem2} if s
+               for n in (b"\0PyInit_" + s.encode() + b"\0", b"\0init" + s.encode() + b"\0")]
+    if isinstance(content, bytes):
+        return any(n in content for n in needles)
+    # A spooled member: search it in 1 MiB windows that overlap by the longest needle.
+    keep = max(map(len, needles), default=0)
+    content.seek(0)
+    tail = b""
+    while chunk := content.read(1 << 20):
+        window = tail + chunk
+        if any(n in window for n in needles):
             return True
+        tail = window[-keep:]
     return False
 
 
 def classify(
     *, path: str, fmt: str, head: bytes, content: bytes | None, size: int, mode: int | None,
     mtime: int | None, catalogue: Catalogue, root: str | None = None,
+    spool: IO[bytes] | None = None,
 ) -> FileRecord:
     """Classify one regular file.
 
     Args:
         path: member path; fmt: the artifact format (``wheel``, ``deb``, ``rpm``, ``tree``);
         head, content: its first bytes and, where :func:`wants_content` asked, all of it;
+        spool: instead of ``content``, a temporary file holding it, for a member above the
+            ``content-mb`` limit (:attr:`coinstall.artifacts.base.Member.spool`);
         size, mode, mtime: from the archive; root: the tree's absolute directory for ``tree``.
     """
     ipath, data_key = _import_path(path, fmt)
@@ -157,13 +171,14 @@ def classify(
         rec.pyc_location = loc
         rec.pyc_header = pyc.parse_header(head, catalogue)
         return rec
-    if ext.is_extension_name(name) and _looks_like_extension(name, content):
+    whole: bytes | IO[bytes] | None = content if content is not None else spool
+    if ext.is_extension_name(name) and _looks_like_extension(name, whole):
         rec.kind = "extension"
         # The symbol table matters where the name does not pin one runtime: untagged names
         # (any CPython may find them) and stable-ABI names (any version from the baseline on).
         untagged_or_abi3 = not _TAGGED.search(name) or ".abi3" in name
         try:
-            rec.elf = ext.read_elf(content if content is not None else head,
+            rec.elf = ext.read_elf(whole if whole is not None else head,
                                    symbols=untagged_or_abi3)
         except ValueError as exc:
             rec.elf_problem = str(exc)

@@ -22,6 +22,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import IO
 
 from coinstall.plan.indices import (
     BinaryRecord,
@@ -104,7 +105,7 @@ def read_cached(kind: str, path: str, use_cache: bool = True) -> Index:
 _STABLE_ABI_SO = re.compile(r"\.abi3t?(?:-[^./]+)?\.so$")
 
 
-def _baseline(content: bytes) -> tuple[int, int] | None:
+def _baseline(content: bytes | IO[bytes]) -> tuple[int, int] | None:
     """Stable-ABI baseline of one extension module from its dynamic imports (see
     :func:`coinstall.files.extension.stable_abi_baseline`); None if unreadable."""
     from coinstall.files.extension import read_elf, stable_abi_baseline
@@ -145,8 +146,9 @@ def _artifact(fp: str, idx: Index) -> None:
         baseline: tuple[int, int] | None = None
         for m in reader.members(lambda p, s: _STABLE_ABI_SO.search(p) is not None):
             files.append(m.path)
-            if m.content is not None:
-                b = _baseline(m.content)
+            whole = m.content if m.content is not None else m.spool
+            if whole is not None:
+                b = _baseline(whole)
                 if b is not None and (baseline is None or b > baseline):
                     baseline = b
     except Exception as e:  # any failure of one artifact is its problem; the others go on
