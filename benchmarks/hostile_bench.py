@@ -97,6 +97,7 @@ def bench_bombs(tmp: Path) -> None:
 
 def measure_limits() -> None:
     from coinstall.artifacts import open_artifact
+    from coinstall.files.extension import is_extension_name
     from coinstall.plan.indices import read_bytes
 
     files = sorted(glob.glob(str(REPO / ".cache/corpus/*/*"))) + sorted(
@@ -105,6 +106,7 @@ def measure_limits() -> None:
     artifact = (0, "")
     ratio = (0.0, "")
     meta = (0, "", "")
+    extension = (0, "", "")
     for f in files:
         total = 0
         for m in open_artifact(f).members(lambda p, s: False):
@@ -113,6 +115,8 @@ def measure_limits() -> None:
                 member = (m.size, f, m.path)
             if m.name in ("METADATA", "RECORD", "WHEEL", "PKG-INFO") and m.size > meta[0]:
                 meta = (m.size, f, m.path)
+            if is_extension_name(m.path) and m.size > extension[0]:
+                extension = (m.size, f, m.path)
         artifact = max(artifact, (total, f))
         ratio = max(ratio, (total / os.path.getsize(f), f))
     mb = 1 << 20
@@ -120,6 +124,8 @@ def measure_limits() -> None:
     print(f"  largest member     {member[0] / mb:7.1f} MB  {Path(member[1]).name}: {member[2]}")
     print(f"  largest artifact   {artifact[0] / mb:7.1f} MB  {Path(artifact[1]).name}")
     print(f"  highest ratio      {ratio[0]:7.1f}     {Path(ratio[1]).name}")
+    print(f"  largest extension  {extension[0] / mb:7.1f} MB  {Path(extension[1]).name}: "
+          f"{extension[2]}")
     print(f"  largest metadata   {meta[0] / mb:7.2f} MB  {Path(meta[1]).name}: {meta[2]}")
     for idx in sorted(glob.glob(str(REPO / ".cache/plan/*"))):
         print(f"  index {Path(idx).name:12} {len(read_bytes(idx)) / mb:7.1f} MB expanded")

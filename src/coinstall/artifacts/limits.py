@@ -58,7 +58,7 @@ class Limits:
     artifact_mb: int = 8192
     ratio: int = 200
     metadata_mb: int = 16
-    content_mb: int = 64
+    content_mb: int = 128
     index_mb: int = 1024
 
     @classmethod
