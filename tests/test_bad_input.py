@@ -3,7 +3,6 @@ exit status 2, never a traceback, nothing written."""
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import subprocess
@@ -22,25 +21,6 @@ COINSTALL = [sys.executable, "-m", "coinstall"]
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*COINSTALL, *args], capture_output=True, text=True, timeout=120)
-
-
-def _ar(members: list[tuple[str, bytes]]) -> bytes:
-    """A minimal ar(5) archive (test scaffolding for hand-made hostile .debs)."""
-    out = b"!<arch>\n"
-    for name, data in members:
-        hdr = f"{name:<16}{0:<12}{0:<6}{0:<6}{0o100644:<8o}{len(data):<10}`\n".encode()
-        out += hdr + data + (b"\n" if len(data) % 2 else b"")
-    return out
-
-
-def _tar(entries: list[tuple[str, bytes]]) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tf:
-        for name, data in entries:
-            ti = tarfile.TarInfo(name)
-            ti.size = len(data)
-            tf.addfile(ti, io.BytesIO(data))
-    return buf.getvalue()
 
 
 @pytest.fixture()
@@ -70,10 +50,10 @@ def bad_targets(tmp_path: Path) -> dict[str, Path]:
         zf.writestr("evil/__init__.py", "")
     out["evil-wheel"] = p
     p = tmp_path / "evil_1.0_all.deb"
-    control = _tar([("./control", b"Package: evil\nVersion: 1.0\nArchitecture: all\n")])
-    payload = _tar([("./usr/lib/python3/dist-packages/ok.py", b""),
+    control = hostile.tar_gz([("./control", b"Package: evil\nVersion: 1.0\nArchitecture: all\n")])
+    payload = hostile.tar_gz([("./usr/lib/python3/dist-packages/ok.py", b""),
                     ("../../outside.py", b"x"), ("/abs/path.py", b"x")])
-    p.write_bytes(_ar([("debian-binary", b"2.0\n"), ("control.tar.gz", control),
+    p.write_bytes(hostile.ar([("debian-binary", b"2.0\n"), ("control.tar.gz", control),
                        ("data.tar.gz", payload)]))
     out["evil-deb"] = p
     out["missing"] = tmp_path / "does-not-exist.rpm"
@@ -352,3 +332,30 @@ def test_spooled_extension_modules_give_the_same_verdicts(target: str) -> None:
     assert ra["artifacts"] == rb["artifacts"]
     exts = [f for f in ra["artifacts"][0]["files"] if f["kind"] == "extension"]
     assert exts, "no extension module: the test would prove nothing"
+
+
+def test_index_bomb_is_one_problem_with_bounded_memory(tmp_path: Path) -> None:
+    """A ``Packages.zst`` of 1 GB (40 KB on disk: zstd frames of a MiB of zeros) beside a good
+    index: one problem line ("expands beyond ..."), the good index read, peak RSS under the
+    bound.  An index is parsed whole, so what it may hold in memory is bounded by the ``ratio``
+    limit (here: the 32 MB floor) and ``index-mb``."""
+    import zstandard
+
+    bomb = tmp_path / "bomb"
+    bomb.mkdir()
+    cctx = zstandard.ZstdCompressor()
+    (bomb / "Packages.zst").write_bytes(cctx.compress(b"Package: x\n")
+                                        + cctx.compress(b"\0" * (1 << 20)) * 1024)
+    good = tmp_path / "good"
+    good.mkdir()
+    (good / "Packages").write_text(
+        "Package: python3-six\nVersion: 1.16.0-4\nArchitecture: all\nSource: six\n"
+        "Depends: python3:any\n\n")
+    r = hostile.run("plan", "add", "3.12", "--from", "3.11", "--no-cache", "--format", "json",
+                    "--repo", str(bomb), "--repo", str(good), timeout=120)
+    assert r.rc == 2, r.err
+    assert "Traceback" not in r.err
+    plan = json.loads(r.out)
+    assert len(plan["problems"]) == 1 and "expands beyond" in plan["problems"][0], plan
+    assert plan["read"]["binaries"] == 1
+    assert r.maxrss_mb < MEMORY_BOUND_MB, f"peak RSS {r.maxrss_mb:.0f} MB"

@@ -8,9 +8,9 @@ child per batch, beside a good file, each child under a timeout.  Must hold: no 
 hang, the good file always reported, every mutant accounted for (checked or one error line),
 the JSON document always parses, exit status 0, 1 or 2 (never 3).
 
-Bounded: about 1,040 mutants (360 wheels, 200 .debs, 240 RPMs, 120 Debian indices, 120 RPM
+Bounded: 1,010 mutants (360 wheels, 200 .debs, 240 RPMs, 120 Debian indices, 90 RPM
 repodata files) in about 30 children, 30-40 s on two busy cores.  ``COINSTALL_FUZZ_SCALE``
-multiplies the counts for a longer local run (``COINSTALL_FUZZ_SCALE=10``: 10,400 mutants).
+multiplies the counts for a longer local run (``COINSTALL_FUZZ_SCALE=10``: 10,100 mutants).
 """
 
 from __future__ import annotations

@@ -40,7 +40,7 @@ import zstandard
 from coinstall.artifacts import ArtifactError, open_regular
 from coinstall.artifacts import limits as limits_mod
 from coinstall.artifacts.base import exc_line
-from coinstall.artifacts.limits import CHUNK
+from coinstall.artifacts.limits import CHUNK, RATIO_FLOOR
 
 #: Fields kept from a ``Packages`` paragraph.
 BINARY_FIELDS = ("Package", "Source", "Version", "Architecture", "Depends", "Pre-Depends",
@@ -196,11 +196,6 @@ def _open_file(path: str) -> IO[bytes]:
         raise IndexError_(path, str(e)) from None
 
 
-def _cap() -> int:
-    """Most bytes one index may expand to (the ``index-mb`` limit)."""
-    return limits_mod.default().index_mb << 20
-
-
 def read_bytes(path: str) -> bytes:
     """The decompressed content of ``path`` (compression recognised by magic number), read as
     a stream and refused past the ``index-mb`` limit (a decompression bomb stops there).
@@ -209,18 +204,11 @@ def read_bytes(path: str) -> bytes:
         IndexError_: unreadable file, truncated or corrupt compressed stream, or larger than
             the limit.
     """
-    cap = _cap()
     try:
         with _open_stream(path) as stream:
+            capped = _Capped(stream, path)
             parts: list[bytes] = []
-            total = 0
-            while True:
-                chunk = stream.read(CHUNK)
-                if not chunk:
-                    break
-                total += len(chunk)
-                if total > cap:
-                    raise IndexError_(path, f"expands beyond {cap >> 20} MB (limit index-mb)")
+            while chunk := capped.read(CHUNK):
                 parts.append(chunk)
     except IndexError_:
         raise
@@ -543,16 +531,30 @@ def srpm_name(sourcerpm: str) -> str:
 
 
 class _Capped:
-    """A stream that stops with :class:`IndexError_` past the ``index-mb`` limit."""
+    """A stream that stops with :class:`IndexError_` past the ``index-mb`` limit, or past the
+    ``ratio`` limit (expanded bytes per byte of the file, once past 32 MB), like the artifact
+    readers' :class:`~coinstall.artifacts.limits.Budget`."""
 
     def __init__(self, raw: IO[bytes], path: str) -> None:
-        self._raw, self._path, self._left = raw, path, _cap()
+        self._raw, self._path, self._total = raw, path, 0
+        lim = limits_mod.default()
+        self._cap = lim.index_mb << 20
+        try:
+            size = os.path.getsize(path)
+        except OSError:
+            size = 0
+        self._ratio_cap = max(RATIO_FLOOR, lim.ratio * max(size, 1))
+        self._ratio = lim.ratio
 
     def read(self, n: int = -1) -> bytes:
         data = self._raw.read(n if n is not None and n >= 0 else CHUNK)
-        self._left -= len(data)
-        if self._left < 0:
-            raise IndexError_(self._path, f"expands beyond {_cap() >> 20} MB (limit index-mb)")
+        self._total += len(data)
+        if self._total > self._cap:
+            raise IndexError_(self._path,
+                              f"expands beyond {self._cap >> 20} MB (limit index-mb)")
+        if self._total > self._ratio_cap:
+            raise IndexError_(self._path, f"expands beyond {self._total >> 20} MB, more than "
+                                          f"{self._ratio} times the file's size (limit ratio)")
         return data
 
 
