@@ -359,3 +359,7 @@ def test_index_bomb_is_one_problem_with_bounded_memory(tmp_path: Path) -> None:
     assert len(plan["problems"]) == 1 and "expands beyond" in plan["problems"][0], plan
     assert plan["read"]["binaries"] == 1
     assert r.maxrss_mb < MEMORY_BOUND_MB, f"peak RSS {r.maxrss_mb:.0f} MB"
+    # The same through --limit on the plan group: index-mb caps before the ratio does.
+    r = hostile.run("plan", "--limit", "index-mb=8", "add", "3.12", "--from", "3.11",
+                    "--no-cache", "--format", "json", "--repo", str(bomb), "--repo", str(good))
+    assert r.rc == 2 and "limit index-mb" in json.loads(r.out)["problems"][0]

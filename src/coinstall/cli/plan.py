@@ -11,7 +11,7 @@ from typing import Any
 import click
 from rich.console import Console
 
-from coinstall.cli._common import main, stderr
+from coinstall.cli._common import LIMIT_OPT, apply_limits, main, stderr
 from coinstall.report.escape import printable
 from coinstall.runtimes import catalogue as catalogue_mod
 
@@ -30,12 +30,15 @@ _PLAN_NOCACHE = click.option("--no-cache", is_flag=True,
 
 
 @main.group("plan")
-def plan_group() -> None:
+@LIMIT_OPT
+def plan_group(limits: tuple[str, ...]) -> None:
     """Plan a Python runtime transition over a whole repository.
 
     Exit status: 0 every input read in full; 2 something was skipped or unreadable (the plan
-    is still produced from the rest) or no package was read at all.
+    is still produced from the rest) or no package was read at all; 3 an internal error.
+    ``coinstall plan --limit index-mb=2048 add ...`` sets a reader limit.
     """
+    apply_limits({}, limits)
 
 
 def _plan_run(transition: str, new: str, old: str, repos: tuple[str, ...], fmt: str,
