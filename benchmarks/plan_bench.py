@@ -207,6 +207,7 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="plan-bench-"))
     cache = work / "xdg"
     env = dict(os.environ, XDG_CACHE_HOME=str(cache))
+    load_before = os.getloadavg()[0]  # before any timed run: the machine's own load
     try:
         (work / "Packages_amd64").write_bytes(lzma.decompress(pk.read_bytes()))
         (work / "Sources").write_bytes(lzma.decompress(sr.read_bytes()))
@@ -238,8 +239,10 @@ def main() -> int:
             t, cpu, rss, out = best(cmd, args.repeat)
             res["ben-monitor-plain"] = {"wall": t, "cpu": cpu, "maxrss_kib": rss}
             ben = ben_sets(json.loads(out))
-        print(f"load average before: {os.getloadavg()[0]:.2f} (2 cores; others' jobs inflate "
-              "wall time, CPU time less so)")
+        cores = len(os.sched_getaffinity(0))
+        print(f"load average (1 min) before the runs: {load_before:.2f}, after: "
+              f"{os.getloadavg()[0]:.2f}; {cores} cores usable (others' jobs inflate wall "
+              "time, CPU time less so)")
         print(f"{'command':28} {'wall s':>8} {'cpu s':>7} {'peak MiB':>9}  wall/ben  cpu/ben")
         ref = res.get("ben-monitor-plain")
         for k, v in res.items():

@@ -137,7 +137,9 @@ def main() -> int:
     args = ap.parse_args()
     pythons = {}
     for v in VERSIONS:
-        found = sorted(glob.glob(f"/root/.pyenv/versions/{v}.*/bin/python{v}"))
+        root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
+        found = sorted(glob.glob(os.path.join(glob.escape(root), "versions", f"{v}.*", "bin",
+                                              f"python{v}")))
         if found:
             pythons[v] = found[-1]
     print(f"runtimes: {', '.join(pythons)}  (best of {args.repeat}; "

@@ -6,8 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages: a PyPy and a debug CPython beside pyenv's 2.7 and 3.6-3.13 (the ground-truth
-# tests ask them), rpm/lintian/rpmlint for the benchmark's peers.
-apt_pkgs=(pypy3 python3.11-dbg python3.11-venv lintian rpmlint rpm ben createrepo-c chromium time dpkg-dev)
+# tests ask them), rpm/lintian/rpmlint for the benchmark's peers, dh-python and
+# python3.11-examples (pathfix.py) for coinstall fix's peers, dpkg-dev
+# (dpkg-scanpackages) for the index fuzz test.
+apt_pkgs=(pypy3 python3.11-dbg python3.11-venv lintian rpmlint rpm ben createrepo-c chromium time dh-python python3.11-examples dpkg-dev)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -16,6 +18,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# apt's own lists, kept lz4-compressed as Debian's container images keep them
+# (Acquire::GzipIndexes; tests/test_plan_indices.py reads the machine's list): fetch them when
+# the bookworm main list is not there in that form.
+if ! ls /var/lib/apt/lists/*_bookworm_main_binary-amd64_Packages.lz4 >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq -o Acquire::GzipIndexes=true \
+    -o Acquire::IndexTargets::deb::Packages::KeepCompressedAs=lz4
 fi
 
 # The tool runs on CPython 3.11+: take the first such interpreter.

@@ -115,6 +115,12 @@ DEBS: dict[str, str] = {
     "libpython3.11-stdlib": "libpython3.11-stdlib_3.11.2-6+deb12u9_amd64.deb",
     # Depends on python3 and python-apt-common (a version-independent data package)
     "python3-apt": "python3-apt_2.6.0_amd64.deb",
+    # --- issue 13 part 7: Depends: python3 (>= 3.10.8-0~), python3 (<< 3.12) with extensions
+    # built for 3.11 only (python3-stdlib-extensions; the lower bound names python3-defaults)
+    "python3-tk": "python3-tk_3.11.2-3_amd64.deb",
+    "python3-gdbm": "python3-gdbm_3.11.2-3_amd64.deb",
+    # modules in LLVM's own prefix, /usr/lib/llvm-14/lib/python3.11/dist-packages/lldb/
+    "python3-lldb-14": "python3-lldb-14_1%3a14.0.6-12_amd64.deb",
 }
 
 WHEEL_SHA256: dict[str, str] = {  # name -> sha256 of WHEELS[name]
@@ -151,6 +157,9 @@ DEB_SHA256: dict[str, str] = {  # name -> sha256 of DEBS[name]
     # --- rules area: naming, dependencies, scripts, entry points (issue 3, rules-r2)
     "libpython3.11-stdlib": "10f13e000ee757f5f2d2d3569f9e30546214a0c850acd78695feae373bfa3e53",
     "python3-apt": "21faa053e5f9a01f89ec7b4e1f77652658f74328ec01f24550d3714e6c13ad20",
+    "python3-tk": "33badffb9316204fda015b1a9d331c03bd322dfbb217930de5dd5ca95b6af7d2",
+    "python3-gdbm": "a141cef48a9acfd9ac5aa8c08cc356fc25f3accafed4261eee26bc2bb1aaf5fd",
+    "python3-lldb-14": "afc1024971ca02fd7d9c3f48c7ee998f4e68eac57919274200b31db07021a670",
 }
 
 

@@ -222,8 +222,10 @@ def test_sarif_locates_members_inside_packages(tmp_path: Path) -> None:
     assert run["artifacts"][0]["location"]["uri"].endswith("tracer-0.6.9-2.fc25.noarch.rpm")
     hit = next(r for r in run["results"] if r["ruleId"] == "shebang-unversioned")
     loc = hit["locations"][0]["physicalLocation"]["artifactLocation"]
-    assert loc["uri"] == "usr/bin/tracer"
-    assert run["artifacts"][loc["index"]]["parentIndex"] == 0
+    # The member by its installed path, an absolute-path reference inside the package.
+    assert loc["uri"] == "/usr/bin/tracer"
+    assert run["artifacts"][loc["index"]] == {"location": {"uri": "/usr/bin/tracer"},
+                                              "parentIndex": 0}
     assert rule_ids[hit["ruleIndex"]] == "shebang-unversioned"
     assert hit["level"] == "error"
     inv = run["invocations"][0]

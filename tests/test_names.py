@@ -15,6 +15,7 @@ from coinstall.files.extension import ext_name
 from coinstall.plan.evidence import Classifier, stack_key
 from coinstall.plan.indices import BinaryRecord
 from coinstall.runtimes import catalogue
+from interpreters import PYENV_VERSIONS
 
 # name -> (implementation, version) as classify_name (rules) reads it, and what the planner
 # reads: versioned_runtime (an interpreter/library named after one version: "uses") and
@@ -96,7 +97,7 @@ def test_stack_key_uses_the_shared_stack_names() -> None:
 
 
 def _interpreters() -> list[Path]:
-    found = sorted(Path("/root/.pyenv/versions").glob("*/bin/python3.*[0-9]"))
+    found = sorted(PYENV_VERSIONS.glob("*/bin/python3.*[0-9]"))
     found += [Path(p) for p in ("/usr/bin/python3.11", "/usr/bin/python3.11d", "/usr/bin/pypy3")
               if Path(p).exists()]
     return [p for p in found if not p.name.endswith("-config")]

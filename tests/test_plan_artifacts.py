@@ -11,6 +11,7 @@ import pytest
 from coinstall.plan import engine, load
 from coinstall.plan.evidence import Classifier
 from coinstall.runtimes import catalogue
+from interpreters import pyenv_python
 
 pytestmark = pytest.mark.network
 
@@ -34,8 +35,7 @@ def test_directory_of_debs(tmp_path: Path, corpus_debs: dict[str, Path]) -> None
 
 
 def _pyenv(v: str) -> Path | None:
-    found = sorted(Path("/root/.pyenv/versions").glob(f"{v}.*/bin/python{v}"))
-    return found[-1] if found else None
+    return pyenv_python(v)
 
 
 def test_verdicts_match_real_interpreters(tmp_path: Path, corpus_debs: dict[str, Path]) -> None:
@@ -78,3 +78,15 @@ def test_verdicts_match_real_interpreters(tmp_path: Path, corpus_debs: dict[str,
     plan = engine.plan_transition(idx, Classifier(catalogue.load()), "add", (3, 12), (3, 11))
     verdicts = {b.name: b.verdict for s in plan.sources.values() for b in s.binaries}
     assert verdicts == {"python3-yaml": "needs-build", "python3-six": "independent"}
+
+
+def test_python3_defaults_release_is_no_runtime_range(corpus_debs: dict[str, Path]) -> None:
+    """python3-tk Depends python3 (>= 3.10.8-0~), python3 (<< 3.12) and ships 3.11 modules:
+    the planner pins it to 3.11 (its files) and takes no 3.10 lower bound from the release
+    number (dh-python would write python3 (>= 3.10~) for a 3.10 build)."""
+    idx = load.load([str(corpus_debs["python3-tk"])], use_cache=False)
+    rec = idx.binaries[0]
+    assert "python3 (>= 3.10.8-0~)" in rec.depends
+    ev = Classifier(catalogue.load()).classify(rec)
+    assert ev.pins == {(3, 11)} and ev.low is None and ev.high == (3, 12)
+    assert not any("3.10.8" in r for r in ev.reasons)

@@ -187,3 +187,30 @@ def test_cli_end_to_end(tmp_path: Path) -> None:
                          capture_output=True, text=True)
     assert bad.returncode == 2 and "not in the runtime catalogue" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_plan_format_doc_example_is_this_run(add: dict[str, Any], index: Any,
+                                             classifier: Classifier) -> None:
+    """docs/plan-format.md shows this very run: its read, problems and counts, the first
+    sources of the first waves, and the progress per wave against the same snapshot."""
+    doc = (Path(__file__).parent.parent / "docs" / "plan-format.md").read_text()
+    block = doc.split('```json\n{\n  "format"', 1)[1].split("```", 1)[0]
+    fields = {}
+    for line in block.splitlines():
+        key, sep, value = line.strip().partition(": ")
+        if sep and key.startswith('"'):
+            fields[json.loads(key)] = value.rstrip(",")
+    assert json.loads(fields["read"]) == add["read"]
+    assert json.loads(fields["problems"]) == add["problems"]
+    assert json.loads(fields["counts"]) == add["counts"]
+    for shown, real in zip(json.loads(fields["waves"]), add["waves"], strict=False):
+        if shown == "…":
+            break
+        assert shown["wave"] == real["wave"]
+        assert [s for s in shown["sources"] if s != "…"] == \
+            real["sources"][:len(shown["sources"]) - 1]
+    progress = engine.progress(add, index, classifier)["progress"]
+    by_wave = {p["wave"]: p for p in progress}
+    for shown in json.loads(fields["progress"]):
+        if shown != "…":
+            assert by_wave[shown["wave"]] == shown

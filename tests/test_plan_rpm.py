@@ -15,6 +15,7 @@ import pytest
 from coinstall.plan import engine, indices, load
 from coinstall.plan.evidence import Classifier
 from coinstall.runtimes import catalogue
+from interpreters import PYENV_VERSIONS
 from plan_rpms import build_repo, snapshot_specs
 
 pytestmark = pytest.mark.skipif(
@@ -99,7 +100,7 @@ def test_extension_tags_agree_with_real_interpreters() -> None:
     """The catalogue tag the classifier maps to 3.11/3.12 is in that interpreter's own
     EXTENSION_SUFFIXES and not in the other's."""
     cl = Classifier(catalogue.load())
-    pythons = {v: sorted(Path("/root/.pyenv/versions").glob(f"{v}.*/bin/python{v}"))
+    pythons = {v: sorted(PYENV_VERSIONS.glob(f"{v}.*/bin/python{v}"))
                for v in ("3.11", "3.12")}
     if not all(pythons.values()):
         pytest.skip("pyenv 3.11/3.12 not installed")
@@ -154,6 +155,13 @@ def test_repodata_compressions(tmp_path: Path, repos: tuple[Path, Path], ctype: 
     assert sorted((b.name, b.files) for b in got.binaries) == \
         sorted((b.name, b.files) for b in want.binaries)
     assert not got.problems
+    # Not two empty reads: every binary RPM of the repository is there, named as rpm names
+    # it, and the filelists (a separate, separately compressed file) were read too.
+    rpms = sorted(p for p in repo.glob("*.rpm") if not p.name.endswith(".src.rpm"))
+    names = subprocess.run(["rpm", "-qp", "--qf", "%{NAME}\\n", *map(str, rpms)],
+                           check=True, capture_output=True, text=True).stdout.split()
+    assert rpms and sorted(b.name for b in got.binaries) == sorted(names)
+    assert any(b.files for b in got.binaries)
 
 
 def test_truncated_primary(tmp_path: Path, repos: tuple[Path, Path]) -> None:

@@ -4,7 +4,6 @@ parity against the real rpmlint and lintian on the same files."""
 
 from __future__ import annotations
 
-import glob
 import os
 import re
 import shutil
@@ -24,6 +23,7 @@ from coinstall.runtimes.inventory import combine
 from coinstall.runtimes.model import Runtime
 from coinstall.runtimes.stack import Stack
 from corpus import RPM_DIR
+from interpreters import PYENV_VERSIONS, pyenv_python
 
 CAT = catalogue_mod.load()
 KNOWN = combine([], CAT)
@@ -37,10 +37,10 @@ BYTECODE_RULES = {"bytecode-magic-mismatch", "bytecode-cache-tag-mismatch", "byt
 
 def interpreter(version: str) -> str:
     """The real pyenv interpreter of ``version`` (``"3.12"``); skips the test if missing."""
-    found = sorted(glob.glob(f"/root/.pyenv/versions/{version}.*/bin/python{version}"))
-    if not found:
-        pytest.skip(f"no pyenv python{version}")
-    return found[-1]
+    found = pyenv_python(version)
+    if found is None:
+        pytest.skip(f"no pyenv python{version} in {PYENV_VERSIONS}")
+    return str(found)
 
 
 _COMPILE = """
@@ -146,13 +146,34 @@ def rpmlint(path: Path, tmp: Path) -> set[tuple[str, str]]:
     return out
 
 
-def assert_rpmlint_parity(path: Path, tmp: Path) -> set[tuple[str, str]]:
-    """Every python-bytecode-* finding of rpmlint is a coinstall finding of a corresponding
-    rule on the same file; returns rpmlint's findings."""
+#: coinstall rule -> the rpmlint checks that report the same problem (RPMLINT_MAP reversed).
+#: The other bytecode rules have no rpmlint check at all: bytecode-cache-tag-mismatch,
+#: bytecode-legacy-pyo, bytecode-shipped, bytecode-outside-runtime-dir, bytecode-in-wheel and
+#: the rest (rpmlint's python checks cover the magic, the mtime and the source only).
+RPMLINT_REVERSE: dict[str, set[str]] = {}
+for _check, _rules in RPMLINT_MAP.items():
+    for _rule in _rules:
+        RPMLINT_REVERSE.setdefault(_rule, set()).add(_check)
+
+
+def assert_rpmlint_parity(path: Path, tmp: Path,
+                          rpmlint_blind: dict[str, str] | None = None) -> set[tuple[str, str]]:
+    """Both ways: every python-bytecode-* finding of rpmlint is a coinstall finding of a
+    corresponding rule on the same file, and every coinstall finding of a rule rpmlint has a
+    check for (:data:`RPMLINT_REVERSE`) is an rpmlint finding on the same file, except the
+    paths in ``rpmlint_blind`` (path -> why rpmlint cannot see it, which the caller shows by
+    testing it).  Returns rpmlint's findings."""
     theirs = rpmlint(path, tmp)
     mine = ours(run(path))
     for check, p in theirs:
         assert {(r, p) for r in RPMLINT_MAP[check]} & mine, (check, p, sorted(mine))
+    blind = rpmlint_blind or {}
+    for rule, p in mine:
+        if rule not in RPMLINT_REVERSE or p in blind:
+            continue
+        assert {(c, p) for c in RPMLINT_REVERSE[rule]} & theirs, (rule, p, sorted(theirs))
+    for p in blind:
+        assert not {(c, q) for c, q in theirs if q == p}, (p, "rpmlint does see it")
     return theirs
 
 
@@ -210,6 +231,17 @@ def test_private_directory_bytecode_follows_the_required_runtime() -> None:
     assert not hits(res, "bytecode-outside-runtime-dir")
 
 
+def test_private_directory_bytecode_of_a_package_requiring_two_runtimes() -> None:
+    """tracer requires python(abi) = 2.7 and python(abi) = 3.5; /usr/bin/tracer runs
+    #!/usr/bin/python (2.7 on Fedora 25) over /usr/share/tracer's 2.7 bytecode.  Either
+    required runtime may run private code: a stack's default python3 is not asked."""
+    res = run(RPM_DIR / "tracer-0.6.9-2.fc25.noarch.rpm", stack=Stack((3, 11), ((3, 12),)))
+    assert any(r.path.startswith("usr/share/tracer/") and r.kind == "bytecode"
+               for r in res.records)
+    assert not [p for p in hits(res, "bytecode-outside-runtime-dir")
+                if p.startswith("usr/share/tracer/")]
+
+
 # -- bytecode-cache-tag-mismatch ---------------------------------------------------------------
 
 def test_cache_tag_mismatch(tmp_path: Path) -> None:
@@ -255,8 +287,10 @@ def test_stale_timestamp_and_size_with_rpmlint(tmp_path: Path) -> None:
     assert set(stale) == {base + "old.cpython-36.pyc", base + "grown.cpython-36.pyc"}
     assert "mtime 1699996400" in stale[base + "old.cpython-36.pyc"]
     assert "size 6" in stale[base + "grown.cpython-36.pyc"]
-    theirs = assert_rpmlint_parity(rpm, tmp_path)
-    # rpmlint compares the mtime only: the size field is coinstall's addition.
+    # rpmlint compares the mtime only: the size field (checked by the real 3.6 below) is
+    # coinstall's addition.
+    theirs = assert_rpmlint_parity(rpm, tmp_path, rpmlint_blind={
+        base + "grown.cpython-36.pyc": "rpmlint does not compare the source size field"})
     assert theirs == {("python-bytecode-inconsistent-mtime", base + "old.cpython-36.pyc")}
     # The real 3.6 agrees on all three files.
     for name, want in (("__init__", "ok"), ("old", "stale"), ("grown", "stale")):
@@ -406,11 +440,20 @@ def test_legacy_pyo(tmp_path: Path) -> None:
     found = hits(run(rpm), "bytecode-legacy-pyo")
     assert set(found) == {"usr/lib/python3.6/site-packages/p/__init__.pyo"}
     assert "python3.6" in found["usr/lib/python3.6/site-packages/p/__init__.pyo"]
-    # The real 3.6 has no .pyo suffix left; the real 2.7 still reads them.
+    # The real 3.6 has no .pyo suffix left; the real 2.7 still reads them: under -O it imports
+    # p from a directory holding only the .pyo, without -O it does not find p at all.
     assert real_check("3.6", "import importlib.machinery as m; print(m.BYTECODE_SUFFIXES)") \
         == "['.pyc']"
-    assert real_check("2.7", "import imp; print(sorted(s for s, _, t in imp.get_suffixes() "
-                             "if t == imp.PY_COMPILED))") in ("['.pyo']", "['.pyc']")
+    site = tmp_path / "site27"
+    (site / "p").mkdir(parents=True)
+    (site / "p/__init__.pyo").write_bytes(pyc(tmp_path, "2.7", src, optimize=1))
+    code = "import p, sys; sys.stdout.write(p.__file__)"
+    opt = subprocess.run([interpreter("2.7"), "-O", "-c", code], cwd=site, capture_output=True,
+                         text=True, check=False)
+    assert (opt.returncode, os.path.basename(opt.stdout)) == (0, "__init__.pyo"), opt.stderr
+    plain = subprocess.run([interpreter("2.7"), "-c", code], cwd=site, capture_output=True,
+                           text=True, check=False)
+    assert plain.returncode != 0 and "No module named p" in plain.stderr
 
 
 # -- bytecode-outside-runtime-dir --------------------------------------------------------------
@@ -494,6 +537,16 @@ def test_outside_runtime_dir_debian_versioned_dirs_and_lintian(tmp_path: Path) -
 def test_outside_runtime_dir_silent_on_real_debs(corpus_debs: dict[str, Path]) -> None:
     for name in ("python3-six", "python3-yaml", "python3-chardet"):
         assert not hits(run(corpus_debs[name]), "bytecode-outside-runtime-dir"), name
+
+
+def test_runtime_like_tree_in_a_private_prefix(corpus_debs: dict[str, Path]) -> None:
+    """python3-lldb-14 ships /usr/lib/llvm-14/lib/python3.11/dist-packages/lldb/: LLVM's own
+    prefix, on no runtime's path (lintian is silent too), not python3.11's directory."""
+    res = run(corpus_debs["python3-lldb-14"])
+    assert any(r.path.startswith("usr/lib/llvm-14/lib/python3.11/dist-packages/lldb/")
+               and r.kind == "source" for r in res.records)
+    assert not hits(res, "bytecode-outside-runtime-dir")
+    assert lintian_tags(corpus_debs["python3-lldb-14"]) == set()
 
 
 # -- bytecode-shipped (Debian), lintian parity ------------------------------------------------

@@ -10,7 +10,7 @@ from build import Symlink
 from coinstall.check import check_artifact
 from coinstall.rules.entry_points import entry_points
 from corpus import RPM_DIR
-from rules_r2 import CAT, KNOWN, exe, hits, rpm
+from rules_r2 import CAT, KNOWN, exe, hits, rpm, run
 
 MOD312 = "usr/lib/python3.12/site-packages/bar/__init__.py"
 MOD311 = "usr/lib/python3.11/site-packages/bar/__init__.py"
@@ -132,3 +132,65 @@ def test_bare_digit_names(tmp_path: Path) -> None:
     eps = {(e.name, e.base, e.version) for e in entry_points(res.context)}
     assert eps == {("pip3", "pip", "3"), ("pip3.12", "pip", "3.12"), ("md2", "md2", None)}
     assert hits([pkg], "entry-point-ownership") == []
+
+
+def _stack_pkg(out: Path, name: str, ver: str, release: str) -> Path:
+    """A noarch RPM of one stack: modules in python{ver}'s site-packages, /usr/bin/tool and
+    /usr/bin/tool-{ver} run by python{ver}, a script run by the unversioned python3, and a
+    requirement on python3dist(bar) (python-rpm-generators: the default stack's name)."""
+    site = f"usr/lib/python{ver}/site-packages/tool/__init__.py"
+    return build.rpm(out, name, "1.0", {
+        site: "x = 1\n", "usr/bin/tool": exe(f"#!/usr/bin/python{ver}\n"),
+        f"usr/bin/tool-{ver}": exe(f"#!/usr/bin/python{ver}\n"),
+        f"usr/lib/python{ver}/site-packages/tool/run.py": exe("#!/usr/bin/python3\n")},
+        release=release, requires=[f"python(abi) = {ver}", "python3dist(bar)"])
+
+
+STACK_RULES = ("entry-point-ownership", "requires-other-stack",
+               "shebang-implementation-mismatch")
+
+
+def test_epel_style_names_follow_the_stack(tmp_path: Path) -> None:
+    """Issue 13 part 3: EPEL 7 named its *default* stack python36-foo
+    (%python3_pkgversion 36), so a python3X-/python3.X- prefix is the default stack when the
+    stack says X is the default.  Both stacks' packages, EPEL-style (.el7) and with no dist
+    tag, judged under both stack definitions: only the non-default one is reported, and for
+    each of the rules that ask "is this the default stack?"."""
+    stacks = {"default=3.12,other=3.11": (3, 12), "default=3.11,other=3.12": (3, 11)}
+    for release in ("1.el7", "1"):
+        for prefix in ("python3{m}-", "python3.{m}-"):
+            for minor in (11, 12):
+                name = prefix.format(m=minor) + "tool"
+                pkg = _stack_pkg(tmp_path, name, f"3.{minor}", release)
+                for stack, default in stacks.items():
+                    found = {r for r, _, _ in run([pkg], stack=stack)[name]}
+                    want = set() if default == (3, minor) else set(STACK_RULES)
+                    assert found & set(STACK_RULES) == want, (release, name, stack, found)
+                    if want:
+                        assert any("not the default stack" in m for _, _, m in
+                                   hits([pkg], "entry-point-ownership", stack=stack))
+
+
+def test_epel_concatenated_name_alone_is_not_an_alternative_stack(tmp_path: Path) -> None:
+    """Without --stack, EPEL's python312-tool may be the default stack (EPEL 7's python36-)
+    or not: silent.  EPEL's dotted python3.12-tool (EPEL 8+) and Fedora's versioned names are
+    never the default stack (python3-tool is): reported."""
+    concat = _stack_pkg(tmp_path, "python312-tool", "3.12", "1.el7")
+    assert {r for r, _, _ in run([concat])["python312-tool"]} & set(STACK_RULES) == set()
+    dotted = _stack_pkg(tmp_path, "python3.12-tool", "3.12", "1.el8")
+    assert "entry-point-ownership" in {r for r, _, _ in run([dotted])["python3.12-tool"]}
+    fedora = _stack_pkg(tmp_path, "python3.12-tool", "3.12", "1.fc40")
+    assert "entry-point-ownership" in {r for r, _, _ in run([fedora])["python3.12-tool"]}
+
+
+def test_python3_stack_says_nothing_of_python2_packages() -> None:
+    """A stack of Python 3 versions does not make fc25's Python 2 pyserial and yum (Python
+    2.7, the only Python 2 stack) non-default: /usr/bin/miniterm-2.py and yum-deprecated are
+    theirs to own, #!/usr/bin/python2 is their stack's interpreter."""
+    pkgs = [rpm("pyserial"), rpm("yum")]
+    for stack in ("default=3.11,other=3.12", "default=3.12"):
+        found = run(pkgs, stack=stack)
+        for name in ("pyserial", "yum"):
+            rules = {r for r, _, _ in found[name]}
+            assert not rules & {"entry-point-ownership", "shebang-implementation-mismatch"}, \
+                (stack, name, found[name])

@@ -19,10 +19,11 @@ from coinstall.runtimes import catalogue as catalogue_mod
 from coinstall.runtimes.discovery import discover
 from coinstall.runtimes.inventory import combine
 from coinstall.runtimes.model import Runtime
+from interpreters import PYENV_VERSIONS
 
 CAT = catalogue_mod.load()
 KNOWN = combine([], CAT)
-PYENV = Path("/root/.pyenv/versions")
+PYENV = PYENV_VERSIONS
 ABI3AUDIT = shutil.which("abi3audit") or str(Path(__file__).parent.parent / ".venv/bin/abi3audit")
 
 
@@ -389,6 +390,38 @@ def test_missing_for_runtime_two_versioned_dirs(corpus_wheels: dict[str, Path],
 
 
 @pytest.mark.network
+def test_python3_defaults_release_is_not_a_runtime_range(corpus_debs: dict[str, Path],
+                                                         tmp_path: Path) -> None:
+    """bookworm's python3-tk and python3-gdbm ship lib-dynload modules for 3.11 only and
+    ``Depends: python3 (>= 3.10.8-0~), python3 (<< 3.12)``: the lower bound names the
+    python3-defaults release they need, not a 3.10 build they lack.  dh-python's own
+    spelling of the same range, ``python3 (>= 3.10~)``, does claim a 3.10 build (dhpython
+    depends.py writes ``>= MIN~`` from the versions it built extensions for)."""
+    from coinstall.rules import _abi
+
+    for name in ("python3-tk", "python3-gdbm"):
+        deb = corpus_debs[name]
+        assert _found(deb, "extension-missing-for-runtime") == [], name
+        res = check([str(deb)], KNOWN, CAT)
+        ctx = res.artifacts[0].context
+        assert ctx is not None
+        sup = _abi.support(ctx)
+        assert sup.versions == {(3, 11)} and sup.lowest == (3, 11), name
+        rng = _abi.deb_python3_range(ctx)
+        assert (rng.low, rng.release_low, rng.high) == (None, (3, 10), (3, 12)), name
+    mod = "usr/lib/python3.11/lib-dynload/_tkinter.cpython-311-x86_64-linux-gnu.so"
+    tar = subprocess.run(["dpkg-deb", "--fsys-tarfile", str(corpus_debs["python3-tk"])],
+                         capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(tmp_path), f"./{mod}"], input=tar, check=True)
+    dh = build.deb(tmp_path, "python3-tkx", "1.0", {mod: (tmp_path / mod).read_bytes()},
+                   arch="amd64", depends="python3 (>= 3.10~), python3 (<< 3.12)")
+    hits = _found(dh, "extension-missing-for-runtime")
+    assert [m for _, m, _ in hits] == [
+        "lib-dynload/_tkinter is built for 3.11 only; missing for 3.10 (ships files for 3.11 "
+        "and Depends: python3 (>= 3.10~), python3 (<< 3.12))"]
+
+
+@pytest.mark.network
 def test_missing_for_runtime_silent_on_real_packages(corpus_debs: dict[str, Path],
                                                      corpus_wheels: dict[str, Path]) -> None:
     # bookworm's numpy and yaml depend on python3 (>= 3.11~), python3 (<< 3.12): 3.11 only.
@@ -401,17 +434,26 @@ def test_abi3audit_parity_on_bookworm_cryptography(corpus_debs: dict[str, Path],
                                                    installed: list[Runtime],
                                                    tmp_path: Path) -> None:
     """Debian's cryptography 38 says Requires-Python >=3.6; its _rust.abi3.so uses
-    PySlice_Unpack and PySlice_AdjustIndices, stable only since 3.7.  abi3audit, told the same
-    baseline, reports the same symbols; the real CPython 3.6 exports both (since 3.6.1), so
-    with it known the finding is a warning that says so."""
+    PySlice_Unpack and PySlice_AdjustIndices, stable only since 3.7.  In the .deb that claim
+    is upstream's: dpkg does not read Requires-Python and the package's Depends name no
+    runtime (``python3 (>= 3~)``), so the rule is silent there (issue 13 part 7).  The same
+    module in a wheel tagged cp36-abi3 with that Requires-Python is what pip would install on
+    3.6: abi3audit, told the same baseline, reports the same symbols; the real CPython 3.6
+    exports both (since 3.6.1), so with it known the finding is a warning that says so."""
     deb = corpus_debs["python3-cryptography"]
-    hits = _found(deb, "stable-abi-baseline-too-new")
+    assert _found(deb, "stable-abi-baseline-too-new") == []
     so_path = "usr/lib/python3/dist-packages/cryptography/hazmat/bindings/_rust.abi3.so"
-    assert [(p, s) for p, _, s in hits] == [(so_path, "error")]
-    assert "Requires-Python >=3.6" in hits[0][1]
     tar = subprocess.run(["dpkg-deb", "--fsys-tarfile", str(deb)], capture_output=True,
                          check=True).stdout
     subprocess.run(["tar", "-x", "-C", str(tmp_path), f"./{so_path}"], input=tar, check=True)
+    so = (tmp_path / so_path).read_bytes()
+    whl = build.wheel(tmp_path, "cryptography", "38.0.4", {
+        "cryptography/__init__.py": "", "cryptography/hazmat/bindings/_rust.abi3.so": so},
+        tag="cp36-abi3-manylinux_2_17_x86_64", requires_python=">=3.6")
+    hits = _found(whl, "stable-abi-baseline-too-new")
+    assert [(p, s) for p, _, s in hits] == [("cryptography/hazmat/bindings/_rust.abi3.so",
+                                             "error")]
+    assert "Requires-Python >=3.6" in hits[0][1]
     proc = subprocess.run([ABI3AUDIT, "--report", "--assume-minimum-abi3", "3.6",
                            str(tmp_path / so_path)], capture_output=True, text=True, check=False)
     result = next(iter(json.loads(proc.stdout)["specs"].values()))["object"]["result"]
@@ -420,7 +462,7 @@ def test_abi3audit_parity_on_bookworm_cryptography(corpus_debs: dict[str, Path],
     assert not _found(deb, "stable-abi-symbol-violation")
     if not any(r.version == (3, 6) and r.installed for r in installed):
         pytest.skip("no CPython 3.6 installed")
-    real = _found(deb, "stable-abi-baseline-too-new", combine(installed, CAT))
+    real = _found(whl, "stable-abi-baseline-too-new", combine(installed, CAT))
     assert real[0][2] == "warning" and "exports them anyway" in real[0][1]
 
 

@@ -14,10 +14,11 @@ import build
 from coinstall.check import check
 from coinstall.runtimes import catalogue as catalogue_mod
 from coinstall.runtimes.inventory import combine
+from interpreters import PYENV_VERSIONS
 
 CAT = catalogue_mod.load()
 KNOWN = combine([], CAT)
-PYENV = Path("/root/.pyenv/versions")
+PYENV = PYENV_VERSIONS
 CWC = shutil.which("check-wheel-contents") or str(
     Path(__file__).parent.parent / ".venv/bin/check-wheel-contents")
 

@@ -4,7 +4,6 @@ real wheels from PyPI at pinned versions, the real interpreters importing the re
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import json
 import os
@@ -23,6 +22,7 @@ import corpus
 from coinstall.share import install as share_install
 from coinstall.share import site as share_site
 from coinstall.share.site import SharedSite, ShareError
+from interpreters import pyenv_python
 
 pytestmark = pytest.mark.network
 
@@ -34,8 +34,8 @@ COINSTALL = [sys.executable, "-m", "coinstall"]
 
 
 def _pyenv(version: str) -> str | None:
-    found = sorted(glob.glob(f"/root/.pyenv/versions/{version}.*/bin/python{version}"))
-    return found[-1] if found else None
+    found = pyenv_python(version)
+    return str(found) if found else None
 
 
 def _run(cmd: list[str], **kw: object) -> subprocess.CompletedProcess[str]:
@@ -283,6 +283,22 @@ def test_never_overwrites_an_unrecorded_file(shared: str, constraints: str) -> N
         stray.rmdir()
 
 
+def _holds_open(pid: int, path: str) -> bool:
+    """Whether process ``pid`` has ``path`` open (Linux /proc/PID/fd)."""
+    fd_dir = f"/proc/{pid}/fd"
+    try:
+        names = os.listdir(fd_dir)
+    except OSError:
+        return False
+    for n in names:
+        try:
+            if os.readlink(os.path.join(fd_dir, n)) == path:
+                return True
+        except OSError:
+            continue
+    return False
+
+
 def test_second_install_waits_for_the_lock_then_fails_clearly(shared: str,
                                                               constraints: str) -> None:
     site = SharedSite(shared)
@@ -300,8 +316,16 @@ def test_second_install_waits_for_the_lock_then_fails_clearly(shared: str,
         waiting = subprocess.Popen([*COINSTALL, "share", "install", "-c", constraints, "tomli",
                                     "--into", shared, "--lock-timeout", "300"],
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(3)
-        assert waiting.poll() is None
+        # It is waiting on the lock, not merely slow to start: it holds the lock file open
+        # (the flock polling loop of SharedSite.locked), and is still there a while later.
+        lock = os.path.realpath(site.lock_path)
+        deadline = time.monotonic() + 120
+        while not _holds_open(waiting.pid, lock):
+            assert waiting.poll() is None, waiting.communicate()
+            assert time.monotonic() < deadline, "never reached the lock"
+            time.sleep(0.05)
+        time.sleep(1)  # ten polls of the lock
+        assert waiting.poll() is None and _holds_open(waiting.pid, lock)
         assert "tomli" not in site.load().dists
     out, err = waiting.communicate(timeout=300)
     assert waiting.returncode == 0, out + err

@@ -104,13 +104,17 @@ def _read_members(path: str, wanted: set[str]) -> dict[str, bytes]:
 
 
 def check_artifact(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
-                   config: Config | None = None, *, digests: bool = False) -> ArtifactResult:
+                   config: Config | None = None, *, digests: bool = False,
+                   verdicts: bool = True) -> ArtifactResult:
     """Read one artifact in one pass, judge its files and run the rules of its profile
     (``config.profile`` if set, else :func:`~coinstall.rules.profiles.choose_profile`).
 
     With ``digests`` every regular file's content is hashed as it streams and its SHA-256
     kept in :attr:`FileRecord.sha256`, for rules that compare files across artifacts
     (``file-conflict``).
+
+    With ``verdicts=False`` the per-file, per-runtime verdicts (the matrix) are not computed:
+    no rule reads them, and ``coinstall fix`` needs only the findings.
 
     Raises:
         ArtifactError: the artifact cannot be opened, its payload is corrupt, or it goes past
@@ -136,14 +140,14 @@ def check_artifact(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
     cfg = config or Config()
     wanted = hash_pyc_sources(records) if cfg.enabled("bytecode-stale") else set()
     contents = _read_members(path, wanted) if wanted else {}
-    judgement = judge(records, runtimes)
+    judgement = judge(records, runtimes) if verdicts else Judgement()
     owners = {}
     if root is not None:
         for rt in runtimes:
             for d in (rt.purelib, rt.platlib, rt.stdlib):
                 if d and (root == d or root.startswith(d.rstrip("/") + "/")):
                     owners[rt.id] = rt
-    profile = PROFILES[cfg.profile] if cfg.profile else choose_profile(info)
+    profile = PROFILES[cfg.profile] if cfg.profile else choose_profile(info, cfg.stack)
     ctx = ArtifactContext(
         info=info, records=records, judgement=judgement, runtimes={r.id: r for r in runtimes},
         catalogue=catalogue, vendor="debian" if info.format == "deb" else "upstream",
@@ -156,8 +160,8 @@ def check_artifact(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
 
 
 def check_target(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
-                 config: Config | None = None, *,
-                 digests: bool = False) -> ArtifactResult | TargetError:
+                 config: Config | None = None, *, digests: bool = False,
+                 verdicts: bool = True) -> ArtifactResult | TargetError:
     """:func:`check_artifact` for one target, isolated: whatever reading or judging this one
     target raises becomes its :class:`TargetError` (one line naming the problem), so a run
     over many targets goes on.  The call for anything that checks targets one by one (the
@@ -166,7 +170,8 @@ def check_target(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
     Only ``KeyboardInterrupt``/``SystemExit`` (``BaseException``) pass through.
     """
     try:
-        return check_artifact(path, runtimes, catalogue, config, digests=digests)
+        return check_artifact(path, runtimes, catalogue, config, digests=digests,
+                              verdicts=verdicts)
     except ArtifactError as exc:
         return TargetError(path, str(exc))
     except MemoryError:

@@ -9,6 +9,7 @@ import sys
 import click
 
 from coinstall import config as config_mod
+from coinstall import machine as machine_mod
 from coinstall.check import TargetError, check, default_targets
 from coinstall.cli._common import (
     LIMIT_OPT,
@@ -21,6 +22,7 @@ from coinstall.cli._common import (
     stdout,
 )
 from coinstall.report import json as json_report
+from coinstall.report import machine_text
 from coinstall.report import sarif as sarif_report
 from coinstall.report import text as text_report
 from coinstall.report.escape import printable
@@ -47,7 +49,9 @@ from coinstall.runtimes.stack import Stack, StackError
                    "[tool.coinstall] found from the current directory up).")
 @click.option("--no-installed", is_flag=True,
               help="Judge against the catalogue only; start no interpreter.")
-@click.option("-v", "--verbose", is_flag=True, help="List every known runtime in each matrix.")
+@click.option("-v", "--verbose", is_flag=True,
+              help="List every known runtime in each matrix; with no TARGETS, print a matrix "
+                   "per site directory.")
 @LIMIT_OPT
 @PYTHON_OPT
 def check_cmd(targets: tuple[str, ...], fmt: str, summary: bool, profile: str | None,
@@ -56,7 +60,8 @@ def check_cmd(targets: tuple[str, ...], fmt: str, summary: bool, profile: str | 
               limits: tuple[str, ...], pythons: tuple[str, ...]) -> None:
     """Check packages (wheel, .deb, .rpm, directory) without running them.
 
-    With no TARGETS, checks the site-packages of every Python installation found.
+    With no TARGETS, checks the site-packages of every Python installation found and shows
+    the Pythons, then only what crosses runtimes or is wrong (-v: a matrix per directory).
     Exit status: 0 no error findings, 1 error findings, 2 a target could not be read or a
     usage/configuration error, 3 an internal error of coinstall.
     """
@@ -89,12 +94,19 @@ def check_cmd(targets: tuple[str, ...], fmt: str, summary: bool, profile: str | 
     for t in missing:
         result.errors.append(TargetError(t, "no such file or directory"))
     stack = str(cfg.stack) if cfg.stack.known else None
+    # No target: the machine view (coinstall.machine) instead of a matrix per directory.
+    view = None if targets else machine_mod.machine_view(result, installed)
     if fmt == "json":
-        json_report.dump(result, sys.stdout, stack)
+        doc = json_report.to_json(result, stack)
+        if view is not None:
+            doc["machine"] = machine_mod.to_json(view)
+        json_report.dump_doc(doc, sys.stdout)
     elif fmt == "sarif":
         click.echo(sarif_report.dumps(result))
     elif summary:
         text_report.render_summary(result, stdout())
+    elif view is not None and not verbose:
+        machine_text.render_machine(view, result, stdout())
     else:
         text_report.render(result, stdout(), verbose=verbose)
     if fmt == "text" and result.errors:

@@ -40,6 +40,8 @@ from coinstall.runtimes.catalogue import Catalogue
 _DEB_ATOM = re.compile(
     r"^\s*([a-z0-9][a-z0-9+.\-]*)(?::[a-z0-9\-]+)?\s*(?:\(\s*(<<|<=|=|>=|>>|<|>)\s*([^)\s]+)\s*\))?")
 _RPM_ATOM = re.compile(r"^\s*(\S+)(?:\s+(<=|>=|=|<|>)\s+(\S+))?")
+#: dh-python's spelling of a lower bound on the runtimes built for: ``X.Y~``.
+_DH_LOWER = re.compile(r"^\d+\.\d+~$")
 #: The unversioned interpreter packages dh-python writes version ranges on.
 _UNVERSIONED = frozenset({"python3", "python3-minimal", "python3-dev", "python3-all",
                           "python3-all-dev", "python3-any"})
@@ -186,6 +188,13 @@ class Classifier:
                 continue
             m = _DEB_ATOM.match(group)
             if m:
+                if m[1] in _UNVERSIONED and m[2] in (">=", ">>") and m[3] \
+                        and not _DH_LOWER.match(m[3]):
+                    # python3 (>= 3.10.8-0~) names the python3-defaults release the package
+                    # needs, not the lowest runtime it is built for: dh-python writes that as
+                    # python3 (>= 3.10~) (dhpython/depends.py; see rules._abi.DebRange).
+                    ev.python = True
+                    continue
                 self._relation(ev, m[1], m[2], m[3], f"Depends: {group.strip()}")
 
     def _rpm_relations(self, ev: BinaryEvidence, text: str, what: str) -> None:

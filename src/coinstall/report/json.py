@@ -56,10 +56,16 @@ def dumps(result: CheckResult, stack: str | None = None) -> str:
 
 
 def dump(result: CheckResult, out: IO[str], stack: str | None = None) -> None:
-    """:func:`dumps` written to ``out`` piece by piece (a report of 100,000 files is hundreds
-    of MB of text: never held whole), then a newline."""
+    """:func:`dumps` written to ``out`` piece by piece (:func:`dump_doc`)."""
+    dump_doc(to_json(result, stack), out)
+
+
+def dump_doc(doc: dict[str, Any], out: IO[str]) -> None:
+    """``doc`` as indented JSON written to ``out`` in pieces, then a newline: a report of
+    100,000 files is hundreds of MB of text, never held whole (same text as
+    ``json.dumps(doc, indent=2)``)."""
     buf: list[str] = []
-    for piece in json.JSONEncoder(indent=2).iterencode(to_json(result, stack)):
+    for piece in json.JSONEncoder(indent=2).iterencode(doc):
         buf.append(piece)
         if len(buf) >= 65536:
             out.write("".join(buf))

@@ -4,9 +4,13 @@ One ``run`` whose ``tool.driver.rules`` is the rule catalogue (``shortDescriptio
 ``fullDescription``, ``help``, ``defaultConfiguration.level``, and the peers and profiles as
 ``properties``).  Each checked artifact is an ``artifacts[]`` entry; a member of a package is a
 nested artifact (``parentIndex`` points at the package, SARIF 2.1.0 §3.24.3), so a finding in
-``python3-foo_1.0_all.deb`` at ``usr/lib/python3/dist-packages/foo/x.so`` locates the member
-inside the archive.  Levels map ``error``/``warning``/``info`` to ``error``/``warning``/``note``
-(§3.27.10).  Unreadable targets are ``invocations[0].toolExecutionNotifications``.
+``python3-foo_1.0_all.deb`` at ``/usr/lib/python3/dist-packages/foo/x.so`` locates the member
+inside the archive.  A system package's member is named by its installed path, an
+absolute-path reference within the package (``/usr/bin/tracer``, as rpmlint and lintian name
+it); an installed tree's file by its ``file://`` URI on this machine; a wheel's member by its
+path inside the wheel (:mod:`coinstall.report.paths`).  Levels map
+``error``/``warning``/``info`` to ``error``/``warning``/``note`` (§3.27.10).  Unreadable
+targets are ``invocations[0].toolExecutionNotifications``.
 """
 
 from __future__ import annotations
@@ -18,7 +22,9 @@ from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
+from coinstall.artifacts.base import ArtifactInfo
 from coinstall.check import CheckResult
+from coinstall.report.paths import shown_path
 from coinstall.rules import Rule, all_rules
 
 SARIF_VERSION = "2.1.0"
@@ -32,6 +38,16 @@ def _uri(path: str) -> str:
     if os.path.isabs(path):
         return PurePosixPath(path).as_uri()
     return quote(path.replace(os.sep, "/"))
+
+
+def _member_uri(info: ArtifactInfo, member: str) -> str:
+    """A member's URI: ``file:///…`` for an installed tree's file, ``/usr/bin/tracer`` (an
+    absolute-path reference inside the package, RFC 3986 §4.2) for a .deb/.rpm member, the
+    relative path inside a wheel."""
+    path = shown_path(info, member)
+    if info.format == "tree":
+        return _uri(path)
+    return quote(path)
 
 
 def _rule(r: Rule) -> dict[str, Any]:
@@ -69,10 +85,11 @@ def to_sarif(result: CheckResult) -> dict[str, Any]:
             if f.path is None:
                 loc = {"artifactLocation": {"uri": _uri(a.info.path), "index": top}}
             else:
+                uri = _member_uri(a.info, f.path)
                 if f.path not in members:
                     members[f.path] = len(artifacts)
-                    artifacts.append({"location": {"uri": _uri(f.path)}, "parentIndex": top})
-                loc = {"artifactLocation": {"uri": _uri(f.path), "index": members[f.path]}}
+                    artifacts.append({"location": {"uri": uri}, "parentIndex": top})
+                loc = {"artifactLocation": {"uri": uri, "index": members[f.path]}}
             res: dict[str, Any] = {
                 "ruleId": f.rule,
                 "level": _LEVEL[f.severity],

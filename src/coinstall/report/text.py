@@ -7,8 +7,10 @@ from collections import Counter
 from rich.console import Console
 from rich.table import Table
 
+from coinstall.artifacts.base import ArtifactInfo
 from coinstall.check import ArtifactResult, CheckResult, MatrixRow, matrix
 from coinstall.report.escape import markup
+from coinstall.report.paths import shown_path
 from coinstall.rules import Rule
 from coinstall.rules.profiles import PROFILES
 from coinstall.runtimes.model import Runtime
@@ -32,7 +34,7 @@ def _label(ids: list[str]) -> str:
     return f"{', '.join(ids[:3])} and {len(ids) - 3} more"
 
 
-def _matrix_table(rows: list[MatrixRow], verbose: bool) -> Table:
+def _matrix_table(rows: list[MatrixRow], verbose: bool, info: ArtifactInfo) -> Table:
     """Installed runtimes one row each; known runtimes grouped by identical outcome."""
     t = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
     t.add_column("runtime")
@@ -55,7 +57,7 @@ def _matrix_table(rows: list[MatrixRow], verbose: bool) -> Table:
         first = members[0]
         ids = [m.runtime.id for m in members]
         label = _label(ids) + ("" if first.runtime.installed else " (known)")
-        why = (markup(f"{first.example}: {first.reason}")
+        why = (markup(f"{shown_path(info, first.example)}: {first.reason}")
                if first.reason and first.example else "")
         t.add_row(label, f"[{_STYLE[first.verdict]}]{first.verdict}[/]",
                   f"{first.usable}/{first.total}", why)
@@ -74,11 +76,11 @@ def render(result: CheckResult, console: Console, *, verbose: bool = False) -> N
     """Print the report.  ``verbose`` lists every known runtime in each matrix."""
     for a in result.artifacts:
         console.rule(_header(a) + f"  profile {a.profile.name}", align="left", style="bold")
-        console.print(_matrix_table(matrix(a, result.runtimes), verbose))
+        console.print(_matrix_table(matrix(a, result.runtimes), verbose, a.info))
         if a.findings:
             console.print()
         for f in a.findings:
-            where = f" {markup(f.path)}" if f.path else ""
+            where = f" {markup(shown_path(a.info, f.path))}" if f.path else ""
             console.print(f"  [{_SEV_STYLE[f.severity]}]{f.severity}[/] {f.rule}{where}: "
                           f"{markup(f.message)}", highlight=False, soft_wrap=True)
         console.print()
@@ -121,18 +123,20 @@ def render_summary(result: CheckResult, console: Console) -> None:
 def render_rules(rules: list[Rule], console: Console) -> None:
     """``coinstall rules``: name, severity, profiles, one-line summary, grouped by area."""
     t = Table(box=None, header_style="bold", pad_edge=False)
-    for col in ("rule", "severity", "profiles", "what it finds"):
+    for col in ("rule", "severity", "fix", "profiles", "what it finds"):
         t.add_column(col, overflow="fold")
     area = None
     for r in sorted(rules, key=lambda r: (r.area, r.name)):
         if r.area != area:
             area = r.area
-            t.add_row(f"[bold]{area}[/]", "", "", "")
+            t.add_row(f"[bold]{area}[/]", "", "", "", "")
         profiles = "all" if set(r.profiles) == set(PROFILES) else ",".join(r.profiles)
-        t.add_row(f"  {r.name}", f"[{_SEV_STYLE[r.severity]}]{r.severity}[/]", profiles,
-                  r.summary)
+        t.add_row(f"  {r.name}", f"[{_SEV_STYLE[r.severity]}]{r.severity}[/]",
+                  r.autofix or "-", profiles, r.summary)
     console.print(t)
-    console.print(f"{len(rules)} rules", highlight=False)
+    fixable = sum(1 for r in rules if r.fixable)
+    console.print(f"{len(rules)} rules, {fixable} fixable with `coinstall fix`",
+                  highlight=False, markup=False)
 
 
 def render_explain(r: Rule, console: Console) -> None:
@@ -166,7 +170,9 @@ def rules_markdown(rules: list[Rule]) -> str:
                     f"**What it finds.** {r.summary}", "",
                     f"**Why it matters.** {r.why}", "",
                     f"**Example.** `{r.example}`", "",
-                    f"**Fix.** {r.fix}", "",
+                    f"**Fix.** {r.fix}"
+                    + (" `coinstall fix` repairs it (automatic fix)." if r.fixable else ""),
+                    "",
                     f"**Source.** {r.source}", "",
                     f"**Peers.** {', '.join(f'`{p}`' for p in r.peers) if r.peers else 'none'}",
                     ""]

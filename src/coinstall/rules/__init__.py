@@ -103,6 +103,11 @@ class Rule:
         area: the policy area (the module's name: ``bytecode``, ``naming``, …).
         scope: ``"artifact"`` (one artifact at a time) or ``"set"`` (the artifacts checked
             together, such as ``file-conflict``).
+        autofix: ``"auto"`` when ``coinstall fix`` has a safe repair for the rule's findings
+            (it may still leave a finding it cannot repair safely, with the reason), ``""``
+            when only a person can fix them (ruff's fix availability, as data).
+        fixer: the repair, as ``"module:function"`` below :mod:`coinstall.fix` (a name, not an
+            import: rules/ does not depend on fix/; :mod:`coinstall.fix.engine` resolves it).
     """
 
     name: str
@@ -117,6 +122,13 @@ class Rule:
     profiles: tuple[str, ...] = ALL_PROFILES
     area: str = ""
     scope: str = "artifact"
+    autofix: str = ""
+    fixer: str = ""
+
+    @property
+    def fixable(self) -> bool:
+        """True when ``coinstall fix`` repairs this rule's findings."""
+        return self.autofix == "auto"
 
     def finding(self, path: str | None, message: str) -> Finding:
         """A finding of this rule at its default severity."""
@@ -127,7 +139,7 @@ class Rule:
         return {"name": self.name, "severity": self.severity, "area": self.area,
                 "profiles": list(self.profiles), "summary": self.summary, "why": self.why,
                 "example": self.example, "fix": self.fix, "source": self.source,
-                "peers": list(self.peers), "scope": self.scope}
+                "peers": list(self.peers), "scope": self.scope, "autofix": self.autofix or None}
 
 
 REGISTRY: dict[str, Rule] = {}
@@ -136,14 +148,16 @@ REGISTRY: dict[str, Rule] = {}
 def rule(
     name: str, *, severity: str, summary: str, why: str, example: str, fix: str, source: str,
     peers: tuple[str, ...] = (), profiles: tuple[str, ...] = ALL_PROFILES,
-    scope: str = "artifact",
+    scope: str = "artifact", autofix: str = "", fixer: str = "",
 ) -> Callable[[Callable[[Rule, Any], Iterable[Any]]], Rule]:
     """Register a rule: decorate ``def check(rule, ctx) -> Iterable[Finding]`` (or, with
-    ``scope="set"``, ``def check(rule, ctxs) -> Iterable[tuple[ArtifactContext, Finding]]``)."""
+    ``scope="set"``, ``def check(rule, ctxs) -> Iterable[tuple[ArtifactContext, Finding]]``).
+    ``autofix="auto"`` with ``fixer="module:function"`` declares a repair (:class:`Rule`)."""
     assert severity in SEVERITIES, severity
     assert scope in ("artifact", "set"), scope
     assert all(p in PROFILES for p in profiles), profiles
     assert name not in REGISTRY, name
+    assert autofix in ("", "auto") and bool(autofix) == bool(fixer), (name, autofix, fixer)
 
     def wrap(fn: Callable[[Rule, Any], Iterable[Any]]) -> Rule:
         holder: list[Rule] = []
@@ -153,7 +167,7 @@ def rule(
 
         area = fn.__module__.rsplit(".", 1)[-1]
         r = Rule(name, severity, summary, why, example, fix, source, peers, bound, profiles,
-                 area, scope)
+                 area, scope, autofix, fixer)
         holder.append(r)
         REGISTRY[name] = r
         return r

@@ -107,12 +107,47 @@ def cpython_lines(ctx: ArtifactContext) -> list[tuple[int, int]]:
                    if rt.implementation == "cpython" and rt.version[0] == 3})
 
 
-def _deb_python3_range(ctx: ArtifactContext) -> tuple[tuple[int, int] | None,
-                                                        tuple[int, int] | None, str]:
-    """Lower and upper (exclusive) CPython bounds from Debian ``python3 (>= 3.11~)``,
-    ``python3 (<< 3.13)`` relations (dh_python3's generated dependency; Debian Python Policy
-    §3.1.1), with the relation text."""
+#: dh-python's generated lower bound on ``python3``: ``X.Y~`` (``dhpython/depends.py`` writes
+#: ``python3 (>= %s~)`` with the lowest version it built for; Debian Python Policy §3.2).
+_DH_LOWER = re.compile(r"^(\d+)\.(\d+)~$")
+
+
+@dataclass(frozen=True)
+class DebRange:
+    """What a .deb's ``python3`` version relations say about the runtimes it is for.
+
+    Attributes:
+        low: the lowest runtime it was built for, from dh-python's generated lower bound
+            ``python3 (>= 3.11~)``; None when there is none.
+        release_low: the lowest default runtime it can be installed with, from any other
+            lower bound (``python3 (>= 3.10.8-0~)``, ``python3 (>= 3.7)``): such a bound names
+            the python3-defaults release the package needs (the package ``python3`` is
+            python3-defaults, versioned after its default runtime), not the runtimes the
+            package ships modules for; None when there is none.
+        high: the first runtime it is not for (exclusive), from ``python3 (<< 3.13)``.
+        text: the relations read, ``"python3 (>= 3.11~), python3 (<< 3.13)"``.
+    """
+
+    low: tuple[int, int] | None
+    release_low: tuple[int, int] | None
+    high: tuple[int, int] | None
+    text: str
+
+
+def deb_python3_range(ctx: ArtifactContext) -> DebRange:
+    """Read ``python3 (>= 3.11~)``, ``python3 (<< 3.13)`` relations in ``Depends`` (the range
+    dh_python3 generates for extensions and versioned byte-compilation, ``dhpython/depends.py``;
+    Debian Python Policy §3.2; ``../reference/debian.md`` §1.6) into a :class:`DebRange`.
+
+    Only dh-python's own spelling of a lower bound, ``X.Y~``, says the lowest runtime the
+    package was built for; ``python3 (>= 3.10.8-0~)`` (python3-tk, python3-gdbm in bookworm:
+    hand-written by python3-stdlib-extensions for a package built for 3.11 only) and
+    ``python3 (>= 3.7)`` name a python3-defaults release.  ``python3 (>= 3~)`` claims
+    nothing (the stable ABI starts at 3.2) and is dropped.  Alternatives (``a | python3 (>>
+    3.10)``, environment markers translated by dh-python) are not read.
+    """
     lo: tuple[int, int] | None = None
+    rel_lo: tuple[int, int] | None = None
     hi: tuple[int, int] | None = None
     texts: list[str] = []
     depends = ctx.info.fields.get("Depends") or ""
@@ -126,14 +161,19 @@ def _deb_python3_range(ctx: ArtifactContext) -> tuple[tuple[int, int] | None,
             continue
         v = (int(m[1]), int(m[2]))
         if op in (">=", ">>"):
-            lo = v if lo is None or v > lo else lo
+            if v < (3, 2):
+                continue
+            if op == ">=" and _DH_LOWER.match(ver):
+                lo = v if lo is None or v > lo else lo
+            else:
+                rel_lo = v if rel_lo is None or v > rel_lo else rel_lo
             texts.append(f"python3 ({op} {ver})")
         elif op in ("<<", "<="):
             # << 3.13 excludes 3.13; <= 3.12.x keeps 3.12
             upper = v if op == "<<" else (v[0], v[1] + 1)
             hi = upper if hi is None or upper < hi else hi
             texts.append(f"python3 ({op} {ver})")
-    return lo, hi, ", ".join(texts)
+    return DebRange(lo, rel_lo, hi, ", ".join(texts))
 
 
 @dataclass(frozen=True)
@@ -172,8 +212,10 @@ def support(ctx: ArtifactContext) -> Support:
     ``python(abi) = 3.11`` (Fedora Packaging Guidelines); the configured stack for system
     packages; a wheel's ``cpXY-abi3`` tag (PEP 384/425: that version and later).  Bounds
     narrow the lines the catalogue knows; the lowest runtime is the highest lower bound, to
-    which Requires-Python's lowest admitted version contributes (installers enforce it) without
-    adding versions: ``requires-python-excludes-runtime`` compares it against the files.
+    which a Debian lower bound naming a python3-defaults release (:class:`DebRange`) and, for
+    wheels and trees, Requires-Python's lowest admitted version contribute (installers enforce
+    them) without adding versions: ``requires-python-excludes-runtime`` compares
+    Requires-Python against the files.
     """
     lines = cpython_lines(ctx)
     have: set[tuple[int, int]] = set()
@@ -193,19 +235,14 @@ def support(ctx: ArtifactContext) -> Support:
         have |= files
         evidence.append(f"ships files for {fmt_versions(files)}")
     if ctx.info.format == "deb":
-        lo, hi, text = _deb_python3_range(ctx)
-        # ``python3 (>= 3~)`` and the like claim nothing: the stable ABI starts at 3.2.
-        if lo is not None and lo < (3, 2):
-            lo = None
-        if hi is not None and lo is not None:
-            rng = {v for v in lines if lo <= v < hi}
-            if rng:
-                have |= rng
-                evidence.append(f"Depends: {text}")
-        if lo is not None:
-            lows.append(lo)
-            if hi is None:
-                evidence.append(f"Depends: {text}")
+        rng = deb_python3_range(ctx)
+        if rng.high is not None and rng.low is not None:
+            built = {v for v in lines if rng.low <= v < rng.high}
+            if built:
+                have |= built
+        lows += [v for v in (rng.low, rng.release_low) if v is not None]
+        if rng.text and (rng.low is not None or rng.release_low is not None):
+            evidence.append(f"Depends: {rng.text}")
     if ctx.info.format == "rpm":
         pyabi = set(stack_of(ctx).abi)  # RPM python(abi) = 3.11 requires (Fedora)
         if pyabi:
@@ -226,7 +263,9 @@ def support(ctx: ArtifactContext) -> Support:
                 break
     if files:
         lows.append(min(files))
-    rp = requires_python(ctx)
+    # dpkg and rpm do not read Requires-Python: in a system package it is upstream's claim,
+    # not the runtimes the package can be installed for (its Depends/python(abi) say that).
+    rp = requires_python(ctx) if ctx.info.format not in ("deb", "rpm") else None
     if rp is not None:
         # Installers refuse the package below Requires-Python's lowest admitted version.
         rp_low = lowest_allowed(rp[0], lines)

@@ -262,12 +262,22 @@ def stack_of(ctx: ArtifactContext) -> PackageStack:
 
 
 def alternative_stack(ctx: ArtifactContext, ver: tuple[int, int]) -> bool:
-    """Whether a package for ``ver`` is known not to be for the default stack: ``--stack``
-    says so; else, on Fedora and EPEL, its name carries a minor-versioned prefix
-    (``python3.11-foo``, ``python39-foo``: ``%python3_pkgversion`` of an alternative stack;
-    the default stack's packages are ``python3-foo``).  Unknown (False) otherwise."""
-    if ctx.stack.default is not None:
-        return ver != ctx.stack.default
+    """Whether a package for ``ver`` is known not to be for the default stack.
+
+    ``--stack`` decides for its own major version (a stack of Python 3 versions says nothing
+    about a python2.7 package, which was Python 2's only stack).  Without it the name decides
+    where the naming is unambiguous: Fedora's default stack is always ``python3-foo``, so a
+    minor-versioned prefix there (``python3.11-foo``) is an alternative stack; EPEL's dotted
+    ``python3.11-foo`` (EPEL 8 and later) likewise.  A concatenated ``python3X-`` prefix is not
+    by itself an alternative stack: EPEL 7's *default* stack was ``python36-foo``
+    (``%python3_pkgversion 36``, ``%python3_other_pkgversion 34``; python-rpm-macros
+    ``macros.python3`` in EPEL 7), so on EPEL it is unknown.  Unknown is False."""
+    default = ctx.stack.default
+    if default is not None:
+        return ver[0] == default[0] and ver != default
     t = stack_of(ctx).name
-    return (ctx.profile.name in ("fedora", "epel") and t is not None and t.kind == "module"
-            and t.version is not None)
+    if t is None or t.kind != "module" or t.version is None:
+        return False
+    if ctx.profile.name == "fedora":
+        return True
+    return ctx.profile.name == "epel" and t.prefix.startswith(f"python{t.version[0]}.")

@@ -18,6 +18,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 
 from coinstall.files.verdict import FileRecord
 from coinstall.rules import ArtifactContext, Finding, Rule, rule
@@ -71,6 +72,7 @@ def _known_runtimes(ctx: ArtifactContext) -> list[Runtime]:
     source="CPython importlib _classify_pyc (magic must match exactly); rpmlint FilesCheck "
            "python-bytecode-wrong-magic-value",
     peers=("rpmlint:python-bytecode-wrong-magic-value",),
+    autofix="auto", fixer="bytecode:fix",
 )
 def bytecode_magic_mismatch(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
     cache: dict[tuple[str, tuple[int, int]], set[int]] = {}
@@ -111,6 +113,7 @@ def bytecode_magic_mismatch(self: Rule, ctx: ArtifactContext) -> Iterator[Findin
         "not rename or copy __pycache__ files.",
     source="PEP 3147 (cache tag = sys.implementation.cache_tag of the writer); CPython "
            "importlib cache_from_source and _classify_pyc",
+    autofix="auto", fixer="bytecode:fix",
 )
 def bytecode_cache_tag_mismatch(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
     by_tag: dict[str, set[int]] = {}
@@ -190,6 +193,7 @@ def _pyo_runtime(ctx: ArtifactContext, r: FileRecord) -> tuple[str, tuple[int, i
     fix="Drop the .pyo files; compile optimised bytecode with python3.X -m compileall -o 1 "
         "(it writes __pycache__/NAME.cpython-3X.opt-1.pyc).",
     source="PEP 488; CPython importlib BYTECODE_SUFFIXES = ['.pyc'] (3.5+)",
+    autofix="auto", fixer="bytecode:fix",
 )
 def bytecode_legacy_pyo(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
     for r in _bytecode(ctx):
@@ -404,6 +408,7 @@ def _check_hashes(self: Rule, ctx: ArtifactContext,
            "FilesCheck python-bytecode-inconsistent-mtime",
     peers=("rpmlint:python-bytecode-inconsistent-mtime",),
     profiles=(*_RPM, "wheel"),
+    autofix="auto", fixer="bytecode:fix",
 )
 def bytecode_stale(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
     sources = _sources(ctx)
@@ -462,20 +467,23 @@ _ABI_REQUIRE = re.compile(r"^python\(abi\)\s*=\s*(\d+)\.(\d+)$")
 
 
 def _private_runtime(ctx: ArtifactContext) -> tuple[str, set[int]] | None:
-    """The runtime a package's private directories are compiled for: the one its single
-    ``python(abi) = X.Y`` requirement names (RPM), else the stack's default python3; None when
-    neither says.  Returns (description, accepted magic numbers)."""
-    abis = {(int(m[1]), int(m[2])) for req in ctx.info.requires
-            if (m := _ABI_REQUIRE.match(" ".join(req.split())))}
-    if len(abis) == 1:
-        version = next(iter(abis))
-        what = f"python(abi) = {version[0]}.{version[1]} the package requires"
+    """The runtimes a package's private directories may be compiled for: those its
+    ``python(abi) = X.Y`` requirements name (RPM; a package requiring two, like tracer's
+    ``python(abi) = 2.7`` and ``3.5``, may run its private code with either), else the
+    stack's default python3; None when neither says.  Returns (description, accepted magic
+    numbers)."""
+    abis = sorted({(int(m[1]), int(m[2])) for req in ctx.info.requires
+                   if (m := _ABI_REQUIRE.match(" ".join(req.split())))})
+    if abis:
+        versions = abis
+        what = " or ".join(f"python(abi) = {v[0]}.{v[1]}" for v in abis) + \
+            " the package requires"
     elif ctx.stack.default is not None:
-        version = ctx.stack.default
-        what = f"default {_impl_name('cpython', version)}"
+        versions = [ctx.stack.default]
+        what = f"default {_impl_name('cpython', ctx.stack.default)}"
     else:
         return None
-    magic = _expected_magic(ctx, "cpython", version)
+    magic = {m for v in versions for m in _expected_magic(ctx, "cpython", v)}
     return (what, magic) if magic else None
 
 
@@ -543,6 +551,11 @@ def bytecode_outside_runtime_dir(self: Rule, ctx: ArtifactContext) -> Iterator[F
         if r.kind not in ("source", "bytecode") or _DOC.match(r.path):
             continue
         sc = r.scope
+        # A runtime-like tree inside an application's own prefix (python3-lldb-14 ships
+        # /usr/lib/llvm-14/lib/python3.11/dist-packages/lldb/, reached through a link) is on
+        # no runtime's path: a private directory like any other (lintian is silent on it).
+        if sc.kind in ("versioned", "shared") and _PRIVATE.match(sc.root):
+            sc = replace(sc, kind="any")
         if sc.kind == "versioned":
             if not sc.root.startswith(("usr/lib/", "usr/lib64/")):
                 yield self.finding(r.path, f"/{sc.root} is not a system runtime's directory "

@@ -131,8 +131,10 @@ def requires_other_stack(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
     """The package's own stack is the single version its files, ``python(abi)`` requires
     and name agree on.  A requirement naming another minor version (or major, or
     implementation) is reported; one naming the default stack (``python3-foo``) is reported
-    when the package is known not to be for the default stack: ``--stack`` says so, or on
-    Fedora/EPEL its name carries an alternative-stack prefix (``python3.11-``, ``python39-``)."""
+    when the package is known not to be for the default stack
+    (:func:`~coinstall.rules._relations.alternative_stack`: ``--stack`` says so, or its name
+    carries a prefix only alternative stacks use — any versioned prefix on Fedora, the dotted
+    ``python3.11-`` on EPEL, where EPEL 7's default stack itself was ``python36-``)."""
     own = _own_version(ctx)
     if own is None:
         return

@@ -108,14 +108,17 @@ def _flavor(ctx: ArtifactContext) -> bool:
            "python-rpm-macros README (%python_clone, alternatives)",
     peers=("taskotron:executables",),
     profiles=("fedora", "epel", "opensuse"),
+    autofix="auto", fixer="entry_points:fix",
 )
 def entry_point_ownership(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
     """Versioned names are checked against the package's own version (files and
     ``python(abi)``).  Unversioned and major-only names need to know the default stack:
-    ``--stack`` gives it; without it a Fedora/EPEL package whose name carries a
-    minor-versioned prefix (``python3.11-foo``) is an alternative stack, and on openSUSE
-    every flavor is (unversioned names must be alternatives links there).  When nothing
-    says, the rule stays silent on those names."""
+    ``--stack`` gives it (a ``python312-foo`` is the default stack when the stack's default
+    is 3.12, as EPEL 7's ``python36-foo`` was); without it a Fedora package whose name
+    carries a minor-versioned prefix (``python3.11-foo``) is an alternative stack, on EPEL
+    only a dotted one is (:func:`~coinstall.rules._relations.alternative_stack`), and on
+    openSUSE every flavor is (unversioned names must be alternatives links there).  When
+    nothing says, the rule stays silent on those names."""
     own = _python_package(ctx)
     if own is None:
         return
@@ -210,6 +213,7 @@ def _missing_from_python2_sibling(
     peers=("taskotron:executables",),
     profiles=("fedora", "epel", "opensuse"),
     scope="set",
+    autofix="auto", fixer="entry_points:fix",
 )
 def entry_point_missing_versioned(
     self: Rule, ctxs: Sequence[ArtifactContext]

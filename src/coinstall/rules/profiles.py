@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from coinstall.artifacts.base import ArtifactInfo
+from coinstall.runtimes.stack import Stack
 
 
 @dataclass(frozen=True)
@@ -97,13 +98,16 @@ def host_profile(os_release: Mapping[str, str] | None = None) -> str:
     return "fedora" if "fedora" in ids else "wheel"
 
 
-def choose_profile(info: ArtifactInfo) -> Profile:
+def choose_profile(info: ArtifactInfo, stack: Stack | None = None) -> Profile:
     """The profile an artifact is judged by when none is named.
 
     * wheels: ``wheel``; .debs: ``debian``;
     * RPMs: ``opensuse`` if the vendor or distribution says SUSE/openSUSE (OBS), ``epel`` for a
-      ``.elN`` release, ``fedora`` for a ``.fcN`` release; else by name: ``python3XY-`` names
-      (``python311-foo``) are openSUSE's, others Fedora's;
+      ``.elN`` release, ``fedora`` for a ``.fcN`` release; else by name: a ``python3XY-`` name
+      (``python311-foo``) is EPEL's ``%python3_pkgversion`` naming when ``stack`` (``--stack``,
+      which openSUSE's flavors do not have: every flavor is alike) names version X.Y — EPEL 7
+      named its default stack ``python36-foo`` and the other ``python34-foo`` — and openSUSE's
+      flavor naming otherwise; other names are Fedora's;
     * directories: an installed tree below ``/usr`` (not ``/usr/local``) follows this machine's
       distribution (``/etc/os-release``); any other tree was installed by pip: ``wheel``.
     """
@@ -120,8 +124,11 @@ def choose_profile(info: ArtifactInfo) -> Profile:
             return PROFILES["epel"]
         if _FEDORA_RELEASE.search(release):
             return PROFILES["fedora"]
-        if re.match(r"python3\d{1,2}-", info.name or ""):
-            return PROFILES["opensuse"]
+        m = re.match(r"python(3)(\d{1,2})-", info.name or "")
+        if m:
+            named = (int(m[1]), int(m[2]))
+            return PROFILES["epel" if stack is not None and named in stack.versions
+                            else "opensuse"]
         return PROFILES["fedora"]
     real = os.path.realpath(info.path)
     if real.startswith("/usr/") and not real.startswith("/usr/local/"):

@@ -26,6 +26,7 @@ from coinstall.rules._relations import alternative_stack, relations, stack_of
     source="PEP 394; Fedora Packaging Guidelines for Python (shebangs); Debian Python Policy "
            "3.4 (interpreter location)",
     peers=("lintian:script-uses-unversioned-python-in-shebang", "taskotron:unversioned_shebangs"),
+    autofix="auto", fixer="shebang:fix",
 )
 def shebang_unversioned(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
     for r in ctx.records:
@@ -64,6 +65,7 @@ def runnable(ctx: ArtifactContext) -> Iterator[tuple[FileRecord, Shebang]]:
            "redhat-rpm-config brp-mangle-shebangs (rewrites /usr/bin/env X); rpmlint FilesCheck "
            "env-script-interpreter",
     peers=("rpmlint:env-script-interpreter",),
+    autofix="auto", fixer="shebang:fix",
 )
 def shebang_env(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
     """Scripts as :func:`coinstall.files.verdict.classify` finds them (files with a Python
@@ -102,12 +104,14 @@ def _own_major(ctx: ArtifactContext) -> tuple[str, int] | None:
            "python-rpm-macros %python_clone; Debian Python Policy 2.4 (interpreter name)",
     peers=(),
     profiles=("fedora", "epel", "opensuse", "debian"),
+    autofix="auto", fixer="shebang:fix",
 )
 def shebang_implementation_mismatch(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
     """The package's stack is what its files, ``python(abi)`` requires and name agree on
     (one major, and one minor version where known).  A shebang naming another major or
     minor version or implementation is reported; ``python3`` is reported in a package known
-    to be for a non-default stack (``--stack``, or an alternative-stack name on Fedora/EPEL);
+    to be for a non-default stack (``--stack``, or a name only alternative stacks use,
+    :func:`~coinstall.rules._relations.alternative_stack`);
     an unversioned ``python`` in a Python 3 or PyPy package (in a Python 2 package it was
     PEP 394's recommended spelling until 2019, and ``shebang-unversioned`` reports it)."""
     own = stack_of(ctx).exact

@@ -1,0 +1,153 @@
+"""``coinstall fix``: repair what ``check`` finds, from the same rule data."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+from rich.console import Console
+
+from coinstall import config as config_mod
+from coinstall.cli._common import PYTHON_OPT, discover, main, rule_list, stderr, stdout
+from coinstall.fix.engine import (
+    FixError,
+    FixResult,
+    build_root_profile,
+    diff,
+    fix_target,
+    old_content,
+)
+from coinstall.fix.model import FixOptions
+from coinstall.report import fix_json
+from coinstall.rules import REGISTRY, all_rules
+from coinstall.rules.profiles import PROFILES
+from coinstall.runtimes import catalogue as catalogue_mod
+from coinstall.runtimes.inventory import combine
+from coinstall.runtimes.stack import Stack, StackError
+
+
+@main.command("fix")
+@click.argument("targets", nargs=-1, required=True, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              help="Output format (JSON: one object per target, see report/fix_json.py).")
+@click.option("--diff", "show_diff", is_flag=True,
+              help="Show what would change and write nothing (dry run).")
+@click.option("--output", "-o", type=click.Path(),
+              help="Where a fixed wheel is written (a file, or a directory).")
+@click.option("--profile", type=click.Choice(list(PROFILES)),
+              help="Judge by this policy (default: from the target; a build root by its "
+                   "layout).")
+@click.option("--stack", "stack_text", metavar="SPEC",
+              help="Supported versions and the default: default=3.12,other=3.11.")
+@click.option("--select", metavar="RULES", help="Fix and report only these rules.")
+@click.option("--ignore", metavar="RULES", help="Never report these rules.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help="Configuration file (as for check).")
+@click.option("--shebang-flags", default="", metavar="LETTERS",
+              help="Interpreter flags to add to rewritten shebangs (Fedora: s, or sP).")
+@click.option("--drop-bytecode", is_flag=True,
+              help="Remove bad bytecode instead of recompiling it where the profile ships "
+                   "none (Debian).")
+@click.option("--links", is_flag=True,
+              help="Add a missing versioned entry point as a symbolic link, not a copy.")
+@click.option("--no-installed", is_flag=True,
+              help="Start no interpreter (bytecode is then left, not recompiled).")
+@PYTHON_OPT
+def fix_cmd(targets: tuple[str, ...], fmt: str, show_diff: bool, output: str | None,
+            profile: str | None,
+            stack_text: str | None, select: str | None, ignore: str | None,
+            config_path: str | None, shebang_flags: str, drop_bytecode: bool, links: bool,
+            no_installed: bool, pythons: tuple[str, ...]) -> None:
+    """Repair what check finds: shebangs, extension-module names, bytecode, versioned entry
+    points, on build roots, installed trees and wheels.
+
+    A directory is changed all-or-nothing (a journal; an interrupted run is completed or
+    rolled back by the next fix); a wheel is written anew to --output with its RECORD
+    recomputed; a .deb or .rpm is never modified.  Exit status: 0 nothing left, 1 findings
+    left, 2 bad input.
+    """
+    all_rules()
+    err = stderr()
+    try:
+        cfg = config_mod.load(config_path, set(REGISTRY))
+    except config_mod.ConfigError as exc:
+        err.print(f"coinstall: {exc}", markup=False)
+        sys.exit(2)
+    if stack_text:
+        try:
+            cfg.stack = Stack.parse(stack_text)
+        except StackError as exc:
+            raise click.BadParameter(str(exc), param_hint="--stack") from None
+    sel = rule_list(select, "--select")
+    if sel is not None:
+        cfg.select = sel
+    ign = rule_list(ignore, "--ignore")
+    if ign is not None:
+        cfg.ignore = cfg.ignore | ign
+    bad = set(shebang_flags) - set("sPEIu")
+    if bad:
+        raise click.BadParameter(f"unsupported flag letters {''.join(sorted(bad))}",
+                                 param_hint="--shebang-flags")
+    if output and len(targets) > 1 and not os.path.isdir(output):
+        raise click.BadParameter("with several targets, --output must be a directory",
+                                 param_hint="--output")
+    options = FixOptions(shebang_flags, drop_bytecode, links)
+    cat = catalogue_mod.load()
+    installed = discover(pythons, not no_installed)
+    all_rts = combine(installed, cat)
+    out = stdout()
+    status = 0
+    results: list[FixResult] = []
+    errors: list[tuple[str, str]] = []
+    for t in targets:
+        if not os.path.lexists(t):
+            err.print(f"coinstall: {t}: no such file or directory", markup=False)
+            errors.append((t, "no such file or directory"))
+            status = 2
+            continue
+        cfg.profile = profile or (build_root_profile(t) if os.path.isdir(t) else None)
+        try:
+            result = fix_target(t, all_rts, cat, cfg, options, installed, output=output,
+                                dry_run=show_diff)
+        except FixError as exc:
+            err.print(f"coinstall: {t}: {exc}", markup=False)
+            errors.append((t, str(exc)))
+            status = 2
+            continue
+        results.append(result)
+        if fmt == "text":
+            _render(result, out, show_diff)
+        if result.left and status == 0:
+            status = 1
+    if fmt == "json":
+        click.echo(fix_json.dumps(results, errors))
+    sys.exit(status)
+
+
+def _render(result: FixResult, console: Console, show_diff: bool) -> None:
+    verb = "would fix" if result.dry_run else "fixed"
+    head = f"[bold]{result.path}[/] ({result.format}, profile {result.profile})"
+    if result.recovered:
+        head += f": an interrupted earlier run was {result.recovered}"
+    console.print(head)
+    if show_diff:
+        text = diff(result, lambda p: old_content(result.path, p))
+        if text:
+            console.out(text, highlight=False, end="")
+    else:
+        for e in result.edits:
+            rules = ", ".join(sorted({f.rule for f in e.findings}))
+            console.print(f"  {verb:9} {rules}  /{e.path}: {e.note}", markup=False,
+                          highlight=False)
+    for x in result.left:
+        f = x.finding
+        where = f"/{f.path}" if f.path else "(package)"
+        console.print(f"  {'left':9} {f.rule}  {where}: {f.message} -- {x.reason}",
+                      markup=False, highlight=False)
+    if result.written:
+        console.print(f"  wrote {result.written}", markup=False, highlight=False)
+    for note in result.notes:
+        console.print(f"  note: {note}", markup=False, highlight=False)
+    console.print(f"  {len(result.fixed)} {verb}, {len(result.left)} left", highlight=False)
+

@@ -1,0 +1,369 @@
+"""``coinstall fix``: check a target, let each fixable rule's fixer propose edits, apply them.
+
+The same rule data drives ``check`` and ``fix`` (ruff's model): a rule with ``autofix="auto"``
+names its fixer (``fixer="shebang:fix"`` = :func:`coinstall.fix.shebang.fix`).  Fixers only
+read; this engine validates their edits against one virtual view of the target (two fixes may
+not touch one path in contradicting ways), then
+
+* a directory (build root, installed tree) is changed all-or-nothing through a journal
+  (:mod:`coinstall.fix.journal`): atomic per file, an interrupted run is completed or rolled
+  back by the next ``coinstall fix`` on it;
+* a wheel is never changed in place: a new wheel is written (``output``) with its RECORD
+  hashes and sizes recomputed (:mod:`coinstall.fix.wheel`);
+* a .deb or an RPM is a built artifact and is never modified: its findings are left, with the
+  advice to fix its build root.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import os
+import stat
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+
+from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
+from coinstall.check import TargetError, check_target
+from coinstall.config import Config
+from coinstall.fix import journal
+from coinstall.fix import wheel as wheel_mod
+from coinstall.fix.model import Edit, FixContext, Fixer, FixOptions, Left, Reader
+from coinstall.rules import REGISTRY, Finding, all_rules, run_set_rules
+from coinstall.runtimes.catalogue import Catalogue
+from coinstall.runtimes.model import Runtime
+
+
+class FixError(Exception):
+    """A target that cannot be fixed at all (unreadable, a wheel without ``output``); one
+    line naming the problem."""
+
+
+@dataclass
+class FixResult:
+    """One target's outcome.
+
+    Attributes:
+        path: the target as given.
+        format: ``tree``, ``wheel``, ``deb``, ``rpm``.
+        profile: the profile it was judged by.
+        edits: the edits made (or, for a dry run, that would be made).
+        left: findings not repaired, with the reason.
+        written: the file written (a wheel's ``output``), None otherwise.
+        recovered: what happened to an interrupted earlier run (``"completed"``,
+            ``"rolled back"``), None if there was none.
+        dry_run: True if nothing was written.
+        notes: one-line remarks for the user (an output name installers will refuse).
+    """
+
+    path: str
+    format: str
+    profile: str
+    edits: list[Edit] = field(default_factory=list)
+    left: list[Left] = field(default_factory=list)
+    written: str | None = None
+    recovered: str | None = None
+    dry_run: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def fixed(self) -> list[Finding]:
+        """Every finding an edit repairs, once each, in edit order."""
+        seen: dict[Finding, None] = {}
+        for e in self.edits:
+            for f in e.findings:
+                seen.setdefault(f, None)
+        return list(seen)
+
+
+def resolve_fixer(name: str) -> Fixer:
+    """The function a rule's ``fixer`` names (``"shebang:fix"`` ->
+    :func:`coinstall.fix.shebang.fix`)."""
+    module, _, func = name.partition(":")
+    fn: Fixer = getattr(importlib.import_module(f"coinstall.fix.{module}"), func)
+    return fn
+
+
+def fixable_rules() -> list[str]:
+    """Names of the rules ``coinstall fix`` repairs, sorted."""
+    return [r.name for r in all_rules() if r.fixable]
+
+
+# -- readers -------------------------------------------------------------------------------
+
+
+def _tree_reader(root: str) -> Reader:
+    def full(p: str) -> str:
+        f = os.path.normpath(os.path.join(root, p))
+        if not f.startswith(root.rstrip("/") + "/"):
+            raise FixError(f"{p}: leaves {root}")
+        return f
+
+    def read(p: str) -> bytes | None:
+        f = full(p)
+        try:
+            if not stat.S_ISREG(os.lstat(f).st_mode):
+                return None
+            with open(f, "rb") as fh:
+                return fh.read()
+        except OSError:
+            return None
+
+    def mode(p: str) -> int | None:
+        try:
+            return os.lstat(full(p)).st_mode & 0o7777
+        except OSError:
+            return None
+
+    def link(p: str) -> str | None:
+        try:
+            return os.readlink(full(p))
+        except OSError:
+            return None
+
+    return Reader(read, lambda p: os.path.lexists(full(p)), mode, link)
+
+
+# -- validation ----------------------------------------------------------------------------
+
+
+class _View:
+    """The target as the edits so far leave it: which paths exist."""
+
+    def __init__(self, reader: Reader) -> None:
+        self.reader = reader
+        self.added: set[str] = set()
+        self.gone: set[str] = set()
+        self.written: set[str] = set()
+
+    def exists(self, p: str) -> bool:
+        return p in self.added or (p not in self.gone and self.reader.exists(p))
+
+    def check(self, e: Edit) -> str | None:
+        """Why the edit cannot follow the earlier ones, or None (and the view is updated)."""
+        if e.op == "write":
+            if not self.exists(e.path):
+                return f"/{e.path} is moved or removed by another fix"
+            if e.path in self.written:
+                return f"another fix already rewrites /{e.path}"
+            self.written.add(e.path)
+            return None
+        if e.op in ("create", "symlink"):
+            if self.exists(e.path):
+                return f"/{e.path} already exists"
+            self.added.add(e.path)
+            return None
+        if e.op == "rename":
+            assert e.dest is not None
+            if not self.exists(e.path):
+                return f"/{e.path} is moved or removed by another fix"
+            if self.exists(e.dest):
+                return f"/{e.dest} already exists"
+            self.gone.add(e.path)
+            self.added.discard(e.path)
+            self.added.add(e.dest)
+            return None
+        if e.op == "remove":
+            if not self.exists(e.path):
+                return f"/{e.path} is moved or removed by another fix"
+            self.gone.add(e.path)
+            self.added.discard(e.path)
+            return None
+        return f"unknown edit {e.op}"
+
+
+# -- the run -------------------------------------------------------------------------------
+
+_BUILT = {"deb": "a .deb", "rpm": "an RPM"}
+
+
+def fix_target(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue, config: Config,
+               options: FixOptions, installed: Sequence[Runtime] = (), *,
+               output: str | None = None, dry_run: bool = False,
+               fault: Callable[[int], None] | None = None) -> FixResult:
+    """Fix one target.
+
+    Args:
+        path: a directory, a wheel, a .deb or an RPM.
+        runtimes: every runtime judged (as for ``check``).
+        catalogue: the runtime catalogue.
+        config: rule selection, profile and stack (as for ``check``).
+        options: the user's choices.
+        installed: interpreters found on this machine (bytecode recompilation).
+        output: where a fixed wheel is written (a file, or a directory to write it into
+            under its own name).
+        dry_run: plan and report, write nothing (a directory's interrupted run is not
+            recovered either).
+        fault: test hook, see :func:`coinstall.fix.journal.commit`.
+
+    Raises:
+        FixError: the target cannot be read, or a wheel needs ``output``.
+    """
+    is_dir = os.path.isdir(path)
+    recovered = None
+    if is_dir and not dry_run:
+        try:
+            recovered = journal.recover(path)
+        except (journal.JournalError, OSError) as exc:
+            raise FixError(str(exc)) from None
+    result = check_target(path, runtimes, catalogue, config, verdicts=False)
+    if isinstance(result, TargetError):  # any failure reading it, as one line
+        raise FixError(result.message)
+    if result.problems:
+        raise FixError(result.problems[0])
+    ctx = result.context
+    assert ctx is not None
+    findings = list(result.findings)
+    findings += [f for _c, f in run_set_rules([ctx], config)]
+    out = FixResult(path, result.info.format, result.profile.name, recovered=recovered,
+                    dry_run=dry_run)
+    fmt = result.info.format
+    if fmt in _BUILT:
+        for f in findings:
+            out.left.append(Left(f, f"{_BUILT[fmt]} is a built package and is never modified: "
+                                    "fix its build root and rebuild it"))
+        return out
+    archive: wheel_mod.WheelContents | None = None
+    if fmt == "wheel":
+        if output is None and not dry_run:
+            raise FixError("a wheel is never changed in place: give --output FILE")
+        try:
+            archive = wheel_mod.WheelContents.load(path)
+        except wheel_mod.WheelError as exc:
+            raise FixError(str(exc)) from None
+        reader = archive.reader()
+        root = None
+    else:
+        root = os.path.abspath(path)
+        reader = _tree_reader(root)
+    fctx = FixContext(ctx, reader, options, installed, root)
+    by_fixer: dict[str, list[Finding]] = {}
+    for f in findings:
+        r = REGISTRY.get(f.rule)
+        if r is None or not r.fixable:
+            out.left.append(Left(f, f"no safe automatic repair (coinstall explain {f.rule})"))
+            continue
+        by_fixer.setdefault(r.fixer, []).append(f)
+    view = _View(reader)
+    proposed: list[Edit] = []
+    for name, group in by_fixer.items():
+        fixer = resolve_fixer(name)
+        handled: set[Finding] = set()
+        for item in fixer(fctx, group):
+            if isinstance(item, Left):
+                out.left.append(item)
+                handled.add(item.finding)
+                continue
+            assert isinstance(item, Edit)
+            handled.update(item.findings)
+            proposed.append(item)
+        for f in group:
+            if f not in handled:
+                out.left.append(Left(f, "the fixer found nothing it could safely change"))
+    # Content first, then new files (copies see the fixed content), then moves and removals.
+    order = {"write": 0, "create": 1, "symlink": 1, "rename": 2, "remove": 3}
+    proposed.sort(key=lambda e: order.get(e.op, 9))
+    for e in proposed:
+        why = view.check(e)
+        if why is None:
+            out.edits.append(e)
+        else:
+            out.left.extend(Left(f, why) for f in e.findings)
+    writes = {e.path: e.data for e in out.edits if e.op == "write"}
+    out.edits = [replace(e, data=writes[e.source]) if e.op == "create" and e.source in writes
+                 else e for e in out.edits]
+    fixed = set(out.fixed)
+    out.left = [x for x in out.left if x.finding not in fixed]
+    if dry_run or not out.edits:
+        if archive is not None and output is not None and not dry_run:
+            try:
+                out.written = archive.write(output, path, [])
+            except wheel_mod.WheelError as exc:
+                raise FixError(str(exc)) from None
+        return out
+    if archive is not None:
+        assert output is not None
+        try:
+            out.written = archive.write(output, path, out.edits)
+        except wheel_mod.WheelError as exc:
+            raise FixError(str(exc)) from None
+        try:
+            parse_wheel_filename(os.path.basename(out.written))
+        except InvalidWheelFilename:
+            out.notes.append(f"{out.written} is not a wheel file name (PEP 427): pip and "
+                             "installers refuse it; rename it to the source wheel's name")
+        return out
+    assert root is not None
+    try:
+        ops = journal.prepare(root, out.edits)
+        journal.commit(root, ops, fault)
+    except OSError as exc:
+        raise FixError(f"could not apply the fixes ({exc}); the journal in {root} lets the "
+                       "next coinstall fix complete or undo them") from None
+    return out
+
+
+def diff(result: FixResult, read_old: Callable[[str], bytes | None] | None = None) -> str:
+    """The edits as a unified diff (text files) and one line per other change: what
+    ``--diff`` prints.  ``read_old`` gives a member's current content."""
+    lines: list[str] = []
+    for e in result.edits:
+        if e.op == "write":
+            old = read_old(e.path) if read_old else None
+            if old is not None and e.data is not None and _text(old) and _text(e.data):
+                lines += difflib.unified_diff(
+                    old.decode("utf-8", "replace").splitlines(keepends=True)[:5],
+                    e.data.decode("utf-8", "replace").splitlines(keepends=True)[:5],
+                    f"a/{e.path}", f"b/{e.path}", n=0)
+                if lines and not lines[-1].endswith("\n"):
+                    lines[-1] += "\n"
+            else:
+                lines.append(f"rewrite {e.path}: {e.note}\n")
+        elif e.op == "rename":
+            lines.append(f"rename {e.path} -> {e.dest}\n")
+        elif e.op == "create":
+            lines.append(f"create {e.path}: {e.note}\n")
+        elif e.op == "symlink":
+            lines.append(f"symlink {e.path} -> {e.dest}\n")
+        elif e.op == "remove":
+            lines.append(f"remove {e.path}: {e.note}\n")
+    return "".join(lines)
+
+
+def _text(data: bytes) -> bool:
+    return b"\0" not in data[:8192]
+
+
+def old_content(target: str, member: str) -> bytes | None:
+    """A member's current bytes: a file below a directory, or a wheel's member; None if
+    absent or unreadable."""
+    if os.path.isdir(target):
+        return _tree_reader(os.path.abspath(target)).read(member)
+    try:
+        with zipfile.ZipFile(target) as zf:
+            return zf.read(member)
+    except (KeyError, OSError, zipfile.BadZipFile, ValueError):
+        return None
+
+
+def build_root_profile(path: str) -> str | None:
+    """The profile a build root's layout names, or None (then the profile is chosen as for
+    ``check``): ``debian`` when it has ``DEBIAN/control`` or ``usr/lib/python3/dist-packages``
+    (Debian Python Policy), ``fedora`` when it has ``usr/lib[64]/python3.X/site-packages``
+    (Fedora's ``%python3_sitelib``/``%python3_sitearch``)."""
+    j = os.path.join
+    if os.path.isfile(j(path, "DEBIAN", "control")) or os.path.isdir(
+            j(path, "usr", "lib", "python3", "dist-packages")):
+        return "debian"
+    for lib in ("lib", "lib64"):
+        d = j(path, "usr", lib)
+        try:
+            names = os.listdir(d)
+        except OSError:
+            continue
+        if any(n.startswith("python3.") and os.path.isdir(j(d, n, "site-packages"))
+               for n in names):
+            return "fedora"
+    return None

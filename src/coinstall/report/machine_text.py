@@ -1,0 +1,88 @@
+"""The text of ``coinstall check`` with no target (:mod:`coinstall.machine`): the Pythons
+table, then only the sections that have something to say."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from rich.console import Console
+from rich.table import Table
+
+from coinstall.check import CheckResult
+from coinstall.machine import MachineView
+
+_SEV_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+#: Files listed per section entry before "and N more".
+_SHOW = 3
+
+
+def _some(items: list[str] | tuple[str, ...], n: int = _SHOW) -> str:
+    head = ", ".join(items[:n])
+    return head + (f" and {len(items) - n} more" if len(items) > n else "")
+
+
+def render_machine(view: MachineView, result: CheckResult, console: Console) -> None:
+    """Print the machine view; ``--verbose`` adds the per-tree matrices after it (the caller
+    prints those)."""
+    t = Table(box=None, header_style="bold", pad_edge=False, title="Pythons on this machine",
+              title_justify="left", title_style="bold")
+    for col in ("id", "executable", "default", "site directories", "distributions"):
+        t.add_column(col, justify="right" if col == "distributions" else "left",
+                     overflow="fold")
+    for p in view.pythons:
+        t.add_row(p.id, p.executable, "yes" if p.default else "",
+                  "\n".join(p.site_dirs) or "-", str(p.distributions))
+    console.print(t)
+    said = False
+    if view.shared:
+        said = True
+        console.print("\n[bold]Site directories on more than one runtime's path[/]")
+        for s in view.shared:
+            console.print(f"  {s.path}", highlight=False)
+            for rid, (n, total) in s.usable.items():
+                why = ""
+                if rid in s.example:
+                    path, reason = s.example[rid]
+                    kinds = ", ".join(f"{c} {k}" for k, c in sorted(s.missing[rid].items()))
+                    why = f"; cannot use {kinds} files (first: {path}: {reason})"
+                console.print(f"    {rid}: uses {n}/{total} files{why}", highlight=False,
+                              soft_wrap=True)
+    if view.pth_hooks:
+        said = True
+        console.print("\n[bold].pth files that put another runtime's directory on the path[/]")
+        for h in view.pth_hooks:
+            console.print(f"  {h.pth}: {h.line!r} adds {h.added} ({', '.join(h.belongs_to)}) "
+                          f"to {', '.join(h.runtimes)}", highlight=False, soft_wrap=True)
+    ext = [f for f in view.foreign if f.kind == "extension"]
+    if ext:
+        said = True
+        console.print("\n[bold]Extension modules built for another runtime[/]")
+        for f in ext:
+            users = _some(list(f.usable_by)) or "no known runtime"
+            console.print(f"  {f.tree} ({', '.join(f.owners)}): {len(f.paths)} modules, "
+                          f"{_some(list(f.paths))}; {f.reason}; usable by {users}",
+                          highlight=False, soft_wrap=True)
+    pyc = [f for f in view.foreign if f.kind == "bytecode"]
+    if pyc:
+        said = True
+        console.print("\n[bold]Bytecode no runtime of its directory loads[/]")
+        for f in pyc:
+            users = _some(list(f.usable_by)) or "no known runtime"
+            console.print(f"  {f.tree} ({', '.join(f.owners)}): {len(f.paths)} files, "
+                          f"{_some(list(f.paths))}; {f.reason}; loadable by {users}",
+                          highlight=False, soft_wrap=True)
+    if view.findings:
+        said = True
+        console.print("\n[bold]Findings[/]")
+        for tree, fd in view.findings:
+            where = f" {tree}/{fd.path}" if fd.path else f" {tree}"
+            console.print(f"  [{_SEV_STYLE[fd.severity]}]{fd.severity}[/] {fd.rule}{where}: "
+                          f"{fd.message}", highlight=False, soft_wrap=True)
+    if not said:
+        console.print("\nNothing crosses runtimes: every site directory is on one runtime's "
+                      "path, and every module in it is for that runtime.")
+    sev = Counter(f.severity for _, f in view.findings)
+    console.print(f"\n{len(view.pythons)} Pythons, {view.trees} site directories checked, "
+                  f"{sev['error']} errors, {sev['warning']} warnings, {sev['info']} info, "
+                  f"{len(result.errors)} unreadable (--verbose: a matrix per directory)",
+                  highlight=False)
