@@ -80,6 +80,19 @@ WHEELS: dict[str, str] = {
     # cp36-abi3 but imports PyUnicode_AsUTF8AndSize (stable ABI since 3.10): abi3audit's README
     # example of an ABI version mismatch
     "procmaps-abi3": "procmaps-0.5.0-cp36-abi3-manylinux2010_x86_64.whl",
+    # --- issue 13 part 1: one numpy release version (cp312) across platforms, cryptography's
+    # abi3 wheels for Windows and macOS (universal2: x86_64 and arm64 slices)
+    "numpy-cp312-linux-aarch64": (
+        "numpy-2.1.3-cp312-cp312-manylinux_2_17_aarch64.manylinux2014_aarch64.whl"
+    ),
+    "numpy-cp312-macos-x86_64": "numpy-2.1.3-cp312-cp312-macosx_10_13_x86_64.whl",
+    "numpy-cp312-macos-arm64": "numpy-2.1.3-cp312-cp312-macosx_11_0_arm64.whl",
+    "numpy-cp312-win-amd64": "numpy-2.1.3-cp312-cp312-win_amd64.whl",
+    "numpy-cp312-win32": "numpy-2.1.3-cp312-cp312-win32.whl",
+    "cryptography-abi3-win-amd64": "cryptography-43.0.3-cp39-abi3-win_amd64.whl",
+    "cryptography-abi3-macos-universal2": (
+        "cryptography-43.0.3-cp39-abi3-macosx_10_9_universal2.whl"
+    ),
 }
 
 #: pip constraints for the ``coinstall share`` tests and benchmark: every version pip may pick
@@ -144,6 +157,16 @@ WHEEL_SHA256: dict[str, str] = {  # name -> sha256 of WHEELS[name]
     "click": "6b303f0b2aa85f1cb4e5303078fadcbcd4e476f114fab9b5007005711839325c",
     # --- issue 3, extension/co-installability/metadata rules (rules-r3) ---
     "procmaps-abi3": "5854501e8e03d80273a08c745b2ee244606dcc4a53753b9d923f28d7a1f32c23",
+    # --- issue 13 part 1 (platforms)
+    "numpy-cp312-linux-aarch64": "8637dcd2caa676e475503d1f8fdb327bc495554e10838019651b76d17b98e512",
+    "numpy-cp312-macos-x86_64": "f55ba01150f52b1027829b50d70ef1dafd9821ea82905b63936668403c3b471e",
+    "numpy-cp312-macos-arm64": "13138eadd4f4da03074851a698ffa7e405f41a0845a6b1ad135b81596e4e9958",
+    "numpy-cp312-win-amd64": "0d30c543f02e84e92c4b1f415b7c6b5326cbe45ee7882b6b77db7195fb971e3a",
+    "numpy-cp312-win32": "e6988e90fcf617da2b5c78902fe8e668361b43b4fe26dbf2d7b0f8034d4cafb9",
+    "cryptography-abi3-win-amd64": (
+        "0c580952eef9bf68c4747774cde7ec1d85a6e61de97281f2dba83c7d2c806362"),
+    "cryptography-abi3-macos-universal2": (
+        "8ac43ae87929a5982f5948ceda07001ee5e83227fd69cf55b109144938d96984"),
 }
 
 DEB_SHA256: dict[str, str] = {  # name -> sha256 of DEBS[name]

@@ -18,6 +18,7 @@ from coinstall.rules import ArtifactContext, Finding, run_rules, run_set_rules
 from coinstall.rules.profiles import PROFILES, Profile, choose_profile
 from coinstall.runtimes.catalogue import HOST_TRIPLET, Catalogue
 from coinstall.runtimes.model import Runtime
+from coinstall.runtimes.platforms import runtimes_for_wheel
 
 
 @dataclass
@@ -32,6 +33,9 @@ class ArtifactResult:
     problems: list[str] = field(default_factory=list)
     profile: Profile = PROFILES["wheel"]
     context: ArtifactContext | None = None
+    #: the runtimes this artifact was judged against (for a wheel of another platform those
+    #: of its platforms: runtimes_for_wheel); None: the run's.
+    runtimes: list[Runtime] | None = None
 
 
 @dataclass(frozen=True)
@@ -105,9 +109,15 @@ def _read_members(path: str, wanted: set[str]) -> dict[str, bytes]:
 
 def check_artifact(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
                    config: Config | None = None, *, digests: bool = False,
-                   verdicts: bool = True) -> ArtifactResult:
+                   verdicts: bool = True, own_platforms: bool = False) -> ArtifactResult:
     """Read one artifact in one pass, judge its files and run the rules of its profile
     (``config.profile`` if set, else :func:`~coinstall.rules.profiles.choose_profile`).
+
+    With ``own_platforms`` a wheel for another platform than this machine's (macOS, Windows,
+    another CPU or C library, from its platform tags) is judged against that platform's
+    catalogue runtimes and the installed ones that run there
+    (:func:`~coinstall.runtimes.platforms.runtimes_for_wheel`) instead of ``runtimes``;
+    without it (``share``, which installs for exactly its targets) against ``runtimes``.
 
     With ``digests`` every regular file's content is hashed as it streams and its SHA-256
     kept in :attr:`FileRecord.sha256`, for rules that compare files across artifacts
@@ -123,6 +133,11 @@ def check_artifact(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
     """
     reader = open_artifact(path)
     info = reader.info
+    if own_platforms and info.format == "wheel" and info.arch:
+        # judged against the runtimes of the wheel's own platforms (macOS, Windows, another
+        # CPU), not this machine's alone
+        runtimes = runtimes_for_wheel(info.arch.split("."), runtimes, catalogue)
+    own = list(runtimes)
     root = os.path.abspath(path) if info.format == "tree" else None
     records: list[FileRecord] = []
     links: list[Member] = []
@@ -156,12 +171,13 @@ def check_artifact(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
     )
     findings = list(run_rules(ctx, cfg))
     return ArtifactResult(info, records, judgement, findings, list(reader.problems), profile,
-                          ctx)
+                          ctx, own)
 
 
 def check_target(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
                  config: Config | None = None, *, digests: bool = False,
-                 verdicts: bool = True) -> ArtifactResult | TargetError:
+                 verdicts: bool = True, own_platforms: bool = False,
+                 ) -> ArtifactResult | TargetError:
     """:func:`check_artifact` for one target, isolated: whatever reading or judging this one
     target raises becomes its :class:`TargetError` (one line naming the problem), so a run
     over many targets goes on.  The call for anything that checks targets one by one (the
@@ -171,7 +187,7 @@ def check_target(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
     """
     try:
         return check_artifact(path, runtimes, catalogue, config, digests=digests,
-                              verdicts=verdicts)
+                              verdicts=verdicts, own_platforms=own_platforms)
     except ArtifactError as exc:
         return TargetError(path, str(exc))
     except MemoryError:
@@ -195,17 +211,24 @@ def check(targets: Sequence[str], runtimes: Sequence[Runtime], catalogue: Catalo
     digests = len(packages) > 1 and (config is None or config.enabled("file-conflict"))
     for t in targets:
         result = check_target(t, runtimes, catalogue, config,
-                              digests=digests and t in packages)
+                              digests=digests and t in packages, own_platforms=True)
         if isinstance(result, TargetError):
             errors.append(result)
             continue
         artifacts.append(result)
         errors.extend(TargetError(t, p) for p in result.problems)
+    run_rts = list(runtimes)
+    ids = {rt.id for rt in run_rts}
+    for a in artifacts:  # the foreign platforms' runtimes join the run's list (JSON runtimes[])
+        for rt in a.runtimes or ():
+            if rt.id not in ids:
+                ids.add(rt.id)
+                run_rts.append(rt)
     by_ctx = {id(a.context): a for a in artifacts}
     ctxs = [a.context for a in artifacts if a.context is not None]
     for ctx, finding in run_set_rules(ctxs, config):
         by_ctx[id(ctx)].findings.append(finding)
-    return CheckResult(list(runtimes), artifacts, errors)
+    return CheckResult(run_rts, artifacts, errors)
 
 
 def default_targets(installed: Sequence[Runtime]) -> list[str]:
@@ -244,7 +267,10 @@ class MatrixRow:
 
 
 def matrix(result: ArtifactResult, runtimes: Sequence[Runtime]) -> list[MatrixRow]:
-    """The runtime compatibility matrix of one artifact, in the order of ``runtimes``."""
+    """The runtime compatibility matrix of one artifact, in the order of ``runtimes`` (the
+    artifact's own runtimes instead when it was judged against another platform's)."""
+    if result.runtimes is not None:
+        runtimes = result.runtimes
     judged = result.judgement.usable
     # Files share verdict sets (see judge()): count per distinct set, not per file x runtime.
     count: dict[frozenset[str], int] = {}

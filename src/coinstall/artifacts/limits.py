@@ -18,7 +18,6 @@ artifact is 10.2 (python3-chardet), the largest metadata member is Django 5.1.4'
 from __future__ import annotations
 
 import hashlib
-import tempfile
 from dataclasses import dataclass, fields, replace
 from typing import IO, NamedTuple
 
@@ -197,6 +196,8 @@ def read_member(fh: IO[bytes], path: str, size: int, *, want: bool, digest: bool
         raise ArtifactError(f"{path}: {size // _MB} MB, above the {limits.metadata_mb} MB "
                             f"read whole (limit metadata-mb)")
     if want and size > limits.content_mb * _MB:
+        import tempfile  # only for a member this large: start-up need not pay for it
+
         spool = tempfile.TemporaryFile()  # noqa: SIM115 - handed to the caller, closed by it
     if not want and not digest:
         head = fh.read(HEAD_SIZE)

@@ -4,7 +4,18 @@
 (cli/plan.py); ``share`` (cli/share.py); ``fix`` (cli/fix.py).
 """
 
-from coinstall.cli import check, fix, plan, runtimes, share  # noqa: F401  (registers the commands)
-from coinstall.cli._common import main
+from coinstall.cli._common import LazyGroup, main
+
+# Each command module registers its commands on ``main`` when imported; it is imported when its
+# command is invoked (or listed by --help), so a run pays only for the command it runs.
+assert isinstance(main, LazyGroup)
+main.lazy.update({
+    "runtimes": "coinstall.cli.runtimes",
+    "check": "coinstall.cli.check", "rules": "coinstall.cli.check",
+    "explain": "coinstall.cli.check",
+    "plan": "coinstall.cli.plan",
+    "share": "coinstall.cli.share",
+    "fix": "coinstall.cli.fix",
+})
 
 __all__ = ["main"]

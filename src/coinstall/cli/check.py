@@ -9,7 +9,6 @@ import sys
 import click
 
 from coinstall import config as config_mod
-from coinstall import machine as machine_mod
 from coinstall.check import TargetError, check, default_targets
 from coinstall.cli._common import (
     LIMIT_OPT,
@@ -21,11 +20,6 @@ from coinstall.cli._common import (
     stderr,
     stdout,
 )
-from coinstall.report import json as json_report
-from coinstall.report import machine_text
-from coinstall.report import sarif as sarif_report
-from coinstall.report import text as text_report
-from coinstall.report.escape import printable
 from coinstall.rules import REGISTRY, all_rules
 from coinstall.rules.profiles import PROFILES
 from coinstall.runtimes import catalogue as catalogue_mod
@@ -35,8 +29,13 @@ from coinstall.runtimes.stack import Stack, StackError
 
 @main.command("check")
 @click.argument("targets", nargs=-1, type=click.Path())
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text",
-              help="Output format (JSON: docs/json-format.md; SARIF 2.1.0).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "html"]),
+              default="text",
+              help="Output format (JSON: docs/json-format.md; SARIF 2.1.0; html: with "
+                   "--release only).")
+@click.option("--release", is_flag=True,
+              help="The targets (wheels, directories of wheels) are one release: show its "
+                   "coverage grid, runtimes x platforms.")
 @click.option("--summary", is_flag=True, help="One line per artifact instead of the matrices.")
 @click.option("--profile", type=click.Choice(list(PROFILES)),
               help="Judge every artifact by this policy (default: chosen per artifact).")
@@ -57,7 +56,7 @@ from coinstall.runtimes.stack import Stack, StackError
 def check_cmd(targets: tuple[str, ...], fmt: str, summary: bool, profile: str | None,
               stack_text: str | None, select: str | None, ignore: str | None,
               config_path: str | None, no_installed: bool, verbose: bool,
-              limits: tuple[str, ...], pythons: tuple[str, ...]) -> None:
+              limits: tuple[str, ...], pythons: tuple[str, ...], release: bool = False) -> None:
     """Check packages (wheel, .deb, .rpm, directory) without running them.
 
     With no TARGETS, checks the site-packages of every Python installation found and shows
@@ -85,6 +84,12 @@ def check_cmd(targets: tuple[str, ...], fmt: str, summary: bool, profile: str | 
     ign = rule_list(ignore, "--ignore")
     if ign is not None:
         cfg.ignore = cfg.ignore | ign
+    if release:
+        from coinstall.cli.release import run_release
+
+        sys.exit(run_release(targets, fmt, cfg, no_installed, pythons))
+    if fmt == "html":
+        raise click.BadParameter("html is the format of --release", param_hint="--format")
     cat = catalogue_mod.load()
     installed = discover(pythons, not no_installed)
     all_rts = combine(installed, cat)
@@ -95,21 +100,40 @@ def check_cmd(targets: tuple[str, ...], fmt: str, summary: bool, profile: str | 
         result.errors.append(TargetError(t, "no such file or directory"))
     stack = str(cfg.stack) if cfg.stack.known else None
     # No target: the machine view (coinstall.machine) instead of a matrix per directory.
-    view = None if targets else machine_mod.machine_view(result, installed)
+    view = None
+    if not targets:
+        from coinstall import machine as machine_mod
+
+        view = machine_mod.machine_view(result, installed)
+    # each renderer is imported only when chosen (rich is not needed for JSON or SARIF)
     if fmt == "json":
-        doc = json_report.to_json(result, stack)
-        if view is not None:
+        from coinstall.report import json as json_report
+
+        if view is None:
+            json_report.dump(result, sys.stdout, stack)
+        else:
+            doc = json_report.to_json(result, stack)
             doc["machine"] = machine_mod.to_json(view)
-        json_report.dump_doc(doc, sys.stdout)
+            json_report.dump_doc(doc, sys.stdout)
     elif fmt == "sarif":
+        from coinstall.report import sarif as sarif_report
+
         click.echo(sarif_report.dumps(result))
     elif summary:
+        from coinstall.report import text as text_report
+
         text_report.render_summary(result, stdout())
     elif view is not None and not verbose:
+        from coinstall.report import machine_text
+
         machine_text.render_machine(view, result, stdout())
     else:
+        from coinstall.report import text as text_report
+
         text_report.render(result, stdout(), verbose=verbose)
     if fmt == "text" and result.errors:
+        from coinstall.report.escape import printable
+
         err = stderr()
         for e in result.errors:
             err.print(f"coinstall: {printable(e.path)}: {printable(e.message)}", markup=False)
@@ -122,6 +146,8 @@ def check_cmd(targets: tuple[str, ...], fmt: str, summary: bool, profile: str | 
               default="text")
 def rules_cmd(profile: str | None, fmt: str) -> None:
     """List the rule catalogue: name, severity, profiles, what each rule finds."""
+    from coinstall.report import text as text_report
+
     rules = all_rules(profile)
     if fmt == "json":
         click.echo(json.dumps([r.to_json() for r in rules], indent=2))
@@ -135,6 +161,8 @@ def rules_cmd(profile: str | None, fmt: str) -> None:
 @click.argument("name")
 def explain_cmd(name: str) -> None:
     """Explain one rule: what it finds, why it matters, an example, the fix, its source."""
+    from coinstall.report import text as text_report
+
     all_rules()
     r = REGISTRY.get(name)
     if r is None:

@@ -7,7 +7,6 @@ import json
 import click
 
 from coinstall.cli._common import PYTHON_OPT, discover, main, stdout
-from coinstall.report import text as text_report
 from coinstall.runtimes import catalogue as catalogue_mod
 
 
@@ -22,4 +21,6 @@ def runtimes(known: bool, fmt: str, pythons: tuple[str, ...]) -> None:
     if fmt == "json":
         click.echo(json.dumps([rt.to_json() for rt in rts], indent=2))
     else:
+        from coinstall.report import text as text_report  # rich and the report: text only
+
         text_report.render_runtimes(rts, stdout())

@@ -9,18 +9,15 @@ PEP 3149, PEP 384, PEP 803 for the tags; ELF machine per multiarch triplet from 
 
 from __future__ import annotations
 
+import functools
 import io
 import posixpath
 import re
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Protocol
 
-import abi3info
-from abi3info.models import Symbol
-from elftools.common.exceptions import ELFError
-from elftools.elf.elffile import ELFFile
-from elftools.elf.sections import SymbolTableSection
-
+# pyelftools and abi3info are imported where used: tens of milliseconds of start-up that a
+# run meeting no ELF object (or no stable-ABI module) need not pay (benchmarks/startup_bench.py).
 from coinstall.runtimes.model import Runtime
 
 #: Names that can hold an extension module on some platform.
@@ -179,6 +176,20 @@ class ElfInfo:
 _INIT_PREFIXES = ("PyInit_", "PyInitU_", "PyModExport_", "init")
 
 
+class LinkInfo(Protocol):
+    """What the init and stable-ABI checks read from an object of any format (ELF here,
+    Mach-O and PE in :mod:`coinstall.files.objfile`)."""
+
+    @property
+    def symbols_read(self) -> bool: ...
+
+    @property
+    def python_imports(self) -> frozenset[str]: ...
+
+    @property
+    def init_exports(self) -> frozenset[str]: ...
+
+
 def read_elf(data: bytes | IO[bytes], *, symbols: bool = False) -> ElfInfo | None:
     """The ELF identification of ``data`` (a whole object file), None if it is not ELF.
 
@@ -204,6 +215,10 @@ def read_elf(data: bytes | IO[bytes], *, symbols: bool = False) -> ElfInfo | Non
         if stream.read(4) != b"\x7fELF":
             return None
         stream.seek(0)
+    from elftools.common.exceptions import ELFError
+    from elftools.elf.elffile import ELFFile
+    from elftools.elf.sections import SymbolTableSection
+
     try:
         elf = ELFFile(stream)
         imports: set[str] = set()
@@ -267,6 +282,7 @@ def elf_mismatch(elf: ElfInfo | None, runtime: Runtime) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=1024)  # asked once per runtime for the same module
 def stable_abi_baseline(imports: frozenset[str]) -> tuple[int, int] | None:
     """The lowest CPython version that exports every stable-ABI symbol in ``imports``.
 
@@ -275,6 +291,9 @@ def stable_abi_baseline(imports: frozenset[str]) -> tuple[int, int] | None:
     limited API.  Symbols outside the manifest are ignored here (abi3audit reports them as
     violations).  Returns None when no imported symbol is in the manifest.
     """
+    import abi3info
+    from abi3info.models import Symbol
+
     best: tuple[int, int] | None = None
     for name in imports:
         sym = Symbol(name)
@@ -287,7 +306,7 @@ def stable_abi_baseline(imports: frozenset[str]) -> tuple[int, int] | None:
     return best
 
 
-def init_mismatch(elf: ElfInfo | None, stem: str, runtime: Runtime) -> str | None:
+def init_mismatch(elf: LinkInfo | None, stem: str, runtime: Runtime) -> str | None:
     """Why ``runtime`` finds no init function for module ``stem`` in the object, or None.
 
     Python 3 looks up ``PyInit_<name>`` (``PyInitU_`` for non-ASCII names; 3.15 first
@@ -311,7 +330,7 @@ def init_mismatch(elf: ElfInfo | None, stem: str, runtime: Runtime) -> str | Non
     return f"no init{stem} function"
 
 
-def symbols_mismatch(elf: ElfInfo | None, runtime: Runtime) -> str | None:
+def symbols_mismatch(elf: LinkInfo | None, runtime: Runtime) -> str | None:
     """Why ``runtime`` lacks a stable-ABI symbol the object needs, or None.
 
     CPython opens extension modules with ``RTLD_NOW`` (``sys.getdlopenflags()``), so a

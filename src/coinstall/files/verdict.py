@@ -13,11 +13,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import IO
 
-from packaging.metadata import parse_email
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from coinstall.files import extension as ext
-from coinstall.files import pyc
+from coinstall.files import objfile, pyc
 from coinstall.files.location import Scope, in_scope, scope_of
 from coinstall.files.script import Shebang, parse_shebang, runs_on
 from coinstall.runtimes.catalogue import Catalogue
@@ -46,7 +45,9 @@ class FileRecord:
         abs_path: the file's absolute path on this machine for installed trees, else None.
         size, mode, mtime: from the archive.
         pyc_header, pyc_location: for bytecode.
-        elf, elf_problem: for extension modules (``elf`` None and no problem: not ELF).
+        elf, elf_problem: for extension modules (``elf`` None and no problem: not ELF;
+            ``elf_problem`` also holds a corrupt Mach-O or PE header's message).
+        binary: a Mach-O or PE extension module's identification (macOS, Windows).
         shebang: for scripts, and for executable sources (a module that can also be run).
         requires_python: for metadata files, the Requires-Python specifier (None if absent).
         record_paths: for ``dist-info/METADATA``, the paths its ``RECORD`` lists (import paths).
@@ -66,6 +67,7 @@ class FileRecord:
     pyc_location: pyc.PycLocation | None = None
     elf: ext.ElfInfo | None = None
     elf_problem: str | None = None
+    binary: objfile.ObjectInfo | None = None
     shebang: Shebang | None = None
     requires_python: SpecifierSet | None = None
     requires_python_text: str | None = None
@@ -122,7 +124,9 @@ def _looks_like_extension(name: str, content: bytes | IO[bytes] | None,
     # The init symbol's name sits in the dynamic string table (PEP 489 PyInit_<name>; Python 2
     # init<name>).  A byte search is enough to tell a module from a plain shared library.
     needles = [n for s in {stem, stem2} if s
-               for n in (b"\0PyInit_" + s.encode() + b"\0", b"\0init" + s.encode() + b"\0")]
+               for n in (b"\0PyInit_" + s.encode() + b"\0",
+                         b"\0_PyInit_" + s.encode() + b"\0",  # Mach-O: leading "_"
+                         b"\0init" + s.encode() + b"\0")]
     if isinstance(content, bytes):
         return any(n in content for n in needles)
     # A spooled member: search it in 1 MiB windows that overlap by the longest needle.
@@ -180,6 +184,11 @@ def classify(
         try:
             rec.elf = ext.read_elf(whole if whole is not None else head,
                                    symbols=untagged_or_abi3)
+            if rec.elf is None:
+                # Mach-O and PE are parsed from bytes: a spooled one (above content-mb) is
+                # read from its head only, and its problem says it was cut short.
+                data = content if content is not None else head
+                rec.binary = objfile.read_object(data, symbols=untagged_or_abi3)
         except ValueError as exc:
             rec.elf_problem = str(exc)
         return rec
@@ -195,6 +204,8 @@ def classify(
             name.endswith(".egg-info") and "/" not in ipath[len(scope.root):]):
         rec.kind = "metadata"
         if content is not None:
+            from packaging.metadata import parse_email  # email.*: only for metadata files
+
             raw, _ = parse_email(content)
             text = raw.get("requires_python")
             if text:
@@ -276,6 +287,12 @@ def judge(records: Sequence[FileRecord], runtimes: Iterable[Runtime]) -> Judgeme
     # Requires-Python is decided once per (site root, runtime), not once per file: a wheel such
     # as Django's has thousands of sources under one root.
     excluded: dict[tuple[str, str], str | None] = {}
+    # Likewise the import-path verdict of a package member depends only on its directory's
+    # scope: once per (scope, runtime), not once per file (a third of check's CPU on the RPM
+    # corpus went to in_scope before, benchmarks/startup_bench.py).
+    # Keyed by the scope's root (``usr/lib/python3.11/``), which fixes its kind, implementation,
+    # version and build: hashing the Scope dataclass itself costs more than in_scope.
+    scoped: dict[tuple[str, str], str | None] = {}
 
     def spec_reason(root: str, rt: Runtime) -> str | None:
         key = (root, rt.id)
@@ -308,7 +325,8 @@ def judge(records: Sequence[FileRecord], runtimes: Iterable[Runtime]) -> Judgeme
         why: dict[str, str] = {}
         for rt in rts:
             reason = _judge_one(r, rt, paths, dirs_with_init, by_dir,
-                                spec_reason(site_root, rt) if site_root is not None else None)
+                                spec_reason(site_root, rt) if site_root is not None else None,
+                                scoped)
             if reason is None:
                 ok.add(rt.id)
             else:
@@ -323,11 +341,18 @@ def judge(records: Sequence[FileRecord], runtimes: Iterable[Runtime]) -> Judgeme
 def _judge_one(
     r: FileRecord, rt: Runtime, paths: set[str], dirs_with_init: set[str],
     by_dir: dict[str, list[FileRecord]], excluded_by_spec: str | None,
+    scoped: dict[tuple[str, str], str | None] | None = None,
 ) -> str | None:
     if r.kind == "script":
         assert r.shebang is not None
         return runs_on(r.shebang, rt)
-    reason = in_scope(r.scope, rt, r.abs_path)
+    if r.abs_path is None and scoped is not None:
+        key = (r.scope.root, rt.id)
+        if key not in scoped:
+            scoped[key] = in_scope(r.scope, rt, None)
+        reason = scoped[key]
+    else:
+        reason = in_scope(r.scope, rt, r.abs_path)
     if reason is not None:
         return reason
     if r.kind == "bytecode":
@@ -361,5 +386,11 @@ def _judge_extension(
             return f"shadowed by {posixpath.basename(other.import_path)} (earlier suffix)"
     if r.elf_problem:
         return r.elf_problem
-    return (ext.elf_mismatch(r.elf, rt) or ext.init_mismatch(r.elf, stem, rt)
-            or ext.symbols_mismatch(r.elf, rt))
+    obj: ext.LinkInfo | None = r.elf if r.elf is not None else r.binary
+    return (ext.elf_mismatch(r.elf, rt)
+            or objfile.object_mismatch(r.binary, rt.platform, rt.machine, rt.id, rt.version,
+                                       rt.abiflags, rt.implementation)
+            or ext.init_mismatch(obj, stem, rt)
+            # a PE module linked to pythonXY.dll is version-specific: no stable-ABI baseline
+            or (None if r.binary is not None and r.binary.python_dll is not None
+                and not r.binary.stable_abi else ext.symbols_mismatch(obj, rt)))

@@ -14,9 +14,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import abi3info
-from abi3info.models import Symbol
-from debian.deb822 import PkgRelation
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.tags import parse_tag
 
@@ -150,6 +147,8 @@ def deb_python3_range(ctx: ArtifactContext) -> DebRange:
     rel_lo: tuple[int, int] | None = None
     hi: tuple[int, int] | None = None
     texts: list[str] = []
+    from debian.deb822 import PkgRelation  # python-debian: only for .debs
+
     depends = ctx.info.fields.get("Depends") or ""
     groups: list[list[Any]] = PkgRelation.parse_relations(depends) if depends else []
     for group in groups:
@@ -279,6 +278,9 @@ def support(ctx: ArtifactContext) -> Support:
 def symbol_added(name: str) -> tuple[int, int] | None:
     """The version that added ``name`` to the stable ABI (CPython ``Misc/stable_abi.toml`` as
     packaged by abi3info, the data abi3audit uses), None if it is not part of it."""
+    import abi3info
+    from abi3info.models import Symbol
+
     sym = Symbol(name)
     item = abi3info.FUNCTIONS.get(sym) or abi3info.DATAS.get(sym)
     if item is None:

@@ -34,8 +34,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from debian.deb822 import PkgRelation
-
 from coinstall.artifacts.base import ArtifactInfo
 from coinstall.files.verdict import FileRecord
 from coinstall.names import Target, classify_name
@@ -113,6 +111,8 @@ def _rpm_relation(text: str) -> Relation:
 
 
 def _deb_groups(texts: Iterable[str]) -> tuple[Group, ...]:
+    from debian.deb822 import PkgRelation  # python-debian: only for .debs
+
     groups: list[Group] = []
     for text in texts:
         if not text.strip():

@@ -6,8 +6,6 @@ import posixpath
 import re
 from collections.abc import Iterator, Sequence
 
-from debian.deb822 import PkgRelation
-
 from coinstall.files.verdict import FileRecord
 from coinstall.rules import ArtifactContext, Finding, Rule, rule
 
@@ -31,6 +29,8 @@ def _install_path(ctx: ArtifactContext, r: FileRecord) -> str:
 def _relations(ctx: ArtifactContext) -> set[str]:
     """Package names a .deb declares Conflicts, Breaks or Replaces on (dpkg then lets one
     package take over the other's files, or refuses the pair explicitly)."""
+    from debian.deb822 import PkgRelation  # python-debian: only for .debs
+
     names: set[str] = set()
     for key in ("Conflicts", "Breaks", "Replaces"):
         text = ctx.info.fields.get(key)

@@ -131,15 +131,20 @@ def entry_point_ownership(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]
             parts = tuple(int(p) for p in ep.version.split("."))
             if parts != ver[: len(parts)]:
                 yield self.finding(ep.path, f"/{ep.path} names python{ep.version} but "
-                                            f"{ctx.info.name} is a {label} package")
+                                            f"{_who(ctx)} is a {label} package")
                 continue
             if len(parts) == 2 or not alt:
                 continue
         elif not alt or (flavor and ep.alternative):
             continue
         what = "an update-alternatives link" if flavor else "the default stack's package"
-        yield self.finding(ep.path, f"/{ep.path} in {ctx.info.name}, a {label} package that "
+        yield self.finding(ep.path, f"/{ep.path} in {_who(ctx)}, a {label} package that "
                                     f"is not the default stack: only {what} may own it")
+
+
+def _who(ctx: ArtifactContext) -> str:
+    """The package's name, or the tree's path for a directory (which has no package name)."""
+    return ctx.info.name or ctx.info.path
 
 
 def _missing_in_package(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
@@ -163,7 +168,7 @@ def _missing_in_package(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
                                         f"(%python_clone -a)")
         elif not flavor and (ep.version == str(ver[0]) or (ep.version is None and alt)):
             yield self.finding(ep.path, f"/{ep.path} has no versioned {ep.base}-{want} in "
-                                        f"{ctx.info.name}")
+                                        f"{_who(ctx)}")
 
 
 def _missing_from_python2_sibling(

@@ -7,10 +7,12 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from coinstall.files import extension as ext
-from coinstall.files.extension import ExtName, ext_name
+from coinstall.files.extension import ext_name
+from coinstall.files.objfile import ObjectInfo
 from coinstall.files.verdict import FileRecord
 from coinstall.rules import ArtifactContext, Finding, Rule, _abi, rule
 from coinstall.runtimes.model import Runtime
+from coinstall.runtimes.platforms import Platform, platforms_of_tags
 
 
 def _owner(ctx: ArtifactContext, impl: str, version: tuple[int, int], ft: bool) -> Runtime | None:
@@ -132,6 +134,10 @@ def extension_untagged(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
         n = ext_name(r.import_path)
         if n is None or n.kind != "untagged" or r.elf_problem:
             continue
+        if r.binary is not None and r.binary.format == "pe" and r.binary.python_dll:
+            # Windows has no abi3 file-name tag (a stable-ABI .pyd links python3.dll), and
+            # dynload_win.c refuses a module linked to another version's pythonXY.dll
+            continue
         why = _in_shared_tree(ctx, r)
         if why:
             name = posixpath.basename(r.import_path)
@@ -178,13 +184,28 @@ def stable_abi_missing_multiarch(self: Rule, ctx: ArtifactContext) -> Iterator[F
                                        f"Multi-Arch: same")
 
 
-def _stable_modules(ctx: ArtifactContext) -> Iterator[tuple[FileRecord, ExtName]]:
+def _stable_modules(ctx: ArtifactContext) -> Iterator[tuple[FileRecord, ext.LinkInfo]]:
+    """Stable-ABI modules whose symbols were read: ELF and Mach-O named ``.abi3.so`` /
+    ``.abi3t.so``; PE ``.pyd`` files linked to ``python3.dll`` (Windows has no abi3 file-name
+    tag, PEP 384)."""
     for r in ctx.records:
-        if r.kind != "extension" or r.elf is None or not r.elf.symbols_read:
+        if r.kind != "extension":
+            continue
+        obj: ext.LinkInfo | None = r.elf if r.elf is not None else r.binary
+        if obj is None or not obj.symbols_read:
+            continue
+        if r.binary is not None and r.binary.format == "pe":
+            if r.binary.stable_abi:
+                yield r, obj
             continue
         n = ext_name(r.import_path)
         if n is not None and n.kind in ("abi3", "abi3t"):
-            yield r, n
+            yield r, obj
+
+
+def _abi3_wheel(ctx: ArtifactContext) -> bool:
+    return ctx.info.format == "wheel" and any(
+        abi in ("abi3", "abi3t") for _i, abi, _p in _abi.wheel_tags(ctx))
 
 
 def _some(names: list[str], limit: int = 5) -> str:
@@ -195,8 +216,9 @@ def _some(names: list[str], limit: int = 5) -> str:
 @rule(
     "stable-abi-symbol-violation",
     severity="error",
-    summary="A module named for the stable ABI (.abi3.so) that imports interpreter symbols "
-            "outside it.",
+    summary="A module named for the stable ABI (.abi3.so; on Windows a .pyd linked to "
+            "python3.dll, or any .pyd of an abi3 wheel) that imports interpreter symbols outside "
+            "it.",
     why="A stable-ABI name promises that every later CPython loads the module; a symbol "
         "outside the stable ABI (a private _Py* function, a non-limited API) may change or "
         "vanish in the next release, and the module then fails with an undefined symbol or "
@@ -205,17 +227,28 @@ def _some(names: list[str], limit: int = 5) -> str:
     fix="Build with Py_LIMITED_API defined to the lowest supported version (setuptools "
         "py_limited_api=True, PyO3 abi3-py3X), replace the non-limited calls, or ship "
         "version-specific modules instead.",
-    source="PEP 384; PEP 652; CPython Misc/stable_abi.toml (via abi3info)",
+    source="PEP 384; PEP 652; CPython Misc/stable_abi.toml (via abi3info); CPython "
+           "Python/dynload_win.c (the pythonXY.dll check)",
     peers=("abi3audit:non-abi3-symbols",),
 )
 def stable_abi_symbol_violation(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
-    for r, _n in _stable_modules(ctx):
-        assert r.elf is not None
-        bad = sorted(s for s in r.elf.python_imports if _abi.symbol_added(s) is None)
+    for r, obj in _stable_modules(ctx):
+        bad = sorted(s for s in obj.python_imports if _abi.symbol_added(s) is None)
         if bad:
             name = posixpath.basename(r.import_path)
             yield self.finding(r.path, f"{name} imports {len(bad)} symbol(s) outside the "
                                        f"stable ABI: {_some(bad)}")
+    if _abi3_wheel(ctx):
+        # Windows: a module of an abi3 wheel must link python3.dll; one linked to pythonXY.dll
+        # loads on X.Y only (CPython Python/dynload_win.c checks the version DLL).
+        for r in ctx.records:
+            b = r.binary
+            if r.kind == "extension" and b is not None and b.format == "pe" \
+                    and b.python_dll is not None and not b.stable_abi:
+                name = posixpath.basename(r.import_path)
+                yield self.finding(r.path, f"{name} links {b.python_dll}, not python3.dll, in "
+                                           f"a wheel tagged {ctx.info.fields.get('Tag', '')}: "
+                                           "it loads on one CPython version only")
 
 
 def _lowest_installed(ctx: ArtifactContext, low: tuple[int, int]) -> Runtime | None:
@@ -255,9 +288,8 @@ def stable_abi_baseline_too_new(self: Rule, ctx: ArtifactContext) -> Iterator[Fi
         return
     low = sup.lowest
     real = _lowest_installed(ctx, low)
-    for r, _n in mods:
-        assert r.elf is not None
-        newer = sorted((v, s) for s in r.elf.python_imports
+    for r, obj in mods:
+        newer = sorted((v, s) for s in obj.python_imports
                        if (v := _abi.symbol_added(s)) is not None and v > low)
         if not newer:
             continue
@@ -283,8 +315,9 @@ def stable_abi_baseline_too_new(self: Rule, ctx: ArtifactContext) -> Iterator[Fi
 @rule(
     "extension-arch-mismatch",
     severity="error",
-    summary="An extension module whose ELF machine, class or byte order is not the "
-            "architecture the package (or the module's file name) declares.",
+    summary="An extension module whose ELF machine, class or byte order (Mach-O slices, PE "
+            "machine) is not the architecture the package (or the module's file name) "
+            "declares.",
     why="The dynamic loader refuses an object built for another machine (wrong ELF class, "
         "e_machine or endianness): the import fails on every runtime of the declared "
         "architecture.",
@@ -292,15 +325,27 @@ def stable_abi_baseline_too_new(self: Rule, ctx: ArtifactContext) -> Iterator[Fi
             "_bcrypt.abi3.so",
     fix="Build the package on (or cross-compile for) the architecture it declares, and tag it "
         "from the build (auditwheel repair, dpkg-buildpackage, rpmbuild --target).",
-    source="ELF gABI (e_ident EI_CLASS/EI_DATA, e_machine); CPython Misc/platform_triplet.c; "
-           "PEP 600 (manylinux platform tags); auditwheel architecture table",
+    source="ELF gABI (e_ident EI_CLASS/EI_DATA, e_machine); Mach-O <mach/machine.h> cputype; "
+           "PE/COFF Machine; CPython Misc/platform_triplet.c; PEP 600 (manylinux platform "
+           "tags); the platform compatibility tags specification (macosx_*_universal2); "
+           "auditwheel architecture table",
     peers=("auditwheel:show (platform tag vs ELF architecture)",),
 )
 def extension_arch_mismatch(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
     declared = _abi.declared_triplet(ctx)
     independent = _abi.arch_independent(ctx) and ctx.info.format in ("deb", "rpm")
+    foreign = (platforms_of_tags((ctx.info.arch or "").split("."))
+               if ctx.info.format == "wheel" else [])
+    non_linux = bool(foreign) and all(p.system != "linux" for p in foreign)
     for r in ctx.records:
+        if r.kind == "extension" and r.binary is not None and foreign:
+            yield from _object_arch_mismatch(self, ctx, r, r.binary, foreign)
         if r.kind != "extension" or r.elf is None:
+            continue
+        if non_linux:  # an ELF object in a wheel for macOS or Windows only
+            yield self.finding(r.path, f"{posixpath.basename(r.import_path)} is "
+                                       f"{r.elf.describe()} but the wheel's platform tag says "
+                                       f"{foreign[0].label} ({ctx.info.arch})")
             continue
         name = posixpath.basename(r.import_path)
         if independent:
@@ -322,6 +367,22 @@ def extension_arch_mismatch(self: Rule, ctx: ArtifactContext) -> Iterator[Findin
                     r.path, f"{name} is {r.elf.describe()} but {origin} says {triplet} "
                             f"(ELF {cls}-bit {'LSB' if little else 'MSB'} {machine})")
                 break
+
+
+def _object_arch_mismatch(self: Rule, ctx: ArtifactContext, r: FileRecord, obj: ObjectInfo,
+                          platforms: list[Platform]) -> Iterator[Finding]:
+    """A Mach-O or PE module against the macOS/Windows platforms of the wheel's tags: every
+    tagged architecture must be a slice of the Mach-O file (universal2 = x86_64 + arm64), the
+    PE machine must be the one Windows platform tagged."""
+    name = posixpath.basename(r.import_path)
+    for p in platforms:
+        if p.system not in ("darwin", "win32"):
+            continue
+        want = "macho" if p.system == "darwin" else "pe"
+        if obj.format != want or p.arch not in obj.machines:
+            yield self.finding(r.path, f"{name} is {obj.describe()} but the wheel's platform tag "
+                                       f"says {p.label} ({ctx.info.arch})")
+            return
 
 
 def _module_key(r: FileRecord) -> tuple[str, str] | None:

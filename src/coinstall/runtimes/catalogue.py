@@ -25,7 +25,8 @@ from coinstall.runtimes.model import Runtime
 
 #: Windows platform tag per multiarch triplet's CPU (CPython ``PC/pyconfig.h.in``
 #: ``PYD_PLATFORM_TAG``).
-_WINPLAT = {"x86_64": "win_amd64", "i386": "win32", "i686": "win32", "aarch64": "win_arm64"}
+_WINPLAT = {"x86_64": "win_amd64", "i386": "win32", "i686": "win32", "aarch64": "win_arm64",
+            "arm": "win_arm32"}
 
 HOST_PLATFORM = "linux"
 HOST_TRIPLET = "x86_64-linux-gnu"

@@ -65,6 +65,9 @@ class Runtime:
             first suffix that names an existing file wins (CPython ``FileFinder``).
         multiarch: the multiarch triplet (``x86_64-linux-gnu``) or None.
         platform: ``sys.platform``: ``"linux"``, ``"darwin"``, ``"win32"``.
+        machine: the CPU a catalogue runtime of macOS or Windows stands for, in wheel-tag
+            terms (``"arm64"``, ``"x86_64"``; ``"win_amd64"``, ``"win32"``, ``"win_arm64"``);
+            None where the multiarch triplet says it (Linux) or it is unknown.
         vendor: ``"upstream"`` or a distribution that patches import behaviour (``"debian"``).
         full_version: ``platform.python_version()`` for an installed runtime.
         implementation_version: PyPy's own version (``"7.3.11"``), None for CPython.
@@ -102,6 +105,7 @@ class Runtime:
     platlib: str | None = None
     stdlib: str | None = None
     sys_path: tuple[str, ...] = ()
+    machine: str | None = None
     stable_abi_missing: frozenset[str] | None = field(default=None, compare=False)
     sources: tuple[str, ...] = field(default=(), compare=False)
 
@@ -183,6 +187,7 @@ class Runtime:
             "extension_suffixes": list(self.extension_suffixes),
             "multiarch": self.multiarch,
             "platform": self.platform,
+            "machine": self.machine,
             "commands": list(self.commands),
             "default": self.default,
             "purelib": self.purelib,

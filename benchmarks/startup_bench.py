@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""Start-up benchmark: whole-process wall time of ``coinstall check`` on the 11 RPMs of
+``tests/data/rpm``, before and after a change, next to the floors.
+
+This is a benchmark, not a test: it prints medians and ratios and asserts nothing.
+
+Each command runs ``--runs`` times (default 9) after one warm-up run; the median wall time and
+the median CPU time (user + sys of the child, from ``os.wait4``) are printed.  CPU time moves
+less than wall time when other processes share the machine.
+
+* **before**: the source tree of ``--before REV`` (default: the merge base with ``main``, or
+  ``HEAD~1``), exported with ``git archive`` into a temporary directory and run with
+  ``PYTHONPATH`` pointing at it, in this venv: same interpreter, same libraries;
+* **after**: this checkout's ``src/``;
+* floors: ``rpm2cpio`` over the same files (decompressing the payloads, what any reader of
+  these packages pays), ``python -c pass`` (the interpreter's own start-up, site included).
+
+Each variant gets its own ``XDG_CACHE_HOME`` (the runtime-discovery cache lives there), warmed
+by the warm-up run, so the warm path is what is timed; ``PYTHONDONTWRITEBYTECODE`` is removed
+so both run from bytecode, as an installed package does (without it every module is compiled
+from source on every run: about 0.1 s of CPU more, whatever the code does).
+
+Run from the repository root::
+
+    .venv/bin/python benchmarks/startup_bench.py
+    .venv/bin/python benchmarks/startup_bench.py --before bdbf661 --runs 15
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+RPMS = sorted(str(p) for p in (REPO / "tests" / "data" / "rpm").glob("*.rpm"))
+
+
+def run_once(cmd: list[str], env: dict[str, str]) -> tuple[float, float, int]:
+    """(wall seconds, child CPU seconds, exit status) of one run, output discarded."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return wall, usage.ru_utime + usage.ru_stime, proc.returncode
+
+
+def measure(cmd: list[str], env: dict[str, str], runs: int) -> tuple[float, float]:
+    """Median wall and CPU seconds over ``runs`` runs after one warm-up run."""
+    run_once(cmd, env)
+    walls, cpus = [], []
+    for _ in range(runs):
+        wall, cpu, _rc = run_once(cmd, env)
+        walls.append(wall)
+        cpus.append(cpu)
+    return statistics.median(walls), statistics.median(cpus)
+
+
+def default_before() -> str:
+    base = subprocess.run(["git", "-C", str(REPO), "merge-base", "HEAD", "main"],
+                          capture_output=True, text=True, check=False).stdout.strip()
+    head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "HEAD"],
+                          capture_output=True, text=True, check=False).stdout.strip()
+    return base if base and base != head else "HEAD~1"
+
+
+def export(rev: str, dest: Path) -> Path:
+    """``git archive REV src`` unpacked under ``dest``; returns its ``src``."""
+    dest.mkdir(parents=True)
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", rev, "src"],
+                             capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    return dest / "src"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--before", help="git revision to compare with (default: merge base)")
+    ap.add_argument("--runs", type=int, default=9)
+    args = ap.parse_args()
+    if len(RPMS) == 0:
+        print("no RPMs in tests/data/rpm", file=sys.stderr)
+        return 1
+    before_rev = args.before or default_before()
+    py = sys.executable
+    tmp = Path(tempfile.mkdtemp(prefix="coinstall-startup-"))
+    try:
+        variants = {"before": export(before_rev, tmp / "before"), "after": REPO / "src"}
+        envs = {}
+        for name, src in variants.items():
+            env = dict(os.environ, PYTHONPATH=str(src), XDG_CACHE_HOME=str(tmp / f"{name}-cache"))
+            env.pop("COINSTALL_PYTHONS", None)
+            # as installed (pip compiles at install): the warm-up run writes the bytecode
+            env.pop("PYTHONDONTWRITEBYTECODE", None)
+            envs[name] = env
+        cases = [
+            ("check (text)", ["check", *RPMS]),
+            ("check --no-installed", ["check", "--no-installed", *RPMS]),
+            ("check --format json", ["check", "--format", "json", *RPMS]),
+            ("check --summary", ["check", "--summary", *RPMS]),
+            ("runtimes", ["runtimes"]),
+        ]
+        floor_rpm = measure(["sh", "-c", 'for f in "$@"; do rpm2cpio "$f"; done', "sh", *RPMS],
+                            dict(os.environ), args.runs) if shutil.which("rpm2cpio") else None
+        floor_py = measure([py, "-c", "pass"], dict(os.environ), args.runs)
+        print(f"{len(RPMS)} RPMs; median of {args.runs} runs; before = {before_rev}, after = "
+              f"this checkout; {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f} at start")
+        print()
+        head = f"{'command':<24} {'before s':>9} {'after s':>9} {'after/before':>13} " \
+               f"{'CPU before':>11} {'CPU after':>10}"
+        if floor_rpm:
+            head += f" {'after/rpm2cpio':>15}"
+        print(head)
+        rows = [("import coinstall.cli", ["-c", "import coinstall.cli"]),
+                ("discovery, warm cache", ["-c", "from coinstall.runtimes import discovery; "
+                                                 "discovery.discover([])"])]
+        rows += [(label, ["-m", "coinstall", *argv]) for label, argv in cases]
+        for label, argv in rows:
+            b = measure([py, *argv], envs["before"], args.runs)
+            a = measure([py, *argv], envs["after"], args.runs)
+            line = f"{label:<24} {b[0]:>9.3f} {a[0]:>9.3f} {a[0] / b[0]:>13.2f} " \
+                   f"{b[1]:>11.3f} {a[1]:>10.3f}"
+            if floor_rpm:
+                line += f" {a[0] / floor_rpm[0]:>15.2f}"
+            print(line)
+        print()
+        if floor_rpm:
+            print(f"floor: rpm2cpio over the same files {floor_rpm[0]:.3f} s wall "
+                  f"({floor_rpm[1]:.3f} s CPU)")
+        print(f"floor: python -c pass {floor_py[0]:.3f} s wall ({floor_py[1]:.3f} s CPU); "
+              f"load {os.getloadavg()[0]:.2f} at end")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

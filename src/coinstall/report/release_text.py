@@ -1,0 +1,70 @@
+"""The text view of a release's coverage grid (``coinstall check --release``)."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from coinstall.release import Cell, Release
+
+_STYLE = {"version-specific": "green", "abi3": "cyan", "generic": "blue", "pure": "blue",
+          "excluded": "yellow", "none": "red"}
+
+
+def cell_text(c: Cell) -> str:
+    """The short text of one cell: ``cp312``, ``abi3 cp39``, ``pure``, ``py3 bin``,
+    ``excluded``, ``source``; ``!`` added when the wheel's files fail that runtime."""
+    if c.status == "none":
+        return "source"
+    if c.status == "excluded":
+        return "excluded"
+    assert c.tag is not None
+    interp, abi, _plat = c.tag.split("-")
+    text = {"version-specific": abi, "abi3": f"{abi} {interp}", "pure": "pure",
+            "generic": f"{interp} bin"}[c.status]
+    return text + ("!" if c.verdict in ("partial", "none") else "")
+
+
+def render(release: Release, console: Console) -> None:
+    """Print the grid, the legend, the wheels, the inconsistencies and a totals line."""
+    versions = ", ".join(release.versions)
+    console.print(f"[bold]{release.project} {versions}[/]: {len(release.wheels)} wheels",
+                  highlight=False)
+    t = Table(box=None, header_style="bold", pad_edge=False)
+    t.add_column("runtime")
+    for p in release.platforms:
+        t.add_column(p.label.replace(" (", "\n("), justify="center")
+    for rt in release.runtimes:
+        row = [rt.label]
+        for p in release.platforms:
+            c = release.cell(rt.key, p.key)
+            row.append(f"[{_STYLE[c.status]}]{cell_text(c)}[/]")
+        t.add_row(*row)
+    console.print(t)
+    console.print("cpXY: version-specific wheel; abi3 cpXY: stable-ABI wheel from X.Y; pure: "
+                  "py3-none-any; pyX bin: interpreter-independent binary; excluded: "
+                  "Requires-Python excludes it; source: no wheel, a source build is needed; "
+                  "!: the wheel's files fail that runtime", highlight=False, style="dim")
+    console.print()
+    for w in release.wheels:
+        extra = f"  Requires-Python {w.requires_python}" if w.requires_python else ""
+        if w.baseline:
+            extra += f"  abi3 baseline {w.baseline[0][0]}.{w.baseline[0][1]}"
+        served = sum(1 for c in release.cells.values() if c.wheel == w.filename
+                     and c.status != "excluded")
+        console.print(f"  {w.filename}: serves {served} cells{extra}", highlight=False)
+    if release.sdists:
+        console.print(f"  sdist: {', '.join(release.sdists)}: the 'source' cells build from it",
+                      highlight=False)
+    else:
+        console.print("  no sdist given: the 'source' cells cannot install from this release",
+                      highlight=False)
+    if release.inconsistencies:
+        console.print()
+    for i in release.inconsistencies:
+        console.print(f"  [yellow]{i.kind}[/]: {i.message}", highlight=False, soft_wrap=True)
+    n = release.counts()
+    console.print()
+    console.print(", ".join(f"{v} {k}" for k, v in n.items()) + f" of {len(release.cells)} "
+                  f"cells; {len(release.inconsistencies)} inconsistencies; "
+                  f"{len(release.errors)} unreadable", highlight=False)
