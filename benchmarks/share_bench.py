@@ -137,7 +137,9 @@ def main() -> int:
     args = ap.parse_args()
     pythons = {}
     for v in VERSIONS:
-        root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
+        root = os.environ.get("PYENV_ROOT") or subprocess.run(
+            ["pyenv", "root"], capture_output=True, text=True, check=False).stdout.strip() \
+            or os.path.expanduser("~/.pyenv")
         found = sorted(glob.glob(os.path.join(glob.escape(root), "versions", f"{v}.*", "bin",
                                               f"python{v}")))
         if found:

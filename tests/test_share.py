@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import click
 import pytest
 
 import corpus
@@ -283,22 +284,6 @@ def test_never_overwrites_an_unrecorded_file(shared: str, constraints: str) -> N
         stray.rmdir()
 
 
-def _holds_open(pid: int, path: str) -> bool:
-    """Whether process ``pid`` has ``path`` open (Linux /proc/PID/fd)."""
-    fd_dir = f"/proc/{pid}/fd"
-    try:
-        names = os.listdir(fd_dir)
-    except OSError:
-        return False
-    for n in names:
-        try:
-            if os.readlink(os.path.join(fd_dir, n)) == path:
-                return True
-        except OSError:
-            continue
-    return False
-
-
 def test_second_install_waits_for_the_lock_then_fails_clearly(shared: str,
                                                               constraints: str) -> None:
     site = SharedSite(shared)
@@ -311,34 +296,33 @@ def test_second_install_waits_for_the_lock_then_fails_clearly(shared: str,
     assert f"locked by another coinstall process (pid {os.getpid()})" in proc.stderr
     assert waited >= 1.5
     assert "tomli" not in site.load().dists
-    # with time to wait, the second one waits for the first and then does its work
+    # with time to wait, the second one waits for the first and then does its work: it says
+    # so on stderr once it has found the lock held (an observable state, not a guess from
+    # elapsed time), and nothing of its work is done while we hold the lock
     with site.locked():
         waiting = subprocess.Popen([*COINSTALL, "share", "install", "-c", constraints, "tomli",
                                     "--into", shared, "--lock-timeout", "300"],
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        # It is waiting on the lock, not merely slow to start: it holds the lock file open
-        # (the flock polling loop of SharedSite.locked), and is still there a while later.
-        lock = os.path.realpath(site.lock_path)
-        deadline = time.monotonic() + 120
-        while not _holds_open(waiting.pid, lock):
-            assert waiting.poll() is None, waiting.communicate()
-            assert time.monotonic() < deadline, "never reached the lock"
-            time.sleep(0.05)
-        time.sleep(1)  # ten polls of the lock
-        assert waiting.poll() is None and _holds_open(waiting.pid, lock)
+        assert waiting.stderr is not None
+        first = waiting.stderr.readline()  # blocks until the child writes its first line
+        assert first.strip() == (f"... waiting for the lock of {site.dir} "
+                                 f"(held by pid {os.getpid()})"), first
+        assert waiting.poll() is None
         assert "tomli" not in site.load().dists
+        assert not [n for n in os.listdir(site.meta) if n.startswith("work-")]
     out, err = waiting.communicate(timeout=300)
+    err = first + err
     assert waiting.returncode == 0, out + err
     assert "tomli" in site.load().dists
     share_install.remove(shared, ["tomli"])
 
 
-def test_only_cpython_targets(tmp_path: Path) -> None:
-    pypy = "/usr/bin/pypy3"
-    if not os.path.exists(pypy):
-        pytest.skip("no pypy3")
-    with pytest.raises(ShareError, match="CPython 3 runtimes only"):
-        share_site.init(str(tmp_path / "s"), [pypy])
+def test_only_python3_targets(tmp_path: Path) -> None:
+    py27 = _pyenv("2.7")
+    if not py27:
+        pytest.skip("no pyenv 2.7")
+    with pytest.raises(ShareError, match="CPython 3 and PyPy 3 runtimes only"):
+        share_site.init(str(tmp_path / "s"), [py27])
     assert not os.path.exists(tmp_path / "s")
 
 
@@ -386,6 +370,167 @@ def test_install_killed_half_way_leaves_the_site_working(shared: str, constraint
     assert share_install.verify(shared).cells["tomli"]
     share_install.remove(shared, ["tomli"])
     assert _tree(shared) == before
+
+
+def _dist_version(python: str, name: str) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    code = f"import importlib.metadata as m; print(m.version({name!r}))"
+    out = _run([python, "-c", code], env=env)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
+def test_upgrade_replaces_a_distribution_in_place(shared: str, constraints: str,
+                                                  venvs: dict[str, str]) -> None:
+    site = SharedSite(shared)
+    before = _tree(shared)
+    share_install.install(shared, ["tomli"], [constraints])  # 2.0.1, the pinned version
+    with_old = _tree(shared)
+    # without --upgrade another version is an error, and nothing changes
+    proc = _run([*COINSTALL, "share", "install", "tomli==2.0.2", "--into", shared])
+    assert proc.returncode == 2
+    assert "tomli 2.0.1 is installed and 2.0.2 is wanted: pass --upgrade" in proc.stderr
+    assert _tree(shared) == with_old
+    proc = _run([*COINSTALL, "share", "install", "--upgrade", "tomli==2.0.2", "--into", shared])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "upgraded tomli 2.0.1 -> 2.0.2 (tomli-2.0.2-py3-none-any.whl)" in proc.stdout
+    rec = site.load().dists["tomli"]
+    assert (rec.version, rec.wheel) == ("2.0.2", "tomli-2.0.2-py3-none-any.whl")
+    assert sorted(rec.bytecode) == sorted(t.id for t in site.load().targets)
+    # exactly the new distribution's files and bytecode replaced the old ones
+    after = _tree(shared)
+    assert set(after) - set(before) == set(rec.all_paths())
+    assert not os.path.exists(os.path.join(shared, "tomli-2.0.1.dist-info"))
+    for py in venvs.values():
+        assert _dist_version(py, "tomli") == "2.0.2"
+    # each runtime finds its new bytecode valid: importing with writing on rewrites nothing
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    for py in venvs.values():
+        out = _run([py, "-c", "import tomli; assert tomli.loads('a = 1') == {'a': 1}"],
+                   env=env)
+        assert out.returncode == 0, out.stderr
+    assert _tree(shared) == after
+    share_install.remove(shared, ["tomli"])
+    assert _tree(shared) == before
+
+
+def test_upgrade_refused_where_an_installed_requirement_excludes_it(shared: str) -> None:
+    """requests 2.32.3 requires urllib3>=1.21.1: a downgrade to 1.20 is refused, for every
+    target, naming the requirement; nothing changes."""
+    site = SharedSite(shared)
+    before = _tree(shared)
+    proc = _run([*COINSTALL, "share", "install", "--upgrade", "urllib3==1.20", "--into",
+                 shared])
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "refused urllib3 1.20 (urllib3-1.20-py2.py3-none-any.whl): an installed " \
+        "distribution's requirement excludes it for" in proc.stdout
+    assert "nothing installed" in proc.stdout
+    for t in site.load().targets:
+        assert f"  {t.id}: requests 2.32.3 requires urllib3<3,>=1.21.1" in proc.stdout
+    assert site.load().dists["urllib3"].version == "2.2.3"
+    assert _tree(shared) == before
+    assert not [n for n in os.listdir(site.meta) if n.startswith("work-")]
+
+
+def test_upgrade_killed_half_way_is_rolled_back(shared: str, constraints: str,
+                                                venvs: dict[str, str], tmp_path: Path) -> None:
+    site = SharedSite(shared)
+    before = _tree(shared)
+    share_install.install(shared, ["tomli"], [constraints])
+    with_old = _tree(shared)
+    state_old = site.load().to_json()
+    marker = tmp_path / "paused"
+    env = dict(os.environ, **{share_site.PAUSE_ENV: "moving",
+                              share_site.PAUSE_FILE_ENV: str(marker)})
+    proc = subprocess.Popen([*COINSTALL, "share", "install", "--upgrade", "tomli==2.0.2",
+                             "--into", shared], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 300
+        while not marker.exists():
+            assert proc.poll() is None, "upgrade ended before the pause point"
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        # the first move (an old entry to the trash) is done, under the journal
+        assert os.path.exists(site.journal_path)
+        assert _tree(shared) != with_old
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert site.load().to_json() == state_old
+    # the next command that takes the lock rolls the upgrade back: the old version, whole
+    result = share_install.verify(shared)
+    assert result.ok and result.cells["tomli"]
+    assert _tree(shared) == with_old
+    assert not os.path.exists(site.journal_path)
+    for py in venvs.values():
+        assert _dist_version(py, "tomli") == "2.0.1"
+    share_install.remove(shared, ["tomli"])
+    assert _tree(shared) == before
+
+
+def _documented_fields() -> dict[str, set[str]]:
+    """``section -> field names`` from the tables of docs/share-format.md (a name cell may
+    list several: ``| `name`, `version` |``)."""
+    text = (Path(__file__).resolve().parent.parent / "docs" / "share-format.md").read_text()
+    out: dict[str, set[str]] = {}
+    section = ""
+    for line in text.splitlines():
+        if line.startswith("## "):
+            section = line[3:].strip()
+        elif line.startswith("| `") and section:
+            out.setdefault(section, set()).update(re.findall(r"`([a-z_]+)`",
+                                                             line.split("|")[1]))
+    return out
+
+
+def _share_json(*args: str) -> tuple[int, dict[str, object]]:
+    proc = _run([*COINSTALL, "share", *args, "--format", "json"])
+    assert proc.stderr == "", proc.stderr
+    return proc.returncode, json.loads(proc.stdout)
+
+
+def test_json_formats_are_the_documented_contract(shared: str) -> None:
+    doc = _documented_fields()
+    state = SharedSite(shared).load()
+    ids = [t.id for t in state.targets]
+
+    rc, lst = _share_json("list", shared)
+    assert rc == 0 and (lst["schema_version"], lst["command"]) == (1, "list")
+    assert set(lst) == doc["list"] and lst["dir"] == shared
+    targets = lst["targets"]
+    assert isinstance(targets, list) and [t["id"] for t in targets] == ids
+    assert all(set(t) == doc["TARGET"] for t in targets)
+    assert [t["cache_tag"] for t in targets] == [t.cache_tag for t in state.targets]
+    dists = lst["distributions"]
+    assert isinstance(dists, list) and all(set(d) == doc["DISTRIBUTION"] for d in dists)
+    assert {d["name"]: d["version"] for d in dists} == {
+        d.name: d.version for d in state.dists.values()}
+    six = next(d for d in dists if d["name"] == "six")
+    assert six["bytecode"] == {t.id: [f"__pycache__/six.{t.cache_tag}.pyc"]
+                               for t in state.targets}
+
+    rc, st = _share_json("status", shared)
+    assert rc == 0 and st["command"] == "status" and set(st) == doc["status"]
+    assert st["ok"] is True and st["pending"] is False
+    assert st["distributions"] == len(state.dists)
+    assert isinstance(st["targets"], list)
+    for t in st["targets"]:
+        assert set(t) == doc["TARGET"] | doc["STATUS_TARGET"]
+        assert t["ok"] and t["hook_ok"] and t["error"] is None
+        assert t["site_index"] < t["shared_index"]
+
+    rc, ver = _share_json("verify", shared)
+    assert rc == 0 and ver["command"] == "verify" and set(ver) == doc["verify"]
+    assert ver["ok"] is True
+    modules = ver["modules"]
+    assert isinstance(modules, list) and all(set(m) == doc["MODULE"] for m in modules)
+    req = next(m for m in modules if m["module"] == "requests")
+    assert req["distribution"] == "requests" and list(req["runtimes"]) == ids
+    for cell in req["runtimes"].values():
+        assert cell["ok"] and cell["shared"]
+        assert cell["origin"] == os.path.join(shared, "requests", "__init__.py")
 
 
 def test_remove_leaves_nothing_behind(shared: str, constraints: str,
@@ -452,3 +597,215 @@ def test_local_wheel_install_and_uninit_purge(tmp_path: Path, venvs: dict[str, s
     assert set(result.written_outside) <= set(removed)
     assert not os.path.exists(d)
     assert not any(os.path.exists(h) for h in result.written_outside)
+
+
+# -------------------------------------------------------------------------------------------
+# Targets without pip of their own, and PyPy
+
+
+PYPY = "/usr/bin/pypy3"
+DEBIAN_PY311 = "/usr/bin/python3.11"
+#: Pins of the pure wheels the no-pip and PyPy sites take (exceptiongroup only where
+#: python_version < "3.11": a marker each target's pip run evaluates itself).
+BARE_CONSTRAINTS = "six==1.16.0\ntomli==2.0.1\nattrs==24.2.0\nexceptiongroup==1.2.2\n"
+
+
+def _bare_venv(base: Path, name: str, python: str) -> str:
+    """A venv of ``python`` made ``--without-pip``; asserts it really has no pip."""
+    d = base / name
+    subprocess.run([python, "-m", "venv", "--without-pip", str(d)], check=True,
+                   capture_output=True)
+    py = str(d / "bin" / "python")
+    no_pip = _run([py, "-m", "pip", "--version"])
+    assert no_pip.returncode != 0 and "No module named pip" in no_pip.stderr
+    return py
+
+
+@pytest.fixture(scope="module")
+def bare(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """``runtime id -> bin/python`` of pip-less venvs: pyenv's 3.8 (or the oldest found),
+    Debian's python3.11 and Debian's pypy3, where present."""
+    base = tmp_path_factory.mktemp("bare")
+    out = {}
+    oldest = next((p for v in VERSIONS if (p := _pyenv(v))), None)
+    for rid, py in (("pyenv", oldest), ("debian", DEBIAN_PY311), ("pypy", PYPY)):
+        if py and os.path.exists(py):
+            out[rid] = _bare_venv(base, f"{rid}-venv", py)
+    if len(out) < 2:
+        pytest.skip("needs two of pyenv CPython, Debian's python3.11, pypy3")
+    return out
+
+
+@pytest.fixture(scope="module")
+def bare_constraints(tmp_path_factory: pytest.TempPathFactory) -> str:
+    p = tmp_path_factory.mktemp("bare-cons") / "constraints.txt"
+    p.write_text(BARE_CONSTRAINTS)
+    return str(p)
+
+
+def test_targets_without_pip_are_resolved_by_one_pip(tmp_path: Path, bare: dict[str, str],
+                                                     bare_constraints: str) -> None:
+    d = str(tmp_path / "nopip")
+    share_site.init(d, list(bare.values()))
+    try:
+        proc = _run([*COINSTALL, "share", "install", "-c", bare_constraints, "six", "tomli",
+                     "exceptiongroup; python_version < '3.11'", "--into", d])
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        state = SharedSite(d).load()
+        assert {n: x.version for n, x in state.dists.items()} == {
+            "six": "1.16.0", "tomli": "2.0.1", "exceptiongroup": "1.2.2"}
+        # the marker was evaluated for each runtime by pip running under that runtime
+        old = sorted(t.id for t in state.targets if t.version < (3, 11))
+        assert state.dists["exceptiongroup"].needed_by == old
+        assert state.dists["six"].needed_by == sorted(t.id for t in state.targets)
+        # every target has its own bytecode and imports everything from the shared site
+        for t in state.targets:
+            assert f"__pycache__/six.{t.cache_tag}.pyc" in state.dists["six"].bytecode[t.id]
+        result = share_install.verify(d)
+        assert result.ok and {"six", "tomli", "exceptiongroup"} <= set(result.cells)
+        assert all(c.shared for row in result.cells.values() for c in row.values())
+    finally:
+        share_site.uninit(d, purge=True)
+
+
+def test_killed_install_leaves_nothing_in_tmp(tmp_path: Path, bare: dict[str, str],
+                                              bare_constraints: str) -> None:
+    """Killed while pip resolves, an install leaves its pins file in the site's own work
+    directory (not a ``coinstall-share-*`` directory in $TMPDIR), and the next command that
+    takes the lock removes it with the rest of the debris."""
+    d = str(tmp_path / "killed")
+    share_site.init(d, list(bare.values()))
+    site = SharedSite(d)
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    marker = tmp_path / "paused"
+    env = dict(os.environ, TMPDIR=str(tmpdir), **{share_site.PAUSE_ENV: "resolving",
+                                                  share_site.PAUSE_FILE_ENV: str(marker)})
+    proc = subprocess.Popen([*COINSTALL, "share", "install", "-c", bare_constraints, "six",
+                             "--into", d], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        try:
+            deadline = time.monotonic() + 300
+            while not marker.exists():
+                assert proc.poll() is None, "install ended before the pause point"
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+        finally:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+        works = [n for n in os.listdir(site.meta) if n.startswith("work-")]
+        assert len(works) == 1
+        assert Path(site.meta, works[0], "pins.txt").is_file()
+        assert not list(tmpdir.glob("coinstall-share-*"))
+        proc2 = _run([*COINSTALL, "share", "verify", d], env=dict(os.environ,
+                                                                   TMPDIR=str(tmpdir)))
+        assert proc2.returncode == 0, proc2.stdout + proc2.stderr
+        assert not [n for n in os.listdir(site.meta) if n.startswith("work-")]
+        assert "six" not in site.load().dists
+    finally:
+        share_site.uninit(d, purge=True)
+
+
+def test_pypy_target_shares_pure_wheels_with_its_own_bytecode(
+        tmp_path: Path, bare: dict[str, str], bare_constraints: str) -> None:
+    if "pypy" not in bare:
+        pytest.skip("no pypy3")
+    d = str(tmp_path / "pypy")
+    init = share_site.init(d, list(bare.values()))
+    try:
+        pp = next(t for t in init.targets if t.id.startswith("pypy-"))
+        assert pp.cache_tag == "pypy39" and pp.hook.startswith(pp.site_dir + "/")
+        assert os.path.realpath(d) in _sys_path(pp.python)
+        res = share_install.install(d, ["six", "attrs"], [bare_constraints])
+        assert sorted(x.name for x in res.installed) == ["attrs", "six"]
+        pyc = Path(d, "__pycache__", "six.pypy39.pyc")
+        assert pyc.read_bytes()[:4] == share_site.runtime_of(pp.python).magic_bytes
+        # PyPy finds its pyc valid: importing with bytecode writing on rewrites nothing
+        before = _tree(d)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+        out = _run([pp.python, "-c", "import six, attr; print(six.__file__)"], env=env)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.strip() == os.path.join(d, "six.py")
+        assert _tree(d) == before
+        result = share_install.verify(d)
+        assert result.ok and result.cells["attr"][pp.id].shared
+        # a stable-ABI wheel: PyPy cannot import .abi3.so, so it is refused -- for PyPy only
+        rts = [share_site.runtime_of(t.python) for t in init.targets]
+        why = share_install.acceptance(str(corpus.wheel("pynacl-abi3")), rts,
+                                       SharedSite(d).load().arch)
+        assert set(why) == {pp.id}
+        assert "imports no .abi3.so" in why[pp.id]
+        # a pp73 wheel serves PyPy and no CPython
+        why = share_install.acceptance(str(corpus.wheel("numpy-pypy39")), rts,
+                                       SharedSite(d).load().arch)
+        assert set(why) == {t.id for t in init.targets} - {pp.id}
+        assert all("version-specific ABI pypy39_pp73" in w for w in why.values())
+    finally:
+        share_site.uninit(d, purge=True)
+
+
+def test_pypy_only_site_takes_a_pp73_wheel(tmp_path: Path, bare: dict[str, str]) -> None:
+    """numpy's pp39-pypy39_pp73 build, installed into a site for pypy3 alone, imports and
+    computes there (ground truth: the real PyPy)."""
+    if "pypy" not in bare:
+        pytest.skip("no pypy3")
+    d = str(tmp_path / "pponly")
+    share_site.init(d, [bare["pypy"]])
+    try:
+        res = share_install.install(d, [str(corpus.wheel("numpy-pypy39"))])
+        assert not res.refused, res.refused
+        assert [(x.name, x.version) for x in res.installed] == [("numpy", "1.26.4")]
+        assert list(res.installed[0].bytecode) == ["pypy-3.9-pp73"]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        out = _run([bare["pypy"], "-c", "import numpy; print(numpy.__file__, "
+                    "int(numpy.arange(10).sum()))"], env=env)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.split() == [os.path.join(d, "numpy", "__init__.py"), "45"]
+    finally:
+        share_site.uninit(d, purge=True)
+
+
+def test_a_target_too_old_for_coinstalls_pip_is_one_clear_error(tmp_path: Path) -> None:
+    """pip 23.2 runs under Python 3.7+: a 3.6 target gets pip's own one-line reason (exit
+    2), and nothing is written into the site."""
+    py36 = _pyenv("3.6")
+    if not py36:
+        pytest.skip("no pyenv 3.6")
+    d = str(tmp_path / "old")
+    share_site.init(d, [_bare_venv(tmp_path, "venv36", py36)])
+    try:
+        proc = _run([*COINSTALL, "share", "install", "six==1.16.0", "--into", d])
+        assert proc.returncode == 2
+        last = proc.stderr.strip().splitlines()[-1]
+        assert last.startswith("coinstall share: cpython-3.6 (pip --python ")
+        assert "does not support python 3.6" in last
+        assert sorted(os.listdir(d)) == [share_site.STATE_DIR]
+        assert not [n for n in os.listdir(SharedSite(d).meta) if n.startswith("work-")]
+    finally:
+        share_site.uninit(d, purge=True)
+
+
+def test_runtimes_option_names_pypy_by_id() -> None:
+    """``share init --runtimes`` selects PyPy by its runtime id only; the default (no option)
+    is every CPython 3 found.  (Only the selection is run: no hook is written.)"""
+    from coinstall.cli.share import _share_pythons
+    from coinstall.runtimes import discovery
+    found, _ = discovery.discover([])
+    pypy = [rt for rt in found if rt.implementation == "pypy" and rt.version[0] == 3]
+    if not pypy:
+        pytest.skip("no PyPy 3 runtime found")
+    assert _share_pythons(pypy[0].id, ()) == [pypy[0].executable]
+    default = _share_pythons(None, ())
+    assert default and pypy[0].executable not in default
+    cpython3 = {rt.executable for rt in found
+                if rt.implementation == "cpython" and rt.version[0] == 3}
+    assert set(default) == cpython3
+    # "3.9" names CPython 3.9, never PyPy's language version
+    if any(rt.version_str == pypy[0].version_str for rt in found
+           if rt.implementation == "cpython"):
+        assert pypy[0].executable not in _share_pythons(pypy[0].version_str, ())
+    else:
+        with pytest.raises(click.BadParameter):
+            _share_pythons(pypy[0].version_str, ())

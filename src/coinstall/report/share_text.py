@@ -36,8 +36,10 @@ def render_install(r: InstallResult, out: Console) -> None:
     for p in r.present:
         out.print(f"already installed: {p}")
     for ref in r.refused:
+        why = ("an installed distribution's requirement excludes it for" if ref.excluded
+               else "cannot be used by")
         out.print(f"[red]refused[/red] {ref.name} {ref.version} ({ref.wheel}): "
-                  f"{len(ref.reasons)} runtime(s) cannot use it")
+                  f"{why} {len(ref.reasons)} runtime(s)")
         order = [t.id for t in r.targets]
         for rid, why in sorted(ref.reasons.items(),
                                key=lambda kv: order.index(kv[0]) if kv[0] in order else 99):
@@ -46,9 +48,12 @@ def render_install(r: InstallResult, out: Console) -> None:
         out.print("nothing installed")
         return
     order = [t.id for t in r.targets]
+    old = {name: v for name, v, _ in r.upgraded}
     for d in r.installed:
         tags = ", ".join(sorted(d.bytecode, key=lambda i: order.index(i) if i in order else 99))
-        out.print(f"installed {d.name} {d.version} ({d.wheel}): {len(d.files)} files, "
+        what = (f"upgraded {d.name} {old[d.name]} -> {d.version}" if d.name in old
+                else f"installed {d.name} {d.version}")
+        out.print(f"{what} ({d.wheel}): {len(d.files)} files, "
                   f"bytecode for {tags or 'no runtime'}")
         for s in d.skipped:
             out.print(f"  skipped {s}")

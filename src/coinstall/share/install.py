@@ -29,7 +29,7 @@ import functools
 import json
 import os
 import subprocess
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,15 +72,24 @@ RUN_TIMEOUT = 600.0
 
 @functools.cache
 def supported_tags(rt: Runtime) -> frozenset[ptags.Tag]:
-    """The wheel tags CPython runtime ``rt`` accepts on this host (``packaging.tags``).
+    """The wheel tags runtime ``rt`` (CPython or PyPy) accepts on this host
+    (``packaging.tags``, as ``packaging.tags.sys_tags()`` would run inside it).
 
-    ABI: ``cp{XY}{flags}`` with the runtime's ``d``/``t`` flags (``m`` is gone from 3.8 on);
-    ``abi3`` from ``cpython_tags`` is dropped for free-threaded builds, which cannot load
-    stable-ABI extensions (PEP 703, PEP 803).  Platforms: ``platform_tags()`` of this host,
-    where every target runs.
+    CPython: ABI ``cp{XY}{flags}`` with the runtime's ``d``/``t`` flags (``m`` is gone from
+    3.8 on); ``abi3`` from ``cpython_tags`` is dropped for free-threaded builds, which cannot
+    load stable-ABI extensions (PEP 703, PEP 803).  PyPy: ``generic_tags`` with interpreter
+    ``pp{XY}`` and the ABI from its SOABI (``pypy39-pp73`` -> ``pypy39_pp73``, packaging's
+    ``_generic_abi``), no ``abi3`` (PyPy's ``EXTENSION_SUFFIXES`` has no ``.abi3.so``).  Both
+    add ``compatible_tags`` (``py3-none-any`` ...).  Platforms: ``platform_tags()`` of this
+    host, where every target runs.
     """
     ver = rt.version
     platforms = list(ptags.platform_tags())
+    if rt.implementation == "pypy":
+        pp = f"pp{ver[0]}{ver[1]}"
+        abis = ["_".join((rt.soabi or "").split("-")[:2])] if rt.soabi else []
+        return frozenset([*ptags.generic_tags(pp, abis, platforms),
+                          *ptags.compatible_tags(ver, pp, platforms)])
     interp = f"cp{ver[0]}{ver[1]}"
     flags = rt.abiflags.replace("m", "")
     out = set(ptags.cpython_tags(ver, abis=[interp + flags], platforms=platforms))
@@ -144,6 +153,9 @@ def _tag_reason(wtags: frozenset[ptags.Tag], tag_text: str, rt: Runtime) -> str:
     """Why no tag of a wheel is one ``rt`` accepts, in the wheel's own terms."""
     abis = {t.abi for t in wtags}
     if "abi3" in abis:
+        if rt.implementation == "pypy":
+            return (f"stable-ABI (abi3) wheel; {rt.id} imports no .abi3.so (its extension "
+                    f"suffixes: {', '.join(rt.extension_suffixes)})")
         if rt.free_threaded:
             return f"stable-ABI (abi3) wheel; free-threaded {rt.id} cannot load abi3 (PEP 703)"
         base = min((int(t.interpreter[3:]) for t in wtags
@@ -151,7 +163,7 @@ def _tag_reason(wtags: frozenset[ptags.Tag], tag_text: str, rt: Runtime) -> str:
                    default=None)
         if base is not None and (3, base) > rt.version:
             return f"stable-ABI baseline 3.{base} is above {rt.version_str}"
-    specific = sorted(a for a in abis if a.startswith("cp"))
+    specific = sorted(a for a in abis if a.startswith(("cp", "pypy")))
     if specific:
         return (f"built for the version-specific ABI {', '.join(specific)} only "
                 f"(wheel tag {tag_text})")
@@ -267,12 +279,15 @@ def compile_with(target: Target, pairs: Sequence[tuple[str, str]]) -> tuple[list
 
 @dataclass
 class Refusal:
-    """A distribution that cannot be shared: ``reasons`` is ``runtime id -> why``."""
+    """A distribution that cannot be shared: ``reasons`` is ``runtime id -> why``;
+    ``excluded``: not that a runtime cannot use the wheel, but that a distribution staying in
+    the site requires a version range without this one (``install --upgrade``)."""
 
     name: str
     version: str
     wheel: str
     reasons: dict[str, str]
+    excluded: bool = False
 
 
 @dataclass
@@ -283,6 +298,8 @@ class InstallResult:
         installed: the new distributions (empty when anything was refused: all or nothing).
         present: ``name version`` strings already in the site.
         refused: the distributions no wheel of which every target can use.
+        upgraded: ``(name, old version, new version)`` of the replaced distributions (they
+            are in ``installed`` too).
         notes: choices worth telling (a pure build taken over version-specific ones, pins).
         compile_failures: ``target id -> [(path, error)]``.
         targets: the site's targets.
@@ -290,6 +307,7 @@ class InstallResult:
 
     installed: list[DistRecord] = field(default_factory=list)
     present: list[str] = field(default_factory=list)
+    upgraded: list[tuple[str, str, str]] = field(default_factory=list)
     refused: list[Refusal] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     compile_failures: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
@@ -379,19 +397,28 @@ def _choose_all(picks: dict[str, dict[str, resolve_mod.Pick]], targets: Sequence
 
 def install(directory: str, requirements: Sequence[str], constraint_files: Sequence[str] = (),
             timeout: float = 60.0,
-            progress: Callable[[str], None] | None = None) -> InstallResult:
+            progress: Callable[[str], None] | None = None,
+            upgrade: bool = False) -> InstallResult:
     """Install ``requirements`` (requirement strings or wheel paths) into shared site
     ``directory`` for all its targets (see module docs).  All or nothing: if anything is
     refused, nothing is installed.
 
+    ``upgrade``: pip resolves with ``--upgrade``, and a distribution already in the site at
+    another version is replaced in the same transaction as the rest (its files and every
+    runtime's bytecode of them move out, the new ones move in, then the state is committed;
+    killed half-way, the next command rolls back to the old version).  A replacement is
+    refused when a distribution staying in the site requires the project at a version that
+    excludes the new one (:func:`excluded_by`).
+
     Raises:
-        ShareError: not a shared site, lock timeout, pip failure, a staged path exists in the
-            site (names its owner), an interpreter failure.
+        ShareError: not a shared site, lock timeout, pip failure, a distribution is installed
+            at another version and ``upgrade`` is false, a staged path exists in the site
+            (names its owner), an interpreter failure.
     """
     say = progress or (lambda _m: None)
     site = SharedSite(directory)
     result = InstallResult()
-    with site.locked(timeout):
+    with site.locked(timeout, waiting=say):
         state = site.load()
         targets = state.targets
         result.targets = list(targets)
@@ -411,14 +438,17 @@ def install(directory: str, requirements: Sequence[str], constraint_files: Seque
                 reqs.append(r)
         if result.refused:
             return result
-        say(f"asking pip of {len(targets)} runtimes")
-        res = resolve_mod.resolve(targets, reqs, constraint_files)
+        # The work directory holds the pins file too: a killed process leaves nothing in
+        # /tmp, and the next command's sweep removes it (SharedSite.locked).
+        txn, work = site.new_workdir()
+        say(f"asking pip for {len(targets)} runtimes")
+        res = resolve_mod.resolve(targets, reqs, constraint_files, work, upgrade=upgrade)
         for n, v in sorted(res.pins.items()):
             result.notes.append(f"{n} pinned to {v}, the version every runtime can take")
-        txn, work = site.new_workdir()
         dl = os.path.join(work, "download")
         stage = os.path.join(work, "stage")
         todo: dict[str, dict[str, resolve_mod.Pick]] = {}
+        replacing: dict[str, DistRecord] = {}
         for name, by_target in sorted(res.picks.items()):
             p0 = next(iter(by_target.values()))
             have = state.dists.get(name)
@@ -426,10 +456,23 @@ def install(directory: str, requirements: Sequence[str], constraint_files: Seque
                 if have.version == p0.version:
                     result.present.append(f"{have.name} {have.version}")
                     continue
-                raise ShareError(f"{have.name} {have.version} is installed and "
-                                 f"{p0.version} is wanted: `coinstall share remove "
-                                 f"{have.name}` first")
+                if not upgrade:
+                    raise ShareError(f"{have.name} {have.version} is installed and "
+                                     f"{p0.version} is wanted: pass --upgrade to replace it")
+                replacing[name] = have
             todo[name] = by_target
+        if replacing:
+            new_versions = {n: next(iter(todo[n].values())).version for n in replacing}
+            for n, lines in excluded_by(site.dir, state, new_versions,
+                                        staying=set(state.dists) - set(todo)).items():
+                p0 = next(iter(todo[n].values()))
+                why: dict[str, str] = {}
+                for tid, line in lines:
+                    why[tid] = f"{why[tid]}; {line}" if tid in why else line
+                result.refused.append(Refusal(p0.display, p0.version, p0.filename, why,
+                                              excluded=True))
+            if result.refused:
+                return result
         say(f"choosing and downloading wheels of {len(todo)} distributions")
         chosen, refused = _choose_all(todo, targets, runtimes, state.arch, dl, result.notes)
         result.refused.extend(refused)
@@ -464,23 +507,39 @@ def install(directory: str, requirements: Sequence[str], constraint_files: Seque
                 if owner is not None:
                     records[owner].bytecode.setdefault(t.id, []).append(rel)
         _pause("staged")
-        # Never overwrite: every staged file must be new to the site.
+        # What a replacement takes away (moved to the trash first, in the same transaction).
+        old_owned: set[str] = set()
+        for have in replacing.values():
+            old_owned |= owned_paths(site.dir, have)
+        tops = plan_removal(site.dir, old_owned)
+
+        def gone(rel: str) -> bool:
+            return any(rel == t or rel.startswith(t + "/") for t in tops)
+
+        # Never overwrite: every staged file must be new to the site (or be going away).
         owners = state.owners()
         clashes = []
         for d in records:
             for rel in d.all_paths():
-                if os.path.lexists(os.path.join(site.dir, rel)):
+                if os.path.lexists(os.path.join(site.dir, rel)) and not gone(rel):
                     who = owners.get(rel)
                     clashes.append(f"{rel} ({'owned by ' + who if who else 'not recorded'})")
         if clashes:
             raise ShareError(f"{len(clashes)} file(s) of the new set exist in the site, not "
                              f"overwritten: {', '.join(clashes[:5])}"
                              f"{' ...' if len(clashes) > 5 else ''}")
-        moves = [(os.path.join(stage, rel), os.path.join(site.dir, rel))
-                 for rel in _plan_moves(stage, site.dir, "")]
+        trash = os.path.join(work, "trash")
+        moves = [(os.path.join(site.dir, t), os.path.join(trash, t)) for t in tops]
+        moves += [(os.path.join(stage, rel), os.path.join(site.dir, rel))
+                  for rel in _plan_moves(stage, site.dir, "", gone)]
         new_state = State(state.dir, state.arch, state.targets, dict(state.dists), state.txn)
+        for n in replacing:
+            del new_state.dists[n]
         for d in records:
-            new_state.dists[canonicalize_name(d.name)] = d
+            key = canonicalize_name(d.name)
+            if key in replacing:
+                result.upgraded.append((d.name, replacing[key].version, d.version))
+            new_state.dists[key] = d
         say(f"moving {len(moves)} entries into place")
         site.commit(txn, moves, new_state)
         result.installed = records
@@ -495,19 +554,21 @@ def _source_of(pyc_rel: str) -> str | None:
     return os.path.join(os.path.dirname(d), base.split(".", 1)[0] + ".py")
 
 
-def _plan_moves(stage: str, site: str, rel: str) -> list[str]:
-    """Top-most staged entries to rename into the site: an entry absent from the site moves
-    whole (one atomic rename for a new package directory); into an existing directory
-    (``__pycache__``, a namespace package) its entries move one by one."""
+def _plan_moves(stage: str, site: str, rel: str,
+                gone: Callable[[str], bool] = lambda _r: False) -> list[str]:
+    """Top-most staged entries to rename into the site: an entry absent from the site (or
+    ``gone``: moved away earlier in the same transaction) moves whole (one atomic rename for a
+    new package directory); into an existing directory (``__pycache__``, a namespace package)
+    its entries move one by one."""
     out: list[str] = []
     for name in sorted(os.listdir(os.path.join(stage, rel))):
         if not rel and name == ".skip":
             continue
         r = os.path.join(rel, name) if rel else name
         dst = os.path.join(site, r)
-        if os.path.isdir(dst) and not os.path.islink(dst) and os.path.isdir(
+        if os.path.isdir(dst) and not os.path.islink(dst) and not gone(r) and os.path.isdir(
                 os.path.join(stage, r)):
-            out.extend(_plan_moves(stage, site, r))
+            out.extend(_plan_moves(stage, site, r, gone))
         else:
             out.append(r)
     return out
@@ -524,14 +585,14 @@ class RemoveResult:
     removed: list[tuple[str, str, int]] = field(default_factory=list)
 
 
-def dependents(directory: str, state: State, removing: set[str]) -> list[str]:
-    """Which remaining distributions need one of ``removing`` (canonical names), and for
-    which targets: each ``Requires-Dist`` of their ``METADATA`` whose environment marker
-    (PEP 508, ``packaging.markers``) holds in a target's own marker environment.  Returns
-    lines like ``"requests 2.32.3 requires idna<4,>=2.5 (cpython-3.8, ...)"``."""
-    out = []
+def _requirements_on(directory: str, state: State, names: set[str], staying: set[str]
+                     ) -> Iterator[tuple[DistRecord, Requirement, list[str]]]:
+    """Every ``Requires-Dist`` of a distribution in ``staying`` (canonical names) that names
+    one of ``names``, with the target ids for which its environment marker (PEP 508,
+    ``packaging.markers``) holds in the target's own marker environment (empty list: for
+    none).  Read from each distribution's installed ``METADATA``."""
     for key, d in sorted(state.dists.items()):
-        if key in removing:
+        if key not in staying:
             continue
         meta = [f for f in d.files if f.count("/") == 1 and f.endswith(".dist-info/METADATA")]
         if not meta:
@@ -545,14 +606,40 @@ def dependents(directory: str, state: State, removing: set[str]) -> list[str]:
                 req = Requirement(text)
             except InvalidRequirement:
                 continue
-            if canonicalize_name(req.name) not in removing:
+            if canonicalize_name(req.name) not in names:
                 continue
             ids = [t.id for t in state.targets
                    if req.marker is None or not t.markers
                    or req.marker.evaluate({**t.markers, "extra": ""})]
-            if ids:
-                out.append(f"{d.name} {d.version} requires {req} ({', '.join(ids)})")
-    return out
+            yield d, req, ids
+
+
+def dependents(directory: str, state: State, removing: set[str]) -> list[str]:
+    """Which remaining distributions need one of ``removing`` (canonical names), and for
+    which targets: each ``Requires-Dist`` of their ``METADATA`` whose environment marker
+    (PEP 508, ``packaging.markers``) holds in a target's own marker environment.  Returns
+    lines like ``"requests 2.32.3 requires idna<4,>=2.5 (cpython-3.8, ...)"``."""
+    return [f"{d.name} {d.version} requires {req} ({', '.join(ids)})"
+            for d, req, ids in _requirements_on(directory, state, removing,
+                                                set(state.dists) - removing) if ids]
+
+
+def excluded_by(directory: str, state: State, new_versions: dict[str, str],
+                staying: set[str]) -> dict[str, list[tuple[str, str]]]:
+    """Which replacements the distributions ``staying`` in the site exclude: ``canonical
+    name -> [(target id, "requests 2.32.3 requires urllib3<3,>=1.21.1")]`` for every
+    ``Requires-Dist`` on a project of ``new_versions`` (canonical name -> the version that
+    would replace it) whose marker holds for the target and whose specifier does not contain
+    the new version (PEP 440 ``SpecifierSet.contains``, pre-releases allowed as pip does for
+    an explicitly requested pre-release).  Empty when nothing is excluded."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for d, req, ids in _requirements_on(directory, state, set(new_versions), staying):
+        name = canonicalize_name(req.name)
+        if req.specifier.contains(new_versions[name], prereleases=True):
+            continue
+        out.setdefault(name, []).extend(
+            (tid, f"{d.name} {d.version} requires {req}") for tid in ids)
+    return {n: lines for n, lines in out.items() if lines}
 
 
 def remove(directory: str, names: Sequence[str], timeout: float = 60.0,

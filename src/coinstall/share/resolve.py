@@ -1,13 +1,21 @@
-"""pip interplay: what each target runtime's own pip would install, unified into one set.
+"""pip interplay: what pip would install for each target runtime, unified into one set.
 
-Resolution is pip's, not ours.  Each target interpreter runs its own pip::
+Resolution is pip's, not ours.  One pip -- coinstall's own -- is run once per target with
+pip's ``--python`` option (pip >= 22.3)::
 
-    PYTHON -m pip install --dry-run --quiet --report - --only-binary=:all: REQ... [-c FILE]
+    COINSTALL_PYTHON -m pip --python TARGET install --dry-run --quiet --report - \
+        --only-binary=:all: REQ... [-c FILE]
 
-so that environment markers, Requires-Python and wheel tags are evaluated by that runtime
-itself (pip >= 22.2 for ``--report``, JSON format: pip's docs "Installation Report").  No
-``--ignore-installed``: what the runtime already has (its own site-packages, and the shared
-site through the hook) is not asked for again.
+``--python`` makes pip re-execute its own code under the target interpreter (pip's
+``cli/main_parser.py``: ``TARGET .../pip/__pip-runner__.py ARGS``); coinstall starts that
+second step itself when the runner file is there (:func:`pip_command`), so a target needs no
+pip of its own (a venv
+made ``--without-pip``, Debian's ``python3.11`` without ``python3-pip``) and environment
+markers, Requires-Python, wheel tags and the installed distributions are still those of that
+runtime itself (JSON format of ``--report``: pip's docs "Installation Report").  The target
+must be a Python pip supports (pip 23.2: 3.7 and later).  No ``--ignore-installed``: what the
+runtime already has (its own site-packages, and the shared site through the hook) is not
+asked for again.
 
 The runtimes may pick different versions of one project (the newest release that still
 supports 3.8 is older than the newest for 3.13).  :func:`resolve` then pins the project to the
@@ -17,11 +25,11 @@ lowest version picked and asks every pip again (a constraints file), up to
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
 import sys
-import tempfile
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -29,13 +37,52 @@ from dataclasses import dataclass, field
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from coinstall.share.site import ShareError, Target
+from coinstall.share.site import ShareError, Target, _pause
 
 #: Rounds of "pin to the lowest version picked, ask again" before giving up.
 MAX_ROUNDS = 3
 #: Seconds one pip run may take.
 PIP_TIMEOUT = 600.0
 _PIP_BASE = ("--disable-pip-version-check", "--no-input")
+#: pip sets this in the child it starts for ``--python``; inherited, it would stop our pip
+#: from re-executing itself under the target.
+_PIP_SUBPROCESS_ENV = "_PIP_RUNNING_IN_SUBPROCESS"
+
+
+def _pip_runner() -> str | None:
+    """coinstall's pip's ``__pip-runner__.py`` (pip >= 22.3), or None.
+
+    It is the file ``pip --python TARGET`` hands to the target interpreter, and the one pip
+    runs its own build-environment pips with (``pip._internal.build_env.get_runnable_pip``):
+    it puts exactly this copy of pip on the target's import path and runs it there.  Found
+    without importing pip (``importlib.util.find_spec`` of a top-level package)."""
+    spec = importlib.util.find_spec("pip")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = os.path.join(next(iter(spec.submodule_search_locations)), "__pip-runner__.py")
+    return path if os.path.isfile(path) else None
+
+
+def pip_command(python: str | None) -> list[str]:
+    """coinstall's own pip, run under interpreter ``python``, or under coinstall's
+    interpreter when ``python`` is None.
+
+    ``TARGET __pip-runner__.py`` is what ``pip --python TARGET`` itself executes; starting it
+    directly saves a first pip process that only re-executes.  Measured (medians of 5, load
+    average ~8 on 2 cores, ``benchmarks/share_pip_bench.py``): ``--python`` takes 1.17-1.39x
+    the target's own pip, the runner 0.83-1.10x.  Without the runner file, pip's documented
+    ``--python`` option is used.
+    """
+    if python is None:
+        return [sys.executable, "-m", "pip"]
+    runner = _pip_runner()
+    if runner is not None:
+        return [python, runner]
+    return [sys.executable, "-m", "pip", "--python", python]
+
+
+def _pip_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k != _PIP_SUBPROCESS_ENV}
 
 
 @dataclass(frozen=True)
@@ -72,25 +119,30 @@ def _pip_error(target: Target, proc: subprocess.CompletedProcess[str]) -> ShareE
     lines = [ln.strip() for ln in proc.stderr.splitlines()
              if ln.strip() and "Location 'file:" not in ln]
     errors = [ln for ln in lines if ln.startswith("ERROR")] or lines[-2:] or ["no output"]
-    return ShareError(f"{target.id} ({target.python} -m pip): " + " / ".join(errors[:3]))
+    return ShareError(f"{target.id} (pip --python {target.python}): "
+                      + " / ".join(errors[:3]))
 
 
 def pip_report(target: Target, requirements: Sequence[str],
-               constraint_files: Sequence[str]) -> list[Pick]:
-    """What ``target``'s pip would install for ``requirements`` (strings or wheel paths).
+               constraint_files: Sequence[str], upgrade: bool = False) -> list[Pick]:
+    """What pip, run under ``target``'s interpreter, would install for ``requirements``
+    (strings or wheel paths); with ``upgrade``, pip's ``--upgrade`` (strategy
+    ``only-if-needed``: the requested projects to their newest allowed version).
 
     Raises:
-        ShareError: pip is missing, too old for ``--report``, or cannot resolve (its ERROR
-            lines are quoted).
+        ShareError: pip cannot run under the target (its Python is too old for coinstall's
+            pip), or cannot resolve (its ERROR lines are quoted).
     """
-    cmd = [target.python, "-m", "pip", "install", "--dry-run", "--quiet", "--report", "-",
+    cmd = [*pip_command(target.python), "install", "--dry-run", "--quiet", "--report", "-",
            "--only-binary=:all:", *_PIP_BASE]
+    if upgrade:
+        cmd.append("--upgrade")
     for c in constraint_files:
         cmd += ["-c", c]
     cmd += list(requirements)
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=PIP_TIMEOUT,
-                              check=False)
+                              check=False, env=_pip_env())
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise ShareError(f"{target.id}: cannot run pip: {exc}") from None
     if proc.returncode != 0:
@@ -113,8 +165,13 @@ def pip_report(target: Target, requirements: Sequence[str],
 
 
 def resolve(targets: Sequence[Target], requirements: Sequence[str],
-            constraint_files: Sequence[str] = ()) -> Resolution:
-    """Ask every target's pip (in parallel) and unify versions (see module docs).
+            constraint_files: Sequence[str], work_dir: str,
+            upgrade: bool = False) -> Resolution:
+    """Ask pip for every target (in parallel) and unify versions (see module docs).
+
+    ``work_dir``: where the pins file goes -- the transaction's work directory inside the
+    shared site, so that a killed process leaves nothing in ``/tmp`` and the next command
+    removes it with the rest of the staging (:meth:`SharedSite.sweep`).
 
     Returns a :class:`Resolution` in which every project has one version across runtimes
     (runtimes may still pick different wheel files of it: version-specific builds).
@@ -123,35 +180,35 @@ def resolve(targets: Sequence[Target], requirements: Sequence[str],
         ShareError: a pip run failed, or versions still differ after :data:`MAX_ROUNDS`.
     """
     pins: dict[str, str] = {}
-    with tempfile.TemporaryDirectory(prefix="coinstall-share-") as tmp:
-        pin_file = os.path.join(tmp, "pins.txt")
-        for _ in range(MAX_ROUNDS):
-            with open(pin_file, "w", encoding="utf-8") as fh:
-                fh.writelines(f"{n}=={v}\n" for n, v in sorted(pins.items()))
-            files = [*constraint_files, pin_file]
-            with ThreadPoolExecutor(max_workers=min(2, max(1, len(targets)))) as pool:
-                reports = list(pool.map(pip_report, targets, [requirements] * len(targets),
-                                        [files] * len(targets)))
-            picks: dict[str, dict[str, Pick]] = {}
-            for t, rep in zip(targets, reports, strict=True):
-                for p in rep:
-                    picks.setdefault(p.name, {})[t.id] = p
-            differing = {n: by for n, by in picks.items()
-                         if len({p.version for p in by.values()}) > 1}
-            if not differing:
-                return Resolution(picks, pins)
-            for n, by in differing.items():
-                pins[n] = str(min(Version(p.version) for p in by.values()))
-        detail = "; ".join(f"{n}: " + ", ".join(f"{t} {p.version}" for t, p in by.items())
-                           for n, by in sorted(differing.items()))
-        raise ShareError(f"runtimes keep picking different versions: {detail}")
+    pin_file = os.path.join(work_dir, "pins.txt")
+    for _ in range(MAX_ROUNDS):
+        with open(pin_file, "w", encoding="utf-8") as fh:
+            fh.writelines(f"{n}=={v}\n" for n, v in sorted(pins.items()))
+        _pause("resolving")
+        files = [*constraint_files, pin_file]
+        with ThreadPoolExecutor(max_workers=min(2, max(1, len(targets)))) as pool:
+            reports = list(pool.map(pip_report, targets, [requirements] * len(targets),
+                                    [files] * len(targets), [upgrade] * len(targets)))
+        picks: dict[str, dict[str, Pick]] = {}
+        for t, rep in zip(targets, reports, strict=True):
+            for p in rep:
+                picks.setdefault(p.name, {})[t.id] = p
+        differing = {n: by for n, by in picks.items()
+                     if len({p.version for p in by.values()}) > 1}
+        if not differing:
+            return Resolution(picks, pins)
+        for n, by in differing.items():
+            pins[n] = str(min(Version(p.version) for p in by.values()))
+    detail = "; ".join(f"{n}: " + ", ".join(f"{t} {p.version}" for t, p in by.items())
+                       for n, by in sorted(differing.items()))
+    raise ShareError(f"runtimes keep picking different versions: {detail}")
 
 
 def pip_download(items: Sequence[str], dest: str, cross: Sequence[str] = (),
                  python: str | None = None, missing_ok: bool = False) -> list[str]:
     """Download wheels ``items`` (URLs or requirements) in one ``pip download --no-deps
-    --only-binary=:all:`` run of ``python`` (a target that picked the files: pip refuses a
-    file its own runtime cannot use; default coinstall's own interpreter), optionally with
+    --only-binary=:all:`` run of coinstall's pip under ``python`` (a target that picked the
+    files: pip refuses a file its runtime cannot use; default coinstall's own), optionally with
     cross-target options ``cross`` (``--python-version``, ``--implementation``, ``--abi``,
     ``--platform``).  With ``missing_ok``, items pip finds no wheel for are skipped (one run
     per item then).
@@ -163,10 +220,10 @@ def pip_download(items: Sequence[str], dest: str, cross: Sequence[str] = (),
         return [p for it in items for p in pip_download([it], dest, cross, python, True)]
     os.makedirs(dest, exist_ok=True)
     before = set(os.listdir(dest))
-    cmd = [python or sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+    cmd = [*pip_command(python), "download", "--quiet", "--no-deps",
            "--only-binary=:all:", *_PIP_BASE, *cross, "-d", dest, *items]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=PIP_TIMEOUT,
-                          check=False)
+                          check=False, env=_pip_env())
     if proc.returncode != 0:
         if missing_ok:
             return []

@@ -8,7 +8,8 @@ Layout of a shared site ``DIR``::
     DIR/.coinstall-share/state.json      targets, hooks, every file of every distribution
     DIR/.coinstall-share/lock            fcntl lock of writers (and readers of the state)
     DIR/.coinstall-share/journal.json    present only while a transaction moves files
-    DIR/.coinstall-share/work-<txn>/     staging (install) or trash (remove) of a transaction
+    DIR/.coinstall-share/work-<txn>/     pins file, downloads and staging (install) or trash
+                                         (remove) of a transaction
 
 The hook is a ``.pth`` file in a target's site-packages (``sysconfig`` ``purelib`` of the
 target interpreter).  ``site.addsitedir`` appends each directory a ``.pth`` file names *after*
@@ -36,7 +37,7 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,8 +48,9 @@ from coinstall.runtimes.model import Runtime
 STATE_DIR = ".coinstall-share"
 STATE_FORMAT = 1
 #: Environment variable naming a transaction point at which the process pauses (tests only):
-#: ``staged`` (wheels staged and compiled), ``moving`` (after the first move into place),
-#: ``committed`` (state written, journal not yet removed).
+#: ``resolving`` (the pins file written in the work directory, before pip runs), ``staged``
+#: (wheels staged and compiled), ``moving`` (after the first move into place), ``committed``
+#: (state written, journal not yet removed).
 PAUSE_ENV = "COINSTALL_SHARE_PAUSE_AT"
 #: File created when the process reaches the pause point (tests wait for it, then kill).
 PAUSE_FILE_ENV = "COINSTALL_SHARE_PAUSE_FILE"
@@ -234,18 +236,25 @@ def runtime_of(python: str) -> Runtime:
 def make_targets(directory: str, pythons: Sequence[str]) -> list[tuple[Target, Runtime]]:
     """Targets for interpreters ``pythons`` of shared site ``directory``.
 
+    CPython 3 and PyPy 3 are served: PyPy takes pure wheels and its own ``pp73`` builds
+    (wheel tags from :func:`coinstall.share.install.supported_tags`), compiles its own
+    bytecode (cache tag ``pypy39``, PEP 3147) and gets its own hook in its own site-packages.
+
     Raises:
-        ShareError: an interpreter cannot be run, is not CPython 3, or two are the same
-            runtime.
+        ShareError: an interpreter cannot be run, is not CPython 3 or PyPy 3, or two are the
+            same runtime.
     """
     out: list[tuple[Target, Runtime]] = []
     for given in pythons:
         # absolute but not resolved: a venv's bin/python must stay the venv's
         py = os.path.abspath(given) if os.sep in given else (shutil.which(given) or given)
         rt = runtime_of(py)
-        if rt.implementation != "cpython" or rt.version[0] != 3 or not rt.cache_tag:
-            # Wheel tags are generated with packaging's CPython rules (install.supported_tags).
-            raise ShareError(f"{py}: {rt.id}: shared sites serve CPython 3 runtimes only")
+        if rt.implementation not in ("cpython", "pypy") or rt.version[0] != 3 \
+                or not rt.cache_tag:
+            # Wheel tags are generated with packaging's CPython and PyPy rules
+            # (install.supported_tags).
+            raise ShareError(f"{py}: {rt.id}: shared sites serve CPython 3 and PyPy 3 "
+                             "runtimes only")
         info = query_python(py)
         site_dir = str(info["purelib"])
         out.append((Target(id=rt.id, python=py,
@@ -335,9 +344,11 @@ class SharedSite:
         write_atomic(self.state_path, json.dumps(state.to_json(), indent=1) + "\n")
 
     @contextlib.contextmanager
-    def locked(self, timeout: float = 60.0) -> Iterator[None]:
+    def locked(self, timeout: float = 60.0,
+               waiting: Callable[[str], None] | None = None) -> Iterator[None]:
         """Hold the site's exclusive lock (``fcntl.flock`` on ``lock``), waiting up to
-        ``timeout`` seconds; roll back an interrupted transaction first.
+        ``timeout`` seconds; roll back an interrupted transaction first.  ``waiting`` is
+        called once, with a line naming the holder's pid, when the lock is found held.
 
         Raises:
             ShareError: the lock is still held after ``timeout`` (names the holder's pid).
@@ -353,8 +364,12 @@ class SharedSite:
                 except OSError as exc:
                     if exc.errno not in (errno.EAGAIN, errno.EACCES):
                         raise
+                    holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
+                    if waiting is not None:
+                        waiting(f"waiting for the lock of {self.dir}"
+                                f"{' (held by pid ' + holder + ')' if holder else ''}")
+                        waiting = None
                     if time.monotonic() >= deadline:
-                        holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
                         raise ShareError(
                             f"{self.dir}: locked by another coinstall process"
                             f"{' (pid ' + holder + ')' if holder else ''}; gave up after "
