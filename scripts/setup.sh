@@ -8,8 +8,9 @@ cd "$(dirname "$0")/.."
 # Debian packages: a PyPy and a debug CPython beside pyenv's 2.7 and 3.6-3.13 (the ground-truth
 # tests ask them), rpm/lintian/rpmlint for the benchmark's peers, dh-python and
 # python3.11-examples (pathfix.py) for coinstall fix's peers; python3-rpm (spec reading),
-# rpm2cpio and cpio for coinstall spec's build tests.
-apt_pkgs=(pypy3 python3.11-dbg python3.11-venv lintian rpmlint rpm python3-rpm rpm2cpio cpio ben createrepo-c chromium time dh-python python3.11-examples)
+# rpm2cpio and cpio for coinstall spec's build tests; dpkg-dev
+# (dpkg-scanpackages) for the index fuzz test.
+apt_pkgs=(pypy3 python3.11-dbg python3.11-venv lintian rpmlint rpm python3-rpm rpm2cpio cpio ben createrepo-c chromium time dh-python python3.11-examples dpkg-dev)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -5,13 +5,12 @@ The engine knows no screen: it returns :class:`CheckResult`, which ``report/`` r
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from coinstall.artifacts import ArtifactError, ArtifactInfo, open_artifact
-from coinstall.artifacts.base import Member
+from coinstall.artifacts.base import Member, exc_line
 from coinstall.config import Config
 from coinstall.files.extension import DEB_ARCH_TRIPLET, RPM_ARCH_TRIPLET, WHEEL_ARCH_TRIPLET
 from coinstall.files.verdict import FileRecord, Judgement, classify, judge, wants_content
@@ -41,8 +40,10 @@ class ArtifactResult:
 
 @dataclass(frozen=True)
 class TargetError:
-    """A target that could not be checked (or could only partly be): ``path`` and a one-line
-    ``message``."""
+    """A target that could not be checked (or could only partly be): ``path`` and a
+    ``message``.  Both keep names as the archive wrote them (a member name may hold a newline
+    or an ESC); renderers for a terminal escape them (:func:`coinstall.report.escape.printable`),
+    so each error is one line there."""
 
     path: str
     message: str
@@ -78,10 +79,6 @@ def _triplet(info: ArtifactInfo) -> str:
                 if part.endswith("_" + key):
                     return triplet
     return HOST_TRIPLET
-
-
-def _every_member(path: str, size: int) -> bool:
-    return True
 
 
 def hash_pyc_sources(records: Sequence[FileRecord]) -> set[str]:
@@ -122,15 +119,17 @@ def check_artifact(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
     (:func:`~coinstall.runtimes.platforms.runtimes_for_wheel`) instead of ``runtimes``;
     without it (``share``, which installs for exactly its targets) against ``runtimes``.
 
-    With ``digests`` every regular file's content is read and its SHA-256 kept in
-    :attr:`FileRecord.sha256` (the content itself is dropped), for rules that compare files
-    across artifacts (``file-conflict``).
+    With ``digests`` every regular file's content is hashed as it streams and its SHA-256
+    kept in :attr:`FileRecord.sha256`, for rules that compare files across artifacts
+    (``file-conflict``).
 
     With ``verdicts=False`` the per-file, per-runtime verdicts (the matrix) are not computed:
     no rule reads them, and ``coinstall fix`` needs only the findings.
 
     Raises:
-        ArtifactError: the artifact cannot be opened or its payload is corrupt.
+        ArtifactError: the artifact cannot be opened, its payload is corrupt, or it goes past
+            a limit (:mod:`coinstall.artifacts.limits`).  Other exceptions from damaged input
+            are possible: :func:`check_target` is the call that never raises for one target.
     """
     reader = open_artifact(path)
     info = reader.info
@@ -142,19 +141,16 @@ def check_artifact(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
     root = os.path.abspath(path) if info.format == "tree" else None
     records: list[FileRecord] = []
     links: list[Member] = []
-    for m in reader.members(_every_member if digests else wants_content):
+    for m in reader.members(wants_content, digests):
         if m.type in ("symlink", "hardlink"):
             links.append(m)
             continue
         if m.type != "file":
             continue
-        content = m.content
-        if digests and content is not None and not wants_content(m.path, m.size):
-            content = None  # classification reads only what it would have asked for
-        rec = classify(path=m.path, fmt=info.format, head=m.head, content=content,
-                       size=m.size, mode=m.mode, mtime=m.mtime, catalogue=catalogue, root=root)
-        if digests and m.content is not None:
-            rec.sha256 = hashlib.sha256(m.content).hexdigest()
+        rec = classify(path=m.path, fmt=info.format, head=m.head, content=m.content,
+                       size=m.size, mode=m.mode, mtime=m.mtime, catalogue=catalogue, root=root,
+                       spool=m.spool)
+        rec.sha256 = m.sha256
         records.append(rec)
     cfg = config or Config()
     wanted = hash_pyc_sources(records) if cfg.enabled("bytecode-stale") else set()
@@ -178,6 +174,30 @@ def check_artifact(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
                           ctx, own)
 
 
+def check_target(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
+                 config: Config | None = None, *, digests: bool = False,
+                 verdicts: bool = True, own_platforms: bool = False,
+                 ) -> ArtifactResult | TargetError:
+    """:func:`check_artifact` for one target, isolated: whatever reading or judging this one
+    target raises becomes its :class:`TargetError` (one line naming the problem), so a run
+    over many targets goes on.  The call for anything that checks targets one by one (the
+    ``check`` command, parallel archive runs).
+
+    Only ``KeyboardInterrupt``/``SystemExit`` (``BaseException``) pass through.
+    """
+    try:
+        return check_artifact(path, runtimes, catalogue, config, digests=digests,
+                              verdicts=verdicts, own_platforms=own_platforms)
+    except ArtifactError as exc:
+        return TargetError(path, str(exc))
+    except MemoryError:
+        return TargetError(path, "out of memory while reading")
+    except RecursionError:
+        return TargetError(path, "cannot be read: nested too deeply")
+    except Exception as exc:  # damaged input reaching a library's unforeseen error
+        return TargetError(path, f"cannot be read: {exc_line(exc, typed=True)}")
+
+
 def check(targets: Sequence[str], runtimes: Sequence[Runtime], catalogue: Catalogue,
           config: Config | None = None) -> CheckResult:
     """Check every target, then run the rules over the artifacts checked together (such as
@@ -190,14 +210,10 @@ def check(targets: Sequence[str], runtimes: Sequence[Runtime], catalogue: Catalo
     packages = [t for t in targets if not os.path.isdir(t)]
     digests = len(packages) > 1 and (config is None or config.enabled("file-conflict"))
     for t in targets:
-        try:
-            result = check_artifact(t, runtimes, catalogue, config,
-                                    digests=digests and t in packages, own_platforms=True)
-        except ArtifactError as exc:
-            errors.append(TargetError(t, str(exc)))
-            continue
-        except MemoryError:
-            errors.append(TargetError(t, "out of memory while reading"))
+        result = check_target(t, runtimes, catalogue, config,
+                              digests=digests and t in packages, own_platforms=True)
+        if isinstance(result, TargetError):
+            errors.append(result)
             continue
         artifacts.append(result)
         errors.extend(TargetError(t, p) for p in result.problems)
@@ -255,16 +271,25 @@ def matrix(result: ArtifactResult, runtimes: Sequence[Runtime]) -> list[MatrixRo
     artifact's own runtimes instead when it was judged against another platform's)."""
     if result.runtimes is not None:
         runtimes = result.runtimes
-    judged = list(result.judgement.usable.items())
+    judged = result.judgement.usable
+    # Files share verdict sets (see judge()): count per distinct set, not per file x runtime.
+    count: dict[frozenset[str], int] = {}
+    first: dict[frozenset[str], str] = {}
+    for p, ok in judged.items():
+        if ok in count:
+            count[ok] += 1
+        else:
+            count[ok], first[ok] = 1, p
+    order = {p: i for i, p in enumerate(first.values())}
+    total = len(judged)
     rows = []
     for rt in runtimes:
-        n = sum(1 for _, ok in judged if rt.id in ok)
+        n = sum(c for ok, c in count.items() if rt.id in ok)
         reason = example = None
-        for p, ok in judged:
-            if rt.id not in ok:
-                reason, example = result.judgement.reasons[p][rt.id], p
-                break
-        total = len(judged)
+        misses = [first[ok] for ok in count if rt.id not in ok]
+        if misses:
+            example = min(misses, key=order.__getitem__)
+            reason = result.judgement.reasons[example][rt.id]
         verdict = ("n/a" if total == 0 else "full" if n == total
                    else "none" if n == 0 else "partial")
         rows.append(MatrixRow(rt, n, total, verdict, reason, example))

@@ -12,6 +12,8 @@ Keys (all optional)::
     [stack]
     default = "3.11"
     other = ["3.12"]
+    [limits]                             # reader limits in MB (coinstall.artifacts.limits)
+    member-mb = 4096
 
 In ``coinstall.toml`` the keys are at the top level; in ``pyproject.toml`` under
 ``[tool.coinstall]``.  An unknown key is an error that names it, like ruff's and rpmlint's
@@ -33,7 +35,7 @@ from coinstall.runtimes.stack import Stack, StackError
 
 SEVERITIES = ("error", "warning", "info")
 PROFILE_NAMES = ("fedora", "epel", "opensuse", "debian", "wheel")
-_KEYS = ("profile", "select", "ignore", "severity", "per-path-ignores", "stack")
+_KEYS = ("profile", "select", "ignore", "severity", "per-path-ignores", "stack", "limits")
 
 
 class ConfigError(ValueError):
@@ -53,6 +55,8 @@ class Config:
         severity: ``rule name -> severity`` overrides.
         per_path_ignores: ``glob -> rule names`` silenced for matching paths.
         stack: the supported versions and the default.
+        limits: ``[limits]`` as written (``{"member-mb": 4096}``), applied over the defaults
+            of :class:`coinstall.artifacts.limits.Limits`.
     """
 
     path: str | None = None
@@ -62,6 +66,7 @@ class Config:
     severity: dict[str, str] = field(default_factory=dict)
     per_path_ignores: dict[str, frozenset[str]] = field(default_factory=dict)
     stack: Stack = field(default_factory=Stack)
+    limits: dict[str, int] = field(default_factory=dict)
 
     def enabled(self, rule: str) -> bool:
         """Whether ``rule`` runs at all."""
@@ -127,6 +132,17 @@ def from_mapping(data: Mapping[str, Any], where: str, rule_names: Collection[str
             cfg.stack = Stack.from_mapping(data["stack"])
         except StackError as exc:
             raise ConfigError(f"{where}: {exc}") from None
+    if "limits" in data:
+        from coinstall.artifacts.limits import Limits
+
+        lim = data["limits"]
+        if not isinstance(lim, dict):
+            raise ConfigError(f"{where}: limits must be a table (member-mb = 4096, ...)")
+        try:
+            Limits().with_values(lim)
+        except ValueError as exc:
+            raise ConfigError(f"{where}: limits: {exc}") from None
+        cfg.limits = dict(lim)
     return cfg
 
 

@@ -16,7 +16,7 @@ import posixpath
 import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import IO, Protocol
 
 #: Bytes of every regular member kept as :attr:`Member.head`: enough for a pyc header
 #: (16 bytes), an ELF identification and header (64 bytes) and a shebang line (dh-python reads
@@ -50,6 +50,11 @@ class Member:
         link_target: target of a symbolic or hard link.
         head: the first :data:`HEAD_SIZE` bytes of a regular file (empty otherwise).
         content: the whole content when the caller asked for it, else None.
+        sha256: hex SHA-256 of the content when the caller asked for digests (computed while
+            streaming, in chunks), else None.
+        spool: when the caller asked for the content and it is larger than the ``content-mb``
+            limit: an anonymous temporary file holding it (``content`` is then None), valid
+            until the next member is read.
     """
 
     path: str
@@ -60,6 +65,8 @@ class Member:
     link_target: str | None = None
     head: bytes = b""
     content: bytes | None = None
+    sha256: str | None = None
+    spool: IO[bytes] | None = None
 
     @property
     def executable(self) -> bool:
@@ -108,13 +115,26 @@ class ArtifactReader(Protocol):
     #: package"``); filled while :meth:`members` runs.
     problems: list[str]
 
-    def members(self, want_content: WantContent) -> Iterator[Member]:
-        """Yield every member once, in archive order.
+    def members(self, want_content: WantContent, digests: bool = False) -> Iterator[Member]:
+        """Yield every member once, in archive order; with ``digests`` every regular member's
+        :attr:`Member.sha256` is computed in chunks.
 
         Raises:
-            ArtifactError: the payload is truncated or corrupt.
+            ArtifactError: the payload is truncated or corrupt, or goes past a limit
+                (:mod:`coinstall.artifacts.limits`).
         """
         ...
+
+
+def exc_line(exc: BaseException, *, typed: bool = False) -> str:
+    """One line for an exception: the first line of its message, prefixed with its type name
+    when ``typed`` (for errors no reader foresaw: ``"error: Error -3 while decompressing"``
+    says less than ``"zlib.error: ..."``), the type name alone when the message is empty."""
+    text = (str(exc).splitlines() or [""])[0]
+    kind = type(exc).__name__
+    if not text:
+        return kind
+    return f"{kind}: {text}" if typed else text
 
 
 def safe_path(name: str) -> str | None:

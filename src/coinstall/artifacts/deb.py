@@ -10,7 +10,11 @@ the payload twice and needs a program on PATH.
 
 from __future__ import annotations
 
+import bz2
+import gzip
 import io
+import lzma
+import os
 import tarfile
 from collections.abc import Iterator
 from typing import IO, cast
@@ -19,14 +23,16 @@ import zstandard
 from debian.arfile import ArError, ArFile, ArMember
 from debian.deb822 import Deb822
 
+from coinstall.artifacts import limits as limits_mod
 from coinstall.artifacts.base import (
-    HEAD_SIZE,
     ArtifactError,
     ArtifactInfo,
     Member,
     WantContent,
+    exc_line,
     safe_path,
 )
+from coinstall.artifacts.limits import Budget, CountingReader, Limits, read_member
 
 #: Relation fields of a binary package (Debian Policy §7.1), kept as ``requires``.
 _REQUIRES_FIELDS = ("Pre-Depends", "Depends")
@@ -36,16 +42,26 @@ def _split_relations(value: str) -> list[str]:
     return [" ".join(part.split()) for part in value.split(",") if part.strip()]
 
 
-def _open_tar(member: ArMember, name: str) -> tarfile.TarFile:
-    """A stream-mode TarFile over an ``ar`` member named ``*.tar[.gz|.xz|.bz2|.zst]``."""
+def _open_tar(member: ArMember, name: str, budget: Budget) -> tarfile.TarFile:
+    """A stream-mode TarFile over an ``ar`` member named ``*.tar[.gz|.xz|.bz2|.zst]``, every
+    decompressed byte (read or skipped) counted against ``budget``."""
     raw = cast(IO[bytes], member)
+    stream: IO[bytes]
     if name.endswith(".zst"):
         reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
         stream = cast(IO[bytes], reader)
-        return tarfile.open(fileobj=stream, mode="r|")
-    if name.endswith((".gz", ".xz", ".bz2", ".tar")):
-        return tarfile.open(fileobj=raw, mode="r|*")
-    raise ArtifactError(f"{name}: unsupported compression")
+    elif name.endswith(".gz"):
+        stream = cast(IO[bytes], gzip.GzipFile(fileobj=raw))
+    elif name.endswith(".xz"):
+        stream = cast(IO[bytes], lzma.LZMAFile(raw))  # noqa: SIM115 - closed with the tar
+    elif name.endswith(".bz2"):
+        stream = cast(IO[bytes], bz2.BZ2File(raw))
+    elif name.endswith(".tar"):
+        stream = raw
+    else:
+        raise ArtifactError(f"{name}: unsupported compression")
+    counted = cast(IO[bytes], CountingReader(stream, budget, name))
+    return tarfile.open(fileobj=counted, mode="r|")
 
 
 class DebReader:
@@ -57,11 +73,13 @@ class DebReader:
             unreadable.
     """
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, limits: Limits | None = None) -> None:
         self.problems: list[str] = []
+        self._limits = limits or limits_mod.default()
         try:
             self._ar = ArFile(path)
-        except (ArError, OSError, ValueError, IndexError) as exc:
+            self._size = os.path.getsize(path)
+        except Exception as exc:  # python-debian's ArFile raises bare errors on damage
             raise ArtifactError(f"not a Debian package: {_reason(exc)}") from None
         names = self._ar.getnames()
         if not names or names[0] != "debian-binary":
@@ -82,25 +100,35 @@ class DebReader:
         )
 
     def _read_control(self, name: str) -> Deb822:
-        member = self._ar.getmember(name)
+        # control.tar is metadata: all of it together is capped by metadata-mb.
+        lim = self._limits
+        budget = Budget(lim, self._size, cap_mb=lim.metadata_mb, cap_key="metadata-mb")
         try:
-            with _open_tar(member, name) as tar:
+            member = self._ar.getmember(name)
+            with _open_tar(member, name, budget) as tar:
                 for ti in tar:
                     if safe_path(ti.name) == "control" and ti.isfile():
                         fh = tar.extractfile(ti)
                         if fh is None:
                             break
-                        return Deb822(fh.read().decode("utf-8", "replace"))
-        except (tarfile.TarError, zstandard.ZstdError, OSError, EOFError) as exc:
+                        data = read_member(
+                            fh, f"{name}/control", ti.size, want=True, digest=False,
+                            limits=lim, metadata=True).content
+                        assert data is not None
+                        return Deb822(data.decode("utf-8", "replace"))
+        except ArtifactError:
+            raise
+        except Exception as exc:  # tarfile, the decompressors, python-debian: open-ended
             raise ArtifactError(f"{name}: {_reason(exc)}") from None
         raise ArtifactError(f"{name}: no control file")
 
-    def members(self, want_content: WantContent) -> Iterator[Member]:
+    def members(self, want_content: WantContent, digests: bool = False) -> Iterator[Member]:
         """Yield each entry of ``data.tar`` once, streaming."""
         assert self._data_name is not None
-        member = self._ar.getmember(self._data_name)
+        budget = Budget(self._limits, self._size)
         try:
-            with _open_tar(member, self._data_name) as tar:
+            member = self._ar.getmember(self._data_name)
+            with _open_tar(member, self._data_name, budget) as tar:
                 for ti in tar:
                     path = safe_path(ti.name)
                     if path is None:
@@ -108,13 +136,16 @@ class DebReader:
                         continue
                     if not path:
                         continue
-                    yield from _tar_member(tar, ti, path, want_content)
-        except (tarfile.TarError, zstandard.ZstdError, OSError, EOFError) as exc:
+                    yield from _tar_member(tar, ti, path, want_content, digests, self._limits)
+        except ArtifactError:
+            raise
+        except Exception as exc:  # tarfile and the decompressors raise open-ended errors
             raise ArtifactError(f"{self._data_name}: {_reason(exc)}") from None
 
 
 def _tar_member(
-    tar: tarfile.TarFile, ti: tarfile.TarInfo, path: str, want_content: WantContent
+    tar: tarfile.TarFile, ti: tarfile.TarInfo, path: str, want_content: WantContent,
+    digests: bool, limits: Limits,
 ) -> Iterator[Member]:
     mode = ti.mode & 0o7777
     if ti.isdir():
@@ -127,19 +158,18 @@ def _tar_member(
                      link_target=safe_path(ti.linkname) or ti.linkname)
     elif ti.isfile():
         fh = tar.extractfile(ti)
-        data = fh.read() if fh is not None and want_content(path, ti.size) else None
-        if data is not None:
-            head = data[:HEAD_SIZE]
-        else:
-            head = fh.read(HEAD_SIZE) if fh is not None else b""
-        if len(head) < min(ti.size, HEAD_SIZE):
-            raise ArtifactError(f"{path}: truncated member")
+        if fh is None:
+            raise ArtifactError(f"{path}: unreadable member")
+        got = read_member(fh, path, ti.size, want=want_content(path, ti.size),
+                          digest=digests, limits=limits)
         yield Member(path=path, type="file", mode=mode, size=ti.size, mtime=int(ti.mtime),
-                     head=head, content=data)
+                     head=got.head, content=got.content, sha256=got.sha256, spool=got.spool)
+        if got.spool is not None:
+            got.spool.close()
 
 
 def _reason(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
     if isinstance(exc, EOFError | io.UnsupportedOperation):
-        return f"truncated or corrupt ({text})"
-    return text.splitlines()[0] if text else type(exc).__name__
+        return f"truncated or corrupt ({exc_line(exc)})"
+    return exc_line(exc, typed=not isinstance(
+        exc, tarfile.TarError | ArError | zstandard.ZstdError | OSError))

@@ -12,20 +12,30 @@ from __future__ import annotations
 import bz2
 import gzip
 import lzma
+import os
 from collections.abc import Iterator
 from typing import IO, cast
 
 import zstandard
 from rpmfile.headers import get_headers
 
+from coinstall.artifacts import limits as limits_mod
 from coinstall.artifacts.base import (
-    HEAD_SIZE,
     ArtifactError,
     ArtifactInfo,
     Member,
     WantContent,
+    exc_line,
     member_type,
     safe_path,
+)
+from coinstall.artifacts.limits import (
+    NAME_MAX,
+    Budget,
+    CountingReader,
+    Limits,
+    MemberData,
+    read_member,
 )
 
 _LEAD_MAGIC = b"\xed\xab\xee\xdb"
@@ -33,6 +43,13 @@ _LEAD_MAGIC = b"\xed\xab\xee\xdb"
 _SENSE_LESS, _SENSE_GREATER, _SENSE_EQUAL = 0x02, 0x04, 0x08
 #: "newc" cpio header: magic + 13 eight-digit hex fields (cpio(5)).
 _CPIO_HEADER = 110
+#: Header tags this reader uses; rpmfile gives a ``str`` ("could not extract N") instead of
+#: bytes/int/list for an entry whose type it does not know (rpm ``lib/rpmtag.h`` defines types
+#: 0-9; anything else is a corrupt header).
+_USED_TAGS = ("name", "version", "release", "arch", "archive_compression", "provides",
+              "provideflags", "provideversion", "requirename", "requireflags",
+              "requireversion", "vendor", "distribution", "sourcerpm", "os", "packager", "url",
+              "buildhost")
 
 
 def _text(value: object) -> str:
@@ -75,25 +92,42 @@ class RpmReader:
             its header cannot be parsed.
     """
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, limits: Limits | None = None) -> None:
         self.problems: list[str] = []
+        self._limits = limits or limits_mod.default()
         try:
             self._fh: IO[bytes] = open(path, "rb")  # noqa: SIM115 - closed in members()
+            self._size = os.fstat(self._fh.fileno()).st_size
         except OSError as exc:
             raise ArtifactError(exc.strerror or str(exc)) from None
-        if self._fh.read(4) != _LEAD_MAGIC:
+        try:
+            self._read_header(path)
+        except BaseException:
             self._fh.close()
+            raise
+
+    def _read_header(self, path: str) -> None:
+        if self._fh.read(4) != _LEAD_MAGIC:
             raise ArtifactError("not an RPM package (bad lead magic)")
         self._fh.seek(0)
         try:
+            # rpmfile reads what the header's counts claim, but never more than the file holds.
             (_start, self._payload_offset), h = get_headers(self._fh)
         except Exception as exc:  # rpmfile raises bare errors on corrupt headers
-            self._fh.close()
+            raise ArtifactError(f"corrupt RPM header: {exc_line(exc)}") from None
+        for tag in _USED_TAGS:
+            if isinstance(h.get(tag), str):
+                raise ArtifactError(f"corrupt RPM header: tag {tag} has an unknown entry type")
+        try:
+            self._info(path, h)
+        except (ValueError, TypeError, IndexError) as exc:
             raise ArtifactError(f"corrupt RPM header: {exc}") from None
+
+    def _info(self, path: str, h: dict[str, object]) -> None:
         self._headers = h
         self._compression = _text(h.get("archive_compression", b"gzip"))
-        fields = {k: _text(h[k]) for k in ("vendor", "distribution", "sourcerpm", "os",
-                                           "packager", "url", "buildhost") if k in h}
+        keys = ("vendor", "distribution", "sourcerpm", "os", "packager", "url", "buildhost")
+        fields: dict[str, str] = {k: _text(h[k]) for k in keys if k in h}
         fields["payload_compression"] = self._compression
         version = _text(h.get("version", ""))
         release = _text(h.get("release", ""))
@@ -122,30 +156,56 @@ class RpmReader:
             return cast(IO[bytes], dec.stream_reader(self._fh, read_across_frames=True))
         raise ArtifactError(f"unsupported payload compression {c!r}")
 
-    def members(self, want_content: WantContent) -> Iterator[Member]:
+    def members(self, want_content: WantContent, digests: bool = False) -> Iterator[Member]:
         """Yield each cpio entry of the payload once, streaming."""
+        budget = Budget(self._limits, self._size)
         try:
-            yield from self._walk(self._payload(), want_content)
-        except (OSError, EOFError, lzma.LZMAError, zstandard.ZstdError) as exc:
-            raise ArtifactError(f"payload: truncated or corrupt ({exc})") from None
+            payload = CountingReader(self._payload(), budget, "payload")
+            yield from self._walk(cast(IO[bytes], payload), want_content, digests)
+        except ArtifactError:
+            raise
+        except Exception as exc:  # the decompressors raise open-ended errors on damage
+            raise ArtifactError(f"payload: truncated or corrupt ({exc_line(exc)})") from None
         finally:
             self._fh.close()
 
-    def _walk(self, cpio: IO[bytes], want_content: WantContent) -> Iterator[Member]:
+    def _walk(self, cpio: IO[bytes], want_content: WantContent,
+              digests: bool) -> Iterator[Member]:
         pos = 0
         links: dict[tuple[int, int, int], list[tuple[str, int, int]]] = {}
-        content: bytes | None
+        lim = self._limits
 
         def read_exact(n: int) -> bytes:
             nonlocal pos
-            buf = b""
+            buf = bytearray()
             while len(buf) < n:
-                chunk = cpio.read(n - len(buf))
+                chunk = cpio.read(min(n - len(buf), 1 << 20))
                 if not chunk:
                     raise ArtifactError("payload: truncated cpio archive")
                 buf += chunk
             pos += n
-            return buf
+            return bytes(buf)
+
+        class _Data:
+            """The next ``n`` bytes of the payload as a stream, for :func:`read_member`."""
+
+            def __init__(self, n: int) -> None:
+                self.left = n
+
+            def read(self, n: int = -1) -> bytes:
+                nonlocal pos
+                n = self.left if n < 0 else min(n, self.left)
+                data = cpio.read(n) if n else b""
+                self.left -= len(data)
+                pos += len(data)
+                return data
+
+        def read_data(path: str, size: int, want: bool) -> MemberData:
+            data = _Data(size)
+            out = read_member(cast(IO[bytes], data), path, size, want=want, digest=digests,
+                              limits=lim)
+            skip(data.left)  # what read_member did not need (past the head)
+            return out
 
         def skip(n: int) -> None:
             nonlocal pos
@@ -165,6 +225,8 @@ class RpmReader:
             except ValueError:
                 raise ArtifactError("payload: corrupt cpio header") from None
             mode, mtime, filesize, namesize = f[1], f[5], f[6], f[11]
+            if namesize > NAME_MAX:
+                raise ArtifactError(f"payload: cpio name of {namesize} bytes")
             name = read_exact(namesize)[:-1].decode("utf-8", "surrogateescape")
             skip((4 - pos % 4) % 4)
             if name == "TRAILER!!!":
@@ -189,28 +251,26 @@ class RpmReader:
                 if len(links[key]) < f[4] and not filesize:
                     continue
                 names = links.pop(key)
-                if any(want_content(n, filesize) for n, _, _ in names):
-                    content = read_exact(filesize)
-                    head = content[:HEAD_SIZE]
-                else:
-                    content = None
-                    head = read_exact(min(filesize, HEAD_SIZE))
-                    skip(filesize - len(head))
+                want = any(want_content(n, filesize) for n, _, _ in names)
+                got = read_data(path, filesize, want)
                 for n, m, t in names:
+                    if got.spool is not None:
+                        got.spool.seek(0)
                     yield Member(path=n, type="file", mode=m, size=filesize, mtime=t,
-                                 head=head, content=content)
+                                 head=got.head, content=got.content, sha256=got.sha256,
+                                 spool=got.spool)
+                if got.spool is not None:
+                    got.spool.close()
             elif kind == "file":
-                if want_content(path, filesize):
-                    whole = read_exact(filesize)
-                    content = whole
-                    head = whole[:HEAD_SIZE]
-                else:
-                    content = None
-                    head = read_exact(min(filesize, HEAD_SIZE))
-                    skip(filesize - len(head))
+                got = read_data(path, filesize, want_content(path, filesize))
                 yield Member(path=path, type="file", mode=mode & 0o7777, size=filesize,
-                             mtime=mtime, head=head, content=content)
+                             mtime=mtime, head=got.head, content=got.content,
+                             sha256=got.sha256, spool=got.spool)
+                if got.spool is not None:
+                    got.spool.close()
             elif kind == "symlink":
+                if filesize > NAME_MAX:
+                    raise ArtifactError(f"{path}: symbolic link target of {filesize} bytes")
                 target = read_exact(filesize).decode("utf-8", "surrogateescape")
                 yield Member(path=path, type="symlink", mode=mode & 0o7777, size=0,
                              mtime=mtime, link_target=target)

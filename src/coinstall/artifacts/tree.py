@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator
+from dataclasses import replace
 
-from coinstall.artifacts.base import HEAD_SIZE, ArtifactError, ArtifactInfo, Member, WantContent
+from coinstall.artifacts import limits as limits_mod
+from coinstall.artifacts.base import ArtifactError, ArtifactInfo, Member, WantContent
+from coinstall.artifacts.limits import Limits, read_member
 
 
 class TreeReader:
@@ -15,7 +19,9 @@ class TreeReader:
         ArtifactError: from the constructor if the path is not a readable directory.
     """
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, limits: Limits | None = None) -> None:
+        # Nothing in a tree is decompressed: only the size read whole into memory applies.
+        self._limits = replace(limits or limits_mod.default(), member_mb=1 << 40)
         if not os.path.isdir(path):
             raise ArtifactError("not a directory")
         if not os.access(path, os.R_OK | os.X_OK):
@@ -24,7 +30,7 @@ class TreeReader:
         self.problems: list[str] = []
         self.info = ArtifactInfo(path=path, format="tree", name=None, version=None)
 
-    def members(self, want_content: WantContent) -> Iterator[Member]:
+    def members(self, want_content: WantContent, digests: bool = False) -> Iterator[Member]:
         """Yield every entry below the directory, in sorted walk order."""
         def onerror(err: OSError) -> None:
             self.problems.append(f"{err.filename}: {err.strerror}")
@@ -50,21 +56,29 @@ class TreeReader:
                         yield Member(path=rel, type="symlink", mode=st.st_mode & 0o7777, size=0,
                                      mtime=int(st.st_mtime), link_target=os.readlink(full))
                         continue
-                    if not os.path.isfile(full):
-                        continue
-                    with open(full, "rb") as fh:
-                        if want_content(rel, st.st_size):
-                            whole = fh.read()
-                            content: bytes | None = whole
-                            head = whole[:HEAD_SIZE]
-                        else:
-                            content = None
-                            head = fh.read(HEAD_SIZE)
+                    if not stat.S_ISREG(st.st_mode):
+                        continue  # FIFOs, sockets, devices: never opened
+                    # O_NOFOLLOW|O_NONBLOCK and fstat: a file swapped for a FIFO or a link
+                    # after the lstat is not followed and does not block.
+                    fd = os.open(full, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+                    with os.fdopen(fd, "rb") as fh:
+                        st = os.fstat(fd)
+                        if not stat.S_ISREG(st.st_mode):
+                            continue
+                        got = read_member(
+                            fh, rel, st.st_size, want=want_content(rel, st.st_size),
+                            digest=digests, limits=self._limits)
                 except OSError as exc:
                     self.problems.append(f"{rel}: {exc.strerror}")
                     continue
+                except ArtifactError as exc:  # a file changed while read, or past a limit
+                    self.problems.append(str(exc))
+                    continue
                 yield Member(path=rel, type="file", mode=st.st_mode & 0o7777, size=st.st_size,
-                             mtime=int(st.st_mtime), head=head, content=content)
+                             mtime=int(st.st_mtime), head=got.head, content=got.content,
+                             sha256=got.sha256, spool=got.spool)
+                if got.spool is not None:
+                    got.spool.close()
 
     def close(self) -> None:
         """Nothing to release."""

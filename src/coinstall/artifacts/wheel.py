@@ -7,20 +7,32 @@ out of the result, not fatal), and the members with :mod:`zipfile`, each once.
 
 from __future__ import annotations
 
+import io
+import os
 import zipfile
 from collections.abc import Iterator
+from typing import IO
 
 from packaging.metadata import parse_email
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
+from coinstall.artifacts import limits as limits_mod
 from coinstall.artifacts.base import (
-    HEAD_SIZE,
     ArtifactError,
     ArtifactInfo,
     Member,
     WantContent,
+    exc_line,
     safe_path,
 )
+from coinstall.artifacts.limits import Budget, Limits, read_member
+
+#: What :mod:`zipfile` and :mod:`zlib` raise on a damaged archive is open-ended: ``zlib.error``
+#: for a corrupt deflate stream, ``NotImplementedError`` for an unknown method or zip version
+#: ("compressed patched data (flag bit 5)"), ``ValueError``/``struct.error`` for nonsense
+#: offsets, ``RuntimeError`` for encrypted members, ``EOFError`` for a cut stream.  So every
+#: ``Exception`` from zipfile becomes an :class:`ArtifactError` naming the member.
+_ZIP_ERRORS = Exception
 
 
 class WheelReader:
@@ -31,8 +43,9 @@ class WheelReader:
             is not a zip archive, or it has no ``.dist-info`` directory.
     """
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, limits: Limits | None = None) -> None:
         self.problems: list[str] = []
+        self._limits = limits or limits_mod.default()
         base = path.rsplit("/", 1)[-1]
         try:
             name, version, _build, tags = parse_wheel_filename(base)
@@ -40,14 +53,16 @@ class WheelReader:
             raise ArtifactError(f"not a valid wheel file name: {exc}") from None
         try:
             self._zip = zipfile.ZipFile(path)
-        except zipfile.BadZipFile as exc:
-            raise ArtifactError(f"not a zip archive: {exc}") from None
         except OSError as exc:
             raise ArtifactError(exc.strerror or str(exc)) from None
+        except _ZIP_ERRORS as exc:
+            raise ArtifactError(f"not a zip archive: {_reason(exc)}") from None
+        self._budget = Budget(self._limits, os.fstat(self._zip.fp.fileno()).st_size
+                              if self._zip.fp is not None else 1)
         self._infos = self._zip.infolist()
         dist_infos = sorted({
-            i.filename.split("/", 1)[0] for i in self._infos
-            if i.filename.split("/", 1)[0].endswith(".dist-info")
+            top for top in (i.filename.partition("/")[0] for i in self._infos)
+            if top.endswith(".dist-info")
         })
         if not dist_infos:
             raise ArtifactError("no .dist-info directory: not a wheel")
@@ -82,16 +97,32 @@ class WheelReader:
 
     def _read_small(self, name: str) -> bytes | None:
         try:
-            data = self._zip.read(name)
+            info = self._zip.getinfo(name)
         except KeyError:
             return None
-        except (zipfile.BadZipFile, OSError, EOFError) as exc:
-            raise ArtifactError(f"{name}: {exc}") from None
+        try:
+            with self._zip.open(info) as fh:
+                data = read_member(
+                    fh, name, info.file_size, want=True, digest=False, limits=self._limits,
+                    metadata=True, budget=self._budget).content
+        except ArtifactError:
+            self._zip.close()
+            raise
+        except _ZIP_ERRORS as exc:
+            self._zip.close()
+            raise ArtifactError(f"{name}: {_reason(exc)}") from None
+        assert data is not None
         self._cache[name] = data
         return data
 
-    def members(self, want_content: WantContent) -> Iterator[Member]:
+    def members(self, want_content: WantContent, digests: bool = False) -> Iterator[Member]:
         """Yield each zip entry once; see :class:`~coinstall.artifacts.base.ArtifactReader`."""
+        try:
+            yield from self._members(want_content, digests)
+        finally:
+            self._zip.close()
+
+    def _members(self, want_content: WantContent, digests: bool) -> Iterator[Member]:
         for info in self._infos:
             path = safe_path(info.filename)
             if path is None:
@@ -103,20 +134,31 @@ class WheelReader:
             if info.is_dir():
                 yield Member(path=path, type="dir", mode=mode, size=0)
                 continue
+            want = want_content(path, info.file_size)
             try:
-                if info.filename in self._cache:
-                    data = self._cache[info.filename]
-                    content: bytes | None = data if want_content(path, info.file_size) else None
-                    head = data[:HEAD_SIZE]
-                elif want_content(path, info.file_size):
-                    content = self._zip.read(info)
-                    head = content[:HEAD_SIZE]
+                cached = self._cache.pop(info.filename, None)
+                if cached is not None:
+                    fh: IO[bytes] = io.BytesIO(cached)
+                    budget = None  # counted when it was read
                 else:
-                    content = None
-                    with self._zip.open(info) as fh:
-                        head = fh.read(HEAD_SIZE)
-            except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-                raise ArtifactError(f"{info.filename}: {exc}") from None
+                    fh = self._zip.open(info)
+                    budget = self._budget
+                with fh:
+                    got = read_member(
+                        fh, path, info.file_size, want=want, digest=digests,
+                        limits=self._limits, metadata=cached is not None, budget=budget)
+            except ArtifactError:
+                raise
+            except _ZIP_ERRORS as exc:
+                raise ArtifactError(f"{info.filename}: {_reason(exc)}") from None
             yield Member(path=path, type="file", mode=mode, size=info.file_size,
-                         head=head, content=content)
-        self._zip.close()
+                         head=got.head, content=got.content, sha256=got.sha256,
+                         spool=got.spool)
+            if got.spool is not None:
+                got.spool.close()
+
+
+def _reason(exc: BaseException) -> str:
+    """One line: the exception's first line, prefixed with its type unless it is zipfile's
+    own ``BadZipFile``."""
+    return exc_line(exc, typed=not isinstance(exc, zipfile.BadZipFile))

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import importlib
 import sys
+import traceback
 from typing import TYPE_CHECKING, Any
 
 import click
+
+from coinstall.artifacts import limits as limits_mod
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -77,10 +80,85 @@ class LazyGroup(click.Group):
         return super().list_commands(ctx)
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+
+
+#: Exit status for an error inside coinstall itself (never 1, which means "error findings").
+EXIT_BUG = 3
+
+
+class GuardedGroup(LazyGroup):
+    """The last guard: anything unexpected that escapes a command is one line saying it is a
+    coinstall bug, exit status 3; the traceback only with ``coinstall --debug``.  Click's own
+    exits (usage errors: 2) and ``sys.exit`` pass through."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit,
+                click.exceptions.Abort, SystemExit, KeyboardInterrupt):
+            raise
+        except BrokenPipeError:  # `coinstall check ... | head`: the reader went away
+            sys.stderr.close()
+            sys.exit(0)
+        except BaseException as exc:
+            if ctx.params.get("debug"):
+                traceback.print_exc()
+            from coinstall.artifacts.base import exc_line
+            from coinstall.report.escape import printable
+
+            hint = "" if ctx.params.get("debug") else "; run with --debug for the traceback"
+            sys.stderr.write(printable(
+                f"coinstall: internal error (a coinstall bug, please report it): "
+                f"{exc_line(exc, typed=True)}{hint}") + "\n")
+            sys.exit(EXIT_BUG)
+
+
+@click.group(cls=GuardedGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="coinstall")
-def main() -> None:
-    """Check, plan and share Python packages across parallel runtimes."""
+@click.option("--debug", is_flag=True, envvar="COINSTALL_DEBUG",
+              help="On an internal error (exit status 3) print the traceback too.")
+def main(debug: bool) -> None:
+    """Check, plan and share Python packages across parallel runtimes.
+
+    Exit status: 0 no error findings, 1 error findings, 2 a target could not be read or a
+    usage error, 3 an internal error of coinstall.
+    """
+
+
+def limit_values(pairs: tuple[str, ...]) -> dict[str, int]:
+    """``("member-mb=4096", ...)`` from ``--limit`` as a mapping.
+
+    Raises:
+        click.BadParameter: not ``KEY=INTEGER``.
+    """
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not value.strip().isdigit():
+            raise click.BadParameter(f"{pair!r} is not KEY=MEGABYTES", param_hint="--limit")
+        out[key.strip()] = int(value)
+    return out
+
+
+LIMIT_OPT = click.option(
+    "--limit", "limits", multiple=True, metavar="KEY=N",
+    help="Reader limit (repeatable): " + ", ".join(limits_mod.Limits.keys())
+    + " (docs/configuration.md).")
+
+
+def apply_limits(config_limits: dict[str, int], pairs: tuple[str, ...]) -> None:
+    """Set the run's reader limits: defaults, then the configuration's ``[limits]``, then
+    ``--limit`` options.
+
+    Raises:
+        click.BadParameter: an unknown key or a value that is not a positive integer.
+    """
+    try:
+        lim = limits_mod.Limits().with_values(config_limits)
+        lim = lim.with_values(limit_values(pairs))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--limit") from None
+    limits_mod.set_default(lim)
 
 
 def rule_list(value: str | None, what: str) -> frozenset[str] | None:

@@ -10,7 +10,16 @@ import click
 
 from coinstall import config as config_mod
 from coinstall.check import TargetError, check, default_targets
-from coinstall.cli._common import PYTHON_OPT, discover, main, rule_list, stderr, stdout
+from coinstall.cli._common import (
+    LIMIT_OPT,
+    PYTHON_OPT,
+    apply_limits,
+    discover,
+    main,
+    rule_list,
+    stderr,
+    stdout,
+)
 from coinstall.rules import REGISTRY, all_rules
 from coinstall.rules.profiles import PROFILES
 from coinstall.runtimes import catalogue as catalogue_mod
@@ -42,17 +51,18 @@ from coinstall.runtimes.stack import Stack, StackError
 @click.option("-v", "--verbose", is_flag=True,
               help="List every known runtime in each matrix; with no TARGETS, print a matrix "
                    "per site directory.")
+@LIMIT_OPT
 @PYTHON_OPT
 def check_cmd(targets: tuple[str, ...], fmt: str, summary: bool, profile: str | None,
               stack_text: str | None, select: str | None, ignore: str | None,
               config_path: str | None, no_installed: bool, verbose: bool,
-              pythons: tuple[str, ...], release: bool = False) -> None:
+              limits: tuple[str, ...], pythons: tuple[str, ...], release: bool = False) -> None:
     """Check packages (wheel, .deb, .rpm, directory) without running them.
 
     With no TARGETS, checks the site-packages of every Python installation found and shows
     the Pythons, then only what crosses runtimes or is wrong (-v: a matrix per directory).
     Exit status: 0 no error findings, 1 error findings, 2 a target could not be read or a
-    usage/configuration error.
+    usage/configuration error, 3 an internal error of coinstall.
     """
     all_rules()  # register every rule before names are validated
     try:
@@ -60,6 +70,7 @@ def check_cmd(targets: tuple[str, ...], fmt: str, summary: bool, profile: str | 
     except config_mod.ConfigError as exc:
         stderr().print(f"coinstall: {exc}", markup=False)
         sys.exit(2)
+    apply_limits(cfg.limits, limits)
     if profile:
         cfg.profile = profile
     if stack_text:
@@ -83,7 +94,7 @@ def check_cmd(targets: tuple[str, ...], fmt: str, summary: bool, profile: str | 
     installed = discover(pythons, not no_installed)
     all_rts = combine(installed, cat)
     paths = list(targets) if targets else default_targets(installed)
-    missing = [t for t in paths if not os.path.lexists(t)]
+    missing = [t for t in paths if not os.path.exists(t)]
     result = check([t for t in paths if t not in missing], all_rts, cat, cfg)
     for t in missing:
         result.errors.append(TargetError(t, "no such file or directory"))
@@ -99,11 +110,11 @@ def check_cmd(targets: tuple[str, ...], fmt: str, summary: bool, profile: str | 
         from coinstall.report import json as json_report
 
         if view is None:
-            click.echo(json_report.dumps(result, stack))
+            json_report.dump(result, sys.stdout, stack)
         else:
             doc = json_report.to_json(result, stack)
             doc["machine"] = machine_mod.to_json(view)
-            click.echo(json.dumps(doc, indent=2))
+            json_report.dump_doc(doc, sys.stdout)
     elif fmt == "sarif":
         from coinstall.report import sarif as sarif_report
 
@@ -121,9 +132,11 @@ def check_cmd(targets: tuple[str, ...], fmt: str, summary: bool, profile: str | 
 
         text_report.render(result, stdout(), verbose=verbose)
     if fmt == "text" and result.errors:
+        from coinstall.report.escape import printable
+
         err = stderr()
         for e in result.errors:
-            err.print(f"coinstall: {e.path}: {e.message}", markup=False)
+            err.print(f"coinstall: {printable(e.path)}: {printable(e.message)}", markup=False)
     sys.exit(result.exit_status)
 
 

@@ -11,7 +11,8 @@ from typing import Any
 import click
 from rich.console import Console
 
-from coinstall.cli._common import main, stderr
+from coinstall.cli._common import LIMIT_OPT, apply_limits, main, stderr
+from coinstall.report.escape import printable
 from coinstall.runtimes import catalogue as catalogue_mod
 
 _PLAN_REPO = click.option(
@@ -29,12 +30,15 @@ _PLAN_NOCACHE = click.option("--no-cache", is_flag=True,
 
 
 @main.group("plan")
-def plan_group() -> None:
+@LIMIT_OPT
+def plan_group(limits: tuple[str, ...]) -> None:
     """Plan a Python runtime transition over a whole repository.
 
     Exit status: 0 every input read in full; 2 something was skipped or unreadable (the plan
-    is still produced from the rest) or no package was read at all.
+    is still produced from the rest) or no package was read at all; 3 an internal error.
+    ``coinstall plan --limit index-mb=2048 add ...`` sets a reader limit.
     """
+    apply_limits({}, limits)
 
 
 def _plan_run(transition: str, new: str, old: str, repos: tuple[str, ...], fmt: str,
@@ -68,7 +72,7 @@ def _plan_run(transition: str, new: str, old: str, repos: tuple[str, ...], fmt: 
             data["problems"] += [str(p) for p in later_idx.problems]
     _plan_emit(data, fmt, output)
     for p in data["problems"]:
-        err.print(f"coinstall: {p}", markup=False)
+        err.print(f"coinstall: {printable(p)}", markup=False)
     sys.exit(2 if data["problems"] or not index.binaries else 0)
 
 
@@ -175,7 +179,7 @@ def plan_progress(plan_file: str, repos: tuple[str, ...], fmt: str, output: str 
         if data.get("format") != "coinstall-plan/1":
             raise ValueError("not a coinstall plan (format coinstall-plan/1)")
     except (OSError, ValueError) as e:
-        stderr().print(f"coinstall: {plan_file}: {e}", markup=False)
+        stderr().print(f"coinstall: {printable(plan_file)}: {printable(str(e))}", markup=False)
         sys.exit(2)
     with _plan_status(stderr()) as note:
         later_idx = plan_load.load(list(repos), use_cache=not no_cache,
@@ -184,5 +188,5 @@ def plan_progress(plan_file: str, repos: tuple[str, ...], fmt: str, output: str 
     data["problems"] = [str(p) for p in later_idx.problems]
     _plan_emit(data, fmt, output)
     for p in data["problems"]:
-        stderr().print(f"coinstall: {p}", markup=False)
+        stderr().print(f"coinstall: {printable(p)}", markup=False)
     sys.exit(2 if later_idx.problems or not later_idx.binaries else 0)

@@ -14,7 +14,7 @@ import io
 import posixpath
 import re
 from dataclasses import dataclass
-from typing import Protocol
+from typing import IO, Protocol
 
 # pyelftools and abi3info are imported where used: tens of milliseconds of start-up that a
 # run meeting no ELF object (or no stable-ABI module) need not pay (benchmarks/startup_bench.py).
@@ -190,11 +190,13 @@ class LinkInfo(Protocol):
     def init_exports(self) -> frozenset[str]: ...
 
 
-def read_elf(data: bytes, *, symbols: bool = False) -> ElfInfo | None:
+def read_elf(data: bytes | IO[bytes], *, symbols: bool = False) -> ElfInfo | None:
     """The ELF identification of ``data`` (a whole object file), None if it is not ELF.
 
     Args:
-        data: the whole file.
+        data: the whole file, in memory or as a seekable binary file (a member larger than
+            the ``content-mb`` limit comes spooled to a temporary file: pyelftools reads the
+            header, section headers, ``.dynsym`` and ``.dynstr`` by offset, never all of it).
         symbols: also read ``.dynsym`` (what the module imports from the interpreter and which
             init function it exports).  Costs a pass over the symbol table, so callers ask for it
             only where the file name does not already fix the runtime (untagged and stable-ABI
@@ -203,14 +205,22 @@ def read_elf(data: bytes, *, symbols: bool = False) -> ElfInfo | None:
     Raises:
         ValueError: the file starts with the ELF magic but its header is corrupt.
     """
-    if not data.startswith(b"\x7fELF"):
-        return None
+    if isinstance(data, bytes | bytearray):
+        if not data.startswith(b"\x7fELF"):
+            return None
+        stream: IO[bytes] = io.BytesIO(data)
+    else:
+        stream = data
+        stream.seek(0)
+        if stream.read(4) != b"\x7fELF":
+            return None
+        stream.seek(0)
     from elftools.common.exceptions import ELFError
     from elftools.elf.elffile import ELFFile
     from elftools.elf.sections import SymbolTableSection
 
     try:
-        elf = ELFFile(io.BytesIO(data))
+        elf = ELFFile(stream)
         imports: set[str] = set()
         exports: set[str] = set()
         if symbols:

@@ -11,6 +11,7 @@ import posixpath
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import IO
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
@@ -112,7 +113,8 @@ def _import_path(path: str, fmt: str) -> tuple[str, str | None]:
     return path, m["key"]
 
 
-def _looks_like_extension(name: str, content: bytes | None, version_2: bool = False) -> bool:
+def _looks_like_extension(name: str, content: bytes | IO[bytes] | None,
+                          version_2: bool = False) -> bool:
     if _TAGGED.search(name):
         return True
     if content is None:
@@ -121,23 +123,36 @@ def _looks_like_extension(name: str, content: bytes | None, version_2: bool = Fa
     stem2 = stem[:-len("module")] if stem.endswith("module") else stem
     # The init symbol's name sits in the dynamic string table (PEP 489 PyInit_<name>; Python 2
     # init<name>).  A byte search is enough to tell a module from a plain shared library.
-    for s in {stem, stem2}:
-        if s and (b"\0PyInit_" + s.encode() + b"\0" in content
-                  or b"\0_PyInit_" + s.encode() + b"\0" in content  # Mach-O: leading "_"
-                  or b"\0init" + s.encode() + b"\0" in content):
+    needles = [n for s in {stem, stem2} if s
+               for n in (b"\0PyInit_" + s.encode() + b"\0",
+                         b"\0_PyInit_" + s.encode() + b"\0",  # Mach-O: leading "_"
+                         b"\0init" + s.encode() + b"\0")]
+    if isinstance(content, bytes):
+        return any(n in content for n in needles)
+    # A spooled member: search it in 1 MiB windows that overlap by the longest needle.
+    keep = max(map(len, needles), default=0)
+    content.seek(0)
+    tail = b""
+    while chunk := content.read(1 << 20):
+        window = tail + chunk
+        if any(n in window for n in needles):
             return True
+        tail = window[-keep:]
     return False
 
 
 def classify(
     *, path: str, fmt: str, head: bytes, content: bytes | None, size: int, mode: int | None,
     mtime: int | None, catalogue: Catalogue, root: str | None = None,
+    spool: IO[bytes] | None = None,
 ) -> FileRecord:
     """Classify one regular file.
 
     Args:
         path: member path; fmt: the artifact format (``wheel``, ``deb``, ``rpm``, ``tree``);
         head, content: its first bytes and, where :func:`wants_content` asked, all of it;
+        spool: instead of ``content``, a temporary file holding it, for a member above the
+            ``content-mb`` limit (:attr:`coinstall.artifacts.base.Member.spool`);
         size, mode, mtime: from the archive; root: the tree's absolute directory for ``tree``.
     """
     ipath, data_key = _import_path(path, fmt)
@@ -160,15 +175,19 @@ def classify(
         rec.pyc_location = loc
         rec.pyc_header = pyc.parse_header(head, catalogue)
         return rec
-    if ext.is_extension_name(name) and _looks_like_extension(name, content):
+    whole: bytes | IO[bytes] | None = content if content is not None else spool
+    if ext.is_extension_name(name) and _looks_like_extension(name, whole):
         rec.kind = "extension"
         # The symbol table matters where the name does not pin one runtime: untagged names
         # (any CPython may find them) and stable-ABI names (any version from the baseline on).
         untagged_or_abi3 = not _TAGGED.search(name) or ".abi3" in name
         try:
-            data = content if content is not None else head
-            rec.elf = ext.read_elf(data, symbols=untagged_or_abi3)
+            rec.elf = ext.read_elf(whole if whole is not None else head,
+                                   symbols=untagged_or_abi3)
             if rec.elf is None:
+                # Mach-O and PE are parsed from bytes: a spooled one (above content-mb) is
+                # read from its head only, and its problem says it was cut short.
+                data = content if content is not None else head
                 rec.binary = objfile.read_object(data, symbols=untagged_or_abi3)
         except ValueError as exc:
             rec.elf_problem = str(exc)
@@ -285,12 +304,25 @@ def judge(records: Sequence[FileRecord], runtimes: Iterable[Runtime]) -> Judgeme
                 excluded[key] = f"Requires-Python {spec[1]} excludes {rt.id}"
         return excluded[key]
 
+    # Sources, .pth files and metadata without Requires-Python of one scope, directory and
+    # site root get the same verdict from every runtime: decided once per class and shared
+    # (the frozenset and the reasons dict), so a wheel of 100,000 sources costs a few
+    # hundred judgements, not 100,000 x runtimes (benchmarks/hostile_bench.py measures it).
+    shared: dict[tuple[object, ...], tuple[frozenset[str], dict[str, str]]] = {}
     for r in records:
         if r.kind == "other":
             continue
+        site_root = _site_root(r) if r.kind in ("source", "pth", "metadata") else None
+        key: tuple[object, ...] | None = None
+        if site_root is not None and r.requires_python is None:
+            key = (r.kind, r.scope, site_root,
+                   posixpath.dirname(r.abs_path) if r.abs_path is not None else None)
+            done = shared.get(key)
+            if done is not None:
+                out.usable[r.path], out.reasons[r.path] = done
+                continue
         ok: set[str] = set()
         why: dict[str, str] = {}
-        site_root = _site_root(r) if r.kind in ("source", "pth", "metadata") else None
         for rt in rts:
             reason = _judge_one(r, rt, paths, dirs_with_init, by_dir,
                                 spec_reason(site_root, rt) if site_root is not None else None,
@@ -301,6 +333,8 @@ def judge(records: Sequence[FileRecord], runtimes: Iterable[Runtime]) -> Judgeme
                 why[rt.id] = reason
         out.usable[r.path] = frozenset(ok)
         out.reasons[r.path] = why
+        if key is not None:
+            shared[key] = (out.usable[r.path], why)
     return out
 
 

@@ -26,8 +26,7 @@ from dataclasses import dataclass, field, replace
 
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
-from coinstall.artifacts import ArtifactError
-from coinstall.check import check_artifact
+from coinstall.check import TargetError, check_target
 from coinstall.config import Config
 from coinstall.fix import journal
 from coinstall.fix import wheel as wheel_mod
@@ -209,10 +208,9 @@ def fix_target(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue, con
             recovered = journal.recover(path)
         except (journal.JournalError, OSError) as exc:
             raise FixError(str(exc)) from None
-    try:
-        result = check_artifact(path, runtimes, catalogue, config, verdicts=False)
-    except ArtifactError as exc:
-        raise FixError(str(exc)) from None
+    result = check_target(path, runtimes, catalogue, config, verdicts=False)
+    if isinstance(result, TargetError):  # any failure reading it, as one line
+        raise FixError(result.message)
     if result.problems:
         raise FixError(result.problems[0])
     ctx = result.context

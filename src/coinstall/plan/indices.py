@@ -30,13 +30,17 @@ import lzma
 import os
 import re
 import xml.etree.ElementTree as ET
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, cast
 
 import lz4.frame
 import zstandard
+
+from coinstall.artifacts import ArtifactError, open_regular
+from coinstall.artifacts import limits as limits_mod
+from coinstall.artifacts.base import exc_line
+from coinstall.artifacts.limits import CHUNK, RATIO_FLOOR
 
 #: Fields kept from a ``Packages`` paragraph.
 BINARY_FIELDS = ("Package", "Source", "Version", "Architecture", "Depends", "Pre-Depends",
@@ -179,67 +183,111 @@ def compression_of(head: bytes) -> str | None:
     return None
 
 
-def read_bytes(path: str) -> bytes:
-    """The decompressed content of ``path`` (compression recognised by magic number).
+def _open_file(path: str) -> IO[bytes]:
+    """``path`` opened for reading if it is a regular file (a FIFO, socket or device is
+    refused unopened: :func:`coinstall.artifacts.open_regular`).
 
     Raises:
-        IndexError_: unreadable file, truncated or corrupt compressed stream.
+        IndexError_: missing, unreadable or not a regular file.
     """
     try:
-        with open(path, "rb") as f:
-            raw = f.read()
-    except OSError as e:
-        raise IndexError_(path, e.strerror or str(e)) from None
-    kind = compression_of(raw[:8])
+        return os.fdopen(open_regular(path), "rb")
+    except ArtifactError as e:
+        raise IndexError_(path, str(e)) from None
+
+
+def read_bytes(path: str) -> bytes:
+    """The decompressed content of ``path`` (compression recognised by magic number), read as
+    a stream and refused past the ``index-mb`` limit (a decompression bomb stops there).
+
+    Raises:
+        IndexError_: unreadable file, truncated or corrupt compressed stream, or larger than
+            the limit.
+    """
     try:
-        if kind is None:
-            return raw
-        if kind == "gz":
-            return gzip.decompress(raw)
-        if kind == "xz":
-            return lzma.decompress(raw)
-        if kind == "lz4":
-            out: bytes = lz4.frame.decompress(raw)
-            return out
-        if kind == "bz2":
-            return bz2.decompress(raw)
-        return _zstd_frames(raw)
-    except (EOFError, OSError, lzma.LZMAError, zlib.error, RuntimeError, ValueError,
-            zstandard.ZstdError) as e:
-        raise IndexError_(path, f"corrupt or truncated {kind} data ({e})") from None
+        with _open_stream(path) as stream:
+            capped = _Capped(stream, path)
+            parts: list[bytes] = []
+            while chunk := capped.read(CHUNK):
+                parts.append(chunk)
+    except IndexError_:
+        raise
+    except Exception as e:  # the decompressors raise open-ended errors on damage
+        kind = _kind(path)
+        what = f"{kind} data" if kind else "data"
+        raise IndexError_(path, f"corrupt or truncated {what} ({exc_line(e)})") from None
+    return b"".join(parts)
 
 
-def _zstd_frames(raw: bytes) -> bytes:
-    """Every zstd frame of ``raw``; a frame cut short raises (the streaming reader would
-    return what it got without a word)."""
-    dctx = zstandard.ZstdDecompressor()
-    out = []
-    while raw:
-        dobj = dctx.decompressobj()
-        out.append(dobj.decompress(raw))
-        if not dobj.eof:
-            raise EOFError("zstd frame ends early")
-        raw = dobj.unused_data
-    return b"".join(out)
+def _kind(path: str) -> str | None:
+    try:
+        with _open_file(path) as f:
+            return compression_of(f.read(8))
+    except IndexError_:
+        return None
+
+
+class _ZstdFrames:
+    """A stream over every zstd frame of ``raw`` that raises on a frame cut short (the
+    library's streaming reader would return what it got without a word).  Input is fed in
+    small pieces so one call never expands more than a bounded amount."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self._raw = raw
+        self._dctx = zstandard.ZstdDecompressor()
+        self._dobj = self._dctx.decompressobj()
+        self._pending = b""
+        self._started = False
+
+    def read(self, n: int = -1) -> bytes:
+        while True:
+            piece = self._pending or self._raw.read(4096)
+            self._pending = b""
+            if not piece:
+                if self._started and not self._dobj.eof:
+                    raise EOFError("zstd frame ends early")
+                return b""
+            if self._dobj.eof:  # the next frame
+                self._dobj = self._dctx.decompressobj()
+            self._started = True
+            out: bytes = self._dobj.decompress(piece)
+            if self._dobj.eof:
+                self._pending = self._dobj.unused_data
+            if out:
+                return out
+
+    def close(self) -> None:
+        self._raw.close()
+
+    def __enter__(self) -> _ZstdFrames:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def _open_stream(path: str) -> IO[bytes]:
-    """A decompressing binary stream for XML metadata (iterparse reads it incrementally)."""
-    with open(path, "rb") as f:
-        head = f.read(8)
-    kind = compression_of(head)
-    if kind == "gz":
-        return gzip.open(path, "rb")  # type: ignore[return-value]
-    if kind == "xz":
-        return lzma.open(path, "rb")
-    if kind == "bz2":
-        return bz2.open(path, "rb")
-    if kind == "zst":
-        return zstandard.ZstdDecompressor().stream_reader(open(path, "rb"))
-    if kind == "lz4":
-        stream: IO[bytes] = lz4.frame.open(path, "rb")
-        return stream
-    return open(path, "rb")
+    """A decompressing binary stream (gzip, xz, bzip2, zstd, lz4 or none, by magic number)
+    over a regular file; XML metadata is parsed from it incrementally."""
+    f = _open_file(path)
+    try:
+        kind = compression_of(f.read(8))
+        f.seek(0)
+        if kind == "gz":
+            return cast(IO[bytes], gzip.GzipFile(fileobj=f))
+        if kind == "xz":
+            return lzma.LZMAFile(f)
+        if kind == "bz2":
+            return cast(IO[bytes], bz2.BZ2File(f))
+        if kind == "zst":
+            return _ZstdFrames(f)  # type: ignore[return-value]
+        if kind == "lz4":
+            stream: IO[bytes] = lz4.frame.LZ4FrameFile(f, "rb")
+            return stream
+    except BaseException:
+        f.close()
+        raise
+    return f
 
 
 # --- Debian control files --------------------------------------------------------------------
@@ -437,9 +485,16 @@ def sniff_control(path: str) -> str | None:
     first paragraph (a ``Binary:`` field marks a ``Sources`` file)."""
     try:
         with _open_stream(path) as stream:
-            data = stream.read(65536)
-    except (OSError, EOFError, lzma.LZMAError, zstandard.ZstdError, RuntimeError) as e:
-        raise IndexError_(path, f"corrupt or truncated data ({e})") from None
+            data = b""
+            while len(data) < 65536:
+                chunk = stream.read(65536 - len(data))
+                if not chunk:
+                    break
+                data += chunk
+    except IndexError_:
+        raise
+    except Exception as e:  # the decompressors raise open-ended errors on damage
+        raise IndexError_(path, f"corrupt or truncated data ({exc_line(e)})") from None
     head = data.split(b"\n\n", 1)[0]
     if not head.startswith(b"Package:") and b"\nPackage:" not in head:
         return None
@@ -475,11 +530,42 @@ def srpm_name(sourcerpm: str) -> str:
     return parts[0] if len(parts) == 3 else base
 
 
+class _Capped:
+    """A stream that stops with :class:`IndexError_` past the ``index-mb`` limit, or past the
+    ``ratio`` limit (expanded bytes per byte of the file, once past 32 MB), like the artifact
+    readers' :class:`~coinstall.artifacts.limits.Budget`."""
+
+    def __init__(self, raw: IO[bytes], path: str) -> None:
+        self._raw, self._path, self._total = raw, path, 0
+        lim = limits_mod.default()
+        self._cap = lim.index_mb << 20
+        try:
+            size = os.path.getsize(path)
+        except OSError:
+            size = 0
+        self._ratio_cap = max(RATIO_FLOOR, lim.ratio * max(size, 1))
+        self._ratio = lim.ratio
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._raw.read(n if n is not None and n >= 0 else CHUNK)
+        self._total += len(data)
+        if self._total > self._cap:
+            raise IndexError_(self._path,
+                              f"expands beyond {self._cap >> 20} MB (limit index-mb)")
+        if self._total > self._ratio_cap:
+            raise IndexError_(self._path, f"expands beyond {self._total >> 20} MB, more than "
+                                          f"{self._ratio} times the file's size (limit ratio)")
+        return data
+
+
 def _locations(repomd: str) -> dict[str, str]:
     try:
-        root = ET.parse(repomd).getroot()
-    except (ET.ParseError, OSError) as e:
-        raise IndexError_(repomd, f"not a repomd.xml ({e})") from None
+        with _open_stream(repomd) as f:
+            root = ET.parse(_Capped(f, repomd)).getroot()
+    except IndexError_:
+        raise
+    except Exception as e:  # expat, the decompressors: open-ended errors on damage
+        raise IndexError_(repomd, f"not a repomd.xml ({exc_line(e)})") from None
     base = os.path.dirname(os.path.dirname(os.path.abspath(repomd)))
     out: dict[str, str] = {}
     for data in root.iter(f"{_NS_REPO}data"):
@@ -508,20 +594,21 @@ def read_repodata(repomd: str) -> Index:
         fl = locs["filelists"]
         try:
             with _open_stream(fl) as stream:
-                for _, el in ET.iterparse(stream):
+                for _, el in ET.iterparse(_Capped(stream, fl)):
                     if el.tag == f"{_NS_FL}package":
                         pkgid_files[el.get("pkgid", "")] = [
                             (f.text or "").lstrip("/") for f in el.iter(f"{_NS_FL}file")]
                         el.clear()
-        except (ET.ParseError, OSError, EOFError, lzma.LZMAError, zstandard.ZstdError) as e:
-            idx.problems.append(IndexProblem(fl, 0, f"filelists unreadable ({e}); "
+        except Exception as e:  # expat, the decompressors, IndexError_: the file's problem
+            why = e.message if isinstance(e, IndexError_) else exc_line(e)
+            idx.problems.append(IndexProblem(fl, 0, f"filelists unreadable ({why}); "
                                                     "planning from primary only"))
     prim = locs["primary"]
     srcs: dict[str, list[str]] = {}
     n = 0
     try:
         with _open_stream(prim) as stream:
-            for _, el in ET.iterparse(stream):
+            for _, el in ET.iterparse(_Capped(stream, prim)):
                 if el.tag != f"{_NS_COMMON}package":
                     continue
                 n += 1
@@ -534,8 +621,9 @@ def read_repodata(repomd: str) -> Index:
                 else:
                     idx.binaries.append(rec)
                     srcs.setdefault(rec.source, []).append(rec.name)
-    except (ET.ParseError, OSError, EOFError, lzma.LZMAError, zstandard.ZstdError) as e:
-        raise IndexError_(prim, f"primary unreadable after {n} packages ({e})") from None
+    except Exception as e:  # expat, the decompressors, IndexError_: the file's problem
+        why = e.message if isinstance(e, IndexError_) else exc_line(e)
+        raise IndexError_(prim, f"primary unreadable after {n} packages ({why})") from None
     idx.files.append(prim)
     for name, bins in srcs.items():
         s = idx.sources.get(name)

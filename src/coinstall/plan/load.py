@@ -17,10 +17,12 @@ import hashlib
 import marshal
 import os
 import re
+import stat
 import sys
 import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import IO
 
 from coinstall.plan.indices import (
     BinaryRecord,
@@ -103,7 +105,7 @@ def read_cached(kind: str, path: str, use_cache: bool = True) -> Index:
 _STABLE_ABI_SO = re.compile(r"\.abi3t?(?:-[^./]+)?\.so$")
 
 
-def _baseline(content: bytes) -> tuple[int, int] | None:
+def _baseline(content: bytes | IO[bytes]) -> tuple[int, int] | None:
     """Stable-ABI baseline of one extension module from its dynamic imports (see
     :func:`coinstall.files.extension.stable_abi_baseline`); None if unreadable."""
     from coinstall.files.extension import read_elf, stable_abi_baseline
@@ -134,7 +136,7 @@ def _artifacts(path: str, idx: Index) -> bool:
 def _artifact(fp: str, idx: Index) -> None:
     """One .deb/.rpm/.whl as a binary record: relations, paths, stable-ABI baseline."""
     from coinstall.artifacts import open_artifact
-    from coinstall.artifacts.base import ArtifactError
+    from coinstall.artifacts.base import ArtifactError, exc_line
     from coinstall.plan.indices import srpm_name
 
     try:
@@ -144,12 +146,14 @@ def _artifact(fp: str, idx: Index) -> None:
         baseline: tuple[int, int] | None = None
         for m in reader.members(lambda p, s: _STABLE_ABI_SO.search(p) is not None):
             files.append(m.path)
-            if m.content is not None:
-                b = _baseline(m.content)
+            whole = m.content if m.content is not None else m.spool
+            if whole is not None:
+                b = _baseline(whole)
                 if b is not None and (baseline is None or b > baseline):
                     baseline = b
-    except (ArtifactError, OSError, ValueError) as e:
-        idx.problems.append(IndexProblem(fp, 0, f"unreadable artifact ({e}); skipped"))
+    except Exception as e:  # any failure of one artifact is its problem; the others go on
+        why = str(e) if isinstance(e, ArtifactError) else exc_line(e, typed=True)
+        idx.problems.append(IndexProblem(fp, 0, f"unreadable artifact ({why}); skipped"))
         return
     fn = os.path.basename(fp)
     syntax = "rpm" if info.format == "rpm" else "deb"
@@ -174,8 +178,16 @@ def load(repos: list[str], *, use_cache: bool = True,
     idx = Index()
     jobs: list[tuple[str, str]] = []
     for repo in repos:
-        if not os.path.exists(repo):
-            idx.problems.append(IndexProblem(repo, 0, "no such file or directory"))
+        try:
+            mode = os.stat(repo).st_mode
+        except OSError as e:
+            idx.problems.append(IndexProblem(repo, 0, (e.strerror or str(e)).lower()))
+            continue
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            from coinstall.artifacts import file_kind
+
+            idx.problems.append(IndexProblem(
+                repo, 0, f"{file_kind(mode)}, not a regular file or directory: not opened"))
             continue
         if os.path.isfile(repo) and repo.endswith(_ARTIFACT_ENDINGS):
             _artifacts(repo, idx)
@@ -211,3 +223,8 @@ def _read_one(kind: str, path: str, use_cache: bool,
         return read_cached(kind, path, use_cache)
     except IndexError_ as e:
         return IndexProblem(e.path, 0, e.message)
+    except Exception as e:  # a damaged index reaching an unforeseen error: its problem alone
+        from coinstall.artifacts.base import exc_line
+
+        return IndexProblem(path, 0, f"unreadable ({exc_line(e, typed=True)})")
+

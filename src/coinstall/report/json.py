@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import IO, Any
 
 from coinstall.check import CheckResult, matrix
 
@@ -15,12 +15,16 @@ def to_json(result: CheckResult, stack: str | None = None) -> dict[str, Any]:
     artifacts = []
     for a in result.artifacts:
         files = []
+        # Files share verdict sets (coinstall.files.verdict.judge): one sorted list per set.
+        lists: dict[frozenset[str], list[str]] = {}
         for r in a.records:
             usable = a.judgement.usable.get(r.path)
+            if usable is not None and usable not in lists:
+                lists[usable] = sorted(usable)
             files.append({
                 "path": r.path,
                 "kind": r.kind,
-                "usable_by": sorted(usable) if usable is not None else None,
+                "usable_by": lists[usable] if usable is not None else None,
             })
         artifacts.append({
             "path": a.info.path,
@@ -49,3 +53,22 @@ def to_json(result: CheckResult, stack: str | None = None) -> dict[str, Any]:
 def dumps(result: CheckResult, stack: str | None = None) -> str:
     """The report as indented JSON text."""
     return json.dumps(to_json(result, stack), indent=2, sort_keys=False)
+
+
+def dump(result: CheckResult, out: IO[str], stack: str | None = None) -> None:
+    """:func:`dumps` written to ``out`` piece by piece (:func:`dump_doc`)."""
+    dump_doc(to_json(result, stack), out)
+
+
+def dump_doc(doc: dict[str, Any], out: IO[str]) -> None:
+    """``doc`` as indented JSON written to ``out`` in pieces, then a newline: a report of
+    100,000 files is hundreds of MB of text, never held whole (same text as
+    ``json.dumps(doc, indent=2)``)."""
+    buf: list[str] = []
+    for piece in json.JSONEncoder(indent=2).iterencode(doc):
+        buf.append(piece)
+        if len(buf) >= 65536:
+            out.write("".join(buf))
+            buf.clear()
+    buf.append("\n")
+    out.write("".join(buf))

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
+
+from coinstall.report.escape import markup as escape
 
 _TITLES = {
     "add": "add Python {new} beside {old}",

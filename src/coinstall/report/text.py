@@ -9,6 +9,7 @@ from rich.table import Table
 
 from coinstall.artifacts.base import ArtifactInfo
 from coinstall.check import ArtifactResult, CheckResult, MatrixRow, matrix
+from coinstall.report.escape import markup
 from coinstall.report.paths import shown_path
 from coinstall.rules import Rule
 from coinstall.rules.profiles import PROFILES
@@ -23,7 +24,8 @@ def _header(a: ArtifactResult) -> str:
     parts = [p for p in (i.name, i.version, i.arch) if p]
     kinds = Counter(r.kind for r in a.records)
     counted = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
-    return f"{i.path}  [{i.format}{': ' + ' '.join(parts) if parts else ''}]  ({counted})"
+    desc = markup(f"[{i.format}{': ' + ' '.join(parts) if parts else ''}]")
+    return f"{markup(i.path)}  {desc}  ({counted})"
 
 
 def _label(ids: list[str]) -> str:
@@ -55,7 +57,7 @@ def _matrix_table(rows: list[MatrixRow], verbose: bool, info: ArtifactInfo) -> T
         first = members[0]
         ids = [m.runtime.id for m in members]
         label = _label(ids) + ("" if first.runtime.installed else " (known)")
-        why = (f"{shown_path(info, first.example)}: {first.reason}"
+        why = (markup(f"{shown_path(info, first.example)}: {first.reason}")
                if first.reason and first.example else "")
         t.add_row(label, f"[{_STYLE[first.verdict]}]{first.verdict}[/]",
                   f"{first.usable}/{first.total}", why)
@@ -78,9 +80,9 @@ def render(result: CheckResult, console: Console, *, verbose: bool = False) -> N
         if a.findings:
             console.print()
         for f in a.findings:
-            where = f" {shown_path(a.info, f.path)}" if f.path else ""
+            where = f" {markup(shown_path(a.info, f.path))}" if f.path else ""
             console.print(f"  [{_SEV_STYLE[f.severity]}]{f.severity}[/] {f.rule}{where}: "
-                          f"{f.message}", highlight=False, soft_wrap=True)
+                          f"{markup(f.message)}", highlight=False, soft_wrap=True)
         console.print()
     _totals(result, console)
 
@@ -111,7 +113,7 @@ def render_summary(result: CheckResult, console: Console) -> None:
         fired = ", ".join(f"{r} ({n})" if n > 1 else r for r, n in sorted(rules.items()))
         # A package file by its name; a directory by its path (many are "site-packages").
         label = a.info.path if a.info.format == "tree" else a.info.path.rsplit("/", 1)[-1]
-        t.add_row(label, a.profile.name,
+        t.add_row(markup(label), a.profile.name,
                   f"[{_SEV_STYLE['error']}]{sev['error']}[/]" if sev["error"] else "0",
                   str(sev["warning"]), str(sev["info"]), fired or "-")
     console.print(t)
