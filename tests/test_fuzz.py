@@ -1,6 +1,6 @@
 """Seeded mutation fuzzing of every reader, checked beside a good file (issue 9).
 
-Real corpus files (wheels, .debs, RPMs, a Debian ``Packages`` index made by
+Real corpus files (wheels, .debs, RPMs, spec files, a Debian ``Packages`` index made by
 ``dpkg-scanpackages`` from real .debs, RPM ``repodata`` made by ``createrepo_c`` from real RPMs)
 are mutated (bytes flipped, truncated, a chunk duplicated or removed; :func:`hostile.mutate`)
 with a fixed seed, so a failure names a mutant that reproduces.  Mutants go to one ``coinstall``
@@ -8,8 +8,8 @@ child per batch, beside a good file, each child under a timeout.  Must hold: no 
 hang, the good file always reported, every mutant accounted for (checked or one error line),
 the JSON document always parses, exit status 0, 1 or 2 (never 3).
 
-Bounded: 1,010 mutants (360 wheels, 200 .debs, 240 RPMs, 120 Debian indices, 90 RPM
-repodata files) in about 30 children, 30-40 s on two busy cores.  ``COINSTALL_FUZZ_SCALE``
+Bounded: 1,170 mutants (360 wheels, 200 .debs, 240 RPMs, 120 Debian indices, 90 RPM
+repodata files, 160 spec files) in about 45 children, 30-40 s on two busy cores.  ``COINSTALL_FUZZ_SCALE``
 multiplies the counts for a longer local run (``COINSTALL_FUZZ_SCALE=10``: 10,100 mutants).
 """
 
@@ -168,3 +168,38 @@ def test_fuzz_rpm_repodata(tmp_path: Path) -> None:
             repos.append(d)
     for i in range(0, len(repos), 30):
         _plan_batch(repos[i:i + 30], good, 3)
+
+
+SPEC_DIR = Path(__file__).resolve().parent / "data" / "spec"
+
+
+def test_fuzz_specs(tmp_path: Path) -> None:
+    """Mutants of real spec files (Fedora, EPEL 7, alternative stack, openSUSE), linted beside
+    a good spec: one error line or findings per mutant, never a traceback or a hang; a sample
+    is also ported (exit 0 or 2, nothing else)."""
+    sources = [SPEC_DIR / "fedora" / "python-ansicolor.spec",
+               SPEC_DIR / "epel7" / "python-scandir.spec",
+               SPEC_DIR / "alt" / "python3.11-six.spec",
+               SPEC_DIR / "suse" / sorted(os.listdir(SPEC_DIR / "suse"))[0]]
+    good = SPEC_DIR / "fedora" / "PyYAML.spec"
+    mutants: list[Path] = []
+    for k, src in enumerate(sources):
+        mutants += _mutants(src, tmp_path, 40 * SCALE, SEED + 300 + k)
+    for i in range(0, len(mutants), 40):
+        batch = mutants[i:i + 40]
+        r = hostile.run("spec", "lint", "--format", "json", str(good), *map(str, batch),
+                        timeout=TIMEOUT)
+        assert r.rc != "timeout", f"hang on one of {[m.name for m in batch]}"
+        assert "Traceback" not in r.err + r.out, r.err[-3000:]
+        assert r.rc in (0, 1, 2), (r.rc, r.err[-3000:])
+        report = json.loads(r.out)
+        checked = {a["path"] for a in report["artifacts"]}
+        erred = {e["path"] for e in report["errors"]}
+        assert str(good) in checked
+        for m in batch:
+            assert str(m) in checked | erred, f"{m.name}: neither linted nor reported"
+    for m in mutants[:: max(1, len(mutants) // 12)]:
+        r = hostile.run("spec", "port", "--to", "epel", str(m), timeout=TIMEOUT)
+        assert r.rc != "timeout", f"port hangs on {m.name}"
+        assert "Traceback" not in r.err + r.out, (m.name, r.err[-3000:])
+        assert r.rc in (0, 2), (m.name, r.rc, r.err[-3000:])
