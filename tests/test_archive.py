@@ -76,6 +76,7 @@ def test_pool_gives_the_serial_bytes(corpus: list[str], serial: dict[str, str]) 
     tally = write_json(_outcomes(corpus, st, runner.PoolBackend(st, 2)), buf, RTS, None)
     assert buf.getvalue() == serial["json"]
     assert str(tally.exit_status) == serial["status"]
+    st = _settings(corpus, matrix=True)
     res = collect(_outcomes(corpus, st, runner.PoolBackend(st, 2)), RTS)
     assert sarif_report.dumps(res) == serial["sarif"]
     out = StringIO()

@@ -93,6 +93,7 @@ def run_key(settings: Settings) -> str:
         "stack": str(cfg.stack),
         "digests": settings.digests,
         "set_index": settings.set_index,
+        "matrix": settings.matrix,
     }
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -112,9 +113,12 @@ class ResultCache:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS results (sha256 TEXT, key TEXT, "
-                         "outcome BLOB, setindex BLOB, PRIMARY KEY (sha256, key)) WITHOUT ROWID")
+                         "outcome BLOB, artifact BLOB, setindex BLOB, PRIMARY KEY (sha256, key)) "
+                         "WITHOUT ROWID")
         self._db.execute("CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER,"
                          " mtime_ns INTEGER, inode INTEGER, sha256 TEXT) WITHOUT ROWID")
+        self._db.execute("CREATE TABLE IF NOT EXISTS setresults (key TEXT PRIMARY KEY, "
+                         "findings BLOB) WITHOUT ROWID")
         self._pending = 0
         self.hits = 0
         self.misses = 0
@@ -149,25 +153,43 @@ class ResultCache:
                     (os.path.abspath(path), st.st_size, st.st_mtime_ns, st.st_ino, sha256))
 
     def get(self, sha256: str, key: str, path: str) -> Outcome | None:
-        row = self._db.execute("SELECT outcome, setindex FROM results WHERE sha256 = ? AND "
-                               "key = ?", (sha256, key)).fetchone()
+        row = self._db.execute("SELECT outcome, artifact, setindex FROM results WHERE "
+                               "sha256 = ? AND key = ?", (sha256, key)).fetchone()
         if row is None:
             self.misses += 1
             return None
         self.hits += 1
-        return Outcome.from_cache(path, sha256, json.loads(zlib.decompress(row[0])), row[1])
+        artifact = zlib.decompress(row[1]).decode() if row[1] is not None else None
+        return Outcome.from_cache(path, sha256, json.loads(zlib.decompress(row[0])), artifact,
+                                  row[2])
 
     def put(self, key: str, outcome: Outcome) -> None:
         assert outcome.sha256 is not None
         blob = zlib.compress(json.dumps(outcome.to_cache(), separators=(",", ":")).encode(), 1)
-        self._write("INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?)",
-                    (outcome.sha256, key, blob, outcome.index))
+        art = zlib.compress(outcome.artifact.encode(), 1) if outcome.artifact is not None \
+            else None
+        self._write("INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?)",
+                    (outcome.sha256, key, blob, art, outcome.index))
+
+    def get_set(self, key: str) -> dict[int, list[dict[str, Any]]] | None:
+        """The set-scope rules' findings kept for one group of artifacts (position -> findings),
+        or None."""
+        row = self._db.execute("SELECT findings FROM setresults WHERE key = ?",
+                               (key,)).fetchone()
+        if row is None:
+            return None
+        return {int(k): v for k, v in json.loads(zlib.decompress(row[0])).items()}
+
+    def put_set(self, key: str, findings: dict[int, list[dict[str, Any]]]) -> None:
+        blob = zlib.compress(json.dumps(findings, separators=(",", ":")).encode(), 1)
+        self._write("INSERT OR REPLACE INTO setresults VALUES (?, ?)", (key, blob))
 
     def clear(self) -> tuple[int, int]:
         """Delete every row; returns (results, files) deleted."""
         self.commit()
         n = self._db.execute("DELETE FROM results").rowcount
         m = self._db.execute("DELETE FROM files").rowcount
+        self._db.execute("DELETE FROM setresults")
         self._db.execute("VACUUM")
         return n, m
 

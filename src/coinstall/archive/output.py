@@ -17,11 +17,13 @@ the extra findings: memory holds the indexes, not the results.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import tempfile
 from collections.abc import Iterator, Sequence
-from typing import IO
+from typing import IO, Any
 
+from coinstall.archive.cache import ResultCache
 from coinstall.archive.setrules import set_findings
 from coinstall.archive.worker import Outcome
 from coinstall.artifacts.base import ArtifactInfo
@@ -42,37 +44,84 @@ _ERROR_MARK = '"severity":"error"'
 
 
 def with_set_findings(outcomes: Iterator[Outcome], runtimes: Sequence[Runtime],
-                      catalogue: Catalogue, config: Config | None) -> Iterator[Outcome]:
+                      catalogue: Catalogue, config: Config | None,
+                      cache: ResultCache | None = None, key: str = "") -> Iterator[Outcome]:
     """The outcomes again, each artifact's findings extended by the set-scope rules' (see the
-    module docstring); they come out once every outcome has come in."""
+    module docstring); they come out once every outcome has come in.
+
+    With a ``cache``, the extra findings are kept under the digest of ``key`` and every
+    artifact's path and SHA-256: a re-run over the same files reuses them without rebuilding
+    a single context."""
     indexes: list[bytes] = []
     where: list[int] = []
+    group = hashlib.sha256(key.encode())
+    cacheable = cache is not None
     with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
         for count, o in enumerate(outcomes):
             if o.index is not None and o.artifact is not None:
                 indexes.append(o.index)
                 where.append(count)
-            spool.write(json.dumps([o.path, o.sha256, o.artifact, o.matrix, o.errors],
+                if o.sha256 is None:
+                    cacheable = False
+                group.update(f"{o.path}\0{o.sha256}\n".encode())
+            # two lines per outcome: the small part as JSON, then the artifact's compact JSON
+            # text as it is (it holds no newline), so that nothing large is parsed again
+            spool.write(json.dumps([o.path, o.sha256, o.matrix, o.errors],
                                    separators=(",", ":")) + "\n")
-        extra = {where[k]: v
-                 for k, v in set_findings(indexes, runtimes, catalogue, config).items()}
+            spool.write(o.artifact or "")
+            spool.write("\n")
+        extra: dict[int, list[dict[str, Any]]] | None = None
+        if cacheable and cache is not None:
+            extra = cache.get_set(group.hexdigest())
+        if extra is None:
+            found = set_findings(indexes, runtimes, catalogue, config)
+            extra = {where[k]: v for k, v in found.items()}
+            if cacheable and cache is not None:
+                cache.put_set(group.hexdigest(), extra)
         del indexes, where
         spool.seek(0)
-        for n, line in enumerate(spool):
-            path, sha, artifact, rows, errors = json.loads(line)
+        n = 0
+        while True:
+            head = spool.readline()
+            if not head:
+                break
+            artifact: str | None = spool.readline().rstrip("\n") or None
+            path, sha, rows, errors = json.loads(head)
             if n in extra and artifact is not None:
-                obj = json.loads(artifact)
-                obj["findings"].extend(extra[n])
-                artifact = json.dumps(obj, separators=(",", ":"))
+                artifact = add_findings(artifact, extra[n])
             yield Outcome(path, sha, artifact, rows, errors)
+            n += 1
+
+
+_FINDINGS = ',"findings":'
+
+
+def add_findings(artifact: str, more: list[dict[str, Any]]) -> str:
+    """``artifact`` (compact JSON text of an artifact object, ``"findings"`` its last key, as
+    :func:`coinstall.report.json.to_json` writes it) with ``more`` findings appended.  Only
+    the findings array is parsed: an artifact of 20,000 files is 20 MB of JSON.  In compact
+    JSON ``,"findings":`` occurs unescaped only as a key, and the last one is the top-level
+    key."""
+    at = artifact.rfind(_FINDINGS)
+    if at >= 0 and artifact.endswith("]}"):
+        try:
+            found = json.loads(artifact[at + len(_FINDINGS):-1])
+        except ValueError:
+            found = None
+        if isinstance(found, list):
+            return (artifact[:at + len(_FINDINGS)]
+                    + json.dumps(found + more, separators=(",", ":")) + "}")
+    obj = json.loads(artifact)  # another layout: parse it all
+    obj["findings"].extend(more)
+    return json.dumps(obj, separators=(",", ":"))
 
 
 def artifact_result(o: Outcome, runtimes: Sequence[Runtime]) -> ArtifactResult:
     """An :class:`ArtifactResult` holding what the text and SARIF reports read (header, file
-    kinds, verdicts, the first reason per runtime, findings, profile), rebuilt from an
-    outcome."""
+    kinds, verdicts, the first reason per runtime — when the outcome has its matrix rows —,
+    findings, profile), rebuilt from an outcome."""
     a = o.artifact_json()
-    assert a is not None and o.matrix is not None
+    assert a is not None
     info = ArtifactInfo(path=a["path"], format=a["format"], name=a["name"],
                         version=a["version"], arch=a["arch"], provides=a["provides"],
                         requires=a["requires"])
@@ -80,7 +129,7 @@ def artifact_result(o: Outcome, runtimes: Sequence[Runtime]) -> ArtifactResult:
     usable = {f["path"]: frozenset(f["usable_by"]) for f in a["files"]
               if f["usable_by"] is not None}
     reasons: dict[str, dict[str, str]] = {}
-    for rt, row in zip(runtimes, o.matrix, strict=True):
+    for rt, row in zip(runtimes, o.matrix or [], strict=o.matrix is not None):
         if row[3] is not None and row[4] is not None:
             reasons.setdefault(row[4], {})[rt.id] = row[3]
     findings = [Finding(f["rule"], f["severity"], f["path"], f["message"])
@@ -147,9 +196,14 @@ def write_jsonl(outcomes: Iterator[Outcome], out: IO[str], runtimes: Sequence[Ru
                          separators=(",", ":")) + "\n")
     for o in outcomes:
         tally.add(o)
-        text = o.artifact_text()
-        if text is not None:
-            out.write('{"artifact":' + text + "}\n")
+        if o.artifact is not None:  # written in pieces: one artifact can be 20 MB of JSON
+            out.write('{"artifact":{"path":' + json.dumps(o.path))
+            if o.artifact != "{}":
+                out.write(",")
+                out.write(o.artifact[1:])
+            else:
+                out.write("}")
+            out.write("}\n")
         for m in o.errors:
             out.write(json.dumps({"error": {"path": o.path, "message": m}},
                                  separators=(",", ":")) + "\n")

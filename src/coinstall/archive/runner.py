@@ -157,7 +157,7 @@ def _cacheable(o: Outcome) -> bool:
 
 def run(targets: Sequence[Target], settings: Settings, *, backend: Backend,
         cache: ResultCache | None = None, progress: Progress | None = None,
-        window: int = 256) -> Iterator[Outcome]:
+        window: int = 128) -> Iterator[Outcome]:
     """Check every target; yield the outcomes in target order (see the module docstring).
 
     Raises:
@@ -232,6 +232,11 @@ def run(targets: Sequence[Target], settings: Settings, *, backend: Backend,
                     else:
                         submit(nxt)
                     nxt += 1
+                    while next_emit in results:  # hits go out at once, not a window later
+                        yield results.pop(next_emit)
+                        next_emit += 1
+                        if progress is not None:
+                            progress(next_emit, n, cached)
             # 2. hand out what is ready, in order
             while next_emit in results:
                 yield results.pop(next_emit)

@@ -11,7 +11,7 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from coinstall.archive import runner, setrules
-from coinstall.archive.cache import ResultCache
+from coinstall.archive.cache import ResultCache, run_key
 from coinstall.archive.output import collect, with_set_findings, write_json, write_jsonl
 from coinstall.archive.runner import Backend, Target
 from coinstall.archive.worker import Outcome, Settings
@@ -71,8 +71,8 @@ def run_check(paths: Sequence[str], cfg: Config, runtimes: Sequence[Runtime], ca
     targets, late = _targets(paths, repo, mirror, select_packages)
     packages = sum(1 for t in targets if not os.path.isdir(t.path))
     settings = Settings(tuple(runtimes), cfg, digests=packages > 1 and cfg.enabled(
-        "file-conflict"), set_index=bool(setrules.active(cfg)), timeout=timeout,
-        hash_files=use_cache)
+        "file-conflict"), set_index=bool(setrules.active(cfg)), matrix=fmt == "text",
+        timeout=timeout, hash_files=use_cache)
     cache = ResultCache() if use_cache else None
     n_jobs = jobs if jobs else runner.default_jobs(len(targets))
     backend = _backend(settings, n_jobs, scheduler)
@@ -89,7 +89,8 @@ def run_check(paths: Sequence[str], cfg: Config, runtimes: Sequence[Runtime], ca
     outcomes: Iterator[Outcome] = runner.run(targets, settings, backend=backend, cache=cache,
                                              progress=progress if show else None)
     if settings.set_index:
-        outcomes = with_set_findings(outcomes, runtimes, cat, cfg)
+        outcomes = with_set_findings(outcomes, runtimes, cat, cfg, cache,
+                                     run_key(settings) if cache is not None else "")
     try:
         with bar:
             if fmt == "jsonl":
