@@ -208,3 +208,45 @@ def test_repo_mirror_rpm(corpus_rpms: list[Path], tmp_path: Path) -> None:
     assert sorted(Path(t.path).name for t in listed.targets) == sorted(p.name for p in corpus_rpms)
     assert all(t.sha256 and len(t.sha256) == 64 for t in listed.targets)
     assert listed.absent == []
+
+
+def test_pool_survives_a_killed_worker(corpus: list[str], serial: dict[str, str]) -> None:
+    """SIGKILL one pool process mid-run: the pool is rebuilt, the tasks that were running are
+    retried one at a time, and the output is still the serial run's."""
+    import signal
+
+    import psutil
+
+    st = _settings(corpus)
+    killed: list[int] = []
+
+    def progress(done: int, total: int, cached: int) -> None:
+        if done == 3 and not killed:
+            servers = [p for p in psutil.Process().children()
+                       if "forkserver" in " ".join(p.cmdline())]
+            workers = [w for s in servers for w in s.children()]  # forked by the server
+            assert workers
+            os.kill(workers[0].pid, signal.SIGKILL)
+            killed.append(workers[0].pid)
+
+    out = runner.run([runner.Target(p) for p in corpus], st,
+                     backend=runner.PoolBackend(st, 2), progress=progress)
+    buf = StringIO()
+    tally = write_json(with_set_findings(out, RTS, CAT, st.config), buf, RTS, None)
+    assert killed
+    assert tally.errors == 0
+    assert buf.getvalue() == serial["json"]
+
+
+def test_cache_commands(tmp_path: Path, corpus_debs: dict[str, Path],
+                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COINSTALL_CACHE_DIR", str(tmp_path / "c"))
+    debs = sorted(str(p) for p in corpus_debs.values())[:3]
+    res = CliRunner().invoke(main, ["check", "--no-installed", "--format", "jsonl", "--jobs",
+                                    "1", *debs])
+    assert res.exit_code in (0, 1)
+    info = CliRunner().invoke(main, ["cache", "info"])
+    assert "3 results, 3 file digests" in info.output
+    clear = CliRunner().invoke(main, ["cache", "clear"])
+    assert "removed 3 results and 3 file digests" in clear.output
+    assert "0 results" in CliRunner().invoke(main, ["cache", "info"]).output

@@ -132,8 +132,14 @@ class PoolBackend:
 
     def close(self) -> None:
         if self._pool is not None:
+            if self._futures:  # interrupted: do not wait for running tasks
+                # ProcessPoolExecutor has no public way to stop its processes before 3.14
+                # (terminate_workers); its _processes map is the documented-in-source one.
+                for proc in list(getattr(self._pool, "_processes", {}).values()):
+                    proc.terminate()
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+            self._futures.clear()
 
 
 #: ``progress(done, total, cached)`` after each target.

@@ -28,7 +28,7 @@ from types import FrameType
 from typing import Any
 
 from coinstall.artifacts import ArtifactError
-from coinstall.check import ArtifactResult, CheckResult, check_artifact, matrix
+from coinstall.check import ArtifactResult, check_artifact, matrix
 from coinstall.config import Config
 from coinstall.report import json as json_report
 from coinstall.runtimes import catalogue as catalogue_mod
@@ -187,11 +187,11 @@ def file_sha256(path: str) -> str:
 def outcome_of(path: str, result: ArtifactResult, settings: Settings,
                sha256: str | None = None) -> Outcome:
     """The compact form of one artifact's result (its JSON object made by the JSON report
-    itself, :func:`coinstall.report.json.to_json`, so both stay the same)."""
+    itself, :func:`coinstall.report.json.artifact_to_json`, so both stay the same)."""
     from coinstall.archive import setrules
 
     runtimes = list(settings.runtimes)
-    obj = json_report.to_json(CheckResult(runtimes, [result], []))["artifacts"][0]
+    obj = json_report.artifact_to_json(result, runtimes)
     obj.pop("path")
     rows = [[r.usable, r.total, r.verdict, r.reason, r.example]
             for r in matrix(result, runtimes)] if settings.matrix else None

@@ -98,7 +98,7 @@ def check_cmd(targets: tuple[str, ...], fmt: str, summary: bool, profile: str | 
     installed = discover(pythons, not no_installed)
     all_rts = combine(installed, cat)
     paths = list(targets) if targets else default_targets(installed)
-    if check_archive.wanted(jobs, scheduler, repo, fmt, len(paths)):
+    if check_archive.wanted(jobs, scheduler, repo, fmt, len(paths)) or mirror:
         sys.exit(check_archive.run_check(
             paths, cfg, all_rts, cat, fmt=fmt, summary=summary, verbose=verbose, jobs=jobs,
             scheduler=scheduler, repo=repo, mirror=mirror, select_packages=select_packages,

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Iterator, Sequence
 
@@ -34,6 +35,8 @@ def wanted(jobs: int | None, scheduler: str | None, repo: str | None, fmt: str,
 def _targets(paths: Sequence[str], repo: str | None, mirror: str | None,
              select_packages: str | None) -> tuple[list[Target], list[TargetError]]:
     if repo is None:
+        if mirror is not None or select_packages is not None:
+            raise click.UsageError("--mirror and --select-packages go with --repo INDEX")
         missing = [p for p in paths if not os.path.lexists(p)]
         return ([Target(p) for p in paths if p not in missing],
                 [TargetError(p, "no such file or directory") for p in missing])
@@ -57,7 +60,11 @@ def _backend(settings: Settings, jobs: int, scheduler: str | None) -> Backend:
     if scheduler:
         from coinstall.archive.dask_backend import DaskBackend
 
-        return DaskBackend(scheduler, settings)
+        try:
+            return DaskBackend(scheduler, settings)
+        except (OSError, TimeoutError, ValueError) as exc:
+            stderr().print(f"coinstall: no Dask scheduler at {scheduler}: {exc}", markup=False)
+            sys.exit(2)
     if jobs <= 1:
         return runner.InlineBackend(settings)
     return runner.PoolBackend(settings, jobs)
@@ -68,6 +75,8 @@ def run_check(paths: Sequence[str], cfg: Config, runtimes: Sequence[Runtime], ca
               scheduler: str | None, repo: str | None, mirror: str | None,
               select_packages: str | None, timeout: float, use_cache: bool) -> int:
     """Run the archive check and write the report; returns the exit status."""
+    # SIGTERM unwinds like Ctrl-C, so that the pool's processes are stopped, not orphaned
+    old_term = signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     targets, late = _targets(paths, repo, mirror, select_packages)
     packages = sum(1 for t in targets if not os.path.isdir(t.path))
     settings = Settings(tuple(runtimes), cfg, digests=packages > 1 and cfg.enabled(
@@ -113,4 +122,5 @@ def run_check(paths: Sequence[str], cfg: Config, runtimes: Sequence[Runtime], ca
     finally:
         if cache is not None:
             cache.close()
+        signal.signal(signal.SIGTERM, old_term)
     return status
