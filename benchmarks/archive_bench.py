@@ -16,8 +16,9 @@ Runs, each a fresh process of ``coinstall check --repo Packages.xz --mirror ... 
 'python3-*' --format jsonl --no-installed``:
 
 * cold, ``--jobs 2``, empty result cache: wall; CPU of every process of the run (psutil,
-  sampled every 50 ms over the process tree: the parent, the forkserver, the workers); peak
-  RSS of all those processes together;
+  sampled every 50 ms over the process tree: the parent, the forkserver, the workers; each
+  process's own user + system time, never its reaped children's, which would count the
+  workers twice); peak RSS of all those processes together;
 * warm: the same again over the filled cache;
 * ``--jobs 1 --no-cache`` and ``--jobs 2 --no-cache``: the speedup of the pool;
 * the decompression floor: ``dpkg-deb --fsys-tarfile`` over every file, one process at a time
@@ -123,7 +124,9 @@ def measure(cmd: list[str], env: dict[str, str] | None = None,
         for p in procs:
             try:
                 t = p.cpu_times()
-                cpu[p.pid] = t.user + t.system + t.children_user + t.children_system
+                # not children_*: the forkserver reaps the workers, whose time is counted
+                # from their own samples already
+                cpu[p.pid] = t.user + t.system
                 rss += p.memory_info().rss
             except psutil.NoSuchProcess:
                 pass
