@@ -31,3 +31,12 @@ def corpus_rpms() -> list[Path]:
     if not paths:
         pytest.skip(f"no RPMs in {corpus.RPM_DIR}")
     return paths
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_result_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """`coinstall check` over many targets keeps a result cache (coinstall.archive.cache): the
+    tests keep theirs in a temporary directory, never in the user's."""
+    import os
+
+    os.environ["COINSTALL_CACHE_DIR"] = str(tmp_path_factory.mktemp("coinstall-cache"))

@@ -217,18 +217,39 @@ def check(targets: Sequence[str], runtimes: Sequence[Runtime], catalogue: Catalo
             continue
         artifacts.append(result)
         errors.extend(TargetError(t, p) for p in result.problems)
-    run_rts = list(runtimes)
-    ids = {rt.id for rt in run_rts}
-    for a in artifacts:  # the foreign platforms' runtimes join the run's list (JSON runtimes[])
-        for rt in a.runtimes or ():
-            if rt.id not in ids:
-                ids.add(rt.id)
-                run_rts.append(rt)
+    run_rts = run_runtimes(targets, runtimes, catalogue)
     by_ctx = {id(a.context): a for a in artifacts}
     ctxs = [a.context for a in artifacts if a.context is not None]
     for ctx, finding in run_set_rules(ctxs, config):
         by_ctx[id(ctx)].findings.append(finding)
     return CheckResult(run_rts, artifacts, errors)
+
+
+def run_runtimes(targets: Sequence[str], runtimes: Sequence[Runtime],
+                 catalogue: Catalogue) -> list[Runtime]:
+    """The run's runtime list (the JSON report's ``runtimes[]``): ``runtimes``, then the
+    catalogue runtimes of each foreign platform a wheel target's file name names, in target
+    order (:func:`~coinstall.runtimes.platforms.runtimes_for_wheel`).  Decided from the file
+    names alone, before anything is read, so a streamed report (``--jobs``, JSON Lines) can
+    write it first and say the same as the serial run."""
+    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
+    run_rts = list(runtimes)
+    ids = {rt.id for rt in run_rts}
+    for t in targets:
+        base = os.path.basename(t)
+        if not base.endswith(".whl"):
+            continue
+        try:
+            tags = parse_wheel_filename(base)[3]
+        except InvalidWheelFilename:
+            continue
+        for rt in runtimes_for_wheel(sorted({tag.platform for tag in tags}), runtimes,
+                                     catalogue):
+            if rt.id not in ids:
+                ids.add(rt.id)
+                run_rts.append(rt)
+    return run_rts
 
 
 def default_targets(installed: Sequence[Runtime]) -> list[str]:

@@ -2,7 +2,8 @@
 
 ``runtimes`` (cli/runtimes.py); ``check``, ``rules``, ``explain`` (cli/check.py); ``plan``
 (cli/plan.py); ``share`` (cli/share.py); ``fix`` (cli/fix.py); ``spec``, ``macros``
-(cli/spec.py).
+(cli/spec.py); ``report``
+(cli/report.py); ``cache`` (cli/cache.py).
 """
 
 from coinstall.cli._common import LazyGroup, main
@@ -18,6 +19,7 @@ main.lazy.update({
     "share": "coinstall.cli.share",
     "fix": "coinstall.cli.fix",
     "spec": "coinstall.cli.spec", "macros": "coinstall.cli.spec",
+    "report": "coinstall.cli.report", "cache": "coinstall.cli.cache",
 })
 
 __all__ = ["main"]

@@ -9,6 +9,7 @@ import sys
 import click
 
 from coinstall import config as config_mod
+from coinstall.archive import DEFAULT_TIMEOUT, FEW_TARGETS
 from coinstall.check import TargetError, check, default_targets
 from coinstall.cli._common import (
     LIMIT_OPT,
@@ -29,10 +30,10 @@ from coinstall.runtimes.stack import Stack, StackError
 
 @main.command("check")
 @click.argument("targets", nargs=-1, type=click.Path())
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "html"]),
-              default="text",
-              help="Output format (JSON: docs/json-format.md; SARIF 2.1.0; html: with "
-                   "--release only).")
+@click.option("--format", "fmt",
+              type=click.Choice(["text", "json", "jsonl", "sarif", "html"]), default="text",
+              help="Output format (JSON and JSON Lines: docs/json-format.md; SARIF 2.1.0; html: "
+                   "with --release only).")
 @click.option("--release", is_flag=True,
               help="The targets (wheels, directories of wheels) are one release: show its "
                    "coverage grid, runtimes x platforms.")
@@ -53,10 +54,33 @@ from coinstall.runtimes.stack import Stack, StackError
                    "per site directory.")
 @LIMIT_OPT
 @PYTHON_OPT
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Check in N processes (default: the cores, when there are more than "
+                   f"{FEW_TARGETS} targets).  Results and their order are the serial run's.")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Run on an existing Dask cluster (tcp://host:8786); the workers read the "
+                   "targets from the same paths.")
+@click.option("--repo", "repo", metavar="INDEX", type=click.Path(exists=True),
+              help="Check every package a Debian Packages file (any compression) or an RPM "
+                   "repodata/repomd.xml lists, read from --mirror.")
+@click.option("--mirror", metavar="DIR", type=click.Path(file_okay=False),
+              help="The mirror (or repository) root the --repo index's file names are "
+                   "relative to.")
+@click.option("--select-packages", metavar="GLOB",
+              help="With --repo: only packages whose name matches (python3-*).")
+@click.option("--timeout", type=click.FloatRange(min=0), default=DEFAULT_TIMEOUT,
+              show_default=True,
+              help="Seconds one target may take (0: no limit); retried once, then reported.")
+@click.option("--no-cache", is_flag=True,
+              help="Neither read nor write the result cache (see `coinstall cache`).")
 def check_cmd(targets: tuple[str, ...], fmt: str, summary: bool, profile: str | None,
               stack_text: str | None, select: str | None, ignore: str | None,
               config_path: str | None, no_installed: bool, verbose: bool,
-              limits: tuple[str, ...], pythons: tuple[str, ...], release: bool = False) -> None:
+              limits: tuple[str, ...], pythons: tuple[str, ...], release: bool = False,
+              jobs: int | None = None, scheduler: str | None = None,
+              repo: str | None = None, mirror: str | None = None,
+              select_packages: str | None = None, timeout: float = DEFAULT_TIMEOUT,
+              no_cache: bool = False) -> None:
     """Check packages (wheel, .deb, .rpm, directory) without running them.
 
     With no TARGETS, checks the site-packages of every Python installation found and shows
@@ -94,6 +118,13 @@ def check_cmd(targets: tuple[str, ...], fmt: str, summary: bool, profile: str | 
     installed = discover(pythons, not no_installed)
     all_rts = combine(installed, cat)
     paths = list(targets) if targets else default_targets(installed)
+    from coinstall.cli import check_archive
+
+    if check_archive.wanted(jobs, scheduler, repo, fmt, len(paths)) or mirror:
+        sys.exit(check_archive.run_check(
+            paths, cfg, all_rts, cat, fmt=fmt, summary=summary, verbose=verbose, jobs=jobs,
+            scheduler=scheduler, repo=repo, mirror=mirror, select_packages=select_packages,
+            timeout=timeout, use_cache=not no_cache))
     missing = [t for t in paths if not os.path.exists(t)]
     result = check([t for t in paths if t not in missing], all_rts, cat, cfg)
     for t in missing:

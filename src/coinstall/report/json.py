@@ -3,44 +3,49 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import IO, Any
 
-from coinstall.check import CheckResult, matrix
+from coinstall.check import ArtifactResult, CheckResult, matrix
+from coinstall.runtimes.model import Runtime
 
 SCHEMA_VERSION = 1
 
 
+def artifact_to_json(a: ArtifactResult, runtimes: Sequence[Runtime]) -> dict[str, Any]:
+    """One ``artifacts[]`` object (see docs/json-format.md)."""
+    files = []
+    # Files share verdict sets (coinstall.files.verdict.judge): one sorted list per set.
+    lists: dict[frozenset[str], list[str]] = {}
+    for r in a.records:
+        usable = a.judgement.usable.get(r.path)
+        if usable is not None and usable not in lists:
+            lists[usable] = sorted(usable)
+        files.append({
+            "path": r.path,
+            "kind": r.kind,
+            "usable_by": lists[usable] if usable is not None else None,
+        })
+    return {
+        "path": a.info.path,
+        "format": a.info.format,
+        "profile": a.profile.name,
+        "name": a.info.name,
+        "version": a.info.version,
+        "arch": a.info.arch,
+        "provides": a.info.provides,
+        "requires": a.info.requires,
+        "compatibility": {
+            row.runtime.id: row.verdict for row in matrix(a, runtimes)
+        },
+        "files": files,
+        "findings": [f.to_json() for f in a.findings],
+    }
+
+
 def to_json(result: CheckResult, stack: str | None = None) -> dict[str, Any]:
     """The report as one JSON-serialisable object (see docs/json-format.md)."""
-    artifacts = []
-    for a in result.artifacts:
-        files = []
-        # Files share verdict sets (coinstall.files.verdict.judge): one sorted list per set.
-        lists: dict[frozenset[str], list[str]] = {}
-        for r in a.records:
-            usable = a.judgement.usable.get(r.path)
-            if usable is not None and usable not in lists:
-                lists[usable] = sorted(usable)
-            files.append({
-                "path": r.path,
-                "kind": r.kind,
-                "usable_by": lists[usable] if usable is not None else None,
-            })
-        artifacts.append({
-            "path": a.info.path,
-            "format": a.info.format,
-            "profile": a.profile.name,
-            "name": a.info.name,
-            "version": a.info.version,
-            "arch": a.info.arch,
-            "provides": a.info.provides,
-            "requires": a.info.requires,
-            "compatibility": {
-                row.runtime.id: row.verdict for row in matrix(a, result.runtimes)
-            },
-            "files": files,
-            "findings": [f.to_json() for f in a.findings],
-        })
+    artifacts = [artifact_to_json(a, result.runtimes) for a in result.artifacts]
     return {
         "schema_version": SCHEMA_VERSION,
         "stack": stack,

@@ -1,0 +1,135 @@
+"""Targets from a repository index and a mirror directory (``--repo INDEX --mirror DIR``).
+
+* Debian ``Packages`` (Debian Policy §5.3; written by dak/apt-ftparchive), in any compression
+  :mod:`coinstall.plan.indices` reads (its decompression and paragraph parser are reused):
+  each paragraph's ``Filename`` (relative to the mirror root, ``pool/main/…``), ``SHA256`` and
+  ``Size``.
+* RPM ``repodata/repomd.xml`` (createrepo_c): ``primary``'s ``<location href>`` (relative to the
+  repository root, or to ``xml:base``), ``<checksum type="sha256">`` and ``<size package>``.
+
+A package the index lists but the mirror lacks is returned in ``absent`` and reported as that
+package's error line; the digest from the index keys the result cache (lintian's reporting
+harness trusts the archive index's SHA-256 the same way), after a ``stat`` shows the file
+still has the size the index gives.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import lzma
+import os
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+
+import zstandard
+
+from coinstall.archive.runner import Target
+from coinstall.plan import indices
+from coinstall.plan.indices import IndexError_, IndexProblem
+
+_DEB_FIELDS = ("Package", "Version", "Architecture", "Filename", "SHA256", "Size")
+
+
+@dataclass
+class RepoTargets:
+    """What an index lists, matched against a mirror.
+
+    Attributes:
+        targets: packages present in the mirror, in index order.
+        absent: ``(path, message)`` for listed packages the mirror lacks.
+        problems: index entries that could not be read.
+        listed: packages the index lists (after ``select``).
+    """
+
+    targets: list[Target] = field(default_factory=list)
+    absent: list[tuple[str, str]] = field(default_factory=list)
+    problems: list[IndexProblem] = field(default_factory=list)
+    listed: int = 0
+
+
+def _add(out: RepoTargets, mirror: str, name: str, rel: str, sha: str | None,
+         size: int | None, index: str) -> None:
+    out.listed += 1
+    path = os.path.join(mirror, rel.lstrip("/"))
+    if not os.path.isfile(path):
+        out.absent.append((path, f"{name} is listed in {index} but absent from the mirror"))
+        return
+    out.targets.append(Target(path, sha.lower() if sha else None, size))
+
+
+def _size(text: str | None) -> int | None:
+    try:
+        return int(text) if text else None
+    except ValueError:
+        return None
+
+
+def read_debian(index: str, mirror: str, select: str | None = None) -> RepoTargets:
+    """Targets from a Debian ``Packages`` file.
+
+    Raises:
+        IndexError_: the index cannot be read or decompressed.
+    """
+    data = indices.read_bytes(index)
+    out = RepoTargets()
+    for line, f in indices.paragraphs(data, index, _DEB_FIELDS, out.problems):
+        name, rel = f.get("Package"), f.get("Filename")
+        if not name or not rel:
+            out.problems.append(IndexProblem(index, line, "paragraph without Package or "
+                                                          "Filename; skipped"))
+            continue
+        if select and not fnmatch.fnmatchcase(name, select):
+            continue
+        _add(out, mirror, name, rel, f.get("SHA256"), _size(f.get("Size")), index)
+    return out
+
+
+def read_rpm(repomd: str, mirror: str, select: str | None = None) -> RepoTargets:
+    """Targets from an RPM repository's ``repodata/repomd.xml`` (its ``primary``).
+
+    Raises:
+        IndexError_: repomd.xml or primary unreadable.
+    """
+    prim = indices._locations(repomd)["primary"]
+    ns = "{http://linux.duke.edu/metadata/common}"
+    out = RepoTargets()
+    n = 0
+    try:
+        with indices._open_stream(prim) as stream:
+            for _, el in ET.iterparse(stream):
+                if el.tag != f"{ns}package":
+                    continue
+                n += 1
+                name = el.findtext(f"{ns}name") or ""
+                loc = el.find(f"{ns}location")
+                if loc is None or not loc.get("href"):
+                    out.problems.append(IndexProblem(prim, 0, f"package #{n} ({name}) without "
+                                                              "location; skipped"))
+                elif not select or fnmatch.fnmatchcase(name, select):
+                    chk = el.find(f"{ns}checksum")
+                    sha = chk.text if chk is not None and chk.get("type") == "sha256" else None
+                    size = el.find(f"{ns}size")
+                    root = mirror
+                    base = loc.get("{http://www.w3.org/XML/1998/namespace}base")
+                    if base and base.startswith("file://"):
+                        root = base.removeprefix("file://")
+                    _add(out, root, name, loc.get("href", ""), sha,
+                         _size(size.get("package") if size is not None else None), repomd)
+                el.clear()
+    except (ET.ParseError, OSError, EOFError, lzma.LZMAError, zstandard.ZstdError) as e:
+        raise IndexError_(prim, f"primary unreadable after {n} packages ({e})") from None
+    return out
+
+
+def read_repo(index: str, mirror: str, select: str | None = None) -> RepoTargets:
+    """:func:`read_rpm` for a ``repomd.xml`` (or a directory holding ``repodata/``), else
+    :func:`read_debian`.
+
+    Raises:
+        IndexError_: the index cannot be read.
+    """
+    if os.path.isdir(index):
+        index = os.path.join(index, "repodata", "repomd.xml")
+    if index.endswith("repomd.xml"):
+        return read_rpm(index, mirror, select)
+    return read_debian(index, mirror, select)

@@ -1,0 +1,264 @@
+"""The per-target task and its compact result.
+
+:func:`check_one` is what a process-pool worker or a Dask worker runs for one target: a thin
+wrapper over :func:`coinstall.check.check_artifact` (the engine's own per-target path) that turns
+the :class:`~coinstall.check.ArtifactResult` into an :class:`Outcome` — the artifact's object of
+the JSON contract (docs/json-format.md) as compact JSON text, the text report's matrix rows,
+the problems met, and, when a set-scope rule runs, the small index that rule needs
+(:mod:`coinstall.archive.setrules`).  A task receives a path and :class:`Settings`, never the
+artifact's bytes; it returns only the outcome.
+
+Every failure reading one target becomes that target's error line; a target that runs past
+``Settings.timeout`` seconds is interrupted (``SIGALRM`` in a process's main thread, an
+asynchronous exception in a worker thread — Dask runs tasks in threads) and comes back with
+``retry=True`` so that the caller can try it once more.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import json
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from types import FrameType
+from typing import Any
+
+from coinstall.archive import DEFAULT_TIMEOUT
+from coinstall.artifacts import ArtifactError
+from coinstall.artifacts import limits as limits_mod
+from coinstall.check import ArtifactResult, TargetError, check_target, matrix
+from coinstall.config import Config
+from coinstall.report import json as json_report
+from coinstall.runtimes import catalogue as catalogue_mod
+from coinstall.runtimes.catalogue import Catalogue
+from coinstall.runtimes.model import Runtime
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What every task of a run shares (sent once per worker, not once per task).
+
+    Attributes:
+        runtimes: the runtimes artifacts are judged against (installed and catalogue).
+        config: rule selection, severities, profile, stack.
+        digests: read every regular file's SHA-256 for ``file-conflict`` (as
+            :func:`coinstall.check.check` does when it checks more than one package).
+        set_index: return the compact index set-scope rules read
+            (:func:`coinstall.archive.setrules.index_of`).
+        matrix: return the text report's matrix rows (a second pass over every file and
+            runtime: 1.5 s for python3-azure's 24,000 files; only the text report reads them).
+        timeout: seconds one target may take (0: no limit).
+        hash_files: compute the artifact's SHA-256 when the caller does not know it (for the
+            result cache).
+        limits: the run's reader limits (``--limit``, ``[limits]``;
+            :mod:`coinstall.artifacts.limits`), set in every worker before it reads.
+    """
+
+    runtimes: tuple[Runtime, ...]
+    config: Config
+    digests: bool = False
+    set_index: bool = False
+    matrix: bool = False
+    timeout: float = DEFAULT_TIMEOUT
+    hash_files: bool = False
+    limits: limits_mod.Limits = field(default_factory=limits_mod.default)
+
+
+@dataclass
+class Outcome:
+    """One target's result, as small as the outputs allow.
+
+    Attributes:
+        path: the target as given.
+        sha256: hex SHA-256 of the artifact file (None for directories, or when not computed).
+        artifact: the artifact's object of the JSON contract as compact JSON text *without* its
+            leading ``"path"`` key (so that a cached outcome serves the same bytes under any
+            name; :meth:`artifact_json` puts the path back); None if the target could not be
+            read.
+        matrix: per runtime, in ``Settings.runtimes`` order, ``[usable, total, verdict, reason,
+            example]`` (:class:`coinstall.check.MatrixRow`), for the text report.
+        errors: one-line messages: the reason the target could not be read, or problems met
+            while reading it (members skipped).
+        index: what set-scope rules read (:func:`coinstall.archive.setrules.index_of`,
+            compressed), or None.
+        retry: the failure may be transient (time limit, worker lost): worth one more try.
+        runtimes: ids of the runtimes the artifact was judged against when they are not the
+            run's (a wheel of another platform: :func:`coinstall.check.run_runtimes`); the
+            order of :attr:`matrix` then.
+    """
+
+    path: str
+    sha256: str | None = None
+    artifact: str | None = None
+    matrix: list[list[Any]] | None = None
+    errors: list[str] = field(default_factory=list)
+    index: bytes | None = None
+    retry: bool = False
+    runtimes: list[str] | None = None
+
+    def artifact_text(self) -> str | None:
+        """The artifact object as compact JSON text, its ``"path"`` first."""
+        if self.artifact is None:
+            return None
+        head = '{"path":' + json.dumps(self.path)
+        return head + ("," + self.artifact[1:] if self.artifact != "{}" else "}")
+
+    def artifact_json(self) -> dict[str, Any] | None:
+        """The artifact object of the JSON contract (docs/json-format.md)."""
+        text = self.artifact_text()
+        return None if text is None else dict(json.loads(text))
+
+    def to_cache(self) -> dict[str, Any]:
+        """The small path-independent part, for the result cache (which keeps
+        :attr:`artifact` and :attr:`index` in columns of their own)."""
+        return {"matrix": self.matrix, "errors": self.errors, "runtimes": self.runtimes}
+
+    @classmethod
+    def from_cache(cls, path: str, sha256: str, data: dict[str, Any], artifact: str | None,
+                   index: bytes | None) -> Outcome:
+        return cls(path, sha256, artifact, data["matrix"], list(data["errors"]), index,
+                   runtimes=data.get("runtimes"))
+
+
+class Timeout(BaseException):
+    """A target ran past its time limit.  A ``BaseException``, as ``KeyboardInterrupt`` is:
+    :func:`coinstall.check.check_target` turns every ``Exception`` of one target into its
+    error line, and a time limit must reach :func:`check_one` to be retried."""
+
+
+@contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Raise :class:`Timeout` in the running code after ``seconds`` (0: never).
+
+    In a process's main thread a ``SIGALRM`` timer; in another thread (a Dask worker's task
+    threads) ``PyThreadState_SetAsyncExc`` from a watchdog timer — CPython's documented way to
+    raise in another thread (C API, "Thread State and the Global Interpreter Lock").  Either
+    is delivered between bytecodes; the readers stream in chunks, so a stuck decompression loop
+    is reached.
+    """
+    if seconds <= 0:
+        yield
+        return
+    if threading.current_thread() is threading.main_thread():
+        def on_alarm(signum: int, frame: FrameType | None) -> None:
+            raise Timeout()
+
+        old = signal.signal(signal.SIGALRM, on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        try:
+            yield
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, old)
+        return
+    tid = threading.get_ident()
+    lock = threading.Lock()
+    state = {"done": False}
+
+    def fire() -> None:
+        with lock:
+            if not state["done"]:
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(tid),
+                                                           ctypes.py_object(Timeout))
+
+    timer = threading.Timer(seconds, fire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        with lock:
+            state["done"] = True
+        timer.cancel()
+
+
+_CATALOGUE: Catalogue | None = None
+
+
+def _catalogue() -> Catalogue:
+    global _CATALOGUE
+    if _CATALOGUE is None:
+        _CATALOGUE = catalogue_mod.load()
+    return _CATALOGUE
+
+
+def file_sha256(path: str) -> str:
+    """Hex SHA-256 of a file's bytes (read in 1 MiB blocks)."""
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def outcome_of(path: str, result: ArtifactResult, settings: Settings,
+               sha256: str | None = None) -> Outcome:
+    """The compact form of one artifact's result (its JSON object made by the JSON report
+    itself, :func:`coinstall.report.json.artifact_to_json`, so both stay the same)."""
+    from coinstall.archive import setrules
+
+    runtimes = list(settings.runtimes)
+    obj = json_report.artifact_to_json(result, runtimes)
+    obj.pop("path")
+    rows = [[r.usable, r.total, r.verdict, r.reason, r.example]
+            for r in matrix(result, runtimes)] if settings.matrix else None
+    index = setrules.index_of(result) if settings.set_index else None
+    own = None  # None: the run's runtimes (Settings.runtimes); a foreign wheel: its own
+    if result.runtimes is not None and [rt.id for rt in result.runtimes] != [
+            rt.id for rt in settings.runtimes]:
+        own = [rt.id for rt in result.runtimes]
+    return Outcome(path, sha256, json.dumps(obj, separators=(",", ":")), rows,
+                   list(result.problems), index, runtimes=own)
+
+
+def check_one(path: str, settings: Settings, sha256: str | None = None) -> Outcome:
+    """Check one target (file or directory) and return its :class:`Outcome`; never raises for
+    a bad target.  ``sha256``: the artifact's digest when the caller knows it (from an index);
+    computed here when ``settings.hash_files`` and not given."""
+    try:
+        with deadline(settings.timeout):
+            if sha256 is None and settings.hash_files:
+                try:
+                    sha256 = file_sha256(path)
+                except IsADirectoryError:
+                    sha256 = None
+            limits_mod.set_default(settings.limits)
+            # the engine's own isolated per-target path, as the serial run takes it
+            result = check_target(path, settings.runtimes, _catalogue(), settings.config,
+                                  digests=settings.digests, own_platforms=True)
+            if isinstance(result, TargetError):
+                return Outcome(path, sha256, errors=[result.message])
+            return outcome_of(path, result, settings, sha256)
+    except Timeout:
+        return Outcome(path, sha256, errors=[f"timed out after {settings.timeout:g} s"],
+                       retry=True)
+    except ArtifactError as exc:
+        return Outcome(path, sha256, errors=[str(exc)])
+    except MemoryError:
+        return Outcome(path, sha256, errors=["out of memory while reading"])
+    except OSError as exc:
+        return Outcome(path, sha256, errors=[exc.strerror or str(exc)])
+    except RecursionError:
+        return Outcome(path, sha256, errors=["nested too deeply to read"])
+    except Exception as exc:  # a bug or an unforeseen input: this target's error, not the run's
+        return Outcome(path, sha256, errors=[f"internal error: {type(exc).__name__}: {exc}"])
+
+
+# --- process-pool worker state: Settings sent once per process -------------------------------
+
+_SETTINGS: Settings | None = None
+
+
+def init_process(settings: Settings) -> None:
+    """Process-pool initializer: keep the run's settings for :func:`check_in_process`."""
+    global _SETTINGS
+    _SETTINGS = settings
+    # A terminal's Ctrl-C reaches the whole process group; the parent handles it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def check_in_process(path: str, sha256: str | None) -> Outcome:
+    """:func:`check_one` with the settings :func:`init_process` kept."""
+    assert _SETTINGS is not None, "init_process was not run"
+    return check_one(path, _SETTINGS, sha256)

@@ -1,0 +1,37 @@
+"""``coinstall cache``: the result cache of ``coinstall check`` (coinstall.archive.cache)."""
+
+from __future__ import annotations
+
+import click
+
+from coinstall.archive.cache import ResultCache, cache_dir
+from coinstall.cli._common import main
+
+
+@main.group("cache")
+def cache_group() -> None:
+    """The result cache (SQLite under $COINSTALL_CACHE_DIR, $XDG_CACHE_HOME/coinstall or
+    ~/.cache/coinstall)."""
+
+
+@cache_group.command("info")
+def cache_info() -> None:
+    """Where the cache is, how many results it holds, its size on disk."""
+    path = cache_dir()
+    if not path.exists():
+        click.echo(f"{path}: no cache yet")
+        return
+    c = ResultCache()
+    s = c.stats()
+    c.close()
+    click.echo(f"{s['path']}: {s['results']} results, {s['files']} file digests, "
+               f"{s['bytes'] / 1e6:.1f} MB")
+
+
+@cache_group.command("clear")
+def cache_clear() -> None:
+    """Delete every cached result."""
+    c = ResultCache()
+    n, m = c.clear()
+    c.close()
+    click.echo(f"{c.path}: removed {n} results and {m} file digests")

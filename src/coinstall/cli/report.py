@@ -1,0 +1,77 @@
+"""``coinstall report``: the archive view of ``coinstall check`` results."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from typing import Any
+
+import click
+
+from coinstall.cli._common import main, stderr, stdout
+from coinstall.report import archive_html, archive_text
+from coinstall.report.archive_summary import ResultsError, read_results, summarise
+
+
+def _write(path: str, text: str) -> None:
+    """Write atomically: a temporary file in the same directory, then rename."""
+    d = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=d, prefix=".coinstall-", suffix=".tmp")
+    umask = os.umask(0)
+    os.umask(umask)
+    try:
+        os.fchmod(fd, 0o666 & ~umask)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+@main.command("report")
+@click.argument("results", nargs=-1, required=True, type=click.Path(exists=True,
+                                                                    dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text",
+              help="Text tables, the summary as JSON (docs/json-format.md), or one "
+                   "self-contained HTML page.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Write here instead of standard output.")
+def report_cmd(results: tuple[str, ...], fmt: str, output: str | None) -> None:
+    """Summarise check results (`coinstall check --format json` or `jsonl` files): findings
+    per rule, severity and profile, the packages with the most findings, headline numbers.
+
+    Exit status: 0, or 2 if a file is not check results.
+    """
+    def items() -> Iterator[tuple[str, dict[str, Any]]]:
+        for path in results:
+            with open(path, encoding="utf-8") as f:
+                yield from read_results(f, path)
+
+    try:
+        summary = summarise(items(), list(results))
+    except (ResultsError, OSError, UnicodeDecodeError) as exc:
+        stderr().print(f"coinstall: {exc}", markup=False)
+        sys.exit(2)
+    if fmt == "html":
+        text = archive_html.render(summary)
+    elif fmt == "json":
+        text = json.dumps(summary, indent=2) + "\n"
+    else:
+        if output is None:
+            archive_text.render(summary, stdout())
+            return
+        from io import StringIO
+
+        from rich.console import Console
+
+        buf = StringIO()
+        archive_text.render(summary, Console(file=buf, highlight=False, width=200))
+        text = buf.getvalue()
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        _write(output, text)

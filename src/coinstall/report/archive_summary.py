@@ -1,0 +1,155 @@
+"""The archive view of check results: counts per rule, severity, profile; the packages with the
+most findings; headline numbers.
+
+Input: what ``coinstall check --format json`` or ``--format jsonl`` wrote (docs/json-format.md),
+read one artifact at a time (JSON Lines are streamed; a JSON document is parsed whole).  Output:
+one JSON-able summary (docs/json-format.md, "Archive summary"), rendered as text, JSON or a
+self-contained HTML page (:mod:`coinstall.report.archive_html`).
+
+Headlines count *artifacts*: those that ship a file kind (bytecode, extension modules) or have
+at least one finding of a rule.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from typing import IO, Any
+
+SUMMARY_VERSION = 1
+#: Artifacts listed in ``top``.
+TOP = 25
+
+#: ``(key, label, test)``: ``("kind", k)`` — ships a file of kind ``k``; ``("rule", r)`` — has
+#: a finding of rule ``r``; ``("severity", s)`` — has a finding of severity ``s``.
+HEADLINES: tuple[tuple[str, str, tuple[str, str]], ...] = (
+    ("bytecode", "ship bytecode (.pyc/.pyo)", ("kind", "bytecode")),
+    ("bytecode-shipped", "ship bytecode where the policy forbids it (bytecode-shipped)",
+     ("rule", "bytecode-shipped")),
+    ("extensions", "ship extension modules", ("kind", "extension")),
+    ("shebang-env", "start Python through env (shebang-env)", ("rule", "shebang-env")),
+    ("shebang-unversioned", "run an unversioned python (shebang-unversioned)",
+     ("rule", "shebang-unversioned")),
+    ("extension-untagged", "ship extension modules without an ABI tag (extension-untagged)",
+     ("rule", "extension-untagged")),
+    ("stable-abi-missing-multiarch", "ship stable-ABI modules without the multiarch triplet "
+     "(stable-abi-missing-multiarch)", ("rule", "stable-abi-missing-multiarch")),
+    ("stable-abi-symbol-violation", "ship stable-ABI modules that use symbols outside it "
+     "(stable-abi-symbol-violation)", ("rule", "stable-abi-symbol-violation")),
+    ("file-conflict", "conflict with another package over a path (file-conflict)",
+     ("rule", "file-conflict")),
+    ("with-errors", "have at least one error finding", ("severity", "error")),
+)
+
+
+class ResultsError(ValueError):
+    """The input is not coinstall check results; ``str()`` says where."""
+
+
+def read_results(stream: IO[str], name: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """``("artifact", obj)`` and ``("error", obj)`` from JSON Lines or a JSON document.
+
+    Raises:
+        ResultsError: neither format, or a line that is not JSON.
+    """
+    first = stream.readline()
+    try:
+        head = json.loads(first) if first.strip() else None
+    except ValueError:
+        head = None
+    if isinstance(head, dict) and "header" in head:  # JSON Lines
+        for n, line in enumerate(stream, 2):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except ValueError as exc:
+                raise ResultsError(f"{name}:{n}: not JSON ({exc})") from None
+            for kind in ("artifact", "error"):
+                if kind in obj:
+                    yield kind, obj[kind]
+        return
+    try:
+        doc = json.loads(first + stream.read())
+    except ValueError as exc:
+        raise ResultsError(f"{name}: neither JSON Lines nor a JSON document ({exc})") from None
+    if not isinstance(doc, dict) or "artifacts" not in doc:
+        raise ResultsError(f"{name}: not coinstall check results (no \"artifacts\")")
+    for a in doc["artifacts"]:
+        yield "artifact", a
+    for e in doc.get("errors", []):
+        yield "error", e
+
+
+def _label(a: dict[str, Any]) -> str:
+    if a.get("name"):
+        return " ".join(str(x) for x in (a["name"], a.get("version"), a.get("arch")) if x)
+    return str(a.get("path", "?"))
+
+
+def summarise(items: Iterable[tuple[str, dict[str, Any]]], sources: list[str]) -> dict[str, Any]:
+    """The archive summary (see the module docstring); every artifact contributes one row."""
+    sev: Counter[str] = Counter()
+    rule_findings: Counter[str] = Counter()
+    rule_artifacts: Counter[str] = Counter()
+    rule_severity: dict[str, Counter[str]] = {}
+    profiles: dict[str, Counter[str]] = {}
+    formats: Counter[str] = Counter()
+    heads: Counter[str] = Counter()
+    rows: list[dict[str, Any]] = []
+    errors: list[dict[str, str]] = []
+    unreadable: set[str] = set()
+    for kind, obj in items:
+        if kind == "error":
+            errors.append({"path": str(obj.get("path")), "message": str(obj.get("message"))})
+            unreadable.add(str(obj.get("path")))
+            continue
+        findings = obj.get("findings", [])
+        kinds = {f.get("kind") for f in obj.get("files", [])}
+        s = Counter(f["severity"] for f in findings)
+        r = Counter(f["rule"] for f in findings)
+        sev.update(s)
+        rule_findings.update(r)
+        rule_artifacts.update(r.keys())
+        for f in findings:
+            rule_severity.setdefault(f["rule"], Counter())[f["severity"]] += 1
+        prof = profiles.setdefault(obj.get("profile", "?"), Counter())
+        prof["artifacts"] += 1
+        prof["findings"] += len(findings)
+        prof.update({k: v for k, v in s.items()})
+        formats[obj.get("format", "?")] += 1
+        for key, _, (what, value) in HEADLINES:
+            hit = (value in kinds if what == "kind" else value in r if what == "rule"
+                   else s[value] > 0)
+            if hit:
+                heads[key] += 1
+        rows.append({"artifact": _label(obj), "path": obj.get("path"),
+                     "profile": obj.get("profile"), "files": len(obj.get("files", [])),
+                     "error": s["error"], "warning": s["warning"], "info": s["info"],
+                     "findings": len(findings),
+                     "rules": sorted(r.items(), key=lambda kv: (-kv[1], kv[0]))})
+    n = len(rows)
+    top = sorted((x for x in rows if x["findings"]),
+                 key=lambda x: (-x["error"], -x["findings"], x["artifact"]))[:TOP]
+    return {
+        "summary_version": SUMMARY_VERSION,
+        "sources": sources,
+        "artifacts": n,
+        "unreadable": len(unreadable),
+        "findings": sum(sev.values()),
+        "by_severity": {k: sev[k] for k in ("error", "warning", "info")},
+        "by_rule": [{"rule": rule, "severity": rule_severity[rule].most_common(1)[0][0],
+                     "findings": cnt, "artifacts": rule_artifacts[rule]}
+                    for rule, cnt in sorted(rule_findings.items(), key=lambda kv: (-kv[1], kv[0]))],
+        "by_profile": {p: {"artifacts": c["artifacts"], "findings": c["findings"],
+                           "error": c["error"], "warning": c["warning"], "info": c["info"]}
+                       for p, c in sorted(profiles.items())},
+        "by_format": dict(sorted(formats.items())),
+        "headlines": [{"key": key, "label": label, "artifacts": heads[key],
+                       "percent": round(100 * heads[key] / n, 1) if n else 0.0}
+                      for key, label, _ in HEADLINES],
+        "top": top,
+        "rows": rows,
+        "errors": errors,
+    }
