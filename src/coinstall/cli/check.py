@@ -120,7 +120,8 @@ def check_cmd(targets: tuple[str, ...], fmt: str, summary: bool, profile: str | 
     paths = list(targets) if targets else default_targets(installed)
     from coinstall.cli import check_archive
 
-    if check_archive.wanted(jobs, scheduler, repo, fmt, len(paths)) or mirror:
+    # with no target, the machine view (below) unless parallel work is asked for explicitly
+    if check_archive.wanted(jobs, scheduler, repo, fmt, len(paths) if targets else 0) or mirror:
         sys.exit(check_archive.run_check(
             paths, cfg, all_rts, cat, fmt=fmt, summary=summary, verbose=verbose, jobs=jobs,
             scheduler=scheduler, repo=repo, mirror=mirror, select_packages=select_packages,
