@@ -57,10 +57,12 @@ class PortResult:
     dropped: list[int] = field(default_factory=list)
 
     def diff(self, original: str, path: str) -> str:
-        """A unified diff from ``original`` to the port."""
+        """A unified diff from ``original`` to the port (``a/PATH``, ``b/PATH`` for a relative
+        path, as git writes them, so ``patch -p1`` applies it; the path as given when it is
+        absolute)."""
+        old, new = (path, path) if path.startswith("/") else (f"a/{path}", f"b/{path}")
         return "".join(difflib.unified_diff(
-            original.splitlines(keepends=True), self.text.splitlines(keepends=True),
-            f"a/{path}", f"b/{path}"))
+            original.splitlines(keepends=True), self.text.splitlines(keepends=True), old, new))
 
 
 class _Editor:
