@@ -143,37 +143,55 @@ def deadline(seconds: float) -> Iterator[None]:
     if seconds <= 0:
         yield
         return
+    again = min(seconds, 1.0)
     if threading.current_thread() is threading.main_thread():
+        armed = [True]
+
         def on_alarm(signum: int, frame: FrameType | None) -> None:
-            raise Timeout()
+            if armed[0]:
+                raise Timeout()
 
         old = signal.signal(signal.SIGALRM, on_alarm)
-        signal.setitimer(signal.ITIMER_REAL, seconds)
+        # fires again every ``again`` seconds until cancelled: an exception raised while the
+        # interpreter runs a finalizer or a GC callback is printed and dropped, so one shot
+        # can be lost (seen once in the suite: a 1 ms limit that never fired)
+        signal.setitimer(signal.ITIMER_REAL, seconds, again)
         try:
             yield
         finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
+            while True:  # a tick may still raise here: disarm and cancel, whatever comes
+                try:
+                    armed[0] = False
+                    signal.setitimer(signal.ITIMER_REAL, 0)
+                    break
+                except Timeout:
+                    continue
             signal.signal(signal.SIGALRM, old)
         return
     tid = threading.get_ident()
     lock = threading.Lock()
     state = {"done": False}
 
-    def fire() -> None:
-        with lock:
-            if not state["done"]:
+    stop = threading.Event()
+
+    def fire() -> None:  # first after ``seconds``, then every ``again`` until done
+        wait = seconds
+        while not stop.wait(wait):
+            with lock:
+                if state["done"]:
+                    return
                 ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(tid),
                                                            ctypes.py_object(Timeout))
+            wait = again
 
-    timer = threading.Timer(seconds, fire)
-    timer.daemon = True
+    timer = threading.Thread(target=fire, daemon=True, name="coinstall-deadline")
     timer.start()
     try:
         yield
     finally:
         with lock:
             state["done"] = True
-        timer.cancel()
+        stop.set()
 
 
 _CATALOGUE: Catalogue | None = None
