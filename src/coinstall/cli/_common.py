@@ -21,6 +21,7 @@ from coinstall.artifacts import limits as limits_mod
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from coinstall.config import Config
     from coinstall.runtimes.model import Runtime
 
 PYTHON_OPT = click.option(
@@ -171,3 +172,42 @@ def rule_list(value: str | None, what: str) -> frozenset[str] | None:
     if unknown:
         raise click.BadParameter(f"unknown rule {', '.join(unknown)}", param_hint=what)
     return names
+
+
+def load_config(config_path: str | None, *, profile: str | None = None,
+                stack_text: str | None = None, select: str | None = None,
+                ignore: str | None = None) -> Config:
+    """The run's configuration: the file (``--config``, else ``coinstall.toml`` or
+    ``pyproject.toml`` ``[tool.coinstall]`` found upwards; docs/configuration.md), then the
+    command-line options over it (``--profile``, ``--stack``, ``--select`` replace; ``--ignore``
+    adds).  Registers every rule first, so that rule names can be checked.
+
+    A configuration file that cannot be used is one line on stderr and exit status 2.
+
+    Raises:
+        click.BadParameter: a ``--stack`` that does not parse, an unknown rule name.
+    """
+    from coinstall import config as config_mod
+    from coinstall.rules import REGISTRY, all_rules
+    from coinstall.runtimes.stack import Stack, StackError
+
+    all_rules()  # register every rule before names are validated
+    try:
+        cfg = config_mod.load(config_path, set(REGISTRY))
+    except config_mod.ConfigError as exc:
+        stderr().print(f"coinstall: {exc}", markup=False)
+        sys.exit(2)
+    if profile:
+        cfg.profile = profile
+    if stack_text:
+        try:
+            cfg.stack = Stack.parse(stack_text)
+        except StackError as exc:
+            raise click.BadParameter(str(exc), param_hint="--stack") from None
+    sel = rule_list(select, "--select")
+    if sel is not None:
+        cfg.select = sel
+    ign = rule_list(ignore, "--ignore")
+    if ign is not None:
+        cfg.ignore = cfg.ignore | ign
+    return cfg

@@ -8,7 +8,6 @@ import sys
 
 import click
 
-from coinstall import config as config_mod
 from coinstall.archive import DEFAULT_TIMEOUT, FEW_TARGETS
 from coinstall.check import TargetError, check, default_targets
 from coinstall.cli._common import (
@@ -16,8 +15,8 @@ from coinstall.cli._common import (
     PYTHON_OPT,
     apply_limits,
     discover,
+    load_config,
     main,
-    rule_list,
     stderr,
     stdout,
 )
@@ -25,7 +24,6 @@ from coinstall.rules import REGISTRY, all_rules
 from coinstall.rules.profiles import PROFILES
 from coinstall.runtimes import catalogue as catalogue_mod
 from coinstall.runtimes.inventory import combine
-from coinstall.runtimes.stack import Stack, StackError
 
 
 @main.command("check")
@@ -88,26 +86,9 @@ def check_cmd(targets: tuple[str, ...], fmt: str, summary: bool, profile: str | 
     Exit status: 0 no error findings, 1 error findings, 2 a target could not be read or a
     usage/configuration error, 3 an internal error of coinstall.
     """
-    all_rules()  # register every rule before names are validated
-    try:
-        cfg = config_mod.load(config_path, set(REGISTRY))
-    except config_mod.ConfigError as exc:
-        stderr().print(f"coinstall: {exc}", markup=False)
-        sys.exit(2)
+    cfg = load_config(config_path, profile=profile, stack_text=stack_text, select=select,
+                      ignore=ignore)
     apply_limits(cfg.limits, limits)
-    if profile:
-        cfg.profile = profile
-    if stack_text:
-        try:
-            cfg.stack = Stack.parse(stack_text)
-        except StackError as exc:
-            raise click.BadParameter(str(exc), param_hint="--stack") from None
-    sel = rule_list(select, "--select")
-    if sel is not None:
-        cfg.select = sel
-    ign = rule_list(ignore, "--ignore")
-    if ign is not None:
-        cfg.ignore = cfg.ignore | ign
     if release:
         from coinstall.cli.release import run_release
 

@@ -8,8 +8,7 @@ import sys
 import click
 from rich.console import Console
 
-from coinstall import config as config_mod
-from coinstall.cli._common import PYTHON_OPT, discover, main, rule_list, stderr, stdout
+from coinstall.cli._common import PYTHON_OPT, discover, load_config, main, stderr, stdout
 from coinstall.fix.engine import (
     FixError,
     FixResult,
@@ -20,11 +19,9 @@ from coinstall.fix.engine import (
 )
 from coinstall.fix.model import FixOptions
 from coinstall.report import fix_json
-from coinstall.rules import REGISTRY, all_rules
 from coinstall.rules.profiles import PROFILES
 from coinstall.runtimes import catalogue as catalogue_mod
 from coinstall.runtimes.inventory import combine
-from coinstall.runtimes.stack import Stack, StackError
 
 
 @main.command("fix")
@@ -67,24 +64,8 @@ def fix_cmd(targets: tuple[str, ...], fmt: str, show_diff: bool, output: str | N
     recomputed; a .deb or .rpm is never modified.  Exit status: 0 nothing left, 1 findings
     left, 2 bad input.
     """
-    all_rules()
     err = stderr()
-    try:
-        cfg = config_mod.load(config_path, set(REGISTRY))
-    except config_mod.ConfigError as exc:
-        err.print(f"coinstall: {exc}", markup=False)
-        sys.exit(2)
-    if stack_text:
-        try:
-            cfg.stack = Stack.parse(stack_text)
-        except StackError as exc:
-            raise click.BadParameter(str(exc), param_hint="--stack") from None
-    sel = rule_list(select, "--select")
-    if sel is not None:
-        cfg.select = sel
-    ign = rule_list(ignore, "--ignore")
-    if ign is not None:
-        cfg.ignore = cfg.ignore | ign
+    cfg = load_config(config_path, stack_text=stack_text, select=select, ignore=ignore)
     bad = set(shebang_flags) - set("sPEIu")
     if bad:
         raise click.BadParameter(f"unsupported flag letters {''.join(sorted(bad))}",

@@ -7,13 +7,11 @@ import sys
 
 import click
 
-from coinstall import config as config_mod
 from coinstall.check import TargetError
-from coinstall.cli._common import main, rule_list, stderr, stdout
+from coinstall.cli._common import load_config, main, stderr, stdout
 from coinstall.report import json as json_report
 from coinstall.report import sarif as sarif_report
 from coinstall.report import spec_text
-from coinstall.rules import REGISTRY, all_rules
 from coinstall.runtimes import catalogue as catalogue_mod
 from coinstall.runtimes.stack import Stack, StackError
 from coinstall.spec import macros as macros_mod
@@ -70,23 +68,8 @@ def lint_cmd(specs: tuple[str, ...], stack_text: str | None, profile: str | None
     """
     from coinstall.spec.lint import lint
 
-    all_rules()
-    try:
-        cfg = config_mod.load(config_path, set(REGISTRY))
-    except config_mod.ConfigError as exc:
-        stderr().print(f"coinstall: {exc}", markup=False)
-        sys.exit(2)
-    if profile:
-        cfg.profile = profile
-    st = _stack(stack_text)
-    if st is not None:
-        cfg.stack = st
-    sel = rule_list(select, "--select")
-    if sel is not None:
-        cfg.select = sel
-    ign = rule_list(ignore, "--ignore")
-    if ign is not None:
-        cfg.ignore = cfg.ignore | ign
+    cfg = load_config(config_path, profile=profile, stack_text=stack_text, select=select,
+                      ignore=ignore)
     result = lint(list(specs), cfg)
     if fmt == "json":
         click.echo(json_report.dumps(result, str(cfg.stack) if cfg.stack.known else None))
