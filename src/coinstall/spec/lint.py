@@ -25,7 +25,7 @@ from coinstall.rules.profiles import PROFILES
 from coinstall.runtimes import catalogue as catalogue_mod
 from coinstall.runtimes.stack import Stack
 from coinstall.spec import macros as macros_mod
-from coinstall.spec.read import MAX_SPEC_BYTES, SpecDoc, SpecError, read, structure
+from coinstall.spec.read import SpecDoc, SpecError, read, read_text, split
 
 #: The stack specs are read with when none is given (configuration or ``--stack``).
 READ_STACK = Stack.parse("default=3.12,other=3.11")
@@ -68,20 +68,8 @@ def read_for(path: str, files: MacroFiles, profile: str | None = None,
     Raises:
         SpecError: see :func:`coinstall.spec.read.read`.
     """
-    try:
-        with open(path, "rb") as f:
-            raw = f.read(MAX_SPEC_BYTES + 1)
-    except OSError as exc:
-        raise SpecError(path, 0, exc.strerror or str(exc)) from None
-    if len(raw) > MAX_SPEC_BYTES:
-        raise SpecError(path, 0, f"bigger than {MAX_SPEC_BYTES} bytes: not a spec file")
-    if b"\0" in raw:
-        raise SpecError(path, 0, "binary data (a NUL byte): not a spec file")
-    text = raw.decode("utf-8", "surrogateescape")
-    try:
-        sections, tags, defs = structure(path, text)
-    except Exception as exc:
-        raise SpecError(path, 0, f"cannot split into sections: {exc}") from None
+    text = read_text(path)
+    sections, tags, defs = split(path, text)
     layout = layout_of(SpecDoc(path, text, text.splitlines(), sections, tags, defs))
     prof = profile or profile_for(layout).name
     style = _STYLE_OF_PROFILE.get(prof, "fedora")

@@ -280,6 +280,33 @@ def load_macros(macros_file: str | None) -> None:
 Structure = tuple[list[Section], list[Tag], list[tuple[str, str, int]]]
 
 
+def read_text(path: str) -> str:
+    """A spec file's text (UTF-8; undecodable bytes kept as surrogate escapes).
+
+    Raises:
+        SpecError: unreadable, bigger than :data:`MAX_SPEC_BYTES`, or binary (a NUL byte).
+    """
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(MAX_SPEC_BYTES + 1)
+    except OSError as exc:
+        raise SpecError(path, 0, exc.strerror or str(exc)) from None
+    if len(raw) > MAX_SPEC_BYTES:
+        raise SpecError(path, 0, f"bigger than {MAX_SPEC_BYTES} bytes: not a spec file")
+    if b"\0" in raw:
+        raise SpecError(path, 0, "binary data (a NUL byte): not a spec file")
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def split(path: str, text: str) -> Structure:
+    """:func:`structure`, with whatever specfile's parser raises on hostile text turned into
+    this spec's :class:`SpecError`."""
+    try:
+        return structure(path, text)
+    except Exception as exc:  # specfile's parser on hostile text
+        raise SpecError(path, 0, f"cannot split into sections: {exc}") from None
+
+
 def read(path: str, macros_file: str | None, *, text: str | None = None,
          structured: Structure | None = None) -> SpecDoc:
     """Read one spec: structure with line numbers, then librpm's parse with the stack macros
@@ -292,20 +319,8 @@ def read(path: str, macros_file: str | None, *, text: str | None = None,
             line where librpm gives one.
     """
     if text is None:
-        try:
-            with open(path, "rb") as f:
-                raw = f.read(MAX_SPEC_BYTES + 1)
-        except OSError as exc:
-            raise SpecError(path, 0, exc.strerror or str(exc)) from None
-        if len(raw) > MAX_SPEC_BYTES:
-            raise SpecError(path, 0, f"bigger than {MAX_SPEC_BYTES} bytes: not a spec file")
-        if b"\0" in raw:
-            raise SpecError(path, 0, "binary data (a NUL byte): not a spec file")
-        text = raw.decode("utf-8", "surrogateescape")
-    try:
-        sections, tags, defs = structured or structure(path, text)
-    except Exception as exc:  # specfile's parser on hostile text
-        raise SpecError(path, 0, f"cannot split into sections: {exc}") from None
+        text = read_text(path)
+    sections, tags, defs = structured or split(path, text)
     if not any(t.key == "name" for t in tags):
         raise SpecError(path, 1, "no Name: tag in the preamble: not a spec file")
     doc = SpecDoc(path, text, text.splitlines(), sections, tags, defs)
