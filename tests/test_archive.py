@@ -255,3 +255,21 @@ def test_cache_commands(tmp_path: Path, corpus_debs: dict[str, Path],
     clear = CliRunner().invoke(main, ["cache", "clear"])
     assert "removed 3 results and 3 file digests" in clear.output
     assert "0 results" in CliRunner().invoke(main, ["cache", "info"]).output
+
+
+def test_fifo_among_targets_is_one_error_line_with_jobs(corpus_wheels: dict[str, Path],
+                                                         tmp_path: Path) -> None:
+    """--jobs 2 with the result cache: a FIFO named like a wheel is refused, never opened (the
+    worker once hashed each target before the engine's stat, and blocked on the FIFO)."""
+    fifo = tmp_path / "x-1.0-py3-none-any.whl"
+    os.mkfifo(fifo)
+    good = str(next(iter(corpus_wheels.values())))
+    env = {**os.environ, "COINSTALL_CACHE_DIR": str(tmp_path / "cache")}
+    r = subprocess.run([sys.executable, "-m", "coinstall", "check", "--no-installed", "--jobs",
+                        "2", "--format", "json", str(fifo), good], capture_output=True,
+                       text=True, timeout=60, env=env)
+    assert r.returncode == 2, r.stderr
+    doc = json.loads(r.stdout)
+    assert [a["path"] for a in doc["artifacts"]] == [good]
+    assert [e["path"] for e in doc["errors"]] == [str(fifo)]
+    assert "FIFO" in doc["errors"][0]["message"]

@@ -19,6 +19,7 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import json
+import os
 import signal
 import threading
 from collections.abc import Iterator
@@ -28,7 +29,6 @@ from types import FrameType
 from typing import Any
 
 from coinstall.archive import DEFAULT_TIMEOUT
-from coinstall.artifacts import ArtifactError
 from coinstall.artifacts import limits as limits_mod
 from coinstall.check import ArtifactResult, TargetError, check_target, matrix
 from coinstall.config import Config
@@ -205,8 +205,18 @@ def _catalogue() -> Catalogue:
 
 
 def file_sha256(path: str) -> str:
-    """Hex SHA-256 of a file's bytes (read in 1 MiB blocks)."""
-    with open(path, "rb") as f:
+    """Hex SHA-256 of a regular file's bytes (read in 1 MiB blocks).
+
+    Raises:
+        OSError: unreadable, or not a regular file (opened non-blocking, so a FIFO put in
+            its place is refused, not waited on).
+    """
+    import stat
+
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with open(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{path}: not a regular file")
         return hashlib.file_digest(f, "sha256").hexdigest()
 
 
@@ -236,30 +246,23 @@ def check_one(path: str, settings: Settings, sha256: str | None = None) -> Outco
     computed here when ``settings.hash_files`` and not given."""
     try:
         with deadline(settings.timeout):
-            if sha256 is None and settings.hash_files:
-                try:
-                    sha256 = file_sha256(path)
-                except IsADirectoryError:
-                    sha256 = None
             limits_mod.set_default(settings.limits)
-            # the engine's own isolated per-target path, as the serial run takes it
+            # the engine's own isolated per-target path, as the serial run takes it; it stats
+            # first and opens only regular files and directories, so the digest comes after
+            # it (hashing first opened a FIFO and blocked)
             result = check_target(path, settings.runtimes, _catalogue(), settings.config,
                                   digests=settings.digests, own_platforms=True)
             if isinstance(result, TargetError):
                 return Outcome(path, sha256, errors=[result.message])
+            if sha256 is None and settings.hash_files and result.info.format != "tree":
+                sha256 = file_sha256(path)
             return outcome_of(path, result, settings, sha256)
     except Timeout:
         return Outcome(path, sha256, errors=[f"timed out after {settings.timeout:g} s"],
                        retry=True)
-    except ArtifactError as exc:
-        return Outcome(path, sha256, errors=[str(exc)])
-    except MemoryError:
-        return Outcome(path, sha256, errors=["out of memory while reading"])
-    except OSError as exc:
+    except OSError as exc:  # the digest's read
         return Outcome(path, sha256, errors=[exc.strerror or str(exc)])
-    except RecursionError:
-        return Outcome(path, sha256, errors=["nested too deeply to read"])
-    except Exception as exc:  # a bug or an unforeseen input: this target's error, not the run's
+    except Exception as exc:  # a bug: this target's error, not the run's
         return Outcome(path, sha256, errors=[f"internal error: {type(exc).__name__}: {exc}"])
 
 
