@@ -203,7 +203,7 @@ def _member_names(t: Path) -> Path:
 CRAFTED = {
     "zip-bomb": (_zip_bomb, "expands beyond"),
     "nested-zip": (_nested_zip, "expands beyond"),
-    "sparse-tar-member": (_sparse_deb, "expands beyond 2048 MB"),
+    "sparse-tar-member": (_sparse_deb, "unsupported GNU tar header type 'S'"),
     "big-control": (_big_control, "limit metadata-mb"),
     "zstd-rpm-bomb": (_zstd_rpm_bomb, "expands beyond"),
     "rpm-unknown-entry-type": (_unknown_type, "unknown entry type"),

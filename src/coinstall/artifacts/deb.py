@@ -1,11 +1,12 @@
 """Debian binary package reader (deb(5)).
 
 The ``ar`` container is read with python-debian's :class:`debian.arfile.ArFile` and the control
-file with :class:`debian.deb822.Deb822`.  The ``data.tar`` member is read here as a *stream*
-with :mod:`tarfile` (``r|``), decompressing gzip, xz and bzip2 with tarfile itself and zstd with
-the ``zstandard`` library.  Glue, not reuse: python-debian's ``DebFile.data.tgz()`` opens the
-tar in random-access mode and pipes zstd through an external ``unzstd`` process, which reads
-the payload twice and needs a program on PATH.
+file with :class:`debian.deb822.Deb822`.  ``control.tar`` and ``data.tar`` are read here as
+*streams*, decompressed by :mod:`gzip`, :mod:`lzma`, :mod:`bz2` and the ``zstandard`` library
+and walked as dpkg walks them (:mod:`coinstall.artifacts.debtar`: a type dpkg refuses is an
+error).  Glue, not reuse: python-debian's ``DebFile.data.tgz()`` opens the tar in random-access
+mode and pipes zstd through an external ``unzstd`` process, which reads the payload twice and
+needs a program on PATH.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import gzip
 import io
 import lzma
 import os
-import tarfile
 from collections.abc import Iterator
 from typing import IO, cast
 
@@ -32,7 +32,8 @@ from coinstall.artifacts.base import (
     exc_line,
     safe_path,
 )
-from coinstall.artifacts.limits import Budget, CountingReader, Limits, read_member
+from coinstall.artifacts.debtar import DebTar, TarEntry
+from coinstall.artifacts.limits import Budget, Limits, read_member
 
 #: Relation fields of a binary package (Debian Policy §7.1), kept as ``requires``.
 _REQUIRES_FIELDS = ("Pre-Depends", "Depends")
@@ -42,9 +43,10 @@ def _split_relations(value: str) -> list[str]:
     return [" ".join(part.split()) for part in value.split(",") if part.strip()]
 
 
-def _open_tar(member: ArMember, name: str, budget: Budget) -> tarfile.TarFile:
-    """A stream-mode TarFile over an ``ar`` member named ``*.tar[.gz|.xz|.bz2|.zst]``, every
-    decompressed byte (read or skipped) counted against ``budget``."""
+def _open_tar(member: ArMember, name: str, budget: Budget) -> DebTar:
+    """The entries of an ``ar`` member named ``*.tar[.gz|.xz|.bz2|.zst]``, walked as dpkg walks
+    them (:mod:`coinstall.artifacts.debtar`), every decompressed byte (read or skipped) counted
+    against ``budget``."""
     raw = cast(IO[bytes], member)
     stream: IO[bytes]
     if name.endswith(".zst"):
@@ -53,15 +55,14 @@ def _open_tar(member: ArMember, name: str, budget: Budget) -> tarfile.TarFile:
     elif name.endswith(".gz"):
         stream = cast(IO[bytes], gzip.GzipFile(fileobj=raw))
     elif name.endswith(".xz"):
-        stream = cast(IO[bytes], lzma.LZMAFile(raw))  # noqa: SIM115 - closed with the tar
+        stream = cast(IO[bytes], lzma.LZMAFile(raw))  # noqa: SIM115 - read to its end or dropped
     elif name.endswith(".bz2"):
         stream = cast(IO[bytes], bz2.BZ2File(raw))
     elif name.endswith(".tar"):
         stream = raw
     else:
         raise ArtifactError(f"{name}: unsupported compression")
-    counted = cast(IO[bytes], CountingReader(stream, budget, name))
-    return tarfile.open(fileobj=counted, mode="r|")
+    return DebTar(stream, budget, name)
 
 
 class DebReader:
@@ -105,17 +106,14 @@ class DebReader:
         budget = Budget(lim, self._size, cap_mb=lim.metadata_mb, cap_key="metadata-mb")
         try:
             member = self._ar.getmember(name)
-            with _open_tar(member, name, budget) as tar:
-                for ti in tar:
-                    if safe_path(ti.name) == "control" and ti.isfile():
-                        fh = tar.extractfile(ti)
-                        if fh is None:
-                            break
-                        data = read_member(
-                            fh, f"{name}/control", ti.size, want=True, digest=False,
-                            limits=lim, metadata=True).content
-                        assert data is not None
-                        return Deb822(data.decode("utf-8", "replace"))
+            tar = _open_tar(member, name, budget)
+            for entry in tar:
+                if entry.type == "file" and safe_path(entry.name) == "control":
+                    data = read_member(
+                        tar, f"{name}/control", entry.size, want=True, digest=False,
+                        limits=lim, metadata=True).content
+                    assert data is not None
+                    return Deb822(data.decode("utf-8", "replace"))
         except ArtifactError:
             raise
         except Exception as exc:  # tarfile, the decompressors, python-debian: open-ended
@@ -128,48 +126,51 @@ class DebReader:
         budget = Budget(self._limits, self._size)
         try:
             member = self._ar.getmember(self._data_name)
-            with _open_tar(member, self._data_name, budget) as tar:
-                for ti in tar:
-                    path = safe_path(ti.name)
-                    if path is None:
-                        self.problems.append(f"{ti.name}: member path leaves the package")
-                        continue
-                    if not path:
-                        continue
-                    yield from _tar_member(tar, ti, path, want_content, digests, self._limits)
+            tar = _open_tar(member, self._data_name, budget)
+            for entry in tar:
+                path = safe_path(entry.name)
+                if path is None:
+                    self.problems.append(f"{entry.name}: member path leaves the package")
+                    continue
+                if not path:
+                    continue
+                member_of = _tar_member(tar, entry, path, want_content, digests, self._limits)
+                if member_of is None:
+                    continue
+                try:
+                    yield member_of
+                finally:
+                    if member_of.spool is not None:  # valid until the next member is read
+                        member_of.spool.close()
         except ArtifactError:
             raise
         except Exception as exc:  # tarfile and the decompressors raise open-ended errors
             raise ArtifactError(f"{self._data_name}: {_reason(exc)}") from None
 
 
-def _tar_member(
-    tar: tarfile.TarFile, ti: tarfile.TarInfo, path: str, want_content: WantContent,
-    digests: bool, limits: Limits,
-) -> Iterator[Member]:
-    mode = ti.mode & 0o7777
-    if ti.isdir():
-        yield Member(path=path, type="dir", mode=mode, size=0, mtime=int(ti.mtime))
-    elif ti.issym():
-        yield Member(path=path, type="symlink", mode=mode, size=0, mtime=int(ti.mtime),
-                     link_target=ti.linkname)
-    elif ti.islnk():
-        yield Member(path=path, type="hardlink", mode=mode, size=0, mtime=int(ti.mtime),
-                     link_target=safe_path(ti.linkname) or ti.linkname)
-    elif ti.isfile():
-        fh = tar.extractfile(ti)
-        if fh is None:
-            raise ArtifactError(f"{path}: unreadable member")
-        got = read_member(fh, path, ti.size, want=want_content(path, ti.size),
+def _tar_member(tar: DebTar, entry: TarEntry, path: str, want_content: WantContent,
+                digests: bool, limits: Limits) -> Member | None:
+    """The :class:`Member` of one entry (None for devices and FIFOs, which hold no file)."""
+    mode, mtime = entry.mode, entry.mtime
+    kind = entry.type
+    if kind == "file":
+        got = read_member(tar, path, entry.size, want=want_content(path, entry.size),
                           digest=digests, limits=limits)
-        yield Member(path=path, type="file", mode=mode, size=ti.size, mtime=int(ti.mtime),
-                     head=got.head, content=got.content, sha256=got.sha256, spool=got.spool)
-        if got.spool is not None:
-            got.spool.close()
+        return Member(path=path, type="file", mode=mode, size=entry.size, mtime=mtime,
+                      head=got.head, content=got.content, sha256=got.sha256, spool=got.spool)
+    if kind == "dir":
+        return Member(path=path, type="dir", mode=mode, size=0, mtime=mtime)
+    if kind == "symlink":
+        return Member(path=path, type="symlink", mode=mode, size=0, mtime=mtime,
+                      link_target=entry.linkname)
+    if kind == "hardlink":
+        return Member(path=path, type="hardlink", mode=mode, size=0, mtime=mtime,
+                      link_target=safe_path(entry.linkname) or entry.linkname)
+    return None
 
 
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, EOFError | io.UnsupportedOperation):
         return f"truncated or corrupt ({exc_line(exc)})"
     return exc_line(exc, typed=not isinstance(
-        exc, tarfile.TarError | ArError | zstandard.ZstdError | OSError))
+        exc, ArError | zstandard.ZstdError | OSError))

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, fields, replace
-from typing import IO, NamedTuple
+from typing import IO, NamedTuple, Protocol
 
 from coinstall.artifacts.base import HEAD_SIZE, ArtifactError
 
@@ -166,6 +166,13 @@ def check_member_size(path: str, size: int, limits: Limits) -> None:
         raise ArtifactError(f"{path}: expands beyond {limits.member_mb} MB (limit member-mb)")
 
 
+class Readable(Protocol):
+    """What :func:`read_member` reads from: a binary file object, or
+    :class:`coinstall.artifacts.debtar.DebTar` for the current tar entry."""
+
+    def read(self, n: int, /) -> bytes: ...
+
+
 class MemberData(NamedTuple):
     """What :func:`read_member` read: the head, the whole content (in memory) or a spool (an
     anonymous temporary file holding it, positioned at 0), and the SHA-256."""
@@ -176,7 +183,7 @@ class MemberData(NamedTuple):
     spool: IO[bytes] | None = None
 
 
-def read_member(fh: IO[bytes], path: str, size: int, *, want: bool, digest: bool,
+def read_member(fh: Readable, path: str, size: int, *, want: bool, digest: bool,
                 limits: Limits, metadata: bool = False,
                 budget: Budget | None = None) -> MemberData:
     """Stream one member: its head, its whole content if wanted, its SHA-256 if asked.
@@ -214,7 +221,7 @@ def read_member(fh: IO[bytes], path: str, size: int, *, want: bool, digest: bool
         raise
 
 
-def _stream(fh: IO[bytes], path: str, size: int, want: bool, digest: bool,
+def _stream(fh: Readable, path: str, size: int, want: bool, digest: bool,
             budget: Budget | None, spool: IO[bytes] | None) -> MemberData:
     h = hashlib.sha256() if digest else None
     parts: list[bytes] = []
