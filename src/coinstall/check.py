@@ -15,6 +15,7 @@ from coinstall.config import Config
 from coinstall.files.extension import DEB_ARCH_TRIPLET, RPM_ARCH_TRIPLET, WHEEL_ARCH_TRIPLET
 from coinstall.files.verdict import FileRecord, Judgement, classify, judge, wants_content
 from coinstall.rules import ArtifactContext, Finding, run_rules, run_set_rules
+from coinstall.rules._relations import compares_content
 from coinstall.rules.profiles import PROFILES, Profile, choose_profile
 from coinstall.runtimes.catalogue import HOST_TRIPLET, Catalogue
 from coinstall.runtimes.model import Runtime
@@ -141,7 +142,8 @@ def check_artifact(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
     root = os.path.abspath(path) if info.format == "tree" else None
     records: list[FileRecord] = []
     links: list[Member] = []
-    for m in reader.members(wants_content, digests):
+    # only what file-conflict may compare is hashed (a .deb only if Multi-Arch: same)
+    for m in reader.members(wants_content, digests and compares_content(info)):
         if m.type in ("symlink", "hardlink"):
             links.append(m)
             continue

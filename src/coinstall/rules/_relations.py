@@ -281,3 +281,17 @@ def alternative_stack(ctx: ArtifactContext, ver: tuple[int, int]) -> bool:
     if ctx.profile.name == "fedora":
         return True
     return ctx.profile.name == "epel" and t.prefix.startswith(f"python{t.version[0]}.")
+
+
+def compares_content(info: ArtifactInfo) -> bool:
+    """Whether ``file-conflict`` (:mod:`coinstall.rules.coinstallability`) can ever compare the
+    content of ``info``'s files, so whether the engine must hash them while reading.
+
+    Not for a .deb that is not ``Multi-Arch: same``: dpkg refuses a path shared with another
+    package whatever its content (dpkg(1), "trying to overwrite"), and the same package for
+    another architecture replaces it (a cross-grade); only two ``Multi-Arch: same`` instances
+    must ship identical files (wiki.debian.org/Multiarch/Implementation).  Every other format
+    may be compared (RPM multilib pairs and distinct packages, wheels)."""
+    if info.format != "deb":
+        return True
+    return info.fields.get("Multi-Arch", "").strip().lower() == "same"
