@@ -15,6 +15,7 @@ Paths outside any Python directory (``/usr/share/foo``, ``/usr/bin``) restrict n
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -53,7 +54,16 @@ class Scope:
 
 
 def scope_of(path: str) -> Scope:
-    """The :class:`Scope` of a relative installed path (no leading slash)."""
+    """The :class:`Scope` of a relative installed path (no leading slash).
+
+    Every pattern ends in ``/``, so the scope is that of the path's directory (the prefix up
+    to its last ``/``): decided once per directory and shared (frozen) by the files in it.
+    """
+    return _scope_of_dir(path[:path.rfind("/") + 1])
+
+
+@functools.lru_cache(maxsize=1024)  # a package's files sit in a few hundred directories
+def _scope_of_dir(path: str) -> Scope:
     site = "/site-packages/" in f"/{path}" or "/dist-packages/" in f"/{path}"
     m = _VERSIONED.search(path)
     if m:

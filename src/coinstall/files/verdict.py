@@ -29,6 +29,8 @@ _DOC_DIR = re.compile(r"^(?:usr/share/doc|usr/share/man|usr/share/licenses)/")
 #: Program directories (FHS): where a file with a shebang is a script whatever its name.
 _BIN_DIR = re.compile(r"^(?:usr/(?:local/)?)?(?:s?bin|games)/[^/]+$")
 _WHEEL_DATA = re.compile(r"^[^/]+\.data/(?P<key>[^/]+)/(?P<rest>.+)$")
+#: The scope of every wheel member (frozen: shared by all, as :func:`scope_of` shares its).
+_ANY = Scope("any")
 _TAGGED = re.compile(r"\.(?:cpython-|abi3|abi3t|pypy|cp\d+|graalpy)[^/]*\.(?:so|pyd)$")
 
 
@@ -158,7 +160,7 @@ def classify(
     ipath, data_key = _import_path(path, fmt)
     abs_path = posixpath.join(root, path) if root is not None else None
     scope_path = ipath if fmt != "tree" else (abs_path or ipath).lstrip("/")
-    scope = Scope("any") if fmt == "wheel" else scope_of(scope_path)
+    scope = _ANY if fmt == "wheel" else scope_of(scope_path)
     rec = FileRecord(path=path, import_path=ipath, kind="other", scope=scope, abs_path=abs_path,
                      size=size, mode=mode, mtime=mtime)
     name = posixpath.basename(ipath)
