@@ -16,6 +16,9 @@ from coinstall.runtimes.model import Runtime, pyc_header_size
 
 #: ``__pycache__/NAME.TAG[.opt-N].py[co]`` (rpmlint FilesCheck's PEP 3147 regex, with the
 #: optimisation part of PEP 488).
+#: What a bytecode path ends with: ``.pyc``/``.pyo``, or, for :data:`_PYCACHE_RE` (whose ``$``
+#: also matches before a final newline), the same followed by a newline.
+_BYTECODE_ENDINGS = (".pyc", ".pyo", ".pyc\n", ".pyo\n")
 _PYCACHE_RE = re.compile(
     r"^(?P<dir>(?:.*/)?)__pycache__/(?P<name>[^/.]+)\.(?P<tag>[^/.]+)"
     r"(?:\.opt-(?P<opt>[12]))?\.(?P<ext>py[co])$"
@@ -115,6 +118,8 @@ def parse_header(head: bytes, catalogue: Catalogue) -> PycHeader:
 
 def locate(path: str) -> PycLocation | None:
     """Classify a ``.pyc``/``.pyo`` path; None if the name is not a bytecode name."""
+    if not path.endswith(_BYTECODE_ENDINGS):  # asked for every file: most are not bytecode
+        return None
     m = _PYCACHE_RE.match(path)
     if m:
         ext = m["ext"]

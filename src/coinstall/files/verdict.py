@@ -95,12 +95,14 @@ def wants_content(path: str, size: int) -> bool:
     metadata files and RECORD files.  Passed to the readers as ``want_content``."""
     if ext.is_extension_name(path):
         return True
-    base = posixpath.basename(path)
-    parent = posixpath.basename(posixpath.dirname(path))
-    if parent.endswith(".dist-info") and base in ("METADATA", "RECORD"):
-        return True
-    return (parent.endswith(".egg-info") and base == "PKG-INFO") or (
-        path.endswith(".egg-info") and size < 1 << 20)
+    base = path[path.rfind("/") + 1:]  # posixpath.basename, without its call overhead
+    if base in ("METADATA", "RECORD", "PKG-INFO"):  # asked for every member: decide others fast
+        parent = posixpath.basename(posixpath.dirname(path))
+        if parent.endswith(".dist-info") and base in ("METADATA", "RECORD"):
+            return True
+        if parent.endswith(".egg-info") and base == "PKG-INFO":
+            return True
+    return path.endswith(".egg-info") and size < 1 << 20
 
 
 def _import_path(path: str, fmt: str) -> tuple[str, str | None]:
@@ -163,7 +165,7 @@ def classify(
     scope = _ANY if fmt == "wheel" else scope_of(scope_path)
     rec = FileRecord(path=path, import_path=ipath, kind="other", scope=scope, abs_path=abs_path,
                      size=size, mode=mode, mtime=mtime)
-    name = posixpath.basename(ipath)
+    name = ipath[ipath.rfind("/") + 1:]  # posixpath.basename, without its call overhead
     if data_key == "scripts":
         sb = parse_shebang(head)
         rec.kind = "script" if sb is not None else "other"
@@ -200,7 +202,9 @@ def classify(
             rec.kind = "script"
             rec.shebang = sb
             return rec
-    parent = posixpath.basename(posixpath.dirname(ipath))
+    # the parent directory's name matters only for these two names (most files are neither)
+    parent = posixpath.basename(posixpath.dirname(ipath)) if name in (
+        "METADATA", "PKG-INFO") else ""
     if (parent.endswith(".dist-info") and name == "METADATA") or (
             parent.endswith(".egg-info") and name == "PKG-INFO") or (
             name.endswith(".egg-info") and "/" not in ipath[len(scope.root):]):
@@ -273,7 +277,7 @@ def judge(records: Sequence[FileRecord], runtimes: Iterable[Runtime]) -> Judgeme
     # A package is a directory whose __init__ some loader takes (.py, .pyc, an extension
     # module; CPython FileFinder): type stubs (__init__.pyi) make no package.
     dirs_with_init = {posixpath.dirname(p) for p in paths
-                      if _is_package_init(posixpath.basename(p))}
+                      if _is_package_init(p[p.rfind("/") + 1:])}  # the base name
     by_dir: dict[str, list[FileRecord]] = {}
     requires: dict[str, tuple[SpecifierSet, str]] = {}
     for r in records:
