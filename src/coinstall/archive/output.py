@@ -130,8 +130,19 @@ def artifact_result(o: Outcome, runtimes: Sequence[Runtime],
                         version=a["version"], arch=a["arch"], provides=a["provides"],
                         requires=a["requires"])
     records = [FileRecord(f["path"], f["path"], f["kind"], _ANY) for f in a["files"]]
-    usable = {f["path"]: frozenset(f["usable_by"]) for f in a["files"]
-              if f["usable_by"] is not None}
+    # one frozenset per distinct list, as judge() shares them: thousands of files carry the
+    # same list of runtime ids, and a frozenset of 64 ids is 4 KB (303 bookworm debs, --format
+    # text --jobs 2: parent peak RSS 297 -> 167 MB, 0.10 -> 0.03 s)
+    sets: dict[tuple[str, ...], frozenset[str]] = {}
+    usable: dict[str, frozenset[str]] = {}
+    for f in a["files"]:
+        ids = f["usable_by"]
+        if ids is not None:
+            key = tuple(ids)
+            found = sets.get(key)
+            if found is None:
+                found = sets[key] = frozenset(ids)
+            usable[f["path"]] = found
     own = list(base if base is not None else runtimes)
     if o.runtimes is not None:  # a wheel of another platform: its own runtimes, in order
         by_id = {rt.id: rt for rt in runtimes}
