@@ -34,8 +34,8 @@ _ANY = Scope("any")
 _TAGGED = re.compile(r"\.(?:cpython-|abi3|abi3t|pypy|cp\d+|graalpy)[^/]*\.(?:so|pyd)$")
 
 
-@dataclass
-class FileRecord:
+@dataclass(slots=True)  # an archive run keeps every package's records for the set-scope
+class FileRecord:        # rules: 176 bytes a record instead of 232 (setrules.context_of)
     """One regular file of an artifact, with what its bytes say.
 
     Attributes:
