@@ -108,6 +108,35 @@ def test_two_debian_packages_may_not_share_a_path(tmp_path: Path) -> None:
     assert _conflicts(a, c) == {a.name: [], c.name: []}
 
 
+def _installed(root: Path) -> set[str]:
+    out = subprocess.run(["dpkg-query", f"--admindir={root}/var/lib/dpkg", "-W",
+                          "-f=${Package} ${db:Status-Abbrev}\n"],
+                         capture_output=True, text=True, check=True).stdout
+    return {line.split()[0] for line in out.splitlines() if line.split()[1:] == ["ii"]}
+
+
+@needs_dpkg
+def test_debs_exclusive_through_a_virtual_package(tmp_path: Path) -> None:
+    """bookworm's python3-clang-13 ... -19 all Provide, Conflict with and Replace
+    python-clang-x.y and ship the same clang/ module: alternatives, never installed together
+    (dpkg removes or refuses the other), so no file-conflict."""
+    virtual = {"Provides": "python3-foo-x.y", "Conflicts": "python3-foo-x.y",
+               "Replaces": "python3-foo-x.y"}
+    files = {SITE + "__init__.py": "version = 13\n"}
+    a = build.deb(tmp_path, "python3-foo-13", "13.0-1", files, fields=virtual)
+    b = build.deb(tmp_path, "python3-foo-14", "14.0-1",
+                  {SITE + "__init__.py": "version = 14\n"}, fields=virtual)
+    assert _conflicts(a, b) == {a.name: [], b.name: []}
+    root = tmp_path / "root"
+    _dpkg_install(root, [a, b])
+    assert len(_installed(root) & {"python3-foo-13", "python3-foo-14"}) == 1
+    # a package outside the virtual package's group overlaps: the rule fires, dpkg refuses
+    c = build.deb(tmp_path, "python3-foo-15", "15.0-1", files)
+    assert [p for p, _ in _conflicts(a, c)[c.name]] == [SITE + "__init__.py"]
+    proc = _dpkg_install(tmp_path / "root2", [a, c])
+    assert proc.returncode != 0 and "trying to overwrite" in proc.stderr
+
+
 @needs_rpm
 def test_two_stack_rpms_with_differing_script(tmp_path: Path) -> None:
     a = build.rpm(tmp_path, "python3.11-foo", "1.0", {"usr/bin/foo": "#!/usr/bin/python3.11\n"})

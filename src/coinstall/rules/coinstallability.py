@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 
 from coinstall.files.verdict import FileRecord
 from coinstall.rules import ArtifactContext, Finding, Rule, rule
+from coinstall.rules._relations import relations
 
 _WHEEL_DATA = re.compile(r"^[^/]+\.data/(?P<key>[^/]+)/(?P<rest>.+)$")
 #: Findings per pair of artifacts before the rest are summarised in one line.
@@ -38,6 +39,17 @@ def _relations(ctx: ArtifactContext) -> set[str]:
             for group in PkgRelation.parse_relations(text):
                 names |= {alt["name"] for alt in group if alt.get("name")}
     return names
+
+
+def _declared(a: ArtifactContext, b: ArtifactContext) -> bool:
+    """Whether .deb ``a`` declares Conflicts, Breaks or Replaces on ``b``: on its name, or on
+    a virtual package ``b`` provides.  Packages that all provide and conflict with one virtual
+    package are mutually exclusive (Debian Policy §7.4 and §7.6.2, the
+    ``mail-transport-agent`` idiom; bookworm's ``python3-clang-13`` … ``-19`` with
+    ``python-clang-x.y``): dpkg refuses the second ("conflicting packages - not
+    installing"), so their shared paths are never installed together."""
+    said = _relations(a)
+    return bool(said) and not said.isdisjoint(relations(b.info).names)
 
 
 def _pair_kind(a: ArtifactContext, b: ArtifactContext) -> str | None:
@@ -75,9 +87,7 @@ def _conflicts(a: ArtifactContext, b: ArtifactContext, kind: str,
                bfiles: dict[str, FileRecord]) -> Iterator[tuple[str, str]]:
     """``(path, reason)`` for every path both would install that cannot be shared;
     ``bfiles`` is ``b``'s files by install path."""
-    declared = a.info.format == "deb" and (
-        (b.info.name or "") in _relations(a) or (a.info.name or "") in _relations(b))
-    if declared:
+    if a.info.format == "deb" and (_declared(a, b) or _declared(b, a)):
         return
     for ra in a.records:
         path = _install_path(a, ra)
