@@ -134,6 +134,13 @@ DEBS: dict[str, str] = {
     "python3-gdbm": "python3-gdbm_3.11.2-3_amd64.deb",
     # modules in LLVM's own prefix, /usr/lib/llvm-14/lib/python3.11/dist-packages/lldb/
     "python3-lldb-14": "python3-lldb-14_1%3a14.0.6-12_amd64.deb",
+    # --- issue 12 (the archive run's false positives): python3-minimal ships /usr/bin/python3
+    # and the scripts that run with it (py3compile) and debpython in /usr/share/python3/;
+    # python3-clang-13/-14 Provide, Conflict with and Replace python-clang-x.y and ship the
+    # same clang/ module (alternatives, never installed together)
+    "python3-minimal": "python3-minimal_3.11.2-1+b1_amd64.deb",
+    "python3-clang-13": "python3-clang-13_1%3a13.0.1-11+b2_amd64.deb",
+    "python3-clang-14": "python3-clang-14_1%3a14.0.6-12_amd64.deb",
 }
 
 WHEEL_SHA256: dict[str, str] = {  # name -> sha256 of WHEELS[name]
@@ -183,6 +190,10 @@ DEB_SHA256: dict[str, str] = {  # name -> sha256 of DEBS[name]
     "python3-tk": "33badffb9316204fda015b1a9d331c03bd322dfbb217930de5dd5ca95b6af7d2",
     "python3-gdbm": "a141cef48a9acfd9ac5aa8c08cc356fc25f3accafed4261eee26bc2bb1aaf5fd",
     "python3-lldb-14": "afc1024971ca02fd7d9c3f48c7ee998f4e68eac57919274200b31db07021a670",
+    # --- issue 12
+    "python3-minimal": "30f9618670e686d781afbfc713eb0830c29d2819e9cb2a0488800dad6bb99faa",
+    "python3-clang-13": "f50457ec457437a8635f41139074078a8daf7f3ed1a66dded5cab5d64e51e9ad",
+    "python3-clang-14": "f4c68013238b3b3198e5043e266bedd8fc56df90285da87fc8d3ad9473a4f26d",
 }
 
 

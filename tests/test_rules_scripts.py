@@ -221,6 +221,17 @@ def test_not_required_agrees_with_lintian_on_libpython_stdlib(
     assert hits([deb], "shebang-unversioned") == []
 
 
+@needs_lintian
+def test_not_required_silent_on_the_package_that_ships_the_interpreter(
+        corpus_debs: dict[str, Path]) -> None:
+    """bookworm's python3-minimal ships /usr/bin/python3 (a link to python3.11) and
+    py3compile, py3clean and py3versions.py with ``#!/usr/bin/python3``: it needs no relation
+    to itself (it was 3 false errors over the archive).  lintian agrees."""
+    deb = corpus_debs["python3-minimal"]
+    assert hits([deb], "shebang-interpreter-not-required") == []
+    assert _lintian([deb])["python3-script-but-no-python3-dep"] == set()
+
+
 def test_interpreter_not_required_silent_on_installed_trees() -> None:
     # An installed tree has no package relations to check a shebang against; Debian's own
     # stdlib tree holds executable modules with #!/usr/bin/python3.11 (base64.py, platform.py).

@@ -447,9 +447,13 @@ def bytecode_stale(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
 #: modules outside the site directories, e.g. /usr/share/<name>, are byte-compiled with
 #: %py_byte_compile for the interpreter that runs them; FHS /usr/libexec for Fedora), and
 #: configuration in /etc.
+#: Private application directories.  /usr/share/NAME is one whatever NAME is: no runtime
+#: has /usr/share/python3/ on its sys.path (it is Debian's python3-minimal's own, where
+#: py3compile's debpython package lives); under /usr/lib the python*/pypy* trees are the
+#: runtimes'.
 _PRIVATE = re.compile(
-    r"^(?P<dir>usr/(?:share|lib|lib64|libexec)/(?!(?:python|pypy)[\d.]*t?/|doc/|man/|"
-    r"licenses/|info/)[^/]+/|etc/[^/]+/)")
+    r"^(?P<dir>usr/share/(?!doc/|man/|licenses/|info/)[^/]+/|"
+    r"usr/(?:lib|lib64|libexec)/(?!(?:python|pypy)[\d.]*t?/)[^/]+/|etc/[^/]+/)")
 #: Debian's PyPy shared directory (Debian PyPy policy, pypy3 sys.path): allowed in the debian
 #: profile along with the profile's shared directories.
 _DEBIAN_EXTRA_SHARED = ("usr/lib/pypy3/dist-packages",)

@@ -196,8 +196,15 @@ def shebang_interpreter_not_required(self: Rule, ctx: ArtifactContext) -> Iterat
     if ctx.info.format not in ("deb", "rpm"):
         return  # an installed tree or a wheel declares no system package relations
     cache: dict[tuple[str, str], bool] = {}
+    # the package that ships the interpreter (Debian's python3-minimal ships /usr/bin/python3
+    # and py3compile, which runs with it) needs no relation to itself: dpkg and rpm resolve a
+    # path the package itself installs (rpm's script.req requirement is self-provided)
+    own = {"/" + r.path for r in ctx.records} | {"/" + m.path for m in ctx.links}
     for r, sb in runnable(ctx):
         if sb.version is None or r.mode is None or not r.mode & 0o111:
+            continue
+        ran = f"/usr/bin/{sb.command}" if sb.env else sb.interpreter
+        if ran in own:
             continue
         key = (sb.implementation, sb.version)
         if key not in cache:
