@@ -112,8 +112,9 @@ def shebang_implementation_mismatch(self: Rule, ctx: ArtifactContext) -> Iterato
     minor version or implementation is reported; ``python3`` is reported in a package known
     to be for a non-default stack (``--stack``, or a name only alternative stacks use,
     :func:`~coinstall.rules._relations.alternative_stack`);
-    an unversioned ``python`` in a Python 3 or PyPy package (in a Python 2 package it was
-    PEP 394's recommended spelling until 2019, and ``shebang-unversioned`` reports it)."""
+    an unversioned ``python`` in an executable module of a Python 3 or PyPy package (in a
+    script ``shebang-unversioned`` reports it; in a Python 2 package it was PEP 394's
+    recommended spelling until 2019)."""
     own = stack_of(ctx).exact
     major = _own_major(ctx)
     if major is None:
@@ -125,6 +126,8 @@ def shebang_implementation_mismatch(self: Rule, ctx: ArtifactContext) -> Iterato
         if sb.version is None:
             if impl == "cpython" and maj == 2:
                 continue  # PEP 394 (before 2019): python meant python2; shebang-unversioned
+            if r.kind == "script":
+                continue  # shebang-unversioned reports it: one finding for one line
             bad = "names no version"
         elif sb_impl != impl:
             bad = f"runs {sb.implementation}"
