@@ -44,6 +44,8 @@ TABLE: list[tuple[str, str | None, tuple[int, int] | None, str | None,
     ("python2.7", "cpython", (2, 7), "interpreter", (2, 7), None),
     ("python3.11dist(requests)", "cpython", (3, 11), "dist", None, None),
     ("/usr/bin/python3.11", "cpython", (3, 11), "interpreter", None, None),
+    ("python-pyresample-test", None, None, None, None, None),  # bookworm test data
+    ("python-pysam-tests", None, None, None, None, None),
     ("nodejs-semver", None, None, None, None, None),
     ("pythonfoo", None, None, None, None, None),
 ]

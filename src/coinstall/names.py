@@ -40,10 +40,12 @@ RUNTIME_PARTS = frozenset({
 #: Names beginning ``python-`` that are not Python modules (taskotron ``NAME_NOTS``:
 #: python-rpm-macros, python-srpm-macros, python-pip-wheel, python-sphinx-doc, …): macro
 #: packages, implementation-independent wheels, documentation, and Debian's
-#: version-independent ``-common``/``-data`` packages (python-apt-common).
+#: version-independent ``-common``/``-data`` packages (python-apt-common) and test-data
+#: packages (bookworm's python-pyresample-test and python-pysam-tests: Architecture: all, no
+#: Depends, required by the python3- package).
 _NOT_MODULE_SUFFIX = ("-rpm-macros", "-srpm-macros", "-rpm-generators", "-wheel", "-doc",
                       "-docs", "-typeshed", "-common", "-data", "-l10n", "-localedata",
-                      "-examples")
+                      "-examples", "-test", "-tests")
 #: Debian's switch packages for /usr/bin/python.
 _PYTHON_IS = {"python-is-python3": 3, "python-is-python2": 2}
 
