@@ -85,6 +85,22 @@ class InlineBackend:
         pass
 
 
+def _forkserver_context() -> multiprocessing.context.ForkServerContext:
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["coinstall.archive.worker"])
+    return ctx
+
+
+def start_forkserver() -> None:
+    """Start the pool's fork server now (it imports the engine once, for every worker it
+    forks), so that it starts while this process still reads a repository index; the pool
+    uses it when it is made."""
+    from multiprocessing import forkserver
+
+    _forkserver_context()
+    forkserver.ensure_running()
+
+
 class PoolBackend:
     """A process pool; rebuilt when one of its processes dies."""
 
@@ -96,9 +112,7 @@ class PoolBackend:
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            ctx = multiprocessing.get_context("forkserver")
-            ctx.set_forkserver_preload(["coinstall.archive.worker"])
-            self._pool = ProcessPoolExecutor(self.slots, mp_context=ctx,
+            self._pool = ProcessPoolExecutor(self.slots, mp_context=_forkserver_context(),
                                              initializer=worker.init_process,
                                              initargs=(self.settings,))
         return self._pool
