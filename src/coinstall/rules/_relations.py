@@ -185,6 +185,13 @@ class _Memo(Generic[_T, _V]):
         if hit is not None and hit[0]() is obj:
             return hit[1]
         value = make(obj)
+        self.put(obj, value)
+        return value
+
+    def put(self, obj: _T, value: _V) -> None:
+        """Remember ``value`` for ``obj`` (computed elsewhere: in the process that read the
+        artifact)."""
+        key = id(obj)
         table = self._table
 
         def forget(_ref: weakref.ref[_T]) -> None:
@@ -193,7 +200,6 @@ class _Memo(Generic[_T, _V]):
                 del table[key]
 
         self._table[key] = (weakref.ref(obj, forget), value)
-        return value
 
 
 _RELATIONS: _Memo[ArtifactInfo, Relations] = _Memo()
@@ -281,6 +287,13 @@ def _stack(ctx: ArtifactContext) -> PackageStack:
 def stack_of(ctx: ArtifactContext) -> PackageStack:
     """:func:`package_stack` of an :class:`~coinstall.rules.ArtifactContext`, memoised."""
     return _STACKS.get(ctx, _stack)
+
+
+def remember(ctx: ArtifactContext, rel: Relations, stack: PackageStack) -> None:
+    """Take ``ctx``'s :func:`relations` and :func:`stack_of` as already computed (by the
+    worker that checked the artifact, for a context rebuilt from its index)."""
+    _RELATIONS.put(ctx.info, rel)
+    _STACKS.put(ctx, stack)
 
 
 def alternative_stack(ctx: ArtifactContext, ver: tuple[int, int]) -> bool:
