@@ -36,7 +36,7 @@ def _bin_entries(doc: SpecDoc) -> Iterator[str]:
                 yield m.group(1)
 
 
-expansion_query(_bin_entries)  # expanded by the parse child
+expansion_query(_bin_entries)  # expanded by the parse worker
 
 
 def built(doc: SpecDoc) -> Built:

@@ -63,7 +63,7 @@ class MacroFiles:
 @expansion_query
 def _rule_texts(doc: SpecDoc) -> Iterator[str]:
     """What the spec rules expand (rules/spec_stacks.py: the stack's package version, the
-    Requires/BuildRequires values): expanded by the parse child with the spec's macros (the
+    Requires/BuildRequires values): expanded by the parse worker with the spec's macros (the
     rules cannot name these themselves: rules/ does not import librpm)."""
     yield "%{python3_pkgversion}"
     for t in doc.tags:

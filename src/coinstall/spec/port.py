@@ -158,7 +158,7 @@ _SAVE_FILES = re.compile(r"\s*%\{?pyproject_save_files\}?\s+(.*)$")
 @expansion_query
 def _port_texts(doc: SpecDoc) -> Iterator[str]:
     """What a port expands (:meth:`_Port.main_sub`'s renamed subpackage names, the modules
-    of ``%pyproject_save_files`` for openSUSE's ``%files``): expanded by the parse child."""
+    of ``%pyproject_save_files`` for openSUSE's ``%files``): expanded by the parse worker."""
     for s in doc.sections_named("package"):
         if s.package is not None:
             yield _rename(s.package).replace("%{name}", doc.name)

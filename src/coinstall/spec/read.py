@@ -15,16 +15,20 @@ Glue written here, because the libraries lack it:
 
 Nothing is executed: the content is passed through ``specfile``'s sanitizer first (shell
 expansions ``%(...)`` and impure Lua are replaced or dropped, specfile 0.40), so librpm runs no
-command of the spec; and librpm's parse runs in a forked child (:func:`_parse_in_child`), so
+command of the spec; and librpm parses in a forked worker process (:func:`_parse_in_child`), so
 a spec that crashes or hangs librpm is that spec's one error line.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import pickle
 import re
+import select
 import signal
+import struct
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -41,7 +45,7 @@ from specfile.sections import Sections
 #: Specs bigger than this are refused (the largest real spec of the corpus is 35 kB).
 MAX_SPEC_BYTES = 4 * 1024 * 1024
 
-#: Seconds a spec with Lua may take to parse (in a child process) before it is refused.
+#: Seconds a spec with Lua may take to parse (in the worker process) before it is refused.
 LUA_TIMEOUT = 10.0
 
 #: Sections that start a new part of a spec (rpm ``build/parseSpec.c`` ``partList``).
@@ -127,7 +131,7 @@ class SpecDoc:
         name: the expanded ``Name``.
         scripts: librpm's expansion of ``prep``, ``build``, ``install``, ``check``.
         expanded: text -> its expansion in this spec's macro context, filled by the parse
-            child for every text an :func:`expansion_query` names (see :meth:`expand`).
+            worker for every text an :func:`expansion_query` names (see :meth:`expand`).
         macros_file: the stack macros it was read with.
     """
 
@@ -153,9 +157,9 @@ class SpecDoc:
         the spec's definitions); text that fails to expand is returned as is.  A shell
         expansion or Lua written in ``text`` itself is not run (:func:`_expand_here`).
 
-        The parse child expands every text an :func:`expansion_query` names and sends the
+        The parse worker expands every text an :func:`expansion_query` names and sends the
         results back (:attr:`expanded`); any other text makes this process parse the spec
-        once (:func:`_restore_context`, safe: the child parsed it without crashing) and is
+        once (:func:`_restore_context`, safe: the worker parsed it without crashing) and is
         expanded here."""
         got = self.expanded.get(text)
         if got is None:
@@ -166,7 +170,7 @@ class SpecDoc:
 
 
 #: Functions naming the texts a reader of a :class:`SpecDoc` will :meth:`~SpecDoc.expand`
-#: (the rules, the porter): the parse child expands them all in the spec's macro context and
+#: (the rules, the porter): the parse worker expands them all in the spec's macro context and
 #: sends the expansions back with the parse, so this process never parses the spec again.
 #: A text no query names is still expanded right (:meth:`SpecDoc.expand`), only slower.
 EXPANSION_QUERIES: list[Callable[[SpecDoc], Iterable[str]]] = []
@@ -194,7 +198,7 @@ def _expand_here(text: str) -> str:
 
 
 def _restore_context(doc: SpecDoc) -> None:
-    """Parse ``doc`` in this process (already parsed safely by the child) so that librpm's
+    """Parse ``doc`` in this process (already parsed safely by the worker) so that librpm's
     macro context is the spec's: only for a text no :func:`expansion_query` named."""
     _set_up(doc)
     sanitized, _, _ = Sanitizer.sanitize(doc.text)
@@ -446,86 +450,185 @@ def _written_names(doc: SpecDoc) -> Iterator[str]:
 
 
 def _parse_in_child(doc: SpecDoc, spec_file: str) -> dict[str, Any]:
-    """librpm's parse of ``spec_file``, done in a forked child that sends back only what
-    :class:`SpecDoc` keeps (JSON over a pipe): librpm is C that has crashed (SIGSEGV) on
-    mutated specs (``%autosetup -M-$1``, found by tests/test_fuzz.py) and hangs on a pure Lua
-    loop (``while true do end``) that no signal interrupts; in a child, either is this spec's
-    one error line, and the run goes on.  Costs one fork per spec (the child shares the
-    parent's pages copy-on-write).  librpm's macro context (the spec's ``%global``s) is per
-    process and stays in the child, so the child also expands every text the
-    :data:`EXPANSION_QUERIES` name (rules and porter) and sends the expansions along: the
-    parent parses nothing (parsing again in the parent, as coinstall first did, took
-    benchmarks/spec_bench.py's coinstall pass from 1.90 to 2.30 s of CPU).
+    """librpm's parse of ``spec_file`` (the sanitized text of ``doc``), done in a forked
+    worker process that sends back only what :class:`SpecDoc` keeps (JSON over a pipe):
+    librpm is C that has crashed (SIGSEGV) on mutated specs (``%autosetup -M-$1``, found by
+    tests/test_fuzz.py) and hangs on a pure Lua loop (``while true do end``) that no signal
+    interrupts; in a worker, either is this spec's one error line (the worker is killed or
+    dead, the next spec gets a new one), and the run goes on.
+
+    librpm's macro context (the spec's ``%global``s) is per process and stays in the worker,
+    so the worker also expands every text the :data:`EXPANSION_QUERIES` name (rules and
+    porter) and sends the expansions along: this process parses nothing.  Measured on
+    benchmarks/spec_bench.py's coinstall pass (141 specs, CPU of all processes): one fork
+    per spec and the same parse again in this process, as coinstall first did, 2.30 s; one
+    fork per spec returning the expansions, 1.89 s; this long-lived worker, 1.02 s.
 
     Raises:
         SpecError: librpm refuses the spec (its own message and line), crashes, or does not
             finish within :data:`LUA_TIMEOUT` seconds.
     """
-    import json
-    import select
-
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: parse, write the result, exit without running any cleanup
-        code = 1
-        try:
-            os.close(r)
-            data: dict[str, Any]
-            with capture_stderr() as captured:
-                _set_up(doc)
-                try:
-                    spec = rpm.spec(spec_file, rpm.RPMSPEC_ANYARCH | rpm.RPMSPEC_FORCE)
-                except (ValueError, rpm.error):
-                    spec = None
-            if spec is None:
-                data = {"error": [b.decode("utf-8", "replace") for b in captured]}
-            else:
-                data = _extract(spec)
-                # this process now holds the spec's macro context: the expansions the
-                # parent's readers will ask for are made here
-                _CONTEXT[0] = doc
-                _fill(doc, data)
-                for query in EXPANSION_QUERIES:
-                    for text in query(doc):
-                        doc.expand(text)
-                data["expanded"] = doc.expanded
-            payload = json.dumps(data, ensure_ascii=True).encode()
-            view = memoryview(payload)
-            while view:
-                view = view[os.write(w, view):]
-            code = 0
-        except BaseException:
-            code = 1
-        finally:
-            os._exit(code)
-    os.close(w)
     path = doc.path
-    chunks: list[bytes] = []
-    deadline = time.monotonic() + LUA_TIMEOUT
+    worker = _Worker.get()
+    # the queries go with each request (pickled by name): a module that registers one after
+    # the worker was forked is imported there too
+    worker.send(pickle.dumps((doc, spec_file, EXPANSION_QUERIES), pickle.HIGHEST_PROTOCOL))
     try:
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([r], [], [], left)[0]:
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
-                raise SpecError(path, 0, f"librpm did not finish parsing it in "
-                                         f"{LUA_TIMEOUT:g} s (a Lua loop?)")
-            chunk = os.read(r, 1 << 16)
-            if not chunk:
-                break
-            chunks.append(chunk)
-    finally:
-        os.close(r)
-    _, status = os.waitpid(pid, 0)
-    if os.WIFSIGNALED(status):
-        sig = signal.Signals(os.WTERMSIG(status)).name
-        raise SpecError(path, 0, f"librpm crashed parsing it ({sig})")
-    if os.WEXITSTATUS(status) != 0 or not chunks:
+        payload = worker.receive(time.monotonic() + LUA_TIMEOUT)
+    except TimeoutError:
+        worker.stop()
+        raise SpecError(path, 0, f"librpm did not finish parsing it in "
+                                 f"{LUA_TIMEOUT:g} s (a Lua loop?)") from None
+    if payload is None:  # the worker died
+        status = worker.stop()
+        if os.WIFSIGNALED(status):
+            sig = signal.Signals(os.WTERMSIG(status)).name
+            raise SpecError(path, 0, f"librpm crashed parsing it ({sig})")
         raise SpecError(path, 0, "librpm cannot parse it")
-    result: dict[str, Any] = json.loads(b"".join(chunks))
+    result: dict[str, Any] = json.loads(payload)
     if "error" in result:
         raise _rpm_error(path, [e.encode() for e in result["error"]], "librpm cannot parse it")
     return result
+
+
+def _parse_here(doc: SpecDoc, spec_file: str,
+                queries: list[Callable[[SpecDoc], Iterable[str]]]) -> dict[str, Any]:
+    """In the worker: librpm's parse (:func:`_extract`) and the expansions of the
+    ``queries`` (:data:`EXPANSION_QUERIES`), or ``{"error": librpm's stderr lines}``."""
+    with capture_stderr() as captured:
+        _set_up(doc)
+        try:
+            spec = rpm.spec(spec_file, rpm.RPMSPEC_ANYARCH | rpm.RPMSPEC_FORCE)
+        except (ValueError, rpm.error):
+            spec = None
+    if spec is None:
+        return {"error": [b.decode("utf-8", "replace") for b in captured]}
+    data = _extract(spec)
+    # this process now holds the spec's macro context: the expansions the parent's
+    # readers will ask for are made here
+    _CONTEXT[0] = doc
+    _fill(doc, data)
+    for query in queries:
+        for text in query(doc):
+            doc.expand(text)
+    data["expanded"] = doc.expanded
+    _CONTEXT[0] = None
+    return data
+
+
+_FRAME = struct.Struct("<I")
+
+
+class _Worker:
+    """A forked process that parses specs one after another: requests and answers are
+    frames (4-byte length, then the bytes) over two pipes.  One per process (a forked
+    child of this process starts its own); it exits when this process closes its request
+    pipe (exit included), and is replaced after :data:`_Worker.SPECS` specs."""
+
+    #: Specs one worker parses before a fresh one is forked (bounds what librpm may leak).
+    SPECS = 1000
+    _current: _Worker | None = None
+
+    def __init__(self) -> None:
+        req_r, self.req_w = os.pipe()
+        self.resp_r, resp_w = os.pipe()
+        self.owner = os.getpid()
+        self.count = 0
+        self.pid = os.fork()
+        if self.pid == 0:  # the worker: serve until EOF, exit without running any cleanup
+            code = 1
+            try:
+                os.close(self.req_w)
+                os.close(self.resp_r)
+                _serve(req_r, resp_w)
+                code = 0
+            except BaseException:
+                code = 1
+            finally:
+                os._exit(code)
+        os.close(req_r)
+        os.close(resp_w)
+
+    @classmethod
+    def get(cls) -> _Worker:
+        """This process's worker, started (again) if needed."""
+        w = cls._current
+        if w is None or w.owner != os.getpid() or w.count >= cls.SPECS:
+            if w is not None and w.owner == os.getpid():
+                w.stop()
+            w = cls._current = _Worker()
+        w.count += 1
+        return w
+
+    def send(self, payload: bytes) -> None:
+        """Send one request (a worker that died is seen by :meth:`receive`)."""
+        with contextlib.suppress(BrokenPipeError):
+            _write_all(self.req_w, _FRAME.pack(len(payload)) + payload)
+
+    def receive(self, deadline: float) -> bytes | None:
+        """One answer; None if the worker died first.
+
+        Raises:
+            TimeoutError: no answer by ``deadline`` (:func:`time.monotonic`)."""
+        buf = b""
+        need = _FRAME.size
+        size = None
+        while len(buf) < need:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.resp_r], [], [], left)[0]:
+                raise TimeoutError
+            chunk = os.read(self.resp_r, 1 << 16)
+            if not chunk:
+                return None
+            buf += chunk
+            if size is None and len(buf) >= _FRAME.size:
+                (size,) = _FRAME.unpack_from(buf)
+                need = _FRAME.size + size
+        return buf[_FRAME.size:need]
+
+    def stop(self) -> int:
+        """End the worker (killed if it is still running); its wait status."""
+        if _Worker._current is self:
+            _Worker._current = None
+        for fd in (self.req_w, self.resp_r):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
+        try:
+            return os.waitpid(self.pid, 0)[1]
+        except ChildProcessError:
+            return 0
+
+
+def _serve(req_r: int, resp_w: int) -> None:
+    """The worker's loop: parse each requested spec, answer with JSON."""
+    while True:
+        head = _read_exactly(req_r, _FRAME.size)
+        if head is None:
+            return
+        body = _read_exactly(req_r, _FRAME.unpack(head)[0])
+        if body is None:
+            return
+        doc, spec_file, queries = pickle.loads(body)
+        payload = json.dumps(_parse_here(doc, spec_file, queries), ensure_ascii=True).encode()
+        _write_all(resp_w, _FRAME.pack(len(payload)) + payload)
+
+
+def _read_exactly(fd: int, n: int) -> bytes | None:
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = os.read(fd, n - len(buf))
+        if not chunk:
+            return None
+        buf += chunk
+    return bytes(buf)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def _extract(spec: Any) -> dict[str, Any]:
