@@ -523,7 +523,8 @@ class _Worker:
     """A forked process that parses specs one after another: requests and answers are
     frames (4-byte length, then the bytes) over two pipes.  One per process (a forked
     child of this process starts its own); it exits when this process closes its request
-    pipe (exit included), and is replaced after :data:`_Worker.SPECS` specs."""
+    pipe (exit included), and is replaced after :data:`_Worker.SPECS` specs.  Not for
+    concurrent use by threads (neither is librpm's macro context)."""
 
     #: Specs one worker parses before a fresh one is forked (bounds what librpm may leak).
     SPECS = 1000
