@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import glob
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -307,3 +308,75 @@ def test_nothing_in_a_spec_is_run(tmp_path: Path) -> None:
     lint([str(p)])
     CliRunner().invoke(main, ["spec", "port", str(p), "--to", "epel"])
     assert not marker.exists()
+
+
+def test_the_parent_process_never_parses_a_spec(tmp_path: Path) -> None:
+    """librpm parses in the forked worker only: the worker sends back the expansions the
+    rules and the porter ask for, so this process's macro context never becomes a spec's;
+    a text no query named is still expanded in the spec's own context."""
+    from coinstall.spec import read as read_mod
+    from coinstall.spec.compare import built
+    from coinstall.spec.lint import MacroFiles, lint_doc, read_for
+    from coinstall.spec.port import port
+
+    files = MacroFiles(STACK)
+    docs = []
+    for path in sorted(glob.glob(str(DATA / "*" / "*.spec")))[::7]:
+        try:
+            doc, layout = read_for(path, files)
+        except read_mod.SpecError:
+            continue
+        lint_doc(doc, layout, Config(stack=STACK))
+        for target in ("alt", "epel", "suse"):
+            port(doc, target)
+        built(doc)
+        assert read_mod._CONTEXT[0] is None, path
+        docs.append(doc)
+    assert len(docs) > 10
+    # an expansion nobody asked for: the spec's %global, in its own context, not the last
+    # spec's (the first doc is read again here, after the others)
+    p = write(tmp_path, "%global srcname zzfoo\n" + HEAD.replace("python-foo",
+                                                                 "python-%{srcname}"))
+    doc, _ = read_for(str(p), files)
+    assert doc.name == "python-zzfoo"
+    assert docs[0].expand("%{?srcname}") != "zzfoo"
+    assert doc.expand("%{srcname}-%{version}") == "zzfoo-1.0"
+    assert read_mod._CONTEXT[0] is doc
+
+
+def test_an_expansion_runs_no_shell(tmp_path: Path) -> None:
+    from coinstall.spec.lint import MacroFiles, read_for
+
+    marker = tmp_path / "ran"
+    p = write(tmp_path, HEAD.replace("%description", f"Requires: python3-foo %(touch {marker})"
+                                                     "\n%description"))
+    doc, _ = read_for(str(p), MacroFiles(STACK))
+    doc.expand(f"%(touch {marker})")
+    doc.expand(f"%{{lua: os.execute('touch {marker}')}}")
+    assert not marker.exists()
+
+
+def test_a_parse_worker_that_dies_is_that_spec_s_error(tmp_path: Path) -> None:
+    """The worker process that parses specs is killed by SIGSEGV (as librpm crashed on
+    fuzzed specs) while it runs a spec's Lua loop: that spec is one error line, and the
+    next spec is read by a new worker."""
+    import signal
+    import threading
+
+    from coinstall.spec import read as read_mod
+
+    six = str(DATA / "alt/python3.11-six.spec")
+    lint([six])
+    worker = read_mod._Worker._current
+    assert worker is not None
+    killer = threading.Timer(1.0, os.kill, (worker.pid, signal.SIGSEGV))
+    killer.start()
+    p = write(tmp_path, HEAD.replace("Summary: foo", "Summary: %{lua: while true do end}"))
+    try:
+        r = lint([str(p), six])
+    finally:
+        killer.cancel()
+    assert [e.message for e in r.errors] == ["librpm crashed parsing it (SIGSEGV)"]
+    assert len(r.artifacts) == 1
+    assert read_mod._Worker._current is not None
+    assert read_mod._Worker._current.pid != worker.pid

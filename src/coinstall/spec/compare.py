@@ -5,9 +5,10 @@ conversion): the binary packages librpm makes with ``%files`` in an active branc
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-from coinstall.spec.read import SpecDoc
+from coinstall.spec.read import SpecDoc, expansion_query
 
 _BIN = re.compile(r"(?:%\{?_bindir\}?|/usr/bin)/(\S+)")
 
@@ -22,18 +23,24 @@ class Built:
     bindir: frozenset[str]
 
 
-def built(doc: SpecDoc) -> Built:
-    """What ``doc`` builds (call right after reading it: names expand in its context)."""
-    names = set()
-    bins = set()
+def _bin_entries(doc: SpecDoc) -> Iterator[str]:
+    """The ``/usr/bin`` entries of the ``%files`` of the packages rpmbuild builds."""
     for p in doc.packages:
         if p.files is None:
             continue
-        names.add(p.name)
         for line in p.files.splitlines():
             if line.lstrip().startswith("#"):
                 continue
             m = _BIN.search(line)
             if m:
-                bins.add(doc.expand(m.group(1)))
+                yield m.group(1)
+
+
+expansion_query(_bin_entries)  # expanded by the parse worker
+
+
+def built(doc: SpecDoc) -> Built:
+    """What ``doc`` builds."""
+    names = {p.name for p in doc.packages if p.files is not None}
+    bins = {doc.expand(b) for b in _bin_entries(doc)}
     return Built(doc.name, frozenset(names), frozenset(bins))

@@ -12,7 +12,7 @@ import atexit
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 
 from coinstall.artifacts.base import ArtifactInfo
@@ -25,7 +25,7 @@ from coinstall.rules.profiles import PROFILES
 from coinstall.runtimes import catalogue as catalogue_mod
 from coinstall.runtimes.stack import Stack
 from coinstall.spec import macros as macros_mod
-from coinstall.spec.read import SpecDoc, SpecError, read, read_text, split
+from coinstall.spec.read import SpecDoc, SpecError, expansion_query, read, read_text, split
 
 #: The stack specs are read with when none is given (configuration or ``--stack``).
 READ_STACK = Stack.parse("default=3.12,other=3.11")
@@ -58,6 +58,17 @@ class MacroFiles:
                 f.write(macros_mod.render(self.stack, style, self.facts))
             self._files[style] = p
         return self._files[style]
+
+
+@expansion_query
+def _rule_texts(doc: SpecDoc) -> Iterator[str]:
+    """What the spec rules expand (rules/spec_stacks.py: the stack's package version, the
+    Requires/BuildRequires values): expanded by the parse worker with the spec's macros (the
+    rules cannot name these themselves: rules/ does not import librpm)."""
+    yield "%{python3_pkgversion}"
+    for t in doc.tags:
+        if t.key in ("requires", "buildrequires"):
+            yield t.value
 
 
 def read_for(path: str, files: MacroFiles, profile: str | None = None,
@@ -102,8 +113,7 @@ def run_spec_rules(ctx: SpecContext, config: Config | None = None) -> list[Findi
 
 def lint_doc(doc: SpecDoc, layout: str, config: Config | None = None,
              left: Iterable[int] = ()) -> tuple[list[Finding], SpecContext]:
-    """Run the spec rules on a document just read (the librpm macro context must still be
-    the one it was read in: the rules expand dependency names)."""
+    """Run the spec rules on a document read by :func:`read_for`."""
     cfg = config or Config()
     if cfg.profile:
         profile = PROFILES[cfg.profile]

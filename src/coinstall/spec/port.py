@@ -40,7 +40,7 @@ from typing import Any
 from coinstall.rules import Finding
 from coinstall.rules._spec import SpecContext, is_application, layout_of, stack_of_written
 from coinstall.rules.spec_style import port_manual
-from coinstall.spec.read import Section, SpecDoc
+from coinstall.spec.read import Section, SpecDoc, expansion_query
 
 TARGETS = ("alt", "epel", "suse")
 
@@ -150,6 +150,22 @@ def _rename(text: str) -> str:
         t = t.replace("\0KEEP\0", f"python3-{k}", 1)
     return _py_provides(t)
 
+
+
+_SAVE_FILES = re.compile(r"\s*%\{?pyproject_save_files\}?\s+(.*)$")
+
+
+@expansion_query
+def _port_texts(doc: SpecDoc) -> Iterator[str]:
+    """What a port expands (:meth:`_Port.main_sub`'s renamed subpackage names, the modules
+    of ``%pyproject_save_files`` for openSUSE's ``%files``): expanded by the parse worker."""
+    for s in doc.sections_named("package"):
+        if s.package is not None:
+            yield _rename(s.package).replace("%{name}", doc.name)
+    for line in doc.lines:
+        m = _SAVE_FILES.match(line)
+        if m:
+            yield from (a for a in m.group(1).split() if not a.startswith(("-", "+")))
 
 #: Macro names of the default stack and their other-stack twins (EPEL 7 macros.python3_other;
 #: %pyproject_other_*, %pytest_other, %py3_other_dist are coinstall's, see spec/macros.py).
@@ -489,7 +505,7 @@ class _Port:
         # module names for %files, from %pyproject_save_files
         modules: list[str] = []
         for n, text, _ in self.ctx.body("install"):
-            m = re.match(r"\s*%\{?pyproject_save_files\}?\s+(.*)$", text)
+            m = _SAVE_FILES.match(text)
             if m:
                 modules += [a for a in m.group(1).split() if not a.startswith(("-", "+"))]
                 self.ed.set(n, "# coinstall spec port: openSUSE lists the files in %%files: "

@@ -15,19 +15,23 @@ Glue written here, because the libraries lack it:
 
 Nothing is executed: the content is passed through ``specfile``'s sanitizer first (shell
 expansions ``%(...)`` and impure Lua are replaced or dropped, specfile 0.40), so librpm runs no
-command of the spec; and librpm's parse runs in a forked child (:func:`_parse_in_child`), so
+command of the spec; and librpm parses in a forked worker process (:func:`_parse_in_child`), so
 a spec that crashes or hangs librpm is that spec's one error line.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import pickle
 import re
+import select
 import signal
+import struct
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,7 +45,7 @@ from specfile.sections import Sections
 #: Specs bigger than this are refused (the largest real spec of the corpus is 35 kB).
 MAX_SPEC_BYTES = 4 * 1024 * 1024
 
-#: Seconds a spec with Lua may take to parse (in a child process) before it is refused.
+#: Seconds a spec with Lua may take to parse (in the worker process) before it is refused.
 LUA_TIMEOUT = 10.0
 
 #: Sections that start a new part of a spec (rpm ``build/parseSpec.c`` ``partList``).
@@ -126,6 +130,9 @@ class SpecDoc:
         buildrequires: the expanded BuildRequires names.
         name: the expanded ``Name``.
         scripts: librpm's expansion of ``prep``, ``build``, ``install``, ``check``.
+        expanded: text -> its expansion in this spec's macro context, filled by the parse
+            worker for every text an :func:`expansion_query` names (see :meth:`expand`).
+        macros_file: the stack macros it was read with.
     """
 
     path: str
@@ -138,19 +145,78 @@ class SpecDoc:
     buildrequires: tuple[str, ...] = ()
     name: str = ""
     scripts: dict[str, str] = field(default_factory=dict)
+    expanded: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    macros_file: str | None = field(default=None, repr=False, compare=False)
 
     def sections_named(self, *names: str) -> Iterator[Section]:
         """The sections with one of these names, in order."""
         return (s for s in self.sections if s.name in names)
 
     def expand(self, text: str) -> str:
-        """``text`` expanded by librpm in the macro context of the last read (the stack
-        macros and this spec's definitions); text that fails to expand is returned as is."""
-        try:
-            with capture_stderr():
-                return str(rpm.expandMacro(text))
-        except rpm.error:
-            return text
+        """``text`` expanded by librpm in this spec's macro context (the stack macros and
+        the spec's definitions); text that fails to expand is returned as is.  A shell
+        expansion or Lua written in ``text`` itself is not run (:func:`_expand_here`).
+
+        The parse worker expands every text an :func:`expansion_query` names and sends the
+        results back (:attr:`expanded`); any other text makes this process parse the spec
+        once (:func:`_restore_context`, safe: the worker parsed it without crashing) and is
+        expanded here."""
+        got = self.expanded.get(text)
+        if got is None:
+            if _CONTEXT[0] is not self:
+                _restore_context(self)
+            got = self.expanded[text] = _expand_here(text)
+        return got
+
+
+#: Functions naming the texts a reader of a :class:`SpecDoc` will :meth:`~SpecDoc.expand`
+#: (the rules, the porter): the parse worker expands them all in the spec's macro context and
+#: sends the expansions back with the parse, so this process never parses the spec again.
+#: A text no query names is still expanded right (:meth:`SpecDoc.expand`), only slower.
+EXPANSION_QUERIES: list[Callable[[SpecDoc], Iterable[str]]] = []
+
+#: The :class:`SpecDoc` whose macro context librpm holds in this process (None: the
+#: system's or the stack macros' only).
+_CONTEXT: list[SpecDoc | None] = [None]
+
+
+def expansion_query(fn: Callable[[SpecDoc], Iterable[str]]) -> Callable[[SpecDoc],
+                                                                        Iterable[str]]:
+    """Register ``fn`` in :data:`EXPANSION_QUERIES` (a decorator)."""
+    EXPANSION_QUERIES.append(fn)
+    return fn
+
+
+def _expand_here(text: str) -> str:
+    """``text`` made inert (:func:`_inert`: its ``%(...)`` and Lua do not run) and expanded
+    in librpm's current macro context (``text`` if it fails)."""
+    try:
+        with capture_stderr():
+            return str(rpm.expandMacro(_inert(text)))
+    except rpm.error:
+        return text
+
+
+def _restore_context(doc: SpecDoc) -> None:
+    """Parse ``doc`` in this process (already parsed safely by the worker) so that librpm's
+    macro context is the spec's: only for a text no :func:`expansion_query` named."""
+    _set_up(doc)
+    sanitized, _, _ = Sanitizer.sanitize(doc.text)
+    with tempfile.NamedTemporaryFile("w", suffix=".spec", encoding="utf-8",
+                                     errors="surrogateescape") as tmp:
+        tmp.write(sanitized)
+        tmp.flush()
+        with capture_stderr(), contextlib.suppress(ValueError, rpm.error):
+            rpm.spec(tmp.name, rpm.RPMSPEC_ANYARCH | rpm.RPMSPEC_FORCE)
+    _CONTEXT[0] = doc
+
+
+def _set_up(doc: SpecDoc) -> None:
+    """The stack macros and the spec's directories, as rpmbuild sets them."""
+    load_macros(doc.macros_file)
+    directory = os.path.dirname(os.path.abspath(doc.path))
+    rpm.addMacro("_sourcedir", directory)
+    rpm.addMacro("_specdir", directory)
 
 
 def _package_of(name: str, args: str) -> str | None:
@@ -202,6 +268,7 @@ def structure(path: str, text: str) -> tuple[list[Section], list[Tag],
     """
     lines = text.splitlines()
     safe = [_inert(ln) for ln in lines]
+    _CONTEXT[0] = None
     # specfile moves a header's last token into the body when it expands to text starting
     # with a newline (``%description %_description``), which shifts every line count; with a
     # fresh macro context the spec's own definitions are undefined and the split never happens
@@ -271,6 +338,7 @@ def _rpm_error(path: str, captured: list[bytes], fallback: str) -> SpecError:
 
 def load_macros(macros_file: str | None) -> None:
     """Reset librpm's macro context to the system's and load ``macros_file`` over it."""
+    _CONTEXT[0] = None
     rpm.reloadConfig()
     if macros_file:
         with capture_stderr():
@@ -329,16 +397,15 @@ def read(path: str, macros_file: str | None, *, text: str | None = None,
 
 
 def _parse_with_rpm(doc: SpecDoc, macros_file: str | None) -> None:
-    load_macros(macros_file)
-    directory = os.path.dirname(os.path.abspath(doc.path))
-    rpm.addMacro("_sourcedir", directory)
-    rpm.addMacro("_specdir", directory)
+    doc.macros_file = macros_file
     # specfile's sanitizer drops %include lines (their content is not sanitized), so a
     # missing include would go unnoticed: each is looked for here first
-    for k, text in enumerate(doc.lines, 1):
-        m = re.match(r"\s*%include\s+(\S+)", text)
-        if m:
-            target = doc.expand(m.group(1))
+    includes = [(k, m.group(1)) for k, text in enumerate(doc.lines, 1)
+                if (m := re.match(r"\s*%include\s+(\S+)", text))]
+    if includes:
+        _set_up(doc)
+        for k, written in includes:
+            target = _expand_here(written)
             if not os.path.isfile(target):
                 raise SpecError(doc.path, k, f"%include {target}: no such file")
     sanitized, _, _ = Sanitizer.sanitize(doc.text)
@@ -346,21 +413,20 @@ def _parse_with_rpm(doc: SpecDoc, macros_file: str | None) -> None:
                                      errors="surrogateescape") as tmp:
         tmp.write(sanitized)
         tmp.flush()
-        parsed = _parse_in_child(doc.path, tmp.name, macros_file, directory)
-        # The same parse once more in this process, now known not to crash or hang: it
-        # leaves librpm's macro context as the spec defines it (%global ...), which
-        # SpecDoc.expand and the rules read.
-        with capture_stderr(), contextlib.suppress(ValueError, rpm.error):
-            rpm.spec(tmp.name, rpm.RPMSPEC_ANYARCH | rpm.RPMSPEC_FORCE)
-    written = {}
-    for s in doc.sections:
-        if s.name == "package":
-            written[s.package] = s.start
+        parsed = _parse_in_child(doc, tmp.name)
+    doc.expanded.update(parsed["expanded"])
+    _fill(doc, parsed)
+
+
+def _fill(doc: SpecDoc, parsed: dict[str, Any]) -> None:
+    """Set ``doc``'s name, build requires, packages and scripts from :func:`_extract`'s
+    ``parsed`` (the package names as written are expanded through :meth:`SpecDoc.expand`:
+    :func:`_written_names` names them)."""
     doc.name = parsed["name"]
     doc.buildrequires = tuple(parsed["buildrequires"])
     pkgs = []
     expanded_written: dict[str, tuple[str | None, int]] = {}
-    for w, line in written.items():
+    for w, line in _written(doc).items():
         name = doc.name if w is None else doc.expand(w.replace("%{name}", doc.name))
         expanded_written[name] = (w, line)
     for name, requires, provides, flist in parsed["packages"]:
@@ -370,78 +436,200 @@ def _parse_with_rpm(doc: SpecDoc, macros_file: str | None) -> None:
     doc.scripts.update(parsed["scripts"])
 
 
-def _parse_in_child(path: str, spec_file: str, macros_file: str | None,
-                    directory: str) -> dict[str, Any]:
-    """librpm's parse of ``spec_file``, done in a forked child that sends back only what
-    :class:`SpecDoc` keeps (JSON over a pipe): librpm is C that has crashed (SIGSEGV) on
-    mutated specs (``%autosetup -M-$1``, found by tests/test_fuzz.py) and hangs on a pure Lua
-    loop (``while true do end``) that no signal interrupts; in a child, either is this spec's
-    one error line, and the run goes on.  Costs one fork per spec (the child shares the
-    parent's pages copy-on-write) and, since librpm's macro context is per process, a second
-    parse in the parent once the child has shown the spec safe.
+def _written(doc: SpecDoc) -> dict[str | None, int]:
+    """The packages as written (None: the main one) -> the line of their preamble."""
+    return {s.package: s.start for s in doc.sections if s.name == "package"}
+
+
+@expansion_query
+def _written_names(doc: SpecDoc) -> Iterator[str]:
+    """The subpackage names as written, ``%{name}`` replaced (:func:`_fill` expands them)."""
+    for w in _written(doc):
+        if w is not None:
+            yield w.replace("%{name}", doc.name)
+
+
+def _parse_in_child(doc: SpecDoc, spec_file: str) -> dict[str, Any]:
+    """librpm's parse of ``spec_file`` (the sanitized text of ``doc``), done in a forked
+    worker process that sends back only what :class:`SpecDoc` keeps (JSON over a pipe):
+    librpm is C that has crashed (SIGSEGV) on mutated specs (``%autosetup -M-$1``, found by
+    tests/test_fuzz.py) and hangs on a pure Lua loop (``while true do end``) that no signal
+    interrupts; in a worker, either is this spec's one error line (the worker is killed or
+    dead, the next spec gets a new one), and the run goes on.
+
+    librpm's macro context (the spec's ``%global``s) is per process and stays in the worker,
+    so the worker also expands every text the :data:`EXPANSION_QUERIES` name (rules and
+    porter) and sends the expansions along: this process parses nothing.  Measured on
+    benchmarks/spec_bench.py's coinstall pass (141 specs, CPU of all processes): one fork
+    per spec and the same parse again in this process, as coinstall first did, 2.30 s; one
+    fork per spec returning the expansions, 1.89 s; this long-lived worker, 1.02 s.
 
     Raises:
         SpecError: librpm refuses the spec (its own message and line), crashes, or does not
             finish within :data:`LUA_TIMEOUT` seconds.
     """
-    import json
-    import select
-
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: parse, write the result, exit without running any cleanup
-        code = 1
-        try:
-            os.close(r)
-            data: dict[str, Any]
-            with capture_stderr() as captured:
-                load_macros(macros_file)
-                rpm.addMacro("_sourcedir", directory)
-                rpm.addMacro("_specdir", directory)
-                try:
-                    spec = rpm.spec(spec_file, rpm.RPMSPEC_ANYARCH | rpm.RPMSPEC_FORCE)
-                except (ValueError, rpm.error):
-                    spec = None
-            if spec is None:
-                data = {"error": [b.decode("utf-8", "replace") for b in captured]}
-            else:
-                data = _extract(spec)
-            payload = json.dumps(data, ensure_ascii=True).encode()
-            view = memoryview(payload)
-            while view:
-                view = view[os.write(w, view):]
-            code = 0
-        except BaseException:
-            code = 1
-        finally:
-            os._exit(code)
-    os.close(w)
-    chunks: list[bytes] = []
-    deadline = time.monotonic() + LUA_TIMEOUT
+    path = doc.path
+    worker = _Worker.get()
+    # the queries go with each request (pickled by name): a module that registers one after
+    # the worker was forked is imported there too
+    worker.send(pickle.dumps((doc, spec_file, EXPANSION_QUERIES), pickle.HIGHEST_PROTOCOL))
     try:
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([r], [], [], left)[0]:
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
-                raise SpecError(path, 0, f"librpm did not finish parsing it in "
-                                         f"{LUA_TIMEOUT:g} s (a Lua loop?)")
-            chunk = os.read(r, 1 << 16)
-            if not chunk:
-                break
-            chunks.append(chunk)
-    finally:
-        os.close(r)
-    _, status = os.waitpid(pid, 0)
-    if os.WIFSIGNALED(status):
-        sig = signal.Signals(os.WTERMSIG(status)).name
-        raise SpecError(path, 0, f"librpm crashed parsing it ({sig})")
-    if os.WEXITSTATUS(status) != 0 or not chunks:
+        payload = worker.receive(time.monotonic() + LUA_TIMEOUT)
+    except TimeoutError:
+        worker.stop()
+        raise SpecError(path, 0, f"librpm did not finish parsing it in "
+                                 f"{LUA_TIMEOUT:g} s (a Lua loop?)") from None
+    if payload is None:  # the worker died
+        status = worker.stop()
+        if os.WIFSIGNALED(status):
+            sig = signal.Signals(os.WTERMSIG(status)).name
+            raise SpecError(path, 0, f"librpm crashed parsing it ({sig})")
         raise SpecError(path, 0, "librpm cannot parse it")
-    result: dict[str, Any] = json.loads(b"".join(chunks))
+    result: dict[str, Any] = json.loads(payload)
     if "error" in result:
         raise _rpm_error(path, [e.encode() for e in result["error"]], "librpm cannot parse it")
     return result
+
+
+def _parse_here(doc: SpecDoc, spec_file: str,
+                queries: list[Callable[[SpecDoc], Iterable[str]]]) -> dict[str, Any]:
+    """In the worker: librpm's parse (:func:`_extract`) and the expansions of the
+    ``queries`` (:data:`EXPANSION_QUERIES`), or ``{"error": librpm's stderr lines}``."""
+    with capture_stderr() as captured:
+        _set_up(doc)
+        try:
+            spec = rpm.spec(spec_file, rpm.RPMSPEC_ANYARCH | rpm.RPMSPEC_FORCE)
+        except (ValueError, rpm.error):
+            spec = None
+    if spec is None:
+        return {"error": [b.decode("utf-8", "replace") for b in captured]}
+    data = _extract(spec)
+    # this process now holds the spec's macro context: the expansions the parent's
+    # readers will ask for are made here
+    _CONTEXT[0] = doc
+    _fill(doc, data)
+    for query in queries:
+        for text in query(doc):
+            doc.expand(text)
+    data["expanded"] = doc.expanded
+    _CONTEXT[0] = None
+    return data
+
+
+_FRAME = struct.Struct("<I")
+
+
+class _Worker:
+    """A forked process that parses specs one after another: requests and answers are
+    frames (4-byte length, then the bytes) over two pipes.  One per process (a forked
+    child of this process starts its own); it exits when this process closes its request
+    pipe (exit included), and is replaced after :data:`_Worker.SPECS` specs.  Not for
+    concurrent use by threads (neither is librpm's macro context)."""
+
+    #: Specs one worker parses before a fresh one is forked (bounds what librpm may leak).
+    SPECS = 1000
+    _current: _Worker | None = None
+
+    def __init__(self) -> None:
+        req_r, self.req_w = os.pipe()
+        self.resp_r, resp_w = os.pipe()
+        self.owner = os.getpid()
+        self.count = 0
+        self.pid = os.fork()
+        if self.pid == 0:  # the worker: serve until EOF, exit without running any cleanup
+            code = 1
+            try:
+                os.close(self.req_w)
+                os.close(self.resp_r)
+                _serve(req_r, resp_w)
+                code = 0
+            except BaseException:
+                code = 1
+            finally:
+                os._exit(code)
+        os.close(req_r)
+        os.close(resp_w)
+
+    @classmethod
+    def get(cls) -> _Worker:
+        """This process's worker, started (again) if needed."""
+        w = cls._current
+        if w is None or w.owner != os.getpid() or w.count >= cls.SPECS:
+            if w is not None and w.owner == os.getpid():
+                w.stop()
+            w = cls._current = _Worker()
+        w.count += 1
+        return w
+
+    def send(self, payload: bytes) -> None:
+        """Send one request (a worker that died is seen by :meth:`receive`)."""
+        with contextlib.suppress(BrokenPipeError):
+            _write_all(self.req_w, _FRAME.pack(len(payload)) + payload)
+
+    def receive(self, deadline: float) -> bytes | None:
+        """One answer; None if the worker died first.
+
+        Raises:
+            TimeoutError: no answer by ``deadline`` (:func:`time.monotonic`)."""
+        buf = b""
+        need = _FRAME.size
+        size = None
+        while len(buf) < need:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.resp_r], [], [], left)[0]:
+                raise TimeoutError
+            chunk = os.read(self.resp_r, 1 << 16)
+            if not chunk:
+                return None
+            buf += chunk
+            if size is None and len(buf) >= _FRAME.size:
+                (size,) = _FRAME.unpack_from(buf)
+                need = _FRAME.size + size
+        return buf[_FRAME.size:need]
+
+    def stop(self) -> int:
+        """End the worker (killed if it is still running); its wait status."""
+        if _Worker._current is self:
+            _Worker._current = None
+        for fd in (self.req_w, self.resp_r):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
+        try:
+            return os.waitpid(self.pid, 0)[1]
+        except ChildProcessError:
+            return 0
+
+
+def _serve(req_r: int, resp_w: int) -> None:
+    """The worker's loop: parse each requested spec, answer with JSON."""
+    while True:
+        head = _read_exactly(req_r, _FRAME.size)
+        if head is None:
+            return
+        body = _read_exactly(req_r, _FRAME.unpack(head)[0])
+        if body is None:
+            return
+        doc, spec_file, queries = pickle.loads(body)
+        payload = json.dumps(_parse_here(doc, spec_file, queries), ensure_ascii=True).encode()
+        _write_all(resp_w, _FRAME.pack(len(payload)) + payload)
+
+
+def _read_exactly(fd: int, n: int) -> bytes | None:
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = os.read(fd, n - len(buf))
+        if not chunk:
+            return None
+        buf += chunk
+    return bytes(buf)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def _extract(spec: Any) -> dict[str, Any]:
