@@ -20,8 +20,8 @@ entry and reading each regular file's first 512 bytes took 6.27 s of CPU through
 ``tarfile.open(mode="r|")`` (its stream buffer and a file object per member) and 5.48 s with
 this walk but :meth:`tarfile.TarInfo.frombuf` decoding the headers (12.1 us per header, against
 3.3 us for :func:`decode_header`) and 4.94 s as it is, where decompression alone
-(``lzma.LZMAFile.read`` in 64 KiB blocks) takes 3.95 s.  Each header is decoded as tarfn.c's ``tar_header_decode()`` does it
-(:func:`decode_header`).
+(``lzma.LZMAFile.read`` in 64 KiB blocks) takes 3.95 s.  Each header is decoded as tarfn.c's
+``tar_header_decode()`` does it (:func:`decode_header`).
 """
 
 from __future__ import annotations
