@@ -423,6 +423,37 @@ def test_interrupted_prepare_is_rolled_back(tmp_path: Path, installed: list[Runt
     assert not (root / journal.JOURNAL).exists()
 
 
+def test_a_second_run_on_the_same_directory_is_refused_while_one_commits(
+        tmp_path: Path, installed: list[Runtime]) -> None:
+    """Two runs never stage, journal and rename in one directory at once: a real second
+    ``coinstall fix`` process, started while this one is in the middle of its commit, exits 2
+    with one line and changes nothing; the first run completes; no lock file is left in the
+    tree (a build root about to be packaged)."""
+    root = tmp_path / "root"
+    script = write(root / "usr/bin/demo", "#!/usr/bin/env python3\n", 0o755)
+    write(root / "usr/bin/other", "#!/usr/bin/env python3\n", 0o755)
+    second: list[subprocess.CompletedProcess[str]] = []
+
+    def fault(i: int) -> None:
+        if i == 1 and not second:
+            second.append(subprocess.run(
+                [sys.executable, "-m", "coinstall", "fix", "--no-installed", "--profile",
+                 "debian", "--stack", "default=3.11", str(root)],
+                capture_output=True, text=True, timeout=120))
+
+    result = run_fix(root, installed, stack="default=3.11", profile="debian", fault=fault)
+    [other] = second
+    assert other.returncode == 2, other.stdout + other.stderr
+    assert f"another coinstall fix is running on {root}" in other.stderr
+    assert "Traceback" not in other.stderr
+    assert len(result.edits) == 2 and result.recovered is None
+    assert script.read_text().startswith("#!/usr/bin/python3")
+    assert sorted(p.name for p in (root / "usr/bin").iterdir()) == ["demo", "other"]
+    assert sorted(p.name for p in root.iterdir()) == ["usr"]  # no lock or journal left
+    # the lock went with the first run: a third run finds nothing left to do
+    assert not run_fix(root, installed, stack="default=3.11", profile="debian").edits
+
+
 # -- wheels, .debs, RPMs, the command line -------------------------------------------------
 
 

@@ -16,12 +16,14 @@ not touch one path in contradicting ways), then
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import fcntl
 import importlib
 import os
 import stat
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
@@ -179,10 +181,51 @@ class _View:
 _BUILT = {"deb": "a .deb", "rpm": "an RPM"}
 
 
+@contextlib.contextmanager
+def _exclusive(root: str) -> Iterator[None]:
+    """Hold an exclusive lock on the directory ``root`` itself (``flock(2)`` on its own file
+    descriptor: nothing is created in the tree, which is often a build root about to be
+    packaged) for one run, so that two ``coinstall fix`` runs never stage, journal and rename
+    in the same directory at once.  Released when the run ends, whatever way, and by the
+    kernel if the process dies.
+
+    Raises:
+        FixError: another process holds the lock (one line; that run is not waited for), or
+            the directory cannot be opened.
+    """
+    try:
+        fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError as exc:
+        raise FixError(f"cannot lock {root}: {exc.strerror or exc}") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise FixError(f"another coinstall fix is running on {root}; try again when it "
+                           "has finished") from None
+        yield
+    finally:
+        os.close(fd)  # closing the last descriptor releases the lock
+
+
 def fix_target(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue, config: Config,
                options: FixOptions, installed: Sequence[Runtime] = (), *,
                output: str | None = None, dry_run: bool = False,
                fault: Callable[[int], None] | None = None) -> FixResult:
+    """:func:`_fix_target` under the directory's lock (:func:`_exclusive`) when it changes a
+    directory; see there."""
+    if dry_run or not os.path.isdir(path):
+        return _fix_target(path, runtimes, catalogue, config, options, installed,
+                           output=output, dry_run=dry_run, fault=fault)
+    with _exclusive(os.path.abspath(path)):
+        return _fix_target(path, runtimes, catalogue, config, options, installed,
+                           output=output, dry_run=dry_run, fault=fault)
+
+
+def _fix_target(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue, config: Config,
+                options: FixOptions, installed: Sequence[Runtime] = (), *,
+                output: str | None = None, dry_run: bool = False,
+                fault: Callable[[int], None] | None = None) -> FixResult:
     """Fix one target.
 
     Args:
