@@ -85,6 +85,14 @@ def write(path: Path, text: str | bytes, mode: int = 0o644) -> Path:
     return path
 
 
+def compile_by(version: str, src: Path, cfile: Path, optimize: int = 0) -> None:
+    """:func:`compile_with` pyenv's ``version``; the test is skipped where it is missing."""
+    exe = pyenv(version)
+    if exe is None:
+        pytest.skip(f"no pyenv {version}")
+    compile_with(exe, src, cfile, optimize)
+
+
 def compile_with(exe: str, src: Path, cfile: Path, optimize: int = 0) -> None:
     cfile.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run([exe, "-c", "import py_compile, sys; py_compile.compile(sys.argv[1], "
@@ -154,28 +162,21 @@ def _stable_multiarch(tmp: Path, debs: dict[str, Path]) -> Case:
 def _magic(tmp: Path, debs: dict[str, Path]) -> Case:
     root = _fedora_alt(tmp)
     src = root / "usr/lib/python3.11/site-packages/demo/__init__.py"
-    exe = pyenv("3.12")
-    if exe is None:
-        pytest.skip("no pyenv 3.12")
-    compile_with(exe, src, src.parent / "__pycache__/__init__.cpython-311.pyc")
+    compile_by("3.12", src, src.parent / "__pycache__/__init__.cpython-311.pyc")
     return root, "default=3.11", "fedora", FixOptions()
 
 
 def _cache_tag(tmp: Path, debs: dict[str, Path]) -> Case:
     root = tmp / "root"
     src = write(root / "usr/lib/python3/dist-packages/demo/__init__.py", "X = 1\n")
-    exe = pyenv("3.12")
-    if exe is None:
-        pytest.skip("no pyenv 3.12")
-    compile_with(exe, src, src.parent / "__pycache__/__init__.cpython-311.pyc")
+    compile_by("3.12", src, src.parent / "__pycache__/__init__.cpython-311.pyc")
     return root, "default=3.11", "debian", FixOptions()
 
 
 def _stale(tmp: Path, debs: dict[str, Path]) -> Case:
     root = _fedora_alt(tmp)
     src = root / "usr/lib/python3.11/site-packages/demo/__init__.py"
-    compile_with(sys.executable if sys.version_info[:2] == (3, 11) else pyenv("3.11") or "",
-                 src, src.parent / "__pycache__/__init__.cpython-311.opt-1.pyc", 1)
+    compile_by("3.11", src, src.parent / "__pycache__/__init__.cpython-311.opt-1.pyc", 1)
     os.utime(src, (2_000_000_000, 2_000_000_000))
     return root, "default=3.11", "fedora", FixOptions()
 
@@ -183,10 +184,7 @@ def _stale(tmp: Path, debs: dict[str, Path]) -> Case:
 def _pyo(tmp: Path, debs: dict[str, Path]) -> Case:
     root = tmp / "root"
     src = write(root / "usr/lib/python3.6/site-packages/demo/__init__.py", "X = 1\n")
-    exe = pyenv("3.6")
-    if exe is None:
-        pytest.skip("no pyenv 3.6")
-    compile_with(exe, src, src.parent / "__init__.pyo", 1)
+    compile_by("3.6", src, src.parent / "__init__.pyo", 1)
     return root, "default=3.6", "fedora", FixOptions()
 
 

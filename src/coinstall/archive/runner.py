@@ -97,7 +97,7 @@ def start_forkserver() -> None:
     uses it when it is made."""
     from multiprocessing import forkserver
 
-    _forkserver_context()
+    _forkserver_context()  # sets the preload the server imports
     forkserver.ensure_running()
 
 

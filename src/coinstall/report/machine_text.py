@@ -53,23 +53,18 @@ def render_machine(view: MachineView, result: CheckResult, console: Console) -> 
         for h in view.pth_hooks:
             console.print(f"  {h.pth}: {h.line!r} adds {h.added} ({', '.join(h.belongs_to)}) "
                           f"to {', '.join(h.runtimes)}", highlight=False, soft_wrap=True)
-    ext = [f for f in view.foreign if f.kind == "extension"]
-    if ext:
+    for kind, title, noun, verb in (
+            ("extension", "Extension modules built for another runtime", "modules", "usable"),
+            ("bytecode", "Bytecode no runtime of its directory loads", "files", "loadable")):
+        group = [f for f in view.foreign if f.kind == kind]
+        if not group:
+            continue
         said = True
-        console.print("\n[bold]Extension modules built for another runtime[/]")
-        for f in ext:
+        console.print(f"\n[bold]{title}[/]")
+        for f in group:
             users = _some(list(f.usable_by)) or "no known runtime"
-            console.print(f"  {f.tree} ({', '.join(f.owners)}): {len(f.paths)} modules, "
-                          f"{_some(list(f.paths))}; {f.reason}; usable by {users}",
-                          highlight=False, soft_wrap=True)
-    pyc = [f for f in view.foreign if f.kind == "bytecode"]
-    if pyc:
-        said = True
-        console.print("\n[bold]Bytecode no runtime of its directory loads[/]")
-        for f in pyc:
-            users = _some(list(f.usable_by)) or "no known runtime"
-            console.print(f"  {f.tree} ({', '.join(f.owners)}): {len(f.paths)} files, "
-                          f"{_some(list(f.paths))}; {f.reason}; loadable by {users}",
+            console.print(f"  {f.tree} ({', '.join(f.owners)}): {len(f.paths)} {noun}, "
+                          f"{_some(list(f.paths))}; {f.reason}; {verb} by {users}",
                           highlight=False, soft_wrap=True)
     if view.findings:
         said = True

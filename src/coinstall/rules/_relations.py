@@ -327,6 +327,11 @@ def compares_content(info: ArtifactInfo) -> bool:
     another architecture replaces it (a cross-grade); only two ``Multi-Arch: same`` instances
     must ship identical files (wiki.debian.org/Multiarch/Implementation).  Every other format
     may be compared (RPM multilib pairs and distinct packages, wheels)."""
-    if info.format != "deb":
-        return True
+    return info.format != "deb" or multi_arch_same(info)
+
+
+def multi_arch_same(info: ArtifactInfo) -> bool:
+    """Whether a .deb is ``Multi-Arch: same`` (co-installable with itself for other
+    architectures, its shared files byte-identical; Debian Policy 5.6.31 and
+    wiki.debian.org/Multiarch/Implementation)."""
     return info.fields.get("Multi-Arch", "").strip().lower() == "same"

@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 
 from coinstall.files.verdict import FileRecord
 from coinstall.rules import ArtifactContext, Finding, Rule, rule
-from coinstall.rules._relations import relations
+from coinstall.rules._relations import multi_arch_same, relations
 
 _WHEEL_DATA = re.compile(r"^[^/]+\.data/(?P<key>[^/]+)/(?P<rest>.+)$")
 #: Findings per pair of artifacts before the rest are summarised in one line.
@@ -68,7 +68,7 @@ def _pair_kind(a: ArtifactContext, b: ArtifactContext) -> str | None:
             or a.info.version != b.info.version:
         return None  # another build/version of the same package: installed instead, not beside
     if a.info.format == "deb":
-        same = all(c.info.fields.get("Multi-Arch", "").strip().lower() == "same" for c in (a, b))
+        same = multi_arch_same(a.info) and multi_arch_same(b.info)
         return "multiarch" if same else None  # dpkg cross-grades, it does not co-install
     return "multilib"
 

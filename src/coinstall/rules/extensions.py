@@ -11,6 +11,7 @@ from coinstall.files.extension import ext_name
 from coinstall.files.objfile import ObjectInfo
 from coinstall.files.verdict import FileRecord
 from coinstall.rules import ArtifactContext, Finding, Rule, _abi, rule
+from coinstall.rules._relations import multi_arch_same
 from coinstall.runtimes.model import Runtime
 from coinstall.runtimes.platforms import Platform, platforms_of_tags
 
@@ -165,7 +166,7 @@ def extension_untagged(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
     autofix="auto", fixer="extensions:fix",
 )
 def stable_abi_missing_multiarch(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
-    ma_same = ctx.info.fields.get("Multi-Arch", "").strip().lower() == "same"
+    ma_same = multi_arch_same(ctx.info)
     for r in ctx.records:
         if r.kind != "extension":
             continue
