@@ -2,7 +2,7 @@
 
 Usage: python extract.py LISTS_DIR OUT_DIR
 LISTS_DIR holds apt lists fetched with a private apt configuration (see PROVENANCE.md);
-OUT_DIR gets dists/<suite>/main/{binary-amd64/Packages,source/Sources}.  Paragraphs are
+OUT_DIR gets dists/<suite>/main/{binary-amd64/Packages,source/Sources} and sid's InRelease.  Paragraphs are
 copied byte for byte (no field is rewritten); only their selection is ours.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import sys
 
 import lz4.frame
@@ -47,6 +48,9 @@ def main(lists: str, out: str) -> None:
             with open(dest, "wb") as f:
                 f.write(b"\n\n".join(keep) + b"\n")
             print(dest, len(keep))
+    # sid's InRelease as it came (signed), so that "unstable" names the suite too.
+    shutil.copyfile(os.path.join(lists, "deb.debian.org_debian_dists_sid_InRelease"),
+                    os.path.join(out, "dists", "sid", "InRelease"))
 
 
 if __name__ == "__main__":
