@@ -177,6 +177,12 @@ def test_counts_are_distinct_sources_and_warnings_are_in_json(tmp_path: Path) ->
         "and default-only builds not told apart"]
     text = _run(*ADD, "--repo", str(SID / "main" / "binary-amd64" / "Packages"), tmp=tmp_path)
     assert "warning: no source index" in text.stdout
+    html = _run(*ADD, "--repo", str(SID / "main" / "binary-amd64" / "Packages"),
+                "--format", "html", tmp=tmp_path)
+    assert "Warning: no source index (Sources, .src RPMs) given" in html.stdout
+    html = _run(*ADD, "--repo", str(SID), "--format", "html", tmp=tmp_path).stdout
+    assert 'suite <span id="suite">sid</span>' in html and "(14 distinct source(s))" in html
+    assert "Warning:" not in html
 
 
 def test_full_lists_every_name(tmp_path: Path) -> None:

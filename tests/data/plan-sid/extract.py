@@ -2,8 +2,8 @@
 
 Usage: python extract.py LISTS_DIR OUT_DIR
 LISTS_DIR holds apt lists fetched with a private apt configuration (see PROVENANCE.md);
-OUT_DIR gets dists/<suite>/main/{binary-amd64/Packages,source/Sources} and sid's InRelease.  Paragraphs are
-copied byte for byte (no field is rewritten); only their selection is ours.
+OUT_DIR gets dists/<suite>/main/{binary-amd64/Packages,source/Sources} and sid's InRelease.
+Paragraphs are copied byte for byte (no field is rewritten); only their selection is ours.
 """
 
 from __future__ import annotations
