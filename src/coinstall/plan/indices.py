@@ -488,7 +488,9 @@ def read_sources(path: str, select: bytes | None = None) -> Index:
     return idx
 
 
-_PACKAGE_LINE = re.compile(rb"(?:^|\n\n)Package:[ \t]*([^\s]+)")
+#: ``Package:`` opening a paragraph (dak writes it first).  A literal ``\n\n`` prefix, not
+#: ``(?:^|\n\n)``: the alternation defeats the regex engine's literal scan (20x slower).
+_PACKAGE_LINE = re.compile(rb"\n\nPackage:[ \t]*(\S+)")
 
 
 def _source_names(data: bytes) -> set[str]:
@@ -497,11 +499,11 @@ def _source_names(data: bytes) -> set[str]:
     search, not a parse: it runs over every paragraph, also those ``select`` skips."""
     from collections import Counter
 
+    data = b"\n\n" + data  # the first paragraph too
     every = Counter(_PACKAGE_LINE.findall(data))
     extra: Counter[bytes] = Counter()
     for start, end in _spans(data, b"Extra-Source-Only: yes"):
-        m = _PACKAGE_LINE.search(data, start, end) if start == 0 else \
-            _PACKAGE_LINE.search(data, start - 2, end)
+        m = _PACKAGE_LINE.search(data, max(start - 2, 0), end)
         if m:
             extra[m[1]] += 1
     return {n.decode("utf-8", "replace") for n, k in every.items() if k > extra[n]}
