@@ -256,3 +256,19 @@ def test_source_names_survive_the_cache(tmp_path: Path, kind: str,
     again = load.read_cached(kind, fp)
     assert again.source_names == first.source_names
     assert len(first.source_names) == (14 if kind == "sources" else 0)
+
+
+def test_later_snapshot_reads_the_plans_suite(tmp_path: Path) -> None:
+    """--later over a tree with three suites follows the plan's --suite (no refusal, no
+    mixing); plan progress of the saved plan does the same from its "suite" field."""
+    out = tmp_path / "plan.json"
+    r = _run(*ADD, "--repo", str(DATA), "--suite", "sid", "--later", str(DATA),
+             "--format", "json", "-o", str(out), tmp=tmp_path)
+    assert r.returncode == 0, r.stderr
+    data = json.loads(out.read_text())
+    assert all("/dists/sid/" in f for f in data["later_inputs"])
+    assert {s["progress"] for s in data["sources"] if s["status"] in ("rebuild", "blocked")} \
+        == {"remaining"}
+    r = _run("progress", str(out), "--repo", str(DATA), "--format", "json", tmp=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert all("/dists/sid/" in f for f in json.loads(r.stdout)["later_inputs"])
