@@ -213,11 +213,11 @@ def _release_names(path: str, suite: str) -> set[str]:
     for name in ("InRelease", "Release"):
         fp = base[0] + name
         try:
-            if os.path.getsize(fp) > 64 << 20 or not os.path.isfile(fp):
+            if not os.path.isfile(fp) or os.path.getsize(fp) > 16 << 20:
                 continue
             with open(fp, encoding="utf-8", errors="replace") as f:
                 rel = deb822.Release(f, fields=["Suite", "Codename"])
-        except (OSError, ValueError):
+        except Exception:  # only names for choosing: a damaged Release file names nothing
             continue
         return {v for k in ("Suite", "Codename") if (v := rel.get(k, "").strip())}
     return set()
