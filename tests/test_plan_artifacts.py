@@ -82,11 +82,14 @@ def test_verdicts_match_real_interpreters(tmp_path: Path, corpus_debs: dict[str,
 
 def test_python3_defaults_release_is_no_runtime_range(corpus_debs: dict[str, Path]) -> None:
     """python3-tk Depends python3 (>= 3.10.8-0~), python3 (<< 3.12) and ships 3.11 modules:
-    the planner pins it to 3.11 (its files) and takes no 3.10 lower bound from the release
-    number (dh-python would write python3 (>= 3.10~) for a 3.10 build)."""
+    the planner pins it to 3.11 (its files) and takes no 3.10 build-range lower bound from the
+    release number (dh-python would write python3 (>= 3.10~) for a 3.10 build): only a floor
+    (not used with a python3 older than 3.10), said as such."""
     idx = load.load([str(corpus_debs["python3-tk"])], use_cache=False)
     rec = idx.binaries[0]
     assert "python3 (>= 3.10.8-0~)" in rec.depends
     ev = Classifier(catalogue.load()).classify(rec)
     assert ev.pins == {(3, 11)} and ev.low is None and ev.high == (3, 12)
-    assert not any("3.10.8" in r for r in ev.reasons)
+    assert ev.floor == (3, 10)
+    assert [r for r in ev.reasons if "3.10.8" in r] == [
+        "Depends: python3 (>= 3.10.8-0~): needs a python3 of at least 3.10 (not a build range)"]

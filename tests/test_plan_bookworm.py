@@ -56,8 +56,10 @@ def _src(plan: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 def test_counts_cover_every_source(add: dict[str, Any]) -> None:
-    assert add["read"] == {"binaries": 63440, "sources": 34335, "skipped": 0}
-    assert sum(add["counts"].values()) == add["read"]["sources"]
+    assert add["read"] == {"binaries": 63440, "sources": 34335, "distinct_sources": 34288,
+                           "skipped": 0}
+    # Distinct sources, not Sources paragraphs (issue 19 item 20).
+    assert sum(add["counts"].values()) == add["read"]["distinct_sources"]
     assert add["counts"]["rebuild"] > 200 and add["counts"]["blocked"] > 300
 
 
@@ -202,6 +204,8 @@ def test_plan_format_doc_example_is_this_run(add: dict[str, Any], index: Any,
             fields[json.loads(key)] = value.rstrip(",")
     assert json.loads(fields["read"]) == add["read"]
     assert json.loads(fields["problems"]) == add["problems"]
+    assert json.loads(fields["warnings"]) == add["warnings"]
+    assert json.loads(fields["suite"]) == add["suite"]
     assert json.loads(fields["counts"]) == add["counts"]
     for shown, real in zip(json.loads(fields["waves"]), add["waves"], strict=False):
         if shown == "…":

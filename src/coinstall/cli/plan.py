@@ -25,6 +25,14 @@ _PLAN_OUT = click.option("-o", "--output", type=click.Path(dir_okay=False),
                          help="Write to this file (atomically) instead of stdout.")
 _PLAN_LATER = click.option("--later", "later", multiple=True, metavar="PATH",
                            help="A later snapshot of the same repository: report progress.")
+_PLAN_SUITE = click.option(
+    "--suite", metavar="NAME",
+    help="The Debian suite to plan over when the inputs hold several (apt lists with trixie, "
+         "sid and experimental): a dists/ directory name or the Release file's Suite or "
+         "Codename. One suite per plan; without it, several suites are refused.")
+_PLAN_FULL = click.option("--full", is_flag=True,
+                          help="Text: list every source of every wave and every blocked "
+                               "source instead of the first ones.")
 _PLAN_NOCACHE = click.option("--no-cache", is_flag=True,
                              help="Do not use or write the parsed-index cache.")
 
@@ -42,7 +50,8 @@ def plan_group(limits: tuple[str, ...]) -> None:
 
 
 def _plan_run(transition: str, new: str, old: str, repos: tuple[str, ...], fmt: str,
-              output: str | None, later: tuple[str, ...], no_cache: bool) -> None:
+              output: str | None, later: tuple[str, ...], no_cache: bool,
+              suite: str | None = None, full: bool = False) -> None:
     from coinstall.plan import engine
     from coinstall.plan import load as plan_load
     from coinstall.plan.evidence import Classifier
@@ -58,8 +67,7 @@ def _plan_run(transition: str, new: str, old: str, repos: tuple[str, ...], fmt: 
             raise click.BadParameter(f"Python {v[0]}.{v[1]} is not in the runtime catalogue")
     err = stderr()
     with _plan_status(err) as note:
-        index = plan_load.load(list(repos), use_cache=not no_cache,
-                               on_file=lambda p: note(f"reading {p}"))
+        index = _load_suite(plan_load, list(repos), no_cache, suite, note)
         note("classifying binaries")
         plan = engine.plan_transition(
             index, Classifier(cat), transition, new_v, old_v,
@@ -67,13 +75,26 @@ def _plan_run(transition: str, new: str, old: str, repos: tuple[str, ...], fmt: 
         data = plan.to_json()
         if later:
             note("reading the later snapshot")
-            later_idx = plan_load.load(list(later), use_cache=not no_cache)
+            later_idx = _load_suite(plan_load, list(later), no_cache, suite or index.suite,
+                                    None)
             data = engine.progress(data, later_idx, Classifier(cat))
             data["problems"] += [str(p) for p in later_idx.problems]
-    _plan_emit(data, fmt, output)
+    _plan_emit(data, fmt, output, full)
     for p in data["problems"]:
         err.print(f"coinstall: {printable(p)}", markup=False)
     sys.exit(2 if data["problems"] or not index.binaries else 0)
+
+
+def _load_suite(plan_load: Any, repos: list[str], no_cache: bool, suite: str | None,
+                note: Callable[[str], None] | None) -> Any:
+    """``plan_load.load`` of one suite; several suites without ``--suite`` (or a suite not
+    there) is one line and exit 2."""
+    try:
+        return plan_load.load(repos, use_cache=not no_cache, suite=suite,
+                              on_file=(lambda p: note(f"reading {p}")) if note else None)
+    except plan_load.SuiteError as e:
+        stderr().print(f"coinstall: {printable(str(e))}", markup=False)
+        sys.exit(2)
 
 
 def _plan_status(err: Console) -> Any:
@@ -90,7 +111,7 @@ def _plan_status(err: Console) -> Any:
     return ctx()
 
 
-def _plan_emit(data: dict[str, Any], fmt: str, output: str | None) -> None:
+def _plan_emit(data: dict[str, Any], fmt: str, output: str | None, full: bool = False) -> None:
     import io
     import tempfile
 
@@ -104,7 +125,7 @@ def _plan_emit(data: dict[str, Any], fmt: str, output: str | None) -> None:
         buf = io.StringIO()
         console = Console(file=buf, highlight=False, width=200,
                           force_terminal=sys.stdout.isatty() and output is None)
-        plan_text.render(data, console)
+        plan_text.render(data, console, full=full)
         text = buf.getvalue()
     if output is None:
         click.echo(text, nl=False)
@@ -126,10 +147,12 @@ def _plan_emit(data: dict[str, Any], fmt: str, output: str | None) -> None:
 @_PLAN_OUT
 @_PLAN_LATER
 @_PLAN_NOCACHE
+@_PLAN_SUITE
+@_PLAN_FULL
 def plan_add(version: str, old: str, repos: tuple[str, ...], fmt: str, output: str | None,
-             later: tuple[str, ...], no_cache: bool) -> None:
+             later: tuple[str, ...], no_cache: bool, suite: str | None, full: bool) -> None:
     """Add runtime VERSION beside --from: what to rebuild, in which waves."""
-    _plan_run("add", version, old, repos, fmt, output, later, no_cache)
+    _plan_run("add", version, old, repos, fmt, output, later, no_cache, suite, full)
 
 
 @plan_group.command("default")
@@ -140,10 +163,13 @@ def plan_add(version: str, old: str, repos: tuple[str, ...], fmt: str, output: s
 @_PLAN_OUT
 @_PLAN_LATER
 @_PLAN_NOCACHE
+@_PLAN_SUITE
+@_PLAN_FULL
 def plan_default(version: str, old: str, repos: tuple[str, ...], fmt: str,
-                 output: str | None, later: tuple[str, ...], no_cache: bool) -> None:
+                 output: str | None, later: tuple[str, ...], no_cache: bool,
+                 suite: str | None, full: bool) -> None:
     """Make VERSION the default instead of --from: what must be rebuilt first."""
-    _plan_run("default", version, old, repos, fmt, output, later, no_cache)
+    _plan_run("default", version, old, repos, fmt, output, later, no_cache, suite, full)
 
 
 @plan_group.command("drop")
@@ -154,10 +180,12 @@ def plan_default(version: str, old: str, repos: tuple[str, ...], fmt: str,
 @_PLAN_OUT
 @_PLAN_LATER
 @_PLAN_NOCACHE
+@_PLAN_SUITE
+@_PLAN_FULL
 def plan_drop(version: str, new: str, repos: tuple[str, ...], fmt: str, output: str | None,
-              later: tuple[str, ...], no_cache: bool) -> None:
+              later: tuple[str, ...], no_cache: bool, suite: str | None, full: bool) -> None:
     """Retire runtime VERSION: what still needs it (blocks) and what to rebuild."""
-    _plan_run("drop", new, version, repos, fmt, output, later, no_cache)
+    _plan_run("drop", new, version, repos, fmt, output, later, no_cache, suite, full)
 
 
 @plan_group.command("progress")
@@ -166,8 +194,10 @@ def plan_drop(version: str, new: str, repos: tuple[str, ...], fmt: str, output: 
 @_PLAN_FORMAT
 @_PLAN_OUT
 @_PLAN_NOCACHE
+@_PLAN_SUITE
+@_PLAN_FULL
 def plan_progress(plan_file: str, repos: tuple[str, ...], fmt: str, output: str | None,
-                  no_cache: bool) -> None:
+                  no_cache: bool, suite: str | None, full: bool) -> None:
     """Progress of a saved JSON plan (PLAN_FILE) against a later snapshot (--repo)."""
     from coinstall.plan import engine
     from coinstall.plan import load as plan_load
@@ -182,11 +212,11 @@ def plan_progress(plan_file: str, repos: tuple[str, ...], fmt: str, output: str 
         stderr().print(f"coinstall: {printable(plan_file)}: {printable(str(e))}", markup=False)
         sys.exit(2)
     with _plan_status(stderr()) as note:
-        later_idx = plan_load.load(list(repos), use_cache=not no_cache,
-                                   on_file=lambda p: note(f"reading {p}"))
+        later_idx = _load_suite(plan_load, list(repos), no_cache, suite or data.get("suite"),
+                                note)
         data = engine.progress(data, later_idx, Classifier(catalogue_mod.load()))
     data["problems"] = [str(p) for p in later_idx.problems]
-    _plan_emit(data, fmt, output)
+    _plan_emit(data, fmt, output, full)
     for p in data["problems"]:
         stderr().print(f"coinstall: {printable(p)}", markup=False)
     sys.exit(2 if later_idx.problems or not later_idx.binaries else 0)

@@ -161,9 +161,13 @@ class Plan:
     binaries_read: int
     sources_read: int
     unaffected_sources: int
+    distinct_sources: int = 0
+    suite: str | None = None
+    warnings: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
-        """Sources per status (``not-affected`` includes sources with no Python at all)."""
+        """Distinct sources per status (``not-affected`` includes sources with no Python at
+        all); they add up to ``distinct_sources``."""
         c = dict.fromkeys(STATUSES, 0)
         for s in self.sources.values():
             c[s.status] += 1
@@ -175,9 +179,12 @@ class Plan:
             "format": "coinstall-plan/1",
             "transition": self.transition, "new": vstr(self.new), "old": vstr(self.old),
             "inputs": self.inputs,
+            "suite": self.suite,
             "read": {"binaries": self.binaries_read, "sources": self.sources_read,
+                     "distinct_sources": self.distinct_sources,
                      "skipped": len(self.problems)},
             "problems": [str(p) for p in self.problems],
+            "warnings": self.warnings,
             "counts": self.counts(),
             "waves": [{"wave": i + 1, "sources": w} for i, w in enumerate(self.waves)],
             "groups": [g.to_json() for g in self.groups],
@@ -187,7 +194,7 @@ class Plan:
 
 def _built_for(ev: BinaryEvidence) -> str:
     parts = [vstr(v) for v in sorted(ev.pins)]
-    if ev.high is not None or ev.low is not None:
+    if (ev.high is not None or ev.low is not None) and ev.compat_high is None:
         rng = []
         if ev.low is not None:
             rng.append(f">= {vstr(ev.low)}")
@@ -195,9 +202,26 @@ def _built_for(ev: BinaryEvidence) -> str:
             rng.append(f"< {vstr(ev.high)}")
         parts.append(", ".join(rng))
     parts.extend(f"uses python{vstr(v)}" for v in sorted(ev.uses))
+    if ev.floor is not None and (ev.low is None or ev.floor > ev.low):
+        parts.append(f"needs python3 >= {vstr(ev.floor)}")
+    if ev.compat_high is not None:
+        lo = f">= {vstr(ev.low)}, " if ev.low is not None else ""
+        parts.append(f"any (version-independent; compatible {lo}< {vstr(ev.compat_high)})")
     if not parts:
         return "any (version-independent)"
     return "; ".join(parts)
+
+
+def _single_version(ev: BinaryEvidence) -> bool:
+    """Its modules are built for exactly one runtime (``python3 (>= 3.14~), python3 (<<
+    3.15)``, one pin, one ``-py314``): what a build for the default runtime alone gives."""
+    built = set(ev.pins)
+    if ev.high is not None:
+        lo = max((v for v in (ev.low, ev.floor) if v is not None), default=None)
+        if lo is None or ev.high != (lo[0], lo[1] + 1):
+            return False
+        built.add(lo)
+    return len(built) == 1
 
 
 def binary_verdict(ev: BinaryEvidence, transition: str, new: Version, old: Version) -> str:
@@ -209,7 +233,12 @@ def binary_verdict(ev: BinaryEvidence, transition: str, new: Version, old: Versi
     (``default``) and blocks ``drop``.
     """
     if not ev.tied:
-        # Version-independent from ``low`` on (a stable-ABI baseline, ``python3 (>= 3.8)``).
+        # Version-independent from ``low`` on (a stable-ABI baseline, ``python3 (>= 3.8)``),
+        # up to the end of an Architecture: all package's compatibility range.
+        if ev.compat_high is not None and new >= ev.compat_high:
+            if transition == "drop" and old < ev.compat_high:
+                return "pinned"
+            return "needs-build"
         return "independent" if ev.low is None or new >= ev.low else "needs-build"
     uses_old = old in ev.uses and new not in ev.uses
     if transition == "drop":
@@ -380,10 +409,14 @@ def plan_transition(index: Index, classifier: Classifier, transition: str, new: 
             if (r.name, r.arch) in seen:
                 continue
             seen.add((r.name, r.arch))
-            sp.binaries.append(BinaryPlan(r.name, r.version, r.arch, verdict, _built_for(ev),
-                                          ev.reasons or ["Depends: python3 (unversioned)"]))
+            sp.binaries.append(BinaryPlan(
+                r.name, r.version, r.arch, verdict, _built_for(ev),
+                ev.reasons or [f"{ev.plain} (unversioned)" if ev.plain else
+                               "no versioned Python relation"]))
         sp.binaries.sort(key=lambda b: (b.name, b.arch))
-        _decide(sp, srec, transition, new, old)
+        to_build = [ev for ev, v in evs if v == "needs-build"]
+        _decide(sp, srec, transition, new, old,
+                one_version=bool(to_build) and all(_single_version(ev) for ev in to_build))
         plans[src] = sp
         if sp.status in ("rebuild", "blocked"):
             need = {ev.record.name for ev, v in evs if v in ("needs-build", "pinned")}
@@ -400,10 +433,20 @@ def plan_transition(index: Index, classifier: Classifier, transition: str, new: 
                             needed_bins.setdefault(p, src)
 
     waves, groups = _order(plans, index.sources, needed_bins)
-    n_src = max(index.sources_total, len(index.sources))
+    # Distinct sources: every name a Sources file lists (Extra-Source-Only and older versions
+    # not counted twice), the RPM source packages, and the sources binaries name.
+    names = index.source_names | set(index.sources) | set(plans)
+    warnings = []
+    # A Debian source record comes only from a Sources file; an RPM one with a version only
+    # from a .src package (the others are sourcerpm names of binaries).
+    if plans and not index.source_names and not any(
+            s.syntax == "deb" or s.version for s in index.sources.values()):
+        warnings.append("no source index (Sources, .src RPMs) given: no build dependencies, "
+                        "so one wave, and default-only builds not told apart")
     return Plan(transition, new, old, plans, waves, groups, index.problems, index.files,
-                max(index.binaries_total, len(index.binaries)), n_src,
-                max(0, n_src - len(plans)))
+                max(index.binaries_total, len(index.binaries)),
+                max(index.sources_total, len(index.sources)),
+                len(names) - len(plans), len(names), index.suite, warnings)
 
 
 def _counterparts(evs: list[tuple[BinaryEvidence, str]], new: Version) -> None:
@@ -421,7 +464,9 @@ def _counterparts(evs: list[tuple[BinaryEvidence, str]], new: Version) -> None:
 
 
 def _decide(sp: SourcePlan, srec: SourceRecord | None, transition: str, new: Version,
-            old: Version) -> None:
+            old: Version, one_version: bool = False) -> None:
+    """Set ``sp.status`` and its reasons.  ``one_version``: every binary that needs a build
+    is built for exactly one runtime (see :func:`_single_version`)."""
     verdicts = {b.verdict for b in sp.binaries}
     n, o = vstr(new), vstr(old)
     if _RUNTIME_SOURCE.match(sp.name):
@@ -448,11 +493,18 @@ def _decide(sp: SourcePlan, srec: SourceRecord | None, transition: str, new: Ver
         if all(b.arch == "all" for b in need):
             sp.reasons.append("Architecture: all only: needs a sourceful upload, not a binNMU")
         if transition == "add" and srec is not None and srec.syntax == "deb" \
-                and srec.build_depends and not _ALL_VERSIONS.search(srec.build_depends) \
-                and _DEFAULT_ONLY.search(srec.build_depends):
+                and srec.build_depends and not _ALL_VERSIONS.search(srec.build_depends):
+            # dh-python (dh/pybuild.pm) and py3versions build for every supported runtime
+            # only with python3-all* installed; without it, what is built is the default's.
+            if _DEFAULT_ONLY.search(srec.build_depends):
+                why = "Build-Depends python3/python3-dev, not python3-all*"
+            elif one_version:
+                why = ("no python3-all* in Build-Depends, and its binaries are built for one "
+                       "runtime")
+            else:
+                return
             sp.status = "blocked"
-            sp.reasons.insert(0, "builds for the default runtime only (Build-Depends "
-                              "python3/python3-dev, not python3-all*): gains "
+            sp.reasons.insert(0, f"builds for the default runtime only ({why}): gains "
                               f"{n} when the default switches")
         return
     if "uses-old" in verdicts:

@@ -42,6 +42,10 @@ _DEB_ATOM = re.compile(
 _RPM_ATOM = re.compile(r"^\s*(\S+)(?:\s+(<=|>=|=|<|>)\s+(\S+))?")
 #: dh-python's spelling of a lower bound on the runtimes built for: ``X.Y~``.
 _DH_LOWER = re.compile(r"^\d+\.\d+~$")
+#: Debian's per-version virtual packages: ``libboost-python1.92.0-py315`` (a library built
+#: once per supported runtime provides one ``-pyXY`` name per runtime; boost's
+#: ``debian/control``, Debian Python Policy "Provides" of extension-specific names).
+_PY_PROVIDES = re.compile(r"^\s*[a-z0-9][a-z0-9+.\-]*-py(3)(\d{1,2})\s*(?:\(|$)")
 #: The unversioned interpreter packages dh-python writes version ranges on.
 _UNVERSIONED = frozenset({"python3", "python3-minimal", "python3-dev", "python3-all",
                           "python3-all-dev", "python3-any"})
@@ -87,6 +91,11 @@ class BinaryEvidence:
         stable_abi: it ships stable-ABI extension modules (``.abi3.so``).
         stable_abi_baseline: the oldest runtime those modules load on (PEP 384 manifest,
             from the ELF imports), when an artifact was read; it raises ``low``.
+        floor: from a lower bound without ``~`` (``python3 (>= 3.14.7-2)``): the package is
+            not used with a runtime older than this; not the start of a build range.
+        compat_high: the upper end of an ``Architecture: all`` package's compatibility range
+            (``python3:any (<< 4.0)``): no build per runtime, but not usable from there on.
+        plain: the first unversioned interpreter relation (``"Depends: python3-dev:any"``).
         reasons: one line per fact, ``"Depends: python3 (<< 3.12)"``.
     """
 
@@ -98,6 +107,9 @@ class BinaryEvidence:
     uses: set[Version] = field(default_factory=set)
     stable_abi: bool = False
     stable_abi_baseline: Version | None = None
+    floor: Version | None = None
+    compat_high: Version | None = None
+    plain: str = ""
     reasons: list[str] = field(default_factory=list)
 
     @property
@@ -115,6 +127,8 @@ class BinaryEvidence:
         """True if the package's modules are built for runtime ``v``."""
         if v in self.pins:
             return True
+        if self.floor is not None and v < self.floor:
+            return False
         if self.high is None:
             # Pinned to other versions only, or version-independent from ``low`` on.
             return not self.pins and (self.low is None or v >= self.low)
@@ -151,6 +165,21 @@ class Classifier:
                 self._deb_relations(ev, rec.depends)
         if rec.syntax == "rpm" and "python" in rec.provides:
             self._rpm_relations(ev, rec.provides, "Provides")
+        elif rec.syntax == "deb" and "-py3" in rec.provides:
+            for atom in rec.provides.split(","):
+                m = _PY_PROVIDES.match(atom)
+                if m:
+                    ev.python = True
+                    ev.pins.add((int(m[1]), int(m[2])))
+                    ev.reasons.append(f"Provides: {atom.strip()} (built for "
+                                      f"{m[1]}.{int(m[2])})")
+        if rec.syntax == "deb" and rec.arch == "all" and ev.high is not None \
+                and not ev.pins:
+            # An Architecture: all package holds nothing built per runtime: its range is
+            # what it declares itself compatible with (X-Python3-Version), not builds.
+            ev.compat_high, ev.high = ev.high, None
+            ev.reasons.append("Architecture: all: a compatibility range, not a build per "
+                              "runtime")
         st = parallel_stack(rec.name)
         if st:
             v = st[0]
@@ -190,10 +219,17 @@ class Classifier:
             if m:
                 if m[1] in _UNVERSIONED and m[2] in (">=", ">>") and m[3] \
                         and not _DH_LOWER.match(m[3]):
-                    # python3 (>= 3.10.8-0~) names the python3-defaults release the package
-                    # needs, not the lowest runtime it is built for: dh-python writes that as
-                    # python3 (>= 3.10~) (dhpython/depends.py; see rules._abi.DebRange).
+                    # python3 (>= 3.14.7-2), python3 (>= 3.14): a python3-defaults release
+                    # the package needs, not dh-python's lower bound of what it is built for
+                    # (python3 (>= 3.14~), dhpython/depends.py).  dpkg-gencontrol keeps the
+                    # stronger of two bounds on one package, so the builds start at or
+                    # below it; it is not used with an older default: a floor, not a build.
                     ev.python = True
+                    v = _version(m[3])
+                    if v is not None:
+                        ev.floor = v if ev.floor is None else max(ev.floor, v)
+                        ev.reasons.append(f"Depends: {group.strip()}: needs a python3 of at "
+                                          f"least {v[0]}.{v[1]} (not a build range)")
                     continue
                 self._relation(ev, m[1], m[2], m[3], f"Depends: {group.strip()}")
 
@@ -236,6 +272,7 @@ class Classifier:
             ev.python = True
             v = _version(ver) if ver else None
             if op is None or v is None:
+                ev.plain = ev.plain or label
                 return
             if op in ("<<", "<"):
                 ev.high = v if ev.high is None else min(ev.high, v)

@@ -145,6 +145,10 @@ class Index:
         files: the index files read.
         binaries_total, sources_total: paragraphs/packages in the files, including those a
             ``select`` filter left unparsed.
+        source_names: every source name a Debian ``Sources`` file lists, parsed or not,
+            except names that appear only in ``Extra-Source-Only`` paragraphs (distinct
+            sources, where ``sources_total`` counts paragraphs); empty for RPM metadata.
+        suite: the Debian suite read (``coinstall.plan.load``), None when unknown.
     """
 
     binaries: list[BinaryRecord] = field(default_factory=list)
@@ -153,6 +157,8 @@ class Index:
     files: list[str] = field(default_factory=list)
     binaries_total: int = 0
     sources_total: int = 0
+    source_names: set[str] = field(default_factory=set)
+    suite: str | None = None
 
     def extend(self, other: Index) -> None:
         """Add ``other``'s records (sources: a later file wins over an earlier one)."""
@@ -162,6 +168,7 @@ class Index:
         self.sources.update(other.sources)
         self.problems.extend(other.problems)
         self.files.extend(other.files)
+        self.source_names |= other.source_names
 
 
 # --- decompression -------------------------------------------------------------------------
@@ -457,6 +464,7 @@ def read_sources(path: str, select: bytes | None = None) -> Index:
     idx = Index(files=[path])
     data = read_bytes(path)
     idx.sources_total = count_paragraphs(data)
+    idx.source_names = _source_names(data)
     for line, f in paragraphs(data, path, SOURCE_FIELDS, idx.problems, select):
         missing = [k for k in ("Package", "Version") if not f.get(k)]
         if missing:
@@ -478,6 +486,27 @@ def read_sources(path: str, select: bytes | None = None) -> Index:
     if not idx.sources and not idx.problems and idx.sources_total and select is None:
         raise IndexError_(path, "no source paragraph found: not a Sources file")
     return idx
+
+
+#: ``Package:`` opening a paragraph (dak writes it first).  A literal ``\n\n`` prefix, not
+#: ``(?:^|\n\n)``: the alternation defeats the regex engine's literal scan (20x slower).
+_PACKAGE_LINE = re.compile(rb"\n\nPackage:[ \t]*(\S+)")
+
+
+def _source_names(data: bytes) -> set[str]:
+    """Distinct ``Package`` names of a ``Sources`` file, leaving out names that have only
+    ``Extra-Source-Only: yes`` paragraphs (dak keeps those for licence reasons only).  A plain
+    search, not a parse: it runs over every paragraph, also those ``select`` skips."""
+    from collections import Counter
+
+    data = b"\n\n" + data  # the first paragraph too
+    every = Counter(_PACKAGE_LINE.findall(data))
+    extra: Counter[bytes] = Counter()
+    for start, end in _spans(data, b"Extra-Source-Only: yes"):
+        m = _PACKAGE_LINE.search(data, max(start - 2, 0), end)
+        if m:
+            extra[m[1]] += 1
+    return {n.decode("utf-8", "replace") for n, k in every.items() if k > extra[n]}
 
 
 def sniff_control(path: str) -> str | None:

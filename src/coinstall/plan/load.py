@@ -9,6 +9,16 @@ Parsed index files are cached in ``$XDG_CACHE_HOME/coinstall/plan`` (default
 the cache format version, written with :mod:`marshal` (fast, same-interpreter only: the cache
 file name carries the interpreter's cache tag).  A changed file misses the cache; a corrupt
 cache entry is ignored and rewritten.
+
+One suite per plan.  Debian index files are labelled with the suite they belong to, from their
+path (``dists/<suite>/...`` in a mirror tree, ``…_dists_<suite>_…`` in apt's lists directory,
+apt's ``URItoFileName`` spelling) and with the ``Suite``/``Codename`` of that suite's
+``InRelease``/``Release`` file next to them (read with python-debian's ``deb822.Release``).
+When the inputs hold more than one suite (apt lists with trixie, sid and experimental), a plan
+would mix them: :func:`load` refuses with :class:`SuiteError` unless a suite is chosen.  Within
+the suite read, a package or source listed more than once (several versions in one file, or in
+several ``--repo``) is kept at its newest version by Debian's version order (python-debian's
+``debian_support.Version``: epochs, ``~``), never by file order.
 """
 
 from __future__ import annotations
@@ -34,7 +44,7 @@ from coinstall.plan.indices import (
     read_index,
 )
 
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 #: Debian paragraphs the planner reads: any that mentions Python (the rest only counted).
 SELECT = b"python"
 _ARTIFACT_ENDINGS = (".deb", ".rpm", ".whl")
@@ -60,15 +70,15 @@ def _dump(idx: Index) -> bytes:
         [(s.name, s.version, s.binaries, s.build_depends, s.arch, s.syntax, s.origin)
          for s in idx.sources.values()],
         [(p.path, p.line, p.message) for p in idx.problems],
-        idx.files, idx.binaries_total, idx.sources_total,
+        idx.files, idx.binaries_total, idx.sources_total, sorted(idx.source_names),
     ))
 
 
 def _load(data: bytes) -> Index:
-    bins, srcs, probs, files, nb, ns = marshal.loads(data)
+    bins, srcs, probs, files, nb, ns, names = marshal.loads(data)
     return Index([BinaryRecord(*b) for b in bins],
                  {s[0]: SourceRecord(*s) for s in srcs},
-                 [IndexProblem(*p) for p in probs], list(files), nb, ns)
+                 [IndexProblem(*p) for p in probs], list(files), nb, ns, set(names))
 
 
 def read_cached(kind: str, path: str, use_cache: bool = True) -> Index:
@@ -170,10 +180,144 @@ def _artifact(fp: str, idx: Index) -> None:
     idx.binaries_total += 1
 
 
+class SuiteError(Exception):
+    """The inputs hold indices of several suites and none was chosen, or the chosen suite is
+    not among them.  The message is one line."""
+
+
+#: ``dists/<suite>/`` in a mirror tree, ``_dists_<suite>_`` in apt's lists directory (apt
+#: ``URItoFileName`` turns ``/`` into ``_``).
+_DISTS = re.compile(r"(?:^|[/_])dists[/_]([^/_]+)[/_]")
+
+
+def suite_of(path: str) -> str | None:
+    """The suite directory name an index file sits under (``sid``), or None."""
+    found = _DISTS.findall(os.path.abspath(path))
+    return found[-1] if found else None
+
+
+def _release_names(path: str, suite: str) -> set[str]:
+    """``Suite`` and ``Codename`` of the ``InRelease``/``Release`` file of ``path``'s suite
+    (``unstable``, ``sid``); empty when there is none or it cannot be read."""
+    from debian import deb822
+
+    ap = os.path.abspath(path)
+    i = ap.rfind(f"dists/{suite}/")
+    j = ap.rfind(f"_dists_{suite}_")
+    if i >= 0:
+        base = [ap[:i] + f"dists/{suite}/"]
+    elif j >= 0:
+        base = [ap[:j] + f"_dists_{suite}_"]
+    else:
+        return set()
+    for name in ("InRelease", "Release"):
+        fp = base[0] + name
+        try:
+            if not os.path.isfile(fp) or os.path.getsize(fp) > 16 << 20:
+                continue
+            with open(fp, encoding="utf-8", errors="replace") as f:
+                rel = deb822.Release(f, fields=["Suite", "Codename"])
+        except Exception:  # only names for choosing: a damaged Release file names nothing
+            continue
+        return {v for k in ("Suite", "Codename") if (v := rel.get(k, "").strip())}
+    return set()
+
+
+def _pick_suite(jobs: list[tuple[str, str]], suite: str | None
+                ) -> tuple[list[tuple[str, str]], str | None]:
+    """Keep the index files of one suite (files outside any ``dists/`` are kept as given).
+
+    Raises:
+        SuiteError: several suites and ``suite`` is None, or ``suite`` not found.
+    """
+    labels: dict[str, set[str]] = {}
+    of: list[str | None] = []
+    for _, fp in jobs:
+        lab = suite_of(fp)
+        of.append(lab)
+        if lab is not None and lab not in labels:
+            labels[lab] = {lab}
+    if suite is None and len(labels) < 2:
+        return jobs, next(iter(labels), None)
+    for lab, names in labels.items():  # Release files are read only to choose or to report
+        fp = next(fp for (_, fp), la in zip(jobs, of, strict=True) if la == lab)
+        names |= _release_names(fp, lab)
+    if suite is None:
+        if len(labels) > 1:
+            found = ", ".join(
+                lab + (f" ({'/'.join(sorted(names - {lab}))})" if names - {lab} else "")
+                for lab, names in sorted(labels.items()))
+            raise SuiteError(f"the inputs hold indices of {len(labels)} suites ({found}); a "
+                             "plan reads one: choose it with --suite")
+        return jobs, next(iter(labels), None)
+    if not labels:  # no file says which suite it is: nothing to choose from
+        return jobs, None
+    chosen = [lab for lab, names in labels.items() if suite in names]
+    if not chosen:
+        found = ", ".join(sorted(labels)) or "none"
+        raise SuiteError(f"no index of suite {suite} in the inputs (suites found: {found})")
+    keep = {chosen[0]}
+    return [j for j, lab in zip(jobs, of, strict=True) if lab is None or lab in keep], \
+        chosen[0]
+
+
+def _newer(a: str, b: str) -> bool:
+    """Debian version ``a`` is newer than ``b`` (python-debian: epochs, ``~``, revisions).
+    An unparsable version never wins over a parsable one."""
+    from debian.debian_support import Version
+
+    try:
+        va = Version(a)
+    except ValueError:
+        return False
+    try:
+        return va > Version(b)
+    except ValueError:
+        return True
+
+
+def _merge(idx: Index, part: Index, seen: dict[tuple[str, str], int]) -> None:
+    """Add ``part`` to ``idx``, keeping each Debian binary (name, architecture) and each
+    source at its newest version; RPM records are added as they come."""
+    idx.binaries_total += part.binaries_total
+    idx.sources_total += part.sources_total
+    idx.source_names |= part.source_names
+    idx.problems.extend(part.problems)
+    idx.files.extend(part.files)
+    for b in part.binaries:
+        if b.syntax != "deb":
+            idx.binaries.append(b)
+            continue
+        key = (b.name, b.arch)
+        at = seen.get(key)
+        if at is None:
+            seen[key] = len(idx.binaries)
+            idx.binaries.append(b)
+        elif _newer(b.version, idx.binaries[at].version):
+            idx.binaries[at] = b
+    for name, s in part.sources.items():
+        old = idx.sources.get(name)
+        if old is None or s.syntax != "deb" or _newer(s.version, old.version):
+            idx.sources[name] = s
+
+
 def load(repos: list[str], *, use_cache: bool = True,
-         on_file: Callable[[str], None] | None = None) -> Index:
-    """Read every ``--repo`` into one index.  Problems with one input are recorded in
-    ``Index.problems`` (as a line with line number 0) and the others are still read.
+         on_file: Callable[[str], None] | None = None, suite: str | None = None) -> Index:
+    """Read every ``--repo`` into one index, of one suite.  Problems with one input are
+    recorded in ``Index.problems`` (as a line with line number 0) and the others are still
+    read.
+
+    Args:
+        repos: ``--repo`` paths.
+        suite: the suite to read (a ``dists/`` directory name, or the ``Suite``/``Codename``
+            of its Release file); None reads the one suite there is.
+
+    Returns:
+        The index; ``Index.suite`` (attribute set here) is the suite read, or None when no
+        input sits under a ``dists/`` directory.
+
+    Raises:
+        SuiteError: see :func:`_pick_suite`.
     """
     idx = Index()
     jobs: list[tuple[str, str]] = []
@@ -202,8 +346,11 @@ def load(repos: list[str], *, use_cache: bool = True,
                 idx.problems.append(IndexProblem(repo, 0, "no index and no artifact found"))
             continue
         jobs.extend(found)
+    jobs, picked = _pick_suite(jobs, suite)
+    seen: dict[tuple[str, str], int] = {}
     # Two threads: zlib/lzma/zstd decompression releases the GIL, so one file decompresses
-    # while the other is parsed.  Results are merged in input order.
+    # while the other is parsed.  Results are merged in input order (which no longer decides
+    # anything: the newest version wins).
     with ThreadPoolExecutor(max_workers=2) as pool:
         futures = [pool.submit(_read_one, kind, fp, use_cache, on_file) for kind, fp in jobs]
         for fut in futures:
@@ -211,7 +358,8 @@ def load(repos: list[str], *, use_cache: bool = True,
             if isinstance(part, IndexProblem):
                 idx.problems.append(part)
             else:
-                idx.extend(part)
+                _merge(idx, part, seen)
+    idx.suite = picked
     return idx
 
 

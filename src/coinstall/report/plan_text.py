@@ -18,7 +18,7 @@ _STYLE = {"rebuild": "yellow", "blocked": "red", "no-action": "green",
 
 
 def render(plan: dict[str, Any], console: Console, *, blockers: int = 10,
-           names_per_wave: int = 8) -> None:
+           names_per_wave: int = 8, full: bool = False) -> None:
     """Print counts per status and wave, bootstrap groups, progress and the first blockers.
 
     Args:
@@ -26,19 +26,29 @@ def render(plan: dict[str, Any], console: Console, *, blockers: int = 10,
         console: where to print.
         blockers: how many blocked sources to list.
         names_per_wave: how many source names to show per wave.
+        full: list every wave member and every blocked source (``--full``); the limits
+            above are ignored.
     """
+    if full:
+        blockers = names_per_wave = 1 << 62
     title = _TITLES[plan["transition"]].format(new=plan["new"], old=plan["old"])
     read = plan["read"]
     console.print(f"[bold]Plan: {escape(title)}[/bold]")
-    console.print(f"read {read['binaries']} binary and {read['sources']} source packages "
-                  f"from {len(plan['inputs'])} input(s); skipped {read['skipped']}")
-    if read["sources"] == 0 and plan["sources"]:
-        console.print("[yellow]no source index (Sources, .src RPMs) given: no build "
-                      "dependencies, so one wave, and default-only builds not told apart[/]")
-    for p in plan["problems"][:5]:
+    suite = plan.get("suite")
+    distinct = read.get("distinct_sources", read["sources"])
+    console.print(f"read {read['binaries']} binary package(s) and {read['sources']} source "
+                  f"paragraph(s) ({distinct} distinct source(s)) from "
+                  f"{len(plan['inputs'])} input(s)"
+                  + (f", suite {escape(suite)}" if suite else "")
+                  + f"; skipped {read['skipped']}")
+    for w in plan.get("warnings", []):
+        console.print(f"[yellow]warning: {escape(w)}[/]")
+    shown_problems = len(plan["problems"]) if full else 5
+    for p in plan["problems"][:shown_problems]:
         console.print(f"  [red]skipped[/red] {escape(p)}")
-    if len(plan["problems"]) > 5:
-        console.print(f"  … and {len(plan['problems']) - 5} more")
+    if len(plan["problems"]) > shown_problems:
+        console.print(f"  … and {len(plan['problems']) - shown_problems} more (--full lists "
+                      "them)")
     counts = plan["counts"]
     console.print("sources: " + ", ".join(
         f"[{_STYLE[k]}]{k} {v}[/{_STYLE[k]}]" for k, v in counts.items()))
@@ -46,7 +56,8 @@ def render(plan: dict[str, Any], console: Console, *, blockers: int = 10,
     for w in plan["waves"]:
         names = w["sources"]
         shown = ", ".join(names[:names_per_wave]) + (
-            f", … (+{len(names) - names_per_wave})" if len(names) > names_per_wave else "")
+            f", … (+{len(names) - names_per_wave}; --full lists them)"
+            if len(names) > names_per_wave else "")
         done = prog.get(str(w["wave"]))
         extra = f" — done {done['done']}/{done['total']}" if done else ""
         console.print(f"wave {w['wave']}: {len(names)} source(s){extra}: {escape(shown)}")
@@ -68,7 +79,7 @@ def render(plan: dict[str, Any], console: Console, *, blockers: int = 10,
         reason = s["reasons"][0] if s["reasons"] else ""
         console.print(f"  [red]{label}[/red] {escape(s['name'])}: {escape(reason)}")
     if len(first) > blockers:
-        console.print(f"  … and {len(first) - blockers} more blocked")
+        console.print(f"  … and {len(first) - blockers} more blocked (--full lists them)")
     if plan.get("later_inputs") is not None:
         rem = sum(1 for s in plan["sources"] if s.get("progress") == "remaining")
         tot = sum(1 for s in plan["sources"] if s.get("progress"))
