@@ -85,3 +85,31 @@ def test_pool_decided_by_bytes_not_count(tmp_path: Path) -> None:
     fifo = tmp_path / "f.rpm"
     os.mkfifo(fifo)
     assert estimated_bytes([str(fifo), str(tmp_path / "missing.rpm")]) == 0
+
+
+def test_help_lists_commands_without_importing_them() -> None:
+    probe = ("import sys\nfrom coinstall.cli import main\n"
+             "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+             "print('LOADED', sorted(m for m in sys.modules if m.startswith('coinstall.cli.')"
+             " and m != 'coinstall.cli._common'), file=sys.stderr)\n")
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=60, cwd=REPO)
+    assert "Commands:" in proc.stdout and "check" in proc.stdout
+    assert "LOADED []" in proc.stderr, proc.stderr
+
+
+def test_stored_summaries_are_the_commands_own() -> None:
+    import importlib
+
+    import click
+
+    from coinstall.cli import main
+
+    assert set(main.summaries) == set(main.lazy)
+    for name, module in main.lazy.items():
+        importlib.import_module(module)
+        cmd = main.commands[name]
+        for limit in (30, 45, 60, 200):
+            stand_in = click.Command(name, help=main.summaries[name])
+            assert stand_in.get_short_help_str(limit) == \
+                cmd.get_short_help_str(limit), name

@@ -58,13 +58,16 @@ class LazyGroup(click.Group):
     """A click group whose commands live in modules imported on first use.
 
     :attr:`lazy` maps a command name to the module that registers it on :data:`main` (with
-    ``@main.command``/``@main.group``); ``cli/__init__.py`` fills it.  A command registered
-    directly (its module imported eagerly) works as in a plain group.
+    ``@main.command``/``@main.group``); ``cli/__init__.py`` fills it.  :attr:`summaries` holds
+    each lazy command's one-line help, so that ``coinstall --help`` lists the commands without
+    importing them (tests/test_startup_paths.py checks each against the command's own help).
+    A command registered directly (its module imported eagerly) works as in a plain group.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.lazy: dict[str, str] = {}
+        self.summaries: dict[str, str] = {}
 
     def _load(self, name: str) -> None:
         module = self.lazy.get(name)
@@ -76,11 +79,27 @@ class LazyGroup(click.Group):
         return super().get_command(ctx, cmd_name)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        for name in list(self.lazy):
-            self._load(name)
-        return super().list_commands(ctx)
+        return sorted(set(self.commands) | set(self.lazy))
 
-
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The commands section of ``--help``, as click's ``Group.format_commands`` writes it,
+        from a lazy command's stored summary instead of importing its module."""
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(n) for n in names)
+        rows = []
+        for name in names:
+            if name not in self.commands and name in self.summaries:
+                # a stand-in command shortens the summary as click shortens any help text
+                stand_in = click.Command(name, help=self.summaries[name])
+                rows.append((name, stand_in.get_short_help_str(limit)))
+                continue
+            cmd = self.get_command(ctx, name)
+            if cmd is not None and not cmd.hidden:
+                rows.append((name, cmd.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
 
 #: Exit status for an error inside coinstall itself (never 1, which means "error findings").
