@@ -42,6 +42,39 @@ def stderr() -> Console:
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+#: What an optional command needs that a plain ``pip install coinstall`` does not install:
+#: module -> (what it is for, the extra that installs it, the system package it needs beside).
+EXTRAS: dict[str, tuple[str, str, str | None]] = {
+    "distributed": ("--scheduler (a Dask cluster)", "dask", None),
+    # PyPI's `rpm` is a shim that loads the system's librpm bindings: both are needed
+    "specfile": ("coinstall spec", "spec", "python3-rpm (dnf, apt; rpm-python on zypper)"),
+    "rpm": ("coinstall spec", "spec", "python3-rpm (dnf, apt; rpm-python on zypper)"),
+}
+
+
+def require_extra(*modules: str) -> None:
+    """Exit with one line naming the extra to install when one of ``modules`` is missing.
+
+    ``coinstall[dask]`` and ``coinstall[spec]`` are optional (pyproject.toml): a command that
+    needs one of them says so instead of a traceback.  Exit status 2 (a usage problem).
+    """
+    import importlib.util
+
+    for module in modules:
+        try:
+            found = importlib.util.find_spec(module) is not None
+            if found and module == "rpm":
+                importlib.import_module("rpm")  # the shim is there; are the bindings?
+        except ImportError:
+            found = False
+        if not found:
+            what, extra, system = EXTRAS[module]
+            also = f" and the system package {system}" if system else ""
+            sys.stderr.write(f"coinstall: {what} needs the {module!r} module: "
+                             f"pip install 'coinstall[{extra}]'{also}\n")
+            sys.exit(2)
+
+
 def discover(pythons: tuple[str, ...], use_installed: bool) -> list[Runtime]:
     if not use_installed:
         return []

@@ -52,6 +52,9 @@ def _targets(paths: Sequence[str], repo: str | None, mirror: str | None,
 
 def _backend(settings: Settings, jobs: int, scheduler: str | None) -> Backend:
     if scheduler:
+        from coinstall.cli._common import require_extra
+
+        require_extra("distributed")
         from coinstall.archive.dask_backend import DaskBackend
 
         try:
