@@ -40,6 +40,15 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 RPMS = sorted(str(p) for p in (REPO / "tests" / "data" / "rpm").glob("*.rpm"))
+#: One package of each kind, as a build system checks it (OBS/Koji/mock run rpmlint once per
+#: build, CI pipelines lintian once per package): the pinned corpus' smallest of each.
+ONE_RPM = str(REPO / "tests" / "data" / "rpm" / "pyserial-2.7-6.fc25.noarch.rpm")
+CORPUS = REPO / ".cache" / "corpus"
+
+
+def _smallest(pattern: str) -> str | None:
+    found = sorted(CORPUS.glob(pattern), key=lambda p: p.stat().st_size)
+    return str(found[0]) if found else None
 
 
 def run_once(cmd: list[str], env: dict[str, str]) -> tuple[float, float, int]:
@@ -100,7 +109,13 @@ def main() -> int:
             # as installed (pip compiles at install): the warm-up run writes the bytecode
             env.pop("PYTHONDONTWRITEBYTECODE", None)
             envs[name] = env
+        one_deb, one_whl = _smallest("debs/*.deb"), _smallest("wheels/*.whl")
         cases = [
+            ("--version", ["--version"]),
+            ("--help", ["--help"]),
+            ("check one.rpm", ["check", ONE_RPM]),
+            *([("check one.deb", ["check", one_deb])] if one_deb else []),
+            *([("check one.whl", ["check", one_whl])] if one_whl else []),
             ("check (text)", ["check", *RPMS]),
             ("check --no-installed", ["check", "--no-installed", *RPMS]),
             ("check --format json", ["check", "--format", "json", *RPMS]),
@@ -110,6 +125,9 @@ def main() -> int:
         floor_rpm = measure(["sh", "-c", 'for f in "$@"; do rpm2cpio "$f"; done', "sh", *RPMS],
                             dict(os.environ), args.runs) if shutil.which("rpm2cpio") else None
         floor_py = measure([py, "-c", "pass"], dict(os.environ), args.runs)
+        # the peer a build system runs on one package, on the same package
+        rpmlint = measure(["rpmlint", ONE_RPM], dict(os.environ), args.runs) \
+            if shutil.which("rpmlint") else None
         print(f"{len(RPMS)} RPMs; median of {args.runs} runs; before = {before_rev}, after = "
               f"this checkout; {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f} at start")
         print()
@@ -134,6 +152,10 @@ def main() -> int:
         if floor_rpm:
             print(f"floor: rpm2cpio over the same files {floor_rpm[0]:.3f} s wall "
                   f"({floor_rpm[1]:.3f} s CPU)")
+        if rpmlint:
+            one = measure([py, "-m", "coinstall", "check", ONE_RPM], envs["after"], args.runs)
+            print(f"peer: rpmlint {Path(ONE_RPM).name} {rpmlint[0]:.3f} s wall; coinstall check "
+                  f"{one[0]:.3f} s: {one[0] / rpmlint[0]:.2f}x rpmlint (goal <= 0.5x)")
         print(f"floor: python -c pass {floor_py[0]:.3f} s wall ({floor_py[1]:.3f} s CPU); "
               f"load {os.getloadavg()[0]:.2f} at end")
     finally:

@@ -19,9 +19,68 @@ Modules:
   ``--scheduler`` is given).
 """
 
-#: Below this many targets ``--jobs`` defaults to 1: starting processes costs more than it saves.
+import os
+import stat
+from collections.abc import Sequence
+
+#: Up to this many targets ``coinstall check`` runs the one-by-one engine (no result cache, no
+#: pool) unless ``--jobs``, ``--scheduler``, ``--repo`` or ``--format jsonl`` asks for this package.
 FEW_TARGETS = 8
+
+#: Below this many bytes of packages (their sizes on disk: what has to be decompressed and read)
+#: ``--jobs`` defaults to 1: a pool's start (a fork server, each worker importing the engine)
+#: costs more than the second core saves.  POOL_MIN_BYTES_NOTE in benchmarks/README.md gives the
+#: measurement behind the figure.
+POOL_MIN_BYTES = 8 * 1024 * 1024
 
 #: Default per-artifact time limit in seconds (rpminspect's and cppcheck's heavy tails:
 #: ../shared/reference/archive-scale.md §1; the slowest bookworm .deb reads in ~8 s).
 DEFAULT_TIMEOUT = 120.0
+
+
+def wanted(jobs: int | None, scheduler: str | None, repo: str | None, fmt: str,
+           n_targets: int) -> bool:
+    """Whether ``coinstall check`` goes through this package rather than the one-by-one engine.
+
+    Kept here, not in ``cli/check_archive``, so that a run over a few packages decides without
+    importing the archive machinery (process pool, cache, progress bar).
+    """
+    return bool(jobs or scheduler or repo or fmt == "jsonl" or n_targets > FEW_TARGETS)
+
+
+def estimated_bytes(paths: Sequence[str]) -> int | None:
+    """The bytes a run over ``paths`` has to read: the sum of the regular files' sizes.
+
+    Returns ``None`` when the work cannot be told from ``lstat`` alone (a directory, an installed
+    tree of unknown size), so that the caller falls back to counting targets.  A path that does
+    not exist or is not a regular file counts 0 (it is one error line, no work).
+    """
+    total = 0
+    for p in paths:
+        try:
+            st = os.lstat(p)
+        except OSError:
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            return None
+        if stat.S_ISREG(st.st_mode):
+            total += st.st_size
+    return total
+
+
+def default_jobs(paths: Sequence[str]) -> int:
+    """``--jobs`` when not given: the usable cores when the work pays for a pool, else 1.
+
+    The work is estimated from the packages' sizes (:func:`estimated_bytes`), not their count:
+    eleven small noarch RPMs finish before a pool has started, four large .debs do not.  Targets
+    whose size cannot be told (directories) fall back to the count (more than
+    :data:`FEW_TARGETS`).
+    """
+    size = estimated_bytes(paths)
+    if len(paths) < 2 or (size is None and len(paths) <= FEW_TARGETS) or (
+            size is not None and size < POOL_MIN_BYTES):
+        return 1
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1

@@ -32,7 +32,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Protocol
 
-from coinstall.archive import FEW_TARGETS, worker
+from coinstall.archive import worker
 from coinstall.archive.cache import ResultCache, path_dependent, run_key
 from coinstall.archive.worker import Outcome, Settings
 
@@ -156,16 +156,6 @@ class PoolBackend:
 
 #: ``progress(done, total, cached)`` after each target.
 Progress = Callable[[int, int, int], None]
-
-
-def default_jobs(n_targets: int) -> int:
-    """``--jobs`` when not given: the usable cores when there are more than a few targets."""
-    if n_targets <= FEW_TARGETS:
-        return 1
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
 
 
 def _cacheable(o: Outcome) -> bool:

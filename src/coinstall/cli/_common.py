@@ -42,6 +42,39 @@ def stderr() -> Console:
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+#: What an optional command needs that a plain ``pip install coinstall`` does not install:
+#: module -> (what it is for, the extra that installs it, the system package it needs beside).
+EXTRAS: dict[str, tuple[str, str, str | None]] = {
+    "distributed": ("--scheduler (a Dask cluster)", "dask", None),
+    # PyPI's `rpm` is a shim that loads the system's librpm bindings: both are needed
+    "specfile": ("coinstall spec", "spec", "python3-rpm (dnf, apt; rpm-python on zypper)"),
+    "rpm": ("coinstall spec", "spec", "python3-rpm (dnf, apt; rpm-python on zypper)"),
+}
+
+
+def require_extra(*modules: str) -> None:
+    """Exit with one line naming the extra to install when one of ``modules`` is missing.
+
+    ``coinstall[dask]`` and ``coinstall[spec]`` are optional (pyproject.toml): a command that
+    needs one of them says so instead of a traceback.  Exit status 2 (a usage problem).
+    """
+    import importlib.util
+
+    for module in modules:
+        try:
+            found = importlib.util.find_spec(module) is not None
+            if found and module == "rpm":
+                importlib.import_module("rpm")  # the shim is there; are the bindings?
+        except ImportError:
+            found = False
+        if not found:
+            what, extra, system = EXTRAS[module]
+            also = f" and the system package {system}" if system else ""
+            sys.stderr.write(f"coinstall: {what} needs the {module!r} module: "
+                             f"pip install 'coinstall[{extra}]'{also}\n")
+            sys.exit(2)
+
+
 def discover(pythons: tuple[str, ...], use_installed: bool) -> list[Runtime]:
     if not use_installed:
         return []
@@ -58,13 +91,16 @@ class LazyGroup(click.Group):
     """A click group whose commands live in modules imported on first use.
 
     :attr:`lazy` maps a command name to the module that registers it on :data:`main` (with
-    ``@main.command``/``@main.group``); ``cli/__init__.py`` fills it.  A command registered
-    directly (its module imported eagerly) works as in a plain group.
+    ``@main.command``/``@main.group``); ``cli/__init__.py`` fills it.  :attr:`summaries` holds
+    each lazy command's one-line help, so that ``coinstall --help`` lists the commands without
+    importing them (tests/test_startup_paths.py checks each against the command's own help).
+    A command registered directly (its module imported eagerly) works as in a plain group.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.lazy: dict[str, str] = {}
+        self.summaries: dict[str, str] = {}
 
     def _load(self, name: str) -> None:
         module = self.lazy.get(name)
@@ -76,11 +112,27 @@ class LazyGroup(click.Group):
         return super().get_command(ctx, cmd_name)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        for name in list(self.lazy):
-            self._load(name)
-        return super().list_commands(ctx)
+        return sorted(set(self.commands) | set(self.lazy))
 
-
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The commands section of ``--help``, as click's ``Group.format_commands`` writes it,
+        from a lazy command's stored summary instead of importing its module."""
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(n) for n in names)
+        rows = []
+        for name in names:
+            if name not in self.commands and name in self.summaries:
+                # a stand-in command shortens the summary as click shortens any help text
+                stand_in = click.Command(name, help=self.summaries[name])
+                rows.append((name, stand_in.get_short_help_str(limit)))
+                continue
+            cmd = self.get_command(ctx, name)
+            if cmd is not None and not cmd.hidden:
+                rows.append((name, cmd.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
 
 #: Exit status for an error inside coinstall itself (never 1, which means "error findings").

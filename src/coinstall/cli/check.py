@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from coinstall.archive import DEFAULT_TIMEOUT, FEW_TARGETS
+from coinstall.archive import DEFAULT_TIMEOUT, FEW_TARGETS, POOL_MIN_BYTES, wanted
 from coinstall.check import TargetError, check, default_targets
 from coinstall.cli._common import (
     LIMIT_OPT,
@@ -53,8 +53,9 @@ from coinstall.runtimes.inventory import combine
 @LIMIT_OPT
 @PYTHON_OPT
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
-              help="Check in N processes (default: the cores, when there are more than "
-                   f"{FEW_TARGETS} targets).  Results and their order are the serial run's.")
+              help="Check in N processes (default: the cores, when the packages add up to "
+                   f"{POOL_MIN_BYTES // 2**20} MB or more; 1 for up to {FEW_TARGETS} targets).  "
+                   "Results and their order are the serial run's.")
 @click.option("--scheduler", metavar="ADDRESS",
               help="Run on an existing Dask cluster (tcp://host:8786); the workers read the "
                    "targets from the same paths.")
@@ -99,10 +100,11 @@ def check_cmd(targets: tuple[str, ...], fmt: str, summary: bool, profile: str | 
     installed = discover(pythons, not no_installed)
     all_rts = combine(installed, cat)
     paths = list(targets) if targets else default_targets(installed)
-    from coinstall.cli import check_archive
+    # with no target, the machine view (below) unless parallel work is asked for explicitly;
+    # a few packages go through the one-by-one engine without importing the archive machinery
+    if wanted(jobs, scheduler, repo, fmt, len(paths) if targets else 0) or mirror:
+        from coinstall.cli import check_archive
 
-    # with no target, the machine view (below) unless parallel work is asked for explicitly
-    if check_archive.wanted(jobs, scheduler, repo, fmt, len(paths) if targets else 0) or mirror:
         sys.exit(check_archive.run_check(
             paths, cfg, all_rts, cat, fmt=fmt, summary=summary, verbose=verbose, jobs=jobs,
             scheduler=scheduler, repo=repo, mirror=mirror, select_packages=select_packages,

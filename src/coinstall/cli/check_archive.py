@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from coinstall.archive import FEW_TARGETS, runner, setrules
+from coinstall.archive import default_jobs, runner, setrules
 from coinstall.archive.cache import ResultCache, run_key
 from coinstall.archive.output import collect, with_set_findings, write_json, write_jsonl
 from coinstall.archive.runner import Backend, Target
@@ -24,12 +24,6 @@ from coinstall.report import sarif as sarif_report
 from coinstall.report import text as text_report
 from coinstall.runtimes.catalogue import Catalogue
 from coinstall.runtimes.model import Runtime
-
-
-def wanted(jobs: int | None, scheduler: str | None, repo: str | None, fmt: str,
-           n_targets: int) -> bool:
-    """Whether the run goes through coinstall.archive rather than the one-by-one engine."""
-    return bool(jobs or scheduler or repo or fmt == "jsonl" or n_targets > FEW_TARGETS)
 
 
 def _targets(paths: Sequence[str], repo: str | None, mirror: str | None,
@@ -58,6 +52,9 @@ def _targets(paths: Sequence[str], repo: str | None, mirror: str | None,
 
 def _backend(settings: Settings, jobs: int, scheduler: str | None) -> Backend:
     if scheduler:
+        from coinstall.cli._common import require_extra
+
+        require_extra("distributed")
         from coinstall.archive.dask_backend import DaskBackend
 
         try:
@@ -85,7 +82,7 @@ def run_check(paths: Sequence[str], cfg: Config, runtimes: Sequence[Runtime], ca
         "file-conflict"), set_index=bool(setrules.active(cfg)), matrix=fmt == "text",
         timeout=timeout, hash_files=use_cache)
     cache = ResultCache() if use_cache else None
-    n_jobs = jobs if jobs else runner.default_jobs(len(targets))
+    n_jobs = jobs if jobs else default_jobs([t.path for t in targets])
     backend = _backend(settings, n_jobs, scheduler)
     stack = str(cfg.stack) if cfg.stack.known else None
     # the report's runtimes[]: the run's, then foreign platforms' named by wheel file names

@@ -8,7 +8,7 @@ import sys
 import click
 
 from coinstall.check import TargetError
-from coinstall.cli._common import load_config, main, stderr, stdout
+from coinstall.cli._common import load_config, main, require_extra, stderr, stdout
 from coinstall.report import json as json_report
 from coinstall.report import sarif as sarif_report
 from coinstall.report import spec_text
@@ -66,6 +66,7 @@ def lint_cmd(specs: tuple[str, ...], stack_text: str | None, profile: str | None
     Exit status: 0 no error findings, 1 error findings, 2 a spec could not be read (one
     line naming the file and the line; the other specs are still checked).
     """
+    require_extra("specfile", "rpm")
     from coinstall.spec.lint import lint
 
     cfg = load_config(config_path, profile=profile, stack_text=stack_text, select=select,
@@ -102,6 +103,7 @@ def port_cmd(spec_path: str, target: str, python: str | None, stack_text: str | 
     findings of spec-port-manual (with their line in the ported spec).  Exit status: 0
     ported, 2 the spec could not be read (nothing written).
     """
+    require_extra("specfile", "rpm")
     from coinstall.spec.lint import MacroFiles, read_for
     from coinstall.spec.port import port, unresolved
     from coinstall.spec.read import SpecError

@@ -1,0 +1,115 @@
+"""What a run over a few packages pays for: no archive machinery imported, no pool started.
+
+Issue 22: `coinstall check one.rpm` loaded the process pool, the result cache, the index reader
+and rich's progress bar (0.23 s of its 0.30 s was importing); eleven small RPMs started a
+pool that cost as much as it saved.  These tests check the decisions, not timings
+(benchmarks/startup_bench.py measures those).
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from coinstall.archive import FEW_TARGETS, POOL_MIN_BYTES, default_jobs, estimated_bytes
+
+REPO = Path(__file__).resolve().parent.parent
+RPMS = sorted(str(p) for p in (REPO / "tests" / "data" / "rpm").glob("*.rpm"))
+ARCHIVE_MODULES = ("coinstall.archive.runner", "coinstall.archive.cache",
+                   "coinstall.cli.check_archive", "coinstall.plan.indices", "rich.progress",
+                   "multiprocessing", "distributed")
+
+# Runs `coinstall check` in this process's interpreter as the console script does, then prints
+# which of the archive modules were imported.
+PROBE = """
+import sys
+from coinstall.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit as exc:
+    code = exc.code
+mods = {mods!r}
+print("IMPORTED", sorted(m for m in mods if m in sys.modules), file=sys.stderr)
+sys.exit(code)
+"""
+
+
+def _imported(args: list[str]) -> tuple[int, list[str]]:
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE.format(mods=ARCHIVE_MODULES), *args],
+        capture_output=True, text=True, timeout=120, cwd=REPO)
+    line = [ln for ln in proc.stderr.splitlines() if ln.startswith("IMPORTED")]
+    assert line, proc.stderr
+    return proc.returncode, ast.literal_eval(line[-1].split(" ", 1)[1])
+
+
+def test_one_package_imports_no_archive_machinery() -> None:
+    rc, mods = _imported(["check", "--no-installed", RPMS[0]])
+    assert rc in (0, 1)
+    assert mods == []
+
+
+def test_many_packages_take_the_archive_path() -> None:
+    # more than FEW_TARGETS targets: the archive path (result cache, ordering), one process
+    assert len(RPMS) > FEW_TARGETS
+    rc, mods = _imported(["check", "--no-installed", "--no-cache", *RPMS])
+    assert rc in (0, 1)
+    assert "coinstall.cli.check_archive" in mods
+
+
+def test_pool_decided_by_bytes_not_count(tmp_path: Path) -> None:
+    size = estimated_bytes(RPMS)
+    assert size is not None and 0 < size < POOL_MIN_BYTES
+    # eleven small RPMs: no pool
+    assert default_jobs(RPMS) == 1
+    # three packages that add up to more than the threshold: the cores
+    big = []
+    for i in range(3):
+        p = tmp_path / f"big{i}.deb"
+        with open(p, "wb") as f:
+            f.truncate(POOL_MIN_BYTES // 2)
+        big.append(str(p))
+    assert estimated_bytes(big) == 3 * (POOL_MIN_BYTES // 2)
+    assert default_jobs(big) == max(1, len(os.sched_getaffinity(0)))
+    # one target never gets a pool, however large
+    assert default_jobs(big[:1]) == 1
+    # a directory's work is unknown: counted as before (a pool only past FEW_TARGETS targets)
+    assert estimated_bytes([str(tmp_path), *RPMS[:2]]) is None
+    assert default_jobs([str(tmp_path), *RPMS[:2]]) == 1
+    many_dirs = [str(tmp_path)] * (FEW_TARGETS + 1)
+    assert default_jobs(many_dirs) == max(1, len(os.sched_getaffinity(0)))
+    # a path that does not exist or is a FIFO is no work
+    fifo = tmp_path / "f.rpm"
+    os.mkfifo(fifo)
+    assert estimated_bytes([str(fifo), str(tmp_path / "missing.rpm")]) == 0
+
+
+def test_help_lists_commands_without_importing_them() -> None:
+    probe = ("import sys\nfrom coinstall.cli import main\n"
+             "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+             "print('LOADED', sorted(m for m in sys.modules if m.startswith('coinstall.cli.')"
+             " and m != 'coinstall.cli._common'), file=sys.stderr)\n")
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=60, cwd=REPO)
+    assert "Commands:" in proc.stdout and "check" in proc.stdout
+    assert "LOADED []" in proc.stderr, proc.stderr
+
+
+def test_stored_summaries_are_the_commands_own() -> None:
+    import importlib
+
+    import click
+
+    from coinstall.cli import main
+
+    assert set(main.summaries) == set(main.lazy)
+    for name, module in main.lazy.items():
+        importlib.import_module(module)
+        cmd = main.commands[name]
+        for limit in (30, 45, 60, 200):
+            stand_in = click.Command(name, help=main.summaries[name])
+            assert stand_in.get_short_help_str(limit) == \
+                cmd.get_short_help_str(limit), name
