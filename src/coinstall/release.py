@@ -21,7 +21,8 @@ Inconsistencies reported: a free-threaded wheel (``cp313t``) for a platform with
 the GIL build of that version; an abi3 wheel whose modules use stable-ABI symbols newer than
 its ``cpXY`` tag (CPython ``Misc/stable_abi.toml`` via abi3info, as abi3audit checks); a cell a
 wheel serves by its tags whose files that runtime cannot use; several projects or versions
-given as one release.
+given as one release; a ``linux_<arch>`` wheel (installers accept it, PyPI refuses to upload
+it).
 
 The engine knows no screen: :func:`grid` returns a :class:`Release`; ``report/release_*``
 render it.
@@ -120,8 +121,12 @@ def platform_tags(p: Platform) -> list[str]:
     if p.system == "darwin":
         return list(mac_platforms(MACOS_NEWEST, p.arch))
     arch = p.arch
+    # packaging.tags._linux_platforms (packaging 26): linux_<arch> first, then the manylinux
+    # tags (glibc) and the musllinux tags (musl) — on either libc, so a musl machine accepts a
+    # linux_x86_64 wheel as a glibc one does
     if p.key.startswith("musllinux"):
-        return [f"musllinux_1_{m}_{arch}" for m in range(MUSL_NEWEST, -1, -1)]
+        return [f"linux_{arch}", *(f"musllinux_1_{m}_{arch}"
+                                   for m in range(MUSL_NEWEST, -1, -1))]
     out = [f"linux_{arch}"]
     floor = 5 if arch in ("x86_64", "i686") else 17
     for m in range(GLIBC_NEWEST, floor - 1, -1):
@@ -188,7 +193,9 @@ class Inconsistency:
 
     Attributes:
         kind: ``free-threaded-without-gil``, ``abi3-baseline-newer-than-tag``,
-            ``tag-files-disagree``, ``mixed-release``.
+            ``tag-files-disagree``, ``mixed-release``, ``platform-tag-not-on-pypi`` (a
+            ``linux_<arch>`` wheel: PyPI refuses the upload, warehouse
+            ``forklift/legacy.py``).
         wheel: the wheel concerned (None for the release as a whole).
         message: one line.
     """
@@ -218,6 +225,8 @@ class Release:
     sdists: list[str] = field(default_factory=list)
 
     def cell(self, runtime: str, platform: str) -> Cell:
+        """The cell of a runtime key and a platform key (KeyError when the release has no
+        wheels: then there is no grid)."""
         return self.cells[(runtime, platform)]
 
     def counts(self) -> dict[str, int]:
@@ -238,8 +247,8 @@ class Release:
                                           if w.baseline else None)} for w in self.wheels],
             "runtimes": [{"key": r.key, "label": r.label} for r in self.runtimes],
             "platforms": [{"key": p.key, "label": p.label} for p in self.platforms],
-            "cells": [self.cells[(r.key, p.key)].to_json()
-                      for r in self.runtimes for p in self.platforms],
+            "cells": [self.cells[(r.key, p.key)].to_json()  # none without wheels
+                      for r in self.runtimes for p in self.platforms if self.cells],
             "counts": self.counts(),
             "inconsistencies": [i.to_json() for i in self.inconsistencies],
             "sdists": self.sdists,
@@ -365,7 +374,7 @@ def grid(targets: Sequence[str], runtimes: Sequence[Runtime], catalogue: Catalog
     for w in wheels:
         for t in w.tags:
             tag_index.setdefault(t, []).append(w)
-    for rt in GRID_RUNTIMES:
+    for rt in GRID_RUNTIMES if wheels else ():  # no wheels: no grid (not a grid of "source")
         for plat in platforms:
             cells[(rt.key, plat.key)] = _cell(rt, plat, tag_index, verdicts, wheels)
     projects = sorted({w.project for w in wheels})
@@ -443,6 +452,16 @@ def _inconsistencies(release: Release, projects: list[str]) -> Iterator[Inconsis
                 "abi3-baseline-newer-than-tag", w.filename,
                 f"{module} uses the {need[0]}.{need[1]} stable ABI but the wheel is tagged "
                 f"cp{tag_v[0]}{tag_v[1]}-abi3: CPython {tag_v[0]}.{tag_v[1]} installs it")
+    for w in release.wheels:
+        local = sorted({t.rsplit("-", 1)[1] for t in w.tags if t.rsplit("-", 1)[1].startswith(
+            "linux_")})
+        if local:
+            yield Inconsistency(
+                "platform-tag-not-on-pypi", w.filename,
+                f"{w.filename} is tagged {', '.join(local)}: installers on glibc and musl "
+                "machines accept it, but PyPI refuses to upload it (only manylinux/musllinux "
+                "Linux tags, warehouse forklift/legacy.py; PEP 513): it can only be served "
+                "from another index or a --find-links directory")
     seen: set[tuple[str, str]] = set()
     for cell in release.cells.values():
         if cell.wheel and cell.verdict in ("partial", "none") and cell.status != "excluded":

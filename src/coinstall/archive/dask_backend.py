@@ -42,7 +42,10 @@ class DaskBackend:
         self.slots = max(1, sum(int(w.get("nthreads", 1)) for w in workers))
         self._settings = self.client.scatter(settings, broadcast=True, hash=False)
         self._futures: dict[Any, int] = {}
-        self._done = as_completed()
+        # the loop given explicitly: as_completed() without one asks for the process's default
+        # client, and this client is not one (set_as_default=False) — from the command line
+        # there is none, and it failed with "No clients found"
+        self._done = as_completed(loop=self.client.loop)
         self._run = uuid.uuid4().hex[:8]
 
     def submit(self, i: int, path: str, sha256: str | None) -> None:

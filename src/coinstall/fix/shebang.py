@@ -1,5 +1,8 @@
 """Shebang fixer: ``env``, unversioned and other-stack interpreters -> the stack's interpreter.
 
+Also the build machine's interpreter (``shebang-build-path``: ``#!/some/venv/bin/python3.12``
+-> ``/usr/bin/python3.12``; the command's own version is kept, the path is the system's).
+
 Facts it relies on (reference: ``spec-and-fix.md`` §5 and execve(2)):
 
 * Linux passes everything after the interpreter path as ONE argument (execve(2); CPython

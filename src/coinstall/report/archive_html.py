@@ -2,11 +2,12 @@
 
 Same conventions as the plan tracker (:mod:`coinstall.report.plan_html`): nothing is loaded from
 the network (CSS and script inline).  The page shows the headline numbers, a bar chart of
-findings per rule (CSS bars, widths relative to the most frequent rule), tables per rule and per
-profile, every artifact with its counts and rules, and the unreadable targets.  A filter box
-hides artifact rows whose text does not contain what is typed (``?q=`` presets it); clicking a
-column heading sorts its table (numbers numerically; again to reverse; ``?sort=N`` presets
-the artifact table's column N, ``?sort=-N`` descending); the visible-row count is in
+findings per rule (CSS bars, widths relative to the most frequent rule), tables per rule and
+per profile, the artifacts with the most findings (``top``: most errors, then most findings, as
+in the text report), every artifact with its counts and rules, and the unreadable targets.  A
+filter box hides artifact rows whose text does not contain what is typed (``?q=`` presets it);
+clicking a column heading sorts its table (numbers numerically; again to reverse; ``?sort=N``
+presets the artifact table's column N, ``?sort=-N`` descending); the visible-row count is in
 ``#shown``.
 """
 

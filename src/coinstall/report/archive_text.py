@@ -7,6 +7,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from coinstall.report.wording import count
+
 _SEV_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 
@@ -14,9 +16,9 @@ def render(summary: dict[str, Any], console: Console) -> None:
     """Headlines, findings per rule, per profile, the packages with the most findings."""
     s = summary
     sev = s["by_severity"]
-    console.print(f"{s['artifacts']} artifacts, {s['unreadable']} unreadable, "
-                  f"{s['findings']} findings: {sev['error']} errors, {sev['warning']} warnings, "
-                  f"{sev['info']} info", highlight=False)
+    console.print(f"{count(s['artifacts'], 'artifact')}, {s['unreadable']} unreadable, "
+                  f"{count(s['findings'], 'finding')}: {count(sev['error'], 'error')}, "
+                  f"{count(sev['warning'], 'warning')}, {sev['info']} info", highlight=False)
     console.print()
     t = Table(box=None, header_style="bold", pad_edge=False, title="Headlines",
               title_justify="left")

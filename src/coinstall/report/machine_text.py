@@ -10,6 +10,7 @@ from rich.table import Table
 
 from coinstall.check import CheckResult
 from coinstall.machine import MachineView
+from coinstall.report.wording import count
 
 _SEV_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 #: Files listed per section entry before "and N more".
@@ -77,7 +78,9 @@ def render_machine(view: MachineView, result: CheckResult, console: Console) -> 
         console.print("\nNothing crosses runtimes: every site directory is on one runtime's "
                       "path, and every module in it is for that runtime.")
     sev = Counter(f.severity for _, f in view.findings)
-    console.print(f"\n{len(view.pythons)} Pythons, {view.trees} site directories checked, "
-                  f"{sev['error']} errors, {sev['warning']} warnings, {sev['info']} info, "
+    console.print(f"\n{count(len(view.pythons), 'Python')}, "
+                  f"{count(view.trees, 'site directory', 'site directories')} checked, "
+                  f"{count(sev['error'], 'error')}, {count(sev['warning'], 'warning')}, "
+                  f"{sev['info']} info, "
                   f"{len(result.errors)} unreadable (--verbose: a matrix per directory)",
                   highlight=False)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import jinja2
 
 from coinstall.release import STATUSES, Release
-from coinstall.report.release_text import cell_text
+from coinstall.report.release_text import LEGEND, cell_text, summary
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("coinstall.report", "templates"),
@@ -17,7 +17,7 @@ _ENV = jinja2.Environment(
 def render(release: Release) -> str:
     """The page as a string."""
     rows = []
-    for rt in release.runtimes:
+    for rt in release.runtimes if release.cells else ():
         cells = []
         for p in release.platforms:
             c = release.cell(rt.key, p.key)
@@ -28,4 +28,5 @@ def render(release: Release) -> str:
                           "bad": c.verdict in ("partial", "none")})
         rows.append({"label": rt.label, "cells": cells})
     return _ENV.get_template("release.html.j2").render(
-        release=release, rows=rows, statuses=STATUSES, counts=release.counts())
+        release=release, rows=rows, statuses=STATUSES, summary=summary(release),
+        legend=LEGEND)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
+from coinstall.report.wording import count
 from coinstall.share.install import InstallResult, RemoveResult, VerifyResult
 from coinstall.share.site import InitResult, State, StatusResult
 
@@ -53,7 +54,7 @@ def render_install(r: InstallResult, out: Console) -> None:
         tags = ", ".join(sorted(d.bytecode, key=lambda i: order.index(i) if i in order else 99))
         what = (f"upgraded {d.name} {old[d.name]} -> {d.version}" if d.name in old
                 else f"installed {d.name} {d.version}")
-        out.print(f"{what} ({d.wheel}): {len(d.files)} files, "
+        out.print(f"{what} ({d.wheel}): {count(len(d.files), 'file')}, "
                   f"bytecode for {tags or 'no runtime'}")
         for s in d.skipped:
             out.print(f"  skipped {s}")
@@ -95,12 +96,13 @@ def render_verify(r: VerifyResult, out: Console) -> None:
 
 def render_remove(r: RemoveResult, out: Console) -> None:
     for name, version, n in r.removed:
-        out.print(f"removed {name} {version} ({n} paths incl. every runtime's bytecode)")
+        out.print(f"removed {name} {version} ({count(n, 'path')} incl. every runtime's "
+                  "bytecode)")
 
 
 def render_status(r: StatusResult, out: Console) -> None:
-    out.print(f"shared site {r.dir} ({r.arch or 'any architecture'}): {r.dists} "
-              f"distribution(s), {r.files} files")
+    out.print(f"shared site {r.dir} ({r.arch or 'any architecture'}): "
+              f"{count(r.dists, 'distribution')}, {count(r.files, 'file')}")
     if r.pending:
         out.print("[yellow]an interrupted transaction is pending; the next share command "
                   "rolls it back[/yellow]")

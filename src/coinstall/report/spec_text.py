@@ -9,6 +9,7 @@ from collections import Counter
 from rich.console import Console
 
 from coinstall.check import CheckResult
+from coinstall.report.wording import count
 
 _SEV_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
@@ -22,6 +23,7 @@ def render(result: CheckResult, console: Console) -> None:
                           end="", highlight=False, soft_wrap=True)
             console.print(f.message, markup=False, highlight=False, soft_wrap=True)
     n = Counter(f.severity for a in result.artifacts for f in a.findings)
-    console.print(f"{len(result.artifacts)} specs checked, {n['error']} errors, "
-                  f"{n['warning']} warnings, {n['info']} info, {len(result.errors)} unreadable",
+    console.print(f"{count(len(result.artifacts), 'spec')} checked, {count(n['error'], 'error')}, "
+                  f"{count(n['warning'], 'warning')}, {n['info']} info, "
+                  f"{len(result.errors)} unreadable",
                   highlight=False)

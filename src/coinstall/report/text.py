@@ -11,6 +11,7 @@ from coinstall.artifacts.base import ArtifactInfo
 from coinstall.check import ArtifactResult, CheckResult, MatrixRow, matrix
 from coinstall.report.escape import markup
 from coinstall.report.paths import shown_path
+from coinstall.report.wording import count
 from coinstall.rules import Rule
 from coinstall.rules.profiles import PROFILES
 from coinstall.runtimes.model import Runtime
@@ -67,8 +68,10 @@ def _matrix_table(rows: list[MatrixRow], verbose: bool, info: ArtifactInfo) -> T
 def _totals(result: CheckResult, console: Console) -> None:
     """The last line of every check report: counts by severity and unreadable targets."""
     n = Counter(f.severity for a in result.artifacts for f in a.findings)
-    console.print(f"{len(result.artifacts)} artifacts checked, {n['error']} errors, "
-                  f"{n['warning']} warnings, {n['info']} info, {len(result.errors)} unreadable",
+    console.print(f"{count(len(result.artifacts), 'artifact')} checked, "
+                  f"{count(n['error'], 'error')}, "
+                  f"{count(n['warning'], 'warning')}, {n['info']} info, "
+                  f"{len(result.errors)} unreadable",
                   highlight=False)
 
 
@@ -135,7 +138,7 @@ def render_rules(rules: list[Rule], console: Console) -> None:
                   r.autofix or "-", profiles, r.summary)
     console.print(t)
     fixable = sum(1 for r in rules if r.fixable)
-    console.print(f"{len(rules)} rules, {fixable} fixable with `coinstall fix`",
+    console.print(f"{count(len(rules), 'rule')}, {fixable} fixable with `coinstall fix`",
                   highlight=False, markup=False)
 
 

@@ -215,3 +215,73 @@ def shebang_interpreter_not_required(self: Rule, ctx: ArtifactContext) -> Iterat
         if not cache[key]:
             yield self.finding(r.path, f"#!{sb.raw} but {ctx.info.name} does not require "
                                        f"{sb.implementation}{sb.version}")
+
+
+#: Path prefixes no distribution installs an interpreter under: temporary directories (FHS 3.0
+#: 3.18 /tmp, 5.15 /var/tmp), home directories (FHS 3.8 /home, 3.14 /root) and the build
+#: directories of the build systems (mock /builddir, sbuild and pbuilder /build).
+BUILD_PREFIXES = ("/tmp/", "/var/tmp/", "/home/", "/root/", "/builddir/", "/build/")
+#: Path components that name a virtual environment (PEP 405; virtualenv, tox, nox), a pyenv
+#: root or an rpmbuild tree (``%_topdir``'s BUILDROOT).
+BUILD_COMPONENTS = frozenset({"venv", ".venv", "virtualenv", ".virtualenvs", ".tox", ".nox",
+                              ".pyenv", "pyenv", "BUILDROOT", "rpmbuild"})
+
+
+def build_path(path: str) -> str | None:
+    """Why ``path`` (an absolute interpreter path) is the build machine's, or None.
+
+    Returns:
+        ``"under /home/"`` or ``"in a venv directory"``; None for any other path
+        (``/usr/bin/python3``, ``/opt/rh/.../python3``, ``/usr/local/bin/python3``).
+    """
+    for prefix in BUILD_PREFIXES:
+        if path.startswith(prefix):
+            return f"under {prefix}"
+    hit = next((c for c in path.split("/")[:-1] if c in BUILD_COMPONENTS), None)
+    return f"in a {hit} directory" if hit else None
+
+
+@rule(
+    "shebang-build-path",
+    severity="error",
+    summary="A script's shebang (or an RPM Requires) names the build machine's interpreter: a "
+            "venv, /tmp, /root, /home, a pyenv root or a build root.",
+    why="No distribution installs Python there: on the user's machine the script fails with "
+        "`bad interpreter: No such file or directory` (or runs whatever happens to be at that "
+        "path), and an RPM whose generator turned the shebang into `Requires: /home/.../python3` "
+        "cannot be installed at all.  It happens when a package is built with an interpreter "
+        "from a virtual environment or pyenv (`macros --interpreter 3.12=/some/venv/bin/"
+        "python3.12`, `pip wheel` in a venv with a setup.py `scripts=`).",
+    example="#!/home/builder/venv/bin/python3.12 in /usr/bin/foo; Requires: "
+            "/home/builder/venv/bin/python3.12",
+    fix="Rewrite the shebang to the system interpreter of that version, /usr/bin/python3.X "
+        "(Fedora's %pyproject_install and %py3_shebang_fix do; `coinstall fix` does on a build "
+        "root or wheel — a wheel's script gets #!python, which installers rewrite), then "
+        "rebuild: the Requires is generated from the shebang.",
+    source="FHS 3.0 (/tmp, /var/tmp, /home, /root hold no programs); PEP 405 (virtual "
+           "environments); rpm's script.req (a shebang becomes a Requires); rpmlint "
+           "FilesCheck wrong-script-interpreter; Fedora Packaging Guidelines for Python "
+           "(shebangs)",
+    peers=("rpmlint:wrong-script-interpreter",),
+    autofix="auto", fixer="shebang:fix",
+)
+def shebang_build_path(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
+    """Scripts and executable modules (:func:`runnable`) whose shebang runs an interpreter
+    directly (not through env) at a path :func:`build_path` rejects; for an RPM also every
+    ``Requires`` naming such a path (rpm's script.req writes one per shebang)."""
+    for r, sb in runnable(ctx):
+        if sb.env or not sb.interpreter.startswith("/"):
+            continue
+        why = build_path(sb.interpreter)
+        if why:
+            yield self.finding(r.path, f"#!{sb.raw} runs the build machine's interpreter "
+                                       f"({why}); no distribution installs Python there")
+    rel = relations(ctx.info)
+    if rel.flavor != "rpm":
+        return
+    for g in rel.requires:
+        for req in g:
+            why = build_path(req.name) if req.name.startswith("/") else None
+            if why:
+                yield self.finding(None, f"Requires: {req.name} ({why}): no distribution "
+                                         "installs it, the package cannot be installed")
