@@ -310,3 +310,47 @@ def test_epel_port_keeps_programs_whose_name_ends_in_3(trail3: dict[str, Path],
         run = subprocess.run([py, str(script)], env=env, capture_output=True, text=True,
                              check=True)
         assert run.stdout.strip() == f"trail3 on {v}"
+
+
+def test_suse_port_builds_with_the_generated_macros(tmp_path: Path) -> None:
+    """Issue 19 item 7: python-humanfriendly.spec ported by `coinstall spec port --to suse`
+    builds with rpmbuild and the `coinstall macros --style suse` file: the dist-info is
+    listed once (it was matched by ``humanfriendly*`` and listed again), the package
+    requires update-alternatives for the %post/%postun scriptlets of %python_clone -a, and
+    %autorelease is openSUSE's ``Release: 0``."""
+    py312 = _pyenv("3.12")
+    assert py312 and shutil.which("rpmbuild"), "the set-up installs them"
+    dl = _fetch()
+    for d in ("SOURCES", "SPECS"):
+        (tmp_path / d).mkdir()
+    shutil.copy(dl / SDISTS["humanfriendly==10.0"], tmp_path / "SOURCES")
+    stack = "default=3.12,other=3.11"
+    mfile = tmp_path / "macros.suse"
+    subprocess.run([COINSTALL, "macros", "--stack", stack, "--style", "suse", "--interpreter",
+                    f"3.12={py312}", "-o", str(mfile)], check=True, capture_output=True)
+    src = (SPECS / "python-humanfriendly.spec").read_text().replace(
+        "Release:        1%{?dist}", "Release:        %autorelease")
+    (tmp_path / "in.spec").write_text(src)
+    port = subprocess.run([COINSTALL, "spec", "port", "--to", "suse", "--stack", stack,
+                           str(tmp_path / "in.spec")], capture_output=True, text=True)
+    assert port.returncode == 0, port.stderr
+    assert "Release:        0\n" in port.stdout
+    spec = tmp_path / "SPECS" / "python-humanfriendly.spec"
+    spec.write_text(port.stdout)
+    proc = subprocess.run(
+        ["nice", "rpmbuild", "-bb", "--nodeps", "--load", str(mfile), "--define",
+         f"_topdir {tmp_path}", "--define", "debug_package %{nil}", "--define",
+         f"_coinstall_wheel_opts --find-links {dl}", str(spec)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "listed twice" not in proc.stderr, proc.stderr[-2000:]
+    rpm = next((tmp_path / "RPMS" / "noarch").glob("*.rpm"))
+    listing = subprocess.run(["rpm", "-qpl", str(rpm)], capture_output=True, text=True,
+                             check=True).stdout.split()
+    assert "/usr/lib/python3.12/site-packages/humanfriendly-10.0.dist-info/METADATA" in listing
+    assert "/usr/lib/python3.12/site-packages/humanfriendly/__init__.py" in listing
+    req = subprocess.run(["rpm", "-qp", "--requires", str(rpm)], capture_output=True,
+                         text=True, check=True).stdout.splitlines()
+    assert req.count("update-alternatives") >= 1, req
+    scripts = subprocess.run(["rpm", "-qp", "--qf", "[%{REQUIREFLAGS:deptype} %{REQUIRENAME}\\n]",
+                              str(rpm)], capture_output=True, text=True, check=True).stdout
+    assert "post update-alternatives" in scripts and "postun update-alternatives" in scripts

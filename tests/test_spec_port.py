@@ -98,9 +98,12 @@ def test_every_corpus_spec_ports_rereads_and_rpmspec_parses(tmp_path: Path, targ
         assert files_not_paths(proc.stdout) == [], path
         # the changelog is untouched and every comment and conditional is still there
         if "%changelog" in doc.text:
-            assert result.text.split("\n%changelog", 1)[1] == \
-                doc.text.split("\n%changelog", 1)[1] + ("" if doc.text.endswith("\n")
-                                                        else "\n")
+            log = doc.text.split("\n%changelog", 1)[1] + ("" if doc.text.endswith("\n")
+                                                          else "\n")
+            if "(was %%autochangelog)" in result.text:  # openSUSE's log: .changes (item 7)
+                log = re.sub(r"(?m)^%\{?autochangelog\}?$", "# coinstall spec port: openSUSE "
+                             "keeps the log in the .changes file (was %%autochangelog)", log)
+            assert result.text.split("\n%changelog", 1)[1] == log
         kept = iter(result.text.splitlines())
         for line in doc.lines:
             if line.lstrip().startswith(("#", "%if", "%endif", "%else")):
@@ -259,7 +262,11 @@ def test_suse_port_makes_flavors_and_alternatives(files: MacroFiles) -> None:
     assert "%python_subpackages\n" in t and "BuildRequires:  %{python_module devel}" in t
     assert "%python_clone -a %{buildroot}%{_bindir}/%{srcname}" in t
     assert "%post\n%python_install_alternative %{srcname}\n" in t
-    assert "%files %{python_files}\n%{python_sitelib}/humanfriendly*\n" in t
+    # the module (a directory or a file) and the dist-info once: humanfriendly* matched
+    # the dist-info too, which was listed again (issue 19 item 7)
+    assert "%files %{python_files}\n%{python_sitelib}/humanfriendly{,.*}\n" \
+        "%{python_sitelib}/*-%{version}.dist-info\n" in t
+    assert "Requires(post):   update-alternatives\nRequires(postun): update-alternatives\n" in t
     assert "%python_alternative %{_bindir}/%{srcname}" in t
     assert "%package -n python3-" not in t.replace("# coinstall spec port: %%package", "")
 
@@ -340,3 +347,32 @@ def test_eyed3_keeps_its_name_in_every_port(tmp_path: Path) -> None:
                            str(STACK), str(CASES / "python-eyed3.spec")],
                           capture_output=True, text=True)
     assert "ships /usr/bin/eyeD3 but no eyeD3-3.X" in lint.stdout
+
+
+def test_epel7_chardet_renames_after_each_install(tmp_path: Path) -> None:
+    """Issue 19 item 5: python3-chardet (EPEL 7) renames chardetect to chardetect-3.X right
+    after each stack's install: nothing is overwritten, so no spec-install-order (lint
+    follows the %install commands); its port would rename Name: python3-chardet onto the
+    spec's own python%{python3_pkgversion}-chardet subpackage: one line naming both, exit
+    2, the spec unchanged (rpmbuild said "package python312-chardet already exists")."""
+    spec = CASES / "python3-chardet.epel7.spec"
+    lint = subprocess.run([COINSTALL, "spec", "lint", "--stack", str(STACK), str(spec)],
+                          capture_output=True, text=True)
+    assert "spec-install-order" not in lint.stdout and lint.returncode == 0, lint.stdout
+    # the same spec installing the default stack without renaming first: still an error
+    bad = tmp_path / "bad.spec"
+    bad.write_text(spec.read_text().replace(
+        "mv %{buildroot}%{_bindir}/chardetect %{buildroot}%{_bindir}/chardetect-"
+        "%{python3_version}\n", "", 1))
+    lint = subprocess.run([COINSTALL, "spec", "lint", "--stack", str(STACK), str(bad)],
+                          capture_output=True, text=True)
+    assert "spec-install-order" in lint.stdout
+    copy = tmp_path / "python3-chardet.spec"
+    copy.write_text(spec.read_text())
+    port = subprocess.run([COINSTALL, "spec", "port", "--to", "epel", "--in-place", "--stack",
+                           str(STACK), str(copy)], capture_output=True, text=True)
+    assert port.returncode == 2 and port.stdout == ""
+    assert len(port.stderr.strip().splitlines()) == 1, port.stderr
+    assert "collides with the spec's own %package -n python%{python3_pkgversion}-%{pypi_name}" \
+        " (line 27)" in port.stderr
+    assert copy.read_text() == spec.read_text()

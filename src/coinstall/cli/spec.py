@@ -106,7 +106,7 @@ def port_cmd(spec_path: str, target: str, python: str | None, stack_text: str | 
     ported, 2 the spec could not be read (nothing written).
     """
     from coinstall.spec.lint import MacroFiles, read_for
-    from coinstall.spec.port import port, unresolved
+    from coinstall.spec.port import PortError, port, unresolved
     from coinstall.spec.read import SpecError
 
     st = _stack(stack_text)
@@ -129,7 +129,11 @@ def port_cmd(spec_path: str, target: str, python: str | None, stack_text: str | 
     except SpecError as exc:
         stderr().print(f"coinstall: {exc}", markup=False)
         sys.exit(2)
-    result = port(doc, target, python)
+    try:
+        result = port(doc, target, python)
+    except PortError as exc:
+        stderr().print(f"coinstall: {spec_path}: cannot port: {exc}", markup=False)
+        sys.exit(2)
     try:
         result.findings += unresolved(result, spec_path, target, files, files.stack)
     except macros_mod.MacrosError as exc:

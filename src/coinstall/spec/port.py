@@ -47,6 +47,7 @@ from coinstall.rules._spec import (
     major_alias,
     stack_of_written,
 )
+from coinstall.rules.spec_stacks import renames_bindir
 from coinstall.rules.spec_style import port_manual
 from coinstall.spec.read import Section, SpecDoc, expansion_query
 
@@ -71,6 +72,11 @@ class PortResult:
         old, new = (path, path) if path.startswith("/") else (f"a/{path}", f"b/{path}")
         return "".join(difflib.unified_diff(
             original.splitlines(keepends=True), self.text.splitlines(keepends=True), old, new))
+
+
+class PortError(ValueError):
+    """The spec cannot be ported as it is (one line: what collides, on which line); nothing
+    is written."""
 
 
 class _Editor:
@@ -556,10 +562,12 @@ class _Port:
                         self.leave(s.start, "%pyproject_files has no openSUSE form and "
                                             "%pyproject_save_files names no module: list the "
                                             "files by hand")
-                    adds = []
-                    for mod in modules:
-                        mod = self.doc.expand(mod)
-                        adds += [f"{site}/{mod}*", f"{site}/{mod}-%{{version}}.dist-info"]
+                    # a module is a package directory or a file (mod.py, mod.*.so): the
+                    # brace glob takes either and never the dist-info (mod-1.0.dist-info),
+                    # which is listed once, under its project's name whatever it is
+                    adds = [f"{site}/{self.doc.expand(mod)}{{,.*}}" for mod in modules]
+                    if modules:
+                        adds.append(f"{site}/*-%{{version}}.dist-info")
                     self.ed.add_after(s.start, adds)
                 bin_names = [e for _, _, e in self.bin_entries(s)]
                 for n, prefix, entry in self.bin_entries(s):
@@ -594,6 +602,35 @@ class _Port:
             self.ed.add_before(first_files.start, [
                 "%post", *[f"%python_install_alternative {e}" for e in clones], "",
                 "%postun", *[f"%python_uninstall_alternative {e}" for e in clones], ""])
+            # the scriptlets run update-alternatives (openSUSE python-rpm-macros README,
+            # "%python_clone -a": Requires(post)/Requires(postun): update-alternatives)
+            desc = next(self.doc.sections_named("description"))
+            self.ed.before[desc.start] = [
+                "Requires(post):   update-alternatives",
+                "Requires(postun): update-alternatives", "",
+                *self.ed.before.get(desc.start, [])]
+        self.suse_fedora_only()
+
+    def suse_fedora_only(self) -> None:
+        """What openSUSE's build service has no form of: ``%generate_buildrequires`` (OBS
+        resolves BuildRequires before the build: the %python_module lines are the list),
+        ``%autorelease`` (openSUSE writes ``Release: 0``; OBS counts builds) and
+        ``%autochangelog`` (the log is the .changes file): commented out or replaced."""
+        for s in self.doc.sections_named("generate_buildrequires"):
+            self.ed.set(s.start, "# coinstall spec port: OBS has no %%generate_buildrequires "
+                                 "(the %%python_module BuildRequires list them): "
+                        + self.doc.lines[s.start - 1].strip().replace("%", "%%"))
+            for n, text in s.lines:
+                if text.strip() and not _COND.match(text):
+                    self.ed.set(n, "# " + self.ed.get(n).replace("%", "%%"))
+        for t in self.doc.tags:
+            if t.key == "release" and t.package is None and "autorelease" in t.value:
+                self.ed.set(t.line, self.ed.get(t.line).replace(t.value, "0", 1))
+        for s in self.doc.sections_named("changelog"):
+            for n, text in s.lines:
+                if re.fullmatch(r"\s*%\{?autochangelog\}?\s*", text):
+                    self.ed.set(n, "# coinstall spec port: openSUSE keeps the log in the "
+                                   ".changes file (was %%autochangelog)")
 
     def epel(self) -> None:
         # an alternative-stack spec ported to EPEL: its %python3_pkgversion comes from the
@@ -693,8 +730,8 @@ class _Port:
             if o is None and re.search(r"%\{?(py3_other_install|pyproject_other_install)\b",
                                        text):
                 o = n
-        if d is None or o is None or o < d:
-            return
+        if d is None or o is None or o < d or renames_bindir(self.ctx, d, o):
+            return  # (the same judgement as spec-install-order)
         lines = self.doc.lines
         block = [o]
         if o >= 2 and o < len(lines) and re.match(r"\s*%if\b.*python3_other", lines[o - 2]) \
@@ -914,6 +951,7 @@ def port(doc: SpecDoc, target: str, python: str = "3.12") -> PortResult:
 
     Raises:
         ValueError: an unknown target.
+        PortError: the port would give two packages one name.
     """
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r} (expected {', '.join(TARGETS)})")
@@ -928,6 +966,7 @@ def port(doc: SpecDoc, target: str, python: str = "3.12") -> PortResult:
         p.suse()
     else:
         p.epel()
+    _check_names(p)
     text, where = p.ed.render()
     r = port_manual
     left = {where.get(n, n): msg for n, msg in p.ed.left}
@@ -938,6 +977,38 @@ def port(doc: SpecDoc, target: str, python: str = "3.12") -> PortResult:
     dropped = [n for n, repl in p.ed.repl.items()
                if not repl and doc.lines[n - 1] not in moved]
     return PortResult(text, findings, p.notes, sorted(dropped))
+
+
+_NAME_TAG = re.compile(r"^\s*Name\s*:\s*(\S+)")
+_PACKAGE_HDR = re.compile(r"^\s*%package\s+(?:-n\s+(\S+)|(\S+))")
+
+
+def _check_names(p: _Port) -> None:
+    """Two packages of the port with one name (as written, ``%{name}`` resolved): rpmbuild
+    refuses the spec ("package ... already exists").  An EPEL 7 spec whose source package
+    is python3-foo and that has its own ``%if %{python3_pkgversion} != 3`` subpackage
+    python%{python3_pkgversion}-foo: renaming Name makes the two one.
+
+    Raises:
+        PortError: naming both lines."""
+    name_tag = next((t for t in p.doc.tags if t.key == "name" and t.package is None), None)
+    if name_tag is None:
+        return
+    m = _NAME_TAG.match(p.ed.get(name_tag.line))
+    if m is None or m.group(1) == name_tag.value:
+        return  # Name kept: a collision, if any, is the spec's own
+    main = m.group(1)
+    for s in p.doc.sections_named("package"):
+        hdr = p.ed.get(s.start) if s.start in p.ed.repl else p.doc.lines[s.start - 1]
+        h = _PACKAGE_HDR.match(hdr)
+        if h is None:
+            continue
+        written = (h.group(1) or f"{main}-{h.group(2)}").replace("%{name}", main)
+        if written == main:
+            raise PortError(
+                f"renaming Name: {name_tag.value} (line {name_tag.line}) to {main} collides "
+                f"with the spec's own %package -n {written} (line {s.start}): rename one of "
+                "them by hand; the spec is left as it is")
 
 
 _LEFT_PATTERNS = (
