@@ -14,6 +14,7 @@ from __future__ import annotations
 import glob
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -162,19 +163,194 @@ def test_each_stack_imports_and_runs_the_payload(built: dict[str, list[Path]],
                              check=True).stdout.split()
         assert out[0].endswith(f"_speedups.cpython-{ver.replace('.', '')}-x86_64-linux-gnu.so")
         assert out[0].startswith(str(root)) and out[1] == "&lt;a&gt;"
-        # foo-3.X runs its own stack's interpreter (its shebang) with the payload's modules
+        # foo-3.X names its own stack's system interpreter (%pyproject_install's
+        # %py3_shebang_fix); this test asserted the build machine's pyenv path here, the
+        # path that ended up in RPMs (issue 19 item 6).  Run by that stack's interpreter.
         script = bindir / f"humanfriendly-{ver}"
-        assert script.read_text().splitlines()[0] == f"#!{py}"
-        run = subprocess.run([str(script), "--format-size=1000000"], env=env,
+        assert script.read_text().splitlines()[0] == f"#! /usr/bin/python{ver} -sP"
+        run = subprocess.run([py, str(script), "--format-size=1000000"], env=env,
                              capture_output=True, text=True, check=True)
         assert run.stdout.strip() == "1 MB"
     env = dict(os.environ, PYTHONPATH=str(root / "usr/lib/python3.12/site-packages"))
+    py312 = _pyenv("3.12")
+    assert py312 is not None
     for name in ("humanfriendly", "humanfriendly-3"):  # the default stack's
-        run = subprocess.run([str(bindir / name), "--format-size=2000"], env=env,
+        assert (bindir / name).read_text().startswith("#! /usr/bin/python3.12 -sP\n")
+        run = subprocess.run([py312, str(bindir / name), "--format-size=2000"], env=env,
                              capture_output=True, text=True, check=True)
         assert run.stdout.strip() == "2 KB"
     bad = tmp_path / "bad.py"
     bad.write_text("import os\n")
-    run = subprocess.run([str(bindir / "pyflakes"), str(bad)], env=env, capture_output=True,
-                         text=True)
+    run = subprocess.run([py312, str(bindir / "pyflakes"), str(bad)], env=env,
+                         capture_output=True, text=True)
     assert run.returncode == 1 and "'os' imported but unused" in run.stdout
+
+
+# -- issue 19: a port built as a packager builds it, compared with Fedora's generators ----
+
+#: python-rpm-generators pythondist.attr as Fedora sets it (fedora-rpm.md §3.2): python3dist()
+#: only for %__default_python3_version.  Debian's rpm ships the same pythondistdeps.py with
+#: ``--majorver-provides`` (python3dist() for every version), so the test sets Fedora's.  The
+#: script needs ``packaging``, which Debian's python3 here lacks: this interpreter runs it.
+_DISTDEPS = f"{sys.executable} -W ignore %{{_rpmconfigdir}}/pythondistdeps.py"
+FEDORA_DIST_GENERATORS = (
+    f"__pythondist_provides {_DISTDEPS} --provides --normalized-names-format pep503 "
+    "--package-name %{name} --majorver-provides-versions %{__default_python3_version}",
+    f"__pythondist_requires {_DISTDEPS} --requires --normalized-names-format pep503 "
+    "--package-name %{name}",
+)
+TRAIL3 = ROOT / "tests" / "data" / "spec-port" / "python-trail3.spec"
+COINSTALL = str(Path(sys.executable).with_name("coinstall"))
+
+
+def _trail3_sdist(dest: Path) -> Path:
+    """A real sdist (built by the test, no upload): a module, a console script named trail3,
+    a dependency on six."""
+    import tarfile
+
+    src = dest / "trail3-1.0"
+    src.mkdir(parents=True)
+    (src / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = '
+        '"setuptools.build_meta"\n\n[project]\nname = "trail3"\nversion = "1.0"\n'
+        'dependencies = ["six"]\n\n[project.scripts]\ntrail3 = "trail3:main"\n\n'
+        '[tool.setuptools]\npy-modules = ["trail3"]\n')
+    (src / "trail3.py").write_text(
+        "import sys\n\ndef main():\n    print('trail3 on %d.%d' % sys.version_info[:2])\n")
+    out = dest / "trail3-1.0.tar.gz"
+    with tarfile.open(out, "w:gz") as tar:
+        tar.add(src, arcname="trail3-1.0")
+    return out
+
+
+def _rpm_deps(rpm: Path) -> tuple[set[str], set[str]]:
+    def q(what: str) -> set[str]:
+        out = subprocess.run(["rpm", "-qp", f"--{what}", str(rpm)], capture_output=True,
+                             text=True, check=True).stdout
+        return {ln.strip() for ln in out.splitlines() if ln.strip()}
+    return q("provides"), q("requires")
+
+
+@pytest.fixture(scope="module")
+def trail3(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """python-trail3.spec ported to EPEL by a `coinstall spec port` process, with the macro
+    file a `coinstall macros` process wrote, built by rpmbuild with Fedora's generators."""
+    py312, py311 = _pyenv("3.12"), _pyenv("3.11")
+    assert py312 and py311 and shutil.which("rpmbuild"), "the set-up installs them"
+    dl = _fetch()
+    top = tmp_path_factory.mktemp("trail3")
+    for d in ("SOURCES", "SPECS"):
+        (top / d).mkdir()
+    _trail3_sdist(top / "src")
+    shutil.copy(top / "src" / "trail3-1.0.tar.gz", top / "SOURCES")
+    mfile = top / "macros.coinstall"
+    subprocess.run([COINSTALL, "macros", "--stack", str(STACK), "--style", "epel",
+                    "--interpreter", f"3.12={py312}", "--interpreter", f"3.11={py311}",
+                    "-o", str(mfile)], check=True, capture_output=True, text=True)
+    port = subprocess.run([COINSTALL, "spec", "port", "--to", "epel", "--stack", str(STACK),
+                           str(TRAIL3)], capture_output=True, text=True)
+    assert port.returncode == 0 and port.stderr == "", port.stderr
+    spec = top / "SPECS" / "python-trail3.spec"
+    spec.write_text(port.stdout)
+    defines = [x for d in FEDORA_DIST_GENERATORS for x in ("--define", d)]
+    proc = subprocess.run(
+        ["nice", "rpmbuild", "-bb", "--nodeps", "--load", str(mfile),
+         "--define", f"_topdir {top}", "--define", "debug_package %{nil}", *defines,
+         "--define", f"_coinstall_wheel_opts --find-links {dl}", str(spec)],
+        capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rpms = {Path(ln[len("Wrote: "):]).name.split("-trail3")[0]: Path(ln[len("Wrote: "):])
+            for ln in proc.stdout.splitlines() + proc.stderr.splitlines()
+            if ln.startswith("Wrote: ") and ln.endswith(".rpm")}
+    assert sorted(rpms) == ["python311", "python312"]
+    return {**rpms, "spec": spec, "macros": mfile}
+
+
+def test_epel_port_dist_names_are_the_generators(trail3: dict[str, Path]) -> None:
+    """Issue 19 item 2: the default stack's package provides python3dist() and
+    python3.12dist(), the other's python3.11dist() only (what pythondistdeps.py generates),
+    and every dist name the spec requires is one of the generators' forms of the same
+    stack: python312dist()/python311dist() are nobody's names."""
+    p12, r12 = _rpm_deps(trail3["python312"])
+    p11, r11 = _rpm_deps(trail3["python311"])
+    # (pythondistdeps.py writes version 1.0 as 1)
+    assert {"python3dist(trail3) = 1", "python3.12dist(trail3) = 1"} <= p12
+    assert "python3.11dist(trail3) = 1" in p11
+    assert not any(p.startswith("python3dist(") for p in p11)
+    # the generators' own Requires from the wheel's Requires-Dist: six
+    assert "python3.12dist(six)" in r12 and "python3.11dist(six)" in r11
+    dist = re.compile(r"^python[\d.]*dist\(")
+    assert {d for d in r12 if dist.match(d)} <= {"python3dist(six)", "python3.12dist(six)"}
+    assert {d for d in r11 if dist.match(d)} == {"python3.11dist(six)"}
+    assert "python(abi) = 3.11" in r11 and "python(abi) = 3.12" in r12
+    # issue 19 item 6: the scripts' shebangs name the system interpreter, so the RPM
+    # requires /usr/bin/python3.X, never the build machine's pyenv path
+    paths = {d for d in r11 | r12 if d.startswith("/")}
+    assert paths == {"/usr/bin/python3.11", "/usr/bin/python3.12"}, paths
+
+
+def test_epel_port_keeps_programs_whose_name_ends_in_3(trail3: dict[str, Path],
+                                                       tmp_path: Path) -> None:
+    """Issue 19 item 3: trail3 is the program's own name, not a foo3 alias: the other stack
+    gets trail3-3.11, the default trail3, trail3-3 and trail3-3.12 (the port's shell loop
+    deleted the other stack's trail3 for ending in 3, and no stack got trail3-3.X)."""
+    for stack in ("python311", "python312"):
+        _unpack(trail3[stack], tmp_path / stack)
+    names = {s: sorted(p.name for p in (tmp_path / s / "usr/bin").iterdir())
+             for s in ("python311", "python312")}
+    assert names == {"python311": ["trail3-3.11"],
+                     "python312": ["trail3", "trail3-3", "trail3-3.12"]}
+    for s, v in (("python311", "3.11"), ("python312", "3.12")):
+        py = _pyenv(v)
+        assert py is not None
+        script = tmp_path / s / "usr/bin" / f"trail3-{v}"
+        # %pyproject_install's %py3_shebang_fix: the system path, -s plus P (3.11+)
+        assert script.read_text().splitlines()[0] == f"#! /usr/bin/python{v} -sP"
+        env = dict(os.environ, PYTHONPATH=str(tmp_path / s / f"usr/lib/python{v}/site-packages"))
+        run = subprocess.run([py, str(script)], env=env, capture_output=True, text=True,
+                             check=True)
+        assert run.stdout.strip() == f"trail3 on {v}"
+
+
+def test_suse_port_builds_with_the_generated_macros(tmp_path: Path) -> None:
+    """Issue 19 item 7: python-humanfriendly.spec ported by `coinstall spec port --to suse`
+    builds with rpmbuild and the `coinstall macros --style suse` file: the dist-info is
+    listed once (it was matched by ``humanfriendly*`` and listed again), the package
+    requires update-alternatives for the %post/%postun scriptlets of %python_clone -a, and
+    %autorelease is openSUSE's ``Release: 0``."""
+    py312 = _pyenv("3.12")
+    assert py312 and shutil.which("rpmbuild"), "the set-up installs them"
+    dl = _fetch()
+    for d in ("SOURCES", "SPECS"):
+        (tmp_path / d).mkdir()
+    shutil.copy(dl / SDISTS["humanfriendly==10.0"], tmp_path / "SOURCES")
+    stack = "default=3.12,other=3.11"
+    mfile = tmp_path / "macros.suse"
+    subprocess.run([COINSTALL, "macros", "--stack", stack, "--style", "suse", "--interpreter",
+                    f"3.12={py312}", "-o", str(mfile)], check=True, capture_output=True)
+    src = (SPECS / "python-humanfriendly.spec").read_text().replace(
+        "Release:        1%{?dist}", "Release:        %autorelease")
+    (tmp_path / "in.spec").write_text(src)
+    port = subprocess.run([COINSTALL, "spec", "port", "--to", "suse", "--stack", stack,
+                           str(tmp_path / "in.spec")], capture_output=True, text=True)
+    assert port.returncode == 0, port.stderr
+    assert "Release:        0\n" in port.stdout
+    spec = tmp_path / "SPECS" / "python-humanfriendly.spec"
+    spec.write_text(port.stdout)
+    proc = subprocess.run(
+        ["nice", "rpmbuild", "-bb", "--nodeps", "--load", str(mfile), "--define",
+         f"_topdir {tmp_path}", "--define", "debug_package %{nil}", "--define",
+         f"_coinstall_wheel_opts --find-links {dl}", str(spec)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "listed twice" not in proc.stderr, proc.stderr[-2000:]
+    rpm = next((tmp_path / "RPMS" / "noarch").glob("*.rpm"))
+    listing = subprocess.run(["rpm", "-qpl", str(rpm)], capture_output=True, text=True,
+                             check=True).stdout.split()
+    assert "/usr/lib/python3.12/site-packages/humanfriendly-10.0.dist-info/METADATA" in listing
+    assert "/usr/lib/python3.12/site-packages/humanfriendly/__init__.py" in listing
+    req = subprocess.run(["rpm", "-qp", "--requires", str(rpm)], capture_output=True,
+                         text=True, check=True).stdout.splitlines()
+    assert req.count("update-alternatives") >= 1, req
+    scripts = subprocess.run(["rpm", "-qp", "--qf", "[%{REQUIREFLAGS:deptype} %{REQUIRENAME}\\n]",
+                              str(rpm)], capture_output=True, text=True, check=True).stdout
+    assert "post update-alternatives" in scripts and "postun update-alternatives" in scripts

@@ -8,6 +8,7 @@ import glob
 import json
 import os
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -68,16 +69,26 @@ def test_every_spec_rule_is_in_the_catalogue_with_its_data() -> None:
 
 
 def test_hardcoded_python3_on_a_fedora_spec_judged_for_epel() -> None:
-    # pairs/idna.fedora.spec: BuildRequires python3-devel (13) and python3dist(pytest) (14)
+    # pairs/idna.fedora.spec: BuildRequires python3-devel (13) and python3dist(pytest) (14).
+    # For the EPEL layout the default stack (312) is the main Python, whose packages provide
+    # python3dist() (python-rpm-generators: --majorver-provides-versions
+    # %{__default_python3_version}): line 14 is right as written (issue 19 item 2; the test
+    # asked for python312dist(), which no generator provides)
     got = lines_of(DATA / "pairs/idna.fedora.spec", "spec-hardcoded-python3", profile="epel")
-    assert got[:2] == [13, 14]
+    assert got[:1] == [13] and 14 not in got
+    # an alternative stack (3.11 beside the main 3.12) must say python3.11dist()
+    alt = (DATA / "pairs/idna.fedora.spec").read_text().replace(
+        "Name:", "%global python3_pkgversion 3.11\nName:", 1)
+    p = Path(tempfile.mkdtemp()) / "idna-alt.spec"
+    p.write_text(alt)
+    assert 15 in lines_of(p, "spec-hardcoded-python3", profile="epel")
     # the packagers' own conversion and other real alt specs are clean
     for clean in ("pairs/idna.alt.spec", "alt/python3.11-six.spec", "alt/python3.11-pip.spec"):
         assert lines_of(DATA / clean, "spec-hardcoded-python3") == [], clean
     # the Fedora profile does not ask for stack macros; a stack with another version does
     assert lines_of(DATA / "pairs/idna.fedora.spec", "spec-hardcoded-python3",
                     stack=Stack()) == []
-    assert lines_of(DATA / "pairs/idna.fedora.spec", "spec-hardcoded-python3")[:2] == [13, 14]
+    assert lines_of(DATA / "pairs/idna.fedora.spec", "spec-hardcoded-python3")[:1] == [13]
 
 
 def test_hardcoded_interpreter_and_pytest(tmp_path: Path) -> None:
@@ -261,7 +272,9 @@ def test_macro_file_loads_in_real_rpm(tmp_path: Path) -> None:
         capture_output=True, text=True, check=True).stdout.split()
     assert out == ["312", "311", "/usr/bin/python3.12", "/usr/bin/python3.11",
                    "/usr/lib/python3.12/site-packages", "/usr/lib64/python3.11/site-packages",
-                   "3.11", "python312dist(foo-bar)", "python311dist(six)",
+                   # pythondistdeps.py names are python3.Xdist() (dotted); this test
+                   # asserted python312dist(), a name no generator provides (issue 19)
+                   "3.11", "python3.12dist(foo-bar)", "python3.11dist(six)",
                    ".cpython-312-x86_64-linux-gnu.so", "-sP"]
     alt = macros.render(STACK, "alt", macros.stack_facts(STACK, catalogue.load()))
     assert "%python3_pkgversion 3.12\n" in alt and "\n%python3_other_pkgversion " not in alt

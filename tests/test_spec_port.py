@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -26,6 +28,42 @@ from coinstall.spec.read import SpecError, read
 DATA = Path(__file__).resolve().parent / "data" / "spec"
 STACK = Stack.parse("default=3.12,other=3.11")
 SPECS = sorted(glob.glob(str(DATA / "*" / "*.spec")))
+
+
+_SECTION = re.compile(r"^%(package|description|prep|generate_buildrequires|conf|build|"
+                      r"install|check|clean|files|changelog|pre|post|preun|postun|pretrans|"
+                      r"posttrans|trigger\w*|filetrigger\w*|transfiletrigger\w*|verifyscript)"
+                      r"\b")
+_DIRECTIVE = re.compile(r"^%(dir|doc|docdir|license|readme|ghost|exclude|artifact|missingok|"
+                        r"config|attr|defattr|verify|lang|caps)(\([^)]*\))?$")
+
+
+def files_not_paths(parsed: str) -> list[str]:
+    """The lines of the ``%files`` sections of ``rpmspec --parse`` output that are not a
+    list of paths after their directives (``%doc``/``%license`` may name build-directory
+    files, relative): a command rewritten into a file list (``/usr/bin//usr/bin/python3.12
+    -m pytest``) shows as a word that is neither."""
+    bad = []
+    in_files = False
+    for line in parsed.splitlines():
+        if _SECTION.match(line):
+            in_files = line.startswith("%files")
+            continue
+        if not in_files or not line.strip() or line.lstrip().startswith("#"):
+            continue
+        words = re.findall(r'"[^"]*"|%\w+\([^)]*\)|\S+', line)
+        docs = False
+        for w in words:
+            if _DIRECTIVE.match(w):
+                docs = docs or w.startswith(("%doc", "%license", "%readme"))
+                continue
+            w = w.strip('"')
+            # a macro coinstall's file does not define stays as written (%{python2_sitearch},
+            # %python2_sitelib of a python2 package): a path, unexpanded
+            if not (re.match(r"/|%\{?\w+\}?(/|$)", w) or (docs and not w.startswith(("-", "%")))):
+                bad.append(line)
+                break
+    return bad
 
 
 @pytest.fixture(scope="module")
@@ -56,11 +94,16 @@ def test_every_corpus_spec_ports_rereads_and_rpmspec_parses(tmp_path: Path, targ
         proc = subprocess.run(["rpmspec", "--load", files.path(target), "--parse", str(out)],
                               capture_output=True, text=True)
         assert proc.returncode == 0, (path, proc.stderr[-500:])
+        # ... and its %files sections list only paths (issue 19 item 4)
+        assert files_not_paths(proc.stdout) == [], path
         # the changelog is untouched and every comment and conditional is still there
         if "%changelog" in doc.text:
-            assert result.text.split("\n%changelog", 1)[1] == \
-                doc.text.split("\n%changelog", 1)[1] + ("" if doc.text.endswith("\n")
-                                                        else "\n")
+            log = doc.text.split("\n%changelog", 1)[1] + ("" if doc.text.endswith("\n")
+                                                          else "\n")
+            if "(was %%autochangelog)" in result.text:  # openSUSE's log: .changes (item 7)
+                log = re.sub(r"(?m)^%\{?autochangelog\}?$", "# coinstall spec port: openSUSE "
+                             "keeps the log in the .changes file (was %%autochangelog)", log)
+            assert result.text.split("\n%changelog", 1)[1] == log
         kept = iter(result.text.splitlines())
         for line in doc.lines:
             if line.lstrip().startswith(("#", "%if", "%endif", "%else")):
@@ -219,7 +262,11 @@ def test_suse_port_makes_flavors_and_alternatives(files: MacroFiles) -> None:
     assert "%python_subpackages\n" in t and "BuildRequires:  %{python_module devel}" in t
     assert "%python_clone -a %{buildroot}%{_bindir}/%{srcname}" in t
     assert "%post\n%python_install_alternative %{srcname}\n" in t
-    assert "%files %{python_files}\n%{python_sitelib}/humanfriendly*\n" in t
+    # the module (a directory or a file) and the dist-info once: humanfriendly* matched
+    # the dist-info too, which was listed again (issue 19 item 7)
+    assert "%files %{python_files}\n%{python_sitelib}/humanfriendly{,.*}\n" \
+        "%{python_sitelib}/*-%{version}.dist-info\n" in t
+    assert "Requires(post):   update-alternatives\nRequires(postun): update-alternatives\n" in t
     assert "%python_alternative %{_bindir}/%{srcname}" in t
     assert "%package -n python3-" not in t.replace("# coinstall spec port: %%package", "")
 
@@ -240,3 +287,92 @@ def test_port_of_an_epel7_spec_reports_what_it_did_not_fix() -> None:
     out = res.stdout
     assert out.index("%{?with_python3_other:%py3_other_install}") < out.index("\n%py3_install")
     assert "%{python3_other_sitelib}/pcodedmp/" in out
+
+
+CASES = Path(__file__).resolve().parent / "data" / "spec-port"
+COINSTALL = str(Path(sys.executable).with_name("coinstall"))
+
+
+def _cli_port(spec: Path, target: str, tmp: Path) -> tuple[str, str]:
+    """``coinstall spec port`` and ``coinstall macros`` as a packager runs them (separate
+    processes); the port's ``rpmspec --parse`` output with those macros."""
+    style = {"alt": "alt", "epel": "epel", "suse": "suse"}[target]
+    m = tmp / f"macros.{style}"
+    subprocess.run([COINSTALL, "macros", "--stack", str(STACK), "--style", style, "-o",
+                    str(m)], check=True, capture_output=True)
+    proc = subprocess.run([COINSTALL, "spec", "port", "--to", target, "--stack", str(STACK),
+                           str(spec)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    out = tmp / f"{target}-{spec.name}"
+    out.write_text(proc.stdout)
+    parsed = subprocess.run(["rpmspec", "--load", str(m), "--parse", str(out)],
+                            capture_output=True, text=True)
+    assert parsed.returncode == 0, parsed.stderr[-500:]
+    return proc.stdout, parsed.stdout
+
+
+@pytest.mark.parametrize("target", ["alt", "epel", "suse"])
+def test_pytest_3_is_rewritten_only_where_it_runs(tmp_path: Path, target: str) -> None:
+    """Issue 19 item 4: python-pytest installs pytest-3 (ln -s, %files): the port rewrote
+    the command pytest-3 there too (``%{_bindir}/%{__python3} -m pytest`` in %files, as
+    the target of ln -s).  Only the commands of %check become ``%{__python3} -m pytest``."""
+    text, parsed = _cli_port(CASES / "python-pytest.spec", target, tmp_path)
+    assert files_not_paths(parsed) == []
+    assert "%{_bindir}/%{__python3}" not in text and "/usr/bin//usr/bin" not in parsed
+    if target != "suse":
+        check = text.split("\n%check\n", 1)[1].split("\n%files", 1)[0]
+        assert 'PYTHONPATH="%{buildroot}%{python3_sitelib}" %{__python3} -m pytest --version' \
+            in check
+        assert "cd testing && %{__python3} -m pytest -x -q" in check
+        assert "pytest-3" not in check
+    assert "ln -snf pytest-%{python3_version} %{buildroot}%{_bindir}/pytest-3" in text or \
+        "ln -snf pytest-%{python_version} %{buildroot}%{_bindir}/pytest-3" in text
+
+
+def test_eyed3_keeps_its_name_in_every_port(tmp_path: Path) -> None:
+    """Issue 19 item 3: /usr/bin/eyeD3 is the program's own name: the EPEL port gives the
+    other stack eyeD3-3.11 and the default eyeD3, eyeD3-3, eyeD3-3.12 (the shell loop's
+    ``*3) rm -f`` deleted it); alt renames it eyeD3-3.12; lint asks for eyeD3-3.X."""
+    text, parsed = _cli_port(CASES / "python-eyed3.spec", "epel", tmp_path)
+    assert "*3)" not in text and files_not_paths(parsed) == []
+    sections = parsed.split("%files")
+    other = next(s for s in sections if s.startswith(" -n python311-eyed3"))
+    default = next(s for s in sections if s.startswith(" -n python312-eyed3"))
+    assert "/usr/bin/eyeD3-3.11" in other.split()
+    assert {"/usr/bin/eyeD3", "/usr/bin/eyeD3-3", "/usr/bin/eyeD3-3.12"} <= set(default.split())
+    text, parsed = _cli_port(CASES / "python-eyed3.spec", "alt", tmp_path)
+    assert "mv %{buildroot}%{_bindir}/eyeD3 %{buildroot}%{_bindir}/eyeD3-%{python3_version}" \
+        in text
+    lint = subprocess.run([COINSTALL, "spec", "lint", "--profile", "epel", "--stack",
+                           str(STACK), str(CASES / "python-eyed3.spec")],
+                          capture_output=True, text=True)
+    assert "ships /usr/bin/eyeD3 but no eyeD3-3.X" in lint.stdout
+
+
+def test_epel7_chardet_renames_after_each_install(tmp_path: Path) -> None:
+    """Issue 19 item 5: python3-chardet (EPEL 7) renames chardetect to chardetect-3.X right
+    after each stack's install: nothing is overwritten, so no spec-install-order (lint
+    follows the %install commands); its port would rename Name: python3-chardet onto the
+    spec's own python%{python3_pkgversion}-chardet subpackage: one line naming both, exit
+    2, the spec unchanged (rpmbuild said "package python312-chardet already exists")."""
+    spec = CASES / "python3-chardet.epel7.spec"
+    lint = subprocess.run([COINSTALL, "spec", "lint", "--stack", str(STACK), str(spec)],
+                          capture_output=True, text=True)
+    assert "spec-install-order" not in lint.stdout and lint.returncode == 0, lint.stdout
+    # the same spec installing the default stack without renaming first: still an error
+    bad = tmp_path / "bad.spec"
+    bad.write_text(spec.read_text().replace(
+        "mv %{buildroot}%{_bindir}/chardetect %{buildroot}%{_bindir}/chardetect-"
+        "%{python3_version}\n", "", 1))
+    lint = subprocess.run([COINSTALL, "spec", "lint", "--stack", str(STACK), str(bad)],
+                          capture_output=True, text=True)
+    assert "spec-install-order" in lint.stdout
+    copy = tmp_path / "python3-chardet.spec"
+    copy.write_text(spec.read_text())
+    port = subprocess.run([COINSTALL, "spec", "port", "--to", "epel", "--in-place", "--stack",
+                           str(STACK), str(copy)], capture_output=True, text=True)
+    assert port.returncode == 2 and port.stdout == ""
+    assert len(port.stderr.strip().splitlines()) == 1, port.stderr
+    assert "collides with the spec's own %package -n python%{python3_pkgversion}-%{pypi_name}" \
+        " (line 27)" in port.stderr
+    assert copy.read_text() == spec.read_text()

@@ -178,6 +178,18 @@ def main(debug: bool) -> None:
     """
 
 
+def output_dir_exists(ctx: click.Context, param: click.Parameter,
+                      value: str | None) -> str | None:
+    """Click callback of an ``--output`` option: the file's directory must exist, else a
+    usage error (exit 2) before any work, not an OSError from the atomic write at the end
+    (which the last guard would report as a coinstall bug)."""
+    import os
+
+    if value and not os.path.isdir(os.path.dirname(os.path.abspath(value))):
+        raise click.BadParameter(f"{value}: its directory does not exist")
+    return value
+
+
 def limit_values(pairs: tuple[str, ...]) -> dict[str, int]:
     """``("member-mb=4096", ...)`` from ``--limit`` as a mapping.
 

@@ -8,7 +8,15 @@ import sys
 import click
 from rich.console import Console
 
-from coinstall.cli._common import PYTHON_OPT, discover, load_config, main, stderr, stdout
+from coinstall.cli._common import (
+    PYTHON_OPT,
+    discover,
+    load_config,
+    main,
+    output_dir_exists,
+    stderr,
+    stdout,
+)
 from coinstall.fix.engine import (
     FixError,
     FixResult,
@@ -30,7 +38,7 @@ from coinstall.runtimes.inventory import combine
               help="Output format (JSON: one object per target, see report/fix_json.py).")
 @click.option("--diff", "show_diff", is_flag=True,
               help="Show what would change and write nothing (dry run).")
-@click.option("--output", "-o", type=click.Path(),
+@click.option("--output", "-o", type=click.Path(), callback=output_dir_exists,
               help="Where a fixed wheel is written (a file, or a directory).")
 @click.option("--profile", type=click.Choice(list(PROFILES)),
               help="Judge by this policy (default: from the target; a build root by its "

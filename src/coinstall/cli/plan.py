@@ -11,7 +11,7 @@ from typing import Any
 import click
 from rich.console import Console
 
-from coinstall.cli._common import LIMIT_OPT, apply_limits, main, stderr
+from coinstall.cli._common import LIMIT_OPT, apply_limits, main, output_dir_exists, stderr
 from coinstall.report.escape import printable
 from coinstall.runtimes import catalogue as catalogue_mod
 
@@ -22,6 +22,7 @@ _PLAN_REPO = click.option(
 _PLAN_FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]),
                             default="text", help="Output (JSON: docs/plan-format.md).")
 _PLAN_OUT = click.option("-o", "--output", type=click.Path(dir_okay=False),
+                         callback=output_dir_exists,
                          help="Write to this file (atomically) instead of stdout.")
 _PLAN_LATER = click.option("--later", "later", multiple=True, metavar="PATH",
                            help="A later snapshot of the same repository: report progress.")

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from coinstall.cli._common import main, stderr, stdout
+from coinstall.cli._common import main, output_dir_exists, stderr, stdout
 from coinstall.report import archive_html, archive_text
 from coinstall.report.archive_summary import ResultsError, read_results, summarise
 
@@ -38,7 +38,7 @@ def _write(path: str, text: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text",
               help="Text tables, the summary as JSON (docs/json-format.md), or one "
                    "self-contained HTML page.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False),
+@click.option("-o", "--output", type=click.Path(dir_okay=False), callback=output_dir_exists,
               help="Write here instead of standard output.")
 def report_cmd(results: tuple[str, ...], fmt: str, output: str | None) -> None:
     """Summarise check results (`coinstall check --format json` or `jsonl` files): findings

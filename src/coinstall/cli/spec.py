@@ -8,7 +8,14 @@ import sys
 import click
 
 from coinstall.check import TargetError
-from coinstall.cli._common import load_config, main, require_extra, stderr, stdout
+from coinstall.cli._common import (
+    load_config,
+    main,
+    output_dir_exists,
+    require_extra,
+    stderr,
+    stdout,
+)
 from coinstall.report import json as json_report
 from coinstall.report import sarif as sarif_report
 from coinstall.report import spec_text
@@ -71,7 +78,10 @@ def lint_cmd(specs: tuple[str, ...], stack_text: str | None, profile: str | None
 
     cfg = load_config(config_path, profile=profile, stack_text=stack_text, select=select,
                       ignore=ignore)
-    result = lint(list(specs), cfg)
+    try:
+        result = lint(list(specs), cfg)
+    except macros_mod.MacrosError as exc:  # a stack no macro file can be written for
+        raise click.BadParameter(str(exc), param_hint="--stack") from None
     if fmt == "json":
         click.echo(json_report.dumps(result, str(cfg.stack) if cfg.stack.known else None))
     elif fmt == "sarif":
@@ -105,25 +115,38 @@ def port_cmd(spec_path: str, target: str, python: str | None, stack_text: str | 
     """
     require_extra("specfile", "rpm")
     from coinstall.spec.lint import MacroFiles, read_for
-    from coinstall.spec.port import port, unresolved
+    from coinstall.spec.port import PortError, port, unresolved
     from coinstall.spec.read import SpecError
 
     st = _stack(stack_text)
+    try:
+        files = MacroFiles(st or Stack())
+    except macros_mod.MacrosError as exc:
+        raise click.BadParameter(str(exc), param_hint="--stack") from None
     if python is None:
         python = f"{st.default[0]}.{st.default[1]}" if st and st.default else "3.12"
     try:
-        Stack.parse(f"default={python}")
-    except StackError as exc:
+        alt = Stack.parse(f"default={python}")
+        assert alt.default is not None
+        macros_mod.catalogue_facts(alt.default, catalogue_mod.load())
+    except (StackError, macros_mod.MacrosError) as exc:
         raise click.BadParameter(str(exc), param_hint="--python") from None
-    files = MacroFiles(st or Stack())
     try:
         doc, _ = read_for(spec_path, files)
+    except macros_mod.MacrosError as exc:
+        raise click.BadParameter(str(exc), param_hint="--stack") from None
     except SpecError as exc:
         stderr().print(f"coinstall: {exc}", markup=False)
         sys.exit(2)
-    result = port(doc, target, python)
+    try:
+        result = port(doc, target, python)
+    except PortError as exc:
+        stderr().print(f"coinstall: {spec_path}: cannot port: {exc}", markup=False)
+        sys.exit(2)
     try:
         result.findings += unresolved(result, spec_path, target, files, files.stack)
+    except macros_mod.MacrosError as exc:
+        raise click.BadParameter(str(exc), param_hint="--stack") from None
     except SpecError as exc:  # the port of a spec that read must read: say so, write nothing
         stderr().print(f"coinstall: {spec_path}: the port does not read: {exc}", markup=False)
         sys.exit(2)
@@ -134,7 +157,7 @@ def port_cmd(spec_path: str, target: str, python: str | None, stack_text: str | 
     for note in result.notes:
         err.print(f"{spec_path}: note: {note}", markup=False)
     if in_place:
-        macros_mod.write_atomic(spec_path, result.text)
+        _write_or_exit(spec_path, result.text)
     elif show_diff:
         click.echo(result.diff(doc.text, spec_path), nl=False)
     else:
@@ -156,7 +179,7 @@ def _print_errors(errors: list[TargetError], fmt: str) -> None:
 @click.option("--interpreter", "interpreters", multiple=True, metavar="X.Y=PATH",
               help="Build with this interpreter for version X.Y (repeatable; default "
                    "/usr/bin/pythonX.Y); its sysconfig layout under /usr is asked.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False),
+@click.option("-o", "--output", type=click.Path(dir_okay=False), callback=output_dir_exists,
               help="Write the file atomically here instead of standard output.")
 def macros_cmd(stack_text: str, style: str, interpreters: tuple[str, ...],
                output: str | None) -> None:
@@ -170,7 +193,22 @@ def macros_cmd(stack_text: str, style: str, interpreters: tuple[str, ...],
     except macros_mod.MacrosError as exc:
         stderr().print(f"coinstall: {exc}", markup=False)
         sys.exit(2)
+    for path in macros_mod.absent_interpreters(facts):
+        ver = path.rsplit("python", 1)[-1]
+        stderr().print(f"coinstall: warning: {path} does not exist here; rpmbuild with these "
+                       f"macros runs it (give --interpreter {ver}=PATH)", markup=False)
     if output:
-        macros_mod.write_atomic(output, text)
+        _write_or_exit(output, text)
     else:
         click.echo(text, nl=False)
+
+
+def _write_or_exit(path: str, text: str) -> None:
+    """Write atomically, or one line naming the path and exit status 2 (a directory that
+    does not exist, no permission: the user's mistake, not coinstall's)."""
+    try:
+        macros_mod.write_atomic(path, text)
+    except OSError as exc:
+        stderr().print(f"coinstall: {path}: cannot write: {exc.strerror or exc}",
+                       markup=False)
+        sys.exit(2)

@@ -10,7 +10,7 @@ version outright.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -96,6 +96,45 @@ def stack_of_written(name: str | None) -> str | None:
     if m:
         return f"3.{m.group(2)}" if m.group(2) else "python3"
     return None
+
+
+#: ``pytest-3`` (or ``%{_bindir}/pytest-3``, ``/usr/bin/pytest-3``) as the command a shell
+#: line runs: at the start of the line or after ``;``/``&&``/``||``/``|``/``(``/a backquote,
+#: ``then``/``do``/``else``/``exec``/``env``/``xvfb-run``, after ``VAR=value`` assignments.
+#: An argument (``ln -s pytest-3 ...``), a %files path, a Requires are not commands.
+PYTEST3_COMMAND = re.compile(
+    r"((?:^|[;&|(`]|\$\()\s*(?:(?:then|do|else|exec|env|xvfb-run(?:\s+-a)?|%\{?_?xvfb\}?)\s+)*"
+    r"(?:[A-Za-z_]\w*=(?:\"[^\"]*\"|'[^']*'|\S*)\s+)*)"
+    r"(?:%\{_bindir\}/|%_bindir/|/usr/bin/)?pytest-3(?=\s|$|[;&|)`])")
+#: the sections whose lines are shell commands (rpmbuild runs them with /bin/sh)
+COMMAND_SECTIONS = ("prep", "generate_buildrequires", "conf", "build", "install", "check")
+
+
+_MAJOR_SUFFIX = re.compile(r"^(.+?)(-3|3)$")
+#: what follows a script's base name in its versioned forms: -3.X, 3.X, -%{python3_version},
+#: -%{python3_other_version}, openSUSE's -%{python_bin_suffix}, or a glob of them
+_VERSION_TAIL = re.compile(r"^-?(3\.\d+|3\.?\*|%\{\??python3\w*_version\}|"
+                           r"%\{\??python_bin_suffix\}|\*)$")
+
+
+def major_alias(entry: str, names: Iterable[str]) -> bool:
+    """Whether the ``/usr/bin`` name ``entry`` (``foo-3``, ``foo3``) is the major-version
+    alias of another script the same spec installs: its base (``foo``) is among ``names``,
+    or a versioned form of it (``foo-%{python3_version}``, ``foo-3.12``, ``foo3.12``).
+
+    A trailing 3 alone proves nothing: ``eyeD3``, ``2to3``, ``hdf5-3`` are programs' own
+    names (Fedora Packaging Guidelines for Python, 'Executables in /usr/bin': ``foo-3`` is a
+    symlink the packager adds beside ``foo``).  A glob ending in ``-3*``/``3*`` is the
+    default's family of aliases, as the spec wrote it.
+    """
+    if entry.endswith("*"):
+        return bool(re.search(r"(-3|3)\.?\*$", entry))
+    m = _MAJOR_SUFFIX.match(entry)
+    if not m:
+        return False
+    base = m.group(1)
+    return any(x != entry and x.startswith(base)
+               and (x == base or bool(_VERSION_TAIL.match(x[len(base):]))) for x in names)
 
 
 _DEP = re.compile(r"^python(3)(?:\.?(\d{1,2}))?(?:-|dist\()")

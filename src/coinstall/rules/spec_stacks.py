@@ -15,9 +15,12 @@ from collections.abc import Iterator
 
 from coinstall.rules import Finding, Rule, rule
 from coinstall.rules._spec import (
+    COMMAND_SECTIONS,
+    PYTEST3_COMMAND,
     SpecContext,
     is_application,
     is_library,
+    major_alias,
     package_stack,
     stack_of_dep,
 )
@@ -33,7 +36,6 @@ _HARD = (
     (re.compile(r"(?<![\w%{.])python3-devel\b"), "python3-devel",
      "python%{python3_pkgversion}-devel"),
     (re.compile(r"(?<![\w%{.])python3dist\("), "python3dist(", "%{py3_dist ...}"),
-    (re.compile(r"(?<![\w%{.])pytest-3(?![.\d])"), "pytest-3", "%pytest"),
     (re.compile(r"/usr/bin/python3(?![.\d\w])"), "/usr/bin/python3", "%{__python3}"),
     (re.compile(r"(?<![\w%{.-])python3-(?!devel\b)(?=[A-Za-z%])"), "python3-",
      "python%{python3_pkgversion}-"),
@@ -67,11 +69,27 @@ _TOOLS = re.compile(r"python3-(rpm-generators|rpm-macros|sphinx)\b")
 def hardcoded(r: Rule, ctx: SpecContext) -> Iterator[Finding]:
     if not _alt(ctx):
         return
-    for n, text, _ in ctx.body(headers=True):
+    # the main Python's packages provide python3dist() (python-rpm-generators
+    # pythondist.attr, --majorver-provides-versions %{__default_python3_version}): a spec
+    # whose %python3_pkgversion is the main Python (EPEL's 312 with default 3.12) may name
+    # python3dist() outside the other stack's packages; an alternative stack's may not
+    pv = ctx.doc.expand("%{?python3_pkgversion}")
+    main = ctx.doc.expand("%{?__default_python3_version}")
+    dotted = main if pv in ("", "3") else pv if "." in pv else pv[:1] + "." + pv[1:]
+    epel = dotted == main
+    for n, text, sec in ctx.body(headers=True):
         if n in ctx.left or _DEF_OK.search(text):
             continue
         text = _TOOLS.sub("", text)
+        # pytest-3 is hard-coded where it runs: a command of a shell section, not a path
+        # in %files nor the name ln -s makes
+        if sec.name in COMMAND_SECTIONS and PYTEST3_COMMAND.search(text):
+            yield Finding(r.name, r.severity, None,
+                          f"hard-coded pytest-3 in {text.strip()!r}: write %pytest", n)
+            continue
         for rx, what, instead in _HARD:
+            if what == "python3dist(" and epel and package_stack(ctx, sec.package) != "other":
+                continue
             m = rx.search(text)
             if m:
                 yield Finding(r.name, r.severity, None,
@@ -187,10 +205,26 @@ def install_order(r: Rule, ctx: SpecContext) -> Iterator[Finding]:
             default_at = n
         if other_at is None and _OTHER_INSTALL.search(text):
             other_at = n
-    if default_at is not None and other_at is not None and default_at < other_at:
+    if default_at is not None and other_at is not None and default_at < other_at \
+            and not renames_bindir(ctx, default_at, other_at):
         yield Finding(r.name, r.severity, None,
                       f"the other stack installs (line {other_at}) after the default "
                       f"(line {default_at}): its scripts overwrite /usr/bin", other_at)
+
+
+_MOVES_BINDIR = re.compile(r"^\s*(mv|rm)\b.*(%\{?buildroot\}?|\$RPM_BUILD_ROOT)"
+                           r"(%\{?_bindir\}?|/usr/bin)/")
+
+
+def renames_bindir(ctx: SpecContext, after: int, before: int) -> bool:
+    """Whether a %install command between lines ``after`` and ``before`` moves or removes a
+    script of the build root's /usr/bin (``mv %{buildroot}%{_bindir}/foo
+    %{buildroot}%{_bindir}/foo-%{python3_version}``): the packager takes the default
+    stack's scripts out of the next install's way (EPEL 7 python3-chardet renames
+    chardetect to chardetect-3.X right after each stack's install), so nothing is
+    overwritten whatever the order."""
+    return any(after < n < before and _MOVES_BINDIR.search(text)
+               for n, text, _ in ctx.body("install"))
 
 
 _BINDIR = re.compile(r"(%\{?_bindir\}?|/usr/bin)/(\S+)")
@@ -248,7 +282,7 @@ def bindir_versioned(r: Rule, ctx: SpecContext) -> Iterator[Finding]:
         entries = list(_bindir_entries(ctx, stack))
         names = {e for _, e, _ in entries}
         for n, entry, pkg in entries:
-            if n in ctx.left or _VERSIONED.search(entry) or entry.endswith("3") \
+            if n in ctx.left or _VERSIONED.search(entry) or major_alias(entry, names) \
                     or "*" in entry:
                 continue
             if not any(x.startswith(entry + "-") and (_VERSIONED.search(x) or
@@ -295,13 +329,19 @@ def mixed(r: Rule, ctx: SpecContext) -> Iterator[Finding]:
                 yield Finding(r.name, r.severity, None,
                               f"{s.package} ({stack} stack) uses {m.group(0)}: "
                               f"{text.strip()!r}", n)
-    # expanded: a binary package's Requires of another stack
+    # expanded: a binary package's Requires of another stack.  python3dist() is provided
+    # by the main Python's packages too (python-rpm-generators pythondist.attr:
+    # --majorver-provides-versions %{__default_python3_version}), so the main stack's
+    # python312-foo may require python3dist(bar)
+    main = ctx.doc.expand("%{?__default_python3_version}")
     for p in ctx.doc.packages:
         mine = stack_of_dep(p.name)
         if mine is None:
             continue
         for dep in p.requires:
             theirs = stack_of_dep(dep)
+            if theirs == "3" and dep.startswith("python3dist(") and mine == main:
+                continue
             if theirs is not None and theirs != mine:
                 line = _requires_line(ctx, p.written, dep) or p.line
                 if line in ctx.left:

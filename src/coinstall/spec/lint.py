@@ -66,8 +66,11 @@ def _rule_texts(doc: SpecDoc) -> Iterator[str]:
     Requires/BuildRequires values): expanded by the parse worker with the spec's macros (the
     rules cannot name these themselves: rules/ does not import librpm)."""
     yield "%{python3_pkgversion}"
+    yield "%{?python3_pkgversion}"
+    yield "%{?__default_python3_version}"
     for t in doc.tags:
-        if t.key in ("requires", "buildrequires"):
+        if t.key in ("requires", "buildrequires") \
+                or (t.key in ("version", "release") and t.package is None):
             yield t.value
 
 
@@ -127,6 +130,18 @@ def lint_doc(doc: SpecDoc, layout: str, config: Config | None = None,
     return run_spec_rules(ctx, cfg), ctx
 
 
+def _version_release(doc: SpecDoc) -> str | None:
+    """``Version-Release`` of the source package as rpmbuild expands them (``1.0.7-1``;
+    ``1.0.7`` without a Release tag), as :class:`ArtifactInfo` gives an RPM's; None
+    without a Version tag."""
+    tag = {t.key: t.value for t in doc.tags if t.package is None}
+    if "version" not in tag:
+        return None
+    v = doc.expand(tag["version"]).strip()
+    r = doc.expand(tag["release"]).strip() if "release" in tag else ""
+    return f"{v}-{r}" if r else v
+
+
 def lint(paths: Sequence[str], config: Config | None = None,
          files: MacroFiles | None = None) -> CheckResult:
     """Lint every spec of ``paths``; a spec that cannot be read becomes a
@@ -144,6 +159,7 @@ def lint(paths: Sequence[str], config: Config | None = None,
             continue
         findings, ctx = lint_doc(doc, layout, cfg)
         info = ArtifactInfo(path=p, format="spec", name=doc.name or None,
+                            version=_version_release(doc),
                             requires=list(doc.buildrequires),
                             fields={"layout": layout})
         artifacts.append(ArtifactResult(info, [], Judgement(), findings, [], ctx.profile))

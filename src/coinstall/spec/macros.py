@@ -193,6 +193,11 @@ def render(stack: Stack, style: str, facts: Sequence[VersionFacts]) -> str:
     others = list(facts[1:])
     if style == "epel" and not others:
         raise MacrosError("the epel style needs another stack (other=3.X)")
+    if style == "epel" and len(others) > 1:
+        # EPEL 7 macros.python-srpm: one %python3_other_pkgversion
+        raise MacrosError(
+            f"the epel style has one other stack (%python3_other_pkgversion); {stack} names "
+            f"{len(others)}: write one macro file per other stack")
     other = others[0] if others else None
     # EPEL spells the version without a dot (EPEL 7 macros.python-srpm: 36 and 34; EPEL 8
     # wiki EPEL/Python3X: 38), so `0%{?python3_other_pkgversion}` is a number in %if; RHEL
@@ -259,6 +264,18 @@ def render(stack: Stack, style: str, facts: Sequence[VersionFacts]) -> str:
         "  local v = rpm.expand('%{_coinstall_dotted %1}')",
         "  if t[v] ~= nil then print(t[v].py) else print('/usr/bin/python' .. v) end",
         "}",
+        "# the interpreter a built package runs on the target system, whatever ran the build:",
+        "# Fedora macros.python-srpm %__python3 /usr/bin/python%{python3_pkgversion}",
+        "# (/usr/bin/python3 for the main Python, /usr/bin/python3.X for a stack); a venv",
+        "# or pyenv interpreter given to `coinstall macros` never reaches a shebang",
+        "%_coinstall_system_python() %{lua:",
+        "  local a = rpm.expand('%1')",
+        "  if a == '3' then print('/usr/bin/python3')",
+        "  else print('/usr/bin/python' .. rpm.expand('%{_coinstall_dotted ' .. a .. '}')) end",
+        "}",
+        "%_coinstall_system_python3 %{_coinstall_system_python %{python3_pkgversion}}",
+        "%_coinstall_system_python3_other %{_coinstall_system_python "
+        "%{?python3_other_pkgversion}%{!?python3_other_pkgversion:3}}",
         "",
         "# -- the default stack (macros.python-srpm, macros.python3)",
         "%__python3 %{_coinstall_python %{python3_pkgversion}}",
@@ -298,22 +315,31 @@ def render(stack: Stack, style: str, facts: Sequence[VersionFacts]) -> str:
         "  local name = rpm.expand('%{?1:%{1}}')",
         "  print((string.gsub(string.lower(name), '[^%w%[%]]+', '-')))",
         "}",
+        "# python-rpm-generators pythondistdeps.py names a distribution pythonX.Ydist(name)",
+        "# (dotted) and, for the main Python only, python3dist(name); macros.python-srpm",
+        "# prints 'python' .. %python3_pkgversion .. 'dist', right for 3 and 3.X (RHEL) but",
+        "# not for EPEL's undotted 312 (no generator provides python312dist()): dotted here",
+        "%_coinstall_distprefix() %{lua:",
+        "  local pv = rpm.expand('%1')",
+        "  if pv == '3' or pv == '' or pv == '%1' then print('python3')",
+        "  else print('python' .. rpm.expand('%{_coinstall_dotted ' .. pv .. '}')) end",
+        "}",
         "%py3_dist(-) %{lua:",
-        "  local pv = rpm.expand('%python3_pkgversion')",
+        "  local pv = rpm.expand('%{_coinstall_distprefix %python3_pkgversion}')",
         "  local out = {}",
         "  for i = 1, #arg do",
         "    local n = string.gsub(string.lower(arg[i]), '[^%w%[%]]+', '-')",
-        "    out[#out + 1] = 'python' .. pv .. 'dist(' .. n .. ')'",
+        "    out[#out + 1] = pv .. 'dist(' .. n .. ')'",
         "  end",
         "  print(table.concat(out, ' '))",
         "}",
         "# coinstall's: the other stack's python3.Xdist() name",
         "%py3_other_dist(-) %{lua:",
-        "  local pv = rpm.expand('%{?python3_other_pkgversion}')",
+        "  local pv = rpm.expand('%{_coinstall_distprefix %{?python3_other_pkgversion}}')",
         "  local out = {}",
         "  for i = 1, #arg do",
         "    local n = string.gsub(string.lower(arg[i]), '[^%w%[%]]+', '-')",
-        "    out[#out + 1] = 'python' .. pv .. 'dist(' .. n .. ')'",
+        "    out[#out + 1] = pv .. 'dist(' .. n .. ')'",
         "  end",
         "  print(table.concat(out, ' '))",
         "}",
@@ -359,20 +385,26 @@ def render(stack: Stack, style: str, facts: Sequence[VersionFacts]) -> str:
         "%_coinstall_env CFLAGS=\"${CFLAGS:-${RPM_OPT_FLAGS}}\" LDFLAGS=\"${LDFLAGS:-${RPM_LD_FLAGS}}\"",
         "%py3_build(-) %{expand:\\\\\\",
         "  %{_coinstall_env} %{__python3} %{py_setup} %{?py_setup_args} build "
-        "--executable=\"%{__python3} %{py3_shbang_opts}\" %{?*}",
+        "--executable=\"%{_coinstall_system_python3} %{py3_shbang_opts}\" %{?*}",
         "}",
         "%py3_install(-) %{expand:\\\\\\",
         "  %{_coinstall_env} %{__python3} %{py_setup} %{?py_setup_args} install -O1 "
         "--skip-build --root %{buildroot} --prefix %{_prefix} %{?*}",
+        "  if [ -d %{buildroot}%{_bindir} ]; then",
+        "  COINSTALL_SHEBANG_ONLY=%{__python3} %{_coinstall_shebang_fix %{__python3} %{_coinstall_system_python3} %{py3_shebang_flags} %{buildroot}%{_bindir}/*}",
+        "  fi",
         "  rm -rfv %{buildroot}%{_bindir}/__pycache__",
         "}",
         "%py3_other_build(-) %{expand:\\\\\\",
         "  %{_coinstall_env} %{__python3_other} %{py_setup} %{?py_setup_args} build "
-        "--executable=\"%{__python3_other} %{py3_other_shbang_opts}\" %{?*}",
+        "--executable=\"%{_coinstall_system_python3_other} %{py3_other_shbang_opts}\" %{?*}",
         "}",
         "%py3_other_install(-) %{expand:\\\\\\",
         "  %{_coinstall_env} %{__python3_other} %{py_setup} %{?py_setup_args} install -O1 "
         "--skip-build --root %{buildroot} --prefix %{_prefix} %{?*}",
+        "  if [ -d %{buildroot}%{_bindir} ]; then",
+        "  COINSTALL_SHEBANG_ONLY=%{__python3_other} %{_coinstall_shebang_fix %{__python3_other} %{_coinstall_system_python3_other} %{py3_other_shebang_flags} %{buildroot}%{_bindir}/*}",
+        "  fi",
         "  rm -rfv %{buildroot}%{_bindir}/__pycache__",
         "}",
         "%py3_build_wheel(-) %{expand:\\\\\\",
@@ -386,11 +418,17 @@ def render(stack: Stack, style: str, facts: Sequence[VersionFacts]) -> str:
         "%py3_other_install_wheel(-) %{expand:\\\\\\",
         "  %{__python3_other} -m pip install -I dist-other/%{1} --root %{buildroot} --prefix %{_prefix} "
         "--no-deps --no-index --no-warn-script-location",
+        "  if [ -d %{buildroot}%{_bindir} ]; then",
+        "  COINSTALL_SHEBANG_ONLY=%{__python3_other} %{_coinstall_shebang_fix %{__python3_other} %{_coinstall_system_python3_other} %{py3_other_shebang_flags} %{buildroot}%{_bindir}/*}",
+        "  fi",
         "  rm -rfv %{buildroot}%{_bindir}/__pycache__",
         "}",
         "%py3_install_wheel(-) %{expand:\\\\\\",
         "  %{__python3} -m pip install -I dist/%{1} --root %{buildroot} --prefix %{_prefix} "
         "--no-deps --no-index --no-warn-script-location",
+        "  if [ -d %{buildroot}%{_bindir} ]; then",
+        "  COINSTALL_SHEBANG_ONLY=%{__python3} %{_coinstall_shebang_fix %{__python3} %{_coinstall_system_python3} %{py3_shebang_flags} %{buildroot}%{_bindir}/*}",
+        "  fi",
         "  rm -rfv %{buildroot}%{_bindir}/__pycache__",
         "}",
         "",
@@ -408,9 +446,16 @@ def render(stack: Stack, style: str, facts: Sequence[VersionFacts]) -> str:
         "  %{_coinstall_env} %1 -m pip wheel --no-deps --no-index "
         "%{?_coinstall_wheel_opts}%{!?_coinstall_wheel_opts:--no-build-isolation} --wheel-dir %2 .",
         "}",
+        "# %_coinstall_install PYTHON WHEELDIR SITELIB SITEARCH SYSTEM_PYTHON FLAGS: pip",
+        "# writes the running interpreter into the scripts' shebangs; pyproject-rpm-macros",
+        "# %pyproject_install then runs %py3_shebang_fix %{buildroot}%{_bindir}/* (-i",
+        "# %__python3, the system path on Fedora): here SYSTEM_PYTHON, never the build's",
         "%_coinstall_install(-) %{expand:\\\\\\",
         "  %1 -m pip install --root %{buildroot} --prefix %{_prefix} --no-deps --no-index "
         "--no-warn-script-location --ignore-installed %2/*.whl",
+        "  if [ -d %{buildroot}%{_bindir} ]; then",
+        "  COINSTALL_SHEBANG_ONLY=%1 %{_coinstall_shebang_fix %1 %5 %6 %{buildroot}%{_bindir}/*}",
+        "  fi",
         "  rm -rfv %{buildroot}%{_bindir}/__pycache__",
         "  for d in %{buildroot}%3/*.dist-info %{buildroot}%4/*.dist-info; do",
         "    [ -f $d/direct_url.json ] && rm -f $d/direct_url.json && "
@@ -453,13 +498,15 @@ def render(stack: Stack, style: str, facts: Sequence[VersionFacts]) -> str:
         "}",
         "%pyproject_wheel(-) %{_coinstall_wheel %{__python3} %{_pyproject_wheeldir}}",
         "%pyproject_install(-) %{_coinstall_install %{__python3} %{_pyproject_wheeldir} "
-        "%{python3_sitelib} %{python3_sitearch}}",
+        "%{python3_sitelib} %{python3_sitearch} %{_coinstall_system_python3} "
+        "%{py3_shebang_flags}}",
         "%pyproject_save_files(-) %{_coinstall_save_files %{__python3} %{python3_sitelib} "
         "%{python3_sitearch} %{pyproject_files} %{_pyproject_wheeldir} %{?*}}",
         "%pyproject_other_wheel(-) %{_coinstall_wheel %{__python3_other} "
         "%{_pyproject_other_wheeldir}}",
         "%pyproject_other_install(-) %{_coinstall_install %{__python3_other} "
-        "%{_pyproject_other_wheeldir} %{python3_other_sitelib} %{python3_other_sitearch}}",
+        "%{_pyproject_other_wheeldir} %{python3_other_sitelib} %{python3_other_sitearch} "
+        "%{_coinstall_system_python3_other} %{py3_other_shebang_flags}}",
         "%pyproject_other_save_files(-) %{_coinstall_save_files %{__python3_other} "
         "%{python3_other_sitelib} %{python3_other_sitearch} %{pyproject_other_files} "
         "%{_pyproject_other_wheeldir} %{?*}}",
@@ -488,15 +535,22 @@ def render(stack: Stack, style: str, facts: Sequence[VersionFacts]) -> str:
         "# -- shebangs (macros.python3 %py3_shebang_fix runs pathfix.py -pni PY -ka FLAGS;",
         "#    the same rule here without pathfix.py: a first line starting #! that names",
         "#    python becomes '#! PY -FLAGS' plus the old flags; directories: *.py only)",
+        "# %_coinstall_shebang_fix PYTHON INTERPRETER FLAGS PATHS...: PYTHON runs the fixer",
         "%_coinstall_shebang_fix(-) %{expand:\\\\\\",
-        "  %1 -B - %1 %2 %{lua: for i = 3, #arg do print(arg[i] .. ' ') end} <<'_COINSTALL_EOF'",
+        "  %1 -B - %2 %3 %{lua: for i = 4, #arg do print(arg[i] .. ' ') end} <<'_COINSTALL_EOF'",
         "import os, sys",
         "interp, flags = sys.argv[1], sys.argv[2]",
+        "# the install macros fix only what their own pip or setup.py wrote (the build's",
+        "# interpreter): the other stack's scripts, installed before, stay its own",
+        "only = os.environ.get('COINSTALL_SHEBANG_ONLY')",
+        "mine = {os.fsencode(x) for x in (only, sys.executable) if x}",
         "def fix(p):",
         "    with open(p, 'rb') as f:",
         "        data = f.read()",
         "    first, nl, rest = data.partition(bytes([10]))",
         "    if not first.startswith(b'#!') or b'python' not in first:",
+        "        return",
+        "    if only and (first[2:].split() or [b''])[0] not in mine:",
         "        return",
         "    old = first.split(b' -', 1)[1].strip() if b' -' in first else b''",
         "    new = b'#! ' + interp.encode() + (b' -' + flags.encode() + old if flags else b'')",
@@ -512,9 +566,10 @@ def render(stack: Stack, style: str, facts: Sequence[VersionFacts]) -> str:
         "        fix(arg)",
         "_COINSTALL_EOF",
         "}",
-        "%py3_shebang_fix(-) %{_coinstall_shebang_fix %{__python3} %{py3_shebang_flags} %{?*}}",
+        "%py3_shebang_fix(-) %{_coinstall_shebang_fix %{__python3} %{_coinstall_system_python3} "
+        "%{py3_shebang_flags} %{?*}}",
         "%py3_other_shebang_fix(-) %{_coinstall_shebang_fix %{__python3_other} "
-        "%{py3_other_shebang_flags} %{?*}}",
+        "%{_coinstall_system_python3_other} %{py3_other_shebang_flags} %{?*}}",
         "%py_shebang_fix %py3_shebang_fix",
         "",
         "# -- openSUSE flavors (default-prjconf %pythons/%primary_python; flavor.in)",
@@ -573,9 +628,19 @@ def render(stack: Stack, style: str, facts: Sequence[VersionFacts]) -> str:
     return "\n".join(lines)
 
 
+def absent_interpreters(facts: Sequence[VersionFacts]) -> list[str]:
+    """The interpreter paths the macro file names that do not exist on this machine (the
+    catalogue's ``/usr/bin/pythonX.Y`` where no such Python is installed): rpmbuild with
+    the file runs them, so the build would fail with "command not found"."""
+    return [f.interpreter for f in facts if not os.path.exists(f.interpreter)]
+
+
 def write_atomic(path: str, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file in the same directory and
-    ``os.replace`` (all or nothing)."""
+    ``os.replace`` (all or nothing).
+
+    Raises:
+        OSError: the directory does not exist or cannot be written (nothing written)."""
     d = os.path.dirname(os.path.abspath(path))
     tmp = os.path.join(d, f".{os.path.basename(path)}.coinstall-{os.getpid()}")
     try:

@@ -38,7 +38,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from coinstall.rules import Finding
-from coinstall.rules._spec import SpecContext, is_application, layout_of, stack_of_written
+from coinstall.rules._spec import (
+    COMMAND_SECTIONS,
+    PYTEST3_COMMAND,
+    SpecContext,
+    is_application,
+    layout_of,
+    major_alias,
+    stack_of_written,
+)
+from coinstall.rules.spec_stacks import renames_bindir
 from coinstall.rules.spec_style import port_manual
 from coinstall.spec.read import Section, SpecDoc, expansion_query
 
@@ -63,6 +72,11 @@ class PortResult:
         old, new = (path, path) if path.startswith("/") else (f"a/{path}", f"b/{path}")
         return "".join(difflib.unified_diff(
             original.splitlines(keepends=True), self.text.splitlines(keepends=True), old, new))
+
+
+class PortError(ValueError):
+    """The spec cannot be ported as it is (one line: what collides, on which line); nothing
+    is written."""
 
 
 class _Editor:
@@ -109,8 +123,8 @@ _DEP_TAGS = ("buildrequires", "requires", "provides", "obsoletes", "conflicts", 
 _KEEP_MAIN = re.compile(r"python3-(rpm-generators)\b")
 _PY3_NAME = re.compile(r"(?<![\w%{.-])python3-(?=[A-Za-z%])")
 _PY3DIST = re.compile(r"(?<![\w%{.-])python3dist\(")
+_PKGV_DIST = re.compile(r"python%\{python3_pkgversion\}dist\(")
 _USR_BIN_PY3 = re.compile(r"/usr/bin/python3(?![.\d\w])")
-_PYTEST3 = re.compile(r"(?<![\w%{.-])pytest-3(?![.\d])")
 _PYPROVIDE_START = re.compile(r"%\{\?python_provide:%python_provide\s+|^%python_provide\s+")
 
 
@@ -138,14 +152,30 @@ def _py_provides(text: str) -> str:
     return text[:m.start()] + "%py_provides " + name + text[end:]
 
 
-def _rename(text: str) -> str:
-    """python3- and python3dist( names, /usr/bin/python3, pytest-3 to the stack macros."""
+def _rename(text: str, section: str | None = None, target: str = "alt") -> str:
+    """python3- and python3dist( names, /usr/bin/python3, pytest-3 to the stack macros.
+
+    ``section`` is the section the line is in (``None``: a header or the preamble): the
+    command ``pytest-3`` is rewritten only in a command position of a shell section
+    (:data:`~coinstall.rules._spec.COMMAND_SECTIONS`), ``/usr/bin/python3`` nowhere in
+    ``%files`` (a path there is a file the package owns).  ``python3dist(`` names keep
+    the main Python's form for ``epel``: the default stack's packages provide
+    ``python3dist()`` and ``python3.Xdist()``
+    (python-rpm-generators pythondist.attr, ``--majorver-provides-versions
+    %{__default_python3_version}``); an alternative stack's (``alt``) provide only
+    ``python3.Xdist()``, which ``python%{python3_pkgversion}dist(`` spells when
+    ``%python3_pkgversion`` is ``3.X`` (RHEL)."""
     keep = _KEEP_MAIN.findall(text)
     t = _KEEP_MAIN.sub("\0KEEP\0", text)
     t = _PY3_NAME.sub("python%{python3_pkgversion}-", t)
-    t = _PY3DIST.sub("python%{python3_pkgversion}dist(", t)
-    t = _USR_BIN_PY3.sub("%{__python3}", t)
-    t = _PYTEST3.sub("%{__python3} -m pytest", t)
+    if target != "epel":
+        t = _PY3DIST.sub("python%{python3_pkgversion}dist(", t)
+    else:  # EPEL spells %python3_pkgversion without a dot (312): python312dist() is no name
+        t = _PKGV_DIST.sub("python%{python3_version}dist(", t)
+    if section != "files":
+        t = _USR_BIN_PY3.sub("%{__python3}", t)
+    if section in COMMAND_SECTIONS:
+        t = PYTEST3_COMMAND.sub(lambda m: m.group(1) + "%{__python3} -m pytest", t)
     for k in keep:
         t = t.replace("\0KEEP\0", f"python3-{k}", 1)
     return _py_provides(t)
@@ -206,6 +236,11 @@ _OTHER_RX = re.compile(r"%(\{[?!]*)?(" + "|".join(sorted(_OTHER_NAMES, key=len, 
 def to_other(text: str) -> str:
     """The other stack's twin of a default-stack line (EPEL 7 ``macros.python3_other``
     names; ``%pyproject_other_*``/``%pytest_other`` are coinstall's)."""
+    # the other stack's dist names are python3.Xdist() (dotted; python-rpm-generators
+    # pythondistdeps.py): never python3dist(), which is the main Python's, nor
+    # python%{python3_other_pkgversion}dist(), which EPEL's undotted 311 makes python311dist()
+    text = _PY3DIST.sub("python%{python3_other_version}dist(", _PKGV_DIST.sub(
+        "python%{python3_other_version}dist(", text))
     return _OTHER_RX.sub(lambda m: "%" + (m.group(1) or "") + _OTHER_NAMES[m.group(2)], text)
 
 
@@ -274,11 +309,11 @@ class _Port:
             if s.name == "changelog":
                 continue
             if i > 0:  # the preamble has no header line
-                self.ed.set(s.start, _rename(self.ed.get(s.start)))
+                self.ed.set(s.start, _rename(self.ed.get(s.start), None, self.target))
             for n, text in s.lines:
                 if text.lstrip().startswith("#"):
                     continue
-                new = _rename(self.ed.get(n))
+                new = _rename(self.ed.get(n), s.name if i > 0 else None, self.target)
                 if new != self.ed.get(n):
                     self.ed.set(n, new)
 
@@ -432,7 +467,7 @@ class _Port:
                     self.leave(n, f"glob /usr/bin/{entry}: which scripts belong to the "
                                   "alternative stack is for the packager to say")
                     continue
-                if _MAJOR_BIN.search(entry) or "*" in entry:
+                if major_alias(entry, names) or "*" in entry:
                     tail.append(f"rm -f %{{buildroot}}%{{_bindir}}/{entry}")
                     self.ed.set(n, _main_owns(self.ed.get(n)))
                     continue
@@ -527,13 +562,16 @@ class _Port:
                         self.leave(s.start, "%pyproject_files has no openSUSE form and "
                                             "%pyproject_save_files names no module: list the "
                                             "files by hand")
-                    adds = []
-                    for mod in modules:
-                        mod = self.doc.expand(mod)
-                        adds += [f"{site}/{mod}*", f"{site}/{mod}-%{{version}}.dist-info"]
+                    # a module is a package directory or a file (mod.py, mod.*.so): the
+                    # brace glob takes either and never the dist-info (mod-1.0.dist-info),
+                    # which is listed once, under its project's name whatever it is
+                    adds = [f"{site}/{self.doc.expand(mod)}{{,.*}}" for mod in modules]
+                    if modules:
+                        adds.append(f"{site}/*-%{{version}}.dist-info")
                     self.ed.add_after(s.start, adds)
+                bin_names = [e for _, _, e in self.bin_entries(s)]
                 for n, prefix, entry in self.bin_entries(s):
-                    if _MAJOR_BIN.search(entry) or _VERSIONED_BIN.search(entry):
+                    if major_alias(entry, bin_names) or _VERSIONED_BIN.search(entry):
                         self.ed.set(n, _main_owns(self.ed.get(n)))
                         scripts.append("rm -f %{buildroot}%{_bindir}/" + entry)
                         continue
@@ -564,6 +602,35 @@ class _Port:
             self.ed.add_before(first_files.start, [
                 "%post", *[f"%python_install_alternative {e}" for e in clones], "",
                 "%postun", *[f"%python_uninstall_alternative {e}" for e in clones], ""])
+            # the scriptlets run update-alternatives (openSUSE python-rpm-macros README,
+            # "%python_clone -a": Requires(post)/Requires(postun): update-alternatives)
+            desc = next(self.doc.sections_named("description"))
+            self.ed.before[desc.start] = [
+                "Requires(post):   update-alternatives",
+                "Requires(postun): update-alternatives", "",
+                *self.ed.before.get(desc.start, [])]
+        self.suse_fedora_only()
+
+    def suse_fedora_only(self) -> None:
+        """What openSUSE's build service has no form of: ``%generate_buildrequires`` (OBS
+        resolves BuildRequires before the build: the %python_module lines are the list),
+        ``%autorelease`` (openSUSE writes ``Release: 0``; OBS counts builds) and
+        ``%autochangelog`` (the log is the .changes file): commented out or replaced."""
+        for s in self.doc.sections_named("generate_buildrequires"):
+            self.ed.set(s.start, "# coinstall spec port: OBS has no %%generate_buildrequires "
+                                 "(the %%python_module BuildRequires list them): "
+                        + self.doc.lines[s.start - 1].strip().replace("%", "%%"))
+            for n, text in s.lines:
+                if text.strip() and not _COND.match(text):
+                    self.ed.set(n, "# " + self.ed.get(n).replace("%", "%%"))
+        for t in self.doc.tags:
+            if t.key == "release" and t.package is None and "autorelease" in t.value:
+                self.ed.set(t.line, self.ed.get(t.line).replace(t.value, "0", 1))
+        for s in self.doc.sections_named("changelog"):
+            for n, text in s.lines:
+                if re.fullmatch(r"\s*%\{?autochangelog\}?\s*", text):
+                    self.ed.set(n, "# coinstall spec port: openSUSE keeps the log in the "
+                                   ".changes file (was %%autochangelog)")
 
     def epel(self) -> None:
         # an alternative-stack spec ported to EPEL: its %python3_pkgversion comes from the
@@ -663,8 +730,8 @@ class _Port:
             if o is None and re.search(r"%\{?(py3_other_install|pyproject_other_install)\b",
                                        text):
                 o = n
-        if d is None or o is None or o < d:
-            return
+        if d is None or o is None or o < d or renames_bindir(self.ctx, d, o):
+            return  # (the same judgement as spec-install-order)
         lines = self.doc.lines
         block = [o]
         if o >= 2 and o < len(lines) and re.match(r"\s*%if\b.*python3_other", lines[o - 2]) \
@@ -710,15 +777,16 @@ class _Port:
     def other_files(self, s: Section, body: list[str]) -> list[str]:
         out = []
         entries = {n: (p, e) for n, p, e in self.bin_entries(s)}
+        names = [e for _, e in entries.values()]
         seen = set()
         for (n, _), text in zip(s.lines, body, strict=False):
             if n in entries:
-                prefix, entry = entries[n]
-                entry = to_other(entry)
+                prefix, written = entries[n]
+                entry = to_other(written)
                 if _VERSIONED_BIN.search(entry):
                     base = re.sub(r"-?%\{\??python3\w*_version\}$|-3\.\d+$", "", entry)
-                elif _MAJOR_BIN.search(entry) or (entry.endswith("*") and "-3" in entry):
-                    continue  # foo-3 and foo3 are the default stack's
+                elif major_alias(written, names) or (entry.endswith("*") and "-3" in entry):
+                    continue  # foo-3 and foo3 beside foo are the default stack's
                 elif "*" in entry:
                     base = entry
                 else:
@@ -759,7 +827,7 @@ class _Port:
         for s in self.doc.sections_named(section):
             for k, (n, text) in enumerate(s.lines):
                 if n in covered or text.lstrip().startswith("#") or _COND.match(text) \
-                        or not pattern.search(text):
+                        or not pattern.search(self.ed.get(n)):  # as renamed (pytest-3)
                     continue
                 group = _continued(s, k)
                 covered.update(group)
@@ -805,6 +873,10 @@ class _Port:
                     twin += [to_other(self.ed.get(g)) for g in group]
         has_bin = any(self.bin_entries(s) for s in subs if s.name == "files")
         block = ["%if 0%{?with_python3_other}", *twin]
+        # the major-version aliases (foo-3, foo3) the spec itself installs beside foo: the
+        # default's; a name merely ending in 3 (eyeD3, 2to3) is a program of its own
+        names = [e for s in subs if s.name == "files" for _, _, e in self.bin_entries(s)]
+        aliases = sorted({e for e in names if major_alias(e, names)})
         if has_bin:
             block += ["# coinstall spec port: the other stack's scripts become "
                       "NAME-X.Y of the other stack;",
@@ -812,7 +884,8 @@ class _Port:
                       "for f in %{buildroot}%{_bindir}/*; do",
                       "  case \"$f\" in",
                       "    *-%{python3_other_version}|*%{python3_other_version}) ;;",
-                      "    *3) rm -f \"$f\" ;;",
+                      *([f"    {'|'.join('*/' + a for a in aliases)}) rm -f \"$f\" ;;"]
+                        if aliases else []),
                       "    *) [ -e \"$f\" ] && mv \"$f\" \"$f-%{python3_other_version}\" ;;",
                       "  esac",
                       "done"]
@@ -829,7 +902,7 @@ class _Port:
             entries = self.bin_entries(s)
             names = [e for _, _, e in entries]
             for n, prefix, entry in entries:
-                if _VERSIONED_BIN.search(entry) or _MAJOR_BIN.search(entry) or "*" in entry:
+                if _VERSIONED_BIN.search(entry) or major_alias(entry, names) or "*" in entry:
                     continue
                 add = []
                 if not any(x.startswith(entry + "-") and (_VERSIONED_BIN.search(x)
@@ -878,6 +951,7 @@ def port(doc: SpecDoc, target: str, python: str = "3.12") -> PortResult:
 
     Raises:
         ValueError: an unknown target.
+        PortError: the port would give two packages one name.
     """
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r} (expected {', '.join(TARGETS)})")
@@ -892,6 +966,7 @@ def port(doc: SpecDoc, target: str, python: str = "3.12") -> PortResult:
         p.suse()
     else:
         p.epel()
+    _check_names(p)
     text, where = p.ed.render()
     r = port_manual
     left = {where.get(n, n): msg for n, msg in p.ed.left}
@@ -902,6 +977,38 @@ def port(doc: SpecDoc, target: str, python: str = "3.12") -> PortResult:
     dropped = [n for n, repl in p.ed.repl.items()
                if not repl and doc.lines[n - 1] not in moved]
     return PortResult(text, findings, p.notes, sorted(dropped))
+
+
+_NAME_TAG = re.compile(r"^\s*Name\s*:\s*(\S+)")
+_PACKAGE_HDR = re.compile(r"^\s*%package\s+(?:-n\s+(\S+)|(\S+))")
+
+
+def _check_names(p: _Port) -> None:
+    """Two packages of the port with one name (as written, ``%{name}`` resolved): rpmbuild
+    refuses the spec ("package ... already exists").  An EPEL 7 spec whose source package
+    is python3-foo and that has its own ``%if %{python3_pkgversion} != 3`` subpackage
+    python%{python3_pkgversion}-foo: renaming Name makes the two one.
+
+    Raises:
+        PortError: naming both lines."""
+    name_tag = next((t for t in p.doc.tags if t.key == "name" and t.package is None), None)
+    if name_tag is None:
+        return
+    m = _NAME_TAG.match(p.ed.get(name_tag.line))
+    if m is None or m.group(1) == name_tag.value:
+        return  # Name kept: a collision, if any, is the spec's own
+    main = m.group(1)
+    for s in p.doc.sections_named("package"):
+        hdr = p.ed.get(s.start) if s.start in p.ed.repl else p.doc.lines[s.start - 1]
+        h = _PACKAGE_HDR.match(hdr)
+        if h is None:
+            continue
+        written = (h.group(1) or f"{main}-{h.group(2)}").replace("%{name}", main)
+        if written == main:
+            raise PortError(
+                f"renaming Name: {name_tag.value} (line {name_tag.line}) to {main} collides "
+                f"with the spec's own %package -n {written} (line {s.start}): rename one of "
+                "them by hand; the spec is left as it is")
 
 
 _LEFT_PATTERNS = (
