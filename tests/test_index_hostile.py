@@ -1,0 +1,201 @@
+"""Hostile repository indices, mirrors and result caches, delivered as an attacker would: crafted
+files on disk and ``coinstall`` run as a separate process (peak memory of that process from
+``RUSAGE_CHILDREN``, :func:`hostile.run`).  Issue 17 items 4-7 and 10, issue 19 items 12-13.
+
+Every case asserts: exit 2, one ``coinstall:`` line per refused thing, no traceback, an answer
+within seconds, peak memory under :data:`MEMORY_BOUND_MB`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import lz4.frame
+
+import hostile
+from corpus import rpms
+
+MEMORY_BOUND_MB = 200
+_NS = "http://linux.duke.edu/metadata/common"
+
+
+def _errors(err: str) -> list[str]:
+    return [ln for ln in err.splitlines() if ln.startswith("coinstall: ")]
+
+
+def _assert_clean(r: hostile.Run) -> None:
+    assert r.rc == 2, (r.rc, r.err[-2000:])
+    assert "Traceback" not in r.err + r.out, r.err[-3000:]
+    assert r.maxrss_mb < MEMORY_BOUND_MB, f"peak RSS {r.maxrss_mb:.0f} MB"
+
+
+def _createrepo(tmp_path: Path) -> tuple[Path, Path]:
+    """A real repository (createrepo_c) over the first corpus RPM; returns (repo, primary)."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    good = rpms()[0]
+    shutil.copy(good, repo / good.name)
+    subprocess.run(["createrepo_c", "-q", "--general-compress-type=gz", str(repo)], check=True)
+    prim = next((repo / "repodata").glob("*primary.xml.gz"))
+    return repo, prim
+
+
+def _gzip_text_bomb(prefix: bytes, mib: int, suffix: bytes) -> bytes:
+    """gzip members (RFC 1952 §2.2: a file may hold several) of valid XML text: ``prefix``,
+    ``mib`` MiB of ``a``, ``suffix``; one compressed MiB repeated, ~1 KB per MiB."""
+    one = gzip.compress(b"a" * (1 << 20), 9)
+    return gzip.compress(prefix) + one * mib + gzip.compress(suffix)
+
+
+# --- 19.13 / 17.4b: check --repo reads primary through the planner's capped reader ----------
+
+def test_check_repo_primary_bomb_is_capped(tmp_path: Path) -> None:
+    """A 1.2 MB primary.xml.gz expanding to 1.2 GB of one <description>: ``check --repo``
+    with ``--limit index-mb=16`` stops at 16 MB, as ``plan --repo`` does (the old second
+    parser in archive/repo.py read it all: 1.27 GB)."""
+    repo, prim = _createrepo(tmp_path)
+    head = (f'<?xml version="1.0"?><metadata xmlns="{_NS}" packages="1"><package type="rpm">'
+            "<name>bomb</name><description>").encode()
+    prim.write_bytes(_gzip_text_bomb(head, 1200, b"</description></package></metadata>"))
+    assert prim.stat().st_size < 2 << 20
+    t0 = time.monotonic()
+    r = hostile.run("check", "--no-installed", "--no-cache", "--limit", "index-mb=16",
+                    "--repo", str(repo / "repodata" / "repomd.xml"), "--mirror", str(repo),
+                    timeout=60)
+    took = time.monotonic() - t0
+    _assert_clean(r)
+    lines = _errors(r.err)
+    assert len(lines) == 1 and "limit index-mb" in lines[0], r.err
+    assert took < 20, took
+    # the planner reads the same file through the same reader, so with the default limits
+    # (plan has no --limit) both stop with the same reason: the ratio limit, 200 times the
+    # file's size (240 MB: peak memory follows that documented bound, not the 1.2 GB)
+    p = hostile.run("plan", "add", "3.12", "--from", "3.11", "--repo", str(repo),
+                    "--no-cache", timeout=120)
+    c = hostile.run("check", "--no-installed", "--no-cache", "--repo",
+                    str(repo / "repodata" / "repomd.xml"), "--mirror", str(repo), timeout=120)
+    assert p.rc == c.rc == 2
+    why = [re.search(r"primary unreadable after 0 packages \(.*\)$", run.err.strip(), re.M)
+           for run in (p, c)]
+    assert why[0] and why[1] and why[0][0] == why[1][0] and "(limit ratio)" in why[0][0], (
+        p.err, c.err)
+    assert max(p.maxrss_mb, c.maxrss_mb) < 240 + 100
+
+
+def test_check_repo_damaged_lz4_primary_is_one_line(tmp_path: Path) -> None:
+    """A damaged primary.xml.lz4 (lz4 raises RuntimeError): exit 2 and one line under
+    ``check --repo`` too, not exit 3."""
+    repo, prim = _createrepo(tmp_path)
+    xml = gzip.decompress(prim.read_bytes())
+    data = bytearray(lz4.frame.compress(xml * 50))
+    data[len(data) // 2: len(data) // 2 + 64] = b"\xff" * 64
+    lz = prim.with_name(prim.name.replace(".gz", ".lz4"))
+    lz.write_bytes(bytes(data))
+    md = repo / "repodata" / "repomd.xml"
+    md.write_text(md.read_text().replace(prim.name, lz.name))
+    prim.unlink()
+    r = hostile.run("check", "--no-installed", "--no-cache", "--repo", str(md),
+                    "--mirror", str(repo), timeout=60)
+    _assert_clean(r)
+    lines = _errors(r.err)
+    assert len(lines) == 1 and "primary unreadable" in lines[0], r.err
+
+
+# --- 17.5: an index never reads outside its mirror --------------------------------------------
+
+def _debian_mirror(tmp_path: Path, filenames: list[str]) -> tuple[Path, Path]:
+    mirror = tmp_path / "mirror"
+    (mirror / "pool").mkdir(parents=True)
+    good = rpms()[0]
+    shutil.copy(good, mirror / "pool" / "good.rpm")
+    paras = ["Package: good\nVersion: 1\nArchitecture: all\nFilename: pool/good.rpm\n"]
+    paras += [f"Package: evil{i}\nVersion: 1\nArchitecture: all\nFilename: {fn}\n"
+              for i, fn in enumerate(filenames)]
+    index = tmp_path / "Packages"
+    index.write_text("\n".join(paras))
+    return mirror, index
+
+
+def test_debian_index_paths_leaving_the_mirror_are_refused_alike(tmp_path: Path) -> None:
+    """``Filename: ../../outside/secret.rpm`` (exists), ``../../outside/missing.rpm`` (does
+    not), ``../../../../etc/passwd``, an absolute path and a symlink in the mirror pointing
+    outside: none is read, and each gets the same line whether or not the file exists."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    shutil.copy(rpms()[1], outside / "secret.rpm")
+    mirror, index = _debian_mirror(tmp_path, [
+        "../outside/secret.rpm", "../outside/missing.rpm", "../../../../etc/passwd",
+        str(outside / "secret.rpm"), "pool/link.rpm", "pool/link-missing.rpm"])
+    os.symlink(outside / "secret.rpm", mirror / "pool" / "link.rpm")
+    os.symlink(outside / "nothing.rpm", mirror / "pool" / "link-missing.rpm")
+    r = hostile.run("check", "--no-installed", "--no-cache", "--format", "json", "--repo",
+                    str(index), "--mirror", str(mirror), timeout=60)
+    _assert_clean(r)
+    doc = json.loads(r.out)
+    assert [Path(a["path"]).name for a in doc["artifacts"]] == ["good.rpm"]
+    msgs = {e["message"] for e in doc["errors"]}
+    assert len(doc["errors"]) == 6
+    shapes = {re.sub(r"evil\d", "evilN", m) for m in msgs}
+    assert shapes == {f"evilN: {index} gives a path that leaves the mirror {mirror}; "
+                      "not read"}, msgs
+    t = hostile.run("check", "--no-installed", "--no-cache", "--repo", str(index),
+                    "--mirror", str(mirror), timeout=60)
+    assert len(_errors(t.err)) == 6 and "Traceback" not in t.err
+
+
+def test_rpm_index_href_and_xml_base_leaving_the_mirror_are_refused(tmp_path: Path) -> None:
+    """``location href="../../…"`` and ``xml:base="file:///…"`` in primary.xml, and a
+    repomd.xml whose primary lies outside the repository: refused, never read."""
+    repo, prim = _createrepo(tmp_path)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    shutil.copy(rpms()[1], outside / "secret.rpm")
+    xml = gzip.decompress(prim.read_bytes()).decode()
+    pkg = xml[xml.index("<package "):xml.index("</package>") + len("</package>")]
+    href = re.search(r'<location href="([^"]+)"', pkg)
+    assert href
+    evil1 = pkg.replace(href[0], '<location href="../outside/secret.rpm"')
+    evil2 = pkg.replace(href[0], f'<location xml:base="file://{outside}" href="secret.rpm"')
+    count = re.search(r'packages="(\d+)"', xml)
+    assert count
+    xml = xml.replace(pkg, pkg + evil1 + evil2).replace(count[0], 'packages="3"')
+    prim.write_bytes(gzip.compress(xml.encode()))
+    md = str(repo / "repodata" / "repomd.xml")
+    r = hostile.run("check", "--no-installed", "--no-cache", "--format", "json", "--repo",
+                    md, "--mirror", str(repo), timeout=60)
+    _assert_clean(r)
+    doc = json.loads(r.out)
+    assert len(doc["artifacts"]) == 1 and "outside" not in doc["artifacts"][0]["path"]
+    assert len(doc["errors"]) == 2
+    assert all("leaves the mirror" in e["message"] for e in doc["errors"]), doc["errors"]
+    # the index's own metadata: primary located outside the repository
+    text = Path(md).read_text()
+    Path(md).write_text(re.sub(r'href="repodata/[^"]*primary[^"]*"',
+                               'href="../outside/secret.rpm"', text))
+    r = hostile.run("check", "--no-installed", "--no-cache", "--repo", md, "--mirror",
+                    str(repo), timeout=60)
+    _assert_clean(r)
+    lines = _errors(r.err)
+    assert len(lines) == 1 and "leaves the repository" in lines[0], r.err
+
+
+# --- 19.12: a repository check checks the repository only -------------------------------------
+
+def test_check_repo_checks_only_the_repository(tmp_path: Path) -> None:
+    """Without ``--no-installed`` (the README's example), ``check --repo`` lists the
+    repository's packages and nothing of this machine's site directories."""
+    mirror, index = _debian_mirror(tmp_path, [])
+    r = hostile.run("check", "--no-cache", "--format", "json", "--repo", str(index),
+                    "--mirror", str(mirror), timeout=120)
+    assert r.rc in (0, 1), r.err
+    doc = json.loads(r.out)
+    assert [Path(a["path"]).name for a in doc["artifacts"]] == ["good.rpm"], [
+        a["path"] for a in doc["artifacts"]]
+    assert doc["errors"] == []
