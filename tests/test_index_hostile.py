@@ -9,15 +9,18 @@ within seconds, peak memory under :data:`MEMORY_BOUND_MB`.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import time
 from pathlib import Path
 
 import lz4.frame
+import pytest
 
 import hostile
 from corpus import rpms
@@ -199,3 +202,137 @@ def test_check_repo_checks_only_the_repository(tmp_path: Path) -> None:
     assert [Path(a["path"]).name for a in doc["artifacts"]] == ["good.rpm"], [
         a["path"] for a in doc["artifacts"]]
     assert doc["errors"] == []
+
+
+# --- 17.6: a hostile index cannot poison the result cache --------------------------------------
+
+def _name_of(r: hostile.Run) -> list[str]:
+    return [a.get("name") for a in json.loads(r.out)["artifacts"]]
+
+
+def _padded(src: Path, size: int) -> bytes:
+    data = src.read_bytes()
+    assert len(data) <= size
+    return data + b"\0" * (size - len(data))  # past the cpio trailer: never read
+
+
+def _two_rpms() -> tuple[Path, Path]:
+    """(big, small): two real packages of different names, the first the larger."""
+    by_size = sorted(rpms(), key=lambda p: p.stat().st_size)
+    return by_size[-1], by_size[0]
+
+
+def test_index_digest_is_verified_before_it_keys_the_cache(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    """A mirror whose file is another package padded to the real one's size, under the real
+    package's SHA-256 in the index: refused ("hash sum mismatch"), nothing cached; a later
+    run over the real mirror reports the real package (the old code served the other
+    package's result from the cache)."""
+    monkeypatch.setenv("COINSTALL_CACHE_DIR", str(tmp_path / "cache"))
+    real, other = _two_rpms()
+    size = real.stat().st_size
+    digest = hashlib.sha256(real.read_bytes()).hexdigest()
+    para = (f"Package: victim\nVersion: 1\nArchitecture: all\nFilename: pool/v.rpm\n"
+            f"Size: {size}\nSHA256: {digest}\n")
+    for name, data in (("evil", _padded(other, size)), ("good", real.read_bytes())):
+        (tmp_path / name / "pool").mkdir(parents=True)
+        (tmp_path / name / "pool" / "v.rpm").write_bytes(data)
+        (tmp_path / name / "Packages").write_text(para)
+    evil = hostile.run("check", "--no-installed", "--format", "json", "--jobs", "1",
+                       "--repo", str(tmp_path / "evil" / "Packages"), "--mirror",
+                       str(tmp_path / "evil"), timeout=120)
+    _assert_clean(evil)
+    errs = json.loads(evil.out)["errors"]
+    assert len(errs) == 1 and "hash sum mismatch" in errs[0]["message"], errs
+    good = hostile.run("check", "--no-installed", "--format", "json", "--jobs", "1",
+                       "--repo", str(tmp_path / "good" / "Packages"), "--mirror",
+                       str(tmp_path / "good"), timeout=120)
+    assert good.rc in (0, 1), good.err
+    fresh = hostile.run("check", "--no-installed", "--no-cache", "--format", "json",
+                        str(real), timeout=120)
+    assert _name_of(good) == _name_of(fresh) != [None]
+
+
+def test_rewrite_in_place_with_mtime_reset_misses_the_cache(tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    """Same path, size, inode and mtime, other bytes (written in place, ``utime`` put
+    back): the ctime moved, so the cached digest is not reused."""
+    monkeypatch.setenv("COINSTALL_CACHE_DIR", str(tmp_path / "cache"))
+    real, other = _two_rpms()
+    target = tmp_path / "pkg.rpm"
+    target.write_bytes(real.read_bytes())
+    first = hostile.run("check", "--no-installed", "--format", "json", "--jobs", "1",
+                        str(target), timeout=120)
+    st = target.stat()
+    with open(target, "r+b") as f:  # same inode
+        f.write(_padded(other, st.st_size))
+    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
+    st2 = target.stat()
+    assert (st2.st_size, st2.st_mtime_ns, st2.st_ino) == (st.st_size, st.st_mtime_ns,
+                                                          st.st_ino)
+    second = hostile.run("check", "--no-installed", "--format", "json", "--jobs", "1",
+                         str(target), timeout=120)
+    fresh = hostile.run("check", "--no-installed", "--no-cache", "--format", "json",
+                        str(other), timeout=120)
+    assert _name_of(first) != _name_of(second) == _name_of(fresh), (
+        _name_of(first), _name_of(second))
+
+
+# --- 17.10: a damaged cache is discarded with one warning --------------------------------------
+
+def _damage(kind: str, db: Path) -> None:
+    if kind == "garbage":
+        db.write_bytes(os.urandom(8192))
+    elif kind == "truncated":
+        data = db.read_bytes()
+        db.write_bytes(data[: len(data) // 2])
+        for side in db.parent.glob(db.name + "-*"):
+            side.unlink()
+    elif kind == "fifo":
+        for f in db.parent.glob(db.name + "*"):
+            f.unlink()
+        os.mkfifo(db)
+    elif kind == "bad-rows":
+        con = sqlite3.connect(db)
+        con.execute("UPDATE results SET outcome = x'00', artifact = x'789c'")
+        con.execute("UPDATE setresults SET findings = x'00'")
+        con.commit()
+        con.close()
+    elif kind == "old-schema":
+        con = sqlite3.connect(db)
+        con.execute("DROP TABLE files")
+        con.execute("CREATE TABLE files (path TEXT PRIMARY KEY, size INTEGER)")
+        con.execute("PRAGMA user_version = 0")
+        con.commit()
+        con.close()
+
+
+@pytest.mark.parametrize("kind", ["garbage", "truncated", "fifo", "bad-rows", "old-schema"])
+def test_damaged_cache_is_discarded_with_one_warning(kind: str, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("COINSTALL_CACHE_DIR", str(cache))
+    pkgs = [str(p) for p in rpms()[:3]]
+    base = hostile.run("check", "--no-installed", "--no-cache", "--jobs", "1", "--format",
+                       "json", *pkgs, timeout=120)
+    warm = hostile.run("check", "--no-installed", "--jobs", "1", "--format", "json", *pkgs,
+                       timeout=120)
+    assert warm.rc == base.rc and json.loads(warm.out) == json.loads(base.out)
+    db = cache / "results.sqlite3"
+    _damage(kind, db)
+    for args in (("check", "--no-installed", "--jobs", "1", "--format", "json", *pkgs),
+                 ("cache", "info"), ("cache", "clear")):
+        r = hostile.run(*args, timeout=60)
+        assert r.rc != "timeout" and r.rc != 3, (args, r.rc, r.err)
+        assert "Traceback" not in r.err, r.err
+        warnings = [ln for ln in r.err.splitlines() if ln.startswith("warning: result cache")]
+        if args[0] == "check":
+            assert r.rc == base.rc and json.loads(r.out) == json.loads(base.out)
+            if kind != "old-schema":
+                assert len(warnings) == 1 and "discarded" in warnings[0], r.err
+        else:
+            assert r.rc == 0 and warnings == [], (args, r.err)
+    info = hostile.run("cache", "info", timeout=60)
+    assert info.rc == 0 and "results" in info.out

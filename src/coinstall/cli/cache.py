@@ -21,9 +21,11 @@ def cache_info() -> None:
     if not path.exists():
         click.echo(f"{path}: no cache yet")
         return
-    c = ResultCache()
+    c = ResultCache()  # a damaged database is discarded here, with one warning
     s = c.stats()
     c.close()
+    if not s["usable"]:
+        raise click.ClickException(f"{s['path']}: cannot be used")
     click.echo(f"{s['path']}: {s['results']} results, {s['files']} file digests, "
                f"{s['bytes'] / 1e6:.1f} MB")
 
@@ -32,6 +34,10 @@ def cache_info() -> None:
 def cache_clear() -> None:
     """Delete every cached result."""
     c = ResultCache()
-    n, m = c.clear()
-    c.close()
+    try:
+        n, m = c.clear()
+    except OSError as exc:  # not even a new cache can be made there: one line, exit 2
+        raise click.ClickException(str(exc)) from None
+    finally:
+        c.close()
     click.echo(f"{c.path}: removed {n} results and {m} file digests")
