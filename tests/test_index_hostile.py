@@ -336,3 +336,74 @@ def test_damaged_cache_is_discarded_with_one_warning(kind: str, tmp_path: Path,
             assert r.rc == 0 and warnings == [], (args, r.err)
     info = hostile.run("cache", "info", timeout=60)
     assert info.rc == 0 and "results" in info.out
+
+
+# --- 17.7: FIFOs and endless files are refused unopened ---------------------------------------
+
+def _special(kind: str, tmp_path: Path) -> str:
+    if kind == "fifo":
+        p = tmp_path / "input.fifo"
+        os.mkfifo(p)
+        return str(p)
+    return "/dev/zero"
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero"])
+@pytest.mark.parametrize("command", ["check-config", "plan-progress", "report"])
+def test_fifo_and_endless_file_are_one_line(command: str, kind: str, tmp_path: Path) -> None:
+    """``check --config``, ``plan progress``, ``report`` given a FIFO (the old code waited
+    for a writer forever) or /dev/zero (read until memory ran out): one line, exit 2, at
+    once."""
+    path = _special(kind, tmp_path)
+    args = {"check-config": ("check", "--no-installed", "--config", path, str(rpms()[0])),
+            "plan-progress": ("plan", "progress", path, "--repo", str(rpms()[0].parent),
+                              "--no-cache"),
+            "report": ("report", path)}[command]
+    t0 = time.monotonic()
+    r = hostile.run(*args, timeout=30)
+    assert r.rc != "timeout", f"{command} {kind}: hung"
+    _assert_clean(r)
+    lines = _errors(r.err)
+    assert len(lines) == 1 and "not a regular file: not opened" in lines[0], r.err
+    assert time.monotonic() - t0 < 20
+
+
+def test_report_of_a_huge_sparse_file_is_refused_unread(tmp_path: Path) -> None:
+    """A 4 GB sparse results file: refused by its size, not read into memory."""
+    p = tmp_path / "results.json"
+    with open(p, "wb") as f:
+        f.truncate(4 << 30)
+    r = hostile.run("report", str(p), timeout=30)
+    _assert_clean(r)
+    lines = _errors(r.err)
+    assert len(lines) == 1 and "limit index-mb" in lines[0], r.err
+
+
+# --- 17.10: report on results of the wrong shape ----------------------------------------------
+
+_HEADER = json.dumps({"header": {"schema_version": 1}})
+WRONG_SHAPES = {
+    "line-is-a-list": [_HEADER, "[]"],
+    "artifact-is-a-list": [_HEADER, '{"artifact": []}'],
+    "findings-is-a-string": [_HEADER, '{"artifact": {"path": "a", "findings": "x"}}'],
+    "finding-is-a-number": [_HEADER, '{"artifact": {"path": "a", "findings": [1]}}'],
+    "rule-is-a-number": [_HEADER, '{"artifact": {"findings": [{"rule": 1, "severity": 2}]}}'],
+    "profile-is-a-list": [_HEADER, '{"artifact": {"path": "a", "profile": []}}'],
+    "error-is-a-string": [_HEADER, '{"error": "x"}'],
+    "file-kind-is-a-list": [_HEADER, '{"artifact": {"files": [{"kind": []}]}}'],
+    "doc-artifacts-is-an-object": ['{"artifacts": {"a": 1}}'],
+    "doc-artifact-is-a-number": ['{"artifacts": [5]}'],
+    "doc-errors-are-numbers": ['{"artifacts": [], "errors": [3]}'],
+    "doc-name-is-an-object": ['{"artifacts": [{"name": {"x": 1}, "findings": []}]}'],
+}
+
+
+@pytest.mark.parametrize("shape", sorted(WRONG_SHAPES))
+def test_report_on_results_of_the_wrong_shape_is_exit_2(shape: str, tmp_path: Path) -> None:
+    p = tmp_path / "results.jsonl"
+    p.write_text("\n".join(WRONG_SHAPES[shape]) + "\n")
+    for fmt in ("text", "json", "html"):
+        r = hostile.run("report", "--format", fmt, str(p), timeout=60)
+        _assert_clean(r)
+        lines = _errors(r.err)
+        assert len(lines) == 1 and "not coinstall check results" in lines[0], (fmt, r.err)
