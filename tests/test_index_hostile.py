@@ -407,3 +407,14 @@ def test_report_on_results_of_the_wrong_shape_is_exit_2(shape: str, tmp_path: Pa
         _assert_clean(r)
         lines = _errors(r.err)
         assert len(lines) == 1 and "not coinstall check results" in lines[0], (fmt, r.err)
+
+
+def test_index_text_reaches_the_terminal_escaped(tmp_path: Path) -> None:
+    """A ``Filename`` holding ESC sequences (outside the mirror, and absent inside it): the
+    error lines show them escaped, as check shows member names."""
+    mirror, index = _debian_mirror(tmp_path, ["../\x1b]0;owned\x07.rpm", "pool/\x1b[2Jx.rpm"])
+    r = hostile.run("check", "--no-installed", "--no-cache", "--repo", str(index), "--mirror",
+                    str(mirror), timeout=60)
+    _assert_clean(r)
+    assert "\x1b" not in r.err + r.out and "\x07" not in r.err + r.out
+    assert len(_errors(r.err)) == 2 and "\\x1b" in r.err

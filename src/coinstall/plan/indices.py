@@ -594,7 +594,7 @@ def under(root: str, rel: str) -> str | None:
     alone, never from whether the file exists, so an index cannot probe for paths outside.
     (pip and installer refuse a wheel's ``RECORD`` paths that leave the target the same way.)
     """
-    if not rel or "\0" in rel or os.path.isabs(rel) or rel.startswith("~"):
+    if not rel or "\0" in rel or os.path.isabs(rel):
         return None
     if ".." in rel.replace("\\", "/").split("/"):
         return None
