@@ -309,6 +309,36 @@ def _damage(kind: str, db: Path) -> None:
         con.close()
 
 
+def test_read_only_cache_leaves_the_run_uncached(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """An immutable database (chattr +i: the suite runs as root, which chmod does not stop):
+    check runs uncached with one warning; cache clear says it cannot, exit 2."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("COINSTALL_CACHE_DIR", str(cache))
+    pkgs = [str(p) for p in rpms()[:2]]
+    base = hostile.run("check", "--no-installed", "--no-cache", "--jobs", "1", "--format",
+                       "json", *pkgs, timeout=120)
+    other = hostile.run("check", "--no-installed", "--jobs", "1", str(rpms()[2]), timeout=120)
+    assert other.rc in (0, 1)  # a database holding another package's result
+    db = cache / "results.sqlite3"
+    for side in cache.glob("results.sqlite3-*"):
+        side.unlink()
+    subprocess.run(["chattr", "+i", str(db)], check=True)
+    try:
+        r = hostile.run("check", "--no-installed", "--jobs", "1", "--format", "json", *pkgs,
+                        timeout=120)
+        assert r.rc == base.rc, r.err
+        assert json.loads(r.out) == json.loads(base.out)
+        assert "Traceback" not in r.err
+        warnings = [ln for ln in r.err.splitlines() if ln.startswith("warning: result cache")]
+        assert len(warnings) == 1 and "running without it" in warnings[0], r.err
+        c = hostile.run("cache", "clear", timeout=60)
+        assert c.rc == 2 and "Traceback" not in c.err, c.err
+        assert len(_errors(c.err)) == 1 and "cannot be cleared" in c.err, c.err
+    finally:
+        subprocess.run(["chattr", "-i", str(db)], check=True)
+
+
 @pytest.mark.parametrize("kind", ["garbage", "truncated", "fifo", "bad-rows", "old-schema"])
 def test_damaged_cache_is_discarded_with_one_warning(kind: str, tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:

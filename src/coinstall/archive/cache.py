@@ -322,7 +322,8 @@ class ResultCache:
         discarded instead (0, 0) and a new one made.
 
         Raises:
-            OSError: the database cannot be used or made at all (see :attr:`usable`).
+            OSError: the database is read-only or locked, or cannot be used or made at all
+                (see :attr:`usable`).
         """
         self.commit()
         if self._db is not None:
@@ -332,7 +333,9 @@ class ResultCache:
                 self._db.execute("DELETE FROM setresults")
                 self._db.execute("VACUUM")
                 return n, m
-            except sqlite3.Error as exc:
+            except sqlite3.OperationalError as exc:  # read-only, locked: nothing removed
+                raise OSError(f"{self.path}: cannot be cleared ({exc})") from None
+            except sqlite3.Error as exc:  # damaged: discarded, a new one made below
                 self._fail(exc)
         if not self.usable:
             try:

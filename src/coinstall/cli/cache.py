@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from coinstall.archive.cache import ResultCache, cache_dir
-from coinstall.cli._common import main
+from coinstall.cli._common import main, stderr
+from coinstall.report.escape import printable
+
+
+def _fail(message: str) -> None:
+    """One ``coinstall:`` line, exit 2 (the file is the problem, not coinstall)."""
+    stderr().print(f"coinstall: {printable(message)}", markup=False)
+    sys.exit(2)
 
 
 @main.group("cache")
@@ -25,7 +34,7 @@ def cache_info() -> None:
     s = c.stats()
     c.close()
     if not s["usable"]:
-        raise click.ClickException(f"{s['path']}: cannot be used")
+        _fail(f"{s['path']}: cannot be used")
     click.echo(f"{s['path']}: {s['results']} results, {s['files']} file digests, "
                f"{s['bytes'] / 1e6:.1f} MB")
 
@@ -36,8 +45,8 @@ def cache_clear() -> None:
     c = ResultCache()
     try:
         n, m = c.clear()
-    except OSError as exc:  # not even a new cache can be made there: one line, exit 2
-        raise click.ClickException(str(exc)) from None
+    except OSError as exc:  # read-only, or not even a new cache can be made there
+        _fail(str(exc))
     finally:
         c.close()
     click.echo(f"{c.path}: removed {n} results and {m} file digests")
