@@ -282,3 +282,19 @@ def unknown_type_rpm(real: Path) -> bytes:
         if which == "signature":
             pos += -pos % 8
     return bytes(data)
+
+
+def string_array_bomb_rpm(entries: int = 4000, store: int = 64 << 10,
+                          count: int = 1 << 30) -> bytes:
+    """An RPM whose main header holds ``entries`` STRING_ARRAY entries (type 8), every one at
+    offset 0 claiming ``count`` strings over one ``store``-byte store of NULs: ~130 KB on disk
+    that rpmfile's ``get_headers`` turned into ``entries`` lists of ``store`` items (2 GB).
+    With ``count=store`` every claim is backed by the bytes, and only overlap makes the bomb."""
+    lead = struct.pack("!4sBBhh66shh16s", b"\xed\xab\xee\xdb", 3, 0, 0, 1, b"bomb", 1, 5, b"")
+    sig = rpm_header([])
+    sig += b"\0" * (-len(sig) % 8)
+    tags = [1047, 1049, 1050, 1113] + [5000 + i for i in range(entries - 4)]
+    index = b"".join(struct.pack("!iiii", tag, 8, 0, count) for tag in tags)
+    main = (b"\x8e\xad\xe8\x01\0\0\0\0" + struct.pack("!ii", entries, store) + index
+            + b"\0" * store)
+    return lead + sig + main + zstandard.ZstdCompressor().compress(cpio_entry("TRAILER!!!", 0))

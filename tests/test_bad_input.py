@@ -166,6 +166,22 @@ def _unknown_type(t: Path) -> Path:
     return p
 
 
+def _string_array_bomb(t: Path) -> Path:
+    """4,000 header entries claiming 2**30 strings each over a 64 KB store (issue 17.4)."""
+    p = t / "strbomb-1.0-1.noarch.rpm"
+    p.write_bytes(hostile.string_array_bomb_rpm())
+    return p
+
+
+def _overlapping_arrays(t: Path) -> Path:
+    """The same with every count backed by the store (65,536 empty strings): the entries
+    overlap, so 4,000 of them decode to 2 GB unless only the used tags are decoded, within
+    metadata-mb."""
+    p = t / "overlap-1.0-1.noarch.rpm"
+    p.write_bytes(hostile.string_array_bomb_rpm(count=64 << 10))
+    return p
+
+
 def _metadata_bomb(t: Path) -> Path:
     """METADATA claiming and holding 1 GB: refused even alone (metadata is read whole)."""
     p = t / "metabomb-1.0-py3-none-any.whl"
@@ -207,6 +223,8 @@ CRAFTED = {
     "big-control": (_big_control, "limit metadata-mb"),
     "zstd-rpm-bomb": (_zstd_rpm_bomb, "expands beyond"),
     "rpm-unknown-entry-type": (_unknown_type, "unknown entry type"),
+    "rpm-string-array-bomb": (_string_array_bomb, "values at offset 0 of a 65536-byte store"),
+    "rpm-overlapping-arrays": (_overlapping_arrays, "limit metadata-mb"),
     "metadata-bomb": (_metadata_bomb, "limit metadata-mb"),
     "fifo-wheel": (_fifo, "a FIFO, not a regular file: not opened"),
     "fifo-deb": (_fifo_deb, "a FIFO, not a regular file: not opened"),

@@ -146,6 +146,26 @@ def from_mapping(data: Mapping[str, Any], where: str, rule_names: Collection[str
     return cfg
 
 
+#: The largest configuration file read (a real one is a few KB).
+CONFIG_MAX = 1 << 20
+
+
+def _read(p: Path) -> bytes:
+    """A configuration file's bytes: a regular file of at most :data:`CONFIG_MAX` bytes,
+    stat before open (a FIFO or ``/dev/zero`` given as ``--config`` is refused unopened).
+
+    Raises:
+        ConfigError: one line naming the file.
+    """
+    from coinstall.artifacts.base import ArtifactError
+    from coinstall.artifacts.limits import read_regular
+
+    try:
+        return read_regular(str(p), CONFIG_MAX, "configuration files")
+    except ArtifactError as exc:
+        raise ConfigError(f"{p}: cannot read: {exc}") from None
+
+
 def find(start: Path) -> tuple[Path, bool] | None:
     """The configuration file that applies in ``start``: ``(path, is_pyproject)`` or None."""
     for d in (start, *start.parents):
@@ -155,8 +175,8 @@ def find(start: Path) -> tuple[Path, bool] | None:
         pyproject = d / "pyproject.toml"
         if pyproject.is_file():
             try:
-                data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+                data = tomllib.loads(_read(pyproject).decode("utf-8"))
+            except (ConfigError, UnicodeDecodeError, tomllib.TOMLDecodeError):
                 continue
             if "coinstall" in data.get("tool", {}):
                 return pyproject, True
@@ -179,9 +199,7 @@ def load(path: str | None, rule_names: Collection[str], start: Path | None = Non
             return Config()
         p, is_pyproject = found
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{p}: cannot read: {exc.strerror}") from None
+        data = tomllib.loads(_read(p).decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{p}: not valid TOML: {exc}") from None
     if is_pyproject:

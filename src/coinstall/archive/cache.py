@@ -5,12 +5,18 @@ of each package from the archive index and the version of lintian that processed
 ../shared/reference/archive-scale.md §1, §4):
 
 * ``results(sha256, key) -> outcome``: ``sha256`` is the artifact file's digest (taken from the
-  ``Packages``/``primary.xml`` index when there is one, else computed), ``key`` the digest of
+  ``Packages``/``primary.xml`` index when there is one and the file's bytes give it, else
+  computed), ``key`` the digest of
   :func:`run_key` (coinstall's version and code, the rule set, the runtimes and every option
   that changes a result).  The outcome is path-independent (:meth:`Outcome.to_cache`).
-* ``files(path) -> size, mtime_ns, inode, sha256``: the digest of a file last seen with this
-  ``stat``; a re-run over unchanged files stats them and opens none (ruff keys its cache on
-  mtime; mypy's SQLite metastore on path and mtime: same trade-off).
+* ``files(path) -> size, mtime_ns, ctime_ns, inode, sha256``: the digest this program computed
+  for a file last seen with this ``stat``; a re-run over unchanged files stats them and opens
+  none (ruff keys its cache on mtime; mypy's SQLite metastore on path and mtime; the ctime is
+  added because ``utime`` can put an mtime back after a rewrite in place, the ctime not).
+
+Only a digest computed here from the file's bytes keys a result: the SHA-256 an index gives
+is compared with the file's (apt's "Hash Sum mismatch") before a result is stored under it, so
+a hostile mirror cannot store one package's result under another package's digest.
 
 One writer: only the parent process writes (the workers return outcomes); rows are committed
 in batches.  The database lives in ``$COINSTALL_CACHE_DIR``, else
@@ -19,11 +25,14 @@ in batches.  The database lives in ``$COINSTALL_CACHE_DIR``, else
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import sqlite3
+import stat
 import zlib
+from collections.abc import Callable
 from importlib import resources
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -104,65 +113,184 @@ def path_dependent(settings: Settings) -> bool:
     return bool(settings.config.per_path_ignores)
 
 
-class ResultCache:
-    """The cache database; open one per run, in the process that writes."""
+#: Bumped when a table changes; a database of another version is emptied and rebuilt.
+SCHEMA = 2
+_TABLES = (
+    "CREATE TABLE IF NOT EXISTS results (sha256 TEXT, key TEXT, outcome BLOB, artifact BLOB, "
+    "setindex BLOB, PRIMARY KEY (sha256, key)) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER,"
+    " ctime_ns INTEGER, inode INTEGER, sha256 TEXT) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS setresults (key TEXT PRIMARY KEY, findings BLOB) WITHOUT ROWID",
+)
 
-    def __init__(self, path: Path | None = None) -> None:
+
+def _warn_stderr(message: str) -> None:
+    import sys
+
+    sys.stderr.write(f"warning: {message}\n")
+
+
+class ResultCache:
+    """The cache database; open one per run, in the process that writes.
+
+    The cache is only ever an optimisation, and its file is input like any other: a database
+    that is not a regular file (a FIFO, a symbolic link), corrupt, truncated, of another
+    schema, read-only or holding rows of the wrong shape never stops a run.  A damaged one is
+    discarded (its files removed, a new one made) with one ``warning:`` line through
+    ``warn``; one that cannot be used (read-only, locked, a directory) leaves the run
+    uncached, with one warning.
+
+    Attributes:
+        path: the database file.
+        usable: False once the cache was given up for this run (every call is then a miss
+            or does nothing).
+    """
+
+    def __init__(self, path: Path | None = None,
+                 warn: Callable[[str], None] = _warn_stderr) -> None:
         self.path = path or cache_dir() / DB_NAME
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS results (sha256 TEXT, key TEXT, "
-                         "outcome BLOB, artifact BLOB, setindex BLOB, PRIMARY KEY (sha256, key)) "
-                         "WITHOUT ROWID")
-        self._db.execute("CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER,"
-                         " mtime_ns INTEGER, inode INTEGER, sha256 TEXT) WITHOUT ROWID")
-        self._db.execute("CREATE TABLE IF NOT EXISTS setresults (key TEXT PRIMARY KEY, "
-                         "findings BLOB) WITHOUT ROWID")
+        self._warn = warn
+        self._db: sqlite3.Connection | None = None
         self._pending = 0
         self.hits = 0
         self.misses = 0
+        self.usable = False
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._open()
+        except sqlite3.DatabaseError as exc:
+            if self._give_up(exc, discard=not isinstance(exc, sqlite3.OperationalError)):
+                try:
+                    self._open()
+                except (sqlite3.Error, OSError) as again:
+                    self._give_up(again, discard=False)
+        except (sqlite3.Error, OSError) as exc:
+            self._give_up(exc, discard=False)
+
+    def _open(self) -> None:
+        """Open or create the database: only a regular file (or none) is opened (stat first:
+        sqlite would open a FIFO and wait on it, or write through a link)."""
+        try:
+            st = os.lstat(self.path)
+        except FileNotFoundError:
+            st = None
+        if st is not None and not stat.S_ISREG(st.st_mode):
+            raise sqlite3.DatabaseError("not a regular file")
+        self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version != SCHEMA:  # another layout (an older coinstall): start empty
+            for table in ("results", "files", "setresults"):
+                self._db.execute(f"DROP TABLE IF EXISTS {table}")
+            self._db.execute(f"PRAGMA user_version = {SCHEMA}")
+        for sql in _TABLES:
+            self._db.execute(sql)
+        self.usable = True
+
+    def _give_up(self, exc: BaseException, *, discard: bool) -> bool:
+        """Stop using the database for this run, with one warning; ``discard``: remove its
+        files (a damaged database).  Returns whether the files were removed."""
+        if self._db is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.close()
+        self._db = None
+        self.usable = False
+        self._pending = 0
+        why = str(exc) or type(exc).__name__
+        removed = False
+        if discard:
+            removed = True
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                try:
+                    os.unlink(f"{self.path}{suffix}")  # a link or FIFO: the name goes
+                except FileNotFoundError:
+                    pass
+                except OSError:
+                    removed = False
+        if removed:
+            self._warn(f"result cache {self.path} is damaged ({why}); discarded")
+        else:
+            self._warn(f"result cache {self.path} cannot be used ({why}); running without it")
+        return removed
+
+    def _fail(self, exc: sqlite3.Error) -> None:
+        """An error met mid-run: a damaged database is discarded, any other leaves the run
+        uncached."""
+        self._give_up(exc, discard=not isinstance(exc, sqlite3.OperationalError))
 
     def _write(self, sql: str, args: tuple[Any, ...]) -> None:
-        if self._pending == 0:
-            self._db.execute("BEGIN")
-        self._db.execute(sql, args)
-        self._pending += 1
-        if self._pending >= BATCH:
-            self.commit()
+        if self._db is None:
+            return
+        try:
+            if self._pending == 0:
+                self._db.execute("BEGIN")
+            self._db.execute(sql, args)
+            self._pending += 1
+            if self._pending >= BATCH:
+                self.commit()
+        except sqlite3.Error as exc:
+            self._fail(exc)
 
     def commit(self) -> None:
-        if self._pending:
-            self._db.execute("COMMIT")
+        if self._pending and self._db is not None:
+            try:
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._fail(exc)
             self._pending = 0
 
     def close(self) -> None:
         self.commit()
-        self._db.close()
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def _row(self, sql: str, args: tuple[Any, ...]) -> Any:
+        if self._db is None:
+            return None
+        try:
+            return self._db.execute(sql, args).fetchone()
+        except sqlite3.Error as exc:
+            self._fail(exc)
+            return None
 
     def known_digest(self, path: str, st: os.stat_result) -> str | None:
-        """The SHA-256 recorded for ``path`` if the file still has that size, mtime and inode."""
-        row = self._db.execute("SELECT size, mtime_ns, inode, sha256 FROM files WHERE path = ?",
-                               (os.path.abspath(path),)).fetchone()
-        if row and tuple(row[:3]) == (st.st_size, st.st_mtime_ns, st.st_ino):
-            return str(row[3])
+        """The SHA-256 this program computed for ``path`` when the file had this size,
+        mtime, ctime and inode (ctime: a rewrite in place that resets the mtime with
+        ``utime`` still moves the ctime, which no caller can set)."""
+        row = self._row("SELECT size, mtime_ns, ctime_ns, inode, sha256 FROM files "
+                        "WHERE path = ?", (os.path.abspath(path),))
+        if row and tuple(row[:4]) == (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino):
+            return str(row[4])
         return None
 
     def remember_digest(self, path: str, st: os.stat_result, sha256: str) -> None:
-        self._write("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
-                    (os.path.abspath(path), st.st_size, st.st_mtime_ns, st.st_ino, sha256))
+        """Record a digest this program computed from the file's bytes (never one an index
+        gives: the cache is keyed only on verified digests)."""
+        self._write("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)",
+                    (os.path.abspath(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns,
+                     st.st_ino, sha256))
 
     def get(self, sha256: str, key: str, path: str) -> Outcome | None:
-        row = self._db.execute("SELECT outcome, artifact, setindex FROM results WHERE "
-                               "sha256 = ? AND key = ?", (sha256, key)).fetchone()
+        row = self._row("SELECT outcome, artifact, setindex FROM results WHERE "
+                        "sha256 = ? AND key = ?", (sha256, key))
         if row is None:
             self.misses += 1
             return None
+        try:
+            artifact = zlib.decompress(row[1]).decode() if row[1] is not None else None
+            out = Outcome.from_cache(path, sha256, json.loads(zlib.decompress(row[0])),
+                                     artifact, row[2])
+            if not isinstance(out.errors, list) or (
+                    out.artifact is not None and not out.artifact.startswith("{")):
+                raise ValueError("a row of the wrong shape")
+        except (ValueError, TypeError, KeyError, zlib.error, UnicodeDecodeError) as exc:
+            self._fail(sqlite3.DatabaseError(f"unreadable row: {exc}"))
+            self.misses += 1
+            return None
         self.hits += 1
-        artifact = zlib.decompress(row[1]).decode() if row[1] is not None else None
-        return Outcome.from_cache(path, sha256, json.loads(zlib.decompress(row[0])), artifact,
-                                  row[2])
+        return out
 
     def put(self, key: str, outcome: Outcome) -> None:
         assert outcome.sha256 is not None
@@ -175,29 +303,57 @@ class ResultCache:
     def get_set(self, key: str) -> dict[int, list[dict[str, Any]]] | None:
         """The set-scope rules' findings kept for one group of artifacts (position -> findings),
         or None."""
-        row = self._db.execute("SELECT findings FROM setresults WHERE key = ?",
-                               (key,)).fetchone()
+        row = self._row("SELECT findings FROM setresults WHERE key = ?", (key,))
         if row is None:
             return None
-        return {int(k): v for k, v in json.loads(zlib.decompress(row[0])).items()}
+        try:
+            data = json.loads(zlib.decompress(row[0]))
+            return {int(k): list(v) for k, v in data.items()}
+        except (ValueError, TypeError, AttributeError, zlib.error) as exc:
+            self._fail(sqlite3.DatabaseError(f"unreadable row: {exc}"))
+            return None
 
     def put_set(self, key: str, findings: dict[int, list[dict[str, Any]]]) -> None:
         blob = zlib.compress(json.dumps(findings, separators=(",", ":")).encode(), 1)
         self._write("INSERT OR REPLACE INTO setresults VALUES (?, ?)", (key, blob))
 
     def clear(self) -> tuple[int, int]:
-        """Delete every row; returns (results, files) deleted."""
+        """Delete every row; returns (results, files) deleted.  A damaged database is
+        discarded instead (0, 0) and a new one made.
+
+        Raises:
+            OSError: the database is read-only or locked, or cannot be used or made at all
+                (see :attr:`usable`).
+        """
         self.commit()
-        n = self._db.execute("DELETE FROM results").rowcount
-        m = self._db.execute("DELETE FROM files").rowcount
-        self._db.execute("DELETE FROM setresults")
-        self._db.execute("VACUUM")
-        return n, m
+        if self._db is not None:
+            try:
+                n = self._db.execute("DELETE FROM results").rowcount
+                m = self._db.execute("DELETE FROM files").rowcount
+                self._db.execute("DELETE FROM setresults")
+                self._db.execute("VACUUM")
+                return n, m
+            except sqlite3.OperationalError as exc:  # read-only, locked: nothing removed
+                raise OSError(f"{self.path}: cannot be cleared ({exc})") from None
+            except sqlite3.Error as exc:  # damaged: discarded, a new one made below
+                self._fail(exc)
+        if not self.usable:
+            try:
+                self._open()
+            except (sqlite3.Error, OSError) as exc:
+                raise OSError(f"{self.path}: cannot make a new cache ({exc})") from None
+        return 0, 0
 
     def stats(self) -> dict[str, Any]:
-        """Rows and size on disk."""
-        n = self._db.execute("SELECT count(*) FROM results").fetchone()[0]
-        m = self._db.execute("SELECT count(*) FROM files").fetchone()[0]
-        size = sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*"))
-        return {"path": str(self.path), "results": n, "files": m, "bytes": size}
-
+        """Rows and size on disk (0 rows for a cache given up)."""
+        n = m = 0
+        if self._db is not None:
+            try:
+                n = self._db.execute("SELECT count(*) FROM results").fetchone()[0]
+                m = self._db.execute("SELECT count(*) FROM files").fetchone()[0]
+            except sqlite3.Error as exc:
+                self._fail(exc)
+        size = sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*")
+                   if p.is_file())
+        return {"path": str(self.path), "results": n, "files": m, "bytes": size,
+                "usable": self.usable}

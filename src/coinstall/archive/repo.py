@@ -16,17 +16,13 @@ still has the size the index gives.
 from __future__ import annotations
 
 import fnmatch
-import lzma
 import os
 import re
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-
-import zstandard
 
 from coinstall.archive.runner import Target
 from coinstall.plan import indices
-from coinstall.plan.indices import IndexError_, IndexProblem
+from coinstall.plan.indices import IndexProblem
 
 _DEB_FIELDS = ("Package", "Version", "Architecture", "Filename", "SHA256", "Size")
 
@@ -51,7 +47,11 @@ class RepoTargets:
 def _add(out: RepoTargets, mirror: str, name: str, rel: str, sha: str | None,
          size: int | None, index: str) -> None:
     out.listed += 1
-    path = os.path.join(mirror, rel.lstrip("/"))
+    path = indices.under(mirror, rel)
+    if path is None:  # one message whether or not the path exists: no probing outside
+        out.absent.append((os.path.join(mirror, rel), f"{name}: {index} gives a path "
+                           f"that leaves the mirror {mirror}; not read"))
+        return
     if not os.path.isfile(path):
         out.absent.append((path, f"{name} is listed in {index} but absent from the mirror"))
         return
@@ -98,31 +98,26 @@ def read_rpm(repomd: str, mirror: str, select: str | None = None) -> RepoTargets
     prim = indices._locations(repomd)["primary"]
     ns = "{http://linux.duke.edu/metadata/common}"
     out = RepoTargets()
-    n = 0
-    try:
-        with indices._open_stream(prim) as stream:
-            for _, el in ET.iterparse(stream):
-                if el.tag != f"{ns}package":
-                    continue
-                n += 1
-                name = el.findtext(f"{ns}name") or ""
-                loc = el.find(f"{ns}location")
-                if loc is None or not loc.get("href"):
-                    out.problems.append(IndexProblem(prim, 0, f"package #{n} ({name}) without "
-                                                              "location; skipped"))
-                elif not select or fnmatch.fnmatchcase(name, select):
-                    chk = el.find(f"{ns}checksum")
-                    sha = chk.text if chk is not None and chk.get("type") == "sha256" else None
-                    size = el.find(f"{ns}size")
-                    root = mirror
-                    base = loc.get("{http://www.w3.org/XML/1998/namespace}base")
-                    if base and base.startswith("file://"):
-                        root = base.removeprefix("file://")
-                    _add(out, root, name, loc.get("href", ""), sha,
-                         _size(size.get("package") if size is not None else None), repomd)
-                el.clear()
-    except (ET.ParseError, OSError, EOFError, lzma.LZMAError, zstandard.ZstdError) as e:
-        raise IndexError_(prim, f"primary unreadable after {n} packages ({e})") from None
+    for n, el in indices.primary_packages(prim):
+        name = el.findtext(f"{ns}name") or ""
+        loc = el.find(f"{ns}location")
+        if loc is None or not loc.get("href"):
+            out.problems.append(IndexProblem(prim, 0, f"package #{n} ({name}) without "
+                                                      "location; skipped"))
+        elif not select or fnmatch.fnmatchcase(name, select):
+            chk = el.find(f"{ns}checksum")
+            sha = chk.text if chk is not None and chk.get("type") == "sha256" else None
+            size = el.find(f"{ns}size")
+            href = loc.get("href", "")
+            base = loc.get("{http://www.w3.org/XML/1998/namespace}base")
+            if base and base.startswith("file://"):
+                # a local base (createrepo_c --baseurl file://...) is taken only as a
+                # directory of the mirror: the index never chooses where files are read
+                b = base.removeprefix("file://")
+                rel = os.path.relpath(b, mirror) if os.path.isabs(b) else b
+                href = os.path.join(rel, href) if rel != "." else href
+            _add(out, mirror, name, href, sha,
+                 _size(size.get("package") if size is not None else None), repomd)
     return out
 
 

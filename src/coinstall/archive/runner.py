@@ -193,10 +193,10 @@ def run(targets: Sequence[Target], settings: Settings, *, backend: Backend,
         if stat.S_ISDIR(st.st_mode):
             return None
         stats[i] = st
-        sha = t.sha256 if t.size is None or t.size == st.st_size else None
-        if sha is None:
-            sha = cache.known_digest(t.path, st)
-        if sha is None:
+        # only a digest this program computed from the file keys a result (an index's
+        # digest is verified by the task before its result is stored under it)
+        sha = cache.known_digest(t.path, st)
+        if sha is None or (t.sha256 is not None and sha != t.sha256.lower()):
             return None
         k = key + "\0" + os.path.abspath(t.path) if path_dependent(settings) else key
         return cache.get(sha, k, t.path)
@@ -220,8 +220,7 @@ def run(targets: Sequence[Target], settings: Settings, *, backend: Backend,
             assert o.sha256 is not None
             k = key + "\0" + os.path.abspath(o.path) if path_dependent(settings) else key
             cache.put(k, o)
-            if targets[i].sha256 is None:
-                cache.remember_digest(o.path, stats[i], o.sha256)
+            cache.remember_digest(o.path, stats[i], o.sha256)
 
     try:
         while next_emit < n:

@@ -247,6 +247,16 @@ def check_one(path: str, settings: Settings, sha256: str | None = None) -> Outco
     try:
         with deadline(settings.timeout):
             limits_mod.set_default(settings.limits)
+            if sha256 is not None:
+                # the index's digest keys the result cache only once the file's bytes give
+                # it (apt refuses a file whose hash differs from the index: "Hash Sum
+                # mismatch"); read before the check, so a file swapped for another package
+                # is refused unread by the engine (a second read, from the page cache)
+                actual = file_sha256(path)
+                if actual != sha256.lower():
+                    return Outcome(path, None, errors=[
+                        f"SHA-256 {actual[:16]}… differs from the index's {sha256[:16]}… "
+                        "(hash sum mismatch): not checked"])
             # the engine's own isolated per-target path, as the serial run takes it; it stats
             # first and opens only regular files and directories, so the digest comes after
             # it (hashing first opened a FIFO and blocked)

@@ -252,3 +252,32 @@ def _stream(fh: Readable, path: str, size: int, want: bool, digest: bool,
         spool.seek(0)
         return MemberData(head, None, sha, spool)
     return MemberData(head, b"".join(parts) if want else None, sha)
+
+
+def read_regular(path: str, cap: int, key: str) -> bytes:
+    """The bytes of ``path``, a regular file of at most ``cap`` bytes: ``stat`` before
+    ``open`` (:func:`coinstall.artifacts.open_regular`: a FIFO, socket or device such as
+    ``/dev/zero`` is never opened, so never waited on or read without end), then at most
+    ``cap + 1`` bytes read, so a file growing while read is refused too.  For the files a
+    command reads whole besides artifacts: configuration, saved plans, check results.
+
+    Args:
+        cap: the most bytes accepted; ``key`` names the limit in the message
+            (``"limit index-mb"``).
+
+    Raises:
+        ArtifactError: one line: missing, unreadable, not a regular file, or larger than
+            ``cap`` (``"N MB, above the M MB read whole (KEY)"``).
+    """
+    import os
+
+    from coinstall.artifacts import open_regular  # the package imports this module
+
+    fd = open_regular(path)
+    with os.fdopen(fd, "rb") as f:
+        size = os.fstat(fd).st_size
+        data = f.read(cap + 1) if size <= cap else b""
+    if size > cap or len(data) > cap:
+        got = max(size, len(data))
+        raise ArtifactError(f"{got // _MB} MB, above the {cap // _MB} MB read whole ({key})")
+    return data

@@ -1,6 +1,13 @@
 """RPM package reader (rpm file format v3/v4: lead, signature, header, payload).
 
-The header is read with the ``rpmfile`` library (:func:`rpmfile.headers.get_headers`).  The
+The header's values are decoded with the ``rpmfile`` library (:func:`rpmfile.headers.extract_data`,
+:data:`rpmfile.headers.rtags`); its index is walked and checked here first.  Glue, not reuse:
+``rpmfile.headers.get_headers`` trusts every count an index entry claims (``split(b"\0",
+count)`` over the rest of the store for each entry, ``struct`` formats of ``count`` fields), so
+4,000 entries claiming 2**30 strings over a 64 KB store took 2 GB.  Here every size and count is
+checked against the bytes that can back it before anything is allocated, with rpm's own rules
+(``lib/header.c`` ``hdrblobVerifyInfo``, ``hdrblobInit``), and only the tags this reader uses
+are decoded, each from its own slice of the store.  The
 cpio payload is decompressed as a stream (gzip, xz/lzma, bzip2 with the standard library, zstd
 with ``zstandard``) and walked here, entry by entry, in one pass.  Glue, not reuse:
 ``rpmfile.RPMFile`` lists members first and then seeks back for each one, which decompresses
@@ -13,11 +20,12 @@ import bz2
 import gzip
 import lzma
 import os
+import struct
 from collections.abc import Iterator
 from typing import IO, cast
 
 import zstandard
-from rpmfile.headers import get_headers
+from rpmfile.headers import extract_data, rtags
 
 from coinstall.artifacts import limits as limits_mod
 from coinstall.artifacts.base import (
@@ -38,6 +46,7 @@ from coinstall.artifacts.limits import (
     read_member,
 )
 
+_MB = 1 << 20
 _LEAD_MAGIC = b"\xed\xab\xee\xdb"
 #: RPMSENSE_* comparison bits (rpm ``lib/rpmds.h``).
 _SENSE_LESS, _SENSE_GREATER, _SENSE_EQUAL = 0x02, 0x04, 0x08
@@ -46,10 +55,10 @@ _CPIO_HEADER = 110
 #: Header tags this reader uses; rpmfile gives a ``str`` ("could not extract N") instead of
 #: bytes/int/list for an entry whose type it does not know (rpm ``lib/rpmtag.h`` defines types
 #: 0-9; anything else is a corrupt header).
-_USED_TAGS = ("name", "version", "release", "arch", "archive_compression", "provides",
-              "provideflags", "provideversion", "requirename", "requireflags",
-              "requireversion", "vendor", "distribution", "sourcerpm", "os", "packager", "url",
-              "buildhost")
+_USED_TAGS: tuple[str, ...] = (
+    "name", "version", "release", "arch", "archive_compression", "provides", "provideflags",
+    "provideversion", "requirename", "requireflags", "requireversion", "vendor",
+    "distribution", "sourcerpm", "os", "packager", "url", "buildhost")
 
 
 def _text(value: object) -> str:
@@ -84,6 +93,109 @@ def _relations(names: object, flags: object, versions: object) -> list[str]:
     return out
 
 
+#: rpm's header magic and version (``lib/header.c`` ``rpm_header_magic``).
+_HEADER_MAGIC = b"\x8e\xad\xe8\x01"
+#: Bytes per element of the fixed-size entry types (rpm ``lib/header.c`` ``typeSizes``; types
+#: 6, 8, 9 are NUL-terminated strings), and their alignment (``typeAlign``).
+_TYPE_SIZE = {0: 0, 1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 7: 1}
+_TYPE_ALIGN = {3: 2, 4: 4, 5: 8}
+_STRING, _STRING_ARRAY, _I18NSTRING = 6, 8, 9
+#: rpm ``lib/header_internal.h`` ``hdrchkTags``: at most 0xffff index entries.
+_MAX_ENTRIES = 0xFFFF
+#: Memory charged per decoded element (a list slot and a small ``bytes``), against
+#: ``metadata-mb``, before the element is made.
+_ELEMENT_COST = 64
+#: Region tags (``HEADERIMAGE``, ``HEADERSIGNATURES``, ``HEADERIMMUTABLE``; ``hregions.md``).
+_REGION_TAGS = (61, 62, 63)
+_USED_NUMBERS = {tag: name for tag, name in rtags.items() if name in _USED_TAGS}
+
+
+def _header_block(fh: IO[bytes], pos: int, file_size: int, limits: Limits, which: str,
+                  decode: bool) -> tuple[int, dict[str, object]]:
+    """Read and check one header structure at ``pos``; decode the used tags if ``decode``.
+
+    Returns:
+        the offset just past the structure, and ``{tag name: value}`` (rpmfile's decoded
+        values: ``bytes``, a list of ``bytes``, an int or a tuple of ints).
+
+    Raises:
+        ArtifactError: any count or size the bytes cannot back (rpm ``hdrblobInit``,
+            ``hdrblobVerifyInfo``: entry count, store size, type, offset, alignment, count),
+            a store above ``metadata-mb``, a used tag twice.
+    """
+    fh.seek(pos)
+    intro = fh.read(16)
+    if len(intro) < 16 or intro[:4] != _HEADER_MAGIC:
+        raise ArtifactError(f"corrupt RPM header: no {which} header at offset {pos}")
+    il, dl = struct.unpack("!II", intro[8:16])
+    if il > _MAX_ENTRIES:
+        raise ArtifactError(f"corrupt RPM header: {which} header claims {il} entries "
+                            f"(rpm allows {_MAX_ENTRIES})")
+    if dl > limits.metadata_mb * _MB:
+        raise ArtifactError(f"{which} header: {dl // _MB} MB of data, above the "
+                            f"{limits.metadata_mb} MB read whole (limit metadata-mb)")
+    end = pos + 16 + 16 * il + dl
+    if end > file_size:
+        raise ArtifactError(f"corrupt RPM header: {which} header claims {16 * il + dl} bytes, "
+                            f"the file holds {max(file_size - pos - 16, 0)} after it")
+    index = fh.read(16 * il)
+    store = fh.read(dl)
+    if len(index) < 16 * il or len(store) < dl:
+        raise ArtifactError(f"corrupt RPM header: {which} header truncated")
+    out: dict[str, object] = {}
+    budget = limits.metadata_mb * _MB
+    for i, (tag, ty, off, count) in enumerate(struct.iter_unpack("!IIII", index)):
+        where = f"corrupt RPM header: {which} header entry {i} (tag {tag})"
+        if ty > _I18NSTRING:
+            name = _USED_NUMBERS.get(tag, str(tag))
+            raise ArtifactError(f"corrupt RPM header: tag {name} has an unknown entry type")
+        if off > dl or count < 1 or count > dl - off + (ty == 0):
+            raise ArtifactError(f"{where}: {count} values at offset {off} of a {dl}-byte "
+                                "store")
+        if off % _TYPE_ALIGN.get(ty, 1):
+            raise ArtifactError(f"{where}: misaligned")
+        size = _TYPE_SIZE.get(ty)
+        if size is not None and off + size * count > dl:
+            raise ArtifactError(f"{where}: {count} values of {size} bytes at offset {off} "
+                                f"of a {dl}-byte store")
+        if ty == _STRING and count != 1:
+            raise ArtifactError(f"{where}: a string entry with {count} values")
+        if (i == 0 and tag in _REGION_TAGS) or not decode or tag not in _USED_NUMBERS:
+            continue
+        name = _USED_NUMBERS[tag]
+        if name in out:
+            raise ArtifactError(f"corrupt RPM header: tag {name} twice")
+        budget -= count * _ELEMENT_COST
+        if budget < 0:
+            raise ArtifactError(f"{which} header: tag {name} claims {count} values, above "
+                                f"what {limits.metadata_mb} MB holds (limit metadata-mb)")
+        if size is not None:
+            stop = off + size * count
+        else:  # count NUL-terminated strings, each found before the next is looked for
+            stop = off
+            for _ in range(count):
+                nul = store.find(b"\0", stop)
+                if nul < 0:
+                    raise ArtifactError(f"{where}: {count} strings claimed, the store ends "
+                                        "first")
+                stop = nul + 1
+        budget -= stop - off
+        out[name] = extract_data(ty, 0, count, store[off:stop])
+    return end, out
+
+
+def read_header(fh: IO[bytes], file_size: int, limits: Limits) -> tuple[int, dict[str, object]]:
+    """The signature and main headers after the 96-byte lead (rpm ``docs/manual/format.md``):
+    the payload's offset and the main header's used tags (see :func:`_header_block`).
+
+    Raises:
+        ArtifactError: a header whose counts or sizes the file cannot back.
+    """
+    pos, _ = _header_block(fh, 96, file_size, limits, "signature", decode=False)
+    pos += -pos % 8  # the signature header is padded to 8 bytes (rpm lib/signature.c)
+    return _header_block(fh, pos, file_size, limits, "main", decode=True)
+
+
 class RpmReader:
     """Reader for one ``.rpm`` file.
 
@@ -111,9 +223,10 @@ class RpmReader:
             raise ArtifactError("not an RPM package (bad lead magic)")
         self._fh.seek(0)
         try:
-            # rpmfile reads what the header's counts claim, but never more than the file holds.
-            (_start, self._payload_offset), h = get_headers(self._fh)
-        except Exception as exc:  # rpmfile raises bare errors on corrupt headers
+            self._payload_offset, h = read_header(self._fh, self._size, self._limits)
+        except ArtifactError:
+            raise
+        except Exception as exc:  # rpmfile's decoders raise bare errors on corrupt values
             raise ArtifactError(f"corrupt RPM header: {exc_line(exc)}") from None
         for tag in _USED_TAGS:
             if isinstance(h.get(tag), str):

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from coinstall.archive.cache import ResultCache, cache_dir
-from coinstall.cli._common import main
+from coinstall.cli._common import main, stderr
+from coinstall.report.escape import printable
+
+
+def _fail(message: str) -> None:
+    """One ``coinstall:`` line, exit 2 (the file is the problem, not coinstall)."""
+    stderr().print(f"coinstall: {printable(message)}", markup=False)
+    sys.exit(2)
 
 
 @main.group("cache")
@@ -21,9 +30,11 @@ def cache_info() -> None:
     if not path.exists():
         click.echo(f"{path}: no cache yet")
         return
-    c = ResultCache()
+    c = ResultCache()  # a damaged database is discarded here, with one warning
     s = c.stats()
     c.close()
+    if not s["usable"]:
+        _fail(f"{s['path']}: cannot be used")
     click.echo(f"{s['path']}: {s['results']} results, {s['files']} file digests, "
                f"{s['bytes'] / 1e6:.1f} MB")
 
@@ -32,6 +43,10 @@ def cache_info() -> None:
 def cache_clear() -> None:
     """Delete every cached result."""
     c = ResultCache()
-    n, m = c.clear()
-    c.close()
+    try:
+        n, m = c.clear()
+    except OSError as exc:  # read-only, or not even a new cache can be made there
+        _fail(str(exc))
+    finally:
+        c.close()
     click.echo(f"{c.path}: removed {n} results and {m} file digests")

@@ -99,7 +99,9 @@ def check_cmd(targets: tuple[str, ...], fmt: str, summary: bool, profile: str | 
     cat = catalogue_mod.load()
     installed = discover(pythons, not no_installed)
     all_rts = combine(installed, cat)
-    paths = list(targets) if targets else default_targets(installed)
+    # a repository check checks the repository (and any TARGETS), not this machine's
+    # site directories; their runtimes still judge it unless --no-installed
+    paths = list(targets) if targets or repo else default_targets(installed)
     # with no target, the machine view (below) unless parallel work is asked for explicitly;
     # a few packages go through the one-by-one engine without importing the archive machinery
     if wanted(jobs, scheduler, repo, fmt, len(paths) if targets else 0) or mirror:

@@ -22,6 +22,7 @@ from coinstall.config import Config
 from coinstall.plan.indices import IndexError_
 from coinstall.report import sarif as sarif_report
 from coinstall.report import text as text_report
+from coinstall.report.escape import printable
 from coinstall.runtimes.catalogue import Catalogue
 from coinstall.runtimes.model import Runtime
 
@@ -41,10 +42,10 @@ def _targets(paths: Sequence[str], repo: str | None, mirror: str | None,
     try:
         listed = read_repo(repo, mirror, select_packages)
     except IndexError_ as exc:
-        stderr().print(f"coinstall: {exc}", markup=False)
+        stderr().print(f"coinstall: {printable(str(exc))}", markup=False)
         sys.exit(2)
-    for p in listed.problems:
-        stderr().print(f"warning: {p}", markup=False)
+    for p in listed.problems:  # index text: escaped, as check escapes member names
+        stderr().print(f"warning: {printable(str(p))}", markup=False)
     extra = [Target(p) for p in paths if os.path.lexists(p)]
     late = [TargetError(p, "no such file or directory") for p in paths if not os.path.lexists(p)]
     return (listed.targets + extra, late + [TargetError(p, m) for p, m in listed.absent])
@@ -119,7 +120,8 @@ def run_check(paths: Sequence[str], cfg: Config, runtimes: Sequence[Runtime], ca
                 text_report.render(result, stdout(), verbose=verbose)
             err = stderr()
             for e in result.errors:
-                err.print(f"coinstall: {e.path}: {e.message}", markup=False)
+                err.print(f"coinstall: {printable(e.path)}: {printable(e.message)}",
+                          markup=False)
     finally:
         if cache is not None:
             cache.close()

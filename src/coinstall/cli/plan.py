@@ -200,16 +200,18 @@ def plan_drop(version: str, new: str, repos: tuple[str, ...], fmt: str, output: 
 def plan_progress(plan_file: str, repos: tuple[str, ...], fmt: str, output: str | None,
                   no_cache: bool, suite: str | None, full: bool) -> None:
     """Progress of a saved JSON plan (PLAN_FILE) against a later snapshot (--repo)."""
+    from coinstall.artifacts import ArtifactError
+    from coinstall.artifacts import limits as limits_mod
     from coinstall.plan import engine
     from coinstall.plan import load as plan_load
     from coinstall.plan.evidence import Classifier
 
-    try:
-        with open(plan_file, encoding="utf-8") as f:
-            data = json.load(f)
-        if data.get("format") != "coinstall-plan/1":
+    try:  # stat before open: a FIFO or /dev/zero is refused unopened; size capped
+        data = json.loads(limits_mod.read_regular(
+            plan_file, limits_mod.default().index_mb << 20, "limit index-mb"))
+        if not isinstance(data, dict) or data.get("format") != "coinstall-plan/1":
             raise ValueError("not a coinstall plan (format coinstall-plan/1)")
-    except (OSError, ValueError) as e:
+    except (ArtifactError, ValueError) as e:
         stderr().print(f"coinstall: {printable(plan_file)}: {printable(str(e))}", markup=False)
         sys.exit(2)
     with _plan_status(stderr()) as note:

@@ -46,10 +46,22 @@ def report_cmd(results: tuple[str, ...], fmt: str, output: str | None) -> None:
 
     Exit status: 0, or 2 if a file is not check results.
     """
+    from coinstall.artifacts import ArtifactError, open_regular
+    from coinstall.artifacts import limits as limits_mod
+
+    cap = limits_mod.default().index_mb << 20
+
     def items() -> Iterator[tuple[str, dict[str, Any]]]:
         for path in results:
-            with open(path, encoding="utf-8") as f:
-                yield from read_results(f, path)
+            try:  # stat before open: a FIFO or /dev/zero is refused, not waited on or read
+                fd = open_regular(path)
+            except ArtifactError as exc:
+                raise ResultsError(f"{path}: {exc}") from None
+            with os.fdopen(fd, encoding="utf-8") as f:
+                if os.fstat(fd).st_size > cap:
+                    raise ResultsError(f"{path}: {os.fstat(fd).st_size >> 20} MB, above the "
+                                       f"{cap >> 20} MB read (limit index-mb)")
+                yield from read_results(f, path, cap)
 
     try:
         summary = summarise(items(), list(results))

@@ -587,6 +587,25 @@ class _Capped:
         return data
 
 
+def under(root: str, rel: str) -> str | None:
+    """``root/rel`` if that path stays inside ``root``, else None: ``rel`` absolute, holding a
+    ``..`` component or a NUL, or reaching through a symbolic link to outside ``root`` (both
+    sides resolved with :func:`os.path.realpath`).  Decided from the names and the links
+    alone, never from whether the file exists, so an index cannot probe for paths outside.
+    (pip and installer refuse a wheel's ``RECORD`` paths that leave the target the same way.)
+    """
+    if not rel or "\0" in rel or os.path.isabs(rel):
+        return None
+    if ".." in rel.replace("\\", "/").split("/"):
+        return None
+    path = os.path.join(root, rel)
+    real_root = os.path.realpath(root)
+    real = os.path.realpath(path)
+    if real != real_root and not real.startswith(real_root.rstrip(os.sep) + os.sep):
+        return None
+    return path
+
+
 def _locations(repomd: str) -> dict[str, str]:
     try:
         with _open_stream(repomd) as f:
@@ -601,10 +620,41 @@ def _locations(repomd: str) -> dict[str, str]:
         loc = data.find(f"{_NS_REPO}location")
         kind = data.get("type", "")
         if loc is not None and kind in ("primary", "filelists"):
-            out[kind] = os.path.join(base, loc.get("href", ""))
+            href = loc.get("href", "")
+            path = under(base, href)
+            if path is None:
+                raise IndexError_(repomd, f"{kind} location {href!r} leaves the repository "
+                                          f"{base}; not read")
+            out[kind] = path
     if "primary" not in out:
         raise IndexError_(repomd, "no primary metadata listed")
     return out
+
+
+def primary_packages(prim: str) -> Iterator[tuple[int, ET.Element]]:
+    """``(n, element)`` for each ``<package>`` of a ``primary.xml`` (any compression), ``n``
+    counting from 1, parsed incrementally through the ``index-mb``/``ratio`` cap
+    (:class:`_Capped`).  The element is cleared once the caller asks for the next one: read
+    what you need from it before.  The one reader of ``primary`` for ``plan --repo`` and
+    ``check --repo`` (:mod:`coinstall.archive.repo`).
+
+    Raises:
+        IndexError_: ``"primary unreadable after N packages (why)"``: the file is missing or
+            not a regular file, its compression is damaged (any decompressor's error, lz4's
+            ``RuntimeError`` included), it is not XML, or it expands past a limit.
+    """
+    n = 0
+    try:
+        with _open_stream(prim) as stream:
+            for _, el in ET.iterparse(_Capped(stream, prim)):
+                if el.tag != f"{_NS_COMMON}package":
+                    continue
+                n += 1
+                yield n, el
+                el.clear()
+    except Exception as e:  # expat, the decompressors, IndexError_: the file's problem
+        why = e.message if isinstance(e, IndexError_) else exc_line(e)
+        raise IndexError_(prim, f"primary unreadable after {n} packages ({why})") from None
 
 
 def read_repodata(repomd: str) -> Index:
@@ -634,25 +684,15 @@ def read_repodata(repomd: str) -> Index:
                                                     "planning from primary only"))
     prim = locs["primary"]
     srcs: dict[str, list[str]] = {}
-    n = 0
-    try:
-        with _open_stream(prim) as stream:
-            for _, el in ET.iterparse(_Capped(stream, prim)):
-                if el.tag != f"{_NS_COMMON}package":
-                    continue
-                n += 1
-                rec = _rpm_record(el, prim, n, pkgid_files)
-                el.clear()
-                if isinstance(rec, IndexProblem):
-                    idx.problems.append(rec)
-                elif isinstance(rec, SourceRecord):
-                    idx.sources[rec.name] = rec
-                else:
-                    idx.binaries.append(rec)
-                    srcs.setdefault(rec.source, []).append(rec.name)
-    except Exception as e:  # expat, the decompressors, IndexError_: the file's problem
-        why = e.message if isinstance(e, IndexError_) else exc_line(e)
-        raise IndexError_(prim, f"primary unreadable after {n} packages ({why})") from None
+    for n, el in primary_packages(prim):
+        rec = _rpm_record(el, prim, n, pkgid_files)
+        if isinstance(rec, IndexProblem):
+            idx.problems.append(rec)
+        elif isinstance(rec, SourceRecord):
+            idx.sources[rec.name] = rec
+        else:
+            idx.binaries.append(rec)
+            srcs.setdefault(rec.source, []).append(rec.name)
     idx.files.append(prim)
     for name, bins in srcs.items():
         s = idx.sources.get(name)

@@ -43,43 +43,108 @@ HEADLINES: tuple[tuple[str, str, tuple[str, str]], ...] = (
 )
 
 
+#: The longest line of JSON Lines read (one artifact's object: python3-azure's 24,000 files
+#: make about 6 MB).
+MAX_LINE = 64 << 20
+
+
 class ResultsError(ValueError):
     """The input is not coinstall check results; ``str()`` says where."""
 
 
-def read_results(stream: IO[str], name: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    """``("artifact", obj)`` and ``("error", obj)`` from JSON Lines or a JSON document.
+def _str(obj: dict[str, Any], key: str) -> bool:
+    return obj.get(key) is None or isinstance(obj.get(key), str)
+
+
+def _shape_error(kind: str, obj: object) -> str | None:
+    """Why ``obj`` is not the ``kind`` object of docs/json-format.md, as far as the summary
+    reads it, or None."""
+    if not isinstance(obj, dict):
+        return f"{kind} is not an object"
+    if kind == "error":
+        return None
+    for key in ("path", "name", "version", "arch", "profile", "format"):
+        if not _str(obj, key):
+            return f"artifact {key} is not a string"
+    for key in ("findings", "files"):
+        items = obj.get(key, [])
+        if not isinstance(items, list) or not all(isinstance(x, dict) for x in items):
+            return f"artifact {key} is not a list of objects"
+    for f in obj.get("findings", []):
+        if not isinstance(f.get("rule"), str) or not isinstance(f.get("severity"), str):
+            return "a finding without a rule and severity"
+    if not all(_str(f, "kind") for f in obj.get("files", [])):
+        return "a file kind is not a string"
+    return None
+
+
+def read_results(stream: IO[str], name: str, max_bytes: int = 1 << 30
+                 ) -> Iterator[tuple[str, dict[str, Any]]]:
+    """``("artifact", obj)`` and ``("error", obj)`` from JSON Lines or a JSON document, each
+    object checked for the shape the summary reads (docs/json-format.md).
+
+    Args:
+        max_bytes: the largest JSON document (parsed whole), in characters.  A line of JSON
+            Lines is at most :data:`MAX_LINE` characters; the input is never read in larger
+            pieces.
 
     Raises:
-        ResultsError: neither format, or a line that is not JSON.
+        ResultsError: neither format, a line that is not JSON, an object of the wrong shape,
+            or a line or document longer than its bound.
     """
-    first = stream.readline()
+    def line_of(n: int) -> str:
+        line = stream.readline(MAX_LINE + 1)
+        if len(line) > MAX_LINE and n > 1:
+            raise ResultsError(f"{name}:{n}: a line longer than {MAX_LINE >> 20} MB")
+        return line
+
+    def checked(kind: str, obj: object, where: str) -> tuple[str, dict[str, Any]]:
+        why = _shape_error(kind, obj)
+        if why is not None:
+            raise ResultsError(f"{where}: not coinstall check results ({why})")
+        assert isinstance(obj, dict)
+        return kind, obj
+
+    first = line_of(1)  # longer than MAX_LINE: not JSON Lines, whose header line is short
     try:
-        head = json.loads(first) if first.strip() else None
+        head = json.loads(first) if first.strip() and len(first) <= MAX_LINE else None
     except ValueError:
         head = None
     if isinstance(head, dict) and "header" in head:  # JSON Lines
-        for n, line in enumerate(stream, 2):
+        n = 1
+        while line := line_of(n + 1):
+            n += 1
             if not line.strip():
                 continue
             try:
                 obj = json.loads(line)
             except ValueError as exc:
                 raise ResultsError(f"{name}:{n}: not JSON ({exc})") from None
+            if not isinstance(obj, dict):
+                raise ResultsError(f"{name}:{n}: not coinstall check results (a line that is "
+                                   "not an object)")
             for kind in ("artifact", "error"):
                 if kind in obj:
-                    yield kind, obj[kind]
+                    yield checked(kind, obj[kind], f"{name}:{n}")
         return
+    rest = stream.read(max_bytes + 1 - len(first))
+    if len(first) + len(rest) > max_bytes:
+        raise ResultsError(f"{name}: a JSON document longer than {max_bytes >> 20} MB "
+                           "(limit index-mb)")
     try:
-        doc = json.loads(first + stream.read())
+        doc = json.loads(first + rest)
     except ValueError as exc:
         raise ResultsError(f"{name}: neither JSON Lines nor a JSON document ({exc})") from None
     if not isinstance(doc, dict) or "artifacts" not in doc:
         raise ResultsError(f"{name}: not coinstall check results (no \"artifacts\")")
-    for a in doc["artifacts"]:
-        yield "artifact", a
-    for e in doc.get("errors", []):
-        yield "error", e
+    arts, errs = doc["artifacts"], doc.get("errors", [])
+    if not isinstance(arts, list) or not isinstance(errs, list):
+        raise ResultsError(f"{name}: not coinstall check results (artifacts or errors is not "
+                           "a list)")
+    for a in arts:
+        yield checked("artifact", a, name)
+    for e in errs:
+        yield checked("error", e, name)
 
 
 def _label(a: dict[str, Any]) -> str:
