@@ -395,6 +395,29 @@ def init_mismatch(elf: LinkInfo | None, stem: str, runtime: Runtime) -> str | No
     return f"no init{stem} function"
 
 
+#: The first CPython whose free-threaded build loads a stable-ABI module: 3.15 and abi3t
+#: (PEP 803; CPython commit 2452324, gh-146636).
+ABI3T_SINCE = (3, 15)
+
+
+def stable_abi_build_mismatch(kind: str, runtime: Runtime) -> str | None:
+    """Why a free-threaded ``runtime`` cannot use a stable-ABI module of name kind ``kind``
+    (``"abi3"``: an ``.abi3.so`` name, or a ``.pyd`` linked to ``python3.dll``), or None.
+
+    Free-threaded CPython 3.13 and 3.14 list ``.abi3.so`` in ``EXTENSION_SUFFIXES``
+    (``Python/dynload_shlib.c``), but an abi3 module is built for the GIL build's object
+    layout: "Extensions built for GIL-enabled builds of CPython will fail to load (or crash)
+    on free-threaded builds" (PEP 803; observed: cryptography's and psutil's ``.abi3.so``
+    segfault a 3.13t on import, ``../reference/real-interpreters.md``).  From 3.15 the
+    free-threaded build drops ``.abi3.so`` and loads ``.abi3t.so`` (the suffix list says so).
+    """
+    if kind == "abi3" and runtime.implementation == "cpython" and runtime.free_threaded \
+            and runtime.version < ABI3T_SINCE:
+        return (f"an abi3 module is built for GIL-enabled CPython: {runtime.id} finds "
+                f".abi3.so but cannot load it (PEP 803; abi3t from 3.15)")
+    return None
+
+
 def symbols_mismatch(elf: LinkInfo | None, runtime: Runtime) -> str | None:
     """Why ``runtime`` lacks a stable-ABI symbol the object needs, or None.
 

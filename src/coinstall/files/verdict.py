@@ -393,10 +393,15 @@ def _judge_extension(
     if r.elf_problem:
         return r.elf_problem
     obj: ext.LinkInfo | None = r.elf if r.elf is not None else r.binary
+    n = ext.parse_ext_name(name)
+    kind = n.kind if n is not None else "untagged"
+    if r.binary is not None and r.binary.format == "pe" and r.binary.python_dll == "python3.dll":
+        kind = "abi3"  # Windows: a stable-ABI module is a plain .pyd linked to python3.dll
     return (ext.elf_mismatch(r.elf, rt)
             or objfile.object_mismatch(r.binary, rt.platform, rt.machine, rt.id, rt.version,
                                        rt.abiflags, rt.implementation)
             or ext.init_mismatch(obj, stem, rt)
+            or ext.stable_abi_build_mismatch(kind, rt)
             # a PE module linked to pythonXY.dll is version-specific: no stable-ABI baseline
             or (None if r.binary is not None and r.binary.python_dll is not None
                 and not r.binary.stable_abi else ext.symbols_mismatch(obj, rt)))
