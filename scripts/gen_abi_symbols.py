@@ -52,9 +52,11 @@ DEBUG_MARKERS = ("_Py_NegativeRefcount", "_Py_RefTotal", "_Py_GetRefTotal",
                  "_Py_IncRefTotal_DO_NOT_USE_THIS", "_Py_DecRefTotal_DO_NOT_USE_THIS")
 #: Free-threaded markers: what ``Py_INCREF``/``Py_DECREF`` call in a ``Py_GIL_DISABLED`` build
 #: (CPython 3.13 ``Include/object.h``/``refcount.h``: ``_Py_DecRefShared``,
-#: ``_Py_MergeZeroLocalRefcount``, ``_Py_DecRefSharedDebug`` with Py_REF_DEBUG).
+#: ``_Py_MergeZeroLocalRefcount``, ``_Py_DecRefSharedDebug`` with Py_REF_DEBUG), and
+#: ``PyUnstable_Module_SetGIL`` (``Include/moduleobject.h``: declared under Py_GIL_DISABLED
+#: only; MarkupSafe 3.0.2's cp313t module imports it and no reference-counting function).
 FREETHREADED_MARKERS = ("_Py_DecRefShared", "_Py_DecRefSharedDebug",
-                        "_Py_MergeZeroLocalRefcount")
+                        "_Py_MergeZeroLocalRefcount", "PyUnstable_Module_SetGIL")
 #: Python 2's module-creation functions (``Include/modsupport.h``: ``Py_InitModule4`` becomes
 #: ``Py_InitModule4_64`` on 64-bit builds and ``Py_InitModule4TraceRefs[_64]`` with
 #: Py_TRACE_REFS).

@@ -101,6 +101,11 @@ WHEELS: dict[str, str] = {
     "orjson-musl-cp311": "orjson-3.10.12-cp311-cp311-musllinux_1_2_x86_64.whl",
     "orjson-musl-cp312": "orjson-3.10.12-cp312-cp312-musllinux_1_2_x86_64.whl",
     "orjson-musl-cp313": "orjson-3.10.12-cp313-cp313-musllinux_1_2_x86_64.whl",
+    # msgpack's version-specific modules (untagged copies: tests/test_untagged_truth.py)
+    "msgpack-cp310": "msgpack-1.1.0-cp310-cp310-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+    "msgpack-cp311": "msgpack-1.1.0-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+    "msgpack-cp312": "msgpack-1.1.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+    "msgpack-cp313": "msgpack-1.1.0-cp313-cp313-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
 }
 
 #: pip constraints for the ``coinstall share`` tests and benchmark: every version pip may pick
@@ -189,6 +194,10 @@ WHEEL_SHA256: dict[str, str] = {  # name -> sha256 of WHEELS[name]
     "orjson-musl-cp311": "038d42c7bc0606443459b8fe2d1f121db474c49067d8d14c6a075bbea8bf14dd",
     "orjson-musl-cp312": "16135ccca03445f37921fa4b585cff9a58aa8d81ebcb27622e69bfadd220b32c",
     "orjson-musl-cp313": "5f29c5d282bb2d577c2a6bbde88d8fdcc4919c593f806aac50133f01b733846e",
+    "msgpack-cp310": "d8ce0b22b890be5d252de90d0e0d119f363012027cf256185fc3d474c44b1b9e",
+    "msgpack-cp311": "5e1da8f11a3dd397f0a32c76165cf0c4eb95b31013a94f6ecc0b280c05c91b59",
+    "msgpack-cp312": "17fb65dd0bec285907f68b15734a993ad3fc94332b5bb21b0435846228de1f39",
+    "msgpack-cp313": "0907e1a7119b337971a689153665764adc34e89175f9a34793307d9def08e6ca",
 }
 
 DEB_SHA256: dict[str, str] = {  # name -> sha256 of DEBS[name]

@@ -76,3 +76,50 @@ def test_abi3_on_real_freethreaded_interpreter(corpus_wheels: dict[str, Path],
     proc = subprocess.run([str(exe), "-E", "-s", "-c", "import bcrypt._bcrypt"],
                           cwd=tmp_path, capture_output=True, timeout=120)
     assert proc.returncode != 0  # a signal (negative) or an ImportError: not usable
+
+
+def _untagged_wheel(src: Path, out_dir: Path) -> Path:
+    """``src`` rewritten with its version-specific module renamed to ``NAME.so`` (the
+    file name kept: the tags still say what the module was built for)."""
+    import re
+    import zipfile
+
+    out = out_dir / src.name
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            name = re.sub(r"\.cpython-\d+[a-z]*-x86_64-linux-gnu\.so$", ".so", info.filename)
+            zout.writestr(name, data)
+    return out
+
+
+def test_untagged_module_json_third_state(corpus_wheels: dict[str, Path], tmp_path: Path) -> None:
+    """``coinstall check --format json`` (a separate process) on wheels whose module was made
+    untagged: msgpack's cp312 module is 3.12's alone (3.10 lacks PyFloat_Unpack4, 3.11
+    PyUnstable_Code_NewWithPosOnlyArgs, 3.13 _PyThreadState_UncheckedGet); the cp313 one fits
+    3.13 and 3.14 alike: "cannot tell", listed in cannot_tell, not in usable_by."""
+    import json
+    import sys
+
+    exe = Path(sys.executable).parent / "coinstall"
+    docs = {}
+    for v in ("312", "313"):
+        whl = _untagged_wheel(corpus_wheels[f"msgpack-cp{v}"], tmp_path)
+        proc = subprocess.run([str(exe), "check", "--no-installed", "--format", "json",
+                               str(whl)], capture_output=True, text=True, timeout=300)
+        assert proc.returncode in (0, 1), proc.stderr
+        (art,) = json.loads(proc.stdout)["artifacts"]
+        (f,) = [f for f in art["files"] if f["path"] == "msgpack/_cmsgpack.so"]
+        docs[v] = (f, art)
+        assert all(f.get("cannot_tell") is not None for f in art["files"]
+                   if f["kind"] == "extension")
+        assert all("cannot_tell" not in f for f in art["files"] if f["kind"] != "extension")
+    f312, _ = docs["312"]
+    assert [i for i in f312["usable_by"] if i.startswith("cpython")] == [
+        "cpython-3.12", "cpython-3.12d"]
+    assert f312["cannot_tell"] == []
+    f313, art = docs["313"]
+    assert {"cpython-3.13", "cpython-3.14"} <= set(f313["cannot_tell"])
+    assert not set(f313["cannot_tell"]) & set(f313["usable_by"])
+    assert "cpython-3.13" not in f313["usable_by"] and "cpython-3.12" not in f313["usable_by"]
+    assert art["compatibility"]["cpython-3.13"] != "full"
