@@ -129,6 +129,7 @@ class ExtName:
         return f"cp{v}{self.flags}" if self.implementation == "cpython" else f"pp{v}"
 
 
+@functools.lru_cache(maxsize=4096)  # the verdict asks once per runtime for the same name
 def parse_ext_name(filename: str) -> ExtName | None:
     """Parse the base name of an extension module; None if it is not an extension name."""
     m = _EXT.match(filename)
