@@ -4,9 +4,10 @@ every extension module of the pinned corpus (tests/corpus.py: wheels and .debs).
 
     .venv/bin/python benchmarks/verdict_bench.py [--repeat 5]
 
-Prints the modules, the runtimes, and the best CPU time (process_time: the machine is shared) over ``--repeat`` runs, per module in
-microseconds.  To compare with another revision, run the same script with ``PYTHONPATH``
-pointing at that revision's ``src`` (``git archive REV src | tar -x -C DIR``).
+Prints the modules, the runtimes, and the best CPU time (``process_time``: the machine is
+shared) over ``--repeat`` runs, per module in microseconds.  To compare with another
+revision, run the same script with ``PYTHONPATH`` pointing at that revision's ``src``
+(``git archive REV src | tar -x -C DIR``).
 """
 
 from __future__ import annotations
@@ -18,11 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-import corpus  # noqa: E402
-
-from coinstall.artifacts import open_artifact  # noqa: E402
-from coinstall.files.verdict import classify, judge, wants_content  # noqa: E402
-from coinstall.runtimes import catalogue  # noqa: E402
+import corpus
+from coinstall.artifacts import open_artifact
+from coinstall.files.verdict import classify, judge, wants_content
+from coinstall.runtimes import catalogue
 
 
 def main() -> int:
