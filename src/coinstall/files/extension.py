@@ -656,6 +656,14 @@ def untagged_mismatch(elf: LinkInfo | None, runtime: Runtime) -> str | None:
             return (f"uses stable-ABI symbols added in {m.baseline[0]}.{m.baseline[1]}, newer "
                     f"than {runtime.id}")
         return _table_mismatch(elf.python_imports, runtime)
+    table = abi_data.load().table_for(runtime)
+    missing: frozenset[str] = frozenset()
+    if table is not None and table.complete:
+        missing = elf.python_imports - table.symbols
+        hard = missing - table.varies
+        if hard:
+            more = f" and {len(hard) - 1} more" if len(hard) > 1 else ""
+            return f"{runtime.id} does not export {min(hard)}{more}"
     if runtime.free_threaded and not m.freethreaded:
         # a GIL build's Py_DECREF calls _Py_Dealloc (3.8+); a free-threaded one calls
         # _Py_MergeZeroLocalRefcount/_Py_DecRefShared instead
@@ -664,15 +672,8 @@ def untagged_mismatch(elf: LinkInfo | None, runtime: Runtime) -> str | None:
                     f"free-threaded build's reference counting): {runtime.id} cannot load it "
                     "(PEP 703, PEP 803)")
         return CannotTell("no imported symbol tells a GIL build from a free-threaded one")
-    table = abi_data.load().table_for(runtime)
-    if table is not None and table.complete:
-        missing = elf.python_imports - table.symbols
-        hard = missing - table.varies
-        if hard:
-            more = f" and {len(hard) - 1} more" if len(hard) > 1 else ""
-            return f"{runtime.id} does not export {min(hard)}{more}"
-        if missing:
-            return CannotTell(f"{min(missing)} is exported by some {v[0]}.{v[1]} releases only")
+    if missing:  # only some interpreters of the runtime export it
+        return CannotTell(f"{min(missing)} is exported by some {v[0]}.{v[1]} releases only")
     why = _excluded(elf.python_imports - abi_data.load().debug - abi_data.load().freethreaded,
                     v, abi_data.load().release_chain)
     if why is not None:
