@@ -93,6 +93,19 @@ WHEELS: dict[str, str] = {
     "cryptography-abi3-macos-universal2": (
         "cryptography-43.0.3-cp39-abi3-macosx_10_9_universal2.whl"
     ),
+    # --- issue 18: orjson's musllinux wheels; cp38-cp310 name their module
+    # .cpython-3X-x86_64-linux-gnu.so (CPython <= 3.10 on musl says -linux-gnu), cp311+ -linux-musl
+    "orjson-musl-cp38": "orjson-3.10.12-cp38-cp38-musllinux_1_2_x86_64.whl",
+    "orjson-musl-cp39": "orjson-3.10.12-cp39-cp39-musllinux_1_2_x86_64.whl",
+    "orjson-musl-cp310": "orjson-3.10.12-cp310-cp310-musllinux_1_2_x86_64.whl",
+    "orjson-musl-cp311": "orjson-3.10.12-cp311-cp311-musllinux_1_2_x86_64.whl",
+    "orjson-musl-cp312": "orjson-3.10.12-cp312-cp312-musllinux_1_2_x86_64.whl",
+    "orjson-musl-cp313": "orjson-3.10.12-cp313-cp313-musllinux_1_2_x86_64.whl",
+    # msgpack's version-specific modules (untagged copies: tests/test_untagged_truth.py)
+    "msgpack-cp310": "msgpack-1.1.0-cp310-cp310-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+    "msgpack-cp311": "msgpack-1.1.0-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+    "msgpack-cp312": "msgpack-1.1.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+    "msgpack-cp313": "msgpack-1.1.0-cp313-cp313-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
 }
 
 #: pip constraints for the ``coinstall share`` tests and benchmark: every version pip may pick
@@ -174,6 +187,17 @@ WHEEL_SHA256: dict[str, str] = {  # name -> sha256 of WHEELS[name]
         "0c580952eef9bf68c4747774cde7ec1d85a6e61de97281f2dba83c7d2c806362"),
     "cryptography-abi3-macos-universal2": (
         "8ac43ae87929a5982f5948ceda07001ee5e83227fd69cf55b109144938d96984"),
+    # --- issue 18 (musl)
+    "orjson-musl-cp38": "5535163054d6cbf2796f93e4f0dbc800f61914c0e3c4ed8499cf6ece22b4a3da",
+    "orjson-musl-cp39": "ff31d22ecc5fb85ef62c7d4afe8301d10c558d00dd24274d4bbe464380d3cd69",
+    "orjson-musl-cp310": "7a3273e99f367f137d5b3fecb5e9f45bcdbfac2a8b2f32fbc72129bbd48789c2",
+    "orjson-musl-cp311": "038d42c7bc0606443459b8fe2d1f121db474c49067d8d14c6a075bbea8bf14dd",
+    "orjson-musl-cp312": "16135ccca03445f37921fa4b585cff9a58aa8d81ebcb27622e69bfadd220b32c",
+    "orjson-musl-cp313": "5f29c5d282bb2d577c2a6bbde88d8fdcc4919c593f806aac50133f01b733846e",
+    "msgpack-cp310": "d8ce0b22b890be5d252de90d0e0d119f363012027cf256185fc3d474c44b1b9e",
+    "msgpack-cp311": "5e1da8f11a3dd397f0a32c76165cf0c4eb95b31013a94f6ecc0b280c05c91b59",
+    "msgpack-cp312": "17fb65dd0bec285907f68b15734a993ad3fc94332b5bb21b0435846228de1f39",
+    "msgpack-cp313": "0907e1a7119b337971a689153665764adc34e89175f9a34793307d9def08e6ca",
 }
 
 DEB_SHA256: dict[str, str] = {  # name -> sha256 of DEBS[name]

@@ -132,7 +132,9 @@ def test_issue_command_json(corpus_wheels: dict[str, Path], corpus_debs: dict[st
     for a in report["artifacts"]:
         assert set(a) >= {"path", "format", "name", "version", "files", "findings"}
         for f in a["files"]:
-            assert set(f) == {"path", "kind", "usable_by"}
+            # issue 18: extension modules also carry the third state, cannot_tell
+            assert set(f) == {"path", "kind", "usable_by"} | (
+                {"cannot_tell"} if f["kind"] == "extension" else set())
             assert f["usable_by"] is None or set(f["usable_by"]) <= set(ids)
     yaml = report["artifacts"][1]
     so = next(f for f in yaml["files"] if f["kind"] == "extension")

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import functools
 import io
+import itertools
 import posixpath
 import re
 import struct
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Protocol
 
@@ -24,6 +26,8 @@ from coinstall.runtimes.model import Runtime
 if TYPE_CHECKING:
     from elftools.elf.elffile import ELFFile
     from elftools.elf.sections import SymbolTableSection
+
+    from coinstall.runtimes.abi import ExportTable
 
 #: Names that can hold an extension module on some platform.
 EXTENSION_ENDINGS = (".so", ".pyd", ".dylib", ".sl", ".dll")
@@ -125,6 +129,7 @@ class ExtName:
         return f"cp{v}{self.flags}" if self.implementation == "cpython" else f"pp{v}"
 
 
+@functools.lru_cache(maxsize=4096)  # the verdict asks once per runtime for the same name
 def parse_ext_name(filename: str) -> ExtName | None:
     """Parse the base name of an extension module; None if it is not an extension name."""
     m = _EXT.match(filename)
@@ -395,6 +400,29 @@ def init_mismatch(elf: LinkInfo | None, stem: str, runtime: Runtime) -> str | No
     return f"no init{stem} function"
 
 
+#: The first CPython whose free-threaded build loads a stable-ABI module: 3.15 and abi3t
+#: (PEP 803; CPython commit 2452324, gh-146636).
+ABI3T_SINCE = (3, 15)
+
+
+def stable_abi_build_mismatch(kind: str, runtime: Runtime) -> str | None:
+    """Why a free-threaded ``runtime`` cannot use a stable-ABI module of name kind ``kind``
+    (``"abi3"``: an ``.abi3.so`` name, or a ``.pyd`` linked to ``python3.dll``), or None.
+
+    Free-threaded CPython 3.13 and 3.14 list ``.abi3.so`` in ``EXTENSION_SUFFIXES``
+    (``Python/dynload_shlib.c``), but an abi3 module is built for the GIL build's object
+    layout: "Extensions built for GIL-enabled builds of CPython will fail to load (or crash)
+    on free-threaded builds" (PEP 803; observed: cryptography's and psutil's ``.abi3.so``
+    segfault a 3.13t on import, ``../reference/real-interpreters.md``).  From 3.15 the
+    free-threaded build drops ``.abi3.so`` and loads ``.abi3t.so`` (the suffix list says so).
+    """
+    if kind == "abi3" and runtime.implementation == "cpython" and runtime.free_threaded \
+            and runtime.version < ABI3T_SINCE:
+        return (f"an abi3 module is built for GIL-enabled CPython: {runtime.id} finds "
+                f".abi3.so but cannot load it (PEP 803; abi3t from 3.15)")
+    return None
+
+
 def symbols_mismatch(elf: LinkInfo | None, runtime: Runtime) -> str | None:
     """Why ``runtime`` lacks a stable-ABI symbol the object needs, or None.
 
@@ -418,4 +446,268 @@ def symbols_mismatch(elf: LinkInfo | None, runtime: Runtime) -> str | None:
     if base is not None and runtime.version < base:
         return (f"uses stable-ABI symbols added in {base[0]}.{base[1]}, newer than "
                 f"{runtime.id}")
+    return _table_mismatch(elf.python_imports, runtime)
+
+
+def _table_mismatch(imports: frozenset[str], runtime: Runtime) -> str | None:
+    """Why ``runtime`` lacks one of ``imports`` by its complete export table (read from real
+    interpreters, :mod:`coinstall.runtimes.abi`), or None (no such table, or nothing lacking).
+    The manifest dates a symbol when it was *stabilised*, a table says what a build exports:
+    ``PyThread_get_thread_native_id`` is "3.2" in ``Misc/stable_abi.toml``, exported from 3.8.
+    """
+    if runtime.platform != "linux" or runtime.implementation != "cpython":
+        return None
+    from coinstall.runtimes import abi as abi_data
+
+    table = abi_data.load().table_for(runtime)
+    if table is None or not table.complete:
+        return None
+    hard = imports - table.symbols - table.varies
+    if hard:
+        more = f" and {len(hard) - 1} more" if len(hard) > 1 else ""
+        return f"{runtime.id} does not export {min(hard)}{more}"
     return None
+
+
+class CannotTell(str):
+    """A reason that is no verdict: the binary leaves it open whether the runtime loads the
+    module (JSON ``files[].cannot_tell``, docs/json-format.md).  A runtime with this reason is
+    not listed as usable."""
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True)
+class ModuleAbi:
+    """What an extension module's imported interpreter symbols say about the build it is for.
+
+    Attributes:
+        imports: the ``Py*``/``_Py*`` symbols it imports.
+        pypy: the first PyPy cpyext name imported (``PyPyErr_SetString``), None if none.
+        python2: the first Python 2 module function imported (``Py_InitModule4_64``).
+        debug: the first debug-build marker imported (``_Py_NegativeRefcount``).
+        freethreaded: the first free-threaded marker imported (``_Py_DecRefShared``).
+        limited: True when every import is in the stable ABI manifest (a limited-API build).
+        baseline: for a limited-API module, the version its newest stable-ABI symbol needs.
+        ucs: ``"UCS2"``/``"UCS4"`` for a Python 2 module using unicode functions, else None.
+        versions: the CPython lines whose exported symbols can satisfy it (see
+            :func:`module_abi`), ascending; for a limited-API module, not computed (empty).
+    """
+
+    imports: frozenset[str]
+    pypy: str | None
+    python2: str | None
+    debug: str | None
+    freethreaded: str | None
+    limited: bool
+    baseline: tuple[int, int] | None
+    ucs: str | None
+    versions: tuple[tuple[int, int], ...]
+
+
+def _first(names: Iterable[str]) -> str | None:
+    return min(names, default=None)
+
+
+def _excluded(imports: frozenset[str], v: tuple[int, int],
+              chain: tuple[ExportTable, ...]) -> str | None:
+    """Why CPython line ``v`` lacks one of ``imports``, told from the complete release tables
+    around it, or None.  A line with its own complete table: a symbol it does not export.  A
+    line newer than a table: a symbol the newest older table dropped although an older one
+    exported it (removed: CPython does not bring a removed private name back).  A line older
+    than every table: a symbol the oldest table lacks but a newer one exports (added later)."""
+    own = next((t for t in chain if t.version == v), None)
+    if own is not None:
+        hard = imports - own.symbols - own.varies
+        if hard:
+            more = f" and {len(hard) - 1} more" if len(hard) > 1 else ""
+            return f"CPython {v[0]}.{v[1]} does not export {min(hard)}{more}"
+        return None
+    lower = [t for t in chain if t.version < v]
+    higher = [t for t in chain if t.version > v]
+    if lower:
+        newest = lower[-1]
+        gone = {s for s in imports - newest.symbols
+                if any(s in t.symbols for t in lower[:-1])}
+        if gone:
+            s = min(gone)
+            return (f"{s} is gone from CPython {newest.version[0]}.{newest.version[1]} on "
+                    f"(read from the interpreters), so {v[0]}.{v[1]} lacks it")
+    if higher and not lower:
+        oldest = higher[0]
+        new = {s for s in imports - oldest.symbols if any(s in t.symbols for t in higher[1:])}
+        if new:
+            s = min(new)
+            first = next(t.version for t in higher if s in t.symbols)
+            return f"{s} first appears in CPython {first[0]}.{first[1]}, after {v[0]}.{v[1]}"
+    return None
+
+
+#: The CPython 3 lines a full-API module can have been built for (the catalogue's).
+_LINES = tuple((3, m) for m in range(2, 16))
+
+
+@functools.lru_cache(maxsize=1024)  # asked once per runtime for the same module
+def module_abi(imports: frozenset[str]) -> ModuleAbi:
+    """Read a module's imports against the runtimes' export tables
+    (:mod:`coinstall.runtimes.abi`, read from real interpreters and ``Misc/stable_abi.toml``).
+
+    ``versions``: for a full-API CPython 3 module, every line 3.2-3.15 not excluded by
+    :func:`_excluded` (a line's own complete table must export every import; lines without one
+    are excluded only by a symbol removed before or added after them).
+    """
+    from coinstall.runtimes import abi as abi_data
+
+    data = abi_data.load()
+    pypy = _first(s for s in imports if s.startswith(data.pypy_prefix))
+    py2 = _first(imports & data.python2)
+    debug = _first(imports & data.debug)
+    ft = _first(imports & data.freethreaded)
+    ucs = ("UCS4" if any(s.startswith("PyUnicodeUCS4_") for s in imports) else
+           "UCS2" if any(s.startswith("PyUnicodeUCS2_") for s in imports) else None)
+    limited = bool(imports) and not (pypy or py2 or debug or ft) and all(
+        _stable_added(s) is not None for s in imports)
+    baseline = stable_abi_baseline(imports) if limited else None
+    versions: tuple[tuple[int, int], ...] = ()
+    if not limited and not pypy and not py2:
+        chain = data.release_chain
+        # a debug or free-threaded module also imports its build's own names: the release
+        # tables tell the version from the rest
+        plain = imports - data.debug - data.freethreaded
+        versions = tuple(v for v in _LINES if _excluded(plain, v, chain) is None)
+    return ModuleAbi(imports, pypy, py2, debug, ft, limited, baseline, ucs, versions)
+
+
+def _stable_added(name: str) -> tuple[int, int] | None:
+    import abi3info
+    from abi3info.models import Symbol
+
+    sym = Symbol(name)
+    item = abi3info.FUNCTIONS.get(sym) or abi3info.DATAS.get(sym)
+    return None if item is None else (item.added.major, item.added.minor)
+
+
+def _span(vs: Iterable[tuple[int, int]]) -> str:
+    """``3.10-3.12`` for consecutive lines, else ``3.8, 3.10``."""
+    vs = sorted(vs)
+    if len(vs) > 1 and all(b == (a[0], a[1] + 1) for a, b in itertools.pairwise(vs)):
+        return f"{vs[0][0]}.{vs[0][1]}\u2013{vs[-1][0]}.{vs[-1][1]}"
+    return ", ".join(f"{a}.{b}" for a, b in vs)
+
+
+def untagged_mismatch(elf: LinkInfo | None, runtime: Runtime) -> str | None:
+    """Why a CPython ``runtime`` that finds an untagged module (``NAME.so``) cannot load it,
+    a :class:`CannotTell` when its symbols leave that open, or None when it can.
+
+    The file name says nothing (every CPython tries ``NAME.so``), so the imported symbols
+    decide (:func:`module_abi`): a PyPy module (``PyPy*`` names), a Python 2 one
+    (``Py_InitModule4*``), a debug build's (``_Py_NegativeRefcount``, ``_Py_RefTotal``, ...),
+    a free-threaded build's (``_Py_DecRefShared``, ``_Py_MergeZeroLocalRefcount``) need such
+    a runtime; a limited-API module is judged as abi3 (its baseline; not on a free-threaded
+    build before 3.15, PEP 803); a full-API module needs a runtime whose exported symbols cover
+    every import, of the one CPython line its symbols leave possible: when they leave several
+    ("built for one of 3.10-3.12"), no runtime is certainly usable.  CPython opens modules
+    with ``RTLD_NOW``: one missing symbol fails the import.
+    """
+    if elf is None or not elf.symbols_read or runtime.implementation != "cpython" \
+            or runtime.platform != "linux" or not elf.python_imports:
+        return None
+    from coinstall.runtimes import abi as abi_data
+
+    m = module_abi(elf.python_imports)
+    v = runtime.version
+    if m.pypy:
+        return f"a PyPy module (imports {m.pypy})"
+    if v[0] == 2:
+        if not m.python2 and m.limited:
+            return "a Python 3 module (imports only Python 3's stable ABI)"
+        if m.debug and not runtime.debug:
+            return f"built for a debug Python 2 (imports {m.debug})"
+        if runtime.debug and not m.debug:
+            return "a release-build module: a debug Python 2 (Py_TRACE_REFS) cannot load it"
+        ucs = "UCS4" if "u" in runtime.abiflags else "UCS2"
+        if m.ucs and m.ucs != ucs:
+            return f"built for a {m.ucs} Python 2, {runtime.id} is {ucs}"
+        table = abi_data.load().table_for(runtime)
+        if table is not None and table.complete:
+            hard = elf.python_imports - table.symbols - table.varies
+            if hard:
+                return f"{runtime.id} does not export {min(hard)}"
+        return None
+    if m.python2:
+        return f"a Python 2 module (imports {m.python2})"
+    if m.debug and not runtime.debug:
+        return f"built for a debug CPython (imports {m.debug})"
+    if m.freethreaded and not runtime.free_threaded:
+        return f"built for a free-threaded CPython (imports {m.freethreaded})"
+    if runtime.debug and v < (3, 8) and not m.debug:
+        return "a release-build module: debug CPython before 3.8 loads only debug modules"
+    if m.limited:
+        if runtime.free_threaded:
+            if v < ABI3T_SINCE:
+                return (f"a limited-API (abi3) module: {runtime.id} cannot load the GIL "
+                        "build's stable ABI (PEP 803)")
+            if not any(e.startswith("PyModExport_") for e in elf.init_exports):
+                return ("a limited-API module without a PEP 793 PyModExport_ hook is not "
+                        f"abi3t: {runtime.id} cannot load it (PEP 803)")
+            return CannotTell("a limited-API module with a PEP 793 export hook: built for "
+                              "abi3t or for abi3, cannot tell which")
+        if m.baseline is not None and v < m.baseline:
+            return (f"uses stable-ABI symbols added in {m.baseline[0]}.{m.baseline[1]}, newer "
+                    f"than {runtime.id}")
+        return _table_mismatch(elf.python_imports, runtime)
+    table = abi_data.load().table_for(runtime)
+    missing: frozenset[str] = frozenset()
+    if table is not None and table.complete:
+        missing = elf.python_imports - table.symbols
+        hard = missing - table.varies
+        if hard:
+            more = f" and {len(hard) - 1} more" if len(hard) > 1 else ""
+            return f"{runtime.id} does not export {min(hard)}{more}"
+    if runtime.free_threaded and not m.freethreaded:
+        # a GIL build's Py_DECREF calls _Py_Dealloc (3.8+); a free-threaded one calls
+        # _Py_MergeZeroLocalRefcount/_Py_DecRefShared instead
+        if "_Py_Dealloc" in elf.python_imports:
+            return ("built for a GIL-enabled CPython (imports _Py_Dealloc, none of the "
+                    f"free-threaded build's reference counting): {runtime.id} cannot load it "
+                    "(PEP 703, PEP 803)")
+        return CannotTell("no imported symbol tells a GIL build from a free-threaded one")
+    if missing:  # only some interpreters of the runtime export it
+        return CannotTell(f"{min(missing)} is exported by some {v[0]}.{v[1]} releases only")
+    why = _excluded(elf.python_imports - abi_data.load().debug - abi_data.load().freethreaded,
+                    v, abi_data.load().release_chain)
+    if why is not None:
+        return why
+    complete = table is not None and table.complete
+    if m.versions == (v,) and (complete or not (m.debug or m.freethreaded)):
+        return None
+    if len(m.versions) > 1:
+        return CannotTell(f"built for one of CPython {_span(m.versions)}; cannot tell which")
+    return CannotTell(f"no table of {runtime.id}'s exported symbols to compare with")
+
+
+def built_for(imports: frozenset[str]) -> str:
+    """What a module's imported symbols say it was built for, as a phrase for findings:
+    ``"a PyPy module (imports PyPyErr_SetString)"``, ``"a limited-API module (stable ABI
+    3.9)"``, ``"CPython 3.12 (by its symbols)"``, ``"one of CPython 3.13\u20133.14 (its symbols
+    cannot tell which)"``; see :func:`module_abi`."""
+    if not imports:
+        return "no interpreter symbols (nothing to tell its build from)"
+    m = module_abi(imports)
+    if m.pypy:
+        return f"a PyPy module (imports {m.pypy})"
+    if m.python2:
+        return f"a Python 2 module (imports {m.python2})"
+    flavour = ("a free-threaded " if m.freethreaded else "") + ("debug " if m.debug else "")
+    if m.limited:
+        base = f"{m.baseline[0]}.{m.baseline[1]}" if m.baseline else "3.2"
+        return f"a limited-API module (stable ABI {base}+, which the name .abi3.so says)"
+    what = f"{flavour}CPython".replace("a free-threaded CPython", "free-threaded CPython")
+    evidence = (f" (imports {m.freethreaded})" if m.freethreaded else
+                f" (imports {m.debug})" if m.debug else "")
+    if len(m.versions) == 1:
+        v = m.versions[0]
+        return f"{what} {v[0]}.{v[1]} by its symbols{evidence}"
+    if m.versions:
+        return f"one of {what} {_span(m.versions)} (its symbols cannot tell which){evidence}"
+    return f"a {what} build no export table here matches{evidence}"

@@ -84,10 +84,15 @@ class Judgement:
         usable: ``path -> frozenset of runtime ids`` that can use the file (files of kind
             ``other`` are absent: no runtime decision applies).
         reasons: ``path -> {runtime id: reason}`` for the runtimes that cannot.
+        cannot_tell: ``path -> frozenset of runtime ids`` whose verdict the file's bytes leave
+            open (an untagged module whose symbols fit several CPython lines: "built for one of
+            3.10-3.12; cannot tell which"); they are not in ``usable`` and their reason is in
+            ``reasons``.  Only files with such runtimes have an entry.
     """
 
     usable: dict[str, frozenset[str]] = field(default_factory=dict)
     reasons: dict[str, dict[str, str]] = field(default_factory=dict)
+    cannot_tell: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
 def wants_content(path: str, size: int) -> bool:
@@ -339,6 +344,10 @@ def judge(records: Sequence[FileRecord], runtimes: Iterable[Runtime]) -> Judgeme
                 why[rt.id] = reason
         out.usable[r.path] = frozenset(ok)
         out.reasons[r.path] = why
+        if r.kind == "extension":
+            open_ = frozenset(i for i, w in why.items() if isinstance(w, ext.CannotTell))
+            if open_:
+                out.cannot_tell[r.path] = open_
         if key is not None:
             shared[key] = (out.usable[r.path], why)
     return out
@@ -393,10 +402,19 @@ def _judge_extension(
     if r.elf_problem:
         return r.elf_problem
     obj: ext.LinkInfo | None = r.elf if r.elf is not None else r.binary
+    n = ext.parse_ext_name(name)
+    kind = n.kind if n is not None else "untagged"
+    if r.binary is not None and r.binary.format == "pe" and r.binary.python_dll == "python3.dll":
+        kind = "abi3"  # Windows: a stable-ABI module is a plain .pyd linked to python3.dll
     return (ext.elf_mismatch(r.elf, rt)
             or objfile.object_mismatch(r.binary, rt.platform, rt.machine, rt.id, rt.version,
                                        rt.abiflags, rt.implementation)
             or ext.init_mismatch(obj, stem, rt)
+            or ext.stable_abi_build_mismatch(kind, rt)
             # a PE module linked to pythonXY.dll is version-specific: no stable-ABI baseline
-            or (None if r.binary is not None and r.binary.python_dll is not None
+            # an untagged ELF module: its imported symbols decide (or leave it open); the
+            # stable-ABI baseline means nothing for a full-API one (the manifest dates when a
+            # symbol was stabilised, not when it appeared)
+            or (ext.untagged_mismatch(r.elf, rt) if kind == "untagged" and r.elf is not None
+                else None if r.binary is not None and r.binary.python_dll is not None
                 and not r.binary.stable_abi else ext.symbols_mismatch(obj, rt)))

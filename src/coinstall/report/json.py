@@ -21,11 +21,15 @@ def artifact_to_json(a: ArtifactResult, runtimes: Sequence[Runtime]) -> dict[str
         usable = a.judgement.usable.get(r.path)
         if usable is not None and usable not in lists:
             lists[usable] = sorted(usable)
-        files.append({
+        entry: dict[str, Any] = {
             "path": r.path,
             "kind": r.kind,
             "usable_by": lists[usable] if usable is not None else None,
-        })
+        }
+        if r.kind == "extension":
+            # the third state: runtimes whose verdict the module's bytes leave open
+            entry["cannot_tell"] = sorted(a.judgement.cannot_tell.get(r.path, ()))
+        files.append(entry)
     return {
         "path": a.info.path,
         "format": a.info.format,

@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from coinstall.files import extension as ext
 from coinstall.files.extension import ext_name
+from coinstall.files.location import in_scope
 from coinstall.files.objfile import ObjectInfo
 from coinstall.files.verdict import FileRecord
 from coinstall.rules import ArtifactContext, Finding, Rule, _abi, rule
@@ -140,9 +141,24 @@ def extension_untagged(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
             # dynload_win.c refuses a module linked to another version's pythonXY.dll
             continue
         why = _in_shared_tree(ctx, r)
+        if not why and ctx.info.format == "wheel" and any(
+                (_abi.tag_version(i) or (3, 0))[0] >= 3 for i, _a, _p in _abi.wheel_tags(ctx)):
+            # (Python 2 has no ABI tags in module names: a cp27 wheel's NAME.so is its norm)
+            why = ("a wheel's modules go to whichever site directory it is installed into, "
+                   "where every CPython 3 tries NAME.so")
+        if not why and ctx.info.format == "tree":
+            # the runtimes whose path has the file and whose suffixes take the name
+            finders = [i for i, rt in ctx.runtimes.items() if rt.implementation == "cpython"
+                       and ext.module_name(posixpath.basename(r.import_path), rt) is not None
+                       and in_scope(r.scope, rt, r.abs_path) is None]
+            if len(finders) > 1:
+                why = f"{len(finders)} runtimes here find it ({_some(sorted(finders), 3)})"
         if why:
             name = posixpath.basename(r.import_path)
-            yield self.finding(r.path, f"{name} has no ABI tag and {why}")
+            evidence = ""
+            if r.elf is not None and r.elf.symbols_read:
+                evidence = f"; its symbols say: {ext.built_for(r.elf.python_imports)}"
+            yield self.finding(r.path, f"{name} has no ABI tag and {why}{evidence}")
 
 
 @rule(
@@ -449,3 +465,117 @@ def extension_missing_for_runtime(self: Rule, ctx: ArtifactContext) -> Iterator[
             yield self.finding(
                 example[key], f"{mod} is built for {_abi.fmt_versions(have)} only; missing "
                               f"for {_abi.fmt_versions(missing)} ({sup.describe()})")
+
+
+def _wheel_abis(ctx: ArtifactContext) -> set[str]:
+    return {abi for _i, abi, _p in _abi.wheel_tags(ctx)}
+
+
+def _module_disagrees(r: FileRecord, abis: set[str]) -> str | None:
+    """Why an extension module contradicts the wheel's ABI tags, or None (see the rule)."""
+    n = ext_name(r.import_path)
+    if n is None or r.elf_problem:
+        return None
+    imports = r.elf.python_imports if r.elf is not None and r.elf.symbols_read else None
+    name = posixpath.basename(r.import_path)
+    if abis == {"none"}:
+        return (f"{name} is an extension module, but the wheel's ABI tag is none: installers "
+                "put it on every Python of the platform, whatever it was built for")
+    if abis <= {"abi3", "abi3t"}:
+        if n.kind == "soabi":
+            return (f"{name} is version-specific ({n.soabi_tag or n.implementation}) inside "
+                    f"a wheel tagged {'/'.join(sorted(abis))}: installers put it on every "
+                    "later CPython")
+        if n.kind == "untagged" and imports and not ext.module_abi(imports).limited:
+            return (f"{name} uses the full C-API (its symbols say: "
+                    f"{ext.built_for(imports)}) inside a wheel tagged "
+                    f"{'/'.join(sorted(abis))}")
+        return None
+    cp = {a for a in abis if a.startswith("cp") and a[2:3].isdigit()}
+    if not cp:
+        return None
+    ft_tag = all(a.rstrip("d").endswith("t") for a in cp)
+    gil_tag = not any(a.rstrip("d").endswith("t") for a in cp)
+    if n.kind == "soabi" and n.implementation == "cpython":
+        ft_name = "t" in n.flags
+        tags = ", ".join(sorted(cp))
+        if ft_tag and not ft_name:
+            return f"{name} is a GIL build's module inside a free-threaded wheel ({tags})"
+        if gil_tag and ft_name:
+            return f"{name} is a free-threaded module inside a GIL build's wheel ({tags})"
+        return None
+    if n.kind in ("abi3", "untagged") and imports:
+        m = ext.module_abi(imports)
+        if ft_tag and (n.kind == "abi3" or m.limited or not m.freethreaded) and not m.pypy:
+            return (f"{name} is built for a GIL-enabled CPython ({ext.built_for(imports)}) "
+                    f"inside a free-threaded wheel ({', '.join(sorted(cp))})")
+        if gil_tag and m.freethreaded:
+            return (f"{name} is built for a free-threaded CPython (imports {m.freethreaded}) "
+                    f"inside a GIL build's wheel ({', '.join(sorted(cp))})")
+    return None
+
+
+@rule(
+    "wheel-tag-module-mismatch",
+    severity="error",
+    summary="A wheel whose ABI tag says something its extension modules contradict: an abi3 "
+            "tag over a version-specific or full-API module, a none-ABI wheel holding an "
+            "extension module, a cp313t wheel with a GIL build's module or the reverse.",
+    why="Installers choose a wheel by its tags alone (pip, uv: packaging.tags): an abi3 wheel "
+        "goes to every later CPython, a none-ABI platform wheel to every Python of the "
+        "platform, a cp313t wheel to the free-threaded build.  A module built for another "
+        "ABI then fails to import (undefined symbol) or crashes the interpreter (a GIL "
+        "build's module on a free-threaded one, PEP 703/803).",
+    example="foo-1.0-cp39-abi3-manylinux_2_28_x86_64.whl holding foo/_core.cpython-312-"
+            "x86_64-linux-gnu.so, or foo-1.0-cp313-cp313t-...whl holding foo/_core.abi3.so",
+    fix="Tag the wheel for what its modules are (let the build backend compute the tag), or "
+        "build the modules for the tagged ABI (Py_LIMITED_API for abi3; the free-threaded "
+        "interpreter for cp313t).",
+    source="PEP 425, PEP 427 (wheel tags); PEP 384 (abi3); PEP 703, PEP 803 (free-threaded "
+           "builds, abi3t); abi3audit (an abi3 wheel's modules must be abi3)",
+    peers=("abi3audit:non-abi3-symbols",),
+    profiles=("wheel",),
+)
+def wheel_tag_module_mismatch(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
+    if ctx.info.format != "wheel":
+        return
+    abis = _wheel_abis(ctx)
+    if not abis:
+        return
+    for r in ctx.records:
+        if r.kind != "extension":
+            continue
+        why = _module_disagrees(r, abis)
+        if why:
+            yield self.finding(r.path, why)
+
+
+@rule(
+    "stable-abi-in-free-threaded-tree",
+    severity="error",
+    summary="An abi3 module (.abi3.so) inside a free-threaded runtime's own directory "
+            "(lib/python3.13t/).",
+    why="Free-threaded CPython 3.13 and 3.14 list .abi3.so among their suffixes, so the "
+        "module is found, but the stable ABI is the GIL build's: the import fails or crashes "
+        "(PEP 803: extensions built for GIL-enabled builds will fail to load, or crash, on "
+        "free-threaded builds).  From 3.15 the free-threaded build loads .abi3t.so only.",
+    example="/usr/lib64/python3.13t/site-packages/cryptography/hazmat/bindings/_rust.abi3.so",
+    fix="Install the project's cp313t wheel (or build it with the free-threaded interpreter); "
+        "from 3.15 build for abi3t (Py_TARGET_ABI3T, PEP 803).",
+    source="PEP 703; PEP 803; CPython Python/dynload_shlib.c (3.13/3.14 free-threaded "
+           "suffixes); python/cpython#120901",
+    peers=(),
+)
+def stable_abi_in_free_threaded_tree(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
+    for r in ctx.records:
+        if r.kind != "extension" or r.scope.kind != "versioned" or not r.scope.free_threaded:
+            continue
+        n = ext_name(r.import_path)
+        if n is None or n.kind != "abi3" or r.scope.version is None:
+            continue
+        v = r.scope.version
+        if v >= ext.ABI3T_SINCE:
+            continue  # 3.15t does not list .abi3.so: extension-tag-mismatch's finding
+        yield self.finding(r.path, f"{posixpath.basename(r.import_path)} is an abi3 module in "
+                                   f"{r.scope.describe()}: CPython {v[0]}.{v[1]}t finds it but "
+                                   "cannot load the GIL build's stable ABI")

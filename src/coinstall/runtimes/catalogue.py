@@ -90,6 +90,8 @@ class Catalogue:
         self._schemes: dict[str, dict[str, Any]] = data["schemes"]
         self._cpython: list[dict[str, Any]] = data["cpython"]
         self._pypy: list[dict[str, Any]] = data["pypy"]
+        self._musl_since = _version_key(data["musl"]["soabi_since"])
+        self._musl_cite: list[str] = data["musl"]["cite"]
         self._magic: dict[int, MagicOrigin] = {}
         self._known: dict[tuple[str, str | None, tuple[str, ...]], list[Runtime]] = {}
         for entry in self._cpython:
@@ -152,11 +154,17 @@ class Catalogue:
     ) -> Runtime | None:
         v = entry["version"]
         scheme = entry["scheme"]
+        cite: list[str] = entry["cite"]
+        # CPython <= 3.10 on musl names the glibc triplet in SOABI and its suffixes
+        soabi_triplet = triplet
+        if triplet and "-linux-musl" in triplet and _version_key(v) < self._musl_since:
+            soabi_triplet = triplet.replace("-linux-musl", "-linux-gnu")
+            cite = cite + self._musl_cite
         if vendor == "debian" and platform == "linux" and "debian_scheme" in entry:
             scheme = entry["debian_scheme"]
         else:
             vendor = "upstream"
-        subst = self._subst(v, abiflags, triplet)
+        subst = self._subst(v, abiflags, soabi_triplet)
         suffixes = self._suffixes(scheme, platform, abiflags, subst)
         if suffixes is None:
             return None
@@ -164,8 +172,8 @@ class Catalogue:
         soabi = None
         if major == 3 and minor >= 2 and platform != "win32":
             soabi = f"cpython-{subst['XY']}{abiflags}"
-            if minor >= 5 and platform == "linux" and triplet:
-                soabi += f"-{triplet}"
+            if minor >= 5 and platform == "linux" and soabi_triplet:
+                soabi += f"-{soabi_triplet}"
             elif minor >= 5 and platform == "darwin":
                 soabi += "-darwin"
         dev = tuple(m for lo, hi in entry.get("dev_magic", []) for m in range(lo, hi + 1))
@@ -187,7 +195,7 @@ class Catalogue:
             multiarch=triplet if platform == "linux" else None,
             platform=platform,
             vendor=vendor,
-            sources=self.cite(entry["cite"] + self._schemes[scheme]["cite"]),
+            sources=self.cite(cite + self._schemes[scheme]["cite"]),
         )
 
     def _pypy_record(
