@@ -17,6 +17,8 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -82,7 +84,11 @@ VARIANTS: dict[str, tuple[str, str, str]] = {
                         "1", "%{c}"),
     "nested3-lua": ("", "1",
                     '%{expand:%{expand:%{expand:%%%%{lua:io.open("M", "w"):write("x")}}}}'),
-    "header-shell": ("", "1", ""),  # %description header; see _spec
+    "lua-reads-dev-zero": ('%global l %%{lua:local f = io.open("/dev/zero", "rb") '
+                           'local s = f:read("a")}', "1", "%{l}"),
+    "macro-bomb": ("%define a0 xxxxxxxxxxxxxxxx\n" + "\n".join(
+        f"%define a{i} %{{a{i - 1}}}%{{a{i - 1}}}" for i in range(1, 31)), "1", "%{a30}"),
+    "header-shell": ("", "1", ""),  # %description header; see spec_text
     "direct-shell": ("", "1", "%(touch M)"),
     "direct-lua": ('%{lua:io.open("M", "w"):write("x")}', "1", ""),
     "direct-lua-expr": ("", "1", '%[lua:io.open("M", "w")]'),
@@ -220,3 +226,23 @@ def test_not_a_regular_file(tmp_path: Path, args: tuple[str, ...], kind: str) ->
     assert r.maxrss_mb < 300, r.maxrss_mb
     if kind == "fifo":
         assert stat.S_ISFIFO(os.stat(path).st_mode)
+
+
+def test_a_worker_that_cannot_be_confined_parses_nothing(tmp_path: Path) -> None:
+    """Fail closed: when the seccomp filter cannot be installed (here: libseccomp missing),
+    the worker parses no spec (one error line, exit 2) rather than parse it unconfined."""
+    spec = tmp_path / "plain.spec"
+    spec.write_text(SPEC.format(preamble="", release="1", description=""))
+    code = ("import sys\n"
+            "import coinstall.spec.sandbox as s\n"
+            "s.LIBSECCOMP = 'libseccomp-missing.so.0'\n"
+            "from coinstall.cli import main\n"
+            "sys.argv = ['coinstall', 'spec', 'lint', sys.argv[1]]\n"
+            "main()\n")
+    p = subprocess.run([sys.executable, "-c", code, str(spec)], capture_output=True,
+                       text=True, timeout=SECONDS)
+    assert p.returncode == 2, p.stderr
+    lines = [ln for ln in p.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "cannot load libseccomp-missing.so.0" in lines[0], p.stderr
+    ok = hostile.run("spec", "lint", str(spec), timeout=SECONDS)  # the same spec, confined
+    assert ok.rc in (0, 1), ok.err

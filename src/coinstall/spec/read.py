@@ -58,6 +58,10 @@ MAX_SPEC_BYTES = 4 * 1024 * 1024
 #: Seconds a spec with Lua may take to parse (in the worker process) before it is refused.
 LUA_TIMEOUT = 10.0
 
+#: The biggest answer (parse and expansions, JSON) coinstall takes from the parse worker; the
+#: largest of the spec corpus is 0.3 MB (python-rpm-macros' spec).
+MAX_ANSWER_BYTES = 64 * 1024 * 1024
+
 #: Sections that start a new part of a spec (rpm ``build/parseSpec.c`` ``partList``).
 SCRIPT_SECTIONS = ("prep", "generate_buildrequires", "conf", "build", "install", "check",
                    "clean")
@@ -336,11 +340,19 @@ def structure(path: str, text: str) -> tuple[list[Section], list[Tag],
     got = _ask(path, ("structure", path, text))
     if "split-error" in got:
         raise SpecError(path, 0, f"cannot split into sections: {got['split-error']}")
-    sections = [Section(n, a, st, pk, [(k, ln) for k, ln in lines])
-                for n, a, st, pk, lines in got["sections"]]
-    tags = [Tag(*t) for t in got["tags"]]
-    defs = [(n, b, k) for n, b, k in got["defs"]]
+    try:
+        sections = [Section(n, a, st, pk, [(k, ln) for k, ln in lines])
+                    for n, a, st, pk, lines in got["sections"]]
+        tags = [Tag(*t) for t in got["tags"]]
+        defs = [(n, b, k) for n, b, k in got["defs"]]
+    except (TypeError, ValueError, KeyError):  # not what a worker sends
+        raise SpecError(path, 0, _MALFORMED) from None
     return sections, tags, defs
+
+
+#: The error of an answer of the parse worker that is not of the shape it sends (a worker
+#: whose memory librpm corrupted).
+_MALFORMED = "librpm cannot parse it (malformed answer from the parse worker)"
 
 
 def _structure_in_worker(path: str, text: str) -> dict[str, Any]:
@@ -552,8 +564,11 @@ def read(path: str, macros_file: str | None, *, text: str | None = None,
 def _parse_with_rpm(doc: SpecDoc, macros_file: str | None) -> None:
     doc.macros_file = macros_file
     parsed = _parse_in_child(doc, ())
-    doc.expanded.update(parsed["expanded"])
-    _fill(doc, parsed)
+    try:
+        doc.expanded.update({str(k): str(v) for k, v in parsed["expanded"].items()})
+        _fill(doc, parsed)
+    except (TypeError, ValueError, KeyError, AttributeError):  # not what a worker sends
+        raise SpecError(doc.path, 0, _MALFORMED) from None
 
 
 def _expand_in_worker(doc: SpecDoc, text: str) -> None:
@@ -648,6 +663,10 @@ def _ask(path: str, request: tuple[Any, ...]) -> dict[str, Any]:
         worker.stop()
         raise SpecError(path, 0, f"librpm did not finish parsing it in "
                                  f"{LUA_TIMEOUT:g} s (a Lua loop?)") from None
+    except OverflowError:
+        worker.stop()
+        raise SpecError(path, 0, f"its parse and expansions are bigger than "
+                                 f"{MAX_ANSWER_BYTES} bytes (a macro bomb?)") from None
     if payload is None:  # the worker died
         status = worker.stop()
         if os.WIFSIGNALED(status):
@@ -785,8 +804,9 @@ class _Worker:
         """One answer; None if the worker died first.
 
         Raises:
-            TimeoutError: no answer by ``deadline`` (:func:`time.monotonic`)."""
-        buf = b""
+            TimeoutError: no answer by ``deadline`` (:func:`time.monotonic`).
+            OverflowError: the answer announces more than :data:`MAX_ANSWER_BYTES`."""
+        buf = bytearray()
         need = _FRAME.size
         size = None
         while len(buf) < need:
@@ -799,8 +819,10 @@ class _Worker:
             buf += chunk
             if size is None and len(buf) >= _FRAME.size:
                 (size,) = _FRAME.unpack_from(buf)
+                if size > MAX_ANSWER_BYTES:
+                    raise OverflowError(size)
                 need = _FRAME.size + size
-        return buf[_FRAME.size:need]
+        return bytes(buf[_FRAME.size:need])
 
     def stop(self) -> int:
         """End the worker (killed if it is still running); its wait status."""

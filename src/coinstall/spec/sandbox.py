@@ -8,7 +8,8 @@ unable to do harm whatever librpm is asked, by :func:`confine`, before it reads 
 * its standard input and output are ``/dev/null`` and its standard error a private memory file
   (a macro printing cannot write into coinstall's report or diff), and every other inherited
   file descriptor is closed but the two pipes to its parent;
-* it works in ``/`` (nothing relative to the user's directory), dumps no core, and when it runs
+* it works in ``/`` (nothing relative to the user's directory), dumps no core, may add at most
+  :data:`MEMORY_BYTES` to its address space, and when it runs
   as root it becomes ``nobody`` (no supplementary groups): what it can read is what any user
   can, not ``/etc/shadow``;
 * a seccomp filter (libseccomp, through ctypes: Debian's ``libseccomp2`` is on every machine
@@ -38,6 +39,10 @@ import pwd
 import resource
 from collections.abc import Callable
 from typing import Any
+
+#: Address space the worker may add to what it maps when it is confined (a macro bomb, Lua
+#: reading ``/dev/zero``, fails there: librpm then exits, and the spec is one error line).
+MEMORY_BYTES = 1024 * 1024 * 1024
 
 #: The soname of libseccomp 2 (Debian's ``libseccomp2``).
 LIBSECCOMP = "libseccomp.so.2"
@@ -188,6 +193,11 @@ def confine(keep: tuple[int, ...]) -> int:
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         _drop_root()
         resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))
+        # memory: what the process maps now (the interpreter, librpm) plus MEMORY_BYTES
+        with open("/proc/self/status", "rb") as f:
+            vm = next((int(ln.split()[1]) * 1024 for ln in f if ln.startswith(b"VmSize:")),
+                      0)
+        resource.setrlimit(resource.RLIMIT_AS, (vm + MEMORY_BYTES, vm + MEMORY_BYTES))
         _seccomp(os.getpid())
     except OSError as exc:
         raise SandboxError(f"cannot confine the parse worker: {exc}") from None
