@@ -8,12 +8,19 @@ mutation test ``tests/test_fuzz.py`` is the CI counterpart.
     .venv/bin/python fuzz/fuzz_readers.py deb --seconds 120
     .venv/bin/python fuzz/fuzz_readers.py rpm --seconds 120
     .venv/bin/python fuzz/fuzz_readers.py packages --seconds 120
+    .venv/bin/python fuzz/fuzz_readers.py spec --seconds 120
 
 Each input is written to a file under ``/dev/shm`` and read the way ``coinstall check`` reads a
 target (:func:`coinstall.check.check_artifact`: header, every member with digests, every file
 classified and judged, every rule run) or the way ``plan`` reads an index
-(:func:`coinstall.plan.indices.read_index`).  The documented errors
-(:class:`~coinstall.artifacts.ArtifactError`, :class:`~coinstall.plan.indices.IndexError_`) are
+(:func:`coinstall.plan.indices.read_index`), or a spec file the way ``spec lint`` and ``spec port``
+read it (:func:`coinstall.spec.lint.read_for`, every spec rule, a port to each target).  The
+spec seeds are real specs and the hostile ones of ``tests/test_spec_hostile.py`` (shell and Lua
+hidden in nested macros), with a dictionary of macro syntax; a spec that creates the marker file
+those seeds name, or any file in the work directory, is a crash too ("executed").  The
+documented errors
+(:class:`~coinstall.artifacts.ArtifactError`, :class:`~coinstall.plan.indices.IndexError_`,
+:class:`~coinstall.spec.read.SpecError`) are
 the expected outcome of bad input; any other exception is a *crash*: something
 :func:`coinstall.check.check_target` would still contain as an error line, but that a reader
 should have named.  Crashes are counted by signature (type, message head, innermost coinstall
@@ -39,7 +46,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
 with atheris.instrument_imports(include=["coinstall", "rpmfile", "debian", "zipfile",
-                                         "tarfile", "packaging", "elftools"]):
+                                         "tarfile", "packaging", "elftools", "specfile"]):
     from coinstall.artifacts import ArtifactError
     from coinstall.check import check_artifact
     from coinstall.config import Config
@@ -47,14 +54,25 @@ with atheris.instrument_imports(include=["coinstall", "rpmfile", "debian", "zipf
     from coinstall.rules import all_rules
     from coinstall.runtimes import catalogue as catalogue_mod
     from coinstall.runtimes.inventory import combine
+    from coinstall.spec.lint import MacroFiles, lint_doc, read_for
+    from coinstall.spec.port import TARGETS, port
+    from coinstall.spec.read import SpecError
 
 SUFFIX = {"wheel": "fuzz-1.0-py3-none-any.whl", "deb": "fuzz_1.0_all.deb",
-          "rpm": "fuzz-1.0-1.noarch.rpm", "packages": "Packages"}
+          "rpm": "fuzz-1.0-1.noarch.rpm", "packages": "Packages", "spec": "fuzz.spec"}
 SEEDS = {
     "wheel": ["six-1.16.0-py2.py3-none-any.whl", "attrs-24.2.0-py3-none-any.whl",
               "MarkupSafe-3.0.2-cp313-cp313-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"],
     "deb": ["python3-six_1.16.0-4_all.deb"],
 }
+#: Real specs the spec fuzzing starts from (beside the hostile ones).
+SPEC_SEEDS = ["fedora/python-ansicolor.spec", "epel7/python-scandir.spec",
+              "alt/python3.11-six.spec", "fedora/PyYAML.spec"]
+#: libFuzzer dictionary for specs: the macro syntax the hostile seeds hide code in.
+SPEC_TOKENS = ["%global ", "%define ", "%undefine ", "%%", "%{expand:", "%{lua:", "%[lua:",
+               "%(", "%{shescape:", "%{uncompress:", "%{load:", "%include ", "%{?", "%{!?",
+               "%{", "}", "io.open(", "os.execute(", "io.popen(", "posix.exec(", "rpm.expand(",
+               "touch ", "%%%%", "\\\n"]
 
 crashes: Counter[str] = Counter()
 examples: dict[str, str] = {}
@@ -81,6 +99,18 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="coinstall-fuzz-", dir="/dev/shm"
                                  if os.path.isdir("/dev/shm") else None))
     target = work / SUFFIX[args.format]
+    marker = work / "marker"
+    macro_files = MacroFiles(cfg.stack) if args.format == "spec" else None
+
+    def read_spec() -> None:
+        assert macro_files is not None
+        try:
+            doc, layout = read_for(str(target), macro_files)
+        except SpecError:
+            return
+        lint_doc(doc, layout, cfg)
+        for to in TARGETS:
+            port(doc, to)
 
     runs = 0
     start = time.monotonic()
@@ -94,6 +124,13 @@ def main() -> int:
         try:
             if args.format == "packages":
                 read_index("packages", str(target))
+            elif args.format == "spec":
+                read_spec()
+                made = sorted(set(os.listdir(work)) - {target.name, "seeds", "spec.dict"})
+                if made:
+                    for name in made:
+                        (work / name).unlink()
+                    raise RuntimeError(f"executed: the spec created {made}")
             else:
                 check_artifact(str(target), runtimes, cat, cfg, digests=True)
         except (ArtifactError, IndexError_):
@@ -110,6 +147,17 @@ def main() -> int:
     if args.format == "rpm":
         files = sorted(glob.glob(str(REPO / "tests/data/rpm/*.rpm")),
                        key=os.path.getsize)[:4]
+    elif args.format == "spec":
+        files = [str(REPO / "tests/data/spec" / n) for n in SPEC_SEEDS]
+        sys.path.insert(0, str(REPO / "tests"))
+        from test_spec_hostile import VARIANTS, spec_text
+
+        for name in VARIANTS:
+            (seeds / f"hostile-{name}.spec").write_text(spec_text(name, marker))
+        (work / "spec.dict").write_text("".join(
+            '"' + t.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\x0A") + '"\n'
+            for t in SPEC_TOKENS))
+        rest.append(f"-dict={work / 'spec.dict'}")
     elif args.format == "packages":
         files = []
         text = b"".join(

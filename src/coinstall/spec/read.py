@@ -11,25 +11,33 @@ Glue written here, because the libraries lack it:
   define parametric macros (``%py3_dist foo``), so the stack macros are loaded with
   ``%{load:}`` and ``rpm.spec`` is called here;
 * the line of a librpm error: librpm prints ``error: line N: ...`` on stderr, which
-  :func:`specfile.context_management.capture_stderr` captures.
+  :func:`_capture` captures.
 
-Nothing is executed: the content is passed through ``specfile``'s sanitizer first (shell
-expansions ``%(...)`` and impure Lua are replaced or dropped, specfile 0.40), so librpm runs no
-command of the spec; and librpm parses in a forked worker process (:func:`_parse_in_child`), so
-a spec that crashes or hangs librpm is that spec's one error line.
+Nothing of the spec is executed, by construction: every librpm call on a spec's text (the
+section split, the parse, every expansion) is made in a forked worker process
+(:class:`_Worker`) that :func:`coinstall.spec.sandbox.confine` has made unable to start a
+program, create or change a file, or write anywhere but its pipes, before it reads any spec
+(seccomp, ``nobody``); this process calls librpm on no text of a spec.  The worker's Lua also
+loses ``os.execute``, ``io.popen``, writing ``io.open`` and the like (:data:`_LUA_NEUTER`),
+and specfile's sanitizer still replaces the shell expansions and impure Lua it recognises
+(specfile 0.40) so that a spec using them reads as it did.  A spec that crashes or hangs
+librpm is that spec's one error line (the worker is killed or dead; the next spec gets a new
+one).
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import os
 import pickle
 import re
 import select
 import signal
+import stat
 import struct
-import tempfile
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -37,16 +45,22 @@ from typing import Any
 
 import rpm
 from specfile.constants import TAG_NAMES
-from specfile.context_management import capture_stderr
+from specfile.exceptions import RPMException
 from specfile.macro_definitions import MacroDefinitions
 from specfile.sanitizer import Sanitizer
 from specfile.sections import Sections
+
+from coinstall.spec import sandbox
 
 #: Specs bigger than this are refused (the largest real spec of the corpus is 35 kB).
 MAX_SPEC_BYTES = 4 * 1024 * 1024
 
 #: Seconds a spec with Lua may take to parse (in the worker process) before it is refused.
 LUA_TIMEOUT = 10.0
+
+#: The biggest answer (parse and expansions, JSON) coinstall takes from the parse worker; the
+#: largest of the spec corpus is 0.3 MB (python-rpm-macros' spec).
+MAX_ANSWER_BYTES = 64 * 1024 * 1024
 
 #: Sections that start a new part of a spec (rpm ``build/parseSpec.c`` ``partList``).
 SCRIPT_SECTIONS = ("prep", "generate_buildrequires", "conf", "build", "install", "check",
@@ -158,14 +172,15 @@ class SpecDoc:
         expansion or Lua written in ``text`` itself is not run (:func:`_expand_here`).
 
         The parse worker expands every text an :func:`expansion_query` names and sends the
-        results back (:attr:`expanded`); any other text makes this process parse the spec
-        once (:func:`_restore_context`, safe: the worker parsed it without crashing) and is
-        expanded here."""
+        results back (:attr:`expanded`); any other text makes the worker parse the spec
+        again and expand it (this process expands nothing)."""
         got = self.expanded.get(text)
         if got is None:
-            if _CONTEXT[0] is not self:
-                _restore_context(self)
-            got = self.expanded[text] = _expand_here(text)
+            if _CONTEXT[0] is self:  # in the worker, with this spec's macro context
+                got = self.expanded[text] = _expand_here(text)
+            else:
+                _expand_in_worker(self, text)
+                got = self.expanded.setdefault(text, text)
         return got
 
 
@@ -175,8 +190,8 @@ class SpecDoc:
 #: A text no query names is still expanded right (:meth:`SpecDoc.expand`), only slower.
 EXPANSION_QUERIES: list[Callable[[SpecDoc], Iterable[str]]] = []
 
-#: The :class:`SpecDoc` whose macro context librpm holds in this process (None: the
-#: system's or the stack macros' only).
+#: In the parse worker: the :class:`SpecDoc` whose macro context librpm holds (None: the
+#: system's or the stack macros' only, and always None in coinstall's own process).
 _CONTEXT: list[SpecDoc | None] = [None]
 
 
@@ -187,36 +202,73 @@ def expansion_query(fn: Callable[[SpecDoc], Iterable[str]]) -> Callable[[SpecDoc
     return fn
 
 
-def _expand_here(text: str) -> str:
-    """``text`` made inert (:func:`_inert`: its ``%(...)`` and Lua do not run) and expanded
-    in librpm's current macro context (``text`` if it fails)."""
+@contextlib.contextmanager
+def _capture() -> Iterator[list[bytes]]:
+    """What librpm writes to file descriptor 2 meanwhile, as lines (bytes, with their
+    newline).  A memory file (``memfd_create``) instead of specfile's ``capture_stderr``,
+    whose temporary file the worker's sandbox cannot create."""
+    lines: list[bytes] = []
+    sys.stderr.flush()
+    mem = os.memfd_create("coinstall-rpm-stderr", os.MFD_CLOEXEC)
+    saved = os.dup(2)
     try:
-        with capture_stderr():
+        os.dup2(mem, 2)
+        try:
+            yield lines
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+        os.lseek(mem, 0, os.SEEK_SET)
+        with os.fdopen(os.dup(mem), "rb") as f:
+            lines.extend(f.readlines())
+    finally:
+        os.close(saved)
+        os.close(mem)
+
+
+def _expand_here(text: str) -> str:
+    """In the worker: ``text`` made inert (:func:`_inert`: its ``%(...)`` and Lua are not
+    run) and expanded in librpm's current macro context (``text`` if it fails)."""
+    try:
+        with _capture():
             return str(rpm.expandMacro(_inert(text)))
     except rpm.error:
         return text
 
 
-def _restore_context(doc: SpecDoc) -> None:
-    """Parse ``doc`` in this process (already parsed safely by the worker) so that librpm's
-    macro context is the spec's: only for a text no :func:`expansion_query` named."""
-    _set_up(doc)
-    sanitized, _, _ = Sanitizer.sanitize(doc.text)
-    with tempfile.NamedTemporaryFile("w", suffix=".spec", encoding="utf-8",
-                                     errors="surrogateescape") as tmp:
-        tmp.write(sanitized)
-        tmp.flush()
-        with capture_stderr(), contextlib.suppress(ValueError, rpm.error):
-            rpm.spec(tmp.name, rpm.RPMSPEC_ANYARCH | rpm.RPMSPEC_FORCE)
-    _CONTEXT[0] = doc
-
-
-def _set_up(doc: SpecDoc) -> None:
-    """The stack macros and the spec's directories, as rpmbuild sets them."""
-    load_macros(doc.macros_file)
-    directory = os.path.dirname(os.path.abspath(doc.path))
+def _set_up(macros_file: str | None, directory: str) -> None:
+    """In the worker: the stack macros (``macros_file``: a path the worker can read) and the
+    spec's directories, as rpmbuild sets them."""
+    load_macros(macros_file)
     rpm.addMacro("_sourcedir", directory)
     rpm.addMacro("_specdir", directory)
+
+
+#: Lua run in the worker after each reset of librpm's configuration: the functions that start
+#: programs or change files are removed and ``io.open`` opens for reading only (the seccomp
+#: filter already makes them fail; this makes them fail early, with a Lua error).  rpm's Lua
+#: libraries: ``os``/``io`` (Lua 5.4), ``posix`` (luaposix subset), ``rpm`` (4.18: none runs
+#: a program; ``rpm.execute``/``rpm.spawn`` are 4.19's).
+_LUA_NEUTER = (
+    "%{lua:"
+    "for _, k in ipairs({'execute', 'remove', 'rename', 'exit', 'tmpname'}) do os[k] = nil end "
+    "io.popen = nil io.output = nil io.tmpfile = nil "
+    "local open = io.open "
+    "io.open = function(name, mode) "
+    "  if mode ~= nil and mode ~= 'r' and mode ~= 'rb' then "
+    "    return nil, name .. ': opening for writing is not allowed', 1 end "
+    "  return open(name, mode) end "
+    "if posix then for _, k in ipairs({'exec', 'execp', 'fork', 'spawn', '_exit', 'kill', "
+    "  'mkdir', 'rmdir', 'unlink', 'remove', 'rename', 'link', 'symlink', 'chmod', 'chown', "
+    "  'utime', 'mkfifo', 'umask', 'setenv', 'putenv', 'creat', 'open', 'dup2', 'pipe', "
+    "  'setuid', 'setgid', 'wait'}) do posix[k] = nil end end "
+    "if rpm then rpm.execute = nil rpm.spawn = nil rpm.redirect2null = nil end"
+    "}")
+
+
+def _neuter_lua() -> None:
+    with _capture():
+        rpm.expandMacro(_LUA_NEUTER)
 
 
 def _package_of(name: str, args: str) -> str | None:
@@ -255,8 +307,67 @@ def _inert(line: str) -> str:
     return _UNSAFE.sub("%%", line)
 
 
+class _HeaderContext:
+    """The ``context`` specfile's ``Sections.parse`` expands a section header's last word in:
+    specfile's own ``Macros.expand`` (``%global``/``%define``/``%undefine`` made no-ops
+    meanwhile), with librpm's messages taken by :func:`_capture`."""
+
+    @staticmethod
+    def expand(text: str, skip_parsing: bool = False) -> str:
+        for name in ("global", "define", "undefine"):
+            rpm.addMacro(name, "%{nil}")
+        try:
+            with _capture() as captured:
+                try:
+                    return str(rpm.expandMacro(text))
+                except rpm.error:
+                    pass
+            raise RPMException(stderr=captured)
+        finally:
+            for name in ("global", "define", "undefine"):
+                rpm.delMacro(name)
+
+
 def structure(path: str, text: str) -> tuple[list[Section], list[Tag],
                                                 list[tuple[str, str, int]]]:
+    """Sections, tags and macro definitions of ``text`` with line numbers
+    (:func:`_structure_here`, run in the parse worker: specfile's split expands section
+    headers through librpm).
+
+    Raises:
+        SpecError: specfile cannot split it, or librpm crashed or hung on it.
+    """
+    got = _ask(path, ("structure", path, text))
+    if "split-error" in got:
+        raise SpecError(path, 0, f"cannot split into sections: {got['split-error']}")
+    try:
+        sections = [Section(n, a, st, pk, [(k, ln) for k, ln in lines])
+                    for n, a, st, pk, lines in got["sections"]]
+        tags = [Tag(*t) for t in got["tags"]]
+        defs = [(n, b, k) for n, b, k in got["defs"]]
+    except (TypeError, ValueError, KeyError):  # not what a worker sends
+        raise SpecError(path, 0, _MALFORMED) from None
+    return sections, tags, defs
+
+
+#: The error of an answer of the parse worker that is not of the shape it sends (a worker
+#: whose memory librpm corrupted).
+_MALFORMED = "librpm cannot parse it (malformed answer from the parse worker)"
+
+
+def _structure_in_worker(path: str, text: str) -> dict[str, Any]:
+    """In the worker: :func:`_structure_here` as JSON data."""
+    try:
+        secs, tags, defs = _structure_here(path, text)
+    except Exception as exc:  # specfile's parser on hostile text
+        return {"split-error": str(exc)}
+    return {"sections": [[s.name, s.args, s.start, s.package, s.lines] for s in secs],
+            "tags": [[t.name, t.value, t.line, t.package] for t in tags],
+            "defs": [list(d) for d in defs]}
+
+
+def _structure_here(path: str, text: str) -> tuple[list[Section], list[Tag],
+                                                   list[tuple[str, str, int]]]:
     """Sections, tags and macro definitions of ``text`` with line numbers.
 
     Sections and macro definitions are specfile's (``Sections``, ``MacroDefinitions``), over
@@ -272,8 +383,9 @@ def structure(path: str, text: str) -> tuple[list[Section], list[Tag],
     # specfile moves a header's last token into the body when it expands to text starting
     # with a newline (``%description %_description``), which shifts every line count; with a
     # fresh macro context the spec's own definitions are undefined and the split never happens
-    rpm.reloadConfig()
-    secs = Sections.parse(safe)
+    _reset_config()
+    _neuter_lua()
+    secs = Sections.parse(safe, context=_HeaderContext())  # type: ignore[arg-type]
     out: list[Section] = []
     tags: list[Tag] = []
     n = 1
@@ -336,26 +448,82 @@ def _rpm_error(path: str, captured: list[bytes], fallback: str) -> SpecError:
     return SpecError(path, 0, msg)
 
 
-def load_macros(macros_file: str | None) -> None:
-    """Reset librpm's macro context to the system's and load ``macros_file`` over it."""
+#: The system configuration's macros whose body runs a shell (rpm 4.18 on Debian 12, ``rpm
+#: --showrc``: ``_smp_build_ncpus``, which ``%make_build`` and ``%_smp_mflags`` use,
+#: ``_make_output_sync``, ``_dbpath``) -> their value, computed once by the worker before it
+#: is confined (:func:`_freeze_shell_macros`) and defined as that plain value after each
+#: reset of the configuration (:func:`_reset_config`): the sandboxed worker cannot run
+#: their shell, and a spec reads as it read when librpm ran it.
+_SHELL_MACROS: dict[str, str] = {}
+
+_DUMP_ENTRY = re.compile(rb"^-?\d+[:=] (\S+)\t")
+
+
+def _freeze_shell_macros() -> None:
+    """In the worker, before it is confined: fill :data:`_SHELL_MACROS` from librpm's
+    ``%dump`` of the system configuration (no spec is loaded: these are the machine's files,
+    which rpmbuild runs the same way)."""
+    rpm.reloadConfig()
+    with _capture() as dump:
+        rpm.expandMacro("%dump")
+    bodies: dict[str, bytes] = {}
+    name = None
+    for line in dump:
+        m = _DUMP_ENTRY.match(line)
+        if m:
+            name = m.group(1).decode("utf-8", "replace")
+            bodies[name] = line[m.end():]
+        elif name is not None and not line.startswith(b"="):
+            bodies[name] += line
+    for name, body in bodies.items():
+        if "(" in name or b"%(" not in body:  # parametric, or runs no shell
+            continue
+        with _capture(), contextlib.suppress(rpm.error):
+            _SHELL_MACROS[name] = str(rpm.expandMacro(f"%{{{name}}}"))
+
+
+def _reset_config() -> None:
+    """In the worker: librpm's macro context reset to the system's, the shell-running
+    system macros as their values (:data:`_SHELL_MACROS`)."""
     _CONTEXT[0] = None
     rpm.reloadConfig()
+    for name, value in _SHELL_MACROS.items():
+        rpm.addMacro(name, value.replace("%", "%%"))
+
+
+def load_macros(macros_file: str | None) -> None:
+    """In the worker: reset librpm's macro context to the system's (:func:`_reset_config`),
+    load ``macros_file`` over it, and take the dangerous functions out of its Lua
+    (:data:`_LUA_NEUTER`)."""
+    _reset_config()
     if macros_file:
-        with capture_stderr():
+        with _capture():
             rpm.expandMacro(f"%{{load:{macros_file}}}")
+    _neuter_lua()
 
 
 Structure = tuple[list[Section], list[Tag], list[tuple[str, str, int]]]
 
 
 def read_text(path: str) -> str:
-    """A spec file's text (UTF-8; undecodable bytes kept as surrogate escapes).
+    """A spec file's text (UTF-8; undecodable bytes kept as surrogate escapes).  Only a
+    regular file is read (stat before open, and again on the open descriptor: a FIFO would
+    block for ever, ``/dev/zero`` never ends), at most :data:`MAX_SPEC_BYTES` + 1 bytes.
 
     Raises:
-        SpecError: unreadable, bigger than :data:`MAX_SPEC_BYTES`, or binary (a NUL byte).
+        SpecError: unreadable, not a regular file, bigger than :data:`MAX_SPEC_BYTES`, or
+            binary (a NUL byte).
     """
     try:
-        with open(path, "rb") as f:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise SpecError(path, 0, "not a regular file")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        with os.fdopen(fd, "rb") as f:
+            st = os.fstat(f.fileno())
+            if not stat.S_ISREG(st.st_mode):  # replaced between the stat and the open
+                raise SpecError(path, 0, "not a regular file")
+            if st.st_size > MAX_SPEC_BYTES:
+                raise SpecError(path, 0, f"bigger than {MAX_SPEC_BYTES} bytes: not a spec file")
             raw = f.read(MAX_SPEC_BYTES + 1)
     except OSError as exc:
         raise SpecError(path, 0, exc.strerror or str(exc)) from None
@@ -367,12 +535,9 @@ def read_text(path: str) -> str:
 
 
 def split(path: str, text: str) -> Structure:
-    """:func:`structure`, with whatever specfile's parser raises on hostile text turned into
-    this spec's :class:`SpecError`."""
-    try:
-        return structure(path, text)
-    except Exception as exc:  # specfile's parser on hostile text
-        raise SpecError(path, 0, f"cannot split into sections: {exc}") from None
+    """:func:`structure` (whatever specfile's parser raises on hostile text is this spec's
+    :class:`SpecError`)."""
+    return structure(path, text)
 
 
 def read(path: str, macros_file: str | None, *, text: str | None = None,
@@ -398,24 +563,19 @@ def read(path: str, macros_file: str | None, *, text: str | None = None,
 
 def _parse_with_rpm(doc: SpecDoc, macros_file: str | None) -> None:
     doc.macros_file = macros_file
-    # specfile's sanitizer drops %include lines (their content is not sanitized), so a
-    # missing include would go unnoticed: each is looked for here first
-    includes = [(k, m.group(1)) for k, text in enumerate(doc.lines, 1)
-                if (m := re.match(r"\s*%include\s+(\S+)", text))]
-    if includes:
-        _set_up(doc)
-        for k, written in includes:
-            target = _expand_here(written)
-            if not os.path.isfile(target):
-                raise SpecError(doc.path, k, f"%include {target}: no such file")
-    sanitized, _, _ = Sanitizer.sanitize(doc.text)
-    with tempfile.NamedTemporaryFile("w", suffix=".spec", dir=None, encoding="utf-8",
-                                     errors="surrogateescape") as tmp:
-        tmp.write(sanitized)
-        tmp.flush()
-        parsed = _parse_in_child(doc, tmp.name)
-    doc.expanded.update(parsed["expanded"])
-    _fill(doc, parsed)
+    parsed = _parse_in_child(doc, ())
+    try:
+        doc.expanded.update({str(k): str(v) for k, v in parsed["expanded"].items()})
+        _fill(doc, parsed)
+    except (TypeError, ValueError, KeyError, AttributeError):  # not what a worker sends
+        raise SpecError(doc.path, 0, _MALFORMED) from None
+
+
+def _expand_in_worker(doc: SpecDoc, text: str) -> None:
+    """Have the worker parse ``doc`` again and expand ``text`` in its macro context (a text
+    no :func:`expansion_query` named); the expansions land in ``doc.expanded``."""
+    with contextlib.suppress(SpecError):  # it parsed before; a text that fails is itself
+        doc.expanded.update(_parse_in_child(doc, (text,))["expanded"])
 
 
 def _fill(doc: SpecDoc, parsed: dict[str, Any]) -> None:
@@ -449,71 +609,139 @@ def _written_names(doc: SpecDoc) -> Iterator[str]:
             yield w.replace("%{name}", doc.name)
 
 
-def _parse_in_child(doc: SpecDoc, spec_file: str) -> dict[str, Any]:
-    """librpm's parse of ``spec_file`` (the sanitized text of ``doc``), done in a forked
-    worker process that sends back only what :class:`SpecDoc` keeps (JSON over a pipe):
-    librpm is C that has crashed (SIGSEGV) on mutated specs (``%autosetup -M-$1``, found by
+def _parse_in_child(doc: SpecDoc, extra: tuple[str, ...]) -> dict[str, Any]:
+    """librpm's parse of ``doc`` (its text through specfile's sanitizer, with the stack
+    macros ``doc.macros_file``), done in the confined worker process (:class:`_Worker`),
+    which sends back only what :class:`SpecDoc` keeps (JSON over a pipe): librpm is C that
+    has crashed (SIGSEGV) on mutated specs (``%autosetup -M-$1``, found by
     tests/test_fuzz.py) and hangs on a pure Lua loop (``while true do end``) that no signal
-    interrupts; in a worker, either is this spec's one error line (the worker is killed or
-    dead, the next spec gets a new one), and the run goes on.
+    interrupts, and a spec's macros may ask it to run a shell or Lua (the worker's sandbox
+    refuses).  In a worker, each is this spec's one error line, and the run goes on.
 
     librpm's macro context (the spec's ``%global``s) is per process and stays in the worker,
     so the worker also expands every text the :data:`EXPANSION_QUERIES` name (rules and
-    porter) and sends the expansions along: this process parses nothing.  Measured on
-    benchmarks/spec_bench.py's coinstall pass (141 specs, CPU of all processes): one fork
-    per spec and the same parse again in this process, as coinstall first did, 2.30 s; one
-    fork per spec returning the expansions, 1.89 s; this long-lived worker, 1.02 s.
+    porter) and ``extra``, and sends the expansions along: this process parses nothing.
+    Measured on benchmarks/spec_bench.py's coinstall pass (141 specs, CPU of all processes):
+    one fork per spec and the same parse again in this process, as coinstall first did,
+    2.30 s; one fork per spec returning the expansions, 1.89 s; this long-lived worker,
+    1.02 s.
 
     Raises:
-        SpecError: librpm refuses the spec (its own message and line), crashes, or does not
-            finish within :data:`LUA_TIMEOUT` seconds.
+        SpecError: an ``%include`` names no file, librpm refuses the spec (its own message
+            and line), crashes, or does not finish within :data:`LUA_TIMEOUT` seconds.
     """
     path = doc.path
+    macros = None
+    if doc.macros_file:  # coinstall's own file, sent as bytes: the worker may not read it
+        with open(doc.macros_file, "rb") as f:
+            macros = f.read()
+    directory = os.path.dirname(os.path.abspath(path))
+    result = _ask(path, ("parse", doc, macros, directory, EXPANSION_QUERIES, extra))
+    # an %include is looked for first (specfile's sanitizer drops %include lines, whose
+    # content it does not sanitize, so librpm would not notice a missing one): the worker
+    # expands the names, this process looks (relative to its directory, as rpmbuild does)
+    for k, target in result.get("includes", ()):
+        if not os.path.isfile(target):
+            raise SpecError(path, k, f"%include {target}: no such file")
+    if "error" in result:
+        raise _rpm_error(path, [e.encode() for e in result["error"]], "librpm cannot parse it")
+    return result
+
+
+def _ask(path: str, request: tuple[Any, ...]) -> dict[str, Any]:
+    """Send ``request`` to this process's worker; its JSON answer.
+
+    Raises:
+        SpecError: the worker crashed, timed out, or could not be confined."""
     worker = _Worker.get()
     # the queries go with each request (pickled by name): a module that registers one after
     # the worker was forked is imported there too
-    worker.send(pickle.dumps((doc, spec_file, EXPANSION_QUERIES), pickle.HIGHEST_PROTOCOL))
+    worker.send(pickle.dumps(request, pickle.HIGHEST_PROTOCOL))
     try:
         payload = worker.receive(time.monotonic() + LUA_TIMEOUT)
     except TimeoutError:
         worker.stop()
         raise SpecError(path, 0, f"librpm did not finish parsing it in "
                                  f"{LUA_TIMEOUT:g} s (a Lua loop?)") from None
+    except OverflowError:
+        worker.stop()
+        raise SpecError(path, 0, f"its parse and expansions are bigger than "
+                                 f"{MAX_ANSWER_BYTES} bytes (a macro bomb?)") from None
     if payload is None:  # the worker died
         status = worker.stop()
         if os.WIFSIGNALED(status):
             sig = signal.Signals(os.WTERMSIG(status)).name
             raise SpecError(path, 0, f"librpm crashed parsing it ({sig})")
         raise SpecError(path, 0, "librpm cannot parse it")
-    result: dict[str, Any] = json.loads(payload)
-    if "error" in result:
-        raise _rpm_error(path, [e.encode() for e in result["error"]], "librpm cannot parse it")
+    try:
+        result: dict[str, Any] = json.loads(payload)
+    except ValueError:
+        raise SpecError(path, 0, "librpm cannot parse it (garbled answer)") from None
+    if not isinstance(result, dict):
+        raise SpecError(path, 0, "librpm cannot parse it (garbled answer)")
+    if "fatal" in result:
+        worker.stop()
+        raise SpecError(path, 0, str(result["fatal"]))
     return result
 
 
-def _parse_here(doc: SpecDoc, spec_file: str,
-                queries: list[Callable[[SpecDoc], Iterable[str]]]) -> dict[str, Any]:
-    """In the worker: librpm's parse (:func:`_extract`) and the expansions of the
-    ``queries`` (:data:`EXPANSION_QUERIES`), or ``{"error": librpm's stderr lines}``."""
-    with capture_stderr() as captured:
-        _set_up(doc)
+@contextlib.contextmanager
+def _memory_file(data: bytes, name: str) -> Iterator[str]:
+    """In the worker: ``data`` in a memory file; yields a path librpm can open
+    (``/proc/self/fd/N``: the sandbox lets the worker create no file)."""
+    fd = os.memfd_create(name, 0)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        yield f"/proc/self/fd/{fd}"
+    finally:
+        os.close(fd)
+
+
+def _parse_here(doc: SpecDoc, macros: bytes | None, directory: str,
+                queries: list[Callable[[SpecDoc], Iterable[str]]],
+                extra: tuple[str, ...]) -> dict[str, Any]:
+    """In the worker: the expanded ``%include`` names, librpm's parse (:func:`_extract`) and
+    the expansions of the ``queries`` (:data:`EXPANSION_QUERIES`) and ``extra``, or
+    ``{"error": librpm's stderr lines}``."""
+    with contextlib.ExitStack() as stack:
+        macros_file = (stack.enter_context(_memory_file(macros, "coinstall-macros"))
+                       if macros is not None else None)
+        includes = [(k, m.group(1)) for k, text in enumerate(doc.lines, 1)
+                    if (m := re.match(r"\s*%include\s+(\S+)", text))]
+        found: list[tuple[int, str]] = []
+        if includes:
+            _set_up(macros_file, directory)
+            found = [(k, _expand_here(written)) for k, written in includes]
+        sanitized, _, _ = Sanitizer.sanitize(doc.text)
+        spec_file = stack.enter_context(_memory_file(
+            sanitized.encode("utf-8", "surrogateescape"), "coinstall-spec"))
+        with _capture() as captured:
+            _set_up(macros_file, directory)
+            try:
+                spec = rpm.spec(spec_file, rpm.RPMSPEC_ANYARCH | rpm.RPMSPEC_FORCE)
+            except (ValueError, rpm.error):
+                spec = None
+        if spec is None:
+            return {"includes": found,
+                    "error": [b.decode("utf-8", "replace") for b in captured]}
+        data = _extract(spec)
+        data["includes"] = found
+        # this process now holds the spec's macro context: the expansions the parent's
+        # readers will ask for are made here
+        _CONTEXT[0] = doc
         try:
-            spec = rpm.spec(spec_file, rpm.RPMSPEC_ANYARCH | rpm.RPMSPEC_FORCE)
-        except (ValueError, rpm.error):
-            spec = None
-    if spec is None:
-        return {"error": [b.decode("utf-8", "replace") for b in captured]}
-    data = _extract(spec)
-    # this process now holds the spec's macro context: the expansions the parent's
-    # readers will ask for are made here
-    _CONTEXT[0] = doc
-    _fill(doc, data)
-    for query in queries:
-        for text in query(doc):
-            doc.expand(text)
-    data["expanded"] = doc.expanded
-    _CONTEXT[0] = None
-    return data
+            _fill(doc, data)
+            for query in queries:
+                for text in query(doc):
+                    doc.expand(text)
+            for text in extra:
+                doc.expand(text)
+        finally:
+            _CONTEXT[0] = None
+        data["expanded"] = doc.expanded
+        return data
 
 
 _FRAME = struct.Struct("<I")
@@ -541,7 +769,13 @@ class _Worker:
             try:
                 os.close(self.req_w)
                 os.close(self.resp_r)
-                _serve(req_r, resp_w)
+                try:
+                    _before_confine()
+                    sandbox.confine((req_r, resp_w))
+                    fatal = None
+                except sandbox.SandboxError as exc:
+                    fatal = str(exc)
+                _serve(req_r, resp_w, fatal)
                 code = 0
             except BaseException:
                 code = 1
@@ -570,8 +804,9 @@ class _Worker:
         """One answer; None if the worker died first.
 
         Raises:
-            TimeoutError: no answer by ``deadline`` (:func:`time.monotonic`)."""
-        buf = b""
+            TimeoutError: no answer by ``deadline`` (:func:`time.monotonic`).
+            OverflowError: the answer announces more than :data:`MAX_ANSWER_BYTES`."""
+        buf = bytearray()
         need = _FRAME.size
         size = None
         while len(buf) < need:
@@ -584,8 +819,10 @@ class _Worker:
             buf += chunk
             if size is None and len(buf) >= _FRAME.size:
                 (size,) = _FRAME.unpack_from(buf)
+                if size > MAX_ANSWER_BYTES:
+                    raise OverflowError(size)
                 need = _FRAME.size + size
-        return buf[_FRAME.size:need]
+        return bytes(buf[_FRAME.size:need])
 
     def stop(self) -> int:
         """End the worker (killed if it is still running); its wait status."""
@@ -602,8 +839,23 @@ class _Worker:
             return 0
 
 
-def _serve(req_r: int, resp_w: int) -> None:
-    """The worker's loop: parse each requested spec, answer with JSON."""
+#: The modules that register :data:`EXPANSION_QUERIES`, imported by the worker before it is
+#: confined (as ``nobody`` it may not read the standard library: pyenv's lives under /root).
+_QUERY_MODULES = ("coinstall.spec.lint", "coinstall.spec.port", "coinstall.spec.compare")
+
+
+def _before_confine() -> None:
+    """In the worker, before :func:`coinstall.spec.sandbox.confine`: import what the
+    requests will need, and take the values of the system's shell-running macros."""
+    for name in _QUERY_MODULES:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
+    _freeze_shell_macros()
+
+
+def _serve(req_r: int, resp_w: int, fatal: str | None) -> None:
+    """The worker's loop: answer each request with JSON (``fatal``: the sandbox could not
+    be set up, which is the answer to every request)."""
     while True:
         head = _read_exactly(req_r, _FRAME.size)
         if head is None:
@@ -611,8 +863,16 @@ def _serve(req_r: int, resp_w: int) -> None:
         body = _read_exactly(req_r, _FRAME.unpack(head)[0])
         if body is None:
             return
-        doc, spec_file, queries = pickle.loads(body)
-        payload = json.dumps(_parse_here(doc, spec_file, queries), ensure_ascii=True).encode()
+        answer: dict[str, Any]
+        if fatal is not None:
+            answer = {"fatal": fatal}
+        else:
+            request = pickle.loads(body)
+            if request[0] == "structure":
+                answer = _structure_in_worker(*request[1:])
+            else:
+                answer = _parse_here(*request[1:])
+        payload = json.dumps(answer, ensure_ascii=True).encode()
         _write_all(resp_w, _FRAME.pack(len(payload)) + payload)
 
 
