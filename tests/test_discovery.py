@@ -235,6 +235,16 @@ def test_coinstall_runtimes_lists_the_set_up_interpreters() -> None:
     assert text.returncode == 0 and "cpython-3.13t" in text.stdout, text.stdout
 
 
+def test_interpreters_set_up_again_does_nothing() -> None:
+    """``scripts/interpreters.sh`` a second time: every step is found done (no apt, no build),
+    and it only says where the interpreters are."""
+    script = Path(__file__).resolve().parent.parent / "scripts" / "interpreters.sh"
+    done = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines() == [
+        f"interpreters: ready: {extra_python('3.13')} python3.14 python3.13t"], done.stderr
+
+
 def test_no_shims_or_scripts_found() -> None:
     # What scanning finds (the set-up's wrappers, named in COINSTALL_PYTHONS, are taken as named).
     for exe in find_interpreters(environ={**os.environ, "COINSTALL_PYTHONS": ""}):
