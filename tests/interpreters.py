@@ -50,9 +50,9 @@ def extra_python(version: str) -> str:
 #: machine set up by ``scripts/setup.sh``: pyenv's 2.7 and 3.6-3.13, Debian's 3.11 and its
 #: debug build, Debian's PyPy, and the three of :data:`EXTRA_PYTHONS`.
 EXPECTED_RUNTIMES = frozenset(
-    {f"cpython-{v}" for v in ("2.7", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12",
-                              "3.13", "3.14")}
-    | {"cpython-3.11d", "cpython-3.13t", "pypy-3.9-pp73"})
+    {f"cpython-{v}" for v in ("3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13",
+                              "3.14")}
+    | {"cpython-2.7u", "cpython-3.11d", "cpython-3.13t", "pypy-3.9-pp73"})  # 2.7u: UCS-4
 
 
 def runtime_ids(ids: Iterable[str]) -> set[str]:
