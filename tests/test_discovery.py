@@ -188,15 +188,17 @@ SET_UP_TABLE: dict[str, dict[str, Any]] = {
     "3.13": {"full_version": "3.13.5", "magic": 3571, "cache_tag": "cpython-313",
              "soabi": f"cpython-313-{_DEB}", "abiflags": "", "free_threaded": False,
              "extension_suffixes": [f".cpython-313-{_DEB}.so", ".abi3.so", f".abi3-{_DEB}.so",
-                                    ".so"], "site": "/usr/lib/python3/dist-packages"},
+                                    ".so"],
+             "site": "/usr/lib/python3/dist-packages", "vendor": "debian"},
     "3.14": {"full_version": "3.14.10", "magic": 3627, "cache_tag": "cpython-314",
              "soabi": f"cpython-314-{_DEB}", "abiflags": "", "free_threaded": False,
              "extension_suffixes": [f".cpython-314-{_DEB}.so", ".abi3.so", f".abi3-{_DEB}.so",
-                                    ".so"], "site": "/usr/lib/python3/dist-packages"},
+                                    ".so"],
+             "site": "/usr/lib/python3/dist-packages", "vendor": "debian"},
     "3.13t": {"full_version": "3.13.5", "magic": 3571, "cache_tag": "cpython-313",
               "soabi": f"cpython-313t-{_DEB}", "abiflags": "t", "free_threaded": True,
               "extension_suffixes": [f".cpython-313t-{_DEB}.so", ".abi3.so", ".so"],
-              "site": "/lib/python3.13t/site-packages"},
+              "site": "/lib/python3.13t/site-packages", "vendor": "upstream"},
 }
 
 
@@ -208,7 +210,7 @@ def test_set_up_interpreter_probed_as_the_reference_says(
     assert rt.id == f"cpython-{version}" or rt.id == f"cpython-{version}@{want['full_version']}"
     got = {"full_version": rt.full_version, "magic": rt.magic, "cache_tag": rt.cache_tag,
            "soabi": rt.soabi, "abiflags": rt.abiflags, "free_threaded": rt.free_threaded,
-           "extension_suffixes": list(rt.extension_suffixes)}
+           "extension_suffixes": list(rt.extension_suffixes), "vendor": rt.vendor}
     assert got == {k: v for k, v in want.items() if k != "site"}
     assert any(p.endswith(want["site"]) for p in rt.sys_path), rt.sys_path
     # The interpreter itself: GIL state and Py_GIL_DISABLED as the table has them.
