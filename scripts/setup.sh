@@ -30,6 +30,12 @@ if ! ls /var/lib/apt/lists/*_bookworm_main_binary-amd64_Packages.lz4 >/dev/null 
     -o Acquire::IndexTargets::deb::Packages::KeepCompressedAs=lz4
 fi
 
+# Real CPython 3.13 (Debian trixie), 3.14 (sid) and a free-threaded 3.13t (built from trixie's
+# source, ~10+ minutes the first time) in a cache outside the clone, without touching the
+# system: started now, in the background, and waited for at the end.
+bash scripts/interpreters.sh &
+interpreters_pid=$!
+
 # The tool runs on CPython 3.11+: take the first such interpreter.
 if [ ! -x .venv/bin/python ]; then
   py=""
@@ -47,3 +53,5 @@ fi
 # Pinned real packages (PyPI wheels, Debian .debs) into .cache/corpus.
 .venv/bin/python tests/corpus.py >/dev/null
 .venv/bin/python tests/plan_corpus.py >/dev/null
+
+wait "$interpreters_pid" || { echo "setup: scripts/interpreters.sh failed" >&2; exit 1; }

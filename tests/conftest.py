@@ -1,7 +1,11 @@
-"""Shared pytest configuration: makes tests/ importable and provides the corpus fixtures."""
+"""Shared pytest configuration: makes tests/ importable, makes the set-up's extra real
+interpreters visible to runtime discovery, provides the corpus fixtures, and fails the session
+on any skip not listed in :data:`ALLOWED_SKIPS` (``scripts/setup.sh`` installs every tool and
+interpreter the tests use and fetches every pinned package, so a skip is a broken set-up)."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -10,6 +14,37 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import corpus
+from interpreters import EXTRA_PYTHONS
+
+# Debian's 3.13 and 3.14 and the free-threaded 3.13t of scripts/interpreters.sh: named in
+# COINSTALL_PYTHONS (discovery does not scan for wrapper scripts) before any test discovers.
+os.environ["COINSTALL_PYTHONS"] = os.pathsep.join(
+    [p for p in os.environ.get("COINSTALL_PYTHONS", "").split(os.pathsep) if p]
+    + [str(p) for p in EXTRA_PYTHONS.values()])
+
+#: Node ids of the tests allowed to be skipped (none: every test runs after scripts/setup.sh).
+ALLOWED_SKIPS: frozenset[str] = frozenset()
+_unexpected_skips: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Record every skip (at set-up or in the test) that is not an xfail and not allowed."""
+    if report.skipped and not hasattr(report, "wasxfail") and report.nodeid not in ALLOWED_SKIPS:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        _unexpected_skips.append(f"{report.nodeid}: {reason}")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _unexpected_skips:
+        terminalreporter.section("unexpected skips (a broken set-up: run scripts/setup.sh)")
+        for line in _unexpected_skips:
+            terminalreporter.write_line(line)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """An unexpected skip turns a passing session into a failing one (exit status 1)."""
+    if _unexpected_skips and exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session")

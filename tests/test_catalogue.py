@@ -31,7 +31,10 @@ def test_catalogue_predicts_every_real_interpreter(installed: list[Runtime]) -> 
         assert predicted.cache_tag == rt.cache_tag, rt.id
         assert predicted.extension_suffixes == rt.extension_suffixes, rt.id
         assert predicted.pyc_header_size == rt.pyc_header_size, rt.id
-        assert predicted.id == rt.id.split("@")[0], rt.id
+        # Discovery's ids carry no "+debian" (runtime_id); the catalogue's Debian variant of a
+        # line whose Debian build differs (3.13+: .abi3-<triplet>.so) does.
+        assert predicted.id.removesuffix("+debian" if rt.vendor == "debian" else "") \
+            == rt.id.split("@")[0], rt.id
         if rt.soabi is not None and rt.version >= (3, 2):
             assert predicted.soabi == rt.soabi, rt.id
 

@@ -2,7 +2,8 @@
 
 Expected here: pyenv's CPython 2.7 and 3.6 to 3.13 under ``$PYENV_ROOT/versions`` (default
 ``~/.pyenv``), Debian's ``/usr/bin/python3.11`` and its debug build ``/usr/bin/python3.11d``,
-and Debian's ``/usr/bin/pypy3`` (PyPy 7.3, Python 3.9).  A test about one of them is skipped
+Debian's ``/usr/bin/pypy3`` (PyPy 7.3, Python 3.9), and the set-up's Debian 3.13 and 3.14 and
+free-threaded 3.13t (``tests/interpreters.py``).  A test about one of them is skipped
 when it is not installed.
 """
 
@@ -33,6 +34,7 @@ from coinstall.runtimes.discovery import (
     unique_ids,
 )
 from coinstall.runtimes.model import Runtime
+from interpreters import extra_python
 
 PYENV_ROOT = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
 PYENV_VERSIONS = ["2.7", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13"]
@@ -121,18 +123,18 @@ def test_ids_unique_and_sorted(discovered: tuple[list[Runtime], list[ProbeError]
 
 
 def test_pyenv_ids(by_exe: dict[str, Runtime]) -> None:
-    for version in ("3.12", "3.13", "3.10"):
-        real = _pyenv(version)
-        if real:
-            assert by_exe[real].id == f"cpython-{version}"
-    real = _pyenv("2.7")
-    if real:
-        rt = by_exe[real]
-        # pyenv builds 2.7 with UCS-4: packaging's _cpython_abis gives "mu".
-        assert rt.abiflags in ("m", "mu")
-        assert rt.id == "cpython-2.7" + rt.abiflags.replace("m", "")
-        assert rt.magic == 62211 and rt.pyc_header_size == 8 and rt.cache_tag is None
-        assert rt.soabi is None and rt.extension_suffixes == (".so", "module.so")
+    for version in ("3.12", "3.10"):
+        assert by_exe[_require(_pyenv(version))].id == f"cpython-{version}"
+    # Debian's 3.13 of the set-up shares the id: both get their full version.
+    rt = by_exe[_require(_pyenv("3.13"))]
+    assert rt.id == f"cpython-3.13@{rt.full_version}"
+    assert by_exe[os.path.realpath(extra_python("3.13"))].id == "cpython-3.13@3.13.5"
+    rt = by_exe[_require(_pyenv("2.7"))]
+    # pyenv builds 2.7 with UCS-4: packaging's _cpython_abis gives "mu".
+    assert rt.abiflags in ("m", "mu")
+    assert rt.id == "cpython-2.7" + rt.abiflags.replace("m", "")
+    assert rt.magic == 62211 and rt.pyc_header_size == 8 and rt.cache_tag is None
+    assert rt.soabi is None and rt.extension_suffixes == (".so", "module.so")
     real = _pyenv("3.6")
     if real:
         rt = by_exe[real]
@@ -179,8 +181,75 @@ def test_pypy(by_exe: dict[str, Runtime]) -> None:
     assert "pypy3" in rt.commands
 
 
+#: ../shared/reference/real-interpreters.md, "What the interpreters say": the set-up's
+#: interpreters (tests/interpreters.py, scripts/interpreters.sh) as they reported themselves.
+_DEB = "x86_64-linux-gnu"
+SET_UP_TABLE: dict[str, dict[str, Any]] = {
+    "3.13": {"full_version": "3.13.5", "magic": 3571, "cache_tag": "cpython-313",
+             "soabi": f"cpython-313-{_DEB}", "abiflags": "", "free_threaded": False,
+             "extension_suffixes": [f".cpython-313-{_DEB}.so", ".abi3.so", f".abi3-{_DEB}.so",
+                                    ".so"],
+             "site": "/usr/lib/python3/dist-packages", "vendor": "debian"},
+    "3.14": {"full_version": "3.14.10", "magic": 3627, "cache_tag": "cpython-314",
+             "soabi": f"cpython-314-{_DEB}", "abiflags": "", "free_threaded": False,
+             "extension_suffixes": [f".cpython-314-{_DEB}.so", ".abi3.so", f".abi3-{_DEB}.so",
+                                    ".so"],
+             "site": "/usr/lib/python3/dist-packages", "vendor": "debian"},
+    "3.13t": {"full_version": "3.13.5", "magic": 3571, "cache_tag": "cpython-313",
+              "soabi": f"cpython-313t-{_DEB}", "abiflags": "t", "free_threaded": True,
+              "extension_suffixes": [f".cpython-313t-{_DEB}.so", ".abi3.so", ".so"],
+              "site": "/lib/python3.13t/site-packages", "vendor": "upstream"},
+}
+
+
+@pytest.mark.parametrize("version", sorted(SET_UP_TABLE))
+def test_set_up_interpreter_probed_as_the_reference_says(
+        version: str, by_exe: dict[str, Runtime]) -> None:
+    want = SET_UP_TABLE[version]
+    rt = by_exe[os.path.realpath(extra_python(version))]
+    assert rt.id == f"cpython-{version}" or rt.id == f"cpython-{version}@{want['full_version']}"
+    got = {"full_version": rt.full_version, "magic": rt.magic, "cache_tag": rt.cache_tag,
+           "soabi": rt.soabi, "abiflags": rt.abiflags, "free_threaded": rt.free_threaded,
+           "extension_suffixes": list(rt.extension_suffixes), "vendor": rt.vendor}
+    assert got == {k: v for k, v in want.items() if k != "site"}
+    assert any(p.endswith(want["site"]) for p in rt.sys_path), rt.sys_path
+    # The interpreter itself: GIL state and Py_GIL_DISABLED as the table has them.
+    direct = _run_json(extra_python(version), "import json, sys, sysconfig; print(json.dumps("
+                       "{'gil': getattr(sys, '_is_gil_enabled', lambda: True)(),"
+                       " 'disabled': sysconfig.get_config_var('Py_GIL_DISABLED')}))")
+    assert direct == {"gil": not want["free_threaded"], "disabled": int(want["free_threaded"])}
+
+
+def test_coinstall_runtimes_lists_the_set_up_interpreters() -> None:
+    """``coinstall runtimes --format json`` as a user runs it (a separate process; the
+    session's COINSTALL_PYTHONS names the set-up's interpreters, see tests/conftest.py)."""
+    exe = str(Path(sys.executable).parent / "coinstall")
+    proc = subprocess.run([exe, "runtimes", "--format", "json"], capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    listed = {r["executable"]: r for r in json.loads(proc.stdout)}
+    for version, want in SET_UP_TABLE.items():
+        r = listed[os.path.realpath(extra_python(version))]
+        assert (r["soabi"], r["extension_suffixes"], r["abiflags"]) == (
+            want["soabi"], want["extension_suffixes"], want["abiflags"]), version
+    # The text listing names the free-threaded one by its id.
+    text = subprocess.run([exe, "runtimes"], capture_output=True, text=True, timeout=300)
+    assert text.returncode == 0 and "cpython-3.13t" in text.stdout, text.stdout
+
+
+def test_interpreters_set_up_again_does_nothing() -> None:
+    """``scripts/interpreters.sh`` a second time: every step is found done (no apt, no build),
+    and it only says where the interpreters are."""
+    script = Path(__file__).resolve().parent.parent / "scripts" / "interpreters.sh"
+    done = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines() == [
+        f"interpreters: ready: {extra_python('3.13')} python3.14 python3.13t"], done.stderr
+
+
 def test_no_shims_or_scripts_found() -> None:
-    for exe in find_interpreters():
+    # What scanning finds (the set-up's wrappers, named in COINSTALL_PYTHONS, are taken as named).
+    for exe in find_interpreters(environ={**os.environ, "COINSTALL_PYTHONS": ""}):
         assert "/shims/" not in exe
         assert not exe.endswith("-config")
         with open(exe, "rb") as handle:

@@ -28,6 +28,7 @@ from coinstall.runtimes import discovery
 from coinstall.runtimes.inventory import combine
 from coinstall.runtimes.model import Runtime
 from coinstall.runtimes.stack import Stack
+from interpreters import extra_python
 
 PYENV = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
 
@@ -284,14 +285,43 @@ def test_renamed_extension_imports_with_the_real_interpreters(
     run_fix(root, installed, stack=stack, profile=profile, options=options)
     site = root / "usr/lib/python3/dist-packages"
     assert (site / "yaml/_yaml.cpython-311-x86_64-linux-gnu.so").exists()
-    for exe in ("/usr/bin/python3.11", pyenv("3.11")):
-        if exe is None or not os.path.exists(exe):
-            continue
+    # Both real 3.11s import it (the loop used to skip a missing interpreter and so could pass
+    # without importing anything).
+    exes = ["/usr/bin/python3.11", pyenv("3.11")]
+    assert all(exe and os.path.exists(exe) for exe in exes), f"{exes}: run scripts/setup.sh"
+    for exe in exes:
+        assert exe is not None
         done = subprocess.run([exe, "-I", "-c", "import sys; sys.path.insert(0, sys.argv[1]);"
                                "import yaml._yaml as m; print(m.__file__)", str(site)],
                               capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, done.stderr
         assert done.stdout.strip().endswith("_yaml.cpython-311-x86_64-linux-gnu.so")
+
+
+@pytest.mark.parametrize("version", ["3.13", "3.14"])
+def test_abi3_triplet_rename_imports_with_debian_interpreters(
+        version: str, tmp_path: Path, corpus_debs: dict[str, Path],
+        installed: list[Runtime]) -> None:
+    """Debian's 3.13 (trixie) and 3.14 (sid) load ``.abi3-<triplet>.so``: fix renames
+    bookworm's cryptography modules to that name, and the real interpreter imports the module
+    under the new name (and only there: the old name is gone)."""
+    root, _stack, profile, options = _stable_multiarch(tmp_path, corpus_debs)
+    result = run_fix(root, installed, stack=f"default={version}", profile=profile,
+                     options=options)
+    bindings = root / "usr/lib/python3/dist-packages/cryptography/hazmat/bindings"
+    assert len(result.edits) == 2
+    assert sorted(p.name for p in bindings.glob("*.so")) == [
+        "_openssl.abi3-x86_64-linux-gnu.so", "_rust.abi3-x86_64-linux-gnu.so"]
+    site = root / "usr/lib/python3/dist-packages"
+    # _rust only: _openssl is a cffi module and needs the version-specific _cffi_backend.
+    done = subprocess.run(
+        [extra_python(version), "-I", "-c", "import sys; sys.path.insert(0, sys.argv[1]);"
+         "import cryptography.hazmat.bindings._rust as m;"
+         "print('%d.%d' % sys.version_info[:2], m.__file__)", str(site)],
+        capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [
+        version, str(bindings / "_rust.abi3-x86_64-linux-gnu.so")], done.stdout
 
 
 def test_version_specific_module_is_left_for_several_versions(

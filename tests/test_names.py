@@ -15,7 +15,7 @@ from coinstall.files.extension import ext_name
 from coinstall.plan.evidence import Classifier, stack_key
 from coinstall.plan.indices import BinaryRecord
 from coinstall.runtimes import catalogue
-from interpreters import PYENV_VERSIONS
+from interpreters import EXTRA_PYTHONS, PYENV_VERSIONS
 
 # name -> (implementation, version) as classify_name (rules) reads it, and what the planner
 # reads: versioned_runtime (an interpreter/library named after one version: "uses") and
@@ -102,6 +102,7 @@ def _interpreters() -> list[Path]:
     found = sorted(PYENV_VERSIONS.glob("*/bin/python3.*[0-9]"))
     found += [Path(p) for p in ("/usr/bin/python3.11", "/usr/bin/python3.11d", "/usr/bin/pypy3")
               if Path(p).exists()]
+    found += list(EXTRA_PYTHONS.values())  # the set-up's Debian 3.13, 3.14 and 3.13t
     return [p for p in found if not p.name.endswith("-config")]
 
 
@@ -129,6 +130,9 @@ def test_extension_and_pyc_names_of_real_interpreters() -> None:
             if suffix in (".so", ".abi3.so", ".abi3t.so"):
                 assert n is not None and n.kind == {".so": "untagged"}.get(suffix,
                                                                              suffix[1:-3])
+                continue
+            if suffix.startswith(".abi3-"):  # Debian's 3.13+: the stable ABI with the triplet
+                assert n is not None and (n.kind, n.triplet) == ("abi3", suffix[6:-3]), n
                 continue
             assert n is not None and n.kind == "soabi", (exe, suffix)
             assert n.stem == "mod" and n.implementation == impl and n.version == ver, \

@@ -14,6 +14,7 @@ from pathlib import Path
 from coinstall.files import pyc
 from coinstall.runtimes import catalogue as catalogue_mod
 from coinstall.runtimes import discovery
+from interpreters import EXPECTED_RUNTIMES, runtime_ids
 
 COMPILE = r'''
 import sys, py_compile
@@ -36,7 +37,11 @@ sys.stdout.write(json.dumps(out))
 
 
 def test_sourceless_pyc_verdicts_equal_real_imports(tmp_path: Path) -> None:
-    runtimes, _ = discovery.discover()
+    runtimes, errors = discovery.discover()
+    assert not errors, errors
+    # Every real interpreter of the set-up takes part (a test over no runtime cannot fail).
+    missing = EXPECTED_RUNTIMES - runtime_ids(rt.id for rt in runtimes)
+    assert not missing, f"not found: {sorted(missing)} (run scripts/setup.sh)"
     cat = catalogue_mod.load()
     src = tmp_path / "src.py"
     src.write_text("VALUE = 42\n")

@@ -4,9 +4,11 @@ on the same wheels."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -24,7 +26,11 @@ from interpreters import PYENV_VERSIONS
 CAT = catalogue_mod.load()
 KNOWN = combine([], CAT)
 PYENV = PYENV_VERSIONS
-ABI3AUDIT = shutil.which("abi3audit") or str(Path(__file__).parent.parent / ".venv/bin/abi3audit")
+#: abi3audit as installed with the test extras: beside the interpreter running the tests (the
+#: venv's bin/, whichever venv that is), else on PATH.
+ABI3AUDIT = str(Path(sys.executable).parent / "abi3audit")
+if not os.access(ABI3AUDIT, os.X_OK):
+    ABI3AUDIT = shutil.which("abi3audit") or ABI3AUDIT
 
 
 def _pyenv(version: str) -> Path:

@@ -3,8 +3,10 @@ interpreters and check-wheel-contents on the same wheels."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -19,8 +21,11 @@ from interpreters import PYENV_VERSIONS
 CAT = catalogue_mod.load()
 KNOWN = combine([], CAT)
 PYENV = PYENV_VERSIONS
-CWC = shutil.which("check-wheel-contents") or str(
-    Path(__file__).parent.parent / ".venv/bin/check-wheel-contents")
+#: check-wheel-contents as installed with the test extras: beside the interpreter running the
+#: tests (the venv's bin/, whichever venv that is), else on PATH.
+CWC = str(Path(sys.executable).parent / "check-wheel-contents")
+if not os.access(CWC, os.X_OK):
+    CWC = shutil.which("check-wheel-contents") or CWC
 
 
 def _pyenv(version: str) -> Path:

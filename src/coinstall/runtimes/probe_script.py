@@ -187,9 +187,16 @@ def _probe():
     multiarch = get_var("MULTIARCH") or getattr(impl, "_multiarch", None)
     pre_site_path = list(sys.path)
     site_dirs, sys_path = _site(pre_site_path)
+    # Debian's scheme (its patched site.py): dist-packages under the prefix, normally /usr;
+    # under another prefix when a Debian build is unpacked elsewhere (a chroot, the test set-up's
+    # private roots of trixie's 3.13 and sid's 3.14, see scripts/interpreters.sh).
+    debian_dirs = set(DEBIAN_DIRS)
+    for prefix in (sys.prefix, getattr(sys, "base_prefix", sys.prefix)):
+        for d in DEBIAN_DIRS:
+            debian_dirs.add(prefix.rstrip("/") + d[len("/usr"):])
     debian = False
     for d in sys_path + site_dirs:
-        if d in DEBIAN_DIRS:
+        if d in debian_dirs:
             debian = True
 
     info = {
