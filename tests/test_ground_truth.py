@@ -190,12 +190,19 @@ class Outcome:
     abi3_on_free_threaded: list[str]
     usable_pairs: int
     crashes: int
+    #: abi3 modules a free-threaded build before 3.15 imported without crashing, which
+    #: coinstall calls not usable: CPython does not support the stable ABI on free-threaded
+    #: builds (PEP 703 "Limited C API and Stable ABI"; PEP 803 gives them abi3t from 3.15):
+    #: the object header differs, so the module's inlined reference counting writes the wrong
+    #: fields; that the import survived says nothing of what the module does next.
+    unsupported_but_imported: list[str] = dataclasses.field(default_factory=list)
 
 
-def _is_abi3_on_free_threaded(rt: Runtime, case: Case, truth: bool, ours: bool) -> bool:
-    """Issue 18: an abi3 module on a free-threaded build before 3.15 is picked by its
-    ``.abi3.so`` suffix and crashes the interpreter; coinstall still calls it usable."""
-    return rt.free_threaded and ".abi3." in posixpath.basename(case.path) and ours and not truth
+def _is_abi3_on_free_threaded(rt: Runtime, case: Case) -> bool:
+    """Issue 18: an abi3 module on a free-threaded build before 3.15, picked by its
+    ``.abi3.so`` suffix although the build does not support the stable ABI."""
+    return (rt.free_threaded and ".abi3." in posixpath.basename(case.path)
+            and rt.version < (3, 15))
 
 
 @pytest.fixture(scope="module")
@@ -207,6 +214,7 @@ def outcome(corpus_wheels: dict[str, Path], corpus_debs: dict[str, Path],
     assert len(cases) > 50
     disagreements: list[str] = []
     known: list[str] = []
+    imported: list[str] = []
     usable_pairs = crashes = 0
     for rt in runtimes:
         answers = _ask(rt, cases)
@@ -224,9 +232,11 @@ def outcome(corpus_wheels: dict[str, Path], corpus_debs: dict[str, Path],
                         f"{'uses' if truth else 'does not use'} it (found={found}, "
                         f"dlopen={loaded}, import={crashed.get(i, 'ok')}); coinstall says "
                         f"{'usable' if ours else 'not usable'}")
-                (known if _is_abi3_on_free_threaded(rt, case, truth, ours)
-                 else disagreements).append(line)
-    return Outcome(disagreements, known, usable_pairs, crashes)
+                if _is_abi3_on_free_threaded(rt, case):
+                    (known if ours else imported).append(line)
+                else:
+                    disagreements.append(line)
+    return Outcome(disagreements, known, usable_pairs, crashes, imported)
 
 
 @pytest.mark.network
@@ -245,8 +255,11 @@ def test_extension_verdicts_equal_real_interpreters(outcome: Outcome,
 
 
 @pytest.mark.network
-@pytest.mark.xfail(strict=True, reason="issue 18: an abi3 module on a free-threaded 3.13t is "
-                   "called usable (its .abi3.so suffix is listed) but crashes the interpreter; "
-                   "the verdict rewrite is on branch abi-verdict")
 def test_abi3_modules_on_free_threaded_builds_agree(outcome: Outcome) -> None:
+    """No abi3 module is called usable by a free-threaded build before 3.15: most crash it on
+    import (the corpus' Rust and C modules: signal 11); the cffi ones that survive the import
+    are still outside what the build supports (:attr:`Outcome.unsupported_but_imported`)."""
     assert not outcome.abi3_on_free_threaded, "\n".join(outcome.abi3_on_free_threaded)
+    assert outcome.crashes > 0
+    for line in outcome.unsupported_but_imported:
+        assert line.startswith("cpython-3.13t") and ".abi3.so" in line, line
