@@ -38,7 +38,8 @@ CACHE = ROOT / ".cache" / "spec-build"
 #: The pinned sdists (and the build backend wheels pip's isolated build installs offline).
 SDISTS = {"six==1.16.0": "six-1.16.0.tar.gz", "MarkupSafe==2.1.5": "MarkupSafe-2.1.5.tar.gz",
           "humanfriendly==10.0": "humanfriendly-10.0.tar.gz",
-          "pyflakes==3.2.0": "pyflakes-3.2.0.tar.gz"}
+          "pyflakes==3.2.0": "pyflakes-3.2.0.tar.gz",
+          "sgmllib3k==1.0.0": "sgmllib3k-1.0.0.tar.gz"}
 WHEELS = {"setuptools==75.1.0": "setuptools-75.1.0-py3-none-any.whl",
           "wheel==0.44.0": "wheel-0.44.0-py3-none-any.whl"}
 STACK = Stack.parse("default=3.12,other=3.11")
@@ -354,3 +355,50 @@ def test_suse_port_builds_with_the_generated_macros(tmp_path: Path) -> None:
     scripts = subprocess.run(["rpm", "-qp", "--qf", "[%{REQUIREFLAGS:deptype} %{REQUIRENAME}\\n]",
                               str(rpm)], capture_output=True, text=True, check=True).stdout
     assert "post update-alternatives" in scripts and "postun update-alternatives" in scripts
+
+
+def test_real_fedora_setup_py_spec_ported_to_suse_builds(tmp_path: Path) -> None:
+    """Issue 19 item 7, on a real Fedora spec no test was written for (the corpus'
+    python-sgmllib3k.spec: ``%py3_build``/``%py3_install``, ``%pycached``, an egg-info),
+    ported by `coinstall spec port --to suse` and built by rpmbuild with the `macros --style
+    suse` file.  Before: ``%python_build``/``%python_install`` were empty (nothing
+    installed), ``%pycached`` printed ``sgmllib.pyn/usr/...`` (rpm's macro reader ate the
+    backslash of ``\\n``), and a shell with PYTHONDONTWRITEBYTECODE=1 lost the .pyc files.
+    The built payload is imported by the real interpreter of the stack."""
+    py311 = _pyenv("3.11")  # pyenv's 3.11 has setuptools, as a build root's python3 would
+    assert py311 and shutil.which("rpmbuild"), "the set-up installs them"
+    dl = _fetch()
+    for d in ("SOURCES", "SPECS"):
+        (tmp_path / d).mkdir()
+    shutil.copy(dl / SDISTS["sgmllib3k==1.0.0"], tmp_path / "SOURCES")
+    stack = "default=3.11,other=3.12"
+    mfile = tmp_path / "macros.suse"
+    subprocess.run([COINSTALL, "macros", "--stack", stack, "--style", "suse", "--interpreter",
+                    f"3.11={py311}", "-o", str(mfile)], check=True, capture_output=True)
+    real = ROOT.parent / "shared" / "corpus" / "spec" / "fedora" / "python-sgmllib3k.spec"
+    port = subprocess.run([COINSTALL, "spec", "port", "--to", "suse", "--stack", stack,
+                           str(real)], capture_output=True, text=True)
+    assert port.returncode == 0, port.stderr
+    assert "%python_install" in port.stdout and "%pycached %{python_sitelib}" in port.stdout
+    spec = tmp_path / "SPECS" / "python-sgmllib3k.spec"
+    spec.write_text(port.stdout)
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")  # a packager's shell may set it
+    proc = subprocess.run(
+        ["nice", "rpmbuild", "-bb", "--nodeps", "--load", str(mfile), "--define",
+         f"_topdir {tmp_path}", "--define", "debug_package %{nil}", str(spec)],
+        capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rpm = next((tmp_path / "RPMS" / "noarch").glob("*.rpm"))
+    listing = subprocess.run(["rpm", "-qpl", str(rpm)], capture_output=True, text=True,
+                             check=True).stdout.split()
+    site = "/usr/lib/python3.11/site-packages"
+    assert f"{site}/sgmllib.py" in listing
+    assert f"{site}/__pycache__/sgmllib.cpython-311.pyc" in listing
+    assert f"{site}/__pycache__/sgmllib.cpython-311.opt-1.pyc" in listing
+    assert f"{site}/sgmllib3k-1.0.0-py3.11.egg-info/PKG-INFO" in listing
+    root = tmp_path / "root"
+    _unpack(rpm, root)
+    run = subprocess.run([py311, "-c", "import sgmllib; print(sgmllib.SGMLParser.__name__)"],
+                         env=dict(os.environ, PYTHONPATH=str(root / site.lstrip("/"))),
+                         capture_output=True, text=True)
+    assert run.returncode == 0 and run.stdout.strip() == "SGMLParser", run.stderr

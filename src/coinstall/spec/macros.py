@@ -375,14 +375,19 @@ def render(stack: Stack, style: str, facts: Sequence[VersionFacts]) -> str:
         "  local dir, base = p:match('^(.*)/([^/]*)%.py$')",
         "  local m = p:match('/python3%.(%d+)/')",
         "  local tag = m and ('cpython-3' .. m) or '*'",
-        "  print(p .. '\\n' .. dir .. '/__pycache__/' .. base .. '.' .. tag .. '{,.opt-?}.pyc')",
+        # "\\n" in the file, as Fedora's macros.python3 writes it: rpm's macro reader turns a
+        # lone backslash-n into "n" (sgmllib.pyn/usr/lib/...: a real spec's %files broke)
+        "  print(p .. '\\\\n' .. dir .. '/__pycache__/' .. base .. '.' .. tag .. '{,.opt-?}.pyc')",
         "}",
         "# rpmautospec: coinstall reads %autorelease as release 1",
         "%autorelease %{?-b*}%{!?-b:1}%{?dist}",
         "%autochangelog %{nil}",
         "",
         "# -- building (macros.python3 %py3_build/%py3_install; pip as %py3_install_wheel)",
-        "%_coinstall_env CFLAGS=\"${CFLAGS:-${RPM_OPT_FLAGS}}\" LDFLAGS=\"${LDFLAGS:-${RPM_LD_FLAGS}}\"",
+        # PYTHONDONTWRITEBYTECODE emptied: setup.py install -O1 writes the bytecode %files lists
+        # (%pycached); a packager's shell that sets it made the build lose its .pyc files
+        "%_coinstall_env CFLAGS=\"${CFLAGS:-${RPM_OPT_FLAGS}}\" LDFLAGS=\"${LDFLAGS:-${RPM_LD_FLAGS}}\" "
+        "PYTHONDONTWRITEBYTECODE=",
         "%py3_build(-) %{expand:\\\\\\",
         "  %{_coinstall_env} %{__python3} %{py_setup} %{?py_setup_args} build "
         "--executable=\"%{_coinstall_system_python3} %{py3_shbang_opts}\" %{?*}",
@@ -605,14 +610,23 @@ def render(stack: Stack, style: str, facts: Sequence[VersionFacts]) -> str:
         "%python_libalternatives_reset_alternative(-) %{nil}",
         "%python_flavored_alternatives %{nil}",
         "%python_compileall %{nil}",
-        "%python_build %{nil}",
-        "%python_install %{nil}",
+        # macros.in: setup.py build/install for each flavor; the one flavor here is the
+        # default stack's, so they are its %py3_build/%py3_install (an empty body here made a
+        # real setup.py spec build an empty package)
+        "%python_build(-) %{py3_build %{?**}}",
+        "%python_install(-) %{py3_install %{?**}}",
         "%python_exec %{__python3}",
         "%pyunittest(-) %{__python3} -m unittest",
         "%pytest_arch %pytest",
         "%python_sitelib %python3_sitelib",
         "%python_sitearch %python3_sitearch",
-        "%python_expand(-) %{nil}",
+        # macros.lua python_expand: the arguments once per flavor, $python the flavor's name
+        # (%{$python_sitelib} -> %{python312_sitelib}), then expanded
+        "%python_expand(-) %{lua:",
+        "  local fl = rpm.expand('%primary_python')",
+        "  local body = rpm.expand('%{?**}'):gsub('%$python', fl)",
+        "  print(rpm.expand(body))",
+        "}",
         "%python_bin_suffix %python3_version",
         "%python_version %python3_version",
         "%fdupes(-) %{nil}",

@@ -1016,8 +1016,8 @@ _LEFT_PATTERNS = (
      "by hand"),
     (re.compile(r"^\s*(%\w+(\([^)]*\))?\s+)*%\{\??python\w*_site(lib|arch)\}/\*\s*$"),
      "a glob over site-packages: list the package's own directories"),
-    (re.compile(r"%\{?\??python_provide\b"), "%python_provide of a package of another Python "
-     "(python2-): left as written"),
+    (re.compile(r"%\{?\??python_provide\b"), "%python_provide of a name that is not "
+     "python%{python3_pkgversion}-... (python3-, python2-): left as written"),
     (re.compile(r"%\{?tox\b"), "%tox has no other-stack form: port the tests by hand"),
 )
 
