@@ -237,7 +237,7 @@ def fix(fctx: FixContext, findings: list[Finding]) -> Iterator[Edit | Left]:
         data = fctx.reader.read(path)
         if data is None:
             for f in group:
-                yield Left(f, f"/{path} is not a regular file")
+                yield Left(f, f"{fctx.show(path)} is not a regular file")
             continue
         first, rest = split_line(data)
         cr = first.endswith(b"\r")
