@@ -4,6 +4,7 @@ forges no line), a wheel's members are shown relative."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -69,3 +70,38 @@ def test_a_wheels_members_are_shown_relative(tmp_path: Path) -> None:
     assert p.returncode in (0, 1), p.stderr
     assert "  demo-1.0.data/scripts/demo: " in p.stdout, p.stdout
     assert "/demo-1.0.data" not in p.stdout
+
+
+@pytest.mark.parametrize(("layout", "profile"), [
+    ("usr/lib/python3/dist-packages/demo/__init__.py", "debian"),
+    ("DEBIAN/control", "debian"),
+    ("usr/lib64/python3.12/site-packages/demo/__init__.py", "fedora"),
+    ("usr/lib/python3.12/site-packages/demo/__init__.py", "fedora"),
+    ("opt/demo/__init__.py", "wheel"),
+])
+def test_check_and_fix_judge_a_build_root_by_one_profile(
+        tmp_path: Path, layout: str, profile: str) -> None:
+    """Issue 19 item 10: ``fix root`` said profile debian, ``check root`` profile wheel."""
+    root = tmp_path / "root"
+    f = root / layout
+    f.parent.mkdir(parents=True)
+    f.write_text("Package: demo\n" if layout.startswith("DEBIAN") else "")
+    (root / "usr/bin").mkdir(parents=True)
+    (root / "usr/bin/demo").write_text("#!/usr/bin/env python3\n")
+    (root / "usr/bin/demo").chmod(0o755)
+    check = _run("check", "--no-installed", "--format", "json", str(root))
+    [art] = json.loads(check.stdout)["artifacts"]
+    fix = _run("fix", "--no-installed", "--diff", str(root))
+    assert f"(tree, profile {profile})" in fix.stdout, fix.stdout + fix.stderr
+    assert art["profile"] == profile
+
+
+def test_a_symlinked_layout_names_no_profile(tmp_path: Path) -> None:
+    """The layout is read with lstat: ``usr`` a symbolic link to this machine's /usr does
+    not make a tree a Debian build root."""
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "usr").symlink_to("/usr")
+    check = _run("check", "--no-installed", "--format", "json", str(root))
+    [art] = json.loads(check.stdout)["artifacts"]
+    assert art["profile"] == "wheel"

@@ -12,7 +12,6 @@ from coinstall.cli._common import PYTHON_OPT, discover, load_config, main, stder
 from coinstall.fix.engine import (
     FixError,
     FixResult,
-    build_root_profile,
     diff_lines,
     fix_target,
     old_content,
@@ -88,7 +87,7 @@ def fix_cmd(targets: tuple[str, ...], fmt: str, show_diff: bool, output: str | N
             errors.append((t, "no such file or directory"))
             status = 2
             continue
-        cfg.profile = profile or (build_root_profile(t) if os.path.isdir(t) else None)
+        cfg.profile = profile  # None: chosen as check chooses it (rules.profiles)
         try:
             result = fix_target(t, all_rts, cat, cfg, options, installed, output=output,
                                 dry_run=show_diff)

@@ -410,24 +410,3 @@ def old_content(target: str, member: str) -> bytes | None:
             return zf.read(member)
     except (KeyError, OSError, zipfile.BadZipFile, ValueError):
         return None
-
-
-def build_root_profile(path: str) -> str | None:
-    """The profile a build root's layout names, or None (then the profile is chosen as for
-    ``check``): ``debian`` when it has ``DEBIAN/control`` or ``usr/lib/python3/dist-packages``
-    (Debian Python Policy), ``fedora`` when it has ``usr/lib[64]/python3.X/site-packages``
-    (Fedora's ``%python3_sitelib``/``%python3_sitearch``)."""
-    j = os.path.join
-    if os.path.isfile(j(path, "DEBIAN", "control")) or os.path.isdir(
-            j(path, "usr", "lib", "python3", "dist-packages")):
-        return "debian"
-    for lib in ("lib", "lib64"):
-        d = j(path, "usr", lib)
-        try:
-            names = os.listdir(d)
-        except OSError:
-            continue
-        if any(n.startswith("python3.") and os.path.isdir(j(d, n, "site-packages"))
-               for n in names):
-            return "fedora"
-    return None
