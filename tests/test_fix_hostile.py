@@ -194,3 +194,29 @@ def test_a_symlinked_directory_in_the_tree_is_not_fixed_through(
     r = hostile.run(*ARGS, str(root))
     assert r.rc in (0, 1, 2) and "Traceback" not in r.err, r.err
     assert sorted(outside.iterdir()) == victims and _digest(victims) == before
+
+
+def test_seeded_mutants_of_a_journal_never_touch_outside(tmp_path: Path) -> None:
+    """fuzz/fuzz_journal.py's target on 400 seeded mutants of a journal whose ops go through
+    a symbolic link and a planted hard link: every outcome is a recovery or a JournalError,
+    nothing outside the tree changes."""
+    import random
+    import sys as _sys
+
+    _sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "fuzz"))
+    import fuzz_journal
+
+    rng = random.Random(17)
+    seed = json.dumps({**fuzz_journal.SEED, "root": "@ROOT@"}).encode()
+    outcomes: set[str] = set()
+    for _ in range(400):
+        _what, data = hostile.mutate(seed, rng)
+        outcomes.add(fuzz_journal.one_input(tmp_path, data).split(":")[0])
+    outcomes.add(fuzz_journal.one_input(tmp_path, seed).split(":")[0])
+    # the seed without its op through the link is a journal this program could have written:
+    # recovered, inside the tree only
+    valid = {**fuzz_journal.SEED, "root": "@ROOT@", "ops": fuzz_journal.SEED["ops"][:3]}
+    for state in ("committing", "prepared"):
+        outcomes.add(fuzz_journal.one_input(
+            tmp_path, json.dumps({**valid, "state": state}).encode()))
+    assert {"refused", "completed", "rolled back"} <= outcomes, outcomes

@@ -498,6 +498,13 @@ def recover(root: str) -> str | None:
             ops = [Op.from_json(o) for o in raw_ops]
         except JournalError as exc:
             raise JournalError(f"journal {jpath}: {exc}; remove it") from None
+        if state == "committing":
+            # every path is checked before any op is applied: a tree changed since the
+            # journal was written is refused whole, not half-completed
+            for o in ops:
+                for p in (o.path, o.dest if o.op == "rename" else None, o.staged):
+                    if p is not None:
+                        open_parent_close(rootfd, p)
     finally:
         os.close(rootfd)
     if state == "committing":
