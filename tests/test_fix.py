@@ -117,6 +117,12 @@ def _shebang_env(tmp: Path, debs: dict[str, Path]) -> Case:
     return root, "default=3.11", "debian", FixOptions()
 
 
+def _shebang_crlf(tmp: Path, debs: dict[str, Path]) -> Case:
+    root = deb_root(debs, ["python3-six"], tmp / "root")
+    write(root / "usr/bin/six-demo", b"#!/usr/bin/python3\r\nimport six\r\n", 0o755)
+    return root, "default=3.11", "debian", FixOptions()
+
+
 def _shebang_unversioned(tmp: Path, debs: dict[str, Path]) -> Case:
     root = tmp / "root"
     write(root / "usr/bin/demo", "#!/usr/bin/python -u\nprint('ok')\n", 0o755)
@@ -191,6 +197,7 @@ def _pyo(tmp: Path, debs: dict[str, Path]) -> Case:
 CASES: dict[str, Callable[[Path, dict[str, Path]], Case]] = {
     "shebang-env": _shebang_env,
     "shebang-unversioned": _shebang_unversioned,
+    "shebang-carriage-return": _shebang_crlf,
     "shebang-implementation-mismatch": _shebang_mismatch,
     "entry-point-ownership": _ep_ownership,
     "entry-point-missing-versioned": _ep_missing,
