@@ -105,3 +105,14 @@ def test_a_symlinked_layout_names_no_profile(tmp_path: Path) -> None:
     check = _run("check", "--no-installed", "--format", "json", str(root))
     [art] = json.loads(check.stdout)["artifacts"]
     assert art["profile"] == "wheel"
+
+
+def test_an_output_in_a_missing_directory_is_one_usage_line(tmp_path: Path) -> None:
+    """Issue 19 item 8 (the fix part): ``fix --output nodir/x.whl`` ended in exit 3."""
+    whl = _wheel(tmp_path)
+    p = _run("fix", "--no-installed", "--output", str(tmp_path / "nodir/x.whl"), str(whl))
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert "internal error" not in p.stderr and "Traceback" not in p.stderr
+    [line] = p.stderr.strip().splitlines()
+    assert "cannot write" in line and "No such file or directory" in line
+    assert not (tmp_path / "nodir").exists()

@@ -174,7 +174,10 @@ class WheelContents:
             if e.info.filename == rec:
                 e.data = buf.getvalue().encode()
         d = os.path.dirname(os.path.abspath(dest)) or "."
-        fd, tmp = tempfile.mkstemp(prefix=".coinstall-fix-", suffix=".whl", dir=d)
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=".coinstall-fix-", suffix=".whl", dir=d)
+        except OSError as exc:  # no such directory, not writable: the user's --output
+            raise WheelError(f"cannot write {dest}: {exc.strerror or exc}") from None
         try:
             with os.fdopen(fd, "wb") as fh:
                 with zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf:
