@@ -75,3 +75,12 @@ def _private_result_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     import os
 
     os.environ["COINSTALL_CACHE_DIR"] = str(tmp_path_factory.mktemp("coinstall-cache"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_state_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """`coinstall fix` keeps its journals in a state directory (coinstall.fix.journal): the
+    tests keep theirs in a temporary directory, never in the user's."""
+    import os
+
+    os.environ["COINSTALL_STATE_DIR"] = str(tmp_path_factory.mktemp("coinstall-state"))

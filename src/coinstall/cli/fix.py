@@ -20,13 +20,13 @@ from coinstall.cli._common import (
 from coinstall.fix.engine import (
     FixError,
     FixResult,
-    build_root_profile,
-    diff,
+    diff_lines,
     fix_target,
     old_content,
 )
-from coinstall.fix.model import FixOptions
+from coinstall.fix.model import FixOptions, show_path
 from coinstall.report import fix_json
+from coinstall.report.escape import markup, printable
 from coinstall.rules.profiles import PROFILES
 from coinstall.runtimes import catalogue as catalogue_mod
 from coinstall.runtimes.inventory import combine
@@ -91,16 +91,16 @@ def fix_cmd(targets: tuple[str, ...], fmt: str, show_diff: bool, output: str | N
     errors: list[tuple[str, str]] = []
     for t in targets:
         if not os.path.lexists(t):
-            err.print(f"coinstall: {t}: no such file or directory", markup=False)
+            err.print(f"coinstall: {printable(t)}: no such file or directory", markup=False)
             errors.append((t, "no such file or directory"))
             status = 2
             continue
-        cfg.profile = profile or (build_root_profile(t) if os.path.isdir(t) else None)
+        cfg.profile = profile  # None: chosen as check chooses it (rules.profiles)
         try:
             result = fix_target(t, all_rts, cat, cfg, options, installed, output=output,
                                 dry_run=show_diff)
         except FixError as exc:
-            err.print(f"coinstall: {t}: {exc}", markup=False)
+            err.print(f"coinstall: {printable(t)}: {printable(str(exc))}", markup=False)
             errors.append((t, str(exc)))
             status = 2
             continue
@@ -115,28 +115,36 @@ def fix_cmd(targets: tuple[str, ...], fmt: str, show_diff: bool, output: str | N
 
 
 def _render(result: FixResult, console: Console, show_diff: bool) -> None:
+    """One target's text report.  Every name and message from the target is hostile text:
+    shown through :func:`~coinstall.report.escape.printable` (an ESC or a newline in a file
+    name is shown as an escape, never reaches the terminal, never starts a line of its own),
+    as ``check`` shows them.  Members are shown rooted (``/usr/bin/x``) below a tree and
+    relative in a wheel."""
     verb = "would fix" if result.dry_run else "fixed"
-    head = f"[bold]{result.path}[/] ({result.format}, profile {result.profile})"
+    archive = result.format != "tree"
+
+    def where(p: str) -> str:
+        return printable(show_path(p, archive))
+
+    head = f"[bold]{markup(result.path)}[/] ({result.format}, profile {result.profile})"
     if result.recovered:
         head += f": an interrupted earlier run was {result.recovered}"
     console.print(head)
     if show_diff:
-        text = diff(result, lambda p: old_content(result.path, p))
-        if text:
-            console.out(text, highlight=False, end="")
+        for ln in diff_lines(result, lambda p: old_content(result.path, p)):
+            console.out(printable(ln[:-1] if ln.endswith("\n") else ln), highlight=False)
     else:
         for e in result.edits:
             rules = ", ".join(sorted({f.rule for f in e.findings}))
-            console.print(f"  {verb:9} {rules}  /{e.path}: {e.note}", markup=False,
-                          highlight=False)
+            console.print(f"  {verb:9} {rules}  {where(e.path)}: {printable(e.note)}",
+                          markup=False, highlight=False)
     for x in result.left:
         f = x.finding
-        where = f"/{f.path}" if f.path else "(package)"
-        console.print(f"  {'left':9} {f.rule}  {where}: {f.message} -- {x.reason}",
-                      markup=False, highlight=False)
+        at = where(f.path) if f.path else "(package)"
+        console.print(f"  {'left':9} {f.rule}  {at}: {printable(f.message)} -- "
+                      f"{printable(x.reason)}", markup=False, highlight=False)
     if result.written:
-        console.print(f"  wrote {result.written}", markup=False, highlight=False)
+        console.print(f"  wrote {printable(result.written)}", markup=False, highlight=False)
     for note in result.notes:
-        console.print(f"  note: {note}", markup=False, highlight=False)
+        console.print(f"  note: {printable(note)}", markup=False, highlight=False)
     console.print(f"  {len(result.fixed)} {verb}, {len(result.left)} left", highlight=False)
-

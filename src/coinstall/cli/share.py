@@ -15,11 +15,13 @@ _T = TypeVar("_T")
 
 def _share_run(fn: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
     """``fn(*args, **kwargs)``; a ShareError becomes one line on stderr and exit status 2."""
+    from coinstall.report.escape import printable
     from coinstall.share.site import ShareError
     try:
         return fn(*args, **kwargs)
     except ShareError as exc:
-        stderr().print(f"coinstall share: {exc}")
+        stderr().print(f"coinstall share: {printable(str(exc))}", markup=False,
+                       highlight=False)
         sys.exit(2)
 
 

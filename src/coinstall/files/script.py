@@ -33,6 +33,12 @@ class Shebang:
         flags: ABI-flag letters in the name (``d`` in ``python3.11d``); ``-dbg`` counts as ``d``.
         env: True if run through ``env``.
         options: the rest of the line (``-u``, ``-Es``).
+        cr: the line ends in a carriage return (a CRLF file).  The kernel reads the line up
+            to the newline and strips only spaces and tabs (Linux ``fs/binfmt_script.c``), so
+            the ``\r`` is part of the last word: ``#!/usr/bin/python3\r`` runs
+            ``/usr/bin/python3\r``, ``#!/usr/bin/env python3\r`` asks env for ``python3\r``;
+            neither exists.  The other fields are parsed without it (it is still a script
+            meant for Python).
     """
 
     raw: str
@@ -43,6 +49,7 @@ class Shebang:
     flags: str
     env: bool
     options: str
+    cr: bool = False
 
     @property
     def unversioned(self) -> bool:
@@ -57,7 +64,9 @@ def parse_shebang(head: bytes) -> Shebang | None:
     """
     if not head.startswith(b"#!"):
         return None
-    line = head[2:].split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8", "replace").strip()
+    first = head[2:].split(b"\n", 1)[0].rstrip(b" \t")  # what binfmt_script strips
+    cr = first.endswith(b"\r")
+    line = first.rstrip(b"\r").decode("utf-8", "replace").strip()
     if not line:
         return None
     parts = line.split(None, 1)
@@ -78,7 +87,7 @@ def parse_shebang(head: bytes) -> Shebang | None:
     if not m:
         return None
     flags = m["flags"] + ("d" if m["dbg"] else "")
-    return Shebang(line, interpreter, command, m["impl"], m["version"], flags, env, rest)
+    return Shebang(line, interpreter, command, m["impl"], m["version"], flags, env, rest, cr)
 
 
 @functools.cache
@@ -102,7 +111,12 @@ def runs_on(shebang: Shebang, runtime: Runtime) -> str | None:
     ``PATH``) names exactly the runtime it resolves to.
     """
     if shebang.interpreter == "python" and not shebang.env:
-        return None
+        return None  # installers replace the whole first line, its \r included
+    if shebang.cr:
+        last = shebang.command if shebang.env and not shebang.options else (
+            shebang.options.split()[-1] if shebang.options else shebang.interpreter)
+        return (f"the shebang line ends in a carriage return (CRLF): the kernel looks for "
+                f"{last!r} + '\\r', which does not exist")
     impl = "pypy" if runtime.implementation == "pypy" else "python"
     if runtime.installed and runtime.executable:
         target = _resolve(shebang.interpreter, shebang.command, shebang.env)

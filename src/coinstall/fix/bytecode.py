@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from coinstall.files.verdict import FileRecord
+from coinstall.fix import journal
 from coinstall.fix.model import Edit, FixContext, Left
 from coinstall.rules import Finding
 from coinstall.runtimes.model import Runtime
@@ -105,6 +106,17 @@ def _dfile(fctx: FixContext, src: str) -> str:
     return os.path.join(fctx.root, src)
 
 
+def _member_stat(root: str, path: str) -> os.stat_result | None:
+    try:
+        fd = journal.open_root(root)
+    except OSError:
+        return None
+    try:
+        return journal.lstat_member(fd, path)
+    finally:
+        os.close(fd)
+
+
 def _compile(fctx: FixContext, jobs: list[_Job]) -> Iterator[Edit | Left]:
     by_rt: dict[str, list[_Job]] = {}
     for j in jobs:
@@ -112,15 +124,29 @@ def _compile(fctx: FixContext, jobs: list[_Job]) -> Iterator[Edit | Left]:
     for group in by_rt.values():
         rt = group[0].runtime
         assert rt.executable is not None
+        readable = []
+        for j in group:
+            if fctx.reader.read(j.src) is None:
+                for f in j.findings:
+                    yield Left(f, f"{fctx.show(j.src)} is not a regular file reached without a "
+                                  "symbolic link: not compiled")
+            else:
+                readable.append(j)
+        group = readable
+        if not group:
+            continue
         with tempfile.TemporaryDirectory(prefix="coinstall-fix-") as tmp:
             payload = []
             for i, j in enumerate(group):
+                # The source is copied out through the reader (no symbolic link followed in
+                # a tree), keeping its mtime: a timestamp pyc records it (PEP 552).
+                src = os.path.join(tmp, f"{i}.py")
+                with open(src, "wb") as fh:
+                    fh.write(fctx.reader.read(j.src) or b"")
                 if fctx.root is not None:
-                    src = os.path.join(fctx.root, j.src)
-                else:
-                    src = os.path.join(tmp, f"{i}.py")
-                    with open(src, "wb") as fh:
-                        fh.write(fctx.reader.read(j.src) or b"")
+                    st = _member_stat(fctx.root, j.src)
+                    if st is not None:
+                        os.utime(src, ns=(st.st_atime_ns, st.st_mtime_ns))
                 payload.append([src, os.path.join(tmp, f"{i}.pyc"), _dfile(fctx, j.src),
                                 j.record.pyc_location.opt if j.record.pyc_location else 0,
                                 j.mode])
@@ -140,7 +166,7 @@ def _compile(fctx: FixContext, jobs: list[_Job]) -> Iterator[Edit | Left]:
             for i, (j, res) in enumerate(zip(group, results, strict=True)):
                 if res is not None:
                     for f in j.findings:
-                        yield Left(f, f"{rt.id} could not compile /{j.src}: {res}")
+                        yield Left(f, f"{rt.id} could not compile {fctx.show(j.src)}: {res}")
                     continue
                 with open(os.path.join(tmp, f"{i}.pyc"), "rb") as fh:
                     data = fh.read()
@@ -152,12 +178,12 @@ def _compile(fctx: FixContext, jobs: list[_Job]) -> Iterator[Edit | Left]:
                     yield Edit("write", j.dest, j.findings, note, data=data)
                     yield Edit("remove", j.record.path, j.findings,
                                f"another runtime's pyc in {rt.id}'s directory (replaced by "
-                               f"/{j.dest})")
+                               f"{fctx.show(j.dest)})")
                 else:
                     yield Edit("create", j.dest, j.findings, note, data=data, mode=0o644)
                     yield Edit("remove", j.record.path, j.findings,
                                f"another runtime's pyc in {rt.id}'s directory (replaced by "
-                               f"/{j.dest})")
+                               f"{fctx.show(j.dest)})")
 
 
 def fix(fctx: FixContext, findings: list[Finding]) -> Iterator[Edit | Left]:

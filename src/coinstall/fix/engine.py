@@ -21,7 +21,6 @@ import difflib
 import fcntl
 import importlib
 import os
-import stat
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -97,35 +96,43 @@ def fixable_rules() -> list[str]:
 
 
 def _tree_reader(root: str) -> Reader:
-    def full(p: str) -> str:
-        f = os.path.normpath(os.path.join(root, p))
-        if not f.startswith(root.rstrip("/") + "/"):
-            raise FixError(f"{p}: leaves {root}")
-        return f
+    """Members of directory ``root``, each reached with no symbolic link in its directories
+    (:func:`coinstall.fix.journal.open_parent`): a fixer never reads outside the tree."""
+
+    @contextlib.contextmanager
+    def rootfd() -> Iterator[int]:
+        fd = journal.open_root(root)
+        try:
+            yield fd
+        finally:
+            os.close(fd)
 
     def read(p: str) -> bytes | None:
-        f = full(p)
         try:
-            if not stat.S_ISREG(os.lstat(f).st_mode):
-                return None
-            with open(f, "rb") as fh:
-                return fh.read()
+            with rootfd() as fd:
+                return journal.read_member(fd, p)
+        except OSError:
+            return None
+
+    def lstat(p: str) -> os.stat_result | None:
+        try:
+            with rootfd() as fd:
+                return journal.lstat_member(fd, p)
         except OSError:
             return None
 
     def mode(p: str) -> int | None:
-        try:
-            return os.lstat(full(p)).st_mode & 0o7777
-        except OSError:
-            return None
+        st = lstat(p)
+        return None if st is None else st.st_mode & 0o7777
 
     def link(p: str) -> str | None:
         try:
-            return os.readlink(full(p))
+            with rootfd() as fd:
+                return journal.readlink_member(fd, p)
         except OSError:
             return None
 
-    return Reader(read, lambda p: os.path.lexists(full(p)), mode, link)
+    return Reader(read, lambda p: lstat(p) is not None, mode, link)
 
 
 # -- validation ----------------------------------------------------------------------------
@@ -134,8 +141,9 @@ def _tree_reader(root: str) -> Reader:
 class _View:
     """The target as the edits so far leave it: which paths exist."""
 
-    def __init__(self, reader: Reader) -> None:
+    def __init__(self, reader: Reader, show: Callable[[str], str]) -> None:
         self.reader = reader
+        self.show = show
         self.added: set[str] = set()
         self.gone: set[str] = set()
         self.written: set[str] = set()
@@ -147,29 +155,29 @@ class _View:
         """Why the edit cannot follow the earlier ones, or None (and the view is updated)."""
         if e.op == "write":
             if not self.exists(e.path):
-                return f"/{e.path} is moved or removed by another fix"
+                return f"{self.show(e.path)} is moved or removed by another fix"
             if e.path in self.written:
-                return f"another fix already rewrites /{e.path}"
+                return f"another fix already rewrites {self.show(e.path)}"
             self.written.add(e.path)
             return None
         if e.op in ("create", "symlink"):
             if self.exists(e.path):
-                return f"/{e.path} already exists"
+                return f"{self.show(e.path)} already exists"
             self.added.add(e.path)
             return None
         if e.op == "rename":
             assert e.dest is not None
             if not self.exists(e.path):
-                return f"/{e.path} is moved or removed by another fix"
+                return f"{self.show(e.path)} is moved or removed by another fix"
             if self.exists(e.dest):
-                return f"/{e.dest} already exists"
+                return f"{self.show(e.dest)} already exists"
             self.gone.add(e.path)
             self.added.discard(e.path)
             self.added.add(e.dest)
             return None
         if e.op == "remove":
             if not self.exists(e.path):
-                return f"/{e.path} is moved or removed by another fix"
+                return f"{self.show(e.path)} is moved or removed by another fix"
             self.gone.add(e.path)
             self.added.discard(e.path)
             return None
@@ -249,8 +257,10 @@ def _fix_target(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue, co
     if is_dir and not dry_run:
         try:
             recovered = journal.recover(path)
-        except (journal.JournalError, OSError) as exc:
+        except journal.JournalError as exc:
             raise FixError(str(exc)) from None
+        except OSError as exc:
+            raise FixError(f"cannot recover an earlier run: {exc.strerror or exc}") from None
     result = check_target(path, runtimes, catalogue, config, verdicts=False)
     if isinstance(result, TargetError):  # any failure reading it, as one line
         raise FixError(result.message)
@@ -289,7 +299,7 @@ def _fix_target(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue, co
             out.left.append(Left(f, f"no safe automatic repair (coinstall explain {f.rule})"))
             continue
         by_fixer.setdefault(r.fixer, []).append(f)
-    view = _View(reader)
+    view = _View(reader, fctx.show)
     proposed: list[Edit] = []
     for name, group in by_fixer.items():
         fixer = resolve_fixer(name)
@@ -342,15 +352,26 @@ def _fix_target(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue, co
     try:
         ops = journal.prepare(root, out.edits)
         journal.commit(root, ops, fault)
+    except journal.JournalError as exc:
+        raise FixError(str(exc)) from None
     except OSError as exc:
-        raise FixError(f"could not apply the fixes ({exc}); the journal in {root} lets the "
-                       "next coinstall fix complete or undo them") from None
+        raise FixError(f"could not apply the fixes ({exc}); the journal in "
+                       f"{journal.state_dir()} lets the next coinstall fix on {root} "
+                       "complete or undo them") from None
     return out
 
 
 def diff(result: FixResult, read_old: Callable[[str], bytes | None] | None = None) -> str:
     """The edits as a unified diff (text files) and one line per other change: what
     ``--diff`` prints.  ``read_old`` gives a member's current content."""
+    return "".join(diff_lines(result, read_old))
+
+
+def diff_lines(result: FixResult,
+               read_old: Callable[[str], bytes | None] | None = None) -> list[str]:
+    """:func:`diff` as a list of lines, each ending in one newline; a line's text (a name or a
+    content line from the target) may itself hold control characters and newlines, which the
+    caller escapes line by line before a terminal sees them."""
     lines: list[str] = []
     for e in result.edits:
         if e.op == "write":
@@ -372,7 +393,7 @@ def diff(result: FixResult, read_old: Callable[[str], bytes | None] | None = Non
             lines.append(f"symlink {e.path} -> {e.dest}\n")
         elif e.op == "remove":
             lines.append(f"remove {e.path}: {e.note}\n")
-    return "".join(lines)
+    return lines
 
 
 def _text(data: bytes) -> bool:
@@ -389,24 +410,3 @@ def old_content(target: str, member: str) -> bytes | None:
             return zf.read(member)
     except (KeyError, OSError, zipfile.BadZipFile, ValueError):
         return None
-
-
-def build_root_profile(path: str) -> str | None:
-    """The profile a build root's layout names, or None (then the profile is chosen as for
-    ``check``): ``debian`` when it has ``DEBIAN/control`` or ``usr/lib/python3/dist-packages``
-    (Debian Python Policy), ``fedora`` when it has ``usr/lib[64]/python3.X/site-packages``
-    (Fedora's ``%python3_sitelib``/``%python3_sitearch``)."""
-    j = os.path.join
-    if os.path.isfile(j(path, "DEBIAN", "control")) or os.path.isdir(
-            j(path, "usr", "lib", "python3", "dist-packages")):
-        return "debian"
-    for lib in ("lib", "lib64"):
-        d = j(path, "usr", lib)
-        try:
-            names = os.listdir(d)
-        except OSError:
-            continue
-        if any(n.startswith("python3.") and os.path.isdir(j(d, n, "site-packages"))
-               for n in names):
-            return "fedora"
-    return None

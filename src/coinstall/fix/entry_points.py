@@ -67,7 +67,7 @@ def fix(fctx: FixContext, findings: list[Finding]) -> Iterator[Edit | Left]:
         ep: EntryPoint = eps[path]
         if ep.alternative:
             for f in group:
-                yield Left(f, f"/{path} is an update-alternatives link ({ep.link}): the "
+                yield Left(f, f"{fctx.show(path)} is an update-alternatives link ({ep.link}): the "
                               "alternatives system owns the name")
             continue
         dest = existing.get(ep.base) or posixpath.join(posixpath.dirname(path), _name(
@@ -84,18 +84,18 @@ def fix(fctx: FixContext, findings: list[Finding]) -> Iterator[Edit | Left]:
                 other = planned.get(dest, dest)
                 if _same(fctx, path, other):
                     yield Edit("remove", path, tuple(group),
-                               f"same program as /{dest}, which the package keeps")
+                               f"same program as {fctx.show(dest)}, which the package keeps")
                 else:
                     for f in group:
-                        yield Left(f, f"/{dest} exists with other content")
+                        yield Left(f, f"{fctx.show(dest)} exists with other content")
                 continue
             planned[dest] = path
-            yield Edit("rename", path, tuple(group), f"renamed to /{dest}", dest=dest)
+            yield Edit("rename", path, tuple(group), f"renamed to {fctx.show(dest)}", dest=dest)
             continue
         if missing:
             if fctx.reader.exists(dest) or dest in planned:
                 for f in missing:
-                    yield Left(f, f"/{dest} exists already")
+                    yield Left(f, f"{fctx.show(dest)} exists already")
                 continue
             planned[dest] = path
             if fctx.options.links:
@@ -107,10 +107,10 @@ def fix(fctx: FixContext, findings: list[Finding]) -> Iterator[Edit | Left]:
                 target = fctx.reader.link(path)
                 if target is None:
                     for f in missing:
-                        yield Left(f, f"/{path} cannot be read")
+                        yield Left(f, f"{fctx.show(path)} cannot be read")
                     continue
                 yield Edit("symlink", dest, tuple(missing), f"link to {target} (as "
                            f"{ep.name} is)", dest=target)
                 continue
-            yield Edit("create", dest, tuple(missing), f"copy of /{path}", data=data,
+            yield Edit("create", dest, tuple(missing), f"copy of {fctx.show(path)}", data=data,
                        mode=fctx.reader.mode(path) or 0o755, source=path)

@@ -97,6 +97,9 @@ def fix(fctx: FixContext, findings: list[Finding]) -> Iterator[Edit | Left]:
     actx = fctx.actx
     rts, origin = targets(fctx)
     records = {r.path: r for r in actx.records}
+    by_path: dict[str, list[Finding]] = {}
+    for g in findings:  # grouped once (a scan per finding was quadratic; issue 17 item 8)
+        by_path.setdefault(g.path or "", []).append(g)
     done: set[str] = set()
     for f in findings:
         r = records.get(f.path or "")
@@ -106,7 +109,7 @@ def fix(fctx: FixContext, findings: list[Finding]) -> Iterator[Edit | Left]:
             continue
         if f.path in done:
             continue
-        group = tuple(g for g in findings if g.path == f.path)
+        group = tuple(by_path[f.path])
         if not rts:
             for g in group:
                 yield Left(g, "which runtimes share the directory is not known: give --stack")

@@ -113,5 +113,15 @@ class FixContext:
     root: str | None = None
     notes: list[str] = field(default_factory=list)
 
+    def show(self, path: str) -> str:
+        """A member path as the user reads it: ``/usr/bin/x`` below a tree (its installed
+        path), ``pkg-1.0.data/scripts/x`` in a wheel (wheel paths stay relative)."""
+        return show_path(path, archive=self.root is None)
+
+
+def show_path(path: str, archive: bool) -> str:
+    """``path`` as the user reads it: relative in an archive, rooted (``/usr/...``) in a tree."""
+    return path if archive else "/" + path
+
 
 Fixer = Callable[[FixContext, list[Finding]], Iterator[Edit | Left]]

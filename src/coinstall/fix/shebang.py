@@ -240,7 +240,7 @@ def fix(fctx: FixContext, findings: list[Finding]) -> Iterator[Edit | Left]:
         data = fctx.reader.read(path)
         if data is None:
             for f in group:
-                yield Left(f, f"/{path} is not a regular file")
+                yield Left(f, f"{fctx.show(path)} is not a regular file")
             continue
         first, rest = split_line(data)
         cr = first.endswith(b"\r")
@@ -256,12 +256,16 @@ def fix(fctx: FixContext, findings: list[Finding]) -> Iterator[Edit | Left]:
             for f in group:
                 yield Left(f, str(exc))
             continue
-        if new == line:
+        if new == line and not cr:
             for f in group:
                 yield Left(f, "the shebang is already the stack's interpreter")
             continue
-        out = new.encode() + (b"\r" if cr else b"") + rest
-        yield Edit("write", path, tuple(group), f"{line} -> {new}", data=out)
+        # The first line ends in LF alone: the kernel keeps a \r as part of the interpreter
+        # path or its argument (Linux fs/binfmt_script.c).  The rest keeps its line ends
+        # (Python's tokenizer reads CRLF, LF and mixed).
+        out = new.encode() + rest
+        shown = f"{line}\\r" if cr else line
+        yield Edit("write", path, tuple(group), f"{shown} -> {new}", data=out)
         yield from _pyc_headers(fctx, path, len(out), tuple(group))
 
 

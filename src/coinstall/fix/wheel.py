@@ -84,9 +84,12 @@ class WheelContents:
             e = self.by_path.get(p)
             return e.data if e is not None else None
 
+        # Every directory the members imply, once: exists() is then a set lookup (it was a
+        # scan of every member per call, quadratic in a wheel's size; issue 17 item 8).
+        dirs = {p.rsplit("/", i)[0] for p in self.by_path for i in range(1, p.count("/") + 1)}
+
         def exists(p: str) -> bool:
-            return p in self.by_path or any(k.startswith(p.rstrip("/") + "/")
-                                            for k in self.by_path)
+            return p in self.by_path or p.rstrip("/") in dirs
 
         return Reader(read, exists, self._mode, lambda p: None)
 
@@ -99,8 +102,11 @@ class WheelContents:
 
     def apply(self, edits: Sequence[Edit]) -> list[_Entry]:
         """The members after the edits, in archive order (created files before RECORD)."""
-        entries = [_Entry(e.info, e.data) for e in self.entries]
-        index = {e.info.filename: e for e in entries}
+        # Members are kept by position (a rename replaces in place, a removal leaves None):
+        # each edit is O(1), not a list search (linear in the number of edits overall).
+        entries: list[_Entry | None] = [_Entry(e.info, e.data) for e in self.entries]
+        index = {e.info.filename: e for e in entries if e is not None}
+        position = {id(e): i for i, e in enumerate(entries)}
         for ed in edits:
             if ed.op == "write":
                 assert ed.data is not None
@@ -110,27 +116,30 @@ class WheelContents:
                 old = index.pop(ed.path)
                 info = _copy_info(old.info, ed.dest)
                 new = _Entry(info, old.data)
-                entries[entries.index(old)] = new
+                at = position.pop(id(old))
+                entries[at] = new
+                position[id(new)] = at
                 index[ed.dest] = new
             elif ed.op == "remove":
                 old = index.pop(ed.path)
-                entries.remove(old)
+                entries[position.pop(id(old))] = None
             elif ed.op == "create":
                 assert ed.data is not None
                 info = zipfile.ZipInfo(ed.path, date_time=(1980, 1, 1, 0, 0, 0))
                 info.compress_type = zipfile.ZIP_DEFLATED
                 info.external_attr = (stat.S_IFREG | (ed.mode or 0o644)) << 16
                 new = _Entry(info, ed.data)
+                position[id(new)] = len(entries)
                 entries.append(new)
                 index[ed.path] = new
             else:
                 raise WheelError(f"{ed.op} is not possible in a wheel ({ed.path})")
         rec = self._record_path()
-        if rec is not None and rec in index:
-            r = index[rec]
-            entries.remove(r)
-            entries.append(r)
-        return entries
+        record = index.get(rec) if rec is not None else None
+        out = [e for e in entries if e is not None and e is not record]
+        if record is not None:
+            out.append(record)
+        return out
 
     def write(self, output: str, source: str, edits: Sequence[Edit]) -> str:
         """Write the edited wheel to ``output`` (a file, or an existing directory to put it
@@ -165,7 +174,10 @@ class WheelContents:
             if e.info.filename == rec:
                 e.data = buf.getvalue().encode()
         d = os.path.dirname(os.path.abspath(dest)) or "."
-        fd, tmp = tempfile.mkstemp(prefix=".coinstall-fix-", suffix=".whl", dir=d)
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=".coinstall-fix-", suffix=".whl", dir=d)
+        except OSError as exc:  # no such directory, not writable: the user's --output
+            raise WheelError(f"cannot write {dest}: {exc.strerror or exc}") from None
         try:
             with os.fdopen(fd, "wb") as fh:
                 with zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -98,6 +99,44 @@ def host_profile(os_release: Mapping[str, str] | None = None) -> str:
     return "fedora" if "fedora" in ids else "wheel"
 
 
+def build_root_profile(path: str) -> str | None:
+    """The profile a build root's layout names, or None: ``debian`` when it has
+    ``DEBIAN/control`` or ``usr/lib/python3/dist-packages`` (Debian Python Policy), ``fedora``
+    when it has ``usr/lib[64]/python3.X/site-packages`` (Fedora's ``%python3_sitelib`` /
+    ``%python3_sitearch``).  Only ``lstat``-based checks: a symbolic link in the tree is not
+    followed."""
+    j = os.path.join
+
+    def is_dir(p: str) -> bool:
+        try:
+            return stat.S_ISDIR(os.lstat(p).st_mode)
+        except OSError:
+            return False
+
+    def is_file(p: str) -> bool:
+        try:
+            return stat.S_ISREG(os.lstat(p).st_mode)
+        except OSError:
+            return False
+
+    dist = ("usr", "lib", "python3", "dist-packages")
+    if (is_dir(j(path, "DEBIAN")) and is_file(j(path, "DEBIAN", "control"))) or all(
+            is_dir(j(path, *dist[:i])) for i in range(1, len(dist) + 1)):
+        return "debian"
+    for lib in ("lib", "lib64"):
+        d = j(path, "usr", lib)
+        if not (is_dir(j(path, "usr")) and is_dir(d)):
+            continue
+        try:
+            names = os.listdir(d)
+        except OSError:
+            continue
+        if any(n.startswith("python3.") and is_dir(j(d, n)) and is_dir(j(d, n, "site-packages"))
+               for n in names):
+            return "fedora"
+    return None
+
+
 def choose_profile(info: ArtifactInfo, stack: Stack | None = None) -> Profile:
     """The profile an artifact is judged by when none is named.
 
@@ -108,8 +147,10 @@ def choose_profile(info: ArtifactInfo, stack: Stack | None = None) -> Profile:
       which openSUSE's flavors do not have: every flavor is alike) names version X.Y — EPEL 7
       named its default stack ``python36-foo`` and the other ``python34-foo`` — and openSUSE's
       flavor naming otherwise; other names are Fedora's;
-    * directories: an installed tree below ``/usr`` (not ``/usr/local``) follows this machine's
-      distribution (``/etc/os-release``); any other tree was installed by pip: ``wheel``.
+    * directories: a build root by its layout (:func:`build_root_profile`: ``check`` and
+      ``fix`` judge one tree by one profile); an installed tree below ``/usr`` (not
+      ``/usr/local``) follows this machine's distribution (``/etc/os-release``); any other
+      tree was installed by pip: ``wheel``.
     """
     if info.format == "wheel":
         return PROFILES["wheel"]
@@ -130,6 +171,10 @@ def choose_profile(info: ArtifactInfo, stack: Stack | None = None) -> Profile:
             return PROFILES["epel" if stack is not None and named in stack.versions
                             else "opensuse"]
         return PROFILES["fedora"]
+    if info.format == "tree":
+        layout = build_root_profile(info.path)
+        if layout is not None:
+            return PROFILES[layout]
     real = os.path.realpath(info.path)
     if real.startswith("/usr/") and not real.startswith("/usr/local/"):
         return PROFILES[host_profile()]

@@ -285,3 +285,28 @@ def shebang_build_path(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
             if why:
                 yield self.finding(None, f"Requires: {req.name} ({why}): no distribution "
                                          "installs it, the package cannot be installed")
+
+
+@rule(
+    "shebang-carriage-return",
+    severity="error",
+    summary="A script whose shebang line ends in a carriage return (#!/usr/bin/python3\\r\\n, "
+            "a file with CRLF line ends).",
+    why="The kernel reads the #! line up to the newline and strips only spaces and tabs, so "
+        "the \\r is part of the interpreter path or its argument: #!/usr/bin/python3\\r "
+        "fails with 'No such file or directory', #!/usr/bin/env python3\\r makes env look "
+        "for 'python3\\r'.  No runtime runs the script.",
+    example="#!/usr/bin/env python3\\r  (in /usr/bin/foo, written on Windows)",
+    fix="End the first line with LF alone (dos2unix, or sed -i '1s/\\r$//').",
+    source="Linux fs/binfmt_script.c (load_script: the line ends at '\\n', only ' ' and "
+           "'\\t' are stripped); execve(2)",
+    peers=("lintian:script-with-crlf-line-terminators",),
+    autofix="auto", fixer="shebang:fix",
+)
+def shebang_carriage_return(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
+    """Runnable files (:func:`runnable`) whose Python shebang line ends in ``\\r``; a wheel's
+    ``#!python`` is exempt (installers replace the whole first line)."""
+    for r, sb in runnable(ctx):
+        if sb.cr and not (sb.interpreter == "python" and not sb.env):
+            yield self.finding(r.path, f"#!{sb.raw}\\r: the kernel runs a name ending in "
+                                       "\\r, which does not exist")

@@ -33,6 +33,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import subprocess
 import tempfile
 import time
@@ -170,9 +171,17 @@ class State:
     def from_json(cls, d: dict[str, Any]) -> State:
         if d.get("format") != STATE_FORMAT:
             raise ShareError(f"state format {d.get('format')!r} is not {STATE_FORMAT}")
-        return cls(dir=str(d["dir"]), arch=d.get("arch"), txn=d.get("txn"),
-                   targets=[Target.from_json(t) for t in d["targets"]],
-                   dists={k: DistRecord(**v) for k, v in d["dists"].items()})
+        state = cls(dir=str(d["dir"]), arch=d.get("arch"), txn=d.get("txn"),
+                    targets=[Target.from_json(t) for t in d["targets"]],
+                    dists={k: DistRecord(**v) for k, v in d["dists"].items()})
+        for dist in state.dists.values():
+            for p in [*dist.all_paths(), *dist.skipped]:
+                check_member(p)
+        for t in state.targets:
+            if os.path.basename(t.hook) != hook_name(state.dir) \
+                    or os.path.dirname(t.hook) != t.site_dir:
+                raise ShareError(f"target {t.id}: hook {t.hook!r} is not this site's hook file")
+        return state
 
     def owners(self) -> dict[str, str]:
         """``relative path -> distribution name`` for every recorded file and pyc."""
@@ -181,6 +190,66 @@ class State:
             for p in d.all_paths():
                 out[p] = d.name
         return out
+
+
+def check_member(path: object) -> str:
+    """``path`` if it is a plain path relative to the site (no ``/`` at the start, no empty,
+    ``.`` or ``..`` component, no NUL): the state file and the journal are data a process
+    that could write the site could also have forged, and never name anything outside it.
+
+    Raises:
+        ShareError: anything else.
+    """
+    if not isinstance(path, str) or not path or path.startswith("/") or "\0" in path \
+            or any(c in ("", ".", "..") for c in path.split("/")):
+        raise ShareError(f"{path!r} is not a path inside the site")
+    return path
+
+
+def beneath(root: str, rel: str) -> bool:
+    """True if every directory of ``rel`` below ``root`` is a real directory (``lstat``: no
+    symbolic link), so that ``root/rel`` names a file inside ``root``."""
+    d = root
+    for part in rel.split("/")[:-1]:
+        d = os.path.join(d, part)
+        try:
+            if not stat.S_ISDIR(os.lstat(d).st_mode):
+                return False
+        except OSError:
+            return False
+    return True
+
+
+#: Largest state or journal file read back, in bytes.
+MAX_CONTROL_FILE = 256 * 1024 * 1024
+
+
+def _read_control(path: str) -> str:
+    """A control file's text: opened ``O_NOFOLLOW|O_NONBLOCK``, checked to be a regular file
+    no larger than :data:`MAX_CONTROL_FILE` before it is read (a FIFO or a link to
+    ``/dev/zero`` at its name is refused, never read).
+
+    Raises:
+        FileNotFoundError: there is none.
+        ShareError: it is not a regular file, too large, or unreadable.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise ShareError(f"{path}: {exc.strerror} (a symbolic link is never followed here)"
+                         ) from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_CONTROL_FILE:
+            raise ShareError(f"{path}: not a regular file of at most {MAX_CONTROL_FILE} bytes")
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            return fh.read(MAX_CONTROL_FILE + 1).decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ShareError(f"{path}: unreadable: {exc}") from None
+    finally:
+        os.close(fd)
 
 
 # --------------------------------------------------------------------------------------------
@@ -328,16 +397,18 @@ class SharedSite:
 
     @property
     def initialized(self) -> bool:
-        return os.path.isfile(self.state_path)
+        return os.path.lexists(self.state_path)
 
     def load(self) -> State:
         """The state.  Raises ShareError when DIR is not a shared site or the state is bad."""
         if not self.initialized:
             raise ShareError(f"{self.dir}: not a shared site (run `coinstall share init`)")
         try:
-            with open(self.state_path, encoding="utf-8") as fh:
-                return State.from_json(json.load(fh))
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+            return State.from_json(json.loads(_read_control(self.state_path)))
+        except ShareError as exc:
+            raise ShareError(f"{self.state_path}: unreadable state: {exc}") from None
+        except (OSError, ValueError, KeyError, TypeError, AttributeError,
+                RecursionError) as exc:
             raise ShareError(f"{self.state_path}: unreadable state: {exc}") from None
 
     def save(self, state: State) -> None:
@@ -353,9 +424,19 @@ class SharedSite:
         Raises:
             ShareError: the lock is still held after ``timeout`` (names the holder's pid).
         """
-        os.makedirs(self.meta, exist_ok=True)
-        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        self._check_meta()
         try:
+            fd = os.open(self.lock_path,
+                         os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC,
+                         0o644)
+        except OSError as exc:
+            raise ShareError(f"{self.lock_path}: {exc.strerror} (a symbolic link is never "
+                             "followed here)") from None
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
+                raise ShareError(f"{self.lock_path}: not a regular file of its own (a hard "
+                                 "link, FIFO or device there is never written)")
             deadline = time.monotonic() + timeout
             while True:
                 try:
@@ -384,6 +465,25 @@ class SharedSite:
                 self.sweep()
         finally:
             os.close(fd)  # closing the descriptor releases the flock
+
+    def _check_meta(self) -> None:
+        """Create the state directory if missing; refuse one that is a symbolic link or not
+        a directory (its files would be written wherever it points)."""
+        with contextlib.suppress(FileExistsError):
+            os.makedirs(self.meta)
+        if not stat.S_ISDIR(os.lstat(self.meta).st_mode):
+            raise ShareError(f"{self.meta}: not a directory (a symbolic link is never "
+                             "followed here)")
+
+    def _inside(self, path: object) -> str:
+        """``path`` (absolute) if it names a file inside DIR through real directories only."""
+        if not isinstance(path, str) or not path.startswith(self.dir + "/"):
+            raise ShareError(f"journal {self.journal_path}: {path!r} is outside {self.dir}")
+        rel = check_member(path[len(self.dir) + 1:])
+        if not beneath(self.dir, rel):
+            raise ShareError(f"journal {self.journal_path}: {path!r} goes through a symbolic "
+                             "link")
+        return path
 
     # -- transactions ---------------------------------------------------------------------
 
@@ -438,14 +538,20 @@ class SharedSite:
         directories.  Returns ``"rolled back"``, ``"completed"`` or None (nothing to do).
         Call with the lock held."""
         outcome = None
-        if os.path.exists(self.journal_path):
-            with open(self.journal_path, encoding="utf-8") as fh:
-                journal = json.load(fh)
-            committed = self.initialized and self.load().txn == journal["txn"]
+        if os.path.lexists(self.journal_path):
+            try:
+                journal = json.loads(_read_control(self.journal_path))
+                txn = journal["txn"]
+                if not isinstance(txn, str) or not txn.isalnum():
+                    raise ShareError(f"journal {self.journal_path}: bad transaction id")
+                moves = [(self._inside(a), self._inside(b)) for a, b in journal["moves"]]
+            except (ValueError, KeyError, TypeError, RecursionError) as exc:
+                raise ShareError(f"journal {self.journal_path}: unreadable: {exc}") from None
+            committed = self.initialized and self.load().txn == txn
             if not committed:
-                self._undo([(str(s), str(d)) for s, d in journal["moves"]])
+                self._undo(moves)
             outcome = "completed" if committed else "rolled back"
-            self._finish(str(journal["txn"]))
+            self._finish(txn)
         self.sweep()
         return outcome
 
@@ -602,7 +708,9 @@ def plan_removal(root: str, owned: set[str]) -> list[str]:
 
     tops: set[str] = set()
     for p in sorted(owned):
-        if not os.path.lexists(os.path.join(root, p)):
+        # a recorded path under a symbolic link (planted, or a forged state) names a file
+        # outside the site: never taken
+        if not beneath(root, p) or not os.path.lexists(os.path.join(root, p)):
             continue
         parts = p.split("/")
         chosen = p
