@@ -75,9 +75,7 @@ WHEELS: dict[str, tuple[str, str]] = {
     "orjson-cp312": (
         "orjson-3.10.12-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
         "910fdf2ac0637b9a77d1aad65f803bac414f0b06f720073438a7bd8906298192"),
-    "msgpack-cp312": (
-        "msgpack-1.1.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
-        "17fb65dd0bec285907f68b15734a993ad3fc94332b5bb21b0435846228de1f39"),
+    # msgpack-cp312: now in the test corpus (tests/corpus.py), merged in by all_wheels()
     "regex-cp312": (
         "regex-2024.11.6-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
         "70b7fa6606c2881c1db9479b0eaa11ed5dfa11c8d60a474ff0e095099f39d98e"),
