@@ -124,6 +124,14 @@ def _shebang_crlf(tmp: Path, debs: dict[str, Path]) -> Case:
     return root, "default=3.11", "debian", FixOptions()
 
 
+def _shebang_build_path(tmp: Path, debs: dict[str, Path]) -> Case:
+    # a build root whose script was built by a pyenv interpreter (macros --interpreter)
+    root = deb_root(debs, ["python3-six"], tmp / "root")
+    write(root / "usr/bin/six-demo",
+          b"#!/root/.pyenv/versions/3.11.7/bin/python3.11\nimport six\n", 0o755)
+    return root, "default=3.11", "debian", FixOptions()
+
+
 def _shebang_unversioned(tmp: Path, debs: dict[str, Path]) -> Case:
     root = tmp / "root"
     write(root / "usr/bin/demo", "#!/usr/bin/python -u\nprint('ok')\n", 0o755)
@@ -199,6 +207,7 @@ CASES: dict[str, Callable[[Path, dict[str, Path]], Case]] = {
     "shebang-env": _shebang_env,
     "shebang-unversioned": _shebang_unversioned,
     "shebang-carriage-return": _shebang_crlf,
+    "shebang-build-path": _shebang_build_path,
     "shebang-implementation-mismatch": _shebang_mismatch,
     "entry-point-ownership": _ep_ownership,
     "entry-point-missing-versioned": _ep_missing,
