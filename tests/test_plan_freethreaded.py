@@ -132,6 +132,39 @@ def test_corpus_debs_against_real_313t(tmp_path: Path, corpus_debs: dict[str, Pa
     assert six.stdout.split() == ["True", "False"]
 
 
+@pytest.mark.network
+def test_mirror_gives_the_artifacts_contents(tmp_path: Path,
+                                             corpus_debs: dict[str, Path]) -> None:
+    """``--repo Packages --mirror POOL`` (a Packages file made by dpkg-scanpackages over the
+    corpus .debs, and bookworm's Sources): each binary is classed from its .deb's members, as
+    the .debs themselves give; from the Packages file alone, what only the files tell is
+    cannot-tell (cryptography's .abi3.so, python3-clang-13's Depends: python3)."""
+    pool = tmp_path / "pool"
+    pool.mkdir()
+    for p in corpus_debs.values():
+        shutil.copy(p, pool)
+    (tmp_path / "Packages").write_bytes(subprocess.run(
+        ["dpkg-scanpackages", "--multiversion", "pool"], cwd=tmp_path, capture_output=True,
+        check=True).stdout)
+    repo = ["--repo", str(tmp_path / "Packages"), "--repo", str(bookworm("Sources.xz"))]
+    rc, mirrored, err = _plan_cli("3.14t", *repo, "--mirror", str(pool))
+    assert rc == 0, err
+    rc2, alone, err2 = _plan_cli("3.14t", *repo)
+    assert rc2 == 0, err2
+    rc3, debs, err3 = _plan_cli("3.14t", "--repo", str(pool))
+    assert rc3 == 0, err3
+
+    def classes(d: dict[str, Any]) -> dict[str, tuple[str, str]]:
+        return {s["name"]: (s["class"], s["status"]) for s in d["sources"]}
+    assert classes(mirrored) == classes(debs)
+    assert classes(mirrored)["python-cryptography"] == ("abi3", "rebuild")
+    assert classes(alone)["python-cryptography"] == ("unknown", "cannot-tell")
+    assert classes(alone)["llvm-toolchain-13"] == ("unknown", "cannot-tell")
+    assert classes(mirrored)["llvm-toolchain-13"] == ("pure", "no-action")
+    assert not any("no file list" in w for w in mirrored["warnings"])
+    assert any("no file list" in w for w in alone["warnings"])
+
+
 # --- a small RPM repository: Fedora's separate python3.14t directories --------------------
 
 needs_rpm = pytest.mark.skipif(
@@ -245,3 +278,31 @@ def test_cli_refusals(tmp_path: Path) -> None:
     r = subprocess.run([*COINSTALL, "plan", "add", "3.12", "--repo", str(tmp_path)],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "--from X.Y is required" in r.stderr
+
+
+def test_debian_pure_module_in_a_versioned_directory(tmp_path: Path) -> None:
+    """Debian: a pure module in /usr/lib/python3.11/dist-packages is on 3.11's path only,
+    not in the shared dist-packages: installed again for the t runtime (version-specific);
+    one in /usr/lib/python3/dist-packages needs nothing.  .debs built here with dpkg-deb."""
+    for name, d in (("python3-olddir", "usr/lib/python3.11/dist-packages"),
+                    ("python3-shared", "usr/lib/python3/dist-packages")):
+        root = tmp_path / name
+        (root / "DEBIAN").mkdir(parents=True)
+        (root / "DEBIAN" / "control").write_text(
+            f"Package: {name}\nVersion: 1.0\nArchitecture: all\nMaintainer: t <t@example.org>\n"
+            "Depends: python3:any\nDescription: test\n test\n")
+        (root / d).mkdir(parents=True)
+        (root / d / f"{name[8:]}.py").write_text("x = 1\n")
+        subprocess.run(["dpkg-deb", "--root-owner-group", "-b", str(root),
+                        str(tmp_path / f"{name}.deb")], check=True, capture_output=True)
+    debs = tmp_path / "debs"
+    debs.mkdir()
+    for f in tmp_path.glob("*.deb"):
+        shutil.move(f, debs)
+    rc, data, err = _plan_cli("3.14t", "--repo", str(debs))
+    assert rc == 0, err
+    old = _src(data, "python3-olddir")
+    assert (old["class"], old["status"]) == ("version-specific", "rebuild")
+    assert "in a GIL runtime's own directory" in old["reasons"][0]
+    assert (_src(data, "python3-shared")["class"], _src(data, "python3-shared")["status"]) \
+        == ("pure", "no-action")

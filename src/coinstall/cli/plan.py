@@ -34,6 +34,10 @@ _PLAN_SUITE = click.option(
 _PLAN_FULL = click.option("--full", is_flag=True,
                           help="Text: list every source of every wave and every blocked "
                                "source instead of the first ones.")
+_PLAN_MIRROR = click.option(
+    "--mirror", metavar="DIR", type=click.Path(exists=True, file_okay=False),
+    help="Where the --repo index's .deb/.rpm files are (a pool): each binary is classified "
+         "from its artifact's real contents (file list, ELF symbols) instead of the index.")
 _PLAN_NOCACHE = click.option("--no-cache", is_flag=True,
                              help="Do not use or write the parsed-index cache.")
 
@@ -52,7 +56,8 @@ def plan_group(limits: tuple[str, ...]) -> None:
 
 def _plan_run(transition: str, new: str, old: str, repos: tuple[str, ...], fmt: str,
               output: str | None, later: tuple[str, ...], no_cache: bool,
-              suite: str | None = None, full: bool = False) -> None:
+              suite: str | None = None, full: bool = False, mirror: str | None = None
+              ) -> None:
     from coinstall.plan import engine
     from coinstall.plan import load as plan_load
     from coinstall.plan.evidence import Classifier
@@ -77,6 +82,9 @@ def _plan_run(transition: str, new: str, old: str, repos: tuple[str, ...], fmt: 
     err = stderr()
     with _plan_status(err) as note:
         index = _load_suite(plan_load, list(repos), no_cache, suite, note)
+        if mirror is not None:
+            note(f"reading the artifacts under {mirror}")
+            plan_load.apply_mirror(index, mirror)
         note("classifying binaries")
         if free_threaded:
             from coinstall.plan import freethreaded
@@ -169,14 +177,17 @@ def _plan_emit(data: dict[str, Any], fmt: str, output: str | None, full: bool = 
 @_PLAN_NOCACHE
 @_PLAN_SUITE
 @_PLAN_FULL
+@_PLAN_MIRROR
 def plan_add(version: str, old: str | None, repos: tuple[str, ...], fmt: str, output: str | None,
-             later: tuple[str, ...], no_cache: bool, suite: str | None, full: bool) -> None:
+             later: tuple[str, ...], no_cache: bool, suite: str | None, full: bool,
+             mirror: str | None) -> None:
     """Add runtime VERSION beside --from: what to rebuild, in which waves.
 
     VERSION X.Yt (3.14t) plans a free-threaded stack: each source is classed pure,
     version-specific, abi3, untagged or unknown from its binaries' contents
     (docs/plan-format.md)."""
-    _plan_run("add", version, old or "", repos, fmt, output, later, no_cache, suite, full)
+    _plan_run("add", version, old or "", repos, fmt, output, later, no_cache, suite, full,
+              mirror)
 
 
 @plan_group.command("default")

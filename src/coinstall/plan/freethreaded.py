@@ -154,6 +154,7 @@ def binary_class(ev: BinaryEvidence, rt: Runtime) -> tuple[str, list[str]]:
         abi3: list[str] = []
         ready: list[str] = []
         untagged: list[str] = []
+        own_dir: list[str] = []  # Debian: .py in a GIL version's own directory
         pure = False
         for path in rec.files:
             if "python" not in path:
@@ -181,6 +182,9 @@ def binary_class(ev: BinaryEvidence, rt: Runtime) -> tuple[str, list[str]]:
                     untagged.append(path)
             elif path.endswith((".py", ".pyc")) and sc.kind != "any":
                 pure = True
+                if rec.syntax == "deb" and sc.kind == "versioned" and not sc.free_threaded \
+                        and path.endswith(".py"):
+                    own_dir.append(path)
         if tagged:
             return "version-specific", [
                 f"file {tagged[0]}: extension tagged for a GIL build ({len(tagged)} "
@@ -194,8 +198,15 @@ def binary_class(ev: BinaryEvidence, rt: Runtime) -> tuple[str, list[str]]:
             if any(isinstance(w, CannotTell) for w in verdicts.values()):
                 return "untagged", lines
         if abi3:
-            why = stable_abi_build_mismatch("abi3", rt) or f"{t} cannot load it"
+            why = ("an abi3t module needs a free-threaded 3.15 or later (PEP 803)"
+                   if ".abi3t" in abi3[0] else
+                   stable_abi_build_mismatch("abi3", rt) or f"{t} cannot load it")
             return "abi3", [f"file {abi3[0]}: stable-ABI module ({len(abi3)}): {why}"]
+        if own_dir:
+            # dh-python installs public modules in /usr/lib/python3/dist-packages; a file in
+            # /usr/lib/python3.11/ is on that runtime's path only (site.py, Debian layout).
+            return "version-specific", [f"file {own_dir[0]}: in a GIL runtime's own directory, "
+                                        f"not the shared one: installed again for {t}"]
         if ready:
             return "ready", [f"file {ready[0]}: built for {t}"]
         if pure:
