@@ -190,6 +190,8 @@ def _specs(yaml_so: Path | None) -> list[Spec]:
         one("python-ready", "python3.14t-ready",
             ["/usr/lib64/python3.14t/site-packages/r/_r.cpython-314t-x86_64-linux-gnu.so"]),
     ]
+    # A program run by /usr/bin/python3, no module: nothing to build for 3.14t.
+    specs.append(Spec("gamma-tool", [Binary("gamma", ["/usr/bin/gamma"], ["/usr/bin/python3"])]))
     if yaml_so is not None:
         specs.append(one("python-elf", "python3-elf", [f"{L64}/yaml/_yaml.so"]))
     return specs
@@ -220,6 +222,7 @@ def test_rpm_repository_cli(tmp_path: Path) -> None:
     assert cls["python-pure"] == ("pure", "blocked", 2)
     assert _src(data, "python-pure")["waits_for"] == ["python-vs"]
     assert cls["python-ready"][:2] == ("ready", "no-action")
+    assert cls["gamma-tool"][:2] == ("program", "not-affected")
     ut = _src(data, "python-ut")
     assert (ut["class"], ut["status"]) == ("untagged", "cannot-tell")
     assert "_z.so: untagged module: no artifact read" in ut["reasons"][1]

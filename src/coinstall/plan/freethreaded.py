@@ -18,8 +18,9 @@ lists: RPM ``filelists``, artifact members; else the Debian relations alone):
   directory this costs nothing; where it has its own, the package is rebuilt (installed
   again) there too.  The layout is the target distribution's (:data:`LAYOUTS`).
 * ``ready``: already built for the free-threaded runtime (``.cpython-314t-...so``, an
-  ``abi3t`` module on 3.15t, a ``python3.14t/`` directory); ``program``: only uses an
-  interpreter by name (``python3.11``): keeps running on the GIL build.
+  ``abi3t`` module on 3.15t, a ``python3.14t/`` directory); ``program``: no module, only
+  programs using an interpreter (``python3.11``, ``/usr/bin/python3``): they keep running on
+  the GIL build.
 * ``unknown``: an architecture-dependent Debian binary with no version range and no file
   list: stable-ABI, untagged or no modules; the index alone cannot tell (give the artifacts).
 
@@ -218,7 +219,8 @@ def binary_class(ev: BinaryEvidence, rt: Runtime) -> tuple[str, list[str]]:
         return "program", [f"uses python{vstr(min(ev.uses))} by name: runs on the GIL build",
                            *ev.reasons[:1]]
     if rec.files:
-        return "pure", ["no Python module in its file list (scripts, data)"]
+        return "program", ["no Python module in its file list (programs, data): they run on "
+                           "the interpreter they name"]
     if rec.arch == "all" or rec.arch == "noarch":
         return "pure", [f"Architecture: {rec.arch}: no compiled module (no file list read)"]
     if rec.syntax == "deb":
