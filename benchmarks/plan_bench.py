@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Benchmark ``coinstall plan add 3.12 --from 3.11`` on Debian bookworm beside ``ben monitor``,
-and compare their answers.
+and compare their answers; ``plan add 3.14t`` (a free-threaded stack) is timed beside it.
 
 This is a benchmark, not a test: it prints timings, ratios, memory peaks and the comparison
 table, and asserts nothing about speed.  Run from the repository root::
@@ -232,6 +232,13 @@ def main() -> int:
         res["coinstall-warm-xz"] = {"wall": t, "cpu": cpu, "maxrss_kib": rss}
         t, cpu, rss, _ = best([*base[:-2], "--format", "text", *xz], args.repeat, env)
         res["coinstall-warm-xz-text"] = {"wall": t, "cpu": cpu, "maxrss_kib": rss}
+        # The free-threaded stack (issue 20): plan add 3.14t beside 3.14 on the same indices.
+        ft = [COINSTALL, "plan", "add", "3.14t", "--format", "json"]
+        t, cpu, rss, out = best(ft + xz + ["--no-cache"], args.repeat, env)
+        res["coinstall-3.14t-cold-xz"] = {"wall": t, "cpu": cpu, "maxrss_kib": rss}
+        ft_classes = json.loads(out)["free_threading"]["classes"]
+        t, cpu, rss, _ = best(ft + xz, args.repeat, env)
+        res["coinstall-3.14t-warm-xz"] = {"wall": t, "cpu": cpu, "maxrss_kib": rss}
         ben: dict[str, tuple[int, str]] = {}
         if not args.no_ben and shutil.which("ben"):
             cmd = ["ben", "monitor", "--no-benrc", "--archs", "amd64", "--cache-dir",
@@ -250,6 +257,7 @@ def main() -> int:
             rc = f"{v['cpu'] / ref['cpu']:.2f}x" if ref else "-"
             print(f"{k:28} {v['wall']:8.3f} {v['cpu']:7.3f} {v['maxrss_kib'] / 1024:9.1f}"
                   f"  {rw:>8} {rc:>8}")
+        print(f"plan add 3.14t classes: {ft_classes}")
         d, o = res["parse-deb822"]["inner"], res["parse-own"]["inner"]
         print(f"parser: deb822 {d:.2f} s vs own {o:.2f} s on {res['parse-own']['paragraphs']}"
               f" paragraphs: own is {d / o:.1f}x faster")

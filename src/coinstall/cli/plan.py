@@ -34,6 +34,10 @@ _PLAN_SUITE = click.option(
 _PLAN_FULL = click.option("--full", is_flag=True,
                           help="Text: list every source of every wave and every blocked "
                                "source instead of the first ones.")
+_PLAN_MIRROR = click.option(
+    "--mirror", metavar="DIR", type=click.Path(exists=True, file_okay=False),
+    help="Where the --repo index's .deb/.rpm files are (a pool): each binary is classified "
+         "from its artifact's real contents (file list, ELF symbols) instead of the index.")
 _PLAN_NOCACHE = click.option("--no-cache", is_flag=True,
                              help="Do not use or write the parsed-index cache.")
 
@@ -52,11 +56,20 @@ def plan_group(limits: tuple[str, ...]) -> None:
 
 def _plan_run(transition: str, new: str, old: str, repos: tuple[str, ...], fmt: str,
               output: str | None, later: tuple[str, ...], no_cache: bool,
-              suite: str | None = None, full: bool = False) -> None:
+              suite: str | None = None, full: bool = False, mirror: str | None = None
+              ) -> None:
     from coinstall.plan import engine
     from coinstall.plan import load as plan_load
     from coinstall.plan.evidence import Classifier
 
+    free_threaded = transition == "add" and new.strip().endswith("t")
+    if free_threaded:  # add 3.14t: the free-threaded build beside its GIL twin
+        new = new.strip()[:-1]
+        old = old or new
+        if later:
+            raise click.UsageError("--later is not supported for a free-threaded plan yet")
+    if not old:
+        raise click.UsageError("--from X.Y is required (optional only for X.Yt)")
     try:
         new_v, old_v = engine.parse_version(new), engine.parse_version(old)
     except ValueError as e:
@@ -69,10 +82,22 @@ def _plan_run(transition: str, new: str, old: str, repos: tuple[str, ...], fmt: 
     err = stderr()
     with _plan_status(err) as note:
         index = _load_suite(plan_load, list(repos), no_cache, suite, note)
+        if mirror is not None:
+            note(f"reading the artifacts under {mirror}")
+            plan_load.apply_mirror(index, mirror)
         note("classifying binaries")
-        plan = engine.plan_transition(
-            index, Classifier(cat), transition, new_v, old_v,
-            progress=lambda d, t: note(f"classifying binaries {d}/{t}"))
+        if free_threaded:
+            from coinstall.plan import freethreaded
+
+            if freethreaded.ft_runtime(cat, new_v) is None:
+                raise click.BadParameter(f"Python {new}t is not in the runtime catalogue")
+            plan = freethreaded.plan_free_threaded(
+                index, Classifier(cat), cat, new_v, old_v,
+                progress=lambda d, t: note(f"classifying binaries {d}/{t}"))
+        else:
+            plan = engine.plan_transition(
+                index, Classifier(cat), transition, new_v, old_v,
+                progress=lambda d, t: note(f"classifying binaries {d}/{t}"))
         data = plan.to_json()
         if later:
             note("reading the later snapshot")
@@ -142,7 +167,9 @@ def _plan_emit(data: dict[str, Any], fmt: str, output: str | None, full: bool = 
 
 @plan_group.command("add")
 @click.argument("version")
-@click.option("--from", "old", required=True, metavar="X.Y", help="The runtime already there.")
+@click.option("--from", "old", metavar="X.Y",
+              help="The runtime already there (for VERSION X.Yt, the free-threaded build: "
+                   "X.Y by default).")
 @_PLAN_REPO
 @_PLAN_FORMAT
 @_PLAN_OUT
@@ -150,10 +177,17 @@ def _plan_emit(data: dict[str, Any], fmt: str, output: str | None, full: bool = 
 @_PLAN_NOCACHE
 @_PLAN_SUITE
 @_PLAN_FULL
-def plan_add(version: str, old: str, repos: tuple[str, ...], fmt: str, output: str | None,
-             later: tuple[str, ...], no_cache: bool, suite: str | None, full: bool) -> None:
-    """Add runtime VERSION beside --from: what to rebuild, in which waves."""
-    _plan_run("add", version, old, repos, fmt, output, later, no_cache, suite, full)
+@_PLAN_MIRROR
+def plan_add(version: str, old: str | None, repos: tuple[str, ...], fmt: str, output: str | None,
+             later: tuple[str, ...], no_cache: bool, suite: str | None, full: bool,
+             mirror: str | None) -> None:
+    """Add runtime VERSION beside --from: what to rebuild, in which waves.
+
+    VERSION X.Yt (3.14t) plans a free-threaded stack: each source is classed pure,
+    version-specific, abi3, untagged or unknown from its binaries' contents
+    (docs/plan-format.md)."""
+    _plan_run("add", version, old or "", repos, fmt, output, later, no_cache, suite, full,
+              mirror)
 
 
 @plan_group.command("default")
@@ -211,6 +245,8 @@ def plan_progress(plan_file: str, repos: tuple[str, ...], fmt: str, output: str 
             plan_file, limits_mod.default().index_mb << 20, "limit index-mb"))
         if not isinstance(data, dict) or data.get("format") != "coinstall-plan/1":
             raise ValueError("not a coinstall plan (format coinstall-plan/1)")
+        if "free_threading" in data:
+            raise ValueError("progress of a free-threaded plan is not supported yet")
     except (ArtifactError, ValueError) as e:
         stderr().print(f"coinstall: {printable(plan_file)}: {printable(str(e))}", markup=False)
         sys.exit(2)

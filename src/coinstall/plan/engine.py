@@ -113,12 +113,17 @@ class SourcePlan:
     waits_for: list[str] = field(default_factory=list)
     group: int | None = None
     progress: str | None = None
+    ft_class: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "version": self.version, "status": self.status,
-                "reasons": self.reasons, "wave": self.wave, "waits_for": self.waits_for,
-                "group": self.group, "progress": self.progress,
-                "binaries": [b.to_json() for b in self.binaries]}
+        out: dict[str, Any] = {
+               "name": self.name, "version": self.version, "status": self.status,
+               "reasons": self.reasons, "wave": self.wave, "waits_for": self.waits_for,
+               "group": self.group, "progress": self.progress,
+               "binaries": [b.to_json() for b in self.binaries]}
+        if self.ft_class is not None:
+            out["class"] = self.ft_class
+        return out
 
 
 @dataclass
@@ -164,20 +169,26 @@ class Plan:
     distinct_sources: int = 0
     suite: str | None = None
     warnings: list[str] = field(default_factory=list)
+    #: ``add 3.14t`` (:mod:`coinstall.plan.freethreaded`): ``new`` is the free-threaded build.
+    free_threaded: bool = False
+    #: for a free-threaded plan: the target's module-directory layout (``LAYOUTS``).
+    layout: dict[str, Any] | None = None
 
     def counts(self) -> dict[str, int]:
         """Distinct sources per status (``not-affected`` includes sources with no Python at
-        all); they add up to ``distinct_sources``."""
-        c = dict.fromkeys(STATUSES, 0)
+        all); they add up to ``distinct_sources``.  A free-threaded plan adds
+        ``cannot-tell``."""
+        c = dict.fromkeys(STATUSES + (("cannot-tell",) if self.free_threaded else ()), 0)
         for s in self.sources.values():
             c[s.status] += 1
         c["not-affected"] += self.unaffected_sources
         return c
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "format": "coinstall-plan/1",
-            "transition": self.transition, "new": vstr(self.new), "old": vstr(self.old),
+            "transition": self.transition,
+            "new": vstr(self.new) + ("t" if self.free_threaded else ""), "old": vstr(self.old),
             "inputs": self.inputs,
             "suite": self.suite,
             "read": {"binaries": self.binaries_read, "sources": self.sources_read,
@@ -190,6 +201,14 @@ class Plan:
             "groups": [g.to_json() for g in self.groups],
             "sources": [self.sources[k].to_json() for k in sorted(self.sources)],
         }
+        if self.free_threaded:
+            classes: dict[str, int] = {}
+            for sp in self.sources.values():
+                if sp.ft_class is not None:
+                    classes[sp.ft_class] = classes.get(sp.ft_class, 0) + 1
+            out["free_threading"] = {"runtime": f"cpython-{vstr(self.new)}t",
+                                     "layout": self.layout, "classes": classes}
+        return out
 
 
 def _built_for(ev: BinaryEvidence) -> str:

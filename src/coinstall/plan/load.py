@@ -180,6 +180,37 @@ def _artifact(fp: str, idx: Index) -> None:
     idx.binaries_total += 1
 
 
+def apply_mirror(idx: Index, mirror: str) -> int:
+    """Read the artifacts under ``mirror`` (``--mirror``: a pool of the index's .deb/.rpm
+    files) and give each binary record of ``idx`` its artifact's real contents: member paths,
+    stable-ABI baseline, and the artifact as ``origin`` (so untagged modules can be judged
+    from their symbols).  Records are matched by name, version and architecture; an index
+    record without its artifact keeps what the index says.  Only artifacts whose Debian file
+    name (``NAME_VERSION_ARCH.deb``) names a record are opened.  Unreadable artifacts are
+    problems of ``idx``.  Returns how many records were matched.
+    """
+    wanted = {b.name for b in idx.binaries}
+    arts = Index()
+    for dirpath, dirnames, filenames in os.walk(mirror):
+        dirnames.sort()
+        for fn in sorted(filenames):
+            if not fn.endswith(_ARTIFACT_ENDINGS):
+                continue
+            if fn.endswith(".deb") and fn.split("_", 1)[0] not in wanted:
+                continue
+            _artifact(os.path.join(dirpath, fn), arts)
+    by = {(b.name, b.version, b.arch): b for b in arts.binaries}
+    n = 0
+    for rec in idx.binaries:
+        a = by.get((rec.name, rec.version, rec.arch))
+        if a is not None:
+            rec.files, rec.origin = a.files, a.origin
+            rec.stable_abi_baseline = a.stable_abi_baseline
+            n += 1
+    idx.problems.extend(arts.problems)
+    return n
+
+
 class SuiteError(Exception):
     """The inputs hold indices of several suites and none was chosen, or the chosen suite is
     not among them.  The message is one line."""

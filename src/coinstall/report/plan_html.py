@@ -33,10 +33,13 @@ def render(plan: dict[str, Any]) -> str:
     stuck = sorted((s for s in plan["sources"] if s["status"] == "blocked" and s["wave"] is None),
                    key=lambda s: s["name"])
     settled = [s for s in plan["sources"] if s["status"] in ("no-action", "not-affected")]
+    open_ = [s for s in plan["sources"] if s["status"] == "cannot-tell"]
+    abi3 = [s for s in plan["sources"] if s.get("class") == "abi3"]
     tracked = [s for s in plan["sources"] if s["status"] in ("rebuild", "blocked")]
     done = sum(1 for s in tracked if s.get("progress") in ("done", "removed"))
     total = len(tracked)
     return _ENV.get_template("plan.html.j2").render(
         plan=plan, title=_TITLES[plan["transition"]].format(new=plan["new"], old=plan["old"]),
-        waves=waves, stuck=stuck, settled=settled, done=done, total=total,
+        waves=waves, stuck=stuck, settled=settled, open=open_, abi3=abi3,
+        statuses=list(plan["counts"]), done=done, total=total,
         percent=round(100 * done / total, 1) if total else 100.0)

@@ -14,7 +14,10 @@ _TITLES = {
     "drop": "drop Python {old} (keeping {new})",
 }
 _STYLE = {"rebuild": "yellow", "blocked": "red", "no-action": "green",
-          "not-affected": "dim"}
+          "not-affected": "dim", "cannot-tell": "magenta"}
+#: Free-threaded plan classes (docs/plan-format.md), in the order printed.
+_CLASSES = ("version-specific", "abi3", "untagged", "unknown", "pure", "ready", "program",
+            "runtime")
 
 
 def render(plan: dict[str, Any], console: Console, *, blockers: int = 10,
@@ -52,6 +55,26 @@ def render(plan: dict[str, Any], console: Console, *, blockers: int = 10,
     counts = plan["counts"]
     console.print("sources: " + ", ".join(
         f"[{_STYLE[k]}]{k} {v}[/{_STYLE[k]}]" for k, v in counts.items()))
+    ft = plan.get("free_threading")
+    if ft:
+        cls = ft["classes"]
+        console.print("free-threaded " + escape(ft["runtime"]) + ": " + ", ".join(
+            f"{k} {cls[k]}" for k in _CLASSES if k in cls))
+        if ft.get("layout"):
+            console.print(f"layout: {escape(ft['layout']['note'])}")
+        apart = [s for s in plan["sources"] if s.get("class") == "abi3"]
+        if apart:
+            console.print(f"abi3 only (cannot load on {escape(plan['new'])}; a t build, or abi3t "
+                          f"from 3.15): {len(apart)} source(s): "
+                          + escape(", ".join(s["name"] for s in apart[:names_per_wave]))
+                          + (" …" if len(apart) > names_per_wave else ""))
+        open_ = [s for s in plan["sources"] if s["status"] == "cannot-tell"]
+        for s in open_[:blockers]:
+            console.print(f"  [magenta]cannot tell[/magenta] {escape(s['name'])}: "
+                          + escape("; ".join(s["reasons"][1:3] or s["reasons"][:1])))
+        if len(open_) > blockers:
+            console.print(f"  … and {len(open_) - blockers} more cannot-tell (--full lists "
+                          "them)")
     prog = {str(p["wave"]): p for p in plan.get("progress", [])}
     for w in plan["waves"]:
         names = w["sources"]
