@@ -21,11 +21,11 @@ Inconsistencies reported: a free-threaded wheel (``cp313t``) for a platform with
 the GIL build of that version; a free-threaded cell left to a source build where its GIL twin has
 a wheel (an ``abi3`` wheel is never picked for a ``t`` build: the cell's reason says so — the
 wheel is not broken; ``cp315-abi3.abi3t``, PEP 803, serves both builds of 3.15+); an interpreter
-tag no installer accepts (``cp315t-abi3t``, ``cp314t-abi3t``); an abi3 wheel whose modules use stable-ABI symbols newer than
-its ``cpXY`` tag (CPython ``Misc/stable_abi.toml`` via abi3info, as abi3audit checks); a cell a
-wheel serves by its tags whose files that runtime cannot use; several projects or versions
-given as one release; a ``linux_<arch>`` wheel (installers accept it, PyPI refuses to upload
-it).
+tag no installer accepts (``cp315t-abi3t``, ``cp314t-abi3t``); an abi3 wheel whose modules use
+stable-ABI symbols newer than its ``cpXY`` tag (CPython ``Misc/stable_abi.toml`` via abi3info,
+as abi3audit checks); a cell a wheel serves by its tags whose files that runtime cannot use;
+several projects or versions given as one release; a ``linux_<arch>`` wheel (installers accept
+it, PyPI refuses to upload it).
 
 The engine knows no screen: :func:`grid` returns a :class:`Release`; ``report/release_*``
 render it.
