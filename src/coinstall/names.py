@@ -11,8 +11,10 @@ Names recognised, with their sources:
   ``python311-foo`` / ``python39-foo`` (openSUSE flavors, python-rpm-macros ``%pythons``;
   EPEL 7 ``%python3_pkgversion 36``), ``python2-foo``, ``pypy3-foo``, unversioned ``python``
   and ``python-foo``; a runtime's own packages ``python3.11-minimal``, ``python3.11-libs``,
-  ``python311-base`` (:data:`RUNTIME_PARTS`).  In Debian ``python`` and ``python-foo`` were
-  Python 2's (Debian Python Policy 2.x, "Module package names").
+  ``python311-base`` (:data:`RUNTIME_PARTS`); a free-threaded interpreter's packages
+  ``python3.14-freethreading``, ``python3.14-freethreading-libs`` (Fedora python3.14.spec,
+  EPEL ``python3.13-freethreading``) and its executable ``/usr/bin/python3.14t``.  In Debian
+  ``python`` and ``python-foo`` were Python 2's (Debian Python Policy 2.x, "Module package names").
 * RPM relations: ``python(abi) = 3.11`` (python-rpm-generators ``python.attr``),
   ``/usr/bin/python3.11``, ``pythonX.Ydist(foo)`` / ``python3dist(foo)`` / ``python3egg(foo)``
   (``pythondistdeps.py``), ``libpython3.11.so.1.0()(64bit)`` (the soname provide).
@@ -55,7 +57,12 @@ _PKG = re.compile(
     r"(?:-(?P<rest>.+))?$")
 _SUFFIXED = re.compile(r"^(?P<base>.+)-(?P<impl>python|pypy)(?P<major>[23])?$")
 _BIN = re.compile(r"^/usr/bin/(?P<impl>python|pypy)(?P<major>[23])?(?:\.(?P<minor>\d+))?"
-                  r"[dmu]*$")
+                  r"(?P<flags>[dmut]*)$")
+#: The word Fedora and EPEL name a free-threaded (PEP 703) interpreter's packages with:
+#: ``python3.14-freethreading`` (executable ``/usr/bin/python3.14t``), its ``-libs``, ``-devel``,
+#: ``-idle``, ``-tkinter``, ``-test``, ``-debug`` (python3.14.spec, ``%bcond freethreading_build``,
+#: ``%package -n python%{pybasever}-freethreading``; EPEL 9/10 ``python3.13-freethreading``).
+FREETHREADING = "freethreading"
 _DIST = re.compile(r"^(?P<impl>python|pypy)(?P<major>\d)?(?:\.(?P<minor>\d+))?"
                    r"(?P<kind>dist|egg)\((?P<mod>[^)]*)\)")
 _EGG3 = re.compile(r"^pythonegg\((?P<major>\d)\)\((?P<mod>[^)]*)\)")
@@ -192,6 +199,8 @@ class Target:
             (``python3.11dist(foo)``).
         module: the module or distribution part (``foo``), None for interpreters.
         prefix: the implementation prefix of a package name (``python3.11-``), "" otherwise.
+        free_threaded: a free-threaded (PEP 703) build's interpreter or runtime package
+            (``python3.14-freethreading``, ``/usr/bin/python3.14t``).
     """
 
     implementation: str
@@ -200,11 +209,14 @@ class Target:
     kind: str
     module: str | None = None
     prefix: str = ""
+    free_threaded: bool = False
 
     @property
     def label(self) -> str:
-        """``python2``, ``python3``, ``python3.11``, ``pypy3``, ``python`` (unversioned)."""
-        return stack_label(self.implementation, self.major, self.version)
+        """``python2``, ``python3``, ``python3.11``, ``python3.14t``, ``pypy3``, ``python``
+        (unversioned)."""
+        return stack_label(self.implementation, self.major, self.version) + (
+            "t" if self.free_threaded else "")
 
     @property
     def unversioned(self) -> bool:
@@ -257,7 +269,8 @@ def classify_name(name: str, op: str | None = None, version: str | None = None,
     if m:
         major = int(m["major"]) if m["major"] else None
         ver = (major, int(m["minor"])) if major and m["minor"] else None
-        return Target(_impl(m["impl"]), major, ver, "interpreter")
+        return Target(_impl(m["impl"]), major, ver, "interpreter",
+                      free_threaded="t" in m["flags"] and ver is not None)
     m = _EGG3.match(name)
     if m:
         return Target("cpython", int(m["major"]), None, "dist", m["mod"])
@@ -287,4 +300,11 @@ def _package_target(p: PackageName, flavor: str) -> Target | None:
         major = 2  # Debian: python, python-foo were Python 2's
     if rest is None or rest in RUNTIME_PARTS:
         return Target(p.implementation, major, ver, "interpreter" if rest is None else "runtime")
+    if ver is not None and p.implementation == "cpython" and p.dotted and (
+            rest == FREETHREADING or (rest.startswith(FREETHREADING + "-")
+                                      and rest[len(FREETHREADING) + 1:] in RUNTIME_PARTS)):
+        # the free-threaded interpreter of that version, not a module called "freethreading"
+        return Target(p.implementation, major, ver,
+                      "interpreter" if rest == FREETHREADING else "runtime",
+                      prefix=p.prefix, free_threaded=True)
     return Target(p.implementation, major, ver, "module", rest, p.prefix)

@@ -1,6 +1,6 @@
 """``coinstall check --release``: the coverage grid of one release's wheels.
 
-For every runtime line (CPython 3.8 ... 3.14, the free-threaded 3.13t/3.14t, PyPy 3.9-3.11)
+For every runtime line (CPython 3.8 ... 3.15, the free-threaded 3.13t-3.15t, PyPy 3.9-3.11)
 and every platform (:data:`coinstall.runtimes.platforms.DEFAULT_GRID` plus any other platform a
 wheel names), the grid says which wheel an installer picks and what kind it is: version-specific
 (``cp312-cp312``), stable ABI (``cp39-abi3``), pure (``py3-none-any``) or an interpreter-generic
@@ -18,11 +18,14 @@ platform (its files judged by the catalogue's suffix lists, Mach-O/PE/ELF header
 stable-ABI symbols), so a wheel whose tags promise more than its files hold shows.
 
 Inconsistencies reported: a free-threaded wheel (``cp313t``) for a platform with no wheel for
-the GIL build of that version; an abi3 wheel whose modules use stable-ABI symbols newer than
-its ``cpXY`` tag (CPython ``Misc/stable_abi.toml`` via abi3info, as abi3audit checks); a cell a
-wheel serves by its tags whose files that runtime cannot use; several projects or versions
-given as one release; a ``linux_<arch>`` wheel (installers accept it, PyPI refuses to upload
-it).
+the GIL build of that version; a free-threaded cell left to a source build where its GIL twin has
+a wheel (an ``abi3`` wheel is never picked for a ``t`` build: the cell's reason says so — the
+wheel is not broken; ``cp315-abi3.abi3t``, PEP 803, serves both builds of 3.15+); an interpreter
+tag no installer accepts (``cp315t-abi3t``, ``cp314t-abi3t``); an abi3 wheel whose modules use
+stable-ABI symbols newer than its ``cpXY`` tag (CPython ``Misc/stable_abi.toml`` via abi3info,
+as abi3audit checks); a cell a wheel serves by its tags whose files that runtime cannot use;
+several projects or versions given as one release; a ``linux_<arch>`` wheel (installers accept
+it, PyPI refuses to upload it).
 
 The engine knows no screen: :func:`grid` returns a :class:`Release`; ``report/release_*``
 render it.
@@ -31,6 +34,7 @@ render it.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -109,9 +113,17 @@ def _pp(minor: int) -> GridRuntime:
                        f"pypy-3.{minor}-pp73")
 
 
-#: The rows: CPython 3.8-3.14, free-threaded 3.13t/3.14t (PEP 703), PyPy 7.3 for 3.9-3.11.
+#: The rows: CPython 3.8-3.15, free-threaded 3.13t-3.15t (PEP 703; 3.15t with the abi3t
+#: stable ABI, PEP 803), PyPy 7.3 for 3.9-3.11.
 GRID_RUNTIMES: tuple[GridRuntime, ...] = (
-    *(_cp(m) for m in range(8, 15)), _cp(13, True), _cp(14, True), _pp(9), _pp(10), _pp(11))
+    *(_cp(m) for m in range(8, 16)), _cp(13, True), _cp(14, True), _cp(15, True),
+    _pp(9), _pp(10), _pp(11))
+
+#: A wheel's interpreter tag naming a free-threaded build (``cp315t``, ``cp314t``): no installer
+#: generates it — the interpreter tag is ``cpXY`` for both builds, the ABI tag tells the build
+#: (``cp315-cp315t``, ``cp315-abi3.abi3t``; packaging.tags.cpython_tags, PEP 803 "Wheel tags";
+#: the mistake shipped by scikit-build-core, issues #1378/#1380/#1556).
+_FT_INTERPRETER = re.compile(r"cp\d+t")
 
 
 def platform_tags(p: Platform) -> list[str]:
@@ -192,7 +204,9 @@ class Inconsistency:
     """Something in the release that contradicts itself.
 
     Attributes:
-        kind: ``free-threaded-without-gil``, ``abi3-baseline-newer-than-tag``,
+        kind: ``free-threaded-without-gil``, ``free-threaded-source-only`` (a ``t`` cell
+            with no wheel where its GIL twin has a binary one), ``tag-no-installer-accepts``
+            (an interpreter tag ``cp315t``/``cp314t``), ``abi3-baseline-newer-than-tag``,
             ``tag-files-disagree``, ``mixed-release``, ``platform-tag-not-on-pypi`` (a
             ``linux_<arch>`` wheel: PyPI refuses the upload, warehouse
             ``forklift/legacy.py``).
@@ -377,6 +391,7 @@ def grid(targets: Sequence[str], runtimes: Sequence[Runtime], catalogue: Catalog
     for rt in GRID_RUNTIMES if wheels else ():  # no wheels: no grid (not a grid of "source")
         for plat in platforms:
             cells[(rt.key, plat.key)] = _cell(rt, plat, tag_index, verdicts, wheels)
+    _explain_free_threaded_sources(cells, platforms)
     projects = sorted({w.project for w in wheels})
     versions = sorted({w.version for w in wheels})
     release = Release(projects[0] if len(projects) == 1 else ", ".join(projects), versions,
@@ -414,6 +429,29 @@ def _cell(rt: GridRuntime, plat: Platform, tag_index: dict[str, list[WheelEntry]
     return Cell(rt.key, plat.key, "none")
 
 
+def _explain_free_threaded_sources(cells: dict[tuple[str, str], Cell],
+                                   platforms: Sequence[Platform]) -> None:
+    """Give a free-threaded ``none`` cell whose GIL twin has a binary wheel the reason: an
+    ``abi3`` wheel is never picked for a ``t`` build (packaging.tags: ``abi3`` tags are not
+    generated for a free-threaded ABI; PEP 703 — the build does not support the stable ABI; its
+    own stable ABI, ``abi3t``, starts with 3.15, PEP 803), a version-specific one is of the other
+    build.  The wheel is not broken: it is simply not for that runtime."""
+    for rt in GRID_RUNTIMES:
+        if not rt.free_threaded:
+            continue
+        gil = rt.key[:-1]
+        for plat in platforms:
+            cell, twin = cells.get((rt.key, plat.key)), cells.get((gil, plat.key))
+            if (cell is None or twin is None or cell.status != "none" or twin.wheel is None
+                    or twin.status not in ("version-specific", "abi3", "generic")):
+                continue
+            why = (f"pip would never pick {twin.wheel} for {rt.key}: an abi3 wheel is not for "
+                   "the free-threaded build (abi3t from 3.15, PEP 803)"
+                   if twin.status == "abi3" else
+                   f"{twin.wheel} is for the GIL build {gil} only")
+            cells[(rt.key, plat.key)] = Cell(rt.key, plat.key, "none", reason=why)
+
+
 def _inconsistencies(release: Release, projects: list[str]) -> Iterator[Inconsistency]:
     if len(projects) > 1 or len(release.versions) > 1:
         yield Inconsistency("mixed-release", None,
@@ -438,6 +476,27 @@ def _inconsistencies(release: Release, projects: list[str]) -> Iterator[Inconsis
                         "free-threaded-without-gil", w.filename,
                         f"{w.filename} serves {abi} on {plat.label} but no wheel serves "
                         f"the GIL build {gil} there")
+    for w in release.wheels:
+        bad = sorted({t.split("-")[0] for t in w.tags
+                      if _FT_INTERPRETER.fullmatch(t.split("-")[0])})
+        if bad:
+            yield Inconsistency(
+                "tag-no-installer-accepts", w.filename,
+                f"{w.filename} has the interpreter tag {', '.join(bad)}: no installer accepts "
+                "it (the interpreter tag is cpXY for both builds, the ABI tag names the "
+                "free-threaded one: cpXY-cpXYt, or cp315-abi3.abi3t for the stable ABI of "
+                "3.15+, PEP 803; packaging.tags.cpython_tags): it serves no cell")
+    for rt in release.runtimes:
+        if not rt.free_threaded:
+            continue
+        lost = [p.label for p in release.platforms
+                if (c := release.cells.get((rt.key, p.key))) is not None
+                and c.status == "none" and c.reason]
+        if lost:
+            yield Inconsistency(
+                "free-threaded-source-only", None,
+                f"{rt.label} needs a source build on {', '.join(lost)} where the GIL build "
+                f"{rt.key[:-1]} has a wheel")
     for w in release.wheels:
         if w.baseline is None:
             continue

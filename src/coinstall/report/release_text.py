@@ -28,7 +28,8 @@ def cell_text(c: Cell) -> str:
 
 
 #: what each cell text means (the legend under the grid; the HTML page shows the same)
-LEGEND = ("cpXY: version-specific wheel; abi3 cpXY: stable-ABI wheel from X.Y; pure: "
+LEGEND = ("cpXY: version-specific wheel; abi3 cpXY: stable-ABI wheel from X.Y; abi3t cpXY: "
+          "free-threaded stable-ABI wheel (PEP 803, from 3.15); pure: "
           "py3-none-any; pyX bin, cpXY bin: binary with no ABI tag (py3-none-win_amd64, "
           "cp38-none-win_amd64); excluded: Requires-Python excludes it; source: no wheel, a "
           "source build is needed; !: the wheel's files fail that runtime")
