@@ -41,8 +41,9 @@ def test_orjson_musllinux_release(corpus_wheels: dict[str, Path], tmp_path: Path
     proc = subprocess.run([str(COINSTALL), "check", "--release", "--no-installed",
                            "--format", "json", str(d)], capture_output=True, text=True,
                           timeout=300)
-    # 1: no cp313t wheel, 3.13t needs a source build where 3.13 has one (the only finding)
-    assert proc.returncode == 1, proc.stdout + proc.stderr
+    # 0: no cp313t wheel, 3.13t needs a source build where 3.13 has one (the only finding, a
+    # note: no contradiction in the release)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
     rel = json.loads(proc.stdout)["release"]
     assert {i["kind"] for i in rel["inconsistencies"]} == {"free-threaded-source-only"}
     assert not [i for i in rel["inconsistencies"] if i["kind"] == "tag-files-disagree"]

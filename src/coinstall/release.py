@@ -212,14 +212,19 @@ class Inconsistency:
             ``forklift/legacy.py``).
         wheel: the wheel concerned (None for the release as a whole).
         message: one line.
+        severity: ``"error"`` (the release contradicts itself: exit status 1) or ``"note"``
+            (a gap users meet, not a contradiction: ``free-threaded-source-only`` — pip
+            builds those cells from the sdist, as for any platform without a wheel).
     """
 
     kind: str
     wheel: str | None
     message: str
+    severity: str = "error"
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "wheel": self.wheel, "message": self.message}
+        return {"kind": self.kind, "wheel": self.wheel, "message": self.message,
+                "severity": self.severity}
 
 
 @dataclass
@@ -496,7 +501,7 @@ def _inconsistencies(release: Release, projects: list[str]) -> Iterator[Inconsis
             yield Inconsistency(
                 "free-threaded-source-only", None,
                 f"{rt.label} needs a source build on {', '.join(lost)} where the GIL build "
-                f"{rt.key[:-1]} has a wheel")
+                f"{rt.key[:-1]} has a wheel", severity="note")
     for w in release.wheels:
         if w.baseline is None:
             continue

@@ -12,7 +12,8 @@ from coinstall.config import Config
 def run_release(targets: tuple[str, ...], fmt: str, cfg: Config, no_installed: bool,
                 pythons: tuple[str, ...]) -> int:
     """Build and print the grid; the exit status: 2 if a target was unreadable or no wheel
-    was given, 1 if the release has inconsistencies, else 0."""
+    was given, 1 if the release has inconsistencies of severity error (notes such as
+    free-threaded-source-only do not count), else 0."""
     from coinstall.release import grid
     from coinstall.runtimes import catalogue as catalogue_mod
     from coinstall.runtimes.inventory import combine
@@ -46,4 +47,4 @@ def run_release(targets: tuple[str, ...], fmt: str, cfg: Config, no_installed: b
             stderr().print(f"coinstall: {path}: {message}", markup=False)
     if release.errors or not release.wheels:
         return 2
-    return 1 if release.inconsistencies else 0
+    return 1 if any(i.severity == "error" for i in release.inconsistencies) else 0

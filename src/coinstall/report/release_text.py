@@ -89,6 +89,7 @@ def render(release: Release, console: Console) -> None:
     if release.inconsistencies:
         console.print()
     for i in release.inconsistencies:
-        console.print(f"  [yellow]{i.kind}[/]: {i.message}", highlight=False, soft_wrap=True)
+        label = f"[yellow]{i.kind}[/]" if i.severity == "error" else f"{i.kind} (note)"
+        console.print(f"  {label}: {i.message}", highlight=False, soft_wrap=True)
     console.print()
     console.print(summary(release), highlight=False)
