@@ -201,6 +201,7 @@ class LinkInfo(Protocol):
 
 
 _INIT_PREFIXES_B = tuple(p.encode() for p in _INIT_PREFIXES)
+_PY_PREFIXES_B = (b"Py", b"_Py")
 
 #: ``st_name`` and ``st_shndx`` of an ``Elf32_Sym``/``Elf64_Sym`` record (elf(5); the same
 #: layouts as pyelftools' ``ELFStructs.Elf_Sym``), by (ELF class, little-endian).
@@ -237,18 +238,68 @@ def _symbol_table(data: bytes | bytearray, elf: ELFFile, dynsym: SymbolTableSect
     start, size, entsize = dynsym["sh_offset"], dynsym["sh_size"], dynsym["sh_entsize"]
     if entsize != layout.size or start < 0 or start + size > len(data):
         return None
-    base = strtab["sh_offset"]
-    end = len(data)
+    return _walk_symbols(data, layout, start, size, strtab["sh_offset"])
+
+
+def _walk_symbols(data: bytes | bytearray, layout: struct.Struct, start: int, size: int,
+                  base: int) -> list[tuple[bool, bytes]]:
+    """``(undefined, name)`` of the ``.dynsym`` records at ``data[start:start + size]`` whose
+    names are in the string table at ``base`` and matter here (see :func:`_symbol_table`):
+    undefined ones named ``Py*``/``_Py*``, defined ones with an init prefix.  The prefix is
+    compared in place, before the name is cut out: most of a module's symbols are neither
+    (libc, libm, its own), and every version-tagged module's table is read."""
     out: list[tuple[bool, bytes]] = []
+    starts = data.startswith
     for st_name, st_shndx in layout.iter_unpack(memoryview(data)[start:start + size]):
         at = base + st_name
-        if at >= end:
-            continue
+        if not (starts(_PY_PREFIXES_B, at) if st_shndx == 0 else starts(_INIT_PREFIXES_B, at)):
+            continue  # also past the end: startswith is False there
         nul = data.find(b"\0", at)
         if nul <= at:  # no NUL up to the end (-1), or an empty name
             continue
         out.append((st_shndx == 0, bytes(data[at:nul])))  # SHN_UNDEF
     return out
+
+
+#: ``sh_type, sh_flags, sh_offset, sh_size, sh_link, sh_entsize`` of an
+#: ``Elf32_Shdr``/``Elf64_Shdr`` (elf(5)), by (ELF class, little-endian).
+_SHDR = {
+    (32, True): struct.Struct("<4xII4xIII8xI"), (32, False): struct.Struct(">4xII4xIII8xI"),
+    (64, True): struct.Struct("<4xIQ8xQQI12xQ"), (64, False): struct.Struct(">4xIQ8xQQI12xQ"),
+}
+_SHT_STRTAB, _SHT_DYNSYM, _SHF_COMPRESSED = 3, 11, 0x800
+
+
+def _dynsym_direct(data: bytes | bytearray, elf: ELFFile) -> list[tuple[bool, bytes]] | None:
+    """What :func:`_symbol_table` gives, found without pyelftools' section map: the section
+    headers are unpacked with ``struct`` to find the ``SHT_DYNSYM`` section and its linked
+    ``SHT_STRTAB``.  None where anything is not plain (extended section numbering, a header
+    size of another layout, a table past the end, a compressed section): the caller then asks
+    pyelftools.
+
+    Glue, for speed: ``ELFFile.get_section_by_name`` builds an object for every section
+    (hash, version and note sections included) to find one; over the pinned corpus' 190
+    extension modules that was most of the verdict's time once the symbols of every
+    version-tagged module are read too (benchmarks/verdict_bench.py).
+    """
+    key = (elf.elfclass, elf.little_endian)
+    shdr, layout = _SHDR[key], _SYM_NAME_SHNDX[key]
+    shoff, shnum, shentsize = elf["e_shoff"], elf["e_shnum"], elf["e_shentsize"]
+    end = len(data)
+    if shnum == 0 or shentsize != shdr.size or shoff <= 0 or shoff + shnum * shentsize > end:
+        return None
+    headers = list(shdr.iter_unpack(memoryview(data)[shoff:shoff + shnum * shentsize]))
+    for sh_type, flags, offset, size, link, entsize in headers:
+        if sh_type != _SHT_DYNSYM:
+            continue
+        if flags & _SHF_COMPRESSED or entsize != layout.size or size % entsize \
+                or offset + size > end or link >= shnum:
+            return None
+        str_type, str_flags, str_offset = headers[link][:3]
+        if str_type != _SHT_STRTAB or str_flags & _SHF_COMPRESSED:
+            return None
+        return _walk_symbols(data, layout, offset, size, str_offset)
+    return None
 
 
 def read_elf(data: bytes | IO[bytes], *, symbols: bool = False) -> ElfInfo | None:
@@ -259,9 +310,10 @@ def read_elf(data: bytes | IO[bytes], *, symbols: bool = False) -> ElfInfo | Non
             the ``content-mb`` limit comes spooled to a temporary file: pyelftools reads the
             header, section headers, ``.dynsym`` and ``.dynstr`` by offset, never all of it).
         symbols: also read ``.dynsym`` (what the module imports from the interpreter and which
-            init function it exports).  Costs a pass over the symbol table, so callers ask for it
-            only where the file name does not already fix the runtime (untagged and stable-ABI
-            names).
+            init function it exports).  Costs a pass over the symbol table (the section
+            headers unpacked directly, :func:`_dynsym_direct`), so callers ask for it where the
+            symbols decide: untagged and stable-ABI names, and CPython version-tagged ones
+            (:func:`tagged_mismatch`).
 
     Raises:
         ValueError: the file starts with the ELF magic but its header is corrupt.
@@ -284,11 +336,21 @@ def read_elf(data: bytes | IO[bytes], *, symbols: bool = False) -> ElfInfo | Non
         elf = ELFFile(stream)
         imports: set[str] = set()
         exports: set[str] = set()
-        if symbols:
+        direct = _dynsym_direct(data, elf) if symbols and isinstance(
+            data, bytes | bytearray) else None
+        if direct is not None:
+            for undefined, raw in direct:
+                if undefined:
+                    if raw.startswith((b"Py", b"_Py")):
+                        imports.add(raw.decode("utf-8", "replace"))
+                elif raw.startswith(_INIT_PREFIXES_B):
+                    exports.add(raw.decode("utf-8", "replace"))
+        elif symbols:
             dynsym = elf.get_section_by_name(".dynsym")
             if isinstance(dynsym, SymbolTableSection):
-                table = isinstance(data, bytes | bytearray) and _symbol_table(data, elf, dynsym)
-                if table:
+                table = _symbol_table(data, elf, dynsym) if isinstance(
+                    data, bytes | bytearray) else None
+                if table is not None:
                     for undefined, raw in table:
                         if undefined:
                             if raw.startswith((b"Py", b"_Py")):
@@ -467,6 +529,24 @@ def _table_mismatch(imports: frozenset[str], runtime: Runtime) -> str | None:
         more = f" and {len(hard) - 1} more" if len(hard) > 1 else ""
         return f"{runtime.id} does not export {min(hard)}{more}"
     return None
+
+
+def tagged_mismatch(elf: LinkInfo | None, runtime: Runtime) -> str | None:
+    """Why a CPython ``runtime`` whose suffix a version-tagged module's name carries
+    (``.cpython-312-x86_64-linux-gnu.so``) still cannot load it, or None.
+
+    The name only says what the module claims; its imported ``Py*``/``_Py*`` symbols must
+    exist in the runtime: CPython opens modules with ``RTLD_NOW`` (``sys.getdlopenflags()``),
+    so one the interpreter does not export fails the import with "undefined symbol" (a cp312
+    module renamed ``.cpython-311-...``: 3.11 lacks ``PyUnstable_Code_NewWithPosOnlyArgs``).
+    Judged only where the runtime's export table is complete (read from real interpreters,
+    :mod:`coinstall.runtimes.abi`) and only by what every interpreter of that runtime exports
+    (a name only some micro releases export is not held against the module).
+    """
+    if elf is None or not elf.symbols_read or not elf.python_imports:
+        return None
+    why = _table_mismatch(elf.python_imports, runtime)
+    return f"{why}: its symbols are not the build its name says" if why else None
 
 
 class CannotTell(str):
