@@ -552,16 +552,45 @@ def fetch_newer() -> tuple[dict[str, Path], dict[str, Path]]:
     """Fetch :data:`NEWER_WHEELS` and :data:`NEWER_DEBS`; return ``(wheels, debs)``."""
     return _fetch_many(NEWER_WHEELS, newer_wheel, 4), _fetch_many(NEWER_DEBS, newer_deb, 1)
 
+#: bookworm's python3-saga, whose ``_saga_api.so`` is an untagged SWIG module linked to
+#: libpython3.11 (tests/test_saga_truth.py), and the libraries it needs to be imported for real
+#: (libsaga-api8 and its libwxbase3.2-1, which needs libpcre2-32-0); fetched like DEBS.
+SAGA_DEBS: dict[str, str] = {
+    "python3-saga": "python3-saga_8.5.0+dfsg-2_amd64.deb",
+    "libsaga-api8": "libsaga-api8_8.5.0+dfsg-2_amd64.deb",
+    "libwxbase3.2-1": "libwxbase3.2-1_3.2.2+dfsg-2_amd64.deb",
+    "libpcre2-32-0": "libpcre2-32-0_10.42-1+deb12u2_amd64.deb",
+}
+
+SAGA_DEB_SHA256: dict[str, str] = {
+    "python3-saga": "37c5d2f0bfc242271ff01758bf83923c6a09f694c3b992b86954c120f772fae0",
+    "libsaga-api8": "858e19be30004fc239bd016f8c7f0b0f9c8c477930157be2290e66bec56269ac",
+    "libwxbase3.2-1": "279afbf346dbf523618ce1ead2f7312c3068249968fb0d1fb4d98a3c823b9f52",
+    "libpcre2-32-0": "159c10b6a650cac30de79f93189e7bfdcbc42088ec1e7049a08477e4e93be223",
+}
+
+
+def saga_deb(name: str) -> Path:
+    """Path of the cached pinned bookworm .deb ``SAGA_DEBS[name]`` (downloaded if missing)."""
+    return _pinned("deb", name, SAGA_DEBS, SAGA_DEB_SHA256, fetch_deb)
+
+
+def fetch_saga() -> dict[str, Path]:
+    """Fetch :data:`SAGA_DEBS`; name -> path."""
+    return _fetch_many(SAGA_DEBS, saga_deb, 1)
+
+
 def main() -> int:
     try:
         wheels, debs = fetch_all()
         newer_wheels, newer_debs = fetch_newer()
+        saga = fetch_saga()
     except CorpusError as exc:
         print(f"corpus: {exc}", file=sys.stderr)
         return 1
     total = 0
     for path in [*wheels.values(), *debs.values(), *newer_wheels.values(),
-                 *newer_debs.values(), *rpms()]:
+                 *newer_debs.values(), *saga.values(), *rpms()]:
         size = path.stat().st_size
         total += size
         print(f"{size:>10}  {path}")
