@@ -1,6 +1,7 @@
-"""Verdict time per extension module: classify (ELF header and, for untagged and stable-ABI
-names, the symbol table) plus judge against every catalogue runtime of the host platform, for
-every extension module of the pinned corpus (tests/corpus.py: wheels and .debs).
+"""Verdict time per extension module: classify (ELF header and, for untagged, stable-ABI and
+CPython version-tagged names, the symbol table) plus judge against every catalogue runtime of
+the host platform, for every extension module of the pinned corpus (tests/corpus.py: wheels
+and .debs).
 
     .venv/bin/python benchmarks/verdict_bench.py [--repeat 5]
 

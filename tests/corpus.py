@@ -453,14 +453,144 @@ def fetch_all(jobs: int = 4) -> tuple[dict[str, Path], dict[str, Path]]:
     return fetch_wheels(jobs), fetch_debs()
 
 
+
+
+# --------------------------------------------------------------------------- issue 18 item 5
+# Inputs the other ground-truth tests do not use (tests/test_newer_truth.py): wheels built for
+# the free-threaded 3.13t and for 3.14 / 3.14t, and trixie's and sid's .debs, judged against the
+# real 3.13, 3.14 and 3.13t of scripts/interpreters.sh.  Kept apart from WHEELS/DEBS so the tests
+# that count the main corpus keep their numbers.  Pinned 2026-12-07.
+
+NEWER_WHEELS: dict[str, str] = {
+    "numpy-cp313t": "numpy-2.3.5-cp313-cp313t-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl",
+    "numpy-cp314": "numpy-2.3.5-cp314-cp314-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl",
+    "numpy-cp314t": "numpy-2.3.5-cp314-cp314t-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl",
+    "markupsafe-cp314": ("markupsafe-3.0.3-cp314-cp314-manylinux2014_x86_64"
+                         ".manylinux_2_17_x86_64.manylinux_2_28_x86_64.whl"),
+    "markupsafe-cp314t": ("markupsafe-3.0.3-cp314-cp314t-manylinux2014_x86_64"
+                          ".manylinux_2_17_x86_64.manylinux_2_28_x86_64.whl"),
+    "pyyaml-cp314": ("pyyaml-6.0.3-cp314-cp314-manylinux2014_x86_64"
+                     ".manylinux_2_17_x86_64.manylinux_2_28_x86_64.whl"),
+    "pyyaml-cp314t": ("pyyaml-6.0.3-cp314-cp314t-manylinux2014_x86_64"
+                      ".manylinux_2_17_x86_64.manylinux_2_28_x86_64.whl"),
+    "msgpack-cp314": ("msgpack-1.1.2-cp314-cp314-manylinux2014_x86_64"
+                      ".manylinux_2_17_x86_64.manylinux_2_28_x86_64.whl"),
+    "msgpack-cp314t": ("msgpack-1.1.2-cp314-cp314t-manylinux2014_x86_64"
+                       ".manylinux_2_17_x86_64.manylinux_2_28_x86_64.whl"),
+}
+
+NEWER_WHEEL_SHA256: dict[str, str] = {
+    "numpy-cp313t": "ce581db493ea1a96c0556360ede6607496e8bf9b3a8efa66e06477267bc831e9",
+    "numpy-cp314": "fffe29a1ef00883599d1dc2c51aa2e5d80afe49523c261a74933df395c15c520",
+    "numpy-cp314t": "09a1bea522b25109bf8e6f3027bd810f7c1085c64a0c7ce050c1676ad0ba010b",
+    "markupsafe-cp314": "457a69a9577064c05a97c41f4e65148652db078a3a509039e64d3467b9e7ef97",
+    "markupsafe-cp314t": "fed51ac40f757d41b7c48425901843666a6677e3e8eb0abcff09e4ba6e664f50",
+    "pyyaml-cp314": "c458b6d084f9b935061bc36216e8a69a7e293a2f1e68bf956dcd9e6cbcd143f5",
+    "pyyaml-cp314t": "00c4bdeba853cc34e7dd471f16b4114f4162dc03e6b7afcc2128711f0eca823c",
+    "msgpack-cp314": "180759d89a057eab503cf62eeec0aa61c4ea1200dee709f3a8e9397dbb3b6931",
+    "msgpack-cp314t": "70c5a7a9fea7f036b716191c29047374c10721c389c21e9ffafad04df8c52c90",
+}
+
+#: trixie's and sid's builds, fetched with scripts/interpreters.sh's private apt configuration
+#: (its sources.list names bookworm, trixie and sid; the system's lists stay as they are).
+NEWER_DEBS: dict[str, str] = {
+    "python3-numpy-trixie": "python3-numpy_1%3a2.2.4+ds-1_amd64.deb",
+    "python3-cryptography-trixie": "python3-cryptography_43.0.0-3+deb13u1_amd64.deb",
+    "python3-yaml-trixie": "python3-yaml_6.0.2-1+b2_amd64.deb",
+    "python3-numpy-sid": "python3-numpy_1%3a2.4.6+ds-5+b1_amd64.deb",
+    "python3-cryptography-sid": "python3-cryptography_49.0.0-2_amd64.deb",
+    "python3-yaml-sid": "python3-yaml_6.0.3-1+b2_amd64.deb",
+}
+
+NEWER_DEB_SHA256: dict[str, str] = {
+    "python3-numpy-trixie": "eacb51b412e4621e4b6d631a479f6f0589522416e494d8da0e680f1863b5cb44",
+    "python3-cryptography-trixie": (
+        "edfc3aab6cbc4941aa19798059867696eeae90eb41b6dc2c5197c521da548972"),
+    "python3-yaml-trixie": "0019c4e7848c83a0d6bcb78cca902b5cdb1714aa6370ba01955b1fed6f667056",
+    "python3-numpy-sid": "ea27616f8124b5729c67d85ca6942144aa17550a82bf99d046b665123f76d61a",
+    "python3-cryptography-sid": "ac50561f6f5814424959bc991bc790e443940ee9ce5222277c7e254a233ff0f3",
+    "python3-yaml-sid": "f9ff0bf16e9e6bfced516cc5dca25208a3b1e03fedb35457cee67a24572f1cd2",
+}
+
+#: scripts/interpreters.sh's private apt directory (sources.list, lists, cache).
+PRIVATE_APT = (Path(os.environ.get("COINSTALL_TEST_CACHE")
+                    or Path.home() / ".cache" / "coinstall-test") / "interpreters" / "apt")
+
+
+def private_apt_options() -> list[str]:
+    """apt options that use only :data:`PRIVATE_APT` (as scripts/interpreters.sh's APT_OPTS)."""
+    w = PRIVATE_APT
+    return ["-o", f"Dir::Etc::SourceList={w}/sources.list", "-o", "Dir::Etc::SourceParts=/dev/null",
+            "-o", f"Dir::State::Lists={w}/lists", "-o", f"Dir::Cache={w}/cache",
+            "-o", "Dir::State::status=/dev/null", "-o", "Dir::Etc::Preferences=/dev/null",
+            "-o", "Dir::Etc::PreferencesParts=/dev/null", "-o", "APT::Architecture=amd64",
+            "-o", "Acquire::Languages=none", "-q"]
+
+
+def _download_newer_deb(filename: str, dest: Path) -> None:
+    if not (PRIVATE_APT / "sources.list").is_file():
+        raise CorpusError(f"{PRIVATE_APT} has no sources.list: run scripts/setup.sh "
+                          "(scripts/interpreters.sh makes the private apt configuration)")
+    cmd = ["apt-get", *private_apt_options(), "download", apt_spec(filename)]
+    _run(cmd, cwd=dest, what=f"apt-get download of {filename} (private lists)",
+         hint=f"refresh the private lists: apt-get {' '.join(private_apt_options())} update")
+
+
+def newer_wheel(name: str) -> Path:
+    """Path of the cached pinned wheel ``NEWER_WHEELS[name]`` (downloaded if missing)."""
+    return _pinned("wheel", name, NEWER_WHEELS, NEWER_WHEEL_SHA256, fetch_wheel)
+
+
+def newer_deb(name: str) -> Path:
+    """Path of the cached pinned trixie/sid .deb ``NEWER_DEBS[name]`` (downloaded with the
+    private apt configuration if missing)."""
+    return _pinned("deb", name, NEWER_DEBS, NEWER_DEB_SHA256,
+                   lambda f, h: _fetch("debs", f, h, _download_newer_deb))
+
+
+def fetch_newer() -> tuple[dict[str, Path], dict[str, Path]]:
+    """Fetch :data:`NEWER_WHEELS` and :data:`NEWER_DEBS`; return ``(wheels, debs)``."""
+    return _fetch_many(NEWER_WHEELS, newer_wheel, 4), _fetch_many(NEWER_DEBS, newer_deb, 1)
+
+#: bookworm's python3-saga, whose ``_saga_api.so`` is an untagged SWIG module linked to
+#: libpython3.11 (tests/test_saga_truth.py), and the libraries it needs to be imported for real
+#: (libsaga-api8 and its libwxbase3.2-1, which needs libpcre2-32-0); fetched like DEBS.
+SAGA_DEBS: dict[str, str] = {
+    "python3-saga": "python3-saga_8.5.0+dfsg-2_amd64.deb",
+    "libsaga-api8": "libsaga-api8_8.5.0+dfsg-2_amd64.deb",
+    "libwxbase3.2-1": "libwxbase3.2-1_3.2.2+dfsg-2_amd64.deb",
+    "libpcre2-32-0": "libpcre2-32-0_10.42-1+deb12u2_amd64.deb",
+}
+
+SAGA_DEB_SHA256: dict[str, str] = {
+    "python3-saga": "37c5d2f0bfc242271ff01758bf83923c6a09f694c3b992b86954c120f772fae0",
+    "libsaga-api8": "858e19be30004fc239bd016f8c7f0b0f9c8c477930157be2290e66bec56269ac",
+    "libwxbase3.2-1": "279afbf346dbf523618ce1ead2f7312c3068249968fb0d1fb4d98a3c823b9f52",
+    "libpcre2-32-0": "159c10b6a650cac30de79f93189e7bfdcbc42088ec1e7049a08477e4e93be223",
+}
+
+
+def saga_deb(name: str) -> Path:
+    """Path of the cached pinned bookworm .deb ``SAGA_DEBS[name]`` (downloaded if missing)."""
+    return _pinned("deb", name, SAGA_DEBS, SAGA_DEB_SHA256, fetch_deb)
+
+
+def fetch_saga() -> dict[str, Path]:
+    """Fetch :data:`SAGA_DEBS`; name -> path."""
+    return _fetch_many(SAGA_DEBS, saga_deb, 1)
+
+
 def main() -> int:
     try:
         wheels, debs = fetch_all()
+        newer_wheels, newer_debs = fetch_newer()
+        saga = fetch_saga()
     except CorpusError as exc:
         print(f"corpus: {exc}", file=sys.stderr)
         return 1
     total = 0
-    for path in [*wheels.values(), *debs.values(), *rpms()]:
+    for path in [*wheels.values(), *debs.values(), *newer_wheels.values(),
+                 *newer_debs.values(), *saga.values(), *rpms()]:
         size = path.stat().st_size
         total += size
         print(f"{size:>10}  {path}")

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from coinstall.files.extension import ElfInfo, _symbol_table, read_elf
+from coinstall.files.extension import ElfInfo, _dynsym_direct, _symbol_table, read_elf
 from interpreters import PYENV_VERSIONS
 
 
@@ -28,7 +28,11 @@ def _struct_walk_taken(data: bytes) -> bool:
     from elftools.elf.elffile import ELFFile
 
     elf = ELFFile(io.BytesIO(data))
-    return _symbol_table(data, elf, elf.get_section_by_name(".dynsym")) is not None
+    direct = _dynsym_direct(data, elf)
+    walked = _symbol_table(data, elf, elf.get_section_by_name(".dynsym"))
+    # the section headers unpacked directly find the same table pyelftools' lookup finds
+    assert direct is None or direct == walked
+    return direct is not None and walked is not None
 
 
 def _both(data: bytes) -> tuple[ElfInfo | str | None, ElfInfo | str | None]:

@@ -177,6 +177,10 @@ class ElfInfo:
     symbols_read: bool = False
     python_imports: frozenset[str] = frozenset()
     init_exports: frozenset[str] = frozenset()
+    #: the first ``DT_NEEDED`` entry naming a ``libpython*`` (``libpython3.11.so.1.0``), read
+    #: with the symbols; None if there is none (most modules take the interpreter's symbols
+    #: from the process and link no libpython).
+    libpython: str | None = None
 
     def describe(self) -> str:
         """``"ELF 64-bit LSB EM_X86_64"``."""
@@ -201,6 +205,7 @@ class LinkInfo(Protocol):
 
 
 _INIT_PREFIXES_B = tuple(p.encode() for p in _INIT_PREFIXES)
+_PY_PREFIXES_B = (b"Py", b"_Py")
 
 #: ``st_name`` and ``st_shndx`` of an ``Elf32_Sym``/``Elf64_Sym`` record (elf(5); the same
 #: layouts as pyelftools' ``ELFStructs.Elf_Sym``), by (ELF class, little-endian).
@@ -237,18 +242,130 @@ def _symbol_table(data: bytes | bytearray, elf: ELFFile, dynsym: SymbolTableSect
     start, size, entsize = dynsym["sh_offset"], dynsym["sh_size"], dynsym["sh_entsize"]
     if entsize != layout.size or start < 0 or start + size > len(data):
         return None
-    base = strtab["sh_offset"]
-    end = len(data)
+    return _walk_symbols(data, layout, start, size, strtab["sh_offset"])
+
+
+def _walk_symbols(data: bytes | bytearray, layout: struct.Struct, start: int, size: int,
+                  base: int) -> list[tuple[bool, bytes]]:
+    """``(undefined, name)`` of the ``.dynsym`` records at ``data[start:start + size]`` whose
+    names are in the string table at ``base`` and matter here (see :func:`_symbol_table`):
+    undefined ones named ``Py*``/``_Py*``, defined ones with an init prefix.  The prefix is
+    compared in place, before the name is cut out: most of a module's symbols are neither
+    (libc, libm, its own), and every version-tagged module's table is read."""
     out: list[tuple[bool, bytes]] = []
+    starts = data.startswith
     for st_name, st_shndx in layout.iter_unpack(memoryview(data)[start:start + size]):
         at = base + st_name
-        if at >= end:
-            continue
+        if not (starts(_PY_PREFIXES_B, at) if st_shndx == 0 else starts(_INIT_PREFIXES_B, at)):
+            continue  # also past the end: startswith is False there
         nul = data.find(b"\0", at)
         if nul <= at:  # no NUL up to the end (-1), or an empty name
             continue
         out.append((st_shndx == 0, bytes(data[at:nul])))  # SHN_UNDEF
     return out
+
+
+#: ``sh_type, sh_flags, sh_offset, sh_size, sh_link, sh_entsize`` of an
+#: ``Elf32_Shdr``/``Elf64_Shdr`` (elf(5)), by (ELF class, little-endian).
+_SHDR = {
+    (32, True): struct.Struct("<4xII4xIII8xI"), (32, False): struct.Struct(">4xII4xIII8xI"),
+    (64, True): struct.Struct("<4xIQ8xQQI12xQ"), (64, False): struct.Struct(">4xIQ8xQQI12xQ"),
+}
+_SHT_STRTAB, _SHT_DYNSYM, _SHF_COMPRESSED = 3, 11, 0x800
+
+
+#: ``d_tag, d_val`` of an ``Elf32_Dyn``/``Elf64_Dyn`` (elf(5)), by (ELF class, little-endian).
+_DYN = {(32, True): struct.Struct("<iI"), (32, False): struct.Struct(">iI"),
+        (64, True): struct.Struct("<qQ"), (64, False): struct.Struct(">qQ")}
+_SHT_DYNAMIC, _DT_NULL, _DT_NEEDED = 6, 0, 1
+
+
+def _section_headers(data: bytes | bytearray, elf: ELFFile) -> list[tuple[int, ...]] | None:
+    """``(sh_type, sh_flags, sh_offset, sh_size, sh_link, sh_entsize)`` of every section
+    header, unpacked with ``struct`` (:data:`_SHDR`); None where they are not plain (extended
+    section numbering, a header size of another layout, past the end of ``data``)."""
+    shdr = _SHDR[(elf.elfclass, elf.little_endian)]
+    shoff, shnum, shentsize = elf["e_shoff"], elf["e_shnum"], elf["e_shentsize"]
+    if shnum == 0 or shentsize != shdr.size or shoff <= 0 \
+            or shoff + shnum * shentsize > len(data):
+        return None
+    return list(shdr.iter_unpack(memoryview(data)[shoff:shoff + shnum * shentsize]))
+
+
+def _libpython_direct(data: bytes | bytearray, elf: ELFFile,
+                      headers: list[tuple[int, ...]]) -> str | None:
+    """The first ``DT_NEEDED`` name starting ``libpython`` in the ``SHT_DYNAMIC`` section,
+    read with ``struct`` from the section headers (as :func:`_dynsym_direct`); None if there
+    is none or anything is not plain (the entries past the end, no string table)."""
+    dyn = _DYN[(elf.elfclass, elf.little_endian)]
+    end, shnum = len(data), len(headers)
+    for sh_type, flags, offset, size, link, _entsize in headers:
+        if sh_type != _SHT_DYNAMIC:
+            continue
+        if flags & _SHF_COMPRESSED or link >= shnum or offset + size > end:
+            return None
+        str_type, _f, base = headers[link][:3]
+        if str_type != _SHT_STRTAB:
+            return None
+        size -= size % dyn.size
+        for tag, val in dyn.iter_unpack(memoryview(data)[offset:offset + size]):
+            if tag == _DT_NULL:
+                break
+            if tag == _DT_NEEDED and data.startswith(b"libpython", base + val):
+                nul = data.find(b"\0", base + val)
+                if nul > 0:
+                    return bytes(data[base + val:nul]).decode("utf-8", "replace")
+        return None
+    return None
+
+
+def _libpython_pyelftools(elf: ELFFile) -> str | None:
+    """:func:`_libpython_direct` for a stream, with pyelftools' ``DynamicSection``."""
+    from elftools.elf.dynamic import DynamicSection
+
+    for sec in elf.iter_sections():
+        if isinstance(sec, DynamicSection):
+            for tag in sec.iter_tags():
+                if tag.entry.d_tag == "DT_NULL":
+                    break
+                needed = str(getattr(tag, "needed", ""))  # set on DT_NEEDED tags
+                if tag.entry.d_tag == "DT_NEEDED" and needed.startswith("libpython"):
+                    return needed
+            return None
+    return None
+
+
+def _dynsym_direct(data: bytes | bytearray, elf: ELFFile,
+                   headers: list[tuple[int, ...]] | None = None,
+                   ) -> list[tuple[bool, bytes]] | None:
+    """What :func:`_symbol_table` gives, found without pyelftools' section map: the section
+    headers are unpacked with ``struct`` to find the ``SHT_DYNSYM`` section and its linked
+    ``SHT_STRTAB``.  None where anything is not plain (extended section numbering, a header
+    size of another layout, a table past the end, a compressed section): the caller then asks
+    pyelftools.
+
+    Glue, for speed: ``ELFFile.get_section_by_name`` builds an object for every section
+    (hash, version and note sections included) to find one; over the pinned corpus' 190
+    extension modules that was most of the verdict's time once the symbols of every
+    version-tagged module are read too (benchmarks/verdict_bench.py).
+    """
+    layout = _SYM_NAME_SHNDX[(elf.elfclass, elf.little_endian)]
+    if headers is None:
+        headers = _section_headers(data, elf)
+        if headers is None:
+            return None
+    end, shnum = len(data), len(headers)
+    for sh_type, flags, offset, size, link, entsize in headers:
+        if sh_type != _SHT_DYNSYM:
+            continue
+        if flags & _SHF_COMPRESSED or entsize != layout.size or size % entsize \
+                or offset + size > end or link >= shnum:
+            return None
+        str_type, str_flags, str_offset = headers[link][:3]
+        if str_type != _SHT_STRTAB or str_flags & _SHF_COMPRESSED:
+            return None
+        return _walk_symbols(data, layout, offset, size, str_offset)
+    return None
 
 
 def read_elf(data: bytes | IO[bytes], *, symbols: bool = False) -> ElfInfo | None:
@@ -259,9 +376,10 @@ def read_elf(data: bytes | IO[bytes], *, symbols: bool = False) -> ElfInfo | Non
             the ``content-mb`` limit comes spooled to a temporary file: pyelftools reads the
             header, section headers, ``.dynsym`` and ``.dynstr`` by offset, never all of it).
         symbols: also read ``.dynsym`` (what the module imports from the interpreter and which
-            init function it exports).  Costs a pass over the symbol table, so callers ask for it
-            only where the file name does not already fix the runtime (untagged and stable-ABI
-            names).
+            init function it exports).  Costs a pass over the symbol table (the section
+            headers unpacked directly, :func:`_dynsym_direct`), so callers ask for it where the
+            symbols decide: untagged and stable-ABI names, and CPython version-tagged ones
+            (:func:`tagged_mismatch`).
 
     Raises:
         ValueError: the file starts with the ELF magic but its header is corrupt.
@@ -284,11 +402,23 @@ def read_elf(data: bytes | IO[bytes], *, symbols: bool = False) -> ElfInfo | Non
         elf = ELFFile(stream)
         imports: set[str] = set()
         exports: set[str] = set()
-        if symbols:
+        raw_data = data if isinstance(data, bytes | bytearray) else None
+        headers = _section_headers(raw_data, elf) if symbols and raw_data is not None else None
+        direct = (_dynsym_direct(raw_data, elf, headers)
+                  if raw_data is not None and headers is not None else None)
+        if direct is not None:
+            for undefined, raw in direct:
+                if undefined:
+                    if raw.startswith((b"Py", b"_Py")):
+                        imports.add(raw.decode("utf-8", "replace"))
+                elif raw.startswith(_INIT_PREFIXES_B):
+                    exports.add(raw.decode("utf-8", "replace"))
+        elif symbols:
             dynsym = elf.get_section_by_name(".dynsym")
             if isinstance(dynsym, SymbolTableSection):
-                table = isinstance(data, bytes | bytearray) and _symbol_table(data, elf, dynsym)
-                if table:
+                table = _symbol_table(data, elf, dynsym) if isinstance(
+                    data, bytes | bytearray) else None
+                if table is not None:
                     for undefined, raw in table:
                         if undefined:
                             if raw.startswith((b"Py", b"_Py")):
@@ -305,8 +435,13 @@ def read_elf(data: bytes | IO[bytes], *, symbols: bool = False) -> ElfInfo | Non
                                 imports.add(name)
                         elif name.startswith(_INIT_PREFIXES):
                             exports.add(name)
+        libpython = None
+        if symbols:
+            libpython = (_libpython_direct(raw_data, elf, headers)
+                         if raw_data is not None and headers is not None
+                         else _libpython_pyelftools(elf))
         return ElfInfo(elf.elfclass, elf.little_endian, str(elf["e_machine"]), symbols,
-                       frozenset(imports), frozenset(exports))
+                       frozenset(imports), frozenset(exports), libpython)
     except (ELFError, ValueError, KeyError) as exc:
         raise ValueError(f"corrupt ELF header: {exc}") from None
     except Exception as exc:  # construct.StreamError and friends on truncated files
@@ -467,6 +602,45 @@ def _table_mismatch(imports: frozenset[str], runtime: Runtime) -> str | None:
         more = f" and {len(hard) - 1} more" if len(hard) > 1 else ""
         return f"{runtime.id} does not export {min(hard)}{more}"
     return None
+
+
+def tagged_mismatch(elf: LinkInfo | None, runtime: Runtime) -> str | None:
+    """Why a CPython ``runtime`` whose suffix a version-tagged module's name carries
+    (``.cpython-312-x86_64-linux-gnu.so``) still cannot load it, or None.
+
+    The name only says what the module claims; its imported ``Py*``/``_Py*`` symbols must
+    exist in the runtime: CPython opens modules with ``RTLD_NOW`` (``sys.getdlopenflags()``),
+    so one the interpreter does not export fails the import with "undefined symbol" (a cp312
+    module renamed ``.cpython-311-...``: 3.11 lacks ``PyUnstable_Code_NewWithPosOnlyArgs``).
+    Judged only where the runtime's export table is complete (read from real interpreters,
+    :mod:`coinstall.runtimes.abi`) and only by what every interpreter of that runtime exports
+    (a name only some micro releases export is not held against the module).
+    """
+    if elf is None or not elf.symbols_read or not elf.python_imports:
+        return None
+    why = _table_mismatch(elf.python_imports, runtime)
+    return (_other_libpython(elf, runtime) or f"{why}: its symbols are not the build its name "
+            "says") if why else None
+
+
+def _other_libpython(elf: LinkInfo, runtime: Runtime) -> CannotTell | None:
+    """A :class:`CannotTell` when the module links another version's libpython than
+    ``runtime``'s (``DT_NEEDED libpython3.11.so.1.0``, as CMake and SWIG builds do, e.g.
+    bookworm's python3-saga), else None.
+
+    The symbols ``runtime`` lacks then do not fail the import: the dynamic loader loads that
+    libpython too and binds them there (bookworm's ``_saga_api.so`` imports in pyenv's 3.6,
+    whose lacking 3.7 stable-ABI symbols come from libpython3.11): the import succeeds with
+    two interpreters' libraries in one process, which the binary cannot vouch for either way.
+    """
+    lib = getattr(elf, "libpython", None)
+    if lib is None:
+        return None
+    m = re.match(r"libpython(\d+)\.(\d+)", lib)
+    if m is not None and (int(m[1]), int(m[2])) == runtime.version[:2]:
+        return None
+    return CannotTell(f"it links {lib}: what {runtime.id} lacks the dynamic loader takes from "
+                      "that library, another interpreter's, in the same process")
 
 
 class CannotTell(str):
@@ -653,9 +827,11 @@ def untagged_mismatch(elf: LinkInfo | None, runtime: Runtime) -> str | None:
             return CannotTell("a limited-API module with a PEP 793 export hook: built for "
                               "abi3t or for abi3, cannot tell which")
         if m.baseline is not None and v < m.baseline:
-            return (f"uses stable-ABI symbols added in {m.baseline[0]}.{m.baseline[1]}, newer "
-                    f"than {runtime.id}")
-        return _table_mismatch(elf.python_imports, runtime)
+            return _other_libpython(elf, runtime) or (
+                f"uses stable-ABI symbols added in {m.baseline[0]}.{m.baseline[1]}, newer "
+                f"than {runtime.id}")
+        why = _table_mismatch(elf.python_imports, runtime)
+        return (_other_libpython(elf, runtime) or why) if why else None
     table = abi_data.load().table_for(runtime)
     missing: frozenset[str] = frozenset()
     if table is not None and table.complete:
@@ -663,7 +839,8 @@ def untagged_mismatch(elf: LinkInfo | None, runtime: Runtime) -> str | None:
         hard = missing - table.varies
         if hard:
             more = f" and {len(hard) - 1} more" if len(hard) > 1 else ""
-            return f"{runtime.id} does not export {min(hard)}{more}"
+            return _other_libpython(elf, runtime) or (
+                f"{runtime.id} does not export {min(hard)}{more}")
     if runtime.free_threaded and not m.freethreaded:
         # a GIL build's Py_DECREF calls _Py_Dealloc (3.8+); a free-threaded one calls
         # _Py_MergeZeroLocalRefcount/_Py_DecRefShared instead
@@ -677,7 +854,7 @@ def untagged_mismatch(elf: LinkInfo | None, runtime: Runtime) -> str | None:
     why = _excluded(elf.python_imports - abi_data.load().debug - abi_data.load().freethreaded,
                     v, abi_data.load().release_chain)
     if why is not None:
-        return why
+        return _other_libpython(elf, runtime) or why
     complete = table is not None and table.complete
     if m.versions == (v,) and (complete or not (m.debug or m.freethreaded)):
         return None

@@ -188,11 +188,14 @@ def classify(
     if ext.is_extension_name(name) and _looks_like_extension(name, whole):
         rec.kind = "extension"
         # The symbol table matters where the name does not pin one runtime: untagged names
-        # (any CPython may find them) and stable-ABI names (any version from the baseline on).
+        # (any CPython may find them) and stable-ABI names (any version from the baseline on);
+        # and for a CPython version-tagged ELF name, whose imports must exist in the runtime
+        # the tag names (issue 18: a cp312 module renamed .cpython-311-... fails on 3.11 with
+        # an undefined symbol).  Only ELF: the export tables are Linux interpreters'.
         untagged_or_abi3 = not _TAGGED.search(name) or ".abi3" in name
         try:
             rec.elf = ext.read_elf(whole if whole is not None else head,
-                                   symbols=untagged_or_abi3)
+                                   symbols=untagged_or_abi3 or ".cpython-" in name)
             if rec.elf is None:
                 # Mach-O and PE are parsed from bytes: a spooled one (above content-mb) is
                 # read from its head only, and its problem says it was cut short.
@@ -416,5 +419,6 @@ def _judge_extension(
             # stable-ABI baseline means nothing for a full-API one (the manifest dates when a
             # symbol was stabilised, not when it appeared)
             or (ext.untagged_mismatch(r.elf, rt) if kind == "untagged" and r.elf is not None
+                else ext.tagged_mismatch(r.elf, rt) if kind == "soabi"
                 else None if r.binary is not None and r.binary.python_dll is not None
                 and not r.binary.stable_abi else ext.symbols_mismatch(obj, rt)))
