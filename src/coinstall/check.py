@@ -14,7 +14,14 @@ from coinstall.artifacts.base import Member, exc_line
 from coinstall.config import Config
 from coinstall.files.extension import DEB_ARCH_TRIPLET, RPM_ARCH_TRIPLET, WHEEL_ARCH_TRIPLET
 from coinstall.files.verdict import FileRecord, Judgement, classify, judge, wants_content
-from coinstall.rules import ArtifactContext, Finding, run_rules, run_set_rules
+from coinstall.rules import (
+    ArtifactContext,
+    Finding,
+    run_rules,
+    run_set_rules,
+    wanted_contents,
+    wants_digests,
+)
 from coinstall.rules._relations import compares_content
 from coinstall.rules.profiles import PROFILES, Profile, choose_profile
 from coinstall.runtimes.catalogue import HOST_TRIPLET, Catalogue
@@ -82,21 +89,6 @@ def _triplet(info: ArtifactInfo) -> str:
     return HOST_TRIPLET
 
 
-def hash_pyc_sources(records: Sequence[FileRecord]) -> set[str]:
-    """Paths of the sources whose bytes a rule needs: those of hash-based pycs (PEP 552), whose
-    recorded SipHash can only be checked against the source's content.  Timestamp pycs are
-    checked from the header and the member's mtime and size alone."""
-    by_import = {r.import_path: r.path for r in records}
-    out = set()
-    for r in records:
-        h, loc = r.pyc_header, r.pyc_location
-        if h is not None and loc is not None and h.source_hash is not None and not h.problem:
-            src = by_import.get(loc.source)
-            if src is not None:
-                out.add(src)
-    return out
-
-
 def _read_members(path: str, wanted: set[str]) -> dict[str, bytes]:
     """The content of some members, in a second streaming pass.  Which sources are needed is
     known only once every pyc header has been seen, and a stream cannot go back; packages
@@ -122,7 +114,7 @@ def check_artifact(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
 
     With ``digests`` every regular file's content is hashed as it streams and its SHA-256
     kept in :attr:`FileRecord.sha256`, for rules that compare files across artifacts
-    (``file-conflict``).
+    (:attr:`~coinstall.rules.Rule.digests`).
 
     With ``verdicts=False`` the per-file, per-runtime verdicts (the matrix) are not computed:
     no rule reads them, and ``coinstall fix`` needs only the findings.
@@ -142,7 +134,7 @@ def check_artifact(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
     root = os.path.abspath(path) if info.format == "tree" else None
     records: list[FileRecord] = []
     links: list[Member] = []
-    # only what file-conflict may compare is hashed (a .deb only if Multi-Arch: same)
+    # only what may be compared across artifacts is hashed (a .deb only if Multi-Arch: same)
     for m in reader.members(wants_content, digests and compares_content(info)):
         if m.type in ("symlink", "hardlink"):
             links.append(m)
@@ -155,7 +147,7 @@ def check_artifact(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
         rec.sha256 = m.sha256
         records.append(rec)
     cfg = config or Config()
-    wanted = hash_pyc_sources(records) if cfg.enabled("bytecode-stale") else set()
+    wanted = wanted_contents(records, cfg)
     contents = _read_members(path, wanted) if wanted else {}
     judgement = judge(records, runtimes) if verdicts else Judgement()
     owners = {}
@@ -202,15 +194,15 @@ def check_target(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
 
 def check(targets: Sequence[str], runtimes: Sequence[Runtime], catalogue: Catalogue,
           config: Config | None = None) -> CheckResult:
-    """Check every target, then run the rules over the artifacts checked together (such as
-    ``file-conflict``); a target that cannot be read becomes a :class:`TargetError` and the
+    """Check every target, then run the rules over the artifacts checked together
+    (``scope="set"``); a target that cannot be read becomes a :class:`TargetError` and the
     others are still checked."""
     artifacts: list[ArtifactResult] = []
     errors: list[TargetError] = []
-    # file-conflict compares content across package files (installed trees are not compared);
-    # the digests cost a read of every member, so only when that rule runs.
+    # a rule may compare content across package files (installed trees are not compared);
+    # the digests cost a read of every member, so only when such a rule runs.
     packages = [t for t in targets if not os.path.isdir(t)]
-    digests = len(packages) > 1 and (config is None or config.enabled("file-conflict"))
+    digests = len(packages) > 1 and wants_digests(config)
     for t in targets:
         result = check_target(t, runtimes, catalogue, config,
                               digests=digests and t in packages, own_platforms=True)

@@ -45,7 +45,7 @@ class Settings:
     Attributes:
         runtimes: the runtimes artifacts are judged against (installed and catalogue).
         config: rule selection, severities, profile, stack.
-        digests: read every regular file's SHA-256 for ``file-conflict`` (as
+        digests: read every regular file's SHA-256 for the rules that compare contents (as
             :func:`coinstall.check.check` does when it checks more than one package).
         set_index: return the compact index set-scope rules read
             (:func:`coinstall.archive.setrules.index_of`).
