@@ -207,7 +207,6 @@ def render(stack: Stack, style: str, facts: Sequence[VersionFacts]) -> str:
 
     pkgversion = "3" if style == "fedora" else spelled(default)
     table = _lua_table(facts)
-    interp_default = default.interpreter
     lines = [
         f"# coinstall stack macros: style {style}, stack {stack}",
         "# Written by `coinstall macros`; load with `rpmbuild --load FILE` or copy it into",
@@ -638,7 +637,6 @@ def render(stack: Stack, style: str, facts: Sequence[VersionFacts]) -> str:
                   f"%{fl}_sitearch {f.sitearch}", f"%{fl}_version {f.version}",
                   f"%{fl}_bin_suffix {f.version}"]
     lines.append("")
-    del interp_default
     return "\n".join(lines)
 
 
