@@ -19,7 +19,7 @@ from coinstall.archive.worker import Outcome, Settings
 from coinstall.check import TargetError, run_runtimes
 from coinstall.cli._common import stderr, stdout
 from coinstall.config import Config
-from coinstall.plan.indices import IndexError_
+from coinstall.plan.indices import PackageIndexError
 from coinstall.report import sarif as sarif_report
 from coinstall.report import text as text_report
 from coinstall.report.escape import printable
@@ -42,7 +42,7 @@ def _targets(paths: Sequence[str], repo: str | None, mirror: str | None,
         raise click.UsageError("--repo needs --mirror DIR (where the index's files are)")
     try:
         listed = read_repo(repo, mirror, select_packages)
-    except IndexError_ as exc:
+    except PackageIndexError as exc:
         stderr().print(f"coinstall: {printable(str(exc))}", markup=False)
         sys.exit(2)
     for p in listed.problems:  # index text: escaped, as check escapes member names
