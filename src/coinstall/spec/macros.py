@@ -645,22 +645,3 @@ def absent_interpreters(facts: Sequence[VersionFacts]) -> list[str]:
     catalogue's ``/usr/bin/pythonX.Y`` where no such Python is installed): rpmbuild with
     the file runs them, so the build would fail with "command not found"."""
     return [f.interpreter for f in facts if not os.path.exists(f.interpreter)]
-
-
-def write_atomic(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same directory and
-    ``os.replace`` (all or nothing).
-
-    Raises:
-        OSError: the directory does not exist or cannot be written (nothing written)."""
-    d = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(d, f".{os.path.basename(path)}.coinstall-{os.getpid()}")
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-        if os.path.exists(path):
-            os.chmod(tmp, os.stat(path).st_mode & 0o7777)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
