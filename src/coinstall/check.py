@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from coinstall.artifacts import ArtifactError, ArtifactInfo, open_artifact
 from coinstall.artifacts.base import Member, exc_line
@@ -28,6 +29,9 @@ from coinstall.runtimes.catalogue import HOST_TRIPLET, Catalogue
 from coinstall.runtimes.model import Runtime
 from coinstall.runtimes.platforms import runtimes_for_wheel
 
+#: ``schema_version`` of the JSON report of a check (docs/json-format.md).
+SCHEMA_VERSION = 1
+
 
 @dataclass
 class ArtifactResult:
@@ -44,6 +48,41 @@ class ArtifactResult:
     #: the runtimes this artifact was judged against (for a wheel of another platform those
     #: of its platforms: runtimes_for_wheel); None: the run's.
     runtimes: list[Runtime] | None = None
+
+    def to_json(self, runtimes: Sequence[Runtime]) -> dict[str, Any]:
+        """One ``artifacts[]`` object of the JSON report (see docs/json-format.md), its
+        ``compatibility`` from :func:`matrix` over ``runtimes``."""
+        files = []
+        # Files share verdict sets (coinstall.files.verdict.judge): one sorted list per set.
+        lists: dict[frozenset[str], list[str]] = {}
+        for r in self.records:
+            usable = self.judgement.usable.get(r.path)
+            if usable is not None and usable not in lists:
+                lists[usable] = sorted(usable)
+            entry: dict[str, Any] = {
+                "path": r.path,
+                "kind": r.kind,
+                "usable_by": lists[usable] if usable is not None else None,
+            }
+            if r.kind == "extension":
+                # the third state: runtimes whose verdict the module's bytes leave open
+                entry["cannot_tell"] = sorted(self.judgement.cannot_tell.get(r.path, ()))
+            files.append(entry)
+        return {
+            "path": self.info.path,
+            "format": self.info.format,
+            "profile": self.profile.name,
+            "name": self.info.name,
+            "version": self.info.version,
+            "arch": self.info.arch,
+            "provides": self.info.provides,
+            "requires": self.info.requires,
+            "compatibility": {
+                row.runtime.id: row.verdict for row in matrix(self, runtimes)
+            },
+            "files": files,
+            "findings": [f.to_json() for f in self.findings],
+        }
 
 
 @dataclass(frozen=True)
