@@ -19,7 +19,7 @@ spec seeds are real specs and the hostile ones of ``tests/test_spec_hostile.py``
 hidden in nested macros), with a dictionary of macro syntax; a spec that creates the marker file
 those seeds name, or any file in the work directory, is a crash too ("executed").  The
 documented errors
-(:class:`~coinstall.artifacts.ArtifactError`, :class:`~coinstall.plan.indices.IndexError_`,
+(:class:`~coinstall.artifacts.ArtifactError`, :class:`~coinstall.plan.indices.PackageIndexError`,
 :class:`~coinstall.spec.read.SpecError`) are
 the expected outcome of bad input; any other exception is a *crash*: something
 :func:`coinstall.check.check_target` would still contain as an error line, but that a reader
@@ -50,7 +50,7 @@ with atheris.instrument_imports(include=["coinstall", "rpmfile", "debian", "zipf
     from coinstall.artifacts import ArtifactError
     from coinstall.check import check_artifact
     from coinstall.config import Config
-    from coinstall.plan.indices import IndexError_, read_index
+    from coinstall.plan.indices import PackageIndexError, read_index
     from coinstall.rules import all_rules
     from coinstall.runtimes import catalogue as catalogue_mod
     from coinstall.runtimes.inventory import combine
@@ -133,7 +133,7 @@ def main() -> int:
                     raise RuntimeError(f"executed: the spec created {made}")
             else:
                 check_artifact(str(target), runtimes, cat, cfg, digests=True)
-        except (ArtifactError, IndexError_):
+        except (ArtifactError, PackageIndexError):
             pass
         except Exception as exc:
             sig = _signature(exc)

@@ -1,8 +1,9 @@
 """Set-scope rules from the compact indexes (coinstall.archive.setrules) give the findings the
 one-by-one engine gives (coinstall.check.check), rule for rule and in the same order, over
 packages built so that every set-scope rule fires (the pinned corpus has no file conflict and
-no missing versioned entry point).  The index keeps only some fields of each file
-(setrules.RECORD_FIELDS): this is the test that a set-scope rule reading another one fails.
+no missing versioned entry point).  The index keeps only some fields of each file (the
+record_fields the rules declare, coinstall.rules.kept_record_fields): this is the test that
+fails when a set-scope rule reads a field it does not declare.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ import zstandard
 from debian import deb822
 
 from coinstall.plan import indices, load
-from coinstall.plan.indices import IndexError_
+from coinstall.plan.indices import PackageIndexError
 from plan_corpus import bookworm
 
 pytestmark = pytest.mark.network
@@ -146,7 +146,7 @@ def test_truncated_compressed_file(tmp_path: Path, excerpt: bytes, ext: str) -> 
     data = COMPRESSORS[ext](excerpt)
     path = tmp_path / f"Packages{ext}"
     path.write_bytes(data[: len(data) // 2])
-    with pytest.raises(IndexError_) as e:
+    with pytest.raises(PackageIndexError) as e:
         indices.read_packages(str(path))
     assert e.value.path == str(path)
     assert "truncated" in e.value.message

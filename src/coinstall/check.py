@@ -8,18 +8,29 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from coinstall.artifacts import ArtifactError, ArtifactInfo, open_artifact
 from coinstall.artifacts.base import Member, exc_line
 from coinstall.config import Config
 from coinstall.files.extension import DEB_ARCH_TRIPLET, RPM_ARCH_TRIPLET, WHEEL_ARCH_TRIPLET
 from coinstall.files.verdict import FileRecord, Judgement, classify, judge, wants_content
-from coinstall.rules import ArtifactContext, Finding, run_rules, run_set_rules
+from coinstall.rules import (
+    ArtifactContext,
+    Finding,
+    run_rules,
+    run_set_rules,
+    wanted_contents,
+    wants_digests,
+)
 from coinstall.rules._relations import compares_content
 from coinstall.rules.profiles import PROFILES, Profile, choose_profile
 from coinstall.runtimes.catalogue import HOST_TRIPLET, Catalogue
 from coinstall.runtimes.model import Runtime
 from coinstall.runtimes.platforms import runtimes_for_wheel
+
+#: ``schema_version`` of the JSON report of a check (docs/json-format.md).
+SCHEMA_VERSION = 1
 
 
 @dataclass
@@ -37,6 +48,41 @@ class ArtifactResult:
     #: the runtimes this artifact was judged against (for a wheel of another platform those
     #: of its platforms: runtimes_for_wheel); None: the run's.
     runtimes: list[Runtime] | None = None
+
+    def to_json(self, runtimes: Sequence[Runtime]) -> dict[str, Any]:
+        """One ``artifacts[]`` object of the JSON report (see docs/json-format.md), its
+        ``compatibility`` from :func:`matrix` over ``runtimes``."""
+        files = []
+        # Files share verdict sets (coinstall.files.verdict.judge): one sorted list per set.
+        lists: dict[frozenset[str], list[str]] = {}
+        for r in self.records:
+            usable = self.judgement.usable.get(r.path)
+            if usable is not None and usable not in lists:
+                lists[usable] = sorted(usable)
+            entry: dict[str, Any] = {
+                "path": r.path,
+                "kind": r.kind,
+                "usable_by": lists[usable] if usable is not None else None,
+            }
+            if r.kind == "extension":
+                # the third state: runtimes whose verdict the module's bytes leave open
+                entry["cannot_tell"] = sorted(self.judgement.cannot_tell.get(r.path, ()))
+            files.append(entry)
+        return {
+            "path": self.info.path,
+            "format": self.info.format,
+            "profile": self.profile.name,
+            "name": self.info.name,
+            "version": self.info.version,
+            "arch": self.info.arch,
+            "provides": self.info.provides,
+            "requires": self.info.requires,
+            "compatibility": {
+                row.runtime.id: row.verdict for row in matrix(self, runtimes)
+            },
+            "files": files,
+            "findings": [f.to_json() for f in self.findings],
+        }
 
 
 @dataclass(frozen=True)
@@ -82,21 +128,6 @@ def _triplet(info: ArtifactInfo) -> str:
     return HOST_TRIPLET
 
 
-def hash_pyc_sources(records: Sequence[FileRecord]) -> set[str]:
-    """Paths of the sources whose bytes a rule needs: those of hash-based pycs (PEP 552), whose
-    recorded SipHash can only be checked against the source's content.  Timestamp pycs are
-    checked from the header and the member's mtime and size alone."""
-    by_import = {r.import_path: r.path for r in records}
-    out = set()
-    for r in records:
-        h, loc = r.pyc_header, r.pyc_location
-        if h is not None and loc is not None and h.source_hash is not None and not h.problem:
-            src = by_import.get(loc.source)
-            if src is not None:
-                out.add(src)
-    return out
-
-
 def _read_members(path: str, wanted: set[str]) -> dict[str, bytes]:
     """The content of some members, in a second streaming pass.  Which sources are needed is
     known only once every pyc header has been seen, and a stream cannot go back; packages
@@ -122,7 +153,7 @@ def check_artifact(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
 
     With ``digests`` every regular file's content is hashed as it streams and its SHA-256
     kept in :attr:`FileRecord.sha256`, for rules that compare files across artifacts
-    (``file-conflict``).
+    (:attr:`~coinstall.rules.Rule.digests`).
 
     With ``verdicts=False`` the per-file, per-runtime verdicts (the matrix) are not computed:
     no rule reads them, and ``coinstall fix`` needs only the findings.
@@ -142,7 +173,7 @@ def check_artifact(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
     root = os.path.abspath(path) if info.format == "tree" else None
     records: list[FileRecord] = []
     links: list[Member] = []
-    # only what file-conflict may compare is hashed (a .deb only if Multi-Arch: same)
+    # only what may be compared across artifacts is hashed (a .deb only if Multi-Arch: same)
     for m in reader.members(wants_content, digests and compares_content(info)):
         if m.type in ("symlink", "hardlink"):
             links.append(m)
@@ -155,7 +186,7 @@ def check_artifact(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
         rec.sha256 = m.sha256
         records.append(rec)
     cfg = config or Config()
-    wanted = hash_pyc_sources(records) if cfg.enabled("bytecode-stale") else set()
+    wanted = wanted_contents(records, cfg)
     contents = _read_members(path, wanted) if wanted else {}
     judgement = judge(records, runtimes) if verdicts else Judgement()
     owners = {}
@@ -202,15 +233,15 @@ def check_target(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
 
 def check(targets: Sequence[str], runtimes: Sequence[Runtime], catalogue: Catalogue,
           config: Config | None = None) -> CheckResult:
-    """Check every target, then run the rules over the artifacts checked together (such as
-    ``file-conflict``); a target that cannot be read becomes a :class:`TargetError` and the
+    """Check every target, then run the rules over the artifacts checked together
+    (``scope="set"``); a target that cannot be read becomes a :class:`TargetError` and the
     others are still checked."""
     artifacts: list[ArtifactResult] = []
     errors: list[TargetError] = []
-    # file-conflict compares content across package files (installed trees are not compared);
-    # the digests cost a read of every member, so only when that rule runs.
+    # a rule may compare content across package files (installed trees are not compared);
+    # the digests cost a read of every member, so only when such a rule runs.
     packages = [t for t in targets if not os.path.isdir(t)]
-    digests = len(packages) > 1 and (config is None or config.enabled("file-conflict"))
+    digests = len(packages) > 1 and wants_digests(config)
     for t in targets:
         result = check_target(t, runtimes, catalogue, config,
                               digests=digests and t in packages, own_platforms=True)

@@ -238,7 +238,6 @@ class Release:
     platforms: list[Platform]
     cells: dict[tuple[str, str], Cell]
     inconsistencies: list[Inconsistency]
-    check_result: CheckResult | None = None
     errors: list[tuple[str, str]] = field(default_factory=list)
     #: the sdists given with the wheels (file names): what the ``none`` cells would build from
     sdists: list[str] = field(default_factory=list)
@@ -404,7 +403,7 @@ def grid(targets: Sequence[str], runtimes: Sequence[Runtime], catalogue: Catalog
     projects = sorted({w.project for w in wheels})
     versions = sorted({w.version for w in wheels})
     release = Release(projects[0] if len(projects) == 1 else ", ".join(projects), versions,
-                      wheels, list(GRID_RUNTIMES), platforms, cells, [], result, errors,
+                      wheels, list(GRID_RUNTIMES), platforms, cells, [], errors,
                       sdists)
     release.inconsistencies = list(_inconsistencies(release, projects))
     return release

@@ -12,8 +12,8 @@ Modules:
 * :mod:`~coinstall.archive.worker`: the per-target task (a thin wrapper over
   ``check_artifact``) and the compact, JSON-able :class:`~coinstall.archive.worker.Outcome` it
   returns; the only thing a worker sends back.
-* :mod:`~coinstall.archive.setrules`: rules over all artifacts together (``scope="set"``,
-  ``file-conflict``) from the compact index each outcome carries.
+* :mod:`~coinstall.archive.setrules`: rules over all artifacts together (``scope="set"``)
+  from the compact index each outcome carries.
 * :mod:`~coinstall.archive.runner`: ordering, the cache, retries, the local pool.
 * :mod:`~coinstall.archive.dask_backend`: the same work on a Dask cluster (imported only when
   ``--scheduler`` is given).

@@ -28,11 +28,10 @@ from coinstall.archive.cache import ResultCache
 from coinstall.archive.setrules import set_findings
 from coinstall.archive.worker import Outcome
 from coinstall.artifacts.base import ArtifactInfo
-from coinstall.check import ArtifactResult, CheckResult, TargetError
+from coinstall.check import SCHEMA_VERSION, ArtifactResult, CheckResult, TargetError
 from coinstall.config import Config
 from coinstall.files.location import Scope
 from coinstall.files.verdict import FileRecord, Judgement
-from coinstall.report.json import SCHEMA_VERSION
 from coinstall.rules import Finding
 from coinstall.rules.profiles import PROFILES
 from coinstall.runtimes.catalogue import Catalogue

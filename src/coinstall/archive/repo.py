@@ -69,7 +69,7 @@ def read_debian(index: str, mirror: str, select: str | None = None) -> RepoTarge
     """Targets from a Debian ``Packages`` file.
 
     Raises:
-        IndexError_: the index cannot be read or decompressed.
+        PackageIndexError: the index cannot be read or decompressed.
     """
     data = indices.read_bytes(index)
     out = RepoTargets()
@@ -93,7 +93,7 @@ def read_rpm(repomd: str, mirror: str, select: str | None = None) -> RepoTargets
     """Targets from an RPM repository's ``repodata/repomd.xml`` (its ``primary``).
 
     Raises:
-        IndexError_: repomd.xml or primary unreadable.
+        PackageIndexError: repomd.xml or primary unreadable.
     """
     prim = indices._locations(repomd)["primary"]
     ns = "{http://linux.duke.edu/metadata/common}"
@@ -126,7 +126,7 @@ def read_repo(index: str, mirror: str, select: str | None = None) -> RepoTargets
     :func:`read_debian`.
 
     Raises:
-        IndexError_: the index cannot be read.
+        PackageIndexError: the index cannot be read.
     """
     if os.path.isdir(index):
         index = os.path.join(index, "repodata", "repomd.xml")

@@ -1,20 +1,20 @@
 """Set-scope rules (``scope="set"``) over an archive, from compact per-artifact indexes.
 
-A set-scope rule (``file-conflict``, ``name-missing-implementation-prefix``,
-``requires-unversioned-python``, ``entry-point-missing-versioned``) looks at the artifacts
+A set-scope rule (``scope="set"``: :func:`coinstall.rules.set_rules`) looks at the artifacts
 checked together, so its findings are known only once every artifact is read.  A worker
 therefore returns, besides the artifact's result, its :class:`~coinstall.rules.ArtifactContext`
 stripped of what no set-scope rule reads (:func:`index_of`): the verdicts, the bytes read for
-hash-based pycs, the runtimes and the catalogue, and of each file every field but
-:data:`RECORD_FIELDS`.  The parent keeps these compressed, and once every artifact is in,
-rebuilds the contexts
+hash-based pycs, the runtimes and the catalogue, and of each file every field but those the
+set-scope rules declare (:func:`coinstall.rules.kept_record_fields`).  The parent keeps these
+compressed, and once every artifact is in, rebuilds the contexts
 (:func:`context_of`) and runs the set-scope rules through :func:`coinstall.rules.run_set_rules`,
 exactly as :func:`coinstall.check.check` does; the test suite checks that both give the same
 bytes.
 
-``file-conflict`` compares every pair of artifacts; over 4,000 packages that is 8 million pairs.
-Artifacts that share no install path cannot conflict, so it runs once per connected component
-of artifacts linked by a shared install path (union-find), the other rules once over all:
+A pairwise rule (:attr:`coinstall.rules.Rule.pairwise`, such as the one for file conflicts)
+compares every pair of artifacts; over 4,000 packages that is 8 million pairs.  Artifacts that
+share no install path are never compared, so it runs once per connected component of artifacts
+linked by a shared install path (union-find), the other rules once over all:
 the same findings, in the same order per artifact (rules in registry order, pairs in target
 order).
 
@@ -36,52 +36,47 @@ from coinstall.check import ArtifactResult
 from coinstall.config import Config
 from coinstall.files.extension import ElfInfo
 from coinstall.files.verdict import FileRecord, Judgement
-from coinstall.rules import REGISTRY, ArtifactContext, load_all, run_set_rules
+from coinstall.rules import ArtifactContext, kept_record_fields, run_set_rules, set_rules
 from coinstall.rules._relations import relations, remember, stack_of
 from coinstall.rules.coinstallability import _install_path
 from coinstall.rules.profiles import PROFILES
 from coinstall.runtimes.catalogue import Catalogue
 from coinstall.runtimes.model import Runtime
 
-#: Set-scope rules that compare artifacts pairwise and only where they share an install path.
-PAIRWISE = frozenset({"file-conflict"})
-
 
 def active(config: Config | None) -> list[str]:
     """The set-scope rules a run with ``config`` runs, in registry order."""
-    load_all()
-    return [r.name for r in REGISTRY.values()
-            if r.scope == "set" and (config is None or config.enabled(r.name))]
+    return [r.name for r in set_rules(config)]
 
 
-#: The fields of a :class:`~coinstall.files.verdict.FileRecord` the set-scope rules read
-#: (``file-conflict``: the install path, the content's digest or size, an RPM's ELF class;
-#: the naming and entry-point rules: path, kind and scope, through
-#: :func:`coinstall.rules._relations.stack_of` and ``entry_points``); the others keep their
-#: defaults in the rebuilt contexts.  A set-scope rule that reads another field must add it
-#: here: tests/test_archive_setrules.py compares the findings from the indexes with the
-#: engine's, every set-scope rule firing.
-RECORD_FIELDS = ("path", "import_path", "kind", "scope", "size", "sha256", "elf")
+def _encode(field: str, value: Any, path: str) -> Any:
+    """A record field in its compact index form: ``import_path`` None when it is the path, the
+    ELF identification without its symbol sets (no set-scope rule reads them)."""
+    if field == "import_path":
+        return None if value == path else value
+    if field == "elf" and value is not None:
+        return _no_symbols(value)
+    return value
 
 
 def index_of(result: ArtifactResult) -> bytes:
     """The compact index of one checked artifact (see the module docstring).
 
-    Each file is a tuple of :data:`RECORD_FIELDS` (``import_path`` None when it is the path;
-    the ELF identification without its symbol sets).  Files of a directory share one
-    :class:`~coinstall.files.location.Scope` object (:func:`~coinstall.files.location.scope_of`),
-    which pickle writes once: over 303 bookworm python3-* .debs (52,808 files) these indexes
-    take 0.07 s to make and 0.10 s to turn back into contexts (0.05 s in
-    :func:`set_findings`) where pickled ``FileRecord`` objects took 0.24 s and 0.27 s; they
-    are 6.2 MB before compression instead of 12.4 MB (1.0 MB compressed), the contexts 22 MB
-    in memory instead of 46 MB.  zlib stays: 0.04 s of CPU over the 303 indexes, and 5 MB
-    less held per 303 packages (70 MB over the 4,250 python3-* packages of bookworm).
+    Each file is a tuple of the fields :func:`~coinstall.rules.kept_record_fields` names
+    (``import_path`` None when it is the path; the ELF identification without its symbol sets).
+    Files of a directory share one :class:`~coinstall.files.location.Scope` object
+    (:func:`~coinstall.files.location.scope_of`), which pickle writes once: over 303 bookworm
+    python3-* .debs (52,808 files) these indexes take 0.07 s to make and 0.10 s to turn back
+    into contexts (0.05 s in :func:`set_findings`) where pickled ``FileRecord`` objects took
+    0.24 s and 0.27 s; they are 6.2 MB before compression instead of 12.4 MB (1.0 MB
+    compressed), the contexts 22 MB in memory instead of 46 MB. zlib stays: 0.04 s of CPU over
+    the 303 indexes, and 5 MB less held per 303 packages (70 MB over the 4,250 python3-*
+    packages of bookworm).
     """
     ctx = result.context
     assert ctx is not None
-    records = [(r.path, None if r.import_path == r.path else r.import_path, r.kind, r.scope,
-                r.size, r.sha256,
-                None if r.elf is None else _no_symbols(r.elf)) for r in ctx.records]
+    names = kept_record_fields()
+    records = [tuple(_encode(f, getattr(r, f), r.path) for f in names) for r in ctx.records]
     # the parsed relations and package stack go along (memoised here by the rules that ran):
     # parsing them again for every package was a third of set_findings' time over bookworm
     data = (ctx.info, records, ctx.vendor, ctx.triplet, ctx.profile.name, ctx.stack, ctx.links,
@@ -100,9 +95,13 @@ def context_of(index: bytes, runtimes: dict[str, Runtime],
     """The context :func:`index_of` kept, with the run's runtimes and catalogue."""
     info, rows, vendor, triplet, profile, stack, links, owners, rel, pkg_stack = pickle.loads(
         zlib.decompress(index))
-    records = [FileRecord(path, path if ipath is None else ipath, kind, scope, size=size,
-                          sha256=sha256, elf=elf)
-               for path, ipath, kind, scope, size, sha256, elf in rows]
+    names = kept_record_fields()
+    records = []
+    for row in rows:
+        kept = dict(zip(names, row, strict=True))
+        if kept["import_path"] is None:
+            kept["import_path"] = kept["path"]
+        records.append(FileRecord(**kept))
     ctx = ArtifactContext(info=info, records=records, judgement=Judgement(), runtimes=runtimes,
                           catalogue=catalogue, vendor=vendor, triplet=triplet,
                           owners={o: runtimes[o] for o in owners if o in runtimes},
@@ -154,9 +153,9 @@ def set_findings(indexes: Sequence[bytes], runtimes: Sequence[Runtime], catalogu
     where = {id(c): n for n, c in enumerate(ctxs)}
     out: dict[int, list[dict[str, Any]]] = {}
     base = config or Config()
-    for name in active(config):
-        only = replace(base, select=frozenset({name}))
-        groups = _components(ctxs) if name in PAIRWISE else [list(range(len(ctxs)))]
+    for r in set_rules(config):
+        only = replace(base, select=frozenset({r.name}))
+        groups = _components(ctxs) if r.pairwise else [list(range(len(ctxs)))]
         for group in groups:
             for ctx, finding in run_set_rules([ctxs[n] for n in group], only):
                 out.setdefault(where[id(ctx)], []).append(finding.to_json())

@@ -32,7 +32,6 @@ from coinstall.archive import DEFAULT_TIMEOUT
 from coinstall.artifacts import limits as limits_mod
 from coinstall.check import ArtifactResult, TargetError, check_target, matrix
 from coinstall.config import Config
-from coinstall.report import json as json_report
 from coinstall.runtimes import catalogue as catalogue_mod
 from coinstall.runtimes.catalogue import Catalogue
 from coinstall.runtimes.model import Runtime
@@ -45,7 +44,7 @@ class Settings:
     Attributes:
         runtimes: the runtimes artifacts are judged against (installed and catalogue).
         config: rule selection, severities, profile, stack.
-        digests: read every regular file's SHA-256 for ``file-conflict`` (as
+        digests: read every regular file's SHA-256 for the rules that compare contents (as
             :func:`coinstall.check.check` does when it checks more than one package).
         set_index: return the compact index set-scope rules read
             (:func:`coinstall.archive.setrules.index_of`).
@@ -223,11 +222,11 @@ def file_sha256(path: str) -> str:
 def outcome_of(path: str, result: ArtifactResult, settings: Settings,
                sha256: str | None = None) -> Outcome:
     """The compact form of one artifact's result (its JSON object made by the JSON report
-    itself, :func:`coinstall.report.json.artifact_to_json`, so both stay the same)."""
+    itself, :meth:`coinstall.check.ArtifactResult.to_json`, so both stay the same)."""
     from coinstall.archive import setrules
 
     runtimes = list(settings.runtimes)
-    obj = json_report.artifact_to_json(result, runtimes)
+    obj = result.to_json(runtimes)
     obj.pop("path")
     rows = [[r.usable, r.total, r.verdict, r.reason, r.example]
             for r in matrix(result, runtimes)] if settings.matrix else None

@@ -19,10 +19,11 @@ from coinstall.archive.worker import Outcome, Settings
 from coinstall.check import TargetError, run_runtimes
 from coinstall.cli._common import stderr, stdout
 from coinstall.config import Config
-from coinstall.plan.indices import IndexError_
+from coinstall.plan.indices import PackageIndexError
 from coinstall.report import sarif as sarif_report
 from coinstall.report import text as text_report
 from coinstall.report.escape import printable
+from coinstall.rules import wants_digests
 from coinstall.runtimes.catalogue import Catalogue
 from coinstall.runtimes.model import Runtime
 
@@ -41,7 +42,7 @@ def _targets(paths: Sequence[str], repo: str | None, mirror: str | None,
         raise click.UsageError("--repo needs --mirror DIR (where the index's files are)")
     try:
         listed = read_repo(repo, mirror, select_packages)
-    except IndexError_ as exc:
+    except PackageIndexError as exc:
         stderr().print(f"coinstall: {printable(str(exc))}", markup=False)
         sys.exit(2)
     for p in listed.problems:  # index text: escaped, as check escapes member names
@@ -79,8 +80,8 @@ def run_check(paths: Sequence[str], cfg: Config, runtimes: Sequence[Runtime], ca
         runner.start_forkserver()  # a process pool is coming: start it while the index is read
     targets, late = _targets(paths, repo, mirror, select_packages)
     packages = sum(1 for t in targets if not os.path.isdir(t.path))
-    settings = Settings(tuple(runtimes), cfg, digests=packages > 1 and cfg.enabled(
-        "file-conflict"), set_index=bool(setrules.active(cfg)), matrix=fmt == "text",
+    settings = Settings(tuple(runtimes), cfg, digests=packages > 1 and wants_digests(cfg),
+        set_index=bool(setrules.active(cfg)), matrix=fmt == "text",
         timeout=timeout, hash_files=use_cache)
     cache = ResultCache() if use_cache else None
     n_jobs = jobs if jobs else default_jobs([t.path for t in targets])

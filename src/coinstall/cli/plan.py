@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 import click
 from rich.console import Console
 
+from coinstall.atomic import write_atomic
 from coinstall.cli._common import LIMIT_OPT, apply_limits, main, output_dir_exists, stderr
 from coinstall.report.escape import printable
 from coinstall.runtimes import catalogue as catalogue_mod
@@ -139,7 +139,6 @@ def _plan_status(err: Console) -> Any:
 
 def _plan_emit(data: dict[str, Any], fmt: str, output: str | None, full: bool = False) -> None:
     import io
-    import tempfile
 
     if fmt == "json":
         text = json.dumps(data, indent=1) + "\n"
@@ -156,13 +155,7 @@ def _plan_emit(data: dict[str, Any], fmt: str, output: str | None, full: bool = 
     if output is None:
         click.echo(text, nl=False)
         return
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(output)), prefix=".tmp-")
-    umask = os.umask(0)
-    os.umask(umask)
-    os.fchmod(fd, 0o666 & ~umask)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, output)
+    write_atomic(output, text)
 
 
 @plan_group.command("add")

@@ -5,31 +5,15 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Iterator
 from typing import Any
 
 import click
 
+from coinstall.atomic import write_atomic
 from coinstall.cli._common import main, output_dir_exists, stderr, stdout
 from coinstall.report import archive_html, archive_text
 from coinstall.report.archive_summary import ResultsError, read_results, summarise
-
-
-def _write(path: str, text: str) -> None:
-    """Write atomically: a temporary file in the same directory, then rename."""
-    d = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=d, prefix=".coinstall-", suffix=".tmp")
-    umask = os.umask(0)
-    os.umask(umask)
-    try:
-        os.fchmod(fd, 0o666 & ~umask)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 @main.command("report")
@@ -86,4 +70,4 @@ def report_cmd(results: tuple[str, ...], fmt: str, output: str | None) -> None:
     if output is None:
         click.echo(text, nl=False)
     else:
-        _write(output, text)
+        write_atomic(output, text)

@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from coinstall.atomic import write_atomic
 from coinstall.check import TargetError
 from coinstall.cli._common import (
     load_config,
@@ -207,7 +208,7 @@ def _write_or_exit(path: str, text: str) -> None:
     """Write atomically, or one line naming the path and exit status 2 (a directory that
     does not exist, no permission: the user's mistake, not coinstall's)."""
     try:
-        macros_mod.write_atomic(path, text)
+        write_atomic(path, text, keep_perms=True)
     except OSError as exc:
         stderr().print(f"coinstall: {path}: cannot write: {exc.strerror or exc}",
                        markup=False)

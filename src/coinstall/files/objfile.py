@@ -111,11 +111,6 @@ class ObjectInfo:
         return (int(m[1][0]), int(m[1][1:])), bool(m[2]), bool(m[3])
 
 
-def is_object(head: bytes) -> bool:
-    """True if ``head`` starts like a Mach-O or PE file."""
-    return head.startswith(_MACHO_MAGICS) or head.startswith(b"MZ")
-
-
 def read_object(data: bytes, *, symbols: bool = False) -> ObjectInfo | None:
     """The Mach-O or PE identification of ``data`` (a whole file); None if it is neither.
 

@@ -122,8 +122,7 @@ def _import_path(path: str, fmt: str) -> tuple[str, str | None]:
     return path, m["key"]
 
 
-def _looks_like_extension(name: str, content: bytes | IO[bytes] | None,
-                          version_2: bool = False) -> bool:
+def _looks_like_extension(name: str, content: bytes | IO[bytes] | None) -> bool:
     if _TAGGED.search(name):
         return True
     if content is None:

@@ -1,6 +1,6 @@
 """``coinstall fix``: check a target, let each fixable rule's fixer propose edits, apply them.
 
-The same rule data drives ``check`` and ``fix`` (ruff's model): a rule with ``autofix="auto"``
+The same rule data drives ``check`` and ``fix`` (ruff's model): a fixable rule
 names its fixer (``fixer="shebang:fix"`` = :func:`coinstall.fix.shebang.fix`).  Fixers only
 read; this engine validates their edits against one virtual view of the target (two fixes may
 not touch one path in contradicting ways), then

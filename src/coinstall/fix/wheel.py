@@ -10,14 +10,12 @@ renamed (atomic).
 from __future__ import annotations
 
 import base64
-import contextlib
 import csv
 import hashlib
 import io
 import os
 import posixpath
 import stat
-import tempfile
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,6 +23,7 @@ from dataclasses import dataclass
 from installer.records import Hash, RecordEntry
 
 from coinstall.artifacts.base import safe_path
+from coinstall.atomic import atomic_open
 from coinstall.fix.model import Edit, Reader
 
 #: Refuse archives claiming more than this in total (bytes): a fixed wheel is built in memory.
@@ -173,23 +172,14 @@ class WheelContents:
         for e in entries:
             if e.info.filename == rec:
                 e.data = buf.getvalue().encode()
-        d = os.path.dirname(os.path.abspath(dest)) or "."
         try:
-            fd, tmp = tempfile.mkstemp(prefix=".coinstall-fix-", suffix=".whl", dir=d)
-        except OSError as exc:  # no such directory, not writable: the user's --output
+            # 0o600: the mode mkstemp gave the fixed wheel before the one atomic writer
+            with atomic_open(dest, "wb", perms=0o600) as fh, \
+                    zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf:
+                for e in entries:
+                    zf.writestr(e.info, e.data, compress_type=zipfile.ZIP_DEFLATED)
+        except OSError as exc:  # no such directory, not writable (the user's --output), full
             raise WheelError(f"cannot write {dest}: {exc.strerror or exc}") from None
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                with zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf:
-                    for e in entries:
-                        zf.writestr(e.info, e.data, compress_type=zipfile.ZIP_DEFLATED)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, dest)
-        except OSError as exc:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise WheelError(f"cannot write {dest}: {exc}") from None
         return dest
 
 

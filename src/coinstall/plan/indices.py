@@ -50,8 +50,9 @@ SOURCE_FIELDS = ("Package", "Version", "Binary", "Architecture", "Build-Depends"
                  "Build-Depends-Arch", "Build-Depends-Indep", "Extra-Source-Only")
 
 
-class IndexError_(Exception):
-    """An index that cannot be read at all (missing, corrupt compression, not an index).
+class PackageIndexError(Exception):
+    """A package index (Debian Packages/Sources, RPM repodata) that cannot be read at all
+    (missing, corrupt compression, not an index).
 
     Attributes:
         path: the file.
@@ -195,12 +196,12 @@ def _open_file(path: str) -> IO[bytes]:
     refused unopened: :func:`coinstall.artifacts.open_regular`).
 
     Raises:
-        IndexError_: missing, unreadable or not a regular file.
+        PackageIndexError: missing, unreadable or not a regular file.
     """
     try:
         return os.fdopen(open_regular(path), "rb")
     except ArtifactError as e:
-        raise IndexError_(path, str(e)) from None
+        raise PackageIndexError(path, str(e)) from None
 
 
 def read_bytes(path: str) -> bytes:
@@ -208,7 +209,7 @@ def read_bytes(path: str) -> bytes:
     a stream and refused past the ``index-mb`` limit (a decompression bomb stops there).
 
     Raises:
-        IndexError_: unreadable file, truncated or corrupt compressed stream, or larger than
+        PackageIndexError: unreadable file, truncated or corrupt compressed stream, or larger than
             the limit.
     """
     try:
@@ -217,12 +218,12 @@ def read_bytes(path: str) -> bytes:
             parts: list[bytes] = []
             while chunk := capped.read(CHUNK):
                 parts.append(chunk)
-    except IndexError_:
+    except PackageIndexError:
         raise
     except Exception as e:  # the decompressors raise open-ended errors on damage
         kind = _kind(path)
         what = f"{kind} data" if kind else "data"
-        raise IndexError_(path, f"corrupt or truncated {what} ({exc_line(e)})") from None
+        raise PackageIndexError(path, f"corrupt or truncated {what} ({exc_line(e)})") from None
     return b"".join(parts)
 
 
@@ -230,7 +231,7 @@ def _kind(path: str) -> str | None:
     try:
         with _open_file(path) as f:
             return compression_of(f.read(8))
-    except IndexError_:
+    except PackageIndexError:
         return None
 
 
@@ -422,7 +423,7 @@ def read_packages(path: str, select: bytes | None = None) -> Index:
             ``Index.binaries_total`` still counts every paragraph.
 
     Raises:
-        IndexError_: the file cannot be read or decompressed, or holds no package at all.
+        PackageIndexError: the file cannot be read or decompressed, or holds no package at all.
     """
     return read_packages_bytes(read_bytes(path), path, select)
 
@@ -448,7 +449,7 @@ def read_packages_bytes(data: bytes, path: str, select: bytes | None = None) -> 
             name, f["Version"], f["Architecture"], src, deps.replace("\n", " "),
             f.get("Provides", "").replace("\n", " "), origin=f"{path}:{line}"))
     if not idx.binaries and not idx.problems and idx.binaries_total and select is None:
-        raise IndexError_(path, "no package paragraph found: not a Packages file")
+        raise PackageIndexError(path, "no package paragraph found: not a Packages file")
     return idx
 
 
@@ -457,7 +458,7 @@ def read_sources(path: str, select: bytes | None = None) -> Index:
     only for licence reasons, dak) are ignored.  ``select`` as for :func:`read_packages`.
 
     Raises:
-        IndexError_: the file cannot be read or decompressed, or holds no source at all.
+        PackageIndexError: the file cannot be read or decompressed, or holds no source at all.
     """
     from debian.debian_support import version_compare  # only for duplicate names
 
@@ -484,7 +485,7 @@ def read_sources(path: str, select: bytes | None = None) -> Index:
         if old is None or version_compare(rec.version, old.version) > 0:
             idx.sources[rec.name] = rec
     if not idx.sources and not idx.problems and idx.sources_total and select is None:
-        raise IndexError_(path, "no source paragraph found: not a Sources file")
+        raise PackageIndexError(path, "no source paragraph found: not a Sources file")
     return idx
 
 
@@ -520,10 +521,10 @@ def sniff_control(path: str) -> str | None:
                 if not chunk:
                     break
                 data += chunk
-    except IndexError_:
+    except PackageIndexError:
         raise
     except Exception as e:  # the decompressors raise open-ended errors on damage
-        raise IndexError_(path, f"corrupt or truncated data ({exc_line(e)})") from None
+        raise PackageIndexError(path, f"corrupt or truncated data ({exc_line(e)})") from None
     head = data.split(b"\n\n", 1)[0]
     if not head.startswith(b"Package:") and b"\nPackage:" not in head:
         return None
@@ -560,7 +561,7 @@ def srpm_name(sourcerpm: str) -> str:
 
 
 class _Capped:
-    """A stream that stops with :class:`IndexError_` past the ``index-mb`` limit, or past the
+    """A stream that stops with :class:`PackageIndexError` past the ``index-mb`` limit, or past the
     ``ratio`` limit (expanded bytes per byte of the file, once past 32 MB), like the artifact
     readers' :class:`~coinstall.artifacts.limits.Budget`."""
 
@@ -579,10 +580,10 @@ class _Capped:
         data = self._raw.read(n if n is not None and n >= 0 else CHUNK)
         self._total += len(data)
         if self._total > self._cap:
-            raise IndexError_(self._path,
+            raise PackageIndexError(self._path,
                               f"expands beyond {self._cap >> 20} MB (limit index-mb)")
         if self._total > self._ratio_cap:
-            raise IndexError_(self._path, f"expands beyond {self._total >> 20} MB, more than "
+            raise PackageIndexError(self._path, f"expands beyond {self._total >> 20} MB, more than "
                                           f"{self._ratio} times the file's size (limit ratio)")
         return data
 
@@ -610,10 +611,10 @@ def _locations(repomd: str) -> dict[str, str]:
     try:
         with _open_stream(repomd) as f:
             root = ET.parse(_Capped(f, repomd)).getroot()
-    except IndexError_:
+    except PackageIndexError:
         raise
     except Exception as e:  # expat, the decompressors: open-ended errors on damage
-        raise IndexError_(repomd, f"not a repomd.xml ({exc_line(e)})") from None
+        raise PackageIndexError(repomd, f"not a repomd.xml ({exc_line(e)})") from None
     base = os.path.dirname(os.path.dirname(os.path.abspath(repomd)))
     out: dict[str, str] = {}
     for data in root.iter(f"{_NS_REPO}data"):
@@ -623,11 +624,11 @@ def _locations(repomd: str) -> dict[str, str]:
             href = loc.get("href", "")
             path = under(base, href)
             if path is None:
-                raise IndexError_(repomd, f"{kind} location {href!r} leaves the repository "
+                raise PackageIndexError(repomd, f"{kind} location {href!r} leaves the repository "
                                           f"{base}; not read")
             out[kind] = path
     if "primary" not in out:
-        raise IndexError_(repomd, "no primary metadata listed")
+        raise PackageIndexError(repomd, "no primary metadata listed")
     return out
 
 
@@ -639,7 +640,7 @@ def primary_packages(prim: str) -> Iterator[tuple[int, ET.Element]]:
     ``check --repo`` (:mod:`coinstall.archive.repo`).
 
     Raises:
-        IndexError_: ``"primary unreadable after N packages (why)"``: the file is missing or
+        PackageIndexError: ``"primary unreadable after N packages (why)"``: the file is missing or
             not a regular file, its compression is damaged (any decompressor's error, lz4's
             ``RuntimeError`` included), it is not XML, or it expands past a limit.
     """
@@ -652,9 +653,9 @@ def primary_packages(prim: str) -> Iterator[tuple[int, ET.Element]]:
                 n += 1
                 yield n, el
                 el.clear()
-    except Exception as e:  # expat, the decompressors, IndexError_: the file's problem
-        why = e.message if isinstance(e, IndexError_) else exc_line(e)
-        raise IndexError_(prim, f"primary unreadable after {n} packages ({why})") from None
+    except Exception as e:  # expat, the decompressors, PackageIndexError: the file's problem
+        why = e.message if isinstance(e, PackageIndexError) else exc_line(e)
+        raise PackageIndexError(prim, f"primary unreadable after {n} packages ({why})") from None
 
 
 def read_repodata(repomd: str) -> Index:
@@ -664,7 +665,7 @@ def read_repodata(repomd: str) -> Index:
     build dependencies; binaries are grouped under their ``sourcerpm`` name.
 
     Raises:
-        IndexError_: repomd.xml or primary unreadable or not XML.
+        PackageIndexError: repomd.xml or primary unreadable or not XML.
     """
     locs = _locations(repomd)
     idx = Index(files=[repomd])
@@ -678,8 +679,8 @@ def read_repodata(repomd: str) -> Index:
                         pkgid_files[el.get("pkgid", "")] = [
                             (f.text or "").lstrip("/") for f in el.iter(f"{_NS_FL}file")]
                         el.clear()
-        except Exception as e:  # expat, the decompressors, IndexError_: the file's problem
-            why = e.message if isinstance(e, IndexError_) else exc_line(e)
+        except Exception as e:  # expat, the decompressors, PackageIndexError: the file's problem
+            why = e.message if isinstance(e, PackageIndexError) else exc_line(e)
             idx.problems.append(IndexProblem(fl, 0, f"filelists unreadable ({why}); "
                                                     "planning from primary only"))
     prim = locs["primary"]
@@ -746,14 +747,14 @@ def find_indices(path: str) -> list[tuple[str, str]]:
     compression suffix), preferring one compression per index.
 
     Raises:
-        IndexError_: ``path`` is a file that is no index.
+        PackageIndexError: ``path`` is a file that is no index.
     """
     if os.path.isfile(path):
         if os.path.basename(path) == "repomd.xml":
             return [("repomd", path)]
         kind = sniff_control(path)
         if kind is None:
-            raise IndexError_(path, "not a Packages, Sources or repomd.xml file")
+            raise PackageIndexError(path, "not a Packages, Sources or repomd.xml file")
         return [(kind, path)]
     found: list[tuple[str, str]] = []
     seen: set[str] = set()

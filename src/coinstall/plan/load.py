@@ -37,8 +37,8 @@ from typing import IO
 from coinstall.plan.indices import (
     BinaryRecord,
     Index,
-    IndexError_,
     IndexProblem,
+    PackageIndexError,
     SourceRecord,
     find_indices,
     read_index,
@@ -85,14 +85,14 @@ def read_cached(kind: str, path: str, use_cache: bool = True) -> Index:
     """:func:`~coinstall.plan.indices.read_index` through the stat-keyed cache.
 
     Raises:
-        IndexError_: as ``read_index``.
+        PackageIndexError: as ``read_index``.
     """
     if not use_cache or kind == "repomd":  # repomd points to other files: not keyed here
         return read_index(kind, path, SELECT)
     try:
         key = _key(kind, path)
     except OSError as e:
-        raise IndexError_(path, e.strerror or str(e)) from None
+        raise PackageIndexError(path, e.strerror or str(e)) from None
     cdir = cache_dir()
     cfile = os.path.join(cdir, key)
     try:
@@ -369,7 +369,7 @@ def load(repos: list[str], *, use_cache: bool = True,
             continue
         try:
             found = find_indices(repo)
-        except IndexError_ as e:
+        except PackageIndexError as e:
             idx.problems.append(IndexProblem(e.path, 0, e.message))
             continue
         if not found and os.path.isdir(repo):
@@ -400,7 +400,7 @@ def _read_one(kind: str, path: str, use_cache: bool,
         on_file(path)
     try:
         return read_cached(kind, path, use_cache)
-    except IndexError_ as e:
+    except PackageIndexError as e:
         return IndexProblem(e.path, 0, e.message)
     except Exception as e:  # a damaged index reaching an unforeseen error: its problem alone
         from coinstall.artifacts.base import exc_line

@@ -135,7 +135,7 @@ def render_rules(rules: list[Rule], console: Console) -> None:
             t.add_row(f"[bold]{area}[/]", "", "", "", "")
         profiles = "all" if set(r.profiles) == set(PROFILES) else ",".join(r.profiles)
         t.add_row(f"  {r.name}", f"[{_SEV_STYLE[r.severity]}]{r.severity}[/]",
-                  r.autofix or "-", profiles, r.summary)
+                  "auto" if r.fixable else "-", profiles, r.summary)
     console.print(t)
     fixable = sum(1 for r in rules if r.fixable)
     console.print(f"{count(len(rules), 'rule')}, {fixable} fixable with `coinstall fix`",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any
 
 from coinstall.artifacts.base import ArtifactInfo, Member
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from coinstall.config import Config
 
 SEVERITIES = ("error", "warning", "info")
+SCOPES = ("artifact", "set", "spec")
 #: Every profile name, the default of :attr:`Rule.profiles`.
 ALL_PROFILES = tuple(PROFILES)
 
@@ -109,11 +110,25 @@ class Rule:
         scope: ``"artifact"`` (one artifact at a time), ``"set"`` (the artifacts checked
             together, such as ``file-conflict``) or ``"spec"`` (one RPM spec file, run by
             ``coinstall spec lint``: :mod:`coinstall.spec.lint`).
-        autofix: ``"auto"`` when ``coinstall fix`` has a safe repair for the rule's findings
-            (it may still leave a finding it cannot repair safely, with the reason), ``""``
-            when only a person can fix them (ruff's fix availability, as data).
-        fixer: the repair, as ``"module:function"`` below :mod:`coinstall.fix` (a name, not an
-            import: rules/ does not depend on fix/; :mod:`coinstall.fix.engine` resolves it).
+        fixer: the repair ``coinstall fix`` applies to the rule's findings (it may still leave
+            a finding it cannot repair safely, with the reason), as ``"module:function"`` below
+            :mod:`coinstall.fix` (a name, not an import: rules/ does not depend on fix/;
+            :mod:`coinstall.fix.engine` resolves it); ``""`` when only a person can fix them
+            (ruff's fix availability, as data).  The one field that makes a rule fixable.
+        contents: what the rule reads in full besides the streamed heads: a function from the
+            artifact's classified records to the member paths whose bytes the engine reads in
+            a second pass into :attr:`ArtifactContext.contents` (``bytecode-stale``: the
+            sources of hash-based pycs); None when the rule needs none.
+        digests: True when the rule compares file contents across artifacts: the engine then
+            keeps every regular file's SHA-256 in :attr:`FileRecord.sha256` when more than one
+            package file is checked (``scope == "set"`` only).
+        pairwise: True when the rule compares artifacts two by two and only where they share
+            an install path (where the package manager puts the file): an archive run
+            then calls it once per group of artifacts linked by a shared path
+            (:mod:`coinstall.archive.setrules`) instead of once over all (``scope == "set"``).
+        record_fields: the :class:`~coinstall.files.verdict.FileRecord` fields the rule reads
+            besides :data:`IDENTITY_FIELDS` (``scope == "set"``): an archive run keeps only
+            those in its compact per-artifact indexes, the others keep their defaults.
     """
 
     name: str
@@ -128,13 +143,16 @@ class Rule:
     profiles: tuple[str, ...] = ALL_PROFILES
     area: str = ""
     scope: str = "artifact"
-    autofix: str = ""
     fixer: str = ""
+    contents: Callable[[Sequence[FileRecord]], set[str]] | None = None
+    digests: bool = False
+    pairwise: bool = False
+    record_fields: tuple[str, ...] = ()
 
     @property
     def fixable(self) -> bool:
         """True when ``coinstall fix`` repairs this rule's findings."""
-        return self.autofix == "auto"
+        return bool(self.fixer)
 
     def finding(self, path: str | None, message: str) -> Finding:
         """A finding of this rule at its default severity."""
@@ -145,25 +163,65 @@ class Rule:
         return {"name": self.name, "severity": self.severity, "area": self.area,
                 "profiles": list(self.profiles), "summary": self.summary, "why": self.why,
                 "example": self.example, "fix": self.fix, "source": self.source,
-                "peers": list(self.peers), "scope": self.scope, "autofix": self.autofix or None}
+                "peers": list(self.peers), "scope": self.scope,
+                "autofix": "auto" if self.fixable else None}
 
 
 REGISTRY: dict[str, Rule] = {}
 
 
+class RuleError(ValueError):
+    """A rule's declaration is inconsistent (raised at registration, also under ``python -O``)."""
+
+
+#: Every :class:`~coinstall.files.verdict.FileRecord` field (what ``record_fields`` may name).
+RECORD_FIELDS = frozenset(f.name for f in fields(FileRecord))
+#: The fields every record keeps in an archive run's indexes (those without a default).
+IDENTITY_FIELDS = ("path", "import_path", "kind", "scope")
+
+
+def _check_declaration(name: str, severity: str, profiles: tuple[str, ...], scope: str,
+                       fixer: str, digests: bool, pairwise: bool,
+                       record_fields: tuple[str, ...]) -> None:
+    """Raise :class:`RuleError` when a declaration cannot be honoured."""
+    problems = []
+    if name in REGISTRY:
+        problems.append("registered twice")
+    if severity not in SEVERITIES:
+        problems.append(f"severity {severity!r} is not one of {SEVERITIES}")
+    if scope not in SCOPES:
+        problems.append(f"scope {scope!r} is not one of {SCOPES}")
+    unknown = [p for p in profiles if p not in PROFILES]
+    if unknown:
+        problems.append(f"unknown profiles {unknown}")
+    if fixer and (fixer.count(":") != 1 or not all(fixer.split(":"))):
+        problems.append(f"fixer {fixer!r} is not 'module:function'")
+    if scope != "set" and (digests or pairwise or record_fields):
+        problems.append("digests, pairwise and record_fields are for scope='set' rules")
+    bad = [f for f in record_fields if f not in RECORD_FIELDS]
+    if bad:
+        problems.append(f"record_fields {bad} are not FileRecord fields")
+    if problems:
+        raise RuleError(f"rule {name}: " + "; ".join(problems))
+
+
 def rule(
     name: str, *, severity: str, summary: str, why: str, example: str, fix: str, source: str,
     peers: tuple[str, ...] = (), profiles: tuple[str, ...] = ALL_PROFILES,
-    scope: str = "artifact", autofix: str = "", fixer: str = "",
+    scope: str = "artifact", fixer: str = "",
+    contents: Callable[[Sequence[FileRecord]], set[str]] | None = None,
+    digests: bool = False, pairwise: bool = False, record_fields: tuple[str, ...] = (),
 ) -> Callable[[Callable[[Rule, Any], Iterable[Any]]], Rule]:
     """Register a rule: decorate ``def check(rule, ctx) -> Iterable[Finding]`` (or, with
     ``scope="set"``, ``def check(rule, ctxs) -> Iterable[tuple[ArtifactContext, Finding]]``).
-    ``autofix="auto"`` with ``fixer="module:function"`` declares a repair (:class:`Rule`)."""
-    assert severity in SEVERITIES, severity
-    assert scope in ("artifact", "set", "spec"), scope
-    assert all(p in PROFILES for p in profiles), profiles
-    assert name not in REGISTRY, name
-    assert autofix in ("", "auto") and bool(autofix) == bool(fixer), (name, autofix, fixer)
+    ``fixer="module:function"`` declares a repair; ``contents``, ``digests``, ``pairwise`` and
+    ``record_fields`` what the rule needs read and kept (:class:`Rule`).
+
+    Raises:
+        RuleError: an inconsistent declaration (a check that ``python -O`` keeps).
+    """
+    _check_declaration(name, severity, profiles, scope, fixer, digests, pairwise,
+                       record_fields)
 
     def wrap(fn: Callable[[Rule, Any], Iterable[Any]]) -> Rule:
         holder: list[Rule] = []
@@ -173,7 +231,7 @@ def rule(
 
         area = fn.__module__.rsplit(".", 1)[-1]
         r = Rule(name, severity, summary, why, example, fix, source, peers, bound, profiles,
-                 area, scope, autofix, fixer)
+                 area, scope, fixer, contents, digests, pairwise, record_fields)
         holder.append(r)
         REGISTRY[name] = r
         return r
@@ -247,3 +305,40 @@ def all_rules(profile: str | None = None) -> list[Rule]:
     load_all()
     return sorted((r for r in REGISTRY.values() if profile is None or profile in r.profiles),
                   key=lambda r: r.name)
+
+
+def _enabled(config: Config | None) -> list[Rule]:
+    load_all()
+    return [r for r in REGISTRY.values() if config is None or config.enabled(r.name)]
+
+
+def set_rules(config: Config | None = None) -> list[Rule]:
+    """The set-scope rules a run with ``config`` runs, in registry order."""
+    return [r for r in _enabled(config) if r.scope == "set"]
+
+
+def wants_digests(config: Config | None = None) -> bool:
+    """True when a rule the run with ``config`` runs compares file contents across artifacts
+    (:attr:`Rule.digests`): the engine must hash every regular file of the package files."""
+    return any(r.digests for r in set_rules(config))
+
+
+def wanted_contents(records: Sequence[FileRecord], config: Config | None = None) -> set[str]:
+    """The member paths whose bytes the rules the run with ``config`` runs need in full
+    (:attr:`Rule.contents`), for the engine's second pass."""
+    out: set[str] = set()
+    for r in _enabled(config):
+        if r.contents is not None:
+            out |= r.contents(records)
+    return out
+
+
+def kept_record_fields() -> tuple[str, ...]:
+    """The :class:`~coinstall.files.verdict.FileRecord` fields the set-scope rules read:
+    :data:`IDENTITY_FIELDS`, then each rule's :attr:`Rule.record_fields` in registry order."""
+    load_all()
+    out = list(IDENTITY_FIELDS)
+    for r in REGISTRY.values():
+        if r.scope == "set":
+            out.extend(f for f in r.record_fields if f not in out)
+    return tuple(out)

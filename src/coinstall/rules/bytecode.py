@@ -17,7 +17,7 @@ import posixpath
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from coinstall.files.verdict import FileRecord
@@ -58,6 +58,21 @@ def _known_runtimes(ctx: ArtifactContext) -> list[Runtime]:
     return [*ctx.catalogue.known(), *ctx.runtimes.values()]
 
 
+def hash_pyc_sources(records: Sequence[FileRecord]) -> set[str]:
+    """Paths of the sources whose bytes a rule needs: those of hash-based pycs (PEP 552), whose
+    recorded SipHash can only be checked against the source's content.  Timestamp pycs are
+    checked from the header and the member's mtime and size alone."""
+    by_import = {r.import_path: r.path for r in records}
+    out = set()
+    for r in records:
+        h, loc = r.pyc_header, r.pyc_location
+        if h is not None and loc is not None and h.source_hash is not None and not h.problem:
+            src = by_import.get(loc.source)
+            if src is not None:
+                out.add(src)
+    return out
+
+
 @rule(
     "bytecode-magic-mismatch",
     severity="error",
@@ -72,7 +87,7 @@ def _known_runtimes(ctx: ArtifactContext) -> list[Runtime]:
     source="CPython importlib _classify_pyc (magic must match exactly); rpmlint FilesCheck "
            "python-bytecode-wrong-magic-value",
     peers=("rpmlint:python-bytecode-wrong-magic-value",),
-    autofix="auto", fixer="bytecode:fix",
+    fixer="bytecode:fix",
 )
 def bytecode_magic_mismatch(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
     cache: dict[tuple[str, tuple[int, int]], set[int]] = {}
@@ -113,7 +128,7 @@ def bytecode_magic_mismatch(self: Rule, ctx: ArtifactContext) -> Iterator[Findin
         "not rename or copy __pycache__ files.",
     source="PEP 3147 (cache tag = sys.implementation.cache_tag of the writer); CPython "
            "importlib cache_from_source and _classify_pyc",
-    autofix="auto", fixer="bytecode:fix",
+    fixer="bytecode:fix",
 )
 def bytecode_cache_tag_mismatch(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
     by_tag: dict[str, set[int]] = {}
@@ -193,7 +208,7 @@ def _pyo_runtime(ctx: ArtifactContext, r: FileRecord) -> tuple[str, tuple[int, i
     fix="Drop the .pyo files; compile optimised bytecode with python3.X -m compileall -o 1 "
         "(it writes __pycache__/NAME.cpython-3X.opt-1.pyc).",
     source="PEP 488; CPython importlib BYTECODE_SUFFIXES = ['.pyc'] (3.5+)",
-    autofix="auto", fixer="bytecode:fix",
+    fixer="bytecode:fix",
 )
 def bytecode_legacy_pyo(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
     for r in _bytecode(ctx):
@@ -370,7 +385,7 @@ def _check_hashes(self: Rule, ctx: ArtifactContext,
             todo.setdefault(gen, []).append((pyc_rec, src, h.magic))
     if not todo:
         return
-    contents = ctx.contents  # the engine read these sources for us (check.hash_pyc_sources)
+    contents = ctx.contents  # the engine read these sources for us (hash_pyc_sources)
     for gen, group in todo.items():
         group = [g for g in group if g[1].path in contents]
         keys = [int.from_bytes(m.to_bytes(2, "little") + b"\r\n", "little") for *_, m in group]
@@ -408,7 +423,8 @@ def _check_hashes(self: Rule, ctx: ArtifactContext,
            "FilesCheck python-bytecode-inconsistent-mtime",
     peers=("rpmlint:python-bytecode-inconsistent-mtime",),
     profiles=(*_RPM, "wheel"),
-    autofix="auto", fixer="bytecode:fix",
+    fixer="bytecode:fix",
+    contents=hash_pyc_sources,
 )
 def bytecode_stale(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
     sources = _sources(ctx)

@@ -130,6 +130,9 @@ def _conflicts(a: ArtifactContext, b: ArtifactContext, kind: str,
            "(rpm.org: multilib); PEP 427 installation schemes",
     peers=(),
     scope="set",
+    digests=True,
+    pairwise=True,
+    record_fields=("size", "sha256", "elf"),
 )
 def file_conflict(self: Rule, ctxs: Sequence[ArtifactContext],
                   ) -> Iterator[tuple[ArtifactContext, Finding]]:

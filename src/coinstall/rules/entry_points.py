@@ -108,7 +108,7 @@ def _flavor(ctx: ArtifactContext) -> bool:
            "python-rpm-macros README (%python_clone, alternatives)",
     peers=("taskotron:executables",),
     profiles=("fedora", "epel", "opensuse"),
-    autofix="auto", fixer="entry_points:fix",
+    fixer="entry_points:fix",
 )
 def entry_point_ownership(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
     """Versioned names are checked against the package's own version (files and
@@ -218,7 +218,7 @@ def _missing_from_python2_sibling(
     peers=("taskotron:executables",),
     profiles=("fedora", "epel", "opensuse"),
     scope="set",
-    autofix="auto", fixer="entry_points:fix",
+    fixer="entry_points:fix",
 )
 def entry_point_missing_versioned(
     self: Rule, ctxs: Sequence[ArtifactContext]

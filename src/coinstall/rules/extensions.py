@@ -127,7 +127,7 @@ def _in_shared_tree(ctx: ArtifactContext, r: FileRecord) -> str | None:
     source="PEP 3149; Debian Python Policy (extension module names); dh-python fs.py "
            "Scan.rename_ext / interpreter.py check_extname",
     peers=(),
-    autofix="auto", fixer="extensions:fix",
+    fixer="extensions:fix",
 )
 def extension_untagged(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
     for r in ctx.records:
@@ -179,7 +179,7 @@ def extension_untagged(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
            "spec (wiki.debian.org/Multiarch/Implementation: shared files must be identical)",
     peers=(),
     profiles=("debian",),
-    autofix="auto", fixer="extensions:fix",
+    fixer="extensions:fix",
 )
 def stable_abi_missing_multiarch(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
     ma_same = multi_arch_same(ctx.info)

@@ -26,10 +26,6 @@ class Profile:
         name: ``fedora``, ``epel``, ``opensuse``, ``debian`` or ``wheel``.
         title: one line for ``coinstall rules``.
         format: the package format it governs (``rpm``, ``deb``, ``wheel``).
-        stack_prefix: how a binary package for one stack is named, with ``{X}``/``{Y}`` for the
-            major/minor version: ``python3{Y}`` (EPEL's ``python3.11`` stack is ``python3.11-``
-            or ``python311-``), ``python{X}{Y}`` (openSUSE ``python311-``); empty when the
-            distribution has one shared Python 3 stack (Debian, Fedora).
         shared_dirs: directories below which files are shared by every runtime of an
             implementation (Debian's ``usr/lib/python3/dist-packages``), as path prefixes
             without the leading ``/``.
@@ -39,28 +35,27 @@ class Profile:
     name: str
     title: str
     format: str
-    stack_prefix: str
     shared_dirs: tuple[str, ...]
     source: str
 
 
 PROFILES: dict[str, Profile] = {p.name: p for p in (
     Profile("fedora", "Fedora: one python3 stack plus alternative python3.X interpreters",
-            "rpm", "", (),
+            "rpm", (),
             "Fedora Packaging Guidelines for Python (docs.fedoraproject.org/en-US/"
             "packaging-guidelines/Python/)"),
     Profile("epel", "EPEL/RHEL: parallel python3X stacks named with %python3_pkgversion",
-            "rpm", "python3{Y}", (),
+            "rpm", (),
             "EPEL Python packaging (%python3_pkgversion, %python3_other_pkgversion); "
             "python-rpm-macros macros.python3"),
     Profile("opensuse", "openSUSE: one python3XY-foo package per flavor (python311-foo)",
-            "rpm", "python{X}{Y}", (),
+            "rpm", (),
             "openSUSE python-rpm-macros README (flavors, %python_subpackages)"),
     Profile("debian", "Debian: one shared /usr/lib/python3/dist-packages, multiarch tags",
-            "deb", "", ("usr/lib/python3/dist-packages", "usr/share/python3"),
+            "deb", ("usr/lib/python3/dist-packages", "usr/share/python3"),
             "Debian Python Policy; dh-python (pybuild, dh_python3)"),
     Profile("wheel", "Wheels: tags must agree with the files (PEP 425, 427, 3149, 384)",
-            "wheel", "", (), "PEP 425, PEP 427, PEP 491, PEP 3149, PEP 384, PEP 803"),
+            "wheel", (), "PEP 425, PEP 427, PEP 491, PEP 3149, PEP 384, PEP 803"),
 )}
 
 _FEDORA_RELEASE = re.compile(r"\.fc\d+")

@@ -26,7 +26,7 @@ from coinstall.rules._relations import alternative_stack, relations, stack_of
     source="PEP 394; Fedora Packaging Guidelines for Python (shebangs); Debian Python Policy "
            "3.4 (interpreter location)",
     peers=("lintian:script-uses-unversioned-python-in-shebang", "taskotron:unversioned_shebangs"),
-    autofix="auto", fixer="shebang:fix",
+    fixer="shebang:fix",
 )
 def shebang_unversioned(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
     for r in ctx.records:
@@ -65,7 +65,7 @@ def runnable(ctx: ArtifactContext) -> Iterator[tuple[FileRecord, Shebang]]:
            "redhat-rpm-config brp-mangle-shebangs (rewrites /usr/bin/env X); rpmlint FilesCheck "
            "env-script-interpreter",
     peers=("rpmlint:env-script-interpreter",),
-    autofix="auto", fixer="shebang:fix",
+    fixer="shebang:fix",
 )
 def shebang_env(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
     """Scripts as :func:`coinstall.files.verdict.classify` finds them (files with a Python
@@ -104,7 +104,7 @@ def _own_major(ctx: ArtifactContext) -> tuple[str, int] | None:
            "python-rpm-macros %python_clone; Debian Python Policy 2.4 (interpreter name)",
     peers=(),
     profiles=("fedora", "epel", "opensuse", "debian"),
-    autofix="auto", fixer="shebang:fix",
+    fixer="shebang:fix",
 )
 def shebang_implementation_mismatch(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
     """The package's stack is what its files, ``python(abi)`` requires and name agree on
@@ -263,7 +263,7 @@ def build_path(path: str) -> str | None:
            "FilesCheck wrong-script-interpreter; Fedora Packaging Guidelines for Python "
            "(shebangs)",
     peers=("rpmlint:wrong-script-interpreter",),
-    autofix="auto", fixer="shebang:fix",
+    fixer="shebang:fix",
 )
 def shebang_build_path(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
     """Scripts and executable modules (:func:`runnable`) whose shebang runs an interpreter
@@ -301,7 +301,7 @@ def shebang_build_path(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
     source="Linux fs/binfmt_script.c (load_script: the line ends at '\\n', only ' ' and "
            "'\\t' are stripped); execve(2)",
     peers=("lintian:script-with-crlf-line-terminators",),
-    autofix="auto", fixer="shebang:fix",
+    fixer="shebang:fix",
 )
 def shebang_carriage_return(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
     """Runnable files (:func:`runnable`) whose Python shebang line ends in ``\\r``; a wheel's

@@ -19,7 +19,6 @@ This module imports nothing else of coinstall's but :mod:`coinstall.runtimes.mod
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import glob
 import hashlib
@@ -28,7 +27,6 @@ import os
 import re
 import stat
 import subprocess
-import tempfile
 import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -36,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from coinstall.atomic import atomic_open
 from coinstall.runtimes.catalogue import cpython_id, pypy_id
 from coinstall.runtimes.model import Runtime, pyc_header_size
 
@@ -395,21 +394,10 @@ def _write_cache(path: Path, script_hash: str, entries: Mapping[str, Any]) -> No
     document = {"format": _CACHE_FORMAT, "probe_sha256": script_hash, "entries": entries}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(document, handle, indent=1, sort_keys=True)
-            os.replace(tmp, path)
-        except BaseException:
-            _unlink_quietly(tmp)
-            raise
+        with atomic_open(path, perms=0o600) as handle:  # 0o600: mkstemp's, as before
+            json.dump(document, handle, indent=1, sort_keys=True)
     except OSError:
         pass  # the cache only saves time; a read-only home must not stop discovery
-
-
-def _unlink_quietly(path: str) -> None:
-    with contextlib.suppress(OSError):
-        os.unlink(path)
 
 
 def probe(

@@ -35,7 +35,6 @@ import os
 import shutil
 import stat
 import subprocess
-import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -43,6 +42,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from coinstall.atomic import write_atomic
 from coinstall.runtimes import discovery
 from coinstall.runtimes.model import Runtime
 
@@ -349,28 +349,6 @@ def path_order(target: Target, directory: str) -> tuple[int | None, int | None]:
     return index(target.site_dir), index(directory)
 
 
-# --------------------------------------------------------------------------------------------
-# Atomic small files
-
-
-def write_atomic(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file in the same directory, fsync and
-    ``os.replace``: readers see the old or the new file, never a half-written one."""
-    d = os.path.dirname(path) or "."
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=d)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def _pause(point: str) -> None:
     """Test hook: stop at ``point`` when :data:`PAUSE_ENV` names it (see module docs)."""
     if os.environ.get(PAUSE_ENV) != point:
@@ -412,7 +390,8 @@ class SharedSite:
             raise ShareError(f"{self.state_path}: unreadable state: {exc}") from None
 
     def save(self, state: State) -> None:
-        write_atomic(self.state_path, json.dumps(state.to_json(), indent=1) + "\n")
+        write_atomic(self.state_path, json.dumps(state.to_json(), indent=1) + "\n",
+                     perms=0o644)
 
     @contextlib.contextmanager
     def locked(self, timeout: float = 60.0,
@@ -502,7 +481,8 @@ class SharedSite:
         On an exception before the state is saved, the moves done are undone and the
         exception propagates.  Must be called with the lock held.
         """
-        write_atomic(self.journal_path, json.dumps({"txn": txn, "moves": list(moves)}) + "\n")
+        write_atomic(self.journal_path,
+                     json.dumps({"txn": txn, "moves": list(moves)}) + "\n", perms=0o644)
         done = 0
         try:
             for src, dst in moves:
@@ -623,7 +603,7 @@ def init(directory: str, pythons: Sequence[str], arch: str | None = None,
                 os.makedirs(t.site_dir)
                 written.append(t.site_dir + "/")
             try:
-                write_atomic(t.hook, hook_text(site.dir))
+                write_atomic(t.hook, hook_text(site.dir), perms=0o644)
             except OSError as exc:
                 raise ShareError(f"{t.hook}: cannot write hook: {exc.strerror}") from None
             written.append(t.hook)

@@ -207,7 +207,6 @@ def render(stack: Stack, style: str, facts: Sequence[VersionFacts]) -> str:
 
     pkgversion = "3" if style == "fedora" else spelled(default)
     table = _lua_table(facts)
-    interp_default = default.interpreter
     lines = [
         f"# coinstall stack macros: style {style}, stack {stack}",
         "# Written by `coinstall macros`; load with `rpmbuild --load FILE` or copy it into",
@@ -638,7 +637,6 @@ def render(stack: Stack, style: str, facts: Sequence[VersionFacts]) -> str:
                   f"%{fl}_sitearch {f.sitearch}", f"%{fl}_version {f.version}",
                   f"%{fl}_bin_suffix {f.version}"]
     lines.append("")
-    del interp_default
     return "\n".join(lines)
 
 
@@ -647,22 +645,3 @@ def absent_interpreters(facts: Sequence[VersionFacts]) -> list[str]:
     catalogue's ``/usr/bin/pythonX.Y`` where no such Python is installed): rpmbuild with
     the file runs them, so the build would fail with "command not found"."""
     return [f.interpreter for f in facts if not os.path.exists(f.interpreter)]
-
-
-def write_atomic(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same directory and
-    ``os.replace`` (all or nothing).
-
-    Raises:
-        OSError: the directory does not exist or cannot be written (nothing written)."""
-    d = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(d, f".{os.path.basename(path)}.coinstall-{os.getpid()}")
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-        if os.path.exists(path):
-            os.chmod(tmp, os.stat(path).st_mode & 0o7777)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)

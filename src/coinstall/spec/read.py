@@ -62,11 +62,6 @@ LUA_TIMEOUT = 10.0
 #: largest of the spec corpus is 0.3 MB (python-rpm-macros' spec).
 MAX_ANSWER_BYTES = 64 * 1024 * 1024
 
-#: Sections that start a new part of a spec (rpm ``build/parseSpec.c`` ``partList``).
-SCRIPT_SECTIONS = ("prep", "generate_buildrequires", "conf", "build", "install", "check",
-                   "clean")
-
-
 class SpecError(Exception):
     """A spec that cannot be read: ``path``, ``line`` (1-based; 0 when no line is known) and
     a one-line ``message``; ``str()`` is ``path:line: message``."""
