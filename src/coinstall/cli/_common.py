@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import importlib
 import sys
-import traceback
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -155,6 +154,8 @@ class GuardedGroup(LazyGroup):
             sys.exit(0)
         except BaseException as exc:
             if ctx.params.get("debug"):
+                import traceback  # only here: it pulls in linecache and tokenize at start-up
+
                 traceback.print_exc()
             from coinstall.artifacts.base import exc_line
             from coinstall.report.escape import printable
