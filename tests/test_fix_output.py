@@ -5,6 +5,7 @@ forges no line), a wheel's members are shown relative."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -70,6 +71,11 @@ def test_a_wheels_members_are_shown_relative(tmp_path: Path) -> None:
     assert p.returncode in (0, 1), p.stderr
     assert "  demo-1.0.data/scripts/demo: " in p.stdout, p.stdout
     assert "/demo-1.0.data" not in p.stdout
+    # the fixed wheel is readable as any new file is (0o666 less the umask), not 0o600
+    umask = os.umask(0)
+    os.umask(umask)
+    fixed = out / whl.name
+    assert fixed.stat().st_mode & 0o777 == 0o666 & ~umask
 
 
 @pytest.mark.parametrize(("layout", "profile"), [

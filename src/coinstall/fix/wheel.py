@@ -173,8 +173,9 @@ class WheelContents:
             if e.info.filename == rec:
                 e.data = buf.getvalue().encode()
         try:
-            # 0o600: the mode mkstemp gave the fixed wheel before the one atomic writer
-            with atomic_open(dest, "wb", perms=0o600) as fh, \
+            # a new file's mode (0o666 less the umask), as pip and build give the wheels they
+            # write: 0o600 made a fixed wheel unreadable to an uploader or a web server
+            with atomic_open(dest, "wb") as fh, \
                     zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf:
                 for e in entries:
                     zf.writestr(e.info, e.data, compress_type=zipfile.ZIP_DEFLATED)
