@@ -119,7 +119,11 @@ def runtimes() -> list[Runtime]:
     return found
 
 
-def _cases(paths: list[Path], runtimes: list[Runtime], tmp: Path) -> list[Case]:
+def _cases(paths: list[Path], runtimes: list[Runtime], tmp: Path,
+           cannot_tell: dict[int, frozenset[str]] | None = None) -> list[Case]:
+    """Every extension module of ``paths`` written under ``tmp`` with coinstall's verdict per
+    runtime; ``cannot_tell`` (when given) gets, per case index, the runtimes the verdict leaves
+    open (test_newer_truth)."""
     cat = catalogue_mod.load()
     cases: list[Case] = []
     for art in paths:
@@ -143,6 +147,8 @@ def _cases(paths: list[Path], runtimes: list[Runtime], tmp: Path) -> list[Case]:
             local.write_bytes(contents[rec.path])
             stem = posixpath.basename(rec.import_path).split(".", 1)[0]
             dotted = posixpath.join(posixpath.dirname(rec.import_path), stem).replace("/", ".")
+            if cannot_tell is not None:
+                cannot_tell[len(cases)] = j.cannot_tell.get(rec.path, frozenset())
             cases.append(Case(str(art), rec.path, str(local), stem,
                               {rt.id: rt.id in j.usable[rec.path] for rt in runtimes}, dotted))
     return cases

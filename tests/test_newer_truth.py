@@ -14,54 +14,24 @@ coinstall's verdict must equal the interpreter's answer or be "cannot tell" for 
 from __future__ import annotations
 
 import os
-import posixpath
 from pathlib import Path
 
 import pytest
 
 import corpus
-from coinstall.artifacts import open_artifact
-from coinstall.files.location import Scope
-from coinstall.files.verdict import classify, judge, wants_content
-from coinstall.runtimes import catalogue as catalogue_mod
 from coinstall.runtimes import discovery
 from coinstall.runtimes.model import Runtime
 from interpreters import EXTRA_PYTHONS
 from test_ground_truth import Case, _ask, _import_crashes, _loads
+from test_ground_truth import _cases as ground_cases
 
 
 def _cases(paths: list[Path], runtimes: list[Runtime], tmp: Path
            ) -> tuple[list[Case], dict[int, frozenset[str]]]:
-    """The cases (as test_ground_truth's) and, per case index, the runtimes coinstall says
+    """The cases (test_ground_truth's) and, per case index, the runtimes coinstall says
     "cannot tell" for."""
-    cat = catalogue_mod.load()
-    cases: list[Case] = []
     open_: dict[int, frozenset[str]] = {}
-    for art in paths:
-        reader = open_artifact(str(art))
-        records = []
-        contents: dict[str, bytes] = {}
-        for m in reader.members(wants_content):
-            if m.type != "file":
-                continue
-            rec = classify(path=m.path, fmt=reader.info.format, head=m.head, content=m.content,
-                           size=m.size, mode=m.mode, mtime=m.mtime, catalogue=cat)
-            if rec.kind == "extension":
-                rec.scope = Scope("any")  # the question is the file, not its directory
-                records.append(rec)
-                assert m.content is not None
-                contents[m.path] = m.content
-        j = judge(records, runtimes)
-        for rec in records:
-            local = tmp / art.name / rec.import_path
-            local.parent.mkdir(parents=True, exist_ok=True)
-            local.write_bytes(contents[rec.path])
-            stem = posixpath.basename(rec.import_path).split(".", 1)[0]
-            dotted = posixpath.join(posixpath.dirname(rec.import_path), stem).replace("/", ".")
-            open_[len(cases)] = j.cannot_tell.get(rec.path, frozenset())
-            cases.append(Case(str(art), rec.path, str(local), stem,
-                              {rt.id: rt.id in j.usable[rec.path] for rt in runtimes}, dotted))
-    return cases, open_
+    return ground_cases(paths, runtimes, tmp, open_), open_
 
 
 @pytest.mark.network

@@ -406,35 +406,30 @@ def read_elf(data: bytes | IO[bytes], *, symbols: bool = False) -> ElfInfo | Non
         headers = _section_headers(raw_data, elf) if symbols and raw_data is not None else None
         direct = (_dynsym_direct(raw_data, elf, headers)
                   if raw_data is not None and headers is not None else None)
-        if direct is not None:
-            for undefined, raw in direct:
+        table: list[tuple[bool, bytes]] | None = direct
+        dynsym = None
+        if table is None and symbols:
+            dynsym = elf.get_section_by_name(".dynsym")
+            if isinstance(dynsym, SymbolTableSection) and isinstance(data, bytes | bytearray):
+                table = _symbol_table(data, elf, dynsym)
+        if table is not None:
+            for undefined, raw in table:
                 if undefined:
                     if raw.startswith((b"Py", b"_Py")):
                         imports.add(raw.decode("utf-8", "replace"))
                 elif raw.startswith(_INIT_PREFIXES_B):
                     exports.add(raw.decode("utf-8", "replace"))
-        elif symbols:
-            dynsym = elf.get_section_by_name(".dynsym")
-            if isinstance(dynsym, SymbolTableSection):
-                table = _symbol_table(data, elf, dynsym) if isinstance(
-                    data, bytes | bytearray) else None
-                if table is not None:
-                    for undefined, raw in table:
-                        if undefined:
-                            if raw.startswith((b"Py", b"_Py")):
-                                imports.add(raw.decode("utf-8", "replace"))
-                        elif raw.startswith(_INIT_PREFIXES_B):
-                            exports.add(raw.decode("utf-8", "replace"))
-                else:
-                    for sym in dynsym.iter_symbols():
-                        name = sym.name
-                        if not name:
-                            continue
-                        if sym["st_shndx"] == "SHN_UNDEF":
-                            if name.startswith(("Py", "_Py")):
-                                imports.add(name)
-                        elif name.startswith(_INIT_PREFIXES):
-                            exports.add(name)
+        elif isinstance(dynsym, SymbolTableSection):
+            # streams and unusual tables: pyelftools' own walk
+            for sym in dynsym.iter_symbols():
+                name = sym.name
+                if not name:
+                    continue
+                if sym["st_shndx"] == "SHN_UNDEF":
+                    if name.startswith(("Py", "_Py")):
+                        imports.add(name)
+                elif name.startswith(_INIT_PREFIXES):
+                    exports.add(name)
         libpython = None
         if symbols:
             libpython = (_libpython_direct(raw_data, elf, headers)
