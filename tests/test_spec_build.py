@@ -313,35 +313,49 @@ def test_epel_port_keeps_programs_whose_name_ends_in_3(trail3: dict[str, Path],
         assert run.stdout.strip() == f"trail3 on {v}"
 
 
+def _suse_port_and_build(tmp_path: Path, sdist: str, spec_in: Path, stack: str,
+                         version: str, env: dict[str, str] | None = None,
+                         ) -> tuple[str, subprocess.CompletedProcess[str]]:
+    """`coinstall macros --style suse` for ``stack`` (the default ``version`` run by pyenv's
+    interpreter), `coinstall spec port --to suse` of ``spec_in``, then rpmbuild of the port
+    in ``tmp_path`` (SOURCES holds the pinned ``sdist``); returns the port's text and
+    rpmbuild's process."""
+    py = _pyenv(version)
+    assert py and shutil.which("rpmbuild"), "the set-up installs them"
+    dl = _fetch()
+    for d in ("SOURCES", "SPECS"):
+        (tmp_path / d).mkdir()
+    shutil.copy(dl / SDISTS[sdist], tmp_path / "SOURCES")
+    mfile = tmp_path / "macros.suse"
+    subprocess.run([COINSTALL, "macros", "--stack", stack, "--style", "suse", "--interpreter",
+                    f"{version}={py}", "-o", str(mfile)], check=True, capture_output=True)
+    port = subprocess.run([COINSTALL, "spec", "port", "--to", "suse", "--stack", stack,
+                           str(spec_in)], capture_output=True, text=True)
+    assert port.returncode == 0, port.stderr
+    spec = tmp_path / "SPECS" / spec_in.name
+    spec.write_text(port.stdout)
+    proc = subprocess.run(
+        ["nice", "rpmbuild", "-bb", "--nodeps", "--load", str(mfile), "--define",
+         f"_topdir {tmp_path}", "--define", "debug_package %{nil}", "--define",
+         f"_coinstall_wheel_opts --find-links {dl}", str(spec)], capture_output=True, text=True,
+        env=env)
+    return port.stdout, proc
+
+
 def test_suse_port_builds_with_the_generated_macros(tmp_path: Path) -> None:
     """Issue 19 item 7: python-humanfriendly.spec ported by `coinstall spec port --to suse`
     builds with rpmbuild and the `coinstall macros --style suse` file: the dist-info is
     listed once (it was matched by ``humanfriendly*`` and listed again), the package
     requires update-alternatives for the %post/%postun scriptlets of %python_clone -a, and
     %autorelease is openSUSE's ``Release: 0``."""
-    py312 = _pyenv("3.12")
-    assert py312 and shutil.which("rpmbuild"), "the set-up installs them"
-    dl = _fetch()
-    for d in ("SOURCES", "SPECS"):
-        (tmp_path / d).mkdir()
-    shutil.copy(dl / SDISTS["humanfriendly==10.0"], tmp_path / "SOURCES")
-    stack = "default=3.12,other=3.11"
-    mfile = tmp_path / "macros.suse"
-    subprocess.run([COINSTALL, "macros", "--stack", stack, "--style", "suse", "--interpreter",
-                    f"3.12={py312}", "-o", str(mfile)], check=True, capture_output=True)
     src = (SPECS / "python-humanfriendly.spec").read_text().replace(
         "Release:        1%{?dist}", "Release:        %autorelease")
-    (tmp_path / "in.spec").write_text(src)
-    port = subprocess.run([COINSTALL, "spec", "port", "--to", "suse", "--stack", stack,
-                           str(tmp_path / "in.spec")], capture_output=True, text=True)
-    assert port.returncode == 0, port.stderr
-    assert "Release:        0\n" in port.stdout
-    spec = tmp_path / "SPECS" / "python-humanfriendly.spec"
-    spec.write_text(port.stdout)
-    proc = subprocess.run(
-        ["nice", "rpmbuild", "-bb", "--nodeps", "--load", str(mfile), "--define",
-         f"_topdir {tmp_path}", "--define", "debug_package %{nil}", "--define",
-         f"_coinstall_wheel_opts --find-links {dl}", str(spec)], capture_output=True, text=True)
+    (tmp_path / "in").mkdir()
+    spec_in = tmp_path / "in" / "python-humanfriendly.spec"
+    spec_in.write_text(src)
+    ported, proc = _suse_port_and_build(tmp_path, "humanfriendly==10.0", spec_in,
+                                        "default=3.12,other=3.11", "3.12")
+    assert "Release:        0\n" in ported
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "listed twice" not in proc.stderr, proc.stderr[-2000:]
     rpm = next((tmp_path / "RPMS" / "noarch").glob("*.rpm"))
@@ -365,28 +379,12 @@ def test_real_fedora_setup_py_spec_ported_to_suse_builds(tmp_path: Path) -> None
     installed), ``%pycached`` printed ``sgmllib.pyn/usr/...`` (rpm's macro reader ate the
     backslash of ``\\n``), and a shell with PYTHONDONTWRITEBYTECODE=1 lost the .pyc files.
     The built payload is imported by the real interpreter of the stack."""
-    py311 = _pyenv("3.11")  # pyenv's 3.11 has setuptools, as a build root's python3 would
-    assert py311 and shutil.which("rpmbuild"), "the set-up installs them"
-    dl = _fetch()
-    for d in ("SOURCES", "SPECS"):
-        (tmp_path / d).mkdir()
-    shutil.copy(dl / SDISTS["sgmllib3k==1.0.0"], tmp_path / "SOURCES")
-    stack = "default=3.11,other=3.12"
-    mfile = tmp_path / "macros.suse"
-    subprocess.run([COINSTALL, "macros", "--stack", stack, "--style", "suse", "--interpreter",
-                    f"3.11={py311}", "-o", str(mfile)], check=True, capture_output=True)
     real = ROOT.parent / "shared" / "corpus" / "spec" / "fedora" / "python-sgmllib3k.spec"
-    port = subprocess.run([COINSTALL, "spec", "port", "--to", "suse", "--stack", stack,
-                           str(real)], capture_output=True, text=True)
-    assert port.returncode == 0, port.stderr
-    assert "%python_install" in port.stdout and "%pycached %{python_sitelib}" in port.stdout
-    spec = tmp_path / "SPECS" / "python-sgmllib3k.spec"
-    spec.write_text(port.stdout)
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")  # a packager's shell may set it
-    proc = subprocess.run(
-        ["nice", "rpmbuild", "-bb", "--nodeps", "--load", str(mfile), "--define",
-         f"_topdir {tmp_path}", "--define", "debug_package %{nil}", str(spec)],
-        capture_output=True, text=True, env=env)
+    # pyenv's 3.11 has setuptools, as a build root's python3 would
+    ported, proc = _suse_port_and_build(tmp_path, "sgmllib3k==1.0.0", real,
+                                        "default=3.11,other=3.12", "3.11", env)
+    assert "%python_install" in ported and "%pycached %{python_sitelib}" in ported
     assert proc.returncode == 0, proc.stderr[-3000:]
     rpm = next((tmp_path / "RPMS" / "noarch").glob("*.rpm"))
     listing = subprocess.run(["rpm", "-qpl", str(rpm)], capture_output=True, text=True,
@@ -398,6 +396,8 @@ def test_real_fedora_setup_py_spec_ported_to_suse_builds(tmp_path: Path) -> None
     assert f"{site}/sgmllib3k-1.0.0-py3.11.egg-info/PKG-INFO" in listing
     root = tmp_path / "root"
     _unpack(rpm, root)
+    py311 = _pyenv("3.11")
+    assert py311
     run = subprocess.run([py311, "-c", "import sgmllib; print(sgmllib.SGMLParser.__name__)"],
                          env=dict(os.environ, PYTHONPATH=str(root / site.lstrip("/"))),
                          capture_output=True, text=True)
