@@ -456,10 +456,7 @@ def plan_transition(index: Index, classifier: Classifier, transition: str, new: 
     # not counted twice), the RPM source packages, and the sources binaries name.
     names = index.source_names | set(index.sources) | set(plans)
     warnings = []
-    # A Debian source record comes only from a Sources file; an RPM one with a version only
-    # from a .src package (the others are sourcerpm names of binaries).
-    if plans and not index.source_names and not any(
-            s.syntax == "deb" or s.version for s in index.sources.values()):
+    if plans and not has_source_index(index):
         warnings.append("no source index (Sources, .src RPMs) given: no build dependencies, "
                         "so one wave, and default-only builds not told apart")
     return Plan(transition, new, old, plans, waves, groups, index.problems, index.files,
@@ -565,6 +562,14 @@ def _group(comp: list[str], sub: dict[str, set[str]], soft: set[tuple[str, str]]
             closing_set.discard(e)
     closing = sorted(closing_set)
     return BootstrapGroup(comp, closing, wave, sorted(e for e in closing if e in soft))
+
+
+def has_source_index(index: Index) -> bool:
+    """Whether ``index`` holds source records with build dependencies: a Debian source record
+    comes only from a Sources file, an RPM one with a version only from a .src package (the
+    others are the sourcerpm names of binaries).  Without one, a plan has one wave."""
+    return bool(index.source_names) or any(
+        s.syntax == "deb" or s.version for s in index.sources.values())
 
 
 def _order(plans: dict[str, SourcePlan], sources: dict[str, SourceRecord],

@@ -51,6 +51,7 @@ from coinstall.plan.engine import (
     SourcePlan,
     _built_for,
     _order,
+    has_source_index,
     vstr,
 )
 from coinstall.plan.evidence import BinaryEvidence, Classifier
@@ -322,8 +323,7 @@ def plan_free_threaded(index: Index, classifier: Classifier, catalogue: Catalogu
     waves, groups = _order(plans, index.sources, needed_bins)
     names = index.source_names | set(index.sources) | set(plans)
     warnings = []
-    if plans and not index.source_names and not any(
-            s.syntax == "deb" or s.version for s in index.sources.values()):
+    if plans and not has_source_index(index):
         warnings.append("no source index (Sources, .src RPMs) given: no build dependencies, "
                         "so one wave")
     if syntax == "deb" and not any(b.files for b in index.binaries):
