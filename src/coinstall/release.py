@@ -50,7 +50,7 @@ from packaging.utils import (
 
 from coinstall.check import CheckResult, check, matrix
 from coinstall.config import Config
-from coinstall.files.extension import stable_abi_baseline
+from coinstall.files.extension import parse_ext_name, stable_abi_baseline
 from coinstall.runtimes.catalogue import Catalogue
 from coinstall.runtimes.model import Runtime
 from coinstall.runtimes.platforms import DEFAULT_GRID, Platform, platforms_of_tag, qualify
@@ -317,9 +317,10 @@ def _baseline(result_records: Iterable[Any]) -> tuple[tuple[int, int], str] | No
         obj = r.elf if r.elf is not None else r.binary
         if obj is None or not obj.symbols_read:
             continue
-        # a version-tagged module is read for its own verdict now; its symbols say nothing
-        # of the stable-ABI baseline (wheel-tag-module-mismatch reports it in an abi3 wheel)
-        if ".cpython-" in r.path.rsplit("/", 1)[-1]:
+        # a version-specific module is read for its own verdict; its symbols say nothing of
+        # the stable-ABI baseline (wheel-tag-module-mismatch reports it in an abi3 wheel)
+        name = parse_ext_name(r.path.rsplit("/", 1)[-1])
+        if name is not None and name.kind == "soabi":
             continue
         if r.binary is not None and r.binary.format == "pe" and not r.binary.stable_abi:
             continue
