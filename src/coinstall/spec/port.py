@@ -39,8 +39,6 @@ from typing import Any
 
 from coinstall.rules import Finding
 from coinstall.rules._spec import (
-    COMMAND_SECTIONS,
-    PYTEST3_COMMAND,
     SpecContext,
     is_application,
     layout_of,
@@ -50,6 +48,7 @@ from coinstall.rules._spec import (
 from coinstall.rules.spec_stacks import renames_bindir
 from coinstall.rules.spec_style import port_manual
 from coinstall.spec.read import Section, SpecDoc, expansion_query
+from coinstall.stack_text import rewrite
 
 TARGETS = ("alt", "epel", "suse")
 
@@ -120,11 +119,6 @@ class _Editor:
 
 _DEP_TAGS = ("buildrequires", "requires", "provides", "obsoletes", "conflicts", "recommends",
              "suggests", "supplements", "enhances", "orderwithrequires")
-_KEEP_MAIN = re.compile(r"python3-(rpm-generators)\b")
-_PY3_NAME = re.compile(r"(?<![\w%{.-])python3-(?=[A-Za-z%])")
-_PY3DIST = re.compile(r"(?<![\w%{.-])python3dist\(")
-_PKGV_DIST = re.compile(r"python%\{python3_pkgversion\}dist\(")
-_USR_BIN_PY3 = re.compile(r"/usr/bin/python3(?![.\d\w])")
 _PYPROVIDE_START = re.compile(r"%\{\?python_provide:%python_provide\s+|^%python_provide\s+")
 
 
@@ -153,33 +147,14 @@ def _py_provides(text: str) -> str:
 
 
 def _rename(text: str, section: str | None = None, target: str = "alt") -> str:
-    """python3- and python3dist( names, /usr/bin/python3, pytest-3 to the stack macros.
+    """python3- and python3dist( names, /usr/bin/python3, pytest-3 to the stack macros: the
+    port replacements of :data:`coinstall.stack_text.STACK_TEXT` for ``target`` (the table
+    ``spec-hardcoded-python3`` lints with), then ``%python_provide`` to ``%py_provides``.
 
-    ``section`` is the section the line is in (``None``: a header or the preamble): the
-    command ``pytest-3`` is rewritten only in a command position of a shell section
-    (:data:`~coinstall.rules._spec.COMMAND_SECTIONS`), ``/usr/bin/python3`` nowhere in
-    ``%files`` (a path there is a file the package owns).  ``python3dist(`` names keep
-    the main Python's form for ``epel``: the default stack's packages provide
-    ``python3dist()`` and ``python3.Xdist()``
-    (python-rpm-generators pythondist.attr, ``--majorver-provides-versions
-    %{__default_python3_version}``); an alternative stack's (``alt``) provide only
-    ``python3.Xdist()``, which ``python%{python3_pkgversion}dist(`` spells when
-    ``%python3_pkgversion`` is ``3.X`` (RHEL)."""
-    keep = _KEEP_MAIN.findall(text)
-    t = _KEEP_MAIN.sub("\0KEEP\0", text)
-    t = _PY3_NAME.sub("python%{python3_pkgversion}-", t)
-    if target != "epel":
-        t = _PY3DIST.sub("python%{python3_pkgversion}dist(", t)
-    else:  # EPEL spells %python3_pkgversion without a dot (312): python312dist() is no name
-        t = _PKGV_DIST.sub("python%{python3_version}dist(", t)
-    if section != "files":
-        t = _USR_BIN_PY3.sub("%{__python3}", t)
-    if section in COMMAND_SECTIONS:
-        t = PYTEST3_COMMAND.sub(lambda m: m.group(1) + "%{__python3} -m pytest", t)
-    for k in keep:
-        t = t.replace("\0KEEP\0", f"python3-{k}", 1)
-    return _py_provides(t)
-
+    ``section`` is the section the line is in (``None``: a header or the preamble): each row
+    applies where the table says (``pytest-3`` only in a shell section, ``/usr/bin/python3``
+    nowhere in ``%files``)."""
+    return _py_provides(rewrite(text, section, target))
 
 
 _SAVE_FILES = re.compile(r"\s*%\{?pyproject_save_files\}?\s+(.*)$")
@@ -239,8 +214,7 @@ def to_other(text: str) -> str:
     # the other stack's dist names are python3.Xdist() (dotted; python-rpm-generators
     # pythondistdeps.py): never python3dist(), which is the main Python's, nor
     # python%{python3_other_pkgversion}dist(), which EPEL's undotted 311 makes python311dist()
-    text = _PY3DIST.sub("python%{python3_other_version}dist(", _PKGV_DIST.sub(
-        "python%{python3_other_version}dist(", text))
+    text = rewrite(text, None, "other")
     return _OTHER_RX.sub(lambda m: "%" + (m.group(1) or "") + _OTHER_NAMES[m.group(2)], text)
 
 
