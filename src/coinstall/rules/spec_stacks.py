@@ -264,7 +264,8 @@ def bindir_versioned(r: Rule, ctx: SpecContext) -> Iterator[Finding]:
 
 _DEFAULT_TOKENS = re.compile(r"%\{\??(python3_sitelib|python3_sitearch|python3_version|"
                              r"__python3|python3_pkgversion)\}|%py3_(build|install)\b")
-_OTHER_TOKENS = re.compile(r"python3_other|py3_other_")
+#: (not a file name: the macros.python3_other an EPEL macro package installs)
+_OTHER_TOKENS = re.compile(r"(?<!\.)(python3_other|py3_other_)")
 
 
 @rule(

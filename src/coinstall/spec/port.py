@@ -41,6 +41,7 @@ from coinstall.rules import Finding
 from coinstall.rules._spec import (
     SpecContext,
     is_application,
+    is_library,
     layout_of,
     major_alias,
     stack_of_written,
@@ -343,6 +344,11 @@ class _Port:
                                   "macros (was: " + self.doc.lines[line - 1].strip()
                             .replace("%", "%%") + ")")
         self.rename_all()
+        if layout_of(self.doc) == "epel":
+            # an EPEL spec keeps its other stack: the same repairs as its epel port
+            self.fix_install_order()
+            self.fix_other_sections()
+            self.other_check_left()
         main = self.main_sub()
         name_tag = next((t for t in self.doc.tags if t.key == "name" and t.package is None),
                         None)
@@ -622,6 +628,7 @@ class _Port:
         if layout_of(self.doc) == "epel":
             self.fix_install_order()
             self.fix_other_sections()
+            self.other_check_left()
             return  # already the EPEL template
         if is_application(self.ctx):
             self.notes.append("an application: ported to the default stack only (the "
@@ -647,9 +654,21 @@ class _Port:
             # gets a %package of its own (Summary, Requires of the preamble)
             other = to_other(main_written)
             synth = [f"%package -n {other}", "Summary:        %{summary}"]
-            synth += [to_other(self.ed.get(t.line)) for t in self.doc.tags
-                      if t.package is None and t.key in ("requires", "provides")
-                      and not _COND.match(self.ed.get(t.line))]
+            for t in self.doc.tags:
+                if t.package is not None or t.key not in ("requires", "provides") \
+                        or _COND.match(self.ed.get(t.line)):
+                    continue
+                if t.key == "requires" and re.search(r"%(\{\??)?name\b", t.value):
+                    # %{name} is the default stack's package (python%{python3_pkgversion}-foo):
+                    # the twin requiring it mixes the stacks, and which package of its own
+                    # stack it needs instead (a -devel of its own?) is the packager's to say
+                    synth.append("# coinstall spec port: the default stack's, not copied: "
+                                 + self.ed.get(t.line).strip().replace("%", "%%"))
+                    self.leave(t.line, f"{other} does not get this Requires (%{{name}} is the "
+                                       "default stack's package): require its own stack's "
+                                       "by hand")
+                    continue
+                synth.append(to_other(self.ed.get(t.line)))
             synth.append("")
             for s in subs:
                 if s.package is None and s.name in ("files", "description"):
@@ -692,6 +711,18 @@ class _Port:
                     self.ed.set(n, new)
                     self.notes.append(f"line {n}: the other stack's package used the default "
                                       "stack's macros")
+
+    def other_check_left(self) -> None:
+        """An EPEL library spec whose %check tests only the default stack: which tests the
+        other stack runs is the packager's to say (spec-library-missing-other-stack judges
+        the same words: ``__python3_other``, ``pytest_other``, ``python3_other``)."""
+        if not is_library(self.ctx):
+            return
+        for s in self.doc.sections_named("check"):
+            if not any(t in text for _, text in s.lines if not text.lstrip().startswith("#")
+                       for t in ("__python3_other", "pytest_other", "python3_other")):
+                self.leave(s.start, "%check tests only the default stack: add the other "
+                                    "stack's run (%pytest_other, %{__python3_other})")
 
     def fix_install_order(self) -> None:
         """An EPEL spec that installs the default stack first: move the other stack's
