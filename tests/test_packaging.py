@@ -87,3 +87,9 @@ def test_plain_install_runs_the_core_commands(dist: Path, tmp_path: Path) -> Non
     assert dask.returncode == 2
     assert "pip install 'coinstall[dask]'" in dask.stderr
     assert len(dask.stderr.strip().splitlines()) == 1
+
+    # `coinstall macros` needs no extra: its text is spec/templates/macros.j2, in the wheel
+    mac = _run([exe, "macros", "--stack", "default=3.12,other=3.11", "--style", "epel"],
+               env=env)
+    assert mac.returncode == 0, mac.stderr
+    assert "%python3_other_pkgversion 311\n" in mac.stdout and "Traceback" not in mac.stderr

@@ -15,8 +15,6 @@ from collections.abc import Iterator
 
 from coinstall.rules import Finding, Rule, rule
 from coinstall.rules._spec import (
-    COMMAND_SECTIONS,
-    PYTEST3_COMMAND,
     SpecContext,
     is_application,
     is_library,
@@ -24,30 +22,13 @@ from coinstall.rules._spec import (
     package_stack,
     stack_of_dep,
 )
+from coinstall.stack_text import STACK_DEFINITION, first_hardcoded
 
 _SPEC_RPM = ("fedora", "epel")
 
 
 def _alt(ctx: SpecContext) -> bool:
     return ctx.profile.name == "epel"
-
-
-_HARD = (
-    (re.compile(r"(?<![\w%{.])python3-devel\b"), "python3-devel",
-     "python%{python3_pkgversion}-devel"),
-    (re.compile(r"(?<![\w%{.])python3dist\("), "python3dist(", "%{py3_dist ...}"),
-    (re.compile(r"/usr/bin/python3(?![.\d\w])"), "/usr/bin/python3", "%{__python3}"),
-    (re.compile(r"(?<![\w%{.-])python3-(?!devel\b)(?=[A-Za-z%])"), "python3-",
-     "python%{python3_pkgversion}-"),
-    (re.compile(r"(?<![\w%{.-])python3\.?1?\d-(?=[A-Za-z%])"), "a literal stack version",
-     "python%{python3_pkgversion}-"),
-)
-_DEF_OK = re.compile(r"^\s*%(global|define)\s+(__python3\w*|python3\w*pkgversion|py3\w*)\b"
-                     r"|python_provide")
-#: Tools a build runs as programs, with no package per stack: the main Python's are right
-#: (RHEL alternative-stack specs build their docs with python3-sphinx and take the
-#: generators from python3-rpm-generators).
-_TOOLS = re.compile(r"python3-(rpm-generators|rpm-macros|sphinx)\b")
 
 
 @rule(
@@ -78,23 +59,13 @@ def hardcoded(r: Rule, ctx: SpecContext) -> Iterator[Finding]:
     dotted = main if pv in ("", "3") else pv if "." in pv else pv[:1] + "." + pv[1:]
     epel = dotted == main
     for n, text, sec in ctx.body(headers=True):
-        if n in ctx.left or _DEF_OK.search(text):
+        if n in ctx.left or STACK_DEFINITION.search(text):
             continue
-        text = _TOOLS.sub("", text)
-        # pytest-3 is hard-coded where it runs: a command of a shell section, not a path
-        # in %files nor the name ln -s makes
-        if sec.name in COMMAND_SECTIONS and PYTEST3_COMMAND.search(text):
+        exempt = ("python3dist",) if epel and package_stack(ctx, sec.package) != "other" else ()
+        row = first_hardcoded(text, sec.name, exempt)
+        if row is not None:
             yield Finding(r.name, r.severity, None,
-                          f"hard-coded pytest-3 in {text.strip()!r}: write %pytest", n)
-            continue
-        for rx, what, instead in _HARD:
-            if what == "python3dist(" and epel and package_stack(ctx, sec.package) != "other":
-                continue
-            m = rx.search(text)
-            if m:
-                yield Finding(r.name, r.severity, None,
-                              f"hard-coded {what} in {text.strip()!r}: write {instead}", n)
-                break
+                          f"hard-coded {row.what} in {text.strip()!r}: write {row.advice}", n)
 
 
 def _mentions(ctx: SpecContext, section: str, tokens: tuple[str, ...]) -> bool:
@@ -293,7 +264,8 @@ def bindir_versioned(r: Rule, ctx: SpecContext) -> Iterator[Finding]:
 
 _DEFAULT_TOKENS = re.compile(r"%\{\??(python3_sitelib|python3_sitearch|python3_version|"
                              r"__python3|python3_pkgversion)\}|%py3_(build|install)\b")
-_OTHER_TOKENS = re.compile(r"python3_other|py3_other_")
+#: (not a file name: the macros.python3_other an EPEL macro package installs)
+_OTHER_TOKENS = re.compile(r"(?<!\.)(python3_other|py3_other_)")
 
 
 @rule(

@@ -39,10 +39,9 @@ from typing import Any
 
 from coinstall.rules import Finding
 from coinstall.rules._spec import (
-    COMMAND_SECTIONS,
-    PYTEST3_COMMAND,
     SpecContext,
     is_application,
+    is_library,
     layout_of,
     major_alias,
     stack_of_written,
@@ -50,6 +49,7 @@ from coinstall.rules._spec import (
 from coinstall.rules.spec_stacks import renames_bindir
 from coinstall.rules.spec_style import port_manual
 from coinstall.spec.read import Section, SpecDoc, expansion_query
+from coinstall.stack_text import rewrite
 
 TARGETS = ("alt", "epel", "suse")
 
@@ -120,11 +120,6 @@ class _Editor:
 
 _DEP_TAGS = ("buildrequires", "requires", "provides", "obsoletes", "conflicts", "recommends",
              "suggests", "supplements", "enhances", "orderwithrequires")
-_KEEP_MAIN = re.compile(r"python3-(rpm-generators)\b")
-_PY3_NAME = re.compile(r"(?<![\w%{.-])python3-(?=[A-Za-z%])")
-_PY3DIST = re.compile(r"(?<![\w%{.-])python3dist\(")
-_PKGV_DIST = re.compile(r"python%\{python3_pkgversion\}dist\(")
-_USR_BIN_PY3 = re.compile(r"/usr/bin/python3(?![.\d\w])")
 _PYPROVIDE_START = re.compile(r"%\{\?python_provide:%python_provide\s+|^%python_provide\s+")
 
 
@@ -153,33 +148,14 @@ def _py_provides(text: str) -> str:
 
 
 def _rename(text: str, section: str | None = None, target: str = "alt") -> str:
-    """python3- and python3dist( names, /usr/bin/python3, pytest-3 to the stack macros.
+    """python3- and python3dist( names, /usr/bin/python3, pytest-3 to the stack macros: the
+    port replacements of :data:`coinstall.stack_text.STACK_TEXT` for ``target`` (the table
+    ``spec-hardcoded-python3`` lints with), then ``%python_provide`` to ``%py_provides``.
 
-    ``section`` is the section the line is in (``None``: a header or the preamble): the
-    command ``pytest-3`` is rewritten only in a command position of a shell section
-    (:data:`~coinstall.rules._spec.COMMAND_SECTIONS`), ``/usr/bin/python3`` nowhere in
-    ``%files`` (a path there is a file the package owns).  ``python3dist(`` names keep
-    the main Python's form for ``epel``: the default stack's packages provide
-    ``python3dist()`` and ``python3.Xdist()``
-    (python-rpm-generators pythondist.attr, ``--majorver-provides-versions
-    %{__default_python3_version}``); an alternative stack's (``alt``) provide only
-    ``python3.Xdist()``, which ``python%{python3_pkgversion}dist(`` spells when
-    ``%python3_pkgversion`` is ``3.X`` (RHEL)."""
-    keep = _KEEP_MAIN.findall(text)
-    t = _KEEP_MAIN.sub("\0KEEP\0", text)
-    t = _PY3_NAME.sub("python%{python3_pkgversion}-", t)
-    if target != "epel":
-        t = _PY3DIST.sub("python%{python3_pkgversion}dist(", t)
-    else:  # EPEL spells %python3_pkgversion without a dot (312): python312dist() is no name
-        t = _PKGV_DIST.sub("python%{python3_version}dist(", t)
-    if section != "files":
-        t = _USR_BIN_PY3.sub("%{__python3}", t)
-    if section in COMMAND_SECTIONS:
-        t = PYTEST3_COMMAND.sub(lambda m: m.group(1) + "%{__python3} -m pytest", t)
-    for k in keep:
-        t = t.replace("\0KEEP\0", f"python3-{k}", 1)
-    return _py_provides(t)
-
+    ``section`` is the section the line is in (``None``: a header or the preamble): each row
+    applies where the table says (``pytest-3`` only in a shell section, ``/usr/bin/python3``
+    nowhere in ``%files``)."""
+    return _py_provides(rewrite(text, section, target))
 
 
 _SAVE_FILES = re.compile(r"\s*%\{?pyproject_save_files\}?\s+(.*)$")
@@ -239,8 +215,7 @@ def to_other(text: str) -> str:
     # the other stack's dist names are python3.Xdist() (dotted; python-rpm-generators
     # pythondistdeps.py): never python3dist(), which is the main Python's, nor
     # python%{python3_other_pkgversion}dist(), which EPEL's undotted 311 makes python311dist()
-    text = _PY3DIST.sub("python%{python3_other_version}dist(", _PKGV_DIST.sub(
-        "python%{python3_other_version}dist(", text))
+    text = rewrite(text, None, "other")
     return _OTHER_RX.sub(lambda m: "%" + (m.group(1) or "") + _OTHER_NAMES[m.group(2)], text)
 
 
@@ -369,6 +344,11 @@ class _Port:
                                   "macros (was: " + self.doc.lines[line - 1].strip()
                             .replace("%", "%%") + ")")
         self.rename_all()
+        if layout_of(self.doc) == "epel":
+            # an EPEL spec keeps its other stack: the same repairs as its epel port
+            self.fix_install_order()
+            self.fix_other_sections()
+            self.other_check_left()
         main = self.main_sub()
         name_tag = next((t for t in self.doc.tags if t.key == "name" and t.package is None),
                         None)
@@ -648,6 +628,7 @@ class _Port:
         if layout_of(self.doc) == "epel":
             self.fix_install_order()
             self.fix_other_sections()
+            self.other_check_left()
             return  # already the EPEL template
         if is_application(self.ctx):
             self.notes.append("an application: ported to the default stack only (the "
@@ -673,9 +654,21 @@ class _Port:
             # gets a %package of its own (Summary, Requires of the preamble)
             other = to_other(main_written)
             synth = [f"%package -n {other}", "Summary:        %{summary}"]
-            synth += [to_other(self.ed.get(t.line)) for t in self.doc.tags
-                      if t.package is None and t.key in ("requires", "provides")
-                      and not _COND.match(self.ed.get(t.line))]
+            for t in self.doc.tags:
+                if t.package is not None or t.key not in ("requires", "provides") \
+                        or _COND.match(self.ed.get(t.line)):
+                    continue
+                if t.key == "requires" and re.search(r"%(\{\??)?name\b", t.value):
+                    # %{name} is the default stack's package (python%{python3_pkgversion}-foo):
+                    # the twin requiring it mixes the stacks, and which package of its own
+                    # stack it needs instead (a -devel of its own?) is the packager's to say
+                    synth.append("# coinstall spec port: the default stack's, not copied: "
+                                 + self.ed.get(t.line).strip().replace("%", "%%"))
+                    self.leave(t.line, f"{other} does not get this Requires (%{{name}} is the "
+                                       "default stack's package): require its own stack's "
+                                       "by hand")
+                    continue
+                synth.append(to_other(self.ed.get(t.line)))
             synth.append("")
             for s in subs:
                 if s.package is None and s.name in ("files", "description"):
@@ -718,6 +711,18 @@ class _Port:
                     self.ed.set(n, new)
                     self.notes.append(f"line {n}: the other stack's package used the default "
                                       "stack's macros")
+
+    def other_check_left(self) -> None:
+        """An EPEL library spec whose %check tests only the default stack: which tests the
+        other stack runs is the packager's to say (spec-library-missing-other-stack judges
+        the same words: ``__python3_other``, ``pytest_other``, ``python3_other``)."""
+        if not is_library(self.ctx):
+            return
+        for s in self.doc.sections_named("check"):
+            if not any(t in text for _, text in s.lines if not text.lstrip().startswith("#")
+                       for t in ("__python3_other", "pytest_other", "python3_other")):
+                self.leave(s.start, "%check tests only the default stack: add the other "
+                                    "stack's run (%pytest_other, %{__python3_other})")
 
     def fix_install_order(self) -> None:
         """An EPEL spec that installs the default stack first: move the other stack's

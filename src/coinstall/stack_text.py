@@ -1,0 +1,153 @@
+"""Spec text that hard-codes the main Python where a stack macro belongs: one table, read by
+``coinstall spec lint`` (rule ``spec-hardcoded-python3``, rules/spec_stacks.py) and by
+``coinstall spec port`` (spec/port.py), so that what the lint flags is what the port rewrites.
+
+Each :class:`StackText` row gives the pattern, how the lint names it and what it advises, the
+replacement the port writes for each target layout (``alt``, ``epel``; a target missing from
+the row: the port leaves the text as written), and where the row applies (sections).  The
+exemptions are :data:`MAIN_PYTHON_TOOLS` (kept by both) and :data:`STACK_DEFINITION` (lines
+the lint does not judge).
+
+Sources: Fedora python-rpm-macros ``macros.python-srpm`` (``%python3_pkgversion``,
+``%py3_dist``, ``%__python3``); RHEL 9 "Packaging Python 3 RPMs" (an alternative stack's
+names carry ``python3.11-``); the EPEL wiki EPEL/Python3X ("Must change python3dist to
+python3.Xdist"); python-rpm-generators ``pythondist.attr`` (the main Python's packages
+provide ``python3dist()`` and ``python3.Xdist()``, ``--majorver-provides-versions
+%{__default_python3_version}``; an alternative stack's only ``python3.Xdist()``); the RHEL
+python3.11-pip and python3.11-setuptools specs (tests/data/spec/alt/: docs built with the
+main Python's ``python3-sphinx``, generators from ``python3-rpm-generators``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Container, Mapping
+from dataclasses import dataclass, field
+
+from coinstall.rules._spec import COMMAND_SECTIONS, PYTEST3_COMMAND
+
+#: A replacement as :func:`re.sub` takes it: a template string or a function of the match.
+Replacement = str | Callable[[re.Match[str]], str]
+
+
+@dataclass(frozen=True)
+class StackText:
+    """One row of :data:`STACK_TEXT`.
+
+    Attributes:
+        name: the row's kebab-case name (``python3-name``).
+        pattern: what the spec text says (searched in one line).
+        what: how the lint's finding names it (``hard-coded {what} in ...``).
+        advice: what the lint says to write instead (``write {advice}``).
+        port: target layout (``alt``, ``epel``) -> what the port writes in place of each
+            match; a target absent: the port leaves the text (the lint may still flag it).
+            ``other``: in the other stack's twin of a default-stack line (the ``epel``
+            port's second subpackage): its dist names are python3.Xdist() (dotted;
+            python-rpm-generators pythondistdeps.py), never the main Python's
+            python3dist() nor EPEL's undotted python%{python3_other_pkgversion}dist().
+        sections: the only sections the row applies to (None: every section but
+            ``%changelog``, and the preamble and section headers).
+        skip_sections: sections it never applies to.
+        lint: whether ``spec-hardcoded-python3`` flags it (False: a row only the port
+            rewrites).
+    """
+
+    name: str
+    pattern: re.Pattern[str]
+    what: str
+    advice: str
+    port: Mapping[str, Replacement] = field(default_factory=dict)
+    sections: tuple[str, ...] | None = None
+    skip_sections: tuple[str, ...] = ()
+    lint: bool = True
+
+    def applies(self, section: str | None) -> bool:
+        """Whether the row applies to a line of ``section`` (None: the preamble or a
+        section header line)."""
+        if section in self.skip_sections:
+            return False
+        return self.sections is None or section in self.sections
+
+
+#: ``python3-``: not after a word character, ``%``, ``{``, ``.`` or ``-`` (``%{python3-x}``,
+#: ``foo-python3-x`` are other names), before a letter or a macro
+_NAME = r"(?<![\w%{.-])python3-(?=[A-Za-z%])"
+
+#: The rows, in the order the lint tries them on a line (its finding names the first that
+#: matches) and the port applies them.
+STACK_TEXT: tuple[StackText, ...] = (
+    # pytest-3 where it runs (a command of a shell section; not a %files path nor ln's argument)
+    StackText("pytest-3", PYTEST3_COMMAND, "pytest-3", "%pytest",
+              port={t: (lambda m: m.group(1) + "%{__python3} -m pytest") for t in ("alt", "epel")},
+              sections=COMMAND_SECTIONS),
+    StackText("python3-devel", re.compile(r"(?<![\w%{.-])python3-devel\b"), "python3-devel",
+              "python%{python3_pkgversion}-devel",
+              port={"alt": "python%{python3_pkgversion}-devel",
+                    "epel": "python%{python3_pkgversion}-devel"}),
+    # alt: the stack provides only python3.Xdist(), which python%{python3_pkgversion}dist(
+    # spells when %python3_pkgversion is 3.X (RHEL); epel: the default stack's packages
+    # provide python3dist() too, kept (the lint's exemption: rules/spec_stacks.py)
+    StackText("python3dist", re.compile(r"(?<![\w%{.-])python3dist\("), "python3dist(",
+              "%{py3_dist ...}", port={"alt": "python%{python3_pkgversion}dist(",
+                                        "other": "python%{python3_other_version}dist("}),
+    # EPEL spells %python3_pkgversion without a dot (312): python312dist() is no name
+    # (not flagged by the lint: written by ports of alt specs before this fix)
+    StackText("pkgversion-dist", re.compile(r"python%\{python3_pkgversion\}dist\("),
+              "python%{python3_pkgversion}dist(", "python%{python3_version}dist(",
+              port={"epel": "python%{python3_version}dist(",
+                    "other": "python%{python3_other_version}dist("}, lint=False),
+    # a path in %files is a file the package owns, not the interpreter a command runs
+    StackText("usr-bin-python3", re.compile(r"/usr/bin/python3(?![.\d\w])"),
+              "/usr/bin/python3", "%{__python3}",
+              port={"alt": "%{__python3}", "epel": "%{__python3}"}, skip_sections=("files",)),
+    StackText("python3-name", re.compile(_NAME + r"(?!devel\b)"), "python3-",
+              "python%{python3_pkgversion}-",
+              port={"alt": "python%{python3_pkgversion}-", "epel": "python%{python3_pkgversion}-"}),
+    # python3.11-foo / python311-foo in a stack's spec: the port cannot tell which stack
+    # the packager meant; left as written
+    StackText("literal-version", re.compile(r"(?<![\w%{.-])python3\.?1?\d-(?=[A-Za-z%])"),
+              "a literal stack version", "python%{python3_pkgversion}-"),
+)
+
+#: The rows the lint tries.
+LINT_ROWS = tuple(r for r in STACK_TEXT if r.lint)
+
+#: Tools a build runs as programs, with no package per stack: the main Python's are right
+#: and both keep them (RHEL alternative-stack specs build their docs with python3-sphinx and
+#: take the generators from python3-rpm-generators: tests/data/spec/alt/python3.11-pip.spec).
+MAIN_PYTHON_TOOLS = re.compile(r"python3-(rpm-generators|rpm-macros|sphinx)\b")
+
+#: Lines that define the stack macros themselves (``%global __python3 ...``,
+#: ``%global python3_pkgversion 3.11``, ``%global py3_...``) or call ``%python_provide``:
+#: the lint does not judge them (the port comments out the definitions of ``%__python3`` and
+#: ``%python3_pkgversion``; ``%python_provide`` is spec-python-provide-deprecated's).
+STACK_DEFINITION = re.compile(r"^\s*%(global|define)\s+(__python3\w*|python3\w*pkgversion|"
+                              r"py3\w*)\b|python_provide")
+
+
+def rewrite(text: str, section: str | None, target: str) -> str:
+    """``text`` with every row's port replacement for ``target`` applied where the row
+    applies (``section``: the line's section, None for the preamble or a header), the
+    :data:`MAIN_PYTHON_TOOLS` kept as written."""
+    keep = MAIN_PYTHON_TOOLS.findall(text)
+    t = MAIN_PYTHON_TOOLS.sub("\0KEEP\0", text)
+    for row in STACK_TEXT:
+        repl = row.port.get(target)
+        if repl is not None and row.applies(section):
+            t = row.pattern.sub(repl, t)
+    for k in keep:
+        t = t.replace("\0KEEP\0", f"python3-{k}", 1)
+    return t
+
+
+def first_hardcoded(text: str, section: str | None,
+                    exempt: Container[str] = ()) -> StackText | None:
+    """The first lint row that matches ``text`` (a line of ``section``) once the
+    :data:`MAIN_PYTHON_TOOLS` are taken out, skipping the rows named in ``exempt`` (the
+    context's exemptions: ``python3dist`` where the spec's stack is the main Python), or
+    None."""
+    t = MAIN_PYTHON_TOOLS.sub("", text)
+    for row in LINT_ROWS:
+        if row.name not in exempt and row.applies(section) and row.pattern.search(t):
+            return row
+    return None
