@@ -49,6 +49,7 @@ from coinstall.rules._spec import (
 )
 from coinstall.rules.spec_stacks import renames_bindir
 from coinstall.rules.spec_style import port_manual
+from coinstall.spec import compat
 from coinstall.spec.read import Section, SpecDoc, expansion_query
 
 TARGETS = ("alt", "epel", "suse")
@@ -1017,6 +1018,16 @@ def port(doc: SpecDoc, target: str, python: str = "3.12") -> PortResult:
         p.suse()
     else:
         p.epel()
+    for n in compat.declarative_lines(doc.lines):
+        written = doc.lines[n - 1].strip()
+        if target == "epel":
+            p.leave(n, f"rpm 4.20's declarative build ({written}): EPEL's rpm has none (EPEL 9: "
+                       "4.16, EPEL 10: 4.19): write the %build, %install and %check sections")
+        elif target == "suse" and "buildoption" in written.lower():
+            p.leave(n, f"{written}: Fedora passes these to %pyproject_save_files, "
+                       "%pyproject_buildrequires or %pyproject_check_import; openSUSE's "
+                       "%buildsystem_pyproject_* pass them to %pyproject_install and "
+                       "%python_test (python-rpm-macros macros/060-buildsystem): rewrite them")
     _check_names(p)
     text, where = p.ed.render()
     r = port_manual
