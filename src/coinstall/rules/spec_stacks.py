@@ -24,6 +24,9 @@ from coinstall.rules._spec import (
 )
 from coinstall.stack_text import STACK_DEFINITION, first_hardcoded
 
+#: A generated dist() provide: python3dist(x), python3.12dist(x).
+_DIST = re.compile(r"python3(?:\.\d+)?dist\(")
+
 _SPEC_RPM = ("fedora", "epel")
 
 
@@ -301,10 +304,11 @@ def mixed(r: Rule, ctx: SpecContext) -> Iterator[Finding]:
                 yield Finding(r.name, r.severity, None,
                               f"{s.package} ({stack} stack) uses {m.group(0)}: "
                               f"{text.strip()!r}", n)
-    # expanded: a binary package's Requires of another stack.  python3dist() is provided
-    # by the main Python's packages too (python-rpm-generators pythondist.attr:
-    # --majorver-provides-versions %{__default_python3_version}), so the main stack's
-    # python312-foo may require python3dist(bar)
+    # expanded: a binary package's Requires of another stack.  The main Python's packages
+    # provide both python3dist(bar) and python3.X dist(bar) (python-rpm-generators
+    # pythondist.attr: --majorver-provides-versions %{__default_python3_version}), so the
+    # main stack's python312-foo may require python3dist(bar), and its python3-foo+extra
+    # (%pyproject_extras_subpkg, Fedora's python-django-storages) python3.12dist(bar)
     main = ctx.doc.expand("%{?__default_python3_version}")
     for p in ctx.doc.packages:
         mine = stack_of_dep(p.name)
@@ -312,7 +316,7 @@ def mixed(r: Rule, ctx: SpecContext) -> Iterator[Finding]:
             continue
         for dep in p.requires:
             theirs = stack_of_dep(dep)
-            if theirs == "3" and dep.startswith("python3dist(") and mine == main:
+            if main and {mine, theirs} == {"3", main} and _DIST.match(dep):
                 continue
             if theirs is not None and theirs != mine:
                 line = _requires_line(ctx, p.written, dep) or p.line

@@ -48,6 +48,7 @@ from coinstall.rules._spec import (
 )
 from coinstall.rules.spec_stacks import renames_bindir
 from coinstall.rules.spec_style import port_manual
+from coinstall.spec import compat
 from coinstall.spec.read import Section, SpecDoc, expansion_query
 from coinstall.stack_text import rewrite
 
@@ -366,8 +367,9 @@ class _Port:
         self.common_left()
 
     def can_fold(self, main: str) -> bool:
-        """Fold only a plain subpackage: outside any conditional, nothing but tags, comments
-        and %py_provides in it, right after the main %description."""
+        """Fold only a plain subpackage: outside any conditional, nothing but tags, comments,
+        %py_provides and balanced conditionals around tags in it, right after the main
+        %description."""
         secs = self.doc.sections
         pkg = next(s for s in secs if s.name == "package" and s.package == main)
         depth = 0
@@ -378,12 +380,41 @@ class _Port:
                 depth += 1 if kw.startswith("if") else -1 if kw == "endif" else 0
         if depth > 0:
             return False
-        for _, t in pkg.lines:
-            st = t.strip()
-            if st.startswith("%") and not re.match(r"%(py_provides|\{\?python_provide)", st):
-                return False
+        if self.own_lines(pkg) is None:
+            return False
         idx = secs.index(pkg)
         return all(s.name == "description" and s.package is None for s in secs[1:idx])
+
+    @staticmethod
+    def own_lines(pkg: Section) -> list[tuple[int, str]] | None:
+        """The lines of a ``%package`` section that belong to it: its tags, comments, blank
+        lines and the conditionals around them (``%if %{with extras}`` / ``Recommends: ...``
+        / ``%endif``, as Fedora's python-lxml and python-zstandard write them); conditionals
+        opened after its last tag open the next section and are left out.  ``None`` when the
+        section holds anything else (a macro that may expand into tags or sections) or its
+        conditionals do not balance."""
+        last = 0
+        for i, (_, t) in enumerate(pkg.lines):
+            st = t.strip()
+            m = _COND.match(t)
+            if m:
+                if m.group(1) == "endif":
+                    last = i + 1
+                continue
+            if not st or st.startswith("#"):
+                continue
+            if st.startswith("%") and not re.match(r"%(py_provides|\{\?python_provide)", st):
+                return None
+            last = i + 1
+        depth = 0
+        for _, t in pkg.lines[:last]:
+            m = _COND.match(t)
+            if m:
+                kw = m.group(1)
+                depth += 1 if kw.startswith("if") else -1 if kw == "endif" else 0
+                if depth < 0:
+                    return None
+        return pkg.lines[:last] if depth == 0 else None
 
     def fold(self, main: str) -> None:
         """Fold the subpackage ``main`` into the main package: its ``%package`` header goes
@@ -398,7 +429,7 @@ class _Port:
         between = [s for s in secs[1:idx] if s is not main_desc]
         if between:
             # the header cannot simply go: its tags would join the section before it
-            moved = [n for n, t in pkg.lines if not _COND.match(t)]
+            moved = [n for n, _ in self.own_lines(pkg) or []]
             lines = [self.ed.get(n) for n in moved]
             for n in moved:
                 self.ed.drop(n)
@@ -413,6 +444,7 @@ class _Port:
                 self.ed.set(n, self._summary_off(self.ed.get(n)))
             self.notes.append(f"line {pkg.start}: %package -n {main} folded into the main "
                               "package")
+        self._one_license(pkg)
         if main_desc is not None and any(s.name == "description" and s.package == main
                                          for s in secs):
             self.ed.set(main_desc.start, "# coinstall spec port: the source package's "
@@ -426,6 +458,26 @@ class _Port:
             if s.package == main and s.name != "package":
                 hdr = self.ed.get(s.start)
                 self.ed.set(s.start, re.sub(r"\s-n\s+\S+", "", hdr, count=1))
+
+    def _one_license(self, pkg: Section) -> None:
+        """A package has one License (rpm: "Duplicate License entries in package"): when the
+        folded subpackage brings its own, it describes the built package (Fedora's Rust
+        specs list the crates linked in there, python-orjson, python-bcrypt), so the source
+        package's goes.  A License written over several lines is left to the packager."""
+        if not any(re.match(r"\s*License\s*:", t) for _, t in self.own_lines(pkg) or []):
+            return
+        for t in self.doc.tags:
+            if t.key != "license" or t.package is not None:
+                continue
+            text = self.doc.lines[t.line - 1]
+            if text.rstrip().endswith("\\") or text.count("{") != text.count("}"):
+                self.leave(t.line, "two License tags after folding the subpackage into the "
+                                   "main package: keep the one that describes the built package")
+                continue
+            self.ed.set(t.line, "# coinstall spec port: the subpackage's License describes the "
+                                "package: " + text.replace("%", "%%"))
+            self.notes.append(f"line {t.line}: the source package's License commented out: "
+                              "the folded subpackage's License describes the package")
 
     @staticmethod
     def _summary_off(text: str) -> str:
@@ -971,6 +1023,16 @@ def port(doc: SpecDoc, target: str, python: str = "3.12") -> PortResult:
         p.suse()
     else:
         p.epel()
+    for n in compat.declarative_lines(doc.lines):
+        written = doc.lines[n - 1].strip()
+        if target == "epel":
+            p.leave(n, f"rpm 4.20's declarative build ({written}): EPEL's rpm has none (EPEL 9: "
+                       "4.16, EPEL 10: 4.19): write the %build, %install and %check sections")
+        elif target == "suse" and "buildoption" in written.lower():
+            p.leave(n, f"{written}: Fedora passes these to %pyproject_save_files, "
+                       "%pyproject_buildrequires or %pyproject_check_import; openSUSE's "
+                       "%buildsystem_pyproject_* pass them to %pyproject_install and "
+                       "%python_test (python-rpm-macros macros/060-buildsystem): rewrite them")
     _check_names(p)
     text, where = p.ed.render()
     r = port_manual

@@ -50,7 +50,7 @@ from specfile.macro_definitions import MacroDefinitions
 from specfile.sanitizer import Sanitizer
 from specfile.sections import Sections
 
-from coinstall.spec import sandbox
+from coinstall.spec import compat, sandbox
 
 #: Specs bigger than this are refused (the largest real spec of the corpus is 35 kB).
 MAX_SPEC_BYTES = 4 * 1024 * 1024
@@ -349,13 +349,20 @@ def structure(path: str, text: str) -> tuple[list[Section], list[Tag],
 #: whose memory librpm corrupted).
 _MALFORMED = "librpm cannot parse it (malformed answer from the parse worker)"
 
+#: specfile's exceptions that carry no message -> what they mean for a spec.
+_SPLIT_ERRORS = {
+    "UnterminatedMacroException": "a macro left open in a section header (such as "
+                                  "'%description -n foo %{expand:' continued on the next lines)",
+}
+
 
 def _structure_in_worker(path: str, text: str) -> dict[str, Any]:
     """In the worker: :func:`_structure_here` as JSON data."""
     try:
         secs, tags, defs = _structure_here(path, text)
     except Exception as exc:  # specfile's parser on hostile text
-        return {"split-error": str(exc)}
+        return {"split-error": str(exc) or _SPLIT_ERRORS.get(type(exc).__name__,
+                                                              type(exc).__name__)}
     return {"sections": [[s.name, s.args, s.start, s.package, s.lines] for s in secs],
             "tags": [[t.name, t.value, t.line, t.package] for t in tags],
             "defs": [list(d) for d in defs]}
@@ -432,13 +439,27 @@ def _tags(body: list[tuple[int, str]], pkg: str | None) -> list[Tag]:
 _LINE_RE = re.compile(r"line (\d+):\s*(.*)")
 
 
+_SHELL_FAILED = re.compile(r"Failed to open shell expansion pipe for command: (.*): [^:]+$")
+
+
+def _plain(message: str) -> str:
+    """librpm's message, said plainly where the sandbox caused it: a ``%(...)`` the worker
+    may not run fails in librpm as "Failed to open shell expansion pipe ...: Cannot allocate
+    memory" (the fork the seccomp filter refuses)."""
+    m = _SHELL_FAILED.match(message)
+    if m:
+        return (f"needs the shell expansion %({m.group(1)}), which coinstall does not run "
+                "(a spec is never executed)")
+    return message
+
+
 def _rpm_error(path: str, captured: list[bytes], fallback: str) -> SpecError:
     lines = [b.decode("utf-8", "replace").strip() for b in captured]
     errs = [ln.removeprefix("error: ").strip() for ln in lines if ln.startswith("error:")]
     for e in errs:
         m = _LINE_RE.search(e)
         if m:
-            return SpecError(path, int(m.group(1)), m.group(2).strip())
+            return SpecError(path, int(m.group(1)), _plain(m.group(2).strip()))
     msg = errs[0] if errs else (lines[0] if lines else fallback)
     return SpecError(path, 0, msg)
 
@@ -488,9 +509,13 @@ def _reset_config() -> None:
 
 def load_macros(macros_file: str | None) -> None:
     """In the worker: reset librpm's macro context to the system's (:func:`_reset_config`),
-    load ``macros_file`` over it, and take the dangerous functions out of its Lua
+    load the stand-ins for what this librpm lacks (:data:`coinstall.spec.compat.READING_MACROS`)
+    and ``macros_file`` over it, and take the dangerous functions out of its Lua
     (:data:`_LUA_NEUTER`)."""
     _reset_config()
+    with _memory_file(compat.READING_MACROS.encode(), "coinstall-compat") as stand_ins, \
+            _capture():
+        rpm.expandMacro(f"%{{load:{stand_ins}}}")
     if macros_file:
         with _capture():
             rpm.expandMacro(f"%{{load:{macros_file}}}")
@@ -709,7 +734,7 @@ def _parse_here(doc: SpecDoc, macros: bytes | None, directory: str,
         if includes:
             _set_up(macros_file, directory)
             found = [(k, _expand_here(written)) for k, written in includes]
-        sanitized, _, _ = Sanitizer.sanitize(doc.text)
+        sanitized, _, _ = Sanitizer.sanitize(compat.for_librpm(doc.text))
         spec_file = stack.enter_context(_memory_file(
             sanitized.encode("utf-8", "surrogateescape"), "coinstall-spec"))
         with _capture() as captured:
