@@ -6,7 +6,9 @@ bash scripts/setup.sh
 .venv/bin/ruff check src/ tests/ benchmarks/
 .venv/bin/mypy src
 set +e
-.venv/bin/python -m pytest -q "$@"
+# In parallel (pytest-xdist): one worker per core; --dist loadfile keeps each test file on one
+# worker, so a module-scoped fixture (a real build, a Dask cluster) is made once.
+.venv/bin/python -m pytest -q -n auto --dist loadfile "$@"
 status=$?
 set -e
 # pytest exits 5 when it collected no test: that is a failure here too.

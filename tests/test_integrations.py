@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 WHEELS = REPO / ".cache" / "corpus" / "wheels"
@@ -26,6 +28,7 @@ def _git(cwd: Path, *args: str) -> None:
                    cwd=cwd, check=True, capture_output=True)
 
 
+@pytest.mark.slow  # pre-commit builds its hook venv (pip install of this repo)
 def test_pre_commit_try_repo_runs_the_hook(tmp_path: Path) -> None:
     assert GOOD.is_file() and BAD.is_file(), "the set-up downloads the corpus wheels"
     proj = tmp_path / "proj"

@@ -18,6 +18,9 @@ BIN = Path(sys.executable).parent
 RPM = REPO / "tests" / "data" / "rpm" / "pyserial-2.7-6.fc25.noarch.rpm"
 SPEC = REPO / "tests" / "data" / "spec"
 
+#: a real `python -m build` and a clean venv with pip installs (README: the fast subset)
+pytestmark = pytest.mark.slow
+
 
 def _run(cmd: list[str], **kw: object) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cmd, capture_output=True, text=True, timeout=600, **kw)  # type: ignore[call-overload, no-any-return]

@@ -18,10 +18,12 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from filelock import FileLock
 
 from coinstall.cli import main
 from coinstall.runtimes import catalogue
@@ -30,7 +32,8 @@ from coinstall.spec import macros
 from coinstall.spec.lint import MacroFiles, read_for
 from coinstall.spec.port import port
 
-pytestmark = pytest.mark.network
+#: real rpmbuild runs (scripts/test.sh runs them; README: the fast subset leaves them out)
+pytestmark = [pytest.mark.network, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "tests" / "data" / "spec-build"
@@ -54,15 +57,23 @@ def _pyenv(v: str) -> str | None:
     return None
 
 
+def _lock(path: Path) -> FileLock:
+    """An exclusive lock on ``path`` (+ ``.lock``): CACHE is shared by concurrent pytest runs
+    (pytest-xdist workers, other clones whose .cache is the same directory)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return FileLock(f"{path}.lock")
+
+
 def _fetch() -> Path:
     dl = CACHE / "dl"
-    dl.mkdir(parents=True, exist_ok=True)
-    for pins, binary in ((SDISTS, False), (WHEELS, True)):
-        missing = [p for p, f in pins.items() if not (dl / f).exists()]
-        if missing:
-            kind = ["--only-binary", ":all:"] if binary else ["--no-binary", ":all:"]
-            subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", *kind,
-                            "-d", str(dl), *missing], check=True)
+    with _lock(dl):  # pip writes into dl: no other run sees a half-downloaded file
+        dl.mkdir(parents=True, exist_ok=True)
+        for pins, binary in ((SDISTS, False), (WHEELS, True)):
+            missing = [p for p, f in pins.items() if not (dl / f).exists()]
+            if missing:
+                kind = ["--only-binary", ":all:"] if binary else ["--no-binary", ":all:"]
+                subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps",
+                                *kind, "-d", str(dl), *missing], check=True)
     return dl
 
 
@@ -90,23 +101,22 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Path]]:
         key = hashlib.sha256(ported.text.encode() + mtext.encode() + b"".join(
             (dl / f).read_bytes() for f in SDISTS.values())).hexdigest()[:24]
         cached = CACHE / "rpms" / key
-        if not list(cached.glob("*.rpm")):
-            target = top / "SPECS" / spec.name
-            target.write_text(ported.text)
-            proc = subprocess.run(
-                ["nice", "rpmbuild", "-bb", "--nodeps", "--load", str(mfile),
-                 "--define", f"_topdir {top}", "--define", "debug_package %{nil}",
-                 "--define", f"_coinstall_wheel_opts --find-links {dl}", str(target)],
-                capture_output=True, text=True)
-            assert proc.returncode == 0, proc.stderr[-3000:]
-            tmp = cached.with_name(key + ".tmp")
-            shutil.rmtree(tmp, ignore_errors=True)
-            tmp.mkdir(parents=True)
-            for line in proc.stdout.splitlines() + proc.stderr.splitlines():
-                if line.startswith("Wrote: ") and line.endswith(".rpm"):
-                    shutil.copy(line[len("Wrote: "):], tmp)
-            shutil.rmtree(cached, ignore_errors=True)
-            os.replace(tmp, cached)
+        with _lock(cached):  # one build per key; others wait, then read the cached RPMs
+            if not list(cached.glob("*.rpm")):
+                target = top / "SPECS" / spec.name
+                target.write_text(ported.text)
+                proc = subprocess.run(
+                    ["nice", "rpmbuild", "-bb", "--nodeps", "--load", str(mfile),
+                     "--define", f"_topdir {top}", "--define", "debug_package %{nil}",
+                     "--define", f"_coinstall_wheel_opts --find-links {dl}", str(target)],
+                    capture_output=True, text=True)
+                assert proc.returncode == 0, proc.stderr[-3000:]
+                tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=cached.parent))
+                for line in proc.stdout.splitlines() + proc.stderr.splitlines():
+                    if line.startswith("Wrote: ") and line.endswith(".rpm"):
+                        shutil.copy(line[len("Wrote: "):], tmp)
+                shutil.rmtree(cached, ignore_errors=True)
+                os.replace(tmp, cached)
         out[spec.stem] = sorted(cached.glob("*.rpm"))
     return out
 
