@@ -63,6 +63,17 @@ workers on a shared machine):
   verdicts stayed as they were.  The archive's untagged modules are almost all C++ modules
   of big libraries (VTK, Boost.Python, UNO, Torch): without their libraries they prove
   nothing, hence ``--fetch-deps``.
+* Second run, 8 runtimes (2.7u, 3.10, bookworm's 3.11.2 and 3.11d, 3.12, trixie 3.13.5,
+  3.13t, sid 3.14), ``--fetch-deps /tmp/libdebs --runtimes ...`` (27 library .debs fetched:
+  python3-mathgl's and -renderdoc's closures; escript, paraview, rviz, stfio, torchaudio, uno
+  above the 40-package cap), 1,477 s: 1,456 pairs; truth: 1,431 ``missing-lib``, 11 ``ok``,
+  8 ``abi``, 6 ``init`` (python3-mathgl's module loads, then wants numpy); judged: 13 agree,
+  32 cannot tell, 0 wrong, 1,411 no evidence.  The agreeing evidence: python3-saga's
+  ``_saga_api.so`` imports in 3.10-3.14 (usable) and crashes the 3.13t (unusable: limited
+  API on a free-threaded build); python3-renderdoc's ``renderdoc.so`` imports in 3.10-3.13
+  and crashes 3.14 (all "cannot tell": one of 3.8-3.15) and the 3.13t (unusable: GIL build);
+  python3-mathgl's crashes the 3.13t (unusable); Python 2.7 finds no ``init`` function in any.
+  No verdict needed a fix: every disagreement the first run showed was the classifier's.
 """
 
 from __future__ import annotations
