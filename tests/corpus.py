@@ -580,11 +580,45 @@ def fetch_saga() -> dict[str, Path]:
     return _fetch_many(SAGA_DEBS, saga_deb, 1)
 
 
+#: Two packages of the bookworm archive with untagged modules whose verdicts are worth a
+#: check on every run (scripts/archive_truth.py, tests/test_archive_truth.py): python3-renderdoc's
+#: ``renderdoc.so`` (full API, no version-specific symbol: "one of 3.8-3.15, cannot tell"; the
+#: real 3.8-3.12 import it, 3.14 and 3.13t crash) with the libraries it needs that a bookworm
+#: base lacks, and python3-saga (SAGA_DEBS: stable ABI, links libpython3.11).  Fetched like
+#: DEBS; pinned 2026-12-07 from the archive the benchmark fetched.
+ARCHIVE_TRUTH_DEBS: dict[str, str] = {
+    "python3-renderdoc": "python3-renderdoc_1.24+dfsg-1+deb12u1_amd64.deb",
+    "librenderdoc": "librenderdoc_1.24+dfsg-1+deb12u1_amd64.deb",
+    "libstb0": "libstb0_0.0~git20220908.8b5f1f3+ds-1_amd64.deb",
+    "libxcb-keysyms1": "libxcb-keysyms1_0.4.0-1+b2_amd64.deb",
+    "spirv-tools": "spirv-tools_2023.1-2_amd64.deb",
+}
+
+ARCHIVE_TRUTH_DEB_SHA256: dict[str, str] = {
+    "python3-renderdoc": "9f58a00406ea75eb3acac56e948aa8d80255651f59adf5aa3497e1f9ad0d4e78",
+    "librenderdoc": "f3784061fd747e308e9e4ca1ff3450dbc7c69b6a2d4f1aefc42d0fbb82e834b5",
+    "libstb0": "72de4b6b991e64ee86f09229f60c3f576f57800f1354154b2a43bb7fcd9d8696",
+    "libxcb-keysyms1": "aed1436db9a3e63b10d00c4ed16248b5c82b5dd2963a83a761f406af65eb4b49",
+    "spirv-tools": "51b1e7352dc84471623d7be38547009bd7b71ffaa1900e512060f8a22503f2dd",
+}
+
+
+def archive_truth_deb(name: str) -> Path:
+    """Path of the cached pinned bookworm .deb ``ARCHIVE_TRUTH_DEBS[name]``."""
+    return _pinned("deb", name, ARCHIVE_TRUTH_DEBS, ARCHIVE_TRUTH_DEB_SHA256, fetch_deb)
+
+
+def fetch_archive_truth() -> dict[str, Path]:
+    """Fetch :data:`ARCHIVE_TRUTH_DEBS`; name -> path."""
+    return _fetch_many(ARCHIVE_TRUTH_DEBS, archive_truth_deb, 1)
+
+
 def main() -> int:
     try:
         wheels, debs = fetch_all()
         newer_wheels, newer_debs = fetch_newer()
         saga = fetch_saga()
+        saga.update(fetch_archive_truth())
     except CorpusError as exc:
         print(f"corpus: {exc}", file=sys.stderr)
         return 1

@@ -42,6 +42,7 @@ def test_wheel_tag_module_mismatch(corpus_wheels: dict[str, Path], tmp_path: Pat
     ft = _module(corpus_wheels["markupsafe-cp313t"])
     gil = _module(corpus_wheels["markupsafe-cp313"])
     abi3 = _module(corpus_wheels["bcrypt-abi3"])
+    gil313 = _module(corpus_wheels["msgpack-cp313"])
     plat = "manylinux_2_17_x86_64"
     cases = {
         # an abi3 tag over a version-specific module (by name, and by symbols when untagged)
@@ -55,6 +56,12 @@ def test_wheel_tag_module_mismatch(corpus_wheels: dict[str, Path], tmp_path: Pat
               "GIL build's module"),
         "e": ({"e/_speedups.abi3.so": abi3}, f"cp313-cp313t-{plat}", "GIL-enabled"),
         "f": ({"f/_speedups.so": ft}, f"cp313-cp313-{plat}", "PyUnstable_Module_SetGIL"),
+        # name and tag agree, the symbols do not (flags that lie): a GIL build's cp313
+        # module renamed 313t in a cp313t wheel, a 3.13t module renamed 313 in a cp313 one
+        "j": ({"j/_cmsgpack.cpython-313t-x86_64-linux-gnu.so": gil313},
+              f"cp313-cp313t-{plat}", "imports _Py_Dealloc"),
+        "k": ({"k/_speedups.cpython-313-x86_64-linux-gnu.so": ft}, f"cp313-cp313-{plat}",
+              "free-threaded CPython (imports PyUnstable_Module_SetGIL)"),
     }
     for name, (files, tag, words) in cases.items():
         w = build.wheel(tmp_path, name, "1.0", files, tag=tag)

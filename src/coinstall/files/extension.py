@@ -613,9 +613,63 @@ def tagged_mismatch(elf: LinkInfo | None, runtime: Runtime) -> str | None:
     """
     if elf is None or not elf.symbols_read or not elf.python_imports:
         return None
+    if runtime.implementation == "cpython" and runtime.version[0] >= 3:
+        build = build_mismatch(elf.python_imports, runtime.free_threaded, runtime.debug,
+                               runtime.version)
+        if build is not None:
+            return build if isinstance(build, CannotTell) else (
+                f"{build}: its symbols are not the build its name says")
     why = _table_mismatch(elf.python_imports, runtime)
     return (_other_libpython(elf, runtime) or f"{why}: its symbols are not the build its name "
             "says") if why else None
+
+
+def build_mismatch(imports: frozenset[str], free_threaded: bool, debug: bool,
+                   version: tuple[int, ...]) -> str | None:
+    """Why a CPython 3 build (free-threaded or not, debug or not, of ``version``) cannot load
+    a module importing ``imports``, by the build markers among them; None when they do not
+    contradict it.  For a version-tagged module whose flags may lie (a GIL build's cp313
+    module renamed ``.cpython-313t-...so``): the name finds the file, the symbols decide.
+
+    * A free-threaded marker (``_Py_DecRefShared``, ``_Py_MergeZeroLocalRefcount``,
+      ``PyUnstable_Module_SetGIL``: exported only with ``Py_GIL_DISABLED``, read from the real
+      3.13 and 3.13t, ``data/abi_symbols.json``) on a GIL build: the loader fails
+      ("undefined symbol: PyUnstable_Module_SetGIL", Debian's 3.13).
+    * On a free-threaded build, a module that imports ``_Py_Dealloc`` and none of those
+      markers: the GIL build's ``Py_DECREF`` (``Include/object.h``, 3.8+) calls
+      ``_Py_Dealloc``; the free-threaded one calls ``_Py_MergeZeroLocalRefcount`` /
+      ``_Py_DecRefShared`` instead (none of the 118 cp313t/cp314t modules of the pinned
+      wheels and the 3.13t's own lib-dynload imports ``_Py_Dealloc``).  The object layouts
+      differ (PEP 703): the real 3.13t crashes (SIGSEGV) or fails ("init function returned
+      uninitialized object") on such a module.  A module importing neither says nothing
+      about its build: a :class:`CannotTell` (MarkupSafe 3.0.2's cp313 ``_speedups`` imports
+      only ``PyModule_Create2`` and ``PyUnicode_New``, and renamed ``.cpython-313t-...so`` it
+      crashes the real 3.13t: its static ``PyModuleDef`` has the GIL build's object header).
+    * A debug marker (``_Py_RefTotal``, ``_Py_NegativeRefcount``: ``Py_REF_DEBUG``) on a
+      release build ("undefined symbol: _Py_RefTotal", Debian's and pyenv's 3.11); a release
+      module on a debug build before 3.8 (``Py_TRACE_REFS`` changed the object header until
+      bpo-36465; since 3.8 a debug build loads release modules, observed with Debian's
+      python3.11-dbg).
+    """
+    from coinstall.runtimes import abi as abi_data
+
+    data = abi_data.load()
+    ft = _first(imports & data.freethreaded)
+    if ft is not None and not free_threaded:
+        return f"built for a free-threaded CPython (imports {ft})"
+    if free_threaded and ft is None:
+        if "_Py_Dealloc" in imports:
+            return ("built for a GIL-enabled CPython (imports _Py_Dealloc, none of the "
+                    "free-threaded build's reference counting; PEP 703)")
+        return CannotTell("no imported symbol tells a free-threaded build's module from a GIL "
+                          "build's (neither _Py_DecRefShared/_Py_MergeZeroLocalRefcount nor "
+                          "_Py_Dealloc), and a GIL build's crashes a free-threaded CPython")
+    dbg = _first(imports & data.debug)
+    if dbg is not None and not debug:
+        return f"built for a debug CPython (imports {dbg})"
+    if debug and dbg is None and tuple(version[:2]) < (3, 8):
+        return "a release-build module: debug CPython before 3.8 loads only debug modules"
+    return None
 
 
 def _other_libpython(elf: LinkInfo, runtime: Runtime) -> CannotTell | None:

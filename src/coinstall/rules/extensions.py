@@ -503,6 +503,13 @@ def _module_disagrees(r: FileRecord, abis: set[str]) -> str | None:
             return f"{name} is a GIL build's module inside a free-threaded wheel ({tags})"
         if gil_tag and ft_name:
             return f"{name} is a free-threaded module inside a GIL build's wheel ({tags})"
+        if imports and n.version is not None:
+            # name and tag agree; the build markers of its symbols may not (a GIL build's
+            # module renamed .cpython-313t-...so in a cp313t wheel)
+            why = ext.build_mismatch(imports, ft_name, "d" in n.flags, n.version)
+            if why is not None and not isinstance(why, ext.CannotTell):
+                return (f"{name}: its name and the wheel's tag ({tags}) say one build, its "
+                        f"symbols another: {why}")
         return None
     if n.kind in ("abi3", "untagged") and imports:
         m = ext.module_abi(imports)
