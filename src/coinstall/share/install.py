@@ -28,7 +28,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import subprocess
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -49,6 +48,7 @@ from coinstall.artifacts import ArtifactError
 from coinstall.check import check_artifact, matrix
 from coinstall.files.extension import WHEEL_ARCH_TRIPLET
 from coinstall.runtimes import catalogue as catalogue_mod
+from coinstall.runtimes import run
 from coinstall.runtimes.model import Runtime
 from coinstall.share import resolve as resolve_mod
 from coinstall.share.site import (
@@ -261,16 +261,20 @@ def compile_with(target: Target, pairs: Sequence[tuple[str, str]]) -> tuple[list
     path)``, the final path embedded as ``co_filename`` (``py_compile.compile(dfile=)``).
 
     Returns ``(pyc paths written, [(source, error)])``: a source that runtime cannot compile
-    is reported, not fatal (pip does the same).  Raises ShareError if the interpreter fails.
+    is reported, not fatal (pip does the same).  Run by :func:`coinstall.runtimes.run.
+    run_script` (no ``site``).  Raises ShareError if the interpreter fails.
     """
-    proc = subprocess.run([target.python, "-E", "-s", "-S", "-c", _COMPILE],
-                          input=json.dumps(list(pairs)), capture_output=True, text=True,
-                          timeout=RUN_TIMEOUT, check=False, cwd="/")
-    if proc.returncode != 0:
-        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        raise ShareError(f"{target.id}: bytecode compilation failed: {tail}")
-    data = json.loads(proc.stdout.strip().splitlines()[-1])
-    return [str(p) for p in data["written"]], [(str(a), str(b)) for a, b in data["failed"]]
+    try:
+        proc = run.run_script(target.python, _COMPILE, stdin=json.dumps(list(pairs)),
+                              timeout=RUN_TIMEOUT)
+        data = json.loads(proc.last_line())
+        return ([str(p) for p in data["written"]],
+                [(str(a), str(b)) for a, b in data["failed"]])
+    except run.RunError as exc:
+        raise ShareError(f"{target.id}: bytecode compilation failed: {exc.reason}") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ShareError(f"{target.id}: bytecode compilation failed: no answer ({exc})"
+                         ) from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -740,15 +744,16 @@ class VerifyResult:
 
 
 def _import_with(target: Target, modules: Sequence[str], site_dir: str) -> dict[str, Cell]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    proc = subprocess.run([target.python, "-c", _IMPORT], input=json.dumps(list(modules)),
-                          capture_output=True, text=True, timeout=RUN_TIMEOUT, check=False,
-                          cwd="/", env=env)
-    if proc.returncode != 0 or not proc.stdout.strip():
-        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        return {m: Cell(False, f"interpreter failed: {tail}", False) for m in modules}
-    data = json.loads(proc.stdout.strip().splitlines()[-1])
+    """Import ``modules`` the way the runtime does for its users (``site`` and the user's
+    site-packages on, :func:`coinstall.runtimes.run.run_script`: no bytecode written)."""
+    try:
+        proc = run.run_script(target.python, _IMPORT, stdin=json.dumps(list(modules)),
+                              timeout=RUN_TIMEOUT, site=True, user_site=True)
+        data = json.loads(proc.last_line())
+    except run.RunError as exc:
+        return {m: Cell(False, f"interpreter failed: {exc.reason}", False) for m in modules}
+    except ValueError:
+        return {m: Cell(False, "interpreter failed: no answer", False) for m in modules}
     prefix = os.path.realpath(site_dir) + os.sep
     return {m: Cell(bool(ok), str(origin),
                     bool(ok) and os.path.realpath(str(origin)).startswith(prefix))
