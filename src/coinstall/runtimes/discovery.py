@@ -31,7 +31,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NotRequired, TypedDict, cast
 
 from coinstall.atomic import atomic_open
 from coinstall.runtimes import run
@@ -79,6 +79,32 @@ class Candidate:
     default: bool
 
 
+class ProbeData(TypedDict):
+    """One interpreter's answer to ``probe_script.py``, as :func:`probe` checked it (the JSON
+    object the script prints; ``site_packages`` and ``stable_abi_missing`` are not checked)."""
+
+    implementation: str
+    version: list[int]  # [major, minor]
+    full_version: str
+    implementation_version: str | None
+    abiflags: str
+    magic: int | None
+    cache_tag: str | None
+    soabi: str | None
+    extension_suffixes: list[str]
+    multiarch: str | None
+    platform: str
+    purelib: str | None
+    platlib: str | None
+    stdlib: str | None
+    sys_path: list[str]
+    site_packages: NotRequired[list[str]]
+    executable: str | None
+    prefix: str | None
+    debian: bool
+    stable_abi_missing: NotRequired[list[str] | None]
+
+
 @dataclass(frozen=True)
 class ProbeResult:
     """What one interpreter reported.
@@ -93,7 +119,7 @@ class ProbeResult:
 
     executable: str
     requested: str
-    data: dict[str, Any]
+    data: ProbeData
     cached: bool
 
 
@@ -313,7 +339,7 @@ _FIELDS: dict[str, tuple[type, ...]] = {
 }
 
 
-def _check(data: object) -> dict[str, Any]:
+def _check(data: object) -> ProbeData:
     """``data`` if it has the shape the probe script promises, else ValueError."""
     if not isinstance(data, dict):
         raise ValueError("probe output is not a JSON object")
@@ -334,10 +360,10 @@ def _check(data: object) -> dict[str, Any]:
         value = data.get(key)
         if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
             raise ValueError(f"probe output: bad or missing {key!r}: {value!r}")
-    return data
+    return cast(ProbeData, data)  # the keys and types above were checked
 
 
-def _run_probe(executable: str, script: str) -> dict[str, Any]:
+def _run_probe(executable: str, script: str) -> ProbeData:
     _count_start()
     try:
         proc = run.run_script(executable, script, timeout=PROBE_TIMEOUT, check=False)
@@ -502,7 +528,7 @@ def runtime_id(
     return f"{implementation}-{xy}{abiflags.replace('m', '')}{vendor_suffix}"
 
 
-def runtime_from_probe(data: Mapping[str, Any], candidate: Candidate) -> Runtime:
+def runtime_from_probe(data: ProbeData, candidate: Candidate) -> Runtime:
     """A :class:`Runtime` from one probe answer (:attr:`ProbeResult.data`) and its candidate.
 
     Every field comes from the probe except ``executable`` (the candidate's real path),
@@ -539,8 +565,8 @@ def runtime_from_probe(data: Mapping[str, Any], candidate: Candidate) -> Runtime
         platlib=data["platlib"],
         stdlib=data["stdlib"],
         sys_path=tuple(data["sys_path"]),
-        stable_abi_missing=(None if data.get("stable_abi_missing") is None
-                            else frozenset(data["stable_abi_missing"])),
+        stable_abi_missing=(None if (missing := data.get("stable_abi_missing")) is None
+                            else frozenset(missing)),
         sources=("probe",),
     )
 
