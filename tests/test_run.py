@@ -111,3 +111,26 @@ def test_no_other_interpreter_launch_in_src() -> None:
         if re.search(r"subprocess\.(run|Popen|check_output|call)\(\s*\[[^\]]*\"-c\"", text):
             offenders.append(str(path.relative_to(SRC)))
     assert offenders == []
+
+
+def test_callers_turn_a_failed_run_into_their_own_one_line_error(tmp_path: Path) -> None:
+    """share's compile step raised FileNotFoundError (a traceback, exit 3) for an interpreter
+    that is gone; every caller now says it in one line."""
+    from coinstall.share.install import _import_with, compile_with
+    from coinstall.share.site import ShareError, Target, query_python
+    from coinstall.spec.macros import MacrosError, probe_facts
+
+    gone = str(tmp_path / "python3.11")
+    target = Target(id="cpython-3.11", python=gone, version=(3, 11), cache_tag="cpython-311",
+                    site_dir=str(tmp_path), hook=str(tmp_path / "h.pth"))
+    with pytest.raises(ShareError) as err:
+        compile_with(target, [])
+    assert str(err.value) == ("cpython-3.11: bytecode compilation failed: cannot run: "
+                              "No such file or directory")
+    with pytest.raises(ShareError, match=r"cannot run: No such file or directory$"):
+        query_python(gone)
+    cells = _import_with(target, ["json"], str(tmp_path))
+    assert not cells["json"].ok
+    assert cells["json"].origin == "interpreter failed: cannot run: No such file or directory"
+    with pytest.raises(MacrosError, match=r"cannot ask it for its layout \(cannot run: "):
+        probe_facts((3, 11), gone)
