@@ -8,16 +8,24 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import NotRequired, TypedDict
 
 from coinstall.artifacts import ArtifactError, ArtifactInfo, open_artifact
 from coinstall.artifacts.base import Member, exc_line
 from coinstall.config import Config
 from coinstall.files.extension import DEB_ARCH_TRIPLET, RPM_ARCH_TRIPLET, WHEEL_ARCH_TRIPLET
-from coinstall.files.verdict import FileRecord, Judgement, classify, judge, wants_content
+from coinstall.files.verdict import (
+    FileKind,
+    FileRecord,
+    Judgement,
+    classify,
+    judge,
+    wants_content,
+)
 from coinstall.rules import (
     ArtifactContext,
     Finding,
+    FindingJSON,
     run_rules,
     run_set_rules,
     wanted_contents,
@@ -31,6 +39,31 @@ from coinstall.runtimes.platforms import runtimes_for_wheel
 
 #: ``schema_version`` of the JSON report of a check (docs/json-format.md).
 SCHEMA_VERSION = 1
+
+
+class FileJSON(TypedDict):
+    """A ``files[]`` object of the JSON report (docs/json-format.md)."""
+
+    path: str
+    kind: FileKind
+    usable_by: list[str] | None
+    cannot_tell: NotRequired[list[str]]  # extension modules only
+
+
+class ArtifactJSON(TypedDict):
+    """An ``artifacts[]`` object of the JSON report (docs/json-format.md)."""
+
+    path: str
+    format: str
+    profile: str
+    name: str | None
+    version: str | None
+    arch: str | None
+    provides: list[str]
+    requires: list[str]
+    compatibility: dict[str, str]  # runtime id -> MatrixRow.verdict
+    files: list[FileJSON]
+    findings: list[FindingJSON]
 
 
 @dataclass
@@ -49,17 +82,17 @@ class ArtifactResult:
     #: of its platforms: runtimes_for_wheel); None: the run's.
     runtimes: list[Runtime] | None = None
 
-    def to_json(self, runtimes: Sequence[Runtime]) -> dict[str, Any]:
+    def to_json(self, runtimes: Sequence[Runtime]) -> ArtifactJSON:
         """One ``artifacts[]`` object of the JSON report (see docs/json-format.md), its
         ``compatibility`` from :func:`matrix` over ``runtimes``."""
-        files = []
+        files: list[FileJSON] = []
         # Files share verdict sets (coinstall.files.verdict.judge): one sorted list per set.
         lists: dict[frozenset[str], list[str]] = {}
         for r in self.records:
             usable = self.judgement.usable.get(r.path)
             if usable is not None and usable not in lists:
                 lists[usable] = sorted(usable)
-            entry: dict[str, Any] = {
+            entry: FileJSON = {
                 "path": r.path,
                 "kind": r.kind,
                 "usable_by": lists[usable] if usable is not None else None,

@@ -29,18 +29,32 @@ import tomllib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from coinstall.runtimes.stack import Stack, StackError
 
-SEVERITIES = ("error", "warning", "info")
-PROFILE_NAMES = ("fedora", "epel", "opensuse", "debian", "wheel")
+#: A finding's severity (rules declare a default; ``[severity]`` overrides it per rule).
+Severity = Literal["error", "warning", "info"]
+#: Every :data:`Severity`, most severe first.
+SEVERITIES: tuple[Severity, ...] = get_args(Severity)
+#: A distribution policy profile (:data:`coinstall.rules.profiles.PROFILES` has one of each).
+ProfileName = Literal["fedora", "epel", "opensuse", "debian", "wheel"]
+#: Every :data:`ProfileName`.
+PROFILE_NAMES: tuple[ProfileName, ...] = get_args(ProfileName)
 _KEYS = ("profile", "select", "ignore", "severity", "per-path-ignores", "stack", "limits")
 
 
 class ConfigError(ValueError):
     """A configuration file that cannot be used; ``str()`` is one line naming the file and the
     key or value at fault."""
+
+
+def profile_name(name: str) -> ProfileName:
+    """``name`` as a :data:`ProfileName`.  Raises ConfigError if it is none."""
+    for known in PROFILE_NAMES:
+        if name == known:
+            return known
+    raise ConfigError(f"profile must be one of {', '.join(PROFILE_NAMES)}, not {name!r}")
 
 
 @dataclass
@@ -60,10 +74,10 @@ class Config:
     """
 
     path: str | None = None
-    profile: str | None = None
+    profile: ProfileName | None = None
     select: frozenset[str] | None = None
     ignore: frozenset[str] = frozenset()
-    severity: dict[str, str] = field(default_factory=dict)
+    severity: dict[str, Severity] = field(default_factory=dict)
     per_path_ignores: dict[str, frozenset[str]] = field(default_factory=dict)
     stack: Stack = field(default_factory=Stack)
     limits: dict[str, int] = field(default_factory=dict)

@@ -216,7 +216,7 @@ def machine_view(result: CheckResult, installed: Sequence[Runtime]) -> MachineVi
                       for rt in owners}
             example: dict[str, tuple[str, str]] = {}
             missing: dict[str, dict[str, int]] = {}
-            kinds = {r.path: r.kind for r in a.records}
+            kinds: dict[str, str] = {r.path: r.kind for r in a.records}
             for rt in owners:
                 lacking = Counter(kinds[p] for p, ok in judged.items() if rt.id not in ok)
                 missing[rt.id] = dict(lacking)

@@ -158,5 +158,6 @@ def set_findings(indexes: Sequence[bytes], runtimes: Sequence[Runtime], catalogu
         groups = _components(ctxs) if r.pairwise else [list(range(len(ctxs)))]
         for group in groups:
             for ctx, finding in run_set_rules([ctxs[n] for n in group], only):
-                out.setdefault(where[id(ctx)], []).append(finding.to_json())
+                # plain JSON objects from here on: they round-trip through the cache
+                out.setdefault(where[id(ctx)], []).append(dict(finding.to_json()))
     return out

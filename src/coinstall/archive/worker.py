@@ -226,7 +226,7 @@ def outcome_of(path: str, result: ArtifactResult, settings: Settings,
     from coinstall.archive import setrules
 
     runtimes = list(settings.runtimes)
-    obj = result.to_json(runtimes)
+    obj: dict[str, Any] = dict(result.to_json(runtimes))  # a plain object: "path" goes
     obj.pop("path")
     rows = [[r.usable, r.total, r.verdict, r.reason, r.example]
             for r in matrix(result, runtimes)] if settings.matrix else None

@@ -263,7 +263,7 @@ def load_config(config_path: str | None, *, profile: str | None = None,
         stderr().print(f"coinstall: {exc}", markup=False)
         sys.exit(2)
     if profile:
-        cfg.profile = profile
+        cfg.profile = config_mod.profile_name(profile)  # a click.Choice of them
     if stack_text:
         try:
             cfg.stack = Stack.parse(stack_text)

@@ -17,6 +17,7 @@ from coinstall.cli._common import (
     stderr,
     stdout,
 )
+from coinstall.config import profile_name
 from coinstall.fix.engine import (
     FixError,
     FixResult,
@@ -25,7 +26,7 @@ from coinstall.fix.engine import (
     old_content,
 )
 from coinstall.fix.model import FixOptions, show_path
-from coinstall.report import fix_json
+from coinstall.report import OutputFormat, fix_json
 from coinstall.report.escape import markup, printable
 from coinstall.rules.profiles import PROFILES
 from coinstall.runtimes import catalogue as catalogue_mod
@@ -59,7 +60,7 @@ from coinstall.runtimes.inventory import combine
 @click.option("--no-installed", is_flag=True,
               help="Start no interpreter (bytecode is then left, not recompiled).")
 @PYTHON_OPT
-def fix_cmd(targets: tuple[str, ...], fmt: str, show_diff: bool, output: str | None,
+def fix_cmd(targets: tuple[str, ...], fmt: OutputFormat, show_diff: bool, output: str | None,
             profile: str | None,
             stack_text: str | None, select: str | None, ignore: str | None,
             config_path: str | None, shebang_flags: str, drop_bytecode: bool, links: bool,
@@ -95,7 +96,8 @@ def fix_cmd(targets: tuple[str, ...], fmt: str, show_diff: bool, output: str | N
             errors.append((t, "no such file or directory"))
             status = 2
             continue
-        cfg.profile = profile  # None: chosen as check chooses it (rules.profiles)
+        # None: chosen as check chooses it (rules.profiles)
+        cfg.profile = profile_name(profile) if profile else None
         try:
             result = fix_target(t, all_rts, cat, cfg, options, installed, output=output,
                                 dry_run=show_diff)

@@ -12,7 +12,7 @@ import click
 
 from coinstall.atomic import write_atomic
 from coinstall.cli._common import main, output_dir_exists, stderr, stdout
-from coinstall.report import archive_html, archive_text
+from coinstall.report import OutputFormat, archive_html, archive_text
 from coinstall.report.archive_summary import ResultsError, read_results, summarise
 
 
@@ -24,7 +24,7 @@ from coinstall.report.archive_summary import ResultsError, read_results, summari
                    "self-contained HTML page.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), callback=output_dir_exists,
               help="Write here instead of standard output.")
-def report_cmd(results: tuple[str, ...], fmt: str, output: str | None) -> None:
+def report_cmd(results: tuple[str, ...], fmt: OutputFormat, output: str | None) -> None:
     """Summarise check results (`coinstall check --format json` or `jsonl` files): findings
     per rule, severity and profile, the packages with the most findings, headline numbers.
 

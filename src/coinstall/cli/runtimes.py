@@ -7,6 +7,7 @@ import json
 import click
 
 from coinstall.cli._common import PYTHON_OPT, discover, main, stdout
+from coinstall.report import OutputFormat
 from coinstall.runtimes import catalogue as catalogue_mod
 
 
@@ -14,7 +15,7 @@ from coinstall.runtimes import catalogue as catalogue_mod
 @click.option("--known", is_flag=True, help="List the catalogue (every runtime coinstall knows).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @PYTHON_OPT
-def runtimes(known: bool, fmt: str, pythons: tuple[str, ...]) -> None:
+def runtimes(known: bool, fmt: OutputFormat, pythons: tuple[str, ...]) -> None:
     """List the Python runtimes on this machine (or, with --known, every one coinstall knows)."""
     cat = catalogue_mod.load()
     rts = cat.known() if known else discover(pythons, True)

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import click
 
 from coinstall.cli._common import discover, main, stderr, stdout
+from coinstall.report import OutputFormat
 
 _T = TypeVar("_T")
 
@@ -119,7 +120,7 @@ def share_install(requirements: tuple[str, ...], directory: str, constraints: tu
 @share_cmd.command("list")
 @click.argument("directory", type=click.Path(file_okay=False))
 @_SHARE_FORMAT
-def share_list(directory: str, fmt: str) -> None:
+def share_list(directory: str, fmt: OutputFormat) -> None:
     """List the distributions installed in shared site DIRECTORY."""
     from coinstall.share.site import SharedSite
     state = _share_run(SharedSite(directory).load)
@@ -135,7 +136,7 @@ def share_list(directory: str, fmt: str) -> None:
 @click.argument("directory", type=click.Path(file_okay=False))
 @_SHARE_FORMAT
 @_SHARE_TIMEOUT
-def share_verify(directory: str, fmt: str, lock_timeout: float) -> None:
+def share_verify(directory: str, fmt: OutputFormat, lock_timeout: float) -> None:
     """Import every top-level module with every target runtime; exit 1 on any failure."""
     from coinstall.share import install as share_install_mod
     from coinstall.share.site import SharedSite
@@ -168,7 +169,7 @@ def share_remove(names: tuple[str, ...], directory: str, force: bool,
 @share_cmd.command("status")
 @click.argument("directory", type=click.Path(file_okay=False))
 @_SHARE_FORMAT
-def share_status(directory: str, fmt: str) -> None:
+def share_status(directory: str, fmt: OutputFormat) -> None:
     """Show the targets, their hooks and where each real interpreter puts the site."""
     from coinstall.share import site as share_site
     result = _share_run(share_site.status, directory)

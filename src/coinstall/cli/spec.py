@@ -17,9 +17,9 @@ from coinstall.cli._common import (
     stderr,
     stdout,
 )
+from coinstall.report import OutputFormat, spec_text
 from coinstall.report import json as json_report
 from coinstall.report import sarif as sarif_report
-from coinstall.report import spec_text
 from coinstall.runtimes import catalogue as catalogue_mod
 from coinstall.runtimes.stack import Stack, StackError
 from coinstall.spec import macros as macros_mod
@@ -66,7 +66,7 @@ def spec_group() -> None:
 @click.option("--ignore", metavar="RULES", help="Never run these rules (comma-separated).")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False),
               help="Configuration file (as for `coinstall check`).")
-def lint_cmd(specs: tuple[str, ...], stack_text: str | None, profile: str | None, fmt: str,
+def lint_cmd(specs: tuple[str, ...], stack_text: str | None, profile: str | None, fmt: OutputFormat,
              select: str | None, ignore: str | None, config_path: str | None) -> None:
     """Check spec files against the parallel-stack rules (`coinstall rules` lists them,
     area spec_*).
@@ -165,7 +165,7 @@ def port_cmd(spec_path: str, target: str, python: str | None, stack_text: str | 
         click.echo(result.text, nl=False)
 
 
-def _print_errors(errors: list[TargetError], fmt: str) -> None:
+def _print_errors(errors: list[TargetError], fmt: OutputFormat) -> None:
     err = stderr()
     for e in errors:
         err.print(f"coinstall: {e.path}: {e.message}", markup=False)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 from coinstall.runtimes.model import Runtime
 
@@ -25,6 +26,10 @@ _VERSIONED = re.compile(r"(?:^|/)lib(?:64)?/(?P<impl>python|pypy)(?P<v>\d)\.(?P<
 _DEBIAN_PY3 = re.compile(r"(?:^|/)lib/python3/dist-packages/")
 _DEBIAN_PYPY3 = re.compile(r"(?:^|/)lib/pypy3/dist-packages/")
 _DEBIAN_PY2 = re.compile(r"(?:^|/)lib/python2/dist-packages/")
+
+
+#: The kind of Python directory a path lies in (:attr:`Scope.kind`).
+ScopeKind = Literal["any", "versioned", "shared"]
 
 
 @dataclass(frozen=True)
@@ -41,7 +46,7 @@ class Scope:
         site: True if the file is below a ``site-packages``/``dist-packages`` directory.
     """
 
-    kind: str
+    kind: ScopeKind
     implementation: str | None = None
     version: tuple[int, int] | None = None
     free_threaded: bool = False

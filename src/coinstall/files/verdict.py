@@ -11,7 +11,7 @@ import posixpath
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, Literal, get_args
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
@@ -22,8 +22,10 @@ from coinstall.files.script import Shebang, parse_shebang, runs_on
 from coinstall.runtimes.catalogue import Catalogue
 from coinstall.runtimes.model import Runtime
 
-#: Kinds of file, as reported in JSON ``files[].kind``.
-KINDS = ("bytecode", "extension", "script", "source", "pth", "metadata", "other")
+#: Kind of file, as reported in JSON ``files[].kind``.
+FileKind = Literal["bytecode", "extension", "script", "source", "pth", "metadata", "other"]
+#: Every :data:`FileKind`, in that order.
+KINDS: tuple[FileKind, ...] = get_args(FileKind)
 
 _DOC_DIR = re.compile(r"^(?:usr/share/doc|usr/share/man|usr/share/licenses)/")
 #: Program directories (FHS): where a file with a shebang is a script whatever its name.
@@ -42,7 +44,7 @@ class FileRecord:        # rules: 176 bytes a record instead of 232 (setrules.co
         path: the member path (see :class:`~coinstall.artifacts.base.Member`).
         import_path: the path the import system sees: for wheels ``.data/purelib`` and
             ``.data/platlib`` prefixes removed, else ``path``.
-        kind: one of :data:`KINDS`.
+        kind: a :data:`FileKind`.
         scope: the Python directory the file lies in.
         abs_path: the file's absolute path on this machine for installed trees, else None.
         size, mode, mtime: from the archive.
@@ -59,7 +61,7 @@ class FileRecord:        # rules: 176 bytes a record instead of 232 (setrules.co
 
     path: str
     import_path: str
-    kind: str
+    kind: FileKind
     scope: Scope
     abs_path: str | None = None
     size: int = 0

@@ -3,7 +3,8 @@
 * The runtime: the one whose versioned directory holds the file (``bytecode-magic-mismatch``),
   else the one whose cache tag the ``__pycache__`` name carries (PEP 3147), else the one whose
   magic number the header holds.  A real interpreter of that version compiles it, in a
-  subprocess (``python -I -S``, nothing from the package is run: ``py_compile`` only compiles),
+  subprocess (:func:`coinstall.runtimes.run.run_script`: no ``site``, no ``PYTHON*`` or
+  ``SOURCE_DATE_EPOCH`` variable; nothing from the package is run: ``py_compile`` only compiles),
   with the file's own optimisation level (``.opt-N``, PEP 488) and invalidation mode (PEP 552
   flags: timestamp, checked or unchecked hash); in a wheel, where a timestamp pyc is always
   stale (installers give the sources a new mtime), as an unchecked-hash pyc.  ``co_filename``
@@ -23,7 +24,6 @@ from __future__ import annotations
 import json
 import os
 import posixpath
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -32,6 +32,7 @@ from coinstall.files.verdict import FileRecord
 from coinstall.fix import journal
 from coinstall.fix.model import Edit, FixContext, Left
 from coinstall.rules import Finding
+from coinstall.runtimes import run
 from coinstall.runtimes.model import Runtime
 
 #: Run by the target interpreter: compile each job, print one JSON line per job.  Works
@@ -150,19 +151,18 @@ def _compile(fctx: FixContext, jobs: list[_Job]) -> Iterator[Edit | Left]:
                 payload.append([src, os.path.join(tmp, f"{i}.pyc"), _dfile(fctx, j.src),
                                 j.record.pyc_location.opt if j.record.pyc_location else 0,
                                 j.mode])
-            env = {k: v for k, v in os.environ.items()
-                   if not k.startswith("PYTHON") and k != "SOURCE_DATE_EPOCH"}
             try:
-                done = subprocess.run([rt.executable, "-I", "-S", "-c", _COMPILE],
-                                      input=json.dumps(payload).encode(), capture_output=True,
-                                      timeout=600, env=env, check=False)
-                results = [json.loads(x) for x in done.stdout.decode().splitlines()]
-            except (OSError, subprocess.SubprocessError, ValueError) as exc:
+                # SOURCE_DATE_EPOCH would turn py_compile's timestamp pycs into checked-hash
+                # ones (py_compile._get_default_invalidation_mode, PEP 552).
+                done = run.run_script(rt.executable, _COMPILE, stdin=json.dumps(payload),
+                                      timeout=600, unset=("SOURCE_DATE_EPOCH",), check=False)
+                results = [json.loads(x) for x in done.text().splitlines()]
+                if len(results) != len(group):
+                    results = [f"{rt.executable} failed: {done.error_tail()}"] * len(group)
+            except run.RunError as exc:
+                results = [f"{rt.executable} failed: {exc.reason}"] * len(group)
+            except ValueError as exc:
                 results = [f"{rt.executable} failed: {exc}"] * len(group)
-            if len(results) != len(group):
-                err = done.stderr.decode(errors="replace").strip().splitlines()
-                results = [f"{rt.executable} failed: {err[-1] if err else done.returncode}"] \
-                    * len(group)
             for i, (j, res) in enumerate(zip(group, results, strict=True)):
                 if res is not None:
                     for f in j.findings:

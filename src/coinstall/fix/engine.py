@@ -236,6 +236,11 @@ def _fix_target(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue, co
                 fault: Callable[[int], None] | None = None) -> FixResult:
     """Fix one target.
 
+    Phases: recover an interrupted run (:func:`_recover`), check the target
+    (:func:`coinstall.check.check_target` and the set rules), open it for reading
+    (:func:`_open`), ask the fixers (:func:`_propose`), keep the edits that still apply in
+    order (:func:`_accept`), write them (:func:`_apply`).
+
     Args:
         path: a directory, a wheel, a .deb or an RPM.
         runtimes: every runtime judged (as for ``check``).
@@ -252,15 +257,7 @@ def _fix_target(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue, co
     Raises:
         FixError: the target cannot be read, or a wheel needs ``output``.
     """
-    is_dir = os.path.isdir(path)
-    recovered = None
-    if is_dir and not dry_run:
-        try:
-            recovered = journal.recover(path)
-        except journal.JournalError as exc:
-            raise FixError(str(exc)) from None
-        except OSError as exc:
-            raise FixError(f"cannot recover an earlier run: {exc.strerror or exc}") from None
+    recovered = _recover(path) if os.path.isdir(path) and not dry_run else None
     result = check_target(path, runtimes, catalogue, config, verdicts=False)
     if isinstance(result, TargetError):  # any failure reading it, as one line
         raise FixError(result.message)
@@ -278,7 +275,30 @@ def _fix_target(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue, co
             out.left.append(Left(f, f"{_BUILT[fmt]} is a built package and is never modified: "
                                     "fix its build root and rebuild it"))
         return out
-    archive: wheel_mod.WheelContents | None = None
+    archive, reader, root = _open(path, fmt, output, dry_run)
+    fctx = FixContext(ctx, reader, options, installed, root)
+    proposed = _propose(fctx, findings, out)
+    _accept(proposed, _View(reader, fctx.show), out)
+    _apply(out, path, archive, root, output, dry_run, fault)
+    return out
+
+
+def _recover(path: str) -> str | None:
+    """Complete or undo an interrupted run on directory ``path``
+    (:func:`coinstall.fix.journal.recover`); raises FixError if that fails."""
+    try:
+        return journal.recover(path)
+    except journal.JournalError as exc:
+        raise FixError(str(exc)) from None
+    except OSError as exc:
+        raise FixError(f"cannot recover an earlier run: {exc.strerror or exc}") from None
+
+
+def _open(path: str, fmt: str, output: str | None, dry_run: bool
+          ) -> tuple[wheel_mod.WheelContents | None, Reader, str | None]:
+    """``(wheel contents or None, reader of members, root directory or None)`` of a wheel or
+    a tree.  Raises FixError for a wheel without ``output`` (unless ``dry_run``) or one that
+    cannot be loaded."""
     if fmt == "wheel":
         if output is None and not dry_run:
             raise FixError("a wheel is never changed in place: give --output FILE")
@@ -286,12 +306,14 @@ def _fix_target(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue, co
             archive = wheel_mod.WheelContents.load(path)
         except wheel_mod.WheelError as exc:
             raise FixError(str(exc)) from None
-        reader = archive.reader()
-        root = None
-    else:
-        root = os.path.abspath(path)
-        reader = _tree_reader(root)
-    fctx = FixContext(ctx, reader, options, installed, root)
+        return archive, archive.reader(), None
+    root = os.path.abspath(path)
+    return None, _tree_reader(root), root
+
+
+def _propose(fctx: FixContext, findings: Sequence[Finding], out: FixResult) -> list[Edit]:
+    """The edits every fixer proposes for its rules' findings; a finding no fixer handles (not
+    fixable, or the fixer left it or found nothing) goes to ``out.left`` with why."""
     by_fixer: dict[str, list[Finding]] = {}
     for f in findings:
         r = REGISTRY.get(f.rule)
@@ -299,7 +321,6 @@ def _fix_target(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue, co
             out.left.append(Left(f, f"no safe automatic repair (coinstall explain {f.rule})"))
             continue
         by_fixer.setdefault(r.fixer, []).append(f)
-    view = _View(reader, fctx.show)
     proposed: list[Edit] = []
     for name, group in by_fixer.items():
         fixer = resolve_fixer(name)
@@ -315,6 +336,13 @@ def _fix_target(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue, co
         for f in group:
             if f not in handled:
                 out.left.append(Left(f, "the fixer found nothing it could safely change"))
+    return proposed
+
+
+def _accept(proposed: list[Edit], view: _View, out: FixResult) -> None:
+    """Put the edits that still apply, in order, into ``out.edits`` (the others' findings into
+    ``out.left``); a copy of a rewritten file gets the new content; a finding fixed by any
+    edit leaves ``out.left``."""
     # Content first, then new files (copies see the fixed content), then moves and removals.
     order = {"write": 0, "create": 1, "symlink": 1, "rename": 2, "remove": 3}
     proposed.sort(key=lambda e: order.get(e.op, 9))
@@ -329,13 +357,24 @@ def _fix_target(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue, co
                  else e for e in out.edits]
     fixed = set(out.fixed)
     out.left = [x for x in out.left if x.finding not in fixed]
+
+
+def _apply(out: FixResult, path: str, archive: wheel_mod.WheelContents | None,
+           root: str | None, output: str | None, dry_run: bool,
+           fault: Callable[[int], None] | None) -> None:
+    """Write ``out.edits``: a wheel to ``output`` (a copy even without edits, sets
+    ``out.written``), a tree in place through the journal; nothing when ``dry_run``.
+
+    Raises:
+        FixError: the wheel cannot be written, or the journal cannot apply the edits.
+    """
     if dry_run or not out.edits:
         if archive is not None and output is not None and not dry_run:
             try:
                 out.written = archive.write(output, path, [])
             except wheel_mod.WheelError as exc:
                 raise FixError(str(exc)) from None
-        return out
+        return
     if archive is not None:
         assert output is not None
         try:
@@ -347,7 +386,7 @@ def _fix_target(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue, co
         except InvalidWheelFilename:
             out.notes.append(f"{out.written} is not a wheel file name (PEP 427): pip and "
                              "installers refuse it; rename it to the source wheel's name")
-        return out
+        return
     assert root is not None
     try:
         ops = journal.prepare(root, out.edits)
@@ -358,7 +397,6 @@ def _fix_target(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue, co
         raise FixError(f"could not apply the fixes ({exc}); the journal in "
                        f"{journal.state_dir()} lets the next coinstall fix on {root} "
                        "complete or undo them") from None
-    return out
 
 
 def diff(result: FixResult, read_old: Callable[[str], bytes | None] | None = None) -> str:

@@ -46,7 +46,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from coinstall.fix.model import Edit
+from coinstall.fix.model import OPS, Edit, FixOp
 
 #: The name earlier versions kept their journal under inside the tree; one found there is
 #: refused (see the module docs).
@@ -56,7 +56,7 @@ _STAGED = ".coinstall-fix"
 STATE_ENV = "COINSTALL_STATE_DIR"
 #: Largest journal read back, in bytes (an op is ~200 bytes: 32 MiB is ~150,000 ops).
 MAX_JOURNAL = 32 * 1024 * 1024
-_OPS = frozenset({"write", "create", "symlink", "rename", "remove"})
+_OPS = frozenset(OPS)
 
 
 class JournalError(Exception):
@@ -224,7 +224,7 @@ class Op:
     ``dest`` (rename: the new member path; symlink: the link text), and ``staged`` (the
     staged file's member path, beside ``path``, for write/create/symlink)."""
 
-    op: str
+    op: FixOp
     path: str
     dest: str | None
     staged: str | None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Literal, get_args
 
 from coinstall.rules import ArtifactContext, Finding
 from coinstall.runtimes.model import Runtime
@@ -16,7 +17,9 @@ from coinstall.runtimes.model import Runtime
 #: Edit operations: ``write`` (replace a file's content, keep its mode), ``create`` (a new
 #: file), ``rename`` (``path`` -> ``dest``), ``symlink`` (``path`` is the new link, ``dest`` its
 #: target text), ``remove``.
-OPS = ("write", "create", "rename", "symlink", "remove")
+FixOp = Literal["write", "create", "rename", "symlink", "remove"]
+#: Every :data:`FixOp`.
+OPS: tuple[FixOp, ...] = get_args(FixOp)
 
 
 @dataclass(frozen=True)
@@ -24,7 +27,7 @@ class Edit:
     """One change to the target.
 
     Attributes:
-        op: one of :data:`OPS`.
+        op: a :data:`FixOp`.
         path: the member path changed (relative, POSIX, as in :class:`Finding`).
         data: the new content (``write``, ``create``), else None.
         dest: the new name (``rename``) or the link target (``symlink``), else None.
@@ -35,7 +38,7 @@ class Edit:
         note: one line saying what changes (``#!/usr/bin/env python3 -> #!/usr/bin/python3``).
     """
 
-    op: str
+    op: FixOp
     path: str
     findings: tuple[Finding, ...]
     note: str

@@ -17,6 +17,8 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
+from coinstall.config import SEVERITIES
+
 SUMMARY_VERSION = 1
 #: Artifacts listed in ``top``.
 TOP = 25
@@ -203,7 +205,7 @@ def summarise(items: Iterable[tuple[str, dict[str, Any]]], sources: list[str]) -
         "artifacts": n,
         "unreadable": len(unreadable),
         "findings": sum(sev.values()),
-        "by_severity": {k: sev[k] for k in ("error", "warning", "info")},
+        "by_severity": {k: sev[k] for k in SEVERITIES},
         "by_rule": [{"rule": rule, "severity": rule_severity[rule].most_common(1)[0][0],
                      "findings": cnt, "artifacts": rule_artifacts[rule]}
                     for rule, cnt in sorted(rule_findings.items(), key=lambda kv: (-kv[1], kv[0]))],

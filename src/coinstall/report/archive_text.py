@@ -7,6 +7,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from coinstall.config import SEVERITIES
 from coinstall.report.wording import count
 
 _SEV_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
@@ -40,16 +41,16 @@ def render(summary: dict[str, Any], console: Console) -> None:
     console.print()
     t = Table(box=None, header_style="bold", pad_edge=False, title="Per profile",
               title_justify="left")
-    for col in ("profile", "artifacts", "findings", "error", "warning", "info"):
+    for col in ("profile", "artifacts", "findings", *SEVERITIES):
         t.add_column(col, justify="left" if col == "profile" else "right")
     for p, c in s["by_profile"].items():
-        t.add_row(p, *(str(c[k]) for k in ("artifacts", "findings", "error", "warning", "info")))
+        t.add_row(p, *(str(c[k]) for k in ("artifacts", "findings", *SEVERITIES)))
     console.print(t)
     console.print()
     t = Table(box=None, header_style="bold", pad_edge=False,
               title=f"Most findings (top {len(s['top'])})", title_justify="left")
-    for col in ("artifact", "error", "warning", "info", "rules"):
-        t.add_column(col, justify="right" if col in ("error", "warning", "info") else "left",
+    for col in ("artifact", *SEVERITIES, "rules"):
+        t.add_column(col, justify="right" if col in SEVERITIES else "left",
                      overflow="fold")
     for a in s["top"]:
         rules = ", ".join(f"{r} ({n})" if n > 1 else r for r, n in a["rules"])

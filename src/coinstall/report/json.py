@@ -3,14 +3,34 @@
 from __future__ import annotations
 
 import json
-from typing import IO, Any
+from collections.abc import Mapping
+from typing import IO, Any, NotRequired, TypedDict
 
-from coinstall.check import SCHEMA_VERSION, CheckResult
+from coinstall.check import SCHEMA_VERSION, ArtifactJSON, CheckResult
+from coinstall.runtimes.model import RuntimeJSON
 
-__all__ = ["SCHEMA_VERSION", "dump", "dump_doc", "dumps", "to_json"]
+__all__ = ["SCHEMA_VERSION", "ErrorJSON", "ReportJSON", "dump", "dump_doc", "dumps", "to_json"]
 
 
-def to_json(result: CheckResult, stack: str | None = None) -> dict[str, Any]:
+class ErrorJSON(TypedDict):
+    """An ``errors[]`` object: a target that could not be checked."""
+
+    path: str
+    message: str
+
+
+class ReportJSON(TypedDict):
+    """The whole JSON report (docs/json-format.md)."""
+
+    schema_version: int
+    stack: str | None
+    runtimes: list[RuntimeJSON]
+    artifacts: list[ArtifactJSON]
+    errors: list[ErrorJSON]
+    machine: NotRequired[dict[str, Any]]  # check --machine: coinstall.machine.to_json
+
+
+def to_json(result: CheckResult, stack: str | None = None) -> ReportJSON:
     """The report as one JSON-serialisable object (see docs/json-format.md)."""
     artifacts = [a.to_json(result.runtimes) for a in result.artifacts]
     return {
@@ -32,7 +52,7 @@ def dump(result: CheckResult, out: IO[str], stack: str | None = None) -> None:
     dump_doc(to_json(result, stack), out)
 
 
-def dump_doc(doc: dict[str, Any], out: IO[str]) -> None:
+def dump_doc(doc: Mapping[str, Any], out: IO[str]) -> None:
     """``doc`` as indented JSON written to ``out`` in pieces, then a newline: a report of
     100,000 files is hundreds of MB of text, never held whole (same text as
     ``json.dumps(doc, indent=2)``)."""

@@ -14,9 +14,10 @@ import importlib
 import pkgutil
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, NotRequired, TypedDict, get_args
 
 from coinstall.artifacts.base import ArtifactInfo, Member
+from coinstall.config import SEVERITIES, Severity
 from coinstall.files.verdict import FileRecord, Judgement
 from coinstall.rules.profiles import PROFILES, Profile
 from coinstall.runtimes.catalogue import Catalogue
@@ -26,10 +27,39 @@ from coinstall.runtimes.stack import Stack
 if TYPE_CHECKING:
     from coinstall.config import Config
 
-SEVERITIES = ("error", "warning", "info")
-SCOPES = ("artifact", "set", "spec")
+#: What a rule looks at (:attr:`Rule.scope`).
+RuleScope = Literal["artifact", "set", "spec"]
+#: Every :data:`RuleScope`.
+SCOPES: tuple[RuleScope, ...] = get_args(RuleScope)
 #: Every profile name, the default of :attr:`Rule.profiles`.
 ALL_PROFILES = tuple(PROFILES)
+
+
+class FindingJSON(TypedDict):
+    """A ``findings[]`` object of the JSON report (docs/json-format.md)."""
+
+    rule: str
+    severity: Severity
+    path: str | None
+    message: str
+    line: NotRequired[int]
+
+
+class RuleJSON(TypedDict):
+    """One rule of ``coinstall rules --format json``."""
+
+    name: str
+    severity: Severity
+    area: str
+    profiles: list[str]
+    summary: str
+    why: str
+    example: str
+    fix: str
+    source: str
+    peers: list[str]
+    scope: RuleScope
+    autofix: Literal["auto"] | None
 
 
 @dataclass(frozen=True)
@@ -39,15 +69,15 @@ class Finding:
     finding in a text file (a spec) its 1-based ``line``."""
 
     rule: str
-    severity: str
+    severity: Severity
     path: str | None
     message: str
     line: int | None = None
 
-    def to_json(self) -> dict[str, str | int | None]:
+    def to_json(self) -> FindingJSON:
         """The ``findings[]`` object of the JSON report (``line`` only for text files)."""
-        out: dict[str, str | int | None] = {"rule": self.rule, "severity": self.severity,
-                                            "path": self.path, "message": self.message}
+        out: FindingJSON = {"rule": self.rule, "severity": self.severity,
+                            "path": self.path, "message": self.message}
         if self.line is not None:
             out["line"] = self.line
         return out
@@ -132,7 +162,7 @@ class Rule:
     """
 
     name: str
-    severity: str
+    severity: Severity
     summary: str
     why: str
     example: str
@@ -142,7 +172,7 @@ class Rule:
     check: Callable[[Any], Iterable[Any]]
     profiles: tuple[str, ...] = ALL_PROFILES
     area: str = ""
-    scope: str = "artifact"
+    scope: RuleScope = "artifact"
     fixer: str = ""
     contents: Callable[[Sequence[FileRecord]], set[str]] | None = None
     digests: bool = False
@@ -158,7 +188,7 @@ class Rule:
         """A finding of this rule at its default severity."""
         return Finding(self.name, self.severity, path, message)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> RuleJSON:
         """The rule's data for ``coinstall rules --format json``."""
         return {"name": self.name, "severity": self.severity, "area": self.area,
                 "profiles": list(self.profiles), "summary": self.summary, "why": self.why,
@@ -180,7 +210,8 @@ RECORD_FIELDS = frozenset(f.name for f in fields(FileRecord))
 IDENTITY_FIELDS = ("path", "import_path", "kind", "scope")
 
 
-def _check_declaration(name: str, severity: str, profiles: tuple[str, ...], scope: str,
+def _check_declaration(name: str, severity: Severity, profiles: tuple[str, ...],
+                       scope: RuleScope,
                        fixer: str, digests: bool, pairwise: bool,
                        record_fields: tuple[str, ...]) -> None:
     """Raise :class:`RuleError` when a declaration cannot be honoured."""
@@ -206,9 +237,9 @@ def _check_declaration(name: str, severity: str, profiles: tuple[str, ...], scop
 
 
 def rule(
-    name: str, *, severity: str, summary: str, why: str, example: str, fix: str, source: str,
+    name: str, *, severity: Severity, summary: str, why: str, example: str, fix: str, source: str,
     peers: tuple[str, ...] = (), profiles: tuple[str, ...] = ALL_PROFILES,
-    scope: str = "artifact", fixer: str = "",
+    scope: RuleScope = "artifact", fixer: str = "",
     contents: Callable[[Sequence[FileRecord]], set[str]] | None = None,
     digests: bool = False, pairwise: bool = False, record_fields: tuple[str, ...] = (),
 ) -> Callable[[Callable[[Rule, Any], Iterable[Any]]], Rule]:

@@ -15,13 +15,13 @@ from __future__ import annotations
 import json
 import posixpath
 import re
-import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from coinstall.files.verdict import FileRecord
 from coinstall.rules import ArtifactContext, Finding, Rule, rule
+from coinstall.runtimes import run
 from coinstall.runtimes.model import Runtime
 
 _SYSTEM = ("fedora", "epel", "opensuse", "debian")
@@ -359,12 +359,11 @@ def _source_hashes(exe: str | None, jobs: list[tuple[int, bytes]]) -> list[bytes
 
         return [_imp.source_hash(k, d) for k, d in jobs]
     try:
-        done = subprocess.run([exe, "-I", "-S", "-c", _HASH_SCRIPT], check=True,
-                              capture_output=True, timeout=60,
-                              input=json.dumps([[k, d.hex()] for k, d in jobs]).encode())
-    except (OSError, subprocess.SubprocessError):
+        done = run.run_script(exe, _HASH_SCRIPT, timeout=60,
+                              stdin=json.dumps([[k, d.hex()] for k, d in jobs]))
+    except run.RunError:
         return None
-    lines = done.stdout.decode().split()
+    lines = done.text().split()
     return [bytes.fromhex(x) for x in lines] if len(lines) == len(jobs) else None
 
 

@@ -9,12 +9,12 @@ Three steps, each usable on its own:
 * :func:`discover` -- both, turned into :class:`~coinstall.runtimes.model.Runtime` records.
 
 Every fact in a discovered record comes from the interpreter itself (``sources=("probe",)``);
-nothing is looked up in the catalogue here.  The probe runs as
-``INTERPRETER -E -s -S -c SOURCE`` in the directory ``/``, with PYTHONPATH, PYTHONHOME and
-PYTHONSTARTUP removed from the environment (see the probe script's docstring for why not
-``-I``).
+nothing is looked up in the catalogue here.  The probe runs through
+:func:`coinstall.runtimes.run.run_script`: ``INTERPRETER -E -s -S -B -c SOURCE`` in the
+directory ``/``, without any ``PYTHON*`` variable in the environment (see that module for why
+not ``-I``).
 
-This module imports nothing else of coinstall's but :mod:`coinstall.runtimes.model`.
+This module imports nothing of coinstall's but :mod:`coinstall.runtimes` modules.
 """
 
 from __future__ import annotations
@@ -26,15 +26,15 @@ import json
 import os
 import re
 import stat
-import subprocess
 import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NotRequired, TypedDict, cast
 
 from coinstall.atomic import atomic_open
+from coinstall.runtimes import run
 from coinstall.runtimes.catalogue import cpython_id, pypy_id
 from coinstall.runtimes.model import Runtime, pyc_header_size
 
@@ -44,12 +44,8 @@ NAME_RE = re.compile(r"^(python|pypy)(\d(\.\d+)?)?(d|t|td|m|dm|mu)?(-dbg)?$")
 DEFAULT_COMMAND = "/usr/bin/python3"
 #: Seconds one probe may take before it is killed and reported as a :class:`ProbeError`.
 PROBE_TIMEOUT = 20.0
-#: Interpreter options of the probe run; ``-I`` does not exist on 2.7 and 3.0-3.3.
-PROBE_FLAGS = ("-E", "-s", "-S")
 #: The probe script writes its JSON object after this marker.
 PROBE_MARKER = "@@coinstall-probe@@"
-#: Environment variables removed for the probe run.
-SCRUBBED_ENV = ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP")
 
 _CACHE_FORMAT = 1
 #: First four bytes of an ELF file and of the Mach-O (thin and fat, both byte orders) files.
@@ -83,6 +79,32 @@ class Candidate:
     default: bool
 
 
+class ProbeData(TypedDict):
+    """One interpreter's answer to ``probe_script.py``, as :func:`probe` checked it (the JSON
+    object the script prints; ``site_packages`` and ``stable_abi_missing`` are not checked)."""
+
+    implementation: str
+    version: list[int]  # [major, minor]
+    full_version: str
+    implementation_version: str | None
+    abiflags: str
+    magic: int | None
+    cache_tag: str | None
+    soabi: str | None
+    extension_suffixes: list[str]
+    multiarch: str | None
+    platform: str
+    purelib: str | None
+    platlib: str | None
+    stdlib: str | None
+    sys_path: list[str]
+    site_packages: NotRequired[list[str]]
+    executable: str | None
+    prefix: str | None
+    debian: bool
+    stable_abi_missing: NotRequired[list[str] | None]
+
+
 @dataclass(frozen=True)
 class ProbeResult:
     """What one interpreter reported.
@@ -97,7 +119,7 @@ class ProbeResult:
 
     executable: str
     requested: str
-    data: dict[str, Any]
+    data: ProbeData
     cached: bool
 
 
@@ -317,7 +339,7 @@ _FIELDS: dict[str, tuple[type, ...]] = {
 }
 
 
-def _check(data: object) -> dict[str, Any]:
+def _check(data: object) -> ProbeData:
     """``data`` if it has the shape the probe script promises, else ValueError."""
     if not isinstance(data, dict):
         raise ValueError("probe output is not a JSON object")
@@ -338,36 +360,20 @@ def _check(data: object) -> dict[str, Any]:
         value = data.get(key)
         if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
             raise ValueError(f"probe output: bad or missing {key!r}: {value!r}")
-    return data
+    return cast(ProbeData, data)  # the keys and types above were checked
 
 
-def _tail(text: bytes) -> str:
-    lines = [line for line in text.decode("utf-8", "replace").splitlines() if line.strip()]
-    return lines[-1].strip()[:300] if lines else ""
-
-
-def _run_probe(executable: str, script: str) -> dict[str, Any]:
-    env = {k: v for k, v in os.environ.items() if k not in SCRUBBED_ENV}
+def _run_probe(executable: str, script: str) -> ProbeData:
     _count_start()
     try:
-        proc = subprocess.run(
-            [executable, *PROBE_FLAGS, "-c", script],
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=PROBE_TIMEOUT,
-            cwd=os.path.abspath(os.sep),
-            env=env,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise _ProbeFailure(f"timed out after {PROBE_TIMEOUT:g} s") from exc
-    except OSError as exc:
-        raise _ProbeFailure(f"cannot run: {exc.strerror or exc}") from exc
-    lines = proc.stdout.decode("utf-8", "replace").splitlines()
+        proc = run.run_script(executable, script, timeout=PROBE_TIMEOUT, check=False)
+    except run.RunError as exc:
+        raise _ProbeFailure(exc.reason) from exc
+    lines = proc.text().splitlines()
     payload = next((ln for ln in reversed(lines) if ln.startswith(PROBE_MARKER)), None)
     if payload is None:
-        detail = _tail(proc.stderr) or _tail(proc.stdout) or "no output"
-        raise _ProbeFailure(f"not a Python interpreter (exit status {proc.returncode}): {detail}")
+        raise _ProbeFailure(f"not a Python interpreter (exit status {proc.returncode}): "
+                            f"{proc.error_tail()}")
     try:
         return _check(json.loads(payload[len(PROBE_MARKER) :]))
     except ValueError as exc:
@@ -408,9 +414,9 @@ def probe(
 ) -> tuple[list[ProbeResult], list[ProbeError]]:
     """Run the probe script in each executable, in parallel, with a cache.
 
-    Each executable is resolved with ``os.path.realpath`` and run as
-    ``REAL -E -s -S -c SOURCE`` (:func:`probe_source`), in ``/``, without PYTHONPATH,
-    PYTHONHOME and PYTHONSTARTUP, for at most :data:`PROBE_TIMEOUT` seconds, in a thread pool
+    Each executable is resolved with ``os.path.realpath`` and runs :func:`probe_source`
+    through :func:`coinstall.runtimes.run.run_script` (``REAL -E -s -S -B -c``, in ``/``,
+    without ``PYTHON*`` variables), for at most :data:`PROBE_TIMEOUT` seconds, in a thread pool
     of ``jobs`` workers (default: as many as ``ThreadPoolExecutor`` would use, capped by the
     work).  :func:`interpreters_started` counts the launches.
 
@@ -522,7 +528,7 @@ def runtime_id(
     return f"{implementation}-{xy}{abiflags.replace('m', '')}{vendor_suffix}"
 
 
-def runtime_from_probe(data: Mapping[str, Any], candidate: Candidate) -> Runtime:
+def runtime_from_probe(data: ProbeData, candidate: Candidate) -> Runtime:
     """A :class:`Runtime` from one probe answer (:attr:`ProbeResult.data`) and its candidate.
 
     Every field comes from the probe except ``executable`` (the candidate's real path),
@@ -559,8 +565,8 @@ def runtime_from_probe(data: Mapping[str, Any], candidate: Candidate) -> Runtime
         platlib=data["platlib"],
         stdlib=data["stdlib"],
         sys_path=tuple(data["sys_path"]),
-        stable_abi_missing=(None if data.get("stable_abi_missing") is None
-                            else frozenset(data["stable_abi_missing"])),
+        stable_abi_missing=(None if (missing := data.get("stable_abi_missing")) is None
+                            else frozenset(missing)),
         sources=("probe",),
     )
 

@@ -12,12 +12,40 @@ This module imports nothing else of coinstall's.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TypedDict
 
 #: pyc header sizes in bytes by layout.  Source: CPython ``Lib/importlib/_bootstrap_external.py``
 #: and PEP 552: magic + mtime (8, up to 3.2); + source size (12, magic 3210 to 3391);
 #: flags + 8 bytes of mtime/size or hash (16, magic 3392 and later, i.e. 3.7+).
 PYC_HEADER_SIZES = (8, 12, 16)
+
+
+class RuntimeJSON(TypedDict):
+    """A ``runtimes[]`` object of the JSON report (docs/json-format.md): :class:`Runtime`'s
+    fields of the same names, ``version`` as ``"X.Y"``, tuples as lists."""
+
+    id: str
+    implementation: str
+    version: str
+    full_version: str | None
+    implementation_version: str | None
+    abiflags: str
+    vendor: str
+    executable: str | None
+    magic: int | None
+    cache_tag: str | None
+    pyc_header_size: int
+    soabi: str | None
+    extension_suffixes: list[str]
+    multiarch: str | None
+    platform: str
+    machine: str | None
+    commands: list[str]
+    default: bool
+    purelib: str | None
+    platlib: str | None
+    stdlib: str | None
+    provides: list[str]
 
 
 def pyc_header_size(implementation: str, version: tuple[int, int], magic: int | None) -> int:
@@ -169,7 +197,7 @@ class Runtime:
         """A copy of this record under another id."""
         return replace(self, id=new_id)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> RuntimeJSON:
         """The record as the ``runtimes[]`` object of the JSON report (docs/json-format.md)."""
         return {
             "id": self.id,

@@ -2,15 +2,17 @@
 # ruff: noqa: UP004, UP031, E722
 """coinstall runtime probe: describe the interpreter that runs this file as ONE JSON object.
 
-Not imported by coinstall.  ``coinstall.runtimes.discovery`` runs it as::
+Not imported by coinstall.  ``coinstall.runtimes.discovery`` runs it through
+``coinstall.runtimes.run.run_script`` as::
 
-    INTERPRETER -E -s -S -c "<the source of this file>"
+    INTERPRETER -E -s -S -B -c "<a line that drops '' from sys.path><the source of this file>"
 
-with the working directory ``/`` and PYTHONPATH/PYTHONHOME/PYTHONSTARTUP removed from the
-environment.  ``-I`` is not used because CPython 2.7 and 3.0-3.3 reject it; ``-E -s -S`` exists
-on every CPython 2.7/3.x and PyPy, and the ``''`` entry that ``-c`` puts first on sys.path is
-removed before anything else is imported.  Running the file (``INTERPRETER -E -s -S
-probe_script.py``) works as well: the script's own directory is removed from sys.path then.
+with the working directory ``/`` and no PYTHON* variable in the environment.  ``-I`` is not
+used because CPython 2.7 and 3.0-3.3 reject it; ``-E -s -S -B`` exists on every CPython
+2.7/3.x and PyPy, and the ``''`` entry that ``-c`` puts first on sys.path is removed before
+anything else is imported (here too, for a run outside coinstall).  Running the file
+(``INTERPRETER -E -s -S probe_script.py``) works as well: the script's own directory is removed
+from sys.path then.
 
 The object is written on one stdout line after the marker ``@@coinstall-probe@@`` (whatever a
 ``.pth`` file might print cannot be mistaken for it).  On any exception the object still comes,

@@ -28,7 +28,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import subprocess
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -49,6 +48,7 @@ from coinstall.artifacts import ArtifactError
 from coinstall.check import check_artifact, matrix
 from coinstall.files.extension import WHEEL_ARCH_TRIPLET
 from coinstall.runtimes import catalogue as catalogue_mod
+from coinstall.runtimes import run
 from coinstall.runtimes.model import Runtime
 from coinstall.share import resolve as resolve_mod
 from coinstall.share.site import (
@@ -261,16 +261,20 @@ def compile_with(target: Target, pairs: Sequence[tuple[str, str]]) -> tuple[list
     path)``, the final path embedded as ``co_filename`` (``py_compile.compile(dfile=)``).
 
     Returns ``(pyc paths written, [(source, error)])``: a source that runtime cannot compile
-    is reported, not fatal (pip does the same).  Raises ShareError if the interpreter fails.
+    is reported, not fatal (pip does the same).  Run by :func:`coinstall.runtimes.run.
+    run_script` (no ``site``).  Raises ShareError if the interpreter fails.
     """
-    proc = subprocess.run([target.python, "-E", "-s", "-S", "-c", _COMPILE],
-                          input=json.dumps(list(pairs)), capture_output=True, text=True,
-                          timeout=RUN_TIMEOUT, check=False, cwd="/")
-    if proc.returncode != 0:
-        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        raise ShareError(f"{target.id}: bytecode compilation failed: {tail}")
-    data = json.loads(proc.stdout.strip().splitlines()[-1])
-    return [str(p) for p in data["written"]], [(str(a), str(b)) for a, b in data["failed"]]
+    try:
+        proc = run.run_script(target.python, _COMPILE, stdin=json.dumps(list(pairs)),
+                              timeout=RUN_TIMEOUT)
+        data = json.loads(proc.last_line())
+        return ([str(p) for p in data["written"]],
+                [(str(a), str(b)) for a, b in data["failed"]])
+    except run.RunError as exc:
+        raise ShareError(f"{target.id}: bytecode compilation failed: {exc.reason}") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ShareError(f"{target.id}: bytecode compilation failed: no answer ({exc})"
+                         ) from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -410,6 +414,11 @@ def install(directory: str, requirements: Sequence[str], constraint_files: Seque
     refused when a distribution staying in the site requires the project at a version that
     excludes the new one (:func:`excluded_by`).
 
+    Phases, under the site's lock: local wheels' acceptance, resolution (pip, per runtime),
+    what is new or replaced (:func:`_sort_picks`), exclusions by the distributions staying,
+    choice and download (:func:`_choose_all`), staging (:func:`_stage_all`), every runtime's
+    bytecode (:func:`_compile_all`), the moves (:func:`_plan_commit`), the commit.
+
     Raises:
         ShareError: not a shared site, lock timeout, pip failure, a distribution is installed
             at another version and ``upgrade`` is false, a staged path exists in the site
@@ -425,17 +434,7 @@ def install(directory: str, requirements: Sequence[str], constraint_files: Seque
         if not targets:
             raise ShareError(f"{site.dir}: no targets (run `coinstall share init`)")
         runtimes = [runtime_of(t.python) for t in targets]
-        reqs: list[str] = []
-        for r in requirements:
-            if r.endswith(".whl") and os.path.exists(r):
-                reasons = acceptance(r, runtimes, state.arch)
-                if reasons:
-                    wname, wver, _, _ = parse_wheel_filename(os.path.basename(r))
-                    result.refused.append(Refusal(str(wname), str(wver), os.path.basename(r),
-                                                  reasons))
-                reqs.append(os.path.abspath(r))
-            else:
-                reqs.append(r)
+        reqs = _local_wheels(requirements, runtimes, state.arch, result)
         if result.refused:
             return result
         # The work directory holds the pins file too: a killed process leaves nothing in
@@ -445,105 +444,173 @@ def install(directory: str, requirements: Sequence[str], constraint_files: Seque
         res = resolve_mod.resolve(targets, reqs, constraint_files, work, upgrade=upgrade)
         for n, v in sorted(res.pins.items()):
             result.notes.append(f"{n} pinned to {v}, the version every runtime can take")
-        dl = os.path.join(work, "download")
-        stage = os.path.join(work, "stage")
-        todo: dict[str, dict[str, resolve_mod.Pick]] = {}
-        replacing: dict[str, DistRecord] = {}
-        for name, by_target in sorted(res.picks.items()):
-            p0 = next(iter(by_target.values()))
-            have = state.dists.get(name)
-            if have is not None:
-                if have.version == p0.version:
-                    result.present.append(f"{have.name} {have.version}")
-                    continue
-                if not upgrade:
-                    raise ShareError(f"{have.name} {have.version} is installed and "
-                                     f"{p0.version} is wanted: pass --upgrade to replace it")
-                replacing[name] = have
-            todo[name] = by_target
+        todo, replacing = _sort_picks(res.picks, state, upgrade, result)
         if replacing:
-            new_versions = {n: next(iter(todo[n].values())).version for n in replacing}
-            for n, lines in excluded_by(site.dir, state, new_versions,
-                                        staying=set(state.dists) - set(todo)).items():
-                p0 = next(iter(todo[n].values()))
-                why: dict[str, str] = {}
-                for tid, line in lines:
-                    why[tid] = f"{why[tid]}; {line}" if tid in why else line
-                result.refused.append(Refusal(p0.display, p0.version, p0.filename, why,
-                                              excluded=True))
+            _refuse_excluded(site.dir, state, todo, replacing, result)
             if result.refused:
                 return result
         say(f"choosing and downloading wheels of {len(todo)} distributions")
-        chosen, refused = _choose_all(todo, targets, runtimes, state.arch, dl, result.notes)
+        chosen, refused = _choose_all(todo, targets, runtimes, state.arch,
+                                      os.path.join(work, "download"), result.notes)
         result.refused.extend(refused)
         if result.refused or not chosen:
             return result
-        # Stage every wheel.
-        records: list[DistRecord] = []
-        for path, by_target in chosen:
-            say(f"staging {os.path.basename(path)}")
-            written, skipped = stage_wheel(path, stage)
-            _, ver, _, _ = parse_wheel_filename(os.path.basename(path))
-            p0 = next(iter(by_target.values()))
-            records.append(DistRecord(name=p0.display, version=str(ver),
-                                      wheel=os.path.basename(path),
-                                      files=sorted(set(written)), skipped=skipped,
-                                      needed_by=sorted(by_target)))
-        # Each runtime compiles the staged sources itself.
-        pairs = [(os.path.join(stage, f), os.path.join(site.dir, f))
-                 for d in records for f in d.files if f.endswith(".py")]
-        say(f"compiling {len(pairs)} sources with {len(targets)} runtimes")
-        with ThreadPoolExecutor(max_workers=min(4, len(targets))) as pool:
-            compiled = list(pool.map(lambda t: compile_with(t, pairs), targets))
-        src_owner = {f: i for i, d in enumerate(records) for f in d.files}
-        for t, (pycs, failed) in zip(targets, compiled, strict=True):
-            if failed:
-                result.compile_failures[t.id] = [
-                    (os.path.relpath(s, stage), e) for s, e in failed]
-            for pyc in pycs:
-                rel = os.path.relpath(pyc, stage)
-                src = _source_of(rel)
-                owner = src_owner.get(src) if src else None
-                if owner is not None:
-                    records[owner].bytecode.setdefault(t.id, []).append(rel)
+        stage = os.path.join(work, "stage")
+        records = _stage_all(chosen, stage, say)
+        _compile_all(targets, records, stage, site.dir, result, say)
         _pause("staged")
-        # What a replacement takes away (moved to the trash first, in the same transaction).
-        old_owned: set[str] = set()
-        for have in replacing.values():
-            old_owned |= owned_paths(site.dir, have)
-        tops = plan_removal(site.dir, old_owned)
-
-        def gone(rel: str) -> bool:
-            return any(rel == t or rel.startswith(t + "/") for t in tops)
-
-        # Never overwrite: every staged file must be new to the site (or be going away).
-        owners = state.owners()
-        clashes = []
-        for d in records:
-            for rel in d.all_paths():
-                if os.path.lexists(os.path.join(site.dir, rel)) and not gone(rel):
-                    who = owners.get(rel)
-                    clashes.append(f"{rel} ({'owned by ' + who if who else 'not recorded'})")
-        if clashes:
-            raise ShareError(f"{len(clashes)} file(s) of the new set exist in the site, not "
-                             f"overwritten: {', '.join(clashes[:5])}"
-                             f"{' ...' if len(clashes) > 5 else ''}")
-        trash = os.path.join(work, "trash")
-        moves = [(os.path.join(site.dir, t), os.path.join(trash, t)) for t in tops]
-        moves += [(os.path.join(stage, rel), os.path.join(site.dir, rel))
-                  for rel in _plan_moves(stage, site.dir, "", gone)]
-        new_state = State(state.dir, state.arch, state.targets, dict(state.dists), state.txn)
-        for n in replacing:
-            del new_state.dists[n]
-        for d in records:
-            key = canonicalize_name(d.name)
-            if key in replacing:
-                result.upgraded.append((d.name, replacing[key].version, d.version))
-            new_state.dists[key] = d
+        moves, new_state = _plan_commit(site.dir, state, records, replacing, work, stage,
+                                        result)
         say(f"moving {len(moves)} entries into place")
         site.commit(txn, moves, new_state)
         result.installed = records
     return result
+
+
+def _local_wheels(requirements: Sequence[str], runtimes: Sequence[Runtime], arch: str | None,
+                  result: InstallResult) -> list[str]:
+    """The requirements for pip: wheel files given by path made absolute, after their
+    :func:`acceptance` (a refusal goes to ``result.refused``); other strings as given."""
+    reqs: list[str] = []
+    for r in requirements:
+        if r.endswith(".whl") and os.path.exists(r):
+            reasons = acceptance(r, runtimes, arch)
+            if reasons:
+                wname, wver, _, _ = parse_wheel_filename(os.path.basename(r))
+                result.refused.append(Refusal(str(wname), str(wver), os.path.basename(r),
+                                              reasons))
+            reqs.append(os.path.abspath(r))
+        else:
+            reqs.append(r)
+    return reqs
+
+
+def _sort_picks(picks: dict[str, dict[str, resolve_mod.Pick]], state: State, upgrade: bool,
+                result: InstallResult) -> tuple[dict[str, dict[str, resolve_mod.Pick]],
+                                                dict[str, DistRecord]]:
+    """``(to install, installed records they replace)`` of pip's ``picks`` (canonical name ->
+    target id -> pick); those already in the site at the picked version go to
+    ``result.present``.
+
+    Raises:
+        ShareError: one is installed at another version and ``upgrade`` is false.
+    """
+    todo: dict[str, dict[str, resolve_mod.Pick]] = {}
+    replacing: dict[str, DistRecord] = {}
+    for name, by_target in sorted(picks.items()):
+        p0 = next(iter(by_target.values()))
+        have = state.dists.get(name)
+        if have is not None:
+            if have.version == p0.version:
+                result.present.append(f"{have.name} {have.version}")
+                continue
+            if not upgrade:
+                raise ShareError(f"{have.name} {have.version} is installed and "
+                                 f"{p0.version} is wanted: pass --upgrade to replace it")
+            replacing[name] = have
+        todo[name] = by_target
+    return todo, replacing
+
+
+def _refuse_excluded(site_dir: str, state: State, todo: dict[str, dict[str, resolve_mod.Pick]],
+                     replacing: dict[str, DistRecord], result: InstallResult) -> None:
+    """Refuse (``excluded``, in ``result.refused``) every replacement a distribution staying
+    in the site excludes (:func:`excluded_by`)."""
+    new_versions = {n: next(iter(todo[n].values())).version for n in replacing}
+    for n, lines in excluded_by(site_dir, state, new_versions,
+                                staying=set(state.dists) - set(todo)).items():
+        p0 = next(iter(todo[n].values()))
+        why: dict[str, str] = {}
+        for tid, line in lines:
+            why[tid] = f"{why[tid]}; {line}" if tid in why else line
+        result.refused.append(Refusal(p0.display, p0.version, p0.filename, why,
+                                      excluded=True))
+
+
+def _stage_all(chosen: Sequence[tuple[str, dict[str, resolve_mod.Pick]]], stage: str,
+               say: Callable[[str], None]) -> list[DistRecord]:
+    """Stage every chosen wheel (:func:`stage_wheel`) into ``stage``; one record each, with
+    no bytecode yet."""
+    records: list[DistRecord] = []
+    for path, by_target in chosen:
+        say(f"staging {os.path.basename(path)}")
+        written, skipped = stage_wheel(path, stage)
+        _, ver, _, _ = parse_wheel_filename(os.path.basename(path))
+        p0 = next(iter(by_target.values()))
+        records.append(DistRecord(name=p0.display, version=str(ver),
+                                  wheel=os.path.basename(path),
+                                  files=sorted(set(written)), skipped=skipped,
+                                  needed_by=sorted(by_target)))
+    return records
+
+
+def _compile_all(targets: Sequence[Target], records: list[DistRecord], stage: str,
+                 site_dir: str, result: InstallResult, say: Callable[[str], None]) -> None:
+    """Each runtime compiles the staged sources itself (:func:`compile_with`, four at a
+    time); the pycs go to their distribution's ``bytecode[target id]``, sources a runtime
+    cannot compile to ``result.compile_failures``."""
+    pairs = [(os.path.join(stage, f), os.path.join(site_dir, f))
+             for d in records for f in d.files if f.endswith(".py")]
+    say(f"compiling {len(pairs)} sources with {len(targets)} runtimes")
+    with ThreadPoolExecutor(max_workers=min(4, len(targets))) as pool:
+        compiled = list(pool.map(lambda t: compile_with(t, pairs), targets))
+    src_owner = {f: i for i, d in enumerate(records) for f in d.files}
+    for t, (pycs, failed) in zip(targets, compiled, strict=True):
+        if failed:
+            result.compile_failures[t.id] = [
+                (os.path.relpath(s, stage), e) for s, e in failed]
+        for pyc in pycs:
+            rel = os.path.relpath(pyc, stage)
+            src = _source_of(rel)
+            owner = src_owner.get(src) if src else None
+            if owner is not None:
+                records[owner].bytecode.setdefault(t.id, []).append(rel)
+
+
+def _plan_commit(site_dir: str, state: State, records: list[DistRecord],
+                 replacing: dict[str, DistRecord], work: str, stage: str,
+                 result: InstallResult) -> tuple[list[tuple[str, str]], State]:
+    """The renames of the transaction (what a replacement takes away to the work directory's
+    trash first, then the staged entries into the site) and the new state; replacements go
+    to ``result.upgraded``.
+
+    Raises:
+        ShareError: a staged path exists in the site and is not going away (never
+            overwritten; names its owner).
+    """
+    old_owned: set[str] = set()
+    for have in replacing.values():
+        old_owned |= owned_paths(site_dir, have)
+    tops = plan_removal(site_dir, old_owned)
+
+    def gone(rel: str) -> bool:
+        return any(rel == t or rel.startswith(t + "/") for t in tops)
+
+    # Never overwrite: every staged file must be new to the site (or be going away).
+    owners = state.owners()
+    clashes = []
+    for d in records:
+        for rel in d.all_paths():
+            if os.path.lexists(os.path.join(site_dir, rel)) and not gone(rel):
+                who = owners.get(rel)
+                clashes.append(f"{rel} ({'owned by ' + who if who else 'not recorded'})")
+    if clashes:
+        raise ShareError(f"{len(clashes)} file(s) of the new set exist in the site, not "
+                         f"overwritten: {', '.join(clashes[:5])}"
+                         f"{' ...' if len(clashes) > 5 else ''}")
+    trash = os.path.join(work, "trash")
+    moves = [(os.path.join(site_dir, t), os.path.join(trash, t)) for t in tops]
+    moves += [(os.path.join(stage, rel), os.path.join(site_dir, rel))
+              for rel in _plan_moves(stage, site_dir, "", gone)]
+    new_state = State(state.dir, state.arch, state.targets, dict(state.dists), state.txn)
+    for n in replacing:
+        del new_state.dists[n]
+    for d in records:
+        key = canonicalize_name(d.name)
+        if key in replacing:
+            result.upgraded.append((d.name, replacing[key].version, d.version))
+        new_state.dists[key] = d
+    return moves, new_state
 
 
 def _source_of(pyc_rel: str) -> str | None:
@@ -740,15 +807,16 @@ class VerifyResult:
 
 
 def _import_with(target: Target, modules: Sequence[str], site_dir: str) -> dict[str, Cell]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    proc = subprocess.run([target.python, "-c", _IMPORT], input=json.dumps(list(modules)),
-                          capture_output=True, text=True, timeout=RUN_TIMEOUT, check=False,
-                          cwd="/", env=env)
-    if proc.returncode != 0 or not proc.stdout.strip():
-        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        return {m: Cell(False, f"interpreter failed: {tail}", False) for m in modules}
-    data = json.loads(proc.stdout.strip().splitlines()[-1])
+    """Import ``modules`` the way the runtime does for its users (``site`` and the user's
+    site-packages on, :func:`coinstall.runtimes.run.run_script`: no bytecode written)."""
+    try:
+        proc = run.run_script(target.python, _IMPORT, stdin=json.dumps(list(modules)),
+                              timeout=RUN_TIMEOUT, site=True, user_site=True)
+        data = json.loads(proc.last_line())
+    except run.RunError as exc:
+        return {m: Cell(False, f"interpreter failed: {exc.reason}", False) for m in modules}
+    except ValueError:
+        return {m: Cell(False, "interpreter failed: no answer", False) for m in modules}
     prefix = os.path.realpath(site_dir) + os.sep
     return {m: Cell(bool(ok), str(origin),
                     bool(ok) and os.path.realpath(str(origin)).startswith(prefix))

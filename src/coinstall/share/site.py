@@ -34,7 +34,6 @@ import json
 import os
 import shutil
 import stat
-import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -43,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from coinstall.atomic import write_atomic
-from coinstall.runtimes import discovery
+from coinstall.runtimes import discovery, run
 from coinstall.runtimes.model import Runtime
 
 STATE_DIR = ".coinstall-share"
@@ -265,21 +264,20 @@ def hook_name(directory: str) -> str:
 
 def query_python(python: str) -> dict[str, Any]:
     """Ask interpreter ``python`` (as given, not resolved: a venv stays a venv) for its
-    ``purelib`` site directory, ``sys.path`` (with ``site`` processing, ``-E``), prefixes and
-    PEP 508 ``markers`` environment.
+    ``purelib`` site directory, ``sys.path`` (with ``site`` processing and the user's site,
+    :func:`coinstall.runtimes.run.run_script`), prefixes and PEP 508 ``markers`` environment.
 
     Raises:
         ShareError: it cannot be run or does not answer.
     """
     try:
-        proc = subprocess.run([python, "-E", "-c", _SITE_QUERY], capture_output=True,
-                              text=True, timeout=QUERY_TIMEOUT, check=False, cwd="/")
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise ShareError(f"{python}: cannot run: {exc}") from None
-    if proc.returncode != 0:
-        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        raise ShareError(f"{python}: exited {proc.returncode}: {tail}")
-    data: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+        proc = run.run_script(python, _SITE_QUERY, timeout=QUERY_TIMEOUT, site=True,
+                              user_site=True, safe_path=False)  # sys.path as users see it
+        data: dict[str, Any] = json.loads(proc.last_line())
+    except run.RunError as exc:
+        raise ShareError(str(exc)) from None
+    except ValueError as exc:
+        raise ShareError(f"{python}: no answer: {exc}") from None
     return data
 
 

@@ -35,12 +35,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import jinja2
 
+from coinstall.runtimes import run
 from coinstall.runtimes.catalogue import HOST_TRIPLET, Catalogue
 from coinstall.runtimes.stack import Stack
 
@@ -128,18 +128,20 @@ def catalogue_facts(version: tuple[int, int], catalogue: Catalogue,
 
 
 def probe_facts(version: tuple[int, int], interpreter: str) -> VersionFacts:
-    """The facts of one version asked from a real interpreter (run as ``-E -s -c``, 30 s at
-    most), the way Fedora's ``macros.python3`` asks ``%__python3`` at build time.
+    """The facts of one version asked from a real interpreter (:func:`coinstall.runtimes.run.
+    run_script` with ``site`` imported, 30 s at most), the way Fedora's ``macros.python3`` asks
+    ``%__python3`` at build time.
 
     Raises:
         MacrosError: it does not run, or it is not Python ``version``.
     """
     v = f"{version[0]}.{version[1]}"
     try:
-        out = subprocess.run([interpreter, "-E", "-s", "-c", _PROBE], capture_output=True,
-                             timeout=30, check=True, text=True).stdout
-        data = json.loads(out)
-    except (OSError, subprocess.SubprocessError, ValueError) as exc:
+        data = json.loads(run.run_script(interpreter, _PROBE, timeout=30, site=True).text())
+    except run.RunError as exc:
+        raise MacrosError(f"{interpreter}: cannot ask it for its layout ({exc.reason})"
+                          ) from None
+    except ValueError as exc:
         raise MacrosError(f"{interpreter}: cannot ask it for its layout ({exc})") from None
     if data.get("version") != v:
         raise MacrosError(f"{interpreter} is Python {data.get('version')}, not {v}")

@@ -1114,11 +1114,11 @@ def unresolved(result: PortResult, path: str, target: str, files: Any,
     Raises:
         SpecError: the ported text does not read (a bug of the port).
     """
-    from coinstall.config import Config
+    from coinstall.config import Config, ProfileName
     from coinstall.spec.lint import lint_doc
     from coinstall.spec.read import read, structure
 
-    profile = {"suse": "opensuse"}.get(target, "epel")
+    profile: ProfileName = "opensuse" if target == "suse" else "epel"
     style = {"suse": "suse", "alt": "alt"}.get(target, "epel")
     doc = read(path, files.path(style), text=result.text,
                structured=structure(path, result.text))

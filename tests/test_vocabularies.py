@@ -1,0 +1,66 @@
+"""Vocabularies as types (issue 21 item 6): each is one ``Literal`` declared once, its tuple
+of values derived from it, and strict mypy rejects a misspelt value where one is compared."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import get_args
+
+from coinstall import config
+from coinstall.files import location, verdict
+from coinstall.fix import model
+from coinstall.report import FORMATS, OutputFormat
+from coinstall.rules import SCOPES, RuleScope
+from coinstall.rules.profiles import PROFILES
+
+ROOT = Path(__file__).resolve().parent.parent
+SRC = ROOT / "src" / "coinstall"
+
+
+def test_values_come_from_the_literal() -> None:
+    assert verdict.KINDS == get_args(verdict.FileKind) == (
+        "bytecode", "extension", "script", "source", "pth", "metadata", "other")
+    assert config.SEVERITIES == get_args(config.Severity) == ("error", "warning", "info")
+    assert SCOPES == get_args(RuleScope) == ("artifact", "set", "spec")
+    assert get_args(model.FixOp) == model.OPS
+    assert get_args(OutputFormat) == FORMATS
+    assert get_args(location.ScopeKind) == ("any", "versioned", "shared")
+    # every profile the rules know has a name of the vocabulary, and the other way round
+    assert set(PROFILES) == set(config.PROFILE_NAMES)
+
+
+def test_each_vocabulary_is_written_once() -> None:
+    """No second hand-written copy of a vocabulary's values left in src/."""
+    patterns = {
+        "severities": r"\"error\",\s*\"warning\",\s*\"info\"",
+        "profiles": r"\"fedora\",\s*\"epel\",\s*\"opensuse\",\s*\"debian\",\s*\"wheel\"",
+        "fix ops": r"\"write\",\s*\"create\",\s*\"(rename|symlink)\",\s*\"(rename|symlink)\"",
+    }
+    found: dict[str, list[str]] = {k: [] for k in patterns}
+    for path in SRC.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        for name, pat in patterns.items():
+            found[name] += [str(path.relative_to(SRC))] * len(re.findall(pat, text))
+    assert found == {"severities": ["config.py"], "profiles": ["config.py"],
+                     "fix ops": ["fix/model.py"]}
+
+
+def test_strict_mypy_rejects_a_misspelt_value(tmp_path: Path) -> None:
+    snippet = tmp_path / "typo.py"
+    snippet.write_text(
+        "from coinstall.files.verdict import FileRecord\n"
+        "from coinstall.fix.model import Edit\n"
+        "from coinstall.rules import Finding\n\n\n"
+        "def f(r: FileRecord, e: Edit, x: Finding) -> bool:\n"
+        "    return r.kind == 'extention' or e.op == 'delete' or x.severity == 'fatal'\n")
+    env = {**os.environ, "MYPYPATH": str(ROOT / "src")}
+    proc = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-error-summary",
+                           str(snippet)], capture_output=True, text=True, cwd=ROOT, env=env,
+                          timeout=600, check=False)
+    errors = [ln for ln in proc.stdout.splitlines() if "[comparison-overlap]" in ln]
+    assert len(errors) == 3, proc.stdout + proc.stderr
+    assert "'extention'" in errors[0] and "'delete'" in errors[1] and "'fatal'" in errors[2]
