@@ -265,14 +265,15 @@ def run_runtimes(targets: Sequence[str], runtimes: Sequence[Runtime],
     order (:func:`~coinstall.runtimes.platforms.runtimes_for_wheel`).  Decided from the file
     names alone, before anything is read, so a streamed report (``--jobs``, JSON Lines) can
     write it first and say the same as the serial run."""
-    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
-
     run_rts = list(runtimes)
     ids = {rt.id for rt in run_rts}
     for t in targets:
         base = os.path.basename(t)
         if not base.endswith(".whl"):
             continue
+        # packaging.utils imports packaging.tags (subprocess, logging, sysconfig): wheels only
+        from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
         try:
             tags = parse_wheel_filename(base)[3]
         except InvalidWheelFilename:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import posixpath
 import re
-import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
@@ -358,6 +357,8 @@ def _source_hashes(exe: str | None, jobs: list[tuple[int, bytes]]) -> list[bytes
         import _imp  # CPython's own; importlib.util.source_hash calls it with its own magic
 
         return [_imp.source_hash(k, d) for k, d in jobs]
+    import subprocess  # only for another runtime's hashes: most runs never start one
+
     try:
         done = subprocess.run([exe, "-I", "-S", "-c", _HASH_SCRIPT], check=True,
                               capture_output=True, timeout=60,
