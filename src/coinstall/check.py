@@ -14,10 +14,18 @@ from coinstall.artifacts import ArtifactError, ArtifactInfo, open_artifact
 from coinstall.artifacts.base import Member, exc_line
 from coinstall.config import Config
 from coinstall.files.extension import DEB_ARCH_TRIPLET, RPM_ARCH_TRIPLET, WHEEL_ARCH_TRIPLET
-from coinstall.files.verdict import FileRecord, Judgement, classify, judge, wants_content
+from coinstall.files.verdict import (
+    FileRecord,
+    Judgement,
+    classify,
+    judge,
+    wants_content,
+    wants_content_for_kind,
+)
 from coinstall.rules import (
     ArtifactContext,
     Finding,
+    heads_only,
     run_rules,
     run_set_rules,
     wanted_contents,
@@ -156,7 +164,10 @@ def check_artifact(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
     (:attr:`~coinstall.rules.Rule.digests`).
 
     With ``verdicts=False`` the per-file, per-runtime verdicts (the matrix) are not computed:
-    no rule reads them, and ``coinstall fix`` needs only the findings.
+    no rule reads them, and ``coinstall fix`` needs only the findings.  If moreover every rule
+    of ``config`` reads only file heads (:func:`~coinstall.rules.heads_only`: ``fix --select``
+    of the shebang rules), no file is read whole but an untagged extension name (its kind
+    needs its init symbol) and no ELF or metadata is parsed.
 
     Raises:
         ArtifactError: the artifact cannot be opened, its payload is corrupt, or it goes past
@@ -173,8 +184,11 @@ def check_artifact(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
     root = os.path.abspath(path) if info.format == "tree" else None
     records: list[FileRecord] = []
     links: list[Member] = []
+    cfg = config or Config()
+    analyse = verdicts or not heads_only(cfg)
+    want = wants_content if analyse else wants_content_for_kind
     # only what may be compared across artifacts is hashed (a .deb only if Multi-Arch: same)
-    for m in reader.members(wants_content, digests and compares_content(info)):
+    for m in reader.members(want, digests and compares_content(info)):
         if m.type in ("symlink", "hardlink"):
             links.append(m)
             continue
@@ -182,10 +196,9 @@ def check_artifact(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
             continue
         rec = classify(path=m.path, fmt=info.format, head=m.head, content=m.content,
                        size=m.size, mode=m.mode, mtime=m.mtime, catalogue=catalogue, root=root,
-                       spool=m.spool)
+                       spool=m.spool, analyse=analyse)
         rec.sha256 = m.sha256
         records.append(rec)
-    cfg = config or Config()
     wanted = wanted_contents(records, cfg)
     contents = _read_members(path, wanted) if wanted else {}
     judgement = judge(records, runtimes) if verdicts else Judgement()
