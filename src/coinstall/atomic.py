@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from collections.abc import Iterator
 from typing import IO, Literal, overload
 
@@ -75,6 +74,8 @@ def atomic_open(path: str | os.PathLike[str], mode: Literal["w", "wb"] = "w", *,
 @contextlib.contextmanager
 def _atomic_open(path: str, mode: str, perms: int | None,
                  keep_perms: bool) -> Iterator[IO[str] | IO[bytes]]:
+    import tempfile  # random, shutil, bz2, lzma: only a run that writes pays for them
+
     d = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=d)
     try:

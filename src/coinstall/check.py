@@ -21,11 +21,13 @@ from coinstall.files.verdict import (
     classify,
     judge,
     wants_content,
+    wants_content_for_kind,
 )
 from coinstall.rules import (
     ArtifactContext,
     Finding,
     FindingJSON,
+    heads_only,
     run_rules,
     run_set_rules,
     wanted_contents,
@@ -189,7 +191,10 @@ def check_artifact(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
     (:attr:`~coinstall.rules.Rule.digests`).
 
     With ``verdicts=False`` the per-file, per-runtime verdicts (the matrix) are not computed:
-    no rule reads them, and ``coinstall fix`` needs only the findings.
+    no rule reads them, and ``coinstall fix`` needs only the findings.  If moreover every rule
+    of ``config`` reads only file heads (:func:`~coinstall.rules.heads_only`: ``fix --select``
+    of the shebang rules), no file is read whole but an untagged extension name (its kind
+    needs its init symbol) and no ELF or metadata is parsed.
 
     Raises:
         ArtifactError: the artifact cannot be opened, its payload is corrupt, or it goes past
@@ -206,8 +211,11 @@ def check_artifact(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
     root = os.path.abspath(path) if info.format == "tree" else None
     records: list[FileRecord] = []
     links: list[Member] = []
+    cfg = config or Config()
+    analyse = verdicts or not heads_only(cfg)
+    want = wants_content if analyse else wants_content_for_kind
     # only what may be compared across artifacts is hashed (a .deb only if Multi-Arch: same)
-    for m in reader.members(wants_content, digests and compares_content(info)):
+    for m in reader.members(want, digests and compares_content(info)):
         if m.type in ("symlink", "hardlink"):
             links.append(m)
             continue
@@ -215,10 +223,9 @@ def check_artifact(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
             continue
         rec = classify(path=m.path, fmt=info.format, head=m.head, content=m.content,
                        size=m.size, mode=m.mode, mtime=m.mtime, catalogue=catalogue, root=root,
-                       spool=m.spool)
+                       spool=m.spool, analyse=analyse)
         rec.sha256 = m.sha256
         records.append(rec)
-    cfg = config or Config()
     wanted = wanted_contents(records, cfg)
     contents = _read_members(path, wanted) if wanted else {}
     judgement = judge(records, runtimes) if verdicts else Judgement()
@@ -298,14 +305,15 @@ def run_runtimes(targets: Sequence[str], runtimes: Sequence[Runtime],
     order (:func:`~coinstall.runtimes.platforms.runtimes_for_wheel`).  Decided from the file
     names alone, before anything is read, so a streamed report (``--jobs``, JSON Lines) can
     write it first and say the same as the serial run."""
-    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
-
     run_rts = list(runtimes)
     ids = {rt.id for rt in run_rts}
     for t in targets:
         base = os.path.basename(t)
         if not base.endswith(".whl"):
             continue
+        # packaging.utils imports packaging.tags (subprocess, logging, sysconfig): wheels only
+        from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
         try:
             tags = parse_wheel_filename(base)[3]
         except InvalidWheelFilename:

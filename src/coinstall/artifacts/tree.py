@@ -37,8 +37,10 @@ class TreeReader:
 
         for dirpath, dirnames, filenames in os.walk(self.root, onerror=onerror):
             dirnames.sort()
-            rel_dir = os.path.relpath(dirpath, self.root)
-            rel_dir = "" if rel_dir == "." else rel_dir.replace(os.sep, "/") + "/"
+            # os.walk joins below self.root (absolute, normalised): the tail is the relative path
+            # (os.path.relpath's answer, without its two abspath calls per directory)
+            rel_dir = dirpath[len(self.root):].lstrip(os.sep)
+            rel_dir = rel_dir.replace(os.sep, "/") + "/" if rel_dir else ""
             for d in list(dirnames):
                 full = os.path.join(dirpath, d)
                 if os.path.islink(full):
@@ -52,7 +54,7 @@ class TreeReader:
                 rel = rel_dir + f
                 try:
                     st = os.lstat(full)
-                    if os.path.islink(full):
+                    if stat.S_ISLNK(st.st_mode):  # the lstat's answer: no second lstat
                         yield Member(path=rel, type="symlink", mode=st.st_mode & 0o7777, size=0,
                                      mtime=int(st.st_mtime), link_target=os.readlink(full))
                         continue

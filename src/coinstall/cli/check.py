@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
@@ -24,6 +25,13 @@ from coinstall.rules import REGISTRY, all_rules
 from coinstall.rules.profiles import PROFILES
 from coinstall.runtimes import catalogue as catalogue_mod
 from coinstall.runtimes.inventory import combine
+
+if TYPE_CHECKING:
+    from coinstall.check import CheckResult
+    from coinstall.config import Config
+    from coinstall.machine import MachineView
+    from coinstall.runtimes.catalogue import Catalogue
+    from coinstall.runtimes.model import Runtime
 
 
 @main.command("check")
@@ -111,24 +119,44 @@ def check_cmd(targets: tuple[str, ...], fmt: str, summary: bool, profile: str | 
             paths, cfg, all_rts, cat, fmt=fmt, summary=summary, verbose=verbose, jobs=jobs,
             scheduler=scheduler, repo=repo, mirror=mirror, select_packages=select_packages,
             timeout=timeout, use_cache=not no_cache))
+    result = _check_paths(paths, all_rts, cat, cfg)
+    # No target: the machine view (coinstall.machine) instead of a matrix per directory.
+    view = None if targets else _machine_view(result, installed)
+    stack = str(cfg.stack) if cfg.stack.known else None
+    _render(result, view, fmt=fmt, summary=summary, verbose=verbose, stack=stack)
+    if fmt == "text":
+        _print_errors(result)
+    sys.exit(result.exit_status)
+
+
+def _check_paths(paths: list[str], runtimes: list[Runtime], cat: Catalogue,
+                 cfg: Config) -> CheckResult:
+    """The one-by-one engine over ``paths``; a path that does not exist is its error."""
     missing = [t for t in paths if not os.path.exists(t)]
-    result = check([t for t in paths if t not in missing], all_rts, cat, cfg)
+    result = check([t for t in paths if t not in missing], runtimes, cat, cfg)
     for t in missing:
         result.errors.append(TargetError(t, "no such file or directory"))
-    stack = str(cfg.stack) if cfg.stack.known else None
-    # No target: the machine view (coinstall.machine) instead of a matrix per directory.
-    view = None
-    if not targets:
-        from coinstall import machine as machine_mod
+    return result
 
-        view = machine_mod.machine_view(result, installed)
-    # each renderer is imported only when chosen (rich is not needed for JSON or SARIF)
+
+def _machine_view(result: CheckResult, installed: list[Runtime]) -> MachineView:
+    from coinstall import machine as machine_mod
+
+    return machine_mod.machine_view(result, installed)
+
+
+def _render(result: CheckResult, view: MachineView | None, *, fmt: str, summary: bool,
+            verbose: bool, stack: str | None) -> None:
+    """Write the report on stdout: each renderer is imported only when chosen (rich is not
+    needed for JSON or SARIF)."""
     if fmt == "json":
         from coinstall.report import json as json_report
 
         if view is None:
             json_report.dump(result, sys.stdout, stack)
         else:
+            from coinstall import machine as machine_mod
+
             doc = json_report.to_json(result, stack)
             doc["machine"] = machine_mod.to_json(view)
             json_report.dump_doc(doc, sys.stdout)
@@ -148,13 +176,17 @@ def check_cmd(targets: tuple[str, ...], fmt: str, summary: bool, profile: str | 
         from coinstall.report import text as text_report
 
         text_report.render(result, stdout(), verbose=verbose)
-    if fmt == "text" and result.errors:
-        from coinstall.report.escape import printable
 
-        err = stderr()
-        for e in result.errors:
-            err.print(f"coinstall: {printable(e.path)}: {printable(e.message)}", markup=False)
-    sys.exit(result.exit_status)
+
+def _print_errors(result: CheckResult) -> None:
+    """One line on stderr per target that could not be read (the text format's errors)."""
+    if not result.errors:
+        return
+    from coinstall.report.escape import printable
+
+    err = stderr()
+    for e in result.errors:
+        err.print(f"coinstall: {printable(e.path)}: {printable(e.message)}", markup=False)
 
 
 @main.command("rules")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import os
 import re
-import shutil
 from dataclasses import dataclass
 
 from coinstall.runtimes.model import Runtime
@@ -93,6 +92,8 @@ def parse_shebang(head: bytes) -> Shebang | None:
 @functools.cache
 def _resolve(shebang_interpreter: str, command: str, env: bool) -> str | None:
     """The real path the shebang starts on this machine (looked up, never run), or None."""
+    import shutil  # bz2, lzma, fnmatch: only a /usr/bin/env shebang needs which()
+
     path = shutil.which(command) if env else shebang_interpreter
     if path and os.path.isfile(path):
         return os.path.realpath(path)

@@ -112,6 +112,14 @@ def wants_content(path: str, size: int) -> bool:
     return path.endswith(".egg-info") and size < 1 << 20
 
 
+def wants_content_for_kind(path: str, size: int) -> bool:
+    """What classification needs whole to tell each file's kind and nothing more: an untagged
+    extension name (``_yaml.so``), a module only if its init symbol is in it
+    (:func:`_looks_like_extension`).  ``want_content`` of a run that analyses no file
+    (``classify(analyse=False)``)."""
+    return ext.is_extension_name(path) and not _TAGGED.search(path[path.rfind("/") + 1:])
+
+
 def _import_path(path: str, fmt: str) -> tuple[str, str | None]:
     """(import path, wheel data key) of a member."""
     if fmt != "wheel":
@@ -154,7 +162,7 @@ def _looks_like_extension(name: str, content: bytes | IO[bytes] | None) -> bool:
 def classify(
     *, path: str, fmt: str, head: bytes, content: bytes | None, size: int, mode: int | None,
     mtime: int | None, catalogue: Catalogue, root: str | None = None,
-    spool: IO[bytes] | None = None,
+    spool: IO[bytes] | None = None, analyse: bool = True,
 ) -> FileRecord:
     """Classify one regular file.
 
@@ -164,6 +172,9 @@ def classify(
         spool: instead of ``content``, a temporary file holding it, for a member above the
             ``content-mb`` limit (:attr:`coinstall.artifacts.base.Member.spool`);
         size, mode, mtime: from the archive; root: the tree's absolute directory for ``tree``.
+        analyse: False to leave out the object-file and metadata analysis (``elf``,
+            ``binary``, ``elf_problem``, ``requires_python``), for rules that read only heads
+            (:attr:`coinstall.rules.Rule.heads_only`); the kind is the same either way.
     """
     ipath, data_key = _import_path(path, fmt)
     abs_path = posixpath.join(root, path) if root is not None else None
@@ -193,6 +204,8 @@ def classify(
         # and for a CPython version-tagged ELF name, whose imports must exist in the runtime
         # the tag names (issue 18: a cp312 module renamed .cpython-311-... fails on 3.11 with
         # an undefined symbol).  Only ELF: the export tables are Linux interpreters'.
+        if not analyse:
+            return rec
         untagged_or_abi3 = not _TAGGED.search(name) or ".abi3" in name
         try:
             rec.elf = ext.read_elf(whole if whole is not None else head,
@@ -218,7 +231,7 @@ def classify(
             parent.endswith(".egg-info") and name == "PKG-INFO") or (
             name.endswith(".egg-info") and "/" not in ipath[len(scope.root):]):
         rec.kind = "metadata"
-        if content is not None:
+        if content is not None and analyse:
             from packaging.metadata import parse_email  # email.*: only for metadata files
 
             raw, _ = parse_email(content)

@@ -159,6 +159,12 @@ class Rule:
         record_fields: the :class:`~coinstall.files.verdict.FileRecord` fields the rule reads
             besides :data:`IDENTITY_FIELDS` (``scope == "set"``): an archive run keeps only
             those in its compact per-artifact indexes, the others keep their defaults.
+        heads_only: True when the rule reads of each file only what its path, mode and first
+            bytes give (``kind``, ``scope``, ``shebang``, ``pyc_header``) and the artifact's
+            header, never the object-file or metadata analysis (``elf``, ``binary``,
+            ``elf_problem``, ``requires_python``): a run whose rules all say so and that
+            needs no verdicts (``coinstall fix --select shebang-env``) reads no file whole
+            and parses no ELF (:func:`heads_only`).
     """
 
     name: str
@@ -178,6 +184,7 @@ class Rule:
     digests: bool = False
     pairwise: bool = False
     record_fields: tuple[str, ...] = ()
+    heads_only: bool = False
 
     @property
     def fixable(self) -> bool:
@@ -242,11 +249,12 @@ def rule(
     scope: RuleScope = "artifact", fixer: str = "",
     contents: Callable[[Sequence[FileRecord]], set[str]] | None = None,
     digests: bool = False, pairwise: bool = False, record_fields: tuple[str, ...] = (),
+    heads_only: bool = False,
 ) -> Callable[[Callable[[Rule, Any], Iterable[Any]]], Rule]:
     """Register a rule: decorate ``def check(rule, ctx) -> Iterable[Finding]`` (or, with
     ``scope="set"``, ``def check(rule, ctxs) -> Iterable[tuple[ArtifactContext, Finding]]``).
-    ``fixer="module:function"`` declares a repair; ``contents``, ``digests``, ``pairwise`` and
-    ``record_fields`` what the rule needs read and kept (:class:`Rule`).
+    ``fixer="module:function"`` declares a repair; ``contents``, ``digests``, ``pairwise``,
+    ``record_fields`` and ``heads_only`` what the rule needs read and kept (:class:`Rule`).
 
     Raises:
         RuleError: an inconsistent declaration (a check that ``python -O`` keeps).
@@ -262,7 +270,7 @@ def rule(
 
         area = fn.__module__.rsplit(".", 1)[-1]
         r = Rule(name, severity, summary, why, example, fix, source, peers, bound, profiles,
-                 area, scope, fixer, contents, digests, pairwise, record_fields)
+                 area, scope, fixer, contents, digests, pairwise, record_fields, heads_only)
         holder.append(r)
         REGISTRY[name] = r
         return r
@@ -362,6 +370,13 @@ def wanted_contents(records: Sequence[FileRecord], config: Config | None = None)
         if r.contents is not None:
             out |= r.contents(records)
     return out
+
+
+def heads_only(config: Config | None = None) -> bool:
+    """True when every artifact and set rule a run with ``config`` runs declares
+    :attr:`Rule.heads_only` (a ``--select`` of shebang rules): the engine may then classify
+    files from their heads alone.  False for no configuration (every rule runs)."""
+    return all(r.heads_only for r in _enabled(config) if r.scope != "spec")
 
 
 def kept_record_fields() -> tuple[str, ...]:

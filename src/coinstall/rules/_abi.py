@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.tags import parse_tag
 
 from coinstall.files.extension import (
     DEB_ARCH_TRIPLET,
@@ -62,6 +61,9 @@ def wheel_tags(ctx: ArtifactContext) -> list[tuple[str, str, str]]:
     for text in (ctx.info.fields.get("Tag") or "").split(","):
         text = text.strip()
         if text:
+            # packaging.tags imports subprocess, logging and sysconfig: only a wheel pays
+            from packaging.tags import parse_tag
+
             out += [(t.interpreter, t.abi, t.platform) for t in parse_tag(text)]
     return out
 

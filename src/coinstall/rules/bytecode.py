@@ -21,7 +21,6 @@ from dataclasses import replace
 
 from coinstall.files.verdict import FileRecord
 from coinstall.rules import ArtifactContext, Finding, Rule, rule
-from coinstall.runtimes import run
 from coinstall.runtimes.model import Runtime
 
 _SYSTEM = ("fedora", "epel", "opensuse", "debian")
@@ -358,6 +357,8 @@ def _source_hashes(exe: str | None, jobs: list[tuple[int, bytes]]) -> list[bytes
         import _imp  # CPython's own; importlib.util.source_hash calls it with its own magic
 
         return [_imp.source_hash(k, d) for k, d in jobs]
+    from coinstall.runtimes import run  # another runtime's hashes: most runs start none
+
     try:
         done = run.run_script(exe, _HASH_SCRIPT, timeout=60,
                               stdin=json.dumps([[k, d.hex()] for k, d in jobs]))

@@ -6,8 +6,6 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterator
 
-from packaging.tags import parse_tag
-
 from coinstall.files.extension import ext_name
 from coinstall.rules import ArtifactContext, Finding, Rule, _abi, rule
 
@@ -70,6 +68,8 @@ def _wheel_tag_problems(ctx: ArtifactContext) -> Iterator[tuple[str | None, str]
     tag_text = ctx.info.fields.get("Tag", "")
     inner = ctx.info.fields.get("WHEEL-Tag")
     if inner is not None:
+        from packaging.tags import parse_tag  # a wheel's check only (see _abi.wheel_tags)
+
         inner_set = {str(t) for s in inner.split(",") if s.strip()
                      for t in parse_tag(s.strip())}
         outer_set = {"-".join(t) for t in tags}

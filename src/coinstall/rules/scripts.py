@@ -27,6 +27,7 @@ from coinstall.rules._relations import alternative_stack, relations, stack_of
            "3.4 (interpreter location)",
     peers=("lintian:script-uses-unversioned-python-in-shebang", "taskotron:unversioned_shebangs"),
     fixer="shebang:fix",
+    heads_only=True,
 )
 def shebang_unversioned(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
     for r in ctx.records:
@@ -66,6 +67,7 @@ def runnable(ctx: ArtifactContext) -> Iterator[tuple[FileRecord, Shebang]]:
            "env-script-interpreter",
     peers=("rpmlint:env-script-interpreter",),
     fixer="shebang:fix",
+    heads_only=True,
 )
 def shebang_env(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
     """Scripts as :func:`coinstall.files.verdict.classify` finds them (files with a Python
@@ -105,6 +107,7 @@ def _own_major(ctx: ArtifactContext) -> tuple[str, int] | None:
     peers=(),
     profiles=("fedora", "epel", "opensuse", "debian"),
     fixer="shebang:fix",
+    heads_only=True,
 )
 def shebang_implementation_mismatch(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
     """The package's stack is what its files, ``python(abi)`` requires and name agree on
@@ -192,6 +195,7 @@ def _satisfied(ctx: ArtifactContext, impl: str, version: str) -> bool:
            "rpm's script.req dependency generator",
     peers=("lintian:python3-script-but-no-python3-dep",),
     profiles=("fedora", "epel", "opensuse", "debian"),
+    heads_only=True,
 )
 def shebang_interpreter_not_required(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
     """Executable scripts with a versioned Python shebang (unversioned ones are
@@ -264,6 +268,7 @@ def build_path(path: str) -> str | None:
            "(shebangs)",
     peers=("rpmlint:wrong-script-interpreter",),
     fixer="shebang:fix",
+    heads_only=True,
 )
 def shebang_build_path(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
     """Scripts and executable modules (:func:`runnable`) whose shebang runs an interpreter
@@ -302,6 +307,7 @@ def shebang_build_path(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
            "'\\t' are stripped); execve(2)",
     peers=("lintian:script-with-crlf-line-terminators",),
     fixer="shebang:fix",
+    heads_only=True,
 )
 def shebang_carriage_return(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
     """Runnable files (:func:`runnable`) whose Python shebang line ends in ``\\r``; a wheel's

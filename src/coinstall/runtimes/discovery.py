@@ -34,7 +34,6 @@ from pathlib import Path
 from typing import Any, NotRequired, TypedDict, cast
 
 from coinstall.atomic import atomic_open
-from coinstall.runtimes import run
 from coinstall.runtimes.catalogue import cpython_id, pypy_id
 from coinstall.runtimes.model import Runtime, pyc_header_size
 
@@ -364,6 +363,8 @@ def _check(data: object) -> ProbeData:
 
 
 def _run_probe(executable: str, script: str) -> ProbeData:
+    from coinstall.runtimes import run  # only a probe starts a process: a warm cache starts none
+
     _count_start()
     try:
         proc = run.run_script(executable, script, timeout=PROBE_TIMEOUT, check=False)

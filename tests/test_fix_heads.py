@@ -1,0 +1,115 @@
+"""A fix that selects only shebang rules reads only what they need (issue 22 item 4).
+
+The shebang rules declare ``heads_only`` (coinstall.rules.Rule): they read each file's path,
+mode and first bytes.  A ``fix --select`` of them must then parse no ELF and no metadata and
+read no file whole but an untagged extension name (whose kind needs its init symbol), and
+still find and fix exactly what the full analysis finds.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from coinstall.check import check_target
+from coinstall.config import Config
+from coinstall.files import extension
+from coinstall.fix.engine import fix_target
+from coinstall.fix.model import FixOptions
+from coinstall.rules import REGISTRY, all_rules, heads_only
+from coinstall.runtimes import catalogue as catalogue_mod
+from coinstall.runtimes.inventory import combine
+from coinstall.runtimes.stack import Stack
+
+SHEBANG_RULES = {"shebang-env", "shebang-unversioned", "shebang-implementation-mismatch"}
+#: a real CPython 3.11 extension module (pyenv's build; tests/conftest.py's interpreters)
+JSON_SO = Path.home() / ".pyenv/versions/3.11.7/lib/python3.11/lib-dynload" \
+    / "_json.cpython-311-x86_64-linux-gnu.so"
+
+
+def _config(select: set[str] | None) -> Config:
+    cfg = Config()
+    cfg.profile = "debian"
+    cfg.stack = Stack.parse("default=3.11")
+    if select is not None:
+        cfg.select = frozenset(select)
+    return cfg
+
+
+def _root(tmp: Path) -> Path:
+    root = tmp / "root"
+    site = root / "usr/lib/python3/dist-packages/pkg"
+    site.mkdir(parents=True)
+    (site / "__init__.py").write_text("")
+    shutil.copy(JSON_SO, site / "_json.cpython-311-x86_64-linux-gnu.so")
+    shutil.copy(JSON_SO, site / "_json.so")  # untagged: a module only by its PyInit__json
+    info = root / "usr/lib/python3/dist-packages/pkg-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: pkg\nVersion: 1.0\n"
+                                   "Requires-Python: >=3.8\n")
+    bin_dir = root / "usr/bin"
+    bin_dir.mkdir(parents=True)
+    script = bin_dir / "pkg-tool"
+    script.write_text("#!/usr/bin/env python3\nimport pkg\nprint('ok')\n")
+    script.chmod(0o755)
+    return root
+
+
+def test_shebang_rules_declare_heads_only() -> None:
+    all_rules()
+    assert all(REGISTRY[n].heads_only for n in SHEBANG_RULES)
+    assert heads_only(_config(SHEBANG_RULES))
+    # any rule that reads more (extension names read the ELF) turns it off; so does no --select
+    assert not heads_only(_config(SHEBANG_RULES | {"extension-untagged"}))
+    assert not heads_only(_config(None))
+
+
+def test_shebang_only_run_parses_no_elf(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert JSON_SO.exists(), "scripts/interpreters.sh installs pyenv's 3.11.7"
+    root = _root(tmp_path)
+    cat = catalogue_mod.load()
+    rts = combine([], cat)
+    # the full analysis, as check runs it: ELF read, metadata parsed
+    full = check_target(str(root), rts, cat, _config(SHEBANG_RULES))
+    assert not isinstance(full, str) and hasattr(full, "records")
+    by_path = {r.path: r for r in full.records}
+    so = "usr/lib/python3/dist-packages/pkg/_json.cpython-311-x86_64-linux-gnu.so"
+    untagged = "usr/lib/python3/dist-packages/pkg/_json.so"
+    meta = "usr/lib/python3/dist-packages/pkg-1.0.dist-info/METADATA"
+    assert by_path[so].elf is not None
+    assert by_path[meta].requires_python_text == ">=3.8"
+
+    def no_elf(*_a: object, **_k: object) -> None:
+        raise AssertionError("a shebang-only run parsed an ELF")
+
+    monkeypatch.setattr(extension, "read_elf", no_elf)
+    heads = check_target(str(root), rts, cat, _config(SHEBANG_RULES), verdicts=False)
+    assert hasattr(heads, "records")
+    hp = {r.path: r for r in heads.records}
+    # the kinds are the same (the untagged module was read for its init symbol) ...
+    assert {p: r.kind for p, r in hp.items()} == {p: r.kind for p, r in by_path.items()}
+    assert hp[untagged].kind == "extension"
+    # ... the analysis is not there, and the findings are the full run's
+    assert hp[so].elf is None and hp[meta].requires_python_text is None
+    assert heads.findings == full.findings
+    assert [f.rule for f in heads.findings] == ["shebang-env"]
+    # the fix itself (same tripwire): the env shebang is rewritten
+    result = fix_target(str(root), rts, cat, _config(SHEBANG_RULES), FixOptions(), [])
+    assert [f.rule for f in result.fixed] == ["shebang-env"]
+    first = (root / "usr/bin/pkg-tool").read_text().splitlines()[0]
+    assert first == "#!/usr/bin/python3"
+
+
+def test_shebang_only_fix_from_the_command_line(tmp_path: Path) -> None:
+    root = _root(tmp_path)
+    exe = os.path.join(os.path.dirname(sys.executable), "coinstall")
+    done = subprocess.run([exe, "fix", "--select", ",".join(sorted(SHEBANG_RULES)),
+                           "--stack", "default=3.11", "--profile", "debian", "--no-installed",
+                           str(root)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert (root / "usr/bin/pkg-tool").read_text().startswith("#!/usr/bin/python3\n")
