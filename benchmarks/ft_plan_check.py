@@ -102,7 +102,7 @@ def truth(paths: list[str]) -> dict[str, Any]:
                 debug.append(p)
         elif ABI3.search(p):
             abi3.append(p)
-        elif p.endswith(".so") and PYDIR.match(p):
+        elif p.endswith(".so") and PYDIR.search(p):
             untagged.append(p)
         elif OWN_DIR_PY.match(p):
             own.append(p)
