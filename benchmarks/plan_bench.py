@@ -255,9 +255,17 @@ def main() -> int:
         for k, v in res.items():
             rw = f"{v['wall'] / ref['wall']:.2f}x" if ref else "-"
             rc = f"{v['cpu'] / ref['cpu']:.2f}x" if ref else "-"
+            if k.startswith("ratio-"):
+                continue
             print(f"{k:28} {v['wall']:8.3f} {v['cpu']:7.3f} {v['maxrss_kib'] / 1024:9.1f}"
                   f"  {rw:>8} {rc:>8}")
         print(f"plan add 3.14t classes: {ft_classes}")
+        for mode in ("cold-xz", "warm-xz"):  # issue 20: the same order of time as a GIL plan
+            a, b = res[f"coinstall-3.14t-{mode}"], res[f"coinstall-{mode}"]
+            res[f"ratio-3.14t-{mode}"] = {"wall": a["wall"] / b["wall"],
+                                          "cpu": a["cpu"] / b["cpu"]}
+            print(f"plan add 3.14t / plan add 3.12, {mode}: wall {a['wall'] / b['wall']:.2f}x,"
+                  f" cpu {a['cpu'] / b['cpu']:.2f}x")
         d, o = res["parse-deb822"]["inner"], res["parse-own"]["inner"]
         print(f"parser: deb822 {d:.2f} s vs own {o:.2f} s on {res['parse-own']['paragraphs']}"
               f" paragraphs: own is {d / o:.1f}x faster")

@@ -309,3 +309,86 @@ def test_debian_pure_module_in_a_versioned_directory(tmp_path: Path) -> None:
     assert "in a GIL runtime's own directory" in old["reasons"][0]
     assert (_src(data, "python3-shared")["class"], _src(data, "python3-shared")["status"]) \
         == ("pure", "no-action")
+
+
+def test_tagged_module_outside_python_directories(tmp_path: Path,
+                                                  corpus_wheels: dict[str, Path]) -> None:
+    """A module whose name carries a GIL build's SOABI is version-specific wherever it lies:
+    a program can put a private directory (/usr/lib/<triplet>/<pkg>/) on sys.path, and its
+    name still loads on that build only (PEP 3149).  An untagged ``.so`` there is a shared
+    library, not a module.  Found by benchmarks/ft_plan_check.py on the bookworm archive."""
+    import zipfile
+
+    with zipfile.ZipFile(corpus_wheels["pyyaml-cp313"]) as zf:
+        so = zf.read(next(n for n in zf.namelist() if n.endswith(".so")))
+    debs = tmp_path / "debs"
+    debs.mkdir()
+    for name, rel in (("python3-private", "usr/lib/x86_64-linux-gnu/private/"
+                                          "_yaml.cpython-313-x86_64-linux-gnu.so"),
+                      ("python3-plainlib", "usr/lib/x86_64-linux-gnu/private/libyaml.so")):
+        root = tmp_path / name
+        (root / "DEBIAN").mkdir(parents=True)
+        (root / "DEBIAN" / "control").write_text(
+            f"Package: {name}\nVersion: 1.0\nArchitecture: amd64\n"
+            "Maintainer: t <t@example.org>\nDepends: python3 (>= 3~)\nDescription: test\n test\n")
+        (root / rel).parent.mkdir(parents=True)
+        (root / rel).write_bytes(so)
+        (root / "usr/lib/python3/dist-packages").mkdir(parents=True)
+        (root / "usr/lib/python3/dist-packages" / f"{name[8:]}.py").write_text("x = 1\n")
+        subprocess.run(["dpkg-deb", "--root-owner-group", "-b", str(root),
+                        str(debs / f"{name}.deb")], check=True, capture_output=True)
+    rc, data, err = _plan_cli("3.14t", "--repo", str(debs))
+    assert rc == 0, err
+    private = _src(data, "python3-private")
+    assert (private["class"], private["status"]) == ("version-specific", "rebuild")
+    assert any("_yaml.cpython-313-x86_64-linux-gnu.so" in r for r in private["reasons"]), \
+        private["reasons"]
+    assert _src(data, "python3-plainlib")["class"] == "pure"
+
+
+def test_linked_and_debug_modules(tmp_path: Path, corpus_debs: dict[str, Path]) -> None:
+    """Found by benchmarks/ft_plan_check.py on the bookworm archive.  An untagged module that
+    is a symbolic link (bookworm's python3-meep: ``_meep.so -> _meep.so.30.0.0``) is judged by
+    its target's symbols when the target is in the package; a link out of the package
+    (python3-xgboost, python3-lldb-13, python3-bumps) stays open and says so (it said "no
+    artifact read" before).  A debug build's module (python3-gdbm-dbg's
+    ``_gdbm.cpython-311d-….so``) is version-specific by its own name, not by relations."""
+    subprocess.run(["dpkg-deb", "-x", str(corpus_debs["python3-yaml"]), str(tmp_path / "x")],
+                   check=True)
+    so = next((tmp_path / "x").rglob("_yaml.cpython-311-x86_64-linux-gnu.so")).read_bytes()
+    debs = tmp_path / "debs"
+    debs.mkdir()
+    site = "usr/lib/python3/dist-packages"
+    layouts: dict[str, list[tuple[str, bytes | str]]] = {
+        "python3-inlink": [(f"{site}/m/_m.so.1.0.0", so), (f"{site}/m/_m.so", "_m.so.1.0.0")],
+        "python3-outlink": [(f"{site}/o/_o.so", "../../../../lib/x86_64-linux-gnu/libo.so.0")],
+        "python3-dbgmod": [("usr/lib/python3.11/lib-dynload/_d.cpython-311d-x86_64-linux-gnu"
+                            ".so", so)],
+    }
+    for name, files in layouts.items():
+        root = tmp_path / name
+        (root / "DEBIAN").mkdir(parents=True)
+        (root / "DEBIAN" / "control").write_text(
+            f"Package: {name}\nVersion: 1.0\nArchitecture: amd64\n"
+            "Maintainer: t <t@example.org>\nDepends: python3 (>= 3~)\nDescription: test\n test\n")
+        for rel, content in files:
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, bytes):
+                (root / rel).write_bytes(content)
+            else:
+                (root / rel).symlink_to(content)
+        subprocess.run(["dpkg-deb", "--root-owner-group", "-b", str(root),
+                        str(debs / f"{name}.deb")], check=True, capture_output=True)
+    rc, data, err = _plan_cli("3.14t", "--repo", str(debs))
+    assert rc == 0, err
+    inlink = _src(data, "python3-inlink")
+    assert (inlink["class"], inlink["status"]) == ("version-specific", "rebuild")
+    assert any("_m.so: untagged module: built for a GIL-enabled CPython (imports _Py_Dealloc"
+               in r for r in inlink["reasons"]), inlink["reasons"]
+    out = _src(data, "python3-outlink")
+    assert (out["class"], out["status"]) == ("untagged", "cannot-tell")
+    assert any("a link to /usr/lib/x86_64-linux-gnu/libo.so.0, which is not in this package"
+               in r for r in out["reasons"]), out["reasons"]
+    dbg = _src(data, "python3-dbgmod")
+    assert dbg["class"] == "version-specific"
+    assert any("_d.cpython-311d-x86_64-linux-gnu.so" in r for r in dbg["reasons"]), dbg["reasons"]

@@ -94,6 +94,10 @@ class SharedTree:
     usable: dict[str, tuple[int, int]]
     missing: dict[str, dict[str, int]]
     example: dict[str, tuple[str, str]]
+    #: runtime id -> every extension module of the tree it cannot load, ``(file, why not)``,
+    #: sorted: what a free-threaded build beside its GIL twin (a shared ``dist-packages``)
+    #: cannot import there (abi3 modules, GIL builds' ``cpython-3XY`` modules), and the reverse.
+    cannot_load: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -224,7 +228,12 @@ def machine_view(result: CheckResult, installed: Sequence[Runtime]) -> MachineVi
                     if rt.id not in ok:
                         example[rt.id] = (posixpath.join(tree, p), a.judgement.reasons[p][rt.id])
                         break
-            view.shared.append(SharedTree(tree, usable, missing, example))
+            cannot = {rt.id: tuple((posixpath.join(tree, p), a.judgement.reasons[p][rt.id])
+                                   for p in sorted(judged)
+                                   if kinds[p] == "extension" and rt.id not in judged[p])
+                      for rt in owners}
+            view.shared.append(SharedTree(tree, usable, missing, example,
+                                          {k: v for k, v in cannot.items() if v}))
         for r in a.records:
             # site.addsitedir reads the .pth files at the top of a site directory only.
             if owners and r.path.endswith(".pth") and "/" not in r.path:
@@ -254,7 +263,9 @@ def to_json(view: MachineView) -> dict[str, Any]:
                     "usable": {k: {"usable": u, "total": t} for k, (u, t) in s.usable.items()},
                     "missing": s.missing,
                     "example": {k: {"path": p, "reason": why}
-                                for k, (p, why) in s.example.items()}}
+                                for k, (p, why) in s.example.items()},
+                    "cannot_load": {k: [{"path": p, "reason": why} for p, why in v]
+                                    for k, v in s.cannot_load.items()}}
                    for s in view.shared],
         "pth_hooks": [{"pth": h.pth, "line": h.line, "added": h.added,
                        "runtimes": list(h.runtimes), "belongs_to": list(h.belongs_to)}

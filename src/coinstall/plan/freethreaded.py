@@ -30,6 +30,7 @@ Build order, bootstrap groups and statuses reuse :mod:`coinstall.plan.engine`.
 from __future__ import annotations
 
 import os
+import posixpath
 import re
 from collections import defaultdict
 from collections.abc import Callable
@@ -104,40 +105,59 @@ def ft_runtime(catalogue: Catalogue, v: Version) -> Runtime | None:
     return None
 
 
+def _judge(whole: Any, rt: Runtime) -> str | None:
+    """The verdict of one untagged module's bytes for ``rt`` (None: loads)."""
+    try:
+        elf = read_elf(whole, symbols=True)
+    except ValueError as e:
+        return CannotTell(f"unreadable ELF ({e})")
+    if elf is None:
+        return CannotTell("not an ELF object")
+    if not elf.python_imports:
+        return CannotTell("imports no Python symbol: nothing tells its build")
+    return untagged_mismatch(elf, rt)
+
+
 def _untagged_verdicts(rec: BinaryRecord, paths: list[str], rt: Runtime
                        ) -> dict[str, str | None]:
     """``path -> reason`` (None: loads) for untagged modules, from the artifact's bytes.
 
     Only when ``rec`` was read from an artifact; a path whose bytes cannot be read gets a
-    :class:`CannotTell`.  Never raises (any failure is the module's open verdict)."""
+    :class:`CannotTell`.  A module that is a symbolic (or hard) link is judged by its target
+    when the target is in the same artifact (a second pass over it); a target outside it
+    (another package's library) leaves the verdict open, saying so.  Never raises (any
+    failure is the module's open verdict)."""
     from coinstall.artifacts import open_artifact
 
     out: dict[str, str | None] = {p: CannotTell("no artifact read: an index lists names, not "
                                                 "symbols") for p in paths}
     if not (rec.origin.endswith(_ARTIFACT) and os.path.isfile(rec.origin)):
         return out
-    want = {p.lstrip("/") for p in paths}
+    want = {p.lstrip("/"): p for p in paths}
+    links: dict[str, list[str]] = defaultdict(list)  # target (archive path) -> modules
     try:
-        reader = open_artifact(rec.origin)
-        for m in reader.members(lambda p, s: p.lstrip("/") in want):
-            key = next((p for p in paths if p.lstrip("/") == m.path.lstrip("/")), None)
+        for m in open_artifact(rec.origin).members(lambda p, s: p.lstrip("/") in want):
+            key = want.get(m.path.lstrip("/"))
             if key is None:
                 continue
+            if m.type in ("symlink", "hardlink") and m.link_target:
+                t = m.link_target
+                target = (posixpath.normpath(posixpath.join(posixpath.dirname(
+                    m.path.lstrip("/")), t)) if m.type == "symlink" and not t.startswith("/")
+                    else posixpath.normpath(t.lstrip("/").removeprefix("./")))
+                links[target].append(key)
+                out[key] = CannotTell(f"a link to /{target}, which is not in this package: "
+                                      "the file it points to decides")
+                continue
             whole = m.content if m.content is not None else m.spool
-            if whole is None:
-                continue
-            try:
-                elf = read_elf(whole, symbols=True)
-            except ValueError as e:
-                out[key] = CannotTell(f"unreadable ELF ({e})")
-                continue
-            if elf is None:
-                out[key] = CannotTell("not an ELF object")
-                continue
-            if not elf.python_imports:
-                out[key] = CannotTell("imports no Python symbol: nothing tells its build")
-                continue
-            out[key] = untagged_mismatch(elf, rt)
+            if whole is not None:
+                out[key] = _judge(whole, rt)
+        if links:
+            for m in open_artifact(rec.origin).members(lambda p, s: p.lstrip("/") in links):
+                for key in links.get(m.path.lstrip("/"), []):
+                    whole = m.content if m.content is not None else m.spool
+                    if m.type == "file" and whole is not None:
+                        out[key] = _judge(whole, rt)
     except Exception as e:  # one artifact's failure leaves its verdicts open
         for p in paths:
             if isinstance(out[p], CannotTell):
@@ -159,22 +179,27 @@ def binary_class(ev: BinaryEvidence, rt: Runtime) -> tuple[str, list[str]]:
         own_dir: list[str] = []  # Debian: .py in a GIL version's own directory
         pure = False
         for path in rec.files:
-            if "python" not in path:
+            n = ext_name(path) if _SO.search(path) else None
+            # A tagged name is a module wherever it lies (a private directory a program puts
+            # on sys.path: /usr/lib/<triplet>/<pkg>/x.cpython-311-<triplet>.so); an untagged
+            # one is a module only in a Python directory.
+            tagged_name = n is not None and n.kind in ("soabi", "abi3", "abi3t")
+            if "python" not in path and not tagged_name:
                 continue
             sc = scope_of(path.lstrip("/"))
-            if sc.implementation not in ("cpython", None) or (sc.kind == "any" and not sc.site):
+            if sc.implementation not in ("cpython", None) or (
+                    sc.kind == "any" and not sc.site and not tagged_name):
                 continue
             if sc.kind == "versioned" and sc.free_threaded and sc.version == v:
                 ready.append(path)
                 continue
             if _SO.search(path):
-                n = ext_name(path)
                 if n is None:
                     continue
                 if n.kind == "soabi" and n.implementation == "cpython":
                     if "t" in n.flags and n.version == v:
                         ready.append(path)
-                    elif "d" not in n.flags:
+                    else:  # a debug build's (cpython-311d) too: version-specific
                         tagged.append(path)
                 elif n.kind == "abi3":
                     abi3.append(path)

@@ -3,6 +3,7 @@ table, then only the sections that have something to say."""
 
 from __future__ import annotations
 
+import posixpath
 from collections import Counter
 
 from rich.console import Console
@@ -48,6 +49,11 @@ def render_machine(view: MachineView, result: CheckResult, console: Console) -> 
                     why = f"; cannot use {kinds} files (first: {path}: {reason})"
                 console.print(f"    {rid}: uses {n}/{total} files{why}", highlight=False,
                               soft_wrap=True)
+                mods = s.cannot_load.get(rid, ())
+                if mods:
+                    shown = [f"{posixpath.relpath(p, s.path)} ({why})" for p, why in mods]
+                    console.print(f"      cannot load {count(len(mods), 'extension module')}: "
+                                  f"{_some(shown)}", highlight=False, soft_wrap=True)
     if view.pth_hooks:
         said = True
         console.print("\n[bold].pth files that put another runtime's directory on the path[/]")

@@ -68,7 +68,9 @@ class Candidate:
 
     Attributes:
         executable: its real path (``os.path.realpath``); of hard links to one file, the
-            smallest real path.
+            smallest real path.  A virtual environment's interpreter (:func:`venv_of`) keeps
+            its path in the environment (its directory resolved, not the file): resolved, it
+            would be the base interpreter, which knows nothing of the environment.
         commands: the sorted basenames under which it was seen (``python3``, ``python3.11``).
         default: True when :data:`DEFAULT_COMMAND` resolves to the same file.
     """
@@ -162,6 +164,32 @@ def _is_binary(path: str) -> bool:
         return False
 
 
+#: PEP 405: a virtual environment is marked by ``pyvenv.cfg`` beside its interpreter or one
+#: directory up (CPython ``Lib/site.py`` ``venv()``; ``Modules/getpath.py``).
+VENV_CONFIG = "pyvenv.cfg"
+
+
+def venv_of(path: str) -> str | None:
+    """The virtual environment ``path`` (an interpreter, not resolved) starts, or None.
+
+    The interpreter's own directory, or the one above it, holds ``pyvenv.cfg`` (PEP 405;
+    CPython ``Lib/site.py`` ``venv()`` looks in these two places, in this order, from
+    ``sys.executable``, the path the interpreter was started by).  Returns the environment
+    directory's real path (the directory of ``pyvenv.cfg``'s parent level: ``site.py``'s
+    ``site_prefix``).  Raises nothing."""
+    exe_dir = os.path.realpath(os.path.dirname(os.path.abspath(path)))
+    for d in (exe_dir, os.path.dirname(exe_dir)):
+        if os.path.isfile(os.path.join(d, VENV_CONFIG)):
+            return os.path.dirname(exe_dir)
+    return None
+
+
+def _venv_path(path: str) -> str:
+    """An environment's interpreter path: its directory resolved, its name kept."""
+    return os.path.join(os.path.realpath(os.path.dirname(os.path.abspath(path))),
+                        os.path.basename(path))
+
+
 def _search_dirs(environ: Mapping[str, str]) -> list[str]:
     dirs = [d for d in environ.get("PATH", os.defpath).split(os.pathsep) if d]
     dirs += ["/usr/bin", "/usr/local/bin"]
@@ -207,6 +235,7 @@ def find_candidates(
 
     def add(path: str, explicit: bool) -> None:
         real = os.path.realpath(path)
+        venv = venv_of(path)
         try:
             st = os.stat(real)
         except OSError:
@@ -220,6 +249,8 @@ def find_candidates(
         ):
             return
         key = (st.st_dev, st.st_ino)
+        if venv is not None:  # one environment: not its base, not another environment
+            key, real = ("venv", venv, *key), _venv_path(path)
         reals, names = found.setdefault(key, (set(), set()))
         reals.add(real)
         names.add(os.path.basename(path))
@@ -415,9 +446,12 @@ def probe(
 ) -> tuple[list[ProbeResult], list[ProbeError]]:
     """Run the probe script in each executable, in parallel, with a cache.
 
-    Each executable is resolved with ``os.path.realpath`` and runs :func:`probe_source`
-    through :func:`coinstall.runtimes.run.run_script` (``REAL -E -s -S -B -c``, in ``/``,
-    without ``PYTHON*`` variables), for at most :data:`PROBE_TIMEOUT` seconds, in a thread pool
+    Each executable is resolved with ``os.path.realpath`` (a virtual environment's
+    interpreter, :func:`venv_of`, only its directory: the file resolved would be the base
+    interpreter; its ``pyvenv.cfg`` is then part of the cache key) and runs
+    :func:`probe_source` through :func:`coinstall.runtimes.run.run_script` (``REAL -E -s -S
+    -B -c``, in ``/``, without ``PYTHON*`` variables), for at most :data:`PROBE_TIMEOUT`
+    seconds, in a thread pool
     of ``jobs`` workers (default: as many as ``ThreadPoolExecutor`` would use, capped by the
     work).  :func:`interpreters_started` counts the launches.
 
@@ -450,13 +484,18 @@ def probe(
     for index, exe in enumerate(executables):
         given = os.fspath(exe)
         requested.append(given)
-        real = os.path.realpath(given)
+        venv = venv_of(given)
+        real = os.path.realpath(given) if venv is None else _venv_path(given)
         try:
             st = os.stat(real)
+            key = [st.st_mtime_ns, st.st_size, st.st_ino, st.st_dev]
+            if venv is not None:  # the environment's pyvenv.cfg is part of the answer
+                cfgs = [os.path.join(d, VENV_CONFIG) for d in (os.path.dirname(real), venv)]
+                cfg = os.stat(next((c for c in cfgs if os.path.isfile(c)), cfgs[1]))
+                key += [cfg.st_mtime_ns, cfg.st_size, cfg.st_ino]
         except OSError as exc:
             answers[index] = ProbeError(given, f"cannot stat {real}: {exc.strerror or exc}")
             continue
-        key = [st.st_mtime_ns, st.st_size, st.st_ino, st.st_dev]
         entry = cache.get(real)
         if isinstance(entry, dict) and entry.get("key") == key:
             try:

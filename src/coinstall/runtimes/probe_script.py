@@ -125,7 +125,47 @@ def _extension_suffixes():
         return [s[0] for s in imp.get_suffixes() if s[2] == imp.C_EXTENSION]
 
 
-def _site(pre_site_path):
+def _venv():
+    """PEP 405 as CPython's site.venv() applies it, without site's .pth processing (that would
+    run their import lines): when pyvenv.cfg is beside sys.executable or one directory up,
+    sys.prefix and sys.exec_prefix become the environment.  Returns the prefixes whose site
+    directories are on the path (the environment's, then the base's when
+    include-system-site-packages is true), or None outside an environment."""
+    import os
+
+    exe = sys.executable
+    # PEP 405 is 3.3's; 2.7's site.getsitepackages() takes no prefixes.
+    if not exe or sys.version_info < (3, 3):
+        return None
+    exe_dir = os.path.dirname(os.path.abspath(exe))
+    site_prefix = os.path.dirname(exe_dir)
+    conf = None
+    for d in (exe_dir, site_prefix):
+        if os.path.isfile(os.path.join(d, "pyvenv.cfg")):
+            conf = os.path.join(d, "pyvenv.cfg")
+            break
+    if conf is None:
+        return None
+    system = False
+    try:
+        f = open(conf, "rb")
+        try:
+            lines = f.read(1 << 16).decode("utf-8", "replace").splitlines()
+        finally:
+            f.close()
+    except Exception:
+        lines = []
+    for line in lines:
+        if "=" in line:
+            key, _, value = line.partition("=")
+            if key.strip().lower() == "include-system-site-packages":
+                system = value.strip().lower() == "true"
+    base = [sys.prefix, sys.exec_prefix] if system else []
+    sys.prefix = sys.exec_prefix = site_prefix
+    return [site_prefix] + [p for p in base if p != site_prefix]
+
+
+def _site(pre_site_path, prefixes=None):
     """(site.getsitepackages(), sys.path as site.py would leave it, without user site and
     without the entries of .pth files)."""
     import os
@@ -136,7 +176,7 @@ def _site(pre_site_path):
         try:
             import site
 
-            dirs = list(site.getsitepackages())
+            dirs = list(site.getsitepackages(prefixes) if prefixes else site.getsitepackages())
         except Exception:
             dirs = []
     finally:
@@ -177,6 +217,7 @@ def _probe():
     name = impl.name if impl is not None else platform.python_implementation().lower()
     version = tuple(sys.version_info[:2])
     pypy = getattr(sys, "pypy_version_info", None)
+    prefixes = _venv()  # before sysconfig is read: its paths follow sys.prefix
     get_var, paths = _config()
     suffixes = _extension_suffixes()
 
@@ -188,7 +229,7 @@ def _probe():
 
     multiarch = get_var("MULTIARCH") or getattr(impl, "_multiarch", None)
     pre_site_path = list(sys.path)
-    site_dirs, sys_path = _site(pre_site_path)
+    site_dirs, sys_path = _site(pre_site_path, prefixes)
     # Debian's scheme (its patched site.py): dist-packages under the prefix, normally /usr;
     # under another prefix when a Debian build is unpacked elsewhere (a chroot, the test set-up's
     # private roots of trixie's 3.13 and sid's 3.14, see scripts/interpreters.sh).

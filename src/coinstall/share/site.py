@@ -284,8 +284,9 @@ def query_python(python: str) -> dict[str, Any]:
 def runtime_of(python: str) -> Runtime:
     """The :class:`Runtime` of interpreter ``python`` from coinstall's (cached) probe.
 
-    A virtual environment's interpreter resolves to its base interpreter: the probe facts
-    (tags, suffixes, magic, stable-ABI symbols) are the same.
+    A virtual environment's interpreter is probed as the environment (its site directories;
+    :func:`coinstall.runtimes.discovery.venv_of`); the build facts (tags, suffixes, magic,
+    stable-ABI symbols) are its base interpreter's.
 
     Raises:
         ShareError: the probe failed.
