@@ -111,7 +111,7 @@ def port_cmd(spec_path: str, target: str, python: str | None, stack_text: str | 
     """Port a spec to another stack layout, keeping every line that needs no change.
 
     Lines it cannot port mechanically are left as written and listed on standard error as
-    findings of spec-port-manual (with their line in the ported spec).  Exit status: 0
+    findings to resolve by hand (with their line in the ported spec).  Exit status: 0
     ported, 2 the spec could not be read (nothing written).
     """
     require_extra("specfile", "rpm")

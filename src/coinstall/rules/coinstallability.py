@@ -112,6 +112,8 @@ def _conflicts(a: ArtifactContext, b: ArtifactContext, kind: str,
 
 @rule(
     "file-conflict",
+    headline="conflict with another package over a path",
+    headline_rank=90,
     severity="error",
     summary="Two artifacts checked together would install the same path with different "
             "content (two stacks, two architectures, two packages).",

@@ -113,6 +113,8 @@ def _in_shared_tree(ctx: ArtifactContext, r: FileRecord) -> str | None:
 
 @rule(
     "extension-untagged",
+    headline="ship extension modules without an ABI tag",
+    headline_rank=60,
     severity="warning",
     summary="An extension module named without an ABI tag (foo.so) in a tree several runtimes "
             "share.",
@@ -163,6 +165,8 @@ def extension_untagged(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
 
 @rule(
     "stable-abi-missing-multiarch",
+    headline="ship stable-ABI modules without the multiarch triplet",
+    headline_rank=70,
     severity="warning",
     summary="A stable-ABI module (.abi3.so, .abi3t.so) without the multiarch triplet in its "
             "name, in a Multi-Arch: same package or a directory every architecture shares.",
@@ -232,6 +236,8 @@ def _some(names: list[str], limit: int = 5) -> str:
 
 @rule(
     "stable-abi-symbol-violation",
+    headline="ship stable-ABI modules that use symbols outside it",
+    headline_rank=80,
     severity="error",
     summary="A module named for the stable ABI (.abi3.so; on Windows a .pyd linked to "
             "python3.dll, or any .pyd of an abi3 wheel) that imports interpreter symbols outside "

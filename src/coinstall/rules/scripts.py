@@ -13,6 +13,8 @@ from coinstall.rules._relations import alternative_stack, relations, stack_of
 
 @rule(
     "shebang-unversioned",
+    headline="run an unversioned python",
+    headline_rank=50,
     severity="error",
     summary="A script whose shebang runs an unversioned python (#!/usr/bin/python, "
             "#!/usr/bin/env python).",
@@ -53,6 +55,8 @@ def runnable(ctx: ArtifactContext) -> Iterator[tuple[FileRecord, Shebang]]:
 
 @rule(
     "shebang-env",
+    headline="start Python through env",
+    headline_rank=40,
     severity="warning",
     summary="A packaged script starts Python through env (#!/usr/bin/env python3).",
     why="env runs whatever python3 comes first on the user's PATH (a virtualenv, "
