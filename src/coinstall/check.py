@@ -15,6 +15,7 @@ from coinstall.artifacts.base import Member, exc_line
 from coinstall.config import Config
 from coinstall.files.extension import DEB_ARCH_TRIPLET, RPM_ARCH_TRIPLET, WHEEL_ARCH_TRIPLET
 from coinstall.files.verdict import FileRecord, Judgement, classify, judge, wants_content
+from coinstall.relations import compares_content
 from coinstall.rules import (
     ArtifactContext,
     Finding,
@@ -23,7 +24,6 @@ from coinstall.rules import (
     wanted_contents,
     wants_digests,
 )
-from coinstall.rules._relations import compares_content
 from coinstall.rules.profiles import PROFILES, Profile, choose_profile
 from coinstall.runtimes.catalogue import HOST_TRIPLET, Catalogue
 from coinstall.runtimes.model import Runtime

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import IO
 
 from packaging.metadata import parse_email
+from packaging.tags import parse_tag
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
 from coinstall.artifacts import limits as limits_mod
@@ -156,6 +157,18 @@ class WheelReader:
                          spool=got.spool)
             if got.spool is not None:
                 got.spool.close()
+
+
+def wheel_tags(info: ArtifactInfo) -> list[tuple[str, str, str]]:
+    """A wheel's tags as ``(interpreter, abi, platform)`` triples, from the ``Tag`` field
+    :class:`WheelReader` writes (the file name's compressed tag set, PEP 427/425, expanded by
+    packaging); empty for other artifacts."""
+    out: list[tuple[str, str, str]] = []
+    for text in (info.fields.get("Tag") or "").split(","):
+        text = text.strip()
+        if text:
+            out += [(t.interpreter, t.abi, t.platform) for t in parse_tag(text)]
+    return out
 
 
 def _reason(exc: BaseException) -> str:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 from packaging.tags import parse_tag
 
+from coinstall.artifacts.wheel import wheel_tags
 from coinstall.files.extension import ext_name
 from coinstall.rules import ArtifactContext, Finding, Rule, _abi, rule
 
@@ -27,7 +28,7 @@ def _shipped_versions(ctx: ArtifactContext) -> dict[tuple[int, int], str]:
             if n is not None and n.kind == "soabi" and n.version is not None:
                 out.setdefault(n.version, r.path)
     if ctx.info.format == "wheel":
-        for interp, abi, _plat in _abi.wheel_tags(ctx):
+        for interp, abi, _plat in wheel_tags(ctx.info):
             v = _abi.tag_version(interp)
             if v is not None and abi not in ("abi3", "abi3t"):
                 out.setdefault(v, f"wheel tag {interp}-{abi}")
@@ -61,7 +62,7 @@ def requires_python_excludes_runtime(self: Rule, ctx: ArtifactContext) -> Iterat
 
 
 def _wheel_tag_problems(ctx: ArtifactContext) -> Iterator[tuple[str | None, str]]:
-    tags = _abi.wheel_tags(ctx)
+    tags = wheel_tags(ctx.info)
     if not tags:
         return
     abis = {t[1] for t in tags}
