@@ -7,8 +7,8 @@ import importlib.util
 import sys
 from pathlib import Path
 
-from coinstall.files.extension import stable_abi_baseline
 from coinstall.runtimes import abi
+from coinstall.stable_abi import stable_abi_baseline
 
 REPO = Path(__file__).resolve().parent.parent
 spec = importlib.util.spec_from_file_location("gen_abi_symbols",

@@ -136,3 +136,30 @@ def test_plan_output_failing_mid_write(tmp_path: Path) -> None:
     subprocess.run(cmd, capture_output=True, text=True, check=True)
     assert "python3-yaml" in target.read_text()
     assert os.listdir(outdir) == ["plan.html"]
+
+
+def _unwritable_dir(tmp_path: Path) -> Path:
+    """A directory in which this user cannot create a file: a read-only one (mode 555), or
+    for root, whom file modes do not stop, sysfs (which refuses new files to everyone)."""
+    if os.geteuid() != 0:
+        ro = tmp_path / "ro"
+        ro.mkdir(mode=0o555)
+        return ro
+    return Path("/sys")
+
+
+@pytest.mark.parametrize("command", ["plan", "report"])
+def test_unwritable_output_is_one_line_exit_2(tmp_path: Path, command: str) -> None:
+    # plan -o into a directory it cannot write exited 3 with a traceback (an "internal error")
+    (tmp_path / "Packages").write_text(_PACKAGES)
+    results = tmp_path / "results.json"
+    results.write_text(json.dumps({"artifacts": [], "errors": []}))
+    target = _unwritable_dir(tmp_path) / "out.json"
+    args = (["plan", "add", "3.12", "--from", "3.11", "--repo", str(tmp_path / "Packages"),
+             "--no-cache"] if command == "plan" else ["report", str(results)])
+    proc = subprocess.run([str(COINSTALL), *args, "--format", "json", "-o", str(target)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith(f"coinstall: {target}: cannot write: "), proc.stderr
+    assert len(proc.stderr.splitlines()) == 1 and "Traceback" not in proc.stderr
+    assert not target.exists()

@@ -192,7 +192,7 @@ def test_cryptography_abi3_macos_windows(corpus_wheels: dict[str, Path], name: s
     assert so.binary is not None and so.binary.symbols_read
     peer = _abi3audit(wheel)
     assert peer["non_abi3_symbols"] == []
-    from coinstall.files.extension import stable_abi_baseline
+    from coinstall.stable_abi import stable_abi_baseline
 
     base = stable_abi_baseline(so.binary.python_imports)
     assert base is not None and f"{base[0]}.{base[1]}" == peer["computed"] == "3.9"

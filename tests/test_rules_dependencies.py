@@ -9,7 +9,7 @@ import pytest
 
 import build
 from coinstall.artifacts import open_artifact
-from coinstall.rules._relations import classify_name, relations
+from coinstall.relations import classify_name, relations
 from rules_r2 import hits, rpm, run
 
 MOD312 = "usr/lib/python3.12/site-packages/bar/__init__.py"

@@ -18,10 +18,10 @@ from click.testing import CliRunner
 
 from coinstall.cli import main
 from coinstall.config import Config
-from coinstall.rules._spec import layout_of
 from coinstall.runtimes.stack import Stack
 from coinstall.spec import compat
 from coinstall.spec.compare import built
+from coinstall.spec.context import layout_of
 from coinstall.spec.lint import MacroFiles, lint_doc, read_for
 from coinstall.spec.port import port
 from coinstall.spec.read import SpecError, read

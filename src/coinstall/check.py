@@ -23,6 +23,7 @@ from coinstall.files.verdict import (
     wants_content,
     wants_content_for_kind,
 )
+from coinstall.relations import compares_content
 from coinstall.rules import (
     ArtifactContext,
     Finding,
@@ -33,7 +34,6 @@ from coinstall.rules import (
     wanted_contents,
     wants_digests,
 )
-from coinstall.rules._relations import compares_content
 from coinstall.rules.profiles import PROFILES, Profile, choose_profile
 from coinstall.runtimes.catalogue import HOST_TRIPLET, Catalogue
 from coinstall.runtimes.model import Runtime

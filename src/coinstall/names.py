@@ -1,6 +1,6 @@
 """What Python implementation and version a package name or relation name refers to.
 
-The one vocabulary shared by the rules (:mod:`coinstall.rules._relations`) and the transition
+The one vocabulary shared by package relations (:mod:`coinstall.relations`) and the transition
 planner (:mod:`coinstall.plan.evidence`).  Policy-free: it says what a name names, not whether
 that is a problem.  Imports nothing of coinstall's.
 

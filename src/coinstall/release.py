@@ -50,10 +50,11 @@ from packaging.utils import (
 
 from coinstall.check import CheckResult, check, matrix
 from coinstall.config import Config
-from coinstall.files.extension import parse_ext_name, stable_abi_baseline
+from coinstall.files.extension import parse_ext_name
 from coinstall.runtimes.catalogue import Catalogue
 from coinstall.runtimes.model import Runtime
 from coinstall.runtimes.platforms import DEFAULT_GRID, Platform, platforms_of_tag, qualify
+from coinstall.stable_abi import stable_abi_baseline
 
 #: Newest glibc minor and musl minor tried for the Linux cells (a current distribution; a
 #: wheel tagged for an older one is accepted too, PEP 600/656).

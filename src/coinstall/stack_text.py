@@ -24,7 +24,7 @@ import re
 from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass, field
 
-from coinstall.rules._spec import COMMAND_SECTIONS, PYTEST3_COMMAND
+from coinstall.spec.context import COMMAND_SECTIONS, PYTEST3_COMMAND
 
 #: A replacement as :func:`re.sub` takes it: a template string or a function of the match.
 Replacement = str | Callable[[re.Match[str]], str]

@@ -35,10 +35,9 @@ from typing import Any
 from coinstall.check import ArtifactResult
 from coinstall.config import Config
 from coinstall.files.extension import ElfInfo
-from coinstall.files.verdict import FileRecord, Judgement
+from coinstall.files.verdict import FileRecord, Judgement, install_path
+from coinstall.relations import relations, remember, stack_of
 from coinstall.rules import ArtifactContext, kept_record_fields, run_set_rules, set_rules
-from coinstall.rules._relations import relations, remember, stack_of
-from coinstall.rules.coinstallability import _install_path
 from coinstall.rules.profiles import PROFILES
 from coinstall.runtimes.catalogue import Catalogue
 from coinstall.runtimes.model import Runtime
@@ -123,7 +122,7 @@ def _components(ctxs: Sequence[ArtifactContext]) -> list[list[int]]:
     owner: dict[str, int] = {}
     for n, ctx in enumerate(ctxs):
         for r in ctx.records:
-            first = owner.setdefault(_install_path(ctx, r), n)
+            first = owner.setdefault(install_path(ctx.info.format, r), n)
             if first != n:
                 a, b = find(first), find(n)
                 if a != b:

@@ -2,24 +2,22 @@
 
 The ``ar`` container is read with python-debian's :class:`debian.arfile.ArFile` and the control
 file with :class:`debian.deb822.Deb822`.  ``control.tar`` and ``data.tar`` are read here as
-*streams*, decompressed by :mod:`gzip`, :mod:`lzma`, :mod:`bz2` and the ``zstandard`` library
-and walked as dpkg walks them (:mod:`coinstall.artifacts.debtar`: a type dpkg refuses is an
-error).  Glue, not reuse: python-debian's ``DebFile.data.tgz()`` opens the tar in random-access
-mode and pipes zstd through an external ``unzstd`` process, which reads the payload twice and
-needs a program on PATH.
+*streams*, decompressed by :func:`coinstall.artifacts.compression.open_decompressed` (gzip,
+xz, bzip2, zstd by the member's suffix) and walked as dpkg walks them
+(:mod:`coinstall.artifacts.debtar`: a type dpkg refuses is an error).  Glue, not reuse:
+python-debian's ``DebFile.data.tgz()`` opens the tar in random-access mode and pipes zstd
+through an external ``unzstd`` process, which reads the payload twice and needs a program on
+PATH.
 """
 
 from __future__ import annotations
 
-import bz2
-import gzip
 import io
-import lzma
 import os
 from collections.abc import Iterator
 from typing import IO, cast
 
-import zstandard
+import zstandard  # its error type, for the one-line reason
 from debian.arfile import ArError, ArFile, ArMember
 from debian.deb822 import Deb822
 
@@ -32,6 +30,7 @@ from coinstall.artifacts.base import (
     exc_line,
     safe_path,
 )
+from coinstall.artifacts.compression import kind_of_member, open_decompressed
 from coinstall.artifacts.debtar import DebTar, TarEntry
 from coinstall.artifacts.limits import Budget, Limits, read_member
 
@@ -47,21 +46,10 @@ def _open_tar(member: ArMember, name: str, budget: Budget) -> DebTar:
     """The entries of an ``ar`` member named ``*.tar[.gz|.xz|.bz2|.zst]``, walked as dpkg walks
     them (:mod:`coinstall.artifacts.debtar`), every decompressed byte (read or skipped) counted
     against ``budget``."""
-    raw = cast(IO[bytes], member)
-    stream: IO[bytes]
-    if name.endswith(".zst"):
-        reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
-        stream = cast(IO[bytes], reader)
-    elif name.endswith(".gz"):
-        stream = cast(IO[bytes], gzip.GzipFile(fileobj=raw))
-    elif name.endswith(".xz"):
-        stream = cast(IO[bytes], lzma.LZMAFile(raw))  # noqa: SIM115 - read to its end or dropped
-    elif name.endswith(".bz2"):
-        stream = cast(IO[bytes], bz2.BZ2File(raw))
-    elif name.endswith(".tar"):
-        stream = raw
-    else:
+    kind = kind_of_member(name)
+    if kind is None:
         raise ArtifactError(f"{name}: unsupported compression")
+    stream = open_decompressed(cast(IO[bytes], member), kind)
     return DebTar(stream, budget, name)
 
 

@@ -8,23 +8,20 @@ count)`` over the rest of the store for each entry, ``struct`` formats of ``coun
 checked against the bytes that can back it before anything is allocated, with rpm's own rules
 (``lib/header.c`` ``hdrblobVerifyInfo``, ``hdrblobInit``), and only the tags this reader uses
 are decoded, each from its own slice of the store.  The
-cpio payload is decompressed as a stream (gzip, xz/lzma, bzip2 with the standard library, zstd
-with ``zstandard``) and walked here, entry by entry, in one pass.  Glue, not reuse:
+cpio payload is decompressed as a stream (gzip, xz/lzma, bzip2, zstd:
+:func:`coinstall.artifacts.compression.open_decompressed`) and walked here, entry by entry,
+in one pass.  Glue, not reuse:
 ``rpmfile.RPMFile`` lists members first and then seeks back for each one, which decompresses
 the payload again for every member read, and reads a zstd payload whole into memory.
 """
 
 from __future__ import annotations
 
-import bz2
-import gzip
-import lzma
 import os
 import struct
 from collections.abc import Iterator
 from typing import IO, cast
 
-import zstandard
 from rpmfile.headers import extract_data, rtags
 
 from coinstall.artifacts import limits as limits_mod
@@ -37,6 +34,7 @@ from coinstall.artifacts.base import (
     member_type,
     safe_path,
 )
+from coinstall.artifacts.compression import kind_of_rpm_payload, open_decompressed
 from coinstall.artifacts.limits import (
     NAME_MAX,
     Budget,
@@ -257,17 +255,10 @@ class RpmReader:
 
     def _payload(self) -> IO[bytes]:
         self._fh.seek(self._payload_offset)
-        c = self._compression
-        if c in ("gzip", ""):
-            return cast(IO[bytes], gzip.GzipFile(fileobj=self._fh))
-        if c in ("xz", "lzma"):
-            return cast(IO[bytes], lzma.LZMAFile(self._fh))
-        if c == "bzip2":
-            return cast(IO[bytes], bz2.BZ2File(self._fh))
-        if c == "zstd":
-            dec = zstandard.ZstdDecompressor()
-            return cast(IO[bytes], dec.stream_reader(self._fh, read_across_frames=True))
-        raise ArtifactError(f"unsupported payload compression {c!r}")
+        kind = kind_of_rpm_payload(self._compression)
+        if kind is None:
+            raise ArtifactError(f"unsupported payload compression {self._compression!r}")
+        return open_decompressed(self._fh, kind)
 
     def members(self, want_content: WantContent, digests: bool = False) -> Iterator[Member]:
         """Yield each cpio entry of the payload once, streaming."""

@@ -41,6 +41,20 @@ def stderr() -> Console:
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+def write_output(path: str, text: str, keep_perms: bool = False) -> None:
+    """Write ``text`` to ``path`` atomically (:func:`coinstall.atomic.write_atomic`, with
+    ``keep_perms``), or print one line naming the path and exit with status 2: a read-only
+    directory, no permission or a full disk is the user's to fix, not coinstall's bug."""
+    from coinstall.atomic import write_atomic
+
+    try:
+        write_atomic(path, text, keep_perms=keep_perms)
+    except OSError as exc:
+        stderr().print(f"coinstall: {path}: cannot write: {exc.strerror or exc}",
+                       markup=False)
+        sys.exit(2)
+
+
 #: What an optional command needs that a plain ``pip install coinstall`` does not install:
 #: module -> (what it is for, the extra that installs it, the system package it needs beside).
 EXTRAS: dict[str, tuple[str, str, str | None]] = {

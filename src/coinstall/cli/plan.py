@@ -10,8 +10,14 @@ from typing import Any
 import click
 from rich.console import Console
 
-from coinstall.atomic import write_atomic
-from coinstall.cli._common import LIMIT_OPT, apply_limits, main, output_dir_exists, stderr
+from coinstall.cli._common import (
+    LIMIT_OPT,
+    apply_limits,
+    main,
+    output_dir_exists,
+    stderr,
+    write_output,
+)
 from coinstall.report.escape import printable
 from coinstall.runtimes import catalogue as catalogue_mod
 
@@ -155,7 +161,7 @@ def _plan_emit(data: dict[str, Any], fmt: str, output: str | None, full: bool = 
     if output is None:
         click.echo(text, nl=False)
         return
-    write_atomic(output, text)
+    write_output(output, text)
 
 
 @plan_group.command("add")

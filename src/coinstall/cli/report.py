@@ -10,8 +10,7 @@ from typing import Any
 
 import click
 
-from coinstall.atomic import write_atomic
-from coinstall.cli._common import main, output_dir_exists, stderr, stdout
+from coinstall.cli._common import main, output_dir_exists, stderr, stdout, write_output
 from coinstall.report import OutputFormat, archive_html, archive_text
 from coinstall.report.archive_summary import ResultsError, read_results, summarise
 
@@ -70,4 +69,4 @@ def report_cmd(results: tuple[str, ...], fmt: OutputFormat, output: str | None) 
     if output is None:
         click.echo(text, nl=False)
     else:
-        write_atomic(output, text)
+        write_output(output, text)

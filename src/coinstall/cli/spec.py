@@ -7,7 +7,6 @@ import sys
 
 import click
 
-from coinstall.atomic import write_atomic
 from coinstall.check import TargetError
 from coinstall.cli._common import (
     load_config,
@@ -16,6 +15,7 @@ from coinstall.cli._common import (
     require_extra,
     stderr,
     stdout,
+    write_output,
 )
 from coinstall.report import OutputFormat, spec_text
 from coinstall.report import json as json_report
@@ -111,7 +111,7 @@ def port_cmd(spec_path: str, target: str, python: str | None, stack_text: str | 
     """Port a spec to another stack layout, keeping every line that needs no change.
 
     Lines it cannot port mechanically are left as written and listed on standard error as
-    findings of spec-port-manual (with their line in the ported spec).  Exit status: 0
+    findings to resolve by hand (with their line in the ported spec).  Exit status: 0
     ported, 2 the spec could not be read (nothing written).
     """
     require_extra("specfile", "rpm")
@@ -158,7 +158,7 @@ def port_cmd(spec_path: str, target: str, python: str | None, stack_text: str | 
     for note in result.notes:
         err.print(f"{spec_path}: note: {note}", markup=False)
     if in_place:
-        _write_or_exit(spec_path, result.text)
+        write_output(spec_path, result.text, keep_perms=True)
     elif show_diff:
         click.echo(result.diff(doc.text, spec_path), nl=False)
     else:
@@ -199,17 +199,8 @@ def macros_cmd(stack_text: str, style: str, interpreters: tuple[str, ...],
         stderr().print(f"coinstall: warning: {path} does not exist here; rpmbuild with these "
                        f"macros runs it (give --interpreter {ver}=PATH)", markup=False)
     if output:
-        _write_or_exit(output, text)
+        write_output(output, text, keep_perms=True)
     else:
         click.echo(text, nl=False)
 
 
-def _write_or_exit(path: str, text: str) -> None:
-    """Write atomically, or one line naming the path and exit status 2 (a directory that
-    does not exist, no permission: the user's mistake, not coinstall's)."""
-    try:
-        write_atomic(path, text, keep_perms=True)
-    except OSError as exc:
-        stderr().print(f"coinstall: {path}: cannot write: {exc.strerror or exc}",
-                       markup=False)
-        sys.exit(2)

@@ -22,6 +22,7 @@ from typing import IO, TYPE_CHECKING, Protocol
 # pyelftools and abi3info are imported where used: tens of milliseconds of start-up that a
 # run meeting no ELF object (or no stable-ABI module) need not pay (benchmarks/startup_bench.py).
 from coinstall.runtimes.model import Runtime
+from coinstall.stable_abi import stable_abi_baseline, symbol_added
 
 if TYPE_CHECKING:
     from elftools.elf.elffile import ELFFile
@@ -482,30 +483,6 @@ def elf_mismatch(elf: ElfInfo | None, runtime: Runtime) -> str | None:
     return None
 
 
-@functools.lru_cache(maxsize=1024)  # asked once per runtime for the same module
-def stable_abi_baseline(imports: frozenset[str]) -> tuple[int, int] | None:
-    """The lowest CPython version that exports every stable-ABI symbol in ``imports``.
-
-    Uses the stable ABI manifest (CPython ``Misc/stable_abi.toml``, as packaged by abi3info and
-    used by abi3audit): each function and data symbol with the version that added it to the
-    limited API.  Symbols outside the manifest are ignored here (abi3audit reports them as
-    violations).  Returns None when no imported symbol is in the manifest.
-    """
-    import abi3info
-    from abi3info.models import Symbol
-
-    best: tuple[int, int] | None = None
-    for name in imports:
-        sym = Symbol(name)
-        item = abi3info.FUNCTIONS.get(sym) or abi3info.DATAS.get(sym)
-        if item is None:
-            continue
-        v = (item.added.major, item.added.minor)
-        if best is None or v > best:
-            best = v
-    return best
-
-
 def init_mismatch(elf: LinkInfo | None, stem: str, runtime: Runtime) -> str | None:
     """Why ``runtime`` finds no init function for module ``stem`` in the object, or None.
 
@@ -558,7 +535,7 @@ def symbols_mismatch(elf: LinkInfo | None, runtime: Runtime) -> str | None:
 
     CPython opens extension modules with ``RTLD_NOW`` (``sys.getdlopenflags()``), so a
     referenced symbol the interpreter does not export fails the import.  Judged for CPython 3
-    runtimes from the stable ABI manifest (:func:`stable_abi_baseline`).
+    runtimes from the stable ABI manifest (:func:`coinstall.stable_abi.stable_abi_baseline`).
     """
     if elf is None or not elf.symbols_read or runtime.implementation != "cpython":
         return None
@@ -789,7 +766,7 @@ def module_abi(imports: frozenset[str]) -> ModuleAbi:
     ucs = ("UCS4" if any(s.startswith("PyUnicodeUCS4_") for s in imports) else
            "UCS2" if any(s.startswith("PyUnicodeUCS2_") for s in imports) else None)
     limited = bool(imports) and not (pypy or py2 or debug or ft) and all(
-        _stable_added(s) is not None for s in imports)
+        symbol_added(s) is not None for s in imports)
     baseline = stable_abi_baseline(imports) if limited else None
     versions: tuple[tuple[int, int], ...] = ()
     if not limited and not pypy and not py2:
@@ -799,15 +776,6 @@ def module_abi(imports: frozenset[str]) -> ModuleAbi:
         plain = imports - data.debug - data.freethreaded
         versions = tuple(v for v in _LINES if _excluded(plain, v, chain) is None)
     return ModuleAbi(imports, pypy, py2, debug, ft, limited, baseline, ucs, versions)
-
-
-def _stable_added(name: str) -> tuple[int, int] | None:
-    import abi3info
-    from abi3info.models import Symbol
-
-    sym = Symbol(name)
-    item = abi3info.FUNCTIONS.get(sym) or abi3info.DATAS.get(sym)
-    return None if item is None else (item.added.major, item.added.minor)
 
 
 def _span(vs: Iterable[tuple[int, int]]) -> str:

@@ -132,6 +132,20 @@ def _import_path(path: str, fmt: str) -> tuple[str, str | None]:
     return path, m["key"]
 
 
+def install_path(fmt: str, rec: FileRecord) -> str:
+    """Where the file ``rec`` of an artifact of format ``fmt`` (``"wheel"``, ``"deb"``, …)
+    lands: a system package's member path is its installed path; a wheel's is relative to
+    the installation scheme's key (PEP 427, "The .data directory"; pypa/installer): the root,
+    ``purelib`` and ``platlib`` go to the site directory (the import path), any other key
+    to its own directory, written ``<scripts>/foo`` for ``foo.data/scripts/foo``."""
+    if fmt != "wheel":
+        return rec.path
+    m = _WHEEL_DATA.match(rec.path)
+    if m is None or m["key"] in ("purelib", "platlib"):
+        return rec.import_path
+    return f"<{m['key']}>/{m['rest']}"
+
+
 def _looks_like_extension(name: str, content: bytes | IO[bytes] | None) -> bool:
     if _TAGGED.search(name):
         return True

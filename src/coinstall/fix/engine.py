@@ -225,7 +225,7 @@ def fix_target(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue, con
     if dry_run or not os.path.isdir(path):
         return _fix_target(path, runtimes, catalogue, config, options, installed,
                            output=output, dry_run=dry_run, fault=fault)
-    with _exclusive(os.path.abspath(path)):
+    with _exclusive(journal.real_path(path)):
         return _fix_target(path, runtimes, catalogue, config, options, installed,
                            output=output, dry_run=dry_run, fault=fault)
 
@@ -307,7 +307,7 @@ def _open(path: str, fmt: str, output: str | None, dry_run: bool
         except wheel_mod.WheelError as exc:
             raise FixError(str(exc)) from None
         return archive, archive.reader(), None
-    root = os.path.abspath(path)
+    root = journal.real_path(path)
     return None, _tree_reader(root), root
 
 
@@ -442,7 +442,7 @@ def old_content(target: str, member: str) -> bytes | None:
     """A member's current bytes: a file below a directory, or a wheel's member; None if
     absent or unreadable."""
     if os.path.isdir(target):
-        return _tree_reader(os.path.abspath(target)).read(member)
+        return _tree_reader(journal.real_path(target)).read(member)
     try:
         with zipfile.ZipFile(target) as zf:
             return zf.read(member)

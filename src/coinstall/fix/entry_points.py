@@ -18,8 +18,8 @@ import posixpath
 from collections.abc import Iterator
 
 from coinstall.fix.model import Edit, FixContext, Left
+from coinstall.relations import stack_of
 from coinstall.rules import Finding
-from coinstall.rules._relations import stack_of
 from coinstall.rules.entry_points import EntryPoint, entry_points
 
 

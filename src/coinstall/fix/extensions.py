@@ -24,10 +24,12 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterator
 
+from coinstall.artifacts.wheel import wheel_tags
 from coinstall.files import extension as ext
 from coinstall.fix.model import Edit, FixContext, Left
-from coinstall.rules import Finding, _abi
+from coinstall.rules import Finding
 from coinstall.runtimes.model import Runtime
+from coinstall.stable_abi import stable_abi_baseline, symbol_added
 
 
 def _catalogue_runtime(fctx: FixContext, version: tuple[int, int]) -> Runtime | None:
@@ -58,7 +60,7 @@ def targets(fctx: FixContext) -> tuple[list[Runtime], str]:
         versions: set[tuple[int, int]] = set()
         newest = max(rt.version for rt in actx.catalogue.known()
                      if rt.implementation == "cpython" and rt.magic)
-        for interp, abi, _plat in _abi.wheel_tags(actx):
+        for interp, abi, _plat in wheel_tags(actx.info):
             if not interp.startswith("cp") or not interp[2:].isdigit():
                 continue
             v = (int(interp[2]), int(interp[3:]))
@@ -83,10 +85,10 @@ def _stable(fctx: FixContext, path: str, imports: frozenset[str] | None,
         if elf is None:
             return "not an ELF object"
         imports = elf.python_imports
-    outside = sorted(s for s in imports if _abi.symbol_added(s) is None)
+    outside = sorted(s for s in imports if symbol_added(s) is None)
     if outside:
         return f"it imports {outside[0]}, outside the stable ABI"
-    base = ext.stable_abi_baseline(imports)
+    base = stable_abi_baseline(imports)
     if base is not None and base > low:
         return f"it needs the {base[0]}.{base[1]} stable ABI"
     return None

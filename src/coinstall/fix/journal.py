@@ -78,6 +78,18 @@ def _parts(path: object) -> list[str]:
     return parts
 
 
+def real_path(path: str) -> str:
+    """The one name of what the user names ``path`` (a tree, a wheel, an output): its absolute
+    path with every symbolic link resolved, its own and its parents' (``os.path.realpath``).
+    A link to it or above it is followed here and only here: for a tree, the lock, the reader,
+    the fixers and the journal (which records this path and refuses one recorded for another)
+    all use the result, so a tree reached through a symlinked parent is one tree, not two;
+    a fixed wheel's output is compared with its source by it (:mod:`coinstall.fix.wheel`).
+    Nothing below a tree is resolved by name: members are reached from its descriptor
+    (:func:`open_parent`)."""
+    return os.path.realpath(path)
+
+
 def open_root(root: str) -> int:
     """A descriptor of directory ``root`` (the user names it: a symbolic link to it is
     followed, nothing below it is)."""
@@ -352,7 +364,7 @@ def prepare(root: str, edits: Sequence[Edit]) -> list[Op]:
         OSError: a staged file or the journal cannot be written (staged files so far are
             removed again).
     """
-    root = os.path.realpath(root)
+    root = real_path(root)
     rootfd = open_root(root)
     ops: list[Op] = []
     try:
@@ -446,7 +458,7 @@ def commit(root: str, ops: Sequence[Op],
         JournalError: a path goes through a symbolic link (the journal stays; the next run
             reports it again).
     """
-    root = os.path.realpath(root)
+    root = real_path(root)
     rootfd = open_root(root)
     try:
         jpath = journal_path(rootfd)
@@ -463,7 +475,7 @@ def commit(root: str, ops: Sequence[Op],
 
 def pending(root: str) -> str | None:
     """The path of ``root``'s journal if an earlier run left one, else None."""
-    rootfd = open_root(os.path.realpath(root))
+    rootfd = open_root(real_path(root))
     try:
         jpath = journal_path(rootfd)
     finally:
@@ -480,7 +492,7 @@ def recover(root: str) -> str | None:
             tree's journal in the state directory is damaged, names another tree, or has a
             path through a symbolic link.
     """
-    root = os.path.realpath(root)
+    root = real_path(root)
     rootfd = open_root(root)
     try:
         refuse_planted(rootfd, root)

@@ -35,8 +35,8 @@ import re
 from collections.abc import Iterator
 
 from coinstall.fix.model import Edit, FixContext, Left
+from coinstall.relations import stack_of
 from coinstall.rules import Finding
-from coinstall.rules._relations import stack_of
 
 #: CPython 3 command-line options without a value (``python3 --help``; Modules/main.c
 #: ``_PyOS_getopt`` short options), and those taking one.

@@ -24,10 +24,19 @@ from installer.records import Hash, RecordEntry
 
 from coinstall.artifacts.base import safe_path
 from coinstall.atomic import atomic_open
+from coinstall.fix.journal import real_path
 from coinstall.fix.model import Edit, Reader
 
 #: Refuse archives claiming more than this in total (bytes): a fixed wheel is built in memory.
 MAX_TOTAL = 2 << 30
+
+
+def _entry(path: str) -> str:
+    """The directory entry ``path`` names: its parent directory's :func:`real_path` and its
+    own name (an atomic write replaces that entry; a link at the name itself is replaced, not
+    written through)."""
+    parent, name = os.path.split(os.path.abspath(path))
+    return os.path.join(real_path(parent), name)
 
 
 class WheelError(Exception):
@@ -150,7 +159,7 @@ class WheelContents:
         dest = output
         if os.path.isdir(output):
             dest = os.path.join(output, os.path.basename(source))
-        if os.path.abspath(dest) == os.path.abspath(source):
+        if _entry(dest) == _entry(source):
             raise WheelError("--output names the wheel itself: a wheel is never changed in "
                              "place")
         entries = self.apply(edits)

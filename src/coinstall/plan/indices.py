@@ -24,22 +24,17 @@ planner reads are kept.
 
 from __future__ import annotations
 
-import bz2
-import gzip
-import lzma
 import os
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import IO, cast
-
-import lz4.frame
-import zstandard
+from typing import IO
 
 from coinstall.artifacts import ArtifactError, open_regular
 from coinstall.artifacts import limits as limits_mod
 from coinstall.artifacts.base import exc_line
+from coinstall.artifacts.compression import kind_of_magic, open_decompressed
 from coinstall.artifacts.limits import CHUNK, RATIO_FLOOR
 
 #: Fields kept from a ``Packages`` paragraph.
@@ -174,23 +169,6 @@ class Index:
 
 # --- decompression -------------------------------------------------------------------------
 
-_MAGIC = (
-    (b"\x1f\x8b", "gz"),
-    (b"\xfd7zXZ\x00", "xz"),
-    (b"\x04\x22\x4d\x18", "lz4"),
-    (b"\x28\xb5\x2f\xfd", "zst"),
-    (b"BZh", "bz2"),
-)
-
-
-def compression_of(head: bytes) -> str | None:
-    """``"gz"``, ``"xz"``, ``"lz4"``, ``"zst"``, ``"bz2"`` from a file's first bytes, or None."""
-    for magic, kind in _MAGIC:
-        if head.startswith(magic):
-            return kind
-    return None
-
-
 def _open_file(path: str) -> IO[bytes]:
     """``path`` opened for reading if it is a regular file (a FIFO, socket or device is
     refused unopened: :func:`coinstall.artifacts.open_regular`).
@@ -230,72 +208,23 @@ def read_bytes(path: str) -> bytes:
 def _kind(path: str) -> str | None:
     try:
         with _open_file(path) as f:
-            return compression_of(f.read(8))
+            return kind_of_magic(f.read(8))
     except PackageIndexError:
         return None
 
 
-class _ZstdFrames:
-    """A stream over every zstd frame of ``raw`` that raises on a frame cut short (the
-    library's streaming reader would return what it got without a word).  Input is fed in
-    small pieces so one call never expands more than a bounded amount."""
-
-    def __init__(self, raw: IO[bytes]) -> None:
-        self._raw = raw
-        self._dctx = zstandard.ZstdDecompressor()
-        self._dobj = self._dctx.decompressobj()
-        self._pending = b""
-        self._started = False
-
-    def read(self, n: int = -1) -> bytes:
-        while True:
-            piece = self._pending or self._raw.read(4096)
-            self._pending = b""
-            if not piece:
-                if self._started and not self._dobj.eof:
-                    raise EOFError("zstd frame ends early")
-                return b""
-            if self._dobj.eof:  # the next frame
-                self._dobj = self._dctx.decompressobj()
-            self._started = True
-            out: bytes = self._dobj.decompress(piece)
-            if self._dobj.eof:
-                self._pending = self._dobj.unused_data
-            if out:
-                return out
-
-    def close(self) -> None:
-        self._raw.close()
-
-    def __enter__(self) -> _ZstdFrames:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
 def _open_stream(path: str) -> IO[bytes]:
-    """A decompressing binary stream (gzip, xz, bzip2, zstd, lz4 or none, by magic number)
-    over a regular file; XML metadata is parsed from it incrementally."""
+    """A decompressing binary stream (gzip, xz, bzip2, zstd, lz4 or none, by magic number:
+    :mod:`coinstall.artifacts.compression`) over a regular file; XML metadata is parsed from
+    it incrementally."""
     f = _open_file(path)
     try:
-        kind = compression_of(f.read(8))
+        kind = kind_of_magic(f.read(8))
         f.seek(0)
-        if kind == "gz":
-            return cast(IO[bytes], gzip.GzipFile(fileobj=f))
-        if kind == "xz":
-            return lzma.LZMAFile(f)
-        if kind == "bz2":
-            return cast(IO[bytes], bz2.BZ2File(f))
-        if kind == "zst":
-            return _ZstdFrames(f)  # type: ignore[return-value]
-        if kind == "lz4":
-            stream: IO[bytes] = lz4.frame.LZ4FrameFile(f, "rb")
-            return stream
+        return open_decompressed(f, kind or "none")
     except BaseException:
         f.close()
         raise
-    return f
 
 
 # --- Debian control files --------------------------------------------------------------------

@@ -117,8 +117,9 @@ _STABLE_ABI_SO = re.compile(r"\.abi3t?(?:-[^./]+)?\.so$")
 
 def _baseline(content: bytes | IO[bytes]) -> tuple[int, int] | None:
     """Stable-ABI baseline of one extension module from its dynamic imports (see
-    :func:`coinstall.files.extension.stable_abi_baseline`); None if unreadable."""
-    from coinstall.files.extension import read_elf, stable_abi_baseline
+    :func:`coinstall.stable_abi.stable_abi_baseline`); None if unreadable."""
+    from coinstall.files.extension import read_elf
+    from coinstall.stable_abi import stable_abi_baseline
 
     try:
         elf = read_elf(content, symbols=True)

@@ -18,31 +18,31 @@ from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 from coinstall.config import SEVERITIES
+from coinstall.rules import headline_rules
 
 SUMMARY_VERSION = 1
 #: Artifacts listed in ``top``.
 TOP = 25
 
-#: ``(key, label, test)``: ``("kind", k)`` — ships a file of kind ``k``; ``("rule", r)`` — has
-#: a finding of rule ``r``; ``("severity", s)`` — has a finding of severity ``s``.
-HEADLINES: tuple[tuple[str, str, tuple[str, str]], ...] = (
-    ("bytecode", "ship bytecode (.pyc/.pyo)", ("kind", "bytecode")),
-    ("bytecode-shipped", "ship bytecode where the policy forbids it (bytecode-shipped)",
-     ("rule", "bytecode-shipped")),
-    ("extensions", "ship extension modules", ("kind", "extension")),
-    ("shebang-env", "start Python through env (shebang-env)", ("rule", "shebang-env")),
-    ("shebang-unversioned", "run an unversioned python (shebang-unversioned)",
-     ("rule", "shebang-unversioned")),
-    ("extension-untagged", "ship extension modules without an ABI tag (extension-untagged)",
-     ("rule", "extension-untagged")),
-    ("stable-abi-missing-multiarch", "ship stable-ABI modules without the multiarch triplet "
-     "(stable-abi-missing-multiarch)", ("rule", "stable-abi-missing-multiarch")),
-    ("stable-abi-symbol-violation", "ship stable-ABI modules that use symbols outside it "
-     "(stable-abi-symbol-violation)", ("rule", "stable-abi-symbol-violation")),
-    ("file-conflict", "conflict with another package over a path (file-conflict)",
-     ("rule", "file-conflict")),
-    ("with-errors", "have at least one error finding", ("severity", "error")),
+#: The summary's own headlines, ``(rank, key, label, test)``: ``("kind", k)`` — ships a file
+#: of kind ``k``; ``("severity", s)`` — has a finding of severity ``s``.  The rules add theirs
+#: (:attr:`coinstall.rules.Rule.headline`: ``("rule", name)`` — has a finding of the rule);
+#: all are listed by rank.
+OWN_HEADLINES: tuple[tuple[int, str, str, tuple[str, str]], ...] = (
+    (10, "bytecode", "ship bytecode (.pyc/.pyo)", ("kind", "bytecode")),
+    (30, "extensions", "ship extension modules", ("kind", "extension")),
+    (100, "with-errors", "have at least one error finding", ("severity", "error")),
 )
+
+
+def headlines() -> list[tuple[str, str, tuple[str, str]]]:
+    """``(key, label, test)`` of every headline, by rank: :data:`OWN_HEADLINES` and each
+    rule's (key and test its name, label its :attr:`~coinstall.rules.Rule.headline` and
+    name)."""
+    rows = [(rank, key, label, test) for rank, key, label, test in OWN_HEADLINES]
+    rows += [(r.headline_rank, r.name, f"{r.headline} ({r.name})", ("rule", r.name))
+             for r in headline_rules()]
+    return [(key, label, test) for _, key, label, test in sorted(rows, key=lambda x: x[0])]
 
 
 #: The longest line of JSON Lines read (one artifact's object: python3-azure's 24,000 files
@@ -167,6 +167,7 @@ def summarise(items: Iterable[tuple[str, dict[str, Any]]], sources: list[str]) -
     rows: list[dict[str, Any]] = []
     errors: list[dict[str, str]] = []
     unreadable: set[str] = set()
+    heading = headlines()
     for kind, obj in items:
         if kind == "error":
             errors.append({"path": str(obj.get("path")), "message": str(obj.get("message"))})
@@ -186,7 +187,7 @@ def summarise(items: Iterable[tuple[str, dict[str, Any]]], sources: list[str]) -
         prof["findings"] += len(findings)
         prof.update({k: v for k, v in s.items()})
         formats[obj.get("format", "?")] += 1
-        for key, _, (what, value) in HEADLINES:
+        for key, _, (what, value) in heading:
             hit = (value in kinds if what == "kind" else value in r if what == "rule"
                    else s[value] > 0)
             if hit:
@@ -215,7 +216,7 @@ def summarise(items: Iterable[tuple[str, dict[str, Any]]], sources: list[str]) -
         "by_format": dict(sorted(formats.items())),
         "headlines": [{"key": key, "label": label, "artifacts": heads[key],
                        "percent": round(100 * heads[key] / n, 1) if n else 0.0}
-                      for key, label, _ in HEADLINES],
+                      for key, label, _ in heading],
         "top": top,
         "rows": rows,
         "errors": errors,

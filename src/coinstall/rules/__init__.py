@@ -165,6 +165,12 @@ class Rule:
             ``elf_problem``, ``requires_python``): a run whose rules all say so and that
             needs no verdicts (``coinstall fix --select shebang-env``) reads no file whole
             and parses no ELF (:func:`heads_only`).
+        headline: what an artifact with a finding of this rule does, as a phrase after "N
+            artifacts" (``"start Python through env"``), for the headline numbers of
+            ``coinstall report`` (:mod:`coinstall.report.archive_summary`); ``""`` when the
+            rule is not a headline.
+        headline_rank: where that headline goes among the summary's headlines (ascending;
+            the summary's own headlines, such as "ship bytecode", have ranks too).
     """
 
     name: str
@@ -185,6 +191,8 @@ class Rule:
     pairwise: bool = False
     record_fields: tuple[str, ...] = ()
     heads_only: bool = False
+    headline: str = ""
+    headline_rank: int = 0
 
     @property
     def fixable(self) -> bool:
@@ -220,7 +228,8 @@ IDENTITY_FIELDS = ("path", "import_path", "kind", "scope")
 def _check_declaration(name: str, severity: Severity, profiles: tuple[str, ...],
                        scope: RuleScope,
                        fixer: str, digests: bool, pairwise: bool,
-                       record_fields: tuple[str, ...]) -> None:
+                       record_fields: tuple[str, ...], headline: str = "",
+                       headline_rank: int = 0) -> None:
     """Raise :class:`RuleError` when a declaration cannot be honoured."""
     problems = []
     if name in REGISTRY:
@@ -239,6 +248,10 @@ def _check_declaration(name: str, severity: Severity, profiles: tuple[str, ...],
     bad = [f for f in record_fields if f not in RECORD_FIELDS]
     if bad:
         problems.append(f"record_fields {bad} are not FileRecord fields")
+    if bool(headline) != bool(headline_rank):
+        problems.append("headline and headline_rank go together")
+    if headline_rank and any(r.headline_rank == headline_rank for r in REGISTRY.values()):
+        problems.append(f"headline_rank {headline_rank} is another rule's")
     if problems:
         raise RuleError(f"rule {name}: " + "; ".join(problems))
 
@@ -250,17 +263,19 @@ def rule(
     contents: Callable[[Sequence[FileRecord]], set[str]] | None = None,
     digests: bool = False, pairwise: bool = False, record_fields: tuple[str, ...] = (),
     heads_only: bool = False,
+    headline: str = "", headline_rank: int = 0,
 ) -> Callable[[Callable[[Rule, Any], Iterable[Any]]], Rule]:
     """Register a rule: decorate ``def check(rule, ctx) -> Iterable[Finding]`` (or, with
     ``scope="set"``, ``def check(rule, ctxs) -> Iterable[tuple[ArtifactContext, Finding]]``).
     ``fixer="module:function"`` declares a repair; ``contents``, ``digests``, ``pairwise``,
-    ``record_fields`` and ``heads_only`` what the rule needs read and kept (:class:`Rule`).
+    ``record_fields`` and ``heads_only`` what the rule needs read and kept, ``headline`` and
+    ``headline_rank`` its line in the archive summary (:class:`Rule`).
 
     Raises:
         RuleError: an inconsistent declaration (a check that ``python -O`` keeps).
     """
     _check_declaration(name, severity, profiles, scope, fixer, digests, pairwise,
-                       record_fields)
+                       record_fields, headline, headline_rank)
 
     def wrap(fn: Callable[[Rule, Any], Iterable[Any]]) -> Rule:
         holder: list[Rule] = []
@@ -270,7 +285,8 @@ def rule(
 
         area = fn.__module__.rsplit(".", 1)[-1]
         r = Rule(name, severity, summary, why, example, fix, source, peers, bound, profiles,
-                 area, scope, fixer, contents, digests, pairwise, record_fields, heads_only)
+                 area, scope, fixer, contents, digests, pairwise, record_fields, heads_only,
+                 headline, headline_rank)
         holder.append(r)
         REGISTRY[name] = r
         return r
@@ -388,3 +404,9 @@ def kept_record_fields() -> tuple[str, ...]:
         if r.scope == "set":
             out.extend(f for f in r.record_fields if f not in out)
     return tuple(out)
+
+
+def headline_rules() -> list[Rule]:
+    """The rules with a :attr:`Rule.headline`, by :attr:`Rule.headline_rank`."""
+    load_all()
+    return sorted((r for r in REGISTRY.values() if r.headline), key=lambda r: r.headline_rank)

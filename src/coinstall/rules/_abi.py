@@ -1,6 +1,7 @@
 """Shared facts for the extension, co-installability and metadata rules: the architecture an
-artifact declares, which CPython versions a package claims to support, and the stable-ABI
-manifest lookups.  What an extension module's file name says is
+artifact declares and which CPython versions a package claims to support.  The stable ABI
+manifest is :mod:`coinstall.stable_abi`, a wheel's tags
+:func:`coinstall.artifacts.wheel.wheel_tags`.  What an extension module's file name says is
 :func:`coinstall.files.extension.ext_name` (the classifier layer's grammar, shared with the
 planner).
 
@@ -16,14 +17,15 @@ from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
+from coinstall.artifacts.wheel import wheel_tags
 from coinstall.files.extension import (
     DEB_ARCH_TRIPLET,
     RPM_ARCH_TRIPLET,
     WHEEL_ARCH_TRIPLET,
     ext_name,
 )
+from coinstall.relations import stack_of
 from coinstall.rules import ArtifactContext
-from coinstall.rules._relations import stack_of
 
 
 def declared_triplet(ctx: ArtifactContext) -> str | None:
@@ -53,19 +55,6 @@ def arch_independent(ctx: ArtifactContext) -> bool:
     return (ctx.info.format == "deb" and arch == "all") or (
         ctx.info.format == "rpm" and arch == "noarch") or (
         ctx.info.format == "wheel" and arch == "any")
-
-
-def wheel_tags(ctx: ArtifactContext) -> list[tuple[str, str, str]]:
-    """The wheel's tags from its file name as ``(interpreter, abi, platform)`` triples."""
-    out: list[tuple[str, str, str]] = []
-    for text in (ctx.info.fields.get("Tag") or "").split(","):
-        text = text.strip()
-        if text:
-            # packaging.tags imports subprocess, logging and sysconfig: only a wheel pays
-            from packaging.tags import parse_tag
-
-            out += [(t.interpreter, t.abi, t.platform) for t in parse_tag(text)]
-    return out
 
 
 def tag_version(interpreter: str) -> tuple[int, int] | None:
@@ -256,7 +245,7 @@ def support(ctx: ArtifactContext) -> Support:
             have |= stack
             evidence.append(f"stack {ctx.stack}")
     if ctx.info.format == "wheel":
-        for interp, abi, _plat in wheel_tags(ctx):
+        for interp, abi, _plat in wheel_tags(ctx.info):
             v = tag_version(interp)
             if v is not None and abi in ("abi3", "abi3t") and interp.startswith("cp"):
                 lows.append(v)
@@ -275,19 +264,6 @@ def support(ctx: ArtifactContext) -> Support:
             evidence.append(f"Requires-Python {rp[1]}")
     lowest = max(lows) if lows else (min(have) if have else None)
     return Support(frozenset(have), lowest, tuple(dict.fromkeys(evidence)))
-
-
-def symbol_added(name: str) -> tuple[int, int] | None:
-    """The version that added ``name`` to the stable ABI (CPython ``Misc/stable_abi.toml`` as
-    packaged by abi3info, the data abi3audit uses), None if it is not part of it."""
-    import abi3info
-    from abi3info.models import Symbol
-
-    sym = Symbol(name)
-    item = abi3info.FUNCTIONS.get(sym) or abi3info.DATAS.get(sym)
-    if item is None:
-        return None
-    return item.added.major, item.added.minor
 
 
 def lowest_allowed(spec: SpecifierSet, lines: Iterable[tuple[int, int]]) -> tuple[int, int] | None:

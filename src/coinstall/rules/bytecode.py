@@ -283,6 +283,8 @@ def bytecode_without_source(self: Rule, ctx: ArtifactContext) -> Iterator[Findin
 
 @rule(
     "bytecode-shipped",
+    headline="ship bytecode where the policy forbids it",
+    headline_rank=20,
     severity="error",
     summary="A Debian package that ships bytecode (.pyc/.pyo, __pycache__).",
     why="Debian packages ship sources only: py3compile (dh_python3's postinst) compiles them "

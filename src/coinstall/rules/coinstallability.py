@@ -3,28 +3,14 @@
 from __future__ import annotations
 
 import posixpath
-import re
 from collections.abc import Iterator, Sequence
 
-from coinstall.files.verdict import FileRecord
+from coinstall.files.verdict import FileRecord, install_path
+from coinstall.relations import multi_arch_same, relations
 from coinstall.rules import ArtifactContext, Finding, Rule, rule
-from coinstall.rules._relations import multi_arch_same, relations
 
-_WHEEL_DATA = re.compile(r"^[^/]+\.data/(?P<key>[^/]+)/(?P<rest>.+)$")
 #: Findings per pair of artifacts before the rest are summarised in one line.
 _PER_PAIR = 25
-
-
-def _install_path(ctx: ArtifactContext, r: FileRecord) -> str:
-    """Where the file lands: the installed path of a system package; for a wheel the path
-    below the installation scheme's key (PEP 427: ``purelib``/``platlib`` and the root go to
-    the site directory, ``scripts`` to the scripts directory, …)."""
-    if ctx.info.format != "wheel":
-        return r.path
-    m = _WHEEL_DATA.match(r.path)
-    if m is None or m["key"] in ("purelib", "platlib"):
-        return r.import_path
-    return f"<{m['key']}>/{m['rest']}"
 
 
 def _relations(ctx: ArtifactContext) -> set[str]:
@@ -90,7 +76,7 @@ def _conflicts(a: ArtifactContext, b: ArtifactContext, kind: str,
     if a.info.format == "deb" and (_declared(a, b) or _declared(b, a)):
         return
     for ra in a.records:
-        path = _install_path(a, ra)
+        path = install_path(a.info.format, ra)
         rb = bfiles.get(path)
         if rb is None:
             continue
@@ -112,6 +98,8 @@ def _conflicts(a: ArtifactContext, b: ArtifactContext, kind: str,
 
 @rule(
     "file-conflict",
+    headline="conflict with another package over a path",
+    headline_rank=90,
     severity="error",
     summary="Two artifacts checked together would install the same path with different "
             "content (two stacks, two architectures, two packages).",
@@ -139,7 +127,7 @@ def file_conflict(self: Rule, ctxs: Sequence[ArtifactContext],
     items = list(ctxs)
     if len(items) < 2:
         return
-    by_path = [{_install_path(c, r): r for r in c.records} for c in items]
+    by_path = [{install_path(c.info.format, r): r for r in c.records} for c in items]
     for i, a in enumerate(items):
         for j in range(i + 1, len(items)):
             b = items[j]

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from coinstall.names import Target, stack_label
-from coinstall.rules import ArtifactContext, Finding, Rule, rule
-from coinstall.rules._relations import (
+from coinstall.relations import (
     alternative_stack,
     relations,
     stack_of,
 )
+from coinstall.rules import ArtifactContext, Finding, Rule, rule
 
 #: Debian meta-packages that depend on every supported version on purpose.
 _ALL_VERSIONS = ("-all", "-all-dev", "-all-dbg")
@@ -132,7 +132,7 @@ def requires_other_stack(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
     and name agree on.  A requirement naming another minor version (or major, or
     implementation) is reported; one naming the default stack (``python3-foo``) is reported
     when the package is known not to be for the default stack
-    (:func:`~coinstall.rules._relations.alternative_stack`: ``--stack`` says so, or its name
+    (:func:`~coinstall.relations.alternative_stack`: ``--stack`` says so, or its name
     carries a prefix only alternative stacks use — any versioned prefix on Fedora, the dotted
     ``python3.11-`` on EPEL, where EPEL 7's default stack itself was ``python36-``)."""
     own = _own_version(ctx)

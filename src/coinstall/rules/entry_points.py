@@ -8,12 +8,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from coinstall.names import stack_label
-from coinstall.rules import ArtifactContext, Finding, Rule, rule
-from coinstall.rules._relations import (
+from coinstall.relations import (
     alternative_stack,
     source_package,
     stack_of,
 )
+from coinstall.rules import ArtifactContext, Finding, Rule, rule
 
 _BIN_DIR = re.compile(r"^usr/s?bin/[^/]+$")
 #: foo-3, foo-3.11, foo3.11, foo3, miniterm-3.5.py, miniterm.py-3 (Fedora 201x style),
@@ -116,7 +116,7 @@ def entry_point_ownership(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]
     ``--stack`` gives it (a ``python312-foo`` is the default stack when the stack's default
     is 3.12, as EPEL 7's ``python36-foo`` was); without it a Fedora package whose name
     carries a minor-versioned prefix (``python3.11-foo``) is an alternative stack, on EPEL
-    only a dotted one is (:func:`~coinstall.rules._relations.alternative_stack`), and on
+    only a dotted one is (:func:`~coinstall.relations.alternative_stack`), and on
     openSUSE every flavor is (unversioned names must be alternatives links there).  When
     nothing says, the rule stays silent on those names."""
     own = _python_package(ctx)

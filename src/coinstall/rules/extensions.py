@@ -6,15 +6,17 @@ import posixpath
 from collections.abc import Iterator
 from dataclasses import replace
 
+from coinstall.artifacts.wheel import wheel_tags
 from coinstall.files import extension as ext
 from coinstall.files.extension import ext_name
 from coinstall.files.location import in_scope
 from coinstall.files.objfile import ObjectInfo
 from coinstall.files.verdict import FileRecord
+from coinstall.relations import multi_arch_same
 from coinstall.rules import ArtifactContext, Finding, Rule, _abi, rule
-from coinstall.rules._relations import multi_arch_same
 from coinstall.runtimes.model import Runtime
 from coinstall.runtimes.platforms import Platform, platforms_of_tags
+from coinstall.stable_abi import symbol_added
 
 
 def _owner(ctx: ArtifactContext, impl: str, version: tuple[int, int], ft: bool) -> Runtime | None:
@@ -102,7 +104,7 @@ def _in_shared_tree(ctx: ArtifactContext, r: FileRecord) -> str | None:
         if r.import_path.startswith(d.rstrip("/") + "/"):
             return f"/{d}/ is shared by every runtime of the distribution"
     if ctx.info.format == "wheel":
-        tags = _abi.wheel_tags(ctx)
+        tags = wheel_tags(ctx.info)
         interps = {t[0] for t in tags}
         abis = {t[1] for t in tags}
         if abis & {"abi3", "abi3t", "none"} or len(interps) > 1:
@@ -113,6 +115,8 @@ def _in_shared_tree(ctx: ArtifactContext, r: FileRecord) -> str | None:
 
 @rule(
     "extension-untagged",
+    headline="ship extension modules without an ABI tag",
+    headline_rank=60,
     severity="warning",
     summary="An extension module named without an ABI tag (foo.so) in a tree several runtimes "
             "share.",
@@ -142,7 +146,7 @@ def extension_untagged(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
             continue
         why = _in_shared_tree(ctx, r)
         if not why and ctx.info.format == "wheel" and any(
-                (_abi.tag_version(i) or (3, 0))[0] >= 3 for i, _a, _p in _abi.wheel_tags(ctx)):
+                (_abi.tag_version(i) or (3, 0))[0] >= 3 for i, _a, _p in wheel_tags(ctx.info)):
             # (Python 2 has no ABI tags in module names: a cp27 wheel's NAME.so is its norm)
             why = ("a wheel's modules go to whichever site directory it is installed into, "
                    "where every CPython 3 tries NAME.so")
@@ -163,6 +167,8 @@ def extension_untagged(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
 
 @rule(
     "stable-abi-missing-multiarch",
+    headline="ship stable-ABI modules without the multiarch triplet",
+    headline_rank=70,
     severity="warning",
     summary="A stable-ABI module (.abi3.so, .abi3t.so) without the multiarch triplet in its "
             "name, in a Multi-Arch: same package or a directory every architecture shares.",
@@ -222,7 +228,7 @@ def _stable_modules(ctx: ArtifactContext) -> Iterator[tuple[FileRecord, ext.Link
 
 def _abi3_wheel(ctx: ArtifactContext) -> bool:
     return ctx.info.format == "wheel" and any(
-        abi in ("abi3", "abi3t") for _i, abi, _p in _abi.wheel_tags(ctx))
+        abi in ("abi3", "abi3t") for _i, abi, _p in wheel_tags(ctx.info))
 
 
 def _some(names: list[str], limit: int = 5) -> str:
@@ -232,6 +238,8 @@ def _some(names: list[str], limit: int = 5) -> str:
 
 @rule(
     "stable-abi-symbol-violation",
+    headline="ship stable-ABI modules that use symbols outside it",
+    headline_rank=80,
     severity="error",
     summary="A module named for the stable ABI (.abi3.so; on Windows a .pyd linked to "
             "python3.dll, or any .pyd of an abi3 wheel) that imports interpreter symbols outside "
@@ -250,7 +258,7 @@ def _some(names: list[str], limit: int = 5) -> str:
 )
 def stable_abi_symbol_violation(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
     for r, obj in _stable_modules(ctx):
-        bad = sorted(s for s in obj.python_imports if _abi.symbol_added(s) is None)
+        bad = sorted(s for s in obj.python_imports if symbol_added(s) is None)
         if bad:
             name = posixpath.basename(r.import_path)
             yield self.finding(r.path, f"{name} imports {len(bad)} symbol(s) outside the "
@@ -307,7 +315,7 @@ def stable_abi_baseline_too_new(self: Rule, ctx: ArtifactContext) -> Iterator[Fi
     real = _lowest_installed(ctx, low)
     for r, obj in mods:
         newer = sorted((v, s) for s in obj.python_imports
-                       if (v := _abi.symbol_added(s)) is not None and v > low)
+                       if (v := symbol_added(s)) is not None and v > low)
         if not newer:
             continue
         name = posixpath.basename(r.import_path)
@@ -468,7 +476,7 @@ def extension_missing_for_runtime(self: Rule, ctx: ArtifactContext) -> Iterator[
 
 
 def _wheel_abis(ctx: ArtifactContext) -> set[str]:
-    return {abi for _i, abi, _p in _abi.wheel_tags(ctx)}
+    return {abi for _i, abi, _p in wheel_tags(ctx.info)}
 
 
 def _module_disagrees(r: FileRecord, abis: set[str]) -> str | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterator
 
+from coinstall.artifacts.wheel import wheel_tags
 from coinstall.files.extension import ext_name
 from coinstall.rules import ArtifactContext, Finding, Rule, _abi, rule
 
@@ -25,7 +26,7 @@ def _shipped_versions(ctx: ArtifactContext) -> dict[tuple[int, int], str]:
             if n is not None and n.kind == "soabi" and n.version is not None:
                 out.setdefault(n.version, r.path)
     if ctx.info.format == "wheel":
-        for interp, abi, _plat in _abi.wheel_tags(ctx):
+        for interp, abi, _plat in wheel_tags(ctx.info):
             v = _abi.tag_version(interp)
             if v is not None and abi not in ("abi3", "abi3t"):
                 out.setdefault(v, f"wheel tag {interp}-{abi}")
@@ -59,7 +60,7 @@ def requires_python_excludes_runtime(self: Rule, ctx: ArtifactContext) -> Iterat
 
 
 def _wheel_tag_problems(ctx: ArtifactContext) -> Iterator[tuple[str | None, str]]:
-    tags = _abi.wheel_tags(ctx)
+    tags = wheel_tags(ctx.info)
     if not tags:
         return
     abis = {t[1] for t in tags}
@@ -68,7 +69,7 @@ def _wheel_tag_problems(ctx: ArtifactContext) -> Iterator[tuple[str | None, str]
     tag_text = ctx.info.fields.get("Tag", "")
     inner = ctx.info.fields.get("WHEEL-Tag")
     if inner is not None:
-        from packaging.tags import parse_tag  # a wheel's check only (see _abi.wheel_tags)
+        from packaging.tags import parse_tag  # a wheel only (artifacts.wheel.wheel_tags)
 
         inner_set = {str(t) for s in inner.split(",") if s.strip()
                      for t in parse_tag(s.strip())}

@@ -6,13 +6,13 @@ import re
 from collections.abc import Iterator, Sequence
 
 from coinstall.names import Target, stack_label
-from coinstall.rules import ArtifactContext, Finding, Rule, rule
-from coinstall.rules._relations import (
+from coinstall.relations import (
     PackageStack,
     relations,
     source_package,
     stack_of,
 )
+from coinstall.rules import ArtifactContext, Finding, Rule, rule
 
 _BIN = re.compile(r"^(?:usr/)?s?bin/[^/]+$")
 

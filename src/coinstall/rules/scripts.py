@@ -7,12 +7,14 @@ from collections.abc import Iterator
 from coinstall.files.script import Shebang
 from coinstall.files.verdict import FileRecord
 from coinstall.names import stack_label
+from coinstall.relations import alternative_stack, relations, stack_of
 from coinstall.rules import ArtifactContext, Finding, Rule, rule
-from coinstall.rules._relations import alternative_stack, relations, stack_of
 
 
 @rule(
     "shebang-unversioned",
+    headline="run an unversioned python",
+    headline_rank=50,
     severity="error",
     summary="A script whose shebang runs an unversioned python (#!/usr/bin/python, "
             "#!/usr/bin/env python).",
@@ -54,6 +56,8 @@ def runnable(ctx: ArtifactContext) -> Iterator[tuple[FileRecord, Shebang]]:
 
 @rule(
     "shebang-env",
+    headline="start Python through env",
+    headline_rank=40,
     severity="warning",
     summary="A packaged script starts Python through env (#!/usr/bin/env python3).",
     why="env runs whatever python3 comes first on the user's PATH (a virtualenv, "
@@ -114,7 +118,7 @@ def shebang_implementation_mismatch(self: Rule, ctx: ArtifactContext) -> Iterato
     (one major, and one minor version where known).  A shebang naming another major or
     minor version or implementation is reported; ``python3`` is reported in a package known
     to be for a non-default stack (``--stack``, or a name only alternative stacks use,
-    :func:`~coinstall.rules._relations.alternative_stack`);
+    :func:`~coinstall.relations.alternative_stack`);
     an unversioned ``python`` in an executable module of a Python 3 or PyPy package (in a
     script ``shebang-unversioned`` reports it; in a Python 2 package it was PEP 394's
     recommended spelling until 2019)."""

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 
 from coinstall.rules import Finding, Rule, rule
-from coinstall.rules._spec import (
+from coinstall.spec.context import (
     SpecContext,
     is_application,
     is_library,

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 
 from coinstall.rules import Finding, Rule, rule
-from coinstall.rules._spec import SpecContext
+from coinstall.spec.context import SpecContext
 
 _RPM = ("fedora", "epel", "opensuse")
 

@@ -307,10 +307,10 @@ def probe_source() -> str:
 
     Raises OSError if the file is missing from the installation.
     """
-    import abi3info  # the stable ABI manifest: needed only to probe, not on the cached path
+    from coinstall.stable_abi import symbol_names  # imports abi3info: only to probe
 
     text = Path(__file__).with_name("probe_script.py").read_text(encoding="utf-8")
-    names = sorted({s.name for s in abi3info.FUNCTIONS} | {s.name for s in abi3info.DATAS})
+    names = symbol_names()
     return text.replace("STABLE_ABI_SYMBOLS = []", f"STABLE_ABI_SYMBOLS = {names!r}", 1)
 
 

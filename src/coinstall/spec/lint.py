@@ -20,11 +20,11 @@ from coinstall.check import ArtifactResult, CheckResult, TargetError
 from coinstall.config import Config
 from coinstall.files.verdict import Judgement
 from coinstall.rules import REGISTRY, Finding, all_rules
-from coinstall.rules._spec import SpecContext, layout_of, profile_for
 from coinstall.rules.profiles import PROFILES
 from coinstall.runtimes import catalogue as catalogue_mod
 from coinstall.runtimes.stack import Stack
 from coinstall.spec import macros as macros_mod
+from coinstall.spec.context import SpecContext, layout_of, profile_for
 from coinstall.spec.read import SpecDoc, SpecError, expansion_query, read, read_text, split
 
 #: The stack specs are read with when none is given (configuration or ``--stack``).

@@ -38,7 +38,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from coinstall.rules import Finding
-from coinstall.rules._spec import (
+from coinstall.rules.spec_stacks import renames_bindir
+from coinstall.rules.spec_style import port_manual
+from coinstall.spec import compat
+from coinstall.spec.context import (
     SpecContext,
     is_application,
     is_library,
@@ -46,9 +49,6 @@ from coinstall.rules._spec import (
     major_alias,
     stack_of_written,
 )
-from coinstall.rules.spec_stacks import renames_bindir
-from coinstall.rules.spec_style import port_manual
-from coinstall.spec import compat
 from coinstall.spec.read import Section, SpecDoc, expansion_query
 from coinstall.stack_text import rewrite
 

@@ -1,6 +1,9 @@
 """Package relations (requires, provides, package names) parsed once and classified by the
-Python implementation and stack they name.  Private helper of the naming, dependencies,
-scripts and entry-point rules.
+Python implementation and stack they name.  Read by the naming, dependencies, scripts,
+entry-point, extension and co-installability rules, by the engine (:func:`compares_content`:
+which files to hash), by ``coinstall fix`` (:func:`stack_of`: which interpreter a repaired
+shebang names) and by an archive run (:func:`remember`: a worker's answers kept for the
+set-scope rules).
 
 What a relation names (:class:`~coinstall.names.Target`, classified by
 :func:`coinstall.names.classify_name`, the vocabulary shared with the planner):

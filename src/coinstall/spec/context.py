@@ -1,4 +1,6 @@
-"""What the spec rules share: the context of one spec and how a name or a line tells its stack.
+"""The context of one RPM spec and how a name or a line tells its stack: what the spec rules
+(``rules/spec_*.py``), ``coinstall spec lint`` (:mod:`coinstall.spec.lint`) and ``coinstall
+spec port`` (:mod:`coinstall.spec.port`) share.
 
 The stack vocabulary follows the EPEL 7 template (python-epel-rpm-macros
 ``macros.python3_other``; Fedora ``macros.python-srpm``): ``python%{python3_pkgversion}-foo``
