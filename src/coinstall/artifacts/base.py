@@ -164,3 +164,20 @@ def member_type(mode: int) -> str:
     if stat.S_ISREG(mode):
         return "file"
     return "other"
+
+
+def wheel_tags(info: ArtifactInfo) -> list[tuple[str, str, str]]:
+    """A wheel's tags as ``(interpreter, abi, platform)`` triples, from the ``Tag`` field
+    :class:`coinstall.artifacts.wheel.WheelReader` writes (the file name's compressed tag set,
+    PEP 427/425, expanded by packaging); empty for other artifacts.  Here, not beside the
+    reader: rules read it on every artifact, and the wheel reader's imports (zipfile,
+    packaging.metadata) are for wheels only."""
+    out: list[tuple[str, str, str]] = []
+    for text in (info.fields.get("Tag") or "").split(","):
+        text = text.strip()
+        if text:
+            # packaging.tags imports subprocess, logging and sysconfig: only a wheel pays
+            from packaging.tags import parse_tag
+
+            out += [(t.interpreter, t.abi, t.platform) for t in parse_tag(text)]
+    return out

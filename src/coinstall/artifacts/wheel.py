@@ -158,21 +158,6 @@ class WheelReader:
                 got.spool.close()
 
 
-def wheel_tags(info: ArtifactInfo) -> list[tuple[str, str, str]]:
-    """A wheel's tags as ``(interpreter, abi, platform)`` triples, from the ``Tag`` field
-    :class:`WheelReader` writes (the file name's compressed tag set, PEP 427/425, expanded by
-    packaging); empty for other artifacts."""
-    out: list[tuple[str, str, str]] = []
-    for text in (info.fields.get("Tag") or "").split(","):
-        text = text.strip()
-        if text:
-            # packaging.tags imports subprocess, logging and sysconfig: only a wheel pays
-            from packaging.tags import parse_tag
-
-            out += [(t.interpreter, t.abi, t.platform) for t in parse_tag(text)]
-    return out
-
-
 def _reason(exc: BaseException) -> str:
     """One line: the exception's first line, prefixed with its type unless it is zipfile's
     own ``BadZipFile``."""

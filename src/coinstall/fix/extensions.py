@@ -24,7 +24,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterator
 
-from coinstall.artifacts.wheel import wheel_tags
+from coinstall.artifacts.base import wheel_tags
 from coinstall.files import extension as ext
 from coinstall.fix.model import Edit, FixContext, Left
 from coinstall.rules import Finding

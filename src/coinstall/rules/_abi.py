@@ -1,7 +1,7 @@
 """Shared facts for the extension, co-installability and metadata rules: the architecture an
 artifact declares and which CPython versions a package claims to support.  The stable ABI
 manifest is :mod:`coinstall.stable_abi`, a wheel's tags
-:func:`coinstall.artifacts.wheel.wheel_tags`.  What an extension module's file name says is
+:func:`coinstall.artifacts.base.wheel_tags`.  What an extension module's file name says is
 :func:`coinstall.files.extension.ext_name` (the classifier layer's grammar, shared with the
 planner).
 
@@ -17,7 +17,7 @@ from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-from coinstall.artifacts.wheel import wheel_tags
+from coinstall.artifacts.base import wheel_tags
 from coinstall.files.extension import (
     DEB_ARCH_TRIPLET,
     RPM_ARCH_TRIPLET,

@@ -6,7 +6,7 @@ import posixpath
 from collections.abc import Iterator
 from dataclasses import replace
 
-from coinstall.artifacts.wheel import wheel_tags
+from coinstall.artifacts.base import wheel_tags
 from coinstall.files import extension as ext
 from coinstall.files.extension import ext_name
 from coinstall.files.location import in_scope

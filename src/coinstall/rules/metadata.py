@@ -6,7 +6,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterator
 
-from coinstall.artifacts.wheel import wheel_tags
+from coinstall.artifacts.base import wheel_tags
 from coinstall.files.extension import ext_name
 from coinstall.rules import ArtifactContext, Finding, Rule, _abi, rule
 
@@ -69,7 +69,7 @@ def _wheel_tag_problems(ctx: ArtifactContext) -> Iterator[tuple[str | None, str]
     tag_text = ctx.info.fields.get("Tag", "")
     inner = ctx.info.fields.get("WHEEL-Tag")
     if inner is not None:
-        from packaging.tags import parse_tag  # a wheel only (artifacts.wheel.wheel_tags)
+        from packaging.tags import parse_tag  # a wheel only (artifacts.base.wheel_tags)
 
         inner_set = {str(t) for s in inner.split(",") if s.strip()
                      for t in parse_tag(s.strip())}
