@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import re
 import struct
+import zlib
 from collections.abc import Iterator
 from typing import IO, NamedTuple
 
@@ -75,6 +76,14 @@ def _number(field: bytes, low: int, high: int, what: str) -> int:
     Raises:
         HeaderError: ``invalid tar header <what> field``.
     """
+    digits = field.rstrip(b" \0").lstrip(b" ")
+    if digits.isdigit():  # the common case, decided without the regular expression below
+        if b"8" in digits or b"9" in digits:
+            raise HeaderError(f"invalid tar header {what} field")
+        value = int(digits, 8)
+        if not low <= value <= high:
+            raise HeaderError(f"invalid tar header {what} field")
+        return value
     first = field[0]
     if first in (0x80, 0xFF):
         value = int.from_bytes(field, "big", signed=True) if first == 0xFF \
@@ -87,6 +96,17 @@ def _number(field: bytes, low: int, high: int, what: str) -> int:
     if not low <= value <= high:
         raise HeaderError(f"invalid tar header {what} field")
     return value
+
+
+def _byte_sum(block: bytes) -> int:
+    """``sum(block)`` of a 512-byte header, the unsigned sum its checksum is checked against.
+
+    Glue, for speed: ``sum()`` over 512 bytes made each one an int object and was a third of
+    :func:`decode_header`'s time; the low 16 bits of an Adler-32 begun at 0 are the sum of the
+    bytes modulo 65521 (RFC 1950 §8.2), which is the sum itself for 256 bytes (at most
+    256 * 255 = 65280), so each half is summed by zlib in C.
+    """
+    return (zlib.adler32(block[:256], 0) & 0xFFFF) + (zlib.adler32(block[256:], 0) & 0xFFFF)
 
 
 def _text(field: bytes) -> str:
@@ -116,7 +136,7 @@ def decode_header(block: bytes) -> tuple[str, bytes, int, int, int, str]:
     seconds = _number(mtime, -_OFF_MAX - 1, _OFF_MAX, "mtime")
     _number(uid, 0, _UID_MAX, "uid")
     _number(gid, 0, _UID_MAX, "gid")
-    if _number(checksum, 0, _OFF_MAX, "checksum") != sum(block) - sum(checksum) + 8 * 32:
+    if _number(checksum, 0, _OFF_MAX, "checksum") != _byte_sum(block) - sum(checksum) + 8 * 32:
         raise HeaderError("invalid tar header checksum")
     return text, (b"0" if kind == b"\0" else kind), bits, nbytes, seconds, _text(link)
 

@@ -369,6 +369,57 @@ def _dynsym_direct(data: bytes | bytearray, elf: ELFFile,
     return None
 
 
+#: pyelftools' ``ELFStructs`` by (little-endian, ELF class) with the basic structs only, and by
+#: (little-endian, ELF class, e_type, e_machine, EI_OSABI) with the advanced ones too; at most
+#: :data:`_STRUCTS_MAX` kinds are kept (the key is what a file claims).
+_STRUCTS: dict[tuple[object, ...], object] = {}
+_STRUCTS_MAX = 32
+
+
+def _elf_file(stream: IO[bytes]) -> ELFFile:
+    """``ELFFile(stream)``, with the construct structs made once per header kind.
+
+    Glue, for speed: ``ELFFile.__init__`` builds every struct of the file's kind anew
+    (``ELFStructs.create_advanced_structs``: hundreds of construct objects), which took most of
+    :func:`read_elf`'s time over the bookworm archive's extension modules, whose headers are
+    nearly all of one kind (64-bit little-endian x86-64 shared objects).  The structs are
+    stateless parsers, set only by the four values of the key.  This repeats
+    ``ELFFile.__init__`` (pyelftools 0.31-0.33: identify, basic structs, header, advanced
+    structs, ``e_ident_raw``) and falls back to it where those private steps are missing.
+    """
+    from elftools.elf.elffile import ELFFile
+    from elftools.elf.structs import ELFStructs
+
+    if not (hasattr(ELFFile, "_identify_file") and hasattr(ELFFile, "_parse_elf_header")):
+        return ELFFile(stream)  # pragma: no cover - another pyelftools
+    elf = ELFFile.__new__(ELFFile)
+    elf.stream = stream
+    stream.seek(0, io.SEEK_END)
+    elf.stream_len = stream.tell()
+    elf._identify_file()
+    basic_key: tuple[object, ...] = (elf.little_endian, elf.elfclass)
+    basic = _STRUCTS.get(basic_key)
+    if basic is None:
+        basic = ELFStructs(little_endian=elf.little_endian, elfclass=elf.elfclass)
+        basic.create_basic_structs()
+        _STRUCTS[basic_key] = basic
+    elf.structs = basic  # type: ignore[assignment]
+    elf.header = elf._parse_elf_header()
+    key = (*basic_key, elf["e_type"], elf["e_machine"], elf["e_ident"]["EI_OSABI"])
+    full = _STRUCTS.get(key)
+    if full is None:
+        full = ELFStructs(little_endian=elf.little_endian, elfclass=elf.elfclass)
+        full.create_basic_structs()
+        full.create_advanced_structs(*key[2:])
+        if len(_STRUCTS) < _STRUCTS_MAX:
+            _STRUCTS[key] = full
+    elf.structs = full  # type: ignore[assignment]
+    stream.seek(0)
+    elf.e_ident_raw = stream.read(16)
+    elf.stream_loader = None
+    return elf
+
+
 def read_elf(data: bytes | IO[bytes], *, symbols: bool = False) -> ElfInfo | None:
     """The ELF identification of ``data`` (a whole object file), None if it is not ELF.
 
@@ -396,11 +447,10 @@ def read_elf(data: bytes | IO[bytes], *, symbols: bool = False) -> ElfInfo | Non
             return None
         stream.seek(0)
     from elftools.common.exceptions import ELFError
-    from elftools.elf.elffile import ELFFile
     from elftools.elf.sections import SymbolTableSection
 
     try:
-        elf = ELFFile(stream)
+        elf = _elf_file(stream)
         imports: set[str] = set()
         exports: set[str] = set()
         raw_data = data if isinstance(data, bytes | bytearray) else None
