@@ -63,8 +63,11 @@ def listed(index: Path) -> list[dict[str, str]]:
     data = indices.read_bytes(str(index))
     problems: list[indices.IndexProblem] = []
     fields = ("Package", "Version", "Architecture", "Filename", "SHA256", "Size")
-    return [f for _, f in indices.paragraphs(data, str(index), fields, problems)
-            if f.get("Package", "").startswith("python3-")]
+    return [
+        f
+        for _, f in indices.paragraphs(data, str(index), fields, problems)
+        if f.get("Package", "").startswith("python3-")
+    ]
 
 
 def fetch(index: Path) -> Path:
@@ -79,7 +82,7 @@ def fetch(index: Path) -> Path:
 
     missing = [p for p in pkgs if not flat(p).exists()]
     for i in range(0, len(missing), 100):
-        batch = [f"{p['Package']}={p['Version']}" for p in missing[i:i + 100]]
+        batch = [f"{p['Package']}={p['Version']}" for p in missing[i : i + 100]]
         subprocess.run(["apt-get", "download", "-q", *batch], cwd=debs, check=False)
     stamp = mirror / ".verified"
     sha = hashlib.sha256(index.read_bytes()).hexdigest()
@@ -106,8 +109,9 @@ def fetch(index: Path) -> Path:
     return mirror
 
 
-def measure(cmd: list[str], env: dict[str, str] | None = None,
-            stdout: Any = subprocess.DEVNULL) -> dict[str, float]:
+def measure(
+    cmd: list[str], env: dict[str, str] | None = None, stdout: Any = subprocess.DEVNULL
+) -> dict[str, float]:
     """Wall seconds, CPU seconds of the whole process tree, peak RSS (MB) of the tree summed."""
     load = os.getloadavg()[0]
     t0 = time.perf_counter()
@@ -142,8 +146,20 @@ def measure(cmd: list[str], env: dict[str, str] | None = None,
 
 
 def check_cmd(index: Path, mirror: Path, *extra: str) -> list[str]:
-    return [COINSTALL, "check", "--no-installed", "--format", "jsonl", "--repo", str(index),
-            "--mirror", str(mirror), "--select-packages", SELECT, *extra]
+    return [
+        COINSTALL,
+        "check",
+        "--no-installed",
+        "--format",
+        "jsonl",
+        "--repo",
+        str(index),
+        "--mirror",
+        str(mirror),
+        "--select-packages",
+        SELECT,
+        *extra,
+    ]
 
 
 def floor(paths: list[str]) -> float:
@@ -153,7 +169,8 @@ def floor(paths: list[str]) -> float:
         subprocess.run(["dpkg-deb", "--fsys-tarfile", p], stdout=subprocess.DEVNULL, check=True)
     after = os.times()
     return (after.children_user - before.children_user) + (
-        after.children_system - before.children_system)
+        after.children_system - before.children_system
+    )
 
 
 def main() -> int:
@@ -171,51 +188,87 @@ def main() -> int:
     paths = [str(mirror / p["Filename"]) for p in pkgs]
     n = len(paths)
     size = sum(int(p["Size"]) for p in pkgs)
-    print(f"{n} python3-* packages, {size / 1e9:.2f} GB, index {index.name} "
-          f"(sha256 {hashlib.sha256(index.read_bytes()).hexdigest()[:16]}…)")
+    print(
+        f"{n} python3-* packages, {size / 1e9:.2f} GB, index {index.name} "
+        f"(sha256 {hashlib.sha256(index.read_bytes()).hexdigest()[:16]}…)"
+    )
     out: dict[str, Any] = {"packages": n, "bytes": size, "cores": os.cpu_count()}
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "COINSTALL_CACHE_DIR": str(Path(tmp) / "cache")}
         results = Path(tmp) / "results.jsonl"
         with open(results, "w") as f:
             out["cold"] = measure(check_cmd(index, mirror, "--jobs", "2"), env, f)
-        print(f"cold  --jobs 2: {out['cold']['wall']:.1f} s wall, {out['cold']['cpu']:.1f} s CPU,"
-              f" peak RSS {out['cold']['rss_mb']:.0f} MB (load {out['cold']['load']:.1f})")
+        print(
+            f"cold  --jobs 2: {out['cold']['wall']:.1f} s wall, {out['cold']['cpu']:.1f} s CPU,"
+            f" peak RSS {out['cold']['rss_mb']:.0f} MB (load {out['cold']['load']:.1f})"
+        )
         out["warm"] = measure(check_cmd(index, mirror, "--jobs", "2"), env)
-        print(f"warm  --jobs 2: {out['warm']['wall']:.1f} s wall, {out['warm']['cpu']:.1f} s CPU,"
-              f" peak RSS {out['warm']['rss_mb']:.0f} MB (load {out['warm']['load']:.1f})")
+        print(
+            f"warm  --jobs 2: {out['warm']['wall']:.1f} s wall, {out['warm']['cpu']:.1f} s CPU,"
+            f" peak RSS {out['warm']['rss_mb']:.0f} MB (load {out['warm']['load']:.1f})"
+        )
         if "serial" not in skip:
             for jobs in ("2", "1"):
                 m = measure(check_cmd(index, mirror, "--jobs", jobs, "--no-cache"), env)
                 out[f"nocache_jobs{jobs}"] = m
-                print(f"no cache --jobs {jobs}: {m['wall']:.1f} s wall, {m['cpu']:.1f} s CPU "
-                      f"(load {m['load']:.1f})")
+                print(
+                    f"no cache --jobs {jobs}: {m['wall']:.1f} s wall, {m['cpu']:.1f} s CPU "
+                    f"(load {m['load']:.1f})"
+                )
             out["speedup"] = out["nocache_jobs1"]["wall"] / out["nocache_jobs2"]["wall"]
             print(f"speedup --jobs 2 vs 1: {out['speedup']:.2f}x")
         if "floor" not in skip:
             out["floor_cpu"] = floor(paths)
             per_c = out["cold"]["cpu"] / n
-            print(f"floor (dpkg-deb --fsys-tarfile, serial): {out['floor_cpu']:.1f} s CPU = "
-                  f"{1000 * out['floor_cpu'] / n:.1f} ms/package; coinstall cold "
-                  f"{1000 * per_c:.1f} ms/package = {per_c * n / out['floor_cpu']:.2f}x the floor")
+            print(
+                f"floor (dpkg-deb --fsys-tarfile, serial): {out['floor_cpu']:.1f} s CPU = "
+                f"{1000 * out['floor_cpu'] / n:.1f} ms/package; coinstall cold "
+                f"{1000 * per_c:.1f} ms/package = {per_c * n / out['floor_cpu']:.2f}x the floor"
+            )
         if "lintian" not in skip and shutil.which("lintian"):
             sample = paths[::42][:100]
             lin = measure(["lintian", "--no-tag-display-limit", *sample])
-            co = measure([COINSTALL, "check", "--no-installed", "--format", "jsonl", "--jobs",
-                          "1", "--no-cache", *sample], env)
-            out["lintian_sample"] = {"packages": len(sample), "lintian": lin, "coinstall": co,
-                                     "ratio": lin["wall"] / co["wall"]}
-            print(f"lintian on {len(sample)}: {lin['wall']:.1f} s wall "
-                  f"({1000 * lin['wall'] / len(sample):.0f} ms/package); coinstall --jobs 1: "
-                  f"{co['wall']:.1f} s ({1000 * co['wall'] / len(sample):.0f} ms/package): "
-                  f"lintian/coinstall {out['lintian_sample']['ratio']:.1f}x")
-        rep = subprocess.run([COINSTALL, "report", "--format", "json", str(results)],
-                             capture_output=True, text=True, check=True)
+            co = measure(
+                [
+                    COINSTALL,
+                    "check",
+                    "--no-installed",
+                    "--format",
+                    "jsonl",
+                    "--jobs",
+                    "1",
+                    "--no-cache",
+                    *sample,
+                ],
+                env,
+            )
+            out["lintian_sample"] = {
+                "packages": len(sample),
+                "lintian": lin,
+                "coinstall": co,
+                "ratio": lin["wall"] / co["wall"],
+            }
+            print(
+                f"lintian on {len(sample)}: {lin['wall']:.1f} s wall "
+                f"({1000 * lin['wall'] / len(sample):.0f} ms/package); coinstall --jobs 1: "
+                f"{co['wall']:.1f} s ({1000 * co['wall'] / len(sample):.0f} ms/package): "
+                f"lintian/coinstall {out['lintian_sample']['ratio']:.1f}x"
+            )
+        rep = subprocess.run(
+            [COINSTALL, "report", "--format", "json", str(results)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         summary = json.loads(rep.stdout)
-        out["report"] = {k: summary[k] for k in ("artifacts", "unreadable", "findings",
-                                                 "by_severity", "by_rule", "headlines")}
-        print(f"report: {summary['artifacts']} artifacts, {summary['unreadable']} unreadable, "
-              f"{summary['findings']} findings {summary['by_severity']}")
+        out["report"] = {
+            k: summary[k]
+            for k in ("artifacts", "unreadable", "findings", "by_severity", "by_rule", "headlines")
+        }
+        print(
+            f"report: {summary['artifacts']} artifacts, {summary['unreadable']} unreadable, "
+            f"{summary['findings']} findings {summary['by_severity']}"
+        )
         for h in summary["headlines"]:
             print(f"  {h['artifacts']:5d} ({h['percent']:5.1f}%) {h['label']}")
         for r in summary["by_rule"][:12]:

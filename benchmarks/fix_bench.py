@@ -49,13 +49,22 @@ from coinstall.runtimes.stack import Stack  # noqa: E402
 PATHFIX = "/usr/share/doc/python3.11/examples/scripts/pathfix.py"
 PYTHON311 = shutil.which("python3.11") or "/usr/bin/python3.11"
 #: compiles the misplaced bytecode (pyenv's 3.12, or any other 3.12)
-OTHER_PYTHON = str(Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
-                   / "3.12.1" / "bin" / "python")
+OTHER_PYTHON = str(
+    Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    / "versions"
+    / "3.12.1"
+    / "bin"
+    / "python"
+)
 if not os.path.exists(OTHER_PYTHON):
     OTHER_PYTHON = shutil.which("python3.12") or PYTHON311
 SHEBANG_RULES = {"shebang-env", "shebang-unversioned", "shebang-implementation-mismatch"}
-BYTECODE_RULES = {"bytecode-stale", "bytecode-magic-mismatch", "bytecode-cache-tag-mismatch",
-                  "bytecode-legacy-pyo"}
+BYTECODE_RULES = {
+    "bytecode-stale",
+    "bytecode-magic-mismatch",
+    "bytecode-cache-tag-mismatch",
+    "bytecode-legacy-pyo",
+}
 
 
 def build_root(dest: Path) -> int:
@@ -68,10 +77,17 @@ def build_root(dest: Path) -> int:
     inits = sorted(site.glob("*/__init__.py"))
     # another runtime's bytecode under 3.11's cache tag (bytecode-cache-tag-mismatch, which
     # every profile runs): compiled by 3.12, named cpython-311
-    subprocess.run([OTHER_PYTHON, "-c", "import py_compile, sys\nfor p in sys.argv[1:]:\n"
-                    "    py_compile.compile(p, cfile=p.rpartition('/')[0] + "
-                    "'/__pycache__/__init__.cpython-311.pyc', doraise=False)",
-                    *map(str, inits)], check=True)
+    subprocess.run(
+        [
+            OTHER_PYTHON,
+            "-c",
+            "import py_compile, sys\nfor p in sys.argv[1:]:\n"
+            "    py_compile.compile(p, cfile=p.rpartition('/')[0] + "
+            "'/__pycache__/__init__.cpython-311.pyc', doraise=False)",
+            *map(str, inits),
+        ],
+        check=True,
+    )
     return sum(len(files) for _d, _s, files in os.walk(dest))
 
 
@@ -115,12 +131,14 @@ def main() -> int:
                 cfg.select = frozenset(select)
             r = fix_target(str(root), runtimes, cat, cfg, FixOptions(), installed)
             return len(r.fixed), len(r.left)
+
         return run
 
     def command(argv: list[str]) -> Callable[[Path], object]:
         def run(root: Path) -> object:
             done = subprocess.run([*argv, str(root)], capture_output=True)
             return done.returncode
+
         return run
 
     with tempfile.TemporaryDirectory(prefix="fixbench-master-") as tmp:
@@ -132,9 +150,12 @@ def main() -> int:
             ("floor: walk + read 512 B of every file", lambda r: _floor(r)),
             ("coinstall fix (every rule)", coinstall(None)),
             ("coinstall fix --select shebang rules", coinstall(SHEBANG_RULES)),
-            ("pathfix.py -pni /usr/bin/python3 -kas", command(
-                [PYTHON311, PATHFIX, "-pni", "/usr/bin/python3", "-kas"])
-             if os.path.exists(PATHFIX) else None),
+            (
+                "pathfix.py -pni /usr/bin/python3 -kas",
+                command([PYTHON311, PATHFIX, "-pni", "/usr/bin/python3", "-kas"])
+                if os.path.exists(PATHFIX)
+                else None,
+            ),
             ("coinstall fix --select bytecode rules", coinstall(BYTECODE_RULES)),
             ("python3.11 -m compileall -q", command([PYTHON311, "-m", "compileall", "-q"])),
         ):
@@ -143,8 +164,10 @@ def main() -> int:
                 continue
             secs, out = timed(master, fn, repeat)
             rows.append((label, secs, out))
-    print(f"build root: {len(bench_corpus.all_debs())} .debs unpacked, {files} files, best of "
-          f"{repeat}\n")
+    print(
+        f"build root: {len(bench_corpus.all_debs())} .debs unpacked, {files} files, best of "
+        f"{repeat}\n"
+    )
     print(f"| {'tool':44} | {'seconds':>8} | {'files/s':>9} | result |")
     print(f"|{'-' * 46}|{'-' * 10}|{'-' * 11}|--------|")
     for label, secs, out in rows:
@@ -160,8 +183,10 @@ def main() -> int:
     ratio("coinstall fix --select bytecode rules", "python3.11 -m compileall -q")
     ratio("coinstall fix (every rule)", "floor: walk + read 512 B of every file")
     ratio("coinstall fix (every rule)", "python3.11 -m compileall -q")
-    print("(compileall recompiles every source; coinstall recompiles only the bad pycs, "
-          "in one python3.11 subprocess)")
+    print(
+        "(compileall recompiles every source; coinstall recompiles only the bad pycs, "
+        "in one python3.11 subprocess)"
+    )
     return 0
 
 

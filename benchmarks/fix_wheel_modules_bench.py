@@ -37,25 +37,31 @@ def make_wheel(d: Path, n: int) -> Path:
     data = SO.read_bytes()
     whl = d / "many-1.0-cp311-abi3-linux_x86_64.whl"
     names = [f"many/p{i}/_typing.so" for i in range(n)] + ["many/__init__.py"]
-    meta = {"many-1.0.dist-info/METADATA": b"Metadata-Version: 2.1\nName: many\nVersion: 1.0\n",
-            "many-1.0.dist-info/WHEEL": b"Wheel-Version: 1.0\nGenerator: bench\n"
-                                        b"Root-Is-Purelib: false\nTag: cp311-abi3-linux_x86_64\n"}
+    meta = {
+        "many-1.0.dist-info/METADATA": b"Metadata-Version: 2.1\nName: many\nVersion: 1.0\n",
+        "many-1.0.dist-info/WHEEL": b"Wheel-Version: 1.0\nGenerator: bench\n"
+        b"Root-Is-Purelib: false\nTag: cp311-abi3-linux_x86_64\n",
+    }
     with zipfile.ZipFile(whl, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
         for nm in names:
             zf.writestr(nm, b"" if nm.endswith(".py") else data)
         for nm, b in meta.items():
             zf.writestr(nm, b)
-        zf.writestr("many-1.0.dist-info/RECORD",
-                    "".join(f"{nm},,\n" for nm in [*names, *meta])
-                    + "many-1.0.dist-info/RECORD,,\n")
+        zf.writestr(
+            "many-1.0.dist-info/RECORD",
+            "".join(f"{nm},,\n" for nm in [*names, *meta]) + "many-1.0.dist-info/RECORD,,\n",
+        )
     return whl
 
 
 def timed(args: list[str]) -> tuple[float, int, str]:
     t = time.perf_counter()
     p = subprocess.run([*COINSTALL, *args], capture_output=True, text=True, check=False)
-    return time.perf_counter() - t, p.returncode, p.stdout.strip().splitlines()[-1:][0] \
-        if p.stdout.strip() else p.stderr.strip()[-200:]
+    return (
+        time.perf_counter() - t,
+        p.returncode,
+        p.stdout.strip().splitlines()[-1:][0] if p.stdout.strip() else p.stderr.strip()[-200:],
+    )
 
 
 def micro(n: int) -> None:
@@ -72,8 +78,9 @@ def micro(n: int) -> None:
     r = wc.reader()
     assert not any(r.exists(dest.format(i)) for i in range(n))
     t1 = time.perf_counter()
-    wc.apply([Edit("rename", f"many/p{i}/_typing.so", (), "", dest=dest.format(i))
-              for i in range(n)])
+    wc.apply(
+        [Edit("rename", f"many/p{i}/_typing.so", (), "", dest=dest.format(i)) for i in range(n)]
+    )
     t2 = time.perf_counter()
     print(f"N={n:6d}  exists x{n}: {t1 - t:.2f} s  apply {n} renames: {t2 - t1:.2f} s")
 
@@ -89,12 +96,16 @@ def main() -> None:
             whl = make_wheel(d, n)
             out = d / "out"
             out.mkdir()
-            tf, rcf, lastf = timed(["fix", "--no-installed", "--stack", "default=3.11", "-o",
-                                    str(out), str(whl)])
-            tc, rcc, _ = timed(["check", "--no-installed", "--stack", "default=3.11",
-                                "--format", "json", str(whl)])
-            print(f"N={n:6d}  fix {tf:7.1f} s (exit {rcf}: {lastf})  check {tc:7.1f} s "
-                  f"(exit {rcc})", flush=True)
+            tf, rcf, lastf = timed(
+                ["fix", "--no-installed", "--stack", "default=3.11", "-o", str(out), str(whl)]
+            )
+            tc, rcc, _ = timed(
+                ["check", "--no-installed", "--stack", "default=3.11", "--format", "json", str(whl)]
+            )
+            print(
+                f"N={n:6d}  fix {tf:7.1f} s (exit {rcf}: {lastf})  check {tc:7.1f} s (exit {rcc})",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

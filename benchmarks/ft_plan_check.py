@@ -75,8 +75,9 @@ NO_EXT = ("pure", "program", "ready", "runtime", None)
 
 def members(deb: Path) -> list[str]:
     """Member paths of ``deb`` from ``dpkg-deb -c`` (``./usr/x`` -> ``usr/x``)."""
-    out = subprocess.run(["dpkg-deb", "-c", str(deb)], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        ["dpkg-deb", "-c", str(deb)], capture_output=True, text=True, check=True
+    ).stdout
     paths = []
     for line in out.splitlines():
         parts = line.split(None, 5)
@@ -106,10 +107,16 @@ def truth(paths: list[str]) -> dict[str, Any]:
             untagged.append(p)
         elif OWN_DIR_PY.match(p):
             own.append(p)
-    cls = ("version-specific" if tagged else "untagged" if untagged else "abi3" if abi3
-           else "none")
-    return {"class": cls, "tagged": tagged, "debug": debug, "untagged": untagged,
-            "abi3": abi3, "own_dir_py": own, "free_threaded": ft}
+    cls = "version-specific" if tagged else "untagged" if untagged else "abi3" if abi3 else "none"
+    return {
+        "class": cls,
+        "tagged": tagged,
+        "debug": debug,
+        "untagged": untagged,
+        "abi3": abi3,
+        "own_dir_py": own,
+        "free_threaded": ft,
+    }
 
 
 def agrees(plan_cls: str | None, t: dict[str, Any], reasons: list[str]) -> bool:
@@ -126,7 +133,8 @@ def agrees(plan_cls: str | None, t: dict[str, Any], reasons: list[str]) -> bool:
         return t["class"] == "untagged"
     if plan_cls in NO_EXT:
         return t["class"] == "none" or (
-            t["class"] == "untagged" and any("loads on" in r for r in reasons))
+            t["class"] == "untagged" and any("loads on" in r for r in reasons)
+        )
     return False  # unknown: an archive binary's file list was read
 
 
@@ -149,8 +157,7 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=20)
     ap.add_argument("--sample", type=int, default=30)
     ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--output", default=str(REPO / "benchmarks" / "results"
-                                            / "ft_plan_check.json"))
+    ap.add_argument("--output", default=str(REPO / "benchmarks" / "results" / "ft_plan_check.json"))
     args = ap.parse_args()
     mirror = Path(args.mirror)
     packages, sources = bookworm("Packages.xz"), bookworm("Sources.xz")
@@ -161,8 +168,22 @@ def main() -> int:
         out = Path(d) / "plan.json"
         proc = None
         if not args.plan:  # the plan runs while dpkg-deb lists the files
-            cmd = [COINSTALL, "plan", "add", "3.14t", "--repo", str(packages), "--repo",
-                   str(sources), "--mirror", str(mirror), "--format", "json", "-o", str(out)]
+            cmd = [
+                COINSTALL,
+                "plan",
+                "add",
+                "3.14t",
+                "--repo",
+                str(packages),
+                "--repo",
+                str(sources),
+                "--mirror",
+                str(mirror),
+                "--format",
+                "json",
+                "-o",
+                str(out),
+            ]
             print("$", " ".join(cmd))
             t0 = time.monotonic()
             proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
@@ -190,9 +211,17 @@ def main() -> int:
         s, b = by_bin.get(key, (None, None))
         cls = b["verdict"] if b else None
         reasons = b["reasons"] if b else []
-        rows.append({"package": key[0], "arch": key[1], "source": s["name"] if s else None,
-                     "plan": cls, "truth": t, "reasons": reasons,
-                     "agree": agrees(cls, t, reasons)})
+        rows.append(
+            {
+                "package": key[0],
+                "arch": key[1],
+                "source": s["name"] if s else None,
+                "plan": cls,
+                "truth": t,
+                "reasons": reasons,
+                "agree": agrees(cls, t, reasons),
+            }
+        )
     pairs = Counter((r["plan"], r["truth"]["class"]) for r in rows)
     print("\nplan class x contents class (binaries in the archive):")
     for (p, t), n in sorted(pairs.items(), key=lambda x: (str(x[0][0]), x[0][1])):
@@ -201,9 +230,11 @@ def main() -> int:
     print(f"\ndisagreements: {len(bad)} of {len(rows)} binaries")
     for r in bad[:40]:
         t = r["truth"]
-        print(f"  {r['package']} [{r['arch']}] plan={r['plan']} contents={t['class']} "
-              f"{(t['tagged'] or t['untagged'] or t['abi3'] or t['own_dir_py'])[:1]} "
-              f"{r['reasons'][:1]}")
+        print(
+            f"  {r['package']} [{r['arch']}] plan={r['plan']} contents={t['class']} "
+            f"{(t['tagged'] or t['untagged'] or t['abi3'] or t['own_dir_py'])[:1]} "
+            f"{r['reasons'][:1]}"
+        )
     unt = [r for r in rows if r["truth"]["untagged"]]
     print(f"\nuntagged modules: {len(unt)} binaries; the plan's evidence:")
     for r in unt:
@@ -217,12 +248,13 @@ def main() -> int:
         if cls not in ("version-specific", "abi3"):
             continue
         deciders = [b for b in s["binaries"] if b["verdict"] == cls]
-        decided["archive" if any(b["name"] in in_archive for b in deciders)
-                else "index"] += 1
+        decided["archive" if any(b["name"] in in_archive for b in deciders) else "index"] += 1
     classes = Counter(s.get("class") for s in plan["sources"])
     print(f"\nsource classes: {dict(classes)}")
-    print(f"version-specific/abi3 sources decided by an archive binary: {decided['archive']},"
-          f" by the index alone (no binary in the archive): {decided['index']}")
+    print(
+        f"version-specific/abi3 sources decided by an archive binary: {decided['archive']},"
+        f" by the index alone (no binary in the archive): {decided['index']}"
+    )
 
     # The hand-check sample.
     src_rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -231,8 +263,10 @@ def main() -> int:
             src_rows[r["source"]].append(r)
     pick = random.Random(args.seed).sample(sorted(src_rows), args.sample)
     srcs = {s["name"]: s for s in plan["sources"]}
-    print(f"\nsample: random.Random({args.seed}).sample(sorted(sources with a binary in the "
-          f"archive: {len(src_rows)}), {args.sample})")
+    print(
+        f"\nsample: random.Random({args.seed}).sample(sorted(sources with a binary in the "
+        f"archive: {len(src_rows)}), {args.sample})"
+    )
     sample = []
     for name in sorted(pick):
         s = srcs[name]
@@ -242,16 +276,37 @@ def main() -> int:
             for k in ("tagged", "untagged", "abi3"):
                 mods += [f"{r['package']}: {p}" for p in t[k][:1]]
         others = [b["name"] for b in s["binaries"] if b["name"] not in in_archive]
-        sample.append({"source": name, "class": s.get("class"), "status": s["status"],
-                       "modules": mods, "outside_archive": others,
-                       "agree": all(r["agree"] for r in src_rows[name])})
-        print(f"  {name}: {s.get('class')} ({s['status']}); "
-              f"{mods[:2] or 'no extension module'}; outside the archive: {others}")
+        sample.append(
+            {
+                "source": name,
+                "class": s.get("class"),
+                "status": s["status"],
+                "modules": mods,
+                "outside_archive": others,
+                "agree": all(r["agree"] for r in src_rows[name]),
+            }
+        )
+        print(
+            f"  {name}: {s.get('class')} ({s['status']}); "
+            f"{mods[:2] or 'no extension module'}; outside the archive: {others}"
+        )
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.output).write_text(json.dumps({
-        "mirror": str(mirror), "binaries": len(rows), "disagreements": bad,
-        "pairs": {f"{p}/{t}": n for (p, t), n in pairs.items()}, "sources": dict(classes),
-        "decided": dict(decided), "seed": args.seed, "sample": sample}, indent=1) + "\n")
+    Path(args.output).write_text(
+        json.dumps(
+            {
+                "mirror": str(mirror),
+                "binaries": len(rows),
+                "disagreements": bad,
+                "pairs": {f"{p}/{t}": n for (p, t), n in pairs.items()},
+                "sources": dict(classes),
+                "decided": dict(decided),
+                "seed": args.seed,
+                "sample": sample,
+            },
+            indent=1,
+        )
+        + "\n"
+    )
     return 1 if bad else 0
 
 

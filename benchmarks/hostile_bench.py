@@ -38,10 +38,13 @@ MEMBERS = 100_000
 
 def many_member_wheel(path: Path, n: int = MEMBERS) -> None:
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("many-1.0.dist-info/METADATA",
-                   "Metadata-Version: 2.1\nName: many\nVersion: 1.0\n")
-        z.writestr("many-1.0.dist-info/WHEEL",
-                   "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+        z.writestr(
+            "many-1.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: many\nVersion: 1.0\n"
+        )
+        z.writestr(
+            "many-1.0.dist-info/WHEEL",
+            "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        )
         for i in range(n):
             z.writestr(f"many/m{i // 1000}/mod{i}.py", "x = 1\n")
 
@@ -61,8 +64,12 @@ def _timed(argv: list[str]) -> tuple[float, float]:
     import subprocess
 
     t0 = time.perf_counter()
-    p = subprocess.run([sys.executable, "-c", hostile._MEASURE, "600", *argv],
-                       capture_output=True, text=True, check=True)
+    p = subprocess.run(
+        [sys.executable, "-c", hostile._MEASURE, "600", *argv],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     secs = time.perf_counter() - t0
     return secs, json.loads(p.stdout)["maxrss_kb"] / 1024
 
@@ -74,10 +81,11 @@ def bench_many(tmp: Path) -> None:
     floor_s, floor_mb = _timed([sys.executable, "-c", _FLOOR, str(whl)])
     print(f"  floor (zipfile: list + every head)  {floor_s:6.1f} s  {floor_mb:6.0f} MB")
     for fmt in ("text", "json"):
-        s, mb = _timed([*hostile.COINSTALL, "check", "--no-installed", "--format", fmt,
-                        str(whl)])
-        print(f"  coinstall check --format {fmt:4}       {s:6.1f} s  {mb:6.0f} MB"
-              f"   x{s / floor_s:.1f} time, x{mb / floor_mb:.1f} memory of the floor")
+        s, mb = _timed([*hostile.COINSTALL, "check", "--no-installed", "--format", fmt, str(whl)])
+        print(
+            f"  coinstall check --format {fmt:4}       {s:6.1f} s  {mb:6.0f} MB"
+            f"   x{s / floor_s:.1f} time, x{mb / floor_mb:.1f} memory of the floor"
+        )
 
 
 def bench_bombs(tmp: Path) -> None:
@@ -101,7 +109,8 @@ def measure_limits() -> None:
     from coinstall.plan.indices import read_bytes
 
     files = sorted(glob.glob(str(REPO / ".cache/corpus/*/*"))) + sorted(
-        glob.glob(str(REPO / "tests/data/rpm/*.rpm")))
+        glob.glob(str(REPO / "tests/data/rpm/*.rpm"))
+    )
     member = (0, "", "")
     artifact = (0, "")
     ratio = (0.0, "")
@@ -124,8 +133,10 @@ def measure_limits() -> None:
     print(f"  largest member     {member[0] / mb:7.1f} MB  {Path(member[1]).name}: {member[2]}")
     print(f"  largest artifact   {artifact[0] / mb:7.1f} MB  {Path(artifact[1]).name}")
     print(f"  highest ratio      {ratio[0]:7.1f}     {Path(ratio[1]).name}")
-    print(f"  largest extension  {extension[0] / mb:7.1f} MB  {Path(extension[1]).name}: "
-          f"{extension[2]}")
+    print(
+        f"  largest extension  {extension[0] / mb:7.1f} MB  {Path(extension[1]).name}: "
+        f"{extension[2]}"
+    )
     print(f"  largest metadata   {meta[0] / mb:7.2f} MB  {Path(meta[1]).name}: {meta[2]}")
     for idx in sorted(glob.glob(str(REPO / ".cache/plan/*"))):
         print(f"  index {Path(idx).name:12} {len(read_bytes(idx)) / mb:7.1f} MB expanded")

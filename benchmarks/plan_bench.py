@@ -54,28 +54,31 @@ is_bad = .depends ~ /python3 \\(<< 3\\.12\\)/;
 COINSTALL = str(REPO / ".venv" / "bin" / "coinstall")
 
 
-def run(cmd: list[str], env: dict[str, str] | None = None
-        ) -> tuple[float, float, int, bytes]:
+def run(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, int, bytes]:
     """Wall seconds, CPU seconds (user + system), peak RSS (KiB) and stdout of one child.
 
     The peak comes from GNU time's ``%M`` (its own small child), not from ``wait4`` here: a
     child forked from this process would report this process's resident set as its peak.
     """
     t = time.perf_counter()
-    p = subprocess.Popen(["/usr/bin/time", "-f", "%M %U %S", *cmd], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, env=env)
+    p = subprocess.Popen(
+        ["/usr/bin/time", "-f", "%M %U %S", *cmd],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
     out, err = p.communicate()
     wall = time.perf_counter() - t
     rss, user, sys_ = err.decode().strip().splitlines()[-1].split()
     return wall, float(user) + float(sys_), int(rss), out
 
 
-def best(cmd: list[str], repeat: int, env: dict[str, str] | None = None
-         ) -> tuple[float, float, int, bytes]:
+def best(
+    cmd: list[str], repeat: int, env: dict[str, str] | None = None
+) -> tuple[float, float, int, bytes]:
     """Best wall and best CPU time of ``repeat`` runs, the largest peak RSS, last stdout."""
     runs = [run(cmd, env) for _ in range(repeat)]
-    return (min(r[0] for r in runs), min(r[1] for r in runs), max(r[2] for r in runs),
-            runs[-1][3])
+    return (min(r[0] for r in runs), min(r[1] for r in runs), max(r[2] for r in runs), runs[-1][3])
 
 
 PARSE_SNIPPET = """
@@ -104,8 +107,15 @@ def ben_sets(ben_json: dict[str, Any]) -> dict[str, tuple[int, str]]:
     return out
 
 
-def model_levels(nodes: set[str], packages: Any, sources: Any, *, strip: bool,
-                 provides: bool, needed: dict[str, set[str]] | None) -> dict[str, int]:
+def model_levels(
+    nodes: set[str],
+    packages: Any,
+    sources: Any,
+    *,
+    strip: bool,
+    provides: bool,
+    needed: dict[str, set[str]] | None,
+) -> dict[str, int]:
     """0-based dependency levels over ``nodes``, cycles collapsed (ben's model when all
     switches are off: edges through every binary of an affected source, names as written).
 
@@ -140,8 +150,9 @@ def model_levels(nodes: set[str], packages: Any, sources: Any, *, strip: bool,
     return {m: level[comp_of[m]] for m in nodes}
 
 
-def compare(ben: dict[str, tuple[int, str]], plan: dict[str, Any], packages: Any,
-            sources: Any) -> tuple[list[tuple[str, int, str]], list[tuple[str, int, int]]]:
+def compare(
+    ben: dict[str, tuple[int, str]], plan: dict[str, Any], packages: Any, sources: Any
+) -> tuple[list[tuple[str, int, str]], list[tuple[str, int, int]]]:
     """Set agreement rows (class, count, example) and the level attribution: starting from a
     re-implementation of ben's levels, apply coinstall's rules one at a time and count the
     sources whose level differs from ben's after each step."""
@@ -165,25 +176,46 @@ def compare(ben: dict[str, tuple[int, str]], plan: dict[str, Any], packages: Any
     affected = set(ben)
     from coinstall.plan import engine
 
-    needed = {n: {b["name"] for b in ours[n]["binaries"]
-                  if b["verdict"] in ("needs-build", "pinned")} for n in affected if n in ours}
+    needed = {
+        n: {b["name"] for b in ours[n]["binaries"] if b["verdict"] in ("needs-build", "pinned")}
+        for n in affected
+        if n in ours
+    }
     python_bins = {b["name"] for n in affected if n in ours for b in ours[n]["binaries"]}
     for b in packages.binaries:  # same-source packages pulling a rebuilt one in (engine rule)
-        if b.source in needed and b.name in python_bins and \
-                needed[b.source] & engine._bd_names(b.depends):
+        if (
+            b.source in needed
+            and b.name in python_bins
+            and needed[b.source] & engine._bd_names(b.depends)
+        ):
             needed[b.source].add(b.name)
     buildable = {n for n in affected if n in ours and ours[n]["wave"] is not None}
     steps = [
-        ("ben's model re-implemented (every binary of an affected source, names as written)",
-         affected, {"strip": False, "provides": False, "needed": None}),
-        ("+ strip :native/:any from Build-Depends names (ben skips qualified names)",
-         affected, {"strip": True, "provides": False, "needed": None}),
-        ("+ resolve Provides (dh-sequence-numpy3 -> python3-numpy)",
-         affected, {"strip": True, "provides": True, "needed": None}),
-        ("+ edges only through binaries that need a build (not -dev libraries, tools, docs)",
-         affected, {"strip": True, "provides": True, "needed": needed}),
-        ("+ default-only sources (and those needing their modules) out of the order",
-         buildable, {"strip": True, "provides": True, "needed": needed}),
+        (
+            "ben's model re-implemented (every binary of an affected source, names as written)",
+            affected,
+            {"strip": False, "provides": False, "needed": None},
+        ),
+        (
+            "+ strip :native/:any from Build-Depends names (ben skips qualified names)",
+            affected,
+            {"strip": True, "provides": False, "needed": None},
+        ),
+        (
+            "+ resolve Provides (dh-sequence-numpy3 -> python3-numpy)",
+            affected,
+            {"strip": True, "provides": True, "needed": None},
+        ),
+        (
+            "+ edges only through binaries that need a build (not -dev libraries, tools, docs)",
+            affected,
+            {"strip": True, "provides": True, "needed": needed},
+        ),
+        (
+            "+ default-only sources (and those needing their modules) out of the order",
+            buildable,
+            {"strip": True, "provides": True, "needed": needed},
+        ),
     ]
     attribution = []
     for label, nodes, kw in steps:
@@ -192,8 +224,13 @@ def compare(ben: dict[str, tuple[int, str]], plan: dict[str, Any], packages: Any
         attribution.append((label, len(affected) - differ, differ))
     final = model_levels(buildable, packages, sources, strip=True, provides=True, needed=needed)
     mismatch = sum(1 for n in buildable if final[n] + 1 != ours[n]["wave"])
-    attribution.append(("check: last model == coinstall's waves - 1 (mismatches)",
-                        len(buildable) - mismatch, mismatch))
+    attribution.append(
+        (
+            "check: last model == coinstall's waves - 1 (mismatches)",
+            len(buildable) - mismatch,
+            mismatch,
+        )
+    )
     return [(k, v, examples[k]) for k, v in rows.most_common()], attribution
 
 
@@ -214,11 +251,18 @@ def main() -> int:
         (work / "py.ben").write_text(TRACKER)
         res: dict[str, Any] = {}
         for mode in ("deb822", "own"):
-            t, cpu, rss, out = best([sys.executable, "-c", PARSE_SNIPPET, mode,
-                                     str(work / "Packages_amd64")], args.repeat)
+            t, cpu, rss, out = best(
+                [sys.executable, "-c", PARSE_SNIPPET, mode, str(work / "Packages_amd64")],
+                args.repeat,
+            )
             n, inner = out.split()
-            res[f"parse-{mode}"] = {"wall": t, "cpu": cpu, "inner": float(inner),
-                                    "maxrss_kib": rss, "paragraphs": int(n)}
+            res[f"parse-{mode}"] = {
+                "wall": t,
+                "cpu": cpu,
+                "inner": float(inner),
+                "maxrss_kib": rss,
+                "paragraphs": int(n),
+            }
         plain = ["--repo", str(work / "Packages_amd64"), "--repo", str(work / "Sources")]
         xz = ["--repo", str(pk), "--repo", str(sr)]
         base = [COINSTALL, "plan", "add", "3.12", "--from", "3.11", "--format", "json"]
@@ -241,15 +285,27 @@ def main() -> int:
         res["coinstall-3.14t-warm-xz"] = {"wall": t, "cpu": cpu, "maxrss_kib": rss}
         ben: dict[str, tuple[int, str]] = {}
         if not args.no_ben and shutil.which("ben"):
-            cmd = ["ben", "monitor", "--no-benrc", "--archs", "amd64", "--cache-dir",
-                   str(work), "-f", "json", str(work / "py.ben")]
+            cmd = [
+                "ben",
+                "monitor",
+                "--no-benrc",
+                "--archs",
+                "amd64",
+                "--cache-dir",
+                str(work),
+                "-f",
+                "json",
+                str(work / "py.ben"),
+            ]
             t, cpu, rss, out = best(cmd, args.repeat)
             res["ben-monitor-plain"] = {"wall": t, "cpu": cpu, "maxrss_kib": rss}
             ben = ben_sets(json.loads(out))
         cores = len(os.sched_getaffinity(0))
-        print(f"load average (1 min) before the runs: {load_before:.2f}, after: "
-              f"{os.getloadavg()[0]:.2f}; {cores} cores usable (others' jobs inflate wall "
-              "time, CPU time less so)")
+        print(
+            f"load average (1 min) before the runs: {load_before:.2f}, after: "
+            f"{os.getloadavg()[0]:.2f}; {cores} cores usable (others' jobs inflate wall "
+            "time, CPU time less so)"
+        )
         print(f"{'command':28} {'wall s':>8} {'cpu s':>7} {'peak MiB':>9}  wall/ben  cpu/ben")
         ref = res.get("ben-monitor-plain")
         for k, v in res.items():
@@ -257,26 +313,34 @@ def main() -> int:
             rc = f"{v['cpu'] / ref['cpu']:.2f}x" if ref else "-"
             if k.startswith("ratio-"):
                 continue
-            print(f"{k:28} {v['wall']:8.3f} {v['cpu']:7.3f} {v['maxrss_kib'] / 1024:9.1f}"
-                  f"  {rw:>8} {rc:>8}")
+            print(
+                f"{k:28} {v['wall']:8.3f} {v['cpu']:7.3f} {v['maxrss_kib'] / 1024:9.1f}"
+                f"  {rw:>8} {rc:>8}"
+            )
         print(f"plan add 3.14t classes: {ft_classes}")
         for mode in ("cold-xz", "warm-xz"):  # issue 20: the same order of time as a GIL plan
             a, b = res[f"coinstall-3.14t-{mode}"], res[f"coinstall-{mode}"]
-            res[f"ratio-3.14t-{mode}"] = {"wall": a["wall"] / b["wall"],
-                                          "cpu": a["cpu"] / b["cpu"]}
-            print(f"plan add 3.14t / plan add 3.12, {mode}: wall {a['wall'] / b['wall']:.2f}x,"
-                  f" cpu {a['cpu'] / b['cpu']:.2f}x")
+            res[f"ratio-3.14t-{mode}"] = {"wall": a["wall"] / b["wall"], "cpu": a["cpu"] / b["cpu"]}
+            print(
+                f"plan add 3.14t / plan add 3.12, {mode}: wall {a['wall'] / b['wall']:.2f}x,"
+                f" cpu {a['cpu'] / b['cpu']:.2f}x"
+            )
         d, o = res["parse-deb822"]["inner"], res["parse-own"]["inner"]
-        print(f"parser: deb822 {d:.2f} s vs own {o:.2f} s on {res['parse-own']['paragraphs']}"
-              f" paragraphs: own is {d / o:.1f}x faster")
+        print(
+            f"parser: deb822 {d:.2f} s vs own {o:.2f} s on {res['parse-own']['paragraphs']}"
+            f" paragraphs: own is {d / o:.1f}x faster"
+        )
         if ben:
             from coinstall.plan import indices
+
             pk_idx = indices.read_packages(str(work / "Packages_amd64"))
             src_idx = indices.read_sources(str(work / "Sources"))
             rows, attribution = compare(ben, plan, pk_idx, src_idx)
             res["comparison"] = {"sets": rows, "levels": attribution}
-            print(f"\nben lists {len(ben)} sources; coinstall tracks "
-                  f"{plan['counts']['rebuild'] + plan['counts']['blocked']}")
+            print(
+                f"\nben lists {len(ben)} sources; coinstall tracks "
+                f"{plan['counts']['rebuild'] + plan['counts']['blocked']}"
+            )
             for cls, n, ex in rows:
                 print(f"{n:5}  {cls}  (e.g. {ex})")
             print("\nlevels: sources whose level equals ben's / differs, rule by rule")

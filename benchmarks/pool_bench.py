@@ -50,8 +50,12 @@ def inputs(only: set[str]) -> list[tuple[str, list[str]]]:
     """``(label, paths)`` of every input that is present."""
     out: list[tuple[str, list[str]]] = []
     if "rpm" in only:
-        out.append(("tests/data/rpm (11 RPMs)",
-                    sorted(str(p) for p in (REPO / "tests" / "data" / "rpm").glob("*.rpm"))))
+        out.append(
+            (
+                "tests/data/rpm (11 RPMs)",
+                sorted(str(p) for p in (REPO / "tests" / "data" / "rpm").glob("*.rpm")),
+            )
+        )
     if only & {"debs", "wheels"}:
         import bench_corpus
 
@@ -64,8 +68,7 @@ def inputs(only: set[str]) -> list[tuple[str, list[str]]]:
         if "debs" in only:
             out.append((f"bench corpus .debs ({len(debs)})", sorted(map(str, debs.values()))))
         if "wheels" in only:
-            out.append((f"bench corpus wheels ({len(wheels)})",
-                        sorted(map(str, wheels.values()))))
+            out.append((f"bench corpus wheels ({len(wheels)})", sorted(map(str, wheels.values()))))
     if "archive" in only:
         from archive_bench import CACHE, listed
 
@@ -94,9 +97,11 @@ def main() -> int:
     args = ap.parse_args()
     only = set(args.only.split(","))
     variants = {"default": [], "--jobs 1": ["--jobs", "1"], "--jobs 2": ["--jobs", "2"]}
-    print(f"POOL_MIN_BYTES = {POOL_MIN_BYTES / 2**20:.1f} MiB; {os.cpu_count()} cores; "
-          f"median of {args.runs} runs; command: {COINSTALL} check --no-installed "
-          "--format json --no-cache [--jobs N] FILES")
+    print(
+        f"POOL_MIN_BYTES = {POOL_MIN_BYTES / 2**20:.1f} MiB; {os.cpu_count()} cores; "
+        f"median of {args.runs} runs; command: {COINSTALL} check --no-installed "
+        "--format json --no-cache [--jobs N] FILES"
+    )
     worst = 0.0
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "XDG_CACHE_HOME": tmp}
@@ -109,19 +114,27 @@ def main() -> int:
             for _ in range(args.runs):
                 for v, extra in variants.items():
                     times[v].append(run([*base, *extra, *paths], env))
-            med = {v: (statistics.median(w for w, _ in t), statistics.median(c for _, c in t))
-                   for v, t in times.items()}
+            med = {
+                v: (statistics.median(w for w, _ in t), statistics.median(c for _, c in t))
+                for v, t in times.items()
+            }
             ratio = med["default"][0] / med["--jobs 1"][0]
             pool = med["--jobs 2"][0] / med["--jobs 1"][0]
             worst = max(worst, ratio)
-            print(f"\n{label}: {len(paths)} files, {size / 2**20:.1f} MiB, default picks "
-                  f"--jobs {default_jobs(paths)} (load {load:.1f})")
+            print(
+                f"\n{label}: {len(paths)} files, {size / 2**20:.1f} MiB, default picks "
+                f"--jobs {default_jobs(paths)} (load {load:.1f})"
+            )
             for v, (w, c) in med.items():
                 print(f"  {v:9s} {w:6.2f} s wall {c:6.2f} s CPU")
-            print(f"  default / --jobs 1: {ratio:.2f}x wall; --jobs 2 / --jobs 1: {pool:.2f}x "
-                  f"wall ({'pool pays' if pool < 1 else 'pool does not pay'})")
-    print(f"\nworst default / --jobs 1 over the inputs: {worst:.2f}x (goal: <= 1.0, within "
-          "the noise of the run)")
+            print(
+                f"  default / --jobs 1: {ratio:.2f}x wall; --jobs 2 / --jobs 1: {pool:.2f}x "
+                f"wall ({'pool pays' if pool < 1 else 'pool does not pay'})"
+            )
+    print(
+        f"\nworst default / --jobs 1 over the inputs: {worst:.2f}x (goal: <= 1.0, within "
+        "the noise of the run)"
+    )
     return 0
 
 

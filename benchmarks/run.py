@@ -102,8 +102,9 @@ def _children_cpu() -> float:
     return ru.ru_utime + ru.ru_stime
 
 
-def time_command(cmd: Sequence[str], repeat: int, ok_codes: frozenset[int],
-                 cwd: str | None = None) -> tuple[Timing, Proc]:
+def time_command(
+    cmd: Sequence[str], repeat: int, ok_codes: frozenset[int], cwd: str | None = None
+) -> tuple[Timing, Proc]:
     """Run ``cmd`` ``repeat`` times in ``cwd`` (stdout/stderr captured, stdin closed); best
     wall time."""
     runs: list[float] = []
@@ -114,8 +115,9 @@ def time_command(cmd: Sequence[str], repeat: int, ok_codes: frozenset[int],
     for _ in range(repeat):
         cpu0 = _children_cpu()
         t0 = time.perf_counter()
-        proc = subprocess.run(list(cmd), stdin=subprocess.DEVNULL, capture_output=True,
-                              check=False, cwd=cwd)
+        proc = subprocess.run(
+            list(cmd), stdin=subprocess.DEVNULL, capture_output=True, check=False, cwd=cwd
+        )
         t1 = time.perf_counter()
         cpus.append(_children_cpu() - cpu0)
         runs.append(t1 - t0)
@@ -154,7 +156,7 @@ def _ar_members(data: bytes) -> dict[str, tuple[int, int]]:
     out: dict[str, tuple[int, int]] = {}
     pos = 8
     while pos + 60 <= len(data):
-        header = data[pos:pos + 60]
+        header = data[pos : pos + 60]
         name = header[:16].decode("ascii").strip().rstrip("/")
         size = int(header[48:58].decode("ascii").strip())
         out[name] = (pos + 60, size)
@@ -176,10 +178,11 @@ def floor_deb(path: Path) -> int:
     members = _ar_members(data)
     name = next(n for n in members if n.startswith("data.tar"))
     offset, size = members[name]
-    raw: IO[bytes] = io.BytesIO(memoryview(data)[offset:offset + size])
+    raw: IO[bytes] = io.BytesIO(memoryview(data)[offset : offset + size])
     if name.endswith(".zst"):
-        raw = cast(IO[bytes], zstandard.ZstdDecompressor().stream_reader(
-            raw, read_across_frames=True))
+        raw = cast(
+            IO[bytes], zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
+        )
     mode: Literal["r|", "r|*"] = "r|" if name.endswith(".zst") else "r|*"
     total = 0
     with tarfile.open(fileobj=raw, mode=mode) as tar:
@@ -199,8 +202,9 @@ def _payload_stream(fh: IO[bytes], comp: str, name: str) -> IO[bytes]:
     if comp == "bzip2":
         return cast(IO[bytes], bz2.BZ2File(fh))
     if comp == "zstd":
-        return cast(IO[bytes], zstandard.ZstdDecompressor().stream_reader(
-            fh, read_across_frames=True))
+        return cast(
+            IO[bytes], zstandard.ZstdDecompressor().stream_reader(fh, read_across_frames=True)
+        )
     raise ValueError(f"{name}: unsupported payload compression {comp!r}")
 
 
@@ -241,13 +245,18 @@ def summarise_coinstall(proc: Proc) -> str:
         sev = str(f.get("severity", "?"))
         by_sev[sev] = by_sev.get(sev, 0) + 1
     sev = ", ".join(f"{n} {s}" for s, n in sorted(by_sev.items())) or "none"
-    return (f"exit {proc.returncode}: {len(arts)} artifacts, {len(findings)} findings ({sev}), "
-            f"{len(doc.get('errors', []))} unreadable")
+    return (
+        f"exit {proc.returncode}: {len(arts)} artifacts, {len(findings)} findings ({sev}), "
+        f"{len(doc.get('errors', []))} unreadable"
+    )
 
 
 def summarise_lintian(proc: Proc) -> str:
-    tags = [ln for ln in proc.stdout.decode("utf-8", "replace").splitlines()
-            if len(ln) > 2 and ln[1] == ":" and ln[0] in "EWIPXCO"]
+    tags = [
+        ln
+        for ln in proc.stdout.decode("utf-8", "replace").splitlines()
+        if len(ln) > 2 and ln[1] == ":" and ln[0] in "EWIPXCO"
+    ]
     kinds: dict[str, int] = {}
     for ln in tags:
         kinds[ln[0]] = kinds.get(ln[0], 0) + 1
@@ -271,15 +280,20 @@ def summarise_abi3audit(proc: Proc) -> str:
         return f"exit {proc.returncode}, output is not abi3audit's JSON report"
     bad_symbols = sum(bool(r.get("non_abi3_symbols")) for r in exts)
     too_new = sum(not r.get("is_abi3_baseline_compatible", True) for r in exts)
-    return (f"exit {proc.returncode}: {len(exts)} extensions, {bad_symbols} with non-abi3 "
-            f"symbols, {too_new} above the tag's baseline")
+    return (
+        f"exit {proc.returncode}: {len(exts)} extensions, {bad_symbols} with non-abi3 "
+        f"symbols, {too_new} above the tag's baseline"
+    )
 
 
 def summarise_check_wheel_contents(proc: Proc) -> str:
     """Counts from check-wheel-contents' output: one ``PATH: OK`` or ``PATH: CODE message``
     line per wheel and failed check (code W001...), indented continuation lines after it."""
-    top = [ln for ln in proc.stdout.decode("utf-8", "replace").splitlines()
-           if ln and not ln[0].isspace()]
+    top = [
+        ln
+        for ln in proc.stdout.decode("utf-8", "replace").splitlines()
+        if ln and not ln[0].isspace()
+    ]
     ok = sum(ln.endswith(": OK") for ln in top)
     codes: dict[str, int] = {}
     for ln in top:
@@ -287,8 +301,9 @@ def summarise_check_wheel_contents(proc: Proc) -> str:
         if m:
             codes[m.group(1)] = codes.get(m.group(1), 0) + 1
     detail = ", ".join(f"{n} {c}" for c, n in sorted(codes.items()))
-    return (f"exit {proc.returncode}: {ok} wheels OK, {sum(codes.values())} failed checks"
-            + (f" ({detail})" if detail else ""))
+    return f"exit {proc.returncode}: {ok} wheels OK, {sum(codes.values())} failed checks" + (
+        f" ({detail})" if detail else ""
+    )
 
 
 # --------------------------------------------------------------------------- groups
@@ -379,18 +394,42 @@ def build_groups(bench: ModuleType, only: set[str], jobs: int) -> list[Group]:
     cwc = _find_tool("check-wheel-contents")
     all_wheels = sorted(wheels.values(), key=lambda p: p.name.lower())
     groups = [
-        Group("rpm", list(bench.rpms()), floor_rpm, "rpmlint",
-              [rpmlint] if rpmlint else None, summarise_rpmlint),
-        Group("deb", sorted(debs.values(), key=lambda p: p.name), floor_deb, "lintian",
-              # --tag-display-limit 0 == the deprecated --no-tag-display-limit (no per-tag cap)
-              [lintian, "--tag-display-limit", "0"] if lintian else None, summarise_lintian,
-              ["--jobs", str(jobs)]),
-        Group("wheel", all_wheels, floor_wheel, "check-wheel-contents",
-              # --no-config: read no [tool.check-wheel-contents] from any pyproject.toml
-              [cwc, "--no-config"] if cwc else None, summarise_check_wheel_contents),
-        Group("abi3", [p for p in all_wheels if _is_abi3(p)], floor_wheel, "abi3audit",
-              # --report: JSON on stdout, so the summary counts what was scanned and found
-              [abi3audit, "--report"] if abi3audit else None, summarise_abi3audit),
+        Group(
+            "rpm",
+            list(bench.rpms()),
+            floor_rpm,
+            "rpmlint",
+            [rpmlint] if rpmlint else None,
+            summarise_rpmlint,
+        ),
+        Group(
+            "deb",
+            sorted(debs.values(), key=lambda p: p.name),
+            floor_deb,
+            "lintian",
+            # --tag-display-limit 0 == the deprecated --no-tag-display-limit (no per-tag cap)
+            [lintian, "--tag-display-limit", "0"] if lintian else None,
+            summarise_lintian,
+            ["--jobs", str(jobs)],
+        ),
+        Group(
+            "wheel",
+            all_wheels,
+            floor_wheel,
+            "check-wheel-contents",
+            # --no-config: read no [tool.check-wheel-contents] from any pyproject.toml
+            [cwc, "--no-config"] if cwc else None,
+            summarise_check_wheel_contents,
+        ),
+        Group(
+            "abi3",
+            [p for p in all_wheels if _is_abi3(p)],
+            floor_wheel,
+            "abi3audit",
+            # --report: JSON on stdout, so the summary counts what was scanned and found
+            [abi3audit, "--report"] if abi3audit else None,
+            summarise_abi3audit,
+        ),
     ]
     return [g for g in groups if g.name in only and g.paths]
 
@@ -460,11 +499,18 @@ def run_package(g: Group, path: Path, s: Settings, engine: Engine) -> PackageRes
     if s.per_package:
         cli_t, _ = time_command(_cli(s, [str(path)]), r, OK_CODES["coinstall"], s.workdir)
         if g.peer_cmd is not None:
-            peer_t, proc = time_command([*g.peer_cmd, str(path)], r, OK_CODES[g.peer],
-                                        s.workdir)
+            peer_t, proc = time_command([*g.peer_cmd, str(path)], r, OK_CODES[g.peer], s.workdir)
             peer_t.note = peer_t.note or g.peer_summary(proc)
-    return PackageResult(path.name, path.stat().st_size / 1e6, cast(int, unpacked) / 1e6,
-                         floor_t, in_t, cli_t, peer_t, findings)
+    return PackageResult(
+        path.name,
+        path.stat().st_size / 1e6,
+        cast(int, unpacked) / 1e6,
+        floor_t,
+        in_t,
+        cli_t,
+        peer_t,
+        findings,
+    )
 
 
 def run_group(g: Group, s: Settings, engine: Engine) -> GroupResult:
@@ -486,8 +532,9 @@ def run_group(g: Group, s: Settings, engine: Engine) -> GroupResult:
 
     peer_t: Timing | None = None
     if g.peer_cmd is not None:
-        peer_t, peer_proc = time_command([*g.peer_cmd, *g.peer_batch_args, *paths], s.repeat,
-                                         OK_CODES[g.peer], s.workdir)
+        peer_t, peer_proc = time_command(
+            [*g.peer_cmd, *g.peer_batch_args, *paths], s.repeat, OK_CODES[g.peer], s.workdir
+        )
         peer_t.note = peer_t.note or g.peer_summary(peer_proc)
 
     packages = []
@@ -496,15 +543,21 @@ def run_group(g: Group, s: Settings, engine: Engine) -> GroupResult:
         packages.append(run_package(g, p, s, engine))
 
     return GroupResult(
-        name=g.name, files=[p.name for p in g.paths], mb_compressed=size / 1e6,
-        mb_unpacked=cast(int, unpacked) / 1e6, floor=floor_t, coinstall_inprocess=in_t,
-        coinstall_cli=cli_t, peer=g.peer,
+        name=g.name,
+        files=[p.name for p in g.paths],
+        mb_compressed=size / 1e6,
+        mb_unpacked=cast(int, unpacked) / 1e6,
+        floor=floor_t,
+        coinstall_inprocess=in_t,
+        coinstall_cli=cli_t,
+        peer=g.peer,
         peer_cmd=[*g.peer_cmd, *g.peer_batch_args] if g.peer_cmd else None,
         peer_timing=peer_t,
         ratio_coinstall_floor=in_t.best_s / floor_t.best_s,
         ratio_coinstall_peer=cli_t.best_s / peer_t.best_s if peer_t else None,
         ratio_coinstall_peer_cpu=cli_t.cpu_s / peer_t.cpu_s if peer_t and peer_t.cpu_s else None,
-        rules_fired=dict(sorted(fired.items())), packages=packages,
+        rules_fired=dict(sorted(fired.items())),
+        packages=packages,
     )
 
 
@@ -519,8 +572,10 @@ def run_startup(s: Settings, groups: list[Group]) -> dict[str, Timing]:
         cmds: dict[str, tuple[list[str], str]] = {
             "python -c pass": ([py, "-c", "pass"], "python"),
             "python -c 'import coinstall.cli'": ([py, "-c", "import coinstall.cli"], "python"),
-            "coinstall check --no-installed --format json EMPTY_DIR": (_cli(s, [empty]),
-                                                                      "coinstall"),
+            "coinstall check --no-installed --format json EMPTY_DIR": (
+                _cli(s, [empty]),
+                "coinstall",
+            ),
         }
         for g in groups:
             if g.peer_cmd is not None:
@@ -543,41 +598,81 @@ def _ratio(x: float | None) -> str:
 
 def _table(headers: list[str], rows: list[list[str]]) -> str:
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+
     def line(cells: list[str]) -> str:
-        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
+        return "  ".join(
+            c.ljust(w) if i == 0 else c.rjust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        )
+
     sep = "  ".join("-" * w for w in widths)
     return "\n".join([line(headers), sep, *(line(r) for r in rows)])
 
 
 def render_groups(results: list[GroupResult], repeat: int) -> str:
-    parts = [f"Whole group in one invocation per tool; best of {repeat} wall-clock runs "
-             "(time.perf_counter), seconds.\n"]
+    parts = [
+        f"Whole group in one invocation per tool; best of {repeat} wall-clock runs "
+        "(time.perf_counter), seconds.\n"
+    ]
     rows = []
     for r in results:
         flag = "" if r.coinstall_cli.ok and (r.peer_timing is None or r.peer_timing.ok) else " !"
-        rows.append([
-            r.name + flag, str(len(r.files)), f"{r.mb_compressed:.1f}", f"{r.mb_unpacked:.1f}",
-            _fmt(r.floor.best_s), _fmt(r.coinstall_inprocess.best_s),
-            _fmt(r.coinstall_cli.best_s),
-            f"{_fmt(r.peer_timing.best_s if r.peer_timing else None)} ({r.peer})",
-            _fmt(r.ratio_coinstall_floor, ".1f") + "x", _ratio(r.ratio_coinstall_peer),
-            _ratio(r.ratio_coinstall_peer_cpu),
-        ])
-    parts.append(_table(
-        ["group", "files", "MB compr.", "MB unpacked", "floor s", "coinstall in-proc s",
-         "coinstall CLI s", "peer s", "coinstall/floor", "coinstall/peer",
-         "coinstall/peer CPU"], rows))
-    parts.append("  coinstall/floor    = coinstall in-process / floor (both in this process);"
-                 "\n  coinstall/peer     = coinstall CLI / peer CLI, wall (both pay start-up);"
-                 "\n  coinstall/peer CPU = the same with user+sys CPU seconds (robust to load);"
-                 "\n  ! = a command exited with an unexpected status (see below).\n")
+        rows.append(
+            [
+                r.name + flag,
+                str(len(r.files)),
+                f"{r.mb_compressed:.1f}",
+                f"{r.mb_unpacked:.1f}",
+                _fmt(r.floor.best_s),
+                _fmt(r.coinstall_inprocess.best_s),
+                _fmt(r.coinstall_cli.best_s),
+                f"{_fmt(r.peer_timing.best_s if r.peer_timing else None)} ({r.peer})",
+                _fmt(r.ratio_coinstall_floor, ".1f") + "x",
+                _ratio(r.ratio_coinstall_peer),
+                _ratio(r.ratio_coinstall_peer_cpu),
+            ]
+        )
+    parts.append(
+        _table(
+            [
+                "group",
+                "files",
+                "MB compr.",
+                "MB unpacked",
+                "floor s",
+                "coinstall in-proc s",
+                "coinstall CLI s",
+                "peer s",
+                "coinstall/floor",
+                "coinstall/peer",
+                "coinstall/peer CPU",
+            ],
+            rows,
+        )
+    )
+    parts.append(
+        "  coinstall/floor    = coinstall in-process / floor (both in this process);"
+        "\n  coinstall/peer     = coinstall CLI / peer CLI, wall (both pay start-up);"
+        "\n  coinstall/peer CPU = the same with user+sys CPU seconds (robust to load);"
+        "\n  ! = a command exited with an unexpected status (see below).\n"
+    )
     parts.append("CPU time (user+sys) of the best run, seconds; CPU > wall means parallel work:")
-    parts.append(_table(["group", "floor", "coinstall in-proc", "coinstall CLI", "peer"], [
-        [r.name, _fmt(r.floor.cpu_s), _fmt(r.coinstall_inprocess.cpu_s),
-         _fmt(r.coinstall_cli.cpu_s),
-         f"{_fmt(r.peer_timing.cpu_s if r.peer_timing else None)} ({r.peer})"]
-        for r in results]) + "\n")
+    parts.append(
+        _table(
+            ["group", "floor", "coinstall in-proc", "coinstall CLI", "peer"],
+            [
+                [
+                    r.name,
+                    _fmt(r.floor.cpu_s),
+                    _fmt(r.coinstall_inprocess.cpu_s),
+                    _fmt(r.coinstall_cli.cpu_s),
+                    f"{_fmt(r.peer_timing.cpu_s if r.peer_timing else None)} ({r.peer})",
+                ]
+                for r in results
+            ],
+        )
+        + "\n"
+    )
     return "\n".join(parts)
 
 
@@ -596,48 +691,93 @@ def render_packages(r: GroupResult, repeat: int, top: int) -> str:
         return ""
     rows = []
     for p in r.packages:
-        rows.append([
-            short(p.file), f"{p.mb_compressed:.2f}", f"{p.mb_unpacked:.2f}", _fmt(p.floor.best_s),
-            _fmt(p.coinstall_inprocess.best_s),
-            _fmt(p.coinstall_cli.best_s if p.coinstall_cli else None),
-            _fmt(p.peer_timing.best_s if p.peer_timing else None),
-            _fmt(p.ratio_floor, ".1f") + "x", _ratio(p.ratio_peer), str(p.findings),
-            p.peer_timing.note if p.peer_timing else "",
-        ])
-    out = [f"{r.name}: every file on its own (best of {repeat}), seconds; peer = {r.peer}",
-           _table(["file", "MB", "MB unp.", "floor", "in-proc", "CLI", "peer", "in/floor",
-                   "CLI/peer", "findings", "peer reported"], rows)]
+        rows.append(
+            [
+                short(p.file),
+                f"{p.mb_compressed:.2f}",
+                f"{p.mb_unpacked:.2f}",
+                _fmt(p.floor.best_s),
+                _fmt(p.coinstall_inprocess.best_s),
+                _fmt(p.coinstall_cli.best_s if p.coinstall_cli else None),
+                _fmt(p.peer_timing.best_s if p.peer_timing else None),
+                _fmt(p.ratio_floor, ".1f") + "x",
+                _ratio(p.ratio_peer),
+                str(p.findings),
+                p.peer_timing.note if p.peer_timing else "",
+            ]
+        )
+    out = [
+        f"{r.name}: every file on its own (best of {repeat}), seconds; peer = {r.peer}",
+        _table(
+            [
+                "file",
+                "MB",
+                "MB unp.",
+                "floor",
+                "in-proc",
+                "CLI",
+                "peer",
+                "in/floor",
+                "CLI/peer",
+                "findings",
+                "peer reported",
+            ],
+            rows,
+        ),
+    ]
     by_floor = sorted(r.packages, key=lambda p: p.ratio_floor, reverse=True)[:top]
-    out.append("  highest coinstall/floor: " + ", ".join(
-        f"{short(p.file)} {p.ratio_floor:.1f}x" for p in by_floor))
+    out.append(
+        "  highest coinstall/floor: "
+        + ", ".join(f"{short(p.file)} {p.ratio_floor:.1f}x" for p in by_floor)
+    )
     with_peer = [p for p in r.packages if p.ratio_peer is not None]
     if with_peer:
         by_peer = sorted(with_peer, key=lambda p: cast(float, p.ratio_peer))
-        out.append("  highest coinstall/peer: " + ", ".join(
-            f"{short(p.file)} {p.ratio_peer:.2f}x" for p in by_peer[::-1][:top]))
-        out.append("  lowest coinstall/peer: " + ", ".join(
-            f"{short(p.file)} {p.ratio_peer:.2f}x" for p in by_peer[:top]))
+        out.append(
+            "  highest coinstall/peer: "
+            + ", ".join(f"{short(p.file)} {p.ratio_peer:.2f}x" for p in by_peer[::-1][:top])
+        )
+        out.append(
+            "  lowest coinstall/peer: "
+            + ", ".join(f"{short(p.file)} {p.ratio_peer:.2f}x" for p in by_peer[:top])
+        )
     slow = sorted(r.packages, key=lambda p: p.coinstall_inprocess.best_s, reverse=True)[:top]
-    out.append("  slowest coinstall in-process: " + ", ".join(
-        f"{short(p.file)} {p.coinstall_inprocess.best_s:.3f}s" for p in slow))
+    out.append(
+        "  slowest coinstall in-process: "
+        + ", ".join(f"{short(p.file)} {p.coinstall_inprocess.best_s:.3f}s" for p in slow)
+    )
     return "\n".join(out) + "\n"
 
 
-def render_tail(results: list[GroupResult], startup: dict[str, Timing],
-                rules: list[str]) -> str:
+def render_tail(results: list[GroupResult], startup: dict[str, Timing], rules: list[str]) -> str:
     parts = ["Per-process start-up (best wall s):"]
     if all(t.ok for t in startup.values()):
-        parts.append(_table(["command", "s"],
-                            [[label, _fmt(t.best_s)] for label, t in startup.items()]))
+        parts.append(
+            _table(["command", "s"], [[label, _fmt(t.best_s)] for label, t in startup.items()])
+        )
     else:
-        parts.append(_table(["command", "s", "problem"], [
-            [label, _fmt(t.best_s), "" if t.ok else t.note] for label, t in startup.items()]))
+        parts.append(
+            _table(
+                ["command", "s", "problem"],
+                [[label, _fmt(t.best_s), "" if t.ok else t.note] for label, t in startup.items()],
+            )
+        )
     base = startup.get("coinstall check --no-installed --format json EMPTY_DIR")
     if base is not None:
         parts.append("\ncoinstall CLI minus its start-up (check of an empty directory):")
-        parts.append(_table(["group", "CLI - start-up s", "vs in-process s"], [
-            [r.name, _fmt(r.coinstall_cli.best_s - base.best_s),
-             _fmt(r.coinstall_inprocess.best_s)] for r in results]))
+        parts.append(
+            _table(
+                ["group", "CLI - start-up s", "vs in-process s"],
+                [
+                    [
+                        r.name,
+                        _fmt(r.coinstall_cli.best_s - base.best_s),
+                        _fmt(r.coinstall_inprocess.best_s),
+                    ]
+                    for r in results
+                ],
+            )
+        )
     parts.append(f"\nRule catalogue run: {len(rules)} rules ({', '.join(rules)}).")
     parts.append("Findings per rule (in-process, whole group):")
     for r in results:
@@ -656,8 +796,9 @@ def render_tail(results: list[GroupResult], startup: dict[str, Timing],
 
 def _version(cmd: list[str]) -> str:
     try:
-        proc = subprocess.run([*cmd, "--version"], capture_output=True, text=True, check=False,
-                              timeout=60)
+        proc = subprocess.run(
+            [*cmd, "--version"], capture_output=True, text=True, check=False, timeout=60
+        )
     except OSError as exc:
         return f"unavailable ({exc})"
     text = (proc.stdout or proc.stderr).strip()
@@ -665,9 +806,11 @@ def _version(cmd: list[str]) -> str:
 
 
 def metadata(groups: list[Group], s: Settings, rules: list[str]) -> dict[str, Any]:
-    tools = {"coinstall": importlib.metadata.version("coinstall"),
-             "zstandard": importlib.metadata.version("zstandard"),
-             "rpmfile": importlib.metadata.version("rpmfile")}
+    tools = {
+        "coinstall": importlib.metadata.version("coinstall"),
+        "zstandard": importlib.metadata.version("zstandard"),
+        "rpmfile": importlib.metadata.version("rpmfile"),
+    }
     for g in groups:
         if g.peer_cmd is not None:
             tools[g.peer] = _version([g.peer_cmd[0]])
@@ -697,26 +840,55 @@ def _jsonable(r: GroupResult) -> dict[str, Any]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--repeat", type=int, default=3,
-                        help="runs per whole-group command (best counts; default 3)")
-    parser.add_argument("--package-repeat", type=int, default=1,
-                        help="runs per command in the file-by-file pass (default 1)")
-    parser.add_argument("--quick", action="store_true",
-                        help="one run of each whole-group command; file by file only the "
-                             "in-process figures (no per-file subprocesses)")
-    parser.add_argument("--groups", "--group", default="rpm,deb,wheel,abi3",
-                        help="comma-separated subset of rpm,deb,wheel,abi3 (default: all)")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
-                        help="parallel jobs for peers that have them (lintian --jobs) in the "
-                             "whole-group run (default: CPU count)")
-    parser.add_argument("--stack", metavar="SPEC",
-                        help="coinstall's --stack (default=3.11,other=3.12) for every check; "
-                             "default: none, as with no configuration")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="runs per whole-group command (best counts; default 3)",
+    )
+    parser.add_argument(
+        "--package-repeat",
+        type=int,
+        default=1,
+        help="runs per command in the file-by-file pass (default 1)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="one run of each whole-group command; file by file only the "
+        "in-process figures (no per-file subprocesses)",
+    )
+    parser.add_argument(
+        "--groups",
+        "--group",
+        default="rpm,deb,wheel,abi3",
+        help="comma-separated subset of rpm,deb,wheel,abi3 (default: all)",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="parallel jobs for peers that have them (lintian --jobs) in the "
+        "whole-group run (default: CPU count)",
+    )
+    parser.add_argument(
+        "--stack",
+        metavar="SPEC",
+        help="coinstall's --stack (default=3.11,other=3.12) for every check; "
+        "default: none, as with no configuration",
+    )
     parser.add_argument("--top", type=int, default=3, help="outliers listed per group")
-    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT,
-                        help=f"JSON results file; a .md beside it (default: {DEFAULT_OUTPUT})")
-    parser.add_argument("--coinstall", default=str(REPO_ROOT / ".venv" / "bin" / "coinstall"),
-                        help="the coinstall console script to run (default: the repo venv's)")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=DEFAULT_OUTPUT,
+        help=f"JSON results file; a .md beside it (default: {DEFAULT_OUTPUT})",
+    )
+    parser.add_argument(
+        "--coinstall",
+        default=str(REPO_ROOT / ".venv" / "bin" / "coinstall"),
+        help="the coinstall console script to run (default: the repo venv's)",
+    )
     args = parser.parse_args(argv)
     only = set(args.groups.split(","))
     if unknown := only - {"rpm", "deb", "wheel", "abi3"}:
@@ -738,21 +910,29 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"benchmark: {g.peer} not found; its column stays n/a", file=sys.stderr)
 
     from coinstall.runtimes.stack import StackError
+
     try:
         engine = coinstall_inprocess(args.stack)
     except StackError as exc:
         parser.error(f"--stack: {exc}")
     with tempfile.TemporaryDirectory(prefix="coinstall-bench-cwd-") as workdir:
-        s = Settings(repeat=1 if args.quick else args.repeat,
-                     package_repeat=args.package_repeat, per_package=not args.quick,
-                     coinstall_exe=coinstall_exe, workdir=workdir, stack=args.stack)
+        s = Settings(
+            repeat=1 if args.quick else args.repeat,
+            package_repeat=args.package_repeat,
+            per_package=not args.quick,
+            coinstall_exe=coinstall_exe,
+            workdir=workdir,
+            stack=args.stack,
+        )
         results = [run_group(g, s, engine) for g in groups]
         startup = run_startup(s, groups)
-    text = "\n".join([
-        render_groups(results, s.repeat),
-        *(render_packages(r, s.package_repeat, args.top) for r in results if r.packages),
-        render_tail(results, startup, engine.rules),
-    ])
+    text = "\n".join(
+        [
+            render_groups(results, s.repeat),
+            *(render_packages(r, s.package_repeat, args.top) for r in results if r.packages),
+            render_tail(results, startup, engine.rules),
+        ]
+    )
     print(text)
 
     doc: dict[str, Any] = {
@@ -765,10 +945,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     tmp.write_text(json.dumps(doc, indent=2) + "\n")
     os.replace(tmp, args.output)
     md = args.output.with_suffix(".md")
-    md.write_text(f"# coinstall benchmark, {doc['meta']['date']}\n\n"
-                  f"Command: `{' '.join(['python', *sys.argv])}`\n\n"
-                  f"Tools: {', '.join(f'{k} {v}' for k, v in doc['meta']['tools'].items())}\n\n"
-                  f"```\n{text}\n```\n")
+    md.write_text(
+        f"# coinstall benchmark, {doc['meta']['date']}\n\n"
+        f"Command: `{' '.join(['python', *sys.argv])}`\n\n"
+        f"Tools: {', '.join(f'{k} {v}' for k, v in doc['meta']['tools'].items())}\n\n"
+        f"```\n{text}\n```\n"
+    )
     print(f"\nresults written to {args.output} and {md}")
     return 0
 

@@ -45,8 +45,10 @@ VERSIONS = ["3.8", "3.9", "3.10", "3.11", "3.12", "3.13"]
 #: name -> (the set, the version-specific part each runtime must have itself)
 SETS: dict[str, tuple[list[str], list[str]]] = {
     "pure (requests, attrs, six, tomli)": (["requests", "attrs", "six", "tomli"], []),
-    "with abi3 (+ cryptography)": (["requests", "attrs", "six", "tomli", "cryptography"],
-                                   ["cffi", "pycparser"]),
+    "with abi3 (+ cryptography)": (
+        ["requests", "attrs", "six", "tomli", "cryptography"],
+        ["cffi", "pycparser"],
+    ),
 }
 PIP = ["-m", "pip", "install", "-q", "--disable-pip-version-check", "--only-binary=:all:"]
 COINSTALL = [sys.executable, "-m", "coinstall"]
@@ -98,8 +100,9 @@ def make_venvs(base: str, pythons: dict[str, str]) -> dict[str, str]:
         return dict(pool.map(one, pythons))
 
 
-def venv_round(base: str, pythons: dict[str, str], cons: str,
-               reqs: list[str]) -> tuple[float, Disk]:
+def venv_round(
+    base: str, pythons: dict[str, str], cons: str, reqs: list[str]
+) -> tuple[float, Disk]:
     venvs = make_venvs(base, pythons)
     before = {v: disk(site_packages(d)) for v, d in venvs.items()}
     t0 = time.perf_counter()
@@ -112,8 +115,9 @@ def venv_round(base: str, pythons: dict[str, str], cons: str,
     return elapsed, used
 
 
-def shared_round(base: str, pythons: dict[str, str], cons: str, reqs: list[str],
-                 own: list[str]) -> tuple[float, Disk]:
+def shared_round(
+    base: str, pythons: dict[str, str], cons: str, reqs: list[str], own: list[str]
+) -> tuple[float, Disk]:
     venvs = make_venvs(base, pythons)
     before = {v: disk(site_packages(d)) for v, d in venvs.items()}
     site = os.path.join(base, "shared")
@@ -121,8 +125,15 @@ def shared_round(base: str, pythons: dict[str, str], cons: str, reqs: list[str],
     if own:
         for d in venvs.values():
             run([os.path.join(d, "bin", "python"), *PIP, "-c", cons, *own])
-    run([*COINSTALL, "share", "init", site,
-         *[a for d in venvs.values() for a in ("--python", os.path.join(d, "bin", "python"))]])
+    run(
+        [
+            *COINSTALL,
+            "share",
+            "init",
+            site,
+            *[a for d in venvs.values() for a in ("--python", os.path.join(d, "bin", "python"))],
+        ]
+    )
     run([*COINSTALL, "share", "install", "-c", cons, *reqs, "--into", site])
     elapsed = time.perf_counter() - t0
     used = disk(site)
@@ -137,15 +148,22 @@ def main() -> int:
     args = ap.parse_args()
     pythons = {}
     for v in VERSIONS:
-        root = os.environ.get("PYENV_ROOT") or subprocess.run(
-            ["pyenv", "root"], capture_output=True, text=True, check=False).stdout.strip() \
+        root = (
+            os.environ.get("PYENV_ROOT")
+            or subprocess.run(
+                ["pyenv", "root"], capture_output=True, text=True, check=False
+            ).stdout.strip()
             or os.path.expanduser("~/.pyenv")
-        found = sorted(glob.glob(os.path.join(glob.escape(root), "versions", f"{v}.*", "bin",
-                                              f"python{v}")))
+        )
+        found = sorted(
+            glob.glob(os.path.join(glob.escape(root), "versions", f"{v}.*", "bin", f"python{v}"))
+        )
         if found:
             pythons[v] = found[-1]
-    print(f"runtimes: {', '.join(pythons)}  (best of {args.repeat}; "
-          "pip cache warmed by an untimed round)")
+    print(
+        f"runtimes: {', '.join(pythons)}  (best of {args.repeat}; "
+        "pip cache warmed by an untimed round)"
+    )
     rows = []
     with tempfile.TemporaryDirectory(prefix="share-bench-") as tmp:
         cons = os.path.join(tmp, "constraints.txt")
@@ -164,14 +182,20 @@ def main() -> int:
                     best_v, best_s = min(best_v, tv), min(best_s, ts)
             rows.append((label, best_v, best_s, disk_v, disk_s))
     mb = 1e6
-    print(f"{'set':38} {'venvs s':>8} {'shared s':>9} {'time':>6} "
-          f"{'venvs MB':>9} {'shared MB':>10} {'disk':>6} {'apparent':>9}")
+    print(
+        f"{'set':38} {'venvs s':>8} {'shared s':>9} {'time':>6} "
+        f"{'venvs MB':>9} {'shared MB':>10} {'disk':>6} {'apparent':>9}"
+    )
     for label, tv, ts, dv, ds in rows:
-        print(f"{label:38} {tv:8.2f} {ts:9.2f} {ts / tv:6.2f} {dv.blocks / mb:9.2f} "
-              f"{ds.blocks / mb:10.2f} {ds.blocks / dv.blocks:6.2f} "
-              f"{ds.apparent / dv.apparent:9.2f}")
-    print("time, disk, apparent: shared / venvs (below 1: the shared site is cheaper); "
-          "disk = allocated blocks, apparent = file sizes")
+        print(
+            f"{label:38} {tv:8.2f} {ts:9.2f} {ts / tv:6.2f} {dv.blocks / mb:9.2f} "
+            f"{ds.blocks / mb:10.2f} {ds.blocks / dv.blocks:6.2f} "
+            f"{ds.apparent / dv.apparent:9.2f}"
+        )
+    print(
+        "time, disk, apparent: shared / venvs (below 1: the shared site is cheaper); "
+        "disk = allocated blocks, apparent = file sizes"
+    )
     return 0
 
 

@@ -40,16 +40,29 @@ import corpus  # noqa: E402  (tests/corpus.py: the pinned versions)
 from coinstall.share.resolve import pip_command  # noqa: E402
 
 SET = ["requests", "attrs", "six", "tomli"]
-DRY = ["install", "--dry-run", "--quiet", "--report", "-", "--only-binary=:all:",
-       "--disable-pip-version-check", "--no-input"]
+DRY = [
+    "install",
+    "--dry-run",
+    "--quiet",
+    "--report",
+    "-",
+    "--only-binary=:all:",
+    "--disable-pip-version-check",
+    "--no-input",
+]
 
 
 def _pyenv(version: str) -> str | None:
-    root = os.environ.get("PYENV_ROOT") or subprocess.run(
-        ["pyenv", "root"], capture_output=True, text=True, check=False).stdout.strip() \
+    root = (
+        os.environ.get("PYENV_ROOT")
+        or subprocess.run(
+            ["pyenv", "root"], capture_output=True, text=True, check=False
+        ).stdout.strip()
         or os.path.expanduser("~/.pyenv")
-    found = sorted(glob.glob(os.path.join(root, "versions", f"{version}.*", "bin",
-                                          f"python{version}")))
+    )
+    found = sorted(
+        glob.glob(os.path.join(root, "versions", f"{version}.*", "bin", f"python{version}"))
+    )
     return found[-1] if found else None
 
 
@@ -61,18 +74,21 @@ def _wall(cmd: list[str]) -> float:
 
 
 def _pip_version(cmd: list[str]) -> str:
-    return subprocess.run([*cmd, "--version"], capture_output=True, text=True,
-                          check=False).stdout.split(" ")[1]
+    return subprocess.run(
+        [*cmd, "--version"], capture_output=True, text=True, check=False
+    ).stdout.split(" ")[1]
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
-    print(f"load average before: {os.getloadavg()[0]:.2f}, cores: {os.cpu_count()}, "
-          f"PYTHONDONTWRITEBYTECODE={os.environ.get('PYTHONDONTWRITEBYTECODE', '')!r} (set: "
-          "coinstall's pip is compiled from source at every run under a target of another "
-          "version)")
+    print(
+        f"load average before: {os.getloadavg()[0]:.2f}, cores: {os.cpu_count()}, "
+        f"PYTHONDONTWRITEBYTECODE={os.environ.get('PYTHONDONTWRITEBYTECODE', '')!r} (set: "
+        "coinstall's pip is compiled from source at every run under a target of another "
+        "version)"
+    )
     with tempfile.TemporaryDirectory(prefix="share-pip-bench-") as tmp:
         cons = Path(tmp, "constraints.txt")
         cons.write_text(corpus.SHARE_CONSTRAINTS)
@@ -82,12 +98,18 @@ def main() -> None:
             venv = Path(tmp, "venv312")
             subprocess.run([py312, "-m", "venv", str(venv)], check=True, capture_output=True)
             pythons.append(("pyenv 3.12 venv", str(venv / "bin" / "python")))
-        if os.path.exists("/usr/bin/python3.11") and subprocess.run(
-                ["/usr/bin/python3.11", "-m", "pip", "--version"], capture_output=True,
-                check=False).returncode == 0:
+        if (
+            os.path.exists("/usr/bin/python3.11")
+            and subprocess.run(
+                ["/usr/bin/python3.11", "-m", "pip", "--version"], capture_output=True, check=False
+            ).returncode
+            == 0
+        ):
             pythons.append(("Debian python3.11", "/usr/bin/python3.11"))
-        print(f"{'target':<18} {'own pip':>9} {'--python':>9} {'coinstall':>9} "
-              f"{'floor':>7} {'--python/own':>12} {'coinstall/own':>13}  pip (own, one)")
+        print(
+            f"{'target':<18} {'own pip':>9} {'--python':>9} {'coinstall':>9} "
+            f"{'floor':>7} {'--python/own':>12} {'coinstall/own':>13}  pip (own, one)"
+        )
         for label, py in pythons:
             own = [py, "-m", "pip"]
             one = [sys.executable, "-m", "pip", "--python", py]
@@ -103,9 +125,11 @@ def main() -> None:
                 t_floor.append(_wall([py, "-c", "pass"]))
             m_own, m_one = statistics.median(t_own), statistics.median(t_one)
             m_ours = statistics.median(t_ours)
-            print(f"{label:<18} {m_own:>7.3f} s {m_one:>7.3f} s {m_ours:>7.3f} s "
-                  f"{statistics.median(t_floor):>5.3f} s {m_one / m_own:>12.2f} "
-                  f"{m_ours / m_own:>13.2f}  {_pip_version(own)}, {_pip_version(ours)}")
+            print(
+                f"{label:<18} {m_own:>7.3f} s {m_one:>7.3f} s {m_ours:>7.3f} s "
+                f"{statistics.median(t_floor):>5.3f} s {m_one / m_own:>12.2f} "
+                f"{m_ours / m_own:>13.2f}  {_pip_version(own)}, {_pip_version(ours)}"
+            )
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 

@@ -92,12 +92,16 @@ def main() -> None:
         if f is not None:
             best["rpmspec"] = min(best.get("rpmspec", f), f)
     n = len(specs)
-    print(f"{n} specs ({counts[0]} read, {counts[1]} unreadable), best of {args.repeat}, "
-          f"load {os.getloadavg()[0]:.2f}")
+    print(
+        f"{n} specs ({counts[0]} read, {counts[1]} unreadable), best of {args.repeat}, "
+        f"load {os.getloadavg()[0]:.2f}"
+    )
     print(f"{'tool':<40} {'seconds':>8} {'specs/s':>8}")
-    rows = [("coinstall read+lint+port x3 (in process)", "coinstall"),
-            ("rpmlint (spec checks, one process)", "rpmlint"),
-            ("rpmspec --parse (floor, per spec)", "rpmspec")]
+    rows = [
+        ("coinstall read+lint+port x3 (in process)", "coinstall"),
+        ("rpmlint (spec checks, one process)", "rpmlint"),
+        ("rpmspec --parse (floor, per spec)", "rpmspec"),
+    ]
     for label, key in rows:
         if key in best:
             print(f"{label:<40} {best[key]:>8.2f} {n / best[key]:>8.1f}")

@@ -88,49 +88,68 @@ def measure(cmd: list[str], env: dict[str, str], runs: int) -> tuple[float, floa
 
 
 def default_before() -> str:
-    base = subprocess.run(["git", "-C", str(REPO), "merge-base", "HEAD", "main"],
-                          capture_output=True, text=True, check=False).stdout.strip()
-    head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "HEAD"],
-                          capture_output=True, text=True, check=False).stdout.strip()
+    base = subprocess.run(
+        ["git", "-C", str(REPO), "merge-base", "HEAD", "main"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    head = subprocess.run(
+        ["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True, text=True, check=False
+    ).stdout.strip()
     return base if base and base != head else "HEAD~1"
 
 
 def export(rev: str, dest: Path) -> Path:
     """``git archive REV src`` unpacked under ``dest``; returns its ``src``."""
     dest.mkdir(parents=True)
-    archive = subprocess.run(["git", "-C", str(REPO), "archive", rev, "src"],
-                             capture_output=True, check=True).stdout
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", rev, "src"], capture_output=True, check=True
+    ).stdout
     subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
     return dest / "src"
 
 
 #: Import-time groups of :func:`what_remains`, by top-level package.
-GROUPS = {"click": "click (the command line)", "rich": "rich (text output)",
-          "coinstall": "coinstall (engine, rules, readers)", "packaging": "packaging",
-          "rpmfile": "RPM reading (rpmfile, zstandard)",
-          "zstandard": "RPM reading (rpmfile, zstandard)"}
+GROUPS = {
+    "click": "click (the command line)",
+    "rich": "rich (text output)",
+    "coinstall": "coinstall (engine, rules, readers)",
+    "packaging": "packaging",
+    "rpmfile": "RPM reading (rpmfile, zstandard)",
+    "zstandard": "RPM reading (rpmfile, zstandard)",
+}
 
 
 def what_remains(py: str, env: dict[str, str]) -> str:
     """Where ``check one.rpm``'s import time goes: ``-X importtime`` of the after variant,
     self times summed by top-level package (the standard library is "stdlib")."""
-    err = subprocess.run([py, "-X", "importtime", "-m", "coinstall", "check", ONE_RPM],
-                         env=env, capture_output=True, text=True, check=False).stderr
+    err = subprocess.run(
+        [py, "-X", "importtime", "-m", "coinstall", "check", ONE_RPM],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stderr
     groups: dict[str, int] = {}
     count = 0
     for line in err.splitlines():
         if not line.startswith("import time:") or "self [us]" in line:
             continue
-        self_us, _cum, name = line[len("import time:"):].split("|")
+        self_us, _cum, name = line[len("import time:") :].split("|")
         count += 1
         top = name.strip().split(".")[0]
         key = GROUPS.get(top, "stdlib and the rest")
         groups[key] = groups.get(key, 0) + int(self_us)
     total = sum(groups.values()) or 1
-    parts = ", ".join(f"{k} {v / 1000:.0f} ms ({100 * v / total:.0f}%)"
-                      for k, v in sorted(groups.items(), key=lambda kv: -kv[1]))
-    return (f"what remains in check one.rpm: {count} modules imported, {total / 1000:.0f} ms "
-            f"importing (one run, -X importtime): {parts}")
+    parts = ", ".join(
+        f"{k} {v / 1000:.0f} ms ({100 * v / total:.0f}%)"
+        for k, v in sorted(groups.items(), key=lambda kv: -kv[1])
+    )
+    return (
+        f"what remains in check one.rpm: {count} modules imported, {total / 1000:.0f} ms "
+        f"importing (one run, -X importtime): {parts}"
+    )
 
 
 def main() -> int:
@@ -166,44 +185,70 @@ def main() -> int:
             ("check --summary", ["check", "--summary", *RPMS]),
             ("runtimes", ["runtimes"]),
         ]
-        floor_rpm = measure(["sh", "-c", 'for f in "$@"; do rpm2cpio "$f"; done', "sh", *RPMS],
-                            dict(os.environ), args.runs) if shutil.which("rpm2cpio") else None
+        floor_rpm = (
+            measure(
+                ["sh", "-c", 'for f in "$@"; do rpm2cpio "$f"; done', "sh", *RPMS],
+                dict(os.environ),
+                args.runs,
+            )
+            if shutil.which("rpm2cpio")
+            else None
+        )
         floor_py = measure([py, "-c", "pass"], dict(os.environ), args.runs)
         floor_click = measure([py, "-c", "import click"], dict(os.environ), args.runs)
         # the peer a build system runs on one package, on the same package
-        rpmlint = measure(["rpmlint", ONE_RPM], dict(os.environ), args.runs) \
-            if shutil.which("rpmlint") else None
-        print(f"{len(RPMS)} RPMs; median of {args.runs} runs; before = {before_rev}, after = "
-              f"this checkout; {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f} at start")
+        rpmlint = (
+            measure(["rpmlint", ONE_RPM], dict(os.environ), args.runs)
+            if shutil.which("rpmlint")
+            else None
+        )
+        print(
+            f"{len(RPMS)} RPMs; median of {args.runs} runs; before = {before_rev}, after = "
+            f"this checkout; {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f} at start"
+        )
         print()
-        head = f"{'command':<24} {'before s':>9} {'after s':>9} {'after/before':>13} " \
-               f"{'CPU before':>11} {'CPU after':>10}"
+        head = (
+            f"{'command':<24} {'before s':>9} {'after s':>9} {'after/before':>13} "
+            f"{'CPU before':>11} {'CPU after':>10}"
+        )
         if floor_rpm:
             head += f" {'after/rpm2cpio':>15}"
         print(head)
-        rows = [("import coinstall.cli", ["-c", "import coinstall.cli"]),
-                ("discovery, warm cache", ["-c", "from coinstall.runtimes import discovery; "
-                                                 "discovery.discover([])"])]
+        rows = [
+            ("import coinstall.cli", ["-c", "import coinstall.cli"]),
+            (
+                "discovery, warm cache",
+                ["-c", "from coinstall.runtimes import discovery; discovery.discover([])"],
+            ),
+        ]
         rows += [(label, ["-m", "coinstall", *argv]) for label, argv in cases]
         for label, argv in rows:
             b = measure([py, *argv], envs["before"], args.runs)
             a = measure([py, *argv], envs["after"], args.runs)
-            line = f"{label:<24} {b[0]:>9.3f} {a[0]:>9.3f} {a[0] / b[0]:>13.2f} " \
-                   f"{b[1]:>11.3f} {a[1]:>10.3f}"
+            line = (
+                f"{label:<24} {b[0]:>9.3f} {a[0]:>9.3f} {a[0] / b[0]:>13.2f} "
+                f"{b[1]:>11.3f} {a[1]:>10.3f}"
+            )
             if floor_rpm:
                 line += f" {a[0] / floor_rpm[0]:>15.2f}"
             print(line)
         print()
         if floor_rpm:
-            print(f"floor: rpm2cpio over the same files {floor_rpm[0]:.3f} s wall "
-                  f"({floor_rpm[1]:.3f} s CPU)")
+            print(
+                f"floor: rpm2cpio over the same files {floor_rpm[0]:.3f} s wall "
+                f"({floor_rpm[1]:.3f} s CPU)"
+            )
         if rpmlint:
             one = measure([py, "-m", "coinstall", "check", ONE_RPM], envs["after"], args.runs)
-            print(f"peer: rpmlint {Path(ONE_RPM).name} {rpmlint[0]:.3f} s wall; coinstall check "
-                  f"{one[0]:.3f} s: {one[0] / rpmlint[0]:.2f}x rpmlint (goal <= 0.5x)")
-        print(f"floor: python -c pass {floor_py[0]:.3f} s wall ({floor_py[1]:.3f} s CPU); "
-              f"python -c 'import click' {floor_click[0]:.3f} s wall ({floor_click[1]:.3f} s "
-              f"CPU); load {os.getloadavg()[0]:.2f} at end")
+            print(
+                f"peer: rpmlint {Path(ONE_RPM).name} {rpmlint[0]:.3f} s wall; coinstall check "
+                f"{one[0]:.3f} s: {one[0] / rpmlint[0]:.2f}x rpmlint (goal <= 0.5x)"
+            )
+        print(
+            f"floor: python -c pass {floor_py[0]:.3f} s wall ({floor_py[1]:.3f} s CPU); "
+            f"python -c 'import click' {floor_click[0]:.3f} s wall ({floor_click[1]:.3f} s "
+            f"CPU); load {os.getloadavg()[0]:.2f} at end"
+        )
         print()
         print(what_remains(py, envs["after"]))
     finally:

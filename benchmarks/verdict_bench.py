@@ -45,8 +45,16 @@ def main() -> int:
         t0 = time.process_time()
         n = 0
         for m, fmt in members:
-            rec = classify(path=m.path, fmt=fmt, head=m.head, content=m.content, size=m.size,
-                           mode=m.mode, mtime=m.mtime, catalogue=cat)
+            rec = classify(
+                path=m.path,
+                fmt=fmt,
+                head=m.head,
+                content=m.content,
+                size=m.size,
+                mode=m.mode,
+                mtime=m.mtime,
+                catalogue=cat,
+            )
             if rec.kind != "extension":
                 continue
             n += 1
@@ -60,8 +68,10 @@ def main() -> int:
             f = getattr(extension, name, None)
             if f is not None and hasattr(f, "cache_clear"):
                 f.cache_clear()
-    print(f"{n} extension modules x {len(runtimes)} runtimes: best {best:.3f} s, "
-          f"{best / max(n, 1) * 1e6:.0f} us per module")
+    print(
+        f"{n} extension modules x {len(runtimes)} runtimes: best {best:.3f} s, "
+        f"{best / max(n, 1) * 1e6:.0f} us per module"
+    )
     return 0
 
 

@@ -31,15 +31,27 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
-SEED = {"root": "", "state": "committing", "ops": [
-    {"op": "write", "path": "usr/bin/foo", "dest": None,
-     "staged": "usr/bin/.foo.0123456789abcdef.coinstall-fix"},
-    {"op": "rename", "path": "usr/bin/foo", "dest": "usr/bin/foo-3.11", "staged": None},
-    {"op": "symlink", "path": "usr/bin/foo-3", "dest": "foo-3.11",
-     "staged": "usr/bin/.foo-3.fedcba9876543210.coinstall-fix"},
-    {"op": "remove", "path": "lnk/victim", "dest": None, "staged": None},
-    {"op": "create", "path": "lnk/new", "dest": None, "staged": "lnk/.new.00.coinstall-fix"},
-]}
+SEED = {
+    "root": "",
+    "state": "committing",
+    "ops": [
+        {
+            "op": "write",
+            "path": "usr/bin/foo",
+            "dest": None,
+            "staged": "usr/bin/.foo.0123456789abcdef.coinstall-fix",
+        },
+        {"op": "rename", "path": "usr/bin/foo", "dest": "usr/bin/foo-3.11", "staged": None},
+        {
+            "op": "symlink",
+            "path": "usr/bin/foo-3",
+            "dest": "foo-3.11",
+            "staged": "usr/bin/.foo-3.fedcba9876543210.coinstall-fix",
+        },
+        {"op": "remove", "path": "lnk/victim", "dest": None, "staged": None},
+        {"op": "create", "path": "lnk/new", "dest": None, "staged": "lnk/.new.00.coinstall-fix"},
+    ],
+}
 
 
 class Crash(Exception):
@@ -86,7 +98,9 @@ def one_input(work: Path, data: bytes) -> str:
         with __import__("contextlib").suppress(FileNotFoundError):
             os.unlink(jpath)
     if _digest(outside) != before or sorted(p.name for p in outside.iterdir()) != [
-            "victim", "victim2"]:
+        "victim",
+        "victim2",
+    ]:
         raise Crash(f"outside changed after {outcome}")
     return outcome
 
@@ -97,8 +111,11 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seconds", type=int, default=120)
     args, rest = ap.parse_known_args()
-    work = Path(tempfile.mkdtemp(prefix="coinstall-fuzz-journal-",
-                                 dir="/dev/shm" if os.path.isdir("/dev/shm") else None))
+    work = Path(
+        tempfile.mkdtemp(
+            prefix="coinstall-fuzz-journal-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None
+        )
+    )
     crashes: Counter[str] = Counter()
     examples: dict[str, str] = {}
 
@@ -118,8 +135,14 @@ def main() -> int:
     seeds = work / "seeds"
     seeds.mkdir()
     (seeds / "journal.json").write_bytes(json.dumps({**SEED, "root": "@ROOT@"}).encode())
-    argv = [sys.argv[0], str(seeds), f"-max_total_time={args.seconds}", "-rss_limit_mb=1024",
-            "-max_len=65536", *rest]
+    argv = [
+        sys.argv[0],
+        str(seeds),
+        f"-max_total_time={args.seconds}",
+        "-rss_limit_mb=1024",
+        "-max_len=65536",
+        *rest,
+    ]
     atheris.Setup(argv, one)
     atheris.Fuzz()
     return 0

@@ -45,8 +45,18 @@ import atheris
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
-with atheris.instrument_imports(include=["coinstall", "rpmfile", "debian", "zipfile",
-                                         "tarfile", "packaging", "elftools", "specfile"]):
+with atheris.instrument_imports(
+    include=[
+        "coinstall",
+        "rpmfile",
+        "debian",
+        "zipfile",
+        "tarfile",
+        "packaging",
+        "elftools",
+        "specfile",
+    ]
+):
     from coinstall.artifacts import ArtifactError
     from coinstall.check import check_artifact
     from coinstall.config import Config
@@ -58,21 +68,55 @@ with atheris.instrument_imports(include=["coinstall", "rpmfile", "debian", "zipf
     from coinstall.spec.port import TARGETS, port
     from coinstall.spec.read import SpecError
 
-SUFFIX = {"wheel": "fuzz-1.0-py3-none-any.whl", "deb": "fuzz_1.0_all.deb",
-          "rpm": "fuzz-1.0-1.noarch.rpm", "packages": "Packages", "spec": "fuzz.spec"}
+SUFFIX = {
+    "wheel": "fuzz-1.0-py3-none-any.whl",
+    "deb": "fuzz_1.0_all.deb",
+    "rpm": "fuzz-1.0-1.noarch.rpm",
+    "packages": "Packages",
+    "spec": "fuzz.spec",
+}
 SEEDS = {
-    "wheel": ["six-1.16.0-py2.py3-none-any.whl", "attrs-24.2.0-py3-none-any.whl",
-              "MarkupSafe-3.0.2-cp313-cp313-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"],
+    "wheel": [
+        "six-1.16.0-py2.py3-none-any.whl",
+        "attrs-24.2.0-py3-none-any.whl",
+        "MarkupSafe-3.0.2-cp313-cp313-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+    ],
     "deb": ["python3-six_1.16.0-4_all.deb"],
 }
 #: Real specs the spec fuzzing starts from (beside the hostile ones).
-SPEC_SEEDS = ["fedora/python-ansicolor.spec", "epel7/python-scandir.spec",
-              "alt/python3.11-six.spec", "fedora/PyYAML.spec"]
+SPEC_SEEDS = [
+    "fedora/python-ansicolor.spec",
+    "epel7/python-scandir.spec",
+    "alt/python3.11-six.spec",
+    "fedora/PyYAML.spec",
+]
 #: libFuzzer dictionary for specs: the macro syntax the hostile seeds hide code in.
-SPEC_TOKENS = ["%global ", "%define ", "%undefine ", "%%", "%{expand:", "%{lua:", "%[lua:",
-               "%(", "%{shescape:", "%{uncompress:", "%{load:", "%include ", "%{?", "%{!?",
-               "%{", "}", "io.open(", "os.execute(", "io.popen(", "posix.exec(", "rpm.expand(",
-               "touch ", "%%%%", "\\\n"]
+SPEC_TOKENS = [
+    "%global ",
+    "%define ",
+    "%undefine ",
+    "%%",
+    "%{expand:",
+    "%{lua:",
+    "%[lua:",
+    "%(",
+    "%{shescape:",
+    "%{uncompress:",
+    "%{load:",
+    "%include ",
+    "%{?",
+    "%{!?",
+    "%{",
+    "}",
+    "io.open(",
+    "os.execute(",
+    "io.popen(",
+    "posix.exec(",
+    "rpm.expand(",
+    "touch ",
+    "%%%%",
+    "\\\n",
+]
 
 crashes: Counter[str] = Counter()
 examples: dict[str, str] = {}
@@ -96,8 +140,11 @@ def main() -> int:
     cat = catalogue_mod.load()
     runtimes = combine([], cat)
     cfg = Config()
-    work = Path(tempfile.mkdtemp(prefix="coinstall-fuzz-", dir="/dev/shm"
-                                 if os.path.isdir("/dev/shm") else None))
+    work = Path(
+        tempfile.mkdtemp(
+            prefix="coinstall-fuzz-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None
+        )
+    )
     target = work / SUFFIX[args.format]
     marker = work / "marker"
     macro_files = MacroFiles(cfg.stack) if args.format == "spec" else None
@@ -145,8 +192,7 @@ def main() -> int:
     seeds = work / "seeds"
     seeds.mkdir()
     if args.format == "rpm":
-        files = sorted(glob.glob(str(REPO / "tests/data/rpm/*.rpm")),
-                       key=os.path.getsize)[:4]
+        files = sorted(glob.glob(str(REPO / "tests/data/rpm/*.rpm")), key=os.path.getsize)[:4]
     elif args.format == "spec":
         files = [str(REPO / "tests/data/spec" / n) for n in SPEC_SEEDS]
         sys.path.insert(0, str(REPO / "tests"))
@@ -154,26 +200,39 @@ def main() -> int:
 
         for name in VARIANTS:
             (seeds / f"hostile-{name}.spec").write_text(spec_text(name, marker))
-        (work / "spec.dict").write_text("".join(
-            '"' + t.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\x0A") + '"\n'
-            for t in SPEC_TOKENS))
+        (work / "spec.dict").write_text(
+            "".join(
+                '"' + t.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\x0A") + '"\n'
+                for t in SPEC_TOKENS
+            )
+        )
         rest.append(f"-dict={work / 'spec.dict'}")
     elif args.format == "packages":
         files = []
         text = b"".join(
             f"Package: python3-x{i}\nVersion: 1.0-{i}\nArchitecture: all\nSource: x{i}\n"
             f"Depends: python3 (>= 3.11~), python3:any, libc6 (>= 2.{i})\n\n".encode()
-            for i in range(5))
+            for i in range(5)
+        )
         (seeds / "Packages").write_bytes(text)
     else:
-        files = [str(REPO / ".cache/corpus" / ("wheels" if args.format == "wheel" else "debs")
-                     / n) for n in SEEDS[args.format]]
+        files = [
+            str(REPO / ".cache/corpus" / ("wheels" if args.format == "wheel" else "debs") / n)
+            for n in SEEDS[args.format]
+        ]
     for f in files:
         if os.path.exists(f):
             (seeds / Path(f).name).write_bytes(Path(f).read_bytes())
 
-    argv = [sys.argv[0], str(seeds), f"-max_total_time={args.seconds}", "-rss_limit_mb=2048",
-            "-max_len=4000000", "-print_final_stats=1", *rest]
+    argv = [
+        sys.argv[0],
+        str(seeds),
+        f"-max_total_time={args.seconds}",
+        "-rss_limit_mb=2048",
+        "-max_len=4000000",
+        "-print_final_stats=1",
+        *rest,
+    ]
     atheris.Setup(argv, one)
     # libFuzzer ends the process itself when the budget is spent (its last lines say
     # "Done N runs in S second(s)"); the report below is rewritten as the run goes.
@@ -186,8 +245,10 @@ def _report(fmt: str, runs: int, seconds: float) -> None:
     traceback each."""
     out = REPO / "fuzz" / f"crashes-{fmt}.txt"
     with open(out, "w") as f:
-        f.write(f"# {fmt}: {runs} executions in {seconds:.0f} s; "
-                f"{sum(crashes.values())} crashing inputs, {len(crashes)} signatures\n")
+        f.write(
+            f"# {fmt}: {runs} executions in {seconds:.0f} s; "
+            f"{sum(crashes.values())} crashing inputs, {len(crashes)} signatures\n"
+        )
         for sig, n in crashes.most_common():
             f.write(f"\n## {n} x {sig}\n{examples[sig]}")
 

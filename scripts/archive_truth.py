@@ -105,10 +105,15 @@ from coinstall.runtimes import discovery  # noqa: E402
 from coinstall.runtimes.model import Runtime  # noqa: E402
 
 CACHE = Path(os.environ.get("COINSTALL_TEST_CACHE", REPO / ".cache"))
-EXTRA = Path(os.environ.get("COINSTALL_TEST_CACHE") or Path.home() / ".cache" / "coinstall-test"
-             ) / "interpreters" / "bin"
-_SITE = re.compile(r"^(?:usr/(?:local/)?lib/(?:python[23](?:\.\d+)?|pypy3?(?:\.\d+)?)/"
-                   r"(?:dist|site)-packages|usr/lib/python[23]\.\d+(?:/lib-dynload)?)/")
+EXTRA = (
+    Path(os.environ.get("COINSTALL_TEST_CACHE") or Path.home() / ".cache" / "coinstall-test")
+    / "interpreters"
+    / "bin"
+)
+_SITE = re.compile(
+    r"^(?:usr/(?:local/)?lib/(?:python[23](?:\.\d+)?|pypy3?(?:\.\d+)?)/"
+    r"(?:dist|site)-packages|usr/lib/python[23]\.\d+(?:/lib-dynload)?)/"
+)
 
 #: The child: load the module by its file, under its dotted name, print one JSON line.
 CHILD = r"""
@@ -146,11 +151,11 @@ sys.stdout.flush()
 
 @dataclass
 class Module:
-    deb: str          # file name of the .deb
+    deb: str  # file name of the .deb
     package: str
-    path: str         # member path
-    dotted: str       # the name it is imported under
-    site: str         # its site directory (member path), "" if none
+    path: str  # member path
+    dotted: str  # the name it is imported under
+    site: str  # its site directory (member path), "" if none
 
 
 @dataclass
@@ -158,9 +163,9 @@ class Pair:
     deb: str
     path: str
     runtime: str
-    verdict: str      # usable / unusable / cannot tell
+    verdict: str  # usable / unusable / cannot tell
     reason: str
-    truth: str        # ok / abi / missing-lib / init
+    truth: str  # ok / abi / missing-lib / init
     error: str
     judged: str = ""  # agree / cannot-tell / wrong / no-evidence
 
@@ -172,7 +177,7 @@ def _dotted(path: str) -> tuple[str, str]:
     m = _SITE.match(path)
     if m is None:
         return stem, ""
-    rel = posixpath.dirname(path[m.end():])
+    rel = posixpath.dirname(path[m.end() :])
     parts = [p for p in rel.split("/") if p] if rel else []
     if all(p.isidentifier() for p in parts):
         return ".".join([*parts, stem]), m.group(0).rstrip("/")
@@ -192,13 +197,23 @@ def scan_one(deb: str) -> list[dict[str, str]]:
     for m in reader.members(want):
         if m.type != "file" or (m.content is None and m.spool is None):
             continue
-        rec = classify(path=m.path, fmt="deb", head=m.head, content=m.content, size=m.size,
-                       mode=m.mode, mtime=m.mtime, catalogue=cat, spool=m.spool)
+        rec = classify(
+            path=m.path,
+            fmt="deb",
+            head=m.head,
+            content=m.content,
+            size=m.size,
+            mode=m.mode,
+            mtime=m.mtime,
+            catalogue=cat,
+            spool=m.spool,
+        )
         if rec.kind != "extension":
             continue
         dotted, site = _dotted(m.path)
-        found.append(asdict(Module(os.path.basename(deb), reader.info.name or "", m.path,
-                                   dotted, site)))
+        found.append(
+            asdict(Module(os.path.basename(deb), reader.info.name or "", m.path, dotted, site))
+        )
     return found
 
 
@@ -210,8 +225,7 @@ def scan(debs: list[Path], cache: Path, jobs: int) -> list[Module]:
     if todo:
         print(f"scanning {len(todo)} of {len(debs)} packages ...", file=sys.stderr)
         with ProcessPoolExecutor(jobs) as pool:
-            for d, mods in zip(todo, pool.map(scan_one, map(str, todo), chunksize=8),
-                               strict=True):
+            for d, mods in zip(todo, pool.map(scan_one, map(str, todo), chunksize=8), strict=True):
                 known[d.name] = {"size": d.stat().st_size, "modules": mods}
         tmp = cache.with_suffix(".tmp")
         tmp.write_text(json.dumps(known))
@@ -235,11 +249,13 @@ def classify_error(ok: bool, rc: int, error: str) -> str:
     m = _UNDEF.search(error)
     if m is not None:
         return "abi" if m.group(1).startswith(("Py", "_Py")) else "missing-lib"
-    if "cannot open shared object file" in error or re.search(r"version `[^']+' not found",
-                                                               error):
+    if "cannot open shared object file" in error or re.search(r"version `[^']+' not found", error):
         return "missing-lib"
-    if "does not define module export function" in error or \
-            "does not define init function" in error or "no module export" in error:
+    if (
+        "does not define module export function" in error
+        or "does not define init function" in error
+        or "no module export" in error
+    ):
         return "abi"
     return "init"
 
@@ -251,8 +267,9 @@ def _lib_dirs(root: Path) -> list[str]:
 
 
 def _installed(pkg: str) -> bool:
-    q = subprocess.run(["dpkg-query", "-W", "-f=${Status}", pkg], capture_output=True,
-                       text=True, check=False)
+    q = subprocess.run(
+        ["dpkg-query", "-W", "-f=${Status}", pkg], capture_output=True, text=True, check=False
+    )
     return q.stdout.endswith("ok installed")
 
 
@@ -262,12 +279,33 @@ def dependency_debs(package: str, into: Path, cap: int) -> list[Path]:
     between runs); [] when more than ``cap`` would be needed (not cheap: python3-paraview's
     closure is Qt and VTK).  Python packages are left out: the question is the libraries."""
     proc = subprocess.run(
-        ["apt-cache", "depends", "--recurse", "--no-recommends", "--no-suggests",
-         "--no-conflicts", "--no-breaks", "--no-replaces", "--no-enhances", package],
-        capture_output=True, text=True, check=False)
-    names = sorted({ln.strip() for ln in proc.stdout.splitlines()
-                    if ln and not ln.startswith((" ", "<")) and ln.strip() != package
-                    and ":" not in ln and not ln.startswith("python")})
+        [
+            "apt-cache",
+            "depends",
+            "--recurse",
+            "--no-recommends",
+            "--no-suggests",
+            "--no-conflicts",
+            "--no-breaks",
+            "--no-replaces",
+            "--no-enhances",
+            package,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    names = sorted(
+        {
+            ln.strip()
+            for ln in proc.stdout.splitlines()
+            if ln
+            and not ln.startswith((" ", "<"))
+            and ln.strip() != package
+            and ":" not in ln
+            and not ln.startswith("python")
+        }
+    )
     missing = [n for n in names if not _installed(n)]
     if len(missing) > cap:
         return []
@@ -275,8 +313,9 @@ def dependency_debs(package: str, into: Path, cap: int) -> list[Path]:
     have = {p.name.split("_")[0]: p for p in into.glob("*.deb")}
     todo = [n for n in missing if n not in have]
     if todo:
-        subprocess.run(["apt-get", "download", "-q", *todo], cwd=into, capture_output=True,
-                       check=False)
+        subprocess.run(
+            ["apt-get", "download", "-q", *todo], cwd=into, capture_output=True, check=False
+        )
         have = {p.name.split("_")[0]: p for p in into.glob("*.deb")}
     return [have[n] for n in missing if n in have]
 
@@ -290,9 +329,15 @@ def run_import(rt: Runtime, root: Path, mod: Module, timeout: float) -> tuple[st
     child = CHILD2 if rt.version[0] == 2 else CHILD
     site = str(root / mod.site) if mod.site else str(root)
     try:
-        proc = subprocess.run([rt.executable, "-E", "-s", "-c", child, str(root / mod.path),
-                               mod.dotted, site], capture_output=True, text=True,
-                              timeout=timeout, env=env, cwd=root, errors="replace")
+        proc = subprocess.run(
+            [rt.executable, "-E", "-s", "-c", child, str(root / mod.path), mod.dotted, site],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
+            cwd=root,
+            errors="replace",
+        )
     except subprocess.TimeoutExpired:
         return "init", f"timeout after {timeout} s"
     line = next((x for x in reversed(proc.stdout.splitlines()) if x.startswith("@@")), None)
@@ -303,8 +348,9 @@ def run_import(rt: Runtime, root: Path, mod: Module, timeout: float) -> tuple[st
     return classify_error(res["ok"], 0, res["error"]), res["error"][:300]
 
 
-def verdicts(mods: list[Module], debs_dir: Path, runtimes: list[Runtime]
-             ) -> dict[tuple[str, str], dict[str, tuple[str, str]]]:
+def verdicts(
+    mods: list[Module], debs_dir: Path, runtimes: list[Runtime]
+) -> dict[tuple[str, str], dict[str, tuple[str, str]]]:
     """(deb, path) -> runtime id -> (usable/unusable/cannot tell, reason)."""
     cat = catalogue_mod.load()
     by_deb: dict[str, set[str]] = {}
@@ -316,16 +362,31 @@ def verdicts(mods: list[Module], debs_dir: Path, runtimes: list[Runtime]
         for m in reader.members(lambda p, _s, paths=paths: p in paths):  # type: ignore[misc]
             if m.path not in paths:
                 continue
-            rec = classify(path=m.path, fmt="deb", head=m.head, content=m.content, size=m.size,
-                           mode=m.mode, mtime=m.mtime, catalogue=cat, spool=m.spool)
+            rec = classify(
+                path=m.path,
+                fmt="deb",
+                head=m.head,
+                content=m.content,
+                size=m.size,
+                mode=m.mode,
+                mtime=m.mtime,
+                catalogue=cat,
+                spool=m.spool,
+            )
             rec.scope = Scope("any")
             j = judge([rec], runtimes)
             open_ = j.cannot_tell.get(m.path, frozenset())
             out[(deb, m.path)] = {
-                rt.id: ("cannot tell" if rt.id in open_ else
-                        "usable" if rt.id in j.usable[m.path] else "unusable",
-                        j.reasons.get(m.path, {}).get(rt.id, ""))
-                for rt in runtimes}
+                rt.id: (
+                    "cannot tell"
+                    if rt.id in open_
+                    else "usable"
+                    if rt.id in j.usable[m.path]
+                    else "unusable",
+                    j.reasons.get(m.path, {}).get(rt.id, ""),
+                )
+                for rt in runtimes
+            }
     return out
 
 
@@ -344,29 +405,47 @@ def judge_pair(p: Pair) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--debs", type=Path, default=CACHE / "archive-bench" / "debs")
-    ap.add_argument("--scan-cache", type=Path,
-                    default=Path(tempfile.gettempdir()) / "coinstall-archive-truth-scan.json")
+    ap.add_argument(
+        "--scan-cache",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "coinstall-archive-truth-scan.json",
+    )
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--timeout", type=float, default=60.0)
     ap.add_argument("--limit", type=int, default=0, help="only the first N packages (by name)")
     ap.add_argument("--json", type=Path, help="write every pair here")
-    ap.add_argument("--fetch-deps", type=Path, metavar="DIR",
-                    help="apt-get download the libraries each package needs and this machine "
-                         "lacks into DIR, unpacked beside the package")
-    ap.add_argument("--lib-debs", type=Path, metavar="DIR",
-                    help="unpack every .deb of DIR beside each package (pinned libraries: "
-                         "tests/test_archive_truth.py)")
-    ap.add_argument("--max-deps", type=int, default=40,
-                    help="with --fetch-deps: skip a package needing more .debs than this")
+    ap.add_argument(
+        "--fetch-deps",
+        type=Path,
+        metavar="DIR",
+        help="apt-get download the libraries each package needs and this machine "
+        "lacks into DIR, unpacked beside the package",
+    )
+    ap.add_argument(
+        "--lib-debs",
+        type=Path,
+        metavar="DIR",
+        help="unpack every .deb of DIR beside each package (pinned libraries: "
+        "tests/test_archive_truth.py)",
+    )
+    ap.add_argument(
+        "--max-deps",
+        type=int,
+        default=40,
+        help="with --fetch-deps: skip a package needing more .debs than this",
+    )
     ap.add_argument("--runtimes", default="", help="comma-separated runtime ids (default: all)")
     args = ap.parse_args()
     t0 = time.monotonic()
     debs = sorted(args.debs.glob("*.deb"))
     if args.limit:
-        debs = debs[:args.limit]
+        debs = debs[: args.limit]
     mods = scan(debs, args.scan_cache, args.jobs)
-    print(f"{len(mods)} untagged extension modules in {len({m.deb for m in mods})} of "
-          f"{len(debs)} packages ({time.monotonic() - t0:.0f} s)", file=sys.stderr)
+    print(
+        f"{len(mods)} untagged extension modules in {len({m.deb for m in mods})} of "
+        f"{len(debs)} packages ({time.monotonic() - t0:.0f} s)",
+        file=sys.stderr,
+    )
     extra = [str(p) for p in sorted(EXTRA.glob("python3*"))] if EXTRA.is_dir() else []
     runtimes, _errors = discovery.discover(extra)
     if args.runtimes:
@@ -389,16 +468,26 @@ def main() -> int:
                     for dep in dependency_debs(ms[0].package, args.fetch_deps, args.max_deps):
                         subprocess.run(["dpkg-deb", "-x", str(dep), str(root)], check=True)
                 jobs = [(m, rt) for m in ms for rt in runtimes]
-                results = pool.map(lambda a, root=root: run_import(a[1], root, a[0],  # type: ignore[misc]
-                                                                   args.timeout), jobs)
+                results = pool.map(
+                    lambda a, root=root: run_import(
+                        a[1],
+                        root,
+                        a[0],  # type: ignore[misc]
+                        args.timeout,
+                    ),
+                    jobs,
+                )
                 for (m, rt), (truth, err) in zip(jobs, results, strict=True):
                     verdict, reason = table[(m.deb, m.path)][rt.id]
                     p = Pair(m.deb, m.path, rt.id, verdict, reason, truth, err)
                     p.judged = judge_pair(p)
                     pairs.append(p)
                     if p.judged == "wrong":
-                        print(f"WRONG {m.package} {m.path} on {rt.id}: {truth} ({err}); "
-                              f"coinstall: {verdict} {reason}", flush=True)
+                        print(
+                            f"WRONG {m.package} {m.path} on {rt.id}: {truth} ({err}); "
+                            f"coinstall: {verdict} {reason}",
+                            flush=True,
+                        )
                 shutil.rmtree(root, ignore_errors=True)
                 if (i + 1) % 20 == 0:
                     print(f"  {i + 1}/{len(by_deb)} packages", file=sys.stderr, flush=True)
@@ -406,8 +495,10 @@ def main() -> int:
         shutil.rmtree(scratch, ignore_errors=True)
     judged = Counter(p.judged for p in pairs)
     truths = Counter(p.truth for p in pairs)
-    print(f"modules: {len(mods)} in {len({m.deb for m in mods})} packages; runtimes: "
-          f"{len(runtimes)}; pairs: {len(pairs)}")
+    print(
+        f"modules: {len(mods)} in {len({m.deb for m in mods})} packages; runtimes: "
+        f"{len(runtimes)}; pairs: {len(pairs)}"
+    )
     print("truth:", dict(truths))
     print("judged:", dict(judged))
     for rt in runtimes:

@@ -48,20 +48,33 @@ EXTRA = Path.home() / ".cache" / "coinstall-test" / "interpreters" / "bin"
 #: ``Include/object.h``: ``_Py_NegativeRefcount`` and ``_Py_RefTotal`` (<= 3.11; 3.12 moved
 #: the count into the interpreter state, ``_Py_IncRefTotal``/``_Py_DecRefTotal`` in 3.12)
 #: under ``Py_REF_DEBUG``; ``_PyObject_DebugMallocStats`` is in every build, so not a marker).
-DEBUG_MARKERS = ("_Py_NegativeRefcount", "_Py_RefTotal", "_Py_GetRefTotal",
-                 "_Py_IncRefTotal_DO_NOT_USE_THIS", "_Py_DecRefTotal_DO_NOT_USE_THIS")
+DEBUG_MARKERS = (
+    "_Py_NegativeRefcount",
+    "_Py_RefTotal",
+    "_Py_GetRefTotal",
+    "_Py_IncRefTotal_DO_NOT_USE_THIS",
+    "_Py_DecRefTotal_DO_NOT_USE_THIS",
+)
 #: Free-threaded markers: what ``Py_INCREF``/``Py_DECREF`` call in a ``Py_GIL_DISABLED`` build
 #: (CPython 3.13 ``Include/object.h``/``refcount.h``: ``_Py_DecRefShared``,
 #: ``_Py_MergeZeroLocalRefcount``, ``_Py_DecRefSharedDebug`` with Py_REF_DEBUG), and
 #: ``PyUnstable_Module_SetGIL`` (``Include/moduleobject.h``: declared under Py_GIL_DISABLED
 #: only; MarkupSafe 3.0.2's cp313t module imports it and no reference-counting function).
-FREETHREADED_MARKERS = ("_Py_DecRefShared", "_Py_DecRefSharedDebug",
-                        "_Py_MergeZeroLocalRefcount", "PyUnstable_Module_SetGIL")
+FREETHREADED_MARKERS = (
+    "_Py_DecRefShared",
+    "_Py_DecRefSharedDebug",
+    "_Py_MergeZeroLocalRefcount",
+    "PyUnstable_Module_SetGIL",
+)
 #: Python 2's module-creation functions (``Include/modsupport.h``: ``Py_InitModule4`` becomes
 #: ``Py_InitModule4_64`` on 64-bit builds and ``Py_InitModule4TraceRefs[_64]`` with
 #: Py_TRACE_REFS).
-PYTHON2_MARKERS = ("Py_InitModule4", "Py_InitModule4_64", "Py_InitModule4TraceRefs",
-                   "Py_InitModule4TraceRefs_64")
+PYTHON2_MARKERS = (
+    "Py_InitModule4",
+    "Py_InitModule4_64",
+    "Py_InitModule4TraceRefs",
+    "Py_InitModule4TraceRefs_64",
+)
 
 
 def _exports(path: Path) -> set[str]:
@@ -73,8 +86,11 @@ def _exports(path: Path) -> set[str]:
             for sym in sec.iter_symbols():
                 name = sym.name
                 # PyInit_*: the init functions of built-in modules (a static Debian build)
-                if not name.startswith(("Py", "_Py")) or name.startswith("PyInit_") \
-                        or sym["st_shndx"] == "SHN_UNDEF":
+                if (
+                    not name.startswith(("Py", "_Py"))
+                    or name.startswith("PyInit_")
+                    or sym["st_shndx"] == "SHN_UNDEF"
+                ):
                     continue
                 if sym["st_info"]["bind"] in ("STB_GLOBAL", "STB_WEAK"):
                     out.add(name)
@@ -100,8 +116,12 @@ def _needed(path: Path) -> list[Path]:
     for n in names:
         if not n.startswith(("libpython", "libpypy")):
             continue
-        for d in [*dirs, str(path.parent), str(path.parent.parent / "lib"),
-                  "/usr/lib/x86_64-linux-gnu"]:
+        for d in [
+            *dirs,
+            str(path.parent),
+            str(path.parent.parent / "lib"),
+            "/usr/lib/x86_64-linux-gnu",
+        ]:
             cand = Path(d) / n
             if cand.exists():
                 out.append(cand)
@@ -151,11 +171,17 @@ def _interpreters() -> list[tuple[str, Path, str]]:
             exe = Path(f"/usr/bin/python{v}{flag}")
             if exe.exists():
                 out.append((f"cpython-{v}{flag}", exe, f"Debian python{v}{flag}"))
-    for name in ("python3.13", "python3.14", "python3.13t", "python3.14t", "python3.13d",
-                 "python3.14d"):
+    for name in (
+        "python3.13",
+        "python3.14",
+        "python3.13t",
+        "python3.14t",
+        "python3.13d",
+        "python3.14d",
+    ):
         exe = EXTRA / name
         if exe.exists():
-            v = name[len("python"):]
+            v = name[len("python") :]
             out.append((f"cpython-{v}", exe, f"{_home(exe)} (scripts/setup.sh)"))
     return out
 
@@ -223,10 +249,15 @@ def generate() -> dict[str, object]:
         complete = rid in full
         syms = full[rid][0] if complete else partial[rid]
         # chains: CPython 2, CPython 3 release (complete), each flavour on its own
-        kind = ("pypy" if rid.startswith("pypy") else
-                "py2" if rid.startswith("cpython-2") else
-                "cp3" + "".join(c for c in rid.split("-")[1] if c.isalpha()) +
-                ("" if complete else "-partial"))
+        kind = (
+            "pypy"
+            if rid.startswith("pypy")
+            else "py2"
+            if rid.startswith("cpython-2")
+            else "cp3"
+            + "".join(c for c in rid.split("-")[1] if c.isalpha())
+            + ("" if complete else "-partial")
+        )
         base_syms = prev.get(kind)
         base_id = last.get(kind)
         if base_syms is None:
@@ -238,9 +269,14 @@ def generate() -> dict[str, object]:
         entry: dict[str, object] = {
             "runtime": rid,
             "complete": complete,
-            "source": (full[rid][2] if complete else
-                       ["CPython Misc/stable_abi.toml via abi3info (stable-ABI functions and "
-                        f"data added up to {_version(rid)[0]}.{_version(rid)[1]})"]),
+            "source": (
+                full[rid][2]
+                if complete
+                else [
+                    "CPython Misc/stable_abi.toml via abi3info (stable-ABI functions and "
+                    f"data added up to {_version(rid)[0]}.{_version(rid)[1]})"
+                ]
+            ),
         }
         if base_syms is None:
             entry["base"] = None
@@ -260,7 +296,7 @@ def generate() -> dict[str, object]:
         "schema": 1,
         "generated_by": "scripts/gen_abi_symbols.py",
         "what": "defined dynamic symbols named Py*/_Py* each runtime exports; a table is the "
-                "base table's set plus added minus removed",
+        "base table's set plus added minus removed",
         "markers": {
             "debug": list(DEBUG_MARKERS),
             "freethreaded": list(FREETHREADED_MARKERS),

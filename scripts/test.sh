@@ -3,7 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-.venv/bin/ruff check src/ tests/ benchmarks/
+.venv/bin/ruff check src/ tests/ benchmarks/ scripts/
+.venv/bin/ruff format --check src/ tests/ benchmarks/ scripts/ fuzz/
 .venv/bin/mypy src
 set +e
 # In parallel (pytest-xdist): one worker per core; --dist loadfile keeps each test file on one

@@ -52,15 +52,22 @@ def _stage(root: Path, files: FileSpec, mtime: int | None = None) -> None:
             continue
         data, mode = _split(value)
         dest.write_bytes(data)
-        dest.chmod(mode if mode is not None else
-                   (0o755 if data.startswith(b"#!") else 0o644))
+        dest.chmod(mode if mode is not None else (0o755 if data.startswith(b"#!") else 0o644))
         if mtime is not None:
             os.utime(dest, (mtime, mtime))
 
 
-def wheel(out: Path, name: str, version: str, files: FileSpec, *, tag: str = "py3-none-any",
-          requires_python: str | None = None, root_is_purelib: bool | None = None,
-          metadata: Iterable[str] = ()) -> Path:
+def wheel(
+    out: Path,
+    name: str,
+    version: str,
+    files: FileSpec,
+    *,
+    tag: str = "py3-none-any",
+    requires_python: str | None = None,
+    root_is_purelib: bool | None = None,
+    metadata: Iterable[str] = (),
+) -> Path:
     """Write ``{name}-{version}-{tag}.whl`` into ``out`` with METADATA, WHEEL and RECORD."""
     dist = name.replace("-", "_")
     info = f"{dist}-{version}.dist-info"
@@ -69,11 +76,18 @@ def wheel(out: Path, name: str, version: str, files: FileSpec, *, tag: str = "py
         meta.append(f"Requires-Python: {requires_python}")
     meta += list(metadata)
     purelib = tag.endswith("-none-any") if root_is_purelib is None else root_is_purelib
-    wheel_txt = ["Wheel-Version: 1.0", "Generator: coinstall-tests",
-                 f"Root-Is-Purelib: {'true' if purelib else 'false'}"]
+    wheel_txt = [
+        "Wheel-Version: 1.0",
+        "Generator: coinstall-tests",
+        f"Root-Is-Purelib: {'true' if purelib else 'false'}",
+    ]
     py, abi, plats = tag.split("-")
-    wheel_txt += [f"Tag: {p}-{a}-{pl}" for p in py.split(".") for a in abi.split(".")
-                  for pl in plats.split(".")]
+    wheel_txt += [
+        f"Tag: {p}-{a}-{pl}"
+        for p in py.split(".")
+        for a in abi.split(".")
+        for pl in plats.split(".")
+    ]
     entries: dict[str, tuple[bytes, int | None]] = {}
     for path, value in files.items():
         assert not isinstance(value, Symlink), "wheels have no symbolic links"
@@ -96,37 +110,67 @@ def wheel(out: Path, name: str, version: str, files: FileSpec, *, tag: str = "py
     return target
 
 
-def deb(out: Path, name: str, version: str, files: FileSpec, *, arch: str = "all",
-        depends: str | None = None, provides: str | None = None,
-        multi_arch: str | None = None, source: str | None = None,
-        fields: Mapping[str, str] | None = None, mtime: int | None = None) -> Path:
+def deb(
+    out: Path,
+    name: str,
+    version: str,
+    files: FileSpec,
+    *,
+    arch: str = "all",
+    depends: str | None = None,
+    provides: str | None = None,
+    multi_arch: str | None = None,
+    source: str | None = None,
+    fields: Mapping[str, str] | None = None,
+    mtime: int | None = None,
+) -> Path:
     """Build ``{name}_{version}_{arch}.deb`` with ``dpkg-deb --build --root-owner-group``;
     ``mtime`` sets every regular file's modification time."""
     root = out / f".deb-{name}-{arch}"
     shutil.rmtree(root, ignore_errors=True)
     _stage(root, files, mtime)
-    control = {"Package": name, "Version": version, "Architecture": arch,
-               "Maintainer": "coinstall tests <tests@example.org>",
-               "Description": "test package built by coinstall's tests"}
-    for key, value in (("Depends", depends), ("Provides", provides),
-                       ("Multi-Arch", multi_arch), ("Source", source)):
+    control = {
+        "Package": name,
+        "Version": version,
+        "Architecture": arch,
+        "Maintainer": "coinstall tests <tests@example.org>",
+        "Description": "test package built by coinstall's tests",
+    }
+    for key, value in (
+        ("Depends", depends),
+        ("Provides", provides),
+        ("Multi-Arch", multi_arch),
+        ("Source", source),
+    ):
         if value:
             control[key] = value
     control.update(fields or {})
     (root / "DEBIAN").mkdir(parents=True, exist_ok=True)
-    (root / "DEBIAN" / "control").write_text(
-        "".join(f"{k}: {v}\n" for k, v in control.items()))
+    (root / "DEBIAN" / "control").write_text("".join(f"{k}: {v}\n" for k, v in control.items()))
     target = out / f"{name}_{version}_{arch}.deb"
-    subprocess.run(["dpkg-deb", "--build", "--root-owner-group", "-Zxz", str(root),
-                    str(target)], check=True, capture_output=True)
+    subprocess.run(
+        ["dpkg-deb", "--build", "--root-owner-group", "-Zxz", str(root), str(target)],
+        check=True,
+        capture_output=True,
+    )
     shutil.rmtree(root)
     return target
 
 
-def rpm(out: Path, name: str, version: str, files: FileSpec, *, release: str = "1.fc40",
-        arch: str = "noarch", requires: Iterable[str] = (), provides: Iterable[str] = (),
-        vendor: str | None = None, source_name: str | None = None,
-        mtime: int | None = None) -> Path:
+def rpm(
+    out: Path,
+    name: str,
+    version: str,
+    files: FileSpec,
+    *,
+    release: str = "1.fc40",
+    arch: str = "noarch",
+    requires: Iterable[str] = (),
+    provides: Iterable[str] = (),
+    vendor: str | None = None,
+    source_name: str | None = None,
+    mtime: int | None = None,
+) -> Path:
     """Build ``{name}-{version}-{release}.{arch}.rpm`` with ``rpmbuild -bb``.
 
     Automatic requires/provides and the brp post-install scripts are off, so the header holds
@@ -138,8 +182,11 @@ def rpm(out: Path, name: str, version: str, files: FileSpec, *, release: str = "
     payload = top / "payload"
     _stage(payload, files, mtime)
     spec_lines = [
-        f"Name: {source_name or name}", f"Version: {version}", f"Release: {release}",
-        "Summary: test package built by coinstall's tests", "License: MIT",
+        f"Name: {source_name or name}",
+        f"Version: {version}",
+        f"Release: {release}",
+        "Summary: test package built by coinstall's tests",
+        "License: MIT",
         "AutoReqProv: no",
     ]
     if arch == "noarch":
@@ -152,19 +199,40 @@ def rpm(out: Path, name: str, version: str, files: FileSpec, *, release: str = "
         spec_lines += pkg_lines
     spec_lines += ["", "%description", "test", ""]
     if not main:
-        spec_lines += [f"%package -n {name}", "Summary: subpackage", *pkg_lines, "",
-                       f"%description -n {name}", "test", ""]
+        spec_lines += [
+            f"%package -n {name}",
+            "Summary: subpackage",
+            *pkg_lines,
+            "",
+            f"%description -n {name}",
+            "test",
+            "",
+        ]
     spec_lines += ["%install", f"cp -a {payload}/. %{{buildroot}}/", ""]
     spec_lines.append("%files" if main else f"%files -n {name}")
     for path in files:
         spec_lines.append("/" + path.lstrip("/"))
     spec = top / "test.spec"
     spec.write_text("\n".join(spec_lines) + "\n")
-    cmd = ["rpmbuild", "-bb", "--quiet", "--define", f"_topdir {top}",
-           "--define", "__os_install_post %{nil}", "--define", "_build_id_links none",
-           "--define", "debug_package %{nil}", "--define", "_binary_payload w2.xzdio",
-           "--define", f"_rpmdir {out}", "--define", "_build_name_fmt %%{NAME}-%%{VERSION}-"
-           "%%{RELEASE}.%%{ARCH}.rpm"]
+    cmd = [
+        "rpmbuild",
+        "-bb",
+        "--quiet",
+        "--define",
+        f"_topdir {top}",
+        "--define",
+        "__os_install_post %{nil}",
+        "--define",
+        "_build_id_links none",
+        "--define",
+        "debug_package %{nil}",
+        "--define",
+        "_binary_payload w2.xzdio",
+        "--define",
+        f"_rpmdir {out}",
+        "--define",
+        "_build_name_fmt %%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm",
+    ]
     if arch != "noarch":
         cmd += ["--target", arch]
     subprocess.run([*cmd, str(spec)], check=True, capture_output=True)

@@ -20,7 +20,8 @@ from interpreters import EXTRA_PYTHONS
 # COINSTALL_PYTHONS (discovery does not scan for wrapper scripts) before any test discovers.
 os.environ["COINSTALL_PYTHONS"] = os.pathsep.join(
     [p for p in os.environ.get("COINSTALL_PYTHONS", "").split(os.pathsep) if p]
-    + [str(p) for p in EXTRA_PYTHONS.values()])
+    + [str(p) for p in EXTRA_PYTHONS.values()]
+)
 
 #: Node ids of the tests allowed to be skipped (none: every test runs after scripts/setup.sh).
 ALLOWED_SKIPS: frozenset[str] = frozenset()

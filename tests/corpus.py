@@ -184,9 +184,11 @@ WHEEL_SHA256: dict[str, str] = {  # name -> sha256 of WHEELS[name]
     "numpy-cp312-win-amd64": "0d30c543f02e84e92c4b1f415b7c6b5326cbe45ee7882b6b77db7195fb971e3a",
     "numpy-cp312-win32": "e6988e90fcf617da2b5c78902fe8e668361b43b4fe26dbf2d7b0f8034d4cafb9",
     "cryptography-abi3-win-amd64": (
-        "0c580952eef9bf68c4747774cde7ec1d85a6e61de97281f2dba83c7d2c806362"),
+        "0c580952eef9bf68c4747774cde7ec1d85a6e61de97281f2dba83c7d2c806362"
+    ),
     "cryptography-abi3-macos-universal2": (
-        "8ac43ae87929a5982f5948ceda07001ee5e83227fd69cf55b109144938d96984"),
+        "8ac43ae87929a5982f5948ceda07001ee5e83227fd69cf55b109144938d96984"
+    ),
     # --- issue 18 (musl)
     "orjson-musl-cp38": "5535163054d6cbf2796f93e4f0dbc800f61914c0e3c4ed8499cf6ece22b4a3da",
     "orjson-musl-cp39": "ff31d22ecc5fb85ef62c7d4afe8301d10c558d00dd24274d4bbe464380d3cd69",
@@ -412,8 +414,13 @@ def fetch_deb(filename: str, sha256: str) -> Path:
     return _fetch("debs", filename, sha256, _download_deb)
 
 
-def _pinned(kind: str, name: str, files: dict[str, str], hashes: dict[str, str],
-            fetch: Callable[[str, str], Path]) -> Path:
+def _pinned(
+    kind: str,
+    name: str,
+    files: dict[str, str],
+    hashes: dict[str, str],
+    fetch: Callable[[str, str], Path],
+) -> Path:
     if name not in files:
         raise KeyError(f"no pinned {kind} {name!r}; known: {sorted(files)}")
     return fetch(files[name], hashes[name])
@@ -453,8 +460,6 @@ def fetch_all(jobs: int = 4) -> tuple[dict[str, Path], dict[str, Path]]:
     return fetch_wheels(jobs), fetch_debs()
 
 
-
-
 # --------------------------------------------------------------------------- issue 18 item 5
 # Inputs the other ground-truth tests do not use (tests/test_newer_truth.py): wheels built for
 # the free-threaded 3.13t and for 3.14 / 3.14t, and trixie's and sid's .debs, judged against the
@@ -465,18 +470,30 @@ NEWER_WHEELS: dict[str, str] = {
     "numpy-cp313t": "numpy-2.3.5-cp313-cp313t-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl",
     "numpy-cp314": "numpy-2.3.5-cp314-cp314-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl",
     "numpy-cp314t": "numpy-2.3.5-cp314-cp314t-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl",
-    "markupsafe-cp314": ("markupsafe-3.0.3-cp314-cp314-manylinux2014_x86_64"
-                         ".manylinux_2_17_x86_64.manylinux_2_28_x86_64.whl"),
-    "markupsafe-cp314t": ("markupsafe-3.0.3-cp314-cp314t-manylinux2014_x86_64"
-                          ".manylinux_2_17_x86_64.manylinux_2_28_x86_64.whl"),
-    "pyyaml-cp314": ("pyyaml-6.0.3-cp314-cp314-manylinux2014_x86_64"
-                     ".manylinux_2_17_x86_64.manylinux_2_28_x86_64.whl"),
-    "pyyaml-cp314t": ("pyyaml-6.0.3-cp314-cp314t-manylinux2014_x86_64"
-                      ".manylinux_2_17_x86_64.manylinux_2_28_x86_64.whl"),
-    "msgpack-cp314": ("msgpack-1.1.2-cp314-cp314-manylinux2014_x86_64"
-                      ".manylinux_2_17_x86_64.manylinux_2_28_x86_64.whl"),
-    "msgpack-cp314t": ("msgpack-1.1.2-cp314-cp314t-manylinux2014_x86_64"
-                       ".manylinux_2_17_x86_64.manylinux_2_28_x86_64.whl"),
+    "markupsafe-cp314": (
+        "markupsafe-3.0.3-cp314-cp314-manylinux2014_x86_64"
+        ".manylinux_2_17_x86_64.manylinux_2_28_x86_64.whl"
+    ),
+    "markupsafe-cp314t": (
+        "markupsafe-3.0.3-cp314-cp314t-manylinux2014_x86_64"
+        ".manylinux_2_17_x86_64.manylinux_2_28_x86_64.whl"
+    ),
+    "pyyaml-cp314": (
+        "pyyaml-6.0.3-cp314-cp314-manylinux2014_x86_64"
+        ".manylinux_2_17_x86_64.manylinux_2_28_x86_64.whl"
+    ),
+    "pyyaml-cp314t": (
+        "pyyaml-6.0.3-cp314-cp314t-manylinux2014_x86_64"
+        ".manylinux_2_17_x86_64.manylinux_2_28_x86_64.whl"
+    ),
+    "msgpack-cp314": (
+        "msgpack-1.1.2-cp314-cp314-manylinux2014_x86_64"
+        ".manylinux_2_17_x86_64.manylinux_2_28_x86_64.whl"
+    ),
+    "msgpack-cp314t": (
+        "msgpack-1.1.2-cp314-cp314t-manylinux2014_x86_64"
+        ".manylinux_2_17_x86_64.manylinux_2_28_x86_64.whl"
+    ),
 }
 
 NEWER_WHEEL_SHA256: dict[str, str] = {
@@ -505,7 +522,8 @@ NEWER_DEBS: dict[str, str] = {
 NEWER_DEB_SHA256: dict[str, str] = {
     "python3-numpy-trixie": "eacb51b412e4621e4b6d631a479f6f0589522416e494d8da0e680f1863b5cb44",
     "python3-cryptography-trixie": (
-        "edfc3aab6cbc4941aa19798059867696eeae90eb41b6dc2c5197c521da548972"),
+        "edfc3aab6cbc4941aa19798059867696eeae90eb41b6dc2c5197c521da548972"
+    ),
     "python3-yaml-trixie": "0019c4e7848c83a0d6bcb78cca902b5cdb1714aa6370ba01955b1fed6f667056",
     "python3-numpy-sid": "ea27616f8124b5729c67d85ca6942144aa17550a82bf99d046b665123f76d61a",
     "python3-cryptography-sid": "ac50561f6f5814424959bc991bc790e443940ee9ce5222277c7e254a233ff0f3",
@@ -513,27 +531,52 @@ NEWER_DEB_SHA256: dict[str, str] = {
 }
 
 #: scripts/interpreters.sh's private apt directory (sources.list, lists, cache).
-PRIVATE_APT = (Path(os.environ.get("COINSTALL_TEST_CACHE")
-                    or Path.home() / ".cache" / "coinstall-test") / "interpreters" / "apt")
+PRIVATE_APT = (
+    Path(os.environ.get("COINSTALL_TEST_CACHE") or Path.home() / ".cache" / "coinstall-test")
+    / "interpreters"
+    / "apt"
+)
 
 
 def private_apt_options() -> list[str]:
     """apt options that use only :data:`PRIVATE_APT` (as scripts/interpreters.sh's APT_OPTS)."""
     w = PRIVATE_APT
-    return ["-o", f"Dir::Etc::SourceList={w}/sources.list", "-o", "Dir::Etc::SourceParts=/dev/null",
-            "-o", f"Dir::State::Lists={w}/lists", "-o", f"Dir::Cache={w}/cache",
-            "-o", "Dir::State::status=/dev/null", "-o", "Dir::Etc::Preferences=/dev/null",
-            "-o", "Dir::Etc::PreferencesParts=/dev/null", "-o", "APT::Architecture=amd64",
-            "-o", "Acquire::Languages=none", "-q"]
+    return [
+        "-o",
+        f"Dir::Etc::SourceList={w}/sources.list",
+        "-o",
+        "Dir::Etc::SourceParts=/dev/null",
+        "-o",
+        f"Dir::State::Lists={w}/lists",
+        "-o",
+        f"Dir::Cache={w}/cache",
+        "-o",
+        "Dir::State::status=/dev/null",
+        "-o",
+        "Dir::Etc::Preferences=/dev/null",
+        "-o",
+        "Dir::Etc::PreferencesParts=/dev/null",
+        "-o",
+        "APT::Architecture=amd64",
+        "-o",
+        "Acquire::Languages=none",
+        "-q",
+    ]
 
 
 def _download_newer_deb(filename: str, dest: Path) -> None:
     if not (PRIVATE_APT / "sources.list").is_file():
-        raise CorpusError(f"{PRIVATE_APT} has no sources.list: run scripts/setup.sh "
-                          "(scripts/interpreters.sh makes the private apt configuration)")
+        raise CorpusError(
+            f"{PRIVATE_APT} has no sources.list: run scripts/setup.sh "
+            "(scripts/interpreters.sh makes the private apt configuration)"
+        )
     cmd = ["apt-get", *private_apt_options(), "download", apt_spec(filename)]
-    _run(cmd, cwd=dest, what=f"apt-get download of {filename} (private lists)",
-         hint=f"refresh the private lists: apt-get {' '.join(private_apt_options())} update")
+    _run(
+        cmd,
+        cwd=dest,
+        what=f"apt-get download of {filename} (private lists)",
+        hint=f"refresh the private lists: apt-get {' '.join(private_apt_options())} update",
+    )
 
 
 def newer_wheel(name: str) -> Path:
@@ -544,13 +587,19 @@ def newer_wheel(name: str) -> Path:
 def newer_deb(name: str) -> Path:
     """Path of the cached pinned trixie/sid .deb ``NEWER_DEBS[name]`` (downloaded with the
     private apt configuration if missing)."""
-    return _pinned("deb", name, NEWER_DEBS, NEWER_DEB_SHA256,
-                   lambda f, h: _fetch("debs", f, h, _download_newer_deb))
+    return _pinned(
+        "deb",
+        name,
+        NEWER_DEBS,
+        NEWER_DEB_SHA256,
+        lambda f, h: _fetch("debs", f, h, _download_newer_deb),
+    )
 
 
 def fetch_newer() -> tuple[dict[str, Path], dict[str, Path]]:
     """Fetch :data:`NEWER_WHEELS` and :data:`NEWER_DEBS`; return ``(wheels, debs)``."""
     return _fetch_many(NEWER_WHEELS, newer_wheel, 4), _fetch_many(NEWER_DEBS, newer_deb, 1)
+
 
 #: bookworm's python3-saga, whose ``_saga_api.so`` is an untagged SWIG module linked to
 #: libpython3.11 (tests/test_saga_truth.py), and the libraries it needs to be imported for real
@@ -623,8 +672,14 @@ def main() -> int:
         print(f"corpus: {exc}", file=sys.stderr)
         return 1
     total = 0
-    for path in [*wheels.values(), *debs.values(), *newer_wheels.values(),
-                 *newer_debs.values(), *saga.values(), *rpms()]:
+    for path in [
+        *wheels.values(),
+        *debs.values(),
+        *newer_wheels.values(),
+        *newer_debs.values(),
+        *saga.values(),
+        *rpms(),
+    ]:
         size = path.stat().st_size
         total += size
         print(f"{size:>10}  {path}")

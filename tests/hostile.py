@@ -55,13 +55,18 @@ class Run:
 def run(*args: str, timeout: float = 60) -> Run:
     """``coinstall ARGS`` in a child, killed after ``timeout`` seconds; peak memory measured
     with ``resource.getrusage(RUSAGE_CHILDREN)`` in a wrapper process of its own."""
-    p = subprocess.run([sys.executable, "-c", _MEASURE, str(timeout), *COINSTALL, *args],
-                       capture_output=True, text=True, timeout=timeout + 30)
+    p = subprocess.run(
+        [sys.executable, "-c", _MEASURE, str(timeout), *COINSTALL, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout + 30,
+    )
     d = json.loads(p.stdout)
     return Run(d["rc"], d["out"], d["err"], d["maxrss_kb"] / 1024)
 
 
 # --- mutation ------------------------------------------------------------------------------
+
 
 def mutate(data: bytes, rng: random.Random) -> tuple[str, bytes]:
     """One mutant of ``data``: bytes flipped, truncated, a chunk duplicated or removed.
@@ -85,12 +90,14 @@ def mutate(data: bytes, rng: random.Random) -> tuple[str, bytes]:
     length = rng.randint(1, max(1, min(4096, n - start)))
     if op == "duplicate":
         at = rng.randrange(n)
-        return f"duplicate {start}+{length} at {at}", bytes(b[:at] + b[start:start + length]
-                                                            + b[at:])
-    return f"remove {start}+{length}", bytes(b[:start] + b[start + length:])
+        return f"duplicate {start}+{length} at {at}", bytes(
+            b[:at] + b[start : start + length] + b[at:]
+        )
+    return f"remove {start}+{length}", bytes(b[:start] + b[start + length :])
 
 
 # --- compressed streams of zeros without compressing gigabytes -----------------------------
+
 
 def deflate_zeros(size: int, *, raw: bool = True) -> bytes:
     """A deflate stream (raw, or zlib-wrapped when ``raw`` is False) of ``size`` zero bytes,
@@ -119,8 +126,8 @@ def gzip_zeros(prefix: bytes, size: int) -> bytes:
 
 # --- zip -------------------------------------------------------------------------------------
 
-def zip_raw(entries: list[tuple[str, bytes, int, int]], *,
-            overlap: int = 0) -> bytes:
+
+def zip_raw(entries: list[tuple[str, bytes, int, int]], *, overlap: int = 0) -> bytes:
     """A zip archive written record by record (APPNOTE 4.3.7, 4.3.12, 4.3.16).
 
     Args:
@@ -138,21 +145,47 @@ def zip_raw(entries: list[tuple[str, bytes, int, int]], *,
         nb = name.encode("utf-8", "surrogateescape")
         offsets.append(len(out))
         crc = _crc(data, method, usize)
-        out += struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, method, 0, 0, crc, len(data),
-                           usize, len(nb), 0) + nb + data
+        out += (
+            struct.pack(
+                "<IHHHHHIIIHH", 0x04034B50, 20, 0, method, 0, 0, crc, len(data), usize, len(nb), 0
+            )
+            + nb
+            + data
+        )
     named = [(e[0], e[1], e[2], e[3], off) for e, off in zip(entries, offsets, strict=True)]
     first = entries[0]
     named += [(first[0], first[1], first[2], first[3], offsets[0])] * overlap
     for name, data, method, usize, off in named:
         nb = name.encode("utf-8", "surrogateescape")
         crc = _crc(data, method, usize)
-        central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 0x0314, 20, 0, method, 0, 0,
-                               crc, len(data), usize, len(nb), 0, 0, 0, 0, 0o100644 << 16,
-                               off) + nb
+        central += (
+            struct.pack(
+                "<IHHHHHHIIIHHHHHII",
+                0x02014B50,
+                0x0314,
+                20,
+                0,
+                method,
+                0,
+                0,
+                crc,
+                len(data),
+                usize,
+                len(nb),
+                0,
+                0,
+                0,
+                0,
+                0o100644 << 16,
+                off,
+            )
+            + nb
+        )
     cd_off = len(out)
     out += central
-    out += struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(named), len(named), len(central),
-                       cd_off, 0)
+    out += struct.pack(
+        "<IHHHHIIH", 0x06054B50, 0, 0, len(named), len(named), len(central), cd_off, 0
+    )
     return bytes(out)
 
 
@@ -171,11 +204,14 @@ def wheel_meta(name: str = "bomb") -> list[tuple[str, bytes, int, int]]:
     """Stored METADATA and WHEEL entries of a pure wheel ``name-1.0``."""
     meta = f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n".encode()
     wheel = b"Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
-    return [(f"{name}-1.0.dist-info/METADATA", meta, 0, len(meta)),
-            (f"{name}-1.0.dist-info/WHEEL", wheel, 0, len(wheel))]
+    return [
+        (f"{name}-1.0.dist-info/METADATA", meta, 0, len(meta)),
+        (f"{name}-1.0.dist-info/WHEEL", wheel, 0, len(wheel)),
+    ]
 
 
 # --- ar / tar / .deb -------------------------------------------------------------------------
+
 
 def ar(members: list[tuple[str, bytes]]) -> bytes:
     """A minimal ar(5) archive."""
@@ -200,8 +236,7 @@ CONTROL = b"Package: hostile\nVersion: 1.0\nArchitecture: all\n"
 
 
 def deb(control_tar: bytes, data_tar: bytes, data_name: str = "data.tar.gz") -> bytes:
-    return ar([("debian-binary", b"2.0\n"), ("control.tar.gz", control_tar),
-               (data_name, data_tar)])
+    return ar([("debian-binary", b"2.0\n"), ("control.tar.gz", control_tar), (data_name, data_tar)])
 
 
 def sparse_tar(name: str, real_size: int) -> bytes:
@@ -211,9 +246,9 @@ def sparse_tar(name: str, real_size: int) -> bytes:
     ti.size = 512
     hdr = bytearray(ti.tobuf(tarfile.GNU_FORMAT))
     hdr[156:157] = b"S"
-    hdr[386:398] = tarfile.itn(0, 12, tarfile.GNU_FORMAT)      # sparse[0].offset
-    hdr[398:410] = tarfile.itn(512, 12, tarfile.GNU_FORMAT)    # sparse[0].numbytes
-    hdr[482:483] = b"\0"                                       # isextended
+    hdr[386:398] = tarfile.itn(0, 12, tarfile.GNU_FORMAT)  # sparse[0].offset
+    hdr[398:410] = tarfile.itn(512, 12, tarfile.GNU_FORMAT)  # sparse[0].numbytes
+    hdr[482:483] = b"\0"  # isextended
     hdr[483:495] = tarfile.itn(real_size, 12, tarfile.GNU_FORMAT)  # realsize
     hdr[148:156] = b" " * 8
     chk = sum(hdr[:512])
@@ -222,6 +257,7 @@ def sparse_tar(name: str, real_size: int) -> bytes:
 
 
 # --- RPM -------------------------------------------------------------------------------------
+
 
 def rpm_header(entries: list[tuple[int, int, bytes, int]]) -> bytes:
     """A header structure (magic, index entries, store): ``(tag, type, data, count)``."""
@@ -232,20 +268,27 @@ def rpm_header(entries: list[tuple[int, int, bytes, int]]) -> bytes:
             store += b"\0" * (-len(store) % 4)
         index += struct.pack("!iiii", tag, typ, len(store), count)
         store += data
-    return (b"\x8e\xad\xe8\x01\0\0\0\0" + struct.pack("!ii", len(entries), len(store))
-            + index + store)
+    return (
+        b"\x8e\xad\xe8\x01\0\0\0\0" + struct.pack("!ii", len(entries), len(store)) + index + store
+    )
 
 
 def rpm(payload: bytes, compressor: str = "zstd", name: str = "hostile") -> bytes:
     """An RPM v3 file: lead, empty signature header, a main header naming the package and
     its payload compressor, then ``payload``."""
-    lead = struct.pack("!4sBBhh66shh16s", b"\xed\xab\xee\xdb", 3, 0, 0, 1,
-                       name.encode(), 1, 5, b"")
+    lead = struct.pack("!4sBBhh66shh16s", b"\xed\xab\xee\xdb", 3, 0, 0, 1, name.encode(), 1, 5, b"")
     sig = rpm_header([])
     sig += b"\0" * (-len(sig) % 8)
-    main = rpm_header([(1000, 6, name.encode() + b"\0", 1), (1001, 6, b"1.0\0", 1),
-                       (1002, 6, b"1\0", 1), (1022, 6, b"noarch\0", 1),
-                       (1124, 6, b"cpio\0", 1), (1125, 6, compressor.encode() + b"\0", 1)])
+    main = rpm_header(
+        [
+            (1000, 6, name.encode() + b"\0", 1),
+            (1001, 6, b"1.0\0", 1),
+            (1002, 6, b"1\0", 1),
+            (1022, 6, b"noarch\0", 1),
+            (1124, 6, b"cpio\0", 1),
+            (1125, 6, compressor.encode() + b"\0", 1),
+        ]
+    )
     return lead + sig + main + payload
 
 
@@ -272,20 +315,21 @@ def unknown_type_rpm(real: Path) -> bytes:
     data = bytearray(real.read_bytes())
     pos = 96
     for which in ("signature", "main"):
-        assert data[pos:pos + 3] == b"\x8e\xad\xe8", which
-        nindex, hsize = struct.unpack("!ii", data[pos + 8:pos + 16])
+        assert data[pos : pos + 3] == b"\x8e\xad\xe8", which
+        nindex, hsize = struct.unpack("!ii", data[pos + 8 : pos + 16])
         if which == "main":
             for i in range(nindex):
                 at = pos + 16 + 16 * i + 4
-                data[at:at + 4] = struct.pack("!I", 0xFFFF)
+                data[at : at + 4] = struct.pack("!I", 0xFFFF)
         pos += 16 + 16 * nindex + hsize
         if which == "signature":
             pos += -pos % 8
     return bytes(data)
 
 
-def string_array_bomb_rpm(entries: int = 4000, store: int = 64 << 10,
-                          count: int = 1 << 30) -> bytes:
+def string_array_bomb_rpm(
+    entries: int = 4000, store: int = 64 << 10, count: int = 1 << 30
+) -> bytes:
     """An RPM whose main header holds ``entries`` STRING_ARRAY entries (type 8), every one at
     offset 0 claiming ``count`` strings over one ``store``-byte store of NULs: ~130 KB on disk
     that rpmfile's ``get_headers`` turned into ``entries`` lists of ``store`` items (2 GB).
@@ -295,6 +339,5 @@ def string_array_bomb_rpm(entries: int = 4000, store: int = 64 << 10,
     sig += b"\0" * (-len(sig) % 8)
     tags = [1047, 1049, 1050, 1113] + [5000 + i for i in range(entries - 4)]
     index = b"".join(struct.pack("!iiii", tag, 8, 0, count) for tag in tags)
-    main = (b"\x8e\xad\xe8\x01\0\0\0\0" + struct.pack("!ii", entries, store) + index
-            + b"\0" * store)
+    main = b"\x8e\xad\xe8\x01\0\0\0\0" + struct.pack("!ii", entries, store) + index + b"\0" * store
     return lead + sig + main + zstandard.ZstdCompressor().compress(cpio_entry("TRAILER!!!", 0))

@@ -23,12 +23,15 @@ PYENV_ROOT = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
 PYENV_VERSIONS = PYENV_ROOT / "versions"
 
 #: ``scripts/interpreters.sh``'s cache: ``$COINSTALL_TEST_CACHE/interpreters``.
-INTERPRETERS_CACHE = Path(os.environ.get("COINSTALL_TEST_CACHE")
-                          or Path.home() / ".cache" / "coinstall-test") / "interpreters"
+INTERPRETERS_CACHE = (
+    Path(os.environ.get("COINSTALL_TEST_CACHE") or Path.home() / ".cache" / "coinstall-test")
+    / "interpreters"
+)
 #: ``X.Y`` or ``X.Yt`` -> the ``#!/bin/sh`` wrapper that starts it (``exec ROOT/.../python3.X``):
 #: Debian trixie's 3.13.5, sid's 3.14.10, 3.13.5t built with ``--disable-gil``.
 EXTRA_PYTHONS: dict[str, Path] = {
-    v: INTERPRETERS_CACHE / "bin" / f"python{v}" for v in ("3.13", "3.14", "3.13t")}
+    v: INTERPRETERS_CACHE / "bin" / f"python{v}" for v in ("3.13", "3.14", "3.13t")
+}
 
 
 def pyenv_python(version: str) -> Path | None:
@@ -50,9 +53,9 @@ def extra_python(version: str) -> str:
 #: machine set up by ``scripts/setup.sh``: pyenv's 2.7 and 3.6-3.13, Debian's 3.11 and its
 #: debug build, Debian's PyPy, and the three of :data:`EXTRA_PYTHONS`.
 EXPECTED_RUNTIMES = frozenset(
-    {f"cpython-{v}" for v in ("3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13",
-                              "3.14")}
-    | {"cpython-2.7u", "cpython-3.11d", "cpython-3.13t", "pypy-3.9-pp73"})  # 2.7u: UCS-4
+    {f"cpython-{v}" for v in ("3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14")}
+    | {"cpython-2.7u", "cpython-3.11d", "cpython-3.13t", "pypy-3.9-pp73"}
+)  # 2.7u: UCS-4
 
 
 def runtime_ids(ids: Iterable[str]) -> set[str]:

@@ -23,10 +23,16 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 MIRROR = "https://deb.debian.org/debian/dists/bookworm/"
 
 BOOKWORM: dict[str, tuple[str, str, int]] = {
-    "Packages.xz": ("main/binary-amd64/Packages.xz",
-                    "9e0b5aabb2465b3d2e7a7fe27f9913846277833f7a2826e7767acccff5b588c5", 8790396),
-    "Sources.xz": ("main/source/Sources.xz",
-                   "92d11a035571df011f06f28c61cb9825130ef1d92abb2f2e0525e8674dc44af8", 9491888),
+    "Packages.xz": (
+        "main/binary-amd64/Packages.xz",
+        "9e0b5aabb2465b3d2e7a7fe27f9913846277833f7a2826e7767acccff5b588c5",
+        8790396,
+    ),
+    "Sources.xz": (
+        "main/source/Sources.xz",
+        "92d11a035571df011f06f28c61cb9825130ef1d92abb2f2e0525e8674dc44af8",
+        9491888,
+    ),
 }
 
 

@@ -55,11 +55,11 @@ class Spec:
 
     def text(self) -> str:
         br = "\n".join(f"BuildRequires: {b}" for b in self.buildrequires)
-        out = [HEADER.format(src=self.src, release=self.release, arch=self.arch,
-                             buildrequires=br)]
+        out = [HEADER.format(src=self.src, release=self.release, arch=self.arch, buildrequires=br)]
         for b in self.binaries:
-            req = "\n".join([f"Requires: {r}" for r in b.requires]
-                            + [f"Provides: {p}" for p in b.provides])
+            req = "\n".join(
+                [f"Requires: {r}" for r in b.requires] + [f"Provides: {p}" for p in b.provides]
+            )
             out.append(SUBPACKAGE.format(name=b.name, requires=req))
         out.append("%install")
         for b in self.binaries:
@@ -72,19 +72,32 @@ class Spec:
         return "\n".join(out) + "\n"
 
 
-def _stack(v: str, name: str, files: list[str], requires: list[str] = (),  # type: ignore[assignment]
-           arch_dir: str = "lib") -> Binary:
-    return Binary(f"python{v}-{name}", [f.format(v=v, vv=v.replace('.', ''), lib=arch_dir)
-                                        for f in files],
-                  [f"python(abi) = {v}", *(r.format(v=v) for r in requires)],
-                  [f"python{v}dist({name}) = 1.0"])
+def _stack(
+    v: str,
+    name: str,
+    files: list[str],
+    requires: list[str] = (),  # type: ignore[assignment]
+    arch_dir: str = "lib",
+) -> Binary:
+    return Binary(
+        f"python{v}-{name}",
+        [f.format(v=v, vv=v.replace(".", ""), lib=arch_dir) for f in files],
+        [f"python(abi) = {v}", *(r.format(v=v) for r in requires)],
+        [f"python{v}dist({name}) = 1.0"],
+    )
 
 
 def alpha(versions: list[str], release: str) -> Spec:
-    files = ["/usr/{lib}/python{v}/site-packages/alpha/__init__.py",
-             "/usr/{lib}/python{v}/site-packages/alpha/_speed.cpython-{vv}-x86_64-linux-gnu.so"]
-    return Spec("python-alpha", [_stack(v, "alpha", files, arch_dir="lib64") for v in versions],
-                arch="x86_64", release=release)
+    files = [
+        "/usr/{lib}/python{v}/site-packages/alpha/__init__.py",
+        "/usr/{lib}/python{v}/site-packages/alpha/_speed.cpython-{vv}-x86_64-linux-gnu.so",
+    ]
+    return Spec(
+        "python-alpha",
+        [_stack(v, "alpha", files, arch_dir="lib64") for v in versions],
+        arch="x86_64",
+        release=release,
+    )
 
 
 def snapshot_specs(later: bool) -> list[Spec]:
@@ -93,24 +106,47 @@ def snapshot_specs(later: bool) -> list[Spec]:
     pure = ["/usr/lib/python{v}/site-packages/{n}.py"]
     specs = [
         alpha(["3.11", "3.12"] if later else ["3.11"], "2" if later else "1"),
-        Spec("python-beta", [_stack("3.11", "beta", [p.replace("{n}", "beta") for p in pure],
-                                    ["python{v}dist(alpha)"])],
-             buildrequires=["python3.11-alpha"]),
+        Spec(
+            "python-beta",
+            [
+                _stack(
+                    "3.11",
+                    "beta",
+                    [p.replace("{n}", "beta") for p in pure],
+                    ["python{v}dist(alpha)"],
+                )
+            ],
+            buildrequires=["python3.11-alpha"],
+        ),
         # openSUSE-style name for the same stack.
-        Spec("python-delta", [Binary("python311-delta",
-                                     ["/usr/lib/python3.11/site-packages/delta.py"],
-                                     ["python(abi) = 3.11"])],
-             buildrequires=["python3.11-beta", "python3.11-alpha"]),
+        Spec(
+            "python-delta",
+            [
+                Binary(
+                    "python311-delta",
+                    ["/usr/lib/python3.11/site-packages/delta.py"],
+                    ["python(abi) = 3.11"],
+                )
+            ],
+            buildrequires=["python3.11-beta", "python3.11-alpha"],
+        ),
         # A program that runs on any python3: version-independent.
         Spec("gamma-tool", [Binary("gamma", ["/usr/bin/gamma"], ["/usr/bin/python3"])]),
         # A build-dependency cycle.
-        Spec("python-eps", [_stack("3.11", "eps", [p.replace("{n}", "eps") for p in pure])],
-             buildrequires=["python3.11-zeta"]),
+        Spec(
+            "python-eps",
+            [_stack("3.11", "eps", [p.replace("{n}", "eps") for p in pure])],
+            buildrequires=["python3.11-zeta"],
+        ),
     ]
     if not later:
-        specs.append(Spec("python-zeta",
-                          [_stack("3.11", "zeta", [p.replace("{n}", "zeta") for p in pure])],
-                          buildrequires=["python3.11-eps"]))
+        specs.append(
+            Spec(
+                "python-zeta",
+                [_stack("3.11", "zeta", [p.replace("{n}", "zeta") for p in pure])],
+                buildrequires=["python3.11-eps"],
+            )
+        )
     return specs
 
 
@@ -124,12 +160,18 @@ def build_repo(out: Path, specs: list[Spec], extra_rpms: list[Path]) -> Path:
         path = out / f"{spec.src}.spec"
         path.write_text(spec.text())
         for mode in ("-bb", "-bs"):
-            subprocess.run(["rpmbuild", "--define", f"_topdir {top}", "--quiet", "--nodeps", mode,
-                            str(path)], check=True, capture_output=True)
+            subprocess.run(
+                ["rpmbuild", "--define", f"_topdir {top}", "--quiet", "--nodeps", mode, str(path)],
+                check=True,
+                capture_output=True,
+            )
     for rpm in top.rglob("*.rpm"):
         shutil.copy(rpm, repo)
     for rpm in extra_rpms:
         shutil.copy(rpm, repo)
-    subprocess.run(["createrepo_c", "--quiet", "--general-compress-type", "xz", str(repo)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["createrepo_c", "--quiet", "--general-compress-type", "xz", str(repo)],
+        check=True,
+        capture_output=True,
+    )
     return repo

@@ -19,8 +19,9 @@ KNOWN = combine([], CAT)
 Hit = tuple[str, str | None, str]
 
 
-def run(paths: Sequence[Path | str], *, stack: str | None = None,
-        profile: str | None = None) -> dict[str, list[Hit]]:
+def run(
+    paths: Sequence[Path | str], *, stack: str | None = None, profile: str | None = None
+) -> dict[str, list[Hit]]:
     """Check ``paths`` together (set rules see all of them); package name -> findings."""
     cfg = Config(profile=profile, stack=Stack.parse(stack) if stack else Stack())
     res = check([str(p) for p in paths], KNOWN, CAT, cfg)

@@ -28,26 +28,40 @@ def _module(tmp: Path, name: str, hook: bool) -> bytes:
     src.write_text(
         "extern void *PyModule_Create2(void *, int);\n"
         f"void *PyInit_{name}(void) {{ return PyModule_Create2((void *)0, 3); }}\n"
-        + (f"void *PyModExport_{name}(void) {{ return (void *)0; }}\n" if hook else ""))
+        + (f"void *PyModExport_{name}(void) {{ return (void *)0; }}\n" if hook else "")
+    )
     out = tmp / f"{name}.so"
     gcc = shutil.which("gcc")
     assert gcc, "gcc is part of the set-up (scripts/setup.sh)"
-    subprocess.run([gcc, "-shared", "-fPIC", "-o", str(out), str(src)], check=True,
-                   timeout=120)
+    subprocess.run([gcc, "-shared", "-fPIC", "-o", str(out), str(src)], check=True, timeout=120)
     return out.read_bytes()
 
 
 def _verdicts(data: bytes, name: str) -> tuple[set[str], dict[str, str], set[str]]:
-    rec = classify(path=f"{name}.so", fmt="wheel", head=data[:4096], content=data,
-                   size=len(data), mode=0o644, mtime=0, catalogue=CAT)
+    rec = classify(
+        path=f"{name}.so",
+        fmt="wheel",
+        head=data[:4096],
+        content=data,
+        size=len(data),
+        mode=0o644,
+        mtime=0,
+        catalogue=CAT,
+    )
     assert rec.kind == "extension" and rec.elf is not None
     rec.scope = Scope("any")
-    rts = [r for r in CAT.known() if r.id in (
-        "cpython-3.13t", "cpython-3.14t", "cpython-3.15", "cpython-3.15t")]
+    rts = [
+        r
+        for r in CAT.known()
+        if r.id in ("cpython-3.13t", "cpython-3.14t", "cpython-3.15", "cpython-3.15t")
+    ]
     assert len(rts) == 4
     j = judge([rec], rts)
-    return (set(j.usable[rec.path]), j.reasons[rec.path],
-            set(j.cannot_tell.get(rec.path, frozenset())))
+    return (
+        set(j.usable[rec.path]),
+        j.reasons[rec.path],
+        set(j.cannot_tell.get(rec.path, frozenset())),
+    )
 
 
 def test_limited_module_without_export_hook_is_not_abi3t(tmp_path: Path) -> None:

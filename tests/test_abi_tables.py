@@ -11,8 +11,9 @@ from coinstall.runtimes import abi
 from coinstall.stable_abi import stable_abi_baseline
 
 REPO = Path(__file__).resolve().parent.parent
-spec = importlib.util.spec_from_file_location("gen_abi_symbols",
-                                              REPO / "scripts" / "gen_abi_symbols.py")
+spec = importlib.util.spec_from_file_location(
+    "gen_abi_symbols", REPO / "scripts" / "gen_abi_symbols.py"
+)
 assert spec is not None and spec.loader is not None
 gen = importlib.util.module_from_spec(spec)
 sys.modules["gen_abi_symbols"] = gen
@@ -46,8 +47,11 @@ def test_markers_and_stable_abi() -> None:
     # every stable-ABI symbol the manifest dates at or before X.Y is exported by the real X.Y
     # (without its ifdef entries), except PyCFunction_New, which 3.9 made a macro only
     # (pyenv 3.9.18 does not export it)
-    gaps = {(rt.runtime, s) for rt in data.release_chain
-            for s in gen._stable_abi(rt.version) - rt.symbols}
+    gaps = {
+        (rt.runtime, s)
+        for rt in data.release_chain
+        for s in gen._stable_abi(rt.version) - rt.symbols
+    }
     assert gaps == {("cpython-3.9", "PyCFunction_New")}
     assert stable_abi_baseline(frozenset(gen._stable_abi((3, 12)))) == (3, 12)
     # the versions the issue quotes: PyFloat_Unpack4 is new in 3.11 (the 3.10 failure),

@@ -30,8 +30,16 @@ def extension_records(wheel: Path) -> list[tuple[FileRecord, bytes]]:
     for m in reader.members(wants_content):
         if m.type != "file":
             continue
-        rec = classify(path=m.path, fmt=reader.info.format, head=m.head, content=m.content,
-                       size=m.size, mode=m.mode, mtime=m.mtime, catalogue=CAT)
+        rec = classify(
+            path=m.path,
+            fmt=reader.info.format,
+            head=m.head,
+            content=m.content,
+            size=m.size,
+            mode=m.mode,
+            mtime=m.mtime,
+            catalogue=CAT,
+        )
         if rec.kind == "extension":
             rec.scope = Scope("any")
             assert m.content is not None
@@ -44,12 +52,23 @@ def judged(records: list[FileRecord], runtimes: list[Runtime]) -> Judgement:
 
 
 @pytest.mark.parametrize("name", ["cryptography-abi3", "bcrypt-abi3", "pynacl-abi3"])
-def test_abi3_not_usable_on_freethreaded_before_315(corpus_wheels: dict[str, Path],
-                                                     name: str) -> None:
+def test_abi3_not_usable_on_freethreaded_before_315(
+    corpus_wheels: dict[str, Path], name: str
+) -> None:
     recs = [r for r, _ in extension_records(corpus_wheels[name]) if ".abi3." in r.path]
     assert recs
-    rts = [KNOWN[i] for i in ("cpython-3.12", "cpython-3.13", "cpython-3.13t", "cpython-3.14t",
-                              "cpython-3.13td", "cpython-3.15", "cpython-3.15t")]
+    rts = [
+        KNOWN[i]
+        for i in (
+            "cpython-3.12",
+            "cpython-3.13",
+            "cpython-3.13t",
+            "cpython-3.14t",
+            "cpython-3.13td",
+            "cpython-3.15",
+            "cpython-3.15t",
+        )
+    ]
     rts.append(next(rt for rt in CAT.known() if rt.id == "cpython-3.13t+debian"))
     j = judged(recs, rts)
     for r in recs:
@@ -63,8 +82,9 @@ def test_abi3_not_usable_on_freethreaded_before_315(corpus_wheels: dict[str, Pat
         assert "EXTENSION_SUFFIXES" in j.reasons[r.path]["cpython-3.15t"]
 
 
-def test_abi3_on_real_freethreaded_interpreter(corpus_wheels: dict[str, Path],
-                                               tmp_path: Path) -> None:
+def test_abi3_on_real_freethreaded_interpreter(
+    corpus_wheels: dict[str, Path], tmp_path: Path
+) -> None:
     """The real 3.13t (built by scripts/setup.sh) fails importing an abi3 module."""
     exe = EXTRA / "python3.13t"
     if not exe.exists():
@@ -73,8 +93,12 @@ def test_abi3_on_real_freethreaded_interpreter(corpus_wheels: dict[str, Path],
         local = tmp_path / rec.import_path
         local.parent.mkdir(parents=True, exist_ok=True)
         local.write_bytes(data)
-    proc = subprocess.run([str(exe), "-E", "-s", "-c", "import bcrypt._bcrypt"],
-                          cwd=tmp_path, capture_output=True, timeout=120)
+    proc = subprocess.run(
+        [str(exe), "-E", "-s", "-c", "import bcrypt._bcrypt"],
+        cwd=tmp_path,
+        capture_output=True,
+        timeout=120,
+    )
     assert proc.returncode != 0  # a signal (negative) or an ImportError: not usable
 
 
@@ -105,18 +129,25 @@ def test_untagged_module_json_third_state(corpus_wheels: dict[str, Path], tmp_pa
     docs = {}
     for v in ("312", "313"):
         whl = _untagged_wheel(corpus_wheels[f"msgpack-cp{v}"], tmp_path)
-        proc = subprocess.run([str(exe), "check", "--no-installed", "--format", "json",
-                               str(whl)], capture_output=True, text=True, timeout=300)
+        proc = subprocess.run(
+            [str(exe), "check", "--no-installed", "--format", "json", str(whl)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert proc.returncode in (0, 1), proc.stderr
         (art,) = json.loads(proc.stdout)["artifacts"]
         (f,) = [f for f in art["files"] if f["path"] == "msgpack/_cmsgpack.so"]
         docs[v] = (f, art)
-        assert all(f.get("cannot_tell") is not None for f in art["files"]
-                   if f["kind"] == "extension")
+        assert all(
+            f.get("cannot_tell") is not None for f in art["files"] if f["kind"] == "extension"
+        )
         assert all("cannot_tell" not in f for f in art["files"] if f["kind"] != "extension")
     f312, _ = docs["312"]
     assert [i for i in f312["usable_by"] if i.startswith("cpython")] == [
-        "cpython-3.12", "cpython-3.12d"]
+        "cpython-3.12",
+        "cpython-3.12d",
+    ]
     assert f312["cannot_tell"] == []
     f313, art = docs["313"]
     assert {"cpython-3.13", "cpython-3.14"} <= set(f313["cannot_tell"])

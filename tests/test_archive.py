@@ -38,11 +38,11 @@ RTS = combine([], CAT)
 
 
 @pytest.fixture(scope="module")
-def corpus(corpus_wheels: dict[str, Path], corpus_debs: dict[str, Path],
-           corpus_rpms: list[Path]) -> list[str]:
+def corpus(
+    corpus_wheels: dict[str, Path], corpus_debs: dict[str, Path], corpus_rpms: list[Path]
+) -> list[str]:
     """Every pinned wheel, .deb and RPM, debs and wheels interleaved with RPMs."""
-    return sorted(str(p) for p in [*corpus_wheels.values(), *corpus_debs.values(),
-                                   *corpus_rpms])
+    return sorted(str(p) for p in [*corpus_wheels.values(), *corpus_debs.values(), *corpus_rpms])
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +51,12 @@ def serial(corpus: list[str]) -> dict[str, str]:
     res = check(corpus, RTS, CAT, Config())
     out = StringIO()
     text_report.render(res, Console(file=out, highlight=False, width=200))
-    return {"json": json_report.dumps(res, None) + "\n", "sarif": sarif_report.dumps(res),
-            "text": out.getvalue(), "status": str(res.exit_status)}
+    return {
+        "json": json_report.dumps(res, None) + "\n",
+        "sarif": sarif_report.dumps(res),
+        "text": out.getvalue(),
+        "status": str(res.exit_status),
+    }
 
 
 def _rts(paths: list[str]) -> list:  # type: ignore[type-arg]
@@ -63,12 +67,14 @@ def _rts(paths: list[str]) -> list:  # type: ignore[type-arg]
 def _settings(paths: list[str], **kw: object) -> Settings:
     cfg = Config()
     packages = sum(1 for p in paths if not os.path.isdir(p))
-    return Settings(tuple(RTS), cfg, digests=packages > 1, set_index=bool(setrules.active(cfg)),
-                    **kw)  # type: ignore[arg-type]
+    return Settings(
+        tuple(RTS), cfg, digests=packages > 1, set_index=bool(setrules.active(cfg)), **kw
+    )  # type: ignore[arg-type]
 
 
-def _outcomes(paths: list[str], settings: Settings, backend: runner.Backend,
-              cache: ResultCache | None = None) -> Iterator[Outcome]:
+def _outcomes(
+    paths: list[str], settings: Settings, backend: runner.Backend, cache: ResultCache | None = None
+) -> Iterator[Outcome]:
     targets = [runner.Target(p) for p in paths]
     out = runner.run(targets, settings, backend=backend, cache=cache)
     return with_set_findings(out, RTS, CAT, settings.config)
@@ -95,15 +101,17 @@ def test_jsonl_holds_the_json_contract(corpus: list[str], serial: dict[str, str]
     write_jsonl(_outcomes(corpus, st, runner.InlineBackend(st)), buf, _rts(corpus), None)
     lines = [json.loads(x) for x in buf.getvalue().splitlines()]
     want = json.loads(serial["json"])
-    assert lines[0] == {"header": {"schema_version": 1, "stack": None,
-                                   "runtimes": want["runtimes"]}}
+    assert lines[0] == {
+        "header": {"schema_version": 1, "stack": None, "runtimes": want["runtimes"]}
+    }
     assert [x["artifact"] for x in lines if "artifact" in x] == want["artifacts"]
     assert [x["error"] for x in lines if "error" in x] == want["errors"]
     assert lines[-1]["end"]["artifacts"] == len(want["artifacts"])
 
 
-def test_cache_second_run_opens_no_archive(corpus: list[str], serial: dict[str, str],
-                                           tmp_path: Path) -> None:
+def test_cache_second_run_opens_no_archive(
+    corpus: list[str], serial: dict[str, str], tmp_path: Path
+) -> None:
     """Second run over unchanged files: same bytes, and not one target is opened (counted
     with a CPython audit hook on the ``open`` event, PEP 578)."""
     st = _settings(corpus, hash_files=True)
@@ -131,15 +139,17 @@ def test_cache_second_run_opens_no_archive(corpus: list[str], serial: dict[str, 
     cache.close()
 
 
-def test_corrupt_package_in_the_middle_is_one_error_line(corpus_debs: dict[str, Path],
-                                                          tmp_path: Path) -> None:
+def test_corrupt_package_in_the_middle_is_one_error_line(
+    corpus_debs: dict[str, Path], tmp_path: Path
+) -> None:
     debs = sorted(str(p) for p in corpus_debs.values())[:6]
     bad = tmp_path / "python3-broken_1.0_all.deb"
     data = Path(debs[0]).read_bytes()
     bad.write_bytes(data[: len(data) // 2])  # cut in the middle of data.tar
     paths = [*debs[:3], str(bad), *debs[3:]]
-    res = CliRunner().invoke(main, ["check", "--no-installed", "--no-cache", "--jobs", "2",
-                                    "--format", "jsonl", *paths])
+    res = CliRunner().invoke(
+        main, ["check", "--no-installed", "--no-cache", "--jobs", "2", "--format", "jsonl", *paths]
+    )
     assert res.exit_code == 2, res.output
     lines = [json.loads(x) for x in res.output.splitlines()]
     errors = [x["error"] for x in lines if "error" in x]
@@ -178,8 +188,12 @@ def test_repo_mirror_debian(corpus_debs: dict[str, Path], tmp_path: Path) -> Non
     pool.mkdir(parents=True)
     for p in corpus_debs.values():
         shutil.copy(p, pool / p.name)
-    text = subprocess.run(["dpkg-scanpackages", "--multiversion", "pool"],
-                          cwd=tmp_path / "mirror", capture_output=True, check=True).stdout
+    text = subprocess.run(
+        ["dpkg-scanpackages", "--multiversion", "pool"],
+        cwd=tmp_path / "mirror",
+        capture_output=True,
+        check=True,
+    ).stdout
     index = tmp_path / "Packages.xz"
     index.write_bytes(lzma.compress(text))
     gone = pool / Path(corpus_debs["python3-six"]).name
@@ -190,16 +204,37 @@ def test_repo_mirror_debian(corpus_debs: dict[str, Path], tmp_path: Path) -> Non
     assert Path(corpus_debs["python3-yaml"]).name in names
     assert [p for p, _ in listed.absent] == [str(gone)]
     for t in listed.targets:  # the index's digests are the files'
-        assert t.sha256 == subprocess.run(["sha256sum", t.path], capture_output=True,
-                                          text=True).stdout.split()[0]
-    res = CliRunner().invoke(main, ["check", "--no-installed", "--no-cache", "--format",
-                                    "jsonl", "--repo", str(index), "--mirror",
-                                    str(tmp_path / "mirror"), "--select-packages", "python3-*"])
+        assert (
+            t.sha256
+            == subprocess.run(["sha256sum", t.path], capture_output=True, text=True).stdout.split()[
+                0
+            ]
+        )
+    res = CliRunner().invoke(
+        main,
+        [
+            "check",
+            "--no-installed",
+            "--no-cache",
+            "--format",
+            "jsonl",
+            "--repo",
+            str(index),
+            "--mirror",
+            str(tmp_path / "mirror"),
+            "--select-packages",
+            "python3-*",
+        ],
+    )
     lines = [json.loads(x) for x in res.output.splitlines()]
     assert {Path(x["artifact"]["path"]).name for x in lines if "artifact" in x} == names
     errs = [x["error"] for x in lines if "error" in x]
-    assert errs == [{"path": str(gone), "message": "python3-six is listed in "
-                     f"{index} but absent from the mirror"}]
+    assert errs == [
+        {
+            "path": str(gone),
+            "message": f"python3-six is listed in {index} but absent from the mirror",
+        }
+    ]
 
 
 @pytest.mark.skipif(shutil.which("createrepo_c") is None, reason="needs createrepo_c")
@@ -227,15 +262,17 @@ def test_pool_survives_a_killed_worker(corpus: list[str], serial: dict[str, str]
 
     def progress(done: int, total: int, cached: int) -> None:
         if done == 3 and not killed:
-            servers = [p for p in psutil.Process().children()
-                       if "forkserver" in " ".join(p.cmdline())]
+            servers = [
+                p for p in psutil.Process().children() if "forkserver" in " ".join(p.cmdline())
+            ]
             workers = [w for s in servers for w in s.children()]  # forked by the server
             assert workers
             os.kill(workers[0].pid, signal.SIGKILL)
             killed.append(workers[0].pid)
 
-    out = runner.run([runner.Target(p) for p in corpus], st,
-                     backend=runner.PoolBackend(st, 2), progress=progress)
+    out = runner.run(
+        [runner.Target(p) for p in corpus], st, backend=runner.PoolBackend(st, 2), progress=progress
+    )
     buf = StringIO()
     tally = write_json(with_set_findings(out, RTS, CAT, st.config), buf, _rts(corpus), None)
     assert killed
@@ -243,12 +280,14 @@ def test_pool_survives_a_killed_worker(corpus: list[str], serial: dict[str, str]
     assert buf.getvalue() == serial["json"]
 
 
-def test_cache_commands(tmp_path: Path, corpus_debs: dict[str, Path],
-                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cache_commands(
+    tmp_path: Path, corpus_debs: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("COINSTALL_CACHE_DIR", str(tmp_path / "c"))
     debs = sorted(str(p) for p in corpus_debs.values())[:3]
-    res = CliRunner().invoke(main, ["check", "--no-installed", "--format", "jsonl", "--jobs",
-                                    "1", *debs])
+    res = CliRunner().invoke(
+        main, ["check", "--no-installed", "--format", "jsonl", "--jobs", "1", *debs]
+    )
     assert res.exit_code in (0, 1)
     info = CliRunner().invoke(main, ["cache", "info"])
     assert "3 results, 3 file digests" in info.output
@@ -257,17 +296,34 @@ def test_cache_commands(tmp_path: Path, corpus_debs: dict[str, Path],
     assert "0 results" in CliRunner().invoke(main, ["cache", "info"]).output
 
 
-def test_fifo_among_targets_is_one_error_line_with_jobs(corpus_wheels: dict[str, Path],
-                                                         tmp_path: Path) -> None:
+def test_fifo_among_targets_is_one_error_line_with_jobs(
+    corpus_wheels: dict[str, Path], tmp_path: Path
+) -> None:
     """--jobs 2 with the result cache: a FIFO named like a wheel is refused, never opened (the
     worker once hashed each target before the engine's stat, and blocked on the FIFO)."""
     fifo = tmp_path / "x-1.0-py3-none-any.whl"
     os.mkfifo(fifo)
     good = str(next(iter(corpus_wheels.values())))
     env = {**os.environ, "COINSTALL_CACHE_DIR": str(tmp_path / "cache")}
-    r = subprocess.run([sys.executable, "-m", "coinstall", "check", "--no-installed", "--jobs",
-                        "2", "--format", "json", str(fifo), good], capture_output=True,
-                       text=True, timeout=60, env=env)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "coinstall",
+            "check",
+            "--no-installed",
+            "--jobs",
+            "2",
+            "--format",
+            "json",
+            str(fifo),
+            good,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
     assert r.returncode == 2, r.stderr
     doc = json.loads(r.stdout)
     assert [a["path"] for a in doc["artifacts"]] == [good]

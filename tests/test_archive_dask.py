@@ -45,9 +45,13 @@ def _free_port() -> int:
 
 def _start(args: list[str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:
-        return subprocess.Popen(["timeout", "-s", "KILL", str(LIFETIME), *args],
-                                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True)
+        return subprocess.Popen(
+            ["timeout", "-s", "KILL", str(LIFETIME), *args],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
@@ -62,11 +66,40 @@ def address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     logs = tmp_path_factory.mktemp("dask")
     port = _free_port()
     addr = f"tcp://127.0.0.1:{port}"
-    procs = [_start([str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port),
-                     "--dashboard-address", "127.0.0.1:0", "--no-show"], logs / "scheduler.log")]
+    procs = [
+        _start(
+            [
+                str(BIN / "dask"),
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--dashboard-address",
+                "127.0.0.1:0",
+                "--no-show",
+            ],
+            logs / "scheduler.log",
+        )
+    ]
     try:
-        procs.append(_start([str(BIN / "dask"), "worker", addr, "--nworkers", "2", "--nthreads",
-                             "1", "--host", "127.0.0.1", "--no-dashboard"], logs / "worker.log"))
+        procs.append(
+            _start(
+                [
+                    str(BIN / "dask"),
+                    "worker",
+                    addr,
+                    "--nworkers",
+                    "2",
+                    "--nthreads",
+                    "1",
+                    "--host",
+                    "127.0.0.1",
+                    "--no-dashboard",
+                ],
+                logs / "worker.log",
+            )
+        )
         with distributed.Client(addr, timeout=60, set_as_default=False) as cl:
             cl.wait_for_workers(2, timeout=120)
         yield addr
@@ -83,43 +116,54 @@ def client(address: str) -> Iterator[distributed.Client]:
 
 
 @pytest.fixture(scope="module")
-def corpus(corpus_wheels: dict[str, Path], corpus_debs: dict[str, Path],
-           corpus_rpms: list[Path]) -> list[str]:
-    return sorted(str(p) for p in [*corpus_wheels.values(), *corpus_debs.values(),
-                                   *corpus_rpms])
+def corpus(
+    corpus_wheels: dict[str, Path], corpus_debs: dict[str, Path], corpus_rpms: list[Path]
+) -> list[str]:
+    return sorted(str(p) for p in [*corpus_wheels.values(), *corpus_debs.values(), *corpus_rpms])
 
 
 def _coinstall(*args: str) -> list[str]:
-    return [str(BIN / "coinstall"), "check", "--no-installed", "--no-cache", "--format", "json",
-            *args]
+    return [
+        str(BIN / "coinstall"),
+        "check",
+        "--no-installed",
+        "--no-cache",
+        "--format",
+        "json",
+        *args,
+    ]
 
 
 @pytest.fixture(scope="module")
 def serial(corpus: list[str]) -> str:
-    res = subprocess.run(_coinstall("--jobs", "1", *corpus), capture_output=True, text=True,
-                         timeout=600)
+    res = subprocess.run(
+        _coinstall("--jobs", "1", *corpus), capture_output=True, text=True, timeout=600
+    )
     assert res.returncode in (0, 1), res.stderr[-3000:]
     return res.stdout
 
 
 def test_cluster_gives_the_serial_bytes(address: str, corpus: list[str], serial: str) -> None:
     """`coinstall check --scheduler tcp://...` from the command line, as a user runs it."""
-    res = subprocess.run(_coinstall("--scheduler", address, *corpus), capture_output=True,
-                         text=True, timeout=600)
+    res = subprocess.run(
+        _coinstall("--scheduler", address, *corpus), capture_output=True, text=True, timeout=600
+    )
     assert res.returncode in (0, 1), res.stderr[-3000:]
     assert res.stderr == ""
     assert len(serial) > 100_000
     assert res.stdout == serial
 
 
-def test_worker_killed_mid_run(address: str, client: distributed.Client, corpus: list[str],
-                               serial: str, tmp_path: Path) -> None:
+def test_worker_killed_mid_run(
+    address: str, client: distributed.Client, corpus: list[str], serial: str, tmp_path: Path
+) -> None:
     pids = client.run(os.getpid)  # worker address -> pid
     assert len(pids) == 2
     # output to files, not pipes: the JSON's header alone fills a pipe nobody reads while polling
     with (tmp_path / "out").open("w") as out_f, (tmp_path / "err").open("w") as err_f:
-        proc = subprocess.Popen(_coinstall("--scheduler", address, *corpus), stdout=out_f,
-                                stderr=err_f, text=True)
+        proc = subprocess.Popen(
+            _coinstall("--scheduler", address, *corpus), stdout=out_f, stderr=err_f, text=True
+        )
     killed: list[int] = []
     try:
         deadline = time.monotonic() + 300
@@ -144,8 +188,9 @@ def test_worker_killed_mid_run(address: str, client: distributed.Client, corpus:
     assert killed[0] not in client.run(os.getpid).values()
 
 
-def test_time_limit_in_a_worker_thread(client: distributed.Client,
-                                       corpus_debs: dict[str, Path]) -> None:
+def test_time_limit_in_a_worker_thread(
+    client: distributed.Client, corpus_debs: dict[str, Path]
+) -> None:
     """Dask runs tasks in threads: the limit is an asynchronous exception there."""
     from coinstall.archive.dask_backend import DaskBackend
 

@@ -22,8 +22,9 @@ CHROMIUM = shutil.which("chromium")
 
 
 def _run(*args: str, ok: tuple[int, ...] = (0,)) -> str:
-    res = subprocess.run([str(BIN / "coinstall"), *args], capture_output=True, text=True,
-                         timeout=600)
+    res = subprocess.run(
+        [str(BIN / "coinstall"), *args], capture_output=True, text=True, timeout=600
+    )
     assert res.returncode in ok, res.stderr[-2000:]
     return res.stdout
 
@@ -73,13 +74,27 @@ def _top(html: str) -> TopRows:
 
 
 @pytest.fixture(scope="module")
-def report(corpus_debs: dict[str, Path], corpus_wheels: dict[str, Path],
-           tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any], str]:
+def report(
+    corpus_debs: dict[str, Path],
+    corpus_wheels: dict[str, Path],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, dict[str, Any], str]:
     base = tmp_path_factory.mktemp("archive-top")
     targets = sorted(str(p) for p in [*corpus_debs.values(), *corpus_wheels.values()])
     results = base / "results.jsonl"
-    results.write_text(_run("check", "--no-installed", "--no-cache", "--jobs", "2", "--format",
-                            "jsonl", *targets, ok=(0, 1)))
+    results.write_text(
+        _run(
+            "check",
+            "--no-installed",
+            "--no-cache",
+            "--jobs",
+            "2",
+            "--format",
+            "jsonl",
+            *targets,
+            ok=(0, 1),
+        )
+    )
     page = base / "archive.html"
     _run("report", "--format", "html", "-o", str(page), str(results))
     summary = json.loads(_run("report", "--format", "json", str(results)))
@@ -93,27 +108,50 @@ def test_most_findings_section(report: tuple[Path, dict[str, Any], str]) -> None
     parsed = _top(page.read_text())
     assert f"Most findings (top {len(top)})" in parsed.headings
     assert f"Most findings (top {len(top)})" in text  # the text report's table has the same
-    want = [[a["artifact"], a["profile"], str(a["error"]), str(a["warning"]), str(a["info"]),
-             ", ".join(f"{r} ({n})" if n > 1 else r for r, n in a["rules"])] for a in top]
+    want = [
+        [
+            a["artifact"],
+            a["profile"],
+            str(a["error"]),
+            str(a["warning"]),
+            str(a["info"]),
+            ", ".join(f"{r} ({n})" if n > 1 else r for r, n in a["rules"]),
+        ]
+        for a in top
+    ]
     assert parsed.rows == want
     # most errors first, then most findings
     keys = [(-a["error"], -a["findings"]) for a in top]
     assert keys == sorted(keys)
     # the section is before the long artifact table
-    assert parsed.headings.index(f"Most findings (top {len(top)})") < \
-        parsed.headings.index("Artifacts")
+    assert parsed.headings.index(f"Most findings (top {len(top)})") < parsed.headings.index(
+        "Artifacts"
+    )
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="needs chromium")
-def test_most_findings_in_chromium(report: tuple[Path, dict[str, Any], str],
-                                   tmp_path: Path) -> None:
+def test_most_findings_in_chromium(
+    report: tuple[Path, dict[str, Any], str], tmp_path: Path
+) -> None:
     page, summary, _ = report
     assert CHROMIUM is not None
     dom = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-         "--disable-background-networking", f"--user-data-dir={tmp_path / 'p'}",
-         "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120,
-        check=True).stdout
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            f"--user-data-dir={tmp_path / 'p'}",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
     rows = _top(dom).rows
     assert [r[0] for r in rows] == [a["artifact"] for a in summary["top"]]
     assert re.search(r'<h2 id="top">Most findings \(top \d+\)</h2>', dom)

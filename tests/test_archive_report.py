@@ -19,19 +19,25 @@ CHROMIUM = shutil.which("chromium")
 
 
 @pytest.fixture(scope="module")
-def results(corpus_wheels: dict[str, Path], corpus_debs: dict[str, Path],
-            corpus_rpms: list[Path], tmp_path_factory: pytest.TempPathFactory,
-            ) -> dict[str, Path]:
+def results(
+    corpus_wheels: dict[str, Path],
+    corpus_debs: dict[str, Path],
+    corpus_rpms: list[Path],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict[str, Path]:
     """The corpus checked once as JSON Lines and once as JSON, plus one corrupt package."""
     base = tmp_path_factory.mktemp("archive-report")
     bad = base / "python3-broken_1.0_all.deb"
     bad.write_bytes(b"!<arch>\n" + b"\0" * 100)
-    paths = [*sorted(str(p) for p in [*corpus_wheels.values(), *corpus_debs.values(),
-                                      *corpus_rpms]), str(bad)]
+    paths = [
+        *sorted(str(p) for p in [*corpus_wheels.values(), *corpus_debs.values(), *corpus_rpms]),
+        str(bad),
+    ]
     out = {}
     for fmt in ("jsonl", "json"):
-        res = CliRunner().invoke(main, ["check", "--no-installed", "--jobs", "2", "--format",
-                                        fmt, *paths])
+        res = CliRunner().invoke(
+            main, ["check", "--no-installed", "--jobs", "2", "--format", fmt, *paths]
+        )
         assert res.exit_code == 2, res.output[-2000:]
         out[fmt] = base / f"results.{fmt}"
         out[fmt].write_text(res.output)
@@ -55,18 +61,23 @@ def test_counts_match_the_results(results: dict[str, Path]) -> None:
         assert s["by_severity"][sev] == sum(1 for f in findings if f["severity"] == sev)
     for r in s["by_rule"]:
         assert r["findings"] == sum(1 for f in findings if f["rule"] == r["rule"])
-        assert r["artifacts"] == sum(1 for a in doc["artifacts"]
-                                     if any(f["rule"] == r["rule"] for f in a["findings"]))
+        assert r["artifacts"] == sum(
+            1 for a in doc["artifacts"] if any(f["rule"] == r["rule"] for f in a["findings"])
+        )
     heads = {h["key"]: h["artifacts"] for h in s["headlines"]}
-    assert heads["bytecode"] == sum(1 for a in doc["artifacts"]
-                                    if any(f["kind"] == "bytecode" for f in a["files"]))
+    assert heads["bytecode"] == sum(
+        1 for a in doc["artifacts"] if any(f["kind"] == "bytecode" for f in a["files"])
+    )
     assert heads["extensions"] > 0 and heads["bytecode"] > 0
-    assert heads["shebang-env"] == sum(1 for a in doc["artifacts"] if any(
-        f["rule"] == "shebang-env" for f in a["findings"]))
+    assert heads["shebang-env"] == sum(
+        1 for a in doc["artifacts"] if any(f["rule"] == "shebang-env" for f in a["findings"])
+    )
     top = s["top"][0]
-    assert top["findings"] == max(len(a["findings"]) for a in doc["artifacts"]
-                                  if sum(f["severity"] == "error" for f in a["findings"])
-                                  == top["error"])
+    assert top["findings"] == max(
+        len(a["findings"])
+        for a in doc["artifacts"]
+        if sum(f["severity"] == "error" for f in a["findings"]) == top["error"]
+    )
     assert s["errors"][0]["path"].endswith("python3-broken_1.0_all.deb")
 
 
@@ -88,8 +99,9 @@ def test_not_results_is_an_error(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def page(results: dict[str, Path]) -> tuple[Path, dict[str, Any]]:
     out = results["jsonl"].parent / "archive.html"
-    res = CliRunner().invoke(main, ["report", "--format", "html", "-o", str(out),
-                                    str(results["jsonl"])])
+    res = CliRunner().invoke(
+        main, ["report", "--format", "html", "-o", str(out), str(results["jsonl"])]
+    )
     assert res.exit_code == 0, res.output
     return out, _summary(results["jsonl"])
 
@@ -111,8 +123,13 @@ def test_html_in_chromium(page: tuple[Path, dict[str, Any]], tmp_path: Path) -> 
     dom = parse(dump_dom(path, "", tmp_path))
     assert dom.ids["shown:text"] == str(s["artifacts"])  # the script ran
     for query in ("shebang-env", "python3-yaml", "zzz-no-such-thing"):
-        want = sum(1 for r in s["rows"] if query in r["artifact"] or query in r["profile"]
-                   or any(query in rule for rule, _ in r["rules"]))
+        want = sum(
+            1
+            for r in s["rows"]
+            if query in r["artifact"]
+            or query in r["profile"]
+            or any(query in rule for rule, _ in r["rules"])
+        )
         dom = parse(dump_dom(path, query, tmp_path))
         assert dom.ids["shown:text"] == str(want), query
     assert want == 0
@@ -127,11 +144,29 @@ def test_html_sorts(page: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
 
     url = path.as_uri() + "?sort=-3"
     out = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-         "--disable-background-networking", f"--user-data-dir={tmp_path / 'p'}",
-         "--dump-dom", url], capture_output=True, text=True, timeout=120, check=True).stdout
-    errors = [int(x) for x in re.findall(
-        r'<tr class="art"><td[^>]*>[^<]*</td><td>[^<]*</td><td class="num">\d+</td>'
-        r'<td class="num(?: error)?">(\d+)</td>', out)]
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            f"--user-data-dir={tmp_path / 'p'}",
+            "--dump-dom",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    errors = [
+        int(x)
+        for x in re.findall(
+            r'<tr class="art"><td[^>]*>[^<]*</td><td>[^<]*</td><td class="num">\d+</td>'
+            r'<td class="num(?: error)?">(\d+)</td>',
+            out,
+        )
+    ]
     assert len(errors) == s["artifacts"]
     assert errors == sorted(errors, reverse=True) and errors[0] > 0

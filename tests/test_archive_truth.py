@@ -16,8 +16,9 @@ from pathlib import Path
 import corpus
 
 REPO = Path(__file__).resolve().parent.parent
-RUNTIMES = ("cpython-3.10,cpython-3.11@3.11.2,cpython-3.12,cpython-3.13@3.13.5,cpython-3.13t,"
-            "cpython-3.14")
+RUNTIMES = (
+    "cpython-3.10,cpython-3.11@3.11.2,cpython-3.12,cpython-3.13@3.13.5,cpython-3.13t,cpython-3.14"
+)
 
 
 def test_archive_sample_verdicts_equal_real_imports(tmp_path: Path) -> None:
@@ -29,18 +30,36 @@ def test_archive_sample_verdicts_equal_real_imports(tmp_path: Path) -> None:
         shutil.copy(path, (debs if name.startswith("python3-") else libs) / path.name)
     out = tmp_path / "pairs.json"
     proc = subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "archive_truth.py"), "--debs", str(debs),
-         "--lib-debs", str(libs), "--scan-cache", str(tmp_path / "scan.json"),
-         "--json", str(out), "--runtimes", RUNTIMES, "--jobs", "2"],
-        capture_output=True, text=True, timeout=1200)
+        [
+            sys.executable,
+            str(REPO / "scripts" / "archive_truth.py"),
+            "--debs",
+            str(debs),
+            "--lib-debs",
+            str(libs),
+            "--scan-cache",
+            str(tmp_path / "scan.json"),
+            "--json",
+            str(out),
+            "--runtimes",
+            RUNTIMES,
+            "--jobs",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
     print(proc.stdout, proc.stderr[-2000:])
     assert proc.returncode == 0, proc.stdout + proc.stderr[-2000:]
     pairs = json.loads(out.read_text())
     got = {(p["path"].rsplit("/", 1)[-1], p["runtime"]): p for p in pairs}
     assert len(got) == 2 * len(RUNTIMES.split(","))
     # bookworm's own 3.11 imports both
-    rd, saga = got[("renderdoc.so", "cpython-3.11@3.11.2")], got[("_saga_api.so",
-                                                                 "cpython-3.11@3.11.2")]
+    rd, saga = (
+        got[("renderdoc.so", "cpython-3.11@3.11.2")],
+        got[("_saga_api.so", "cpython-3.11@3.11.2")],
+    )
     assert rd["truth"] == saga["truth"] == "ok"
     # renderdoc: no version-specific symbol, so 3.11 is one of several lines it fits
     assert rd["verdict"] == "cannot tell" and "cannot tell which" in rd["reason"]

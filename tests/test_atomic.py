@@ -48,11 +48,18 @@ def test_exception_inside_leaves_target_and_no_temp(tmp_path: Path) -> None:
 def test_disk_error_mid_write_leaves_target_and_no_temp(tmp_path: Path) -> None:
     target = tmp_path / "out.txt"
     target.write_text("old\n")
-    code = ("import sys\nfrom coinstall.atomic import write_atomic\n"
-            "try:\n    write_atomic(sys.argv[1], 'x' * 1_000_000)\n"
-            "except OSError as e:\n    print(e.errno)\n")
-    out = subprocess.run([sys.executable, "-c", code, str(target)], capture_output=True,
-                         text=True, check=True, preexec_fn=lambda: _limit_fsize(65536))
+    code = (
+        "import sys\nfrom coinstall.atomic import write_atomic\n"
+        "try:\n    write_atomic(sys.argv[1], 'x' * 1_000_000)\n"
+        "except OSError as e:\n    print(e.errno)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(target)],
+        capture_output=True,
+        text=True,
+        check=True,
+        preexec_fn=lambda: _limit_fsize(65536),
+    )
     assert out.stdout.strip() == "27"  # EFBIG from write(2)
     assert target.read_text() == "old\n"
     assert os.listdir(tmp_path) == ["out.txt"]
@@ -83,22 +90,30 @@ def test_report_output_failing_mid_write(tmp_path: Path) -> None:
     wheel = sorted(WHEEL.glob("*.whl"))[0]
     results = tmp_path / "results.json"
     with results.open("w") as fh:
-        subprocess.run([str(COINSTALL), "check", "--format", "json", str(wheel)], stdout=fh,
-                       check=False)
+        subprocess.run(
+            [str(COINSTALL), "check", "--format", "json", str(wheel)], stdout=fh, check=False
+        )
     assert json.loads(results.read_text())["artifacts"]
     outdir = tmp_path / "out"
     outdir.mkdir()
     target = outdir / "summary.html"
     target.write_text("old\n")
     # the HTML page is larger than 4 KiB; the results file is read, not written
-    proc = subprocess.run([str(COINSTALL), "report", "--format", "html", "-o", str(target),
-                           str(results)], capture_output=True, text=True,
-                          preexec_fn=lambda: _limit_fsize(4096))
+    proc = subprocess.run(
+        [str(COINSTALL), "report", "--format", "html", "-o", str(target), str(results)],
+        capture_output=True,
+        text=True,
+        preexec_fn=lambda: _limit_fsize(4096),
+    )
     assert proc.returncode != 0
     assert target.read_text() == "old\n"
     assert os.listdir(outdir) == ["summary.html"]
-    ok = subprocess.run([str(COINSTALL), "report", "--format", "html", "-o", str(target),
-                         str(results)], capture_output=True, text=True, check=True)
+    ok = subprocess.run(
+        [str(COINSTALL), "report", "--format", "html", "-o", str(target), str(results)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert ok.returncode == 0 and target.read_text().startswith("<!")
     assert os.listdir(outdir) == ["summary.html"]
 
@@ -126,10 +141,24 @@ def test_plan_output_failing_mid_write(tmp_path: Path) -> None:
     outdir.mkdir()
     target = outdir / "plan.html"
     target.write_text("old\n")
-    cmd = [str(COINSTALL), "plan", "add", "3.12", "--from", "3.11", "--repo",
-           str(tmp_path / "Packages"), "--format", "html", "-o", str(target), "--no-cache"]
-    proc = subprocess.run(cmd, capture_output=True, text=True,
-                          preexec_fn=lambda: _limit_fsize(4096))
+    cmd = [
+        str(COINSTALL),
+        "plan",
+        "add",
+        "3.12",
+        "--from",
+        "3.11",
+        "--repo",
+        str(tmp_path / "Packages"),
+        "--format",
+        "html",
+        "-o",
+        str(target),
+        "--no-cache",
+    ]
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, preexec_fn=lambda: _limit_fsize(4096)
+    )
     assert proc.returncode != 0 and "File too large" in proc.stderr, proc.stderr
     assert target.read_text() == "old\n"
     assert os.listdir(outdir) == ["plan.html"]
@@ -155,10 +184,26 @@ def test_unwritable_output_is_one_line_exit_2(tmp_path: Path, command: str) -> N
     results = tmp_path / "results.json"
     results.write_text(json.dumps({"artifacts": [], "errors": []}))
     target = _unwritable_dir(tmp_path) / "out.json"
-    args = (["plan", "add", "3.12", "--from", "3.11", "--repo", str(tmp_path / "Packages"),
-             "--no-cache"] if command == "plan" else ["report", str(results)])
-    proc = subprocess.run([str(COINSTALL), *args, "--format", "json", "-o", str(target)],
-                          capture_output=True, text=True, timeout=300)
+    args = (
+        [
+            "plan",
+            "add",
+            "3.12",
+            "--from",
+            "3.11",
+            "--repo",
+            str(tmp_path / "Packages"),
+            "--no-cache",
+        ]
+        if command == "plan"
+        else ["report", str(results)]
+    )
+    proc = subprocess.run(
+        [str(COINSTALL), *args, "--format", "json", "-o", str(target)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.startswith(f"coinstall: {target}: cannot write: "), proc.stderr
     assert len(proc.stderr.splitlines()) == 1 and "Traceback" not in proc.stderr

@@ -43,18 +43,27 @@ def bad_targets(tmp_path: Path) -> dict[str, Path]:
     out["not-deb"] = p
     p = tmp_path / "evil-1.0-py3-none-any.whl"
     with zipfile.ZipFile(p, "w") as zf:
-        zf.writestr("evil-1.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: evil\n"
-                                                   "Version: 1.0\n")
+        zf.writestr(
+            "evil-1.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: evil\nVersion: 1.0\n"
+        )
         zf.writestr("../escape.py", "x = 1\n")
         zf.writestr("/etc/abs.py", "x = 1\n")
         zf.writestr("evil/__init__.py", "")
     out["evil-wheel"] = p
     p = tmp_path / "evil_1.0_all.deb"
     control = hostile.tar_gz([("./control", b"Package: evil\nVersion: 1.0\nArchitecture: all\n")])
-    payload = hostile.tar_gz([("./usr/lib/python3/dist-packages/ok.py", b""),
-                    ("../../outside.py", b"x"), ("/abs/path.py", b"x")])
-    p.write_bytes(hostile.ar([("debian-binary", b"2.0\n"), ("control.tar.gz", control),
-                       ("data.tar.gz", payload)]))
+    payload = hostile.tar_gz(
+        [
+            ("./usr/lib/python3/dist-packages/ok.py", b""),
+            ("../../outside.py", b"x"),
+            ("/abs/path.py", b"x"),
+        ]
+    )
+    p.write_bytes(
+        hostile.ar(
+            [("debian-binary", b"2.0\n"), ("control.tar.gz", control), ("data.tar.gz", payload)]
+        )
+    )
     out["evil-deb"] = p
     out["missing"] = tmp_path / "does-not-exist.rpm"
     return out
@@ -92,8 +101,13 @@ def test_each_bad_target_gets_one_line_and_the_rest_is_checked(
 
 @pytest.mark.network
 def test_text_mode_prints_one_line_per_bad_target(bad_targets: dict[str, Path]) -> None:
-    proc = _run("check", "--no-installed", str(bad_targets["truncated-deb"]),
-                str(bad_targets["not-zip"]), str(bad_targets["missing"]))
+    proc = _run(
+        "check",
+        "--no-installed",
+        str(bad_targets["truncated-deb"]),
+        str(bad_targets["not-zip"]),
+        str(bad_targets["missing"]),
+    )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("coinstall: ")]
@@ -131,17 +145,28 @@ def _nested_zip(t: Path) -> Path:
     and, as a member, a zip that is itself a bomb (never opened: members are not archives)."""
     p = t / "nested-1.0-py3-none-any.whl"
     inner = hostile.zip_raw([("inner/zeros.bin", hostile.deflate_zeros(_G), 8, _G)])
-    p.write_bytes(hostile.zip_raw(
-        [("nested/a.bin", hostile.deflate_zeros(64 << 20), 8, 64 << 20),
-         *hostile.wheel_meta("nested"), ("nested/inner.zip", inner, 0, len(inner))],
-        overlap=40))
+    p.write_bytes(
+        hostile.zip_raw(
+            [
+                ("nested/a.bin", hostile.deflate_zeros(64 << 20), 8, 64 << 20),
+                *hostile.wheel_meta("nested"),
+                ("nested/inner.zip", inner, 0, len(inner)),
+            ],
+            overlap=40,
+        )
+    )
     return p
 
 
 def _sparse_deb(t: Path) -> Path:
     p = t / "sparse_1.0_all.deb"
-    p.write_bytes(hostile.deb(hostile.tar_gz([("./control", hostile.CONTROL)]),
-                              hostile.sparse_tar("./usr/share/sparse.bin", 10 * _G), "data.tar"))
+    p.write_bytes(
+        hostile.deb(
+            hostile.tar_gz([("./control", hostile.CONTROL)]),
+            hostile.sparse_tar("./usr/share/sparse.bin", 10 * _G),
+            "data.tar",
+        )
+    )
     return p
 
 
@@ -252,7 +277,8 @@ def test_crafted_case_is_one_line_exit_2_bounded_memory(case: str, tmp_path: Pat
     report = json.loads(j.out)
     assert j.rc == 2
     assert [a["path"] for a in report["artifacts"]] == [good] or good in {
-        a["path"] for a in report["artifacts"]}
+        a["path"] for a in report["artifacts"]
+    }
     assert any(e["path"] == str(bad) and expected in e["message"] for e in report["errors"])
 
 
@@ -280,9 +306,23 @@ def test_plan_repo_with_fifo_and_corrupt_wheel(tmp_path: Path) -> None:
     os.mkfifo(lists / "Packages")
     fifo_repo = tmp_path / "fifo-repo"
     os.mkfifo(fifo_repo)
-    r = hostile.run("plan", "add", "3.12", "--from", "3.11", "--repo", str(arts), "--repo",
-                    str(lists), "--repo", str(fifo_repo), "--no-cache", "--format", "json",
-                    timeout=60)
+    r = hostile.run(
+        "plan",
+        "add",
+        "3.12",
+        "--from",
+        "3.11",
+        "--repo",
+        str(arts),
+        "--repo",
+        str(lists),
+        "--repo",
+        str(fifo_repo),
+        "--no-cache",
+        "--format",
+        "json",
+        timeout=60,
+    )
     assert r.rc == 2, r.err
     assert "Traceback" not in r.err
     plan = json.loads(r.out)
@@ -306,17 +346,28 @@ def test_internal_error_is_exit_3_with_traceback_only_under_debug(tmp_path: Path
     (tmp_path / "sitecustomize.py").write_text(
         "import coinstall.report.text as t\n"
         "def boom(*a, **k):\n    raise KeyError('injected')\n"
-        "t.render = boom\n")
+        "t.render = boom\n"
+    )
     env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
     good = str(rpms()[0])
-    p = subprocess.run([*COINSTALL, "check", "--no-installed", good], capture_output=True,
-                       text=True, env=env, timeout=120)
+    p = subprocess.run(
+        [*COINSTALL, "check", "--no-installed", good],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert p.returncode == 3, p.stderr
     assert "Traceback" not in p.stderr
     assert "internal error (a coinstall bug" in p.stderr and "KeyError" in p.stderr
     assert len(p.stderr.strip().splitlines()) == 1
-    p = subprocess.run([*COINSTALL, "--debug", "check", "--no-installed", good],
-                       capture_output=True, text=True, env=env, timeout=120)
+    p = subprocess.run(
+        [*COINSTALL, "--debug", "check", "--no-installed", good],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert p.returncode == 3
     assert "Traceback" in p.stderr
 
@@ -343,8 +394,7 @@ def test_spooled_extension_modules_give_the_same_verdicts(target: str) -> None:
     ``_rust.abi3.so`` is about 10 MB) the report is the same as with the default."""
     path = str(wheel(target) if "-abi3" in target else deb(target))
     a = hostile.run("check", "--no-installed", "--format", "json", path)
-    b = hostile.run("check", "--no-installed", "--format", "json", "--limit", "content-mb=1",
-                    path)
+    b = hostile.run("check", "--no-installed", "--format", "json", "--limit", "content-mb=1", path)
     assert a.rc == b.rc and a.rc in (0, 1), (a.err, b.err)
     ra, rb = json.loads(a.out), json.loads(b.out)
     assert ra["artifacts"] == rb["artifacts"]
@@ -362,15 +412,30 @@ def test_index_bomb_is_one_problem_with_bounded_memory(tmp_path: Path) -> None:
     bomb = tmp_path / "bomb"
     bomb.mkdir()
     cctx = zstandard.ZstdCompressor()
-    (bomb / "Packages.zst").write_bytes(cctx.compress(b"Package: x\n")
-                                        + cctx.compress(b"\0" * (1 << 20)) * 1024)
+    (bomb / "Packages.zst").write_bytes(
+        cctx.compress(b"Package: x\n") + cctx.compress(b"\0" * (1 << 20)) * 1024
+    )
     good = tmp_path / "good"
     good.mkdir()
     (good / "Packages").write_text(
         "Package: python3-six\nVersion: 1.16.0-4\nArchitecture: all\nSource: six\n"
-        "Depends: python3:any\n\n")
-    r = hostile.run("plan", "add", "3.12", "--from", "3.11", "--no-cache", "--format", "json",
-                    "--repo", str(bomb), "--repo", str(good), timeout=120)
+        "Depends: python3:any\n\n"
+    )
+    r = hostile.run(
+        "plan",
+        "add",
+        "3.12",
+        "--from",
+        "3.11",
+        "--no-cache",
+        "--format",
+        "json",
+        "--repo",
+        str(bomb),
+        "--repo",
+        str(good),
+        timeout=120,
+    )
     assert r.rc == 2, r.err
     assert "Traceback" not in r.err
     plan = json.loads(r.out)
@@ -378,6 +443,20 @@ def test_index_bomb_is_one_problem_with_bounded_memory(tmp_path: Path) -> None:
     assert plan["read"]["binaries"] == 1
     assert r.maxrss_mb < MEMORY_BOUND_MB, f"peak RSS {r.maxrss_mb:.0f} MB"
     # The same through --limit on the plan group: index-mb caps before the ratio does.
-    r = hostile.run("plan", "--limit", "index-mb=8", "add", "3.12", "--from", "3.11",
-                    "--no-cache", "--format", "json", "--repo", str(bomb), "--repo", str(good))
+    r = hostile.run(
+        "plan",
+        "--limit",
+        "index-mb=8",
+        "add",
+        "3.12",
+        "--from",
+        "3.11",
+        "--no-cache",
+        "--format",
+        "json",
+        "--repo",
+        str(bomb),
+        "--repo",
+        str(good),
+    )
     assert r.rc == 2 and "limit index-mb" in json.loads(r.out)["problems"][0]

@@ -21,8 +21,13 @@ from coinstall.artifacts.compression import (
 )
 
 DATA = b"Package: python3-yaml\nVersion: 6.0-3\n\n" * 2000
-COMPRESS = {"gz": gzip.compress, "xz": lzma.compress, "bz2": bz2.compress,
-            "zst": lambda d: zstandard.ZstdCompressor().compress(d), "lz4": lz4.frame.compress}
+COMPRESS = {
+    "gz": gzip.compress,
+    "xz": lzma.compress,
+    "bz2": bz2.compress,
+    "zst": lambda d: zstandard.ZstdCompressor().compress(d),
+    "lz4": lz4.frame.compress,
+}
 
 
 @pytest.mark.parametrize("kind", sorted(COMPRESS))
@@ -39,9 +44,20 @@ def test_every_kind_is_told_and_read(kind: str) -> None:
 
 def test_the_three_namings_agree() -> None:
     assert {kind_of_member(f"data.tar{s}") for s in ("", ".gz", ".xz", ".bz2", ".zst")} == {
-        "none", "gz", "xz", "bz2", "zst"}
+        "none",
+        "gz",
+        "xz",
+        "bz2",
+        "zst",
+    }
     assert [kind_of_rpm_payload(c) for c in ("", "gzip", "xz", "lzma", "bzip2", "zstd")] == [
-        "gz", "gz", "xz", "xz", "bz2", "zst"]
+        "gz",
+        "gz",
+        "xz",
+        "xz",
+        "bz2",
+        "zst",
+    ]
     assert kind_of_member("data.tar.lzma") is None and kind_of_rpm_payload("lzip") is None
     assert set(COMPRESS) | {"none"} == set(KINDS)
 

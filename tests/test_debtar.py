@@ -28,8 +28,9 @@ DPKG = shutil.which("dpkg")
 pytestmark = pytest.mark.skipif(DPKG is None, reason="dpkg is not installed")
 
 
-def _tar(entries: list[tarfile.TarInfo], data: dict[str, bytes],
-         fmt: int = tarfile.GNU_FORMAT) -> bytes:
+def _tar(
+    entries: list[tarfile.TarInfo], data: dict[str, bytes], fmt: int = tarfile.GNU_FORMAT
+) -> bytes:
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=fmt) as tf:
         for ti in entries:
@@ -55,8 +56,9 @@ def _symlink(name: str, target: str) -> tarfile.TarInfo:
     return ti
 
 
-def _build(fmt: int, files: list[tuple[tarfile.TarInfo, bytes]],
-           extra: list[tarfile.TarInfo] | None = None) -> bytes:
+def _build(
+    fmt: int, files: list[tuple[tarfile.TarInfo, bytes]], extra: list[tarfile.TarInfo] | None = None
+) -> bytes:
     entries = [_dir("./")]
     seen = {"."}
     for ti in [t for t, _ in files] + (extra or []):
@@ -75,11 +77,11 @@ def _retype(tar: bytes, member: int, kind: bytes) -> bytes:
     out = bytearray(tar)
     off = 0
     for _ in range(member):
-        size = int(out[off + 124:off + 136].strip(b" \0") or b"0", 8)
+        size = int(out[off + 124 : off + 136].strip(b" \0") or b"0", 8)
         off += 512 + (-(-size // 512)) * 512
-    out[off + 156:off + 157] = kind
-    out[off + 148:off + 156] = b" " * 8
-    out[off + 148:off + 156] = b"%06o\0 " % sum(out[off:off + 512])
+    out[off + 156 : off + 157] = kind
+    out[off + 148 : off + 156] = b" " * 8
+    out[off + 148 : off + 156] = b"%06o\0 " % sum(out[off : off + 512])
     return bytes(out)
 
 
@@ -88,12 +90,19 @@ PREFIXED = "./usr/share/" + "p" * 90 + "/" + "q" * 30 + ".txt"
 
 
 def _cases() -> dict[str, bytes]:
-    plain = [_file("./usr/share/a.txt", b"alpha\n"),
-             _file("./usr/share/run", b"#!/bin/sh\n", 0o755)]
+    plain = [
+        _file("./usr/share/a.txt", b"alpha\n"),
+        _file("./usr/share/run", b"#!/bin/sh\n", 0o755),
+    ]
     cases = {
-        "gnu-long-names": _build(tarfile.GNU_FORMAT, [*plain, _file(LONG, b"long\n")],
-                                 [_symlink("./usr/share/" + "l" * 120, "a.txt"),
-                                  _symlink("./usr/share/ln", "../" * 40 + "usr/share/a.txt")]),
+        "gnu-long-names": _build(
+            tarfile.GNU_FORMAT,
+            [*plain, _file(LONG, b"long\n")],
+            [
+                _symlink("./usr/share/" + "l" * 120, "a.txt"),
+                _symlink("./usr/share/ln", "../" * 40 + "usr/share/a.txt"),
+            ],
+        ),
         "ustar-prefix": _build(tarfile.USTAR_FORMAT, [*plain, _file(PREFIXED, b"prefixed\n")]),
         "pax-header": _build(tarfile.PAX_FORMAT, [*plain, _file(LONG, b"long\n")]),
         "contiguous-type-7": _retype(_build(tarfile.GNU_FORMAT, plain), 3, b"7"),
@@ -103,20 +112,23 @@ def _cases() -> dict[str, bytes]:
     bad[512 * 3 + 10] ^= 0x01  # a name byte of the 4th header: its checksum no longer holds
     cases["bad-checksum"] = bytes(bad)
     whole = cases["gnu-long-names"]
-    cases["truncated-header"] = whole[:512 * 2 + 100]  # "./" and "./usr/" hold no data
-    cases["truncated-member"] = whole[:whole.index(b"alpha\n") + 3]
+    cases["truncated-header"] = whole[: 512 * 2 + 100]  # "./" and "./usr/" hold no data
+    cases["truncated-member"] = whole[: whole.index(b"alpha\n") + 3]
     # a global PAX header first (tarfile writes one when pax_headers= is given)
     buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT,
-                      pax_headers={"comment": "global"}) as tf:
+    with tarfile.open(
+        fileobj=buf, mode="w", format=tarfile.PAX_FORMAT, pax_headers={"comment": "global"}
+    ) as tf:
         tf.addfile(_dir("./"))
     cases["pax-global"] = buf.getvalue()
     return cases
 
 
 def _deb(tmp: Path, name: str, data_tar: bytes) -> Path:
-    control = b"Package: crafted\nVersion: 1.0\nArchitecture: all\nMaintainer: t <t@t>\n" \
-              b"Description: crafted\n test\n"
+    control = (
+        b"Package: crafted\nVersion: 1.0\nArchitecture: all\nMaintainer: t <t@t>\n"
+        b"Description: crafted\n test\n"
+    )
     p = tmp / f"crafted-{name}_1.0_all.deb"
     p.write_bytes(hostile.deb(hostile.tar_gz([("./control", control)]), data_tar, "data.tar"))
     return p
@@ -128,9 +140,21 @@ def _dpkg_unpack(deb: Path, tmp: Path) -> tuple[bool, set[str], str]:
     (root / "var/lib/dpkg/info").mkdir(parents=True)
     (root / "var/lib/dpkg/updates").mkdir()
     (root / "var/lib/dpkg/status").touch()
-    r = subprocess.run([DPKG or "dpkg", f"--root={root}", "--force-not-root",
-                        "--force-script-chrootless", "--no-triggers", "--force-depends",
-                        "--unpack", str(deb)], capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [
+            DPKG or "dpkg",
+            f"--root={root}",
+            "--force-not-root",
+            "--force-script-chrootless",
+            "--no-triggers",
+            "--force-depends",
+            "--unpack",
+            str(deb),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     paths = set()
     for dirpath, dirs, files in os.walk(root):
         rel = os.path.relpath(dirpath, root)
@@ -152,8 +176,15 @@ def _coinstall(deb: Path) -> tuple[bool, set[str], str]:
     return True, paths, ""
 
 
-EXPECT_REFUSED = {"pax-header", "pax-global", "contiguous-type-7", "sparse-type-S",
-                  "bad-checksum", "truncated-header", "truncated-member"}
+EXPECT_REFUSED = {
+    "pax-header",
+    "pax-global",
+    "contiguous-type-7",
+    "sparse-type-S",
+    "bad-checksum",
+    "truncated-header",
+    "truncated-member",
+}
 
 
 @pytest.mark.parametrize("case", sorted(_cases()))
@@ -170,15 +201,18 @@ def test_accepts_what_dpkg_unpacks(case: str, tmp_path: Path) -> None:
         assert c_err, d_err
 
 
-@pytest.mark.parametrize("case,message", [
-    ("pax-header", "unsupported PAX tar header type 'x' (dpkg cannot unpack it)"),
-    ("pax-global", "unsupported PAX tar header type 'g'"),
-    ("contiguous-type-7", "unknown tar header type '7'"),
-    ("sparse-type-S", "unsupported GNU tar header type 'S'"),
-    ("bad-checksum", "invalid tar header checksum"),
-    ("truncated-header", "partially read tar header"),
-    ("truncated-member", "truncated member"),
-])
+@pytest.mark.parametrize(
+    "case,message",
+    [
+        ("pax-header", "unsupported PAX tar header type 'x' (dpkg cannot unpack it)"),
+        ("pax-global", "unsupported PAX tar header type 'g'"),
+        ("contiguous-type-7", "unknown tar header type '7'"),
+        ("sparse-type-S", "unsupported GNU tar header type 'S'"),
+        ("bad-checksum", "invalid tar header checksum"),
+        ("truncated-header", "partially read tar header"),
+        ("truncated-member", "truncated member"),
+    ],
+)
 def test_refusal_names_the_reason(case: str, message: str, tmp_path: Path) -> None:
     ok, _, err = _coinstall(_deb(tmp_path, case, _cases()[case]))
     assert not ok and message in err, err
@@ -204,12 +238,18 @@ def test_member_claiming_more_than_the_limit(tmp_path: Path) -> None:
 def test_corpus_debs_walk_as_tarfile_reads_them(corpus_debs: dict[str, Path]) -> None:
     """Every pinned bookworm .deb: the same entries (name, type, mode, size, mtime, link
     target, first bytes) as tarfile over ``dpkg-deb --fsys-tarfile``."""
-    kinds = {tarfile.REGTYPE: "file", tarfile.AREGTYPE: "file", tarfile.DIRTYPE: "dir",
-             tarfile.SYMTYPE: "symlink", tarfile.LNKTYPE: "hardlink"}
+    kinds = {
+        tarfile.REGTYPE: "file",
+        tarfile.AREGTYPE: "file",
+        tarfile.DIRTYPE: "dir",
+        tarfile.SYMTYPE: "symlink",
+        tarfile.LNKTYPE: "hardlink",
+    }
     assert corpus_debs
     for name, path in sorted(corpus_debs.items()):
-        raw = subprocess.run(["dpkg-deb", "--fsys-tarfile", str(path)], capture_output=True,
-                             check=True, timeout=120).stdout
+        raw = subprocess.run(
+            ["dpkg-deb", "--fsys-tarfile", str(path)], capture_output=True, check=True, timeout=120
+        ).stdout
         want = []
         with tarfile.open(fileobj=io.BytesIO(raw), mode="r:") as tf:
             for ti in tf:
@@ -221,20 +261,48 @@ def test_corpus_debs_walk_as_tarfile_reads_them(corpus_debs: dict[str, Path]) ->
                     fh = tf.extractfile(ti)
                     assert fh is not None
                     head = fh.read(512)
-                link = ti.linkname if ti.issym() else (safe_path(ti.linkname) or ti.linkname) \
-                    if ti.islnk() else None
-                want.append((p, kinds[ti.type], ti.mode & 0o7777, ti.size if ti.isreg() else 0,
-                             int(ti.mtime), link, head))
-        got = [(m.path, m.type, m.mode, m.size, m.mtime, m.link_target, m.head)
-               for m in DebReader(str(path)).members(lambda p, s: False)]
+                link = (
+                    ti.linkname
+                    if ti.issym()
+                    else (safe_path(ti.linkname) or ti.linkname)
+                    if ti.islnk()
+                    else None
+                )
+                want.append(
+                    (
+                        p,
+                        kinds[ti.type],
+                        ti.mode & 0o7777,
+                        ti.size if ti.isreg() else 0,
+                        int(ti.mtime),
+                        link,
+                        head,
+                    )
+                )
+        got = [
+            (m.path, m.type, m.mode, m.size, m.mtime, m.link_target, m.head)
+            for m in DebReader(str(path)).members(lambda p, s: False)
+        ]
         assert got == want, name
 
 
 def test_check_reports_dpkg_refusal_as_one_line(tmp_path: Path) -> None:
     deb = _deb(tmp_path, "pax-header", _cases()["pax-header"])
-    r = subprocess.run([sys.executable, "-m", "coinstall", "check", "--no-installed",
-                        "--format", "json", str(deb)], capture_output=True, text=True,
-                       timeout=120)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "coinstall",
+            "check",
+            "--no-installed",
+            "--format",
+            "json",
+            str(deb),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 2, r.stderr
     assert "Traceback" not in r.stderr
     doc = json.loads(r.stdout)
@@ -242,4 +310,5 @@ def test_check_reports_dpkg_refusal_as_one_line(tmp_path: Path) -> None:
     assert error["path"] == str(deb)
     assert error["message"].startswith("data.tar: ")
     assert error["message"].endswith(
-        ": unsupported PAX tar header type 'x' (dpkg cannot unpack it)")
+        ": unsupported PAX tar header type 'x' (dpkg cannot unpack it)"
+    )

@@ -82,7 +82,12 @@ def _run_json(exe: str, code: str, *args: str) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     proc = subprocess.run(
         [exe, "-s", "-c", code, *args],
-        capture_output=True, text=True, check=True, env=env, cwd="/", timeout=60,
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+        cwd="/",
+        timeout=60,
     )
     data = json.loads(proc.stdout.strip().splitlines()[-1])
     assert isinstance(data, dict)
@@ -95,8 +100,7 @@ def _run_json(exe: str, code: str, *args: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize(
     "path",
-    [pytest.param(v, id=f"pyenv-{v}") for v in PYENV_VERSIONS]
-    + [DEBIAN_311, DEBIAN_311D, PYPY3],
+    [pytest.param(v, id=f"pyenv-{v}") for v in PYENV_VERSIONS] + [DEBIAN_311, DEBIAN_311D, PYPY3],
 )
 def test_each_interpreter_found_exactly_once(
     path: str, discovered: tuple[list[Runtime], list[ProbeError], int]
@@ -185,38 +189,68 @@ def test_pypy(by_exe: dict[str, Runtime]) -> None:
 #: interpreters (tests/interpreters.py, scripts/interpreters.sh) as they reported themselves.
 _DEB = "x86_64-linux-gnu"
 SET_UP_TABLE: dict[str, dict[str, Any]] = {
-    "3.13": {"full_version": "3.13.5", "magic": 3571, "cache_tag": "cpython-313",
-             "soabi": f"cpython-313-{_DEB}", "abiflags": "", "free_threaded": False,
-             "extension_suffixes": [f".cpython-313-{_DEB}.so", ".abi3.so", f".abi3-{_DEB}.so",
-                                    ".so"],
-             "site": "/usr/lib/python3/dist-packages", "vendor": "debian"},
-    "3.14": {"full_version": "3.14.10", "magic": 3627, "cache_tag": "cpython-314",
-             "soabi": f"cpython-314-{_DEB}", "abiflags": "", "free_threaded": False,
-             "extension_suffixes": [f".cpython-314-{_DEB}.so", ".abi3.so", f".abi3-{_DEB}.so",
-                                    ".so"],
-             "site": "/usr/lib/python3/dist-packages", "vendor": "debian"},
-    "3.13t": {"full_version": "3.13.5", "magic": 3571, "cache_tag": "cpython-313",
-              "soabi": f"cpython-313t-{_DEB}", "abiflags": "t", "free_threaded": True,
-              "extension_suffixes": [f".cpython-313t-{_DEB}.so", ".abi3.so", ".so"],
-              "site": "/lib/python3.13t/site-packages", "vendor": "upstream"},
+    "3.13": {
+        "full_version": "3.13.5",
+        "magic": 3571,
+        "cache_tag": "cpython-313",
+        "soabi": f"cpython-313-{_DEB}",
+        "abiflags": "",
+        "free_threaded": False,
+        "extension_suffixes": [f".cpython-313-{_DEB}.so", ".abi3.so", f".abi3-{_DEB}.so", ".so"],
+        "site": "/usr/lib/python3/dist-packages",
+        "vendor": "debian",
+    },
+    "3.14": {
+        "full_version": "3.14.10",
+        "magic": 3627,
+        "cache_tag": "cpython-314",
+        "soabi": f"cpython-314-{_DEB}",
+        "abiflags": "",
+        "free_threaded": False,
+        "extension_suffixes": [f".cpython-314-{_DEB}.so", ".abi3.so", f".abi3-{_DEB}.so", ".so"],
+        "site": "/usr/lib/python3/dist-packages",
+        "vendor": "debian",
+    },
+    "3.13t": {
+        "full_version": "3.13.5",
+        "magic": 3571,
+        "cache_tag": "cpython-313",
+        "soabi": f"cpython-313t-{_DEB}",
+        "abiflags": "t",
+        "free_threaded": True,
+        "extension_suffixes": [f".cpython-313t-{_DEB}.so", ".abi3.so", ".so"],
+        "site": "/lib/python3.13t/site-packages",
+        "vendor": "upstream",
+    },
 }
 
 
 @pytest.mark.parametrize("version", sorted(SET_UP_TABLE))
 def test_set_up_interpreter_probed_as_the_reference_says(
-        version: str, by_exe: dict[str, Runtime]) -> None:
+    version: str, by_exe: dict[str, Runtime]
+) -> None:
     want = SET_UP_TABLE[version]
     rt = by_exe[os.path.realpath(extra_python(version))]
     assert rt.id == f"cpython-{version}" or rt.id == f"cpython-{version}@{want['full_version']}"
-    got = {"full_version": rt.full_version, "magic": rt.magic, "cache_tag": rt.cache_tag,
-           "soabi": rt.soabi, "abiflags": rt.abiflags, "free_threaded": rt.free_threaded,
-           "extension_suffixes": list(rt.extension_suffixes), "vendor": rt.vendor}
+    got = {
+        "full_version": rt.full_version,
+        "magic": rt.magic,
+        "cache_tag": rt.cache_tag,
+        "soabi": rt.soabi,
+        "abiflags": rt.abiflags,
+        "free_threaded": rt.free_threaded,
+        "extension_suffixes": list(rt.extension_suffixes),
+        "vendor": rt.vendor,
+    }
     assert got == {k: v for k, v in want.items() if k != "site"}
     assert any(p.endswith(want["site"]) for p in rt.sys_path), rt.sys_path
     # The interpreter itself: GIL state and Py_GIL_DISABLED as the table has them.
-    direct = _run_json(extra_python(version), "import json, sys, sysconfig; print(json.dumps("
-                       "{'gil': getattr(sys, '_is_gil_enabled', lambda: True)(),"
-                       " 'disabled': sysconfig.get_config_var('Py_GIL_DISABLED')}))")
+    direct = _run_json(
+        extra_python(version),
+        "import json, sys, sysconfig; print(json.dumps("
+        "{'gil': getattr(sys, '_is_gil_enabled', lambda: True)(),"
+        " 'disabled': sysconfig.get_config_var('Py_GIL_DISABLED')}))",
+    )
     assert direct == {"gil": not want["free_threaded"], "disabled": int(want["free_threaded"])}
 
 
@@ -224,14 +258,18 @@ def test_coinstall_runtimes_lists_the_set_up_interpreters() -> None:
     """``coinstall runtimes --format json`` as a user runs it (a separate process; the
     session's COINSTALL_PYTHONS names the set-up's interpreters, see tests/conftest.py)."""
     exe = str(Path(sys.executable).parent / "coinstall")
-    proc = subprocess.run([exe, "runtimes", "--format", "json"], capture_output=True,
-                          text=True, timeout=300)
+    proc = subprocess.run(
+        [exe, "runtimes", "--format", "json"], capture_output=True, text=True, timeout=300
+    )
     assert proc.returncode == 0, proc.stderr
     listed = {r["executable"]: r for r in json.loads(proc.stdout)}
     for version, want in SET_UP_TABLE.items():
         r = listed[os.path.realpath(extra_python(version))]
         assert (r["soabi"], r["extension_suffixes"], r["abiflags"]) == (
-            want["soabi"], want["extension_suffixes"], want["abiflags"]), version
+            want["soabi"],
+            want["extension_suffixes"],
+            want["abiflags"],
+        ), version
     # The text listing names the free-threaded one by its id.
     text = subprocess.run([exe, "runtimes"], capture_output=True, text=True, timeout=300)
     assert text.returncode == 0 and "cpython-3.13t" in text.stdout, text.stdout
@@ -244,7 +282,8 @@ def test_interpreters_set_up_again_does_nothing() -> None:
     done = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     assert done.stderr.splitlines() == [
-        f"interpreters: ready: {extra_python('3.13')} python3.14 python3.13t"], done.stderr
+        f"interpreters: ready: {extra_python('3.13')} python3.14 python3.13t"
+    ], done.stderr
 
 
 def test_no_shims_or_scripts_found() -> None:
@@ -491,14 +530,28 @@ def test_pyc_header_size_rules() -> None:
 def test_unique_ids_suffixes() -> None:
     def rt(rid: str, full: str, exe: str) -> Runtime:
         return Runtime(
-            id=rid, implementation="cpython", version=(3, 11), abiflags="", magic=3495,
-            cache_tag="cpython-311", pyc_header_size=16, soabi=None, extension_suffixes=(),
-            multiarch=None, platform="linux", full_version=full, executable=exe,
+            id=rid,
+            implementation="cpython",
+            version=(3, 11),
+            abiflags="",
+            magic=3495,
+            cache_tag="cpython-311",
+            pyc_header_size=16,
+            soabi=None,
+            extension_suffixes=(),
+            multiarch=None,
+            platform="linux",
+            full_version=full,
+            executable=exe,
         )
 
     out = unique_ids(
-        [rt("a", "3.11.2", "/1"), rt("a", "3.11.2", "/2"), rt("a", "3.11.7", "/3"),
-         rt("b", "3.11.2", "/4")]
+        [
+            rt("a", "3.11.2", "/1"),
+            rt("a", "3.11.2", "/2"),
+            rt("a", "3.11.7", "/3"),
+            rt("b", "3.11.2", "/4"),
+        ]
     )
     assert [r.id for r in out] == ["a@3.11.2-1", "a@3.11.2-2", "a@3.11.7", "b"]
 

@@ -14,9 +14,22 @@ DOCS = Path(__file__).parent.parent / "docs"
 
 
 def _check_json(cwd: Path, *targets: str) -> dict[str, Any]:
-    proc = subprocess.run([sys.executable, "-m", "coinstall", "check", "--format", "json",
-                           "--no-installed", *targets], cwd=cwd, capture_output=True,
-                          text=True, check=False)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "coinstall",
+            "check",
+            "--format",
+            "json",
+            "--no-installed",
+            *targets,
+        ],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     out: dict[str, Any] = json.loads(proc.stdout)
     return out
 

@@ -111,8 +111,8 @@ def test_damaged_symbol_tables_same_result_or_error() -> None:
 
 # --- the other layouts: a minimal shared object, written by hand -----------------------------
 
-def _elf(elfclass: int, little: bool, machine: int,
-         symbols: list[tuple[bytes, int]]) -> bytes:
+
+def _elf(elfclass: int, little: bool, machine: int, symbols: list[tuple[bytes, int]]) -> bytes:
     """A minimal ELF object: null section, ``.dynsym`` (``symbols``: name and ``st_shndx``),
     ``.dynstr``, ``.shstrtab`` (elf(5) layouts)."""
     e = "<" if little else ">"
@@ -133,32 +133,46 @@ def _elf(elfclass: int, little: bool, machine: int,
     shoff = ehsize + len(body)
     ident = b"\x7fELF" + bytes([1 if elfclass == 32 else 2, 1 if little else 2, 1]) + b"\0" * 9
     if elfclass == 32:
-        head = ident + struct.pack(e + "HHIIIIIHHHHHH", 3, machine, 1, 0, 0, shoff, 0, ehsize,
-                                   0, 0, shentsize, 4, 3)
+        head = ident + struct.pack(
+            e + "HHIIIIIHHHHHH", 3, machine, 1, 0, 0, shoff, 0, ehsize, 0, 0, shentsize, 4, 3
+        )
         sh = e + "IIIIIIIIII"
     else:
-        head = ident + struct.pack(e + "HHIQQQIHHHHHH", 3, machine, 1, 0, 0, shoff, 0, ehsize,
-                                   0, 0, shentsize, 4, 3)
+        head = ident + struct.pack(
+            e + "HHIQQQIHHHHHH", 3, machine, 1, 0, 0, shoff, 0, ehsize, 0, 0, shentsize, 4, 3
+        )
         sh = e + "IIQQQQIIQQ"
     o_sym, o_str = ehsize, ehsize + len(dynsym)
     o_shs = o_str + len(dynstr)
     # name, type, flags, addr, offset, size, link, info, addralign, entsize
-    sections = [struct.pack(sh, *[0] * 10),
-                struct.pack(sh, 1, 11, 2, 0, o_sym, len(dynsym), 2, 1, 8, entsize),  # DYNSYM
-                struct.pack(sh, 9, 3, 2, 0, o_str, len(dynstr), 0, 0, 1, 0),  # STRTAB
-                struct.pack(sh, 17, 3, 0, 0, o_shs, len(shstr), 0, 0, 1, 0)]
+    sections = [
+        struct.pack(sh, *[0] * 10),
+        struct.pack(sh, 1, 11, 2, 0, o_sym, len(dynsym), 2, 1, 8, entsize),  # DYNSYM
+        struct.pack(sh, 9, 3, 2, 0, o_str, len(dynstr), 0, 0, 1, 0),  # STRTAB
+        struct.pack(sh, 17, 3, 0, 0, o_shs, len(shstr), 0, 0, 1, 0),
+    ]
     return head + body + b"".join(sections)
 
 
-SYMBOLS = [(b"PyLong_FromLong", 0), (b"_Py_Dealloc", 0), (b"PyInit__speedups", 9),
-           (b"init_speedups", 9), (b"memcpy", 0), (b"Py_helper", 9), (b"initfoo", 0),
-           (b"Py\xff\xfebad", 0), (b"", 0), (b"PyModExport__speedups", 9)]
+SYMBOLS = [
+    (b"PyLong_FromLong", 0),
+    (b"_Py_Dealloc", 0),
+    (b"PyInit__speedups", 9),
+    (b"init_speedups", 9),
+    (b"memcpy", 0),
+    (b"Py_helper", 9),
+    (b"initfoo", 0),
+    (b"Py\xff\xfebad", 0),
+    (b"", 0),
+    (b"PyModExport__speedups", 9),
+]
 
 
-@pytest.mark.parametrize(("elfclass", "little", "machine"),
-                         [(32, True, 3), (32, False, 20), (64, False, 22), (64, True, 62)])
-def test_each_layout_same_symbols_as_pyelftools(elfclass: int, little: bool,
-                                                 machine: int) -> None:
+@pytest.mark.parametrize(
+    ("elfclass", "little", "machine"),
+    [(32, True, 3), (32, False, 20), (64, False, 22), (64, True, 62)],
+)
+def test_each_layout_same_symbols_as_pyelftools(elfclass: int, little: bool, machine: int) -> None:
     data = _elf(elfclass, little, machine, SYMBOLS)
     assert _struct_walk_taken(data)
     fast, reference = _both(data)
@@ -166,5 +180,4 @@ def test_each_layout_same_symbols_as_pyelftools(elfclass: int, little: bool,
     assert isinstance(fast, ElfInfo)
     assert (fast.elfclass, fast.little_endian) == (elfclass, little)
     assert fast.python_imports == {"PyLong_FromLong", "_Py_Dealloc", "Py\ufffd\ufffdbad"}
-    assert fast.init_exports == {"PyInit__speedups", "init_speedups",
-                                 "PyModExport__speedups"}
+    assert fast.init_exports == {"PyInit__speedups", "init_speedups", "PyModExport__speedups"}

@@ -17,13 +17,31 @@ from coinstall.files.verdict import wants_content
 from corpus import RPM_DIR
 
 HOSTILE = [
-    "", "x", "/", "//", "a//b", "usr/lib/python3.11/", "usr/lib/python3.11", "lib/python3.11/x",
+    "",
+    "x",
+    "/",
+    "//",
+    "a//b",
+    "usr/lib/python3.11/",
+    "usr/lib/python3.11",
+    "lib/python3.11/x",
     "usr/lib/python3/dist-packages/__pycache__/m.cpython-311.pyc\n",
-    "usr/lib/python3/dist-packages/m.pyc\n", "__pycache__/m.cpython-311.opt-1.pyc",
-    "a/__pycache__/m.pyc", "a/site-packages/x/lib/python3.12t/site-packages/y.py",
-    "usr/lib/pypy3/dist-packages/lib/python2/dist-packages/z.py", "m.pyo", "a/b.pyo\n\n",
-    "x.dist-info/METADATA", "a/x.dist-info/RECORD", "a/x.egg-info/PKG-INFO", "a/x.egg-info",
-    "a/x.dist-info//METADATA", "a/x.egg-info/", "METADATA", "a/b/c.so", "a/x.dist-info/RECORD\n",
+    "usr/lib/python3/dist-packages/m.pyc\n",
+    "__pycache__/m.cpython-311.opt-1.pyc",
+    "a/__pycache__/m.pyc",
+    "a/site-packages/x/lib/python3.12t/site-packages/y.py",
+    "usr/lib/pypy3/dist-packages/lib/python2/dist-packages/z.py",
+    "m.pyo",
+    "a/b.pyo\n\n",
+    "x.dist-info/METADATA",
+    "a/x.dist-info/RECORD",
+    "a/x.egg-info/PKG-INFO",
+    "a/x.egg-info",
+    "a/x.dist-info//METADATA",
+    "a/x.egg-info/",
+    "METADATA",
+    "a/b/c.so",
+    "a/x.dist-info/RECORD\n",
 ]
 
 
@@ -43,7 +61,8 @@ def _wants_content_plain(path: str, size: int) -> bool:
     if parent.endswith(".dist-info") and base in ("METADATA", "RECORD"):
         return True
     return (parent.endswith(".egg-info") and base == "PKG-INFO") or (
-        path.endswith(".egg-info") and size < 1 << 20)
+        path.endswith(".egg-info") and size < 1 << 20
+    )
 
 
 def test_shortcuts_decide_as_the_plain_code(corpus_debs: dict[str, Path]) -> None:
@@ -67,8 +86,7 @@ def _locate_plain(path: str) -> pyc.PycLocation | None:
     if path.endswith((".pyc", ".pyo")):
         if "/__pycache__/" in f"/{path}":
             return None
-        return pyc.PycLocation(False, path[:-1], None, 1 if path.endswith(".pyo") else 0,
-                               path[-3:])
+        return pyc.PycLocation(False, path[:-1], None, 1 if path.endswith(".pyo") else 0, path[-3:])
     return None
 
 

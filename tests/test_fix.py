@@ -59,18 +59,34 @@ def _config(stack: str | None, profile: str | None, select: set[str] | None = No
     return cfg
 
 
-def run_fix(target: Path, installed: list[Runtime], *, stack: str | None = None,
-            profile: str | None = None, options: FixOptions | None = None,
-            output: str | None = None, dry_run: bool = False,
-            fault: Callable[[int], None] | None = None) -> FixResult:
+def run_fix(
+    target: Path,
+    installed: list[Runtime],
+    *,
+    stack: str | None = None,
+    profile: str | None = None,
+    options: FixOptions | None = None,
+    output: str | None = None,
+    dry_run: bool = False,
+    fault: Callable[[int], None] | None = None,
+) -> FixResult:
     cat = catalogue_mod.load()
-    return fix_target(str(target), combine(installed, cat), cat, _config(stack, profile),
-                      options or FixOptions(), installed, output=output, dry_run=dry_run,
-                      fault=fault)
+    return fix_target(
+        str(target),
+        combine(installed, cat),
+        cat,
+        _config(stack, profile),
+        options or FixOptions(),
+        installed,
+        output=output,
+        dry_run=dry_run,
+        fault=fault,
+    )
 
 
-def run_check(target: Path, installed: list[Runtime], *, stack: str | None = None,
-              profile: str | None = None) -> list[Finding]:
+def run_check(
+    target: Path, installed: list[Runtime], *, stack: str | None = None, profile: str | None = None
+) -> list[Finding]:
     cat = catalogue_mod.load()
     result = check([str(target)], combine(installed, cat), cat, _config(stack, profile))
     assert not result.errors, result.errors
@@ -96,9 +112,18 @@ def compile_by(version: str, src: Path, cfile: Path, optimize: int = 0) -> None:
 
 def compile_with(exe: str, src: Path, cfile: Path, optimize: int = 0) -> None:
     cfile.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run([exe, "-c", "import py_compile, sys; py_compile.compile(sys.argv[1], "
-                    "cfile=sys.argv[2], optimize=int(sys.argv[3]), doraise=True)",
-                    str(src), str(cfile), str(optimize)], check=True)
+    subprocess.run(
+        [
+            exe,
+            "-c",
+            "import py_compile, sys; py_compile.compile(sys.argv[1], "
+            "cfile=sys.argv[2], optimize=int(sys.argv[3]), doraise=True)",
+            str(src),
+            str(cfile),
+            str(optimize),
+        ],
+        check=True,
+    )
 
 
 def deb_root(debs: dict[str, Path], names: list[str], root: Path) -> Path:
@@ -127,8 +152,11 @@ def _shebang_crlf(tmp: Path, debs: dict[str, Path]) -> Case:
 def _shebang_build_path(tmp: Path, debs: dict[str, Path]) -> Case:
     # a build root whose script was built by a pyenv interpreter (macros --interpreter)
     root = deb_root(debs, ["python3-six"], tmp / "root")
-    write(root / "usr/bin/six-demo",
-          b"#!/root/.pyenv/versions/3.11.7/bin/python3.11\nimport six\n", 0o755)
+    write(
+        root / "usr/bin/six-demo",
+        b"#!/root/.pyenv/versions/3.11.7/bin/python3.11\nimport six\n",
+        0o755,
+    )
     return root, "default=3.11", "debian", FixOptions()
 
 
@@ -227,8 +255,8 @@ def test_every_fixable_rule_has_a_case() -> None:
 
 @pytest.mark.parametrize("rule", sorted(CASES))
 def test_check_after_fix_reports_none_of_the_fixed_findings(
-        rule: str, tmp_path: Path, corpus_debs: dict[str, Path],
-        installed: list[Runtime]) -> None:
+    rule: str, tmp_path: Path, corpus_debs: dict[str, Path], installed: list[Runtime]
+) -> None:
     root, stack, profile, options = CASES[rule](tmp_path, corpus_debs)
     before = run_check(root, installed, stack=stack, profile=profile)
     assert any(f.rule == rule for f in before), before
@@ -246,13 +274,18 @@ def test_check_after_fix_reports_none_of_the_fixed_findings(
 
 # -- the fixed files work with the real interpreters ---------------------------------------
 
-_SCRIPT = ("#!/usr/bin/env python3 -W error -s\n"
-           "import sys\nprint(sys.flags.no_user_site, sys.warnoptions)\n")
+_SCRIPT = (
+    "#!/usr/bin/env python3 -W error -s\n"
+    "import sys\nprint(sys.flags.no_user_site, sys.warnoptions)\n"
+)
 
 
 def _interpreters() -> list[tuple[str, str]]:
-    out = [(v, exe) for v in ("3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13")
-           if (exe := pyenv(v))]
+    out = [
+        (v, exe)
+        for v in ("3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13")
+        if (exe := pyenv(v))
+    ]
     if os.path.exists("/usr/bin/python3.11"):
         out.append(("3.11", "/usr/bin/python3.11"))
     return out
@@ -267,13 +300,19 @@ def _run_shebang(script: Path, exe: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.parametrize(("version", "exe"), _interpreters())
-def test_fixed_scripts_run_on_every_interpreter(version: str, exe: str, tmp_path: Path,
-                                                installed: list[Runtime]) -> None:
+def test_fixed_scripts_run_on_every_interpreter(
+    version: str, exe: str, tmp_path: Path, installed: list[Runtime]
+) -> None:
     root = tmp_path / "root"
     script = write(root / "usr/bin/demo", _SCRIPT, 0o755)
     flags = "s" if tuple(map(int, version.split("."))) < (3, 11) else "sP"
-    result = run_fix(root, installed, stack=f"default={version}", profile="debian",
-                     options=FixOptions(shebang_flags=flags))
+    result = run_fix(
+        root,
+        installed,
+        stack=f"default={version}",
+        profile="debian",
+        options=FixOptions(shebang_flags=flags),
+    )
     assert result.fixed and not result.left
     first = script.read_text().splitlines()[0]
     assert first == f"#!/usr/bin/python3 -{flags}Werror"
@@ -286,9 +325,13 @@ def test_fixed_script_runs_through_the_kernel(tmp_path: Path, installed: list[Ru
     if not os.path.exists("/usr/bin/python3"):
         pytest.skip("no /usr/bin/python3")
     root = tmp_path / "root"
-    script = write(root / "usr/bin/demo", "#!/usr/bin/env -S python3 -u -s\n"
-                   "import sys\nprint(sys.flags.unbuffered if hasattr(sys.flags, 'unbuffered')"
-                   " else 1, sys.flags.no_user_site)\n", 0o755)
+    script = write(
+        root / "usr/bin/demo",
+        "#!/usr/bin/env -S python3 -u -s\n"
+        "import sys\nprint(sys.flags.unbuffered if hasattr(sys.flags, 'unbuffered')"
+        " else 1, sys.flags.no_user_site)\n",
+        0o755,
+    )
     run_fix(root, installed, stack="default=3.11", profile="debian")
     assert script.read_text().startswith("#!/usr/bin/python3 -us\n")
     done = subprocess.run([str(script)], capture_output=True, text=True, timeout=60)
@@ -296,7 +339,8 @@ def test_fixed_script_runs_through_the_kernel(tmp_path: Path, installed: list[Ru
 
 
 def test_renamed_extension_imports_with_the_real_interpreters(
-        tmp_path: Path, corpus_debs: dict[str, Path], installed: list[Runtime]) -> None:
+    tmp_path: Path, corpus_debs: dict[str, Path], installed: list[Runtime]
+) -> None:
     root, stack, profile, options = _untagged(tmp_path, corpus_debs)
     run_fix(root, installed, stack=stack, profile=profile, options=options)
     site = root / "usr/lib/python3/dist-packages"
@@ -307,62 +351,89 @@ def test_renamed_extension_imports_with_the_real_interpreters(
     assert all(exe and os.path.exists(exe) for exe in exes), f"{exes}: run scripts/setup.sh"
     for exe in exes:
         assert exe is not None
-        done = subprocess.run([exe, "-I", "-c", "import sys; sys.path.insert(0, sys.argv[1]);"
-                               "import yaml._yaml as m; print(m.__file__)", str(site)],
-                              capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [
+                exe,
+                "-I",
+                "-c",
+                "import sys; sys.path.insert(0, sys.argv[1]);"
+                "import yaml._yaml as m; print(m.__file__)",
+                str(site),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert done.returncode == 0, done.stderr
         assert done.stdout.strip().endswith("_yaml.cpython-311-x86_64-linux-gnu.so")
 
 
 @pytest.mark.parametrize("version", ["3.13", "3.14"])
 def test_abi3_triplet_rename_imports_with_debian_interpreters(
-        version: str, tmp_path: Path, corpus_debs: dict[str, Path],
-        installed: list[Runtime]) -> None:
+    version: str, tmp_path: Path, corpus_debs: dict[str, Path], installed: list[Runtime]
+) -> None:
     """Debian's 3.13 (trixie) and 3.14 (sid) load ``.abi3-<triplet>.so``: fix renames
     bookworm's cryptography modules to that name, and the real interpreter imports the module
     under the new name (and only there: the old name is gone)."""
     root, _stack, profile, options = _stable_multiarch(tmp_path, corpus_debs)
-    result = run_fix(root, installed, stack=f"default={version}", profile=profile,
-                     options=options)
+    result = run_fix(root, installed, stack=f"default={version}", profile=profile, options=options)
     bindings = root / "usr/lib/python3/dist-packages/cryptography/hazmat/bindings"
     assert len(result.edits) == 2
     assert sorted(p.name for p in bindings.glob("*.so")) == [
-        "_openssl.abi3-x86_64-linux-gnu.so", "_rust.abi3-x86_64-linux-gnu.so"]
+        "_openssl.abi3-x86_64-linux-gnu.so",
+        "_rust.abi3-x86_64-linux-gnu.so",
+    ]
     site = root / "usr/lib/python3/dist-packages"
     # _rust only: _openssl is a cffi module and needs the version-specific _cffi_backend.
     done = subprocess.run(
-        [extra_python(version), "-I", "-c", "import sys; sys.path.insert(0, sys.argv[1]);"
-         "import cryptography.hazmat.bindings._rust as m;"
-         "print('%d.%d' % sys.version_info[:2], m.__file__)", str(site)],
-        capture_output=True, text=True, timeout=60)
+        [
+            extra_python(version),
+            "-I",
+            "-c",
+            "import sys; sys.path.insert(0, sys.argv[1]);"
+            "import cryptography.hazmat.bindings._rust as m;"
+            "print('%d.%d' % sys.version_info[:2], m.__file__)",
+            str(site),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == [
-        version, str(bindings / "_rust.abi3-x86_64-linux-gnu.so")], done.stdout
+    assert done.stdout.split() == [version, str(bindings / "_rust.abi3-x86_64-linux-gnu.so")], (
+        done.stdout
+    )
 
 
 def test_version_specific_module_is_left_for_several_versions(
-        tmp_path: Path, corpus_debs: dict[str, Path], installed: list[Runtime]) -> None:
+    tmp_path: Path, corpus_debs: dict[str, Path], installed: list[Runtime]
+) -> None:
     root, _stack, profile, options = _untagged(tmp_path, corpus_debs)
-    result = run_fix(root, installed, stack="default=3.11,other=3.12", profile=profile,
-                     options=options)
+    result = run_fix(
+        root, installed, stack="default=3.11,other=3.12", profile=profile, options=options
+    )
     assert not result.edits
     assert any("cannot serve" in x.reason for x in result.left)
 
 
 def test_abi3_triplet_only_where_every_target_imports_it(
-        tmp_path: Path, corpus_debs: dict[str, Path], installed: list[Runtime]) -> None:
+    tmp_path: Path, corpus_debs: dict[str, Path], installed: list[Runtime]
+) -> None:
     root, _stack, profile, options = _stable_multiarch(tmp_path, corpus_debs)
     # Debian's python3.11 (bookworm) has no .abi3-<triplet>.so: nothing is renamed
     result = run_fix(root, installed, stack="default=3.11", profile=profile, options=options)
     assert not result.edits
-    assert all("would not import" in x.reason for x in result.left
-               if x.finding.rule == "stable-abi-missing-multiarch")
+    assert all(
+        "would not import" in x.reason
+        for x in result.left
+        if x.finding.rule == "stable-abi-missing-multiarch"
+    )
     result = run_fix(root, installed, stack="default=3.13", profile=profile, options=options)
     assert sorted(e.dest or "" for e in result.edits) == [
         "usr/lib/python3/dist-packages/cryptography/hazmat/bindings/"
         "_openssl.abi3-x86_64-linux-gnu.so",
-        "usr/lib/python3/dist-packages/cryptography/hazmat/bindings/"
-        "_rust.abi3-x86_64-linux-gnu.so"]
+        "usr/lib/python3/dist-packages/cryptography/hazmat/bindings/_rust.abi3-x86_64-linux-gnu.so",
+    ]
 
 
 _LOADS_FROM_CACHE = r"""
@@ -377,24 +448,28 @@ print("pyc used")
 
 
 def test_recompiled_bytecode_is_used_by_its_runtime(
-        tmp_path: Path, corpus_debs: dict[str, Path], installed: list[Runtime]) -> None:
+    tmp_path: Path, corpus_debs: dict[str, Path], installed: list[Runtime]
+) -> None:
     root, stack, profile, options = _magic(tmp_path, corpus_debs)
     src = root / "usr/lib/python3.11/site-packages/demo/__init__.py"
     exe = pyenv("3.11")
     assert exe is not None
-    before = subprocess.run([exe, "-c", _LOADS_FROM_CACHE, str(src)], capture_output=True,
-                            text=True)
+    before = subprocess.run(
+        [exe, "-c", _LOADS_FROM_CACHE, str(src)], capture_output=True, text=True
+    )
     assert before.returncode != 0
     run_fix(root, installed, stack=stack, profile=profile, options=options)
     for python in (exe, "/usr/bin/python3.11"):
         if os.path.exists(python):
-            done = subprocess.run([python, "-c", _LOADS_FROM_CACHE, str(src)],
-                                  capture_output=True, text=True)
+            done = subprocess.run(
+                [python, "-c", _LOADS_FROM_CACHE, str(src)], capture_output=True, text=True
+            )
             assert done.stdout.strip() == "pyc used", done.stderr
 
 
-def test_optimisation_level_and_hash_mode_are_kept(tmp_path: Path,
-                                                   installed: list[Runtime]) -> None:
+def test_optimisation_level_and_hash_mode_are_kept(
+    tmp_path: Path, installed: list[Runtime]
+) -> None:
     exe = pyenv("3.11")
     if exe is None:
         pytest.skip("no pyenv 3.11")
@@ -402,26 +477,46 @@ def test_optimisation_level_and_hash_mode_are_kept(tmp_path: Path,
     src = root / "usr/lib/python3.11/site-packages/demo/__init__.py"
     pyc = src.parent / "__pycache__/__init__.cpython-311.opt-2.pyc"
     pyc.parent.mkdir()
-    subprocess.run([exe, "-c", "import py_compile as p, sys; p.compile(sys.argv[1], "
-                    "cfile=sys.argv[2], optimize=2, invalidation_mode="
-                    "p.PycInvalidationMode.CHECKED_HASH)", str(src), str(pyc)], check=True)
+    subprocess.run(
+        [
+            exe,
+            "-c",
+            "import py_compile as p, sys; p.compile(sys.argv[1], "
+            "cfile=sys.argv[2], optimize=2, invalidation_mode="
+            "p.PycInvalidationMode.CHECKED_HASH)",
+            str(src),
+            str(pyc),
+        ],
+        check=True,
+    )
     write(src, "X = 2\n")  # the hash no longer matches
     result = run_fix(root, installed, stack="default=3.11", profile="fedora")
     assert [f.rule for f in result.fixed] == ["bytecode-stale"]
     data = pyc.read_bytes()
     assert int.from_bytes(data[4:8], "little") == 0b11  # checked hash, as before
-    done = subprocess.run([exe, "-OO", "-c", "import sys; sys.path.insert(0, sys.argv[1]); "
-                           "import demo; print(demo.X, demo.__cached__)",
-                           str(src.parent.parent)], capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            exe,
+            "-OO",
+            "-c",
+            "import sys; sys.path.insert(0, sys.argv[1]); "
+            "import demo; print(demo.X, demo.__cached__)",
+            str(src.parent.parent),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert done.stdout.split()[0] == "2" and done.stdout.strip().endswith("opt-2.pyc")
 
 
-def test_drop_bytecode_on_debian(tmp_path: Path, corpus_debs: dict[str, Path],
-                                 installed: list[Runtime]) -> None:
+def test_drop_bytecode_on_debian(
+    tmp_path: Path, corpus_debs: dict[str, Path], installed: list[Runtime]
+) -> None:
     root, stack, profile, _ = _cache_tag(tmp_path, corpus_debs)
     pyc = root / "usr/lib/python3/dist-packages/demo/__pycache__/__init__.cpython-311.pyc"
-    result = run_fix(root, installed, stack=stack, profile=profile,
-                     options=FixOptions(drop_bytecode=True))
+    result = run_fix(
+        root, installed, stack=stack, profile=profile, options=FixOptions(drop_bytecode=True)
+    )
     assert [e.op for e in result.edits] == ["remove"] and not pyc.exists()
 
 
@@ -433,7 +528,8 @@ class Interrupt(Exception):
 
 
 def test_interrupted_commit_is_completed_by_the_next_run(
-        tmp_path: Path, installed: list[Runtime]) -> None:
+    tmp_path: Path, installed: list[Runtime]
+) -> None:
     root = _fedora_alt(tmp_path)
     write(root / "usr/bin/demo", "#!/usr/bin/env python3\nimport demo\n", 0o755)
     write(root / "usr/bin/demo-3", "#!/usr/bin/env python3\nimport demo\n", 0o755)
@@ -443,8 +539,7 @@ def test_interrupted_commit_is_completed_by_the_next_run(
             raise Interrupt
 
     with pytest.raises(Interrupt):
-        run_fix(root, installed, stack="default=3.12,other=3.11", profile="fedora",
-                fault=fault)
+        run_fix(root, installed, stack="default=3.12,other=3.11", profile="fedora", fault=fault)
     pending = journal.pending(str(root))
     assert pending is not None and not pending.startswith(str(root))  # kept outside the tree
     assert json.loads(Path(pending).read_text())["state"] == "committing"
@@ -469,7 +564,8 @@ def test_interrupted_prepare_is_rolled_back(tmp_path: Path, installed: list[Runt
 
 
 def test_a_second_run_on_the_same_directory_is_refused_while_one_commits(
-        tmp_path: Path, installed: list[Runtime]) -> None:
+    tmp_path: Path, installed: list[Runtime]
+) -> None:
     """Two runs never stage, journal and rename in one directory at once: a real second
     ``coinstall fix`` process, started while this one is in the middle of its commit, exits 2
     with one line and changes nothing; the first run completes; no lock file is left in the
@@ -481,10 +577,25 @@ def test_a_second_run_on_the_same_directory_is_refused_while_one_commits(
 
     def fault(i: int) -> None:
         if i == 1 and not second:
-            second.append(subprocess.run(
-                [sys.executable, "-m", "coinstall", "fix", "--no-installed", "--profile",
-                 "debian", "--stack", "default=3.11", str(root)],
-                capture_output=True, text=True, timeout=120))
+            second.append(
+                subprocess.run(
+                    [
+                        sys.executable,
+                        "-m",
+                        "coinstall",
+                        "fix",
+                        "--no-installed",
+                        "--profile",
+                        "debian",
+                        "--stack",
+                        "default=3.11",
+                        str(root),
+                    ],
+                    capture_output=True,
+                    text=True,
+                    timeout=120,
+                )
+            )
 
     result = run_fix(root, installed, stack="default=3.11", profile="debian", fault=fault)
     [other] = second
@@ -508,12 +619,18 @@ def _demo_wheel(tmp: Path) -> Path:
     build = tmp / "build"
     src = write(build / "demo/__init__.py", "X = 1\n")
     compile_with(exe, src, build / "demo/__pycache__/__init__.cpython-311.pyc")
-    write(build / "demo-1.0.data/scripts/demo", "#!/usr/bin/env python3 -u\n"
-          "import demo\nprint('demo', demo.X)\n", 0o755)
-    write(build / "demo-1.0.dist-info/METADATA",
-          "Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n")
-    write(build / "demo-1.0.dist-info/WHEEL",
-          "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+    write(
+        build / "demo-1.0.data/scripts/demo",
+        "#!/usr/bin/env python3 -u\nimport demo\nprint('demo', demo.X)\n",
+        0o755,
+    )
+    write(
+        build / "demo-1.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n"
+    )
+    write(
+        build / "demo-1.0.dist-info/WHEEL",
+        "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    )
     whl = tmp / "demo-1.0-py3-none-any.whl"
     with zipfile.ZipFile(whl, "w", zipfile.ZIP_DEFLATED) as zf:
         names = sorted(str(p.relative_to(build)) for p in build.rglob("*") if p.is_file())
@@ -521,15 +638,19 @@ def _demo_wheel(tmp: Path) -> Path:
             info = zipfile.ZipInfo(n)
             info.external_attr = ((build / n).stat().st_mode & 0xFFFF) << 16
             zf.writestr(info, (build / n).read_bytes())
-        zf.writestr("demo-1.0.dist-info/RECORD", "".join(f"{n},,\n" for n in names)
-                    + "demo-1.0.dist-info/RECORD,,\n")
+        zf.writestr(
+            "demo-1.0.dist-info/RECORD",
+            "".join(f"{n},,\n" for n in names) + "demo-1.0.dist-info/RECORD,,\n",
+        )
     return whl
 
 
 #: Runs the interpreter's own pip from ensurepip's bundled wheel, as ensurepip itself does.
-_BUNDLED_PIP = ("import ensurepip, glob, os, runpy, sys; sys.path.insert(0, glob.glob(os.path.join("
-                "os.path.dirname(ensurepip.__file__), '_bundled', 'pip-*.whl'))[0]); "
-                "runpy.run_module('pip', run_name='__main__', alter_sys=True)")
+_BUNDLED_PIP = (
+    "import ensurepip, glob, os, runpy, sys; sys.path.insert(0, glob.glob(os.path.join("
+    "os.path.dirname(ensurepip.__file__), '_bundled', 'pip-*.whl'))[0]); "
+    "runpy.run_module('pip', run_name='__main__', alter_sys=True)"
+)
 
 
 def _venv_pip(exe: str, venv: Path) -> list[str]:
@@ -541,7 +662,8 @@ def _venv_pip(exe: str, venv: Path) -> list[str]:
 
 
 def test_wheel_is_rewritten_with_a_correct_record_and_installs(
-        tmp_path: Path, installed: list[Runtime]) -> None:
+    tmp_path: Path, installed: list[Runtime]
+) -> None:
     whl = _demo_wheel(tmp_path)
     before = whl.read_bytes()
     out = tmp_path / "out"
@@ -559,15 +681,26 @@ def test_wheel_is_rewritten_with_a_correct_record_and_installs(
             continue
         venv = tmp_path / f"venv{v}"
         # pip checks every file against RECORD's hash and size while installing
-        subprocess.run([*_venv_pip(exe, venv), "install", "-q", "--no-index",
-                        "--no-deps", "--disable-pip-version-check", str(fixed)], check=True,
-                       timeout=300)
+        subprocess.run(
+            [
+                *_venv_pip(exe, venv),
+                "install",
+                "-q",
+                "--no-index",
+                "--no-deps",
+                "--disable-pip-version-check",
+                str(fixed),
+            ],
+            check=True,
+            timeout=300,
+        )
         done = subprocess.run([str(venv / "bin/demo")], capture_output=True, text=True)
         assert done.stdout.strip() == "demo 1", done.stderr
 
 
 def test_wheel_needs_output_and_deb_is_never_modified(
-        tmp_path: Path, corpus_debs: dict[str, Path]) -> None:
+    tmp_path: Path, corpus_debs: dict[str, Path]
+) -> None:
     whl = _demo_wheel(tmp_path)
     runner = CliRunner()
     done = runner.invoke(main, ["fix", "--no-installed", str(whl)])
@@ -589,19 +722,21 @@ def test_cli_exit_status_and_select(tmp_path: Path) -> None:
     write(root / "usr/bin/a", "#!/usr/bin/env python3\n", 0o755)
     write(root / "usr/bin/b", "#!/usr/bin/env python3 -m x\n", 0o755)
     runner = CliRunner()
-    done = runner.invoke(main, ["fix", "--no-installed", "--select", "shebang-env",
-                                "--stack", "default=3.11", str(root)])
+    done = runner.invoke(
+        main,
+        ["fix", "--no-installed", "--select", "shebang-env", "--stack", "default=3.11", str(root)],
+    )
     assert done.exit_code == 1, done.output
     assert "left" in done.output and "runs -m" in done.output
     assert (root / "usr/bin/a").read_text() == "#!/usr/bin/python3\n"
     write(root / "usr/bin/b", "#!/usr/bin/python3\n", 0o755)
-    done = runner.invoke(main, ["fix", "--no-installed", "--select", "shebang-env",
-                                str(root)])
+    done = runner.invoke(main, ["fix", "--no-installed", "--select", "shebang-env", str(root)])
     assert done.exit_code == 0, done.output
 
 
 def test_real_abi3_wheel_untagged_module_renamed_installs_and_imports(
-        tmp_path: Path, corpus_wheels: dict[str, Path], installed: list[Runtime]) -> None:
+    tmp_path: Path, corpus_wheels: dict[str, Path], installed: list[Runtime]
+) -> None:
     """bcrypt's real cp39-abi3 wheel with its Rust module renamed to the untagged
     ``_bcrypt.so`` (what a hand-rolled build step leaves): fix renames it back to the stable-ABI
     name every runtime the wheel's tags admit imports (``.abi3.so``: the
@@ -622,7 +757,8 @@ def test_real_abi3_wheel_untagged_module_renamed_installs_and_imports(
     result = run_fix(whl, installed, output=str(out))
     assert result.notes and "not a wheel file name" in result.notes[0]
     assert [(e.op, e.path, e.dest) for e in result.edits] == [
-        ("rename", "bcrypt/_bcrypt.so", member)]
+        ("rename", "bcrypt/_bcrypt.so", member)
+    ]
     final = tmp_path / "dist" / src.name
     final.parent.mkdir()
     shutil.copy(out, final)  # pip wants the wheel's own file name
@@ -632,12 +768,25 @@ def test_real_abi3_wheel_untagged_module_renamed_installs_and_imports(
         if exe is None:
             continue
         venv = tmp_path / f"venv{v}"
-        subprocess.run([*_venv_pip(exe, venv), "install", "-q", "--no-index",
-                        "--no-deps", "--disable-pip-version-check", str(final)], check=True,
-                       timeout=300)
-        done = subprocess.run([str(venv / "bin/python"), "-c", "import bcrypt._bcrypt as m; "
-                               "print(m.__file__)"], capture_output=True,
-                              text=True, timeout=120)
+        subprocess.run(
+            [
+                *_venv_pip(exe, venv),
+                "install",
+                "-q",
+                "--no-index",
+                "--no-deps",
+                "--disable-pip-version-check",
+                str(final),
+            ],
+            check=True,
+            timeout=300,
+        )
+        done = subprocess.run(
+            [str(venv / "bin/python"), "-c", "import bcrypt._bcrypt as m; print(m.__file__)"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == 0, done.stderr
         assert done.stdout.strip().endswith("_bcrypt.abi3.so")
 
@@ -655,47 +804,63 @@ def test_hostile_journal_and_special_shebangs(tmp_path: Path, installed: list[Ru
         assert text in reasons, reasons
     # a journal found in the tree is never read: refused whatever it says, nothing touched
     # (tests/test_fix_hostile.py delivers the attacks as separate processes)
-    for text in (json.dumps({"state": "committing",
-                             "ops": [{"op": "remove", "path": "../../etc/passwd"}]}),
-                 "{not json"):
+    for text in (
+        json.dumps({"state": "committing", "ops": [{"op": "remove", "path": "../../etc/passwd"}]}),
+        "{not json",
+    ):
         (root / journal.JOURNAL).write_text(text)
         done = CliRunner().invoke(main, ["fix", "--no-installed", str(root)])
-        assert done.exit_code == 2 and "not written by this coinstall" in done.output, \
-            done.output
+        assert done.exit_code == 2 and "not written by this coinstall" in done.output, done.output
 
 
 def test_json_output(tmp_path: Path) -> None:
     root = tmp_path / "root"
     write(root / "usr/bin/a", "#!/usr/bin/env python3 -u\n", 0o755)
-    done = CliRunner().invoke(main, ["fix", "--no-installed", "--format", "json", "--diff",
-                                     "--stack", "default=3.11", str(root), str(tmp_path / "x")])
+    done = CliRunner().invoke(
+        main,
+        [
+            "fix",
+            "--no-installed",
+            "--format",
+            "json",
+            "--diff",
+            "--stack",
+            "default=3.11",
+            str(root),
+            str(tmp_path / "x"),
+        ],
+    )
     assert done.exit_code == 2
     data = json.loads(done.stdout)
     (target,) = data["targets"]
     assert target["dry_run"] and target["fixed"][0]["note"] == (
-        "#!/usr/bin/env python3 -u -> #!/usr/bin/python3 -u")
+        "#!/usr/bin/env python3 -u -> #!/usr/bin/python3 -u"
+    )
     assert target["fixed"][0]["findings"][0]["rule"] == "shebang-env"
-    assert data["errors"] == [{"path": str(tmp_path / "x"),
-                               "message": "no such file or directory"}]
+    assert data["errors"] == [{"path": str(tmp_path / "x"), "message": "no such file or directory"}]
     assert (root / "usr/bin/a").read_text() == "#!/usr/bin/env python3 -u\n"
 
 
-def test_pycs_of_a_rewritten_source_stay_fresh(tmp_path: Path,
-                                               installed: list[Runtime]) -> None:
+def test_pycs_of_a_rewritten_source_stay_fresh(tmp_path: Path, installed: list[Runtime]) -> None:
     exe = pyenv("3.11")
     if exe is None:
         pytest.skip("no pyenv 3.11")
     root = _fedora_alt(tmp_path)
-    src = write(root / "usr/lib/python3.11/site-packages/demo/__main__.py",
-                "#!/usr/bin/env python3 -s\nprint('main')\n", 0o755)
+    src = write(
+        root / "usr/lib/python3.11/site-packages/demo/__main__.py",
+        "#!/usr/bin/env python3 -s\nprint('main')\n",
+        0o755,
+    )
     compile_with(exe, src, src.parent / "__pycache__/__main__.cpython-311.pyc")
-    assert not [f for f in run_check(root, installed, stack="default=3.11", profile="fedora")
-                if f.rule == "bytecode-stale"]
+    assert not [
+        f
+        for f in run_check(root, installed, stack="default=3.11", profile="fedora")
+        if f.rule == "bytecode-stale"
+    ]
     result = run_fix(root, installed, stack="default=3.11", profile="fedora")
     assert src.read_text().startswith("#!/usr/bin/python3 -s\n")
     after = run_check(root, installed, stack="default=3.11", profile="fedora")
     assert not after, after
-    done = subprocess.run([exe, "-c", _LOADS_FROM_CACHE, str(src)], capture_output=True,
-                          text=True)
+    done = subprocess.run([exe, "-c", _LOADS_FROM_CACHE, str(src)], capture_output=True, text=True)
     assert done.stdout.strip() == "pyc used", done.stderr
     assert len(result.edits) == 2

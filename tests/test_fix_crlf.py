@@ -27,10 +27,13 @@ def _execute(script: Path) -> subprocess.CompletedProcess[str] | OSError:
         return exc
 
 
-@pytest.mark.parametrize("first", [b"#!/usr/bin/env python3\r\n", b"#!/usr/bin/python3\r\n",
-                                   b"#!/usr/bin/env python3 -u\r\n"])
+@pytest.mark.parametrize(
+    "first",
+    [b"#!/usr/bin/env python3\r\n", b"#!/usr/bin/python3\r\n", b"#!/usr/bin/env python3 -u\r\n"],
+)
 def test_a_crlf_shebang_is_unusable_and_fixed_to_a_runnable_line(
-        tmp_path: Path, first: bytes) -> None:
+    tmp_path: Path, first: bytes
+) -> None:
     root = tmp_path / "root"
     (root / "usr/bin").mkdir(parents=True)
     script = root / "usr/bin/foo"

@@ -28,8 +28,11 @@ from coinstall.runtimes.stack import Stack
 
 SHEBANG_RULES = {"shebang-env", "shebang-unversioned", "shebang-implementation-mismatch"}
 #: a real CPython 3.11 extension module (pyenv's build; tests/conftest.py's interpreters)
-JSON_SO = Path.home() / ".pyenv/versions/3.11.7/lib/python3.11/lib-dynload" \
+JSON_SO = (
+    Path.home()
+    / ".pyenv/versions/3.11.7/lib/python3.11/lib-dynload"
     / "_json.cpython-311-x86_64-linux-gnu.so"
+)
 
 
 def _config(select: set[str] | None) -> Config:
@@ -50,8 +53,9 @@ def _root(tmp: Path) -> Path:
     shutil.copy(JSON_SO, site / "_json.so")  # untagged: a module only by its PyInit__json
     info = root / "usr/lib/python3/dist-packages/pkg-1.0.dist-info"
     info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: pkg\nVersion: 1.0\n"
-                                   "Requires-Python: >=3.8\n")
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: pkg\nVersion: 1.0\nRequires-Python: >=3.8\n"
+    )
     bin_dir = root / "usr/bin"
     bin_dir.mkdir(parents=True)
     script = bin_dir / "pkg-tool"
@@ -108,8 +112,22 @@ def test_shebang_only_run_parses_no_elf(tmp_path: Path, monkeypatch: pytest.Monk
 def test_shebang_only_fix_from_the_command_line(tmp_path: Path) -> None:
     root = _root(tmp_path)
     exe = os.path.join(os.path.dirname(sys.executable), "coinstall")
-    done = subprocess.run([exe, "fix", "--select", ",".join(sorted(SHEBANG_RULES)),
-                           "--stack", "default=3.11", "--profile", "debian", "--no-installed",
-                           str(root)], capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [
+            exe,
+            "fix",
+            "--select",
+            ",".join(sorted(SHEBANG_RULES)),
+            "--stack",
+            "default=3.11",
+            "--profile",
+            "debian",
+            "--no-installed",
+            str(root),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     assert (root / "usr/bin/pkg-tool").read_text().startswith("#!/usr/bin/python3\n")

@@ -22,8 +22,7 @@ SCRIPT = b"#!/usr/bin/env python3\nprint('hi')\n"
 
 
 def _digest(paths: list[Path]) -> dict[str, tuple[str, int]]:
-    return {str(p): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mode)
-            for p in paths}
+    return {str(p): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mode) for p in paths}
 
 
 @pytest.fixture()
@@ -56,18 +55,24 @@ def _one_error_line(r: hostile.Run, started: float) -> str:
 
 @pytest.mark.parametrize("state", ["committing", "prepared"])
 def test_a_planted_journal_is_refused_and_nothing_outside_changes(
-        tmp_path: Path, outside: Path, state: str) -> None:
+    tmp_path: Path, outside: Path, state: str
+) -> None:
     """A package unpacked with ``dpkg-deb -x`` carries ``.coinstall-fix.journal`` whose ops go
     through a symlinked directory: the old code removed and replaced files outside the tree
     and said "an interrupted earlier run was completed"."""
     root = _tree(tmp_path)
     (root / "lnk").symlink_to(outside)
     (root / ".payload").write_bytes(b"owned\n")
-    ops = [{"op": "write", "path": "lnk/important.conf", "dest": None,
-            "staged": str(root / ".payload")},
-           {"op": "remove", "path": "lnk/victim", "dest": None, "staged": None},
-           {"op": "write", "path": "usr/bin/foo", "dest": None,
-            "staged": str(root / "lnk/victim")}]
+    ops = [
+        {
+            "op": "write",
+            "path": "lnk/important.conf",
+            "dest": None,
+            "staged": str(root / ".payload"),
+        },
+        {"op": "remove", "path": "lnk/victim", "dest": None, "staged": None},
+        {"op": "write", "path": "usr/bin/foo", "dest": None, "staged": str(root / "lnk/victim")},
+    ]
     (root / journal.JOURNAL).write_text(json.dumps({"state": state, "ops": ops}))
     victims = sorted(outside.iterdir())
     before = _digest(victims)
@@ -80,8 +85,7 @@ def test_a_planted_journal_is_refused_and_nothing_outside_changes(
 
 
 @pytest.mark.parametrize("kind", ["fifo", "dev-zero", "directory"])
-def test_a_planted_journal_that_is_no_file_answers_at_once(
-        tmp_path: Path, kind: str) -> None:
+def test_a_planted_journal_that_is_no_file_answers_at_once(tmp_path: Path, kind: str) -> None:
     """A FIFO journal hung the old code until killed; one symlinked to /dev/zero grew to
     gigabytes.  It is lstat-ed only: one line, in seconds, memory bounded."""
     root = _tree(tmp_path)
@@ -104,19 +108,30 @@ def _state_journal(root: Path) -> Path:
     return Path(journal.state_dir()) / f"{st.st_dev:x}-{st.st_ino:x}.json"
 
 
-@pytest.mark.parametrize("case", ["path-int", "path-nul", "through-symlink", "dotdot",
-                                  "staged-elsewhere", "other-root", "not-json", "fifo",
-                                  "huge"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "path-int",
+        "path-nul",
+        "through-symlink",
+        "dotdot",
+        "staged-elsewhere",
+        "other-root",
+        "not-json",
+        "fifo",
+        "huge",
+    ],
+)
 def test_a_damaged_journal_in_the_state_directory_is_one_line(
-        tmp_path: Path, outside: Path, case: str) -> None:
+    tmp_path: Path, outside: Path, case: str
+) -> None:
     """Even this program's own journal (outside the tree) is read with a size bound and
     checked field by field: ``"path": 5`` or a NUL gave exit 3 before; a path through a
     symbolic link is refused, nothing outside is touched."""
     root = _tree(tmp_path)
     (root / "lnk").symlink_to(outside)
     real = os.path.realpath(root)
-    op: dict[str, object] = {"op": "remove", "path": "usr/bin/foo", "dest": None,
-                             "staged": None}
+    op: dict[str, object] = {"op": "remove", "path": "usr/bin/foo", "dest": None, "staged": None}
     doc: dict[str, object] = {"root": real, "state": "committing", "ops": [op]}
     if case == "path-int":
         op["path"] = 5
@@ -127,8 +142,7 @@ def test_a_damaged_journal_in_the_state_directory_is_one_line(
     elif case == "dotdot":
         op["path"] = "usr/../../outside/victim"
     elif case == "staged-elsewhere":
-        doc["ops"] = [{"op": "write", "path": "usr/bin/foo", "dest": None,
-                       "staged": "lnk/victim"}]
+        doc["ops"] = [{"op": "write", "path": "usr/bin/foo", "dest": None, "staged": "lnk/victim"}]
     elif case == "other-root":
         doc["root"] = str(outside)
     j = _state_journal(root)
@@ -159,7 +173,8 @@ def test_a_damaged_journal_in_the_state_directory_is_one_line(
 
 
 def test_a_hard_link_at_the_staging_name_is_never_written_through(
-        tmp_path: Path, outside: Path) -> None:
+    tmp_path: Path, outside: Path
+) -> None:
     """``ln /outside/victim root/usr/bin/.foo.coinstall-fix``: the old code opened that name
     with O_TRUNC and wrote the fixed script (mode 0755) into the outside file's inode.  Staged
     files are created exclusively under a random name: the link is left alone."""
@@ -175,13 +190,13 @@ def test_a_hard_link_at_the_staging_name_is_never_written_through(
     assert (root / "usr/bin/foo").read_bytes().startswith(b"#!/usr/bin/python3\n")
     # the planted link is still there and still the victim's inode; no staged file is left
     assert os.path.samefile(victim, root / "usr/bin/.foo.coinstall-fix")
-    assert sorted(p.name for p in (root / "usr/bin").iterdir()) == [
-        ".foo.coinstall-fix", "foo"]
+    assert sorted(p.name for p in (root / "usr/bin").iterdir()) == [".foo.coinstall-fix", "foo"]
     assert journal.pending(str(root)) is None
 
 
 def test_a_symlinked_directory_in_the_tree_is_not_fixed_through(
-        tmp_path: Path, outside: Path) -> None:
+    tmp_path: Path, outside: Path
+) -> None:
     """``usr/bin`` a symbolic link to a directory outside: fix may fix what is in the tree but
     writes nothing through the link."""
     root = tmp_path / "root"
@@ -217,6 +232,7 @@ def test_seeded_mutants_of_a_journal_never_touch_outside(tmp_path: Path) -> None
     # recovered, inside the tree only
     valid = {**fuzz_journal.SEED, "root": "@ROOT@", "ops": fuzz_journal.SEED["ops"][:3]}
     for state in ("committing", "prepared"):
-        outcomes.add(fuzz_journal.one_input(
-            tmp_path, json.dumps({**valid, "state": state}).encode()))
+        outcomes.add(
+            fuzz_journal.one_input(tmp_path, json.dumps({**valid, "state": state}).encode())
+        )
     assert {"refused", "completed", "rolled back"} <= outcomes, outcomes

@@ -39,8 +39,9 @@ def test_hostile_names_are_escaped_in_fix_and_fix_diff(tmp_path: Path, dry: bool
     assert "\\x1b[31mX" in out
     assert "forge\\n  0 fixed, 0 left" in out
     if not dry:
-        assert [ln for ln in p.stdout.splitlines() if SUMMARY.match(ln)] == [
-            "  2 fixed, 0 left"], p.stdout
+        assert [ln for ln in p.stdout.splitlines() if SUMMARY.match(ln)] == ["  2 fixed, 0 left"], (
+            p.stdout
+        )
 
 
 def _wheel(tmp: Path) -> Path:
@@ -50,15 +51,17 @@ def _wheel(tmp: Path) -> Path:
         "demo-1.0.data/scripts/demo": b"#!/usr/bin/env python3 -u\nimport demo\n",
         "demo-1.0.dist-info/METADATA": b"Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n",
         "demo-1.0.dist-info/WHEEL": b"Wheel-Version: 1.0\nGenerator: test\n"
-                                     b"Root-Is-Purelib: true\nTag: py3-none-any\n",
+        b"Root-Is-Purelib: true\nTag: py3-none-any\n",
     }
     with zipfile.ZipFile(whl, "w") as zf:
         for n, data in files.items():
             info = zipfile.ZipInfo(n)
             info.external_attr = 0o100755 << 16
             zf.writestr(info, data)
-        zf.writestr("demo-1.0.dist-info/RECORD", "".join(f"{n},,\n" for n in files)
-                    + "demo-1.0.dist-info/RECORD,,\n")
+        zf.writestr(
+            "demo-1.0.dist-info/RECORD",
+            "".join(f"{n},,\n" for n in files) + "demo-1.0.dist-info/RECORD,,\n",
+        )
     return whl
 
 
@@ -78,15 +81,19 @@ def test_a_wheels_members_are_shown_relative(tmp_path: Path) -> None:
     assert fixed.stat().st_mode & 0o777 == 0o666 & ~umask
 
 
-@pytest.mark.parametrize(("layout", "profile"), [
-    ("usr/lib/python3/dist-packages/demo/__init__.py", "debian"),
-    ("DEBIAN/control", "debian"),
-    ("usr/lib64/python3.12/site-packages/demo/__init__.py", "fedora"),
-    ("usr/lib/python3.12/site-packages/demo/__init__.py", "fedora"),
-    ("opt/demo/__init__.py", "wheel"),
-])
+@pytest.mark.parametrize(
+    ("layout", "profile"),
+    [
+        ("usr/lib/python3/dist-packages/demo/__init__.py", "debian"),
+        ("DEBIAN/control", "debian"),
+        ("usr/lib64/python3.12/site-packages/demo/__init__.py", "fedora"),
+        ("usr/lib/python3.12/site-packages/demo/__init__.py", "fedora"),
+        ("opt/demo/__init__.py", "wheel"),
+    ],
+)
 def test_check_and_fix_judge_a_build_root_by_one_profile(
-        tmp_path: Path, layout: str, profile: str) -> None:
+    tmp_path: Path, layout: str, profile: str
+) -> None:
     """Issue 19 item 10: ``fix root`` said profile debian, ``check root`` profile wheel."""
     root = tmp_path / "root"
     f = root / layout

@@ -57,7 +57,8 @@ def linked_tree(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def test_a_tree_through_a_symlinked_parent_is_one_tree(
-        linked_tree: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    linked_tree: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     via_link, real = linked_tree
     assert journal.real_path(str(via_link)) == str(real)
     state = tmp_path / "state"
@@ -65,11 +66,15 @@ def test_a_tree_through_a_symlinked_parent_is_one_tree(
     # a run through the link, interrupted after its journal is written, is finished by a
     # run through the real path: the journal is found and names the same tree
     from coinstall.fix.model import Edit
-    ops = journal.prepare(str(via_link), [Edit("write", "usr/bin/foo", (), "shebang",
-                                               data=b"#!/usr/bin/python3\n")])
+
+    ops = journal.prepare(
+        str(via_link), [Edit("write", "usr/bin/foo", (), "shebang", data=b"#!/usr/bin/python3\n")]
+    )
     with pytest.raises(RuntimeError):
+
         def stop(i: int) -> None:
             raise RuntimeError("interrupted")
+
         journal.commit(str(via_link), ops, fault=stop)
     (jpath,) = state.rglob("*.json")
     assert json.loads(jpath.read_text())["root"] == str(real)
@@ -79,7 +84,8 @@ def test_a_tree_through_a_symlinked_parent_is_one_tree(
 
 
 def test_fix_through_a_symlinked_parent_edits_the_real_tree(
-        linked_tree: tuple[Path, Path], tmp_path: Path) -> None:
+    linked_tree: tuple[Path, Path], tmp_path: Path
+) -> None:
     via_link, real = linked_tree
     p = _run(*FIX, str(via_link))
     assert p.returncode in (0, 1), p.stderr

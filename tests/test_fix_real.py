@@ -45,13 +45,19 @@ def installed() -> list[Runtime]:
 
 def _importable(exe: str, site: Path) -> list[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-    done = subprocess.run([exe, "-s", "-c", _IMPORT_ALL, str(site)], capture_output=True,
-                          text=True, timeout=300, env=env)
+    done = subprocess.run(
+        [exe, "-s", "-c", _IMPORT_ALL, str(site)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     return list(json.loads(done.stdout.strip().splitlines()[-1])) if done.stdout else []
 
 
-def test_bookworm_build_root(tmp_path: Path, corpus_debs: dict[str, Path],
-                             installed: list[Runtime]) -> None:
+def test_bookworm_build_root(
+    tmp_path: Path, corpus_debs: dict[str, Path], installed: list[Runtime]
+) -> None:
     root = tmp_path / "root"
     for deb in corpus_debs.values():
         subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
@@ -63,13 +69,17 @@ def test_bookworm_build_root(tmp_path: Path, corpus_debs: dict[str, Path],
     pythons = [p for p in ("/usr/bin/python3.11", pyenv("3.11")) if p and os.path.exists(p)]
     before = {p: _importable(p, site) for p in pythons}
     result = run_fix(root, installed, stack="default=3.11", profile="debian")
-    assert {f.rule for f in result.fixed} >= {"shebang-env", "shebang-implementation-mismatch",
-                                              "extension-untagged"}
+    assert {f.rule for f in result.fixed} >= {
+        "shebang-env",
+        "shebang-implementation-mismatch",
+        "extension-untagged",
+    }
     after_check = run_check(root, installed, stack="default=3.11", profile="debian")
     assert not set(after_check) & set(result.fixed)
     # what is left is what no safe fix exists for: abi3 names Debian's 3.11 would not import
-    assert {x.finding.rule for x in result.left
-            if "no safe automatic repair" not in x.reason} <= {"stable-abi-missing-multiarch"}
+    assert {x.finding.rule for x in result.left if "no safe automatic repair" not in x.reason} <= {
+        "stable-abi-missing-multiarch"
+    }
     for p in pythons:
         after = _importable(p, site)
         assert set(after) >= set(before[p]), (p, set(before[p]) - set(after))
@@ -83,8 +93,14 @@ def test_bookworm_build_root(tmp_path: Path, corpus_debs: dict[str, Path],
         interp = first[2:].split()[0]
         if not os.path.exists(interp):
             continue
-        done = subprocess.run([str(script), "--help"], capture_output=True, text=True,
-                              timeout=60, stdin=subprocess.DEVNULL, env=env)
+        done = subprocess.run(
+            [str(script), "--help"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+            env=env,
+        )
         assert done.returncode not in (126, 127), (path, done.stderr)
         assert "Unknown option" not in done.stderr and "bad interpreter" not in done.stderr
 
@@ -97,12 +113,13 @@ RPMS = Path(__file__).resolve().parent / "data" / "rpm"
 def test_rpm_payloads(rpm: str, tmp_path: Path, installed: list[Runtime]) -> None:
     root = tmp_path / "root"
     root.mkdir()
-    payload = subprocess.run(["rpm2cpio", str(RPMS / rpm)], capture_output=True,
-                             check=True).stdout
-    subprocess.run(["cpio", "-idm", "--quiet"], input=payload, cwd=root, check=True,
-                   capture_output=True)
-    profile = "opensuse" if rpm.startswith(("python3", "python2")) and rpm[7:8].isdigit() \
-        else "fedora"
+    payload = subprocess.run(["rpm2cpio", str(RPMS / rpm)], capture_output=True, check=True).stdout
+    subprocess.run(
+        ["cpio", "-idm", "--quiet"], input=payload, cwd=root, check=True, capture_output=True
+    )
+    profile = (
+        "opensuse" if rpm.startswith(("python3", "python2")) and rpm[7:8].isdigit() else "fedora"
+    )
     if rpm.startswith(("python311-", "python39-")):
         profile = "opensuse"
     stack = "default=3.11,other=3.9,other=3.5"
@@ -119,5 +136,6 @@ def test_rpm_payloads(rpm: str, tmp_path: Path, installed: list[Runtime]) -> Non
         # package with Python 2 modules is left
         assert any(f.rule == "bytecode-magic-mismatch" for f in result.fixed)
         assert not list((root / "usr/lib/python3.5").rglob("*.pyc")) or all(
-            "__pycache__" in str(p) for p in (root / "usr/lib/python3.5").rglob("*.pyc"))
+            "__pycache__" in str(p) for p in (root / "usr/lib/python3.5").rglob("*.pyc")
+        )
         assert any(x.finding.rule == "shebang-unversioned" for x in result.left)

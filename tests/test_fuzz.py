@@ -47,18 +47,20 @@ def _mutants(src: Path, out: Path, n: int, seed: int, name: str | None = None) -
     return paths
 
 
-def _check_batch(good: Path, mutants: list[Path], text: bool = False,
-                 command: tuple[str, ...] = ("check", "--no-installed")) -> None:
+def _check_batch(
+    good: Path,
+    mutants: list[Path],
+    text: bool = False,
+    command: tuple[str, ...] = ("check", "--no-installed"),
+) -> None:
     if text:  # the terminal form: one line per error, no raw control character
-        t = hostile.run("check", "--no-installed", str(good), *map(str, mutants),
-                        timeout=TIMEOUT)
+        t = hostile.run("check", "--no-installed", str(good), *map(str, mutants), timeout=TIMEOUT)
         assert t.rc in (0, 1, 2), (t.rc, t.err[-3000:])
         assert "Traceback" not in t.err + t.out
         assert all(ln.startswith("coinstall: ") for ln in t.err.splitlines()), t.err[-3000:]
         assert not any(c in t.err for c in "\x1b\x07\r"), t.err[-3000:]
         assert str(good) in t.out
-    r = hostile.run(*command, "--format", "json", str(good), *map(str, mutants),
-                    timeout=TIMEOUT)
+    r = hostile.run(*command, "--format", "json", str(good), *map(str, mutants), timeout=TIMEOUT)
     assert r.rc != "timeout", f"hang on one of {[m.name for m in mutants]}"
     assert "Traceback" not in r.err + r.out, r.err[-3000:]
     assert r.rc in (0, 1, 2), (r.rc, r.err[-3000:])
@@ -72,13 +74,14 @@ def _check_batch(good: Path, mutants: list[Path], text: bool = False,
         assert isinstance(e["message"], str) and e["message"], e
 
 
-def _fuzz_check(tmp_path: Path, sources: list[Path], good: Path, per_source: int,
-                batch: int) -> int:
+def _fuzz_check(
+    tmp_path: Path, sources: list[Path], good: Path, per_source: int, batch: int
+) -> int:
     mutants: list[Path] = []
     for k, src in enumerate(sources):
         mutants += _mutants(src, tmp_path, per_source * SCALE, SEED + k)
     for i in range(0, len(mutants), batch):
-        _check_batch(good, mutants[i:i + batch], text=i == 0)
+        _check_batch(good, mutants[i : i + batch], text=i == 0)
     return len(mutants)
 
 
@@ -126,8 +129,12 @@ def test_fuzz_debian_indices(tmp_path: Path) -> None:
     pool.mkdir()
     for name in ("python3-six", "python3-yaml", "python3-chardet"):
         shutil.copy(deb(name), pool)
-    text = subprocess.run([_tool("dpkg-scanpackages"), "--multiversion", "pool"],
-                          cwd=tmp_path, capture_output=True, check=True).stdout
+    text = subprocess.run(
+        [_tool("dpkg-scanpackages"), "--multiversion", "pool"],
+        cwd=tmp_path,
+        capture_output=True,
+        check=True,
+    ).stdout
     assert text.count(b"\nPackage: ") + text.startswith(b"Package: ") == 3
     good = tmp_path / "good" / "Packages"
     good.parent.mkdir()
@@ -135,8 +142,11 @@ def test_fuzz_debian_indices(tmp_path: Path) -> None:
     import gzip
     import lzma
 
-    variants = {"Packages": text, "Packages.gz": gzip.compress(text),
-                "Packages.xz": lzma.compress(text)}
+    variants = {
+        "Packages": text,
+        "Packages.gz": gzip.compress(text),
+        "Packages.xz": lzma.compress(text),
+    }
     repos: list[Path] = []
     for k, (name, body) in enumerate(variants.items()):
         src = tmp_path / f"src-{name}"
@@ -147,7 +157,7 @@ def test_fuzz_debian_indices(tmp_path: Path) -> None:
             m.rename(d / name)
             repos.append(d)
     for i in range(0, len(repos), 30):
-        _plan_batch(repos[i:i + 30], good, 3)
+        _plan_batch(repos[i : i + 30], good, 3)
 
 
 @pytest.mark.network
@@ -156,11 +166,17 @@ def test_fuzz_rpm_repodata(tmp_path: Path) -> None:
     good.mkdir()
     for p in sorted(rpms(), key=lambda p: p.stat().st_size)[:3]:
         shutil.copy(p, good)
-    subprocess.run([_tool("createrepo_c"), "--quiet", "--no-database", str(good)], check=True,
-                   capture_output=True)
+    subprocess.run(
+        [_tool("createrepo_c"), "--quiet", "--no-database", str(good)],
+        check=True,
+        capture_output=True,
+    )
     repodata = good / "repodata"
-    targets = sorted(p for p in repodata.iterdir()
-                     if p.name == "repomd.xml" or "primary" in p.name or "filelists" in p.name)
+    targets = sorted(
+        p
+        for p in repodata.iterdir()
+        if p.name == "repomd.xml" or "primary" in p.name or "filelists" in p.name
+    )
     repos: list[Path] = []
     for k, target in enumerate(targets):
         for i, m in enumerate(_mutants(target, tmp_path, 30 * SCALE, SEED + 200 + k)):
@@ -169,7 +185,7 @@ def test_fuzz_rpm_repodata(tmp_path: Path) -> None:
             m.replace(d / "repodata" / target.name)
             repos.append(d)
     for i in range(0, len(repos), 30):
-        _plan_batch(repos[i:i + 30], good, 3)
+        _plan_batch(repos[i : i + 30], good, 3)
 
 
 SPEC_DIR = Path(__file__).resolve().parent / "data" / "spec"
@@ -179,16 +195,18 @@ def test_fuzz_specs(tmp_path: Path) -> None:
     """Mutants of real spec files (Fedora, EPEL 7, alternative stack, openSUSE), linted beside
     a good spec: one error line or findings per mutant, never a traceback or a hang; a sample
     is also ported (exit 0 or 2, nothing else)."""
-    sources = [SPEC_DIR / "fedora" / "python-ansicolor.spec",
-               SPEC_DIR / "epel7" / "python-scandir.spec",
-               SPEC_DIR / "alt" / "python3.11-six.spec",
-               SPEC_DIR / "suse" / sorted(os.listdir(SPEC_DIR / "suse"))[0]]
+    sources = [
+        SPEC_DIR / "fedora" / "python-ansicolor.spec",
+        SPEC_DIR / "epel7" / "python-scandir.spec",
+        SPEC_DIR / "alt" / "python3.11-six.spec",
+        SPEC_DIR / "suse" / sorted(os.listdir(SPEC_DIR / "suse"))[0],
+    ]
     good = SPEC_DIR / "fedora" / "PyYAML.spec"
     mutants: list[Path] = []
     for k, src in enumerate(sources):
         mutants += _mutants(src, tmp_path, 40 * SCALE, SEED + 300 + k)
     for i in range(0, len(mutants), 40):
-        _check_batch(good, mutants[i:i + 40], command=("spec", "lint"))
+        _check_batch(good, mutants[i : i + 40], command=("spec", "lint"))
     for m in mutants[:: max(1, len(mutants) // 12)]:
         r = hostile.run("spec", "port", "--to", "epel", str(m), timeout=TIMEOUT)
         assert r.rc != "timeout", f"port hangs on {m.name}"

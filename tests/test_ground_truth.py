@@ -37,7 +37,7 @@ from coinstall.runtimes.model import Runtime
 from interpreters import EXPECTED_RUNTIMES, runtime_ids
 
 # Runs unchanged on Python 2.7 and every 3.x: asks the interpreter's own finder and loader.
-PROBE = r'''
+PROBE = r"""
 import sys, os, json, ctypes
 req = json.loads(sys.stdin.read())
 out = []
@@ -67,12 +67,12 @@ for d, name, fname in req:
             loaded = str(exc)
     out.append([found, loaded])
 sys.stdout.write(json.dumps(out))
-'''
+"""
 
 
 # Imports each module for real (2.7 and 3.x), announcing each index before and after: the
 # driver tells the module that killed the process from the last index without its "ok".
-IMPORT = r'''
+IMPORT = r"""
 import sys, json
 req = json.loads(sys.stdin.read())
 for i, (name, path) in enumerate(req):
@@ -89,17 +89,17 @@ for i, (name, path) in enumerate(req):
         pass  # an exception raised by the module's init: it was loaded and run
     sys.stdout.write("ok %d\n" % i)
     sys.stdout.flush()
-'''
+"""
 
 
 @dataclasses.dataclass
 class Case:
     artifact: str
-    path: str          # member path
-    local: str         # copied file on disk
-    module: str        # module name the file would define for the runtime asked
+    path: str  # member path
+    local: str  # copied file on disk
+    module: str  # module name the file would define for the runtime asked
     verdicts: dict[str, bool]
-    dotted: str        # the module's full name (``yaml._yaml``)
+    dotted: str  # the module's full name (``yaml._yaml``)
 
 
 def _loads(loaded: str | None, own_path: str) -> bool:
@@ -119,8 +119,12 @@ def runtimes() -> list[Runtime]:
     return found
 
 
-def _cases(paths: list[Path], runtimes: list[Runtime], tmp: Path,
-           cannot_tell: dict[int, frozenset[str]] | None = None) -> list[Case]:
+def _cases(
+    paths: list[Path],
+    runtimes: list[Runtime],
+    tmp: Path,
+    cannot_tell: dict[int, frozenset[str]] | None = None,
+) -> list[Case]:
     """Every extension module of ``paths`` written under ``tmp`` with coinstall's verdict per
     runtime; ``cannot_tell`` (when given) gets, per case index, the runtimes the verdict leaves
     open (test_newer_truth)."""
@@ -133,8 +137,16 @@ def _cases(paths: list[Path], runtimes: list[Runtime], tmp: Path,
         for m in reader.members(wants_content):
             if m.type != "file":
                 continue
-            rec = classify(path=m.path, fmt=reader.info.format, head=m.head, content=m.content,
-                           size=m.size, mode=m.mode, mtime=m.mtime, catalogue=cat)
+            rec = classify(
+                path=m.path,
+                fmt=reader.info.format,
+                head=m.head,
+                content=m.content,
+                size=m.size,
+                mode=m.mode,
+                mtime=m.mtime,
+                catalogue=cat,
+            )
             if rec.kind == "extension":
                 rec.scope = Scope("any")  # the question here is the file, not its directory
                 records.append(rec)
@@ -149,16 +161,30 @@ def _cases(paths: list[Path], runtimes: list[Runtime], tmp: Path,
             dotted = posixpath.join(posixpath.dirname(rec.import_path), stem).replace("/", ".")
             if cannot_tell is not None:
                 cannot_tell[len(cases)] = j.cannot_tell.get(rec.path, frozenset())
-            cases.append(Case(str(art), rec.path, str(local), stem,
-                              {rt.id: rt.id in j.usable[rec.path] for rt in runtimes}, dotted))
+            cases.append(
+                Case(
+                    str(art),
+                    rec.path,
+                    str(local),
+                    stem,
+                    {rt.id: rt.id in j.usable[rec.path] for rt in runtimes},
+                    dotted,
+                )
+            )
     return cases
 
 
 def _ask(rt: Runtime, cases: list[Case]) -> list[tuple[str | None, str | None]]:
     assert rt.executable is not None
     req = [[os.path.dirname(c.local), c.module, os.path.basename(c.local)] for c in cases]
-    proc = subprocess.run([rt.executable, "-E", "-s", "-c", PROBE], input=json.dumps(req),
-                          capture_output=True, text=True, timeout=300, check=True)
+    proc = subprocess.run(
+        [rt.executable, "-E", "-s", "-c", PROBE],
+        input=json.dumps(req),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
     return [tuple(x) for x in json.loads(proc.stdout)]  # type: ignore[misc]
 
 
@@ -171,16 +197,21 @@ def _import_crashes(rt: Runtime, cases: list[Case]) -> dict[int, str]:
     start = 0
     while start < len(cases):
         req = [[c.dotted, c.local] for c in cases[start:]]
-        proc = subprocess.run([rt.executable, "-E", "-s", "-c", IMPORT], input=json.dumps(req),
-                              capture_output=True, text=True, timeout=300, cwd="/")
+        proc = subprocess.run(
+            [rt.executable, "-E", "-s", "-c", IMPORT],
+            input=json.dumps(req),
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd="/",
+        )
         marks = re.findall(r"^(start|ok) (\d+)$", proc.stdout, re.MULTILINE)
         done = {int(n) for w, n in marks if w == "ok"}
         if proc.returncode == 0 and len(done) == len(req):
             break
         started = [int(n) for w, n in marks if w == "start"]
         assert started and started[-1] not in done, (rt.id, proc.returncode, proc.stderr[-2000:])
-        how = (f"signal {-proc.returncode}" if proc.returncode < 0
-               else f"exit {proc.returncode}")
+        how = f"signal {-proc.returncode}" if proc.returncode < 0 else f"exit {proc.returncode}"
         crashes[start + started[-1]] = how
         start += started[-1] + 1
     return crashes
@@ -207,16 +238,20 @@ class Outcome:
 def _is_abi3_on_free_threaded(rt: Runtime, case: Case) -> bool:
     """Issue 18: an abi3 module on a free-threaded build before 3.15, picked by its
     ``.abi3.so`` suffix although the build does not support the stable ABI."""
-    return (rt.free_threaded and ".abi3." in posixpath.basename(case.path)
-            and rt.version < (3, 15))
+    return rt.free_threaded and ".abi3." in posixpath.basename(case.path) and rt.version < (3, 15)
 
 
 @pytest.fixture(scope="module")
-def outcome(corpus_wheels: dict[str, Path], corpus_debs: dict[str, Path],
-            runtimes: list[Runtime], tmp_path_factory: pytest.TempPathFactory) -> Outcome:
+def outcome(
+    corpus_wheels: dict[str, Path],
+    corpus_debs: dict[str, Path],
+    runtimes: list[Runtime],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Outcome:
     tmp_path = tmp_path_factory.mktemp("ground-truth")
-    cases = _cases(sorted(corpus_wheels.values()) + sorted(corpus_debs.values()), runtimes,
-                   tmp_path)
+    cases = _cases(
+        sorted(corpus_wheels.values()) + sorted(corpus_debs.values()), runtimes, tmp_path
+    )
     assert len(cases) > 50
     disagreements: list[str] = []
     known: list[str] = []
@@ -224,8 +259,11 @@ def outcome(corpus_wheels: dict[str, Path], corpus_debs: dict[str, Path],
     usable_pairs = crashes = 0
     for rt in runtimes:
         answers = _ask(rt, cases)
-        picked = [i for i, (c, (found, loaded)) in enumerate(zip(cases, answers, strict=True))
-                  if found == c.local and _loads(loaded, c.local)]
+        picked = [
+            i
+            for i, (c, (found, loaded)) in enumerate(zip(cases, answers, strict=True))
+            if found == c.local and _loads(loaded, c.local)
+        ]
         died = _import_crashes(rt, [cases[i] for i in picked])
         crashed = {picked[i]: how for i, how in died.items()}
         crashes += len(crashed)
@@ -234,10 +272,12 @@ def outcome(corpus_wheels: dict[str, Path], corpus_debs: dict[str, Path],
             ours = case.verdicts[rt.id]
             usable_pairs += truth
             if truth != ours:
-                line = (f"{rt.id}: {case.path} ({case.artifact}): interpreter "
-                        f"{'uses' if truth else 'does not use'} it (found={found}, "
-                        f"dlopen={loaded}, import={crashed.get(i, 'ok')}); coinstall says "
-                        f"{'usable' if ours else 'not usable'}")
+                line = (
+                    f"{rt.id}: {case.path} ({case.artifact}): interpreter "
+                    f"{'uses' if truth else 'does not use'} it (found={found}, "
+                    f"dlopen={loaded}, import={crashed.get(i, 'ok')}); coinstall says "
+                    f"{'usable' if ours else 'not usable'}"
+                )
                 if _is_abi3_on_free_threaded(rt, case):
                     (known if ours else imported).append(line)
                 else:
@@ -246,8 +286,9 @@ def outcome(corpus_wheels: dict[str, Path], corpus_debs: dict[str, Path],
 
 
 @pytest.mark.network
-def test_extension_verdicts_equal_real_interpreters(outcome: Outcome,
-                                                     runtimes: list[Runtime]) -> None:
+def test_extension_verdicts_equal_real_interpreters(
+    outcome: Outcome, runtimes: list[Runtime]
+) -> None:
     assert not outcome.disagreements, "\n".join(outcome.disagreements)
     # The corpus must exercise both answers for the interpreters here.
     assert outcome.usable_pairs > 0

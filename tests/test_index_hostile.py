@@ -59,19 +59,31 @@ def _gzip_text_bomb(prefix: bytes, mib: int, suffix: bytes) -> bytes:
 
 # --- 19.13 / 17.4b: check --repo reads primary through the planner's capped reader ----------
 
+
 def test_check_repo_primary_bomb_is_capped(tmp_path: Path) -> None:
     """A 1.2 MB primary.xml.gz expanding to 1.2 GB of one <description>: ``check --repo``
     with ``--limit index-mb=16`` stops at 16 MB, as ``plan --repo`` does (the old second
     parser in archive/repo.py read it all: 1.27 GB)."""
     repo, prim = _createrepo(tmp_path)
-    head = (f'<?xml version="1.0"?><metadata xmlns="{_NS}" packages="1"><package type="rpm">'
-            "<name>bomb</name><description>").encode()
+    head = (
+        f'<?xml version="1.0"?><metadata xmlns="{_NS}" packages="1"><package type="rpm">'
+        "<name>bomb</name><description>"
+    ).encode()
     prim.write_bytes(_gzip_text_bomb(head, 1200, b"</description></package></metadata>"))
     assert prim.stat().st_size < 2 << 20
     t0 = time.monotonic()
-    r = hostile.run("check", "--no-installed", "--no-cache", "--limit", "index-mb=16",
-                    "--repo", str(repo / "repodata" / "repomd.xml"), "--mirror", str(repo),
-                    timeout=60)
+    r = hostile.run(
+        "check",
+        "--no-installed",
+        "--no-cache",
+        "--limit",
+        "index-mb=16",
+        "--repo",
+        str(repo / "repodata" / "repomd.xml"),
+        "--mirror",
+        str(repo),
+        timeout=60,
+    )
     took = time.monotonic() - t0
     _assert_clean(r)
     lines = _errors(r.err)
@@ -80,15 +92,28 @@ def test_check_repo_primary_bomb_is_capped(tmp_path: Path) -> None:
     # the planner reads the same file through the same reader, so with the default limits
     # (plan has no --limit) both stop with the same reason: the ratio limit, 200 times the
     # file's size (240 MB: peak memory follows that documented bound, not the 1.2 GB)
-    p = hostile.run("plan", "add", "3.12", "--from", "3.11", "--repo", str(repo),
-                    "--no-cache", timeout=120)
-    c = hostile.run("check", "--no-installed", "--no-cache", "--repo",
-                    str(repo / "repodata" / "repomd.xml"), "--mirror", str(repo), timeout=120)
+    p = hostile.run(
+        "plan", "add", "3.12", "--from", "3.11", "--repo", str(repo), "--no-cache", timeout=120
+    )
+    c = hostile.run(
+        "check",
+        "--no-installed",
+        "--no-cache",
+        "--repo",
+        str(repo / "repodata" / "repomd.xml"),
+        "--mirror",
+        str(repo),
+        timeout=120,
+    )
     assert p.rc == c.rc == 2
-    why = [re.search(r"primary unreadable after 0 packages \(.*\)$", run.err.strip(), re.M)
-           for run in (p, c)]
+    why = [
+        re.search(r"primary unreadable after 0 packages \(.*\)$", run.err.strip(), re.M)
+        for run in (p, c)
+    ]
     assert why[0] and why[1] and why[0][0] == why[1][0] and "(limit ratio)" in why[0][0], (
-        p.err, c.err)
+        p.err,
+        c.err,
+    )
     assert max(p.maxrss_mb, c.maxrss_mb) < 240 + 100
 
 
@@ -98,14 +123,22 @@ def test_check_repo_damaged_lz4_primary_is_one_line(tmp_path: Path) -> None:
     repo, prim = _createrepo(tmp_path)
     xml = gzip.decompress(prim.read_bytes())
     data = bytearray(lz4.frame.compress(xml * 50))
-    data[len(data) // 2: len(data) // 2 + 64] = b"\xff" * 64
+    data[len(data) // 2 : len(data) // 2 + 64] = b"\xff" * 64
     lz = prim.with_name(prim.name.replace(".gz", ".lz4"))
     lz.write_bytes(bytes(data))
     md = repo / "repodata" / "repomd.xml"
     md.write_text(md.read_text().replace(prim.name, lz.name))
     prim.unlink()
-    r = hostile.run("check", "--no-installed", "--no-cache", "--repo", str(md),
-                    "--mirror", str(repo), timeout=60)
+    r = hostile.run(
+        "check",
+        "--no-installed",
+        "--no-cache",
+        "--repo",
+        str(md),
+        "--mirror",
+        str(repo),
+        timeout=60,
+    )
     _assert_clean(r)
     lines = _errors(r.err)
     assert len(lines) == 1 and "primary unreadable" in lines[0], r.err
@@ -113,14 +146,17 @@ def test_check_repo_damaged_lz4_primary_is_one_line(tmp_path: Path) -> None:
 
 # --- 17.5: an index never reads outside its mirror --------------------------------------------
 
+
 def _debian_mirror(tmp_path: Path, filenames: list[str]) -> tuple[Path, Path]:
     mirror = tmp_path / "mirror"
     (mirror / "pool").mkdir(parents=True)
     good = rpms()[0]
     shutil.copy(good, mirror / "pool" / "good.rpm")
     paras = ["Package: good\nVersion: 1\nArchitecture: all\nFilename: pool/good.rpm\n"]
-    paras += [f"Package: evil{i}\nVersion: 1\nArchitecture: all\nFilename: {fn}\n"
-              for i, fn in enumerate(filenames)]
+    paras += [
+        f"Package: evil{i}\nVersion: 1\nArchitecture: all\nFilename: {fn}\n"
+        for i, fn in enumerate(filenames)
+    ]
     index = tmp_path / "Packages"
     index.write_text("\n".join(paras))
     return mirror, index
@@ -133,23 +169,50 @@ def test_debian_index_paths_leaving_the_mirror_are_refused_alike(tmp_path: Path)
     outside = tmp_path / "outside"
     outside.mkdir()
     shutil.copy(rpms()[1], outside / "secret.rpm")
-    mirror, index = _debian_mirror(tmp_path, [
-        "../outside/secret.rpm", "../outside/missing.rpm", "../../../../etc/passwd",
-        str(outside / "secret.rpm"), "pool/link.rpm", "pool/link-missing.rpm"])
+    mirror, index = _debian_mirror(
+        tmp_path,
+        [
+            "../outside/secret.rpm",
+            "../outside/missing.rpm",
+            "../../../../etc/passwd",
+            str(outside / "secret.rpm"),
+            "pool/link.rpm",
+            "pool/link-missing.rpm",
+        ],
+    )
     os.symlink(outside / "secret.rpm", mirror / "pool" / "link.rpm")
     os.symlink(outside / "nothing.rpm", mirror / "pool" / "link-missing.rpm")
-    r = hostile.run("check", "--no-installed", "--no-cache", "--format", "json", "--repo",
-                    str(index), "--mirror", str(mirror), timeout=60)
+    r = hostile.run(
+        "check",
+        "--no-installed",
+        "--no-cache",
+        "--format",
+        "json",
+        "--repo",
+        str(index),
+        "--mirror",
+        str(mirror),
+        timeout=60,
+    )
     _assert_clean(r)
     doc = json.loads(r.out)
     assert [Path(a["path"]).name for a in doc["artifacts"]] == ["good.rpm"]
     msgs = {e["message"] for e in doc["errors"]}
     assert len(doc["errors"]) == 6
     shapes = {re.sub(r"evil\d", "evilN", m) for m in msgs}
-    assert shapes == {f"evilN: {index} gives a path that leaves the mirror {mirror}; "
-                      "not read"}, msgs
-    t = hostile.run("check", "--no-installed", "--no-cache", "--repo", str(index),
-                    "--mirror", str(mirror), timeout=60)
+    assert shapes == {f"evilN: {index} gives a path that leaves the mirror {mirror}; not read"}, (
+        msgs
+    )
+    t = hostile.run(
+        "check",
+        "--no-installed",
+        "--no-cache",
+        "--repo",
+        str(index),
+        "--mirror",
+        str(mirror),
+        timeout=60,
+    )
     assert len(_errors(t.err)) == 6 and "Traceback" not in t.err
 
 
@@ -161,7 +224,7 @@ def test_rpm_index_href_and_xml_base_leaving_the_mirror_are_refused(tmp_path: Pa
     outside.mkdir()
     shutil.copy(rpms()[1], outside / "secret.rpm")
     xml = gzip.decompress(prim.read_bytes()).decode()
-    pkg = xml[xml.index("<package "):xml.index("</package>") + len("</package>")]
+    pkg = xml[xml.index("<package ") : xml.index("</package>") + len("</package>")]
     href = re.search(r'<location href="([^"]+)"', pkg)
     assert href
     evil1 = pkg.replace(href[0], '<location href="../outside/secret.rpm"')
@@ -171,8 +234,18 @@ def test_rpm_index_href_and_xml_base_leaving_the_mirror_are_refused(tmp_path: Pa
     xml = xml.replace(pkg, pkg + evil1 + evil2).replace(count[0], 'packages="3"')
     prim.write_bytes(gzip.compress(xml.encode()))
     md = str(repo / "repodata" / "repomd.xml")
-    r = hostile.run("check", "--no-installed", "--no-cache", "--format", "json", "--repo",
-                    md, "--mirror", str(repo), timeout=60)
+    r = hostile.run(
+        "check",
+        "--no-installed",
+        "--no-cache",
+        "--format",
+        "json",
+        "--repo",
+        md,
+        "--mirror",
+        str(repo),
+        timeout=60,
+    )
     _assert_clean(r)
     doc = json.loads(r.out)
     assert len(doc["artifacts"]) == 1 and "outside" not in doc["artifacts"][0]["path"]
@@ -180,10 +253,12 @@ def test_rpm_index_href_and_xml_base_leaving_the_mirror_are_refused(tmp_path: Pa
     assert all("leaves the mirror" in e["message"] for e in doc["errors"]), doc["errors"]
     # the index's own metadata: primary located outside the repository
     text = Path(md).read_text()
-    Path(md).write_text(re.sub(r'href="repodata/[^"]*primary[^"]*"',
-                               'href="../outside/secret.rpm"', text))
-    r = hostile.run("check", "--no-installed", "--no-cache", "--repo", md, "--mirror",
-                    str(repo), timeout=60)
+    Path(md).write_text(
+        re.sub(r'href="repodata/[^"]*primary[^"]*"', 'href="../outside/secret.rpm"', text)
+    )
+    r = hostile.run(
+        "check", "--no-installed", "--no-cache", "--repo", md, "--mirror", str(repo), timeout=60
+    )
     _assert_clean(r)
     lines = _errors(r.err)
     assert len(lines) == 1 and "leaves the repository" in lines[0], r.err
@@ -191,20 +266,32 @@ def test_rpm_index_href_and_xml_base_leaving_the_mirror_are_refused(tmp_path: Pa
 
 # --- 19.12: a repository check checks the repository only -------------------------------------
 
+
 def test_check_repo_checks_only_the_repository(tmp_path: Path) -> None:
     """Without ``--no-installed`` (the README's example), ``check --repo`` lists the
     repository's packages and nothing of this machine's site directories."""
     mirror, index = _debian_mirror(tmp_path, [])
-    r = hostile.run("check", "--no-cache", "--format", "json", "--repo", str(index),
-                    "--mirror", str(mirror), timeout=120)
+    r = hostile.run(
+        "check",
+        "--no-cache",
+        "--format",
+        "json",
+        "--repo",
+        str(index),
+        "--mirror",
+        str(mirror),
+        timeout=120,
+    )
     assert r.rc in (0, 1), r.err
     doc = json.loads(r.out)
     assert [Path(a["path"]).name for a in doc["artifacts"]] == ["good.rpm"], [
-        a["path"] for a in doc["artifacts"]]
+        a["path"] for a in doc["artifacts"]
+    ]
     assert doc["errors"] == []
 
 
 # --- 17.6: a hostile index cannot poison the result cache --------------------------------------
+
 
 def _name_of(r: hostile.Run) -> list[str]:
     return [a.get("name") for a in json.loads(r.out)["artifacts"]]
@@ -222,9 +309,9 @@ def _two_rpms() -> tuple[Path, Path]:
     return by_size[-1], by_size[0]
 
 
-def test_index_digest_is_verified_before_it_keys_the_cache(tmp_path: Path,
-                                                           monkeypatch: pytest.MonkeyPatch
-                                                           ) -> None:
+def test_index_digest_is_verified_before_it_keys_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A mirror whose file is another package padded to the real one's size, under the real
     package's SHA-256 in the index: refused ("hash sum mismatch"), nothing cached; a later
     run over the real mirror reports the real package (the old code served the other
@@ -233,54 +320,82 @@ def test_index_digest_is_verified_before_it_keys_the_cache(tmp_path: Path,
     real, other = _two_rpms()
     size = real.stat().st_size
     digest = hashlib.sha256(real.read_bytes()).hexdigest()
-    para = (f"Package: victim\nVersion: 1\nArchitecture: all\nFilename: pool/v.rpm\n"
-            f"Size: {size}\nSHA256: {digest}\n")
+    para = (
+        f"Package: victim\nVersion: 1\nArchitecture: all\nFilename: pool/v.rpm\n"
+        f"Size: {size}\nSHA256: {digest}\n"
+    )
     for name, data in (("evil", _padded(other, size)), ("good", real.read_bytes())):
         (tmp_path / name / "pool").mkdir(parents=True)
         (tmp_path / name / "pool" / "v.rpm").write_bytes(data)
         (tmp_path / name / "Packages").write_text(para)
-    evil = hostile.run("check", "--no-installed", "--format", "json", "--jobs", "1",
-                       "--repo", str(tmp_path / "evil" / "Packages"), "--mirror",
-                       str(tmp_path / "evil"), timeout=120)
+    evil = hostile.run(
+        "check",
+        "--no-installed",
+        "--format",
+        "json",
+        "--jobs",
+        "1",
+        "--repo",
+        str(tmp_path / "evil" / "Packages"),
+        "--mirror",
+        str(tmp_path / "evil"),
+        timeout=120,
+    )
     _assert_clean(evil)
     errs = json.loads(evil.out)["errors"]
     assert len(errs) == 1 and "hash sum mismatch" in errs[0]["message"], errs
-    good = hostile.run("check", "--no-installed", "--format", "json", "--jobs", "1",
-                       "--repo", str(tmp_path / "good" / "Packages"), "--mirror",
-                       str(tmp_path / "good"), timeout=120)
+    good = hostile.run(
+        "check",
+        "--no-installed",
+        "--format",
+        "json",
+        "--jobs",
+        "1",
+        "--repo",
+        str(tmp_path / "good" / "Packages"),
+        "--mirror",
+        str(tmp_path / "good"),
+        timeout=120,
+    )
     assert good.rc in (0, 1), good.err
-    fresh = hostile.run("check", "--no-installed", "--no-cache", "--format", "json",
-                        str(real), timeout=120)
+    fresh = hostile.run(
+        "check", "--no-installed", "--no-cache", "--format", "json", str(real), timeout=120
+    )
     assert _name_of(good) == _name_of(fresh) != [None]
 
 
-def test_rewrite_in_place_with_mtime_reset_misses_the_cache(tmp_path: Path,
-                                                            monkeypatch: pytest.MonkeyPatch
-                                                            ) -> None:
+def test_rewrite_in_place_with_mtime_reset_misses_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Same path, size, inode and mtime, other bytes (written in place, ``utime`` put
     back): the ctime moved, so the cached digest is not reused."""
     monkeypatch.setenv("COINSTALL_CACHE_DIR", str(tmp_path / "cache"))
     real, other = _two_rpms()
     target = tmp_path / "pkg.rpm"
     target.write_bytes(real.read_bytes())
-    first = hostile.run("check", "--no-installed", "--format", "json", "--jobs", "1",
-                        str(target), timeout=120)
+    first = hostile.run(
+        "check", "--no-installed", "--format", "json", "--jobs", "1", str(target), timeout=120
+    )
     st = target.stat()
     with open(target, "r+b") as f:  # same inode
         f.write(_padded(other, st.st_size))
     os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
     st2 = target.stat()
-    assert (st2.st_size, st2.st_mtime_ns, st2.st_ino) == (st.st_size, st.st_mtime_ns,
-                                                          st.st_ino)
-    second = hostile.run("check", "--no-installed", "--format", "json", "--jobs", "1",
-                         str(target), timeout=120)
-    fresh = hostile.run("check", "--no-installed", "--no-cache", "--format", "json",
-                        str(other), timeout=120)
+    assert (st2.st_size, st2.st_mtime_ns, st2.st_ino) == (st.st_size, st.st_mtime_ns, st.st_ino)
+    second = hostile.run(
+        "check", "--no-installed", "--format", "json", "--jobs", "1", str(target), timeout=120
+    )
+    fresh = hostile.run(
+        "check", "--no-installed", "--no-cache", "--format", "json", str(other), timeout=120
+    )
     assert _name_of(first) != _name_of(second) == _name_of(fresh), (
-        _name_of(first), _name_of(second))
+        _name_of(first),
+        _name_of(second),
+    )
 
 
 # --- 17.10: a damaged cache is discarded with one warning --------------------------------------
+
 
 def _damage(kind: str, db: Path) -> None:
     if kind == "garbage":
@@ -309,15 +424,25 @@ def _damage(kind: str, db: Path) -> None:
         con.close()
 
 
-def test_read_only_cache_leaves_the_run_uncached(tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_read_only_cache_leaves_the_run_uncached(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """An immutable database (chattr +i: the suite runs as root, which chmod does not stop):
     check runs uncached with one warning; cache clear says it cannot, exit 2."""
     cache = tmp_path / "cache"
     monkeypatch.setenv("COINSTALL_CACHE_DIR", str(cache))
     pkgs = [str(p) for p in rpms()[:2]]
-    base = hostile.run("check", "--no-installed", "--no-cache", "--jobs", "1", "--format",
-                       "json", *pkgs, timeout=120)
+    base = hostile.run(
+        "check",
+        "--no-installed",
+        "--no-cache",
+        "--jobs",
+        "1",
+        "--format",
+        "json",
+        *pkgs,
+        timeout=120,
+    )
     other = hostile.run("check", "--no-installed", "--jobs", "1", str(rpms()[2]), timeout=120)
     assert other.rc in (0, 1)  # a database holding another package's result
     db = cache / "results.sqlite3"
@@ -325,8 +450,9 @@ def test_read_only_cache_leaves_the_run_uncached(tmp_path: Path,
         side.unlink()
     subprocess.run(["chattr", "+i", str(db)], check=True)
     try:
-        r = hostile.run("check", "--no-installed", "--jobs", "1", "--format", "json", *pkgs,
-                        timeout=120)
+        r = hostile.run(
+            "check", "--no-installed", "--jobs", "1", "--format", "json", *pkgs, timeout=120
+        )
         assert r.rc == base.rc, r.err
         assert json.loads(r.out) == json.loads(base.out)
         assert "Traceback" not in r.err
@@ -340,20 +466,34 @@ def test_read_only_cache_leaves_the_run_uncached(tmp_path: Path,
 
 
 @pytest.mark.parametrize("kind", ["garbage", "truncated", "fifo", "bad-rows", "old-schema"])
-def test_damaged_cache_is_discarded_with_one_warning(kind: str, tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_damaged_cache_is_discarded_with_one_warning(
+    kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     cache = tmp_path / "cache"
     monkeypatch.setenv("COINSTALL_CACHE_DIR", str(cache))
     pkgs = [str(p) for p in rpms()[:3]]
-    base = hostile.run("check", "--no-installed", "--no-cache", "--jobs", "1", "--format",
-                       "json", *pkgs, timeout=120)
-    warm = hostile.run("check", "--no-installed", "--jobs", "1", "--format", "json", *pkgs,
-                       timeout=120)
+    base = hostile.run(
+        "check",
+        "--no-installed",
+        "--no-cache",
+        "--jobs",
+        "1",
+        "--format",
+        "json",
+        *pkgs,
+        timeout=120,
+    )
+    warm = hostile.run(
+        "check", "--no-installed", "--jobs", "1", "--format", "json", *pkgs, timeout=120
+    )
     assert warm.rc == base.rc and json.loads(warm.out) == json.loads(base.out)
     db = cache / "results.sqlite3"
     _damage(kind, db)
-    for args in (("check", "--no-installed", "--jobs", "1", "--format", "json", *pkgs),
-                 ("cache", "info"), ("cache", "clear")):
+    for args in (
+        ("check", "--no-installed", "--jobs", "1", "--format", "json", *pkgs),
+        ("cache", "info"),
+        ("cache", "clear"),
+    ):
         r = hostile.run(*args, timeout=60)
         assert r.rc != "timeout" and r.rc != 3, (args, r.rc, r.err)
         assert "Traceback" not in r.err, r.err
@@ -370,6 +510,7 @@ def test_damaged_cache_is_discarded_with_one_warning(kind: str, tmp_path: Path,
 
 # --- 17.7: FIFOs and endless files are refused unopened ---------------------------------------
 
+
 def _special(kind: str, tmp_path: Path) -> str:
     if kind == "fifo":
         p = tmp_path / "input.fifo"
@@ -385,10 +526,11 @@ def test_fifo_and_endless_file_are_one_line(command: str, kind: str, tmp_path: P
     for a writer forever) or /dev/zero (read until memory ran out): one line, exit 2, at
     once."""
     path = _special(kind, tmp_path)
-    args = {"check-config": ("check", "--no-installed", "--config", path, str(rpms()[0])),
-            "plan-progress": ("plan", "progress", path, "--repo", str(rpms()[0].parent),
-                              "--no-cache"),
-            "report": ("report", path)}[command]
+    args = {
+        "check-config": ("check", "--no-installed", "--config", path, str(rpms()[0])),
+        "plan-progress": ("plan", "progress", path, "--repo", str(rpms()[0].parent), "--no-cache"),
+        "report": ("report", path),
+    }[command]
     t0 = time.monotonic()
     r = hostile.run(*args, timeout=30)
     assert r.rc != "timeout", f"{command} {kind}: hung"
@@ -443,8 +585,16 @@ def test_index_text_reaches_the_terminal_escaped(tmp_path: Path) -> None:
     """A ``Filename`` holding ESC sequences (outside the mirror, and absent inside it): the
     error lines show them escaped, as check shows member names."""
     mirror, index = _debian_mirror(tmp_path, ["../\x1b]0;owned\x07.rpm", "pool/\x1b[2Jx.rpm"])
-    r = hostile.run("check", "--no-installed", "--no-cache", "--repo", str(index), "--mirror",
-                    str(mirror), timeout=60)
+    r = hostile.run(
+        "check",
+        "--no-installed",
+        "--no-cache",
+        "--repo",
+        str(index),
+        "--mirror",
+        str(mirror),
+        timeout=60,
+    )
     _assert_clean(r)
     assert "\x1b" not in r.err + r.out and "\x07" not in r.err + r.out
     assert len(_errors(r.err)) == 2 and "\\x1b" in r.err

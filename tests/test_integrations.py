@@ -24,8 +24,12 @@ DOC = (REPO / "docs" / "integrations.md").read_text()
 
 
 def _git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
-                   cwd=cwd, check=True, capture_output=True)
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+    )
 
 
 @pytest.mark.slow  # pre-commit builds its hook venv (pip install of this repo)
@@ -37,15 +41,29 @@ def test_pre_commit_try_repo_runs_the_hook(tmp_path: Path) -> None:
     shutil.copy(GOOD, proj / GOOD.name)
     shutil.copy(BAD, proj / BAD.name)
     _git(proj, "add", ".")
-    env = dict(os.environ, PRE_COMMIT_HOME=str(tmp_path / "pc-home"),
-               PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}")
+    env = dict(
+        os.environ,
+        PRE_COMMIT_HOME=str(tmp_path / "pc-home"),
+        PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}",
+    )
     env.pop("PYTHONPATH", None)
 
     def try_repo(*files: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [str(BIN / "pre-commit"), "try-repo", str(REPO), "coinstall-check-wheels",
-             "--files", *files],
-            cwd=proj, env=env, capture_output=True, text=True, timeout=900)
+            [
+                str(BIN / "pre-commit"),
+                "try-repo",
+                str(REPO),
+                "coinstall-check-wheels",
+                "--files",
+                *files,
+            ],
+            cwd=proj,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
 
     good = try_repo(GOOD.name)
     assert good.returncode == 0, good.stdout[-3000:] + good.stderr[-3000:]
@@ -68,20 +86,22 @@ def test_cibuildwheel_audit_command_line() -> None:
     # cibuildwheel substitutes the placeholder with the quoted wheel path and runs a shell
     for wheel, want in ((GOOD, 0), (BAD, 1)):
         cmd = line.replace("{wheel}", shlex.quote(str(wheel)))
-        proc = subprocess.run(cmd, shell=True, env=env, capture_output=True, text=True,
-                              timeout=300)
+        proc = subprocess.run(cmd, shell=True, env=env, capture_output=True, text=True, timeout=300)
         assert proc.returncode == want, (cmd, proc.stdout[-2000:], proc.stderr[-2000:])
 
 
 def test_shell_completion_as_documented() -> None:
     assert "_COINSTALL_COMPLETE=bash_source coinstall" in DOC
     env = dict(os.environ, _COINSTALL_COMPLETE="bash_source")
-    src = subprocess.run([str(BIN / "coinstall")], env=env, capture_output=True, text=True,
-                         timeout=60)
+    src = subprocess.run(
+        [str(BIN / "coinstall")], env=env, capture_output=True, text=True, timeout=60
+    )
     assert src.returncode == 0 and "complete -o nosort -F" in src.stdout
     # what bash asks when the user presses TAB after `coinstall ch`
-    env = dict(os.environ, _COINSTALL_COMPLETE="bash_complete", COMP_WORDS="coinstall ch",
-               COMP_CWORD="1")
-    words = subprocess.run([str(BIN / "coinstall")], env=env, capture_output=True, text=True,
-                           timeout=60)
+    env = dict(
+        os.environ, _COINSTALL_COMPLETE="bash_complete", COMP_WORDS="coinstall ch", COMP_CWORD="1"
+    )
+    words = subprocess.run(
+        [str(BIN / "coinstall")], env=env, capture_output=True, text=True, timeout=60
+    )
     assert "plain,check" in words.stdout.split()

@@ -35,14 +35,22 @@ def _venv(base: Path, where: Path, shared: Path) -> Path:
 
 def _imports(python: Path, module: str, file: Path) -> bool:
     """Whether ``python`` imports ``module`` from ``file`` (in its own process)."""
-    r = subprocess.run([str(python), "-c", f"import importlib; m = importlib.import_module("
-                        f"{module!r}); print(m.__file__)"], capture_output=True, text=True,
-                       timeout=60)
+    r = subprocess.run(
+        [
+            str(python),
+            "-c",
+            f"import importlib; m = importlib.import_module({module!r}); print(m.__file__)",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     return r.returncode == 0 and os.path.realpath(r.stdout.strip()) == str(file)
 
 
 def test_free_threaded_beside_gil_in_a_shared_directory(
-        tmp_path: Path, corpus_wheels: dict[str, Path]) -> None:
+    tmp_path: Path, corpus_wheels: dict[str, Path]
+) -> None:
     shared = tmp_path / "shared"
     shared.mkdir()
     for key in WHEELS:
@@ -53,21 +61,29 @@ def test_free_threaded_beside_gil_in_a_shared_directory(
 
     # Discovery: each environment is its own runtime, not its base interpreter.
     assert venv_of(str(ft)) == str(tmp_path / "ft")
-    cands = find_candidates(environ={"PATH": "", "HOME": str(tmp_path),
-                                     "COINSTALL_PYTHONS": f"{gil}{os.pathsep}{ft}"})
+    cands = find_candidates(
+        environ={"PATH": "", "HOME": str(tmp_path), "COINSTALL_PYTHONS": f"{gil}{os.pathsep}{ft}"}
+    )
     assert {c.executable for c in cands} >= {str(gil), str(ft)}
 
     env = dict(os.environ, COINSTALL_PYTHONS=f"{gil}{os.pathsep}{ft}")
-    r = subprocess.run([COINSTALL, "check", "--format", "json"], capture_output=True,
-                       text=True, env=env, timeout=900)
+    r = subprocess.run(
+        [COINSTALL, "check", "--format", "json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+    )
     assert r.returncode in (0, 1), r.stderr
     view = json.loads(r.stdout)["machine"]
     ids = {p["executable"]: p["id"] for p in view["pythons"]}
     gid, tid = ids[str(gil)], ids[str(ft)]
     assert tid.startswith("cpython-3.13t") and gid.startswith("cpython-3.13")
     tree = next(s for s in view["shared"] if s["path"] == str(shared.resolve()))
-    cannot = {rid: {c["path"]: c["reason"] for c in tree["cannot_load"].get(rid, [])}
-              for rid in (gid, tid)}
+    cannot = {
+        rid: {c["path"]: c["reason"] for c in tree["cannot_load"].get(rid, [])}
+        for rid in (gid, tid)
+    }
 
     modules = sorted(p for p in shared.resolve().rglob("*.so"))
     assert len(modules) == 4
@@ -80,12 +96,17 @@ def test_free_threaded_beside_gil_in_a_shared_directory(
             assert said == real, (rid, str(rel), real, cannot[rid].get(str(so)))
     # What the free-threaded build cannot load there: the abi3 module and the GIL builds'.
     assert sorted(Path(p).name for p in cannot[tid]) == [
-        "_speedups.cpython-313-x86_64-linux-gnu.so", "_yaml.cpython-313-x86_64-linux-gnu.so",
-        "procmaps.abi3.so"]
+        "_speedups.cpython-313-x86_64-linux-gnu.so",
+        "_yaml.cpython-313-x86_64-linux-gnu.so",
+        "procmaps.abi3.so",
+    ]
     assert "abi3" in cannot[tid][str(shared.resolve() / "procmaps.abi3.so")]
 
-    text = subprocess.run([COINSTALL, "check"], capture_output=True, text=True, env=env,
-                          timeout=900).stdout
+    text = subprocess.run(
+        [COINSTALL, "check"], capture_output=True, text=True, env=env, timeout=900
+    ).stdout
     assert f"{tid}: uses" in text
-    assert ("cannot load 3 extension modules: markupsafe/_speedups.cpython-313-x86_64-linux-gnu"
-            ".so (suffix not in") in text
+    assert (
+        "cannot load 3 extension modules: markupsafe/_speedups.cpython-313-x86_64-linux-gnu"
+        ".so (suffix not in"
+    ) in text

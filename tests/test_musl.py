@@ -38,9 +38,12 @@ def test_orjson_musllinux_release(corpus_wheels: dict[str, Path], tmp_path: Path
     for v in VERSIONS:
         w = corpus_wheels[f"orjson-musl-cp{v}"]
         (d / w.name).symlink_to(w)
-    proc = subprocess.run([str(COINSTALL), "check", "--release", "--no-installed",
-                           "--format", "json", str(d)], capture_output=True, text=True,
-                          timeout=300)
+    proc = subprocess.run(
+        [str(COINSTALL), "check", "--release", "--no-installed", "--format", "json", str(d)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     # 0: no cp313t wheel, 3.13t needs a source build where 3.13 has one (the only finding, a
     # note: no contradiction in the release)
     assert proc.returncode == 0, proc.stdout + proc.stderr

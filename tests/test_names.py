@@ -20,8 +20,16 @@ from interpreters import EXTRA_PYTHONS, PYENV_VERSIONS
 # name -> (implementation, version) as classify_name (rules) reads it, and what the planner
 # reads: versioned_runtime (an interpreter/library named after one version: "uses") and
 # parallel_stack (a parallel stack's package: "pins", stack_key).
-TABLE: list[tuple[str, str | None, tuple[int, int] | None, str | None,
-                  tuple[int, int] | None, tuple[int, int] | None]] = [
+TABLE: list[
+    tuple[
+        str,
+        str | None,
+        tuple[int, int] | None,
+        str | None,
+        tuple[int, int] | None,
+        tuple[int, int] | None,
+    ]
+] = [
     # name, implementation, version, kind, versioned_runtime, parallel_stack
     ("python3.11", "cpython", (3, 11), "interpreter", (3, 11), None),
     ("python3.11-minimal", "cpython", (3, 11), "runtime", (3, 11), (3, 11)),
@@ -52,10 +60,14 @@ TABLE: list[tuple[str, str | None, tuple[int, int] | None, str | None,
 
 
 @pytest.mark.parametrize(("name", "impl", "version", "kind", "runtime", "stack"), TABLE)
-def test_one_table_for_rules_and_planner(name: str, impl: str | None,
-                                         version: tuple[int, int] | None, kind: str | None,
-                                         runtime: tuple[int, int] | None,
-                                         stack: tuple[int, int] | None) -> None:
+def test_one_table_for_rules_and_planner(
+    name: str,
+    impl: str | None,
+    version: tuple[int, int] | None,
+    kind: str | None,
+    runtime: tuple[int, int] | None,
+    stack: tuple[int, int] | None,
+) -> None:
     t = names.classify_name(name)
     if impl is None:
         assert t is None
@@ -82,9 +94,11 @@ def test_package_name_parts() -> None:
 
 def test_dist_name() -> None:
     assert names.dist_name("python3.11dist(requests)") == names.DistName(
-        "cpython", 3, 11, "dist", "requests")
+        "cpython", 3, 11, "dist", "requests"
+    )
     assert names.dist_name("python3dist(requests)") == names.DistName(
-        "cpython", 3, None, "dist", "requests")
+        "cpython", 3, None, "dist", "requests"
+    )
     assert names.dist_name("pypy3.9dist(cffi)") == names.DistName("pypy", 3, 9, "dist", "cffi")
     assert names.dist_name("python3egg(foo)") == names.DistName("cpython", 3, None, "egg", "foo")
     assert names.dist_name("python3-foo") is None
@@ -100,15 +114,20 @@ def test_stack_key_uses_the_shared_stack_names() -> None:
 
 def _interpreters() -> list[Path]:
     found = sorted(PYENV_VERSIONS.glob("*/bin/python3.*[0-9]"))
-    found += [Path(p) for p in ("/usr/bin/python3.11", "/usr/bin/python3.11d", "/usr/bin/pypy3")
-              if Path(p).exists()]
+    found += [
+        Path(p)
+        for p in ("/usr/bin/python3.11", "/usr/bin/python3.11d", "/usr/bin/pypy3")
+        if Path(p).exists()
+    ]
     found += list(EXTRA_PYTHONS.values())  # the set-up's Debian 3.13, 3.14 and 3.13t
     return [p for p in found if not p.name.endswith("-config")]
 
 
-_PROBE = ("import importlib.machinery as m, importlib.util as u, json, sys; "
-          "print(json.dumps([sys.implementation.name, list(sys.version_info[:2]), "
-          "m.EXTENSION_SUFFIXES, u.cache_from_source('/usr/share/python-app/mod.py')]))")
+_PROBE = (
+    "import importlib.machinery as m, importlib.util as u, json, sys; "
+    "print(json.dumps([sys.implementation.name, list(sys.version_info[:2]), "
+    "m.EXTENSION_SUFFIXES, u.cache_from_source('/usr/share/python-app/mod.py')]))"
+)
 
 
 def test_extension_and_pyc_names_of_real_interpreters() -> None:
@@ -121,25 +140,36 @@ def test_extension_and_pyc_names_of_real_interpreters() -> None:
     cl = Classifier(catalogue.load())
     checked = 0
     for exe in exes:
-        out = subprocess.run([str(exe), "-c", _PROBE], capture_output=True, text=True,
-                             check=True).stdout
+        out = subprocess.run(
+            [str(exe), "-c", _PROBE], capture_output=True, text=True, check=True
+        ).stdout
         impl, ver, suffixes, pyc = json.loads(out)
         ver = tuple(ver)
         for suffix in suffixes:
             n = ext_name(f"/usr/lib/x/mod{suffix}")
             if suffix in (".so", ".abi3.so", ".abi3t.so"):
-                assert n is not None and n.kind == {".so": "untagged"}.get(suffix,
-                                                                             suffix[1:-3])
+                assert n is not None and n.kind == {".so": "untagged"}.get(suffix, suffix[1:-3])
                 continue
             if suffix.startswith(".abi3-"):  # Debian's 3.13+: the stable ABI with the triplet
                 assert n is not None and (n.kind, n.triplet) == ("abi3", suffix[6:-3]), n
                 continue
             assert n is not None and n.kind == "soabi", (exe, suffix)
-            assert n.stem == "mod" and n.implementation == impl and n.version == ver, \
-                (exe, suffix, n)
+            assert n.stem == "mod" and n.implementation == impl and n.version == ver, (
+                exe,
+                suffix,
+                n,
+            )
             if impl == "cpython" and "d" not in n.flags and "t" not in n.flags and ver >= (3, 2):
-                ev = cl.classify(BinaryRecord("p", "1", "x86_64", "p", syntax="rpm",
-                                              files=(f"/usr/share/python-app/mod{suffix}",)))
+                ev = cl.classify(
+                    BinaryRecord(
+                        "p",
+                        "1",
+                        "x86_64",
+                        "p",
+                        syntax="rpm",
+                        files=(f"/usr/share/python-app/mod{suffix}",),
+                    )
+                )
                 assert ev.pins == {ver}, (exe, suffix, ev.reasons)
                 checked += 1
         if impl == "cpython" and ver[0] == 3 and pyc:

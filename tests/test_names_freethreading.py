@@ -32,47 +32,79 @@ BIN = Path(sys.executable).parent
 
 
 def _findings(profile: str, stack: str | None, *rpms: Path) -> list[tuple[str, str, str]]:
-    cmd = [str(BIN / "coinstall"), "check", "--no-installed", "--profile", profile,
-           "--format", "json"]
+    cmd = [
+        str(BIN / "coinstall"),
+        "check",
+        "--no-installed",
+        "--profile",
+        profile,
+        "--format",
+        "json",
+    ]
     if stack:
         cmd += ["--stack", stack]
     res = subprocess.run([*cmd, *map(str, rpms)], capture_output=True, text=True, timeout=300)
     assert res.returncode in (0, 1), res.stderr
     doc = json.loads(res.stdout)
     assert len(doc["artifacts"]) == len(rpms)
-    return [(a["name"], f["rule"], f["message"]) for a in doc["artifacts"]
-            for f in a["findings"]]
+    return [(a["name"], f["rule"], f["message"]) for a in doc["artifacts"] for f in a["findings"]]
 
 
 def _stack_rpms(out: Path, minor: int, interpreter: bytes, dist: str) -> list[Path]:
     ver, full = f"3.{minor}", f"3.{minor}.4"
     src = f"python{ver}"
-    main = build.rpm(out, f"python{ver}-freethreading", full, {f"usr/bin/python{ver}t":
-                                                              interpreter},
-                     release=f"2.{dist}", arch="x86_64", source_name=src,
-                     requires=[f"python{ver}-freethreading-libs(x86-64) = {full}-2.{dist}"])
-    libs = build.rpm(out, f"python{ver}-freethreading-libs", full,
-                     {f"usr/lib64/python{ver}t/os.py": "import abc\n",
-                      f"usr/lib64/python{ver}t/site-packages/README.txt": "site\n"},
-                     release=f"2.{dist}", arch="x86_64", source_name=src)
-    devel = build.rpm(out, f"python{ver}-freethreading-devel", full,
-                      {f"usr/include/python{ver}t/Python.h": "/* */\n"},
-                      release=f"2.{dist}", arch="x86_64", source_name=src,
-                      requires=[f"python{ver}-freethreading = {full}-2.{dist}"])
+    main = build.rpm(
+        out,
+        f"python{ver}-freethreading",
+        full,
+        {f"usr/bin/python{ver}t": interpreter},
+        release=f"2.{dist}",
+        arch="x86_64",
+        source_name=src,
+        requires=[f"python{ver}-freethreading-libs(x86-64) = {full}-2.{dist}"],
+    )
+    libs = build.rpm(
+        out,
+        f"python{ver}-freethreading-libs",
+        full,
+        {
+            f"usr/lib64/python{ver}t/os.py": "import abc\n",
+            f"usr/lib64/python{ver}t/site-packages/README.txt": "site\n",
+        },
+        release=f"2.{dist}",
+        arch="x86_64",
+        source_name=src,
+    )
+    devel = build.rpm(
+        out,
+        f"python{ver}-freethreading-devel",
+        full,
+        {f"usr/include/python{ver}t/Python.h": "/* */\n"},
+        release=f"2.{dist}",
+        arch="x86_64",
+        source_name=src,
+        requires=[f"python{ver}-freethreading = {full}-2.{dist}"],
+    )
     return [main, libs, devel]
 
 
 def test_names_of_the_freethreading_packages() -> None:
     t = classify_name("python3.14-freethreading")
     assert t is not None and (t.kind, t.version, t.free_threaded, t.label) == (
-        "interpreter", (3, 14), True, "python3.14t")
+        "interpreter",
+        (3, 14),
+        True,
+        "python3.14t",
+    )
     for part in ("libs", "devel", "idle", "tkinter", "test", "debug"):
         r = classify_name(f"python3.13-freethreading-{part}")
         assert r is not None and (r.kind, r.version, r.free_threaded) == (
-            "runtime", (3, 13), True), part
+            "runtime",
+            (3, 13),
+            True,
+        ), part
     b = classify_name("/usr/bin/python3.14t")
-    assert b is not None and (b.kind, b.version, b.free_threaded) == (
-        "interpreter", (3, 14), True)
+    assert b is not None and (b.kind, b.version, b.free_threaded) == ("interpreter", (3, 14), True)
     # a module package of the parallel stack stays one; openSUSE's flavors have no such name
     m = classify_name("python3.14-freethreading-foo")
     assert m is not None and m.kind == "module"
@@ -102,11 +134,17 @@ def test_script_run_by_python314t_is_required_by_rpms_own_requires(tmp_path: Pat
     """rpm's script.req turns the shebang into ``Requires: /usr/bin/python3.14t`` (the
     automatic generators are off in tests/build.py, so the requirement is written as rpm
     writes it): that requirement names the interpreter that runs the script."""
-    tool = build.rpm(tmp_path, "foo-tools", "1.0",
-                     {"usr/bin/foo": ("#!/usr/bin/python3.14t\nprint(1)\n", 0o755)},
-                     requires=["/usr/bin/python3.14t"])
-    reqs = subprocess.run(["rpm", "-qp", "--requires", str(tool)], capture_output=True,
-                          text=True, check=True).stdout.split("\n")
+    tool = build.rpm(
+        tmp_path,
+        "foo-tools",
+        "1.0",
+        {"usr/bin/foo": ("#!/usr/bin/python3.14t\nprint(1)\n", 0o755)},
+        requires=["/usr/bin/python3.14t"],
+    )
+    reqs = subprocess.run(
+        ["rpm", "-qp", "--requires", str(tool)], capture_output=True, text=True, check=True
+    ).stdout.split("\n")
     assert "/usr/bin/python3.14t" in reqs
-    assert not [f for f in _findings("fedora", None, tool)
-                if f[1] == "shebang-interpreter-not-required"]
+    assert not [
+        f for f in _findings("fedora", None, tool) if f[1] == "shebang-interpreter-not-required"
+    ]

@@ -26,8 +26,9 @@ from test_ground_truth import Case, _ask, _import_crashes, _loads
 from test_ground_truth import _cases as ground_cases
 
 
-def _cases(paths: list[Path], runtimes: list[Runtime], tmp: Path
-           ) -> tuple[list[Case], dict[int, frozenset[str]]]:
+def _cases(
+    paths: list[Path], runtimes: list[Runtime], tmp: Path
+) -> tuple[list[Case], dict[int, frozenset[str]]]:
     """The cases (test_ground_truth's) and, per case index, the runtimes coinstall says
     "cannot tell" for."""
     open_: dict[int, frozenset[str]] = {}
@@ -35,8 +36,7 @@ def _cases(paths: list[Path], runtimes: list[Runtime], tmp: Path
 
 
 @pytest.mark.network
-def test_newer_wheels_and_debs_agree_with_real_interpreters(
-        tmp_path: Path) -> None:
+def test_newer_wheels_and_debs_agree_with_real_interpreters(tmp_path: Path) -> None:
     wheels, debs = corpus.fetch_newer()
     runtimes, _errors = discovery.discover()
     ids = {rt.executable: rt.id for rt in runtimes}
@@ -49,8 +49,11 @@ def test_newer_wheels_and_debs_agree_with_real_interpreters(
     used: dict[str, int] = {}
     for rt in runtimes:
         answers = _ask(rt, cases)
-        picked = [i for i, (c, (found, loaded)) in enumerate(zip(cases, answers, strict=True))
-                  if found == c.local and _loads(loaded, c.local)]
+        picked = [
+            i
+            for i, (c, (found, loaded)) in enumerate(zip(cases, answers, strict=True))
+            if found == c.local and _loads(loaded, c.local)
+        ]
         died = _import_crashes(rt, [cases[i] for i in picked])
         crashed = {picked[i]: how for i, how in died.items()}
         for i, (case, (found, loaded)) in enumerate(zip(cases, answers, strict=True)):
@@ -62,15 +65,19 @@ def test_newer_wheels_and_debs_agree_with_real_interpreters(
             truth = i in picked and i not in crashed
             used[rt.id] = used.get(rt.id, 0) + truth
             if truth != case.verdicts[rt.id]:
-                wrong.append(f"{rt.id}: {case.path} ({os.path.basename(case.artifact)}): "
-                             f"interpreter {'uses' if truth else 'does not use'} it "
-                             f"(found={found}, dlopen={loaded}, "
-                             f"import={crashed.get(i, 'ok')}); coinstall says "
-                             f"{'usable' if case.verdicts[rt.id] else 'not usable'}")
+                wrong.append(
+                    f"{rt.id}: {case.path} ({os.path.basename(case.artifact)}): "
+                    f"interpreter {'uses' if truth else 'does not use'} it "
+                    f"(found={found}, dlopen={loaded}, "
+                    f"import={crashed.get(i, 'ok')}); coinstall says "
+                    f"{'usable' if case.verdicts[rt.id] else 'not usable'}"
+                )
             else:
                 agreed += 1
-    print(f"{pairs} pairs, {agreed} agree, {cannot_tell} cannot tell, {len(wrong)} wrong; "
-          f"modules used per runtime: {used}")
+    print(
+        f"{pairs} pairs, {agreed} agree, {cannot_tell} cannot tell, {len(wrong)} wrong; "
+        f"modules used per runtime: {used}"
+    )
     assert not wrong, "\n".join(wrong)
     # Each new interpreter really uses some of these modules: trixie's 3.13 its .debs' modules,
     # sid's 3.14 the cp314 wheels' and sid's .debs', the 3.13t numpy's cp313t modules.

@@ -54,8 +54,9 @@ def test_plain_install_runs_the_core_commands(dist: Path, tmp_path: Path) -> Non
     # the pip index of this machine's configuration (PyPI); the wheel without extras
     inst = _run([str(py), "-m", "pip", "install", "-q", "--disable-pip-version-check", str(wheel)])
     assert inst.returncode == 0, inst.stderr[-3000:]
-    listed = _run([str(py), "-m", "pip", "list", "--format", "freeze",
-                   "--disable-pip-version-check"]).stdout.lower()
+    listed = _run(
+        [str(py), "-m", "pip", "list", "--format", "freeze", "--disable-pip-version-check"]
+    ).stdout.lower()
     names = {ln.split("==")[0] for ln in listed.split()}
     # the optional backends stay out of a plain install
     assert not names & {"dask", "distributed", "tornado", "specfile", "rpm"}, names
@@ -85,14 +86,14 @@ def test_plain_install_runs_the_core_commands(dist: Path, tmp_path: Path) -> Non
     assert "pip install 'coinstall[spec]'" in lint.stderr and "python3-rpm" in lint.stderr
     assert len(lint.stderr.strip().splitlines()) == 1
 
-    dask = _run([exe, "check", "--no-installed", "--scheduler", "tcp://127.0.0.1:9",
-                 str(RPM)], env=env)
+    dask = _run(
+        [exe, "check", "--no-installed", "--scheduler", "tcp://127.0.0.1:9", str(RPM)], env=env
+    )
     assert dask.returncode == 2
     assert "pip install 'coinstall[dask]'" in dask.stderr
     assert len(dask.stderr.strip().splitlines()) == 1
 
     # `coinstall macros` needs no extra: its text is spec/templates/macros.j2, in the wheel
-    mac = _run([exe, "macros", "--stack", "default=3.12,other=3.11", "--style", "epel"],
-               env=env)
+    mac = _run([exe, "macros", "--stack", "default=3.12,other=3.11", "--style", "epel"], env=env)
     assert mac.returncode == 0, mac.stderr
     assert "%python3_other_pkgversion 311\n" in mac.stdout and "Traceback" not in mac.stderr

@@ -21,8 +21,9 @@ def test_directory_of_debs(tmp_path: Path, corpus_debs: dict[str, Path]) -> None
         shutil.copy(p, tmp_path)
     idx = load.load([str(tmp_path)], use_cache=False)
     assert not idx.problems and idx.binaries_total == len(corpus_debs)
-    plan = engine.plan_transition(idx, Classifier(catalogue.load()), "add", (3, 12),
-                                  (3, 11)).to_json()
+    plan = engine.plan_transition(
+        idx, Classifier(catalogue.load()), "add", (3, 12), (3, 11)
+    ).to_json()
     by = {s["name"]: s for s in plan["sources"]}
     yaml = by["pyyaml"]["binaries"][0]
     assert yaml["verdict"] == "needs-build"
@@ -60,21 +61,31 @@ def test_verdicts_match_real_interpreters(tmp_path: Path, corpus_debs: dict[str,
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 dest.write_bytes(m.content)
     site = tmp_path / "usr/lib/python3/dist-packages"
-    find = ("import importlib.machinery as m, sys; "
-            "f = m.FileFinder(sys.argv[1], (m.ExtensionFileLoader, m.EXTENSION_SUFFIXES)); "
-            "print(f.find_spec('_yaml') is not None)")
+    find = (
+        "import importlib.machinery as m, sys; "
+        "f = m.FileFinder(sys.argv[1], (m.ExtensionFileLoader, m.EXTENSION_SUFFIXES)); "
+        "print(f.find_spec('_yaml') is not None)"
+    )
     six = "import sys; sys.path.insert(0, sys.argv[1]); import six; print(six.PY3)"
-    out = {v: subprocess.run([str(exe), "-I", "-c", find, str(site / "yaml")],
-                             capture_output=True, text=True, check=True).stdout.strip()
-           for v, exe in py.items()}
+    out = {
+        v: subprocess.run(
+            [str(exe), "-I", "-c", find, str(site / "yaml")],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        for v, exe in py.items()
+    }
     assert out == {"3.11": "True", "3.12": "False"}
     for exe in py.values():
-        r = subprocess.run([str(exe), "-I", "-c", six, str(site)], capture_output=True,
-                           text=True, check=True)
+        r = subprocess.run(
+            [str(exe), "-I", "-c", six, str(site)], capture_output=True, text=True, check=True
+        )
         assert r.stdout.strip() == "True"
     # ... and the planner says the same from the packages alone (single files as --repo).
-    idx = load.load([str(corpus_debs["python3-yaml"]), str(corpus_debs["python3-six"])],
-                    use_cache=False)
+    idx = load.load(
+        [str(corpus_debs["python3-yaml"]), str(corpus_debs["python3-six"])], use_cache=False
+    )
     plan = engine.plan_transition(idx, Classifier(catalogue.load()), "add", (3, 12), (3, 11))
     verdicts = {b.name: b.verdict for s in plan.sources.values() for b in s.binaries}
     assert verdicts == {"python3-yaml": "needs-build", "python3-six": "independent"}
@@ -92,4 +103,5 @@ def test_python3_defaults_release_is_no_runtime_range(corpus_debs: dict[str, Pat
     assert ev.pins == {(3, 11)} and ev.low is None and ev.high == (3, 12)
     assert ev.floor == (3, 10)
     assert [r for r in ev.reasons if "3.10.8" in r] == [
-        "Depends: python3 (>= 3.10.8-0~): needs a python3 of at least 3.10 (not a build range)"]
+        "Depends: python3 (>= 3.10.8-0~): needs a python3 of at least 3.10 (not a build range)"
+    ]

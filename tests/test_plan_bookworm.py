@@ -29,8 +29,7 @@ is_bad = .depends ~ /python3 \\(<< 3\\.12\\)/;
 
 @pytest.fixture(scope="module")
 def index(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    return load.load([str(bookworm("Packages.xz")), str(bookworm("Sources.xz"))],
-                     use_cache=False)
+    return load.load([str(bookworm("Packages.xz")), str(bookworm("Sources.xz"))], use_cache=False)
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +55,12 @@ def _src(plan: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 def test_counts_cover_every_source(add: dict[str, Any]) -> None:
-    assert add["read"] == {"binaries": 63440, "sources": 34335, "distinct_sources": 34288,
-                           "skipped": 0}
+    assert add["read"] == {
+        "binaries": 63440,
+        "sources": 34335,
+        "distinct_sources": 34288,
+        "skipped": 0,
+    }
     # Distinct sources, not Sources paragraphs (issue 19 item 20).
     assert sum(add["counts"].values()) == add["read"]["distinct_sources"]
     assert add["counts"]["rebuild"] > 200 and add["counts"]["blocked"] > 300
@@ -90,8 +93,9 @@ def test_python3_any_qualifier_counts(add: dict[str, Any]) -> None:
     assert any("python3:any (<< 3.12)" in r for r in s["reasons"])
 
 
-def test_default_only_builds_wait_for_the_switch(index: Any, classifier: Classifier,
-                                                 add: dict[str, Any]) -> None:
+def test_default_only_builds_wait_for_the_switch(
+    index: Any, classifier: Classifier, add: dict[str, Any]
+) -> None:
     # gdb embeds libpython3.11 (a program using the interpreter by name): fine beside 3.12.
     gdb = _src(add, "gdb")
     assert gdb["status"] == "no-action" and "uses python3.11 by name" in gdb["reasons"][0]
@@ -105,8 +109,7 @@ def test_default_only_builds_wait_for_the_switch(index: Any, classifier: Classif
     assert _src(default, "pytorch")["wave"] is not None
 
 
-def test_drop_lists_what_still_needs_the_old_runtime(index: Any,
-                                                     classifier: Classifier) -> None:
+def test_drop_lists_what_still_needs_the_old_runtime(index: Any, classifier: Classifier) -> None:
     drop = _plan(index, classifier, "drop")
     glue = _src(drop, "cluster-glue")
     assert glue["status"] == "blocked" and "still needs 3.11" in glue["reasons"][0]
@@ -134,8 +137,7 @@ def test_waves_respect_build_dependencies(add: dict[str, Any]) -> None:
     assert ["cython", "numpy"] in group["closing_edges"]
     assert ["cython", "numpy"] in group["profile_edges"]
     assert len(group["closing_edges"]) < len(group["members"])
-    assert all(a in group["members"] and b in group["members"]
-               for a, b in group["closing_edges"])
+    assert all(a in group["members"] and b in group["members"] for a, b in group["closing_edges"])
     assert _src(add, "numpy")["wave"] == group["wave"] == _src(add, "cython")["wave"]
 
 
@@ -144,15 +146,31 @@ def test_compared_with_ben(tmp_path: Path, add: dict[str, Any]) -> None:
     """Every source ben's tracker calls bad is tracked here, except the ones whose binaries
     use python3.11 by name only; every extra source has evidence ben's regex cannot see."""
     import lzma
-    (tmp_path / "Packages_amd64").write_bytes(lzma.decompress(
-        bookworm("Packages.xz").read_bytes()))
+
+    (tmp_path / "Packages_amd64").write_bytes(lzma.decompress(bookworm("Packages.xz").read_bytes()))
     (tmp_path / "Sources").write_bytes(lzma.decompress(bookworm("Sources.xz").read_bytes()))
     (tmp_path / "py.ben").write_text(BEN_TRACKER)
     out = subprocess.run(
-        ["ben", "monitor", "--no-benrc", "--archs", "amd64", "--cache-dir", str(tmp_path),
-         "-f", "json", str(tmp_path / "py.ben")], capture_output=True, check=True).stdout
-    ben = {src: (int(level), st["amd64"]) for level, srcs in json.loads(out).items()
-           for src, st in srcs.items()}
+        [
+            "ben",
+            "monitor",
+            "--no-benrc",
+            "--archs",
+            "amd64",
+            "--cache-dir",
+            str(tmp_path),
+            "-f",
+            "json",
+            str(tmp_path / "py.ben"),
+        ],
+        capture_output=True,
+        check=True,
+    ).stdout
+    ben = {
+        src: (int(level), st["amd64"])
+        for level, srcs in json.loads(out).items()
+        for src, st in srcs.items()
+    }
     ours = {s["name"]: s for s in add["sources"]}
     tracked = {n for n, s in ours.items() if s["status"] in ("rebuild", "blocked")}
     assert len(ben) > 700
@@ -160,8 +178,9 @@ def test_compared_with_ben(tmp_path: Path, add: dict[str, Any]) -> None:
         assert status == "bad"  # nothing in bookworm is built for 3.12
         assert name in tracked, (name, ours.get(name))
     for name in tracked - set(ben):
-        evid = [r for b in ours[name]["binaries"] if b["verdict"] == "needs-build"
-                for r in b["reasons"]]
+        evid = [
+            r for b in ours[name]["binaries"] if b["verdict"] == "needs-build" for r in b["reasons"]
+        ]
         assert not any("python3 (<< 3.12)" in r for r in evid), name
     # Same first wave: what ben puts at level 0 and we can build now is our wave 1, except
     # members of the numpy/cython bootstrap group (ben ignores Build-Depends it cannot
@@ -174,25 +193,46 @@ def test_compared_with_ben(tmp_path: Path, add: dict[str, Any]) -> None:
 def test_cli_end_to_end(tmp_path: Path) -> None:
     env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"))
     out = tmp_path / "plan.json"
-    cmd = [sys.executable, "-m", "coinstall", "plan", "add", "3.12", "--from", "3.11",
-           "--repo", str(bookworm("Packages.xz")), "--repo", str(bookworm("Sources.xz")),
-           "--format", "json", "-o", str(out)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "coinstall",
+        "plan",
+        "add",
+        "3.12",
+        "--from",
+        "3.11",
+        "--repo",
+        str(bookworm("Packages.xz")),
+        "--repo",
+        str(bookworm("Sources.xz")),
+        "--format",
+        "json",
+        "-o",
+        str(out),
+    ]
     r = subprocess.run(cmd, env=env, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     data = json.loads(out.read_text())
     assert data["format"] == "coinstall-plan/1" and data["counts"]["rebuild"] > 200
-    text = subprocess.run([*cmd[:-4], "--repo", str(tmp_path / "nope")], env=env,
-                          capture_output=True, text=True)
+    text = subprocess.run(
+        [*cmd[:-4], "--repo", str(tmp_path / "nope")], env=env, capture_output=True, text=True
+    )
     assert text.returncode == 2 and "nope: no such file or directory" in text.stderr
     assert "Plan: add Python 3.12 beside 3.11" in text.stdout
-    bad = subprocess.run([*cmd[:5], "3.99", "--from", "3.11", "--repo", str(out)], env=env,
-                         capture_output=True, text=True)
+    bad = subprocess.run(
+        [*cmd[:5], "3.99", "--from", "3.11", "--repo", str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert bad.returncode == 2 and "not in the runtime catalogue" in bad.stderr
     assert "Traceback" not in bad.stderr
 
 
-def test_plan_format_doc_example_is_this_run(add: dict[str, Any], index: Any,
-                                             classifier: Classifier) -> None:
+def test_plan_format_doc_example_is_this_run(
+    add: dict[str, Any], index: Any, classifier: Classifier
+) -> None:
     """docs/plan-format.md shows this very run: its read, problems and counts, the first
     sources of the first waves, and the progress per wave against the same snapshot."""
     doc = (Path(__file__).parent.parent / "docs" / "plan-format.md").read_text()
@@ -211,8 +251,9 @@ def test_plan_format_doc_example_is_this_run(add: dict[str, Any], index: Any,
         if shown == "…":
             break
         assert shown["wave"] == real["wave"]
-        assert [s for s in shown["sources"] if s != "…"] == \
-            real["sources"][:len(shown["sources"]) - 1]
+        assert [s for s in shown["sources"] if s != "…"] == real["sources"][
+            : len(shown["sources"]) - 1
+        ]
     progress = engine.progress(add, index, classifier)["progress"]
     by_wave = {p["wave"]: p for p in progress}
     for shown in json.loads(fields["progress"]):

@@ -41,6 +41,8 @@ def test_every_small_graph() -> None:
             if len(comp) < 2:
                 continue
             g = engine._group(comp, sub, {pairs[0]}, 1)
-            rest = {m: {d for d in sub[m] & set(comp) if (m, d) not in set(g.closing_edges)}
-                    for m in comp}
+            rest = {
+                m: {d for d in sub[m] & set(comp) if (m, d) not in set(g.closing_edges)}
+                for m in comp
+            }
             assert _acyclic(comp, rest), (mask, g)

@@ -23,18 +23,21 @@ from plan_rpms import build_repo, snapshot_specs
 CHROMIUM = shutil.which("chromium")
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None or shutil.which("rpmbuild") is None or shutil.which("createrepo_c") is None,
-    reason="needs chromium, rpmbuild and createrepo_c")
+    reason="needs chromium, rpmbuild and createrepo_c",
+)
 
 
 @pytest.fixture(scope="module")
-def page(tmp_path_factory: pytest.TempPathFactory, corpus_rpms: list[Path]
-         ) -> tuple[Path, dict[str, Any]]:
+def page(
+    tmp_path_factory: pytest.TempPathFactory, corpus_rpms: list[Path]
+) -> tuple[Path, dict[str, Any]]:
     base = tmp_path_factory.mktemp("html")
     first = build_repo(base / "first", snapshot_specs(later=False), corpus_rpms)
     later = build_repo(base / "later", snapshot_specs(later=True), corpus_rpms)
     cl = Classifier(catalogue.load())
-    plan = engine.plan_transition(load.load([str(first)], use_cache=False), cl, "add",
-                                  (3, 12), (3, 11)).to_json()
+    plan = engine.plan_transition(
+        load.load([str(first)], use_cache=False), cl, "add", (3, 12), (3, 11)
+    ).to_json()
     plan = engine.progress(plan, load.load([str(later)], use_cache=False), cl)
     out = base / "tracker.html"
     out.write_text(plan_html.render(plan), encoding="utf-8")
@@ -45,10 +48,24 @@ def dump_dom(path: Path, query: str, tmp_path: Path) -> str:
     assert CHROMIUM is not None
     url = path.as_uri() + (f"?q={urllib.parse.quote(query)}" if query else "")
     r = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-         "--no-first-run", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", url],
-        capture_output=True, text=True, timeout=120)
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--dump-dom",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     return r.stdout
 
@@ -96,8 +113,7 @@ def test_self_contained(page: tuple[Path, dict[str, Any]]) -> None:
     assert "@import" not in html and "url(" not in html
 
 
-def test_shows_every_source_and_counts(page: tuple[Path, dict[str, Any]],
-                                       tmp_path: Path) -> None:
+def test_shows_every_source_and_counts(page: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
     path, plan = page
     dom = parse(dump_dom(path, "", tmp_path))
     assert len(dom.rows) == len(plan["sources"])

@@ -21,9 +21,22 @@ from plan_corpus import bookworm
 pytestmark = pytest.mark.network
 
 #: Real bookworm packages the excerpt keeps (extensions, pure, abi3, embedders, interpreters).
-EXCERPT = ("python3-numpy", "cython3", "python3-cryptography", "gdb", "python3.11",
-           "python3-gi", "python3-apt", "python3-distutils", "python3-thinc", "cluster-glue",
-           "python3-lxml", "python3-requests", "adonthell", "libpython3.11")
+EXCERPT = (
+    "python3-numpy",
+    "cython3",
+    "python3-cryptography",
+    "gdb",
+    "python3.11",
+    "python3-gi",
+    "python3-apt",
+    "python3-distutils",
+    "python3-thinc",
+    "cluster-glue",
+    "python3-lxml",
+    "python3-requests",
+    "adonthell",
+    "libpython3.11",
+)
 
 
 @pytest.fixture(scope="module")
@@ -85,8 +98,11 @@ def test_full_files_counts_and_selection(packages_bytes: bytes, sources_bytes: b
     assert full.binaries_total == len(full.binaries) == packages_bytes.count(b"\nPackage: ") + 1
     sel = indices.read_packages_bytes(packages_bytes, "Packages", select=b"python")
     assert sel.binaries_total == full.binaries_total
-    want = {(b.name, b.arch) for b in full.binaries
-            if "python" in b.name or "python" in b.depends or "python" in b.source}
+    want = {
+        (b.name, b.arch)
+        for b in full.binaries
+        if "python" in b.name or "python" in b.depends or "python" in b.source
+    }
     got = {(b.name, b.arch) for b in sel.binaries}
     assert want <= got  # selection never loses a paragraph naming Python in a kept field
     src = indices.read_sources(str(bookworm("Sources.xz")))
@@ -105,8 +121,7 @@ def test_machine_apt_list_lz4() -> None:
     assert any(b.name == "python3-numpy" for b in idx.binaries)
 
 
-def test_malformed_paragraph_reported_with_line_and_skipped(tmp_path: Path,
-                                                            excerpt: bytes) -> None:
+def test_malformed_paragraph_reported_with_line_and_skipped(tmp_path: Path, excerpt: bytes) -> None:
     paras = excerpt.split(b"\n\n")
     lines_before = sum(p.count(b"\n") + 2 for p in paras[:2])
     broken = paras[2].split(b"\n")
@@ -165,8 +180,9 @@ def test_load_reports_and_continues(tmp_path: Path, excerpt: bytes) -> None:
     assert any("missing: no such file" in m for m in msgs)
 
 
-def test_cache_is_keyed_by_stat(tmp_path: Path, excerpt: bytes,
-                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cache_is_keyed_by_stat(
+    tmp_path: Path, excerpt: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     path = tmp_path / "Packages"
     path.write_bytes(excerpt)
@@ -178,6 +194,7 @@ def test_cache_is_keyed_by_stat(tmp_path: Path, excerpt: bytes,
     changed = excerpt.replace(b"Package: gdb\n", b"Package: gdX\n")
     path.write_bytes(changed)
     import os
+
     st = os.stat(path)
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
     third = load.read_cached("packages", str(path))
@@ -193,13 +210,30 @@ def test_cli_bad_input_names_file_and_line(tmp_path: Path, excerpt: bytes) -> No
     path = tmp_path / "Packages"
     path.write_bytes(b"\n\n".join(paras))
     line = b"\n\n".join(paras[:2]).count(b"\n") + 1
-    r = subprocess.run([sys.executable, "-m", "coinstall", "plan", "add", "3.12", "--from",
-                        "3.11", "--repo", str(path), "--no-cache", "--format", "json"],
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "coinstall",
+            "plan",
+            "add",
+            "3.12",
+            "--from",
+            "3.11",
+            "--repo",
+            str(path),
+            "--no-cache",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 2
     assert f"coinstall: {path}:{line}: not a field or continuation line" in r.stderr
     assert "Traceback" not in r.stderr
     import json
+
     plan = json.loads(r.stdout)
     assert plan["read"]["skipped"] == 1 and plan["read"]["binaries"] == len(EXCERPT)
 
@@ -210,8 +244,23 @@ def test_cli_without_sources_says_what_is_missing(tmp_path: Path, excerpt: bytes
 
     path = tmp_path / "Packages.gz"
     path.write_bytes(gzip.compress(excerpt))
-    r = subprocess.run([sys.executable, "-m", "coinstall", "plan", "add", "3.12", "--from",
-                        "3.11", "--repo", str(path), "--no-cache"], capture_output=True, text=True)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "coinstall",
+            "plan",
+            "add",
+            "3.12",
+            "--from",
+            "3.11",
+            "--repo",
+            str(path),
+            "--no-cache",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 0, r.stderr
     assert "no source index" in r.stdout
     assert "wave 1:" in r.stdout and "numpy" in r.stdout

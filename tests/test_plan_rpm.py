@@ -20,12 +20,12 @@ from plan_rpms import build_repo, snapshot_specs
 
 pytestmark = pytest.mark.skipif(
     shutil.which("rpmbuild") is None or shutil.which("createrepo_c") is None,
-    reason="needs rpmbuild (rpm) and createrepo_c (createrepo-c)")
+    reason="needs rpmbuild (rpm) and createrepo_c (createrepo-c)",
+)
 
 
 @pytest.fixture(scope="module")
-def repos(tmp_path_factory: pytest.TempPathFactory, corpus_rpms: list[Path]
-          ) -> tuple[Path, Path]:
+def repos(tmp_path_factory: pytest.TempPathFactory, corpus_rpms: list[Path]) -> tuple[Path, Path]:
     base = tmp_path_factory.mktemp("rpmrepos")
     first = build_repo(base / "first", snapshot_specs(later=False), corpus_rpms)
     later = build_repo(base / "later", snapshot_specs(later=True), corpus_rpms)
@@ -84,8 +84,7 @@ def test_corpus_rpms(plan: dict[str, Any]) -> None:
     assert all(s["name"] != "ngircd" for s in plan["sources"])
 
 
-def test_progress_against_later_snapshot(repos: tuple[Path, Path],
-                                         plan: dict[str, Any]) -> None:
+def test_progress_against_later_snapshot(repos: tuple[Path, Path], plan: dict[str, Any]) -> None:
     later = load.load([str(repos[1])], use_cache=False)
     done = engine.progress(json.loads(json.dumps(plan)), later, Classifier(catalogue.load()))
     st = {s["name"]: s["progress"] for s in done["sources"] if s["progress"]}
@@ -100,14 +99,20 @@ def test_extension_tags_agree_with_real_interpreters() -> None:
     """The catalogue tag the classifier maps to 3.11/3.12 is in that interpreter's own
     EXTENSION_SUFFIXES and not in the other's."""
     cl = Classifier(catalogue.load())
-    pythons = {v: sorted(PYENV_VERSIONS.glob(f"{v}.*/bin/python{v}"))
-               for v in ("3.11", "3.12")}
+    pythons = {v: sorted(PYENV_VERSIONS.glob(f"{v}.*/bin/python{v}")) for v in ("3.11", "3.12")}
     if not all(pythons.values()):
         pytest.skip("pyenv 3.11/3.12 not installed")
     for v, exes in pythons.items():
-        out = subprocess.run([str(exes[-1]), "-c", "import importlib.machinery as m, json; "
-                              "print(json.dumps(m.EXTENSION_SUFFIXES))"],
-                             capture_output=True, text=True, check=True).stdout
+        out = subprocess.run(
+            [
+                str(exes[-1]),
+                "-c",
+                "import importlib.machinery as m, json; print(json.dumps(m.EXTENSION_SUFFIXES))",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         suffixes = json.loads(out)
         for tag, ver in cl.soabi.items():
             if ver in ((3, 11), (3, 12)):
@@ -117,12 +122,43 @@ def test_extension_tags_agree_with_real_interpreters() -> None:
 
 def test_html_of_rpm_plan_cli(tmp_path: Path, repos: tuple[Path, Path]) -> None:
     out = tmp_path / "plan.json"
-    r = subprocess.run([sys.executable, "-m", "coinstall", "plan", "add", "3.12", "--from",
-                        "3.11", "--repo", str(repos[0]), "--format", "json", "-o", str(out),
-                        "--no-cache"], capture_output=True, text=True)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "coinstall",
+            "plan",
+            "add",
+            "3.12",
+            "--from",
+            "3.11",
+            "--repo",
+            str(repos[0]),
+            "--format",
+            "json",
+            "-o",
+            str(out),
+            "--no-cache",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 0, r.stderr
-    p = subprocess.run([sys.executable, "-m", "coinstall", "plan", "progress", str(out),
-                        "--repo", str(repos[1]), "--no-cache"], capture_output=True, text=True)
+    p = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "coinstall",
+            "plan",
+            "progress",
+            str(out),
+            "--repo",
+            str(repos[1]),
+            "--no-cache",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert p.returncode == 0, p.stderr
     assert "wave 1:" in p.stdout and "progress:" in p.stdout
 
@@ -135,13 +171,22 @@ def test_repodata_compressions(tmp_path: Path, repos: tuple[Path, Path], ctype: 
         shutil.copy(rpm, repo)
     # Debian's createrepo_c 0.17 has no zstd (Fedora's repositories use it since F36):
     # write gzip, then recompress primary and filelists with zstandard as Fedora ships them.
-    subprocess.run(["createrepo_c", "--quiet", "--general-compress-type",
-                    "gz" if ctype == "zstd" else ctype, str(repo)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            "createrepo_c",
+            "--quiet",
+            "--general-compress-type",
+            "gz" if ctype == "zstd" else ctype,
+            str(repo),
+        ],
+        check=True,
+        capture_output=True,
+    )
     if ctype == "zstd":
         import gzip
 
         import zstandard
+
         repomd = repo / "repodata" / "repomd.xml"
         text = repomd.read_text()
         for gz in (repo / "repodata").glob("*.xml.gz"):
@@ -152,14 +197,19 @@ def test_repodata_compressions(tmp_path: Path, repos: tuple[Path, Path], ctype: 
         repomd.write_text(text)
     got = indices.read_repodata(str(repo / "repodata" / "repomd.xml"))
     want = indices.read_repodata(str(repos[0] / "repodata" / "repomd.xml"))
-    assert sorted((b.name, b.files) for b in got.binaries) == \
-        sorted((b.name, b.files) for b in want.binaries)
+    assert sorted((b.name, b.files) for b in got.binaries) == sorted(
+        (b.name, b.files) for b in want.binaries
+    )
     assert not got.problems
     # Not two empty reads: every binary RPM of the repository is there, named as rpm names
     # it, and the filelists (a separate, separately compressed file) were read too.
     rpms = sorted(p for p in repo.glob("*.rpm") if not p.name.endswith(".src.rpm"))
-    names = subprocess.run(["rpm", "-qp", "--qf", "%{NAME}\\n", *map(str, rpms)],
-                           check=True, capture_output=True, text=True).stdout.split()
+    names = subprocess.run(
+        ["rpm", "-qp", "--qf", "%{NAME}\\n", *map(str, rpms)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
     assert rpms and sorted(b.name for b in got.binaries) == sorted(names)
     assert any(b.files for b in got.binaries)
 
@@ -177,10 +227,29 @@ def test_truncated_primary(tmp_path: Path, repos: tuple[Path, Path]) -> None:
 
 def test_cli_later_option_html(tmp_path: Path, repos: tuple[Path, Path]) -> None:
     out = tmp_path / "tracker.html"
-    r = subprocess.run([sys.executable, "-m", "coinstall", "plan", "add", "3.12", "--from",
-                        "3.11", "--repo", str(repos[0]), "--later", str(repos[1]),
-                        "--format", "html", "-o", str(out), "--no-cache"],
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "coinstall",
+            "plan",
+            "add",
+            "3.12",
+            "--from",
+            "3.11",
+            "--repo",
+            str(repos[0]),
+            "--later",
+            str(repos[1]),
+            "--format",
+            "html",
+            "-o",
+            str(out),
+            "--no-cache",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 0, r.stderr
     html = out.read_text()
     assert 'class="progress done">done<' in html and 'class="progress remaining">' in html

@@ -28,8 +28,9 @@ COINSTALL = str(Path(sys.executable).parent / "coinstall")
 
 def _run(*args: str, tmp: Path) -> subprocess.CompletedProcess[str]:
     env = {"XDG_CACHE_HOME": str(tmp / "cache"), "PATH": "/usr/bin:/bin"}
-    return subprocess.run([COINSTALL, "plan", *args], capture_output=True, text=True,
-                          env=env, timeout=120)
+    return subprocess.run(
+        [COINSTALL, "plan", *args], capture_output=True, text=True, env=env, timeout=120
+    )
 
 
 def _plan(tmp: Path, *args: str) -> dict[str, Any]:
@@ -53,6 +54,7 @@ DROP = ("drop", "3.13", "--to", "3.14")
 
 # --- item 16: one suite per plan ----------------------------------------------------------
 
+
 def test_several_suites_are_refused_with_one_line(tmp_path: Path) -> None:
     """The dists/ tree holds sid, trixie and experimental: before, all three were read
     together (exit 0), trixie's Sources deciding metkit's and xrt's versions."""
@@ -61,7 +63,8 @@ def test_several_suites_are_refused_with_one_line(tmp_path: Path) -> None:
     assert r.stdout == ""
     assert r.stderr.splitlines() == [
         "coinstall: the inputs hold indices of 3 suites (experimental, sid (unstable), "
-        "trixie); a plan reads one: choose it with --suite"]
+        "trixie); a plan reads one: choose it with --suite"
+    ]
     r = _run(*ADD, "--repo", str(DATA), "--suite", "bookworm", tmp=tmp_path)
     assert r.returncode == 2 and "no index of suite bookworm" in r.stderr
     assert "Traceback" not in r.stderr
@@ -107,6 +110,7 @@ def test_newest_version_by_debian_order_not_file_order(tmp_path: Path) -> None:
 
 # --- item 17: lower bounds that are not dh-python's ---------------------------------------
 
+
 def test_lower_bounds_without_tilde_are_no_build_range(tmp_path: Path) -> None:
     """python3-bcj: python3 (<< 3.16), python3 (>= 3.14.7-2); pyside6's libshiboken6-dev:
     python3-dev (>= 3.14), python3-dev (<< 3.15~); chirp (Architecture: all):
@@ -116,8 +120,10 @@ def test_lower_bounds_without_tilde_are_no_build_range(tmp_path: Path) -> None:
     assert drop["counts"]["rebuild"] == 0 and drop["counts"]["blocked"] == 0
     bcj = _bin(drop, "python-bcj", "python3-bcj")
     assert bcj["built_for"] == "< 3.16; needs python3 >= 3.14"
-    assert "Depends: python3 (>= 3.14.7-2): needs a python3 of at least 3.14 " \
-           "(not a build range)" in bcj["reasons"]
+    assert (
+        "Depends: python3 (>= 3.14.7-2): needs a python3 of at least 3.14 "
+        "(not a build range)" in bcj["reasons"]
+    )
     chirp = _bin(drop, "chirp", "chirp")
     assert chirp["verdict"] == "independent"
     assert chirp["built_for"] == "any (version-independent; compatible >= 3.10, < 4.0)"
@@ -131,6 +137,7 @@ def test_lower_bounds_without_tilde_are_no_build_range(tmp_path: Path) -> None:
 
 
 # --- item 18: -pyXY virtual packages; the relation named as written ------------------------
+
 
 def test_py_virtual_packages_are_builds(tmp_path: Path) -> None:
     add = _plan(tmp_path, *ADD, "--repo", str(SID))
@@ -147,6 +154,7 @@ def test_py_virtual_packages_are_builds(tmp_path: Path) -> None:
 
 # --- item 19: default-only by its binaries --------------------------------------------------
 
+
 def test_one_version_build_without_python3_all_is_default_only(tmp_path: Path) -> None:
     """metkit Build-Depends on neither python3-all* nor python3/python3-dev (ecbuild with
     pybind11); python3-metkit is built for 3.14 alone: it gains 3.15 at the default switch,
@@ -156,13 +164,15 @@ def test_one_version_build_without_python3_all_is_default_only(tmp_path: Path) -
     assert metkit["status"] == "blocked" and metkit["wave"] is None
     assert metkit["reasons"][0] == (
         "builds for the default runtime only (no python3-all* in Build-Depends, and its "
-        "binaries are built for one runtime): gains 3.15 when the default switches")
+        "binaries are built for one runtime): gains 3.15 when the default switches"
+    )
     assert "metkit" not in [n for w in add["waves"] for n in w["sources"]]
     default = _plan(tmp_path, "default", "3.15", "--from", "3.14", "--repo", str(SID))
     assert _src(default, "metkit")["wave"] == 1
 
 
 # --- item 20: counts, warnings, --full ------------------------------------------------------
+
 
 def test_counts_are_distinct_sources_and_warnings_are_in_json(tmp_path: Path) -> None:
     """sid's Sources here: 18 paragraphs, 14 sources (vtk9 twice, alabaster with
@@ -174,11 +184,18 @@ def test_counts_are_distinct_sources_and_warnings_are_in_json(tmp_path: Path) ->
     only = _plan(tmp_path, *ADD, "--repo", str(SID / "main" / "binary-amd64" / "Packages"))
     assert only["warnings"] == [
         "no source index (Sources, .src RPMs) given: no build dependencies, so one wave, "
-        "and default-only builds not told apart"]
+        "and default-only builds not told apart"
+    ]
     text = _run(*ADD, "--repo", str(SID / "main" / "binary-amd64" / "Packages"), tmp=tmp_path)
     assert "warning: no source index" in text.stdout
-    html = _run(*ADD, "--repo", str(SID / "main" / "binary-amd64" / "Packages"),
-                "--format", "html", tmp=tmp_path)
+    html = _run(
+        *ADD,
+        "--repo",
+        str(SID / "main" / "binary-amd64" / "Packages"),
+        "--format",
+        "html",
+        tmp=tmp_path,
+    )
     assert "Warning: no source index (Sources, .src RPMs) given" in html.stdout
     html = _run(*ADD, "--repo", str(SID), "--format", "html", tmp=tmp_path).stdout
     assert 'suite <span id="suite">sid</span>' in html and "(14 distinct source(s))" in html
@@ -195,8 +212,7 @@ def test_full_lists_every_name(tmp_path: Path) -> None:
     add = _plan(tmp_path, *ADD, "--repo", str(SID))
     short, full = StringIO(), StringIO()
     plan_text.render(add, Console(file=short, width=200), blockers=1, names_per_wave=1)
-    plan_text.render(add, Console(file=full, width=200), blockers=1, names_per_wave=1,
-                     full=True)
+    plan_text.render(add, Console(file=full, width=200), blockers=1, names_per_wave=1, full=True)
     assert "… (+1; --full lists them)" in short.getvalue()
     assert "… and 2 more blocked (--full lists them)" in short.getvalue()
     assert "…" not in full.getvalue()
@@ -225,8 +241,21 @@ def test_compared_with_ben(tmp_path: Path) -> None:
     shutil.copy(SID / "main" / "source" / "Sources", tmp_path / "Sources")
     (tmp_path / "py.ben").write_text(BEN_ADD)
     out = subprocess.run(
-        ["ben", "monitor", "--no-benrc", "--archs", "amd64", "--cache-dir", str(tmp_path),
-         "-f", "json", str(tmp_path / "py.ben")], capture_output=True, check=True).stdout
+        [
+            "ben",
+            "monitor",
+            "--no-benrc",
+            "--archs",
+            "amd64",
+            "--cache-dir",
+            str(tmp_path),
+            "-f",
+            "json",
+            str(tmp_path / "py.ben"),
+        ],
+        capture_output=True,
+        check=True,
+    ).stdout
     ben = {src: st["amd64"] for srcs in json.loads(out).values() for src, st in srcs.items()}
     assert {s for s, v in ben.items() if v == "bad"} == {"metkit", "vtk9", "xrt"}
     add = _plan(tmp_path, *ADD, "--repo", str(SID))
@@ -234,8 +263,12 @@ def test_compared_with_ben(tmp_path: Path) -> None:
     for name, verdict in ben.items():
         assert (name in tracked) == (verdict == "bad"), (name, verdict)
     for name in tracked - set(ben):
-        evid = [r for b in _src(add, name)["binaries"] if b["verdict"] == "needs-build"
-                for r in b["reasons"]]
+        evid = [
+            r
+            for b in _src(add, name)["binaries"]
+            if b["verdict"] == "needs-build"
+            for r in b["reasons"]
+        ]
         assert evid and not any("python3 (<< 3.15)" in r for r in evid), name
     assert tracked - set(ben) == {"boost1.90", "pyside6"}
 
@@ -247,11 +280,11 @@ def test_in_process_equals_subprocess(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("kind", ["sources", "packages"])
-def test_source_names_survive_the_cache(tmp_path: Path, kind: str,
-                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_source_names_survive_the_cache(
+    tmp_path: Path, kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    fp = str(SID / "main" / ("source/Sources" if kind == "sources" else
-                             "binary-amd64/Packages"))
+    fp = str(SID / "main" / ("source/Sources" if kind == "sources" else "binary-amd64/Packages"))
     first = load.read_cached(kind, fp)
     again = load.read_cached(kind, fp)
     assert again.source_names == first.source_names
@@ -262,13 +295,26 @@ def test_later_snapshot_reads_the_plans_suite(tmp_path: Path) -> None:
     """--later over a tree with three suites follows the plan's --suite (no refusal, no
     mixing); plan progress of the saved plan does the same from its "suite" field."""
     out = tmp_path / "plan.json"
-    r = _run(*ADD, "--repo", str(DATA), "--suite", "sid", "--later", str(DATA),
-             "--format", "json", "-o", str(out), tmp=tmp_path)
+    r = _run(
+        *ADD,
+        "--repo",
+        str(DATA),
+        "--suite",
+        "sid",
+        "--later",
+        str(DATA),
+        "--format",
+        "json",
+        "-o",
+        str(out),
+        tmp=tmp_path,
+    )
     assert r.returncode == 0, r.stderr
     data = json.loads(out.read_text())
     assert all("/dists/sid/" in f for f in data["later_inputs"])
-    assert {s["progress"] for s in data["sources"] if s["status"] in ("rebuild", "blocked")} \
-        == {"remaining"}
+    assert {s["progress"] for s in data["sources"] if s["status"] in ("rebuild", "blocked")} == {
+        "remaining"
+    }
     r = _run("progress", str(out), "--repo", str(DATA), "--format", "json", tmp=tmp_path)
     assert r.returncode == 0, r.stderr
     assert all("/dists/sid/" in f for f in json.loads(r.stdout)["later_inputs"])

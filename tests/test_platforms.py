@@ -65,15 +65,18 @@ def test_catalogue_suffixes_of_other_platforms() -> None:
     PYD_TAGGED_SUFFIX, configure.ac SOABI_PLATFORM)."""
     win = {r.id: r for r in runtimes_for_wheel(["win_arm64"], KNOWN, CAT)}
     assert win["cpython-3.12/win_arm64"].extension_suffixes == (".cp312-win_arm64.pyd", ".pyd")
-    assert win["cpython-3.13t/win_arm64"].extension_suffixes == (".cp313t-win_arm64.pyd",
-                                                                 ".pyd")
-    assert win["cpython-3.12d/win_arm64"].extension_suffixes == ("_d.cp312-win_arm64.pyd",
-                                                                "_d.pyd")
+    assert win["cpython-3.13t/win_arm64"].extension_suffixes == (".cp313t-win_arm64.pyd", ".pyd")
+    assert win["cpython-3.12d/win_arm64"].extension_suffixes == ("_d.cp312-win_arm64.pyd", "_d.pyd")
     assert win["pypy-3.10-pp73/win_arm64"].extension_suffixes == (".pypy310-pp73-win_arm64.pyd",)
     mac = {r.id: r for r in runtimes_for_wheel(["macosx_11_0_arm64"], KNOWN, CAT)}
     assert mac["cpython-3.15/macosx_arm64"].extension_suffixes == (
-        ".cpython-315-darwin.so", ".abi3-darwin.so", ".abi3.so", ".abi3t-darwin.so",
-        ".abi3t.so", ".so")
+        ".cpython-315-darwin.so",
+        ".abi3-darwin.so",
+        ".abi3.so",
+        ".abi3t-darwin.so",
+        ".abi3t.so",
+        ".so",
+    )
     assert mac["cpython-3.12/macosx_arm64"].machine == "arm64"
 
 
@@ -114,33 +117,46 @@ def test_numpy_release_wheels_per_platform(corpus_wheels: dict[str, Path], name:
 
 
 def test_object_checks_other_cpu_and_dll(corpus_wheels: dict[str, Path]) -> None:
-    arm = objfile.read_object(_member(corpus_wheels["numpy-cp312-macos-arm64"],
-                                      "_multiarray_umath.cpython-312-darwin.so"))
+    arm = objfile.read_object(
+        _member(corpus_wheels["numpy-cp312-macos-arm64"], "_multiarray_umath.cpython-312-darwin.so")
+    )
     assert arm is not None
-    why = objfile.object_mismatch(arm, "darwin", "x86_64", "cpython-3.12/macosx_x86_64",
-                                  (3, 12), "", "cpython")
+    why = objfile.object_mismatch(
+        arm, "darwin", "x86_64", "cpython-3.12/macosx_x86_64", (3, 12), "", "cpython"
+    )
     assert why is not None and "arm64" in why
-    assert objfile.object_mismatch(arm, "win32", "win_amd64", "x", (3, 12), "",
-                                   "cpython") == "not a PE object"
-    pe = objfile.read_object(_member(corpus_wheels["numpy-cp312-win-amd64"],
-                                     "_multiarray_umath.cp312-win_amd64.pyd"))
+    assert (
+        objfile.object_mismatch(arm, "win32", "win_amd64", "x", (3, 12), "", "cpython")
+        == "not a PE object"
+    )
+    pe = objfile.read_object(
+        _member(corpus_wheels["numpy-cp312-win-amd64"], "_multiarray_umath.cp312-win_amd64.pyd")
+    )
     assert pe is not None and pe.dll_version() == ((3, 12), False, False)
-    why = objfile.object_mismatch(pe, "win32", "win_amd64", "cpython-3.11/win_amd64",
-                                  (3, 11), "", "cpython")
+    why = objfile.object_mismatch(
+        pe, "win32", "win_amd64", "cpython-3.11/win_amd64", (3, 11), "", "cpython"
+    )
     assert why is not None and "python312.dll, not python311.dll" in why
-    w32 = objfile.read_object(_member(corpus_wheels["numpy-cp312-win32"],
-                                      "_multiarray_umath.cp312-win32.pyd"))
+    w32 = objfile.read_object(
+        _member(corpus_wheels["numpy-cp312-win32"], "_multiarray_umath.cp312-win32.pyd")
+    )
     assert w32 is not None and w32.machines == ("win32",)
-    assert "cannot be loaded" in (objfile.object_mismatch(
-        w32, "win32", "win_amd64", "cpython-3.12/win_amd64", (3, 12), "", "cpython") or "")
+    assert "cannot be loaded" in (
+        objfile.object_mismatch(
+            w32, "win32", "win_amd64", "cpython-3.12/win_amd64", (3, 12), "", "cpython"
+        )
+        or ""
+    )
     # the stable-ABI DLLs: python3.dll (abi3) for GIL builds only, python3t.dll (abi3t,
     # PEP 803) for every build from 3.15
-    for dll, rt, v, flags, ok in (("python3.dll", "cpython-3.9/win_amd64", (3, 9), "", True),
-                                  ("python3.dll", "cpython-3.13t/win_amd64", (3, 13), "t", False),
-                                  ("python3.dll", "cpython-3.15t/win_amd64", (3, 15), "t", False),
-                                  ("python3t.dll", "cpython-3.14t/win_amd64", (3, 14), "t", False),
-                                  ("python3t.dll", "cpython-3.15t/win_amd64", (3, 15), "t", True),
-                                  ("python3t.dll", "cpython-3.15/win_amd64", (3, 15), "", True)):
+    for dll, rt, v, flags, ok in (
+        ("python3.dll", "cpython-3.9/win_amd64", (3, 9), "", True),
+        ("python3.dll", "cpython-3.13t/win_amd64", (3, 13), "t", False),
+        ("python3.dll", "cpython-3.15t/win_amd64", (3, 15), "t", False),
+        ("python3t.dll", "cpython-3.14t/win_amd64", (3, 14), "t", False),
+        ("python3t.dll", "cpython-3.15t/win_amd64", (3, 15), "t", True),
+        ("python3t.dll", "cpython-3.15/win_amd64", (3, 15), "", True),
+    ):
         info = objfile.ObjectInfo("pe", ("win_amd64",), True, python_dll=dll)
         assert info.stable_abi
         why = objfile.object_mismatch(info, "win32", "win_amd64", rt, v, flags, "cpython")
@@ -151,16 +167,29 @@ def test_object_checks_other_cpu_and_dll(corpus_wheels: dict[str, Path]) -> None
         objfile.read_object(b"\xcf\xfa\xed\xfe" + b"\xff" * 40)
 
 
-def test_arch_mismatch_of_macos_and_windows_wheels(corpus_wheels: dict[str, Path],
-                                                   tmp_path: Path) -> None:
+def test_arch_mismatch_of_macos_and_windows_wheels(
+    corpus_wheels: dict[str, Path], tmp_path: Path
+) -> None:
     """The real arm64 numpy wheel under an x86_64 name, the real win32 one under a win_amd64
     name: extension-arch-mismatch names the Mach-O slice and the PE machine, and the runtimes
     of the tagged platform cannot use the modules."""
     # (Windows module names carry the platform too: .cp312-win32.pyd is refused by name first)
-    cases = [("numpy-cp312-macos-arm64", "numpy-2.1.3-cp312-cp312-macosx_11_0_x86_64.whl",
-              "Mach-O arm64", "cpython-3.12/macosx_x86_64", "cannot be loaded"),
-             ("numpy-cp312-win32", "numpy-2.1.3-cp312-cp312-win_amd64.whl", "PE win32",
-              "cpython-3.12/win_amd64", "suffix not in")]
+    cases = [
+        (
+            "numpy-cp312-macos-arm64",
+            "numpy-2.1.3-cp312-cp312-macosx_11_0_x86_64.whl",
+            "Mach-O arm64",
+            "cpython-3.12/macosx_x86_64",
+            "cannot be loaded",
+        ),
+        (
+            "numpy-cp312-win32",
+            "numpy-2.1.3-cp312-cp312-win_amd64.whl",
+            "PE win32",
+            "cpython-3.12/win_amd64",
+            "suffix not in",
+        ),
+    ]
     for src, name, what, rt, why in cases:
         (tmp_path / name).write_bytes(corpus_wheels[src].read_bytes())
         (a,) = check([str(tmp_path / name)], KNOWN, CAT).artifacts
@@ -173,15 +202,17 @@ def test_arch_mismatch_of_macos_and_windows_wheels(corpus_wheels: dict[str, Path
 
 def _abi3audit(wheel: Path) -> dict[str, object]:
     exe = Path(sys.executable).with_name("abi3audit")
-    out = subprocess.run([str(exe), "--report", str(wheel)], capture_output=True, text=True,
-                         check=True, timeout=300).stdout
+    out = subprocess.run(
+        [str(exe), "--report", str(wheel)], capture_output=True, text=True, check=True, timeout=300
+    ).stdout
     spec = json.loads(out)["specs"][str(wheel)]
     (result,) = [o["result"] for v in spec.values() if isinstance(v, list) for o in v]
     return result
 
 
-@pytest.mark.parametrize("name", ["cryptography-abi3-win-amd64",
-                                  "cryptography-abi3-macos-universal2"])
+@pytest.mark.parametrize(
+    "name", ["cryptography-abi3-win-amd64", "cryptography-abi3-macos-universal2"]
+)
 def test_cryptography_abi3_macos_windows(corpus_wheels: dict[str, Path], name: str) -> None:
     """Stable-ABI symbols read from Mach-O (both universal2 slices) and PE imports agree with
     abi3audit: no symbol outside the stable ABI, baseline 3.9 = the cp39 tag."""
@@ -197,8 +228,12 @@ def test_cryptography_abi3_macos_windows(corpus_wheels: dict[str, Path], name: s
     base = stable_abi_baseline(so.binary.python_imports)
     assert base is not None and f"{base[0]}.{base[1]}" == peer["computed"] == "3.9"
     rules = {f.rule for f in a.findings}
-    assert not rules & {"stable-abi-symbol-violation", "stable-abi-baseline-too-new",
-                        "extension-untagged", "extension-arch-mismatch"}
+    assert not rules & {
+        "stable-abi-symbol-violation",
+        "stable-abi-baseline-too-new",
+        "extension-untagged",
+        "extension-arch-mismatch",
+    }
     usable = a.judgement.usable[so.path]
     if name.endswith("universal2"):
         assert so.binary.machines == ("x86_64", "arm64")
@@ -212,8 +247,9 @@ def test_cryptography_abi3_macos_windows(corpus_wheels: dict[str, Path], name: s
         assert "python3.dll" in a.judgement.reasons[so.path]["cpython-3.13t/win_amd64"]
 
 
-def test_pe_module_linked_to_version_dll_in_abi3_wheel(corpus_wheels: dict[str, Path],
-                                                      tmp_path: Path) -> None:
+def test_pe_module_linked_to_version_dll_in_abi3_wheel(
+    corpus_wheels: dict[str, Path], tmp_path: Path
+) -> None:
     """A Windows abi3 wheel whose .pyd links python312.dll loads on 3.12 only: the stable-ABI
     rule says so.  The wheel is the real cryptography one with numpy's real cp312 module put in
     place of _rust.pyd (same file name)."""
@@ -237,13 +273,22 @@ def test_installed_runtimes_kept_where_they_match(corpus_wheels: dict[str, Path]
     from coinstall.runtimes import discovery
 
     installed, _errors = discovery.discover()
-    py312 = next((rt for rt in installed if rt.version == (3, 12) and rt.implementation ==
-                  "cpython" and not rt.debug), None)
+    py312 = next(
+        (
+            rt
+            for rt in installed
+            if rt.version == (3, 12) and rt.implementation == "cpython" and not rt.debug
+        ),
+        None,
+    )
     if py312 is None:
         pytest.skip("no CPython 3.12 on this machine")
     rts = combine(installed, CAT)
-    res = check([str(corpus_wheels["numpy-cp312"]),
-                 str(corpus_wheels["numpy-cp312-linux-aarch64"])], rts, CAT)
+    res = check(
+        [str(corpus_wheels["numpy-cp312"]), str(corpus_wheels["numpy-cp312-linux-aarch64"])],
+        rts,
+        CAT,
+    )
     x86, arm = res.artifacts
     assert py312.id in {rt.id for rt in x86.runtimes or []}
     row = next(m for m in matrix(x86, res.runtimes) if m.runtime.id == py312.id)
@@ -251,17 +296,21 @@ def test_installed_runtimes_kept_where_they_match(corpus_wheels: dict[str, Path]
     assert not any(rt.installed for rt in arm.runtimes or [])
     # the real interpreter refuses the aarch64 module
     with zipfile.ZipFile(corpus_wheels["numpy-cp312-linux-aarch64"]) as z:
-        name = next(n for n in z.namelist() if n.endswith("_umath_linalg.cpython-312-"
-                                                          "aarch64-linux-gnu.so"))
+        name = next(
+            n for n in z.namelist() if n.endswith("_umath_linalg.cpython-312-aarch64-linux-gnu.so")
+        )
         data = z.read(name)
-    probe = ("import ctypes,sys\ntry:\n ctypes.CDLL(sys.argv[1])\nexcept OSError as e:\n"
-             " print('refused', e)\n")
+    probe = (
+        "import ctypes,sys\ntry:\n ctypes.CDLL(sys.argv[1])\nexcept OSError as e:\n"
+        " print('refused', e)\n"
+    )
     so = Path(os.environ.get("TMPDIR", "/tmp")) / f"coinstall-aarch64-{os.getpid()}.so"
     so.write_bytes(data)
     try:
         assert py312.executable is not None
-        out = subprocess.run([py312.executable, "-c", probe, str(so)], capture_output=True,
-                             text=True, timeout=60).stdout
+        out = subprocess.run(
+            [py312.executable, "-c", probe, str(so)], capture_output=True, text=True, timeout=60
+        ).stdout
     finally:
         so.unlink()
     assert out.startswith("refused")
@@ -289,16 +338,29 @@ def test_release_grid_numpy(corpus_wheels: dict[str, Path]) -> None:
     assert rel.cell("pp39", "win_amd64").status == "excluded"
     assert rel.inconsistencies == []
     # the example in docs/json-format.md
-    assert rel.counts() == {"version-specific": 6, "abi3": 0, "generic": 0, "pure": 0,
-                            "excluded": 27, "none": 93}
+    assert rel.counts() == {
+        "version-specific": 6,
+        "abi3": 0,
+        "generic": 0,
+        "pure": 0,
+        "excluded": 27,
+        "none": 93,
+    }
     doc = (Path(__file__).resolve().parent.parent / "docs" / "json-format.md").read_text()
     assert '"excluded": 27' in doc and '"none": 93}' in doc
 
 
 def test_release_grid_abi3_pure_and_inconsistencies(corpus_wheels: dict[str, Path]) -> None:
-    crypto = grid(_release_wheels(corpus_wheels, "cryptography-abi3",
-                                  "cryptography-abi3-win-amd64",
-                                  "cryptography-abi3-macos-universal2"), KNOWN, CAT)
+    crypto = grid(
+        _release_wheels(
+            corpus_wheels,
+            "cryptography-abi3",
+            "cryptography-abi3-win-amd64",
+            "cryptography-abi3-macos-universal2",
+        ),
+        KNOWN,
+        CAT,
+    )
     for m in range(9, 15):
         for plat in ("manylinux_x86_64", "macosx_x86_64", "macosx_arm64", "win_amd64"):
             c = crypto.cell(f"cp3{m}", plat)
@@ -320,8 +382,7 @@ def test_release_grid_abi3_pure_and_inconsistencies(corpus_wheels: dict[str, Pat
     ft = grid(_release_wheels(corpus_wheels, "markupsafe-cp313t"), KNOWN, CAT)
     kinds = [i.kind for i in ft.inconsistencies]
     assert kinds == ["free-threaded-without-gil"]
-    both = grid(_release_wheels(corpus_wheels, "markupsafe-cp313", "markupsafe-cp313t"),
-                KNOWN, CAT)
+    both = grid(_release_wheels(corpus_wheels, "markupsafe-cp313", "markupsafe-cp313t"), KNOWN, CAT)
     assert both.inconsistencies == []
     assert both.cell("cp313t", "manylinux_x86_64").status == "version-specific"
 
@@ -378,11 +439,31 @@ def _pip_choice(wheels: list[Path], tmp: Path, rt_key: str, plat_key: str) -> st
     plat = next(p for p in DEFAULT_GRID if p.key == plat_key)
     xy = f"{rt.version[0]}{rt.version[1]}"
     impl, abi = ("pp", f"pypy{xy}_pp73") if rt.implementation == "pypy" else ("cp", f"cp{xy}")
-    args = [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed",
-            "--no-deps", "--target", str(tmp / "target"), "--report", str(tmp / "r.json"),
-            "--quiet", "--disable-pip-version-check", "--no-index", "--find-links", str(links),
-            "--only-binary=:all:", "--python-version", f"{rt.version[0]}.{rt.version[1]}",
-            "--implementation", impl, "--abi", abi]
+    args = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--dry-run",
+        "--ignore-installed",
+        "--no-deps",
+        "--target",
+        str(tmp / "target"),
+        "--report",
+        str(tmp / "r.json"),
+        "--quiet",
+        "--disable-pip-version-check",
+        "--no-index",
+        "--find-links",
+        str(links),
+        "--only-binary=:all:",
+        "--python-version",
+        f"{rt.version[0]}.{rt.version[1]}",
+        "--implementation",
+        impl,
+        "--abi",
+        abi,
+    ]
     for t in platform_tags(plat):
         args += ["--platform", t]
     name = wheels[0].name.split("-")[0]
@@ -402,16 +483,30 @@ def test_release_grid_agrees_with_pip(corpus_wheels: dict[str, Path], tmp_path: 
     23.2 vendors a packaging that still offers abi3 to cp313t.)"""
     releases = {
         "numpy": [corpus_wheels[n] for n in NUMPY],
-        "cryptography": [corpus_wheels[n] for n in ("cryptography-abi3",
-                                                     "cryptography-abi3-win-amd64",
-                                                     "cryptography-abi3-macos-universal2")],
+        "cryptography": [
+            corpus_wheels[n]
+            for n in (
+                "cryptography-abi3",
+                "cryptography-abi3-win-amd64",
+                "cryptography-abi3-macos-universal2",
+            )
+        ],
     }
     cells = {
-        "numpy": [("cp312", "win32"), ("cp312", "macosx_x86_64"), ("cp312", "manylinux_aarch64"),
-                  ("cp311", "win_amd64"), ("cp39", "win_amd64")],
-        "cryptography": [("cp311", "win_amd64"), ("cp39", "macosx_arm64"),
-                         ("cp314", "manylinux_x86_64"), ("cp312", "win32"),
-                         ("pp310", "win_amd64")],
+        "numpy": [
+            ("cp312", "win32"),
+            ("cp312", "macosx_x86_64"),
+            ("cp312", "manylinux_aarch64"),
+            ("cp311", "win_amd64"),
+            ("cp39", "win_amd64"),
+        ],
+        "cryptography": [
+            ("cp311", "win_amd64"),
+            ("cp39", "macosx_arm64"),
+            ("cp314", "manylinux_x86_64"),
+            ("cp312", "win32"),
+            ("pp310", "win_amd64"),
+        ],
     }
     for project, wheels in releases.items():
         rel = grid([str(w) for w in wheels], KNOWN, CAT)
@@ -428,8 +523,9 @@ def test_hostile_macho_and_pe_in_a_wheel(corpus_wheels: dict[str, Path], tmp_pat
     import struct
 
     fat = struct.pack(">II", 0xCAFEBABE, 0xFFFFFFFF) + b"\0" * 64
-    thin = struct.pack("<IiiIIII", 0xFEEDFACF, 0x01000007, 3, 6, 0xFFFFFFFF, 0xFFFF, 0) + \
-        b"\xff" * 64
+    thin = (
+        struct.pack("<IiiIIII", 0xFEEDFACF, 0x01000007, 3, 6, 0xFFFFFFFF, 0xFFFF, 0) + b"\xff" * 64
+    )
     pe = b"MZ" + b"\0" * 58 + struct.pack("<I", 0x7FFFFFF0) + b"\0" * 64
     for blob in (fat, thin, pe):
         with pytest.raises(ValueError):
@@ -455,8 +551,9 @@ def test_json_report_lists_the_foreign_runtimes(corpus_wheels: dict[str, Path]) 
     Windows wheel's are the win_amd64 runtimes (machine set), the Linux wheel's this machine's."""
     from coinstall.report import json as json_report
 
-    res = check([str(corpus_wheels["numpy-cp312"]), str(corpus_wheels["numpy-cp312-win-amd64"])],
-                KNOWN, CAT)
+    res = check(
+        [str(corpus_wheels["numpy-cp312"]), str(corpus_wheels["numpy-cp312-win-amd64"])], KNOWN, CAT
+    )
     doc = json.loads(json_report.dumps(res))
     ids = {r["id"]: r for r in doc["runtimes"]}
     linux, win = doc["artifacts"]

@@ -16,12 +16,12 @@ from coinstall.runtimes import catalogue as catalogue_mod
 from coinstall.runtimes import discovery
 from interpreters import EXPECTED_RUNTIMES, runtime_ids
 
-COMPILE = r'''
+COMPILE = r"""
 import sys, py_compile
 py_compile.compile(sys.argv[1], cfile=sys.argv[2], doraise=True)
-'''
+"""
 
-IMPORT = r'''
+IMPORT = r"""
 import sys, json
 out = []
 for d, name in json.loads(sys.stdin.read()):
@@ -33,7 +33,7 @@ for d, name in json.loads(sys.stdin.read()):
         out.append(False)
     sys.path.pop(0)
 sys.stdout.write(json.dumps(out))
-'''
+"""
 
 
 def test_sourceless_pyc_verdicts_equal_real_imports(tmp_path: Path) -> None:
@@ -52,8 +52,12 @@ def test_sourceless_pyc_verdicts_equal_real_imports(tmp_path: Path) -> None:
         d.mkdir()
         name = f"mod{i}"
         out = d / f"{name}.pyc"
-        subprocess.run([rt.executable, "-E", "-s", "-c", COMPILE, str(src), str(out)],
-                       check=True, capture_output=True, timeout=60)
+        subprocess.run(
+            [rt.executable, "-E", "-s", "-c", COMPILE, str(src), str(out)],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
         header = pyc.parse_header(out.read_bytes()[:16], cat)
         assert header.problem is None, (rt.id, header)
         assert header.magic == rt.magic, rt.id
@@ -65,14 +69,22 @@ def test_sourceless_pyc_verdicts_equal_real_imports(tmp_path: Path) -> None:
     for rt in runtimes:
         assert rt.executable
         req = json.dumps([[d, name] for d, name, *_ in cases])
-        proc = subprocess.run([rt.executable, "-E", "-s", "-c", IMPORT], input=req,
-                              capture_output=True, text=True, check=True, timeout=120)
-        for (_, _name, header, loc, writer), imported in zip(cases, json.loads(proc.stdout),
-                                                             strict=True):
+        proc = subprocess.run(
+            [rt.executable, "-E", "-s", "-c", IMPORT],
+            input=req,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        )
+        for (_, _name, header, loc, writer), imported in zip(
+            cases, json.loads(proc.stdout), strict=True
+        ):
             ours = pyc.usable(header, loc, rt, has_source=False) is None
             if ours != imported:
-                disagreements.append(f"{rt.id} importing {writer}'s pyc: interpreter "
-                                     f"{imported}, coinstall {ours}")
+                disagreements.append(
+                    f"{rt.id} importing {writer}'s pyc: interpreter {imported}, coinstall {ours}"
+                )
     assert not disagreements, "\n".join(disagreements)
 
 

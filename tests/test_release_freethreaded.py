@@ -34,16 +34,25 @@ PIP_PIN = "26.3"
 
 
 def _coinstall(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(BIN / "coinstall"), "check", "--release", "--no-installed",
-                           *args], capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [str(BIN / "coinstall"), "check", "--release", "--no-installed", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def _retag(src: Path, out: Path, *tags: str) -> Path:
     work = out / "src"
     work.mkdir(parents=True, exist_ok=True)
     copy = Path(shutil.copy(src, work / src.name))
-    res = subprocess.run([sys.executable, "-m", "wheel", "tags", "--remove", *tags, str(copy)],
-                         capture_output=True, text=True, check=True, cwd=work)
+    res = subprocess.run(
+        [sys.executable, "-m", "wheel", "tags", "--remove", *tags, str(copy)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=work,
+    )
     made = work / res.stdout.strip().splitlines()[-1]
     moved = Path(shutil.move(made, out / made.name))
     shutil.rmtree(work)
@@ -62,27 +71,59 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert sorted(p.name for p in out.iterdir()) == [
         "bcrypt-4.2.1-cp315-abi3.abi3t-manylinux_2_28_aarch64.whl",
         "bcrypt-4.2.1-cp315-cp315t-manylinux_2_28_x86_64.whl",
-        "bcrypt-4.2.1-cp39-abi3-manylinux_2_28_x86_64.whl"]
+        "bcrypt-4.2.1-cp39-abi3-manylinux_2_28_x86_64.whl",
+    ]
     return out
 
 
 @pytest.fixture(scope="module")
 def new_pip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     d = tmp_path_factory.mktemp("pip")
-    subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-                    "--disable-pip-version-check", "--only-binary=:all:", "-d", str(d),
-                    f"pip=={PIP_PIN}"], check=True, timeout=300, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            "--disable-pip-version-check",
+            "--only-binary=:all:",
+            "-d",
+            str(d),
+            f"pip=={PIP_PIN}",
+        ],
+        check=True,
+        timeout=300,
+        capture_output=True,
+    )
     (whl,) = d.glob(f"pip-{PIP_PIN}-*.whl")
     return whl
 
 
-def _pip_pick(pip: list[str], links: Path, version: str, abi: str, plats: list[str],
-              dest: Path) -> str | None:
+def _pip_pick(
+    pip: list[str], links: Path, version: str, abi: str, plats: list[str], dest: Path
+) -> str | None:
     shutil.rmtree(dest, ignore_errors=True)
-    cmd = [*pip, "download", "--quiet", "--no-deps", "--disable-pip-version-check",
-           "--no-index", "--only-binary=:all:", "--implementation", "cp",
-           "--python-version", version, "--abi", abi, "--find-links", str(links),
-           "-d", str(dest)]
+    cmd = [
+        *pip,
+        "download",
+        "--quiet",
+        "--no-deps",
+        "--disable-pip-version-check",
+        "--no-index",
+        "--only-binary=:all:",
+        "--implementation",
+        "cp",
+        "--python-version",
+        version,
+        "--abi",
+        abi,
+        "--find-links",
+        str(links),
+        "-d",
+        str(dest),
+    ]
     for p in plats:
         cmd += ["--platform", p]
     subprocess.run([*cmd, "bcrypt"], capture_output=True, text=True, timeout=300)
@@ -98,11 +139,13 @@ def test_315_cells_are_pips_choice(release: Path, new_pip: Path, tmp_path: Path)
     keys = [r["key"] for r in doc["runtimes"]]
     assert {"cp315", "cp315t"} <= set(keys)
     pip = [sys.executable, str(new_pip / "pip")]
-    for rt, version, abi in (("cp315", "3.15", "cp315"), ("cp315t", "3.15", "cp315t"),
-                             ("cp314t", "3.14", "cp314t")):
+    for rt, version, abi in (
+        ("cp315", "3.15", "cp315"),
+        ("cp315t", "3.15", "cp315t"),
+        ("cp314t", "3.14", "cp314t"),
+    ):
         for plat in DEFAULT_GRID:
-            picked = _pip_pick(pip, release, version, abi, platform_tags(plat),
-                               tmp_path / "dl")
+            picked = _pip_pick(pip, release, version, abi, platform_tags(plat), tmp_path / "dl")
             cell = cells[(rt, plat.key)]
             assert cell["wheel"] == picked, (rt, plat.key, cell, picked)
             assert cell["status"] == ("none" if picked is None else cell["status"])
@@ -118,8 +161,7 @@ def test_315_cells_are_pips_choice(release: Path, new_pip: Path, tmp_path: Path)
     assert "pip would never pick bcrypt-4.2.1-cp39-abi3" in t14["reason"]
     kinds = {(i["kind"], i["wheel"]) for i in doc["inconsistencies"]}
     assert ("free-threaded-source-only", None) in kinds
-    ft = [i["message"] for i in doc["inconsistencies"]
-          if i["kind"] == "free-threaded-source-only"]
+    ft = [i["message"] for i in doc["inconsistencies"] if i["kind"] == "free-threaded-source-only"]
     assert any("3.14t" in m and "Linux x86_64 (glibc)" in m for m in ft), ft
     assert not any("3.15t" in m for m in ft), ft  # 3.15t has its wheels
     text = _coinstall(str(release))
@@ -127,16 +169,23 @@ def test_315_cells_are_pips_choice(release: Path, new_pip: Path, tmp_path: Path)
     assert "abi3t cp315" in flat and "free-threaded-source-only" in flat
 
 
-def test_installed_pip_lacks_abi3t_packaging_is_the_reference(release: Path,
-                                                               tmp_path: Path) -> None:
+def test_installed_pip_lacks_abi3t_packaging_is_the_reference(
+    release: Path, tmp_path: Path
+) -> None:
     """The installed pip predates abi3t: it says nothing about 3.15t; this pip even hands the
     abi3 wheel to a 3.14t.  packaging.tags (the library the grid uses) is the reference."""
     from pip._vendor.packaging import tags as pip_tags
 
     knows = any(t.abi == "abi3t" for t in pip_tags.cpython_tags((3, 15), ["cp315t"], ["any"]))
     assert not knows, "the installed pip knows abi3t now: compare with it in the test above"
-    old = _pip_pick([sys.executable, "-m", "pip"], release, "3.14", "cp314t",
-                    ["manylinux_2_28_x86_64"], tmp_path / "dl")
+    old = _pip_pick(
+        [sys.executable, "-m", "pip"],
+        release,
+        "3.14",
+        "cp314t",
+        ["manylinux_2_28_x86_64"],
+        tmp_path / "dl",
+    )
     assert old == "bcrypt-4.2.1-cp39-abi3-manylinux_2_28_x86_64.whl"  # pip < 24 with packaging 21
     ft = list(cpython_tags((3, 15), ["cp315t"], ["manylinux_2_28_aarch64"]))
     assert Tag("cp315", "abi3t", "manylinux_2_28_aarch64") in ft
@@ -153,8 +202,11 @@ def test_tags_no_installer_accepts(tmp_path: Path) -> None:
     res = _coinstall("--format", "json", str(tmp_path))
     assert res.returncode == 1, res.stderr
     doc = json.loads(res.stdout)["release"]
-    bad = sorted(i["wheel"] for i in doc["inconsistencies"]
-                 if i["kind"] == "tag-no-installer-accepts")
-    assert bad == ["bcrypt-4.2.1-cp314t-abi3t-manylinux_2_28_x86_64.whl",
-                   "bcrypt-4.2.1-cp315t-abi3t-manylinux_2_28_x86_64.whl"]
+    bad = sorted(
+        i["wheel"] for i in doc["inconsistencies"] if i["kind"] == "tag-no-installer-accepts"
+    )
+    assert bad == [
+        "bcrypt-4.2.1-cp314t-abi3t-manylinux_2_28_x86_64.whl",
+        "bcrypt-4.2.1-cp315t-abi3t-manylinux_2_28_x86_64.whl",
+    ]
     assert all(c["status"] == "none" for c in doc["cells"])

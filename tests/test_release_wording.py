@@ -21,8 +21,12 @@ BIN = Path(sys.executable).parent
 
 
 def _coinstall(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(BIN / "coinstall"), "check", "--release", "--no-installed",
-                           *args], capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [str(BIN / "coinstall"), "check", "--release", "--no-installed", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def _retag(src: Path, out: Path, *tags: str) -> Path:
@@ -30,8 +34,13 @@ def _retag(src: Path, out: Path, *tags: str) -> Path:
     work = out / "src"
     work.mkdir(exist_ok=True)
     copy = Path(shutil.copy(src, work / src.name))
-    res = subprocess.run([sys.executable, "-m", "wheel", "tags", "--remove", *tags, str(copy)],
-                         capture_output=True, text=True, check=True, cwd=work)
+    res = subprocess.run(
+        [sys.executable, "-m", "wheel", "tags", "--remove", *tags, str(copy)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=work,
+    )
     made = work / res.stdout.strip().splitlines()[-1]
     return Path(shutil.move(made, out / made.name))
 
@@ -50,10 +59,10 @@ def test_no_wheels_no_grid(tmp_path: Path) -> None:
     assert doc["release"]["cells"] == []
 
 
-def test_cp38_none_binary_label_and_plurals(corpus_wheels: dict[str, Path],
-                                            tmp_path: Path) -> None:
-    whl = _retag(corpus_wheels["requests"], tmp_path, "--python-tag", "cp38",
-                 "--platform-tag", "win_amd64")
+def test_cp38_none_binary_label_and_plurals(corpus_wheels: dict[str, Path], tmp_path: Path) -> None:
+    whl = _retag(
+        corpus_wheels["requests"], tmp_path, "--python-tag", "cp38", "--platform-tag", "win_amd64"
+    )
     assert whl.name.endswith("-cp38-none-win_amd64.whl")
     res = _coinstall(str(tmp_path))
     assert res.returncode in (0, 1), res.stderr
@@ -65,8 +74,9 @@ def test_cp38_none_binary_label_and_plurals(corpus_wheels: dict[str, Path],
     assert "126 cells (14 runtimes x 9 platforms): 1 generic, 125 source (no wheel)" in out
 
 
-def test_linux_wheel_serves_musl_and_is_not_for_pypi(corpus_wheels: dict[str, Path],
-                                                     tmp_path: Path) -> None:
+def test_linux_wheel_serves_musl_and_is_not_for_pypi(
+    corpus_wheels: dict[str, Path], tmp_path: Path
+) -> None:
     whl = _retag(corpus_wheels["cryptography-abi3"], tmp_path, "--platform-tag", "linux_x86_64")
     res = _coinstall("--format", "json", str(tmp_path))
     assert res.returncode == 1, res.stderr  # the PyPI finding
@@ -84,8 +94,24 @@ def test_linux_wheel_serves_musl_and_is_not_for_pypi(corpus_wheels: dict[str, Pa
     assert platform_tags(musl)[0] == "linux_x86_64"
     # ground truth on this (glibc) machine: the real pip, with no --platform, takes it
     dl = tmp_path / "dl"
-    subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-                    "--disable-pip-version-check", "--only-binary=:all:", "--no-index",
-                    "--find-links", str(tmp_path), "-d", str(dl), "cryptography"],
-                   check=True, timeout=300)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            "--disable-pip-version-check",
+            "--only-binary=:all:",
+            "--no-index",
+            "--find-links",
+            str(tmp_path),
+            "-d",
+            str(dl),
+            "cryptography",
+        ],
+        check=True,
+        timeout=300,
+    )
     assert [p.name for p in dl.iterdir()] == [whl.name]

@@ -44,10 +44,14 @@ def test_text_and_sarif_name_files_as_rpmlint_does() -> None:
     assert len(theirs) == 18 and all(p.startswith("/usr/lib/python3.5/") for p in theirs)
     text = _check("--select", "bytecode-magic-mismatch", str(TRACER))
     assert set(re.findall(r"bytecode-magic-mismatch (\S+):", text)) == theirs
-    sarif = json.loads(_check("--format", "sarif", "--select", "bytecode-magic-mismatch",
-                              str(TRACER)))
-    uris = {loc["physicalLocation"]["artifactLocation"]["uri"]
-            for r in sarif["runs"][0]["results"] for loc in r["locations"]}
+    sarif = json.loads(
+        _check("--format", "sarif", "--select", "bytecode-magic-mismatch", str(TRACER))
+    )
+    uris = {
+        loc["physicalLocation"]["artifactLocation"]["uri"]
+        for r in sarif["runs"][0]["results"]
+        for loc in r["locations"]
+    }
     assert uris == theirs
 
 
@@ -60,8 +64,12 @@ def test_json_keeps_member_paths() -> None:
 def test_deb_wheel_and_tree(tmp_path: Path) -> None:
     bad = "#!/usr/bin/env python\nprint(1)\n"
     deb = build.deb(tmp_path, "python3-envy", "1.0", {"usr/bin/envy": (bad, 0o755)})
-    whl = build.wheel(tmp_path, "envy", "1.0", {"envy-1.0.data/scripts/envy": (bad, 0o755),
-                                                "envy/__init__.py": ""})
+    whl = build.wheel(
+        tmp_path,
+        "envy",
+        "1.0",
+        {"envy-1.0.data/scripts/envy": (bad, 0o755), "envy/__init__.py": ""},
+    )
     tree = tmp_path / "tree"
     (tree / "bin").mkdir(parents=True)
     (tree / "bin/envy").write_text(bad)
@@ -70,9 +78,16 @@ def test_deb_wheel_and_tree(tmp_path: Path) -> None:
     assert "shebang-unversioned /usr/bin/envy: " in out
     assert "shebang-unversioned envy-1.0.data/scripts/envy: " in out
     assert f"shebang-unversioned {tree}/bin/envy: " in out
-    sarif = json.loads(_check("--format", "sarif", "--select", "shebang-unversioned",
-                              str(deb), str(whl), str(tree)))
-    uris = sorted(loc["physicalLocation"]["artifactLocation"]["uri"]
-                  for r in sarif["runs"][0]["results"] for loc in r["locations"])
-    assert uris == sorted(["/usr/bin/envy", "envy-1.0.data/scripts/envy",
-                           (tree / "bin/envy").as_uri()])
+    sarif = json.loads(
+        _check(
+            "--format", "sarif", "--select", "shebang-unversioned", str(deb), str(whl), str(tree)
+        )
+    )
+    uris = sorted(
+        loc["physicalLocation"]["artifactLocation"]["uri"]
+        for r in sarif["runs"][0]["results"]
+        for loc in r["locations"]
+    )
+    assert uris == sorted(
+        ["/usr/bin/envy", "envy-1.0.data/scripts/envy", (tree / "bin/envy").as_uri()]
+    )

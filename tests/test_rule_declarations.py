@@ -28,17 +28,20 @@ from coinstall.rules import (
 _DATA = dict(summary="s", why="w", example="e", fix="f", source="src")
 
 
-@pytest.mark.parametrize("kwargs, says", [
-    (dict(severity="fatal"), "severity"),
-    (dict(severity="error", scope="pairs"), "scope"),
-    (dict(severity="error", profiles=("nowhere",)), "unknown profiles"),
-    (dict(severity="error", fixer="shebang"), "module:function"),
-    (dict(severity="error", digests=True), "scope='set'"),
-    (dict(severity="error", scope="set", record_fields=("colour",)), "not FileRecord fields"),
-    (dict(severity="error", fixer=""), "registered twice"),
-    (dict(severity="error", headline="do something"), "go together"),
-    (dict(severity="error", headline="do something", headline_rank=40), "another rule's"),
-])
+@pytest.mark.parametrize(
+    "kwargs, says",
+    [
+        (dict(severity="fatal"), "severity"),
+        (dict(severity="error", scope="pairs"), "scope"),
+        (dict(severity="error", profiles=("nowhere",)), "unknown profiles"),
+        (dict(severity="error", fixer="shebang"), "module:function"),
+        (dict(severity="error", digests=True), "scope='set'"),
+        (dict(severity="error", scope="set", record_fields=("colour",)), "not FileRecord fields"),
+        (dict(severity="error", fixer=""), "registered twice"),
+        (dict(severity="error", headline="do something"), "go together"),
+        (dict(severity="error", headline="do something", headline_rank=40), "another rule's"),
+    ],
+)
 def test_inconsistent_declarations_are_refused(kwargs: dict, says: str) -> None:
     name = "shebang-env" if says == "registered twice" else "test-declaration"
     all_rules()
@@ -49,14 +52,17 @@ def test_inconsistent_declarations_are_refused(kwargs: dict, says: str) -> None:
 
 def test_checks_survive_python_O() -> None:
     # the old checks were asserts: python -O registered a rule of severity "fatal"
-    code = ("from coinstall.rules import rule, RuleError\n"
-            "try:\n"
-            "    rule('x-y', severity='fatal', summary='', why='', example='', fix='',"
-            " source='')\n"
-            "except RuleError as e:\n"
-            "    print('refused:', e)\n")
-    out = subprocess.run([sys.executable, "-O", "-c", code], capture_output=True, text=True,
-                         check=True).stdout
+    code = (
+        "from coinstall.rules import rule, RuleError\n"
+        "try:\n"
+        "    rule('x-y', severity='fatal', summary='', why='', example='', fix='',"
+        " source='')\n"
+        "except RuleError as e:\n"
+        "    print('refused:', e)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-O", "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.startswith("refused: rule x-y: severity 'fatal'"), out
 
 
@@ -65,7 +71,7 @@ def test_needs_are_read_from_the_rules() -> None:
     assert pairwise == ["file-conflict"]
     assert wants_digests(Config())
     assert not wants_digests(Config(ignore=frozenset({"file-conflict"})))
-    assert kept_record_fields()[:len(IDENTITY_FIELDS)] == IDENTITY_FIELDS
+    assert kept_record_fields()[: len(IDENTITY_FIELDS)] == IDENTITY_FIELDS
     assert {"size", "sha256", "elf"} <= set(kept_record_fields())
     assert [r.name for r in all_rules() if r.contents is not None] == ["bytecode-stale"]
     assert wanted_contents([], Config()) == set()
@@ -79,15 +85,27 @@ def test_one_field_makes_a_rule_fixable() -> None:
 
 def test_headlines_are_declared_by_the_rules() -> None:
     from coinstall.report.archive_summary import OWN_HEADLINES, headlines
+
     keys = [key for key, _, _ in headlines()]
-    assert keys == ["bytecode", "bytecode-shipped", "extensions", "shebang-env",
-                    "shebang-unversioned", "extension-untagged", "stable-abi-missing-multiarch",
-                    "stable-abi-symbol-violation", "file-conflict", "with-errors"]
-    ranks = [rank for rank, *_ in OWN_HEADLINES] + [r.headline_rank for r in all_rules()
-                                                     if r.headline]
+    assert keys == [
+        "bytecode",
+        "bytecode-shipped",
+        "extensions",
+        "shebang-env",
+        "shebang-unversioned",
+        "extension-untagged",
+        "stable-abi-missing-multiarch",
+        "stable-abi-symbol-violation",
+        "file-conflict",
+        "with-errors",
+    ]
+    ranks = [rank for rank, *_ in OWN_HEADLINES] + [
+        r.headline_rank for r in all_rules() if r.headline
+    ]
     assert len(ranks) == len(set(ranks))
     assert dict((k, label) for k, label, _ in headlines())["shebang-env"] == (
-        "start Python through env (shebang-env)")
+        "start Python through env (shebang-env)"
+    )
 
 
 #: The engine and everything around the rules: they read what a rule needs from its

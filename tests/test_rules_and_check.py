@@ -42,23 +42,33 @@ def test_bytecode_magic_mismatch_fires_on_tracer() -> None:
     assert all(p and p.startswith("usr/lib/python3.5/") for p in hits)
 
 
-@pytest.mark.parametrize("name", ["python3-pyserial-2.7-6.fc25.noarch.rpm",
-                                  "python2-geoip2-2.4.0-1.fc23.noarch.rpm",
-                                  "python311-pytest-xprocess-0.23.0-2.4.noarch.rpm",
-                                  "libgccjit-devel-6.1.1-3.fc24.armv7hl.rpm",
-                                  "nodejs-semver-5.1.1-2.fc26.noarch.rpm"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "python3-pyserial-2.7-6.fc25.noarch.rpm",
+        "python2-geoip2-2.4.0-1.fc23.noarch.rpm",
+        "python311-pytest-xprocess-0.23.0-2.4.noarch.rpm",
+        "libgccjit-devel-6.1.1-3.fc24.armv7hl.rpm",
+        "nodejs-semver-5.1.1-2.fc26.noarch.rpm",
+    ],
+)
 def test_bytecode_magic_mismatch_silent_on_clean_rpms(name: str) -> None:
     assert not [r for r, _ in _findings(RPM_DIR / name) if r == "bytecode-magic-mismatch"]
 
 
 def test_shebang_unversioned() -> None:
     assert ("shebang-unversioned", "usr/bin/yum-deprecated") in _findings(
-        RPM_DIR / "yum-3.4.3-512.fc26.noarch.rpm")
+        RPM_DIR / "yum-3.4.3-512.fc26.noarch.rpm"
+    )
     assert ("shebang-unversioned", "usr/bin/tracer") in _findings(
-        RPM_DIR / "tracer-0.6.9-2.fc25.noarch.rpm")
+        RPM_DIR / "tracer-0.6.9-2.fc25.noarch.rpm"
+    )
     # python39-evtx's scripts name python3.9: clean.
-    assert not [r for r, _ in _findings(RPM_DIR / "python39-evtx-0.7.4-29.1.noarch.rpm")
-                if r == "shebang-unversioned"]
+    assert not [
+        r
+        for r, _ in _findings(RPM_DIR / "python39-evtx-0.7.4-29.1.noarch.rpm")
+        if r == "shebang-unversioned"
+    ]
 
 
 @pytest.mark.network
@@ -89,16 +99,27 @@ def test_extension_tag_mismatch_in_an_installed_tree(
 
 @pytest.mark.network
 def test_wheel_verdicts(corpus_wheels: dict[str, Path]) -> None:
-    res = check([str(corpus_wheels["numpy-cp312"]), str(corpus_wheels["markupsafe-cp313t"]),
-                 str(corpus_wheels["bcrypt-abi3-aarch64"])], KNOWN, CAT)
+    res = check(
+        [
+            str(corpus_wheels["numpy-cp312"]),
+            str(corpus_wheels["markupsafe-cp313t"]),
+            str(corpus_wheels["bcrypt-abi3-aarch64"]),
+        ],
+        KNOWN,
+        CAT,
+    )
     numpy, ms, bcrypt = res.artifacts
     ext = [r for r in numpy.records if r.kind == "extension"]
     assert ext
     for r in ext:
         assert numpy.judgement.usable[r.path] == {"cpython-3.12", "cpython-3.12d"}, r.path
     speedups = next(r for r in ms.records if r.kind == "extension")
-    assert ms.judgement.usable[speedups.path] == {"cpython-3.13t", "cpython-3.13td",
-                                                  "cpython-3.13t+debian", "cpython-3.13td+debian"}
+    assert ms.judgement.usable[speedups.path] == {
+        "cpython-3.13t",
+        "cpython-3.13td",
+        "cpython-3.13t+debian",
+        "cpython-3.13td+debian",
+    }
     # an aarch64 wheel is judged by the aarch64 runtimes of the catalogue (issue 13), not by
     # this machine's x86_64 ones
     so = next(r for r in bcrypt.records if r.kind == "extension")
@@ -111,12 +132,19 @@ def test_wheel_verdicts(corpus_wheels: dict[str, Path]) -> None:
 
 @pytest.mark.network
 def test_issue_command_json(corpus_wheels: dict[str, Path], corpus_debs: dict[str, Path]) -> None:
-    targets = [str(corpus_wheels["numpy-cp312"]), str(corpus_debs["python3-yaml"]),
-               str(RPM_DIR / "python3-pyserial-2.7-6.fc25.noarch.rpm")]
+    targets = [
+        str(corpus_wheels["numpy-cp312"]),
+        str(corpus_debs["python3-yaml"]),
+        str(RPM_DIR / "python3-pyserial-2.7-6.fc25.noarch.rpm"),
+    ]
     if Path("/usr/lib/python3/dist-packages").is_dir():
         targets.append("/usr/lib/python3/dist-packages")
-    proc = subprocess.run([sys.executable, "-m", "coinstall", "check", "--format", "json",
-                           *targets], capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "coinstall", "check", "--format", "json", *targets],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode in (0, 1), proc.stderr
     report = json.loads(proc.stdout)
     assert report["schema_version"] == 1 and report["errors"] == []
@@ -125,16 +153,26 @@ def test_issue_command_json(corpus_wheels: dict[str, Path], corpus_debs: dict[st
     assert any(r["executable"] for r in report["runtimes"])
     assert any(r["executable"] is None for r in report["runtimes"])
     for r in report["runtimes"]:
-        assert set(r) >= {"id", "implementation", "version", "abiflags", "executable", "magic",
-                          "cache_tag", "extension_suffixes"}
+        assert set(r) >= {
+            "id",
+            "implementation",
+            "version",
+            "abiflags",
+            "executable",
+            "magic",
+            "cache_tag",
+            "extension_suffixes",
+        }
     assert [a["format"] for a in report["artifacts"]] == ["wheel", "deb", "rpm", "tree"][
-        : len(targets)]
+        : len(targets)
+    ]
     for a in report["artifacts"]:
         assert set(a) >= {"path", "format", "name", "version", "files", "findings"}
         for f in a["files"]:
             # issue 18: extension modules also carry the third state, cannot_tell
             assert set(f) == {"path", "kind", "usable_by"} | (
-                {"cannot_tell"} if f["kind"] == "extension" else set())
+                {"cannot_tell"} if f["kind"] == "extension" else set()
+            )
             assert f["usable_by"] is None or set(f["usable_by"]) <= set(ids)
     yaml = report["artifacts"][1]
     so = next(f for f in yaml["files"] if f["kind"] == "extension")
@@ -145,8 +183,12 @@ def test_issue_command_json(corpus_wheels: dict[str, Path], corpus_debs: dict[st
 def test_check_without_targets_checks_installed_site_packages() -> None:
     if not shutil.which("python3"):
         pytest.skip("no python3")
-    proc = subprocess.run([sys.executable, "-m", "coinstall", "check", "--format", "json"],
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "coinstall", "check", "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode in (0, 1), proc.stderr[-2000:]
     report = json.loads(proc.stdout)
     assert len(report["artifacts"]) >= 5
@@ -154,8 +196,13 @@ def test_check_without_targets_checks_installed_site_packages() -> None:
 
 
 def test_runtimes_known_json() -> None:
-    proc = subprocess.run([sys.executable, "-m", "coinstall", "runtimes", "--known", "--format",
-                           "json"], capture_output=True, text=True, timeout=60, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "coinstall", "runtimes", "--known", "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     data = json.loads(proc.stdout)
     assert len(data) >= 60 and all(d["executable"] is None for d in data)
 

@@ -24,8 +24,9 @@ SITE = "usr/lib/python3.11/site-packages"
 
 
 def _coinstall(*args: str, ok: tuple[int, ...]) -> subprocess.CompletedProcess[str]:
-    res = subprocess.run([str(BIN / "coinstall"), *args], capture_output=True, text=True,
-                         timeout=300)
+    res = subprocess.run(
+        [str(BIN / "coinstall"), *args], capture_output=True, text=True, timeout=300
+    )
     assert res.returncode in ok, (res.returncode, res.stdout[-2000:], res.stderr[-2000:])
     return res
 
@@ -33,14 +34,15 @@ def _coinstall(*args: str, ok: tuple[int, ...]) -> subprocess.CompletedProcess[s
 def _findings(path: Path) -> list[tuple[str | None, str]]:
     res = _coinstall("check", "--no-installed", "--format", "json", str(path), ok=(0, 1))
     (art,) = json.loads(res.stdout)["artifacts"]
-    return [(f["path"], f["message"]) for f in art["findings"]
-            if f["rule"] == "shebang-build-path"]
+    return [(f["path"], f["message"]) for f in art["findings"] if f["rule"] == "shebang-build-path"]
 
 
 def _files(script: str) -> build.FileSpec:
-    return {"usr/bin/foo": (script, 0o755), f"{SITE}/foo/__init__.py": "",
-            f"{SITE}/foo-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: foo\n"
-                                                   "Version: 1.0\n"}
+    return {
+        "usr/bin/foo": (script, 0o755),
+        f"{SITE}/foo/__init__.py": "",
+        f"{SITE}/foo-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: foo\nVersion: 1.0\n",
+    }
 
 
 def test_rpm_script_and_requires(tmp_path: Path) -> None:
@@ -48,21 +50,43 @@ def test_rpm_script_and_requires(tmp_path: Path) -> None:
     stage.mkdir(parents=True)
     (stage / "foo").write_text(SCRIPT)
     (stage / "foo").chmod(0o755)
-    generated = subprocess.run(["/usr/lib/rpm/script.req"], input=f"{stage / 'foo'}\n",
-                               capture_output=True, text=True, check=True).stdout.split()
+    generated = subprocess.run(
+        ["/usr/lib/rpm/script.req"],
+        input=f"{stage / 'foo'}\n",
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     assert generated == [VENV_PY]  # rpm's generator turns the shebang into a Requires
-    rpm = build.rpm(tmp_path, "python3.11-foo", "1.0", _files(SCRIPT), arch="noarch",
-                    requires=[*generated, "python(abi) = 3.11"])
+    rpm = build.rpm(
+        tmp_path,
+        "python3.11-foo",
+        "1.0",
+        _files(SCRIPT),
+        arch="noarch",
+        requires=[*generated, "python(abi) = 3.11"],
+    )
     found = _findings(rpm)
-    assert ("usr/bin/foo", f"#!{VENV_PY} runs the build machine's interpreter (under /tmp/); "
-            "no distribution installs Python there") in found
-    assert (None, f"Requires: {VENV_PY} (under /tmp/): no distribution installs it, the "
-            "package cannot be installed") in found
+    assert (
+        "usr/bin/foo",
+        f"#!{VENV_PY} runs the build machine's interpreter (under /tmp/); "
+        "no distribution installs Python there",
+    ) in found
+    assert (
+        None,
+        f"Requires: {VENV_PY} (under /tmp/): no distribution installs it, the "
+        "package cannot be installed",
+    ) in found
     assert len(found) == 2
     # the same package with the system interpreter: nothing
-    good = build.rpm(tmp_path / "good", "python3.11-foo", "1.0",
-                     _files("#!/usr/bin/python3.11\nprint(1)\n"), arch="noarch",
-                     requires=["/usr/bin/python3.11", "python(abi) = 3.11"])
+    good = build.rpm(
+        tmp_path / "good",
+        "python3.11-foo",
+        "1.0",
+        _files("#!/usr/bin/python3.11\nprint(1)\n"),
+        arch="noarch",
+        requires=["/usr/bin/python3.11", "python(abi) = 3.11"],
+    )
     assert _findings(good) == []
 
 
@@ -71,7 +95,7 @@ def test_fix_build_root_then_run(tmp_path: Path) -> None:
     for rel, value in _files(SCRIPT).items():
         p = root / rel
         p.parent.mkdir(parents=True, exist_ok=True)
-        data, mode = (value if isinstance(value, tuple) else (value, 0o644))
+        data, mode = value if isinstance(value, tuple) else (value, 0o644)
         p.write_text(str(data))
         p.chmod(mode)
     foo = root / "usr" / "bin" / "foo"
@@ -87,8 +111,9 @@ def test_fix_build_root_then_run(tmp_path: Path) -> None:
 
 
 def test_fix_wheel_script(tmp_path: Path) -> None:
-    whl = build.wheel(tmp_path, "foo", "1.0", {"foo/__init__.py": "",
-                                               "foo-1.0.data/scripts/foo": (SCRIPT, 0o755)})
+    whl = build.wheel(
+        tmp_path, "foo", "1.0", {"foo/__init__.py": "", "foo-1.0.data/scripts/foo": (SCRIPT, 0o755)}
+    )
     assert [p for p, _ in _findings(whl)] == ["foo-1.0.data/scripts/foo"]
     out = tmp_path / "fixed"
     out.mkdir()
@@ -100,9 +125,21 @@ def test_fix_wheel_script(tmp_path: Path) -> None:
     # installed by the real installer (python -m installer writes its own interpreter into
     # #!python), the script runs under the installing interpreter
     dest = tmp_path / "inst"
-    subprocess.run([sys.executable, "-m", "installer", "--destdir", str(dest), "--prefix",
-                    "/usr", "--no-compile-bytecode", str(fixed)], check=True,
-                   capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "installer",
+            "--destdir",
+            str(dest),
+            "--prefix",
+            "/usr",
+            "--no-compile-bytecode",
+            str(fixed),
+        ],
+        check=True,
+        capture_output=True,
+    )
     script = dest / "usr" / "bin" / "foo"
     assert script.read_text().splitlines()[0] == f"#!{sys.executable}"
     ran = subprocess.run([str(script)], capture_output=True, text=True, check=True)

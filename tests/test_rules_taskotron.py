@@ -62,39 +62,83 @@ X = INFERRED
 #: package -> check -> (verdict, source)
 EXPECTED: dict[str, dict[str, tuple[str, str]]] = {
     "libgccjit-devel": {  # no Python, no binaries
-        "two_three": (P, TT_NONE), "naming_scheme": (P, X), "executables": (P, EX_NONE),
-        "unversioned_shebangs": (P, X), "requires": (P, X)},
+        "two_three": (P, TT_NONE),
+        "naming_scheme": (P, X),
+        "executables": (P, EX_NONE),
+        "unversioned_shebangs": (P, X),
+        "requires": (P, X),
+    },
     "nodejs-semver": {  # requires /usr/bin/env, summary {} (issue #31 regression test)
-        "two_three": (P, X), "naming_scheme": (P, X), "executables": (P, X),
-        "unversioned_shebangs": (P, US_SUM), "requires": (P, X)},
+        "two_three": (P, X),
+        "naming_scheme": (P, X),
+        "executables": (P, X),
+        "unversioned_shebangs": (P, US_SUM),
+        "requires": (P, X),
+    },
     "pyserial": {  # no python2- prefix
-        "two_three": (P, TT_2ONLY), "naming_scheme": (F, NS_BAD), "executables": (P, X),
-        "unversioned_shebangs": (P, US_SUM), "requires": (P, RQ_OK)},
+        "two_three": (P, TT_2ONLY),
+        "naming_scheme": (F, NS_BAD),
+        "executables": (P, X),
+        "unversioned_shebangs": (P, US_SUM),
+        "requires": (P, RQ_OK),
+    },
     "python-peak-rules": {  # misnamed; requires correct (stubbed repo: unversioned only)
-        "two_three": (P, TT_2ONLY), "naming_scheme": (F, NS_BAD), "executables": (P, EX_NONE),
-        "unversioned_shebangs": (P, X), "requires": (P, RQ_OK)},
+        "two_three": (P, TT_2ONLY),
+        "naming_scheme": (F, NS_BAD),
+        "executables": (P, EX_NONE),
+        "unversioned_shebangs": (P, X),
+        "requires": (P, RQ_OK),
+    },
     "python2-geoip2": {
-        "two_three": (P, TT_2ONLY), "naming_scheme": (P, NS_OK), "executables": (P, EX_NONE),
-        "unversioned_shebangs": (P, X), "requires": (P, RQ_OK)},
+        "two_three": (P, TT_2ONLY),
+        "naming_scheme": (P, NS_OK),
+        "executables": (P, EX_NONE),
+        "unversioned_shebangs": (P, X),
+        "requires": (P, RQ_OK),
+    },
     "python3-pyserial": {  # executables in the py3 subpackage: miniterm-3.py, miniterm-3.5.py
-        "two_three": (P, TT_3ONLY), "naming_scheme": (P, NS_OK), "executables": (P, X),
-        "unversioned_shebangs": (P, X), "requires": (P, X)},
+        "two_three": (P, TT_3ONLY),
+        "naming_scheme": (P, NS_OK),
+        "executables": (P, X),
+        "unversioned_shebangs": (P, X),
+        "requires": (P, X),
+    },
     "tracer": {  # depends on 2 and 3; python-psutil, rpm-python misnamed; #!/usr/bin/python
-        "two_three": (F, TT_BOTH), "naming_scheme": (P, NS_OK), "executables": (P, X),
-        "unversioned_shebangs": (F, US_SUM), "requires": (F, RQ_BAD)},
+        "two_three": (F, TT_BOTH),
+        "naming_scheme": (P, NS_OK),
+        "executables": (P, X),
+        "unversioned_shebangs": (F, US_SUM),
+        "requires": (F, RQ_BAD),
+    },
     "yum": {  # python (python2 is available), python-iniparse, rpm-python; py2-only build
-        "two_three": (P, X), "naming_scheme": (P, X), "executables": (P, X),
-        "unversioned_shebangs": (F, X), "requires": (F, RQ_BAD)},
+        "two_three": (P, X),
+        "naming_scheme": (P, X),
+        "executables": (P, X),
+        "unversioned_shebangs": (F, X),
+        "requires": (F, RQ_BAD),
+    },
     # Not taskotron fixtures (openSUSE builds, ngircd): verdicts from the checks' code.
     "python311-pytest-xprocess": {
-        "two_three": (P, X), "naming_scheme": (P, X), "executables": (P, X),
-        "unversioned_shebangs": (P, X), "requires": (P, X)},
+        "two_three": (P, X),
+        "naming_scheme": (P, X),
+        "executables": (P, X),
+        "unversioned_shebangs": (P, X),
+        "requires": (P, X),
+    },
     "python39-evtx": {
-        "two_three": (P, X), "naming_scheme": (P, X), "executables": (P, X),
-        "unversioned_shebangs": (P, X), "requires": (P, X)},
+        "two_three": (P, X),
+        "naming_scheme": (P, X),
+        "executables": (P, X),
+        "unversioned_shebangs": (P, X),
+        "requires": (P, X),
+    },
     "ngircd": {
-        "two_three": (P, X), "naming_scheme": (P, X), "executables": (P, X),
-        "unversioned_shebangs": (P, X), "requires": (P, X)},
+        "two_three": (P, X),
+        "naming_scheme": (P, X),
+        "executables": (P, X),
+        "unversioned_shebangs": (P, X),
+        "requires": (P, X),
+    },
 }
 
 
@@ -124,7 +168,9 @@ def test_corpus_is_the_expected_one(fired: dict[str, set[str]]) -> None:
 
 def test_pyserial_is_one_build() -> None:
     assert sorted(p.name for b in _builds() for p in b if len(b) > 1) == [
-        "pyserial-2.7-6.fc25.noarch.rpm", "python3-pyserial-2.7-6.fc25.noarch.rpm"]
+        "pyserial-2.7-6.fc25.noarch.rpm",
+        "python3-pyserial-2.7-6.fc25.noarch.rpm",
+    ]
 
 
 def _case_id(package: str, check: str) -> str:
@@ -148,17 +194,33 @@ def test_executables_failed_on_a_built_build(tmp_path: Path) -> None:
     """No corpus build fails taskotron's executables check; this one does by its code
     (executables.py: Python 2 subpackages ship executables, no Python 3 subpackage does),
     and coinstall's entry-point-missing-versioned fires on the Python 3 package."""
-    py2 = build.rpm(tmp_path, "python2-tool", "1.0", {
-        "usr/lib/python2.7/site-packages/tool/__init__.py": "x = 1\n",
-        "usr/bin/tool-2": exe("#!/usr/bin/python2\n"), "usr/bin/tool": Symlink("tool-2")},
-        requires=["python(abi) = 2.7"], provides=["python-tool"], source_name="tool",
-        release="1.fc28")
-    py3 = build.rpm(tmp_path, "python3-tool", "1.0", {
-        "usr/lib/python3.6/site-packages/tool/__init__.py": "x = 1\n"},
-        requires=["python(abi) = 3.6"], source_name="tool", release="1.fc28")
+    py2 = build.rpm(
+        tmp_path,
+        "python2-tool",
+        "1.0",
+        {
+            "usr/lib/python2.7/site-packages/tool/__init__.py": "x = 1\n",
+            "usr/bin/tool-2": exe("#!/usr/bin/python2\n"),
+            "usr/bin/tool": Symlink("tool-2"),
+        },
+        requires=["python(abi) = 2.7"],
+        provides=["python-tool"],
+        source_name="tool",
+        release="1.fc28",
+    )
+    py3 = build.rpm(
+        tmp_path,
+        "python3-tool",
+        "1.0",
+        {"usr/lib/python3.6/site-packages/tool/__init__.py": "x = 1\n"},
+        requires=["python(abi) = 3.6"],
+        source_name="tool",
+        release="1.fc28",
+    )
     found = run([py2, py3])
     assert {r for r, _, _ in found["python3-tool"]} & CHECK_RULES["executables"] == {
-        "entry-point-missing-versioned"}
+        "entry-point-missing-versioned"
+    }
     # the other checks pass on this build, in taskotron and here
     for name in ("python2-tool", "python3-tool"):
         others = set().union(*(v for k, v in CHECK_RULES.items() if k != "executables"))

@@ -21,23 +21,32 @@ PY36 = os.path.expanduser("~/.pyenv/versions/3.6.15/bin/python")
 SYS = "/usr/bin/python3"
 SRC = Path(__file__).resolve().parent.parent / "src" / "coinstall"
 
-_STATE = ("import json, sys\n"
-          "print(json.dumps({'path0': sys.path[:1], 'no_site': sys.flags.no_site,"
-          " 'no_user_site': sys.flags.no_user_site, 'env': sys.flags.ignore_environment,"
-          " 'dont_write': sys.dont_write_bytecode, 'site': 'site' in sys.modules}))\n")
+_STATE = (
+    "import json, sys\n"
+    "print(json.dumps({'path0': sys.path[:1], 'no_site': sys.flags.no_site,"
+    " 'no_user_site': sys.flags.no_user_site, 'env': sys.flags.ignore_environment,"
+    " 'dont_write': sys.dont_write_bytecode, 'site': 'site' in sys.modules}))\n"
+)
 
 
 @pytest.mark.parametrize("python", [PY27, PY36, SYS])
-def test_flags_and_no_empty_path_entry(python: str, monkeypatch: pytest.MonkeyPatch,
-                                       tmp_path: Path) -> None:
+def test_flags_and_no_empty_path_entry(
+    python: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     # A json.py in the working directory of the caller and on PYTHONPATH must not be imported.
     (tmp_path / "json.py").write_text("raise SystemExit('shadowed')\n")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("PYTHONPATH", str(tmp_path))
     state = json.loads(run.run_script(python, _STATE).last_line())
     assert state["path0"] != [""]
-    assert state == {**state, "no_site": 1, "no_user_site": 1, "env": 1, "dont_write": True,
-                     "site": False}
+    assert state == {
+        **state,
+        "no_site": 1,
+        "no_user_site": 1,
+        "env": 1,
+        "dont_write": True,
+        "site": False,
+    }
     with_site = json.loads(run.run_script(python, _STATE, site=True).last_line())
     assert with_site["site"] is True and with_site["no_site"] == 0
     assert with_site["no_user_site"] == 1
@@ -50,16 +59,21 @@ def test_flags_and_no_empty_path_entry(python: str, monkeypatch: pytest.MonkeyPa
 def test_environment_scrubbed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1")
     monkeypatch.setenv("PYTHONSTARTUP", "/nonexistent")
-    script = ("import json, os; print(json.dumps(sorted(k for k in os.environ"
-              " if k.startswith(('PYTHON', 'SOURCE_')))))")
+    script = (
+        "import json, os; print(json.dumps(sorted(k for k in os.environ"
+        " if k.startswith(('PYTHON', 'SOURCE_')))))"
+    )
     assert json.loads(run.run_script(SYS, script).last_line()) == ["SOURCE_DATE_EPOCH"]
     assert json.loads(run.run_script(SYS, script, unset=("SOURCE_DATE_EPOCH",)).last_line()) == []
 
 
 def test_stdin_larger_than_a_pipe_buffer_and_stderr() -> None:
     data = "x" * (3 * 1024 * 1024)
-    res = run.run_script(PY27, "import sys\nd = sys.stdin.read()\nsys.stderr.write('e' * 300000)\n"
-                               "print(len(d))\n", stdin=data)
+    res = run.run_script(
+        PY27,
+        "import sys\nd = sys.stdin.read()\nsys.stderr.write('e' * 300000)\nprint(len(d))\n",
+        stdin=data,
+    )
     assert res.last_line() == str(len(data)) and len(res.stderr) == 300000
     # A script that never reads its stdin still finishes.
     assert run.run_script(SYS, "print(1)", stdin=data).last_line() == "1"
@@ -77,11 +91,19 @@ def test_timeout_kills() -> None:
 
 def test_output_bounded() -> None:
     with pytest.raises(run.RunError, match=r"wrote more than 100000 bytes"):
-        run.run_script(SYS, "import sys\nwhile True: sys.stdout.write('x' * 65536)\n",
-                       max_output=100_000, timeout=30)
+        run.run_script(
+            SYS,
+            "import sys\nwhile True: sys.stdout.write('x' * 65536)\n",
+            max_output=100_000,
+            timeout=30,
+        )
     with pytest.raises(run.RunError, match=r"wrote more than 100000 bytes"):
-        run.run_script(SYS, "import sys\nwhile True: sys.stderr.write('x' * 65536)\n",
-                       max_output=100_000, timeout=30)
+        run.run_script(
+            SYS,
+            "import sys\nwhile True: sys.stderr.write('x' * 65536)\n",
+            max_output=100_000,
+            timeout=30,
+        )
 
 
 def test_failures_are_one_line(tmp_path: Path) -> None:
@@ -121,12 +143,19 @@ def test_callers_turn_a_failed_run_into_their_own_one_line_error(tmp_path: Path)
     from coinstall.spec.macros import MacrosError, probe_facts
 
     gone = str(tmp_path / "python3.11")
-    target = Target(id="cpython-3.11", python=gone, version=(3, 11), cache_tag="cpython-311",
-                    site_dir=str(tmp_path), hook=str(tmp_path / "h.pth"))
+    target = Target(
+        id="cpython-3.11",
+        python=gone,
+        version=(3, 11),
+        cache_tag="cpython-311",
+        site_dir=str(tmp_path),
+        hook=str(tmp_path / "h.pth"),
+    )
     with pytest.raises(ShareError) as err:
         compile_with(target, [])
-    assert str(err.value) == ("cpython-3.11: bytecode compilation failed: cannot run: "
-                              "No such file or directory")
+    assert str(err.value) == (
+        "cpython-3.11: bytecode compilation failed: cannot run: No such file or directory"
+    )
     with pytest.raises(ShareError, match=r"cannot run: No such file or directory$"):
         query_python(gone)
     cells = _import_with(target, ["json"], str(tmp_path))

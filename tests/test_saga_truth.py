@@ -31,8 +31,16 @@ def test_saga_api_verdicts_equal_real_imports(tmp_path: Path) -> None:
     for deb in corpus.fetch_saga().values():
         subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
     data = (root / MODULE).read_bytes()
-    rec = classify(path=MODULE, fmt="deb", head=data[:4096], content=data, size=len(data),
-                   mode=0o644, mtime=0, catalogue=catalogue_mod.load())
+    rec = classify(
+        path=MODULE,
+        fmt="deb",
+        head=data[:4096],
+        content=data,
+        size=len(data),
+        mode=0o644,
+        mtime=0,
+        catalogue=catalogue_mod.load(),
+    )
     assert rec.kind == "extension" and rec.elf is not None
     assert rec.elf.libpython == "libpython3.11.so.1.0"
     rec.scope = Scope("any")  # the question is the file, not its directory
@@ -45,9 +53,14 @@ def test_saga_api_verdicts_equal_real_imports(tmp_path: Path) -> None:
     agreed = used = 0
     for rt in runtimes:
         assert rt.executable is not None
-        proc = subprocess.run([rt.executable, "-E", "-s", "-c", "import _saga_api"],
-                              cwd=root / "usr/lib/python3/dist-packages", env=env,
-                              capture_output=True, text=True, timeout=120)
+        proc = subprocess.run(
+            [rt.executable, "-E", "-s", "-c", "import _saga_api"],
+            cwd=root / "usr/lib/python3/dist-packages",
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         truth = proc.returncode == 0
         ours = rt.id in j.usable[MODULE]
         if rt.id in open_:
@@ -56,12 +69,16 @@ def test_saga_api_verdicts_equal_real_imports(tmp_path: Path) -> None:
         used += truth
         if truth != ours:
             err = (proc.stderr.strip().splitlines() or [f"rc {proc.returncode}"])[-1]
-            wrong.append(f"{rt.id}: the interpreter {'imports it' if truth else 'fails: ' + err}"
-                         f"; coinstall says {'usable' if ours else j.reasons[MODULE][rt.id]}")
+            wrong.append(
+                f"{rt.id}: the interpreter {'imports it' if truth else 'fails: ' + err}"
+                f"; coinstall says {'usable' if ours else j.reasons[MODULE][rt.id]}"
+            )
         else:
             agreed += 1
-    print(f"{len(runtimes)} pairs, {agreed} agree, {len(open_)} cannot tell "
-          f"({sorted(open_)}), {len(wrong)} wrong")
+    print(
+        f"{len(runtimes)} pairs, {agreed} agree, {len(open_)} cannot tell "
+        f"({sorted(open_)}), {len(wrong)} wrong"
+    )
     assert not wrong, "\n".join(wrong)
     # bookworm's own 3.11 uses it, and the 3.6 that lacks its symbols is left open
     assert any(rt.id in j.usable[MODULE] for rt in runtimes if rt.version == (3, 11))

@@ -60,8 +60,20 @@ def venvs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         d = base / f"venv{v}"
         subprocess.run([py, "-m", "venv", str(d)], check=True, capture_output=True)
         vpy = str(d / "bin" / "python")
-        subprocess.run([vpy, "-m", "pip", "install", "-q", "--disable-pip-version-check",
-                        "--only-binary=:all:", *PER_RUNTIME], check=True, capture_output=True)
+        subprocess.run(
+            [
+                vpy,
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--disable-pip-version-check",
+                "--only-binary=:all:",
+                *PER_RUNTIME,
+            ],
+            check=True,
+            capture_output=True,
+        )
         return v, vpy
 
     with ThreadPoolExecutor(max_workers=3) as pool:
@@ -76,16 +88,31 @@ def constraints(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="module")
-def shared(tmp_path_factory: pytest.TempPathFactory, venvs: dict[str, str],
-           constraints: str) -> Iterator[str]:
+def shared(
+    tmp_path_factory: pytest.TempPathFactory, venvs: dict[str, str], constraints: str
+) -> Iterator[str]:
     """A shared site for every venv with requests, attrs, six and cryptography installed;
     uninitialised (hooks removed) at the end."""
     d = str(tmp_path_factory.mktemp("share") / "site")
-    proc = _run([*COINSTALL, "share", "init", d, *[a for p in venvs.values()
-                                                     for a in ("--python", p)]])
+    proc = _run(
+        [*COINSTALL, "share", "init", d, *[a for p in venvs.values() for a in ("--python", p)]]
+    )
     assert proc.returncode == 0, proc.stderr
-    proc = _run([*COINSTALL, "share", "install", "-c", constraints, "requests", "attrs",
-                 "six", "cryptography", "--into", d])
+    proc = _run(
+        [
+            *COINSTALL,
+            "share",
+            "install",
+            "-c",
+            constraints,
+            "requests",
+            "attrs",
+            "six",
+            "cryptography",
+            "--into",
+            d,
+        ]
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     yield d
     if SharedSite(d).initialized:
@@ -111,13 +138,15 @@ def _sys_path(python: str) -> list[str]:
 # -------------------------------------------------------------------------------------------
 
 
-def test_init_puts_site_after_each_runtimes_site_packages(shared: str,
-                                                          venvs: dict[str, str]) -> None:
+def test_init_puts_site_after_each_runtimes_site_packages(
+    shared: str, venvs: dict[str, str]
+) -> None:
     state = SharedSite(shared).load()
     # each target's PEP 508 environment, from the interpreter itself
     assert [t.markers["python_version"] for t in state.targets] == list(venvs)
     assert [t.version for t in state.targets] == sorted(
-        tuple(int(x) for x in v.split(".")) for v in venvs)
+        tuple(int(x) for x in v.split(".")) for v in venvs
+    )
     for t in state.targets:
         assert t.hook.startswith(t.site_dir + "/") and os.path.isfile(t.hook)
         # the real interpreter: own site-packages first, then the shared site
@@ -129,8 +158,9 @@ def test_init_puts_site_after_each_runtimes_site_packages(shared: str,
     assert st.dists >= 8 and not st.pending
 
 
-def test_init_lists_exactly_the_files_written_outside(tmp_path: Path,
-                                                      venvs: dict[str, str]) -> None:
+def test_init_lists_exactly_the_files_written_outside(
+    tmp_path: Path, venvs: dict[str, str]
+) -> None:
     d = str(tmp_path / "site2")
     before = {v: set(os.listdir(os.path.dirname(_hook_dir(p)))) for v, p in venvs.items()}
     result = share_site.init(d, list(venvs.values()))
@@ -139,8 +169,9 @@ def test_init_lists_exactly_the_files_written_outside(tmp_path: Path,
         for v, p in venvs.items():
             after = set(os.listdir(os.path.dirname(_hook_dir(p))))
             assert after - before[v] == {share_site.hook_name(d)}
-        assert all(si is not None and di is not None and si < di
-                   for si, di in result.order.values())
+        assert all(
+            si is not None and di is not None and si < di for si, di in result.order.values()
+        )
     finally:
         removed = share_site.uninit(d, purge=False)
     assert sorted(removed) == sorted(result.written_outside)
@@ -158,19 +189,27 @@ def test_installed_set_and_choices(shared: str) -> None:
     state = SharedSite(shared).load()
     got = {n: (d.version, d.wheel) for n, d in state.dists.items()}
     assert {n: v for n, (v, _) in got.items()} == {
-        "requests": "2.32.3", "idna": "3.10", "certifi": "2024.8.30",
-        "charset-normalizer": "3.4.0", "urllib3": "2.2.3", "attrs": "24.2.0",
-        "six": "1.16.0", "cryptography": "43.0.3"}
+        "requests": "2.32.3",
+        "idna": "3.10",
+        "certifi": "2024.8.30",
+        "charset-normalizer": "3.4.0",
+        "urllib3": "2.2.3",
+        "attrs": "24.2.0",
+        "six": "1.16.0",
+        "cryptography": "43.0.3",
+    }
     # the mypyc builds are version-specific: the pure build serves every runtime
     assert got["charset-normalizer"][1] == "charset_normalizer-3.4.0-py3-none-any.whl"
     # 3.9+ pick cp39-abi3, 3.8 picks cp37-abi3: the one every target can load
     assert got["cryptography"][1] == "cryptography-43.0.3-cp37-abi3-manylinux_2_28_x86_64.whl"
     assert "cffi" not in got  # each venv has its own
     # scripts are not installed into a shared site
-    assert any(s.startswith("scripts/normalizer")
-               for s in state.dists["charset-normalizer"].skipped)
-    assert not any(f.startswith("..") or f.startswith("/") for d in state.dists.values()
-                   for f in d.all_paths())
+    assert any(
+        s.startswith("scripts/normalizer") for s in state.dists["charset-normalizer"].skipped
+    )
+    assert not any(
+        f.startswith("..") or f.startswith("/") for d in state.dists.values() for f in d.all_paths()
+    )
 
 
 def test_verify_every_runtime_imports_every_module(shared: str) -> None:
@@ -178,8 +217,17 @@ def test_verify_every_runtime_imports_every_module(shared: str) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     result = share_install.verify(shared)
     assert result.ok
-    assert {"requests", "idna", "certifi", "charset_normalizer", "urllib3", "attr", "attrs",
-            "six", "cryptography"} <= set(result.cells)
+    assert {
+        "requests",
+        "idna",
+        "certifi",
+        "charset_normalizer",
+        "urllib3",
+        "attr",
+        "attrs",
+        "six",
+        "cryptography",
+    } <= set(result.cells)
     for row in result.cells.values():
         assert len(row) == len(result.targets)
         assert all(c.ok and c.shared for c in row.values())
@@ -190,9 +238,11 @@ def test_verify_tells_a_runtimes_own_copy(shared: str, venvs: dict[str, str]) ->
     py = next(iter(venvs.values()))
     tid = SharedSite(shared).load().targets[0].id
     pip = [py, "-m", "pip", "-q", "--disable-pip-version-check"]
-    subprocess.run([*pip, "install", "--only-binary=:all:", "--no-deps", "--ignore-installed",
-                    "six==1.16.0"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [*pip, "install", "--only-binary=:all:", "--no-deps", "--ignore-installed", "six==1.16.0"],
+        check=True,
+        capture_output=True,
+    )
     try:
         cell = share_install.verify(shared).cells["six"][tid]
         assert cell.ok and not cell.shared
@@ -203,14 +253,17 @@ def test_verify_tells_a_runtimes_own_copy(shared: str, venvs: dict[str, str]) ->
 
 
 def test_stable_abi_extension_works_in_every_runtime(shared: str, venvs: dict[str, str]) -> None:
-    code = ("from cryptography.fernet import Fernet; import cryptography.hazmat.bindings._rust "
-            "as r; k = Fernet.generate_key(); assert Fernet(k).decrypt(Fernet(k).encrypt(b'x'))"
-            " == b'x'; print(r.__file__)")
+    code = (
+        "from cryptography.fernet import Fernet; import cryptography.hazmat.bindings._rust "
+        "as r; k = Fernet.generate_key(); assert Fernet(k).decrypt(Fernet(k).encrypt(b'x'))"
+        " == b'x'; print(r.__file__)"
+    )
     for v, py in venvs.items():
         out = _run([py, "-c", code])
         assert out.returncode == 0, (v, out.stderr)
         assert out.stdout.strip() == os.path.join(
-            shared, "cryptography/hazmat/bindings/_rust.abi3.so")
+            shared, "cryptography/hazmat/bindings/_rust.abi3.so"
+        )
 
 
 def test_each_runtime_has_its_own_valid_bytecode(shared: str, venvs: dict[str, str]) -> None:
@@ -221,15 +274,24 @@ def test_each_runtime_has_its_own_valid_bytecode(shared: str, venvs: dict[str, s
         pyc = cache / f"__init__.{t.cache_tag}.pyc"
         assert pyc.is_file(), t.id
         assert pyc.read_bytes()[:4] == rt.magic_bytes
-        assert f"requests/__pycache__/__init__.{t.cache_tag}.pyc" in \
-            state.dists["requests"].bytecode[t.id]
+        assert (
+            f"requests/__pycache__/__init__.{t.cache_tag}.pyc"
+            in state.dists["requests"].bytecode[t.id]
+        )
     # Importing with bytecode writing on: a runtime that found its pyc stale or foreign would
     # rewrite it.  None does.
     before = _tree(shared)
     for py in venvs.values():
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-        out = _run([py, "-c", "import requests, attr, six, idna, urllib3, certifi, "
-                    "charset_normalizer, cryptography"], env=env)
+        out = _run(
+            [
+                py,
+                "-c",
+                "import requests, attr, six, idna, urllib3, certifi, "
+                "charset_normalizer, cryptography",
+            ],
+            env=env,
+        )
         assert out.returncode == 0, out.stderr
     assert _tree(shared) == before
 
@@ -287,13 +349,26 @@ def test_never_overwrites_an_unrecorded_file(shared: str, constraints: str) -> N
         stray.rmdir()
 
 
-def test_second_install_waits_for_the_lock_then_fails_clearly(shared: str,
-                                                              constraints: str) -> None:
+def test_second_install_waits_for_the_lock_then_fails_clearly(
+    shared: str, constraints: str
+) -> None:
     site = SharedSite(shared)
     with site.locked():
         t0 = time.monotonic()
-        proc = _run([*COINSTALL, "share", "install", "-c", constraints, "tomli", "--into",
-                     shared, "--lock-timeout", "1.5"])
+        proc = _run(
+            [
+                *COINSTALL,
+                "share",
+                "install",
+                "-c",
+                constraints,
+                "tomli",
+                "--into",
+                shared,
+                "--lock-timeout",
+                "1.5",
+            ]
+        )
         waited = time.monotonic() - t0
     assert proc.returncode == 2
     assert f"locked by another coinstall process (pid {os.getpid()})" in proc.stderr
@@ -303,13 +378,28 @@ def test_second_install_waits_for_the_lock_then_fails_clearly(shared: str,
     # so on stderr once it has found the lock held (an observable state, not a guess from
     # elapsed time), and nothing of its work is done while we hold the lock
     with site.locked():
-        waiting = subprocess.Popen([*COINSTALL, "share", "install", "-c", constraints, "tomli",
-                                    "--into", shared, "--lock-timeout", "300"],
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        waiting = subprocess.Popen(
+            [
+                *COINSTALL,
+                "share",
+                "install",
+                "-c",
+                constraints,
+                "tomli",
+                "--into",
+                shared,
+                "--lock-timeout",
+                "300",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         assert waiting.stderr is not None
         first = waiting.stderr.readline()  # blocks until the child writes its first line
-        assert first.strip() == (f"... waiting for the lock of {site.dir} "
-                                 f"(held by pid {os.getpid()})"), first
+        assert first.strip() == (
+            f"... waiting for the lock of {site.dir} (held by pid {os.getpid()})"
+        ), first
         assert waiting.poll() is None
         assert "tomli" not in site.load().dists
         assert not [n for n in os.listdir(site.meta) if n.startswith("work-")]
@@ -330,18 +420,20 @@ def test_only_python3_targets(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("point", ["staged", "moving"])
-def test_install_killed_half_way_leaves_the_site_working(shared: str, constraints: str,
-                                                         venvs: dict[str, str], tmp_path: Path,
-                                                         point: str) -> None:
+def test_install_killed_half_way_leaves_the_site_working(
+    shared: str, constraints: str, venvs: dict[str, str], tmp_path: Path, point: str
+) -> None:
     site = SharedSite(shared)
     before = _tree(shared)
     state_before = site.load().to_json()
     marker = tmp_path / "paused"
-    env = dict(os.environ, **{share_site.PAUSE_ENV: point,
-                              share_site.PAUSE_FILE_ENV: str(marker)})
-    proc = subprocess.Popen([*COINSTALL, "share", "install", "-c", constraints, "tomli",
-                             "--into", shared], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    env = dict(os.environ, **{share_site.PAUSE_ENV: point, share_site.PAUSE_FILE_ENV: str(marker)})
+    proc = subprocess.Popen(
+        [*COINSTALL, "share", "install", "-c", constraints, "tomli", "--into", shared],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 300
         while not marker.exists():
@@ -384,8 +476,9 @@ def _dist_version(python: str, name: str) -> str:
     return out.stdout.strip()
 
 
-def test_upgrade_replaces_a_distribution_in_place(shared: str, constraints: str,
-                                                  venvs: dict[str, str]) -> None:
+def test_upgrade_replaces_a_distribution_in_place(
+    shared: str, constraints: str, venvs: dict[str, str]
+) -> None:
     site = SharedSite(shared)
     before = _tree(shared)
     share_install.install(shared, ["tomli"], [constraints])  # 2.0.1, the pinned version
@@ -410,8 +503,7 @@ def test_upgrade_replaces_a_distribution_in_place(shared: str, constraints: str,
     # each runtime finds its new bytecode valid: importing with writing on rewrites nothing
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     for py in venvs.values():
-        out = _run([py, "-c", "import tomli; assert tomli.loads('a = 1') == {'a': 1}"],
-                   env=env)
+        out = _run([py, "-c", "import tomli; assert tomli.loads('a = 1') == {'a': 1}"], env=env)
         assert out.returncode == 0, out.stderr
     assert _tree(shared) == after
     share_install.remove(shared, ["tomli"])
@@ -423,11 +515,12 @@ def test_upgrade_refused_where_an_installed_requirement_excludes_it(shared: str)
     target, naming the requirement; nothing changes."""
     site = SharedSite(shared)
     before = _tree(shared)
-    proc = _run([*COINSTALL, "share", "install", "--upgrade", "urllib3==1.20", "--into",
-                 shared])
+    proc = _run([*COINSTALL, "share", "install", "--upgrade", "urllib3==1.20", "--into", shared])
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert "refused urllib3 1.20 (urllib3-1.20-py2.py3-none-any.whl): an installed " \
+    assert (
+        "refused urllib3 1.20 (urllib3-1.20-py2.py3-none-any.whl): an installed "
         "distribution's requirement excludes it for" in proc.stdout
+    )
     assert "nothing installed" in proc.stdout
     for t in site.load().targets:
         assert f"  {t.id}: requests 2.32.3 requires urllib3<3,>=1.21.1" in proc.stdout
@@ -436,19 +529,24 @@ def test_upgrade_refused_where_an_installed_requirement_excludes_it(shared: str)
     assert not [n for n in os.listdir(site.meta) if n.startswith("work-")]
 
 
-def test_upgrade_killed_half_way_is_rolled_back(shared: str, constraints: str,
-                                                venvs: dict[str, str], tmp_path: Path) -> None:
+def test_upgrade_killed_half_way_is_rolled_back(
+    shared: str, constraints: str, venvs: dict[str, str], tmp_path: Path
+) -> None:
     site = SharedSite(shared)
     before = _tree(shared)
     share_install.install(shared, ["tomli"], [constraints])
     with_old = _tree(shared)
     state_old = site.load().to_json()
     marker = tmp_path / "paused"
-    env = dict(os.environ, **{share_site.PAUSE_ENV: "moving",
-                              share_site.PAUSE_FILE_ENV: str(marker)})
-    proc = subprocess.Popen([*COINSTALL, "share", "install", "--upgrade", "tomli==2.0.2",
-                             "--into", shared], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    env = dict(
+        os.environ, **{share_site.PAUSE_ENV: "moving", share_site.PAUSE_FILE_ENV: str(marker)}
+    )
+    proc = subprocess.Popen(
+        [*COINSTALL, "share", "install", "--upgrade", "tomli==2.0.2", "--into", shared],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 300
         while not marker.exists():
@@ -483,8 +581,7 @@ def _documented_fields() -> dict[str, set[str]]:
         if line.startswith("## "):
             section = line[3:].strip()
         elif line.startswith("| `") and section:
-            out.setdefault(section, set()).update(re.findall(r"`([a-z_]+)`",
-                                                             line.split("|")[1]))
+            out.setdefault(section, set()).update(re.findall(r"`([a-z_]+)`", line.split("|")[1]))
     return out
 
 
@@ -509,10 +606,10 @@ def test_json_formats_are_the_documented_contract(shared: str) -> None:
     dists = lst["distributions"]
     assert isinstance(dists, list) and all(set(d) == doc["DISTRIBUTION"] for d in dists)
     assert {d["name"]: d["version"] for d in dists} == {
-        d.name: d.version for d in state.dists.values()}
+        d.name: d.version for d in state.dists.values()
+    }
     six = next(d for d in dists if d["name"] == "six")
-    assert six["bytecode"] == {t.id: [f"__pycache__/six.{t.cache_tag}.pyc"]
-                               for t in state.targets}
+    assert six["bytecode"] == {t.id: [f"__pycache__/six.{t.cache_tag}.pyc"] for t in state.targets}
 
     rc, st = _share_json("status", shared)
     assert rc == 0 and st["command"] == "status" and set(st) == doc["status"]
@@ -536,8 +633,7 @@ def test_json_formats_are_the_documented_contract(shared: str) -> None:
         assert cell["origin"] == os.path.join(shared, "requests", "__init__.py")
 
 
-def test_remove_leaves_nothing_behind(shared: str, constraints: str,
-                                      venvs: dict[str, str]) -> None:
+def test_remove_leaves_nothing_behind(shared: str, constraints: str, venvs: dict[str, str]) -> None:
     site = SharedSite(shared)
     before = _tree(shared)
     res = share_install.install(shared, ["tomli"], [constraints])
@@ -561,7 +657,8 @@ def test_remove_leaves_nothing_behind(shared: str, constraints: str,
     after = _tree(shared)
     assert not [p for p in after if "six" in p.split("/")[-1].split(".")[0]]
     assert set(before) - set(after) == {
-        p for p in before if p.startswith(("six", "__pycache__/six"))}
+        p for p in before if p.startswith(("six", "__pycache__/six"))
+    }
 
 
 def test_remove_everything_then_uninit(shared: str, venvs: dict[str, str]) -> None:
@@ -571,8 +668,9 @@ def test_remove_everything_then_uninit(shared: str, venvs: dict[str, str]) -> No
         share_site.uninit(shared, purge=False)
     # requests needs idna on every target (no marker): not removed alone
     ids = ", ".join(t.id for t in site.load().targets)
-    with pytest.raises(ShareError, match=re.escape(
-            f"requests 2.32.3 requires idna<4,>=2.5 ({ids})")):
+    with pytest.raises(
+        ShareError, match=re.escape(f"requests 2.32.3 requires idna<4,>=2.5 ({ids})")
+    ):
         share_install.remove(shared, ["idna"])
     assert "idna" in site.load().dists
     share_install.remove(shared, names)
@@ -616,8 +714,7 @@ BARE_CONSTRAINTS = "six==1.16.0\ntomli==2.0.1\nattrs==24.2.0\nexceptiongroup==1.
 def _bare_venv(base: Path, name: str, python: str) -> str:
     """A venv of ``python`` made ``--without-pip``; asserts it really has no pip."""
     d = base / name
-    subprocess.run([python, "-m", "venv", "--without-pip", str(d)], check=True,
-                   capture_output=True)
+    subprocess.run([python, "-m", "venv", "--without-pip", str(d)], check=True, capture_output=True)
     py = str(d / "bin" / "python")
     no_pip = _run([py, "-m", "pip", "--version"])
     assert no_pip.returncode != 0 and "No module named pip" in no_pip.stderr
@@ -646,17 +743,33 @@ def bare_constraints(tmp_path_factory: pytest.TempPathFactory) -> str:
     return str(p)
 
 
-def test_targets_without_pip_are_resolved_by_one_pip(tmp_path: Path, bare: dict[str, str],
-                                                     bare_constraints: str) -> None:
+def test_targets_without_pip_are_resolved_by_one_pip(
+    tmp_path: Path, bare: dict[str, str], bare_constraints: str
+) -> None:
     d = str(tmp_path / "nopip")
     share_site.init(d, list(bare.values()))
     try:
-        proc = _run([*COINSTALL, "share", "install", "-c", bare_constraints, "six", "tomli",
-                     "exceptiongroup; python_version < '3.11'", "--into", d])
+        proc = _run(
+            [
+                *COINSTALL,
+                "share",
+                "install",
+                "-c",
+                bare_constraints,
+                "six",
+                "tomli",
+                "exceptiongroup; python_version < '3.11'",
+                "--into",
+                d,
+            ]
+        )
         assert proc.returncode == 0, proc.stdout + proc.stderr
         state = SharedSite(d).load()
         assert {n: x.version for n, x in state.dists.items()} == {
-            "six": "1.16.0", "tomli": "2.0.1", "exceptiongroup": "1.2.2"}
+            "six": "1.16.0",
+            "tomli": "2.0.1",
+            "exceptiongroup": "1.2.2",
+        }
         # the marker was evaluated for each runtime by pip running under that runtime
         old = sorted(t.id for t in state.targets if t.version < (3, 11))
         assert state.dists["exceptiongroup"].needed_by == old
@@ -671,8 +784,9 @@ def test_targets_without_pip_are_resolved_by_one_pip(tmp_path: Path, bare: dict[
         share_site.uninit(d, purge=True)
 
 
-def test_killed_install_leaves_nothing_in_tmp(tmp_path: Path, bare: dict[str, str],
-                                              bare_constraints: str) -> None:
+def test_killed_install_leaves_nothing_in_tmp(
+    tmp_path: Path, bare: dict[str, str], bare_constraints: str
+) -> None:
     """Killed while pip resolves, an install leaves its pins file in the site's own work
     directory (not a ``coinstall-share-*`` directory in $TMPDIR), and the next command that
     takes the lock removes it with the rest of the debris."""
@@ -682,11 +796,17 @@ def test_killed_install_leaves_nothing_in_tmp(tmp_path: Path, bare: dict[str, st
     tmpdir = tmp_path / "tmp"
     tmpdir.mkdir()
     marker = tmp_path / "paused"
-    env = dict(os.environ, TMPDIR=str(tmpdir), **{share_site.PAUSE_ENV: "resolving",
-                                                  share_site.PAUSE_FILE_ENV: str(marker)})
-    proc = subprocess.Popen([*COINSTALL, "share", "install", "-c", bare_constraints, "six",
-                             "--into", d], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    env = dict(
+        os.environ,
+        TMPDIR=str(tmpdir),
+        **{share_site.PAUSE_ENV: "resolving", share_site.PAUSE_FILE_ENV: str(marker)},
+    )
+    proc = subprocess.Popen(
+        [*COINSTALL, "share", "install", "-c", bare_constraints, "six", "--into", d],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         try:
             deadline = time.monotonic() + 300
@@ -701,8 +821,7 @@ def test_killed_install_leaves_nothing_in_tmp(tmp_path: Path, bare: dict[str, st
         assert len(works) == 1
         assert Path(site.meta, works[0], "pins.txt").is_file()
         assert not list(tmpdir.glob("coinstall-share-*"))
-        proc2 = _run([*COINSTALL, "share", "verify", d], env=dict(os.environ,
-                                                                   TMPDIR=str(tmpdir)))
+        proc2 = _run([*COINSTALL, "share", "verify", d], env=dict(os.environ, TMPDIR=str(tmpdir)))
         assert proc2.returncode == 0, proc2.stdout + proc2.stderr
         assert not [n for n in os.listdir(site.meta) if n.startswith("work-")]
         assert "six" not in site.load().dists
@@ -711,7 +830,8 @@ def test_killed_install_leaves_nothing_in_tmp(tmp_path: Path, bare: dict[str, st
 
 
 def test_pypy_target_shares_pure_wheels_with_its_own_bytecode(
-        tmp_path: Path, bare: dict[str, str], bare_constraints: str) -> None:
+    tmp_path: Path, bare: dict[str, str], bare_constraints: str
+) -> None:
     if "pypy" not in bare:
         pytest.skip("no pypy3")
     d = str(tmp_path / "pypy")
@@ -735,13 +855,15 @@ def test_pypy_target_shares_pure_wheels_with_its_own_bytecode(
         assert result.ok and result.cells["attr"][pp.id].shared
         # a stable-ABI wheel: PyPy cannot import .abi3.so, so it is refused -- for PyPy only
         rts = [share_site.runtime_of(t.python) for t in init.targets]
-        why = share_install.acceptance(str(corpus.wheel("pynacl-abi3")), rts,
-                                       SharedSite(d).load().arch)
+        why = share_install.acceptance(
+            str(corpus.wheel("pynacl-abi3")), rts, SharedSite(d).load().arch
+        )
         assert set(why) == {pp.id}
         assert "imports no .abi3.so" in why[pp.id]
         # a pp73 wheel serves PyPy and no CPython
-        why = share_install.acceptance(str(corpus.wheel("numpy-pypy39")), rts,
-                                       SharedSite(d).load().arch)
+        why = share_install.acceptance(
+            str(corpus.wheel("numpy-pypy39")), rts, SharedSite(d).load().arch
+        )
         assert set(why) == {t.id for t in init.targets} - {pp.id}
         assert all("version-specific ABI pypy39_pp73" in w for w in why.values())
     finally:
@@ -762,8 +884,14 @@ def test_pypy_only_site_takes_a_pp73_wheel(tmp_path: Path, bare: dict[str, str])
         assert list(res.installed[0].bytecode) == ["pypy-3.9-pp73"]
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
         env["PYTHONDONTWRITEBYTECODE"] = "1"
-        out = _run([bare["pypy"], "-c", "import numpy; print(numpy.__file__, "
-                    "int(numpy.arange(10).sum()))"], env=env)
+        out = _run(
+            [
+                bare["pypy"],
+                "-c",
+                "import numpy; print(numpy.__file__, int(numpy.arange(10).sum()))",
+            ],
+            env=env,
+        )
         assert out.returncode == 0, out.stderr
         assert out.stdout.split() == [os.path.join(d, "numpy", "__init__.py"), "45"]
     finally:
@@ -795,6 +923,7 @@ def test_runtimes_option_names_pypy_by_id() -> None:
     is every CPython 3 found.  (Only the selection is run: no hook is written.)"""
     from coinstall.cli.share import _share_pythons
     from coinstall.runtimes import discovery
+
     found, _ = discovery.discover([])
     pypy = [rt for rt in found if rt.implementation == "pypy" and rt.version[0] == 3]
     if not pypy:
@@ -802,12 +931,12 @@ def test_runtimes_option_names_pypy_by_id() -> None:
     assert _share_pythons(pypy[0].id, ()) == [pypy[0].executable]
     default = _share_pythons(None, ())
     assert default and pypy[0].executable not in default
-    cpython3 = {rt.executable for rt in found
-                if rt.implementation == "cpython" and rt.version[0] == 3}
+    cpython3 = {
+        rt.executable for rt in found if rt.implementation == "cpython" and rt.version[0] == 3
+    }
     assert set(default) == cpython3
     # "3.9" names CPython 3.9, never PyPy's language version
-    if any(rt.version_str == pypy[0].version_str for rt in found
-           if rt.implementation == "cpython"):
+    if any(rt.version_str == pypy[0].version_str for rt in found if rt.implementation == "cpython"):
         assert pypy[0].executable not in _share_pythons(pypy[0].version_str, ())
     else:
         with pytest.raises(click.BadParameter):

@@ -39,9 +39,21 @@ def _site(tmp_path: Path, files: list[str]) -> Path:
     site = tmp_path / "site"
     meta = site / ".coinstall-share"
     meta.mkdir(parents=True)
-    state = {"format": 1, "dir": str(site), "arch": None, "txn": None, "targets": [],
-             "dists": {"evil": {"name": "evil", "version": "1", "wheel": "evil-1-py3-none-any.whl",
-                                "files": files}}}
+    state = {
+        "format": 1,
+        "dir": str(site),
+        "arch": None,
+        "txn": None,
+        "targets": [],
+        "dists": {
+            "evil": {
+                "name": "evil",
+                "version": "1",
+                "wheel": "evil-1-py3-none-any.whl",
+                "files": files,
+            }
+        },
+    }
     (meta / "state.json").write_text(json.dumps(state))
     return site
 
@@ -55,8 +67,7 @@ def _one_line_exit_2(p: subprocess.CompletedProcess[str]) -> str:
 
 
 @pytest.mark.parametrize("link", ["symlink", "hardlink"])
-def test_a_lock_linked_outside_is_never_written(tmp_path: Path, outside: Path,
-                                                link: str) -> None:
+def test_a_lock_linked_outside_is_never_written(tmp_path: Path, outside: Path, link: str) -> None:
     """The old code opened ``lock`` O_RDWR|O_CREAT, truncated it and wrote its pid into the
     file the link names."""
     site = _site(tmp_path, ["evil.py"])
@@ -76,10 +87,12 @@ def test_a_lock_linked_outside_is_never_written(tmp_path: Path, outside: Path,
     assert (site / "evil.py").exists()
 
 
-@pytest.mark.parametrize("files", [["lnk/passwd"], ["../outside/passwd"],
-                                   ["lnk/passwd", "evil.py"]])
-def test_a_forged_state_never_removes_outside_files(tmp_path: Path, outside: Path,
-                                                    files: list[str]) -> None:
+@pytest.mark.parametrize(
+    "files", [["lnk/passwd"], ["../outside/passwd"], ["lnk/passwd", "evil.py"]]
+)
+def test_a_forged_state_never_removes_outside_files(
+    tmp_path: Path, outside: Path, files: list[str]
+) -> None:
     """``state.json`` listing ``lnk/passwd`` (``lnk`` a symbolic link to a directory outside)
     or ``../outside/passwd``: the old ``share remove`` moved the outside file into its trash
     and deleted it."""
@@ -99,8 +112,10 @@ def test_a_forged_journal_never_moves_outside_files(tmp_path: Path, outside: Pat
     (site / "evil.py").write_text("")
     (site / "lnk").symlink_to(outside)
     journal = site / ".coinstall-share/journal.json"
-    for moves in ([[str(outside / "passwd"), str(outside / "victim2")]],
-                  [[str(site / "stolen"), str(site / "lnk/passwd")]]):
+    for moves in (
+        [[str(outside / "passwd"), str(outside / "victim2")]],
+        [[str(site / "stolen"), str(site / "lnk/passwd")]],
+    ):
         journal.write_text(json.dumps({"txn": "abc", "moves": moves}))
         before = _digest(outside)
         p = _run("share", "remove", "evil", "--from", str(site))

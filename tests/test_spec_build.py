@@ -39,12 +39,17 @@ ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "tests" / "data" / "spec-build"
 CACHE = ROOT / ".cache" / "spec-build"
 #: The pinned sdists (and the build backend wheels pip's isolated build installs offline).
-SDISTS = {"six==1.16.0": "six-1.16.0.tar.gz", "MarkupSafe==2.1.5": "MarkupSafe-2.1.5.tar.gz",
-          "humanfriendly==10.0": "humanfriendly-10.0.tar.gz",
-          "pyflakes==3.2.0": "pyflakes-3.2.0.tar.gz",
-          "sgmllib3k==1.0.0": "sgmllib3k-1.0.0.tar.gz"}
-WHEELS = {"setuptools==75.1.0": "setuptools-75.1.0-py3-none-any.whl",
-          "wheel==0.44.0": "wheel-0.44.0-py3-none-any.whl"}
+SDISTS = {
+    "six==1.16.0": "six-1.16.0.tar.gz",
+    "MarkupSafe==2.1.5": "MarkupSafe-2.1.5.tar.gz",
+    "humanfriendly==10.0": "humanfriendly-10.0.tar.gz",
+    "pyflakes==3.2.0": "pyflakes-3.2.0.tar.gz",
+    "sgmllib3k==1.0.0": "sgmllib3k-1.0.0.tar.gz",
+}
+WHEELS = {
+    "setuptools==75.1.0": "setuptools-75.1.0-py3-none-any.whl",
+    "wheel==0.44.0": "wheel-0.44.0-py3-none-any.whl",
+}
 STACK = Stack.parse("default=3.12,other=3.11")
 
 
@@ -72,8 +77,21 @@ def _fetch() -> Path:
             missing = [p for p, f in pins.items() if not (dl / f).exists()]
             if missing:
                 kind = ["--only-binary", ":all:"] if binary else ["--no-binary", ":all:"]
-                subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps",
-                                *kind, "-d", str(dl), *missing], check=True)
+                subprocess.run(
+                    [
+                        sys.executable,
+                        "-m",
+                        "pip",
+                        "download",
+                        "-q",
+                        "--no-deps",
+                        *kind,
+                        "-d",
+                        str(dl),
+                        *missing,
+                    ],
+                    check=True,
+                )
     return dl
 
 
@@ -98,23 +116,40 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Path]]:
         doc, _ = read_for(str(spec), files)
         ported = port(doc, "epel")
         assert ported.findings == [], ported.findings
-        key = hashlib.sha256(ported.text.encode() + mtext.encode() + b"".join(
-            (dl / f).read_bytes() for f in SDISTS.values())).hexdigest()[:24]
+        key = hashlib.sha256(
+            ported.text.encode()
+            + mtext.encode()
+            + b"".join((dl / f).read_bytes() for f in SDISTS.values())
+        ).hexdigest()[:24]
         cached = CACHE / "rpms" / key
         with _lock(cached):  # one build per key; others wait, then read the cached RPMs
             if not list(cached.glob("*.rpm")):
                 target = top / "SPECS" / spec.name
                 target.write_text(ported.text)
                 proc = subprocess.run(
-                    ["nice", "rpmbuild", "-bb", "--nodeps", "--load", str(mfile),
-                     "--define", f"_topdir {top}", "--define", "debug_package %{nil}",
-                     "--define", f"_coinstall_wheel_opts --find-links {dl}", str(target)],
-                    capture_output=True, text=True)
+                    [
+                        "nice",
+                        "rpmbuild",
+                        "-bb",
+                        "--nodeps",
+                        "--load",
+                        str(mfile),
+                        "--define",
+                        f"_topdir {top}",
+                        "--define",
+                        "debug_package %{nil}",
+                        "--define",
+                        f"_coinstall_wheel_opts --find-links {dl}",
+                        str(target),
+                    ],
+                    capture_output=True,
+                    text=True,
+                )
                 assert proc.returncode == 0, proc.stderr[-3000:]
                 tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=cached.parent))
                 for line in proc.stdout.splitlines() + proc.stderr.splitlines():
                     if line.startswith("Wrote: ") and line.endswith(".rpm"):
-                        shutil.copy(line[len("Wrote: "):], tmp)
+                        shutil.copy(line[len("Wrote: ") :], tmp)
                 shutil.rmtree(cached, ignore_errors=True)
                 os.replace(tmp, cached)
         out[spec.stem] = sorted(cached.glob("*.rpm"))
@@ -131,47 +166,74 @@ def test_ported_specs_build_a_package_per_stack(built: dict[str, list[Path]]) ->
     names = {k: sorted(p.name for p in v) for k, v in built.items()}
     assert names == {
         "pyflakes": ["pyflakes-3.2.0-1.noarch.rpm"],  # an application: one stack
-        "python-humanfriendly": ["python311-humanfriendly-10.0-1.noarch.rpm",
-                                 "python312-humanfriendly-10.0-1.noarch.rpm"],
-        "python-markupsafe": ["python311-markupsafe-2.1.5-1.x86_64.rpm",
-                              "python312-markupsafe-2.1.5-1.x86_64.rpm"],
+        "python-humanfriendly": [
+            "python311-humanfriendly-10.0-1.noarch.rpm",
+            "python312-humanfriendly-10.0-1.noarch.rpm",
+        ],
+        "python-markupsafe": [
+            "python311-markupsafe-2.1.5-1.x86_64.rpm",
+            "python312-markupsafe-2.1.5-1.x86_64.rpm",
+        ],
         "python-six": ["python311-six-1.16.0-1.noarch.rpm", "python312-six-1.16.0-1.noarch.rpm"],
     }
 
 
-def test_coinstall_check_finds_no_error_in_the_rpms_together(
-        built: dict[str, list[Path]]) -> None:
+def test_coinstall_check_finds_no_error_in_the_rpms_together(built: dict[str, list[Path]]) -> None:
     rpms = [str(p) for v in built.values() for p in v]
-    res = CliRunner().invoke(main, ["check", "--no-installed", "--profile", "epel", "--stack",
-                                    str(STACK), "--format", "json", *rpms])
+    res = CliRunner().invoke(
+        main,
+        [
+            "check",
+            "--no-installed",
+            "--profile",
+            "epel",
+            "--stack",
+            str(STACK),
+            "--format",
+            "json",
+            *rpms,
+        ],
+    )
     assert res.exit_code == 0, res.output[-2000:]
     import json
 
     data = json.loads(res.stdout)
-    errors = [(a["path"], f) for a in data["artifacts"] for f in a["findings"]
-              if f["severity"] == "error"]
+    errors = [
+        (a["path"], f) for a in data["artifacts"] for f in a["findings"] if f["severity"] == "error"
+    ]
     assert errors == [] and len(data["artifacts"]) == 7
 
 
-def test_each_stack_imports_and_runs_the_payload(built: dict[str, list[Path]],
-                                                 tmp_path: Path) -> None:
+def test_each_stack_imports_and_runs_the_payload(
+    built: dict[str, list[Path]], tmp_path: Path
+) -> None:
     root = tmp_path / "root"
     for v in built.values():
         for rpm in v:
             _unpack(rpm, root)
     bindir = root / "usr" / "bin"
     assert sorted(p.name for p in bindir.iterdir()) == [
-        "humanfriendly", "humanfriendly-3", "humanfriendly-3.11", "humanfriendly-3.12",
-        "pyflakes"]
+        "humanfriendly",
+        "humanfriendly-3",
+        "humanfriendly-3.11",
+        "humanfriendly-3.12",
+        "pyflakes",
+    ]
     for ver in ("3.11", "3.12"):
         py = _pyenv(ver)
         assert py is not None
-        env = dict(os.environ, PYTHONPATH=str(root / f"usr/lib/python{ver}/site-packages"),
-                   PYTHONNOUSERSITE="1")
-        code = ("import six, markupsafe, humanfriendly, markupsafe._speedups as s; "
-                "print(s.__file__); print(markupsafe.escape('<a>'))")
-        out = subprocess.run([py, "-c", code], env=env, capture_output=True, text=True,
-                             check=True).stdout.split()
+        env = dict(
+            os.environ,
+            PYTHONPATH=str(root / f"usr/lib/python{ver}/site-packages"),
+            PYTHONNOUSERSITE="1",
+        )
+        code = (
+            "import six, markupsafe, humanfriendly, markupsafe._speedups as s; "
+            "print(s.__file__); print(markupsafe.escape('<a>'))"
+        )
+        out = subprocess.run(
+            [py, "-c", code], env=env, capture_output=True, text=True, check=True
+        ).stdout.split()
         assert out[0].endswith(f"_speedups.cpython-{ver.replace('.', '')}-x86_64-linux-gnu.so")
         assert out[0].startswith(str(root)) and out[1] == "&lt;a&gt;"
         # foo-3.X names its own stack's system interpreter (%pyproject_install's
@@ -179,21 +241,32 @@ def test_each_stack_imports_and_runs_the_payload(built: dict[str, list[Path]],
         # path that ended up in RPMs (issue 19 item 6).  Run by that stack's interpreter.
         script = bindir / f"humanfriendly-{ver}"
         assert script.read_text().splitlines()[0] == f"#! /usr/bin/python{ver} -sP"
-        run = subprocess.run([py, str(script), "--format-size=1000000"], env=env,
-                             capture_output=True, text=True, check=True)
+        run = subprocess.run(
+            [py, str(script), "--format-size=1000000"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         assert run.stdout.strip() == "1 MB"
     env = dict(os.environ, PYTHONPATH=str(root / "usr/lib/python3.12/site-packages"))
     py312 = _pyenv("3.12")
     assert py312 is not None
     for name in ("humanfriendly", "humanfriendly-3"):  # the default stack's
         assert (bindir / name).read_text().startswith("#! /usr/bin/python3.12 -sP\n")
-        run = subprocess.run([py312, str(bindir / name), "--format-size=2000"], env=env,
-                             capture_output=True, text=True, check=True)
+        run = subprocess.run(
+            [py312, str(bindir / name), "--format-size=2000"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         assert run.stdout.strip() == "2 KB"
     bad = tmp_path / "bad.py"
     bad.write_text("import os\n")
-    run = subprocess.run([py312, str(bindir / "pyflakes"), str(bad)], env=env,
-                         capture_output=True, text=True)
+    run = subprocess.run(
+        [py312, str(bindir / "pyflakes"), str(bad)], env=env, capture_output=True, text=True
+    )
     assert run.returncode == 1 and "'os' imported but unused" in run.stdout
 
 
@@ -225,9 +298,11 @@ def _trail3_sdist(dest: Path) -> Path:
         '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = '
         '"setuptools.build_meta"\n\n[project]\nname = "trail3"\nversion = "1.0"\n'
         'dependencies = ["six"]\n\n[project.scripts]\ntrail3 = "trail3:main"\n\n'
-        '[tool.setuptools]\npy-modules = ["trail3"]\n')
+        '[tool.setuptools]\npy-modules = ["trail3"]\n'
+    )
     (src / "trail3.py").write_text(
-        "import sys\n\ndef main():\n    print('trail3 on %d.%d' % sys.version_info[:2])\n")
+        "import sys\n\ndef main():\n    print('trail3 on %d.%d' % sys.version_info[:2])\n"
+    )
     out = dest / "trail3-1.0.tar.gz"
     with tarfile.open(out, "w:gz") as tar:
         tar.add(src, arcname="trail3-1.0")
@@ -236,9 +311,11 @@ def _trail3_sdist(dest: Path) -> Path:
 
 def _rpm_deps(rpm: Path) -> tuple[set[str], set[str]]:
     def q(what: str) -> set[str]:
-        out = subprocess.run(["rpm", "-qp", f"--{what}", str(rpm)], capture_output=True,
-                             text=True, check=True).stdout
+        out = subprocess.run(
+            ["rpm", "-qp", f"--{what}", str(rpm)], capture_output=True, text=True, check=True
+        ).stdout
         return {ln.strip() for ln in out.splitlines() if ln.strip()}
+
     return q("provides"), q("requires")
 
 
@@ -255,24 +332,60 @@ def trail3(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     _trail3_sdist(top / "src")
     shutil.copy(top / "src" / "trail3-1.0.tar.gz", top / "SOURCES")
     mfile = top / "macros.coinstall"
-    subprocess.run([COINSTALL, "macros", "--stack", str(STACK), "--style", "epel",
-                    "--interpreter", f"3.12={py312}", "--interpreter", f"3.11={py311}",
-                    "-o", str(mfile)], check=True, capture_output=True, text=True)
-    port = subprocess.run([COINSTALL, "spec", "port", "--to", "epel", "--stack", str(STACK),
-                           str(TRAIL3)], capture_output=True, text=True)
+    subprocess.run(
+        [
+            COINSTALL,
+            "macros",
+            "--stack",
+            str(STACK),
+            "--style",
+            "epel",
+            "--interpreter",
+            f"3.12={py312}",
+            "--interpreter",
+            f"3.11={py311}",
+            "-o",
+            str(mfile),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    port = subprocess.run(
+        [COINSTALL, "spec", "port", "--to", "epel", "--stack", str(STACK), str(TRAIL3)],
+        capture_output=True,
+        text=True,
+    )
     assert port.returncode == 0 and port.stderr == "", port.stderr
     spec = top / "SPECS" / "python-trail3.spec"
     spec.write_text(port.stdout)
     defines = [x for d in FEDORA_DIST_GENERATORS for x in ("--define", d)]
     proc = subprocess.run(
-        ["nice", "rpmbuild", "-bb", "--nodeps", "--load", str(mfile),
-         "--define", f"_topdir {top}", "--define", "debug_package %{nil}", *defines,
-         "--define", f"_coinstall_wheel_opts --find-links {dl}", str(spec)],
-        capture_output=True, text=True)
+        [
+            "nice",
+            "rpmbuild",
+            "-bb",
+            "--nodeps",
+            "--load",
+            str(mfile),
+            "--define",
+            f"_topdir {top}",
+            "--define",
+            "debug_package %{nil}",
+            *defines,
+            "--define",
+            f"_coinstall_wheel_opts --find-links {dl}",
+            str(spec),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    rpms = {Path(ln[len("Wrote: "):]).name.split("-trail3")[0]: Path(ln[len("Wrote: "):])
-            for ln in proc.stdout.splitlines() + proc.stderr.splitlines()
-            if ln.startswith("Wrote: ") and ln.endswith(".rpm")}
+    rpms = {
+        Path(ln[len("Wrote: ") :]).name.split("-trail3")[0]: Path(ln[len("Wrote: ") :])
+        for ln in proc.stdout.splitlines() + proc.stderr.splitlines()
+        if ln.startswith("Wrote: ") and ln.endswith(".rpm")
+    }
     assert sorted(rpms) == ["python311", "python312"]
     return {**rpms, "spec": spec, "macros": mfile}
 
@@ -300,17 +413,22 @@ def test_epel_port_dist_names_are_the_generators(trail3: dict[str, Path]) -> Non
     assert paths == {"/usr/bin/python3.11", "/usr/bin/python3.12"}, paths
 
 
-def test_epel_port_keeps_programs_whose_name_ends_in_3(trail3: dict[str, Path],
-                                                       tmp_path: Path) -> None:
+def test_epel_port_keeps_programs_whose_name_ends_in_3(
+    trail3: dict[str, Path], tmp_path: Path
+) -> None:
     """Issue 19 item 3: trail3 is the program's own name, not a foo3 alias: the other stack
     gets trail3-3.11, the default trail3, trail3-3 and trail3-3.12 (the port's shell loop
     deleted the other stack's trail3 for ending in 3, and no stack got trail3-3.X)."""
     for stack in ("python311", "python312"):
         _unpack(trail3[stack], tmp_path / stack)
-    names = {s: sorted(p.name for p in (tmp_path / s / "usr/bin").iterdir())
-             for s in ("python311", "python312")}
-    assert names == {"python311": ["trail3-3.11"],
-                     "python312": ["trail3", "trail3-3", "trail3-3.12"]}
+    names = {
+        s: sorted(p.name for p in (tmp_path / s / "usr/bin").iterdir())
+        for s in ("python311", "python312")
+    }
+    assert names == {
+        "python311": ["trail3-3.11"],
+        "python312": ["trail3", "trail3-3", "trail3-3.12"],
+    }
     for s, v in (("python311", "3.11"), ("python312", "3.12")):
         py = _pyenv(v)
         assert py is not None
@@ -318,14 +436,18 @@ def test_epel_port_keeps_programs_whose_name_ends_in_3(trail3: dict[str, Path],
         # %pyproject_install's %py3_shebang_fix: the system path, -s plus P (3.11+)
         assert script.read_text().splitlines()[0] == f"#! /usr/bin/python{v} -sP"
         env = dict(os.environ, PYTHONPATH=str(tmp_path / s / f"usr/lib/python{v}/site-packages"))
-        run = subprocess.run([py, str(script)], env=env, capture_output=True, text=True,
-                             check=True)
+        run = subprocess.run([py, str(script)], env=env, capture_output=True, text=True, check=True)
         assert run.stdout.strip() == f"trail3 on {v}"
 
 
-def _suse_port_and_build(tmp_path: Path, sdist: str, spec_in: Path, stack: str,
-                         version: str, env: dict[str, str] | None = None,
-                         ) -> tuple[str, subprocess.CompletedProcess[str]]:
+def _suse_port_and_build(
+    tmp_path: Path,
+    sdist: str,
+    spec_in: Path,
+    stack: str,
+    version: str,
+    env: dict[str, str] | None = None,
+) -> tuple[str, subprocess.CompletedProcess[str]]:
     """`coinstall macros --style suse` for ``stack`` (the default ``version`` run by pyenv's
     interpreter), `coinstall spec port --to suse` of ``spec_in``, then rpmbuild of the port
     in ``tmp_path`` (SOURCES holds the pinned ``sdist``); returns the port's text and
@@ -337,18 +459,50 @@ def _suse_port_and_build(tmp_path: Path, sdist: str, spec_in: Path, stack: str,
         (tmp_path / d).mkdir()
     shutil.copy(dl / SDISTS[sdist], tmp_path / "SOURCES")
     mfile = tmp_path / "macros.suse"
-    subprocess.run([COINSTALL, "macros", "--stack", stack, "--style", "suse", "--interpreter",
-                    f"{version}={py}", "-o", str(mfile)], check=True, capture_output=True)
-    port = subprocess.run([COINSTALL, "spec", "port", "--to", "suse", "--stack", stack,
-                           str(spec_in)], capture_output=True, text=True)
+    subprocess.run(
+        [
+            COINSTALL,
+            "macros",
+            "--stack",
+            stack,
+            "--style",
+            "suse",
+            "--interpreter",
+            f"{version}={py}",
+            "-o",
+            str(mfile),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    port = subprocess.run(
+        [COINSTALL, "spec", "port", "--to", "suse", "--stack", stack, str(spec_in)],
+        capture_output=True,
+        text=True,
+    )
     assert port.returncode == 0, port.stderr
     spec = tmp_path / "SPECS" / spec_in.name
     spec.write_text(port.stdout)
     proc = subprocess.run(
-        ["nice", "rpmbuild", "-bb", "--nodeps", "--load", str(mfile), "--define",
-         f"_topdir {tmp_path}", "--define", "debug_package %{nil}", "--define",
-         f"_coinstall_wheel_opts --find-links {dl}", str(spec)], capture_output=True, text=True,
-        env=env)
+        [
+            "nice",
+            "rpmbuild",
+            "-bb",
+            "--nodeps",
+            "--load",
+            str(mfile),
+            "--define",
+            f"_topdir {tmp_path}",
+            "--define",
+            "debug_package %{nil}",
+            "--define",
+            f"_coinstall_wheel_opts --find-links {dl}",
+            str(spec),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     return port.stdout, proc
 
 
@@ -358,26 +512,36 @@ def test_suse_port_builds_with_the_generated_macros(tmp_path: Path) -> None:
     listed once (it was matched by ``humanfriendly*`` and listed again), the package
     requires update-alternatives for the %post/%postun scriptlets of %python_clone -a, and
     %autorelease is openSUSE's ``Release: 0``."""
-    src = (SPECS / "python-humanfriendly.spec").read_text().replace(
-        "Release:        1%{?dist}", "Release:        %autorelease")
+    src = (
+        (SPECS / "python-humanfriendly.spec")
+        .read_text()
+        .replace("Release:        1%{?dist}", "Release:        %autorelease")
+    )
     (tmp_path / "in").mkdir()
     spec_in = tmp_path / "in" / "python-humanfriendly.spec"
     spec_in.write_text(src)
-    ported, proc = _suse_port_and_build(tmp_path, "humanfriendly==10.0", spec_in,
-                                        "default=3.12,other=3.11", "3.12")
+    ported, proc = _suse_port_and_build(
+        tmp_path, "humanfriendly==10.0", spec_in, "default=3.12,other=3.11", "3.12"
+    )
     assert "Release:        0\n" in ported
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "listed twice" not in proc.stderr, proc.stderr[-2000:]
     rpm = next((tmp_path / "RPMS" / "noarch").glob("*.rpm"))
-    listing = subprocess.run(["rpm", "-qpl", str(rpm)], capture_output=True, text=True,
-                             check=True).stdout.split()
+    listing = subprocess.run(
+        ["rpm", "-qpl", str(rpm)], capture_output=True, text=True, check=True
+    ).stdout.split()
     assert "/usr/lib/python3.12/site-packages/humanfriendly-10.0.dist-info/METADATA" in listing
     assert "/usr/lib/python3.12/site-packages/humanfriendly/__init__.py" in listing
-    req = subprocess.run(["rpm", "-qp", "--requires", str(rpm)], capture_output=True,
-                         text=True, check=True).stdout.splitlines()
+    req = subprocess.run(
+        ["rpm", "-qp", "--requires", str(rpm)], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
     assert req.count("update-alternatives") >= 1, req
-    scripts = subprocess.run(["rpm", "-qp", "--qf", "[%{REQUIREFLAGS:deptype} %{REQUIRENAME}\\n]",
-                              str(rpm)], capture_output=True, text=True, check=True).stdout
+    scripts = subprocess.run(
+        ["rpm", "-qp", "--qf", "[%{REQUIREFLAGS:deptype} %{REQUIRENAME}\\n]", str(rpm)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert "post update-alternatives" in scripts and "postun update-alternatives" in scripts
 
 
@@ -392,13 +556,15 @@ def test_real_fedora_setup_py_spec_ported_to_suse_builds(tmp_path: Path) -> None
     real = ROOT.parent / "shared" / "corpus" / "spec" / "fedora" / "python-sgmllib3k.spec"
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")  # a packager's shell may set it
     # pyenv's 3.11 has setuptools, as a build root's python3 would
-    ported, proc = _suse_port_and_build(tmp_path, "sgmllib3k==1.0.0", real,
-                                        "default=3.11,other=3.12", "3.11", env)
+    ported, proc = _suse_port_and_build(
+        tmp_path, "sgmllib3k==1.0.0", real, "default=3.11,other=3.12", "3.11", env
+    )
     assert "%python_install" in ported and "%pycached %{python_sitelib}" in ported
     assert proc.returncode == 0, proc.stderr[-3000:]
     rpm = next((tmp_path / "RPMS" / "noarch").glob("*.rpm"))
-    listing = subprocess.run(["rpm", "-qpl", str(rpm)], capture_output=True, text=True,
-                             check=True).stdout.split()
+    listing = subprocess.run(
+        ["rpm", "-qpl", str(rpm)], capture_output=True, text=True, check=True
+    ).stdout.split()
     site = "/usr/lib/python3.11/site-packages"
     assert f"{site}/sgmllib.py" in listing
     assert f"{site}/__pycache__/sgmllib.cpython-311.pyc" in listing
@@ -408,7 +574,10 @@ def test_real_fedora_setup_py_spec_ported_to_suse_builds(tmp_path: Path) -> None
     _unpack(rpm, root)
     py311 = _pyenv("3.11")
     assert py311
-    run = subprocess.run([py311, "-c", "import sgmllib; print(sgmllib.SGMLParser.__name__)"],
-                         env=dict(os.environ, PYTHONPATH=str(root / site.lstrip("/"))),
-                         capture_output=True, text=True)
+    run = subprocess.run(
+        [py311, "-c", "import sgmllib; print(sgmllib.SGMLParser.__name__)"],
+        env=dict(os.environ, PYTHONPATH=str(root / site.lstrip("/"))),
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 0 and run.stdout.strip() == "SGMLParser", run.stderr

@@ -70,26 +70,44 @@ VARIANTS: dict[str, tuple[str, str, str]] = {
     "release-expand-shell": ("", "1%{expand:%%(touch M)}", ""),
     "global-doubled-lua": ('%global l %%{lua:io.open("M", "w"):write("x")}', "1", "%{l}"),
     "global-lua-os-execute": ('%global l %%{lua:os.execute("touch M")}', "1", "%{l}"),
-    "nested-define-global": ("%define outer %%global inner %%%%(touch M)\n%{outer}", "1",
-                             "%{inner}"),
-    "nested-global-define": ("%global outer %{expand:%%define inner %%%%(touch M)}\n%{outer}",
-                             "1", "%{inner}"),
+    "nested-define-global": (
+        "%define outer %%global inner %%%%(touch M)\n%{outer}",
+        "1",
+        "%{inner}",
+    ),
+    "nested-global-define": (
+        "%global outer %{expand:%%define inner %%%%(touch M)}\n%{outer}",
+        "1",
+        "%{inner}",
+    ),
     "percent-macro": ("%global pct %%", "1", "%{expand:%{pct}(touch M)}"),
-    "percent-macro-lua": ("%global pct %%", "1",
-                          '%{expand:%{pct}{lua:io.open("M", "w"):write("x")}}'),
+    "percent-macro-lua": (
+        "%global pct %%",
+        "1",
+        '%{expand:%{pct}{lua:io.open("M", "w"):write("x")}}',
+    ),
     "shescape": ("", "1", "%{expand:%{shescape:%%(touch M)}}"),
     "shescape-global": ("%global s %{shescape:%%(touch M)}", "1", "%{expand:%{s}}"),
     "nested3-expand-2": ("", "1", "%{expand:%{expand:%{expand:%%(touch M)}}}"),
     "nested3-expand-4": ("", "1", "%{expand:%{expand:%{expand:%%%%(touch M)}}}"),
     "nested3-expand-8": ("", "1", "%{expand:%{expand:%{expand:%%%%%%%%(touch M)}}}"),
-    "nested3-globals": ("%global a %%%%%%%%(touch M)\n%global b %{a}\n%global c %{b}",
-                        "1", "%{c}"),
-    "nested3-lua": ("", "1",
-                    '%{expand:%{expand:%{expand:%%%%{lua:io.open("M", "w"):write("x")}}}}'),
-    "lua-reads-dev-zero": ('%global l %%{lua:local f = io.open("/dev/zero", "rb") '
-                           'local s = f:read("a")}', "1", "%{l}"),
-    "macro-bomb": ("%define a0 xxxxxxxxxxxxxxxx\n" + "\n".join(
-        f"%define a{i} %{{a{i - 1}}}%{{a{i - 1}}}" for i in range(1, 31)), "1", "%{a30}"),
+    "nested3-globals": ("%global a %%%%%%%%(touch M)\n%global b %{a}\n%global c %{b}", "1", "%{c}"),
+    "nested3-lua": (
+        "",
+        "1",
+        '%{expand:%{expand:%{expand:%%%%{lua:io.open("M", "w"):write("x")}}}}',
+    ),
+    "lua-reads-dev-zero": (
+        '%global l %%{lua:local f = io.open("/dev/zero", "rb") local s = f:read("a")}',
+        "1",
+        "%{l}",
+    ),
+    "macro-bomb": (
+        "%define a0 xxxxxxxxxxxxxxxx\n"
+        + "\n".join(f"%define a{i} %{{a{i - 1}}}%{{a{i - 1}}}" for i in range(1, 31)),
+        "1",
+        "%{a30}",
+    ),
     "header-shell": ("", "1", ""),  # %description header; see spec_text
     "direct-shell": ("", "1", "%(touch M)"),
     "direct-lua": ('%{lua:io.open("M", "w"):write("x")}', "1", ""),
@@ -116,12 +134,15 @@ def spec_text(name: str, marker: Path) -> str:
     """The spec of variant ``name`` with the marker file ``marker`` (also fuzz/fuzz_readers.py's
     hostile seeds)."""
     preamble, release, description = VARIANTS[name]
-    text = SPEC.format(preamble=preamble.replace("M", str(marker)),
-                       release=release.replace("M", str(marker)),
-                       description=description.replace("M", str(marker)))
+    text = SPEC.format(
+        preamble=preamble.replace("M", str(marker)),
+        release=release.replace("M", str(marker)),
+        description=description.replace("M", str(marker)),
+    )
     if name == "header-shell":
-        text = text.replace("%description -n python3-evil",
-                            f"%description -n python3-evil %%(touch {marker})")
+        text = text.replace(
+            "%description -n python3-evil", f"%description -n python3-evil %%(touch {marker})"
+        )
     return text
 
 
@@ -175,9 +196,13 @@ def test_macro_output_does_not_reach_stdout(tmp_path: Path) -> None:
     """Lua writing to its standard output (``io.stdout``, ``io.write``) writes to the parse
     worker's, which is not coinstall's: a spec cannot forge lines of the report or the diff."""
     spec = tmp_path / "forge.spec"
-    spec.write_text(SPEC.format(
-        preamble='%global w %%{lua:io.stdout:write("FORGED\\n") io.stderr:write("FORGED\\n")}',
-        release="1", description="%{w}"))
+    spec.write_text(
+        SPEC.format(
+            preamble='%global w %%{lua:io.stdout:write("FORGED\\n") io.stderr:write("FORGED\\n")}',
+            release="1",
+            description="%{w}",
+        )
+    )
     for args in COMMANDS.values():
         if "--in-place" in args:
             continue
@@ -205,10 +230,17 @@ def test_sandbox_blocks_exec_write_and_fork() -> None:
 
 # --- item 7: spec paths that are not regular files -----------------------------------------
 
-@pytest.mark.parametrize("args", [("spec", "lint"), ("spec", "lint", "--format", "json"),
-                                  ("spec", "port", "--to", "epel"),
-                                  ("spec", "port", "--diff", "--to", "suse"),
-                                  ("spec", "port", "--in-place", "--to", "alt")])
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("spec", "lint"),
+        ("spec", "lint", "--format", "json"),
+        ("spec", "port", "--to", "epel"),
+        ("spec", "port", "--diff", "--to", "suse"),
+        ("spec", "port", "--in-place", "--to", "alt"),
+    ],
+)
 @pytest.mark.parametrize("kind", ["fifo", "dev-zero"])
 def test_not_a_regular_file(tmp_path: Path, args: tuple[str, ...], kind: str) -> None:
     """A FIFO (no writer: reading it would block for ever) and ``/dev/zero`` (endless): one
@@ -235,14 +267,17 @@ def test_a_worker_that_cannot_be_confined_parses_nothing(tmp_path: Path) -> None
     the worker parses no spec (one error line, exit 2) rather than parse it unconfined."""
     spec = tmp_path / "plain.spec"
     spec.write_text(SPEC.format(preamble="", release="1", description=""))
-    code = ("import sys\n"
-            "import coinstall.spec.sandbox as s\n"
-            "s.LIBSECCOMP = 'libseccomp-missing.so.0'\n"
-            "from coinstall.cli import main\n"
-            "sys.argv = ['coinstall', 'spec', 'lint', sys.argv[1]]\n"
-            "main()\n")
-    p = subprocess.run([sys.executable, "-c", code, str(spec)], capture_output=True,
-                       text=True, timeout=SECONDS)
+    code = (
+        "import sys\n"
+        "import coinstall.spec.sandbox as s\n"
+        "s.LIBSECCOMP = 'libseccomp-missing.so.0'\n"
+        "from coinstall.cli import main\n"
+        "sys.argv = ['coinstall', 'spec', 'lint', sys.argv[1]]\n"
+        "main()\n"
+    )
+    p = subprocess.run(
+        [sys.executable, "-c", code, str(spec)], capture_output=True, text=True, timeout=SECONDS
+    )
     assert p.returncode == 2, p.stderr
     lines = [ln for ln in p.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and "cannot load libseccomp-missing.so.0" in lines[0], p.stderr

@@ -26,8 +26,9 @@ DATA = Path(__file__).resolve().parent / "data" / "spec"
 STACK = Stack.parse("default=3.12,other=3.11")
 
 
-def findings(path: Path | str, profile: str | None = None,
-             stack: Stack = STACK) -> list[tuple[str, int | None]]:
+def findings(
+    path: Path | str, profile: str | None = None, stack: Stack = STACK
+) -> list[tuple[str, int | None]]:
     r = lint([str(path)], Config(profile=profile, stack=stack))
     assert not r.errors, r.errors
     return [(f.rule, f.line) for a in r.artifacts for f in a.findings]
@@ -57,10 +58,17 @@ foo
 def test_every_spec_rule_is_in_the_catalogue_with_its_data() -> None:
     spec_rules = [r for r in all_rules() if r.scope == "spec"]
     assert {r.name for r in spec_rules} >= {
-        "spec-hardcoded-python3", "spec-library-missing-other-stack",
-        "spec-application-multi-stack", "spec-install-order", "spec-bindir-unversioned-other",
-        "spec-bindir-missing-versioned", "spec-shebang-unfixed", "spec-mixed-stacks",
-        "spec-python-provide-deprecated", "spec-sitelib-glob"}
+        "spec-hardcoded-python3",
+        "spec-library-missing-other-stack",
+        "spec-application-multi-stack",
+        "spec-install-order",
+        "spec-bindir-unversioned-other",
+        "spec-bindir-missing-versioned",
+        "spec-shebang-unfixed",
+        "spec-mixed-stacks",
+        "spec-python-provide-deprecated",
+        "spec-sitelib-glob",
+    }
     for r in spec_rules:
         assert r.summary and r.why and r.example and r.fix and r.source
         assert r.area.startswith("spec_")
@@ -77,8 +85,11 @@ def test_hardcoded_python3_on_a_fedora_spec_judged_for_epel() -> None:
     got = lines_of(DATA / "pairs/idna.fedora.spec", "spec-hardcoded-python3", profile="epel")
     assert got[:1] == [13] and 14 not in got
     # an alternative stack (3.11 beside the main 3.12) must say python3.11dist()
-    alt = (DATA / "pairs/idna.fedora.spec").read_text().replace(
-        "Name:", "%global python3_pkgversion 3.11\nName:", 1)
+    alt = (
+        (DATA / "pairs/idna.fedora.spec")
+        .read_text()
+        .replace("Name:", "%global python3_pkgversion 3.11\nName:", 1)
+    )
     p = Path(tempfile.mkdtemp()) / "idna-alt.spec"
     p.write_text(alt)
     assert 15 in lines_of(p, "spec-hardcoded-python3", profile="epel")
@@ -86,17 +97,20 @@ def test_hardcoded_python3_on_a_fedora_spec_judged_for_epel() -> None:
     for clean in ("pairs/idna.alt.spec", "alt/python3.11-six.spec", "alt/python3.11-pip.spec"):
         assert lines_of(DATA / clean, "spec-hardcoded-python3") == [], clean
     # the Fedora profile does not ask for stack macros; a stack with another version does
-    assert lines_of(DATA / "pairs/idna.fedora.spec", "spec-hardcoded-python3",
-                    stack=Stack()) == []
+    assert lines_of(DATA / "pairs/idna.fedora.spec", "spec-hardcoded-python3", stack=Stack()) == []
     assert lines_of(DATA / "pairs/idna.fedora.spec", "spec-hardcoded-python3")[:1] == [13]
 
 
 def test_hardcoded_interpreter_and_pytest(tmp_path: Path) -> None:
-    p = write(tmp_path, "%global python3_pkgversion 3.11\n" + HEAD
-              + "%package -n python%{python3_pkgversion}-foo\nSummary: x\n"
-              "%description -n python%{python3_pkgversion}-foo\nx\n"
-              "%check\n/usr/bin/python3 -m foo\npytest-3 -v\n"
-              "%files -n python%{python3_pkgversion}-foo\n%{python3_sitelib}/foo/\n")
+    p = write(
+        tmp_path,
+        "%global python3_pkgversion 3.11\n"
+        + HEAD
+        + "%package -n python%{python3_pkgversion}-foo\nSummary: x\n"
+        "%description -n python%{python3_pkgversion}-foo\nx\n"
+        "%check\n/usr/bin/python3 -m foo\npytest-3 -v\n"
+        "%files -n python%{python3_pkgversion}-foo\n%{python3_sitelib}/foo/\n",
+    )
     assert lines_of(p, "spec-hardcoded-python3") == [15, 16]
 
 
@@ -106,15 +120,15 @@ def test_install_order_and_missing_check_on_real_epel_specs() -> None:
     # the nose2 EPEL 7 spec does it right ("Must do the default install last")
     assert lines_of(DATA / "epel7/python-nose2.spec", "spec-install-order") == []
     # pcodedmp's %check never runs the other stack
-    assert lines_of(DATA / "pairs/pcodedmp.epel.spec",
-                    "spec-library-missing-other-stack") == [116]
+    assert lines_of(DATA / "pairs/pcodedmp.epel.spec", "spec-library-missing-other-stack") == [116]
     assert lines_of(DATA / "epel7/python-nose2.spec", "spec-library-missing-other-stack") == []
 
 
 def test_library_without_the_other_stack(tmp_path: Path) -> None:
     # a real Fedora library judged for an EPEL pair: no python3_other subpackage
-    got = lines_of(DATA / "pairs/six.fedora.spec", "spec-library-missing-other-stack",
-                   profile="epel")
+    got = lines_of(
+        DATA / "pairs/six.fedora.spec", "spec-library-missing-other-stack", profile="epel"
+    )
     assert got == [36]  # %package -n python%{python3_pkgversion}-six
     # an alternative-stack spec is one stack by design
     assert lines_of(DATA / "alt/python3.11-six.spec", "spec-library-missing-other-stack") == []
@@ -125,36 +139,45 @@ def test_mixed_stacks_on_real_epel_specs(tmp_path: Path) -> None:
     assert lines_of(DATA / "pairs/pcodedmp.epel.spec", "spec-mixed-stacks") == [144, 145]
     # flufl.testing: -py%{python3_version}-nspkg.pth in the other stack's %files
     assert lines_of(DATA / "epel7/python-flufl-testing.spec", "spec-mixed-stacks") == [80]
-    for clean in ("epel7/python-nose2.spec", "alt/python3.11-six.spec",
-                  "fedora/python-click.spec"):
+    for clean in ("epel7/python-nose2.spec", "alt/python3.11-six.spec", "fedora/python-click.spec"):
         assert lines_of(DATA / clean, "spec-mixed-stacks") == [], clean
     # expanded: python3.11-foo requiring python3-bar (the issue's example)
-    p = write(tmp_path, "%global python3_pkgversion 3.11\n" + HEAD
-              + "%package -n python%{python3_pkgversion}-foo\nSummary: x\n"
-              "Requires: python3-bar\n"
-              "%description -n python%{python3_pkgversion}-foo\nx\n"
-              "%files -n python%{python3_pkgversion}-foo\n%{python3_sitelib}/foo/\n")
+    p = write(
+        tmp_path,
+        "%global python3_pkgversion 3.11\n"
+        + HEAD
+        + "%package -n python%{python3_pkgversion}-foo\nSummary: x\n"
+        "Requires: python3-bar\n"
+        "%description -n python%{python3_pkgversion}-foo\nx\n"
+        "%files -n python%{python3_pkgversion}-foo\n%{python3_sitelib}/foo/\n",
+    )
     assert lines_of(p, "spec-mixed-stacks") == [12]
     # an alternative-stack spec building against another stack's package
-    p = write(tmp_path, "%global python3_pkgversion 3.11\n"
-              + HEAD.replace("%description", "BuildRequires: python3.12-setuptools\n%description")
-              + "%package -n python%{python3_pkgversion}-foo\nSummary: x\n"
-              "%description -n python%{python3_pkgversion}-foo\nx\n"
-              "%files -n python%{python3_pkgversion}-foo\n%{python3_sitelib}/foo/\n", "b.spec")
+    p = write(
+        tmp_path,
+        "%global python3_pkgversion 3.11\n"
+        + HEAD.replace("%description", "BuildRequires: python3.12-setuptools\n%description")
+        + "%package -n python%{python3_pkgversion}-foo\nSummary: x\n"
+        "%description -n python%{python3_pkgversion}-foo\nx\n"
+        "%files -n python%{python3_pkgversion}-foo\n%{python3_sitelib}/foo/\n",
+        "b.spec",
+    )
     assert lines_of(p, "spec-mixed-stacks") == [8]
 
 
 def test_bindir_rules(tmp_path: Path) -> None:
-    body = (HEAD + "%package -n python%{python3_pkgversion}-foo\nSummary: x\n"
-            "%description -n python%{python3_pkgversion}-foo\nx\n"
-            "%package -n python%{python3_other_pkgversion}-foo\nSummary: x\n"
-            "%description -n python%{python3_other_pkgversion}-foo\nx\n"
-            "%build\n%py3_build\n%py3_other_build\n"
-            "%install\n%py3_other_install\n%py3_install\n"
-            "%files -n python%{python3_pkgversion}-foo\n%{python3_sitelib}/foo/\n"
-            "%{_bindir}/foo\n"
-            "%files -n python%{python3_other_pkgversion}-foo\n%{python3_other_sitelib}/foo/\n"
-            "%{_bindir}/foo-3\n%{_bindir}/foo-%{python3_other_version}\n")
+    body = (
+        HEAD + "%package -n python%{python3_pkgversion}-foo\nSummary: x\n"
+        "%description -n python%{python3_pkgversion}-foo\nx\n"
+        "%package -n python%{python3_other_pkgversion}-foo\nSummary: x\n"
+        "%description -n python%{python3_other_pkgversion}-foo\nx\n"
+        "%build\n%py3_build\n%py3_other_build\n"
+        "%install\n%py3_other_install\n%py3_install\n"
+        "%files -n python%{python3_pkgversion}-foo\n%{python3_sitelib}/foo/\n"
+        "%{_bindir}/foo\n"
+        "%files -n python%{python3_other_pkgversion}-foo\n%{python3_other_sitelib}/foo/\n"
+        "%{_bindir}/foo-3\n%{_bindir}/foo-%{python3_other_version}\n"
+    )
     p = write(tmp_path, body)
     assert lines_of(p, "spec-bindir-unversioned-other") == [28]
     assert lines_of(p, "spec-bindir-missing-versioned") == [25]
@@ -164,12 +187,16 @@ def test_bindir_rules(tmp_path: Path) -> None:
 
 
 def test_application_built_for_two_stacks(tmp_path: Path) -> None:
-    p = write(tmp_path, HEAD.replace("python-foo", "foo-tool")
-              + "%build\n%py3_build\n%py3_other_build\n%install\n%py3_other_install\n"
-              "%py3_install\n%files\n%{_bindir}/foo\n")
+    p = write(
+        tmp_path,
+        HEAD.replace("python-foo", "foo-tool")
+        + "%build\n%py3_build\n%py3_other_build\n%install\n%py3_other_install\n"
+        "%py3_install\n%files\n%{_bindir}/foo\n",
+    )
     assert lines_of(p, "spec-application-multi-stack") == [11]
-    assert lines_of(DATA / "fedora/httpie.spec", "spec-application-multi-stack",
-                    profile="epel") == []
+    assert (
+        lines_of(DATA / "fedora/httpie.spec", "spec-application-multi-stack", profile="epel") == []
+    )
 
 
 def test_python_provide_and_sitelib_glob_on_real_specs() -> None:
@@ -183,26 +210,36 @@ def test_python_provide_and_sitelib_glob_on_real_specs() -> None:
 
 
 def test_shebang_left_to_upstream(tmp_path: Path) -> None:
-    body = (HEAD + "%install\ninstall -m 0755 tools/foo.py %{buildroot}%{_bindir}/foo\n"
-            "%files\n%{_bindir}/foo\n")
+    body = (
+        HEAD + "%install\ninstall -m 0755 tools/foo.py %{buildroot}%{_bindir}/foo\n"
+        "%files\n%{_bindir}/foo\n"
+    )
     assert lines_of(write(tmp_path, body), "spec-shebang-unfixed") == [10]
     fixed = body.replace("%files", "%py3_shebang_fix %{buildroot}%{_bindir}/foo\n%files")
     assert lines_of(write(tmp_path, fixed, "u.spec"), "spec-shebang-unfixed") == []
     assert lines_of(DATA / "fedora/python-click.spec", "spec-shebang-unfixed") == []
 
 
-@pytest.mark.parametrize(("text", "line", "words"), [
-    (HEAD + "%if 0%{?fedora}\n%files\n", 9, "%if"),
-    ("%define a %{b}\n%define b %{a}\n" + HEAD.replace("Summary: foo", "Summary: %{a}"),
-     None, "recursion"),
-    (HEAD + "%include %{_sourcedir}/missing.inc\n", 9, "missing.inc"),
-    ("This is a README, not a spec.\n", 1, "not a spec"),
-])
-def test_bad_input_is_one_line_and_the_others_are_read(tmp_path: Path, text: str,
-                                                       line: int | None, words: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "line", "words"),
+    [
+        (HEAD + "%if 0%{?fedora}\n%files\n", 9, "%if"),
+        (
+            "%define a %{b}\n%define b %{a}\n" + HEAD.replace("Summary: foo", "Summary: %{a}"),
+            None,
+            "recursion",
+        ),
+        (HEAD + "%include %{_sourcedir}/missing.inc\n", 9, "missing.inc"),
+        ("This is a README, not a spec.\n", 1, "not a spec"),
+    ],
+)
+def test_bad_input_is_one_line_and_the_others_are_read(
+    tmp_path: Path, text: str, line: int | None, words: str
+) -> None:
     bad = write(tmp_path, text, "bad.spec")
-    res = CliRunner().invoke(main, ["spec", "lint", str(bad),
-                                    str(DATA / "pairs/pcodedmp.epel.spec")])
+    res = CliRunner().invoke(
+        main, ["spec", "lint", str(bad), str(DATA / "pairs/pcodedmp.epel.spec")]
+    )
     assert res.exit_code == 2
     assert "pcodedmp.epel.spec:112: error spec-install-order" in res.stdout
     err = [ln for ln in res.stderr.splitlines() if ln.strip()]
@@ -229,7 +266,7 @@ def test_every_corpus_spec_reads_or_fails_with_one_clear_line() -> None:
         "python-pycurl.spec",  # its libcurl version is a shell call (%(...)), not run
         "python-tox.spec",  # %{pyversion ...} is Fedora's pyproject macro, unknown here
         "python-xlrd.spec",  # %files -n python%{python3_other_pkgversion}-%{pypi_name}:
-    ]                        # no such package (a real bug of its EPEL 7 branch)
+    ]  # no such package (a real bug of its EPEL 7 branch)
     for e in r.errors:
         assert "\n" not in e.message
 
@@ -239,21 +276,34 @@ def test_json_and_sarif_carry_the_line() -> None:
     res = CliRunner().invoke(main, [*args, "--format", "json"])
     data = json.loads(res.stdout)
     f = [x for x in data["artifacts"][0]["findings"] if x["rule"] == "spec-install-order"]
-    assert f == [{"rule": "spec-install-order", "severity": "error", "path": None,
-                  "message": f[0]["message"], "line": 112}]
+    assert f == [
+        {
+            "rule": "spec-install-order",
+            "severity": "error",
+            "path": None,
+            "message": f[0]["message"],
+            "line": 112,
+        }
+    ]
     res = CliRunner().invoke(main, [*args, "--format", "sarif"])
     sarif = json.loads(res.stdout)
-    regions = [r["locations"][0]["physicalLocation"]["region"]["startLine"]
-               for r in sarif["runs"][0]["results"] if r["ruleId"] == "spec-install-order"]
+    regions = [
+        r["locations"][0]["physicalLocation"]["region"]["startLine"]
+        for r in sarif["runs"][0]["results"]
+        if r["ruleId"] == "spec-install-order"
+    ]
     assert regions == [112]
 
 
 def test_configuration_ignores_and_regrades_spec_rules(tmp_path: Path) -> None:
     cfg = tmp_path / "coinstall.toml"
-    cfg.write_text('ignore = ["spec-python-provide-deprecated"]\n'
-                   '[severity]\n"spec-install-order" = "warning"\n')
-    res = CliRunner().invoke(main, ["spec", "lint", "--config", str(cfg),
-                                    str(DATA / "pairs/pcodedmp.epel.spec")])
+    cfg.write_text(
+        'ignore = ["spec-python-provide-deprecated"]\n'
+        '[severity]\n"spec-install-order" = "warning"\n'
+    )
+    res = CliRunner().invoke(
+        main, ["spec", "lint", "--config", str(cfg), str(DATA / "pairs/pcodedmp.epel.spec")]
+    )
     assert "spec-python-provide-deprecated" not in res.stdout
     assert "112: warning spec-install-order" in res.stdout
     assert "spec-install-order" in REGISTRY
@@ -263,17 +313,34 @@ def test_macro_file_loads_in_real_rpm(tmp_path: Path) -> None:
     text = macros.render(STACK, "epel", macros.stack_facts(STACK, catalogue.load()))
     m = write(tmp_path, text, "macros.stack")
     out = subprocess.run(
-        ["rpm", "--load", str(m), "--eval",
-         "%{python3_pkgversion} %{python3_other_pkgversion} %{__python3} %{__python3_other} "
-         "%{python3_sitelib} %{python3_other_sitearch} %{python3_other_version} "
-         "%{py3_dist Foo_Bar} %{py3_other_dist six} %{python3_ext_suffix} %{py3_shbang_opts}"],
-        capture_output=True, text=True, check=True).stdout.split()
-    assert out == ["312", "311", "/usr/bin/python3.12", "/usr/bin/python3.11",
-                   "/usr/lib/python3.12/site-packages", "/usr/lib64/python3.11/site-packages",
-                   # pythondistdeps.py names are python3.Xdist() (dotted); this test
-                   # asserted python312dist(), a name no generator provides (issue 19)
-                   "3.11", "python3.12dist(foo-bar)", "python3.11dist(six)",
-                   ".cpython-312-x86_64-linux-gnu.so", "-sP"]
+        [
+            "rpm",
+            "--load",
+            str(m),
+            "--eval",
+            "%{python3_pkgversion} %{python3_other_pkgversion} %{__python3} %{__python3_other} "
+            "%{python3_sitelib} %{python3_other_sitearch} %{python3_other_version} "
+            "%{py3_dist Foo_Bar} %{py3_other_dist six} %{python3_ext_suffix} %{py3_shbang_opts}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert out == [
+        "312",
+        "311",
+        "/usr/bin/python3.12",
+        "/usr/bin/python3.11",
+        "/usr/lib/python3.12/site-packages",
+        "/usr/lib64/python3.11/site-packages",
+        # pythondistdeps.py names are python3.Xdist() (dotted); this test
+        # asserted python312dist(), a name no generator provides (issue 19)
+        "3.11",
+        "python3.12dist(foo-bar)",
+        "python3.11dist(six)",
+        ".cpython-312-x86_64-linux-gnu.so",
+        "-sP",
+    ]
     alt = macros.render(STACK, "alt", macros.stack_facts(STACK, catalogue.load()))
     assert "%python3_pkgversion 3.12\n" in alt and "\n%python3_other_pkgversion " not in alt
 
@@ -283,14 +350,29 @@ def test_macros_cli_probes_a_real_interpreter(tmp_path: Path) -> None:
     if not pys:
         pytest.skip("no pyenv Python 3.12")
     out = tmp_path / "m"
-    res = CliRunner().invoke(main, ["macros", "--stack", "default=3.12,other=3.11",
-                                    "--interpreter", f"3.12={pys[0]}", "-o", str(out)])
+    res = CliRunner().invoke(
+        main,
+        [
+            "macros",
+            "--stack",
+            "default=3.12,other=3.11",
+            "--interpreter",
+            f"3.12={pys[0]}",
+            "-o",
+            str(out),
+        ],
+    )
     assert res.exit_code == 0, res.output
-    val = subprocess.run(["rpm", "--load", str(out), "--eval", "%{__python3} %python3_sitearch"],
-                         capture_output=True, text=True, check=True).stdout.split()
+    val = subprocess.run(
+        ["rpm", "--load", str(out), "--eval", "%{__python3} %python3_sitearch"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     assert val == [pys[0], "/usr/lib/python3.12/site-packages"]  # pyenv: platlibdir lib
-    res = CliRunner().invoke(main, ["macros", "--stack", "default=3.12",
-                                    "--interpreter", f"3.11={pys[0]}"])
+    res = CliRunner().invoke(
+        main, ["macros", "--stack", "default=3.12", "--interpreter", f"3.11={pys[0]}"]
+    )
     assert res.exit_code == 2
 
 
@@ -299,8 +381,7 @@ def test_docs_list_the_spec_rules() -> None:
     assert "### `spec-install-order`" in text
 
 
-def test_a_lua_loop_is_refused_not_a_hang(tmp_path: Path,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_lua_loop_is_refused_not_a_hang(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from coinstall.spec import read as read_mod
 
     monkeypatch.setattr(read_mod, "LUA_TIMEOUT", 1.0)
@@ -312,9 +393,12 @@ def test_a_lua_loop_is_refused_not_a_hang(tmp_path: Path,
 
 def test_nothing_in_a_spec_is_run(tmp_path: Path) -> None:
     marker = tmp_path / "ran"
-    text = (HEAD.replace("Summary: foo", f"Summary: %(touch {marker})")
-            .replace("%description", f"%description %(touch {marker})")
-            + f"%global x %(touch {marker})\nRequires: %{{x}}\n")
+    text = (
+        HEAD.replace("Summary: foo", f"Summary: %(touch {marker})").replace(
+            "%description", f"%description %(touch {marker})"
+        )
+        + f"%global x %(touch {marker})\nRequires: %{{x}}\n"
+    )
     p = write(tmp_path, text)
     lint([str(p)])
     CliRunner().invoke(main, ["spec", "port", str(p), "--to", "epel"])
@@ -346,8 +430,7 @@ def test_the_parent_process_never_parses_a_spec(tmp_path: Path) -> None:
     assert len(docs) > 10
     # an expansion nobody asked for: the spec's %global, in its own context, not the last
     # spec's (the first doc is read again here, after the others)
-    p = write(tmp_path, "%global srcname zzfoo\n" + HEAD.replace("python-foo",
-                                                                 "python-%{srcname}"))
+    p = write(tmp_path, "%global srcname zzfoo\n" + HEAD.replace("python-foo", "python-%{srcname}"))
     doc, _ = read_for(str(p), files)
     assert doc.name == "python-zzfoo"
     assert docs[0].expand("%{?srcname}") != "zzfoo"
@@ -356,6 +439,7 @@ def test_the_parent_process_never_parses_a_spec(tmp_path: Path) -> None:
     # spec's definitions (issue 17: it hands no spec text to librpm)
     assert read_mod._CONTEXT[0] is None
     import rpm
+
     assert rpm.expandMacro("%{?srcname}") == ""
 
 
@@ -363,8 +447,10 @@ def test_an_expansion_runs_no_shell(tmp_path: Path) -> None:
     from coinstall.spec.lint import MacroFiles, read_for
 
     marker = tmp_path / "ran"
-    p = write(tmp_path, HEAD.replace("%description", f"Requires: python3-foo %(touch {marker})"
-                                                     "\n%description"))
+    p = write(
+        tmp_path,
+        HEAD.replace("%description", f"Requires: python3-foo %(touch {marker})\n%description"),
+    )
     doc, _ = read_for(str(p), MacroFiles(STACK))
     doc.expand(f"%(touch {marker})")
     doc.expand(f"%{{lua: os.execute('touch {marker}')}}")

@@ -15,8 +15,13 @@ from coinstall.spec.lint import MacroFiles, read_for
 
 DATA = Path(__file__).resolve().parent / "data" / "spec-newer"
 COINSTALL = str(Path(sys.executable).with_name("coinstall"))
-READABLE = ["python-nose2", "python-sphinx-theme-builder", "python-executing", "python-sly",
-            "python-django-storages"]
+READABLE = [
+    "python-nose2",
+    "python-sphinx-theme-builder",
+    "python-executing",
+    "python-sly",
+    "python-django-storages",
+]
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:

@@ -31,12 +31,16 @@ STACK = Stack.parse("default=3.12,other=3.11")
 SPECS = sorted(glob.glob(str(DATA / "*" / "*.spec")))
 
 
-_SECTION = re.compile(r"^%(package|description|prep|generate_buildrequires|conf|build|"
-                      r"install|check|clean|files|changelog|pre|post|preun|postun|pretrans|"
-                      r"posttrans|trigger\w*|filetrigger\w*|transfiletrigger\w*|verifyscript)"
-                      r"\b")
-_DIRECTIVE = re.compile(r"^%(dir|doc|docdir|license|readme|ghost|exclude|artifact|missingok|"
-                        r"config|attr|defattr|verify|lang|caps)(\([^)]*\))?$")
+_SECTION = re.compile(
+    r"^%(package|description|prep|generate_buildrequires|conf|build|"
+    r"install|check|clean|files|changelog|pre|post|preun|postun|pretrans|"
+    r"posttrans|trigger\w*|filetrigger\w*|transfiletrigger\w*|verifyscript)"
+    r"\b"
+)
+_DIRECTIVE = re.compile(
+    r"^%(dir|doc|docdir|license|readme|ghost|exclude|artifact|missingok|"
+    r"config|attr|defattr|verify|lang|caps)(\([^)]*\))?$"
+)
 
 
 def files_not_paths(parsed: str) -> list[str]:
@@ -78,8 +82,9 @@ def _port(path: str, target: str, files: MacroFiles, python: str = "3.12"):  # t
 
 
 @pytest.mark.parametrize("target", ["alt", "epel", "suse"])
-def test_every_corpus_spec_ports_rereads_and_rpmspec_parses(tmp_path: Path, target: str,
-                                                            files: MacroFiles) -> None:
+def test_every_corpus_spec_ports_rereads_and_rpmspec_parses(
+    tmp_path: Path, target: str, files: MacroFiles
+) -> None:
     ported = strict = 0
     stand_ins = tmp_path / "macros.stand-ins"
     stand_ins.write_text(compat.READING_MACROS)
@@ -96,30 +101,47 @@ def test_every_corpus_spec_ports_rereads_and_rpmspec_parses(tmp_path: Path, targ
         # ... and real rpmspec parses it with coinstall's macros loaded (rpmspec 4.18 here:
         # with the stand-ins coinstall reads newer specs with, spec/compat.py)
         out.write_text(compat.for_librpm(result.text))
-        proc = subprocess.run(["rpmspec", "--load", str(stand_ins), "--load", files.path(target),
-                               "--parse", str(out)], capture_output=True, text=True)
+        proc = subprocess.run(
+            [
+                "rpmspec",
+                "--load",
+                str(stand_ins),
+                "--load",
+                files.path(target),
+                "--parse",
+                str(out),
+            ],
+            capture_output=True,
+            text=True,
+        )
         assert proc.returncode == 0, (path, proc.stderr[-500:])
         # ... and its %files sections list only paths (issue 19 item 4)
         assert files_not_paths(proc.stdout) == [], path
         # the changelog is untouched and every comment and conditional is still there
         if "%changelog" in doc.text:
-            log = doc.text.split("\n%changelog", 1)[1] + ("" if doc.text.endswith("\n")
-                                                          else "\n")
+            log = doc.text.split("\n%changelog", 1)[1] + ("" if doc.text.endswith("\n") else "\n")
             if "(was %%autochangelog)" in result.text:  # openSUSE's log: .changes (item 7)
-                log = re.sub(r"(?m)^%\{?autochangelog\}?$", "# coinstall spec port: openSUSE "
-                             "keeps the log in the .changes file (was %%autochangelog)", log)
+                log = re.sub(
+                    r"(?m)^%\{?autochangelog\}?$",
+                    "# coinstall spec port: openSUSE "
+                    "keeps the log in the .changes file (was %%autochangelog)",
+                    log,
+                )
             assert result.text.split("\n%changelog", 1)[1] == log
         kept = iter(result.text.splitlines())
         for line in doc.lines:
             if line.lstrip().startswith(("#", "%if", "%endif", "%else")):
-                assert any(line == o or line.replace("%", "%%") in o for o in kept), \
-                    (path, line)
+                assert any(line == o or line.replace("%", "%%") in o for o in kept), (path, line)
         # no line silently dropped: each is kept, rewritten or commented out in place
         assert result.dropped == [], (path, result.dropped)
         # a Fedora spec's port lints clean for its target but for what the port reported
         if layout == "fedora":
-            findings, _ = lint_doc(doc2, layout2, Config(profile=profile, stack=STACK),
-                                   left=[f.line for f in result.findings if f.line])
+            findings, _ = lint_doc(
+                doc2,
+                layout2,
+                Config(profile=profile, stack=STACK),
+                left=[f.line for f in result.findings if f.line],
+            )
             assert findings == [], (path, [(f.line, f.rule, f.message) for f in findings])
             strict += 1
         ported += 1
@@ -145,11 +167,17 @@ def test_epel_port_of_a_library_makes_a_subpackage_per_stack(files: MacroFiles) 
 
 
 def test_epel_port_splits_scripts_by_the_seed_rule(files: MacroFiles) -> None:
-    _, _, r = _port(str(DATA / "fedora/python-humanfriendly.spec"), "epel", files,)
+    _, _, r = _port(
+        str(DATA / "fedora/python-humanfriendly.spec"),
+        "epel",
+        files,
+    )
     text = r.text
     # default: foo, foo-3, foo-X.Y; other: foo-X.Y of its own
-    assert "%{_bindir}/%{srcname}\n%{_bindir}/%{srcname}-%{python3_version}\n" \
-           "%{_bindir}/%{srcname}-3\n" in text
+    assert (
+        "%{_bindir}/%{srcname}\n%{_bindir}/%{srcname}-%{python3_version}\n"
+        "%{_bindir}/%{srcname}-3\n" in text
+    )
     assert "%{_bindir}/%{srcname}-%{python3_other_version}" in text
     assert 'mv "$f" "$f-%{python3_other_version}"' in text
 
@@ -163,8 +191,10 @@ def test_application_is_ported_to_one_stack(files: MacroFiles) -> None:
 def test_alt_port_folds_the_subpackage_and_versions_scripts(files: MacroFiles) -> None:
     _, _, r = _port(str(DATA / "pairs/Cython.fedora.spec"), "alt", files, "3.11")
     assert r.text.startswith("%global python3_pkgversion 3.11\n")
-    assert "mv %{buildroot}%{_bindir}/cython %{buildroot}%{_bindir}/cython-%{python3_version}" \
+    assert (
+        "mv %{buildroot}%{_bindir}/cython %{buildroot}%{_bindir}/cython-%{python3_version}"
         in r.text
+    )
     assert "\n%{_bindir}/cython-%{python3_version}\n" in r.text
 
 
@@ -176,7 +206,8 @@ def test_what_cannot_be_ported_is_left_and_reported(tmp_path: Path, files: Macro
         "%package -n python3-foo\nSummary: foo\n%description -n python3-foo\nfoo\n"
         "%build\n%pyproject_wheel\n%install\n%pyproject_install\n"
         "%check\nfor py in python3.11 python3.12; do $py -m pytest; done\n"
-        "%files -n python3-foo\n%{python3_sitelib}/*\n")
+        "%files -n python3-foo\n%{python3_sitelib}/*\n"
+    )
     res = CliRunner().invoke(main, ["spec", "port", str(spec), "--to", "epel"])
     assert res.exit_code == 0
     out = res.stdout.splitlines()
@@ -197,8 +228,9 @@ def test_in_place_is_atomic_and_diff_is_minimal(tmp_path: Path) -> None:
     spec.write_text(original)
     res = CliRunner().invoke(main, ["spec", "port", str(spec), "--to", "epel", "--diff"])
     assert res.exit_code == 0
-    removed = [ln for ln in res.stdout.splitlines()
-               if ln.startswith("-") and not ln.startswith("---")]
+    removed = [
+        ln for ln in res.stdout.splitlines() if ln.startswith("-") and not ln.startswith("---")
+    ]
     assert removed == []  # the epel port only adds lines to this spec
     res = CliRunner().invoke(main, ["spec", "port", str(spec), "--to", "epel", "--in-place"])
     assert res.exit_code == 0 and spec.read_text() != original
@@ -215,28 +247,37 @@ PAIR_DIFFERENCES = {
     ("Cython", "alt"): ({"python3.11-cython"}, {"python3.11-Cython"}, set(), set()),
     # Fedora's binary package is python3-cython; RHEL named it after the source (Cython)
     ("cffi", "alt"): ({"python3.11-cffi-doc"}, set(), set(), set()),
-    ("numpy", "alt"): ({"python3.11-numpy-doc"}, set(), {"f2py-3.11", "f2py.numpy-3.11"},
-                       {"f2py3"}),
+    ("numpy", "alt"): (
+        {"python3.11-numpy-doc"},
+        set(),
+        {"f2py-3.11", "f2py.numpy-3.11"},
+        {"f2py3"},
+    ),
     # RHEL's alternative stacks ship no -doc packages; the port keeps every package.  numpy:
     # RHEL keeps f2py3 (the main Python's name) in python3.11-numpy-f2py; the seed rule gives
     # an alternative stack only NAME-X.Y
     ("pip", "alt"): (set(), set(), set(), {"pip3", "pip-3"}),
     # RHEL lists pip3 and pip-3 as %ghost files (alternatives); the port leaves them to the
     # main Python
-    ("pybind11", "alt"): ({"pybind11-devel", "python2-pybind11"},
-                          {"python3.11-pybind11-devel"}, {"pybind11-config-3.11"},
-                          {"pybind11-config"}),
+    ("pybind11", "alt"): (
+        {"pybind11-devel", "python2-pybind11"},
+        {"python3.11-pybind11-devel"},
+        {"pybind11-config-3.11"},
+        {"pybind11-config"},
+    ),
     # Name is pybind11, not python-*: the port renames python3- subpackages only; the Fedora
     # spec's python2 subpackage is on by default in its bcond
 }
 
 
 def test_pairs_build_what_the_packagers_build() -> None:
-    fs = {"alt": MacroFiles(Stack.parse("default=3.11,other=3.12")),
-          "epel": MacroFiles(Stack.parse("default=3.6,other=3.4"))}
+    fs = {
+        "alt": MacroFiles(Stack.parse("default=3.11,other=3.12")),
+        "epel": MacroFiles(Stack.parse("default=3.6,other=3.4")),
+    }
     compared = 0
     for f in sorted(glob.glob(str(DATA / "pairs/*.fedora.spec"))):
-        base = f[:-len(".fedora.spec")]
+        base = f[: -len(".fedora.spec")]
         for kind in ("alt", "epel"):
             hand = f"{base}.{kind}.spec"
             if not os.path.exists(hand):
@@ -250,11 +291,18 @@ def test_pairs_build_what_the_packagers_build() -> None:
             finally:
                 out.unlink()
             b = built(read(hand, fs[kind].path(kind)))
-            got = (set(a.packages - b.packages), set(b.packages - a.packages),
-                   set(a.bindir - b.bindir), set(b.bindir - a.bindir))
+            got = (
+                set(a.packages - b.packages),
+                set(b.packages - a.packages),
+                set(a.bindir - b.bindir),
+                set(b.bindir - a.bindir),
+            )
             name = Path(base).name
-            assert got == PAIR_DIFFERENCES.get((name, kind), (set(), set(), set(), set())), \
-                (name, kind, got)
+            assert got == PAIR_DIFFERENCES.get((name, kind), (set(), set(), set(), set())), (
+                name,
+                kind,
+                got,
+            )
             compared += 1
     assert compared == 23
     assert layout_of  # the layouts are what tells a pair apart (imported for the docs)
@@ -269,8 +317,10 @@ def test_suse_port_makes_flavors_and_alternatives(files: MacroFiles) -> None:
     assert "%post\n%python_install_alternative %{srcname}\n" in t
     # the module (a directory or a file) and the dist-info once: humanfriendly* matched
     # the dist-info too, which was listed again (issue 19 item 7)
-    assert "%files %{python_files}\n%{python_sitelib}/humanfriendly{,.*}\n" \
+    assert (
+        "%files %{python_files}\n%{python_sitelib}/humanfriendly{,.*}\n"
         "%{python_sitelib}/*-%{version}.dist-info\n" in t
+    )
     assert "Requires(post):   update-alternatives\nRequires(postun): update-alternatives\n" in t
     assert "%python_alternative %{_bindir}/%{srcname}" in t
     assert "%package -n python3-" not in t.replace("# coinstall spec port: %%package", "")
@@ -280,15 +330,18 @@ ROOT_BUILD = Path(__file__).resolve().parent / "data" / "spec-build"
 
 
 def test_port_of_an_epel7_spec_reports_what_it_did_not_fix() -> None:
-    res = CliRunner().invoke(main, ["spec", "port", str(DATA / "pairs/pcodedmp.epel.spec"),
-                                    "--to", "epel"])
+    res = CliRunner().invoke(
+        main, ["spec", "port", str(DATA / "pairs/pcodedmp.epel.spec"), "--to", "epel"]
+    )
     assert res.exit_code == 0
     # fixed: the install order (moved) and the other stack's %files naming the default's
     # sitelib; left: its %check, which runs no test at all
     assert "spec-install-order" not in res.stderr and "spec-mixed-stacks" not in res.stderr
     assert "note: line 112: the other stack's install moved before the default's" in res.stderr
-    assert "pcodedmp.epel.spec:116: warning spec-port-manual: %check tests only the default " \
-           "stack" in res.stderr
+    assert (
+        "pcodedmp.epel.spec:116: warning spec-port-manual: %check tests only the default "
+        "stack" in res.stderr
+    )
     out = res.stdout
     assert out.index("%{?with_python3_other:%py3_other_install}") < out.index("\n%py3_install")
     assert "%{python3_other_sitelib}/pcodedmp/" in out
@@ -303,15 +356,22 @@ def _cli_port(spec: Path, target: str, tmp: Path) -> tuple[str, str]:
     processes); the port's ``rpmspec --parse`` output with those macros."""
     style = {"alt": "alt", "epel": "epel", "suse": "suse"}[target]
     m = tmp / f"macros.{style}"
-    subprocess.run([COINSTALL, "macros", "--stack", str(STACK), "--style", style, "-o",
-                    str(m)], check=True, capture_output=True)
-    proc = subprocess.run([COINSTALL, "spec", "port", "--to", target, "--stack", str(STACK),
-                           str(spec)], capture_output=True, text=True)
+    subprocess.run(
+        [COINSTALL, "macros", "--stack", str(STACK), "--style", style, "-o", str(m)],
+        check=True,
+        capture_output=True,
+    )
+    proc = subprocess.run(
+        [COINSTALL, "spec", "port", "--to", target, "--stack", str(STACK), str(spec)],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
     out = tmp / f"{target}-{spec.name}"
     out.write_text(proc.stdout)
-    parsed = subprocess.run(["rpmspec", "--load", str(m), "--parse", str(out)],
-                            capture_output=True, text=True)
+    parsed = subprocess.run(
+        ["rpmspec", "--load", str(m), "--parse", str(out)], capture_output=True, text=True
+    )
     assert parsed.returncode == 0, parsed.stderr[-500:]
     return proc.stdout, parsed.stdout
 
@@ -326,12 +386,15 @@ def test_pytest_3_is_rewritten_only_where_it_runs(tmp_path: Path, target: str) -
     assert "%{_bindir}/%{__python3}" not in text and "/usr/bin//usr/bin" not in parsed
     if target != "suse":
         check = text.split("\n%check\n", 1)[1].split("\n%files", 1)[0]
-        assert 'PYTHONPATH="%{buildroot}%{python3_sitelib}" %{__python3} -m pytest --version' \
-            in check
+        assert (
+            'PYTHONPATH="%{buildroot}%{python3_sitelib}" %{__python3} -m pytest --version' in check
+        )
         assert "cd testing && %{__python3} -m pytest -x -q" in check
         assert "pytest-3" not in check
-    assert "ln -snf pytest-%{python3_version} %{buildroot}%{_bindir}/pytest-3" in text or \
-        "ln -snf pytest-%{python_version} %{buildroot}%{_bindir}/pytest-3" in text
+    assert (
+        "ln -snf pytest-%{python3_version} %{buildroot}%{_bindir}/pytest-3" in text
+        or "ln -snf pytest-%{python_version} %{buildroot}%{_bindir}/pytest-3" in text
+    )
 
 
 def test_eyed3_keeps_its_name_in_every_port(tmp_path: Path) -> None:
@@ -346,11 +409,21 @@ def test_eyed3_keeps_its_name_in_every_port(tmp_path: Path) -> None:
     assert "/usr/bin/eyeD3-3.11" in other.split()
     assert {"/usr/bin/eyeD3", "/usr/bin/eyeD3-3", "/usr/bin/eyeD3-3.12"} <= set(default.split())
     text, parsed = _cli_port(CASES / "python-eyed3.spec", "alt", tmp_path)
-    assert "mv %{buildroot}%{_bindir}/eyeD3 %{buildroot}%{_bindir}/eyeD3-%{python3_version}" \
-        in text
-    lint = subprocess.run([COINSTALL, "spec", "lint", "--profile", "epel", "--stack",
-                           str(STACK), str(CASES / "python-eyed3.spec")],
-                          capture_output=True, text=True)
+    assert "mv %{buildroot}%{_bindir}/eyeD3 %{buildroot}%{_bindir}/eyeD3-%{python3_version}" in text
+    lint = subprocess.run(
+        [
+            COINSTALL,
+            "spec",
+            "lint",
+            "--profile",
+            "epel",
+            "--stack",
+            str(STACK),
+            str(CASES / "python-eyed3.spec"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert "ships /usr/bin/eyeD3 but no eyeD3-3.X" in lint.stdout
 
 
@@ -361,38 +434,57 @@ def test_epel7_chardet_renames_after_each_install(tmp_path: Path) -> None:
     spec's own python%{python3_pkgversion}-chardet subpackage: one line naming both, exit
     2, the spec unchanged (rpmbuild said "package python312-chardet already exists")."""
     spec = CASES / "python3-chardet.epel7.spec"
-    lint = subprocess.run([COINSTALL, "spec", "lint", "--stack", str(STACK), str(spec)],
-                          capture_output=True, text=True)
+    lint = subprocess.run(
+        [COINSTALL, "spec", "lint", "--stack", str(STACK), str(spec)],
+        capture_output=True,
+        text=True,
+    )
     assert "spec-install-order" not in lint.stdout and lint.returncode == 0, lint.stdout
     # the same spec installing the default stack without renaming first: still an error
     bad = tmp_path / "bad.spec"
-    bad.write_text(spec.read_text().replace(
-        "mv %{buildroot}%{_bindir}/chardetect %{buildroot}%{_bindir}/chardetect-"
-        "%{python3_version}\n", "", 1))
-    lint = subprocess.run([COINSTALL, "spec", "lint", "--stack", str(STACK), str(bad)],
-                          capture_output=True, text=True)
+    bad.write_text(
+        spec.read_text().replace(
+            "mv %{buildroot}%{_bindir}/chardetect %{buildroot}%{_bindir}/chardetect-"
+            "%{python3_version}\n",
+            "",
+            1,
+        )
+    )
+    lint = subprocess.run(
+        [COINSTALL, "spec", "lint", "--stack", str(STACK), str(bad)], capture_output=True, text=True
+    )
     assert "spec-install-order" in lint.stdout
     copy = tmp_path / "python3-chardet.spec"
     copy.write_text(spec.read_text())
-    port = subprocess.run([COINSTALL, "spec", "port", "--to", "epel", "--in-place", "--stack",
-                           str(STACK), str(copy)], capture_output=True, text=True)
+    port = subprocess.run(
+        [COINSTALL, "spec", "port", "--to", "epel", "--in-place", "--stack", str(STACK), str(copy)],
+        capture_output=True,
+        text=True,
+    )
     assert port.returncode == 2 and port.stdout == ""
     assert len(port.stderr.strip().splitlines()) == 1, port.stderr
-    assert "collides with the spec's own %package -n python%{python3_pkgversion}-%{pypi_name}" \
+    assert (
+        "collides with the spec's own %package -n python%{python3_pkgversion}-%{pypi_name}"
         " (line 27)" in port.stderr
+    )
     assert copy.read_text() == spec.read_text()
 
 
 @pytest.mark.parametrize("name", ["python-zstandard", "python-lxml", "python-orjson"])
 def test_fedora_subpackage_with_conditionals_and_its_own_license_folds(
-        tmp_path: Path, name: str, files: MacroFiles) -> None:
+    tmp_path: Path, name: str, files: MacroFiles
+) -> None:
     """Real rawhide specs whose python3- subpackage holds ``%if`` blocks (zstandard, lxml) or
     its own License (orjson's Rust crates): the openSUSE port folds the subpackage into the
     package (it used to leave it as spec-port-manual "no plain python3- subpackage") and the
     package keeps one License, which real rpmspec requires ("Duplicate License entries")."""
     spec = DATA / "fedora" / f"{name}.spec"
-    proc = subprocess.run([COINSTALL, "spec", "port", "--to", "suse", str(spec)],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [COINSTALL, "spec", "port", "--to", "suse", str(spec)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "fold it by hand" not in proc.stderr
     assert "folded into the main package" in proc.stderr
@@ -403,8 +495,12 @@ def test_fedora_subpackage_with_conditionals_and_its_own_license_folds(
     assert len(licenses) == 1, licenses
     out = tmp_path / f"{name}.spec"
     out.write_text(text)
-    parsed = subprocess.run(["rpmspec", "--load", files.path("suse"), "--parse", str(out)],
-                            capture_output=True, text=True, timeout=120)
+    parsed = subprocess.run(
+        ["rpmspec", "--load", files.path("suse"), "--parse", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert parsed.returncode == 0, parsed.stderr[-500:]
     # the conditionals that were inside the subpackage are still balanced around its tags
     assert text.count("\n%if") == text.count("\n%endif")

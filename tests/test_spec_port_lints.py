@@ -38,8 +38,9 @@ def files() -> MacroFiles:
 
 
 @pytest.mark.parametrize("target", ["alt", "epel", "suse"])
-def test_every_port_lints_clean_but_for_what_it_reports(tmp_path: Path, target: str,
-                                                        files: MacroFiles) -> None:
+def test_every_port_lints_clean_but_for_what_it_reports(
+    tmp_path: Path, target: str, files: MacroFiles
+) -> None:
     cfg = Config(profile=PROFILE[target], stack=STACK)
     checked = declined = 0
     bad = []
@@ -58,13 +59,11 @@ def test_every_port_lints_clean_but_for_what_it_reports(tmp_path: Path, target: 
         out = tmp_path / f"{Path(path).parent.name}-{Path(path).name}"
         out.write_text(result.text)
         ported, layout = read_for(str(out), files, PROFILE[target])
-        found, _ = lint_doc(ported, layout, cfg,
-                            left=[f.line for f in result.findings if f.line])
+        found, _ = lint_doc(ported, layout, cfg, left=[f.line for f in result.findings if f.line])
         # the original's own findings (same rule, same words) on text the port kept
         orig, _ = lint_doc(doc, layout, cfg)
         had = {(f.rule, f.message) for f in orig}
-        bad += [(path, f.line, f.rule, f.message) for f in found
-                if (f.rule, f.message) not in had]
+        bad += [(path, f.line, f.rule, f.message) for f in found if (f.rule, f.message) not in had]
         checked += 1
     assert bad == []
     # 135 specs read with the default profile, 136 with opensuse's; suse ports only the
@@ -73,32 +72,53 @@ def test_every_port_lints_clean_but_for_what_it_reports(tmp_path: Path, target: 
 
 
 def _manual_lines(stderr: str, spec: str) -> set[int]:
-    return {int(m.group(1)) for m in re.finditer(
-        rf"^{re.escape(spec)}:(\d+): \w+ spec-port-manual: ", stderr, re.M)}
+    return {
+        int(m.group(1))
+        for m in re.finditer(rf"^{re.escape(spec)}:(\d+): \w+ spec-port-manual: ", stderr, re.M)
+    }
 
 
-@pytest.mark.parametrize(("spec", "target"), [
-    ("epel7/python-aiohttp-negotiate.spec", "alt"),   # install order, %check
-    ("pairs/pcodedmp.epel.spec", "alt"),              # the other stack's %files, %check
-    ("epel7/python-flufl-testing.spec", "alt"),       # the other stack's %files
-    ("fedora/python-ansicolor.spec", "alt"),          # python3-sphinx kept (MAIN_PYTHON_TOOLS)
-])
+@pytest.mark.parametrize(
+    ("spec", "target"),
+    [
+        ("epel7/python-aiohttp-negotiate.spec", "alt"),  # install order, %check
+        ("pairs/pcodedmp.epel.spec", "alt"),  # the other stack's %files, %check
+        ("epel7/python-flufl-testing.spec", "alt"),  # the other stack's %files
+        ("fedora/python-ansicolor.spec", "alt"),  # python3-sphinx kept (MAIN_PYTHON_TOOLS)
+    ],
+)
 def test_cli_port_then_cli_lint(tmp_path: Path, spec: str, target: str) -> None:
     """As users run it: ``coinstall spec port`` writes the port, ``coinstall spec lint``
     (another process) reads it; every lint finding is on a line the port reported, and none
     of them is a problem the port merely passed on ("not fixed by the port")."""
     src = tmp_path / Path(spec).name
     src.write_text((DATA / spec).read_text())
-    proc = subprocess.run([COINSTALL, "spec", "port", "--to", target, "--stack", str(STACK),
-                           str(src)], capture_output=True, text=True)
+    proc = subprocess.run(
+        [COINSTALL, "spec", "port", "--to", target, "--stack", str(STACK), str(src)],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "not fixed by the port" not in proc.stderr, proc.stderr
     out = tmp_path / "ported.spec"
     out.write_text(proc.stdout)
     reported = _manual_lines(proc.stderr, str(src))
-    lint = subprocess.run([COINSTALL, "spec", "lint", "--profile", PROFILE[target], "--stack",
-                           str(STACK), "--format", "json", str(out)],
-                          capture_output=True, text=True)
+    lint = subprocess.run(
+        [
+            COINSTALL,
+            "spec",
+            "lint",
+            "--profile",
+            PROFILE[target],
+            "--stack",
+            str(STACK),
+            "--format",
+            "json",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert lint.returncode in (0, 1), lint.stderr
     findings = json.loads(lint.stdout)["artifacts"][0]["findings"]
     assert [f for f in findings if f["line"] not in reported] == [], (findings, reported)
@@ -106,15 +126,18 @@ def test_cli_port_then_cli_lint(tmp_path: Path, spec: str, target: str) -> None:
         assert "BuildRequires:  python3-sphinx\n" in proc.stdout
 
 
-@pytest.mark.parametrize(("line", "section"), [
-    ("BuildRequires:  python3-devel", None),
-    ("BuildRequires:  python3-attrs >= 19", None),
-    ("BuildRequires:  python3dist(attrs)", None),
-    ("%{__python3} setup.py build; /usr/bin/python3 -m foo", "build"),
-    ("PYTHONPATH=. pytest-3 -v tests", "check"),
-    ("BuildRequires:  python3-sphinx", None),
-    ("BuildRequires:  python3-rpm-generators", None),
-])
+@pytest.mark.parametrize(
+    ("line", "section"),
+    [
+        ("BuildRequires:  python3-devel", None),
+        ("BuildRequires:  python3-attrs >= 19", None),
+        ("BuildRequires:  python3dist(attrs)", None),
+        ("%{__python3} setup.py build; /usr/bin/python3 -m foo", "build"),
+        ("PYTHONPATH=. pytest-3 -v tests", "check"),
+        ("BuildRequires:  python3-sphinx", None),
+        ("BuildRequires:  python3-rpm-generators", None),
+    ],
+)
 def test_each_row_the_lint_flags_the_alt_port_rewrites(line: str, section: str | None) -> None:
     """One table: what ``spec-hardcoded-python3`` flags on a line, the ``alt`` port rewrites,
     and the rewritten line is not flagged; what it accepts (the main Python's tools), the

@@ -19,8 +19,7 @@ SPEC = Path(__file__).resolve().parent / "data" / "spec-port" / "python-trail3.s
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([COINSTALL, *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=300)
+    return subprocess.run([COINSTALL, *args], capture_output=True, text=True, cwd=cwd, timeout=300)
 
 
 @pytest.fixture(scope="module")
@@ -49,23 +48,44 @@ def test_epel_macros_refuse_a_second_other_stack(tmp_path: Path) -> None:
     """EPEL has one %python3_other_pkgversion: other=3.10 was silently dropped."""
     p = run("macros", "--stack", "default=3.12,other=3.11,other=3.10", "--style", "epel")
     assert p.returncode == 2 and p.stdout == ""
-    assert p.stderr.strip().splitlines()[-1].endswith(
-        "names 2: write one macro file per other stack")
+    assert (
+        p.stderr.strip().splitlines()[-1].endswith("names 2: write one macro file per other stack")
+    )
     # the styles that name every version keep both
     p = run("macros", "--stack", "default=3.12,other=3.11,other=3.10", "--style", "suse")
     assert p.returncode == 0 and "%pythons python311 python310 python312" in p.stdout
-    _usage_error(run("spec", "port", "--to", "epel", "--stack",
-                     "default=3.12,other=3.11,other=3.10", str(SPEC)), "--stack", "names 2")
+    _usage_error(
+        run(
+            "spec",
+            "port",
+            "--to",
+            "epel",
+            "--stack",
+            "default=3.12,other=3.11,other=3.10",
+            str(SPEC),
+        ),
+        "--stack",
+        "names 2",
+    )
 
 
-@pytest.mark.parametrize("args, option, text", [
-    (["spec", "lint", "--stack", "default=4.1", str(SPEC)], "--stack", "CPython 4.1"),
-    (["spec", "port", "--to", "epel", "--stack", "default=4.1", str(SPEC)], "--stack",
-     "CPython 4.1"),
-    (["spec", "port", "--to", "alt", "--python", "4.1", str(SPEC)], "--python", "CPython 4.1"),
-    (["macros", "--stack", "default=3.12,other=3.11", "-o", "/nonexistent/dir/m"], "--output",
-     "its directory does not exist"),
-])
+@pytest.mark.parametrize(
+    "args, option, text",
+    [
+        (["spec", "lint", "--stack", "default=4.1", str(SPEC)], "--stack", "CPython 4.1"),
+        (
+            ["spec", "port", "--to", "epel", "--stack", "default=4.1", str(SPEC)],
+            "--stack",
+            "CPython 4.1",
+        ),
+        (["spec", "port", "--to", "alt", "--python", "4.1", str(SPEC)], "--python", "CPython 4.1"),
+        (
+            ["macros", "--stack", "default=3.12,other=3.11", "-o", "/nonexistent/dir/m"],
+            "--output",
+            "its directory does not exist",
+        ),
+    ],
+)
 def test_mistakes_are_usage_errors(args: list[str], option: str, text: str) -> None:
     _usage_error(run(*args), option, text)
 
@@ -75,11 +95,12 @@ def test_outputs_in_a_missing_directory(tmp_path: Path, wheel: Path) -> None:
     res = tmp_path / "r.json"
     p = run("check", "--no-installed", "--format", "json", str(wheel))
     res.write_text(p.stdout)
-    for args in (["fix", "--output", "nodir/x.whl", str(wheel)],
-                 ["report", str(res), "-o", "nodir/r.txt"],
-                 ["plan", "add", "3.15", "--from", "3.14", "--repo", str(wheel.parent), "-o",
-                  "nodir/p.txt"],
-                 ["macros", "--stack", "default=3.12,other=3.11", "-o", "nodir/m"]):
+    for args in (
+        ["fix", "--output", "nodir/x.whl", str(wheel)],
+        ["report", str(res), "-o", "nodir/r.txt"],
+        ["plan", "add", "3.15", "--from", "3.14", "--repo", str(wheel.parent), "-o", "nodir/p.txt"],
+        ["macros", "--stack", "default=3.12,other=3.11", "-o", "nodir/m"],
+    ):
         _usage_error(run(*args, cwd=tmp_path), "--output", "its directory does not exist")
         assert not (tmp_path / "nodir").exists()
 
@@ -87,8 +108,9 @@ def test_outputs_in_a_missing_directory(tmp_path: Path, wheel: Path) -> None:
 def test_macros_warn_about_an_interpreter_missing_here(tmp_path: Path) -> None:
     """Issue 19 item 6: the macro file names interpreters rpmbuild will run; one that does
     not exist here is a warning (the file is still written)."""
-    p = run("macros", "--stack", "default=3.12,other=3.11", "--style", "epel", "-o",
-            str(tmp_path / "m"))
+    p = run(
+        "macros", "--stack", "default=3.12,other=3.11", "--style", "epel", "-o", str(tmp_path / "m")
+    )
     assert p.returncode == 0 and (tmp_path / "m").exists()
     for v in ("3.12", "3.11"):
         missing = not Path(f"/usr/bin/python{v}").exists()

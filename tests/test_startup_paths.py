@@ -18,9 +18,15 @@ from coinstall.archive import FEW_TARGETS, POOL_MIN_BYTES, default_jobs, estimat
 
 REPO = Path(__file__).resolve().parent.parent
 RPMS = sorted(str(p) for p in (REPO / "tests" / "data" / "rpm").glob("*.rpm"))
-ARCHIVE_MODULES = ("coinstall.archive.runner", "coinstall.archive.cache",
-                   "coinstall.cli.check_archive", "coinstall.plan.indices", "rich.progress",
-                   "multiprocessing", "distributed")
+ARCHIVE_MODULES = (
+    "coinstall.archive.runner",
+    "coinstall.archive.cache",
+    "coinstall.cli.check_archive",
+    "coinstall.plan.indices",
+    "rich.progress",
+    "multiprocessing",
+    "distributed",
+)
 
 # Runs `coinstall check` in this process's interpreter as the console script does, then prints
 # which of the archive modules were imported.
@@ -41,15 +47,28 @@ sys.exit(code)
 #: of every start (packaging.tags pulls subprocess, logging and sysconfig; importlib.resources
 #: and tempfile pull random and zipfile).  shutil stays: pyserial's ``#!/usr/bin/env`` script
 #: is looked up with shutil.which.
-HEAVY_MODULES = ("subprocess", "packaging.tags", "logging", "sysconfig", "tempfile",
-                 "importlib.resources", "zipfile")
+HEAVY_MODULES = (
+    "subprocess",
+    "packaging.tags",
+    "logging",
+    "sysconfig",
+    "tempfile",
+    "importlib.resources",
+    "zipfile",
+)
 
 
-def _imported(args: list[str], mods: tuple[str, ...] = ARCHIVE_MODULES,
-              env: dict[str, str] | None = None) -> tuple[int, list[str]]:
+def _imported(
+    args: list[str], mods: tuple[str, ...] = ARCHIVE_MODULES, env: dict[str, str] | None = None
+) -> tuple[int, list[str]]:
     proc = subprocess.run(
         [sys.executable, "-c", PROBE.format(mods=mods), *args],
-        capture_output=True, text=True, timeout=300, cwd=REPO, env=env)
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO,
+        env=env,
+    )
     line = [ln for ln in proc.stderr.splitlines() if ln.startswith("IMPORTED")]
     assert line, proc.stderr
     return proc.returncode, ast.literal_eval(line[-1].split(" ", 1)[1])
@@ -110,12 +129,15 @@ def test_pool_decided_by_bytes_not_count(tmp_path: Path) -> None:
 
 
 def test_help_lists_commands_without_importing_them() -> None:
-    probe = ("import sys\nfrom coinstall.cli import main\n"
-             "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
-             "print('LOADED', sorted(m for m in sys.modules if m.startswith('coinstall.cli.')"
-             " and m != 'coinstall.cli._common'), file=sys.stderr)\n")
-    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                          timeout=60, cwd=REPO)
+    probe = (
+        "import sys\nfrom coinstall.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print('LOADED', sorted(m for m in sys.modules if m.startswith('coinstall.cli.')"
+        " and m != 'coinstall.cli._common'), file=sys.stderr)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, cwd=REPO
+    )
     assert "Commands:" in proc.stdout and "check" in proc.stdout
     assert "LOADED []" in proc.stderr, proc.stderr
 
@@ -133,5 +155,4 @@ def test_stored_summaries_are_the_commands_own() -> None:
         cmd = main.commands[name]
         for limit in (30, 45, 60, 200):
             stand_in = click.Command(name, help=main.summaries[name])
-            assert stand_in.get_short_help_str(limit) == \
-                cmd.get_short_help_str(limit), name
+            assert stand_in.get_short_help_str(limit) == cmd.get_short_help_str(limit), name

@@ -41,21 +41,33 @@ FLAG_LIES = {
     # GIL builds' modules named for the free-threaded 3.13t: msgpack's imports _Py_Dealloc
     # (the real 3.13t: "init function returned uninitialized object"); MarkupSafe's imports
     # nothing that tells (the real 3.13t: SIGSEGV)
-    "gil-as-313t-msgpack": ("msgpack-cp313", "msgpack/_cmsgpack", "cpython-313t",
-                            "msgpack._cmsgpack"),
-    "gil-as-313t-markupsafe": ("markupsafe-cp313", "markupsafe/_speedups", "cpython-313t",
-                               "markupsafe._speedups"),
+    "gil-as-313t-msgpack": (
+        "msgpack-cp313",
+        "msgpack/_cmsgpack",
+        "cpython-313t",
+        "msgpack._cmsgpack",
+    ),
+    "gil-as-313t-markupsafe": (
+        "markupsafe-cp313",
+        "markupsafe/_speedups",
+        "cpython-313t",
+        "markupsafe._speedups",
+    ),
     # a 3.13t module named for the GIL build: undefined symbol PyUnstable_Module_SetGIL
-    "ft-as-313-markupsafe": ("markupsafe-cp313t", "markupsafe/_speedups", "cpython-313",
-                             "markupsafe._speedups"),
+    "ft-as-313-markupsafe": (
+        "markupsafe-cp313t",
+        "markupsafe/_speedups",
+        "cpython-313",
+        "markupsafe._speedups",
+    ),
     # a release module named for the debug build (3.11d loads it: bpo-36465), and a debug
     # build's module named for the release build (undefined symbol _Py_RefTotal)
-    "release-as-311d": ("msgpack-cp311", "msgpack/_cmsgpack", "cpython-311d",
-                        "msgpack._cmsgpack"),
+    "release-as-311d": ("msgpack-cp311", "msgpack/_cmsgpack", "cpython-311d", "msgpack._cmsgpack"),
     "debug-as-311": (None, "_testbuffer", "cpython-311", "_testbuffer"),
 }
 DBG_TESTBUFFER = Path(
-    "/usr/lib/python3.11/lib-dynload/_testbuffer.cpython-311d-x86_64-linux-gnu.so")
+    "/usr/lib/python3.11/lib-dynload/_testbuffer.cpython-311d-x86_64-linux-gnu.so"
+)
 
 
 def _make(wheel: Path | None, stem: str, tag: str, root: Path) -> Path:
@@ -67,17 +79,18 @@ def _make(wheel: Path | None, stem: str, tag: str, root: Path) -> Path:
         return target
     with zipfile.ZipFile(wheel) as zf:
         zf.extractall(root)
-    found = [p for p in root.rglob("*.so")
-             if str(p.relative_to(root)).split(".", 1)[0] == stem]
+    found = [p for p in root.rglob("*.so") if str(p.relative_to(root)).split(".", 1)[0] == stem]
     assert len(found) == 1, (wheel, found)
     target = root / f"{stem}.{tag}-{TRIPLET}.so"
     found[0].rename(target)
     return target
 
 
-def _judge_lies(lies: dict[str, tuple[str | None, str, str, str]],
-                corpus_wheels: dict[str, Path], tmp_path: Path,
-                ) -> tuple[list[str], dict[str, dict[str, str]], dict[str, int]]:
+def _judge_lies(
+    lies: dict[str, tuple[str | None, str, str, str]],
+    corpus_wheels: dict[str, Path],
+    tmp_path: Path,
+) -> tuple[list[str], dict[str, dict[str, str]], dict[str, int]]:
     """Make every lie, judge it and import it in every real interpreter: the wrong pairs,
     label -> runtime id -> ("usable"/"unusable"/"cannot tell" + what the interpreter did),
     and the counts."""
@@ -90,8 +103,16 @@ def _judge_lies(lies: dict[str, tuple[str | None, str, str, str]],
         root = tmp_path / label
         module = _make(corpus_wheels[wheel] if wheel else None, stem, tag, root)
         data = module.read_bytes()
-        rec = classify(path=str(module.relative_to(root)), fmt="wheel", head=data[:4096],
-                       content=data, size=len(data), mode=0o644, mtime=0, catalogue=CAT)
+        rec = classify(
+            path=str(module.relative_to(root)),
+            fmt="wheel",
+            head=data[:4096],
+            content=data,
+            size=len(data),
+            mode=0o644,
+            mtime=0,
+            catalogue=CAT,
+        )
         assert rec.kind == "extension"
         rec.scope = Scope("any")
         j = judge([rec], runtimes)
@@ -100,10 +121,18 @@ def _judge_lies(lies: dict[str, tuple[str | None, str, str, str]],
         for rt in runtimes:
             assert rt.executable is not None
             # the module made here, not a namesake (3.12 has its own _testbuffer)
-            code = (f"import os, {dotted}; assert os.path.realpath({dotted}.__file__)"
-                    f".startswith(os.path.realpath(os.getcwd())), {dotted}.__file__")
-            proc = subprocess.run([rt.executable, "-E", "-s", "-c", code],
-                                  cwd=root, capture_output=True, text=True, timeout=120, env=env)
+            code = (
+                f"import os, {dotted}; assert os.path.realpath({dotted}.__file__)"
+                f".startswith(os.path.realpath(os.getcwd())), {dotted}.__file__"
+            )
+            proc = subprocess.run(
+                [rt.executable, "-E", "-s", "-c", code],
+                cwd=root,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                env=env,
+            )
             truth = proc.returncode == 0
             ours = rt.id in j.usable[rec.path]
             n["pairs"] += 1
@@ -115,23 +144,27 @@ def _judge_lies(lies: dict[str, tuple[str | None, str, str, str]],
                 continue
             if truth != ours:
                 err = (proc.stderr.strip().splitlines() or [f"rc {proc.returncode}"])[-1]
-                wrong.append(f"{label} on {rt.id}: the interpreter "
-                             f"{'imports it' if truth else 'fails: ' + err[:200]}; coinstall "
-                             f"says {'usable' if ours else j.reasons[rec.path][rt.id]}")
+                wrong.append(
+                    f"{label} on {rt.id}: the interpreter "
+                    f"{'imports it' if truth else 'fails: ' + err[:200]}; coinstall "
+                    f"says {'usable' if ours else j.reasons[rec.path][rt.id]}"
+                )
             else:
                 n["agreed"] += 1
                 # the tag's own runtime finds the file; only the symbols can refuse it
-                if not truth and tag.replace("cpython-", "") == "".join(
-                        map(str, rt.version)) and rt.implementation == "cpython" \
-                        and not rt.free_threaded and "does not export" in \
-                        j.reasons[rec.path][rt.id]:
+                if (
+                    not truth
+                    and tag.replace("cpython-", "") == "".join(map(str, rt.version))
+                    and rt.implementation == "cpython"
+                    and not rt.free_threaded
+                    and "does not export" in j.reasons[rec.path][rt.id]
+                ):
                     n["refused"] += 1
     print(n, "wrong:", len(wrong))
     return wrong, seen, n
 
 
-def test_lying_tags_agree_with_real_imports(corpus_wheels: dict[str, Path],
-                                            tmp_path: Path) -> None:
+def test_lying_tags_agree_with_real_imports(corpus_wheels: dict[str, Path], tmp_path: Path) -> None:
     wrong, _seen, n = _judge_lies(LIES, corpus_wheels, tmp_path)
     assert not wrong, "\n".join(wrong)
     # the issue's example: 3.11 fails on the cp312 module, and so does every lie's own
@@ -139,8 +172,9 @@ def test_lying_tags_agree_with_real_imports(corpus_wheels: dict[str, Path],
     assert n["refused"] >= len(LIES)
 
 
-def test_lying_build_flags_agree_with_real_imports(corpus_wheels: dict[str, Path],
-                                                   tmp_path: Path) -> None:
+def test_lying_build_flags_agree_with_real_imports(
+    corpus_wheels: dict[str, Path], tmp_path: Path
+) -> None:
     """Flags that lie: a GIL build's module named ``t``, a free-threaded one without, a debug
     build's named for the release build and the reverse; the tag's own interpreter decides."""
     wrong, seen, _n = _judge_lies(FLAG_LIES, corpus_wheels, tmp_path)
@@ -151,8 +185,10 @@ def test_lying_build_flags_agree_with_real_imports(corpus_wheels: dict[str, Path
     # 3.11 on the debug one; 3.11d imports the release one
     assert seen["gil-as-313t-msgpack"]["cpython-3.13t"] == "unusable, fails"
     assert seen["gil-as-313t-markupsafe"]["cpython-3.13t"] == "cannot tell, fails"
-    assert {v for k, v in seen["ft-as-313-markupsafe"].items()
-            if k.startswith("cpython-3.13@")} == {"unusable, fails"}
-    assert {v for k, v in seen["debug-as-311"].items()
-            if k.startswith("cpython-3.11@")} == {"unusable, fails"}
+    assert {
+        v for k, v in seen["ft-as-313-markupsafe"].items() if k.startswith("cpython-3.13@")
+    } == {"unusable, fails"}
+    assert {v for k, v in seen["debug-as-311"].items() if k.startswith("cpython-3.11@")} == {
+        "unusable, fails"
+    }
     assert seen["release-as-311d"]["cpython-3.11d"] == "usable, imports"

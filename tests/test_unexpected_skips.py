@@ -29,9 +29,24 @@ pytest_sessionfinish = _mod.pytest_sessionfinish
 def _session(tmp_path: Path, body: str, *args: str) -> subprocess.CompletedProcess[str]:
     (tmp_path / "conftest.py").write_text(_CONFTEST)
     (tmp_path / "test_it.py").write_text("import pytest\n" + body)
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                           "--rootdir", str(tmp_path), *args, str(tmp_path)],
-                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            str(tmp_path),
+            *args,
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
 
 
 SKIPS = [
@@ -44,8 +59,9 @@ SKIPS = [
 XDIST = ("-n", "2", "--dist", "loadfile")
 
 
-@pytest.mark.parametrize("body", SKIPS, ids=["skip", "skip-in-helper", "skipif",
-                                             "empty-parametrize"])
+@pytest.mark.parametrize(
+    "body", SKIPS, ids=["skip", "skip-in-helper", "skipif", "empty-parametrize"]
+)
 def test_a_skip_fails_the_session(tmp_path: Path, body: str) -> None:
     done = _session(tmp_path, "def test_ok():\n    pass\n\n" + body)
     assert done.returncode == 1, done.stdout + done.stderr
@@ -53,9 +69,12 @@ def test_a_skip_fails_the_session(tmp_path: Path, body: str) -> None:
 
 
 def test_xfail_and_passes_do_not(tmp_path: Path) -> None:
-    done = _session(tmp_path, "def test_ok():\n    pass\n\n"
-                    "@pytest.mark.xfail(strict=True, reason='known')\n"
-                    "def test_known():\n    assert False\n")
+    done = _session(
+        tmp_path,
+        "def test_ok():\n    pass\n\n"
+        "@pytest.mark.xfail(strict=True, reason='known')\n"
+        "def test_known():\n    assert False\n",
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "unexpected skips" not in done.stdout
 
@@ -75,14 +94,18 @@ def test_xdist_keeps_a_module_fixture_on_one_worker(tmp_path: Path) -> None:
     (a real build, a Dask cluster) is made once, not once per worker; an xfail and passes
     pass the session.  (``--dist loadgroup`` would not do: pytest-xdist 3.8 marks a group by
     setting ``item._nodeid``, which pytest 9 no longer reads.)"""
-    body = ("import os\nfrom pathlib import Path\n\n"
-            "@pytest.fixture(scope='module')\ndef made():\n"
-            "    with open(Path(__file__).with_name('made.txt'), 'a') as f:\n"
-            "        f.write(f'{os.getpid()}\\n')\n\n"
-            + "".join(f"def test_uses_{i}(made):\n    pass\n\n"
-                      f"def test_alone_{i}():\n    pass\n\n" for i in range(4))
-            + "@pytest.mark.xfail(strict=True, reason='known')\n"
-              "def test_known():\n    assert False\n")
+    body = (
+        "import os\nfrom pathlib import Path\n\n"
+        "@pytest.fixture(scope='module')\ndef made():\n"
+        "    with open(Path(__file__).with_name('made.txt'), 'a') as f:\n"
+        "        f.write(f'{os.getpid()}\\n')\n\n"
+        + "".join(
+            f"def test_uses_{i}(made):\n    pass\n\ndef test_alone_{i}():\n    pass\n\n"
+            for i in range(4)
+        )
+        + "@pytest.mark.xfail(strict=True, reason='known')\n"
+        "def test_known():\n    assert False\n"
+    )
     done = _session(tmp_path, body, *XDIST)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "8 passed, 1 xfailed" in done.stdout and "unexpected skips" not in done.stdout

@@ -55,9 +55,9 @@ WHEEL_CASES = {
 @dataclass
 class Case:
     label: str
-    root: Path      # the directory put first on sys.path
-    module: Path    # the untagged file
-    dotted: str     # what to import
+    root: Path  # the directory put first on sys.path
+    module: Path  # the untagged file
+    dotted: str  # what to import
 
 
 def _untagged_wheel(wheel: Path, stem: str, tmp: Path, label: str) -> Case:
@@ -74,8 +74,10 @@ def _untagged_wheel(wheel: Path, stem: str, tmp: Path, label: str) -> Case:
 
 
 def _cases(corpus_wheels: dict[str, Path], tmp: Path) -> list[Case]:
-    cases = [_untagged_wheel(corpus_wheels[k], stem, tmp, k)
-             for k, (stem, _dotted) in WHEEL_CASES.items()]
+    cases = [
+        _untagged_wheel(corpus_wheels[k], stem, tmp, k)
+        for k, (stem, _dotted) in WHEEL_CASES.items()
+    ]
     src = DBG_DYNLOAD / "_testbuffer.cpython-311d-x86_64-linux-gnu.so"
     assert src.exists(), "python3.11-dbg is part of the set-up (scripts/setup.sh)"
     root = tmp / "debian-3.11d"
@@ -96,23 +98,38 @@ def runtimes() -> list[Runtime]:
 def _imports(rt: Runtime, case: Case) -> tuple[bool, str]:
     assert rt.executable is not None
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-    proc = subprocess.run([rt.executable, "-E", "-s", "-c", f"import {case.dotted}"],
-                          cwd=case.root, capture_output=True, text=True, timeout=120, env=env)
-    return proc.returncode == 0, (proc.stderr.strip().splitlines() or [f"rc {proc.returncode}"]
-                                  )[-1][:200] + (f" (signal {-proc.returncode})"
-                                                 if proc.returncode < 0 else "")
+    proc = subprocess.run(
+        [rt.executable, "-E", "-s", "-c", f"import {case.dotted}"],
+        cwd=case.root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    return proc.returncode == 0, (proc.stderr.strip().splitlines() or [f"rc {proc.returncode}"])[
+        -1
+    ][:200] + (f" (signal {-proc.returncode})" if proc.returncode < 0 else "")
 
 
-def test_untagged_verdicts_equal_real_imports(corpus_wheels: dict[str, Path],
-                                              runtimes: list[Runtime], tmp_path: Path) -> None:
+def test_untagged_verdicts_equal_real_imports(
+    corpus_wheels: dict[str, Path], runtimes: list[Runtime], tmp_path: Path
+) -> None:
     cases = _cases(corpus_wheels, tmp_path)
     wrong: list[str] = []
     agreed = open_pairs = usable_pairs = 0
     verdicts: dict[str, dict[str, str]] = {}
     for case in cases:
         data = case.module.read_bytes()
-        rec = classify(path=f"{case.label}/{case.module.name}", fmt="wheel", head=data[:4096],
-                       content=data, size=len(data), mode=0o644, mtime=0, catalogue=CAT)
+        rec = classify(
+            path=f"{case.label}/{case.module.name}",
+            fmt="wheel",
+            head=data[:4096],
+            content=data,
+            size=len(data),
+            mode=0o644,
+            mtime=0,
+            catalogue=CAT,
+        )
         assert rec.kind == "extension", case.label
         rec.scope = Scope("any")
         j = judge([rec], runtimes)
@@ -121,17 +138,20 @@ def test_untagged_verdicts_equal_real_imports(corpus_wheels: dict[str, Path],
         for rt in runtimes:
             truth, err = _imports(rt, case)
             ours = rt.id in j.usable[rec.path]
-            verdicts[case.label][rt.id] = ("cannot tell" if rt.id in open_ else
-                                           "usable" if ours else "unusable")
+            verdicts[case.label][rt.id] = (
+                "cannot tell" if rt.id in open_ else "usable" if ours else "unusable"
+            )
             if rt.id in open_:
                 assert not ours
                 open_pairs += 1
                 continue
             usable_pairs += truth
             if truth != ours:
-                wrong.append(f"{case.label} on {rt.id}: the interpreter "
-                             f"{'imports it' if truth else 'fails: ' + err}; coinstall says "
-                             f"{'usable' if ours else 'unusable: ' + j.reasons[rec.path][rt.id]}")
+                wrong.append(
+                    f"{case.label} on {rt.id}: the interpreter "
+                    f"{'imports it' if truth else 'fails: ' + err}; coinstall says "
+                    f"{'usable' if ours else 'unusable: ' + j.reasons[rec.path][rt.id]}"
+                )
             else:
                 agreed += 1
     for label, row in verdicts.items():
@@ -141,6 +161,10 @@ def test_untagged_verdicts_equal_real_imports(corpus_wheels: dict[str, Path],
     # the issue's example: a cp312 module renamed _cmsgpack.so is 3.12's alone
     mp = verdicts["msgpack-cp312"]
     assert [i for i, v in mp.items() if v == "usable"] == [
-        rt.id for rt in runtimes if rt.version == (3, 12) and rt.implementation == "cpython"]
-    assert all(v == "usable" for i, v in verdicts["bcrypt-abi3"].items()
-               if i.startswith("cpython-3.1") and "t" not in i.split("-")[1])
+        rt.id for rt in runtimes if rt.version == (3, 12) and rt.implementation == "cpython"
+    ]
+    assert all(
+        v == "usable"
+        for i, v in verdicts["bcrypt-abi3"].items()
+        if i.startswith("cpython-3.1") and "t" not in i.split("-")[1]
+    )

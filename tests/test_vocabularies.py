@@ -22,8 +22,11 @@ SRC = ROOT / "src" / "coinstall"
 
 
 def test_values_come_from_the_literal() -> None:
-    assert verdict.KINDS == get_args(verdict.FileKind) == (
-        "bytecode", "extension", "script", "source", "pth", "metadata", "other")
+    assert (
+        verdict.KINDS
+        == get_args(verdict.FileKind)
+        == ("bytecode", "extension", "script", "source", "pth", "metadata", "other")
+    )
     assert config.SEVERITIES == get_args(config.Severity) == ("error", "warning", "info")
     assert SCOPES == get_args(RuleScope) == ("artifact", "set", "spec")
     assert get_args(model.FixOp) == model.OPS
@@ -45,8 +48,11 @@ def test_each_vocabulary_is_written_once() -> None:
         text = path.read_text(encoding="utf-8")
         for name, pat in patterns.items():
             found[name] += [str(path.relative_to(SRC))] * len(re.findall(pat, text))
-    assert found == {"severities": ["config.py"], "profiles": ["config.py"],
-                     "fix ops": ["fix/model.py"]}
+    assert found == {
+        "severities": ["config.py"],
+        "profiles": ["config.py"],
+        "fix ops": ["fix/model.py"],
+    }
 
 
 def test_strict_mypy_rejects_a_misspelt_value(tmp_path: Path) -> None:
@@ -56,11 +62,18 @@ def test_strict_mypy_rejects_a_misspelt_value(tmp_path: Path) -> None:
         "from coinstall.fix.model import Edit\n"
         "from coinstall.rules import Finding\n\n\n"
         "def f(r: FileRecord, e: Edit, x: Finding) -> bool:\n"
-        "    return r.kind == 'extention' or e.op == 'delete' or x.severity == 'fatal'\n")
+        "    return r.kind == 'extention' or e.op == 'delete' or x.severity == 'fatal'\n"
+    )
     env = {**os.environ, "MYPYPATH": str(ROOT / "src")}
-    proc = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-error-summary",
-                           str(snippet)], capture_output=True, text=True, cwd=ROOT, env=env,
-                          timeout=600, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-error-summary", str(snippet)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=600,
+        check=False,
+    )
     errors = [ln for ln in proc.stdout.splitlines() if "[comparison-overlap]" in ln]
     assert len(errors) == 3, proc.stdout + proc.stderr
     assert "'extention'" in errors[0] and "'delete'" in errors[1] and "'fatal'" in errors[2]

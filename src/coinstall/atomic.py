@@ -44,15 +44,28 @@ def _fsync_dir(d: str) -> None:
 
 
 @overload
-def atomic_open(path: str | os.PathLike[str], mode: Literal["w"] = "w", *,
-                perms: int | None = None,
-                keep_perms: bool = False) -> contextlib.AbstractContextManager[IO[str]]: ...
+def atomic_open(
+    path: str | os.PathLike[str],
+    mode: Literal["w"] = "w",
+    *,
+    perms: int | None = None,
+    keep_perms: bool = False,
+) -> contextlib.AbstractContextManager[IO[str]]: ...
 @overload
-def atomic_open(path: str | os.PathLike[str], mode: Literal["wb"], *, perms: int | None = None,
-                keep_perms: bool = False) -> contextlib.AbstractContextManager[IO[bytes]]: ...
-def atomic_open(path: str | os.PathLike[str], mode: Literal["w", "wb"] = "w", *,
-                perms: int | None = None,
-                keep_perms: bool = False) -> contextlib.AbstractContextManager[IO[str] | IO[bytes]]:
+def atomic_open(
+    path: str | os.PathLike[str],
+    mode: Literal["wb"],
+    *,
+    perms: int | None = None,
+    keep_perms: bool = False,
+) -> contextlib.AbstractContextManager[IO[bytes]]: ...
+def atomic_open(
+    path: str | os.PathLike[str],
+    mode: Literal["w", "wb"] = "w",
+    *,
+    perms: int | None = None,
+    keep_perms: bool = False,
+) -> contextlib.AbstractContextManager[IO[str] | IO[bytes]]:
     """A context manager giving a file object (text in UTF-8 for ``"w"``, binary for ``"wb"``)
     whose content replaces ``path`` when the block ends without an exception (see the module
     docstring for the steps).
@@ -72,16 +85,18 @@ def atomic_open(path: str | os.PathLike[str], mode: Literal["w", "wb"] = "w", *,
 
 
 @contextlib.contextmanager
-def _atomic_open(path: str, mode: str, perms: int | None,
-                 keep_perms: bool) -> Iterator[IO[str] | IO[bytes]]:
+def _atomic_open(
+    path: str, mode: str, perms: int | None, keep_perms: bool
+) -> Iterator[IO[str] | IO[bytes]]:
     import tempfile  # random, shutil, bz2, lzma: only a run that writes pays for them
 
     d = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=d)
     try:
         # the file object owns fd from here: the with block closes it
-        fh: IO[str] | IO[bytes] = (os.fdopen(fd, "wb") if mode == "wb"
-                                   else os.fdopen(fd, "w", encoding="utf-8"))
+        fh: IO[str] | IO[bytes] = (
+            os.fdopen(fd, "wb") if mode == "wb" else os.fdopen(fd, "w", encoding="utf-8")
+        )
         with fh:
             bits = 0o666 & ~_umask() if perms is None else perms
             if keep_perms:
@@ -99,8 +114,13 @@ def _atomic_open(path: str, mode: str, perms: int | None,
     _fsync_dir(d)
 
 
-def write_atomic(path: str | os.PathLike[str], data: str | bytes, *, perms: int | None = None,
-                 keep_perms: bool = False) -> None:
+def write_atomic(
+    path: str | os.PathLike[str],
+    data: str | bytes,
+    *,
+    perms: int | None = None,
+    keep_perms: bool = False,
+) -> None:
     """Write ``data`` (``str``: UTF-8 text; ``bytes``) to ``path`` atomically
     (:func:`atomic_open`, same arguments and errors)."""
     if isinstance(data, bytes):

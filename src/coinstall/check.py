@@ -112,9 +112,7 @@ class ArtifactResult:
             "arch": self.info.arch,
             "provides": self.info.provides,
             "requires": self.info.requires,
-            "compatibility": {
-                row.runtime.id: row.verdict for row in matrix(self, runtimes)
-            },
+            "compatibility": {row.runtime.id: row.verdict for row in matrix(self, runtimes)},
             "files": files,
             "findings": [f.to_json() for f in self.findings],
         }
@@ -174,9 +172,16 @@ def _read_members(path: str, wanted: set[str]) -> dict[str, bytes]:
     return out
 
 
-def check_artifact(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
-                   config: Config | None = None, *, digests: bool = False,
-                   verdicts: bool = True, own_platforms: bool = False) -> ArtifactResult:
+def check_artifact(
+    path: str,
+    runtimes: Sequence[Runtime],
+    catalogue: Catalogue,
+    config: Config | None = None,
+    *,
+    digests: bool = False,
+    verdicts: bool = True,
+    own_platforms: bool = False,
+) -> ArtifactResult:
     """Read one artifact in one pass, judge its files and run the rules of its profile
     (``config.profile`` if set, else :func:`~coinstall.rules.profiles.choose_profile`).
 
@@ -221,9 +226,19 @@ def check_artifact(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
             continue
         if m.type != "file":
             continue
-        rec = classify(path=m.path, fmt=info.format, head=m.head, content=m.content,
-                       size=m.size, mode=m.mode, mtime=m.mtime, catalogue=catalogue, root=root,
-                       spool=m.spool, analyse=analyse)
+        rec = classify(
+            path=m.path,
+            fmt=info.format,
+            head=m.head,
+            content=m.content,
+            size=m.size,
+            mode=m.mode,
+            mtime=m.mtime,
+            catalogue=catalogue,
+            root=root,
+            spool=m.spool,
+            analyse=analyse,
+        )
         rec.sha256 = m.sha256
         records.append(rec)
     wanted = wanted_contents(records, cfg)
@@ -237,20 +252,35 @@ def check_artifact(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
                     owners[rt.id] = rt
     profile = PROFILES[cfg.profile] if cfg.profile else choose_profile(info, cfg.stack)
     ctx = ArtifactContext(
-        info=info, records=records, judgement=judgement, runtimes={r.id: r for r in runtimes},
-        catalogue=catalogue, vendor="debian" if info.format == "deb" else "upstream",
-        triplet=_triplet(info), owners=owners, profile=profile, stack=cfg.stack, links=links,
+        info=info,
+        records=records,
+        judgement=judgement,
+        runtimes={r.id: r for r in runtimes},
+        catalogue=catalogue,
+        vendor="debian" if info.format == "deb" else "upstream",
+        triplet=_triplet(info),
+        owners=owners,
+        profile=profile,
+        stack=cfg.stack,
+        links=links,
         contents=contents,
     )
     findings = list(run_rules(ctx, cfg))
-    return ArtifactResult(info, records, judgement, findings, list(reader.problems), profile,
-                          ctx, own)
+    return ArtifactResult(
+        info, records, judgement, findings, list(reader.problems), profile, ctx, own
+    )
 
 
-def check_target(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
-                 config: Config | None = None, *, digests: bool = False,
-                 verdicts: bool = True, own_platforms: bool = False,
-                 ) -> ArtifactResult | TargetError:
+def check_target(
+    path: str,
+    runtimes: Sequence[Runtime],
+    catalogue: Catalogue,
+    config: Config | None = None,
+    *,
+    digests: bool = False,
+    verdicts: bool = True,
+    own_platforms: bool = False,
+) -> ArtifactResult | TargetError:
     """:func:`check_artifact` for one target, isolated: whatever reading or judging this one
     target raises becomes its :class:`TargetError` (one line naming the problem), so a run
     over many targets goes on.  The call for anything that checks targets one by one (the
@@ -259,8 +289,15 @@ def check_target(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
     Only ``KeyboardInterrupt``/``SystemExit`` (``BaseException``) pass through.
     """
     try:
-        return check_artifact(path, runtimes, catalogue, config, digests=digests,
-                              verdicts=verdicts, own_platforms=own_platforms)
+        return check_artifact(
+            path,
+            runtimes,
+            catalogue,
+            config,
+            digests=digests,
+            verdicts=verdicts,
+            own_platforms=own_platforms,
+        )
     except ArtifactError as exc:
         return TargetError(path, str(exc))
     except MemoryError:
@@ -271,8 +308,12 @@ def check_target(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue,
         return TargetError(path, f"cannot be read: {exc_line(exc, typed=True)}")
 
 
-def check(targets: Sequence[str], runtimes: Sequence[Runtime], catalogue: Catalogue,
-          config: Config | None = None) -> CheckResult:
+def check(
+    targets: Sequence[str],
+    runtimes: Sequence[Runtime],
+    catalogue: Catalogue,
+    config: Config | None = None,
+) -> CheckResult:
     """Check every target, then run the rules over the artifacts checked together
     (``scope="set"``); a target that cannot be read becomes a :class:`TargetError` and the
     others are still checked."""
@@ -283,8 +324,9 @@ def check(targets: Sequence[str], runtimes: Sequence[Runtime], catalogue: Catalo
     packages = [t for t in targets if not os.path.isdir(t)]
     digests = len(packages) > 1 and wants_digests(config)
     for t in targets:
-        result = check_target(t, runtimes, catalogue, config,
-                              digests=digests and t in packages, own_platforms=True)
+        result = check_target(
+            t, runtimes, catalogue, config, digests=digests and t in packages, own_platforms=True
+        )
         if isinstance(result, TargetError):
             errors.append(result)
             continue
@@ -298,8 +340,9 @@ def check(targets: Sequence[str], runtimes: Sequence[Runtime], catalogue: Catalo
     return CheckResult(run_rts, artifacts, errors)
 
 
-def run_runtimes(targets: Sequence[str], runtimes: Sequence[Runtime],
-                 catalogue: Catalogue) -> list[Runtime]:
+def run_runtimes(
+    targets: Sequence[str], runtimes: Sequence[Runtime], catalogue: Catalogue
+) -> list[Runtime]:
     """The run's runtime list (the JSON report's ``runtimes[]``): ``runtimes``, then the
     catalogue runtimes of each foreign platform a wheel target's file name names, in target
     order (:func:`~coinstall.runtimes.platforms.runtimes_for_wheel`).  Decided from the file
@@ -318,8 +361,7 @@ def run_runtimes(targets: Sequence[str], runtimes: Sequence[Runtime],
             tags = parse_wheel_filename(base)[3]
         except InvalidWheelFilename:
             continue
-        for rt in runtimes_for_wheel(sorted({tag.platform for tag in tags}), runtimes,
-                                     catalogue):
+        for rt in runtimes_for_wheel(sorted({tag.platform for tag in tags}), runtimes, catalogue):
             if rt.id not in ids:
                 ids.add(rt.id)
                 run_rts.append(rt)
@@ -332,7 +374,8 @@ def default_targets(installed: Sequence[Runtime]) -> list[str]:
     seen: list[str] = []
     for rt in installed:
         cands = [rt.purelib, rt.platlib] + [
-            p for p in rt.sys_path if p.endswith(("site-packages", "dist-packages"))]
+            p for p in rt.sys_path if p.endswith(("site-packages", "dist-packages"))
+        ]
         for c in cands:
             if c and os.path.isdir(c):
                 real = os.path.realpath(c)
@@ -385,7 +428,6 @@ def matrix(result: ArtifactResult, runtimes: Sequence[Runtime]) -> list[MatrixRo
         if misses:
             example = min(misses, key=order.__getitem__)
             reason = result.judgement.reasons[example][rt.id]
-        verdict = ("n/a" if total == 0 else "full" if n == total
-                   else "none" if n == 0 else "partial")
+        verdict = "n/a" if total == 0 else "full" if n == total else "none" if n == 0 else "partial"
         rows.append(MatrixRow(rt, n, total, verdict, reason, example))
     return rows

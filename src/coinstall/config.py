@@ -137,11 +137,12 @@ def from_mapping(data: Mapping[str, Any], where: str, rule_names: Collection[str
     if not isinstance(ppi, dict):
         raise ConfigError(f"{where}: per-path-ignores must be a table of glob = [rules]")
     for pattern, rules in ppi.items():
-        cfg.per_path_ignores[pattern] = _names(where, f"per-path-ignores.{pattern!r}", rules,
-                                               rule_names)
+        cfg.per_path_ignores[pattern] = _names(
+            where, f"per-path-ignores.{pattern!r}", rules, rule_names
+        )
     if "stack" in data:
         if not isinstance(data["stack"], dict):
-            raise ConfigError(f"{where}: stack must be a table (default = \"3.11\", other = [...])")
+            raise ConfigError(f'{where}: stack must be a table (default = "3.11", other = [...])')
         try:
             cfg.stack = Stack.from_mapping(data["stack"])
         except StackError as exc:

@@ -46,8 +46,11 @@ def site_dirs(rt: Runtime) -> list[str]:
     ``platlib``, then the ``site-packages``/``dist-packages`` entries of its ``sys.path`` (the
     same candidates as :func:`coinstall.check.default_targets`)."""
     out: list[str] = []
-    for c in [rt.purelib, rt.platlib, *(p for p in rt.sys_path
-                                        if p.endswith(("site-packages", "dist-packages")))]:
+    for c in [
+        rt.purelib,
+        rt.platlib,
+        *(p for p in rt.sys_path if p.endswith(("site-packages", "dist-packages"))),
+    ]:
         if c and os.path.isdir(c):
             real = os.path.realpath(c)
             if real not in out:
@@ -182,12 +185,14 @@ def _pth_hooks(pth: str, owners: list[Runtime], installed: Sequence[Runtime]) ->
         if not os.path.isdir(added):
             continue
         real = os.path.realpath(added)
-        others = tuple(rt.id for rt in installed
-                       if rt.id not in own_ids and real in _on_path(rt))
+        others = tuple(rt.id for rt in installed if rt.id not in own_ids and real in _on_path(rt))
         label = _versioned_label(real)
         sc = scope_of(real.lstrip("/"))
-        foreign_tree = (sc.kind == "versioned" and sc.version is not None
-                        and (sc.implementation, sc.version) not in own_versions)
+        foreign_tree = (
+            sc.kind == "versioned"
+            and sc.version is not None
+            and (sc.implementation, sc.version) not in own_versions
+        )
         if others or foreign_tree:
             belongs = others or ((label,) if label else ())
             out.append(PthHook(pth, line, real, tuple(sorted(own_ids)), belongs))
@@ -205,8 +210,9 @@ def machine_view(result: CheckResult, installed: Sequence[Runtime]) -> MachineVi
     paths = {rt.id: _on_path(rt) for rt in installed}
     for rt in installed:
         dirs = site_dirs(rt)
-        view.pythons.append(PythonRow(rt.id, rt.executable or "", rt.default, tuple(dirs),
-                                      _distributions(dirs)))
+        view.pythons.append(
+            PythonRow(rt.id, rt.executable or "", rt.default, tuple(dirs), _distributions(dirs))
+        )
     for a in result.artifacts:
         if a.info.format != "tree":
             continue
@@ -216,8 +222,10 @@ def machine_view(result: CheckResult, installed: Sequence[Runtime]) -> MachineVi
         owner_ids = {rt.id for rt in owners}
         judged = a.judgement.usable
         if len(owners) > 1:
-            usable = {rt.id: (sum(1 for ok in judged.values() if rt.id in ok), len(judged))
-                      for rt in owners}
+            usable = {
+                rt.id: (sum(1 for ok in judged.values() if rt.id in ok), len(judged))
+                for rt in owners
+            }
             example: dict[str, tuple[str, str]] = {}
             missing: dict[str, dict[str, int]] = {}
             kinds: dict[str, str] = {r.path: r.kind for r in a.records}
@@ -228,27 +236,39 @@ def machine_view(result: CheckResult, installed: Sequence[Runtime]) -> MachineVi
                     if rt.id not in ok:
                         example[rt.id] = (posixpath.join(tree, p), a.judgement.reasons[p][rt.id])
                         break
-            cannot = {rt.id: tuple((posixpath.join(tree, p), a.judgement.reasons[p][rt.id])
-                                   for p in sorted(judged)
-                                   if kinds[p] == "extension" and rt.id not in judged[p])
-                      for rt in owners}
-            view.shared.append(SharedTree(tree, usable, missing, example,
-                                          {k: v for k, v in cannot.items() if v}))
+            cannot = {
+                rt.id: tuple(
+                    (posixpath.join(tree, p), a.judgement.reasons[p][rt.id])
+                    for p in sorted(judged)
+                    if kinds[p] == "extension" and rt.id not in judged[p]
+                )
+                for rt in owners
+            }
+            view.shared.append(
+                SharedTree(tree, usable, missing, example, {k: v for k, v in cannot.items() if v})
+            )
         for r in a.records:
             # site.addsitedir reads the .pth files at the top of a site directory only.
             if owners and r.path.endswith(".pth") and "/" not in r.path:
                 view.pth_hooks += _pth_hooks(posixpath.join(tree, r.path), owners, installed)
         for kind in ("extension", "bytecode"):
-            bad = sorted(r.path for r in a.records
-                         if r.kind == kind and owners and not judged.get(r.path, frozenset())
-                         & owner_ids)
+            bad = sorted(
+                r.path
+                for r in a.records
+                if r.kind == kind and owners and not judged.get(r.path, frozenset()) & owner_ids
+            )
             if bad:
                 first = bad[0]
-                view.foreign.append(ForeignFiles(
-                    tree, kind, tuple(sorted(owner_ids)),
-                    tuple(posixpath.join(tree, p) for p in bad),
-                    tuple(sorted(judged.get(first, frozenset()))),
-                    a.judgement.reasons[first][owners[0].id]))
+                view.foreign.append(
+                    ForeignFiles(
+                        tree,
+                        kind,
+                        tuple(sorted(owner_ids)),
+                        tuple(posixpath.join(tree, p) for p in bad),
+                        tuple(sorted(judged.get(first, frozenset()))),
+                        a.judgement.reasons[first][owners[0].id],
+                    )
+                )
         view.findings += [(tree, f) for f in a.findings]
     return view
 
@@ -256,22 +276,49 @@ def machine_view(result: CheckResult, installed: Sequence[Runtime]) -> MachineVi
 def to_json(view: MachineView) -> dict[str, Any]:
     """The ``machine`` object of the JSON report (docs/json-format.md, "machine")."""
     return {
-        "pythons": [{"id": p.id, "executable": p.executable, "default": p.default,
-                     "site_dirs": list(p.site_dirs), "distributions": p.distributions}
-                    for p in view.pythons],
-        "shared": [{"path": s.path,
-                    "usable": {k: {"usable": u, "total": t} for k, (u, t) in s.usable.items()},
-                    "missing": s.missing,
-                    "example": {k: {"path": p, "reason": why}
-                                for k, (p, why) in s.example.items()},
-                    "cannot_load": {k: [{"path": p, "reason": why} for p, why in v]
-                                    for k, v in s.cannot_load.items()}}
-                   for s in view.shared],
-        "pth_hooks": [{"pth": h.pth, "line": h.line, "added": h.added,
-                       "runtimes": list(h.runtimes), "belongs_to": list(h.belongs_to)}
-                      for h in view.pth_hooks],
-        "foreign": [{"tree": f.tree, "kind": f.kind, "owners": list(f.owners),
-                     "paths": list(f.paths), "usable_by": list(f.usable_by),
-                     "reason": f.reason} for f in view.foreign],
+        "pythons": [
+            {
+                "id": p.id,
+                "executable": p.executable,
+                "default": p.default,
+                "site_dirs": list(p.site_dirs),
+                "distributions": p.distributions,
+            }
+            for p in view.pythons
+        ],
+        "shared": [
+            {
+                "path": s.path,
+                "usable": {k: {"usable": u, "total": t} for k, (u, t) in s.usable.items()},
+                "missing": s.missing,
+                "example": {k: {"path": p, "reason": why} for k, (p, why) in s.example.items()},
+                "cannot_load": {
+                    k: [{"path": p, "reason": why} for p, why in v]
+                    for k, v in s.cannot_load.items()
+                },
+            }
+            for s in view.shared
+        ],
+        "pth_hooks": [
+            {
+                "pth": h.pth,
+                "line": h.line,
+                "added": h.added,
+                "runtimes": list(h.runtimes),
+                "belongs_to": list(h.belongs_to),
+            }
+            for h in view.pth_hooks
+        ],
+        "foreign": [
+            {
+                "tree": f.tree,
+                "kind": f.kind,
+                "owners": list(f.owners),
+                "paths": list(f.paths),
+                "usable_by": list(f.usable_by),
+                "reason": f.reason,
+            }
+            for f in view.foreign
+        ],
         "findings": [{"tree": t, **f.to_json()} for t, f in view.findings],
     }

@@ -34,37 +34,81 @@ Version = tuple[int, int]
 
 #: Suffixes of a runtime's own packages (``python3.11-libs``, ``python311-base``,
 #: ``python3-minimal``): they name the stack, not a module.
-RUNTIME_PARTS = frozenset({
-    "minimal", "libs", "lib", "base", "devel", "dev", "dbg", "debug", "tk", "tkinter", "idle",
-    "venv", "distutils", "lib2to3", "stdlib", "test", "tools", "doc", "full", "all",
-    "all-dev", "all-dbg", "stdlib-extensions", "curses", "dbm", "gdbm", "testsuite",
-})
+RUNTIME_PARTS = frozenset(
+    {
+        "minimal",
+        "libs",
+        "lib",
+        "base",
+        "devel",
+        "dev",
+        "dbg",
+        "debug",
+        "tk",
+        "tkinter",
+        "idle",
+        "venv",
+        "distutils",
+        "lib2to3",
+        "stdlib",
+        "test",
+        "tools",
+        "doc",
+        "full",
+        "all",
+        "all-dev",
+        "all-dbg",
+        "stdlib-extensions",
+        "curses",
+        "dbm",
+        "gdbm",
+        "testsuite",
+    }
+)
 #: Names beginning ``python-`` that are not Python modules (taskotron ``NAME_NOTS``:
 #: python-rpm-macros, python-srpm-macros, python-pip-wheel, python-sphinx-doc, …): macro
 #: packages, implementation-independent wheels, documentation, and Debian's
 #: version-independent ``-common``/``-data`` packages (python-apt-common) and test-data
 #: packages (bookworm's python-pyresample-test and python-pysam-tests: Architecture: all, no
 #: Depends, required by the python3- package).
-_NOT_MODULE_SUFFIX = ("-rpm-macros", "-srpm-macros", "-rpm-generators", "-wheel", "-doc",
-                      "-docs", "-typeshed", "-common", "-data", "-l10n", "-localedata",
-                      "-examples", "-test", "-tests")
+_NOT_MODULE_SUFFIX = (
+    "-rpm-macros",
+    "-srpm-macros",
+    "-rpm-generators",
+    "-wheel",
+    "-doc",
+    "-docs",
+    "-typeshed",
+    "-common",
+    "-data",
+    "-l10n",
+    "-localedata",
+    "-examples",
+    "-test",
+    "-tests",
+)
 #: Debian's switch packages for /usr/bin/python.
 _PYTHON_IS = {"python-is-python3": 3, "python-is-python2": 2}
 
 # Package names: IMPL [MAJOR] ['.' MINOR | MINOR] ['-' REST].
 _PKG = re.compile(
     r"^(?P<impl>python|pypy)(?P<major>[23])?(?:\.(?P<dot>\d{1,2})|(?P<cat>\d{1,2}))?"
-    r"(?:-(?P<rest>.+))?$")
+    r"(?:-(?P<rest>.+))?$"
+)
 _SUFFIXED = re.compile(r"^(?P<base>.+)-(?P<impl>python|pypy)(?P<major>[23])?$")
-_BIN = re.compile(r"^/usr/bin/(?P<impl>python|pypy)(?P<major>[23])?(?:\.(?P<minor>\d+))?"
-                  r"(?P<flags>[dmut]*)$")
+_BIN = re.compile(
+    r"^/usr/bin/(?P<impl>python|pypy)(?P<major>[23])?(?:\.(?P<minor>\d+))?"
+    r"(?P<flags>[dmut]*)$"
+)
 #: The word Fedora and EPEL name a free-threaded (PEP 703) interpreter's packages with:
 #: ``python3.14-freethreading`` (executable ``/usr/bin/python3.14t``), its ``-libs``, ``-devel``,
 #: ``-idle``, ``-tkinter``, ``-test``, ``-debug`` (python3.14.spec, ``%bcond freethreading_build``,
 #: ``%package -n python%{pybasever}-freethreading``; EPEL 9/10 ``python3.13-freethreading``).
 FREETHREADING = "freethreading"
-_DIST = re.compile(r"^(?P<impl>python|pypy)(?P<major>\d)?(?:\.(?P<minor>\d+))?"
-                   r"(?P<kind>dist|egg)\((?P<mod>[^)]*)\)")
+_DIST = re.compile(
+    r"^(?P<impl>python|pypy)(?P<major>\d)?(?:\.(?P<minor>\d+))?"
+    r"(?P<kind>dist|egg)\((?P<mod>[^)]*)\)"
+)
 _EGG3 = re.compile(r"^pythonegg\((?P<major>\d)\)\((?P<mod>[^)]*)\)")
 _LIB = re.compile(r"^libpython(?P<major>[23])\.(?P<minor>\d+)")
 #: What may follow ``libpython3.11`` in a library package or soname: ``-stdlib``, ``.so.1.0``,
@@ -110,8 +154,14 @@ def package_name(name: str) -> PackageName | None:
     rest = m["rest"]
     full = m.group(0)
     prefix = full[: len(full) - len(rest)] if rest else full + "-"
-    return PackageName(_impl(m["impl"]), int(m["major"]) if m["major"] else None,
-                       int(minor) if minor else None, m["dot"] is not None, rest, prefix)
+    return PackageName(
+        _impl(m["impl"]),
+        int(m["major"]) if m["major"] else None,
+        int(minor) if minor else None,
+        m["dot"] is not None,
+        rest,
+        prefix,
+    )
 
 
 def parallel_stack(name: str) -> tuple[Version, str] | None:
@@ -123,8 +173,13 @@ def parallel_stack(name: str) -> tuple[Version, str] | None:
     if not name.startswith("python") or not (name[7:8] == "." or name[7:8].isdigit()):
         return None
     p = package_name(name)
-    if p is None or p.implementation != "cpython" or p.rest is None or p.minor is None \
-            or p.major is None:
+    if (
+        p is None
+        or p.implementation != "cpython"
+        or p.rest is None
+        or p.minor is None
+        or p.major is None
+    ):
         return None
     if not p.dotted and not (p.major == 3 and 6 <= p.minor <= 19):
         return None
@@ -152,8 +207,14 @@ def versioned_runtime(name: str) -> Version | None:
     if name[7:8] != "." or not name.startswith("python"):  # fast path: not python3.X
         return None
     p = package_name(name)
-    if p is None or p.implementation != "cpython" or not p.dotted or p.major is None \
-            or p.minor is None or (p.rest is not None and not _WORD.match(p.rest)):
+    if (
+        p is None
+        or p.implementation != "cpython"
+        or not p.dotted
+        or p.major is None
+        or p.minor is None
+        or (p.rest is not None and not _WORD.match(p.rest))
+    ):
         return None
     return p.major, p.minor
 
@@ -181,8 +242,13 @@ def dist_name(name: str) -> DistName | None:
     m = _DIST.match(name)
     if m is None:
         return None
-    return DistName(_impl(m["impl"]), int(m["major"]) if m["major"] else None,
-                    int(m["minor"]) if m["minor"] else None, m["kind"], m["mod"])
+    return DistName(
+        _impl(m["impl"]),
+        int(m["major"]) if m["major"] else None,
+        int(m["minor"]) if m["minor"] else None,
+        m["kind"],
+        m["mod"],
+    )
 
 
 @dataclass(frozen=True)
@@ -216,7 +282,8 @@ class Target:
         """``python2``, ``python3``, ``python3.11``, ``python3.14t``, ``pypy3``, ``python``
         (unversioned)."""
         return stack_label(self.implementation, self.major, self.version) + (
-            "t" if self.free_threaded else "")
+            "t" if self.free_threaded else ""
+        )
 
     @property
     def unversioned(self) -> bool:
@@ -233,8 +300,9 @@ class Target:
         return self.version is None or other.version is None or self.version == other.version
 
 
-def stack_label(implementation: str, major: int | None = None,
-                version: Version | None = None) -> str:
+def stack_label(
+    implementation: str, major: int | None = None, version: Version | None = None
+) -> str:
     """The command-style name of a stack: ``("cpython", 3, (3, 11))`` -> ``python3.11``,
     ``("pypy", 3)`` -> ``pypy3``, ``("cpython",)`` -> ``python``."""
     head = "python" if implementation == "cpython" else "pypy"
@@ -243,8 +311,9 @@ def stack_label(implementation: str, major: int | None = None,
     return f"{head}{major}" if major else head
 
 
-def classify_name(name: str, op: str | None = None, version: str | None = None,
-                  flavor: str = "rpm") -> Target | None:
+def classify_name(
+    name: str, op: str | None = None, version: str | None = None, flavor: str = "rpm"
+) -> Target | None:
     """The :class:`Target` a relation or package name names, None when it names no Python.
 
     Args:
@@ -269,8 +338,13 @@ def classify_name(name: str, op: str | None = None, version: str | None = None,
     if m:
         major = int(m["major"]) if m["major"] else None
         ver = (major, int(m["minor"])) if major and m["minor"] else None
-        return Target(_impl(m["impl"]), major, ver, "interpreter",
-                      free_threaded="t" in m["flags"] and ver is not None)
+        return Target(
+            _impl(m["impl"]),
+            major,
+            ver,
+            "interpreter",
+            free_threaded="t" in m["flags"] and ver is not None,
+        )
     m = _EGG3.match(name)
     if m:
         return Target("cpython", int(m["major"]), None, "dist", m["mod"])
@@ -300,11 +374,25 @@ def _package_target(p: PackageName, flavor: str) -> Target | None:
         major = 2  # Debian: python, python-foo were Python 2's
     if rest is None or rest in RUNTIME_PARTS:
         return Target(p.implementation, major, ver, "interpreter" if rest is None else "runtime")
-    if ver is not None and p.implementation == "cpython" and p.dotted and (
-            rest == FREETHREADING or (rest.startswith(FREETHREADING + "-")
-                                      and rest[len(FREETHREADING) + 1:] in RUNTIME_PARTS)):
+    if (
+        ver is not None
+        and p.implementation == "cpython"
+        and p.dotted
+        and (
+            rest == FREETHREADING
+            or (
+                rest.startswith(FREETHREADING + "-")
+                and rest[len(FREETHREADING) + 1 :] in RUNTIME_PARTS
+            )
+        )
+    ):
         # the free-threaded interpreter of that version, not a module called "freethreading"
-        return Target(p.implementation, major, ver,
-                      "interpreter" if rest == FREETHREADING else "runtime",
-                      prefix=p.prefix, free_threaded=True)
+        return Target(
+            p.implementation,
+            major,
+            ver,
+            "interpreter" if rest == FREETHREADING else "runtime",
+            prefix=p.prefix,
+            free_threaded=True,
+        )
     return Target(p.implementation, major, ver, "module", rest, p.prefix)

@@ -45,6 +45,7 @@ from coinstall.names import Target, classify_name
 if TYPE_CHECKING:
     from coinstall.rules import ArtifactContext
 
+
 @dataclass(frozen=True)
 class Relation:
     """One relation: ``name``, optional ``op`` and ``version``, Debian ``arch`` qualifier
@@ -110,8 +111,9 @@ def _rpm_relation(text: str) -> Relation:
     m = _RPM_REL.match(text.strip())
     if not m:  # rich dependency "(a with b)" and the like: kept, not classified
         return Relation(text, text, None, None, None, None)
-    return Relation(text, m["name"], m["op"], m["ver"], None,
-                    classify_name(m["name"], m["op"], m["ver"], "rpm"))
+    return Relation(
+        text, m["name"], m["op"], m["ver"], None, classify_name(m["name"], m["op"], m["ver"], "rpm")
+    )
 
 
 def _deb_groups(texts: Iterable[str]) -> tuple[Group, ...]:
@@ -126,10 +128,21 @@ def _deb_groups(texts: Iterable[str]) -> tuple[Group, ...]:
             for alt in alternatives:
                 ver = alt.get("version")
                 op, v = (ver[0], ver[1]) if ver else (None, None)
-                raw = alt["name"] + (f":{alt['archqual']}" if alt.get("archqual") else "") + (
-                    f" ({op} {v})" if op else "")
-                rels.append(Relation(raw, alt["name"], op, v, alt.get("archqual"),
-                                     classify_name(alt["name"], op, v, "deb")))
+                raw = (
+                    alt["name"]
+                    + (f":{alt['archqual']}" if alt.get("archqual") else "")
+                    + (f" ({op} {v})" if op else "")
+                )
+                rels.append(
+                    Relation(
+                        raw,
+                        alt["name"],
+                        op,
+                        v,
+                        alt.get("archqual"),
+                        classify_name(alt["name"], op, v, "deb"),
+                    )
+                )
             if rels:
                 groups.append(tuple(rels))
     return tuple(groups)
@@ -139,8 +152,7 @@ def parse(info: ArtifactInfo) -> Relations:
     """Parse an artifact's relations (see the module docstring for what is recognised)."""
     reqs: tuple[Group, ...]
     if info.format == "rpm":
-        reqs = tuple((_rpm_relation(t),) for t in info.requires
-                     if not t.startswith("rpmlib("))
+        reqs = tuple((_rpm_relation(t),) for t in info.requires if not t.startswith("rpmlib("))
         provs = tuple(_rpm_relation(t) for t in info.provides)
         flavor = "rpm"
     elif info.format == "deb":
@@ -149,8 +161,11 @@ def parse(info: ArtifactInfo) -> Relations:
         flavor = "deb"
     else:
         return Relations("none")
-    weak = _deb_groups(info.fields.get(k, "") for k in ("Recommends", "Suggests")) \
-        if flavor == "deb" else ()
+    weak = (
+        _deb_groups(info.fields.get(k, "") for k in ("Recommends", "Suggests"))
+        if flavor == "deb"
+        else ()
+    )
     name = classify_name(info.name, flavor=flavor) if info.name else None
     names = frozenset([*(p.name for p in provs), *([info.name] if info.name else [])])
     return Relations(flavor, reqs, weak, provs, name, names)
@@ -254,8 +269,9 @@ class PackageStack:
 _MODULE_KINDS = ("source", "bytecode", "extension")
 
 
-def package_stack(name: Target | None, requires: Iterable[Group],
-                  records: Iterable[FileRecord]) -> PackageStack:
+def package_stack(
+    name: Target | None, requires: Iterable[Group], records: Iterable[FileRecord]
+) -> PackageStack:
     """Build a :class:`PackageStack` from a package's name target, requires and files."""
     abi: list[tuple[int, int]] = []
     for g in requires:

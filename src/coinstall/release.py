@@ -95,30 +95,40 @@ class GridRuntime:
         xy = f"{self.version[0]}{self.version[1]}"
         if self.implementation == "pypy":
             interp = f"pp{xy}"
-            return [*generic_tags(interp, [f"pypy{xy}_pp73"], platforms),
-                    *compatible_tags(self.version, interp, platforms)]
+            return [
+                *generic_tags(interp, [f"pypy{xy}_pp73"], platforms),
+                *compatible_tags(self.version, interp, platforms),
+            ]
         abi = f"cp{xy}{'t' if self.free_threaded else ''}"
-        return [*cpython_tags(self.version, [abi], platforms),
-                *compatible_tags(self.version, f"cp{xy}", platforms)]
+        return [
+            *cpython_tags(self.version, [abi], platforms),
+            *compatible_tags(self.version, f"cp{xy}", platforms),
+        ]
 
 
 def _cp(minor: int, ft: bool = False) -> GridRuntime:
     t = "t" if ft else ""
     label = f"CPython 3.{minor}{t}" + (" (free-threaded)" if ft else "")
-    return GridRuntime(f"cp3{minor}{t}", label, "cpython", (3, minor), ft,
-                       f"cpython-3.{minor}{t}")
+    return GridRuntime(f"cp3{minor}{t}", label, "cpython", (3, minor), ft, f"cpython-3.{minor}{t}")
 
 
 def _pp(minor: int) -> GridRuntime:
-    return GridRuntime(f"pp3{minor}", f"PyPy 3.{minor}", "pypy", (3, minor), False,
-                       f"pypy-3.{minor}-pp73")
+    return GridRuntime(
+        f"pp3{minor}", f"PyPy 3.{minor}", "pypy", (3, minor), False, f"pypy-3.{minor}-pp73"
+    )
 
 
 #: The rows: CPython 3.8-3.15, free-threaded 3.13t-3.15t (PEP 703; 3.15t with the abi3t
 #: stable ABI, PEP 803), PyPy 7.3 for 3.9-3.11.
 GRID_RUNTIMES: tuple[GridRuntime, ...] = (
-    *(_cp(m) for m in range(8, 16)), _cp(13, True), _cp(14, True), _cp(15, True),
-    _pp(9), _pp(10), _pp(11))
+    *(_cp(m) for m in range(8, 16)),
+    _cp(13, True),
+    _cp(14, True),
+    _cp(15, True),
+    _pp(9),
+    _pp(10),
+    _pp(11),
+)
 
 #: A wheel's interpreter tag naming a free-threaded build (``cp315t``, ``cp314t``): no installer
 #: generates it — the interpreter tag is ``cpXY`` for both builds, the ABI tag tells the build
@@ -138,8 +148,7 @@ def platform_tags(p: Platform) -> list[str]:
     # tags (glibc) and the musllinux tags (musl) — on either libc, so a musl machine accepts a
     # linux_x86_64 wheel as a glibc one does
     if p.key.startswith("musllinux"):
-        return [f"linux_{arch}", *(f"musllinux_1_{m}_{arch}"
-                                   for m in range(MUSL_NEWEST, -1, -1))]
+        return [f"linux_{arch}", *(f"musllinux_1_{m}_{arch}" for m in range(MUSL_NEWEST, -1, -1))]
     out = [f"linux_{arch}"]
     floor = 5 if arch in ("x86_64", "i686") else 17
     for m in range(GLIBC_NEWEST, floor - 1, -1):
@@ -195,9 +204,15 @@ class Cell:
     reason: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"runtime": self.runtime, "platform": self.platform, "status": self.status,
-                "wheel": self.wheel, "tag": self.tag, "verdict": self.verdict,
-                "reason": self.reason}
+        return {
+            "runtime": self.runtime,
+            "platform": self.platform,
+            "status": self.status,
+            "wheel": self.wheel,
+            "tag": self.tag,
+            "verdict": self.verdict,
+            "reason": self.reason,
+        }
 
 
 @dataclass(frozen=True)
@@ -224,8 +239,12 @@ class Inconsistency:
     severity: str = "error"
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "wheel": self.wheel, "message": self.message,
-                "severity": self.severity}
+        return {
+            "kind": self.kind,
+            "wheel": self.wheel,
+            "message": self.message,
+            "severity": self.severity,
+        }
 
 
 @dataclass
@@ -260,14 +279,26 @@ class Release:
         return {
             "project": self.project,
             "versions": self.versions,
-            "wheels": [{"file": w.filename, "path": w.path, "tags": list(w.tags),
-                        "requires_python": w.requires_python,
-                        "abi3_baseline": (f"{w.baseline[0][0]}.{w.baseline[0][1]}"
-                                          if w.baseline else None)} for w in self.wheels],
+            "wheels": [
+                {
+                    "file": w.filename,
+                    "path": w.path,
+                    "tags": list(w.tags),
+                    "requires_python": w.requires_python,
+                    "abi3_baseline": (
+                        f"{w.baseline[0][0]}.{w.baseline[0][1]}" if w.baseline else None
+                    ),
+                }
+                for w in self.wheels
+            ],
             "runtimes": [{"key": r.key, "label": r.label} for r in self.runtimes],
             "platforms": [{"key": p.key, "label": p.label} for p in self.platforms],
-            "cells": [self.cells[(r.key, p.key)].to_json()  # none without wheels
-                      for r in self.runtimes for p in self.platforms if self.cells],
+            "cells": [
+                self.cells[(r.key, p.key)].to_json()  # none without wheels
+                for r in self.runtimes
+                for p in self.platforms
+                if self.cells
+            ],
             "counts": self.counts(),
             "inconsistencies": [i.to_json() for i in self.inconsistencies],
             "sdists": self.sdists,
@@ -284,8 +315,9 @@ def expand_targets(targets: Iterable[str]) -> list[str]:
     out: list[str] = []
     for t in targets:
         if os.path.isdir(t):
-            out += sorted(os.path.join(t, n) for n in os.listdir(t)
-                          if n.endswith((".whl", *_SDIST_ENDINGS)))
+            out += sorted(
+                os.path.join(t, n) for n in os.listdir(t) if n.endswith((".whl", *_SDIST_ENDINGS))
+            )
         else:
             out.append(t)
     return out
@@ -306,8 +338,9 @@ def _admits(spec: str | None, version: tuple[int, int]) -> bool:
         s = SpecifierSet(spec)
     except InvalidSpecifier:
         return True
-    return any(s.contains(f"{version[0]}.{version[1]}.{micro}", prereleases=True)
-               for micro in (0, 999))
+    return any(
+        s.contains(f"{version[0]}.{version[1]}.{micro}", prereleases=True) for micro in (0, 999)
+    )
 
 
 def _baseline(result_records: Iterable[Any]) -> tuple[tuple[int, int], str] | None:
@@ -343,8 +376,12 @@ def _rows(result: CheckResult) -> dict[str, dict[str, tuple[str, str | None]]]:
     return out
 
 
-def grid(targets: Sequence[str], runtimes: Sequence[Runtime], catalogue: Catalogue,
-         config: Config | None = None) -> Release:
+def grid(
+    targets: Sequence[str],
+    runtimes: Sequence[Runtime],
+    catalogue: Catalogue,
+    config: Config | None = None,
+) -> Release:
     """Build the coverage grid of the wheels in ``targets`` (files or directories).
 
     The wheels are checked with :func:`coinstall.check.check` (each against its own
@@ -383,9 +420,17 @@ def grid(targets: Sequence[str], runtimes: Sequence[Runtime], catalogue: Catalog
         if a is None:
             continue
         abi3 = any(t.abi in ("abi3", "abi3t") for t in tags)
-        wheels.append(WheelEntry(
-            p, os.path.basename(p), name, version, tuple(sorted(str(t) for t in tags)),
-            a.info.fields.get("Requires-Python"), _baseline(a.records) if abi3 else None))
+        wheels.append(
+            WheelEntry(
+                p,
+                os.path.basename(p),
+                name,
+                version,
+                tuple(sorted(str(t) for t in tags)),
+                a.info.fields.get("Requires-Python"),
+                _baseline(a.records) if abi3 else None,
+            )
+        )
     platforms = list(DEFAULT_GRID)
     for w in wheels:
         for t in w.tags:
@@ -404,16 +449,28 @@ def grid(targets: Sequence[str], runtimes: Sequence[Runtime], catalogue: Catalog
     _explain_free_threaded_sources(cells, platforms)
     projects = sorted({w.project for w in wheels})
     versions = sorted({w.version for w in wheels})
-    release = Release(projects[0] if len(projects) == 1 else ", ".join(projects), versions,
-                      wheels, list(GRID_RUNTIMES), platforms, cells, [], errors,
-                      sdists)
+    release = Release(
+        projects[0] if len(projects) == 1 else ", ".join(projects),
+        versions,
+        wheels,
+        list(GRID_RUNTIMES),
+        platforms,
+        cells,
+        [],
+        errors,
+        sdists,
+    )
     release.inconsistencies = list(_inconsistencies(release, projects))
     return release
 
 
-def _cell(rt: GridRuntime, plat: Platform, tag_index: dict[str, list[WheelEntry]],
-          verdicts: dict[str, dict[str, tuple[str, str | None]]],
-          wheels: Sequence[WheelEntry]) -> Cell:
+def _cell(
+    rt: GridRuntime,
+    plat: Platform,
+    tag_index: dict[str, list[WheelEntry]],
+    verdicts: dict[str, dict[str, tuple[str, str | None]]],
+    wheels: Sequence[WheelEntry],
+) -> Cell:
     excluded: tuple[WheelEntry, Tag] | None = None
     for tag in rt.tags(platform_tags(plat)):
         for w in tag_index.get(str(tag), ()):
@@ -428,19 +485,33 @@ def _cell(rt: GridRuntime, plat: Platform, tag_index: dict[str, list[WheelEntry]
             return Cell(rt.key, plat.key, _kind(tag), w.filename, str(tag), verdict, reason)
     if excluded is not None:
         w, tag = excluded
-        return Cell(rt.key, plat.key, "excluded", w.filename, str(tag), None,
-                    f"Requires-Python {w.requires_python} excludes {rt.label}")
+        return Cell(
+            rt.key,
+            plat.key,
+            "excluded",
+            w.filename,
+            str(tag),
+            None,
+            f"Requires-Python {w.requires_python} excludes {rt.label}",
+        )
     specs = {w.requires_python for w in wheels}
     if wheels and None not in specs and not any(_admits(s, rt.version) for s in specs):
         # no wheel, but a source build would be refused as well
-        return Cell(rt.key, plat.key, "excluded", None, None, None,
-                    f"Requires-Python {', '.join(sorted(s for s in specs if s))} excludes "
-                    f"{rt.label}")
+        return Cell(
+            rt.key,
+            plat.key,
+            "excluded",
+            None,
+            None,
+            None,
+            f"Requires-Python {', '.join(sorted(s for s in specs if s))} excludes {rt.label}",
+        )
     return Cell(rt.key, plat.key, "none")
 
 
-def _explain_free_threaded_sources(cells: dict[tuple[str, str], Cell],
-                                   platforms: Sequence[Platform]) -> None:
+def _explain_free_threaded_sources(
+    cells: dict[tuple[str, str], Cell], platforms: Sequence[Platform]
+) -> None:
     """Give a free-threaded ``none`` cell whose GIL twin has a binary wheel the reason: an
     ``abi3`` wheel is never picked for a ``t`` build (packaging.tags: ``abi3`` tags are not
     generated for a free-threaded ABI; PEP 703 — the build does not support the stable ABI; its
@@ -452,22 +523,32 @@ def _explain_free_threaded_sources(cells: dict[tuple[str, str], Cell],
         gil = rt.key[:-1]
         for plat in platforms:
             cell, twin = cells.get((rt.key, plat.key)), cells.get((gil, plat.key))
-            if (cell is None or twin is None or cell.status != "none" or twin.wheel is None
-                    or twin.status not in ("version-specific", "abi3", "generic")):
+            if (
+                cell is None
+                or twin is None
+                or cell.status != "none"
+                or twin.wheel is None
+                or twin.status not in ("version-specific", "abi3", "generic")
+            ):
                 continue
-            why = (f"pip would never pick {twin.wheel} for {rt.key}: an abi3 wheel is not for "
-                   "the free-threaded build (abi3t from 3.15, PEP 803)"
-                   if twin.status == "abi3" else
-                   f"{twin.wheel} is for the GIL build {gil} only")
+            why = (
+                f"pip would never pick {twin.wheel} for {rt.key}: an abi3 wheel is not for "
+                "the free-threaded build (abi3t from 3.15, PEP 803)"
+                if twin.status == "abi3"
+                else f"{twin.wheel} is for the GIL build {gil} only"
+            )
             cells[(rt.key, plat.key)] = Cell(rt.key, plat.key, "none", reason=why)
 
 
 def _inconsistencies(release: Release, projects: list[str]) -> Iterator[Inconsistency]:
     if len(projects) > 1 or len(release.versions) > 1:
-        yield Inconsistency("mixed-release", None,
-                            f"the wheels are of {len(projects)} project(s) and "
-                            f"{len(release.versions)} version(s): "
-                            f"{', '.join(projects)} {', '.join(release.versions)}")
+        yield Inconsistency(
+            "mixed-release",
+            None,
+            f"the wheels are of {len(projects)} project(s) and "
+            f"{len(release.versions)} version(s): "
+            f"{', '.join(projects)} {', '.join(release.versions)}",
+        )
     # free-threaded wheel without a wheel for the GIL build of the same version and platform
     told: set[tuple[str, str, str]] = set()
     for w in release.wheels:
@@ -483,30 +564,42 @@ def _inconsistencies(release: Release, projects: list[str]) -> Iterator[Inconsis
                 told.add((w.filename, abi, plat.key))
                 if cell is not None and cell.status in ("none", "excluded"):
                     yield Inconsistency(
-                        "free-threaded-without-gil", w.filename,
+                        "free-threaded-without-gil",
+                        w.filename,
                         f"{w.filename} serves {abi} on {plat.label} but no wheel serves "
-                        f"the GIL build {gil} there")
+                        f"the GIL build {gil} there",
+                    )
     for w in release.wheels:
-        bad = sorted({t.split("-")[0] for t in w.tags
-                      if _FT_INTERPRETER.fullmatch(t.split("-")[0])})
+        bad = sorted(
+            {t.split("-")[0] for t in w.tags if _FT_INTERPRETER.fullmatch(t.split("-")[0])}
+        )
         if bad:
             yield Inconsistency(
-                "tag-no-installer-accepts", w.filename,
+                "tag-no-installer-accepts",
+                w.filename,
                 f"{w.filename} has the interpreter tag {', '.join(bad)}: no installer accepts "
                 "it (the interpreter tag is cpXY for both builds, the ABI tag names the "
                 "free-threaded one: cpXY-cpXYt, or cp315-abi3.abi3t for the stable ABI of "
-                "3.15+, PEP 803; packaging.tags.cpython_tags): it serves no cell")
+                "3.15+, PEP 803; packaging.tags.cpython_tags): it serves no cell",
+            )
     for rt in release.runtimes:
         if not rt.free_threaded:
             continue
-        lost = [p.label for p in release.platforms
-                if (c := release.cells.get((rt.key, p.key))) is not None
-                and c.status == "none" and c.reason]
+        lost = [
+            p.label
+            for p in release.platforms
+            if (c := release.cells.get((rt.key, p.key))) is not None
+            and c.status == "none"
+            and c.reason
+        ]
         if lost:
             yield Inconsistency(
-                "free-threaded-source-only", None,
+                "free-threaded-source-only",
+                None,
                 f"{rt.label} needs a source build on {', '.join(lost)} where the GIL build "
-                f"{rt.key[:-1]} has a wheel", severity="note")
+                f"{rt.key[:-1]} has a wheel",
+                severity="note",
+            )
     for w in release.wheels:
         if w.baseline is None:
             continue
@@ -518,19 +611,24 @@ def _inconsistencies(release: Release, projects: list[str]) -> Iterator[Inconsis
         (need, module) = w.baseline
         if need > tag_v:
             yield Inconsistency(
-                "abi3-baseline-newer-than-tag", w.filename,
+                "abi3-baseline-newer-than-tag",
+                w.filename,
                 f"{module} uses the {need[0]}.{need[1]} stable ABI but the wheel is tagged "
-                f"cp{tag_v[0]}{tag_v[1]}-abi3: CPython {tag_v[0]}.{tag_v[1]} installs it")
+                f"cp{tag_v[0]}{tag_v[1]}-abi3: CPython {tag_v[0]}.{tag_v[1]} installs it",
+            )
     for w in release.wheels:
-        local = sorted({t.rsplit("-", 1)[1] for t in w.tags if t.rsplit("-", 1)[1].startswith(
-            "linux_")})
+        local = sorted(
+            {t.rsplit("-", 1)[1] for t in w.tags if t.rsplit("-", 1)[1].startswith("linux_")}
+        )
         if local:
             yield Inconsistency(
-                "platform-tag-not-on-pypi", w.filename,
+                "platform-tag-not-on-pypi",
+                w.filename,
                 f"{w.filename} is tagged {', '.join(local)}: installers on glibc and musl "
                 "machines accept it, but PyPI refuses to upload it (only manylinux/musllinux "
                 "Linux tags, warehouse forklift/legacy.py; PEP 513): it can only be served "
-                "from another index or a --find-links directory")
+                "from another index or a --find-links directory",
+            )
     seen: set[tuple[str, str]] = set()
     for cell in release.cells.values():
         if cell.wheel and cell.verdict in ("partial", "none") and cell.status != "excluded":
@@ -539,6 +637,8 @@ def _inconsistencies(release: Release, projects: list[str]) -> Iterator[Inconsis
                 continue
             seen.add(key)
             yield Inconsistency(
-                "tag-files-disagree", cell.wheel,
+                "tag-files-disagree",
+                cell.wheel,
                 f"{cell.wheel} is chosen for {cell.runtime} by tag {cell.tag}, but its files "
-                f"say {cell.verdict}: {cell.reason}")
+                f"say {cell.verdict}: {cell.reason}",
+            )

@@ -77,36 +77,74 @@ _NAME = r"(?<![\w%{.-])python3-(?=[A-Za-z%])"
 #: matches) and the port applies them.
 STACK_TEXT: tuple[StackText, ...] = (
     # pytest-3 where it runs (a command of a shell section; not a %files path nor ln's argument)
-    StackText("pytest-3", PYTEST3_COMMAND, "pytest-3", "%pytest",
-              port={t: (lambda m: m.group(1) + "%{__python3} -m pytest") for t in ("alt", "epel")},
-              sections=COMMAND_SECTIONS),
-    StackText("python3-devel", re.compile(r"(?<![\w%{.-])python3-devel\b"), "python3-devel",
-              "python%{python3_pkgversion}-devel",
-              port={"alt": "python%{python3_pkgversion}-devel",
-                    "epel": "python%{python3_pkgversion}-devel"}),
+    StackText(
+        "pytest-3",
+        PYTEST3_COMMAND,
+        "pytest-3",
+        "%pytest",
+        port={t: (lambda m: m.group(1) + "%{__python3} -m pytest") for t in ("alt", "epel")},
+        sections=COMMAND_SECTIONS,
+    ),
+    StackText(
+        "python3-devel",
+        re.compile(r"(?<![\w%{.-])python3-devel\b"),
+        "python3-devel",
+        "python%{python3_pkgversion}-devel",
+        port={
+            "alt": "python%{python3_pkgversion}-devel",
+            "epel": "python%{python3_pkgversion}-devel",
+        },
+    ),
     # alt: the stack provides only python3.Xdist(), which python%{python3_pkgversion}dist(
     # spells when %python3_pkgversion is 3.X (RHEL); epel: the default stack's packages
     # provide python3dist() too, kept (the lint's exemption: rules/spec_stacks.py)
-    StackText("python3dist", re.compile(r"(?<![\w%{.-])python3dist\("), "python3dist(",
-              "%{py3_dist ...}", port={"alt": "python%{python3_pkgversion}dist(",
-                                        "other": "python%{python3_other_version}dist("}),
+    StackText(
+        "python3dist",
+        re.compile(r"(?<![\w%{.-])python3dist\("),
+        "python3dist(",
+        "%{py3_dist ...}",
+        port={
+            "alt": "python%{python3_pkgversion}dist(",
+            "other": "python%{python3_other_version}dist(",
+        },
+    ),
     # EPEL spells %python3_pkgversion without a dot (312): python312dist() is no name
     # (not flagged by the lint: written by ports of alt specs before this fix)
-    StackText("pkgversion-dist", re.compile(r"python%\{python3_pkgversion\}dist\("),
-              "python%{python3_pkgversion}dist(", "python%{python3_version}dist(",
-              port={"epel": "python%{python3_version}dist(",
-                    "other": "python%{python3_other_version}dist("}, lint=False),
+    StackText(
+        "pkgversion-dist",
+        re.compile(r"python%\{python3_pkgversion\}dist\("),
+        "python%{python3_pkgversion}dist(",
+        "python%{python3_version}dist(",
+        port={
+            "epel": "python%{python3_version}dist(",
+            "other": "python%{python3_other_version}dist(",
+        },
+        lint=False,
+    ),
     # a path in %files is a file the package owns, not the interpreter a command runs
-    StackText("usr-bin-python3", re.compile(r"/usr/bin/python3(?![.\d\w])"),
-              "/usr/bin/python3", "%{__python3}",
-              port={"alt": "%{__python3}", "epel": "%{__python3}"}, skip_sections=("files",)),
-    StackText("python3-name", re.compile(_NAME + r"(?!devel\b)"), "python3-",
-              "python%{python3_pkgversion}-",
-              port={"alt": "python%{python3_pkgversion}-", "epel": "python%{python3_pkgversion}-"}),
+    StackText(
+        "usr-bin-python3",
+        re.compile(r"/usr/bin/python3(?![.\d\w])"),
+        "/usr/bin/python3",
+        "%{__python3}",
+        port={"alt": "%{__python3}", "epel": "%{__python3}"},
+        skip_sections=("files",),
+    ),
+    StackText(
+        "python3-name",
+        re.compile(_NAME + r"(?!devel\b)"),
+        "python3-",
+        "python%{python3_pkgversion}-",
+        port={"alt": "python%{python3_pkgversion}-", "epel": "python%{python3_pkgversion}-"},
+    ),
     # python3.11-foo / python311-foo in a stack's spec: the port cannot tell which stack
     # the packager meant; left as written
-    StackText("literal-version", re.compile(r"(?<![\w%{.-])python3\.?1?\d-(?=[A-Za-z%])"),
-              "a literal stack version", "python%{python3_pkgversion}-"),
+    StackText(
+        "literal-version",
+        re.compile(r"(?<![\w%{.-])python3\.?1?\d-(?=[A-Za-z%])"),
+        "a literal stack version",
+        "python%{python3_pkgversion}-",
+    ),
 )
 
 #: The rows the lint tries.
@@ -121,8 +159,10 @@ MAIN_PYTHON_TOOLS = re.compile(r"python3-(rpm-generators|rpm-macros|sphinx)\b")
 #: ``%global python3_pkgversion 3.11``, ``%global py3_...``) or call ``%python_provide``:
 #: the lint does not judge them (the port comments out the definitions of ``%__python3`` and
 #: ``%python3_pkgversion``; ``%python_provide`` is spec-python-provide-deprecated's).
-STACK_DEFINITION = re.compile(r"^\s*%(global|define)\s+(__python3\w*|python3\w*pkgversion|"
-                              r"py3\w*)\b|python_provide")
+STACK_DEFINITION = re.compile(
+    r"^\s*%(global|define)\s+(__python3\w*|python3\w*pkgversion|"
+    r"py3\w*)\b|python_provide"
+)
 
 
 def rewrite(text: str, section: str | None, target: str) -> str:
@@ -140,8 +180,9 @@ def rewrite(text: str, section: str | None, target: str) -> str:
     return t
 
 
-def first_hardcoded(text: str, section: str | None,
-                    exempt: Container[str] = ()) -> StackText | None:
+def first_hardcoded(
+    text: str, section: str | None, exempt: Container[str] = ()
+) -> StackText | None:
     """The first lint row that matches ``text`` (a line of ``section``) once the
     :data:`MAIN_PYTHON_TOOLS` are taken out, skipping the rows named in ``exempt`` (the
     context's exemptions: ``python3dist`` where the spec's stack is the main Python), or

@@ -47,8 +47,9 @@ POOL_MIN_BYTES = 16 * 1024 * 1024
 DEFAULT_TIMEOUT = 120.0
 
 
-def wanted(jobs: int | None, scheduler: str | None, repo: str | None, fmt: str,
-           n_targets: int) -> bool:
+def wanted(
+    jobs: int | None, scheduler: str | None, repo: str | None, fmt: str, n_targets: int
+) -> bool:
     """Whether ``coinstall check`` goes through this package rather than the one-by-one engine.
 
     Kept here, not in ``cli/check_archive``, so that a run over a few packages decides without
@@ -86,8 +87,11 @@ def default_jobs(paths: Sequence[str]) -> int:
     :data:`FEW_TARGETS`).
     """
     size = estimated_bytes(paths)
-    if len(paths) < 2 or (size is None and len(paths) <= FEW_TARGETS) or (
-            size is not None and size < POOL_MIN_BYTES):
+    if (
+        len(paths) < 2
+        or (size is None and len(paths) <= FEW_TARGETS)
+        or (size is not None and size < POOL_MIN_BYTES)
+    ):
         return 1
     try:
         return max(1, len(os.sched_getaffinity(0)))

@@ -146,8 +146,9 @@ class ResultCache:
             or does nothing).
     """
 
-    def __init__(self, path: Path | None = None,
-                 warn: Callable[[str], None] = _warn_stderr) -> None:
+    def __init__(
+        self, path: Path | None = None, warn: Callable[[str], None] = _warn_stderr
+    ) -> None:
         self.path = path or cache_dir() / DB_NAME
         self._warn = warn
         self._db: sqlite3.Connection | None = None
@@ -259,8 +260,10 @@ class ResultCache:
         """The SHA-256 this program computed for ``path`` when the file had this size,
         mtime, ctime and inode (ctime: a rewrite in place that resets the mtime with
         ``utime`` still moves the ctime, which no caller can set)."""
-        row = self._row("SELECT size, mtime_ns, ctime_ns, inode, sha256 FROM files "
-                        "WHERE path = ?", (os.path.abspath(path),))
+        row = self._row(
+            "SELECT size, mtime_ns, ctime_ns, inode, sha256 FROM files WHERE path = ?",
+            (os.path.abspath(path),),
+        )
         if row and tuple(row[:4]) == (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino):
             return str(row[4])
         return None
@@ -268,22 +271,27 @@ class ResultCache:
     def remember_digest(self, path: str, st: os.stat_result, sha256: str) -> None:
         """Record a digest this program computed from the file's bytes (never one an index
         gives: the cache is keyed only on verified digests)."""
-        self._write("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)",
-                    (os.path.abspath(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns,
-                     st.st_ino, sha256))
+        self._write(
+            "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)",
+            (os.path.abspath(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, sha256),
+        )
 
     def get(self, sha256: str, key: str, path: str) -> Outcome | None:
-        row = self._row("SELECT outcome, artifact, setindex FROM results WHERE "
-                        "sha256 = ? AND key = ?", (sha256, key))
+        row = self._row(
+            "SELECT outcome, artifact, setindex FROM results WHERE sha256 = ? AND key = ?",
+            (sha256, key),
+        )
         if row is None:
             self.misses += 1
             return None
         try:
             artifact = zlib.decompress(row[1]).decode() if row[1] is not None else None
-            out = Outcome.from_cache(path, sha256, json.loads(zlib.decompress(row[0])),
-                                     artifact, row[2])
+            out = Outcome.from_cache(
+                path, sha256, json.loads(zlib.decompress(row[0])), artifact, row[2]
+            )
             if not isinstance(out.errors, list) or (
-                    out.artifact is not None and not out.artifact.startswith("{")):
+                out.artifact is not None and not out.artifact.startswith("{")
+            ):
                 raise ValueError("a row of the wrong shape")
         except (ValueError, TypeError, KeyError, zlib.error, UnicodeDecodeError) as exc:
             self._fail(sqlite3.DatabaseError(f"unreadable row: {exc}"))
@@ -295,10 +303,11 @@ class ResultCache:
     def put(self, key: str, outcome: Outcome) -> None:
         assert outcome.sha256 is not None
         blob = zlib.compress(json.dumps(outcome.to_cache(), separators=(",", ":")).encode(), 1)
-        art = zlib.compress(outcome.artifact.encode(), 1) if outcome.artifact is not None \
-            else None
-        self._write("INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?)",
-                    (outcome.sha256, key, blob, art, outcome.index))
+        art = zlib.compress(outcome.artifact.encode(), 1) if outcome.artifact is not None else None
+        self._write(
+            "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?)",
+            (outcome.sha256, key, blob, art, outcome.index),
+        )
 
     def get_set(self, key: str) -> dict[int, list[dict[str, Any]]] | None:
         """The set-scope rules' findings kept for one group of artifacts (position -> findings),
@@ -353,7 +362,13 @@ class ResultCache:
                 m = self._db.execute("SELECT count(*) FROM files").fetchone()[0]
             except sqlite3.Error as exc:
                 self._fail(exc)
-        size = sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*")
-                   if p.is_file())
-        return {"path": str(self.path), "results": n, "files": m, "bytes": size,
-                "usable": self.usable}
+        size = sum(
+            p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.is_file()
+        )
+        return {
+            "path": str(self.path),
+            "results": n,
+            "files": m,
+            "bytes": size,
+            "usable": self.usable,
+        }

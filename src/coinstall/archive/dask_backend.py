@@ -33,11 +33,15 @@ class DaskBackend:
         OSError: no scheduler answers at ``address`` within ``connect_timeout`` seconds.
     """
 
-    def __init__(self, address: str | Client, settings: Settings,
-                 connect_timeout: float = 30) -> None:
+    def __init__(
+        self, address: str | Client, settings: Settings, connect_timeout: float = 30
+    ) -> None:
         self._own = not isinstance(address, Client)
-        self.client = address if isinstance(address, Client) else Client(
-            address, timeout=connect_timeout, set_as_default=False)
+        self.client = (
+            address
+            if isinstance(address, Client)
+            else Client(address, timeout=connect_timeout, set_as_default=False)
+        )
         workers = self.client.scheduler_info(n_workers=-1)["workers"].values()
         self.slots = max(1, sum(int(w.get("nthreads", 1)) for w in workers))
         self._settings = self.client.scatter(settings, broadcast=True, hash=False)
@@ -50,8 +54,9 @@ class DaskBackend:
 
     def submit(self, i: int, path: str, sha256: str | None) -> None:
         key = f"coinstall-check-{self._run}-{i}-{uuid.uuid4().hex[:6]}"
-        fut = self.client.submit(worker.check_one, path, self._settings, sha256, key=key,
-                                 pure=False)
+        fut = self.client.submit(
+            worker.check_one, path, self._settings, sha256, key=key, pure=False
+        )
         self._futures[fut.key] = i
         self._done.add(fut)
 

@@ -43,9 +43,14 @@ _ANY = Scope("any")
 _ERROR_MARK = '"severity":"error"'
 
 
-def with_set_findings(outcomes: Iterator[Outcome], runtimes: Sequence[Runtime],
-                      catalogue: Catalogue, config: Config | None,
-                      cache: ResultCache | None = None, key: str = "") -> Iterator[Outcome]:
+def with_set_findings(
+    outcomes: Iterator[Outcome],
+    runtimes: Sequence[Runtime],
+    catalogue: Catalogue,
+    config: Config | None,
+    cache: ResultCache | None = None,
+    key: str = "",
+) -> Iterator[Outcome]:
     """The outcomes again, each artifact's findings extended by the set-scope rules' (see the
     module docstring); they come out once every outcome has come in.
 
@@ -66,8 +71,12 @@ def with_set_findings(outcomes: Iterator[Outcome], runtimes: Sequence[Runtime],
                 group.update(f"{o.path}\0{o.sha256}\n".encode())
             # two lines per outcome: the small part as JSON, then the artifact's compact JSON
             # text as it is (it holds no newline), so that nothing large is parsed again
-            spool.write(json.dumps([o.path, o.sha256, o.matrix, o.errors, o.runtimes],
-                                   separators=(",", ":")) + "\n")
+            spool.write(
+                json.dumps(
+                    [o.path, o.sha256, o.matrix, o.errors, o.runtimes], separators=(",", ":")
+                )
+                + "\n"
+            )
             spool.write(o.artifact or "")
             spool.write("\n")
         extra: dict[int, list[dict[str, Any]]] | None = None
@@ -105,19 +114,23 @@ def add_findings(artifact: str, more: list[dict[str, Any]]) -> str:
     at = artifact.rfind(_FINDINGS)
     if at >= 0 and artifact.endswith("]}"):
         try:
-            found = json.loads(artifact[at + len(_FINDINGS):-1])
+            found = json.loads(artifact[at + len(_FINDINGS) : -1])
         except ValueError:
             found = None
         if isinstance(found, list):
-            return (artifact[:at + len(_FINDINGS)]
-                    + json.dumps(found + more, separators=(",", ":")) + "}")
+            return (
+                artifact[: at + len(_FINDINGS)]
+                + json.dumps(found + more, separators=(",", ":"))
+                + "}"
+            )
     obj = json.loads(artifact)  # another layout: parse it all
     obj["findings"].extend(more)
     return json.dumps(obj, separators=(",", ":"))
 
 
-def artifact_result(o: Outcome, runtimes: Sequence[Runtime],
-                    base: Sequence[Runtime] | None = None) -> ArtifactResult:
+def artifact_result(
+    o: Outcome, runtimes: Sequence[Runtime], base: Sequence[Runtime] | None = None
+) -> ArtifactResult:
     """An :class:`ArtifactResult` holding what the text and SARIF reports read (header, file
     kinds, verdicts, the first reason per runtime — when the outcome has its matrix rows —,
     findings, profile), rebuilt from an outcome.  ``runtimes``: the report's (the run's and
@@ -125,9 +138,15 @@ def artifact_result(o: Outcome, runtimes: Sequence[Runtime],
     outcome names its own (default: ``runtimes``)."""
     a = o.artifact_json()
     assert a is not None
-    info = ArtifactInfo(path=a["path"], format=a["format"], name=a["name"],
-                        version=a["version"], arch=a["arch"], provides=a["provides"],
-                        requires=a["requires"])
+    info = ArtifactInfo(
+        path=a["path"],
+        format=a["format"],
+        name=a["name"],
+        version=a["version"],
+        arch=a["arch"],
+        provides=a["provides"],
+        requires=a["requires"],
+    )
     records = [FileRecord(f["path"], f["path"], f["kind"], _ANY) for f in a["files"]]
     # one frozenset per distinct list, as judge() shares them: thousands of files carry the
     # same list of runtime ids, and a frozenset of 64 ids is 4 KB (303 bookworm debs, --format
@@ -150,10 +169,16 @@ def artifact_result(o: Outcome, runtimes: Sequence[Runtime],
     for rt, row in zip(own, o.matrix or [], strict=o.matrix is not None):
         if row[3] is not None and row[4] is not None:
             reasons.setdefault(row[4], {})[rt.id] = row[3]
-    findings = [Finding(f["rule"], f["severity"], f["path"], f["message"])
-                for f in a["findings"]]
-    return ArtifactResult(info, records, Judgement(usable, reasons), findings, [],
-                          PROFILES[a["profile"]], runtimes=own)
+    findings = [Finding(f["rule"], f["severity"], f["path"], f["message"]) for f in a["findings"]]
+    return ArtifactResult(
+        info,
+        records,
+        Judgement(usable, reasons),
+        findings,
+        [],
+        PROFILES[a["profile"]],
+        runtimes=own,
+    )
 
 
 class Tally:
@@ -200,10 +225,24 @@ def _indented(value: Any, nl: str, lists: dict[tuple[str, tuple[str, ...]], str]
         if not value:
             return "{}"
         inner = nl + "  "
-        return "{" + inner + ("," + inner).join([
-            encode_basestring_ascii(k) + ": " + (
-                encode_basestring_ascii(v) if isinstance(v, str) else _indented(v, inner, lists))
-            for k, v in value.items()]) + nl + "}"
+        return (
+            "{"
+            + inner
+            + ("," + inner).join(
+                [
+                    encode_basestring_ascii(k)
+                    + ": "
+                    + (
+                        encode_basestring_ascii(v)
+                        if isinstance(v, str)
+                        else _indented(v, inner, lists)
+                    )
+                    for k, v in value.items()
+                ]
+            )
+            + nl
+            + "}"
+        )
     if isinstance(value, list):
         if not value:
             return "[]"
@@ -217,9 +256,18 @@ def _indented(value: Any, nl: str, lists: dict[tuple[str, tuple[str, ...]], str]
             if known is not None:  # equal to a list of str: a list of the same str
                 return known
         inner = nl + "  "
-        text = "[" + inner + ("," + inner).join([
-            encode_basestring_ascii(v) if isinstance(v, str) else _indented(v, inner, lists)
-            for v in value]) + nl + "]"
+        text = (
+            "["
+            + inner
+            + ("," + inner).join(
+                [
+                    encode_basestring_ascii(v) if isinstance(v, str) else _indented(v, inner, lists)
+                    for v in value
+                ]
+            )
+            + nl
+            + "]"
+        )
         # only lists of str are kept: 1 == 1.0 == True would mix up other scalars' keys
         if key is not None and len(lists) < 4096 and all(type(v) is str for v in value):
             lists[key] = text
@@ -233,12 +281,23 @@ def _indented(value: Any, nl: str, lists: dict[tuple[str, tuple[str, ...]], str]
     return json.dumps(value)
 
 
-def write_json(outcomes: Iterator[Outcome], out: IO[str], runtimes: Sequence[Runtime],
-               stack: str | None, late_errors: Sequence[TargetError] = ()) -> Tally:
+def write_json(
+    outcomes: Iterator[Outcome],
+    out: IO[str],
+    runtimes: Sequence[Runtime],
+    stack: str | None,
+    late_errors: Sequence[TargetError] = (),
+) -> Tally:
     """The JSON document, streamed (byte-identical to :func:`coinstall.report.json.dumps`)."""
     tally = Tally()
-    head = json.dumps({"schema_version": SCHEMA_VERSION, "stack": stack,
-                       "runtimes": [rt.to_json() for rt in runtimes]}, indent=2)
+    head = json.dumps(
+        {
+            "schema_version": SCHEMA_VERSION,
+            "stack": stack,
+            "runtimes": [rt.to_json() for rt in runtimes],
+        },
+        indent=2,
+    )
     out.write(head[:-2] + ',\n  "artifacts": [')
     errors: list[dict[str, str]] = []
     first = True
@@ -251,18 +310,37 @@ def write_json(outcomes: Iterator[Outcome], out: IO[str], runtimes: Sequence[Run
         errors += [{"path": o.path, "message": m} for m in o.errors]
     errors += [{"path": e.path, "message": e.message} for e in late_errors]
     tally.errors += len(late_errors)
-    out.write(("]" if first else "\n  ]") + ',\n  "errors": '
-              + _indent(json.dumps(errors, indent=2), "  ") + "\n}\n")
+    out.write(
+        ("]" if first else "\n  ]")
+        + ',\n  "errors": '
+        + _indent(json.dumps(errors, indent=2), "  ")
+        + "\n}\n"
+    )
     return tally
 
 
-def write_jsonl(outcomes: Iterator[Outcome], out: IO[str], runtimes: Sequence[Runtime],
-                stack: str | None, late_errors: Sequence[TargetError] = ()) -> Tally:
+def write_jsonl(
+    outcomes: Iterator[Outcome],
+    out: IO[str],
+    runtimes: Sequence[Runtime],
+    stack: str | None,
+    late_errors: Sequence[TargetError] = (),
+) -> Tally:
     """JSON Lines, one object per line, flushed as each target finishes."""
     tally = Tally()
-    out.write(json.dumps({"header": {"schema_version": SCHEMA_VERSION, "stack": stack,
-                                     "runtimes": [rt.to_json() for rt in runtimes]}},
-                         separators=(",", ":")) + "\n")
+    out.write(
+        json.dumps(
+            {
+                "header": {
+                    "schema_version": SCHEMA_VERSION,
+                    "stack": stack,
+                    "runtimes": [rt.to_json() for rt in runtimes],
+                }
+            },
+            separators=(",", ":"),
+        )
+        + "\n"
+    )
     for o in outcomes:
         tally.add(o)
         if o.artifact is not None:  # written in pieces: one artifact can be 20 MB of JSON
@@ -274,22 +352,38 @@ def write_jsonl(outcomes: Iterator[Outcome], out: IO[str], runtimes: Sequence[Ru
                 out.write("}")
             out.write("}\n")
         for m in o.errors:
-            out.write(json.dumps({"error": {"path": o.path, "message": m}},
-                                 separators=(",", ":")) + "\n")
+            out.write(
+                json.dumps({"error": {"path": o.path, "message": m}}, separators=(",", ":")) + "\n"
+            )
         out.flush()
     for e in late_errors:
-        out.write(json.dumps({"error": {"path": e.path, "message": e.message}},
-                             separators=(",", ":")) + "\n")
+        out.write(
+            json.dumps({"error": {"path": e.path, "message": e.message}}, separators=(",", ":"))
+            + "\n"
+        )
     tally.errors += len(late_errors)
-    out.write(json.dumps({"end": {"artifacts": tally.artifacts, "errors": tally.errors,
-                                  "exit_status": tally.exit_status}},
-                         separators=(",", ":")) + "\n")
+    out.write(
+        json.dumps(
+            {
+                "end": {
+                    "artifacts": tally.artifacts,
+                    "errors": tally.errors,
+                    "exit_status": tally.exit_status,
+                }
+            },
+            separators=(",", ":"),
+        )
+        + "\n"
+    )
     return tally
 
 
-def collect(outcomes: Iterator[Outcome], runtimes: Sequence[Runtime],
-            late_errors: Sequence[TargetError] = (),
-            base: Sequence[Runtime] | None = None) -> CheckResult:
+def collect(
+    outcomes: Iterator[Outcome],
+    runtimes: Sequence[Runtime],
+    late_errors: Sequence[TargetError] = (),
+    base: Sequence[Runtime] | None = None,
+) -> CheckResult:
     """A :class:`CheckResult` for the text and SARIF reports (``runtimes``, ``base``: as
     :func:`artifact_result`)."""
     artifacts: list[ArtifactResult] = []

@@ -44,13 +44,24 @@ class RepoTargets:
     listed: int = 0
 
 
-def _add(out: RepoTargets, mirror: str, name: str, rel: str, sha: str | None,
-         size: int | None, index: str) -> None:
+def _add(
+    out: RepoTargets,
+    mirror: str,
+    name: str,
+    rel: str,
+    sha: str | None,
+    size: int | None,
+    index: str,
+) -> None:
     out.listed += 1
     path = indices.under(mirror, rel)
     if path is None:  # one message whether or not the path exists: no probing outside
-        out.absent.append((os.path.join(mirror, rel), f"{name}: {index} gives a path "
-                           f"that leaves the mirror {mirror}; not read"))
+        out.absent.append(
+            (
+                os.path.join(mirror, rel),
+                f"{name}: {index} gives a path that leaves the mirror {mirror}; not read",
+            )
+        )
         return
     if not os.path.isfile(path):
         out.absent.append((path, f"{name} is listed in {index} but absent from the mirror"))
@@ -80,8 +91,9 @@ def read_debian(index: str, mirror: str, select: str | None = None) -> RepoTarge
     for line, f in indices.paragraphs(data, index, _DEB_FIELDS, out.problems, pre):
         name, rel = f.get("Package"), f.get("Filename")
         if not name or not rel:
-            out.problems.append(IndexProblem(index, line, "paragraph without Package or "
-                                                          "Filename; skipped"))
+            out.problems.append(
+                IndexProblem(index, line, "paragraph without Package or Filename; skipped")
+            )
             continue
         if select and not fnmatch.fnmatchcase(name, select):
             continue
@@ -102,8 +114,9 @@ def read_rpm(repomd: str, mirror: str, select: str | None = None) -> RepoTargets
         name = el.findtext(f"{ns}name") or ""
         loc = el.find(f"{ns}location")
         if loc is None or not loc.get("href"):
-            out.problems.append(IndexProblem(prim, 0, f"package #{n} ({name}) without "
-                                                      "location; skipped"))
+            out.problems.append(
+                IndexProblem(prim, 0, f"package #{n} ({name}) without location; skipped")
+            )
         elif not select or fnmatch.fnmatchcase(name, select):
             chk = el.find(f"{ns}checksum")
             sha = chk.text if chk is not None and chk.get("type") == "sha256" else None
@@ -116,8 +129,15 @@ def read_rpm(repomd: str, mirror: str, select: str | None = None) -> RepoTargets
                 b = base.removeprefix("file://")
                 rel = os.path.relpath(b, mirror) if os.path.isabs(b) else b
                 href = os.path.join(rel, href) if rel != "." else href
-            _add(out, mirror, name, href, sha,
-                 _size(size.get("package") if size is not None else None), repomd)
+            _add(
+                out,
+                mirror,
+                name,
+                href,
+                sha,
+                _size(size.get("package") if size is not None else None),
+                repomd,
+            )
     return out
 
 

@@ -112,9 +112,12 @@ class PoolBackend:
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(self.slots, mp_context=_forkserver_context(),
-                                             initializer=worker.init_process,
-                                             initargs=(self.settings,))
+            self._pool = ProcessPoolExecutor(
+                self.slots,
+                mp_context=_forkserver_context(),
+                initializer=worker.init_process,
+                initargs=(self.settings,),
+            )
         return self._pool
 
     def submit(self, i: int, path: str, sha256: str | None) -> None:
@@ -159,13 +162,24 @@ Progress = Callable[[int, int, int], None]
 
 
 def _cacheable(o: Outcome) -> bool:
-    return o.sha256 is not None and not o.retry and not any(
-        e.startswith(("internal error:", "worker lost", "task failed")) for e in o.errors)
+    return (
+        o.sha256 is not None
+        and not o.retry
+        and not any(
+            e.startswith(("internal error:", "worker lost", "task failed")) for e in o.errors
+        )
+    )
 
 
-def run(targets: Sequence[Target], settings: Settings, *, backend: Backend,
-        cache: ResultCache | None = None, progress: Progress | None = None,
-        window: int = 512) -> Iterator[Outcome]:
+def run(
+    targets: Sequence[Target],
+    settings: Settings,
+    *,
+    backend: Backend,
+    cache: ResultCache | None = None,
+    progress: Progress | None = None,
+    window: int = 512,
+) -> Iterator[Outcome]:
     """Check every target; yield the outcomes in target order (see the module docstring).
 
     Raises:
@@ -267,8 +281,11 @@ def run(targets: Sequence[Target], settings: Settings, *, backend: Backend,
                     inflight.discard(i)
                     (solo if isinstance(res, WorkerLost) else resubmit).append(i)
                 else:
-                    why = ("worker lost while checking it" if isinstance(res, WorkerLost)
-                           else f"task failed: {type(res).__name__}: {res}")
+                    why = (
+                        "worker lost while checking it"
+                        if isinstance(res, WorkerLost)
+                        else f"task failed: {type(res).__name__}: {res}"
+                    )
                     finish(i, Outcome(targets[i].path, errors=[why + " (tried twice)"]))
     finally:
         backend.close()

@@ -78,8 +78,18 @@ def index_of(result: ArtifactResult) -> bytes:
     records = [tuple(_encode(f, getattr(r, f), r.path) for f in names) for r in ctx.records]
     # the parsed relations and package stack go along (memoised here by the rules that ran):
     # parsing them again for every package was a third of set_findings' time over bookworm
-    data = (ctx.info, records, ctx.vendor, ctx.triplet, ctx.profile.name, ctx.stack, ctx.links,
-            sorted(ctx.owners), relations(ctx.info), stack_of(ctx))
+    data = (
+        ctx.info,
+        records,
+        ctx.vendor,
+        ctx.triplet,
+        ctx.profile.name,
+        ctx.stack,
+        ctx.links,
+        sorted(ctx.owners),
+        relations(ctx.info),
+        stack_of(ctx),
+    )
     return zlib.compress(pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL), 1)
 
 
@@ -89,11 +99,11 @@ def _no_symbols(elf: ElfInfo) -> ElfInfo:
     return replace(elf, python_imports=frozenset(), init_exports=frozenset())
 
 
-def context_of(index: bytes, runtimes: dict[str, Runtime],
-               catalogue: Catalogue) -> ArtifactContext:
+def context_of(index: bytes, runtimes: dict[str, Runtime], catalogue: Catalogue) -> ArtifactContext:
     """The context :func:`index_of` kept, with the run's runtimes and catalogue."""
     info, rows, vendor, triplet, profile, stack, links, owners, rel, pkg_stack = pickle.loads(
-        zlib.decompress(index))
+        zlib.decompress(index)
+    )
     names = kept_record_fields()
     records = []
     for row in rows:
@@ -101,10 +111,19 @@ def context_of(index: bytes, runtimes: dict[str, Runtime],
         if kept["import_path"] is None:
             kept["import_path"] = kept["path"]
         records.append(FileRecord(**kept))
-    ctx = ArtifactContext(info=info, records=records, judgement=Judgement(), runtimes=runtimes,
-                          catalogue=catalogue, vendor=vendor, triplet=triplet,
-                          owners={o: runtimes[o] for o in owners if o in runtimes},
-                          profile=PROFILES[profile], stack=stack, links=links)
+    ctx = ArtifactContext(
+        info=info,
+        records=records,
+        judgement=Judgement(),
+        runtimes=runtimes,
+        catalogue=catalogue,
+        vendor=vendor,
+        triplet=triplet,
+        owners={o: runtimes[o] for o in owners if o in runtimes},
+        profile=PROFILES[profile],
+        stack=stack,
+        links=links,
+    )
     remember(ctx, rel, pkg_stack)
     return ctx
 
@@ -134,8 +153,12 @@ def _components(ctxs: Sequence[ArtifactContext]) -> list[list[int]]:
     return [g for g in groups.values() if len(g) > 1]
 
 
-def set_findings(indexes: Sequence[bytes], runtimes: Sequence[Runtime], catalogue: Catalogue,
-                 config: Config | None) -> dict[int, list[dict[str, Any]]]:
+def set_findings(
+    indexes: Sequence[bytes],
+    runtimes: Sequence[Runtime],
+    catalogue: Catalogue,
+    config: Config | None,
+) -> dict[int, list[dict[str, Any]]]:
     """Findings of the set-scope rules: position in ``indexes`` -> that artifact's extra
     findings (JSON objects, in the order :func:`coinstall.check.check` appends them)."""
     rts = {r.id: r for r in runtimes}

@@ -117,10 +117,18 @@ class Outcome:
         return {"matrix": self.matrix, "errors": self.errors, "runtimes": self.runtimes}
 
     @classmethod
-    def from_cache(cls, path: str, sha256: str, data: dict[str, Any], artifact: str | None,
-                   index: bytes | None) -> Outcome:
-        return cls(path, sha256, artifact, data["matrix"], list(data["errors"]), index,
-                   runtimes=data.get("runtimes"))
+    def from_cache(
+        cls, path: str, sha256: str, data: dict[str, Any], artifact: str | None, index: bytes | None
+    ) -> Outcome:
+        return cls(
+            path,
+            sha256,
+            artifact,
+            data["matrix"],
+            list(data["errors"]),
+            index,
+            runtimes=data.get("runtimes"),
+        )
 
 
 class Timeout(BaseException):
@@ -179,8 +187,9 @@ def deadline(seconds: float) -> Iterator[None]:
             with lock:
                 if state["done"]:
                     return
-                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(tid),
-                                                           ctypes.py_object(Timeout))
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(
+                    ctypes.c_ulong(tid), ctypes.py_object(Timeout)
+                )
             wait = again
 
     timer = threading.Thread(target=fire, daemon=True, name="coinstall-deadline")
@@ -219,8 +228,9 @@ def file_sha256(path: str) -> str:
         return hashlib.file_digest(f, "sha256").hexdigest()
 
 
-def outcome_of(path: str, result: ArtifactResult, settings: Settings,
-               sha256: str | None = None) -> Outcome:
+def outcome_of(
+    path: str, result: ArtifactResult, settings: Settings, sha256: str | None = None
+) -> Outcome:
     """The compact form of one artifact's result (its JSON object made by the JSON report
     itself, :meth:`coinstall.check.ArtifactResult.to_json`, so both stay the same)."""
     from coinstall.archive import setrules
@@ -228,15 +238,26 @@ def outcome_of(path: str, result: ArtifactResult, settings: Settings,
     runtimes = list(settings.runtimes)
     obj: dict[str, Any] = dict(result.to_json(runtimes))  # a plain object: "path" goes
     obj.pop("path")
-    rows = [[r.usable, r.total, r.verdict, r.reason, r.example]
-            for r in matrix(result, runtimes)] if settings.matrix else None
+    rows = (
+        [[r.usable, r.total, r.verdict, r.reason, r.example] for r in matrix(result, runtimes)]
+        if settings.matrix
+        else None
+    )
     index = setrules.index_of(result) if settings.set_index else None
     own = None  # None: the run's runtimes (Settings.runtimes); a foreign wheel: its own
     if result.runtimes is not None and [rt.id for rt in result.runtimes] != [
-            rt.id for rt in settings.runtimes]:
+        rt.id for rt in settings.runtimes
+    ]:
         own = [rt.id for rt in result.runtimes]
-    return Outcome(path, sha256, json.dumps(obj, separators=(",", ":")), rows,
-                   list(result.problems), index, runtimes=own)
+    return Outcome(
+        path,
+        sha256,
+        json.dumps(obj, separators=(",", ":")),
+        rows,
+        list(result.problems),
+        index,
+        runtimes=own,
+    )
 
 
 def check_one(path: str, settings: Settings, sha256: str | None = None) -> Outcome:
@@ -253,22 +274,32 @@ def check_one(path: str, settings: Settings, sha256: str | None = None) -> Outco
                 # is refused unread by the engine (a second read, from the page cache)
                 actual = file_sha256(path)
                 if actual != sha256.lower():
-                    return Outcome(path, None, errors=[
-                        f"SHA-256 {actual[:16]}… differs from the index's {sha256[:16]}… "
-                        "(hash sum mismatch): not checked"])
+                    return Outcome(
+                        path,
+                        None,
+                        errors=[
+                            f"SHA-256 {actual[:16]}… differs from the index's {sha256[:16]}… "
+                            "(hash sum mismatch): not checked"
+                        ],
+                    )
             # the engine's own isolated per-target path, as the serial run takes it; it stats
             # first and opens only regular files and directories, so the digest comes after
             # it (hashing first opened a FIFO and blocked)
-            result = check_target(path, settings.runtimes, _catalogue(), settings.config,
-                                  digests=settings.digests, own_platforms=True)
+            result = check_target(
+                path,
+                settings.runtimes,
+                _catalogue(),
+                settings.config,
+                digests=settings.digests,
+                own_platforms=True,
+            )
             if isinstance(result, TargetError):
                 return Outcome(path, sha256, errors=[result.message])
             if sha256 is None and settings.hash_files and result.info.format != "tree":
                 sha256 = file_sha256(path)
             return outcome_of(path, result, settings, sha256)
     except Timeout:
-        return Outcome(path, sha256, errors=[f"timed out after {settings.timeout:g} s"],
-                       retry=True)
+        return Outcome(path, sha256, errors=[f"timed out after {settings.timeout:g} s"], retry=True)
     except OSError as exc:  # the digest's read
         return Outcome(path, sha256, errors=[exc.strerror or str(exc)])
     except Exception as exc:  # a bug: this target's error, not the run's

@@ -8,11 +8,23 @@ import stat
 from coinstall.artifacts.base import ArtifactError, ArtifactInfo, ArtifactReader, Member
 from coinstall.artifacts.limits import Limits
 
-__all__ = ["ArtifactError", "ArtifactInfo", "ArtifactReader", "Limits", "Member",
-           "file_kind", "open_artifact", "open_regular"]
+__all__ = [
+    "ArtifactError",
+    "ArtifactInfo",
+    "ArtifactReader",
+    "Limits",
+    "Member",
+    "file_kind",
+    "open_artifact",
+    "open_regular",
+]
 
-_KINDS = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR,
-          "a character device"), (stat.S_ISBLK, "a block device"))
+_KINDS = (
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
 
 
 def file_kind(mode: int) -> str:

@@ -37,8 +37,7 @@ _MAGIC = (
     (b"\x28\xb5\x2f\xfd", "zst"),
     (b"BZh", "bz2"),
 )
-_SUFFIX = {".tar": "none", ".tar.gz": "gz", ".tar.xz": "xz", ".tar.bz2": "bz2",
-           ".tar.zst": "zst"}
+_SUFFIX = {".tar": "none", ".tar.gz": "gz", ".tar.xz": "xz", ".tar.bz2": "bz2", ".tar.zst": "zst"}
 _RPM = {"": "gz", "gzip": "gz", "xz": "xz", "lzma": "xz", "bzip2": "bz2", "zstd": "zst"}
 
 

@@ -82,10 +82,14 @@ class DebReader:
         for key in _REQUIRES_FIELDS:
             requires += _split_relations(control.get(key, ""))
         self.info = ArtifactInfo(
-            path=path, format="deb", name=control.get("Package"), version=control.get("Version"),
+            path=path,
+            format="deb",
+            name=control.get("Package"),
+            version=control.get("Version"),
             arch=control.get("Architecture"),
             provides=_split_relations(control.get("Provides", "")),
-            requires=requires, fields={k: str(v) for k, v in control.items()},
+            requires=requires,
+            fields={k: str(v) for k, v in control.items()},
         )
 
     def _read_control(self, name: str) -> Deb822:
@@ -98,8 +102,14 @@ class DebReader:
             for entry in tar:
                 if entry.type == "file" and safe_path(entry.name) == "control":
                     data = read_member(
-                        tar, f"{name}/control", entry.size, want=True, digest=False,
-                        limits=lim, metadata=True).content
+                        tar,
+                        f"{name}/control",
+                        entry.size,
+                        want=True,
+                        digest=False,
+                        limits=lim,
+                        metadata=True,
+                    ).content
                     assert data is not None
                     return Deb822(data.decode("utf-8", "replace"))
         except ArtifactError:
@@ -136,29 +146,56 @@ class DebReader:
             raise ArtifactError(f"{self._data_name}: {_reason(exc)}") from None
 
 
-def _tar_member(tar: DebTar, entry: TarEntry, path: str, want_content: WantContent,
-                digests: bool, limits: Limits) -> Member | None:
+def _tar_member(
+    tar: DebTar,
+    entry: TarEntry,
+    path: str,
+    want_content: WantContent,
+    digests: bool,
+    limits: Limits,
+) -> Member | None:
     """The :class:`Member` of one entry (None for devices and FIFOs, which hold no file)."""
     mode, mtime = entry.mode, entry.mtime
     kind = entry.type
     if kind == "file":
-        got = read_member(tar, path, entry.size, want=want_content(path, entry.size),
-                          digest=digests, limits=limits)
-        return Member(path=path, type="file", mode=mode, size=entry.size, mtime=mtime,
-                      head=got.head, content=got.content, sha256=got.sha256, spool=got.spool)
+        got = read_member(
+            tar,
+            path,
+            entry.size,
+            want=want_content(path, entry.size),
+            digest=digests,
+            limits=limits,
+        )
+        return Member(
+            path=path,
+            type="file",
+            mode=mode,
+            size=entry.size,
+            mtime=mtime,
+            head=got.head,
+            content=got.content,
+            sha256=got.sha256,
+            spool=got.spool,
+        )
     if kind == "dir":
         return Member(path=path, type="dir", mode=mode, size=0, mtime=mtime)
     if kind == "symlink":
-        return Member(path=path, type="symlink", mode=mode, size=0, mtime=mtime,
-                      link_target=entry.linkname)
+        return Member(
+            path=path, type="symlink", mode=mode, size=0, mtime=mtime, link_target=entry.linkname
+        )
     if kind == "hardlink":
-        return Member(path=path, type="hardlink", mode=mode, size=0, mtime=mtime,
-                      link_target=safe_path(entry.linkname) or entry.linkname)
+        return Member(
+            path=path,
+            type="hardlink",
+            mode=mode,
+            size=0,
+            mtime=mtime,
+            link_target=safe_path(entry.linkname) or entry.linkname,
+        )
     return None
 
 
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, EOFError | io.UnsupportedOperation):
         return f"truncated or corrupt ({exc_line(exc)})"
-    return exc_line(exc, typed=not isinstance(
-        exc, ArError | zstandard.ZstdError | OSError))
+    return exc_line(exc, typed=not isinstance(exc, ArError | zstandard.ZstdError | OSError))

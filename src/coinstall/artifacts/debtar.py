@@ -43,8 +43,14 @@ FILL = 1 << 16
 #: Header types dpkg unpacks, by the :attr:`TarEntry.type` coinstall gives them (tarfn.h
 #: ``enum tar_filetype``; NUL is the pre-POSIX spelling of ``0``).
 _TYPES = {
-    b"0": "file", b"\0": "file", b"1": "hardlink", b"2": "symlink", b"5": "dir",
-    b"3": "device", b"4": "device", b"6": "fifo",
+    b"0": "file",
+    b"\0": "file",
+    b"1": "hardlink",
+    b"2": "symlink",
+    b"5": "dir",
+    b"3": "device",
+    b"4": "device",
+    b"6": "fifo",
 }
 _LONGNAME, _LONGLINK = b"L", b"K"
 #: dpkg's error for each type it refuses (tarfn.c ``tar_extractor()``).
@@ -86,8 +92,11 @@ def _number(field: bytes, low: int, high: int, what: str) -> int:
         return value
     first = field[0]
     if first in (0x80, 0xFF):
-        value = int.from_bytes(field, "big", signed=True) if first == 0xFF \
+        value = (
+            int.from_bytes(field, "big", signed=True)
+            if first == 0xFF
             else int.from_bytes(field[1:], "big")
+        )
     else:
         m = _OCTAL.fullmatch(field)
         if m is None or not field.strip(b" "):
@@ -124,8 +133,7 @@ def decode_header(block: bytes) -> tuple[str, bytes, int, int, int, str]:
     Raises:
         HeaderError: the message dpkg gives (``invalid tar header checksum`` ...).
     """
-    (name, mode, uid, gid, size, mtime, checksum, kind, link, magic,
-     prefix) = _HEADER.unpack(block)
+    (name, mode, uid, gid, size, mtime, checksum, kind, link, magic, prefix) = _HEADER.unpack(block)
     ustar = magic == b"ustar\0" and prefix[0]
     text = _text(prefix) + "/" + _text(name) if ustar else _text(name)
     try:
@@ -183,7 +191,7 @@ class DebTar:
         self._buf = b""
         self._pos = 0
         self._left = 0  # unread content bytes of the current entry
-        self._pad = 0   # padding after them, to the next block
+        self._pad = 0  # padding after them, to the next block
 
     def _fill(self) -> bool:
         data = self._stream.read(FILL)
@@ -198,12 +206,12 @@ class DebTar:
         buf, pos = self._buf, self._pos
         if pos + n <= len(buf):
             self._pos = pos + n
-            return buf[pos:pos + n]
+            return buf[pos : pos + n]
         parts = [buf[pos:]]
         got = len(parts[0])
         self._pos = len(buf)
         while got < n and self._fill():
-            piece = self._buf[:n - got]
+            piece = self._buf[: n - got]
             self._pos = len(piece)
             got += len(piece)
             parts.append(piece)
@@ -236,8 +244,9 @@ class DebTar:
         """A GNU long name or link target of ``size`` bytes, up to its first NUL (dpkg reads
         it as a C string)."""
         if size > NAME_MAX:
-            raise ArtifactError(f"{self._where}: tar entry long name or link is too big "
-                                f"({size} bytes)")
+            raise ArtifactError(
+                f"{self._where}: tar entry long name or link is too big ({size} bytes)"
+            )
         data = self._take(size)
         self._skip(-size % BLOCK)
         if len(data) < size:
@@ -279,8 +288,9 @@ class DebTar:
             if what is None:
                 why = _REFUSED.get(kind, "unknown tar header type")
                 shown = kind.decode("latin-1").encode("unicode_escape").decode()
-                raise ArtifactError(f"{self._where}: {name}: {why} '{shown}' "
-                                    f"(dpkg cannot unpack it)")
+                raise ArtifactError(
+                    f"{self._where}: {name}: {why} '{shown}' (dpkg cannot unpack it)"
+                )
             if what == "file" and name.endswith("/"):
                 what = "dir"  # pre-ANSI ustar, as dpkg reads it
             if what == "dir":
@@ -290,5 +300,6 @@ class DebTar:
                 self._pad = -size % BLOCK
             else:
                 size = 0  # only a regular file's entry is followed by content
-            yield TarEntry(name, what, mode, size, mtime,
-                           link if what in ("symlink", "hardlink") else "")
+            yield TarEntry(
+                name, what, mode, size, mtime, link if what in ("symlink", "hardlink") else ""
+            )

@@ -107,8 +107,14 @@ class Budget:
             a .deb's control.tar is capped by ``metadata_mb``).
     """
 
-    def __init__(self, limits: Limits, file_size: int, *, cap_mb: int | None = None,
-                 cap_key: str = "artifact-mb") -> None:
+    def __init__(
+        self,
+        limits: Limits,
+        file_size: int,
+        *,
+        cap_mb: int | None = None,
+        cap_key: str = "artifact-mb",
+    ) -> None:
         self.limits = limits
         self.file_size = max(file_size, 1)
         self.cap_mb = limits.artifact_mb if cap_mb is None else cap_mb
@@ -125,12 +131,13 @@ class Budget:
         self.total += n
         lim = self.limits
         if self.total > self.cap_mb * _MB:
-            raise ArtifactError(f"{where}: expands beyond {self.cap_mb} MB "
-                                f"(limit {self.cap_key})")
+            raise ArtifactError(f"{where}: expands beyond {self.cap_mb} MB (limit {self.cap_key})")
         if self.total > RATIO_FLOOR and self.total > lim.ratio * self.file_size:
             mb = self.total // _MB
-            raise ArtifactError(f"{where}: expands beyond {mb} MB, more than {lim.ratio} times "
-                                f"the file's size (limit ratio)")
+            raise ArtifactError(
+                f"{where}: expands beyond {mb} MB, more than {lim.ratio} times "
+                f"the file's size (limit ratio)"
+            )
 
 
 class CountingReader:
@@ -183,9 +190,17 @@ class MemberData(NamedTuple):
     spool: IO[bytes] | None = None
 
 
-def read_member(fh: Readable, path: str, size: int, *, want: bool, digest: bool,
-                limits: Limits, metadata: bool = False,
-                budget: Budget | None = None) -> MemberData:
+def read_member(
+    fh: Readable,
+    path: str,
+    size: int,
+    *,
+    want: bool,
+    digest: bool,
+    limits: Limits,
+    metadata: bool = False,
+    budget: Budget | None = None,
+) -> MemberData:
     """Stream one member: its head, its whole content if wanted, its SHA-256 if asked.
 
     Reads in chunks of :data:`CHUNK` bytes.  A wanted member up to ``content_mb`` is kept in
@@ -200,8 +215,10 @@ def read_member(fh: Readable, path: str, size: int, *, want: bool, digest: bool,
     check_member_size(path, size, limits)
     spool: IO[bytes] | None = None
     if want and metadata and size > limits.metadata_mb * _MB:
-        raise ArtifactError(f"{path}: {size // _MB} MB, above the {limits.metadata_mb} MB "
-                            f"read whole (limit metadata-mb)")
+        raise ArtifactError(
+            f"{path}: {size // _MB} MB, above the {limits.metadata_mb} MB "
+            f"read whole (limit metadata-mb)"
+        )
     if want and size > limits.content_mb * _MB:
         import tempfile  # only for a member this large: start-up need not pay for it
 
@@ -221,8 +238,15 @@ def read_member(fh: Readable, path: str, size: int, *, want: bool, digest: bool,
         raise
 
 
-def _stream(fh: Readable, path: str, size: int, want: bool, digest: bool,
-            budget: Budget | None, spool: IO[bytes] | None) -> MemberData:
+def _stream(
+    fh: Readable,
+    path: str,
+    size: int,
+    want: bool,
+    digest: bool,
+    budget: Budget | None,
+    spool: IO[bytes] | None,
+) -> MemberData:
     h = hashlib.sha256() if digest else None
     parts: list[bytes] = []
     head = b""

@@ -54,9 +54,25 @@ _CPIO_HEADER = 110
 #: bytes/int/list for an entry whose type it does not know (rpm ``lib/rpmtag.h`` defines types
 #: 0-9; anything else is a corrupt header).
 _USED_TAGS: tuple[str, ...] = (
-    "name", "version", "release", "arch", "archive_compression", "provides", "provideflags",
-    "provideversion", "requirename", "requireflags", "requireversion", "vendor",
-    "distribution", "sourcerpm", "os", "packager", "url", "buildhost")
+    "name",
+    "version",
+    "release",
+    "arch",
+    "archive_compression",
+    "provides",
+    "provideflags",
+    "provideversion",
+    "requirename",
+    "requireflags",
+    "requireversion",
+    "vendor",
+    "distribution",
+    "sourcerpm",
+    "os",
+    "packager",
+    "url",
+    "buildhost",
+)
 
 
 def _text(value: object) -> str:
@@ -108,8 +124,9 @@ _REGION_TAGS = (61, 62, 63)
 _USED_NUMBERS = {tag: name for tag, name in rtags.items() if name in _USED_TAGS}
 
 
-def _header_block(fh: IO[bytes], pos: int, file_size: int, limits: Limits, which: str,
-                  decode: bool) -> tuple[int, dict[str, object]]:
+def _header_block(
+    fh: IO[bytes], pos: int, file_size: int, limits: Limits, which: str, decode: bool
+) -> tuple[int, dict[str, object]]:
     """Read and check one header structure at ``pos``; decode the used tags if ``decode``.
 
     Returns:
@@ -127,15 +144,20 @@ def _header_block(fh: IO[bytes], pos: int, file_size: int, limits: Limits, which
         raise ArtifactError(f"corrupt RPM header: no {which} header at offset {pos}")
     il, dl = struct.unpack("!II", intro[8:16])
     if il > _MAX_ENTRIES:
-        raise ArtifactError(f"corrupt RPM header: {which} header claims {il} entries "
-                            f"(rpm allows {_MAX_ENTRIES})")
+        raise ArtifactError(
+            f"corrupt RPM header: {which} header claims {il} entries (rpm allows {_MAX_ENTRIES})"
+        )
     if dl > limits.metadata_mb * _MB:
-        raise ArtifactError(f"{which} header: {dl // _MB} MB of data, above the "
-                            f"{limits.metadata_mb} MB read whole (limit metadata-mb)")
+        raise ArtifactError(
+            f"{which} header: {dl // _MB} MB of data, above the "
+            f"{limits.metadata_mb} MB read whole (limit metadata-mb)"
+        )
     end = pos + 16 + 16 * il + dl
     if end > file_size:
-        raise ArtifactError(f"corrupt RPM header: {which} header claims {16 * il + dl} bytes, "
-                            f"the file holds {max(file_size - pos - 16, 0)} after it")
+        raise ArtifactError(
+            f"corrupt RPM header: {which} header claims {16 * il + dl} bytes, "
+            f"the file holds {max(file_size - pos - 16, 0)} after it"
+        )
     index = fh.read(16 * il)
     store = fh.read(dl)
     if len(index) < 16 * il or len(store) < dl:
@@ -148,14 +170,14 @@ def _header_block(fh: IO[bytes], pos: int, file_size: int, limits: Limits, which
             name = _USED_NUMBERS.get(tag, str(tag))
             raise ArtifactError(f"corrupt RPM header: tag {name} has an unknown entry type")
         if off > dl or count < 1 or count > dl - off + (ty == 0):
-            raise ArtifactError(f"{where}: {count} values at offset {off} of a {dl}-byte "
-                                "store")
+            raise ArtifactError(f"{where}: {count} values at offset {off} of a {dl}-byte store")
         if off % _TYPE_ALIGN.get(ty, 1):
             raise ArtifactError(f"{where}: misaligned")
         size = _TYPE_SIZE.get(ty)
         if size is not None and off + size * count > dl:
-            raise ArtifactError(f"{where}: {count} values of {size} bytes at offset {off} "
-                                f"of a {dl}-byte store")
+            raise ArtifactError(
+                f"{where}: {count} values of {size} bytes at offset {off} of a {dl}-byte store"
+            )
         if ty == _STRING and count != 1:
             raise ArtifactError(f"{where}: a string entry with {count} values")
         if (i == 0 and tag in _REGION_TAGS) or not decode or tag not in _USED_NUMBERS:
@@ -165,8 +187,10 @@ def _header_block(fh: IO[bytes], pos: int, file_size: int, limits: Limits, which
             raise ArtifactError(f"corrupt RPM header: tag {name} twice")
         budget -= count * _ELEMENT_COST
         if budget < 0:
-            raise ArtifactError(f"{which} header: tag {name} claims {count} values, above "
-                                f"what {limits.metadata_mb} MB holds (limit metadata-mb)")
+            raise ArtifactError(
+                f"{which} header: tag {name} claims {count} values, above "
+                f"what {limits.metadata_mb} MB holds (limit metadata-mb)"
+            )
         if size is not None:
             stop = off + size * count
         else:  # count NUL-terminated strings, each found before the next is looked for
@@ -174,8 +198,7 @@ def _header_block(fh: IO[bytes], pos: int, file_size: int, limits: Limits, which
             for _ in range(count):
                 nul = store.find(b"\0", stop)
                 if nul < 0:
-                    raise ArtifactError(f"{where}: {count} strings claimed, the store ends "
-                                        "first")
+                    raise ArtifactError(f"{where}: {count} strings claimed, the store ends first")
                 stop = nul + 1
         budget -= stop - off
         out[name] = extract_data(ty, 0, count, store[off:stop])
@@ -243,13 +266,15 @@ class RpmReader:
         version = _text(h.get("version", ""))
         release = _text(h.get("release", ""))
         self.info = ArtifactInfo(
-            path=path, format="rpm", name=_text(h.get("name", "")) or None,
+            path=path,
+            format="rpm",
+            name=_text(h.get("name", "")) or None,
             version=f"{version}-{release}" if release else version or None,
             arch=_text(h.get("arch", "")) or None,
-            provides=_relations(h.get("provides"), h.get("provideflags"),
-                                h.get("provideversion")),
-            requires=_relations(h.get("requirename"), h.get("requireflags"),
-                                h.get("requireversion")),
+            provides=_relations(h.get("provides"), h.get("provideflags"), h.get("provideversion")),
+            requires=_relations(
+                h.get("requirename"), h.get("requireflags"), h.get("requireversion")
+            ),
             fields=fields,
         )
 
@@ -273,8 +298,7 @@ class RpmReader:
         finally:
             self._fh.close()
 
-    def _walk(self, cpio: IO[bytes], want_content: WantContent,
-              digests: bool) -> Iterator[Member]:
+    def _walk(self, cpio: IO[bytes], want_content: WantContent, digests: bool) -> Iterator[Member]:
         pos = 0
         links: dict[tuple[int, int, int], list[tuple[str, int, int]]] = {}
         lim = self._limits
@@ -306,8 +330,9 @@ class RpmReader:
 
         def read_data(path: str, size: int, want: bool) -> MemberData:
             data = _Data(size)
-            out = read_member(cast(IO[bytes], data), path, size, want=want, digest=digests,
-                              limits=lim)
+            out = read_member(
+                cast(IO[bytes], data), path, size, want=want, digest=digests, limits=lim
+            )
             skip(data.left)  # what read_member did not need (past the head)
             return out
 
@@ -325,7 +350,7 @@ class RpmReader:
             if hdr[:6] not in (b"070701", b"070702"):
                 raise ArtifactError(f"payload: bad cpio magic {hdr[:6]!r}")
             try:
-                f = [int(hdr[6 + 8 * i: 14 + 8 * i], 16) for i in range(13)]
+                f = [int(hdr[6 + 8 * i : 14 + 8 * i], 16) for i in range(13)]
             except ValueError:
                 raise ArtifactError("payload: corrupt cpio header") from None
             mode, mtime, filesize, namesize = f[1], f[5], f[6], f[11]
@@ -360,24 +385,46 @@ class RpmReader:
                 for n, m, t in names:
                     if got.spool is not None:
                         got.spool.seek(0)
-                    yield Member(path=n, type="file", mode=m, size=filesize, mtime=t,
-                                 head=got.head, content=got.content, sha256=got.sha256,
-                                 spool=got.spool)
+                    yield Member(
+                        path=n,
+                        type="file",
+                        mode=m,
+                        size=filesize,
+                        mtime=t,
+                        head=got.head,
+                        content=got.content,
+                        sha256=got.sha256,
+                        spool=got.spool,
+                    )
                 if got.spool is not None:
                     got.spool.close()
             elif kind == "file":
                 got = read_data(path, filesize, want_content(path, filesize))
-                yield Member(path=path, type="file", mode=mode & 0o7777, size=filesize,
-                             mtime=mtime, head=got.head, content=got.content,
-                             sha256=got.sha256, spool=got.spool)
+                yield Member(
+                    path=path,
+                    type="file",
+                    mode=mode & 0o7777,
+                    size=filesize,
+                    mtime=mtime,
+                    head=got.head,
+                    content=got.content,
+                    sha256=got.sha256,
+                    spool=got.spool,
+                )
                 if got.spool is not None:
                     got.spool.close()
             elif kind == "symlink":
                 if filesize > NAME_MAX:
                     raise ArtifactError(f"{path}: symbolic link target of {filesize} bytes")
                 target = read_exact(filesize).decode("utf-8", "surrogateescape")
-                yield Member(path=path, type="symlink", mode=mode & 0o7777, size=0,
-                             mtime=mtime, link_target=target)
+                yield Member(
+                    path=path,
+                    type="symlink",
+                    mode=mode & 0o7777,
+                    size=0,
+                    mtime=mtime,
+                    link_target=target,
+                )
             else:
                 skip(filesize)
                 if kind == "dir":

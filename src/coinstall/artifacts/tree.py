@@ -32,6 +32,7 @@ class TreeReader:
 
     def members(self, want_content: WantContent, digests: bool = False) -> Iterator[Member]:
         """Yield every entry below the directory, in sorted walk order."""
+
         def onerror(err: OSError) -> None:
             self.problems.append(f"{err.filename}: {err.strerror}")
 
@@ -39,14 +40,19 @@ class TreeReader:
             dirnames.sort()
             # os.walk joins below self.root (absolute, normalised): the tail is the relative path
             # (os.path.relpath's answer, without its two abspath calls per directory)
-            rel_dir = dirpath[len(self.root):].lstrip(os.sep)
+            rel_dir = dirpath[len(self.root) :].lstrip(os.sep)
             rel_dir = rel_dir.replace(os.sep, "/") + "/" if rel_dir else ""
             for d in list(dirnames):
                 full = os.path.join(dirpath, d)
                 if os.path.islink(full):
                     dirnames.remove(d)
-                    yield Member(path=rel_dir + d, type="symlink", mode=None, size=0,
-                                 link_target=os.readlink(full))
+                    yield Member(
+                        path=rel_dir + d,
+                        type="symlink",
+                        mode=None,
+                        size=0,
+                        link_target=os.readlink(full),
+                    )
                 else:
                     yield Member(path=rel_dir + d, type="dir", mode=None, size=0)
             for f in sorted(filenames):
@@ -55,8 +61,14 @@ class TreeReader:
                 try:
                     st = os.lstat(full)
                     if stat.S_ISLNK(st.st_mode):  # the lstat's answer: no second lstat
-                        yield Member(path=rel, type="symlink", mode=st.st_mode & 0o7777, size=0,
-                                     mtime=int(st.st_mtime), link_target=os.readlink(full))
+                        yield Member(
+                            path=rel,
+                            type="symlink",
+                            mode=st.st_mode & 0o7777,
+                            size=0,
+                            mtime=int(st.st_mtime),
+                            link_target=os.readlink(full),
+                        )
                         continue
                     if not stat.S_ISREG(st.st_mode):
                         continue  # FIFOs, sockets, devices: never opened
@@ -68,20 +80,32 @@ class TreeReader:
                         if not stat.S_ISREG(st.st_mode):
                             continue
                         got = read_member(
-                            fh, rel, st.st_size, want=want_content(rel, st.st_size),
-                            digest=digests, limits=self._limits)
+                            fh,
+                            rel,
+                            st.st_size,
+                            want=want_content(rel, st.st_size),
+                            digest=digests,
+                            limits=self._limits,
+                        )
                 except OSError as exc:
                     self.problems.append(f"{rel}: {exc.strerror}")
                     continue
                 except ArtifactError as exc:  # a file changed while read, or past a limit
                     self.problems.append(str(exc))
                     continue
-                yield Member(path=rel, type="file", mode=st.st_mode & 0o7777, size=st.st_size,
-                             mtime=int(st.st_mtime), head=got.head, content=got.content,
-                             sha256=got.sha256, spool=got.spool)
+                yield Member(
+                    path=rel,
+                    type="file",
+                    mode=st.st_mode & 0o7777,
+                    size=st.st_size,
+                    mtime=int(st.st_mtime),
+                    head=got.head,
+                    content=got.content,
+                    sha256=got.sha256,
+                    spool=got.spool,
+                )
                 if got.spool is not None:
                     got.spool.close()
 
     def close(self) -> None:
         """Nothing to release."""
-

@@ -57,13 +57,17 @@ class WheelReader:
             raise ArtifactError(exc.strerror or str(exc)) from None
         except _ZIP_ERRORS as exc:
             raise ArtifactError(f"not a zip archive: {_reason(exc)}") from None
-        self._budget = Budget(self._limits, os.fstat(self._zip.fp.fileno()).st_size
-                              if self._zip.fp is not None else 1)
+        self._budget = Budget(
+            self._limits, os.fstat(self._zip.fp.fileno()).st_size if self._zip.fp is not None else 1
+        )
         self._infos = self._zip.infolist()
-        dist_infos = sorted({
-            top for top in (i.filename.partition("/")[0] for i in self._infos)
-            if top.endswith(".dist-info")
-        })
+        dist_infos = sorted(
+            {
+                top
+                for top in (i.filename.partition("/")[0] for i in self._infos)
+                if top.endswith(".dist-info")
+            }
+        )
         if not dist_infos:
             raise ArtifactError("no .dist-info directory: not a wheel")
         self.dist_info = dist_infos[0]
@@ -91,8 +95,13 @@ class WheelReader:
                 fields["Requires-Python"] = str(raw["requires_python"])
             requires = [str(r) for r in raw.get("requires_dist", [])]
         self.info = ArtifactInfo(
-            path=path, format="wheel", name=str(name), version=str(version),
-            arch=".".join(sorted({t.platform for t in tags})), requires=requires, fields=fields,
+            path=path,
+            format="wheel",
+            name=str(name),
+            version=str(version),
+            arch=".".join(sorted({t.platform for t in tags})),
+            requires=requires,
+            fields=fields,
         )
 
     def _read_small(self, name: str) -> bytes | None:
@@ -103,8 +112,15 @@ class WheelReader:
         try:
             with self._zip.open(info) as fh:
                 data = read_member(
-                    fh, name, info.file_size, want=True, digest=False, limits=self._limits,
-                    metadata=True, budget=self._budget).content
+                    fh,
+                    name,
+                    info.file_size,
+                    want=True,
+                    digest=False,
+                    limits=self._limits,
+                    metadata=True,
+                    budget=self._budget,
+                ).content
         except ArtifactError:
             self._zip.close()
             raise
@@ -145,15 +161,29 @@ class WheelReader:
                     budget = self._budget
                 with fh:
                     got = read_member(
-                        fh, path, info.file_size, want=want, digest=digests,
-                        limits=self._limits, metadata=cached is not None, budget=budget)
+                        fh,
+                        path,
+                        info.file_size,
+                        want=want,
+                        digest=digests,
+                        limits=self._limits,
+                        metadata=cached is not None,
+                        budget=budget,
+                    )
             except ArtifactError:
                 raise
             except _ZIP_ERRORS as exc:
                 raise ArtifactError(f"{info.filename}: {_reason(exc)}") from None
-            yield Member(path=path, type="file", mode=mode, size=info.file_size,
-                         head=got.head, content=got.content, sha256=got.sha256,
-                         spool=got.spool)
+            yield Member(
+                path=path,
+                type="file",
+                mode=mode,
+                size=info.file_size,
+                head=got.head,
+                content=got.content,
+                sha256=got.sha256,
+                spool=got.spool,
+            )
             if got.spool is not None:
                 got.spool.close()
 

@@ -24,8 +24,12 @@ if TYPE_CHECKING:
     from coinstall.runtimes.model import Runtime
 
 PYTHON_OPT = click.option(
-    "--python", "pythons", multiple=True, metavar="PATH",
-    help="Also probe this interpreter (repeatable; COINSTALL_PYTHONS adds more).")
+    "--python",
+    "pythons",
+    multiple=True,
+    metavar="PATH",
+    help="Also probe this interpreter (repeatable; COINSTALL_PYTHONS adds more).",
+)
 
 
 def stdout() -> Console:
@@ -50,8 +54,7 @@ def write_output(path: str, text: str, keep_perms: bool = False) -> None:
     try:
         write_atomic(path, text, keep_perms=keep_perms)
     except OSError as exc:
-        stderr().print(f"coinstall: {path}: cannot write: {exc.strerror or exc}",
-                       markup=False)
+        stderr().print(f"coinstall: {path}: cannot write: {exc.strerror or exc}", markup=False)
         sys.exit(2)
 
 
@@ -83,8 +86,10 @@ def require_extra(*modules: str) -> None:
         if not found:
             what, extra, system = EXTRAS[module]
             also = f" and the system package {system}" if system else ""
-            sys.stderr.write(f"coinstall: {what} needs the {module!r} module: "
-                             f"pip install 'coinstall[{extra}]'{also}\n")
+            sys.stderr.write(
+                f"coinstall: {what} needs the {module!r} module: "
+                f"pip install 'coinstall[{extra}]'{also}\n"
+            )
             sys.exit(2)
 
 
@@ -160,8 +165,13 @@ class GuardedGroup(LazyGroup):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (click.exceptions.ClickException, click.exceptions.Exit,
-                click.exceptions.Abort, SystemExit, KeyboardInterrupt):
+        except (
+            click.exceptions.ClickException,
+            click.exceptions.Exit,
+            click.exceptions.Abort,
+            SystemExit,
+            KeyboardInterrupt,
+        ):
             raise
         except BrokenPipeError:  # `coinstall check ... | head`: the reader went away
             sys.stderr.close()
@@ -175,16 +185,24 @@ class GuardedGroup(LazyGroup):
             from coinstall.report.escape import printable
 
             hint = "" if ctx.params.get("debug") else "; run with --debug for the traceback"
-            sys.stderr.write(printable(
-                f"coinstall: internal error (a coinstall bug, please report it): "
-                f"{exc_line(exc, typed=True)}{hint}") + "\n")
+            sys.stderr.write(
+                printable(
+                    f"coinstall: internal error (a coinstall bug, please report it): "
+                    f"{exc_line(exc, typed=True)}{hint}"
+                )
+                + "\n"
+            )
             sys.exit(EXIT_BUG)
 
 
 @click.group(cls=GuardedGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="coinstall")
-@click.option("--debug", is_flag=True, envvar="COINSTALL_DEBUG",
-              help="On an internal error (exit status 3) print the traceback too.")
+@click.option(
+    "--debug",
+    is_flag=True,
+    envvar="COINSTALL_DEBUG",
+    help="On an internal error (exit status 3) print the traceback too.",
+)
 def main(debug: bool) -> None:
     """Check, plan and share Python packages across parallel runtimes.
 
@@ -193,8 +211,7 @@ def main(debug: bool) -> None:
     """
 
 
-def output_dir_exists(ctx: click.Context, param: click.Parameter,
-                      value: str | None) -> str | None:
+def output_dir_exists(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """Click callback of an ``--output`` option: the file's directory must exist, else a
     usage error (exit 2) before any work, not an OSError from the atomic write at the end
     (which the last guard would report as a coinstall bug)."""
@@ -221,9 +238,14 @@ def limit_values(pairs: tuple[str, ...]) -> dict[str, int]:
 
 
 LIMIT_OPT = click.option(
-    "--limit", "limits", multiple=True, metavar="KEY=N",
-    help="Reader limit (repeatable): " + ", ".join(limits_mod.Limits.keys())
-    + " (docs/configuration.md).")
+    "--limit",
+    "limits",
+    multiple=True,
+    metavar="KEY=N",
+    help="Reader limit (repeatable): "
+    + ", ".join(limits_mod.Limits.keys())
+    + " (docs/configuration.md).",
+)
 
 
 def apply_limits(config_limits: dict[str, int], pairs: tuple[str, ...]) -> None:
@@ -253,9 +275,14 @@ def rule_list(value: str | None, what: str) -> frozenset[str] | None:
     return names
 
 
-def load_config(config_path: str | None, *, profile: str | None = None,
-                stack_text: str | None = None, select: str | None = None,
-                ignore: str | None = None) -> Config:
+def load_config(
+    config_path: str | None,
+    *,
+    profile: str | None = None,
+    stack_text: str | None = None,
+    select: str | None = None,
+    ignore: str | None = None,
+) -> Config:
     """The run's configuration: the file (``--config``, else ``coinstall.toml`` or
     ``pyproject.toml`` ``[tool.coinstall]`` found upwards; docs/configuration.md), then the
     command-line options over it (``--profile``, ``--stack``, ``--select`` replace; ``--ignore``

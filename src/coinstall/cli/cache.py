@@ -35,8 +35,9 @@ def cache_info() -> None:
     c.close()
     if not s["usable"]:
         _fail(f"{s['path']}: cannot be used")
-    click.echo(f"{s['path']}: {s['results']} results, {s['files']} file digests, "
-               f"{s['bytes'] / 1e6:.1f} MB")
+    click.echo(
+        f"{s['path']}: {s['results']} results, {s['files']} file digests, {s['bytes'] / 1e6:.1f} MB"
+    )
 
 
 @cache_group.command("clear")

@@ -36,58 +36,121 @@ if TYPE_CHECKING:
 
 @main.command("check")
 @click.argument("targets", nargs=-1, type=click.Path())
-@click.option("--format", "fmt",
-              type=click.Choice(["text", "json", "jsonl", "sarif", "html"]), default="text",
-              help="Output format (JSON and JSON Lines: docs/json-format.md; SARIF 2.1.0; html: "
-                   "with --release only).")
-@click.option("--release", is_flag=True,
-              help="The targets (wheels, directories of wheels) are one release: show its "
-                   "coverage grid, runtimes x platforms.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "jsonl", "sarif", "html"]),
+    default="text",
+    help="Output format (JSON and JSON Lines: docs/json-format.md; SARIF 2.1.0; html: "
+    "with --release only).",
+)
+@click.option(
+    "--release",
+    is_flag=True,
+    help="The targets (wheels, directories of wheels) are one release: show its "
+    "coverage grid, runtimes x platforms.",
+)
 @click.option("--summary", is_flag=True, help="One line per artifact instead of the matrices.")
-@click.option("--profile", type=click.Choice(list(PROFILES)),
-              help="Judge every artifact by this policy (default: chosen per artifact).")
-@click.option("--stack", "stack_text", metavar="SPEC",
-              help="Supported versions and the default: default=3.11,other=3.12.")
+@click.option(
+    "--profile",
+    type=click.Choice(list(PROFILES)),
+    help="Judge every artifact by this policy (default: chosen per artifact).",
+)
+@click.option(
+    "--stack",
+    "stack_text",
+    metavar="SPEC",
+    help="Supported versions and the default: default=3.11,other=3.12.",
+)
 @click.option("--select", metavar="RULES", help="Run only these rules (comma-separated).")
 @click.option("--ignore", metavar="RULES", help="Never run these rules (comma-separated).")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False),
-              help="Configuration file (default: coinstall.toml or pyproject.toml "
-                   "[tool.coinstall] found from the current directory up).")
-@click.option("--no-installed", is_flag=True,
-              help="Judge against the catalogue only; start no interpreter.")
-@click.option("-v", "--verbose", is_flag=True,
-              help="List every known runtime in each matrix; with no TARGETS, print a matrix "
-                   "per site directory.")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="Configuration file (default: coinstall.toml or pyproject.toml "
+    "[tool.coinstall] found from the current directory up).",
+)
+@click.option(
+    "--no-installed", is_flag=True, help="Judge against the catalogue only; start no interpreter."
+)
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="List every known runtime in each matrix; with no TARGETS, print a matrix "
+    "per site directory.",
+)
 @LIMIT_OPT
 @PYTHON_OPT
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
-              help="Check in N processes (default: the cores, when the packages add up to "
-                   f"{POOL_MIN_BYTES // 2**20} MB or more; 1 for up to {FEW_TARGETS} targets).  "
-                   "Results and their order are the serial run's.")
-@click.option("--scheduler", metavar="ADDRESS",
-              help="Run on an existing Dask cluster (tcp://host:8786); the workers read the "
-                   "targets from the same paths.")
-@click.option("--repo", "repo", metavar="INDEX", type=click.Path(exists=True),
-              help="Check every package a Debian Packages file (any compression) or an RPM "
-                   "repodata/repomd.xml lists, read from --mirror.")
-@click.option("--mirror", metavar="DIR", type=click.Path(file_okay=False),
-              help="The mirror (or repository) root the --repo index's file names are "
-                   "relative to.")
-@click.option("--select-packages", metavar="GLOB",
-              help="With --repo: only packages whose name matches (python3-*).")
-@click.option("--timeout", type=click.FloatRange(min=0), default=DEFAULT_TIMEOUT,
-              show_default=True,
-              help="Seconds one target may take (0: no limit); retried once, then reported.")
-@click.option("--no-cache", is_flag=True,
-              help="Neither read nor write the result cache (see `coinstall cache`).")
-def check_cmd(targets: tuple[str, ...], fmt: str, summary: bool, profile: str | None,
-              stack_text: str | None, select: str | None, ignore: str | None,
-              config_path: str | None, no_installed: bool, verbose: bool,
-              limits: tuple[str, ...], pythons: tuple[str, ...], release: bool = False,
-              jobs: int | None = None, scheduler: str | None = None,
-              repo: str | None = None, mirror: str | None = None,
-              select_packages: str | None = None, timeout: float = DEFAULT_TIMEOUT,
-              no_cache: bool = False) -> None:
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Check in N processes (default: the cores, when the packages add up to "
+    f"{POOL_MIN_BYTES // 2**20} MB or more; 1 for up to {FEW_TARGETS} targets).  "
+    "Results and their order are the serial run's.",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Run on an existing Dask cluster (tcp://host:8786); the workers read the "
+    "targets from the same paths.",
+)
+@click.option(
+    "--repo",
+    "repo",
+    metavar="INDEX",
+    type=click.Path(exists=True),
+    help="Check every package a Debian Packages file (any compression) or an RPM "
+    "repodata/repomd.xml lists, read from --mirror.",
+)
+@click.option(
+    "--mirror",
+    metavar="DIR",
+    type=click.Path(file_okay=False),
+    help="The mirror (or repository) root the --repo index's file names are relative to.",
+)
+@click.option(
+    "--select-packages",
+    metavar="GLOB",
+    help="With --repo: only packages whose name matches (python3-*).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0),
+    default=DEFAULT_TIMEOUT,
+    show_default=True,
+    help="Seconds one target may take (0: no limit); retried once, then reported.",
+)
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Neither read nor write the result cache (see `coinstall cache`).",
+)
+def check_cmd(
+    targets: tuple[str, ...],
+    fmt: str,
+    summary: bool,
+    profile: str | None,
+    stack_text: str | None,
+    select: str | None,
+    ignore: str | None,
+    config_path: str | None,
+    no_installed: bool,
+    verbose: bool,
+    limits: tuple[str, ...],
+    pythons: tuple[str, ...],
+    release: bool = False,
+    jobs: int | None = None,
+    scheduler: str | None = None,
+    repo: str | None = None,
+    mirror: str | None = None,
+    select_packages: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    no_cache: bool = False,
+) -> None:
     """Check packages (wheel, .deb, .rpm, directory) without running them.
 
     With no TARGETS, checks the site-packages of every Python installation found and shows
@@ -95,8 +158,9 @@ def check_cmd(targets: tuple[str, ...], fmt: str, summary: bool, profile: str | 
     Exit status: 0 no error findings, 1 error findings, 2 a target could not be read or a
     usage/configuration error, 3 an internal error of coinstall.
     """
-    cfg = load_config(config_path, profile=profile, stack_text=stack_text, select=select,
-                      ignore=ignore)
+    cfg = load_config(
+        config_path, profile=profile, stack_text=stack_text, select=select, ignore=ignore
+    )
     apply_limits(cfg.limits, limits)
     if release:
         from coinstall.cli.release import run_release
@@ -115,10 +179,24 @@ def check_cmd(targets: tuple[str, ...], fmt: str, summary: bool, profile: str | 
     if wanted(jobs, scheduler, repo, fmt, len(paths) if targets else 0) or mirror:
         from coinstall.cli import check_archive
 
-        sys.exit(check_archive.run_check(
-            paths, cfg, all_rts, cat, fmt=fmt, summary=summary, verbose=verbose, jobs=jobs,
-            scheduler=scheduler, repo=repo, mirror=mirror, select_packages=select_packages,
-            timeout=timeout, use_cache=not no_cache))
+        sys.exit(
+            check_archive.run_check(
+                paths,
+                cfg,
+                all_rts,
+                cat,
+                fmt=fmt,
+                summary=summary,
+                verbose=verbose,
+                jobs=jobs,
+                scheduler=scheduler,
+                repo=repo,
+                mirror=mirror,
+                select_packages=select_packages,
+                timeout=timeout,
+                use_cache=not no_cache,
+            )
+        )
     result = _check_paths(paths, all_rts, cat, cfg)
     # No target: the machine view (coinstall.machine) instead of a matrix per directory.
     view = None if targets else _machine_view(result, installed)
@@ -129,8 +207,9 @@ def check_cmd(targets: tuple[str, ...], fmt: str, summary: bool, profile: str | 
     sys.exit(result.exit_status)
 
 
-def _check_paths(paths: list[str], runtimes: list[Runtime], cat: Catalogue,
-                 cfg: Config) -> CheckResult:
+def _check_paths(
+    paths: list[str], runtimes: list[Runtime], cat: Catalogue, cfg: Config
+) -> CheckResult:
     """The one-by-one engine over ``paths``; a path that does not exist is its error."""
     missing = [t for t in paths if not os.path.exists(t)]
     result = check([t for t in paths if t not in missing], runtimes, cat, cfg)
@@ -145,8 +224,15 @@ def _machine_view(result: CheckResult, installed: list[Runtime]) -> MachineView:
     return machine_mod.machine_view(result, installed)
 
 
-def _render(result: CheckResult, view: MachineView | None, *, fmt: str, summary: bool,
-            verbose: bool, stack: str | None) -> None:
+def _render(
+    result: CheckResult,
+    view: MachineView | None,
+    *,
+    fmt: str,
+    summary: bool,
+    verbose: bool,
+    stack: str | None,
+) -> None:
     """Write the report on stdout: each renderer is imported only when chosen (rich is not
     needed for JSON or SARIF)."""
     if fmt == "json":
@@ -191,8 +277,7 @@ def _print_errors(result: CheckResult) -> None:
 
 @main.command("rules")
 @click.option("--profile", type=click.Choice(list(PROFILES)), help="Only this profile's rules.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]),
-              default="text")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text")
 def rules_cmd(profile: str | None, fmt: str) -> None:
     """List the rule catalogue: name, severity, profiles, what each rule finds."""
     from coinstall.report import text as text_report
@@ -217,7 +302,8 @@ def explain_cmd(name: str) -> None:
     if r is None:
         close = [n for n in sorted(REGISTRY) if name in n or n in name]
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
-        stderr().print(f"coinstall: no rule named {name!r}{hint}; `coinstall rules` lists them",
-                        markup=False)
+        stderr().print(
+            f"coinstall: no rule named {name!r}{hint}; `coinstall rules` lists them", markup=False
+        )
         sys.exit(2)
     text_report.render_explain(r, stdout())

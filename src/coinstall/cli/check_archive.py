@@ -28,14 +28,17 @@ from coinstall.runtimes.catalogue import Catalogue
 from coinstall.runtimes.model import Runtime
 
 
-def _targets(paths: Sequence[str], repo: str | None, mirror: str | None,
-             select_packages: str | None) -> tuple[list[Target], list[TargetError]]:
+def _targets(
+    paths: Sequence[str], repo: str | None, mirror: str | None, select_packages: str | None
+) -> tuple[list[Target], list[TargetError]]:
     if repo is None:
         if mirror is not None or select_packages is not None:
             raise click.UsageError("--mirror and --select-packages go with --repo INDEX")
         missing = [p for p in paths if not os.path.lexists(p)]
-        return ([Target(p) for p in paths if p not in missing],
-                [TargetError(p, "no such file or directory") for p in missing])
+        return (
+            [Target(p) for p in paths if p not in missing],
+            [TargetError(p, "no such file or directory") for p in missing],
+        )
     from coinstall.archive.repo import read_repo
 
     if mirror is None:
@@ -69,10 +72,23 @@ def _backend(settings: Settings, jobs: int, scheduler: str | None) -> Backend:
     return runner.PoolBackend(settings, jobs)
 
 
-def run_check(paths: Sequence[str], cfg: Config, runtimes: Sequence[Runtime], cat: Catalogue,
-              *, fmt: str, summary: bool, verbose: bool, jobs: int | None,
-              scheduler: str | None, repo: str | None, mirror: str | None,
-              select_packages: str | None, timeout: float, use_cache: bool) -> int:
+def run_check(
+    paths: Sequence[str],
+    cfg: Config,
+    runtimes: Sequence[Runtime],
+    cat: Catalogue,
+    *,
+    fmt: str,
+    summary: bool,
+    verbose: bool,
+    jobs: int | None,
+    scheduler: str | None,
+    repo: str | None,
+    mirror: str | None,
+    select_packages: str | None,
+    timeout: float,
+    use_cache: bool,
+) -> int:
     """Run the archive check and write the report; returns the exit status."""
     # SIGTERM unwinds like Ctrl-C, so that the pool's processes are stopped, not orphaned
     old_term = signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
@@ -80,9 +96,15 @@ def run_check(paths: Sequence[str], cfg: Config, runtimes: Sequence[Runtime], ca
         runner.start_forkserver()  # a process pool is coming: start it while the index is read
     targets, late = _targets(paths, repo, mirror, select_packages)
     packages = sum(1 for t in targets if not os.path.isdir(t.path))
-    settings = Settings(tuple(runtimes), cfg, digests=packages > 1 and wants_digests(cfg),
-        set_index=bool(setrules.active(cfg)), matrix=fmt == "text",
-        timeout=timeout, hash_files=use_cache)
+    settings = Settings(
+        tuple(runtimes),
+        cfg,
+        digests=packages > 1 and wants_digests(cfg),
+        set_index=bool(setrules.active(cfg)),
+        matrix=fmt == "text",
+        timeout=timeout,
+        hash_files=use_cache,
+    )
     cache = ResultCache() if use_cache else None
     n_jobs = jobs if jobs else default_jobs([t.path for t in targets])
     backend = _backend(settings, n_jobs, scheduler)
@@ -90,19 +112,28 @@ def run_check(paths: Sequence[str], cfg: Config, runtimes: Sequence[Runtime], ca
     # the report's runtimes[]: the run's, then foreign platforms' named by wheel file names
     run_rts = run_runtimes([t.path for t in targets], runtimes, cat)
     show = sys.stderr.isatty() and len(targets) > 1
-    bar = Progress(TextColumn("checking"), BarColumn(), MofNCompleteColumn(),
-                   TextColumn("{task.fields[cached]} cached"), TimeRemainingColumn(),
-                   console=stderr(), transient=True, disable=not show)
+    bar = Progress(
+        TextColumn("checking"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[cached]} cached"),
+        TimeRemainingColumn(),
+        console=stderr(),
+        transient=True,
+        disable=not show,
+    )
     task = bar.add_task("check", total=len(targets), cached=0)
 
     def progress(done: int, total: int, cached: int) -> None:
         bar.update(task, completed=done, cached=cached)
 
-    outcomes: Iterator[Outcome] = runner.run(targets, settings, backend=backend, cache=cache,
-                                             progress=progress if show else None)
+    outcomes: Iterator[Outcome] = runner.run(
+        targets, settings, backend=backend, cache=cache, progress=progress if show else None
+    )
     if settings.set_index:
-        outcomes = with_set_findings(outcomes, runtimes, cat, cfg, cache,
-                                     run_key(settings) if cache is not None else "")
+        outcomes = with_set_findings(
+            outcomes, runtimes, cat, cfg, cache, run_key(settings) if cache is not None else ""
+        )
     try:
         with bar:
             if fmt == "jsonl":
@@ -121,8 +152,7 @@ def run_check(paths: Sequence[str], cfg: Config, runtimes: Sequence[Runtime], ca
                 text_report.render(result, stdout(), verbose=verbose)
             err = stderr()
             for e in result.errors:
-                err.print(f"coinstall: {printable(e.path)}: {printable(e.message)}",
-                          markup=False)
+                err.print(f"coinstall: {printable(e.path)}: {printable(e.message)}", markup=False)
     finally:
         if cache is not None:
             cache.close()

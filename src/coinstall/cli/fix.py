@@ -35,36 +35,80 @@ from coinstall.runtimes.inventory import combine
 
 @main.command("fix")
 @click.argument("targets", nargs=-1, required=True, type=click.Path())
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              help="Output format (JSON: one object per target, see report/fix_json.py).")
-@click.option("--diff", "show_diff", is_flag=True,
-              help="Show what would change and write nothing (dry run).")
-@click.option("--output", "-o", type=click.Path(), callback=output_dir_exists,
-              help="Where a fixed wheel is written (a file, or a directory).")
-@click.option("--profile", type=click.Choice(list(PROFILES)),
-              help="Judge by this policy (default: from the target; a build root by its "
-                   "layout).")
-@click.option("--stack", "stack_text", metavar="SPEC",
-              help="Supported versions and the default: default=3.12,other=3.11.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    help="Output format (JSON: one object per target, see report/fix_json.py).",
+)
+@click.option(
+    "--diff", "show_diff", is_flag=True, help="Show what would change and write nothing (dry run)."
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(),
+    callback=output_dir_exists,
+    help="Where a fixed wheel is written (a file, or a directory).",
+)
+@click.option(
+    "--profile",
+    type=click.Choice(list(PROFILES)),
+    help="Judge by this policy (default: from the target; a build root by its layout).",
+)
+@click.option(
+    "--stack",
+    "stack_text",
+    metavar="SPEC",
+    help="Supported versions and the default: default=3.12,other=3.11.",
+)
 @click.option("--select", metavar="RULES", help="Fix and report only these rules.")
 @click.option("--ignore", metavar="RULES", help="Never report these rules.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False),
-              help="Configuration file (as for check).")
-@click.option("--shebang-flags", default="", metavar="LETTERS",
-              help="Interpreter flags to add to rewritten shebangs (Fedora: s, or sP).")
-@click.option("--drop-bytecode", is_flag=True,
-              help="Remove bad bytecode instead of recompiling it where the profile ships "
-                   "none (Debian).")
-@click.option("--links", is_flag=True,
-              help="Add a missing versioned entry point as a symbolic link, not a copy.")
-@click.option("--no-installed", is_flag=True,
-              help="Start no interpreter (bytecode is then left, not recompiled).")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="Configuration file (as for check).",
+)
+@click.option(
+    "--shebang-flags",
+    default="",
+    metavar="LETTERS",
+    help="Interpreter flags to add to rewritten shebangs (Fedora: s, or sP).",
+)
+@click.option(
+    "--drop-bytecode",
+    is_flag=True,
+    help="Remove bad bytecode instead of recompiling it where the profile ships none (Debian).",
+)
+@click.option(
+    "--links",
+    is_flag=True,
+    help="Add a missing versioned entry point as a symbolic link, not a copy.",
+)
+@click.option(
+    "--no-installed",
+    is_flag=True,
+    help="Start no interpreter (bytecode is then left, not recompiled).",
+)
 @PYTHON_OPT
-def fix_cmd(targets: tuple[str, ...], fmt: OutputFormat, show_diff: bool, output: str | None,
-            profile: str | None,
-            stack_text: str | None, select: str | None, ignore: str | None,
-            config_path: str | None, shebang_flags: str, drop_bytecode: bool, links: bool,
-            no_installed: bool, pythons: tuple[str, ...]) -> None:
+def fix_cmd(
+    targets: tuple[str, ...],
+    fmt: OutputFormat,
+    show_diff: bool,
+    output: str | None,
+    profile: str | None,
+    stack_text: str | None,
+    select: str | None,
+    ignore: str | None,
+    config_path: str | None,
+    shebang_flags: str,
+    drop_bytecode: bool,
+    links: bool,
+    no_installed: bool,
+    pythons: tuple[str, ...],
+) -> None:
     """Repair what check finds: shebangs, extension-module names, bytecode, versioned entry
     points, on build roots, installed trees and wheels.
 
@@ -77,11 +121,13 @@ def fix_cmd(targets: tuple[str, ...], fmt: OutputFormat, show_diff: bool, output
     cfg = load_config(config_path, stack_text=stack_text, select=select, ignore=ignore)
     bad = set(shebang_flags) - set("sPEIu")
     if bad:
-        raise click.BadParameter(f"unsupported flag letters {''.join(sorted(bad))}",
-                                 param_hint="--shebang-flags")
+        raise click.BadParameter(
+            f"unsupported flag letters {''.join(sorted(bad))}", param_hint="--shebang-flags"
+        )
     if output and len(targets) > 1 and not os.path.isdir(output):
-        raise click.BadParameter("with several targets, --output must be a directory",
-                                 param_hint="--output")
+        raise click.BadParameter(
+            "with several targets, --output must be a directory", param_hint="--output"
+        )
     options = FixOptions(shebang_flags, drop_bytecode, links)
     cat = catalogue_mod.load()
     installed = discover(pythons, not no_installed)
@@ -99,8 +145,9 @@ def fix_cmd(targets: tuple[str, ...], fmt: OutputFormat, show_diff: bool, output
         # None: chosen as check chooses it (rules.profiles)
         cfg.profile = profile_name(profile) if profile else None
         try:
-            result = fix_target(t, all_rts, cat, cfg, options, installed, output=output,
-                                dry_run=show_diff)
+            result = fix_target(
+                t, all_rts, cat, cfg, options, installed, output=output, dry_run=show_diff
+            )
         except FixError as exc:
             err.print(f"coinstall: {printable(t)}: {printable(str(exc))}", markup=False)
             errors.append((t, str(exc)))
@@ -138,13 +185,19 @@ def _render(result: FixResult, console: Console, show_diff: bool) -> None:
     else:
         for e in result.edits:
             rules = ", ".join(sorted({f.rule for f in e.findings}))
-            console.print(f"  {verb:9} {rules}  {where(e.path)}: {printable(e.note)}",
-                          markup=False, highlight=False)
+            console.print(
+                f"  {verb:9} {rules}  {where(e.path)}: {printable(e.note)}",
+                markup=False,
+                highlight=False,
+            )
     for x in result.left:
         f = x.finding
         at = where(f.path) if f.path else "(package)"
-        console.print(f"  {'left':9} {f.rule}  {at}: {printable(f.message)} -- "
-                      f"{printable(x.reason)}", markup=False, highlight=False)
+        console.print(
+            f"  {'left':9} {f.rule}  {at}: {printable(f.message)} -- {printable(x.reason)}",
+            markup=False,
+            highlight=False,
+        )
     if result.written:
         console.print(f"  wrote {printable(result.written)}", markup=False, highlight=False)
     for note in result.notes:

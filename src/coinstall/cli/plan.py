@@ -22,30 +22,58 @@ from coinstall.report.escape import printable
 from coinstall.runtimes import catalogue as catalogue_mod
 
 _PLAN_REPO = click.option(
-    "--repo", "repos", multiple=True, required=True, metavar="PATH",
+    "--repo",
+    "repos",
+    multiple=True,
+    required=True,
+    metavar="PATH",
     help="Packages/Sources file, repomd.xml, a directory of indices, an RPM repository or a "
-         "directory of artifacts (repeatable).")
-_PLAN_FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]),
-                            default="text", help="Output (JSON: docs/plan-format.md).")
-_PLAN_OUT = click.option("-o", "--output", type=click.Path(dir_okay=False),
-                         callback=output_dir_exists,
-                         help="Write to this file (atomically) instead of stdout.")
-_PLAN_LATER = click.option("--later", "later", multiple=True, metavar="PATH",
-                           help="A later snapshot of the same repository: report progress.")
+    "directory of artifacts (repeatable).",
+)
+_PLAN_FORMAT = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "html"]),
+    default="text",
+    help="Output (JSON: docs/plan-format.md).",
+)
+_PLAN_OUT = click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    callback=output_dir_exists,
+    help="Write to this file (atomically) instead of stdout.",
+)
+_PLAN_LATER = click.option(
+    "--later",
+    "later",
+    multiple=True,
+    metavar="PATH",
+    help="A later snapshot of the same repository: report progress.",
+)
 _PLAN_SUITE = click.option(
-    "--suite", metavar="NAME",
+    "--suite",
+    metavar="NAME",
     help="The Debian suite to plan over when the inputs hold several (apt lists with trixie, "
-         "sid and experimental): a dists/ directory name or the Release file's Suite or "
-         "Codename. One suite per plan; without it, several suites are refused.")
-_PLAN_FULL = click.option("--full", is_flag=True,
-                          help="Text: list every source of every wave and every blocked "
-                               "source instead of the first ones.")
+    "sid and experimental): a dists/ directory name or the Release file's Suite or "
+    "Codename. One suite per plan; without it, several suites are refused.",
+)
+_PLAN_FULL = click.option(
+    "--full",
+    is_flag=True,
+    help="Text: list every source of every wave and every blocked "
+    "source instead of the first ones.",
+)
 _PLAN_MIRROR = click.option(
-    "--mirror", metavar="DIR", type=click.Path(exists=True, file_okay=False),
+    "--mirror",
+    metavar="DIR",
+    type=click.Path(exists=True, file_okay=False),
     help="Where the --repo index's .deb/.rpm files are (a pool): each binary is classified "
-         "from its artifact's real contents (file list, ELF symbols) instead of the index.")
-_PLAN_NOCACHE = click.option("--no-cache", is_flag=True,
-                             help="Do not use or write the parsed-index cache.")
+    "from its artifact's real contents (file list, ELF symbols) instead of the index.",
+)
+_PLAN_NOCACHE = click.option(
+    "--no-cache", is_flag=True, help="Do not use or write the parsed-index cache."
+)
 
 
 @main.group("plan")
@@ -60,10 +88,19 @@ def plan_group(limits: tuple[str, ...]) -> None:
     apply_limits({}, limits)
 
 
-def _plan_run(transition: str, new: str, old: str, repos: tuple[str, ...], fmt: str,
-              output: str | None, later: tuple[str, ...], no_cache: bool,
-              suite: str | None = None, full: bool = False, mirror: str | None = None
-              ) -> None:
+def _plan_run(
+    transition: str,
+    new: str,
+    old: str,
+    repos: tuple[str, ...],
+    fmt: str,
+    output: str | None,
+    later: tuple[str, ...],
+    no_cache: bool,
+    suite: str | None = None,
+    full: bool = False,
+    mirror: str | None = None,
+) -> None:
     from coinstall.plan import engine
     from coinstall.plan import load as plan_load
     from coinstall.plan.evidence import Classifier
@@ -98,17 +135,26 @@ def _plan_run(transition: str, new: str, old: str, repos: tuple[str, ...], fmt: 
             if freethreaded.ft_runtime(cat, new_v) is None:
                 raise click.BadParameter(f"Python {new}t is not in the runtime catalogue")
             plan = freethreaded.plan_free_threaded(
-                index, Classifier(cat), cat, new_v, old_v,
-                progress=lambda d, t: note(f"classifying binaries {d}/{t}"))
+                index,
+                Classifier(cat),
+                cat,
+                new_v,
+                old_v,
+                progress=lambda d, t: note(f"classifying binaries {d}/{t}"),
+            )
         else:
             plan = engine.plan_transition(
-                index, Classifier(cat), transition, new_v, old_v,
-                progress=lambda d, t: note(f"classifying binaries {d}/{t}"))
+                index,
+                Classifier(cat),
+                transition,
+                new_v,
+                old_v,
+                progress=lambda d, t: note(f"classifying binaries {d}/{t}"),
+            )
         data = plan.to_json()
         if later:
             note("reading the later snapshot")
-            later_idx = _load_suite(plan_load, list(later), no_cache, suite or index.suite,
-                                    None)
+            later_idx = _load_suite(plan_load, list(later), no_cache, suite or index.suite, None)
             data = engine.progress(data, later_idx, Classifier(cat))
             data["problems"] += [str(p) for p in later_idx.problems]
     _plan_emit(data, fmt, output, full)
@@ -117,13 +163,22 @@ def _plan_run(transition: str, new: str, old: str, repos: tuple[str, ...], fmt: 
     sys.exit(2 if data["problems"] or not index.binaries else 0)
 
 
-def _load_suite(plan_load: Any, repos: list[str], no_cache: bool, suite: str | None,
-                note: Callable[[str], None] | None) -> Any:
+def _load_suite(
+    plan_load: Any,
+    repos: list[str],
+    no_cache: bool,
+    suite: str | None,
+    note: Callable[[str], None] | None,
+) -> Any:
     """``plan_load.load`` of one suite; several suites without ``--suite`` (or a suite not
     there) is one line and exit 2."""
     try:
-        return plan_load.load(repos, use_cache=not no_cache, suite=suite,
-                              on_file=(lambda p: note(f"reading {p}")) if note else None)
+        return plan_load.load(
+            repos,
+            use_cache=not no_cache,
+            suite=suite,
+            on_file=(lambda p: note(f"reading {p}")) if note else None,
+        )
     except plan_load.SuiteError as e:
         stderr().print(f"coinstall: {printable(str(e))}", markup=False)
         sys.exit(2)
@@ -140,6 +195,7 @@ def _plan_status(err: Console) -> Any:
             return
         with err.status("planning") as st:
             yield lambda msg: st.update(msg)
+
     return ctx()
 
 
@@ -150,12 +206,18 @@ def _plan_emit(data: dict[str, Any], fmt: str, output: str | None, full: bool = 
         text = json.dumps(data, indent=1) + "\n"
     elif fmt == "html":
         from coinstall.report import plan_html
+
         text = plan_html.render(data)
     else:
         from coinstall.report import plan_text
+
         buf = io.StringIO()
-        console = Console(file=buf, highlight=False, width=200,
-                          force_terminal=sys.stdout.isatty() and output is None)
+        console = Console(
+            file=buf,
+            highlight=False,
+            width=200,
+            force_terminal=sys.stdout.isatty() and output is None,
+        )
         plan_text.render(data, console, full=full)
         text = buf.getvalue()
     if output is None:
@@ -166,9 +228,12 @@ def _plan_emit(data: dict[str, Any], fmt: str, output: str | None, full: bool = 
 
 @plan_group.command("add")
 @click.argument("version")
-@click.option("--from", "old", metavar="X.Y",
-              help="The runtime already there (for VERSION X.Yt, the free-threaded build: "
-                   "X.Y by default).")
+@click.option(
+    "--from",
+    "old",
+    metavar="X.Y",
+    help="The runtime already there (for VERSION X.Yt, the free-threaded build: X.Y by default).",
+)
 @_PLAN_REPO
 @_PLAN_FORMAT
 @_PLAN_OUT
@@ -177,16 +242,24 @@ def _plan_emit(data: dict[str, Any], fmt: str, output: str | None, full: bool = 
 @_PLAN_SUITE
 @_PLAN_FULL
 @_PLAN_MIRROR
-def plan_add(version: str, old: str | None, repos: tuple[str, ...], fmt: str, output: str | None,
-             later: tuple[str, ...], no_cache: bool, suite: str | None, full: bool,
-             mirror: str | None) -> None:
+def plan_add(
+    version: str,
+    old: str | None,
+    repos: tuple[str, ...],
+    fmt: str,
+    output: str | None,
+    later: tuple[str, ...],
+    no_cache: bool,
+    suite: str | None,
+    full: bool,
+    mirror: str | None,
+) -> None:
     """Add runtime VERSION beside --from: what to rebuild, in which waves.
 
     VERSION X.Yt (3.14t) plans a free-threaded stack: each source is classed pure,
     version-specific, abi3, untagged or unknown from its binaries' contents
     (docs/plan-format.md)."""
-    _plan_run("add", version, old or "", repos, fmt, output, later, no_cache, suite, full,
-              mirror)
+    _plan_run("add", version, old or "", repos, fmt, output, later, no_cache, suite, full, mirror)
 
 
 @plan_group.command("default")
@@ -199,9 +272,17 @@ def plan_add(version: str, old: str | None, repos: tuple[str, ...], fmt: str, ou
 @_PLAN_NOCACHE
 @_PLAN_SUITE
 @_PLAN_FULL
-def plan_default(version: str, old: str, repos: tuple[str, ...], fmt: str,
-                 output: str | None, later: tuple[str, ...], no_cache: bool,
-                 suite: str | None, full: bool) -> None:
+def plan_default(
+    version: str,
+    old: str,
+    repos: tuple[str, ...],
+    fmt: str,
+    output: str | None,
+    later: tuple[str, ...],
+    no_cache: bool,
+    suite: str | None,
+    full: bool,
+) -> None:
     """Make VERSION the default instead of --from: what must be rebuilt first."""
     _plan_run("default", version, old, repos, fmt, output, later, no_cache, suite, full)
 
@@ -216,8 +297,17 @@ def plan_default(version: str, old: str, repos: tuple[str, ...], fmt: str,
 @_PLAN_NOCACHE
 @_PLAN_SUITE
 @_PLAN_FULL
-def plan_drop(version: str, new: str, repos: tuple[str, ...], fmt: str, output: str | None,
-              later: tuple[str, ...], no_cache: bool, suite: str | None, full: bool) -> None:
+def plan_drop(
+    version: str,
+    new: str,
+    repos: tuple[str, ...],
+    fmt: str,
+    output: str | None,
+    later: tuple[str, ...],
+    no_cache: bool,
+    suite: str | None,
+    full: bool,
+) -> None:
     """Retire runtime VERSION: what still needs it (blocks) and what to rebuild."""
     _plan_run("drop", new, version, repos, fmt, output, later, no_cache, suite, full)
 
@@ -230,8 +320,15 @@ def plan_drop(version: str, new: str, repos: tuple[str, ...], fmt: str, output: 
 @_PLAN_NOCACHE
 @_PLAN_SUITE
 @_PLAN_FULL
-def plan_progress(plan_file: str, repos: tuple[str, ...], fmt: str, output: str | None,
-                  no_cache: bool, suite: str | None, full: bool) -> None:
+def plan_progress(
+    plan_file: str,
+    repos: tuple[str, ...],
+    fmt: str,
+    output: str | None,
+    no_cache: bool,
+    suite: str | None,
+    full: bool,
+) -> None:
     """Progress of a saved JSON plan (PLAN_FILE) against a later snapshot (--repo)."""
     from coinstall.artifacts import ArtifactError
     from coinstall.artifacts import limits as limits_mod
@@ -240,8 +337,11 @@ def plan_progress(plan_file: str, repos: tuple[str, ...], fmt: str, output: str 
     from coinstall.plan.evidence import Classifier
 
     try:  # stat before open: a FIFO or /dev/zero is refused unopened; size capped
-        data = json.loads(limits_mod.read_regular(
-            plan_file, limits_mod.default().index_mb << 20, "limit index-mb"))
+        data = json.loads(
+            limits_mod.read_regular(
+                plan_file, limits_mod.default().index_mb << 20, "limit index-mb"
+            )
+        )
         if not isinstance(data, dict) or data.get("format") != "coinstall-plan/1":
             raise ValueError("not a coinstall plan (format coinstall-plan/1)")
         if "free_threading" in data:
@@ -250,8 +350,7 @@ def plan_progress(plan_file: str, repos: tuple[str, ...], fmt: str, output: str 
         stderr().print(f"coinstall: {printable(plan_file)}: {printable(str(e))}", markup=False)
         sys.exit(2)
     with _plan_status(stderr()) as note:
-        later_idx = _load_suite(plan_load, list(repos), no_cache, suite or data.get("suite"),
-                                note)
+        later_idx = _load_suite(plan_load, list(repos), no_cache, suite or data.get("suite"), note)
         data = engine.progress(data, later_idx, Classifier(catalogue_mod.load()))
     data["problems"] = [str(p) for p in later_idx.problems]
     _plan_emit(data, fmt, output, full)

@@ -9,8 +9,9 @@ from coinstall.cli._common import discover, stderr, stdout
 from coinstall.config import Config
 
 
-def run_release(targets: tuple[str, ...], fmt: str, cfg: Config, no_installed: bool,
-                pythons: tuple[str, ...]) -> int:
+def run_release(
+    targets: tuple[str, ...], fmt: str, cfg: Config, no_installed: bool, pythons: tuple[str, ...]
+) -> int:
     """Build and print the grid; the exit status: 2 if a target was unreadable or no wheel
     was given, 1 if the release has inconsistencies of severity error (notes such as
     free-threaded-source-only do not count), else 0."""
@@ -22,8 +23,7 @@ def run_release(targets: tuple[str, ...], fmt: str, cfg: Config, no_installed: b
         stderr().print("coinstall: --release writes text, json or html", markup=False)
         return 2
     if not targets:
-        stderr().print("coinstall: --release needs wheels or directories of wheels",
-                       markup=False)
+        stderr().print("coinstall: --release needs wheels or directories of wheels", markup=False)
         return 2
     cat = catalogue_mod.load()
     release = grid(targets, combine(discover(pythons, not no_installed), cat), cat, cfg)
@@ -32,8 +32,9 @@ def run_release(targets: tuple[str, ...], fmt: str, cfg: Config, no_installed: b
 
         from coinstall.report.json import SCHEMA_VERSION
 
-        click.echo(json.dumps({"schema_version": SCHEMA_VERSION,
-                               "release": release.to_json()}, indent=2))
+        click.echo(
+            json.dumps({"schema_version": SCHEMA_VERSION, "release": release.to_json()}, indent=2)
+        )
     elif fmt == "html":
         from coinstall.report import release_html
 

@@ -16,13 +16,21 @@ from coinstall.report.archive_summary import ResultsError, read_results, summari
 
 
 @main.command("report")
-@click.argument("results", nargs=-1, required=True, type=click.Path(exists=True,
-                                                                    dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text",
-              help="Text tables, the summary as JSON (docs/json-format.md), or one "
-                   "self-contained HTML page.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), callback=output_dir_exists,
-              help="Write here instead of standard output.")
+@click.argument("results", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "html"]),
+    default="text",
+    help="Text tables, the summary as JSON (docs/json-format.md), or one self-contained HTML page.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    callback=output_dir_exists,
+    help="Write here instead of standard output.",
+)
 def report_cmd(results: tuple[str, ...], fmt: OutputFormat, output: str | None) -> None:
     """Summarise check results (`coinstall check --format json` or `jsonl` files): findings
     per rule, severity and profile, the packages with the most findings, headline numbers.
@@ -42,8 +50,10 @@ def report_cmd(results: tuple[str, ...], fmt: OutputFormat, output: str | None) 
                 raise ResultsError(f"{path}: {exc}") from None
             with os.fdopen(fd, encoding="utf-8") as f:
                 if os.fstat(fd).st_size > cap:
-                    raise ResultsError(f"{path}: {os.fstat(fd).st_size >> 20} MB, above the "
-                                       f"{cap >> 20} MB read (limit index-mb)")
+                    raise ResultsError(
+                        f"{path}: {os.fstat(fd).st_size >> 20} MB, above the "
+                        f"{cap >> 20} MB read (limit index-mb)"
+                    )
                 yield from read_results(f, path, cap)
 
     try:

@@ -41,8 +41,10 @@ def _interpreters(values: tuple[str, ...]) -> dict[str, str]:
     for v in values:
         ver, sep, path = v.partition("=")
         if not sep or not path:
-            raise click.BadParameter(f"{v!r}: expected VERSION=PATH (3.12=/usr/bin/python3.12)",
-                                     param_hint="--interpreter")
+            raise click.BadParameter(
+                f"{v!r}: expected VERSION=PATH (3.12=/usr/bin/python3.12)",
+                param_hint="--interpreter",
+            )
         out[ver.strip()] = path.strip()
     return out
 
@@ -55,19 +57,38 @@ def spec_group() -> None:
 @spec_group.command("lint")
 @click.argument("specs", nargs=-1, required=True, type=click.Path())
 @click.option("--stack", "stack_text", metavar="SPEC", help=STACK_HELP)
-@click.option("--profile", type=click.Choice(["fedora", "epel", "opensuse"]),
-              help="Judge every spec by this policy (default: from its layout: a spec "
-                   "defining %python3_pkgversion or using python3_other is epel's, one with "
-                   "%python_subpackages openSUSE's, others Fedora's, or epel's when --stack "
-                   "names another version).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text",
-              help="Output format (the JSON and SARIF of `coinstall check`, with the line).")
+@click.option(
+    "--profile",
+    type=click.Choice(["fedora", "epel", "opensuse"]),
+    help="Judge every spec by this policy (default: from its layout: a spec "
+    "defining %python3_pkgversion or using python3_other is epel's, one with "
+    "%python_subpackages openSUSE's, others Fedora's, or epel's when --stack "
+    "names another version).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "sarif"]),
+    default="text",
+    help="Output format (the JSON and SARIF of `coinstall check`, with the line).",
+)
 @click.option("--select", metavar="RULES", help="Run only these rules (comma-separated).")
 @click.option("--ignore", metavar="RULES", help="Never run these rules (comma-separated).")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False),
-              help="Configuration file (as for `coinstall check`).")
-def lint_cmd(specs: tuple[str, ...], stack_text: str | None, profile: str | None, fmt: OutputFormat,
-             select: str | None, ignore: str | None, config_path: str | None) -> None:
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="Configuration file (as for `coinstall check`).",
+)
+def lint_cmd(
+    specs: tuple[str, ...],
+    stack_text: str | None,
+    profile: str | None,
+    fmt: OutputFormat,
+    select: str | None,
+    ignore: str | None,
+    config_path: str | None,
+) -> None:
     """Check spec files against the parallel-stack rules (`coinstall rules` lists them,
     area spec_*).
 
@@ -77,8 +98,9 @@ def lint_cmd(specs: tuple[str, ...], stack_text: str | None, profile: str | None
     require_extra("specfile", "rpm")
     from coinstall.spec.lint import lint
 
-    cfg = load_config(config_path, profile=profile, stack_text=stack_text, select=select,
-                      ignore=ignore)
+    cfg = load_config(
+        config_path, profile=profile, stack_text=stack_text, select=select, ignore=ignore
+    )
     try:
         result = lint(list(specs), cfg)
     except macros_mod.MacrosError as exc:  # a stack no macro file can be written for
@@ -95,19 +117,34 @@ def lint_cmd(specs: tuple[str, ...], stack_text: str | None, profile: str | None
 
 @spec_group.command("port")
 @click.argument("spec_path", metavar="SPEC", type=click.Path())
-@click.option("--to", "target", type=click.Choice(["alt", "epel", "suse"]), required=True,
-              help="alt: one alternative stack (%global python3_pkgversion 3.X); epel: the "
-                   "default stack plus %python3_other_pkgversion (a subpackage per stack for "
-                   "a library); suse: openSUSE flavors (%python_subpackages).")
-@click.option("--python", "python", metavar="X.Y",
-              help="The alternative stack's version for --to alt (default: the stack's "
-                   "default, else 3.12).")
+@click.option(
+    "--to",
+    "target",
+    type=click.Choice(["alt", "epel", "suse"]),
+    required=True,
+    help="alt: one alternative stack (%global python3_pkgversion 3.X); epel: the "
+    "default stack plus %python3_other_pkgversion (a subpackage per stack for "
+    "a library); suse: openSUSE flavors (%python_subpackages).",
+)
+@click.option(
+    "--python",
+    "python",
+    metavar="X.Y",
+    help="The alternative stack's version for --to alt (default: the stack's default, else 3.12).",
+)
 @click.option("--stack", "stack_text", metavar="SPEC", help=STACK_HELP)
-@click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff instead of "
-                                                        "the ported spec.")
+@click.option(
+    "--diff", "show_diff", is_flag=True, help="Print a unified diff instead of the ported spec."
+)
 @click.option("--in-place", is_flag=True, help="Replace SPEC atomically with its port.")
-def port_cmd(spec_path: str, target: str, python: str | None, stack_text: str | None,
-             show_diff: bool, in_place: bool) -> None:
+def port_cmd(
+    spec_path: str,
+    target: str,
+    python: str | None,
+    stack_text: str | None,
+    show_diff: bool,
+    in_place: bool,
+) -> None:
     """Port a spec to another stack layout, keeping every line that needs no change.
 
     Lines it cannot port mechanically are left as written and listed on standard error as
@@ -173,17 +210,31 @@ def _print_errors(errors: list[TargetError], fmt: OutputFormat) -> None:
 
 @main.command("macros")
 @click.option("--stack", "stack_text", metavar="SPEC", required=True, help=STACK_HELP)
-@click.option("--style", type=click.Choice(list(macros_mod.STYLES)), default="epel",
-              show_default=True,
-              help="fedora (%python3_pkgversion 3), alt (3.X), epel (+ python3_other), suse "
-                   "(flavors).")
-@click.option("--interpreter", "interpreters", multiple=True, metavar="X.Y=PATH",
-              help="Build with this interpreter for version X.Y (repeatable; default "
-                   "/usr/bin/pythonX.Y); its sysconfig layout under /usr is asked.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), callback=output_dir_exists,
-              help="Write the file atomically here instead of standard output.")
-def macros_cmd(stack_text: str, style: str, interpreters: tuple[str, ...],
-               output: str | None) -> None:
+@click.option(
+    "--style",
+    type=click.Choice(list(macros_mod.STYLES)),
+    default="epel",
+    show_default=True,
+    help="fedora (%python3_pkgversion 3), alt (3.X), epel (+ python3_other), suse (flavors).",
+)
+@click.option(
+    "--interpreter",
+    "interpreters",
+    multiple=True,
+    metavar="X.Y=PATH",
+    help="Build with this interpreter for version X.Y (repeatable; default "
+    "/usr/bin/pythonX.Y); its sysconfig layout under /usr is asked.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    callback=output_dir_exists,
+    help="Write the file atomically here instead of standard output.",
+)
+def macros_cmd(
+    stack_text: str, style: str, interpreters: tuple[str, ...], output: str | None
+) -> None:
     """Write the RPM macro file of a stack (%python3_pkgversion, %__python3, sitelib,
     %py3_build, %pyproject_*, ... and the other stack's forms), for rpmbuild --load."""
     st = _stack(stack_text)
@@ -196,11 +247,12 @@ def macros_cmd(stack_text: str, style: str, interpreters: tuple[str, ...],
         sys.exit(2)
     for path in macros_mod.absent_interpreters(facts):
         ver = path.rsplit("python", 1)[-1]
-        stderr().print(f"coinstall: warning: {path} does not exist here; rpmbuild with these "
-                       f"macros runs it (give --interpreter {ver}=PATH)", markup=False)
+        stderr().print(
+            f"coinstall: warning: {path} does not exist here; rpmbuild with these "
+            f"macros runs it (give --interpreter {ver}=PATH)",
+            markup=False,
+        )
     if output:
         write_output(output, text, keep_perms=True)
     else:
         click.echo(text, nl=False)
-
-

@@ -58,27 +58,43 @@ TRIPLET_ELF: dict[str, tuple[int, bool, str]] = {
 
 #: Wheel platform-tag architecture -> multiarch triplet (auditwheel architecture table).
 WHEEL_ARCH_TRIPLET = {
-    "x86_64": "x86_64-linux-gnu", "i686": "i386-linux-gnu", "aarch64": "aarch64-linux-gnu",
-    "armv7l": "arm-linux-gnueabihf", "ppc64le": "powerpc64le-linux-gnu",
-    "ppc64": "powerpc64-linux-gnu", "s390x": "s390x-linux-gnu", "riscv64": "riscv64-linux-gnu",
+    "x86_64": "x86_64-linux-gnu",
+    "i686": "i386-linux-gnu",
+    "aarch64": "aarch64-linux-gnu",
+    "armv7l": "arm-linux-gnueabihf",
+    "ppc64le": "powerpc64le-linux-gnu",
+    "ppc64": "powerpc64-linux-gnu",
+    "s390x": "s390x-linux-gnu",
+    "riscv64": "riscv64-linux-gnu",
     "loongarch64": "loongarch64-linux-gnu",
 }
 
 #: Debian architecture -> multiarch triplet (dpkg-architecture -qDEB_HOST_MULTIARCH).
 DEB_ARCH_TRIPLET = {
-    "amd64": "x86_64-linux-gnu", "i386": "i386-linux-gnu", "arm64": "aarch64-linux-gnu",
-    "armhf": "arm-linux-gnueabihf", "armel": "arm-linux-gnueabi",
-    "ppc64el": "powerpc64le-linux-gnu", "ppc64": "powerpc64-linux-gnu",
-    "s390x": "s390x-linux-gnu", "riscv64": "riscv64-linux-gnu",
-    "loong64": "loongarch64-linux-gnu", "mips64el": "mips64el-linux-gnuabi64",
+    "amd64": "x86_64-linux-gnu",
+    "i386": "i386-linux-gnu",
+    "arm64": "aarch64-linux-gnu",
+    "armhf": "arm-linux-gnueabihf",
+    "armel": "arm-linux-gnueabi",
+    "ppc64el": "powerpc64le-linux-gnu",
+    "ppc64": "powerpc64-linux-gnu",
+    "s390x": "s390x-linux-gnu",
+    "riscv64": "riscv64-linux-gnu",
+    "loong64": "loongarch64-linux-gnu",
+    "mips64el": "mips64el-linux-gnuabi64",
 }
 
 #: RPM architecture -> multiarch triplet (GNU triplet of rpm's arch).
 RPM_ARCH_TRIPLET = {
-    "x86_64": "x86_64-linux-gnu", "i686": "i386-linux-gnu", "i586": "i386-linux-gnu",
-    "aarch64": "aarch64-linux-gnu", "armv7hl": "arm-linux-gnueabihf",
-    "ppc64le": "powerpc64le-linux-gnu", "ppc64": "powerpc64-linux-gnu",
-    "s390x": "s390x-linux-gnu", "riscv64": "riscv64-linux-gnu",
+    "x86_64": "x86_64-linux-gnu",
+    "i686": "i386-linux-gnu",
+    "i586": "i386-linux-gnu",
+    "aarch64": "aarch64-linux-gnu",
+    "armv7hl": "arm-linux-gnueabihf",
+    "ppc64le": "powerpc64le-linux-gnu",
+    "ppc64": "powerpc64-linux-gnu",
+    "s390x": "s390x-linux-gnu",
+    "riscv64": "riscv64-linux-gnu",
 }
 
 
@@ -140,11 +156,11 @@ def parse_ext_name(filename: str) -> ExtName | None:
     if m["stable"]:
         return ExtName(stem, m["stable"], triplet=m["striplet"])
     if m["cver"]:
-        return ExtName(stem, "soabi", "cpython", (int(m["cver"]), int(m["cminor"])),
-                       m["flags"], m["ctriplet"])
+        return ExtName(
+            stem, "soabi", "cpython", (int(m["cver"]), int(m["cminor"])), m["flags"], m["ctriplet"]
+        )
     if m["pver"]:
-        return ExtName(stem, "soabi", "pypy", (int(m["pver"]), int(m["pminor"])), "",
-                       m["ptriplet"])
+        return ExtName(stem, "soabi", "pypy", (int(m["pver"]), int(m["pminor"])), "", m["ptriplet"])
     if m["wver"]:
         return ExtName(stem, "soabi", "cpython", (int(m["wver"]), int(m["wminor"])))
     if ".pypy-" in filename:
@@ -211,13 +227,18 @@ _PY_PREFIXES_B = (b"Py", b"_Py")
 #: ``st_name`` and ``st_shndx`` of an ``Elf32_Sym``/``Elf64_Sym`` record (elf(5); the same
 #: layouts as pyelftools' ``ELFStructs.Elf_Sym``), by (ELF class, little-endian).
 _SYM_NAME_SHNDX = {
-    (32, True): struct.Struct("<I10xH"), (32, False): struct.Struct(">I10xH"),
-    (64, True): struct.Struct("<I2xH16x"), (64, False): struct.Struct(">I2xH16x"),
+    (32, True): struct.Struct("<I10xH"),
+    (32, False): struct.Struct(">I10xH"),
+    (64, True): struct.Struct("<I2xH16x"),
+    (64, False): struct.Struct(">I2xH16x"),
 }
 
 
-def _symbol_table(data: bytes | bytearray, elf: ELFFile, dynsym: SymbolTableSection,
-                  ) -> list[tuple[bool, bytes]] | None:
+def _symbol_table(
+    data: bytes | bytearray,
+    elf: ELFFile,
+    dynsym: SymbolTableSection,
+) -> list[tuple[bool, bytes]] | None:
     """``(undefined, name)`` for every named entry of ``.dynsym``, or None where the table is
     not plain (compressed, an entry size of another layout, past the end of ``data``, a link
     to no string table): the caller then walks it with pyelftools' ``iter_symbols``, whose
@@ -246,8 +267,9 @@ def _symbol_table(data: bytes | bytearray, elf: ELFFile, dynsym: SymbolTableSect
     return _walk_symbols(data, layout, start, size, strtab["sh_offset"])
 
 
-def _walk_symbols(data: bytes | bytearray, layout: struct.Struct, start: int, size: int,
-                  base: int) -> list[tuple[bool, bytes]]:
+def _walk_symbols(
+    data: bytes | bytearray, layout: struct.Struct, start: int, size: int, base: int
+) -> list[tuple[bool, bytes]]:
     """``(undefined, name)`` of the ``.dynsym`` records at ``data[start:start + size]`` whose
     names are in the string table at ``base`` and matter here (see :func:`_symbol_table`):
     undefined ones named ``Py*``/``_Py*``, defined ones with an init prefix.  The prefix is
@@ -255,7 +277,7 @@ def _walk_symbols(data: bytes | bytearray, layout: struct.Struct, start: int, si
     (libc, libm, its own), and every version-tagged module's table is read."""
     out: list[tuple[bool, bytes]] = []
     starts = data.startswith
-    for st_name, st_shndx in layout.iter_unpack(memoryview(data)[start:start + size]):
+    for st_name, st_shndx in layout.iter_unpack(memoryview(data)[start : start + size]):
         at = base + st_name
         if not (starts(_PY_PREFIXES_B, at) if st_shndx == 0 else starts(_INIT_PREFIXES_B, at)):
             continue  # also past the end: startswith is False there
@@ -269,15 +291,21 @@ def _walk_symbols(data: bytes | bytearray, layout: struct.Struct, start: int, si
 #: ``sh_type, sh_flags, sh_offset, sh_size, sh_link, sh_entsize`` of an
 #: ``Elf32_Shdr``/``Elf64_Shdr`` (elf(5)), by (ELF class, little-endian).
 _SHDR = {
-    (32, True): struct.Struct("<4xII4xIII8xI"), (32, False): struct.Struct(">4xII4xIII8xI"),
-    (64, True): struct.Struct("<4xIQ8xQQI12xQ"), (64, False): struct.Struct(">4xIQ8xQQI12xQ"),
+    (32, True): struct.Struct("<4xII4xIII8xI"),
+    (32, False): struct.Struct(">4xII4xIII8xI"),
+    (64, True): struct.Struct("<4xIQ8xQQI12xQ"),
+    (64, False): struct.Struct(">4xIQ8xQQI12xQ"),
 }
 _SHT_STRTAB, _SHT_DYNSYM, _SHF_COMPRESSED = 3, 11, 0x800
 
 
 #: ``d_tag, d_val`` of an ``Elf32_Dyn``/``Elf64_Dyn`` (elf(5)), by (ELF class, little-endian).
-_DYN = {(32, True): struct.Struct("<iI"), (32, False): struct.Struct(">iI"),
-        (64, True): struct.Struct("<qQ"), (64, False): struct.Struct(">qQ")}
+_DYN = {
+    (32, True): struct.Struct("<iI"),
+    (32, False): struct.Struct(">iI"),
+    (64, True): struct.Struct("<qQ"),
+    (64, False): struct.Struct(">qQ"),
+}
 _SHT_DYNAMIC, _DT_NULL, _DT_NEEDED = 6, 0, 1
 
 
@@ -287,14 +315,14 @@ def _section_headers(data: bytes | bytearray, elf: ELFFile) -> list[tuple[int, .
     section numbering, a header size of another layout, past the end of ``data``)."""
     shdr = _SHDR[(elf.elfclass, elf.little_endian)]
     shoff, shnum, shentsize = elf["e_shoff"], elf["e_shnum"], elf["e_shentsize"]
-    if shnum == 0 or shentsize != shdr.size or shoff <= 0 \
-            or shoff + shnum * shentsize > len(data):
+    if shnum == 0 or shentsize != shdr.size or shoff <= 0 or shoff + shnum * shentsize > len(data):
         return None
-    return list(shdr.iter_unpack(memoryview(data)[shoff:shoff + shnum * shentsize]))
+    return list(shdr.iter_unpack(memoryview(data)[shoff : shoff + shnum * shentsize]))
 
 
-def _libpython_direct(data: bytes | bytearray, elf: ELFFile,
-                      headers: list[tuple[int, ...]]) -> str | None:
+def _libpython_direct(
+    data: bytes | bytearray, elf: ELFFile, headers: list[tuple[int, ...]]
+) -> str | None:
     """The first ``DT_NEEDED`` name starting ``libpython`` in the ``SHT_DYNAMIC`` section,
     read with ``struct`` from the section headers (as :func:`_dynsym_direct`); None if there
     is none or anything is not plain (the entries past the end, no string table)."""
@@ -309,13 +337,13 @@ def _libpython_direct(data: bytes | bytearray, elf: ELFFile,
         if str_type != _SHT_STRTAB:
             return None
         size -= size % dyn.size
-        for tag, val in dyn.iter_unpack(memoryview(data)[offset:offset + size]):
+        for tag, val in dyn.iter_unpack(memoryview(data)[offset : offset + size]):
             if tag == _DT_NULL:
                 break
             if tag == _DT_NEEDED and data.startswith(b"libpython", base + val):
                 nul = data.find(b"\0", base + val)
                 if nul > 0:
-                    return bytes(data[base + val:nul]).decode("utf-8", "replace")
+                    return bytes(data[base + val : nul]).decode("utf-8", "replace")
         return None
     return None
 
@@ -336,9 +364,11 @@ def _libpython_pyelftools(elf: ELFFile) -> str | None:
     return None
 
 
-def _dynsym_direct(data: bytes | bytearray, elf: ELFFile,
-                   headers: list[tuple[int, ...]] | None = None,
-                   ) -> list[tuple[bool, bytes]] | None:
+def _dynsym_direct(
+    data: bytes | bytearray,
+    elf: ELFFile,
+    headers: list[tuple[int, ...]] | None = None,
+) -> list[tuple[bool, bytes]] | None:
     """What :func:`_symbol_table` gives, found without pyelftools' section map: the section
     headers are unpacked with ``struct`` to find the ``SHT_DYNSYM`` section and its linked
     ``SHT_STRTAB``.  None where anything is not plain (extended section numbering, a header
@@ -359,8 +389,13 @@ def _dynsym_direct(data: bytes | bytearray, elf: ELFFile,
     for sh_type, flags, offset, size, link, entsize in headers:
         if sh_type != _SHT_DYNSYM:
             continue
-        if flags & _SHF_COMPRESSED or entsize != layout.size or size % entsize \
-                or offset + size > end or link >= shnum:
+        if (
+            flags & _SHF_COMPRESSED
+            or entsize != layout.size
+            or size % entsize
+            or offset + size > end
+            or link >= shnum
+        ):
             return None
         str_type, str_flags, str_offset = headers[link][:3]
         if str_type != _SHT_STRTAB or str_flags & _SHF_COMPRESSED:
@@ -455,8 +490,11 @@ def read_elf(data: bytes | IO[bytes], *, symbols: bool = False) -> ElfInfo | Non
         exports: set[str] = set()
         raw_data = data if isinstance(data, bytes | bytearray) else None
         headers = _section_headers(raw_data, elf) if symbols and raw_data is not None else None
-        direct = (_dynsym_direct(raw_data, elf, headers)
-                  if raw_data is not None and headers is not None else None)
+        direct = (
+            _dynsym_direct(raw_data, elf, headers)
+            if raw_data is not None and headers is not None
+            else None
+        )
         table: list[tuple[bool, bytes]] | None = direct
         dynsym = None
         if table is None and symbols:
@@ -483,11 +521,20 @@ def read_elf(data: bytes | IO[bytes], *, symbols: bool = False) -> ElfInfo | Non
                     exports.add(name)
         libpython = None
         if symbols:
-            libpython = (_libpython_direct(raw_data, elf, headers)
-                         if raw_data is not None and headers is not None
-                         else _libpython_pyelftools(elf))
-        return ElfInfo(elf.elfclass, elf.little_endian, str(elf["e_machine"]), symbols,
-                       frozenset(imports), frozenset(exports), libpython)
+            libpython = (
+                _libpython_direct(raw_data, elf, headers)
+                if raw_data is not None and headers is not None
+                else _libpython_pyelftools(elf)
+            )
+        return ElfInfo(
+            elf.elfclass,
+            elf.little_endian,
+            str(elf["e_machine"]),
+            symbols,
+            frozenset(imports),
+            frozenset(exports),
+            libpython,
+        )
     except (ELFError, ValueError, KeyError) as exc:
         raise ValueError(f"corrupt ELF header: {exc}") from None
     except Exception as exc:  # construct.StreamError and friends on truncated files
@@ -544,8 +591,11 @@ def init_mismatch(elf: LinkInfo | None, stem: str, runtime: Runtime) -> str | No
         return None
     exports = elf.init_exports
     if runtime.version[0] >= 3:
-        if f"PyInit_{stem}" in exports or f"PyModExport_{stem}" in exports or any(
-                e.startswith("PyInitU_") for e in exports):
+        if (
+            f"PyInit_{stem}" in exports
+            or f"PyModExport_{stem}" in exports
+            or any(e.startswith("PyInitU_") for e in exports)
+        ):
             return None
         if f"init{stem}" in exports:
             return f"a Python 2 module (exports init{stem}, not PyInit_{stem})"
@@ -573,10 +623,16 @@ def stable_abi_build_mismatch(kind: str, runtime: Runtime) -> str | None:
     segfault a 3.13t on import, ``../reference/real-interpreters.md``).  From 3.15 the
     free-threaded build drops ``.abi3.so`` and loads ``.abi3t.so`` (the suffix list says so).
     """
-    if kind == "abi3" and runtime.implementation == "cpython" and runtime.free_threaded \
-            and runtime.version < ABI3T_SINCE:
-        return (f"an abi3 module is built for GIL-enabled CPython: {runtime.id} finds "
-                f".abi3.so but cannot load it (PEP 803; abi3t from 3.15)")
+    if (
+        kind == "abi3"
+        and runtime.implementation == "cpython"
+        and runtime.free_threaded
+        and runtime.version < ABI3T_SINCE
+    ):
+        return (
+            f"an abi3 module is built for GIL-enabled CPython: {runtime.id} finds "
+            f".abi3.so but cannot load it (PEP 803; abi3t from 3.15)"
+        )
     return None
 
 
@@ -601,8 +657,7 @@ def symbols_mismatch(elf: LinkInfo | None, runtime: Runtime) -> str | None:
         return None
     base = stable_abi_baseline(elf.python_imports)
     if base is not None and runtime.version < base:
-        return (f"uses stable-ABI symbols added in {base[0]}.{base[1]}, newer than "
-                f"{runtime.id}")
+        return f"uses stable-ABI symbols added in {base[0]}.{base[1]}, newer than {runtime.id}"
     return _table_mismatch(elf.python_imports, runtime)
 
 
@@ -641,18 +696,26 @@ def tagged_mismatch(elf: LinkInfo | None, runtime: Runtime) -> str | None:
     if elf is None or not elf.symbols_read or not elf.python_imports:
         return None
     if runtime.implementation == "cpython" and runtime.version[0] >= 3:
-        build = build_mismatch(elf.python_imports, runtime.free_threaded, runtime.debug,
-                               runtime.version)
+        build = build_mismatch(
+            elf.python_imports, runtime.free_threaded, runtime.debug, runtime.version
+        )
         if build is not None:
-            return build if isinstance(build, CannotTell) else (
-                f"{build}: its symbols are not the build its name says")
+            return (
+                build
+                if isinstance(build, CannotTell)
+                else (f"{build}: its symbols are not the build its name says")
+            )
     why = _table_mismatch(elf.python_imports, runtime)
-    return (_other_libpython(elf, runtime) or f"{why}: its symbols are not the build its name "
-            "says") if why else None
+    return (
+        (_other_libpython(elf, runtime) or f"{why}: its symbols are not the build its name says")
+        if why
+        else None
+    )
 
 
-def build_mismatch(imports: frozenset[str], free_threaded: bool, debug: bool,
-                   version: tuple[int, ...]) -> str | None:
+def build_mismatch(
+    imports: frozenset[str], free_threaded: bool, debug: bool, version: tuple[int, ...]
+) -> str | None:
     """Why a CPython 3 build (free-threaded or not, debug or not, of ``version``) cannot load
     a module importing ``imports``, by the build markers among them; None when they do not
     contradict it.  For a version-tagged module whose flags may lie (a GIL build's cp313
@@ -686,11 +749,15 @@ def build_mismatch(imports: frozenset[str], free_threaded: bool, debug: bool,
         return f"built for a free-threaded CPython (imports {ft})"
     if free_threaded and ft is None:
         if "_Py_Dealloc" in imports:
-            return ("built for a GIL-enabled CPython (imports _Py_Dealloc, none of the "
-                    "free-threaded build's reference counting; PEP 703)")
-        return CannotTell("no imported symbol tells a free-threaded build's module from a GIL "
-                          "build's (neither _Py_DecRefShared/_Py_MergeZeroLocalRefcount nor "
-                          "_Py_Dealloc), and a GIL build's crashes a free-threaded CPython")
+            return (
+                "built for a GIL-enabled CPython (imports _Py_Dealloc, none of the "
+                "free-threaded build's reference counting; PEP 703)"
+            )
+        return CannotTell(
+            "no imported symbol tells a free-threaded build's module from a GIL "
+            "build's (neither _Py_DecRefShared/_Py_MergeZeroLocalRefcount nor "
+            "_Py_Dealloc), and a GIL build's crashes a free-threaded CPython"
+        )
     dbg = _first(imports & data.debug)
     if dbg is not None and not debug:
         return f"built for a debug CPython (imports {dbg})"
@@ -715,8 +782,10 @@ def _other_libpython(elf: LinkInfo, runtime: Runtime) -> CannotTell | None:
     m = re.match(r"libpython(\d+)\.(\d+)", lib)
     if m is not None and (int(m[1]), int(m[2])) == runtime.version[:2]:
         return None
-    return CannotTell(f"it links {lib}: what {runtime.id} lacks the dynamic loader takes from "
-                      "that library, another interpreter's, in the same process")
+    return CannotTell(
+        f"it links {lib}: what {runtime.id} lacks the dynamic loader takes from "
+        "that library, another interpreter's, in the same process"
+    )
 
 
 class CannotTell(str):
@@ -759,8 +828,9 @@ def _first(names: Iterable[str]) -> str | None:
     return min(names, default=None)
 
 
-def _excluded(imports: frozenset[str], v: tuple[int, int],
-              chain: tuple[ExportTable, ...]) -> str | None:
+def _excluded(
+    imports: frozenset[str], v: tuple[int, int], chain: tuple[ExportTable, ...]
+) -> str | None:
     """Why CPython line ``v`` lacks one of ``imports``, told from the complete release tables
     around it, or None.  A line with its own complete table: a symbol it does not export.  A
     line newer than a table: a symbol the newest older table dropped although an older one
@@ -777,12 +847,13 @@ def _excluded(imports: frozenset[str], v: tuple[int, int],
     higher = [t for t in chain if t.version > v]
     if lower:
         newest = lower[-1]
-        gone = {s for s in imports - newest.symbols
-                if any(s in t.symbols for t in lower[:-1])}
+        gone = {s for s in imports - newest.symbols if any(s in t.symbols for t in lower[:-1])}
         if gone:
             s = min(gone)
-            return (f"{s} is gone from CPython {newest.version[0]}.{newest.version[1]} on "
-                    f"(read from the interpreters), so {v[0]}.{v[1]} lacks it")
+            return (
+                f"{s} is gone from CPython {newest.version[0]}.{newest.version[1]} on "
+                f"(read from the interpreters), so {v[0]}.{v[1]} lacks it"
+            )
     if higher and not lower:
         oldest = higher[0]
         new = {s for s in imports - oldest.symbols if any(s in t.symbols for t in higher[1:])}
@@ -813,10 +884,18 @@ def module_abi(imports: frozenset[str]) -> ModuleAbi:
     py2 = _first(imports & data.python2)
     debug = _first(imports & data.debug)
     ft = _first(imports & data.freethreaded)
-    ucs = ("UCS4" if any(s.startswith("PyUnicodeUCS4_") for s in imports) else
-           "UCS2" if any(s.startswith("PyUnicodeUCS2_") for s in imports) else None)
-    limited = bool(imports) and not (pypy or py2 or debug or ft) and all(
-        symbol_added(s) is not None for s in imports)
+    ucs = (
+        "UCS4"
+        if any(s.startswith("PyUnicodeUCS4_") for s in imports)
+        else "UCS2"
+        if any(s.startswith("PyUnicodeUCS2_") for s in imports)
+        else None
+    )
+    limited = (
+        bool(imports)
+        and not (pypy or py2 or debug or ft)
+        and all(symbol_added(s) is not None for s in imports)
+    )
     baseline = stable_abi_baseline(imports) if limited else None
     versions: tuple[tuple[int, int], ...] = ()
     if not limited and not pypy and not py2:
@@ -850,8 +929,13 @@ def untagged_mismatch(elf: LinkInfo | None, runtime: Runtime) -> str | None:
     ("built for one of 3.10-3.12"), no runtime is certainly usable.  CPython opens modules
     with ``RTLD_NOW``: one missing symbol fails the import.
     """
-    if elf is None or not elf.symbols_read or runtime.implementation != "cpython" \
-            or runtime.platform != "linux" or not elf.python_imports:
+    if (
+        elf is None
+        or not elf.symbols_read
+        or runtime.implementation != "cpython"
+        or runtime.platform != "linux"
+        or not elf.python_imports
+    ):
         return None
     from coinstall.runtimes import abi as abi_data
 
@@ -886,17 +970,24 @@ def untagged_mismatch(elf: LinkInfo | None, runtime: Runtime) -> str | None:
     if m.limited:
         if runtime.free_threaded:
             if v < ABI3T_SINCE:
-                return (f"a limited-API (abi3) module: {runtime.id} cannot load the GIL "
-                        "build's stable ABI (PEP 803)")
+                return (
+                    f"a limited-API (abi3) module: {runtime.id} cannot load the GIL "
+                    "build's stable ABI (PEP 803)"
+                )
             if not any(e.startswith("PyModExport_") for e in elf.init_exports):
-                return ("a limited-API module without a PEP 793 PyModExport_ hook is not "
-                        f"abi3t: {runtime.id} cannot load it (PEP 803)")
-            return CannotTell("a limited-API module with a PEP 793 export hook: built for "
-                              "abi3t or for abi3, cannot tell which")
+                return (
+                    "a limited-API module without a PEP 793 PyModExport_ hook is not "
+                    f"abi3t: {runtime.id} cannot load it (PEP 803)"
+                )
+            return CannotTell(
+                "a limited-API module with a PEP 793 export hook: built for "
+                "abi3t or for abi3, cannot tell which"
+            )
         if m.baseline is not None and v < m.baseline:
             return _other_libpython(elf, runtime) or (
                 f"uses stable-ABI symbols added in {m.baseline[0]}.{m.baseline[1]}, newer "
-                f"than {runtime.id}")
+                f"than {runtime.id}"
+            )
         why = _table_mismatch(elf.python_imports, runtime)
         return (_other_libpython(elf, runtime) or why) if why else None
     table = abi_data.load().table_for(runtime)
@@ -907,19 +998,25 @@ def untagged_mismatch(elf: LinkInfo | None, runtime: Runtime) -> str | None:
         if hard:
             more = f" and {len(hard) - 1} more" if len(hard) > 1 else ""
             return _other_libpython(elf, runtime) or (
-                f"{runtime.id} does not export {min(hard)}{more}")
+                f"{runtime.id} does not export {min(hard)}{more}"
+            )
     if runtime.free_threaded and not m.freethreaded:
         # a GIL build's Py_DECREF calls _Py_Dealloc (3.8+); a free-threaded one calls
         # _Py_MergeZeroLocalRefcount/_Py_DecRefShared instead
         if "_Py_Dealloc" in elf.python_imports:
-            return ("built for a GIL-enabled CPython (imports _Py_Dealloc, none of the "
-                    f"free-threaded build's reference counting): {runtime.id} cannot load it "
-                    "(PEP 703, PEP 803)")
+            return (
+                "built for a GIL-enabled CPython (imports _Py_Dealloc, none of the "
+                f"free-threaded build's reference counting): {runtime.id} cannot load it "
+                "(PEP 703, PEP 803)"
+            )
         return CannotTell("no imported symbol tells a GIL build from a free-threaded one")
     if missing:  # only some interpreters of the runtime export it
         return CannotTell(f"{min(missing)} is exported by some {v[0]}.{v[1]} releases only")
-    why = _excluded(elf.python_imports - abi_data.load().debug - abi_data.load().freethreaded,
-                    v, abi_data.load().release_chain)
+    why = _excluded(
+        elf.python_imports - abi_data.load().debug - abi_data.load().freethreaded,
+        v,
+        abi_data.load().release_chain,
+    )
     if why is not None:
         return _other_libpython(elf, runtime) or why
     complete = table is not None and table.complete
@@ -947,8 +1044,13 @@ def built_for(imports: frozenset[str]) -> str:
         base = f"{m.baseline[0]}.{m.baseline[1]}" if m.baseline else "3.2"
         return f"a limited-API module (stable ABI {base}+, which the name .abi3.so says)"
     what = f"{flavour}CPython".replace("a free-threaded CPython", "free-threaded CPython")
-    evidence = (f" (imports {m.freethreaded})" if m.freethreaded else
-                f" (imports {m.debug})" if m.debug else "")
+    evidence = (
+        f" (imports {m.freethreaded})"
+        if m.freethreaded
+        else f" (imports {m.debug})"
+        if m.debug
+        else ""
+    )
     if len(m.versions) == 1:
         v = m.versions[0]
         return f"{what} {v[0]}.{v[1]} by its symbols{evidence}"

@@ -64,7 +64,7 @@ def scope_of(path: str) -> Scope:
     Every pattern ends in ``/``, so the scope is that of the path's directory (the prefix up
     to its last ``/``): decided once per directory and shared (frozen) by the files in it.
     """
-    return _scope_of_dir(path[:path.rfind("/") + 1])
+    return _scope_of_dir(path[: path.rfind("/") + 1])
 
 
 @functools.lru_cache(maxsize=1024)  # a package's files sit in a few hundred directories
@@ -73,10 +73,14 @@ def _scope_of_dir(path: str) -> Scope:
     m = _VERSIONED.search(path)
     if m:
         impl = "cpython" if m["impl"] == "python" else "pypy"
-        return Scope("versioned", impl, (int(m["v"]), int(m["m"])), bool(m["t"]),
-                     path[: m.end()], site)
-    for rx, impl, major in ((_DEBIAN_PY3, "cpython", 3), (_DEBIAN_PYPY3, "pypy", 3),
-                            (_DEBIAN_PY2, "cpython", 2)):
+        return Scope(
+            "versioned", impl, (int(m["v"]), int(m["m"])), bool(m["t"]), path[: m.end()], site
+        )
+    for rx, impl, major in (
+        (_DEBIAN_PY3, "cpython", 3),
+        (_DEBIAN_PYPY3, "pypy", 3),
+        (_DEBIAN_PY2, "cpython", 2),
+    ):
         m = rx.search(path)
         if m:
             return Scope("shared", impl, (major, -1), False, path[: m.end()], True)

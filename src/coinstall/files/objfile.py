@@ -50,8 +50,14 @@ PE_MACHINE: dict[int, str] = {
 }
 
 #: The magic numbers a Mach-O file starts with: thin 32/64-bit in both byte orders, fat.
-_MACHO_MAGICS = (b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf", b"\xce\xfa\xed\xfe",
-                 b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe", b"\xca\xfe\xba\xbf")
+_MACHO_MAGICS = (
+    b"\xfe\xed\xfa\xce",
+    b"\xfe\xed\xfa\xcf",
+    b"\xce\xfa\xed\xfe",
+    b"\xcf\xfa\xed\xfe",
+    b"\xca\xfe\xba\xbe",
+    b"\xca\xfe\xba\xbf",
+)
 
 _INIT_PREFIXES = ("PyInit_", "PyInitU_", "PyModExport_", "init")
 _PY_DLL = re.compile(r"^python(\d+)(t?)(_d)?\.dll$", re.IGNORECASE)
@@ -164,7 +170,7 @@ def _macho_symbols(data: bytes, header: Any) -> tuple[set[str], set[str]]:
     ranges = [(start, count)]
     if dysym is not None:  # only the external entries: defined, then undefined
         ranges = [(dysym.iextdefsym, dysym.nextdefsym), (dysym.iundefsym, dysym.nundefsym)]
-    strtab = data[base + symtab.stroff: base + symtab.stroff + symtab.strsize]
+    strtab = data[base + symtab.stroff : base + symtab.stroff + symtab.strsize]
     imports: set[str] = set()
     exports: set[str] = set()
     for first, n in ranges:
@@ -176,7 +182,7 @@ def _macho_symbols(data: bytes, header: Any) -> tuple[set[str], set[str]]:
             if not ntype & N_EXT or strx >= len(strtab):
                 continue
             end = strtab.find(b"\0", strx)
-            raw = strtab[strx: end if end >= 0 else len(strtab)]
+            raw = strtab[strx : end if end >= 0 else len(strtab)]
             if not raw.startswith(b"_"):
                 continue
             name = raw[1:].decode("ascii", "replace")
@@ -230,9 +236,12 @@ def read_pe(data: bytes) -> ObjectInfo:
     # gc.collect() (24 ms per module in a check of cryptography's win_amd64 wheel).
     try:
         pe = pefile.PE(data=data, fast_load=True)
-        pe.parse_data_directories(directories=[
-            pefile.DIRECTORY_ENTRY["IMAGE_DIRECTORY_ENTRY_IMPORT"],
-            pefile.DIRECTORY_ENTRY["IMAGE_DIRECTORY_ENTRY_EXPORT"]])
+        pe.parse_data_directories(
+            directories=[
+                pefile.DIRECTORY_ENTRY["IMAGE_DIRECTORY_ENTRY_IMPORT"],
+                pefile.DIRECTORY_ENTRY["IMAGE_DIRECTORY_ENTRY_EXPORT"],
+            ]
+        )
         machine = int(pe.FILE_HEADER.Machine)
         python_dll: str | None = None
         imports: set[str] = set()
@@ -240,8 +249,9 @@ def read_pe(data: bytes) -> ObjectInfo:
             dll = (entry.dll or b"").decode("ascii", "replace").lower()
             if not _PY_DLL.match(dll):
                 continue
-            if python_dll is None or (python_dll in ("python3.dll", "python3t.dll")
-                                      and dll != python_dll):
+            if python_dll is None or (
+                python_dll in ("python3.dll", "python3t.dll") and dll != python_dll
+            ):
                 # dynload_win.c skips python3.dll when looking for the version DLL
                 python_dll = dll
             for imp in entry.imports:
@@ -249,7 +259,7 @@ def read_pe(data: bytes) -> ObjectInfo:
                     imports.add(imp.name.decode("ascii", "replace"))
         exports: set[str] = set()
         exp = getattr(pe, "DIRECTORY_ENTRY_EXPORT", None)
-        for sym in (exp.symbols if exp is not None else ()):
+        for sym in exp.symbols if exp is not None else ():
             if sym.name:
                 name = sym.name.decode("ascii", "replace")
                 if name.startswith(_INIT_PREFIXES):
@@ -257,14 +267,25 @@ def read_pe(data: bytes) -> ObjectInfo:
     except Exception as exc:  # pefile.PEFormatError, struct.error on hostile input
         raise ValueError(f"corrupt PE object: {exc}") from None
     arch = PE_MACHINE.get(machine, f"machine-{machine:#x}")
-    return ObjectInfo("pe", (arch,), True, frozenset(s for s in imports
-                                                     if s.startswith(("Py", "_Py"))),
-                      frozenset(exports), python_dll)
+    return ObjectInfo(
+        "pe",
+        (arch,),
+        True,
+        frozenset(s for s in imports if s.startswith(("Py", "_Py"))),
+        frozenset(exports),
+        python_dll,
+    )
 
 
-def object_mismatch(obj: ObjectInfo | None, platform: str, machine: str | None,
-                    runtime_id: str, version: tuple[int, int], abiflags: str,
-                    implementation: str) -> str | None:
+def object_mismatch(
+    obj: ObjectInfo | None,
+    platform: str,
+    machine: str | None,
+    runtime_id: str,
+    version: tuple[int, int],
+    abiflags: str,
+    implementation: str,
+) -> str | None:
     """Why a macOS or Windows runtime cannot load this object, or None.
 
     Args:
@@ -287,17 +308,22 @@ def object_mismatch(obj: ObjectInfo | None, platform: str, machine: str | None,
             # PEP 803); python3t.dll: abi3t, every build from 3.15 (PEP 803, cpython#148690)
             if obj.python_dll == "python3t.dll":
                 if version < (3, 15):
-                    return (f"links python3t.dll (abi3t, PEP 803), which {runtime_id} "
-                            "does not provide")
+                    return (
+                        f"links python3t.dll (abi3t, PEP 803), which {runtime_id} does not provide"
+                    )
                 return None
             if "t" in abiflags:
-                return (f"links python3.dll (stable ABI), which free-threaded {runtime_id} "
-                        "does not provide")
+                return (
+                    f"links python3.dll (stable ABI), which free-threaded {runtime_id} "
+                    "does not provide"
+                )
             return None
         v, ft, dbg = ver
         if (v, ft, dbg) != (version, "t" in abiflags, "d" in abiflags):
-            expected = (f"python{version[0]}{version[1]}{'t' if 't' in abiflags else ''}"
-                        f"{'_d' if 'd' in abiflags else ''}.dll")
+            expected = (
+                f"python{version[0]}{version[1]}{'t' if 't' in abiflags else ''}"
+                f"{'_d' if 'd' in abiflags else ''}.dll"
+            )
             # dynload_win.c: "Module use of pythonXY.dll conflicts with this version of Python"
             return f"links {obj.python_dll}, not {expected}: {runtime_id} cannot load it"
     return None

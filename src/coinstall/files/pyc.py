@@ -105,15 +105,24 @@ def parse_header(head: bytes, catalogue: Catalogue) -> PycHeader:
     if size == 8:
         return PycHeader(magic, 8, mtime=int.from_bytes(head[4:8], "little"))
     if size == 12:
-        return PycHeader(magic, 12, mtime=int.from_bytes(head[4:8], "little"),
-                         source_size=int.from_bytes(head[8:12], "little"))
+        return PycHeader(
+            magic,
+            12,
+            mtime=int.from_bytes(head[4:8], "little"),
+            source_size=int.from_bytes(head[8:12], "little"),
+        )
     flags = int.from_bytes(head[4:8], "little")
     if flags & ~0b11:
         return PycHeader(magic, 16, flags=flags, problem=f"invalid flags {flags:#x} (PEP 552)")
     if flags & 0b1:
         return PycHeader(magic, 16, flags=flags, source_hash=head[8:16])
-    return PycHeader(magic, 16, flags=flags, mtime=int.from_bytes(head[8:12], "little"),
-                     source_size=int.from_bytes(head[12:16], "little"))
+    return PycHeader(
+        magic,
+        16,
+        flags=flags,
+        mtime=int.from_bytes(head[8:12], "little"),
+        source_size=int.from_bytes(head[12:16], "little"),
+    )
 
 
 def locate(path: str) -> PycLocation | None:
@@ -128,8 +137,7 @@ def locate(path: str) -> PycLocation | None:
     if path.endswith((".pyc", ".pyo")):
         if "/__pycache__/" in f"/{path}":
             return None
-        return PycLocation(False, path[:-1], None, 1 if path.endswith(".pyo") else 0,
-                           path[-3:])
+        return PycLocation(False, path[:-1], None, 1 if path.endswith(".pyo") else 0, path[-3:])
     return None
 
 
@@ -156,12 +164,16 @@ def usable(header: PycHeader, loc: PycLocation, runtime: Runtime, has_source: bo
         if loc.ext == "pyo" and runtime.version >= (3, 5):
             return f"{runtime.id} ignores .pyo files (PEP 488)"
         if not has_source:
-            return f"no source {posixpath.basename(loc.source)}: PEP 3147 ignores __pycache__ " \
-                   "files without source"
+            return (
+                f"no source {posixpath.basename(loc.source)}: PEP 3147 ignores __pycache__ "
+                "files without source"
+            )
         return None
     if loc.ext == "pyo" and runtime.version >= (3, 5):
         return f"{runtime.id} ignores .pyo files (PEP 488)"
     if runtime.cache_tag is not None and has_source:
-        return f"source {posixpath.basename(loc.source)} beside it: {runtime.id} compiles the " \
-               "source and ignores a legacy pyc"
+        return (
+            f"source {posixpath.basename(loc.source)} beside it: {runtime.id} compiles the "
+            "source and ignores a legacy pyc"
+        )
     return None

@@ -114,10 +114,15 @@ def runs_on(shebang: Shebang, runtime: Runtime) -> str | None:
     if shebang.interpreter == "python" and not shebang.env:
         return None  # installers replace the whole first line, its \r included
     if shebang.cr:
-        last = shebang.command if shebang.env and not shebang.options else (
-            shebang.options.split()[-1] if shebang.options else shebang.interpreter)
-        return (f"the shebang line ends in a carriage return (CRLF): the kernel looks for "
-                f"{last!r} + '\\r', which does not exist")
+        last = (
+            shebang.command
+            if shebang.env and not shebang.options
+            else (shebang.options.split()[-1] if shebang.options else shebang.interpreter)
+        )
+        return (
+            f"the shebang line ends in a carriage return (CRLF): the kernel looks for "
+            f"{last!r} + '\\r', which does not exist"
+        )
     impl = "pypy" if runtime.implementation == "pypy" else "python"
     if runtime.installed and runtime.executable:
         target = _resolve(shebang.interpreter, shebang.command, shebang.env)

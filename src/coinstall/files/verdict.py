@@ -37,7 +37,7 @@ _TAGGED = re.compile(r"\.(?:cpython-|abi3|abi3t|pypy|cp\d+|graalpy)[^/]*\.(?:so|
 
 
 @dataclass(slots=True)  # an archive run keeps every package's records for the set-scope
-class FileRecord:        # rules: 176 bytes a record instead of 232 (setrules.context_of)
+class FileRecord:  # rules: 176 bytes a record instead of 232 (setrules.context_of)
     """One regular file of an artifact, with what its bytes say.
 
     Attributes:
@@ -102,7 +102,7 @@ def wants_content(path: str, size: int) -> bool:
     metadata files and RECORD files.  Passed to the readers as ``want_content``."""
     if ext.is_extension_name(path):
         return True
-    base = path[path.rfind("/") + 1:]  # posixpath.basename, without its call overhead
+    base = path[path.rfind("/") + 1 :]  # posixpath.basename, without its call overhead
     if base in ("METADATA", "RECORD", "PKG-INFO"):  # asked for every member: decide others fast
         parent = posixpath.basename(posixpath.dirname(path))
         if parent.endswith(".dist-info") and base in ("METADATA", "RECORD"):
@@ -117,7 +117,7 @@ def wants_content_for_kind(path: str, size: int) -> bool:
     extension name (``_yaml.so``), a module only if its init symbol is in it
     (:func:`_looks_like_extension`).  ``want_content`` of a run that analyses no file
     (``classify(analyse=False)``)."""
-    return ext.is_extension_name(path) and not _TAGGED.search(path[path.rfind("/") + 1:])
+    return ext.is_extension_name(path) and not _TAGGED.search(path[path.rfind("/") + 1 :])
 
 
 def _import_path(path: str, fmt: str) -> tuple[str, str | None]:
@@ -152,13 +152,19 @@ def _looks_like_extension(name: str, content: bytes | IO[bytes] | None) -> bool:
     if content is None:
         return False
     stem = name.split(".", 1)[0]
-    stem2 = stem[:-len("module")] if stem.endswith("module") else stem
+    stem2 = stem[: -len("module")] if stem.endswith("module") else stem
     # The init symbol's name sits in the dynamic string table (PEP 489 PyInit_<name>; Python 2
     # init<name>).  A byte search is enough to tell a module from a plain shared library.
-    needles = [n for s in {stem, stem2} if s
-               for n in (b"\0PyInit_" + s.encode() + b"\0",
-                         b"\0_PyInit_" + s.encode() + b"\0",  # Mach-O: leading "_"
-                         b"\0init" + s.encode() + b"\0")]
+    needles = [
+        n
+        for s in {stem, stem2}
+        if s
+        for n in (
+            b"\0PyInit_" + s.encode() + b"\0",
+            b"\0_PyInit_" + s.encode() + b"\0",  # Mach-O: leading "_"
+            b"\0init" + s.encode() + b"\0",
+        )
+    ]
     if isinstance(content, bytes):
         return any(n in content for n in needles)
     # A spooled member: search it in 1 MiB windows that overlap by the longest needle.
@@ -174,9 +180,18 @@ def _looks_like_extension(name: str, content: bytes | IO[bytes] | None) -> bool:
 
 
 def classify(
-    *, path: str, fmt: str, head: bytes, content: bytes | None, size: int, mode: int | None,
-    mtime: int | None, catalogue: Catalogue, root: str | None = None,
-    spool: IO[bytes] | None = None, analyse: bool = True,
+    *,
+    path: str,
+    fmt: str,
+    head: bytes,
+    content: bytes | None,
+    size: int,
+    mode: int | None,
+    mtime: int | None,
+    catalogue: Catalogue,
+    root: str | None = None,
+    spool: IO[bytes] | None = None,
+    analyse: bool = True,
 ) -> FileRecord:
     """Classify one regular file.
 
@@ -194,9 +209,17 @@ def classify(
     abs_path = posixpath.join(root, path) if root is not None else None
     scope_path = ipath if fmt != "tree" else (abs_path or ipath).lstrip("/")
     scope = _ANY if fmt == "wheel" else scope_of(scope_path)
-    rec = FileRecord(path=path, import_path=ipath, kind="other", scope=scope, abs_path=abs_path,
-                     size=size, mode=mode, mtime=mtime)
-    name = ipath[ipath.rfind("/") + 1:]  # posixpath.basename, without its call overhead
+    rec = FileRecord(
+        path=path,
+        import_path=ipath,
+        kind="other",
+        scope=scope,
+        abs_path=abs_path,
+        size=size,
+        mode=mode,
+        mtime=mtime,
+    )
+    name = ipath[ipath.rfind("/") + 1 :]  # posixpath.basename, without its call overhead
     if data_key == "scripts":
         sb = parse_shebang(head)
         rec.kind = "script" if sb is not None else "other"
@@ -222,8 +245,10 @@ def classify(
             return rec
         untagged_or_abi3 = not _TAGGED.search(name) or ".abi3" in name
         try:
-            rec.elf = ext.read_elf(whole if whole is not None else head,
-                                   symbols=untagged_or_abi3 or ".cpython-" in name)
+            rec.elf = ext.read_elf(
+                whole if whole is not None else head,
+                symbols=untagged_or_abi3 or ".cpython-" in name,
+            )
             if rec.elf is None:
                 # Mach-O and PE are parsed from bytes: a spooled one (above content-mb) is
                 # read from its head only, and its problem says it was cut short.
@@ -239,11 +264,14 @@ def classify(
             rec.shebang = sb
             return rec
     # the parent directory's name matters only for these two names (most files are neither)
-    parent = posixpath.basename(posixpath.dirname(ipath)) if name in (
-        "METADATA", "PKG-INFO") else ""
-    if (parent.endswith(".dist-info") and name == "METADATA") or (
-            parent.endswith(".egg-info") and name == "PKG-INFO") or (
-            name.endswith(".egg-info") and "/" not in ipath[len(scope.root):]):
+    parent = (
+        posixpath.basename(posixpath.dirname(ipath)) if name in ("METADATA", "PKG-INFO") else ""
+    )
+    if (
+        (parent.endswith(".dist-info") and name == "METADATA")
+        or (parent.endswith(".egg-info") and name == "PKG-INFO")
+        or (name.endswith(".egg-info") and "/" not in ipath[len(scope.root) :])
+    ):
         rec.kind = "metadata"
         if content is not None and analyse:
             from packaging.metadata import parse_email  # email.*: only for metadata files
@@ -292,7 +320,8 @@ def _site_root(rec: FileRecord) -> str:
 
 def _is_package_init(name: str) -> bool:
     return name in ("__init__.py", "__init__.pyc") or (
-        name.startswith("__init__.") and ext.is_extension_name(name))
+        name.startswith("__init__.") and ext.is_extension_name(name)
+    )
 
 
 def judge(records: Sequence[FileRecord], runtimes: Iterable[Runtime]) -> Judgement:
@@ -312,8 +341,9 @@ def judge(records: Sequence[FileRecord], runtimes: Iterable[Runtime]) -> Judgeme
     paths = {r.import_path for r in records}
     # A package is a directory whose __init__ some loader takes (.py, .pyc, an extension
     # module; CPython FileFinder): type stubs (__init__.pyi) make no package.
-    dirs_with_init = {posixpath.dirname(p) for p in paths
-                      if _is_package_init(p[p.rfind("/") + 1:])}  # the base name
+    dirs_with_init = {
+        posixpath.dirname(p) for p in paths if _is_package_init(p[p.rfind("/") + 1 :])
+    }  # the base name
     by_dir: dict[str, list[FileRecord]] = {}
     requires: dict[str, tuple[SpecifierSet, str]] = {}
     for r in records:
@@ -341,8 +371,11 @@ def judge(records: Sequence[FileRecord], runtimes: Iterable[Runtime]) -> Judgeme
         if key not in excluded:
             spec = requires.get(root)
             excluded[key] = None
-            if spec is not None and spec[1] and not spec[0].contains(
-                    _version_for_specifier(rt), prereleases=True):
+            if (
+                spec is not None
+                and spec[1]
+                and not spec[0].contains(_version_for_specifier(rt), prereleases=True)
+            ):
                 excluded[key] = f"Requires-Python {spec[1]} excludes {rt.id}"
         return excluded[key]
 
@@ -357,8 +390,12 @@ def judge(records: Sequence[FileRecord], runtimes: Iterable[Runtime]) -> Judgeme
         site_root = _site_root(r) if r.kind in ("source", "pth", "metadata") else None
         key: tuple[object, ...] | None = None
         if site_root is not None and r.requires_python is None:
-            key = (r.kind, r.scope, site_root,
-                   posixpath.dirname(r.abs_path) if r.abs_path is not None else None)
+            key = (
+                r.kind,
+                r.scope,
+                site_root,
+                posixpath.dirname(r.abs_path) if r.abs_path is not None else None,
+            )
             done = shared.get(key)
             if done is not None:
                 out.usable[r.path], out.reasons[r.path] = done
@@ -366,9 +403,15 @@ def judge(records: Sequence[FileRecord], runtimes: Iterable[Runtime]) -> Judgeme
         ok: set[str] = set()
         why: dict[str, str] = {}
         for rt in rts:
-            reason = _judge_one(r, rt, paths, dirs_with_init, by_dir,
-                                spec_reason(site_root, rt) if site_root is not None else None,
-                                scoped)
+            reason = _judge_one(
+                r,
+                rt,
+                paths,
+                dirs_with_init,
+                by_dir,
+                spec_reason(site_root, rt) if site_root is not None else None,
+                scoped,
+            )
             if reason is None:
                 ok.add(rt.id)
             else:
@@ -385,8 +428,12 @@ def judge(records: Sequence[FileRecord], runtimes: Iterable[Runtime]) -> Judgeme
 
 
 def _judge_one(
-    r: FileRecord, rt: Runtime, paths: set[str], dirs_with_init: set[str],
-    by_dir: dict[str, list[FileRecord]], excluded_by_spec: str | None,
+    r: FileRecord,
+    rt: Runtime,
+    paths: set[str],
+    dirs_with_init: set[str],
+    by_dir: dict[str, list[FileRecord]],
+    excluded_by_spec: str | None,
     scoped: dict[tuple[str, str], str | None] | None = None,
 ) -> str | None:
     if r.kind == "script":
@@ -406,14 +453,20 @@ def _judge_one(
         return pyc.usable(r.pyc_header, r.pyc_location, rt, r.pyc_location.source in paths)
     if r.kind == "extension":
         return _judge_extension(r, rt, dirs_with_init, by_dir)
-    if r.kind == "metadata" and r.requires_python is not None \
-            and not r.requires_python.contains(_version_for_specifier(rt), prereleases=True):
+    if (
+        r.kind == "metadata"
+        and r.requires_python is not None
+        and not r.requires_python.contains(_version_for_specifier(rt), prereleases=True)
+    ):
         return f"Requires-Python {r.requires_python_text} excludes {rt.id}"
     return excluded_by_spec
 
 
 def _judge_extension(
-    r: FileRecord, rt: Runtime, dirs_with_init: set[str], by_dir: dict[str, list[FileRecord]],
+    r: FileRecord,
+    rt: Runtime,
+    dirs_with_init: set[str],
+    by_dir: dict[str, list[FileRecord]],
 ) -> str | None:
     name = posixpath.basename(r.import_path)
     found = ext.module_name(name, rt)
@@ -437,16 +490,24 @@ def _judge_extension(
     kind = n.kind if n is not None else "untagged"
     if r.binary is not None and r.binary.format == "pe" and r.binary.python_dll == "python3.dll":
         kind = "abi3"  # Windows: a stable-ABI module is a plain .pyd linked to python3.dll
-    return (ext.elf_mismatch(r.elf, rt)
-            or objfile.object_mismatch(r.binary, rt.platform, rt.machine, rt.id, rt.version,
-                                       rt.abiflags, rt.implementation)
-            or ext.init_mismatch(obj, stem, rt)
-            or ext.stable_abi_build_mismatch(kind, rt)
-            # a PE module linked to pythonXY.dll is version-specific: no stable-ABI baseline
-            # an untagged ELF module: its imported symbols decide (or leave it open); the
-            # stable-ABI baseline means nothing for a full-API one (the manifest dates when a
-            # symbol was stabilised, not when it appeared)
-            or (ext.untagged_mismatch(r.elf, rt) if kind == "untagged" and r.elf is not None
-                else ext.tagged_mismatch(r.elf, rt) if kind == "soabi"
-                else None if r.binary is not None and r.binary.python_dll is not None
-                and not r.binary.stable_abi else ext.symbols_mismatch(obj, rt)))
+    return (
+        ext.elf_mismatch(r.elf, rt)
+        or objfile.object_mismatch(
+            r.binary, rt.platform, rt.machine, rt.id, rt.version, rt.abiflags, rt.implementation
+        )
+        or ext.init_mismatch(obj, stem, rt)
+        or ext.stable_abi_build_mismatch(kind, rt)
+        # a PE module linked to pythonXY.dll is version-specific: no stable-ABI baseline
+        # an untagged ELF module: its imported symbols decide (or leave it open); the
+        # stable-ABI baseline means nothing for a full-API one (the manifest dates when a
+        # symbol was stabilised, not when it appeared)
+        or (
+            ext.untagged_mismatch(r.elf, rt)
+            if kind == "untagged" and r.elf is not None
+            else ext.tagged_mismatch(r.elf, rt)
+            if kind == "soabi"
+            else None
+            if r.binary is not None and r.binary.python_dll is not None and not r.binary.stable_abi
+            else ext.symbols_mismatch(obj, rt)
+        )
+    )

@@ -65,11 +65,14 @@ def _version_of(fctx: FixContext, r: FileRecord) -> tuple[int, int] | None:
     """The CPython version a pyc must be for."""
     loc, h = r.pyc_location, r.pyc_header
     assert loc is not None and h is not None
-    if r.scope.kind == "versioned" and r.scope.version is not None \
-            and r.scope.implementation == "cpython":
+    if (
+        r.scope.kind == "versioned"
+        and r.scope.version is not None
+        and r.scope.implementation == "cpython"
+    ):
         return r.scope.version
     if loc.cache_tag is not None and loc.cache_tag.startswith("cpython-"):
-        digits = loc.cache_tag[len("cpython-"):]
+        digits = loc.cache_tag[len("cpython-") :]
         if digits.isdigit() and len(digits) >= 2:
             return int(digits[0]), int(digits[1:])
     if h.magic is not None:
@@ -82,8 +85,13 @@ def _version_of(fctx: FixContext, r: FileRecord) -> tuple[int, int] | None:
 
 def _interpreter(fctx: FixContext, version: tuple[int, int]) -> Runtime | None:
     for rt in fctx.installed:
-        if rt.implementation == "cpython" and rt.version == version and rt.executable \
-                and not rt.debug and not rt.free_threaded:
+        if (
+            rt.implementation == "cpython"
+            and rt.version == version
+            and rt.executable
+            and not rt.debug
+            and not rt.free_threaded
+        ):
             return rt
     return None
 
@@ -129,8 +137,11 @@ def _compile(fctx: FixContext, jobs: list[_Job]) -> Iterator[Edit | Left]:
         for j in group:
             if fctx.reader.read(j.src) is None:
                 for f in j.findings:
-                    yield Left(f, f"{fctx.show(j.src)} is not a regular file reached without a "
-                                  "symbolic link: not compiled")
+                    yield Left(
+                        f,
+                        f"{fctx.show(j.src)} is not a regular file reached without a "
+                        "symbolic link: not compiled",
+                    )
             else:
                 readable.append(j)
         group = readable
@@ -148,14 +159,26 @@ def _compile(fctx: FixContext, jobs: list[_Job]) -> Iterator[Edit | Left]:
                     st = _member_stat(fctx.root, j.src)
                     if st is not None:
                         os.utime(src, ns=(st.st_atime_ns, st.st_mtime_ns))
-                payload.append([src, os.path.join(tmp, f"{i}.pyc"), _dfile(fctx, j.src),
-                                j.record.pyc_location.opt if j.record.pyc_location else 0,
-                                j.mode])
+                payload.append(
+                    [
+                        src,
+                        os.path.join(tmp, f"{i}.pyc"),
+                        _dfile(fctx, j.src),
+                        j.record.pyc_location.opt if j.record.pyc_location else 0,
+                        j.mode,
+                    ]
+                )
             try:
                 # SOURCE_DATE_EPOCH would turn py_compile's timestamp pycs into checked-hash
                 # ones (py_compile._get_default_invalidation_mode, PEP 552).
-                done = run.run_script(rt.executable, _COMPILE, stdin=json.dumps(payload),
-                                      timeout=600, unset=("SOURCE_DATE_EPOCH",), check=False)
+                done = run.run_script(
+                    rt.executable,
+                    _COMPILE,
+                    stdin=json.dumps(payload),
+                    timeout=600,
+                    unset=("SOURCE_DATE_EPOCH",),
+                    check=False,
+                )
                 results = [json.loads(x) for x in done.text().splitlines()]
                 if len(results) != len(group):
                     results = [f"{rt.executable} failed: {done.error_tail()}"] * len(group)
@@ -170,20 +193,30 @@ def _compile(fctx: FixContext, jobs: list[_Job]) -> Iterator[Edit | Left]:
                     continue
                 with open(os.path.join(tmp, f"{i}.pyc"), "rb") as fh:
                     data = fh.read()
-                note = f"recompiled by {rt.id} ({rt.executable}, {j.mode.replace('_', ' ')}" \
-                       f", optimisation {payload[i][3]})"
+                note = (
+                    f"recompiled by {rt.id} ({rt.executable}, {j.mode.replace('_', ' ')}"
+                    f", optimisation {payload[i][3]})"
+                )
                 if j.dest == j.record.path:
                     yield Edit("write", j.dest, j.findings, note, data=data)
                 elif fctx.reader.exists(j.dest):
                     yield Edit("write", j.dest, j.findings, note, data=data)
-                    yield Edit("remove", j.record.path, j.findings,
-                               f"another runtime's pyc in {rt.id}'s directory (replaced by "
-                               f"{fctx.show(j.dest)})")
+                    yield Edit(
+                        "remove",
+                        j.record.path,
+                        j.findings,
+                        f"another runtime's pyc in {rt.id}'s directory (replaced by "
+                        f"{fctx.show(j.dest)})",
+                    )
                 else:
                     yield Edit("create", j.dest, j.findings, note, data=data, mode=0o644)
-                    yield Edit("remove", j.record.path, j.findings,
-                               f"another runtime's pyc in {rt.id}'s directory (replaced by "
-                               f"{fctx.show(j.dest)})")
+                    yield Edit(
+                        "remove",
+                        j.record.path,
+                        j.findings,
+                        f"another runtime's pyc in {rt.id}'s directory (replaced by "
+                        f"{fctx.show(j.dest)})",
+                    )
 
 
 def fix(fctx: FixContext, findings: list[Finding]) -> Iterator[Edit | Left]:
@@ -205,8 +238,11 @@ def fix(fctx: FixContext, findings: list[Finding]) -> Iterator[Edit | Left]:
             continue
         loc = r.pyc_location
         if loc.ext == "pyo" or drop:
-            why = ("no Python 3.5+ reads .pyo files (PEP 488)" if loc.ext == "pyo" else
-                   "the profile ships no bytecode (py3compile compiles at install time)")
+            why = (
+                "no Python 3.5+ reads .pyo files (PEP 488)"
+                if loc.ext == "pyo"
+                else "the profile ships no bytecode (py3compile compiles at install time)"
+            )
             yield Edit("remove", path, tuple(group), why)
             continue
         src = sources.get(loc.source)
@@ -215,12 +251,21 @@ def fix(fctx: FixContext, findings: list[Finding]) -> Iterator[Edit | Left]:
                 yield Left(f, f"no source {posixpath.basename(loc.source)} to compile")
             continue
         version = _version_of(fctx, r)
-        if not loc.pycache and version is not None and version >= (3, 2) \
-                and r.scope.kind == "versioned":
+        if (
+            not loc.pycache
+            and version is not None
+            and version >= (3, 2)
+            and r.scope.kind == "versioned"
+        ):
             # PEP 3147: with the source beside it, a 3.2+ runtime compiles the source into
             # __pycache__ and never reads a legacy NAME.pyc (SourceFileLoader); dead weight.
-            yield Edit("remove", path, tuple(group), f"legacy pyc beside {src.path}: Python "
-                       f"{version[0]}.{version[1]} never reads it (PEP 3147)")
+            yield Edit(
+                "remove",
+                path,
+                tuple(group),
+                f"legacy pyc beside {src.path}: Python "
+                f"{version[0]}.{version[1]} never reads it (PEP 3147)",
+            )
             continue
         if version is None:
             for f in group:
@@ -230,8 +275,11 @@ def fix(fctx: FixContext, findings: list[Finding]) -> Iterator[Edit | Left]:
         if rt is None:
             extra = " or --drop-bytecode" if actx.profile.name == "debian" else ""
             for f in group:
-                yield Left(f, f"no CPython {version[0]}.{version[1]} on this machine to "
-                              f"recompile with (--python PATH{extra})")
+                yield Left(
+                    f,
+                    f"no CPython {version[0]}.{version[1]} on this machine to "
+                    f"recompile with (--python PATH{extra})",
+                )
             continue
         dest = path
         if loc.pycache and loc.cache_tag != rt.cache_tag and rt.cache_tag:

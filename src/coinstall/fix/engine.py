@@ -209,31 +209,66 @@ def _exclusive(root: str) -> Iterator[None]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise FixError(f"another coinstall fix is running on {root}; try again when it "
-                           "has finished") from None
+            raise FixError(
+                f"another coinstall fix is running on {root}; try again when it has finished"
+            ) from None
         yield
     finally:
         os.close(fd)  # closing the last descriptor releases the lock
 
 
-def fix_target(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue, config: Config,
-               options: FixOptions, installed: Sequence[Runtime] = (), *,
-               output: str | None = None, dry_run: bool = False,
-               fault: Callable[[int], None] | None = None) -> FixResult:
+def fix_target(
+    path: str,
+    runtimes: Sequence[Runtime],
+    catalogue: Catalogue,
+    config: Config,
+    options: FixOptions,
+    installed: Sequence[Runtime] = (),
+    *,
+    output: str | None = None,
+    dry_run: bool = False,
+    fault: Callable[[int], None] | None = None,
+) -> FixResult:
     """:func:`_fix_target` under the directory's lock (:func:`_exclusive`) when it changes a
     directory; see there."""
     if dry_run or not os.path.isdir(path):
-        return _fix_target(path, runtimes, catalogue, config, options, installed,
-                           output=output, dry_run=dry_run, fault=fault)
+        return _fix_target(
+            path,
+            runtimes,
+            catalogue,
+            config,
+            options,
+            installed,
+            output=output,
+            dry_run=dry_run,
+            fault=fault,
+        )
     with _exclusive(journal.real_path(path)):
-        return _fix_target(path, runtimes, catalogue, config, options, installed,
-                           output=output, dry_run=dry_run, fault=fault)
+        return _fix_target(
+            path,
+            runtimes,
+            catalogue,
+            config,
+            options,
+            installed,
+            output=output,
+            dry_run=dry_run,
+            fault=fault,
+        )
 
 
-def _fix_target(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue, config: Config,
-                options: FixOptions, installed: Sequence[Runtime] = (), *,
-                output: str | None = None, dry_run: bool = False,
-                fault: Callable[[int], None] | None = None) -> FixResult:
+def _fix_target(
+    path: str,
+    runtimes: Sequence[Runtime],
+    catalogue: Catalogue,
+    config: Config,
+    options: FixOptions,
+    installed: Sequence[Runtime] = (),
+    *,
+    output: str | None = None,
+    dry_run: bool = False,
+    fault: Callable[[int], None] | None = None,
+) -> FixResult:
     """Fix one target.
 
     Phases: recover an interrupted run (:func:`_recover`), check the target
@@ -267,13 +302,19 @@ def _fix_target(path: str, runtimes: Sequence[Runtime], catalogue: Catalogue, co
     assert ctx is not None
     findings = list(result.findings)
     findings += [f for _c, f in run_set_rules([ctx], config)]
-    out = FixResult(path, result.info.format, result.profile.name, recovered=recovered,
-                    dry_run=dry_run)
+    out = FixResult(
+        path, result.info.format, result.profile.name, recovered=recovered, dry_run=dry_run
+    )
     fmt = result.info.format
     if fmt in _BUILT:
         for f in findings:
-            out.left.append(Left(f, f"{_BUILT[fmt]} is a built package and is never modified: "
-                                    "fix its build root and rebuild it"))
+            out.left.append(
+                Left(
+                    f,
+                    f"{_BUILT[fmt]} is a built package and is never modified: "
+                    "fix its build root and rebuild it",
+                )
+            )
         return out
     archive, reader, root = _open(path, fmt, output, dry_run)
     fctx = FixContext(ctx, reader, options, installed, root)
@@ -294,8 +335,9 @@ def _recover(path: str) -> str | None:
         raise FixError(f"cannot recover an earlier run: {exc.strerror or exc}") from None
 
 
-def _open(path: str, fmt: str, output: str | None, dry_run: bool
-          ) -> tuple[wheel_mod.WheelContents | None, Reader, str | None]:
+def _open(
+    path: str, fmt: str, output: str | None, dry_run: bool
+) -> tuple[wheel_mod.WheelContents | None, Reader, str | None]:
     """``(wheel contents or None, reader of members, root directory or None)`` of a wheel or
     a tree.  Raises FixError for a wheel without ``output`` (unless ``dry_run``) or one that
     cannot be loaded."""
@@ -353,15 +395,23 @@ def _accept(proposed: list[Edit], view: _View, out: FixResult) -> None:
         else:
             out.left.extend(Left(f, why) for f in e.findings)
     writes = {e.path: e.data for e in out.edits if e.op == "write"}
-    out.edits = [replace(e, data=writes[e.source]) if e.op == "create" and e.source in writes
-                 else e for e in out.edits]
+    out.edits = [
+        replace(e, data=writes[e.source]) if e.op == "create" and e.source in writes else e
+        for e in out.edits
+    ]
     fixed = set(out.fixed)
     out.left = [x for x in out.left if x.finding not in fixed]
 
 
-def _apply(out: FixResult, path: str, archive: wheel_mod.WheelContents | None,
-           root: str | None, output: str | None, dry_run: bool,
-           fault: Callable[[int], None] | None) -> None:
+def _apply(
+    out: FixResult,
+    path: str,
+    archive: wheel_mod.WheelContents | None,
+    root: str | None,
+    output: str | None,
+    dry_run: bool,
+    fault: Callable[[int], None] | None,
+) -> None:
     """Write ``out.edits``: a wheel to ``output`` (a copy even without edits, sets
     ``out.written``), a tree in place through the journal; nothing when ``dry_run``.
 
@@ -384,8 +434,10 @@ def _apply(out: FixResult, path: str, archive: wheel_mod.WheelContents | None,
         try:
             parse_wheel_filename(os.path.basename(out.written))
         except InvalidWheelFilename:
-            out.notes.append(f"{out.written} is not a wheel file name (PEP 427): pip and "
-                             "installers refuse it; rename it to the source wheel's name")
+            out.notes.append(
+                f"{out.written} is not a wheel file name (PEP 427): pip and "
+                "installers refuse it; rename it to the source wheel's name"
+            )
         return
     assert root is not None
     try:
@@ -394,9 +446,11 @@ def _apply(out: FixResult, path: str, archive: wheel_mod.WheelContents | None,
     except journal.JournalError as exc:
         raise FixError(str(exc)) from None
     except OSError as exc:
-        raise FixError(f"could not apply the fixes ({exc}); the journal in "
-                       f"{journal.state_dir()} lets the next coinstall fix on {root} "
-                       "complete or undo them") from None
+        raise FixError(
+            f"could not apply the fixes ({exc}); the journal in "
+            f"{journal.state_dir()} lets the next coinstall fix on {root} "
+            "complete or undo them"
+        ) from None
 
 
 def diff(result: FixResult, read_old: Callable[[str], bytes | None] | None = None) -> str:
@@ -405,8 +459,9 @@ def diff(result: FixResult, read_old: Callable[[str], bytes | None] | None = Non
     return "".join(diff_lines(result, read_old))
 
 
-def diff_lines(result: FixResult,
-               read_old: Callable[[str], bytes | None] | None = None) -> list[str]:
+def diff_lines(
+    result: FixResult, read_old: Callable[[str], bytes | None] | None = None
+) -> list[str]:
     """:func:`diff` as a list of lines, each ending in one newline; a line's text (a name or a
     content line from the target) may itself hold control characters and newlines, which the
     caller escapes line by line before a terminal sees them."""
@@ -418,7 +473,10 @@ def diff_lines(result: FixResult,
                 lines += difflib.unified_diff(
                     old.decode("utf-8", "replace").splitlines(keepends=True)[:5],
                     e.data.decode("utf-8", "replace").splitlines(keepends=True)[:5],
-                    f"a/{e.path}", f"b/{e.path}", n=0)
+                    f"a/{e.path}",
+                    f"b/{e.path}",
+                    n=0,
+                )
                 if lines and not lines[-1].endswith("\n"):
                     lines[-1] += "\n"
             else:

@@ -26,8 +26,7 @@ from coinstall.rules.entry_points import EntryPoint, entry_points
 def _same(fctx: FixContext, a: str, b: str) -> bool:
     """True when member ``a`` is ``b`` in content or a link to it."""
     link = fctx.reader.link(a)
-    if link is not None and posixpath.normpath(
-            posixpath.join(posixpath.dirname(a), link)) == b:
+    if link is not None and posixpath.normpath(posixpath.join(posixpath.dirname(a), link)) == b:
         return True
     da, db = fctx.reader.read(a), fctx.reader.read(b)
     return da is not None and da == db
@@ -50,8 +49,11 @@ def fix(fctx: FixContext, findings: list[Finding]) -> Iterator[Edit | Left]:
     by_path: dict[str, list[Finding]] = {}
     for f in findings:
         if f.path is None or f.path not in eps:
-            yield Left(f, "names no program of this package (a sibling package's program: "
-                          "ship it from this package's build)")
+            yield Left(
+                f,
+                "names no program of this package (a sibling package's program: "
+                "ship it from this package's build)",
+            )
             continue
         by_path.setdefault(f.path, []).append(f)
     if own is None:
@@ -67,24 +69,35 @@ def fix(fctx: FixContext, findings: list[Finding]) -> Iterator[Edit | Left]:
         ep: EntryPoint = eps[path]
         if ep.alternative:
             for f in group:
-                yield Left(f, f"{fctx.show(path)} is an update-alternatives link ({ep.link}): the "
-                              "alternatives system owns the name")
+                yield Left(
+                    f,
+                    f"{fctx.show(path)} is an update-alternatives link ({ep.link}): the "
+                    "alternatives system owns the name",
+                )
             continue
-        dest = existing.get(ep.base) or posixpath.join(posixpath.dirname(path), _name(
-            ep, want, opensuse))
+        dest = existing.get(ep.base) or posixpath.join(
+            posixpath.dirname(path), _name(ep, want, opensuse)
+        )
         owner = [f for f in group if f.rule == "entry-point-ownership"]
         missing = [f for f in group if f.rule == "entry-point-missing-versioned"]
         if owner and ep.version is not None and ep.version != want and "." in ep.version:
             for f in owner:
-                yield Left(f, f"names another version (python{ep.version}); which build it "
-                              "belongs to is the packager's call")
+                yield Left(
+                    f,
+                    f"names another version (python{ep.version}); which build it "
+                    "belongs to is the packager's call",
+                )
             owner = []
         if owner:
             if fctx.reader.exists(dest) or dest in planned:
                 other = planned.get(dest, dest)
                 if _same(fctx, path, other):
-                    yield Edit("remove", path, tuple(group),
-                               f"same program as {fctx.show(dest)}, which the package keeps")
+                    yield Edit(
+                        "remove",
+                        path,
+                        tuple(group),
+                        f"same program as {fctx.show(dest)}, which the package keeps",
+                    )
                 else:
                     for f in group:
                         yield Left(f, f"{fctx.show(dest)} exists with other content")
@@ -99,8 +112,7 @@ def fix(fctx: FixContext, findings: list[Finding]) -> Iterator[Edit | Left]:
                 continue
             planned[dest] = path
             if fctx.options.links:
-                yield Edit("symlink", dest, tuple(missing), f"link to {ep.name}",
-                           dest=ep.name)
+                yield Edit("symlink", dest, tuple(missing), f"link to {ep.name}", dest=ep.name)
                 continue
             data = fctx.reader.read(path)
             if data is None:
@@ -109,8 +121,20 @@ def fix(fctx: FixContext, findings: list[Finding]) -> Iterator[Edit | Left]:
                     for f in missing:
                         yield Left(f, f"{fctx.show(path)} cannot be read")
                     continue
-                yield Edit("symlink", dest, tuple(missing), f"link to {target} (as "
-                           f"{ep.name} is)", dest=target)
+                yield Edit(
+                    "symlink",
+                    dest,
+                    tuple(missing),
+                    f"link to {target} (as {ep.name} is)",
+                    dest=target,
+                )
                 continue
-            yield Edit("create", dest, tuple(missing), f"copy of {fctx.show(path)}", data=data,
-                       mode=fctx.reader.mode(path) or 0o755, source=path)
+            yield Edit(
+                "create",
+                dest,
+                tuple(missing),
+                f"copy of {fctx.show(path)}",
+                data=data,
+                mode=fctx.reader.mode(path) or 0o755,
+                source=path,
+            )

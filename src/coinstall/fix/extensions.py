@@ -34,12 +34,10 @@ from coinstall.stable_abi import stable_abi_baseline, symbol_added
 
 def _catalogue_runtime(fctx: FixContext, version: tuple[int, int]) -> Runtime | None:
     actx = fctx.actx
-    vendor = "debian" if actx.profile.name == "debian" or actx.vendor == "debian" \
-        else "upstream"
+    vendor = "debian" if actx.profile.name == "debian" or actx.vendor == "debian" else "upstream"
     best = None
     for rt in actx.catalogue.known(triplet=actx.triplet, vendors=("upstream", vendor)):
-        if rt.implementation != "cpython" or rt.version != version or rt.debug \
-                or rt.free_threaded:
+        if rt.implementation != "cpython" or rt.version != version or rt.debug or rt.free_threaded:
             continue
         if rt.vendor == vendor:
             return rt
@@ -58,8 +56,11 @@ def targets(fctx: FixContext) -> tuple[list[Runtime], str]:
         return owners, "the runtimes whose directory it is"
     if actx.info.format == "wheel":
         versions: set[tuple[int, int]] = set()
-        newest = max(rt.version for rt in actx.catalogue.known()
-                     if rt.implementation == "cpython" and rt.magic)
+        newest = max(
+            rt.version
+            for rt in actx.catalogue.known()
+            if rt.implementation == "cpython" and rt.magic
+        )
         for interp, abi, _plat in wheel_tags(actx.info):
             if not interp.startswith("cp") or not interp[2:].isdigit():
                 continue
@@ -73,8 +74,9 @@ def targets(fctx: FixContext) -> tuple[list[Runtime], str]:
     return [], ""
 
 
-def _stable(fctx: FixContext, path: str, imports: frozenset[str] | None,
-            low: tuple[int, int]) -> str | None:
+def _stable(
+    fctx: FixContext, path: str, imports: frozenset[str] | None, low: tuple[int, int]
+) -> str | None:
     """Why the module is not a stable-ABI module for runtimes from ``low``, or None."""
     if imports is None:
         data = fctx.reader.read(path)
@@ -118,8 +120,11 @@ def fix(fctx: FixContext, findings: list[Finding]) -> Iterator[Edit | Left]:
             continue
         triplet = actx.triplet
         want_elf = ext.TRIPLET_ELF.get(triplet)
-        if r.elf is not None and want_elf is not None and \
-                (r.elf.elfclass, r.elf.little_endian, r.elf.machine) != want_elf:
+        if (
+            r.elf is not None
+            and want_elf is not None
+            and (r.elf.elfclass, r.elf.little_endian, r.elf.machine) != want_elf
+        ):
             for g in group:
                 yield Left(g, f"{r.elf.describe()} is not {triplet}")
             continue
@@ -129,8 +134,7 @@ def fix(fctx: FixContext, findings: list[Finding]) -> Iterator[Edit | Left]:
             candidates.append(f".{n.kind}-{triplet}.so")
             why_not = None
         else:
-            imports = r.elf.python_imports if r.elf is not None and r.elf.symbols_read \
-                else None
+            imports = r.elf.python_imports if r.elf is not None and r.elf.symbols_read else None
             why_not = _stable(fctx, f.path, imports, low)
             if why_not is None:
                 candidates += [f".abi3-{triplet}.so", ".abi3.so"]
@@ -143,9 +147,15 @@ def fix(fctx: FixContext, findings: list[Finding]) -> Iterator[Edit | Left]:
         refusals = []
         for suffix in candidates:
             new = n.stem + suffix
-            refused = [rt.id for rt in rts if ext.module_name(new, rt) != (
-                n.stem, rt.extension_suffixes.index(suffix) if suffix in
-                rt.extension_suffixes else -1)]
+            refused = [
+                rt.id
+                for rt in rts
+                if ext.module_name(new, rt)
+                != (
+                    n.stem,
+                    rt.extension_suffixes.index(suffix) if suffix in rt.extension_suffixes else -1,
+                )
+            ]
             if not refused:
                 chosen = new
                 break
@@ -153,14 +163,21 @@ def fix(fctx: FixContext, findings: list[Finding]) -> Iterator[Edit | Left]:
         done.add(f.path)
         if chosen is None:
             if not candidates:
-                reason = (f"a version-specific module ({why_not}) cannot serve "
-                          f"{', '.join(rt.id for rt in rts)} ({origin}) with one file: "
-                          "build it for each")
+                reason = (
+                    f"a version-specific module ({why_not}) cannot serve "
+                    f"{', '.join(rt.id for rt in rts)} ({origin}) with one file: "
+                    "build it for each"
+                )
             else:
                 reason = "; ".join(refusals) + f" ({origin})"
             for g in group:
                 yield Left(g, reason)
             continue
         dest = posixpath.join(posixpath.dirname(f.path), chosen)
-        yield Edit("rename", f.path, group, f"{name} -> {chosen} (imported by "
-                   f"{', '.join(rt.id for rt in rts)})", dest=dest)
+        yield Edit(
+            "rename",
+            f.path,
+            group,
+            f"{name} -> {chosen} (imported by {', '.join(rt.id for rt in rts)})",
+            dest=dest,
+        )

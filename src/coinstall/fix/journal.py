@@ -110,12 +110,14 @@ def open_parent(rootfd: int, path: str) -> tuple[int, str]:
     try:
         for p in parts[:-1]:
             try:
-                nfd = os.open(p, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC,
-                              dir_fd=fd)
+                nfd = os.open(
+                    p, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd
+                )
             except OSError as exc:
-                raise JournalError(f"{path}: {p} is a symbolic link or not a directory "
-                                   f"({exc.strerror}); nothing outside the tree is touched"
-                                   ) from None
+                raise JournalError(
+                    f"{path}: {p} is a symbolic link or not a directory "
+                    f"({exc.strerror}); nothing outside the tree is touched"
+                ) from None
             os.close(fd)
             fd = nfd
     except BaseException:
@@ -148,8 +150,9 @@ def read_member(rootfd: int, path: str, limit: int | None = None) -> bytes | Non
     reading, so a FIFO or device at that name is never read."""
     try:
         with parent(rootfd, path) as (dfd, name):
-            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC,
-                         dir_fd=dfd)
+            fd = os.open(
+                name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dfd
+            )
     except (JournalError, OSError):
         return None
     try:
@@ -192,8 +195,9 @@ def state_dir() -> str:
     env = os.environ.get(STATE_ENV)
     if env:
         return env
-    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"),
-                                                             ".local", "state")
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(
+        os.path.expanduser("~"), ".local", "state"
+    )
     return os.path.join(base, "coinstall", "fix")
 
 
@@ -203,11 +207,16 @@ def _private_state_dir() -> str:
     d = state_dir()
     os.makedirs(d, mode=0o700, exist_ok=True)
     st = os.lstat(d)
-    if (not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid()
-            or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)):
-        raise JournalError(f"state directory {d} is not a private directory of this user "
-                           "(owner, no group/other write, not a symbolic link): no journal "
-                           "is kept there")
+    if (
+        not stat.S_ISDIR(st.st_mode)
+        or st.st_uid != os.geteuid()
+        or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+    ):
+        raise JournalError(
+            f"state directory {d} is not a private directory of this user "
+            "(owner, no group/other write, not a symbolic link): no journal "
+            "is kept there"
+        )
     return d
 
 
@@ -262,15 +271,19 @@ class Op:
             if staged is None or (dest is None and op == "symlink"):
                 raise JournalError(f"{path}: {op} without its staged file")
             sparts, pparts = _parts(staged), _parts(path)
-            if (sparts[:-1] != pparts[:-1] or not sparts[-1].startswith(f".{pparts[-1]}.")
-                    or not sparts[-1].endswith(_STAGED)):
+            if (
+                sparts[:-1] != pparts[:-1]
+                or not sparts[-1].startswith(f".{pparts[-1]}.")
+                or not sparts[-1].endswith(_STAGED)
+            ):
                 raise JournalError(f"{path}: staged file {staged!r} is not beside it")
         return cls(op, path, dest, staged)  # type: ignore[arg-type]
 
 
 def _save(jpath: str, root: str, state: str, ops: Sequence[Op]) -> None:
-    data = json.dumps({"root": root, "state": state,
-                       "ops": [o.to_json() for o in ops]}, indent=1).encode()
+    data = json.dumps(
+        {"root": root, "state": state, "ops": [o.to_json() for o in ops]}, indent=1
+    ).encode()
     tmp = f"{jpath}.{secrets.token_hex(8)}.tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     try:
@@ -301,8 +314,9 @@ def _load(jpath: str) -> dict[str, Any] | None:
         if not stat.S_ISREG(st.st_mode):
             raise JournalError(f"journal {jpath}: not a regular file; remove it")
         if st.st_size > MAX_JOURNAL:
-            raise JournalError(f"journal {jpath}: {st.st_size} bytes, more than "
-                               f"{MAX_JOURNAL}; remove it")
+            raise JournalError(
+                f"journal {jpath}: {st.st_size} bytes, more than {MAX_JOURNAL}; remove it"
+            )
         with os.fdopen(fd, "rb", closefd=False) as fh:
             raw = fh.read(MAX_JOURNAL + 1)
     except OSError as exc:
@@ -328,8 +342,9 @@ def _stage_name(name: str) -> str:
 def _create_staged(dfd: int, name: str, data: bytes, mode: int, mtime: float | None) -> None:
     """Write ``data`` to a new file ``name`` in ``dfd``: exclusive creation, never an existing
     inode (a hard link planted at the name would carry the write outside the tree)."""
-    fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
-                 0o600, dir_fd=dfd)
+    fd = os.open(
+        name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=dfd
+    )
     try:
         with os.fdopen(fd, "wb", closefd=False) as fh:
             fh.write(data)
@@ -351,7 +366,8 @@ def refuse_planted(rootfd: int, root: str) -> None:
             raise JournalError(
                 f"{name} in the tree was not written by this coinstall (journals are kept in "
                 f"{state_dir()}, never in the tree): refusing to act on it; remove it if this "
-                "tree is yours")
+                "tree is yours"
+            )
 
 
 def prepare(root: str, edits: Sequence[Edit]) -> list[Op]:
@@ -394,8 +410,9 @@ def prepare(root: str, edits: Sequence[Edit]) -> list[Op]:
                     elif e.op == "create":
                         assert e.data is not None
                         ops.append(Op("create", e.path, None, staged))
-                        _create_staged(dfd, sname, e.data,
-                                       e.mode if e.mode is not None else 0o644, None)
+                        _create_staged(
+                            dfd, sname, e.data, e.mode if e.mode is not None else 0o644, None
+                        )
                     else:
                         assert e.dest is not None
                         ops.append(Op("symlink", e.path, e.dest, staged))
@@ -421,8 +438,10 @@ def open_parent_close(rootfd: int, path: str) -> None:
 def _discard(rootfd: int, ops: Sequence[Op]) -> None:
     for o in ops:
         if o.staged:
-            with contextlib.suppress(FileNotFoundError, JournalError), \
-                    parent(rootfd, o.staged) as (dfd, name):
+            with (
+                contextlib.suppress(FileNotFoundError, JournalError),
+                parent(rootfd, o.staged) as (dfd, name),
+            ):
                 os.unlink(name, dir_fd=dfd)
 
 
@@ -446,8 +465,7 @@ def _apply(rootfd: int, o: Op) -> None:
         _fsync_dir_fd(dfd)
 
 
-def commit(root: str, ops: Sequence[Op],
-           fault: Callable[[int], None] | None = None) -> None:
+def commit(root: str, ops: Sequence[Op], fault: Callable[[int], None] | None = None) -> None:
     """Mark the journal ``committing``, apply every op in order, remove the journal.
 
     Args:
@@ -501,8 +519,10 @@ def recover(root: str) -> str | None:
         if data is None:
             return None
         if data.get("root") != root:
-            raise JournalError(f"journal {jpath} is for {data.get('root')!r}, not {root} (a "
-                               "removed tree whose inode was reused?); remove it")
+            raise JournalError(
+                f"journal {jpath} is for {data.get('root')!r}, not {root} (a "
+                "removed tree whose inode was reused?); remove it"
+            )
         state, raw_ops = data.get("state"), data.get("ops")
         if state not in ("prepared", "committing") or not isinstance(raw_ops, list):
             raise JournalError(f"journal {jpath}: malformed (state, ops); remove it")

@@ -76,8 +76,13 @@ class FixOptions:
 class Reader:
     """Read access to a target's members (a directory or a wheel's contents in memory)."""
 
-    def __init__(self, read: Callable[[str], bytes | None], exists: Callable[[str], bool],
-                 mode: Callable[[str], int | None], link: Callable[[str], str | None]) -> None:
+    def __init__(
+        self,
+        read: Callable[[str], bytes | None],
+        exists: Callable[[str], bool],
+        mode: Callable[[str], int | None],
+        link: Callable[[str], str | None],
+    ) -> None:
         self._read, self._exists, self._mode, self._link = read, exists, mode, link
 
     def read(self, path: str) -> bytes | None:

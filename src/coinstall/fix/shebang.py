@@ -104,7 +104,7 @@ def parse_options(tokens: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
                 j += 1
                 continue
             if c in WITHARG:
-                value = t[j + 1:]
+                value = t[j + 1 :]
                 if not value:
                     i += 1
                     if i >= len(tokens):
@@ -135,8 +135,9 @@ def options_token(flags: list[str], valued: list[tuple[str, str]], add: str) -> 
     text = "".join(head + rest)
     if len(valued) > 1:
         shown = " and ".join(f"-{c} {v}" for c, v in valued)
-        raise Unfixable(f"Linux passes a shebang's options as one argument: {shown} cannot "
-                        "both be kept")
+        raise Unfixable(
+            f"Linux passes a shebang's options as one argument: {shown} cannot both be kept"
+        )
     if valued:
         text += valued[0][0] + valued[0][1]
     return f"-{text}" if text else ""
@@ -146,12 +147,13 @@ def _command_version(command: str) -> str | None:
     name = posixpath.basename(command)
     if not name.startswith("python"):
         return None
-    v = name[len("python"):]
+    v = name[len("python") :]
     return v or None
 
 
-def target_interpreter(fctx: FixContext, path: str,
-                       command: str) -> tuple[str, tuple[int, int] | None]:
+def target_interpreter(
+    fctx: FixContext, path: str, command: str
+) -> tuple[str, tuple[int, int] | None]:
     """(interpreter path, its version or None for plain ``python3``) for one script.
 
     Raises:
@@ -163,19 +165,31 @@ def target_interpreter(fctx: FixContext, path: str,
         raise Unfixable(f"{name} is not a CPython command (only CPython shebangs are rewritten)")
     said = _command_version(command)
     if said is not None and not re.fullmatch(r"\d+(?:\.\d+)?", said):
-        raise Unfixable(f"{name} names a particular build (debug, free-threaded); which "
-                        "stack interpreter replaces it is the packager's call")
+        raise Unfixable(
+            f"{name} names a particular build (debug, free-threaded); which "
+            "stack interpreter replaces it is the packager's call"
+        )
     if said is not None and not said[0] == "3":
         raise Unfixable(f"{name} is Python {said[0]}; porting a script is not a shebang fix")
     own = stack_of(actx).exact
     if said is None and (own is None or own[1][0] != 3):
-        py2 = next((r.path for r in actx.records if r.scope.version is not None
-                    and r.scope.version[0] == 2 and r.scope.implementation == "cpython"), None)
+        py2 = next(
+            (
+                r.path
+                for r in actx.records
+                if r.scope.version is not None
+                and r.scope.version[0] == 2
+                and r.scope.implementation == "cpython"
+            ),
+            None,
+        )
         if py2 is not None:
             # PEP 394: `python` meant python2 until 2019; brp-mangle-shebangs calls it
             # ambiguous.  Python 2 code is ported, not re-shebanged.
-            raise Unfixable(f"the target ships Python 2 modules (/{py2}): python may mean "
-                            "python2 here; port the script, then name python3")
+            raise Unfixable(
+                f"the target ships Python 2 modules (/{py2}): python may mean "
+                "python2 here; port the script, then name python3"
+            )
     version: tuple[int, int] | None = None
     rec = next((r for r in actx.records if r.path == path), None)
     if rec is not None and rec.scope.kind == "versioned" and rec.scope.version:
@@ -189,8 +203,7 @@ def target_interpreter(fctx: FixContext, path: str,
     elif actx.stack.default is not None:
         version = actx.stack.default
     elif said != "3":
-        raise Unfixable("the shebang names no Python version and nothing says which: give "
-                        "--stack")
+        raise Unfixable("the shebang names no Python version and nothing says which: give --stack")
     default = actx.stack.default
     if version is None:
         return "/usr/bin/python3", None
@@ -213,8 +226,9 @@ def rewrite(fctx: FixContext, path: str, line: str) -> str:
     wheel = fctx.actx.info.format == "wheel"
     if wheel:
         if "/" in path and ".data/scripts/" not in f"{path}":
-            raise Unfixable("a wheel's module keeps its shebang; installers rewrite only "
-                            ".data/scripts")
+            raise Unfixable(
+                "a wheel's module keeps its shebang; installers rewrite only .data/scripts"
+            )
         name = posixpath.basename(command)
         if not name.startswith("python"):
             raise Unfixable(f"{name} is not a CPython command")
@@ -269,8 +283,9 @@ def fix(fctx: FixContext, findings: list[Finding]) -> Iterator[Edit | Left]:
         yield from _pyc_headers(fctx, path, len(out), tuple(group))
 
 
-def _pyc_headers(fctx: FixContext, path: str, size: int,
-                 group: tuple[Finding, ...]) -> Iterator[Edit]:
+def _pyc_headers(
+    fctx: FixContext, path: str, size: int, group: tuple[Finding, ...]
+) -> Iterator[Edit]:
     """Timestamp pycs of a rewritten source get the new source size in their header.
 
     The shebang is a comment on line 1 replaced by one line, so the compiled code is the same
@@ -283,13 +298,25 @@ def _pyc_headers(fctx: FixContext, path: str, size: int,
         return
     for r in fctx.actx.records:
         loc, h = r.pyc_location, r.pyc_header
-        if loc is None or h is None or loc.source != rec.import_path or h.problem \
-                or h.source_size is None or h.source_hash is not None:
+        if (
+            loc is None
+            or h is None
+            or loc.source != rec.import_path
+            or h.problem
+            or h.source_size is None
+            or h.source_hash is not None
+        ):
             continue
         data = fctx.reader.read(r.path)
         if data is None or len(data) < h.size:
             continue
         at = 12 if h.size == 16 else 8
-        new = data[:at] + (size & 0xFFFFFFFF).to_bytes(4, "little") + data[at + 4:]
-        yield Edit("write", r.path, group, f"source size {h.source_size} -> {size} in the "
-                   "header (the shebang is a comment: the code is the same)", data=new)
+        new = data[:at] + (size & 0xFFFFFFFF).to_bytes(4, "little") + data[at + 4 :]
+        yield Edit(
+            "write",
+            r.path,
+            group,
+            f"source size {h.source_size} -> {size} in the "
+            "header (the shebang is a comment: the code is the same)",
+            data=new,
+        )

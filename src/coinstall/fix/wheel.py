@@ -88,6 +88,7 @@ class WheelContents:
 
     def reader(self) -> Reader:
         """Read access for fixers."""
+
         def read(p: str) -> bytes | None:
             e = self.by_path.get(p)
             return e.data if e is not None else None
@@ -160,8 +161,7 @@ class WheelContents:
         if os.path.isdir(output):
             dest = os.path.join(output, os.path.basename(source))
         if _entry(dest) == _entry(source):
-            raise WheelError("--output names the wheel itself: a wheel is never changed in "
-                             "place")
+            raise WheelError("--output names the wheel itself: a wheel is never changed in place")
         entries = self.apply(edits)
         rec = self._record_path()
         if rec is None:
@@ -169,8 +169,10 @@ class WheelContents:
         rows = []
         for e in entries:
             p = e.info.filename
-            if p == rec or (posixpath.dirname(p) == posixpath.dirname(rec)
-                            and posixpath.basename(p) in ("RECORD.jws", "RECORD.p7s")):
+            if p == rec or (
+                posixpath.dirname(p) == posixpath.dirname(rec)
+                and posixpath.basename(p) in ("RECORD.jws", "RECORD.p7s")
+            ):
                 rows.append(RecordEntry(p, None, None).to_row())
                 continue
             digest = hashlib.sha256(e.data).digest()
@@ -184,8 +186,10 @@ class WheelContents:
         try:
             # a new file's mode (0o666 less the umask), as pip and build give the wheels they
             # write: 0o600 made a fixed wheel unreadable to an uploader or a web server
-            with atomic_open(dest, "wb") as fh, \
-                    zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf:
+            with (
+                atomic_open(dest, "wb") as fh,
+                zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf,
+            ):
                 for e in entries:
                     zf.writestr(e.info, e.data, compress_type=zipfile.ZIP_DEFLATED)
         except OSError as exc:  # no such directory, not writable (the user's --output), full

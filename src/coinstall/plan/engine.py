@@ -87,9 +87,14 @@ class BinaryPlan:
     reasons: list[str]
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "version": self.version, "arch": self.arch,
-                "verdict": self.verdict, "built_for": self.built_for,
-                "reasons": self.reasons}
+        return {
+            "name": self.name,
+            "version": self.version,
+            "arch": self.arch,
+            "verdict": self.verdict,
+            "built_for": self.built_for,
+            "reasons": self.reasons,
+        }
 
 
 @dataclass
@@ -117,10 +122,16 @@ class SourcePlan:
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
-               "name": self.name, "version": self.version, "status": self.status,
-               "reasons": self.reasons, "wave": self.wave, "waits_for": self.waits_for,
-               "group": self.group, "progress": self.progress,
-               "binaries": [b.to_json() for b in self.binaries]}
+            "name": self.name,
+            "version": self.version,
+            "status": self.status,
+            "reasons": self.reasons,
+            "wave": self.wave,
+            "waits_for": self.waits_for,
+            "group": self.group,
+            "progress": self.progress,
+            "binaries": [b.to_json() for b in self.binaries],
+        }
         if self.ft_class is not None:
             out["class"] = self.ft_class
         return out
@@ -146,9 +157,12 @@ class BootstrapGroup:
     profile_edges: list[tuple[str, str]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return {"members": self.members, "wave": self.wave,
-                "closing_edges": [list(e) for e in self.closing_edges],
-                "profile_edges": [list(e) for e in self.profile_edges]}
+        return {
+            "members": self.members,
+            "wave": self.wave,
+            "closing_edges": [list(e) for e in self.closing_edges],
+            "profile_edges": [list(e) for e in self.profile_edges],
+        }
 
 
 @dataclass
@@ -188,12 +202,16 @@ class Plan:
         out: dict[str, Any] = {
             "format": "coinstall-plan/1",
             "transition": self.transition,
-            "new": vstr(self.new) + ("t" if self.free_threaded else ""), "old": vstr(self.old),
+            "new": vstr(self.new) + ("t" if self.free_threaded else ""),
+            "old": vstr(self.old),
             "inputs": self.inputs,
             "suite": self.suite,
-            "read": {"binaries": self.binaries_read, "sources": self.sources_read,
-                     "distinct_sources": self.distinct_sources,
-                     "skipped": len(self.problems)},
+            "read": {
+                "binaries": self.binaries_read,
+                "sources": self.sources_read,
+                "distinct_sources": self.distinct_sources,
+                "skipped": len(self.problems),
+            },
             "problems": [str(p) for p in self.problems],
             "warnings": self.warnings,
             "counts": self.counts(),
@@ -206,8 +224,11 @@ class Plan:
             for sp in self.sources.values():
                 if sp.ft_class is not None:
                     classes[sp.ft_class] = classes.get(sp.ft_class, 0) + 1
-            out["free_threading"] = {"runtime": f"cpython-{vstr(self.new)}t",
-                                     "layout": self.layout, "classes": classes}
+            out["free_threading"] = {
+                "runtime": f"cpython-{vstr(self.new)}t",
+                "layout": self.layout,
+                "classes": classes,
+            }
         return out
 
 
@@ -381,9 +402,15 @@ def _back_edges(members: list[str], edges: dict[str, set[str]]) -> list[tuple[st
     return back
 
 
-def plan_transition(index: Index, classifier: Classifier, transition: str, new: Version,
-                    old: Version, *, progress: Callable[[int, int], None] | None = None
-                    ) -> Plan:
+def plan_transition(
+    index: Index,
+    classifier: Classifier,
+    transition: str,
+    new: Version,
+    old: Version,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> Plan:
     """Plan one transition over an index.
 
     Args:
@@ -404,9 +431,12 @@ def plan_transition(index: Index, classifier: Classifier, transition: str, new: 
     for i, rec in enumerate(index.binaries):
         if progress is not None and i % 5000 == 0:
             progress(i, total)
-        if "python" not in rec.depends and "python" not in rec.name and not (
-                rec.syntax == "rpm" and ("python" in rec.provides or rec.files)) and \
-                not rec.files:
+        if (
+            "python" not in rec.depends
+            and "python" not in rec.name
+            and not (rec.syntax == "rpm" and ("python" in rec.provides or rec.files))
+            and not rec.files
+        ):
             continue
         ev = classifier.classify(rec)
         if not ev.python:
@@ -428,14 +458,29 @@ def plan_transition(index: Index, classifier: Classifier, transition: str, new: 
             if (r.name, r.arch) in seen:
                 continue
             seen.add((r.name, r.arch))
-            sp.binaries.append(BinaryPlan(
-                r.name, r.version, r.arch, verdict, _built_for(ev),
-                ev.reasons or [f"{ev.plain} (unversioned)" if ev.plain else
-                               "no versioned Python relation"]))
+            sp.binaries.append(
+                BinaryPlan(
+                    r.name,
+                    r.version,
+                    r.arch,
+                    verdict,
+                    _built_for(ev),
+                    ev.reasons
+                    or [
+                        f"{ev.plain} (unversioned)" if ev.plain else "no versioned Python relation"
+                    ],
+                )
+            )
         sp.binaries.sort(key=lambda b: (b.name, b.arch))
         to_build = [ev for ev, v in evs if v == "needs-build"]
-        _decide(sp, srec, transition, new, old,
-                one_version=bool(to_build) and all(_single_version(ev) for ev in to_build))
+        _decide(
+            sp,
+            srec,
+            transition,
+            new,
+            old,
+            one_version=bool(to_build) and all(_single_version(ev) for ev in to_build),
+        )
         plans[src] = sp
         if sp.status in ("rebuild", "blocked"):
             need = {ev.record.name for ev, v in evs if v in ("needs-build", "pinned")}
@@ -457,12 +502,26 @@ def plan_transition(index: Index, classifier: Classifier, transition: str, new: 
     names = index.source_names | set(index.sources) | set(plans)
     warnings = []
     if plans and not has_source_index(index):
-        warnings.append("no source index (Sources, .src RPMs) given: no build dependencies, "
-                        "so one wave, and default-only builds not told apart")
-    return Plan(transition, new, old, plans, waves, groups, index.problems, index.files,
-                max(index.binaries_total, len(index.binaries)),
-                max(index.sources_total, len(index.sources)),
-                len(names) - len(plans), len(names), index.suite, warnings)
+        warnings.append(
+            "no source index (Sources, .src RPMs) given: no build dependencies, "
+            "so one wave, and default-only builds not told apart"
+        )
+    return Plan(
+        transition,
+        new,
+        old,
+        plans,
+        waves,
+        groups,
+        index.problems,
+        index.files,
+        max(index.binaries_total, len(index.binaries)),
+        max(index.sources_total, len(index.sources)),
+        len(names) - len(plans),
+        len(names),
+        index.suite,
+        warnings,
+    )
 
 
 def _counterparts(evs: list[tuple[BinaryEvidence, str]], new: Version) -> None:
@@ -472,30 +531,45 @@ def _counterparts(evs: list[tuple[BinaryEvidence, str]], new: Version) -> None:
     if not ready:
         return
     for i, (ev, verdict) in enumerate(evs):
-        if verdict == "needs-build" and stack_key(ev.record.name) in ready \
-                and stack_key(ev.record.name) != ev.record.name:
-            ev.reasons.append(f"its source also builds {stack_key(ev.record.name)} for "
-                              f"{vstr(new)} (stack counterpart)")
+        if (
+            verdict == "needs-build"
+            and stack_key(ev.record.name) in ready
+            and stack_key(ev.record.name) != ev.record.name
+        ):
+            ev.reasons.append(
+                f"its source also builds {stack_key(ev.record.name)} for "
+                f"{vstr(new)} (stack counterpart)"
+            )
             evs[i] = (ev, "ready")
 
 
-def _decide(sp: SourcePlan, srec: SourceRecord | None, transition: str, new: Version,
-            old: Version, one_version: bool = False) -> None:
+def _decide(
+    sp: SourcePlan,
+    srec: SourceRecord | None,
+    transition: str,
+    new: Version,
+    old: Version,
+    one_version: bool = False,
+) -> None:
     """Set ``sp.status`` and its reasons.  ``one_version``: every binary that needs a build
     is built for exactly one runtime (see :func:`_single_version`)."""
     verdicts = {b.verdict for b in sp.binaries}
     n, o = vstr(new), vstr(old)
     if _RUNTIME_SOURCE.match(sp.name):
         sp.status = "not-affected"
-        sp.reasons.append("provides the runtimes or the default itself: the subject of the "
-                          "transition, uploaded by hand")
+        sp.reasons.append(
+            "provides the runtimes or the default itself: the subject of the "
+            "transition, uploaded by hand"
+        )
         return
     if transition == "drop":
         pinned = [b for b in sp.binaries if b.verdict == "pinned"]
         if pinned:
             sp.status = "blocked"
-            sp.reasons.extend(f"{b.name}: still needs {o} and has no build for {n} "
-                              f"({'; '.join(b.reasons[:2])})" for b in pinned)
+            sp.reasons.extend(
+                f"{b.name}: still needs {o} and has no build for {n} ({'; '.join(b.reasons[:2])})"
+                for b in pinned
+            )
             return
         if "needs-build" in verdicts:
             sp.status = "rebuild"
@@ -504,45 +578,59 @@ def _decide(sp: SourcePlan, srec: SourceRecord | None, transition: str, new: Ver
     elif "needs-build" in verdicts:
         need = [b for b in sp.binaries if b.verdict == "needs-build"]
         sp.status = "rebuild"
-        sp.reasons.extend(f"{b.name} [{b.arch}]: built for {b.built_for}, not {n} "
-                          f"({'; '.join(b.reasons[:2])})" for b in need)
+        sp.reasons.extend(
+            f"{b.name} [{b.arch}]: built for {b.built_for}, not {n} ({'; '.join(b.reasons[:2])})"
+            for b in need
+        )
         if all(b.arch == "all" for b in need):
             sp.reasons.append("Architecture: all only: needs a sourceful upload, not a binNMU")
-        if transition == "add" and srec is not None and srec.syntax == "deb" \
-                and srec.build_depends and not _ALL_VERSIONS.search(srec.build_depends):
+        if (
+            transition == "add"
+            and srec is not None
+            and srec.syntax == "deb"
+            and srec.build_depends
+            and not _ALL_VERSIONS.search(srec.build_depends)
+        ):
             # dh-python (dh/pybuild.pm) and py3versions build for every supported runtime
             # only with python3-all* installed; without it, what is built is the default's.
             if _DEFAULT_ONLY.search(srec.build_depends):
                 why = "Build-Depends python3/python3-dev, not python3-all*"
             elif one_version:
-                why = ("no python3-all* in Build-Depends, and its binaries are built for one "
-                       "runtime")
+                why = "no python3-all* in Build-Depends, and its binaries are built for one runtime"
             else:
                 return
             sp.status = "blocked"
-            sp.reasons.insert(0, f"builds for the default runtime only ({why}): gains "
-                              f"{n} when the default switches")
+            sp.reasons.insert(
+                0,
+                f"builds for the default runtime only ({why}): gains {n} when the default switches",
+            )
         return
     if "uses-old" in verdicts:
         sp.status = "no-action"
-        sp.reasons.extend(f"{b.name}: uses python{o} by name ({'; '.join(b.reasons[:2])}): "
-                          f"keeps working beside {n}; rebuilt at the default switch"
-                          for b in sp.binaries if b.verdict == "uses-old")
+        sp.reasons.extend(
+            f"{b.name}: uses python{o} by name ({'; '.join(b.reasons[:2])}): "
+            f"keeps working beside {n}; rebuilt at the default switch"
+            for b in sp.binaries
+            if b.verdict == "uses-old"
+        )
     elif "ready" in verdicts:
         sp.status = "no-action"
         sp.reasons.append(f"already built for {n}")
     elif "independent" in verdicts:
         sp.status = "no-action"
         k = sum(b.verdict == "independent" for b in sp.binaries)
-        sp.reasons.append(f"version-independent ({k} binar{'y' if k == 1 else 'ies'}: "
-                          "pure Python or stable ABI): shared by every runtime")
+        sp.reasons.append(
+            f"version-independent ({k} binar{'y' if k == 1 else 'ies'}: "
+            "pure Python or stable ABI): shared by every runtime"
+        )
     else:
         sp.status = "not-affected"
         sp.reasons.append(f"built for other runtimes only ({sp.binaries[0].built_for})")
 
 
-def _group(comp: list[str], sub: dict[str, set[str]], soft: set[tuple[str, str]],
-           wave: int) -> BootstrapGroup:
+def _group(
+    comp: list[str], sub: dict[str, set[str]], soft: set[tuple[str, str]], wave: int
+) -> BootstrapGroup:
     """A bootstrap group and an inclusion-minimal set of edges closing its cycles, preferring
     edges a build profile removes (build those sources once with ``nocheck``/``nodoc``/
     ``stage1``) over ordinary ones (DFS back edges of what profiles leave)."""
@@ -569,11 +657,13 @@ def has_source_index(index: Index) -> bool:
     comes only from a Sources file, an RPM one with a version only from a .src package (the
     others are the sourcerpm names of binaries).  Without one, a plan has one wave."""
     return bool(index.source_names) or any(
-        s.syntax == "deb" or s.version for s in index.sources.values())
+        s.syntax == "deb" or s.version for s in index.sources.values()
+    )
 
 
-def _order(plans: dict[str, SourcePlan], sources: dict[str, SourceRecord],
-           needed_bins: dict[str, str]) -> tuple[list[list[str]], list[BootstrapGroup]]:
+def _order(
+    plans: dict[str, SourcePlan], sources: dict[str, SourceRecord], needed_bins: dict[str, str]
+) -> tuple[list[list[str]], list[BootstrapGroup]]:
     todo = {s for s, p in plans.items() if p.status in ("rebuild", "blocked")}
     cannot = {s for s in todo if plans[s].status == "blocked"}
     edges: dict[str, set[str]] = {}
@@ -594,8 +684,11 @@ def _order(plans: dict[str, SourcePlan], sources: dict[str, SourceRecord],
             # Only Python modules (Debian python3-foo, Policy "Module Package Names") must
             # exist for the new runtime to build and test; a tool built for the default
             # runtime (gdb, an application) still runs in the build.
-            module_edges[s] = {needed_bins[b] for b in names if b in needed_bins
-                               and b.startswith(("python3-", "python3dist("))} - {s}
+            module_edges[s] = {
+                needed_bins[b]
+                for b in names
+                if b in needed_bins and b.startswith(("python3-", "python3dist("))
+            } - {s}
     # Sources that need (transitively) a module that cannot be built are blocked too.
     changed = True
     while changed:
@@ -607,8 +700,11 @@ def _order(plans: dict[str, SourcePlan], sources: dict[str, SourceRecord],
                 p = plans[s]
                 p.status = "blocked"
                 p.waits_for = bad
-                p.reasons.insert(0, "build-depends on Python modules of sources that cannot "
-                                    f"be built for the new runtime now: {', '.join(bad)}")
+                p.reasons.insert(
+                    0,
+                    "build-depends on Python modules of sources that cannot "
+                    f"be built for the new runtime now: {', '.join(bad)}",
+                )
                 changed = True
     buildable = todo - cannot
     sub = {s: edges.get(s, set()) & buildable for s in buildable}
@@ -635,8 +731,9 @@ def _order(plans: dict[str, SourcePlan], sources: dict[str, SourceRecord],
             p.waits_for = waits
             if w > 1:
                 p.status = "blocked"
-                p.reasons.insert(0, f"wave {w}: waits for "
-                                    f"{', '.join(waits) or 'its bootstrap group'}")
+                p.reasons.insert(
+                    0, f"wave {w}: waits for {', '.join(waits) or 'its bootstrap group'}"
+                )
             waves[w].append(m)
     return [sorted(waves[w]) for w in sorted(waves)], groups
 
@@ -658,8 +755,7 @@ def progress(plan: dict[str, Any], later: Index, classifier: Classifier) -> dict
         if rec.source in wanted:
             ev = classifier.classify(rec)
             if ev.python:
-                later_evs[rec.source].append(
-                    (ev, binary_verdict(ev, transition, new, old)))
+                later_evs[rec.source].append((ev, binary_verdict(ev, transition, new, old)))
     by_name: dict[str, set[str]] = {}
     for src, evs in later_evs.items():
         _counterparts(evs, new)
@@ -679,8 +775,12 @@ def progress(plan: dict[str, Any], later: Index, classifier: Classifier) -> dict
         per_wave[key][1] += 1
         if s["progress"] != "remaining":
             per_wave[key][0] += 1
-    plan["progress"] = [{"wave": k, "done": v[0], "total": v[1]}
-                        for k, v in sorted(per_wave.items(), key=lambda kv: (
-                            isinstance(kv[0], str), kv[0] if isinstance(kv[0], int) else 0))]
+    plan["progress"] = [
+        {"wave": k, "done": v[0], "total": v[1]}
+        for k, v in sorted(
+            per_wave.items(),
+            key=lambda kv: (isinstance(kv[0], str), kv[0] if isinstance(kv[0], int) else 0),
+        )
+    ]
     plan["later_inputs"] = later.files
     return plan

@@ -38,7 +38,8 @@ from coinstall.plan.indices import BinaryRecord
 from coinstall.runtimes.catalogue import Catalogue
 
 _DEB_ATOM = re.compile(
-    r"^\s*([a-z0-9][a-z0-9+.\-]*)(?::[a-z0-9\-]+)?\s*(?:\(\s*(<<|<=|=|>=|>>|<|>)\s*([^)\s]+)\s*\))?")
+    r"^\s*([a-z0-9][a-z0-9+.\-]*)(?::[a-z0-9\-]+)?\s*(?:\(\s*(<<|<=|=|>=|>>|<|>)\s*([^)\s]+)\s*\))?"
+)
 _RPM_ATOM = re.compile(r"^\s*(\S+)(?:\s+(<=|>=|=|<|>)\s+(\S+))?")
 #: dh-python's spelling of a lower bound on the runtimes built for: ``X.Y~``.
 _DH_LOWER = re.compile(r"^\d+\.\d+~$")
@@ -47,8 +48,9 @@ _DH_LOWER = re.compile(r"^\d+\.\d+~$")
 #: ``debian/control``, Debian Python Policy "Provides" of extension-specific names).
 _PY_PROVIDES = re.compile(r"^\s*[a-z0-9][a-z0-9+.\-]*-py(3)(\d{1,2})\s*(?:\(|$)")
 #: The unversioned interpreter packages dh-python writes version ranges on.
-_UNVERSIONED = frozenset({"python3", "python3-minimal", "python3-dev", "python3-all",
-                          "python3-all-dev", "python3-any"})
+_UNVERSIONED = frozenset(
+    {"python3", "python3-minimal", "python3-dev", "python3-all", "python3-all-dev", "python3-any"}
+)
 
 
 def stack_key(name: str) -> str:
@@ -135,7 +137,6 @@ class BinaryEvidence:
         return (self.low is None or v >= self.low) and v < self.high
 
 
-
 class Classifier:
     """Reads :class:`BinaryEvidence` from index records, using the runtime catalogue.
 
@@ -171,15 +172,12 @@ class Classifier:
                 if m:
                     ev.python = True
                     ev.pins.add((int(m[1]), int(m[2])))
-                    ev.reasons.append(f"Provides: {atom.strip()} (built for "
-                                      f"{m[1]}.{int(m[2])})")
-        if rec.syntax == "deb" and rec.arch == "all" and ev.high is not None \
-                and not ev.pins:
+                    ev.reasons.append(f"Provides: {atom.strip()} (built for {m[1]}.{int(m[2])})")
+        if rec.syntax == "deb" and rec.arch == "all" and ev.high is not None and not ev.pins:
             # An Architecture: all package holds nothing built per runtime: its range is
             # what it declares itself compatible with (X-Python3-Version), not builds.
             ev.compat_high, ev.high = ev.high, None
-            ev.reasons.append("Architecture: all: a compatibility range, not a build per "
-                              "runtime")
+            ev.reasons.append("Architecture: all: a compatibility range, not a build per runtime")
         st = parallel_stack(rec.name)
         if st:
             v = st[0]
@@ -193,8 +191,10 @@ class Classifier:
             bl = _version(rec.stable_abi_baseline)
             if bl is not None:
                 ev.stable_abi_baseline = bl
-                ev.reasons.append(f"stable-ABI baseline {rec.stable_abi_baseline} (newest "
-                                  "limited-API symbol its modules import)")
+                ev.reasons.append(
+                    f"stable-ABI baseline {rec.stable_abi_baseline} (newest "
+                    "limited-API symbol its modules import)"
+                )
                 ev.low = bl if ev.low is None else max(ev.low, bl)
         return ev
 
@@ -217,8 +217,12 @@ class Classifier:
                 continue
             m = _DEB_ATOM.match(group)
             if m:
-                if m[1] in _UNVERSIONED and m[2] in (">=", ">>") and m[3] \
-                        and not _DH_LOWER.match(m[3]):
+                if (
+                    m[1] in _UNVERSIONED
+                    and m[2] in (">=", ">>")
+                    and m[3]
+                    and not _DH_LOWER.match(m[3])
+                ):
                     # python3 (>= 3.14.7-2), python3 (>= 3.14): a python3-defaults release
                     # the package needs, not dh-python's lower bound of what it is built for
                     # (python3 (>= 3.14~), dhpython/depends.py).  dpkg-gencontrol keeps the
@@ -228,8 +232,10 @@ class Classifier:
                     v = _version(m[3])
                     if v is not None:
                         ev.floor = v if ev.floor is None else max(ev.floor, v)
-                        ev.reasons.append(f"Depends: {group.strip()}: needs a python3 of at "
-                                          f"least {v[0]}.{v[1]} (not a build range)")
+                        ev.reasons.append(
+                            f"Depends: {group.strip()}: needs a python3 of at "
+                            f"least {v[0]}.{v[1]} (not a build range)"
+                        )
                     continue
                 self._relation(ev, m[1], m[2], m[3], f"Depends: {group.strip()}")
 
@@ -260,14 +266,14 @@ class Classifier:
             if (dist and dist.major == 3) or name in ("/usr/bin/python3", "python3"):
                 ev.python = True
                 if op:
-                    self._relation(ev, "python3", {"<": "<<", ">": ">>"}.get(op, op), ver,
-                                   label)
+                    self._relation(ev, "python3", {"<": "<<", ">": ">>"}.get(op, op), ver, label)
                 continue
             if what == "Requires":
                 self._relation(ev, name, None, None, label)
 
-    def _relation(self, ev: BinaryEvidence, name: str, op: str | None, ver: str | None,
-                  label: str) -> None:
+    def _relation(
+        self, ev: BinaryEvidence, name: str, op: str | None, ver: str | None, label: str
+    ) -> None:
         if name in _UNVERSIONED:
             ev.python = True
             v = _version(ver) if ver else None
@@ -320,8 +326,13 @@ class Classifier:
                 if tag and tag.startswith("cpython-3") and tag[9:].isdecimal():
                     tags.add((3, int(tag[9:])))
             sc = scope_of(path)
-            if sc.kind == "versioned" and sc.implementation == "cpython" and sc.version \
-                    and sc.version[0] == 3 and not sc.free_threaded:
+            if (
+                sc.kind == "versioned"
+                and sc.implementation == "cpython"
+                and sc.version
+                and sc.version[0] == 3
+                and not sc.free_threaded
+            ):
                 ev.python = True
                 if sc.version not in seen_dirs:
                     seen_dirs.add(sc.version)

@@ -61,8 +61,7 @@ from coinstall.runtimes.catalogue import Catalogue
 from coinstall.runtimes.model import Runtime
 
 #: Classes, most costly first: a source takes the first class one of its binaries has.
-CLASSES = ("version-specific", "abi3", "untagged", "unknown", "pure", "ready", "program",
-           "runtime")
+CLASSES = ("version-specific", "abi3", "untagged", "unknown", "pure", "ready", "program", "runtime")
 
 #: Where the free-threaded runtime finds packaged pure-Python modules, per index syntax.
 #: Debian: dh-python installs public modules in ``/usr/lib/python3/dist-packages`` (Debian
@@ -74,16 +73,22 @@ CLASSES = ("version-specific", "abi3", "untagged", "unknown", "pure", "ready", "
 #: ``configure`` ``LIBDEST=.../python$(VERSION)$(ABI_THREAD)``; the ``python(abi)`` generator
 #: does not match ``python3.14t`` directories (python-rpm-generators ``python.attr``).
 LAYOUTS: dict[str, dict[str, Any]] = {
-    "deb": {"name": "debian-shared-dist-packages", "shared": True,
-            "directory": "/usr/lib/python3/dist-packages",
-            "note": "Debian: the proposed python3.Xt variant shares /usr/lib/python3/"
-                    "dist-packages with the GIL build: pure-Python packages need no build; "
-                    "only extension modules need a t build"},
-    "rpm": {"name": "fedora-separate-site-packages", "shared": False,
-            "directory": "/usr/lib64/python{v}t/site-packages",
-            "note": "Fedora: python{v}t has its own /usr/lib/python{v}t/site-packages and "
-                    "/usr/lib64/python{v}t/site-packages: every Python package, pure ones "
-                    "included, is built (installed) there again"},
+    "deb": {
+        "name": "debian-shared-dist-packages",
+        "shared": True,
+        "directory": "/usr/lib/python3/dist-packages",
+        "note": "Debian: the proposed python3.Xt variant shares /usr/lib/python3/"
+        "dist-packages with the GIL build: pure-Python packages need no build; "
+        "only extension modules need a t build",
+    },
+    "rpm": {
+        "name": "fedora-separate-site-packages",
+        "shared": False,
+        "directory": "/usr/lib64/python{v}t/site-packages",
+        "note": "Fedora: python{v}t has its own /usr/lib/python{v}t/site-packages and "
+        "/usr/lib64/python{v}t/site-packages: every Python package, pure ones "
+        "included, is built (installed) there again",
+    },
 }
 
 _ARTIFACT = (".deb", ".rpm", ".whl")
@@ -99,8 +104,12 @@ _NON_ANY = re.compile(r"(?:^|[,|])\s*python3\s*(?:\([^)]*\)\s*)?(?=[,|]|$)")
 def ft_runtime(catalogue: Catalogue, v: Version) -> Runtime | None:
     """The catalogue's free-threaded, non-debug CPython ``v`` (``cpython-3.14t``), or None."""
     for rt in catalogue.known():
-        if rt.implementation == "cpython" and rt.free_threaded and not rt.debug \
-                and (rt.version[0], rt.version[1]) == v:
+        if (
+            rt.implementation == "cpython"
+            and rt.free_threaded
+            and not rt.debug
+            and (rt.version[0], rt.version[1]) == v
+        ):
             return rt
     return None
 
@@ -118,8 +127,7 @@ def _judge(whole: Any, rt: Runtime) -> str | None:
     return untagged_mismatch(elf, rt)
 
 
-def _untagged_verdicts(rec: BinaryRecord, paths: list[str], rt: Runtime
-                       ) -> dict[str, str | None]:
+def _untagged_verdicts(rec: BinaryRecord, paths: list[str], rt: Runtime) -> dict[str, str | None]:
     """``path -> reason`` (None: loads) for untagged modules, from the artifact's bytes.
 
     Only when ``rec`` was read from an artifact; a path whose bytes cannot be read gets a
@@ -129,8 +137,9 @@ def _untagged_verdicts(rec: BinaryRecord, paths: list[str], rt: Runtime
     failure is the module's open verdict)."""
     from coinstall.artifacts import open_artifact
 
-    out: dict[str, str | None] = {p: CannotTell("no artifact read: an index lists names, not "
-                                                "symbols") for p in paths}
+    out: dict[str, str | None] = {
+        p: CannotTell("no artifact read: an index lists names, not symbols") for p in paths
+    }
     if not (rec.origin.endswith(_ARTIFACT) and os.path.isfile(rec.origin)):
         return out
     want = {p.lstrip("/"): p for p in paths}
@@ -142,12 +151,16 @@ def _untagged_verdicts(rec: BinaryRecord, paths: list[str], rt: Runtime
                 continue
             if m.type in ("symlink", "hardlink") and m.link_target:
                 t = m.link_target
-                target = (posixpath.normpath(posixpath.join(posixpath.dirname(
-                    m.path.lstrip("/")), t)) if m.type == "symlink" and not t.startswith("/")
-                    else posixpath.normpath(t.lstrip("/").removeprefix("./")))
+                target = (
+                    posixpath.normpath(posixpath.join(posixpath.dirname(m.path.lstrip("/")), t))
+                    if m.type == "symlink" and not t.startswith("/")
+                    else posixpath.normpath(t.lstrip("/").removeprefix("./"))
+                )
                 links[target].append(key)
-                out[key] = CannotTell(f"a link to /{target}, which is not in this package: "
-                                      "the file it points to decides")
+                out[key] = CannotTell(
+                    f"a link to /{target}, which is not in this package: "
+                    "the file it points to decides"
+                )
                 continue
             whole = m.content if m.content is not None else m.spool
             if whole is not None:
@@ -188,7 +201,8 @@ def binary_class(ev: BinaryEvidence, rt: Runtime) -> tuple[str, list[str]]:
                 continue
             sc = scope_of(path.lstrip("/"))
             if sc.implementation not in ("cpython", None) or (
-                    sc.kind == "any" and not sc.site and not tagged_name):
+                sc.kind == "any" and not sc.site and not tagged_name
+            ):
                 continue
             if sc.kind == "versioned" and sc.free_threaded and sc.version == v:
                 ready.append(path)
@@ -209,66 +223,101 @@ def binary_class(ev: BinaryEvidence, rt: Runtime) -> tuple[str, list[str]]:
                     untagged.append(path)
             elif path.endswith((".py", ".pyc")) and sc.kind != "any":
                 pure = True
-                if rec.syntax == "deb" and sc.kind == "versioned" and not sc.free_threaded \
-                        and path.endswith(".py"):
+                if (
+                    rec.syntax == "deb"
+                    and sc.kind == "versioned"
+                    and not sc.free_threaded
+                    and path.endswith(".py")
+                ):
                     own_dir.append(path)
         if tagged:
             return "version-specific", [
                 f"file {tagged[0]}: extension tagged for a GIL build ({len(tagged)} "
-                f"module(s)); {t} loads only cpython-{v[0]}{v[1]}t modules"]
+                f"module(s)); {t} loads only cpython-{v[0]}{v[1]}t modules"
+            ]
         if untagged:
             verdicts = _untagged_verdicts(rec, untagged, rt)
-            lines = [f"file {p}: untagged module: {why or f'loads on {t} by its symbols'}"
-                     for p, why in sorted(verdicts.items())]
+            lines = [
+                f"file {p}: untagged module: {why or f'loads on {t} by its symbols'}"
+                for p, why in sorted(verdicts.items())
+            ]
             if any(w is not None and not isinstance(w, CannotTell) for w in verdicts.values()):
                 return "version-specific", lines
             if any(isinstance(w, CannotTell) for w in verdicts.values()):
                 return "untagged", lines
         if abi3:
-            why = ("an abi3t module needs a free-threaded 3.15 or later (PEP 803)"
-                   if ".abi3t" in abi3[0] else
-                   stable_abi_build_mismatch("abi3", rt) or f"{t} cannot load it")
+            why = (
+                "an abi3t module needs a free-threaded 3.15 or later (PEP 803)"
+                if ".abi3t" in abi3[0]
+                else stable_abi_build_mismatch("abi3", rt) or f"{t} cannot load it"
+            )
             return "abi3", [f"file {abi3[0]}: stable-ABI module ({len(abi3)}): {why}"]
         if own_dir:
             # dh-python installs public modules in /usr/lib/python3/dist-packages; a file in
             # /usr/lib/python3.11/ is on that runtime's path only (site.py, Debian layout).
-            return "version-specific", [f"file {own_dir[0]}: in a GIL runtime's own directory, "
-                                        f"not the shared one: installed again for {t}"]
+            return "version-specific", [
+                f"file {own_dir[0]}: in a GIL runtime's own directory, "
+                f"not the shared one: installed again for {t}"
+            ]
         if ready:
             return "ready", [f"file {ready[0]}: built for {t}"]
         if pure:
             return "pure", ["Python files only (no extension module in its file list)"]
     if ev.modules_tied:
-        return "version-specific", [f"built for {_built_for(ev)}: its modules are tied to "
-                                    "versions, so built per runtime", *ev.reasons[:2]]
+        return "version-specific", [
+            f"built for {_built_for(ev)}: its modules are tied to versions, so built per runtime",
+            *ev.reasons[:2],
+        ]
     if ev.uses and not rec.files:
-        return "program", [f"uses python{vstr(min(ev.uses))} by name: runs on the GIL build",
-                           *ev.reasons[:1]]
+        return "program", [
+            f"uses python{vstr(min(ev.uses))} by name: runs on the GIL build",
+            *ev.reasons[:1],
+        ]
     if rec.files:
-        return "program", ["no Python module in its file list (programs, data): they run on "
-                           "the interpreter they name"]
+        return "program", [
+            "no Python module in its file list (programs, data): they run on "
+            "the interpreter they name"
+        ]
     if rec.arch == "all" or rec.arch == "noarch":
         return "pure", [f"Architecture: {rec.arch}: no compiled module (no file list read)"]
     if rec.syntax == "deb":
         m = _NON_ANY.search(rec.depends)
         if m is None:
-            return "pure", ["only python3:any relations (dh-python writes those for .py files "
-                            "and shebangs, never for extension modules); no file list read"]
-        return "unknown", [f"Depends: {m[0].strip(' ,|')}, not python3:any, and no version "
-                           "range: dh-python writes that for extension modules without a "
-                           "version tag (stable-ABI or untagged); no file list read: give "
-                           "the artifacts (--repo DIR of .debs) to tell"]
-    return "unknown", [f"Architecture: {rec.arch}, no version range and no file list: "
-                       "stable-ABI, untagged or no extension modules"]
+            return "pure", [
+                "only python3:any relations (dh-python writes those for .py files "
+                "and shebangs, never for extension modules); no file list read"
+            ]
+        return "unknown", [
+            f"Depends: {m[0].strip(' ,|')}, not python3:any, and no version "
+            "range: dh-python writes that for extension modules without a "
+            "version tag (stable-ABI or untagged); no file list read: give "
+            "the artifacts (--repo DIR of .debs) to tell"
+        ]
+    return "unknown", [
+        f"Architecture: {rec.arch}, no version range and no file list: "
+        "stable-ABI, untagged or no extension modules"
+    ]
 
 
-_STATUS = {"version-specific": "rebuild", "abi3": "rebuild", "untagged": "cannot-tell",
-           "unknown": "cannot-tell", "ready": "no-action", "program": "not-affected"}
+_STATUS = {
+    "version-specific": "rebuild",
+    "abi3": "rebuild",
+    "untagged": "cannot-tell",
+    "unknown": "cannot-tell",
+    "ready": "no-action",
+    "program": "not-affected",
+}
 
 
-def plan_free_threaded(index: Index, classifier: Classifier, catalogue: Catalogue,
-                       new: Version, old: Version, *,
-                       progress: Callable[[int, int], None] | None = None) -> Plan:
+def plan_free_threaded(
+    index: Index,
+    classifier: Classifier,
+    catalogue: Catalogue,
+    new: Version,
+    old: Version,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> Plan:
     """Plan adding free-threaded CPython ``new`` (``(3, 14)`` for 3.14t) beside ``old``.
 
     Statuses: ``rebuild``/``blocked`` (wave order as :func:`engine.plan_transition`),
@@ -286,8 +335,12 @@ def plan_free_threaded(index: Index, classifier: Classifier, catalogue: Catalogu
     for i, rec in enumerate(index.binaries):
         if progress is not None and i % 5000 == 0:
             progress(i, total)
-        if "python" not in rec.depends and "python" not in rec.name and not (
-                rec.syntax == "rpm" and "python" in rec.provides) and not rec.files:
+        if (
+            "python" not in rec.depends
+            and "python" not in rec.name
+            and not (rec.syntax == "rpm" and "python" in rec.provides)
+            and not rec.files
+        ):
             continue
         ev = classifier.classify(rec)
         if not ev.python:
@@ -319,8 +372,9 @@ def plan_free_threaded(index: Index, classifier: Classifier, catalogue: Catalogu
         sp.ft_class = next(c for c in CLASSES if c in classes)
         if _RUNTIME_SOURCE.match(src):
             sp.status, sp.ft_class = "not-affected", "runtime"
-            sp.reasons.append("provides the runtimes or the default itself: the subject of "
-                              "the transition")
+            sp.reasons.append(
+                "provides the runtimes or the default itself: the subject of the transition"
+            )
             plans[src] = sp
             continue
         if sp.ft_class == "pure":
@@ -331,13 +385,22 @@ def plan_free_threaded(index: Index, classifier: Classifier, catalogue: Catalogu
             if b.verdict == sp.ft_class:
                 sp.reasons.append(f"{b.name} [{b.arch}]: {'; '.join(b.reasons[:2])}")
         if sp.ft_class == "abi3":
-            sp.reasons.insert(0, f"stable-ABI (abi3) modules only: {t} cannot load them; "
-                                 "needs a version-specific t build, or an abi3t build from "
-                                 "3.15 (PEP 803)")
+            sp.reasons.insert(
+                0,
+                f"stable-ABI (abi3) modules only: {t} cannot load them; "
+                "needs a version-specific t build, or an abi3t build from "
+                "3.15 (PEP 803)",
+            )
         elif sp.ft_class == "pure":
-            sp.reasons.insert(0, "pure Python only: " + (
-                f"shared {layout['directory']}, nothing to build" if layout["shared"]
-                else f"{t} has its own {layout['directory']}: rebuild"))
+            sp.reasons.insert(
+                0,
+                "pure Python only: "
+                + (
+                    f"shared {layout['directory']}, nothing to build"
+                    if layout["shared"]
+                    else f"{t} has its own {layout['directory']}: rebuild"
+                ),
+            )
         elif sp.ft_class in ("untagged", "unknown"):
             sp.reasons.insert(0, f"cannot tell whether {t} loads its modules")
         plans[src] = sp
@@ -349,14 +412,30 @@ def plan_free_threaded(index: Index, classifier: Classifier, catalogue: Catalogu
     names = index.source_names | set(index.sources) | set(plans)
     warnings = []
     if plans and not has_source_index(index):
-        warnings.append("no source index (Sources, .src RPMs) given: no build dependencies, "
-                        "so one wave")
+        warnings.append(
+            "no source index (Sources, .src RPMs) given: no build dependencies, so one wave"
+        )
     if syntax == "deb" and not any(b.files for b in index.binaries):
-        warnings.append("no file list (Debian Packages carry none): classes come from the "
-                        "relations; give the artifacts (--repo DIR of .debs) to read "
-                        "stable-ABI and untagged modules")
-    return Plan("add", new, old, plans, waves, groups, index.problems, index.files,
-                max(index.binaries_total, len(index.binaries)),
-                max(index.sources_total, len(index.sources)),
-                len(names) - len(plans), len(names), index.suite, warnings,
-                free_threaded=True, layout=layout)
+        warnings.append(
+            "no file list (Debian Packages carry none): classes come from the "
+            "relations; give the artifacts (--repo DIR of .debs) to read "
+            "stable-ABI and untagged modules"
+        )
+    return Plan(
+        "add",
+        new,
+        old,
+        plans,
+        waves,
+        groups,
+        index.problems,
+        index.files,
+        max(index.binaries_total, len(index.binaries)),
+        max(index.sources_total, len(index.sources)),
+        len(names) - len(plans),
+        len(names),
+        index.suite,
+        warnings,
+        free_threaded=True,
+        layout=layout,
+    )

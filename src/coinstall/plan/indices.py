@@ -38,11 +38,26 @@ from coinstall.artifacts.compression import kind_of_magic, open_decompressed
 from coinstall.artifacts.limits import CHUNK, RATIO_FLOOR
 
 #: Fields kept from a ``Packages`` paragraph.
-BINARY_FIELDS = ("Package", "Source", "Version", "Architecture", "Depends", "Pre-Depends",
-                 "Provides")
+BINARY_FIELDS = (
+    "Package",
+    "Source",
+    "Version",
+    "Architecture",
+    "Depends",
+    "Pre-Depends",
+    "Provides",
+)
 #: Fields kept from a ``Sources`` paragraph.
-SOURCE_FIELDS = ("Package", "Version", "Binary", "Architecture", "Build-Depends",
-                 "Build-Depends-Arch", "Build-Depends-Indep", "Extra-Source-Only")
+SOURCE_FIELDS = (
+    "Package",
+    "Version",
+    "Binary",
+    "Architecture",
+    "Build-Depends",
+    "Build-Depends-Arch",
+    "Build-Depends-Indep",
+    "Extra-Source-Only",
+)
 
 
 class PackageIndexError(Exception):
@@ -69,8 +84,11 @@ class IndexProblem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}" if self.line else \
-            f"{self.path}: {self.message}"
+        return (
+            f"{self.path}:{self.line}: {self.message}"
+            if self.line
+            else f"{self.path}: {self.message}"
+        )
 
 
 @dataclass(slots=True)
@@ -168,6 +186,7 @@ class Index:
 
 
 # --- decompression -------------------------------------------------------------------------
+
 
 def _open_file(path: str) -> IO[bytes]:
     """``path`` opened for reading if it is a regular file (a FIFO, socket or device is
@@ -270,8 +289,13 @@ def _spans(data: bytes, select: bytes | None) -> list[tuple[int, int]]:
         pos = end
 
 
-def paragraphs(data: bytes, path: str, names: tuple[str, ...], problems: list[IndexProblem],
-               select: bytes | None = None) -> Iterator[tuple[int, dict[str, str]]]:
+def paragraphs(
+    data: bytes,
+    path: str,
+    names: tuple[str, ...],
+    problems: list[IndexProblem],
+    select: bytes | None = None,
+) -> Iterator[tuple[int, dict[str, str]]]:
     """Yield ``(line, fields)`` for the paragraphs of a control file, keeping ``names`` only.
 
     Args:
@@ -287,8 +311,13 @@ def paragraphs(data: bytes, path: str, names: tuple[str, ...], problems: list[In
     field twice (two paragraphs run together), is reported with its line and skipped; text
     that is not UTF-8 is reported and decoded with replacement characters.
     """
-    rx = _BIN_RE if names == BINARY_FIELDS else _SRC_RE if names == SOURCE_FIELDS \
+    rx = (
+        _BIN_RE
+        if names == BINARY_FIELDS
+        else _SRC_RE
+        if names == SOURCE_FIELDS
         else _field_re(names)
+    )
     line = 1
     prev = 0
     for start, end in _spans(data, select):
@@ -298,15 +327,20 @@ def paragraphs(data: bytes, path: str, names: tuple[str, ...], problems: list[In
         bad = _BAD_LINE.search(raw)
         if bad:
             snippet = bad[1][:60].decode("utf-8", "replace")
-            problems.append(IndexProblem(
-                path, line + raw.count(b"\n", 0, bad.start()),
-                f"not a field or continuation line: {snippet!r}; paragraph skipped"))
+            problems.append(
+                IndexProblem(
+                    path,
+                    line + raw.count(b"\n", 0, bad.start()),
+                    f"not a field or continuation line: {snippet!r}; paragraph skipped",
+                )
+            )
             continue
         try:
             para = raw.decode("utf-8")
         except UnicodeDecodeError as e:
-            problems.append(IndexProblem(path, line + raw.count(b"\n", 0, e.start),
-                                         "not UTF-8; bytes replaced"))
+            problems.append(
+                IndexProblem(path, line + raw.count(b"\n", 0, e.start), "not UTF-8; bytes replaced")
+            )
             para = raw.decode("utf-8", "replace")
         pairs = rx.findall(para)
         fields = {_CANON.get(k.lower(), k): v for k, v in pairs}
@@ -318,9 +352,13 @@ def paragraphs(data: bytes, path: str, names: tuple[str, ...], problems: list[In
                     dup = k
                     break
                 seen.add(k.lower())
-            problems.append(IndexProblem(
-                path, line, f"field {dup} appears twice (paragraphs run together?); "
-                "paragraph skipped"))
+            problems.append(
+                IndexProblem(
+                    path,
+                    line,
+                    f"field {dup} appears twice (paragraphs run together?); paragraph skipped",
+                )
+            )
             continue
         yield line, fields
 
@@ -365,8 +403,9 @@ def read_packages_bytes(data: bytes, path: str, select: bytes | None = None) -> 
         name = f.get("Package")
         missing = [k for k in ("Package", "Version", "Architecture") if not f.get(k)]
         if missing:
-            idx.problems.append(IndexProblem(
-                path, line, f"paragraph without {', '.join(missing)}; skipped"))
+            idx.problems.append(
+                IndexProblem(path, line, f"paragraph without {', '.join(missing)}; skipped")
+            )
             continue
         assert name is not None
         src, _ = _source_name(f.get("Source", ""), name)
@@ -374,9 +413,17 @@ def read_packages_bytes(data: bytes, path: str, select: bytes | None = None) -> 
         pre = f.get("Pre-Depends", "")
         if pre:
             deps = f"{pre}, {deps}" if deps else pre
-        idx.binaries.append(BinaryRecord(
-            name, f["Version"], f["Architecture"], src, deps.replace("\n", " "),
-            f.get("Provides", "").replace("\n", " "), origin=f"{path}:{line}"))
+        idx.binaries.append(
+            BinaryRecord(
+                name,
+                f["Version"],
+                f["Architecture"],
+                src,
+                deps.replace("\n", " "),
+                f.get("Provides", "").replace("\n", " "),
+                origin=f"{path}:{line}",
+            )
+        )
     if not idx.binaries and not idx.problems and idx.binaries_total and select is None:
         raise PackageIndexError(path, "no package paragraph found: not a Packages file")
     return idx
@@ -398,18 +445,28 @@ def read_sources(path: str, select: bytes | None = None) -> Index:
     for line, f in paragraphs(data, path, SOURCE_FIELDS, idx.problems, select):
         missing = [k for k in ("Package", "Version") if not f.get(k)]
         if missing:
-            idx.problems.append(IndexProblem(
-                path, line, f"paragraph without {', '.join(missing)}; skipped"))
+            idx.problems.append(
+                IndexProblem(path, line, f"paragraph without {', '.join(missing)}; skipped")
+            )
             continue
         if f.get("Extra-Source-Only", "").lower() == "yes":
             continue
-        bd = ", ".join(v.replace("\n", " ") for k in
-                       ("Build-Depends", "Build-Depends-Arch", "Build-Depends-Indep")
-                       if (v := f.get(k, "")).strip())
-        binaries = tuple(b.strip() for b in f.get("Binary", "").replace("\n", " ").split(",")
-                         if b.strip())
-        rec = SourceRecord(f["Package"], f["Version"], binaries, bd,
-                           f.get("Architecture", ""), origin=f"{path}:{line}")
+        bd = ", ".join(
+            v.replace("\n", " ")
+            for k in ("Build-Depends", "Build-Depends-Arch", "Build-Depends-Indep")
+            if (v := f.get(k, "")).strip()
+        )
+        binaries = tuple(
+            b.strip() for b in f.get("Binary", "").replace("\n", " ").split(",") if b.strip()
+        )
+        rec = SourceRecord(
+            f["Package"],
+            f["Version"],
+            binaries,
+            bd,
+            f.get("Architecture", ""),
+            origin=f"{path}:{line}",
+        )
         old = idx.sources.get(rec.name)
         if old is None or version_compare(rec.version, old.version) > 0:
             idx.sources[rec.name] = rec
@@ -509,11 +566,15 @@ class _Capped:
         data = self._raw.read(n if n is not None and n >= 0 else CHUNK)
         self._total += len(data)
         if self._total > self._cap:
-            raise PackageIndexError(self._path,
-                              f"expands beyond {self._cap >> 20} MB (limit index-mb)")
+            raise PackageIndexError(
+                self._path, f"expands beyond {self._cap >> 20} MB (limit index-mb)"
+            )
         if self._total > self._ratio_cap:
-            raise PackageIndexError(self._path, f"expands beyond {self._total >> 20} MB, more than "
-                                          f"{self._ratio} times the file's size (limit ratio)")
+            raise PackageIndexError(
+                self._path,
+                f"expands beyond {self._total >> 20} MB, more than "
+                f"{self._ratio} times the file's size (limit ratio)",
+            )
         return data
 
 
@@ -553,8 +614,9 @@ def _locations(repomd: str) -> dict[str, str]:
             href = loc.get("href", "")
             path = under(base, href)
             if path is None:
-                raise PackageIndexError(repomd, f"{kind} location {href!r} leaves the repository "
-                                          f"{base}; not read")
+                raise PackageIndexError(
+                    repomd, f"{kind} location {href!r} leaves the repository {base}; not read"
+                )
             out[kind] = path
     if "primary" not in out:
         raise PackageIndexError(repomd, "no primary metadata listed")
@@ -606,12 +668,14 @@ def read_repodata(repomd: str) -> Index:
                 for _, el in ET.iterparse(_Capped(stream, fl)):
                     if el.tag == f"{_NS_FL}package":
                         pkgid_files[el.get("pkgid", "")] = [
-                            (f.text or "").lstrip("/") for f in el.iter(f"{_NS_FL}file")]
+                            (f.text or "").lstrip("/") for f in el.iter(f"{_NS_FL}file")
+                        ]
                         el.clear()
         except Exception as e:  # expat, the decompressors, PackageIndexError: the file's problem
             why = e.message if isinstance(e, PackageIndexError) else exc_line(e)
-            idx.problems.append(IndexProblem(fl, 0, f"filelists unreadable ({why}); "
-                                                    "planning from primary only"))
+            idx.problems.append(
+                IndexProblem(fl, 0, f"filelists unreadable ({why}); planning from primary only")
+            )
     prim = locs["primary"]
     srcs: dict[str, list[str]] = {}
     for n, el in primary_packages(prim):
@@ -627,15 +691,15 @@ def read_repodata(repomd: str) -> Index:
     for name, bins in srcs.items():
         s = idx.sources.get(name)
         if s is None:
-            idx.sources[name] = SourceRecord(name, "", tuple(bins), syntax="rpm",
-                                             origin=f"{prim}")
+            idx.sources[name] = SourceRecord(name, "", tuple(bins), syntax="rpm", origin=f"{prim}")
         else:
             s.binaries = tuple(bins)
     return idx
 
 
-def _rpm_record(el: ET.Element, path: str, n: int, pkgid_files: dict[str, list[str]]
-                ) -> BinaryRecord | SourceRecord | IndexProblem:
+def _rpm_record(
+    el: ET.Element, path: str, n: int, pkgid_files: dict[str, list[str]]
+) -> BinaryRecord | SourceRecord | IndexProblem:
     name = el.findtext(f"{_NS_COMMON}name")
     arch = el.findtext(f"{_NS_COMMON}arch")
     v = el.find(f"{_NS_COMMON}version")
@@ -663,11 +727,21 @@ def _rpm_record(el: ET.Element, path: str, n: int, pkgid_files: dict[str, list[s
     origin = f"{path}#{n}"
     if arch in ("src", "nosrc"):
         return SourceRecord(name, ver, (), ", ".join(req), "", "rpm", origin)
-    return BinaryRecord(name, ver, arch, srpm_name(srpm) if srpm else name,
-                        ", ".join(req), ", ".join(prov), tuple(files), "rpm", origin)
+    return BinaryRecord(
+        name,
+        ver,
+        arch,
+        srpm_name(srpm) if srpm else name,
+        ", ".join(req),
+        ", ".join(prov),
+        tuple(files),
+        "rpm",
+        origin,
+    )
 
 
 # --- entry point ----------------------------------------------------------------------------
+
 
 def find_indices(path: str) -> list[tuple[str, str]]:
     """The index files under ``path`` as ``(kind, file)``; kind ``packages``, ``sources`` or

@@ -58,27 +58,55 @@ def cache_dir() -> str:
 
 def _key(kind: str, path: str) -> str:
     st = os.stat(path)
-    raw = f"{CACHE_FORMAT}|{SELECT!r}|{kind}|{os.path.abspath(path)}|{st.st_size}|" \
-          f"{st.st_mtime_ns}|{st.st_ino}"
+    raw = (
+        f"{CACHE_FORMAT}|{SELECT!r}|{kind}|{os.path.abspath(path)}|{st.st_size}|"
+        f"{st.st_mtime_ns}|{st.st_ino}"
+    )
     return hashlib.sha256(raw.encode()).hexdigest()[:32] + f".{sys.implementation.cache_tag}"
 
 
 def _dump(idx: Index) -> bytes:
-    return marshal.dumps((
-        [(b.name, b.version, b.arch, b.source, b.depends, b.provides, b.files, b.syntax,
-          b.origin, b.stable_abi_baseline) for b in idx.binaries],
-        [(s.name, s.version, s.binaries, s.build_depends, s.arch, s.syntax, s.origin)
-         for s in idx.sources.values()],
-        [(p.path, p.line, p.message) for p in idx.problems],
-        idx.files, idx.binaries_total, idx.sources_total, sorted(idx.source_names),
-    ))
+    return marshal.dumps(
+        (
+            [
+                (
+                    b.name,
+                    b.version,
+                    b.arch,
+                    b.source,
+                    b.depends,
+                    b.provides,
+                    b.files,
+                    b.syntax,
+                    b.origin,
+                    b.stable_abi_baseline,
+                )
+                for b in idx.binaries
+            ],
+            [
+                (s.name, s.version, s.binaries, s.build_depends, s.arch, s.syntax, s.origin)
+                for s in idx.sources.values()
+            ],
+            [(p.path, p.line, p.message) for p in idx.problems],
+            idx.files,
+            idx.binaries_total,
+            idx.sources_total,
+            sorted(idx.source_names),
+        )
+    )
 
 
 def _load(data: bytes) -> Index:
     bins, srcs, probs, files, nb, ns, names = marshal.loads(data)
-    return Index([BinaryRecord(*b) for b in bins],
-                 {s[0]: SourceRecord(*s) for s in srcs},
-                 [IndexProblem(*p) for p in probs], list(files), nb, ns, set(names))
+    return Index(
+        [BinaryRecord(*b) for b in bins],
+        {s[0]: SourceRecord(*s) for s in srcs},
+        [IndexProblem(*p) for p in probs],
+        list(files),
+        nb,
+        ns,
+        set(names),
+    )
 
 
 def read_cached(kind: str, path: str, use_cache: bool = True) -> Index:
@@ -173,10 +201,20 @@ def _artifact(fp: str, idx: Index) -> None:
         src = srpm_name(src) if src.endswith(".rpm") else src
     else:
         src = src.split(" ")[0]
-    idx.binaries.append(BinaryRecord(
-        info.name or fn, info.version or "", info.arch or "", src,
-        ", ".join(info.requires), ", ".join(info.provides), tuple(files), syntax, fp,
-        f"{baseline[0]}.{baseline[1]}" if baseline else ""))
+    idx.binaries.append(
+        BinaryRecord(
+            info.name or fn,
+            info.version or "",
+            info.arch or "",
+            src,
+            ", ".join(info.requires),
+            ", ".join(info.provides),
+            tuple(files),
+            syntax,
+            fp,
+            f"{baseline[0]}.{baseline[1]}" if baseline else "",
+        )
+    )
     idx.files.append(fp)
     idx.binaries_total += 1
 
@@ -255,8 +293,9 @@ def _release_names(path: str, suite: str) -> set[str]:
     return set()
 
 
-def _pick_suite(jobs: list[tuple[str, str]], suite: str | None
-                ) -> tuple[list[tuple[str, str]], str | None]:
+def _pick_suite(
+    jobs: list[tuple[str, str]], suite: str | None
+) -> tuple[list[tuple[str, str]], str | None]:
     """Keep the index files of one suite (files outside any ``dists/`` are kept as given).
 
     Raises:
@@ -278,9 +317,12 @@ def _pick_suite(jobs: list[tuple[str, str]], suite: str | None
         if len(labels) > 1:
             found = ", ".join(
                 lab + (f" ({'/'.join(sorted(names - {lab}))})" if names - {lab} else "")
-                for lab, names in sorted(labels.items()))
-            raise SuiteError(f"the inputs hold indices of {len(labels)} suites ({found}); a "
-                             "plan reads one: choose it with --suite")
+                for lab, names in sorted(labels.items())
+            )
+            raise SuiteError(
+                f"the inputs hold indices of {len(labels)} suites ({found}); a "
+                "plan reads one: choose it with --suite"
+            )
         return jobs, next(iter(labels), None)
     if not labels:  # no file says which suite it is: nothing to choose from
         return jobs, None
@@ -289,8 +331,7 @@ def _pick_suite(jobs: list[tuple[str, str]], suite: str | None
         found = ", ".join(sorted(labels)) or "none"
         raise SuiteError(f"no index of suite {suite} in the inputs (suites found: {found})")
     keep = {chosen[0]}
-    return [j for j, lab in zip(jobs, of, strict=True) if lab is None or lab in keep], \
-        chosen[0]
+    return [j for j, lab in zip(jobs, of, strict=True) if lab is None or lab in keep], chosen[0]
 
 
 def _newer(a: str, b: str) -> bool:
@@ -333,8 +374,13 @@ def _merge(idx: Index, part: Index, seen: dict[tuple[str, str], int]) -> None:
             idx.sources[name] = s
 
 
-def load(repos: list[str], *, use_cache: bool = True,
-         on_file: Callable[[str], None] | None = None, suite: str | None = None) -> Index:
+def load(
+    repos: list[str],
+    *,
+    use_cache: bool = True,
+    on_file: Callable[[str], None] | None = None,
+    suite: str | None = None,
+) -> Index:
     """Read every ``--repo`` into one index, of one suite.  Problems with one input are
     recorded in ``Index.problems`` (as a line with line number 0) and the others are still
     read.
@@ -362,8 +408,11 @@ def load(repos: list[str], *, use_cache: bool = True,
         if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
             from coinstall.artifacts import file_kind
 
-            idx.problems.append(IndexProblem(
-                repo, 0, f"{file_kind(mode)}, not a regular file or directory: not opened"))
+            idx.problems.append(
+                IndexProblem(
+                    repo, 0, f"{file_kind(mode)}, not a regular file or directory: not opened"
+                )
+            )
             continue
         if os.path.isfile(repo) and repo.endswith(_ARTIFACT_ENDINGS):
             _artifacts(repo, idx)
@@ -395,8 +444,9 @@ def load(repos: list[str], *, use_cache: bool = True,
     return idx
 
 
-def _read_one(kind: str, path: str, use_cache: bool,
-              on_file: Callable[[str], None] | None) -> Index | IndexProblem:
+def _read_one(
+    kind: str, path: str, use_cache: bool, on_file: Callable[[str], None] | None
+) -> Index | IndexProblem:
     if on_file is not None:
         on_file(path)
     try:
@@ -407,4 +457,3 @@ def _read_one(kind: str, path: str, use_cache: bool,
         from coinstall.artifacts.base import exc_line
 
         return IndexProblem(path, 0, f"unreadable ({exc_line(e, typed=True)})")
-

@@ -19,12 +19,17 @@ import jinja2
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("coinstall.report", "templates"),
-    autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    autoescape=True,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 
 
 def render(summary: dict[str, Any], title: str = "coinstall archive report") -> str:
     """The page for ``summary`` (:func:`coinstall.report.archive_summary.summarise`)."""
     top = max((r["findings"] for r in summary["by_rule"]), default=0)
-    bars = [{**r, "width": round(100 * r["findings"] / top, 1) if top else 0.0}
-            for r in summary["by_rule"]]
+    bars = [
+        {**r, "width": round(100 * r["findings"] / top, 1) if top else 0.0}
+        for r in summary["by_rule"]
+    ]
     return _ENV.get_template("archive.html.j2").render(s=summary, title=title, bars=bars)

@@ -40,8 +40,10 @@ def headlines() -> list[tuple[str, str, tuple[str, str]]]:
     rule's (key and test its name, label its :attr:`~coinstall.rules.Rule.headline` and
     name)."""
     rows = [(rank, key, label, test) for rank, key, label, test in OWN_HEADLINES]
-    rows += [(r.headline_rank, r.name, f"{r.headline} ({r.name})", ("rule", r.name))
-             for r in headline_rules()]
+    rows += [
+        (r.headline_rank, r.name, f"{r.headline} ({r.name})", ("rule", r.name))
+        for r in headline_rules()
+    ]
     return [(key, label, test) for _, key, label, test in sorted(rows, key=lambda x: x[0])]
 
 
@@ -80,8 +82,9 @@ def _shape_error(kind: str, obj: object) -> str | None:
     return None
 
 
-def read_results(stream: IO[str], name: str, max_bytes: int = 1 << 30
-                 ) -> Iterator[tuple[str, dict[str, Any]]]:
+def read_results(
+    stream: IO[str], name: str, max_bytes: int = 1 << 30
+) -> Iterator[tuple[str, dict[str, Any]]]:
     """``("artifact", obj)`` and ``("error", obj)`` from JSON Lines or a JSON document, each
     object checked for the shape the summary reads (docs/json-format.md).
 
@@ -94,6 +97,7 @@ def read_results(stream: IO[str], name: str, max_bytes: int = 1 << 30
         ResultsError: neither format, a line that is not JSON, an object of the wrong shape,
             or a line or document longer than its bound.
     """
+
     def line_of(n: int) -> str:
         line = stream.readline(MAX_LINE + 1)
         if len(line) > MAX_LINE and n > 1:
@@ -123,26 +127,29 @@ def read_results(stream: IO[str], name: str, max_bytes: int = 1 << 30
             except ValueError as exc:
                 raise ResultsError(f"{name}:{n}: not JSON ({exc})") from None
             if not isinstance(obj, dict):
-                raise ResultsError(f"{name}:{n}: not coinstall check results (a line that is "
-                                   "not an object)")
+                raise ResultsError(
+                    f"{name}:{n}: not coinstall check results (a line that is not an object)"
+                )
             for kind in ("artifact", "error"):
                 if kind in obj:
                     yield checked(kind, obj[kind], f"{name}:{n}")
         return
     rest = stream.read(max_bytes + 1 - len(first))
     if len(first) + len(rest) > max_bytes:
-        raise ResultsError(f"{name}: a JSON document longer than {max_bytes >> 20} MB "
-                           "(limit index-mb)")
+        raise ResultsError(
+            f"{name}: a JSON document longer than {max_bytes >> 20} MB (limit index-mb)"
+        )
     try:
         doc = json.loads(first + rest)
     except ValueError as exc:
         raise ResultsError(f"{name}: neither JSON Lines nor a JSON document ({exc})") from None
     if not isinstance(doc, dict) or "artifacts" not in doc:
-        raise ResultsError(f"{name}: not coinstall check results (no \"artifacts\")")
+        raise ResultsError(f'{name}: not coinstall check results (no "artifacts")')
     arts, errs = doc["artifacts"], doc.get("errors", [])
     if not isinstance(arts, list) or not isinstance(errs, list):
-        raise ResultsError(f"{name}: not coinstall check results (artifacts or errors is not "
-                           "a list)")
+        raise ResultsError(
+            f"{name}: not coinstall check results (artifacts or errors is not a list)"
+        )
     for a in arts:
         yield checked("artifact", a, name)
     for e in errs:
@@ -188,18 +195,29 @@ def summarise(items: Iterable[tuple[str, dict[str, Any]]], sources: list[str]) -
         prof.update({k: v for k, v in s.items()})
         formats[obj.get("format", "?")] += 1
         for key, _, (what, value) in heading:
-            hit = (value in kinds if what == "kind" else value in r if what == "rule"
-                   else s[value] > 0)
+            hit = (
+                value in kinds if what == "kind" else value in r if what == "rule" else s[value] > 0
+            )
             if hit:
                 heads[key] += 1
-        rows.append({"artifact": _label(obj), "path": obj.get("path"),
-                     "profile": obj.get("profile"), "files": len(obj.get("files", [])),
-                     "error": s["error"], "warning": s["warning"], "info": s["info"],
-                     "findings": len(findings),
-                     "rules": sorted(r.items(), key=lambda kv: (-kv[1], kv[0]))})
+        rows.append(
+            {
+                "artifact": _label(obj),
+                "path": obj.get("path"),
+                "profile": obj.get("profile"),
+                "files": len(obj.get("files", [])),
+                "error": s["error"],
+                "warning": s["warning"],
+                "info": s["info"],
+                "findings": len(findings),
+                "rules": sorted(r.items(), key=lambda kv: (-kv[1], kv[0])),
+            }
+        )
     n = len(rows)
-    top = sorted((x for x in rows if x["findings"]),
-                 key=lambda x: (-x["error"], -x["findings"], x["artifact"]))[:TOP]
+    top = sorted(
+        (x for x in rows if x["findings"]),
+        key=lambda x: (-x["error"], -x["findings"], x["artifact"]),
+    )[:TOP]
     return {
         "summary_version": SUMMARY_VERSION,
         "sources": sources,
@@ -207,16 +225,35 @@ def summarise(items: Iterable[tuple[str, dict[str, Any]]], sources: list[str]) -
         "unreadable": len(unreadable),
         "findings": sum(sev.values()),
         "by_severity": {k: sev[k] for k in SEVERITIES},
-        "by_rule": [{"rule": rule, "severity": rule_severity[rule].most_common(1)[0][0],
-                     "findings": cnt, "artifacts": rule_artifacts[rule]}
-                    for rule, cnt in sorted(rule_findings.items(), key=lambda kv: (-kv[1], kv[0]))],
-        "by_profile": {p: {"artifacts": c["artifacts"], "findings": c["findings"],
-                           "error": c["error"], "warning": c["warning"], "info": c["info"]}
-                       for p, c in sorted(profiles.items())},
+        "by_rule": [
+            {
+                "rule": rule,
+                "severity": rule_severity[rule].most_common(1)[0][0],
+                "findings": cnt,
+                "artifacts": rule_artifacts[rule],
+            }
+            for rule, cnt in sorted(rule_findings.items(), key=lambda kv: (-kv[1], kv[0]))
+        ],
+        "by_profile": {
+            p: {
+                "artifacts": c["artifacts"],
+                "findings": c["findings"],
+                "error": c["error"],
+                "warning": c["warning"],
+                "info": c["info"],
+            }
+            for p, c in sorted(profiles.items())
+        },
         "by_format": dict(sorted(formats.items())),
-        "headlines": [{"key": key, "label": label, "artifacts": heads[key],
-                       "percent": round(100 * heads[key] / n, 1) if n else 0.0}
-                      for key, label, _ in heading],
+        "headlines": [
+            {
+                "key": key,
+                "label": label,
+                "artifacts": heads[key],
+                "percent": round(100 * heads[key] / n, 1) if n else 0.0,
+            }
+            for key, label, _ in heading
+        ],
         "top": top,
         "rows": rows,
         "errors": errors,

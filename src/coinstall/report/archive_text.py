@@ -17,12 +17,16 @@ def render(summary: dict[str, Any], console: Console) -> None:
     """Headlines, findings per rule, per profile, the packages with the most findings."""
     s = summary
     sev = s["by_severity"]
-    console.print(f"{count(s['artifacts'], 'artifact')}, {s['unreadable']} unreadable, "
-                  f"{count(s['findings'], 'finding')}: {count(sev['error'], 'error')}, "
-                  f"{count(sev['warning'], 'warning')}, {sev['info']} info", highlight=False)
+    console.print(
+        f"{count(s['artifacts'], 'artifact')}, {s['unreadable']} unreadable, "
+        f"{count(s['findings'], 'finding')}: {count(sev['error'], 'error')}, "
+        f"{count(sev['warning'], 'warning')}, {sev['info']} info",
+        highlight=False,
+    )
     console.print()
-    t = Table(box=None, header_style="bold", pad_edge=False, title="Headlines",
-              title_justify="left")
+    t = Table(
+        box=None, header_style="bold", pad_edge=False, title="Headlines", title_justify="left"
+    )
     t.add_column("artifacts", justify="right")
     t.add_column("%", justify="right")
     t.add_column("that")
@@ -30,28 +34,42 @@ def render(summary: dict[str, Any], console: Console) -> None:
         t.add_row(str(h["artifacts"]), f"{h['percent']:.1f}", h["label"])
     console.print(t)
     console.print()
-    t = Table(box=None, header_style="bold", pad_edge=False, title="Findings per rule",
-              title_justify="left")
+    t = Table(
+        box=None,
+        header_style="bold",
+        pad_edge=False,
+        title="Findings per rule",
+        title_justify="left",
+    )
     for col in ("rule", "severity", "findings", "artifacts"):
         t.add_column(col, justify="right" if col in ("findings", "artifacts") else "left")
     for r in s["by_rule"]:
-        t.add_row(r["rule"], f"[{_SEV_STYLE[r['severity']]}]{r['severity']}[/]",
-                  str(r["findings"]), str(r["artifacts"]))
+        t.add_row(
+            r["rule"],
+            f"[{_SEV_STYLE[r['severity']]}]{r['severity']}[/]",
+            str(r["findings"]),
+            str(r["artifacts"]),
+        )
     console.print(t)
     console.print()
-    t = Table(box=None, header_style="bold", pad_edge=False, title="Per profile",
-              title_justify="left")
+    t = Table(
+        box=None, header_style="bold", pad_edge=False, title="Per profile", title_justify="left"
+    )
     for col in ("profile", "artifacts", "findings", *SEVERITIES):
         t.add_column(col, justify="left" if col == "profile" else "right")
     for p, c in s["by_profile"].items():
         t.add_row(p, *(str(c[k]) for k in ("artifacts", "findings", *SEVERITIES)))
     console.print(t)
     console.print()
-    t = Table(box=None, header_style="bold", pad_edge=False,
-              title=f"Most findings (top {len(s['top'])})", title_justify="left")
+    t = Table(
+        box=None,
+        header_style="bold",
+        pad_edge=False,
+        title=f"Most findings (top {len(s['top'])})",
+        title_justify="left",
+    )
     for col in ("artifact", *SEVERITIES, "rules"):
-        t.add_column(col, justify="right" if col in SEVERITIES else "left",
-                     overflow="fold")
+        t.add_column(col, justify="right" if col in SEVERITIES else "left", overflow="fold")
     for a in s["top"]:
         rules = ", ".join(f"{r} ({n})" if n > 1 else r for r, n in a["rules"])
         t.add_row(a["artifact"], str(a["error"]), str(a["warning"]), str(a["info"]), rules)

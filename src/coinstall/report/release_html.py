@@ -11,7 +11,10 @@ from coinstall.report.release_text import LEGEND, cell_text, summary
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("coinstall.report", "templates"),
-    autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    autoescape=True,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 
 
 def render(release: Release) -> str:
@@ -21,12 +24,18 @@ def render(release: Release) -> str:
         cells = []
         for p in release.platforms:
             c = release.cell(rt.key, p.key)
-            title = " | ".join(x for x in (c.wheel, c.tag, c.verdict and f"files: {c.verdict}",
-                                           c.reason) if x)
-            cells.append({"status": c.status, "text": cell_text(c), "title": title or
-                          "no wheel: a source build is needed",
-                          "bad": c.verdict in ("partial", "none")})
+            title = " | ".join(
+                x for x in (c.wheel, c.tag, c.verdict and f"files: {c.verdict}", c.reason) if x
+            )
+            cells.append(
+                {
+                    "status": c.status,
+                    "text": cell_text(c),
+                    "title": title or "no wheel: a source build is needed",
+                    "bad": c.verdict in ("partial", "none"),
+                }
+            )
         rows.append({"label": rt.label, "cells": cells})
     return _ENV.get_template("release.html.j2").render(
-        release=release, rows=rows, statuses=STATUSES, summary=summary(release),
-        legend=LEGEND)
+        release=release, rows=rows, statuses=STATUSES, summary=summary(release), legend=LEGEND
+    )

@@ -58,13 +58,17 @@ def _rule(r: Rule) -> dict[str, Any]:
         "fullDescription": {"text": r.why},
         "help": {
             "text": f"{r.summary}\n\nWhy: {r.why}\n\nExample: {r.example}\n\nFix: {r.fix}\n\n"
-                    f"Source: {r.source}",
+            f"Source: {r.source}",
             "markdown": f"{r.summary}\n\n**Why.** {r.why}\n\n**Example.** `{r.example}`\n\n"
-                        f"**Fix.** {r.fix}\n\n**Source.** {r.source}",
+            f"**Fix.** {r.fix}\n\n**Source.** {r.source}",
         },
         "defaultConfiguration": {"level": _LEVEL[r.severity]},
-        "properties": {"area": r.area, "profiles": list(r.profiles), "peers": list(r.peers),
-                       "tags": [r.area]},
+        "properties": {
+            "area": r.area,
+            "profiles": list(r.profiles),
+            "peers": list(r.peers),
+            "tags": [r.area],
+        },
     }
 
 
@@ -76,9 +80,13 @@ def to_sarif(result: CheckResult) -> dict[str, Any]:
     results: list[dict[str, Any]] = []
     for a in result.artifacts:
         top = len(artifacts)
-        artifacts.append({"location": {"uri": _uri(a.info.path)},
-                          "roles": ["analysisTarget"],
-                          "properties": {"format": a.info.format, "profile": a.profile.name}})
+        artifacts.append(
+            {
+                "location": {"uri": _uri(a.info.path)},
+                "roles": ["analysisTarget"],
+                "properties": {"format": a.info.format, "profile": a.profile.name},
+            }
+        )
         members: dict[str, int] = {}
         for f in a.findings:
             loc: dict[str, Any]
@@ -105,25 +113,38 @@ def to_sarif(result: CheckResult) -> dict[str, Any]:
         tool_version = version("coinstall")
     except PackageNotFoundError:  # pragma: no cover - running from a source tree
         tool_version = "0"
-    notes = [{"level": "error", "message": {"text": f"{e.path}: {e.message}"},
-              "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(e.path)}}}]}
-             for e in result.errors]
+    notes = [
+        {
+            "level": "error",
+            "message": {"text": f"{e.path}: {e.message}"},
+            "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(e.path)}}}],
+        }
+        for e in result.errors
+    ]
     return {
         "$schema": SARIF_SCHEMA,
         "version": SARIF_VERSION,
-        "runs": [{
-            "tool": {"driver": {
-                "name": "coinstall",
-                "version": tool_version,
-                "rules": [_rule(r) for r in rules],
-            }},
-            "invocations": [{"executionSuccessful": not result.errors,
-                             "exitCode": result.exit_status,
-                             "toolExecutionNotifications": notes}],
-            "artifacts": artifacts,
-            "results": results,
-            "columnKind": "unicodeCodePoints",
-        }],
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "coinstall",
+                        "version": tool_version,
+                        "rules": [_rule(r) for r in rules],
+                    }
+                },
+                "invocations": [
+                    {
+                        "executionSuccessful": not result.errors,
+                        "exitCode": result.exit_status,
+                        "toolExecutionNotifications": notes,
+                    }
+                ],
+                "artifacts": artifacts,
+                "results": results,
+                "columnKind": "unicodeCodePoints",
+            }
+        ],
     }
 
 

@@ -58,8 +58,14 @@ def status_json(r: StatusResult) -> dict[str, Any]:
         "pending": r.pending,
         "ok": all(s.ok for s in r.targets),
         "targets": [
-            {**_target(s.target), "hook_ok": s.hook_ok, "site_index": s.site_index,
-             "shared_index": s.dir_index, "ok": s.ok, "error": s.error}
+            {
+                **_target(s.target),
+                "hook_ok": s.hook_ok,
+                "site_index": s.site_index,
+                "shared_index": s.dir_index,
+                "ok": s.ok,
+                "error": s.error,
+            }
             for s in r.targets
         ],
     }
@@ -77,8 +83,10 @@ def verify_json(r: VerifyResult, directory: str) -> dict[str, Any]:
             {
                 "module": m,
                 "distribution": r.owner[m],
-                "runtimes": {tid: {"ok": c.ok, "origin": c.origin, "shared": c.shared}
-                             for tid, c in row.items()},
+                "runtimes": {
+                    tid: {"ok": c.ok, "origin": c.origin, "shared": c.shared}
+                    for tid, c in row.items()
+                },
             }
             for m, row in r.cells.items()
         ],

@@ -19,11 +19,17 @@ def render(result: CheckResult, console: Console) -> None:
     for a in result.artifacts:
         for f in a.findings:
             where = f"{a.info.path}:{f.line}" if f.line else a.info.path
-            console.print(f"{where}: [{_SEV_STYLE[f.severity]}]{f.severity}[/] {f.rule}: ",
-                          end="", highlight=False, soft_wrap=True)
+            console.print(
+                f"{where}: [{_SEV_STYLE[f.severity]}]{f.severity}[/] {f.rule}: ",
+                end="",
+                highlight=False,
+                soft_wrap=True,
+            )
             console.print(f.message, markup=False, highlight=False, soft_wrap=True)
     n = Counter(f.severity for a in result.artifacts for f in a.findings)
-    console.print(f"{count(len(result.artifacts), 'spec')} checked, {count(n['error'], 'error')}, "
-                  f"{count(n['warning'], 'warning')}, {n['info']} info, "
-                  f"{len(result.errors)} unreadable",
-                  highlight=False)
+    console.print(
+        f"{count(len(result.artifacts), 'spec')} checked, {count(n['error'], 'error')}, "
+        f"{count(n['warning'], 'warning')}, {n['info']} info, "
+        f"{len(result.errors)} unreadable",
+        highlight=False,
+    )

@@ -58,21 +58,30 @@ def _matrix_table(rows: list[MatrixRow], verbose: bool, info: ArtifactInfo) -> T
         first = members[0]
         ids = [m.runtime.id for m in members]
         label = _label(ids) + ("" if first.runtime.installed else " (known)")
-        why = (markup(f"{shown_path(info, first.example)}: {first.reason}")
-               if first.reason and first.example else "")
-        t.add_row(label, f"[{_STYLE[first.verdict]}]{first.verdict}[/]",
-                  f"{first.usable}/{first.total}", why)
+        why = (
+            markup(f"{shown_path(info, first.example)}: {first.reason}")
+            if first.reason and first.example
+            else ""
+        )
+        t.add_row(
+            label,
+            f"[{_STYLE[first.verdict]}]{first.verdict}[/]",
+            f"{first.usable}/{first.total}",
+            why,
+        )
     return t
 
 
 def _totals(result: CheckResult, console: Console) -> None:
     """The last line of every check report: counts by severity and unreadable targets."""
     n = Counter(f.severity for a in result.artifacts for f in a.findings)
-    console.print(f"{count(len(result.artifacts), 'artifact')} checked, "
-                  f"{count(n['error'], 'error')}, "
-                  f"{count(n['warning'], 'warning')}, {n['info']} info, "
-                  f"{len(result.errors)} unreadable",
-                  highlight=False)
+    console.print(
+        f"{count(len(result.artifacts), 'artifact')} checked, "
+        f"{count(n['error'], 'error')}, "
+        f"{count(n['warning'], 'warning')}, {n['info']} info, "
+        f"{len(result.errors)} unreadable",
+        highlight=False,
+    )
 
 
 def render(result: CheckResult, console: Console, *, verbose: bool = False) -> None:
@@ -84,8 +93,11 @@ def render(result: CheckResult, console: Console, *, verbose: bool = False) -> N
             console.print()
         for f in a.findings:
             where = f" {markup(shown_path(a.info, f.path))}" if f.path else ""
-            console.print(f"  [{_SEV_STYLE[f.severity]}]{f.severity}[/] {f.rule}{where}: "
-                          f"{markup(f.message)}", highlight=False, soft_wrap=True)
+            console.print(
+                f"  [{_SEV_STYLE[f.severity]}]{f.severity}[/] {f.rule}{where}: {markup(f.message)}",
+                highlight=False,
+                soft_wrap=True,
+            )
         console.print()
     _totals(result, console)
 
@@ -99,8 +111,14 @@ def render_runtimes(runtimes: list[Runtime], console: Console) -> None:
         exe = rt.executable or ""
         if rt.default:
             exe += " (default python3)"
-        t.add_row(rt.id, rt.full_version or rt.version_str, str(rt.magic),
-                  rt.cache_tag or "-", " ".join(rt.extension_suffixes), exe)
+        t.add_row(
+            rt.id,
+            rt.full_version or rt.version_str,
+            str(rt.magic),
+            rt.cache_tag or "-",
+            " ".join(rt.extension_suffixes),
+            exe,
+        )
     console.print(t)
 
 
@@ -116,9 +134,14 @@ def render_summary(result: CheckResult, console: Console) -> None:
         fired = ", ".join(f"{r} ({n})" if n > 1 else r for r, n in sorted(rules.items()))
         # A package file by its name; a directory by its path (many are "site-packages").
         label = a.info.path if a.info.format == "tree" else a.info.path.rsplit("/", 1)[-1]
-        t.add_row(markup(label), a.profile.name,
-                  f"[{_SEV_STYLE['error']}]{sev['error']}[/]" if sev["error"] else "0",
-                  str(sev["warning"]), str(sev["info"]), fired or "-")
+        t.add_row(
+            markup(label),
+            a.profile.name,
+            f"[{_SEV_STYLE['error']}]{sev['error']}[/]" if sev["error"] else "0",
+            str(sev["warning"]),
+            str(sev["info"]),
+            fired or "-",
+        )
     console.print(t)
     _totals(result, console)
 
@@ -134,23 +157,37 @@ def render_rules(rules: list[Rule], console: Console) -> None:
             area = r.area
             t.add_row(f"[bold]{area}[/]", "", "", "", "")
         profiles = "all" if set(r.profiles) == set(PROFILES) else ",".join(r.profiles)
-        t.add_row(f"  {r.name}", f"[{_SEV_STYLE[r.severity]}]{r.severity}[/]",
-                  "auto" if r.fixable else "-", profiles, r.summary)
+        t.add_row(
+            f"  {r.name}",
+            f"[{_SEV_STYLE[r.severity]}]{r.severity}[/]",
+            "auto" if r.fixable else "-",
+            profiles,
+            r.summary,
+        )
     console.print(t)
     fixable = sum(1 for r in rules if r.fixable)
-    console.print(f"{count(len(rules), 'rule')}, {fixable} fixable with `coinstall fix`",
-                  highlight=False, markup=False)
+    console.print(
+        f"{count(len(rules), 'rule')}, {fixable} fixable with `coinstall fix`",
+        highlight=False,
+        markup=False,
+    )
 
 
 def render_explain(r: Rule, console: Console) -> None:
     """``coinstall explain NAME``: the rule's documentation (what, why, example, fix, source,
     peers), in the manner of ruff's rule pages."""
-    console.print(f"[bold]{r.name}[/] ([{_SEV_STYLE[r.severity]}]{r.severity}[/], area {r.area}, "
-                  f"profiles: {', '.join(r.profiles)})")
-    for title, body in (("What it finds", r.summary), ("Why it matters", r.why),
-                        ("Example", r.example), ("How to fix it", r.fix),
-                        ("Source", r.source),
-                        ("Peers", ", ".join(r.peers) if r.peers else "none")):
+    console.print(
+        f"[bold]{r.name}[/] ([{_SEV_STYLE[r.severity]}]{r.severity}[/], area {r.area}, "
+        f"profiles: {', '.join(r.profiles)})"
+    )
+    for title, body in (
+        ("What it finds", r.summary),
+        ("Why it matters", r.why),
+        ("Example", r.example),
+        ("How to fix it", r.fix),
+        ("Source", r.source),
+        ("Peers", ", ".join(r.peers) if r.peers else "none"),
+    ):
         console.print(f"\n[bold]{title}[/]")
         console.print(body, highlight=False, markup=False)
 
@@ -158,8 +195,12 @@ def render_explain(r: Rule, console: Console) -> None:
 def rules_markdown(rules: list[Rule]) -> str:
     """The rule catalogue as Markdown (``docs/rules.md``): per area, per rule, what it finds,
     why, an example, the fix, the source and the peers, in the manner of ruff's rule pages."""
-    out = ["# Rule catalogue", "",
-           "Generated by `coinstall rules --format markdown`; do not edit by hand.", ""]
+    out = [
+        "# Rule catalogue",
+        "",
+        "Generated by `coinstall rules --format markdown`; do not edit by hand.",
+        "",
+    ]
     by_area: dict[str, list[Rule]] = {}
     for r in sorted(rules, key=lambda r: (r.area, r.name)):
         by_area.setdefault(r.area, []).append(r)
@@ -167,16 +208,25 @@ def rules_markdown(rules: list[Rule]) -> str:
         out += [f"## {area}", ""]
         for r in members:
             profiles = "all" if set(r.profiles) == set(PROFILES) else ", ".join(r.profiles)
-            out += [f"### `{r.name}`", "",
-                    f"Severity **{r.severity}**; profiles: {profiles}"
-                    + ("; checks the artifacts together" if r.scope == "set" else "") + ".", "",
-                    f"**What it finds.** {r.summary}", "",
-                    f"**Why it matters.** {r.why}", "",
-                    f"**Example.** `{r.example}`", "",
-                    f"**Fix.** {r.fix}"
-                    + (" `coinstall fix` repairs it (automatic fix)." if r.fixable else ""),
-                    "",
-                    f"**Source.** {r.source}", "",
-                    f"**Peers.** {', '.join(f'`{p}`' for p in r.peers) if r.peers else 'none'}",
-                    ""]
+            out += [
+                f"### `{r.name}`",
+                "",
+                f"Severity **{r.severity}**; profiles: {profiles}"
+                + ("; checks the artifacts together" if r.scope == "set" else "")
+                + ".",
+                "",
+                f"**What it finds.** {r.summary}",
+                "",
+                f"**Why it matters.** {r.why}",
+                "",
+                f"**Example.** `{r.example}`",
+                "",
+                f"**Fix.** {r.fix}"
+                + (" `coinstall fix` repairs it (automatic fix)." if r.fixable else ""),
+                "",
+                f"**Source.** {r.source}",
+                "",
+                f"**Peers.** {', '.join(f'`{p}`' for p in r.peers) if r.peers else 'none'}",
+                "",
+            ]
     return "\n".join(out)

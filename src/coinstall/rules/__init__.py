@@ -76,8 +76,12 @@ class Finding:
 
     def to_json(self) -> FindingJSON:
         """The ``findings[]`` object of the JSON report (``line`` only for text files)."""
-        out: FindingJSON = {"rule": self.rule, "severity": self.severity,
-                            "path": self.path, "message": self.message}
+        out: FindingJSON = {
+            "rule": self.rule,
+            "severity": self.severity,
+            "path": self.path,
+            "message": self.message,
+        }
         if self.line is not None:
             out["line"] = self.line
         return out
@@ -205,11 +209,20 @@ class Rule:
 
     def to_json(self) -> RuleJSON:
         """The rule's data for ``coinstall rules --format json``."""
-        return {"name": self.name, "severity": self.severity, "area": self.area,
-                "profiles": list(self.profiles), "summary": self.summary, "why": self.why,
-                "example": self.example, "fix": self.fix, "source": self.source,
-                "peers": list(self.peers), "scope": self.scope,
-                "autofix": "auto" if self.fixable else None}
+        return {
+            "name": self.name,
+            "severity": self.severity,
+            "area": self.area,
+            "profiles": list(self.profiles),
+            "summary": self.summary,
+            "why": self.why,
+            "example": self.example,
+            "fix": self.fix,
+            "source": self.source,
+            "peers": list(self.peers),
+            "scope": self.scope,
+            "autofix": "auto" if self.fixable else None,
+        }
 
 
 REGISTRY: dict[str, Rule] = {}
@@ -225,11 +238,18 @@ RECORD_FIELDS = frozenset(f.name for f in fields(FileRecord))
 IDENTITY_FIELDS = ("path", "import_path", "kind", "scope")
 
 
-def _check_declaration(name: str, severity: Severity, profiles: tuple[str, ...],
-                       scope: RuleScope,
-                       fixer: str, digests: bool, pairwise: bool,
-                       record_fields: tuple[str, ...], headline: str = "",
-                       headline_rank: int = 0) -> None:
+def _check_declaration(
+    name: str,
+    severity: Severity,
+    profiles: tuple[str, ...],
+    scope: RuleScope,
+    fixer: str,
+    digests: bool,
+    pairwise: bool,
+    record_fields: tuple[str, ...],
+    headline: str = "",
+    headline_rank: int = 0,
+) -> None:
     """Raise :class:`RuleError` when a declaration cannot be honoured."""
     problems = []
     if name in REGISTRY:
@@ -257,13 +277,25 @@ def _check_declaration(name: str, severity: Severity, profiles: tuple[str, ...],
 
 
 def rule(
-    name: str, *, severity: Severity, summary: str, why: str, example: str, fix: str, source: str,
-    peers: tuple[str, ...] = (), profiles: tuple[str, ...] = ALL_PROFILES,
-    scope: RuleScope = "artifact", fixer: str = "",
+    name: str,
+    *,
+    severity: Severity,
+    summary: str,
+    why: str,
+    example: str,
+    fix: str,
+    source: str,
+    peers: tuple[str, ...] = (),
+    profiles: tuple[str, ...] = ALL_PROFILES,
+    scope: RuleScope = "artifact",
+    fixer: str = "",
     contents: Callable[[Sequence[FileRecord]], set[str]] | None = None,
-    digests: bool = False, pairwise: bool = False, record_fields: tuple[str, ...] = (),
+    digests: bool = False,
+    pairwise: bool = False,
+    record_fields: tuple[str, ...] = (),
     heads_only: bool = False,
-    headline: str = "", headline_rank: int = 0,
+    headline: str = "",
+    headline_rank: int = 0,
 ) -> Callable[[Callable[[Rule, Any], Iterable[Any]]], Rule]:
     """Register a rule: decorate ``def check(rule, ctx) -> Iterable[Finding]`` (or, with
     ``scope="set"``, ``def check(rule, ctxs) -> Iterable[tuple[ArtifactContext, Finding]]``).
@@ -274,8 +306,18 @@ def rule(
     Raises:
         RuleError: an inconsistent declaration (a check that ``python -O`` keeps).
     """
-    _check_declaration(name, severity, profiles, scope, fixer, digests, pairwise,
-                       record_fields, headline, headline_rank)
+    _check_declaration(
+        name,
+        severity,
+        profiles,
+        scope,
+        fixer,
+        digests,
+        pairwise,
+        record_fields,
+        headline,
+        headline_rank,
+    )
 
     def wrap(fn: Callable[[Rule, Any], Iterable[Any]]) -> Rule:
         holder: list[Rule] = []
@@ -284,9 +326,28 @@ def rule(
             return fn(holder[0], ctx)
 
         area = fn.__module__.rsplit(".", 1)[-1]
-        r = Rule(name, severity, summary, why, example, fix, source, peers, bound, profiles,
-                 area, scope, fixer, contents, digests, pairwise, record_fields, heads_only,
-                 headline, headline_rank)
+        r = Rule(
+            name,
+            severity,
+            summary,
+            why,
+            example,
+            fix,
+            source,
+            peers,
+            bound,
+            profiles,
+            area,
+            scope,
+            fixer,
+            contents,
+            digests,
+            pairwise,
+            record_fields,
+            heads_only,
+            headline,
+            headline_rank,
+        )
         holder.append(r)
         REGISTRY[name] = r
         return r
@@ -339,13 +400,18 @@ def run_rules(ctx: ArtifactContext, config: Config | None = None) -> Iterator[Fi
                 yield g
 
 
-def run_set_rules(ctxs: Sequence[ArtifactContext], config: Config | None = None,
-                  ) -> Iterator[tuple[ArtifactContext, Finding]]:
+def run_set_rules(
+    ctxs: Sequence[ArtifactContext],
+    config: Config | None = None,
+) -> Iterator[tuple[ArtifactContext, Finding]]:
     """The findings of rules over all artifacts checked together (``scope == "set"``), each
     with the artifact it belongs to."""
     load_all()
-    rules = [r for r in REGISTRY.values() if r.scope == "set"
-             and (config is None or config.enabled(r.name))]
+    rules = [
+        r
+        for r in REGISTRY.values()
+        if r.scope == "set" and (config is None or config.enabled(r.name))
+    ]
     for r in rules:
         for ctx, f in r.check(ctxs):
             if ctx.profile.name not in r.profiles:
@@ -358,8 +424,10 @@ def run_set_rules(ctxs: Sequence[ArtifactContext], config: Config | None = None,
 def all_rules(profile: str | None = None) -> list[Rule]:
     """The registered rules (of one profile, if given), sorted by name."""
     load_all()
-    return sorted((r for r in REGISTRY.values() if profile is None or profile in r.profiles),
-                  key=lambda r: r.name)
+    return sorted(
+        (r for r in REGISTRY.values() if profile is None or profile in r.profiles),
+        key=lambda r: r.name,
+    )
 
 
 def _enabled(config: Config | None) -> list[Rule]:

@@ -38,9 +38,12 @@ def declared_triplet(ctx: ArtifactContext) -> str | None:
     if ctx.info.format == "rpm":
         return RPM_ARCH_TRIPLET.get(arch)
     if ctx.info.format == "wheel":
-        found = {t for part in arch.split(".") for key, t in WHEEL_ARCH_TRIPLET.items()
-                 if part.startswith(("manylinux", "musllinux", "linux")) and
-                 part.endswith("_" + key)}
+        found = {
+            t
+            for part in arch.split(".")
+            for key, t in WHEEL_ARCH_TRIPLET.items()
+            if part.startswith(("manylinux", "musllinux", "linux")) and part.endswith("_" + key)
+        }
         if len(found) == 1:
             trip = found.pop()
             if "musllinux" in arch:
@@ -52,9 +55,11 @@ def declared_triplet(ctx: ArtifactContext) -> str | None:
 def arch_independent(ctx: ArtifactContext) -> bool:
     """True for ``Architecture: all`` .debs, ``noarch`` RPMs and ``*-none-any`` wheels."""
     arch = ctx.info.arch or ""
-    return (ctx.info.format == "deb" and arch == "all") or (
-        ctx.info.format == "rpm" and arch == "noarch") or (
-        ctx.info.format == "wheel" and arch == "any")
+    return (
+        (ctx.info.format == "deb" and arch == "all")
+        or (ctx.info.format == "rpm" and arch == "noarch")
+        or (ctx.info.format == "wheel" and arch == "any")
+    )
 
 
 def tag_version(interpreter: str) -> tuple[int, int] | None:
@@ -68,8 +73,11 @@ def requires_python(ctx: ArtifactContext) -> tuple[SpecifierSet, str] | None:
     system package) as ``(specifier, text)``; None if absent, ambiguous or invalid."""
     text = ctx.info.fields.get("Requires-Python")
     if text is None:
-        texts = {r.requires_python_text for r in ctx.records
-                 if r.kind == "metadata" and r.requires_python_text}
+        texts = {
+            r.requires_python_text
+            for r in ctx.records
+            if r.kind == "metadata" and r.requires_python_text
+        }
         if len(texts) != 1:
             return None
         text = texts.pop()
@@ -91,8 +99,13 @@ def excludes(spec: SpecifierSet, v: tuple[int, int]) -> bool:
 
 def cpython_lines(ctx: ArtifactContext) -> list[tuple[int, int]]:
     """Every CPython 3 language version the catalogue knows, ascending."""
-    return sorted({rt.version for rt in ctx.catalogue.known(vendors=("upstream",))
-                   if rt.implementation == "cpython" and rt.version[0] == 3})
+    return sorted(
+        {
+            rt.version
+            for rt in ctx.catalogue.known(vendors=("upstream",))
+            if rt.implementation == "cpython" and rt.version[0] == 3
+        }
+    )
 
 
 #: dh-python's generated lower bound on ``python3``: ``X.Y~`` (``dhpython/depends.py`` writes
@@ -213,13 +226,23 @@ def support(ctx: ArtifactContext) -> Support:
     lows: list[tuple[int, int]] = []
     files: set[tuple[int, int]] = set()
     for r in ctx.records:
-        if r.scope.kind == "versioned" and r.scope.implementation == "cpython" \
-                and r.scope.version and r.scope.version[0] == 3 and r.kind != "other":
+        if (
+            r.scope.kind == "versioned"
+            and r.scope.implementation == "cpython"
+            and r.scope.version
+            and r.scope.version[0] == 3
+            and r.kind != "other"
+        ):
             files.add(r.scope.version)
         if r.kind == "extension":
             n = ext_name(r.import_path)
-            if n and n.kind == "soabi" and n.implementation == "cpython" and n.version \
-                    and n.version[0] == 3:
+            if (
+                n
+                and n.kind == "soabi"
+                and n.implementation == "cpython"
+                and n.version
+                and n.version[0] == 3
+            ):
                 files.add(n.version)
     if files:
         have |= files

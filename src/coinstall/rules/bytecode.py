@@ -30,7 +30,8 @@ _RPM = ("fedora", "epel", "opensuse")
 def _expected_magic(ctx: ArtifactContext, impl: str, version: tuple[int, int]) -> set[int]:
     """Every release magic the catalogue gives the runtimes of one versioned directory."""
     return {
-        m for rt in ctx.catalogue.known(vendors=("upstream",))
+        m
+        for rt in ctx.catalogue.known(vendors=("upstream",))
         if rt.implementation == impl and rt.version == version
         for m in rt.accepted_magic
     }
@@ -77,14 +78,14 @@ def hash_pyc_sources(records: Sequence[FileRecord]) -> set[str]:
     severity="error",
     summary="A .pyc below a runtime's directory holds another runtime's magic number.",
     why="The runtime that owns the directory rejects the file (bad magic number) and "
-        "recompiles the source on every import, or fails outright where there is no source; "
-        "the package was byte-compiled with the wrong interpreter.",
+    "recompiles the source on every import, or fails outright where there is no source; "
+    "the package was byte-compiled with the wrong interpreter.",
     example="/usr/lib/python3.11/site-packages/foo/__pycache__/bar.cpython-311.pyc starting "
-            "with cb 0d 0d 0a (3531, CPython 3.12)",
+    "with cb 0d 0d 0a (3531, CPython 3.12)",
     fix="Byte-compile with the interpreter of the directory (%py_byte_compile with "
-        "%{python3}, py_compile run by python3.11), or let the build root policy do it.",
+    "%{python3}, py_compile run by python3.11), or let the build root policy do it.",
     source="CPython importlib _classify_pyc (magic must match exactly); rpmlint FilesCheck "
-           "python-bytecode-wrong-magic-value",
+    "python-bytecode-wrong-magic-value",
     peers=("rpmlint:python-bytecode-wrong-magic-value",),
     fixer="bytecode:fix",
 )
@@ -96,8 +97,12 @@ def bytecode_magic_mismatch(self: Rule, ctx: ArtifactContext) -> Iterator[Findin
         h = r.pyc_header
         assert h is not None
         # A header no runtime could have written is bytecode-invalid-header's.
-        if h.problem or h.magic is None or r.scope.version is None \
-                or ctx.catalogue.magic_origin(h.magic) is None:
+        if (
+            h.problem
+            or h.magic is None
+            or r.scope.version is None
+            or ctx.catalogue.magic_origin(h.magic) is None
+        ):
             continue
         key = (r.scope.implementation or "cpython", r.scope.version)
         if key not in cache:
@@ -107,26 +112,28 @@ def bytecode_magic_mismatch(self: Rule, ctx: ArtifactContext) -> Iterator[Findin
             continue
         want = " or ".join(str(m) for m in sorted(expected))
         yield self.finding(
-            r.path, f"magic {h.magic} ({_origin(ctx, h.magic)}) in {r.scope.describe()}: "
-                    f"{_impl_name(*key)} expects {want}")
+            r.path,
+            f"magic {h.magic} ({_origin(ctx, h.magic)}) in {r.scope.describe()}: "
+            f"{_impl_name(*key)} expects {want}",
+        )
 
 
 @rule(
     "bytecode-cache-tag-mismatch",
     severity="error",
     summary="A __pycache__ file named for one runtime's cache tag holds another runtime's "
-            "magic number.",
+    "magic number.",
     why="The runtime whose cache tag is in the name reads the file and rejects it (bad magic "
-        "number), recompiling the source on every import where the directory is not writable; "
-        "the runtime the bytecode was compiled by never looks at the file.  It comes from "
-        "renaming or copying __pycache__ files between builds, or a compile step run by one "
-        "interpreter with another's cache_from_source().",
+    "number), recompiling the source on every import where the directory is not writable; "
+    "the runtime the bytecode was compiled by never looks at the file.  It comes from "
+    "renaming or copying __pycache__ files between builds, or a compile step run by one "
+    "interpreter with another's cache_from_source().",
     example="site-packages/foo/__pycache__/bar.cpython-311.pyc starting with cb 0d 0d 0a "
-            "(3531, CPython 3.12)",
+    "(3531, CPython 3.12)",
     fix="Byte-compile each runtime's files with that runtime (python3.11 -m compileall); do "
-        "not rename or copy __pycache__ files.",
+    "not rename or copy __pycache__ files.",
     source="PEP 3147 (cache tag = sys.implementation.cache_tag of the writer); CPython "
-           "importlib cache_from_source and _classify_pyc",
+    "importlib cache_from_source and _classify_pyc",
     fixer="bytecode:fix",
 )
 def bytecode_cache_tag_mismatch(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
@@ -140,29 +147,30 @@ def bytecode_cache_tag_mismatch(self: Rule, ctx: ArtifactContext) -> Iterator[Fi
         if not loc.pycache or loc.cache_tag is None or h.problem or h.magic is None:
             continue
         expected = by_tag.get(loc.cache_tag)
-        if not expected or h.magic in expected \
-                or ctx.catalogue.magic_origin(h.magic) is None:
+        if not expected or h.magic in expected or ctx.catalogue.magic_origin(h.magic) is None:
             continue  # unknown tag (another implementation): nothing to compare with
         want = " or ".join(str(m) for m in sorted(expected))
         yield self.finding(
-            r.path, f"cache tag {loc.cache_tag} expects magic {want}, header holds {h.magic} "
-                    f"({_origin(ctx, h.magic)})")
+            r.path,
+            f"cache tag {loc.cache_tag} expects magic {want}, header holds {h.magic} "
+            f"({_origin(ctx, h.magic)})",
+        )
 
 
 @rule(
     "bytecode-invalid-header",
     severity="error",
     summary="A .pyc/.pyo whose header no runtime accepts: truncated, not bytecode, invalid "
-            "PEP 552 flags, or a magic number no known runtime writes.",
+    "PEP 552 flags, or a magic number no known runtime writes.",
     why="Every runtime rejects the file: with the source beside it the import recompiles "
-        "(or fails to write the cache in a read-only system directory) on every start; without "
-        "it the import fails.  A truncated or garbage pyc usually means a broken build step "
-        "or a corrupted payload.",
+    "(or fails to write the cache in a read-only system directory) on every start; without "
+    "it the import fails.  A truncated or garbage pyc usually means a broken build step "
+    "or a corrupted payload.",
     example="foo/__pycache__/bar.cpython-312.pyc of 10 bytes (truncated header, 10 of 16 bytes)",
     fix="Rebuild the bytecode with the target interpreter (python3.X -m compileall), or ship "
-        "no bytecode and let the installer compile it.",
+    "no bytecode and let the installer compile it.",
     source="CPython importlib _classify_pyc (EOFError on short headers, ImportError on bad "
-           "magic or invalid flags); PEP 552",
+    "magic or invalid flags); PEP 552",
     peers=("rpmlint:python-bytecode-wrong-magic-value",),
 )
 def bytecode_invalid_header(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
@@ -172,9 +180,12 @@ def bytecode_invalid_header(self: Rule, ctx: ArtifactContext) -> Iterator[Findin
         if h.problem:
             yield self.finding(r.path, f"{h.problem} ({r.size} bytes)")
         elif h.magic is not None and ctx.catalogue.magic_origin(h.magic) is None:
-            yield self.finding(r.path, f"magic number {h.magic} "
-                                       f"({h.magic.to_bytes(2, 'little').hex(' ')} 0d 0a) "
-                                       "is written by no known runtime")
+            yield self.finding(
+                r.path,
+                f"magic number {h.magic} "
+                f"({h.magic.to_bytes(2, 'little').hex(' ')} 0d 0a) "
+                "is written by no known runtime",
+            )
 
 
 def _pyo_runtime(ctx: ArtifactContext, r: FileRecord) -> tuple[str, tuple[int, int]] | None:
@@ -201,11 +212,11 @@ def _pyo_runtime(ctx: ArtifactContext, r: FileRecord) -> tuple[str, tuple[int, i
     severity="warning",
     summary="A .pyo file for a runtime that ignores .pyo files (Python 3.5 and later).",
     why="PEP 488 removed .pyo: from 3.5 optimised bytecode is NAME.TAG.opt-N.pyc and the "
-        "import system never opens a .pyo.  The file is dead weight, and a sign the package "
-        "was byte-compiled by a script written for Python 2 or 3.4.",
+    "import system never opens a .pyo.  The file is dead weight, and a sign the package "
+    "was byte-compiled by a script written for Python 2 or 3.4.",
     example="/usr/lib/python3.6/site-packages/foo/bar.pyo",
     fix="Drop the .pyo files; compile optimised bytecode with python3.X -m compileall -o 1 "
-        "(it writes __pycache__/NAME.cpython-3X.opt-1.pyc).",
+    "(it writes __pycache__/NAME.cpython-3X.opt-1.pyc).",
     source="PEP 488; CPython importlib BYTECODE_SUFFIXES = ['.pyc'] (3.5+)",
     fixer="bytecode:fix",
 )
@@ -218,9 +229,12 @@ def bytecode_legacy_pyo(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
         target = _pyo_runtime(ctx, r)
         if target is None or target[1] < (3, 5):
             continue  # Python 2 and 3.0-3.4 read .pyo under -O
-        yield self.finding(r.path, f"{_impl_name(*target)} ignores .pyo files (PEP 488); "
-                                   f"optimised bytecode is {posixpath.basename(loc.source)[:-3]}"
-                                   f".TAG.opt-1.pyc in __pycache__")
+        yield self.finding(
+            r.path,
+            f"{_impl_name(*target)} ignores .pyo files (PEP 488); "
+            f"optimised bytecode is {posixpath.basename(loc.source)[:-3]}"
+            f".TAG.opt-1.pyc in __pycache__",
+        )
 
 
 def _sources(ctx: ArtifactContext) -> dict[str, FileRecord]:
@@ -239,8 +253,11 @@ def _linked_sources(ctx: ArtifactContext) -> set[str]:
         if m.type == "hardlink":
             present.add(m.path)
             continue
-        resolved = (target.lstrip("/") if target.startswith("/") else
-                    posixpath.normpath(posixpath.join(posixpath.dirname(m.path), target)))
+        resolved = (
+            target.lstrip("/")
+            if target.startswith("/")
+            else posixpath.normpath(posixpath.join(posixpath.dirname(m.path), target))
+        )
         if resolved in files:
             present.add(m.path)
     return present
@@ -251,15 +268,15 @@ def _linked_sources(ctx: ArtifactContext) -> set[str]:
     severity="warning",
     summary="A .pyc/.pyo whose source .py is not in the package.",
     why="In __pycache__ the file is dead: PEP 3147 imports ignore it without the source.  In "
-        "the legacy location (foo.pyc where foo.py would be) it is imported, but only by the "
-        "one runtime whose magic number it holds; every other runtime sharing the directory "
-        "fails to import the module, and nobody can read or patch the code.",
+    "the legacy location (foo.pyc where foo.py would be) it is imported, but only by the "
+    "one runtime whose magic number it holds; every other runtime sharing the directory "
+    "fails to import the module, and nobody can read or patch the code.",
     example="/usr/lib/python3.12/site-packages/foo/__pycache__/bar.cpython-312.pyc "
-            "without foo/bar.py",
+    "without foo/bar.py",
     fix="Ship the source (Fedora: %{python3_sitelib}/foo/ with *.py); a sourceless "
-        "distribution must target exactly one runtime and say so.",
+    "distribution must target exactly one runtime and say so.",
     source="PEP 3147 (sourceless __pycache__ files are ignored); CPython "
-           "SourcelessFileLoader; rpmlint FilesCheck python-bytecode-without-source",
+    "SourcelessFileLoader; rpmlint FilesCheck python-bytecode-without-source",
     peers=("rpmlint:python-bytecode-without-source",),
     profiles=(*_RPM, "wheel"),
 )
@@ -272,11 +289,15 @@ def bytecode_without_source(self: Rule, ctx: ArtifactContext) -> Iterator[Findin
             continue
         src = posixpath.basename(loc.source)
         if loc.pycache:
-            yield self.finding(r.path, f"no {src} beside __pycache__: PEP 3147 imports ignore "
-                                       "this file")
+            yield self.finding(
+                r.path, f"no {src} beside __pycache__: PEP 3147 imports ignore this file"
+            )
         elif h.magic is not None and not h.problem:
-            yield self.finding(r.path, f"no {src}: only runtimes with magic {h.magic} "
-                                       f"({_origin(ctx, h.magic)}) can import this module")
+            yield self.finding(
+                r.path,
+                f"no {src}: only runtimes with magic {h.magic} "
+                f"({_origin(ctx, h.magic)}) can import this module",
+            )
         else:
             yield self.finding(r.path, f"no {src}: sourceless bytecode")
 
@@ -288,18 +309,20 @@ def bytecode_without_source(self: Rule, ctx: ArtifactContext) -> Iterator[Findin
     severity="error",
     summary="A Debian package that ships bytecode (.pyc/.pyo, __pycache__).",
     why="Debian packages ship sources only: py3compile (dh_python3's postinst) compiles them "
-        "for every installed runtime at install time and again when a runtime is added "
-        "(runtime.d hooks), and py3clean removes them.  Shipped bytecode is for one runtime "
-        "only, is not owned by the hooks, and becomes stale or is left behind when runtimes "
-        "change.",
+    "for every installed runtime at install time and again when a runtime is added "
+    "(runtime.d hooks), and py3clean removes them.  Shipped bytecode is for one runtime "
+    "only, is not owned by the hooks, and becomes stale or is left behind when runtimes "
+    "change.",
     example="usr/lib/python3/dist-packages/foo/__pycache__/bar.cpython-311.pyc",
     fix="Remove the bytecode from the package (dh_python3 does; check override_dh_auto_install "
-        "steps that run compileall).",
+    "steps that run compileall).",
     source="Debian Python Policy (byte-compilation at install time); dh-python py3compile / "
-           "py3clean; lintian package-installs-python-bytecode, "
-           "package-installs-python-pycache-dir",
-    peers=("lintian:package-installs-python-bytecode",
-           "lintian:package-installs-python-pycache-dir"),
+    "py3clean; lintian package-installs-python-bytecode, "
+    "package-installs-python-pycache-dir",
+    peers=(
+        "lintian:package-installs-python-bytecode",
+        "lintian:package-installs-python-pycache-dir",
+    ),
     profiles=("debian",),
 )
 def bytecode_shipped(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
@@ -310,11 +333,16 @@ def bytecode_shipped(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
         assert loc is not None
         if loc.pycache:
             d = posixpath.dirname(r.path)
-            yield self.finding(r.path, f"__pycache__ directory /{d}/ shipped "
-                                       "(py3compile writes it at install time)")
+            yield self.finding(
+                r.path,
+                f"__pycache__ directory /{d}/ shipped (py3compile writes it at install time)",
+            )
         else:
-            yield self.finding(r.path, f"bytecode file shipped (py3compile compiles "
-                                       f"{posixpath.basename(loc.source)} at install time)")
+            yield self.finding(
+                r.path,
+                f"bytecode file shipped (py3compile compiles "
+                f"{posixpath.basename(loc.source)} at install time)",
+            )
 
 
 # -- bytecode-stale ------------------------------------------------------------------------
@@ -343,8 +371,12 @@ def _hashers(ctx: ArtifactContext) -> dict[int, str | None]:
     if sys.implementation.name == "cpython":
         out[_hash_generation(sys.version_info[:2])] = None
     for rt in ctx.runtimes.values():
-        if rt.installed and rt.executable and rt.implementation == "cpython" \
-                and rt.version >= (3, 7):
+        if (
+            rt.installed
+            and rt.executable
+            and rt.implementation == "cpython"
+            and rt.version >= (3, 7)
+        ):
             out.setdefault(_hash_generation(rt.version), rt.executable)
     return out
 
@@ -362,16 +394,18 @@ def _source_hashes(exe: str | None, jobs: list[tuple[int, bytes]]) -> list[bytes
     from coinstall.runtimes import run  # another runtime's hashes: most runs start none
 
     try:
-        done = run.run_script(exe, _HASH_SCRIPT, timeout=60,
-                              stdin=json.dumps([[k, d.hex()] for k, d in jobs]))
+        done = run.run_script(
+            exe, _HASH_SCRIPT, timeout=60, stdin=json.dumps([[k, d.hex()] for k, d in jobs])
+        )
     except run.RunError:
         return None
     lines = done.text().split()
     return [bytes.fromhex(x) for x in lines] if len(lines) == len(jobs) else None
 
 
-def _check_hashes(self: Rule, ctx: ArtifactContext,
-                  pairs: list[tuple[FileRecord, FileRecord]]) -> Iterator[Finding]:
+def _check_hashes(
+    self: Rule, ctx: ArtifactContext, pairs: list[tuple[FileRecord, FileRecord]]
+) -> Iterator[Finding]:
     """Findings for hash-based pycs whose source hash disagrees with the source's bytes."""
     hashers = _hashers(ctx)
     todo: dict[int, list[tuple[FileRecord, FileRecord, int]]] = {}
@@ -391,8 +425,9 @@ def _check_hashes(self: Rule, ctx: ArtifactContext,
     for gen, group in todo.items():
         group = [g for g in group if g[1].path in contents]
         keys = [int.from_bytes(m.to_bytes(2, "little") + b"\r\n", "little") for *_, m in group]
-        got = _source_hashes(hashers[gen], [(k, contents[s.path])
-                                            for k, (_, s, _) in zip(keys, group, strict=True)])
+        got = _source_hashes(
+            hashers[gen], [(k, contents[s.path]) for k, (_, s, _) in zip(keys, group, strict=True)]
+        )
         if got is None:
             continue
         for (pyc_rec, src, _), digest in zip(group, got, strict=True):
@@ -401,28 +436,30 @@ def _check_hashes(self: Rule, ctx: ArtifactContext,
             if digest != h.source_hash:
                 kind = "checked" if h.flags & 0b10 else "unchecked (loaded without a check)"
                 yield self.finding(
-                    pyc_rec.path, f"{kind} hash-based pyc: source hash {h.source_hash.hex()} "
-                                  f"is not that of /{src.path} ({digest.hex()})")
+                    pyc_rec.path,
+                    f"{kind} hash-based pyc: source hash {h.source_hash.hex()} "
+                    f"is not that of /{src.path} ({digest.hex()})",
+                )
 
 
 @rule(
     "bytecode-stale",
     severity="error",
     summary="A .pyc whose header (source mtime and size, or PEP 552 source hash) disagrees "
-            "with the source file in the same package.",
+    "with the source file in the same package.",
     why="A timestamp pyc whose mtime or size differs from the installed .py is stale: the "
-        "runtime recompiles on every import and, in a read-only system directory, never "
-        "saves the result.  An unchecked hash-based pyc with the wrong hash is worse: it is "
-        "loaded without looking at the source, so the code that runs is not the code "
-        "shipped.  In a wheel, timestamp pycs are always stale: installers (pip, pypa "
-        "installer) give installed files the install time as mtime.",
+    "runtime recompiles on every import and, in a read-only system directory, never "
+    "saves the result.  An unchecked hash-based pyc with the wrong hash is worse: it is "
+    "loaded without looking at the source, so the code that runs is not the code "
+    "shipped.  In a wheel, timestamp pycs are always stale: installers (pip, pypa "
+    "installer) give installed files the install time as mtime.",
     example="/usr/lib/python3.12/site-packages/foo/__pycache__/bar.cpython-312.pyc: header "
-            "mtime 1700000000, /usr/lib/python3.12/site-packages/foo/bar.py mtime 1700000100",
+    "mtime 1700000000, /usr/lib/python3.12/site-packages/foo/bar.py mtime 1700000100",
     fix="Byte-compile after the last change to the sources (Fedora's brp-python-bytecompile "
-        "clamps source mtimes first); for wheels ship no bytecode or unchecked-hash pycs "
-        "built from the shipped sources.",
+    "clamps source mtimes first); for wheels ship no bytecode or unchecked-hash pycs "
+    "built from the shipped sources.",
     source="CPython importlib _validate_timestamp_pyc, _validate_hash_pyc; PEP 552; rpmlint "
-           "FilesCheck python-bytecode-inconsistent-mtime",
+    "FilesCheck python-bytecode-inconsistent-mtime",
     peers=("rpmlint:python-bytecode-inconsistent-mtime",),
     profiles=(*_RPM, "wheel"),
     fixer="bytecode:fix",
@@ -444,15 +481,19 @@ def bytecode_stale(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
         if h.mtime is None:
             continue
         if wheel:
-            yield self.finding(r.path, f"timestamp-based pyc in a wheel: the installed "
-                                       f"{posixpath.basename(src.path)} gets the install time "
-                                       "as mtime, so the runtime always finds this stale")
+            yield self.finding(
+                r.path,
+                f"timestamp-based pyc in a wheel: the installed "
+                f"{posixpath.basename(src.path)} gets the install time "
+                "as mtime, so the runtime always finds this stale",
+            )
             continue
         if src.mtime is not None and h.mtime != src.mtime & _U32:
             yield self.finding(r.path, f"header mtime {h.mtime}, /{src.path} mtime {src.mtime}")
         elif h.source_size is not None and h.source_size != src.size & _U32:
-            yield self.finding(r.path, f"header source size {h.source_size}, /{src.path} "
-                                       f"size {src.size}")
+            yield self.finding(
+                r.path, f"header source size {h.source_size}, /{src.path} size {src.size}"
+            )
     if hashed:
         yield from _check_hashes(self, ctx, hashed)
 
@@ -471,7 +512,8 @@ def bytecode_stale(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
 #: runtimes'.
 _PRIVATE = re.compile(
     r"^(?P<dir>usr/share/(?!doc/|man/|licenses/|info/)[^/]+/|"
-    r"usr/(?:lib|lib64|libexec)/(?!(?:python|pypy)[\d.]*t?/)[^/]+/|etc/[^/]+/)")
+    r"usr/(?:lib|lib64|libexec)/(?!(?:python|pypy)[\d.]*t?/)[^/]+/|etc/[^/]+/)"
+)
 #: Debian's PyPy shared directory (Debian PyPy policy, pypy3 sys.path): allowed in the debian
 #: profile along with the profile's shared directories.
 _DEBIAN_EXTRA_SHARED = ("usr/lib/pypy3/dist-packages",)
@@ -494,12 +536,16 @@ def _private_runtime(ctx: ArtifactContext) -> tuple[str, set[int]] | None:
     ``python(abi) = 2.7`` and ``3.5``, may run its private code with either), else the
     stack's default python3; None when neither says.  Returns (description, accepted magic
     numbers)."""
-    abis = sorted({(int(m[1]), int(m[2])) for req in ctx.info.requires
-                   if (m := _ABI_REQUIRE.match(" ".join(req.split())))})
+    abis = sorted(
+        {
+            (int(m[1]), int(m[2]))
+            for req in ctx.info.requires
+            if (m := _ABI_REQUIRE.match(" ".join(req.split())))
+        }
+    )
     if abis:
         versions = abis
-        what = " or ".join(f"python(abi) = {v[0]}.{v[1]}" for v in abis) + \
-            " the package requires"
+        what = " or ".join(f"python(abi) = {v[0]}.{v[1]}" for v in abis) + " the package requires"
     elif ctx.stack.default is not None:
         versions = [ctx.stack.default]
         what = f"default {_impl_name('cpython', ctx.stack.default)}"
@@ -512,7 +558,8 @@ def _private_runtime(ctx: ArtifactContext) -> tuple[str, set[int]] | None:
 #: Debian source packages that own a runtime's versioned directory (lintian
 #: Languages/Python.pm third-party-package-in-python-dir exceptions, plus PyPy).
 _DEBIAN_RUNTIME_SOURCE = re.compile(
-    r"^(?:python\d(?:\.\d+)?|pypy\d?|python\d?-(?:stdlib-extensions|profiler|old-doctools))$")
+    r"^(?:python\d(?:\.\d+)?|pypy\d?|python\d?-(?:stdlib-extensions|profiler|old-doctools))$"
+)
 
 
 def _debian_versioned(self: Rule, ctx: ArtifactContext, r: FileRecord) -> Iterator[Finding]:
@@ -524,43 +571,48 @@ def _debian_versioned(self: Rule, ctx: ArtifactContext, r: FileRecord) -> Iterat
         return
     runtime = _impl_name(sc.implementation or "cpython", sc.version)
     if sc.site:
-        yield self.finding(r.path, f"/{sc.root} is read by {runtime} "
-                                   "only: Debian installs public modules to "
-                                   "/usr/lib/python3/dist-packages/")
+        yield self.finding(
+            r.path,
+            f"/{sc.root} is read by {runtime} "
+            "only: Debian installs public modules to "
+            "/usr/lib/python3/dist-packages/",
+        )
         return
     source = (ctx.info.fields.get("Source") or ctx.info.name or "").split(" ")[0]
     if not _DEBIAN_RUNTIME_SOURCE.match(source):
-        yield self.finding(r.path, f"/{sc.root} is the standard library of {runtime} (its "
-                                   f"own source package's), not {source}'s")
+        yield self.finding(
+            r.path,
+            f"/{sc.root} is the standard library of {runtime} (its "
+            f"own source package's), not {source}'s",
+        )
 
 
 @rule(
     "bytecode-outside-runtime-dir",
     severity="warning",
     summary="A .py/.pyc/.pyo in a system package outside every runtime's directory, a shared "
-            "directory the profile allows, or a private application directory; or bytecode "
-            "in a private directory for another runtime than the one that runs it.",
+    "directory the profile allows, or a private application directory; or bytecode "
+    "in a private directory for another runtime than the one that runs it.",
     why="Only files below a runtime's directory (/usr/lib/python3.X/, Debian's "
-        "/usr/lib/python3/dist-packages) are tied to a runtime: the generators derive "
-        "python(abi) requires from them (Fedora python.attr) and py3compile/py3clean handle "
-        "them (Debian).  Files elsewhere are on no runtime's sys.path (Debian's "
-        "python3/dist-packages in an RPM, /usr/local reserved for the administrator, /opt).  "
-        "Private application directories (/usr/share/NAME, /usr/lib/NAME) are allowed, but "
-        "their bytecode serves only the interpreter that runs the application: the one the "
-        "package requires (python(abi) = X.Y), else the default python3 (Fedora: "
-        "%py_byte_compile %{python3}); one runtime per directory.  On Debian "
-        "/usr/lib/python3.X/ belongs to python3.X: modules in its dist-packages are lost "
-        "for every other runtime and at each transition.",
+    "/usr/lib/python3/dist-packages) are tied to a runtime: the generators derive "
+    "python(abi) requires from them (Fedora python.attr) and py3compile/py3clean handle "
+    "them (Debian).  Files elsewhere are on no runtime's sys.path (Debian's "
+    "python3/dist-packages in an RPM, /usr/local reserved for the administrator, /opt).  "
+    "Private application directories (/usr/share/NAME, /usr/lib/NAME) are allowed, but "
+    "their bytecode serves only the interpreter that runs the application: the one the "
+    "package requires (python(abi) = X.Y), else the default python3 (Fedora: "
+    "%py_byte_compile %{python3}); one runtime per directory.  On Debian "
+    "/usr/lib/python3.X/ belongs to python3.X: modules in its dist-packages are lost "
+    "for every other runtime and at each transition.",
     example="/usr/lib/python3/dist-packages/foo.py in a Fedora RPM; "
-            "/usr/share/foo/__pycache__/app.cpython-311.pyc when the default python3 is 3.12",
+    "/usr/share/foo/__pycache__/app.cpython-311.pyc when the default python3 is 3.12",
     fix="Install modules to the stack's site directory (%{python3_sitelib}, "
-        "/usr/lib/python3/dist-packages on Debian) or to /usr/share/NAME for a private "
-        "application, byte-compiled with the default python3.",
+    "/usr/lib/python3/dist-packages on Debian) or to /usr/share/NAME for a private "
+    "application, byte-compiled with the default python3.",
     source="Fedora Packaging Guidelines for Python (byte compiling, %py_byte_compile); "
-           "python-rpm-generators python.attr; Debian Python Policy 'Module Path' and private "
-           "modules; FHS 3.0 (/usr/local, /opt)",
-    peers=("lintian:python-module-in-wrong-location",
-           "lintian:third-party-package-in-python-dir"),
+    "python-rpm-generators python.attr; Debian Python Policy 'Module Path' and private "
+    "modules; FHS 3.0 (/usr/local, /opt)",
+    peers=("lintian:python-module-in-wrong-location", "lintian:third-party-package-in-python-dir"),
     profiles=_SYSTEM,
 )
 def bytecode_outside_runtime_dir(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
@@ -580,22 +632,27 @@ def bytecode_outside_runtime_dir(self: Rule, ctx: ArtifactContext) -> Iterator[F
             sc = replace(sc, kind="any")
         if sc.kind == "versioned":
             if not sc.root.startswith(("usr/lib/", "usr/lib64/")):
-                yield self.finding(r.path, f"/{sc.root} is not a system runtime's directory "
-                                           "(/usr/lib/pythonX.Y/)")
+                yield self.finding(
+                    r.path, f"/{sc.root} is not a system runtime's directory (/usr/lib/pythonX.Y/)"
+                )
             elif debian:
                 yield from _debian_versioned(self, ctx, r)
             continue
         if sc.kind == "shared":
             if _allowed_shared(ctx, sc.root):
                 continue
-            yield self.finding(r.path, f"/{sc.root} is not on the sys.path of a "
-                                       f"{ctx.profile.name} runtime")
+            yield self.finding(
+                r.path, f"/{sc.root} is not on the sys.path of a {ctx.profile.name} runtime"
+            )
             continue
         m = _PRIVATE.match(r.path)
         if m is None:
-            yield self.finding(r.path, "not below a runtime's directory nor a private "
-                                       "application directory (/usr/share/NAME/, "
-                                       "/usr/lib/NAME/)")
+            yield self.finding(
+                r.path,
+                "not below a runtime's directory nor a private "
+                "application directory (/usr/share/NAME/, "
+                "/usr/lib/NAME/)",
+            )
             continue
         h = r.pyc_header
         if r.kind == "bytecode" and h is not None and h.magic is not None and not h.problem:
@@ -603,12 +660,17 @@ def bytecode_outside_runtime_dir(self: Rule, ctx: ArtifactContext) -> Iterator[F
             seen.setdefault(h.magic, r.path)
             if default is not None and h.magic not in default[1]:
                 yield self.finding(
-                    r.path, f"bytecode in private directory /{m['dir']} has magic {h.magic} "
-                            f"({_origin(ctx, h.magic)}); the {default[0]} expects "
-                            f"{' or '.join(str(x) for x in sorted(default[1]))}")
+                    r.path,
+                    f"bytecode in private directory /{m['dir']} has magic {h.magic} "
+                    f"({_origin(ctx, h.magic)}); the {default[0]} expects "
+                    f"{' or '.join(str(x) for x in sorted(default[1]))}",
+                )
     for d, magics in private.items():
         if len(magics) > 1 and default is None:
             labels = ", ".join(f"{m} ({_origin(ctx, m)})" for m in sorted(magics))
             first = magics[min(magics)]
-            yield self.finding(first, f"private directory /{d} holds bytecode for several "
-                                      f"runtimes: {labels}; one interpreter runs it")
+            yield self.finding(
+                first,
+                f"private directory /{d} holds bytecode for several "
+                f"runtimes: {labels}; one interpreter runs it",
+            )

@@ -50,8 +50,7 @@ def _pair_kind(a: ArtifactContext, b: ArtifactContext) -> str | None:
         return None
     if a.info.name != b.info.name:
         return "distinct"
-    if a.info.format == "wheel" or a.info.arch == b.info.arch \
-            or a.info.version != b.info.version:
+    if a.info.format == "wheel" or a.info.arch == b.info.arch or a.info.version != b.info.version:
         return None  # another build/version of the same package: installed instead, not beside
     if a.info.format == "deb":
         same = multi_arch_same(a.info) and multi_arch_same(b.info)
@@ -69,8 +68,9 @@ def _label(ctx: ArtifactContext) -> str:
     return posixpath.basename(ctx.info.path)
 
 
-def _conflicts(a: ArtifactContext, b: ArtifactContext, kind: str,
-               bfiles: dict[str, FileRecord]) -> Iterator[tuple[str, str]]:
+def _conflicts(
+    a: ArtifactContext, b: ArtifactContext, kind: str, bfiles: dict[str, FileRecord]
+) -> Iterator[tuple[str, str]]:
     """``(path, reason)`` for every path both would install that cannot be shared;
     ``bfiles`` is ``b``'s files by install path."""
     if a.info.format == "deb" and (_declared(a, b) or _declared(b, a)):
@@ -87,8 +87,12 @@ def _conflicts(a: ArtifactContext, b: ArtifactContext, kind: str,
             continue
         if not _differs(ra, rb):
             continue  # RPM and Multi-Arch: same share byte-identical files
-        if a.info.format == "rpm" and ra.elf is not None and rb.elf is not None \
-                and ra.elf.elfclass != rb.elf.elfclass:
+        if (
+            a.info.format == "rpm"
+            and ra.elf is not None
+            and rb.elf is not None
+            and ra.elf.elfclass != rb.elf.elfclass
+        ):
             continue  # rpm's file colouring installs the preferred-class ELF of a multilib pair
         if kind == "multiarch":
             yield path, "Multi-Arch: same instances must ship identical files"
@@ -102,28 +106,30 @@ def _conflicts(a: ArtifactContext, b: ArtifactContext, kind: str,
     headline_rank=90,
     severity="error",
     summary="Two artifacts checked together would install the same path with different "
-            "content (two stacks, two architectures, two packages).",
+    "content (two stacks, two architectures, two packages).",
     why="The package manager refuses the second package (rpm: 'conflicts with file from "
-        "package'; dpkg: 'trying to overwrite', or differing shared files of Multi-Arch: same "
-        "instances), or, for wheels, pip silently overwrites the first project's file: the "
-        "parallel install the packages were meant for is impossible.",
+    "package'; dpkg: 'trying to overwrite', or differing shared files of Multi-Arch: same "
+    "instances), or, for wheels, pip silently overwrites the first project's file: the "
+    "parallel install the packages were meant for is impossible.",
     example="python3-foo_1.0_amd64.deb and python3-foo_1.0_i386.deb both shipping "
-            "/usr/lib/python3/dist-packages/foo/_foo.abi3.so with different bytes",
+    "/usr/lib/python3/dist-packages/foo/_foo.abi3.so with different bytes",
     fix="Give each stack or architecture its own path (versioned directories, multiarch "
-        "triplets in extension names, python3.X-suffixed scripts), move shared files to a "
-        "common -common/-data package, or declare Conflicts/Replaces where the packages are "
-        "alternatives.",
+    "triplets in extension names, python3.X-suffixed scripts), move shared files to a "
+    "common -common/-data package, or declare Conflicts/Replaces where the packages are "
+    "alternatives.",
     source="dpkg(1) file overwrite rules and the Debian Multi-Arch specification "
-           "(wiki.debian.org/Multiarch/Implementation); rpm file conflicts and file colouring "
-           "(rpm.org: multilib); PEP 427 installation schemes",
+    "(wiki.debian.org/Multiarch/Implementation); rpm file conflicts and file colouring "
+    "(rpm.org: multilib); PEP 427 installation schemes",
     peers=(),
     scope="set",
     digests=True,
     pairwise=True,
     record_fields=("size", "sha256", "elf"),
 )
-def file_conflict(self: Rule, ctxs: Sequence[ArtifactContext],
-                  ) -> Iterator[tuple[ArtifactContext, Finding]]:
+def file_conflict(
+    self: Rule,
+    ctxs: Sequence[ArtifactContext],
+) -> Iterator[tuple[ArtifactContext, Finding]]:
     items = list(ctxs)
     if len(items) < 2:
         return
@@ -139,9 +145,17 @@ def file_conflict(self: Rule, ctxs: Sequence[ArtifactContext],
                 if n == _PER_PAIR:
                     rest = len(hits) - _PER_PAIR
                     for ctx, other in ((a, b), (b, a)):
-                        yield ctx, self.finding(
-                            None, f"{rest} more conflicting paths with {_label(other)}")
+                        yield (
+                            ctx,
+                            self.finding(
+                                None, f"{rest} more conflicting paths with {_label(other)}"
+                            ),
+                        )
                     break
                 for ctx, other in ((a, b), (b, a)):
-                    yield ctx, self.finding(
-                        path, f"/{path.lstrip('/')} is also in {_label(other)}: {reason}")
+                    yield (
+                        ctx,
+                        self.finding(
+                            path, f"/{path.lstrip('/')} is also in {_label(other)}: {reason}"
+                        ),
+                    )

@@ -20,15 +20,15 @@ _ALL_VERSIONS = ("-all", "-all-dev", "-all-dbg")
     "requires-mixed-implementations",
     severity="error",
     summary="One package requires two implementations or two stacks (python2 and python3, "
-            "python3.11 and python3.12, CPython and PyPy).",
+    "python3.11 and python3.12, CPython and PyPy).",
     why="A package is built for one runtime; requiring two drags a second stack onto every "
-        "system that installs it (Python 2 kept alive by a Python 3 package), and usually "
-        "means modules or scripts for one stack were packaged with another's.",
+    "system that installs it (Python 2 kept alive by a Python 3 package), and usually "
+    "means modules or scripts for one stack were packaged with another's.",
     example="tracer-0.6.9-2.fc25 requires python(abi) = 2.7 and python(abi) = 3.5",
     fix="Split the package per stack (python2-foo, python3-foo), or fix the shebang or the "
-        "module directory that pulls in the other stack.",
+    "module directory that pulls in the other stack.",
     source="Fedora Packaging Guidelines for Python (one subpackage per stack); taskotron "
-           "two_three.py",
+    "two_three.py",
     peers=("taskotron:two_three",),
     profiles=("fedora", "epel", "opensuse", "debian"),
 )
@@ -59,16 +59,16 @@ _UNVERSIONED_INTERPRETER = ("/usr/bin/python", "python", "python-unversioned-com
     "requires-unversioned-python",
     severity="error",
     summary="A package requires the unversioned python (/usr/bin/python, python, "
-            "python-unversioned-command) or a python-foo name where a versioned one exists.",
+    "python-unversioned-command) or a python-foo name where a versioned one exists.",
     why="What `python` and `python-foo` resolve to changed with the Python 3 switch (Fedora "
-        "31) and differs between releases; a requirement on them may install the wrong stack "
-        "or nothing.  Fedora forbids /usr/bin/python as a dependency.",
+    "31) and differs between releases; a requirement on them may install the wrong stack "
+    "or nothing.  Fedora forbids /usr/bin/python as a dependency.",
     example="yum-3.4.3-512.fc26 requires /usr/bin/python and python >= 2.4",
     fix="Require the versioned name: python3, /usr/bin/python3, python3-foo, "
-        "%{py3_dist foo} (python3dist(foo)).",
-    source="Fedora Packaging Guidelines for Python, \"Multiple Python Runtimes\" "
-           "(/usr/bin/python MUST NOT be a dependency); taskotron python_usage.py and "
-           "requires.py (requires_naming_scheme)",
+    "%{py3_dist foo} (python3dist(foo)).",
+    source='Fedora Packaging Guidelines for Python, "Multiple Python Runtimes" '
+    "(/usr/bin/python MUST NOT be a dependency); taskotron python_usage.py and "
+    "requires.py (requires_naming_scheme)",
     peers=("taskotron:python_usage", "taskotron:requires_naming_scheme"),
     profiles=("fedora", "epel", "opensuse"),
     scope="set",
@@ -92,11 +92,16 @@ def requires_unversioned_python(
         for g in relations(c.info).requires:
             r = g[0]
             if r.name in _UNVERSIONED_INTERPRETER:
-                yield c, self.finding(None, f"requires {r.raw}: name the interpreter's "
-                                            f"version (python3, /usr/bin/python3)")
+                yield (
+                    c,
+                    self.finding(
+                        None,
+                        f"requires {r.raw}: name the interpreter's "
+                        f"version (python3, /usr/bin/python3)",
+                    ),
+                )
             elif r.name in versioned and versioned[r.name] != c.info.name:
-                yield c, self.finding(None, f"requires {r.raw}: {versioned[r.name]} is "
-                                            f"available")
+                yield c, self.finding(None, f"requires {r.raw}: {versioned[r.name]} is available")
 
 
 def _own_version(ctx: ArtifactContext) -> tuple[str, tuple[int, int]] | None:
@@ -107,23 +112,27 @@ def _names_default(t: Target) -> bool:
     """``python3-foo``, ``python3dist(foo)``, ``/usr/bin/python3``, ``python3``: names
     that always resolve to the default stack (python-rpm-generators ``python3dist`` only for
     ``%__default_python3_version``; python.lua alternative provides)."""
-    return t.implementation == "cpython" and t.major == 3 and t.version is None and t.kind in (
-        "module", "dist", "interpreter")
+    return (
+        t.implementation == "cpython"
+        and t.major == 3
+        and t.version is None
+        and t.kind in ("module", "dist", "interpreter")
+    )
 
 
 @rule(
     "requires-other-stack",
     severity="error",
     summary="A package for one stack requires another stack's runtime or modules "
-            "(a python3.12 package requiring python3.11-foo or python(abi) = 3.11).",
+    "(a python3.12 package requiring python3.11-foo or python(abi) = 3.11).",
     why="The dependency installs modules the package's runtime cannot import (they are in "
-        "another version's site-packages), or a second interpreter; the package breaks "
-        "silently at import time.",
+    "another version's site-packages), or a second interpreter; the package breaks "
+    "silently at import time.",
     example="python3.12-foo requires python3.11dist(bar)",
     fix="Require the same stack: %{py3_dist bar} with the stack's %python3_pkgversion, "
-        "python3.12-bar, python312-bar ($python_ prefixes on openSUSE).",
+    "python3.12-bar, python312-bar ($python_ prefixes on openSUSE).",
     source="Fedora/EPEL %python3_pkgversion and %py3_dist (python-rpm-macros); "
-           "python-rpm-generators pythondistdeps.py (pythonX.Ydist requires per stack)",
+    "python-rpm-generators pythondistdeps.py (pythonX.Ydist requires per stack)",
     peers=(),
     profiles=("fedora", "epel", "opensuse"),
 )
@@ -148,5 +157,8 @@ def requires_other_stack(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
         if t.implementation != impl or t.major != ver[0] or (t.version and t.version != ver):
             yield self.finding(None, f"a {label} package requires {raw} ({t.label})")
         elif non_default and _names_default(t):
-            yield self.finding(None, f"a {label} package (not the default stack) requires "
-                                     f"{raw}, which names the default stack")
+            yield self.finding(
+                None,
+                f"a {label} package (not the default stack) requires "
+                f"{raw}, which names the default stack",
+            )

@@ -39,24 +39,48 @@ class Profile:
     source: str
 
 
-PROFILES: dict[str, Profile] = {p.name: p for p in (
-    Profile("fedora", "Fedora: one python3 stack plus alternative python3.X interpreters",
-            "rpm", (),
+PROFILES: dict[str, Profile] = {
+    p.name: p
+    for p in (
+        Profile(
+            "fedora",
+            "Fedora: one python3 stack plus alternative python3.X interpreters",
+            "rpm",
+            (),
             "Fedora Packaging Guidelines for Python (docs.fedoraproject.org/en-US/"
-            "packaging-guidelines/Python/)"),
-    Profile("epel", "EPEL/RHEL: parallel python3X stacks named with %python3_pkgversion",
-            "rpm", (),
+            "packaging-guidelines/Python/)",
+        ),
+        Profile(
+            "epel",
+            "EPEL/RHEL: parallel python3X stacks named with %python3_pkgversion",
+            "rpm",
+            (),
             "EPEL Python packaging (%python3_pkgversion, %python3_other_pkgversion); "
-            "python-rpm-macros macros.python3"),
-    Profile("opensuse", "openSUSE: one python3XY-foo package per flavor (python311-foo)",
-            "rpm", (),
-            "openSUSE python-rpm-macros README (flavors, %python_subpackages)"),
-    Profile("debian", "Debian: one shared /usr/lib/python3/dist-packages, multiarch tags",
-            "deb", ("usr/lib/python3/dist-packages", "usr/share/python3"),
-            "Debian Python Policy; dh-python (pybuild, dh_python3)"),
-    Profile("wheel", "Wheels: tags must agree with the files (PEP 425, 427, 3149, 384)",
-            "wheel", (), "PEP 425, PEP 427, PEP 491, PEP 3149, PEP 384, PEP 803"),
-)}
+            "python-rpm-macros macros.python3",
+        ),
+        Profile(
+            "opensuse",
+            "openSUSE: one python3XY-foo package per flavor (python311-foo)",
+            "rpm",
+            (),
+            "openSUSE python-rpm-macros README (flavors, %python_subpackages)",
+        ),
+        Profile(
+            "debian",
+            "Debian: one shared /usr/lib/python3/dist-packages, multiarch tags",
+            "deb",
+            ("usr/lib/python3/dist-packages", "usr/share/python3"),
+            "Debian Python Policy; dh-python (pybuild, dh_python3)",
+        ),
+        Profile(
+            "wheel",
+            "Wheels: tags must agree with the files (PEP 425, 427, 3149, 384)",
+            "wheel",
+            (),
+            "PEP 425, PEP 427, PEP 491, PEP 3149, PEP 384, PEP 803",
+        ),
+    )
+}
 
 _FEDORA_RELEASE = re.compile(r"\.fc\d+")
 _EL_RELEASE = re.compile(r"\.el\d+")
@@ -116,7 +140,8 @@ def build_root_profile(path: str) -> str | None:
 
     dist = ("usr", "lib", "python3", "dist-packages")
     if (is_dir(j(path, "DEBIAN")) and is_file(j(path, "DEBIAN", "control"))) or all(
-            is_dir(j(path, *dist[:i])) for i in range(1, len(dist) + 1)):
+        is_dir(j(path, *dist[:i])) for i in range(1, len(dist) + 1)
+    ):
         return "debian"
     for lib in ("lib", "lib64"):
         d = j(path, "usr", lib)
@@ -126,8 +151,10 @@ def build_root_profile(path: str) -> str | None:
             names = os.listdir(d)
         except OSError:
             continue
-        if any(n.startswith("python3.") and is_dir(j(d, n)) and is_dir(j(d, n, "site-packages"))
-               for n in names):
+        if any(
+            n.startswith("python3.") and is_dir(j(d, n)) and is_dir(j(d, n, "site-packages"))
+            for n in names
+        ):
             return "fedora"
     return None
 
@@ -163,8 +190,7 @@ def choose_profile(info: ArtifactInfo, stack: Stack | None = None) -> Profile:
         m = re.match(r"python(3)(\d{1,2})-", info.name or "")
         if m:
             named = (int(m[1]), int(m[2]))
-            return PROFILES["epel" if stack is not None and named in stack.versions
-                            else "opensuse"]
+            return PROFILES["epel" if stack is not None and named in stack.versions else "opensuse"]
         return PROFILES["fedora"]
     if info.format == "tree":
         layout = build_root_profile(info.path)

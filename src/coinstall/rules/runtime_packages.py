@@ -48,21 +48,21 @@ def _provided(info_provides: list[str]) -> tuple[set[str], dict[str, set[int]], 
     "runtime-missing-abi-provide",
     severity="error",
     summary="A package that ships /usr/bin/pythonX.Y does not provide the runtime's ABI "
-            "(python(abi) = X.Y, python-abi-X.Y-MAGIC for its magic; Debian: the python3.X "
-            "or python3.X-minimal name).",
+    "(python(abi) = X.Y, python-abi-X.Y-MAGIC for its magic; Debian: the python3.X "
+    "or python3.X-minimal name).",
     why="Packages built for a runtime require it by its ABI: Fedora's generators add "
-        "'Requires: python(abi) = X.Y' to every package with files in /usr/lib/pythonX.Y/, "
-        "Debian's dh_python3 and lintian name python3.X / python3.X-minimal.  An interpreter "
-        "package without that provide cannot satisfy them: its modules are uninstallable next "
-        "to it, or another runtime is pulled in.  A python-abi-X.Y-MAGIC provide that names "
-        "another magic than the interpreter writes promises bytecode compatibility that does "
-        "not exist.",
+    "'Requires: python(abi) = X.Y' to every package with files in /usr/lib/pythonX.Y/, "
+    "Debian's dh_python3 and lintian name python3.X / python3.X-minimal.  An interpreter "
+    "package without that provide cannot satisfy them: its modules are uninstallable next "
+    "to it, or another runtime is pulled in.  A python-abi-X.Y-MAGIC provide that names "
+    "another magic than the interpreter writes promises bytecode compatibility that does "
+    "not exist.",
     example="python3.12-3.12.1-1.x86_64.rpm ships /usr/bin/python3.12 with AutoReqProv: no "
-            "and no 'Provides: python(abi) = 3.12'",
+    "and no 'Provides: python(abi) = 3.12'",
     fix="Let python-rpm-generators run (no AutoReqProv: no) or add 'Provides: python(abi) = "
-        "X.Y'; on Debian name the package python3.X-minimal (or add Provides: python3.X).",
+    "X.Y'; on Debian name the package python3.X-minimal (or add Provides: python3.X).",
     source="Fedora python-rpm-generators python.attr (%__python_provides); Debian python3.X "
-           "packaging, dh-python depends.py, lintian data/scripts/versioned-interpreters",
+    "packaging, dh-python depends.py, lintian data/scripts/versioned-interpreters",
     profiles=("fedora", "epel", "opensuse", "debian"),
 )
 def runtime_missing_abi_provide(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
@@ -78,28 +78,35 @@ def runtime_missing_abi_provide(self: Rule, ctx: ArtifactContext) -> Iterator[Fi
             continue
         s = _STDLIB.match(r.path)
         h = r.pyc_header
-        if s and r.kind == "bytecode" and h is not None and h.magic is not None \
-                and not h.problem:
+        if s and r.kind == "bytecode" and h is not None and h.magic is not None and not h.problem:
             shipped_magic.setdefault(s["v"], set()).add(h.magic)
     for path, v in interpreters:
         if ctx.info.format == "deb":
             wanted = {f"python{v}", f"python{v}-minimal"}
             have = names | {ctx.info.name or ""}
             if not wanted & have:
-                yield self.finding(path, f"package {ctx.info.name} ships /{path} but is "
-                                         f"neither python{v} nor python{v}-minimal and provides "
-                                         "neither")
+                yield self.finding(
+                    path,
+                    f"package {ctx.info.name} ships /{path} but is "
+                    f"neither python{v} nor python{v}-minimal and provides "
+                    "neither",
+                )
             continue
         version = tuple(int(p) for p in v.split("."))
-        known = {m for rt in ctx.catalogue.known(vendors=("upstream",))
-                 if rt.implementation == "cpython" and rt.version == version
-                 for m in rt.accepted_magic}
+        known = {
+            m
+            for rt in ctx.catalogue.known(vendors=("upstream",))
+            if rt.implementation == "cpython" and rt.version == version
+            for m in rt.accepted_magic
+        }
         own = shipped_magic.get(v) or known
         for claimed in sorted(magic.get(v, set())):
             if own and claimed not in own:
                 want = " or ".join(str(x) for x in sorted(own))
-                yield self.finding(path, f"provides python-abi-{v}-{claimed}, but python{v} "
-                                         f"bytecode has magic {want}")
+                yield self.finding(
+                    path,
+                    f"provides python-abi-{v}-{claimed}, but python{v} bytecode has magic {want}",
+                )
         if v in abi or (magic.get(v, set()) & own if own else magic.get(v)):
             continue
         yield self.finding(path, f"ships /{path} without 'Provides: python(abi) = {v}'")

@@ -17,16 +17,16 @@ from coinstall.rules import ArtifactContext, Finding, Rule, rule
     headline_rank=50,
     severity="error",
     summary="A script whose shebang runs an unversioned python (#!/usr/bin/python, "
-            "#!/usr/bin/env python).",
+    "#!/usr/bin/env python).",
     why="PEP 394 leaves what `python` means to the system (Python 2, Python 3, or nothing); "
-        "with parallel stacks the script may run under a runtime its package does not "
-        "provide modules for.  Fedora's brp-mangle-shebangs fails the build, lintian reports "
-        "script-uses-unversioned-python-in-shebang.",
+    "with parallel stacks the script may run under a runtime its package does not "
+    "provide modules for.  Fedora's brp-mangle-shebangs fails the build, lintian reports "
+    "script-uses-unversioned-python-in-shebang.",
     example="#!/usr/bin/env python  (in /usr/bin/miniterm.py)",
     fix="Name the stack's interpreter: #!/usr/bin/python3 or #!/usr/bin/python3.11 "
-        "(%py3_shebang_fix on Fedora; dh_python3 rewrites shebangs on Debian).",
+    "(%py3_shebang_fix on Fedora; dh_python3 rewrites shebangs on Debian).",
     source="PEP 394; Fedora Packaging Guidelines for Python (shebangs); Debian Python Policy "
-           "3.4 (interpreter location)",
+    "3.4 (interpreter location)",
     peers=("lintian:script-uses-unversioned-python-in-shebang", "taskotron:unversioned_shebangs"),
     fixer="shebang:fix",
     heads_only=True,
@@ -49,8 +49,9 @@ def runnable(ctx: ArtifactContext) -> Iterator[tuple[FileRecord, Shebang]]:
         sb = r.shebang
         if sb is None:
             continue
-        if r.kind == "script" or (modules and r.kind == "source" and r.mode is not None
-                                  and r.mode & 0o111):
+        if r.kind == "script" or (
+            modules and r.kind == "source" and r.mode is not None and r.mode & 0o111
+        ):
             yield r, sb
 
 
@@ -61,14 +62,14 @@ def runnable(ctx: ArtifactContext) -> Iterator[tuple[FileRecord, Shebang]]:
     severity="warning",
     summary="A packaged script starts Python through env (#!/usr/bin/env python3).",
     why="env runs whatever python3 comes first on the user's PATH (a virtualenv, "
-        "/usr/local, pyenv), not the stack the package's modules were installed for; the "
-        "package manager cannot see the dependency either.",
+    "/usr/local, pyenv), not the stack the package's modules were installed for; the "
+    "package manager cannot see the dependency either.",
     example="#!/usr/bin/env python3  (in /usr/bin/foo)",
     fix="Name the interpreter's path: #!/usr/bin/python3 (Fedora's brp-mangle-shebangs and "
-        "%py3_shebang_fix, Debian's dh_python3 rewrite env shebangs).",
+    "%py3_shebang_fix, Debian's dh_python3 rewrite env shebangs).",
     source="Debian Python Policy 2.4.2 (the /usr/bin/env form is deprecated); Fedora "
-           "redhat-rpm-config brp-mangle-shebangs (rewrites /usr/bin/env X); rpmlint FilesCheck "
-           "env-script-interpreter",
+    "redhat-rpm-config brp-mangle-shebangs (rewrites /usr/bin/env X); rpmlint FilesCheck "
+    "env-script-interpreter",
     peers=("rpmlint:env-script-interpreter",),
     fixer="shebang:fix",
     heads_only=True,
@@ -87,8 +88,7 @@ def _own_major(ctx: ArtifactContext) -> tuple[str, int] | None:
     """The one (implementation, major) the package's files, python(abi) requires and name
     agree on, or None."""
     st = stack_of(ctx)
-    found = {(i, v[0]) for i, v in st.files} | set(st.shared) | {("cpython", v[0])
-                                                                 for v in st.abi}
+    found = {(i, v[0]) for i, v in st.files} | set(st.shared) | {("cpython", v[0]) for v in st.abi}
     t = st.name
     if t is not None and t.major is not None and t.kind == "module":
         found.add((t.implementation, t.major))
@@ -99,15 +99,15 @@ def _own_major(ctx: ArtifactContext) -> tuple[str, int] | None:
     "shebang-implementation-mismatch",
     severity="error",
     summary="A script in a package for one stack is run by another (python3.11 or an "
-            "unversioned python in a python3.12 package).",
+    "unversioned python in a python3.12 package).",
     why="The script imports the package's modules, which only the package's own runtime "
-        "has on its path; run by another interpreter it fails with ImportError, or works "
-        "until the default python3 moves on.",
+    "has on its path; run by another interpreter it fails with ImportError, or works "
+    "until the default python3 moves on.",
     example="#!/usr/bin/python3.11 in /usr/bin/foo-3.12 of python3.12-foo",
     fix="Rewrite the shebang to the stack's interpreter (%py3_shebang_fix with the right "
-        "%python3_pkgversion; %python_clone -a on openSUSE; dh_python3 on Debian).",
+    "%python3_pkgversion; %python_clone -a on openSUSE; dh_python3 on Debian).",
     source="Fedora Packaging Guidelines for Python (shebangs, %py3_shebang_fix); openSUSE "
-           "python-rpm-macros %python_clone; Debian Python Policy 2.4 (interpreter name)",
+    "python-rpm-macros %python_clone; Debian Python Policy 2.4 (interpreter name)",
     peers=(),
     profiles=("fedora", "epel", "opensuse", "debian"),
     fixer="shebang:fix",
@@ -140,8 +140,9 @@ def shebang_implementation_mismatch(self: Rule, ctx: ArtifactContext) -> Iterato
             bad = f"runs {sb.implementation}"
         else:
             parts = sb.version.split(".")
-            other_minor = len(parts) == 2 and own is not None and (
-                int(parts[0]), int(parts[1])) != own[1]
+            other_minor = (
+                len(parts) == 2 and own is not None and (int(parts[0]), int(parts[1])) != own[1]
+            )
             if int(parts[0]) != maj or other_minor:
                 bad = f"runs {sb.command}"
             elif len(parts) == 1 and own and alternative_stack(ctx, own[1]):
@@ -189,14 +190,14 @@ def _satisfied(ctx: ArtifactContext, impl: str, version: str) -> bool:
     "shebang-interpreter-not-required",
     severity="error",
     summary="An executable script's interpreter is not among the package's requires "
-            "(#!/usr/bin/python3 without a dependency on python3).",
+    "(#!/usr/bin/python3 without a dependency on python3).",
     why="Installing the package does not install the interpreter its scripts need; the "
-        "script fails with `bad interpreter: No such file or directory` on a minimal system.",
+    "script fails with `bad interpreter: No such file or directory` on a minimal system.",
     example="/usr/bin/foo with #!/usr/bin/python3 in a .deb without Depends: python3",
     fix="Debian: ${python3:Depends} in Depends and dh_python3; RPM: let the dependency "
-        "generators run (they add /usr/bin/python3 from the shebang), or Requires: python3.",
+    "generators run (they add /usr/bin/python3 from the shebang), or Requires: python3.",
     source="Debian Policy 10.4 and lintian scripts check (python3-script-but-no-python3-dep); "
-           "rpm's script.req dependency generator",
+    "rpm's script.req dependency generator",
     peers=("lintian:python3-script-but-no-python3-dep",),
     profiles=("fedora", "epel", "opensuse", "debian"),
     heads_only=True,
@@ -221,8 +222,10 @@ def shebang_interpreter_not_required(self: Rule, ctx: ArtifactContext) -> Iterat
         if key not in cache:
             cache[key] = _satisfied(ctx, *key)
         if not cache[key]:
-            yield self.finding(r.path, f"#!{sb.raw} but {ctx.info.name} does not require "
-                                       f"{sb.implementation}{sb.version}")
+            yield self.finding(
+                r.path,
+                f"#!{sb.raw} but {ctx.info.name} does not require {sb.implementation}{sb.version}",
+            )
 
 
 #: Path prefixes no distribution installs an interpreter under: temporary directories (FHS 3.0
@@ -231,8 +234,20 @@ def shebang_interpreter_not_required(self: Rule, ctx: ArtifactContext) -> Iterat
 BUILD_PREFIXES = ("/tmp/", "/var/tmp/", "/home/", "/root/", "/builddir/", "/build/")
 #: Path components that name a virtual environment (PEP 405; virtualenv, tox, nox), a pyenv
 #: root or an rpmbuild tree (``%_topdir``'s BUILDROOT).
-BUILD_COMPONENTS = frozenset({"venv", ".venv", "virtualenv", ".virtualenvs", ".tox", ".nox",
-                              ".pyenv", "pyenv", "BUILDROOT", "rpmbuild"})
+BUILD_COMPONENTS = frozenset(
+    {
+        "venv",
+        ".venv",
+        "virtualenv",
+        ".virtualenvs",
+        ".tox",
+        ".nox",
+        ".pyenv",
+        "pyenv",
+        "BUILDROOT",
+        "rpmbuild",
+    }
+)
 
 
 def build_path(path: str) -> str | None:
@@ -253,23 +268,23 @@ def build_path(path: str) -> str | None:
     "shebang-build-path",
     severity="error",
     summary="A script's shebang (or an RPM Requires) names the build machine's interpreter: a "
-            "venv, /tmp, /root, /home, a pyenv root or a build root.",
+    "venv, /tmp, /root, /home, a pyenv root or a build root.",
     why="No distribution installs Python there: on the user's machine the script fails with "
-        "`bad interpreter: No such file or directory` (or runs whatever happens to be at that "
-        "path), and an RPM whose generator turned the shebang into `Requires: /home/.../python3` "
-        "cannot be installed at all.  It happens when a package is built with an interpreter "
-        "from a virtual environment or pyenv (`macros --interpreter 3.12=/some/venv/bin/"
-        "python3.12`, `pip wheel` in a venv with a setup.py `scripts=`).",
+    "`bad interpreter: No such file or directory` (or runs whatever happens to be at that "
+    "path), and an RPM whose generator turned the shebang into `Requires: /home/.../python3` "
+    "cannot be installed at all.  It happens when a package is built with an interpreter "
+    "from a virtual environment or pyenv (`macros --interpreter 3.12=/some/venv/bin/"
+    "python3.12`, `pip wheel` in a venv with a setup.py `scripts=`).",
     example="#!/home/builder/venv/bin/python3.12 in /usr/bin/foo; Requires: "
-            "/home/builder/venv/bin/python3.12",
+    "/home/builder/venv/bin/python3.12",
     fix="Rewrite the shebang to the system interpreter of that version, /usr/bin/python3.X "
-        "(Fedora's %pyproject_install and %py3_shebang_fix do; `coinstall fix` does on a build "
-        "root or wheel — a wheel's script gets #!python, which installers rewrite), then "
-        "rebuild: the Requires is generated from the shebang.",
+    "(Fedora's %pyproject_install and %py3_shebang_fix do; `coinstall fix` does on a build "
+    "root or wheel — a wheel's script gets #!python, which installers rewrite), then "
+    "rebuild: the Requires is generated from the shebang.",
     source="FHS 3.0 (/tmp, /var/tmp, /home, /root hold no programs); PEP 405 (virtual "
-           "environments); rpm's script.req (a shebang becomes a Requires); rpmlint "
-           "FilesCheck wrong-script-interpreter; Fedora Packaging Guidelines for Python "
-           "(shebangs)",
+    "environments); rpm's script.req (a shebang becomes a Requires); rpmlint "
+    "FilesCheck wrong-script-interpreter; Fedora Packaging Guidelines for Python "
+    "(shebangs)",
     peers=("rpmlint:wrong-script-interpreter",),
     fixer="shebang:fix",
     heads_only=True,
@@ -283,8 +298,11 @@ def shebang_build_path(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
             continue
         why = build_path(sb.interpreter)
         if why:
-            yield self.finding(r.path, f"#!{sb.raw} runs the build machine's interpreter "
-                                       f"({why}); no distribution installs Python there")
+            yield self.finding(
+                r.path,
+                f"#!{sb.raw} runs the build machine's interpreter "
+                f"({why}); no distribution installs Python there",
+            )
     rel = relations(ctx.info)
     if rel.flavor != "rpm":
         return
@@ -292,23 +310,26 @@ def shebang_build_path(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
         for req in g:
             why = build_path(req.name) if req.name.startswith("/") else None
             if why:
-                yield self.finding(None, f"Requires: {req.name} ({why}): no distribution "
-                                         "installs it, the package cannot be installed")
+                yield self.finding(
+                    None,
+                    f"Requires: {req.name} ({why}): no distribution "
+                    "installs it, the package cannot be installed",
+                )
 
 
 @rule(
     "shebang-carriage-return",
     severity="error",
     summary="A script whose shebang line ends in a carriage return (#!/usr/bin/python3\\r\\n, "
-            "a file with CRLF line ends).",
+    "a file with CRLF line ends).",
     why="The kernel reads the #! line up to the newline and strips only spaces and tabs, so "
-        "the \\r is part of the interpreter path or its argument: #!/usr/bin/python3\\r "
-        "fails with 'No such file or directory', #!/usr/bin/env python3\\r makes env look "
-        "for 'python3\\r'.  No runtime runs the script.",
+    "the \\r is part of the interpreter path or its argument: #!/usr/bin/python3\\r "
+    "fails with 'No such file or directory', #!/usr/bin/env python3\\r makes env look "
+    "for 'python3\\r'.  No runtime runs the script.",
     example="#!/usr/bin/env python3\\r  (in /usr/bin/foo, written on Windows)",
     fix="End the first line with LF alone (dos2unix, or sed -i '1s/\\r$//').",
     source="Linux fs/binfmt_script.c (load_script: the line ends at '\\n', only ' ' and "
-           "'\\t' are stripped); execve(2)",
+    "'\\t' are stripped); execve(2)",
     peers=("lintian:script-with-crlf-line-terminators",),
     fixer="shebang:fix",
     heads_only=True,
@@ -318,5 +339,6 @@ def shebang_carriage_return(self: Rule, ctx: ArtifactContext) -> Iterator[Findin
     ``#!python`` is exempt (installers replace the whole first line)."""
     for r, sb in runnable(ctx):
         if sb.cr and not (sb.interpreter == "python" and not sb.env):
-            yield self.finding(r.path, f"#!{sb.raw}\\r: the kernel runs a name ending in "
-                                       "\\r, which does not exist")
+            yield self.finding(
+                r.path, f"#!{sb.raw}\\r: the kernel runs a name ending in \\r, which does not exist"
+            )

@@ -35,19 +35,22 @@ def _alt(ctx: SpecContext) -> bool:
 
 
 @rule(
-    "spec-hardcoded-python3", severity="warning", profiles=("epel",), scope="spec",
+    "spec-hardcoded-python3",
+    severity="warning",
+    profiles=("epel",),
+    scope="spec",
     summary="A spec for an alternative or EPEL stack hard-codes python3-, python3dist(, "
-            "python3-devel, /usr/bin/python3 or pytest-3 where a stack macro belongs.",
+    "python3-devel, /usr/bin/python3 or pytest-3 where a stack macro belongs.",
     why="On EPEL and RHEL alternative stacks the stack is %{python3_pkgversion} (3.11, 311): "
-        "python3-foo is the distribution's main Python's package, so the subpackage lands in "
-        "the wrong stack or the build pulls the wrong interpreter; /usr/bin/python3 and "
-        "pytest-3 run the main Python, not the stack's.",
+    "python3-foo is the distribution's main Python's package, so the subpackage lands in "
+    "the wrong stack or the build pulls the wrong interpreter; /usr/bin/python3 and "
+    "pytest-3 run the main Python, not the stack's.",
     example="BuildRequires: python3-devel  (in a spec with %global python3_pkgversion 3.11)",
     fix="Write python%{python3_pkgversion}-devel, %{py3_dist foo}, %{__python3}, %pytest; "
-        "`coinstall spec port --to alt|epel` does it.",
+    "`coinstall spec port --to alt|epel` does it.",
     source="Fedora macros.python-srpm (%python3_pkgversion, %py3_dist); RHEL 9 'Packaging "
-           "Python 3 RPMs' (names must carry python3.11-/python3.12-); EPEL wiki EPEL/Python3X "
-           "('Must change python3dist to python3.Xdist')",
+    "Python 3 RPMs' (names must carry python3.11-/python3.12-); EPEL wiki EPEL/Python3X "
+    "('Must change python3dist to python3.Xdist')",
     peers=(),
 )
 def hardcoded(r: Rule, ctx: SpecContext) -> Iterator[Finding]:
@@ -67,8 +70,13 @@ def hardcoded(r: Rule, ctx: SpecContext) -> Iterator[Finding]:
         exempt = ("python3dist",) if epel and package_stack(ctx, sec.package) != "other" else ()
         row = first_hardcoded(text, sec.name, exempt)
         if row is not None:
-            yield Finding(r.name, r.severity, None,
-                          f"hard-coded {row.what} in {text.strip()!r}: write {row.advice}", n)
+            yield Finding(
+                r.name,
+                r.severity,
+                None,
+                f"hard-coded {row.what} in {text.strip()!r}: write {row.advice}",
+                n,
+            )
 
 
 def _mentions(ctx: SpecContext, section: str, tokens: tuple[str, ...]) -> bool:
@@ -83,26 +91,31 @@ def _first_line(ctx: SpecContext, section: str) -> int:
 
 _OTHER_STEPS = (
     ("build", ("py3_other_build", "pyproject_other_wheel", "__python3_other", "python3_other")),
-    ("install", ("py3_other_install", "pyproject_other_install", "__python3_other",
-                 "python3_other")),
+    (
+        "install",
+        ("py3_other_install", "pyproject_other_install", "__python3_other", "python3_other"),
+    ),
     ("check", ("__python3_other", "pytest_other", "python3_other")),
 )
 
 
 @rule(
-    "spec-library-missing-other-stack", severity="error", profiles=("epel",), scope="spec",
+    "spec-library-missing-other-stack",
+    severity="error",
+    profiles=("epel",),
+    scope="spec",
     summary="A library spec for an EPEL stack pair has no subpackage for the other stack, "
-            "or its %build/%install/%check/%files skip that stack.",
+    "or its %build/%install/%check/%files skip that stack.",
     why="The seed's rule: libraries are built for every stack, so the other stack's "
-        "applications can import them; a library without python%{python3_other_pkgversion}-foo "
-        "(or whose %install never runs the other interpreter) leaves that stack without it.",
+    "applications can import them; a library without python%{python3_other_pkgversion}-foo "
+    "(or whose %install never runs the other interpreter) leaves that stack without it.",
     example="%files -n python%{python3_pkgversion}-foo ... and no "
-            "%files -n python%{python3_other_pkgversion}-foo",
+    "%files -n python%{python3_other_pkgversion}-foo",
     fix="Add %package/%description/%files -n python%{python3_other_pkgversion}-foo and "
-        "%py3_other_build, %py3_other_install (or %pyproject_other_*), a %check run with "
-        "%{__python3_other}; `coinstall spec port --to epel` writes them.",
+    "%py3_other_build, %py3_other_install (or %pyproject_other_*), a %check run with "
+    "%{__python3_other}; `coinstall spec port --to epel` writes them.",
     source="EPEL 7 python-epel-rpm-macros macros.python3_other; the python-nose2 and "
-           "python-leveldb EPEL 7 specs (tests/data/spec/epel7/)",
+    "python-leveldb EPEL 7 specs (tests/data/spec/epel7/)",
 )
 def missing_other(r: Rule, ctx: SpecContext) -> Iterator[Finding]:
     if not _alt(ctx) or ctx.layout == "alt" or not is_library(ctx):
@@ -111,46 +124,72 @@ def missing_other(r: Rule, ctx: SpecContext) -> Iterator[Finding]:
         return
     stacks = {package_stack(ctx, s.package) for s in ctx.doc.sections_named("package")}
     if "other" not in stacks:
-        line = next((s.start for s in ctx.doc.sections_named("package")
-                     if s.package is not None and package_stack(ctx, s.package)), 1)
-        yield Finding(r.name, r.severity, None,
-                      "no python%{python3_other_pkgversion}- subpackage: the other stack "
-                      "gets no copy of this library", line)
+        line = next(
+            (
+                s.start
+                for s in ctx.doc.sections_named("package")
+                if s.package is not None and package_stack(ctx, s.package)
+            ),
+            1,
+        )
+        yield Finding(
+            r.name,
+            r.severity,
+            None,
+            "no python%{python3_other_pkgversion}- subpackage: the other stack "
+            "gets no copy of this library",
+            line,
+        )
         return
     for section, tokens in _OTHER_STEPS:
         if section == "check" and not any(True for _ in ctx.doc.sections_named("check")):
             continue
         if not _mentions(ctx, section, tokens) and _first_line(ctx, section) not in ctx.left:
-            yield Finding(r.name, r.severity, None,
-                          f"%{section} does nothing for the other stack "
-                          f"(none of {', '.join(tokens[:2])})", _first_line(ctx, section))
-    if not any(package_stack(ctx, s.package) == "other"
-               for s in ctx.doc.sections_named("files")):
-        yield Finding(r.name, r.severity, None,
-                      "no %files for python%{python3_other_pkgversion}-: its subpackage is "
-                      "not built", _first_line(ctx, "files"))
+            yield Finding(
+                r.name,
+                r.severity,
+                None,
+                f"%{section} does nothing for the other stack (none of {', '.join(tokens[:2])})",
+                _first_line(ctx, section),
+            )
+    if not any(package_stack(ctx, s.package) == "other" for s in ctx.doc.sections_named("files")):
+        yield Finding(
+            r.name,
+            r.severity,
+            None,
+            "no %files for python%{python3_other_pkgversion}-: its subpackage is not built",
+            _first_line(ctx, "files"),
+        )
 
 
 @rule(
-    "spec-application-multi-stack", severity="warning", profiles=_SPEC_RPM, scope="spec",
+    "spec-application-multi-stack",
+    severity="warning",
+    profiles=_SPEC_RPM,
+    scope="spec",
     summary="An application (not a python-* library) is built for more than one stack.",
     why="The seed's rule: applications are built for one stack (the default); a second "
-        "build only duplicates /usr/bin and makes the two fight over it.",
+    "build only duplicates /usr/bin and makes the two fight over it.",
     example="Name: borgbackup ... %py3_other_install",
     fix="Build the application for %{python3_pkgversion} only; drop the other stack's "
-        "steps and subpackage.",
+    "steps and subpackage.",
     source="Fedora Packaging Guidelines for Python ('Applications'); the EPEL 7 seed "
-           "(libraries for every stack, applications for one)",
+    "(libraries for every stack, applications for one)",
 )
 def app_multi(r: Rule, ctx: SpecContext) -> Iterator[Finding]:
     if not is_application(ctx):
         return
     for n, text, _ in ctx.body("build", "install", "package", "files"):
-        if n not in ctx.left and ("python3_other" in text or "py3_other_" in text
-                                  or "pyproject_other_" in text):
-            yield Finding(r.name, r.severity, None,
-                          f"application {ctx.doc.name} is built for the other stack too: "
-                          f"{text.strip()!r}", n)
+        if n not in ctx.left and (
+            "python3_other" in text or "py3_other_" in text or "pyproject_other_" in text
+        ):
+            yield Finding(
+                r.name,
+                r.severity,
+                None,
+                f"application {ctx.doc.name} is built for the other stack too: {text.strip()!r}",
+                n,
+            )
             return
 
 
@@ -159,16 +198,19 @@ _OTHER_INSTALL = re.compile(r"%\{?(py3_other_install|pyproject_other_install)\b"
 
 
 @rule(
-    "spec-install-order", severity="error", profiles=("epel",), scope="spec",
+    "spec-install-order",
+    severity="error",
+    profiles=("epel",),
+    scope="spec",
     summary="%install installs the default stack before the other one, so the other "
-            "stack's scripts end up in /usr/bin.",
+    "stack's scripts end up in /usr/bin.",
     why="Each setup.py/pip install writes /usr/bin/foo; the last one wins.  The EPEL "
-        "template installs the other stack first and the default last, so /usr/bin/foo is "
-        "the default stack's.",
+    "template installs the other stack first and the default last, so /usr/bin/foo is "
+    "the default stack's.",
     example="%py3_install then %py3_other_install",
     fix="Move the other stack's install (%py3_other_install) before the default's.",
     source="python-nose2 EPEL 7 spec: 'Must do the default install last because the scripts "
-           "in /usr/bin are overwritten with every setup.py install'",
+    "in /usr/bin are overwritten with every setup.py install'",
 )
 def install_order(r: Rule, ctx: SpecContext) -> Iterator[Finding]:
     if not _alt(ctx):
@@ -179,15 +221,26 @@ def install_order(r: Rule, ctx: SpecContext) -> Iterator[Finding]:
             default_at = n
         if other_at is None and _OTHER_INSTALL.search(text):
             other_at = n
-    if default_at is not None and other_at is not None and default_at < other_at \
-            and not renames_bindir(ctx, default_at, other_at):
-        yield Finding(r.name, r.severity, None,
-                      f"the other stack installs (line {other_at}) after the default "
-                      f"(line {default_at}): its scripts overwrite /usr/bin", other_at)
+    if (
+        default_at is not None
+        and other_at is not None
+        and default_at < other_at
+        and not renames_bindir(ctx, default_at, other_at)
+    ):
+        yield Finding(
+            r.name,
+            r.severity,
+            None,
+            f"the other stack installs (line {other_at}) after the default "
+            f"(line {default_at}): its scripts overwrite /usr/bin",
+            other_at,
+        )
 
 
-_MOVES_BINDIR = re.compile(r"^\s*(mv|rm)\b.*(%\{?buildroot\}?|\$RPM_BUILD_ROOT)"
-                           r"(%\{?_bindir\}?|/usr/bin)/")
+_MOVES_BINDIR = re.compile(
+    r"^\s*(mv|rm)\b.*(%\{?buildroot\}?|\$RPM_BUILD_ROOT)"
+    r"(%\{?_bindir\}?|/usr/bin)/"
+)
 
 
 def renames_bindir(ctx: SpecContext, after: int, before: int) -> bool:
@@ -197,13 +250,16 @@ def renames_bindir(ctx: SpecContext, after: int, before: int) -> bool:
     stack's scripts out of the next install's way (EPEL 7 python3-chardet renames
     chardetect to chardetect-3.X right after each stack's install), so nothing is
     overwritten whatever the order."""
-    return any(after < n < before and _MOVES_BINDIR.search(text)
-               for n, text, _ in ctx.body("install"))
+    return any(
+        after < n < before and _MOVES_BINDIR.search(text) for n, text, _ in ctx.body("install")
+    )
 
 
 _BINDIR = re.compile(r"(%\{?_bindir\}?|/usr/bin)/(\S+)")
-_VERSIONED = re.compile(r"-(%\{\??python3\w*_version\}|3\.\d+|%\{\??python_bin_suffix\})$|"
-                        r"%\{\??python3\w*_(pkg)?version\}$|\d\.\d+$")
+_VERSIONED = re.compile(
+    r"-(%\{\??python3\w*_version\}|3\.\d+|%\{\??python_bin_suffix\})$|"
+    r"%\{\??python3\w*_(pkg)?version\}$|\d\.\d+$"
+)
 
 
 def _bindir_entries(ctx: SpecContext, stack: str) -> Iterator[tuple[int, str, str]]:
@@ -219,35 +275,42 @@ def _bindir_entries(ctx: SpecContext, stack: str) -> Iterator[tuple[int, str, st
 
 
 @rule(
-    "spec-bindir-unversioned-other", severity="error", profiles=("epel",), scope="spec",
+    "spec-bindir-unversioned-other",
+    severity="error",
+    profiles=("epel",),
+    scope="spec",
     summary="%files gives the unversioned foo or foo-3 of /usr/bin to the non-default stack.",
     why="/usr/bin/foo and /usr/bin/foo-3 belong to the default stack (Fedora Packaging "
-        "Guidelines, 'Executables'); a non-default stack's package that owns them conflicts "
-        "with the default's or hijacks the command.",
+    "Guidelines, 'Executables'); a non-default stack's package that owns them conflicts "
+    "with the default's or hijacks the command.",
     example="%files -n python%{python3_other_pkgversion}-foo ... %{_bindir}/foo",
     fix="List only %{_bindir}/foo-%{python3_other_version} in the other stack's %files.",
     source="Fedora Packaging Guidelines for Python ('Executables in /usr/bin'); EPEL wiki "
-           "EPEL/Python3X (bindir files only foo-%{python3_version})",
+    "EPEL/Python3X (bindir files only foo-%{python3_version})",
 )
 def bindir_other(r: Rule, ctx: SpecContext) -> Iterator[Finding]:
     if not _alt(ctx):
         return
     for n, entry, pkg in _bindir_entries(ctx, "other"):
         if n not in ctx.left and not _VERSIONED.search(entry):
-            yield Finding(r.name, r.severity, None,
-                          f"{pkg} (the non-default stack) owns /usr/bin/{entry}", n)
+            yield Finding(
+                r.name, r.severity, None, f"{pkg} (the non-default stack) owns /usr/bin/{entry}", n
+            )
 
 
 @rule(
-    "spec-bindir-missing-versioned", severity="warning", profiles=("epel",), scope="spec",
+    "spec-bindir-missing-versioned",
+    severity="warning",
+    profiles=("epel",),
+    scope="spec",
     summary="A stack's %files ships /usr/bin/foo without foo-3.X.",
     why="With several stacks installed, foo-3.X is how a user picks the stack; the seed "
-        "splits every script into foo, foo-3 and foo-3.X.",
+    "splits every script into foo, foo-3 and foo-3.X.",
     example="%files -n python%{python3_pkgversion}-foo ... %{_bindir}/foo  "
-            "(no foo-%{python3_version})",
+    "(no foo-%{python3_version})",
     fix="Install a copy or symlink foo-%{python3_version} and list it.",
     source="Fedora Packaging Guidelines for Python ('Executables in /usr/bin': foo-3 and "
-           "foo-3.X); the python-nose2 EPEL 7 spec",
+    "foo-3.X); the python-nose2 EPEL 7 spec",
 )
 def bindir_versioned(r: Rule, ctx: SpecContext) -> Iterator[Finding]:
     if not _alt(ctx):
@@ -256,34 +319,47 @@ def bindir_versioned(r: Rule, ctx: SpecContext) -> Iterator[Finding]:
         entries = list(_bindir_entries(ctx, stack))
         names = {e for _, e, _ in entries}
         for n, entry, pkg in entries:
-            if n in ctx.left or _VERSIONED.search(entry) or major_alias(entry, names) \
-                    or "*" in entry:
+            if (
+                n in ctx.left
+                or _VERSIONED.search(entry)
+                or major_alias(entry, names)
+                or "*" in entry
+            ):
                 continue
-            if not any(x.startswith(entry + "-") and (_VERSIONED.search(x) or
-                       re.search(r"-3(\.\d+)?\*$|-3\.\*$", x)) for x in names):
-                yield Finding(r.name, r.severity, None,
-                              f"{pkg} ships /usr/bin/{entry} but no {entry}-3.X", n)
+            if not any(
+                x.startswith(entry + "-")
+                and (_VERSIONED.search(x) or re.search(r"-3(\.\d+)?\*$|-3\.\*$", x))
+                for x in names
+            ):
+                yield Finding(
+                    r.name, r.severity, None, f"{pkg} ships /usr/bin/{entry} but no {entry}-3.X", n
+                )
 
 
-_DEFAULT_TOKENS = re.compile(r"%\{\??(python3_sitelib|python3_sitearch|python3_version|"
-                             r"__python3|python3_pkgversion)\}|%py3_(build|install)\b")
+_DEFAULT_TOKENS = re.compile(
+    r"%\{\??(python3_sitelib|python3_sitearch|python3_version|"
+    r"__python3|python3_pkgversion)\}|%py3_(build|install)\b"
+)
 #: (not a file name: the macros.python3_other an EPEL macro package installs)
 _OTHER_TOKENS = re.compile(r"(?<!\.)(python3_other|py3_other_)")
 
 
 @rule(
-    "spec-mixed-stacks", severity="error", profiles=_SPEC_RPM, scope="spec",
+    "spec-mixed-stacks",
+    severity="error",
+    profiles=_SPEC_RPM,
+    scope="spec",
     summary="A subpackage of one stack requires, or lists files of, another stack "
-            "(python3.11-foo requiring python3-bar).",
+    "(python3.11-foo requiring python3-bar).",
     why="Each stack has its own interpreter and site-packages: a python3.11 package that "
-        "requires python3-bar gets bar installed for the main Python, where python3.11 "
-        "cannot import it; files of the other stack in its %files belong to the other "
-        "package.",
+    "requires python3-bar gets bar installed for the main Python, where python3.11 "
+    "cannot import it; files of the other stack in its %files belong to the other "
+    "package.",
     example="%package -n python%{python3_other_pkgversion}-foo / Requires: python3-bar",
     fix="Name dependencies and paths with the package's own stack macros "
-        "(python%{python3_other_pkgversion}-bar, %{python3_other_sitelib}).",
+    "(python%{python3_other_pkgversion}-bar, %{python3_other_sitelib}).",
     source="Fedora python-rpm-generators pythondistdeps.py (python3.Xdist requires per "
-           "stack); taskotron-python-versions two_three (the same check between 2 and 3)",
+    "stack); taskotron-python-versions two_three (the same check between 2 and 3)",
     peers=("taskotron:two_three",),
 )
 def mixed(r: Rule, ctx: SpecContext) -> Iterator[Finding]:
@@ -296,14 +372,22 @@ def mixed(r: Rule, ctx: SpecContext) -> Iterator[Finding]:
             continue
         bad = _DEFAULT_TOKENS if stack == "other" else _OTHER_TOKENS
         for n, text in s.lines:
-            if n in ctx.left or text.lstrip().startswith(("#", "%if", "%else", "%endif")) \
-                    or s.name == "description" or re.match(r"\s*BuildRequires\s*:", text):
+            if (
+                n in ctx.left
+                or text.lstrip().startswith(("#", "%if", "%else", "%endif"))
+                or s.name == "description"
+                or re.match(r"\s*BuildRequires\s*:", text)
+            ):
                 continue  # BuildRequires belong to the source package, whatever the section
             m = bad.search(text)
             if m:
-                yield Finding(r.name, r.severity, None,
-                              f"{s.package} ({stack} stack) uses {m.group(0)}: "
-                              f"{text.strip()!r}", n)
+                yield Finding(
+                    r.name,
+                    r.severity,
+                    None,
+                    f"{s.package} ({stack} stack) uses {m.group(0)}: {text.strip()!r}",
+                    n,
+                )
     # expanded: a binary package's Requires of another stack.  The main Python's packages
     # provide both python3dist(bar) and python3.X dist(bar) (python-rpm-generators
     # pythondist.attr: --majorver-provides-versions %{__default_python3_version}), so the
@@ -322,9 +406,9 @@ def mixed(r: Rule, ctx: SpecContext) -> Iterator[Finding]:
                 line = _requires_line(ctx, p.written, dep) or p.line
                 if line in ctx.left:
                     continue
-                yield Finding(r.name, r.severity, None,
-                              f"{p.name} requires {dep}, of another stack", line)
-
+                yield Finding(
+                    r.name, r.severity, None, f"{p.name} requires {dep}, of another stack", line
+                )
 
     # expanded: an alternative-stack spec's BuildRequires of another literal stack version
     # (python3-x is spec-hardcoded-python3's)
@@ -335,15 +419,23 @@ def mixed(r: Rule, ctx: SpecContext) -> Iterator[Finding]:
             if theirs not in (None, "3", mine):
                 line = _requires_line(ctx, None, dep, "buildrequires") or 1
                 if line not in ctx.left:
-                    yield Finding(r.name, r.severity, None,
-                                  f"BuildRequires {dep} in a spec for the python{mine} stack",
-                                  line)
+                    yield Finding(
+                        r.name,
+                        r.severity,
+                        None,
+                        f"BuildRequires {dep} in a spec for the python{mine} stack",
+                        line,
+                    )
 
 
-def _requires_line(ctx: SpecContext, written: str | None, dep: str,
-                   key: str = "requires") -> int | None:
+def _requires_line(
+    ctx: SpecContext, written: str | None, dep: str, key: str = "requires"
+) -> int | None:
     for t in ctx.doc.tags:
-        if t.key == key and (key == "buildrequires" or t.package == written) \
-                and dep in ctx.doc.expand(t.value):
+        if (
+            t.key == key
+            and (key == "buildrequires" or t.package == written)
+            and dep in ctx.doc.expand(t.value)
+        ):
             return t.line
     return None

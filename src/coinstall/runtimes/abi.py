@@ -83,22 +83,39 @@ class AbiData:
         for sep in ("+", "/", "@"):
             key = key.split(sep, 1)[0]
         t = self.tables.get(key)
-        if t is None and rt.implementation == "cpython" and "d" in rt.abiflags \
-                and rt.version >= (3, 8):
+        if (
+            t is None
+            and rt.implementation == "cpython"
+            and "d" in rt.abiflags
+            and rt.version >= (3, 8)
+        ):
             rel = self.tables.get(key.replace("d", ""))
             if rel is not None:
-                t = ExportTable(key, rel.version, False, rel.symbols, rel.varies,
-                                (f"{rel.runtime}'s table (a debug build exports the release "
-                                 "ABI)", *rel.source))
+                t = ExportTable(
+                    key,
+                    rel.version,
+                    False,
+                    rel.symbols,
+                    rel.varies,
+                    (f"{rel.runtime}'s table (a debug build exports the release ABI)", *rel.source),
+                )
         return t
 
     @functools.cached_property
     def release_chain(self) -> tuple[ExportTable, ...]:
         """The complete tables of CPython 3 release builds, oldest first."""
-        return tuple(sorted((t for t in self.tables.values() if t.complete and
-                             t.runtime.startswith("cpython-3") and
-                             t.runtime == f"cpython-{t.version[0]}.{t.version[1]}"),
-                            key=lambda t: t.version))
+        return tuple(
+            sorted(
+                (
+                    t
+                    for t in self.tables.values()
+                    if t.complete
+                    and t.runtime.startswith("cpython-3")
+                    and t.runtime == f"cpython-{t.version[0]}.{t.version[1]}"
+                ),
+                key=lambda t: t.version,
+            )
+        )
 
 
 def _parse(data: dict[str, object]) -> AbiData:
@@ -113,12 +130,23 @@ def _parse(data: dict[str, object]) -> AbiData:
         sets[rid] = syms
         v = rid.split("-")[1]
         major, minor = v[0], "".join(c for c in v.split(".")[1] if c.isdigit())
-        tables[rid] = ExportTable(rid, (int(major), int(minor)), bool(entry["complete"]), syms,
-                                  frozenset(entry.get("varies", ())), tuple(entry["source"]))
+        tables[rid] = ExportTable(
+            rid,
+            (int(major), int(minor)),
+            bool(entry["complete"]),
+            syms,
+            frozenset(entry.get("varies", ())),
+            tuple(entry["source"]),
+        )
     markers = data["markers"]
     assert isinstance(markers, dict)
-    return AbiData(tables, frozenset(markers["debug"]), frozenset(markers["freethreaded"]),
-                   frozenset(markers["python2"]), str(markers["pypy_prefix"]))
+    return AbiData(
+        tables,
+        frozenset(markers["debug"]),
+        frozenset(markers["freethreaded"]),
+        frozenset(markers["python2"]),
+        str(markers["pypy_prefix"]),
+    )
 
 
 @functools.cache

@@ -25,8 +25,13 @@ from coinstall.runtimes.model import Runtime
 
 #: Windows platform tag per multiarch triplet's CPU (CPython ``PC/pyconfig.h.in``
 #: ``PYD_PLATFORM_TAG``).
-_WINPLAT = {"x86_64": "win_amd64", "i386": "win32", "i686": "win32", "aarch64": "win_arm64",
-            "arm": "win_arm32"}
+_WINPLAT = {
+    "x86_64": "win_amd64",
+    "i386": "win32",
+    "i686": "win32",
+    "aarch64": "win_arm64",
+    "arm": "win_arm32",
+}
 
 HOST_PLATFORM = "linux"
 HOST_TRIPLET = "x86_64-linux-gnu"
@@ -149,8 +154,13 @@ class Catalogue:
         return out
 
     def _cpython_record(
-        self, entry: dict[str, Any], abiflags: str, platform: str, triplet: str | None,
-        vendor: str, magic: int,
+        self,
+        entry: dict[str, Any],
+        abiflags: str,
+        platform: str,
+        triplet: str | None,
+        vendor: str,
+        magic: int,
     ) -> Runtime | None:
         v = entry["version"]
         scheme = entry["scheme"]
@@ -199,7 +209,11 @@ class Catalogue:
         )
 
     def _pypy_record(
-        self, entry: dict[str, Any], platform: str, triplet: str | None, magic: int,
+        self,
+        entry: dict[str, Any],
+        platform: str,
+        triplet: str | None,
+        magic: int,
         impl_version: str | None,
     ) -> Runtime | None:
         v = entry["version"]
@@ -235,8 +249,11 @@ class Catalogue:
     # -- public ----------------------------------------------------------------------------
 
     def known(
-        self, platform: str = HOST_PLATFORM, triplet: str | None = HOST_TRIPLET,
-        *, vendors: tuple[str, ...] = ("upstream", "debian"),
+        self,
+        platform: str = HOST_PLATFORM,
+        triplet: str | None = HOST_TRIPLET,
+        *,
+        vendors: tuple[str, ...] = ("upstream", "debian"),
     ) -> list[Runtime]:
         """Every catalogued runtime for one platform, newest release magic for each.
 
@@ -261,13 +278,15 @@ class Catalogue:
         out: list[Runtime] = []
         for entry in self._cpython:
             for flags in entry["builds"]:
-                rec = self._cpython_record(entry, flags, platform, triplet, "upstream",
-                                           entry["magic"])
+                rec = self._cpython_record(
+                    entry, flags, platform, triplet, "upstream", entry["magic"]
+                )
                 if rec is not None:
                     out.append(rec)
                 if "debian" in vendors and "debian_scheme" in entry:
-                    deb = self._cpython_record(entry, flags, platform, triplet, "debian",
-                                               entry["magic"])
+                    deb = self._cpython_record(
+                        entry, flags, platform, triplet, "debian", entry["magic"]
+                    )
                     if deb is not None and deb.vendor == "debian":
                         out.append(deb)
         for entry in self._pypy:
@@ -278,9 +297,16 @@ class Catalogue:
         return out
 
     def predict(
-        self, implementation: str, version: tuple[int, int], abiflags: str, *,
-        platform: str, triplet: str | None, vendor: str = "upstream",
-        full_version: str | None = None, implementation_version: str | None = None,
+        self,
+        implementation: str,
+        version: tuple[int, int],
+        abiflags: str,
+        *,
+        platform: str,
+        triplet: str | None,
+        vendor: str = "upstream",
+        full_version: str | None = None,
+        implementation_version: str | None = None,
     ) -> Runtime | None:
         """What the catalogue says a given build reports: magic, cache tag, suffix list.
 
@@ -323,8 +349,9 @@ class Catalogue:
                     pp = "".join(str(p) for p in iv[:2])
                     if pp != entry["pp"]:
                         continue
-                return self._pypy_record(entry, platform, triplet, release["magic"],
-                                         implementation_version)
+                return self._pypy_record(
+                    entry, platform, triplet, release["magic"], implementation_version
+                )
             return None
         return None
 

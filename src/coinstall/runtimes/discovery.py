@@ -186,8 +186,9 @@ def venv_of(path: str) -> str | None:
 
 def _venv_path(path: str) -> str:
     """An environment's interpreter path: its directory resolved, its name kept."""
-    return os.path.join(os.path.realpath(os.path.dirname(os.path.abspath(path))),
-                        os.path.basename(path))
+    return os.path.join(
+        os.path.realpath(os.path.dirname(os.path.abspath(path))), os.path.basename(path)
+    )
 
 
 def _search_dirs(environ: Mapping[str, str]) -> list[str]:
@@ -381,9 +382,7 @@ def _check(data: object) -> ProbeData:
             raise ValueError(f"probe output: bad or missing {key!r}: {value!r}")
     version = data.get("version")
     if not (
-        isinstance(version, list)
-        and len(version) == 2
-        and all(type(v) is int for v in version)
+        isinstance(version, list) and len(version) == 2 and all(type(v) is int for v in version)
     ):
         raise ValueError(f"probe output: bad or missing 'version': {version!r}")
     for key in ("extension_suffixes", "sys_path"):
@@ -404,8 +403,9 @@ def _run_probe(executable: str, script: str) -> ProbeData:
     lines = proc.text().splitlines()
     payload = next((ln for ln in reversed(lines) if ln.startswith(PROBE_MARKER)), None)
     if payload is None:
-        raise _ProbeFailure(f"not a Python interpreter (exit status {proc.returncode}): "
-                            f"{proc.error_tail()}")
+        raise _ProbeFailure(
+            f"not a Python interpreter (exit status {proc.returncode}): {proc.error_tail()}"
+        )
     try:
         return _check(json.loads(payload[len(PROBE_MARKER) :]))
     except ValueError as exc:
@@ -582,9 +582,7 @@ def runtime_from_probe(data: ProbeData, candidate: Candidate) -> Runtime:
     implementation: str = data["implementation"]
     magic: int | None = data["magic"]
     return Runtime(
-        id=runtime_id(
-            implementation, version, data["abiflags"], data["implementation_version"]
-        ),
+        id=runtime_id(implementation, version, data["abiflags"], data["implementation_version"]),
         implementation=implementation,
         version=version,
         abiflags=data["abiflags"],
@@ -605,8 +603,9 @@ def runtime_from_probe(data: ProbeData, candidate: Candidate) -> Runtime:
         platlib=data["platlib"],
         stdlib=data["stdlib"],
         sys_path=tuple(data["sys_path"]),
-        stable_abi_missing=(None if (missing := data.get("stable_abi_missing")) is None
-                            else frozenset(missing)),
+        stable_abi_missing=(
+            None if (missing := data.get("stable_abi_missing")) is None else frozenset(missing)
+        ),
         sources=("probe",),
     )
 

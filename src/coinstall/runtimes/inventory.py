@@ -14,7 +14,10 @@ def base_id(runtime_id: str) -> str:
 
 
 def combine(
-    installed: Sequence[Runtime], catalogue: Catalogue, *, platform: str = "linux",
+    installed: Sequence[Runtime],
+    catalogue: Catalogue,
+    *,
+    platform: str = "linux",
     triplet: str | None = "x86_64-linux-gnu",
 ) -> list[Runtime]:
     """Installed runtimes first, then every catalogue runtime no installed one stands for.

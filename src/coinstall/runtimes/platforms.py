@@ -36,16 +36,24 @@ MAC_MULTI_ARCH: dict[str, tuple[str, ...]] = {
 #: Linux wheel architecture -> multiarch triplet CPU part (CPython Misc/platform_triplet.c;
 #: auditwheel's architecture table).
 _LINUX_CPU = {
-    "x86_64": "x86_64", "i686": "i386", "aarch64": "aarch64", "armv7l": "arm",
-    "ppc64le": "powerpc64le", "ppc64": "powerpc64", "s390x": "s390x", "riscv64": "riscv64",
+    "x86_64": "x86_64",
+    "i686": "i386",
+    "aarch64": "aarch64",
+    "armv7l": "arm",
+    "ppc64le": "powerpc64le",
+    "ppc64": "powerpc64",
+    "s390x": "s390x",
+    "riscv64": "riscv64",
     "loongarch64": "loongarch64",
 }
 
 #: Windows PYD platform tag -> a triplet CPU that makes the catalogue pick that tag.
 _WIN_CPU = {"win_amd64": "x86_64", "win32": "i686", "win_arm64": "aarch64", "win_arm32": "arm"}
 
-_LINUX_TAG = re.compile(r"^(?:manylinux_\d+_\d+|manylinux1|manylinux2010|manylinux2014|linux)"
-                        r"_(?P<arch>.+)$")
+_LINUX_TAG = re.compile(
+    r"^(?:manylinux_\d+_\d+|manylinux1|manylinux2010|manylinux2014|linux)"
+    r"_(?P<arch>.+)$"
+)
 _MUSL_TAG = re.compile(r"^musllinux_\d+_\d+_(?P<arch>.+)$")
 _MAC_TAG = re.compile(r"^macosx_\d+_\d+_(?P<arch>.+)$")
 
@@ -79,12 +87,14 @@ class Platform:
 def linux(arch: str, libc: str = "gnu") -> Platform:
     """The Linux platform of a wheel architecture (``x86_64``) and C library (gnu, musl)."""
     cpu = _LINUX_CPU.get(arch, arch)
-    abi = "gnueabihf" if cpu == "arm" and libc == "gnu" else (
-        "musleabihf" if cpu == "arm" else libc)
+    abi = (
+        "gnueabihf" if cpu == "arm" and libc == "gnu" else ("musleabihf" if cpu == "arm" else libc)
+    )
     triplet = f"{cpu}-linux-{abi}"
     key = f"{'manylinux' if libc == 'gnu' else 'musllinux'}_{arch}"
-    return Platform(key, "linux", arch, triplet,
-                    f"Linux {arch} ({'glibc' if libc == 'gnu' else 'musl'})")
+    return Platform(
+        key, "linux", arch, triplet, f"Linux {arch} ({'glibc' if libc == 'gnu' else 'musl'})"
+    )
 
 
 def macos(arch: str) -> Platform:
@@ -100,8 +110,14 @@ def windows(tag: str) -> Platform:
 #: The platforms a release's coverage grid shows by default: the ones CPython's installers
 #: and the manylinux/musllinux images build for on the common CPUs.
 DEFAULT_GRID: tuple[Platform, ...] = (
-    linux("x86_64"), linux("aarch64"), linux("x86_64", "musl"), linux("aarch64", "musl"),
-    macos("x86_64"), macos("arm64"), windows("win_amd64"), windows("win32"),
+    linux("x86_64"),
+    linux("aarch64"),
+    linux("x86_64", "musl"),
+    linux("aarch64", "musl"),
+    macos("x86_64"),
+    macos("arm64"),
+    windows("win_amd64"),
+    windows("win32"),
     windows("win_arm64"),
 )
 
@@ -142,7 +158,8 @@ def qualify(runtime_id: str, platform: Platform) -> str:
 
 
 _BY_PLATFORM: weakref.WeakKeyDictionary[Catalogue, dict[Platform, list[Runtime]]] = (
-    weakref.WeakKeyDictionary())
+    weakref.WeakKeyDictionary()
+)
 
 
 def catalogue_runtimes(catalogue: Catalogue, platform: Platform) -> list[Runtime]:
@@ -174,8 +191,9 @@ def matches(runtime: Runtime, platform: Platform) -> bool:
     return runtime.machine is None or runtime.machine == platform.arch
 
 
-def runtimes_for_wheel(platform_tags: Sequence[str], default: Sequence[Runtime],
-                       catalogue: Catalogue) -> list[Runtime]:
+def runtimes_for_wheel(
+    platform_tags: Sequence[str], default: Sequence[Runtime], catalogue: Catalogue
+) -> list[Runtime]:
     """The runtimes a wheel with these platform tags is judged against.
 
     ``default`` (this machine's installed runtimes and its platform's catalogue) is kept

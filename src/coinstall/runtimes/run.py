@@ -103,8 +103,7 @@ def interpreter_flags(*, site: bool = False, user_site: bool = False) -> list[st
 
 def script_env(unset: Sequence[str] = ()) -> dict[str, str]:
     """This process's environment without any ``PYTHON*`` variable and without ``unset``."""
-    return {k: v for k, v in os.environ.items()
-            if not k.startswith("PYTHON") and k not in unset}
+    return {k: v for k, v in os.environ.items() if not k.startswith("PYTHON") and k not in unset}
 
 
 def run_script(
@@ -146,13 +145,21 @@ def run_script(
             ``max_output`` bytes, or (``check``) exited with a non-zero status.
     """
     data = stdin.encode("utf-8") if isinstance(stdin, str) else stdin
-    argv = [interpreter, *interpreter_flags(site=site, user_site=user_site),
-            "-c", PROLOGUE + source if safe_path else source]
+    argv = [
+        interpreter,
+        *interpreter_flags(site=site, user_site=user_site),
+        "-c",
+        PROLOGUE + source if safe_path else source,
+    ]
     try:
-        proc = subprocess.Popen(argv, stdin=subprocess.PIPE if data is not None
-                                else subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, cwd=os.path.abspath(os.sep),
-                                env=script_env(unset))
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE if data is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=os.path.abspath(os.sep),
+            env=script_env(unset),
+        )
     except OSError as exc:
         raise RunError(interpreter, f"cannot run: {exc.strerror or exc}") from None
     try:
@@ -170,8 +177,13 @@ def run_script(
     return result
 
 
-def _communicate(proc: subprocess.Popen[bytes], data: bytes | None, timeout: float,
-                 max_output: int, interpreter: str) -> tuple[bytes, bytes]:
+def _communicate(
+    proc: subprocess.Popen[bytes],
+    data: bytes | None,
+    timeout: float,
+    max_output: int,
+    interpreter: str,
+) -> tuple[bytes, bytes]:
     """``Popen.communicate`` with a cap on what is kept (glue: the standard library's reads
     everything into memory)."""
     assert proc.stdout is not None and proc.stderr is not None
@@ -197,7 +209,7 @@ def _communicate(proc: subprocess.Popen[bytes], data: bytes | None, timeout: flo
                 fd = key.fd
                 if proc.stdin is not None and key.fileobj is proc.stdin:
                     try:
-                        offset += os.write(fd, view[offset:offset + _CHUNK])
+                        offset += os.write(fd, view[offset : offset + _CHUNK])
                     except BrokenPipeError:
                         offset = len(view)
                     except BlockingIOError:

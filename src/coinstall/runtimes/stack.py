@@ -95,14 +95,19 @@ class Stack:
         for key, value in data.items():
             if key == "default":
                 if not isinstance(value, str):
-                    raise StackError("stack.default must be a string such as \"3.11\"")
+                    raise StackError('stack.default must be a string such as "3.11"')
                 default = parse_version(value)
             elif key in ("other", "others"):
-                vals: Sequence[object] = [value] if isinstance(value, str) else \
-                    value if isinstance(value, list) else [None]
+                vals: Sequence[object] = (
+                    [value]
+                    if isinstance(value, str)
+                    else value
+                    if isinstance(value, list)
+                    else [None]
+                )
                 for v in vals:
                     if not isinstance(v, str):
-                        raise StackError(f"stack.{key} must be a list of strings such as \"3.12\"")
+                        raise StackError(f'stack.{key} must be a list of strings such as "3.12"')
                     others.append(parse_version(v))
             else:
                 raise StackError(f"unknown key stack.{key}")

@@ -88,8 +88,9 @@ def supported_tags(rt: Runtime) -> frozenset[ptags.Tag]:
     if rt.implementation == "pypy":
         pp = f"pp{ver[0]}{ver[1]}"
         abis = ["_".join((rt.soabi or "").split("-")[:2])] if rt.soabi else []
-        return frozenset([*ptags.generic_tags(pp, abis, platforms),
-                          *ptags.compatible_tags(ver, pp, platforms)])
+        return frozenset(
+            [*ptags.generic_tags(pp, abis, platforms), *ptags.compatible_tags(ver, pp, platforms)]
+        )
     interp = f"cp{ver[0]}{ver[1]}"
     flags = rt.abiflags.replace("m", "")
     out = set(ptags.cpython_tags(ver, abis=[interp + flags], platforms=platforms))
@@ -123,8 +124,10 @@ def tag_reasons(fname: str, runtimes: Sequence[Runtime], arch: str | None) -> di
         if not wtags & supported_tags(rt):
             reasons[rt.id] = _tag_reason(wtags, tag_text, rt)
         elif arch and warch and warch != arch:
-            reasons[rt.id] = (f"built for {warch}; this shared site holds {arch} files "
-                              "(abi3 file names carry no architecture)")
+            reasons[rt.id] = (
+                f"built for {warch}; this shared site holds {arch} files "
+                "(abi3 file names carry no architecture)"
+            )
     return reasons
 
 
@@ -144,8 +147,9 @@ def acceptance(path: str, runtimes: Sequence[Runtime], arch: str | None) -> dict
     for row in matrix(result, runtimes):
         if row.verdict in ("none", "partial"):
             why = f"{row.example}: {row.reason}"
-            reasons[row.runtime.id] = (f"{reasons[row.runtime.id]}; {why}"
-                                       if row.runtime.id in reasons else why)
+            reasons[row.runtime.id] = (
+                f"{reasons[row.runtime.id]}; {why}" if row.runtime.id in reasons else why
+            )
     return reasons
 
 
@@ -154,19 +158,27 @@ def _tag_reason(wtags: frozenset[ptags.Tag], tag_text: str, rt: Runtime) -> str:
     abis = {t.abi for t in wtags}
     if "abi3" in abis:
         if rt.implementation == "pypy":
-            return (f"stable-ABI (abi3) wheel; {rt.id} imports no .abi3.so (its extension "
-                    f"suffixes: {', '.join(rt.extension_suffixes)})")
+            return (
+                f"stable-ABI (abi3) wheel; {rt.id} imports no .abi3.so (its extension "
+                f"suffixes: {', '.join(rt.extension_suffixes)})"
+            )
         if rt.free_threaded:
             return f"stable-ABI (abi3) wheel; free-threaded {rt.id} cannot load abi3 (PEP 703)"
-        base = min((int(t.interpreter[3:]) for t in wtags
-                    if t.interpreter.startswith("cp3") and t.interpreter[3:].isdigit()),
-                   default=None)
+        base = min(
+            (
+                int(t.interpreter[3:])
+                for t in wtags
+                if t.interpreter.startswith("cp3") and t.interpreter[3:].isdigit()
+            ),
+            default=None,
+        )
         if base is not None and (3, base) > rt.version:
             return f"stable-ABI baseline 3.{base} is above {rt.version_str}"
     specific = sorted(a for a in abis if a.startswith(("cp", "pypy")))
     if specific:
-        return (f"built for the version-specific ABI {', '.join(specific)} only "
-                f"(wheel tag {tag_text})")
+        return (
+            f"built for the version-specific ABI {', '.join(specific)} only (wheel tag {tag_text})"
+        )
     return f"wheel tag {tag_text} does not match {rt.id} on this platform"
 
 
@@ -192,14 +204,16 @@ class _StageDestination(SchemeDictionaryDestination):
     written: list[str]
     skipped: list[str]
 
-    def write_to_fs(self, scheme: Scheme, path: str, stream: BinaryIO,
-                    is_executable: bool) -> RecordEntry:
+    def write_to_fs(
+        self, scheme: Scheme, path: str, stream: BinaryIO, is_executable: bool
+    ) -> RecordEntry:
         entry = super().write_to_fs(scheme, path, stream, is_executable)
         self.written.append(path)
         return entry
 
-    def write_file(self, scheme: Scheme, path: str | os.PathLike[str], stream: BinaryIO,
-                   is_executable: bool) -> RecordEntry:
+    def write_file(
+        self, scheme: Scheme, path: str | os.PathLike[str], stream: BinaryIO, is_executable: bool
+    ) -> RecordEntry:
         if scheme not in ("purelib", "platlib"):
             self.skipped.append(f"{scheme}/{os.fspath(path)}")
             return RecordEntry(os.fspath(path), None, None)
@@ -209,10 +223,12 @@ class _StageDestination(SchemeDictionaryDestination):
         self.skipped.append(f"scripts/{name} ({section} entry point {module}:{attr})")
         return RecordEntry(name, None, None)
 
-    def finalize_installation(self, scheme: Scheme, record_file_path: str,
-                              records: object) -> None:
-        kept = [(s, r) for s, r in records  # type: ignore[attr-defined]
-                if s in ("purelib", "platlib")]
+    def finalize_installation(self, scheme: Scheme, record_file_path: str, records: object) -> None:
+        kept = [
+            (s, r)
+            for s, r in records  # type: ignore[attr-defined]
+            if s in ("purelib", "platlib")
+        ]
         super().finalize_installation(scheme, record_file_path, kept)
 
 
@@ -224,11 +240,16 @@ def stage_wheel(wheel: str, root: str) -> tuple[list[str], list[str]]:
         ShareError: the wheel is invalid or a file it ships is already staged.
     """
     dest = _StageDestination(
-        scheme_dict={"purelib": root, "platlib": root,
-                     "headers": os.path.join(root, ".skip"),
-                     "scripts": os.path.join(root, ".skip"),
-                     "data": os.path.join(root, ".skip")},
-        interpreter="/usr/bin/python3", script_kind="posix")
+        scheme_dict={
+            "purelib": root,
+            "platlib": root,
+            "headers": os.path.join(root, ".skip"),
+            "scripts": os.path.join(root, ".skip"),
+            "data": os.path.join(root, ".skip"),
+        },
+        interpreter="/usr/bin/python3",
+        script_kind="posix",
+    )
     dest.written = []
     dest.skipped = []
     try:
@@ -255,8 +276,9 @@ print(json.dumps(out))
 """
 
 
-def compile_with(target: Target, pairs: Sequence[tuple[str, str]]) -> tuple[list[str], list[
-        tuple[str, str]]]:
+def compile_with(
+    target: Target, pairs: Sequence[tuple[str, str]]
+) -> tuple[list[str], list[tuple[str, str]]]:
     """Have ``target``'s interpreter byte-compile sources ``pairs`` of ``(staged path, final
     path)``, the final path embedded as ``co_filename`` (``py_compile.compile(dfile=)``).
 
@@ -265,16 +287,15 @@ def compile_with(target: Target, pairs: Sequence[tuple[str, str]]) -> tuple[list
     run_script` (no ``site``).  Raises ShareError if the interpreter fails.
     """
     try:
-        proc = run.run_script(target.python, _COMPILE, stdin=json.dumps(list(pairs)),
-                              timeout=RUN_TIMEOUT)
+        proc = run.run_script(
+            target.python, _COMPILE, stdin=json.dumps(list(pairs)), timeout=RUN_TIMEOUT
+        )
         data = json.loads(proc.last_line())
-        return ([str(p) for p in data["written"]],
-                [(str(a), str(b)) for a, b in data["failed"]])
+        return ([str(p) for p in data["written"]], [(str(a), str(b)) for a, b in data["failed"]])
     except run.RunError as exc:
         raise ShareError(f"{target.id}: bytecode compilation failed: {exc.reason}") from None
     except (ValueError, KeyError, TypeError) as exc:
-        raise ShareError(f"{target.id}: bytecode compilation failed: no answer ({exc})"
-                         ) from None
+        raise ShareError(f"{target.id}: bytecode compilation failed: no answer ({exc})") from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -320,14 +341,26 @@ class InstallResult:
 
 def _pure_cross_args(targets: Sequence[Target]) -> list[str]:
     low = min(t.version for t in targets)
-    return ["--python-version", f"{low[0]}.{low[1]}", "--implementation", "py",
-            "--abi", "none", "--platform", "any"]
+    return [
+        "--python-version",
+        f"{low[0]}.{low[1]}",
+        "--implementation",
+        "py",
+        "--abi",
+        "none",
+        "--platform",
+        "any",
+    ]
 
 
-def _choose_all(picks: dict[str, dict[str, resolve_mod.Pick]], targets: Sequence[Target],
-                runtimes: Sequence[Runtime], arch: str | None, dl: str,
-                notes: list[str]) -> tuple[list[tuple[str, dict[str, resolve_mod.Pick]]],
-                                           list[Refusal]]:
+def _choose_all(
+    picks: dict[str, dict[str, resolve_mod.Pick]],
+    targets: Sequence[Target],
+    runtimes: Sequence[Runtime],
+    arch: str | None,
+    dl: str,
+    notes: list[str],
+) -> tuple[list[tuple[str, dict[str, resolve_mod.Pick]]], list[Refusal]]:
     """For every project in ``picks``, the one wheel file every target can use.
 
     Per project: the files the runtimes picked, pure first, then stable ABI; the first whose
@@ -356,9 +389,11 @@ def _choose_all(picks: dict[str, dict[str, resolve_mod.Pick]], targets: Sequence
                 by_url.setdefault(py, []).append(url)
                 want[name] = fname
                 if len(files) > 1:
-                    notes.append(f"{p.display} {p.version}: runtimes picked {len(files)} "
-                                 f"different wheels; installing {fname}, which every target "
-                                 "can use")
+                    notes.append(
+                        f"{p.display} {p.version}: runtimes picked {len(files)} "
+                        f"different wheels; installing {fname}, which every target "
+                        "can use"
+                    )
                 break
             first_reasons.setdefault(name, (fname, reasons))
         else:
@@ -370,8 +405,7 @@ def _choose_all(picks: dict[str, dict[str, resolve_mod.Pick]], targets: Sequence
         for path in resolve_mod.pip_download(urls, dl, python=py):
             got[str(parse_wheel_filename(os.path.basename(path))[0])] = path
     if pure:
-        for path in resolve_mod.pip_download(pure, dl, _pure_cross_args(targets),
-                                             missing_ok=True):
+        for path in resolve_mod.pip_download(pure, dl, _pure_cross_args(targets), missing_ok=True):
             got.setdefault(str(parse_wheel_filename(os.path.basename(path))[0]), path)
     chosen: list[tuple[str, dict[str, resolve_mod.Pick]]] = []
     for name, fname in want.items():
@@ -389,20 +423,30 @@ def _choose_all(picks: dict[str, dict[str, resolve_mod.Pick]], targets: Sequence
             refused.append(Refusal(p0.display, p0.version, os.path.basename(wheel), reasons))
             continue
         if fname == "":
-            kinds = sorted({"-".join(p.filename.removesuffix(".whl").split("-")[-3:-1])
-                            for p in by_target.values()})
-            notes.append(f"{p0.display} {p0.version}: runtimes picked version-specific "
-                         f"wheels ({', '.join(kinds)}); installing its pure build "
-                         f"{os.path.basename(wheel)} for all (slower where the build was "
-                         "compiled, but one copy serves every runtime)")
+            kinds = sorted(
+                {
+                    "-".join(p.filename.removesuffix(".whl").split("-")[-3:-1])
+                    for p in by_target.values()
+                }
+            )
+            notes.append(
+                f"{p0.display} {p0.version}: runtimes picked version-specific "
+                f"wheels ({', '.join(kinds)}); installing its pure build "
+                f"{os.path.basename(wheel)} for all (slower where the build was "
+                "compiled, but one copy serves every runtime)"
+            )
         chosen.append((wheel, by_target))
     return chosen, refused
 
 
-def install(directory: str, requirements: Sequence[str], constraint_files: Sequence[str] = (),
-            timeout: float = 60.0,
-            progress: Callable[[str], None] | None = None,
-            upgrade: bool = False) -> InstallResult:
+def install(
+    directory: str,
+    requirements: Sequence[str],
+    constraint_files: Sequence[str] = (),
+    timeout: float = 60.0,
+    progress: Callable[[str], None] | None = None,
+    upgrade: bool = False,
+) -> InstallResult:
     """Install ``requirements`` (requirement strings or wheel paths) into shared site
     ``directory`` for all its targets (see module docs).  All or nothing: if anything is
     refused, nothing is installed.
@@ -450,8 +494,9 @@ def install(directory: str, requirements: Sequence[str], constraint_files: Seque
             if result.refused:
                 return result
         say(f"choosing and downloading wheels of {len(todo)} distributions")
-        chosen, refused = _choose_all(todo, targets, runtimes, state.arch,
-                                      os.path.join(work, "download"), result.notes)
+        chosen, refused = _choose_all(
+            todo, targets, runtimes, state.arch, os.path.join(work, "download"), result.notes
+        )
         result.refused.extend(refused)
         if result.refused or not chosen:
             return result
@@ -459,16 +504,19 @@ def install(directory: str, requirements: Sequence[str], constraint_files: Seque
         records = _stage_all(chosen, stage, say)
         _compile_all(targets, records, stage, site.dir, result, say)
         _pause("staged")
-        moves, new_state = _plan_commit(site.dir, state, records, replacing, work, stage,
-                                        result)
+        moves, new_state = _plan_commit(site.dir, state, records, replacing, work, stage, result)
         say(f"moving {len(moves)} entries into place")
         site.commit(txn, moves, new_state)
         result.installed = records
     return result
 
 
-def _local_wheels(requirements: Sequence[str], runtimes: Sequence[Runtime], arch: str | None,
-                  result: InstallResult) -> list[str]:
+def _local_wheels(
+    requirements: Sequence[str],
+    runtimes: Sequence[Runtime],
+    arch: str | None,
+    result: InstallResult,
+) -> list[str]:
     """The requirements for pip: wheel files given by path made absolute, after their
     :func:`acceptance` (a refusal goes to ``result.refused``); other strings as given."""
     reqs: list[str] = []
@@ -477,17 +525,19 @@ def _local_wheels(requirements: Sequence[str], runtimes: Sequence[Runtime], arch
             reasons = acceptance(r, runtimes, arch)
             if reasons:
                 wname, wver, _, _ = parse_wheel_filename(os.path.basename(r))
-                result.refused.append(Refusal(str(wname), str(wver), os.path.basename(r),
-                                              reasons))
+                result.refused.append(Refusal(str(wname), str(wver), os.path.basename(r), reasons))
             reqs.append(os.path.abspath(r))
         else:
             reqs.append(r)
     return reqs
 
 
-def _sort_picks(picks: dict[str, dict[str, resolve_mod.Pick]], state: State, upgrade: bool,
-                result: InstallResult) -> tuple[dict[str, dict[str, resolve_mod.Pick]],
-                                                dict[str, DistRecord]]:
+def _sort_picks(
+    picks: dict[str, dict[str, resolve_mod.Pick]],
+    state: State,
+    upgrade: bool,
+    result: InstallResult,
+) -> tuple[dict[str, dict[str, resolve_mod.Pick]], dict[str, DistRecord]]:
     """``(to install, installed records they replace)`` of pip's ``picks`` (canonical name ->
     target id -> pick); those already in the site at the picked version go to
     ``result.present``.
@@ -505,30 +555,40 @@ def _sort_picks(picks: dict[str, dict[str, resolve_mod.Pick]], state: State, upg
                 result.present.append(f"{have.name} {have.version}")
                 continue
             if not upgrade:
-                raise ShareError(f"{have.name} {have.version} is installed and "
-                                 f"{p0.version} is wanted: pass --upgrade to replace it")
+                raise ShareError(
+                    f"{have.name} {have.version} is installed and "
+                    f"{p0.version} is wanted: pass --upgrade to replace it"
+                )
             replacing[name] = have
         todo[name] = by_target
     return todo, replacing
 
 
-def _refuse_excluded(site_dir: str, state: State, todo: dict[str, dict[str, resolve_mod.Pick]],
-                     replacing: dict[str, DistRecord], result: InstallResult) -> None:
+def _refuse_excluded(
+    site_dir: str,
+    state: State,
+    todo: dict[str, dict[str, resolve_mod.Pick]],
+    replacing: dict[str, DistRecord],
+    result: InstallResult,
+) -> None:
     """Refuse (``excluded``, in ``result.refused``) every replacement a distribution staying
     in the site excludes (:func:`excluded_by`)."""
     new_versions = {n: next(iter(todo[n].values())).version for n in replacing}
-    for n, lines in excluded_by(site_dir, state, new_versions,
-                                staying=set(state.dists) - set(todo)).items():
+    for n, lines in excluded_by(
+        site_dir, state, new_versions, staying=set(state.dists) - set(todo)
+    ).items():
         p0 = next(iter(todo[n].values()))
         why: dict[str, str] = {}
         for tid, line in lines:
             why[tid] = f"{why[tid]}; {line}" if tid in why else line
-        result.refused.append(Refusal(p0.display, p0.version, p0.filename, why,
-                                      excluded=True))
+        result.refused.append(Refusal(p0.display, p0.version, p0.filename, why, excluded=True))
 
 
-def _stage_all(chosen: Sequence[tuple[str, dict[str, resolve_mod.Pick]]], stage: str,
-               say: Callable[[str], None]) -> list[DistRecord]:
+def _stage_all(
+    chosen: Sequence[tuple[str, dict[str, resolve_mod.Pick]]],
+    stage: str,
+    say: Callable[[str], None],
+) -> list[DistRecord]:
     """Stage every chosen wheel (:func:`stage_wheel`) into ``stage``; one record each, with
     no bytecode yet."""
     records: list[DistRecord] = []
@@ -537,28 +597,43 @@ def _stage_all(chosen: Sequence[tuple[str, dict[str, resolve_mod.Pick]]], stage:
         written, skipped = stage_wheel(path, stage)
         _, ver, _, _ = parse_wheel_filename(os.path.basename(path))
         p0 = next(iter(by_target.values()))
-        records.append(DistRecord(name=p0.display, version=str(ver),
-                                  wheel=os.path.basename(path),
-                                  files=sorted(set(written)), skipped=skipped,
-                                  needed_by=sorted(by_target)))
+        records.append(
+            DistRecord(
+                name=p0.display,
+                version=str(ver),
+                wheel=os.path.basename(path),
+                files=sorted(set(written)),
+                skipped=skipped,
+                needed_by=sorted(by_target),
+            )
+        )
     return records
 
 
-def _compile_all(targets: Sequence[Target], records: list[DistRecord], stage: str,
-                 site_dir: str, result: InstallResult, say: Callable[[str], None]) -> None:
+def _compile_all(
+    targets: Sequence[Target],
+    records: list[DistRecord],
+    stage: str,
+    site_dir: str,
+    result: InstallResult,
+    say: Callable[[str], None],
+) -> None:
     """Each runtime compiles the staged sources itself (:func:`compile_with`, four at a
     time); the pycs go to their distribution's ``bytecode[target id]``, sources a runtime
     cannot compile to ``result.compile_failures``."""
-    pairs = [(os.path.join(stage, f), os.path.join(site_dir, f))
-             for d in records for f in d.files if f.endswith(".py")]
+    pairs = [
+        (os.path.join(stage, f), os.path.join(site_dir, f))
+        for d in records
+        for f in d.files
+        if f.endswith(".py")
+    ]
     say(f"compiling {len(pairs)} sources with {len(targets)} runtimes")
     with ThreadPoolExecutor(max_workers=min(4, len(targets))) as pool:
         compiled = list(pool.map(lambda t: compile_with(t, pairs), targets))
     src_owner = {f: i for i, d in enumerate(records) for f in d.files}
     for t, (pycs, failed) in zip(targets, compiled, strict=True):
         if failed:
-            result.compile_failures[t.id] = [
-                (os.path.relpath(s, stage), e) for s, e in failed]
+            result.compile_failures[t.id] = [(os.path.relpath(s, stage), e) for s, e in failed]
         for pyc in pycs:
             rel = os.path.relpath(pyc, stage)
             src = _source_of(rel)
@@ -567,9 +642,15 @@ def _compile_all(targets: Sequence[Target], records: list[DistRecord], stage: st
                 records[owner].bytecode.setdefault(t.id, []).append(rel)
 
 
-def _plan_commit(site_dir: str, state: State, records: list[DistRecord],
-                 replacing: dict[str, DistRecord], work: str, stage: str,
-                 result: InstallResult) -> tuple[list[tuple[str, str]], State]:
+def _plan_commit(
+    site_dir: str,
+    state: State,
+    records: list[DistRecord],
+    replacing: dict[str, DistRecord],
+    work: str,
+    stage: str,
+    result: InstallResult,
+) -> tuple[list[tuple[str, str]], State]:
     """The renames of the transaction (what a replacement takes away to the work directory's
     trash first, then the staged entries into the site) and the new state; replacements go
     to ``result.upgraded``.
@@ -595,13 +676,17 @@ def _plan_commit(site_dir: str, state: State, records: list[DistRecord],
                 who = owners.get(rel)
                 clashes.append(f"{rel} ({'owned by ' + who if who else 'not recorded'})")
     if clashes:
-        raise ShareError(f"{len(clashes)} file(s) of the new set exist in the site, not "
-                         f"overwritten: {', '.join(clashes[:5])}"
-                         f"{' ...' if len(clashes) > 5 else ''}")
+        raise ShareError(
+            f"{len(clashes)} file(s) of the new set exist in the site, not "
+            f"overwritten: {', '.join(clashes[:5])}"
+            f"{' ...' if len(clashes) > 5 else ''}"
+        )
     trash = os.path.join(work, "trash")
     moves = [(os.path.join(site_dir, t), os.path.join(trash, t)) for t in tops]
-    moves += [(os.path.join(stage, rel), os.path.join(site_dir, rel))
-              for rel in _plan_moves(stage, site_dir, "", gone)]
+    moves += [
+        (os.path.join(stage, rel), os.path.join(site_dir, rel))
+        for rel in _plan_moves(stage, site_dir, "", gone)
+    ]
     new_state = State(state.dir, state.arch, state.targets, dict(state.dists), state.txn)
     for n in replacing:
         del new_state.dists[n]
@@ -621,8 +706,9 @@ def _source_of(pyc_rel: str) -> str | None:
     return os.path.join(os.path.dirname(d), base.split(".", 1)[0] + ".py")
 
 
-def _plan_moves(stage: str, site: str, rel: str,
-                gone: Callable[[str], bool] = lambda _r: False) -> list[str]:
+def _plan_moves(
+    stage: str, site: str, rel: str, gone: Callable[[str], bool] = lambda _r: False
+) -> list[str]:
     """Top-most staged entries to rename into the site: an entry absent from the site (or
     ``gone``: moved away earlier in the same transaction) moves whole (one atomic rename for a
     new package directory); into an existing directory (``__pycache__``, a namespace package)
@@ -633,8 +719,12 @@ def _plan_moves(stage: str, site: str, rel: str,
             continue
         r = os.path.join(rel, name) if rel else name
         dst = os.path.join(site, r)
-        if os.path.isdir(dst) and not os.path.islink(dst) and not gone(r) and os.path.isdir(
-                os.path.join(stage, r)):
+        if (
+            os.path.isdir(dst)
+            and not os.path.islink(dst)
+            and not gone(r)
+            and os.path.isdir(os.path.join(stage, r))
+        ):
             out.extend(_plan_moves(stage, site, r, gone))
         else:
             out.append(r)
@@ -652,8 +742,9 @@ class RemoveResult:
     removed: list[tuple[str, str, int]] = field(default_factory=list)
 
 
-def _requirements_on(directory: str, state: State, names: set[str], staying: set[str]
-                     ) -> Iterator[tuple[DistRecord, Requirement, list[str]]]:
+def _requirements_on(
+    directory: str, state: State, names: set[str], staying: set[str]
+) -> Iterator[tuple[DistRecord, Requirement, list[str]]]:
     """Every ``Requires-Dist`` of a distribution in ``staying`` (canonical names) that names
     one of ``names``, with the target ids for which its environment marker (PEP 508,
     ``packaging.markers``) holds in the target's own marker environment (empty list: for
@@ -675,9 +766,13 @@ def _requirements_on(directory: str, state: State, names: set[str], staying: set
                 continue
             if canonicalize_name(req.name) not in names:
                 continue
-            ids = [t.id for t in state.targets
-                   if req.marker is None or not t.markers
-                   or req.marker.evaluate({**t.markers, "extra": ""})]
+            ids = [
+                t.id
+                for t in state.targets
+                if req.marker is None
+                or not t.markers
+                or req.marker.evaluate({**t.markers, "extra": ""})
+            ]
             yield d, req, ids
 
 
@@ -686,13 +781,16 @@ def dependents(directory: str, state: State, removing: set[str]) -> list[str]:
     which targets: each ``Requires-Dist`` of their ``METADATA`` whose environment marker
     (PEP 508, ``packaging.markers``) holds in a target's own marker environment.  Returns
     lines like ``"requests 2.32.3 requires idna<4,>=2.5 (cpython-3.8, ...)"``."""
-    return [f"{d.name} {d.version} requires {req} ({', '.join(ids)})"
-            for d, req, ids in _requirements_on(directory, state, removing,
-                                                set(state.dists) - removing) if ids]
+    return [
+        f"{d.name} {d.version} requires {req} ({', '.join(ids)})"
+        for d, req, ids in _requirements_on(directory, state, removing, set(state.dists) - removing)
+        if ids
+    ]
 
 
-def excluded_by(directory: str, state: State, new_versions: dict[str, str],
-                staying: set[str]) -> dict[str, list[tuple[str, str]]]:
+def excluded_by(
+    directory: str, state: State, new_versions: dict[str, str], staying: set[str]
+) -> dict[str, list[tuple[str, str]]]:
     """Which replacements the distributions ``staying`` in the site exclude: ``canonical
     name -> [(target id, "requests 2.32.3 requires urllib3<3,>=1.21.1")]`` for every
     ``Requires-Dist`` on a project of ``new_versions`` (canonical name -> the version that
@@ -705,12 +803,14 @@ def excluded_by(directory: str, state: State, new_versions: dict[str, str],
         if req.specifier.contains(new_versions[name], prereleases=True):
             continue
         out.setdefault(name, []).extend(
-            (tid, f"{d.name} {d.version} requires {req}") for tid in ids)
+            (tid, f"{d.name} {d.version} requires {req}") for tid in ids
+        )
     return {n: lines for n, lines in out.items() if lines}
 
 
-def remove(directory: str, names: Sequence[str], timeout: float = 60.0,
-           force: bool = False) -> RemoveResult:
+def remove(
+    directory: str, names: Sequence[str], timeout: float = 60.0, force: bool = False
+) -> RemoveResult:
     """Remove distributions ``names``: exactly their recorded files, the bytecode every runtime
     wrote for their sources, and the directories left holding nothing else; in one
     transaction (moved to the work directory, state saved, then deleted).
@@ -729,8 +829,9 @@ def remove(directory: str, names: Sequence[str], timeout: float = 60.0,
             raise ShareError(f"not installed in {site.dir}: {', '.join(missing)}")
         needed = dependents(site.dir, state, set(wanted))
         if needed and not force:
-            raise ShareError(f"still needed: {'; '.join(needed)} (remove those too, or "
-                             "pass --force)")
+            raise ShareError(
+                f"still needed: {'; '.join(needed)} (remove those too, or pass --force)"
+            )
         owned: set[str] = set()
         for c in wanted:
             owned |= owned_paths(site.dir, state.dists[c])
@@ -810,17 +911,26 @@ def _import_with(target: Target, modules: Sequence[str], site_dir: str) -> dict[
     """Import ``modules`` the way the runtime does for its users (``site`` and the user's
     site-packages on, :func:`coinstall.runtimes.run.run_script`: no bytecode written)."""
     try:
-        proc = run.run_script(target.python, _IMPORT, stdin=json.dumps(list(modules)),
-                              timeout=RUN_TIMEOUT, site=True, user_site=True)
+        proc = run.run_script(
+            target.python,
+            _IMPORT,
+            stdin=json.dumps(list(modules)),
+            timeout=RUN_TIMEOUT,
+            site=True,
+            user_site=True,
+        )
         data = json.loads(proc.last_line())
     except run.RunError as exc:
         return {m: Cell(False, f"interpreter failed: {exc.reason}", False) for m in modules}
     except ValueError:
         return {m: Cell(False, "interpreter failed: no answer", False) for m in modules}
     prefix = os.path.realpath(site_dir) + os.sep
-    return {m: Cell(bool(ok), str(origin),
-                    bool(ok) and os.path.realpath(str(origin)).startswith(prefix))
-            for m, (ok, origin) in data.items()}
+    return {
+        m: Cell(
+            bool(ok), str(origin), bool(ok) and os.path.realpath(str(origin)).startswith(prefix)
+        )
+        for m, (ok, origin) in data.items()
+    }
 
 
 def verify(directory: str, timeout: float = 60.0) -> VerifyResult:

@@ -116,15 +116,19 @@ class Resolution:
 
 
 def _pip_error(target: Target, proc: subprocess.CompletedProcess[str]) -> ShareError:
-    lines = [ln.strip() for ln in proc.stderr.splitlines()
-             if ln.strip() and "Location 'file:" not in ln]
+    lines = [
+        ln.strip() for ln in proc.stderr.splitlines() if ln.strip() and "Location 'file:" not in ln
+    ]
     errors = [ln for ln in lines if ln.startswith("ERROR")] or lines[-2:] or ["no output"]
-    return ShareError(f"{target.id} (pip --python {target.python}): "
-                      + " / ".join(errors[:3]))
+    return ShareError(f"{target.id} (pip --python {target.python}): " + " / ".join(errors[:3]))
 
 
-def pip_report(target: Target, requirements: Sequence[str],
-               constraint_files: Sequence[str], upgrade: bool = False) -> list[Pick]:
+def pip_report(
+    target: Target,
+    requirements: Sequence[str],
+    constraint_files: Sequence[str],
+    upgrade: bool = False,
+) -> list[Pick]:
     """What pip, run under ``target``'s interpreter, would install for ``requirements``
     (strings or wheel paths); with ``upgrade``, pip's ``--upgrade`` (strategy
     ``only-if-needed``: the requested projects to their newest allowed version).
@@ -133,16 +137,25 @@ def pip_report(target: Target, requirements: Sequence[str],
         ShareError: pip cannot run under the target (its Python is too old for coinstall's
             pip), or cannot resolve (its ERROR lines are quoted).
     """
-    cmd = [*pip_command(target.python), "install", "--dry-run", "--quiet", "--report", "-",
-           "--only-binary=:all:", *_PIP_BASE]
+    cmd = [
+        *pip_command(target.python),
+        "install",
+        "--dry-run",
+        "--quiet",
+        "--report",
+        "-",
+        "--only-binary=:all:",
+        *_PIP_BASE,
+    ]
     if upgrade:
         cmd.append("--upgrade")
     for c in constraint_files:
         cmd += ["-c", c]
     cmd += list(requirements)
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=PIP_TIMEOUT,
-                              check=False, env=_pip_env())
+        proc = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=PIP_TIMEOUT, check=False, env=_pip_env()
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise ShareError(f"{target.id}: cannot run pip: {exc}") from None
     if proc.returncode != 0:
@@ -156,17 +169,28 @@ def pip_report(target: Target, requirements: Sequence[str],
         meta = item["metadata"]
         url = item["download_info"]["url"]
         hashes = item["download_info"].get("archive_info", {}).get("hashes", {})
-        picks.append(Pick(name=canonicalize_name(meta["name"]), display=meta["name"],
-                          version=meta["version"], url=url,
-                          filename=url.rsplit("/", 1)[-1].split("#")[0],
-                          sha256=hashes.get("sha256"), requested=bool(item.get("requested")),
-                          requires_python=meta.get("requires_python") or ""))
+        picks.append(
+            Pick(
+                name=canonicalize_name(meta["name"]),
+                display=meta["name"],
+                version=meta["version"],
+                url=url,
+                filename=url.rsplit("/", 1)[-1].split("#")[0],
+                sha256=hashes.get("sha256"),
+                requested=bool(item.get("requested")),
+                requires_python=meta.get("requires_python") or "",
+            )
+        )
     return picks
 
 
-def resolve(targets: Sequence[Target], requirements: Sequence[str],
-            constraint_files: Sequence[str], work_dir: str,
-            upgrade: bool = False) -> Resolution:
+def resolve(
+    targets: Sequence[Target],
+    requirements: Sequence[str],
+    constraint_files: Sequence[str],
+    work_dir: str,
+    upgrade: bool = False,
+) -> Resolution:
     """Ask pip for every target (in parallel) and unify versions (see module docs).
 
     ``work_dir``: where the pins file goes -- the transaction's work directory inside the
@@ -187,25 +211,38 @@ def resolve(targets: Sequence[Target], requirements: Sequence[str],
         _pause("resolving")
         files = [*constraint_files, pin_file]
         with ThreadPoolExecutor(max_workers=min(2, max(1, len(targets)))) as pool:
-            reports = list(pool.map(pip_report, targets, [requirements] * len(targets),
-                                    [files] * len(targets), [upgrade] * len(targets)))
+            reports = list(
+                pool.map(
+                    pip_report,
+                    targets,
+                    [requirements] * len(targets),
+                    [files] * len(targets),
+                    [upgrade] * len(targets),
+                )
+            )
         picks: dict[str, dict[str, Pick]] = {}
         for t, rep in zip(targets, reports, strict=True):
             for p in rep:
                 picks.setdefault(p.name, {})[t.id] = p
-        differing = {n: by for n, by in picks.items()
-                     if len({p.version for p in by.values()}) > 1}
+        differing = {n: by for n, by in picks.items() if len({p.version for p in by.values()}) > 1}
         if not differing:
             return Resolution(picks, pins)
         for n, by in differing.items():
             pins[n] = str(min(Version(p.version) for p in by.values()))
-    detail = "; ".join(f"{n}: " + ", ".join(f"{t} {p.version}" for t, p in by.items())
-                       for n, by in sorted(differing.items()))
+    detail = "; ".join(
+        f"{n}: " + ", ".join(f"{t} {p.version}" for t, p in by.items())
+        for n, by in sorted(differing.items())
+    )
     raise ShareError(f"runtimes keep picking different versions: {detail}")
 
 
-def pip_download(items: Sequence[str], dest: str, cross: Sequence[str] = (),
-                 python: str | None = None, missing_ok: bool = False) -> list[str]:
+def pip_download(
+    items: Sequence[str],
+    dest: str,
+    cross: Sequence[str] = (),
+    python: str | None = None,
+    missing_ok: bool = False,
+) -> list[str]:
     """Download wheels ``items`` (URLs or requirements) in one ``pip download --no-deps
     --only-binary=:all:`` run of coinstall's pip under ``python`` (a target that picked the
     files: pip refuses a file its runtime cannot use; default coinstall's own), optionally with
@@ -220,10 +257,21 @@ def pip_download(items: Sequence[str], dest: str, cross: Sequence[str] = (),
         return [p for it in items for p in pip_download([it], dest, cross, python, True)]
     os.makedirs(dest, exist_ok=True)
     before = set(os.listdir(dest))
-    cmd = [*pip_command(python), "download", "--quiet", "--no-deps",
-           "--only-binary=:all:", *_PIP_BASE, *cross, "-d", dest, *items]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=PIP_TIMEOUT,
-                          check=False, env=_pip_env())
+    cmd = [
+        *pip_command(python),
+        "download",
+        "--quiet",
+        "--no-deps",
+        "--only-binary=:all:",
+        *_PIP_BASE,
+        *cross,
+        "-d",
+        dest,
+        *items,
+    ]
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=PIP_TIMEOUT, check=False, env=_pip_env()
+    )
     if proc.returncode != 0:
         if missing_ok:
             return []

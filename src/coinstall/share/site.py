@@ -119,10 +119,15 @@ class Target:
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Target:
-        return cls(id=str(d["id"]), python=str(d["python"]),
-                   version=(int(d["version"][0]), int(d["version"][1])),
-                   cache_tag=str(d["cache_tag"]), site_dir=str(d["site_dir"]),
-                   hook=str(d["hook"]), markers=dict(d.get("markers", {})))
+        return cls(
+            id=str(d["id"]),
+            python=str(d["python"]),
+            version=(int(d["version"][0]), int(d["version"][1])),
+            cache_tag=str(d["cache_tag"]),
+            site_dir=str(d["site_dir"]),
+            hook=str(d["hook"]),
+            markers=dict(d.get("markers", {})),
+        )
 
 
 @dataclass
@@ -162,23 +167,34 @@ class State:
     txn: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"format": STATE_FORMAT, "dir": self.dir, "arch": self.arch, "txn": self.txn,
-                "targets": [t.to_json() for t in self.targets],
-                "dists": {k: asdict(v) for k, v in sorted(self.dists.items())}}
+        return {
+            "format": STATE_FORMAT,
+            "dir": self.dir,
+            "arch": self.arch,
+            "txn": self.txn,
+            "targets": [t.to_json() for t in self.targets],
+            "dists": {k: asdict(v) for k, v in sorted(self.dists.items())},
+        }
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> State:
         if d.get("format") != STATE_FORMAT:
             raise ShareError(f"state format {d.get('format')!r} is not {STATE_FORMAT}")
-        state = cls(dir=str(d["dir"]), arch=d.get("arch"), txn=d.get("txn"),
-                    targets=[Target.from_json(t) for t in d["targets"]],
-                    dists={k: DistRecord(**v) for k, v in d["dists"].items()})
+        state = cls(
+            dir=str(d["dir"]),
+            arch=d.get("arch"),
+            txn=d.get("txn"),
+            targets=[Target.from_json(t) for t in d["targets"]],
+            dists={k: DistRecord(**v) for k, v in d["dists"].items()},
+        )
         for dist in state.dists.values():
             for p in [*dist.all_paths(), *dist.skipped]:
                 check_member(p)
         for t in state.targets:
-            if os.path.basename(t.hook) != hook_name(state.dir) \
-                    or os.path.dirname(t.hook) != t.site_dir:
+            if (
+                os.path.basename(t.hook) != hook_name(state.dir)
+                or os.path.dirname(t.hook) != t.site_dir
+            ):
                 raise ShareError(f"target {t.id}: hook {t.hook!r} is not this site's hook file")
         return state
 
@@ -199,8 +215,13 @@ def check_member(path: object) -> str:
     Raises:
         ShareError: anything else.
     """
-    if not isinstance(path, str) or not path or path.startswith("/") or "\0" in path \
-            or any(c in ("", ".", "..") for c in path.split("/")):
+    if (
+        not isinstance(path, str)
+        or not path
+        or path.startswith("/")
+        or "\0" in path
+        or any(c in ("", ".", "..") for c in path.split("/"))
+    ):
         raise ShareError(f"{path!r} is not a path inside the site")
     return path
 
@@ -237,8 +258,9 @@ def _read_control(path: str) -> str:
     except FileNotFoundError:
         raise
     except OSError as exc:
-        raise ShareError(f"{path}: {exc.strerror} (a symbolic link is never followed here)"
-                         ) from None
+        raise ShareError(
+            f"{path}: {exc.strerror} (a symbolic link is never followed here)"
+        ) from None
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_CONTROL_FILE:
@@ -271,8 +293,9 @@ def query_python(python: str) -> dict[str, Any]:
         ShareError: it cannot be run or does not answer.
     """
     try:
-        proc = run.run_script(python, _SITE_QUERY, timeout=QUERY_TIMEOUT, site=True,
-                              user_site=True, safe_path=False)  # sys.path as users see it
+        proc = run.run_script(
+            python, _SITE_QUERY, timeout=QUERY_TIMEOUT, site=True, user_site=True, safe_path=False
+        )  # sys.path as users see it
         data: dict[str, Any] = json.loads(proc.last_line())
     except run.RunError as exc:
         raise ShareError(str(exc)) from None
@@ -296,8 +319,9 @@ def runtime_of(python: str) -> Runtime:
         msg = errors[0].message if errors else "no answer"
         raise ShareError(f"{python}: cannot probe: {msg}")
     r = results[0]
-    cand = discovery.Candidate(executable=r.executable,
-                               commands=(os.path.basename(python),), default=False)
+    cand = discovery.Candidate(
+        executable=r.executable, commands=(os.path.basename(python),), default=False
+    )
     return discovery.runtime_from_probe(r.data, cand)
 
 
@@ -317,18 +341,28 @@ def make_targets(directory: str, pythons: Sequence[str]) -> list[tuple[Target, R
         # absolute but not resolved: a venv's bin/python must stay the venv's
         py = os.path.abspath(given) if os.sep in given else (shutil.which(given) or given)
         rt = runtime_of(py)
-        if rt.implementation not in ("cpython", "pypy") or rt.version[0] != 3 \
-                or not rt.cache_tag:
+        if rt.implementation not in ("cpython", "pypy") or rt.version[0] != 3 or not rt.cache_tag:
             # Wheel tags are generated with packaging's CPython and PyPy rules
             # (install.supported_tags).
-            raise ShareError(f"{py}: {rt.id}: shared sites serve CPython 3 and PyPy 3 "
-                             "runtimes only")
+            raise ShareError(
+                f"{py}: {rt.id}: shared sites serve CPython 3 and PyPy 3 runtimes only"
+            )
         info = query_python(py)
         site_dir = str(info["purelib"])
-        out.append((Target(id=rt.id, python=py,
-                           version=rt.version, cache_tag=rt.cache_tag, site_dir=site_dir,
-                           hook=os.path.join(site_dir, hook_name(directory)),
-                           markers={str(k): str(v) for k, v in info["markers"].items()}), rt))
+        out.append(
+            (
+                Target(
+                    id=rt.id,
+                    python=py,
+                    version=rt.version,
+                    cache_tag=rt.cache_tag,
+                    site_dir=site_dir,
+                    hook=os.path.join(site_dir, hook_name(directory)),
+                    markers={str(k): str(v) for k, v in info["markers"].items()},
+                ),
+                rt,
+            )
+        )
     ids = [t.id for t, _ in out]
     dup = sorted({i for i in ids if ids.count(i) > 1})
     if dup:
@@ -384,17 +418,16 @@ class SharedSite:
             return State.from_json(json.loads(_read_control(self.state_path)))
         except ShareError as exc:
             raise ShareError(f"{self.state_path}: unreadable state: {exc}") from None
-        except (OSError, ValueError, KeyError, TypeError, AttributeError,
-                RecursionError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
             raise ShareError(f"{self.state_path}: unreadable state: {exc}") from None
 
     def save(self, state: State) -> None:
-        write_atomic(self.state_path, json.dumps(state.to_json(), indent=1) + "\n",
-                     perms=0o644)
+        write_atomic(self.state_path, json.dumps(state.to_json(), indent=1) + "\n", perms=0o644)
 
     @contextlib.contextmanager
-    def locked(self, timeout: float = 60.0,
-               waiting: Callable[[str], None] | None = None) -> Iterator[None]:
+    def locked(
+        self, timeout: float = 60.0, waiting: Callable[[str], None] | None = None
+    ) -> Iterator[None]:
         """Hold the site's exclusive lock (``fcntl.flock`` on ``lock``), waiting up to
         ``timeout`` seconds; roll back an interrupted transaction first.  ``waiting`` is
         called once, with a line naming the holder's pid, when the lock is found held.
@@ -404,17 +437,22 @@ class SharedSite:
         """
         self._check_meta()
         try:
-            fd = os.open(self.lock_path,
-                         os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC,
-                         0o644)
+            fd = os.open(
+                self.lock_path,
+                os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC,
+                0o644,
+            )
         except OSError as exc:
-            raise ShareError(f"{self.lock_path}: {exc.strerror} (a symbolic link is never "
-                             "followed here)") from None
+            raise ShareError(
+                f"{self.lock_path}: {exc.strerror} (a symbolic link is never followed here)"
+            ) from None
         try:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
-                raise ShareError(f"{self.lock_path}: not a regular file of its own (a hard "
-                                 "link, FIFO or device there is never written)")
+                raise ShareError(
+                    f"{self.lock_path}: not a regular file of its own (a hard "
+                    "link, FIFO or device there is never written)"
+                )
             deadline = time.monotonic() + timeout
             while True:
                 try:
@@ -425,14 +463,17 @@ class SharedSite:
                         raise
                     holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
                     if waiting is not None:
-                        waiting(f"waiting for the lock of {self.dir}"
-                                f"{' (held by pid ' + holder + ')' if holder else ''}")
+                        waiting(
+                            f"waiting for the lock of {self.dir}"
+                            f"{' (held by pid ' + holder + ')' if holder else ''}"
+                        )
                         waiting = None
                     if time.monotonic() >= deadline:
                         raise ShareError(
                             f"{self.dir}: locked by another coinstall process"
                             f"{' (pid ' + holder + ')' if holder else ''}; gave up after "
-                            f"{timeout:g} s") from None
+                            f"{timeout:g} s"
+                        ) from None
                     time.sleep(0.1)
             os.ftruncate(fd, 0)
             os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
@@ -450,17 +491,17 @@ class SharedSite:
         with contextlib.suppress(FileExistsError):
             os.makedirs(self.meta)
         if not stat.S_ISDIR(os.lstat(self.meta).st_mode):
-            raise ShareError(f"{self.meta}: not a directory (a symbolic link is never "
-                             "followed here)")
+            raise ShareError(
+                f"{self.meta}: not a directory (a symbolic link is never followed here)"
+            )
 
     def _inside(self, path: object) -> str:
         """``path`` (absolute) if it names a file inside DIR through real directories only."""
         if not isinstance(path, str) or not path.startswith(self.dir + "/"):
             raise ShareError(f"journal {self.journal_path}: {path!r} is outside {self.dir}")
-        rel = check_member(path[len(self.dir) + 1:])
+        rel = check_member(path[len(self.dir) + 1 :])
         if not beneath(self.dir, rel):
-            raise ShareError(f"journal {self.journal_path}: {path!r} goes through a symbolic "
-                             "link")
+            raise ShareError(f"journal {self.journal_path}: {path!r} goes through a symbolic link")
         return path
 
     # -- transactions ---------------------------------------------------------------------
@@ -480,8 +521,9 @@ class SharedSite:
         On an exception before the state is saved, the moves done are undone and the
         exception propagates.  Must be called with the lock held.
         """
-        write_atomic(self.journal_path,
-                     json.dumps({"txn": txn, "moves": list(moves)}) + "\n", perms=0o644)
+        write_atomic(
+            self.journal_path, json.dumps({"txn": txn, "moves": list(moves)}) + "\n", perms=0o644
+        )
         done = 0
         try:
             for src, dst in moves:
@@ -561,12 +603,15 @@ class InitResult:
 def hook_text(directory: str) -> str:
     """The ``.pth`` hook: a comment and the absolute directory (a path line; ``site`` appends
     it to ``sys.path`` if it exists, CPython ``Lib/site.py`` ``addpackage``)."""
-    return (f"# coinstall share: shared site after this site-packages; "
-            f"remove with `coinstall share uninit {directory}`\n{directory}\n")
+    return (
+        f"# coinstall share: shared site after this site-packages; "
+        f"remove with `coinstall share uninit {directory}`\n{directory}\n"
+    )
 
 
-def init(directory: str, pythons: Sequence[str], arch: str | None = None,
-         timeout: float = 60.0) -> InitResult:
+def init(
+    directory: str, pythons: Sequence[str], arch: str | None = None, timeout: float = 60.0
+) -> InitResult:
     """Create (or extend) shared site ``directory`` for interpreters ``pythons`` and write a
     hook into each one's site-packages.
 
@@ -595,8 +640,9 @@ def init(directory: str, pythons: Sequence[str], arch: str | None = None,
             if old is not None and old.python != t.python:
                 raise ShareError(f"{t.id} is already a target of {site.dir} as {old.python}")
             if state.arch and rt.multiarch and rt.multiarch != state.arch:
-                raise ShareError(f"{t.python}: {rt.multiarch} runtime; this site holds "
-                                 f"{state.arch} files only")
+                raise ShareError(
+                    f"{t.python}: {rt.multiarch} runtime; this site holds {state.arch} files only"
+                )
         for t, _ in made:
             if not os.path.isdir(t.site_dir):
                 os.makedirs(t.site_dir)
@@ -627,8 +673,10 @@ def uninit(directory: str, purge: bool, timeout: float = 60.0) -> list[str]:
     with site.locked(timeout):
         state = site.load()
         if state.dists and not purge:
-            raise ShareError(f"{site.dir}: {len(state.dists)} distribution(s) installed "
-                             "(remove them, or pass --purge)")
+            raise ShareError(
+                f"{site.dir}: {len(state.dists)} distribution(s) installed "
+                "(remove them, or pass --purge)"
+            )
         for t in state.targets:
             if os.path.exists(t.hook):
                 os.unlink(t.hook)
@@ -658,8 +706,12 @@ def owned_paths(root: str, dist: DistRecord) -> set[str]:
             stem = base[:-3]
             with contextlib.suppress(OSError):
                 for name in os.listdir(cache):
-                    if name.startswith(stem + ".") and name.endswith(".pyc") \
-                            and name.count(".") >= 2 and name.split(".")[0] == stem:
+                    if (
+                        name.startswith(stem + ".")
+                        and name.endswith(".pyc")
+                        and name.count(".") >= 2
+                        and name.split(".")[0] == stem
+                    ):
                         out.add(os.path.join(d, "__pycache__", name))
     return out
 
@@ -678,7 +730,8 @@ def plan_removal(root: str, owned: set[str]) -> list[str]:
         for name in os.listdir(full):
             child = os.path.join(rel, name)
             if os.path.isdir(os.path.join(root, child)) and not os.path.islink(
-                    os.path.join(root, child)):
+                os.path.join(root, child)
+            ):
                 ok = fully_owned(child) and ok
             elif child not in owned:
                 ok = False
@@ -738,8 +791,13 @@ class TargetStatus:
 
     @property
     def ok(self) -> bool:
-        return (self.hook_ok and self.error is None and self.dir_index is not None
-                and self.site_index is not None and self.site_index < self.dir_index)
+        return (
+            self.hook_ok
+            and self.error is None
+            and self.dir_index is not None
+            and self.site_index is not None
+            and self.site_index < self.dir_index
+        )
 
 
 @dataclass
@@ -776,5 +834,6 @@ def status(directory: str) -> StatusResult:
         except ShareError as exc:
             out.append(TargetStatus(t, hook_ok, None, None, str(exc)))
     files = sum(len(d.all_paths()) for d in state.dists.values())
-    return StatusResult(site.dir, state.arch, out, len(state.dists), files,
-                        os.path.exists(site.journal_path))
+    return StatusResult(
+        site.dir, state.arch, out, len(state.dists), files, os.path.exists(site.journal_path)
+    )

@@ -35,26 +35,29 @@ import re
 #: Also inside a conditional expansion (``%{!?with_bootstrap:BuildOption(...): ...}``,
 #: Fedora's python-sphinx-theme-builder).
 _DECLARATIVE = re.compile(
-    r"^[ \t]*(?:%\{!?\??\w+:)?(?:BuildSystem|BuildOption(?:\([^)]*\))?)[ \t]*:", re.I | re.M)
+    r"^[ \t]*(?:%\{!?\??\w+:)?(?:BuildSystem|BuildOption(?:\([^)]*\))?)[ \t]*:", re.I | re.M
+)
 
 #: Loaded into the parse worker's librpm before the stack macros (see the module docstring).
-READING_MACROS = "\n".join([
-    # Fedora redhat-rpm-config macros.forge: option letters as the real macros take them
-    "%forgemeta(z:isva) %{nil}",
-    "%forgesource %{?forgeurl}%{!?forgeurl:https://forge.invalid/%{name}}/archive/"
-    "%{name}-%{version}.tar.gz",
-    "%forgesetup(z:va) %setup -q",
-    "%forgeautosetup(z:vNS:p:) %autosetup -p1",
-    # rpm 4.19 string macros (rpmio/macro.c doFoo in 4.19), 1-based like string.sub
-    '%sub() %{lua: local s = rpm.expand("%1") local i = tonumber(rpm.expand("%2")) or 1 '
-    'local j = tonumber(rpm.expand("%3")) or -1 print(string.sub(s, i, j))}',
-    '%len() %{lua: print(string.len(rpm.expand("%*")))}',
-    '%upper() %{lua: print(string.upper(rpm.expand("%*")))}',
-    '%lower() %{lua: print(string.lower(rpm.expand("%*")))}',
-    '%reverse() %{lua: print(string.reverse(rpm.expand("%*")))}',
-    '%rep() %{lua: print(string.rep(rpm.expand("%1"), tonumber(rpm.expand("%2")) or 0))}',
-    "",
-])
+READING_MACROS = "\n".join(
+    [
+        # Fedora redhat-rpm-config macros.forge: option letters as the real macros take them
+        "%forgemeta(z:isva) %{nil}",
+        "%forgesource %{?forgeurl}%{!?forgeurl:https://forge.invalid/%{name}}/archive/"
+        "%{name}-%{version}.tar.gz",
+        "%forgesetup(z:va) %setup -q",
+        "%forgeautosetup(z:vNS:p:) %autosetup -p1",
+        # rpm 4.19 string macros (rpmio/macro.c doFoo in 4.19), 1-based like string.sub
+        '%sub() %{lua: local s = rpm.expand("%1") local i = tonumber(rpm.expand("%2")) or 1 '
+        'local j = tonumber(rpm.expand("%3")) or -1 print(string.sub(s, i, j))}',
+        '%len() %{lua: print(string.len(rpm.expand("%*")))}',
+        '%upper() %{lua: print(string.upper(rpm.expand("%*")))}',
+        '%lower() %{lua: print(string.lower(rpm.expand("%*")))}',
+        '%reverse() %{lua: print(string.reverse(rpm.expand("%*")))}',
+        '%rep() %{lua: print(string.rep(rpm.expand("%1"), tonumber(rpm.expand("%2")) or 0))}',
+        "",
+    ]
+)
 
 
 def for_librpm(text: str) -> str:

@@ -63,8 +63,13 @@ def layout_of(doc: SpecDoc) -> str:
     """``suse`` (``%python_subpackages``), ``epel`` (any ``python3_other`` macro), ``alt``
     (``%python3_pkgversion`` defined in the spec), else ``fedora`` (which may use
     ``%{python3_pkgversion}`` in names, as Fedora specs shared with EPEL do)."""
-    text = "\n".join(t for s in doc.sections if s.name != "changelog"
-                     for _, t in s.lines if not t.lstrip().startswith("#"))
+    text = "\n".join(
+        t
+        for s in doc.sections
+        if s.name != "changelog"
+        for _, t in s.lines
+        if not t.lstrip().startswith("#")
+    )
     if "%python_subpackages" in text or "%{python_subpackages}" in text:
         return "suse"
     if "python3_other" in text:
@@ -107,7 +112,8 @@ def stack_of_written(name: str | None) -> str | None:
 PYTEST3_COMMAND = re.compile(
     r"((?:^|[;&|(`]|\$\()\s*(?:(?:then|do|else|exec|env|xvfb-run(?:\s+-a)?|%\{?_?xvfb\}?)\s+)*"
     r"(?:[A-Za-z_]\w*=(?:\"[^\"]*\"|'[^']*'|\S*)\s+)*)"
-    r"(?:%\{_bindir\}/|%_bindir/|/usr/bin/)?pytest-3(?=\s|$|[;&|)`])")
+    r"(?:%\{_bindir\}/|%_bindir/|/usr/bin/)?pytest-3(?=\s|$|[;&|)`])"
+)
 #: the sections whose lines are shell commands (rpmbuild runs them with /bin/sh)
 COMMAND_SECTIONS = ("prep", "generate_buildrequires", "conf", "build", "install", "check")
 
@@ -115,8 +121,10 @@ COMMAND_SECTIONS = ("prep", "generate_buildrequires", "conf", "build", "install"
 _MAJOR_SUFFIX = re.compile(r"^(.+?)(-3|3)$")
 #: what follows a script's base name in its versioned forms: -3.X, 3.X, -%{python3_version},
 #: -%{python3_other_version}, openSUSE's -%{python_bin_suffix}, or a glob of them
-_VERSION_TAIL = re.compile(r"^-?(3\.\d+|3\.?\*|%\{\??python3\w*_version\}|"
-                           r"%\{\??python_bin_suffix\}|\*)$")
+_VERSION_TAIL = re.compile(
+    r"^-?(3\.\d+|3\.?\*|%\{\??python3\w*_version\}|"
+    r"%\{\??python_bin_suffix\}|\*)$"
+)
 
 
 def major_alias(entry: str, names: Iterable[str]) -> bool:
@@ -135,8 +143,12 @@ def major_alias(entry: str, names: Iterable[str]) -> bool:
     if not m:
         return False
     base = m.group(1)
-    return any(x != entry and x.startswith(base)
-               and (x == base or bool(_VERSION_TAIL.match(x[len(base):]))) for x in names)
+    return any(
+        x != entry
+        and x.startswith(base)
+        and (x == base or bool(_VERSION_TAIL.match(x[len(base) :])))
+        for x in names
+    )
 
 
 _DEP = re.compile(r"^python(3)(?:\.?(\d{1,2}))?(?:-|dist\()")

@@ -40,9 +40,10 @@ class MacroFiles:
     def __init__(self, stack: Stack, interpreters: dict[str, str] | None = None) -> None:
         self.stack = stack if stack.default is not None else READ_STACK
         if not self.stack.others:
-            self.stack = Stack(self.stack.default, READ_STACK.others
-                               if READ_STACK.default != self.stack.default
-                               else ((3, 11),))
+            self.stack = Stack(
+                self.stack.default,
+                READ_STACK.others if READ_STACK.default != self.stack.default else ((3, 11),),
+            )
         self.facts = macros_mod.stack_facts(self.stack, catalogue_mod.load(), interpreters)
         self._dir: str | None = None
         self._files: dict[str, str] = {}
@@ -69,13 +70,17 @@ def _rule_texts(doc: SpecDoc) -> Iterator[str]:
     yield "%{?python3_pkgversion}"
     yield "%{?__default_python3_version}"
     for t in doc.tags:
-        if t.key in ("requires", "buildrequires") \
-                or (t.key in ("version", "release") and t.package is None):
+        if t.key in ("requires", "buildrequires") or (
+            t.key in ("version", "release") and t.package is None
+        ):
             yield t.value
 
 
-def read_for(path: str, files: MacroFiles, profile: str | None = None,
-             ) -> tuple[SpecDoc, str]:
+def read_for(
+    path: str,
+    files: MacroFiles,
+    profile: str | None = None,
+) -> tuple[SpecDoc, str]:
     """Read one spec with the macro style of its profile (``profile`` or the one its layout
     implies); returns the document and its layout.
 
@@ -114,8 +119,9 @@ def run_spec_rules(ctx: SpecContext, config: Config | None = None) -> list[Findi
     return out
 
 
-def lint_doc(doc: SpecDoc, layout: str, config: Config | None = None,
-             left: Iterable[int] = ()) -> tuple[list[Finding], SpecContext]:
+def lint_doc(
+    doc: SpecDoc, layout: str, config: Config | None = None, left: Iterable[int] = ()
+) -> tuple[list[Finding], SpecContext]:
     """Run the spec rules on a document read by :func:`read_for`."""
     cfg = config or Config()
     if cfg.profile:
@@ -142,8 +148,9 @@ def _version_release(doc: SpecDoc) -> str | None:
     return f"{v}-{r}" if r else v
 
 
-def lint(paths: Sequence[str], config: Config | None = None,
-         files: MacroFiles | None = None) -> CheckResult:
+def lint(
+    paths: Sequence[str], config: Config | None = None, files: MacroFiles | None = None
+) -> CheckResult:
     """Lint every spec of ``paths``; a spec that cannot be read becomes a
     :class:`TargetError` (``path``, ``line N: message``) and the others are still read."""
     cfg = config or Config()
@@ -154,13 +161,18 @@ def lint(paths: Sequence[str], config: Config | None = None,
         try:
             doc, layout = read_for(p, files, cfg.profile)
         except SpecError as exc:
-            errors.append(TargetError(p, f"line {exc.line}: {exc.message}" if exc.line
-                                      else exc.message))
+            errors.append(
+                TargetError(p, f"line {exc.line}: {exc.message}" if exc.line else exc.message)
+            )
             continue
         findings, ctx = lint_doc(doc, layout, cfg)
-        info = ArtifactInfo(path=p, format="spec", name=doc.name or None,
-                            version=_version_release(doc),
-                            requires=list(doc.buildrequires),
-                            fields={"layout": layout})
+        info = ArtifactInfo(
+            path=p,
+            format="spec",
+            name=doc.name or None,
+            version=_version_release(doc),
+            requires=list(doc.buildrequires),
+            fields={"layout": layout},
+        )
         artifacts.append(ArtifactResult(info, [], Judgement(), findings, [], ctx.profile))
     return CheckResult([], artifacts, errors)

@@ -48,8 +48,11 @@ from coinstall.runtimes.stack import Stack
 #: stack's values filled in.  Not HTML: nothing is escaped.
 _TEMPLATES = jinja2.Environment(
     loader=jinja2.PackageLoader("coinstall.spec", "templates"),
-    autoescape=False, trim_blocks=True, keep_trailing_newline=True,
-    undefined=jinja2.StrictUndefined)
+    autoescape=False,
+    trim_blocks=True,
+    keep_trailing_newline=True,
+    undefined=jinja2.StrictUndefined,
+)
 
 #: The styles ``coinstall macros --style`` writes.  ``fedora``: the default stack owns
 #: ``python3`` (``%python3_pkgversion 3``); ``alt``: one alternative stack
@@ -103,8 +106,9 @@ _PROBE = (
 )
 
 
-def catalogue_facts(version: tuple[int, int], catalogue: Catalogue,
-                    libdir: str = "/usr/lib64") -> VersionFacts:
+def catalogue_facts(
+    version: tuple[int, int], catalogue: Catalogue, libdir: str = "/usr/lib64"
+) -> VersionFacts:
     """The facts of one version from the catalogue alone, in Fedora's install layout:
     ``/usr/lib/pythonX.Y/site-packages`` and ``<libdir>/pythonX.Y/site-packages``
     (``%_libdir``; Fedora ``python3.X.spec``, ``platlibdir`` = ``lib64`` on 64-bit).
@@ -115,16 +119,22 @@ def catalogue_facts(version: tuple[int, int], catalogue: Catalogue,
     v = f"{version[0]}.{version[1]}"
     rt = None
     for flags in ("", "m"):  # 3.3-3.7 release builds have the pymalloc flag m
-        rt = rt or catalogue.predict("cpython", version, flags, platform="linux",
-                                     triplet=HOST_TRIPLET)
+        rt = rt or catalogue.predict(
+            "cpython", version, flags, platform="linux", triplet=HOST_TRIPLET
+        )
     if rt is None or not rt.extension_suffixes:
         raise MacrosError(f"the runtime catalogue does not know CPython {v}")
     return VersionFacts(
-        version=v, interpreter=f"/usr/bin/python{v}",
+        version=v,
+        interpreter=f"/usr/bin/python{v}",
         sitelib=f"/usr/lib/python{v}/site-packages",
         sitearch=f"{libdir}/python{v}/site-packages",
-        ext_suffix=rt.extension_suffixes[0], cache_tag=rt.cache_tag or "",
-        triplet=rt.multiarch or HOST_TRIPLET, safe_path=version >= (3, 11), source="catalogue")
+        ext_suffix=rt.extension_suffixes[0],
+        cache_tag=rt.cache_tag or "",
+        triplet=rt.multiarch or HOST_TRIPLET,
+        safe_path=version >= (3, 11),
+        source="catalogue",
+    )
 
 
 def probe_facts(version: tuple[int, int], interpreter: str) -> VersionFacts:
@@ -139,19 +149,27 @@ def probe_facts(version: tuple[int, int], interpreter: str) -> VersionFacts:
     try:
         data = json.loads(run.run_script(interpreter, _PROBE, timeout=30, site=True).text())
     except run.RunError as exc:
-        raise MacrosError(f"{interpreter}: cannot ask it for its layout ({exc.reason})"
-                          ) from None
+        raise MacrosError(f"{interpreter}: cannot ask it for its layout ({exc.reason})") from None
     except ValueError as exc:
         raise MacrosError(f"{interpreter}: cannot ask it for its layout ({exc})") from None
     if data.get("version") != v:
         raise MacrosError(f"{interpreter} is Python {data.get('version')}, not {v}")
-    return VersionFacts(v, interpreter, data["sitelib"], data["sitearch"],
-                        data["ext_suffix"] or "", data["cache_tag"] or "",
-                        data["triplet"] or HOST_TRIPLET, bool(data["safe_path"]), "probe")
+    return VersionFacts(
+        v,
+        interpreter,
+        data["sitelib"],
+        data["sitearch"],
+        data["ext_suffix"] or "",
+        data["cache_tag"] or "",
+        data["triplet"] or HOST_TRIPLET,
+        bool(data["safe_path"]),
+        "probe",
+    )
 
 
-def stack_facts(stack: Stack, catalogue: Catalogue,
-                interpreters: Mapping[str, str] | None = None) -> list[VersionFacts]:
+def stack_facts(
+    stack: Stack, catalogue: Catalogue, interpreters: Mapping[str, str] | None = None
+) -> list[VersionFacts]:
     """Facts for every version of ``stack`` (default first): probed where ``interpreters``
     maps the dotted version to a path, else from the catalogue.
 
@@ -172,7 +190,8 @@ def _lua_table(facts: Sequence[VersionFacts]) -> str:
         rows.append(
             f'["{f.version}"]={{py="{f.interpreter}",sitelib="{f.sitelib}",'
             f'sitearch="{f.sitearch}",ext="{f.ext_suffix}",tag="{f.cache_tag}",'
-            f'triplet="{f.triplet}",P="{"P" if f.safe_path else ""}"}}')
+            f'triplet="{f.triplet}",P="{"P" if f.safe_path else ""}"}}'
+        )
     return "{" + ",".join(rows) + "}"
 
 
@@ -210,8 +229,10 @@ def render(stack: Stack, style: str, facts: Sequence[VersionFacts]) -> str:
         # EPEL 7 macros.python-srpm: one %python3_other_pkgversion
         raise MacrosError(
             f"the epel style has one other stack (%python3_other_pkgversion); {stack} names "
-            f"{len(others)}: write one macro file per other stack")
+            f"{len(others)}: write one macro file per other stack"
+        )
     other = others[0] if others else None
+
     # EPEL spells the version without a dot (EPEL 7 macros.python-srpm: 36 and 34; EPEL 8
     # wiki EPEL/Python3X: 38), so `0%{?python3_other_pkgversion}` is a number in %if; RHEL
     # 8-10 alternative stacks spell it with one (3.11, RHEL "Packaging Python 3 RPMs")
@@ -219,9 +240,17 @@ def render(stack: Stack, style: str, facts: Sequence[VersionFacts]) -> str:
         return f.version.replace(".", "") if style == "epel" else f.version
 
     return _TEMPLATES.get_template("macros.j2").render(
-        style=style, stack=str(stack), facts=list(facts), default=default, other=other,
-        others=others, pkgversion="3" if style == "fedora" else spelled(default),
-        table=_lua_table(facts), spelled=spelled, flavor=_flavor)
+        style=style,
+        stack=str(stack),
+        facts=list(facts),
+        default=default,
+        other=other,
+        others=others,
+        pkgversion="3" if style == "fedora" else spelled(default),
+        table=_lua_table(facts),
+        spelled=spelled,
+        flavor=_flavor,
+    )
 
 
 def absent_interpreters(facts: Sequence[VersionFacts]) -> list[str]:

@@ -71,8 +71,11 @@ class PortResult:
         path, as git writes them, so ``patch -p1`` applies it; the path as given when it is
         absolute)."""
         old, new = (path, path) if path.startswith("/") else (f"a/{path}", f"b/{path}")
-        return "".join(difflib.unified_diff(
-            original.splitlines(keepends=True), self.text.splitlines(keepends=True), old, new))
+        return "".join(
+            difflib.unified_diff(
+                original.splitlines(keepends=True), self.text.splitlines(keepends=True), old, new
+            )
+        )
 
 
 class PortError(ValueError):
@@ -119,8 +122,18 @@ class _Editor:
         return "\n".join(out) + "\n", where
 
 
-_DEP_TAGS = ("buildrequires", "requires", "provides", "obsoletes", "conflicts", "recommends",
-             "suggests", "supplements", "enhances", "orderwithrequires")
+_DEP_TAGS = (
+    "buildrequires",
+    "requires",
+    "provides",
+    "obsoletes",
+    "conflicts",
+    "recommends",
+    "suggests",
+    "supplements",
+    "enhances",
+    "orderwithrequires",
+)
 _PYPROVIDE_START = re.compile(r"%\{\?python_provide:%python_provide\s+|^%python_provide\s+")
 
 
@@ -141,11 +154,11 @@ def _py_provides(text: str) -> str:
                 break
             depth -= 1
         j += 1
-    name = text[m.end():j].strip()
+    name = text[m.end() : j].strip()
     if not name.startswith(("python%{python3_pkgversion}-", "python%{python3_other_pkgversion}-")):
         return text  # another Python's (python2-, %{python2}-): left as it is
     end = j + 1 if braced and j < len(text) else j
-    return text[:m.start()] + "%py_provides " + name + text[end:]
+    return text[: m.start()] + "%py_provides " + name + text[end:]
 
 
 def _rename(text: str, section: str | None = None, target: str = "alt") -> str:
@@ -173,6 +186,7 @@ def _port_texts(doc: SpecDoc) -> Iterator[str]:
         m = _SAVE_FILES.match(line)
         if m:
             yield from (a for a in m.group(1).split() if not a.startswith(("-", "+")))
+
 
 #: Macro names of the default stack and their other-stack twins (EPEL 7 macros.python3_other;
 #: %pyproject_other_*, %pytest_other, %py3_other_dist are coinstall's, see spec/macros.py).
@@ -202,12 +216,17 @@ _OTHER_NAMES = {
 }
 #: Fedora macro names and openSUSE's (python-rpm-macros macros.lua, flavor.in).
 _SUSE_NAMES = {
-    "python3_sitelib": "python_sitelib", "python3_sitearch": "python_sitearch",
-    "python3_version": "python_version", "py3_build": "python_build",
-    "py3_install": "python_install", "__python3": "python_exec", "python3": "python_exec",
+    "python3_sitelib": "python_sitelib",
+    "python3_sitearch": "python_sitearch",
+    "python3_version": "python_version",
+    "py3_build": "python_build",
+    "py3_install": "python_install",
+    "__python3": "python_exec",
+    "python3": "python_exec",
 }
-_OTHER_RX = re.compile(r"%(\{[?!]*)?(" + "|".join(sorted(_OTHER_NAMES, key=len, reverse=True))
-                       + r")(?![\w])")
+_OTHER_RX = re.compile(
+    r"%(\{[?!]*)?(" + "|".join(sorted(_OTHER_NAMES, key=len, reverse=True)) + r")(?![\w])"
+)
 
 
 def to_other(text: str) -> str:
@@ -319,7 +338,7 @@ class _Port:
         name = self.doc.name
         if not name.startswith("python-"):
             return None
-        suffix = name[len("python-"):]
+        suffix = name[len("python-") :]
         for s in self.doc.sections_named("package"):
             if s.package is None:
                 continue
@@ -335,15 +354,18 @@ class _Port:
         defined = [d for d in self.doc.definitions if d[0] == "python3_pkgversion"]
         if defined and defined[0][2]:
             n = defined[0][2]
-            self.ed.set(n, re.sub(r"(python3_pkgversion\s+)\S+", rf"\g<1>{self.python}",
-                                  self.ed.get(n)))
+            self.ed.set(
+                n, re.sub(r"(python3_pkgversion\s+)\S+", rf"\g<1>{self.python}", self.ed.get(n))
+            )
         else:
             self.ed.add_before(1, [f"%global python3_pkgversion {self.python}"])
         for name, _, line in self.doc.definitions:
             if name == "__python3" and line:
-                self.ed.set(line, "# coinstall spec port: %%__python3 comes from the stack "
-                                  "macros (was: " + self.doc.lines[line - 1].strip()
-                            .replace("%", "%%") + ")")
+                self.ed.set(
+                    line,
+                    "# coinstall spec port: %%__python3 comes from the stack "
+                    "macros (was: " + self.doc.lines[line - 1].strip().replace("%", "%%") + ")",
+                )
         self.rename_all()
         if layout_of(self.doc) == "epel":
             # an EPEL spec keeps its other stack: the same repairs as its epel port
@@ -351,11 +373,12 @@ class _Port:
             self.fix_other_sections()
             self.other_check_left()
         main = self.main_sub()
-        name_tag = next((t for t in self.doc.tags if t.key == "name" and t.package is None),
-                        None)
+        name_tag = next((t for t in self.doc.tags if t.key == "name" and t.package is None), None)
         if main is not None and name_tag is not None and not self.can_fold(main):
-            self.notes.append(f"%package -n {main} is conditional or expands macros into "
-                              "tags: kept as a subpackage, Name kept")
+            self.notes.append(
+                f"%package -n {main} is conditional or expands macros into "
+                "tags: kept as a subpackage, Name kept"
+            )
             main = None
         if main is not None and name_tag is not None:
             # the source package takes the subpackage's name; the subpackage folds into it
@@ -373,7 +396,7 @@ class _Port:
         secs = self.doc.sections
         pkg = next(s for s in secs if s.name == "package" and s.package == main)
         depth = 0
-        for t in self.doc.lines[:pkg.start - 1]:
+        for t in self.doc.lines[: pkg.start - 1]:
             m = _COND.match(t)
             if m:
                 kw = m.group(1)
@@ -424,8 +447,7 @@ class _Port:
         secs = self.doc.sections
         pkg = next(s for s in secs if s.name == "package" and s.package == main)
         idx = secs.index(pkg)
-        main_desc = next((s for s in secs if s.name == "description" and s.package is None),
-                         None)
+        main_desc = next((s for s in secs if s.name == "description" and s.package is None), None)
         between = [s for s in secs[1:idx] if s is not main_desc]
         if between:
             # the header cannot simply go: its tags would join the section before it
@@ -435,25 +457,36 @@ class _Port:
                 self.ed.drop(n)
             self.ed.drop(pkg.start)
             self.ed.add_before(secs[1].start, [self._summary_off(t) for t in lines])
-            self.notes.append(f"line {pkg.start}: %package -n {main} folded into the main "
-                              "package (its tags moved to the end of the preamble)")
+            self.notes.append(
+                f"line {pkg.start}: %package -n {main} folded into the main "
+                "package (its tags moved to the end of the preamble)"
+            )
         else:
-            self.ed.set(pkg.start, "# coinstall spec port: %%package -n "
-                        + main.replace("%", "%%") + " is the main package now")
+            self.ed.set(
+                pkg.start,
+                "# coinstall spec port: %%package -n "
+                + main.replace("%", "%%")
+                + " is the main package now",
+            )
             for n, _ in pkg.lines:
                 self.ed.set(n, self._summary_off(self.ed.get(n)))
-            self.notes.append(f"line {pkg.start}: %package -n {main} folded into the main "
-                              "package")
+            self.notes.append(f"line {pkg.start}: %package -n {main} folded into the main package")
         self._one_license(pkg)
-        if main_desc is not None and any(s.name == "description" and s.package == main
-                                         for s in secs):
-            self.ed.set(main_desc.start, "# coinstall spec port: the source package's "
-                                         "%%description gives way to the subpackage's")
+        if main_desc is not None and any(
+            s.name == "description" and s.package == main for s in secs
+        ):
+            self.ed.set(
+                main_desc.start,
+                "# coinstall spec port: the source package's "
+                "%%description gives way to the subpackage's",
+            )
             for n, t in main_desc.lines:
                 if not _COND.match(t) and t.strip():
                     self.ed.set(n, "# " + self.ed.get(n).replace("%", "%%"))
-            self.notes.append(f"line {main_desc.start}: the source package's %description "
-                              f"commented out: {main}'s describes the package")
+            self.notes.append(
+                f"line {main_desc.start}: the source package's %description "
+                f"commented out: {main}'s describes the package"
+            )
         for s in secs:
             if s.package == main and s.name != "package":
                 hdr = self.ed.get(s.start)
@@ -471,13 +504,21 @@ class _Port:
                 continue
             text = self.doc.lines[t.line - 1]
             if text.rstrip().endswith("\\") or text.count("{") != text.count("}"):
-                self.leave(t.line, "two License tags after folding the subpackage into the "
-                                   "main package: keep the one that describes the built package")
+                self.leave(
+                    t.line,
+                    "two License tags after folding the subpackage into the "
+                    "main package: keep the one that describes the built package",
+                )
                 continue
-            self.ed.set(t.line, "# coinstall spec port: the subpackage's License describes the "
-                                "package: " + text.replace("%", "%%"))
-            self.notes.append(f"line {t.line}: the source package's License commented out: "
-                              "the folded subpackage's License describes the package")
+            self.ed.set(
+                t.line,
+                "# coinstall spec port: the subpackage's License describes the "
+                "package: " + text.replace("%", "%%"),
+            )
+            self.notes.append(
+                f"line {t.line}: the source package's License commented out: "
+                "the folded subpackage's License describes the package"
+            )
 
     @staticmethod
     def _summary_off(text: str) -> str:
@@ -496,29 +537,38 @@ class _Port:
                 if "*" in entry and not _MAJOR_BIN.search(entry):
                     if entry.endswith("*") and re.search(r"-3\.?\*$|-3\*$", entry):
                         continue
-                    self.leave(n, f"glob /usr/bin/{entry}: which scripts belong to the "
-                                  "alternative stack is for the packager to say")
+                    self.leave(
+                        n,
+                        f"glob /usr/bin/{entry}: which scripts belong to the "
+                        "alternative stack is for the packager to say",
+                    )
                     continue
                 if major_alias(entry, names) or "*" in entry:
                     tail.append(f"rm -f %{{buildroot}}%{{_bindir}}/{entry}")
                     self.ed.set(n, _main_owns(self.ed.get(n)))
                     continue
-                has_versioned = any(x.startswith(entry + "-") and (
-                    _VERSIONED_BIN.search(x) or x.endswith("*")) for x in names)
+                has_versioned = any(
+                    x.startswith(entry + "-") and (_VERSIONED_BIN.search(x) or x.endswith("*"))
+                    for x in names
+                )
                 if has_versioned:
                     tail.append(f"rm -f %{{buildroot}}%{{_bindir}}/{entry}")
                     self.ed.set(n, _main_owns(self.ed.get(n)))
                 else:
-                    tail.append(f"mv %{{buildroot}}%{{_bindir}}/{entry} "
-                                f"%{{buildroot}}%{{_bindir}}/{entry}-%{{python3_version}}")
+                    tail.append(
+                        f"mv %{{buildroot}}%{{_bindir}}/{entry} "
+                        f"%{{buildroot}}%{{_bindir}}/{entry}-%{{python3_version}}"
+                    )
                     self.ed.set(n, f"{prefix}%{{_bindir}}/{entry}-%{{python3_version}}")
         if tail:
             last = self.last_install_line()
             if last is None:
                 self.leave(1, "scripts in /usr/bin but no %install to version them in")
             else:
-                self.ed.add_after(last, ["# coinstall spec port: the alternative stack's "
-                                         "scripts are NAME-X.Y", *tail])
+                self.ed.add_after(
+                    last,
+                    ["# coinstall spec port: the alternative stack's scripts are NAME-X.Y", *tail],
+                )
 
     def common_left(self) -> None:
         """Lines left for the packager are found in the ported text (:func:`port`)."""
@@ -526,16 +576,20 @@ class _Port:
     # -- openSUSE ---------------------------------------------------------------------
 
     def _suse_line(self, text: str) -> str:
-        t = re.sub(r"%(\{[?!]*)?(python3_sitelib|python3_sitearch|python3_version|py3_build|"
-                   r"py3_install|__python3|python3)(?![\w])",
-                   lambda m: "%" + (m.group(1) or "") + _SUSE_NAMES[m.group(2)], text)
+        t = re.sub(
+            r"%(\{[?!]*)?(python3_sitelib|python3_sitearch|python3_version|py3_build|"
+            r"py3_install|__python3|python3)(?![\w])",
+            lambda m: "%" + (m.group(1) or "") + _SUSE_NAMES[m.group(2)],
+            text,
+        )
         return t
 
     def _suse_dep(self, tag: str, value: str) -> str | None:
         """A dependency on a Python package as openSUSE writes it, or None to keep it."""
         v = _rename(value).strip()
-        m = re.match(r"^python%\{python3_pkgversion\}(?:-(\S+)|dist\((\S+)\))(.*)$", v) \
-            or re.match(r"^%\{py3_dist\s+(\S+)\}()(.*)$", v)
+        m = re.match(r"^python%\{python3_pkgversion\}(?:-(\S+)|dist\((\S+)\))(.*)$", v) or re.match(
+            r"^%\{py3_dist\s+(\S+)\}()(.*)$", v
+        )
         if not m:
             return None
         name = (m.group(1) or m.group(2) or "").rstrip(")")
@@ -546,19 +600,26 @@ class _Port:
 
     def suse(self) -> None:
         if layout_of(self.doc) != "fedora":
-            self.leave(1, f"a {layout_of(self.doc)} spec: only Fedora-layout specs are ported "
-                          "to openSUSE flavors")
+            self.leave(
+                1,
+                f"a {layout_of(self.doc)} spec: only Fedora-layout specs are ported "
+                "to openSUSE flavors",
+            )
             return
         if is_application(self.ctx):
-            self.notes.append("an application: openSUSE builds it for the primary flavor "
-                              "only; names converted")
+            self.notes.append(
+                "an application: openSUSE builds it for the primary flavor only; names converted"
+            )
         main = self.main_sub()
         if main is not None and not self.can_fold(main):
             main = None
         if main is None and not is_application(self.ctx):
             name_line = next((t.line for t in self.doc.tags if t.key == "name"), 1)
-            self.leave(name_line, "no plain python3- subpackage of a python- source package "
-                                  "to turn into %python_subpackages: fold it by hand")
+            self.leave(
+                name_line,
+                "no plain python3- subpackage of a python- source package "
+                "to turn into %python_subpackages: fold it by hand",
+            )
         # dependencies
         for t in self.doc.tags:
             if t.key in _DEP_TAGS:
@@ -575,10 +636,16 @@ class _Port:
             m = _SAVE_FILES.match(text)
             if m:
                 modules += [a for a in m.group(1).split() if not a.startswith(("-", "+"))]
-                self.ed.set(n, "# coinstall spec port: openSUSE lists the files in %%files: "
-                            + text.strip().replace("%", "%%"))
-        site = "%{python_sitelib}" if any(t.key == "buildarch" and "noarch" in t.value
-                                          for t in self.doc.tags) else "%{python_sitearch}"
+                self.ed.set(
+                    n,
+                    "# coinstall spec port: openSUSE lists the files in %%files: "
+                    + text.strip().replace("%", "%%"),
+                )
+        site = (
+            "%{python_sitelib}"
+            if any(t.key == "buildarch" and "noarch" in t.value for t in self.doc.tags)
+            else "%{python_sitearch}"
+        )
         scripts: list[str] = []
         for s in self.doc.sections:
             if s.name == "changelog":
@@ -591,9 +658,12 @@ class _Port:
                 self.ed.set(s.start, hdr.rstrip() + " %{python_files}")
                 if "pyproject_files" in self.doc.lines[s.start - 1]:
                     if not modules or any("*" in m for m in modules):
-                        self.leave(s.start, "%pyproject_files has no openSUSE form and "
-                                            "%pyproject_save_files names no module: list the "
-                                            "files by hand")
+                        self.leave(
+                            s.start,
+                            "%pyproject_files has no openSUSE form and "
+                            "%pyproject_save_files names no module: list the "
+                            "files by hand",
+                        )
                     # a module is a package directory or a file (mod.py, mod.*.so): the
                     # brace glob takes either and never the dist-info (mod-1.0.dist-info),
                     # which is listed once, under its project's name whatever it is
@@ -626,21 +696,36 @@ class _Port:
         if clones or removes:
             last = self.last_install_line()
             if last is not None:
-                self.ed.add_after(last, ["# coinstall spec port: one script per flavor, "
-                                         "NAME picked by update-alternatives", *removes,
-                                         *[f"%python_clone -a %{{buildroot}}%{{_bindir}}/{e}"
-                                           for e in clones]])
+                self.ed.add_after(
+                    last,
+                    [
+                        "# coinstall spec port: one script per flavor, "
+                        "NAME picked by update-alternatives",
+                        *removes,
+                        *[f"%python_clone -a %{{buildroot}}%{{_bindir}}/{e}" for e in clones],
+                    ],
+                )
         if clones:
-            self.ed.add_before(first_files.start, [
-                "%post", *[f"%python_install_alternative {e}" for e in clones], "",
-                "%postun", *[f"%python_uninstall_alternative {e}" for e in clones], ""])
+            self.ed.add_before(
+                first_files.start,
+                [
+                    "%post",
+                    *[f"%python_install_alternative {e}" for e in clones],
+                    "",
+                    "%postun",
+                    *[f"%python_uninstall_alternative {e}" for e in clones],
+                    "",
+                ],
+            )
             # the scriptlets run update-alternatives (openSUSE python-rpm-macros README,
             # "%python_clone -a": Requires(post)/Requires(postun): update-alternatives)
             desc = next(self.doc.sections_named("description"))
             self.ed.before[desc.start] = [
                 "Requires(post):   update-alternatives",
-                "Requires(postun): update-alternatives", "",
-                *self.ed.before.get(desc.start, [])]
+                "Requires(postun): update-alternatives",
+                "",
+                *self.ed.before.get(desc.start, []),
+            ]
         self.suse_fedora_only()
 
     def suse_fedora_only(self) -> None:
@@ -649,9 +734,12 @@ class _Port:
         ``%autorelease`` (openSUSE writes ``Release: 0``; OBS counts builds) and
         ``%autochangelog`` (the log is the .changes file): commented out or replaced."""
         for s in self.doc.sections_named("generate_buildrequires"):
-            self.ed.set(s.start, "# coinstall spec port: OBS has no %%generate_buildrequires "
-                                 "(the %%python_module BuildRequires list them): "
-                        + self.doc.lines[s.start - 1].strip().replace("%", "%%"))
+            self.ed.set(
+                s.start,
+                "# coinstall spec port: OBS has no %%generate_buildrequires "
+                "(the %%python_module BuildRequires list them): "
+                + self.doc.lines[s.start - 1].strip().replace("%", "%%"),
+            )
             for n, text in s.lines:
                 if text.strip() and not _COND.match(text):
                     self.ed.set(n, "# " + self.ed.get(n).replace("%", "%%"))
@@ -661,21 +749,30 @@ class _Port:
         for s in self.doc.sections_named("changelog"):
             for n, text in s.lines:
                 if re.fullmatch(r"\s*%\{?autochangelog\}?\s*", text):
-                    self.ed.set(n, "# coinstall spec port: openSUSE keeps the log in the "
-                                   ".changes file (was %%autochangelog)")
+                    self.ed.set(
+                        n,
+                        "# coinstall spec port: openSUSE keeps the log in the "
+                        ".changes file (was %%autochangelog)",
+                    )
 
     def epel(self) -> None:
         # an alternative-stack spec ported to EPEL: its %python3_pkgversion comes from the
         # stack macros now
         for name, _, line in self.doc.definitions:
             if name == "python3_pkgversion" and line:
-                self.ed.set(line, "# coinstall spec port: %%python3_pkgversion comes from the "
-                                  "stack macros (was: " + self.doc.lines[line - 1].strip()
-                            .replace("%", "%%") + ")")
+                self.ed.set(
+                    line,
+                    "# coinstall spec port: %%python3_pkgversion comes from the "
+                    "stack macros (was: "
+                    + self.doc.lines[line - 1].strip().replace("%", "%%")
+                    + ")",
+                )
             if name == "__python3" and line:
-                self.ed.set(line, "# coinstall spec port: %%__python3 comes from the stack "
-                                  "macros (was: " + self.doc.lines[line - 1].strip()
-                            .replace("%", "%%") + ")")
+                self.ed.set(
+                    line,
+                    "# coinstall spec port: %%__python3 comes from the stack "
+                    "macros (was: " + self.doc.lines[line - 1].strip().replace("%", "%%") + ")",
+                )
         self.rename_all()
         if layout_of(self.doc) == "epel":
             self.fix_install_order()
@@ -683,12 +780,13 @@ class _Port:
             self.other_check_left()
             return  # already the EPEL template
         if is_application(self.ctx):
-            self.notes.append("an application: ported to the default stack only (the "
-                              "seed: applications for one stack)")
+            self.notes.append(
+                "an application: ported to the default stack only (the "
+                "seed: applications for one stack)"
+            )
             self.common_left()
             return
-        name_tag = next((t for t in self.doc.tags if t.key == "name" and t.package is None),
-                        None)
+        name_tag = next((t for t in self.doc.tags if t.key == "name" and t.package is None), None)
         main_written = _rename(name_tag.value) if name_tag else ""
         main_is_stack = stack_of_written(main_written) == "default"
 
@@ -698,8 +796,11 @@ class _Port:
             w = _rename(s.package)
             return stack_of_written(w) == "default"
 
-        subs = [s for s in self.doc.sections
-                if s.name in ("package", "description", "files") and of_default(s)]
+        subs = [
+            s
+            for s in self.doc.sections
+            if s.name in ("package", "description", "files") and of_default(s)
+        ]
         synth: list[str] = []
         if main_is_stack:
             # an alternative-stack spec: the main package is the default stack's; its twin
@@ -707,18 +808,26 @@ class _Port:
             other = to_other(main_written)
             synth = [f"%package -n {other}", "Summary:        %{summary}"]
             for t in self.doc.tags:
-                if t.package is not None or t.key not in ("requires", "provides") \
-                        or _COND.match(self.ed.get(t.line)):
+                if (
+                    t.package is not None
+                    or t.key not in ("requires", "provides")
+                    or _COND.match(self.ed.get(t.line))
+                ):
                     continue
                 if t.key == "requires" and re.search(r"%(\{\??)?name\b", t.value):
                     # %{name} is the default stack's package (python%{python3_pkgversion}-foo):
                     # the twin requiring it mixes the stacks, and which package of its own
                     # stack it needs instead (a -devel of its own?) is the packager's to say
-                    synth.append("# coinstall spec port: the default stack's, not copied: "
-                                 + self.ed.get(t.line).strip().replace("%", "%%"))
-                    self.leave(t.line, f"{other} does not get this Requires (%{{name}} is the "
-                                       "default stack's package): require its own stack's "
-                                       "by hand")
+                    synth.append(
+                        "# coinstall spec port: the default stack's, not copied: "
+                        + self.ed.get(t.line).strip().replace("%", "%%")
+                    )
+                    self.leave(
+                        t.line,
+                        f"{other} does not get this Requires (%{{name}} is the "
+                        "default stack's package): require its own stack's "
+                        "by hand",
+                    )
                     continue
                 synth.append(to_other(self.ed.get(t.line)))
             synth.append("")
@@ -755,14 +864,18 @@ class _Port:
             if s.name not in ("package", "files") or stack_of_written(s.package) != "other":
                 continue
             for n, text in s.lines:
-                if text.lstrip().startswith("#") or _COND.match(text) \
-                        or re.match(r"\s*BuildRequires\s*:", text):
+                if (
+                    text.lstrip().startswith("#")
+                    or _COND.match(text)
+                    or re.match(r"\s*BuildRequires\s*:", text)
+                ):
                     continue
                 new = to_other(self.ed.get(n))
                 if new != self.ed.get(n):
                     self.ed.set(n, new)
-                    self.notes.append(f"line {n}: the other stack's package used the default "
-                                      "stack's macros")
+                    self.notes.append(
+                        f"line {n}: the other stack's package used the default stack's macros"
+                    )
 
     def other_check_left(self) -> None:
         """An EPEL library spec whose %check tests only the default stack: which tests the
@@ -771,10 +884,17 @@ class _Port:
         if not is_library(self.ctx):
             return
         for s in self.doc.sections_named("check"):
-            if not any(t in text for _, text in s.lines if not text.lstrip().startswith("#")
-                       for t in ("__python3_other", "pytest_other", "python3_other")):
-                self.leave(s.start, "%check tests only the default stack: add the other "
-                                    "stack's run (%pytest_other, %{__python3_other})")
+            if not any(
+                t in text
+                for _, text in s.lines
+                if not text.lstrip().startswith("#")
+                for t in ("__python3_other", "pytest_other", "python3_other")
+            ):
+                self.leave(
+                    s.start,
+                    "%check tests only the default stack: add the other "
+                    "stack's run (%pytest_other, %{__python3_other})",
+                )
 
     def fix_install_order(self) -> None:
         """An EPEL spec that installs the default stack first: move the other stack's
@@ -784,28 +904,37 @@ class _Port:
         for n, text, _ in self.ctx.body("install"):
             if d is None and re.search(r"%\{?(py3_install|pyproject_install)\b(?!_)", text):
                 d = n
-            if o is None and re.search(r"%\{?(py3_other_install|pyproject_other_install)\b",
-                                       text):
+            if o is None and re.search(r"%\{?(py3_other_install|pyproject_other_install)\b", text):
                 o = n
         if d is None or o is None or o < d or renames_bindir(self.ctx, d, o):
             return  # (the same judgement as spec-install-order)
         lines = self.doc.lines
         block = [o]
-        if o >= 2 and o < len(lines) and re.match(r"\s*%if\b.*python3_other", lines[o - 2]) \
-                and re.match(r"\s*%endif\b", lines[o]):
+        if (
+            o >= 2
+            and o < len(lines)
+            and re.match(r"\s*%if\b.*python3_other", lines[o - 2])
+            and re.match(r"\s*%endif\b", lines[o])
+        ):
             block = [o - 1, o, o + 1]
         moved = [self.ed.get(n) for n in block]
         for n in block:
             self.ed.drop(n)
         self.ed.add_before(d, moved)
-        self.notes.append(f"line {o}: the other stack's install moved before the default's "
-                          f"(line {d}): /usr/bin is the default's")
+        self.notes.append(
+            f"line {o}: the other stack's install moved before the default's "
+            f"(line {d}): /usr/bin is the default's"
+        )
 
-    def twin_sections(self, subs: list[Section], synth: list[str] | None = None,
-                      main_written: str | None = None) -> None:
+    def twin_sections(
+        self, subs: list[Section], synth: list[str] | None = None, main_written: str | None = None
+    ) -> None:
         heads = [s for s in subs if s.name in ("package", "description")]
-        last = self._content_end(heads[-1]) if heads else self._content_end(
-            next(self.doc.sections_named("description")))
+        last = (
+            self._content_end(heads[-1])
+            if heads
+            else self._content_end(next(self.doc.sections_named("description")))
+        )
         block = ["", "%if 0%{?with_python3_other}", *(synth or [])]
         files_blocks: list[str] = []
         for s in subs:
@@ -848,8 +977,11 @@ class _Port:
                     base = entry
                 else:
                     base = entry
-                new = f"{base}-%{{python3_other_version}}" if not base.endswith("-") \
+                new = (
+                    f"{base}-%{{python3_other_version}}"
+                    if not base.endswith("-")
                     else f"{base}%{{python3_other_version}}"
+                )
                 if new in seen:
                     continue
                 seen.add(new)
@@ -859,17 +991,21 @@ class _Port:
         return out
 
     def twin_buildrequires(self) -> None:
-        brs = [t for t in self.doc.tags if t.key == "buildrequires"
-               and re.search(r"python%\{python3_pkgversion\}|py3_dist|python3",
-                             _rename(t.value))]
+        brs = [
+            t
+            for t in self.doc.tags
+            if t.key == "buildrequires"
+            and re.search(r"python%\{python3_pkgversion\}|py3_dist|python3", _rename(t.value))
+        ]
         if not brs:
             return
         # one block after each run of BuildRequires that no conditional interrupts, so each
         # twin keeps the conditions of its original
         runs: list[list[int]] = []
         for t in brs:
-            if runs and not any(_COND.match(self.doc.lines[k - 1])
-                                for k in range(runs[-1][-1] + 1, t.line)):
+            if runs and not any(
+                _COND.match(self.doc.lines[k - 1]) for k in range(runs[-1][-1] + 1, t.line)
+            ):
                 runs[-1].append(t.line)
             else:
                 runs.append([t.line])
@@ -877,14 +1013,19 @@ class _Port:
             lines = [to_other(self.ed.get(n)) for n in run]
             self.ed.add_after(run[-1], ["%if 0%{?with_python3_other}", *lines, "%endif"])
 
-    def _twin_commands(self, section: str, pattern: re.Pattern[str],
-                       before: bool = False) -> list[int]:
+    def _twin_commands(
+        self, section: str, pattern: re.Pattern[str], before: bool = False
+    ) -> list[int]:
         done: list[int] = []
         covered: set[int] = set()
         for s in self.doc.sections_named(section):
             for k, (n, text) in enumerate(s.lines):
-                if n in covered or text.lstrip().startswith("#") or _COND.match(text) \
-                        or not pattern.search(self.ed.get(n)):  # as renamed (pytest-3)
+                if (
+                    n in covered
+                    or text.lstrip().startswith("#")
+                    or _COND.match(text)
+                    or not pattern.search(self.ed.get(n))
+                ):  # as renamed (pytest-3)
                     continue
                 group = _continued(s, k)
                 covered.update(group)
@@ -901,8 +1042,7 @@ class _Port:
         rx = re.compile(r"%\{?(pyproject_wheel|py3_build|py3_build_wheel)\b")
         if not self._twin_commands("build", rx):
             for s in self.doc.sections_named("build"):
-                self.leave(s.start, "no %pyproject_wheel/%py3_build: build the other stack "
-                                    "by hand")
+                self.leave(s.start, "no %pyproject_wheel/%py3_build: build the other stack by hand")
 
     def twin_install(self, subs: list[Section]) -> None:
         rx = re.compile(r"%\{?(pyproject_install|py3_install|py3_install_wheel)\b")
@@ -914,8 +1054,9 @@ class _Port:
                     break
         if first is None:
             for s in self.doc.sections_named("install"):
-                self.leave(s.start, "no %pyproject_install/%py3_install: install the other "
-                                    "stack by hand")
+                self.leave(
+                    s.start, "no %pyproject_install/%py3_install: install the other stack by hand"
+                )
             return
         twin: list[str] = []
         covered: set[int] = set()
@@ -923,8 +1064,11 @@ class _Port:
             for k, (n, text) in enumerate(s.lines):
                 if n < first or n in covered:
                     continue
-                if re.search(r"%\{?(pyproject_install|py3_install|py3_install_wheel|"
-                             r"pyproject_save_files)\b", text):
+                if re.search(
+                    r"%\{?(pyproject_install|py3_install|py3_install_wheel|"
+                    r"pyproject_save_files)\b",
+                    text,
+                ):
                     group = _continued(s, k)
                     covered.update(group)
                     twin += [to_other(self.ed.get(g)) for g in group]
@@ -935,17 +1079,18 @@ class _Port:
         names = [e for s in subs if s.name == "files" for _, _, e in self.bin_entries(s)]
         aliases = sorted({e for e in names if major_alias(e, names)})
         if has_bin:
-            block += ["# coinstall spec port: the other stack's scripts become "
-                      "NAME-X.Y of the other stack;",
-                      "# the default stack, installed next, owns NAME, NAME-3 and NAME-X.Y",
-                      "for f in %{buildroot}%{_bindir}/*; do",
-                      "  case \"$f\" in",
-                      "    *-%{python3_other_version}|*%{python3_other_version}) ;;",
-                      *([f"    {'|'.join('*/' + a for a in aliases)}) rm -f \"$f\" ;;"]
-                        if aliases else []),
-                      "    *) [ -e \"$f\" ] && mv \"$f\" \"$f-%{python3_other_version}\" ;;",
-                      "  esac",
-                      "done"]
+            block += [
+                "# coinstall spec port: the other stack's scripts become "
+                "NAME-X.Y of the other stack;",
+                "# the default stack, installed next, owns NAME, NAME-3 and NAME-X.Y",
+                "for f in %{buildroot}%{_bindir}/*; do",
+                '  case "$f" in',
+                "    *-%{python3_other_version}|*%{python3_other_version}) ;;",
+                *([f'    {"|".join("*/" + a for a in aliases)}) rm -f "$f" ;;'] if aliases else []),
+                '    *) [ -e "$f" ] && mv "$f" "$f-%{python3_other_version}" ;;',
+                "  esac",
+                "done",
+            ]
         block.append("%endif")
         self.ed.add_before(first, block)
         if has_bin:
@@ -962,13 +1107,17 @@ class _Port:
                 if _VERSIONED_BIN.search(entry) or major_alias(entry, names) or "*" in entry:
                     continue
                 add = []
-                if not any(x.startswith(entry + "-") and (_VERSIONED_BIN.search(x)
-                           or x.endswith("*")) for x in names):
-                    tail.append(f"ln -sf {entry} %{{buildroot}}%{{_bindir}}/"
-                                f"{entry}-%{{python3_version}}")
+                if not any(
+                    x.startswith(entry + "-") and (_VERSIONED_BIN.search(x) or x.endswith("*"))
+                    for x in names
+                ):
+                    tail.append(
+                        f"ln -sf {entry} %{{buildroot}}%{{_bindir}}/{entry}-%{{python3_version}}"
+                    )
                     add.append(f"{prefix}%{{_bindir}}/{entry}-%{{python3_version}}")
-                if not any(x in (entry + "-3", entry + "3") or x.startswith(entry + "-3")
-                           for x in names):
+                if not any(
+                    x in (entry + "-3", entry + "3") or x.startswith(entry + "-3") for x in names
+                ):
                     tail.append(f"ln -sf {entry} %{{buildroot}}%{{_bindir}}/{entry}-3")
                     add.append(f"{prefix}%{{_bindir}}/{entry}-3")
                 if add:
@@ -976,22 +1125,29 @@ class _Port:
         if tail:
             last = self.last_install_line()
             if last is not None:
-                self.ed.add_after(last, ["# coinstall spec port: the default stack's "
-                                         "NAME-3 and NAME-X.Y", *tail])
+                self.ed.add_after(
+                    last, ["# coinstall spec port: the default stack's NAME-3 and NAME-X.Y", *tail]
+                )
 
     def twin_check(self) -> None:
-        rx = re.compile(r"%\{?(pytest|py3_check_import|pyproject_check_import|__python3|"
-                        r"python3)\b(?!_other)|%\{?python3\}|%\{\??python3_version\}")
+        rx = re.compile(
+            r"%\{?(pytest|py3_check_import|pyproject_check_import|__python3|"
+            r"python3)\b(?!_other)|%\{?python3\}|%\{\??python3_version\}"
+        )
         for s in self.doc.sections_named("check"):
             for n, text in s.lines:
                 if re.search(r"%\{?tox\b", text):
-                    self.leave(n, "%tox has no other-stack form: run the other stack's "
-                                  "tests by hand")
+                    self.leave(
+                        n, "%tox has no other-stack form: run the other stack's tests by hand"
+                    )
         if not self._twin_commands("check", rx):
             for s in self.doc.sections_named("check"):
-                self.leave(s.start, "no test command coinstall knows (%pytest, %{__python3}, "
-                                    "%pyproject_check_import) in %check: run the other "
-                                    "stack's tests by hand")
+                self.leave(
+                    s.start,
+                    "no test command coinstall knows (%pytest, %{__python3}, "
+                    "%pyproject_check_import) in %check: run the other "
+                    "stack's tests by hand",
+                )
 
 
 def port(doc: SpecDoc, target: str, python: str = "3.12") -> PortResult:
@@ -1015,8 +1171,10 @@ def port(doc: SpecDoc, target: str, python: str = "3.12") -> PortResult:
     p = _Port(doc, target, python)
     layout = layout_of(doc)
     if layout == "suse":
-        p.leave(next((n for n, t in enumerate(doc.lines, 1) if "python_subpackages" in t), 1),
-                "an openSUSE flavor spec (%python_subpackages): not ported")
+        p.leave(
+            next((n for n, t in enumerate(doc.lines, 1) if "python_subpackages" in t), 1),
+            "an openSUSE flavor spec (%python_subpackages): not ported",
+        )
     elif target == "alt":
         p.alt()
     elif target == "suse":
@@ -1026,13 +1184,19 @@ def port(doc: SpecDoc, target: str, python: str = "3.12") -> PortResult:
     for n in compat.declarative_lines(doc.lines):
         written = doc.lines[n - 1].strip()
         if target == "epel":
-            p.leave(n, f"rpm 4.20's declarative build ({written}): EPEL's rpm has none (EPEL 9: "
-                       "4.16, EPEL 10: 4.19): write the %build, %install and %check sections")
+            p.leave(
+                n,
+                f"rpm 4.20's declarative build ({written}): EPEL's rpm has none (EPEL 9: "
+                "4.16, EPEL 10: 4.19): write the %build, %install and %check sections",
+            )
         elif target == "suse" and "buildoption" in written.lower():
-            p.leave(n, f"{written}: Fedora passes these to %pyproject_save_files, "
-                       "%pyproject_buildrequires or %pyproject_check_import; openSUSE's "
-                       "%buildsystem_pyproject_* pass them to %pyproject_install and "
-                       "%python_test (python-rpm-macros macros/060-buildsystem): rewrite them")
+            p.leave(
+                n,
+                f"{written}: Fedora passes these to %pyproject_save_files, "
+                "%pyproject_buildrequires or %pyproject_check_import; openSUSE's "
+                "%buildsystem_pyproject_* pass them to %pyproject_install and "
+                "%python_test (python-rpm-macros macros/060-buildsystem): rewrite them",
+            )
     _check_names(p)
     text, where = p.ed.render()
     r = port_manual
@@ -1041,8 +1205,7 @@ def port(doc: SpecDoc, target: str, python: str = "3.12") -> PortResult:
         left.setdefault(n, msg)
     findings = [Finding(r.name, r.severity, None, msg, n) for n, msg in sorted(left.items())]
     moved = {ln for lines in (*p.ed.before.values(), *p.ed.after.values()) for ln in lines}
-    dropped = [n for n, repl in p.ed.repl.items()
-               if not repl and doc.lines[n - 1] not in moved]
+    dropped = [n for n, repl in p.ed.repl.items() if not repl and doc.lines[n - 1] not in moved]
     return PortResult(text, findings, p.notes, sorted(dropped))
 
 
@@ -1075,16 +1238,24 @@ def _check_names(p: _Port) -> None:
             raise PortError(
                 f"renaming Name: {name_tag.value} (line {name_tag.line}) to {main} collides "
                 f"with the spec's own %package -n {written} (line {s.start}): rename one of "
-                "them by hand; the spec is left as it is")
+                "them by hand; the spec is left as it is"
+            )
 
 
 _LEFT_PATTERNS = (
-    (re.compile(r"^\s*for\s+\w+\s+in\b.*python"), "a shell loop over interpreters: port it "
-     "by hand"),
-    (re.compile(r"^\s*(%\w+(\([^)]*\))?\s+)*%\{\??python\w*_site(lib|arch)\}/\*\s*$"),
-     "a glob over site-packages: list the package's own directories"),
-    (re.compile(r"%\{?\??python_provide\b"), "%python_provide of a name that is not "
-     "python%{python3_pkgversion}-... (python3-, python2-): left as written"),
+    (
+        re.compile(r"^\s*for\s+\w+\s+in\b.*python"),
+        "a shell loop over interpreters: port it by hand",
+    ),
+    (
+        re.compile(r"^\s*(%\w+(\([^)]*\))?\s+)*%\{\??python\w*_site(lib|arch)\}/\*\s*$"),
+        "a glob over site-packages: list the package's own directories",
+    ),
+    (
+        re.compile(r"%\{?\??python_provide\b"),
+        "%python_provide of a name that is not "
+        "python%{python3_pkgversion}-... (python3-, python2-): left as written",
+    ),
     (re.compile(r"%\{?tox\b"), "%tox has no other-stack form: port the tests by hand"),
 )
 
@@ -1103,9 +1274,7 @@ def _left_in_output(text: str) -> Iterator[tuple[int, str]]:
                 break
 
 
-
-def unresolved(result: PortResult, path: str, target: str, files: Any,
-               stack: Any) -> list[Finding]:
+def unresolved(result: PortResult, path: str, target: str, files: Any, stack: Any) -> list[Finding]:
     """The lint findings of the ported text (read again with the target's macros, judged by
     the target's profile) that the port did not report: problems of a spec already written
     for another layout (an EPEL 7 spec's install order, a deprecated ``%python_provide``),
@@ -1120,11 +1289,11 @@ def unresolved(result: PortResult, path: str, target: str, files: Any,
 
     profile: ProfileName = "opensuse" if target == "suse" else "epel"
     style = {"suse": "suse", "alt": "alt"}.get(target, "epel")
-    doc = read(path, files.path(style), text=result.text,
-               structured=structure(path, result.text))
+    doc = read(path, files.path(style), text=result.text, structured=structure(path, result.text))
     reported = {f.line for f in result.findings if f.line is not None}
-    found, _ = lint_doc(doc, layout_of(doc), Config(profile=profile, stack=stack),
-                        left=reported)
+    found, _ = lint_doc(doc, layout_of(doc), Config(profile=profile, stack=stack), left=reported)
     r = port_manual
-    return [Finding(r.name, r.severity, None, f"not fixed by the port: {f.rule}: {f.message}",
-                    f.line) for f in found]
+    return [
+        Finding(r.name, r.severity, None, f"not fixed by the port: {f.rule}: {f.message}", f.line)
+        for f in found
+    ]

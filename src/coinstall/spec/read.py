@@ -62,6 +62,7 @@ LUA_TIMEOUT = 10.0
 #: largest of the spec corpus is 0.3 MB (python-rpm-macros' spec).
 MAX_ANSWER_BYTES = 64 * 1024 * 1024
 
+
 class SpecError(Exception):
     """A spec that cannot be read: ``path``, ``line`` (1-based; 0 when no line is known) and
     a one-line ``message``; ``str()`` is ``path:line: message``."""
@@ -190,8 +191,7 @@ EXPANSION_QUERIES: list[Callable[[SpecDoc], Iterable[str]]] = []
 _CONTEXT: list[SpecDoc | None] = [None]
 
 
-def expansion_query(fn: Callable[[SpecDoc], Iterable[str]]) -> Callable[[SpecDoc],
-                                                                        Iterable[str]]:
+def expansion_query(fn: Callable[[SpecDoc], Iterable[str]]) -> Callable[[SpecDoc], Iterable[str]]:
     """Register ``fn`` in :data:`EXPANSION_QUERIES` (a decorator)."""
     EXPANSION_QUERIES.append(fn)
     return fn
@@ -258,7 +258,8 @@ _LUA_NEUTER = (
     "  'utime', 'mkfifo', 'umask', 'setenv', 'putenv', 'creat', 'open', 'dup2', 'pipe', "
     "  'setuid', 'setgid', 'wait'}) do posix[k] = nil end end "
     "if rpm then rpm.execute = nil rpm.spawn = nil rpm.redirect2null = nil end"
-    "}")
+    "}"
+)
 
 
 def _neuter_lua() -> None:
@@ -323,8 +324,7 @@ class _HeaderContext:
                 rpm.delMacro(name)
 
 
-def structure(path: str, text: str) -> tuple[list[Section], list[Tag],
-                                                list[tuple[str, str, int]]]:
+def structure(path: str, text: str) -> tuple[list[Section], list[Tag], list[tuple[str, str, int]]]:
     """Sections, tags and macro definitions of ``text`` with line numbers
     (:func:`_structure_here`, run in the parse worker: specfile's split expands section
     headers through librpm).
@@ -336,8 +336,10 @@ def structure(path: str, text: str) -> tuple[list[Section], list[Tag],
     if "split-error" in got:
         raise SpecError(path, 0, f"cannot split into sections: {got['split-error']}")
     try:
-        sections = [Section(n, a, st, pk, [(k, ln) for k, ln in lines])
-                    for n, a, st, pk, lines in got["sections"]]
+        sections = [
+            Section(n, a, st, pk, [(k, ln) for k, ln in lines])
+            for n, a, st, pk, lines in got["sections"]
+        ]
         tags = [Tag(*t) for t in got["tags"]]
         defs = [(n, b, k) for n, b, k in got["defs"]]
     except (TypeError, ValueError, KeyError):  # not what a worker sends
@@ -352,7 +354,7 @@ _MALFORMED = "librpm cannot parse it (malformed answer from the parse worker)"
 #: specfile's exceptions that carry no message -> what they mean for a spec.
 _SPLIT_ERRORS = {
     "UnterminatedMacroException": "a macro left open in a section header (such as "
-                                  "'%description -n foo %{expand:' continued on the next lines)",
+    "'%description -n foo %{expand:' continued on the next lines)",
 }
 
 
@@ -361,15 +363,19 @@ def _structure_in_worker(path: str, text: str) -> dict[str, Any]:
     try:
         secs, tags, defs = _structure_here(path, text)
     except Exception as exc:  # specfile's parser on hostile text
-        return {"split-error": str(exc) or _SPLIT_ERRORS.get(type(exc).__name__,
-                                                              type(exc).__name__)}
-    return {"sections": [[s.name, s.args, s.start, s.package, s.lines] for s in secs],
-            "tags": [[t.name, t.value, t.line, t.package] for t in tags],
-            "defs": [list(d) for d in defs]}
+        return {
+            "split-error": str(exc) or _SPLIT_ERRORS.get(type(exc).__name__, type(exc).__name__)
+        }
+    return {
+        "sections": [[s.name, s.args, s.start, s.package, s.lines] for s in secs],
+        "tags": [[t.name, t.value, t.line, t.package] for t in tags],
+        "defs": [list(d) for d in defs],
+    }
 
 
-def _structure_here(path: str, text: str) -> tuple[list[Section], list[Tag],
-                                                   list[tuple[str, str, int]]]:
+def _structure_here(
+    path: str, text: str
+) -> tuple[list[Section], list[Tag], list[tuple[str, str, int]]]:
     """Sections, tags and macro definitions of ``text`` with line numbers.
 
     Sections and macro definitions are specfile's (``Sections``, ``MacroDefinitions``), over
@@ -399,8 +405,11 @@ def _structure_here(path: str, text: str) -> tuple[list[Section], list[Tag],
         raw_args = _args_of(lines[start - 1]) if i > 0 and start - 1 < len(lines) else ""
         name = s.name.lower()
         pkg = _package_of(name, raw_args)
-        body = [(first + k, lines[first + k - 1]) for k in range(len(s.data))
-                if first + k - 1 < len(lines)]
+        body = [
+            (first + k, lines[first + k - 1])
+            for k in range(len(s.data))
+            if first + k - 1 < len(lines)
+        ]
         out.append(Section(name, raw_args, start, pkg, body))
         if name == "package":
             tags.extend(_tags(body, pkg))
@@ -448,8 +457,10 @@ def _plain(message: str) -> str:
     memory" (the fork the seccomp filter refuses)."""
     m = _SHELL_FAILED.match(message)
     if m:
-        return (f"needs the shell expansion %({m.group(1)}), which coinstall does not run "
-                "(a spec is never executed)")
+        return (
+            f"needs the shell expansion %({m.group(1)}), which coinstall does not run "
+            "(a spec is never executed)"
+        )
     return message
 
 
@@ -488,7 +499,7 @@ def _freeze_shell_macros() -> None:
         m = _DUMP_ENTRY.match(line)
         if m:
             name = m.group(1).decode("utf-8", "replace")
-            bodies[name] = line[m.end():]
+            bodies[name] = line[m.end() :]
         elif name is not None and not line.startswith(b"="):
             bodies[name] += line
     for name, body in bodies.items():
@@ -513,8 +524,7 @@ def load_macros(macros_file: str | None) -> None:
     and ``macros_file`` over it, and take the dangerous functions out of its Lua
     (:data:`_LUA_NEUTER`)."""
     _reset_config()
-    with _memory_file(compat.READING_MACROS.encode(), "coinstall-compat") as stand_ins, \
-            _capture():
+    with _memory_file(compat.READING_MACROS.encode(), "coinstall-compat") as stand_ins, _capture():
         rpm.expandMacro(f"%{{load:{stand_ins}}}")
     if macros_file:
         with _capture():
@@ -560,8 +570,13 @@ def split(path: str, text: str) -> Structure:
     return structure(path, text)
 
 
-def read(path: str, macros_file: str | None, *, text: str | None = None,
-         structured: Structure | None = None) -> SpecDoc:
+def read(
+    path: str,
+    macros_file: str | None,
+    *,
+    text: str | None = None,
+    structured: Structure | None = None,
+) -> SpecDoc:
     """Read one spec: structure with line numbers, then librpm's parse with the stack macros
     (``macros_file``, from :func:`coinstall.spec.macros.render`) loaded.  ``text`` and
     ``structured`` (:func:`structure` of it) save a second read when the caller has them.
@@ -681,12 +696,16 @@ def _ask(path: str, request: tuple[Any, ...]) -> dict[str, Any]:
         payload = worker.receive(time.monotonic() + LUA_TIMEOUT)
     except TimeoutError:
         worker.stop()
-        raise SpecError(path, 0, f"librpm did not finish parsing it in "
-                                 f"{LUA_TIMEOUT:g} s (a Lua loop?)") from None
+        raise SpecError(
+            path, 0, f"librpm did not finish parsing it in {LUA_TIMEOUT:g} s (a Lua loop?)"
+        ) from None
     except OverflowError:
         worker.stop()
-        raise SpecError(path, 0, f"its parse and expansions are bigger than "
-                                 f"{MAX_ANSWER_BYTES} bytes (a macro bomb?)") from None
+        raise SpecError(
+            path,
+            0,
+            f"its parse and expansions are bigger than {MAX_ANSWER_BYTES} bytes (a macro bomb?)",
+        ) from None
     if payload is None:  # the worker died
         status = worker.stop()
         if os.WIFSIGNALED(status):
@@ -713,30 +732,41 @@ def _memory_file(data: bytes, name: str) -> Iterator[str]:
     try:
         view = memoryview(data)
         while view:
-            view = view[os.write(fd, view):]
+            view = view[os.write(fd, view) :]
         yield f"/proc/self/fd/{fd}"
     finally:
         os.close(fd)
 
 
-def _parse_here(doc: SpecDoc, macros: bytes | None, directory: str,
-                queries: list[Callable[[SpecDoc], Iterable[str]]],
-                extra: tuple[str, ...]) -> dict[str, Any]:
+def _parse_here(
+    doc: SpecDoc,
+    macros: bytes | None,
+    directory: str,
+    queries: list[Callable[[SpecDoc], Iterable[str]]],
+    extra: tuple[str, ...],
+) -> dict[str, Any]:
     """In the worker: the expanded ``%include`` names, librpm's parse (:func:`_extract`) and
     the expansions of the ``queries`` (:data:`EXPANSION_QUERIES`) and ``extra``, or
     ``{"error": librpm's stderr lines}``."""
     with contextlib.ExitStack() as stack:
-        macros_file = (stack.enter_context(_memory_file(macros, "coinstall-macros"))
-                       if macros is not None else None)
-        includes = [(k, m.group(1)) for k, text in enumerate(doc.lines, 1)
-                    if (m := re.match(r"\s*%include\s+(\S+)", text))]
+        macros_file = (
+            stack.enter_context(_memory_file(macros, "coinstall-macros"))
+            if macros is not None
+            else None
+        )
+        includes = [
+            (k, m.group(1))
+            for k, text in enumerate(doc.lines, 1)
+            if (m := re.match(r"\s*%include\s+(\S+)", text))
+        ]
         found: list[tuple[int, str]] = []
         if includes:
             _set_up(macros_file, directory)
             found = [(k, _expand_here(written)) for k, written in includes]
         sanitized, _, _ = Sanitizer.sanitize(compat.for_librpm(doc.text))
-        spec_file = stack.enter_context(_memory_file(
-            sanitized.encode("utf-8", "surrogateescape"), "coinstall-spec"))
+        spec_file = stack.enter_context(
+            _memory_file(sanitized.encode("utf-8", "surrogateescape"), "coinstall-spec")
+        )
         with _capture() as captured:
             _set_up(macros_file, directory)
             try:
@@ -744,8 +774,7 @@ def _parse_here(doc: SpecDoc, macros: bytes | None, directory: str,
             except (ValueError, rpm.error):
                 spec = None
         if spec is None:
-            return {"includes": found,
-                    "error": [b.decode("utf-8", "replace") for b in captured]}
+            return {"includes": found, "error": [b.decode("utf-8", "replace") for b in captured]}
         data = _extract(spec)
         data["includes"] = found
         # this process now holds the spec's macro context: the expansions the parent's
@@ -842,7 +871,7 @@ class _Worker:
                 if size > MAX_ANSWER_BYTES:
                     raise OverflowError(size)
                 need = _FRAME.size + size
-        return bytes(buf[_FRAME.size:need])
+        return bytes(buf[_FRAME.size : need])
 
     def stop(self) -> int:
         """End the worker (killed if it is still running); its wait status."""
@@ -909,7 +938,7 @@ def _read_exactly(fd: int, n: int) -> bytes | None:
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
-        view = view[os.write(fd, view):]
+        view = view[os.write(fd, view) :]
 
 
 def _extract(spec: Any) -> dict[str, Any]:
@@ -921,9 +950,14 @@ def _extract(spec: Any) -> dict[str, Any]:
     for p in spec.packages:
         h = p.header
         flist = p.fileList
-        packages.append([_s(h[rpm.RPMTAG_NAME]), [_s(x) for x in h[rpm.RPMTAG_REQUIRENAME]],
-                         [_s(x) for x in h[rpm.RPMTAG_PROVIDENAME]],
-                         _s(flist) if flist is not None else None])
+        packages.append(
+            [
+                _s(h[rpm.RPMTAG_NAME]),
+                [_s(x) for x in h[rpm.RPMTAG_REQUIRENAME]],
+                [_s(x) for x in h[rpm.RPMTAG_PROVIDENAME]],
+                _s(flist) if flist is not None else None,
+            ]
+        )
     scripts = {}
     for part in ("prep", "build", "install", "check"):
         try:
@@ -931,9 +965,12 @@ def _extract(spec: Any) -> dict[str, Any]:
         except (AttributeError, rpm.error):
             value = None
         scripts[part] = _s(value) if value else ""
-    return {"name": _s(src[rpm.RPMTAG_NAME]),
-            "buildrequires": [_s(x) for x in src[rpm.RPMTAG_REQUIRENAME]],
-            "packages": packages, "scripts": scripts}
+    return {
+        "name": _s(src[rpm.RPMTAG_NAME]),
+        "buildrequires": [_s(x) for x in src[rpm.RPMTAG_REQUIRENAME]],
+        "packages": packages,
+        "scripts": scripts,
+    }
 
 
 def _s(value: object) -> str:

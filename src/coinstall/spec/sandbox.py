@@ -65,21 +65,98 @@ def _act_errno(code: int) -> int:
 #: Calls that always fail with EPERM in the worker (a name the kernel or libseccomp does not
 #: know on this architecture is skipped).
 DENIED = (
-    "execve", "execveat", "fork", "vfork", "creat", "open_by_handle_at", "name_to_handle_at",
-    "unlink", "unlinkat", "rename", "renameat", "renameat2", "link", "linkat", "symlink",
-    "symlinkat", "mkdir", "mkdirat", "rmdir", "mknod", "mknodat", "chmod", "fchmod",
-    "fchmodat", "chown", "fchown", "lchown", "fchownat", "truncate", "setxattr", "lsetxattr",
-    "fsetxattr", "removexattr", "lremovexattr", "fremovexattr", "utime", "utimes",
-    "utimensat", "futimesat", "mount", "umount2", "pivot_root", "chroot", "swapon", "swapoff",
-    "socket", "socketpair", "connect", "bind", "ptrace", "process_vm_readv",
-    "process_vm_writev", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "pidfd_open",
-    "pidfd_send_signal", "pidfd_getfd", "io_uring_setup", "io_uring_enter",
-    "io_uring_register", "bpf", "perf_event_open", "userfaultfd", "unshare", "setns",
-    "keyctl", "add_key", "request_key", "init_module", "finit_module", "delete_module",
-    "kexec_load", "kexec_file_load", "reboot", "acct", "fanotify_init", "personality",
-    "setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid", "setgroups",
-    "capset", "sethostname", "setdomainname", "settimeofday", "clock_settime", "adjtimex",
-    "clock_adjtime", "memfd_secret",
+    "execve",
+    "execveat",
+    "fork",
+    "vfork",
+    "creat",
+    "open_by_handle_at",
+    "name_to_handle_at",
+    "unlink",
+    "unlinkat",
+    "rename",
+    "renameat",
+    "renameat2",
+    "link",
+    "linkat",
+    "symlink",
+    "symlinkat",
+    "mkdir",
+    "mkdirat",
+    "rmdir",
+    "mknod",
+    "mknodat",
+    "chmod",
+    "fchmod",
+    "fchmodat",
+    "chown",
+    "fchown",
+    "lchown",
+    "fchownat",
+    "truncate",
+    "setxattr",
+    "lsetxattr",
+    "fsetxattr",
+    "removexattr",
+    "lremovexattr",
+    "fremovexattr",
+    "utime",
+    "utimes",
+    "utimensat",
+    "futimesat",
+    "mount",
+    "umount2",
+    "pivot_root",
+    "chroot",
+    "swapon",
+    "swapoff",
+    "socket",
+    "socketpair",
+    "connect",
+    "bind",
+    "ptrace",
+    "process_vm_readv",
+    "process_vm_writev",
+    "rt_sigqueueinfo",
+    "rt_tgsigqueueinfo",
+    "pidfd_open",
+    "pidfd_send_signal",
+    "pidfd_getfd",
+    "io_uring_setup",
+    "io_uring_enter",
+    "io_uring_register",
+    "bpf",
+    "perf_event_open",
+    "userfaultfd",
+    "unshare",
+    "setns",
+    "keyctl",
+    "add_key",
+    "request_key",
+    "init_module",
+    "finit_module",
+    "delete_module",
+    "kexec_load",
+    "kexec_file_load",
+    "reboot",
+    "acct",
+    "fanotify_init",
+    "personality",
+    "setuid",
+    "setgid",
+    "setreuid",
+    "setregid",
+    "setresuid",
+    "setresgid",
+    "setgroups",
+    "capset",
+    "sethostname",
+    "setdomainname",
+    "settimeofday",
+    "clock_settime",
+    "adjtimex",
+    "clock_adjtime",
+    "memfd_secret",
 )
 #: Calls that fail with ENOSYS (libc then uses the call the filter can inspect).
 ABSENT = ("clone3", "openat2")
@@ -92,8 +169,12 @@ class SandboxError(Exception):
 class _ArgCmp(ctypes.Structure):
     """``struct scmp_arg_cmp`` of seccomp.h."""
 
-    _fields_ = [("arg", ctypes.c_uint), ("op", ctypes.c_int),
-                ("datum_a", ctypes.c_uint64), ("datum_b", ctypes.c_uint64)]
+    _fields_ = [
+        ("arg", ctypes.c_uint),
+        ("op", ctypes.c_int),
+        ("datum_a", ctypes.c_uint64),
+        ("datum_b", ctypes.c_uint64),
+    ]
 
 
 def _seccomp(pid: int) -> None:
@@ -108,8 +189,13 @@ def _seccomp(pid: int) -> None:
     lib.seccomp_syscall_resolve_name.restype = ctypes.c_int
     lib.seccomp_syscall_resolve_name.argtypes = [ctypes.c_char_p]
     lib.seccomp_rule_add_array.restype = ctypes.c_int
-    lib.seccomp_rule_add_array.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_int,
-                                           ctypes.c_uint, ctypes.POINTER(_ArgCmp)]
+    lib.seccomp_rule_add_array.argtypes = [
+        ctypes.c_void_p,
+        ctypes.c_uint32,
+        ctypes.c_int,
+        ctypes.c_uint,
+        ctypes.POINTER(_ArgCmp),
+    ]
     lib.seccomp_load.restype = ctypes.c_int
     lib.seccomp_load.argtypes = [ctypes.c_void_p]
     lib.seccomp_release.argtypes = [ctypes.c_void_p]
@@ -137,8 +223,13 @@ def _seccomp(pid: int) -> None:
         # opening for writing, creating or truncating: one rule per condition (a rule's
         # comparisons are ANDed)
         for name, flags_arg in (("open", 1), ("openat", 2)):
-            for mask, value in ((_O_ACCMODE, 1), (_O_ACCMODE, 2), (_O_ACCMODE, 3),
-                                (_O_CREAT, _O_CREAT), (_O_TRUNC, _O_TRUNC)):
+            for mask, value in (
+                (_O_ACCMODE, 1),
+                (_O_ACCMODE, 2),
+                (_O_ACCMODE, 3),
+                (_O_CREAT, _O_CREAT),
+                (_O_TRUNC, _O_TRUNC),
+            ):
                 rule(eperm, name, (flags_arg, _CMP_MASKED_EQ, mask, value))
         # signals: to itself only (abort() raises SIGABRT with tgkill)
         for name in ("kill", "tkill", "tgkill"):
@@ -195,8 +286,7 @@ def confine(keep: tuple[int, ...]) -> int:
         resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))
         # memory: what the process maps now (the interpreter, librpm) plus MEMORY_BYTES
         with open("/proc/self/status", "rb") as f:
-            vm = next((int(ln.split()[1]) * 1024 for ln in f if ln.startswith(b"VmSize:")),
-                      0)
+            vm = next((int(ln.split()[1]) * 1024 for ln in f if ln.startswith(b"VmSize:")), 0)
         resource.setrlimit(resource.RLIMIT_AS, (vm + MEMORY_BYTES, vm + MEMORY_BYTES))
         _seccomp(os.getpid())
     except OSError as exc:
@@ -216,6 +306,7 @@ def probe() -> dict[str, Any]:
         try:
             os.close(r)
             import rpm  # before: the standard library may be unreadable to nobody
+
             confine((w,))
             out["uid"] = os.getuid()
             target = f"/tmp/coinstall-sandbox-probe-{os.getpid()}"
@@ -228,16 +319,22 @@ def probe() -> dict[str, Any]:
                 ("write", create),
                 ("exec", lambda: os.execv("/bin/true", ["true"])),
                 ("fork", lambda: os.fork() or None),
-                ("read", lambda: os.close(os.open("/etc/os-release", os.O_RDONLY)))]
+                ("read", lambda: os.close(os.open("/etc/os-release", os.O_RDONLY))),
+            ]
             for what, fn in checks:
                 try:
                     fn()
                     out[what] = "ok"
                 except OSError as exc:
                     out[what] = f"denied: {exc.strerror}"
-            for what, macro in (("rpm-shell", "%(echo ran)"),
-                                ("rpm-lua", '%{lua:local f, e = io.open("' + target + '", "w") '
-                                            'print(tostring(f) .. " " .. tostring(e))}')):
+            for what, macro in (
+                ("rpm-shell", "%(echo ran)"),
+                (
+                    "rpm-lua",
+                    '%{lua:local f, e = io.open("' + target + '", "w") '
+                    'print(tostring(f) .. " " .. tostring(e))}',
+                ),
+            ):
                 try:
                     out[what] = rpm.expandMacro(macro)
                 except rpm.error as exc:

@@ -16,8 +16,19 @@ import sys
 import lz4.frame
 
 SOURCES = {
-    "metkit", "vtk9", "xrt", "boost1.90", "boost1.92", "python-bcj", "python-pykakasi",
-    "mod-wsgi", "pyside6", "chirp", "aggdraw", "python3-defaults", "alabaster",
+    "metkit",
+    "vtk9",
+    "xrt",
+    "boost1.90",
+    "boost1.92",
+    "python-bcj",
+    "python-pykakasi",
+    "mod-wsgi",
+    "pyside6",
+    "chirp",
+    "aggdraw",
+    "python3-defaults",
+    "alabaster",
     "python-unicodedata2",
 }
 SUITES = ("sid", "trixie", "experimental")
@@ -35,8 +46,10 @@ def field(p: bytes, name: bytes) -> bytes | None:
 
 def main(lists: str, out: str) -> None:
     for suite in SUITES:
-        for kind, rel in (("binary-amd64_Packages", "main/binary-amd64/Packages"),
-                          ("source_Sources", "main/source/Sources")):
+        for kind, rel in (
+            ("binary-amd64_Packages", "main/binary-amd64/Packages"),
+            ("source_Sources", "main/source/Sources"),
+        ):
             src = os.path.join(lists, f"deb.debian.org_debian_dists_{suite}_main_{kind}.lz4")
             keep = []
             for p in paras(src):
@@ -49,8 +62,10 @@ def main(lists: str, out: str) -> None:
                 f.write(b"\n\n".join(keep) + b"\n")
             print(dest, len(keep))
     # sid's InRelease as it came (signed), so that "unstable" names the suite too.
-    shutil.copyfile(os.path.join(lists, "deb.debian.org_debian_dists_sid_InRelease"),
-                    os.path.join(out, "dists", "sid", "InRelease"))
+    shutil.copyfile(
+        os.path.join(lists, "deb.debian.org_debian_dists_sid_InRelease"),
+        os.path.join(out, "dists", "sid", "InRelease"),
+    )
 
 
 if __name__ == "__main__":
