@@ -231,19 +231,8 @@ def fix_target(
 ) -> FixResult:
     """:func:`_fix_target` under the directory's lock (:func:`_exclusive`) when it changes a
     directory; see there."""
-    if dry_run or not os.path.isdir(path):
-        return _fix_target(
-            path,
-            runtimes,
-            catalogue,
-            config,
-            options,
-            installed,
-            output=output,
-            dry_run=dry_run,
-            fault=fault,
-        )
-    with _exclusive(journal.real_path(path)):
+    changes_dir = not dry_run and os.path.isdir(path)
+    with _exclusive(journal.real_path(path)) if changes_dir else contextlib.nullcontext():
         return _fix_target(
             path,
             runtimes,

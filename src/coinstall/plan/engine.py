@@ -188,6 +188,42 @@ class Plan:
     #: for a free-threaded plan: the target's module-directory layout (``LAYOUTS``).
     layout: dict[str, Any] | None = None
 
+    @classmethod
+    def of_index(
+        cls,
+        transition: str,
+        new: Version,
+        old: Version,
+        plans: dict[str, SourcePlan],
+        order: tuple[list[list[str]], list[BootstrapGroup]],
+        index: Index,
+        names: set[str],
+        warnings: list[str],
+        **extra: Any,
+    ) -> Plan:
+        """The plan of the sources ``plans`` classified from ``index`` (``order``: the waves and
+        bootstrap groups of :func:`_order`); the counts of what was read come from ``index``,
+        ``names`` are every source name it knows (the sources without a plan are unaffected).
+        ``extra``: the free-threaded fields."""
+        waves, groups = order
+        return cls(
+            transition,
+            new,
+            old,
+            plans,
+            waves,
+            groups,
+            index.problems,
+            index.files,
+            max(index.binaries_total, len(index.binaries)),
+            max(index.sources_total, len(index.sources)),
+            len(names) - len(plans),
+            len(names),
+            index.suite,
+            warnings,
+            **extra,
+        )
+
     def counts(self) -> dict[str, int]:
         """Distinct sources per status (``not-affected`` includes sources with no Python at
         all); they add up to ``distinct_sources``.  A free-threaded plan adds
@@ -506,22 +542,7 @@ def plan_transition(
             "no source index (Sources, .src RPMs) given: no build dependencies, "
             "so one wave, and default-only builds not told apart"
         )
-    return Plan(
-        transition,
-        new,
-        old,
-        plans,
-        waves,
-        groups,
-        index.problems,
-        index.files,
-        max(index.binaries_total, len(index.binaries)),
-        max(index.sources_total, len(index.sources)),
-        len(names) - len(plans),
-        len(names),
-        index.suite,
-        warnings,
-    )
+    return Plan.of_index(transition, new, old, plans, (waves, groups), index, names, warnings)
 
 
 def _counterparts(evs: list[tuple[BinaryEvidence, str]], new: Version) -> None:

@@ -421,20 +421,14 @@ def plan_free_threaded(
             "relations; give the artifacts (--repo DIR of .debs) to read "
             "stable-ABI and untagged modules"
         )
-    return Plan(
+    return Plan.of_index(
         "add",
         new,
         old,
         plans,
-        waves,
-        groups,
-        index.problems,
-        index.files,
-        max(index.binaries_total, len(index.binaries)),
-        max(index.sources_total, len(index.sources)),
-        len(names) - len(plans),
-        len(names),
-        index.suite,
+        (waves, groups),
+        index,
+        names,
         warnings,
         free_threaded=True,
         layout=layout,
