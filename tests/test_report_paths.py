@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -91,3 +92,22 @@ def test_deb_wheel_and_tree(tmp_path: Path) -> None:
     assert uris == sorted(
         ["/usr/bin/envy", "envy-1.0.data/scripts/envy", (tree / "bin/envy").as_uri()]
     )
+
+
+def test_piped_text_keeps_a_long_header_whole(tmp_path: Path) -> None:
+    """A long wheel name (cryptography's manylinux wheels run past 200 columns) used to be cut
+    by rich's rule with an ellipsis, losing the counts and the profile in piped output."""
+    plat = "manylinux_2_17_x86_64.manylinux2014_x86_64.manylinux_2_28_x86_64" * 2
+    named = build.wheel(
+        tmp_path, "long_named_project", "1.0", {"lnp/__init__.py": ""}, tag=f"py3-none-{plat}"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "coinstall", "check", "--no-installed", str(named)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    first = proc.stdout.splitlines()[0]
+    assert first.startswith(str(named)) and first.endswith("profile wheel"), first
+    assert "…" not in proc.stdout

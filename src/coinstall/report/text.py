@@ -84,10 +84,23 @@ def _totals(result: CheckResult, console: Console) -> None:
     )
 
 
+def _rule_header(console: Console, header: str) -> None:
+    """The artifact's header in a rule, or, when the rule would cut it short (rich ends a long
+    title with an ellipsis: a long wheel name loses its counts and profile), as a whole line
+    above a plain rule, so piped output keeps every word."""
+    from rich.text import Text
+
+    if Text.from_markup(header).cell_len + 6 <= console.width:
+        console.rule(header, align="left", style="bold")
+    else:
+        console.print(f"[bold]{header}[/]", soft_wrap=True, highlight=False)
+        console.rule(style="bold")
+
+
 def render(result: CheckResult, console: Console, *, verbose: bool = False) -> None:
     """Print the report.  ``verbose`` lists every known runtime in each matrix."""
     for a in result.artifacts:
-        console.rule(_header(a) + f"  profile {a.profile.name}", align="left", style="bold")
+        _rule_header(console, _header(a) + f"  profile {a.profile.name}")
         console.print(_matrix_table(matrix(a, result.runtimes), verbose, a.info))
         if a.findings:
             console.print()
