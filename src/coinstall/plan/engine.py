@@ -195,17 +195,20 @@ class Plan:
         new: Version,
         old: Version,
         plans: dict[str, SourcePlan],
-        order: tuple[list[list[str]], list[BootstrapGroup]],
+        needed_bins: dict[str, str],
         index: Index,
-        names: set[str],
         warnings: list[str],
         **extra: Any,
     ) -> Plan:
-        """The plan of the sources ``plans`` classified from ``index`` (``order``: the waves and
-        bootstrap groups of :func:`_order`); the counts of what was read come from ``index``,
-        ``names`` are every source name it knows (the sources without a plan are unaffected).
-        ``extra``: the free-threaded fields."""
-        waves, groups = order
+        """The plan of the sources ``plans`` classified from ``index``: waves and bootstrap
+        groups ordered by :func:`_order` (``needed_bins``: binary name -> the source whose
+        rebuild provides it for NEW); the counts of what was read come from ``index``, and every
+        source name it knows without a plan is unaffected.  ``extra``: the free-threaded
+        fields."""
+        waves, groups = _order(plans, index.sources, needed_bins)
+        # Distinct sources: every name a Sources file lists (Extra-Source-Only and older
+        # versions not counted twice), the RPM source packages, and the sources binaries name.
+        names = index.source_names | set(index.sources) | set(plans)
         return cls(
             transition,
             new,
@@ -532,17 +535,13 @@ def plan_transition(
                         for p in _bd_names(ev.record.provides):
                             needed_bins.setdefault(p, src)
 
-    waves, groups = _order(plans, index.sources, needed_bins)
-    # Distinct sources: every name a Sources file lists (Extra-Source-Only and older versions
-    # not counted twice), the RPM source packages, and the sources binaries name.
-    names = index.source_names | set(index.sources) | set(plans)
     warnings = []
     if plans and not has_source_index(index):
         warnings.append(
             "no source index (Sources, .src RPMs) given: no build dependencies, "
             "so one wave, and default-only builds not told apart"
         )
-    return Plan.of_index(transition, new, old, plans, (waves, groups), index, names, warnings)
+    return Plan.of_index(transition, new, old, plans, needed_bins, index, warnings)
 
 
 def _counterparts(evs: list[tuple[BinaryEvidence, str]], new: Version) -> None:

@@ -51,7 +51,6 @@ from coinstall.plan.engine import (
     Plan,
     SourcePlan,
     _built_for,
-    _order,
     has_source_index,
     vstr,
 )
@@ -408,8 +407,6 @@ def plan_free_threaded(
             for ev, cls, _ in evs:
                 if cls in ("version-specific", "abi3", "untagged", "pure"):
                     needed_bins[ev.record.name] = src
-    waves, groups = _order(plans, index.sources, needed_bins)
-    names = index.source_names | set(index.sources) | set(plans)
     warnings = []
     if plans and not has_source_index(index):
         warnings.append(
@@ -426,9 +423,8 @@ def plan_free_threaded(
         new,
         old,
         plans,
-        (waves, groups),
+        needed_bins,
         index,
-        names,
         warnings,
         free_threaded=True,
         layout=layout,
