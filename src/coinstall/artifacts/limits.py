@@ -249,7 +249,9 @@ def read_member(
             f"{path}: {size // _MB} MB, above the {limits.metadata_mb} MB "
             f"read whole (limit metadata-mb)"
         )
-    if want and size > limits.content_mb * _MB:
+    if want and not metadata and size > limits.content_mb * _MB:
+        # Metadata is parsed whole (its callers need ``content``): metadata-mb caps it, not
+        # content-mb, which bounds the other members held in memory.
         import tempfile  # only for a member this large: start-up need not pay for it
 
         spool = tempfile.TemporaryFile()  # noqa: SIM115 - handed to the caller, closed by it
