@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -441,6 +441,31 @@ def _back_edges(members: list[str], edges: dict[str, set[str]]) -> list[tuple[st
     return back
 
 
+def python_evidence(
+    index: Index, classifier: Classifier, progress: Callable[[int, int], None] | None
+) -> Iterator[BinaryEvidence]:
+    """The evidence of each binary of ``index`` that has Python in it, in index order.  Only a
+    binary whose name, relations, RPM provides or file list mention Python (or that has a file
+    list at all) is classified; ``progress(done, total)`` is called every 5,000 binaries and at
+    the end."""
+    total = len(index.binaries)
+    for i, rec in enumerate(index.binaries):
+        if progress is not None and i % 5000 == 0:
+            progress(i, total)
+        if (
+            "python" not in rec.depends
+            and "python" not in rec.name
+            and not (rec.syntax == "rpm" and "python" in rec.provides)
+            and not rec.files
+        ):
+            continue
+        ev = classifier.classify(rec)
+        if ev.python:
+            yield ev
+    if progress is not None:
+        progress(total, total)
+
+
 def plan_transition(
     index: Index,
     classifier: Classifier,
@@ -466,23 +491,8 @@ def plan_transition(
     if transition not in TRANSITIONS:
         raise ValueError(f"unknown transition {transition!r}")
     by_source: dict[str, list[tuple[BinaryEvidence, str]]] = defaultdict(list)
-    total = len(index.binaries)
-    for i, rec in enumerate(index.binaries):
-        if progress is not None and i % 5000 == 0:
-            progress(i, total)
-        if (
-            "python" not in rec.depends
-            and "python" not in rec.name
-            and not (rec.syntax == "rpm" and ("python" in rec.provides or rec.files))
-            and not rec.files
-        ):
-            continue
-        ev = classifier.classify(rec)
-        if not ev.python:
-            continue
-        by_source[rec.source].append((ev, binary_verdict(ev, transition, new, old)))
-    if progress is not None:
-        progress(total, total)
+    for ev in python_evidence(index, classifier, progress):
+        by_source[ev.record.source].append((ev, binary_verdict(ev, transition, new, old)))
     for evs in by_source.values():
         _counterparts(evs, new)
 

@@ -52,6 +52,7 @@ from coinstall.plan.engine import (
     SourcePlan,
     _built_for,
     has_source_index,
+    python_evidence,
     vstr,
 )
 from coinstall.plan.evidence import BinaryEvidence, Classifier
@@ -330,25 +331,10 @@ def plan_free_threaded(
         raise ValueError(f"no free-threaded CPython {vstr(new)} in the runtime catalogue")
     by_source: dict[str, list[tuple[BinaryEvidence, str, list[str]]]] = defaultdict(list)
     syntaxes: dict[str, int] = defaultdict(int)
-    total = len(index.binaries)
-    for i, rec in enumerate(index.binaries):
-        if progress is not None and i % 5000 == 0:
-            progress(i, total)
-        if (
-            "python" not in rec.depends
-            and "python" not in rec.name
-            and not (rec.syntax == "rpm" and "python" in rec.provides)
-            and not rec.files
-        ):
-            continue
-        ev = classifier.classify(rec)
-        if not ev.python:
-            continue
+    for ev in python_evidence(index, classifier, progress):
         cls, why = binary_class(ev, rt)
-        by_source[rec.source].append((ev, cls, why))
-        syntaxes[rec.syntax] += 1
-    if progress is not None:
-        progress(total, total)
+        by_source[ev.record.source].append((ev, cls, why))
+        syntaxes[ev.record.syntax] += 1
     syntax = max(syntaxes, key=lambda k: syntaxes[k]) if syntaxes else "deb"
     layout = dict(LAYOUTS[syntax])
     layout["directory"] = layout["directory"].format(v=vstr(new))
