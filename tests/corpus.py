@@ -27,6 +27,7 @@ import tempfile
 import urllib.parse
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -414,26 +415,54 @@ def fetch_deb(filename: str, sha256: str) -> Path:
     return _fetch("debs", filename, sha256, _download_deb)
 
 
-def _pinned(
-    kind: str,
-    name: str,
-    files: dict[str, str],
-    hashes: dict[str, str],
-    fetch: Callable[[str, str], Path],
-) -> Path:
-    if name not in files:
-        raise KeyError(f"no pinned {kind} {name!r}; known: {sorted(files)}")
-    return fetch(files[name], hashes[name])
+def _fetch_many(names: Iterable[str], fetch: Callable[[str], Path], jobs: int) -> dict[str, Path]:
+    names = list(names)
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        return dict(zip(names, pool.map(fetch, names), strict=True))
+
+
+@dataclass(frozen=True)
+class PinnedSet:
+    """One set of pinned files: ``files`` (name -> file name) and ``sha256`` (name -> the file's
+    SHA-256, the same names), each fetched by ``fetch(file name, sha256) -> Path``, ``jobs`` at a
+    time (1 for apt-get, whose lock is one per machine)."""
+
+    kind: str
+    files: dict[str, str]
+    sha256: dict[str, str]
+    fetch: Callable[[str, str], Path]
+    jobs: int = 1
+
+    def __post_init__(self) -> None:
+        if self.files.keys() != self.sha256.keys():
+            raise CorpusError(
+                f"pinned {self.kind}s without a sha256 or the reverse: "
+                f"{sorted(self.files.keys() ^ self.sha256.keys())}"
+            )
+
+    def path(self, name: str) -> Path:
+        """Path of the cached pinned file ``files[name]`` (downloaded if missing)."""
+        if name not in self.files:
+            raise KeyError(f"no pinned {self.kind} {name!r}; known: {sorted(self.files)}")
+        return self.fetch(self.files[name], self.sha256[name])
+
+    def fetch_all(self, jobs: int | None = None) -> dict[str, Path]:
+        """Fetch every file of the set; name -> path."""
+        return _fetch_many(self.files, self.path, self.jobs if jobs is None else jobs)
+
+
+PINNED_WHEELS = PinnedSet("wheel", WHEELS, WHEEL_SHA256, fetch_wheel, jobs=4)
+PINNED_DEBS = PinnedSet("deb", DEBS, DEB_SHA256, fetch_deb)
 
 
 def wheel(name: str) -> Path:
     """Path of the cached pinned wheel ``WHEELS[name]`` (downloaded if missing)."""
-    return _pinned("wheel", name, WHEELS, WHEEL_SHA256, fetch_wheel)
+    return PINNED_WHEELS.path(name)
 
 
 def deb(name: str) -> Path:
     """Path of the cached pinned .deb ``DEBS[name]`` (downloaded if missing)."""
-    return _pinned("deb", name, DEBS, DEB_SHA256, fetch_deb)
+    return PINNED_DEBS.path(name)
 
 
 def rpms() -> list[Path]:
@@ -441,18 +470,12 @@ def rpms() -> list[Path]:
     return sorted(p for p in RPM_DIR.iterdir() if p.is_file() and p.name.endswith(".rpm"))
 
 
-def _fetch_many(names: Iterable[str], fetch: Callable[[str], Path], jobs: int) -> dict[str, Path]:
-    names = list(names)
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        return dict(zip(names, pool.map(fetch, names), strict=True))
-
-
 def fetch_wheels(jobs: int = 4) -> dict[str, Path]:
-    return _fetch_many(WHEELS, wheel, jobs)
+    return PINNED_WHEELS.fetch_all(jobs)
 
 
 def fetch_debs() -> dict[str, Path]:
-    return _fetch_many(DEBS, deb, 1)
+    return PINNED_DEBS.fetch_all()
 
 
 def fetch_all(jobs: int = 4) -> tuple[dict[str, Path], dict[str, Path]]:
@@ -579,26 +602,18 @@ def _download_newer_deb(filename: str, dest: Path) -> None:
     )
 
 
-def newer_wheel(name: str) -> Path:
-    """Path of the cached pinned wheel ``NEWER_WHEELS[name]`` (downloaded if missing)."""
-    return _pinned("wheel", name, NEWER_WHEELS, NEWER_WHEEL_SHA256, fetch_wheel)
-
-
-def newer_deb(name: str) -> Path:
-    """Path of the cached pinned trixie/sid .deb ``NEWER_DEBS[name]`` (downloaded with the
-    private apt configuration if missing)."""
-    return _pinned(
-        "deb",
-        name,
-        NEWER_DEBS,
-        NEWER_DEB_SHA256,
-        lambda f, h: _fetch("debs", f, h, _download_newer_deb),
-    )
+PINNED_NEWER_WHEELS = PinnedSet("wheel", NEWER_WHEELS, NEWER_WHEEL_SHA256, fetch_wheel, jobs=4)
+#: trixie/sid .debs, downloaded with the private apt configuration.
+PINNED_NEWER_DEBS = PinnedSet(
+    "deb", NEWER_DEBS, NEWER_DEB_SHA256, lambda f, h: _fetch("debs", f, h, _download_newer_deb)
+)
+newer_wheel = PINNED_NEWER_WHEELS.path
+newer_deb = PINNED_NEWER_DEBS.path
 
 
 def fetch_newer() -> tuple[dict[str, Path], dict[str, Path]]:
     """Fetch :data:`NEWER_WHEELS` and :data:`NEWER_DEBS`; return ``(wheels, debs)``."""
-    return _fetch_many(NEWER_WHEELS, newer_wheel, 4), _fetch_many(NEWER_DEBS, newer_deb, 1)
+    return PINNED_NEWER_WHEELS.fetch_all(), PINNED_NEWER_DEBS.fetch_all()
 
 
 #: bookworm's python3-saga, whose ``_saga_api.so`` is an untagged SWIG module linked to
@@ -619,14 +634,9 @@ SAGA_DEB_SHA256: dict[str, str] = {
 }
 
 
-def saga_deb(name: str) -> Path:
-    """Path of the cached pinned bookworm .deb ``SAGA_DEBS[name]`` (downloaded if missing)."""
-    return _pinned("deb", name, SAGA_DEBS, SAGA_DEB_SHA256, fetch_deb)
-
-
-def fetch_saga() -> dict[str, Path]:
-    """Fetch :data:`SAGA_DEBS`; name -> path."""
-    return _fetch_many(SAGA_DEBS, saga_deb, 1)
+PINNED_SAGA = PinnedSet("deb", SAGA_DEBS, SAGA_DEB_SHA256, fetch_deb)
+saga_deb = PINNED_SAGA.path
+fetch_saga = PINNED_SAGA.fetch_all
 
 
 #: Two packages of the bookworm archive with untagged modules whose verdicts are worth a
@@ -652,14 +662,9 @@ ARCHIVE_TRUTH_DEB_SHA256: dict[str, str] = {
 }
 
 
-def archive_truth_deb(name: str) -> Path:
-    """Path of the cached pinned bookworm .deb ``ARCHIVE_TRUTH_DEBS[name]``."""
-    return _pinned("deb", name, ARCHIVE_TRUTH_DEBS, ARCHIVE_TRUTH_DEB_SHA256, fetch_deb)
-
-
-def fetch_archive_truth() -> dict[str, Path]:
-    """Fetch :data:`ARCHIVE_TRUTH_DEBS`; name -> path."""
-    return _fetch_many(ARCHIVE_TRUTH_DEBS, archive_truth_deb, 1)
+PINNED_ARCHIVE_TRUTH = PinnedSet("deb", ARCHIVE_TRUTH_DEBS, ARCHIVE_TRUTH_DEB_SHA256, fetch_deb)
+archive_truth_deb = PINNED_ARCHIVE_TRUTH.path
+fetch_archive_truth = PINNED_ARCHIVE_TRUTH.fetch_all
 
 
 def main() -> int:

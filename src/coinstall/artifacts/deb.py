@@ -32,7 +32,7 @@ from coinstall.artifacts.base import (
 )
 from coinstall.artifacts.compression import kind_of_member, open_decompressed
 from coinstall.artifacts.debtar import DebTar, TarEntry
-from coinstall.artifacts.limits import Budget, Limits, read_member
+from coinstall.artifacts.limits import Budget, Limits, file_members, read_member
 
 #: Relation fields of a binary package (Debian Policy §7.1), kept as ``requires``.
 _REQUIRES_FIELDS = ("Pre-Depends", "Depends")
@@ -132,29 +132,22 @@ class DebReader:
                     continue
                 if not path:
                     continue
-                member_of = _tar_member(tar, entry, path, want_content, digests, self._limits)
-                if member_of is None:
-                    continue
-                try:
-                    yield member_of
-                finally:
-                    if member_of.spool is not None:  # valid until the next member is read
-                        member_of.spool.close()
+                yield from _tar_members(tar, entry, path, want_content, digests, self._limits)
         except ArtifactError:
             raise
         except Exception as exc:  # tarfile and the decompressors raise open-ended errors
             raise ArtifactError(f"{self._data_name}: {_reason(exc)}") from None
 
 
-def _tar_member(
+def _tar_members(
     tar: DebTar,
     entry: TarEntry,
     path: str,
     want_content: WantContent,
     digests: bool,
     limits: Limits,
-) -> Member | None:
-    """The :class:`Member` of one entry (None for devices and FIFOs, which hold no file)."""
+) -> Iterator[Member]:
+    """The :class:`Member` of one entry (none for devices and FIFOs, which hold no file)."""
     mode, mtime = entry.mode, entry.mtime
     kind = entry.type
     if kind == "file":
@@ -166,25 +159,15 @@ def _tar_member(
             digest=digests,
             limits=limits,
         )
-        return Member(
-            path=path,
-            type="file",
-            mode=mode,
-            size=entry.size,
-            mtime=mtime,
-            head=got.head,
-            content=got.content,
-            sha256=got.sha256,
-            spool=got.spool,
-        )
-    if kind == "dir":
-        return Member(path=path, type="dir", mode=mode, size=0, mtime=mtime)
-    if kind == "symlink":
-        return Member(
+        yield from file_members(got, entry.size, [(path, mode, mtime)])
+    elif kind == "dir":
+        yield Member(path=path, type="dir", mode=mode, size=0, mtime=mtime)
+    elif kind == "symlink":
+        yield Member(
             path=path, type="symlink", mode=mode, size=0, mtime=mtime, link_target=entry.linkname
         )
-    if kind == "hardlink":
-        return Member(
+    elif kind == "hardlink":
+        yield Member(
             path=path,
             type="hardlink",
             mode=mode,
@@ -192,7 +175,6 @@ def _tar_member(
             mtime=mtime,
             link_target=safe_path(entry.linkname) or entry.linkname,
         )
-    return None
 
 
 def _reason(exc: BaseException) -> str:

@@ -18,10 +18,11 @@ artifact is 10.2 (python3-chardet), the largest metadata member is Django 5.1.4'
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields, replace
 from typing import IO, NamedTuple, Protocol
 
-from coinstall.artifacts.base import HEAD_SIZE, ArtifactError
+from coinstall.artifacts.base import HEAD_SIZE, ArtifactError, Member
 
 _MB = 1 << 20
 #: Bytes read per call while streaming a member (hashing and counting in chunks).
@@ -190,6 +191,35 @@ class MemberData(NamedTuple):
     spool: IO[bytes] | None = None
 
 
+def file_members(
+    got: MemberData, size: int, names: Iterable[tuple[str, int | None, int | None]]
+) -> Iterator[Member]:
+    """Yield the regular-file :class:`~coinstall.artifacts.base.Member` of each
+    ``(path, mode, mtime)`` in ``names``, all with the data read once (``got``, ``size`` bytes):
+    one name for a plain file, several for a hard-link set (cpio's "newc" names the data once;
+    the spool is rewound for each).  The spool is closed afterwards, also when the caller stops
+    early: it is valid until the next member is read (:attr:`Member.spool`).  Every reader
+    yields its regular files through here."""
+    try:
+        for path, mode, mtime in names:
+            if got.spool is not None:
+                got.spool.seek(0)
+            yield Member(
+                path=path,
+                type="file",
+                mode=mode,
+                size=size,
+                mtime=mtime,
+                head=got.head,
+                content=got.content,
+                sha256=got.sha256,
+                spool=got.spool,
+            )
+    finally:
+        if got.spool is not None:
+            got.spool.close()
+
+
 def read_member(
     fh: Readable,
     path: str,
@@ -219,7 +249,9 @@ def read_member(
             f"{path}: {size // _MB} MB, above the {limits.metadata_mb} MB "
             f"read whole (limit metadata-mb)"
         )
-    if want and size > limits.content_mb * _MB:
+    if want and not metadata and size > limits.content_mb * _MB:
+        # Metadata is parsed whole (its callers need ``content``): metadata-mb caps it, not
+        # content-mb, which bounds the other members held in memory.
         import tempfile  # only for a member this large: start-up need not pay for it
 
         spool = tempfile.TemporaryFile()  # noqa: SIM115 - handed to the caller, closed by it

@@ -41,6 +41,7 @@ from coinstall.artifacts.limits import (
     CountingReader,
     Limits,
     MemberData,
+    file_members,
     read_member,
 )
 
@@ -382,37 +383,10 @@ class RpmReader:
                 names = links.pop(key)
                 want = any(want_content(n, filesize) for n, _, _ in names)
                 got = read_data(path, filesize, want)
-                for n, m, t in names:
-                    if got.spool is not None:
-                        got.spool.seek(0)
-                    yield Member(
-                        path=n,
-                        type="file",
-                        mode=m,
-                        size=filesize,
-                        mtime=t,
-                        head=got.head,
-                        content=got.content,
-                        sha256=got.sha256,
-                        spool=got.spool,
-                    )
-                if got.spool is not None:
-                    got.spool.close()
+                yield from file_members(got, filesize, names)
             elif kind == "file":
                 got = read_data(path, filesize, want_content(path, filesize))
-                yield Member(
-                    path=path,
-                    type="file",
-                    mode=mode & 0o7777,
-                    size=filesize,
-                    mtime=mtime,
-                    head=got.head,
-                    content=got.content,
-                    sha256=got.sha256,
-                    spool=got.spool,
-                )
-                if got.spool is not None:
-                    got.spool.close()
+                yield from file_members(got, filesize, [(path, mode & 0o7777, mtime)])
             elif kind == "symlink":
                 if filesize > NAME_MAX:
                     raise ArtifactError(f"{path}: symbolic link target of {filesize} bytes")

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from coinstall.artifacts import limits as limits_mod
 from coinstall.artifacts.base import ArtifactError, ArtifactInfo, Member, WantContent
-from coinstall.artifacts.limits import Limits, read_member
+from coinstall.artifacts.limits import Limits, file_members, read_member
 
 
 class TreeReader:
@@ -93,19 +93,9 @@ class TreeReader:
                 except ArtifactError as exc:  # a file changed while read, or past a limit
                     self.problems.append(str(exc))
                     continue
-                yield Member(
-                    path=rel,
-                    type="file",
-                    mode=st.st_mode & 0o7777,
-                    size=st.st_size,
-                    mtime=int(st.st_mtime),
-                    head=got.head,
-                    content=got.content,
-                    sha256=got.sha256,
-                    spool=got.spool,
+                yield from file_members(
+                    got, st.st_size, [(rel, st.st_mode & 0o7777, int(st.st_mtime))]
                 )
-                if got.spool is not None:
-                    got.spool.close()
 
     def close(self) -> None:
         """Nothing to release."""

@@ -25,7 +25,7 @@ from coinstall.artifacts.base import (
     exc_line,
     safe_path,
 )
-from coinstall.artifacts.limits import Budget, Limits, read_member
+from coinstall.artifacts.limits import Budget, Limits, file_members, read_member
 
 #: What :mod:`zipfile` and :mod:`zlib` raise on a damaged archive is open-ended: ``zlib.error``
 #: for a corrupt deflate stream, ``NotImplementedError`` for an unknown method or zip version
@@ -174,18 +174,7 @@ class WheelReader:
                 raise
             except _ZIP_ERRORS as exc:
                 raise ArtifactError(f"{info.filename}: {_reason(exc)}") from None
-            yield Member(
-                path=path,
-                type="file",
-                mode=mode,
-                size=info.file_size,
-                head=got.head,
-                content=got.content,
-                sha256=got.sha256,
-                spool=got.spool,
-            )
-            if got.spool is not None:
-                got.spool.close()
+            yield from file_members(got, info.file_size, [(path, mode, None)])
 
 
 def _reason(exc: BaseException) -> str:

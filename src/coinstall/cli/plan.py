@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 from rich.console import Console
@@ -74,6 +74,24 @@ _PLAN_MIRROR = click.option(
 _PLAN_NOCACHE = click.option(
     "--no-cache", is_flag=True, help="Do not use or write the parsed-index cache."
 )
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _plan_options(*, later: bool = True) -> Callable[[_F], _F]:
+    """The options every plan command takes, in their --help order: --repo, --format,
+    --output, --later (not for ``progress``, which is given the later snapshot as --repo),
+    --no-cache, --suite, --full."""
+    options = [_PLAN_REPO, _PLAN_FORMAT, _PLAN_OUT]
+    options += [_PLAN_LATER] if later else []
+    options += [_PLAN_NOCACHE, _PLAN_SUITE, _PLAN_FULL]
+
+    def decorate(f: _F) -> _F:
+        for option in reversed(options):  # click lists the outermost decorator first
+            f = option(f)
+        return f
+
+    return decorate
 
 
 @main.group("plan")
@@ -234,13 +252,7 @@ def _plan_emit(data: dict[str, Any], fmt: str, output: str | None, full: bool = 
     metavar="X.Y",
     help="The runtime already there (for VERSION X.Yt, the free-threaded build: X.Y by default).",
 )
-@_PLAN_REPO
-@_PLAN_FORMAT
-@_PLAN_OUT
-@_PLAN_LATER
-@_PLAN_NOCACHE
-@_PLAN_SUITE
-@_PLAN_FULL
+@_plan_options()
 @_PLAN_MIRROR
 def plan_add(
     version: str,
@@ -265,13 +277,7 @@ def plan_add(
 @plan_group.command("default")
 @click.argument("version")
 @click.option("--from", "old", required=True, metavar="X.Y", help="The current default.")
-@_PLAN_REPO
-@_PLAN_FORMAT
-@_PLAN_OUT
-@_PLAN_LATER
-@_PLAN_NOCACHE
-@_PLAN_SUITE
-@_PLAN_FULL
+@_plan_options()
 def plan_default(
     version: str,
     old: str,
@@ -290,13 +296,7 @@ def plan_default(
 @plan_group.command("drop")
 @click.argument("version")
 @click.option("--to", "new", required=True, metavar="X.Y", help="The runtime that stays.")
-@_PLAN_REPO
-@_PLAN_FORMAT
-@_PLAN_OUT
-@_PLAN_LATER
-@_PLAN_NOCACHE
-@_PLAN_SUITE
-@_PLAN_FULL
+@_plan_options()
 def plan_drop(
     version: str,
     new: str,
@@ -314,12 +314,7 @@ def plan_drop(
 
 @plan_group.command("progress")
 @click.argument("plan_file", type=click.Path(exists=True, dir_okay=False))
-@_PLAN_REPO
-@_PLAN_FORMAT
-@_PLAN_OUT
-@_PLAN_NOCACHE
-@_PLAN_SUITE
-@_PLAN_FULL
+@_plan_options(later=False)
 def plan_progress(
     plan_file: str,
     repos: tuple[str, ...],

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -195,17 +195,20 @@ class Plan:
         new: Version,
         old: Version,
         plans: dict[str, SourcePlan],
-        order: tuple[list[list[str]], list[BootstrapGroup]],
+        needed_bins: dict[str, str],
         index: Index,
-        names: set[str],
         warnings: list[str],
         **extra: Any,
     ) -> Plan:
-        """The plan of the sources ``plans`` classified from ``index`` (``order``: the waves and
-        bootstrap groups of :func:`_order`); the counts of what was read come from ``index``,
-        ``names`` are every source name it knows (the sources without a plan are unaffected).
-        ``extra``: the free-threaded fields."""
-        waves, groups = order
+        """The plan of the sources ``plans`` classified from ``index``: waves and bootstrap
+        groups ordered by :func:`_order` (``needed_bins``: binary name -> the source whose
+        rebuild provides it for NEW); the counts of what was read come from ``index``, and every
+        source name it knows without a plan is unaffected.  ``extra``: the free-threaded
+        fields."""
+        waves, groups = _order(plans, index.sources, needed_bins)
+        # Distinct sources: every name a Sources file lists (Extra-Source-Only and older
+        # versions not counted twice), the RPM source packages, and the sources binaries name.
+        names = index.source_names | set(index.sources) | set(plans)
         return cls(
             transition,
             new,
@@ -438,6 +441,31 @@ def _back_edges(members: list[str], edges: dict[str, set[str]]) -> list[tuple[st
     return back
 
 
+def python_evidence(
+    index: Index, classifier: Classifier, progress: Callable[[int, int], None] | None
+) -> Iterator[BinaryEvidence]:
+    """The evidence of each binary of ``index`` that has Python in it, in index order.  Only a
+    binary whose name, relations, RPM provides or file list mention Python (or that has a file
+    list at all) is classified; ``progress(done, total)`` is called every 5,000 binaries and at
+    the end."""
+    total = len(index.binaries)
+    for i, rec in enumerate(index.binaries):
+        if progress is not None and i % 5000 == 0:
+            progress(i, total)
+        if (
+            "python" not in rec.depends
+            and "python" not in rec.name
+            and not (rec.syntax == "rpm" and "python" in rec.provides)
+            and not rec.files
+        ):
+            continue
+        ev = classifier.classify(rec)
+        if ev.python:
+            yield ev
+    if progress is not None:
+        progress(total, total)
+
+
 def plan_transition(
     index: Index,
     classifier: Classifier,
@@ -463,23 +491,8 @@ def plan_transition(
     if transition not in TRANSITIONS:
         raise ValueError(f"unknown transition {transition!r}")
     by_source: dict[str, list[tuple[BinaryEvidence, str]]] = defaultdict(list)
-    total = len(index.binaries)
-    for i, rec in enumerate(index.binaries):
-        if progress is not None and i % 5000 == 0:
-            progress(i, total)
-        if (
-            "python" not in rec.depends
-            and "python" not in rec.name
-            and not (rec.syntax == "rpm" and ("python" in rec.provides or rec.files))
-            and not rec.files
-        ):
-            continue
-        ev = classifier.classify(rec)
-        if not ev.python:
-            continue
-        by_source[rec.source].append((ev, binary_verdict(ev, transition, new, old)))
-    if progress is not None:
-        progress(total, total)
+    for ev in python_evidence(index, classifier, progress):
+        by_source[ev.record.source].append((ev, binary_verdict(ev, transition, new, old)))
     for evs in by_source.values():
         _counterparts(evs, new)
 
@@ -532,17 +545,13 @@ def plan_transition(
                         for p in _bd_names(ev.record.provides):
                             needed_bins.setdefault(p, src)
 
-    waves, groups = _order(plans, index.sources, needed_bins)
-    # Distinct sources: every name a Sources file lists (Extra-Source-Only and older versions
-    # not counted twice), the RPM source packages, and the sources binaries name.
-    names = index.source_names | set(index.sources) | set(plans)
     warnings = []
     if plans and not has_source_index(index):
         warnings.append(
             "no source index (Sources, .src RPMs) given: no build dependencies, "
             "so one wave, and default-only builds not told apart"
         )
-    return Plan.of_index(transition, new, old, plans, (waves, groups), index, names, warnings)
+    return Plan.of_index(transition, new, old, plans, needed_bins, index, warnings)
 
 
 def _counterparts(evs: list[tuple[BinaryEvidence, str]], new: Version) -> None:

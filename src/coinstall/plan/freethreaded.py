@@ -51,8 +51,8 @@ from coinstall.plan.engine import (
     Plan,
     SourcePlan,
     _built_for,
-    _order,
     has_source_index,
+    python_evidence,
     vstr,
 )
 from coinstall.plan.evidence import BinaryEvidence, Classifier
@@ -331,25 +331,10 @@ def plan_free_threaded(
         raise ValueError(f"no free-threaded CPython {vstr(new)} in the runtime catalogue")
     by_source: dict[str, list[tuple[BinaryEvidence, str, list[str]]]] = defaultdict(list)
     syntaxes: dict[str, int] = defaultdict(int)
-    total = len(index.binaries)
-    for i, rec in enumerate(index.binaries):
-        if progress is not None and i % 5000 == 0:
-            progress(i, total)
-        if (
-            "python" not in rec.depends
-            and "python" not in rec.name
-            and not (rec.syntax == "rpm" and "python" in rec.provides)
-            and not rec.files
-        ):
-            continue
-        ev = classifier.classify(rec)
-        if not ev.python:
-            continue
+    for ev in python_evidence(index, classifier, progress):
         cls, why = binary_class(ev, rt)
-        by_source[rec.source].append((ev, cls, why))
-        syntaxes[rec.syntax] += 1
-    if progress is not None:
-        progress(total, total)
+        by_source[ev.record.source].append((ev, cls, why))
+        syntaxes[ev.record.syntax] += 1
     syntax = max(syntaxes, key=lambda k: syntaxes[k]) if syntaxes else "deb"
     layout = dict(LAYOUTS[syntax])
     layout["directory"] = layout["directory"].format(v=vstr(new))
@@ -408,8 +393,6 @@ def plan_free_threaded(
             for ev, cls, _ in evs:
                 if cls in ("version-specific", "abi3", "untagged", "pure"):
                     needed_bins[ev.record.name] = src
-    waves, groups = _order(plans, index.sources, needed_bins)
-    names = index.source_names | set(index.sources) | set(plans)
     warnings = []
     if plans and not has_source_index(index):
         warnings.append(
@@ -426,9 +409,8 @@ def plan_free_threaded(
         new,
         old,
         plans,
-        (waves, groups),
+        needed_bins,
         index,
-        names,
         warnings,
         free_threaded=True,
         layout=layout,

@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 
 from coinstall.config import SEVERITIES
+from coinstall.report.tables import table
+from coinstall.report.wording import SEVERITY_STYLE as _SEV_STYLE
 from coinstall.report.wording import count
-
-_SEV_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 
 def render(summary: dict[str, Any], console: Console) -> None:
@@ -24,9 +23,7 @@ def render(summary: dict[str, Any], console: Console) -> None:
         highlight=False,
     )
     console.print()
-    t = Table(
-        box=None, header_style="bold", pad_edge=False, title="Headlines", title_justify="left"
-    )
+    t = table("Headlines")
     t.add_column("artifacts", justify="right")
     t.add_column("%", justify="right")
     t.add_column("that")
@@ -34,13 +31,7 @@ def render(summary: dict[str, Any], console: Console) -> None:
         t.add_row(str(h["artifacts"]), f"{h['percent']:.1f}", h["label"])
     console.print(t)
     console.print()
-    t = Table(
-        box=None,
-        header_style="bold",
-        pad_edge=False,
-        title="Findings per rule",
-        title_justify="left",
-    )
+    t = table("Findings per rule")
     for col in ("rule", "severity", "findings", "artifacts"):
         t.add_column(col, justify="right" if col in ("findings", "artifacts") else "left")
     for r in s["by_rule"]:
@@ -52,22 +43,14 @@ def render(summary: dict[str, Any], console: Console) -> None:
         )
     console.print(t)
     console.print()
-    t = Table(
-        box=None, header_style="bold", pad_edge=False, title="Per profile", title_justify="left"
-    )
+    t = table("Per profile")
     for col in ("profile", "artifacts", "findings", *SEVERITIES):
         t.add_column(col, justify="left" if col == "profile" else "right")
     for p, c in s["by_profile"].items():
         t.add_row(p, *(str(c[k]) for k in ("artifacts", "findings", *SEVERITIES)))
     console.print(t)
     console.print()
-    t = Table(
-        box=None,
-        header_style="bold",
-        pad_edge=False,
-        title=f"Most findings (top {len(s['top'])})",
-        title_justify="left",
-    )
+    t = table(f"Most findings (top {len(s['top'])})")
     for col in ("artifact", *SEVERITIES, "rules"):
         t.add_column(col, justify="right" if col in SEVERITIES else "left", overflow="fold")
     for a in s["top"]:

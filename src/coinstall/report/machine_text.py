@@ -7,13 +7,13 @@ import posixpath
 from collections import Counter
 
 from rich.console import Console
-from rich.table import Table
 
 from coinstall.check import CheckResult
 from coinstall.machine import MachineView
+from coinstall.report.tables import table
+from coinstall.report.wording import SEVERITY_STYLE as _SEV_STYLE
 from coinstall.report.wording import count
 
-_SEV_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 #: Files listed per section entry before "and N more".
 _SHOW = 3
 
@@ -26,14 +26,7 @@ def _some(items: list[str] | tuple[str, ...], n: int = _SHOW) -> str:
 def render_machine(view: MachineView, result: CheckResult, console: Console) -> None:
     """Print the machine view; ``--verbose`` adds the per-tree matrices after it (the caller
     prints those)."""
-    t = Table(
-        box=None,
-        header_style="bold",
-        pad_edge=False,
-        title="Pythons on this machine",
-        title_justify="left",
-        title_style="bold",
-    )
+    t = table("Pythons on this machine", title_style="bold")
     for col in ("id", "executable", "default", "site directories", "distributions"):
         t.add_column(col, justify="right" if col == "distributions" else "left", overflow="fold")
     for p in view.pythons:

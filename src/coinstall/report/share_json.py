@@ -23,15 +23,20 @@ def _target(t: Target) -> dict[str, Any]:
     }
 
 
+def _document(command: str, directory: str, **fields: Any) -> dict[str, Any]:
+    """The document of one command: ``schema_version``, ``command``, ``dir``, then ``fields`` in
+    the order given (docs/share-format.md)."""
+    return {"schema_version": SCHEMA_VERSION, "command": command, "dir": directory, **fields}
+
+
 def list_json(state: State) -> dict[str, Any]:
     """``share list``: the site, its targets and every installed distribution."""
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "command": "list",
-        "dir": state.dir,
-        "arch": state.arch,
-        "targets": [_target(t) for t in state.targets],
-        "distributions": [
+    return _document(
+        "list",
+        state.dir,
+        arch=state.arch,
+        targets=[_target(t) for t in state.targets],
+        distributions=[
             {
                 "name": d.name,
                 "version": d.version,
@@ -43,21 +48,20 @@ def list_json(state: State) -> dict[str, Any]:
             }
             for d in sorted(state.dists.values(), key=lambda d: d.name.lower())
         ],
-    }
+    )
 
 
 def status_json(r: StatusResult) -> dict[str, Any]:
     """``share status``: hooks and ``sys.path`` order as each real interpreter reports."""
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "command": "status",
-        "dir": r.dir,
-        "arch": r.arch,
-        "distributions": r.dists,
-        "files": r.files,
-        "pending": r.pending,
-        "ok": all(s.ok for s in r.targets),
-        "targets": [
+    return _document(
+        "status",
+        r.dir,
+        arch=r.arch,
+        distributions=r.dists,
+        files=r.files,
+        pending=r.pending,
+        ok=all(s.ok for s in r.targets),
+        targets=[
             {
                 **_target(s.target),
                 "hook_ok": s.hook_ok,
@@ -68,18 +72,17 @@ def status_json(r: StatusResult) -> dict[str, Any]:
             }
             for s in r.targets
         ],
-    }
+    )
 
 
 def verify_json(r: VerifyResult, directory: str) -> dict[str, Any]:
     """``share verify``: the import matrix, module x target."""
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "command": "verify",
-        "dir": directory,
-        "ok": r.ok,
-        "targets": [_target(t) for t in r.targets],
-        "modules": [
+    return _document(
+        "verify",
+        directory,
+        ok=r.ok,
+        targets=[_target(t) for t in r.targets],
+        modules=[
             {
                 "module": m,
                 "distribution": r.owner[m],
@@ -90,4 +93,4 @@ def verify_json(r: VerifyResult, directory: str) -> dict[str, Any]:
             }
             for m, row in r.cells.items()
         ],
-    }
+    )

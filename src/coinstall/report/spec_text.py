@@ -9,9 +9,8 @@ from collections import Counter
 from rich.console import Console
 
 from coinstall.check import CheckResult
+from coinstall.report.wording import SEVERITY_STYLE as _SEV_STYLE
 from coinstall.report.wording import count
-
-_SEV_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 
 def render(result: CheckResult, console: Console) -> None:

@@ -11,13 +11,13 @@ from coinstall.artifacts.base import ArtifactInfo
 from coinstall.check import ArtifactResult, CheckResult, MatrixRow, matrix
 from coinstall.report.escape import markup
 from coinstall.report.paths import shown_path
+from coinstall.report.wording import SEVERITY_STYLE as _SEV_STYLE
 from coinstall.report.wording import count
 from coinstall.rules import Rule
 from coinstall.rules.profiles import PROFILES
 from coinstall.runtimes.model import Runtime
 
 _STYLE = {"full": "green", "partial": "yellow", "none": "red", "n/a": "dim"}
-_SEV_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 
 def _header(a: ArtifactResult) -> str:

@@ -1,6 +1,10 @@
-"""Count phrases for the reports: ``1 cell``, ``2 cells``, ``1 inconsistency``."""
+"""Count phrases for the reports: ``1 cell``, ``2 cells``, ``1 inconsistency``; the style each
+severity is shown in."""
 
 from __future__ import annotations
+
+#: The rich style of each severity in every text report (``[bold red]error[/]``).
+SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 
 def count(n: int, singular: str, plural: str | None = None) -> str:

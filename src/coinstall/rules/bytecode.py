@@ -21,10 +21,8 @@ from dataclasses import replace
 
 from coinstall.files.verdict import FileRecord
 from coinstall.rules import ArtifactContext, Finding, Rule, rule
+from coinstall.rules.profiles import RPM_PROFILES, SYSTEM_PROFILES
 from coinstall.runtimes.model import Runtime
-
-_SYSTEM = ("fedora", "epel", "opensuse", "debian")
-_RPM = ("fedora", "epel", "opensuse")
 
 
 def _expected_magic(ctx: ArtifactContext, impl: str, version: tuple[int, int]) -> set[int]:
@@ -45,6 +43,11 @@ def _impl_name(impl: str, version: tuple[int, int]) -> str:
 def _origin(ctx: ArtifactContext, magic: int) -> str:
     origin = ctx.catalogue.magic_origin(magic)
     return origin.label if origin else "unknown"
+
+
+def _any_of(magics: set[int]) -> str:
+    """``3495 or 3531``: the magic numbers a runtime accepts, smallest first, for a message."""
+    return " or ".join(str(m) for m in sorted(magics))
 
 
 def _bytecode(ctx: ArtifactContext) -> Iterator[FileRecord]:
@@ -110,11 +113,10 @@ def bytecode_magic_mismatch(self: Rule, ctx: ArtifactContext) -> Iterator[Findin
         expected = cache[key]
         if not expected or h.magic in expected:
             continue
-        want = " or ".join(str(m) for m in sorted(expected))
         yield self.finding(
             r.path,
             f"magic {h.magic} ({_origin(ctx, h.magic)}) in {r.scope.describe()}: "
-            f"{_impl_name(*key)} expects {want}",
+            f"{_impl_name(*key)} expects {_any_of(expected)}",
         )
 
 
@@ -149,10 +151,9 @@ def bytecode_cache_tag_mismatch(self: Rule, ctx: ArtifactContext) -> Iterator[Fi
         expected = by_tag.get(loc.cache_tag)
         if not expected or h.magic in expected or ctx.catalogue.magic_origin(h.magic) is None:
             continue  # unknown tag (another implementation): nothing to compare with
-        want = " or ".join(str(m) for m in sorted(expected))
         yield self.finding(
             r.path,
-            f"cache tag {loc.cache_tag} expects magic {want}, header holds {h.magic} "
+            f"cache tag {loc.cache_tag} expects magic {_any_of(expected)}, header holds {h.magic} "
             f"({_origin(ctx, h.magic)})",
         )
 
@@ -278,7 +279,7 @@ def _linked_sources(ctx: ArtifactContext) -> set[str]:
     source="PEP 3147 (sourceless __pycache__ files are ignored); CPython "
     "SourcelessFileLoader; rpmlint FilesCheck python-bytecode-without-source",
     peers=("rpmlint:python-bytecode-without-source",),
-    profiles=(*_RPM, "wheel"),
+    profiles=(*RPM_PROFILES, "wheel"),
 )
 def bytecode_without_source(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
     sources = set(_sources(ctx)) | _linked_sources(ctx)
@@ -461,7 +462,7 @@ def _check_hashes(
     source="CPython importlib _validate_timestamp_pyc, _validate_hash_pyc; PEP 552; rpmlint "
     "FilesCheck python-bytecode-inconsistent-mtime",
     peers=("rpmlint:python-bytecode-inconsistent-mtime",),
-    profiles=(*_RPM, "wheel"),
+    profiles=(*RPM_PROFILES, "wheel"),
     fixer="bytecode:fix",
     contents=hash_pyc_sources,
 )
@@ -613,7 +614,7 @@ def _debian_versioned(self: Rule, ctx: ArtifactContext, r: FileRecord) -> Iterat
     "python-rpm-generators python.attr; Debian Python Policy 'Module Path' and private "
     "modules; FHS 3.0 (/usr/local, /opt)",
     peers=("lintian:python-module-in-wrong-location", "lintian:third-party-package-in-python-dir"),
-    profiles=_SYSTEM,
+    profiles=SYSTEM_PROFILES,
 )
 def bytecode_outside_runtime_dir(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
     if ctx.info.format not in ("rpm", "deb"):

@@ -11,6 +11,7 @@ from coinstall.relations import (
     stack_of,
 )
 from coinstall.rules import ArtifactContext, Finding, Rule, rule
+from coinstall.rules.profiles import RPM_PROFILES, SYSTEM_PROFILES
 
 #: Debian meta-packages that depend on every supported version on purpose.
 _ALL_VERSIONS = ("-all", "-all-dev", "-all-dbg")
@@ -30,7 +31,7 @@ _ALL_VERSIONS = ("-all", "-all-dev", "-all-dbg")
     source="Fedora Packaging Guidelines for Python (one subpackage per stack); taskotron "
     "two_three.py",
     peers=("taskotron:two_three",),
-    profiles=("fedora", "epel", "opensuse", "debian"),
+    profiles=SYSTEM_PROFILES,
 )
 def requires_mixed_implementations(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
     """Versioned requirements that are not :meth:`Target.compatible` with each other;
@@ -70,7 +71,7 @@ _UNVERSIONED_INTERPRETER = ("/usr/bin/python", "python", "python-unversioned-com
     "(/usr/bin/python MUST NOT be a dependency); taskotron python_usage.py and "
     "requires.py (requires_naming_scheme)",
     peers=("taskotron:python_usage", "taskotron:requires_naming_scheme"),
-    profiles=("fedora", "epel", "opensuse"),
+    profiles=RPM_PROFILES,
     scope="set",
 )
 def requires_unversioned_python(
@@ -134,7 +135,7 @@ def _names_default(t: Target) -> bool:
     source="Fedora/EPEL %python3_pkgversion and %py3_dist (python-rpm-macros); "
     "python-rpm-generators pythondistdeps.py (pythonX.Ydist requires per stack)",
     peers=(),
-    profiles=("fedora", "epel", "opensuse"),
+    profiles=RPM_PROFILES,
 )
 def requires_other_stack(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
     """The package's own stack is the single version its files, ``python(abi)`` requires

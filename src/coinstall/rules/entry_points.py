@@ -14,6 +14,7 @@ from coinstall.relations import (
     stack_of,
 )
 from coinstall.rules import ArtifactContext, Finding, Rule, rule
+from coinstall.rules.profiles import RPM_PROFILES
 
 _BIN_DIR = re.compile(r"^usr/s?bin/[^/]+$")
 #: foo-3, foo-3.11, foo3.11, foo3, miniterm-3.5.py, miniterm.py-3 (Fedora 201x style),
@@ -118,7 +119,7 @@ def _flavor(ctx: ArtifactContext) -> bool:
     "current: alternative python3.X stacks ship versioned executables); openSUSE "
     "python-rpm-macros README (%python_clone, alternatives)",
     peers=("taskotron:executables",),
-    profiles=("fedora", "epel", "opensuse"),
+    profiles=RPM_PROFILES,
     fixer="entry_points:fix",
 )
 def entry_point_ownership(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
@@ -244,7 +245,7 @@ def _missing_from_python2_sibling(
     "with a foo-3.X link; only the Python 3 version when both do the same); "
     "taskotron executables.py",
     peers=("taskotron:executables",),
-    profiles=("fedora", "epel", "opensuse"),
+    profiles=RPM_PROFILES,
     scope="set",
     fixer="entry_points:fix",
 )

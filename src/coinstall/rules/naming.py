@@ -13,6 +13,7 @@ from coinstall.relations import (
     stack_of,
 )
 from coinstall.rules import ArtifactContext, Finding, Rule, rule
+from coinstall.rules.profiles import SYSTEM_PROFILES
 
 _BIN = re.compile(r"^(?:usr/)?s?bin/[^/]+$")
 
@@ -48,7 +49,7 @@ def _suggest(ctx: ArtifactContext, impl: str, major: int, name: str) -> str:
     "prefixes); Debian Python Policy 3.3 (module package names); taskotron "
     "naming_scheme.py (is_unversioned, missing_prefix)",
     peers=("taskotron:naming_scheme",),
-    profiles=("fedora", "epel", "opensuse", "debian"),
+    profiles=SYSTEM_PROFILES,
     scope="set",
 )
 def name_missing_implementation_prefix(
@@ -159,7 +160,7 @@ def _mismatch(t: Target, impl: str, major: int, ver: tuple[int, int] | None) -> 
     source="Fedora/EPEL %python3_pkgversion naming (python-rpm-macros macros.python-srpm); "
     "openSUSE python-rpm-macros flavors; Debian Python Policy 3.3",
     peers=(),
-    profiles=("fedora", "epel", "opensuse", "debian"),
+    profiles=SYSTEM_PROFILES,
 )
 def name_stack_mismatch(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
     t = relations(ctx.info).name

@@ -81,6 +81,10 @@ PROFILES: dict[str, Profile] = {
         ),
     )
 }
+#: The RPM distributions' profiles (:attr:`Profile.format` ``rpm``), in :data:`PROFILES` order.
+RPM_PROFILES = tuple(n for n, p in PROFILES.items() if p.format == "rpm")
+#: The system package distributions' profiles: every profile but ``wheel``.
+SYSTEM_PROFILES = tuple(n for n, p in PROFILES.items() if p.format != "wheel")
 
 _FEDORA_RELEASE = re.compile(r"\.fc\d+")
 _EL_RELEASE = re.compile(r"\.el\d+")

@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator
 
 from coinstall.rules import ArtifactContext, Finding, Rule, rule
+from coinstall.rules.profiles import SYSTEM_PROFILES
 
 #: ``usr/bin/pythonX.Y`` exactly (python.attr: ``/usr/bin/python%d+%.%d+$``, so not
 #: ``python3.12-config``, ``python3.13t`` or ``python3.11d``).
@@ -63,7 +64,7 @@ def _provided(info_provides: list[str]) -> tuple[set[str], dict[str, set[int]], 
     "X.Y'; on Debian name the package python3.X-minimal (or add Provides: python3.X).",
     source="Fedora python-rpm-generators python.attr (%__python_provides); Debian python3.X "
     "packaging, dh-python depends.py, lintian data/scripts/versioned-interpreters",
-    profiles=("fedora", "epel", "opensuse", "debian"),
+    profiles=SYSTEM_PROFILES,
 )
 def runtime_missing_abi_provide(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
     if ctx.info.format not in ("rpm", "deb"):

@@ -9,6 +9,7 @@ from coinstall.files.verdict import FileRecord
 from coinstall.names import stack_label
 from coinstall.relations import alternative_stack, relations, stack_of
 from coinstall.rules import ArtifactContext, Finding, Rule, rule
+from coinstall.rules.profiles import SYSTEM_PROFILES
 
 
 @rule(
@@ -109,7 +110,7 @@ def _own_major(ctx: ArtifactContext) -> tuple[str, int] | None:
     source="Fedora Packaging Guidelines for Python (shebangs, %py3_shebang_fix); openSUSE "
     "python-rpm-macros %python_clone; Debian Python Policy 2.4 (interpreter name)",
     peers=(),
-    profiles=("fedora", "epel", "opensuse", "debian"),
+    profiles=SYSTEM_PROFILES,
     fixer="shebang:fix",
     heads_only=True,
 )
@@ -199,7 +200,7 @@ def _satisfied(ctx: ArtifactContext, impl: str, version: str) -> bool:
     source="Debian Policy 10.4 and lintian scripts check (python3-script-but-no-python3-dep); "
     "rpm's script.req dependency generator",
     peers=("lintian:python3-script-but-no-python3-dep",),
-    profiles=("fedora", "epel", "opensuse", "debian"),
+    profiles=SYSTEM_PROFILES,
     heads_only=True,
 )
 def shebang_interpreter_not_required(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
