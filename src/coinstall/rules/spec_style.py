@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 from coinstall.rules import Finding, Rule, rule
 from coinstall.spec.context import SpecContext
+from coinstall.stack_text import LEFT
 
 _RPM = ("fedora", "epel", "opensuse")
 
@@ -35,18 +36,12 @@ _RPM = ("fedora", "epel", "opensuse")
     peers=("pyprojectize:remove_python_provide",),
 )
 def python_provide(r: Rule, ctx: SpecContext) -> Iterator[Finding]:
-    for n, text, _ in ctx.body():
-        if (
-            n not in ctx.left
-            and re.search(r"%\{?\??python_provide\b", text)
-            and not re.match(r"\s*%(global|define)\s", text)
-        ):
+    row = LEFT["python-provide"]  # the port leaves the same text (coinstall.stack_text)
+    for n, text, _ in ctx.body(*row.sections or ()):
+        if n not in ctx.left and row.search(text):
             yield Finding(
                 r.name, r.severity, None, f"deprecated %python_provide: {text.strip()!r}", n
             )
-
-
-_GLOB = re.compile(r"^\s*(%\w+(\([^)]*\))?\s+)*(%\{\??(python3?\w*_site(lib|arch))\})/\*\s*$")
 
 
 @rule(
@@ -66,10 +61,11 @@ _GLOB = re.compile(r"^\s*(%\w+(\([^)]*\))?\s+)*(%\{\??(python3?\w*_site(lib|arch
     peers=("rpmlint:python-sitelib-glob-in-files",),
 )
 def sitelib_glob(r: Rule, ctx: SpecContext) -> Iterator[Finding]:
-    for n, text, _ in ctx.body("files"):
-        m = _GLOB.match(text)
+    row = LEFT["sitelib-glob"]  # the port leaves the same text (coinstall.stack_text)
+    for n, text, _ in ctx.body(*row.sections or ()):
+        m = row.search(text)
         if m and n not in ctx.left:
-            yield Finding(r.name, r.severity, None, f"{m.group(3)}/* in %files", n)
+            yield Finding(r.name, r.severity, None, f"{m.group('macro')}/* in %files", n)
 
 
 _COPY_TO_BIN = re.compile(
