@@ -18,6 +18,17 @@ from coinstall.stack_text import LEFT
 _RPM = ("fedora", "epel", "opensuse")
 
 
+def _left(ctx: SpecContext, name: str) -> Iterator[tuple[int, str, re.Match[str]]]:
+    """``(line, text, match)`` of the lines the lint judges (the row's sections, not left by
+    a port) where the :data:`coinstall.stack_text.LEFT_TEXT` row ``name`` matches: the text a
+    port leaves for the packager."""
+    row = LEFT[name]
+    for n, text, _ in ctx.body(*row.sections or ()):
+        m = row.search(text)
+        if m and n not in ctx.left:
+            yield n, text, m
+
+
 @rule(
     "spec-python-provide-deprecated",
     severity="warning",
@@ -36,12 +47,8 @@ _RPM = ("fedora", "epel", "opensuse")
     peers=("pyprojectize:remove_python_provide",),
 )
 def python_provide(r: Rule, ctx: SpecContext) -> Iterator[Finding]:
-    row = LEFT["python-provide"]  # the port leaves the same text (coinstall.stack_text)
-    for n, text, _ in ctx.body(*row.sections or ()):
-        if n not in ctx.left and row.search(text):
-            yield Finding(
-                r.name, r.severity, None, f"deprecated %python_provide: {text.strip()!r}", n
-            )
+    for n, text, _ in _left(ctx, "python-provide"):
+        yield Finding(r.name, r.severity, None, f"deprecated %python_provide: {text.strip()!r}", n)
 
 
 @rule(
@@ -61,11 +68,8 @@ def python_provide(r: Rule, ctx: SpecContext) -> Iterator[Finding]:
     peers=("rpmlint:python-sitelib-glob-in-files",),
 )
 def sitelib_glob(r: Rule, ctx: SpecContext) -> Iterator[Finding]:
-    row = LEFT["sitelib-glob"]  # the port leaves the same text (coinstall.stack_text)
-    for n, text, _ in ctx.body(*row.sections or ()):
-        m = row.search(text)
-        if m and n not in ctx.left:
-            yield Finding(r.name, r.severity, None, f"{m.group('macro')}/* in %files", n)
+    for n, _, m in _left(ctx, "sitelib-glob"):
+        yield Finding(r.name, r.severity, None, f"{m.group('macro')}/* in %files", n)
 
 
 _COPY_TO_BIN = re.compile(
