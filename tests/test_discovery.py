@@ -332,7 +332,7 @@ def test_second_discover_starts_nothing(
     assert [r.id for r in again] == [r.id for r in runtimes]
     assert again_errors == errors
     document = json.loads(cache_file.read_text())
-    assert document["format"] == 1
+    assert document["format"] == 2
     assert set(document["entries"]) >= {r.executable for r in runtimes}
     assert not [p for p in cache_file.parent.iterdir() if p.name != cache_file.name]
 

@@ -24,6 +24,7 @@ from coinstall.runtimes.stack import Stack
 from coinstall.spec.lint import MacroFiles, lint_doc, read_for
 from coinstall.spec.port import port
 from coinstall.spec.read import SpecError
+from coinstall.stack_text import STACK_MACROS
 
 DATA = Path(__file__).resolve().parent / "data" / "spec"
 STACK = Stack.parse("default=3.12,other=3.11")
@@ -148,3 +149,64 @@ def test_each_row_the_lint_flags_the_alt_port_rewrites(line: str, section: str |
     ported = rewrite(line, section, "alt")
     assert first_hardcoded(ported, section) is None, ported
     assert (ported != line) == (flagged is not None), (line, ported, flagged)
+
+
+@pytest.mark.parametrize("macro", [m.name for m in STACK_MACROS])
+def test_each_default_macro_the_lint_flags_in_the_other_stack_the_port_renames(macro: str) -> None:
+    """One table for the stacks' macro twins: every default-stack macro ``spec-mixed-stacks``
+    flags in the other stack's package is one the ``epel`` port writes as the other stack's
+    twin there, and the twin is what the lint flags in the default stack's package."""
+    from coinstall.stack_text import DEFAULT_MACRO, OTHER_MACRO, rename_macros
+
+    for line in (f"%{{{macro}}}/foo/", f"%{macro} -v", f"Requires: %{{?{macro}}}"):
+        twin = rename_macros(line, "other")
+        assert DEFAULT_MACRO.search(line), line
+        assert not DEFAULT_MACRO.search(twin), twin
+        assert OTHER_MACRO.search(twin), twin
+        assert not OTHER_MACRO.search(line), line
+
+
+def test_mixed_stacks_flags_every_default_macro_in_the_other_stacks_files(tmp_path: Path) -> None:
+    """``%{python3_version_nodots}`` and ``%pyproject_files`` in the other stack's %files
+    belong to the default stack (the port renames both): the lint says so, as a separate
+    process (before the table it knew only five of the port's 22 names)."""
+    spec = (DATA / "epel7" / "python-nose2.spec").read_text()
+    anchor = "%{python3_other_sitelib}/*\n"
+    assert anchor in spec
+    bad = tmp_path / "python-nose2.spec"
+    bad.write_text(
+        spec.replace(anchor, anchor + "%{_bindir}/x-%{python3_version_nodots}\n%pyproject_files\n")
+    )
+    lint = subprocess.run(
+        [COINSTALL, "spec", "lint", "--stack", str(STACK), "--format", "json", str(bad)],
+        capture_output=True,
+        text=True,
+    )
+    assert lint.returncode == 1, lint.stderr
+    findings = json.loads(lint.stdout)["artifacts"][0]["findings"]
+    mixed = sorted(f["message"].split(":")[0] for f in findings if f["rule"] == "spec-mixed-stacks")
+    other = "python%{python3_other_pkgversion}-%{srcname} (other stack)"
+    assert mixed == [f"{other} uses %pyproject_files", f"{other} uses %{{python3_version_nodots}}"]
+
+
+@pytest.mark.parametrize(
+    ("line", "rule"),
+    [
+        ("%{python3_sitelib}/*", "spec-sitelib-glob"),
+        ("%attr(0644,root,root) %{?python3_sitearch}/*", "spec-sitelib-glob"),
+        ("%{?python_provide:%python_provide python3-foo}", "spec-python-provide-deprecated"),
+        ("%python_provide python2-foo", "spec-python-provide-deprecated"),
+        ("%global python_provide() %{nil}", None),
+        ("%{python3_sitelib}/foo/", None),
+    ],
+)
+def test_what_the_lint_flags_as_left_the_port_reports_as_left(line: str, rule: str | None) -> None:
+    """One table for the text neither tool rewrites whole (a glob over site-packages, a
+    ``%python_provide`` the port cannot turn into ``%py_provides``): the rows the lint's
+    rules read are the rows the port's report of left lines reads."""
+    from coinstall.spec.port import _left_in_output
+    from coinstall.stack_text import LEFT_TEXT
+
+    flagged = [row for row in LEFT_TEXT if row.search(line)]
+    assert [row.rule for row in flagged] == ([rule] if rule else [])
+    assert [msg for _, msg in _left_in_output(line)] == [row.left for row in flagged]

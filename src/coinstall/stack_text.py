@@ -8,6 +8,12 @@ the row: the port leaves the text as written), and where the row applies (sectio
 exemptions are :data:`MAIN_PYTHON_TOOLS` (kept by both) and :data:`STACK_DEFINITION` (lines
 the lint does not judge).
 
+Two more tables of the same kind: :data:`STACK_MACROS`, the default stack's macros and their
+twins (the other stack's, openSUSE's), which the ports write and ``spec-mixed-stacks`` reads;
+:data:`LEFT_TEXT`, text that no port rewrites whole (a glob over site-packages, a
+``%python_provide``), which ``spec-sitelib-glob`` and ``spec-python-provide-deprecated`` flag
+and the port reports as left for the packager.
+
 Sources: Fedora python-rpm-macros ``macros.python-srpm`` (``%python3_pkgversion``,
 ``%py3_dist``, ``%__python3``); RHEL 9 "Packaging Python 3 RPMs" (an alternative stack's
 names carry ``python3.11-``); the EPEL wiki EPEL/Python3X ("Must change python3dist to
@@ -21,7 +27,7 @@ main Python's ``python3-sphinx``, generators from ``python3-rpm-generators``).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Container, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from coinstall.spec.context import COMMAND_SECTIONS, PYTEST3_COMMAND
@@ -192,3 +198,159 @@ def first_hardcoded(
         if row.name not in exempt and row.applies(section) and row.pattern.search(t):
             return row
     return None
+
+
+@dataclass(frozen=True)
+class StackMacro:
+    """One row of :data:`STACK_MACROS`: a macro of the default stack and its twins.
+
+    Attributes:
+        name: the default stack's macro (``python3_sitelib``; Fedora python-rpm-macros
+            ``macros.python3``, ``macros.python-srpm``, pyproject-rpm-macros).
+        other: the other stack's twin (EPEL 7 python-epel-rpm-macros
+            ``macros.python3_other``; ``%pyproject_other_*``, ``%pytest_other``,
+            ``%py3_other_dist`` are coinstall's, spec/macros.py).
+        suse: openSUSE's name for it (python-rpm-macros ``macros.lua``, ``flavor.in``), or
+            None where the port keeps the Fedora name.
+    """
+
+    name: str
+    other: str
+    suse: str | None = None
+
+
+#: The default stack's macros that have a twin: the epel port writes ``other`` in the other
+#: stack's copy of a line (:func:`rename_macros`), the suse port ``suse``, and the lint's
+#: ``spec-mixed-stacks`` flags ``name`` in the other stack's package (:data:`DEFAULT_MACRO`)
+#: and ``other`` in the default's (:data:`OTHER_MACRO`).
+STACK_MACROS: tuple[StackMacro, ...] = (
+    StackMacro("python3_pkgversion", "python3_other_pkgversion"),
+    StackMacro("python3_sitelib", "python3_other_sitelib", "python_sitelib"),
+    StackMacro("python3_sitearch", "python3_other_sitearch", "python_sitearch"),
+    StackMacro("python3_version", "python3_other_version", "python_version"),
+    StackMacro("python3_version_nodots", "python3_other_version_nodots"),
+    StackMacro("python3_ext_suffix", "python3_other_ext_suffix"),
+    StackMacro("__python3", "__python3_other", "python_exec"),
+    StackMacro("python3", "__python3_other", "python_exec"),
+    StackMacro("pyproject_files", "pyproject_other_files"),
+    StackMacro("py3_dist", "py3_other_dist"),
+    StackMacro("py3_build", "py3_other_build", "python_build"),
+    StackMacro("py3_build_wheel", "py3_other_build_wheel"),
+    StackMacro("py3_install_wheel", "py3_other_install_wheel"),
+    StackMacro("py3_install", "py3_other_install", "python_install"),
+    StackMacro("pyproject_wheel", "pyproject_other_wheel"),
+    StackMacro("pyproject_install", "pyproject_other_install"),
+    StackMacro("pyproject_save_files", "pyproject_other_save_files"),
+    StackMacro("pyproject_check_import", "pyproject_other_check_import"),
+    StackMacro("py3_check_import", "py3_other_check_import"),
+    StackMacro("py3_shebang_fix", "py3_other_shebang_fix"),
+    StackMacro("py3_shbang_opts", "py3_other_shbang_opts"),
+    StackMacro("pytest", "pytest_other"),
+)
+
+
+def _alternatives(names: Iterable[str]) -> str:
+    return "|".join(sorted(set(names), key=len, reverse=True))
+
+
+def _use(names: Iterable[str]) -> re.Pattern[str]:
+    """A use of one of ``names``: ``%name``, ``%{name}``, ``%{?name}``, ``%{!?name}`` (group
+    1: the brace and its flags, group 2: the name), not a longer name."""
+    return re.compile(r"%(\{[?!]*)?(" + _alternatives(names) + r")(?![\w])")
+
+
+_TWINS: dict[str, dict[str, str]] = {
+    "other": {m.name: m.other for m in STACK_MACROS},
+    "suse": {m.name: m.suse for m in STACK_MACROS if m.suse is not None},
+}
+_TWIN_USE = {target: _use(names) for target, names in _TWINS.items()}
+
+
+def twin(name: str, target: str = "other") -> str:
+    """The ``target`` twin (``other``, ``suse``) of the default stack's macro ``name``.
+
+    Raises:
+        KeyError: ``name`` has no such twin in :data:`STACK_MACROS`.
+    """
+    return _TWINS[target][name]
+
+
+def rename_macros(text: str, target: str) -> str:
+    """``text`` with each use of a :data:`STACK_MACROS` name replaced by its ``target`` twin
+    (``other``: the EPEL other stack's, ``suse``: openSUSE's; a macro without one is kept),
+    braces and ``?``/``!`` flags kept."""
+    twins = _TWINS[target]
+    return _TWIN_USE[target].sub(lambda m: "%" + (m.group(1) or "") + twins[m.group(2)], text)
+
+
+#: A default-stack macro as the lint names it in the other stack's package: ``%{name}``,
+#: ``%{?name}`` or ``%name`` (a conditional ``%{?name:...}`` is not a use of its value).
+DEFAULT_MACRO = re.compile(
+    r"%\{\??(" + _alternatives(m.name for m in STACK_MACROS) + r")\}"
+    r"|%(" + _alternatives(m.name for m in STACK_MACROS) + r")(?![\w])"
+)
+#: An other-stack name in the default stack's package: any ``python3_other``/``py3_other_``
+#: token (EPEL 7's macros and the other stack's names; not the file name
+#: macros.python3_other) or a use of one of coinstall's other-stack macros.
+OTHER_MACRO = re.compile(
+    r"(?<!\.)(python3_other|py3_other_)|%\{?\??("
+    + _alternatives(m.other for m in STACK_MACROS)
+    + r")(?![\w])"
+)
+
+
+@dataclass(frozen=True)
+class LeftText:
+    """One row of :data:`LEFT_TEXT`: spec text that no port rewrites as a whole: the lint
+    flags it (rule ``rule``), the port leaves it for the packager and says ``left``.
+
+    Attributes:
+        name: the row's kebab-case name.
+        pattern: what the spec text says (searched in one line).
+        rule: the lint rule that flags it.
+        left: the port's note when its output still holds it (a ``spec-port-manual``
+            finding).
+        sections: the only sections the lint judges it in (None: every section but
+            ``%changelog``); the port reads its output's lines up to ``%changelog``,
+            comments left out.
+        exempt: lines neither judges (matched at the start of the line), or None.
+    """
+
+    name: str
+    pattern: re.Pattern[str]
+    rule: str
+    left: str
+    sections: tuple[str, ...] | None = None
+    exempt: re.Pattern[str] | None = None
+
+    def search(self, text: str) -> re.Match[str] | None:
+        """The row's match in one line, or None (an exempt line: None)."""
+        if self.exempt is not None and self.exempt.match(text):
+            return None
+        return self.pattern.search(text)
+
+
+#: Sources: rpmlint ``SpecCheck.py`` (``python-sitelib-glob-in-files``), Fedora
+#: python-rpm-macros ``macros.python`` (``%python_provide`` deprecated; the port writes
+#: ``%py_provides`` only for a stack package's name, spec/port.py).
+LEFT_TEXT: tuple[LeftText, ...] = (
+    # group "macro": the site directory's macro, as the lint names it
+    LeftText(
+        "sitelib-glob",
+        re.compile(r"^\s*(%\w+(\([^)]*\))?\s+)*(?P<macro>%\{\??python\w*_site(lib|arch)\})/\*\s*$"),
+        "spec-sitelib-glob",
+        "a glob over site-packages: list the package's own directories",
+        sections=("files",),
+    ),
+    LeftText(
+        "python-provide",
+        re.compile(r"%\{?\??python_provide\b"),
+        "spec-python-provide-deprecated",
+        "%python_provide of a name that is not "
+        "python%{python3_pkgversion}-... (python3-, python2-): left as written",
+        exempt=re.compile(r"\s*%(global|define)\s"),
+    ),
+)
+
+#: :data:`LEFT_TEXT` by name.
+LEFT = {row.name: row for row in LEFT_TEXT}

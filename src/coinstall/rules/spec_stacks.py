@@ -22,7 +22,13 @@ from coinstall.spec.context import (
     package_stack,
     stack_of_dep,
 )
-from coinstall.stack_text import STACK_DEFINITION, first_hardcoded
+from coinstall.stack_text import (
+    DEFAULT_MACRO,
+    OTHER_MACRO,
+    STACK_DEFINITION,
+    first_hardcoded,
+    twin,
+)
 
 #: A generated dist() provide: python3dist(x), python3.12dist(x).
 _DIST = re.compile(r"python3(?:\.\d+)?dist\(")
@@ -89,13 +95,15 @@ def _first_line(ctx: SpecContext, section: str) -> int:
     return 1
 
 
+#: What each step of the other stack says (the twins the epel port writes there,
+#: coinstall.stack_text), or any python3_other macro.
 _OTHER_STEPS = (
-    ("build", ("py3_other_build", "pyproject_other_wheel", "__python3_other", "python3_other")),
+    ("build", (twin("py3_build"), twin("pyproject_wheel"), twin("__python3"), "python3_other")),
     (
         "install",
-        ("py3_other_install", "pyproject_other_install", "__python3_other", "python3_other"),
+        (twin("py3_install"), twin("pyproject_install"), twin("__python3"), "python3_other"),
     ),
-    ("check", ("__python3_other", "pytest_other", "python3_other")),
+    ("check", (twin("__python3"), twin("pytest"), "python3_other")),
 )
 
 
@@ -336,14 +344,6 @@ def bindir_versioned(r: Rule, ctx: SpecContext) -> Iterator[Finding]:
                 )
 
 
-_DEFAULT_TOKENS = re.compile(
-    r"%\{\??(python3_sitelib|python3_sitearch|python3_version|"
-    r"__python3|python3_pkgversion)\}|%py3_(build|install)\b"
-)
-#: (not a file name: the macros.python3_other an EPEL macro package installs)
-_OTHER_TOKENS = re.compile(r"(?<!\.)(python3_other|py3_other_)")
-
-
 @rule(
     "spec-mixed-stacks",
     severity="error",
@@ -370,7 +370,7 @@ def mixed(r: Rule, ctx: SpecContext) -> Iterator[Finding]:
         stack = package_stack(ctx, s.package)
         if stack not in ("default", "other"):
             continue
-        bad = _DEFAULT_TOKENS if stack == "other" else _OTHER_TOKENS
+        bad = DEFAULT_MACRO if stack == "other" else OTHER_MACRO  # coinstall.stack_text
         for n, text in s.lines:
             if (
                 n in ctx.left

@@ -13,8 +13,20 @@ from collections.abc import Iterator
 
 from coinstall.rules import Finding, Rule, rule
 from coinstall.spec.context import SpecContext
+from coinstall.stack_text import LEFT
 
 _RPM = ("fedora", "epel", "opensuse")
+
+
+def _left(ctx: SpecContext, name: str) -> Iterator[tuple[int, str, re.Match[str]]]:
+    """``(line, text, match)`` of the lines the lint judges (the row's sections, not left by
+    a port) where the :data:`coinstall.stack_text.LEFT_TEXT` row ``name`` matches: the text a
+    port leaves for the packager."""
+    row = LEFT[name]
+    for n, text, _ in ctx.body(*row.sections or ()):
+        m = row.search(text)
+        if m and n not in ctx.left:
+            yield n, text, m
 
 
 @rule(
@@ -35,18 +47,8 @@ _RPM = ("fedora", "epel", "opensuse")
     peers=("pyprojectize:remove_python_provide",),
 )
 def python_provide(r: Rule, ctx: SpecContext) -> Iterator[Finding]:
-    for n, text, _ in ctx.body():
-        if (
-            n not in ctx.left
-            and re.search(r"%\{?\??python_provide\b", text)
-            and not re.match(r"\s*%(global|define)\s", text)
-        ):
-            yield Finding(
-                r.name, r.severity, None, f"deprecated %python_provide: {text.strip()!r}", n
-            )
-
-
-_GLOB = re.compile(r"^\s*(%\w+(\([^)]*\))?\s+)*(%\{\??(python3?\w*_site(lib|arch))\})/\*\s*$")
+    for n, text, _ in _left(ctx, "python-provide"):
+        yield Finding(r.name, r.severity, None, f"deprecated %python_provide: {text.strip()!r}", n)
 
 
 @rule(
@@ -66,10 +68,8 @@ _GLOB = re.compile(r"^\s*(%\w+(\([^)]*\))?\s+)*(%\{\??(python3?\w*_site(lib|arch
     peers=("rpmlint:python-sitelib-glob-in-files",),
 )
 def sitelib_glob(r: Rule, ctx: SpecContext) -> Iterator[Finding]:
-    for n, text, _ in ctx.body("files"):
-        m = _GLOB.match(text)
-        if m and n not in ctx.left:
-            yield Finding(r.name, r.severity, None, f"{m.group(3)}/* in %files", n)
+    for n, _, m in _left(ctx, "sitelib-glob"):
+        yield Finding(r.name, r.severity, None, f"{m.group('macro')}/* in %files", n)
 
 
 _COPY_TO_BIN = re.compile(

@@ -46,7 +46,9 @@ PROBE_TIMEOUT = 20.0
 #: The probe script writes its JSON object after this marker.
 PROBE_MARKER = "@@coinstall-probe@@"
 
-_CACHE_FORMAT = 1
+#: The probe cache's shape (2: the probe answers ext_suffix, safe_path, usr_purelib and
+#: usr_platlib, for coinstall macros).
+_CACHE_FORMAT = 2
 #: First four bytes of an ELF file and of the Mach-O (thin and fat, both byte orders) files.
 _BINARY_MAGICS = (
     b"\x7fELF",
@@ -104,6 +106,10 @@ class ProbeData(TypedDict):
     prefix: str | None
     debian: bool
     stable_abi_missing: NotRequired[list[str] | None]
+    ext_suffix: str | None  # sysconfig EXT_SUFFIX
+    safe_path: bool  # sys.flags.safe_path exists (-P, 3.11+)
+    usr_purelib: str | None  # sysconfig posix_prefix purelib with every base /usr
+    usr_platlib: str | None  # the same, platlib
 
 
 @dataclass(frozen=True)
@@ -367,6 +373,10 @@ _FIELDS: dict[str, tuple[type, ...]] = {
     "executable": _OPT_STR,
     "prefix": _OPT_STR,
     "debian": (bool,),
+    "ext_suffix": _OPT_STR,
+    "safe_path": (bool,),
+    "usr_purelib": _OPT_STR,
+    "usr_platlib": _OPT_STR,
 }
 
 
@@ -469,7 +479,11 @@ def probe(
         ``abiflags`` (str), ``magic`` (int | None), ``cache_tag``, ``soabi``, ``multiarch``
         (str | None), ``extension_suffixes`` (list[str]), ``platform`` (str), ``purelib``,
         ``platlib``, ``stdlib``, ``executable``, ``prefix`` (str | None), ``sys_path``
-        (list[str]), ``site_packages`` (list[str]) and ``debian`` (bool).  An executable that
+        (list[str]), ``site_packages`` (list[str]), ``debian`` (bool), ``ext_suffix`` (str |
+        None: ``EXT_SUFFIX``), ``safe_path`` (bool: ``sys.flags.safe_path`` exists, ``-P``)
+        and ``usr_purelib``, ``usr_platlib`` (str | None: sysconfig's ``posix_prefix`` paths
+        with every base ``/usr``, what ``coinstall macros`` writes as ``%python3_sitelib``
+        and ``%python3_sitearch``).  An executable that
         is missing, cannot be run, times out, or does not answer like the probe script gives
         a :class:`ProbeError` instead; this function does not raise for them.
     """

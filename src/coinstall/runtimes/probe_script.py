@@ -80,6 +80,26 @@ def _config():
         }
 
 
+def _usr_paths():
+    """(purelib, platlib) under the /usr prefix: sysconfig's posix_prefix scheme with every
+    base /usr, as Fedora's macros.python3 asks %python3_sitelib and %python3_sitearch
+    (read by coinstall macros); (None, None) if this interpreter cannot say."""
+    v = {"platbase": "/usr", "base": "/usr", "installed_base": "/usr",
+         "installed_platbase": "/usr"}
+    try:
+        try:
+            import sysconfig  # 2.7, 3.2+
+
+            return (sysconfig.get_path("purelib", "posix_prefix", vars=v),
+                    sysconfig.get_path("platlib", "posix_prefix", vars=v))
+        except ImportError:  # 3.0, 3.1
+            from distutils import sysconfig
+
+            return sysconfig.get_python_lib(0, 0, "/usr"), sysconfig.get_python_lib(1, 0, "/usr")
+    except Exception:
+        return None, None
+
+
 def _abiflags(name, version, get_var, suffixes):
     flags = getattr(sys, "abiflags", None)
     if flags is None:
@@ -228,6 +248,7 @@ def _probe():
         cache_tag = imp.get_tag()
 
     multiarch = get_var("MULTIARCH") or getattr(impl, "_multiarch", None)
+    usr_purelib, usr_platlib = _usr_paths()
     pre_site_path = list(sys.path)
     site_dirs, sys_path = _site(pre_site_path, prefixes)
     # Debian's scheme (its patched site.py): dist-packages under the prefix, normally /usr;
@@ -263,6 +284,12 @@ def _probe():
         "prefix": sys.prefix,
         "debian": debian,
         "stable_abi_missing": _stable_abi_missing(name, version),
+        # what coinstall macros writes (Fedora macros.python3: %python3_ext_suffix asks
+        # EXT_SUFFIX, %py3_shbang_opts whether sys.flags has safe_path, i.e. -P)
+        "ext_suffix": get_var("EXT_SUFFIX"),
+        "safe_path": hasattr(sys.flags, "safe_path"),
+        "usr_purelib": usr_purelib,
+        "usr_platlib": usr_platlib,
     }
     out = {}
     for key, value in info.items():

@@ -33,14 +33,12 @@ needs for its second stack.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import jinja2
 
-from coinstall.runtimes import run
 from coinstall.runtimes.catalogue import HOST_TRIPLET, Catalogue
 from coinstall.runtimes.stack import Stack
 
@@ -92,20 +90,6 @@ class VersionFacts:
     source: str
 
 
-_PROBE = (
-    "import json, sys, sysconfig\n"
-    "v = {'platbase': '/usr', 'base': '/usr', 'installed_base': '/usr',"
-    " 'installed_platbase': '/usr'}\n"
-    "print(json.dumps({'version': '%d.%d' % sys.version_info[:2],"
-    " 'sitelib': sysconfig.get_path('purelib', 'posix_prefix', vars=v),"
-    " 'sitearch': sysconfig.get_path('platlib', 'posix_prefix', vars=v),"
-    " 'ext_suffix': sysconfig.get_config_var('EXT_SUFFIX'),"
-    " 'cache_tag': sys.implementation.cache_tag,"
-    " 'triplet': sysconfig.get_config_var('MULTIARCH') or '',"
-    " 'safe_path': hasattr(sys.flags, 'safe_path')}))\n"
-)
-
-
 def catalogue_facts(
     version: tuple[int, int], catalogue: Catalogue, libdir: str = "/usr/lib64"
 ) -> VersionFacts:
@@ -138,31 +122,37 @@ def catalogue_facts(
 
 
 def probe_facts(version: tuple[int, int], interpreter: str) -> VersionFacts:
-    """The facts of one version asked from a real interpreter (:func:`coinstall.runtimes.run.
-    run_script` with ``site`` imported, 30 s at most), the way Fedora's ``macros.python3`` asks
-    ``%__python3`` at build time.
+    """The facts of one version as a real interpreter reports them, the way Fedora's
+    ``macros.python3`` asks ``%__python3`` at build time: the discovery probe's answer
+    (:func:`coinstall.runtimes.discovery.probe`: its cache, else one run of the probe script
+    through :func:`coinstall.runtimes.run.run_script`), so an interpreter ``coinstall
+    runtimes`` or an earlier ``coinstall macros`` already asked is not started again.
 
     Raises:
-        MacrosError: it does not run, or it is not Python ``version``.
+        MacrosError: it does not run, it is not Python ``version``, or it cannot say its
+            ``/usr`` layout.
     """
+    from coinstall.runtimes import discovery  # only with --interpreter
+
     v = f"{version[0]}.{version[1]}"
-    try:
-        data = json.loads(run.run_script(interpreter, _PROBE, timeout=30, site=True).text())
-    except run.RunError as exc:
-        raise MacrosError(f"{interpreter}: cannot ask it for its layout ({exc.reason})") from None
-    except ValueError as exc:
-        raise MacrosError(f"{interpreter}: cannot ask it for its layout ({exc})") from None
-    if data.get("version") != v:
-        raise MacrosError(f"{interpreter} is Python {data.get('version')}, not {v}")
+    results, errors = discovery.probe([interpreter])
+    if errors:
+        raise MacrosError(f"{interpreter}: cannot ask it for its layout ({errors[0].message})")
+    data = results[0].data
+    got = ".".join(str(n) for n in data["version"])
+    if got != v:
+        raise MacrosError(f"{interpreter} is Python {got}, not {v}")
+    if data["usr_purelib"] is None or data["usr_platlib"] is None:
+        raise MacrosError(f"{interpreter}: cannot ask it for its layout (no sysconfig paths)")
     return VersionFacts(
         v,
         interpreter,
-        data["sitelib"],
-        data["sitearch"],
+        data["usr_purelib"],
+        data["usr_platlib"],
         data["ext_suffix"] or "",
         data["cache_tag"] or "",
-        data["triplet"] or HOST_TRIPLET,
-        bool(data["safe_path"]),
+        data["multiarch"] or HOST_TRIPLET,
+        data["safe_path"],
         "probe",
     )
 

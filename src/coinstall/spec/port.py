@@ -50,7 +50,7 @@ from coinstall.spec.context import (
     stack_of_written,
 )
 from coinstall.spec.read import Section, SpecDoc, expansion_query
-from coinstall.stack_text import rewrite
+from coinstall.stack_text import LEFT_TEXT, LeftText, rename_macros, rewrite
 
 TARGETS = ("alt", "epel", "suse")
 
@@ -188,55 +188,13 @@ def _port_texts(doc: SpecDoc) -> Iterator[str]:
             yield from (a for a in m.group(1).split() if not a.startswith(("-", "+")))
 
 
-#: Macro names of the default stack and their other-stack twins (EPEL 7 macros.python3_other;
-#: %pyproject_other_*, %pytest_other, %py3_other_dist are coinstall's, see spec/macros.py).
-_OTHER_NAMES = {
-    "python3_pkgversion": "python3_other_pkgversion",
-    "python3_sitelib": "python3_other_sitelib",
-    "python3_sitearch": "python3_other_sitearch",
-    "python3_version": "python3_other_version",
-    "python3_version_nodots": "python3_other_version_nodots",
-    "python3_ext_suffix": "python3_other_ext_suffix",
-    "__python3": "__python3_other",
-    "python3": "__python3_other",
-    "pyproject_files": "pyproject_other_files",
-    "py3_dist": "py3_other_dist",
-    "py3_build": "py3_other_build",
-    "py3_build_wheel": "py3_other_build_wheel",
-    "py3_install_wheel": "py3_other_install_wheel",
-    "py3_install": "py3_other_install",
-    "pyproject_wheel": "pyproject_other_wheel",
-    "pyproject_install": "pyproject_other_install",
-    "pyproject_save_files": "pyproject_other_save_files",
-    "pyproject_check_import": "pyproject_other_check_import",
-    "py3_check_import": "py3_other_check_import",
-    "py3_shebang_fix": "py3_other_shebang_fix",
-    "py3_shbang_opts": "py3_other_shbang_opts",
-    "pytest": "pytest_other",
-}
-#: Fedora macro names and openSUSE's (python-rpm-macros macros.lua, flavor.in).
-_SUSE_NAMES = {
-    "python3_sitelib": "python_sitelib",
-    "python3_sitearch": "python_sitearch",
-    "python3_version": "python_version",
-    "py3_build": "python_build",
-    "py3_install": "python_install",
-    "__python3": "python_exec",
-    "python3": "python_exec",
-}
-_OTHER_RX = re.compile(
-    r"%(\{[?!]*)?(" + "|".join(sorted(_OTHER_NAMES, key=len, reverse=True)) + r")(?![\w])"
-)
-
-
 def to_other(text: str) -> str:
     """The other stack's twin of a default-stack line (EPEL 7 ``macros.python3_other``
     names; ``%pyproject_other_*``/``%pytest_other`` are coinstall's)."""
     # the other stack's dist names are python3.Xdist() (dotted; python-rpm-generators
     # pythondistdeps.py): never python3dist(), which is the main Python's, nor
     # python%{python3_other_pkgversion}dist(), which EPEL's undotted 311 makes python311dist()
-    text = rewrite(text, None, "other")
-    return _OTHER_RX.sub(lambda m: "%" + (m.group(1) or "") + _OTHER_NAMES[m.group(2)], text)
+    return rename_macros(rewrite(text, None, "other"), "other")
 
 
 _BIN_ENTRY = re.compile(r"^(\s*(?:%\w+(?:\([^)]*\))?\s+)*)(%\{?_bindir\}?|/usr/bin)/(\S+)\s*$")
@@ -359,13 +317,7 @@ class _Port:
             )
         else:
             self.ed.add_before(1, [f"%global python3_pkgversion {self.python}"])
-        for name, _, line in self.doc.definitions:
-            if name == "__python3" and line:
-                self.ed.set(
-                    line,
-                    "# coinstall spec port: %%__python3 comes from the stack "
-                    "macros (was: " + self.doc.lines[line - 1].strip().replace("%", "%%") + ")",
-                )
+        self.drop_definitions("__python3")
         self.rename_all()
         if layout_of(self.doc) == "epel":
             # an EPEL spec keeps its other stack: the same repairs as its epel port
@@ -388,6 +340,17 @@ class _Port:
         # scripts: the alternative stack owns only foo-X.Y
         self.version_scripts_alt()
         self.common_left()
+
+    def drop_definitions(self, *names: str) -> None:
+        """Comment out the spec's own ``%global``/``%define`` of ``names`` (the port's
+        target takes their values from the stack macros), saying what the line was."""
+        for name, _, line in self.doc.definitions:
+            if name in names and line:
+                was = self.doc.lines[line - 1].strip().replace("%", "%%")
+                self.ed.set(
+                    line,
+                    f"# coinstall spec port: %%{name} comes from the stack macros (was: {was})",
+                )
 
     def can_fold(self, main: str) -> bool:
         """Fold only a plain subpackage: outside any conditional, nothing but tags, comments,
@@ -576,13 +539,7 @@ class _Port:
     # -- openSUSE ---------------------------------------------------------------------
 
     def _suse_line(self, text: str) -> str:
-        t = re.sub(
-            r"%(\{[?!]*)?(python3_sitelib|python3_sitearch|python3_version|py3_build|"
-            r"py3_install|__python3|python3)(?![\w])",
-            lambda m: "%" + (m.group(1) or "") + _SUSE_NAMES[m.group(2)],
-            text,
-        )
-        return t
+        return rename_macros(text, "suse")
 
     def _suse_dep(self, tag: str, value: str) -> str | None:
         """A dependency on a Python package as openSUSE writes it, or None to keep it."""
@@ -758,21 +715,7 @@ class _Port:
     def epel(self) -> None:
         # an alternative-stack spec ported to EPEL: its %python3_pkgversion comes from the
         # stack macros now
-        for name, _, line in self.doc.definitions:
-            if name == "python3_pkgversion" and line:
-                self.ed.set(
-                    line,
-                    "# coinstall spec port: %%python3_pkgversion comes from the "
-                    "stack macros (was: "
-                    + self.doc.lines[line - 1].strip().replace("%", "%%")
-                    + ")",
-                )
-            if name == "__python3" and line:
-                self.ed.set(
-                    line,
-                    "# coinstall spec port: %%__python3 comes from the stack "
-                    "macros (was: " + self.doc.lines[line - 1].strip().replace("%", "%%") + ")",
-                )
+        self.drop_definitions("python3_pkgversion", "__python3")
         self.rename_all()
         if layout_of(self.doc) == "epel":
             self.fix_install_order()
@@ -1242,20 +1185,14 @@ def _check_names(p: _Port) -> None:
             )
 
 
-_LEFT_PATTERNS = (
+#: What a port leaves for the packager: the rows of :data:`coinstall.stack_text.LEFT_TEXT`
+#: (which the lint flags too) between two the lint has no rule for.
+_LEFT_PATTERNS: tuple[tuple[re.Pattern[str] | LeftText, str], ...] = (
     (
         re.compile(r"^\s*for\s+\w+\s+in\b.*python"),
         "a shell loop over interpreters: port it by hand",
     ),
-    (
-        re.compile(r"^\s*(%\w+(\([^)]*\))?\s+)*%\{\??python\w*_site(lib|arch)\}/\*\s*$"),
-        "a glob over site-packages: list the package's own directories",
-    ),
-    (
-        re.compile(r"%\{?\??python_provide\b"),
-        "%python_provide of a name that is not "
-        "python%{python3_pkgversion}-... (python3-, python2-): left as written",
-    ),
+    *((row, row.left) for row in LEFT_TEXT),
     (re.compile(r"%\{?tox\b"), "%tox has no other-stack form: port the tests by hand"),
 )
 
