@@ -28,6 +28,14 @@ Runs, each a fresh process of ``coinstall check --repo Packages.xz --mirror ... 
 * ``coinstall report --format json`` over the cold run's results: the headline numbers.
 
 The load average before each run is printed: other users of the machine slow every figure.
+
+``--profile-parent DIR`` instead profiles the coinstall process itself (not its workers) with
+cProfile on its CPU clock (``time.process_time``: all of its threads, never time spent waiting),
+on a cold and then a warm ``--jobs 2`` run; ``--every N`` keeps every Nth python3-* package
+(``--every 10``: 425 packages).  ``DIR/cold.prof`` and ``DIR/warm.prof`` are written
+(``python -m pstats``) and the functions with the most own time printed::
+
+    .venv/bin/python benchmarks/archive_bench.py --profile-parent /tmp/prof --every 10
 """
 
 from __future__ import annotations
@@ -162,6 +170,48 @@ def check_cmd(index: Path, mirror: Path, *extra: str) -> list[str]:
     ]
 
 
+#: The coinstall command line under cProfile on the CPU clock; ``-c`` leaves the pool's fork
+#: server no main module to import again.
+PROFILED = """
+import cProfile, sys, time
+out = sys.argv[1]
+sys.argv = ["coinstall", *sys.argv[2:]]
+from coinstall.cli import main
+prof = cProfile.Profile(time.process_time)
+prof.enable()
+try:
+    main()
+except SystemExit:
+    pass
+prof.disable()
+prof.dump_stats(out)
+"""
+
+
+def profile_parent(index: Path, mirror: Path, every: int, outdir: Path) -> int:
+    """Profile the parent process on a cold and a warm run (see the module docstring)."""
+    import pstats
+
+    outdir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        sample = Path(tmp) / "Packages"
+        paras = indices.read_bytes(str(index)).split(b"\n\n")
+        kept = [p for p in paras if p.startswith(b"Package: python3-")][::every]
+        sample.write_bytes(b"\n\n".join(kept) + b"\n")
+        env = {**os.environ, "COINSTALL_CACHE_DIR": str(Path(tmp) / "cache")}
+        args = check_cmd(sample, mirror, "--jobs", "2")[1:]
+        for run in ("cold", "warm"):
+            prof = outdir / f"{run}.prof"
+            load = os.getloadavg()[0]
+            m = measure([sys.executable, "-c", PROFILED, str(prof), *args], env)
+            print(
+                f"{run}: {len(kept)} packages, {m['wall']:.1f} s wall, {m['cpu']:.1f} s CPU of "
+                f"the tree (load {load:.1f}); {prof}"
+            )
+            pstats.Stats(str(prof)).sort_stats("tottime").print_stats(15)
+    return 0
+
+
 def floor(paths: list[str]) -> float:
     """CPU seconds of ``dpkg-deb --fsys-tarfile`` over every file, one at a time."""
     before = os.times()
@@ -178,12 +228,16 @@ def main() -> int:
     ap.add_argument("--only", choices=["fetch"], help="only fetch and verify the packages")
     ap.add_argument("--skip", default="", help="comma-separated: serial, lintian, floor")
     ap.add_argument("--output", default=str(REPO / "benchmarks" / "results" / "archive.json"))
+    ap.add_argument("--profile-parent", metavar="DIR", help="profile the parent (see above)")
+    ap.add_argument("--every", type=int, default=1, help="with --profile-parent: every Nth")
     args = ap.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     index = bookworm("Packages.xz")
     mirror = fetch(index)
     if args.only == "fetch":
         return 0
+    if args.profile_parent:
+        return profile_parent(index, mirror, args.every, Path(args.profile_parent))
     pkgs = listed(index)
     paths = [str(mirror / p["Filename"]) for p in pkgs]
     n = len(paths)

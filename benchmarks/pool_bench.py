@@ -23,9 +23,18 @@ never slower than ``--jobs 1`` on any input.  The load average is printed before
 on a machine shared with other work a pool buys a larger share of the cores, so its wall-time
 gain depends on the load.
 
+``--fixed-cost`` measures instead the two numbers ``POOL_MIN_BYTES`` is derived from (see its
+comment in ``coinstall/archive/__init__.py``): the pool's fixed CPU cost (``--jobs 2`` minus
+``--jobs 1`` over one small .deb: the fork server's start and preload, the workers' forks) and
+the CPU per MiB of package (``--jobs 1`` over the first 20 packages of the every-42nd archive
+sample), as CPU of the whole process tree (user + system from ``os.wait4``, this process being
+the tree's child subreaper so that the fork server is reaped here too), paired and
+interleaved, medians.
+
 Run from the repository root::
 
     .venv/bin/python benchmarks/pool_bench.py [--runs 3] [--only rpm,debs,wheels,archive]
+    .venv/bin/python benchmarks/pool_bench.py --fixed-cost [--runs 5]
 """
 
 from __future__ import annotations
@@ -90,11 +99,69 @@ def run(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
     return m["wall"], m["cpu"]
 
 
+def tree_cpu(cmd: list[str], env: dict[str, str]) -> float:
+    """CPU seconds (user + system) of ``cmd`` and every process it starts, from ``os.wait4``:
+    this process is made the tree's child subreaper (``prctl(PR_SET_CHILD_SUBREAPER)``), so
+    that processes nobody waits for (the fork server) are reaped, and counted, here."""
+    import ctypes
+    import subprocess
+
+    ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER (linux/prctl.h)
+    subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    total = 0.0
+    while True:
+        try:
+            _, _, ru = os.wait4(-1, 0)
+        except ChildProcessError:
+            return total
+        total += ru.ru_utime + ru.ru_stime
+
+
+def fixed_cost(runs: int) -> int:
+    """Print the pool's fixed CPU cost, the CPU per MiB and the threshold they give."""
+    from archive_bench import CACHE, listed
+
+    import corpus
+    from plan_corpus import bookworm
+
+    small = [str(corpus.fetch_debs()["python3-six"])]
+    sample = [
+        str(CACHE / "mirror" / p["Filename"]) for p in listed(bookworm("Packages.xz"))[::42][:20]
+    ]
+    mib = (estimated_bytes(sample) or 0) / 2**20
+    base = [COINSTALL, "check", "--no-installed", "--format", "json", "--no-cache"]
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "XDG_CACHE_HOME": tmp}
+        tree_cpu([*base, *small], env)  # the discovery cache, the page cache
+        fixed: list[float] = []
+        per_mib: list[float] = []
+        load = os.getloadavg()
+        for _ in range(runs):
+            one = tree_cpu([*base, "--jobs", "1", *small], env)
+            two = tree_cpu([*base, "--jobs", "2", *small], env)
+            fixed.append(two - one)
+            per_mib.append((tree_cpu([*base, "--jobs", "1", *sample], env) - one) / mib)
+    f, c = statistics.median(fixed), statistics.median(per_mib)
+    print(
+        f"load average {load[0]:.1f} -> {os.getloadavg()[0]:.1f}; medians of {runs}\n"
+        f"pool fixed cost: {f:.3f} s CPU (--jobs 2 - --jobs 1 over {Path(small[0]).name}; "
+        f"runs {', '.join(f'{x:.2f}' for x in fixed)})\n"
+        f"CPU per MiB of package: {c:.4f} s ({len(sample)} archive packages, {mib:.1f} MiB; "
+        f"runs {', '.join(f'{x:.3f}' for x in per_mib)})\n"
+        f"break-even: {f / c:.1f} MiB of work that runs beside the rest "
+        f"(POOL_MIN_BYTES now {POOL_MIN_BYTES / 2**20:.1f} MiB)"
+    )
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--only", default="rpm,debs,wheels,archive")
+    ap.add_argument("--fixed-cost", action="store_true", help="measure the pool's fixed cost")
     args = ap.parse_args()
+    if args.fixed_cost:
+        return fixed_cost(args.runs)
     only = set(args.only.split(","))
     variants = {"default": [], "--jobs 1": ["--jobs", "1"], "--jobs 2": ["--jobs", "2"]}
     print(

@@ -111,9 +111,9 @@ def test_pool_decided_by_bytes_not_count(tmp_path: Path) -> None:
     for i in range(3):
         p = tmp_path / f"big{i}.deb"
         with open(p, "wb") as f:
-            f.truncate(POOL_MIN_BYTES // 2)
+            f.truncate(POOL_MIN_BYTES)
         big.append(str(p))
-    assert estimated_bytes(big) == 3 * (POOL_MIN_BYTES // 2)
+    assert estimated_bytes(big) == 3 * POOL_MIN_BYTES
     assert default_jobs(big) == max(1, len(os.sched_getaffinity(0)))
     # one target never gets a pool, however large
     assert default_jobs(big[:1]) == 1

@@ -27,20 +27,22 @@ from collections.abc import Sequence
 #: pool) unless ``--jobs``, ``--scheduler``, ``--repo`` or ``--format jsonl`` asks for this package.
 FEW_TARGETS = 8
 
-#: Below this many bytes of packages (their sizes on disk: what has to be decompressed and read)
-#: ``--jobs`` defaults to 1: a pool's start (a fork server, each worker importing the engine)
-#: costs more than the second core saves.  Measured on the 2-core machine (``--format json
-#: --no-cache``, medians of 3) while other work kept it at a load average of about 5: the
-#: 11 RPMs of tests/data/rpm (2.9 MB) took 2.11 s serial and 2.90 s pooled, 11 small corpus
-#: .debs (1.5 MB) 1.64 s and 3.38 s, the 14 corpus .debs (10.3 MB) 3.49 s and 5.45 s: under load
-#: the pool never paid at these sizes.  Idle, eleven .debs did gain (issue 22: 2.75 s serial,
-#: 1.73 s pooled).  The sweep of benchmarks/pool_bench.py (load average 23-25, medians of 3)
-#: agreed: the 11 RPMs (2.7 MiB) 23.2 s with ``--jobs 1``, 27.9 s with ``--jobs 2``; the 14
-#: test-corpus .debs (9.8 MiB) 67.1 s and 73.2 s, where the 8 MiB threshold made the default
-#: pool 1.05x slower than ``--jobs 1``.  16 MiB keeps every small corpus set serial (the goal:
-#: the default never slower than ``--jobs 1``); the larger inputs of that benchmark (the bench
-#: corpus' .debs and wheels, archive samples) are above it.
-POOL_MIN_BYTES = 16 * 1024 * 1024
+#: A pool starts when it reads at least this many bytes of packages beside the rest
+#: (:func:`parallel_bytes`): the time it saves is those bytes' worth of reading, its cost a
+#: fixed start (the fork server's interpreter and preload, :mod:`coinstall.archive.preload`;
+#: a fork per worker).  Both measured by ``benchmarks/pool_bench.py --fixed-cost`` (CPU of
+#: the whole process tree from ``os.wait4``, paired and interleaved, medians of 5, load
+#: average 20): the pool's fixed cost F = 0.82 s (``--jobs 2`` minus ``--jobs 1`` over one
+#: small .deb), the CPU per MiB of package c = 0.17 s (``--jobs 1`` over 20 bookworm
+#: python3-* .debs, 6.5 MiB): break-even at F / c = 4.8 MiB.  That run had no bytecode
+#: files (``PYTHONDONTWRITEBYTECODE``: each process compiled the modules it imported); with
+#: them, as an installed coinstall has (load average 13): F = 0.53 s, c = 0.15 s, break-even
+#: 3.6 MiB.  The threshold is about twice the larger break-even, rounded up: under load a
+#: pool's workers also pay more CPU per package than one process (each warms its own caches),
+#: and the goal is the default never slower than ``--jobs 1``.
+#: The earlier rule (total bytes >= 16 MiB) ran a pool over the 14 test-corpus .debs, whose
+#: largest package is half their 9.8 MiB (1.05x slower than ``--jobs 1``).
+POOL_MIN_BYTES = 10 * 1024 * 1024
 
 #: Default per-artifact time limit in seconds (rpminspect's and cppcheck's heavy tails:
 #: ../shared/reference/archive-scale.md §1; the slowest bookworm .deb reads in ~8 s).
@@ -58,6 +60,22 @@ def wanted(
     return bool(jobs or scheduler or repo or fmt == "jsonl" or n_targets > FEW_TARGETS)
 
 
+def _sizes(paths: Sequence[str]) -> list[int] | None:
+    """The regular files' sizes (0 for a path that does not exist or is not a regular file:
+    one error line, no work); None when a path is a directory (work unknown from ``lstat``)."""
+    out = []
+    for p in paths:
+        try:
+            st = os.lstat(p)
+        except OSError:
+            out.append(0)
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            return None
+        out.append(st.st_size if stat.S_ISREG(st.st_mode) else 0)
+    return out
+
+
 def estimated_bytes(paths: Sequence[str]) -> int | None:
     """The bytes a run over ``paths`` has to read: the sum of the regular files' sizes.
 
@@ -65,35 +83,39 @@ def estimated_bytes(paths: Sequence[str]) -> int | None:
     tree of unknown size), so that the caller falls back to counting targets.  A path that does
     not exist or is not a regular file counts 0 (it is one error line, no work).
     """
-    total = 0
-    for p in paths:
-        try:
-            st = os.lstat(p)
-        except OSError:
-            continue
-        if stat.S_ISDIR(st.st_mode):
-            return None
-        if stat.S_ISREG(st.st_mode):
-            total += st.st_size
-    return total
+    sizes = _sizes(paths)
+    return None if sizes is None else sum(sizes)
+
+
+def parallel_bytes(sizes: Sequence[int], jobs: int) -> float:
+    """Of the bytes ``sizes`` add up to, those a pool of ``jobs`` reads beside the rest: the
+    total minus what one worker still reads alone, its share (``total / jobs``) or the largest
+    package, whichever is more (one package is never split).  The time a pool saves is this
+    many bytes' worth."""
+    total = sum(sizes)
+    return total - max(total / max(jobs, 1), max(sizes, default=0))
+
+
+def _cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
 
 
 def default_jobs(paths: Sequence[str]) -> int:
     """``--jobs`` when not given: the usable cores when the work pays for a pool, else 1.
 
-    The work is estimated from the packages' sizes (:func:`estimated_bytes`), not their count:
-    eleven small noarch RPMs finish before a pool has started, four large .debs do not.  Targets
-    whose size cannot be told (directories) fall back to the count (more than
-    :data:`FEW_TARGETS`).
+    The work is estimated from the packages' sizes, not their count: the pool pays when the
+    bytes it reads beside the rest (:func:`parallel_bytes`) reach :data:`POOL_MIN_BYTES`;
+    eleven small noarch RPMs finish before a pool has started, and one large package among
+    small ones gains nothing from a second worker.  Targets whose size cannot be told
+    (directories) fall back to the count (more than :data:`FEW_TARGETS`).
     """
-    size = estimated_bytes(paths)
-    if (
-        len(paths) < 2
-        or (size is None and len(paths) <= FEW_TARGETS)
-        or (size is not None and size < POOL_MIN_BYTES)
-    ):
+    if len(paths) < 2:
         return 1
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
+    sizes = _sizes(paths)
+    cores = _cores()
+    if sizes is None:
+        return 1 if len(paths) <= FEW_TARGETS else cores
+    return cores if cores > 1 and parallel_bytes(sizes, cores) >= POOL_MIN_BYTES else 1

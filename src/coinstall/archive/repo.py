@@ -44,9 +44,52 @@ class RepoTargets:
     listed: int = 0
 
 
+class Contained:
+    """:func:`coinstall.plan.indices.under` for the many files of one mirror: ``root/rel`` if
+    that path stays inside ``root`` (decided as ``under`` decides it, from the names and the
+    links alone), else None; each directory is resolved once.
+
+    ``under`` resolves both sides with :func:`os.path.realpath`, an ``lstat`` of every
+    component of the mirror's path and of the file's, again for each file: 0.7 s of CPU for
+    the 4,250 python3-* packages of bookworm (load average 20; a third of a warm run's index
+    read).  Here a path's real form is its directory's (memoised), joined with its last
+    component, which only a symbolic link there changes.
+    """
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self._top = os.path.normpath(os.path.abspath(root))
+        self._real_root = os.path.realpath(root)
+        self._memo: dict[str, str] = {self._top: self._real_root}
+
+    def _real(self, path: str) -> str:
+        """``os.path.realpath(path)`` for a normalised absolute path under the root."""
+        got = self._memo.get(path)
+        if got is None:
+            head, tail = os.path.split(path)
+            if head == path or not head.startswith(self._top):
+                got = os.path.realpath(path)  # not reached from under the root
+            else:
+                cand = os.path.join(self._real(head), tail)
+                got = os.path.realpath(cand) if os.path.islink(cand) else cand
+            self._memo[path] = got
+        return got
+
+    def __call__(self, rel: str) -> str | None:
+        if not rel or "\0" in rel or os.path.isabs(rel):
+            return None
+        if ".." in rel.replace("\\", "/").split("/"):
+            return None
+        real = self._real(os.path.normpath(os.path.join(self._top, rel)))
+        top = self._real_root
+        if real != top and not real.startswith(top.rstrip(os.sep) + os.sep):
+            return None
+        return os.path.join(self.root, rel)
+
+
 def _add(
     out: RepoTargets,
-    mirror: str,
+    mirror: Contained,
     name: str,
     rel: str,
     sha: str | None,
@@ -54,12 +97,12 @@ def _add(
     index: str,
 ) -> None:
     out.listed += 1
-    path = indices.under(mirror, rel)
+    path = mirror(rel)
     if path is None:  # one message whether or not the path exists: no probing outside
         out.absent.append(
             (
-                os.path.join(mirror, rel),
-                f"{name}: {index} gives a path that leaves the mirror {mirror}; not read",
+                os.path.join(mirror.root, rel),
+                f"{name}: {index} gives a path that leaves the mirror {mirror.root}; not read",
             )
         )
         return
@@ -84,6 +127,7 @@ def read_debian(index: str, mirror: str, select: str | None = None) -> RepoTarge
     """
     data = indices.read_bytes(index)
     out = RepoTargets()
+    inside = Contained(mirror)
     # only paragraphs holding the glob's literal prefix can match it (grep-dctrl's pre-filter):
     # "python3-*" leaves 6,687 of bookworm's 63,441 paragraphs to parse
     literal = re.split(r"[*?\[]", select, maxsplit=1)[0] if select else ""
@@ -97,7 +141,7 @@ def read_debian(index: str, mirror: str, select: str | None = None) -> RepoTarge
             continue
         if select and not fnmatch.fnmatchcase(name, select):
             continue
-        _add(out, mirror, name, rel, f.get("SHA256"), _size(f.get("Size")), index)
+        _add(out, inside, name, rel, f.get("SHA256"), _size(f.get("Size")), index)
     return out
 
 
@@ -110,6 +154,7 @@ def read_rpm(repomd: str, mirror: str, select: str | None = None) -> RepoTargets
     prim = indices._locations(repomd)["primary"]
     ns = "{http://linux.duke.edu/metadata/common}"
     out = RepoTargets()
+    inside = Contained(mirror)
     for n, el in indices.primary_packages(prim):
         name = el.findtext(f"{ns}name") or ""
         loc = el.find(f"{ns}location")
@@ -131,7 +176,7 @@ def read_rpm(repomd: str, mirror: str, select: str | None = None) -> RepoTargets
                 href = os.path.join(rel, href) if rel != "." else href
             _add(
                 out,
-                mirror,
+                inside,
                 name,
                 href,
                 sha,

@@ -29,7 +29,8 @@ import gc
 import pickle
 import zlib
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import fields, replace
+from operator import attrgetter
 from typing import Any
 
 from coinstall.check import ArtifactResult
@@ -46,16 +47,6 @@ from coinstall.runtimes.model import Runtime
 def active(config: Config | None) -> list[str]:
     """The set-scope rules a run with ``config`` runs, in registry order."""
     return [r.name for r in set_rules(config)]
-
-
-def _encode(field: str, value: Any, path: str) -> Any:
-    """A record field in its compact index form: ``import_path`` None when it is the path, the
-    ELF identification without its symbol sets (no set-scope rule reads them)."""
-    if field == "import_path":
-        return None if value == path else value
-    if field == "elf" and value is not None:
-        return _no_symbols(value)
-    return value
 
 
 def index_of(result: ArtifactResult) -> bytes:
@@ -75,7 +66,20 @@ def index_of(result: ArtifactResult) -> bytes:
     ctx = result.context
     assert ctx is not None
     names = kept_record_fields()
-    records = [tuple(_encode(f, getattr(r, f), r.path) for f in names) for r in ctx.records]
+    # one attrgetter call per record (names holds the four identity fields at least), then
+    # the two fields kept in a compact form (a function call per field: index_of over the first
+    # 80 of every 10th bookworm python3-* .deb took 0.044 s instead of 0.033 s, same bytes)
+    get = attrgetter(*names)
+    at_import = names.index("import_path")
+    at_elf = names.index("elf") if "elf" in names else -1
+    records = []
+    for r in ctx.records:
+        row = list(get(r))
+        if row[at_import] == r.path:
+            row[at_import] = None
+        if at_elf >= 0 and row[at_elf] is not None:
+            row[at_elf] = _no_symbols(row[at_elf])
+        records.append(tuple(row))
     # the parsed relations and package stack go along (memoised here by the rules that ran):
     # parsing them again for every package was a third of set_findings' time over bookworm
     data = (
@@ -99,18 +103,32 @@ def _no_symbols(elf: ElfInfo) -> ElfInfo:
     return replace(elf, python_imports=frozenset(), init_exports=frozenset())
 
 
+def _leading_fields(names: Sequence[str]) -> int:
+    """How many of ``names`` are :class:`FileRecord`'s first fields, in its order."""
+    own = [f.name for f in fields(FileRecord)]
+    n = 0
+    while n < min(len(names), len(own)) and names[n] == own[n]:
+        n += 1
+    return n
+
+
 def context_of(index: bytes, runtimes: dict[str, Runtime], catalogue: Catalogue) -> ArtifactContext:
     """The context :func:`index_of` kept, with the run's runtimes and catalogue."""
     info, rows, vendor, triplet, profile, stack, links, owners, rel, pkg_stack = pickle.loads(
         zlib.decompress(index)
     )
     names = kept_record_fields()
+    # the kept fields that lead FileRecord's own (the identity fields) are passed by position,
+    # the others by name: a dict of every field per record was a third of this function's
+    # time (60,000 records: 0.18-0.24 s, now 0.13-0.16 s; same records)
+    lead = _leading_fields(names)
+    rest = names[lead:]
     records = []
     for row in rows:
-        kept = dict(zip(names, row, strict=True))
-        if kept["import_path"] is None:
-            kept["import_path"] = kept["path"]
-        records.append(FileRecord(**kept))
+        rec = FileRecord(*row[:lead], **dict(zip(rest, row[lead:], strict=True)))
+        if rec.import_path is None:
+            rec.import_path = rec.path
+        records.append(rec)
     ctx = ArtifactContext(
         info=info,
         records=records,

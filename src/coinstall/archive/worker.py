@@ -205,7 +205,9 @@ def deadline(seconds: float) -> Iterator[None]:
 _CATALOGUE: Catalogue | None = None
 
 
-def _catalogue() -> Catalogue:
+def catalogue() -> Catalogue:
+    """The runtime catalogue, loaded once per process (in a pool, once in its fork server:
+    :mod:`coinstall.archive.preload`)."""
     global _CATALOGUE
     if _CATALOGUE is None:
         _CATALOGUE = catalogue_mod.load()
@@ -288,7 +290,7 @@ def check_one(path: str, settings: Settings, sha256: str | None = None) -> Outco
             result = check_target(
                 path,
                 settings.runtimes,
-                _catalogue(),
+                catalogue(),
                 settings.config,
                 digests=settings.digests,
                 own_platforms=True,

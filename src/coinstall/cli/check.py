@@ -88,8 +88,9 @@ if TYPE_CHECKING:
     "--jobs",
     type=click.IntRange(min=1),
     default=None,
-    help="Check in N processes (default: the cores, when the packages add up to "
-    f"{POOL_MIN_BYTES // 2**20} MB or more; 1 for up to {FEW_TARGETS} targets).  "
+    help="Check in N processes (default: the cores, when the packages a second process "
+    f"would read add up to {POOL_MIN_BYTES // 2**20} MB or more; 1 for up to {FEW_TARGETS} "
+    "targets).  "
     "Results and their order are the serial run's.",
 )
 @click.option(

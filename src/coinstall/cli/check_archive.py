@@ -92,8 +92,6 @@ def run_check(
     """Run the archive check and write the report; returns the exit status."""
     # SIGTERM unwinds like Ctrl-C, so that the pool's processes are stopped, not orphaned
     old_term = signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-    if repo and scheduler is None and jobs != 1:
-        runner.start_forkserver()  # a process pool is coming: start it while the index is read
     targets, late = _targets(paths, repo, mirror, select_packages)
     packages = sum(1 for t in targets if not os.path.isdir(t.path))
     settings = Settings(
