@@ -142,6 +142,73 @@ def test_help_lists_commands_without_importing_them() -> None:
     assert "LOADED []" in proc.stderr, proc.stderr
 
 
+#: What ``coinstall --help`` and ``--version`` do not import (the readers, for --limit's help;
+#: importlib.metadata, for the version; click itself for a bare --version).
+HELP_UNUSED = ("coinstall.artifacts", "importlib.metadata", "hashlib", "dataclasses")
+
+
+def test_help_imports_click_and_no_reader() -> None:
+    rc, mods = _imported(["--help"], (*HELP_UNUSED, "coinstall.rules"))
+    assert rc == 0
+    assert mods == []
+
+
+def test_help_is_what_click_renders_from_the_commands() -> None:
+    # the same text with every command module imported (click's own rendering of each
+    # command's help) as from the stored summaries: byte for byte, at two widths
+    eager = "import importlib\nfrom coinstall.cli import main\n" + (
+        "for m in set(main.lazy.values()):\n    importlib.import_module(m)\n"
+    )
+    run = "import sys\nsys.argv[0] = 'coinstall'\nfrom coinstall.cli import main\nmain()\n"
+    for columns in ("80", "200"):
+        env = dict(os.environ, COLUMNS=columns)
+        outs = [
+            subprocess.run(
+                [sys.executable, "-c", pre + run, "--help"],
+                capture_output=True,
+                timeout=60,
+                cwd=REPO,
+                env=env,
+            )
+            for pre in ("", eager)
+        ]
+        assert outs[0].returncode == outs[1].returncode == 0
+        assert outs[0].stdout == outs[1].stdout
+        assert b"Commands:" in outs[0].stdout
+
+
+def test_version_is_answered_without_click_and_equals_the_metadata() -> None:
+    import importlib.metadata
+
+    import coinstall
+
+    meta = importlib.metadata.version("coinstall")
+    assert coinstall.__version__ == meta
+    # the installed command, as a process
+    exe = str(Path(sys.executable).parent / "coinstall")
+    out = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=60)
+    assert (out.returncode, out.stdout, out.stderr) == (0, f"coinstall, version {meta}\n", "")
+    out = subprocess.run(
+        [sys.executable, "-m", "coinstall", "--version"], capture_output=True, text=True, timeout=60
+    )
+    assert out.stdout == f"python -m coinstall, version {meta}\n"
+    # click's answer (with another option before it) says the same
+    out = subprocess.run([exe, "--debug", "--version"], capture_output=True, text=True, timeout=60)
+    assert out.stdout == f"coinstall, version {meta}\n"
+    # the console script's function, in a process that then lists what it imported
+    probe = (
+        "import sys\nsys.argv = ['coinstall', '--version']\n"
+        "from coinstall.__main__ import run\nrun()\n"
+        f"print('IMPORTED', sorted(m for m in {(*HELP_UNUSED, 'click')!r}"
+        " if m in sys.modules), file=sys.stderr)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, cwd=REPO
+    )
+    assert proc.stdout == f"coinstall, version {meta}\n"
+    assert "IMPORTED []" in proc.stderr, proc.stderr
+
+
 def test_stored_summaries_are_the_commands_own() -> None:
     import importlib
 

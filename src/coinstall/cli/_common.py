@@ -11,17 +11,20 @@ from __future__ import annotations
 
 import importlib
 import sys
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from coinstall.artifacts import limits as limits_mod
+from coinstall import __version__
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from coinstall.config import Config
     from coinstall.runtimes.model import Runtime
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 PYTHON_OPT = click.option(
     "--python",
@@ -196,7 +199,9 @@ class GuardedGroup(LazyGroup):
 
 
 @click.group(cls=GuardedGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="coinstall")
+# the version the build writes into the metadata (coinstall/__init__.py), without
+# importlib.metadata; coinstall/__main__.py answers a bare --version before click is imported
+@click.version_option(version=__version__)
 @click.option(
     "--debug",
     is_flag=True,
@@ -237,15 +242,20 @@ def limit_values(pairs: tuple[str, ...]) -> dict[str, int]:
     return out
 
 
-LIMIT_OPT = click.option(
-    "--limit",
-    "limits",
-    multiple=True,
-    metavar="KEY=N",
-    help="Reader limit (repeatable): "
-    + ", ".join(limits_mod.Limits.keys())
-    + " (docs/configuration.md).",
-)
+def LIMIT_OPT(fn: F) -> F:
+    """The ``--limit KEY=N`` option (its help names the reader limits: imported here, so that
+    ``coinstall --help`` does not import the readers)."""
+    from coinstall.artifacts import limits as limits_mod
+
+    return click.option(
+        "--limit",
+        "limits",
+        multiple=True,
+        metavar="KEY=N",
+        help="Reader limit (repeatable): "
+        + ", ".join(limits_mod.Limits.keys())
+        + " (docs/configuration.md).",
+    )(fn)
 
 
 def apply_limits(config_limits: dict[str, int], pairs: tuple[str, ...]) -> None:
@@ -255,6 +265,8 @@ def apply_limits(config_limits: dict[str, int], pairs: tuple[str, ...]) -> None:
     Raises:
         click.BadParameter: an unknown key or a value that is not a positive integer.
     """
+    from coinstall.artifacts import limits as limits_mod
+
     try:
         lim = limits_mod.Limits().with_values(config_limits)
         lim = lim.with_values(limit_values(pairs))
