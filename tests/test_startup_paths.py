@@ -223,3 +223,34 @@ def test_stored_summaries_are_the_commands_own() -> None:
         for limit in (30, 45, 60, 200):
             stand_in = click.Command(name, help=main.summaries[name])
             assert stand_in.get_short_help_str(limit) == cmd.get_short_help_str(limit), name
+
+
+#: The rule modules a check of one package does not import (coinstall.rules.AREAS): those of
+#: spec files (and the spec-text tables only they read), and, for a wheel, those of the
+#: distributions' profiles.
+SPEC_RULES = (
+    "coinstall.rules.spec_stacks",
+    "coinstall.rules.spec_style",
+    "coinstall.spec.context",
+    "coinstall.stack_text",
+)
+DISTRIBUTION_RULES = (
+    "coinstall.rules.dependencies",
+    "coinstall.rules.entry_points",
+    "coinstall.rules.naming",
+    "coinstall.rules.runtime_packages",
+)
+
+
+def test_one_package_imports_only_its_profiles_rules() -> None:
+    pyserial = str(REPO / "tests" / "data" / "rpm" / "pyserial-2.7-6.fc25.noarch.rpm")
+    rc, mods = _imported(["check", "--no-installed", pyserial], SPEC_RULES + DISTRIBUTION_RULES)
+    assert rc in (0, 1)
+    assert mods == sorted(DISTRIBUTION_RULES)
+    wheels = sorted((REPO / ".cache" / "corpus" / "wheels").glob("six-*.whl"))
+    assert wheels, "the set-up downloads the corpus wheels"
+    rc, mods = _imported(
+        ["check", "--no-installed", str(wheels[0])], SPEC_RULES + DISTRIBUTION_RULES
+    )
+    assert rc in (0, 1)
+    assert mods == []

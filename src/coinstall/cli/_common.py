@@ -278,10 +278,10 @@ def apply_limits(config_limits: dict[str, int], pairs: tuple[str, ...]) -> None:
 def rule_list(value: str | None, what: str) -> frozenset[str] | None:
     if value is None:
         return None
-    from coinstall.rules import REGISTRY
+    from coinstall.rules import rule_names
 
     names = frozenset(n.strip() for n in value.split(",") if n.strip())
-    unknown = sorted(names - set(REGISTRY))
+    unknown = sorted(names - rule_names())
     if unknown:
         raise click.BadParameter(f"unknown rule {', '.join(unknown)}", param_hint=what)
     return names
@@ -298,7 +298,8 @@ def load_config(
     """The run's configuration: the file (``--config``, else ``coinstall.toml`` or
     ``pyproject.toml`` ``[tool.coinstall]`` found upwards; docs/configuration.md), then the
     command-line options over it (``--profile``, ``--stack``, ``--select`` replace; ``--ignore``
-    adds).  Registers every rule first, so that rule names can be checked.
+    adds).  Rule names are checked against :func:`coinstall.rules.rule_names` (no rule module
+    is imported).
 
     A configuration file that cannot be used is one line on stderr and exit status 2.
 
@@ -306,12 +307,11 @@ def load_config(
         click.BadParameter: a ``--stack`` that does not parse, an unknown rule name.
     """
     from coinstall import config as config_mod
-    from coinstall.rules import REGISTRY, all_rules
+    from coinstall.rules import rule_names
     from coinstall.runtimes.stack import Stack, StackError
 
-    all_rules()  # register every rule before names are validated
     try:
-        cfg = config_mod.load(config_path, set(REGISTRY))
+        cfg = config_mod.load(config_path, set(rule_names()))
     except config_mod.ConfigError as exc:
         stderr().print(f"coinstall: {exc}", markup=False)
         sys.exit(2)
