@@ -45,11 +45,14 @@ sys.exit(code)
 
 #: What the one-RPM path never needs once the discovery cache is warm: each costs milliseconds
 #: of every start (packaging.tags pulls subprocess, logging and sysconfig; importlib.resources
-#: and tempfile pull random and zipfile).  shutil stays: pyserial's ``#!/usr/bin/env`` script
-#: is looked up with shutil.which.
+#: and tempfile pull random and zipfile; packaging's specifiers, for a Requires-Python, which
+#: pyserial has not).  shutil stays: pyserial's ``#!/usr/bin/env`` script is looked up with
+#: shutil.which.
 HEAVY_MODULES = (
     "subprocess",
     "packaging.tags",
+    "packaging.specifiers",
+    "packaging.version",
     "logging",
     "sysconfig",
     "tempfile",
