@@ -94,6 +94,10 @@ def test_one_rpm_warm_imports_only_what_it_needs(tmp_path: Path) -> None:
     rc, mods = _imported(["check", pyserial], HEAVY_MODULES, env)
     assert rc in (0, 1)
     assert mods == []
+    # a JSON report (and discovery without a warning to print) needs no console
+    rc, mods = _imported(["check", "--format", "json", pyserial], ("rich", "rich.console"), env)
+    assert rc in (0, 1)
+    assert mods == []
 
 
 def test_many_packages_take_the_archive_path() -> None:

@@ -102,9 +102,10 @@ def discover(pythons: tuple[str, ...], use_installed: bool) -> list[Runtime]:
     from coinstall.runtimes import discovery
 
     found, errors = discovery.discover(list(pythons))
-    err = stderr()
-    for e in errors:
-        err.print(f"warning: {e.path}: {e.message}")
+    if errors:  # the console only then: --format json need not import rich
+        err = stderr()
+        for e in errors:
+            err.print(f"warning: {e.path}: {e.message}")
     return found
 
 
