@@ -381,9 +381,9 @@ AREAS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "bytecode-stale",
             "bytecode-outside-runtime-dir",
         ),
-        ("fedora", "epel", "opensuse", "debian", "wheel"),
+        ALL_PROFILES,
     ),
-    "coinstallability": (("file-conflict",), ("fedora", "epel", "opensuse", "debian", "wheel")),
+    "coinstallability": (("file-conflict",), ALL_PROFILES),
     "dependencies": (
         ("requires-mixed-implementations", "requires-unversioned-python", "requires-other-stack"),
         ("fedora", "epel", "opensuse", "debian"),
@@ -404,11 +404,11 @@ AREAS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "wheel-tag-module-mismatch",
             "stable-abi-in-free-threaded-tree",
         ),
-        ("fedora", "epel", "opensuse", "debian", "wheel"),
+        ALL_PROFILES,
     ),
     "metadata": (
         ("requires-python-excludes-runtime", "wheel-tag-mismatch"),
-        ("fedora", "epel", "opensuse", "debian", "wheel"),
+        ALL_PROFILES,
     ),
     "naming": (
         (
@@ -431,7 +431,7 @@ AREAS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "shebang-build-path",
             "shebang-carriage-return",
         ),
-        ("fedora", "epel", "opensuse", "debian", "wheel"),
+        ALL_PROFILES,
     ),
     "spec_stacks": (
         (
