@@ -5,6 +5,7 @@ under ``python -O``."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -40,6 +41,7 @@ _DATA = dict(summary="s", why="w", example="e", fix="f", source="src")
         (dict(severity="error", fixer=""), "registered twice"),
         (dict(severity="error", headline="do something"), "go together"),
         (dict(severity="error", headline="do something", headline_rank=40), "another rule's"),
+        (dict(severity="error", scope="set", contents=lambda records: set()), "contents is for"),
     ],
 )
 def test_inconsistent_declarations_are_refused(kwargs: dict, says: str) -> None:
@@ -126,3 +128,94 @@ def test_no_rule_name_outside_rules() -> None:
                 if m := pattern.search(line):
                     found.append(f"{f.relative_to(src)}:{n}: {m.group(0)}")
     assert found == []
+
+
+# Each runs in a fresh interpreter: which rule modules are imported is the point.
+_TABLE = """
+import json
+from coinstall.rules import ALL_PROFILES, REGISTRY, load_all
+load_all()
+areas = {}
+for r in REGISTRY.values():
+    names, profiles = areas.setdefault(r.area, ([], set()))
+    names.append(r.name)
+    if r.scope != "spec":
+        profiles.update(r.profiles)
+print(json.dumps({a: [n, [p for p in ALL_PROFILES if p in ps]] for a, (n, ps) in areas.items()}))
+"""
+
+
+def _fresh(code: str) -> str:
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    ).stdout
+
+
+def test_the_index_is_what_the_modules_register() -> None:
+    from coinstall.rules import ALL_PROFILES, AREAS
+
+    eager = json.loads(_fresh(_TABLE))
+    table = {a: [list(n), list(p)] for a, (n, p) in AREAS.items()}
+    # on a drift, paste the printed table into coinstall.rules.AREAS
+    assert table == eager, "\n".join(
+        f"    {a!r}: ({tuple(n)!r}, {tuple(p)!r}),".replace(repr(ALL_PROFILES), "ALL_PROFILES")
+        for a, (n, p) in eager.items()
+    )
+    assert list(table) == list(eager)  # the registry's order
+
+
+_LAZY = """
+import json, sys
+from coinstall.rules import REGISTRY, load_for
+for profiles in {steps!r}:
+    load_for(profiles)
+loaded = sorted(m for m in sys.modules if m.startswith("coinstall.rules."))
+print(json.dumps([list(REGISTRY), loaded]))
+"""
+
+
+@pytest.mark.parametrize(
+    "steps",
+    [[["fedora"]], [["epel"]], [["opensuse"]], [["debian"]], [["wheel"]], [["wheel"], ["fedora"]]],
+)
+def test_lazy_loading_registers_what_eager_loading_runs(steps: list[list[str]]) -> None:
+    from coinstall.rules import REGISTRY, all_rules
+
+    all_rules()
+    wanted = {p for step in steps for p in step}
+    # the artifact and set rules of those profiles, in the eager registry's order
+    eager = [r.name for r in REGISTRY.values() if r.scope != "spec" and wanted & set(r.profiles)]
+    registered, loaded = json.loads(_fresh(_LAZY.format(steps=steps)))
+    lazy = [
+        n for n in registered if REGISTRY[n].scope != "spec" and wanted & set(REGISTRY[n].profiles)
+    ]
+    assert lazy == eager
+    # the order of everything registered is the eager order, whatever was imported first
+    assert registered == [n for n in REGISTRY if n in registered]
+    # the spec rules are never a check's
+    assert "coinstall.rules.spec_stacks" not in loaded
+    assert "coinstall.rules.spec_style" not in loaded
+    if wanted == {"wheel"}:
+        assert "coinstall.rules.naming" not in loaded
+
+
+def test_every_rule_is_still_listed_and_named() -> None:
+    from coinstall.rules import AREAS, rule_names
+
+    exe = str(Path(sys.executable).parent / "coinstall")
+    out = subprocess.run(
+        [exe, "rules", "--format", "json"], capture_output=True, text=True, check=True, timeout=120
+    ).stdout
+    listed = {r["name"] for r in json.loads(out)}
+    assert listed == rule_names() == {n for names, _p in AREAS.values() for n in names}
+    # a configuration's names are checked against the index, which knows every rule
+    rpm = str(Path(__file__).resolve().parent / "data" / "rpm" / "pyserial-2.7-6.fc25.noarch.rpm")
+    for select, status in (("spec-bindir-unversioned-other,shebang-env", (0, 1)), ("bogus", (2,))):
+        sel = subprocess.run(
+            [exe, "check", "--no-installed", "--select", select, rpm],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert sel.returncode in status, sel.stderr
+    assert "unknown rule bogus" in sel.stderr

@@ -45,11 +45,14 @@ sys.exit(code)
 
 #: What the one-RPM path never needs once the discovery cache is warm: each costs milliseconds
 #: of every start (packaging.tags pulls subprocess, logging and sysconfig; importlib.resources
-#: and tempfile pull random and zipfile).  shutil stays: pyserial's ``#!/usr/bin/env`` script
-#: is looked up with shutil.which.
+#: and tempfile pull random and zipfile; packaging's specifiers, for a Requires-Python, which
+#: pyserial has not).  shutil stays: pyserial's ``#!/usr/bin/env`` script is looked up with
+#: shutil.which.
 HEAVY_MODULES = (
     "subprocess",
     "packaging.tags",
+    "packaging.specifiers",
+    "packaging.version",
     "logging",
     "sysconfig",
     "tempfile",
@@ -89,6 +92,10 @@ def test_one_rpm_warm_imports_only_what_it_needs(tmp_path: Path) -> None:
     assert "subprocess" in mods
     # the second finds every answer there: no process, and none of the heavy modules
     rc, mods = _imported(["check", pyserial], HEAVY_MODULES, env)
+    assert rc in (0, 1)
+    assert mods == []
+    # a JSON report (and discovery without a warning to print) needs no console
+    rc, mods = _imported(["check", "--format", "json", pyserial], ("rich", "rich.console"), env)
     assert rc in (0, 1)
     assert mods == []
 
@@ -142,6 +149,73 @@ def test_help_lists_commands_without_importing_them() -> None:
     assert "LOADED []" in proc.stderr, proc.stderr
 
 
+#: What ``coinstall --help`` and ``--version`` do not import (the readers, for --limit's help;
+#: importlib.metadata, for the version; click itself for a bare --version).
+HELP_UNUSED = ("coinstall.artifacts", "importlib.metadata", "hashlib", "dataclasses")
+
+
+def test_help_imports_click_and_no_reader() -> None:
+    rc, mods = _imported(["--help"], (*HELP_UNUSED, "coinstall.rules"))
+    assert rc == 0
+    assert mods == []
+
+
+def test_help_is_what_click_renders_from_the_commands() -> None:
+    # the same text with every command module imported (click's own rendering of each
+    # command's help) as from the stored summaries: byte for byte, at two widths
+    eager = "import importlib\nfrom coinstall.cli import main\n" + (
+        "for m in set(main.lazy.values()):\n    importlib.import_module(m)\n"
+    )
+    run = "import sys\nsys.argv[0] = 'coinstall'\nfrom coinstall.cli import main\nmain()\n"
+    for columns in ("80", "200"):
+        env = dict(os.environ, COLUMNS=columns)
+        outs = [
+            subprocess.run(
+                [sys.executable, "-c", pre + run, "--help"],
+                capture_output=True,
+                timeout=60,
+                cwd=REPO,
+                env=env,
+            )
+            for pre in ("", eager)
+        ]
+        assert outs[0].returncode == outs[1].returncode == 0
+        assert outs[0].stdout == outs[1].stdout
+        assert b"Commands:" in outs[0].stdout
+
+
+def test_version_is_answered_without_click_and_equals_the_metadata() -> None:
+    import importlib.metadata
+
+    import coinstall
+
+    meta = importlib.metadata.version("coinstall")
+    assert coinstall.__version__ == meta
+    # the installed command, as a process
+    exe = str(Path(sys.executable).parent / "coinstall")
+    out = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=60)
+    assert (out.returncode, out.stdout, out.stderr) == (0, f"coinstall, version {meta}\n", "")
+    out = subprocess.run(
+        [sys.executable, "-m", "coinstall", "--version"], capture_output=True, text=True, timeout=60
+    )
+    assert out.stdout == f"python -m coinstall, version {meta}\n"
+    # click's answer (with another option before it) says the same
+    out = subprocess.run([exe, "--debug", "--version"], capture_output=True, text=True, timeout=60)
+    assert out.stdout == f"coinstall, version {meta}\n"
+    # the console script's function, in a process that then lists what it imported
+    probe = (
+        "import sys\nsys.argv = ['coinstall', '--version']\n"
+        "from coinstall.__main__ import run\nrun()\n"
+        f"print('IMPORTED', sorted(m for m in {(*HELP_UNUSED, 'click')!r}"
+        " if m in sys.modules), file=sys.stderr)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, cwd=REPO
+    )
+    assert proc.stdout == f"coinstall, version {meta}\n"
+    assert "IMPORTED []" in proc.stderr, proc.stderr
+
+
 def test_stored_summaries_are_the_commands_own() -> None:
     import importlib
 
@@ -156,3 +230,34 @@ def test_stored_summaries_are_the_commands_own() -> None:
         for limit in (30, 45, 60, 200):
             stand_in = click.Command(name, help=main.summaries[name])
             assert stand_in.get_short_help_str(limit) == cmd.get_short_help_str(limit), name
+
+
+#: The rule modules a check of one package does not import (coinstall.rules.AREAS): those of
+#: spec files (and the spec-text tables only they read), and, for a wheel, those of the
+#: distributions' profiles.
+SPEC_RULES = (
+    "coinstall.rules.spec_stacks",
+    "coinstall.rules.spec_style",
+    "coinstall.spec.context",
+    "coinstall.stack_text",
+)
+DISTRIBUTION_RULES = (
+    "coinstall.rules.dependencies",
+    "coinstall.rules.entry_points",
+    "coinstall.rules.naming",
+    "coinstall.rules.runtime_packages",
+)
+
+
+def test_one_package_imports_only_its_profiles_rules() -> None:
+    pyserial = str(REPO / "tests" / "data" / "rpm" / "pyserial-2.7-6.fc25.noarch.rpm")
+    rc, mods = _imported(["check", "--no-installed", pyserial], SPEC_RULES + DISTRIBUTION_RULES)
+    assert rc in (0, 1)
+    assert mods == sorted(DISTRIBUTION_RULES)
+    wheels = sorted((REPO / ".cache" / "corpus" / "wheels").glob("six-*.whl"))
+    assert wheels, "the set-up downloads the corpus wheels"
+    rc, mods = _imported(
+        ["check", "--no-installed", str(wheels[0])], SPEC_RULES + DISTRIBUTION_RULES
+    )
+    assert rc in (0, 1)
+    assert mods == []

@@ -217,6 +217,8 @@ def check_artifact(
     records: list[FileRecord] = []
     links: list[Member] = []
     cfg = config or Config()
+    # the profile first: only its rule modules are imported (coinstall.rules.AREAS)
+    profile = PROFILES[cfg.profile] if cfg.profile else choose_profile(info, cfg.stack)
     analyse = verdicts or not heads_only(cfg)
     want = wants_content if analyse else wants_content_for_kind
     # only what may be compared across artifacts is hashed (a .deb only if Multi-Arch: same)
@@ -241,7 +243,7 @@ def check_artifact(
         )
         rec.sha256 = m.sha256
         records.append(rec)
-    wanted = wanted_contents(records, cfg)
+    wanted = wanted_contents(records, cfg, profile.name)
     contents = _read_members(path, wanted) if wanted else {}
     judgement = judge(records, runtimes) if verdicts else Judgement()
     owners = {}
@@ -250,7 +252,6 @@ def check_artifact(
             for d in (rt.purelib, rt.platlib, rt.stdlib):
                 if d and (root == d or root.startswith(d.rstrip("/") + "/")):
                     owners[rt.id] = rt
-    profile = PROFILES[cfg.profile] if cfg.profile else choose_profile(info, cfg.stack)
     ctx = ArtifactContext(
         info=info,
         records=records,

@@ -11,17 +11,20 @@ from __future__ import annotations
 
 import importlib
 import sys
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from coinstall.artifacts import limits as limits_mod
+from coinstall import __version__
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from coinstall.config import Config
     from coinstall.runtimes.model import Runtime
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 PYTHON_OPT = click.option(
     "--python",
@@ -99,9 +102,10 @@ def discover(pythons: tuple[str, ...], use_installed: bool) -> list[Runtime]:
     from coinstall.runtimes import discovery
 
     found, errors = discovery.discover(list(pythons))
-    err = stderr()
-    for e in errors:
-        err.print(f"warning: {e.path}: {e.message}")
+    if errors:  # the console only then: --format json need not import rich
+        err = stderr()
+        for e in errors:
+            err.print(f"warning: {e.path}: {e.message}")
     return found
 
 
@@ -196,7 +200,9 @@ class GuardedGroup(LazyGroup):
 
 
 @click.group(cls=GuardedGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="coinstall")
+# the version the build writes into the metadata (coinstall/__init__.py), without
+# importlib.metadata; coinstall/__main__.py answers a bare --version before click is imported
+@click.version_option(version=__version__)
 @click.option(
     "--debug",
     is_flag=True,
@@ -237,15 +243,20 @@ def limit_values(pairs: tuple[str, ...]) -> dict[str, int]:
     return out
 
 
-LIMIT_OPT = click.option(
-    "--limit",
-    "limits",
-    multiple=True,
-    metavar="KEY=N",
-    help="Reader limit (repeatable): "
-    + ", ".join(limits_mod.Limits.keys())
-    + " (docs/configuration.md).",
-)
+def LIMIT_OPT(fn: F) -> F:
+    """The ``--limit KEY=N`` option (its help names the reader limits: imported here, so that
+    ``coinstall --help`` does not import the readers)."""
+    from coinstall.artifacts import limits as limits_mod
+
+    return click.option(
+        "--limit",
+        "limits",
+        multiple=True,
+        metavar="KEY=N",
+        help="Reader limit (repeatable): "
+        + ", ".join(limits_mod.Limits.keys())
+        + " (docs/configuration.md).",
+    )(fn)
 
 
 def apply_limits(config_limits: dict[str, int], pairs: tuple[str, ...]) -> None:
@@ -255,6 +266,8 @@ def apply_limits(config_limits: dict[str, int], pairs: tuple[str, ...]) -> None:
     Raises:
         click.BadParameter: an unknown key or a value that is not a positive integer.
     """
+    from coinstall.artifacts import limits as limits_mod
+
     try:
         lim = limits_mod.Limits().with_values(config_limits)
         lim = lim.with_values(limit_values(pairs))
@@ -266,10 +279,10 @@ def apply_limits(config_limits: dict[str, int], pairs: tuple[str, ...]) -> None:
 def rule_list(value: str | None, what: str) -> frozenset[str] | None:
     if value is None:
         return None
-    from coinstall.rules import REGISTRY
+    from coinstall.rules import rule_names
 
     names = frozenset(n.strip() for n in value.split(",") if n.strip())
-    unknown = sorted(names - set(REGISTRY))
+    unknown = sorted(names - rule_names())
     if unknown:
         raise click.BadParameter(f"unknown rule {', '.join(unknown)}", param_hint=what)
     return names
@@ -286,7 +299,8 @@ def load_config(
     """The run's configuration: the file (``--config``, else ``coinstall.toml`` or
     ``pyproject.toml`` ``[tool.coinstall]`` found upwards; docs/configuration.md), then the
     command-line options over it (``--profile``, ``--stack``, ``--select`` replace; ``--ignore``
-    adds).  Registers every rule first, so that rule names can be checked.
+    adds).  Rule names are checked against :func:`coinstall.rules.rule_names` (no rule module
+    is imported).
 
     A configuration file that cannot be used is one line on stderr and exit status 2.
 
@@ -294,12 +308,11 @@ def load_config(
         click.BadParameter: a ``--stack`` that does not parse, an unknown rule name.
     """
     from coinstall import config as config_mod
-    from coinstall.rules import REGISTRY, all_rules
+    from coinstall.rules import rule_names
     from coinstall.runtimes.stack import Stack, StackError
 
-    all_rules()  # register every rule before names are validated
     try:
-        cfg = config_mod.load(config_path, set(REGISTRY))
+        cfg = config_mod.load(config_path, set(rule_names()))
     except config_mod.ConfigError as exc:
         stderr().print(f"coinstall: {exc}", markup=False)
         sys.exit(2)

@@ -11,9 +11,7 @@ import posixpath
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Literal, get_args
-
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from typing import IO, TYPE_CHECKING, Literal, get_args
 
 from coinstall.files import extension as ext
 from coinstall.files import objfile, pyc
@@ -21,6 +19,11 @@ from coinstall.files.location import Scope, in_scope, scope_of
 from coinstall.files.script import Shebang, parse_shebang, runs_on
 from coinstall.runtimes.catalogue import Catalogue
 from coinstall.runtimes.model import Runtime
+
+if TYPE_CHECKING:
+    # imported where a Requires-Python is parsed: most system packages have none, and its
+    # import compiles packaging's specifier pattern (a few ms of every start)
+    from packaging.specifiers import SpecifierSet
 
 #: Kind of file, as reported in JSON ``files[].kind``.
 FileKind = Literal["bytecode", "extension", "script", "source", "pth", "metadata", "other"]
@@ -279,6 +282,8 @@ def classify(
             raw, _ = parse_email(content)
             text = raw.get("requires_python")
             if text:
+                from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
                 rec.requires_python_text = str(text)
                 try:
                     rec.requires_python = SpecifierSet(str(text))
@@ -352,6 +357,8 @@ def judge(records: Sequence[FileRecord], runtimes: Iterable[Runtime]) -> Judgeme
         if r.kind == "metadata" and r.requires_python is not None:
             root = _site_root(r)
             if root in requires:  # several distributions share the root: cannot attribute
+                from packaging.specifiers import SpecifierSet
+
                 requires[root] = (SpecifierSet(), "")
             else:
                 requires[root] = (r.requires_python, r.requires_python_text or "")

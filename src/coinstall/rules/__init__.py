@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any, Literal, NotRequired, TypedDict, get_args
@@ -249,6 +250,7 @@ def _check_declaration(
     record_fields: tuple[str, ...],
     headline: str = "",
     headline_rank: int = 0,
+    contents: bool = False,
 ) -> None:
     """Raise :class:`RuleError` when a declaration cannot be honoured."""
     problems = []
@@ -265,6 +267,9 @@ def _check_declaration(
         problems.append(f"fixer {fixer!r} is not 'module:function'")
     if scope != "set" and (digests or pairwise or record_fields):
         problems.append("digests, pairwise and record_fields are for scope='set' rules")
+    if contents and scope != "artifact":
+        # the engine reads them per artifact, for the rules of its profile (wanted_contents)
+        problems.append("contents is for scope='artifact' rules")
     bad = [f for f in record_fields if f not in RECORD_FIELDS]
     if bad:
         problems.append(f"record_fields {bad} are not FileRecord fields")
@@ -317,6 +322,7 @@ def rule(
         record_fields,
         headline,
         headline_rank,
+        contents is not None,
     )
 
     def wrap(fn: Callable[[Rule, Any], Iterable[Any]]) -> Rule:
@@ -355,7 +361,113 @@ def rule(
     return wrap
 
 
+#: The light index of the policy-area modules, so that a check imports only the modules its
+#: artifacts need (issue 22: one package in a build system) and a configuration's rule names
+#: are checked without importing any: each module of this package that registers rules (in the
+#: order :func:`load_all` imports them, which is the registry's order) -> (the names of the rules
+#: it registers, the profiles its ``artifact`` and ``set`` rules apply to; ``spec`` rules run in
+#: ``coinstall spec lint`` only, which imports every module).  Written by hand beside the rules;
+#: tests/test_rule_declarations.py fails, printing the table to paste, when it drifts from what
+#: the modules register.
+AREAS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "bytecode": (
+        (
+            "bytecode-magic-mismatch",
+            "bytecode-cache-tag-mismatch",
+            "bytecode-invalid-header",
+            "bytecode-legacy-pyo",
+            "bytecode-without-source",
+            "bytecode-shipped",
+            "bytecode-stale",
+            "bytecode-outside-runtime-dir",
+        ),
+        ALL_PROFILES,
+    ),
+    "coinstallability": (("file-conflict",), ALL_PROFILES),
+    "dependencies": (
+        ("requires-mixed-implementations", "requires-unversioned-python", "requires-other-stack"),
+        ("fedora", "epel", "opensuse", "debian"),
+    ),
+    "entry_points": (
+        ("entry-point-ownership", "entry-point-missing-versioned"),
+        ("fedora", "epel", "opensuse"),
+    ),
+    "extensions": (
+        (
+            "extension-tag-mismatch",
+            "extension-untagged",
+            "stable-abi-missing-multiarch",
+            "stable-abi-symbol-violation",
+            "stable-abi-baseline-too-new",
+            "extension-arch-mismatch",
+            "extension-missing-for-runtime",
+            "wheel-tag-module-mismatch",
+            "stable-abi-in-free-threaded-tree",
+        ),
+        ALL_PROFILES,
+    ),
+    "metadata": (
+        ("requires-python-excludes-runtime", "wheel-tag-mismatch"),
+        ALL_PROFILES,
+    ),
+    "naming": (
+        (
+            "name-missing-implementation-prefix",
+            "python2-missing-unversioned-provide",
+            "name-stack-mismatch",
+        ),
+        ("fedora", "epel", "opensuse", "debian"),
+    ),
+    "runtime_packages": (
+        ("runtime-missing-abi-provide",),
+        ("fedora", "epel", "opensuse", "debian"),
+    ),
+    "scripts": (
+        (
+            "shebang-unversioned",
+            "shebang-env",
+            "shebang-implementation-mismatch",
+            "shebang-interpreter-not-required",
+            "shebang-build-path",
+            "shebang-carriage-return",
+        ),
+        ALL_PROFILES,
+    ),
+    "spec_stacks": (
+        (
+            "spec-hardcoded-python3",
+            "spec-library-missing-other-stack",
+            "spec-application-multi-stack",
+            "spec-install-order",
+            "spec-bindir-unversioned-other",
+            "spec-bindir-missing-versioned",
+            "spec-mixed-stacks",
+        ),
+        (),
+    ),
+    "spec_style": (
+        (
+            "spec-python-provide-deprecated",
+            "spec-sitelib-glob",
+            "spec-shebang-unfixed",
+            "spec-port-manual",
+        ),
+        (),
+    ),
+}
+
 _LOADED = False
+
+
+def _reorder() -> None:
+    """Put :data:`REGISTRY` in the order :func:`load_all` registers the rules (by module, in
+    :data:`AREAS` order, then as each module declares them), whichever modules were imported
+    first: the findings' order must not depend on which artifact a run read first."""
+    pos = {area: i for i, area in enumerate(AREAS)}
+    ordered = sorted(REGISTRY.values(), key=lambda r: pos.get(r.area, len(pos)))
+    if list(REGISTRY.values()) != ordered:
+        REGISTRY.clear()
+        REGISTRY.update((r.name, r) for r in ordered)
 
 
 def load_all() -> None:
@@ -366,7 +478,30 @@ def load_all() -> None:
     for mod in pkgutil.iter_modules(__path__):
         if mod.name != "profiles" and not mod.name.startswith("_"):
             importlib.import_module(f"{__name__}.{mod.name}")
+    _reorder()
     _LOADED = True
+
+
+def load_for(profiles: Iterable[str]) -> None:
+    """Import the policy-area modules with ``artifact`` or ``set`` rules of one of
+    ``profiles`` (:data:`AREAS`), the ones a check of artifacts of those profiles runs."""
+    if _LOADED:
+        return
+    wanted = set(profiles)
+    fresh = False
+    for area, (_names, area_profiles) in AREAS.items():
+        module = f"{__name__}.{area}"
+        if module not in sys.modules and wanted.intersection(area_profiles):
+            importlib.import_module(module)
+            fresh = True
+    if fresh:
+        _reorder()
+
+
+def rule_names() -> frozenset[str]:
+    """Every rule's name (:data:`AREAS`, and any rule registered outside this package's
+    modules), without importing the modules."""
+    return frozenset(n for names, _profiles in AREAS.values() for n in names) | set(REGISTRY)
 
 
 def _apply(r: Rule, f: Finding, ctx: ArtifactContext, config: Config | None) -> Finding | None:
@@ -389,8 +524,8 @@ def _active(ctx: ArtifactContext, config: Config | None) -> Iterator[Rule]:
 
 def run_rules(ctx: ArtifactContext, config: Config | None = None) -> Iterator[Finding]:
     """Every applicable rule's findings for one artifact, rule by rule: rules of the artifact's
-    profile, filtered and re-graded by ``config``."""
-    load_all()
+    profile, filtered and re-graded by ``config`` (only that profile's modules are imported)."""
+    load_for((ctx.profile.name,))
     for r in _active(ctx, config):
         if r.scope != "artifact":
             continue
@@ -405,12 +540,16 @@ def run_set_rules(
     config: Config | None = None,
 ) -> Iterator[tuple[ArtifactContext, Finding]]:
     """The findings of rules over all artifacts checked together (``scope == "set"``), each
-    with the artifact it belongs to."""
-    load_all()
+    with the artifact it belongs to.  Only the rules of the artifacts' profiles run (a finding
+    of another profile's rule would be dropped)."""
+    profiles = {ctx.profile.name for ctx in ctxs}
+    load_for(profiles)
     rules = [
         r
         for r in REGISTRY.values()
-        if r.scope == "set" and (config is None or config.enabled(r.name))
+        if r.scope == "set"
+        and profiles.intersection(r.profiles)
+        and (config is None or config.enabled(r.name))
     ]
     for r in rules:
         for ctx, f in r.check(ctxs):
@@ -446,11 +585,23 @@ def wants_digests(config: Config | None = None) -> bool:
     return any(r.digests for r in set_rules(config))
 
 
-def wanted_contents(records: Sequence[FileRecord], config: Config | None = None) -> set[str]:
+def wanted_contents(
+    records: Sequence[FileRecord], config: Config | None = None, profile: str | None = None
+) -> set[str]:
     """The member paths whose bytes the rules the run with ``config`` runs need in full
-    (:attr:`Rule.contents`), for the engine's second pass."""
+    (:attr:`Rule.contents`), for the engine's second pass; with ``profile``, the rules of that
+    profile (the artifact's: only its modules are imported), else every rule."""
+    if profile is None:
+        rules = _enabled(config)
+    else:
+        load_for((profile,))
+        rules = [
+            r
+            for r in REGISTRY.values()
+            if profile in r.profiles and (config is None or config.enabled(r.name))
+        ]
     out: set[str] = set()
-    for r in _enabled(config):
+    for r in rules:
         if r.contents is not None:
             out |= r.contents(records)
     return out

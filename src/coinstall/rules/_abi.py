@@ -13,9 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
-
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from typing import TYPE_CHECKING, Any
 
 from coinstall.artifacts.base import wheel_tags
 from coinstall.files.extension import (
@@ -26,6 +24,10 @@ from coinstall.files.extension import (
 )
 from coinstall.relations import stack_of
 from coinstall.rules import ArtifactContext
+
+if TYPE_CHECKING:
+    # imported where a Requires-Python is parsed (most system packages have none)
+    from packaging.specifiers import SpecifierSet
 
 
 def declared_triplet(ctx: ArtifactContext) -> str | None:
@@ -81,6 +83,8 @@ def requires_python(ctx: ArtifactContext) -> tuple[SpecifierSet, str] | None:
         if len(texts) != 1:
             return None
         text = texts.pop()
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
     try:
         return SpecifierSet(text), text
     except InvalidSpecifier:
