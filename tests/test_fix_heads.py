@@ -19,7 +19,7 @@ import pytest
 from coinstall.check import check_target
 from coinstall.config import Config
 from coinstall.files import extension
-from coinstall.fix.engine import fix_target
+from coinstall.fix.engine import fix_target, needs_interpreters
 from coinstall.fix.model import FixOptions
 from coinstall.rules import REGISTRY, all_rules, heads_only
 from coinstall.runtimes import catalogue as catalogue_mod
@@ -218,3 +218,28 @@ def test_heads_only_records_are_the_full_runs_on_a_real_build_root(
         assert [getattr(a, f) for f in _SAME] == [getattr(b, f) for f in _SAME], a.path
     assert [m.path for m in full.context.links] == [m.path for m in heads.context.links]
     assert heads.findings == full.findings and full.findings
+
+
+def test_a_shebang_only_fix_starts_no_interpreter(tmp_path: Path) -> None:
+    """``fix --select`` of the shebang rules discovers no runtime (the rules judge none, the
+    fixer rewrites text): with an empty probe cache the run leaves none behind, where a run
+    with a bytecode rule probes the interpreters and writes it."""
+    assert not needs_interpreters(_config(SHEBANG_RULES))
+    assert needs_interpreters(_config(SHEBANG_RULES | {"bytecode-stale"}))
+    assert needs_interpreters(_config(None))
+    exe = os.path.join(os.path.dirname(sys.executable), "coinstall")
+    for select, probed in ((SHEBANG_RULES, False), ({"bytecode-stale"}, True)):
+        root = _root(tmp_path / str(probed))
+        cache = tmp_path / f"xdg-{probed}"
+        env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
+        argv = [exe, "fix", "--select", ",".join(sorted(select)), "--stack", "default=3.11"]
+        done = subprocess.run(
+            [*argv, "--profile", "debian", str(root)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=env,
+        )
+        assert done.returncode in (0, 1), done.stderr
+        assert (cache / "coinstall/probes.json").exists() is probed, select
+    assert (tmp_path / "False/root/usr/bin/pkg-tool").read_text().startswith("#!/usr/bin/python3\n")

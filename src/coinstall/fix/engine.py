@@ -28,7 +28,7 @@ from coinstall.check import TargetError, check_target
 from coinstall.config import Config
 from coinstall.fix import journal
 from coinstall.fix.model import Edit, FixContext, Fixer, FixOptions, Left, Reader
-from coinstall.rules import REGISTRY, Finding, all_rules, run_set_rules
+from coinstall.rules import REGISTRY, Finding, all_rules, heads_only, run_set_rules
 from coinstall.runtimes.catalogue import Catalogue
 from coinstall.runtimes.model import Runtime
 
@@ -84,6 +84,27 @@ def resolve_fixer(name: str) -> Fixer:
     module, _, func = name.partition(":")
     fn: Fixer = getattr(importlib.import_module(f"coinstall.fix.{module}"), func)
     return fn
+
+
+def needs_interpreters(config: Config) -> bool:
+    """Whether a fix with ``config`` may use this machine's interpreters, so whether the
+    caller must discover them (which starts each one not in the probe cache).
+
+    False only when every rule it runs reads nothing but file heads
+    (:func:`~coinstall.rules.heads_only`: the check then judges no runtime and reads no
+    runtime's directories) and the fixer of every fixable one declares that it starts none
+    (its module's ``STARTS_INTERPRETERS = False``, as :mod:`coinstall.fix.shebang`; a
+    module that does not say is taken to start one).  ``fix --select`` of the shebang rules
+    is such a run."""
+    if not heads_only(config):
+        return True
+    modules = {
+        r.fixer.partition(":")[0] for r in all_rules() if r.fixable and config.enabled(r.name)
+    }
+    return any(
+        getattr(importlib.import_module(f"coinstall.fix.{m}"), "STARTS_INTERPRETERS", True)
+        for m in modules
+    )
 
 
 def fixable_rules() -> list[str]:
