@@ -16,6 +16,12 @@ tool runs on its own fresh copy (the copy is not timed), in one run:
   (recompiles every source; the ``compileall`` floor of bytecode work);
 * the floor: walking the tree and reading every file's first 512 bytes.
 
+Then, as users run it, the command ``coinstall fix --select <shebang rules>`` (a process:
+start-up and imports included, as pathfix.py's are) against pathfix.py: ``--pairs`` runs
+interleaved (coinstall, pathfix, coinstall, ...), each on a fresh copy, and the CPU time
+(user+sys of the child, from ``getrusage(RUSAGE_CHILDREN)``) is compared by medians, which a
+loaded machine disturbs less than wall time; the load average is printed beside it.
+
 Files per second = regular files in the tree / wall time (best of ``--repeat``).  Prints a
 table and the ratios; asserts nothing.  ``--quick`` runs each once.
 """
@@ -24,7 +30,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -112,10 +120,34 @@ def timed(master: Path, run: Callable[[Path], object], repeat: int) -> tuple[flo
     return best, out
 
 
+def child_cpu(argv: list[str]) -> float:
+    """Run ``argv`` to its end (output discarded); its CPU seconds, user + system."""
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+
+
+def paired(master: Path, commands: dict[str, list[str]], pairs: int) -> dict[str, list[float]]:
+    """CPU seconds of each command (the tree appended) over ``pairs`` interleaved rounds,
+    each on a fresh copy of ``master`` (the copy is not timed)."""
+    out: dict[str, list[float]] = {k: [] for k in commands}
+    for _ in range(pairs):
+        for label, argv in commands.items():
+            with tempfile.TemporaryDirectory(prefix="fixbench-") as tmp:
+                root = Path(tmp) / "root"
+                subprocess.run(["cp", "-a", str(master), str(root)], check=True)
+                out[label].append(child_cpu([*argv, str(root)]))
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument(
+        "--pairs", type=int, default=7, help="interleaved command runs (coinstall, pathfix)"
+    )
     args = ap.parse_args()
     repeat = 1 if args.quick else args.repeat
     installed, _errors = discovery.discover()
@@ -164,6 +196,31 @@ def main() -> int:
                 continue
             secs, out = timed(master, fn, repeat)
             rows.append((label, secs, out))
+        exe = os.path.join(os.path.dirname(sys.executable), "coinstall")
+        commands = {
+            "coinstall fix --select shebang rules (command)": [
+                exe,
+                "fix",
+                "--profile",
+                "debian",
+                "--stack",
+                "default=3.11",
+                "--select",
+                ",".join(sorted(SHEBANG_RULES)),
+            ],
+            "pathfix.py -pni /usr/bin/python3 -kas": [
+                PYTHON311,
+                PATHFIX,
+                "-pni",
+                "/usr/bin/python3",
+                "-kas",
+            ],
+        }
+        cpu = (
+            paired(master, commands, 1 if args.quick else args.pairs)
+            if os.path.exists(PATHFIX) and os.path.exists(exe)
+            else {}
+        )
     print(
         f"build root: {len(bench_corpus.all_debs())} .debs unpacked, {files} files, best of "
         f"{repeat}\n"
@@ -187,6 +244,17 @@ def main() -> int:
         "(compileall recompiles every source; coinstall recompiles only the bad pycs, "
         "in one python3.11 subprocess)"
     )
+    if cpu:
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        n = len(next(iter(cpu.values())))
+        print(
+            f"\nas commands, CPU seconds (user+sys), median of {n} interleaved runs, load {load}:"
+        )
+        med = {label: statistics.median(v) for label, v in cpu.items()}
+        for label, v in cpu.items():
+            print(f"  {label:48} {med[label]:6.3f}  ({' '.join(f'{x:.3f}' for x in v)})")
+        a, b = commands
+        print(f"{a} / pathfix.py: {med[a] / med[b]:.2f}x the CPU time")
     return 0
 
 

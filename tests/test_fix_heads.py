@@ -19,7 +19,7 @@ import pytest
 from coinstall.check import check_target
 from coinstall.config import Config
 from coinstall.files import extension
-from coinstall.fix.engine import fix_target
+from coinstall.fix.engine import fix_target, needs_interpreters
 from coinstall.fix.model import FixOptions
 from coinstall.rules import REGISTRY, all_rules, heads_only
 from coinstall.runtimes import catalogue as catalogue_mod
@@ -131,3 +131,115 @@ def test_shebang_only_fix_from_the_command_line(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert (root / "usr/bin/pkg-tool").read_text().startswith("#!/usr/bin/python3\n")
+
+
+def _heads_run(root: Path) -> tuple[object, object]:
+    """(the full analysis, the heads-only run) of ``root`` with the shebang rules."""
+    cat = catalogue_mod.load()
+    rts = combine([], cat)
+    full = check_target(str(root), rts, cat, _config(SHEBANG_RULES))
+    heads = check_target(str(root), rts, cat, _config(SHEBANG_RULES), verdicts=False)
+    return full, heads
+
+
+#: what a record says that a heads-only run must say the same (the analysis fields aside)
+_SAME = ("path", "import_path", "kind", "scope", "abs_path", "size", "mode", "mtime")
+_SAME += ("pyc_header", "pyc_location", "shebang")
+
+
+def test_heads_only_walk_opens_only_the_files_it_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A heads-only run on a directory opens a file only where classification reads it
+    (files/verdict.wants_head_for_kind, wants_content_for_kind): an executable, a file in a
+    program directory, a pyc, an untagged extension name; not the many plain modules and data
+    files (a shebang in a non-executable module is no shebang to the rules).  The old walk
+    opened every file."""
+    root = _root(tmp_path)
+    site = root / "usr/lib/python3/dist-packages/pkg"
+    (site / "mod.py").write_text("#!/usr/bin/env python3\nx = 1\n")  # not executable
+    (site / "tool.py").write_text("#!/usr/bin/env python\nx = 1\n")
+    (site / "tool.py").chmod(0o755)
+    (site / "data.txt").write_text("data\n")
+    # as dh_fixperms leaves it (shared objects 0644): its tagged name alone makes its kind
+    (site / "_json.cpython-311-x86_64-linux-gnu.so").chmod(0o644)
+    cache = site / "__pycache__"
+    cache.mkdir()
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import py_compile; py_compile.compile({str(site / 'mod.py')!r},"
+            f" cfile={str(cache / 'mod.cpython-311.pyc')!r})",
+        ],
+        check=True,
+    )
+    (root / "usr/bin/plain").write_text("#!/usr/bin/python3\nprint(1)\n")  # not executable
+    opened: list[str] = []
+    real_open = os.open
+
+    def counting_open(path: str, flags: int, *args: object, **kwargs: object) -> int:
+        if not flags & os.O_DIRECTORY:
+            opened.append(os.path.basename(path))
+        return real_open(path, flags, *args, **kwargs)  # type: ignore[arg-type]
+
+    full, _ = _heads_run(root)
+    monkeypatch.setattr(os, "open", counting_open)
+    cat = catalogue_mod.load()
+    heads = check_target(str(root), combine([], cat), cat, _config(SHEBANG_RULES), verdicts=False)
+    monkeypatch.undo()
+    want = ["_json.so", "mod.cpython-311.pyc", "pkg-tool", "plain", "tool.py"]
+    assert sorted(opened) == want, opened
+    assert hasattr(full, "records") and hasattr(heads, "records")
+    for a, b in zip(full.records, heads.records, strict=True):
+        assert [getattr(a, f) for f in _SAME] == [getattr(b, f) for f in _SAME], a.path
+    assert heads.findings == full.findings
+    assert sorted(f.path or "" for f in heads.findings) == [
+        "usr/bin/pkg-tool",
+        "usr/lib/python3/dist-packages/pkg/tool.py",
+        "usr/lib/python3/dist-packages/pkg/tool.py",
+    ]
+
+
+def test_heads_only_records_are_the_full_runs_on_a_real_build_root(
+    tmp_path: Path, corpus_debs: dict[str, Path]
+) -> None:
+    """On the corpus' bookworm .debs unpacked into one build root (scripts in /usr/bin,
+    executable modules, abi3 and tagged extensions, symbolic links), the heads-only run's
+    records say what the full run's say, field by field (the analysis aside), and it finds
+    the same: the files it leaves unopened are exactly those whose head changes nothing."""
+    root = tmp_path / "root"
+    for deb in corpus_debs.values():
+        subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
+    full, heads = _heads_run(root)
+    assert hasattr(full, "records") and hasattr(heads, "records")
+    assert len(full.records) > 1000
+    for a, b in zip(full.records, heads.records, strict=True):
+        assert [getattr(a, f) for f in _SAME] == [getattr(b, f) for f in _SAME], a.path
+    assert [m.path for m in full.context.links] == [m.path for m in heads.context.links]
+    assert heads.findings == full.findings and full.findings
+
+
+def test_a_shebang_only_fix_starts_no_interpreter(tmp_path: Path) -> None:
+    """``fix --select`` of the shebang rules discovers no runtime (the rules judge none, the
+    fixer rewrites text): with an empty probe cache the run leaves none behind, where a run
+    with a bytecode rule probes the interpreters and writes it."""
+    assert not needs_interpreters(_config(SHEBANG_RULES))
+    assert needs_interpreters(_config(SHEBANG_RULES | {"bytecode-stale"}))
+    assert needs_interpreters(_config(None))
+    exe = os.path.join(os.path.dirname(sys.executable), "coinstall")
+    for select, probed in ((SHEBANG_RULES, False), ({"bytecode-stale"}, True)):
+        root = _root(tmp_path / str(probed))
+        cache = tmp_path / f"xdg-{probed}"
+        env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
+        argv = [exe, "fix", "--select", ",".join(sorted(select)), "--stack", "default=3.11"]
+        done = subprocess.run(
+            [*argv, "--profile", "debian", str(root)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=env,
+        )
+        assert done.returncode in (0, 1), done.stderr
+        assert (cache / "coinstall/probes.json").exists() is probed, select
+    assert (tmp_path / "False/root/usr/bin/pkg-tool").read_text().startswith("#!/usr/bin/python3\n")

@@ -22,6 +22,7 @@ from coinstall.files.verdict import (
     judge,
     wants_content,
     wants_content_for_kind,
+    wants_head_for_kind,
 )
 from coinstall.relations import compares_content
 from coinstall.rules import (
@@ -199,7 +200,10 @@ def check_artifact(
     no rule reads them, and ``coinstall fix`` needs only the findings.  If moreover every rule
     of ``config`` reads only file heads (:func:`~coinstall.rules.heads_only`: ``fix --select``
     of the shebang rules), no file is read whole but an untagged extension name (its kind
-    needs its init symbol) and no ELF or metadata is parsed.
+    needs its init symbol) and no ELF or metadata is parsed; in a directory no other file is
+    opened but those whose first bytes can change their kind
+    (:func:`~coinstall.files.verdict.wants_head_for_kind`: executables, program directories,
+    bytecode).
 
     Raises:
         ArtifactError: the artifact cannot be opened, its payload is corrupt, or it goes past
@@ -221,8 +225,9 @@ def check_artifact(
     profile = PROFILES[cfg.profile] if cfg.profile else choose_profile(info, cfg.stack)
     analyse = verdicts or not heads_only(cfg)
     want = wants_content if analyse else wants_content_for_kind
+    heads = None if analyse else wants_head_for_kind  # a tree then opens only those files
     # only what may be compared across artifacts is hashed (a .deb only if Multi-Arch: same)
-    for m in reader.members(want, digests and compares_content(info)):
+    for m in reader.members(want, digests and compares_content(info), heads):
         if m.type in ("symlink", "hardlink"):
             links.append(m)
             continue

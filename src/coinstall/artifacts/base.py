@@ -25,6 +25,10 @@ HEAD_SIZE = 512
 
 #: ``want_content(path, size) -> bool``: whether the caller needs the member's whole content.
 WantContent = Callable[[str, int], bool]
+#: ``want_head(path, st_mode) -> bool``: whether the caller needs the first :data:`HEAD_SIZE`
+#: bytes of a regular member whose whole content it does not want.  Only a directory's reader
+#: asks (it then opens no other file); a stream's readers read every head anyway.
+WantHead = Callable[[str, int], bool]
 
 
 class ArtifactError(Exception):
@@ -115,9 +119,16 @@ class ArtifactReader(Protocol):
     #: package"``); filled while :meth:`members` runs.
     problems: list[str]
 
-    def members(self, want_content: WantContent, digests: bool = False) -> Iterator[Member]:
+    def members(
+        self,
+        want_content: WantContent,
+        digests: bool = False,
+        want_head: WantHead | None = None,
+    ) -> Iterator[Member]:
         """Yield every member once, in archive order; with ``digests`` every regular member's
-        :attr:`Member.sha256` is computed in chunks.
+        :attr:`Member.sha256` is computed in chunks.  ``want_head`` (None: every head) may
+        leave a member's :attr:`Member.head` empty where it says False (a directory's reader
+        then does not open the file; stream readers ignore it).
 
         Raises:
             ArtifactError: the payload is truncated or corrupt, or goes past a limit

@@ -27,6 +27,7 @@ from coinstall.artifacts.base import (
     ArtifactInfo,
     Member,
     WantContent,
+    WantHead,
     exc_line,
     safe_path,
 )
@@ -118,7 +119,12 @@ class DebReader:
             raise ArtifactError(f"{name}: {_reason(exc)}") from None
         raise ArtifactError(f"{name}: no control file")
 
-    def members(self, want_content: WantContent, digests: bool = False) -> Iterator[Member]:
+    def members(
+        self,
+        want_content: WantContent,
+        digests: bool = False,
+        want_head: WantHead | None = None,  # a stream: every head is read anyway
+    ) -> Iterator[Member]:
         """Yield each entry of ``data.tar`` once, streaming."""
         assert self._data_name is not None
         budget = Budget(self._limits, self._size)

@@ -30,6 +30,7 @@ from coinstall.artifacts.base import (
     ArtifactInfo,
     Member,
     WantContent,
+    WantHead,
     exc_line,
     member_type,
     safe_path,
@@ -286,7 +287,12 @@ class RpmReader:
             raise ArtifactError(f"unsupported payload compression {self._compression!r}")
         return open_decompressed(self._fh, kind)
 
-    def members(self, want_content: WantContent, digests: bool = False) -> Iterator[Member]:
+    def members(
+        self,
+        want_content: WantContent,
+        digests: bool = False,
+        want_head: WantHead | None = None,  # a stream: every head is read anyway
+    ) -> Iterator[Member]:
         """Yield each cpio entry of the payload once, streaming."""
         budget = Budget(self._limits, self._size)
         try:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from coinstall.artifacts import limits as limits_mod
-from coinstall.artifacts.base import ArtifactError, ArtifactInfo, Member, WantContent
+from coinstall.artifacts.base import ArtifactError, ArtifactInfo, Member, WantContent, WantHead
 from coinstall.artifacts.limits import Limits, file_members, read_member
 
 
@@ -30,72 +30,133 @@ class TreeReader:
         self.problems: list[str] = []
         self.info = ArtifactInfo(path=path, format="tree", name=None, version=None)
 
-    def members(self, want_content: WantContent, digests: bool = False) -> Iterator[Member]:
-        """Yield every entry below the directory, in sorted walk order."""
+    def members(
+        self,
+        want_content: WantContent,
+        digests: bool = False,
+        want_head: WantHead | None = None,
+    ) -> Iterator[Member]:
+        """Yield every entry below the directory, in sorted walk order (each directory's
+        subdirectories, then its other entries, by name; then each subdirectory's, depth
+        first: ``os.walk``'s top-down order with sorted names).
 
-        def onerror(err: OSError) -> None:
-            self.problems.append(f"{err.filename}: {err.strerror}")
+        Every directory below the root is opened relative to its parent's descriptor with
+        ``O_NOFOLLOW`` and listed once with ``os.scandir`` on that descriptor (the entries'
+        types from ``d_type``, each regular file's ``lstat`` from its entry): a symbolic link
+        is never followed, even one swapped in for a directory during the walk.  A regular
+        file is opened (``O_NOFOLLOW | O_NONBLOCK``, then ``fstat``) only when its content,
+        its digest or its head is wanted: with ``want_head`` given, a file for which it and
+        ``want_content`` say False is yielded from its ``lstat`` alone, with an empty
+        :attr:`Member.head`.
+        """
+        try:
+            fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY)
+        except OSError as err:
+            self.problems.append(f"{self.root}: {err.strerror}")
+            return
+        try:
+            yield from self._walk(fd, "", want_content, digests, want_head)
+        finally:
+            os.close(fd)
 
-        for dirpath, dirnames, filenames in os.walk(self.root, onerror=onerror):
-            dirnames.sort()
-            # os.walk joins below self.root (absolute, normalised): the tail is the relative path
-            # (os.path.relpath's answer, without its two abspath calls per directory)
-            rel_dir = dirpath[len(self.root) :].lstrip(os.sep)
-            rel_dir = rel_dir.replace(os.sep, "/") + "/" if rel_dir else ""
-            for d in list(dirnames):
-                full = os.path.join(dirpath, d)
-                if os.path.islink(full):
-                    dirnames.remove(d)
-                    yield Member(
-                        path=rel_dir + d,
-                        type="symlink",
-                        mode=None,
-                        size=0,
-                        link_target=os.readlink(full),
-                    )
-                else:
-                    yield Member(path=rel_dir + d, type="dir", mode=None, size=0)
-            for f in sorted(filenames):
-                full = os.path.join(dirpath, f)
-                rel = rel_dir + f
-                try:
-                    st = os.lstat(full)
-                    if stat.S_ISLNK(st.st_mode):  # the lstat's answer: no second lstat
-                        yield Member(
-                            path=rel,
-                            type="symlink",
-                            mode=st.st_mode & 0o7777,
-                            size=0,
-                            mtime=int(st.st_mtime),
-                            link_target=os.readlink(full),
-                        )
-                        continue
-                    if not stat.S_ISREG(st.st_mode):
-                        continue  # FIFOs, sockets, devices: never opened
-                    # O_NOFOLLOW|O_NONBLOCK and fstat: a file swapped for a FIFO or a link
-                    # after the lstat is not followed and does not block.
-                    fd = os.open(full, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
-                    with os.fdopen(fd, "rb") as fh:
-                        st = os.fstat(fd)
-                        if not stat.S_ISREG(st.st_mode):
-                            continue
-                        got = read_member(
-                            fh,
-                            rel,
-                            st.st_size,
-                            want=want_content(rel, st.st_size),
-                            digest=digests,
-                            limits=self._limits,
-                        )
-                except OSError as exc:
-                    self.problems.append(f"{rel}: {exc.strerror}")
-                    continue
-                except ArtifactError as exc:  # a file changed while read, or past a limit
-                    self.problems.append(str(exc))
-                    continue
-                yield from file_members(
-                    got, st.st_size, [(rel, st.st_mode & 0o7777, int(st.st_mtime))]
+    def _walk(
+        self,
+        dir_fd: int,
+        rel_dir: str,
+        want_content: WantContent,
+        digests: bool,
+        want_head: WantHead | None,
+    ) -> Iterator[Member]:
+        """The members of the directory open as ``dir_fd`` (``rel_dir``: its relative path
+        with a trailing ``/``, "" for the root), then of its subdirectories."""
+        try:
+            with os.scandir(dir_fd) as it:
+                entries = list(it)
+        except OSError as err:
+            where = os.path.join(self.root, rel_dir[:-1]) if rel_dir else self.root
+            self.problems.append(f"{where}: {err.strerror}")
+            return
+        dirs: list[os.DirEntry[str]] = []
+        files: list[os.DirEntry[str]] = []
+        for e in entries:
+            try:
+                is_dir = e.is_dir()  # follows a link, as os.walk does: listed below as a link
+            except OSError:
+                is_dir = False
+            (dirs if is_dir else files).append(e)
+        dirs.sort(key=_name)
+        files.sort(key=_name)
+        below: list[str] = []
+        for d in dirs:
+            if d.is_symlink():
+                yield Member(
+                    path=rel_dir + d.name,
+                    type="symlink",
+                    mode=None,
+                    size=0,
+                    link_target=os.readlink(d.name, dir_fd=dir_fd),
                 )
+            else:
+                below.append(d.name)
+                yield Member(path=rel_dir + d.name, type="dir", mode=None, size=0)
+        for f in files:
+            rel = rel_dir + f.name
+            try:
+                st = f.stat(follow_symlinks=False)  # the entry's lstat (fstatat), made once
+                if stat.S_ISLNK(st.st_mode):
+                    yield Member(
+                        path=rel,
+                        type="symlink",
+                        mode=st.st_mode & 0o7777,
+                        size=0,
+                        mtime=int(st.st_mtime),
+                        link_target=os.readlink(f.name, dir_fd=dir_fd),
+                    )
+                    continue
+                if not stat.S_ISREG(st.st_mode):
+                    continue  # FIFOs, sockets, devices: never opened
+                want = want_content(rel, st.st_size)
+                if not (want or digests or want_head is None or want_head(rel, st.st_mode)):
+                    yield Member(
+                        path=rel,
+                        type="file",
+                        mode=st.st_mode & 0o7777,
+                        size=st.st_size,
+                        mtime=int(st.st_mtime),
+                    )
+                    continue
+                # O_NOFOLLOW|O_NONBLOCK and fstat: a file swapped for a FIFO or a link
+                # after the lstat is not followed and does not block.
+                fd = os.open(f.name, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW, dir_fd=dir_fd)
+                with os.fdopen(fd, "rb") as fh:
+                    st = os.fstat(fd)
+                    if not stat.S_ISREG(st.st_mode):
+                        continue
+                    got = read_member(
+                        fh, rel, st.st_size, want=want, digest=digests, limits=self._limits
+                    )
+            except OSError as exc:
+                self.problems.append(f"{rel}: {exc.strerror}")
+                continue
+            except ArtifactError as exc:  # a file changed while read, or past a limit
+                self.problems.append(str(exc))
+                continue
+            yield from file_members(got, st.st_size, [(rel, st.st_mode & 0o7777, int(st.st_mtime))])
+        for name in below:
+            try:
+                # a directory swapped for a link since it was listed is not entered (ELOOP)
+                sub = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=dir_fd)
+            except OSError as err:
+                self.problems.append(f"{os.path.join(self.root, rel_dir, name)}: {err.strerror}")
+                continue
+            try:
+                yield from self._walk(sub, f"{rel_dir}{name}/", want_content, digests, want_head)
+            finally:
+                os.close(sub)
 
     def close(self) -> None:
         """Nothing to release."""
+
+
+def _name(entry: os.DirEntry[str]) -> str:
+    return entry.name

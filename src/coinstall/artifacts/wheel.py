@@ -22,6 +22,7 @@ from coinstall.artifacts.base import (
     ArtifactInfo,
     Member,
     WantContent,
+    WantHead,
     exc_line,
     safe_path,
 )
@@ -131,7 +132,12 @@ class WheelReader:
         self._cache[name] = data
         return data
 
-    def members(self, want_content: WantContent, digests: bool = False) -> Iterator[Member]:
+    def members(
+        self,
+        want_content: WantContent,
+        digests: bool = False,
+        want_head: WantHead | None = None,  # a stream: every head is read anyway
+    ) -> Iterator[Member]:
         """Yield each zip entry once; see :class:`~coinstall.artifacts.base.ArtifactReader`."""
         try:
             yield from self._members(want_content, digests)

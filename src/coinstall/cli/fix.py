@@ -23,6 +23,7 @@ from coinstall.fix.engine import (
     FixResult,
     diff_lines,
     fix_target,
+    needs_interpreters,
     old_content,
 )
 from coinstall.fix.model import FixOptions, show_path
@@ -130,7 +131,9 @@ def fix_cmd(
         )
     options = FixOptions(shebang_flags, drop_bytecode, links)
     cat = catalogue_mod.load()
-    installed = discover(pythons, not no_installed)
+    # a run whose rules and fixers need no interpreter (fix --select of the shebang rules)
+    # discovers none, unless --python names one
+    installed = discover(pythons, not no_installed and (bool(pythons) or needs_interpreters(cfg)))
     all_rts = combine(installed, cat)
     out = stdout()
     status = 0

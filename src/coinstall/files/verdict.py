@@ -123,6 +123,18 @@ def wants_content_for_kind(path: str, size: int) -> bool:
     return ext.is_extension_name(path) and not _TAGGED.search(path[path.rfind("/") + 1 :])
 
 
+def wants_head_for_kind(path: str, mode: int) -> bool:
+    """Whether :func:`classify` with ``analyse=False`` reads a member's first bytes: a
+    bytecode name (the pyc header), a file in a program directory or a wheel's ``.data/``
+    (a shebang makes it a script), an executable file (its shebang).  Any other file's kind,
+    scope and shebang (None) follow from its path and mode alone.  ``want_head`` of a run that
+    analyses no file, for a directory's reader (which then opens no other file but those
+    :func:`wants_content_for_kind` asks for)."""
+    return bool(
+        mode & 0o111 or pyc.locate(path) is not None or _BIN_DIR.search(path) or ".data/" in path
+    )
+
+
 def _import_path(path: str, fmt: str) -> tuple[str, str | None]:
     """(import path, wheel data key) of a member."""
     if fmt != "wheel":

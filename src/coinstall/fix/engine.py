@@ -17,24 +17,23 @@ not touch one path in contradicting ways), then
 from __future__ import annotations
 
 import contextlib
-import difflib
 import fcntl
 import importlib
 import os
-import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-
-from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+from typing import TYPE_CHECKING
 
 from coinstall.check import TargetError, check_target
 from coinstall.config import Config
 from coinstall.fix import journal
-from coinstall.fix import wheel as wheel_mod
 from coinstall.fix.model import Edit, FixContext, Fixer, FixOptions, Left, Reader
-from coinstall.rules import REGISTRY, Finding, all_rules, run_set_rules
+from coinstall.rules import REGISTRY, Finding, all_rules, heads_only, run_set_rules
 from coinstall.runtimes.catalogue import Catalogue
 from coinstall.runtimes.model import Runtime
+
+if TYPE_CHECKING:  # a wheel's writer (installer's RECORD, zipfile): imported for wheels only
+    from coinstall.fix.wheel import WheelContents
 
 
 class FixError(Exception):
@@ -85,6 +84,27 @@ def resolve_fixer(name: str) -> Fixer:
     module, _, func = name.partition(":")
     fn: Fixer = getattr(importlib.import_module(f"coinstall.fix.{module}"), func)
     return fn
+
+
+def needs_interpreters(config: Config) -> bool:
+    """Whether a fix with ``config`` may use this machine's interpreters, so whether the
+    caller must discover them (which starts each one not in the probe cache).
+
+    False only when every rule it runs reads nothing but file heads
+    (:func:`~coinstall.rules.heads_only`: the check then judges no runtime and reads no
+    runtime's directories) and the fixer of every fixable one declares that it starts none
+    (its module's ``STARTS_INTERPRETERS = False``, as :mod:`coinstall.fix.shebang`; a
+    module that does not say is taken to start one).  ``fix --select`` of the shebang rules
+    is such a run."""
+    if not heads_only(config):
+        return True
+    modules = {
+        r.fixer.partition(":")[0] for r in all_rules() if r.fixable and config.enabled(r.name)
+    }
+    return any(
+        getattr(importlib.import_module(f"coinstall.fix.{m}"), "STARTS_INTERPRETERS", True)
+        for m in modules
+    )
 
 
 def fixable_rules() -> list[str]:
@@ -326,11 +346,13 @@ def _recover(path: str) -> str | None:
 
 def _open(
     path: str, fmt: str, output: str | None, dry_run: bool
-) -> tuple[wheel_mod.WheelContents | None, Reader, str | None]:
+) -> tuple[WheelContents | None, Reader, str | None]:
     """``(wheel contents or None, reader of members, root directory or None)`` of a wheel or
     a tree.  Raises FixError for a wheel without ``output`` (unless ``dry_run``) or one that
     cannot be loaded."""
     if fmt == "wheel":
+        from coinstall.fix import wheel as wheel_mod
+
         if output is None and not dry_run:
             raise FixError("a wheel is never changed in place: give --output FILE")
         try:
@@ -395,7 +417,7 @@ def _accept(proposed: list[Edit], view: _View, out: FixResult) -> None:
 def _apply(
     out: FixResult,
     path: str,
-    archive: wheel_mod.WheelContents | None,
+    archive: WheelContents | None,
     root: str | None,
     output: str | None,
     dry_run: bool,
@@ -407,26 +429,10 @@ def _apply(
     Raises:
         FixError: the wheel cannot be written, or the journal cannot apply the edits.
     """
-    if dry_run or not out.edits:
-        if archive is not None and output is not None and not dry_run:
-            try:
-                out.written = archive.write(output, path, [])
-            except wheel_mod.WheelError as exc:
-                raise FixError(str(exc)) from None
-        return
     if archive is not None:
-        assert output is not None
-        try:
-            out.written = archive.write(output, path, out.edits)
-        except wheel_mod.WheelError as exc:
-            raise FixError(str(exc)) from None
-        try:
-            parse_wheel_filename(os.path.basename(out.written))
-        except InvalidWheelFilename:
-            out.notes.append(
-                f"{out.written} is not a wheel file name (PEP 427): pip and "
-                "installers refuse it; rename it to the source wheel's name"
-            )
+        _write_wheel(out, path, archive, output, dry_run)
+        return
+    if dry_run or not out.edits:
         return
     assert root is not None
     try:
@@ -440,6 +446,32 @@ def _apply(
             f"{journal.state_dir()} lets the next coinstall fix on {root} "
             "complete or undo them"
         ) from None
+
+
+def _write_wheel(
+    out: FixResult, path: str, archive: WheelContents, output: str | None, dry_run: bool
+) -> None:
+    """Write the wheel with ``out.edits`` to ``output`` (a copy even without edits; sets
+    ``out.written``), nothing when ``dry_run``.  Raises FixError if it cannot be written."""
+    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
+    from coinstall.fix import wheel as wheel_mod
+
+    if dry_run or output is None:
+        return
+    try:
+        out.written = archive.write(output, path, out.edits)
+    except wheel_mod.WheelError as exc:
+        raise FixError(str(exc)) from None
+    if not out.edits:
+        return
+    try:
+        parse_wheel_filename(os.path.basename(out.written))
+    except InvalidWheelFilename:
+        out.notes.append(
+            f"{out.written} is not a wheel file name (PEP 427): pip and "
+            "installers refuse it; rename it to the source wheel's name"
+        )
 
 
 def diff(result: FixResult, read_old: Callable[[str], bytes | None] | None = None) -> str:
@@ -459,6 +491,8 @@ def diff_lines(
         if e.op == "write":
             old = read_old(e.path) if read_old else None
             if old is not None and e.data is not None and _text(old) and _text(e.data):
+                import difflib  # only for --diff
+
                 lines += difflib.unified_diff(
                     old.decode("utf-8", "replace").splitlines(keepends=True)[:5],
                     e.data.decode("utf-8", "replace").splitlines(keepends=True)[:5],
@@ -490,6 +524,8 @@ def old_content(target: str, member: str) -> bytes | None:
     absent or unreadable."""
     if os.path.isdir(target):
         return _tree_reader(journal.real_path(target)).read(member)
+    import zipfile  # a wheel's member: only for --diff of a wheel
+
     try:
         with zipfile.ZipFile(target) as zf:
             return zf.read(member)

@@ -40,7 +40,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
 import stat
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -284,7 +283,7 @@ def _save(jpath: str, root: str, state: str, ops: Sequence[Op]) -> None:
     data = json.dumps(
         {"root": root, "state": state, "ops": [o.to_json() for o in ops]}, indent=1
     ).encode()
-    tmp = f"{jpath}.{secrets.token_hex(8)}.tmp"
+    tmp = f"{jpath}.{os.urandom(8).hex()}.tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     try:
         with os.fdopen(fd, "wb", closefd=False) as fh:
@@ -336,7 +335,7 @@ def _load(jpath: str) -> dict[str, Any] | None:
 
 
 def _stage_name(name: str) -> str:
-    return f".{name}.{secrets.token_hex(8)}{_STAGED}"
+    return f".{name}.{os.urandom(8).hex()}{_STAGED}"
 
 
 def _create_staged(dfd: int, name: str, data: bytes, mode: int, mtime: float | None) -> None:

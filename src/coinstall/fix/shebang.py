@@ -38,6 +38,9 @@ from coinstall.fix.model import Edit, FixContext, Left
 from coinstall.relations import stack_of
 from coinstall.rules import Finding
 
+#: The fixer rewrites text and runs nothing (:func:`coinstall.fix.engine.needs_interpreters`).
+STARTS_INTERPRETERS = False
+
 #: CPython 3 command-line options without a value (``python3 --help``; Modules/main.c
 #: ``_PyOS_getopt`` short options), and those taking one.
 NOARG = frozenset("bBdEhiIOPqRsSuvVx")
