@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from coinstall.archive import FEW_TARGETS, POOL_MIN_BYTES, default_jobs, estimated_bytes
+from coinstall.rules import AREAS
 
 REPO = Path(__file__).resolve().parent.parent
 RPMS = sorted(str(p) for p in (REPO / "tests" / "data" / "rpm").glob("*.rpm"))
@@ -261,3 +262,22 @@ def test_one_package_imports_only_its_profiles_rules() -> None:
     )
     assert rc in (0, 1)
     assert mods == []
+
+
+POLICY_MODULES = tuple(f"coinstall.rules.{area}" for area in AREAS) + SPEC_RULES[2:]
+
+
+def test_a_selection_imports_only_the_modules_of_its_rules(tmp_path: Path) -> None:
+    """``fix --select`` of the shebang rules (the pathfix.py job, issue 22) and ``check
+    --select`` import the policy module that holds them and no other (before: every module,
+    the spec rules' tables included, through fix's fixer lookup)."""
+    tree = tmp_path / "root"
+    (tree / "usr/bin").mkdir(parents=True)
+    (tree / "usr/bin/tool").write_text("#!/usr/bin/env python\nprint(1)\n")
+    (tree / "usr/bin/tool").chmod(0o755)
+    shebang = "shebang-env,shebang-implementation-mismatch,shebang-unversioned"
+    common = ["--profile", "debian", "--stack", "default=3.11", "--select", shebang]
+    for cmd in (["fix", *common, "--diff"], ["check", "--no-installed", *common]):
+        rc, mods = _imported([*cmd, str(tree)], POLICY_MODULES)
+        assert rc in (0, 1), cmd
+        assert mods == ["coinstall.rules.scripts"], cmd

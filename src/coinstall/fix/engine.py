@@ -28,7 +28,14 @@ from coinstall.check import TargetError, check_target
 from coinstall.config import Config
 from coinstall.fix import journal
 from coinstall.fix.model import Edit, FixContext, Fixer, FixOptions, Left, Reader
-from coinstall.rules import REGISTRY, Finding, all_rules, heads_only, run_set_rules
+from coinstall.rules import (
+    REGISTRY,
+    Finding,
+    all_rules,
+    enabled_rules,
+    heads_only,
+    run_set_rules,
+)
 from coinstall.runtimes.catalogue import Catalogue
 from coinstall.runtimes.model import Runtime
 
@@ -98,9 +105,7 @@ def needs_interpreters(config: Config) -> bool:
     is such a run."""
     if not heads_only(config):
         return True
-    modules = {
-        r.fixer.partition(":")[0] for r in all_rules() if r.fixable and config.enabled(r.name)
-    }
+    modules = {r.fixer.partition(":")[0] for r in enabled_rules(config) if r.fixable}
     return any(
         getattr(importlib.import_module(f"coinstall.fix.{m}"), "STARTS_INTERPRETERS", True)
         for m in modules

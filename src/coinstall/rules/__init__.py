@@ -482,16 +482,21 @@ def load_all() -> None:
     _LOADED = True
 
 
-def load_for(profiles: Iterable[str]) -> None:
+def load_for(profiles: Iterable[str], config: Config | None = None) -> None:
     """Import the policy-area modules with ``artifact`` or ``set`` rules of one of
-    ``profiles`` (:data:`AREAS`), the ones a check of artifacts of those profiles runs."""
+    ``profiles`` (:data:`AREAS`), the ones a check of artifacts of those profiles runs; with
+    ``config``, only those holding a rule it enables."""
     if _LOADED:
         return
     wanted = set(profiles)
     fresh = False
-    for area, (_names, area_profiles) in AREAS.items():
+    for area, (names, area_profiles) in AREAS.items():
         module = f"{__name__}.{area}"
-        if module not in sys.modules and wanted.intersection(area_profiles):
+        if (
+            module not in sys.modules
+            and wanted.intersection(area_profiles)
+            and (config is None or any(config.enabled(n) for n in names))
+        ):
             importlib.import_module(module)
             fresh = True
     if fresh:
@@ -525,7 +530,7 @@ def _active(ctx: ArtifactContext, config: Config | None) -> Iterator[Rule]:
 def run_rules(ctx: ArtifactContext, config: Config | None = None) -> Iterator[Finding]:
     """Every applicable rule's findings for one artifact, rule by rule: rules of the artifact's
     profile, filtered and re-graded by ``config`` (only that profile's modules are imported)."""
-    load_for((ctx.profile.name,))
+    load_for((ctx.profile.name,), config)
     for r in _active(ctx, config):
         if r.scope != "artifact":
             continue
@@ -543,7 +548,7 @@ def run_set_rules(
     with the artifact it belongs to.  Only the rules of the artifacts' profiles run (a finding
     of another profile's rule would be dropped)."""
     profiles = {ctx.profile.name for ctx in ctxs}
-    load_for(profiles)
+    load_for(profiles, config)
     rules = [
         r
         for r in REGISTRY.values()
@@ -569,14 +574,33 @@ def all_rules(profile: str | None = None) -> list[Rule]:
     )
 
 
-def _enabled(config: Config | None) -> list[Rule]:
-    load_all()
+def _load_enabled(config: Config | None) -> None:
+    """Import the policy-area modules that hold a rule ``config`` enables (every module for no
+    configuration): a ``--select`` of shebang rules imports the scripts module alone, not the
+    spec rules' tables (issue 22: ``fix`` of shebangs against pathfix.py)."""
+    if config is None or _LOADED:
+        load_all()
+        return
+    fresh = False
+    for area, (names, _profiles) in AREAS.items():
+        module = f"{__name__}.{area}"
+        if module not in sys.modules and any(config.enabled(n) for n in names):
+            importlib.import_module(module)
+            fresh = True
+    if fresh:
+        _reorder()
+
+
+def enabled_rules(config: Config | None) -> list[Rule]:
+    """The rules a run with ``config`` runs (every rule for no configuration), in registry
+    order, importing only the modules that hold them."""
+    _load_enabled(config)
     return [r for r in REGISTRY.values() if config is None or config.enabled(r.name)]
 
 
 def set_rules(config: Config | None = None) -> list[Rule]:
     """The set-scope rules a run with ``config`` runs, in registry order."""
-    return [r for r in _enabled(config) if r.scope == "set"]
+    return [r for r in enabled_rules(config) if r.scope == "set"]
 
 
 def wants_digests(config: Config | None = None) -> bool:
@@ -592,9 +616,9 @@ def wanted_contents(
     (:attr:`Rule.contents`), for the engine's second pass; with ``profile``, the rules of that
     profile (the artifact's: only its modules are imported), else every rule."""
     if profile is None:
-        rules = _enabled(config)
+        rules = enabled_rules(config)
     else:
-        load_for((profile,))
+        load_for((profile,), config)
         rules = [
             r
             for r in REGISTRY.values()
@@ -611,7 +635,7 @@ def heads_only(config: Config | None = None) -> bool:
     """True when every artifact and set rule a run with ``config`` runs declares
     :attr:`Rule.heads_only` (a ``--select`` of shebang rules): the engine may then classify
     files from their heads alone.  False for no configuration (every rule runs)."""
-    return all(r.heads_only for r in _enabled(config) if r.scope != "spec")
+    return all(r.heads_only for r in enabled_rules(config) if r.scope != "spec")
 
 
 def kept_record_fields() -> tuple[str, ...]:
