@@ -39,14 +39,22 @@ def _pyenv(version: str) -> str | None:
     return str(found) if found else None
 
 
+def _pip(python: str) -> list[str]:
+    """Real pip (this test run's) acting on ``python``'s environment: the share venvs have no
+    pip of their own."""
+    return [sys.executable, "-m", "pip", "--python", python]
+
+
 def _run(cmd: list[str], **kw: object) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cmd, capture_output=True, text=True, check=False, **kw)  # type: ignore[call-overload, no-any-return]
 
 
 @pytest.fixture(scope="module")
 def venvs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """``X.Y -> bin/python`` of a fresh venv per pyenv runtime, with cffi installed by the
-    venv's own pip."""
+    """``X.Y -> bin/python`` of a fresh venv per pyenv runtime, made ``--without-pip`` (ensurepip
+    cost ~7 s of CPU per venv), with cffi installed into it by real pip: the test run's own,
+    run under the venv's interpreter (``pip --python``, pip >= 22.3, as coinstall share runs
+    it), so each venv's site-packages gets the cffi build of its own version."""
     base = tmp_path_factory.mktemp("venvs")
     found = {v: _pyenv(v) for v in VERSIONS}
     # Every one of them: the tests below assert per-version answers (3.8's stable-ABI
@@ -58,13 +66,11 @@ def venvs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     def make(item: tuple[str, str]) -> tuple[str, str]:
         v, py = item
         d = base / f"venv{v}"
-        subprocess.run([py, "-m", "venv", str(d)], check=True, capture_output=True)
+        subprocess.run([py, "-m", "venv", "--without-pip", str(d)], check=True, capture_output=True)
         vpy = str(d / "bin" / "python")
         subprocess.run(
             [
-                vpy,
-                "-m",
-                "pip",
+                *_pip(vpy),
                 "install",
                 "-q",
                 "--disable-pip-version-check",
@@ -237,7 +243,7 @@ def test_verify_tells_a_runtimes_own_copy(shared: str, venvs: dict[str, str]) ->
     """A runtime's own site-packages comes first: its own six wins, and verify says so."""
     py = next(iter(venvs.values()))
     tid = SharedSite(shared).load().targets[0].id
-    pip = [py, "-m", "pip", "-q", "--disable-pip-version-check"]
+    pip = [*_pip(py), "-q", "--disable-pip-version-check"]
     subprocess.run(
         [*pip, "install", "--only-binary=:all:", "--no-deps", "--ignore-installed", "six==1.16.0"],
         check=True,
