@@ -28,6 +28,33 @@ ALLOWED_SKIPS: frozenset[str] = frozenset()
 _unexpected_skips: list[str] = []
 
 
+#: The longest test files (``--durations`` summed per file, issue 21 item 12), collected first:
+#: with ``--dist loadfile`` a file runs whole on one worker, in collection order, and a long
+#: file that starts last keeps one worker busy while the other is idle (longest first).
+LONGEST_FIRST: tuple[str, ...] = (
+    "test_share.py",
+    "test_spec_build.py",
+    "test_spec_hostile.py",
+    "test_share_bare.py",
+    "test_release_freethreaded.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The files of :data:`LONGEST_FIRST` first, in that order (a stable sort: every other
+    file, and the tests within a file, keep their order)."""
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """pytest-xdist's ``--dist loadfile`` keeps the collection order (:data:`LONGEST_FIRST`)
+    rather than ordering the files by their number of tests (its default,
+    ``--loadscope-reorder``), which starts a file with few but slow tests last."""
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     """Record every skip (at set-up or in the test) that is not an xfail and not allowed."""
     if report.skipped and not hasattr(report, "wasxfail") and report.nodeid not in ALLOWED_SKIPS:
