@@ -47,7 +47,16 @@ if [ ! -x .venv/bin/python ]; then
   [ -n "$py" ] || { echo "setup: no Python 3.11+ found" >&2; exit 1; }
   "$py" -m venv .venv
 fi
-.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]' 2>&1 | grep -v "^WARNING: Location" || true
+# The editable install (pip asks the index and builds the editable wheel: most of a re-run's
+# time) only when pyproject.toml changed since the last one; src/ changes need none.
+stamp=.venv/.coinstall-installed
+want="$(sha256sum pyproject.toml | cut -d' ' -f1) $PWD"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  rm -f "$stamp"
+  out=$(.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]' 2>&1) \
+    && echo "$want" > "$stamp"
+  printf '%s\n' "$out" | grep -v -e "^WARNING: Location" -e '^$' || true
+fi
 .venv/bin/python -c 'import coinstall' >/dev/null
 
 # Pinned real packages (PyPI wheels, Debian .debs) into .cache/corpus.

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tarfile
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,11 +53,13 @@ class Run:
     maxrss_mb: float
 
 
-def run(*args: str, timeout: float = 60) -> Run:
+def run(*args: str, timeout: float = 60, command: Sequence[str] = tuple(COINSTALL)) -> Run:
     """``coinstall ARGS`` in a child, killed after ``timeout`` seconds; peak memory measured
-    with ``resource.getrusage(RUSAGE_CHILDREN)`` in a wrapper process of its own."""
+    with ``resource.getrusage(RUSAGE_CHILDREN)`` in a wrapper process of its own.  ``command``
+    is how coinstall is started (``python -m coinstall``, or a ``python -c`` that sets a
+    constant first)."""
     p = subprocess.run(
-        [sys.executable, "-c", _MEASURE, str(timeout), *COINSTALL, *args],
+        [sys.executable, "-c", _MEASURE, str(timeout), *command, *args],
         capture_output=True,
         text=True,
         timeout=timeout + 30,

@@ -5,14 +5,17 @@ built by Debian's real ``rpmbuild`` with pyenv's interpreters (named in the macr
 ``coinstall check`` on the RPMs together finds no error, and each stack's real interpreter
 imports the modules from the unpacked payload (``rpm2cpio | cpio``) and runs the scripts.
 
-Built RPMs are cached in .cache/spec-build/rpms/<sha256 of spec, macros, sources> so a rerun
-costs no build.
+Built RPMs are cached in .cache/spec-build/rpms/<sha256 of spec, macros, sources, defines> so a
+rerun costs no build (a change to what coinstall writes is a new key: a new real build).
 """
 
 from __future__ import annotations
 
 import glob
+import gzip
 import hashlib
+import io
+import json
 import os
 import re
 import shutil
@@ -95,6 +98,64 @@ def _fetch() -> Path:
     return dl
 
 
+def _rpmbuild(
+    top: Path, spec: Path, mfile: Path, defines: list[str], env: dict[str, str] | None = None
+) -> tuple[subprocess.CompletedProcess[str], list[Path]]:
+    """``rpmbuild -bb`` of ``spec`` in the tree ``top`` (its SOURCES filled) with the macro file
+    ``mfile``; returns rpmbuild's process and the RPMs it wrote.
+
+    A build that succeeded is cached in CACHE/rpms/<key> (the RPMs and rpmbuild's output),
+    keyed by everything coinstall gives it (the spec text a `spec port` wrote, the macro file
+    a `macros` wrote) and what it builds from (each source's bytes, the ``--define``s, the
+    environment's changes, rpmbuild's version): a change to coinstall's output is a new key,
+    so a new real build.  A failed build is never cached."""
+    version = subprocess.run(
+        ["rpmbuild", "--version"], capture_output=True, text=True, check=True
+    ).stdout
+    h = hashlib.sha256()
+    extra_env = sorted(set((env or os.environ).items()) - set(os.environ.items()))
+    for part in (spec.read_bytes(), mfile.read_bytes(), repr(defines).encode()):
+        h.update(hashlib.sha256(part).digest())
+    h.update(repr(extra_env).encode() + version.encode())
+    for src in sorted((top / "SOURCES").iterdir()):
+        h.update(src.name.encode() + hashlib.sha256(src.read_bytes()).digest())
+    key = h.hexdigest()[:24]
+    cached = CACHE / "rpms" / key
+    with _lock(cached):  # one build per key; others wait, then read the cached RPMs
+        if not (cached / "rpmbuild.out").is_file():
+            proc = subprocess.run(
+                [
+                    "nice",
+                    "rpmbuild",
+                    "-bb",
+                    "--nodeps",
+                    "--load",
+                    str(mfile),
+                    "--define",
+                    f"_topdir {top}",
+                    "--define",
+                    "debug_package %{nil}",
+                    *[x for d in defines for x in ("--define", d)],
+                    str(spec),
+                ],
+                capture_output=True,
+                text=True,
+                env=env,
+            )
+            if proc.returncode != 0:
+                return proc, []
+            tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=cached.parent))
+            for line in proc.stdout.splitlines() + proc.stderr.splitlines():
+                if line.startswith("Wrote: ") and line.endswith(".rpm"):
+                    shutil.copy(line[len("Wrote: ") :], tmp)
+            (tmp / "rpmbuild.out").write_text(json.dumps([proc.stdout, proc.stderr]))
+            shutil.rmtree(cached, ignore_errors=True)
+            os.replace(tmp, cached)
+    stdout, stderr = json.loads((cached / "rpmbuild.out").read_text())
+    proc = subprocess.CompletedProcess(["rpmbuild", str(spec)], 0, stdout, stderr)
+    return proc, sorted(cached.glob("*.rpm"))
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Path]]:
     py312, py311 = _pyenv("3.12"), _pyenv("3.11")
@@ -116,43 +177,12 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Path]]:
         doc, _ = read_for(str(spec), files)
         ported = port(doc, "epel")
         assert ported.findings == [], ported.findings
-        key = hashlib.sha256(
-            ported.text.encode()
-            + mtext.encode()
-            + b"".join((dl / f).read_bytes() for f in SDISTS.values())
-        ).hexdigest()[:24]
-        cached = CACHE / "rpms" / key
-        with _lock(cached):  # one build per key; others wait, then read the cached RPMs
-            if not list(cached.glob("*.rpm")):
-                target = top / "SPECS" / spec.name
-                target.write_text(ported.text)
-                proc = subprocess.run(
-                    [
-                        "nice",
-                        "rpmbuild",
-                        "-bb",
-                        "--nodeps",
-                        "--load",
-                        str(mfile),
-                        "--define",
-                        f"_topdir {top}",
-                        "--define",
-                        "debug_package %{nil}",
-                        "--define",
-                        f"_coinstall_wheel_opts --find-links {dl}",
-                        str(target),
-                    ],
-                    capture_output=True,
-                    text=True,
-                )
-                assert proc.returncode == 0, proc.stderr[-3000:]
-                tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=cached.parent))
-                for line in proc.stdout.splitlines() + proc.stderr.splitlines():
-                    if line.startswith("Wrote: ") and line.endswith(".rpm"):
-                        shutil.copy(line[len("Wrote: ") :], tmp)
-                shutil.rmtree(cached, ignore_errors=True)
-                os.replace(tmp, cached)
-        out[spec.stem] = sorted(cached.glob("*.rpm"))
+        target = top / "SPECS" / spec.name
+        target.write_text(ported.text)
+        proc, out[spec.stem] = _rpmbuild(
+            top, target, mfile, [f"_coinstall_wheel_opts --find-links {dl}"]
+        )
+        assert proc.returncode == 0, proc.stderr[-3000:]
     return out
 
 
@@ -195,8 +225,6 @@ def test_coinstall_check_finds_no_error_in_the_rpms_together(built: dict[str, li
         ],
     )
     assert res.exit_code == 0, res.output[-2000:]
-    import json
-
     data = json.loads(res.stdout)
     errors = [
         (a["path"], f) for a in data["artifacts"] for f in a["findings"] if f["severity"] == "error"
@@ -303,9 +331,17 @@ def _trail3_sdist(dest: Path) -> Path:
     (src / "trail3.py").write_text(
         "import sys\n\ndef main():\n    print('trail3 on %d.%d' % sys.version_info[:2])\n"
     )
+
+    def same(info: tarfile.TarInfo) -> tarfile.TarInfo:
+        info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""
+        return info
+
+    # the same bytes every time (no mtimes, owners), so its build is cached (_rpmbuild)
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        tar.add(src, arcname="trail3-1.0", filter=same)
     out = dest / "trail3-1.0.tar.gz"
-    with tarfile.open(out, "w:gz") as tar:
-        tar.add(src, arcname="trail3-1.0")
+    out.write_bytes(gzip.compress(buf.getvalue(), mtime=0))
     return out
 
 
@@ -359,33 +395,14 @@ def trail3(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     assert port.returncode == 0 and port.stderr == "", port.stderr
     spec = top / "SPECS" / "python-trail3.spec"
     spec.write_text(port.stdout)
-    defines = [x for d in FEDORA_DIST_GENERATORS for x in ("--define", d)]
-    proc = subprocess.run(
-        [
-            "nice",
-            "rpmbuild",
-            "-bb",
-            "--nodeps",
-            "--load",
-            str(mfile),
-            "--define",
-            f"_topdir {top}",
-            "--define",
-            "debug_package %{nil}",
-            *defines,
-            "--define",
-            f"_coinstall_wheel_opts --find-links {dl}",
-            str(spec),
-        ],
-        capture_output=True,
-        text=True,
+    proc, built_rpms = _rpmbuild(
+        top,
+        spec,
+        mfile,
+        [*FEDORA_DIST_GENERATORS, f"_coinstall_wheel_opts --find-links {dl}"],
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    rpms = {
-        Path(ln[len("Wrote: ") :]).name.split("-trail3")[0]: Path(ln[len("Wrote: ") :])
-        for ln in proc.stdout.splitlines() + proc.stderr.splitlines()
-        if ln.startswith("Wrote: ") and ln.endswith(".rpm")
-    }
+    rpms = {p.name.split("-trail3")[0]: p for p in built_rpms}
     assert sorted(rpms) == ["python311", "python312"]
     return {**rpms, "spec": spec, "macros": mfile}
 
@@ -447,11 +464,11 @@ def _suse_port_and_build(
     stack: str,
     version: str,
     env: dict[str, str] | None = None,
-) -> tuple[str, subprocess.CompletedProcess[str]]:
+) -> tuple[str, subprocess.CompletedProcess[str], list[Path]]:
     """`coinstall macros --style suse` for ``stack`` (the default ``version`` run by pyenv's
     interpreter), `coinstall spec port --to suse` of ``spec_in``, then rpmbuild of the port
-    in ``tmp_path`` (SOURCES holds the pinned ``sdist``); returns the port's text and
-    rpmbuild's process."""
+    in ``tmp_path`` (SOURCES holds the pinned ``sdist``); returns the port's text,
+    rpmbuild's process and the RPMs it wrote (:func:`_rpmbuild`)."""
     py = _pyenv(version)
     assert py and shutil.which("rpmbuild"), "the set-up installs them"
     dl = _fetch()
@@ -483,27 +500,8 @@ def _suse_port_and_build(
     assert port.returncode == 0, port.stderr
     spec = tmp_path / "SPECS" / spec_in.name
     spec.write_text(port.stdout)
-    proc = subprocess.run(
-        [
-            "nice",
-            "rpmbuild",
-            "-bb",
-            "--nodeps",
-            "--load",
-            str(mfile),
-            "--define",
-            f"_topdir {tmp_path}",
-            "--define",
-            "debug_package %{nil}",
-            "--define",
-            f"_coinstall_wheel_opts --find-links {dl}",
-            str(spec),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-    )
-    return port.stdout, proc
+    proc, rpms = _rpmbuild(tmp_path, spec, mfile, [f"_coinstall_wheel_opts --find-links {dl}"], env)
+    return port.stdout, proc, rpms
 
 
 def test_suse_port_builds_with_the_generated_macros(tmp_path: Path) -> None:
@@ -520,13 +518,13 @@ def test_suse_port_builds_with_the_generated_macros(tmp_path: Path) -> None:
     (tmp_path / "in").mkdir()
     spec_in = tmp_path / "in" / "python-humanfriendly.spec"
     spec_in.write_text(src)
-    ported, proc = _suse_port_and_build(
+    ported, proc, rpms = _suse_port_and_build(
         tmp_path, "humanfriendly==10.0", spec_in, "default=3.12,other=3.11", "3.12"
     )
     assert "Release:        0\n" in ported
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "listed twice" not in proc.stderr, proc.stderr[-2000:]
-    rpm = next((tmp_path / "RPMS" / "noarch").glob("*.rpm"))
+    rpm = next(p for p in rpms if p.name.endswith(".noarch.rpm"))
     listing = subprocess.run(
         ["rpm", "-qpl", str(rpm)], capture_output=True, text=True, check=True
     ).stdout.split()
@@ -556,12 +554,12 @@ def test_real_fedora_setup_py_spec_ported_to_suse_builds(tmp_path: Path) -> None
     real = ROOT.parent / "shared" / "corpus" / "spec" / "fedora" / "python-sgmllib3k.spec"
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")  # a packager's shell may set it
     # pyenv's 3.11 has setuptools, as a build root's python3 would
-    ported, proc = _suse_port_and_build(
+    ported, proc, rpms = _suse_port_and_build(
         tmp_path, "sgmllib3k==1.0.0", real, "default=3.11,other=3.12", "3.11", env
     )
     assert "%python_install" in ported and "%pycached %{python_sitelib}" in ported
     assert proc.returncode == 0, proc.stderr[-3000:]
-    rpm = next((tmp_path / "RPMS" / "noarch").glob("*.rpm"))
+    rpm = next(p for p in rpms if p.name.endswith(".noarch.rpm"))
     listing = subprocess.run(
         ["rpm", "-qpl", str(rpm)], capture_output=True, text=True, check=True
     ).stdout.split()
