@@ -300,3 +300,52 @@ def test_a_worker_that_cannot_be_confined_parses_nothing(tmp_path: Path) -> None
     assert len(lines) == 1 and "cannot load libseccomp-missing.so.0" in lines[0], p.stderr
     ok = hostile.run("spec", "lint", str(spec), timeout=SECONDS)  # the same spec, confined
     assert ok.rc in (0, 1), ok.err
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(c) for c in text.split()]
+
+
+def test_parse_worker_dies_with_coinstall(tmp_path: Path) -> None:
+    """A ``coinstall spec lint`` killed mid-parse (a CI job cancelled, a test's timeout) leaves
+    no parse worker behind still expanding a macro bomb: the worker is killed with its parent
+    (``PR_SET_PDEATHSIG``).  Before, the orphan ran on for minutes and ignored SIGTERM."""
+    spec = tmp_path / "bomb.spec"
+    spec.write_text(spec_text("macro-bomb", tmp_path / "marker"))
+    proc = subprocess.Popen(
+        [*hostile.COINSTALL, "spec", "lint", str(spec)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        workers: list[int] = []
+        deadline = time.monotonic() + 30
+        while not workers and time.monotonic() < deadline:
+            workers = _children(proc.pid)
+            time.sleep(0.05)
+        assert workers, "coinstall spec lint forked no process"
+        time.sleep(1.0)  # the worker is confined and parsing the bomb
+        workers = _children(proc.pid)  # the parse worker, not a short-lived helper process
+        assert workers, "no parse worker runs a second later"
+        proc.kill()
+        proc.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        alive = workers
+        while alive and time.monotonic() < deadline:
+            alive = [w for w in alive if Path(f"/proc/{w}").exists() and not _zombie(w)]
+            time.sleep(0.05)
+        assert not alive, f"parse worker {alive} outlived its coinstall"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True

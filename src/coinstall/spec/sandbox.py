@@ -8,6 +8,9 @@ unable to do harm whatever librpm is asked, by :func:`confine`, before it reads 
 * its standard input and output are ``/dev/null`` and its standard error a private memory file
   (a macro printing cannot write into coinstall's report or diff), and every other inherited
   file descriptor is closed but the two pipes to its parent;
+* it is killed (``SIGKILL``) when its parent dies (``PR_SET_PDEATHSIG``, prctl(2), set after
+  the change of user, which clears it): a ``coinstall spec`` killed mid-parse (a timeout, a
+  CI job cancelled) leaves no worker behind, still expanding a macro bomb;
 * it works in ``/`` (nothing relative to the user's directory), dumps no core, may add at most
   :data:`MEMORY_BYTES` to its address space, and when it runs
   as root it becomes ``nobody`` (no supplementary groups): what it can read is what any user
@@ -37,6 +40,7 @@ import json
 import os
 import pwd
 import resource
+import signal
 from collections.abc import Callable
 from typing import Any
 
@@ -259,6 +263,25 @@ def _drop_root() -> None:
         raise SandboxError("could not give up root")
 
 
+#: prctl(2) option: the signal sent to this process when its parent dies (linux/prctl.h).
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with(parent: int) -> None:
+    """Be killed when ``parent`` dies (``PR_SET_PDEATHSIG``); exit at once when it has already
+    died (then this process was re-parented before the call and the signal would never come).
+
+    Raises:
+        OSError: prctl(2) refused.
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"prctl(PR_SET_PDEATHSIG): {os.strerror(err)}")
+    if os.getppid() != parent:
+        os._exit(1)
+
+
 def confine(keep: tuple[int, ...]) -> int:
     """Confine this (worker) process: see the module docstring.  ``keep``: the descriptors
     that stay open (the pipes to the parent).  Returns the descriptor of the memory file that
@@ -282,7 +305,9 @@ def confine(keep: tuple[int, ...]) -> int:
             os.closerange(a + 1, b)
         os.chdir("/")
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        parent = os.getppid()
         _drop_root()
+        _die_with(parent)
         resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))
         # memory: what the process maps now (the interpreter, librpm) plus MEMORY_BYTES
         with open("/proc/self/status", "rb") as f:
