@@ -101,12 +101,10 @@ def new_pip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return whl
 
 
-def _pip_pick(
-    pip: list[str], links: Path, version: str, abi: str, plats: list[str], dest: Path
-) -> str | None:
-    shutil.rmtree(dest, ignore_errors=True)
-    cmd = [
-        *pip,
+def _download_args(links: Path, version: str, abi: str, plats: list[str], dest: Path) -> list[str]:
+    """``pip download`` arguments for bcrypt from ``links`` as a CPython ``version``/``abi``
+    interpreter on ``plats`` would choose it, into ``dest``."""
+    args = [
         "download",
         "--quiet",
         "--no-deps",
@@ -125,8 +123,16 @@ def _pip_pick(
         str(dest),
     ]
     for p in plats:
-        cmd += ["--platform", p]
-    subprocess.run([*cmd, "bcrypt"], capture_output=True, text=True, timeout=300)
+        args += ["--platform", p]
+    return [*args, "bcrypt"]
+
+
+def _pip_pick(
+    pip: list[str], links: Path, version: str, abi: str, plats: list[str], dest: Path
+) -> str | None:
+    shutil.rmtree(dest, ignore_errors=True)
+    cmd = [*pip, *_download_args(links, version, abi, plats, dest)]
+    subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     got = sorted(dest.glob("*.whl")) if dest.is_dir() else []
     return got[0].name if got else None
 
@@ -154,27 +160,7 @@ def _pip_picks(
     for i, (version, abi, plats) in enumerate(cells):
         dest = work / f"dl{i}"
         dests.append(dest)
-        args = [
-            "download",
-            "--quiet",
-            "--no-deps",
-            "--disable-pip-version-check",
-            "--no-index",
-            "--only-binary=:all:",
-            "--implementation",
-            "cp",
-            "--python-version",
-            version,
-            "--abi",
-            abi,
-            "--find-links",
-            str(links),
-            "-d",
-            str(dest),
-        ]
-        for p in plats:
-            args += ["--platform", p]
-        jobs.append([*args, "bcrypt"])
+        jobs.append(_download_args(links, version, abi, plats, dest))
     codes = work / "codes.json"
     subprocess.run(
         [sys.executable, "-c", _PIP_BATCH, str(pip_wheel), str(codes)],
