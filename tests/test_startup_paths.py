@@ -264,7 +264,12 @@ def test_one_package_imports_only_its_profiles_rules() -> None:
     assert mods == []
 
 
-POLICY_MODULES = tuple(f"coinstall.rules.{area}" for area in AREAS) + SPEC_RULES[2:]
+#: Every policy-area module, and the spec-text tables only the spec rules read.
+POLICY_MODULES = (
+    *(f"coinstall.rules.{area}" for area in AREAS),
+    "coinstall.spec.context",
+    "coinstall.stack_text",
+)
 
 
 def test_a_selection_imports_only_the_modules_of_its_rules(tmp_path: Path) -> None:
