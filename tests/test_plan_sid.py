@@ -175,11 +175,11 @@ def test_one_version_build_without_python3_all_is_default_only(tmp_path: Path) -
 
 
 def test_counts_are_distinct_sources_and_warnings_are_in_json(tmp_path: Path) -> None:
-    """sid's Sources here: 18 paragraphs, 14 sources (vtk9 twice, alabaster with
+    """sid's Sources here: 19 paragraphs, 15 sources (vtk9 twice, alabaster with
     Extra-Source-Only paragraphs)."""
     add = _plan(tmp_path, *ADD, "--repo", str(SID))
-    assert add["read"]["sources"] == 18 and add["read"]["distinct_sources"] == 14
-    assert sum(add["counts"].values()) == 14
+    assert add["read"]["sources"] == 19 and add["read"]["distinct_sources"] == 15
+    assert sum(add["counts"].values()) == 15
     assert add["warnings"] == []
     only = _plan(tmp_path, *ADD, "--repo", str(SID / "main" / "binary-amd64" / "Packages"))
     assert only["warnings"] == [
@@ -198,7 +198,7 @@ def test_counts_are_distinct_sources_and_warnings_are_in_json(tmp_path: Path) ->
     )
     assert "Warning: no source index (Sources, .src RPMs) given" in html.stdout
     html = _run(*ADD, "--repo", str(SID), "--format", "html", tmp=tmp_path).stdout
-    assert 'suite <span id="suite">sid</span>' in html and "(14 distinct source(s))" in html
+    assert 'suite <span id="suite">sid</span>' in html and "(15 distinct source(s))" in html
     assert "Warning:" not in html
 
 
@@ -220,7 +220,7 @@ def test_full_lists_every_name(tmp_path: Path) -> None:
         assert f"blocked {name}:" in full.getvalue()
     r = _run(*ADD, "--repo", str(SID), "--full", tmp=tmp_path)
     assert r.returncode == 0 and "wave 1: 2 source(s): boost1.90, vtk9" in r.stdout
-    assert "suite sid" in r.stdout and "(14 distinct source(s))" in r.stdout
+    assert "suite sid" in r.stdout and "(15 distinct source(s))" in r.stdout
 
 
 # --- beside ben ---------------------------------------------------------------------------
@@ -288,7 +288,7 @@ def test_source_names_survive_the_cache(
     first = load.read_cached(kind, fp)
     again = load.read_cached(kind, fp)
     assert again.source_names == first.source_names
-    assert len(first.source_names) == (14 if kind == "sources" else 0)
+    assert len(first.source_names) == (15 if kind == "sources" else 0)
 
 
 def test_later_snapshot_reads_the_plans_suite(tmp_path: Path) -> None:
@@ -318,3 +318,43 @@ def test_later_snapshot_reads_the_plans_suite(tmp_path: Path) -> None:
     r = _run("progress", str(out), "--repo", str(DATA), "--format", "json", tmp=tmp_path)
     assert r.returncode == 0, r.stderr
     assert all("/dists/sid/" in f for f in json.loads(r.stdout)["later_inputs"])
+
+
+# --- a source that names its runtime by version ----------------------------------------------
+
+
+def test_source_naming_its_runtime_needs_a_source_change(tmp_path: Path) -> None:
+    """trixie's python3-stdlib-extensions Build-Depends on python3.13-dev and libpython3.13-dev
+    by name, and kdevelop-python on libpython3.13-dev and python3.13: a rebuild installs 3.13
+    again.  Debian gave both a sourceful upload (sid: kdevelop-python 26.07.70+...-1.2
+    Build-Depends on libpython3-dev; python3-stdlib-extensions is gone, python3-tk now comes
+    from python3-defaults).  Before, ``add`` said stdlib-extensions "gains 3.14 when the
+    default switches" and ``default`` put both in wave 1 as rebuilds."""
+    trixie = ("--from", "3.13", "--repo", str(DATA), "--suite", "trixie")
+    add = _plan(tmp_path, "add", "3.14", *trixie)
+    default = _plan(tmp_path, "default", "3.14", *trixie)
+    names = "libpython3.13-dev, libpython3.13-dbg, python3.13-dev, python3.13-dbg"
+    for plan in (add, default):
+        ext = _src(plan, "python3-stdlib-extensions")
+        assert ext["status"] == "blocked" and ext["wave"] is None
+        assert ext["reasons"][0] == (
+            f"Build-Depends names its runtimes by version ({names}), not 3.14: "
+            "needs a source change for 3.14 (a sourceful upload), not a rebuild"
+        )
+        assert not any("when the default switches" in r for r in ext["reasons"])
+    kdev = _src(default, "kdevelop-python")
+    assert kdev["status"] == "blocked" and kdev["wave"] is None
+    assert kdev["reasons"][0].startswith("Build-Depends names its runtimes by version")
+    kdev_add = _src(add, "kdevelop-python")
+    assert kdev_add["status"] == "no-action"
+    assert kdev_add["reasons"][0].endswith(
+        "keeps working beside 3.14; needs a source change at the default switch "
+        "(its Build-Depends name libpython3.13-dev, python3.13)"
+    )
+    # A source naming the new runtime too is not held back by the check: pinned names only.
+    assert engine.named_runtimes(
+        "python3.13-dev:any (>= 3.13.4-1~), python3.14-dev <!nocheck>"
+    ) == {
+        (3, 13): ["python3.13-dev"],
+        (3, 14): ["python3.14-dev"],
+    }

@@ -46,6 +46,13 @@ _RUNTIME_SOURCE = re.compile(r"^(?:python\d\.\d+|python3\d\d?|python3-defaults|p
 _ALL_VERSIONS = re.compile(r"(?:^|[\s,|])(?:lib)?python3-all(?:-dev|-dbg)?(?=[\s,:(\[<|]|$)")
 _DEFAULT_ONLY = re.compile(r"(?:^|[\s,|])(?:lib)?python3(?:-dev|-dbg)?(?=[\s,:(\[<|]|$)")
 _BD_NAME = re.compile(r"^\s*([a-z0-9][a-z0-9+.\-]*)")
+#: Debian Build-Depends naming one runtime by version (``python3.13-dev``, ``libpython3.13-dev``,
+#: ``python3.13-dbg:any``): the source builds for the versions it names, whatever
+#: python3-defaults supports (python3-stdlib-extensions and kdevelop-python in trixie; both
+#: needed a sourceful upload for 3.14 in sid, not a binNMU).
+_NAMED_RUNTIME = re.compile(
+    r"(?:^|[\s,|])((?:lib)?python(\d)\.(\d+)(?:-dev|-dbg|-minimal)?)(?=[\s,:(\[<|]|$)"
+)
 
 
 def vstr(v: Version) -> str:
@@ -354,6 +361,33 @@ def _bd_names(text: str) -> set[str]:
 _PROFILE = re.compile(r"<\s*!(nocheck|nodoc|stage1|stage2)\b[^>]*>")
 
 
+def named_runtimes(build_depends: str) -> dict[Version, list[str]]:
+    """The runtimes a Debian Build-Depends value names by version -> the names, in order.
+
+    ``"debhelper, libpython3.13-dev, python3.13-dev:any (>= 3.13.4-1~)"`` ->
+    ``{(3, 13): ["libpython3.13-dev", "python3.13-dev"]}``.  Unversioned names
+    (``python3-dev``, ``python3-all-dev``) are not in it.
+    """
+    out: dict[Version, list[str]] = {}
+    for m in _NAMED_RUNTIME.finditer(build_depends):
+        names = out.setdefault((int(m[2]), int(m[3])), [])
+        if m[1] not in names:
+            names.append(m[1])
+    return out
+
+
+def _names_others(srec: SourceRecord | None, new: Version) -> str:
+    """The runtime names of a Debian source's Build-Depends (``"libpython3.13-dev,
+    python3.13-dev"``) when it names runtimes by version and NEW is not one of them; ``""``
+    otherwise (no source record, an RPM source, or no name with a version)."""
+    if srec is None or srec.syntax != "deb" or not srec.build_depends:
+        return ""
+    named = named_runtimes(srec.build_depends)
+    if not named or new in named:
+        return ""
+    return ", ".join(x for names in named.values() for x in names)
+
+
 def _bd_relations(text: str) -> dict[str, bool]:
     """Build-Depends names -> True when every mention is dropped by a build profile
     (``python3-numpy <!nocheck>``)."""
@@ -608,10 +642,20 @@ def _decide(
     elif "needs-build" in verdicts:
         need = [b for b in sp.binaries if b.verdict == "needs-build"]
         sp.status = "rebuild"
+        named = _names_others(srec, new)
+        if named:
+            # A rebuild (binNMU) installs the same python3.X-dev and builds for it again.
+            sp.status = "blocked"
+            sp.reasons.append(
+                f"Build-Depends names its runtimes by version ({named}), not {n}: "
+                f"needs a source change for {n} (a sourceful upload), not a rebuild"
+            )
         sp.reasons.extend(
             f"{b.name} [{b.arch}]: built for {b.built_for}, not {n} ({'; '.join(b.reasons[:2])})"
             for b in need
         )
+        if sp.status == "blocked":
+            return
         if all(b.arch == "all" for b in need):
             sp.reasons.append("Architecture: all only: needs a sourceful upload, not a binNMU")
         if (
@@ -637,9 +681,15 @@ def _decide(
         return
     if "uses-old" in verdicts:
         sp.status = "no-action"
+        named = _names_others(srec, new)
+        then = (
+            f"needs a source change at the default switch (its Build-Depends name {named})"
+            if named
+            else "rebuilt at the default switch"
+        )
         sp.reasons.extend(
             f"{b.name}: uses python{o} by name ({'; '.join(b.reasons[:2])}): "
-            f"keeps working beside {n}; rebuilt at the default switch"
+            f"keeps working beside {n}; {then}"
             for b in sp.binaries
             if b.verdict == "uses-old"
         )

@@ -30,6 +30,8 @@ SOURCES = {
     "python3-defaults",
     "alabaster",
     "python-unicodedata2",
+    "python3-stdlib-extensions",
+    "kdevelop-python",
 }
 SUITES = ("sid", "trixie", "experimental")
 
