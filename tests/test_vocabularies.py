@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import get_args
 
 from coinstall import config
+from coinstall.artifacts import compression
 from coinstall.files import location, verdict
 from coinstall.fix import model
 from coinstall.report import FORMATS, OutputFormat
@@ -32,6 +33,8 @@ def test_values_come_from_the_literal() -> None:
     assert get_args(model.FixOp) == model.OPS
     assert get_args(OutputFormat) == FORMATS
     assert get_args(location.ScopeKind) == ("any", "versioned", "shared")
+    assert get_args(compression.Compression) == compression.KINDS
+    assert compression.KINDS == ("none", "gz", "xz", "bz2", "zst", "lz4")
     # every profile the rules know has a name of the vocabulary, and the other way round
     assert set(PROFILES) == set(config.PROFILE_NAMES)
 
@@ -60,9 +63,14 @@ def test_strict_mypy_rejects_a_misspelt_value(tmp_path: Path) -> None:
     snippet.write_text(
         "from coinstall.files.verdict import FileRecord\n"
         "from coinstall.fix.model import Edit\n"
-        "from coinstall.rules import Finding\n\n\n"
+        "from coinstall.rules import Finding\n"
+        "from coinstall.artifacts.compression import kind_of_member, open_decompressed\n"
+        "from typing import IO\n\n\n"
         "def f(r: FileRecord, e: Edit, x: Finding) -> bool:\n"
-        "    return r.kind == 'extention' or e.op == 'delete' or x.severity == 'fatal'\n"
+        "    return r.kind == 'extention' or e.op == 'delete' or x.severity == 'fatal'\n\n\n"
+        "def g(raw: IO[bytes]) -> IO[bytes]:\n"
+        "    assert kind_of_member('data.tar.zst') != 'zstd'\n"
+        "    return open_decompressed(raw, 'gzip')\n"
     )
     env = {**os.environ, "MYPYPATH": str(ROOT / "src")}
     proc = subprocess.run(
@@ -75,5 +83,10 @@ def test_strict_mypy_rejects_a_misspelt_value(tmp_path: Path) -> None:
         check=False,
     )
     errors = [ln for ln in proc.stdout.splitlines() if "[comparison-overlap]" in ln]
-    assert len(errors) == 3, proc.stdout + proc.stderr
+    assert len(errors) == 4, proc.stdout + proc.stderr
     assert "'extention'" in errors[0] and "'delete'" in errors[1] and "'fatal'" in errors[2]
+    assert "'zstd'" in errors[3]
+    # a compression kind passed where the Literal is expected
+    assert any("[arg-type]" in ln and "'gzip'" in ln for ln in proc.stdout.splitlines()), (
+        proc.stdout
+    )

@@ -34,7 +34,7 @@ from typing import IO
 from coinstall.artifacts import ArtifactError, open_regular
 from coinstall.artifacts import limits as limits_mod
 from coinstall.artifacts.base import exc_line
-from coinstall.artifacts.compression import kind_of_magic, open_decompressed
+from coinstall.artifacts.compression import Compression, kind_of_magic, open_decompressed
 from coinstall.artifacts.limits import CHUNK, RATIO_FLOOR
 
 #: Fields kept from a ``Packages`` paragraph.
@@ -224,7 +224,7 @@ def read_bytes(path: str) -> bytes:
     return b"".join(parts)
 
 
-def _kind(path: str) -> str | None:
+def _kind(path: str) -> Compression | None:
     try:
         with _open_file(path) as f:
             return kind_of_magic(f.read(8))
