@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 from typing import get_args
 
-from coinstall import config
+from coinstall import config, names
 from coinstall.artifacts import compression
-from coinstall.files import location, verdict
+from coinstall.files import extension, location, verdict
 from coinstall.fix import model
 from coinstall.report import FORMATS, OutputFormat
 from coinstall.rules import SCOPES, RuleScope
@@ -35,6 +35,24 @@ def test_values_come_from_the_literal() -> None:
     assert get_args(location.ScopeKind) == ("any", "versioned", "shared")
     assert get_args(compression.Compression) == compression.KINDS
     assert compression.KINDS == ("none", "gz", "xz", "bz2", "zst", "lz4")
+    assert get_args(extension.ExtNameKind) == ("soabi", "abi3", "abi3t", "untagged")
+    assert {
+        n.kind
+        for n in map(
+            extension.parse_ext_name,
+            ["a.cpython-311-x86_64-linux-gnu.so", "a.abi3.so", "a.abi3t.so", "a.so"],
+        )
+        if n is not None
+    } == set(get_args(extension.ExtNameKind))
+    assert get_args(names.DistKind) == ("dist", "egg")
+    assert {
+        t.kind
+        for t in map(
+            names.classify_name,
+            ["python3", "python3.11-libs", "python3-foo", "python3.11dist(foo)"],
+        )
+        if t is not None
+    } | {"abi"} == set(get_args(names.TargetKind))
     # every profile the rules know has a name of the vocabulary, and the other way round
     assert set(PROFILES) == set(config.PROFILE_NAMES)
 
@@ -65,12 +83,17 @@ def test_strict_mypy_rejects_a_misspelt_value(tmp_path: Path) -> None:
         "from coinstall.fix.model import Edit\n"
         "from coinstall.rules import Finding\n"
         "from coinstall.artifacts.compression import kind_of_member, open_decompressed\n"
+        "from coinstall.files.extension import parse_ext_name\n"
+        "from coinstall.names import classify_name\n"
         "from typing import IO\n\n\n"
         "def f(r: FileRecord, e: Edit, x: Finding) -> bool:\n"
         "    return r.kind == 'extention' or e.op == 'delete' or x.severity == 'fatal'\n\n\n"
         "def g(raw: IO[bytes]) -> IO[bytes]:\n"
         "    assert kind_of_member('data.tar.zst') != 'zstd'\n"
-        "    return open_decompressed(raw, 'gzip')\n"
+        "    return open_decompressed(raw, 'gzip')\n\n\n"
+        "def h() -> bool:\n"
+        "    n, t = parse_ext_name('a.abi3.so'), classify_name('python3-foo')\n"
+        "    return n is not None and n.kind == 'stable' or t is not None and t.kind == 'pkg'\n"
     )
     env = {**os.environ, "MYPYPATH": str(ROOT / "src")}
     proc = subprocess.run(
@@ -83,9 +106,9 @@ def test_strict_mypy_rejects_a_misspelt_value(tmp_path: Path) -> None:
         check=False,
     )
     errors = [ln for ln in proc.stdout.splitlines() if "[comparison-overlap]" in ln]
-    assert len(errors) == 4, proc.stdout + proc.stderr
+    assert len(errors) == 6, proc.stdout + proc.stderr
     assert "'extention'" in errors[0] and "'delete'" in errors[1] and "'fatal'" in errors[2]
-    assert "'zstd'" in errors[3]
+    assert "'zstd'" in errors[3] and "'stable'" in errors[4] and "'pkg'" in errors[5]
     # a compression kind passed where the Literal is expected
     assert any("[arg-type]" in ln and "'gzip'" in ln for ln in proc.stdout.splitlines()), (
         proc.stdout
