@@ -20,6 +20,7 @@ from coinstall.spec.context import (
     is_library,
     major_alias,
     package_stack,
+    renames_bindir,
     stack_of_dep,
 )
 from coinstall.stack_text import (
@@ -229,24 +230,6 @@ def install_order(r: Rule, ctx: SpecContext) -> Iterator[Finding]:
             f"(line {default_at}): its scripts overwrite /usr/bin",
             other_at,
         )
-
-
-_MOVES_BINDIR = re.compile(
-    r"^\s*(mv|rm)\b.*(%\{?buildroot\}?|\$RPM_BUILD_ROOT)"
-    r"(%\{?_bindir\}?|/usr/bin)/"
-)
-
-
-def renames_bindir(ctx: SpecContext, after: int, before: int) -> bool:
-    """Whether a %install command between lines ``after`` and ``before`` moves or removes a
-    script of the build root's /usr/bin (``mv %{buildroot}%{_bindir}/foo
-    %{buildroot}%{_bindir}/foo-%{python3_version}``): the packager takes the default
-    stack's scripts out of the next install's way (EPEL 7 python3-chardet renames
-    chardetect to chardetect-3.X right after each stack's install), so nothing is
-    overwritten whatever the order."""
-    return any(
-        after < n < before and _MOVES_BINDIR.search(text) for n, text, _ in ctx.body("install")
-    )
 
 
 _BINDIR = re.compile(r"(%\{?_bindir\}?|/usr/bin)/(\S+)")

@@ -175,6 +175,24 @@ def package_stack(ctx: SpecContext, written: str | None) -> str | None:
     return stack_of_written(written)
 
 
+_MOVES_BINDIR = re.compile(
+    r"^\s*(mv|rm)\b.*(%\{?buildroot\}?|\$RPM_BUILD_ROOT)"
+    r"(%\{?_bindir\}?|/usr/bin)/"
+)
+
+
+def renames_bindir(ctx: SpecContext, after: int, before: int) -> bool:
+    """Whether a %install command between lines ``after`` and ``before`` moves or removes a
+    script of the build root's /usr/bin (``mv %{buildroot}%{_bindir}/foo
+    %{buildroot}%{_bindir}/foo-%{python3_version}``): the packager takes the default
+    stack's scripts out of the next install's way (EPEL 7 python3-chardet renames
+    chardetect to chardetect-3.X right after each stack's install), so nothing is
+    overwritten whatever the order."""
+    return any(
+        after < n < before and _MOVES_BINDIR.search(text) for n, text, _ in ctx.body("install")
+    )
+
+
 def is_library(ctx: SpecContext) -> bool:
     """A spec builds a library when one of its Python subpackages installs into the site
     directories (``%{python3_sitelib}``, ``%{python3_sitearch}``, ``%pyproject_files``)."""

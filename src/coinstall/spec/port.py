@@ -38,7 +38,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from coinstall.rules import Finding
-from coinstall.rules.spec_stacks import renames_bindir
 from coinstall.rules.spec_style import port_manual
 from coinstall.spec import compat
 from coinstall.spec.context import (
@@ -47,6 +46,7 @@ from coinstall.spec.context import (
     is_library,
     layout_of,
     major_alias,
+    renames_bindir,
     stack_of_written,
 )
 from coinstall.spec.read import Section, SpecDoc, expansion_query
