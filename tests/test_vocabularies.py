@@ -17,6 +17,7 @@ from coinstall.fix import model
 from coinstall.report import FORMATS, OutputFormat
 from coinstall.rules import SCOPES, RuleScope
 from coinstall.rules.profiles import PROFILES
+from coinstall.spec import context as spec_context
 
 ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT / "src" / "coinstall"
@@ -45,6 +46,8 @@ def test_values_come_from_the_literal() -> None:
         if n is not None
     } == set(get_args(extension.ExtNameKind))
     assert get_args(names.DistKind) == ("dist", "egg")
+    assert get_args(spec_context.SpecLayout) == spec_context.LAYOUTS
+    assert spec_context.LAYOUTS == ("fedora", "alt", "epel", "suse")
     assert {
         t.kind
         for t in map(
@@ -85,6 +88,7 @@ def test_strict_mypy_rejects_a_misspelt_value(tmp_path: Path) -> None:
         "from coinstall.artifacts.compression import kind_of_member, open_decompressed\n"
         "from coinstall.files.extension import parse_ext_name\n"
         "from coinstall.names import classify_name\n"
+        "from coinstall.spec.context import SpecContext\n"
         "from typing import IO\n\n\n"
         "def f(r: FileRecord, e: Edit, x: Finding) -> bool:\n"
         "    return r.kind == 'extention' or e.op == 'delete' or x.severity == 'fatal'\n\n\n"
@@ -93,7 +97,9 @@ def test_strict_mypy_rejects_a_misspelt_value(tmp_path: Path) -> None:
         "    return open_decompressed(raw, 'gzip')\n\n\n"
         "def h() -> bool:\n"
         "    n, t = parse_ext_name('a.abi3.so'), classify_name('python3-foo')\n"
-        "    return n is not None and n.kind == 'stable' or t is not None and t.kind == 'pkg'\n"
+        "    return n is not None and n.kind == 'stable' or t is not None and t.kind == 'pkg'\n\n\n"
+        "def k(c: SpecContext) -> bool:\n"
+        "    return c.layout == 'opensuse'\n"
     )
     env = {**os.environ, "MYPYPATH": str(ROOT / "src")}
     proc = subprocess.run(
@@ -106,9 +112,10 @@ def test_strict_mypy_rejects_a_misspelt_value(tmp_path: Path) -> None:
         check=False,
     )
     errors = [ln for ln in proc.stdout.splitlines() if "[comparison-overlap]" in ln]
-    assert len(errors) == 6, proc.stdout + proc.stderr
+    assert len(errors) == 7, proc.stdout + proc.stderr
     assert "'extention'" in errors[0] and "'delete'" in errors[1] and "'fatal'" in errors[2]
     assert "'zstd'" in errors[3] and "'stable'" in errors[4] and "'pkg'" in errors[5]
+    assert "'opensuse'" in errors[6]
     # a compression kind passed where the Literal is expected
     assert any("[arg-type]" in ln and "'gzip'" in ln for ln in proc.stdout.splitlines()), (
         proc.stdout
