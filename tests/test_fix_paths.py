@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from coinstall.fix import journal
+from test_atomic import _limit_fsize
 from test_fix_output import _wheel
 
 COINSTALL = [sys.executable, "-m", "coinstall"]
@@ -100,10 +101,7 @@ def test_a_journal_write_that_fails_leaves_no_file(tmp_path: Path) -> None:
     state = tmp_path / "state"
     state.mkdir()
     code = (
-        "import resource, signal, sys\n"
-        "from coinstall.fix import journal\n"
-        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
-        "resource.setrlimit(resource.RLIMIT_FSIZE, (512, 512))\n"
+        "import sys\nfrom coinstall.fix import journal\n"
         "try:\n"
         "    journal._save(sys.argv[1], 'r' * 4096, 'prepared', [])\n"
         "except OSError as e:\n"
@@ -114,6 +112,7 @@ def test_a_journal_write_that_fails_leaves_no_file(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         timeout=120,
+        preexec_fn=lambda: _limit_fsize(512),
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "27"  # EFBIG

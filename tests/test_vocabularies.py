@@ -7,8 +7,9 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import get_args
+from typing import Any, get_args
 
 from coinstall import config, names
 from coinstall.artifacts import compression
@@ -21,6 +22,11 @@ from coinstall.spec import context as spec_context
 
 ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT / "src" / "coinstall"
+
+
+def _kinds(parse: Callable[[str], Any], values: list[str]) -> set[str]:
+    """The ``kind`` of what ``parse`` makes of each of ``values``."""
+    return {x.kind for x in map(parse, values) if x is not None}
 
 
 def test_values_come_from_the_literal() -> None:
@@ -37,25 +43,16 @@ def test_values_come_from_the_literal() -> None:
     assert get_args(compression.Compression) == compression.KINDS
     assert compression.KINDS == ("none", "gz", "xz", "bz2", "zst", "lz4")
     assert get_args(extension.ExtNameKind) == ("soabi", "abi3", "abi3t", "untagged")
-    assert {
-        n.kind
-        for n in map(
-            extension.parse_ext_name,
-            ["a.cpython-311-x86_64-linux-gnu.so", "a.abi3.so", "a.abi3t.so", "a.so"],
-        )
-        if n is not None
-    } == set(get_args(extension.ExtNameKind))
+    assert _kinds(
+        extension.parse_ext_name,
+        ["a.cpython-311-x86_64-linux-gnu.so", "a.abi3.so", "a.abi3t.so", "a.so"],
+    ) == set(get_args(extension.ExtNameKind))
     assert get_args(names.DistKind) == ("dist", "egg")
     assert get_args(spec_context.SpecLayout) == spec_context.LAYOUTS
     assert spec_context.LAYOUTS == ("fedora", "alt", "epel", "suse")
-    assert {
-        t.kind
-        for t in map(
-            names.classify_name,
-            ["python3", "python3.11-libs", "python3-foo", "python3.11dist(foo)"],
-        )
-        if t is not None
-    } | {"abi"} == set(get_args(names.TargetKind))
+    assert _kinds(
+        names.classify_name, ["python3", "python3.11-libs", "python3-foo", "python3.11dist(foo)"]
+    ) | {"abi"} == set(get_args(names.TargetKind))
     # every profile the rules know has a name of the vocabulary, and the other way round
     assert set(PROFILES) == set(config.PROFILE_NAMES)
 
