@@ -563,3 +563,39 @@ def test_candidate_default_flag() -> None:
     defaults = [c for c in find_candidates() if c.default]
     assert defaults == [c for c in find_candidates() if c.executable == real]
     assert isinstance(defaults[0], Candidate)
+
+
+#: Runs in the interpreter: the probe's source executed under another name (its main() does
+#: not run), then its CPython 3.0/3.1 answers (distutils.sysconfig) beside the answers of the
+#: sysconfig path every other interpreter takes.
+FALLBACK = """
+import json, sys
+ns = {"__name__": "coinstall_probe_test"}
+exec(compile(open(sys.argv[1]).read(), sys.argv[1], "exec"), ns)
+names = ("SOABI", "EXT_SUFFIX", "SO", "MULTIARCH", "Py_DEBUG", "WITH_PYMALLOC", "Py_UNICODE_SIZE")
+out = {}
+for how in ("sysconfig", "distutils"):
+    config = ns["_config"] if how == "sysconfig" else ns["_config_distutils"]
+    usr = ns["_usr_paths"] if how == "sysconfig" else ns["_usr_paths_distutils"]
+    get_var, paths = config()
+    out[how] = [paths, list(usr()), [get_var(n) for n in names]]
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.parametrize("version", ["2.7", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11"])
+def test_probe_distutils_branch_answers_what_sysconfig_answers(version: str) -> None:
+    """The probe's branch for CPython 3.0 and 3.1 (no ``sysconfig`` module: its paths and
+    build variables come from ``distutils.sysconfig``), run for real on each interpreter that
+    has both modules (pyenv's 2.7 and 3.6-3.11; 3.12 dropped distutils), gives what the
+    ``sysconfig`` path gives there: purelib, platlib, stdlib, the /usr scheme's site
+    directories and the build variables the probe reads.  No 3.0/3.1 interpreter can be had
+    on this machine (pyenv needs python.org, Debian shipped 3.1 last in squeeze); 2.7 and 3.2
+    took sysconfig from distutils.sysconfig's code, which 3.0/3.1 run."""
+    exe = _require(_pyenv(version))
+    script = str(Path(discovery.__file__).with_name("probe_script.py"))
+    out = _run_json(exe, FALLBACK, script)
+    assert out["distutils"] == out["sysconfig"]
+    paths, usr, _ = out["distutils"]
+    assert paths["purelib"].startswith(str(PYENV_ROOT / "versions")), paths
+    assert usr == [f"/usr/lib/python{version}/site-packages"] * 2, usr

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from coinstall.fix import journal
+from test_atomic import _limit_fsize
 from test_fix_output import _wheel
 
 COINSTALL = [sys.executable, "-m", "coinstall"]
@@ -91,3 +92,28 @@ def test_fix_through_a_symlinked_parent_edits_the_real_tree(
     assert p.returncode in (0, 1), p.stderr
     assert (real / "usr/bin/foo").read_bytes().startswith(b"#!/usr/bin/python3")
     assert sorted(q.name for q in (real / "usr/bin").iterdir()) == ["foo"]
+
+
+def test_a_journal_write_that_fails_leaves_no_file(tmp_path: Path) -> None:
+    """The journal is written by the one atomic writer: a write the file system refuses
+    (RLIMIT_FSIZE: EFBIG) raises and leaves nothing beside the journal, neither a new
+    journal nor its temporary file (before: ``<journal>.<hex>.tmp`` was left)."""
+    state = tmp_path / "state"
+    state.mkdir()
+    code = (
+        "import sys\nfrom coinstall.fix import journal\n"
+        "try:\n"
+        "    journal._save(sys.argv[1], 'r' * 4096, 'prepared', [])\n"
+        "except OSError as e:\n"
+        "    print(e.errno)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(state / "j.json")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=lambda: _limit_fsize(512),
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "27"  # EFBIG
+    assert list(state.iterdir()) == []

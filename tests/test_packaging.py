@@ -97,3 +97,47 @@ def test_plain_install_runs_the_core_commands(dist: Path, tmp_path: Path) -> Non
     mac = _run([exe, "macros", "--stack", "default=3.12,other=3.11", "--style", "epel"], env=env)
     assert mac.returncode == 0, mac.stderr
     assert "%python3_other_pkgversion 311\n" in mac.stdout and "Traceback" not in mac.stderr
+
+
+def test_pipx_install_runs_the_core_commands(dist: Path, tmp_path: Path) -> None:
+    """README's ``pipx install coinstall``, with the real pipx and the built wheel: pipx's own
+    environment (no extras, no system site-packages, so no librpm binding) runs
+    ``runtimes``, ``check`` and ``check --release`` from the command pipx put on PATH, and
+    ``spec`` names the extra it needs."""
+    home = tmp_path / "pipx"
+    env = dict(
+        os.environ,
+        PIPX_HOME=str(home),
+        PIPX_BIN_DIR=str(tmp_path / "bin"),
+        PIPX_MAN_DIR=str(tmp_path / "man"),
+        XDG_CACHE_HOME=str(tmp_path / "cache"),
+    )
+    env.pop("PYTHONPATH", None)
+    wheel = next(dist.glob("*.whl"))
+    inst = _run([str(BIN / "pipx"), "install", "--python", sys.executable, str(wheel)], env=env)
+    assert inst.returncode == 0, inst.stdout[-2000:] + inst.stderr[-2000:]
+    py = home / "venvs" / "coinstall" / "bin" / "python"
+    names = set(
+        _run(
+            [
+                str(py),
+                "-c",
+                "import importlib.metadata as m\nfor d in m.distributions(): print(d.name)",
+            ]
+        )
+        .stdout.lower()
+        .split()
+    )
+    assert "coinstall" in names and not names & {"dask", "distributed", "tornado", "specfile"}
+    assert _run([str(py), "-c", "import rpm"]).returncode == 1  # no librpm binding here
+
+    exe = str(tmp_path / "bin" / "coinstall")
+    rts = _run([exe, "runtimes", "--known"], env=env)
+    assert rts.returncode == 0 and "cpython-3.12" in rts.stdout, rts.stderr
+    chk = _run([exe, "check", "--no-installed", str(RPM)], env=env)
+    assert chk.returncode in (0, 1) and "pyserial" in chk.stdout, chk.stderr
+    wheels = sorted((REPO / ".cache" / "corpus" / "wheels").glob("*.whl"))
+    rel = _run([exe, "check", "--release", "--no-installed", str(wheels[0])], env=env)
+    assert rel.returncode in (0, 1) and rel.stdout and "Traceback" not in rel.stderr, rel.stderr
+    lint = _run([exe, "spec", "lint", str(next(SPEC.rglob("*.spec")))], env=env)
+    assert lint.returncode == 2 and "pip install 'coinstall[spec]'" in lint.stderr

@@ -7,6 +7,9 @@ import bz2
 import gzip
 import io
 import lzma
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import lz4.frame
@@ -17,6 +20,7 @@ from debian import deb822
 from coinstall.plan import indices, load
 from coinstall.plan.indices import PackageIndexError
 from plan_corpus import bookworm
+from test_atomic import _limit_fsize
 
 pytestmark = pytest.mark.network
 
@@ -199,6 +203,31 @@ def test_cache_is_keyed_by_stat(
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
     third = load.read_cached("packages", str(path))
     assert "gdX" in {b.name for b in third.binaries}
+
+
+def test_cache_write_that_fails_leaves_no_file(tmp_path: Path, excerpt: bytes) -> None:
+    """A cache entry the file system refuses (here: RLIMIT_FSIZE, the write fails with
+    EFBIG) still answers from the index and leaves nothing in the cache directory, neither
+    a half-written entry nor a temporary file (before: a ``.tmp-*`` file was left)."""
+    path = tmp_path / "Packages"
+    path.write_bytes(excerpt)
+    cache = tmp_path / "cache"
+    code = (
+        "import sys\nfrom coinstall.plan import load\n"
+        "print(len(load.read_cached('packages', sys.argv[1]).binaries))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(path)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "XDG_CACHE_HOME": str(cache)},
+        timeout=120,
+        preexec_fn=lambda: _limit_fsize(4096),  # the cache write fails with EFBIG
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert int(proc.stdout) == len(load.read_index("packages", str(path), load.SELECT).binaries) > 0
+    assert len(load._dump(load.read_index("packages", str(path), load.SELECT))) > 4096
+    assert list((cache / "coinstall" / "plan").iterdir()) == []
 
 
 def test_cli_bad_input_names_file_and_line(tmp_path: Path, excerpt: bytes) -> None:

@@ -210,3 +210,50 @@ def test_what_the_lint_flags_as_left_the_port_reports_as_left(line: str, rule: s
     flagged = [row for row in LEFT_TEXT if row.search(line)]
     assert [row.rule for row in flagged] == ([rule] if rule else [])
     assert [msg for _, msg in _left_in_output(line)] == [row.left for row in flagged]
+
+
+@pytest.mark.parametrize(
+    ("line", "rewritten"),
+    [
+        (
+            "%{?python_provide:%python_provide python%{python3_pkgversion}-foo}",
+            "%py_provides python%{python3_pkgversion}-foo",
+        ),
+        (
+            "%python_provide python%{python3_other_pkgversion}-%{srcname}",
+            "%py_provides python%{python3_other_pkgversion}-%{srcname}",
+        ),
+        (
+            "Provides: x %{?python_provide:%python_provide python%{python3_pkgversion}-foo} # y",
+            "Provides: x %py_provides python%{python3_pkgversion}-foo # y",
+        ),
+        # another Python's name; a bare call not starting the line: left, and flagged
+        ("%{?python_provide:%python_provide python2-foo}", None),
+        ("  %python_provide python%{python3_pkgversion}-foo", None),
+        ("%{python_provide}", None),
+    ],
+)
+def test_the_python_provide_the_port_rewrites_is_the_one_the_lint_flags(
+    line: str, rewritten: str | None
+) -> None:
+    """One row for ``%python_provide``: the port's rewrite starts where the row's ``call``
+    matches, every ``call`` match is a match of the lint's ``pattern``; a line it rewrites is
+    no longer flagged by ``spec-python-provide-deprecated``, a line it leaves is flagged and
+    reported as left."""
+    from coinstall.spec.port import _left_in_output, _rename
+    from coinstall.stack_text import LEFT
+
+    row = LEFT["python-provide"]
+    assert row.call is not None
+    call = row.call.search(line)
+    if call is not None:
+        assert (m := row.pattern.search(line)) is not None and m.start() <= call.start()
+    ported = _rename(line, None, "alt")
+    if rewritten is None:
+        assert ported == line
+        assert row.search(ported) is not None
+        assert [msg for _, msg in _left_in_output(ported)] == [row.left]
+    else:
+        assert ported == rewritten
+        assert row.search(ported) is None
+        assert list(_left_in_output(ported)) == []

@@ -7,18 +7,26 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import get_args
+from typing import Any, get_args
 
-from coinstall import config
-from coinstall.files import location, verdict
+from coinstall import config, names
+from coinstall.artifacts import compression
+from coinstall.files import extension, location, verdict
 from coinstall.fix import model
 from coinstall.report import FORMATS, OutputFormat
 from coinstall.rules import SCOPES, RuleScope
 from coinstall.rules.profiles import PROFILES
+from coinstall.spec import context as spec_context
 
 ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT / "src" / "coinstall"
+
+
+def _kinds(parse: Callable[[str], Any], values: list[str]) -> set[str]:
+    """The ``kind`` of what ``parse`` makes of each of ``values``."""
+    return {x.kind for x in map(parse, values) if x is not None}
 
 
 def test_values_come_from_the_literal() -> None:
@@ -32,6 +40,19 @@ def test_values_come_from_the_literal() -> None:
     assert get_args(model.FixOp) == model.OPS
     assert get_args(OutputFormat) == FORMATS
     assert get_args(location.ScopeKind) == ("any", "versioned", "shared")
+    assert get_args(compression.Compression) == compression.KINDS
+    assert compression.KINDS == ("none", "gz", "xz", "bz2", "zst", "lz4")
+    assert get_args(extension.ExtNameKind) == ("soabi", "abi3", "abi3t", "untagged")
+    assert _kinds(
+        extension.parse_ext_name,
+        ["a.cpython-311-x86_64-linux-gnu.so", "a.abi3.so", "a.abi3t.so", "a.so"],
+    ) == set(get_args(extension.ExtNameKind))
+    assert get_args(names.DistKind) == ("dist", "egg")
+    assert get_args(spec_context.SpecLayout) == spec_context.LAYOUTS
+    assert spec_context.LAYOUTS == ("fedora", "alt", "epel", "suse")
+    assert _kinds(
+        names.classify_name, ["python3", "python3.11-libs", "python3-foo", "python3.11dist(foo)"]
+    ) | {"abi"} == set(get_args(names.TargetKind))
     # every profile the rules know has a name of the vocabulary, and the other way round
     assert set(PROFILES) == set(config.PROFILE_NAMES)
 
@@ -60,9 +81,22 @@ def test_strict_mypy_rejects_a_misspelt_value(tmp_path: Path) -> None:
     snippet.write_text(
         "from coinstall.files.verdict import FileRecord\n"
         "from coinstall.fix.model import Edit\n"
-        "from coinstall.rules import Finding\n\n\n"
+        "from coinstall.rules import Finding\n"
+        "from coinstall.artifacts.compression import kind_of_member, open_decompressed\n"
+        "from coinstall.files.extension import parse_ext_name\n"
+        "from coinstall.names import classify_name\n"
+        "from coinstall.spec.context import SpecContext\n"
+        "from typing import IO\n\n\n"
         "def f(r: FileRecord, e: Edit, x: Finding) -> bool:\n"
-        "    return r.kind == 'extention' or e.op == 'delete' or x.severity == 'fatal'\n"
+        "    return r.kind == 'extention' or e.op == 'delete' or x.severity == 'fatal'\n\n\n"
+        "def g(raw: IO[bytes]) -> IO[bytes]:\n"
+        "    assert kind_of_member('data.tar.zst') != 'zstd'\n"
+        "    return open_decompressed(raw, 'gzip')\n\n\n"
+        "def h() -> bool:\n"
+        "    n, t = parse_ext_name('a.abi3.so'), classify_name('python3-foo')\n"
+        "    return n is not None and n.kind == 'stable' or t is not None and t.kind == 'pkg'\n\n\n"
+        "def k(c: SpecContext) -> bool:\n"
+        "    return c.layout == 'opensuse'\n"
     )
     env = {**os.environ, "MYPYPATH": str(ROOT / "src")}
     proc = subprocess.run(
@@ -75,5 +109,11 @@ def test_strict_mypy_rejects_a_misspelt_value(tmp_path: Path) -> None:
         check=False,
     )
     errors = [ln for ln in proc.stdout.splitlines() if "[comparison-overlap]" in ln]
-    assert len(errors) == 3, proc.stdout + proc.stderr
+    assert len(errors) == 7, proc.stdout + proc.stderr
     assert "'extention'" in errors[0] and "'delete'" in errors[1] and "'fatal'" in errors[2]
+    assert "'zstd'" in errors[3] and "'stable'" in errors[4] and "'pkg'" in errors[5]
+    assert "'opensuse'" in errors[6]
+    # a compression kind passed where the Literal is expected
+    assert any("[arg-type]" in ln and "'gzip'" in ln for ln in proc.stdout.splitlines()), (
+        proc.stdout
+    )

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Literal, NamedTuple, cast
 
 Version = tuple[int, int]
 
@@ -219,6 +219,14 @@ def versioned_runtime(name: str) -> Version | None:
     return p.major, p.minor
 
 
+#: The generator's kind of an RPM relation name: ``python3dist(foo)`` or ``python3egg(foo)``
+#: (python-rpm-generators ``pythondistdeps.py``).
+DistKind = Literal["dist", "egg"]
+
+#: What the Python side of a relation or package name is (:class:`Target`).
+TargetKind = Literal["interpreter", "abi", "runtime", "module", "dist"]
+
+
 class DistName(NamedTuple):
     """An RPM ``python3.11dist(foo)``-style relation name.
 
@@ -232,7 +240,7 @@ class DistName(NamedTuple):
     implementation: str
     major: int | None
     minor: int | None
-    kind: str
+    kind: DistKind
     module: str
 
 
@@ -246,7 +254,7 @@ def dist_name(name: str) -> DistName | None:
         _impl(m["impl"]),
         int(m["major"]) if m["major"] else None,
         int(m["minor"]) if m["minor"] else None,
-        m["kind"],
+        cast(DistKind, m["kind"]),
         m["mod"],
     )
 
@@ -272,7 +280,7 @@ class Target:
     implementation: str
     major: int | None
     version: Version | None
-    kind: str
+    kind: TargetKind
     module: str | None = None
     prefix: str = ""
     free_threaded: bool = False

@@ -12,7 +12,11 @@ Two more tables of the same kind: :data:`STACK_MACROS`, the default stack's macr
 twins (the other stack's, openSUSE's), which the ports write and ``spec-mixed-stacks`` reads;
 :data:`LEFT_TEXT`, text that no port rewrites whole (a glob over site-packages, a
 ``%python_provide``), which ``spec-sitelib-glob`` and ``spec-python-provide-deprecated`` flag
-and the port reports as left for the packager.
+and the port reports as left for the packager (a row's ``call``: the part the port does
+rewrite, :func:`py_provides`).  And the other stack's steps as both read them:
+:data:`DEFAULT_INSTALL`/:data:`OTHER_INSTALL` (``spec-install-order``, the epel port's
+install order) and :data:`OTHER_STEPS` (``spec-library-missing-other-stack``, the epel port's
+``%check`` left for the packager).
 
 Sources: Fedora python-rpm-macros ``macros.python-srpm`` (``%python3_pkgversion``,
 ``%py3_dist``, ``%__python3``); RHEL 9 "Packaging Python 3 RPMs" (an alternative stack's
@@ -314,6 +318,9 @@ class LeftText:
             ``%changelog``); the port reads its output's lines up to ``%changelog``,
             comments left out.
         exempt: lines neither judges (matched at the start of the line), or None.
+        call: where the port can rewrite the text after all (searched in one line): the
+            start of a call it replaces (:func:`py_provides`), or None (it never can).
+            Every match of ``call`` is a match of ``pattern`` (tests/test_stack_text.py).
     """
 
     name: str
@@ -322,6 +329,7 @@ class LeftText:
     left: str
     sections: tuple[str, ...] | None = None
     exempt: re.Pattern[str] | None = None
+    call: re.Pattern[str] | None = None
 
     def search(self, text: str) -> re.Match[str] | None:
         """The row's match in one line, or None (an exempt line: None)."""
@@ -349,8 +357,66 @@ LEFT_TEXT: tuple[LeftText, ...] = (
         "%python_provide of a name that is not "
         "python%{python3_pkgversion}-... (python3-, python2-): left as written",
         exempt=re.compile(r"\s*%(global|define)\s"),
+        # the forms the port rewrites: the conditional call anywhere, a bare call that
+        # starts the line
+        call=re.compile(r"%\{\?python_provide:%python_provide\s+|^%python_provide\s+"),
     ),
 )
 
 #: :data:`LEFT_TEXT` by name.
 LEFT = {row.name: row for row in LEFT_TEXT}
+
+#: The stack packages' name prefixes (the default stack's, the other stack's) whose
+#: ``%python_provide`` the port rewrites; any other name (python2-, %{python2}-) is left.
+_STACK_PACKAGE = ("python%{python3_pkgversion}-", "python%{python3_other_pkgversion}-")
+
+
+def py_provides(text: str) -> str:
+    """``text`` (one line) with its first ``%{?python_provide:%python_provide NAME}`` (or a
+    bare ``%python_provide NAME`` starting the line: the ``call`` of the
+    :data:`LEFT_TEXT` row ``python-provide``) of a stack package's NAME written
+    ``%py_provides NAME``; any other ``text`` as it is.
+
+    Source: Fedora python-rpm-macros ``macros.python`` (``%python_provide``, deprecated) and
+    ``macros.python-srpm`` (``%py_provides``, its replacement)."""
+    call = LEFT["python-provide"].call
+    m = call.search(text) if call is not None else None
+    if not m:
+        return text
+    braced = m.group(0).startswith("%{")
+    depth, j = 0, m.end()
+    while j < len(text):
+        c = text[j]
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            if depth == 0:
+                break
+            depth -= 1
+        j += 1
+    name = text[m.end() : j].strip()
+    if not name.startswith(_STACK_PACKAGE):
+        return text  # another Python's (python2-, %{python2}-): left as it is
+    end = j + 1 if braced and j < len(text) else j
+    return text[: m.start()] + "%py_provides " + name + text[end:]
+
+
+#: A stack's install step in ``%install`` (``spec-install-order`` judges their order; the
+#: epel port moves the other stack's before the default's): the default stack's
+#: ``%py3_install``/``%pyproject_install`` (not ``%py3_install_wheel``), and their twins.
+DEFAULT_INSTALL = re.compile(r"%\{?(py3_install|pyproject_install)\b(?!_)")
+OTHER_INSTALL = re.compile(
+    r"%\{?(" + twin("py3_install") + "|" + twin("pyproject_install") + r")\b"
+)
+
+#: What each step of the other stack says (the twins the epel port writes there), or any
+#: python3_other macro: ``spec-library-missing-other-stack`` flags a step saying none of them,
+#: the epel port leaves a ``%check`` that says none of them for the packager.
+OTHER_STEPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("build", (twin("py3_build"), twin("pyproject_wheel"), twin("__python3"), "python3_other")),
+    (
+        "install",
+        (twin("py3_install"), twin("pyproject_install"), twin("__python3"), "python3_other"),
+    ),
+    ("check", (twin("__python3"), twin("pytest"), "python3_other")),
+)

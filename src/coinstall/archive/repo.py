@@ -151,7 +151,7 @@ def read_rpm(repomd: str, mirror: str, select: str | None = None) -> RepoTargets
     Raises:
         PackageIndexError: repomd.xml or primary unreadable.
     """
-    prim = indices._locations(repomd)["primary"]
+    prim = indices.locations(repomd)["primary"]
     ns = "{http://linux.duke.edu/metadata/common}"
     out = RepoTargets()
     inside = Contained(mirror)

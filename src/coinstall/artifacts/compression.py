@@ -24,24 +24,39 @@ from __future__ import annotations
 import bz2
 import gzip
 import lzma
-from typing import IO, cast
+from typing import IO, Literal, cast, get_args
 
-#: The compression kinds, named by their usual file suffix; ``"none"`` for an uncompressed
-#: stream.
-KINDS = ("none", "gz", "xz", "bz2", "zst", "lz4")
+#: A compression kind, named by its usual file suffix; ``"none"`` for an uncompressed stream.
+Compression = Literal["none", "gz", "xz", "bz2", "zst", "lz4"]
 
-_MAGIC = (
+#: The compression kinds, from :data:`Compression`.
+KINDS: tuple[Compression, ...] = get_args(Compression)
+
+_MAGIC: tuple[tuple[bytes, Compression], ...] = (
     (b"\x1f\x8b", "gz"),
     (b"\xfd7zXZ\x00", "xz"),
     (b"\x04\x22\x4d\x18", "lz4"),
     (b"\x28\xb5\x2f\xfd", "zst"),
     (b"BZh", "bz2"),
 )
-_SUFFIX = {".tar": "none", ".tar.gz": "gz", ".tar.xz": "xz", ".tar.bz2": "bz2", ".tar.zst": "zst"}
-_RPM = {"": "gz", "gzip": "gz", "xz": "xz", "lzma": "xz", "bzip2": "bz2", "zstd": "zst"}
+_SUFFIX: dict[str, Compression] = {
+    ".tar": "none",
+    ".tar.gz": "gz",
+    ".tar.xz": "xz",
+    ".tar.bz2": "bz2",
+    ".tar.zst": "zst",
+}
+_RPM: dict[str, Compression] = {
+    "": "gz",
+    "gzip": "gz",
+    "xz": "xz",
+    "lzma": "xz",
+    "bzip2": "bz2",
+    "zstd": "zst",
+}
 
 
-def kind_of_magic(head: bytes) -> str | None:
+def kind_of_magic(head: bytes) -> Compression | None:
     """The kind a stream's first bytes (8 are enough) announce, None for none known."""
     for magic, kind in _MAGIC:
         if head.startswith(magic):
@@ -49,7 +64,7 @@ def kind_of_magic(head: bytes) -> str | None:
     return None
 
 
-def kind_of_member(name: str) -> str | None:
+def kind_of_member(name: str) -> Compression | None:
     """The kind of a .deb member by its name (``data.tar.zst`` -> ``"zst"``), None when it is
     not a tar member dpkg reads."""
     for suffix, kind in _SUFFIX.items():
@@ -58,7 +73,7 @@ def kind_of_member(name: str) -> str | None:
     return None
 
 
-def kind_of_rpm_payload(compressor: str) -> str | None:
+def kind_of_rpm_payload(compressor: str) -> Compression | None:
     """The kind of an RPM payload from its header's ``PAYLOADCOMPRESSOR`` (``""``: absent,
     rpm's default gzip, ``"gz"``; ``lzma``: the legacy format, which :class:`lzma.LZMAFile` also
     reads), None for one rpm does not write."""
@@ -122,7 +137,7 @@ class _ZstdFrames:
         self.close()
 
 
-def open_decompressed(raw: IO[bytes], kind: str) -> IO[bytes]:
+def open_decompressed(raw: IO[bytes], kind: Compression) -> IO[bytes]:
     """A binary stream of ``raw`` decompressed as ``kind`` (one of :data:`KINDS`; ``raw``
     itself for ``"none"``).  Closing it closes ``raw`` for zstd, not for the others (the
     standard library's file objects leave a passed file object open).

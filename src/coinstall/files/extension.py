@@ -17,7 +17,7 @@ import re
 import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING, Protocol
+from typing import IO, TYPE_CHECKING, Literal, Protocol, cast
 
 # pyelftools and abi3info are imported where used: tens of milliseconds of start-up that a
 # run meeting no ELF object (or no stable-ABI module) need not pay (benchmarks/startup_bench.py).
@@ -115,6 +115,12 @@ _EXT = re.compile(
 )
 
 
+#: What an extension module's file name says of the runtimes it is for: version-specific
+#: (``.cpython-311-x86_64-linux-gnu.so``), the stable ABI (``.abi3.so``, ``.abi3t.so``), or
+#: nothing (``foo.so``).  Source: PEP 3149, PEP 384, PEP 803.
+ExtNameKind = Literal["soabi", "abi3", "abi3t", "untagged"]
+
+
 @dataclass(frozen=True)
 class ExtName:
     """What an extension module's file name says.
@@ -130,7 +136,7 @@ class ExtName:
     """
 
     stem: str
-    kind: str
+    kind: ExtNameKind
     implementation: str | None = None
     version: tuple[int, int] | None = None
     flags: str = ""
@@ -154,7 +160,7 @@ def parse_ext_name(filename: str) -> ExtName | None:
         return None
     stem = m["stem"]
     if m["stable"]:
-        return ExtName(stem, m["stable"], triplet=m["striplet"])
+        return ExtName(stem, cast(ExtNameKind, m["stable"]), triplet=m["striplet"])
     if m["cver"]:
         return ExtName(
             stem, "soabi", "cpython", (int(m["cver"]), int(m["cminor"])), m["flags"], m["ctriplet"]

@@ -45,6 +45,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from coinstall.atomic import write_atomic
 from coinstall.fix.model import OPS, Edit, FixOp
 
 #: The name earlier versions kept their journal under inside the tree; one found there is
@@ -283,17 +284,9 @@ def _save(jpath: str, root: str, state: str, ops: Sequence[Op]) -> None:
     data = json.dumps(
         {"root": root, "state": state, "ops": [o.to_json() for o in ops]}, indent=1
     ).encode()
-    tmp = f"{jpath}.{os.urandom(8).hex()}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    try:
-        with os.fdopen(fd, "wb", closefd=False) as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, jpath)
-    _fsync_dir(os.path.dirname(jpath))
+    # the one atomic writer: a temporary file created O_EXCL|O_NOFOLLOW (mkstemp) beside the
+    # journal, fsynced, renamed, the directory fsynced; removed if anything fails
+    write_atomic(jpath, data, perms=0o600)
 
 
 def _load(jpath: str) -> dict[str, Any] | None:

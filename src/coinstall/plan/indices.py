@@ -34,7 +34,7 @@ from typing import IO
 from coinstall.artifacts import ArtifactError, open_regular
 from coinstall.artifacts import limits as limits_mod
 from coinstall.artifacts.base import exc_line
-from coinstall.artifacts.compression import kind_of_magic, open_decompressed
+from coinstall.artifacts.compression import Compression, kind_of_magic, open_decompressed
 from coinstall.artifacts.limits import CHUNK, RATIO_FLOOR
 
 #: Fields kept from a ``Packages`` paragraph.
@@ -224,7 +224,7 @@ def read_bytes(path: str) -> bytes:
     return b"".join(parts)
 
 
-def _kind(path: str) -> str | None:
+def _kind(path: str) -> Compression | None:
     try:
         with _open_file(path) as f:
             return kind_of_magic(f.read(8))
@@ -597,7 +597,15 @@ def under(root: str, rel: str) -> str | None:
     return path
 
 
-def _locations(repomd: str) -> dict[str, str]:
+def locations(repomd: str) -> dict[str, str]:
+    """The metadata files an RPM repository's ``repodata/repomd.xml`` lists (createrepo_c):
+    ``{"primary": PATH, "filelists": PATH}`` (filelists when listed), each ``<location
+    href>`` resolved under the repository root (the directory holding ``repodata/``).
+
+    Raises:
+        PackageIndexError: ``repomd`` cannot be read or parsed (read capped as every index
+            is), lists no primary, or a location leaves the repository.
+    """
     try:
         with _open_stream(repomd) as f:
             root = ET.parse(_Capped(f, repomd)).getroot()
@@ -658,7 +666,7 @@ def read_repodata(repomd: str) -> Index:
     Raises:
         PackageIndexError: repomd.xml or primary unreadable or not XML.
     """
-    locs = _locations(repomd)
+    locs = locations(repomd)
     idx = Index(files=[repomd])
     pkgid_files: dict[str, list[str]] = {}
     if "filelists" in locs:

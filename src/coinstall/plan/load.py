@@ -29,11 +29,11 @@ import os
 import re
 import stat
 import sys
-import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import IO
 
+from coinstall.atomic import write_atomic
 from coinstall.plan.indices import (
     BinaryRecord,
     Index,
@@ -131,10 +131,8 @@ def read_cached(kind: str, path: str, use_cache: bool = True) -> Index:
     idx = read_index(kind, path, SELECT)
     try:
         os.makedirs(cdir, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=cdir, prefix=".tmp-")
-        with os.fdopen(fd, "wb") as f:
-            f.write(_dump(idx))
-        os.replace(tmp, cfile)  # never a half-written cache entry
+        # never a half-written cache entry, nor a temporary file left on an error
+        write_atomic(cfile, _dump(idx), perms=0o600)
     except OSError:
         pass
     return idx

@@ -20,14 +20,17 @@ from coinstall.spec.context import (
     is_library,
     major_alias,
     package_stack,
+    renames_bindir,
     stack_of_dep,
 )
 from coinstall.stack_text import (
+    DEFAULT_INSTALL,
     DEFAULT_MACRO,
+    OTHER_INSTALL,
     OTHER_MACRO,
+    OTHER_STEPS,
     STACK_DEFINITION,
     first_hardcoded,
-    twin,
 )
 
 #: A generated dist() provide: python3dist(x), python3.12dist(x).
@@ -95,18 +98,6 @@ def _first_line(ctx: SpecContext, section: str) -> int:
     return 1
 
 
-#: What each step of the other stack says (the twins the epel port writes there,
-#: coinstall.stack_text), or any python3_other macro.
-_OTHER_STEPS = (
-    ("build", (twin("py3_build"), twin("pyproject_wheel"), twin("__python3"), "python3_other")),
-    (
-        "install",
-        (twin("py3_install"), twin("pyproject_install"), twin("__python3"), "python3_other"),
-    ),
-    ("check", (twin("__python3"), twin("pytest"), "python3_other")),
-)
-
-
 @rule(
     "spec-library-missing-other-stack",
     severity="error",
@@ -149,7 +140,7 @@ def missing_other(r: Rule, ctx: SpecContext) -> Iterator[Finding]:
             line,
         )
         return
-    for section, tokens in _OTHER_STEPS:
+    for section, tokens in OTHER_STEPS:  # coinstall.stack_text
         if section == "check" and not any(True for _ in ctx.doc.sections_named("check")):
             continue
         if not _mentions(ctx, section, tokens) and _first_line(ctx, section) not in ctx.left:
@@ -201,10 +192,6 @@ def app_multi(r: Rule, ctx: SpecContext) -> Iterator[Finding]:
             return
 
 
-_DEFAULT_INSTALL = re.compile(r"%\{?(py3_install|pyproject_install)\b(?!_)")
-_OTHER_INSTALL = re.compile(r"%\{?(py3_other_install|pyproject_other_install)\b")
-
-
 @rule(
     "spec-install-order",
     severity="error",
@@ -225,9 +212,9 @@ def install_order(r: Rule, ctx: SpecContext) -> Iterator[Finding]:
         return
     default_at = other_at = None
     for n, text, _ in ctx.body("install"):
-        if default_at is None and _DEFAULT_INSTALL.search(text):
+        if default_at is None and DEFAULT_INSTALL.search(text):
             default_at = n
-        if other_at is None and _OTHER_INSTALL.search(text):
+        if other_at is None and OTHER_INSTALL.search(text):
             other_at = n
     if (
         default_at is not None
@@ -243,24 +230,6 @@ def install_order(r: Rule, ctx: SpecContext) -> Iterator[Finding]:
             f"(line {default_at}): its scripts overwrite /usr/bin",
             other_at,
         )
-
-
-_MOVES_BINDIR = re.compile(
-    r"^\s*(mv|rm)\b.*(%\{?buildroot\}?|\$RPM_BUILD_ROOT)"
-    r"(%\{?_bindir\}?|/usr/bin)/"
-)
-
-
-def renames_bindir(ctx: SpecContext, after: int, before: int) -> bool:
-    """Whether a %install command between lines ``after`` and ``before`` moves or removes a
-    script of the build root's /usr/bin (``mv %{buildroot}%{_bindir}/foo
-    %{buildroot}%{_bindir}/foo-%{python3_version}``): the packager takes the default
-    stack's scripts out of the next install's way (EPEL 7 python3-chardet renames
-    chardetect to chardetect-3.X right after each stack's install), so nothing is
-    overwritten whatever the order."""
-    return any(
-        after < n < before and _MOVES_BINDIR.search(text) for n, text, _ in ctx.body("install")
-    )
 
 
 _BINDIR = re.compile(r"(%\{?_bindir\}?|/usr/bin)/(\S+)")

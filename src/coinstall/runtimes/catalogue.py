@@ -186,9 +186,7 @@ class Catalogue:
                 soabi += f"-{soabi_triplet}"
             elif minor >= 5 and platform == "darwin":
                 soabi += "-darwin"
-        dev = tuple(m for lo, hi in entry.get("dev_magic", []) for m in range(lo, hi + 1))
         alt = tuple(a["magic"] for a in entry.get("magic_by_micro", []))
-        other = tuple(sorted(set(dev + alt + (entry["magic"],)) - {magic}))
         releases = tuple(sorted({m for m in (*alt, entry["magic"]) if m}))
         return Runtime(
             id=cpython_id(v, abiflags, vendor),
@@ -196,7 +194,6 @@ class Catalogue:
             version=(major, minor),
             abiflags=abiflags,
             magic=magic,
-            other_magic=other,
             release_magic=releases,
             cache_tag=entry["cache_tag"] or None,
             pyc_header_size=entry["header"],
@@ -227,14 +224,12 @@ class Catalogue:
         soabi = None
         if major == 3:
             soabi = entry["py_tag"] + ("-pp" + entry["pp"] if entry["scheme"] == "pypy3" else "")
-        others = tuple(sorted(r["magic"] for r in entry["releases"] if r["magic"] != magic))
         return Runtime(
             id=pypy_id(v, entry["pp"]),
             implementation="pypy",
             version=(major, minor),
             abiflags="",
             magic=magic,
-            other_magic=others,
             release_magic=tuple(sorted(r["magic"] for r in entry["releases"])),
             cache_tag=entry["cache_tag"] or None,
             pyc_header_size=entry["header"],

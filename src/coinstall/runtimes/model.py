@@ -82,8 +82,6 @@ class Runtime:
             derives (``d`` Py_DEBUG, ``m`` pymalloc, ``u`` UCS-4); ``t`` marks free-threading.
         magic: the pyc magic number this runtime writes and accepts, as the little-endian
             uint16 in the first two bytes of a pyc (``3531`` for 3.12); None if unknown.
-        other_magic: magic numbers that belong to this runtime's line but that this build does
-            not accept (pre-release values, other releases of the same PyPy series).
         release_magic: every magic number some *release* of this line writes (the catalogue
             lists 3350 and 3351 for CPython 3.5); see :attr:`accepted_magic`.
         cache_tag: ``sys.implementation.cache_tag`` (``cpython-312``), None before PEP 3147.
@@ -122,7 +120,6 @@ class Runtime:
     multiarch: str | None
     platform: str
     vendor: str = "upstream"
-    other_magic: tuple[int, ...] = ()
     release_magic: tuple[int, ...] = ()
     full_version: str | None = None
     implementation_version: str | None = None

@@ -71,13 +71,21 @@ def _config():
         return sysconfig.get_config_var, dict((k, paths.get(k)) for k in
                                               ("purelib", "platlib", "stdlib"))
     except ImportError:  # 3.0, 3.1
-        from distutils import sysconfig
+        return _config_distutils()
 
-        return sysconfig.get_config_var, {
-            "purelib": sysconfig.get_python_lib(0),
-            "platlib": sysconfig.get_python_lib(1),
-            "stdlib": sysconfig.get_python_lib(standard_lib=1),
-        }
+
+def _config_distutils():
+    """:func:`_config` on CPython 3.0 and 3.1, which have no sysconfig module (2.7 and 3.2
+    moved distutils.sysconfig's code there).  No 3.0/3.1 interpreter can be had here:
+    tests/test_discovery.py runs this on the real interpreters that have both modules
+    (2.7, 3.6-3.11) and checks it answers what sysconfig answers."""
+    from distutils import sysconfig
+
+    return sysconfig.get_config_var, {
+        "purelib": sysconfig.get_python_lib(0),
+        "platlib": sysconfig.get_python_lib(1),
+        "stdlib": sysconfig.get_python_lib(standard_lib=1),
+    }
 
 
 def _usr_paths():
@@ -93,11 +101,16 @@ def _usr_paths():
             return (sysconfig.get_path("purelib", "posix_prefix", vars=v),
                     sysconfig.get_path("platlib", "posix_prefix", vars=v))
         except ImportError:  # 3.0, 3.1
-            from distutils import sysconfig
-
-            return sysconfig.get_python_lib(0, 0, "/usr"), sysconfig.get_python_lib(1, 0, "/usr")
+            return _usr_paths_distutils()
     except Exception:
         return None, None
+
+
+def _usr_paths_distutils():
+    """:func:`_usr_paths` on CPython 3.0 and 3.1 (see :func:`_config_distutils`)."""
+    from distutils import sysconfig
+
+    return sysconfig.get_python_lib(0, 0, "/usr"), sysconfig.get_python_lib(1, 0, "/usr")
 
 
 def _abiflags(name, version, get_var, suffixes):
@@ -327,4 +340,7 @@ def main():
     sys.stdout.flush()
 
 
-main()
+# `-c` and a script run are __main__; tests/test_discovery.py executes the source under
+# another name to call one function
+if __name__ == "__main__":
+    main()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, get_args
 
 from coinstall.rules.profiles import PROFILES, Profile
 from coinstall.runtimes.stack import Stack
@@ -22,8 +22,11 @@ from coinstall.runtimes.stack import Stack
 if TYPE_CHECKING:  # the spec reader imports librpm and specfile: only `coinstall spec` pays
     from coinstall.spec.read import Section, SpecDoc
 
-#: Layouts a spec can be written in (:func:`layout_of`).
-LAYOUTS = ("fedora", "alt", "epel", "suse")
+#: A layout a spec can be written in (:func:`layout_of`).
+SpecLayout = Literal["fedora", "alt", "epel", "suse"]
+
+#: The layouts, from :data:`SpecLayout`.
+LAYOUTS: tuple[SpecLayout, ...] = get_args(SpecLayout)
 
 
 @dataclass
@@ -42,7 +45,7 @@ class SpecContext:
     doc: SpecDoc
     profile: Profile = PROFILES["fedora"]
     stack: Stack = field(default_factory=Stack)
-    layout: str = "fedora"
+    layout: SpecLayout = "fedora"
     left: frozenset[int] = frozenset()
 
     def body(self, *names: str, headers: bool = False) -> Iterator[tuple[int, str, Section]]:
@@ -59,7 +62,7 @@ class SpecContext:
                     yield n, text, s
 
 
-def layout_of(doc: SpecDoc) -> str:
+def layout_of(doc: SpecDoc) -> SpecLayout:
     """``suse`` (``%python_subpackages``), ``epel`` (any ``python3_other`` macro), ``alt``
     (``%python3_pkgversion`` defined in the spec), else ``fedora`` (which may use
     ``%{python3_pkgversion}`` in names, as Fedora specs shared with EPEL do)."""
@@ -79,7 +82,7 @@ def layout_of(doc: SpecDoc) -> str:
     return "fedora"
 
 
-def profile_for(layout: str) -> Profile:
+def profile_for(layout: SpecLayout) -> Profile:
     """The profile a spec of ``layout`` is judged by when none is named."""
     return PROFILES[{"suse": "opensuse", "alt": "epel", "epel": "epel"}.get(layout, "fedora")]
 
@@ -173,6 +176,24 @@ def package_stack(ctx: SpecContext, written: str | None) -> str | None:
                 return stack_of_written(t.value)
         return None
     return stack_of_written(written)
+
+
+_MOVES_BINDIR = re.compile(
+    r"^\s*(mv|rm)\b.*(%\{?buildroot\}?|\$RPM_BUILD_ROOT)"
+    r"(%\{?_bindir\}?|/usr/bin)/"
+)
+
+
+def renames_bindir(ctx: SpecContext, after: int, before: int) -> bool:
+    """Whether a %install command between lines ``after`` and ``before`` moves or removes a
+    script of the build root's /usr/bin (``mv %{buildroot}%{_bindir}/foo
+    %{buildroot}%{_bindir}/foo-%{python3_version}``): the packager takes the default
+    stack's scripts out of the next install's way (EPEL 7 python3-chardet renames
+    chardetect to chardetect-3.X right after each stack's install), so nothing is
+    overwritten whatever the order."""
+    return any(
+        after < n < before and _MOVES_BINDIR.search(text) for n, text, _ in ctx.body("install")
+    )
 
 
 def is_library(ctx: SpecContext) -> bool:

@@ -24,7 +24,7 @@ from coinstall.rules.profiles import PROFILES
 from coinstall.runtimes import catalogue as catalogue_mod
 from coinstall.runtimes.stack import Stack
 from coinstall.spec import macros as macros_mod
-from coinstall.spec.context import SpecContext, layout_of, profile_for
+from coinstall.spec.context import SpecContext, SpecLayout, layout_of, profile_for
 from coinstall.spec.read import SpecDoc, SpecError, expansion_query, read, read_text, split
 
 #: The stack specs are read with when none is given (configuration or ``--stack``).
@@ -80,7 +80,7 @@ def read_for(
     path: str,
     files: MacroFiles,
     profile: str | None = None,
-) -> tuple[SpecDoc, str]:
+) -> tuple[SpecDoc, SpecLayout]:
     """Read one spec with the macro style of its profile (``profile`` or the one its layout
     implies); returns the document and its layout.
 
@@ -120,7 +120,7 @@ def run_spec_rules(ctx: SpecContext, config: Config | None = None) -> list[Findi
 
 
 def lint_doc(
-    doc: SpecDoc, layout: str, config: Config | None = None, left: Iterable[int] = ()
+    doc: SpecDoc, layout: SpecLayout, config: Config | None = None, left: Iterable[int] = ()
 ) -> tuple[list[Finding], SpecContext]:
     """Run the spec rules on a document read by :func:`read_for`."""
     cfg = config or Config()

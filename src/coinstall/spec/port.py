@@ -38,7 +38,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from coinstall.rules import Finding
-from coinstall.rules.spec_stacks import renames_bindir
 from coinstall.rules.spec_style import port_manual
 from coinstall.spec import compat
 from coinstall.spec.context import (
@@ -47,10 +46,20 @@ from coinstall.spec.context import (
     is_library,
     layout_of,
     major_alias,
+    renames_bindir,
     stack_of_written,
 )
 from coinstall.spec.read import Section, SpecDoc, expansion_query
-from coinstall.stack_text import LEFT_TEXT, LeftText, rename_macros, rewrite
+from coinstall.stack_text import (
+    DEFAULT_INSTALL,
+    LEFT_TEXT,
+    OTHER_INSTALL,
+    OTHER_STEPS,
+    LeftText,
+    py_provides,
+    rename_macros,
+    rewrite,
+)
 
 TARGETS = ("alt", "epel", "suse")
 
@@ -134,31 +143,6 @@ _DEP_TAGS = (
     "enhances",
     "orderwithrequires",
 )
-_PYPROVIDE_START = re.compile(r"%\{\?python_provide:%python_provide\s+|^%python_provide\s+")
-
-
-def _py_provides(text: str) -> str:
-    """``%{?python_provide:%python_provide NAME}`` of a stack package -> ``%py_provides
-    NAME`` (macros.python: deprecated; macros.python-srpm: its replacement)."""
-    m = _PYPROVIDE_START.search(text)
-    if not m:
-        return text
-    braced = m.group(0).startswith("%{")
-    depth, j = 0, m.end()
-    while j < len(text):
-        c = text[j]
-        if c == "{":
-            depth += 1
-        elif c == "}":
-            if depth == 0:
-                break
-            depth -= 1
-        j += 1
-    name = text[m.end() : j].strip()
-    if not name.startswith(("python%{python3_pkgversion}-", "python%{python3_other_pkgversion}-")):
-        return text  # another Python's (python2-, %{python2}-): left as it is
-    end = j + 1 if braced and j < len(text) else j
-    return text[: m.start()] + "%py_provides " + name + text[end:]
 
 
 def _rename(text: str, section: str | None = None, target: str = "alt") -> str:
@@ -169,7 +153,7 @@ def _rename(text: str, section: str | None = None, target: str = "alt") -> str:
     ``section`` is the section the line is in (``None``: a header or the preamble): each row
     applies where the table says (``pytest-3`` only in a shell section, ``/usr/bin/python3``
     nowhere in ``%files``)."""
-    return _py_provides(rewrite(text, section, target))
+    return py_provides(rewrite(text, section, target))
 
 
 _SAVE_FILES = re.compile(r"\s*%\{?pyproject_save_files\}?\s+(.*)$")
@@ -823,15 +807,16 @@ class _Port:
     def other_check_left(self) -> None:
         """An EPEL library spec whose %check tests only the default stack: which tests the
         other stack runs is the packager's to say (spec-library-missing-other-stack judges
-        the same words: ``__python3_other``, ``pytest_other``, ``python3_other``)."""
+        the same words: :data:`coinstall.stack_text.OTHER_STEPS`)."""
         if not is_library(self.ctx):
             return
+        tokens = dict(OTHER_STEPS)["check"]
         for s in self.doc.sections_named("check"):
             if not any(
                 t in text
                 for _, text in s.lines
                 if not text.lstrip().startswith("#")
-                for t in ("__python3_other", "pytest_other", "python3_other")
+                for t in tokens
             ):
                 self.leave(
                     s.start,
@@ -845,9 +830,9 @@ class _Port:
         the EPEL 7 template does ("Must do the default install last")."""
         d = o = None
         for n, text, _ in self.ctx.body("install"):
-            if d is None and re.search(r"%\{?(py3_install|pyproject_install)\b(?!_)", text):
+            if d is None and DEFAULT_INSTALL.search(text):
                 d = n
-            if o is None and re.search(r"%\{?(py3_other_install|pyproject_other_install)\b", text):
+            if o is None and OTHER_INSTALL.search(text):
                 o = n
         if d is None or o is None or o < d or renames_bindir(self.ctx, d, o):
             return  # (the same judgement as spec-install-order)
