@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import venv
 from pathlib import Path
 
 import pytest
@@ -46,64 +45,12 @@ def test_sdist_and_wheel_pass_twine_and_check_wheel_contents(dist: Path) -> None
     assert ": OK" in cwc.stdout
 
 
-def test_plain_install_runs_the_core_commands(dist: Path, tmp_path: Path) -> None:
-    env_dir = tmp_path / "venv"
-    venv.create(env_dir, with_pip=True, system_site_packages=False)
-    py = env_dir / "bin" / "python"
-    wheel = next(dist.glob("*.whl"))
-    # the pip index of this machine's configuration (PyPI); the wheel without extras
-    inst = _run([str(py), "-m", "pip", "install", "-q", "--disable-pip-version-check", str(wheel)])
-    assert inst.returncode == 0, inst.stderr[-3000:]
-    listed = _run(
-        [str(py), "-m", "pip", "list", "--format", "freeze", "--disable-pip-version-check"]
-    ).stdout.lower()
-    names = {ln.split("==")[0] for ln in listed.split()}
-    # the optional backends stay out of a plain install
-    assert not names & {"dask", "distributed", "tornado", "specfile", "rpm"}, names
-    exe = str(env_dir / "bin" / "coinstall")
-    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"))
-    env.pop("PYTHONPATH", None)
-
-    version = _run([exe, "--version"], env=env)
-    meta = _run([str(py), "-c", "import importlib.metadata as m; print(m.version('coinstall'))"])
-    assert version.returncode == 0 and meta.stdout.strip() in version.stdout
-
-    rts = _run([exe, "runtimes", "--known"], env=env)
-    assert rts.returncode == 0 and "cpython-3.12" in rts.stdout, rts.stderr
-
-    chk = _run([exe, "check", "--no-installed", str(RPM)], env=env)
-    assert chk.returncode in (0, 1) and "pyserial" in chk.stdout, chk.stderr
-    assert "Traceback" not in chk.stderr
-
-    wheels = sorted((REPO / ".cache" / "corpus" / "wheels").glob("*.whl"))
-    assert wheels, "the set-up downloads the corpus wheels"
-    rel = _run([exe, "check", "--release", "--no-installed", str(wheels[0])], env=env)
-    assert rel.returncode in (0, 1) and "Traceback" not in rel.stderr, rel.stderr
-
-    spec = next(SPEC.rglob("*.spec"))
-    lint = _run([exe, "spec", "lint", str(spec)], env=env)
-    assert lint.returncode == 2
-    assert "pip install 'coinstall[spec]'" in lint.stderr and "python3-rpm" in lint.stderr
-    assert len(lint.stderr.strip().splitlines()) == 1
-
-    dask = _run(
-        [exe, "check", "--no-installed", "--scheduler", "tcp://127.0.0.1:9", str(RPM)], env=env
-    )
-    assert dask.returncode == 2
-    assert "pip install 'coinstall[dask]'" in dask.stderr
-    assert len(dask.stderr.strip().splitlines()) == 1
-
-    # `coinstall macros` needs no extra: its text is spec/templates/macros.j2, in the wheel
-    mac = _run([exe, "macros", "--stack", "default=3.12,other=3.11", "--style", "epel"], env=env)
-    assert mac.returncode == 0, mac.stderr
-    assert "%python3_other_pkgversion 311\n" in mac.stdout and "Traceback" not in mac.stderr
-
-
 def test_pipx_install_runs_the_core_commands(dist: Path, tmp_path: Path) -> None:
     """README's ``pipx install coinstall``, with the real pipx and the built wheel: pipx's own
     environment (no extras, no system site-packages, so no librpm binding) runs
-    ``runtimes``, ``check`` and ``check --release`` from the command pipx put on PATH, and
-    ``spec`` names the extra it needs."""
+    ``runtimes``, ``check``, ``check --release`` and ``macros`` from the command pipx put on
+    PATH; ``spec`` and ``--scheduler`` each name the extra they need in one line.  (One
+    install: this was two tests, a plain venv and pipx, each installing the same wheel.)"""
     home = tmp_path / "pipx"
     env = dict(
         os.environ,
@@ -128,7 +75,13 @@ def test_pipx_install_runs_the_core_commands(dist: Path, tmp_path: Path) -> None
         .stdout.lower()
         .split()
     )
-    assert "coinstall" in names and not names & {"dask", "distributed", "tornado", "specfile"}
+    assert "coinstall" in names and not names & {
+        "dask",
+        "distributed",
+        "tornado",
+        "specfile",
+        "rpm",
+    }
     assert _run([str(py), "-c", "import rpm"]).returncode == 1  # no librpm binding here
 
     exe = str(tmp_path / "bin" / "coinstall")
@@ -139,5 +92,24 @@ def test_pipx_install_runs_the_core_commands(dist: Path, tmp_path: Path) -> None
     wheels = sorted((REPO / ".cache" / "corpus" / "wheels").glob("*.whl"))
     rel = _run([exe, "check", "--release", "--no-installed", str(wheels[0])], env=env)
     assert rel.returncode in (0, 1) and rel.stdout and "Traceback" not in rel.stderr, rel.stderr
+    assert "Traceback" not in chk.stderr
     lint = _run([exe, "spec", "lint", str(next(SPEC.rglob("*.spec")))], env=env)
-    assert lint.returncode == 2 and "pip install 'coinstall[spec]'" in lint.stderr
+    assert lint.returncode == 2
+    assert "pip install 'coinstall[spec]'" in lint.stderr and "python3-rpm" in lint.stderr
+    assert len(lint.stderr.strip().splitlines()) == 1
+
+    version = _run([exe, "--version"], env=env)
+    meta = _run([str(py), "-c", "import importlib.metadata as m; print(m.version('coinstall'))"])
+    assert version.returncode == 0 and meta.stdout.strip() in version.stdout
+
+    dask = _run(
+        [exe, "check", "--no-installed", "--scheduler", "tcp://127.0.0.1:9", str(RPM)], env=env
+    )
+    assert dask.returncode == 2
+    assert "pip install 'coinstall[dask]'" in dask.stderr
+    assert len(dask.stderr.strip().splitlines()) == 1
+
+    # `coinstall macros` needs no extra: its text is spec/templates/macros.j2, in the wheel
+    mac = _run([exe, "macros", "--stack", "default=3.12,other=3.11", "--style", "epel"], env=env)
+    assert mac.returncode == 0, mac.stderr
+    assert "%python3_other_pkgversion 311\n" in mac.stdout and "Traceback" not in mac.stderr
