@@ -34,9 +34,17 @@ one run, so under load only the shape counts).  What is left is what the path us
   (``coinstall/__main__.py``, from ``coinstall.__version__``, which the build writes into
   the metadata): the interpreter's start-up and, for the console script pip writes, its
   ``import re``;
-* rich's console and table for the text report (rich.style pulls random and pickle,
-  rich.table fractions and decimal), imported when the report is rendered: ``--format
-  json``/``jsonl``/``sarif`` never import rich;
+* rich, only on a terminal: piped (a build log, ``| cat``, this benchmark's ``/dev/null``)
+  the text report is written by ``coinstall.report.plain`` as rich lays it out, byte for byte
+  (tests/test_plain_output.py), without importing rich's console and table (rich.style pulled
+  random and pickle, rich.table fractions and decimal: about 30 ms idle).  rich still renders
+  a piped report whose layout it alone knows: a name that is not printable ASCII in a table
+  or a rule (rich's cell widths are its own table, and ``rich.cells`` alone costs what it
+  saves), ``:name:`` (rich turns emoji codes into emoji even in escaped text), a matrix rich
+  narrows in more than its last column (a very wide runtime label, ``-v`` on some binary
+  wheels), ``FORCE_COLOR``/``TTY_COMPATIBLE=1``; and the other reports (``--summary``, the
+  machine view, ``rules``, ``explain``).  ``--format json``/``jsonl``/``sarif`` never import
+  rich;
 * coinstall's engine: the classifier in files/ and the rule modules of the artifact's profile
   only (``coinstall.rules.AREAS``: an RPM or a .deb loads no spec-file rules and not the
   spec-text tables, a wheel none of the distributions' naming, dependency, entry-point and
