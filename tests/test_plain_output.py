@@ -26,6 +26,7 @@ from coinstall.config import Config
 from coinstall.report import plain
 from coinstall.report import text as text_report
 from coinstall.runtimes import catalogue
+from coinstall.runtimes.inventory import combine
 from corpus import RPM_DIR, deb, wheel
 
 REPO = Path(__file__).resolve().parent.parent
@@ -195,7 +196,7 @@ def test_rich_does_turn_an_emoji_code_into_an_emoji() -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["plain", "smile:smile:", "br[bold]x[/]", "\u00fcber", "sp ace  two", "n" * 180, "w" * 240],
+    ["plain", "smile:smile:", "br[bold]x[red]", "\u00fcber", "sp ace  two", "n" * 180, "w" * 240],
 )
 def test_hostile_member_names_in_a_report(name: str, tmp_path: Path) -> None:
     """A tree whose only extension module has a hostile name (the matrix's why-not names it):
@@ -208,7 +209,7 @@ def test_hostile_member_names_in_a_report(name: str, tmp_path: Path) -> None:
         (pkg / f"{name[:200]}.cpython-311-x86_64-linux-gnu.so").write_bytes(b"x")
     (pkg / "mod.py").write_text("print(1)\n")
     cat = catalogue.load()
-    result = check([str(tmp_path / "tree")], list(cat.runtimes), cat, Config())
+    result = check([str(tmp_path / "tree")], combine([], cat), cat, Config())
     for verbose in (False, True):
         buf = io.StringIO()
         console = Console(file=buf, width=plain.PIPE_WIDTH, highlight=False, force_terminal=False)
@@ -219,3 +220,45 @@ def test_hostile_member_names_in_a_report(name: str, tmp_path: Path) -> None:
             assert name in ("smile:smile:", "\u00fcber")
             continue
         assert ours == buf.getvalue()
+
+
+SHEBANG_RULES = "shebang-env,shebang-implementation-mismatch,shebang-unversioned"
+
+
+def _build_root(root: Path) -> None:
+    """A build root with scripts to fix: plain names, markup, a space; a non-ASCII name and a
+    long one (fix's lines are wrapped at the width: rich's to lay out)."""
+    bindir = root / "usr" / "bin"
+    bindir.mkdir(parents=True)
+    names = ["tool-a", "t[bold]x[red]", "sp ace", "caf\u00e9", "l" * 190, "miniterm.py"]
+    for i, name in enumerate(names):
+        head = "#!/usr/bin/env python\n" if i % 2 else "#!/usr/bin/python\n"
+        (bindir / name).write_text(head + "print(1)\n")
+        (bindir / name).chmod(0o755)
+
+
+@pytest.mark.parametrize("dry", [False, True])
+def test_piped_fix_is_riches_bytes_without_rich(dry: bool, tmp_path: Path) -> None:
+    """``fix --select <shebang rules>`` on a build root, stdout a pipe: rich's bytes, and
+    no rich module imported when every line is plain (one target per run, both ways)."""
+    env = _env(tmp_path)
+    outputs = {}
+    for force_rich in (False, True):
+        for names in ("all", "ascii"):
+            root = tmp_path / f"root-{force_rich}-{names}"
+            _build_root(root)
+            if names == "ascii":  # lines rich would wrap or measure: left to rich
+                (root / "usr" / "bin" / "caf\u00e9").unlink()
+                (root / "usr" / "bin" / ("l" * 190)).unlink()
+            args = ["fix", "--stack", "default=3.11", "--select", SHEBANG_RULES, str(root)]
+            rc, out, mods = _run([*args, "--diff"] if dry else args, env, force_rich=force_rich)
+            outputs[force_rich, names] = (rc, out.replace(str(root), "ROOT"), mods)
+    for names in ("all", "ascii"):
+        assert outputs[False, names][:2] == outputs[True, names][:2]
+        assert "rich.console" in outputs[True, names][2]
+    assert outputs[False, "ascii"][2] == []  # plain: no rich at all
+    if not dry:  # a line rich wraps: rich writes it (--diff's lines are never wrapped)
+        assert "rich.console" in outputs[False, "all"][2]
+    text = outputs[False, "ascii"][1]
+    assert "t[bold]x[red]" in text and "/usr/bin/sp ace" in text
+    assert text.splitlines()[-1].endswith(" left")
