@@ -20,9 +20,10 @@ by the warm-up run, so the warm path is what is timed; ``PYTHONDONTWRITEBYTECODE
 so both run from bytecode, as an installed package does (without it every module is compiled
 from source on every run: about 0.1 s of CPU more, whatever the code does).
 
-What remains (``check one.rpm``, warm discovery cache): about 240 modules; the benchmark
-prints where their import time goes by package (``python -X importtime`` of the after variant,
-one run, so under load only the shape counts).  What is left is what the path uses:
+What remains (``check one.rpm``, warm discovery cache, stdout not a terminal): about 180
+modules (240 before the plain report); the benchmark prints where their import time goes by
+package (``python -X importtime`` of the after variant, one run, so under load only the shape
+counts).  What is left is what the path uses:
 
 * click and what it imports (typing, inspect with ast/dis/tokenize, uuid with platform,
   datetime, gettext with locale): the command line.  ``python -c 'import click'`` is printed
@@ -30,13 +31,40 @@ one run, so under load only the shape counts).  What is left is what the path us
   nothing of coinstall's but the group (the command list comes from stored summaries, the
   readers are not imported for ``--limit``'s help), so the 0.05 s goal for ``--help`` is
   below click's own import on this machine (0.063 s idle) and out of reach while click
-  formats the help.  ``--version`` is answered before click is imported
+  formats the help.  Answering ``--help`` from a rendered copy cached per version was
+  considered and judged unsound: click's help depends on more than the version: the
+  terminal's width (``shutil.get_terminal_size``, ``COLUMNS``), the program name
+  (``coinstall`` or ``python -m coinstall``), the click version, gettext's catalogue for
+  "Usage:"/"Options:" under the user's locale, and where in the command line ``--help`` stands
+  (``coinstall --debug check --help``, an option value that happens to be ``--help``), which
+  only click's parser decides; and an editable or git install changes the help without
+  changing ``__version__``.  A key covering all of that is a second parser and a second
+  source of the help text, for a command people run by hand.  ``--version`` is answered
+  before click is imported
   (``coinstall/__main__.py``, from ``coinstall.__version__``, which the build writes into
   the metadata): the interpreter's start-up and, for the console script pip writes, its
   ``import re``;
-* rich's console and table for the text report (rich.style pulls random and pickle,
-  rich.table fractions and decimal), imported when the report is rendered: ``--format
-  json``/``jsonl``/``sarif`` never import rich;
+* rich, only on a terminal: piped (a build log, ``| cat``, this benchmark's ``/dev/null``)
+  the text report is written by ``coinstall.report.plain`` as rich lays it out, byte for byte
+  (tests/test_plain_output.py), without importing rich's console and table (rich.style pulled
+  random and pickle, rich.table fractions and decimal: about 30 ms idle).  rich still renders
+  a piped report whose layout it alone knows: a name that is not printable ASCII in a table
+  or a rule (rich's cell widths are its own table, and ``rich.cells`` alone costs what it
+  saves), ``:name:`` (rich turns emoji codes into emoji even in escaped text), a matrix rich
+  narrows in more than its last column (a very wide runtime label, ``-v`` on some binary
+  wheels), ``FORCE_COLOR``/``TTY_COMPATIBLE=1``; and the other reports (``--summary``, the
+  machine view, ``rules``, ``explain``).  ``--format json``/``jsonl``/``sarif`` never import
+  rich;
+* coinstall's module bodies themselves, mostly two things (measured with hooks on
+  ``dataclasses._process_class`` and ``re._compile``, process CPU, ``check one.rpm``, load
+  average 14, so inflated about 1.5x): the 36 dataclasses the path defines, 47-77 ms of a
+  284-424 ms process (Python 3.11's dataclasses ``exec`` each generated method separately,
+  about 1.3 ms a class here; 3.13 batches them), and 73 regular expressions compiled at
+  import, 20 ms, 12 ms of them coinstall's (about 30 patterns, none over 1 ms: compiling
+  them lazily would save a few ms for an edit of every policy module).  The dataclasses are
+  the largest piece of coinstall's own start-up left: writing the hot ones (ObjectInfo,
+  Runtime, Rule, the relations and file records) as plain classes or defining them only in
+  the paths that use them is the next step; not done here (every area's models);
 * coinstall's engine: the classifier in files/ and the rule modules of the artifact's profile
   only (``coinstall.rules.AREAS``: an RPM or a .deb loads no spec-file rules and not the
   spec-text tables, a wheel none of the distributions' naming, dependency, entry-point and

@@ -347,6 +347,7 @@ def test_internal_error_is_exit_3_with_traceback_only_under_debug(tmp_path: Path
         "import coinstall.report.text as t\n"
         "def boom(*a, **k):\n    raise KeyError('injected')\n"
         "t.render = boom\n"
+        "t.render_plain = boom\n"  # the piped report's renderer (report/plain.py)
     )
     env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
     good = str(rpms()[0])

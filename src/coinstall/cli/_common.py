@@ -39,7 +39,26 @@ def stdout() -> Console:
     """Colour and the terminal's width on a terminal; plain and wide when piped."""
     from rich.console import Console
 
-    return Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+    from coinstall.report.plain import PIPE_WIDTH
+
+    return Console(highlight=False, width=None if sys.stdout.isatty() else PIPE_WIDTH)
+
+
+def write_plain(render: Callable[[], str]) -> bool:
+    """Write ``render()``'s text on stdout when stdout is not a terminal and the report needs
+    no rich layout (:mod:`coinstall.report.plain`); False when the caller must print it with
+    rich (:func:`stdout`), which then prints the same bytes."""
+    from coinstall.report import plain
+
+    if not plain.piped():
+        return False
+    try:
+        text = render()
+    except plain.NotPlain:
+        return False
+    sys.stdout.write(text)
+    sys.stdout.flush()
+    return True
 
 
 def stderr() -> Console:

@@ -20,6 +20,7 @@ from coinstall.cli._common import (
     main,
     stderr,
     stdout,
+    write_plain,
 )
 from coinstall.rules import REGISTRY, all_rules
 from coinstall.rules.profiles import PROFILES
@@ -262,7 +263,9 @@ def _render(
     else:
         from coinstall.report import text as text_report
 
-        text_report.render(result, stdout(), verbose=verbose)
+        # piped (a build log): the same bytes without importing rich, where the report allows
+        if not write_plain(lambda: text_report.render_plain(result, verbose=verbose)):
+            text_report.render(result, stdout(), verbose=verbose)
 
 
 def _print_errors(result: CheckResult) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
 
 from coinstall.cli._common import (
     PYTHON_OPT,
@@ -32,6 +32,11 @@ from coinstall.report.escape import markup, printable
 from coinstall.rules.profiles import PROFILES
 from coinstall.runtimes import catalogue as catalogue_mod
 from coinstall.runtimes.inventory import combine
+
+# rich only where a report needs its layout (a terminal, or text report/plain.py declines):
+# fix --select <shebang rules> piped into a build log writes plain text without it
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 @main.command("fix")
@@ -118,7 +123,6 @@ def fix_cmd(
     recomputed; a .deb or .rpm is never modified.  Exit status: 0 nothing left, 1 findings
     left, 2 bad input.
     """
-    err = stderr()
     cfg = load_config(config_path, stack_text=stack_text, select=select, ignore=ignore)
     bad = set(shebang_flags) - set("sPEIu")
     if bad:
@@ -135,13 +139,13 @@ def fix_cmd(
     # discovers none, unless --python names one
     installed = discover(pythons, not no_installed and (bool(pythons) or needs_interpreters(cfg)))
     all_rts = combine(installed, cat)
-    out = stdout()
+    out: list[Console] = []  # rich's console, made on first use
     status = 0
     results: list[FixResult] = []
     errors: list[tuple[str, str]] = []
     for t in targets:
         if not os.path.lexists(t):
-            err.print(f"coinstall: {printable(t)}: no such file or directory", markup=False)
+            _error(f"coinstall: {printable(t)}: no such file or directory")
             errors.append((t, "no such file or directory"))
             status = 2
             continue
@@ -152,13 +156,13 @@ def fix_cmd(
                 t, all_rts, cat, cfg, options, installed, output=output, dry_run=show_diff
             )
         except FixError as exc:
-            err.print(f"coinstall: {printable(t)}: {printable(str(exc))}", markup=False)
+            _error(f"coinstall: {printable(t)}: {printable(str(exc))}")
             errors.append((t, str(exc)))
             status = 2
             continue
         results.append(result)
         if fmt == "text":
-            _render(result, out, show_diff)
+            _show(result, out, show_diff)
         if result.left and status == 0:
             status = 1
     if fmt == "json":
@@ -166,11 +170,45 @@ def fix_cmd(
     sys.exit(status)
 
 
-def _render(result: FixResult, console: Console, show_diff: bool) -> None:
-    """One target's text report.  Every name and message from the target is hostile text:
-    shown through :func:`~coinstall.report.escape.printable` (an ESC or a newline in a file
-    name is shown as an escape, never reaches the terminal, never starts a line of its own),
-    as ``check`` shows them.  Members are shown rooted (``/usr/bin/x``) below a tree and
+def _error(line: str) -> None:
+    """One error line on stderr, as ``stderr().print(line, markup=False)`` writes it: the
+    same bytes without rich when stderr is not a terminal."""
+    from coinstall.report import plain
+
+    try:
+        if plain.piped(sys.stderr):
+            sys.stderr.write(plain.check(line, measured=False) + "\n")
+            sys.stderr.flush()
+            return
+    except plain.NotPlain:
+        pass
+    stderr().print(line, markup=False)
+
+
+def _show(result: FixResult, out: list[Console], show_diff: bool) -> None:
+    """One target's text report on stdout: plain when piped (:func:`_plain_report`), else
+    rich's :func:`_render` on the console kept in ``out``."""
+    from coinstall.report import plain
+
+    if plain.piped():
+        try:
+            sys.stdout.write(_plain_report(result, show_diff))
+            sys.stdout.flush()
+            return
+        except plain.NotPlain:
+            pass
+    if not out:
+        out.append(stdout())
+    _render(result, out[0], show_diff)
+
+
+def _lines(result: FixResult, show_diff: bool) -> list[tuple[str, str]]:
+    """The report's lines, each ``(how, text)``: ``"out"`` for ``Console.out`` (no markup, no
+    wrapping), ``"line"`` for a ``print`` without markup; the first line (``"head"``) is the
+    target's name and format, in bold.  Every name and message from the target is hostile
+    text: shown through :func:`~coinstall.report.escape.printable` (an ESC or a newline in a
+    file name is shown as an escape, never reaches the terminal, never starts a line of its
+    own), as ``check`` shows them.  Members are shown rooted (``/usr/bin/x``) below a tree and
     relative in a wheel."""
     verb = "would fix" if result.dry_run else "fixed"
     archive = result.format != "tree"
@@ -178,31 +216,61 @@ def _render(result: FixResult, console: Console, show_diff: bool) -> None:
     def where(p: str) -> str:
         return printable(show_path(p, archive))
 
-    head = f"[bold]{markup(result.path)}[/] ({result.format}, profile {result.profile})"
+    head = f" ({result.format}, profile {result.profile})"
     if result.recovered:
         head += f": an interrupted earlier run was {result.recovered}"
-    console.print(head)
+    lines = [("head", head)]
     if show_diff:
         for ln in diff_lines(result, lambda p: old_content(result.path, p)):
-            console.out(printable(ln[:-1] if ln.endswith("\n") else ln), highlight=False)
+            lines.append(("out", printable(ln[:-1] if ln.endswith("\n") else ln)))
     else:
         for e in result.edits:
             rules = ", ".join(sorted({f.rule for f in e.findings}))
-            console.print(
-                f"  {verb:9} {rules}  {where(e.path)}: {printable(e.note)}",
-                markup=False,
-                highlight=False,
-            )
+            lines.append(("line", f"  {verb:9} {rules}  {where(e.path)}: {printable(e.note)}"))
     for x in result.left:
         f = x.finding
         at = where(f.path) if f.path else "(package)"
-        console.print(
-            f"  {'left':9} {f.rule}  {at}: {printable(f.message)} -- {printable(x.reason)}",
-            markup=False,
-            highlight=False,
+        lines.append(
+            (
+                "line",
+                f"  {'left':9} {f.rule}  {at}: {printable(f.message)} -- {printable(x.reason)}",
+            )
         )
     if result.written:
-        console.print(f"  wrote {printable(result.written)}", markup=False, highlight=False)
+        lines.append(("line", f"  wrote {printable(result.written)}"))
     for note in result.notes:
-        console.print(f"  note: {printable(note)}", markup=False, highlight=False)
-    console.print(f"  {len(result.fixed)} {verb}, {len(result.left)} left", highlight=False)
+        lines.append(("line", f"  note: {printable(note)}"))
+    lines.append(("line", f"  {len(result.fixed)} {verb}, {len(result.left)} left"))
+    return lines
+
+
+def _plain_report(result: FixResult, show_diff: bool) -> str:
+    """What :func:`_render` prints on a console that is not a terminal, without rich.
+
+    Raises:
+        coinstall.report.plain.NotPlain: a line rich would wrap or change.
+    """
+    from coinstall.report import plain
+
+    out = []
+    for how, text in _lines(result, show_diff):
+        if how == "head":  # rich markup after the escaped name: coinstall's own words
+            if "[" in text:
+                raise plain.NotPlain(text)
+            out.append(plain.line(printable(result.path) + text))
+        elif how == "out":
+            out.append(plain.check(text, measured=False))
+        else:
+            out.append(plain.line(text))
+    return "".join(ln + "\n" for ln in out)
+
+
+def _render(result: FixResult, console: Console, show_diff: bool) -> None:
+    """One target's text report on a rich console (:func:`_lines`)."""
+    for how, text in _lines(result, show_diff):
+        if how == "head":
+            console.print(f"[bold]{markup(result.path)}[/]{text}")
+        elif how == "out":
+            console.out(text, highlight=False)
+        else:
+            console.print(text, markup=False, highlight=False)

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import re
 
-from rich.markup import escape as _markup_escape
-
 # C0 controls, DEL, C1 controls, the Unicode line/paragraph separators, lone surrogates.
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
@@ -35,5 +33,8 @@ def printable(text: str) -> str:
 
 def markup(text: str) -> str:
     """:func:`printable`, then escaped for rich markup (a name holding ``[red]`` or ``[/]``
-    is shown as written, neither styled nor a markup error)."""
-    return _markup_escape(printable(text))
+    is shown as written, neither styled nor a markup error).  rich is imported here, not
+    with the module: a piped report (report/plain.py) needs :func:`printable` only."""
+    from rich.markup import escape as markup_escape
+
+    return markup_escape(printable(text))

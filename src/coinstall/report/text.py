@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
-
-from rich.console import Console
-from rich.table import Table
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from coinstall.artifacts.base import ArtifactInfo
 from coinstall.check import ArtifactResult, CheckResult, MatrixRow, matrix
-from coinstall.report.escape import markup
+from coinstall.report import plain
+from coinstall.report.escape import markup, printable
 from coinstall.report.paths import shown_path
 from coinstall.report.wording import SEVERITY_STYLE as _SEV_STYLE
 from coinstall.report.wording import count
@@ -17,16 +17,24 @@ from coinstall.rules import Rule
 from coinstall.rules.profiles import PROFILES
 from coinstall.runtimes.model import Runtime
 
+# rich is imported by the functions that draw with it: a piped check report is written by
+# render_plain without it (report/plain.py)
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
 _STYLE = {"full": "green", "partial": "yellow", "none": "red", "n/a": "dim"}
 
 
-def _header(a: ArtifactResult) -> str:
+def _header(a: ArtifactResult, esc: Callable[[str], str] = markup) -> str:
+    """The artifact's header line, its names through ``esc`` (rich markup, or
+    :func:`~coinstall.report.escape.printable` for the plain report)."""
     i = a.info
     parts = [p for p in (i.name, i.version, i.arch) if p]
     kinds = Counter(r.kind for r in a.records)
     counted = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
-    desc = markup(f"[{i.format}{': ' + ' '.join(parts) if parts else ''}]")
-    return f"{markup(i.path)}  {desc}  ({counted})"
+    desc = esc(f"[{i.format}{': ' + ' '.join(parts) if parts else ''}]")
+    return f"{esc(i.path)}  {desc}  ({counted})"
 
 
 def _label(ids: list[str]) -> str:
@@ -35,13 +43,15 @@ def _label(ids: list[str]) -> str:
     return f"{', '.join(ids[:3])} and {len(ids) - 3} more"
 
 
-def _matrix_table(rows: list[MatrixRow], verbose: bool, info: ArtifactInfo) -> Table:
-    """Installed runtimes one row each; known runtimes grouped by identical outcome."""
-    t = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-    t.add_column("runtime")
-    t.add_column("use")
-    t.add_column("files", justify="right")
-    t.add_column("why not (first file)", overflow="fold")
+_MATRIX_HEADERS = ("runtime", "use", "files", "why not (first file)")
+
+
+def _matrix_rows(
+    rows: list[MatrixRow], verbose: bool, info: ArtifactInfo
+) -> list[tuple[str, str, str, str]]:
+    """The matrix's rows, unescaped: runtime label, verdict, usable/total, why not.
+    Installed runtimes one row each; known runtimes grouped by identical outcome."""
+    out = []
     groups: list[tuple[list[MatrixRow], tuple[object, ...]]] = []
     for r in rows:
         key: tuple[object, ...] = (r.verdict, r.usable, r.total, r.example)
@@ -59,29 +69,41 @@ def _matrix_table(rows: list[MatrixRow], verbose: bool, info: ArtifactInfo) -> T
         ids = [m.runtime.id for m in members]
         label = _label(ids) + ("" if first.runtime.installed else " (known)")
         why = (
-            markup(f"{shown_path(info, first.example)}: {first.reason}")
+            f"{shown_path(info, first.example)}: {first.reason}"
             if first.reason and first.example
             else ""
         )
-        t.add_row(
-            label,
-            f"[{_STYLE[first.verdict]}]{first.verdict}[/]",
-            f"{first.usable}/{first.total}",
-            why,
-        )
+        out.append((label, first.verdict, f"{first.usable}/{first.total}", why))
+    return out
+
+
+def _matrix_table(rows: list[MatrixRow], verbose: bool, info: ArtifactInfo) -> Table:
+    """The matrix as a rich table (:func:`_matrix_rows`)."""
+    from rich.table import Table
+
+    t = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    t.add_column(_MATRIX_HEADERS[0])
+    t.add_column(_MATRIX_HEADERS[1])
+    t.add_column(_MATRIX_HEADERS[2], justify="right")
+    t.add_column(_MATRIX_HEADERS[3], overflow="fold")
+    for label, verdict, files, why in _matrix_rows(rows, verbose, info):
+        t.add_row(label, f"[{_STYLE[verdict]}]{verdict}[/]", files, markup(why))
     return t
 
 
-def _totals(result: CheckResult, console: Console) -> None:
+def _totals_line(result: CheckResult) -> str:
     """The last line of every check report: counts by severity and unreadable targets."""
     n = Counter(f.severity for a in result.artifacts for f in a.findings)
-    console.print(
+    return (
         f"{count(len(result.artifacts), 'artifact')} checked, "
         f"{count(n['error'], 'error')}, "
         f"{count(n['warning'], 'warning')}, {n['info']} info, "
-        f"{len(result.errors)} unreadable",
-        highlight=False,
+        f"{len(result.errors)} unreadable"
     )
+
+
+def _totals(result: CheckResult, console: Console) -> None:
+    console.print(_totals_line(result), highlight=False)
 
 
 def _rule_header(console: Console, header: str) -> None:
@@ -115,8 +137,46 @@ def render(result: CheckResult, console: Console, *, verbose: bool = False) -> N
     _totals(result, console)
 
 
+def render_plain(result: CheckResult, *, verbose: bool = False) -> str:
+    """What :func:`render` prints on a console that is not a terminal (no style, width
+    :data:`~coinstall.report.plain.PIPE_WIDTH`), byte for byte, without importing rich.
+
+    Raises:
+        coinstall.report.plain.NotPlain: the report needs rich's layout (a name that is not
+            printable ASCII, a matrix wider than the page, ...): render it with :func:`render`.
+    """
+    width = plain.PIPE_WIDTH
+    out: list[str] = []
+    for a in result.artifacts:
+        header = _header(a, printable) + f"  profile {a.profile.name}"
+        if len(plain.check(header)) + 6 <= width:
+            out.append(plain.rule(header, width))
+        else:  # _rule_header's whole line (soft_wrap) above a plain rule
+            out += [plain.check(header, measured=False), "─" * width]
+        rows = _matrix_rows(matrix(a, result.runtimes), verbose, a.info)
+        if any("[" in label for label, *_ in rows):  # unescaped in the rich table
+            raise plain.NotPlain("markup in a runtime's name")
+        out += plain.table(
+            _MATRIX_HEADERS,
+            [(label, verdict, files, printable(why)) for label, verdict, files, why in rows],
+            right=frozenset({2}),
+            width=width,
+        )
+        if a.findings:
+            out.append("")
+        for f in a.findings:
+            where = f" {printable(shown_path(a.info, f.path))}" if f.path else ""
+            line = f"  {f.severity} {f.rule}{where}: {printable(f.message)}"
+            out.append(plain.check(line, measured=False))  # soft_wrap: never wrapped
+        out.append("")
+    out.append(plain.line(_totals_line(result), width))
+    return "".join(ln + "\n" for ln in out)
+
+
 def render_runtimes(runtimes: list[Runtime], console: Console) -> None:
     """The ``coinstall runtimes`` table."""
+    from rich.table import Table
+
     t = Table(box=None, header_style="bold", pad_edge=False)
     for col in ("id", "version", "magic", "cache tag", "extension suffixes", "executable"):
         t.add_column(col)
@@ -138,6 +198,8 @@ def render_runtimes(runtimes: list[Runtime], console: Console) -> None:
 def render_summary(result: CheckResult, console: Console) -> None:
     """``--summary``: one line per artifact (profile, counts by severity, rules fired), then the
     totals."""
+    from rich.table import Table
+
     t = Table(box=None, header_style="bold", pad_edge=False)
     for col in ("artifact", "profile", "errors", "warnings", "info", "rules"):
         t.add_column(col, justify="right" if col in ("errors", "warnings", "info") else "left")
@@ -161,6 +223,8 @@ def render_summary(result: CheckResult, console: Console) -> None:
 
 def render_rules(rules: list[Rule], console: Console) -> None:
     """``coinstall rules``: name, severity, profiles, one-line summary, grouped by area."""
+    from rich.table import Table
+
     t = Table(box=None, header_style="bold", pad_edge=False)
     for col in ("rule", "severity", "fix", "profiles", "what it finds"):
         t.add_column(col, overflow="fold")
