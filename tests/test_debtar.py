@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 import hostile
+from coinstall.artifacts import debtar
 from coinstall.artifacts.base import ArtifactError, safe_path
 from coinstall.artifacts.deb import DebReader
 
@@ -284,6 +285,58 @@ def test_corpus_debs_walk_as_tarfile_reads_them(corpus_debs: dict[str, Path]) ->
             for m in DebReader(str(path)).members(lambda p, s: False)
         ]
         assert got == want, name
+
+
+def test_canonical_numbers_read_as_field_by_field(corpus_debs: dict[str, Path]) -> None:
+    """The numeric fields read in one match (``debtar._CANONICAL``, the form GNU tar and
+    dpkg-deb write) give what the field-by-field read gives, on every header of the pinned
+    .debs (all of which have that form)."""
+    seen = 0
+    for path in corpus_debs.values():
+        raw = subprocess.run(
+            ["dpkg-deb", "--fsys-tarfile", str(path)], capture_output=True, check=True, timeout=120
+        ).stdout
+        pos = 0
+        while pos + 512 <= len(raw) and raw[pos]:
+            block = raw[pos : pos + 512]
+            fields = debtar._CANONICAL.fullmatch(block, 100, 156)
+            assert fields is not None, (path.name, pos)
+            bits, size, mtime, total = debtar._numbers(*debtar._HEADER.unpack(block)[1:7])
+            fast = [int(fields[n], 8) for n in (1, 2, 3, 4)]
+            assert (fast[0] & 0o7777, *fast[1:]) == (bits, size, mtime, total)
+            assert debtar.decode_header(block)[2:5] == (bits, size, mtime)
+            seen += 1
+            pos += 512 + -(-size // 512) * 512
+    assert seen > 1000
+
+
+def _respelled(block: bytes, at: int, field: bytes, checksum: bytes = b"%06o\0 ") -> bytes:
+    """``block`` with ``field`` written at byte ``at`` and its checksum made again."""
+    out = bytearray(block)
+    out[at : at + len(field)] = field
+    out[148:156] = b" " * 8
+    out[148:156] = (checksum.decode() % sum(out)).encode()
+    return bytes(out)
+
+
+def test_other_number_spellings_decode_the_same() -> None:
+    """Blank-padded, NUL-less, base-256 and seven-digit-checksum spellings, which dpkg's
+    tar_atoul() reads too, leave the one-match form and decode to the same values."""
+    ti = tarfile.TarInfo("./usr/share/doc/x")
+    ti.size, ti.mode, ti.mtime = 1234, 0o644, 1_700_000_000
+    block = ti.tobuf(tarfile.GNU_FORMAT)[:512]
+    want = debtar.decode_header(block)
+    assert debtar._CANONICAL.fullmatch(block, 100, 156) is not None
+    for at, field, chk in [
+        (100, b"    644\0", b"%06o\0 "),  # mode, leading blanks
+        (100, b"0000644 ", b"%06o\0 "),  # mode ended by a blank
+        (124, b"\x80" + (1234).to_bytes(11, "big"), b"%06o\0 "),  # size, base-256
+        (136, b"%011o " % 1_700_000_000, b"%06o\0 "),  # mtime ended by a blank
+        (148, b"", b"%07o\0"),  # checksum of seven digits and a NUL
+    ]:
+        other = _respelled(block, at, field, chk)
+        assert debtar._CANONICAL.fullmatch(other, 100, 156) is None
+        assert debtar.decode_header(other) == want
 
 
 def test_check_reports_dpkg_refusal_as_one_line(tmp_path: Path) -> None:

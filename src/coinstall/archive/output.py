@@ -24,7 +24,7 @@ from collections.abc import Iterator, Sequence
 from json.encoder import encode_basestring_ascii
 from typing import IO, Any
 
-from coinstall.archive.cache import ResultCache
+from coinstall.archive.cache import ResultCache, unpack_text
 from coinstall.archive.setrules import set_findings
 from coinstall.archive.worker import Outcome
 from coinstall.artifacts.base import ArtifactInfo
@@ -61,7 +61,12 @@ def with_set_findings(
     where: list[int] = []
     group = hashlib.sha256(key.encode())
     cacheable = cache is not None
-    with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
+    # the spool is binary: per outcome one line of JSON (the small part, and the byte length
+    # of the artifact's compact JSON text), then that text's bytes, read back in one call.
+    # A text spool read back with readline() decoded and joined each 20 MB artifact 8 KiB at
+    # a time: over the 4,250 bookworm python3-* .debs (174 MB of artifacts), warm, the spool
+    # was about a fifth of the run's CPU
+    with tempfile.TemporaryFile() as spool:
         for count, o in enumerate(outcomes):
             if o.index is not None and o.artifact is not None:
                 indexes.append(o.index)
@@ -69,16 +74,16 @@ def with_set_findings(
                 if o.sha256 is None:
                     cacheable = False
                 group.update(f"{o.path}\0{o.sha256}\n".encode())
-            # two lines per outcome: the small part as JSON, then the artifact's compact JSON
-            # text as it is (it holds no newline), so that nothing large is parsed again
-            spool.write(
-                json.dumps(
-                    [o.path, o.sha256, o.matrix, o.errors, o.runtimes], separators=(",", ":")
-                )
-                + "\n"
-            )
-            spool.write(o.artifact or "")
-            spool.write("\n")
+            # an outcome from (or stored in) the result cache is spooled as the cache keeps it
+            # (5.3 MB of zstd for the 174 MB of the 4,250 bookworm python3-* .debs, warm: 0.3 s
+            # of CPU less)
+            packed = o.packed is not None and o.artifact is not None
+            text = o.packed if packed else o.artifact.encode() if o.artifact is not None else None
+            head = [o.path, o.sha256, o.matrix, o.errors, o.runtimes, _len(text), packed]
+            spool.write(json.dumps(head, separators=(",", ":")).encode() + b"\n")
+            if text is not None:
+                spool.write(text)
+            del text
         extra: dict[int, list[dict[str, Any]]] | None = None
         if cacheable and cache is not None:
             extra = cache.get_set(group.hexdigest())
@@ -91,15 +96,22 @@ def with_set_findings(
         spool.seek(0)
         n = 0
         while True:
-            head = spool.readline()
-            if not head:
+            line = spool.readline()
+            if not line:
                 break
-            artifact: str | None = spool.readline().rstrip("\n") or None
-            path, sha, rows, errors, own = json.loads(head)
+            path, sha, rows, errors, own, size, packed = json.loads(line)
+            artifact = None
+            if size is not None:
+                data = spool.read(size)
+                artifact = unpack_text(data) if packed else data.decode()
             if n in extra and artifact is not None:
                 artifact = add_findings(artifact, extra[n])
             yield Outcome(path, sha, artifact, rows, errors, runtimes=own)
             n += 1
+
+
+def _len(data: bytes | None) -> int | None:
+    return None if data is None else len(data)
 
 
 _FINDINGS = ',"findings":'

@@ -16,13 +16,20 @@ still has the size the index gives.
 from __future__ import annotations
 
 import fnmatch
+import hashlib
+import json
 import os
 import re
+import stat
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from coinstall.archive.runner import Target
 from coinstall.plan import indices
 from coinstall.plan.indices import IndexProblem
+
+if TYPE_CHECKING:
+    from coinstall.archive.cache import ResultCache
 
 _DEB_FIELDS = ("Package", "Version", "Architecture", "Filename", "SHA256", "Size")
 
@@ -119,30 +126,114 @@ def _size(text: str | None) -> int | None:
         return None
 
 
-def read_debian(index: str, mirror: str, select: str | None = None) -> RepoTargets:
+def read_debian(
+    index: str, mirror: str, select: str | None = None, cache: ResultCache | None = None
+) -> RepoTargets:
     """Targets from a Debian ``Packages`` file.
+
+    ``cache``: what the index gives for ``select`` is kept there, keyed by the index file's
+    SHA-256 (itself remembered for the file's ``stat``, as a package's is), and taken from
+    there while the file is unchanged.  The mirror is looked at again on every run.
 
     Raises:
         PackageIndexError: the index cannot be read or decompressed.
     """
-    data = indices.read_bytes(index)
-    out = RepoTargets()
+    entries, problems = _debian_entries(index, select, cache)
+    out = RepoTargets(problems=[IndexProblem(index, line, msg) for line, msg in problems])
     inside = Contained(mirror)
+    for name, rel, sha, size in entries:
+        _add(out, inside, name, rel, sha, size, index)
+    return out
+
+
+#: ``(name, Filename, SHA256 or None, Size or None)`` per selected package, in index order.
+_Entry = tuple[str, str, str | None, int | None]
+
+
+def _debian_entries(
+    index: str, select: str | None, cache: ResultCache | None
+) -> tuple[list[_Entry], list[tuple[int, str]]]:
+    """The selected packages of a ``Packages`` file and the problems met (line, message):
+    from ``cache`` when it holds them for this file's bytes, else parsed (and kept there).
+
+    Over bookworm's Packages.xz (8.8 MB, 63,441 paragraphs) and ``python3-*``, the whole of
+    :func:`read_debian`: 1.4 s of CPU when it decompresses (0.9 s) and parses the index, 0.14 s
+    with the 4,250 entries from the cache (the mirror's ``stat`` calls included; load average
+    5 and 13).
+    """
+    st = None
+    if cache is not None:
+        try:
+            st = os.stat(index)  # before the read: a file changed meanwhile has a new ctime
+        except OSError:
+            st = None  # the read below reports it
+        if st is not None and not stat.S_ISREG(st.st_mode):
+            st = None
+        sha = cache.known_digest(index, st) if st is not None else None
+        if sha is not None:
+            got = _well_formed(cache.get_index(_index_key(sha, select)))
+            if got is not None:
+                return got
+    if st is not None:
+        data, sha = indices.read_bytes_digest(index)
+    else:
+        data, sha = indices.read_bytes(index), None
+    found: list[IndexProblem] = []
+    entries: list[_Entry] = []
     # only paragraphs holding the glob's literal prefix can match it (grep-dctrl's pre-filter):
     # "python3-*" leaves 6,687 of bookworm's 63,441 paragraphs to parse
     literal = re.split(r"[*?\[]", select, maxsplit=1)[0] if select else ""
     pre = literal.encode() if literal else None
-    for line, f in indices.paragraphs(data, index, _DEB_FIELDS, out.problems, pre):
+    for line, f in indices.paragraphs(data, index, _DEB_FIELDS, found, pre):
         name, rel = f.get("Package"), f.get("Filename")
         if not name or not rel:
-            out.problems.append(
+            found.append(
                 IndexProblem(index, line, "paragraph without Package or Filename; skipped")
             )
             continue
         if select and not fnmatch.fnmatchcase(name, select):
             continue
-        _add(out, inside, name, rel, f.get("SHA256"), _size(f.get("Size")), index)
-    return out
+        sha_of = f.get("SHA256")
+        entries.append((name, rel, sha_of.lower() if sha_of else None, _size(f.get("Size"))))
+    problems = [(p.line, p.message) for p in found]
+    if cache is not None and st is not None and sha is not None:
+        cache.put_index(_index_key(sha, select), [entries, problems])
+        cache.remember_digest(index, st, sha)
+    return entries, problems
+
+
+def _index_key(sha256: str, select: str | None) -> str:
+    """What an index's entries depend on: its bytes, the selection and the code reading it."""
+    from coinstall.archive.cache import code_digest
+
+    return hashlib.sha256(
+        json.dumps(["debian", sha256, select, code_digest()]).encode()
+    ).hexdigest()
+
+
+def _well_formed(data: Any) -> tuple[list[_Entry], list[tuple[int, str]]] | None:
+    """Cached entries back in shape, or None if they are not of the shape written (the cache
+    is input like any other file)."""
+    try:
+        raw_entries, raw_problems = data
+        entries: list[_Entry] = []
+        for name, rel, sha, size in raw_entries:
+            if not (
+                isinstance(name, str)
+                and isinstance(rel, str)
+                and (sha is None or isinstance(sha, str))
+                and (size is None or type(size) is int)
+            ):
+                return None
+            entries.append((name, rel, sha, size))
+        problems = []
+        for line, msg in raw_problems:
+            if type(line) is not int or not isinstance(msg, str):
+                return None
+            problems.append((line, msg))
+    except (TypeError, ValueError):
+        return None
+    return entries, problems
 
 
 def read_rpm(repomd: str, mirror: str, select: str | None = None) -> RepoTargets:
@@ -186,9 +277,11 @@ def read_rpm(repomd: str, mirror: str, select: str | None = None) -> RepoTargets
     return out
 
 
-def read_repo(index: str, mirror: str, select: str | None = None) -> RepoTargets:
+def read_repo(
+    index: str, mirror: str, select: str | None = None, cache: ResultCache | None = None
+) -> RepoTargets:
     """:func:`read_rpm` for a ``repomd.xml`` (or a directory holding ``repodata/``), else
-    :func:`read_debian`.
+    :func:`read_debian` (with ``cache``).
 
     Raises:
         PackageIndexError: the index cannot be read.
@@ -197,4 +290,4 @@ def read_repo(index: str, mirror: str, select: str | None = None) -> RepoTargets
         index = os.path.join(index, "repodata", "repomd.xml")
     if index.endswith("repomd.xml"):
         return read_rpm(index, mirror, select)
-    return read_debian(index, mirror, select)
+    return read_debian(index, mirror, select, cache)

@@ -88,6 +88,9 @@ class Outcome:
         runtimes: ids of the runtimes the artifact was judged against when they are not the
             run's (a wheel of another platform: :func:`coinstall.check.run_runtimes`); the
             order of :attr:`matrix` then.
+        packed: :attr:`artifact` compressed as the result cache keeps it, when the outcome
+            came from there or was stored there (:func:`coinstall.archive.cache.unpack_text`
+            gives the text back): what a spool keeps instead of the text, 30 times smaller.
     """
 
     path: str
@@ -98,6 +101,7 @@ class Outcome:
     index: bytes | None = None
     retry: bool = False
     runtimes: list[str] | None = None
+    packed: bytes | None = field(default=None, repr=False, compare=False)
 
     def artifact_text(self) -> str | None:
         """The artifact object as compact JSON text, its ``"path"`` first."""

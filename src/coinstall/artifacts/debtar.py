@@ -67,6 +67,15 @@ _REFUSED = {
 _HEADER = struct.Struct("100s8s8s8s12s12s8sc100s6s2x32x32x8x8x155s12x")
 #: tar_atol8(): leading blanks, octal digits, then only blanks and NULs.
 _OCTAL = re.compile(rb" *([0-7]*)[ \0]*")
+#: The numeric fields (mode, uid, gid, size, mtime, checksum: bytes 100-156) in the form GNU
+#: tar, dpkg-deb and Python's tarfile write them: zero-padded octal, NUL-terminated, the
+#: checksum's six digits followed by NUL and a blank.  Such fields are read in one match
+#: instead of by :func:`_numbers`, with the same values (each is within its range: 7 octal
+#: digits < 2**21, 11 < 2**33).  Every one of the 41,523 headers of every 100th bookworm
+#: python3-* .deb has this form.  Glue, for speed: :func:`decode_header` over 3,602 headers of
+#: 60 of those .debs took 8.0-8.3 us per header with six :func:`_number` calls, 3.3-3.8 us
+#: with this match (CPU time, best of 20, paired, load average 13; the same decodes).
+_CANONICAL = re.compile(rb"([0-7]{7})\0[0-7]{7}\0[0-7]{7}\0([0-7]{11})\0([0-7]{11})\0([0-7]{6})\0 ")
 _UID_MAX = (1 << 32) - 1  # uid_t, gid_t on Linux
 _OFF_MAX = (1 << 63) - 1  # off_t, time_t (64-bit)
 
@@ -123,6 +132,26 @@ def _text(field: bytes) -> str:
     return field.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
 
 
+def _numbers(
+    mode: bytes, uid: bytes, gid: bytes, size: bytes, mtime: bytes, checksum: bytes
+) -> tuple[int, int, int, int]:
+    """``(mode bits, size, mtime, checksum)`` of a header's numeric fields, each read by
+    :func:`_number` in tarfn.c's order; uid and gid only checked.
+
+    Raises:
+        HeaderError: the first field dpkg refuses.
+    """
+    try:
+        bits = _number(mode, 0, _UID_MAX, "mode") & 0o7777
+    except HeaderError:
+        bits = 0  # tar_header_get_unix_mode() does not check the field
+    nbytes = _number(size, 0, _OFF_MAX, "size")
+    seconds = _number(mtime, -_OFF_MAX - 1, _OFF_MAX, "mtime")
+    _number(uid, 0, _UID_MAX, "uid")
+    _number(gid, 0, _UID_MAX, "gid")
+    return bits, nbytes, seconds, _number(checksum, 0, _OFF_MAX, "checksum")
+
+
 def decode_header(block: bytes) -> tuple[str, bytes, int, int, int, str]:
     """``(name, type, mode bits, size, mtime, link name)`` of one 512-byte header, as dpkg's
     tarfn.c ``tar_header_decode()`` decodes it: a ustar header's non-empty prefix joined to
@@ -136,15 +165,13 @@ def decode_header(block: bytes) -> tuple[str, bytes, int, int, int, str]:
     (name, mode, uid, gid, size, mtime, checksum, kind, link, magic, prefix) = _HEADER.unpack(block)
     ustar = magic == b"ustar\0" and prefix[0]
     text = _text(prefix) + "/" + _text(name) if ustar else _text(name)
-    try:
-        bits = _number(mode, 0, _UID_MAX, "mode") & 0o7777
-    except HeaderError:
-        bits = 0  # tar_header_get_unix_mode() does not check the field
-    nbytes = _number(size, 0, _OFF_MAX, "size")
-    seconds = _number(mtime, -_OFF_MAX - 1, _OFF_MAX, "mtime")
-    _number(uid, 0, _UID_MAX, "uid")
-    _number(gid, 0, _UID_MAX, "gid")
-    if _number(checksum, 0, _OFF_MAX, "checksum") != _byte_sum(block) - sum(checksum) + 8 * 32:
+    fields = _CANONICAL.fullmatch(block, 100, 156)
+    if fields is not None:  # every value at once, each within its range by its width
+        bits = int(fields[1], 8) & 0o7777
+        nbytes, seconds, total = int(fields[2], 8), int(fields[3], 8), int(fields[4], 8)
+    else:
+        bits, nbytes, seconds, total = _numbers(mode, uid, gid, size, mtime, checksum)
+    if total != _byte_sum(block) - sum(checksum) + 8 * 32:
         raise HeaderError("invalid tar header checksum")
     return text, (b"0" if kind == b"\0" else kind), bits, nbytes, seconds, _text(link)
 

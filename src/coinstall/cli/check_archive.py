@@ -29,7 +29,11 @@ from coinstall.runtimes.model import Runtime
 
 
 def _targets(
-    paths: Sequence[str], repo: str | None, mirror: str | None, select_packages: str | None
+    paths: Sequence[str],
+    repo: str | None,
+    mirror: str | None,
+    select_packages: str | None,
+    cache: ResultCache | None,
 ) -> tuple[list[Target], list[TargetError]]:
     if repo is None:
         if mirror is not None or select_packages is not None:
@@ -44,7 +48,7 @@ def _targets(
     if mirror is None:
         raise click.UsageError("--repo needs --mirror DIR (where the index's files are)")
     try:
-        listed = read_repo(repo, mirror, select_packages)
+        listed = read_repo(repo, mirror, select_packages, cache)
     except PackageIndexError as exc:
         stderr().print(f"coinstall: {printable(str(exc))}", markup=False)
         sys.exit(2)
@@ -92,7 +96,13 @@ def run_check(
     """Run the archive check and write the report; returns the exit status."""
     # SIGTERM unwinds like Ctrl-C, so that the pool's processes are stopped, not orphaned
     old_term = signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-    targets, late = _targets(paths, repo, mirror, select_packages)
+    cache = ResultCache() if use_cache else None
+    try:
+        targets, late = _targets(paths, repo, mirror, select_packages, cache)
+    except BaseException:
+        if cache is not None:
+            cache.close()
+        raise
     packages = sum(1 for t in targets if not os.path.isdir(t.path))
     settings = Settings(
         tuple(runtimes),
@@ -103,7 +113,6 @@ def run_check(
         timeout=timeout,
         hash_files=use_cache,
     )
-    cache = ResultCache() if use_cache else None
     n_jobs = jobs if jobs else default_jobs([t.path for t in targets])
     backend = _backend(settings, n_jobs, scheduler)
     stack = str(cfg.stack) if cfg.stack.known else None

@@ -24,6 +24,8 @@ planner reads are kept.
 
 from __future__ import annotations
 
+import hashlib
+import io
 import os
 import re
 import xml.etree.ElementTree as ET
@@ -209,8 +211,44 @@ def read_bytes(path: str) -> bytes:
         PackageIndexError: unreadable file, truncated or corrupt compressed stream, or larger than
             the limit.
     """
+    return _read(path, None)
+
+
+def read_bytes_digest(path: str) -> tuple[bytes, str]:
+    """:func:`read_bytes`, and the hex SHA-256 of the file's own (compressed) bytes, the very
+    bytes that were decompressed: the file is read once, into memory (refused past the
+    ``index-mb`` limit like its content), then hashed and decompressed from there.
+
+    Raises:
+        PackageIndexError: as :func:`read_bytes`.
+    """
+    digest: list[str] = []
+    data = _read(path, digest)
+    return data, digest[0]
+
+
+def _read(path: str, digest: list[str] | None) -> bytes:
+    """:func:`read_bytes`; with ``digest``, the file's SHA-256 is appended to it."""
     try:
-        with _open_stream(path) as stream:
+        if digest is None:
+            stream = _open_stream(path)
+        else:
+            cap = limits_mod.default().index_mb << 20
+            with _open_file(path) as f:
+                blocks: list[bytes] = []
+                got = 0
+                while block := f.read(CHUNK):
+                    got += len(block)
+                    if got > cap:
+                        raise PackageIndexError(
+                            path, f"larger than {cap >> 20} MB (limit index-mb)"
+                        )
+                    blocks.append(block)
+            raw = b"".join(blocks)
+            del blocks
+            digest.append(hashlib.sha256(raw).hexdigest())
+            stream = open_decompressed(io.BytesIO(raw), kind_of_magic(raw[:8]) or "none")
+        with stream:
             capped = _Capped(stream, path)
             parts: list[bytes] = []
             while chunk := capped.read(CHUNK):
