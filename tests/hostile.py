@@ -76,12 +76,15 @@ def run(*args: str, timeout: float = 60, command: Sequence[str] = tuple(COINSTAL
 #: :func:`run_many` returns whole); its exit status is click's ``SystemExit`` code.
 _MANY = r"""
 import io, json, sys, time
-import coinstall.spec.read as read
 from coinstall.cli import main
-default = read.LUA_TIMEOUT
 results = []
-for job in json.load(open(sys.argv[1])):
-    read.LUA_TIMEOUT = default if job["lua_timeout"] is None else job["lua_timeout"]
+jobs = json.load(open(sys.argv[1]))
+if any(job["lua_timeout"] is not None for job in jobs):
+    import coinstall.spec.read as read
+    default = read.LUA_TIMEOUT
+for job in jobs:
+    if job["lua_timeout"] is not None or "read" in globals():
+        read.LUA_TIMEOUT = default if job["lua_timeout"] is None else job["lua_timeout"]
     out, err = io.TextIOWrapper(io.BytesIO()), io.TextIOWrapper(io.BytesIO())
     saved = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = out, err
@@ -115,9 +118,10 @@ class Many:
 def run_many(
     jobs: Sequence[tuple[Sequence[str], float | None]], workdir: Path, timeout: float
 ) -> Many:
-    """``coinstall ARGS`` for each ``(ARGS, Lua budget or None for the default)`` of ``jobs``,
-    all in one child process (:data:`_MANY`, measured like :func:`run`); per run its
-    :class:`Run` (``maxrss_mb`` is the whole process's) and the seconds it took."""
+    """``coinstall ARGS`` for each ``(ARGS, Lua budget or None)`` of ``jobs``, all in one child
+    process (:data:`_MANY`, measured like :func:`run`; None: the default budget,
+    :data:`coinstall.spec.read.LUA_TIMEOUT`); per run its :class:`Run` (``maxrss_mb`` is the
+    whole process's) and the seconds it took."""
     spec = workdir / "run-many.json"
     answer = workdir / "run-many-answers.json"
     spec.write_text(json.dumps([{"args": list(a), "lua_timeout": t} for a, t in jobs]))
