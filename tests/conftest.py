@@ -5,6 +5,7 @@ interpreter the tests use and fetches every pinned package, so a skip is a broke
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -28,37 +29,42 @@ ALLOWED_SKIPS: frozenset[str] = frozenset()
 _unexpected_skips: list[str] = []
 
 
-#: The longest test files, collected first: with ``--dist loadfile`` a file runs whole on one
-#: worker, in collection order, and a long file that starts last keeps one worker busy while
-#: the other is idle (longest first).  Measured: the sum of ``--durations=0`` per file of a
-#: whole run (-n 2 --dist loadfile, 2026-12-07, machine load 7-25), longest first.
-LONGEST_FIRST: tuple[str, ...] = (
-    "test_share.py",  # 2402 s (with test_share_bare.py's tests, since split off)
-    "test_spec_hostile.py",  # 1426 s
-    "test_index_hostile.py",  # 741 s
-    "test_platforms.py",  # 647 s
-    "test_rules_extensions.py",  # 535 s
-    "test_bad_input.py",  # 435 s
-    "test_spec_port.py",  # 405 s
-    "test_share_bare.py",
-    "test_fix.py",  # 275 s
-    "test_rules_bytecode.py",  # 230 s
-)
+#: coinstall's sources, byte-compiled before the tests start (see :func:`pytest_configure`).
+SRC = Path(__file__).resolve().parent.parent / "src" / "coinstall"
+
+#: Seconds per test file of a whole run (``scripts/durations.py`` writes it from the run's
+#: junit XML).  With ``--dist loadfile`` a file runs whole on one worker, in collection order,
+#: and a long file that starts last keeps one worker busy while the other idles: the files are
+#: collected longest first.
+DURATIONS_FILE = Path(__file__).resolve().parent / "durations.json"
+DURATIONS: dict[str, float] = json.loads(DURATIONS_FILE.read_text())
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The files of :data:`LONGEST_FIRST` first, in that order (a stable sort: every other
-    file, and the tests within a file, keep their order)."""
-    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+    """The files longest first by :data:`DURATIONS`; a file not in it (a new one, maybe slow)
+    before all of them, so that it is never the one that starts last.  A stable sort: the
+    tests within a file keep their order."""
+    items.sort(key=lambda item: -DURATIONS.get(item.path.name, float("inf")))
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """pytest-xdist's ``--dist loadfile`` keeps the collection order (:data:`LONGEST_FIRST`)
-    rather than ordering the files by their number of tests (its default,
-    ``--loadscope-reorder``), which starts a file with few but slow tests last."""
+    """pytest-xdist's ``--dist loadfile`` keeps the collection order (longest first,
+    :data:`DURATIONS`) rather than ordering the files by their number of tests (its default,
+    ``--loadscope-reorder``), which starts a file with few but slow tests last.
+
+    And coinstall's sources are byte-compiled once, before any test starts ``coinstall`` as a
+    process: with ``PYTHONDONTWRITEBYTECODE`` set (as in the set-up's shell) no process writes
+    ``__pycache__``, so each of the suite's several hundred ``coinstall`` processes compiled
+    every module it imports again (0.25 s of CPU of a 0.8 s ``spec lint``, measured with
+    ``/usr/bin/time`` on a copy of ``src`` with and without its ``.pyc``).  ``compileall``
+    writes whatever that variable says (into the ignored ``__pycache__`` directories, the
+    files Python writes itself when the variable is unset); only the controller does it."""
     if hasattr(config.option, "loadscopereorder"):
         config.option.loadscopereorder = False
+    if not hasattr(config, "workerinput"):
+        import compileall
+
+        compileall.compile_dir(SRC, quiet=1)
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
@@ -69,6 +75,14 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    # (read here, in pytest-xdist's controller: the workers collect, the controller reports)
+    unmeasured = sorted(
+        p.name for p in DURATIONS_FILE.parent.glob("test_*.py") if p.name not in DURATIONS
+    )
+    if unmeasured:
+        terminalreporter.section("test files not in tests/durations.json (scheduled first)")
+        terminalreporter.write_line(", ".join(unmeasured))
+        terminalreporter.write_line("add them: scripts/durations.py (see its docstring)")
     if _unexpected_skips:
         terminalreporter.section("unexpected skips (a broken set-up: run scripts/setup.sh)")
         for line in _unexpected_skips:

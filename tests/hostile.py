@@ -68,6 +68,75 @@ def run(*args: str, timeout: float = 60, command: Sequence[str] = tuple(COINSTAL
     return Run(d["rc"], d["out"], d["err"], d["maxrss_kb"] / 1024)
 
 
+#: Runs coinstall's command line once per entry of a JSON list (``{"args": [...],
+#: "lua_timeout": seconds or null}``) in ONE process, for a command that takes one target
+#: (``spec port``): imports, start-up and the parse worker are paid once, not per target.
+#: Each run gets its own ``sys.stdout``/``sys.stderr`` (what a forked parse worker writes to
+#: file descriptors 1 and 2 bypasses them and lands in the process's own output, which
+#: :func:`run_many` returns whole); its exit status is click's ``SystemExit`` code.
+_MANY = r"""
+import io, json, sys, time
+from coinstall.cli import main
+results = []
+jobs = json.load(open(sys.argv[1]))
+if any(job["lua_timeout"] is not None for job in jobs):
+    import coinstall.spec.read as read
+    default = read.LUA_TIMEOUT
+for job in jobs:
+    if job["lua_timeout"] is not None or "read" in globals():
+        read.LUA_TIMEOUT = default if job["lua_timeout"] is None else job["lua_timeout"]
+    out, err = io.TextIOWrapper(io.BytesIO()), io.TextIOWrapper(io.BytesIO())
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = out, err
+    t0 = time.monotonic()
+    try:
+        main(job["args"], prog_name="coinstall")
+        rc = 0
+    except SystemExit as e:
+        rc = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    finally:
+        sys.stdout, sys.stderr = saved
+    took = time.monotonic() - t0
+    texts = []
+    for f in (out, err):
+        f.flush()
+        texts.append(f.buffer.getvalue().decode("utf-8", "replace"))
+    results.append({"rc": rc, "out": texts[0], "err": texts[1], "seconds": took})
+json.dump(results, open(sys.argv[2], "w"))
+"""
+
+
+@dataclass
+class Many:
+    """The runs of :func:`run_many`, in order, and the process as a whole (its exit status,
+    ``"timeout"`` on a hang, whatever reached its real stdout/stderr, its peak memory)."""
+
+    runs: list[tuple[Run, float]]
+    whole: Run
+
+
+def run_many(
+    jobs: Sequence[tuple[Sequence[str], float | None]], workdir: Path, timeout: float
+) -> Many:
+    """``coinstall ARGS`` for each ``(ARGS, Lua budget or None)`` of ``jobs``, all in one child
+    process (:data:`_MANY`, measured like :func:`run`; None: the default budget,
+    :data:`coinstall.spec.read.LUA_TIMEOUT`); per run its :class:`Run` (``maxrss_mb`` is the
+    whole process's) and the seconds it took."""
+    spec = workdir / "run-many.json"
+    answer = workdir / "run-many-answers.json"
+    spec.write_text(json.dumps([{"args": list(a), "lua_timeout": t} for a, t in jobs]))
+    whole = run(str(spec), str(answer), timeout=timeout, command=(sys.executable, "-c", _MANY))
+    if whole.rc != 0:
+        return Many([], whole)
+    runs = [
+        (Run(d["rc"], d["out"], d["err"], whole.maxrss_mb), d["seconds"])
+        for d in json.loads(answer.read_text())
+    ]
+    spec.unlink()
+    answer.unlink()
+    return Many(runs, whole)
+
+
 # --- mutation ------------------------------------------------------------------------------
 
 

@@ -465,28 +465,45 @@ def test_read_only_cache_leaves_the_run_uncached(
         subprocess.run(["chattr", "-i", str(db)], check=True)
 
 
+@pytest.fixture(scope="module")
+def warm_cache(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[str], hostile.Run, Path]:
+    """Three corpus RPMs checked uncached (the answer every cached run must equal) and once
+    more into a fresh result cache, which each damage case copies: ``(packages, uncached
+    answer, cache directory)``.  Made once for the five cases (before: ten ``check`` runs)."""
+    cache = tmp_path_factory.mktemp("warm-cache") / "cache"
+    pkgs = [str(p) for p in rpms()[:3]]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("COINSTALL_CACHE_DIR", str(cache))
+        base = hostile.run(
+            "check",
+            "--no-installed",
+            "--no-cache",
+            "--jobs",
+            "1",
+            "--format",
+            "json",
+            *pkgs,
+            timeout=120,
+        )
+        warm = hostile.run(
+            "check", "--no-installed", "--jobs", "1", "--format", "json", *pkgs, timeout=120
+        )
+    assert warm.rc == base.rc and json.loads(warm.out) == json.loads(base.out)
+    assert (cache / "results.sqlite3").is_file()
+    return pkgs, base, cache
+
+
 @pytest.mark.parametrize("kind", ["garbage", "truncated", "fifo", "bad-rows", "old-schema"])
 def test_damaged_cache_is_discarded_with_one_warning(
-    kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    kind: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    warm_cache: tuple[list[str], hostile.Run, Path],
 ) -> None:
+    pkgs, base, warm = warm_cache
     cache = tmp_path / "cache"
+    shutil.copytree(warm, cache)
     monkeypatch.setenv("COINSTALL_CACHE_DIR", str(cache))
-    pkgs = [str(p) for p in rpms()[:3]]
-    base = hostile.run(
-        "check",
-        "--no-installed",
-        "--no-cache",
-        "--jobs",
-        "1",
-        "--format",
-        "json",
-        *pkgs,
-        timeout=120,
-    )
-    warm = hostile.run(
-        "check", "--no-installed", "--jobs", "1", "--format", "json", *pkgs, timeout=120
-    )
-    assert warm.rc == base.rc and json.loads(warm.out) == json.loads(base.out)
     db = cache / "results.sqlite3"
     _damage(kind, db)
     for args in (
@@ -570,12 +587,33 @@ WRONG_SHAPES = {
 }
 
 
+@pytest.fixture(scope="module")
+def wrong_shape_answers(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict[tuple[str, str], hostile.Run]:
+    """``coinstall report --format FMT`` on each wrong-shape file, all 36 runs in one process
+    (:func:`hostile.run_many`: ``report`` stops at the first file that is not results, so one
+    command line cannot take them all); ``report`` runs as a process of its own on hostile
+    input above (FIFO, /dev/zero, a sparse 4 GB file)."""
+    root = tmp_path_factory.mktemp("wrong-shapes")
+    keys, jobs = [], []
+    for shape in sorted(WRONG_SHAPES):
+        p = root / f"{shape}.jsonl"
+        p.write_text("\n".join(WRONG_SHAPES[shape]) + "\n")
+        for fmt in ("text", "json", "html"):
+            keys.append((shape, fmt))
+            jobs.append((("report", "--format", fmt, str(p)), None))
+    many = hostile.run_many(jobs, root, timeout=120)
+    assert many.whole.rc == 0 and "Traceback" not in many.whole.err, many.whole.err[-3000:]
+    return {key: r for key, (r, _s) in zip(keys, many.runs, strict=True)}
+
+
 @pytest.mark.parametrize("shape", sorted(WRONG_SHAPES))
-def test_report_on_results_of_the_wrong_shape_is_exit_2(shape: str, tmp_path: Path) -> None:
-    p = tmp_path / "results.jsonl"
-    p.write_text("\n".join(WRONG_SHAPES[shape]) + "\n")
+def test_report_on_results_of_the_wrong_shape_is_exit_2(
+    shape: str, wrong_shape_answers: dict[tuple[str, str], hostile.Run]
+) -> None:
     for fmt in ("text", "json", "html"):
-        r = hostile.run("report", "--format", fmt, str(p), timeout=60)
+        r = wrong_shape_answers[shape, fmt]
         _assert_clean(r)
         lines = _errors(r.err)
         assert len(lines) == 1 and "not coinstall check results" in lines[0], (fmt, r.err)

@@ -11,6 +11,7 @@ interpreters for the Linux wheels.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -25,7 +26,7 @@ from click.testing import CliRunner
 from coinstall.check import check, matrix
 from coinstall.cli import main
 from coinstall.files import objfile
-from coinstall.release import GRID_RUNTIMES, grid
+from coinstall.release import GRID_RUNTIMES, Release, grid
 from coinstall.runtimes import catalogue
 from coinstall.runtimes.inventory import combine
 from coinstall.runtimes.platforms import platforms_of_tag, runtimes_for_wheel
@@ -320,8 +321,15 @@ def _release_wheels(c: dict[str, Path], *names: str) -> list[str]:
     return [str(c[n]) for n in names]
 
 
+@functools.cache
+def _grid(*wheels: str) -> Release:
+    """``grid(wheels)``, made once for the tests that read the same release's grid (numpy's:
+    4 s of CPU); no test changes it."""
+    return grid(list(wheels), KNOWN, CAT)
+
+
 def test_release_grid_numpy(corpus_wheels: dict[str, Path]) -> None:
-    rel = grid(_release_wheels(corpus_wheels, *NUMPY), KNOWN, CAT)
+    rel = _grid(*_release_wheels(corpus_wheels, *NUMPY))
     assert rel.project == "numpy" and rel.versions == ["2.1.3"] and not rel.errors
     assert len(rel.cells) == len(GRID_RUNTIMES) * len(rel.platforms)
     for name, (plat, _rt) in NUMPY.items():
@@ -351,15 +359,13 @@ def test_release_grid_numpy(corpus_wheels: dict[str, Path]) -> None:
 
 
 def test_release_grid_abi3_pure_and_inconsistencies(corpus_wheels: dict[str, Path]) -> None:
-    crypto = grid(
-        _release_wheels(
+    crypto = _grid(
+        *_release_wheels(
             corpus_wheels,
             "cryptography-abi3",
             "cryptography-abi3-win-amd64",
             "cryptography-abi3-macos-universal2",
-        ),
-        KNOWN,
-        CAT,
+        )
     )
     for m in range(9, 15):
         for plat in ("manylinux_x86_64", "macosx_x86_64", "macosx_arm64", "win_amd64"):
@@ -509,7 +515,7 @@ def test_release_grid_agrees_with_pip(corpus_wheels: dict[str, Path], tmp_path: 
         ],
     }
     for project, wheels in releases.items():
-        rel = grid([str(w) for w in wheels], KNOWN, CAT)
+        rel = _grid(*[str(w) for w in wheels])
         for rt_key, plat_key in cells[project]:
             cell = rel.cell(rt_key, plat_key)
             want = cell.wheel if cell.status not in ("none", "excluded") else None

@@ -107,14 +107,17 @@ def _rpmbuild(
     A build that succeeded is cached in CACHE/rpms/<key> (the RPMs and rpmbuild's output),
     keyed by everything coinstall gives it (the spec text a `spec port` wrote, the macro file
     a `macros` wrote) and what it builds from (each source's bytes, the ``--define``s, the
-    environment's changes, rpmbuild's version): a change to coinstall's output is a new key,
-    so a new real build.  A failed build is never cached."""
+    environment's changes, rpmbuild's version, but not where the clone is): a change to
+    coinstall's output is a new key, so a new real build.  A failed build is never cached."""
     version = subprocess.run(
         ["rpmbuild", "--version"], capture_output=True, text=True, check=True
     ).stdout
     h = hashlib.sha256()
     extra_env = sorted(set((env or os.environ).items()) - set(os.environ.items()))
-    for part in (spec.read_bytes(), mfile.read_bytes(), repr(defines).encode()):
+    # the download directory is named by the clone's path (ROOT/.cache/...), while .cache is
+    # the one shared corpus: keyed by that path, each clone built everything again
+    where = [d.replace(str(CACHE), "<cache>") for d in defines]
+    for part in (spec.read_bytes(), mfile.read_bytes(), repr(where).encode()):
         h.update(hashlib.sha256(part).digest())
     h.update(repr(extra_env).encode() + version.encode())
     for src in sorted((top / "SOURCES").iterdir()):

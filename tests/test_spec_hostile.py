@@ -22,6 +22,7 @@ import stat
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -131,9 +132,8 @@ SECONDS = 40
 
 #: The macro bomb does not finish: the parse is refused when its budget
 #: (coinstall.spec.read.LUA_TIMEOUT, 10 s) runs out.  ``spec lint`` meets it with that
-#: budget; the other commands (the same refusal, coinstall.spec.read._ask) are real coinstall
-#: processes with the budget set to this many seconds, so the variant costs 10 + 4 x 2 s, not
-#: 5 x 10 s of parsing.
+#: budget; the other commands (the same refusal, coinstall.spec.read._ask) run with the budget
+#: set to this many seconds, so the variant costs 10 + 4 x 2 s, not 5 x 10 s of parsing.
 BOMB_BUDGET = 2.0
 BOMB_COMMAND = (
     sys.executable,
@@ -180,33 +180,91 @@ def _check_answer(r: hostile.Run, what: str) -> None:
         assert lines and all(ln.startswith("coinstall: ") for ln in lines), (what, r.err)
 
 
-@pytest.mark.parametrize("variant", sorted(VARIANTS))
-def test_hostile_spec_runs_nothing(tmp_path: Path, variant: str) -> None:
-    outside = tmp_path / "outside"
+@dataclass
+class Answers:
+    """Every variant through every command (:func:`answers`)."""
+
+    outside: Path
+    before: dict[str, str]
+    texts: dict[str, str]  # variant -> its spec text
+    specs: dict[tuple[str, str], Path]  # (variant, command) -> the spec it was given
+    runs: dict[tuple[str, str], tuple[hostile.Run, float]]  # -> (answer, seconds)
+    whole: dict[str, hostile.Run]  # command -> the process as a whole
+
+
+@pytest.fixture(scope="module")
+def answers(tmp_path_factory: pytest.TempPathFactory) -> Answers:
+    """The 24 variants through the 5 commands, as 5 ``coinstall`` processes (before: 120,
+    0.5 s of CPU each, most of it start-up).  ``spec lint`` takes many specs: one real
+    ``coinstall spec lint`` (and one ``--format json``) over all of them, each answering for
+    its own file.  ``spec port`` takes one: :func:`hostile.run_many` runs its command line
+    once per spec in one process.  The same commands still run as processes of their own on
+    hostile input below (:func:`test_macro_output_does_not_reach_stdout`,
+    :func:`test_not_a_regular_file`).  Each variant has its own marker file, so a command
+    that ran a macro is still named by the marker of that variant."""
+    root = tmp_path_factory.mktemp("hostile-specs")
+    outside = root / "outside"
     outside.mkdir()
     (outside / "keep.txt").write_text("untouched\n")
-    marker = outside / f"marker-{variant}"
-    work = tmp_path / "work"
-    work.mkdir()
-    text = spec_text(variant, marker)
+    texts, specs = {}, {}
+    for variant in sorted(VARIANTS):
+        texts[variant] = spec_text(variant, outside / f"marker-{variant}")
+        work = root / "work" / variant
+        work.mkdir(parents=True)
+        for cmd in COMMANDS:
+            specs[variant, cmd] = work / f"{cmd}.spec"
+            specs[variant, cmd].write_text(texts[variant])
     before = _snapshot(outside)
+    runs: dict[tuple[str, str], tuple[hostile.Run, float]] = {}
+    whole: dict[str, hostile.Run] = {}
     for cmd, args in COMMANDS.items():
-        spec = work / f"{cmd}.spec"
-        spec.write_text(text)
-        command = BOMB_COMMAND if variant == "macro-bomb" and cmd != "lint" else hostile.COINSTALL
-        t0 = time.monotonic()
-        r = hostile.run(*args, str(spec), timeout=SECONDS, command=command)
-        took = time.monotonic() - t0
+        paths = [str(specs[v, cmd]) for v in sorted(VARIANTS)]
+        if cmd.startswith("lint"):  # one process, every spec its own target
+            command = hostile.COINSTALL if cmd == "lint" else BOMB_COMMAND
+            t0 = time.monotonic()
+            r = hostile.run(*args, *paths, timeout=2 * SECONDS, command=command)
+            took = time.monotonic() - t0
+            whole[cmd] = r
+            for v in VARIANTS:
+                runs[v, cmd] = (r, took)
+        else:
+            jobs = [
+                ((*args, p), BOMB_BUDGET if v == "macro-bomb" else None)
+                for v, p in zip(sorted(VARIANTS), paths, strict=True)
+            ]
+            many = hostile.run_many(jobs, root, timeout=len(jobs) * SECONDS)
+            whole[cmd] = many.whole
+            assert many.runs, f"coinstall {' '.join(args)}: {many.whole.err[-3000:]}"
+            for v, one in zip(sorted(VARIANTS), many.runs, strict=True):
+                runs[v, cmd] = one
+    return Answers(outside, before, texts, specs, runs, whole)
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_hostile_spec_runs_nothing(answers: Answers, variant: str) -> None:
+    marker = answers.outside / f"marker-{variant}"
+    assert not marker.exists(), f"{variant}: the spec ran a command (marker created)"
+    assert _snapshot(answers.outside) == answers.before, "a file outside changed"
+    for cmd, args in COMMANDS.items():
+        spec = answers.specs[variant, cmd]
+        r, took = answers.runs[variant, cmd]
         what = f"{variant}: coinstall {' '.join(args)}"
-        assert not marker.exists(), f"{what}: the spec ran a command (marker created)"
-        assert _snapshot(outside) == before, f"{what}: a file outside changed"
+        _check_answer(answers.whole[cmd], f"{what} (the process)")
         _check_answer(r, what)
-        assert took < SECONDS, what
+        if cmd.startswith("lint"):  # the one process answered for many specs
+            assert took < 2 * SECONDS, what
+            mine = [ln for ln in r.err.splitlines() if ln.startswith(f"coinstall: {spec}")]
+            assert len(mine) <= 1, (what, mine)
+        else:
+            assert took < SECONDS, what
+            mine = [ln for ln in r.err.splitlines() if ln.startswith("coinstall: ")]
         if cmd != "port-in-place":
-            assert spec.read_text() == text, f"{what}: the spec was changed"
+            assert spec.read_text() == answers.texts[variant], f"{what}: the spec was changed"
         if variant == "macro-bomb":  # refused (the budget or the memory limit), never parsed
-            assert r.rc == 2, (what, r.err)
-    assert sorted(p.name for p in work.iterdir()) == sorted(f"{c}.spec" for c in COMMANDS)
+            assert r.rc == 2 and len(mine) == 1, (what, r.err)
+    assert sorted(p.name for p in answers.specs[variant, "lint"].parent.iterdir()) == sorted(
+        f"{c}.spec" for c in COMMANDS
+    )
 
 
 def test_macro_output_does_not_reach_stdout(tmp_path: Path) -> None:
