@@ -64,3 +64,16 @@ fi
 .venv/bin/python tests/plan_corpus.py >/dev/null
 
 wait "$interpreters_pid" || { echo "setup: scripts/interpreters.sh failed" >&2; exit 1; }
+
+# coinstall's pip (this venv's) runs under each target runtime (`coinstall share`:
+# TARGET .../pip/__pip-runner__.py; the share tests' venvs): byte-compiled here once for each
+# runtime pip supports (3.7+, PyPy), or every such run compiles pip from source again when
+# bytecode writing is off (PYTHONDONTWRITEBYTECODE).  compileall skips what is up to date.
+pipdir=$(.venv/bin/python -c 'import os, pip; print(os.path.dirname(pip.__file__))')
+interp=${COINSTALL_TEST_CACHE:-$HOME/.cache/coinstall-test}/interpreters/bin
+for py in "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.{7,8,9,10,11,12,13}.*/bin/python3 \
+  /usr/bin/pypy3 "$interp"/python3.13 "$interp"/python3.13t "$interp"/python3.14; do
+  [ -x "$py" ] || continue
+  "$py" -m compileall -q "$pipdir" >/dev/null 2>&1 \
+    || echo "setup: could not byte-compile pip for $py" >&2
+done
