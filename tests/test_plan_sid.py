@@ -325,25 +325,27 @@ def test_later_snapshot_reads_the_plans_suite(tmp_path: Path) -> None:
 
 def test_source_naming_its_runtime_needs_a_source_change(tmp_path: Path) -> None:
     """trixie's python3-stdlib-extensions Build-Depends on python3.13-dev and libpython3.13-dev
-    by name, and kdevelop-python on libpython3.13-dev and python3.13: a rebuild installs 3.13
+    by name, and kdevelop-python on libpython3.13-dev and python3.13: a binNMU installs 3.13
     again.  Debian gave both a sourceful upload (sid: kdevelop-python 26.07.70+...-1.2
     Build-Depends on libpython3-dev; python3-stdlib-extensions is gone, python3-tk now comes
     from python3-defaults).  Before, ``add`` said stdlib-extensions "gains 3.14 when the
-    default switches" and ``default`` put both in wave 1 as rebuilds."""
+    default switches" (blocked, no wave: so were the sources that build-depend on python3-tk)
+    and ``default`` listed both as plain rebuilds.  Now both are rebuilt in their wave by a
+    source change, like an Architecture: all source."""
     trixie = ("--from", "3.13", "--repo", str(DATA), "--suite", "trixie")
     add = _plan(tmp_path, "add", "3.14", *trixie)
     default = _plan(tmp_path, "default", "3.14", *trixie)
     names = "libpython3.13-dev, libpython3.13-dbg, python3.13-dev, python3.13-dbg"
     for plan in (add, default):
         ext = _src(plan, "python3-stdlib-extensions")
-        assert ext["status"] == "blocked" and ext["wave"] is None
+        assert ext["status"] == "rebuild" and ext["wave"] == 1
         assert ext["reasons"][0] == (
             f"Build-Depends names its runtimes by version ({names}), not 3.14: "
-            "needs a source change for 3.14 (a sourceful upload), not a rebuild"
+            "needs a source change for 3.14 (a sourceful upload), not a binNMU"
         )
         assert not any("when the default switches" in r for r in ext["reasons"])
     kdev = _src(default, "kdevelop-python")
-    assert kdev["status"] == "blocked" and kdev["wave"] is None
+    assert kdev["status"] == "rebuild" and kdev["wave"] is not None
     assert kdev["reasons"][0].startswith("Build-Depends names its runtimes by version")
     kdev_add = _src(add, "kdevelop-python")
     assert kdev_add["status"] == "no-action"

@@ -644,17 +644,17 @@ def _decide(
         sp.status = "rebuild"
         named = _names_others(srec, new)
         if named:
-            # A rebuild (binNMU) installs the same python3.X-dev and builds for it again.
-            sp.status = "blocked"
+            # A binNMU installs the same python3.X-dev and builds for it again: the source is
+            # rebuilt in its wave, by a sourceful upload (like an Architecture: all one).
             sp.reasons.append(
                 f"Build-Depends names its runtimes by version ({named}), not {n}: "
-                f"needs a source change for {n} (a sourceful upload), not a rebuild"
+                f"needs a source change for {n} (a sourceful upload), not a binNMU"
             )
         sp.reasons.extend(
             f"{b.name} [{b.arch}]: built for {b.built_for}, not {n} ({'; '.join(b.reasons[:2])})"
             for b in need
         )
-        if sp.status == "blocked":
+        if named:
             return
         if all(b.arch == "all" for b in need):
             sp.reasons.append("Architecture: all only: needs a sourceful upload, not a binNMU")
