@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import lzma
 import os
 import shutil
 import subprocess
@@ -694,3 +695,24 @@ def main() -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def debian_mirror(debs: Iterable[Path], root: Path) -> tuple[Path, Path, bytes]:
+    """A Debian mirror of ``debs`` under ``root``: ``root/mirror/pool/main/<file>`` (hard
+    links, copies across file systems) and ``root/Packages.xz`` written by the real
+    ``dpkg-scanpackages --multiversion``.  Returns (index, mirror directory, the index's
+    uncompressed text)."""
+    mirror = root / "mirror"
+    pool = mirror / "pool" / "main"
+    pool.mkdir(parents=True)
+    for p in debs:
+        try:
+            os.link(p, pool / p.name)
+        except OSError:
+            shutil.copy(p, pool / p.name)
+    text = subprocess.run(
+        ["dpkg-scanpackages", "--multiversion", "pool"], cwd=mirror, capture_output=True, check=True
+    ).stdout
+    index = root / "Packages.xz"
+    index.write_bytes(lzma.compress(text))
+    return index, mirror, text

@@ -6,7 +6,6 @@ error line; a time limit is retried once then reported; --repo/--mirror reads re
 from __future__ import annotations
 
 import json
-import lzma
 import os
 import shutil
 import subprocess
@@ -32,6 +31,7 @@ from coinstall.report import sarif as sarif_report
 from coinstall.report import text as text_report
 from coinstall.runtimes import catalogue
 from coinstall.runtimes.inventory import combine
+from corpus import debian_mirror
 
 CAT = catalogue.load()
 RTS = combine([], CAT)
@@ -184,19 +184,8 @@ def test_time_limit_retried_once_then_reported(corpus_debs: dict[str, Path]) -> 
 def test_repo_mirror_debian(corpus_debs: dict[str, Path], tmp_path: Path) -> None:
     """A Packages.xz made by dpkg-scanpackages over a pool; one listed package removed from
     the mirror is reported; --select-packages filters by name."""
-    pool = tmp_path / "mirror" / "pool" / "main"
-    pool.mkdir(parents=True)
-    for p in corpus_debs.values():
-        shutil.copy(p, pool / p.name)
-    text = subprocess.run(
-        ["dpkg-scanpackages", "--multiversion", "pool"],
-        cwd=tmp_path / "mirror",
-        capture_output=True,
-        check=True,
-    ).stdout
-    index = tmp_path / "Packages.xz"
-    index.write_bytes(lzma.compress(text))
-    gone = pool / Path(corpus_debs["python3-six"]).name
+    index, mirror, _ = debian_mirror(corpus_debs.values(), tmp_path)
+    gone = mirror / "pool" / "main" / Path(corpus_debs["python3-six"]).name
     gone.unlink()
     listed = read_repo(str(index), str(tmp_path / "mirror"), "python3-*")
     names = {Path(t.path).name for t in listed.targets}

@@ -16,6 +16,7 @@ import pytest
 
 from coinstall.archive.cache import ResultCache
 from coinstall.archive.repo import read_repo
+from corpus import debian_mirror
 
 COINSTALL = str(Path(sys.executable).with_name("coinstall"))
 
@@ -38,19 +39,7 @@ main()
 def archive(corpus_debs: dict[str, Path], tmp_path: Path) -> tuple[Path, Path, bytes]:
     """A mirror of the pinned .debs and its Packages.xz (dpkg-scanpackages); the index's
     uncompressed text."""
-    pool = tmp_path / "mirror" / "pool" / "main"
-    pool.mkdir(parents=True)
-    for p in corpus_debs.values():
-        os.link(p, pool / p.name)
-    text = subprocess.run(
-        ["dpkg-scanpackages", "--multiversion", "pool"],
-        cwd=tmp_path / "mirror",
-        capture_output=True,
-        check=True,
-    ).stdout
-    index = tmp_path / "Packages.xz"
-    index.write_bytes(lzma.compress(text))
-    return index, tmp_path / "mirror", text
+    return debian_mirror(corpus_debs.values(), tmp_path)
 
 
 def _check(
