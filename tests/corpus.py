@@ -494,6 +494,16 @@ NEWER_WHEELS: dict[str, str] = {
     "numpy-cp313t": "numpy-2.3.5-cp313-cp313t-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl",
     "numpy-cp314": "numpy-2.3.5-cp314-cp314-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl",
     "numpy-cp314t": "numpy-2.3.5-cp314-cp314t-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl",
+    # MarkupSafe 3.0.3's _speedups imports nothing that tells a GIL build from a free-threaded
+    # one: its static PyModuleDef's object header does (tests/test_moduledef.py)
+    "markupsafe-cp313-303": (
+        "markupsafe-3.0.3-cp313-cp313-manylinux2014_x86_64"
+        ".manylinux_2_17_x86_64.manylinux_2_28_x86_64.whl"
+    ),
+    "markupsafe-cp313t-303": (
+        "markupsafe-3.0.3-cp313-cp313t-manylinux2014_x86_64"
+        ".manylinux_2_17_x86_64.manylinux_2_28_x86_64.whl"
+    ),
     "markupsafe-cp314": (
         "markupsafe-3.0.3-cp314-cp314-manylinux2014_x86_64"
         ".manylinux_2_17_x86_64.manylinux_2_28_x86_64.whl"
@@ -524,6 +534,8 @@ NEWER_WHEEL_SHA256: dict[str, str] = {
     "numpy-cp313t": "ce581db493ea1a96c0556360ede6607496e8bf9b3a8efa66e06477267bc831e9",
     "numpy-cp314": "fffe29a1ef00883599d1dc2c51aa2e5d80afe49523c261a74933df395c15c520",
     "numpy-cp314t": "09a1bea522b25109bf8e6f3027bd810f7c1085c64a0c7ce050c1676ad0ba010b",
+    "markupsafe-cp313-303": "ccfcd093f13f0f0b7fdd0f198b90053bf7b2f02a3927a30e63f3ccc9df56b676",
+    "markupsafe-cp313t-303": "8709b08f4a89aa7586de0aadc8da56180242ee0ada3999749b183aa23df95025",
     "markupsafe-cp314": "457a69a9577064c05a97c41f4e65148652db078a3a509039e64d3467b9e7ef97",
     "markupsafe-cp314t": "fed51ac40f757d41b7c48425901843666a6677e3e8eb0abcff09e4ba6e664f50",
     "pyyaml-cp314": "c458b6d084f9b935061bc36216e8a69a7e293a2f1e68bf956dcd9e6cbcd143f5",

@@ -15,6 +15,7 @@ from __future__ import annotations
 import glob
 import io
 import struct
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -41,7 +42,10 @@ def _both(data: bytes) -> tuple[ElfInfo | str | None, ElfInfo | str | None]:
     out: list[ElfInfo | str | None] = []
     for arg in (data, io.BytesIO(data)):
         try:
-            out.append(read_elf(arg, symbols=True))
+            info = read_elf(arg, symbols=True)
+            # the PyModuleDef header is read from objects in memory only (a stream is a
+            # member spooled for its size): not part of the symbol walk compared here
+            out.append(replace(info, module_def=None) if info is not None else None)
         except ValueError as exc:
             out.append(f"ValueError: {exc}")
     return out[0], out[1]

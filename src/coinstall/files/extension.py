@@ -21,6 +21,7 @@ from typing import IO, TYPE_CHECKING, Literal, Protocol, cast
 
 # pyelftools and abi3info are imported where used: tens of milliseconds of start-up that a
 # run meeting no ELF object (or no stable-ABI module) need not pay (benchmarks/startup_bench.py).
+from coinstall.files.moduledef import ObjectHeader, module_def_header
 from coinstall.runtimes.model import Runtime
 from coinstall.stable_abi import stable_abi_baseline, symbol_added
 
@@ -204,6 +205,12 @@ class ElfInfo:
     #: with the symbols; None if there is none (most modules take the interpreter's symbols
     #: from the process and link no libpython).
     libpython: str | None = None
+    #: the object header of the module's static ``PyModuleDef`` (``"gil"`` or
+    #: ``"free-threaded"``, :mod:`coinstall.files.moduledef`), read with the symbols where
+    #: they carry no build marker (neither the free-threaded build's reference counting nor
+    #: ``_Py_Dealloc``), from objects in memory (not from a member spooled to a file for its
+    #: size); None where not read, not found or not plain.
+    module_def: ObjectHeader | None = None
 
     def describe(self) -> str:
         """``"ELF 64-bit LSB EM_X86_64"``."""
@@ -225,6 +232,9 @@ class LinkInfo(Protocol):
 
     @property
     def init_exports(self) -> frozenset[str]: ...
+
+    @property
+    def module_def(self) -> ObjectHeader | None: ...
 
 
 _INIT_PREFIXES_B = tuple(p.encode() for p in _INIT_PREFIXES)
@@ -526,12 +536,24 @@ def read_elf(data: bytes | IO[bytes], *, symbols: bool = False) -> ElfInfo | Non
                 elif name.startswith(_INIT_PREFIXES):
                     exports.add(name)
         libpython = None
+        module_def = None
         if symbols:
             libpython = (
                 _libpython_direct(raw_data, elf, headers)
                 if raw_data is not None and headers is not None
                 else _libpython_pyelftools(elf)
             )
+            if raw_data is not None and headers is not None and not _build_marked(imports):
+                module_def = module_def_header(
+                    raw_data,
+                    elf.elfclass,
+                    elf.little_endian,
+                    elf["e_phoff"],
+                    elf["e_phnum"],
+                    elf["e_phentsize"],
+                    headers,
+                    exports,
+                )
         return ElfInfo(
             elf.elfclass,
             elf.little_endian,
@@ -540,11 +562,20 @@ def read_elf(data: bytes | IO[bytes], *, symbols: bool = False) -> ElfInfo | Non
             frozenset(imports),
             frozenset(exports),
             libpython,
+            module_def,
         )
     except (ELFError, ValueError, KeyError) as exc:
         raise ValueError(f"corrupt ELF header: {exc}") from None
     except Exception as exc:  # construct.StreamError and friends on truncated files
         raise ValueError(f"truncated ELF object: {exc}") from None
+
+
+def _build_marked(imports: Iterable[str]) -> bool:
+    """Whether the imported symbols already tell a GIL build from a free-threaded one (see
+    :func:`build_mismatch`), so that the ``PyModuleDef`` need not be read."""
+    from coinstall.runtimes import abi as abi_data
+
+    return any(s == "_Py_Dealloc" or s in abi_data.load().freethreaded for s in imports)
 
 
 def is_extension_name(path: str) -> bool:
@@ -703,13 +734,17 @@ def tagged_mismatch(elf: LinkInfo | None, runtime: Runtime) -> str | None:
         return None
     if runtime.implementation == "cpython" and runtime.version[0] >= 3:
         build = build_mismatch(
-            elf.python_imports, runtime.free_threaded, runtime.debug, runtime.version
+            elf.python_imports,
+            runtime.free_threaded,
+            runtime.debug,
+            runtime.version,
+            elf.module_def,
         )
         if build is not None:
             return (
                 build
                 if isinstance(build, CannotTell)
-                else (f"{build}: its symbols are not the build its name says")
+                else (f"{build}: its binary is not the build its name says")
             )
     why = _table_mismatch(elf.python_imports, runtime)
     return (
@@ -720,7 +755,11 @@ def tagged_mismatch(elf: LinkInfo | None, runtime: Runtime) -> str | None:
 
 
 def build_mismatch(
-    imports: frozenset[str], free_threaded: bool, debug: bool, version: tuple[int, ...]
+    imports: frozenset[str],
+    free_threaded: bool,
+    debug: bool,
+    version: tuple[int, ...],
+    module_def: ObjectHeader | None = None,
 ) -> str | None:
     """Why a CPython 3 build (free-threaded or not, debug or not, of ``version``) cannot load
     a module importing ``imports``, by the build markers among them; None when they do not
@@ -737,10 +776,14 @@ def build_mismatch(
       ``_Py_DecRefShared`` instead (none of the 118 cp313t/cp314t modules of the pinned
       wheels and the 3.13t's own lib-dynload imports ``_Py_Dealloc``).  The object layouts
       differ (PEP 703): the real 3.13t crashes (SIGSEGV) or fails ("init function returned
-      uninitialized object") on such a module.  A module importing neither says nothing
-      about its build: a :class:`CannotTell` (MarkupSafe 3.0.2's cp313 ``_speedups`` imports
-      only ``PyModule_Create2`` and ``PyUnicode_New``, and renamed ``.cpython-313t-...so`` it
-      crashes the real 3.13t: its static ``PyModuleDef`` has the GIL build's object header).
+      uninitialized object") on such a module.
+    * A module importing neither (MarkupSafe 3.0.3's ``_speedups`` imports only
+      ``PyModuleDef_Init`` and ``PyUnicode_New``): the object header of its static
+      ``PyModuleDef`` (``module_def``, :mod:`coinstall.files.moduledef`) decides both ways:
+      the real 3.13t fails on the cp313 build's module renamed ``.cpython-313t-...so`` ("init
+      function of _speedups returned uninitialized object") and the real 3.13 on the cp313t
+      build's renamed ``.cpython-313-...so`` (``MemoryError``).  No header either: a
+      :class:`CannotTell` on a free-threaded build.
     * A debug marker (``_Py_RefTotal``, ``_Py_NegativeRefcount``: ``Py_REF_DEBUG``) on a
       release build ("undefined symbol: _Py_RefTotal", Debian's and pyenv's 3.11); a release
       module on a debug build before 3.8 (``Py_TRACE_REFS`` changed the object header until
@@ -753,18 +796,39 @@ def build_mismatch(
     ft = _first(imports & data.freethreaded)
     if ft is not None and not free_threaded:
         return f"built for a free-threaded CPython (imports {ft})"
+    if ft is None and not free_threaded and module_def == "free-threaded":
+        return f"built for a free-threaded CPython ({_FREE_HEADER})"
     if free_threaded and ft is None:
         if "_Py_Dealloc" in imports:
             return (
                 "built for a GIL-enabled CPython (imports _Py_Dealloc, none of the "
                 "free-threaded build's reference counting; PEP 703)"
             )
+        if module_def == "gil":
+            return f"built for a GIL-enabled CPython ({_GIL_HEADER}; PEP 703)"
+        if module_def == "free-threaded":
+            return _debug_mismatch(imports, debug, version)
         return CannotTell(
             "no imported symbol tells a free-threaded build's module from a GIL "
             "build's (neither _Py_DecRefShared/_Py_MergeZeroLocalRefcount nor "
             "_Py_Dealloc), and a GIL build's crashes a free-threaded CPython"
         )
-    dbg = _first(imports & data.debug)
+    return _debug_mismatch(imports, debug, version)
+
+
+#: what the ``PyModuleDef`` header of each build reads as, for reasons
+_FREE_HEADER = (
+    "its static PyModuleDef has the free-threaded build's object header: ob_tid, "
+    "ob_ref_local, ob_ref_shared"
+)
+_GIL_HEADER = "its static PyModuleDef has the GIL build's object header: ob_refcnt, ob_type"
+
+
+def _debug_mismatch(imports: frozenset[str], debug: bool, version: tuple[int, ...]) -> str | None:
+    """The debug half of :func:`build_mismatch`."""
+    from coinstall.runtimes import abi as abi_data
+
+    dbg = _first(imports & abi_data.load().debug)
     if dbg is not None and not debug:
         return f"built for a debug CPython (imports {dbg})"
     if debug and dbg is None and tuple(version[:2]) < (3, 8):
@@ -971,6 +1035,8 @@ def untagged_mismatch(elf: LinkInfo | None, runtime: Runtime) -> str | None:
         return f"built for a debug CPython (imports {m.debug})"
     if m.freethreaded and not runtime.free_threaded:
         return f"built for a free-threaded CPython (imports {m.freethreaded})"
+    if elf.module_def == "free-threaded" and not runtime.free_threaded and not m.limited:
+        return f"built for a free-threaded CPython ({_FREE_HEADER})"
     if runtime.debug and v < (3, 8) and not m.debug:
         return "a release-build module: debug CPython before 3.8 loads only debug modules"
     if m.limited:
@@ -1015,7 +1081,13 @@ def untagged_mismatch(elf: LinkInfo | None, runtime: Runtime) -> str | None:
                 f"free-threaded build's reference counting): {runtime.id} cannot load it "
                 "(PEP 703, PEP 803)"
             )
-        return CannotTell("no imported symbol tells a GIL build from a free-threaded one")
+        if elf.module_def == "gil":
+            return (
+                f"built for a GIL-enabled CPython ({_GIL_HEADER}): {runtime.id} cannot load "
+                "it (PEP 703, PEP 803)"
+            )
+        if elf.module_def != "free-threaded":
+            return CannotTell("no imported symbol tells a GIL build from a free-threaded one")
     if missing:  # only some interpreters of the runtime export it
         return CannotTell(f"{min(missing)} is exported by some {v[0]}.{v[1]} releases only")
     why = _excluded(

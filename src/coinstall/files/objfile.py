@@ -30,6 +30,8 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
+from coinstall.files.moduledef import ObjectHeader
+
 #: Mach-O cputype -> the architecture name macOS wheel tags use (``macosx_11_0_arm64``).
 MACHO_CPU: dict[int, str] = {
     7: "i386",
@@ -91,6 +93,8 @@ class ObjectInfo:
     python_imports: frozenset[str] = frozenset()
     init_exports: frozenset[str] = frozenset()
     python_dll: str | None = None
+    #: the ELF reader's ``module_def``; never read from Mach-O or PE files: None
+    module_def: ObjectHeader | None = None
 
     def describe(self) -> str:
         """``"Mach-O universal x86_64+arm64"``, ``"PE win_amd64"``."""

@@ -611,11 +611,17 @@ def _module_disagrees(r: FileRecord, abis: set[str]) -> str | None:
         if imports and n.version is not None:
             # name and tag agree; the build markers of its symbols may not (a GIL build's
             # module renamed .cpython-313t-...so in a cp313t wheel)
-            why = ext.build_mismatch(imports, ft_name, "d" in n.flags, n.version)
+            why = ext.build_mismatch(
+                imports,
+                ft_name,
+                "d" in n.flags,
+                n.version,
+                r.elf.module_def if r.elf is not None else None,
+            )
             if why is not None and not isinstance(why, ext.CannotTell):
                 return (
                     f"{name}: its name and the wheel's tag ({tags}) say one build, its "
-                    f"symbols another: {why}"
+                    f"binary another: {why}"
                 )
         return None
     if n.kind in ("abi3", "untagged") and imports:
