@@ -124,6 +124,35 @@ def test_install_order_and_missing_check_on_real_epel_specs() -> None:
     assert lines_of(DATA / "epel7/python-nose2.spec", "spec-library-missing-other-stack") == []
 
 
+def test_install_order_only_where_something_is_shipped_in_bindir(tmp_path: Path) -> None:
+    """The order of the installs matters only for what lands in /usr/bin: six real EPEL specs
+    install the default stack first but ship nothing there (no %files entry under
+    %{_bindir}; rpmbuild refuses an installed file no %files lists), and were reported as
+    an error ("its scripts overwrite /usr/bin") on 92a51ab."""
+    for name in (
+        "pairs/flufl-i18n.epel.spec",
+        "pairs/pysocks.fedora.spec",
+        "epel7/python-aiohttp-negotiate.spec",
+        "epel7/python-pysocks.spec",
+        "epel7/python-flufl-testing.spec",
+        "epel7/python-www-authenticate.spec",
+    ):
+        assert lines_of(DATA / name, "spec-install-order", profile="epel") == [], name
+    text = (DATA / "epel7/python-pysocks.spec").read_text()
+    other = "%files -n python%{python3_other_pkgversion}-%{modname}\n"
+    assert other in text
+    # a script in /usr/bin, or a file list written in %install: reported
+    script = write(tmp_path, text.replace(other, other + "%{_bindir}/socks-3.6\n"), "a.spec")
+    assert lines_of(script, "spec-install-order", profile="epel") == [84]
+    listed = write(tmp_path, text.replace(other, other.rstrip() + " -f other.files\n"), "b.spec")
+    assert lines_of(listed, "spec-install-order", profile="epel") == [84]
+    # pyproject-rpm-macros' list holds the modules, never /usr/bin
+    pyproject = write(
+        tmp_path, text.replace(other, other.rstrip() + " -f %{pyproject_files}\n"), "c.spec"
+    )
+    assert lines_of(pyproject, "spec-install-order", profile="epel") == []
+
+
 def test_library_without_the_other_stack(tmp_path: Path) -> None:
     # a real Fedora library judged for an EPEL pair: no python3_other subpackage
     got = lines_of(

@@ -201,7 +201,10 @@ def app_multi(r: Rule, ctx: SpecContext) -> Iterator[Finding]:
     "stack's scripts end up in /usr/bin.",
     why="Each setup.py/pip install writes /usr/bin/foo; the last one wins.  The EPEL "
     "template installs the other stack first and the default last, so /usr/bin/foo is "
-    "the default stack's.",
+    "the default stack's.  Reported only where the package ships something in /usr/bin "
+    "(a %files entry under %{_bindir}, or a file list that may hold one): a library "
+    "without scripts has nothing to overwrite, and rpmbuild refuses an installed file no "
+    "%files lists.",
     example="%py3_install then %py3_other_install",
     fix="Move the other stack's install (%py3_other_install) before the default's.",
     source="python-nose2 EPEL 7 spec: 'Must do the default install last because the scripts "
@@ -221,6 +224,7 @@ def install_order(r: Rule, ctx: SpecContext) -> Iterator[Finding]:
         and other_at is not None
         and default_at < other_at
         and not renames_bindir(ctx, default_at, other_at)
+        and _may_ship_bindir(ctx)
     ):
         yield Finding(
             r.name,
@@ -233,6 +237,23 @@ def install_order(r: Rule, ctx: SpecContext) -> Iterator[Finding]:
 
 
 _BINDIR = re.compile(r"(%\{?_bindir\}?|/usr/bin)/(\S+)")
+#: ``%files -f FILE``: a list written in %install; pyproject-rpm-macros'
+#: ``%{pyproject_files}`` holds the modules %pyproject_save_files names, never /usr/bin
+#: (pyproject-rpm-macros README, "%pyproject_save_files": executables are listed by hand)
+_FILE_LIST = re.compile(r"(?:^|\s)-f\s*(\S+)")
+
+
+def _may_ship_bindir(ctx: SpecContext) -> bool:
+    """Whether some %files section lists a /usr/bin entry, or a file list that may hold one
+    (``-f`` other than ``%{pyproject_files}``)."""
+    for s in ctx.doc.sections_named("files"):
+        lists = _FILE_LIST.findall(s.args)
+        if any(f not in ("%{pyproject_files}", "%pyproject_files") for f in lists):
+            return True
+        for _n, text in s.lines:
+            if not text.lstrip().startswith("#") and _BINDIR.search(text):
+                return True
+    return False
 _VERSIONED = re.compile(
     r"-(%\{\??python3\w*_version\}|3\.\d+|%\{\??python_bin_suffix\})$|"
     r"%\{\??python3\w*_(pkg)?version\}$|\d\.\d+$"
