@@ -144,3 +144,38 @@ def test_fix_wheel_script(tmp_path: Path) -> None:
     assert script.read_text().splitlines()[0] == f"#!{sys.executable}"
     ran = subprocess.run([str(script)], capture_output=True, text=True, check=True)
     assert ran.stdout.strip() == f"ran by {sys.executable}"
+
+
+def test_a_virtual_environment_is_not_a_package(tmp_path: Path) -> None:
+    """A venv's scripts name the environment's own python (under /tmp here): that is what its
+    installer writes (PEP 405, PEP 427), not a build machine's interpreter leaking into a
+    package.  On 92a51ab ``check`` called every one an error and ``fix`` rewrote them to
+    /usr/bin/python3.X, which would run pip outside the environment.  Only an interpreter that
+    is gone is reported, and fix leaves the scripts to a reinstall."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    scripts = sorted(p.name for p in (venv / "bin").iterdir() if p.name.startswith("pip"))
+    assert scripts, "ensurepip installs pip's scripts"
+    pip = venv / "bin" / scripts[0]
+    first = pip.read_text().splitlines()[0]
+    assert first.startswith(f"#!{venv}/bin/python")
+    assert _findings(venv) == []
+    _coinstall("fix", str(venv), ok=(0, 1))
+    assert pip.read_text().splitlines()[0] == first
+    ran = subprocess.run([str(pip), "--version"], capture_output=True, text=True, check=True)
+    assert str(venv) in ran.stdout  # pip still runs inside the environment
+    # an interpreter that is gone (the environment moved): reported, and left by fix
+    gone = f"#!{tmp_path}/moved/bin/python3"
+    pip.write_text(pip.read_text().replace(first, gone, 1))
+    assert _findings(venv) == [
+        (
+            f"bin/{scripts[0]}",
+            f"{gone}: no such interpreter on this machine (under /tmp/): the script fails "
+            "with 'bad interpreter'",
+        )
+    ]
+    res = _coinstall(
+        "fix", "--select", "shebang-build-path", "--format", "json", str(venv), ok=(1,)
+    )
+    assert "reinstall with the interpreter that should run it" in res.stdout
+    assert pip.read_text().splitlines()[0] == gone

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 from coinstall.files.script import Shebang
@@ -9,7 +10,7 @@ from coinstall.files.verdict import FileRecord
 from coinstall.names import stack_label
 from coinstall.relations import alternative_stack, relations, stack_of
 from coinstall.rules import ArtifactContext, Finding, Rule, rule
-from coinstall.rules.profiles import SYSTEM_PROFILES
+from coinstall.rules.profiles import SYSTEM_PROFILES, choose_profile
 
 
 @rule(
@@ -293,16 +294,33 @@ def build_path(path: str) -> str | None:
 def shebang_build_path(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
     """Scripts and executable modules (:func:`runnable`) whose shebang runs an interpreter
     directly (not through env) at a path :func:`build_path` rejects; for an RPM also every
-    ``Requires`` naming such a path (rpm's script.req writes one per shebang)."""
+    ``Requires`` naming such a path (rpm's script.req writes one per shebang).
+
+    A tree installed by pip (a virtual environment, ``pip install --prefix``/``--target``:
+    a directory judged by the ``wheel`` profile, :func:`~coinstall.rules.profiles.
+    choose_profile`) is not a package: its installer wrote the interpreter that installed it
+    into each script (PEP 427, "#!python" is rewritten at install time; ``venv`` scripts name
+    the environment's own python), which is right where that interpreter exists on this
+    machine.  There only an interpreter that is gone is reported (the script fails with "bad
+    interpreter"); its path is only stat'ed, never run."""
+    installed = ctx.info.format == "tree" and choose_profile(ctx.info).name == "wheel"
     for r, sb in runnable(ctx):
         if sb.env or not sb.interpreter.startswith("/"):
             continue
         why = build_path(sb.interpreter)
-        if why:
+        if not why:
+            continue
+        if not installed:
             yield self.finding(
                 r.path,
                 f"#!{sb.raw} runs the build machine's interpreter "
                 f"({why}); no distribution installs Python there",
+            )
+        elif not (os.path.isfile(sb.interpreter) and os.access(sb.interpreter, os.X_OK)):
+            yield self.finding(
+                r.path,
+                f"#!{sb.raw}: no such interpreter on this machine ({why}): the script fails "
+                "with 'bad interpreter'",
             )
     rel = relations(ctx.info)
     if rel.flavor != "rpm":
