@@ -117,3 +117,33 @@ def test_strict_mypy_rejects_a_misspelt_value(tmp_path: Path) -> None:
     assert any("[arg-type]" in ln and "'gzip'" in ln for ln in proc.stdout.splitlines()), (
         proc.stdout
     )
+
+
+#: a benchmark's figure: ``0.32 s``, ``24 ms``, ``1.17-1.39x``, ``6x slower``
+_TIMING = re.compile(
+    r"\b\d+(?:\.\d+)?(?:-\d+(?:\.\d+)?)? (?:ms|us|s)\b(?! ?[A-Za-z(])"
+    r"|\b\d+(?:\.\d+)?x (?:slower|faster)|\b\d+\.\d+x\b"
+)
+
+
+def test_source_states_no_benchmark_figures_and_points_at_existing_ones() -> None:
+    """Issue 21 item 8 (timings in docstrings): a docstring or comment says what and why; the
+    figures live in benchmarks/MEASUREMENTS.md, and every pointer there names a section."""
+    notes = (ROOT / "benchmarks" / "MEASUREMENTS.md").read_text()
+    sections = set(re.findall(r"^## (\S+(?: \S+)*?) \(", notes, re.M))
+    quoted, dangling = [], []
+    allowed = ("timed out after 20 s", "a 1 ms limit", "take 8 s", "reads in ~8 s")
+    for path in sorted(SRC.rglob("*.py")):
+        text = path.read_text()
+        for n, line in enumerate(text.splitlines(), 1):
+            stripped = line.strip()
+            if not (stripped.startswith("#") or '"' not in stripped):
+                continue  # code with a string: a message, not a note
+            m = _TIMING.search(stripped)
+            if m and not any(a in stripped for a in allowed):
+                quoted.append(f"{path.relative_to(SRC)}:{n}: {stripped}")
+        for name in re.findall(r"MEASUREMENTS\.md,\s+'([^']+)'", text):
+            if name not in sections:
+                dangling.append(f"{path.relative_to(SRC)}: {name}")
+    assert quoted == [] and dangling == []
+    assert len(sections) >= 15

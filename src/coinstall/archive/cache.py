@@ -141,9 +141,9 @@ _PACKER: zstandard.ZstdCompressor | None = None
 
 
 def _packer() -> zstandard.ZstdCompressor:
-    """The compressor of the ``artifact`` column: zstd level 1 (``zstandard``).  Over the 4,250
-    bookworm python3-* .debs (174 MB of artifact JSON): 0.16 s to compress, 5.3 MB, 0.07 s to
-    read back, where zlib level 1 took 0.59 s, 7.2 MB and 0.28 s (load average 13)."""
+    """The compressor of the ``artifact`` column: zstd level 1 (``zstandard``): smaller and
+    faster both ways than zlib level 1 on artifact JSON (measured:
+    benchmarks/MEASUREMENTS.md, 'result cache compression')."""
     global _PACKER
     if _PACKER is None:
         _PACKER = zstandard.ZstdCompressor(level=1)

@@ -49,7 +49,7 @@ class Settings:
         set_index: return the compact index set-scope rules read
             (:func:`coinstall.archive.setrules.index_of`).
         matrix: return the text report's matrix rows (a second pass over every file and
-            runtime: 1.5 s for python3-azure's 24,000 files; only the text report reads them).
+            runtime, seconds on a package of 24,000 files; only the text report reads them).
         timeout: seconds one target may take (0: no limit).
         hash_files: compute the artifact's SHA-256 when the caller does not know it (for the
             result cache).

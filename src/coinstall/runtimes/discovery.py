@@ -326,7 +326,7 @@ def probe_key() -> str:
     """The SHA-256 that keys the probe cache: the probe script's text and the identity (size,
     mtime) of the installed abi3info package that fills in its symbol list.  Computing it
     imports nothing, so a run that finds every answer in the cache does not load the stable-ABI
-    manifest (about 30 ms of CPU at start-up, measured by benchmarks/startup_bench.py).
+    manifest (measured: benchmarks/startup_bench.py).
 
     Raises OSError if the probe script is missing from the installation.
     """
