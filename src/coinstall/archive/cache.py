@@ -47,7 +47,7 @@ from typing import Any
 import zstandard
 
 from coinstall.archive.worker import Outcome, Settings
-from coinstall.rules import all_rules
+from coinstall.rules import FindingJSON, all_rules
 
 DB_NAME = "results.sqlite3"
 #: Rows written before a commit.
@@ -371,7 +371,7 @@ class ResultCache:
             (outcome.sha256, key, blob, art, outcome.index),
         )
 
-    def get_set(self, key: str) -> dict[int, list[dict[str, Any]]] | None:
+    def get_set(self, key: str) -> dict[int, list[FindingJSON]] | None:
         """The set-scope rules' findings kept for one group of artifacts (position -> findings),
         or None."""
         row = self._row("SELECT findings FROM setresults WHERE key = ?", (key,))
@@ -384,7 +384,7 @@ class ResultCache:
             self._fail(sqlite3.DatabaseError(f"unreadable row: {exc}"))
             return None
 
-    def put_set(self, key: str, findings: dict[int, list[dict[str, Any]]]) -> None:
+    def put_set(self, key: str, findings: dict[int, list[FindingJSON]]) -> None:
         blob = zlib.compress(json.dumps(findings, separators=(",", ":")).encode(), 1)
         self._write("INSERT OR REPLACE INTO setresults VALUES (?, ?)", (key, blob))
 

@@ -32,7 +32,7 @@ from coinstall.check import SCHEMA_VERSION, ArtifactResult, CheckResult, TargetE
 from coinstall.config import Config
 from coinstall.files.location import Scope
 from coinstall.files.verdict import FileRecord, Judgement
-from coinstall.rules import Finding
+from coinstall.rules import Finding, FindingJSON
 from coinstall.rules.profiles import PROFILES
 from coinstall.runtimes.catalogue import Catalogue
 from coinstall.runtimes.model import Runtime
@@ -83,7 +83,7 @@ def with_set_findings(
             if text is not None:
                 spool.write(text)
             del text
-        extra: dict[int, list[dict[str, Any]]] | None = None
+        extra: dict[int, list[FindingJSON]] | None = None
         if cacheable and cache is not None:
             extra = cache.get_set(group.hexdigest())
         if extra is None:
@@ -116,7 +116,7 @@ def _len(data: bytes | None) -> int | None:
 _FINDINGS = ',"findings":'
 
 
-def add_findings(artifact: str, more: list[dict[str, Any]]) -> str:
+def add_findings(artifact: str, more: list[FindingJSON]) -> str:
     """``artifact`` (compact JSON text of an artifact object, ``"findings"`` its last key, as
     :func:`coinstall.report.json.to_json` writes it) with ``more`` findings appended.  Only
     the findings array is parsed: an artifact of 20,000 files is 20 MB of JSON.  In compact

@@ -31,14 +31,19 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import fields, replace
 from operator import attrgetter
-from typing import Any
 
 from coinstall.check import ArtifactResult
 from coinstall.config import Config
 from coinstall.files.extension import ElfInfo
 from coinstall.files.verdict import FileRecord, Judgement, install_path
 from coinstall.relations import relations, remember, stack_of
-from coinstall.rules import ArtifactContext, kept_record_fields, run_set_rules, set_rules
+from coinstall.rules import (
+    ArtifactContext,
+    FindingJSON,
+    kept_record_fields,
+    run_set_rules,
+    set_rules,
+)
 from coinstall.rules.profiles import PROFILES
 from coinstall.runtimes.catalogue import Catalogue
 from coinstall.runtimes.model import Runtime
@@ -172,7 +177,7 @@ def set_findings(
     runtimes: Sequence[Runtime],
     catalogue: Catalogue,
     config: Config | None,
-) -> dict[int, list[dict[str, Any]]]:
+) -> dict[int, list[FindingJSON]]:
     """Findings of the set-scope rules: position in ``indexes`` -> that artifact's extra
     findings (JSON objects, in the order :func:`coinstall.check.check` appends them)."""
     rts = {r.id: r for r in runtimes}
@@ -187,13 +192,14 @@ def set_findings(
         if collecting:
             gc.enable()
     where = {id(c): n for n, c in enumerate(ctxs)}
-    out: dict[int, list[dict[str, Any]]] = {}
+    out: dict[int, list[FindingJSON]] = {}
     base = config or Config()
     for r in set_rules(config):
         only = replace(base, select=frozenset({r.name}))
         groups = _components(ctxs) if r.pairwise else [list(range(len(ctxs)))]
         for group in groups:
             for ctx, finding in run_set_rules([ctxs[n] for n in group], only):
-                # plain JSON objects from here on: they round-trip through the cache
-                out.setdefault(where[id(ctx)], []).append(dict(finding.to_json()))
+                # plain JSON objects (a new dict each) from here on: they round-trip
+                # through the cache
+                out.setdefault(where[id(ctx)], []).append(finding.to_json())
     return out

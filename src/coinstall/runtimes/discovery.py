@@ -112,6 +112,15 @@ class ProbeData(TypedDict):
     usr_platlib: str | None  # the same, platlib
 
 
+class CacheEntry(TypedDict):
+    """One interpreter's entry in the probe cache file: the identity of its executable (and
+    of a virtual environment's ``pyvenv.cfg``) that keys it, and its answer.  Entries read
+    back from the file are checked (:func:`_check`) before use."""
+
+    key: list[int]
+    data: ProbeData
+
+
 @dataclass(frozen=True)
 class ProbeResult:
     """What one interpreter reported.
@@ -520,7 +529,7 @@ def probe(
         keys[real] = key
         todo.setdefault(real, []).append(index)
 
-    fresh: dict[str, Any] = {}
+    fresh: dict[str, CacheEntry] = {}
     if todo:
         import concurrent.futures
 
