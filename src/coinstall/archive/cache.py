@@ -42,7 +42,7 @@ from collections.abc import Callable
 from importlib import resources
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import zstandard
 
@@ -138,6 +138,16 @@ _TABLES = (
 MAX_ARTIFACT = 256 << 20
 
 _PACKER: zstandard.ZstdCompressor | None = None
+
+
+class CacheStats(TypedDict):
+    """What ``coinstall cache info`` shows (:meth:`ResultCache.stats`)."""
+
+    path: str
+    results: int  # rows of the results table
+    files: int  # file digests remembered
+    bytes: int  # the database and its journal files on disk
+    usable: bool  # False: the cache was given up (damaged, unwritable)
 
 
 def _packer() -> zstandard.ZstdCompressor:
@@ -433,7 +443,7 @@ class ResultCache:
                 raise OSError(f"{self.path}: cannot make a new cache ({exc})") from None
         return 0, 0
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> CacheStats:
         """Rows and size on disk (0 rows for a cache given up)."""
         n = m = 0
         if self._db is not None:
