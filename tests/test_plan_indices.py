@@ -10,6 +10,7 @@ import lzma
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import lz4.frame
@@ -203,6 +204,33 @@ def test_cache_is_keyed_by_stat(
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
     third = load.read_cached("packages", str(path))
     assert "gdX" in {b.name for b in third.binaries}
+
+
+def test_cache_misses_a_rewrite_in_place_that_restores_the_mtime(
+    tmp_path: Path, excerpt: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Same path, inode, size and mtime (rewritten in place, mtime put back with utime, as
+    ``rsync --inplace -t`` or a restore does): only the ctime moved, which no caller can set.
+    The plan cache keyed on (size, mtime, inode) answered the old rows; the archive's digest
+    memo (archive.cache.known_digest) already kept the ctime."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    path = tmp_path / "Packages"
+    path.write_bytes(excerpt)
+    before = os.stat(path)
+    assert "gdb" in {b.name for b in load.read_cached("packages", str(path)).binaries}
+    time.sleep(0.01)  # a ctime tick on coarse clocks
+    with open(path, "r+b") as f:  # in place: the same inode
+        f.write(excerpt.replace(b"Package: gdb\n", b"Package: gdX\n"))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = os.stat(path)
+    assert (after.st_ino, after.st_size, after.st_mtime_ns) == (
+        before.st_ino,
+        before.st_size,
+        before.st_mtime_ns,
+    )
+    assert after.st_ctime_ns != before.st_ctime_ns
+    names = {b.name for b in load.read_cached("packages", str(path)).binaries}
+    assert "gdX" in names and "gdb" not in names
 
 
 def test_cache_write_that_fails_leaves_no_file(tmp_path: Path, excerpt: bytes) -> None:

@@ -257,3 +257,74 @@ def test_the_python_provide_the_port_rewrites_is_the_one_the_lint_flags(
         assert ported == rewritten
         assert row.search(ported) is None
         assert list(_left_in_output(ported)) == []
+
+
+# Issue 21 (facts): one fact for "a versioned /usr/bin name" (coinstall.spec.context
+# .versioned_script), read by spec lint and spec port.  The corpus %files entries on which
+# the three former patterns disagreed (lint counted %{python3_pkgversion} as a version, the
+# port did not), and the names around them.
+@pytest.mark.parametrize(
+    ("entry", "versioned"),
+    [
+        ("f2py%{python3_pkgversion}", True),  # alt/python3.11-numpy.spec: f2py3.11
+        ("pip%{python3_pkgversion}", True),  # alt/python3.11-pip.spec: pip3.11
+        ("pip-%{python3_pkgversion}", True),  # alt/python3.11-pip.spec: pip-3.11
+        ("pip%{python3_version}", True),
+        ("nose2-%{python3_other_version}", True),  # epel7/python-nose2.spec
+        ("flake8-%{python3_version}", True),
+        ("bpython-%{python_bin_suffix}", True),  # openSUSE %python_clone
+        ("bpython-%{$python_bin_suffix}", True),  # the same inside %python_expand
+        ("python3.11", True),
+        ("foo-3.12", True),
+        ("foo3.12", True),
+        ("pip3", False),
+        ("pip-3", False),
+        ("f2py3", False),
+        ("eyeD3", False),
+        ("coverage-3*", False),
+        ("gst-launch-1.0", False),  # a program's own version, not a Python stack's
+        ("%{name}", False),
+    ],
+)
+def test_versioned_script_names_a_stack_version(entry: str, versioned: bool) -> None:
+    from coinstall.spec.context import versioned_script
+
+    assert versioned_script(entry) is versioned
+
+
+def test_major_aliases_beside_pkgversion_names() -> None:
+    from coinstall.spec.context import has_versioned_form, major_alias
+
+    pip = ["pip%{python3_pkgversion}", "pip-%{python3_pkgversion}", "pip3", "pip-3"]
+    assert major_alias("pip3", pip) and major_alias("pip-3", pip)
+    assert major_alias("f2py3", ["f2py%{python3_pkgversion}", "f2py3"])
+    assert not major_alias("eyeD3", ["eyeD3"])
+    assert not has_versioned_form("f2py3", ["f2py%{python3_pkgversion}", "f2py3"])
+    assert has_versioned_form("flake8", ["flake8", "flake8-%{python3_version}", "flake8-3"])
+    assert has_versioned_form("coverage", ["coverage", "coverage-3*"])
+    assert not has_versioned_form("sphinx", ["sphinx", "sphinx-quickstart*"])
+
+
+def test_alt_spec_scripts_named_by_pkgversion_are_versioned_for_lint_and_port() -> None:
+    """python3.11-pip ships pip%{python3_pkgversion} (pip3.11) and the main Python's aliases
+    pip3/pip-3 as %ghost: lint asked for ``pip3-3.X`` and the alt port renamed
+    pip%{python3_pkgversion} to pip3.11-3.11 and pip-3 to pip-3-3.11."""
+    spec = str(DATA / "alt" / "python3.11-pip.spec")
+    lint = subprocess.run(
+        [COINSTALL, "spec", "lint", "--profile", "epel", "--stack", str(STACK), spec],
+        capture_output=True,
+        text=True,
+    )
+    assert lint.returncode in (0, 1), lint.stderr
+    assert "spec-bindir-missing-versioned" not in lint.stdout
+    port_run = subprocess.run(
+        [COINSTALL, "spec", "port", "--to", "alt", "--stack", str(STACK), spec],
+        capture_output=True,
+        text=True,
+    )
+    assert port_run.returncode == 0, port_run.stderr
+    text = port_run.stdout
+    assert "%{_bindir}/pip%{python3_pkgversion}\n" in text
+    assert "%{_bindir}/pip-%{python3_pkgversion}\n" in text
+    assert "pip-3-%{python3_version}" not in text and "pkgversion}-%{python3_version}" not in text
+    assert "rm -f %{buildroot}%{_bindir}/pip-3\n" in text

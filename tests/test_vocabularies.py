@@ -96,7 +96,17 @@ def test_strict_mypy_rejects_a_misspelt_value(tmp_path: Path) -> None:
         "    n, t = parse_ext_name('a.abi3.so'), classify_name('python3-foo')\n"
         "    return n is not None and n.kind == 'stable' or t is not None and t.kind == 'pkg'\n\n\n"
         "def k(c: SpecContext) -> bool:\n"
-        "    return c.layout == 'opensuse'\n"
+        "    return c.layout == 'opensuse'\n\n\n"
+        # the JSON shapes and the probe's answer are TypedDicts: a misspelt key is an error
+        "from coinstall.plan.engine import Plan\n"
+        "from coinstall.release import Release\n"
+        "from coinstall.report import fix_json, share_json\n"
+        "from coinstall.runtimes.discovery import ProbeResult\n"
+        "from coinstall.share.site import State\n"
+        "from coinstall.fix.engine import FixResult\n\n\n"
+        "def m(p: Plan, r: Release, s: State, x: FixResult, pr: ProbeResult) -> object:\n"
+        "    return (p.to_json()['wawes'], r.to_json()['cels'], share_json.list_json(s)['dists'],\n"
+        "            fix_json.to_json(x)['fixes'], pr.data['soabl'])\n"
     )
     env = {**os.environ, "MYPYPATH": str(ROOT / "src")}
     proc = subprocess.run(
@@ -113,7 +123,40 @@ def test_strict_mypy_rejects_a_misspelt_value(tmp_path: Path) -> None:
     assert "'extention'" in errors[0] and "'delete'" in errors[1] and "'fatal'" in errors[2]
     assert "'zstd'" in errors[3] and "'stable'" in errors[4] and "'pkg'" in errors[5]
     assert "'opensuse'" in errors[6]
+    typos = [ln for ln in proc.stdout.splitlines() if "[typeddict-item]" in ln]
+    for key in ("wawes", "cels", "dists", "fixes", "soabl"):
+        assert any(f'"{key}"' in ln for ln in typos), proc.stdout
     # a compression kind passed where the Literal is expected
     assert any("[arg-type]" in ln and "'gzip'" in ln for ln in proc.stdout.splitlines()), (
         proc.stdout
     )
+
+
+#: a benchmark's figure: ``0.32 s``, ``24 ms``, ``1.17-1.39x``, ``6x slower``
+_TIMING = re.compile(
+    r"\b\d+(?:\.\d+)?(?:-\d+(?:\.\d+)?)? (?:ms|us|s)\b(?! ?[A-Za-z(])"
+    r"|\b\d+(?:\.\d+)?x (?:slower|faster)|\b\d+\.\d+x\b"
+)
+
+
+def test_source_states_no_benchmark_figures_and_points_at_existing_ones() -> None:
+    """Issue 21 item 8 (timings in docstrings): a docstring or comment says what and why; the
+    figures live in benchmarks/MEASUREMENTS.md, and every pointer there names a section."""
+    notes = (ROOT / "benchmarks" / "MEASUREMENTS.md").read_text()
+    sections = set(re.findall(r"^## (\S+(?: \S+)*?) \(", notes, re.M))
+    quoted, dangling = [], []
+    allowed = ("timed out after 20 s", "a 1 ms limit", "take 8 s", "reads in ~8 s")
+    for path in sorted(SRC.rglob("*.py")):
+        text = path.read_text()
+        for n, line in enumerate(text.splitlines(), 1):
+            stripped = line.strip()
+            if not (stripped.startswith("#") or '"' not in stripped):
+                continue  # code with a string: a message, not a note
+            m = _TIMING.search(stripped)
+            if m and not any(a in stripped for a in allowed):
+                quoted.append(f"{path.relative_to(SRC)}:{n}: {stripped}")
+        for name in re.findall(r"MEASUREMENTS\.md,\s+'([^']+)'", text):
+            if name not in sections:
+                dangling.append(f"{path.relative_to(SRC)}: {name}")
+    assert quoted == [] and dangling == []
+    assert len(sections) >= 15

@@ -29,11 +29,11 @@ import posixpath
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypedDict
 
 from coinstall.check import CheckResult
 from coinstall.files.location import scope_of
-from coinstall.rules import Finding
+from coinstall.rules import Finding, FindingJSON
 from coinstall.runtimes.model import Runtime
 
 #: The most bytes of one ``.pth`` file read (site.py reads it whole; a larger one is not a
@@ -273,7 +273,78 @@ def machine_view(result: CheckResult, installed: Sequence[Runtime]) -> MachineVi
     return view
 
 
-def to_json(view: MachineView) -> dict[str, Any]:
+class PythonJSON(TypedDict):
+    """A ``machine.pythons[]`` object."""
+
+    id: str
+    executable: str
+    default: bool
+    site_dirs: list[str]
+    distributions: int
+
+
+class UsableJSON(TypedDict):
+    """How many of a shared tree's files one runtime can use."""
+
+    usable: int
+    total: int
+
+
+class FileReasonJSON(TypedDict):
+    """A file and why a runtime cannot use it."""
+
+    path: str
+    reason: str
+
+
+class SharedJSON(TypedDict):
+    """A ``machine.shared[]`` object: a tree several runtimes have on their path."""
+
+    path: str
+    usable: dict[str, UsableJSON]  # runtime id ->
+    missing: dict[str, dict[str, int]]
+    example: dict[str, FileReasonJSON]  # runtime id -> its first unusable file
+    cannot_load: dict[str, list[FileReasonJSON]]
+
+
+class PthHookJSON(TypedDict):
+    """A ``machine.pth_hooks[]`` object."""
+
+    pth: str
+    line: str
+    added: str
+    runtimes: list[str]
+    belongs_to: list[str]
+
+
+class ForeignJSON(TypedDict):
+    """A ``machine.foreign[]`` object."""
+
+    tree: str
+    kind: str
+    owners: list[str]
+    paths: list[str]
+    usable_by: list[str]
+    reason: str
+
+
+class MachineFindingJSON(FindingJSON):
+    """A ``machine.findings[]`` object: a finding and the tree it is in."""
+
+    tree: str
+
+
+class MachineJSON(TypedDict):
+    """The ``machine`` object of the JSON report (docs/json-format.md, "machine")."""
+
+    pythons: list[PythonJSON]
+    shared: list[SharedJSON]
+    pth_hooks: list[PthHookJSON]
+    foreign: list[ForeignJSON]
+    findings: list[MachineFindingJSON]
+
+
+def to_json(view: MachineView) -> MachineJSON:
     """The ``machine`` object of the JSON report (docs/json-format.md, "machine")."""
     return {
         "pythons": [

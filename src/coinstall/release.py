@@ -37,7 +37,7 @@ import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.tags import Tag, compatible_tags, cpython_tags, generic_tags, mac_platforms
@@ -179,6 +179,66 @@ class WheelEntry:
     baseline: tuple[tuple[int, int], str] | None = None
 
 
+class CellJSON(TypedDict):
+    """A ``cells[]`` object of the ``release`` JSON (:meth:`Cell.to_json`)."""
+
+    runtime: str
+    platform: str
+    status: str
+    wheel: str | None
+    tag: str | None
+    verdict: str | None
+    reason: str | None
+
+
+class InconsistencyJSON(TypedDict):
+    """An ``inconsistencies[]`` object of the ``release`` JSON."""
+
+    kind: str
+    wheel: str | None
+    message: str
+    severity: str
+
+
+class ReleaseWheelJSON(TypedDict):
+    """A ``wheels[]`` object of the ``release`` JSON."""
+
+    file: str
+    path: str
+    tags: list[str]
+    requires_python: str | None
+    abi3_baseline: str | None  # "3.9"
+
+
+class KeyLabelJSON(TypedDict):
+    """A ``runtimes[]`` or ``platforms[]`` object of the ``release`` JSON."""
+
+    key: str
+    label: str
+
+
+class ReleaseErrorJSON(TypedDict):
+    """An ``errors[]`` object: a file that could not be read."""
+
+    path: str
+    message: str
+
+
+class ReleaseJSON(TypedDict):
+    """The ``release`` object of the JSON report (docs/json-format.md)."""
+
+    project: str
+    versions: list[str]
+    wheels: list[ReleaseWheelJSON]
+    runtimes: list[KeyLabelJSON]
+    platforms: list[KeyLabelJSON]
+    cells: list[CellJSON]
+    counts: dict[str, int]
+    inconsistencies: list[InconsistencyJSON]
+    sdists: list[str]
+    errors: list[ReleaseErrorJSON]
+
+
 @dataclass(frozen=True)
 class Cell:
     """One (runtime, platform) cell.
@@ -203,7 +263,7 @@ class Cell:
     verdict: str | None = None
     reason: str | None = None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> CellJSON:
         return {
             "runtime": self.runtime,
             "platform": self.platform,
@@ -238,7 +298,7 @@ class Inconsistency:
     message: str
     severity: str = "error"
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> InconsistencyJSON:
         return {
             "kind": self.kind,
             "wheel": self.wheel,
@@ -274,7 +334,7 @@ class Release:
             out[c.status] += 1
         return out
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> ReleaseJSON:
         """The ``release`` object of the JSON report (docs/json-format.md)."""
         return {
             "project": self.project,

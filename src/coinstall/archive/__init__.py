@@ -30,18 +30,13 @@ FEW_TARGETS = 8
 #: A pool starts when it reads at least this many bytes of packages beside the rest
 #: (:func:`parallel_bytes`): the time it saves is those bytes' worth of reading, its cost a
 #: fixed start (the fork server's interpreter and preload, :mod:`coinstall.archive.preload`;
-#: a fork per worker).  Both measured by ``benchmarks/pool_bench.py --fixed-cost`` (CPU of
-#: the whole process tree from ``os.wait4``, paired and interleaved, medians of 5, load
-#: average 20): the pool's fixed cost F = 0.82 s (``--jobs 2`` minus ``--jobs 1`` over one
-#: small .deb), the CPU per MiB of package c = 0.17 s (``--jobs 1`` over 20 bookworm
-#: python3-* .debs, 6.5 MiB): break-even at F / c = 4.8 MiB.  That run had no bytecode
-#: files (``PYTHONDONTWRITEBYTECODE``: each process compiled the modules it imported); with
-#: them, as an installed coinstall has (load average 13): F = 0.53 s, c = 0.15 s, break-even
-#: 3.6 MiB.  The threshold is about twice the larger break-even, rounded up: under load a
-#: pool's workers also pay more CPU per package than one process (each warms its own caches),
-#: and the goal is the default never slower than ``--jobs 1``.
-#: The earlier rule (total bytes >= 16 MiB) ran a pool over the 14 test-corpus .debs, whose
-#: largest package is half their 9.8 MiB (1.05x slower than ``--jobs 1``).
+#: a fork per worker).  Break-even is F / c, the pool's fixed CPU cost F over the CPU per MiB
+#: of package c, both measured by ``benchmarks/pool_bench.py --fixed-cost`` (figures:
+#: benchmarks/MEASUREMENTS.md, 'pool threshold').  The threshold is about twice the larger
+#: break-even, rounded up: under load a pool's workers also pay more CPU per package than one
+#: process (each warms its own caches), and the goal is the default never slower than
+#: ``--jobs 1``.  The earlier rule (total bytes >= 16 MiB) ran a pool over the 14 test-corpus
+#: .debs, whose largest package is half their 9.8 MiB, slower than ``--jobs 1``.
 POOL_MIN_BYTES = 10 * 1024 * 1024
 
 #: Default per-artifact time limit in seconds (rpminspect's and cppcheck's heavy tails:

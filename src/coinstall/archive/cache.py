@@ -42,12 +42,12 @@ from collections.abc import Callable
 from importlib import resources
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import zstandard
 
 from coinstall.archive.worker import Outcome, Settings
-from coinstall.rules import all_rules
+from coinstall.rules import FindingJSON, all_rules
 
 DB_NAME = "results.sqlite3"
 #: Rows written before a commit.
@@ -140,10 +140,20 @@ MAX_ARTIFACT = 256 << 20
 _PACKER: zstandard.ZstdCompressor | None = None
 
 
+class CacheStats(TypedDict):
+    """What ``coinstall cache info`` shows (:meth:`ResultCache.stats`)."""
+
+    path: str
+    results: int  # rows of the results table
+    files: int  # file digests remembered
+    bytes: int  # the database and its journal files on disk
+    usable: bool  # False: the cache was given up (damaged, unwritable)
+
+
 def _packer() -> zstandard.ZstdCompressor:
-    """The compressor of the ``artifact`` column: zstd level 1 (``zstandard``).  Over the 4,250
-    bookworm python3-* .debs (174 MB of artifact JSON): 0.16 s to compress, 5.3 MB, 0.07 s to
-    read back, where zlib level 1 took 0.59 s, 7.2 MB and 0.28 s (load average 13)."""
+    """The compressor of the ``artifact`` column: zstd level 1 (``zstandard``): smaller and
+    faster both ways than zlib level 1 on artifact JSON (measured:
+    benchmarks/MEASUREMENTS.md, 'result cache compression')."""
     global _PACKER
     if _PACKER is None:
         _PACKER = zstandard.ZstdCompressor(level=1)
@@ -371,7 +381,7 @@ class ResultCache:
             (outcome.sha256, key, blob, art, outcome.index),
         )
 
-    def get_set(self, key: str) -> dict[int, list[dict[str, Any]]] | None:
+    def get_set(self, key: str) -> dict[int, list[FindingJSON]] | None:
         """The set-scope rules' findings kept for one group of artifacts (position -> findings),
         or None."""
         row = self._row("SELECT findings FROM setresults WHERE key = ?", (key,))
@@ -384,7 +394,7 @@ class ResultCache:
             self._fail(sqlite3.DatabaseError(f"unreadable row: {exc}"))
             return None
 
-    def put_set(self, key: str, findings: dict[int, list[dict[str, Any]]]) -> None:
+    def put_set(self, key: str, findings: dict[int, list[FindingJSON]]) -> None:
         blob = zlib.compress(json.dumps(findings, separators=(",", ":")).encode(), 1)
         self._write("INSERT OR REPLACE INTO setresults VALUES (?, ?)", (key, blob))
 
@@ -433,7 +443,7 @@ class ResultCache:
                 raise OSError(f"{self.path}: cannot make a new cache ({exc})") from None
         return 0, 0
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> CacheStats:
         """Rows and size on disk (0 rows for a cache given up)."""
         n = m = 0
         if self._db is not None:

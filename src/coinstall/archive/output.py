@@ -32,7 +32,7 @@ from coinstall.check import SCHEMA_VERSION, ArtifactResult, CheckResult, TargetE
 from coinstall.config import Config
 from coinstall.files.location import Scope
 from coinstall.files.verdict import FileRecord, Judgement
-from coinstall.rules import Finding
+from coinstall.rules import Finding, FindingJSON
 from coinstall.rules.profiles import PROFILES
 from coinstall.runtimes.catalogue import Catalogue
 from coinstall.runtimes.model import Runtime
@@ -75,8 +75,7 @@ def with_set_findings(
                     cacheable = False
                 group.update(f"{o.path}\0{o.sha256}\n".encode())
             # an outcome from (or stored in) the result cache is spooled as the cache keeps it
-            # (5.3 MB of zstd for the 174 MB of the 4,250 bookworm python3-* .debs, warm: 0.3 s
-            # of CPU less)
+            # (zstd: a thirtieth of the JSON's bytes, and no second compression)
             packed = o.packed is not None and o.artifact is not None
             text = o.packed if packed else o.artifact.encode() if o.artifact is not None else None
             head = [o.path, o.sha256, o.matrix, o.errors, o.runtimes, _len(text), packed]
@@ -84,7 +83,7 @@ def with_set_findings(
             if text is not None:
                 spool.write(text)
             del text
-        extra: dict[int, list[dict[str, Any]]] | None = None
+        extra: dict[int, list[FindingJSON]] | None = None
         if cacheable and cache is not None:
             extra = cache.get_set(group.hexdigest())
         if extra is None:
@@ -117,7 +116,7 @@ def _len(data: bytes | None) -> int | None:
 _FINDINGS = ',"findings":'
 
 
-def add_findings(artifact: str, more: list[dict[str, Any]]) -> str:
+def add_findings(artifact: str, more: list[FindingJSON]) -> str:
     """``artifact`` (compact JSON text of an artifact object, ``"findings"`` its last key, as
     :func:`coinstall.report.json.to_json` writes it) with ``more`` findings appended.  Only
     the findings array is parsed: an artifact of 20,000 files is 20 MB of JSON.  In compact
@@ -161,8 +160,8 @@ def artifact_result(
     )
     records = [FileRecord(f["path"], f["path"], f["kind"], _ANY) for f in a["files"]]
     # one frozenset per distinct list, as judge() shares them: thousands of files carry the
-    # same list of runtime ids, and a frozenset of 64 ids is 4 KB (303 bookworm debs, --format
-    # text --jobs 2: parent peak RSS 297 -> 167 MB, 0.10 -> 0.03 s)
+    # same list of runtime ids, and a frozenset of 64 ids is 4 KB (measured:
+    # benchmarks/MEASUREMENTS.md, 'shared runtime sets')
     sets: dict[tuple[str, ...], frozenset[str]] = {}
     usable: dict[str, frozenset[str]] = {}
     for f in a["files"]:
@@ -227,9 +226,9 @@ def _indented(value: Any, nl: str, lists: dict[tuple[str, tuple[str, ...]], str]
     list of runtime ids for thousands of files.  Strings are encoded by the module's own
     ``encode_basestring_ascii``; other scalars by ``json.dumps``; the layout is json's
     (``", "``-less item separator ``","`` then newline and indentation, ``": "`` after keys,
-    ``[]``/``{}`` when empty).  Over the 303 artifacts of a sample of bookworm python3-*
-    .debs (35 MB of compact JSON): 0.55 s of CPU with ``json.dumps(indent=2)``, 0.25 s with
-    this; tests/test_archive.py compares the bytes with the serial report's.
+    ``[]``/``{}`` when empty).  Glue, because ``json.dumps(indent=2)`` is the slow
+    pure-Python encoder (measured: benchmarks/MEASUREMENTS.md, 'indented JSON');
+    tests/test_archive.py compares the bytes with the serial report's.
     """
     if isinstance(value, str):
         return encode_basestring_ascii(value)

@@ -5,10 +5,8 @@
 is in each worker from the start, at no cost.  Importing only :mod:`coinstall.archive.worker`
 there left each worker to import the readers (python-debian, rpmfile, zstandard), the rule
 modules, pyelftools and abi3info, and to parse the runtime catalogue and the ABI tables, on its
-first package: once per worker instead of once per run.  Measured with psutil over the process
-tree of ``coinstall check --no-installed --format json --no-cache --jobs 2`` on two small
-.debs (load average 16): the fork server 0.23 s of CPU, each worker 0.21 s; with this module
-0.44 s and 0.05 s (0.64 s -> 0.54 s for two workers, more saved with more workers).
+first package: once per worker instead of once per run (measured:
+benchmarks/MEASUREMENTS.md, 'fork server preload').
 This module imports them, loads the rule registry, the runtime catalogue (kept in
 :mod:`coinstall.archive.worker`) and the ABI tables, so that a worker's first package costs
 what any other does.

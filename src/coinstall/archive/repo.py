@@ -57,10 +57,10 @@ class Contained:
     links alone), else None; each directory is resolved once.
 
     ``under`` resolves both sides with :func:`os.path.realpath`, an ``lstat`` of every
-    component of the mirror's path and of the file's, again for each file: 0.7 s of CPU for
-    the 4,250 python3-* packages of bookworm (load average 20; a third of a warm run's index
-    read).  Here a path's real form is its directory's (memoised), joined with its last
-    component, which only a symbolic link there changes.
+    component of the mirror's path and of the file's, again for each file (a third of a warm
+    run's index read; measured: benchmarks/MEASUREMENTS.md, 'mirror paths').  Here a path's
+    real form is its directory's (memoised), joined with its last component, which only a
+    symbolic link there changes.
     """
 
     def __init__(self, root: str) -> None:
@@ -154,12 +154,9 @@ def _debian_entries(
     index: str, select: str | None, cache: ResultCache | None
 ) -> tuple[list[_Entry], list[tuple[int, str]]]:
     """The selected packages of a ``Packages`` file and the problems met (line, message):
-    from ``cache`` when it holds them for this file's bytes, else parsed (and kept there).
-
-    Over bookworm's Packages.xz (8.8 MB, 63,441 paragraphs) and ``python3-*``, the whole of
-    :func:`read_debian`: 1.4 s of CPU when it decompresses (0.9 s) and parses the index, 0.14 s
-    with the 4,250 entries from the cache (the mirror's ``stat`` calls included; load average
-    5 and 13).
+    from ``cache`` when it holds them for this file's bytes, else parsed (and kept there):
+    the cache spares the decompression and the parse (measured: benchmarks/MEASUREMENTS.md,
+    'index cache').
     """
     st = None
     if cache is not None:

@@ -95,9 +95,8 @@ class PoolBackend:
     """A process pool; rebuilt when one of its processes dies.
 
     The pool (and its fork server, :mod:`coinstall.archive.preload`) starts at the first task
-    submitted, not before: a run the result cache answers starts no process (over the 425
-    packages of every 10th bookworm python3-* .deb, warm: the fork server was 0.44 s of the
-    run's CPU).
+    submitted, not before: a run the result cache answers starts no process (the fork server
+    was most of a warm run's CPU; benchmarks/MEASUREMENTS.md, 'fork server preload').
     """
 
     def __init__(self, settings: Settings, jobs: int) -> None:

@@ -31,14 +31,19 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import fields, replace
 from operator import attrgetter
-from typing import Any
 
 from coinstall.check import ArtifactResult
 from coinstall.config import Config
 from coinstall.files.extension import ElfInfo
 from coinstall.files.verdict import FileRecord, Judgement, install_path
 from coinstall.relations import relations, remember, stack_of
-from coinstall.rules import ArtifactContext, kept_record_fields, run_set_rules, set_rules
+from coinstall.rules import (
+    ArtifactContext,
+    FindingJSON,
+    kept_record_fields,
+    run_set_rules,
+    set_rules,
+)
 from coinstall.rules.profiles import PROFILES
 from coinstall.runtimes.catalogue import Catalogue
 from coinstall.runtimes.model import Runtime
@@ -55,20 +60,16 @@ def index_of(result: ArtifactResult) -> bytes:
     Each file is a tuple of the fields :func:`~coinstall.rules.kept_record_fields` names
     (``import_path`` None when it is the path; the ELF identification without its symbol sets).
     Files of a directory share one :class:`~coinstall.files.location.Scope` object
-    (:func:`~coinstall.files.location.scope_of`), which pickle writes once: over 303 bookworm
-    python3-* .debs (52,808 files) these indexes take 0.07 s to make and 0.10 s to turn back
-    into contexts (0.05 s in :func:`set_findings`) where pickled ``FileRecord`` objects took
-    0.24 s and 0.27 s; they are 6.2 MB before compression instead of 12.4 MB (1.0 MB
-    compressed), the contexts 22 MB in memory instead of 46 MB. zlib stays: 0.04 s of CPU over
-    the 303 indexes, and 5 MB less held per 303 packages (70 MB over the 4,250 python3-*
-    packages of bookworm).
+    (:func:`~coinstall.files.location.scope_of`), which pickle writes once: faster to make and
+    to read back than pickled ``FileRecord`` objects, half their bytes, and zlib-compressed,
+    which costs little CPU and saves the memory the parent holds per package (measured:
+    benchmarks/MEASUREMENTS.md, 'set-rule indexes').
     """
     ctx = result.context
     assert ctx is not None
     names = kept_record_fields()
     # one attrgetter call per record (names holds the four identity fields at least), then
-    # the two fields kept in a compact form (a function call per field: index_of over the first
-    # 80 of every 10th bookworm python3-* .deb took 0.044 s instead of 0.033 s, same bytes)
+    # the two fields kept in a compact form (a function call per field was slower, same bytes)
     get = attrgetter(*names)
     at_import = names.index("import_path")
     at_elf = names.index("elf") if "elf" in names else -1
@@ -120,7 +121,7 @@ def context_of(index: bytes, runtimes: dict[str, Runtime], catalogue: Catalogue)
     names = kept_record_fields()
     # the kept fields that lead FileRecord's own (the identity fields) are passed by position,
     # the others by name: a dict of every field per record was a third of this function's
-    # time (60,000 records: 0.18-0.24 s, now 0.13-0.16 s; same records)
+    # time
     lead = _leading_fields(names)
     rest = names[lead:]
     records = []
@@ -176,13 +177,13 @@ def set_findings(
     runtimes: Sequence[Runtime],
     catalogue: Catalogue,
     config: Config | None,
-) -> dict[int, list[dict[str, Any]]]:
+) -> dict[int, list[FindingJSON]]:
     """Findings of the set-scope rules: position in ``indexes`` -> that artifact's extra
     findings (JSON objects, in the order :func:`coinstall.check.check` appends them)."""
     rts = {r.id: r for r in runtimes}
     # Tens of thousands of records and no reference cycle among them: the cyclic collector,
-    # triggered by the allocations, would walk the growing heap again and again (over 303
-    # bookworm python3-* .debs: 0.16 s to rebuild the contexts with it, 0.07 s without).
+    # triggered by the allocations, would walk the growing heap again and again (more than
+    # twice the time to rebuild the contexts; benchmarks/MEASUREMENTS.md, 'set-rule indexes').
     collecting = gc.isenabled()
     gc.disable()
     try:
@@ -191,13 +192,14 @@ def set_findings(
         if collecting:
             gc.enable()
     where = {id(c): n for n, c in enumerate(ctxs)}
-    out: dict[int, list[dict[str, Any]]] = {}
+    out: dict[int, list[FindingJSON]] = {}
     base = config or Config()
     for r in set_rules(config):
         only = replace(base, select=frozenset({r.name}))
         groups = _components(ctxs) if r.pairwise else [list(range(len(ctxs)))]
         for group in groups:
             for ctx, finding in run_set_rules([ctxs[n] for n in group], only):
-                # plain JSON objects from here on: they round-trip through the cache
-                out.setdefault(where[id(ctx)], []).append(dict(finding.to_json()))
+                # plain JSON objects (a new dict each) from here on: they round-trip
+                # through the cache
+                out.setdefault(where[id(ctx)], []).append(finding.to_json())
     return out

@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import FrameType
-from typing import Any
+from typing import Any, TypedDict
 
 from coinstall.archive import DEFAULT_TIMEOUT
 from coinstall.artifacts import limits as limits_mod
@@ -49,7 +49,7 @@ class Settings:
         set_index: return the compact index set-scope rules read
             (:func:`coinstall.archive.setrules.index_of`).
         matrix: return the text report's matrix rows (a second pass over every file and
-            runtime: 1.5 s for python3-azure's 24,000 files; only the text report reads them).
+            runtime, seconds on a package of 24,000 files; only the text report reads them).
         timeout: seconds one target may take (0: no limit).
         hash_files: compute the artifact's SHA-256 when the caller does not know it (for the
             result cache).
@@ -65,6 +65,15 @@ class Settings:
     timeout: float = DEFAULT_TIMEOUT
     hash_files: bool = False
     limits: limits_mod.Limits = field(default_factory=limits_mod.default)
+
+
+class CachedOutcome(TypedDict):
+    """The small path-independent part of an :class:`Outcome` the result cache keeps as
+    JSON (:meth:`Outcome.to_cache`)."""
+
+    matrix: list[list[Any]] | None  # the text report's rows (coinstall.report.archive_text)
+    errors: list[str]
+    runtimes: list[str] | None
 
 
 @dataclass
@@ -115,7 +124,7 @@ class Outcome:
         text = self.artifact_text()
         return None if text is None else dict(json.loads(text))
 
-    def to_cache(self) -> dict[str, Any]:
+    def to_cache(self) -> CachedOutcome:
         """The small path-independent part, for the result cache (which keeps
         :attr:`artifact` and :attr:`index` in columns of their own)."""
         return {"matrix": self.matrix, "errors": self.errors, "runtimes": self.runtimes}

@@ -14,13 +14,10 @@ install, and a package dpkg would refuse is one error line naming the header typ
 
 Glue in place of :mod:`tarfile`, for two reasons.  Fidelity: :mod:`tarfile` reads PAX and
 sparse members that dpkg refuses and cannot be told not to, accepts signed checksums and joins a
-GNU header's unused prefix area to its name.  Speed: over 303 bookworm ``python3-*`` .debs
-(every 14th of the archive: 62,049 entries, 73,080 headers, 913 MB expanded), walking every
-entry and reading each regular file's first 512 bytes took 6.27 s of CPU through
-``tarfile.open(mode="r|")`` (its stream buffer and a file object per member) and 5.48 s with
-this walk but :meth:`tarfile.TarInfo.frombuf` decoding the headers (12.1 us per header, against
-3.3 us for :func:`decode_header`) and 4.94 s as it is, where decompression alone
-(``lzma.LZMAFile.read`` in 64 KiB blocks) takes 3.95 s.  Each header is decoded as tarfn.c's
+GNU header's unused prefix area to its name.  Speed: ``tarfile.open(mode="r|")`` (its stream
+buffer and a file object per member) and :meth:`tarfile.TarInfo.frombuf` cost far more above the
+decompression floor than this walk (measured: benchmarks/MEASUREMENTS.md, 'deb tar walk').
+Each header is decoded as tarfn.c's
 ``tar_header_decode()`` does it (:func:`decode_header`).
 """
 
@@ -37,7 +34,7 @@ from coinstall.artifacts.limits import NAME_MAX, Budget
 
 BLOCK = 512
 #: Decompressed bytes taken from the stream per call (larger calls cost more in copies than
-#: they save in calls; 64 KiB measured best of 10 KiB, 64 KiB and 256 KiB).
+#: they save in calls; benchmarks/MEASUREMENTS.md, 'deb tar walk').
 FILL = 1 << 16
 
 #: Header types dpkg unpacks, by the :attr:`TarEntry.type` coinstall gives them (tarfn.h
@@ -72,9 +69,8 @@ _OCTAL = re.compile(rb" *([0-7]*)[ \0]*")
 #: checksum's six digits followed by NUL and a blank.  Such fields are read in one match
 #: instead of by :func:`_numbers`, with the same values (each is within its range: 7 octal
 #: digits < 2**21, 11 < 2**33).  Every one of the 41,523 headers of every 100th bookworm
-#: python3-* .deb has this form.  Glue, for speed: :func:`decode_header` over 3,602 headers of
-#: 60 of those .debs took 8.0-8.3 us per header with six :func:`_number` calls, 3.3-3.8 us
-#: with this match (CPU time, best of 20, paired, load average 13; the same decodes).
+#: python3-* .deb has this form.  Glue, for speed: one match instead of six :func:`_number`
+#: calls per header, the same decodes (measured: benchmarks/MEASUREMENTS.md, 'deb tar walk').
 _CANONICAL = re.compile(rb"([0-7]{7})\0[0-7]{7}\0[0-7]{7}\0([0-7]{11})\0([0-7]{11})\0([0-7]{6})\0 ")
 _UID_MAX = (1 << 32) - 1  # uid_t, gid_t on Linux
 _OFF_MAX = (1 << 63) - 1  # off_t, time_t (64-bit)

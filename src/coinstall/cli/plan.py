@@ -169,7 +169,7 @@ def _plan_run(
                 old_v,
                 progress=lambda d, t: note(f"classifying binaries {d}/{t}"),
             )
-        data = plan.to_json()
+        data: dict[str, Any] = dict(plan.to_json())  # progress() adds to it
         if later:
             note("reading the later snapshot")
             later_idx = _load_suite(plan_load, list(later), no_cache, suite or index.suite, None)

@@ -265,11 +265,9 @@ def _symbol_table(
     is the bytes up to the next NUL from the string table's offset on, exactly what
     ``StringTableSection.get_string`` reads (``parse_cstring_from_stream``: up to the next
     NUL in the file, none: no name).  pyelftools parses every record through construct
-    (3 nested structs, 2 bit structs, 2 enums, one Container per record): over the 122
-    extension modules of 303 bookworm python3-* .debs (17 with their table read, 17,674
-    symbols) read_elf took 0.32 s of CPU that way and takes 0.07 s with this, the rest being
-    pyelftools' header and section lookup (the same verdicts; tests/test_extension_elf.py
-    compares both walks).
+    (3 nested structs, 2 bit structs, 2 enums, one Container per record), most of read_elf's
+    time that way (glue; measured: benchmarks/MEASUREMENTS.md, 'ELF symbols'); the same
+    verdicts: tests/test_extension_elf.py compares both walks.
     """
     from elftools.elf.sections import StringTableSection
 

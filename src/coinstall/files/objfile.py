@@ -9,10 +9,10 @@ privately, which is no API to build on.  Both are pure Python: a hostile file ma
 it cannot crash the process, which a C++ parser such as lief (fast, but one large native
 dependency whose API changes between majors) could.
 
-Glue, with the measurement that asked for it: macholib's ``SymbolTable`` builds one Python
-object per symbol; for cryptography 43.0.3's universal2 ``_rust.abi3.so`` (2 x 26,000 symbols)
-that took 0.58 s.  :func:`read_macho` takes the symbol-table offsets from macholib's load
-commands and unpacks only the external entries with :func:`struct.iter_unpack` (milliseconds).
+Glue, because macholib's ``SymbolTable`` builds one Python object per symbol, too slow on a
+large universal2 extension (measured: benchmarks/MEASUREMENTS.md, 'Mach-O symbols').
+:func:`read_macho` takes the symbol-table offsets from macholib's load commands and unpacks
+only the external entries with :func:`struct.iter_unpack`.
 
 Facts: Mach-O ``cputype`` values from Apple's ``<mach/machine.h>`` (macholib ``mach_o.py``
 ``CPU_TYPE_NAMES``); ``nlist``/``nlist_64`` layout and ``N_EXT``/``N_TYPE`` from
@@ -237,7 +237,7 @@ def read_pe(data: bytes) -> ObjectInfo:
     import pefile
 
     # No pe.close(): it only unmaps files pefile opened itself, and then runs a full
-    # gc.collect() (24 ms per module in a check of cryptography's win_amd64 wheel).
+    # gc.collect() per module (measured: benchmarks/MEASUREMENTS.md, 'pefile close').
     try:
         pe = pefile.PE(data=data, fast_load=True)
         pe.parse_data_directories(

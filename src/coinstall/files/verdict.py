@@ -22,7 +22,7 @@ from coinstall.runtimes.model import Runtime
 
 if TYPE_CHECKING:
     # imported where a Requires-Python is parsed: most system packages have none, and its
-    # import compiles packaging's specifier pattern (a few ms of every start)
+    # import compiles packaging's specifier pattern on every start
     from packaging.specifiers import SpecifierSet
 
 #: Kind of file, as reported in JSON ``files[].kind``.

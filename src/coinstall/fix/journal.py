@@ -43,7 +43,7 @@ import os
 import stat
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from coinstall.atomic import write_atomic
 from coinstall.fix.model import OPS, Edit, FixOp
@@ -239,6 +239,24 @@ def _fsync_dir(path: str) -> None:
         os.close(fd)
 
 
+class OpJSON(TypedDict):
+    """One op as the journal file keeps it (:meth:`Op.to_json`)."""
+
+    op: FixOp
+    path: str
+    dest: str | None
+    staged: str | None
+
+
+class JournalJSON(TypedDict):
+    """The journal file's object (:func:`_save`); read back by :func:`_load`, which checks
+    every field, since the file may have been changed."""
+
+    root: str
+    state: str
+    ops: list[OpJSON]
+
+
 @dataclass(frozen=True)
 class Op:
     """One journalled op: ``op`` (write/create/rename/symlink/remove), member ``path``,
@@ -250,7 +268,7 @@ class Op:
     dest: str | None
     staged: str | None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> OpJSON:
         return {"op": self.op, "path": self.path, "dest": self.dest, "staged": self.staged}
 
     @classmethod
@@ -281,9 +299,8 @@ class Op:
 
 
 def _save(jpath: str, root: str, state: str, ops: Sequence[Op]) -> None:
-    data = json.dumps(
-        {"root": root, "state": state, "ops": [o.to_json() for o in ops]}, indent=1
-    ).encode()
+    doc: JournalJSON = {"root": root, "state": state, "ops": [o.to_json() for o in ops]}
+    data = json.dumps(doc, indent=1).encode()
     # the one atomic writer: a temporary file created O_EXCL|O_NOFOLLOW (mkstemp) beside the
     # journal, fsynced, renamed, the directory fsynced; removed if anything fails
     write_atomic(jpath, data, perms=0o600)

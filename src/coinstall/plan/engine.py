@@ -29,7 +29,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 from coinstall.names import Version
 from coinstall.plan.evidence import BinaryEvidence, Classifier, stack_key
@@ -72,6 +72,110 @@ def parse_version(text: str) -> Version:
     return (int(m[1]), int(m[2]))
 
 
+class BinaryJSON(TypedDict):
+    """A source's ``binaries[]`` object (docs/plan-format.md)."""
+
+    name: str
+    version: str
+    arch: str
+    verdict: str
+    built_for: str
+    reasons: list[str]
+
+
+#: A ``sources[]`` object (docs/plan-format.md); ``class`` (a keyword: functional syntax) only
+#: in a free-threaded plan.
+SourceJSON = TypedDict(
+    "SourceJSON",
+    {
+        "name": str,
+        "version": str,
+        "status": str,
+        "reasons": list[str],
+        "wave": int | None,
+        "waits_for": list[str],
+        "group": int | None,
+        "progress": str | None,
+        "binaries": list[BinaryJSON],
+        "class": NotRequired[str],
+    },
+)
+
+
+class GroupJSON(TypedDict):
+    """A ``groups[]`` object: a bootstrap group."""
+
+    members: list[str]
+    wave: int
+    closing_edges: list[list[str]]  # [source, build-dependency source]
+    profile_edges: list[list[str]]
+
+
+class ReadJSON(TypedDict):
+    """The plan's ``read`` object: what was read."""
+
+    binaries: int
+    sources: int
+    distinct_sources: int
+    skipped: int
+
+
+class WaveJSON(TypedDict):
+    """A ``waves[]`` object."""
+
+    wave: int
+    sources: list[str]
+
+
+class WaveProgressJSON(TypedDict):
+    """A ``progress[]`` object (:func:`progress`): ``wave`` is ``"none"`` for sources in no
+    wave."""
+
+    wave: int | str
+    done: int
+    total: int
+
+
+class LayoutJSON(TypedDict):
+    """A free-threaded plan's module-directory layout
+    (:data:`coinstall.plan.freethreaded.LAYOUTS`)."""
+
+    name: str
+    shared: bool
+    directory: str
+    note: str
+
+
+class FreeThreadingJSON(TypedDict):
+    """A free-threaded plan's ``free_threading`` object."""
+
+    runtime: str
+    layout: LayoutJSON | None
+    classes: dict[str, int]
+
+
+class PlanJSON(TypedDict):
+    """The whole plan (docs/plan-format.md, ``format`` ``coinstall-plan/1``); ``progress``
+    and ``later_inputs`` after :func:`progress`."""
+
+    format: str
+    transition: str
+    new: str
+    old: str
+    inputs: list[str]
+    suite: str | None
+    read: ReadJSON
+    problems: list[str]
+    warnings: list[str]
+    counts: dict[str, int]
+    waves: list[WaveJSON]
+    groups: list[GroupJSON]
+    sources: list[SourceJSON]
+    free_threading: NotRequired[FreeThreadingJSON]
+    progress: NotRequired[list[WaveProgressJSON]]
+    later_inputs: NotRequired[list[str]]
+
+
 @dataclass
 class BinaryPlan:
     """One Python-related binary package in the plan.
@@ -93,7 +197,7 @@ class BinaryPlan:
     built_for: str
     reasons: list[str]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> BinaryJSON:
         return {
             "name": self.name,
             "version": self.version,
@@ -127,8 +231,8 @@ class SourcePlan:
     progress: str | None = None
     ft_class: str | None = None
 
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
+    def to_json(self) -> SourceJSON:
+        out: SourceJSON = {
             "name": self.name,
             "version": self.version,
             "status": self.status,
@@ -163,7 +267,7 @@ class BootstrapGroup:
     wave: int
     profile_edges: list[tuple[str, str]] = field(default_factory=list)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> GroupJSON:
         return {
             "members": self.members,
             "wave": self.wave,
@@ -193,7 +297,7 @@ class Plan:
     #: ``add 3.14t`` (:mod:`coinstall.plan.freethreaded`): ``new`` is the free-threaded build.
     free_threaded: bool = False
     #: for a free-threaded plan: the target's module-directory layout (``LAYOUTS``).
-    layout: dict[str, Any] | None = None
+    layout: LayoutJSON | None = None
 
     @classmethod
     def of_index(
@@ -244,8 +348,8 @@ class Plan:
         c["not-affected"] += self.unaffected_sources
         return c
 
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
+    def to_json(self) -> PlanJSON:
+        out: PlanJSON = {
             "format": "coinstall-plan/1",
             "transition": self.transition,
             "new": vstr(self.new) + ("t" if self.free_threaded else ""),
@@ -819,8 +923,10 @@ def _order(
 
 
 def progress(plan: dict[str, Any], later: Index, classifier: Classifier) -> dict[str, Any]:
-    """Mark each ``rebuild``/``blocked`` source of a plan (its JSON form) ``done``,
-    ``remaining`` or ``removed`` against a later snapshot of the same repository.
+    """Mark each ``rebuild``/``blocked`` source of a plan (its JSON form, :class:`PlanJSON`)
+    ``done``, ``remaining`` or ``removed`` against a later snapshot of the same repository.
+    ``plan`` stays an open mapping: it may be a saved plan read back from a file, whose
+    shape only its ``format`` vouches for.
 
     A source is done when none of its Python binaries in ``later`` still needs a build (same
     verdict rules as the plan, stack counterparts included), removed when it has none left.

@@ -48,6 +48,7 @@ from coinstall.names import Version
 from coinstall.plan.engine import (
     _RUNTIME_SOURCE,
     BinaryPlan,
+    LayoutJSON,
     Plan,
     SourcePlan,
     _built_for,
@@ -72,7 +73,7 @@ CLASSES = ("version-specific", "abi3", "untagged", "unknown", "pure", "ready", "
 #: ``Lib/sysconfig`` ``posix_prefix`` scheme ``python{py_version_short}{abi_thread}``, and
 #: ``configure`` ``LIBDEST=.../python$(VERSION)$(ABI_THREAD)``; the ``python(abi)`` generator
 #: does not match ``python3.14t`` directories (python-rpm-generators ``python.attr``).
-LAYOUTS: dict[str, dict[str, Any]] = {
+LAYOUTS: dict[str, LayoutJSON] = {
     "deb": {
         "name": "debian-shared-dist-packages",
         "shared": True,
@@ -336,7 +337,7 @@ def plan_free_threaded(
         by_source[ev.record.source].append((ev, cls, why))
         syntaxes[ev.record.syntax] += 1
     syntax = max(syntaxes, key=lambda k: syntaxes[k]) if syntaxes else "deb"
-    layout = dict(LAYOUTS[syntax])
+    layout = LAYOUTS[syntax].copy()
     layout["directory"] = layout["directory"].format(v=vstr(new))
     layout["note"] = layout["note"].format(v=vstr(new))
     t = f"{vstr(new)}t"

@@ -16,7 +16,7 @@ Formats:
   ``http://linux.duke.edu/metadata/common``, ``.../rpm``, ``.../filelists``, ``.../repo``.
 
 The control-file parser is our own (glue): python-debian's ``deb822`` parses every field of
-every paragraph in Python and is ~6x slower on a full ``Packages`` file (numbers in
+every paragraph in Python, too slow on a full ``Packages`` file (measured:
 ``benchmarks/plan_bench.py``); apt's C parser (``apt_pkg``) is not installable from PyPI.  Here a
 paragraph is split into fields by one compiled regular expression and only the fields the
 planner reads are kept.
@@ -514,7 +514,7 @@ def read_sources(path: str, select: bytes | None = None) -> Index:
 
 
 #: ``Package:`` opening a paragraph (dak writes it first).  A literal ``\n\n`` prefix, not
-#: ``(?:^|\n\n)``: the alternation defeats the regex engine's literal scan (20x slower).
+#: ``(?:^|\n\n)``: the alternation defeats the regex engine's literal scan.
 _PACKAGE_LINE = re.compile(rb"\n\nPackage:[ \t]*(\S+)")
 
 

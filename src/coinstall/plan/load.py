@@ -5,10 +5,10 @@ indices (apt lists, a ``dists/`` tree, an RPM repository with ``repodata/``) or 
 artifacts (``.deb``, ``.rpm``, ``.whl``, read with :func:`coinstall.artifacts.open_artifact`).
 
 Parsed index files are cached in ``$XDG_CACHE_HOME/coinstall/plan`` (default
-``~/.cache/coinstall/plan``), keyed by the file's absolute path, size, mtime (ns) and inode and
-the cache format version, written with :mod:`marshal` (fast, same-interpreter only: the cache
-file name carries the interpreter's cache tag).  A changed file misses the cache; a corrupt
-cache entry is ignored and rewritten.
+``~/.cache/coinstall/plan``), keyed by the file's absolute path, size, mtime and ctime (ns),
+inode and device and the cache format version, written with :mod:`marshal` (fast,
+same-interpreter only: the cache file name carries the interpreter's cache tag).  A changed
+file misses the cache; a corrupt cache entry is ignored and rewritten.
 
 One suite per plan.  Debian index files are labelled with the suite they belong to, from their
 path (``dists/<suite>/...`` in a mirror tree, ``…_dists_<suite>_…`` in apt's lists directory,
@@ -57,10 +57,14 @@ def cache_dir() -> str:
 
 
 def _key(kind: str, path: str) -> str:
+    """The cache key of index ``path``: its absolute path, size, mtime, ctime, inode and
+    device.  The ctime because a rewrite in place that puts the mtime back with ``utime``
+    (``rsync --inplace -t``, a restore) still moves it, and no caller can set it (as the
+    archive's digest memo, :meth:`coinstall.archive.cache.ResultCache.known_digest`)."""
     st = os.stat(path)
     raw = (
         f"{CACHE_FORMAT}|{SELECT!r}|{kind}|{os.path.abspath(path)}|{st.st_size}|"
-        f"{st.st_mtime_ns}|{st.st_ino}"
+        f"{st.st_mtime_ns}|{st.st_ctime_ns}|{st.st_ino}|{st.st_dev}"
     )
     return hashlib.sha256(raw.encode()).hexdigest()[:32] + f".{sys.implementation.cache_tag}"
 

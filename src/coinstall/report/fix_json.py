@@ -10,12 +10,59 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TypedDict
 
 from coinstall.fix.engine import FixResult
+from coinstall.fix.model import FixOp
+from coinstall.rules import FindingJSON
 
 
-def to_json(result: FixResult) -> dict[str, Any]:
+class FixedJSON(TypedDict):
+    """A ``fixed[]`` object: one edit made (or, for a dry run, that would be made)."""
+
+    op: FixOp
+    path: str
+    dest: str | None
+    note: str
+    findings: list[FindingJSON]
+
+
+class LeftJSON(TypedDict):
+    """A ``left[]`` object: a finding not repaired, and why."""
+
+    finding: FindingJSON
+    reason: str
+
+
+class TargetJSON(TypedDict):
+    """A ``targets[]`` object: one target's outcome."""
+
+    path: str
+    format: str  # tree, wheel, deb, rpm
+    profile: str
+    dry_run: bool
+    recovered: str | None
+    written: str | None
+    fixed: list[FixedJSON]
+    left: list[LeftJSON]
+    notes: list[str]
+
+
+class ErrorJSON(TypedDict):
+    """An ``errors[]`` object: a target that could not be fixed."""
+
+    path: str
+    message: str
+
+
+class FixReportJSON(TypedDict):
+    """The whole ``coinstall fix --format json`` document."""
+
+    targets: list[TargetJSON]
+    errors: list[ErrorJSON]
+
+
+def to_json(result: FixResult) -> TargetJSON:
     """One target's outcome as JSON data."""
     return {
         "path": result.path,
@@ -41,10 +88,8 @@ def to_json(result: FixResult) -> dict[str, Any]:
 
 def dumps(results: Sequence[FixResult], errors: Sequence[tuple[str, str]]) -> str:
     """The whole run as a JSON document."""
-    return json.dumps(
-        {
-            "targets": [to_json(r) for r in results],
-            "errors": [{"path": p, "message": m} for p, m in errors],
-        },
-        indent=2,
-    )
+    doc: FixReportJSON = {
+        "targets": [to_json(r) for r in results],
+        "errors": [{"path": p, "message": m} for p, m in errors],
+    }
+    return json.dumps(doc, indent=2)

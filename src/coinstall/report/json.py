@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import IO, Any, NotRequired, TypedDict
+from typing import IO, TYPE_CHECKING, Any, NotRequired, TypedDict
 
 from coinstall.check import SCHEMA_VERSION, ArtifactJSON, CheckResult
 from coinstall.runtimes.model import RuntimeJSON
+
+if TYPE_CHECKING:  # the machine view is only imported by check --machine
+    from coinstall.machine import MachineJSON
 
 __all__ = ["SCHEMA_VERSION", "ErrorJSON", "ReportJSON", "dump", "dump_doc", "dumps", "to_json"]
 
@@ -27,7 +30,7 @@ class ReportJSON(TypedDict):
     runtimes: list[RuntimeJSON]
     artifacts: list[ArtifactJSON]
     errors: list[ErrorJSON]
-    machine: NotRequired[dict[str, Any]]  # check --machine: coinstall.machine.to_json
+    machine: NotRequired[MachineJSON]  # check --machine: coinstall.machine.to_json
 
 
 def to_json(result: CheckResult, stack: str | None = None) -> ReportJSON:

@@ -16,12 +16,14 @@ from collections.abc import Iterator
 from coinstall.rules import Finding, Rule, rule
 from coinstall.spec.context import (
     SpecContext,
+    has_versioned_form,
     is_application,
     is_library,
     major_alias,
     package_stack,
     renames_bindir,
     stack_of_dep,
+    versioned_script,
 )
 from coinstall.stack_text import (
     DEFAULT_INSTALL,
@@ -254,10 +256,6 @@ def _may_ship_bindir(ctx: SpecContext) -> bool:
             if not text.lstrip().startswith("#") and _BINDIR.search(text):
                 return True
     return False
-_VERSIONED = re.compile(
-    r"-(%\{\??python3\w*_version\}|3\.\d+|%\{\??python_bin_suffix\})$|"
-    r"%\{\??python3\w*_(pkg)?version\}$|\d\.\d+$"
-)
 
 
 def _bindir_entries(ctx: SpecContext, stack: str) -> Iterator[tuple[int, str, str]]:
@@ -290,7 +288,7 @@ def bindir_other(r: Rule, ctx: SpecContext) -> Iterator[Finding]:
     if not _alt(ctx):
         return
     for n, entry, pkg in _bindir_entries(ctx, "other"):
-        if n not in ctx.left and not _VERSIONED.search(entry):
+        if n not in ctx.left and not versioned_script(entry):
             yield Finding(
                 r.name, r.severity, None, f"{pkg} (the non-default stack) owns /usr/bin/{entry}", n
             )
@@ -319,16 +317,12 @@ def bindir_versioned(r: Rule, ctx: SpecContext) -> Iterator[Finding]:
         for n, entry, pkg in entries:
             if (
                 n in ctx.left
-                or _VERSIONED.search(entry)
+                or versioned_script(entry)
                 or major_alias(entry, names)
                 or "*" in entry
             ):
                 continue
-            if not any(
-                x.startswith(entry + "-")
-                and (_VERSIONED.search(x) or re.search(r"-3(\.\d+)?\*$|-3\.\*$", x))
-                for x in names
-            ):
+            if not has_versioned_form(entry, names):
                 yield Finding(
                     r.name, r.severity, None, f"{pkg} ships /usr/bin/{entry} but no {entry}-3.X", n
                 )

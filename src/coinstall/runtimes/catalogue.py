@@ -371,7 +371,8 @@ def load() -> Catalogue:
         OSError, tomllib.TOMLDecodeError: if the data file is missing or malformed.
     """
     # pkgutil.get_data reads through the package's loader (a zip import works) without
-    # importing importlib.resources (tempfile, random, shutil, zipfile: ~8 ms of every start)
+    # importing importlib.resources (tempfile, random, shutil, zipfile: on every start;
+    # measured: benchmarks/startup_bench.py)
     data = pkgutil.get_data("coinstall.runtimes", "data/catalogue.toml")
     if data is None:
         raise OSError("coinstall.runtimes has no loader that reads data/catalogue.toml")

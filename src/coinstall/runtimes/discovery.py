@@ -112,6 +112,15 @@ class ProbeData(TypedDict):
     usr_platlib: str | None  # the same, platlib
 
 
+class CacheEntry(TypedDict):
+    """One interpreter's entry in the probe cache file: the identity of its executable (and
+    of a virtual environment's ``pyvenv.cfg``) that keys it, and its answer.  Entries read
+    back from the file are checked (:func:`_check`) before use."""
+
+    key: list[int]
+    data: ProbeData
+
+
 @dataclass(frozen=True)
 class ProbeResult:
     """What one interpreter reported.
@@ -326,7 +335,7 @@ def probe_key() -> str:
     """The SHA-256 that keys the probe cache: the probe script's text and the identity (size,
     mtime) of the installed abi3info package that fills in its symbol list.  Computing it
     imports nothing, so a run that finds every answer in the cache does not load the stable-ABI
-    manifest (about 30 ms of CPU at start-up, measured by benchmarks/startup_bench.py).
+    manifest (measured: benchmarks/startup_bench.py).
 
     Raises OSError if the probe script is missing from the installation.
     """
@@ -520,7 +529,7 @@ def probe(
         keys[real] = key
         todo.setdefault(real, []).append(index)
 
-    fresh: dict[str, Any] = {}
+    fresh: dict[str, CacheEntry] = {}
     if todo:
         import concurrent.futures
 

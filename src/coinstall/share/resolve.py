@@ -68,9 +68,9 @@ def pip_command(python: str | None) -> list[str]:
     interpreter when ``python`` is None.
 
     ``TARGET __pip-runner__.py`` is what ``pip --python TARGET`` itself executes; starting it
-    directly saves a first pip process that only re-executes.  Measured (medians of 5, load
-    average ~8 on 2 cores, ``benchmarks/share_pip_bench.py``): ``--python`` takes 1.17-1.39x
-    the target's own pip, the runner 0.83-1.10x.  Without the runner file, pip's documented
+    directly saves a first pip process that only re-executes (measured:
+    ``benchmarks/share_pip_bench.py``; benchmarks/MEASUREMENTS.md, 'pip runner').  Without
+    the runner file, pip's documented
     ``--python`` option is used.
     """
     if python is None:

@@ -122,18 +122,40 @@ COMMAND_SECTIONS = ("prep", "generate_buildrequires", "conf", "build", "install"
 
 
 _MAJOR_SUFFIX = re.compile(r"^(.+?)(-3|3)$")
-#: what follows a script's base name in its versioned forms: -3.X, 3.X, -%{python3_version},
-#: -%{python3_other_version}, openSUSE's -%{python_bin_suffix}, or a glob of them
-_VERSION_TAIL = re.compile(
-    r"^-?(3\.\d+|3\.?\*|%\{\??python3\w*_version\}|"
-    r"%\{\??python_bin_suffix\}|\*)$"
-)
+#: What ends a ``/usr/bin`` name that names one stack's version (:func:`versioned_script`).
+VERSION_TAIL = r"-?(?:[23]\.\d+|%\{\??python3\w*_(?:pkg)?version\}|%\{\??\$?python_bin_suffix\})"
+_VERSIONED_SCRIPT = re.compile(VERSION_TAIL + "$")
+#: what follows a script's base name in its versioned forms, or a glob of them
+_VERSION_FORM = re.compile(r"(?:" + VERSION_TAIL + r"|-?3\.?\*|-?\*)")
+
+
+def versioned_script(entry: str) -> bool:
+    """Whether the ``/usr/bin`` name ``entry`` (as a spec's %files writes it) names one
+    stack's version of a script: ``foo-3.X`` / ``foo3.X`` (and Python 2's ``foo-2.X``),
+    ``foo-%{python3_version}`` / ``foo%{python3_version}``, ``foo-%{python3_other_version}``,
+    openSUSE's ``foo-%{python_bin_suffix}`` (``%{$python_bin_suffix}`` inside
+    ``%python_expand``), ``foo%{python3_pkgversion}`` / ``foo-%{python3_pkgversion}``.
+
+    Sources: Fedora Packaging Guidelines for Python, 'Executables in /usr/bin' (``foo``,
+    ``foo-3`` and ``foo-3.X``; ``pip3.X``, ``f2py3.X`` as the projects name them); EPEL wiki
+    EPEL/Python3X (the stack's package lists only ``foo-%{python3_version}``);
+    python-epel-rpm-macros ``macros.python3_other`` (``%python3_other_version``);
+    openSUSE python-rpm-macros ``flavor.in`` (``%python_clone`` makes
+    ``foo-%{python_bin_suffix}``, e.g. ``foo-3.11``).
+
+    ``%{python3_pkgversion}`` counts as a version: this is asked only of specs judged for
+    an alternative or EPEL stack, where it is ``3.11`` or ``311`` (Fedora's main stack sets
+    it to ``3``, where ``foo%{python3_pkgversion}`` would be the alias ``foo3``).  A bare
+    ``foo-3``/``foo3`` is not versioned (:func:`major_alias`), nor a glob, nor a
+    program's own version (``gst-launch-1.0``)."""
+    return bool(_VERSIONED_SCRIPT.search(entry))
 
 
 def major_alias(entry: str, names: Iterable[str]) -> bool:
     """Whether the ``/usr/bin`` name ``entry`` (``foo-3``, ``foo3``) is the major-version
     alias of another script the same spec installs: its base (``foo``) is among ``names``,
-    or a versioned form of it (``foo-%{python3_version}``, ``foo-3.12``, ``foo3.12``).
+    or a versioned form of it (:func:`versioned_script`: ``foo-%{python3_version}``,
+    ``foo-3.12``, ``foo3.12``, ``foo%{python3_pkgversion}``) or a glob of them.
 
     A trailing 3 alone proves nothing: ``eyeD3``, ``2to3``, ``hdf5-3`` are programs' own
     names (Fedora Packaging Guidelines for Python, 'Executables in /usr/bin': ``foo-3`` is a
@@ -149,7 +171,25 @@ def major_alias(entry: str, names: Iterable[str]) -> bool:
     return any(
         x != entry
         and x.startswith(base)
-        and (x == base or bool(_VERSION_TAIL.match(x[len(base) :])))
+        and (x == base or bool(_VERSION_FORM.fullmatch(x[len(base) :])))
+        for x in names
+    )
+
+
+def script_base(entry: str) -> str:
+    """``entry`` without its version tail (:func:`versioned_script`): ``foo`` for
+    ``foo-%{python3_version}``, ``foo-3.11``, ``foo3.11``; ``entry`` itself otherwise."""
+    return _VERSIONED_SCRIPT.sub("", entry)
+
+
+def has_versioned_form(entry: str, names: Iterable[str]) -> bool:
+    """Whether ``names`` (the ``/usr/bin`` names of one %files) hold a versioned form of the
+    script ``entry``: ``entry-3.X``, ``entry-%{python3_version}`` (:func:`versioned_script`)
+    or a glob of them (``entry-3*``, ``entry-3.*``, ``entry-3.1*``).  Source: Fedora
+    Packaging Guidelines for Python, 'Executables in /usr/bin'."""
+    return any(
+        x.startswith(entry + "-")
+        and (versioned_script(x) or bool(re.search(r"-3(\.\d+)?\*$|-3\.\*$", x)))
         for x in names
     )
 

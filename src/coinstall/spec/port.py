@@ -42,12 +42,15 @@ from coinstall.rules.spec_style import port_manual
 from coinstall.spec import compat
 from coinstall.spec.context import (
     SpecContext,
+    has_versioned_form,
     is_application,
     is_library,
     layout_of,
     major_alias,
     renames_bindir,
+    script_base,
     stack_of_written,
+    versioned_script,
 )
 from coinstall.spec.read import Section, SpecDoc, expansion_query
 from coinstall.stack_text import (
@@ -182,8 +185,9 @@ def to_other(text: str) -> str:
 
 
 _BIN_ENTRY = re.compile(r"^(\s*(?:%\w+(?:\([^)]*\))?\s+)*)(%\{?_bindir\}?|/usr/bin)/(\S+)\s*$")
-_VERSIONED_BIN = re.compile(r"(-?%\{\??python3\w*_version\}|-3\.\d+|\d\.\d+)$")
-_MAJOR_BIN = re.compile(r"(-3|3)\*?$")
+#: a glob of /usr/bin names ending in the major version (``foo-3*``, ``foo3*``): the default
+#: stack's family of aliases (Fedora Packaging Guidelines for Python, 'Executables in /usr/bin')
+_MAJOR_GLOB = re.compile(r"(-3|3)\*?$")
 
 
 _COND = re.compile(r"\s*%(if|ifarch|ifnarch|ifos|ifnos|else|elif|elifarch|elifos|endif)\b")
@@ -479,9 +483,9 @@ class _Port:
             entries = self.bin_entries(s)
             names = [e for _, _, e in entries]
             for n, prefix, entry in entries:
-                if _VERSIONED_BIN.search(entry):
+                if versioned_script(entry):
                     continue
-                if "*" in entry and not _MAJOR_BIN.search(entry):
+                if "*" in entry and not _MAJOR_GLOB.search(entry):
                     if entry.endswith("*") and re.search(r"-3\.?\*$|-3\*$", entry):
                         continue
                     self.leave(
@@ -494,11 +498,7 @@ class _Port:
                     tail.append(f"rm -f %{{buildroot}}%{{_bindir}}/{entry}")
                     self.ed.set(n, _main_owns(self.ed.get(n)))
                     continue
-                has_versioned = any(
-                    x.startswith(entry + "-") and (_VERSIONED_BIN.search(x) or x.endswith("*"))
-                    for x in names
-                )
-                if has_versioned:
+                if has_versioned_form(entry, names):
                     tail.append(f"rm -f %{{buildroot}}%{{_bindir}}/{entry}")
                     self.ed.set(n, _main_owns(self.ed.get(n)))
                 else:
@@ -614,7 +614,7 @@ class _Port:
                     self.ed.add_after(s.start, adds)
                 bin_names = [e for _, _, e in self.bin_entries(s)]
                 for n, prefix, entry in self.bin_entries(s):
-                    if major_alias(entry, bin_names) or _VERSIONED_BIN.search(entry):
+                    if major_alias(entry, bin_names) or versioned_script(entry):
                         self.ed.set(n, _main_owns(self.ed.get(n)))
                         scripts.append("rm -f %{buildroot}%{_bindir}/" + entry)
                         continue
@@ -897,8 +897,8 @@ class _Port:
             if n in entries:
                 prefix, written = entries[n]
                 entry = to_other(written)
-                if _VERSIONED_BIN.search(entry):
-                    base = re.sub(r"-?%\{\??python3\w*_version\}$|-3\.\d+$", "", entry)
+                if versioned_script(entry):
+                    base = script_base(entry)
                 elif major_alias(written, names) or (entry.endswith("*") and "-3" in entry):
                     continue  # foo-3 and foo3 beside foo are the default stack's
                 elif "*" in entry:
@@ -1032,13 +1032,10 @@ class _Port:
             entries = self.bin_entries(s)
             names = [e for _, _, e in entries]
             for n, prefix, entry in entries:
-                if _VERSIONED_BIN.search(entry) or major_alias(entry, names) or "*" in entry:
+                if versioned_script(entry) or major_alias(entry, names) or "*" in entry:
                     continue
                 add = []
-                if not any(
-                    x.startswith(entry + "-") and (_VERSIONED_BIN.search(x) or x.endswith("*"))
-                    for x in names
-                ):
+                if not has_versioned_form(entry, names):
                     tail.append(
                         f"ln -sf {entry} %{{buildroot}}%{{_bindir}}/{entry}-%{{python3_version}}"
                     )

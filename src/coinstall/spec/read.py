@@ -655,11 +655,8 @@ def _parse_in_child(doc: SpecDoc, extra: tuple[str, ...]) -> dict[str, Any]:
 
     librpm's macro context (the spec's ``%global``s) is per process and stays in the worker,
     so the worker also expands every text the :data:`EXPANSION_QUERIES` name (rules and
-    porter) and ``extra``, and sends the expansions along: this process parses nothing.
-    Measured on benchmarks/spec_bench.py's coinstall pass (141 specs, CPU of all processes):
-    one fork per spec and the same parse again in this process, as coinstall first did,
-    2.30 s; one fork per spec returning the expansions, 1.89 s; this long-lived worker,
-    1.02 s.
+    porter) and ``extra``, and sends the expansions along: this process parses nothing
+    (cheaper than a fork per spec; measured: benchmarks/MEASUREMENTS.md, 'spec worker').
 
     Raises:
         SpecError: an ``%include`` names no file, librpm refuses the spec (its own message
