@@ -61,16 +61,24 @@ def _gzip_text_bomb(prefix: bytes, mib: int, suffix: bytes) -> bytes:
 
 
 def test_check_repo_primary_bomb_is_capped(tmp_path: Path) -> None:
-    """A 1.2 MB primary.xml.gz expanding to 1.2 GB of one <description>: ``check --repo``
+    """A 0.1 MB primary.xml.gz expanding to 96 MiB of one <description>: ``check --repo``
     with ``--limit index-mb=16`` stops at 16 MB, as ``plan --repo`` does (the old second
-    parser in archive/repo.py read it all: 1.27 GB)."""
+    parser in archive/repo.py read it all).
+
+    The bomb is as small as proves both limits by a real margin: 6 times ``index-mb=16``,
+    3 times the ratio limit's floor (:data:`coinstall.artifacts.limits.RATIO_FLOOR`, 32 MB,
+    which is the ratio limit of a file this small).  It was 1.2 GB (1.2 MB on disk), which
+    made the two default runs below expand and parse 240 MB each before the ratio limit;
+    this one, 32 MB.  Without the limits (``--limit index-mb=100000 --limit ratio=100000``)
+    ``check`` reads all of it and names no limit, so every assertion below fails."""
     repo, prim = _createrepo(tmp_path)
     head = (
         f'<?xml version="1.0"?><metadata xmlns="{_NS}" packages="1"><package type="rpm">'
         "<name>bomb</name><description>"
     ).encode()
-    prim.write_bytes(_gzip_text_bomb(head, 1200, b"</description></package></metadata>"))
-    assert prim.stat().st_size < 2 << 20
+    prim.write_bytes(_gzip_text_bomb(head, 96, b"</description></package></metadata>"))
+    size = prim.stat().st_size
+    assert size < 160 << 10  # 200 times the size stays under the ratio floor: it decides
     t0 = time.monotonic()
     r = hostile.run(
         "check",
@@ -90,8 +98,8 @@ def test_check_repo_primary_bomb_is_capped(tmp_path: Path) -> None:
     assert len(lines) == 1 and "limit index-mb" in lines[0], r.err
     assert took < 20, took
     # the planner reads the same file through the same reader, so with the default limits
-    # (plan has no --limit) both stop with the same reason: the ratio limit, 200 times the
-    # file's size (240 MB: peak memory follows that documented bound, not the 1.2 GB)
+    # (plan has no --limit) both stop with the same reason: the ratio limit (its 32 MB floor
+    # here: peak memory follows that documented bound, not the 96 MiB)
     p = hostile.run(
         "plan", "add", "3.12", "--from", "3.11", "--repo", str(repo), "--no-cache", timeout=120
     )
@@ -114,7 +122,8 @@ def test_check_repo_primary_bomb_is_capped(tmp_path: Path) -> None:
         p.err,
         c.err,
     )
-    assert max(p.maxrss_mb, c.maxrss_mb) < 240 + 100
+    # measured 56 and 64 MB; a reader holding the 96 MiB would pass 96
+    assert max(p.maxrss_mb, c.maxrss_mb) < 32 + 64
 
 
 def test_check_repo_damaged_lz4_primary_is_one_line(tmp_path: Path) -> None:

@@ -16,8 +16,10 @@ is not called "not a regular file".
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import signal
 import stat
 import subprocess
 import sys
@@ -370,24 +372,32 @@ def _children(pid: int) -> list[int]:
 
 def test_parse_worker_dies_with_coinstall(tmp_path: Path) -> None:
     """A ``coinstall spec lint`` killed mid-parse (a CI job cancelled, a test's timeout) leaves
-    no parse worker behind still expanding a macro bomb: the worker is killed with its parent
-    (``PR_SET_PDEATHSIG``).  Before, the orphan ran on for minutes and ignored SIGTERM."""
-    spec = tmp_path / "bomb.spec"
-    spec.write_text(spec_text("macro-bomb", tmp_path / "marker"))
+    no parse worker behind still parsing: the worker is killed with its parent
+    (``PR_SET_PDEATHSIG``).  Before, the orphan ran on for minutes and ignored SIGTERM.
+
+    The spec loops in Lua for ever (the budget that stops it is the parent's): a macro bomb,
+    used before, now meets the worker's memory limit within seconds (256 MB,
+    coinstall.spec.sandbox.MEMORY_BYTES), so an orphan would end by itself inside the 10 s
+    this test waits, and the test would pass without ``PR_SET_PDEATHSIG`` (checked: with the
+    loop, it fails when ``sandbox._die_with`` is skipped)."""
+    spec = tmp_path / "loop.spec"
+    spec.write_text(SPEC.format(preamble="", release="1", description="%{lua: while true do end}"))
+    workers: list[int] = []
     proc = subprocess.Popen(
         [*hostile.COINSTALL, "spec", "lint", str(spec)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
-        workers: list[int] = []
+        # the parse worker is the child under a seccomp filter (a short-lived helper process
+        # is not, and on loaded cores may be the only child seen before the worker is forked)
         deadline = time.monotonic() + 30
         while not workers and time.monotonic() < deadline:
-            workers = _children(proc.pid)
+            workers = [w for w in _children(proc.pid) if _confined(w)]
             time.sleep(0.05)
-        assert workers, "coinstall spec lint forked no process"
-        time.sleep(1.0)  # the worker is confined and parsing the bomb
-        workers = _children(proc.pid)  # the parse worker, not a short-lived helper process
+        assert workers, "coinstall spec lint forked no confined parse worker"
+        time.sleep(1.0)  # the worker is looping
+        workers = [w for w in workers if Path(f"/proc/{w}").exists() and not _zombie(w)]
         assert workers, "no parse worker runs a second later"
         proc.kill()
         proc.wait(timeout=30)
@@ -400,6 +410,18 @@ def test_parse_worker_dies_with_coinstall(tmp_path: Path) -> None:
     finally:
         if proc.poll() is None:
             proc.kill()
+        for w in workers:  # a worker that outlived it (the test failed) loops for ever
+            with contextlib.suppress(OSError):
+                os.kill(w, signal.SIGKILL)
+
+
+def _confined(pid: int) -> bool:
+    """Whether process ``pid`` runs under a seccomp filter (``Seccomp: 2``, proc(5))."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return any(ln.split() == ["Seccomp:", "2"] for ln in status.splitlines())
 
 
 def _zombie(pid: int) -> bool:
