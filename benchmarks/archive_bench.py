@@ -29,6 +29,23 @@ Runs, each a fresh process of ``coinstall check --repo Packages.xz --mirror ... 
 
 The load average before each run is printed: other users of the machine slow every figure.
 
+What remains of the warm run (the goal is 2 s): the cache answers every package, so no
+process starts and what is left is the parent's.  Its imports are the largest fixed part;
+the pool's modules (multiprocessing, concurrent.futures), rich's progress bar (off when
+stderr is not a terminal), the RPM index's XML parser, importlib.metadata and
+importlib.resources (the code digest reads coinstall's files directly) are no longer among
+them (tests/test_archive_warm.py), 0.53 -> 0.37 s of CPU over every 20th package (213,
+paired medians, load 12).  Still there: click, the rule modules with their regular
+expressions compiled at import (the run key names every rule), the catalogue's TOML parse,
+and per package a ``stat``, an SQLite row, zlib and JSON of the outcome, the artifact's zstd
+text and writing it.  Each cached artifact is decompressed twice, once when its row is read
+(:meth:`coinstall.archive.cache.ResultCache.get`: a row that does not decompress counts as a
+miss and is checked again) and once after the set-rule spool, which keeps the compressed
+bytes (174 MB of text otherwise); the second pass is about 5% of that run's CPU (426
+``decompress`` calls, 0.018 s of 0.37 s under cProfile).  Keeping the first would need the
+text in memory; skipping it would turn a damaged row into a failed report instead of a
+re-check, so it stays.
+
 ``--profile-parent DIR`` instead profiles the coinstall process itself (not its workers) with
 cProfile on its CPU clock (``time.process_time``: all of its threads, never time spent waiting),
 on a cold and then a warm ``--jobs 2`` run; ``--every N`` keeps every Nth python3-* package

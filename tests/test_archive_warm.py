@@ -149,3 +149,56 @@ def test_artifact_row_claiming_a_huge_size_is_damaged(
     assert cache.hits == 0
     assert len(warned) == 1 and "damaged" in warned[0]
     assert again[0].artifact == first[0].artifact  # checked again instead
+
+
+#: What a warm run the result cache answers has no use for (issue 22, warm archive <= 2 s):
+#: the pool's modules (no process starts), the progress bar (stderr is not a terminal), the
+#: RPM index's XML parser (a Debian index, and one not even read again), importlib.metadata and
+#: importlib.resources (the code digest reads coinstall's own files).
+WARM_UNUSED = (
+    "multiprocessing",
+    "concurrent.futures",
+    "rich.progress",
+    "rich.console",
+    "xml.etree.ElementTree",
+    "importlib.metadata",
+    "importlib.resources",
+)
+
+#: ``coinstall`` in this process, then which of ``WARM_UNUSED`` were imported, on stderr.
+IMPORTED = """
+import sys
+from coinstall.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit as exc:
+    code = exc.code
+sys.stderr.write("IMPORTED " + repr(sorted(m for m in {mods!r} if m in sys.modules)) + "\\n")
+sys.exit(code)
+"""
+
+
+def test_warm_run_imports_no_pool_progress_or_xml(
+    archive: tuple[Path, Path, bytes], tmp_path: Path
+) -> None:
+    index, mirror, _text = archive
+    env = {**os.environ, "COINSTALL_CACHE_DIR": str(tmp_path / "cache")}
+    args = ["check", "--no-installed", "--format", "jsonl", "--jobs", "2", "--repo", str(index)]
+    args += ["--mirror", str(mirror), "--select-packages", "python3-*"]
+    runs = []
+    for _ in ("cold", "warm"):
+        runs.append(
+            subprocess.run(
+                [sys.executable, "-c", IMPORTED.format(mods=WARM_UNUSED), *args],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=600,
+            )
+        )
+    cold, warm = runs
+    assert cold.returncode in (0, 1), cold.stderr
+    assert "multiprocessing" in cold.stderr  # the cold run did start the pool
+    assert warm.stdout == cold.stdout
+    line = [ln for ln in warm.stderr.splitlines() if ln.startswith("IMPORTED ")]
+    assert line == ["IMPORTED []"], warm.stderr

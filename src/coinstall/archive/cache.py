@@ -39,8 +39,6 @@ import sqlite3
 import stat
 import zlib
 from collections.abc import Callable
-from importlib import resources
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, TypedDict
 
@@ -71,12 +69,15 @@ def code_digest() -> str:
     other code is never reused, even between two builds of the same version."""
     global _CODE
     if _CODE is None:
+        import coinstall
+
         h = hashlib.sha256()
-        try:
-            h.update(version("coinstall").encode())
-        except PackageNotFoundError:  # pragma: no cover - running from a source tree
-            h.update(b"0")
-        root = resources.files("coinstall")
+        # the version the build writes into the metadata (coinstall/__init__.py), and the
+        # package's own directory: importlib.metadata and importlib.resources cost a warm
+        # archive run more than reading the files (email, zipfile, tempfile), and coinstall is
+        # installed as files (a wheel, an editable install), never imported from a zip
+        h.update(coinstall.__version__.encode())
+        root = Path(coinstall.__file__).parent
         stack = [root]
         files = []
         while stack:

@@ -22,19 +22,20 @@ reported as that target's error, and the others are not blamed.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import stat
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from coinstall.archive import worker
 from coinstall.archive.cache import ResultCache, path_dependent, run_key
 from coinstall.archive.worker import Outcome, Settings
+
+if TYPE_CHECKING:  # the pool's modules are imported when a pool starts (not on a warm run)
+    import multiprocessing.context
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,8 @@ class InlineBackend:
 
 
 def _forkserver_context() -> multiprocessing.context.ForkServerContext:
+    import multiprocessing
+
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["coinstall.archive.preload"])
     return ctx
@@ -107,6 +110,8 @@ class PoolBackend:
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
+            from concurrent.futures import ProcessPoolExecutor
+
             self._pool = ProcessPoolExecutor(
                 self.slots,
                 mp_context=_forkserver_context(),
@@ -120,6 +125,9 @@ class PoolBackend:
         self._futures[fut] = i
 
     def wait(self) -> list[tuple[int, Outcome | BaseException]]:
+        from concurrent.futures import FIRST_COMPLETED, wait
+        from concurrent.futures.process import BrokenProcessPool
+
         done, _ = wait(list(self._futures), return_when=FIRST_COMPLETED)
         out: list[tuple[int, Outcome | BaseException]] = []
         broken = False

@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from coinstall.archive import default_jobs, runner, setrules
 from coinstall.archive.cache import ResultCache, run_key
@@ -20,8 +20,6 @@ from coinstall.check import TargetError, run_runtimes
 from coinstall.cli._common import stderr, stdout
 from coinstall.config import Config
 from coinstall.plan.indices import PackageIndexError
-from coinstall.report import sarif as sarif_report
-from coinstall.report import text as text_report
 from coinstall.report.escape import printable
 from coinstall.rules import wants_digests
 from coinstall.runtimes.catalogue import Catalogue
@@ -118,24 +116,37 @@ def run_check(
     stack = str(cfg.stack) if cfg.stack.known else None
     # the report's runtimes[]: the run's, then foreign platforms' named by wheel file names
     run_rts = run_runtimes([t.path for t in targets], runtimes, cat)
-    show = sys.stderr.isatty() and len(targets) > 1
-    bar = Progress(
-        TextColumn("checking"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[cached]} cached"),
-        TimeRemainingColumn(),
-        console=stderr(),
-        transient=True,
-        disable=not show,
-    )
-    task = bar.add_task("check", total=len(targets), cached=0)
+    # rich's progress bar (rich.progress, rich.console: about a tenth of a warm archive run's
+    # CPU to import) only where it is shown: on a terminal
+    bar: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
+    progress: Callable[[int, int, int], None] | None = None
+    if sys.stderr.isatty() and len(targets) > 1:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
 
-    def progress(done: int, total: int, cached: int) -> None:
-        bar.update(task, completed=done, cached=cached)
+        shown = Progress(
+            TextColumn("checking"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[cached]} cached"),
+            TimeRemainingColumn(),
+            console=stderr(),
+            transient=True,
+        )
+        task = shown.add_task("check", total=len(targets), cached=0)
+
+        def progress(done: int, total: int, cached: int) -> None:
+            shown.update(task, completed=done, cached=cached)
+
+        bar = shown
 
     outcomes: Iterator[Outcome] = runner.run(
-        targets, settings, backend=backend, cache=cache, progress=progress if show else None
+        targets, settings, backend=backend, cache=cache, progress=progress
     )
     if settings.set_index:
         outcomes = with_set_findings(
@@ -151,8 +162,12 @@ def run_check(
                 result = collect(outcomes, run_rts, late, base=runtimes)
                 status = result.exit_status
         if fmt == "sarif":
+            from coinstall.report import sarif as sarif_report
+
             click.echo(sarif_report.dumps(result))
         elif fmt == "text":
+            from coinstall.report import text as text_report
+
             if summary:
                 text_report.render_summary(result, stdout())
             else:

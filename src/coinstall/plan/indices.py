@@ -28,16 +28,18 @@ import hashlib
 import io
 import os
 import re
-import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from coinstall.artifacts import ArtifactError, open_regular
 from coinstall.artifacts import limits as limits_mod
 from coinstall.artifacts.base import exc_line
 from coinstall.artifacts.compression import Compression, kind_of_magic, open_decompressed
 from coinstall.artifacts.limits import CHUNK, RATIO_FLOOR
+
+if TYPE_CHECKING:  # imported by the RPM readers: a Debian index needs no XML parser
+    import xml.etree.ElementTree as ET
 
 #: Fields kept from a ``Packages`` paragraph.
 BINARY_FIELDS = (
@@ -644,6 +646,8 @@ def locations(repomd: str) -> dict[str, str]:
         PackageIndexError: ``repomd`` cannot be read or parsed (read capped as every index
             is), lists no primary, or a location leaves the repository.
     """
+    import xml.etree.ElementTree as ET
+
     try:
         with _open_stream(repomd) as f:
             root = ET.parse(_Capped(f, repomd)).getroot()
@@ -681,6 +685,8 @@ def primary_packages(prim: str) -> Iterator[tuple[int, ET.Element]]:
             not a regular file, its compression is damaged (any decompressor's error, lz4's
             ``RuntimeError`` included), it is not XML, or it expands past a limit.
     """
+    import xml.etree.ElementTree as ET
+
     n = 0
     try:
         with _open_stream(prim) as stream:
@@ -708,6 +714,8 @@ def read_repodata(repomd: str) -> Index:
     idx = Index(files=[repomd])
     pkgid_files: dict[str, list[str]] = {}
     if "filelists" in locs:
+        import xml.etree.ElementTree as ET
+
         fl = locs["filelists"]
         try:
             with _open_stream(fl) as stream:
