@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import functools
 import json
+import pkgutil
 from dataclasses import dataclass
-from importlib import resources
 
 from coinstall.runtimes.model import Runtime
 
@@ -156,5 +156,9 @@ def load() -> AbiData:
     Raises:
         OSError, ValueError, KeyError: if the data file is missing or malformed.
     """
-    text = resources.files("coinstall.runtimes").joinpath("data/abi_symbols.json").read_text()
-    return _parse(json.loads(text))
+    # pkgutil.get_data, as the catalogue: importlib.resources pulls tempfile, random, shutil
+    # and zipfile into every check meeting an extension module
+    data = pkgutil.get_data("coinstall.runtimes", "data/abi_symbols.json")
+    if data is None:
+        raise OSError("coinstall.runtimes has no loader that reads data/abi_symbols.json")
+    return _parse(json.loads(data.decode("utf-8")))
