@@ -188,7 +188,7 @@ def test_load_reports_and_continues(tmp_path: Path, excerpt: bytes) -> None:
 def test_cache_is_keyed_by_stat(
     tmp_path: Path, excerpt: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("COINSTALL_CACHE_DIR", str(tmp_path / "cache" / "coinstall"))
     path = tmp_path / "Packages"
     path.write_bytes(excerpt)
     first = load.read_cached("packages", str(path))
@@ -213,7 +213,7 @@ def test_cache_misses_a_rewrite_in_place_that_restores_the_mtime(
     ``rsync --inplace -t`` or a restore does): only the ctime moved, which no caller can set.
     The plan cache keyed on (size, mtime, inode) answered the old rows; the archive's digest
     memo (archive.cache.known_digest) already kept the ctime."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("COINSTALL_CACHE_DIR", str(tmp_path / "cache" / "coinstall"))
     path = tmp_path / "Packages"
     path.write_bytes(excerpt)
     before = os.stat(path)
@@ -248,7 +248,7 @@ def test_cache_write_that_fails_leaves_no_file(tmp_path: Path, excerpt: bytes) -
         [sys.executable, "-c", code, str(path)],
         capture_output=True,
         text=True,
-        env={**os.environ, "XDG_CACHE_HOME": str(cache)},
+        env={**os.environ, "COINSTALL_CACHE_DIR": str(cache / "coinstall")},
         timeout=120,
         preexec_fn=lambda: _limit_fsize(4096),  # the cache write fails with EFBIG
     )
@@ -321,3 +321,38 @@ def test_cli_without_sources_says_what_is_missing(tmp_path: Path, excerpt: bytes
     assert r.returncode == 0, r.stderr
     assert "no source index" in r.stdout
     assert "wave 1:" in r.stdout and "numpy" in r.stdout
+
+
+def test_cache_info_and_clear_cover_the_parsed_indices(
+    tmp_path: Path, excerpt: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One cache directory for check's results and plan's parsed indices
+    (coinstall.cachedir): ``coinstall cache info`` counts the parsed indices and ``cache
+    clear`` removes them (on 92a51ab it knew only the result cache, and plan ignored
+    $COINSTALL_CACHE_DIR); only the entries plan wrote, never through a symbolic link."""
+    root = tmp_path / "cache"
+    monkeypatch.setenv("COINSTALL_CACHE_DIR", str(root))
+    path = tmp_path / "Packages"
+    path.write_bytes(excerpt)
+    load.read_cached("packages", str(path))
+    plan_dir = root / "plan"
+    (entry,) = list(plan_dir.iterdir())
+    keep = tmp_path / "precious"
+    keep.write_text("not the cache's")
+    (plan_dir / ("0" * 32 + ".cpython-311")).symlink_to(keep)
+    (plan_dir / "README").write_text("someone's note")
+    coinstall = Path(sys.executable).parent / "coinstall"
+    env = {**os.environ, "COINSTALL_CACHE_DIR": str(root)}
+    info = subprocess.run(
+        [str(coinstall), "cache", "info"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert info.returncode == 0, info.stderr
+    assert f"{plan_dir}: 1 parsed indices" in info.stdout
+    clear = subprocess.run(
+        [str(coinstall), "cache", "clear"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert clear.returncode == 0, clear.stderr
+    assert f"{plan_dir}: removed 1 parsed indices" in clear.stdout
+    assert not entry.exists()
+    assert keep.read_text() == "not the cache's"
+    assert sorted(p.name for p in plan_dir.iterdir()) == ["0" * 32 + ".cpython-311", "README"]

@@ -53,12 +53,10 @@ BATCH = 256
 
 
 def cache_dir() -> Path:
-    """The cache directory (not created)."""
-    env = os.environ.get("COINSTALL_CACHE_DIR")
-    if env:
-        return Path(env)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return Path(xdg if xdg else Path.home() / ".cache") / "coinstall"
+    """The cache directory (not created): :func:`coinstall.cachedir.cache_root`."""
+    from coinstall.cachedir import cache_root
+
+    return cache_root()
 
 
 _CODE: str | None = None

@@ -4,10 +4,12 @@ A ``--repo`` is an index file (``Packages``, ``Sources``, ``repomd.xml``), a dir
 indices (apt lists, a ``dists/`` tree, an RPM repository with ``repodata/``) or a directory of
 artifacts (``.deb``, ``.rpm``, ``.whl``, read with :func:`coinstall.artifacts.open_artifact`).
 
-Parsed index files are cached in ``$XDG_CACHE_HOME/coinstall/plan`` (default
-``~/.cache/coinstall/plan``), keyed by the file's absolute path, size, mtime and ctime (ns),
-inode and device and the cache format version, written with :mod:`marshal` (fast,
-same-interpreter only: the cache file name carries the interpreter's cache tag).  A changed
+Parsed index files are cached in ``plan/`` of coinstall's cache directory
+(:func:`coinstall.cachedir.cache_root`: ``$COINSTALL_CACHE_DIR``, else
+``$XDG_CACHE_HOME/coinstall``, else ``~/.cache/coinstall``), keyed by the file's absolute
+path, size, mtime and ctime (ns), inode and device and the cache format version, written
+with :mod:`marshal` (fast, same-interpreter only: the cache file name carries the
+interpreter's cache tag).  A changed
 file misses the cache; a corrupt cache entry is ignored and rewritten.
 
 One suite per plan.  Debian index files are labelled with the suite they belong to, from their
@@ -51,9 +53,11 @@ _ARTIFACT_ENDINGS = (".deb", ".rpm", ".whl")
 
 
 def cache_dir() -> str:
-    """The cache directory (not created)."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "coinstall", "plan")
+    """The cache directory (not created): ``plan/`` in
+    :func:`coinstall.cachedir.cache_root`."""
+    from coinstall.cachedir import cache_root
+
+    return str(cache_root() / "plan")
 
 
 def _key(kind: str, path: str) -> str:
@@ -140,6 +144,47 @@ def read_cached(kind: str, path: str, use_cache: bool = True) -> Index:
     except OSError:
         pass
     return idx
+
+
+#: the name of a cache entry :func:`read_cached` writes (:func:`_key`)
+_ENTRY = re.compile(r"^[0-9a-f]{32}\.[A-Za-z0-9_.-]+$")
+
+
+def _entries() -> list[os.DirEntry[str]]:
+    """The cache entries :func:`read_cached` wrote: regular files named as its keys (no
+    symbolic link followed, nothing else in the directory touched)."""
+    try:
+        with os.scandir(cache_dir()) as it:
+            return [e for e in it if _ENTRY.match(e.name) and e.is_file(follow_symlinks=False)]
+    except OSError:
+        return []
+
+
+def cache_stats() -> tuple[int, int]:
+    """``(entries, bytes)`` of the parsed-index cache."""
+    sizes = []
+    for e in _entries():
+        try:
+            sizes.append(e.stat(follow_symlinks=False).st_size)
+        except OSError:
+            continue
+    return len(sizes), sum(sizes)
+
+
+def clear_cache() -> int:
+    """Remove every parsed-index cache entry; the number removed.
+
+    Raises:
+        OSError: an entry could not be removed (a read-only directory).
+    """
+    n = 0
+    for e in _entries():
+        try:
+            os.unlink(e.path)
+        except FileNotFoundError:
+            continue
+        n += 1
+    return n
 
 
 _STABLE_ABI_SO = re.compile(r"\.abi3t?(?:-[^./]+)?\.so$")
