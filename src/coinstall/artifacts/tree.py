@@ -47,7 +47,9 @@ class TreeReader:
         file is opened (``O_NOFOLLOW | O_NONBLOCK``, then ``fstat``) only when its content,
         its digest or its head is wanted: with ``want_head`` given, a file for which it and
         ``want_content`` say False is yielded from its ``lstat`` alone, with an empty
-        :attr:`Member.head`.
+        :attr:`Member.head`, unless its permission bits deny this process reading it: that
+        one is opened, so that an unreadable file is a problem (:attr:`problems`) whether or
+        not its bytes are wanted.
         """
         try:
             fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY)
@@ -116,7 +118,13 @@ class TreeReader:
                 if not stat.S_ISREG(st.st_mode):
                     continue  # FIFOs, sockets, devices: never opened
                 want = want_content(rel, st.st_size)
-                if not (want or digests or want_head is None or want_head(rel, st.st_mode)):
+                if not (
+                    want
+                    or digests
+                    or want_head is None
+                    or want_head(rel, st.st_mode)
+                    or not _may_read(st)
+                ):
                     yield Member(
                         path=rel,
                         type="file",
@@ -156,6 +164,23 @@ class TreeReader:
 
     def close(self) -> None:
         """Nothing to release."""
+
+
+_EUID = os.geteuid()
+_GROUPS = frozenset((os.getegid(), *os.getgroups()))
+
+
+def _may_read(st: os.stat_result) -> bool:
+    """Whether a file's permission bits let this process read it (POSIX file permission
+    classes: owner, group, others; the superuser reads any file).  Without a system call:
+    asked of every file a directory walk does not open.  An ACL or a security module may still
+    deny what the bits allow; such a file is then yielded unread, as its bytes are not needed."""
+    mode = st.st_mode
+    if _EUID == 0 or mode & 0o004:
+        return True
+    if st.st_uid == _EUID:
+        return bool(mode & 0o400)
+    return st.st_gid in _GROUPS and bool(mode & 0o040)
 
 
 def _name(entry: os.DirEntry[str]) -> str:
