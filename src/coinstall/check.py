@@ -162,12 +162,17 @@ def _triplet(info: ArtifactInfo) -> str:
     return HOST_TRIPLET
 
 
+def _no_head(_path: str, _mode: int) -> bool:
+    return False
+
+
 def _read_members(path: str, wanted: set[str]) -> dict[str, bytes]:
     """The content of some members, in a second streaming pass.  Which sources are needed is
     known only once every pyc header has been seen, and a stream cannot go back; packages
     with hash-based pycs are the only ones that pay for it."""
     out: dict[str, bytes] = {}
-    for m in open_artifact(path).members(lambda p, _size: p in wanted):
+    # no other head is needed: a directory opens only the wanted files
+    for m in open_artifact(path).members(lambda p, _size: p in wanted, False, _no_head):
         if m.path in wanted and m.content is not None:
             out[m.path] = m.content
     return out
@@ -200,8 +205,8 @@ def check_artifact(
     no rule reads them, and ``coinstall fix`` needs only the findings.  If moreover every rule
     of ``config`` reads only file heads (:func:`~coinstall.rules.heads_only`: ``fix --select``
     of the shebang rules), no file is read whole but an untagged extension name (its kind
-    needs its init symbol) and no ELF or metadata is parsed; in a directory no other file is
-    opened but those whose first bytes can change their kind
+    needs its init symbol) and no ELF or metadata is parsed.  In a directory no file is
+    opened but those read whole and those whose first bytes can change their kind
     (:func:`~coinstall.files.verdict.wants_head_for_kind`: executables, program directories,
     bytecode).
 
@@ -225,7 +230,9 @@ def check_artifact(
     profile = PROFILES[cfg.profile] if cfg.profile else choose_profile(info, cfg.stack)
     analyse = verdicts or not heads_only(cfg)
     want = wants_content if analyse else wants_content_for_kind
-    heads = None if analyse else wants_head_for_kind  # a tree then opens only those files
+    # a tree opens only the files whose first bytes classification reads (and those wanted
+    # whole): any other file's kind, scope and verdicts follow from its path and mode
+    heads = wants_head_for_kind
     # only what may be compared across artifacts is hashed (a .deb only if Multi-Arch: same)
     for m in reader.members(want, digests and compares_content(info), heads):
         if m.type in ("symlink", "hardlink"):

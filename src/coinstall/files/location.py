@@ -87,6 +87,13 @@ def _scope_of_dir(path: str) -> Scope:
     return Scope("any", site=site)
 
 
+@functools.lru_cache(maxsize=64)  # one per installed runtime: asked for every file of a tree
+def _entry_prefixes(sys_path: tuple[str, ...]) -> tuple[str, ...]:
+    """``sys.path`` entries as directory prefixes (``/usr/lib/python3.11/``), empty ones left
+    out (the current directory: no installed file lies under it by that name)."""
+    return tuple(entry.rstrip("/") + "/" for entry in sys_path if entry)
+
+
 def in_scope(scope: Scope, runtime: Runtime, abs_path: str | None) -> str | None:
     """Whether ``runtime`` has the file on its import path: None if so, else the reason.
 
@@ -98,9 +105,8 @@ def in_scope(scope: Scope, runtime: Runtime, abs_path: str | None) -> str | None
             package, which are not installed here.
     """
     if runtime.installed and abs_path is not None and runtime.sys_path:
-        for entry in runtime.sys_path:
-            if entry and abs_path.startswith(entry.rstrip("/") + "/"):
-                return None
+        if abs_path.startswith(_entry_prefixes(runtime.sys_path)):
+            return None
         if scope.kind == "any":
             return None
         return f"{scope.describe()} is not on {runtime.id}'s sys.path"

@@ -11,6 +11,7 @@ This module imports nothing else of coinstall's.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field, replace
 from typing import TypedDict
 
@@ -154,7 +155,7 @@ class Runtime:
         """True for a free-threaded build (``t`` in the ABI flags, CPython 3.13+, PEP 703)."""
         return "t" in self.abiflags
 
-    @property
+    @functools.cached_property  # asked for each pyc and runtime (frozen: set once, in __dict__)
     def accepted_magic(self) -> frozenset[int]:
         """Magic numbers some release of this runtime loads.
 
