@@ -128,6 +128,34 @@ cffi==1.17.1
 pycparser==2.22
 """
 
+#: Wheels tests/test_share.py installs from files, fetched once into the corpus cache (pinned by
+#: name and sha256 like every corpus file; kept apart from WHEELS so the tests that count the
+#: main corpus keep their numbers): each venv's cffi build and pycparser, installed by real pip
+#: with ``--no-index``; tomli for the tests whose subject is the transaction (lock, kill,
+#: upgrade, remove), not pip's resolution against the index (the module fixture,
+#: test_upgrade_replaces_a_distribution_in_place and
+#: test_upgrade_refused_where_an_installed_requirement_excludes_it resolve by name).  A file
+#: needs no index request: none of the six pip runs of such an install waits on the network.
+_SHARE_CFFI = "cffi-1.17.1-cp{v}-cp{v}-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
+SHARE_WHEELS: dict[str, str] = {
+    **{f"cffi-3.{m}": _SHARE_CFFI.format(v=f"3{m}") for m in range(8, 14)},
+    "pycparser": "pycparser-2.22-py3-none-any.whl",
+    "tomli": "tomli-2.0.1-py3-none-any.whl",
+    "tomli-2.0.2": "tomli-2.0.2-py3-none-any.whl",
+}
+SHARE_WHEEL_SHA256: dict[str, str] = {
+    "cffi-3.8": "0e2b1fac190ae3ebfe37b979cc1ce69c81f4e4fe5746bb401dca63a9062cdaf1",
+    "cffi-3.9": "cdf5ce3acdfd1661132f2a9c19cac174758dc2352bfe37d98aa7512c6b7178b3",
+    "cffi-3.10": "2bb1a08b8008b281856e5971307cc386a8e9c5b625ac297e853d36da6efe9c17",
+    "cffi-3.11": "610faea79c43e44c71e1ec53a554553fa22321b65fae24889706c0a84d4ad86d",
+    "cffi-3.12": "b62ce867176a75d03a665bad002af8e6d54644fad99a3c70905c543130e39d93",
+    "cffi-3.13": "dd398dbc6773384a17fe0d3e7eeb8d1a21c2200473ee6806bb5e6a8e62bb73dd",
+    "pycparser": "c3702b6d3dd8c7abc1afa565d7e63d53a1d0bd86cdc24edd75470f4de499cfcc",
+    "tomli": "939de3e7a6161af0c887ef91b7d41a53e7c5a1ca976325f429cb46ea9bc30ecc",
+    "tomli-2.0.2": "2ebe24485c53d303f690b0ec092806a085f07af5a5aa1464f3931eec36caaa38",
+}
+
+
 DEBS: dict[str, str] = {
     "python3-numpy": "python3-numpy_1%3a1.24.2-1+deb12u1_amd64.deb",
     "python3-yaml": "python3-yaml_6.0-3+b2_amd64.deb",
@@ -454,6 +482,7 @@ class PinnedSet:
 
 PINNED_WHEELS = PinnedSet("wheel", WHEELS, WHEEL_SHA256, fetch_wheel, jobs=4)
 PINNED_DEBS = PinnedSet("deb", DEBS, DEB_SHA256, fetch_deb)
+PINNED_SHARE_WHEELS = PinnedSet("wheel", SHARE_WHEELS, SHARE_WHEEL_SHA256, fetch_wheel, jobs=4)
 
 
 def wheel(name: str) -> Path:
@@ -685,6 +714,7 @@ def main() -> int:
         wheels, debs = fetch_all()
         newer_wheels, newer_debs = fetch_newer()
         saga = fetch_saga()
+        saga.update(PINNED_SHARE_WHEELS.fetch_all())
         saga.update(fetch_archive_truth())
     except CorpusError as exc:
         print(f"corpus: {exc}", file=sys.stderr)

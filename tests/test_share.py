@@ -20,6 +20,7 @@ import pytest
 
 import corpus
 from coinstall.share import install as share_install
+from coinstall.share import resolve as share_resolve
 from coinstall.share import site as share_site
 from coinstall.share.site import SharedSite, ShareError
 from interpreters import pyenv_python
@@ -28,9 +29,14 @@ pytestmark = pytest.mark.network
 
 VERSIONS = ["3.8", "3.9", "3.10", "3.11", "3.12", "3.13"]
 #: cryptography needs cffi, whose _cffi_backend is version-specific (cp38-cp38 ...): it cannot
-#: be shared, so each runtime has it in its own site-packages, installed by its own pip.
-PER_RUNTIME = ["cffi==1.17.1", "pycparser==2.22"]
+#: be shared, so each runtime has it in its own site-packages (cffi 1.17.1 and pycparser 2.22,
+#: :data:`corpus.SHARE_WHEELS`), installed by pip under that runtime.
 COINSTALL = [sys.executable, "-m", "coinstall"]
+
+
+def _wheel(name: str) -> str:
+    """Path of the pinned file ``corpus.SHARE_WHEELS[name]`` (downloaded if missing)."""
+    return str(corpus.PINNED_SHARE_WHEELS.path(name))
 
 
 def _pyenv(version: str) -> str | None:
@@ -53,7 +59,8 @@ def venvs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """``X.Y -> bin/python`` of a fresh venv per pyenv runtime, made ``--without-pip`` (ensurepip
     cost ~7 s of CPU per venv), with cffi installed into it by real pip: the test run's own,
     run under the venv's interpreter (``pip --python``, pip >= 22.3, as coinstall share runs
-    it), so each venv's site-packages gets the cffi build of its own version."""
+    it), from the pinned files of the cffi build of the venv's own version and pycparser
+    (``--no-index``: no index round trip)."""
     base = tmp_path_factory.mktemp("venvs")
     found = {v: _pyenv(v) for v in VERSIONS}
     # Every one of them: the tests below assert per-version answers (3.8's stable-ABI
@@ -61,6 +68,7 @@ def venvs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     missing = [v for v, p in found.items() if p is None]
     assert not missing, f"no pyenv CPython {missing}: run scripts/setup.sh"
     pythons = {v: p for v, p in found.items() if p is not None}
+    corpus.PINNED_SHARE_WHEELS.fetch_all()
 
     def make(item: tuple[str, str]) -> tuple[str, str]:
         v, py = item
@@ -73,8 +81,10 @@ def venvs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
                 "install",
                 "-q",
                 "--disable-pip-version-check",
+                "--no-index",
                 "--only-binary=:all:",
-                *PER_RUNTIME,
+                _wheel(f"cffi-{v}"),
+                _wheel("pycparser"),
             ],
             check=True,
             capture_output=True,
@@ -244,7 +254,15 @@ def test_verify_tells_a_runtimes_own_copy(shared: str, venvs: dict[str, str]) ->
     tid = SharedSite(shared).load().targets[0].id
     pip = [*_pip(py), "-q", "--disable-pip-version-check"]
     subprocess.run(
-        [*pip, "install", "--only-binary=:all:", "--no-deps", "--ignore-installed", "six==1.16.0"],
+        [
+            *pip,
+            "install",
+            "--no-index",
+            "--only-binary=:all:",
+            "--no-deps",
+            "--ignore-installed",
+            str(corpus.wheel("six")),
+        ],
         check=True,
         capture_output=True,
     )
@@ -344,7 +362,7 @@ def test_never_overwrites_an_unrecorded_file(shared: str, constraints: str) -> N
     try:
         before = _tree(shared)
         with pytest.raises(ShareError, match=r"tomli/__init__.py \(not recorded\)"):
-            share_install.install(shared, ["tomli"], [constraints])
+            share_install.install(shared, [_wheel("tomli")], [constraints])
         assert _tree(shared) == before
         # the staging area went with the failed install
         assert not [n for n in os.listdir(SharedSite(shared).meta) if n.startswith("work-")]
@@ -367,7 +385,7 @@ def test_second_install_waits_for_the_lock_then_fails_clearly(
                 "install",
                 "-c",
                 constraints,
-                "tomli",
+                _wheel("tomli"),
                 "--into",
                 shared,
                 "--lock-timeout",
@@ -390,7 +408,7 @@ def test_second_install_waits_for_the_lock_then_fails_clearly(
                 "install",
                 "-c",
                 constraints,
-                "tomli",
+                _wheel("tomli"),
                 "--into",
                 shared,
                 "--lock-timeout",
@@ -434,7 +452,7 @@ def test_install_killed_half_way_leaves_the_site_working(
     marker = tmp_path / "paused"
     env = dict(os.environ, **{share_site.PAUSE_ENV: point, share_site.PAUSE_FILE_ENV: str(marker)})
     proc = subprocess.Popen(
-        [*COINSTALL, "share", "install", "-c", constraints, "tomli", "--into", shared],
+        [*COINSTALL, "share", "install", "-c", constraints, _wheel("tomli"), "--into", shared],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -465,7 +483,7 @@ def test_install_killed_half_way_leaves_the_site_working(
     assert not os.path.exists(site.journal_path)
     assert not [n for n in os.listdir(site.meta) if n.startswith("work-")]
     # a new install then succeeds, and removing it restores the tree exactly
-    res = share_install.install(shared, ["tomli"], [constraints])
+    res = share_install.install(shared, [_wheel("tomli")], [constraints])
     assert [d.name for d in res.installed] == ["tomli"]
     assert share_install.verify(shared).cells["tomli"]
     share_install.remove(shared, ["tomli"])
@@ -486,10 +504,10 @@ def test_upgrade_replaces_a_distribution_in_place(
 ) -> None:
     site = SharedSite(shared)
     before = _tree(shared)
-    share_install.install(shared, ["tomli"], [constraints])  # 2.0.1, the pinned version
+    share_install.install(shared, [_wheel("tomli")], [constraints])  # 2.0.1, the pinned version
     with_old = _tree(shared)
     # without --upgrade another version is an error, and nothing changes
-    proc = _run([*COINSTALL, "share", "install", "tomli==2.0.2", "--into", shared])
+    proc = _run([*COINSTALL, "share", "install", _wheel("tomli-2.0.2"), "--into", shared])
     assert proc.returncode == 2
     assert "tomli 2.0.1 is installed and 2.0.2 is wanted: pass --upgrade" in proc.stderr
     assert _tree(shared) == with_old
@@ -539,7 +557,7 @@ def test_upgrade_killed_half_way_is_rolled_back(
 ) -> None:
     site = SharedSite(shared)
     before = _tree(shared)
-    share_install.install(shared, ["tomli"], [constraints])
+    share_install.install(shared, [_wheel("tomli")], [constraints])
     with_old = _tree(shared)
     state_old = site.load().to_json()
     marker = tmp_path / "paused"
@@ -547,7 +565,7 @@ def test_upgrade_killed_half_way_is_rolled_back(
         os.environ, **{share_site.PAUSE_ENV: "moving", share_site.PAUSE_FILE_ENV: str(marker)}
     )
     proc = subprocess.Popen(
-        [*COINSTALL, "share", "install", "--upgrade", "tomli==2.0.2", "--into", shared],
+        [*COINSTALL, "share", "install", "--upgrade", _wheel("tomli-2.0.2"), "--into", shared],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -641,7 +659,7 @@ def test_json_formats_are_the_documented_contract(shared: str) -> None:
 def test_remove_leaves_nothing_behind(shared: str, constraints: str, venvs: dict[str, str]) -> None:
     site = SharedSite(shared)
     before = _tree(shared)
-    res = share_install.install(shared, ["tomli"], [constraints])
+    res = share_install.install(shared, [_wheel("tomli")], [constraints])
     assert [d.name for d in res.installed] == ["tomli"]
     # a runtime writes its own bytecode later (not recorded at install): remove takes it too
     extra = Path(shared, "tomli", "_parser.py")
@@ -703,3 +721,17 @@ def test_local_wheel_install_and_uninit_purge(tmp_path: Path, venvs: dict[str, s
     assert set(result.written_outside) <= set(removed)
     assert not os.path.exists(d)
     assert not any(os.path.exists(h) for h in result.written_outside)
+
+
+def test_a_local_wheel_is_used_in_place_not_downloaded(tmp_path: Path) -> None:
+    """A wheel given by path reaches the download step as pip's ``file:`` URL with the
+    SHA-256 of pip's report: it is used where it is (no ``pip download`` process copies it),
+    and a file changed since pip resolved it is refused as pip download would refuse it."""
+    whl = str(corpus.wheel("six"))
+    digest = hashlib.sha256(Path(whl).read_bytes()).hexdigest()
+    dest = tmp_path / "download"
+    url = f"{Path(whl).as_uri()}#sha256={digest}"
+    assert share_resolve.pip_download([url], str(dest), python=sys.executable) == [whl]
+    assert not dest.exists()  # no pip ran to fill it
+    with pytest.raises(ShareError, match="changed since pip resolved it"):
+        share_resolve.pip_download([f"{Path(whl).as_uri()}#sha256={'0' * 64}"], str(dest))

@@ -160,7 +160,10 @@ def test_pypy_target_shares_pure_wheels_with_its_own_bytecode(
         pp = next(t for t in init.targets if t.id.startswith("pypy-"))
         assert pp.cache_tag == "pypy39" and pp.hook.startswith(pp.site_dir + "/")
         assert os.path.realpath(d) in _sys_path(pp.python)
-        res = share_install.install(d, ["six", "attrs"], [bare_constraints])
+        # from the pinned files (no index round trip; resolution by name for PyPy is
+        # test_targets_without_pip_are_resolved_by_one_pip's subject)
+        wheels = [str(corpus.wheel("six")), str(corpus.wheel("attrs"))]
+        res = share_install.install(d, wheels, [bare_constraints])
         assert sorted(x.name for x in res.installed) == ["attrs", "six"]
         pyc = Path(d, "__pycache__", "six.pypy39.pyc")
         assert pyc.read_bytes()[:4] == share_site.runtime_of(pp.python).magic_bytes

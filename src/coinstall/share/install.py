@@ -60,7 +60,7 @@ from coinstall.share.site import (
     _pause,
     owned_paths,
     plan_removal,
-    runtime_of,
+    runtimes_of,
 )
 
 #: Seconds one runtime may take to compile or import.
@@ -477,7 +477,7 @@ def install(
         result.targets = list(targets)
         if not targets:
             raise ShareError(f"{site.dir}: no targets (run `coinstall share init`)")
-        runtimes = [runtime_of(t.python) for t in targets]
+        runtimes = runtimes_of([t.python for t in targets])
         reqs = _local_wheels(requirements, runtimes, state.arch, result)
         if result.refused:
             return result

@@ -25,11 +25,14 @@ lowest version picked and asks every pip again (a constraints file), up to
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import os
 import subprocess
 import sys
+import urllib.parse
+import urllib.request
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -210,7 +213,9 @@ def resolve(
             fh.writelines(f"{n}=={v}\n" for n, v in sorted(pins.items()))
         _pause("resolving")
         files = [*constraint_files, pin_file]
-        with ThreadPoolExecutor(max_workers=min(2, max(1, len(targets)))) as pool:
+        # pip's run is partly waiting for the index (it revalidates every project page,
+        # ``Cache-Control: max-age=0``): four at a time, as compile and verify run.
+        with ThreadPoolExecutor(max_workers=min(4, max(1, len(targets)))) as pool:
             reports = list(
                 pool.map(
                     pip_report,
@@ -248,13 +253,19 @@ def pip_download(
     files: pip refuses a file its runtime cannot use; default coinstall's own), optionally with
     cross-target options ``cross`` (``--python-version``, ``--implementation``, ``--abi``,
     ``--platform``).  With ``missing_ok``, items pip finds no wheel for are skipped (one run
-    per item then).
+    per item then).  A ``file:`` URL of an existing wheel is not downloaded: its own path is
+    returned (:func:`_local_wheel`), and no pip runs when every item is one.
 
-    Returns the paths of the wheels now in ``dest`` for the items.  Raises ShareError when
-    pip fails.
+    Returns the paths of the wheels for the items (those of ``file:`` URLs first, then those
+    now in ``dest``).  Raises ShareError when pip fails or a local wheel changed.
     """
     if missing_ok and len(items) > 1:
         return [p for it in items for p in pip_download([it], dest, cross, python, True)]
+    local = [(it, _local_wheel(it)) for it in items]
+    items = [it for it, path in local if path is None]
+    found = [path for _, path in local if path is not None]
+    if not items:
+        return found
     os.makedirs(dest, exist_ok=True)
     before = set(os.listdir(dest))
     cmd = [
@@ -280,4 +291,35 @@ def pip_download(
     new = set(os.listdir(dest)) - before
     # pip does not download again what is already in dest: name those from their URLs
     new |= {it.rsplit("/", 1)[-1].split("#")[0] for it in items if "/" in it} & before
-    return [os.path.join(dest, n) for n in sorted(new) if n.endswith(".whl")]
+    return found + [os.path.join(dest, n) for n in sorted(new) if n.endswith(".whl")]
+
+
+def _local_wheel(item: str) -> str | None:
+    """The path of ``item`` when it is a ``file:`` URL of an existing wheel (a wheel given
+    by path, as pip's report names it), else None.
+
+    Such a wheel is used where it is, not copied by a ``pip download`` run (about a second
+    of CPU each: pip's start-up): pip's resolution under the target already took the file
+    (its tags and Requires-Python for that runtime), and :func:`coinstall.share.install.
+    acceptance` checks it next as it does a downloaded one.  The ``#sha256=`` fragment
+    :func:`coinstall.share.install._choose_all` adds from pip's report is checked here, as
+    ``pip download`` checks it (pip's ``Hashes``).
+
+    Raises:
+        ShareError: the file's SHA-256 is not the one pip resolved.
+    """
+    if not item.startswith("file:"):
+        return None
+    parsed = urllib.parse.urlsplit(item)
+    path = urllib.request.url2pathname(parsed.path)
+    if not path.endswith(".whl") or not os.path.isfile(path):
+        return None
+    want = parsed.fragment.removeprefix("sha256=") if parsed.fragment.startswith("sha256=") else ""
+    if want:
+        digest = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        if digest.hexdigest() != want:
+            raise ShareError(f"{path}: changed since pip resolved it (sha256 differs)")
+    return path

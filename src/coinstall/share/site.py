@@ -37,6 +37,7 @@ import stat
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -305,24 +306,64 @@ def query_python(python: str) -> dict[str, Any]:
 
 
 def runtime_of(python: str) -> Runtime:
-    """The :class:`Runtime` of interpreter ``python`` from coinstall's (cached) probe.
-
-    A virtual environment's interpreter is probed as the environment (its site directories;
-    :func:`coinstall.runtimes.discovery.venv_of`); the build facts (tags, suffixes, magic,
-    stable-ABI symbols) are its base interpreter's.
+    """The :class:`Runtime` of interpreter ``python`` from coinstall's (cached) probe
+    (:func:`runtimes_of` of one).
 
     Raises:
         ShareError: the probe failed.
     """
-    results, errors = discovery.probe([python])
-    if errors or not results:
-        msg = errors[0].message if errors else "no answer"
-        raise ShareError(f"{python}: cannot probe: {msg}")
-    r = results[0]
-    cand = discovery.Candidate(
-        executable=r.executable, commands=(os.path.basename(python),), default=False
-    )
-    return discovery.runtime_from_probe(r.data, cand)
+    return runtimes_of([python])[0]
+
+
+def runtimes_of(pythons: Sequence[str]) -> list[Runtime]:
+    """The :class:`Runtime` of each interpreter of ``pythons`` (same order), from one call of
+    coinstall's cached probe (:func:`probe_all`).
+
+    Raises:
+        ShareError: the probe of one failed (the first in ``pythons`` that did).
+    """
+    out = []
+    for rt in probe_all(pythons):
+        if isinstance(rt, ShareError):
+            raise rt
+        out.append(rt)
+    return out
+
+
+def probe_all(pythons: Sequence[str]) -> list[Runtime | ShareError]:
+    """The :class:`Runtime` of each interpreter of ``pythons`` (same order), or the
+    ShareError saying why it could not be probed, from one call of coinstall's cached probe
+    (:func:`coinstall.runtimes.discovery.probe`: one read of its cache, the interpreters it
+    does not know probed in parallel, one write).
+
+    A virtual environment's interpreter is probed as the environment (its site directories;
+    :func:`coinstall.runtimes.discovery.venv_of`); the build facts (tags, suffixes, magic,
+    stable-ABI symbols) are its base interpreter's.
+    """
+    results, errors = discovery.probe(list(pythons))
+    found = {r.requested: r for r in results}
+    failed = {e.path: e.message for e in errors}
+    out: list[Runtime | ShareError] = []
+    for py in pythons:
+        r = found.get(py)
+        if r is None:
+            out.append(ShareError(f"{py}: cannot probe: {failed.get(py, 'no answer')}"))
+            continue
+        cand = discovery.Candidate(
+            executable=r.executable, commands=(os.path.basename(py),), default=False
+        )
+        out.append(discovery.runtime_from_probe(r.data, cand))
+    return out
+
+
+def _query_or_error(python: str | None) -> dict[str, Any] | ShareError | None:
+    """:func:`query_python`, its ShareError returned rather than raised; None for None."""
+    if python is None:
+        return None
+    try:
+        return query_python(python)
+    except ShareError as exc:
+        return exc
 
 
 def make_targets(directory: str, pythons: Sequence[str]) -> list[tuple[Target, Runtime]]:
@@ -336,18 +377,33 @@ def make_targets(directory: str, pythons: Sequence[str]) -> list[tuple[Target, R
         ShareError: an interpreter cannot be run, is not CPython 3 or PyPy 3, or two are the
             same runtime.
     """
+    # absolute but not resolved: a venv's bin/python must stay the venv's
+    pys = [os.path.abspath(g) if os.sep in g else (shutil.which(g) or g) for g in pythons]
+    rts = probe_all(pys)
+    usable = [
+        isinstance(rt, Runtime)
+        and rt.implementation in ("cpython", "pypy")
+        and rt.version[0] == 3
+        and bool(rt.cache_tag)
+        for rt in rts
+    ]
+    # The interpreters answer in parallel; the first error in the order given is raised,
+    # as if they had been asked one after the other.
+    with ThreadPoolExecutor(max_workers=max(1, min(4, sum(usable)))) as pool:
+        asked = [py if ok else None for py, ok in zip(pys, usable, strict=True)]
+        infos = list(pool.map(_query_or_error, asked))
     out: list[tuple[Target, Runtime]] = []
-    for given in pythons:
-        # absolute but not resolved: a venv's bin/python must stay the venv's
-        py = os.path.abspath(given) if os.sep in given else (shutil.which(given) or given)
-        rt = runtime_of(py)
+    for py, rt, info in zip(pys, rts, infos, strict=True):
+        if isinstance(rt, ShareError):
+            raise rt
         if rt.implementation not in ("cpython", "pypy") or rt.version[0] != 3 or not rt.cache_tag:
             # Wheel tags are generated with packaging's CPython and PyPy rules
             # (install.supported_tags).
             raise ShareError(
                 f"{py}: {rt.id}: shared sites serve CPython 3 and PyPy 3 runtimes only"
             )
-        info = query_python(py)
+        if not isinstance(info, dict):  # (every usable runtime was asked)
+            raise info or ShareError(f"{py}: no answer")
         site_dir = str(info["purelib"])
         out.append(
             (
@@ -655,7 +711,9 @@ def init(
             known[t.id] = t
         state.targets = sorted(known.values(), key=lambda t: t.version)
         site.save(state)
-    order = {t.id: path_order(t, site.dir) for t, _ in made}
+    with ThreadPoolExecutor(max_workers=max(1, min(4, len(made)))) as pool:
+        orders = list(pool.map(lambda t: path_order(t, site.dir), [t for t, _ in made]))
+    order = {t.id: o for (t, _), o in zip(made, orders, strict=True)}
     return InitResult(site.dir, state.targets, written, order)
 
 
@@ -821,8 +879,8 @@ def status(directory: str) -> StatusResult:
     """
     site = SharedSite(directory)
     state = site.load()
-    out = []
-    for t in state.targets:
+
+    def one(t: Target) -> TargetStatus:
         try:
             with open(t.hook, encoding="utf-8") as fh:
                 hook_ok = site.dir in fh.read().splitlines()
@@ -830,9 +888,13 @@ def status(directory: str) -> StatusResult:
             hook_ok = False
         try:
             si, di = path_order(t, site.dir)
-            out.append(TargetStatus(t, hook_ok, si, di))
+            return TargetStatus(t, hook_ok, si, di)
         except ShareError as exc:
-            out.append(TargetStatus(t, hook_ok, None, None, str(exc)))
+            return TargetStatus(t, hook_ok, None, None, str(exc))
+
+    # the interpreters answer in parallel (a thread each waits on its process)
+    with ThreadPoolExecutor(max_workers=max(1, min(4, len(state.targets)))) as pool:
+        out = list(pool.map(one, state.targets))
     files = sum(len(d.all_paths()) for d in state.dists.values())
     return StatusResult(
         site.dir, state.arch, out, len(state.dists), files, os.path.exists(site.journal_path)
