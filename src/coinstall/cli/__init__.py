@@ -30,8 +30,8 @@ main.lazy.update(
 # help paragraph; tests/test_startup_paths.py fails when one drifts from its docstring).
 main.summaries.update(
     {
-        "cache": "The result cache (SQLite under $COINSTALL_CACHE_DIR, "
-        "$XDG_CACHE_HOME/coinstall or ~/.cache/coinstall).",
+        "cache": "The caches: check's results (SQLite) and plan's parsed indices (plan/), "
+        "under $COINSTALL_CACHE_DIR, $XDG_CACHE_HOME/coinstall or ~/.cache/coinstall.",
         "check": "Check packages (wheel, .deb, .rpm, directory) without running them.",
         "explain": "Explain one rule: what it finds, why it matters, an example, the fix, "
         "its source.",
