@@ -37,7 +37,7 @@ from collections.abc import Iterator
 from coinstall.fix.model import Edit, FixContext, Left
 from coinstall.relations import stack_of
 from coinstall.rules import Finding
-from coinstall.rules.profiles import choose_profile
+from coinstall.rules.profiles import installed_by_pip
 
 #: The fixer rewrites text and runs nothing (:func:`coinstall.fix.engine.needs_interpreters`).
 STARTS_INTERPRETERS = False
@@ -251,11 +251,11 @@ def fix(fctx: FixContext, findings: list[Finding]) -> Iterator[Edit | Left]:
 
     Not in a tree pip installed (a virtual environment, ``pip install --prefix``/``--target``:
     a directory the ``wheel`` profile judges, :func:`~coinstall.rules.profiles.
-    choose_profile`): its installer wrote each shebang for the interpreter that installed it
+    installed_by_pip`): its installer wrote each shebang for the interpreter that installed it
     (PEP 427) into its ``bin/`` scripts, and a system path written there would run them
     outside the environment; those findings are left, saying how to reinstall."""
     info = fctx.actx.info
-    installed = info.format == "tree" and choose_profile(info).name == "wheel"
+    installed = installed_by_pip(info)
     by_path: dict[str, list[Finding]] = {}
     for f in findings:
         if installed and f.path is not None and f.path.lstrip("/").split("/")[0] == "bin":

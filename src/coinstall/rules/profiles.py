@@ -163,6 +163,16 @@ def build_root_profile(path: str) -> str | None:
     return None
 
 
+def installed_by_pip(info: ArtifactInfo) -> bool:
+    """Whether ``info`` is a directory pip installed (a virtual environment, ``pip install
+    --prefix``/``--target``): a tree that is neither a build root nor below ``/usr`` (not
+    ``/usr/local``), which :func:`choose_profile` judges by the ``wheel`` profile.  Its
+    installer wrote the interpreter that installed it into each ``bin/`` script (PEP 427:
+    ``#!python`` is rewritten at install time; ``venv`` scripts name the environment's own
+    python), so those shebangs are the installation's, not a package's."""
+    return info.format == "tree" and choose_profile(info).name == "wheel"
+
+
 def choose_profile(info: ArtifactInfo, stack: Stack | None = None) -> Profile:
     """The profile an artifact is judged by when none is named.
 

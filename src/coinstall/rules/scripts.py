@@ -10,7 +10,7 @@ from coinstall.files.verdict import FileRecord
 from coinstall.names import stack_label
 from coinstall.relations import alternative_stack, relations, stack_of
 from coinstall.rules import ArtifactContext, Finding, Rule, rule
-from coinstall.rules.profiles import SYSTEM_PROFILES, choose_profile
+from coinstall.rules.profiles import SYSTEM_PROFILES, installed_by_pip
 
 
 @rule(
@@ -298,12 +298,12 @@ def shebang_build_path(self: Rule, ctx: ArtifactContext) -> Iterator[Finding]:
 
     A tree installed by pip (a virtual environment, ``pip install --prefix``/``--target``:
     a directory judged by the ``wheel`` profile, :func:`~coinstall.rules.profiles.
-    choose_profile`) is not a package: its installer wrote the interpreter that installed it
+    installed_by_pip`) is not a package: its installer wrote the interpreter that installed it
     into each script (PEP 427, "#!python" is rewritten at install time; ``venv`` scripts name
     the environment's own python), which is right where that interpreter exists on this
     machine.  There only an interpreter that is gone is reported (the script fails with "bad
     interpreter"); its path is only stat'ed, never run."""
-    installed = ctx.info.format == "tree" and choose_profile(ctx.info).name == "wheel"
+    installed = installed_by_pip(ctx.info)
     for r, sb in runnable(ctx):
         if sb.env or not sb.interpreter.startswith("/"):
             continue
