@@ -210,9 +210,21 @@ def deadline(seconds: float) -> Iterator[None]:
     try:
         yield
     finally:
-        with lock:
-            state["done"] = True
-        stop.set()
+        # A Timeout the timer set before ``done`` may still be pending, and one may land in
+        # this block: once ``done`` is set under the lock no new one is set, and the pending
+        # one is cleared (``PyThreadState_SetAsyncExc(id, NULL)``); one that lands here is
+        # caught and the block run again.  Before, a limit shorter than the repeat let a second
+        # Timeout escape check_one into Dask's task thread, whose future then never finished
+        # (a hang of tests/test_archive_dask.py::test_time_limit_in_a_worker_thread).
+        while True:
+            try:
+                with lock:
+                    state["done"] = True
+                    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(tid), None)
+                stop.set()
+                break
+            except Timeout:
+                continue
 
 
 _CATALOGUE: Catalogue | None = None
